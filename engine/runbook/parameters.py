@@ -1,0 +1,118 @@
+"""Turns ``-p key=value`` options and a parameter file into a validated model.
+
+Command-line values are text; pydantic converts them to each field's type. A list
+field takes one item per repeated ``-p`` and values are never split on commas, so a
+principal such as ``CONTOSO\\SSIS, Operators`` arrives intact.
+"""
+
+from __future__ import annotations
+
+import tomllib
+import types
+import typing
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from engine.errors import ParameterError
+from engine.secrets import MASK, Secret
+
+
+def _is_list_field(annotation: Any) -> bool:
+    origin = typing.get_origin(annotation)
+    if origin in (list, tuple, set, frozenset):
+        return True
+    if origin in (typing.Union, types.UnionType):
+        return any(_is_list_field(a) for a in typing.get_args(annotation))
+    return False
+
+
+def parse_assignments(model: type[BaseModel], assignments: Sequence[str]) -> dict[str, Any]:
+    """``["a=1", "owners=N1", "owners=N2"]`` -> ``{"a": "1", "owners": ["N1", "N2"]}``."""
+    values: dict[str, Any] = {}
+    for item in assignments:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise ParameterError(
+                f"-p {item!r} is not of the form key=value: write e.g. -p group='SQL Server'"
+            )
+        field = model.model_fields.get(key)
+        if field is not None and _is_list_field(field.annotation):
+            values.setdefault(key, []).append(value)
+        elif key in values:
+            raise ParameterError(f"-p {key} is given twice but takes one value: keep one")
+        else:
+            values[key] = value
+    return values
+
+
+def load_params_file(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError as exc:
+        raise ParameterError(f"parameter file {path} does not exist: check --params-file") from exc
+    except OSError as exc:
+        raise ParameterError(f"parameter file {path} cannot be read: {exc.strerror}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ParameterError(f"parameter file {path} is not valid TOML: {exc}") from exc
+
+
+def validate_parameters(
+    model: type[BaseModel],
+    *,
+    file_values: Mapping[str, Any] | None = None,
+    assignments: Sequence[str] = (),
+    defaults: Mapping[str, Any] | None = None,
+    source: str = "parameters",
+) -> BaseModel:
+    """Merge defaults < file < ``-p`` and validate; every problem named in one message."""
+    merged: dict[str, Any] = {}
+    for layer in (defaults or {}, file_values or {}, parse_assignments(model, assignments)):
+        merged.update(layer)
+    try:
+        return model.model_validate(merged)
+    except ValidationError as exc:
+        raise ParameterError(format_validation_error(exc, source)) from None
+
+
+def format_validation_error(exc: ValidationError, source: str) -> str:
+    """One line per problem: field, what is wrong, and the value's type (never the value)."""
+    lines = [f"invalid {source}:"]
+    for error in exc.errors(include_url=False, include_input=False):
+        location = ".".join(str(part) for part in error["loc"]) or "(all)"
+        message = error["msg"]
+        if error["type"] == "extra_forbidden":
+            message = "unknown parameter; see `psrunbook show RUNBOOK` for the accepted names"
+        elif error["type"] == "missing":
+            message = "required; give it with -p " + location + "=VALUE or in --params-file"
+        lines.append(f"  {location}: {message}")
+    return "\n".join(lines)
+
+
+def public_parameters(params: BaseModel) -> dict[str, Any]:
+    """The parameters as JSON-able data with every secret replaced by the mask."""
+    result: dict[str, Any] = {}
+    for name in type(params).model_fields:
+        value = getattr(params, name)
+        result[name] = _public(value)
+    return result
+
+
+def _public(value: Any) -> Any:
+    if isinstance(value, Secret):
+        return MASK
+    if isinstance(value, BaseModel):
+        return public_parameters(value)
+    if isinstance(value, Mapping):
+        return {str(k): _public(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_public(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    if hasattr(value, "value") and hasattr(value, "name") and not isinstance(value, str | int):
+        return _public(value.value)
+    return value
