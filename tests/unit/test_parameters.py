@@ -82,5 +82,5 @@ def test_params_file_errors_are_user_errors(tmp_path: Path) -> None:
         load_params_file(tmp_path / "missing.toml")
     bad = tmp_path / "bad.toml"
     bad.write_text("group = \n")
-    with pytest.raises(ParameterError, match="bad.toml is not valid TOML"):
+    with pytest.raises(ParameterError, match=r"bad\.toml is not valid TOML"):
         load_params_file(bad)

@@ -28,20 +28,20 @@ def test_duplicate_names_are_refused(user_runbooks: Path, tmp_path: Path) -> Non
 def test_module_without_runbook_is_refused(tmp_path: Path) -> None:
     """A module that defines no runbook object is refused with the fix."""
     (tmp_path / "empty.py").write_text("x = 1\n")
-    with pytest.raises(RunbookDefinitionError, match="defines no `runbook = Runbook"):
+    with pytest.raises(RunbookDefinitionError, match=r"defines no `runbook = Runbook\("):
         RunbookRegistry.discover([tmp_path])
 
 
 def test_broken_module_names_its_file(tmp_path: Path) -> None:
     """A runbook file that fails to import is reported with its path and the error."""
     (tmp_path / "broken.py").write_text("raise RuntimeError('boom')\n")
-    with pytest.raises(RunbookDefinitionError, match="broken.py failed to import: boom"):
+    with pytest.raises(RunbookDefinitionError, match=r"broken\.py failed to import: boom"):
         RunbookRegistry.discover([tmp_path])
 
 
 def test_unknown_runbook_lists_known_ones(user_runbooks: Path) -> None:
     """Asking for an unknown name lists the known runbooks."""
-    with pytest.raises(RunbookNotFound, match="known runbooks: .*greeting"):
+    with pytest.raises(RunbookNotFound, match=r"known runbooks: .*greeting"):
         RunbookRegistry.discover([user_runbooks]).get("nope")
 
 

@@ -90,14 +90,16 @@ def test_secret_argument_is_accepted(library: TemplateLibrary) -> None:
 
 def test_missing_template_names_search_path(library: TemplateLibrary) -> None:
     """A missing template id is a clear error listing where it was looked for."""
-    with pytest.raises(TemplateError, match="'demo/nope.ps1.j2' not found"):
+    with pytest.raises(TemplateError, match=r"'demo/nope\.ps1\.j2' not found"):
         library.render("demo/nope.ps1.j2", {})
 
 
 def test_undefined_structure_variable_is_an_error(tmp_path: Path) -> None:
     """StrictUndefined: a structure variable nobody passed fails instead of rendering empty."""
     (tmp_path / "t").mkdir()
-    (tmp_path / "t" / "x.ps1.j2").write_text("param([switch]$CheckOnly)\n{% if flag %}1{% endif %}\n")
+    (tmp_path / "t" / "x.ps1.j2").write_text(
+        "param([switch]$CheckOnly)\n{% if flag %}1{% endif %}\n"
+    )
     with pytest.raises(TemplateError, match="'flag' is undefined"):
         TemplateLibrary([tmp_path]).render("t/x.ps1.j2", {})
 

@@ -1,0 +1,1 @@
+"""Executing plans: targets, parallel nodes, retries, journal records, canonical logs."""

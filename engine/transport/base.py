@@ -1,0 +1,86 @@
+"""The transport protocol: open a session to a node, run a script, close.
+
+Everything above this line (orchestration, results, journal) is written against these
+few types, so unit tests can run whole runbooks over :class:`FakeTransport` and the
+real pypsrp transport stays one small, replaceable module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class ScriptCall:
+    """One script with its parameter values; ``timeout_s`` bounds the whole call."""
+
+    script: str
+    arguments: Mapping[str, Any]
+    timeout_s: float
+
+
+@dataclass(frozen=True)
+class RawResult:
+    """What the node streamed back, still in the transport's own object types.
+
+    ``had_errors`` is True only when the pipeline ended Failed; non-terminating errors
+    appear only in ``errors``. Callers must check both.
+    """
+
+    output: list[Any]
+    errors: list[Any]
+    had_errors: bool
+    warnings: list[str] = field(default_factory=list)
+    information: list[str] = field(default_factory=list)
+
+
+class Session(Protocol):
+    """A connection to one node, reused for every script of a run."""
+
+    node: str
+    user: str
+
+    def run(self, call: ScriptCall) -> RawResult: ...
+
+    def close(self) -> None: ...
+
+
+class Transport(Protocol):
+    """Opens sessions; one transport serves a whole run."""
+
+    def open(self, node: str) -> Session: ...
+
+
+Handler = Callable[[str, ScriptCall], RawResult]
+
+
+@dataclass
+class FakeSession:
+    node: str
+    user: str
+    handler: Handler
+    closed: bool = False
+
+    def run(self, call: ScriptCall) -> RawResult:
+        if self.closed:
+            raise RuntimeError(f"session to {self.node} used after close")
+        return self.handler(self.node, call)
+
+    def close(self) -> None:
+        self.closed = True
+
+
+@dataclass
+class FakeTransport:
+    """A transport whose answers come from a function, for unit tests of orchestration."""
+
+    handler: Handler
+    user: str = "fake-user"
+    sessions: list[FakeSession] = field(default_factory=list)
+
+    def open(self, node: str) -> FakeSession:
+        session = FakeSession(node=node, user=self.user, handler=self.handler)
+        self.sessions.append(session)
+        return session
