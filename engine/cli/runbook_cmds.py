@@ -17,7 +17,8 @@ if TYPE_CHECKING:
     from engine.runbook.model import Runbook
 
 InventoryOption = Annotated[
-    Path, typer.Option("--inventory", "-i", help="Inventory TOML file (clusters, nodes, connection).")
+    Path,
+    typer.Option("--inventory", "-i", help="Inventory TOML file (clusters, nodes, connection)."),
 ]
 ParamOption = Annotated[
     list[str] | None,
@@ -104,7 +105,9 @@ def export(
     ] = None,
     inventory: Annotated[
         Path | None,
-        typer.Option("--inventory", "-i", help="Inventory TOML file (clusters, nodes, connection)."),
+        typer.Option(
+            "--inventory", "-i", help="Inventory TOML file (clusters, nodes, connection)."
+        ),
     ] = None,
     param: ParamOption = None,
     params_file: ParamsFileOption = None,
@@ -174,9 +177,10 @@ def lint(ctx: typer.Context) -> None:
             findings.extend(lint_script(script.text, source=f"{definition.name}:{step.name}"))
             checked += 1
     for finding in findings:
-        typer.echo(str(finding))
-    if findings:
-        raise fail(f"{len(findings)} lint finding(s)", EXIT_FAILED)
+        typer.echo(f"{finding} [{finding.severity}]")
+    errors = [f for f in findings if f.severity == "error"]
+    if errors:
+        raise fail(f"{len(errors)} lint error(s)", EXIT_FAILED)
     typer.echo(f"lint clean: {checked} rendered scripts, {len(library.template_ids())} templates")
 
 

@@ -20,9 +20,7 @@ EXAMPLE_NODES = ("SQLNODE1", "SQLNODE2")
 
 def example_values(model: type[BaseModel]) -> dict[str, Any]:
     """The first documented example of every field that has one."""
-    return {
-        name: field.examples[0] for name, field in model.model_fields.items() if field.examples
-    }
+    return {name: field.examples[0] for name, field in model.model_fields.items() if field.examples}
 
 
 def example_parameters(model: type[BaseModel]) -> BaseModel | None:
@@ -40,7 +38,10 @@ def example_inventory() -> Inventory:
     return inventory_from_mapping(
         {
             "cluster": {"name": EXAMPLE_CLUSTER},
-            "connection": {"username": "CONTOSO\\svc-psrunbook", "password_env": "PSRUNBOOK_PASSWORD"},
+            "connection": {
+                "username": "CONTOSO\\svc-psrunbook",
+                "password_env": "PSRUNBOOK_PASSWORD",
+            },
             "nodes": [
                 {"name": name, "address": f"{name.lower()}.contoso.com"} for name in EXAMPLE_NODES
             ],

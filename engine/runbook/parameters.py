@@ -7,6 +7,7 @@ principal such as ``CONTOSO\\SSIS, Operators`` arrives intact.
 
 from __future__ import annotations
 
+import os
 import tomllib
 import types
 import typing
@@ -29,8 +30,39 @@ def _is_list_field(annotation: Any) -> bool:
     return False
 
 
+def _is_secret_field(annotation: Any) -> bool:
+    if annotation is Secret:
+        return True
+    return any(_is_secret_field(a) for a in typing.get_args(annotation))
+
+
+def secret_env_name(field: str) -> str:
+    """The environment variable that carries secret parameter ``field``."""
+    return "PSRUNBOOK_PARAM_" + field.upper()
+
+
+def secret_fields(model: type[BaseModel]) -> list[str]:
+    return [n for n, f in model.model_fields.items() if _is_secret_field(f.annotation)]
+
+
+def secrets_from_environment(
+    model: type[BaseModel], environ: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """Secret parameters given as ``PSRUNBOOK_PARAM_<NAME>`` environment variables."""
+    env = os.environ if environ is None else environ
+    return {
+        name: env[secret_env_name(name)]
+        for name in secret_fields(model)
+        if env.get(secret_env_name(name))
+    }
+
+
 def parse_assignments(model: type[BaseModel], assignments: Sequence[str]) -> dict[str, Any]:
-    """``["a=1", "owners=N1", "owners=N2"]`` -> ``{"a": "1", "owners": ["N1", "N2"]}``."""
+    """``["a=1", "owners=N1", "owners=N2"]`` -> ``{"a": "1", "owners": ["N1", "N2"]}``.
+
+    Secret parameters are refused here: a command line is visible to every user of the
+    machine (``ps``), and shells keep it in their history.
+    """
     values: dict[str, Any] = {}
     for item in assignments:
         key, sep, value = item.partition("=")
@@ -40,6 +72,11 @@ def parse_assignments(model: type[BaseModel], assignments: Sequence[str]) -> dic
                 f"-p {item!r} is not of the form key=value: write e.g. -p group='SQL Server'"
             )
         field = model.model_fields.get(key)
+        if field is not None and _is_secret_field(field.annotation):
+            raise ParameterError(
+                f"-p {key}: secret parameters are not accepted on the command line; "
+                f"set the environment variable {secret_env_name(key)} or use --params-file"
+            )
         if field is not None and _is_list_field(field.annotation):
             values.setdefault(key, []).append(value)
         elif key in values:
@@ -71,7 +108,13 @@ def validate_parameters(
 ) -> BaseModel:
     """Merge defaults < file < ``-p`` and validate; every problem named in one message."""
     merged: dict[str, Any] = {}
-    for layer in (defaults or {}, file_values or {}, parse_assignments(model, assignments)):
+    layers = (
+        defaults or {},
+        file_values or {},
+        secrets_from_environment(model),
+        parse_assignments(model, assignments),
+    )
+    for layer in layers:
         merged.update(layer)
     try:
         return model.model_validate(merged)

@@ -87,6 +87,7 @@ def _lint(planned: tuple[PlannedStep, ...]) -> None:
         finding
         for step in planned
         for finding in lint_script(step.script.text, source=step.script.template_id)
+        if finding.severity == "error"
     ]
     if findings:
         listing = "\n".join(f"  {f}" for f in findings)

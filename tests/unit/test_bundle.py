@@ -31,7 +31,13 @@ def _plan(user_runbooks: Path, user_templates: Path, inventory: Path, *assignmen
 
 
 @pytest.fixture
-def plan(user_runbooks: Path, user_templates: Path, example_inventory_path: Path) -> Plan:
+def plan(
+    user_runbooks: Path,
+    user_templates: Path,
+    example_inventory_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Plan:
+    monkeypatch.setenv("PSRUNBOOK_PARAM_TOKEN", PASSWORD)
     return _plan(
         user_runbooks,
         user_templates,
@@ -39,7 +45,6 @@ def plan(user_runbooks: Path, user_templates: Path, example_inventory_path: Path
         "name=O'Brien",
         "aliases=a, b",
         "aliases=c",
-        f"token={PASSWORD}",
     )
 
 

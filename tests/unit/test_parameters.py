@@ -69,9 +69,18 @@ def test_secret_value_never_in_error_message() -> None:
     assert "hunter2-secret" not in str(caught.value)
 
 
-def test_public_parameters_mask_secrets() -> None:
-    """Secrets are masked in the public view used by bundles, journal and logs."""
-    params = validate_parameters(Params, assignments=["group=g", "password=hunter2"])
+def test_secret_on_command_line_is_refused() -> None:
+    """A secret given with -p is refused, naming the environment variable to use."""
+    with pytest.raises(
+        ParameterError, match="set the environment variable PSRUNBOOK_PARAM_PASSWORD"
+    ):
+        validate_parameters(Params, assignments=["group=g", "password=hunter2"])
+
+
+def test_public_parameters_mask_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Secrets come from the environment and are masked in the public view."""
+    monkeypatch.setenv("PSRUNBOOK_PARAM_PASSWORD", "hunter2")
+    params = validate_parameters(Params, assignments=["group=g"])
     assert isinstance(params.password, Secret)  # type: ignore[attr-defined]
     assert MASK == public_parameters(params)["password"]
 
