@@ -7,6 +7,7 @@ proven valid by the same validation a real run uses.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
@@ -33,18 +34,11 @@ def example_parameters(model: type[BaseModel]) -> BaseModel | None:
 
 def example_inventory() -> Inventory:
     """A two-node inventory matching ``examples/inventory.toml``, never connected to."""
-    from engine.inventory import inventory_from_mapping  # noqa: PLC0415 (keeps import light)
+    from engine.inventory import inventory_from_toml  # noqa: PLC0415 (keeps import light)
 
-    return inventory_from_mapping(
-        {
-            "cluster": {"name": EXAMPLE_CLUSTER},
-            "connection": {
-                "username": "CONTOSO\\svc-psrunbook",
-                "password_env": "PSRUNBOOK_PASSWORD",
-            },
-            "nodes": [
-                {"name": name, "address": f"{name.lower()}.contoso.com"} for name in EXAMPLE_NODES
-            ],
-        },
-        source="<example inventory>",
+    nodes = "".join(
+        f'[[nodes]]\nname = "{name}"\naddress = "{name.lower()}.contoso.com"\n\n'
+        for name in EXAMPLE_NODES
     )
+    text = f'[cluster]\nname = "{EXAMPLE_CLUSTER}"\n\n{nodes}'
+    return inventory_from_toml(text, path=Path("<example inventory>"))
