@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 import typer
 
-from engine.cli import runbook_cmds
+from engine.cli import run_cmds, runbook_cmds
 from engine.cli.context import Settings
 from engine.cli.sim_cmd import sim_app
 
@@ -55,6 +55,7 @@ def main_options(
 
 
 runbook_cmds.register(app)
+run_cmds.register(app, sim_app)
 app.add_typer(sim_app, name="sim")
 
 

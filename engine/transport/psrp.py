@@ -59,13 +59,14 @@ class PsrpTransport:
         inventory: Inventory,
         *,
         insecure: bool = False,
+        password: str | None = None,
         prompt: PasswordPrompt = terminal_prompt,
         policy: PoolPolicy = PoolPolicy(),
     ) -> None:
         self.inventory = inventory
         self.policy = policy
         self._prompt = prompt
-        self._password: str | None = None
+        self._password: str | None = password
         self.warnings: list[str] = []
         for name in inventory.node_names:
             host, _, _ = inventory.endpoint_for(name)
@@ -80,7 +81,7 @@ class PsrpTransport:
 
     def _credentials(self, node: str) -> tuple[str | None, str | None]:
         connection = self.inventory.connection
-        password = self.inventory.password(node)
+        password = self._password or self.inventory.password(node)
         if password is None and connection.auth in ("basic", "ntlm", "credssp"):
             if self._password is None:
                 self._password = Secret(

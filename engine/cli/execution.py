@@ -1,0 +1,412 @@
+"""The shared path of ``run``, ``plan`` and ``resume``: inputs, checks, runner, report.
+
+Everything that can be refused is refused before the first script runs: unknown
+runbook, bad parameters, lint findings, a tampered bundle, an unsafe connection, a
+resume whose inputs changed. Only then is the journal written and a node touched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from engine.cli.context import Settings
+from engine.cli.errors import EXIT_FAILED, fail
+from engine.errors import BundleError, JournalError, ParameterError
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+    from rich.console import Console
+
+    from engine.inventory import Inventory
+    from engine.journal import Journal
+    from engine.runbook.model import Runbook
+    from engine.runbook.planner import Plan, PlannedStep
+    from engine.runner.outcome import RunReport, TargetOutcome
+    from engine.sim.embedded import EmbeddedLab
+    from engine.templates import TemplateLibrary
+
+
+@dataclass
+class ExecutionRequest:
+    """What the operator asked for, as parsed by the command."""
+
+    runbook: str | None
+    inventory: Path | None
+    sim: bool
+    assignments: list[str] = field(default_factory=list)
+    params_file: Path | None = None
+    check_only: bool = False
+    yes: bool = False
+    parallel: int = 8
+    step_timeout_s: float = 600.0
+    retries: int = 2
+    insecure: bool = False
+    state_dir: Path | None = None
+    bundle: Path | None = None
+    resume: str | None = None
+
+
+def _console() -> Console:
+    from rich.console import Console  # noqa: PLC0415 (lazy: keeps --help fast)
+
+    return Console(highlight=False, soft_wrap=True, stderr=False)
+
+
+def _sha256_json(value: Any) -> str:
+    from engine.bundle import canonical_json  # noqa: PLC0415 (lazy)
+
+    return hashlib.sha256(canonical_json(value).encode("utf-8")).hexdigest()
+
+
+@contextlib.contextmanager
+def _target(
+    request: ExecutionRequest, state_dir: Path, sql_version: str | None
+) -> Iterator[tuple[Inventory, EmbeddedLab | None]]:
+    if request.sim and request.inventory is not None:
+        raise ParameterError("give either --inventory or --sim, not both")
+    if request.sim:
+        from engine.sim.embedded import EmbeddedLab  # noqa: PLC0415 (simulator only)
+
+        with EmbeddedLab(state_dir, sql_version=sql_version) as lab:
+            yield lab.inventory, lab
+        return
+    if request.inventory is None:
+        raise ParameterError(
+            "no target: give --inventory FILE for a real cluster, or --sim for the simulated lab"
+        )
+    from engine.inventory import load_inventory  # noqa: PLC0415 (lazy)
+
+    yield load_inventory(request.inventory), None
+
+
+def _parameters(
+    runbook: Runbook,
+    request: ExecutionRequest,
+    lab: EmbeddedLab | None,
+    journaled: dict[str, Any] | None,
+) -> BaseModel:
+    from engine.cli.inputs import load_params  # noqa: PLC0415 (lazy)
+    from engine.runbook.parameters import (  # noqa: PLC0415 (lazy)
+        load_params_file,
+        secret_fields,
+        validate_parameters,
+    )
+    from engine.secrets import MASK  # noqa: PLC0415 (lazy)
+
+    if journaled is None and lab is None:
+        return load_params(runbook, request.assignments, request.params_file)
+    defaults: dict[str, Any] = {}
+    if lab is not None:
+        defaults.update(lab.parameter_defaults(set(runbook.parameters.model_fields)))
+    if journaled is not None:
+        secrets = set(secret_fields(runbook.parameters))
+        defaults.update({k: v for k, v in journaled.items() if not (k in secrets and v == MASK)})
+    file_values = load_params_file(request.params_file) if request.params_file else None
+    return validate_parameters(
+        runbook.parameters,
+        defaults=defaults,
+        file_values=file_values,
+        assignments=request.assignments,
+        source=f"parameters for {runbook.name}",
+    )
+
+
+def _bundle_plan(
+    settings: Settings, request: ExecutionRequest, inventory: Inventory, lab: EmbeddedLab | None
+) -> tuple[Plan, str]:
+    """Rebuild the plan from an approved bundle and prove it is byte-for-byte that bundle."""
+    from engine.bundle import public_arguments, verify_bundle  # noqa: PLC0415 (lazy)
+    from engine.runbook.planner import build_plan  # noqa: PLC0415 (lazy)
+
+    assert request.bundle is not None
+    bundle = verify_bundle(request.bundle)
+    manifest = bundle.manifest
+    runbook = settings.registry().get(manifest["runbook"]["name"])
+    if runbook.version != manifest["runbook"]["version"]:
+        raise BundleError(
+            f"bundle {request.bundle} was exported from runbook {runbook.name} version "
+            f"{manifest['runbook']['version']}, installed is {runbook.version}: "
+            "re-export and re-approve"
+        )
+    if list(inventory.node_names) != manifest["inventory"]["nodes"]:
+        raise BundleError(
+            f"bundle {request.bundle} was exported for nodes {manifest['inventory']['nodes']}, "
+            f"the inventory has {list(inventory.node_names)}: export it for this inventory"
+        )
+    journaled = dict(manifest["parameters"])
+    request_copy = ExecutionRequest(**{**request.__dict__, "assignments": [], "params_file": None})
+    params = _parameters(runbook, request_copy, None, journaled)
+    plan = build_plan(runbook, params, inventory, settings.library())
+    steps = manifest["steps"]
+    if len(steps) != len(plan.steps):
+        raise BundleError(
+            f"bundle {request.bundle} has {len(steps)} steps, the runbook builds {len(plan.steps)}"
+        )
+    for planned, approved in zip(plan.steps, steps, strict=True):
+        differs = (
+            planned.script.sha256 != approved["script_sha256"]
+            or planned.step.name != approved["name"]
+            or public_arguments(planned.arguments) != approved["arguments"]
+        )
+        if differs:
+            raise BundleError(
+                f"{approved['script']}: the approved script or its values differ from what "
+                "would run now; re-export the bundle and have it approved again"
+            )
+    return plan, bundle.manifest_sha256
+
+
+def _summary(console: Console, report: RunReport, plan: Plan) -> None:
+    from rich.table import Table  # noqa: PLC0415 (lazy)
+
+    from engine.runner.outcome import Status  # noqa: PLC0415 (lazy)
+
+    table = Table(title=f"run {report.run_id}" + (" (check mode)" if report.check_only else ""))
+    table.add_column("step")
+    for node in plan.nodes:
+        table.add_column(node)
+    by_index = {s.planned.index: s for s in report.steps}
+    for planned in plan.steps:
+        outcome = by_index.get(planned.index)
+        cells = []
+        for node in plan.nodes:
+            target = next((t for t in outcome.targets if t.node == node), None) if outcome else None
+            if target is None:
+                cells.append("-" if outcome else "not run")
+                continue
+            text = target.status.value
+            if report.check_only and target.status is Status.CHANGED:
+                text = "would change"
+            cells.append(text)
+        table.add_row(planned.slug, *cells)
+    console.print(table)
+
+
+def _plan_details(console: Console, report: RunReport) -> None:
+    from engine.runner.outcome import Status  # noqa: PLC0415 (lazy)
+
+    for step in report.steps:
+        for target in step.targets:
+            if target.status is Status.CHANGED and target.data:
+                before = target.data.get("Before")
+                after = target.data.get("After")
+                console.print(f"{step.planned.slug} on {target.node}: would change")
+                console.print(f"    before: {before}")
+                console.print(f"    after:  {after}")
+
+
+def _progress(console: Console) -> Any:
+    def show(event: str, planned: PlannedStep, node: str, outcome: TargetOutcome | None) -> None:
+        if event != "finished" or outcome is None:
+            return
+        seconds = outcome.duration_ns / 1e9
+        console.print(f"  {planned.slug:<28} {node:<16} {outcome.status.value:<12} {seconds:6.2f}s")
+
+    return show
+
+
+def _confirm(console: Console, plan: Plan, request: ExecutionRequest) -> None:
+    console.print(
+        f"[bold]{plan.runbook.name}[/bold]: {len(plan.steps)} steps on {', '.join(plan.nodes)}"
+    )
+    for advisory in plan.advisories:
+        console.print(f"  [{advisory.severity.value}] {advisory.code}: {advisory.message}")
+    for planned in plan.steps:
+        console.print(f"  {planned.slug}: {planned.step.title}")
+    if request.yes or request.check_only:
+        return
+    if not sys.stdin.isatty():
+        raise ParameterError("not on a terminal: pass --yes to run without confirmation")
+    if not typer.confirm("Run these steps now?", default=False):
+        raise typer.Exit(EXIT_FAILED)
+
+
+def execute(settings: Settings, request: ExecutionRequest) -> None:
+    """Plan, confirm, run and report; raises typer.Exit with the run's exit code."""
+    from engine.journal import Journal, default_state_dir, new_run_id  # noqa: PLC0415 (lazy)
+
+    state_dir = request.state_dir or default_state_dir()
+    console = _console()
+    with Journal.open(state_dir) as journal:
+        journaled = journal.run(request.resume) if request.resume else None
+        runbook_name = journaled.runbook if journaled else request.runbook
+        if journaled is not None and request.runbook and request.runbook != journaled.runbook:
+            raise JournalError(
+                f"run {request.resume} ran {journaled.runbook}, not {request.runbook}"
+            )
+        if journaled is not None and journaled.bundle_sha256 and request.bundle is None:
+            raise JournalError(
+                f"run {request.resume} ran an approved bundle: resume it with --bundle DIR"
+            )
+        sql_version = _requested_version(request)
+        with _target(request, state_dir, sql_version) as (inventory, lab):
+            if request.bundle is not None:
+                plan, bundle_sha = _bundle_plan(settings, request, inventory, lab)
+            else:
+                if runbook_name is None:
+                    raise ParameterError(
+                        "name a runbook (see `psrunbook list`) or give --bundle DIR"
+                    )
+                plan, bundle_sha = (
+                    _fresh_plan(settings, runbook_name, request, inventory, lab, journaled),
+                    None,
+                )
+            _run(
+                settings.library(),
+                console,
+                journal,
+                plan,
+                inventory,
+                lab,
+                request,
+                bundle_sha,
+                journaled,
+                new_run_id,
+            )
+
+
+def _requested_version(request: ExecutionRequest) -> str | None:
+    for item in request.assignments:
+        key, _, value = item.partition("=")
+        if key.strip() == "sql_version":
+            return value
+    return None
+
+
+def _fresh_plan(
+    settings: Settings,
+    runbook_name: str,
+    request: ExecutionRequest,
+    inventory: Inventory,
+    lab: EmbeddedLab | None,
+    journaled: Any,
+) -> Plan:
+    from engine.runbook.planner import build_plan  # noqa: PLC0415 (lazy)
+
+    runbook = settings.registry().get(runbook_name)
+    params = _parameters(runbook, request, lab, journaled.parameters if journaled else None)
+    return build_plan(runbook, params, inventory, settings.library())
+
+
+def _run(
+    library: TemplateLibrary,
+    console: Console,
+    journal: Journal,
+    plan: Plan,
+    inventory: Inventory,
+    lab: EmbeddedLab | None,
+    request: ExecutionRequest,
+    bundle_sha: str | None,
+    journaled: Any,
+    new_run_id: Any,
+) -> None:
+    from engine.runbook.parameters import public_parameters  # noqa: PLC0415 (lazy)
+    from engine.runner.orchestrator import Runner, RunOptions  # noqa: PLC0415 (lazy)
+    from engine.transport.psrp import PsrpTransport  # noqa: PLC0415 (lazy)
+
+    public = public_parameters(plan.params)
+    params_sha = _sha256_json(public)
+    if journaled is not None:
+        _check_resumable(journaled, plan, params_sha, inventory.sha256, bundle_sha)
+    transport = PsrpTransport(
+        inventory,
+        insecure=request.insecure,
+        password=lab.password if lab is not None else None,
+    )
+    for warning in transport.warnings:
+        console.print(f"[yellow]warning[/yellow]: {warning}")
+    _confirm(console, plan, request)
+    options = RunOptions(
+        check_only=request.check_only,
+        parallel=request.parallel,
+        step_timeout_s=request.step_timeout_s,
+        retries=request.retries,
+        bundle_sha256=bundle_sha,
+    )
+    runner = Runner(plan, transport, journal, library, options, progress=_progress(console))
+    if journaled is None:
+        run_id = new_run_id()
+        journal.start_run(
+            run_id=run_id,
+            runbook=plan.runbook.name,
+            runbook_version=plan.runbook.version,
+            mode="plan" if request.check_only else "run",
+            parameters=public,
+            parameters_sha256=params_sha,
+            inventory_sha256=inventory.sha256,
+            bundle_sha256=bundle_sha,
+            user=inventory.connection.username,
+        )
+        done = None
+    else:
+        run_id = journaled.run_id
+        journal.mark_resumed(run_id)
+        done = _done_steps(journal, run_id)
+    console.print(f"run {run_id}")
+    report = runner.run(run_id, done=done, recheck_first=journaled is not None)
+    journal.finish_run(run_id, report.outcome)  # type: ignore[arg-type]  # outcome is one of the three literals
+    _summary(console, report, plan)
+    if request.check_only:
+        _plan_details(console, report)
+    if report.failed:
+        raise fail(_failure_message(report), EXIT_FAILED)
+    changed = sum(1 for s in report.steps for t in s.targets if t.status.value == "changed")
+    verb = "would change" if request.check_only else "changed"
+    console.print(
+        f"{report.outcome}: {changed} step/node pair(s) {verb}"
+        + ("" if changed else " (nothing to do)")
+    )
+
+
+def _done_steps(journal: Journal, run_id: str) -> dict[int, frozenset[str]]:
+    done: dict[int, set[str]] = {}
+    for attempt in journal.attempts(run_id):
+        if attempt.status == "succeeded" and not attempt.check_only:
+            done.setdefault(attempt.step_index, set()).add(attempt.node)
+    return {index: frozenset(nodes) for index, nodes in done.items()}
+
+
+def _check_resumable(
+    journaled: Any, plan: Plan, params_sha: str, inventory_sha: str, bundle_sha: str | None
+) -> None:
+    changed = []
+    if journaled.mode != "run":
+        changed.append(f"it was a {journaled.mode}, not a run")
+    if journaled.runbook_version != plan.runbook.version:
+        changed.append(f"runbook version {journaled.runbook_version} -> {plan.runbook.version}")
+    if journaled.parameters_sha256 != params_sha:
+        changed.append("parameters differ")
+    if journaled.inventory_sha256 != inventory_sha:
+        changed.append("inventory differs (or the simulated lab was reset)")
+    if (journaled.bundle_sha256 or None) != bundle_sha:
+        changed.append("approved bundle differs")
+    if changed:
+        raise JournalError(
+            f"run {journaled.run_id} cannot be resumed: {'; '.join(changed)}; "
+            "start a new run instead"
+        )
+    if journaled.outcome == "succeeded":
+        raise JournalError(f"run {journaled.run_id} already succeeded; nothing to resume")
+
+
+def _failure_message(report: RunReport) -> str:
+    if report.interrupted:
+        return (
+            f"run {report.run_id} interrupted; continue it with `psrunbook resume {report.run_id}`"
+        )
+    first = report.first_failure()
+    if first is None:
+        return f"run {report.run_id} failed"
+    step, target = first
+    return (
+        f"step {step.planned.slug} failed on {target.node}: {target.message}; "
+        f"fix the cause, then `psrunbook resume {report.run_id}`"
+    )
