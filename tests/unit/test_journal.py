@@ -1,0 +1,509 @@
+"""The run journal: durable, truthful after a crash, clear when unusable, never holds a secret."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import sqlite3
+import stat
+import subprocess
+import sys
+import tempfile
+import textwrap
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from engine.errors import JournalError
+from engine.journal import (
+    JOURNAL_FILE,
+    SCHEMA_VERSION,
+    STATE_DIR_ENV,
+    Journal,
+    default_state_dir,
+    new_run_id,
+)
+from engine.logging import register_secret
+
+
+@pytest.fixture
+def state_dir(tmp_path: Path) -> Path:
+    return tmp_path / "state"
+
+
+@pytest.fixture
+def journal(state_dir: Path) -> Iterator[Journal]:
+    with Journal.open(state_dir) as j:
+        yield j
+
+
+@pytest.fixture
+def secret() -> Iterator[str]:
+    value = "Tr0ub4dor&3-unique-secret"
+    # Left registered afterwards: clearing would also drop secrets other tests rely on.
+    register_secret(value)
+    yield value
+
+
+def start(
+    journal: Journal, run_id: str = "20260101T000000Z-aaaaaa", mode: str = "run", **extra: object
+) -> str:
+    values: dict[str, object] = {
+        "run_id": run_id,
+        "runbook": "ssis-clustered",
+        "runbook_version": "1",
+        "mode": mode,
+        "parameters": {"group": "SQL Server (MSSQLSERVER)", "password": "***"},
+        "parameters_sha256": "p" * 64,
+        "inventory_sha256": "i" * 64,
+        "bundle_sha256": None,
+        "user": "CONTOSO\\ops",
+    }
+    values.update(extra)
+    journal.start_run(**values)  # type: ignore[arg-type]
+    return run_id
+
+
+def attempt(
+    journal: Journal, run_id: str, step: int, node: str, *, check_only: bool = False
+) -> int:
+    return journal.begin_attempt(
+        run_id=run_id,
+        step_index=step,
+        step_name=f"step-{step}",
+        node=node,
+        script_sha256="s" * 64,
+        check_only=check_only,
+    )
+
+
+def finish(journal: Journal, attempt_id: int, status: str = "succeeded", **extra: object) -> None:
+    values: dict[str, object] = {
+        "status": status,
+        "changed": True,
+        "result": {"resource": "SSIS"},
+        "errors": [],
+        "duration_ns": 1_500_000,
+    }
+    values.update(extra)
+    journal.finish_attempt(attempt_id, **values)  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- opening
+
+
+def test_open_creates_private_directory_and_file(state_dir: Path) -> None:
+    """A new state directory is 0700 and the journal file 0600."""
+    Journal.open(state_dir).close()
+    assert 0o700 == stat.S_IMODE(state_dir.stat().st_mode)
+    assert 0o600 == stat.S_IMODE((state_dir / JOURNAL_FILE).stat().st_mode)
+
+
+def test_open_uses_wal_and_records_schema_version(state_dir: Path) -> None:
+    """The journal runs in WAL mode and stores the current schema version."""
+    Journal.open(state_dir).close()
+    conn = sqlite3.connect(state_dir / JOURNAL_FILE)
+    try:
+        assert "wal" == conn.execute("PRAGMA journal_mode").fetchone()[0]
+        assert [(SCHEMA_VERSION,)] == conn.execute("SELECT version FROM schema_version").fetchall()
+    finally:
+        conn.close()
+
+
+def test_reopen_keeps_records(state_dir: Path) -> None:
+    """A second open sees what the first one wrote."""
+    with Journal.open(state_dir) as first:
+        run_id = start(first)
+    with Journal.open(state_dir) as second:
+        assert "ssis-clustered" == second.run(run_id).runbook
+
+
+def test_state_dir_under_a_regular_file_is_refused(tmp_path: Path) -> None:
+    """A state directory that cannot be created names the path and the fix."""
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(JournalError) as info:
+        Journal.open(blocker / "state")
+    assert str(blocker / "state") in str(info.value)
+    assert STATE_DIR_ENV in str(info.value)
+
+
+def test_state_dir_that_is_a_file_is_refused(tmp_path: Path) -> None:
+    """A state directory path that is a file is refused, not overwritten."""
+    target = tmp_path / "state"
+    target.write_text("not a directory")
+    with pytest.raises(JournalError, match="not a directory"):
+        Journal.open(target)
+    assert "not a directory" == target.read_text()
+
+
+_UNWRITABLE_WORKER = textwrap.dedent(
+    """
+    import sys
+    from pathlib import Path
+    from engine.errors import JournalError
+    from engine.journal import Journal
+
+    try:
+        Journal.open(Path(sys.argv[1])).close()
+    except JournalError as exc:
+        print(exc)
+    else:
+        print("opened")
+    """
+)
+_NOBODY = 65534
+
+
+def test_unwritable_state_dir_is_refused() -> None:
+    """A read-only state directory gives a clear error naming the file, not a traceback.
+
+    Root ignores permission bits, so as root the check runs as the unprivileged user.
+    """
+    base = Path(tempfile.mkdtemp(prefix="psrunbook-ro-"))
+    try:
+        base.chmod(0o755)
+        state_dir = base / "state"
+        state_dir.mkdir(mode=0o700)
+        as_root = os.geteuid() == 0
+        if as_root:
+            os.chown(state_dir, _NOBODY, _NOBODY)
+        state_dir.chmod(0o500)
+        user = _NOBODY if as_root else None
+        try:
+            done = subprocess.run(
+                [sys.executable, "-c", _UNWRITABLE_WORKER, str(state_dir)],
+                capture_output=True,
+                text=True,
+                check=False,
+                cwd=base,
+                user=user,
+                group=user,
+                extra_groups=[] if as_root else None,
+            )
+        except PermissionError:
+            pytest.skip(
+                "root bypasses permission bits and this interpreter is not runnable as nobody"
+            )
+        assert "" == done.stderr
+        assert f"cannot write journal {state_dir / JOURNAL_FILE}" in done.stdout
+        assert "make the state directory writable" in done.stdout
+    finally:
+        state_dir.chmod(0o700)
+        shutil.rmtree(base)
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux /proc")
+def test_directory_where_files_cannot_be_created_is_refused() -> None:
+    """An existing directory that refuses new files (even to root) gives a clear error."""
+    with pytest.raises(JournalError) as info:
+        Journal.open(Path("/proc/self"))
+    assert f"cannot write journal /proc/self/{JOURNAL_FILE}" in str(info.value)
+    assert STATE_DIR_ENV in str(info.value)
+
+
+def test_file_that_is_not_sqlite_is_refused(state_dir: Path) -> None:
+    """A journal file that is not SQLite is reported with the way out, and left alone."""
+    state_dir.mkdir()
+    path = state_dir / JOURNAL_FILE
+    path.write_bytes(b"definitely not an SQLite database\n" * 20)
+    with pytest.raises(JournalError) as info:
+        Journal.open(state_dir)
+    assert str(path) in str(info.value)
+    assert "move it aside" in str(info.value)
+    assert b"definitely not an SQLite database\n" * 20 == path.read_bytes()
+
+
+def test_corrupted_journal_is_refused(state_dir: Path) -> None:
+    """A journal with damaged pages is detected at open, not half-way through a run."""
+    with Journal.open(state_dir) as j:
+        for n in range(30):
+            start(j, run_id=f"20260101T0000{n:02d}Z-aaaaaa", parameters={"pad": "x" * 500})
+    path = state_dir / JOURNAL_FILE
+    data = bytearray(path.read_bytes())
+    data[2 * 4096 : 2 * 4096 + 200] = b"\xff" * 200
+    path.write_bytes(bytes(data))
+    with pytest.raises(JournalError, match="corrupted"):
+        Journal.open(state_dir)
+
+
+def test_other_sqlite_database_is_refused(state_dir: Path) -> None:
+    """An SQLite file of another application is not taken over."""
+    state_dir.mkdir()
+    conn = sqlite3.connect(state_dir / JOURNAL_FILE)
+    conn.execute("CREATE TABLE invoices (id INTEGER)")
+    conn.commit()
+    conn.close()
+    with pytest.raises(JournalError, match="not a usable psrunbook journal"):
+        Journal.open(state_dir)
+
+
+def test_newer_schema_version_is_refused(state_dir: Path) -> None:
+    """A journal written by a newer psrunbook is refused with 'upgrade psrunbook'."""
+    Journal.open(state_dir).close()
+    conn = sqlite3.connect(state_dir / JOURNAL_FILE)
+    conn.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION + 1,))
+    conn.commit()
+    conn.close()
+    with pytest.raises(JournalError) as info:
+        Journal.open(state_dir)
+    assert f"schema version {SCHEMA_VERSION + 1}" in str(info.value)
+    assert "upgrade psrunbook" in str(info.value)
+
+
+# --------------------------------------------------------------------------- runs
+
+
+def test_run_round_trip(journal: Journal) -> None:
+    """A started run reads back with its parameters, hashes and user."""
+    run_id = start(journal, bundle_sha256="b" * 64)
+    record = journal.run(run_id)
+    assert ("ssis-clustered", "1", "run") == (record.runbook, record.runbook_version, record.mode)
+    assert {"group": "SQL Server (MSSQLSERVER)", "password": "***"} == record.parameters
+    assert ("p" * 64, "i" * 64, "b" * 64) == (
+        record.parameters_sha256,
+        record.inventory_sha256,
+        record.bundle_sha256,
+    )
+    assert "CONTOSO\\ops" == record.user
+    assert (None, None, 0) == (record.outcome, record.finished_at, record.resumes)
+
+
+def test_unknown_run_names_how_to_list_runs(journal: Journal) -> None:
+    """Asking for a run that does not exist says how to see the recorded ones."""
+    with pytest.raises(JournalError) as info:
+        journal.run("20990101T000000Z-ffffff")
+    assert "no run with id 20990101T000000Z-ffffff" in str(info.value)
+    assert "psrunbook runs" in str(info.value)
+
+
+def test_duplicate_run_id_is_refused(journal: Journal) -> None:
+    """Starting a run twice under one id is refused and keeps the first record."""
+    run_id = start(journal)
+    with pytest.raises(JournalError, match="already recorded"):
+        start(journal, runbook_version="2")
+    assert "1" == journal.run(run_id).runbook_version
+
+
+def test_runs_lists_newest_first_with_limit(journal: Journal) -> None:
+    """runs() returns the most recent runs first, at most ``limit``."""
+    for n in range(3):
+        start(journal, run_id=f"2026010{n + 1}T000000Z-aaaaaa")
+    assert ["20260103T000000Z-aaaaaa", "20260102T000000Z-aaaaaa"] == [
+        r.run_id for r in journal.runs(limit=2)
+    ]
+
+
+def test_finish_run_and_resume(journal: Journal) -> None:
+    """finish_run records the outcome; mark_resumed clears it and counts the resume."""
+    run_id = start(journal)
+    journal.finish_run(run_id, "failed")
+    assert "failed" == journal.run(run_id).outcome
+    journal.mark_resumed(run_id)
+    record = journal.run(run_id)
+    assert (None, None, 1) == (record.outcome, record.finished_at, record.resumes)
+    journal.finish_run(run_id, "succeeded")
+    assert "succeeded" == journal.run(run_id).outcome
+
+
+def test_new_run_id_is_sortable_timestamp_and_hex() -> None:
+    """Run ids are a UTC timestamp then six hex digits, and differ each time."""
+    first, second = new_run_id(), new_run_id()
+    assert re.fullmatch(r"\d{8}T\d{6}Z-[0-9a-f]{6}", first)
+    assert first != second
+
+
+def test_default_state_dir_honours_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """PSRUNBOOK_STATE_DIR overrides the per-user state directory."""
+    monkeypatch.setenv(STATE_DIR_ENV, str(tmp_path / "custom"))
+    assert tmp_path / "custom" == default_state_dir()
+
+
+def test_default_state_dir_is_per_user(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without the variable the platform's user state directory for psrunbook is used."""
+    monkeypatch.delenv(STATE_DIR_ENV, raising=False)
+    assert "psrunbook" == default_state_dir().name
+
+
+# --------------------------------------------------------------------------- attempts
+
+
+def test_attempt_round_trip(journal: Journal) -> None:
+    """A finished attempt reads back with status, changed, result, errors and timing."""
+    run_id = start(journal)
+    attempt_id = attempt(journal, run_id, 0, "SQLNODE1")
+    error = {"message": "boom", "fully_qualified_error_id": "X,Y", "script_line": 3}
+    finish(journal, attempt_id, "failed", changed=False, result=None, errors=[error])
+    [record] = journal.attempts(run_id)
+    assert ("failed", False, None, (error,)) == (
+        record.status,
+        record.changed,
+        record.result,
+        record.errors,
+    )
+    assert (0, "step-0", "SQLNODE1", False, 1_500_000) == (
+        record.step_index,
+        record.step_name,
+        record.node,
+        record.check_only,
+        record.duration_ns,
+    )
+    assert record.finished_at is not None
+
+
+def test_attempt_for_unknown_run_is_refused(journal: Journal) -> None:
+    """An attempt cannot be recorded for a run that was never started."""
+    with pytest.raises(JournalError, match="no run with id"):
+        attempt(journal, "20990101T000000Z-ffffff", 0, "SQLNODE1")
+
+
+def test_attempt_cannot_finish_twice(journal: Journal) -> None:
+    """A finished attempt is final: a second finish is refused and changes nothing."""
+    run_id = start(journal)
+    attempt_id = attempt(journal, run_id, 0, "SQLNODE1")
+    finish(journal, attempt_id)
+    with pytest.raises(JournalError, match="already finished"):
+        finish(journal, attempt_id, "failed")
+    assert "succeeded" == journal.attempts(run_id)[0].status
+
+
+def test_step_status_gives_latest_status_per_step_and_node(journal: Journal) -> None:
+    """step_status reports the most recent apply attempt per step index and node."""
+    run_id = start(journal)
+    finish(journal, attempt(journal, run_id, 0, "N1"))
+    finish(journal, attempt(journal, run_id, 0, "N2"))
+    finish(journal, attempt(journal, run_id, 1, "N1"), "failed")
+    finish(journal, attempt(journal, run_id, 1, "N1"))
+    attempt(journal, run_id, 2, "N1")
+    assert {
+        0: {"N1": "succeeded", "N2": "succeeded"},
+        1: {"N1": "succeeded"},
+        2: {"N1": "running"},
+    } == journal.step_status(run_id)
+
+
+def test_check_attempts_never_mark_a_run_step_done(journal: Journal) -> None:
+    """A check re-run by resume does not make an unfinished step look done."""
+    run_id = start(journal)
+    finish(journal, attempt(journal, run_id, 0, "N1"), "failed")
+    finish(journal, attempt(journal, run_id, 0, "N1", check_only=True))
+    assert {0: {"N1": "failed"}} == journal.step_status(run_id)
+
+
+def test_plan_step_status_counts_checks(journal: Journal) -> None:
+    """For a plan, whose attempts are all checks, the checks are the status."""
+    run_id = start(journal, mode="plan")
+    finish(journal, attempt(journal, run_id, 0, "N1", check_only=True))
+    assert {0: {"N1": "succeeded"}} == journal.step_status(run_id)
+
+
+def test_stale_running_attempts_lists_unfinished(journal: Journal) -> None:
+    """Attempts never finished are reported as stale for resume to re-probe."""
+    run_id = start(journal)
+    finish(journal, attempt(journal, run_id, 0, "N1"))
+    stale = attempt(journal, run_id, 1, "N2")
+    assert [stale] == [a.attempt_id for a in journal.stale_running_attempts(run_id)]
+
+
+def test_parallel_workers_record_every_attempt(journal: Journal) -> None:
+    """Node workers in threads share one journal without losing a write."""
+    run_id = start(journal)
+    nodes = [f"NODE{n}" for n in range(16)]
+
+    def work(node: str) -> None:
+        for step in range(5):
+            finish(journal, attempt(journal, run_id, step, node))
+
+    threads = [threading.Thread(target=work, args=(node,)) for node in nodes]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    status = journal.step_status(run_id)
+    assert {step: dict.fromkeys(nodes, "succeeded") for step in range(5)} == status
+
+
+# --------------------------------------------------------------------------- crash safety
+
+_KILLED_WORKER = textwrap.dedent(
+    """
+    import sys
+    from pathlib import Path
+    from engine.journal import Journal
+
+    j = Journal.open(Path(sys.argv[1]))
+    j.start_run(run_id="20260101T000000Z-dead00", runbook="ssis-clustered",
+                runbook_version="1", mode="run", parameters={}, parameters_sha256="p",
+                inventory_sha256="i", bundle_sha256=None, user=None)
+    done = j.begin_attempt(run_id="20260101T000000Z-dead00", step_index=0, step_name="a",
+                           node="N1", script_sha256="s", check_only=False)
+    j.finish_attempt(done, status="succeeded", changed=True, result={"ok": True},
+                     errors=[], duration_ns=10)
+    j.begin_attempt(run_id="20260101T000000Z-dead00", step_index=1, step_name="b",
+                    node="N1", script_sha256="s", check_only=False)
+    print("in-flight", flush=True)
+    sys.stdin.read()  # the script would be running on the node now
+    """
+)
+
+
+def test_sigkill_mid_attempt_leaves_truthful_record(state_dir: Path) -> None:
+    """A process killed mid-attempt leaves that attempt running and all before it intact."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _KILLED_WORKER, str(state_dir)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )
+    assert proc.stdout is not None
+    try:
+        assert b"in-flight\n" == proc.stdout.readline()
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.wait()
+        proc.stdout.close()
+        assert proc.stdin is not None
+        proc.stdin.close()
+    assert -signal.SIGKILL == proc.returncode
+
+    with Journal.open(state_dir) as journal:
+        run_id = "20260101T000000Z-dead00"
+        assert None is journal.run(run_id).outcome
+        first, second = journal.attempts(run_id)
+        assert ("succeeded", True, {"ok": True}) == (first.status, first.changed, first.result)
+        assert ("running", None) == (second.status, second.finished_at)
+        assert [second.attempt_id] == [a.attempt_id for a in journal.stale_running_attempts(run_id)]
+
+
+# --------------------------------------------------------------------------- secrets
+
+
+def _stored_bytes(state_dir: Path) -> bytes:
+    return b"".join(p.read_bytes() for p in sorted(state_dir.iterdir()) if p.is_file())
+
+
+def test_registered_secret_is_never_stored(state_dir: Path, secret: str) -> None:
+    """A registered secret in parameters, results or errors never reaches the database files."""
+    with Journal.open(state_dir) as journal:
+        run_id = start(journal, parameters={"note": f"pw={secret}", secret: "as a key"})
+        attempt_id = attempt(journal, run_id, 0, "N1")
+        finish(
+            journal,
+            attempt_id,
+            "failed",
+            result={"connection": f"Server=x;Password={secret};"},
+            errors=[{"message": f"Login failed: '{secret}'", "target": secret}],
+        )
+        while_open = _stored_bytes(state_dir)
+        [record] = journal.attempts(run_id)
+        assert {"connection": "Server=x;Password=***;"} == record.result
+    after_close = _stored_bytes(state_dir)
+    for blob in (while_open, after_close):
+        assert secret.encode("utf-8") not in blob
+        assert secret.encode("utf-16-le") not in blob
+    assert b"Login failed" in after_close

@@ -1,0 +1,209 @@
+"""The orchestrator over the fake transport: order, parallel targets, failure, retry, resume."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from engine.errors import ConnectionFailed, WSManFault
+from engine.inventory import load_inventory
+from engine.journal import Journal
+from engine.runbook.parameters import validate_parameters
+from engine.runbook.planner import Plan, build_plan
+from engine.runbook.registry import RunbookRegistry
+from engine.runner.orchestrator import OWNER_PROBE, RunOptions, Runner
+from engine.runner.outcome import Status
+from engine.templates import TemplateLibrary
+from engine.transport.base import FakeTransport, RawResult, ScriptCall
+
+
+def result(changed: bool, data: dict[str, Any] | None = None, check: bool = False) -> RawResult:
+    """What a real script's single result object looks like after deserialisation."""
+    payload = {
+        "PSRunbookResult": 1,
+        "Changed": changed,
+        "CheckOnly": check,
+        "Data": json.dumps(data or {"Before": None, "After": "x"}),
+    }
+    return RawResult(output=[payload], errors=[], had_errors=False)
+
+
+@pytest.fixture
+def library(user_templates: Path) -> TemplateLibrary:
+    return TemplateLibrary([user_templates])
+
+
+@pytest.fixture
+def plan(user_runbooks: Path, library: TemplateLibrary, example_inventory_path: Path) -> Plan:
+    runbook = RunbookRegistry.discover([user_runbooks]).get("greeting")
+    params = validate_parameters(runbook.parameters, assignments=["name=world"])
+    return build_plan(runbook, params, load_inventory(example_inventory_path), library)
+
+
+@pytest.fixture
+def journal(tmp_path: Path) -> Journal:
+    with Journal.open(tmp_path / "state") as opened:
+        yield opened
+
+
+class Node:
+    """A scripted node: records every call and answers from a handler."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str, dict[str, Any]]] = []
+        self.lock = threading.Lock()
+        self.owner = "SQLNODE2"
+        self.fail: dict[tuple[str, str], Exception | RawResult] = {}
+
+    def __call__(self, node: str, call: ScriptCall) -> RawResult:
+        kind = "owner" if "OwnerNode" in call.script else "step"
+        with self.lock:
+            self.calls.append((node, kind, dict(call.arguments)))
+        if kind == "owner":
+            return result(False, {"Group": call.arguments["Group"], "OwnerNode": self.owner})
+        injected = self.fail.pop((node, str(len(self.calls))), None) or self.fail.get((node, "*"))
+        if isinstance(injected, Exception):
+            raise injected
+        if isinstance(injected, RawResult):
+            return injected
+        return result(
+            changed=not call.arguments.get("CheckOnly", False),
+            check=bool(call.arguments.get("CheckOnly")),
+        )
+
+
+def _runner(
+    plan: Plan, node: Node, journal: Journal, library: TemplateLibrary, **options: Any
+) -> Runner:
+    return Runner(plan, FakeTransport(node), journal, library, RunOptions(backoff_s=0, **options))
+
+
+def _start(journal: Journal, run_id: str = "r1") -> str:
+    journal.start_run(
+        run_id=run_id,
+        runbook="greeting",
+        runbook_version="1",
+        mode="run",
+        parameters={},
+        parameters_sha256="p",
+        inventory_sha256="i",
+        bundle_sha256=None,
+        user=None,
+    )
+    return run_id
+
+
+def test_steps_run_in_order_on_their_targets(
+    plan: Plan, journal: Journal, library: TemplateLibrary
+) -> None:
+    """Every node runs step 1, the group owner runs step 2, one node runs step 3."""
+    node = Node()
+    report = _runner(plan, node, journal, library).run(_start(journal))
+    steps = [(n, k) for n, k, _ in node.calls]
+    assert {("SQLNODE1", "step"), ("SQLNODE2", "step")} == set(steps[:2])
+    assert ("SQLNODE1", "owner") == steps[2]
+    assert [("SQLNODE2", "step"), ("SQLNODE1", "step")] == steps[3:]
+    assert "succeeded" == report.outcome
+
+
+def test_owner_step_runs_where_the_group_is(
+    plan: Plan, journal: Journal, library: TemplateLibrary
+) -> None:
+    """The owner probe's answer decides the node of a group-owner step."""
+    node = Node()
+    node.owner = "sqlnode1"
+    report = _runner(plan, node, journal, library).run(_start(journal))
+    assert ["SQLNODE1"] == [t.node for t in report.steps[1].targets]
+
+
+def test_failure_stops_before_next_step(
+    plan: Plan, journal: Journal, library: TemplateLibrary
+) -> None:
+    """A script error on one node fails the step and no later step starts."""
+    node = Node()
+    node.fail[("SQLNODE2", "*")] = RawResult(output=[], errors=["boom"], had_errors=True)
+    report = _runner(plan, node, journal, library).run(_start(journal))
+    assert 1 == len(report.steps)
+    statuses = {t.node: t.status for t in report.steps[0].targets}
+    assert {"SQLNODE1": Status.CHANGED, "SQLNODE2": Status.FAILED} == statuses
+    assert "failed" == report.outcome
+    assert not [c for c in node.calls if c[1] == "owner"]
+
+
+def test_transient_fault_is_retried_for_repeatable_step(
+    plan: Plan, journal: Journal, library: TemplateLibrary
+) -> None:
+    """A refused connection is retried and the step then succeeds."""
+    node = Node()
+    node.fail[("SQLNODE1", "1")] = ConnectionFailed("SQLNODE1: connection refused", node="SQLNODE1")
+    report = _runner(plan, node, journal, library).run(_start(journal))
+    first = {t.node: t for t in report.steps[0].targets}
+    assert (Status.CHANGED, 2) == (first["SQLNODE1"].status, first["SQLNODE1"].attempts)
+
+
+def test_permanent_fault_is_not_retried(
+    plan: Plan, journal: Journal, library: TemplateLibrary
+) -> None:
+    """A WSMan fault that is not a timeout fails at once, with its message kept."""
+    node = Node()
+    node.fail[("SQLNODE1", "*")] = WSManFault("SQLNODE1: WSMan fault 5: Access denied", code=5)
+    report = _runner(plan, node, journal, library).run(_start(journal))
+    target = next(t for t in report.steps[0].targets if t.node == "SQLNODE1")
+    assert (Status.FAILED, 1) == (target.status, target.attempts)
+    assert "Access denied" in target.message
+
+
+def test_check_mode_passes_checkonly(
+    plan: Plan, journal: Journal, library: TemplateLibrary
+) -> None:
+    """Check mode sends CheckOnly to every step script and journals check attempts."""
+    node = Node()
+    _runner(plan, node, journal, library, check_only=True).run(_start(journal))
+    assert all(args.get("CheckOnly") is True for _, kind, args in node.calls if kind == "step")
+    assert all(a.check_only for a in journal.attempts("r1"))
+
+
+def test_journal_records_every_attempt(
+    plan: Plan, journal: Journal, library: TemplateLibrary
+) -> None:
+    """Each step and node has one finished attempt with the script hash."""
+    node = Node()
+    _runner(plan, node, journal, library).run(_start(journal))
+    attempts = journal.attempts("r1")
+    assert 4 == len(attempts)
+    assert {"succeeded"} == {a.status for a in attempts}
+    assert plan.steps[0].script.sha256 == attempts[0].script_sha256
+
+
+def test_resume_skips_done_nodes_and_rechecks_first(
+    plan: Plan, journal: Journal, library: TemplateLibrary
+) -> None:
+    """Resume never re-applies a done step; it re-checks the first unfinished one first."""
+    node = Node()
+    run = _runner(plan, node, journal, library).run
+    done = {1: frozenset({"SQLNODE1", "SQLNODE2"}), 2: frozenset({"SQLNODE2"})}
+    report = run(_start(journal), done=done, recheck_first=True)
+    step_calls = [(n, a.get("CheckOnly", False)) for n, k, a in node.calls if k == "step"]
+    assert [("SQLNODE1", True), ("SQLNODE1", False)] == step_calls
+    assert [Status.DONE_EARLIER, Status.DONE_EARLIER] == [t.status for t in report.steps[0].targets]
+
+
+def test_sessions_are_closed(plan: Plan, journal: Journal, library: TemplateLibrary) -> None:
+    """Every session opened for the run is closed at its end."""
+    node = Node()
+    transport = FakeTransport(node)
+    Runner(plan, transport, journal, library, RunOptions()).run(_start(journal))
+    assert transport.sessions
+    assert all(s.closed for s in transport.sessions)
+
+
+def test_owner_probe_template_lints_clean(library: TemplateLibrary) -> None:
+    """The engine's own owner probe passes the linter."""
+    from engine.lint import lint_script
+
+    script = library.render(OWNER_PROBE, {"Group": "g"})
+    assert [] == lint_script(script.text, source=OWNER_PROBE)
