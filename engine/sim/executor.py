@@ -20,11 +20,14 @@ class CommandRequest:
     """One command of a PSRP pipeline: a script text or a command name, with arguments.
 
     ``arguments`` keeps PSRP's order; a ``None`` name is a positional argument.
+    ``ends_statement`` marks the last command of a statement (``add_statement()``);
+    the commands after it form the next pipeline statement.
     """
 
     text: str
     is_script: bool
     arguments: tuple[tuple[str | None, Any], ...] = ()
+    ends_statement: bool = False
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,11 @@ import pytest
 from engine.errors import ConnectionFailed, WSManFault
 from engine.inventory import load_inventory
 from engine.journal import Journal
+from engine.lint import lint_script
 from engine.runbook.parameters import validate_parameters
 from engine.runbook.planner import Plan, build_plan
 from engine.runbook.registry import RunbookRegistry
-from engine.runner.orchestrator import OWNER_PROBE, RunOptions, Runner
+from engine.runner.orchestrator import OWNER_PROBE, Runner, RunOptions
 from engine.runner.outcome import Status
 from engine.templates import TemplateLibrary
 from engine.transport.base import FakeTransport, RawResult, ScriptCall
@@ -203,7 +204,5 @@ def test_sessions_are_closed(plan: Plan, journal: Journal, library: TemplateLibr
 
 def test_owner_probe_template_lints_clean(library: TemplateLibrary) -> None:
     """The engine's own owner probe passes the linter."""
-    from engine.lint import lint_script
-
     script = library.render(OWNER_PROBE, {"Group": "g"})
     assert [] == lint_script(script.text, source=OWNER_PROBE)

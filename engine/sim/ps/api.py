@@ -158,6 +158,7 @@ class ParamSpec:
     ``string``, ``string[]``, ``int``, ``uint32``, ``bool``, ``switch``, ``psobject``,
     ``object``, ``object[]``, ``hashtable``, ``scriptblock``, ``guid``, or
     ``System.Collections.Specialized.StringCollection`` (a list of strings).
+    ``from_remaining_arguments`` marks ``ValueFromRemainingArguments`` (``-Owners a b``).
     """
 
     name: str
@@ -168,6 +169,7 @@ class ParamSpec:
     parameter_sets: tuple[str, ...] = ("(All)",)
     from_pipeline: bool = False
     from_pipeline_by_property_name: bool = False
+    from_remaining_arguments: bool = False
 
 
 @dataclass(frozen=True)
