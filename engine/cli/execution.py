@@ -218,7 +218,9 @@ def _confirm(console: Console, plan: Plan, request: ExecutionRequest) -> None:
         f"[bold]{plan.runbook.name}[/bold]: {len(plan.steps)} steps on {', '.join(plan.nodes)}"
     )
     for advisory in plan.advisories:
-        console.print(f"  [{advisory.severity.value}] {advisory.code}: {advisory.message}")
+        console.print(
+            f"  [{advisory.severity.value}] {advisory.code}: {advisory.message}", markup=False
+        )
     for planned in plan.steps:
         console.print(f"  {planned.slug}: {planned.step.title}")
     if request.yes or request.check_only:

@@ -86,7 +86,7 @@ def show(
     for index, step in enumerate(definition.steps(params, example_inventory()), start=1):
         where = step.target.value + (f" '{step.group}'" if step.group else "")
         kind = "changes" if step.changes else "read-only"
-        console.print(f"  {index:02d} {step.name}: {step.title} [{where}, {kind}]")
+        console.print(f"  {index:02d} {step.name}: {step.title} [{where}, {kind}]", markup=False)
 
 
 def _print_advisories(console: Console, definition: Runbook, params: object) -> None:
@@ -95,7 +95,9 @@ def _print_advisories(console: Console, definition: Runbook, params: object) -> 
         return
     console.print("\n[bold]Advisories[/bold]")
     for advisory in advisories:
-        console.print(f"  [{advisory.severity.value}] {advisory.code}: {advisory.message}")
+        console.print(
+            f"  [{advisory.severity.value}] {advisory.code}: {advisory.message}", markup=False
+        )
 
 
 def export(
