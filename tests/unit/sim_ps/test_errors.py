@@ -1,0 +1,349 @@
+"""Errors: terminating vs non-terminating, -ErrorAction, try/catch, throw, strict mode."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from .helpers import run
+
+CLUSTER_EXCEPTION = "Microsoft.FailoverClusters.PowerShell.ClusterCmdletException"
+
+# script, expected output, expected (FQEID, category) of errors on the error stream
+NON_FAILING: list[tuple[str, list[Any], list[tuple[str, str]]]] = [
+    (
+        "Write-Error 'bad'; 'after'",
+        ["after"],
+        [("Microsoft.PowerShell.Commands.WriteErrorException", "NotSpecified")],
+    ),
+    (
+        "Write-Error -Message 'm' -Category ObjectNotFound -ErrorId 'MyId' -TargetObject 't'",
+        [],
+        [("MyId", "ObjectNotFound")],
+    ),
+    ("Get-Nope; 'next'", ["next"], [("CommandNotFoundException", "ObjectNotFound")]),
+    (
+        "Get-Thing -Name gamma | ForEach-Object Name; 'x'",
+        ["x"],
+        [("ThingNotFound,Sim.Commands.GetThingCommand", "ObjectNotFound")],
+    ),
+    (
+        "Get-Thing -Terminate; 'next'",
+        ["next"],
+        [("ThingTerminated,Sim.Commands.GetThingCommand", "InvalidOperation")],
+    ),
+    ("$r = Get-Thing -Name gamma -ErrorAction SilentlyContinue; $null -eq $r", [True], []),
+    ("Get-Thing -Name gamma -ea Ignore; $Error.Count", [0], []),
+    ("Get-Thing -Name gamma -ErrorAction SilentlyContinue; $Error.Count", [1], []),
+    ("$ErrorActionPreference = 'SilentlyContinue'; Write-Error 'x'; 'y'", ["y"], []),
+    ("$ErrorActionPreference = 'SilentlyContinue'; throw 'ignored'; 'after'", ["after"], []),
+    (
+        "Write-Error 'one' -ErrorAction Continue; $Error[0].Exception.Message",
+        ["one"],
+        [("Microsoft.PowerShell.Commands.WriteErrorException", "NotSpecified")],
+    ),
+    (
+        "Get-Thing -Nme x; 'next'",
+        ["next"],
+        [("NamedParameterNotFound,Sim.Commands.GetThingCommand", "InvalidArgument")],
+    ),
+    (
+        "try { Write-Error 'not caught' } catch { 'caught' }; 'after'",
+        ["after"],
+        [("Microsoft.PowerShell.Commands.WriteErrorException", "NotSpecified")],
+    ),
+    (
+        "1, 'x', 3 | ForEach-Object { 10 / $_ }",
+        [10, 10 / 3],
+        [("InvalidCastFromStringToInteger", "InvalidArgument")],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("script", "output", "errors"), NON_FAILING, ids=[c[0][:60] for c in NON_FAILING]
+)
+def test_non_failing_errors(script: str, output: list[Any], errors: list[tuple[str, str]]) -> None:
+    """The pipeline completes; errors are on the error stream, shaped like PowerShell's."""
+    result = run(script)
+    assert result.failed is None, result.failed
+    assert output == result.output
+    assert errors == [(e.fully_qualified_error_id, e.category) for e in result.errors]
+    assert all(e.script_line == 1 and e.line_text for e in result.errors)
+
+
+FAILING: list[tuple[str, list[Any], str, str, str]] = [
+    (
+        "throw 'boom'",
+        [],
+        "boom",
+        "OperationStopped",
+        "System.Management.Automation.RuntimeException",
+    ),
+    (
+        "'a'; throw",
+        ["a"],
+        "ScriptHalted",
+        "OperationStopped",
+        "System.Management.Automation.RuntimeException",
+    ),
+    (
+        "$ErrorActionPreference = 'Stop'; Write-Error 'x'; 'after'",
+        [],
+        "Microsoft.PowerShell.Commands.WriteErrorException",
+        "NotSpecified",
+        "Microsoft.PowerShell.Commands.WriteErrorException",
+    ),
+    (
+        "Get-Thing -Name gamma -ErrorAction Stop; 'after'",
+        [],
+        "ThingNotFound,Sim.Commands.GetThingCommand",
+        "ObjectNotFound",
+        CLUSTER_EXCEPTION,
+    ),
+    (
+        "$ErrorActionPreference = 'Stop'; Get-Nope; 'after'",
+        [],
+        "CommandNotFoundException",
+        "ObjectNotFound",
+        "System.Management.Automation.CommandNotFoundException",
+    ),
+    (
+        "try { throw 'inner' } catch { throw }",
+        [],
+        "inner",
+        "OperationStopped",
+        "System.Management.Automation.RuntimeException",
+    ),
+    (
+        "try { throw 'x' } catch [System.IO.IOException] { 'wrong' }",
+        [],
+        "x",
+        "OperationStopped",
+        "System.Management.Automation.RuntimeException",
+    ),
+    (
+        "try { Get-Nope } catch { throw $_ }",
+        [],
+        "CommandNotFoundException",
+        "ObjectNotFound",
+        "System.Management.Automation.CommandNotFoundException",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("script", "output", "fqid", "category", "exception"),
+    FAILING,
+    ids=[c[0][:60] for c in FAILING],
+)
+def test_failing_errors(
+    script: str, output: list[Any], fqid: str, category: str, exception: str
+) -> None:
+    """An uncaught terminating error ends the pipeline Failed with its record."""
+    result = run(script)
+    assert output == result.output
+    assert result.failed is not None
+    assert (fqid, category, exception) == (
+        result.failed.fully_qualified_error_id,
+        result.failed.category,
+        result.failed.exception_type,
+    )
+    assert 1 == result.failed.script_line
+
+
+CATCHES: list[tuple[str, list[Any]]] = [
+    ("try { throw 'x' } catch { 'caught' } finally { 'fin' }", ["caught", "fin"]),
+    ("try { 'body' } finally { 'fin' }", ["body", "fin"]),
+    (
+        "try { throw 'msg' } catch { $_.Exception.Message; $_.FullyQualifiedErrorId; "
+        '[string]$_.CategoryInfo.Category; $_.TargetObject; "$_" }',
+        ["msg", "msg", "OperationStopped", "msg", "msg"],
+    ),
+    (
+        "try { Get-Thing -Name gamma -ErrorAction Stop } "
+        f"catch [{CLUSTER_EXCEPTION}] {{ $_.Exception.Message; $_.TargetObject; "
+        "$_.FullyQualifiedErrorId; $_.CategoryInfo.Category -eq 'ObjectNotFound' }",
+        ["Thing 'gamma' not found.", "gamma", "ThingNotFound,Sim.Commands.GetThingCommand", True],
+    ),
+    (
+        "try { Get-Thing -Name gamma -ErrorAction Stop } "
+        "catch [System.Management.Automation.ActionPreferenceStopException] { 'stop' }",
+        ["stop"],
+    ),
+    ("try { Get-Thing -Terminate } catch [System.Exception] { 'base' }", ["base"]),
+    ("try { Get-Thing -Terminate } catch [Exception] { 'short' }", ["short"]),
+    (
+        f"try {{ Get-Thing -Terminate }} catch [System.IO.IOException] {{ 'io' }} "
+        f"catch [{CLUSTER_EXCEPTION}], [System.ArgumentException] {{ 'cluster' }}",
+        ["cluster"],
+    ),
+    (
+        "try { Get-Nope } catch [System.Management.Automation.CommandNotFoundException] "
+        "{ $_.CategoryInfo.Category.ToString() }",
+        ["ObjectNotFound"],
+    ),
+    ("try { 1 / 0 } catch [System.DivideByZeroException] { 'div' }", ["div"]),
+    (
+        "try { Get-Thing -Nme x } catch [System.Management.Automation.ParameterBindingException] "
+        "{ $_.FullyQualifiedErrorId }",
+        ["NamedParameterNotFound,Sim.Commands.GetThingCommand"],
+    ),
+    (
+        "$ErrorActionPreference = 'Stop'\n"
+        "try { Write-Error 'w' } catch { $_.Exception.GetType().FullName }",
+        ["Microsoft.PowerShell.Commands.WriteErrorException"],
+    ),
+    (
+        "try { try { throw 'a' } finally { 'inner fin' } } catch { \"outer $_\" }",
+        ["inner fin", "outer a"],
+    ),
+    (
+        'foreach ($i in 1..3) { try { if ($i -eq 2) { continue }; $i } finally { "f$i" } }',
+        [1, "f1", "f2", 3, "f3"],
+    ),
+    ("try { throw 'x' } catch { }; $Error.Count; $Error[0].Exception.Message", [1, "x"]),
+    ("try { & { Get-Nope; 'unreached' } } catch { 'caught in caller' }", ["caught in caller"]),
+    (
+        'try { Get-Thing | ForEach-Object { throw "bad $($_.Name)" } }\n'
+        "catch { $_.Exception.Message }",
+        ["bad alpha"],
+    ),
+]
+
+
+@pytest.mark.parametrize(("script", "output"), CATCHES, ids=[c[0][:60] for c in CATCHES])
+def test_try_catch(script: str, output: list[Any]) -> None:
+    """try/catch/finally and the ErrorRecord in $_ behave as in PowerShell."""
+    result = run(script)
+    assert result.failed is None, result.failed
+    assert [] == result.errors
+    assert output == result.output
+
+
+STRICT: list[tuple[str, str]] = [
+    ("Set-StrictMode -Version 3; $undefined", "VariableIsUndefined"),
+    ('Set-StrictMode -Version Latest; "x $nope"', "VariableIsUndefined"),
+    ("Set-StrictMode -Version 3; $o = [PSCustomObject]@{ A = 1 }; $o.B", "PropertyNotFoundStrict"),
+    ("Set-StrictMode -Version 3; (Get-Thing -Name alpha).Missing", "PropertyNotFoundStrict"),
+    ("Set-StrictMode -Version 3; $x = 5; $x.Count", "PropertyNotFoundStrict"),
+    ("Set-StrictMode -Version 3; $null.Name", "PropertyNotFoundStrict"),
+    ("Set-StrictMode -Version 3; $a = @(1); $a[3]", "System.IndexOutOfRangeException"),
+]
+
+
+@pytest.mark.parametrize(("script", "error_id"), STRICT, ids=[c[0][:60] for c in STRICT])
+def test_strict_mode_errors(script: str, error_id: str) -> None:
+    """Strict mode turns undefined variables and missing properties into errors."""
+    result = run(script)
+    assert result.failed is None
+    assert [error_id] == [e.error_id for e in result.errors]
+
+
+@pytest.mark.parametrize(
+    ("script", "output"),
+    [
+        ("$undefined; $o = [PSCustomObject]@{ A = 1 }; $null -eq $o.B", [None, True]),
+        ("Set-StrictMode -Version 3; $h = @{}; $null -eq $h.Missing", [True]),
+        ("Set-StrictMode -Version 3; @(1, 2).Count; 'ab'.Length; $env:NOPE", [2, 2, None]),
+        ("Set-StrictMode -Version 3; & { Set-StrictMode -Off; $inner }; 'ok'", [None, "ok"]),
+    ],
+)
+def test_strict_mode_allows(script: str, output: list[Any]) -> None:
+    """Outside strict mode, and for hashtable keys and real properties, reads succeed."""
+    result = run(script)
+    assert [] == result.errors
+    assert output == result.output
+
+
+def test_stop_inside_script_block_is_script_terminating() -> None:
+    """A Stop-escalated error in a ForEach-Object block fails the whole pipeline."""
+    result = run(
+        "1..3 | ForEach-Object { if ($_ -eq 2) { Write-Error 'two' -ErrorAction Stop }; $_ }; 'end'"
+    )
+    assert [1] == result.output
+    assert result.failed is not None and "two" == result.failed.message
+
+
+def test_error_position_is_the_failing_statement() -> None:
+    """Records carry the line, column and text of the statement that failed."""
+    result = run("'ok'\n  Write-Error 'second line'\nthrow 'third'")
+    assert [(2, 3, "  Write-Error 'second line'")] == [
+        (e.script_line, e.script_column, e.line_text) for e in result.errors
+    ]
+    assert result.failed is not None
+    assert (3, 1, "throw 'third'") == (
+        result.failed.script_line,
+        result.failed.script_column,
+        result.failed.line_text,
+    )
+
+
+def test_write_error_fields() -> None:
+    """Write-Error's record: WriteErrorException, activity Write-Error, target info."""
+    (record,) = run("Write-Error -Message 'm' -TargetObject 'tgt'").errors
+    assert ("m", "Microsoft.PowerShell.Commands.WriteErrorException") == (
+        record.message,
+        record.exception_type,
+    )
+    assert ("Write-Error", "tgt", "tgt", "String") == (
+        record.activity,
+        record.target_object,
+        record.target_name,
+        record.target_type,
+    )
+
+
+def test_write_error_rethrows_a_caught_record() -> None:
+    """Write-Error $_ in a catch writes the original record, non-terminating."""
+    result = run("try { Get-Nope } catch { Write-Error $_ }; 'after'")
+    assert ["after"] == result.output
+    assert ["CommandNotFoundException"] == [e.error_id for e in result.errors]
+
+
+@pytest.mark.parametrize(
+    ("script", "construct"),
+    [
+        ("function f { 1 }", "function definition"),
+        ("'a'\nclass C { }", "class definition"),
+        ("trap { 'x' }", "trap statement"),
+        ("Get-Thing > out.txt", "file redirection"),
+        ("$x = 'a'.Normalize()", "method call .Normalize()"),
+        ("[System.Net.Dns]::GetHostName()", "static method"),
+        ("[xml]'<a/>'", "cast to [xml]"),
+        ("$using:x", "variable scope or drive 'using:'"),
+        ("$?", "automatic variable $?"),
+        ("param([ValidatePattern('x')][string]$x)\n$x", "parameter attribute [validatepattern]"),
+        ("try { [System.Net.Dns]::GetHostName() } catch { 'swallowed' }", "static method"),
+    ],
+)
+def test_unsupported_constructs_fail_loudly(script: str, construct: str) -> None:
+    """Constructs outside the subset end the pipeline Failed and cannot be caught."""
+    result = run(script)
+    assert result.failed is not None
+    assert "UnsupportedConstruct" == result.failed.error_id
+    assert result.failed.message.startswith("unsupported construct at line ")
+    assert construct in result.failed.message
+    assert [] == [o for o in result.output if o == "swallowed"]
+
+
+def test_unsupported_construct_names_its_line() -> None:
+    """The message names the line and an excerpt of the construct."""
+    result = run("'ok'\n\nfunction Get-Foo { 'x' }")
+    assert result.failed is not None
+    assert "unsupported construct at line 3: function definition 'function Get-Foo { 'x' }'" == (
+        result.failed.message
+    )
+    assert (3, 1, "function Get-Foo { 'x' }") == (
+        result.failed.script_line,
+        result.failed.script_column,
+        result.failed.line_text,
+    )
+
+
+def test_parse_error_fails_before_running() -> None:
+    """A script that does not parse produces no output at all."""
+    result = run("'first'\nif (")
+    assert [] == result.output
+    assert result.failed is not None and "ParseError" == result.failed.error_id
