@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.errors import EngineError, StepFailed, TransportError
 from engine.logging import get_logger
-from engine.runbook.model import Target
+from engine.runbook.model import StepResult, Target
 from engine.runbook.planner import Plan, PlannedStep
 from engine.runner.outcome import RunReport, Status, StepOutcome, TargetOutcome
 from engine.transport.base import ScriptCall, Session, Transport
@@ -222,7 +222,7 @@ class Runner:
                 errors.append(str(exc))
                 self._sessions.forget(node)
                 continue
-            parsed = _parse(raw, planned)
+            parsed = _parse(raw, StepResult)
             if parsed.failed or parsed.data is None:
                 detail = "; ".join(e.message for e in parsed.errors) or "no result"
                 raise StepFailed(f"finding the owner of group '{group}' on {node}: {detail}")
@@ -319,7 +319,7 @@ class Runner:
                     user,
                 )
             break
-        parsed = _parse(raw, planned)
+        parsed = _parse(raw, planned.step.result)
         duration = time.monotonic_ns() - started
         if parsed.failed:
             errors = tuple(e.to_dict() for e in parsed.errors)
@@ -382,7 +382,7 @@ class Runner:
         )
 
 
-def _parse(raw: Any, planned: PlannedStep) -> Any:
+def _parse(raw: Any, result_model: type[StepResult]) -> Any:
     from engine.results import parse_output  # noqa: PLC0415 (results pulls in pypsrp types)
 
-    return parse_output(raw.output, raw.errors, raw.had_errors, planned.step.result)
+    return parse_output(raw.output, raw.errors, raw.had_errors, result_model)

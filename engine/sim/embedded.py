@@ -11,6 +11,7 @@ that was reset since is refused, like resuming against a changed inventory.
 from __future__ import annotations
 
 import fcntl
+import logging
 import secrets
 import shutil
 import uuid
@@ -99,6 +100,11 @@ class EmbeddedLab:
         from engine.sim.server import SimFleet  # noqa: PLC0415 (simulator only)
 
         register_secret(self.password)
+        # The endpoints log every request at INFO for `sim serve`; inside a run that is
+        # noise next to the step events, so it shows only with -v.
+        sim_log = logging.getLogger("engine.sim")
+        if sim_log.getEffectiveLevel() >= logging.INFO:
+            sim_log.setLevel(logging.WARNING)
         self._lock.__enter__()
         try:
             self.cluster = self._load_or_create()
@@ -172,8 +178,15 @@ class EmbeddedLab:
         facts = self.facts
         known: dict[str, Any] = {
             **{k: list(v) if isinstance(v, tuple) else v for k, v in asdict(facts).items()},
-            "shared_folder": f"{facts.drive}:\\SSIS",
+            "shared_folder": facts.drive.rstrip(":") + ":\\SSIS",
             "package_principals": list(facts.principals),
+            # Runbooks name instances as clients connect to them: SERVER or SERVER\INSTANCE.
+            "instances": [
+                facts.virtual_server
+                if name.upper() == "MSSQLSERVER"
+                else f"{facts.virtual_server}\\{name}"
+                for name in facts.instances
+            ],
         }
         return {name: value for name, value in known.items() if name in fields}
 

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import json
 import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import ConfigDict
 
 from engine.errors import ConnectionFailed, WSManFault
 from engine.inventory import load_inventory
 from engine.journal import Journal
 from engine.lint import lint_script
+from engine.runbook.model import StepResult
 from engine.runbook.parameters import validate_parameters
 from engine.runbook.planner import Plan, build_plan
 from engine.runbook.registry import RunbookRegistry
@@ -206,3 +209,21 @@ def test_owner_probe_template_lints_clean(library: TemplateLibrary) -> None:
     """The engine's own owner probe passes the linter."""
     script = library.render(OWNER_PROBE, {"Group": "g"})
     assert [] == lint_script(script.text, source=OWNER_PROBE)
+
+
+class Greeted(StepResult):
+    """A strict result model: the step's data must name who was greeted."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    Before: str | None
+    After: str
+
+
+def test_owner_probe_is_not_judged_by_the_step_model(
+    plan: Plan, journal: Journal, library: TemplateLibrary
+) -> None:
+    """The owner query has its own result shape; the step's model applies to the step only."""
+    strict = replace(plan.steps[1], step=replace(plan.steps[1].step, result=Greeted))
+    strict_plan = replace(plan, steps=(plan.steps[0], strict, plan.steps[2]))
+    report = _runner(strict_plan, Node(), journal, library).run(_start(journal))
+    assert [Status.CHANGED] == [t.status for t in report.steps[1].targets]

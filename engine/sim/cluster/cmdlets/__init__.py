@@ -1,0 +1,1 @@
+"""Simulated commands, one module per area (cluster, registry, filesystem, services, ACLs)."""

@@ -1,0 +1,24 @@
+"""Fixtures: a simulator endpoint on a free loopback port and a pool opened on it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from pypsrp.powershell import RunspacePool
+
+from engine.sim.server import SimEndpoint
+from engine.sim.trivial_executor import TrivialExecutor
+from tests.integration.sim.simclient import PASSWORD, USER, client_for
+
+
+@pytest.fixture
+def endpoint() -> Iterator[SimEndpoint]:
+    with SimEndpoint(TrivialExecutor(), node="NODE1", users={USER: PASSWORD}) as ep:
+        yield ep
+
+
+@pytest.fixture
+def pool(endpoint: SimEndpoint) -> Iterator[RunspacePool]:
+    with RunspacePool(client_for(endpoint)) as opened:
+        yield opened
