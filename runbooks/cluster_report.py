@@ -9,12 +9,11 @@ changed, so it is safe to run at any time, including before and after the SSIS r
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from engine.runbook.model import Runbook, Step, Target
+from engine.runbook.model import ReportTable, Runbook, Step, StepResults, Target
 from runbooks._ssis.results import ClusterReportResult, SsisServicesResult
 from runbooks._ssis.versions import ssis_versions
 
@@ -73,23 +72,16 @@ def build_steps(params: ClusterReportParameters, inventory: Inventory) -> list[S
     return steps
 
 
-runbook = Runbook(
-    name="cluster-report",
-    summary="Read-only report of nodes, groups, resources, owners, dependencies, "
-    "checkpoints and SSIS services",
-    parameters=ClusterReportParameters,
-    build_steps=build_steps,
-    description=__doc__ or "",
-)
-
-
-@dataclass(frozen=True)
-class ReportTable:
-    """One table of the console report: a title, column headers and rows of text."""
-
-    title: str
-    columns: tuple[str, ...]
-    rows: tuple[tuple[str, ...], ...]
+def present(results: StepResults) -> list[ReportTable]:
+    """The console tables of a finished report run."""
+    cluster_data = next(iter(results.get("cluster", {}).values()), None)
+    if cluster_data is None:
+        return []
+    services = {
+        node: SsisServicesResult.model_validate(data)
+        for node, data in sorted(results.get("ssis-services", {}).items())
+    }
+    return report_tables(ClusterReportResult.model_validate(cluster_data), services or None)
 
 
 def report_tables(
@@ -150,3 +142,14 @@ def report_tables(
             )
         )
     return tables
+
+
+runbook = Runbook(
+    name="cluster-report",
+    summary="Read-only report of nodes, groups, resources, owners, dependencies, "
+    "checkpoints and SSIS services",
+    parameters=ClusterReportParameters,
+    build_steps=build_steps,
+    description=__doc__ or "",
+    present=present,
+)

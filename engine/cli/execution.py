@@ -57,7 +57,9 @@ class ExecutionRequest:
 def _console() -> Console:
     from rich.console import Console  # noqa: PLC0415 (lazy: keeps --help fast)
 
-    return Console(highlight=False, soft_wrap=True, stderr=False)
+    # Off a terminal (a pipe, a CI log) tables get room instead of 80 columns.
+    width = None if sys.stdout.isatty() else 200
+    return Console(highlight=False, soft_wrap=True, width=width)
 
 
 def _sha256_json(value: Any) -> str:
@@ -188,6 +190,22 @@ def _summary(console: Console, report: RunReport, plan: Plan) -> None:
             cells.append(text)
         table.add_row(planned.slug, *cells)
     console.print(table)
+
+
+def _present(console: Console, plan: Plan, report: RunReport) -> None:
+    """The runbook's own console tables, from the results of every step and node."""
+    from rich.table import Table  # noqa: PLC0415 (lazy)
+
+    assert plan.runbook.present is not None
+    results = {
+        step.planned.step.name: {t.node: t.data for t in step.targets if t.data is not None}
+        for step in report.steps
+    }
+    for table_data in plan.runbook.present(results):
+        table = Table(*table_data.columns, title=table_data.title)
+        for row in table_data.rows:
+            table.add_row(*row)
+        console.print(table)
 
 
 def _plan_details(console: Console, report: RunReport) -> None:
@@ -356,6 +374,8 @@ def _run(
     report = runner.run(run_id, done=done, recheck_first=journaled is not None)
     journal.finish_run(run_id, report.outcome)  # type: ignore[arg-type]  # outcome is one of the three literals
     _summary(console, report, plan)
+    if plan.runbook.present is not None and not report.failed:
+        _present(console, plan, report)
     if request.check_only:
         _plan_details(console, report)
     if report.failed:

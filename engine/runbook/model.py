@@ -78,8 +78,21 @@ class Step:
             raise ValueError(f"step {self.name!r} targets a group owner but names no group")
 
 
+@dataclass(frozen=True)
+class ReportTable:
+    """One table a runbook shows on the console after a run: title, headers, rows of text."""
+
+    title: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+
+
+StepResults = Mapping[str, Mapping[str, Mapping[str, Any]]]
+"""Results of a finished run: step name -> node -> the step's result data (JSON-able)."""
+
 StepBuilder = Callable[[Any, "Inventory"], Sequence[Step]]
 AdvisoryBuilder = Callable[[Any], Sequence[Advisory]]
+Presenter = Callable[[StepResults], Sequence[ReportTable]]
 
 
 def _no_advisories(_: Any) -> Sequence[Advisory]:
@@ -103,6 +116,8 @@ class Runbook:
     description: str = ""
     version: str = "1"
     origin: str = "builtin"
+    present: Presenter | None = None
+    """Turns the results of a successful run into console tables (reports)."""
 
     def steps(self, params: BaseModel, inventory: Inventory) -> list[Step]:
         steps = list(self.build_steps(params, inventory))

@@ -1,7 +1,8 @@
 """``psrunbook sim serve``: a simulated cluster on loopback until Ctrl-C or SIGTERM.
 
-:func:`make_executor` is the single place that decides what runs the pipelines of the
-served nodes; replacing its body is all it takes to serve another executor.
+By default the nodes run the simulated failover cluster (the PowerShell evaluator over
+the cluster model of a lab); ``executor="trivial"`` serves the small protocol-test
+executor instead. :func:`make_executor` is the one place that decides.
 """
 
 from __future__ import annotations
@@ -11,13 +12,17 @@ import os
 import secrets
 import signal
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING, Literal
 
 from engine.sim.executor import Executor
 from engine.sim.server import SimFleet
+
+if TYPE_CHECKING:
+    from engine.sim.cluster.model import SimCluster
 
 log = logging.getLogger(__name__)
 
@@ -26,12 +31,40 @@ PASSWORD_ENV = "PSRUNBOOK_SIM_PASSWORD"  # noqa: S105 - the variable's name, not
 CLUSTER_NAME = "SIMCLUSTER"
 
 
-def make_executor(node_names: Sequence[str]) -> Executor:
-    """The executor shared by the served nodes."""
-    from engine.sim.trivial_executor import TrivialExecutor  # noqa: PLC0415 - chosen at serve time
+def make_executor(options: ServeOptions) -> tuple[Executor, SimCluster | None]:
+    """The executor shared by the served nodes, and the cluster it serves (if any)."""
+    if options.executor == "trivial":
+        from engine.sim.trivial_executor import TrivialExecutor  # noqa: PLC0415 - chosen at serve time
 
-    del node_names  # the trivial executor behaves the same on every node
-    return TrivialExecutor()
+        return TrivialExecutor(), None
+    from engine.sim.cluster.executor_factory import cluster_executor  # noqa: PLC0415
+    from engine.sim.cluster.faults import FaultPlan, fail_resource_online  # noqa: PLC0415
+
+    cluster = load_lab(options)
+    for resource in options.fail_online:
+        fail_resource_online(cluster, resource)
+    plan = (
+        FaultPlan(seed=options.seed, probability=options.failover_probability)
+        if options.failover_probability > 0
+        else None
+    )
+    return cluster_executor(cluster, plan), cluster
+
+
+def load_lab(options: ServeOptions) -> SimCluster:
+    """The lab to serve: a saved state, a lab description, or the sample lab."""
+    from engine.sim.cluster.lab import build_lab, read_lab, restore, sample_lab  # noqa: PLC0415
+
+    if options.state_file is not None and options.state_file.exists():
+        return restore(options.state_file)
+    if options.lab_file is not None:
+        return build_lab(read_lab(options.lab_file))
+    return sample_lab(options.nodes, options.lab_version)
+
+
+def lab_version(text: str) -> str:
+    """``sql2019`` or ``2019`` -> ``2019``."""
+    return text.lower().removeprefix("sql")
 
 
 def node_names(count: int) -> tuple[str, ...]:
@@ -87,6 +120,13 @@ class ServeOptions:
     inventory_out: Path | None = None
     https: bool = False
     host: str = "127.0.0.1"
+    executor: Literal["cluster", "trivial"] = "cluster"
+    lab_version: str = "2019"
+    lab_file: Path | None = None
+    state_file: Path | None = None
+    fail_online: tuple[str, ...] = ()
+    failover_probability: float = 0.0
+    seed: int = 0
 
 
 def sim_password(environ: dict[str, str] | None = None) -> tuple[str, bool]:
@@ -107,17 +147,26 @@ def serve(
 ) -> None:
     """Run the fleet until ``stop`` is set or SIGINT/SIGTERM arrives, then close it."""
     stop = stop or threading.Event()
-    names = node_names(options.nodes)
+    executor, cluster = make_executor(options)
+    names = (
+        tuple(n.name for n in cluster.nodes.values())
+        if cluster is not None
+        else node_names(options.nodes)
+    )
     with SimFleet(
         names,
-        executor=make_executor(names),
+        executor=executor,
         users={SIM_USER: password},
         host=options.host,
         port_base=options.port_base,
         tls=options.https,
     ) as fleet:
+        if cluster is not None:
+            for endpoint in fleet:
+                endpoint.refuse_when = _down_check(cluster, endpoint.node)
         if options.inventory_out is not None:
-            options.inventory_out.write_text(inventory_toml(fleet), encoding="utf-8")
+            name = cluster.name if cluster is not None else CLUSTER_NAME
+            options.inventory_out.write_text(inventory_toml(fleet, cluster=name), encoding="utf-8")
             echo(f"inventory written to {options.inventory_out}")
         for endpoint in fleet:
             echo(f"{endpoint.node} listening on {endpoint.url}")
@@ -129,7 +178,17 @@ def serve(
             stop.wait()
         finally:
             restore()
+    if cluster is not None and options.state_file is not None:
+        from engine.sim.cluster.lab import save  # noqa: PLC0415
+
+        with cluster.lock:
+            save(cluster, options.state_file)
+        echo(f"lab state saved to {options.state_file}")
     echo("stopped")
+
+
+def _down_check(cluster: SimCluster, node: str) -> Callable[[], bool]:
+    return lambda: cluster.node_is_down(node)
 
 
 def _install_signal_handlers(stop: threading.Event) -> Callable[[], None]:

@@ -19,7 +19,7 @@ from engine.sim.cluster.cmdlets.filesystem import FILESYSTEM_CMDLETS
 from engine.sim.cluster.cmdlets.misc import MISC_CMDLETS
 from engine.sim.cluster.cmdlets.registry import REGISTRY_CMDLETS
 from engine.sim.cluster.cmdlets.services import SERVICE_CMDLETS
-from engine.sim.cluster.faults import pipeline_finished
+from engine.sim.cluster.faults import FaultPlan, pipeline_finished
 from engine.sim.cluster.model import SimCluster, fold
 from engine.sim.executor import ExecutionContext, OutputSink, PipelineFailed, PipelineRequest
 from engine.sim.ps.api import Cmdlet, CmdletTable, ErrorRecordData
@@ -64,11 +64,12 @@ def cmdlets_for_node(cluster: SimCluster, node: str) -> CmdletTable:
 class ClusterExecutor:
     """Runs each pipeline under the cluster lock, then lets scheduled faults fire."""
 
-    def __init__(self, cluster: SimCluster) -> None:
+    def __init__(self, cluster: SimCluster, fault_plan: FaultPlan | None = None) -> None:
         # Imported here so the model and its cmdlets load (and test) without the evaluator.
         from engine.sim.ps.executor import PowerShellExecutor  # noqa: PLC0415 -- see above
 
         self.cluster = cluster
+        self.fault_plan = fault_plan
         self._tables: dict[str, CmdletTable] = {}
         self._inner = PowerShellExecutor(cmdlets_for=self._cmdlets_for)
 
@@ -97,8 +98,10 @@ class ClusterExecutor:
                 self._inner.execute(request, context, sink)
             finally:
                 pipeline_finished(self.cluster)
+                if self.fault_plan is not None:
+                    self.fault_plan.after_pipeline(self.cluster)
 
 
-def cluster_executor(cluster: SimCluster) -> Executor:
-    """The endpoint's executor for a simulated cluster."""
-    return ClusterExecutor(cluster)
+def cluster_executor(cluster: SimCluster, fault_plan: FaultPlan | None = None) -> Executor:
+    """The endpoint's executor for a simulated cluster, with optional seeded failovers."""
+    return ClusterExecutor(cluster, fault_plan)

@@ -108,7 +108,8 @@ def test_serve_writes_a_working_inventory_and_stops(tmp_path, https):
         )
         for node in inventory.node_names:
             with RunspacePool(_client_from_inventory(inventory, node, "pw-123")) as pool:
-                assert [f"{node}\\{SIM_USER}"] == PowerShell(pool).add_script("whoami").invoke()
+                ps = PowerShell(pool).add_script("$env:COMPUTERNAME")
+                assert [node] == ps.invoke()
 
 
 def test_docs_snippet_runs_against_sim_serve(tmp_path, monkeypatch, capsys):
@@ -119,7 +120,7 @@ def test_docs_snippet_runs_against_sim_serve(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv(PASSWORD_ENV, "doc-pw")
     with _serving(tmp_path / "sim.toml", password="doc-pw"):
         exec(compile(snippet, "docs/simulator.md", "exec"), {})
-    assert "['NODE1\\\\psrunbook', 'hello']" in capsys.readouterr().out
+    assert "['NODE1 Up', 'NODE2 Up']" in capsys.readouterr().out
 
 
 def test_sim_serve_command_stops_cleanly_on_sigterm(tmp_path):
@@ -154,7 +155,10 @@ def test_sim_serve_command_stops_cleanly_on_sigterm(tmp_path):
         password = export.split("=", 1)[1]
         inventory = load_inventory(out)
         with RunspacePool(_client_from_inventory(inventory, "NODE2", password)) as pool:
-            assert ["NODE2\\psrunbook"] == PowerShell(pool).add_script("whoami").invoke()
+            ps = PowerShell(pool).add_script(
+                "(Get-ClusterGroup -Name 'SQL Server (MSSQLSERVER)').OwnerNode"
+            )
+            assert ["NODE1"] == [str(o) for o in ps.invoke()]
         proc.send_signal(signal.SIGTERM)
         rest = proc.stdout.read()
         assert 0 == proc.wait(30)

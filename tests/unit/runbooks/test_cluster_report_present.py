@@ -1,0 +1,36 @@
+"""The cluster report's console tables, built from the run's structured results."""
+
+from __future__ import annotations
+
+from runbooks.cluster_report import runbook
+
+
+def test_tables_come_from_step_results() -> None:
+    """Nodes, groups, resources and SSIS services each become a table with their rows."""
+    results = {
+        "cluster": {
+            "NODE2": {
+                "cluster": "SIMCLUSTER",
+                "nodes": [{"name": "NODE1", "state": "Up"}, {"name": "NODE2", "state": "Down"}],
+                "groups": [{"name": "SQL", "owner_node": "NODE1", "state": "Online"}],
+                "resources": [],
+            }
+        },
+        "ssis-services": {
+            "NODE2": {"services": [{"name": "MsDtsServer150", "status": "Stopped"}]},
+            "NODE1": {"services": [{"name": "MsDtsServer150", "status": "Running"}]},
+        },
+    }
+    assert runbook.present is not None
+    tables = {t.title: t for t in runbook.present(results)}
+    assert (("NODE1", "Up"), ("NODE2", "Down")) == tables["Nodes of SIMCLUSTER"].rows
+    assert (("SQL", "NODE1", "Online"),) == tables["Groups"].rows
+    assert [("NODE1", "Running"), ("NODE2", "Stopped")] == [
+        (row[0], row[2]) for row in tables["SSIS services"].rows
+    ]
+
+
+def test_no_cluster_result_gives_no_tables() -> None:
+    """A run that produced no cluster data shows no report rather than failing."""
+    assert runbook.present is not None
+    assert [] == list(runbook.present({}))
