@@ -241,7 +241,8 @@ def _confirm(console: Console, plan: Plan, request: ExecutionRequest) -> None:
         )
     for planned in plan.steps:
         console.print(f"  {planned.slug}: {planned.step.title}")
-    if request.yes or request.check_only:
+    # Confirmation protects real clusters; the embedded simulated lab is a sandbox.
+    if request.yes or request.check_only or request.sim:
         return
     if not sys.stdin.isatty():
         raise ParameterError("not on a terminal: pass --yes to run without confirmation")
