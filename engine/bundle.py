@@ -25,8 +25,12 @@ from engine.secrets import MASK, Secret
 from engine.version import VERSION
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
+
     from engine.inventory import Inventory
+    from engine.runbook.model import Runbook
     from engine.runbook.planner import Plan, PlannedStep
+    from engine.templates import TemplateLibrary
 
 BUNDLE_FORMAT = "psrunbook-bundle/1"
 MANIFEST = "manifest.json"
@@ -340,3 +344,54 @@ def verify_bundle(directory: Path) -> VerifiedBundle:
         manifest_sha256=sha256_bytes(raw),
         scripts=scripts,
     )
+
+
+def plan_from_bundle(
+    bundle: VerifiedBundle,
+    runbook: Runbook,
+    params: BaseModel,
+    inventory: Inventory,
+    library: TemplateLibrary,
+) -> Plan:
+    """Rebuild the approved plan and prove it is exactly the bundle, or refuse.
+
+    The plan is built again by the installed runbook from the bundle's parameters, then
+    every script hash, step name and value is compared with the manifest. Running the
+    rebuilt plan therefore runs byte-for-byte the approved scripts with the approved
+    values; any difference (another psrunbook or runbook version, other inputs) names
+    the step file and asks for a new review.
+    """
+    from engine.runbook.planner import build_plan  # noqa: PLC0415 (planner imports templates)
+
+    manifest = bundle.manifest
+    where = bundle.directory
+    if runbook.version != manifest["runbook"]["version"]:
+        raise BundleError(
+            f"bundle {where} was exported from runbook {runbook.name} version "
+            f"{manifest['runbook']['version']}, installed is {runbook.version}: "
+            "re-export and re-approve"
+        )
+    if list(inventory.node_names) != manifest["inventory"]["nodes"]:
+        raise BundleError(
+            f"bundle {where} was exported for nodes {manifest['inventory']['nodes']}, "
+            f"the inventory has {list(inventory.node_names)}: export it for this inventory"
+        )
+    plan = build_plan(runbook, params, inventory, library)
+    approved_steps = manifest["steps"]
+    if len(approved_steps) != len(plan.steps):
+        raise BundleError(
+            f"bundle {where} has {len(approved_steps)} steps, "
+            f"the runbook builds {len(plan.steps)}: re-export and re-approve"
+        )
+    for planned, approved in zip(plan.steps, approved_steps, strict=True):
+        same = (
+            planned.script.sha256 == approved["script_sha256"]
+            and planned.step.name == approved["name"]
+            and public_arguments(planned.arguments) == approved["arguments"]
+        )
+        if not same:
+            raise BundleError(
+                f"{approved['script']}: the approved script or its values differ from what "
+                "would run now; re-export the bundle and have it approved again"
+            )
+    return plan

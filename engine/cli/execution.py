@@ -9,27 +9,25 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import typer
-
+from engine.cli import run_view
 from engine.cli.context import Settings
 from engine.cli.errors import EXIT_FAILED, fail
-from engine.errors import BundleError, JournalError, ParameterError
+from engine.errors import JournalError, ParameterError
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
     from rich.console import Console
 
     from engine.inventory import Inventory
-    from engine.journal import Journal
+    from engine.journal import Journal, RunRecord
     from engine.runbook.model import Runbook
-    from engine.runbook.planner import Plan, PlannedStep
-    from engine.runner.outcome import RunReport, TargetOutcome
+    from engine.runbook.planner import Plan
+    from engine.runner.outcome import RunReport
     from engine.sim.embedded import EmbeddedLab
     from engine.templates import TemplateLibrary
 
@@ -54,12 +52,15 @@ class ExecutionRequest:
     resume: str | None = None
 
 
-def _console() -> Console:
-    from rich.console import Console  # noqa: PLC0415 (lazy: keeps --help fast)
+@dataclass(frozen=True)
+class Prepared:
+    """Everything fixed before the run starts: the plan and what it runs against."""
 
-    # Off a terminal (a pipe, a CI log) tables get room instead of 80 columns.
-    width = None if sys.stdout.isatty() else 200
-    return Console(highlight=False, soft_wrap=True, width=width)
+    plan: Plan
+    inventory: Inventory
+    lab: EmbeddedLab | None
+    bundle_sha256: str | None
+    journaled: RunRecord | None
 
 
 def _sha256_json(value: Any) -> str:
@@ -91,11 +92,12 @@ def _target(
 
 def _parameters(
     runbook: Runbook,
-    request: ExecutionRequest,
+    assignments: list[str],
+    params_file: Path | None,
     lab: EmbeddedLab | None,
     journaled: dict[str, Any] | None,
 ) -> BaseModel:
-    from engine.cli.inputs import load_params  # noqa: PLC0415 (lazy)
+    """Validate parameters: lab answers < journaled values < file < -p (< secrets from env)."""
     from engine.runbook.parameters import (  # noqa: PLC0415 (lazy)
         load_params_file,
         secret_fields,
@@ -103,159 +105,38 @@ def _parameters(
     )
     from engine.secrets import MASK  # noqa: PLC0415 (lazy)
 
-    if journaled is None and lab is None:
-        return load_params(runbook, request.assignments, request.params_file)
     defaults: dict[str, Any] = {}
     if lab is not None:
         defaults.update(lab.parameter_defaults(set(runbook.parameters.model_fields)))
     if journaled is not None:
         secrets = set(secret_fields(runbook.parameters))
         defaults.update({k: v for k, v in journaled.items() if not (k in secrets and v == MASK)})
-    file_values = load_params_file(request.params_file) if request.params_file else None
     return validate_parameters(
         runbook.parameters,
         defaults=defaults,
-        file_values=file_values,
-        assignments=request.assignments,
+        file_values=load_params_file(params_file) if params_file else None,
+        assignments=assignments,
         source=f"parameters for {runbook.name}",
     )
 
 
-def _bundle_plan(
-    settings: Settings, request: ExecutionRequest, inventory: Inventory, lab: EmbeddedLab | None
-) -> tuple[Plan, str]:
-    """Rebuild the plan from an approved bundle and prove it is byte-for-byte that bundle."""
-    from engine.bundle import public_arguments, verify_bundle  # noqa: PLC0415 (lazy)
-    from engine.runbook.planner import build_plan  # noqa: PLC0415 (lazy)
+def _bundle_plan(settings: Settings, directory: Path, inventory: Inventory) -> tuple[Plan, str]:
+    """The plan of an approved bundle, proven identical to it, and the manifest's hash."""
+    from engine.bundle import plan_from_bundle, verify_bundle  # noqa: PLC0415 (lazy)
 
-    assert request.bundle is not None
-    bundle = verify_bundle(request.bundle)
-    manifest = bundle.manifest
-    runbook = settings.registry().get(manifest["runbook"]["name"])
-    if runbook.version != manifest["runbook"]["version"]:
-        raise BundleError(
-            f"bundle {request.bundle} was exported from runbook {runbook.name} version "
-            f"{manifest['runbook']['version']}, installed is {runbook.version}: "
-            "re-export and re-approve"
-        )
-    if list(inventory.node_names) != manifest["inventory"]["nodes"]:
-        raise BundleError(
-            f"bundle {request.bundle} was exported for nodes {manifest['inventory']['nodes']}, "
-            f"the inventory has {list(inventory.node_names)}: export it for this inventory"
-        )
-    journaled = dict(manifest["parameters"])
-    request_copy = ExecutionRequest(**{**request.__dict__, "assignments": [], "params_file": None})
-    params = _parameters(runbook, request_copy, None, journaled)
-    plan = build_plan(runbook, params, inventory, settings.library())
-    steps = manifest["steps"]
-    if len(steps) != len(plan.steps):
-        raise BundleError(
-            f"bundle {request.bundle} has {len(steps)} steps, the runbook builds {len(plan.steps)}"
-        )
-    for planned, approved in zip(plan.steps, steps, strict=True):
-        differs = (
-            planned.script.sha256 != approved["script_sha256"]
-            or planned.step.name != approved["name"]
-            or public_arguments(planned.arguments) != approved["arguments"]
-        )
-        if differs:
-            raise BundleError(
-                f"{approved['script']}: the approved script or its values differ from what "
-                "would run now; re-export the bundle and have it approved again"
-            )
+    bundle = verify_bundle(directory)
+    runbook = settings.registry().get(bundle.manifest["runbook"]["name"])
+    params = _parameters(runbook, [], None, None, dict(bundle.manifest["parameters"]))
+    plan = plan_from_bundle(bundle, runbook, params, inventory, settings.library())
     return plan, bundle.manifest_sha256
-
-
-def _summary(console: Console, report: RunReport, plan: Plan) -> None:
-    from rich.table import Table  # noqa: PLC0415 (lazy)
-
-    from engine.runner.outcome import Status  # noqa: PLC0415 (lazy)
-
-    table = Table(title=f"run {report.run_id}" + (" (check mode)" if report.check_only else ""))
-    table.add_column("step")
-    for node in plan.nodes:
-        table.add_column(node)
-    by_index = {s.planned.index: s for s in report.steps}
-    for planned in plan.steps:
-        outcome = by_index.get(planned.index)
-        cells = []
-        for node in plan.nodes:
-            target = next((t for t in outcome.targets if t.node == node), None) if outcome else None
-            if target is None:
-                cells.append("-" if outcome else "not run")
-                continue
-            text = target.status.value
-            if report.check_only and target.status is Status.CHANGED:
-                text = "would change"
-            cells.append(text)
-        table.add_row(planned.slug, *cells)
-    console.print(table)
-
-
-def _present(console: Console, plan: Plan, report: RunReport) -> None:
-    """The runbook's own console tables, from the results of every step and node."""
-    from rich.table import Table  # noqa: PLC0415 (lazy)
-
-    assert plan.runbook.present is not None
-    results = {
-        step.planned.step.name: {t.node: t.data for t in step.targets if t.data is not None}
-        for step in report.steps
-    }
-    for table_data in plan.runbook.present(results):
-        table = Table(*table_data.columns, title=table_data.title)
-        for row in table_data.rows:
-            table.add_row(*row)
-        console.print(table)
-
-
-def _plan_details(console: Console, report: RunReport) -> None:
-    from engine.runner.outcome import Status  # noqa: PLC0415 (lazy)
-
-    for step in report.steps:
-        for target in step.targets:
-            if target.status is Status.CHANGED and target.data:
-                before = target.data.get("Before")
-                after = target.data.get("After")
-                console.print(f"{step.planned.slug} on {target.node}: would change")
-                console.print(f"    before: {before}")
-                console.print(f"    after:  {after}")
-
-
-def _progress(console: Console) -> Any:
-    def show(event: str, planned: PlannedStep, node: str, outcome: TargetOutcome | None) -> None:
-        if event != "finished" or outcome is None:
-            return
-        seconds = outcome.duration_ns / 1e9
-        console.print(f"  {planned.slug:<28} {node:<16} {outcome.status.value:<12} {seconds:6.2f}s")
-
-    return show
-
-
-def _confirm(console: Console, plan: Plan, request: ExecutionRequest) -> None:
-    console.print(
-        f"[bold]{plan.runbook.name}[/bold]: {len(plan.steps)} steps on {', '.join(plan.nodes)}"
-    )
-    for advisory in plan.advisories:
-        console.print(
-            f"  [{advisory.severity.value}] {advisory.code}: {advisory.message}", markup=False
-        )
-    for planned in plan.steps:
-        console.print(f"  {planned.slug}: {planned.step.title}")
-    # Confirmation protects real clusters; the embedded simulated lab is a sandbox.
-    if request.yes or request.check_only or request.sim:
-        return
-    if not sys.stdin.isatty():
-        raise ParameterError("not on a terminal: pass --yes to run without confirmation")
-    if not typer.confirm("Run these steps now?", default=False):
-        raise typer.Exit(EXIT_FAILED)
 
 
 def execute(settings: Settings, request: ExecutionRequest) -> None:
     """Plan, confirm, run and report; raises typer.Exit with the run's exit code."""
-    from engine.journal import Journal, default_state_dir, new_run_id  # noqa: PLC0415 (lazy)
+    from engine.journal import Journal, default_state_dir  # noqa: PLC0415 (lazy)
 
     state_dir = request.state_dir or default_state_dir()
-    console = _console()
+    console = run_view.console()
     with Journal.open(state_dir) as journal:
         journaled = journal.run(request.resume) if request.resume else None
         runbook_name = journaled.runbook if journaled else request.runbook
@@ -270,7 +151,7 @@ def execute(settings: Settings, request: ExecutionRequest) -> None:
         sql_version = _requested_version(request)
         with _target(request, state_dir, sql_version) as (inventory, lab):
             if request.bundle is not None:
-                plan, bundle_sha = _bundle_plan(settings, request, inventory, lab)
+                plan, bundle_sha = _bundle_plan(settings, request.bundle, inventory)
             else:
                 if runbook_name is None:
                     raise ParameterError(
@@ -280,18 +161,8 @@ def execute(settings: Settings, request: ExecutionRequest) -> None:
                     _fresh_plan(settings, runbook_name, request, inventory, lab, journaled),
                     None,
                 )
-            _run(
-                settings.library(),
-                console,
-                journal,
-                plan,
-                inventory,
-                lab,
-                request,
-                bundle_sha,
-                journaled,
-                new_run_id,
-            )
+            prepared = Prepared(plan, inventory, lab, bundle_sha, journaled)
+            _run(settings.library(), console, journal, prepared, request)
 
 
 def _requested_version(request: ExecutionRequest) -> str | None:
@@ -308,12 +179,18 @@ def _fresh_plan(
     request: ExecutionRequest,
     inventory: Inventory,
     lab: EmbeddedLab | None,
-    journaled: Any,
+    journaled: RunRecord | None,
 ) -> Plan:
     from engine.runbook.planner import build_plan  # noqa: PLC0415 (lazy)
 
     runbook = settings.registry().get(runbook_name)
-    params = _parameters(runbook, request, lab, journaled.parameters if journaled else None)
+    params = _parameters(
+        runbook,
+        request.assignments,
+        request.params_file,
+        lab,
+        journaled.parameters if journaled else None,
+    )
     return build_plan(runbook, params, inventory, settings.library())
 
 
@@ -321,18 +198,21 @@ def _run(
     library: TemplateLibrary,
     console: Console,
     journal: Journal,
-    plan: Plan,
-    inventory: Inventory,
-    lab: EmbeddedLab | None,
+    prepared: Prepared,
     request: ExecutionRequest,
-    bundle_sha: str | None,
-    journaled: Any,
-    new_run_id: Any,
 ) -> None:
+    from engine.journal import new_run_id  # noqa: PLC0415 (lazy)
     from engine.runbook.parameters import public_parameters  # noqa: PLC0415 (lazy)
     from engine.runner.orchestrator import Runner, RunOptions  # noqa: PLC0415 (lazy)
     from engine.transport.psrp import PsrpTransport  # noqa: PLC0415 (lazy)
 
+    plan, inventory, lab, bundle_sha, journaled = (
+        prepared.plan,
+        prepared.inventory,
+        prepared.lab,
+        prepared.bundle_sha256,
+        prepared.journaled,
+    )
     public = public_parameters(plan.params)
     params_sha = _sha256_json(public)
     if journaled is not None:
@@ -344,7 +224,8 @@ def _run(
     )
     for warning in transport.warnings:
         console.print(f"[yellow]warning[/yellow]: {warning}")
-    _confirm(console, plan, request)
+    # Confirmation protects real clusters; the embedded simulated lab is a sandbox.
+    run_view.confirm(console, plan, ask=not (request.yes or request.check_only or request.sim))
     options = RunOptions(
         check_only=request.check_only,
         parallel=request.parallel,
@@ -352,7 +233,7 @@ def _run(
         retries=request.retries,
         bundle_sha256=bundle_sha,
     )
-    runner = Runner(plan, transport, journal, library, options, progress=_progress(console))
+    runner = Runner(plan, transport, journal, library, options, progress=run_view.progress(console))
     if journaled is None:
         run_id = new_run_id()
         journal.start_run(
@@ -373,12 +254,12 @@ def _run(
         done = _done_steps(journal, run_id)
     console.print(f"run {run_id}")
     report = runner.run(run_id, done=done, recheck_first=journaled is not None)
-    journal.finish_run(run_id, report.outcome)  # type: ignore[arg-type]  # outcome is one of the three literals
-    _summary(console, report, plan)
+    journal.finish_run(run_id, report.outcome)
+    run_view.summary(console, report, plan)
     if plan.runbook.present is not None and not report.failed:
-        _present(console, plan, report)
+        run_view.present(console, plan, report)
     if request.check_only:
-        _plan_details(console, report)
+        run_view.plan_details(console, report)
     if report.failed:
         raise fail(_failure_message(report), EXIT_FAILED)
     changed = sum(1 for s in report.steps for t in s.targets if t.status.value == "changed")
@@ -398,7 +279,7 @@ def _done_steps(journal: Journal, run_id: str) -> dict[int, frozenset[str]]:
 
 
 def _check_resumable(
-    journaled: Any, plan: Plan, params_sha: str, inventory_sha: str, bundle_sha: str | None
+    journaled: RunRecord, plan: Plan, params_sha: str, inventory_sha: str, bundle_sha: str | None
 ) -> None:
     changed = []
     if journaled.mode != "run":

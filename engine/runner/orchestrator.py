@@ -335,7 +335,10 @@ class Runner:
                 ),
                 user,
             )
-        data = parsed.data.model_dump(mode="json") if parsed.data is not None else None
+        # by_alias: keep the keys the script emitted (PascalCase), as the journal shows them.
+        data = (
+            parsed.data.model_dump(mode="json", by_alias=True) if parsed.data is not None else None
+        )
         status = Status.CHANGED if parsed.changed else Status.UNCHANGED
         return (
             TargetOutcome(node, status, data=data, duration_ns=duration, attempts=attempts),

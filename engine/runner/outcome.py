@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from engine.runbook.planner import PlannedStep
 
@@ -56,7 +56,7 @@ class RunReport:
         return self.interrupted or any(s.failed for s in self.steps)
 
     @property
-    def outcome(self) -> str:
+    def outcome(self) -> Literal["succeeded", "failed", "interrupted"]:
         if self.interrupted:
             return "interrupted"
         return "failed" if self.failed else "succeeded"
