@@ -14,46 +14,13 @@ import re
 from dataclasses import dataclass
 from typing import Any, Final
 
+from engine.error_categories import ERROR_CATEGORY_NAMES
 from engine.results.plain import plain
 
 __all__ = ["ERROR_CATEGORIES", "StepError", "category_name"]
 
-# System.Management.Automation.ErrorCategory
-# (PS-src engine/ErrorPackage.cs; facts/powershell.md section 7).
-ERROR_CATEGORIES: Final[dict[int, str]] = {
-    0: "NotSpecified",
-    1: "OpenError",
-    2: "CloseError",
-    3: "DeviceError",
-    4: "DeadlockDetected",
-    5: "InvalidArgument",
-    6: "InvalidData",
-    7: "InvalidOperation",
-    8: "InvalidResult",
-    9: "InvalidType",
-    10: "MetadataError",
-    11: "NotImplemented",
-    12: "NotInstalled",
-    13: "ObjectNotFound",
-    14: "OperationStopped",
-    15: "OperationTimeout",
-    16: "SyntaxError",
-    17: "ParserError",
-    18: "PermissionDenied",
-    19: "ResourceBusy",
-    20: "ResourceExists",
-    21: "ResourceUnavailable",
-    22: "ReadError",
-    23: "WriteError",
-    24: "FromStdErr",
-    25: "SecurityError",
-    26: "ProtocolError",
-    27: "ConnectionError",
-    28: "AuthenticationError",
-    29: "LimitsExceeded",
-    30: "QuotaExceeded",
-    31: "NotEnabled",
-}
+ERROR_CATEGORIES: Final[dict[int, str]] = dict(enumerate(ERROR_CATEGORY_NAMES))
+"""ErrorCategory number -> name."""
 _CATEGORY_BY_FOLDED_NAME: Final = {name.casefold(): name for name in ERROR_CATEGORIES.values()}
 _DESERIALIZED: Final = "Deserialized."
 _STACK_LINE: Final = re.compile(r": line (\d+)\s*$")

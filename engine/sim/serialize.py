@@ -24,46 +24,11 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from engine.error_categories import ERROR_CATEGORY_NAMES
 from engine.sim.ps.api import ErrorRecordData, PSEnum, PSHashtable, PSObject, SecureStringValue
 
 ERROR_CATEGORIES: Mapping[str, int] = {
-    name: number
-    for number, name in enumerate(
-        [
-            "NotSpecified",
-            "OpenError",
-            "CloseError",
-            "DeviceError",
-            "DeadlockDetected",
-            "InvalidArgument",
-            "InvalidData",
-            "InvalidOperation",
-            "InvalidResult",
-            "InvalidType",
-            "MetadataError",
-            "NotImplemented",
-            "NotInstalled",
-            "ObjectNotFound",
-            "OperationStopped",
-            "OperationTimeout",
-            "SyntaxError",
-            "ParserError",
-            "PermissionDenied",
-            "ResourceBusy",
-            "ResourceExists",
-            "ResourceUnavailable",
-            "ReadError",
-            "WriteError",
-            "FromStdErr",
-            "SecurityError",
-            "ProtocolError",
-            "ConnectionError",
-            "AuthenticationError",
-            "LimitsExceeded",
-            "QuotaExceeded",
-            "NotEnabled",
-        ]
-    )
+    name: number for number, name in enumerate(ERROR_CATEGORY_NAMES)
 }
 """``System.Management.Automation.ErrorCategory`` names and numbers (facts section 7)."""
 

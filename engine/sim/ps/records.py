@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine.error_categories import ERROR_CATEGORY_NAMES
 from engine.sim.ps.api import ErrorRecordData, PSEnum, PSHashtable, PSObject
 
 RUNTIME_EXCEPTION = "System.Management.Automation.RuntimeException"
@@ -17,40 +18,7 @@ BINDING_EXCEPTION = "System.Management.Automation.ParameterBindingException"
 COMMAND_NOT_FOUND = "System.Management.Automation.CommandNotFoundException"
 STOP_EXCEPTION = "System.Management.Automation.ActionPreferenceStopException"
 
-ERROR_CATEGORIES = [
-    "NotSpecified",
-    "OpenError",
-    "CloseError",
-    "DeviceError",
-    "DeadlockDetected",
-    "InvalidArgument",
-    "InvalidData",
-    "InvalidOperation",
-    "InvalidResult",
-    "InvalidType",
-    "MetadataError",
-    "NotImplemented",
-    "NotInstalled",
-    "ObjectNotFound",
-    "OperationStopped",
-    "OperationTimeout",
-    "SyntaxError",
-    "ParserError",
-    "PermissionDenied",
-    "ResourceBusy",
-    "ResourceExists",
-    "ResourceUnavailable",
-    "ReadError",
-    "WriteError",
-    "FromStdErr",
-    "SecurityError",
-    "ProtocolError",
-    "ConnectionError",
-    "AuthenticationError",
-    "LimitsExceeded",
-    "QuotaExceeded",
-    "NotEnabled",
-]
+ERROR_CATEGORIES = list(ERROR_CATEGORY_NAMES)
 
 EXCEPTION_BASES: dict[str, str] = {
     "system.exception": "",
