@@ -262,6 +262,16 @@ class Runner:
         )
         if self._progress:
             self._progress("started", planned, node, None)
+        self._log.debug(
+            "step.started",
+            action="step.started",
+            run_id=run_id,
+            runbook=self.plan.runbook.name,
+            step=planned.step.name,
+            node=node,
+            check_only=check,
+            script_sha256=planned.script.sha256,
+        )
         started = time.monotonic_ns()
         outcome, user = self._execute(planned, node, arguments, check, started)
         self.journal.finish_attempt(

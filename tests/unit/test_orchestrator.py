@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import structlog.testing
 from pydantic import ConfigDict
 
 from engine.errors import ConnectionFailed, WSManFault
@@ -227,3 +228,16 @@ def test_owner_probe_is_not_judged_by_the_step_model(
     strict_plan = replace(plan, steps=(plan.steps[0], strict, plan.steps[2]))
     report = _runner(strict_plan, Node(), journal, library).run(_start(journal))
     assert [Status.CHANGED] == [t.status for t in report.steps[1].targets]
+
+
+def test_each_attempt_logs_started_and_finished(
+    plan: Plan, journal: Journal, library: TemplateLibrary
+) -> None:
+    """step.started (debug) and step.finished (info) are logged once per step and node."""
+    with structlog.testing.capture_logs() as events:
+        _runner(plan, Node(), journal, library).run(_start(journal))
+    started = [(e["step"], e["node"]) for e in events if e["event"] == "step.started"]
+    finished = [(e["step"], e["node"]) for e in events if e["event"] == "step.finished"]
+    assert sorted(started) == sorted(finished)
+    assert 4 == len(finished)
+    assert {"debug"} == {e["log_level"] for e in events if e["event"] == "step.started"}
