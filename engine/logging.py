@@ -61,7 +61,9 @@ __all__ = [
 
 ECS_VERSION: Final = "8.11.0"
 REDACTED: Final = "***"
-THIRD_PARTY_LOGGERS: Final = ("pypsrp", "spnego", "requests_credssp", "urllib3")
+# Held at WARNING below -vvv: pypsrp logs whole scripts and SOAP bodies, psrpcore (the
+# simulator's PSRP layer) every PSRP message with its arguments and output.
+THIRD_PARTY_LOGGERS: Final = ("pypsrp", "psrpcore", "spnego", "requests_credssp", "urllib3")
 
 _OUTCOMES: Final = frozenset({"success", "failure", "unknown"})
 # An event named like `step.finished` is its own ECS action; free text is not.

@@ -171,12 +171,14 @@ def runs_list(
     """List recent runs, newest first."""
     if ctx.invoked_subcommand is not None:
         return
-    from rich.console import Console  # noqa: PLC0415 (lazy)
-    from rich.table import Table  # noqa: PLC0415 (lazy)
+    from rich.table import Column, Table  # noqa: PLC0415 (lazy)
 
+    from engine.cli import run_view  # noqa: PLC0415 (lazy)
     from engine.journal import Journal, default_state_dir  # noqa: PLC0415 (lazy)
 
-    table = Table("run", "runbook", "mode", "started", "outcome", "resumes", box=None)
+    # The run id is what `runs show` and `resume` take: never shortened with an ellipsis.
+    run_column = Column("run", no_wrap=True, overflow="ignore")
+    table = Table(run_column, "runbook", "mode", "started", "outcome", "resumes", box=None)
     with Journal.open(state_dir or default_state_dir()) as journal:
         for record in journal.runs(limit):
             table.add_row(
@@ -187,7 +189,7 @@ def runs_list(
                 record.outcome or "unfinished",
                 str(record.resumes),
             )
-    Console(highlight=False, soft_wrap=True).print(table)
+    run_view.console().print(table)
 
 
 @runs_app.command("show")
@@ -197,12 +199,12 @@ def runs_show(
     state_dir: StateDirOption = None,
 ) -> None:
     """Show one run: its inputs and every attempt, step by node."""
-    from rich.console import Console  # noqa: PLC0415 (lazy)
     from rich.table import Table  # noqa: PLC0415 (lazy)
 
+    from engine.cli import run_view  # noqa: PLC0415 (lazy)
     from engine.journal import Journal, default_state_dir  # noqa: PLC0415 (lazy)
 
-    console = Console(highlight=False, soft_wrap=True)
+    console = run_view.console()
     with Journal.open(state_dir or default_state_dir()) as journal:
         record = journal.run(run_id)
         attempts = journal.attempts(run_id)

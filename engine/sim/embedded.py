@@ -23,9 +23,12 @@ from typing import IO, TYPE_CHECKING, Any
 from engine.errors import JournalError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from engine.inventory import Inventory
     from engine.sim.cluster.lab import LabFacts
     from engine.sim.cluster.model import SimCluster
+    from engine.sim.executor import ExecutionContext, Executor, OutputSink, PipelineRequest
     from engine.sim.server import SimFleet
 
 SIM_DIR = "sim"
@@ -96,6 +99,7 @@ class EmbeddedLab:
         from engine.inventory import inventory_from_toml  # noqa: PLC0415 (simulator only)
         from engine.logging import register_secret  # noqa: PLC0415 (simulator only)
         from engine.sim.cluster.executor_factory import cluster_executor  # noqa: PLC0415 (simulator only)
+        from engine.sim.fault_file import arm_from_file  # noqa: PLC0415 (simulator only)
         from engine.sim.serve import SIM_USER, inventory_toml  # noqa: PLC0415 (simulator only)
         from engine.sim.server import SimFleet  # noqa: PLC0415 (simulator only)
 
@@ -110,11 +114,12 @@ class EmbeddedLab:
             self.cluster = self._load_or_create()
             self.fleet = SimFleet(
                 self.node_names,
-                executor=cluster_executor(self.cluster),
+                executor=_SavingExecutor(cluster_executor(self.cluster), self.save),
                 users={SIM_USER: self.password},
             )
             for endpoint in self.fleet:
                 endpoint.refuse_when = _down_check(self.cluster, endpoint.node)
+            arm_from_file(self.fleet, self.directory)
             text = inventory_toml(self.fleet, cluster=self.cluster.name)
             path = self.directory / "inventory.toml"
             path.write_text(text, encoding="utf-8")
@@ -154,10 +159,14 @@ class EmbeddedLab:
         return hashlib.sha256(f"psrunbook-sim-lab:{self.lab_id}".encode()).hexdigest()
 
     def save(self) -> None:
+        """Write the lab atomically: a crash mid-write leaves the previous state, never half."""
         from engine.sim.cluster.lab import save  # noqa: PLC0415 (simulator only)
 
+        target = self.directory / LAB_FILE
+        partial = target.with_name(LAB_FILE + ".partial")
         with self.cluster.lock:
-            save(self.cluster, self.directory / LAB_FILE)
+            save(self.cluster, partial)
+            partial.replace(target)
 
     def _load_or_create(self) -> SimCluster:
         from engine.sim.cluster.lab import restore, sample_lab  # noqa: PLC0415 (simulator only)
@@ -189,6 +198,27 @@ class EmbeddedLab:
             ],
         }
         return {name: value for name, value in known.items() if name in fields}
+
+
+class _SavingExecutor:
+    """Saves the lab after every pipeline, as a real cluster keeps a change once it is made.
+
+    Saving only when the command ends would make a killed psrunbook (SIGKILL, power loss)
+    forget every change it had applied, while its journal records them as done: resume
+    would then skip steps whose effects the lab no longer has.
+    """
+
+    def __init__(self, inner: Executor, save: Callable[[], None]) -> None:
+        self._inner = inner
+        self._save = save
+
+    def execute(
+        self, request: PipelineRequest, context: ExecutionContext, sink: OutputSink
+    ) -> None:
+        try:
+            self._inner.execute(request, context, sink)
+        finally:
+            self._save()
 
 
 def _down_check(cluster: SimCluster, node: str) -> Any:
