@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import shlex
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -261,7 +262,7 @@ def _run(
     if request.check_only:
         run_view.plan_details(console, report)
     if report.failed:
-        raise fail(_failure_message(report), EXIT_FAILED)
+        raise fail(_failure_message(report, request), EXIT_FAILED)
     changed = sum(1 for s in report.steps for t in s.targets if t.status.value == "changed")
     verb = "would change" if request.check_only else "changed"
     console.print(
@@ -301,16 +302,29 @@ def _check_resumable(
         raise JournalError(f"run {journaled.run_id} already succeeded; nothing to resume")
 
 
-def _failure_message(report: RunReport) -> str:
+def _resume_command(run_id: str, request: ExecutionRequest) -> str:
+    """The command that continues a run: resume needs the same target and bundle again."""
+    parts = ["psrunbook", "resume", run_id]
+    parts += ["--sim"] if request.sim else ["-i", str(request.inventory)]
+    if request.bundle is not None:
+        parts += ["--bundle", str(request.bundle)]
+    if request.state_dir is not None:
+        parts += ["--state-dir", str(request.state_dir)]
+    return shlex.join(parts)
+
+
+def _failure_message(report: RunReport, request: ExecutionRequest) -> str:
+    # A plan is not resumable (resume refuses it): after a fix, it is simply run again.
+    next_step = (
+        "plan again" if report.check_only else f"`{_resume_command(report.run_id, request)}`"
+    )
     if report.interrupted:
-        return (
-            f"run {report.run_id} interrupted; continue it with `psrunbook resume {report.run_id}`"
-        )
+        return f"run {report.run_id} interrupted; continue with {next_step}"
     first = report.first_failure()
     if first is None:
         return f"run {report.run_id} failed"
     step, target = first
     return (
         f"step {step.planned.slug} failed on {target.node}: {target.message}; "
-        f"fix the cause, then `psrunbook resume {report.run_id}`"
+        f"fix the cause, then {next_step}"
     )

@@ -106,8 +106,9 @@ class EmbeddedLab:
         register_secret(self.password)
         # The endpoints log every request at INFO for `sim serve`; inside a run that is
         # noise next to the step events, so it shows only with -v.
+        # The root level cannot tell: --log-file alone lowers it to DEBUG as well.
         sim_log = logging.getLogger("engine.sim")
-        if sim_log.getEffectiveLevel() >= logging.INFO:
+        if not _console_shows_debug():
             sim_log.setLevel(logging.WARNING)
         self._lock.__enter__()
         try:
@@ -219,6 +220,15 @@ class _SavingExecutor:
             self._inner.execute(request, context, sink)
         finally:
             self._save()
+
+
+def _console_shows_debug() -> bool:
+    """Whether a non-file handler was set to show DEBUG, i.e. the operator asked for -v."""
+    return any(
+        not isinstance(handler, logging.FileHandler)
+        and logging.NOTSET < handler.level <= logging.DEBUG
+        for handler in logging.getLogger().handlers
+    )
 
 
 def _down_check(cluster: SimCluster, node: str) -> Any:

@@ -1,0 +1,93 @@
+"""Fixtures for end-to-end runs: the real CLI, in-process, against the embedded lab.
+
+Every command goes through ``engine.cli.app.app`` exactly as the ``psrunbook`` script
+runs it, with its own state directory, so the journal and the simulated lab
+(``sim/lab.json``) are the real ones; only the process is shared, which keeps a run
+well under a second.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from engine.cli.app import app
+from engine.journal import AttemptRecord, Journal, RunRecord
+from engine.logging import clear_secrets, reset_logging
+from engine.sim.cluster.lab import dump, restore
+
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLES = REPO / "examples"
+SCHEMAS = REPO / "tests" / "schemas"
+
+
+@dataclass(frozen=True)
+class Psrunbook:
+    """The ``psrunbook`` command bound to one state directory."""
+
+    state_dir: Path
+
+    def __call__(
+        self,
+        *args: str,
+        env: Mapping[str, str] | None = None,
+        expect: int | None = 0,
+    ) -> Result:
+        """Run one command; fail the test on a traceback or an unexpected exit code."""
+        result = CliRunner().invoke(
+            app, list(args), env={"PSRUNBOOK_STATE_DIR": str(self.state_dir), **(env or {})}
+        )
+        if result.exception is not None and not isinstance(result.exception, SystemExit):
+            raise result.exception
+        if expect is not None:
+            assert expect == result.exit_code, (
+                f"psrunbook {' '.join(args)}\n--- stdout\n{result.stdout}"
+                f"\n--- stderr\n{result.stderr}"
+            )
+        return result
+
+    @property
+    def lab_file(self) -> Path:
+        return self.state_dir / "sim" / "lab.json"
+
+    def lab(self) -> dict[str, Any]:
+        """The simulated lab's whole state, as the last command saved it."""
+        return dump(restore(self.lab_file))
+
+    def lab_state(self) -> dict[str, Any]:
+        """:meth:`lab` minus the count of pipelines run, which every script bumps.
+
+        The counter only schedules faults ("move the group after N pipelines"); it is
+        neither cluster nor node state, so a command that changes nothing still moves it.
+        """
+        state = self.lab()
+        state["faults"].pop("pipelines_finished")
+        return state
+
+    def runs(self) -> list[RunRecord]:
+        with Journal.open(self.state_dir) as journal:
+            return journal.runs(1000)
+
+    def attempts(self, run_id: str) -> list[AttemptRecord]:
+        with Journal.open(self.state_dir) as journal:
+            return journal.attempts(run_id)
+
+    def last_run(self) -> RunRecord:
+        return self.runs()[0]
+
+
+@pytest.fixture
+def psrunbook(tmp_path: Path) -> Iterator[Psrunbook]:
+    """A fresh state directory; afterwards, logging and registered secrets are undone.
+
+    Each command configures logging on the runner's captured streams and registers the
+    secrets it saw, both process-wide; the next test must not inherit them.
+    """
+    yield Psrunbook(tmp_path / "state")
+    reset_logging()
+    clear_secrets()
