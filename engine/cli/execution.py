@@ -149,6 +149,8 @@ def execute(settings: Settings, request: ExecutionRequest) -> None:
             raise JournalError(
                 f"run {request.resume} ran an approved bundle: resume it with --bundle DIR"
             )
+        if request.bundle is None and runbook_name is not None:
+            settings.registry().get(runbook_name)  # an unknown name fails before any set-up
         sql_version = _requested_version(request)
         with _target(request, state_dir, sql_version) as (inventory, lab):
             if request.bundle is not None:

@@ -6,6 +6,7 @@ import json
 import threading
 from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -241,3 +242,20 @@ def test_each_attempt_logs_started_and_finished(
     assert sorted(started) == sorted(finished)
     assert 4 == len(finished)
     assert {"debug"} == {e["log_level"] for e in events if e["event"] == "step.started"}
+
+
+def test_error_code_is_not_the_message_again(
+    plan: Plan, journal: Journal, library: TemplateLibrary
+) -> None:
+    """A thrown text is its own error id; the logged code is then the exception type."""
+    exception = SimpleNamespace(
+        adapted_properties={"Message": "group 'X' does not exist"},
+        types=["System.Management.Automation.RuntimeException", "System.Exception"],
+    )
+    record = SimpleNamespace(exception=exception, fq_error="group 'X' does not exist")
+    node = Node()
+    node.fail[("SQLNODE1", "*")] = RawResult(output=[], errors=[record], had_errors=True)
+    with structlog.testing.capture_logs() as events:
+        _runner(plan, node, journal, library).run(_start(journal))
+    failed = next(e for e in events if e["event"] == "step.finished" and e["node"] == "SQLNODE1")
+    assert "System.Management.Automation.RuntimeException" == failed["error"]["code"]
