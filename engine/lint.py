@@ -46,8 +46,8 @@ import re
 import unicodedata
 from bisect import bisect_right
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from functools import cache
+from dataclasses import dataclass, field, replace
+from functools import cache, lru_cache
 from itertools import accumulate
 from typing import Final, Literal
 
@@ -107,15 +107,24 @@ def parse(text: str) -> tree_sitter.Tree:
 
 
 def lint_script(text: str, *, source: str) -> list[Finding]:
-    """Every finding for a rendered script, sorted by position; empty means it passes."""
-    script = _Script(text, source, parse(text))
+    """Every finding for a rendered script, sorted by position; empty means it passes.
+
+    Findings depend on the text alone, and a plan renders the same text for many steps
+    (values travel as parameters), so they are computed once per distinct text.
+    """
+    return [replace(finding, source=source) for finding in _findings(text)]
+
+
+@lru_cache(maxsize=1024)
+def _findings(text: str) -> tuple[Finding, ...]:
+    script = _Script(text, "", parse(text))
     findings = [
         *_syntax_findings(script),
         *_cmdlet_findings(script),
         *_jinja_findings(script),
         *_unicode_findings(script),
     ]
-    return sorted(set(findings))
+    return tuple(sorted(set(findings)))
 
 
 def lint_template_source(text: str, source: str) -> list[Finding]:

@@ -21,6 +21,9 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    # Plain click help: typer's rich formatter imports ~60 ms of rich and markdown
+    # modules, which would be most of the start-up time of `psrunbook --help`.
+    rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 

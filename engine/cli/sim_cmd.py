@@ -12,6 +12,9 @@ sim_app = typer.Typer(
     help="The simulated failover cluster behind real WSMan/PSRP endpoints on loopback.",
     no_args_is_help=True,
     add_completion=False,
+    # Plain click help: typer's rich formatter imports ~60 ms of rich and markdown
+    # modules, which would be most of the start-up time of `psrunbook --help`.
+    rich_markup_mode=None,
 )
 
 

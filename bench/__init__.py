@@ -1,0 +1,1 @@
+"""Reproducible performance figures for psrunbook (``python -m bench``)."""

@@ -1,0 +1,123 @@
+"""3. Fan-out: ``ssis-standalone`` on 1, 4, 16 and 32 simulated nodes at 20 ms latency.
+
+Each node count has its own simulated fleet in its own process; ``psrunbook run`` is a
+child process, so its wall time, peak RSS and CPU time are its own. The first run on
+each fleet applies the configuration; the timed runs that follow are the converged
+re-runs an operator repeats (every step still runs on every node, and reports
+``unchanged``). Node counts alternate, so noise falls on all of them alike.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from bench.cli_run import ChildRun, run_psrunbook
+from bench.common import Figure, Profile, Section, median
+from bench.fleet import FleetProcess
+
+LATENCY_S = 0.020
+RUNBOOK = "ssis-standalone"
+
+
+def _params_toml(facts: dict[str, Any]) -> str:
+    server = facts["virtual_server"]
+    instances = [
+        server if name.upper() == "MSSQLSERVER" else f"{server}\\{name}"
+        for name in facts["instances"]
+    ]
+    quoted = ", ".join('"' + i.replace("\\", "\\\\") + '"' for i in instances)
+    return f'sql_version = "{facts["sql_version"]}"\ninstances = [{quoted}]\n'
+
+
+class _Target:
+    """One fleet with the files a ``psrunbook run`` against it needs."""
+
+    def __init__(self, nodes: int, fleet: FleetProcess, work: Path) -> None:
+        self.nodes = nodes
+        self.fleet = fleet
+        directory = work / f"n{nodes}"
+        directory.mkdir()
+        self.inventory = fleet.write_inventory(directory / "inventory.toml")
+        self.params = directory / "params.toml"
+        self.params.write_text(_params_toml(fleet.facts), encoding="utf-8")
+        self.state = directory / "state"
+        self.log = directory / "run.log"
+
+    def run(self) -> ChildRun:
+        return run_psrunbook(
+            [
+                "--log-file",
+                str(self.log),
+                "run",
+                RUNBOOK,
+                "-i",
+                str(self.inventory),
+                "--params-file",
+                str(self.params),
+                "--yes",
+                "--parallel",
+                str(max(self.nodes, 1)),
+                "--state-dir",
+                str(self.state),
+            ],
+            env={"PSRUNBOOK_SIM_PASSWORD": self.fleet.password},
+        )
+
+
+def measure(profile: Profile) -> Section:
+    section = Section("fan-out")
+    runs: dict[int, list[ChildRun]] = {n: [] for n in profile.fanout_nodes}
+    server_cpu: dict[int, list[float]] = {n: [] for n in profile.fanout_nodes}
+    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
+        targets = [
+            _Target(n, stack.enter_context(FleetProcess(n, latency_s=LATENCY_S)), Path(tmp))
+            for n in profile.fanout_nodes
+        ]
+        for target in targets:
+            target.run()  # applies the configuration; later runs are converged re-runs
+        for round_index in range(profile.fanout_repetitions):
+            shift = round_index % len(targets)
+            for target in targets[shift:] + targets[:shift]:
+                before = target.fleet.cpu_seconds()
+                runs[target.nodes].append(target.run())
+                server_cpu[target.nodes].append(target.fleet.cpu_seconds() - before)
+    wall = {n: median([r.wall_s for r in rs]) for n, rs in runs.items()}
+    rss = {n: max(r.peak_rss_mb for r in rs) for n, rs in runs.items()}
+    cpu = {n: median([r.cpu_s for r in rs]) for n, rs in runs.items()}
+    sim_cpu = {n: median(v) for n, v in server_cpu.items()}
+    low, high = min(runs), max(runs)
+    ratio = wall[high] / wall[low]
+    section.figures.append(
+        Figure(
+            f"fanout_ratio_{high}_{low}",
+            f"{RUNBOOK} wall time {high} nodes / {low} node, {LATENCY_S * 1000:g} ms latency",
+            ratio,
+            "x",
+            "<= 1.5",
+            ratio <= 1.5,
+            ", ".join(f"{n}: {wall[n]:.2f} s" for n in sorted(wall)),
+        )
+    )
+    section.figures.append(
+        Figure(
+            f"peak_rss_mb_{high}",
+            f"peak RSS of the psrunbook process, {high} nodes",
+            rss[high],
+            "MiB",
+            "< 150",
+            rss[high] < 150,
+            ", ".join(f"{n}: {rss[n]:.0f}" for n in sorted(rss)),
+        )
+    )
+    section.raw = {
+        "latency_s": LATENCY_S,
+        "wall_s": wall,
+        "peak_rss_mb": rss,
+        "psrunbook_cpu_s": cpu,
+        "simulator_cpu_s": sim_cpu,
+        "samples_wall_s": {n: [r.wall_s for r in rs] for n, rs in runs.items()},
+    }
+    return section

@@ -1,0 +1,159 @@
+"""A simulated cluster served from its own process, driven over stdin/stdout.
+
+Benchmarks run the simulator in another process so that its work (parsing
+envelopes, evaluating PowerShell, serialising objects) neither competes with the
+client for the interpreter lock nor counts in the client's memory, as with a real
+remote node. ``python -m bench.fleet --nodes N`` prints one JSON line (the inventory
+TOML and the password), then answers one JSON line per command read from stdin:
+``counters``, ``cpu``, ``latency <seconds>``, ``quit``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any
+
+from bench.common import ROOT
+
+
+def serve(nodes: int, latency_s: float, sql_version: str) -> int:
+    from bench.lab import start_fleet  # noqa: PLC0415 (server side)
+
+    fleet, lab = start_fleet(nodes, latency_s, sql_version)
+    with fleet:
+        _answer(
+            {
+                "inventory": lab.inventory_text,
+                "password": lab.password,
+                "nodes": [e.node for e in fleet],
+                "facts": lab.facts,
+            }
+        )
+        for line in sys.stdin:
+            command, _, argument = line.strip().partition(" ")
+            if command == "counters":
+                _answer(lab.counters())
+            elif command == "latency":
+                assert lab.set_latency is not None
+                lab.set_latency(float(argument))
+                _answer({"latency_s": float(argument)})
+            elif command == "cpu":
+                usage = resource.getrusage(resource.RUSAGE_SELF)
+                _answer({"cpu_s": usage.ru_utime + usage.ru_stime})
+            elif command == "quit":
+                break
+            else:
+                _answer({"error": f"unknown command {command!r}"})
+    return 0
+
+
+def _answer(value: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(value) + "\n")
+    sys.stdout.flush()
+
+
+class FleetProcess:
+    """Starts ``python -m bench.fleet`` and talks to it; closes it on exit."""
+
+    def __init__(self, nodes: int, *, latency_s: float = 0.0, sql_version: str = "2019") -> None:
+        self._process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "bench.fleet",
+                "--nodes",
+                str(nodes),
+                "--latency",
+                str(latency_s),
+                "--sql-version",
+                sql_version,
+            ],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        started = self._read()
+        self.inventory_text: str = started["inventory"]
+        self.password: str = started["password"]
+        self.nodes: list[str] = started["nodes"]
+        self.facts: dict[str, Any] = started["facts"]
+        self.latency_s = latency_s
+
+    @property
+    def pid(self) -> int:
+        return self._process.pid
+
+    def _stdin(self) -> IO[str]:
+        assert self._process.stdin is not None
+        return self._process.stdin
+
+    def _read(self) -> dict[str, Any]:
+        assert self._process.stdout is not None
+        line = self._process.stdout.readline()
+        if not line:
+            code = self._process.wait()
+            raise RuntimeError(f"the simulated fleet exited with status {code}")
+        value: dict[str, Any] = json.loads(line)
+        return value
+
+    def _ask(self, command: str) -> dict[str, Any]:
+        self._stdin().write(command + "\n")
+        self._stdin().flush()
+        return self._read()
+
+    def counters(self) -> dict[str, dict[str, Any]]:
+        """Every node's endpoint counters now (subtract two to measure an operation)."""
+        return self._ask("counters")
+
+    def cpu_seconds(self) -> float:
+        """CPU time the simulator process has used so far (user + system)."""
+        return float(self._ask("cpu")["cpu_s"])
+
+    def set_latency(self, seconds: float) -> None:
+        self._ask(f"latency {seconds}")
+        self.latency_s = seconds
+
+    def write_inventory(self, path: Path) -> Path:
+        path.write_text(self.inventory_text, encoding="utf-8")
+        return path
+
+    def close(self) -> None:
+        if self._process.poll() is None:
+            try:
+                self._stdin().write("quit\n")
+                self._stdin().flush()
+                self._process.wait(timeout=10)
+            except (OSError, subprocess.TimeoutExpired):
+                self._process.kill()
+                self._process.wait()
+
+    def __enter__(self) -> FleetProcess:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.fleet", description=__doc__)
+    parser.add_argument("--nodes", type=int, default=2)
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds per request")
+    parser.add_argument("--sql-version", default="2019")
+    args = parser.parse_args(argv)
+    return serve(args.nodes, args.latency, args.sql_version)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,43 @@
+"""7. Full run: ``psrunbook run ssis-clustered --sim --yes``, end to end.
+
+Each repetition is a new process with a fresh state directory, so it creates the
+embedded lab, plans, confirms, runs every step over PSRP, journals, and saves the lab:
+exactly what a first-time user sees.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from bench.cli_run import ChildRun, run_psrunbook
+from bench.common import Figure, Profile, Section, median
+
+
+def _once() -> ChildRun:
+    with tempfile.TemporaryDirectory() as tmp:
+        return run_psrunbook(
+            ["run", "ssis-clustered", "--sim", "--yes", "--state-dir", str(Path(tmp) / "state")]
+        )
+
+
+def measure(profile: Profile) -> Section:
+    section = Section("full run")
+    runs = [_once() for _ in range(profile.full_runs)]
+    wall = median([r.wall_s for r in runs])
+    section.figures.append(
+        Figure(
+            "full_run_s",
+            f"psrunbook run ssis-clustered --sim --yes, fresh state, median of {len(runs)}",
+            wall,
+            "s",
+            detail=f"peak RSS {max(r.peak_rss_mb for r in runs):.0f} MiB, "
+            f"CPU {median([r.cpu_s for r in runs]):.2f} s",
+        )
+    )
+    section.raw = {
+        "samples_s": [r.wall_s for r in runs],
+        "peak_rss_mb": max(r.peak_rss_mb for r in runs),
+        "cpu_s": median([r.cpu_s for r in runs]),
+    }
+    return section

@@ -1,0 +1,56 @@
+"""``psrunbook --help`` stays light: the remoting and parsing stacks load only when used.
+
+A correctness test, not a timing test: it checks which modules a fresh interpreter has
+imported after printing the help, so a stray top-level import is caught on any machine.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+HEAVY = ("pypsrp", "psrpcore", "lxml", "tree_sitter", "tree_sitter_powershell", "requests")
+
+PROBE = """
+import json, sys
+sys.argv = ["psrunbook", *sys.argv[1:]]
+from engine.cli.app import main
+try:
+    main()
+except SystemExit as exc:
+    code = exc.code
+else:
+    code = 0
+sys.stdout.flush()
+sys.stderr.write(json.dumps({"code": code, "modules": sorted(sys.modules)}))
+"""
+
+
+def _imported_by(*arguments: str) -> tuple[int, set[str]]:
+    completed = subprocess.run(
+        [sys.executable, "-c", PROBE, *arguments],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    report = json.loads(completed.stderr.strip().splitlines()[-1])
+    return report["code"], {name.split(".")[0] for name in report["modules"]}
+
+
+@pytest.mark.parametrize("arguments", [("--help",), ("-h",), ()])
+def test_help_imports_no_remoting_or_parser(arguments: tuple[str, ...]) -> None:
+    """Printing the top-level help imports none of pypsrp, psrpcore, lxml or tree-sitter."""
+    code, top_level = _imported_by(*arguments)
+    assert code in (0, 2)  # no arguments prints the help and exits 2, as click does
+    assert [] == sorted(top_level.intersection(HEAVY))
+
+
+def test_probe_sees_imports() -> None:
+    """The probe reports modules imported by the command (so an empty result means something)."""
+    code, top_level = _imported_by("--help")
+    assert 0 == code
+    assert {"typer", "engine"} <= top_level
