@@ -445,6 +445,18 @@ def _remove_owned_handlers(root: logging.Logger) -> None:
             handler.close()
 
 
+class _NoThirdPartyTracebacks(logging.Filter):
+    """Keeps the transport libraries' tracebacks of handled faults off the console.
+
+    pypsrp logs a read timeout with ``log.exception`` and then raises it; psrunbook reports
+    that fault itself, naming the step and node, so on the console the library's traceback
+    only looks like a crash. The log file, and ``-vvv``, keep the record whole.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and record.name.partition(".")[0] in THIRD_PARTY_LOGGERS)
+
+
 def configure_logging(
     *,
     fmt: Literal["auto", "console", "json"] = "auto",
@@ -471,6 +483,8 @@ def configure_logging(
     stream_handler = _OwnedStreamHandler(out)
     stream_handler.setLevel(stream_level)
     stream_handler.setFormatter(_console_formatter(colors=is_tty) if console else _json_formatter())
+    if verbosity < _THIRD_PARTY_DEBUG_VERBOSITY:
+        stream_handler.addFilter(_NoThirdPartyTracebacks())
     handlers: list[logging.Handler] = [stream_handler]
     if log_file is not None:
         try:

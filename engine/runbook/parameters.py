@@ -11,6 +11,7 @@ import os
 import tomllib
 import types
 import typing
+import unicodedata
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -96,6 +97,10 @@ def load_params_file(path: Path) -> dict[str, Any]:
         raise ParameterError(f"parameter file {path} cannot be read: {exc.strerror}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ParameterError(f"parameter file {path} is not valid TOML: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ParameterError(
+            f"parameter file {path} is not UTF-8 text (byte {exc.start}); save it as UTF-8"
+        ) from exc
 
 
 def validate_parameters(
@@ -116,10 +121,49 @@ def validate_parameters(
     )
     for layer in layers:
         merged.update(layer)
+    problems = [p for name, value in merged.items() for p in _control_characters(name, value)]
+    if problems:
+        raise ParameterError("\n".join([f"invalid {source}:", *problems]))
     try:
         return model.model_validate(merged)
     except ValidationError as exc:
         raise ParameterError(format_validation_error(exc, source)) from None
+
+
+_ALLOWED_CONTROLS = frozenset("\t\r\n")
+
+
+def _control_characters(location: str, value: Any) -> list[str]:
+    """Control characters (other than tab, CR, LF) and lone surrogates, refused up front.
+
+    No cmdlet parameter a runbook takes needs one, a terminal or log viewer may act on
+    one, and a bundle's literal wrappers cannot carry one; the message gives the position,
+    never the value (it may be a secret).
+    """
+    if isinstance(value, str):
+        for index, char in enumerate(value):
+            category = unicodedata.category(char)
+            if category == "Cc" and char not in _ALLOWED_CONTROLS:
+                return [
+                    f"  {location}: control character U+{ord(char):04X} at position {index} "
+                    "is not allowed"
+                ]
+            if category == "Cs":
+                # Bytes that are not UTF-8 on the command line arrive as lone surrogates.
+                return [
+                    f"  {location}: invalid text at position {index} (not UTF-8, or an "
+                    "unpaired surrogate); check the terminal's or the file's encoding"
+                ]
+        return []
+    if isinstance(value, list | tuple):
+        return [
+            p for i, item in enumerate(value) for p in _control_characters(f"{location}[{i}]", item)
+        ]
+    if isinstance(value, dict):
+        return [
+            p for k, item in value.items() for p in _control_characters(f"{location}.{k}", item)
+        ]
+    return []
 
 
 def format_validation_error(exc: ValidationError, source: str) -> str:

@@ -18,7 +18,11 @@ request on: the request is dropped and later connections are refused), ``delay``
 ``reset``, ``http``, ``wsman``; ``action`` the action the fault then applies to (default:
 ``on``; ``null`` for every action); ``count`` how many requests (default 1);
 ``seconds`` for ``delay``; ``status`` for ``http`` (default 500); ``code`` and ``reason``
-for ``wsman``. A malformed file is refused with its path and the offending entry.
+for ``wsman``. ``hold`` stops the client at that request until the lab closes:
+``"phase": "before"`` (default) never serves it, ``"after"`` serves it (the script ran,
+the lab is saved) and never sends the answer; in both cases a line is written to the
+``notify`` path (a FIFO the test reads, so it waits for the event instead of polling).
+A malformed file is refused with its path and the offending entry.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,7 +42,7 @@ if TYPE_CHECKING:
     from engine.sim.server import SimFleet
 
 FAULT_FILE = "faults.json"
-KINDS = frozenset({"refuse", "delay", "reset", "http", "wsman"})
+KINDS = frozenset({"refuse", "delay", "reset", "http", "wsman", "hold"})
 ACTIONS = frozenset({"Create", "Command", "Send", "Receive", "Signal", "Delete", "Get"})
 
 
@@ -55,6 +60,17 @@ class FaultSpec:
     status: int = 500
     code: int = 2150858770
     reason: str = "The WS-Management service cannot process the request."
+    phase: str = "before"
+    notify: str | None = None
+
+
+def _notifier(path: str | None, node: str) -> Callable[[], None]:
+    def notify() -> None:
+        if path is not None:
+            with Path(path).open("w", encoding="utf-8") as channel:
+                channel.write(f"{node}\n")
+
+    return notify
 
 
 class TriggeredFaultPlan(FaultPlan):
@@ -83,6 +99,13 @@ class TriggeredFaultPlan(FaultPlan):
             self.reset_connection(action=spec.action or "Receive", count=spec.count)
         elif spec.fault == "http":
             self.http_error(spec.status, action=spec.action, count=spec.count)
+        elif spec.fault == "hold":
+            self.hold(
+                _notifier(spec.notify, spec.node),
+                action=spec.action,
+                after_dispatch=spec.phase == "after",
+                count=spec.count,
+            )
         else:
             self.wsman_fault(spec.code, spec.reason, action=spec.action, count=spec.count)
 
@@ -123,13 +146,21 @@ def read_fault_file(path: Path) -> list[FaultSpec]:
                 status=int(entry.get("status", 500)),
                 code=int(entry.get("code", 2150858770)),
                 reason=str(entry.get("reason", FaultSpec.reason)),
+                phase=str(entry.get("phase", "before")),
+                notify=None if entry.get("notify") is None else str(entry["notify"]),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ParameterError(f"{where}: {exc!r} (needs node, on, fault)") from exc
-        if spec.fault not in KINDS or spec.on not in ACTIONS or spec.nth < 1 or spec.count < 1:
+        if (
+            spec.fault not in KINDS
+            or spec.on not in ACTIONS
+            or spec.nth < 1
+            or spec.count < 1
+            or spec.phase not in ("before", "after")
+        ):
             raise ParameterError(
                 f"{where}: fault must be one of {sorted(KINDS)}, on one of {sorted(ACTIONS)}, "
-                "nth and count at least 1"
+                "nth and count at least 1, phase before or after"
             )
         specs.append(spec)
     return specs

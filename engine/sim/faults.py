@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal
 
-FaultKind = Literal["delay", "reset", "http", "wsman"]
+FaultKind = Literal["delay", "reset", "http", "wsman", "hold"]
 
 
 @dataclass
@@ -30,6 +30,8 @@ class ArmedFault:
     status: int = 500
     code: int = 0
     reason: str = ""
+    notify: Callable[[], None] | None = None
+    after_dispatch: bool = False
 
     def matches(self, action: str) -> bool:
         return self.remaining > 0 and self.action in (None, action)
@@ -75,8 +77,25 @@ class FaultPlan:
         """Answer the next ``count`` requests with a WSMan fault carrying ``code``."""
         self._arm(ArmedFault("wsman", action, count, code=code, reason=reason))
 
+    def hold(
+        self,
+        notify: Callable[[], None],
+        *,
+        action: str | None = None,
+        after_dispatch: bool = False,
+        count: int = 1,
+    ) -> None:
+        """Hold the next ``count`` requests until the plan is cleared, calling ``notify``.
+
+        Before dispatch the request is never served (a script is never started); after
+        dispatch it is served (the script ran and its answer is ready) but the answer is
+        never sent. ``notify`` tells a waiting test, in another process if need be, that
+        the client is now stuck at exactly this point: no polling, no sleeping.
+        """
+        self._arm(ArmedFault("hold", action, count, notify=notify, after_dispatch=after_dispatch))
+
     def clear(self) -> None:
-        """Disarm everything and release answers currently held by a delay."""
+        """Disarm everything and release answers currently held by a delay or a hold."""
         with self._lock:
             self._armed.clear()
             self._cancel.set()

@@ -29,7 +29,7 @@ from typing import Any, cast
 from engine.sim import wsman
 from engine.sim.auth import CHALLENGE, authenticate
 from engine.sim.executor import Executor
-from engine.sim.faults import EndpointCounters, FaultPlan
+from engine.sim.faults import ArmedFault, EndpointCounters, FaultPlan
 from engine.sim.psrp_host import ShellSession
 from engine.sim.tls import TlsCertificate, generate_certificate
 
@@ -331,6 +331,8 @@ class SimEndpoint:
         delay, failure, cancel = self.faults.take(request.action)
         if delay:
             cancel.wait(delay)
+        if failure is not None and failure.kind == "hold":
+            return self._hold(failure, cancel, request, user, client_ip)
         if failure is not None:
             if failure.kind == "reset":
                 return _Reply(reset=True)
@@ -346,6 +348,23 @@ class SimEndpoint:
             return self._fault(
                 wsman.WSManFault(wsman.E_FAIL, f"Internal error: {exc}"), request.message_id
             )
+
+    def _hold(
+        self,
+        fault: ArmedFault,
+        released: threading.Event,
+        request: wsman.WSManRequest,
+        user: str,
+        client_ip: str,
+    ) -> _Reply:
+        """Stop the client at this request until the faults are cleared, then drop it."""
+        if fault.after_dispatch:
+            with contextlib.suppress(wsman.WSManFault):
+                self._dispatch(request, user, client_ip)
+        if fault.notify is not None:
+            fault.notify()
+        released.wait()
+        return _Reply(reset=True)
 
     def _fault(self, fault: wsman.WSManFault, relates_to: str) -> _Reply:
         return _Reply(

@@ -8,6 +8,7 @@ a round trip of its own, and it is recycled before WinRM's per-shell command quo
 
 from __future__ import annotations
 
+import functools
 import getpass
 import logging
 import sys
@@ -78,6 +79,10 @@ class PsrpTransport:
                 )
             if reason:
                 self.warnings.append(f"node {name}: {reason} (accepted with --insecure)")
+        # Credentials are resolved now, before a run is journaled: an unset password
+        # variable (or no terminal to ask on) is bad input, never a run left "running".
+        if inventory.node_names:
+            self._credentials(inventory.node_names[0])
 
     def _credentials(self, node: str) -> tuple[str | None, str | None]:
         connection = self.inventory.connection
@@ -99,6 +104,34 @@ class PsrpTransport:
             password=password,
             policy=self.policy,
         )
+
+
+@functools.cache
+def _wsman_class() -> Any:
+    """pypsrp's WSMan, except that a timed-out Receive is not retried inside pypsrp.
+
+    pypsrp repeats a Receive that hit its HTTP read timeout five more times, sleeping 2,
+    6, 14, 30 and 62 s in between: one slow answer would hold a step for over two minutes
+    whatever its timeout. Here the timeout surfaces at once as a transient fault, so the
+    step timeout holds and the runner's own bounded retry decides what happens next.
+    """
+    from pypsrp.wsman import NAMESPACES, WSMan, WSManAction  # noqa: PLC0415 (pypsrp is imported only to connect)
+
+    class StepBoundWSMan(WSMan):
+        def receive(
+            self,
+            resource_uri: str,
+            resource: Any,
+            option_set: Any = None,
+            selector_set: Any = None,
+            timeout: int | None = None,
+        ) -> Any:
+            response = self.invoke(
+                WSManAction.RECEIVE, resource_uri, resource, option_set, selector_set, timeout
+            )
+            return response.find("s:Body", namespaces=NAMESPACES)
+
+    return StepBoundWSMan
 
 
 class PsrpSession:
@@ -125,14 +158,12 @@ class PsrpSession:
         self.pools_opened = 0
 
     def _wsman(self) -> Any:
-        from pypsrp.wsman import WSMan  # noqa: PLC0415 (pypsrp is imported only to connect)
-
         connection = self._inventory.connection
         host, port, ssl = self._inventory.endpoint_for(self.node)
         # pypsrp hands cert_validation to requests' ``verify``: True, False or a CA bundle
         # path, although its annotation says bool.
         verify: Any = connection.verify
-        return WSMan(
+        return _wsman_class()(
             server=host,
             port=port,
             ssl=ssl,
