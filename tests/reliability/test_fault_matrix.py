@@ -86,6 +86,8 @@ FAULTS_BY_NAME = {f"{f.name} {f.where}": f for f in FAULTS}
 
 ALL_CASES = [(target, fault) for target in STEP_COMMANDS for fault in FAULTS]
 SAMPLE = [
+    # A node going down in the middle of a step (its script ran, the answer never came).
+    (STEP_COMMANDS[7], FAULTS_BY_NAME["refuse mid-step"]),
     (STEP_COMMANDS[5], FAULTS_BY_NAME["reset mid-step"]),
     (STEP_COMMANDS[7], FAULTS_BY_NAME["refuse boundary"]),
     (STEP_COMMANDS[2], FAULTS_BY_NAME["delay mid-step"]),
