@@ -1,10 +1,13 @@
 """The parameter sets the rendered-script fixtures are built from, one per runbook and version.
 
 ``tests/fixtures/rendered/<runbook>/<case>/`` holds, for each case, ``params.json`` (the
-input) and per step ``NN-step.ps1`` (the exact script text), ``NN-step.json`` (template,
-target, group, hash and argument values) and, for steps that write MsDtsSrvr.ini.xml,
-``NN-step.MsDtsSrvr.ini.xml`` (the document argument, for review). Regenerate them with
-``PSRUNBOOK_REGEN_FIXTURES=1 pytest tests/unit/runbooks`` and review the diff.
+input) and per step ``NN-step.json`` (template, target, group, script hash and argument
+values) and, for steps that write MsDtsSrvr.ini.xml, ``NN-step.MsDtsSrvr.ini.xml`` (the
+document argument, for review). The exact script texts live once each in
+``tests/fixtures/rendered/scripts/``, named by template and hash: values travel as
+parameters, so every version of a step runs the same text unless its template branches.
+Regenerate them with ``PSRUNBOOK_REGEN_FIXTURES=1 pytest tests/unit/runbooks`` and review
+the diff.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from engine.templates import TemplateLibrary
 from runbooks import cluster_report, ssis_clustered, ssis_standalone
 
 ROOT = Path(__file__).resolve().parents[2] / "fixtures" / "rendered"
+SCRIPTS = ROOT / "scripts"
 VERSIONS = ("2008", "2012", "2016", "2019", "2022")
 REGEN_VARIABLE = "PSRUNBOOK_REGEN_FIXTURES"
 
@@ -106,7 +110,6 @@ def expected_files(runbook: Runbook, params: dict[str, Any]) -> dict[str, str]:
     files = {"params.json": _json(params)}
     for planned in plan_for(runbook, params).steps:
         step = planned.step
-        files[f"{planned.slug}.ps1"] = planned.script.text
         files[f"{planned.slug}.json"] = _json(
             {
                 "template": step.template,
@@ -114,6 +117,7 @@ def expected_files(runbook: Runbook, params: dict[str, Any]) -> dict[str, str]:
                 "group": step.group,
                 "changes": step.changes,
                 "sha256": planned.script.sha256,
+                "script": script_name(planned.script.template_id, planned.script.sha256),
                 "arguments": dict(step.arguments),
             }
         )
@@ -125,3 +129,18 @@ def expected_files(runbook: Runbook, params: dict[str, Any]) -> dict[str, str]:
 
 def _json(value: object) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False) + "\n"
+
+
+def script_name(template_id: str, sha256: str) -> str:
+    """``ssis/start_service.ps1.j2`` and its hash -> ``ssis-start_service.<12 hex>.ps1``."""
+    stem = template_id.removesuffix(".ps1.j2").replace("/", "-")
+    return f"{stem}.{sha256[:12]}.ps1"
+
+
+def expected_scripts() -> dict[str, str]:
+    """Every distinct script text any case renders, by its fixture file name."""
+    return {
+        script_name(planned.script.template_id, planned.script.sha256): planned.script.text
+        for runbook_name, case in CASES
+        for planned in case_plan(runbook_name, case).steps
+    }

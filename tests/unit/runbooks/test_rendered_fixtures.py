@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
-from rendered_cases import CASES, REGEN_VARIABLE, ROOT, case_plan, expected_files
+from rendered_cases import (
+    CASES,
+    REGEN_VARIABLE,
+    ROOT,
+    SCRIPTS,
+    case_plan,
+    expected_files,
+    expected_scripts,
+)
 
 from engine.lint import lint_script
 
@@ -16,12 +25,7 @@ def _case_id(value: object) -> str:
     return str(value)
 
 
-@pytest.mark.parametrize(("runbook_name", "case"), sorted(CASES), ids=_case_id)
-def test_rendered_scripts_match_fixtures(runbook_name: str, case: str) -> None:
-    """Parameters in, exact scripts and argument values out, as stored in the fixture files."""
-    runbook, params = CASES[(runbook_name, case)]
-    directory = ROOT / runbook_name / case
-    expected = expected_files(runbook, params)
+def _compare(directory: Path, expected: dict[str, str]) -> None:
     if REGENERATE:
         directory.mkdir(parents=True, exist_ok=True)
         for stale in directory.iterdir():
@@ -32,6 +36,18 @@ def test_rendered_scripts_match_fixtures(runbook_name: str, case: str) -> None:
     assert sorted(expected) == sorted(stored), f"set {REGEN_VARIABLE}=1 to regenerate"
     for name, text in expected.items():
         assert text == stored[name], f"{directory / name} differs; set {REGEN_VARIABLE}=1"
+
+
+@pytest.mark.parametrize(("runbook_name", "case"), sorted(CASES), ids=_case_id)
+def test_rendered_steps_match_fixtures(runbook_name: str, case: str) -> None:
+    """Parameters in, exact script hashes and argument values out, as stored for review."""
+    runbook, params = CASES[(runbook_name, case)]
+    _compare(ROOT / runbook_name / case, expected_files(runbook, params))
+
+
+def test_rendered_scripts_match_fixtures() -> None:
+    """Every script text any case renders is stored exactly, once, and nothing else is."""
+    _compare(SCRIPTS, expected_scripts())
 
 
 @pytest.mark.parametrize(("runbook_name", "case"), sorted(CASES), ids=_case_id)
@@ -50,7 +66,7 @@ def test_fixture_tree_has_no_unknown_cases() -> None:
     stored = {
         (runbook.name, case.name)
         for runbook in ROOT.iterdir()
-        if runbook.is_dir()
+        if runbook.is_dir() and runbook != SCRIPTS
         for case in runbook.iterdir()
         if case.is_dir()
     }
