@@ -199,6 +199,8 @@ def runs_show(
     state_dir: StateDirOption = None,
 ) -> None:
     """Show one run: its inputs and every attempt, step by node."""
+    import json  # noqa: PLC0415 (lazy)
+
     from rich.table import Table  # noqa: PLC0415 (lazy)
 
     from engine.cli import run_view  # noqa: PLC0415 (lazy)
@@ -212,7 +214,8 @@ def runs_show(
         f"run {record.run_id}: {record.runbook} (version {record.runbook_version}), "
         f"{record.mode}, outcome {record.outcome or 'unfinished'}, resumes {record.resumes}"
     )
-    console.print(f"parameters: {record.parameters}")
+    parameters = json.dumps(record.parameters, ensure_ascii=False, sort_keys=True)
+    console.print(f"parameters: {parameters}", markup=False)
     if record.bundle_sha256:
         console.print(f"approved bundle manifest sha256: {record.bundle_sha256}")
     table = Table("step", "node", "mode", "status", "changed", "seconds", "error", box=None)
