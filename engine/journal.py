@@ -8,7 +8,7 @@ killed mid-step leaves an attempt that says "unknown, re-probe" rather than noth
 
 Layout (``docs/journal.md`` has the full schema)::
 
-    <state dir>/journal.sqlite3     WAL mode, synchronous=FULL, owner-only permissions
+    <state dir>/journal.sqlite3     WAL mode, synced commits, owner-only permissions
         schema_version(version)
         runs(run_id, runbook, runbook_version, mode, parameters_json, ...hashes, user,
              started_at, finished_at, outcome, resumes)
@@ -327,17 +327,31 @@ class Journal:
     # ----------------------------------------------------------------- plumbing
 
     @contextmanager
-    def _write(self, what: str) -> Iterator[sqlite3.Connection]:
-        """One short write transaction, committed (and durable) when the block ends."""
+    def _write(self, what: str, *, sync: bool = True) -> Iterator[sqlite3.Connection]:
+        """One short write transaction, committed when the block ends.
+
+        With ``sync`` the commit is on disk before the call returns. Without it, the
+        commit survives a crash of this process (WAL: it is in the operating system's
+        hands) and reaches the disk with the next synced commit; only a power loss in
+        between can lose it. Only the end of an attempt is written that way: losing it
+        leaves the attempt "running", which resume treats as unknown and re-checks,
+        while the start of an attempt must be on disk before its script runs.
+        """
         with self._lock:
             try:
-                self._conn.execute("BEGIN IMMEDIATE")
+                if not sync:
+                    self._conn.execute("PRAGMA synchronous = NORMAL")
                 try:
-                    yield self._conn
-                except BaseException:
-                    self._conn.execute("ROLLBACK")
-                    raise
-                self._conn.execute("COMMIT")
+                    self._conn.execute("BEGIN IMMEDIATE")
+                    try:
+                        yield self._conn
+                    except BaseException:
+                        self._conn.execute("ROLLBACK")
+                        raise
+                    self._conn.execute("COMMIT")
+                finally:
+                    if not sync:
+                        self._conn.execute("PRAGMA synchronous = FULL")
             except sqlite3.Error as exc:
                 raise JournalError(f"cannot record {what} in journal {self.path}: {exc}") from exc
 
@@ -448,7 +462,7 @@ class Journal:
         """Record how an attempt ended. Finishing an attempt twice is refused."""
         if status not in _FINAL_STATUSES:
             raise ValueError(f"status must be succeeded, failed or skipped, not {status!r}")
-        with self._write(f"end of attempt {attempt_id}") as conn:
+        with self._write(f"end of attempt {attempt_id}", sync=False) as conn:
             row = conn.execute(
                 "SELECT status FROM attempts WHERE attempt_id = ?", (attempt_id,)
             ).fetchone()

@@ -480,6 +480,42 @@ def test_sigkill_mid_attempt_leaves_truthful_record(state_dir: Path) -> None:
         assert [second.attempt_id] == [a.attempt_id for a in journal.stale_running_attempts(run_id)]
 
 
+_KILLED_AFTER_FINISH = _KILLED_WORKER.replace(
+    'print("in-flight", flush=True)',
+    'j.finish_attempt(2, status="succeeded", changed=False, result=None, errors=[], '
+    'duration_ns=5)\nprint("in-flight", flush=True)',
+)
+
+
+def test_sigkill_right_after_an_attempt_ends_keeps_its_end(state_dir: Path) -> None:
+    """The end of an attempt is committed without waiting for the disk, yet survives a kill."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _KILLED_AFTER_FINISH, str(state_dir)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )
+    assert proc.stdout is not None
+    try:
+        assert b"in-flight\n" == proc.stdout.readline()
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.wait()
+        proc.stdout.close()
+        assert proc.stdin is not None
+        proc.stdin.close()
+    with Journal.open(state_dir) as journal:
+        statuses = [a.status for a in journal.attempts("20260101T000000Z-dead00")]
+    assert ["succeeded", "succeeded"] == statuses
+
+
+def test_attempt_end_leaves_the_connection_synchronous(state_dir: Path) -> None:
+    """After the unsynced end of an attempt, later writes are synced again (FULL = 2)."""
+    with Journal.open(state_dir) as journal:
+        run_id = start(journal)
+        finish(journal, attempt(journal, run_id, 0, "N1"), "succeeded")
+        assert [(2,)] == [tuple(r) for r in journal._read("PRAGMA synchronous")]
+
+
 # --------------------------------------------------------------------------- secrets
 
 
