@@ -1,0 +1,66 @@
+"""Hostile values through a shipped runbook over PSRP: they arrive exactly and run nothing."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from engine.cli.app import app
+
+pytestmark = pytest.mark.integration
+
+HOSTILE_NAMES = [
+    "SSIS 'x' $(Remove-Item C:\\ -Recurse)",
+    "SSIS \u2019; Stop-ClusterResource 'SQL Server' \u2018",
+    "SSIS \"@\n'@\n`n; | & --% \u2013Force\u00a0;",
+    "SSIS \U0001f600 ${env:COMPUTERNAME} @(1) @{a=1}",
+]
+
+
+def _run(state: Path, name: str) -> str:
+    args = [
+        "run",
+        "ssis-clustered",
+        "--sim",
+        "--state-dir",
+        str(state),
+        "-p",
+        f"resource_name={name}",
+    ]
+    result = CliRunner().invoke(app, args)
+    assert 0 == result.exit_code, result.output
+    return result.output
+
+
+def _lab(state: Path) -> dict[str, object]:
+    return dict(json.loads((state / "sim" / "lab.json").read_text("utf-8")))
+
+
+def _changes(lab: dict[str, object]) -> Counter[str]:
+    """Which commands changed the cluster, how often (the simulator's change log)."""
+    return Counter(str(entry[0]) for entry in lab["change_log"])  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="module")
+def clean_changes(tmp_path_factory: pytest.TempPathFactory) -> Counter[str]:
+    state = tmp_path_factory.mktemp("clean")
+    _run(state, "SQL Server Integration Services")
+    return _changes(_lab(state))
+
+
+@pytest.mark.parametrize("name", HOSTILE_NAMES)
+def test_resource_name_arrives_exactly_and_runs_nothing(
+    tmp_path: Path, name: str, clean_changes: Counter[str]
+) -> None:
+    """The cluster gets a resource named exactly the value, and the same changes as usual."""
+    _run(tmp_path, name)
+    lab = _lab(tmp_path)
+    resources = lab["resources"]
+    names = list(resources) if isinstance(resources, dict) else [r["name"] for r in resources]  # type: ignore[attr-defined]
+    assert [name] == [n for n in names if n.startswith("SSIS")]
+    assert clean_changes == _changes(lab)
+    assert "nothing to do" in _run(tmp_path, name)
