@@ -16,7 +16,7 @@ pytestmark = pytest.mark.integration
 HOSTILE_NAMES = [
     "SSIS 'x' $(Remove-Item C:\\ -Recurse)",
     "SSIS \u2019; Stop-ClusterResource 'SQL Server' \u2018",
-    "SSIS \"@\n'@\n`n; | & --% \u2013Force\u00a0;",
+    "SSIS \"@ '@ `n; | & --% \u2013Force\u00a0;",
     "SSIS \U0001f600 ${env:COMPUTERNAME} @(1) @{a=1}",
 ]
 
