@@ -11,7 +11,7 @@ problem for msdb packages.
 from __future__ import annotations
 
 from pathlib import PureWindowsPath
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
@@ -64,7 +64,7 @@ class SsisClusteredParameters(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    sql_version: str = Field(
+    sql_version: checks.SqlVersion = Field(
         description=f"SQL Server version of the installed SSIS service ({VERSIONS_TEXT}); "
         "selects the service name MsDtsServer1x0, the registry key and default paths",
         examples=["2019"],
@@ -130,16 +130,6 @@ class SsisClusteredParameters(BaseModel):
         "packages when the service stops",
         examples=[True],
     )
-
-    @field_validator("sql_version", mode="before")
-    @classmethod
-    def _version_text(cls, value: Any) -> Any:
-        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
-
-    @field_validator("sql_version")
-    @classmethod
-    def _version(cls, value: str, info: ValidationInfo) -> str:
-        return checks.version_key(value, str(info.field_name))
 
     @field_validator("group", "resource_name", "sql_resource", "disk_resource")
     @classmethod

@@ -9,7 +9,7 @@ restarted only when its file changed.
 from __future__ import annotations
 
 from pathlib import PureWindowsPath
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
@@ -40,7 +40,7 @@ class SsisStandaloneParameters(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    sql_version: str = Field(
+    sql_version: checks.SqlVersion = Field(
         description=f"SQL Server version of the installed SSIS service ({VERSIONS_TEXT})",
         examples=["2019"],
     )
@@ -76,16 +76,6 @@ class SsisStandaloneParameters(BaseModel):
         description="Seconds to wait for the SSIS service to be Running after a (re)start",
         examples=[60],
     )
-
-    @field_validator("sql_version", mode="before")
-    @classmethod
-    def _version_text(cls, value: Any) -> Any:
-        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
-
-    @field_validator("sql_version")
-    @classmethod
-    def _version(cls, value: str, info: ValidationInfo) -> str:
-        return checks.version_key(value, str(info.field_name))
 
     @field_validator("instances")
     @classmethod

@@ -10,7 +10,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
-from typing import Final
+from typing import Annotated, Any, Final
+
+from pydantic import AfterValidator, BeforeValidator, ValidationInfo
 
 from runbooks._ssis.versions import ssis_version
 
@@ -186,3 +188,16 @@ def folder_name(value: str, field: str) -> str:
             "folder names"
         )
     return value
+
+
+def _version_text(value: Any) -> Any:
+    """TOML and ``-p`` may give the version as a number (2019); keys are text."""
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+def _version_field(value: str, info: ValidationInfo) -> str:
+    return version_key(value, str(info.field_name))
+
+
+SqlVersion = Annotated[str, BeforeValidator(_version_text), AfterValidator(_version_field)]
+"""A SQL Server version key that ``ssis.json`` knows, as both SSIS runbooks take it."""

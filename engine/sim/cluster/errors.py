@@ -23,7 +23,7 @@ are unknown and are named ``<Verb><Noun>Command`` after the cmdlet.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
 
 from engine.sim.ps.api import ErrorRecordData
 
@@ -169,6 +169,25 @@ def ps_type(name: str) -> str:
     return f"{PS_COMMANDS}.{name}"
 
 
+class _StringTarget(TypedDict):
+    target_object: str
+    target_name: str
+    target_type: str
+    activity: str
+    command_type: str
+
+
+def _string_target(target: str, cmdlet: str, command_type: str) -> _StringTarget:
+    """The ErrorRecord fields of a failure about one named thing (a path, a service)."""
+    return _StringTarget(
+        target_object=target,
+        target_name=target,
+        target_type="String",
+        activity=cmdlet,
+        command_type=command_type,
+    )
+
+
 def path_not_found(cmdlet: str, command_type: str, path: str) -> ErrorRecordData:
     """``Get-Item``/``Get-Content``/... on a path that does not exist."""
     return ErrorRecordData(
@@ -176,11 +195,7 @@ def path_not_found(cmdlet: str, command_type: str, path: str) -> ErrorRecordData
         error_id="PathNotFound",
         category="ObjectNotFound",
         exception_type="System.Management.Automation.ItemNotFoundException",
-        target_object=path,
-        target_name=path,
-        target_type="String",
-        activity=cmdlet,
-        command_type=command_type,
+        **_string_target(path, cmdlet, command_type),
     )
 
 
@@ -191,11 +206,7 @@ def drive_not_found(cmdlet: str, command_type: str, drive: str) -> ErrorRecordDa
         error_id="DriveNotFound",
         category="ObjectNotFound",
         exception_type="System.Management.Automation.DriveNotFoundException",
-        target_object=drive,
-        target_name=drive,
-        target_type="String",
-        activity=cmdlet,
-        command_type=command_type,
+        **_string_target(drive, cmdlet, command_type),
     )
 
 
@@ -208,11 +219,7 @@ def part_of_path_not_found(cmdlet: str, command_type: str, path: str) -> ErrorRe
         else "NewItemIOError",
         category="ObjectNotFound",
         exception_type="System.IO.DirectoryNotFoundException",
-        target_object=path,
-        target_name=path,
-        target_type="String",
-        activity=cmdlet,
-        command_type=command_type,
+        **_string_target(path, cmdlet, command_type),
     )
 
 
@@ -223,11 +230,7 @@ def item_exists(cmdlet: str, command_type: str, path: str) -> ErrorRecordData:
         error_id="NewItemIOError",
         category="ResourceExists",
         exception_type="System.IO.IOException",
-        target_object=path,
-        target_name=path,
-        target_type="String",
-        activity=cmdlet,
-        command_type=command_type,
+        **_string_target(path, cmdlet, command_type),
     )
 
 
@@ -238,11 +241,7 @@ def property_exists(cmdlet: str, command_type: str, path: str, name: str) -> Err
         error_id="System.IO.IOException",
         category="ResourceExists",
         exception_type="System.IO.IOException",
-        target_object=path,
-        target_name=path,
-        target_type="String",
-        activity=cmdlet,
-        command_type=command_type,
+        **_string_target(path, cmdlet, command_type),
     )
 
 
@@ -253,11 +252,7 @@ def property_not_found(cmdlet: str, command_type: str, path: str, name: str) -> 
         error_id="System.Management.Automation.PSArgumentException",
         category="InvalidArgument",
         exception_type="System.Management.Automation.PSArgumentException",
-        target_object=name,
-        target_name=name,
-        target_type="String",
-        activity=cmdlet,
-        command_type=command_type,
+        **_string_target(name, cmdlet, command_type),
     )
 
 
@@ -281,11 +276,7 @@ def service_not_found(cmdlet: str, command_type: str, name: str) -> ErrorRecordD
         error_id="NoServiceFoundForGivenName",
         category="ObjectNotFound",
         exception_type=f"{PS_COMMANDS}.ServiceCommandException",
-        target_object=name,
-        target_name=name,
-        target_type="String",
-        activity=cmdlet,
-        command_type=command_type,
+        **_string_target(name, cmdlet, command_type),
     )
 
 
