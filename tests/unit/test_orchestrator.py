@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
@@ -63,15 +64,22 @@ class Node:
         self.calls: list[tuple[str, str, dict[str, Any]]] = []
         self.lock = threading.Lock()
         self.owner = "SQLNODE2"
+        # (node, "N") fails that node's N-th step call; (node, "*") every one. Counted per
+        # node: steps on every node run in parallel, so a global count would depend on
+        # which node's thread is first.
         self.fail: dict[tuple[str, str], Exception | RawResult] = {}
+        self.step_calls: Counter[str] = Counter()
 
     def __call__(self, node: str, call: ScriptCall) -> RawResult:
         kind = "owner" if "OwnerNode" in call.script else "step"
         with self.lock:
             self.calls.append((node, kind, dict(call.arguments)))
+            if kind == "step":
+                self.step_calls[node] += 1
+            nth = str(self.step_calls[node])
         if kind == "owner":
             return result(False, {"Group": call.arguments["Group"], "OwnerNode": self.owner})
-        injected = self.fail.pop((node, str(len(self.calls))), None) or self.fail.get((node, "*"))
+        injected = self.fail.pop((node, nth), None) or self.fail.get((node, "*"))
         if isinstance(injected, Exception):
             raise injected
         if isinstance(injected, RawResult):
