@@ -22,17 +22,17 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from bench.lab import Lab
-from engine.journal import Journal
-from engine.logging import configure_logging, reset_logging
-from engine.runbook.model import Runbook, Step, Target
-from engine.runbook.planner import Plan, build_plan
-from engine.runner.orchestrator import Runner, RunOptions
-from engine.runner.outcome import RunReport
-from engine.templates import TemplateLibrary
-from engine.transport.base import Transport
-from engine.transport.psrp import PsrpTransport
-from runbooks._ssis.results import ClusterReportResult, SsisServicesResult
-from runbooks.cluster_report import ssis_service_keys
+from psrunbook.journal import Journal
+from psrunbook.logging import configure_logging, reset_logging
+from psrunbook.runbook.model import Runbook, Step, Target
+from psrunbook.runbook.planner import Plan, build_plan
+from psrunbook.runbooks._ssis.results import ClusterReportResult, SsisServicesResult
+from psrunbook.runbooks.cluster_report import ssis_service_keys
+from psrunbook.runner.orchestrator import Runner, RunOptions
+from psrunbook.runner.outcome import RunReport
+from psrunbook.templates import TemplateLibrary
+from psrunbook.transport.base import Transport
+from psrunbook.transport.psrp import PsrpTransport
 
 
 class NoParameters(BaseModel):

@@ -17,9 +17,9 @@ from typing import Any
 from bench.common import Figure, Profile, Section, alternate, median
 from bench.driver import mixed_steps, plan_for, probe_runbook, psrunbook_runner
 from bench.lab import Lab, remote_lab
-from engine.runbook.planner import Plan, PlannedStep
-from engine.templates import TemplateLibrary
-from engine.templates.literal import ps_literal
+from psrunbook.runbook.planner import Plan, PlannedStep
+from psrunbook.templates import TemplateLibrary
+from psrunbook.templates.literal import ps_literal
 
 STEPS = 10
 LATENCIES_S = (0.0, 0.020)

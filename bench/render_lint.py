@@ -15,12 +15,12 @@ from typing import Any
 from pydantic import BaseModel
 
 from bench.common import Figure, Profile, Section, timed
-from engine.lint import lint_script
-from engine.runbook.examples import example_inventory, example_parameters, example_values
-from engine.runbook.registry import RunbookRegistry
-from engine.runner.orchestrator import OWNER_PROBE
-from engine.templates import TemplateLibrary
-from runbooks._ssis.versions import ssis_versions
+from psrunbook.lint import lint_script
+from psrunbook.runbook.examples import example_inventory, example_parameters, example_values
+from psrunbook.runbook.registry import RunbookRegistry
+from psrunbook.runbooks._ssis.versions import ssis_versions
+from psrunbook.runner.orchestrator import OWNER_PROBE
+from psrunbook.templates import TemplateLibrary
 
 Work = tuple[str, dict[str, Any], dict[str, Any]]
 
@@ -52,7 +52,7 @@ def work_list() -> list[Work]:
 
 def lint_cache_clear() -> None:
     """Forget cached lint findings, so the next pass lints every distinct text again."""
-    from engine import lint  # noqa: PLC0415 (reaches into the module's cache on purpose)
+    from psrunbook import lint  # noqa: PLC0415 (reaches into the module's cache on purpose)
 
     lint._findings.cache_clear()
 

@@ -19,11 +19,11 @@ from bench.driver import (
     same_steps,
 )
 from bench.lab import Lab, remote_lab
-from engine.journal import Journal
-from engine.runbook.planner import Plan
-from engine.templates import TemplateLibrary
-from engine.transport.base import FakeTransport, ScriptCall
-from engine.transport.psrp import PsrpTransport
+from psrunbook.journal import Journal
+from psrunbook.runbook.planner import Plan
+from psrunbook.templates import TemplateLibrary
+from psrunbook.transport.base import FakeTransport, ScriptCall
+from psrunbook.transport.psrp import PsrpTransport
 
 
 def raw_pypsrp(lab: Lab, plan: Plan, node: str) -> None:

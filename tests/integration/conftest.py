@@ -1,6 +1,6 @@
 """Fixtures for end-to-end runs: the real CLI, in-process, against the embedded lab.
 
-Every command goes through ``engine.cli.app.app`` exactly as the ``psrunbook`` script
+Every command goes through ``psrunbook.cli.app.app`` exactly as the ``psrunbook`` script
 runs it, with its own state directory, so the journal and the simulated lab
 (``sim/lab.json``) are the real ones; only the process is shared, which keeps a run
 well under a second.
@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner, Result
 
-from engine.cli.app import app
-from engine.journal import AttemptRecord, Journal, RunRecord
-from engine.logging import clear_secrets, reset_logging
-from engine.sim.cluster.lab import dump, restore
+from psrunbook.cli.app import app
+from psrunbook.journal import AttemptRecord, Journal, RunRecord
+from psrunbook.logging import clear_secrets, reset_logging
+from psrunbook.sim.cluster.lab import dump, restore
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from engine.cli.app import app
+from psrunbook.cli.app import app
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.integration

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from engine.cli.app import app
+from psrunbook.cli.app import app
 
 pytestmark = pytest.mark.integration
 

@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from jsonschema import Draft202012Validator  # type: ignore[import-untyped]  # ships no stubs
 
-from engine.sim.cluster.executor_factory import cluster_executor
-from engine.sim.cluster.lab import sample_lab
-from engine.sim.serve import PASSWORD_ENV, inventory_toml
-from engine.sim.server import SimFleet
+from psrunbook.sim.cluster.executor_factory import cluster_executor
+from psrunbook.sim.cluster.lab import sample_lab
+from psrunbook.sim.serve import PASSWORD_ENV, inventory_toml
+from psrunbook.sim.server import SimFleet
 
 if TYPE_CHECKING:
     from tests.integration.conftest import Psrunbook
@@ -39,15 +39,15 @@ TOKEN = 'Vault-Token-c41d2e8b"quoted"'
 
 # Loggers that stay quiet without -vvv (-v for the simulator's endpoints): they log
 # whole scripts, SOAP bodies, PSRP messages or one line per request.
-QUIET_BELOW_VVV = ("pypsrp", "psrpcore", "spnego", "requests_credssp", "urllib3", "engine.sim")
+QUIET_BELOW_VVV = ("pypsrp", "psrpcore", "spnego", "requests_credssp", "urllib3", "psrunbook.sim")
 
 USER_RUNBOOK = '''
 """A user runbook with a secret parameter, handed to every node as a SecureString."""
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from engine.runbook.model import Runbook, Step, Target
-from engine.secrets import Secret
+from psrunbook.runbook.model import Runbook, Step, Target
+from psrunbook.secrets import Secret
 
 
 class VaultParameters(BaseModel):

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from engine.cli.app import app
-from engine.journal import Journal
+from psrunbook.cli.app import app
+from psrunbook.journal import Journal
 
 pytestmark = pytest.mark.live
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.journal import Journal
+from psrunbook.journal import Journal
 from tests.conftest import FIXTURES
 from tests.reliability.harness import (
     assert_no_traceback,

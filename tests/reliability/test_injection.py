@@ -27,25 +27,25 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
-from engine.bundle import export_bundle
-from engine.errors import EngineError
-from engine.inventory import inventory_from_toml
-from engine.runbook.examples import example_inventory, example_values
-from engine.runbook.model import Runbook
-from engine.runbook.parameters import validate_parameters
-from engine.runbook.planner import build_plan
-from engine.runbook.registry import RunbookRegistry
-from engine.secrets import Secret
-from engine.sim.cluster.executor_factory import cluster_executor
-from engine.sim.cluster.lab import sample_lab
-from engine.sim.cluster.model import SimCluster
-from engine.sim.executor import CommandRequest, ExecutionContext, PipelineRequest
-from engine.sim.ps.executor import PowerShellExecutor
-from engine.sim.serve import SIM_USER, inventory_toml
-from engine.sim.server import SimEndpoint, SimFleet
-from engine.templates import TemplateLibrary
-from engine.transport.base import ScriptCall, Session
-from engine.transport.psrp import PsrpTransport
+from psrunbook.bundle import export_bundle
+from psrunbook.errors import EngineError
+from psrunbook.inventory import inventory_from_toml
+from psrunbook.runbook.examples import example_inventory, example_values
+from psrunbook.runbook.model import Runbook
+from psrunbook.runbook.parameters import validate_parameters
+from psrunbook.runbook.planner import build_plan
+from psrunbook.runbook.registry import RunbookRegistry
+from psrunbook.secrets import Secret
+from psrunbook.sim.cluster.executor_factory import cluster_executor
+from psrunbook.sim.cluster.lab import sample_lab
+from psrunbook.sim.cluster.model import SimCluster
+from psrunbook.sim.executor import CommandRequest, ExecutionContext, PipelineRequest
+from psrunbook.sim.ps.executor import PowerShellExecutor
+from psrunbook.sim.serve import SIM_USER, inventory_toml
+from psrunbook.sim.server import SimEndpoint, SimFleet
+from psrunbook.templates import TemplateLibrary
+from psrunbook.transport.base import ScriptCall, Session
+from psrunbook.transport.psrp import PsrpTransport
 from tests.conftest import FIXTURES
 from tests.reliability.harness import FULL
 from tests.unit.powershell_scan import read_literal

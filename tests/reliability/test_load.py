@@ -19,15 +19,15 @@ from pathlib import Path
 
 import pytest
 
-from engine.journal import Journal
-from engine.runbook.parameters import public_parameters, validate_parameters
-from engine.runbook.planner import build_plan
-from engine.runbook.registry import RunbookRegistry
-from engine.runner.orchestrator import Runner, RunOptions
-from engine.sim.embedded import EmbeddedLab
-from engine.sim.faults import ArmedFault, FaultKind, FaultPlan
-from engine.templates import TemplateLibrary
-from engine.transport.psrp import PsrpTransport
+from psrunbook.journal import Journal
+from psrunbook.runbook.parameters import public_parameters, validate_parameters
+from psrunbook.runbook.planner import build_plan
+from psrunbook.runbook.registry import RunbookRegistry
+from psrunbook.runner.orchestrator import Runner, RunOptions
+from psrunbook.sim.embedded import EmbeddedLab
+from psrunbook.sim.faults import ArmedFault, FaultKind, FaultPlan
+from psrunbook.templates import TemplateLibrary
+from psrunbook.transport.psrp import PsrpTransport
 from tests.reliability.harness import FULL
 
 pytestmark = pytest.mark.reliability

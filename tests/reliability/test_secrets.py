@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from engine.sim.cluster.executor_factory import cluster_executor
-from engine.sim.cluster.lab import sample_lab
-from engine.sim.fault_file import FaultSpec, TriggeredFaultPlan
-from engine.sim.serve import PASSWORD_ENV, SIM_USER, inventory_toml
-from engine.sim.server import SimFleet
+from psrunbook.sim.cluster.executor_factory import cluster_executor
+from psrunbook.sim.cluster.lab import sample_lab
+from psrunbook.sim.fault_file import FaultSpec, TriggeredFaultPlan
+from psrunbook.sim.serve import PASSWORD_ENV, SIM_USER, inventory_toml
+from psrunbook.sim.server import SimFleet
 from tests.conftest import FIXTURES
 from tests.reliability.harness import Result, psrunbook
 

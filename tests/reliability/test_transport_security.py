@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from engine.journal import Journal
-from engine.sim.cluster.executor_factory import cluster_executor
-from engine.sim.cluster.lab import sample_lab
-from engine.sim.serve import PASSWORD_ENV, SIM_USER, inventory_toml
-from engine.sim.server import SimFleet
+from psrunbook.journal import Journal
+from psrunbook.sim.cluster.executor_factory import cluster_executor
+from psrunbook.sim.cluster.lab import sample_lab
+from psrunbook.sim.serve import PASSWORD_ENV, SIM_USER, inventory_toml
+from psrunbook.sim.server import SimFleet
 from tests.conftest import FIXTURES
 from tests.reliability.harness import Result, assert_no_traceback, error_line, psrunbook
 

@@ -10,13 +10,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.bundle import MANIFEST, REVIEW, check_bundle, export_bundle, verify_bundle
-from engine.errors import BundleError
-from engine.inventory import load_inventory
-from engine.runbook.parameters import validate_parameters
-from engine.runbook.planner import Plan, build_plan
-from engine.runbook.registry import RunbookRegistry
-from engine.templates import TemplateLibrary
+from psrunbook.bundle import MANIFEST, REVIEW, check_bundle, export_bundle, verify_bundle
+from psrunbook.errors import BundleError
+from psrunbook.inventory import load_inventory
+from psrunbook.runbook.parameters import validate_parameters
+from psrunbook.runbook.planner import Plan, build_plan
+from psrunbook.runbook.registry import RunbookRegistry
+from psrunbook.templates import TemplateLibrary
 from tests.conftest import FIXTURES, REPO
 from tests.unit.powershell_scan import read_literal
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from engine.cli.app import app
-from engine.runbook.examples import example_inventory, example_parameters
-from engine.runbook.registry import RunbookRegistry
+from psrunbook.cli.app import app
+from psrunbook.runbook.examples import example_inventory, example_parameters
+from psrunbook.runbook.registry import RunbookRegistry
 from tests.conftest import REPO
 
 

@@ -17,7 +17,7 @@ HEAVY = ("pypsrp", "psrpcore", "lxml", "tree_sitter", "tree_sitter_powershell", 
 PROBE = """
 import json, sys
 sys.argv = ["psrunbook", *sys.argv[1:]]
-from engine.cli.app import main
+from psrunbook.cli.app import main
 try:
     main()
 except SystemExit as exc:
@@ -53,4 +53,4 @@ def test_probe_sees_imports() -> None:
     """The probe reports modules imported by the command (so an empty result means something)."""
     code, top_level = _imported_by("--help")
     assert 0 == code
-    assert {"typer", "engine"} <= top_level
+    assert {"typer", "psrunbook"} <= top_level

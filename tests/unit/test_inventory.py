@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from engine.errors import InventoryError
-from engine.inventory import (
+from psrunbook.errors import InventoryError
+from psrunbook.inventory import (
     ClusterSettings,
     ConnectionSettings,
     Inventory,
@@ -18,7 +18,7 @@ from engine.inventory import (
     is_loopback,
     load_inventory,
 )
-from engine.logging import REDACTED, clear_secrets, redact_text
+from psrunbook.logging import REDACTED, clear_secrets, redact_text
 
 NODES = """
 [cluster]

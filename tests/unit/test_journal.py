@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.errors import JournalError
-from engine.journal import (
+from psrunbook.errors import JournalError
+from psrunbook.journal import (
     JOURNAL_FILE,
     SCHEMA_VERSION,
     STATE_DIR_ENV,
@@ -27,7 +27,7 @@ from engine.journal import (
     default_state_dir,
     new_run_id,
 )
-from engine.logging import register_secret
+from psrunbook.logging import register_secret
 
 
 @pytest.fixture
@@ -145,8 +145,8 @@ _UNWRITABLE_WORKER = textwrap.dedent(
     """
     import sys
     from pathlib import Path
-    from engine.errors import JournalError
-    from engine.journal import Journal
+    from psrunbook.errors import JournalError
+    from psrunbook.journal import Journal
 
     try:
         Journal.open(Path(sys.argv[1])).close()
@@ -435,7 +435,7 @@ _KILLED_WORKER = textwrap.dedent(
     """
     import sys
     from pathlib import Path
-    from engine.journal import Journal
+    from psrunbook.journal import Journal
 
     j = Journal.open(Path(sys.argv[1]))
     j.start_run(run_id="20260101T000000Z-dead00", runbook="ssis-clustered",

@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine.catalog import load_catalog
-from engine.lint import Finding, lint_script, lint_template_source, parse
-from engine.templates.literal import ps_literal
+from psrunbook.catalog import load_catalog
+from psrunbook.lint import Finding, lint_script, lint_template_source, parse
+from psrunbook.templates.literal import ps_literal
 
 GOOD_SCRIPT = """\
 param(

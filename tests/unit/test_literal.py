@@ -13,9 +13,9 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 from powershell_scan import ScanError, read_literal, read_string_token
 
-from engine.errors import LiteralError
-from engine.lint import parse
-from engine.templates.literal import ps_literal
+from psrunbook.errors import LiteralError
+from psrunbook.lint import parse
+from psrunbook.templates.literal import ps_literal
 
 SMART_SINGLE = "\u2018\u2019\u201a\u201b"
 ADVERSARIAL = [

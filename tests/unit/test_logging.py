@@ -14,8 +14,8 @@ import pytest
 import structlog
 from structlog.testing import capture_logs
 
-from engine.errors import StepFailed, UserError, WSManFault
-from engine.logging import (
+from psrunbook.errors import StepFailed, UserError, WSManFault
+from psrunbook.logging import (
     REDACTED,
     THIRD_PARTY_LOGGERS,
     clear_secrets,
@@ -71,7 +71,7 @@ def log_step_finished(**overrides: Any) -> None:
         "script_sha256": "a" * 64,
     }
     fields.update(overrides)
-    get_logger("engine.executor").info("step.finished", **fields)
+    get_logger("psrunbook.executor").info("step.finished", **fields)
 
 
 # --------------------------------------------------------------------------- capture
@@ -111,7 +111,7 @@ def test_step_finished_renders_exact_ecs_document() -> None:
     timestamp = line.pop("@timestamp")
     assert TIMESTAMP.match(timestamp)
     expected: Any = {
-        "log": {"level": "info", "logger": "engine.executor"},
+        "log": {"level": "info", "logger": "psrunbook.executor"},
         "message": "step.finished",
         "ecs": {"version": "8.11.0"},
         "event": {
@@ -162,7 +162,7 @@ def test_exception_error_fills_ecs_error_and_failure() -> None:
     [line] = json_lines(stream)
     expected: Any = {
         "message": "The WS-Management service cannot process the request.",
-        "type": "engine.errors.WSManFault",
+        "type": "psrunbook.errors.WSManFault",
         "code": "2150858843",
     }
     assert expected == line["error"]
@@ -195,7 +195,7 @@ def test_unknown_outcome_becomes_unknown() -> None:
 def test_free_text_event_has_no_action_and_extras_are_namespaced() -> None:
     """Free text is not an action; extra keys go under psrunbook, dotted keys stay ECS."""
     stream = json_stream()
-    get_logger("engine.transport").info(
+    get_logger("psrunbook.transport").info(
         "opening runspace pool", attempts=2, **{"url.domain": "sqlnode1.contoso.com"}
     )
     [line] = json_lines(stream)
@@ -213,7 +213,7 @@ def test_exc_info_renders_dict_traceback_without_locals() -> None:
     try:
         raise StepFailed("resource failed to come online")
     except StepFailed:
-        get_logger("engine").exception("step.failed", step="s1")
+        get_logger("psrunbook").exception("step.failed", step="s1")
     [line] = json_lines(stream)
     [stack] = line["psrunbook"]["exception"]
     expected: Any = {"message": "resource failed to come online", "type": "StepFailed"}
@@ -229,7 +229,7 @@ def test_bound_context_fields_are_shaped() -> None:
     stream = json_stream()
     structlog.contextvars.bind_contextvars(run_id="run-7")
     try:
-        get_logger("engine").info("run.started", runbook="cluster-report")
+        get_logger("psrunbook").info("run.started", runbook="cluster-report")
     finally:
         structlog.contextvars.clear_contextvars()
     [line] = json_lines(stream)
@@ -243,11 +243,11 @@ def test_bound_context_fields_are_shaped() -> None:
 def test_debug_hidden_at_verbosity_zero_and_shown_at_one() -> None:
     """-v turns on DEBUG lines for psrunbook's own loggers."""
     quiet = json_stream(verbosity=0)
-    get_logger("engine").debug("step.started")
+    get_logger("psrunbook").debug("step.started")
     expected: Any = []
     assert expected == json_lines(quiet)
     loud = json_stream(verbosity=1)
-    get_logger("engine").debug("step.started")
+    get_logger("psrunbook").debug("step.started")
     expected = ["step.started"]
     assert expected == [line["message"] for line in json_lines(loud)]
 
@@ -290,7 +290,7 @@ def test_secret_redacted_in_message() -> None:
     """A registered secret inside the event text is replaced."""
     stream = json_stream()
     register_secret(SECRET)
-    get_logger("engine").info(f"connecting with {SECRET} now")
+    get_logger("psrunbook").info(f"connecting with {SECRET} now")
     [line] = json_lines(stream)
     expected: Any = f"connecting with {REDACTED} now"
     assert expected == line["message"]
@@ -300,7 +300,7 @@ def test_secret_redacted_in_nested_fields_and_keys() -> None:
     """Secrets inside nested dicts, lists and dict keys are replaced."""
     stream = json_stream()
     register_secret(SECRET)
-    get_logger("engine").info(
+    get_logger("psrunbook").info(
         "params.resolved",
         parameters={"ServiceAccountPassword": SECRET, "list": [1, f"x{SECRET}y"], SECRET: "k"},
     )
@@ -320,7 +320,7 @@ def test_secret_redacted_in_exception_text_and_traceback() -> None:
     try:
         raise ValueError(f"login failed for password {SECRET!r}")
     except ValueError as exc:
-        get_logger("engine").exception("step.failed", error=exc)
+        get_logger("psrunbook").exception("step.failed", error=exc)
     assert SECRET not in stream.getvalue()
     assert repr(SECRET)[1:-1] not in stream.getvalue()
     [line] = json_lines(stream)
@@ -338,7 +338,7 @@ def test_secret_redacted_in_chained_exception() -> None:
         except RuntimeError as inner:
             raise UserError("could not authenticate") from inner
     except UserError:
-        get_logger("engine").exception("auth.failed")
+        get_logger("psrunbook").exception("auth.failed")
     assert SECRET not in stream.getvalue()
     [line] = json_lines(stream)
     expected: Any = [REDACTED]
@@ -393,7 +393,7 @@ def test_secret_redacted_in_object_repr() -> None:
 
     stream = json_stream()
     register_secret(SECRET)
-    get_logger("engine").info("credential.used", credential=Credential())
+    get_logger("psrunbook").info("credential.used", credential=Credential())
     [line] = json_lines(stream)
     expected: Any = f"Credential(user=u, password={REDACTED})"
     assert expected == line["psrunbook"]["credential"]
@@ -406,7 +406,7 @@ def test_console_renders_human_line() -> None:
     """fmt=console gives one human-readable line with the event and key=value pairs."""
     stream = io.StringIO()
     configure_logging(fmt="console", stream=stream)
-    get_logger("engine").info("step.finished", node="SQLNODE1", changed=True)
+    get_logger("psrunbook").info("step.finished", node="SQLNODE1", changed=True)
     text = stream.getvalue()
     assert "step.finished" in text
     assert "node=SQLNODE1" in text
@@ -417,7 +417,7 @@ def test_auto_on_non_tty_is_json() -> None:
     """fmt=auto writes JSON lines when the stream is not a terminal."""
     stream = io.StringIO()
     configure_logging(fmt="auto", stream=stream)
-    get_logger("engine").info("run.started")
+    get_logger("psrunbook").info("run.started")
     expected: Any = ["run.started"]
     assert expected == [line["message"] for line in json_lines(stream)]
 
@@ -434,7 +434,7 @@ def test_auto_on_tty_is_console_and_still_redacted() -> None:
     stream = TerminalStream()
     configure_logging(fmt="auto", stream=stream)
     register_secret(SECRET)
-    get_logger("engine").info("credential.used", value=SECRET)
+    get_logger("psrunbook").info("credential.used", value=SECRET)
     text = stream.getvalue()
     assert REDACTED in text
     assert SECRET not in text
@@ -451,7 +451,7 @@ def test_console_traceback_redacted_without_locals_even_when_wrapped() -> None:
     try:
         raise ValueError("word " * 15 + secret + " end")
     except ValueError:
-        get_logger("engine").exception("step.failed")
+        get_logger("psrunbook").exception("step.failed")
     text = stream.getvalue()
     assert "Traceback" in text
     assert f"{REDACTED} end" in text
@@ -466,7 +466,7 @@ def test_reconfigure_keeps_one_handler() -> None:
     """Configuring twice replaces the handler instead of adding a second."""
     first = json_stream()
     second = json_stream()
-    get_logger("engine").info("run.started")
+    get_logger("psrunbook").info("run.started")
     expected: Any = (0, 1)
     assert expected == (len(json_lines(first)), len(json_lines(second)))
 
@@ -477,8 +477,8 @@ def test_log_file_gets_debug_json(tmp_path: Path) -> None:
     log_file = tmp_path / "logs" / "run.jsonl"
     register_secret(SECRET)
     configure_logging(fmt="json", stream=stream, log_file=log_file)
-    get_logger("engine").debug("step.started", password=SECRET)
-    get_logger("engine").info("step.finished")
+    get_logger("psrunbook").debug("step.started", password=SECRET)
+    get_logger("psrunbook").info("step.finished")
     reset_logging()  # closes the file
     lines = [json.loads(x) for x in log_file.read_text(encoding="utf-8").splitlines()]
     expected: Any = ["step.started", "step.finished"]

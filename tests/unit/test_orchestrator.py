@@ -14,18 +14,18 @@ import pytest
 import structlog.testing
 from pydantic import ConfigDict
 
-from engine.errors import ConnectionFailed, WSManFault
-from engine.inventory import load_inventory
-from engine.journal import Journal
-from engine.lint import lint_script
-from engine.runbook.model import StepResult
-from engine.runbook.parameters import validate_parameters
-from engine.runbook.planner import Plan, build_plan
-from engine.runbook.registry import RunbookRegistry
-from engine.runner.orchestrator import OWNER_PROBE, Runner, RunOptions
-from engine.runner.outcome import Status
-from engine.templates import TemplateLibrary
-from engine.transport.base import FakeTransport, RawResult, ScriptCall
+from psrunbook.errors import ConnectionFailed, WSManFault
+from psrunbook.inventory import load_inventory
+from psrunbook.journal import Journal
+from psrunbook.lint import lint_script
+from psrunbook.runbook.model import StepResult
+from psrunbook.runbook.parameters import validate_parameters
+from psrunbook.runbook.planner import Plan, build_plan
+from psrunbook.runbook.registry import RunbookRegistry
+from psrunbook.runner.orchestrator import OWNER_PROBE, Runner, RunOptions
+from psrunbook.runner.outcome import Status
+from psrunbook.templates import TemplateLibrary
+from psrunbook.transport.base import FakeTransport, RawResult, ScriptCall
 
 
 def result(changed: bool, data: dict[str, Any] | None = None, check: bool = False) -> RawResult:

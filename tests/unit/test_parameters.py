@@ -7,14 +7,14 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel, ConfigDict, Field
 
-from engine.errors import ParameterError
-from engine.runbook.parameters import (
+from psrunbook.errors import ParameterError
+from psrunbook.runbook.parameters import (
     load_params_file,
     parse_assignments,
     public_parameters,
     validate_parameters,
 )
-from engine.secrets import MASK, Secret
+from psrunbook.secrets import MASK, Secret
 
 
 class Params(BaseModel):

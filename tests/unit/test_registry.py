@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.errors import RunbookDefinitionError, RunbookNotFound
-from engine.runbook.registry import RunbookRegistry
+from psrunbook.errors import RunbookDefinitionError, RunbookNotFound
+from psrunbook.runbook.registry import RunbookRegistry
 
 
 def test_user_folder_runbook_is_found(user_runbooks: Path) -> None:

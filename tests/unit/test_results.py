@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from recordings import decode_pipelines, deserialize
 
-from engine.results import (
+from psrunbook.results import (
     ERROR_CATEGORIES,
     ClusterResourceStateName,
     StepError,
@@ -21,12 +21,12 @@ from engine.results import (
     parse_output,
     plain,
 )
-from engine.runbook.model import StepResult
-from engine.secrets import Secret
-from engine.sim.executor import CommandRequest, ExecutionContext, PipelineFailed, PipelineRequest
-from engine.sim.ps.api import ErrorRecordData
-from engine.sim.ps.executor import PowerShellExecutor
-from engine.sim.serialize import ClixmlWriter
+from psrunbook.runbook.model import StepResult
+from psrunbook.secrets import Secret
+from psrunbook.sim.executor import CommandRequest, ExecutionContext, PipelineFailed, PipelineRequest
+from psrunbook.sim.ps.api import ErrorRecordData
+from psrunbook.sim.ps.executor import PowerShellExecutor
+from psrunbook.sim.serialize import ClixmlWriter
 
 WRITE_ERROR = "Microsoft.PowerShell.Commands.WriteErrorException"
 
@@ -462,7 +462,7 @@ def test_plain_survives_self_reference() -> None:
 
 
 def _facts_enums() -> dict[str, dict[str, int]]:
-    raw = resources.files("engine").joinpath("data/failoverclusters.json").read_text("utf-8")
+    raw = resources.files("psrunbook").joinpath("data/failoverclusters.json").read_text("utf-8")
     enums = json.loads(raw)["enums"]
     return {k.removesuffix(" (flags)"): v for k, v in enums.items() if not k.startswith("_")}
 

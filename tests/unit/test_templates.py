@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.errors import TemplateError
-from engine.secrets import Secret
-from engine.templates import TemplateLibrary
+from psrunbook.errors import TemplateError
+from psrunbook.secrets import Secret
+from psrunbook.templates import TemplateLibrary
 
 TEMPLATE = "demo/set_greeting.ps1.j2"
 

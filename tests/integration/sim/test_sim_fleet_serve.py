@@ -16,10 +16,10 @@ import pytest
 from pypsrp.powershell import PowerShell, RunspacePool
 from pypsrp.wsman import WSMan
 
-from engine.inventory import load_inventory
-from engine.sim.serve import PASSWORD_ENV, SIM_USER, ServeOptions, serve
-from engine.sim.server import SimFleet
-from engine.sim.trivial_executor import TrivialExecutor
+from psrunbook.inventory import load_inventory
+from psrunbook.sim.serve import PASSWORD_ENV, SIM_USER, ServeOptions, serve
+from psrunbook.sim.server import SimFleet
+from psrunbook.sim.trivial_executor import TrivialExecutor
 from tests.integration.sim.simclient import PASSWORD, USER, client_for
 
 pytestmark = pytest.mark.integration
@@ -131,7 +131,7 @@ def test_sim_serve_command_stops_cleanly_on_sigterm(tmp_path):
         [
             sys.executable,
             "-m",
-            "engine.cli.sim_cmd",
+            "psrunbook.cli.sim_cmd",
             "serve",
             "--nodes",
             "2",

@@ -9,10 +9,10 @@ from pypsrp.client import Client
 from pypsrp.powershell import PowerShell, PSInvocationState, RunspacePool
 from pypsrp.serializer import TaggedValue
 
-from engine.sim.executor import ExecutionContext, OutputSink, PipelineRequest, PipelineStopped
-from engine.sim.ps.api import PSHashtable, PSObject, SecureStringValue
-from engine.sim.server import SimEndpoint
-from engine.sim.trivial_executor import TrivialExecutor
+from psrunbook.sim.executor import ExecutionContext, OutputSink, PipelineRequest, PipelineStopped
+from psrunbook.sim.ps.api import PSHashtable, PSObject, SecureStringValue
+from psrunbook.sim.server import SimEndpoint
+from psrunbook.sim.trivial_executor import TrivialExecutor
 from tests.integration.sim.simclient import PASSWORD, USER, client_for
 
 pytestmark = pytest.mark.integration

@@ -17,11 +17,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from engine.inventory import Inventory, load_inventory
-from engine.runbook.model import Runbook
-from engine.runbook.planner import Plan, build_plan
-from engine.templates import TemplateLibrary
-from runbooks import cluster_report, ssis_clustered, ssis_standalone
+from psrunbook.inventory import Inventory, load_inventory
+from psrunbook.runbook.model import Runbook
+from psrunbook.runbook.planner import Plan, build_plan
+from psrunbook.runbooks import cluster_report, ssis_clustered, ssis_standalone
+from psrunbook.templates import TemplateLibrary
 
 ROOT = Path(__file__).resolve().parents[2] / "fixtures" / "rendered"
 SCRIPTS = ROOT / "scripts"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from runbooks.cluster_report import runbook
+from psrunbook.runbooks.cluster_report import runbook
 
 
 def test_tables_come_from_step_results() -> None:

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from runbooks._ssis.config import (
+from psrunbook.runbooks._ssis.config import (
     ConfigDocumentError,
     FileSystemFolder,
     ServiceConfiguration,
@@ -16,11 +16,11 @@ from runbooks._ssis.config import (
     render_config,
     validate_config,
 )
-from runbooks._ssis.versions import config_facts
-from runbooks.ssis_clustered import SsisClusteredParameters
-from runbooks.ssis_clustered import config_document as clustered_document
-from runbooks.ssis_standalone import SsisStandaloneParameters
-from runbooks.ssis_standalone import config_document as standalone_document
+from psrunbook.runbooks._ssis.versions import config_facts
+from psrunbook.runbooks.ssis_clustered import SsisClusteredParameters
+from psrunbook.runbooks.ssis_clustered import config_document as clustered_document
+from psrunbook.runbooks.ssis_standalone import SsisStandaloneParameters
+from psrunbook.runbooks.ssis_standalone import config_document as standalone_document
 
 CLUSTERED = {
     "sql_version": "2019",

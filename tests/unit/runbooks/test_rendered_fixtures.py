@@ -16,7 +16,7 @@ from rendered_cases import (
     expected_scripts,
 )
 
-from engine.lint import lint_script
+from psrunbook.lint import lint_script
 
 REGENERATE = os.environ.get(REGEN_VARIABLE) == "1"
 

@@ -9,15 +9,15 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from engine.errors import ParameterError, UserError
-from engine.inventory import load_inventory
-from engine.runbook.parameters import validate_parameters
-from engine.runbook.planner import build_plan
-from engine.templates import TemplateLibrary
-from runbooks import cluster_report, ssis_clustered, ssis_standalone
-from runbooks._ssis.versions import known_versions
-from runbooks.ssis_clustered import SsisClusteredParameters
-from runbooks.ssis_standalone import SsisStandaloneParameters
+from psrunbook.errors import ParameterError, UserError
+from psrunbook.inventory import load_inventory
+from psrunbook.runbook.parameters import validate_parameters
+from psrunbook.runbook.planner import build_plan
+from psrunbook.runbooks import cluster_report, ssis_clustered, ssis_standalone
+from psrunbook.runbooks._ssis.versions import known_versions
+from psrunbook.runbooks.ssis_clustered import SsisClusteredParameters
+from psrunbook.runbooks.ssis_standalone import SsisStandaloneParameters
+from psrunbook.templates import TemplateLibrary
 
 REPO = Path(__file__).resolve().parents[3]
 

@@ -8,13 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from engine.inventory import load_inventory
-from engine.runbook.model import Severity, Target
-from runbooks import cluster_report, ssis_clustered, ssis_standalone
-from runbooks._ssis.results import ClusterReportResult, SharedConfigResult, SsisServicesResult
-from runbooks._ssis.versions import ssis_version, ssis_versions
-from runbooks.ssis_clustered import SsisClusteredParameters
-from runbooks.ssis_standalone import SsisStandaloneParameters
+from psrunbook.inventory import load_inventory
+from psrunbook.runbook.model import Severity, Target
+from psrunbook.runbooks import cluster_report, ssis_clustered, ssis_standalone
+from psrunbook.runbooks._ssis.results import (
+    ClusterReportResult,
+    SharedConfigResult,
+    SsisServicesResult,
+)
+from psrunbook.runbooks._ssis.versions import ssis_version, ssis_versions
+from psrunbook.runbooks.ssis_clustered import SsisClusteredParameters
+from psrunbook.runbooks.ssis_standalone import SsisStandaloneParameters
 
 REPO = Path(__file__).resolve().parents[3]
 CLUSTERED = {
@@ -169,9 +173,9 @@ def test_standalone_double_hop_only_for_remote_instances() -> None:
 def test_importing_the_runbooks_does_no_io() -> None:
     """Importing the runbook modules neither reads ssis.json nor compiles the schema."""
     code = (
-        "import runbooks.ssis_clustered, runbooks.ssis_standalone, runbooks.cluster_report\n"
-        "from runbooks._ssis.versions import ssis_versions\n"
-        "from runbooks._ssis.config import _schema\n"
+        "from psrunbook.runbooks import cluster_report, ssis_clustered, ssis_standalone\n"
+        "from psrunbook.runbooks._ssis.versions import ssis_versions\n"
+        "from psrunbook.runbooks._ssis.config import _schema\n"
         "print(ssis_versions.cache_info().currsize, _schema.cache_info().currsize)\n"
     )
     done = subprocess.run(

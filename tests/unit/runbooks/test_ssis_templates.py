@@ -8,8 +8,8 @@ import pytest
 import tree_sitter
 from rendered_cases import CASES, case_plan
 
-from engine.lint import lint_template_source, parse
-from engine.templates import TemplateLibrary
+from psrunbook.lint import lint_template_source, parse
+from psrunbook.templates import TemplateLibrary
 
 LIBRARY = TemplateLibrary()
 OURS = [t for t in LIBRARY.template_ids() if t.startswith(("ssis/", "cluster/"))]

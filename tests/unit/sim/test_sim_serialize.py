@@ -7,8 +7,8 @@ import math
 import pytest
 from pypsrp.serializer import Serializer
 
-from engine.sim.ps.api import ErrorRecordData, PSEnum, PSHashtable, PSObject, SecureStringValue
-from engine.sim.serialize import ERROR_CATEGORIES, ClixmlWriter, escape
+from psrunbook.sim.ps.api import ErrorRecordData, PSEnum, PSHashtable, PSObject, SecureStringValue
+from psrunbook.sim.serialize import ERROR_CATEGORIES, ClixmlWriter, escape
 
 
 def _roundtrip(value):

@@ -6,9 +6,9 @@ import base64
 
 import pytest
 
-from engine.sim.auth import authenticate
-from engine.sim.faults import FaultPlan
-from engine.sim.wsman import WSManFault, parse_request
+from psrunbook.sim.auth import authenticate
+from psrunbook.sim.faults import FaultPlan
+from psrunbook.sim.wsman import WSManFault, parse_request
 
 _ENVELOPE = (
     '<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" '

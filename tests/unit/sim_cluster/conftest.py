@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from engine.sim.cluster.executor_factory import cmdlets_for_node
-from engine.sim.cluster.lab import sample_lab
-from engine.sim.cluster.model import RegistryKey, RegistryValue, Service, SimCluster
-from engine.sim.ps.api import CmdletError, ErrorRecordData, PSHashtable
+from psrunbook.sim.cluster.executor_factory import cmdlets_for_node
+from psrunbook.sim.cluster.lab import sample_lab
+from psrunbook.sim.cluster.model import RegistryKey, RegistryValue, Service, SimCluster
+from psrunbook.sim.ps.api import CmdletError, ErrorRecordData, PSHashtable
 
 
 @dataclass

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from engine.sim.cluster.faults import (
+from psrunbook.sim.cluster.faults import (
     FaultPlan,
     clear_resource_fault,
     fail_resource_online,
@@ -16,8 +16,8 @@ from engine.sim.cluster.faults import (
     node_up,
     pipeline_finished,
 )
-from engine.sim.cluster.lab import sample_lab
-from engine.sim.cluster.model import SimCluster, SimModelError
+from psrunbook.sim.cluster.lab import sample_lab
+from psrunbook.sim.cluster.model import SimCluster, SimModelError
 
 from .conftest import Caller
 

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from engine.sim.cluster.model import SimCluster
-from engine.sim.ps.api import CmdletError, PSEnum, PSHashtable, PSObject
+from psrunbook.sim.cluster.model import SimCluster
+from psrunbook.sim.ps.api import CmdletError, PSEnum, PSHashtable, PSObject
 
 from .conftest import Caller, param_value, reg_value, service
 

@@ -8,18 +8,18 @@ from typing import Any
 
 import pytest
 
-from engine.sim.cluster.executor_factory import cluster_executor
-from engine.sim.cluster.faults import move_group_after, node_down
-from engine.sim.cluster.lab import lab_facts, sample_lab
-from engine.sim.cluster.model import SimCluster
-from engine.sim.executor import (
+from psrunbook.sim.cluster.executor_factory import cluster_executor
+from psrunbook.sim.cluster.faults import move_group_after, node_down
+from psrunbook.sim.cluster.lab import lab_facts, sample_lab
+from psrunbook.sim.cluster.model import SimCluster
+from psrunbook.sim.executor import (
     CommandRequest,
     ExecutionContext,
     PipelineFailed,
     PipelineRequest,
 )
-from engine.sim.ps.api import ErrorRecordData, PSObject
-from engine.templates.environment import TemplateLibrary
+from psrunbook.sim.ps.api import ErrorRecordData, PSObject
+from psrunbook.templates.environment import TemplateLibrary
 
 GROUP = "SQL Server (MSSQLSERVER)"
 

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from engine.sim.cluster.model import SimCluster
-from engine.sim.cluster.paths import BadDrive, FsPath, RegPath, parse
-from engine.sim.ps.api import CmdletError
+from psrunbook.sim.cluster.model import SimCluster
+from psrunbook.sim.cluster.paths import BadDrive, FsPath, RegPath, parse
+from psrunbook.sim.ps.api import CmdletError
 
 from .conftest import Caller, reg_key
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from engine.sim.cluster.lab import (
+from psrunbook.sim.cluster.lab import (
     LabError,
     LabSpec,
     build_lab,
@@ -21,7 +21,7 @@ from engine.sim.cluster.lab import (
     sample_spec,
     save,
 )
-from engine.sim.cluster.model import SimCluster, fold
+from psrunbook.sim.cluster.model import SimCluster, fold
 
 from .conftest import Caller
 

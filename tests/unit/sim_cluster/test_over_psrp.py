@@ -10,11 +10,11 @@ import pytest
 import requests
 from pypsrp.powershell import PowerShell, RunspacePool
 
-from engine.sim.cluster.executor_factory import cluster_executor
-from engine.sim.cluster.faults import node_down
-from engine.sim.cluster.lab import sample_lab
-from engine.sim.cluster.model import SimCluster
-from engine.sim.server import SimEndpoint
+from psrunbook.sim.cluster.executor_factory import cluster_executor
+from psrunbook.sim.cluster.faults import node_down
+from psrunbook.sim.cluster.lab import sample_lab
+from psrunbook.sim.cluster.model import SimCluster
+from psrunbook.sim.server import SimEndpoint
 from tests.integration.sim.simclient import PASSWORD, USER, client_for
 
 pytestmark = pytest.mark.integration

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from engine.sim.cluster.model import SimCluster
-from engine.sim.ps.api import PSEnum
+from psrunbook.sim.cluster.model import SimCluster
+from psrunbook.sim.ps.api import PSEnum
 
 from .conftest import Caller, reg_key, reg_value, service
 

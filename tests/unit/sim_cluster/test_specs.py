@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from engine.sim.cluster.executor_factory import cmdlets_for_node
-from engine.sim.cluster.lab import sample_lab
-from engine.sim.cluster.specs import facts, fc_spec
+from psrunbook.sim.cluster.executor_factory import cmdlets_for_node
+from psrunbook.sim.cluster.lab import sample_lab
+from psrunbook.sim.cluster.specs import facts, fc_spec
 
 REPO = Path(__file__).resolve().parents[3]
 FC_CMDLETS = [
@@ -40,7 +40,7 @@ FC_CMDLETS = [
 
 
 def test_packaged_facts_match_shared_facts_when_present() -> None:
-    """engine/data/failoverclusters.json is the facts file, source fields included."""
+    """psrunbook/data/failoverclusters.json is the facts file, source fields included."""
     shared = REPO.parent / "shared" / "facts" / "failoverclusters.json"
     if not shared.exists():
         pytest.skip("shared facts are not next to this checkout")

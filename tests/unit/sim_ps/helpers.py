@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.sim.executor import (
+from psrunbook.sim.executor import (
     CommandRequest,
     ExecutionContext,
     PipelineFailed,
     PipelineRequest,
 )
-from engine.sim.ps.api import (
+from psrunbook.sim.ps.api import (
     CmdletContext,
     CmdletError,
     CmdletSpec,
@@ -21,7 +21,7 @@ from engine.sim.ps.api import (
     PSHashtable,
     PSObject,
 )
-from engine.sim.ps.executor import PowerShellExecutor
+from psrunbook.sim.ps.executor import PowerShellExecutor
 
 GET_THING = "Sim.Commands.GetThingCommand"
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from engine.sim.ps.api import ParamSpec, PSHashtable, SecureStringValue
-from engine.sim.ps.binding import Argument, Binder, BindingFailed
+from psrunbook.sim.ps.api import ParamSpec, PSHashtable, SecureStringValue
+from psrunbook.sim.ps.binding import Argument, Binder, BindingFailed
 
 from .helpers import run, table
 

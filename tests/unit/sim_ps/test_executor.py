@@ -5,16 +5,16 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from engine.sim.executor import (
+from psrunbook.sim.executor import (
     CommandRequest,
     ExecutionContext,
     PipelineFailed,
     PipelineRequest,
     PipelineStopped,
 )
-from engine.sim.ps.api import CmdletContext, CmdletSpec, PSHashtable
-from engine.sim.ps.executor import PowerShellExecutor
-from engine.sim.ps.parser import ParseCache
+from psrunbook.sim.ps.api import CmdletContext, CmdletSpec, PSHashtable
+from psrunbook.sim.ps.executor import PowerShellExecutor
+from psrunbook.sim.ps.parser import ParseCache
 
 from .helpers import Sink, run, table
 

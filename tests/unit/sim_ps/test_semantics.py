@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from engine.sim.ps.api import PSEnum, PSHashtable, PSObject
+from psrunbook.sim.ps.api import PSEnum, PSHashtable, PSObject
 
 from .helpers import run
 

@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.sim.ps.errors import ScriptParseError
-from engine.sim.ps.lexer import normalise
-from engine.sim.ps.strings import decode_verbatim
+from psrunbook.sim.ps.errors import ScriptParseError
+from psrunbook.sim.ps.lexer import normalise
+from psrunbook.sim.ps.strings import decode_verbatim
 
 from .helpers import run
 

@@ -1,5 +1,0 @@
-"""Runbooks: typed parameters, advisories and an ordered list of steps."""
-
-from engine.runbook.model import Advisory, Runbook, Step, Target
-
-__all__ = ["Advisory", "Runbook", "Step", "Target"]

@@ -1,5 +1,0 @@
-"""Running scripts on nodes: a tiny protocol, the pypsrp implementation, and a fake."""
-
-from engine.transport.base import RawResult, ScriptCall, Session, Transport
-
-__all__ = ["RawResult", "ScriptCall", "Session", "Transport"]

@@ -1,0 +1,5 @@
+"""``python -m psrunbook``: the same command line as the ``psrunbook`` script."""
+
+from psrunbook.cli.app import main
+
+main()

@@ -1,0 +1,67 @@
+"""The ``psrunbook`` application: global options and command registration.
+
+Only typer is imported at module level; every command imports what it needs when it
+runs, so ``psrunbook --help`` never pays for pypsrp, lxml or tree-sitter.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+
+from psrunbook.cli import run_cmds, runbook_cmds
+from psrunbook.cli.context import Settings
+from psrunbook.cli.sim_cmd import sim_app
+
+app = typer.Typer(
+    name="psrunbook",
+    help="Reviewable, resumable PowerShell runbooks for Windows Failover Clusters.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    # Plain click help: typer's rich formatter imports ~60 ms of rich and markdown
+    # modules, which would be most of the start-up time of `psrunbook --help`.
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    log_format: Annotated[
+        Literal["auto", "console", "json"],
+        typer.Option(help="Log rendering: console on a terminal, JSON lines otherwise."),
+    ] = "auto",
+    log_file: Annotated[
+        Path | None, typer.Option(help="Also write every event as JSON lines to this file.")
+    ] = None,
+    verbose: Annotated[
+        int, typer.Option("--verbose", "-v", count=True, help="More detail; repeat for more.")
+    ] = 0,
+    runbooks: Annotated[
+        list[Path] | None,
+        typer.Option("--runbooks", help="Also load runbooks from this folder (repeatable)."),
+    ] = None,
+    templates: Annotated[
+        list[Path] | None,
+        typer.Option("--templates", help="Also load templates from this folder (repeatable)."),
+    ] = None,
+) -> None:
+    """Run, review, plan and resume failover-cluster procedures over PowerShell remoting."""
+    from psrunbook.logging import configure_logging  # noqa: PLC0415 (lazy: keeps --help fast)
+
+    configure_logging(fmt=log_format, verbosity=verbose, log_file=log_file)
+    ctx.obj = Settings(runbook_dirs=tuple(runbooks or ()), template_dirs=tuple(templates or ()))
+
+
+runbook_cmds.register(app)
+run_cmds.register(app, sim_app)
+app.add_typer(sim_app, name="sim")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,116 @@
+"""How runs look on the console: confirmation, live progress, summary and reports.
+
+Kept apart from :mod:`psrunbook.cli.execution` so the execution path reads as the
+sequence of checks and actions it is, and presentation can change without touching it.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from psrunbook.cli.errors import EXIT_FAILED
+from psrunbook.errors import ParameterError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from psrunbook.runbook.planner import Plan, PlannedStep
+    from psrunbook.runner.outcome import RunReport, TargetOutcome
+
+
+def console() -> Console:
+    from rich.console import Console  # noqa: PLC0415 (lazy: keeps --help fast)
+
+    # Off a terminal (a pipe, a CI log) tables get room instead of 80 columns.
+    width = None if sys.stdout.isatty() else 200
+    return Console(highlight=False, soft_wrap=True, width=width)
+
+
+def summary(console: Console, report: RunReport, plan: Plan) -> None:
+    from rich.table import Table  # noqa: PLC0415 (lazy)
+
+    from psrunbook.runner.outcome import Status  # noqa: PLC0415 (lazy)
+
+    table = Table(title=f"run {report.run_id}" + (" (check mode)" if report.check_only else ""))
+    table.add_column("step")
+    for node in plan.nodes:
+        table.add_column(node)
+    by_index = {s.planned.index: s for s in report.steps}
+    for planned in plan.steps:
+        outcome = by_index.get(planned.index)
+        cells = []
+        for node in plan.nodes:
+            target = next((t for t in outcome.targets if t.node == node), None) if outcome else None
+            if target is None:
+                cells.append("-" if outcome else "not run")
+                continue
+            text = target.status.value
+            if report.check_only and target.status is Status.CHANGED:
+                text = "would change"
+            cells.append(text)
+        table.add_row(planned.slug, *cells)
+    console.print(table)
+
+
+def present(console: Console, plan: Plan, report: RunReport) -> None:
+    """The runbook's own console tables, from the results of every step and node."""
+    from rich.table import Table  # noqa: PLC0415 (lazy)
+
+    assert plan.runbook.present is not None
+    results = {
+        step.planned.step.name: {t.node: t.data for t in step.targets if t.data is not None}
+        for step in report.steps
+    }
+    for table_data in plan.runbook.present(results):
+        table = Table(*table_data.columns, title=table_data.title)
+        for row in table_data.rows:
+            table.add_row(*row)
+        console.print(table)
+
+
+def plan_details(console: Console, report: RunReport) -> None:
+    """Before and after of every change a plan found, as the scripts reported them."""
+    import json  # noqa: PLC0415 (lazy)
+
+    from psrunbook.runner.outcome import Status  # noqa: PLC0415 (lazy)
+
+    for step in report.steps:
+        for target in step.targets:
+            if target.status is not Status.CHANGED or not target.data:
+                continue
+            console.print(f"{step.planned.slug} on {target.node}: would change", markup=False)
+            for key in ("Before", "After", "Actions"):
+                if key in target.data:
+                    text = json.dumps(target.data[key], ensure_ascii=False)
+                    console.print(f"    {key.lower():<8} {text}", markup=False)
+
+
+def progress(console: Console) -> Any:
+    def show(event: str, planned: PlannedStep, node: str, outcome: TargetOutcome | None) -> None:
+        if event != "finished" or outcome is None:
+            return
+        seconds = outcome.duration_ns / 1e9
+        console.print(f"  {planned.slug:<28} {node:<16} {outcome.status.value:<12} {seconds:6.2f}s")
+
+    return show
+
+
+def confirm(console: Console, plan: Plan, *, ask: bool) -> None:
+    console.print(
+        f"[bold]{plan.runbook.name}[/bold]: {len(plan.steps)} steps on {', '.join(plan.nodes)}"
+    )
+    for advisory in plan.advisories:
+        console.print(
+            f"  [{advisory.severity.value}] {advisory.code}: {advisory.message}", markup=False
+        )
+    for planned in plan.steps:
+        console.print(f"  {planned.slug}: {planned.step.title}")
+    if not ask:
+        return
+    if not sys.stdin.isatty():
+        raise ParameterError("not on a terminal: pass --yes to run without confirmation")
+    if not typer.confirm("Run these steps now?", default=False):
+        raise typer.Exit(EXIT_FAILED)

@@ -1,0 +1,121 @@
+"""``psrunbook sim``: run the simulated cluster for manual use and other tools."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+sim_app = typer.Typer(
+    name="sim",
+    help="The simulated failover cluster behind real WSMan/PSRP endpoints on loopback.",
+    no_args_is_help=True,
+    add_completion=False,
+    # Plain click help: typer's rich formatter imports ~60 ms of rich and markdown
+    # modules, which would be most of the start-up time of `psrunbook --help`.
+    rich_markup_mode=None,
+)
+
+
+@sim_app.callback()
+def sim_group() -> None:
+    """Serve simulated cluster nodes over WSMan/PSRP on loopback."""
+
+
+@sim_app.command("serve")
+def serve_command(
+    nodes: Annotated[int, typer.Option("--nodes", "-n", min=1, max=64, help="How many nodes.")] = 2,
+    port_base: Annotated[
+        int | None,
+        typer.Option(
+            "--port-base",
+            min=1,
+            max=65535,
+            help="First port (node i on base+i-1); free ports if unset.",
+        ),
+    ] = None,
+    inventory_out: Annotated[
+        Path | None,
+        typer.Option("--inventory-out", help="Write a ready-to-use inventory TOML here."),
+    ] = None,
+    https: Annotated[
+        bool, typer.Option("--https", help="Serve HTTPS with a certificate generated at start.")
+    ] = False,
+    lab: Annotated[
+        str,
+        typer.Option(
+            "--lab", help="SQL Server version of the sample lab (2008..2025, e.g. sql2019)."
+        ),
+    ] = "2019",
+    lab_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--lab-file", help="Lab description (TOML or JSON) instead of the sample lab."
+        ),
+    ] = None,
+    state: Annotated[
+        Path | None,
+        typer.Option("--state", help="Load the lab from this dump if it exists; save it on exit."),
+    ] = None,
+    fail_online: Annotated[
+        list[str] | None,
+        typer.Option("--fail-online", help="This resource fails to come online (repeatable)."),
+    ] = None,
+    failover_probability: Annotated[
+        float,
+        typer.Option(min=0.0, max=1.0, help="After each pipeline, move a group with this chance."),
+    ] = 0.0,
+    seed: Annotated[int, typer.Option(help="Seed of the random failovers.")] = 0,
+    protocol_only: Annotated[
+        bool,
+        typer.Option(
+            "--protocol-only",
+            help="Serve the protocol-test executor instead of the cluster (no PowerShell).",
+        ),
+    ] = False,
+) -> None:
+    """Serve a simulated cluster's nodes NODE1..NODEn on 127.0.0.1 until Ctrl-C or SIGTERM.
+
+    The nodes execute PowerShell against the lab's cluster model. The Basic-auth user is
+    `psrunbook`; its password comes from PSRUNBOOK_SIM_PASSWORD, or a new one is
+    generated and printed as an `export` line.
+    """
+    import logging  # noqa: PLC0415 (lazy: keeps --help fast)
+
+    from psrunbook.sim.cluster.lab import LabError  # noqa: PLC0415
+    from psrunbook.sim.serve import (  # noqa: PLC0415
+        PASSWORD_ENV,
+        ServeOptions,
+        lab_version,
+        serve,
+        sim_password,
+    )
+
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    password, generated = sim_password()
+    if generated:
+        typer.echo(f"export {PASSWORD_ENV}={password}")
+    options = ServeOptions(
+        nodes=nodes,
+        port_base=port_base,
+        inventory_out=inventory_out,
+        https=https,
+        executor="trivial" if protocol_only else "cluster",
+        lab_version=lab_version(lab),
+        lab_file=lab_file,
+        state_file=state,
+        fail_online=tuple(fail_online or ()),
+        failover_probability=failover_probability,
+        seed=seed,
+    )
+    try:
+        serve(options, password=password, echo=typer.echo)
+    except (OSError, LabError) as exc:
+        typer.echo(f"error: cannot serve: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+if __name__ == "__main__":
+    sim_app()

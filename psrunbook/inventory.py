@@ -1,0 +1,548 @@
+"""The inventory: which cluster, which nodes, and how to reach them.
+
+An inventory is a TOML file validated once, on load, into frozen pydantic models; the
+rest of the engine only ever sees a valid :class:`Inventory`. Every problem in the file
+becomes one line of an :class:`~psrunbook.errors.InventoryError` that names the file, the
+key path (``nodes[1].port``) and the fix, so a user corrects everything in one pass.
+
+The inventory records connection settings; it does not decide whether they are safe
+enough to use. :meth:`ConnectionSettings.requires_insecure` says why a setting would
+need ``--insecure`` so the transport can refuse consistently.
+
+Passwords never live in the file or in the models: the file names an environment
+variable (``password_env``) and :meth:`Inventory.password` reads it at call time and
+registers the value for log redaction.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import ipaddress
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Final, Literal, Self
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    Strict,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import ErrorDetails, PydanticCustomError
+
+from psrunbook.errors import InventoryError
+from psrunbook.logging import register_secret
+
+__all__ = [
+    "AuthMethod",
+    "ClusterSettings",
+    "ConnectionSettings",
+    "Encryption",
+    "Inventory",
+    "NodeSettings",
+    "is_loopback",
+    "load_inventory",
+]
+
+AuthMethod = Literal["negotiate", "kerberos", "ntlm", "basic", "credssp", "certificate"]
+Encryption = Literal["auto", "always", "never"]
+
+HTTPS_PORT: Final = 5986
+HTTP_PORT: Final = 5985
+# Auth methods that can encrypt WSMan messages themselves over plain HTTP (pypsrp).
+_MESSAGE_ENCRYPTING_AUTH: Final = frozenset({"negotiate", "kerberos", "ntlm", "credssp"})
+# Auth methods that cannot pick up a Kerberos ticket and so need a user name.
+_NEEDS_USERNAME: Final = frozenset({"ntlm", "basic", "credssp"})
+_PASSWORD_KEYS: Final = frozenset({"password", "passwd", "pwd"})
+_CUSTOM_ERROR: Final = "psrunbook_inventory"
+# Host names, IPv4 and IPv6 literals (with optional brackets and %zone).
+_HOST_CHARACTERS: Final = re.compile(r"[A-Za-z0-9._\-:%\[\]]+")
+
+StrictBool = Annotated[bool, Strict()]
+Port = Annotated[int, Strict(), Field(ge=1, le=65535)]
+Seconds = Annotated[int, Strict(), Field(ge=1, le=86_400)]
+# Node names end up in bundle file names (NN-step.NODE.ps1): letters, digits, . _ - only.
+NodeName = Annotated[str, Strict(), Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")]
+EnvVarName = Annotated[str, Strict(), Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+
+
+def _problem(key: str, message: str) -> PydanticCustomError:
+    """A validation error that names the offending key inside the model being checked."""
+    return PydanticCustomError(_CUSTOM_ERROR, "{message}", {"key": key, "message": message})
+
+
+def is_loopback(address: str) -> bool:
+    """True for ``localhost`` and loopback IP literals; names are never resolved.
+
+    Resolving would let DNS decide whether credentials may travel unprotected, so a
+    name other than ``localhost`` counts as remote even if it resolves to 127.0.0.1.
+    """
+    host = address.strip().rstrip(".").lower()
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    if host == "localhost":
+        return True
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped.is_loopback
+    return ip.is_loopback
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ClusterSettings(_Model):
+    """The failover cluster the inventory describes."""
+
+    name: Annotated[str, Strict(), Field(min_length=1, max_length=63)]
+
+
+class NodeSettings(_Model):
+    """One cluster node: its cluster name, the address to connect to, an optional port."""
+
+    name: NodeName
+    address: Annotated[str, Strict(), Field(min_length=1, max_length=253)]
+    port: Port | None = None
+
+    @field_validator("address")
+    @classmethod
+    def _plain_host(cls, value: str) -> str:
+        if "://" in value or "/" in value:
+            raise _problem("", "is a URL; give only the host name or IP address")
+        if not _HOST_CHARACTERS.fullmatch(value):
+            # '@', '?', '#' and the like would change the meaning of the endpoint URL.
+            raise _problem(
+                "",
+                "contains characters a host name or IP address cannot have; "
+                "give only the host name or IP address",
+            )
+        host = value[1:-1] if value.startswith("[") and value.endswith("]") else value
+        if ":" in host:
+            try:
+                ipaddress.IPv6Address(host)
+            except ValueError:
+                raise _problem(
+                    "", "looks like host:port; put the port in the node's `port` key"
+                ) from None
+        return host
+
+
+class ConnectionSettings(_Model):
+    """How every node is reached over WinRM (pypsrp ``WSMan`` arguments).
+
+    Defaults are the safe ones: HTTPS on 5986 with certificate validation and
+    Negotiate (Kerberos, falling back to NTLM). Timeouts match pypsrp's defaults.
+    """
+
+    port: Port = HTTPS_PORT
+    ssl: StrictBool = True
+    auth: AuthMethod = "negotiate"
+    encryption: Encryption = "auto"
+    cert_validation: StrictBool = True
+    ca_bundle: Path | None = None
+    certificate_pem: Path | None = None
+    certificate_key_pem: Path | None = None
+    username: Annotated[str, Strict(), Field(min_length=1)] | None = None
+    password_env: EnvVarName | None = None
+    configuration_name: Annotated[str, Strict(), Field(min_length=1)] = "Microsoft.PowerShell"
+    connect_timeout_s: Seconds = 30
+    operation_timeout_s: Seconds = 20
+    read_timeout_s: Seconds = 30
+    max_envelope_size: Annotated[int, Strict(), Field(ge=8192, le=16_777_216)] = 153_600
+
+    @model_validator(mode="before")
+    @classmethod
+    def _port_follows_ssl(cls, data: Any) -> Any:
+        """Without an explicit port, HTTP means 5985 and HTTPS 5986, as in WinRM."""
+        if isinstance(data, Mapping) and "port" not in data and data.get("ssl") is False:
+            return {**data, "port": HTTP_PORT}
+        return data
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        """Refuse combinations pypsrp would reject later, or that silently do nothing."""
+        if self.auth == "certificate":
+            if not self.ssl:
+                raise _problem("ssl", "certificate auth needs HTTPS; set ssl = true")
+            for key in ("certificate_pem", "certificate_key_pem"):
+                if getattr(self, key) is None:
+                    raise _problem(key, f'auth = "certificate" needs {key} (a PEM file path)')
+        elif self.certificate_pem is not None or self.certificate_key_pem is not None:
+            raise _problem(
+                "certificate_pem",
+                'is only used with auth = "certificate"; remove it or change auth',
+            )
+        if self.auth in _NEEDS_USERNAME and self.username is None:
+            raise _problem(
+                "username", f'auth = "{self.auth}" needs a username (DOMAIN\\user or user@REALM)'
+            )
+        if self.password_env is not None and self.username is None:
+            raise _problem("username", "password_env is set but username is not; add username")
+        if self.auth not in _MESSAGE_ENCRYPTING_AUTH:
+            if not self.ssl and self.encryption != "never":
+                raise _problem(
+                    "encryption",
+                    f'auth = "{self.auth}" cannot encrypt messages over HTTP; set ssl = true '
+                    '(recommended) or encryption = "never" (then --insecure is needed '
+                    "for any non-loopback node)",
+                )
+            if self.ssl and self.encryption == "always":
+                raise _problem(
+                    "encryption",
+                    f'auth = "{self.auth}" cannot add message encryption; set encryption = "auto"',
+                )
+        if self.ca_bundle is not None and not (self.ssl and self.cert_validation):
+            raise _problem(
+                "ca_bundle",
+                "is only used with ssl = true and cert_validation = true; "
+                "remove ca_bundle or turn those on",
+            )
+        if self.read_timeout_s <= self.operation_timeout_s:
+            raise _problem(
+                "read_timeout_s",
+                f"must be greater than operation_timeout_s ({self.operation_timeout_s}), "
+                "or HTTP reads give up before WinRM answers",
+            )
+        return self
+
+    @property
+    def verify(self) -> bool | str:
+        """pypsrp's ``cert_validation`` argument: the CA bundle path, or True/False."""
+        if self.ca_bundle is not None:
+            return str(self.ca_bundle)
+        return self.cert_validation
+
+    def requires_insecure(self, address: str) -> str | None:
+        """Why connecting to ``address`` with these settings needs ``--insecure``, or None.
+
+        Unencrypted traffic (which Basic auth over HTTP always is) is tolerated only to
+        loopback; a disabled certificate check is never tolerated silently, because a
+        loopback name does not stop a man in the middle on TLS.
+        """
+        reasons: list[str] = []
+        if self.ssl and not self.cert_validation:
+            reasons.append("TLS certificate validation is off (cert_validation = false)")
+        if not self.ssl and self.encryption == "never" and not is_loopback(address):
+            what = "Basic auth" if self.auth == "basic" else f'auth "{self.auth}"'
+            reasons.append(
+                f"{what} over plain HTTP with no message encryption to non-loopback "
+                f"address {address} sends credentials and scripts readable on the network"
+            )
+        return "; ".join(reasons) or None
+
+
+def _unique_nodes(nodes: tuple[NodeSettings, ...]) -> tuple[NodeSettings, ...]:
+    """At least one node, and no two with the same name ignoring case."""
+    # Checked here rather than with min_length, so that an invalid node is not also
+    # reported as "no nodes".
+    if not nodes:
+        raise _problem("", "has no nodes; add one [[nodes]] table per node, with name and address")
+    seen: dict[str, int] = {}
+    for index, node in enumerate(nodes):
+        folded = node.name.casefold()
+        if folded in seen:
+            raise _problem(
+                f"{index}.name",
+                f'"{node.name}" repeats nodes[{seen[folded]}] (names are case-insensitive); '
+                "give every node a unique name",
+            )
+        seen[folded] = index
+    return nodes
+
+
+Nodes = Annotated[tuple[NodeSettings, ...], AfterValidator(_unique_nodes)]
+
+
+class _InventoryDocument(_Model):
+    """The TOML document as written, before file-derived fields are added."""
+
+    cluster: ClusterSettings
+    nodes: Nodes
+    connection: ConnectionSettings = ConnectionSettings()
+
+
+class Inventory(_Model):
+    """A validated inventory, with the file it came from and that file's sha256."""
+
+    cluster: ClusterSettings
+    nodes: Nodes
+    connection: ConnectionSettings
+    path: Path
+    sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+
+    @property
+    def node_names(self) -> tuple[str, ...]:
+        """Node names in file order."""
+        return tuple(node.name for node in self.nodes)
+
+    def node(self, name: str) -> NodeSettings:
+        """The node called ``name`` (case-insensitive, like Windows)."""
+        folded = name.casefold()
+        for node in self.nodes:
+            if node.name.casefold() == folded:
+                return node
+        known = ", ".join(self.node_names)
+        raise InventoryError(f"{self.path}: nodes: no node named {name!r}; use one of: {known}")
+
+    def endpoint_for(self, node: NodeSettings | str) -> tuple[str, int, bool]:
+        """``(host, port, ssl)`` for one node: its own port, else the connection's."""
+        settings = self.node(node) if isinstance(node, str) else node
+        port = settings.port if settings.port is not None else self.connection.port
+        return settings.address, port, self.connection.ssl
+
+    def password(self, node: NodeSettings | str) -> str | None:
+        """The password for ``node``, read from the environment now; None without one.
+
+        The value is registered for log redaction before it is returned, so no later
+        log line, traceback or third-party log record can show it.
+        """
+        if isinstance(node, str):
+            self.node(node)  # an unknown name fails loudly, as everywhere else
+        variable = self.connection.password_env
+        if variable is None:
+            return None
+        value = os.environ.get(variable)
+        if not value:
+            state = "is empty" if value == "" else "is not set"
+            raise InventoryError(
+                f"{self.path}: connection.password_env: environment variable {variable} "
+                f"{state}; export it before running, or remove password_env to use Kerberos"
+            )
+        register_secret(value)
+        return value
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def load_inventory(path: Path | str) -> Inventory:
+    """Read and validate an inventory file; every problem raises InventoryError."""
+    given = Path(path)
+    shown = str(given)
+    try:
+        raw = given.read_bytes()
+    except FileNotFoundError as exc:
+        raise InventoryError(
+            f"{shown}: no such inventory file; check the path "
+            "(examples/inventory.toml shows the format)"
+        ) from exc
+    except IsADirectoryError as exc:
+        raise InventoryError(f"{shown}: is a directory; give the inventory TOML file") from exc
+    except OSError as exc:
+        raise InventoryError(
+            f"{shown}: cannot read the inventory ({exc.strerror or exc}); check its permissions"
+        ) from exc
+    try:
+        # utf-8-sig: Windows editors often save a byte-order mark TOML does not allow.
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InventoryError(
+            f"{shown}: is not UTF-8 text (byte {exc.start}); save the file as UTF-8"
+        ) from exc
+    return inventory_from_toml(text, path=given, digest=hashlib.sha256(raw).hexdigest())
+
+
+def inventory_from_toml(text: str, *, path: Path, digest: str | None = None) -> Inventory:
+    """Validate inventory TOML text; ``path`` names it in messages and anchors relative paths.
+
+    Used for files (through :func:`load_inventory`) and for inventories psrunbook writes
+    itself, such as the embedded simulated lab's and the examples ``show`` uses.
+    """
+    shown = str(path)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InventoryError(f"{shown}: not valid TOML: {exc}; fix the syntax there") from exc
+
+    password_keys = list(_find_password_keys(data, ""))
+    if password_keys:
+        raise InventoryError(
+            "\n".join(
+                f"{shown}: {key}: a password must not be written in the inventory; "
+                "put it in an environment variable and name it with "
+                'connection.password_env (e.g. password_env = "PSRUNBOOK_PASSWORD")'
+                for key in password_keys
+            )
+        )
+
+    try:
+        document = _InventoryDocument.model_validate(data)
+    except ValidationError as exc:
+        raise InventoryError(
+            "\n".join(_describe(error, shown, data) for error in exc.errors())
+        ) from None  # the pydantic text repeats input values, which may be sensitive
+
+    resolved = path.resolve()
+    connection = _resolve_files(document.connection, resolved.parent, shown)
+    return Inventory(
+        cluster=document.cluster,
+        nodes=document.nodes,
+        connection=connection,
+        path=resolved,
+        sha256=digest or hashlib.sha256(text.encode("utf-8")).hexdigest(),
+    )
+
+
+def _find_password_keys(value: Any, prefix: str) -> list[str]:
+    """Key paths of every password-like key, at any depth, in file order."""
+    found: list[str] = []
+    if isinstance(value, Mapping):
+        for key, child in value.items():
+            path = f"{prefix}.{key}" if prefix else str(key)
+            folded = str(key).casefold()
+            if folded in _PASSWORD_KEYS or folded.endswith("_password"):
+                found.append(path)
+            found.extend(_find_password_keys(child, path))
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            found.extend(_find_password_keys(child, f"{prefix}[{index}]"))
+    return found
+
+
+def _resolve_files(connection: ConnectionSettings, base: Path, shown: str) -> ConnectionSettings:
+    """Make file settings absolute (relative to the inventory) and check they exist."""
+    updates: dict[str, Path] = {}
+    for key in ("ca_bundle", "certificate_pem", "certificate_key_pem"):
+        value: Path | None = getattr(connection, key)
+        if value is None:
+            continue
+        candidate = value.expanduser()
+        if not candidate.is_absolute():
+            candidate = base / candidate
+        if not candidate.is_file():
+            raise InventoryError(
+                f"{shown}: connection.{key}: file {candidate} does not exist; give a PEM "
+                "file path, absolute or relative to the inventory file"
+            )
+        updates[key] = candidate
+    return connection.model_copy(update=updates) if updates else connection
+
+
+# --------------------------------------------------------------------------- error text
+
+
+_FIXES: Final[dict[str, str]] = {
+    "cluster": 'add a [cluster] table with name = "CLUSTERNAME"',
+    "cluster.name": 'add name = "CLUSTERNAME" under [cluster]',
+    "nodes": "add one [[nodes]] table per node, each with name and address",
+    "name": 'give the node its cluster name, e.g. name = "SQLNODE1" '
+    "(letters, digits, '.', '_', '-'; starting with a letter or digit)",
+    "address": 'give the host name or IP address, e.g. address = "sqlnode1.contoso.com"',
+    "port": "use a TCP port from 1 to 65535 (5986 for HTTPS, 5985 for HTTP)",
+    "ssl": "write true or false (without quotes)",
+    "cert_validation": "write true or false (without quotes)",
+    "auth": "use one of: negotiate, kerberos, ntlm, basic, credssp, certificate",
+    "encryption": "use one of: auto, always, never",
+    "password_env": "give the NAME of an environment variable (letters, digits, _), "
+    'e.g. password_env = "PSRUNBOOK_PASSWORD"; never the password itself',
+    "username": 'write it as a string, e.g. username = "CONTOSO\\\\svc-psrunbook"',
+    "configuration_name": 'give a PowerShell session configuration, e.g. "Microsoft.PowerShell"',
+    "connect_timeout_s": "give whole seconds from 1 to 86400",
+    "operation_timeout_s": "give whole seconds from 1 to 86400",
+    "read_timeout_s": "give whole seconds from 1 to 86400",
+    "max_envelope_size": "give bytes from 8192 to 16777216 (WinRM's default is 153600)",
+    "ca_bundle": "give a PEM file path, absolute or relative to the inventory file",
+    "certificate_pem": "give a PEM file path, absolute or relative to the inventory file",
+    "certificate_key_pem": "give a PEM file path, absolute or relative to the inventory file",
+}
+# Values of these keys are never echoed back in an error message.
+_QUIET_KEYS: Final = frozenset({"password_env", "username"})
+_TABLE_FIELDS: Final[dict[str, tuple[str, ...]]] = {
+    "": tuple(_InventoryDocument.model_fields),
+    "cluster": tuple(ClusterSettings.model_fields),
+    "nodes": tuple(NodeSettings.model_fields),
+    "connection": tuple(ConnectionSettings.model_fields),
+}
+
+
+def _key_path(loc: tuple[str | int, ...]) -> str:
+    text = ""
+    for part in loc:
+        if isinstance(part, int) or (isinstance(part, str) and part.isdigit()):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text or "(top level)"
+
+
+def _node_label(loc: tuple[str | int, ...], data: Any) -> str:
+    """`` (node "SQLNODE2")`` when the error sits inside a node that has a name."""
+    if len(loc) >= 2 and loc[0] == "nodes" and isinstance(data, Mapping):
+        nodes = data.get("nodes")
+        index = int(loc[1]) if str(loc[1]).isdigit() else None
+        if isinstance(nodes, list) and index is not None and index < len(nodes):
+            node = nodes[index]
+            if isinstance(node, Mapping) and isinstance(node.get("name"), str):
+                return f' (node "{node["name"]}")'
+    return ""
+
+
+def _describe(error: ErrorDetails, shown: str, data: Any) -> str:
+    """One line: file, key path, what is wrong, how to fix it."""
+    loc: tuple[str | int, ...] = tuple(error["loc"])
+    kind = error["type"]
+    ctx = error.get("ctx") or {}
+    if kind == _CUSTOM_ERROR:
+        extra = str(ctx.get("key", ""))
+        loc = loc + tuple(part for part in extra.split(".") if part)
+        problem, fix = str(ctx.get("message", error["msg"])), ""
+    else:
+        problem, fix = _problem_and_fix(error, loc)
+    key = _key_path(loc)
+    line = f"{shown}: {key}{_node_label(loc, data)}: {problem}"
+    return f"{line}; {fix}" if fix else line
+
+
+def _problem_and_fix(error: ErrorDetails, loc: tuple[str | int, ...]) -> tuple[str, str]:
+    kind = error["type"]
+    names = [part for part in loc if isinstance(part, str) and not part.isdigit()]
+    leaf = names[-1] if names else ""
+    dotted = ".".join(names)
+    fix = _FIXES.get(dotted) or _FIXES.get(leaf, "")
+    if kind == "extra_forbidden":
+        table = "nodes" if loc[:1] == ("nodes",) else ".".join(names[:-1])
+        allowed = _TABLE_FIELDS.get(table, ())
+        close = difflib.get_close_matches(leaf, allowed, n=1)
+        hint = f'did you mean "{close[0]}"? ' if close else ""
+        where = f"[{table}]" if table else "the top level"
+        return "unknown key", f"{hint}keys allowed in {where}: {', '.join(allowed)}"
+    if kind == "missing":
+        return "is required", fix
+    if kind in {"model_type", "dict_type", "model_attributes_type"}:
+        if leaf == "nodes" or (loc[:1] == ("nodes",) and len(loc) == 2):
+            return "must be a table", "write each node as a [[nodes]] table"
+        return "must be a table", f"write it as [{dotted}] with its keys below"
+    if kind in {"tuple_type", "list_type"}:
+        return "must be an array of tables", fix
+    got = "" if leaf in _QUIET_KEYS else f" (got {_short(error.get('input'))})"
+    messages = {
+        "int_type": "must be a whole number",
+        "bool_type": "must be true or false",
+        "string_type": "must be a string",
+        "literal_error": "is not a known value",
+        "greater_than_equal": "is too small",
+        "less_than_equal": "is too large",
+        "string_too_short": "must not be empty",
+        "string_too_long": "is too long",
+        "string_pattern_mismatch": "is not in the allowed form",
+        "path_type": "must be a file path string",
+    }
+    problem = messages.get(kind, error["msg"])
+    return problem + got, fix
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."

@@ -1,0 +1,662 @@
+"""The run journal: an SQLite record of every run and every step attempt on every node.
+
+It exists for two readers. ``resume`` needs the truth about what already happened, even
+after a crash: every write is its own transaction, committed before the call returns,
+and an attempt is recorded as ``running`` *before* its script is sent, so a process
+killed mid-step leaves an attempt that says "unknown, re-probe" rather than nothing or
+"done". Auditors need who ran what with which script hash and what changed.
+
+Layout (``docs/journal.md`` has the full schema)::
+
+    <state dir>/journal.sqlite3     WAL mode, synced commits, owner-only permissions
+        schema_version(version)
+        runs(run_id, runbook, runbook_version, mode, parameters_json, ...hashes, user,
+             started_at, finished_at, outcome, resumes)
+        attempts(attempt_id, run_id, step_index, step_name, node, script_sha256,
+                 check_only, status, changed, result_json, errors_json,
+                 started_at, finished_at, duration_ns)
+
+Secrets: parameters arrive already masked, and every text written additionally passes
+through the log redactor (:func:`psrunbook.logging.redact_text`), so a value registered as
+secret can never reach the database file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Final, Literal
+
+from psrunbook.errors import JournalError
+from psrunbook.logging import redact_text
+
+__all__ = [
+    "JOURNAL_FILE",
+    "SCHEMA_VERSION",
+    "STATE_DIR_ENV",
+    "AttemptRecord",
+    "AttemptStatus",
+    "Journal",
+    "RunMode",
+    "RunOutcome",
+    "RunRecord",
+    "default_state_dir",
+    "new_run_id",
+]
+
+JOURNAL_FILE: Final = "journal.sqlite3"
+STATE_DIR_ENV: Final = "PSRUNBOOK_STATE_DIR"
+APP_NAME: Final = "psrunbook"
+
+RunMode = Literal["run", "plan"]
+RunOutcome = Literal["succeeded", "failed", "interrupted"]
+AttemptStatus = Literal["running", "succeeded", "failed", "skipped"]
+FinalAttemptStatus = Literal["succeeded", "failed", "skipped"]
+
+_RUN_MODES: Final = frozenset({"run", "plan"})
+_OUTCOMES: Final = frozenset({"succeeded", "failed", "interrupted"})
+_FINAL_STATUSES: Final = frozenset({"succeeded", "failed", "skipped"})
+_BUSY_TIMEOUT_MS: Final = 10_000
+_FIX_STATE_DIR: Final = f"choose another directory with --state-dir or {STATE_DIR_ENV}"
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def new_run_id() -> str:
+    """A run id that sorts by start time: ``YYYYMMDDTHHMMSSZ-<6 hex>`` (UTC)."""
+    return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+
+
+def default_state_dir() -> Path:
+    """Where journals live: ``$PSRUNBOOK_STATE_DIR`` if set, else the per-user state dir."""
+    override = os.environ.get(STATE_DIR_ENV, "").strip()
+    if override:
+        return Path(override).expanduser()
+    from platformdirs import user_state_dir  # noqa: PLC0415  only needed when no override is set
+
+    return Path(user_state_dir(APP_NAME, appauthor=False))
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def _parse_time(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def _redact_tree(value: Any) -> Any:
+    """Redact every string (keys included) in a JSON-able tree before it is serialised.
+
+    Redacting values one by one keeps the stored JSON valid whatever the secret's
+    characters are; the whole text is redacted once more afterwards as a second net.
+    """
+    if isinstance(value, str):
+        return redact_text(value)
+    if isinstance(value, Mapping):
+        return {redact_text(str(k)): _redact_tree(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_redact_tree(v) for v in value]
+    return value
+
+
+def _json_text(value: Any) -> str:
+    text = json.dumps(_redact_tree(value), ensure_ascii=False, sort_keys=True, default=str)
+    return redact_text(text)
+
+
+def _load_json(text: str | None) -> Any:
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        # Only possible when redaction had to cut through JSON syntax: keep the text.
+        return {"unparsable_redacted_text": text}
+
+
+def _opt_text(value: str | None) -> str | None:
+    return None if value is None else redact_text(value)
+
+
+# --------------------------------------------------------------------------- records
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One run as journaled; ``outcome`` is None while it runs or after a crash."""
+
+    run_id: str
+    runbook: str
+    runbook_version: str
+    mode: str
+    parameters: dict[str, Any]
+    parameters_sha256: str
+    inventory_sha256: str
+    bundle_sha256: str | None
+    user: str | None
+    started_at: datetime
+    finished_at: datetime | None
+    outcome: str | None
+    resumes: int
+
+
+@dataclass(frozen=True)
+class AttemptRecord:
+    """One execution of one step's script on one node (``running`` until finished)."""
+
+    attempt_id: int
+    run_id: str
+    step_index: int
+    step_name: str
+    node: str
+    script_sha256: str
+    check_only: bool
+    status: str
+    changed: bool | None
+    result: dict[str, Any] | None
+    errors: tuple[dict[str, Any], ...]
+    started_at: datetime
+    finished_at: datetime | None
+    duration_ns: int | None
+
+
+def _run_record(row: sqlite3.Row) -> RunRecord:
+    started = _parse_time(row["started_at"])
+    assert started is not None  # NOT NULL column
+    params = _load_json(row["parameters_json"])
+    return RunRecord(
+        run_id=row["run_id"],
+        runbook=row["runbook"],
+        runbook_version=row["runbook_version"],
+        mode=row["mode"],
+        parameters=params if isinstance(params, dict) else {},
+        parameters_sha256=row["parameters_sha256"],
+        inventory_sha256=row["inventory_sha256"],
+        bundle_sha256=row["bundle_sha256"],
+        user=row["user"],
+        started_at=started,
+        finished_at=_parse_time(row["finished_at"]),
+        outcome=row["outcome"],
+        resumes=row["resumes"],
+    )
+
+
+def _attempt_record(row: sqlite3.Row) -> AttemptRecord:
+    started = _parse_time(row["started_at"])
+    assert started is not None  # NOT NULL column
+    result = _load_json(row["result_json"])
+    errors = _load_json(row["errors_json"])
+    return AttemptRecord(
+        attempt_id=row["attempt_id"],
+        run_id=row["run_id"],
+        step_index=row["step_index"],
+        step_name=row["step_name"],
+        node=row["node"],
+        script_sha256=row["script_sha256"],
+        check_only=bool(row["check_only"]),
+        status=row["status"],
+        changed=None if row["changed"] is None else bool(row["changed"]),
+        result=result if isinstance(result, dict) else None,
+        errors=tuple(e for e in errors if isinstance(e, dict)) if isinstance(errors, list) else (),
+        started_at=started,
+        finished_at=_parse_time(row["finished_at"]),
+        duration_ns=row["duration_ns"],
+    )
+
+
+# --------------------------------------------------------------------------- schema
+
+
+def _migrate_to_1(conn: sqlite3.Connection) -> None:
+    conn.execute(
+        """
+        CREATE TABLE runs (
+            run_id            TEXT PRIMARY KEY,
+            runbook           TEXT NOT NULL,
+            runbook_version   TEXT NOT NULL,
+            mode              TEXT NOT NULL CHECK (mode IN ('run', 'plan')),
+            parameters_json   TEXT NOT NULL,
+            parameters_sha256 TEXT NOT NULL,
+            inventory_sha256  TEXT NOT NULL,
+            bundle_sha256     TEXT,
+            user              TEXT,
+            started_at        TEXT NOT NULL,
+            finished_at       TEXT,
+            outcome           TEXT CHECK (outcome IN ('succeeded', 'failed', 'interrupted')),
+            resumes           INTEGER NOT NULL DEFAULT 0
+        ) STRICT
+        """
+    )
+    conn.execute(
+        """
+        CREATE TABLE attempts (
+            attempt_id    INTEGER PRIMARY KEY AUTOINCREMENT,
+            run_id        TEXT NOT NULL REFERENCES runs(run_id),
+            step_index    INTEGER NOT NULL CHECK (step_index >= 0),
+            step_name     TEXT NOT NULL,
+            node          TEXT NOT NULL,
+            script_sha256 TEXT NOT NULL,
+            check_only    INTEGER NOT NULL CHECK (check_only IN (0, 1)),
+            status        TEXT NOT NULL
+                          CHECK (status IN ('running', 'succeeded', 'failed', 'skipped')),
+            changed       INTEGER CHECK (changed IN (0, 1)),
+            result_json   TEXT,
+            errors_json   TEXT NOT NULL DEFAULT '[]',
+            started_at    TEXT NOT NULL,
+            finished_at   TEXT,
+            duration_ns   INTEGER CHECK (duration_ns >= 0)
+        ) STRICT
+        """
+    )
+    conn.execute("CREATE INDEX attempts_by_run ON attempts (run_id, step_index, node, attempt_id)")
+    conn.execute("CREATE INDEX runs_by_start ON runs (started_at)")
+
+
+# MIGRATIONS[n] turns a version n-1 journal into version n. Append, never edit.
+MIGRATIONS: Final[dict[int, Callable[[sqlite3.Connection], None]]] = {1: _migrate_to_1}
+SCHEMA_VERSION: Final = max(MIGRATIONS)
+
+
+# --------------------------------------------------------------------------- journal
+
+
+class Journal:
+    """An open journal. Thread-safe: parallel node workers share one instance.
+
+    Use :meth:`open`; close with :meth:`close` or a ``with`` block.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+        self._conn = conn
+        self._lock = threading.Lock()
+        self.path = path
+
+    # ----------------------------------------------------------------- opening
+
+    @classmethod
+    def open(cls, state_dir: Path) -> Journal:
+        """Open (creating if needed) ``<state_dir>/journal.sqlite3``.
+
+        Raises :class:`JournalError` naming the path and the fix when the directory
+        cannot be created or written, the file is not an SQLite journal or is corrupted,
+        or it was written by a newer psrunbook.
+        """
+        state_dir = Path(state_dir)
+        _ensure_state_dir(state_dir)
+        path = state_dir / JOURNAL_FILE
+        _ensure_private_file(path)
+        try:
+            conn = sqlite3.connect(
+                path, timeout=_BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+            )
+        except sqlite3.Error as exc:
+            raise JournalError(f"cannot open journal {path}: {exc}; {_FIX_STATE_DIR}") from exc
+        conn.row_factory = sqlite3.Row
+        try:
+            _configure(conn, path)
+            _check_integrity(conn, path)
+            _migrate(conn, path)
+        except BaseException:
+            conn.close()
+            raise
+        return cls(conn, path)
+
+    def close(self) -> None:
+        """Close the connection; SQLite checkpoints the WAL into the main file."""
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # ----------------------------------------------------------------- plumbing
+
+    @contextmanager
+    def _write(self, what: str, *, sync: bool = True) -> Iterator[sqlite3.Connection]:
+        """One short write transaction, committed when the block ends.
+
+        With ``sync`` the commit is on disk before the call returns. Without it, the
+        commit survives a crash of this process (WAL: it is in the operating system's
+        hands) and reaches the disk with the next synced commit; only a power loss in
+        between can lose it. Only the end of an attempt is written that way: losing it
+        leaves the attempt "running", which resume treats as unknown and re-checks,
+        while the start of an attempt must be on disk before its script runs.
+        """
+        with self._lock:
+            try:
+                if not sync:
+                    self._conn.execute("PRAGMA synchronous = NORMAL")
+                try:
+                    self._conn.execute("BEGIN IMMEDIATE")
+                    try:
+                        yield self._conn
+                    except BaseException:
+                        self._conn.execute("ROLLBACK")
+                        raise
+                    self._conn.execute("COMMIT")
+                finally:
+                    if not sync:
+                        self._conn.execute("PRAGMA synchronous = FULL")
+            except sqlite3.Error as exc:
+                raise JournalError(f"cannot record {what} in journal {self.path}: {exc}") from exc
+
+    def _read(self, sql: str, args: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            try:
+                return list(self._conn.execute(sql, args))
+            except sqlite3.Error as exc:
+                raise JournalError(f"cannot read journal {self.path}: {exc}") from exc
+
+    # ----------------------------------------------------------------- writes
+
+    def start_run(
+        self,
+        *,
+        run_id: str,
+        runbook: str,
+        runbook_version: str,
+        mode: RunMode,
+        parameters: Mapping[str, Any],
+        parameters_sha256: str,
+        inventory_sha256: str,
+        bundle_sha256: str | None,
+        user: str | None,
+    ) -> None:
+        """Record a new run before its first step; ``parameters`` must already be public."""
+        if mode not in _RUN_MODES:
+            raise ValueError(f"mode must be 'run' or 'plan', not {mode!r}")
+        with self._write(f"run {run_id}") as conn:
+            if conn.execute("SELECT 1 FROM runs WHERE run_id = ?", (run_id,)).fetchone():
+                raise JournalError(
+                    f"a run with id {run_id} is already recorded in {self.path}; "
+                    "use `psrunbook resume` to continue it"
+                )
+            conn.execute(
+                "INSERT INTO runs (run_id, runbook, runbook_version, mode, parameters_json,"
+                " parameters_sha256, inventory_sha256, bundle_sha256, user, started_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    run_id,
+                    redact_text(runbook),
+                    redact_text(runbook_version),
+                    mode,
+                    _json_text(dict(parameters)),
+                    parameters_sha256,
+                    inventory_sha256,
+                    bundle_sha256,
+                    _opt_text(user),
+                    _now(),
+                ),
+            )
+
+    def mark_resumed(self, run_id: str) -> None:
+        """A resume continues ``run_id``: clear its outcome and count the resume."""
+        self.run(run_id)
+        with self._write(f"resume of run {run_id}") as conn:
+            conn.execute(
+                "UPDATE runs SET outcome = NULL, finished_at = NULL, resumes = resumes + 1"
+                " WHERE run_id = ?",
+                (run_id,),
+            )
+
+    def begin_attempt(
+        self,
+        *,
+        run_id: str,
+        step_index: int,
+        step_name: str,
+        node: str,
+        script_sha256: str,
+        check_only: bool,
+    ) -> int:
+        """Record that a script is about to run on a node; returns the attempt id.
+
+        Call it before sending the script: if the process dies afterwards, the attempt
+        stays ``running`` and resume knows the outcome is unknown.
+        """
+        with self._write(f"attempt of step {step_name} on {node}") as conn:
+            if not conn.execute("SELECT 1 FROM runs WHERE run_id = ?", (run_id,)).fetchone():
+                raise JournalError(self._no_run_message(run_id))
+            cursor = conn.execute(
+                "INSERT INTO attempts (run_id, step_index, step_name, node, script_sha256,"
+                " check_only, status, started_at) VALUES (?, ?, ?, ?, ?, ?, 'running', ?)",
+                (
+                    run_id,
+                    step_index,
+                    redact_text(step_name),
+                    redact_text(node),
+                    script_sha256,
+                    int(check_only),
+                    _now(),
+                ),
+            )
+            attempt_id = cursor.lastrowid
+        assert attempt_id is not None  # set by every successful INSERT
+        return attempt_id
+
+    def finish_attempt(
+        self,
+        attempt_id: int,
+        *,
+        status: FinalAttemptStatus,
+        changed: bool | None,
+        result: Mapping[str, Any] | None,
+        errors: Sequence[Mapping[str, Any]],
+        duration_ns: int,
+    ) -> None:
+        """Record how an attempt ended. Finishing an attempt twice is refused."""
+        if status not in _FINAL_STATUSES:
+            raise ValueError(f"status must be succeeded, failed or skipped, not {status!r}")
+        with self._write(f"end of attempt {attempt_id}", sync=False) as conn:
+            row = conn.execute(
+                "SELECT status FROM attempts WHERE attempt_id = ?", (attempt_id,)
+            ).fetchone()
+            if row is None:
+                raise JournalError(f"no attempt with id {attempt_id} in journal {self.path}")
+            if row["status"] != "running":
+                raise JournalError(
+                    f"attempt {attempt_id} already finished as {row['status']} in {self.path}"
+                )
+            conn.execute(
+                "UPDATE attempts SET status = ?, changed = ?, result_json = ?, errors_json = ?,"
+                " finished_at = ?, duration_ns = ? WHERE attempt_id = ?",
+                (
+                    status,
+                    None if changed is None else int(changed),
+                    None if result is None else _json_text(dict(result)),
+                    _json_text([dict(e) for e in errors]),
+                    _now(),
+                    max(0, int(duration_ns)),
+                    attempt_id,
+                ),
+            )
+
+    def finish_run(self, run_id: str, outcome: RunOutcome) -> None:
+        """Record a run's end (again after each resume)."""
+        if outcome not in _OUTCOMES:
+            raise ValueError(f"outcome must be succeeded, failed or interrupted, not {outcome!r}")
+        with self._write(f"end of run {run_id}") as conn:
+            cursor = conn.execute(
+                "UPDATE runs SET outcome = ?, finished_at = ? WHERE run_id = ?",
+                (outcome, _now(), run_id),
+            )
+            if cursor.rowcount == 0:
+                raise JournalError(self._no_run_message(run_id))
+
+    # ----------------------------------------------------------------- reads
+
+    def _no_run_message(self, run_id: str) -> str:
+        return (
+            f"no run with id {run_id} in journal {self.path}; `psrunbook runs` lists the "
+            f"recorded runs (with the same --state-dir or {STATE_DIR_ENV})"
+        )
+
+    def runs(self, limit: int = 20) -> list[RunRecord]:
+        """The most recent runs, newest first."""
+        rows = self._read(
+            "SELECT * FROM runs ORDER BY started_at DESC, run_id DESC LIMIT ?", (max(0, limit),)
+        )
+        return [_run_record(row) for row in rows]
+
+    def run(self, run_id: str) -> RunRecord:
+        """One run; :class:`JournalError` if there is none with that id."""
+        rows = self._read("SELECT * FROM runs WHERE run_id = ?", (run_id,))
+        if not rows:
+            raise JournalError(self._no_run_message(run_id))
+        return _run_record(rows[0])
+
+    def attempts(self, run_id: str) -> list[AttemptRecord]:
+        """Every attempt of a run in the order they began."""
+        self.run(run_id)
+        rows = self._read("SELECT * FROM attempts WHERE run_id = ? ORDER BY attempt_id", (run_id,))
+        return [_attempt_record(row) for row in rows]
+
+    def step_status(self, run_id: str) -> dict[int, dict[str, str]]:
+        """Latest status per step index and node, from the attempts that count for the run.
+
+        For a ``run`` only attempts that applied (``check_only`` false) count: a check
+        re-run by ``resume`` must never make a step look done. For a ``plan`` only checks
+        count. ``running`` means the outcome is unknown (see
+        :meth:`stale_running_attempts`).
+        """
+        record = self.run(run_id)
+        check_only = int(record.mode == "plan")
+        rows = self._read(
+            "SELECT step_index, node, status FROM attempts a WHERE run_id = ? AND check_only = ?"
+            " AND attempt_id = (SELECT MAX(attempt_id) FROM attempts b WHERE b.run_id = a.run_id"
+            " AND b.step_index = a.step_index AND b.node = a.node AND b.check_only = a.check_only)"
+            " ORDER BY step_index, node",
+            (run_id, check_only),
+        )
+        status: dict[int, dict[str, str]] = {}
+        for row in rows:
+            status.setdefault(row["step_index"], {})[row["node"]] = row["status"]
+        return status
+
+    def stale_running_attempts(self, run_id: str) -> list[AttemptRecord]:
+        """Attempts still ``running``: after a crash their outcome is unknown.
+
+        Resume must re-probe these steps and never treat them as done. Call it only
+        when no other process is executing the run.
+        """
+        return [a for a in self.attempts(run_id) if a.status == "running"]
+
+
+# --------------------------------------------------------------------------- opening helpers
+
+
+def _ensure_state_dir(state_dir: Path) -> None:
+    try:
+        state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except FileExistsError as exc:
+        raise JournalError(
+            f"state directory {state_dir} exists but is not a directory; {_FIX_STATE_DIR}"
+        ) from exc
+    except OSError as exc:
+        raise JournalError(
+            f"cannot create state directory {state_dir}: {exc.strerror or exc}; {_FIX_STATE_DIR}"
+        ) from exc
+    if not state_dir.is_dir():
+        raise JournalError(f"state directory {state_dir} is not a directory; {_FIX_STATE_DIR}")
+
+
+def _ensure_private_file(path: Path) -> None:
+    """Create the journal owner-only before SQLite does (its -wal/-shm copy the mode)."""
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except IsADirectoryError as exc:
+        raise JournalError(f"journal {path} is a directory, not a file; {_FIX_STATE_DIR}") from exc
+    except OSError as exc:
+        raise JournalError(
+            f"cannot write journal {path}: {exc.strerror or exc}; make the state directory "
+            f"writable or {_FIX_STATE_DIR}"
+        ) from exc
+    os.close(fd)
+
+
+def _not_a_journal(path: Path, detail: object) -> JournalError:
+    return JournalError(
+        f"journal {path} is not a usable psrunbook journal (not an SQLite database, or "
+        f"corrupted: {detail}); move it aside (e.g. rename it to {JOURNAL_FILE}.broken) to "
+        f"start a new journal, or {_FIX_STATE_DIR}"
+    )
+
+
+def _configure(conn: sqlite3.Connection, path: Path) -> None:
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("PRAGMA foreign_keys = ON")
+    except sqlite3.DatabaseError as exc:
+        if "readonly" in str(exc) or "unable to open" in str(exc):
+            raise JournalError(
+                f"cannot write journal {path}: {exc}; make the state directory writable or "
+                f"{_FIX_STATE_DIR}"
+            ) from exc
+        raise _not_a_journal(path, exc) from exc
+    if str(mode).lower() != "wal":
+        raise JournalError(
+            f"journal {path} cannot use write-ahead logging (mode {mode!r}); the state "
+            f"directory must be on a local file system; {_FIX_STATE_DIR}"
+        )
+
+
+def _check_integrity(conn: sqlite3.Connection, path: Path) -> None:
+    try:
+        problems = [row[0] for row in conn.execute("PRAGMA quick_check")]
+    except sqlite3.DatabaseError as exc:
+        raise _not_a_journal(path, exc) from exc
+    if problems != ["ok"]:
+        raise _not_a_journal(path, "; ".join(str(p) for p in problems[:3]))
+
+
+def _migrate(conn: sqlite3.Connection, path: Path) -> None:
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        tables = {
+            row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        }
+        if "schema_version" in tables:
+            row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
+            version = int(row[0] or 0)
+        elif tables - {"sqlite_sequence"}:
+            conn.execute("ROLLBACK")
+            raise _not_a_journal(path, f"it holds other tables: {', '.join(sorted(tables))}")
+        else:
+            conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL) STRICT")
+            version = 0
+        if version > SCHEMA_VERSION:
+            conn.execute("ROLLBACK")
+            raise JournalError(
+                f"journal {path} has schema version {version}, newer than this psrunbook "
+                f"understands ({SCHEMA_VERSION}); upgrade psrunbook, or {_FIX_STATE_DIR}"
+            )
+        for target in range(version + 1, SCHEMA_VERSION + 1):
+            MIGRATIONS[target](conn)
+            conn.execute("DELETE FROM schema_version")
+            conn.execute("INSERT INTO schema_version (version) VALUES (?)", (target,))
+        conn.execute("COMMIT")
+    except sqlite3.Error as exc:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        if "readonly" in str(exc):
+            raise JournalError(
+                f"cannot write journal {path}: {exc}; make it writable or {_FIX_STATE_DIR}"
+            ) from exc
+        raise _not_a_journal(path, exc) from exc

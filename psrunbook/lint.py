@@ -1,0 +1,704 @@
+"""Static checks that every rendered script must pass before it can run or be exported.
+
+A script reaches a node only after these checks, so the mistakes they catch never meet a
+production cluster:
+
+``PSR001`` / ``PSR002``
+    tree-sitter-powershell finds a syntax error (``ERROR``) or a missing token (``MISSING``).
+``PSR003`` / ``PSR004``
+    The text holds a lone surrogate (not valid Unicode), or no statement at all.
+``PSR101`` .. ``PSR108``
+    A FailoverClusters cmdlet call that Windows would reject: unknown cmdlet or parameter,
+    ambiguous or abbreviated parameter name, parameters from two parameter sets, a parameter
+    given twice, a value-taking parameter with no value, too many positional arguments, or a
+    mandatory parameter left out (PowerShell would prompt, and the host cannot answer).
+``PSR201``
+    Jinja left over in script text (``{{``, ``{%``, ``{#``): a rendered script has none.
+``PSR301`` / ``PSR302``
+    A Unicode quote or dash outside string content, or a string that PowerShell's tokenizer
+    would end earlier or later than tree-sitter does. PowerShell treats U+2018..U+201B as
+    single quotes, U+201C..U+201E as double quotes and U+2013..U+2015 as ``-``; the parser
+    used here does not, so without these checks a script could lint clean and still break
+    (or be injectable) on Windows.
+``PSR401``
+    A cmdlet that asks for confirmation (``Remove-ClusterResource``,
+    ``Remove-ClusterCheckpoint``) without ``-Force``: the remote host is non-interactive.
+``PSR501``
+    ``{{`` in template source (:func:`lint_template_source`): values travel as parameters.
+
+How mandatory parameters are judged (kept deliberately simple and conservative):
+
+* Parameters bind by name first; positional arguments then fill the remaining positional
+  parameters in position order, as PowerShell does.
+* The candidate parameter sets are those that contain every named parameter. A mandatory
+  parameter counts when it is in every set (``(All)``), or when exactly one candidate set is
+  left and the parameter belongs to it; otherwise the set is not determinable and it is not
+  demanded.
+* A mandatory parameter that takes pipeline input is satisfied when the command is not the
+  first element of its pipeline.
+* A call that splats (``@params``) supplies parameters the linter cannot see, so it is not
+  checked for mandatory parameters or surplus positional arguments; named ones still are.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from bisect import bisect_right
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from functools import cache, lru_cache
+from itertools import accumulate
+from typing import Final, Literal
+
+import tree_sitter
+import tree_sitter_powershell
+
+from psrunbook.catalog import Cmdlet, Parameter, load_catalog
+
+__all__ = ["Finding", "Severity", "lint_script", "lint_template_source", "parse"]
+
+Severity = Literal["error", "warning"]
+
+SINGLE_QUOTES: Final = frozenset("'\u2018\u2019\u201a\u201b")
+DOUBLE_QUOTES: Final = frozenset('"\u201c\u201d\u201e')
+SMART_QUOTES: Final = frozenset("\u2018\u2019\u201a\u201b\u201c\u201d\u201e")
+SMART_DASHES: Final = frozenset("\u2013\u2014\u2015")
+
+_CONFIRMING_CMDLETS: Final = frozenset({"remove-clusterresource", "remove-clustercheckpoint"})
+_CLUSTER_COMMAND: Final = re.compile(r"[A-Za-z]+-Cluster\w*")
+_JINJA: Final = re.compile(r"\{\{|\{%|\{#")
+_SPLAT: Final = re.compile(r"@[\w:?]+")
+_MODULE_PREFIX: Final = re.compile(r"(?i)FailoverClusters\\")
+_STRING_NODE_TYPES: Final = frozenset(
+    {
+        "verbatim_string_characters",
+        "expandable_string_literal",
+        "verbatim_here_string_characters",
+        "expandable_here_string_literal",
+    }
+)
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    """One problem in one script; ``line`` and ``column`` are 1-based, columns in characters."""
+
+    source: str
+    line: int
+    column: int
+    code: str
+    message: str
+    severity: Severity = field(default="error", compare=False)
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.line}:{self.column}: {self.code} {self.message}"
+
+
+@cache
+def _language() -> tree_sitter.Language:
+    return tree_sitter.Language(tree_sitter_powershell.language())
+
+
+def parse(text: str) -> tree_sitter.Tree:
+    """Parse PowerShell source with tree-sitter-powershell (a fresh parser per call)."""
+    parser = tree_sitter.Parser(_language())
+    return parser.parse(text.encode("utf-8", "surrogatepass"))
+
+
+def lint_script(text: str, *, source: str) -> list[Finding]:
+    """Every finding for a rendered script, sorted by position; empty means it passes.
+
+    Findings depend on the text alone, and a plan renders the same text for many steps
+    (values travel as parameters), so they are computed once per distinct text.
+    """
+    return [replace(finding, source=source) for finding in _findings(text)]
+
+
+@lru_cache(maxsize=1024)
+def _findings(text: str) -> tuple[Finding, ...]:
+    script = _Script(text, "", parse(text))
+    findings = [
+        *_syntax_findings(script),
+        *_cmdlet_findings(script),
+        *_jinja_findings(script),
+        *_unicode_findings(script),
+    ]
+    return tuple(sorted(set(findings)))
+
+
+def lint_template_source(text: str, source: str) -> list[Finding]:
+    """Findings for template *source*: any ``{{`` is an interpolated value, and forbidden.
+
+    Templates may use ``{% include %}``, ``{% if %}`` and ``{% for %}`` for structure; every
+    value reaches the script as a parameter of its ``param(...)`` block instead.
+    """
+    positions = _Positions(text)
+    findings = []
+    for match in re.finditer(r"\{\{", text):
+        line, column = positions.of_char(match.start())
+        findings.append(
+            Finding(
+                source,
+                line,
+                column,
+                "PSR501",
+                "'{{' interpolates a value into script text; declare it in param(...) and "
+                "pass it as a parameter instead",
+            )
+        )
+    return findings
+
+
+class _Positions:
+    """Maps character and UTF-8 byte offsets to 1-based line and character column."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._line_starts = [0, *(m.end() for m in re.finditer("\n", text))]
+        widths = (_utf8_width(char) for char in text)
+        self._byte_of_char = [0, *accumulate(widths)]
+
+    def char_index(self, byte_offset: int) -> int:
+        """Character index of a byte offset (tree-sitter reports bytes).
+
+        An offset inside a character (possible only around invalid text such as a lone
+        surrogate) maps to the character that contains it.
+        """
+        return bisect_right(self._byte_of_char, byte_offset) - 1
+
+    def of_char(self, index: int) -> tuple[int, int]:
+        line = bisect_right(self._line_starts, index)
+        return line, index - self._line_starts[line - 1] + 1
+
+    def of_byte(self, byte_offset: int) -> tuple[int, int]:
+        return self.of_char(self.char_index(byte_offset))
+
+
+def _utf8_width(char: str) -> int:
+    code = ord(char)
+    if code < 0x80:
+        return 1
+    if code < 0x800:
+        return 2
+    return 3 if code < 0x10000 else 4
+
+
+@dataclass
+class _Script:
+    text: str
+    source: str
+    tree: tree_sitter.Tree
+    positions: _Positions = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.positions = _Positions(self.text)
+
+    def node_text(self, node: tree_sitter.Node) -> str:
+        return self.text[self.start(node) : self.end(node)]
+
+    def start(self, node: tree_sitter.Node) -> int:
+        return self.positions.char_index(node.start_byte)
+
+    def end(self, node: tree_sitter.Node) -> int:
+        return self.positions.char_index(node.end_byte)
+
+    def at_node(
+        self, node: tree_sitter.Node, code: str, message: str, severity: Severity = "error"
+    ) -> Finding:
+        line, column = self.positions.of_byte(node.start_byte)
+        return Finding(self.source, line, column, code, message, severity)
+
+    def at_char(self, index: int, code: str, message: str) -> Finding:
+        line, column = self.positions.of_char(index)
+        return Finding(self.source, line, column, code, message)
+
+
+def _walk(node: tree_sitter.Node) -> Iterator[tree_sitter.Node]:
+    """Pre-order traversal of every node, named or not."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(reversed(current.children))
+
+
+# --- rule 1: syntax ---------------------------------------------------------------------------
+
+
+def _syntax_findings(script: _Script) -> Iterator[Finding]:
+    for match in re.finditer("[\ud800-\udfff]", script.text):
+        yield script.at_char(
+            match.start(),
+            "PSR003",
+            f"lone surrogate U+{ord(match.group()):04X}: the script is not valid Unicode text",
+        )
+    if not script.tree.root_node.has_error:
+        return
+    if _has_no_statement(script):
+        # tree-sitter-powershell rejects a script that is only comments and a param block;
+        # PowerShell accepts it, but a step script that emits nothing is wrong anyway.
+        yield script.at_char(
+            0, "PSR004", "the script has no statement: every script must emit its result"
+        )
+        return
+    stack = [script.tree.root_node]
+    while stack:
+        node = stack.pop()
+        if node.is_missing:
+            yield script.at_node(node, "PSR002", f"syntax error: missing {node.type!r}")
+        elif node.is_error:
+            snippet = script.node_text(node).strip().splitlines()
+            near = f" near {snippet[0][:40]!r}" if snippet else " at end of script"
+            yield script.at_node(node, "PSR001", f"syntax error{near}")
+            continue  # one finding per broken region, not one per token inside it
+        stack.extend(reversed(node.children))
+
+
+def _has_no_statement(script: _Script) -> bool:
+    """True when nothing but comments, a param block, whitespace and ``;`` is present."""
+    keep = [True] * len(script.text)
+    for node in _walk(script.tree.root_node):
+        if node.type in {"comment", "param_block"}:
+            start, end = script.start(node), script.end(node)
+            keep[start:end] = [False] * (end - start)
+    return all(
+        char.isspace() or char == ";" for char, kept in zip(script.text, keep, strict=True) if kept
+    )
+
+
+# --- rule 3: Jinja leftovers ------------------------------------------------------------------
+
+
+def _jinja_findings(script: _Script) -> Iterator[Finding]:
+    for match in _JINJA.finditer(script.text):
+        yield script.at_char(
+            match.start(),
+            "PSR201",
+            f"Jinja left in rendered script text ({match.group()!r}); a rendered script "
+            "must contain no template syntax",
+        )
+
+
+# --- rule 2 and 5: FailoverClusters cmdlet calls ----------------------------------------------
+
+
+def _cmdlet_findings(script: _Script) -> Iterator[Finding]:
+    catalog = load_catalog()
+    for node in _walk(script.tree.root_node):
+        if node.type != "command":
+            continue
+        name_node = _command_name_node(node)
+        if name_node is None:
+            continue
+        name = _MODULE_PREFIX.sub("", script.node_text(name_node), count=1)
+        cmdlet = catalog.get(name)
+        if cmdlet is not None:
+            yield from _CallCheck(script, node, name_node, cmdlet).findings()
+        elif _CLUSTER_COMMAND.fullmatch(name):
+            yield script.at_node(
+                name_node,
+                "PSR105",
+                f"unknown cluster cmdlet {name!r}: it is not in the FailoverClusters catalog "
+                "(psrunbook/data/failoverclusters.json)",
+            )
+
+
+def _command_name_node(command: tree_sitter.Node) -> tree_sitter.Node | None:
+    for child in command.named_children:
+        if child.type == "command_name":
+            return child
+        if child.type == "command_name_expr":
+            for inner in _walk(child):
+                if inner.type in {"command_name", "path_command_name_token"}:
+                    return inner
+            return None
+    return None
+
+
+@dataclass
+class _Binding:
+    parameter: Parameter
+    node: tree_sitter.Node
+    value: tree_sitter.Node | None
+
+
+class _CallCheck:
+    """Binds one call's arguments the way PowerShell would and reports what would fail."""
+
+    def __init__(
+        self,
+        script: _Script,
+        command: tree_sitter.Node,
+        name_node: tree_sitter.Node,
+        cmdlet: Cmdlet,
+    ) -> None:
+        self.script = script
+        self.command = command
+        self.name_node = name_node
+        self.cmdlet = cmdlet
+        self.bound: list[_Binding] = []
+        self.positional: list[tree_sitter.Node] = []
+        self.splatted = False
+        self.out: list[Finding] = []
+
+    def findings(self) -> list[Finding]:
+        self._bind_elements()
+        self._check_duplicates()
+        candidates = self._candidate_sets()
+        if candidates is not None:
+            positional_bound = self._bind_positional(candidates)
+            self._check_mandatory(candidates, positional_bound)
+        self._check_force()
+        return self.out
+
+    # binding ---------------------------------------------------------------------------
+
+    def _elements(self) -> list[tree_sitter.Node]:
+        for child in self.command.named_children:
+            if child.type == "command_elements":
+                return list(child.named_children)
+        return []
+
+    def _bind_elements(self) -> None:
+        elements = self._elements()
+        index = 0
+        while index < len(elements):
+            element = elements[index]
+            index += 1
+            if element.type in {"command_argument_sep", "redirection", "stop_parsing"}:
+                continue
+            token = self.script.node_text(element)
+            if self._is_parameter_token(element, token):
+                index = self._bind_named(elements, index, element, token)
+            elif _SPLAT.fullmatch(token):
+                self.splatted = True
+            else:
+                self.positional.append(element)
+
+    @staticmethod
+    def _is_parameter_token(element: tree_sitter.Node, token: str) -> bool:
+        if element.type == "command_parameter":
+            return True
+        # PowerShell reads a word starting with an en/em dash or horizontal bar as a parameter;
+        # tree-sitter sees a bare word. PSR301 reports the dash itself.
+        return (
+            element.type == "generic_token"
+            and len(token) > 1
+            and token[0] in SMART_DASHES
+            and (token[1].isalpha() or token[1] in "_?")
+        )
+
+    def _bind_named(
+        self,
+        elements: list[tree_sitter.Node],
+        index: int,
+        element: tree_sitter.Node,
+        token: str,
+    ) -> int:
+        written = token[1:].rstrip(":")
+        parameter = self._resolve(element, written)
+        attached = index < len(elements) and self.script.node_text(elements[index]).startswith(":")
+        takes_value = attached or parameter is None or not parameter.is_switch
+        value: tree_sitter.Node | None = None
+        if takes_value:
+            index = _skip_separators(elements, index)
+            if index < len(elements) and not self._is_parameter_token(
+                elements[index], self.script.node_text(elements[index])
+            ):
+                value = elements[index]
+                index += 1
+            elif parameter is not None:
+                self.out.append(
+                    self.script.at_node(
+                        element,
+                        "PSR106",
+                        f"{self.cmdlet.name} -{parameter.name} needs a value and has none",
+                    )
+                )
+        if parameter is not None:
+            self.bound.append(_Binding(parameter, element, value))
+        return index
+
+    def _resolve(self, element: tree_sitter.Node, written: str) -> Parameter | None:
+        """Exact name or alias first; then PowerShell's unambiguous-prefix rule."""
+        wanted = written.lower()
+        parameters = self.cmdlet.all_parameters
+        for parameter in parameters:
+            if wanted in {parameter.name.lower(), *(a.lower() for a in parameter.aliases)}:
+                return parameter
+        matches = [
+            parameter
+            for parameter in parameters
+            if any(
+                candidate.lower().startswith(wanted)
+                for candidate in (parameter.name, *parameter.aliases)
+            )
+        ]
+        if not wanted or not matches:
+            self.out.append(
+                self.script.at_node(
+                    element,
+                    "PSR101",
+                    f"{self.cmdlet.name} has no parameter -{written}",
+                )
+            )
+            return None
+        if len(matches) > 1:
+            names = ", ".join(f"-{p.name}" for p in matches)
+            self.out.append(
+                self.script.at_node(
+                    element,
+                    "PSR102",
+                    f"{self.cmdlet.name} -{written} is ambiguous: it could be {names}",
+                )
+            )
+            return None
+        full = matches[0].name
+        self.out.append(
+            self.script.at_node(
+                element,
+                "PSR103",
+                f"write the full parameter name: {self.cmdlet.name} -{full}, not -{written}",
+                severity="warning",
+            )
+        )
+        return matches[0]
+
+    # checks ----------------------------------------------------------------------------
+
+    def _check_duplicates(self) -> None:
+        seen: set[str] = set()
+        for binding in self.bound:
+            if binding.parameter.name in seen:
+                self.out.append(
+                    self.script.at_node(
+                        binding.node,
+                        "PSR107",
+                        f"{self.cmdlet.name} -{binding.parameter.name} is given more than once",
+                    )
+                )
+            seen.add(binding.parameter.name)
+
+    def _candidate_sets(self) -> frozenset[str] | None:
+        """The parameter sets compatible with every named parameter; None when none are."""
+        candidates = self.cmdlet.parameter_sets
+        for binding in self.bound:
+            parameter = binding.parameter
+            if parameter.in_all_sets:
+                continue
+            narrowed = candidates & {parameter.parameter_set}
+            if not narrowed:
+                self.out.append(
+                    self.script.at_node(
+                        binding.node,
+                        "PSR104",
+                        f"{self.cmdlet.name} -{parameter.name} cannot be combined with the "
+                        "other parameters given: no parameter set contains them all",
+                    )
+                )
+                return None
+            candidates = narrowed
+        return candidates
+
+    def _bind_positional(self, candidates: frozenset[str]) -> set[str]:
+        """Fill unbound positional parameters in position order; return their names."""
+        named = {binding.parameter.name for binding in self.bound}
+        slots: dict[int, list[Parameter]] = {}
+        for parameter in self.cmdlet.parameters:
+            usable = parameter.in_all_sets or parameter.parameter_set in candidates
+            if parameter.position is not None and usable and parameter.name not in named:
+                slots.setdefault(parameter.position, []).append(parameter)
+        ordered = [slots[position] for position in sorted(slots)]
+        filled: set[str] = set()
+        for argument_index, argument in enumerate(self.positional):
+            if argument_index < len(ordered):
+                filled.update(parameter.name for parameter in ordered[argument_index])
+            elif not self.splatted:
+                text = self.script.node_text(argument)
+                self.out.append(
+                    self.script.at_node(
+                        argument,
+                        "PSR106",
+                        f"{self.cmdlet.name} has no positional parameter left for the "
+                        f"argument {text[:40]!r}",
+                    )
+                )
+        return filled
+
+    def _check_mandatory(self, candidates: frozenset[str], positional_bound: set[str]) -> None:
+        if self.splatted:
+            return
+        supplied = {binding.parameter.name for binding in self.bound} | positional_bound
+        fed_by_pipeline = self._receives_pipeline_input()
+        for parameter in self.cmdlet.parameters:
+            if not parameter.mandatory or parameter.name in supplied:
+                continue
+            demanded = parameter.in_all_sets or (
+                len(candidates) == 1 and parameter.parameter_set in candidates
+            )
+            if not demanded or (fed_by_pipeline and parameter.pipeline_input):
+                continue
+            self.out.append(
+                self.script.at_node(
+                    self.name_node,
+                    "PSR108",
+                    f"{self.cmdlet.name} is missing its mandatory parameter -{parameter.name}; "
+                    "PowerShell would prompt for it and the remote host cannot answer",
+                )
+            )
+
+    def _receives_pipeline_input(self) -> bool:
+        parent = self.command.parent
+        if parent is None or parent.type != "pipeline_chain":
+            return False
+        return parent.named_children[0].id != self.command.id
+
+    def _check_force(self) -> None:
+        if self.cmdlet.name.lower() not in _CONFIRMING_CMDLETS:
+            return
+        for binding in self.bound:
+            if binding.parameter.name == "Force":
+                value = "" if binding.value is None else self.script.node_text(binding.value)
+                if value.strip().lower() != "$false":
+                    return
+        self.out.append(
+            self.script.at_node(
+                self.name_node,
+                "PSR401",
+                f"{self.cmdlet.name} asks for confirmation; add -Force, the remote host is "
+                "non-interactive and a prompt fails the step",
+            )
+        )
+
+
+def _skip_separators(elements: list[tree_sitter.Node], index: int) -> int:
+    while index < len(elements) and elements[index].type == "command_argument_sep":
+        index += 1
+    return index
+
+
+# --- rule 4: Unicode quotes and dashes --------------------------------------------------------
+
+
+_CODE, _STRING, _COMMENT = 0, 1, 2
+
+
+def _unicode_findings(script: _Script) -> Iterator[Finding]:
+    if not any(char in SMART_QUOTES or char in SMART_DASHES for char in script.text):
+        return
+    kinds = _classify(script)
+    for index, char in enumerate(script.text):
+        if kinds[index] != _CODE:
+            continue
+        if char in SMART_QUOTES:
+            yield script.at_char(
+                index,
+                "PSR301",
+                f"{_describe(char)} outside string content: PowerShell treats it as a "
+                "quote; write an ASCII quote instead",
+            )
+        elif char in SMART_DASHES:
+            yield script.at_char(
+                index,
+                "PSR301",
+                f"{_describe(char)} outside string content: PowerShell reads it as '-'; "
+                "write an ASCII hyphen-minus instead",
+            )
+    for node in _walk(script.tree.root_node):
+        if node.type in _STRING_NODE_TYPES:
+            yield from _string_split_findings(script, node)
+
+
+def _describe(char: str) -> str:
+    return f"U+{ord(char):04X} {unicodedata.name(char, '')}"
+
+
+def _classify(script: _Script) -> list[int]:
+    """Per character: code, string content or comment. Inner nodes override outer ones."""
+    kinds = [_CODE] * len(script.text)
+    for node in _walk(script.tree.root_node):
+        if node.type == "string_literal":
+            kind = _STRING
+        elif node.type == "comment":
+            kind = _COMMENT
+        elif node.type == "sub_expression":
+            kind = _CODE
+        else:
+            continue
+        start, end = script.start(node), script.end(node)
+        kinds[start:end] = [kind] * (end - start)
+    return kinds
+
+
+def _string_split_findings(script: _Script, node: tree_sitter.Node) -> Iterator[Finding]:
+    """Report a string token that PowerShell's own scanner would end elsewhere."""
+    start = script.start(node)
+    token = script.node_text(node)
+    here = node.type in {"verbatim_here_string_characters", "expandable_here_string_literal"}
+    if here:
+        quotes = SINGLE_QUOTES if node.type.startswith("verbatim") else DOUBLE_QUOTES
+        end = _here_string_footer(token, quotes)
+        quote_at = None if end is None else end - 2
+    else:
+        skip = [
+            (script.start(child) - start, script.end(child) - start)
+            for child in node.named_children
+            if child.type == "sub_expression"
+        ]
+        end = _string_end(token, verbatim=node.type.startswith("verbatim"), skip=skip)
+        quote_at = None if end is None else end - 1
+    if end == len(token) or (here and end is None):
+        return
+    if quote_at is None:
+        yield script.at_char(
+            start + len(token) - 1,
+            "PSR302",
+            "PowerShell does not end this string here: a Unicode quote next to this quote "
+            "makes a pair that stands for one quote character, so the string runs on",
+        )
+        return
+    yield script.at_char(
+        start + quote_at,
+        "PSR302",
+        f"PowerShell ends this string at {_describe(token[quote_at])}: it closes a string "
+        "like an ASCII quote; double it or write it differently",
+    )
+
+
+def _string_end(token: str, *, verbatim: bool, skip: list[tuple[int, int]]) -> int | None:
+    """Length of the string token as PowerShell's tokenizer reads it (None: unterminated).
+
+    Mirrors ``ScanStringLiteral`` / ``ScanStringExpandable``: any quote of the kind ends the
+    string unless the next character is also one, in which case the pair is one character.
+    Expandable strings also honour backtick escapes and skip ``$( ... )``.
+    """
+    quotes = SINGLE_QUOTES if verbatim else DOUBLE_QUOTES
+    if not token or token[0] not in quotes:
+        return None
+    jumps = dict(skip)
+    index = 1
+    while index < len(token):
+        if index in jumps:
+            index = jumps[index]
+            continue
+        char = token[index]
+        if not verbatim and char == "`":
+            index += 2
+            continue
+        if char in quotes:
+            if index + 1 < len(token) and token[index + 1] in quotes:
+                index += 2
+                continue
+            return index + 1
+        index += 1
+    return None
+
+
+def _here_string_footer(token: str, quotes: frozenset[str]) -> int | None:
+    """Length of a here-string token as PowerShell reads it: it ends at the first line that
+    starts with any quote of the kind followed by ``@`` (``ScanPossibleHereStringFooter``)."""
+    kinds = "".join(sorted(quotes))
+    footer = re.compile(f"(?:\\r\\n|\\r|\\n)[{re.escape(kinds)}]@")
+    match = footer.search(token)
+    return None if match is None else match.end()

@@ -1,0 +1,535 @@
+"""Structured logging for humans on a terminal and for a SIEM everywhere else.
+
+Logging is configured once, at the CLI edge, by :func:`configure_logging`. Library code
+only calls :func:`get_logger` and logs key/value events; it never decides where lines go.
+
+Every record, whether it comes from structlog or from a third-party stdlib logger
+(pypsrp, spnego, requests-credssp, urllib3), is formatted by the same
+``structlog.stdlib.ProcessorFormatter`` chain, so every line passes the same
+redaction step. The JSON chain shapes events into Elastic Common Schema (ECS) documents
+with nested objects (``{"event": {"action": ...}}``), which is what Elasticsearch maps
+natively; the console chain keeps the flat key/value view that reads well in a terminal.
+
+Callers describe a unit of work with plain keyword arguments; :func:`shape_ecs` maps them
+to ECS fields (see ``docs/logging.md`` for the whole table)::
+
+    log.info(
+        "step.finished", node="SQLNODE1", user="CONTOSO\\\\svc", run_id=run_id,
+        runbook="ssis-clustered", step="install-ssis", changed=True, outcome="success",
+        duration_ns=1_250_000_000, script_sha256=digest, error=None,
+    )
+
+Secrets are removed by value: :func:`register_secret` adds a value (and the escaped
+forms it takes inside ``repr``, JSON and XML text), and every occurrence in any string
+of any event, including rendered tracebacks, becomes ``***``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import os
+import re
+import sys
+import threading
+from collections.abc import Mapping
+from io import StringIO
+from pathlib import Path
+from typing import Any, Final, Literal, TextIO
+
+import structlog
+from structlog.processors import ExceptionRenderer
+from structlog.tracebacks import ExceptionDictTransformer
+from structlog.typing import EventDict, ExcInfo, Processor, WrappedLogger
+
+from psrunbook.errors import UserError
+
+__all__ = [
+    "ECS_VERSION",
+    "REDACTED",
+    "THIRD_PARTY_LOGGERS",
+    "clear_secrets",
+    "configure_logging",
+    "get_logger",
+    "redact_secrets",
+    "redact_text",
+    "register_secret",
+    "reset_logging",
+    "shape_ecs",
+]
+
+ECS_VERSION: Final = "8.11.0"
+REDACTED: Final = "***"
+# Held at WARNING below -vvv: pypsrp logs whole scripts and SOAP bodies, psrpcore (the
+# simulator's PSRP layer) every PSRP message with its arguments and output.
+THIRD_PARTY_LOGGERS: Final = ("pypsrp", "psrpcore", "spnego", "requests_credssp", "urllib3")
+
+_OUTCOMES: Final = frozenset({"success", "failure", "unknown"})
+# An event named like `step.finished` is its own ECS action; free text is not.
+_ACTION_NAME: Final = re.compile(r"[a-z][a-z0-9_]*(\.[a-z0-9_]+)+")
+# Caller keyword -> ECS object and field naming who and where.
+_IDENTITY_FIELDS: Final = {
+    "node": ("host", "name"),
+    "user": ("user", "name"),
+    "run_id": ("trace", "id"),
+}
+# Verbosity at which the chatty transport libraries are let through at DEBUG.
+_THIRD_PARTY_DEBUG_VERBOSITY: Final = 3
+
+
+# --------------------------------------------------------------------------- secrets
+
+
+class _SecretRegistry:
+    """Holds secret values and one compiled pattern that matches any of them.
+
+    The pattern is rebuilt on every registration and swapped atomically, so logging
+    threads never see a half-updated set.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._values: set[str] = set()
+        self._pattern: re.Pattern[str] | None = None
+
+    def add(self, value: str) -> None:
+        if not value:
+            return  # an empty "secret" would match between every character
+        with self._lock:
+            self._values.update(v for v in _escaped_forms(value) if v)
+            # Longest first, so a secret that contains another is replaced whole.
+            ordered = sorted(self._values, key=lambda v: (-len(v), v))
+            self._pattern = re.compile("|".join(re.escape(v) for v in ordered))
+
+    def clear(self) -> None:
+        with self._lock:
+            self._values.clear()
+            self._pattern = None
+
+    def redact(self, text: str) -> str:
+        pattern = self._pattern
+        if pattern is None:
+            return text
+        return pattern.sub(REDACTED, text)
+
+
+def _escaped_forms(value: str) -> set[str]:
+    """The value as written plainly and as it appears inside repr, JSON and XML text.
+
+    An exception message often embeds a repr (``invalid value 'p\\'w'``) and pypsrp's
+    debug output embeds XML, so matching only the raw value would miss those copies.
+    """
+    xml = (
+        value.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace('"', "&quot;")
+        .replace("'", "&apos;")
+    )
+    return {
+        value,
+        repr(value)[1:-1],
+        json.dumps(value)[1:-1],
+        json.dumps(value, ensure_ascii=False)[1:-1],
+        xml,
+    }
+
+
+_SECRETS = _SecretRegistry()
+
+
+def register_secret(value: str) -> None:
+    """Make every later log line replace ``value`` with ``***`` wherever it appears."""
+    _SECRETS.add(value)
+
+
+def clear_secrets() -> None:
+    """Forget every registered secret (for a process that starts an unrelated run)."""
+    _SECRETS.clear()
+
+
+def redact_text(text: str) -> str:
+    """Return ``text`` with every registered secret replaced by ``***``."""
+    return _SECRETS.redact(text)
+
+
+def _redact_value(value: Any) -> Any:
+    """Redact and normalise one value to JSON-native types.
+
+    Anything that is not a string, number, bool, None, mapping or sequence becomes its
+    ``str()`` here, before redaction, so no renderer can later ``repr`` an object whose
+    text holds a secret the redactor never saw.
+    """
+    if isinstance(value, str):
+        return _SECRETS.redact(value)
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, Mapping):
+        return {_SECRETS.redact(str(k)): _redact_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_redact_value(v) for v in value]
+    return _SECRETS.redact(str(value))
+
+
+def redact_secrets(logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
+    """structlog processor: remove registered secrets from every key and value."""
+    return {_SECRETS.redact(str(k)): _redact_value(v) for k, v in event_dict.items()}
+
+
+# --------------------------------------------------------------------------- ECS shaping
+
+
+def _set_path(target: dict[str, Any], dotted: str, value: Any) -> None:
+    """Set ``a.b.c`` inside nested dictionaries, creating the levels on the way."""
+    *parents, leaf = dotted.split(".")
+    node = target
+    for part in parents:
+        child = node.get(part)
+        if not isinstance(child, dict):
+            child = {}
+            node[part] = child
+        node = child
+    node[leaf] = value
+
+
+def _type_name(kind: type) -> str:
+    """Qualified class name, bare for builtins (``ValueError``, ``psrunbook.errors.X``)."""
+    if kind.__module__ == "builtins":
+        return kind.__qualname__
+    return f"{kind.__module__}.{kind.__qualname__}"
+
+
+def _error_fields(error: Any) -> dict[str, Any]:
+    """ECS ``error.*`` from an exception, a StepError-like record, a mapping or text."""
+    message: Any
+    kind: Any
+    code: Any
+    if isinstance(error, BaseException):
+        message = str(error) or type(error).__name__
+        kind = _type_name(type(error))
+        code = getattr(error, "code", None)
+    elif isinstance(error, str):
+        message, kind, code = error, None, None
+    elif isinstance(error, Mapping):
+        message = error.get("message")
+        kind = error.get("type")
+        code = error.get("code")
+    else:
+        # Structured error records (StepError) carry PowerShell's own names.
+        message = getattr(error, "message", None) or str(error)
+        kind = getattr(error, "exception_type", None) or getattr(error, "type", None)
+        if kind is None:
+            kind = _type_name(type(error))
+        code = getattr(error, "fully_qualified_error_id", None) or getattr(error, "code", None)
+    fields: dict[str, Any] = {}
+    if message is not None:
+        fields["message"] = str(message)
+    if kind is not None:
+        fields["type"] = str(kind)
+    if code is not None:
+        fields["code"] = str(code)
+    return fields
+
+
+def _pop_error(ed: dict[str, Any]) -> dict[str, Any]:
+    """``error.*`` from ``error=``, else from the rendered ``exc_info``; ``error_code`` wins."""
+    error_value = ed.pop("error", None)
+    error_code = ed.pop("error_code", None)
+    exception = ed.get("exception")
+    error: dict[str, Any] = {}
+    if error_value is not None:
+        error = _error_fields(error_value)
+    elif isinstance(exception, list) and exception and isinstance(exception[0], Mapping):
+        outermost = exception[0]
+        for ecs_key, key in (("message", "exc_value"), ("type", "exc_type")):
+            if outermost.get(key) is not None:
+                error[ecs_key] = str(outermost[key])
+    if error_code is not None:
+        error["code"] = str(error_code)
+    return error
+
+
+def _pop_event(ed: dict[str, Any], message: str, *, failed: bool) -> dict[str, Any]:
+    """The ECS ``event`` object: fixed kind and category, type from ``changed``."""
+    event: dict[str, Any] = {
+        "kind": "event",
+        "category": ["configuration"],
+        "type": ["change"] if ed.get("changed") is True else ["info"],
+    }
+    action = ed.pop("action", None)
+    if action is None and _ACTION_NAME.fullmatch(message):
+        action = message
+    if action is not None:
+        event["action"] = str(action)
+    outcome = ed.pop("outcome", None)
+    if outcome is not None:
+        event["outcome"] = outcome if outcome in _OUTCOMES else "unknown"
+    elif failed:
+        event["outcome"] = "failure"
+    duration = ed.pop("duration_ns", None)
+    if isinstance(duration, int | float) and not isinstance(duration, bool):
+        event["duration"] = round(duration)
+    return event
+
+
+def _pop_namespace(ed: dict[str, Any], doc: dict[str, Any]) -> dict[str, Any]:
+    """Our own ``psrunbook.*`` fields; dotted keys land in ``doc`` as ECS paths."""
+    ours: dict[str, Any] = {}
+    for key in ("runbook", "step", "script_sha256"):
+        value = ed.pop(key, None)
+        if value is not None:
+            ours[key] = str(value)
+    changed = ed.pop("changed", None)
+    if isinstance(changed, bool):
+        ours["changed"] = changed
+    for key, value in ed.items():
+        if value is None:
+            continue
+        if "." in key:
+            _set_path(doc, key, value)
+        else:
+            ours[key] = value
+    return ours
+
+
+def shape_ecs(logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
+    """structlog processor: turn a flat event into a nested ECS document.
+
+    Recognised keys: ``action``, ``node``, ``user``, ``run_id``, ``runbook``, ``step``,
+    ``changed``, ``outcome``, ``duration_ns``, ``script_sha256``, ``error``,
+    ``error_code``. A key containing a dot is taken as an ECS field path as is; any
+    other key goes under the ``psrunbook`` namespace so it can never clash with ECS.
+    Keys whose value is None are left out.
+    """
+    ed = dict(event_dict)
+    message = str(ed.pop("event", ""))
+    level = str(ed.pop("level", method_name))
+    timestamp = ed.pop("timestamp", None)
+    logger_name = ed.pop("logger", None)
+
+    doc: dict[str, Any] = {}
+    if timestamp is not None:
+        doc["@timestamp"] = timestamp
+    doc["log"] = {"level": level}
+    if logger_name is not None:
+        doc["log"]["logger"] = str(logger_name)
+    doc["message"] = message
+    doc["ecs"] = {"version": ECS_VERSION}
+
+    failed = ed.get("error") is not None
+    error = _pop_error(ed)
+    doc["event"] = _pop_event(ed, message, failed=failed)
+    for key, (ecs_object, ecs_field) in _IDENTITY_FIELDS.items():
+        value = ed.pop(key, None)
+        if value is not None:
+            doc[ecs_object] = {ecs_field: str(value)}
+    if error:
+        doc["error"] = error
+    ours = _pop_namespace(ed, doc)
+    if ours:
+        doc.setdefault("psrunbook", {}).update(ours)
+    return doc
+
+
+# --------------------------------------------------------------------------- tracebacks
+
+
+def _scrub(obj: Any) -> Any:
+    """Redact every string inside rich's traceback dataclasses before they are laid out.
+
+    Rich wraps long lines, which could split a secret across two lines where no text
+    search would find it afterwards; redacting the extracted trace first avoids that.
+    """
+    if isinstance(obj, str):
+        return _SECRETS.redact(obj)
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        changes = {f.name: _scrub(getattr(obj, f.name)) for f in dataclasses.fields(obj) if f.init}
+        return dataclasses.replace(obj, **changes)
+    if isinstance(obj, list):
+        return [_scrub(item) for item in obj]
+    if isinstance(obj, dict):
+        return {key: _scrub(value) for key, value in obj.items()}
+    return obj
+
+
+class _ConsoleTraceback:
+    """Renders exc_info to text with rich, without local variables, already redacted."""
+
+    def __init__(self, *, colors: bool) -> None:
+        self._colors = colors
+
+    def __call__(self, exc_info: ExcInfo) -> str:
+        from rich.console import Console  # noqa: PLC0415  only needed once an exception is shown
+        from rich.traceback import Traceback  # noqa: PLC0415  same lazy import as above
+
+        exc_type, exc_value, tb = exc_info
+        trace = Traceback.extract(exc_type, exc_value, tb, show_locals=False)
+        sio = StringIO()
+        console = Console(
+            file=sio,
+            width=100,
+            force_terminal=self._colors,
+            color_system="truecolor" if self._colors else None,
+        )
+        console.print(Traceback(_scrub(trace), show_locals=False, width=100, word_wrap=True))
+        return _SECRETS.redact(sio.getvalue())
+
+
+# --------------------------------------------------------------------------- configuration
+
+
+class _OwnedStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]  # TextIO stream
+    """A handler installed by configure_logging, so re-configuration can find it."""
+
+
+class _OwnedFileHandler(logging.FileHandler):
+    """A JSON-lines file handler installed by configure_logging."""
+
+
+_OWNED = (_OwnedStreamHandler, _OwnedFileHandler)
+
+
+def _shared_processors() -> list[Processor]:
+    """Processors that run on every event before the per-handler formatter."""
+    return [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.stdlib.PositionalArgumentsFormatter(),
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.processors.StackInfoRenderer(),
+    ]
+
+
+def _json_formatter() -> structlog.stdlib.ProcessorFormatter:
+    return structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=_shared_processors(),
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            ExceptionRenderer(ExceptionDictTransformer(show_locals=False)),
+            shape_ecs,
+            redact_secrets,
+            structlog.processors.JSONRenderer(),
+        ],
+    )
+
+
+def _console_formatter(*, colors: bool) -> structlog.stdlib.ProcessorFormatter:
+    return structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=_shared_processors(),
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            ExceptionRenderer(_ConsoleTraceback(colors=colors)),
+            redact_secrets,
+            structlog.dev.ConsoleRenderer(
+                colors=colors,
+                # Never reached (the exception is rendered above); kept safe regardless.
+                exception_formatter=structlog.dev.RichTracebackFormatter(show_locals=False),
+            ),
+        ],
+    )
+
+
+def _open_private(path: Path) -> None:
+    """Create the log file readable by its owner only, before logging opens it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.close(fd)
+
+
+def _remove_owned_handlers(root: logging.Logger) -> None:
+    for handler in list(root.handlers):
+        if isinstance(handler, _OWNED):
+            root.removeHandler(handler)
+            handler.close()
+
+
+class _NoThirdPartyTracebacks(logging.Filter):
+    """Keeps the transport libraries' tracebacks of handled faults off the console.
+
+    pypsrp logs a read timeout with ``log.exception`` and then raises it; psrunbook reports
+    that fault itself, naming the step and node, so on the console the library's traceback
+    only looks like a crash. The log file, and ``-vvv``, keep the record whole.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and record.name.partition(".")[0] in THIRD_PARTY_LOGGERS)
+
+
+def configure_logging(
+    *,
+    fmt: Literal["auto", "console", "json"] = "auto",
+    verbosity: int = 0,
+    log_file: Path | None = None,
+    stream: TextIO | None = None,
+) -> None:
+    """Send every log record through one redacting chain; safe to call again.
+
+    ``auto`` renders for humans when ``stream`` (default stderr) is a terminal and JSON
+    lines otherwise. ``verbosity`` 0 shows INFO, 1 and 2 show DEBUG, 3 also lets the
+    transport libraries log at DEBUG (they stay at WARNING below that, because pypsrp
+    logs whole scripts at INFO and SOAP bodies at DEBUG). ``log_file`` adds JSON lines
+    at DEBUG, whatever the console shows.
+    """
+    out = stream if stream is not None else sys.stderr
+    is_tty = bool(getattr(out, "isatty", lambda: False)())
+    console = fmt == "console" or (fmt == "auto" and is_tty)
+    stream_level = logging.INFO if verbosity <= 0 else logging.DEBUG
+
+    root = logging.getLogger()
+    _remove_owned_handlers(root)
+
+    stream_handler = _OwnedStreamHandler(out)
+    stream_handler.setLevel(stream_level)
+    stream_handler.setFormatter(_console_formatter(colors=is_tty) if console else _json_formatter())
+    if verbosity < _THIRD_PARTY_DEBUG_VERBOSITY:
+        stream_handler.addFilter(_NoThirdPartyTracebacks())
+    handlers: list[logging.Handler] = [stream_handler]
+    if log_file is not None:
+        try:
+            _open_private(log_file)
+            file_handler = _OwnedFileHandler(log_file, mode="a", encoding="utf-8")
+        except OSError as exc:
+            raise UserError(
+                f"cannot open log file {log_file}: {exc.strerror or exc}; "
+                "choose a writable path for --log-file"
+            ) from exc
+        file_handler.setLevel(logging.DEBUG)
+        file_handler.setFormatter(_json_formatter())
+        handlers.append(file_handler)
+
+    for handler in handlers:
+        root.addHandler(handler)
+    root.setLevel(min(h.level for h in handlers))
+
+    third_party = logging.DEBUG if verbosity >= _THIRD_PARTY_DEBUG_VERBOSITY else logging.WARNING
+    for name in THIRD_PARTY_LOGGERS:
+        logging.getLogger(name).setLevel(third_party)
+
+    structlog.configure(
+        processors=[
+            structlog.stdlib.filter_by_level,
+            *_shared_processors(),
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        # Not cached: tests re-configure and use structlog.testing.capture_logs.
+        cache_logger_on_first_use=False,
+    )
+
+
+def reset_logging() -> None:
+    """Undo :func:`configure_logging`: remove its handlers, restore structlog defaults."""
+    root = logging.getLogger()
+    _remove_owned_handlers(root)
+    root.setLevel(logging.WARNING)
+    for name in THIRD_PARTY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.NOTSET)
+    structlog.reset_defaults()
+
+
+def get_logger(name: str | None = None) -> structlog.stdlib.BoundLogger:
+    """A structlog logger named after the calling module (``get_logger(__name__)``)."""
+    return structlog.stdlib.get_logger(name)

@@ -1,0 +1,130 @@
+"""The runbook model: what a procedure is, independent of how or where it runs.
+
+A runbook declares its parameters as a pydantic model (so validation, help text and
+examples come from one place) and turns validated parameters plus the inventory into
+an ordered list of :class:`Step`. Steps are plain data: the engine renders, exports,
+plans and executes them without knowing which runbook produced them.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict
+
+if TYPE_CHECKING:
+    from psrunbook.inventory import Inventory
+
+
+class Target(enum.Enum):
+    """Where a step runs."""
+
+    EVERY_NODE = "every-node"
+    GROUP_OWNER = "group-owner"
+    ANY_NODE = "any-node"
+
+
+class Severity(enum.Enum):
+    INFO = "info"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True)
+class Advisory:
+    """A warning the operator must see in ``show``, ``export``, ``plan`` and ``run``."""
+
+    code: str
+    message: str
+    severity: Severity = Severity.WARNING
+
+
+class StepResult(BaseModel):
+    """The base of every step's typed result: what a script's ``Data`` JSON holds.
+
+    Unknown keys are kept, so a newer template can report more than an older model
+    knows without the run failing.
+    """
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One script run on one or more nodes.
+
+    ``arguments`` are the values bound to the template's ``param()`` block;
+    ``structure`` holds the few Jinja variables that shape the text (version branches).
+    ``changes`` is False for read-only probes. ``safe_to_repeat`` allows transport
+    retries: true for probes and for test-then-set scripts.
+    """
+
+    name: str
+    title: str
+    template: str
+    target: Target
+    arguments: Mapping[str, Any] = field(default_factory=dict)
+    structure: Mapping[str, Any] = field(default_factory=dict)
+    group: str | None = None
+    changes: bool = True
+    safe_to_repeat: bool = True
+    continue_on_error: bool = False
+    result: type[StepResult] = StepResult
+
+    def __post_init__(self) -> None:
+        if self.target is Target.GROUP_OWNER and not self.group:
+            raise ValueError(f"step {self.name!r} targets a group owner but names no group")
+
+
+@dataclass(frozen=True)
+class ReportTable:
+    """One table a runbook shows on the console after a run: title, headers, rows of text."""
+
+    title: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+
+
+StepResults = Mapping[str, Mapping[str, Mapping[str, Any]]]
+"""Results of a finished run: step name -> node -> the step's result data (JSON-able)."""
+
+StepBuilder = Callable[[Any, "Inventory"], Sequence[Step]]
+AdvisoryBuilder = Callable[[Any], Sequence[Advisory]]
+Presenter = Callable[[StepResults], Sequence[ReportTable]]
+
+
+def _no_advisories(_: Any) -> Sequence[Advisory]:
+    return ()
+
+
+@dataclass(frozen=True)
+class Runbook:
+    """A named procedure: parameters model, advisories and the steps it builds.
+
+    A runbook module exposes one ``runbook = Runbook(...)``; importing it does no I/O.
+    ``parameters`` is a pydantic model whose field descriptions and examples are the
+    documentation ``psrunbook show`` prints.
+    """
+
+    name: str
+    summary: str
+    parameters: type[BaseModel]
+    build_steps: StepBuilder
+    advisories: AdvisoryBuilder = _no_advisories
+    description: str = ""
+    version: str = "1"
+    origin: str = "builtin"
+    present: Presenter | None = None
+    """Turns the results of a successful run into console tables (reports)."""
+
+    def steps(self, params: BaseModel, inventory: Inventory) -> list[Step]:
+        steps = list(self.build_steps(params, inventory))
+        names = [s.name for s in steps]
+        if len(set(names)) != len(names):
+            raise ValueError(f"runbook {self.name!r} builds duplicate step names: {names}")
+        return steps
+
+    def advisories_for(self, params: BaseModel | None) -> list[Advisory]:
+        return list(self.advisories(params))

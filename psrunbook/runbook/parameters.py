@@ -1,0 +1,205 @@
+"""Turns ``-p key=value`` options and a parameter file into a validated model.
+
+Command-line values are text; pydantic converts them to each field's type. A list
+field takes one item per repeated ``-p`` and values are never split on commas, so a
+principal such as ``CONTOSO\\SSIS, Operators`` arrives intact.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+import types
+import typing
+import unicodedata
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from psrunbook.errors import ParameterError
+from psrunbook.secrets import MASK, Secret
+
+
+def _is_list_field(annotation: Any) -> bool:
+    origin = typing.get_origin(annotation)
+    if origin in (list, tuple, set, frozenset):
+        return True
+    if origin in (typing.Union, types.UnionType):
+        return any(_is_list_field(a) for a in typing.get_args(annotation))
+    return False
+
+
+def _is_secret_field(annotation: Any) -> bool:
+    if annotation is Secret:
+        return True
+    return any(_is_secret_field(a) for a in typing.get_args(annotation))
+
+
+def secret_env_name(field: str) -> str:
+    """The environment variable that carries secret parameter ``field``."""
+    return "PSRUNBOOK_PARAM_" + field.upper()
+
+
+def secret_fields(model: type[BaseModel]) -> list[str]:
+    return [n for n, f in model.model_fields.items() if _is_secret_field(f.annotation)]
+
+
+def secrets_from_environment(
+    model: type[BaseModel], environ: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """Secret parameters given as ``PSRUNBOOK_PARAM_<NAME>`` environment variables."""
+    env = os.environ if environ is None else environ
+    return {
+        name: env[secret_env_name(name)]
+        for name in secret_fields(model)
+        if env.get(secret_env_name(name))
+    }
+
+
+def parse_assignments(model: type[BaseModel], assignments: Sequence[str]) -> dict[str, Any]:
+    """``["a=1", "owners=N1", "owners=N2"]`` -> ``{"a": "1", "owners": ["N1", "N2"]}``.
+
+    Secret parameters are refused here: a command line is visible to every user of the
+    machine (``ps``), and shells keep it in their history.
+    """
+    values: dict[str, Any] = {}
+    for item in assignments:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise ParameterError(
+                f"-p {item!r} is not of the form key=value: write e.g. -p group='SQL Server'"
+            )
+        field = model.model_fields.get(key)
+        if field is not None and _is_secret_field(field.annotation):
+            raise ParameterError(
+                f"-p {key}: secret parameters are not accepted on the command line; "
+                f"set the environment variable {secret_env_name(key)} or use --params-file"
+            )
+        if field is not None and _is_list_field(field.annotation):
+            values.setdefault(key, []).append(value)
+        elif key in values:
+            raise ParameterError(f"-p {key} is given twice but takes one value: keep one")
+        else:
+            values[key] = value
+    return values
+
+
+def load_params_file(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError as exc:
+        raise ParameterError(f"parameter file {path} does not exist: check --params-file") from exc
+    except OSError as exc:
+        raise ParameterError(f"parameter file {path} cannot be read: {exc.strerror}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ParameterError(f"parameter file {path} is not valid TOML: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ParameterError(
+            f"parameter file {path} is not UTF-8 text (byte {exc.start}); save it as UTF-8"
+        ) from exc
+
+
+def validate_parameters(
+    model: type[BaseModel],
+    *,
+    file_values: Mapping[str, Any] | None = None,
+    assignments: Sequence[str] = (),
+    defaults: Mapping[str, Any] | None = None,
+    source: str = "parameters",
+) -> BaseModel:
+    """Merge defaults < file < ``-p`` and validate; every problem named in one message."""
+    merged: dict[str, Any] = {}
+    layers = (
+        defaults or {},
+        file_values or {},
+        secrets_from_environment(model),
+        parse_assignments(model, assignments),
+    )
+    for layer in layers:
+        merged.update(layer)
+    problems = [p for name, value in merged.items() for p in _control_characters(name, value)]
+    if problems:
+        raise ParameterError("\n".join([f"invalid {source}:", *problems]))
+    try:
+        return model.model_validate(merged)
+    except ValidationError as exc:
+        raise ParameterError(format_validation_error(exc, source)) from None
+
+
+_ALLOWED_CONTROLS = frozenset("\t\r\n")
+
+
+def _control_characters(location: str, value: Any) -> list[str]:
+    """Control characters (other than tab, CR, LF) and lone surrogates, refused up front.
+
+    No cmdlet parameter a runbook takes needs one, a terminal or log viewer may act on
+    one, and a bundle's literal wrappers cannot carry one; the message gives the position,
+    never the value (it may be a secret).
+    """
+    if isinstance(value, str):
+        for index, char in enumerate(value):
+            category = unicodedata.category(char)
+            if category == "Cc" and char not in _ALLOWED_CONTROLS:
+                return [
+                    f"  {location}: control character U+{ord(char):04X} at position {index} "
+                    "is not allowed"
+                ]
+            if category == "Cs":
+                # Bytes that are not UTF-8 on the command line arrive as lone surrogates.
+                return [
+                    f"  {location}: invalid text at position {index} (not UTF-8, or an "
+                    "unpaired surrogate); check the terminal's or the file's encoding"
+                ]
+        return []
+    if isinstance(value, list | tuple):
+        return [
+            p for i, item in enumerate(value) for p in _control_characters(f"{location}[{i}]", item)
+        ]
+    if isinstance(value, dict):
+        return [
+            p for k, item in value.items() for p in _control_characters(f"{location}.{k}", item)
+        ]
+    return []
+
+
+def format_validation_error(exc: ValidationError, source: str) -> str:
+    """One line per problem: field, what is wrong, and the value's type (never the value)."""
+    lines = [f"invalid {source}:"]
+    for error in exc.errors(include_url=False, include_input=False):
+        location = ".".join(str(part) for part in error["loc"]) or "(all)"
+        message = error["msg"]
+        if error["type"] == "extra_forbidden":
+            message = "unknown parameter; see `psrunbook show RUNBOOK` for the accepted names"
+        elif error["type"] == "missing":
+            message = "required; give it with -p " + location + "=VALUE or in --params-file"
+        lines.append(f"  {location}: {message}")
+    return "\n".join(lines)
+
+
+def public_parameters(params: BaseModel) -> dict[str, Any]:
+    """The parameters as JSON-able data with every secret replaced by the mask."""
+    result: dict[str, Any] = {}
+    for name in type(params).model_fields:
+        value = getattr(params, name)
+        result[name] = _public(value)
+    return result
+
+
+def _public(value: Any) -> Any:
+    if isinstance(value, Secret):
+        return MASK
+    if isinstance(value, BaseModel):
+        return public_parameters(value)
+    if isinstance(value, Mapping):
+        return {str(k): _public(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_public(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    if hasattr(value, "value") and hasattr(value, "name") and not isinstance(value, str | int):
+        return _public(value.value)
+    return value

@@ -1,0 +1,95 @@
+"""The warnings from Microsoft's SSIS documentation, as advisories the engine prints.
+
+They appear in ``show``, ``export`` (REVIEW.md), ``plan`` and ``run`` wherever they
+apply, so an operator reading any of them learns the same caveats the documentation
+gives, plus the documentation's own errata that the runbooks correct.
+"""
+
+from __future__ import annotations
+
+from psrunbook import Advisory, Severity
+from psrunbook.runbooks._ssis.versions import SsisVersion
+
+NOT_RECOMMENDED = Advisory(
+    "SSIS-NOT-RECOMMENDED",
+    "Microsoft does not recommend clustering the SSIS service: it is not cluster-aware and "
+    "has no failover support. The recommended alternative is the ssis-standalone runbook "
+    "(SSIS on every node, each listing every SQL Server instance).",
+)
+NO_PACKAGE_RESTART = Advisory(
+    "SSIS-NO-PACKAGE-RESTART",
+    "Packages running when the group fails over are not restarted on the new node; design "
+    "long packages with SSIS package checkpoints so they can be restarted by hand.",
+)
+SINGLE_INSTANCE = Advisory(
+    "SSIS-SINGLE-INSTANCE",
+    "SSIS is a single-instance service per machine: if two SQL Server groups each contain an "
+    "SSIS resource, failing one over onto a node already running SSIS fails and can fail the "
+    "SQL Server failover too. The preflight step refuses when another group already holds "
+    "an SSIS Generic Service resource.",
+)
+DOUBLE_HOP_CLUSTERED = Advisory(
+    "SSIS-DOUBLE-HOP",
+    "SSIS must sit in the same group as the SQL Server resource: in a different group, SSMS "
+    "clients cannot manage msdb packages (the service cannot delegate credentials: double "
+    "hop) and the dependencies on SQL Server and the shared disk are impossible (failover "
+    "clusters only allow dependencies inside one group). A different group is refused.",
+)
+DOUBLE_HOP_STANDALONE = Advisory(
+    "SSIS-DOUBLE-HOP",
+    "Instances other than the local one ('.') are reached over the network: an SSMS client "
+    "on a third computer managing their msdb packages through this SSIS service needs "
+    "credential delegation, which the service does not do (double hop). Manage those "
+    "packages from SSMS connected to the node, or use the SSIS catalog.",
+)
+ERRATUM_SERVICE_NAME = Advisory(
+    "SSIS-DOC-ERRATUM-SERVICE-NAME",
+    "Erratum handled: the documentation's Generic Service parameter 'MsDtsServer' is the "
+    "SQL Server 2005 service name and its paths are fixed to version 100; this runbook uses "
+    "the service name, registry key and paths of the chosen version.",
+    Severity.INFO,
+)
+ERRATUM_CROSS_GROUP = Advisory(
+    "SSIS-DOC-ERRATUM-CROSS-GROUP",
+    "Erratum handled: the documentation offers a group other than SQL Server's, yet asks for "
+    "dependencies on SQL Server and the shared disk, which failover clusters refuse across "
+    "groups (ERROR_INVALID_PARAMETER); this runbook only supports the same group.",
+    Severity.INFO,
+)
+RESTART_TO_RELOAD = Advisory(
+    "SSIS-RESTART-TO-RELOAD",
+    "The SSIS service reads MsDtsSrvr.ini.xml and the ServiceConfigFile registry value only "
+    "when it starts. The last step starts the resource if it is offline; if it was already "
+    "online and the configuration changed, take it offline and online again to load it.",
+)
+DCOM = Advisory(
+    "SSIS-DCOM",
+    "Remote SSMS users need DCOM launch and access permissions on the SSIS service "
+    "(Component Services, DCOM Config); no runbook step changes DCOM settings.",
+    Severity.INFO,
+)
+LICENSING = Advisory(
+    "SSIS-LICENSING",
+    "Running SSIS on passive cluster nodes requires a separate SQL Server license on them.",
+    Severity.INFO,
+)
+STANDALONE_RECOMMENDED = Advisory(
+    "SSIS-STANDALONE",
+    "This is Microsoft's recommended layout for SSIS on a cluster: the service runs on every "
+    "node, unclustered, and each node's MsDtsSrvr.ini.xml lists every SQL Server instance.",
+    Severity.INFO,
+)
+STANDALONE_RESTART = Advisory(
+    "SSIS-RESTART-STOPS-PACKAGES",
+    "A node whose configuration file changes gets its SSIS service restarted; packages "
+    "running in that service are stopped (StopExecutingPackagesOnShutdown) or interrupted.",
+)
+
+
+def low_confidence(version: SsisVersion) -> Advisory:
+    return Advisory(
+        "SSIS-VERSION-UNVERIFIED",
+        f"The facts for {version.product} ({version.service_name}, registry folder "
+        f"{version.version_folder}) come from community sources only ({version.confidence}); "
+        "check the service name and registry key on one node before running.",
+    )

@@ -1,0 +1,115 @@
+"""Typed results of the SSIS and cluster steps: what each script's ``Data`` JSON holds.
+
+Scripts write PascalCase keys (PowerShell's convention); the models read them through
+aliases so Python code uses snake_case. ``Before`` and ``After`` are the state the script
+saw and the state it left (or, in check mode, would leave).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ConfigDict, Field
+from pydantic.alias_generators import to_pascal
+
+from psrunbook import StepResult
+
+
+class _Result(StepResult):
+    model_config = ConfigDict(alias_generator=to_pascal, populate_by_name=True)
+
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+
+
+class PreflightResult(_Result):
+    """Observed state; a preflight that finds problems fails instead of returning."""
+
+    problems: list[str] = Field(default_factory=list)
+
+
+class AddGenericServiceResult(_Result):
+    actions: list[str] = Field(default_factory=list)
+
+
+class PossibleOwnersResult(_Result):
+    added: list[str] = Field(default_factory=list)
+    removed: list[str] = Field(default_factory=list)
+
+
+class DependenciesResult(_Result):
+    added: list[str] = Field(default_factory=list)
+
+
+class CheckpointResult(_Result):
+    checkpoint: str
+
+
+class SharedConfigResult(_Result):
+    config_file: str
+    backup_file: str | None = None
+
+
+class RegistryResult(_Result):
+    key: str
+
+
+class StartResourceResult(_Result):
+    waited_seconds: int = 0
+
+
+class StandaloneConfigResult(_Result):
+    config_file: str
+    backup_file: str | None = None
+    restarted: bool = False
+
+
+class ServiceRunningResult(_Result):
+    waited_seconds: int = 0
+
+
+class SsisServiceState(StepResult):
+    model_config = ConfigDict(alias_generator=to_pascal, populate_by_name=True)
+
+    name: str
+    status: str
+    config_file: str | None = None
+
+
+class SsisServicesResult(_Result):
+    services: list[SsisServiceState] = Field(default_factory=list)
+
+
+class NodeState(StepResult):
+    model_config = ConfigDict(alias_generator=to_pascal, populate_by_name=True)
+
+    name: str
+    state: str
+
+
+class GroupState(StepResult):
+    model_config = ConfigDict(alias_generator=to_pascal, populate_by_name=True)
+
+    name: str
+    owner_node: str
+    state: str
+
+
+class ResourceState(StepResult):
+    model_config = ConfigDict(alias_generator=to_pascal, populate_by_name=True)
+
+    name: str
+    resource_type: str
+    state: str
+    owner_group: str
+    owner_node: str
+    possible_owners: list[str] = Field(default_factory=list)
+    dependencies: str = ""
+    checkpoints: list[str] = Field(default_factory=list)
+
+
+class ClusterReportResult(_Result):
+    cluster: str
+    nodes: list[NodeState] = Field(default_factory=list)
+    groups: list[GroupState] = Field(default_factory=list)
+    resources: list[ResourceState] = Field(default_factory=list)

@@ -1,0 +1,409 @@
+"""Runs a plan: steps in order, nodes of a step in parallel, every attempt journaled.
+
+The rules that keep a production change safe live here:
+
+* a step starts only when every node finished the previous one successfully; a failure
+  lets the nodes already working finish, then no new step starts;
+* transport faults are retried only when they are transient and the step is safe to
+  repeat (a probe, or a test-then-set script); everything else fails the step at once;
+* the journal records an attempt before it starts and after it ends, so a crash leaves
+  a "running" row that resume treats as unknown, never as done;
+* one canonical ``step.finished`` event per step and node carries everything a SIEM
+  needs: who, where, which script hash, what changed, outcome and duration.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from psrunbook.errors import EngineError, StepFailed, TransportError
+from psrunbook.logging import get_logger
+from psrunbook.runbook.model import StepResult, Target
+from psrunbook.runbook.planner import Plan, PlannedStep
+from psrunbook.runner.outcome import RunReport, Status, StepOutcome, TargetOutcome
+from psrunbook.transport.base import ScriptCall, Session, Transport
+from psrunbook.transport.errors import is_transient
+
+if TYPE_CHECKING:
+    from psrunbook.journal import Journal
+    from psrunbook.templates import TemplateLibrary
+
+OWNER_PROBE = "_lib/get_group_owner.ps1.j2"
+
+Progress = Callable[[str, PlannedStep, str, TargetOutcome | None], None]
+"""Called with ("started" | "finished", step, node, outcome) for live display."""
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How a run behaves; the defaults are the safe ones."""
+
+    check_only: bool = False
+    parallel: int = 8
+    step_timeout_s: float = 600.0
+    retries: int = 2
+    backoff_s: float = 1.0
+    bundle_sha256: str | None = None
+
+
+class SessionCache:
+    """One session per node for the whole run, opened on first use, closed at the end."""
+
+    def __init__(self, transport: Transport) -> None:
+        self._transport = transport
+        self._sessions: dict[str, Session] = {}
+        self._lock = threading.Lock()
+
+    def get(self, node: str) -> Session:
+        with self._lock:
+            session = self._sessions.get(node)
+        if session is None:
+            session = self._transport.open(node)
+            with self._lock:
+                self._sessions[node] = session
+        return session
+
+    def forget(self, node: str) -> None:
+        with self._lock:
+            session = self._sessions.pop(node, None)
+        if session is not None:
+            session.close()
+
+    def close(self) -> None:
+        with self._lock:
+            sessions, self._sessions = list(self._sessions.values()), {}
+        for session in sessions:
+            try:
+                session.close()
+            except EngineError:
+                continue
+
+
+class Runner:
+    """Executes one plan against one transport, recording everything in the journal."""
+
+    def __init__(
+        self,
+        plan: Plan,
+        transport: Transport,
+        journal: Journal,
+        library: TemplateLibrary,
+        options: RunOptions = RunOptions(),
+        *,
+        progress: Progress | None = None,
+    ) -> None:
+        self.plan = plan
+        self.journal = journal
+        self.library = library
+        self.options = options
+        self._sessions = SessionCache(transport)
+        self._progress = progress
+        self._log = get_logger("psrunbook.run")
+        self._random = random.Random()  # noqa: S311 (jitter, not cryptography)
+
+    # ------------------------------------------------------------------ public
+
+    def run(
+        self,
+        run_id: str,
+        *,
+        done: Mapping[int, frozenset[str]] | None = None,
+        recheck_first: bool = False,
+    ) -> RunReport:
+        """Run every step not already done; ``done`` maps step index to finished nodes."""
+        report = RunReport(run_id=run_id, check_only=self.options.check_only)
+        done = done or {}
+        recheck = recheck_first
+        self._log.debug(
+            "run.started", action="run.started", run_id=run_id, runbook=self.plan.runbook.name
+        )
+        try:
+            for planned in self.plan.steps:
+                finished = done.get(planned.index, frozenset())
+                if self._step_done(planned, finished):
+                    report.steps.append(self._done_earlier(planned, finished))
+                    continue
+                if recheck:
+                    recheck = False
+                    self._recheck(run_id, planned, finished)
+                outcome = self._run_step(run_id, planned, finished)
+                report.steps.append(outcome)
+                if outcome.failed and not planned.step.continue_on_error:
+                    break
+        except KeyboardInterrupt:
+            report.interrupted = True
+        finally:
+            self._sessions.close()
+        self._log.info(
+            "run.finished",
+            action="run.finished",
+            run_id=run_id,
+            runbook=self.plan.runbook.name,
+            outcome="failure" if report.failed else "success",
+        )
+        return report
+
+    # ------------------------------------------------------------------ steps
+
+    def _step_done(self, planned: PlannedStep, finished: frozenset[str]) -> bool:
+        if planned.step.target is Target.EVERY_NODE:
+            return bool(finished) and set(self.plan.nodes) <= finished
+        return bool(finished)
+
+    def _done_earlier(self, planned: PlannedStep, finished: frozenset[str]) -> StepOutcome:
+        return StepOutcome(
+            planned,
+            [TargetOutcome(node, Status.DONE_EARLIER, attempts=0) for node in sorted(finished)],
+        )
+
+    def _recheck(self, run_id: str, planned: PlannedStep, finished: frozenset[str]) -> None:
+        """Before resuming a step, look at its targets in check mode and journal what is seen."""
+        try:
+            nodes = self._targets(run_id, planned, finished)
+        except EngineError:
+            return
+        for node in nodes:
+            self._attempt(run_id, planned, node, check_only=True)
+
+    def _run_step(self, run_id: str, planned: PlannedStep, finished: frozenset[str]) -> StepOutcome:
+        outcome = StepOutcome(planned)
+        try:
+            nodes = self._targets(run_id, planned, finished)
+        except EngineError as exc:
+            outcome.targets.append(
+                TargetOutcome("-", Status.FAILED, message=f"choosing the node failed: {exc}")
+            )
+            return outcome
+        if len(nodes) == 1:
+            # One target (most steps): a worker thread would only add its start-up and
+            # hand-over, a millisecond or more per step next to a ~10 ms round trip.
+            outcome.targets.append(self._attempt(run_id, planned, nodes[0], check_only=None))
+        else:
+            workers = max(1, min(self.options.parallel, len(nodes)))
+            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="node") as pool:
+                futures = [
+                    pool.submit(self._attempt, run_id, planned, node, check_only=None)
+                    for node in nodes
+                ]
+                outcome.targets.extend(f.result() for f in futures)
+        outcome.targets.extend(
+            TargetOutcome(node, Status.DONE_EARLIER, attempts=0) for node in sorted(finished)
+        )
+        return outcome
+
+    def _targets(self, run_id: str, planned: PlannedStep, finished: frozenset[str]) -> list[str]:
+        target = planned.step.target
+        if target is Target.EVERY_NODE:
+            return [n for n in self.plan.nodes if n not in finished]
+        if target is Target.GROUP_OWNER:
+            return [self._group_owner(run_id, planned)]
+        return [self._any_node()]
+
+    def _any_node(self) -> str:
+        errors: list[str] = []
+        for node in self.plan.nodes:
+            try:
+                self._sessions.get(node)
+            except TransportError as exc:
+                errors.append(str(exc))
+                continue
+            return node
+        raise TransportError("no node is reachable: " + "; ".join(errors))
+
+    def _group_owner(self, run_id: str, planned: PlannedStep) -> str:
+        group = planned.step.group or ""
+        script = self.library.render(OWNER_PROBE, {"Group": group})
+        errors: list[str] = []
+        for node in self.plan.nodes:
+            try:
+                session = self._sessions.get(node)
+                raw = session.run(ScriptCall(script.text, {"Group": group}, 60.0))
+            except TransportError as exc:
+                errors.append(str(exc))
+                self._sessions.forget(node)
+                continue
+            parsed = _parse(raw, StepResult)
+            if parsed.failed or parsed.data is None:
+                detail = "; ".join(e.message for e in parsed.errors) or "no result"
+                raise StepFailed(f"finding the owner of group '{group}' on {node}: {detail}")
+            owner = str(parsed.data.model_dump().get("OwnerNode", ""))
+            match = next((n for n in self.plan.nodes if n.casefold() == owner.casefold()), None)
+            if match is None:
+                raise StepFailed(
+                    f"group '{group}' is owned by {owner!r}, which is not in the inventory"
+                )
+            self._log.debug(
+                "step.target",
+                action="step.target",
+                run_id=run_id,
+                node=match,
+                step=planned.step.name,
+                group=group,
+            )
+            return match
+        raise TransportError(f"no node answered the owner query for '{group}': {'; '.join(errors)}")
+
+    # ------------------------------------------------------------------ one node
+
+    def _attempt(
+        self, run_id: str, planned: PlannedStep, node: str, *, check_only: bool | None
+    ) -> TargetOutcome:
+        check = self.options.check_only if check_only is None else check_only
+        arguments: dict[str, Any] = dict(planned.arguments)
+        if check:
+            arguments["CheckOnly"] = True
+        attempt_id = self.journal.begin_attempt(
+            run_id=run_id,
+            step_index=planned.index,
+            step_name=planned.step.name,
+            node=node,
+            script_sha256=planned.script.sha256,
+            check_only=check,
+        )
+        if self._progress:
+            self._progress("started", planned, node, None)
+        self._log.debug(
+            "step.started",
+            action="step.started",
+            run_id=run_id,
+            runbook=self.plan.runbook.name,
+            step=planned.step.name,
+            node=node,
+            check_only=check,
+            script_sha256=planned.script.sha256,
+        )
+        started = time.monotonic_ns()
+        outcome, user = self._execute(planned, node, arguments, check, started)
+        self.journal.finish_attempt(
+            attempt_id,
+            status="failed" if outcome.status is Status.FAILED else "succeeded",
+            changed=None if outcome.status is Status.FAILED else outcome.status is Status.CHANGED,
+            result=outcome.data,
+            errors=list(outcome.errors)
+            or ([{"message": outcome.message}] if outcome.message else []),
+            duration_ns=outcome.duration_ns,
+        )
+        self._log_finished(run_id, planned, outcome, user, check)
+        if self._progress:
+            self._progress("finished", planned, node, outcome)
+        return outcome
+
+    def _execute(
+        self,
+        planned: PlannedStep,
+        node: str,
+        arguments: dict[str, Any],
+        check: bool,
+        started: int,
+    ) -> tuple[TargetOutcome, str | None]:
+        call = ScriptCall(planned.script.text, arguments, self.options.step_timeout_s)
+        repeatable = check or planned.step.safe_to_repeat or not planned.step.changes
+        attempts = 0
+        user: str | None = None
+        while True:
+            attempts += 1
+            try:
+                session = self._sessions.get(node)
+                user = session.user
+                raw = session.run(call)
+            except TransportError as exc:
+                self._sessions.forget(node)
+                if repeatable and is_transient(exc) and attempts <= self.options.retries:
+                    self._backoff(attempts)
+                    continue
+                return (
+                    TargetOutcome(
+                        node,
+                        Status.FAILED,
+                        errors=(
+                            {
+                                "message": str(exc),
+                                "type": type(exc).__name__,
+                                "code": getattr(exc, "code", None),
+                            },
+                        ),
+                        message=str(exc),
+                        duration_ns=time.monotonic_ns() - started,
+                        attempts=attempts,
+                    ),
+                    user,
+                )
+            break
+        parsed = _parse(raw, planned.step.result)
+        duration = time.monotonic_ns() - started
+        if parsed.failed:
+            errors = tuple(e.to_dict() for e in parsed.errors)
+            first = parsed.errors[0].message if parsed.errors else "the script reported a failure"
+            return (
+                TargetOutcome(
+                    node,
+                    Status.FAILED,
+                    errors=errors,
+                    message=first,
+                    duration_ns=duration,
+                    attempts=attempts,
+                ),
+                user,
+            )
+        # by_alias: keep the keys the script emitted (PascalCase), as the journal shows them.
+        data = (
+            parsed.data.model_dump(mode="json", by_alias=True) if parsed.data is not None else None
+        )
+        status = Status.CHANGED if parsed.changed else Status.UNCHANGED
+        return (
+            TargetOutcome(node, status, data=data, duration_ns=duration, attempts=attempts),
+            user,
+        )
+
+    def _backoff(self, attempt: int) -> None:
+        delay = self.options.backoff_s * (2 ** (attempt - 1))
+        time.sleep(delay * (0.5 + self._random.random()))
+
+    def _log_finished(
+        self,
+        run_id: str,
+        planned: PlannedStep,
+        outcome: TargetOutcome,
+        user: str | None,
+        check: bool,
+    ) -> None:
+        failed = outcome.status is Status.FAILED
+        error: dict[str, Any] | None = None
+        if failed:
+            first = outcome.errors[0] if outcome.errors else {}
+            error_type = first.get("exception_type") or first.get("type") or "StepFailed"
+            code = first.get("fully_qualified_error_id") or first.get("code")
+            # `throw 'text'` makes the text its own error id; a SIEM groups by code, so
+            # a code that merely repeats the message is replaced by the exception type.
+            if isinstance(code, str) and code.split(",")[0] == outcome.message:
+                code = error_type
+            error = {"message": outcome.message, "type": error_type, "code": code}
+        self._log.info(
+            "step.finished",
+            action="step.finished",
+            run_id=run_id,
+            runbook=self.plan.runbook.name,
+            step=planned.step.name,
+            node=outcome.node,
+            user=user,
+            changed=outcome.status is Status.CHANGED,
+            check_only=check,
+            outcome="failure" if failed else "success",
+            duration_ns=outcome.duration_ns,
+            script_sha256=planned.script.sha256,
+            bundle_sha256=self.options.bundle_sha256,
+            attempts=outcome.attempts,
+            error=error,
+        )
+
+
+def _parse(raw: Any, result_model: type[StepResult]) -> Any:
+    from psrunbook.results import parse_output  # noqa: PLC0415 (results pulls in pypsrp types)
+
+    return parse_output(raw.output, raw.errors, raw.had_errors, result_model)

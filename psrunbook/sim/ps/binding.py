@@ -1,0 +1,314 @@
+"""Parameter binding against a :class:`CmdletSpec`, as PowerShell's binder does it.
+
+Named arguments match a parameter name or alias case-insensitively, or an unambiguous
+prefix of one; the remaining arguments bind by position; pipeline input binds per object
+by value, then by property name. Failures raise :class:`BindingFailed` carrying an
+error record shaped like ParameterBindingException (category InvalidArgument).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from psrunbook.sim.ps.api import ErrorRecordData, ParamSpec, PSHashtable, PSObject
+from psrunbook.sim.ps.records import binding_error
+from psrunbook.sim.ps.values import (
+    TYPE_FULL_NAMES,
+    ConversionError,
+    convert,
+    is_collection,
+    to_string,
+    type_name_of,
+)
+
+COMMON_PARAMETERS = (
+    ParamSpec("ErrorAction", "string", aliases=("ea",)),
+    ParamSpec("WarningAction", "string", aliases=("wa",)),
+    ParamSpec("InformationAction", "string", aliases=("infa",)),
+    ParamSpec("Verbose", "switch", aliases=("vb",)),
+    ParamSpec("Debug", "switch", aliases=("db",)),
+)
+COMMON_NAMES = {p.name.casefold() for p in COMMON_PARAMETERS}
+ACTION_PREFERENCES = ("SilentlyContinue", "Stop", "Continue", "Inquire", "Ignore")
+
+
+class BindingFailed(Exception):
+    """A binding error; statement-terminating like ParameterBindingException."""
+
+    def __init__(self, record: ErrorRecordData) -> None:
+        super().__init__(record.message)
+        self.record = record
+
+
+@dataclass(frozen=True)
+class Argument:
+    """One argument as written: ``-Name`` (``name``), its value, or a positional value.
+
+    ``has_value`` is False for a bare ``-Switch``; ``colon`` marks ``-Name:value``.
+    """
+
+    name: str | None
+    value: Any = None
+    has_value: bool = True
+    colon: bool = False
+
+
+def _full_type(type_name: str) -> str:
+    return TYPE_FULL_NAMES.get(type_name.lower(), type_name)
+
+
+class Binder:
+    """Binds arguments for one command; ``command_type`` goes into error ids."""
+
+    def __init__(
+        self,
+        parameters: Sequence[ParamSpec],
+        command_type: str | None,
+        *,
+        script: bool = False,
+        common: bool = True,
+        remaining: str | None = None,
+        overflow: list[Any] | None = None,
+    ) -> None:
+        self.parameters = tuple(parameters) + (COMMON_PARAMETERS if common else ())
+        self.command_type = command_type
+        self.script = script
+        self.remaining = remaining
+        self.overflow = overflow
+
+    def _error(self, message: str, error_id: str, target: Any = None) -> BindingFailed:
+        return BindingFailed(binding_error(message, error_id, self.command_type, target))
+
+    def find(self, name: str) -> ParamSpec:
+        """Resolve a parameter name: exact name or alias, then a unique prefix."""
+        folded = name.casefold()
+        for spec in self.parameters:
+            if folded == spec.name.casefold() or folded in (a.casefold() for a in spec.aliases):
+                return spec
+        matches = [
+            spec
+            for spec in self.parameters
+            if spec.name.casefold().startswith(folded)
+            or any(a.casefold().startswith(folded) for a in spec.aliases)
+        ]
+        if len(matches) == 1:
+            return matches[0]
+        if not matches:
+            raise self._error(
+                f"A parameter cannot be found that matches parameter name '{name}'.",
+                "NamedParameterNotFound",
+                name,
+            )
+        options = " ".join("-" + m.name for m in matches)
+        raise self._error(
+            f"Parameter cannot be processed because the parameter name '{name}' is "
+            f"ambiguous. Possible matches include: {options}.",
+            "AmbiguousParameter",
+            name,
+        )
+
+    def convert(self, spec: ParamSpec, value: Any) -> Any:
+        """Convert one argument to the parameter's type, with PowerShell's errors."""
+        kind = spec.type.lower()
+        if kind in ("bool", "switch"):
+            if isinstance(value, bool) or value is None:
+                return bool(value)
+            if isinstance(value, int | float):
+                return value != 0
+            raise self._error(
+                f"Cannot process argument transformation on parameter '{spec.name}'. "
+                f'Cannot convert value "{type_name_of(value)}" to type "System.Boolean". '
+                "Boolean parameters accept only Boolean values and numbers, such as $True, "
+                "$False, 1 or 0.",
+                "ParameterArgumentTransformationError",
+                value,
+            )
+        if spec.mandatory and not kind.endswith("[]") and kind in ("string",):
+            if value is None:
+                raise self._error(
+                    f"Cannot bind argument to parameter '{spec.name}' because it is null.",
+                    "ParameterArgumentValidationErrorNullNotAllowed",
+                )
+            if value == "":
+                raise self._error(
+                    f"Cannot bind argument to parameter '{spec.name}' because it is an "
+                    "empty string.",
+                    "ParameterArgumentValidationErrorEmptyStringNotAllowed",
+                )
+        try:
+            return convert(value, spec.type)
+        except ConversionError as exc:
+            if self.script:
+                raise self._error(
+                    f"Cannot process argument transformation on parameter '{spec.name}'. {exc}",
+                    "ParameterArgumentTransformationError",
+                    value,
+                ) from exc
+            raise self._error(
+                f"Cannot bind parameter '{spec.name}'. {exc}",
+                "CannotConvertArgumentNoMessage",
+                value,
+            ) from exc
+
+    def bind(self, arguments: Sequence[Argument]) -> PSHashtable:
+        """Bind named and positional arguments (not pipeline input)."""
+        bound = PSHashtable()
+        positional: list[Any] = []
+        index = 0
+        while index < len(arguments):
+            arg = arguments[index]
+            index += 1
+            if arg.name is None:
+                positional.append(arg.value)
+                continue
+            try:
+                spec = self.find(arg.name)
+            except BindingFailed:
+                if self.overflow is None:
+                    raise
+                self.overflow.append("-" + arg.name)
+                if arg.has_value:
+                    self.overflow.append(arg.value)
+                continue
+            if (
+                not arg.has_value
+                and spec.type.lower() != "switch"
+                and index < len(arguments)
+                and arguments[index].name is None
+            ):
+                arg = Argument(arg.name, arguments[index].value)
+                index += 1
+            if spec.name in bound:
+                raise self._error(
+                    f"Cannot bind parameter because parameter '{spec.name}' is specified "
+                    "more than once. To provide multiple values to parameters that can "
+                    'accept multiple values, use the array syntax. For example, "-parameter '
+                    'value1,value2,value3".',
+                    "ParameterAlreadyBound",
+                )
+            if spec.type.lower() == "switch":
+                bound[spec.name] = self.convert(spec, arg.value) if arg.has_value else True
+                continue
+            if not arg.has_value and arg.colon:
+                arg = Argument(arg.name, None)
+            if not arg.has_value:
+                raise self._error(
+                    f"Missing an argument for parameter '{spec.name}'. Specify a parameter "
+                    f"of type '{_full_type(spec.type)}' and try again.",
+                    "MissingArgument",
+                )
+            bound[spec.name] = self.convert(spec, arg.value)
+        open_positions = sorted(
+            (p for p in self.parameters if p.position is not None and p.name not in bound),
+            key=lambda p: p.position if p.position is not None else 0,
+        )
+        for value in positional:
+            if not open_positions and self.remaining is not None:
+                spec = self.find(self.remaining)
+                current = bound.get(spec.name)
+                bound[spec.name] = [*(current if isinstance(current, list) else [current]), value]
+                continue
+            if not open_positions and self.overflow is not None:
+                self.overflow.append(value)
+                continue
+            if not open_positions:
+                raise self._error(
+                    "A positional parameter cannot be found that accepts argument "
+                    f"'{to_string(value)}'.",
+                    "PositionalParameterNotFound",
+                    value,
+                )
+            spec = open_positions.pop(0)
+            bound[spec.name] = self.convert(spec, value)
+        return bound
+
+    def takes_pipeline(self) -> bool:
+        return any(p.from_pipeline or p.from_pipeline_by_property_name for p in self.parameters)
+
+    def bind_input(self, bound: PSHashtable, item: Any) -> PSHashtable | None:
+        """Bind one pipeline object; None when no parameter accepts it."""
+        result = PSHashtable(bound.items())
+        free = [p for p in self.parameters if p.name not in bound]
+        for spec in free:
+            if spec.from_pipeline and _accepts_without_conversion(spec.type, item):
+                result[spec.name] = self.convert(spec, item)
+                return result
+        if isinstance(item, PSObject):
+            matched = False
+            for spec in free:
+                if not spec.from_pipeline_by_property_name:
+                    continue
+                for name in (spec.name, *spec.aliases):
+                    if name in item.properties:
+                        result[spec.name] = self.convert(spec, item.properties[name])
+                        matched = True
+                        break
+            if matched:
+                return result
+        for spec in free:
+            if spec.from_pipeline:
+                try:
+                    result[spec.name] = self.convert(spec, item)
+                except BindingFailed:
+                    continue
+                return result
+        return None
+
+    def input_not_bound(self, item: Any) -> ErrorRecordData:
+        return binding_error(
+            "The input object cannot be bound to any parameters for the command either "
+            "because the command does not take pipeline input or the input and its "
+            "properties do not match any of the parameters that take pipeline input.",
+            "InputObjectNotBound",
+            self.command_type,
+            item,
+        )
+
+    def check_mandatory(self, bound: PSHashtable) -> None:
+        """Refuse a call that misses a mandatory parameter of the chosen parameter set."""
+        named_sets = {s for p in self.parameters for s in p.parameter_sets if s != "(All)"}
+        candidates = set(named_sets)
+        for p in self.parameters:
+            if p.name in bound and "(All)" not in p.parameter_sets:
+                candidates &= set(p.parameter_sets)
+        missing: list[str] = []
+        for p in self.parameters:
+            if not p.mandatory or p.name in bound:
+                continue
+            sets = set(p.parameter_sets)
+            if "(All)" in sets or not named_sets or (candidates and candidates <= sets):
+                missing.append(p.name)
+        if missing:
+            raise self._error(
+                "Cannot process command because of one or more missing mandatory "
+                f"parameters: {' '.join(missing)}.",
+                "MissingMandatoryParameter",
+            )
+
+
+def _accepts_without_conversion(type_name: str, item: Any) -> bool:
+    kind = type_name.lower()
+    if kind in ("object", "psobject", "object[]", "psobject[]"):
+        return True
+    if kind == "string":
+        return isinstance(item, str)
+    if kind == "string[]":
+        return isinstance(item, str) or (
+            is_collection(item) and all(isinstance(v, str) for v in item)
+        )
+    if kind in ("int", "uint32"):
+        return isinstance(item, int) and not isinstance(item, bool)
+    if kind == "hashtable":
+        return isinstance(item, PSHashtable)
+    return False
+
+
+def split_common(bound: PSHashtable) -> tuple[PSHashtable, PSHashtable]:
+    """Separate common parameters from the command's own."""
+    own = PSHashtable()
+    common = PSHashtable()
+    for key, value in bound.items():
+        (common if key.casefold() in COMMON_NAMES else own)[key] = value
+    return own, common

@@ -1,0 +1,675 @@
+"""Language-level cmdlets the evaluator runs itself: the Write-* family, Out-Null,
+Where-Object, ForEach-Object, Select-Object, Sort-Object, Measure-Object, Group-Object,
+Set-StrictMode and ConvertTo-Json.
+
+They need the evaluator (script blocks, ``$_``, streams), so they receive it along with
+the whole pipeline input at once; the cluster model's cmdlets use the narrower
+:class:`psrunbook.sim.ps.api.Cmdlet` protocol instead.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from psrunbook.sim.ps import records
+from psrunbook.sim.ps.api import (
+    CmdletSpec,
+    ErrorRecordData,
+    ParamSpec,
+    PSEnum,
+    PSHashtable,
+    PSObject,
+    SecureStringValue,
+)
+from psrunbook.sim.ps.values import (
+    ScriptBlockValue,
+    as_list,
+    is_collection,
+    ps_compare,
+    ps_equals,
+    to_bool,
+    to_int,
+    to_number,
+    to_string,
+    type_name_of,
+    wildcard_regex,
+)
+
+if TYPE_CHECKING:
+    from psrunbook.sim.ps.evaluator import Evaluator
+
+Emit = Callable[[Any], None]
+Runner = Callable[["Evaluator", PSHashtable, "list[Any] | None", Emit], None]
+
+
+@dataclass(frozen=True)
+class Builtin:
+    """A language-level cmdlet: its spec (for binding) and its implementation."""
+
+    spec: CmdletSpec
+    run: Runner
+    remaining: str | None = None
+
+
+BUILTINS: dict[str, Builtin] = {}
+
+
+def builtin(
+    name: str, *parameters: ParamSpec, remaining: str | None = None
+) -> Callable[[Runner], Runner]:
+    def register(run: Runner) -> Runner:
+        spec = CmdletSpec(name, f"Microsoft.PowerShell.Commands.{name.replace('-', '')}Command",
+                          tuple(parameters))  # fmt: skip
+        BUILTINS[name.casefold()] = Builtin(spec, run, remaining)
+        return run
+
+    return register
+
+
+def _items(args: PSHashtable, inputs: list[Any] | None, name: str = "InputObject") -> list[Any]:
+    if inputs is not None:
+        return inputs
+    if name in args:
+        value = args[name]
+        return list(value) if is_collection(value) else [value]
+    return []
+
+
+# ----------------------------------------------------------------- streams
+
+
+@builtin(
+    "Write-Output",
+    ParamSpec("InputObject", "object", position=0),
+    ParamSpec("NoEnumerate", "switch"),
+    remaining="InputObject",
+)
+def write_output(ev: Evaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit) -> None:
+    if inputs is not None:
+        for item in inputs:
+            emit(item)
+        return
+    if "InputObject" not in args:
+        return
+    value = args["InputObject"]
+    if is_collection(value) and not args.get("NoEnumerate"):
+        for item in value:
+            emit(item)
+    else:
+        emit(value)
+
+
+@builtin(
+    "Write-Error",
+    ParamSpec("Message", "object", position=0),
+    ParamSpec("Category", "string"),
+    ParamSpec("ErrorId", "string"),
+    ParamSpec("TargetObject", "object"),
+    ParamSpec("ErrorRecord", "object"),
+    ParamSpec("Exception", "object"),
+    ParamSpec("CategoryActivity", "string"),
+    ParamSpec("CategoryReason", "string"),
+    ParamSpec("CategoryTargetName", "string"),
+    ParamSpec("CategoryTargetType", "string"),
+    ParamSpec("RecommendedAction", "string"),
+)
+def write_error(ev: Evaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit) -> None:
+    source = args.get("ErrorRecord") or args.get("Message")
+    if isinstance(source, records.ErrorRecordObject):
+        ev.write_error(source.record)
+        return
+    message = to_string(args.get("Message"))
+    if "Exception" in args and args["Exception"] is not None and "Message" not in args:
+        message = to_string(args["Exception"])
+    category = to_string(args.get("Category") or "NotSpecified")
+    match = next((c for c in records.ERROR_CATEGORIES if c.casefold() == category.casefold()),
+                 None)  # fmt: skip
+    if match is None:
+        raise ev.fail(
+            records.binding_error(
+                f"Cannot bind parameter 'Category'. Cannot convert value \"{category}\" to type "
+                '"System.Management.Automation.ErrorCategory". Error: "Unable to match the '
+                'identifier name to a valid enumerator name."',
+                "CannotConvertArgumentNoMessage",
+                "Microsoft.PowerShell.Commands.WriteErrorCommand",
+            )
+        )
+    target = args.get("TargetObject")
+    record = ErrorRecordData(
+        message=message,
+        error_id=to_string(args.get("ErrorId")) or records.WRITE_ERROR_EXCEPTION,
+        category=match,
+        exception_type=records.WRITE_ERROR_EXCEPTION,
+        target_object=target,
+        target_name=to_string(args.get("CategoryTargetName") or (target if target else "")),
+        target_type=to_string(
+            args.get("CategoryTargetType")
+            or (type_name_of(target).rsplit(".", 1)[-1] if target is not None else "")
+        ),
+        activity=to_string(args.get("CategoryActivity") or "Write-Error"),
+    )
+    ev.write_error(record)
+
+
+@builtin("Write-Warning", ParamSpec("Message", "string", mandatory=True, position=0))
+def write_warning(ev: Evaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit) -> None:
+    for message in inputs if inputs is not None else [args.get("Message")]:
+        ev.write_warning(to_string(message))
+
+
+@builtin("Write-Verbose", ParamSpec("Message", "string", mandatory=True, position=0))
+def write_verbose(ev: Evaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit) -> None:
+    for message in inputs if inputs is not None else [args.get("Message")]:
+        ev.write_verbose(to_string(message))
+
+
+@builtin("Write-Debug", ParamSpec("Message", "string", mandatory=True, position=0))
+def write_debug(ev: Evaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit) -> None:
+    """Debug records are not forwarded (PSRP sends them only with -Debug)."""
+
+
+@builtin(
+    "Write-Information",
+    ParamSpec("MessageData", "object", mandatory=True, position=0),
+    ParamSpec("Tags", "string[]", position=1),
+)
+def write_information(
+    ev: Evaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit
+) -> None:
+    for message in inputs if inputs is not None else [args.get("MessageData")]:
+        ev.write_information(message)
+
+
+@builtin(
+    "Write-Host",
+    ParamSpec("Object", "object", position=0),
+    ParamSpec("NoNewline", "switch"),
+    ParamSpec("Separator", "object"),
+    ParamSpec("ForegroundColor", "string"),
+    ParamSpec("BackgroundColor", "string"),
+    remaining="Object",
+)
+def write_host(ev: Evaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit) -> None:
+    separator = to_string(args.get("Separator", " "))
+    values = inputs if inputs is not None else as_list(args.get("Object"))
+    ev.write_information(separator.join(to_string(v) for v in values), host=True)
+
+
+@builtin("Out-Null", ParamSpec("InputObject", "object"))
+def out_null(ev: Evaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit) -> None:
+    """Discards its input."""
+
+
+@builtin(
+    "Set-StrictMode",
+    ParamSpec("Version", "string", position=0),
+    ParamSpec("Off", "switch"),
+)
+def set_strict_mode(ev: Evaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit) -> None:
+    if args.get("Off"):
+        ev.scope.strict = 0
+        return
+    version = to_string(args.get("Version"))
+    if version.casefold() == "latest":
+        ev.scope.strict = 3
+        return
+    try:
+        major = int(float(version))
+    except ValueError:
+        raise ev.fail(
+            records.binding_error(
+                f"Cannot bind parameter 'Version'. Cannot convert value \"{version}\" to type "
+                '"System.Version".',
+                "CannotConvertArgumentNoMessage",
+                "Microsoft.PowerShell.Commands.SetStrictModeCommand",
+            )
+        ) from None
+    ev.scope.strict = min(major, 3)
+
+
+# ----------------------------------------------------------------- filtering and shaping
+
+_WHERE_OPERATORS = (
+    "EQ", "NE", "GT", "GE", "LT", "LE", "Like", "NotLike", "Match", "NotMatch", "Contains",
+    "NotContains", "In", "NotIn", "CEQ", "CNE", "CLike", "CMatch", "Is", "IsNot",
+)  # fmt: skip
+
+
+@builtin(
+    "Where-Object",
+    ParamSpec("FilterScript", "object", position=0, aliases=("Property",)),
+    ParamSpec("Value", "object", position=1),
+    ParamSpec("InputObject", "object"),
+    *(ParamSpec(op, "switch") for op in _WHERE_OPERATORS),
+)
+def where_object(ev: Evaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit) -> None:
+    condition = args.get("FilterScript")
+    items = _items(args, inputs)
+    if isinstance(condition, ScriptBlockValue):
+        for item in items:
+            if to_bool(_collect(ev.invoke_block(condition, item, new_scope=False))):
+                emit(item)
+        return
+    name = to_string(condition)
+    operators = [op for op in _WHERE_OPERATORS if args.get(op)]
+    if len(operators) > 1:
+        raise ev.fail(
+            records.binding_error(
+                "Parameter set cannot be resolved using the specified named parameters.",
+                "AmbiguousParameterSet",
+                "Microsoft.PowerShell.Commands.WhereObjectCommand",
+            )
+        )
+    operator = operators[0].casefold() if operators else None
+    for item in items:
+        found, value = ev.property_of(item, name)
+        if not found and isinstance(item, PSHashtable):
+            value = None
+        if operator is None:
+            if "Value" in args:
+                raise ev.fail(
+                    records.binding_error(
+                        "Parameter set cannot be resolved using the specified named parameters.",
+                        "AmbiguousParameterSet",
+                        "Microsoft.PowerShell.Commands.WhereObjectCommand",
+                    )
+                )
+            keep = to_bool(value)
+        elif operator in ("is", "isnot"):
+            keep = ev.is_type(value, to_string(args.get("Value")))
+            keep = keep if operator == "is" else not keep
+        else:
+            keep = to_bool(ev.compare(operator, value, args.get("Value"), ev.statement))  # type: ignore[arg-type]
+        if keep:
+            emit(item)
+
+
+@builtin(
+    "ForEach-Object",
+    ParamSpec("Process", "object", position=0, aliases=("MemberName",)),
+    ParamSpec("Begin", "scriptblock"),
+    ParamSpec("End", "scriptblock"),
+    ParamSpec("InputObject", "object"),
+    ParamSpec("ArgumentList", "object[]"),
+)
+def foreach_object(ev: Evaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit) -> None:
+    process = args.get("Process")
+    items = _items(args, inputs)
+    if args.get("Begin") is not None:
+        for out in ev.invoke_block(args["Begin"], None, new_scope=False, set_under=False):
+            emit(out)
+    if isinstance(process, ScriptBlockValue):
+        for item in items:
+            ev.check_stop()
+            for out in ev.invoke_block(process, item, new_scope=False):
+                emit(out)
+    elif process is not None:
+        member = to_string(process)
+        for item in items:
+            if isinstance(item, PSHashtable | PSObject | str) or is_collection(item):
+                found, value = ev.property_of(item, member)
+                if found:
+                    if is_collection(value):
+                        for v in value:
+                            emit(v)
+                    elif value is not None:
+                        emit(value)
+                    continue
+            emit(ev.call_method(item, member, list(as_list(args.get("ArgumentList"))),
+                                ev.statement))  # type: ignore[arg-type]  # fmt: skip
+    if args.get("End") is not None:
+        for out in ev.invoke_block(args["End"], None, new_scope=False, set_under=False):
+            emit(out)
+
+
+def _collect(values: list[Any]) -> Any:
+    if not values:
+        return None
+    return values[0] if len(values) == 1 else values
+
+
+def _property_value(ev: Evaluator, item: Any, prop: Any) -> Any:
+    """A -Property entry: a name, a script block, or a calculated-property hashtable."""
+    if isinstance(prop, ScriptBlockValue):
+        return _collect(ev.invoke_block(prop, item))
+    if isinstance(prop, PSHashtable):
+        expression = _hash_get(prop, ("Expression",))
+        return _property_value(ev, item, expression)
+    found, value = ev.property_of(item, to_string(prop))
+    if isinstance(item, PSHashtable) and to_string(prop).casefold() not in (
+        "count",
+        "keys",
+        "values",
+    ):
+        return None
+    return value if found else None
+
+
+def _hash_get(table: PSHashtable, full_names: tuple[str, ...]) -> Any:
+    """A calculated-property key: any unambiguous prefix of a full name, as PowerShell."""
+    for key in table:
+        folded = str(key).casefold()
+        if folded and any(name.casefold().startswith(folded) for name in full_names):
+            return table[key]
+    return None
+
+
+def _property_names(item: Any) -> list[str]:
+    if isinstance(item, PSObject):
+        return list(item.properties.keys())
+    return []
+
+
+def _selected(item: Any) -> tuple[str, ...]:
+    base = (
+        item.type_names[0] if isinstance(item, PSObject) and item.type_names else type_name_of(item)
+    )
+    return (f"Selected.{base}", "System.Management.Automation.PSCustomObject", "System.Object")
+
+
+@builtin(
+    "Select-Object",
+    ParamSpec("Property", "object[]", position=0),
+    ParamSpec("ExpandProperty", "string"),
+    ParamSpec("First", "int"),
+    ParamSpec("Last", "int"),
+    ParamSpec("Skip", "int"),
+    ParamSpec("Unique", "switch"),
+    ParamSpec("ExcludeProperty", "string[]"),
+    ParamSpec("InputObject", "object"),
+)
+def select_object(ev: Evaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit) -> None:
+    items = _items(args, inputs)
+    if args.get("Unique"):
+        unique: list[Any] = []
+        for item in items:
+            if not any(ps_equals(item, seen, case_sensitive=True) for seen in unique):
+                unique.append(item)
+        items = unique
+    skip = to_int(args.get("Skip") or 0)
+    items = items[skip:]
+    if "First" in args:
+        items = items[: to_int(args["First"])]
+    if "Last" in args:
+        count = to_int(args["Last"])
+        items = items[-count:] if count else []
+    properties = args.get("Property")
+    excluded = {p.casefold() for p in args.get("ExcludeProperty") or []}
+    for item in items:
+        if properties is None and "ExpandProperty" not in args:
+            emit(item)
+            continue
+        if properties is not None:
+            result = PSObject(type_names=_selected(item))
+            for prop in properties:
+                if isinstance(prop, PSHashtable):
+                    label = _hash_get(prop, ("Name", "Label"))
+                    if label is None:
+                        raise ev.fail(
+                            records.runtime_error(
+                                "The Name key of a calculated property is missing.",
+                                "DictionaryKeyMissingName",
+                                "InvalidArgument",
+                                exception_type="System.NotSupportedException",
+                            )
+                        )
+                    result.properties[to_string(label)] = _property_value(ev, item, prop)
+                    continue
+                name = to_string(prop)
+                if "*" in name or "?" in name:
+                    pattern = wildcard_regex(name)
+                    for candidate in _property_names(item):
+                        if pattern.match(candidate) and candidate.casefold() not in excluded:
+                            result.properties[candidate] = _property_value(ev, item, candidate)
+                    continue
+                result.properties[name] = _property_value(ev, item, name)
+            if "ExpandProperty" not in args:
+                emit(result)
+                continue
+        expanded = _property_value(ev, item, args["ExpandProperty"])
+        found, _ = ev.property_of(item, to_string(args["ExpandProperty"]))
+        if not found and not isinstance(item, PSHashtable):
+            ev.write_error(
+                records.runtime_error(
+                    f'Property "{args["ExpandProperty"]}" cannot be found.',
+                    "ExpandPropertyNotFound,Microsoft.PowerShell.Commands.SelectObjectCommand",
+                    "InvalidArgument",
+                    exception_type="System.Management.Automation.PSArgumentException",
+                    target=item,
+                )
+            )
+            continue
+        if is_collection(expanded):
+            for value in expanded:
+                emit(value)
+        elif expanded is not None:
+            emit(expanded)
+
+
+def _sort_key(ev: Evaluator, item: Any, properties: list[Any] | None) -> list[Any]:
+    if not properties:
+        return [item]
+    return [_property_value(ev, item, p) for p in properties]
+
+
+@builtin(
+    "Sort-Object",
+    ParamSpec("Property", "object[]", position=0),
+    ParamSpec("Descending", "switch"),
+    ParamSpec("Unique", "switch"),
+    ParamSpec("CaseSensitive", "switch"),
+    ParamSpec("InputObject", "object"),
+)
+def sort_object(ev: Evaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit) -> None:
+    items = _items(args, inputs)
+    properties = args.get("Property")
+    case_sensitive = bool(args.get("CaseSensitive"))
+    descending_flags: list[bool] = []
+    for prop in properties or [None]:
+        flag = bool(args.get("Descending"))
+        if isinstance(prop, PSHashtable):
+            for direction in ("Descending", "Ascending"):
+                if direction in prop:
+                    flag = to_bool(prop[direction])
+                    flag = flag if direction == "Descending" else not flag
+        descending_flags.append(flag)
+    keyed = [(_sort_key(ev, item, properties), item) for item in items]
+
+    def order(a: tuple[list[Any], Any], b: tuple[list[Any], Any]) -> int:
+        for index, (x, y) in enumerate(zip(a[0], b[0], strict=True)):
+            try:
+                result = ps_compare(x, y, case_sensitive)
+            except Exception:  # noqa: BLE001 -- mixed types sort by their text, as PowerShell does
+                result = ps_compare(to_string(x), to_string(y), case_sensitive)
+            if result:
+                return -result if descending_flags[index] else result
+        return 0
+
+    keyed.sort(key=functools.cmp_to_key(order))
+    previous: list[Any] | None = None
+    for key, item in keyed:
+        if (
+            args.get("Unique")
+            and previous is not None
+            and all(ps_equals(x, y, case_sensitive) for x, y in zip(key, previous, strict=True))
+        ):
+            continue
+        previous = key
+        emit(item)
+
+
+@builtin(
+    "Measure-Object",
+    ParamSpec("Property", "string[]", position=0),
+    ParamSpec("Sum", "switch"),
+    ParamSpec("Average", "switch"),
+    ParamSpec("Maximum", "switch"),
+    ParamSpec("Minimum", "switch"),
+    ParamSpec("InputObject", "object"),
+)
+def measure_object(ev: Evaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit) -> None:
+    items = [i for i in _items(args, inputs) if i is not None]
+    prop = (args.get("Property") or [None])[0]
+    values = [_property_value(ev, i, prop) if prop else i for i in items]
+    numbers = (
+        [to_number(v) for v in values if v is not None]
+        if any(args.get(k) for k in ("Sum", "Average", "Maximum", "Minimum"))
+        else []
+    )
+    result = PSHashtable(
+        [
+            ("Count", len(values)),
+            ("Average", (sum(numbers) / len(numbers)) if args.get("Average") and numbers else None),
+            ("Sum", sum(numbers) if args.get("Sum") else None),
+            ("Maximum", max(numbers) if args.get("Maximum") and numbers else None),
+            ("Minimum", min(numbers) if args.get("Minimum") and numbers else None),
+            ("Property", prop),
+        ]
+    )
+    emit(
+        PSObject(
+            type_names=("Microsoft.PowerShell.Commands.GenericMeasureInfo", "System.Object"),
+            properties=result,
+            to_string="Microsoft.PowerShell.Commands.GenericMeasureInfo",
+        )
+    )
+
+
+@builtin(
+    "Group-Object",
+    ParamSpec("Property", "object[]", position=0),
+    ParamSpec("NoElement", "switch"),
+    ParamSpec("InputObject", "object"),
+)
+def group_object(ev: Evaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit) -> None:
+    groups: list[tuple[str, list[Any]]] = []
+    for item in _items(args, inputs):
+        key = ", ".join(to_string(v) for v in _sort_key(ev, item, args.get("Property")))
+        for name, members in groups:
+            if name.casefold() == key.casefold():
+                members.append(item)
+                break
+        else:
+            groups.append((key, [item]))
+    for name, members in groups:
+        properties = PSHashtable([("Count", len(members)), ("Name", name)])
+        if not args.get("NoElement"):
+            properties["Group"] = members
+        emit(
+            PSObject(
+                type_names=("Microsoft.PowerShell.Commands.GroupInfo", "System.Object"),
+                properties=properties,
+                to_string=name,
+            )
+        )
+
+
+# ----------------------------------------------------------------- conversion
+
+
+def _json_value(value: Any, depth: int, max_depth: int) -> Any:
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, PSEnum):
+        return value.value
+    if isinstance(value, SecureStringValue | ScriptBlockValue):
+        return to_string(value)
+    if is_collection(value):
+        if depth > max_depth:
+            return to_string(value)
+        return [_json_value(v, depth + 1, max_depth) for v in value]
+    if isinstance(value, PSHashtable | PSObject):
+        if depth > max_depth:
+            return to_string(value)
+        source = value if isinstance(value, PSHashtable) else value.properties
+        return {str(k): _json_value(v, depth + 1, max_depth) for k, v in source.items()}
+    return to_string(value)
+
+
+@builtin(
+    "ConvertTo-Json",
+    ParamSpec("InputObject", "object", position=0),
+    ParamSpec("Depth", "int"),
+    ParamSpec("Compress", "switch"),
+)
+def convertto_json(ev: Evaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit) -> None:
+    depth = to_int(args.get("Depth") or 2)
+    if inputs is not None:
+        value: Any = inputs[0] if len(inputs) == 1 else inputs
+    else:
+        value = args.get("InputObject")
+    data = _json_value(value, 0, depth)
+    if args.get("Compress"):
+        emit(json.dumps(data, separators=(",", ":"), ensure_ascii=False))
+    else:
+        emit(json.dumps(data, indent=4, ensure_ascii=False).replace("\n", "\r\n"))
+
+
+_DATE_TOKENS = (
+    ("yyyy", "%Y"),
+    ("MM", "%m"),
+    ("dd", "%d"),
+    ("HH", "%H"),
+    ("mm", "%M"),
+    ("ss", "%S"),
+    ("fff", "{ms}"),
+)
+
+
+def format_date(moment: datetime.datetime, pattern: str) -> str:
+    """The .NET date formats scripts use for timestamps: o, s, u and yyyy-MM-dd HH:mm:ss.fff."""
+    if pattern == "o":
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond * 10:07d}Z"
+    if pattern == "s":
+        return moment.strftime("%Y-%m-%dT%H:%M:%S")
+    if pattern == "u":
+        return moment.strftime("%Y-%m-%d %H:%M:%SZ")
+    out = pattern.replace("%", "%%")
+    for token, replacement in _DATE_TOKENS:
+        out = out.replace(token, replacement)
+    return moment.strftime(out).replace("{ms}", f"{moment.microsecond // 1000:03d}")
+
+
+def date_object(moment: datetime.datetime) -> PSObject:
+    """A System.DateTime as scripts see it: parts as properties, ToString(format)."""
+    return PSObject(
+        type_names=("System.DateTime", "System.ValueType", "System.Object"),
+        properties=PSHashtable(
+            [
+                ("Year", moment.year),
+                ("Month", moment.month),
+                ("Day", moment.day),
+                ("Hour", moment.hour),
+                ("Minute", moment.minute),
+                ("Second", moment.second),
+                ("Millisecond", moment.microsecond // 1000),
+                ("Kind", "Utc"),
+            ]
+        ),
+        to_string=moment.strftime("%m/%d/%Y %H:%M:%S"),
+        methods={
+            "ToString": lambda pattern="": (
+                format_date(moment, to_string(pattern))
+                if pattern
+                else moment.strftime("%m/%d/%Y %H:%M:%S")
+            ),
+            "ToUniversalTime": lambda: date_object(moment),
+        },
+    )
+
+
+@builtin("Get-Date", ParamSpec("Format", "string"), ParamSpec("UFormat", "string"))
+def get_date(ev: Evaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit) -> None:
+    """The current time in UTC (simulated nodes run on UTC)."""
+    moment = datetime.datetime.now(datetime.UTC)
+    if args.get("UFormat"):
+        emit(moment.strftime(to_string(args["UFormat"])))
+    elif args.get("Format"):
+        emit(format_date(moment, to_string(args["Format"])))
+    else:
+        emit(date_object(moment))

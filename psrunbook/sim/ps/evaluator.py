@@ -1,0 +1,1809 @@
+"""The evaluator: runs a parsed script with PowerShell's semantics.
+
+It walks the tree-sitter tree directly. Every node type it does not know is refused with
+:class:`UnsupportedConstruct`, so a script outside the supported subset fails loudly
+instead of doing something PowerShell would not do. Pipelines are evaluated stage by
+stage: each stage receives the complete output of the previous one, which keeps the
+code simple and is indistinguishable for the scripts the simulator runs (no stage
+depends on being interleaved with the next).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from tree_sitter import Node
+
+from psrunbook.sim.ps import records
+from psrunbook.sim.ps.api import (
+    CmdletError,
+    CmdletTable,
+    ErrorRecordData,
+    ParamSpec,
+    PSEnum,
+    PSHashtable,
+    PSObject,
+    SecureStringValue,
+)
+from psrunbook.sim.ps.binding import (
+    ACTION_PREFERENCES,
+    Argument,
+    Binder,
+    BindingFailed,
+    split_common,
+)
+from psrunbook.sim.ps.builtins import BUILTINS
+from psrunbook.sim.ps.errors import (
+    BreakSignal,
+    ContinueSignal,
+    ExitSignal,
+    ReturnSignal,
+    ScriptError,
+    UnsupportedConstruct,
+)
+from psrunbook.sim.ps.members import Members
+from psrunbook.sim.ps.operators import Operators
+from psrunbook.sim.ps.parser import ParsedScript, is_comma_continuation
+from psrunbook.sim.ps.scope import Scope
+from psrunbook.sim.ps.strings import (
+    Literal,
+    SubExpression,
+    VariableRef,
+    decode_verbatim,
+    expandable_parts,
+)
+from psrunbook.sim.ps.values import (
+    NOTHING,
+    ConversionError,
+    ScriptBlockValue,
+    as_list,
+    convert,
+    is_collection,
+    to_bool,
+    to_int,
+    to_string,
+)
+
+WRAPPERS = frozenset(
+    {
+        "pipeline",
+        "pipeline_chain",
+        "logical_expression",
+        "bitwise_expression",
+        "comparison_expression",
+        "additive_expression",
+        "multiplicative_expression",
+        "format_expression",
+        "range_expression",
+        "array_literal_expression",
+        "unary_expression",
+        "argument_expression",
+        "logical_argument_expression",
+        "bitwise_argument_expression",
+        "comparison_argument_expression",
+        "additive_argument_expression",
+        "multiplicative_argument_expression",
+        "format_argument_expression",
+        "range_argument_expression",
+        "expression_with_unary_operator",
+        "left_assignment_expression",
+        "key_expression",
+        "while_condition",
+        "for_condition",
+        "for_initializer",
+        "for_iterator",
+        "switch_condition",
+    }
+)
+
+ENV_DEFAULTS = {
+    "SystemRoot": "C:\\Windows",
+    "windir": "C:\\Windows",
+    "SystemDrive": "C:",
+    "ProgramFiles": "C:\\Program Files",
+    "ProgramFiles(x86)": "C:\\Program Files (x86)",
+    "ProgramData": "C:\\ProgramData",
+    "TEMP": "C:\\Windows\\TEMP",
+    "TMP": "C:\\Windows\\TEMP",
+    "PROCESSOR_ARCHITECTURE": "AMD64",
+    "OS": "Windows_NT",
+}
+
+_RANGE = re.compile(r"^(-?\d+)\.\.(-?\d+)$")
+"""``1..3`` as a statement, which tree-sitter-powershell parses as a command name."""
+
+_NUMBER = re.compile(r"^(\d+(?:\.\d+)?)(kb|mb|gb|tb)$", re.IGNORECASE)
+"""``2KB`` as a statement, which tree-sitter-powershell also parses as a command name."""
+_MULTIPLIERS = {"kb": 1024, "mb": 1024**2, "gb": 1024**3, "tb": 1024**4}
+
+UNSUPPORTED_VARIABLES = {"?", "^", "$", "input", "myinvocation", "pscmdlet", "using"}
+
+
+class Sink(Protocol):
+    """Where the streams other than output go (the executor's OutputSink)."""
+
+    def error(self, record: ErrorRecordData) -> None: ...
+
+    def warning(self, message: str) -> None: ...
+
+    def verbose(self, message: str) -> None: ...
+
+    def information(self, value: Any) -> None: ...
+
+
+class StopRequested(Exception):
+    """The client asked to stop the pipeline; raised between statements."""
+
+
+Emit = Callable[[Any], None]
+
+
+class ScriptBlock(ScriptBlockValue):
+    """A script block value: its tree, the script it came from, and its text."""
+
+    def __init__(self, node: Node, script: ParsedScript) -> None:
+        self.node = node
+        self.script = script
+        source = script.source(node)
+        self.text = source[1:-1] if source.startswith("{") else source
+
+    def __repr__(self) -> str:
+        return "{" + self.text + "}"
+
+
+@dataclass
+class Session:
+    """What one pipeline run shares: the node, the commands and the output streams."""
+
+    node: str
+    user: str
+    commands: CmdletTable
+    sink: Sink
+    stop: threading.Event | None = None
+    env: dict[str, str] = dataclasses.field(default_factory=dict)
+
+
+def collect(values: Sequence[Any]) -> Any:
+    """What assigning a pipeline's output gives: nothing -> $null, one -> it, else array."""
+    if not values:
+        return None
+    if len(values) == 1:
+        return values[0]
+    return list(values)
+
+
+def children(node: Node) -> list[Node]:
+    """Named children without comments."""
+    return [c for c in node.named_children if c.type != "comment"]
+
+
+class Evaluator(Members, Operators):
+    """Runs scripts for one pipeline; keeps the global and script scopes."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.global_scope = Scope()
+        self.scope = self.global_scope
+        self.script: ParsedScript | None = None
+        self.statement: Node | None = None
+        self.try_depth = 0
+        self.caught: list[records.ErrorRecordObject] = []
+        self.errors: list[Any] = []
+        self.call_action: list[PSHashtable] = []
+        env = dict(ENV_DEFAULTS)
+        env["COMPUTERNAME"] = session.node
+        user = session.user.split("\\")[-1].split("@")[0]
+        env["USERNAME"] = user
+        env["USERPROFILE"] = f"C:\\Users\\{user}"
+        env.update(session.env)
+        self.env = PSHashtable(env.items())
+        g = self.global_scope
+        g.set_local("ErrorActionPreference", "Continue")
+        g.set_local("WarningPreference", "Continue")
+        g.set_local("VerbosePreference", "SilentlyContinue")
+        g.set_local("InformationPreference", "SilentlyContinue")
+        g.set_local("DebugPreference", "SilentlyContinue")
+        g.set_local("Error", self.errors)
+        g.set_local("HOME", env["USERPROFILE"])
+        g.set_local("PID", 4242)
+        g.set_local("PSScriptRoot", "")
+        g.set_local("args", [])
+        g.set_local(
+            "PSVersionTable",
+            PSHashtable(
+                [
+                    ("PSVersion", "5.1.17763.1"),
+                    ("PSEdition", "Desktop"),
+                    ("CLRVersion", "4.0.30319.42000"),
+                ]
+            ),
+        )
+
+    # ----------------------------------------------------------------- positions and errors
+
+    def _src(self, node: Node) -> str:
+        assert self.script is not None
+        return self.script.source(node)
+
+    def unsupported(self, node: Node, construct: str) -> UnsupportedConstruct:
+        assert self.script is not None
+        line = self.script.line(node)
+        return UnsupportedConstruct(
+            line, construct, self._src(node), self.script.line_text(line), self.script.column(node)
+        )
+
+    def positioned(self, record: ErrorRecordData) -> ErrorRecordData:
+        """Fill in the failing statement's line, column and text."""
+        if record.script_line is not None or self.statement is None or self.script is None:
+            return record
+        line = self.script.line(self.statement)
+        return dataclasses.replace(
+            record,
+            script_line=line,
+            script_column=self.script.column(self.statement),
+            line_text=self.script.line_text(line),
+        )
+
+    def fail(self, record: ErrorRecordData, *, script_terminating: bool = False) -> ScriptError:
+        return ScriptError(self.positioned(record), script_terminating=script_terminating)
+
+    def runtime_fail(
+        self, message: str, error_id: str, category: str = "InvalidOperation", **kw: Any
+    ) -> ScriptError:
+        return self.fail(records.runtime_error(message, error_id, category, **kw))
+
+    def preference(self, name: str) -> str:
+        found, value = self.scope.get(name)
+        text = to_string(value) if found else "Continue"
+        for option in ACTION_PREFERENCES:
+            if option.casefold() == text.casefold():
+                return option
+        return "Continue"
+
+    def error_action(self) -> str:
+        if self.call_action:
+            action = self.call_action[-1].get("ErrorAction")
+            if action is not None:
+                return self.action_name(action)
+        return self.preference("ErrorActionPreference")
+
+    def action_name(self, value: Any) -> str:
+        text = to_string(value)
+        for option in ACTION_PREFERENCES:
+            if option.casefold() == text.casefold():
+                return option
+        if isinstance(value, int) and 0 <= value < len(ACTION_PREFERENCES):
+            return ("SilentlyContinue", "Stop", "Continue", "Inquire", "Ignore")[value]
+        raise self.fail(
+            records.binding_error(
+                f"Cannot bind parameter 'ErrorAction'. Cannot convert value \"{text}\" to type "
+                '"System.Management.Automation.ActionPreference". Error: "Unable to match the '
+                'identifier name to a valid enumerator name."',
+                "CannotConvertArgumentNoMessage",
+                None,
+            )
+        )
+
+    def record_error(self, record: ErrorRecordData, escalated: bool = False) -> None:
+        self.errors.insert(0, records.error_record_object(record, escalated))
+
+    def write_error(self, record: ErrorRecordData, action: str | None = None) -> None:
+        """A non-terminating error: shown, silenced, or escalated by Stop."""
+        record = self.positioned(record)
+        action = action or self.error_action()
+        if action == "Stop":
+            error = ScriptError(record, script_terminating=True)
+            error.escalated = True  # type: ignore[attr-defined]
+            raise error
+        if action == "Ignore":
+            return
+        self.record_error(record)
+        if action != "SilentlyContinue":
+            self.session.sink.error(record)
+
+    def write_warning(self, message: str) -> None:
+        action = self.preference("WarningPreference")
+        if self.call_action and self.call_action[-1].get("WarningAction") is not None:
+            action = self.action_name(self.call_action[-1]["WarningAction"])
+        if action not in ("SilentlyContinue", "Ignore"):
+            self.session.sink.warning(message)
+
+    def write_verbose(self, message: str) -> None:
+        verbose = self.preference("VerbosePreference") == "Continue"
+        if self.call_action and "Verbose" in self.call_action[-1]:
+            verbose = to_bool(self.call_action[-1]["Verbose"])
+        if verbose:
+            self.session.sink.verbose(message)
+
+    def write_information(self, value: Any, host: bool = False) -> None:
+        action = "Continue" if host else self.preference("InformationPreference")
+        if self.call_action and self.call_action[-1].get("InformationAction") is not None:
+            action = self.action_name(self.call_action[-1]["InformationAction"])
+        if action not in ("SilentlyContinue", "Ignore"):
+            self.session.sink.information(value)
+
+    @contextmanager
+    def using_script(self, script: ParsedScript) -> Iterator[None]:
+        previous = self.script
+        self.script = script
+        try:
+            yield
+        finally:
+            self.script = previous
+
+    # ----------------------------------------------------------------- running scripts
+
+    def run_script(
+        self,
+        script: ParsedScript,
+        arguments: Sequence[tuple[str | None, Any]],
+        emit: Emit,
+    ) -> None:
+        """Run a whole script with PSRP arguments; ``exit`` and ``return`` end it."""
+        self.scope = Scope(self.global_scope)
+        with self.using_script(script):
+            root = script.root
+            param_block = next((c for c in children(root) if c.type == "param_block"), None)
+            self.statement = param_block
+            self.bind_script_parameters(param_block, arguments, psrp=True)
+            body = next((c for c in children(root) if c.type == "statement_list"), None)
+            try:
+                if body is not None:
+                    self.exec_statements(body, emit)
+            except (ReturnSignal, BreakSignal, ContinueSignal):
+                pass
+            except ExitSignal as done:
+                code = done.code
+                self.global_scope.set_local("LASTEXITCODE", to_int(code) if code is not None else 0)
+
+    def check_stop(self) -> None:
+        if self.session.stop is not None and self.session.stop.is_set():
+            raise StopRequested()
+
+    def exec_statements(self, node: Node | None, emit: Emit) -> None:
+        if node is None:
+            return
+        for statement in children(node):
+            self.exec_statement(statement, emit)
+
+    def exec_block(self, node: Node, emit: Emit) -> None:
+        """A ``{ ... }`` statement block (if, loops, try): same scope."""
+        body = next((c for c in children(node) if c.type == "statement_list"), None)
+        self.exec_statements(body, emit)
+
+    def exec_statement(self, node: Node, emit: Emit) -> None:
+        self.check_stop()
+        previous = self.statement
+        self.statement = node
+        try:
+            self._statement(node, emit)
+        except ScriptError as error:
+            if error.script_terminating or self.try_depth > 0:
+                raise
+            action = self.preference("ErrorActionPreference")
+            if action == "Stop":
+                error.script_terminating = True
+                raise
+            if action != "Ignore":
+                self.record_error(error.record)
+            if action not in ("SilentlyContinue", "Ignore"):
+                self.session.sink.error(error.record)
+        finally:
+            self.statement = previous
+
+    def _statement(self, node: Node, emit: Emit) -> None:
+        kind = node.type
+        handler = getattr(self, "stmt_" + kind, None)
+        if handler is not None:
+            handler(node, emit)
+            return
+        if kind in ("empty_statement", "comment"):
+            return
+        self.emit_value(self.eval_pipeline(node, emit_commands=emit), emit)
+
+    def emit_value(self, value: Any, emit: Emit) -> None:
+        """Write an expression statement's value: arrays are unrolled."""
+        if value is NOTHING:
+            return
+        if is_collection(value):
+            for item in value:
+                emit(item)
+        else:
+            emit(value)
+
+    # ----------------------------------------------------------------- statements
+
+    def stmt_if_statement(self, node: Node, emit: Emit) -> None:
+        condition = node.child_by_field_name("condition")
+        assert condition is not None
+        blocks = [c for c in children(node) if c.type == "statement_block"]
+        if to_bool(self.eval_pipeline(condition)):
+            self.exec_block(blocks[0], emit)
+            return
+        elseifs = node.child_by_field_name("elseif_clauses")
+        if elseifs is not None:
+            for clause in children(elseifs):
+                cond = clause.child_by_field_name("condition")
+                assert cond is not None
+                if to_bool(self.eval_pipeline(cond)):
+                    block = next(c for c in children(clause) if c.type == "statement_block")
+                    self.exec_block(block, emit)
+                    return
+        else_clause = node.child_by_field_name("else_clause")
+        if else_clause is not None:
+            block = next(c for c in children(else_clause) if c.type == "statement_block")
+            self.exec_block(block, emit)
+
+    def _loop_body(self, block: Node, emit: Emit) -> bool:
+        """Run one iteration; False when ``break`` ended the loop."""
+        try:
+            self.exec_block(block, emit)
+        except BreakSignal:
+            return False
+        except ContinueSignal:
+            return True
+        return True
+
+    def stmt_foreach_statement(self, node: Node, emit: Emit) -> None:
+        parts = children(node)
+        if any(p.type == "foreach_parameter" for p in parts):
+            raise self.unsupported(node, "foreach -parallel")
+        variable, source, block = parts[0], parts[1], parts[-1]
+        items = self.eval_pipeline(source)
+        sequence = [] if items is None else as_list(items)
+        for item in sequence:
+            self.check_stop()
+            self.assign_variable(variable, item)
+            if not self._loop_body(block, emit):
+                break
+
+    def stmt_for_statement(self, node: Node, emit: Emit) -> None:
+        init = node.child_by_field_name("for_initializer")
+        cond = node.child_by_field_name("for_condition")
+        step = node.child_by_field_name("for_iterator")
+        block = next(c for c in children(node) if c.type == "statement_block")
+        if init is not None:
+            self.eval_pipeline(init)
+        while cond is None or to_bool(self.eval_pipeline(cond)):
+            self.check_stop()
+            if not self._loop_body(block, emit):
+                break
+            if step is not None:
+                self.eval_pipeline(step)
+
+    def stmt_while_statement(self, node: Node, emit: Emit) -> None:
+        cond = node.child_by_field_name("condition")
+        assert cond is not None
+        block = next(c for c in children(node) if c.type == "statement_block")
+        while to_bool(self.eval_pipeline(cond)):
+            self.check_stop()
+            if not self._loop_body(block, emit):
+                break
+
+    def stmt_do_statement(self, node: Node, emit: Emit) -> None:
+        cond = node.child_by_field_name("condition")
+        assert cond is not None
+        block = next(c for c in children(node) if c.type == "statement_block")
+        until = any(c.type == "until" for c in node.children)
+        while True:
+            self.check_stop()
+            if not self._loop_body(block, emit):
+                break
+            result = to_bool(self.eval_pipeline(cond))
+            if result == until:
+                break
+
+    def stmt_switch_statement(self, node: Node, emit: Emit) -> None:
+        parts = children(node)
+        condition = next(p for p in parts if p.type == "switch_condition")
+        body = next(p for p in parts if p.type == "switch_body")
+        value = self.eval_pipeline(condition)
+        clauses_node = next((c for c in children(body) if c.type == "switch_clauses"), None)
+        clauses = children(clauses_node) if clauses_node is not None else []
+        items = [None] if value is None else as_list(value)
+        for item in items:
+            matched = False
+            default_block: Node | None = None
+            try:
+                for clause in clauses:
+                    cond_node, block = children(clause)[0], children(clause)[-1]
+                    cond_parts = children(cond_node)
+                    if not cond_parts and self._src(cond_node).casefold() == "default":
+                        default_block = block
+                        continue
+                    if not cond_parts:
+                        label: Any = self._src(cond_node)
+                    elif cond_parts[0].type == "script_block_expression":
+                        block_value = self.eval(cond_parts[0])
+                        label = to_bool(collect(self.invoke_block(block_value, item)))
+                        if label:
+                            matched = True
+                            self._switch_clause(block, item, emit)
+                        continue
+                    else:
+                        label = self.eval(cond_parts[0])
+                    if self.op_equals(item, label):
+                        matched = True
+                        self._switch_clause(block, item, emit)
+                if not matched and default_block is not None:
+                    self._switch_clause(default_block, item, emit)
+            except BreakSignal:
+                break
+            except ContinueSignal:
+                continue
+
+    def _switch_clause(self, block: Node, item: Any, emit: Emit) -> None:
+        found, previous = self.scope.get("_")
+        self.scope.set_local("_", item)
+        try:
+            self.exec_block(block, emit)
+        finally:
+            if found:
+                self.scope.set_local("_", previous)
+
+    def stmt_flow_control_statement(self, node: Node, emit: Emit) -> None:
+        keyword = node.children[0].type
+        args = children(node)
+        if keyword == "break":
+            if args:
+                raise self.unsupported(node, "break with a label")
+            raise BreakSignal()
+        if keyword == "continue":
+            if args:
+                raise self.unsupported(node, "continue with a label")
+            raise ContinueSignal()
+        if keyword == "return":
+            if args:
+                self.emit_value(self.eval_pipeline(args[0], emit_commands=emit), emit)
+            raise ReturnSignal()
+        if keyword == "exit":
+            raise ExitSignal(self.eval_pipeline(args[0]) if args else None)
+        if keyword == "throw":
+            self.do_throw(node, args)
+            return
+        raise self.unsupported(node, f"'{keyword}' statement")
+
+    def do_throw(self, node: Node, args: list[Node]) -> None:
+        if not args:
+            if self.caught:
+                current = self.caught[-1]
+                error = ScriptError(current.record, script_terminating=True)
+                error.escalated = current.escalated  # type: ignore[attr-defined]
+                raise error
+            value: Any = None
+            record = records.thrown(None, "ScriptHalted")
+        else:
+            value = self.eval_pipeline(args[0])
+            if isinstance(value, records.ErrorRecordObject):
+                raise ScriptError(value.record, script_terminating=True)
+            message = "ScriptHalted" if value is None else to_string(value)
+            record = records.thrown(value, message)
+        action = self.preference("ErrorActionPreference")
+        if self.try_depth == 0 and action in ("SilentlyContinue", "Ignore"):
+            if action == "SilentlyContinue":
+                self.record_error(self.positioned(record))
+            return
+        raise self.fail(record, script_terminating=True)
+
+    def stmt_try_statement(self, node: Node, emit: Emit) -> None:
+        parts = children(node)
+        body = parts[0]
+        catches_node = next((p for p in parts if p.type == "catch_clauses"), None)
+        finally_node = next((p for p in parts if p.type == "finally_clause"), None)
+        catches = children(catches_node) if catches_node is not None else []
+        try:
+            self.try_depth += 1
+            try:
+                self.exec_block(body, emit)
+            finally:
+                self.try_depth -= 1
+        except ScriptError as error:
+            escalated = bool(getattr(error, "escalated", False))
+            handler = self._find_catch(catches, error.record, escalated)
+            if handler is None:
+                raise
+            self.record_error(error.record, escalated)
+            obj = records.error_record_object(error.record, escalated)
+            self.caught.append(obj)
+            found, previous = self.scope.get("_")
+            self.scope.set_local("_", obj)
+            self.scope.set_local("PSItem", obj)
+            try:
+                self.exec_block(handler, emit)
+            finally:
+                self.caught.pop()
+                self.scope.set_local("_", previous if found else None)
+                self.scope.set_local("PSItem", previous if found else None)
+        finally:
+            if finally_node is not None:
+                block = next(c for c in children(finally_node) if c.type == "statement_block")
+                self.exec_block(block, emit)
+
+    def _find_catch(
+        self, catches: list[Node], record: ErrorRecordData, escalated: bool
+    ) -> Node | None:
+        for clause in catches:
+            parts = children(clause)
+            block = next(p for p in parts if p.type == "statement_block")
+            type_list = next((p for p in parts if p.type == "catch_type_list"), None)
+            if type_list is None:
+                return block
+            for type_literal in children(type_list):
+                name = self.type_name(type_literal)
+                if records.catch_matches(name, record, escalated):
+                    return block
+        return None
+
+    def type_name(self, type_literal: Node) -> str:
+        spec = next(c for c in children(type_literal) if c.type == "type_spec")
+        return "".join(self._src(spec).split())
+
+    # ----------------------------------------------------------------- pipelines
+
+    def eval_pipeline(self, node: Node, emit_commands: Emit | None = None) -> Any:
+        """Evaluate a pipeline or expression node to a value.
+
+        A pure expression keeps its value (``,1`` stays an array); commands give their
+        collected output. With ``emit_commands`` command output streams there instead
+        and the result is NOTHING.
+        """
+        chain = node
+        while chain.type in ("pipeline", "pipeline_chain") and len(children(chain)) == 1:
+            chain = children(chain)[0]
+        if chain.type in {"pipeline_chain", "command"}:
+            stages = [chain] if chain.type == "command" else children(chain)
+            stages = [s for s in stages if s.type != "redirection"]
+            if emit_commands is not None:
+                self.run_pipeline(stages, emit_commands)
+                return NOTHING
+            out: list[Any] = []
+            self.run_pipeline(stages, out.append)
+            return collect(out)
+        if chain.type == "assignment_expression":
+            self.eval_assignment(chain)
+            return NOTHING
+        return self.eval(chain)
+
+    def run_pipeline(self, stages: list[Node], emit: Emit, first_input: Any = None) -> None:
+        items: list[Any] | None = first_input
+        for index, stage in enumerate(stages):
+            last = index == len(stages) - 1
+            out: list[Any] = []
+            sink = emit if last else out.append
+            if stage.type == "command":
+                self.run_command(stage, items, sink)
+            else:
+                if index > 0:
+                    raise self.unsupported(stage, "expression after '|'")
+                value = self.eval(stage)
+                if value is not NOTHING:
+                    for item in as_list(value) if is_collection(value) else [value]:
+                        sink(item)
+            items = out
+
+    # ----------------------------------------------------------------- commands
+
+    def command_arguments(self, elements: Node | None) -> list[Argument]:
+        """Turn command elements into arguments (parameters, values, splats)."""
+        if elements is None:
+            return []
+        result: list[Argument] = []
+        parts = [c for c in elements.children if c.type != "comment"]
+        i = 0
+        while i < len(parts):
+            part = parts[i]
+            if part.type == "command_argument_sep":
+                i += 1
+                continue
+            if part.type == "redirection":
+                raise self.unsupported(part, "redirection")
+            if part.type == "command_parameter":
+                name = self._src(part)[1:].rstrip(":")
+                colon = self._src(part).endswith(":")
+                if not colon and i + 1 < len(parts) and self._src(parts[i + 1]) == ":":
+                    colon = True
+                if colon:
+                    j = i + 1
+                    while j < len(parts) and parts[j].type == "command_argument_sep":
+                        j += 1
+                    if j >= len(parts):
+                        result.append(Argument(name, None, has_value=False))
+                        break
+                    result.append(Argument(name, self.eval_argument(parts[j]), colon=True))
+                    i = j + 1
+                    continue
+                result.append(Argument(name, None, has_value=False))
+                i += 1
+                continue
+            inner = _unwrap(part)
+            if inner.type == "variable" and self._src(inner).startswith("@"):
+                result.extend(self.splat(inner))
+                i += 1
+                continue
+            value = self.eval_argument(part)
+            i += 1
+            while i + 1 < len(parts) and is_comma_continuation(parts[i]):
+                following = parts[i + 1]
+                value = as_list(value) if is_collection(value) else [value]
+                value.extend(self._continuation(following))
+                i += 2
+            result.append(Argument(None, value))
+        return result
+
+    def _continuation(self, node: Node) -> list[Any]:
+        """The values of ``,rest`` after a bare word (see ``is_comma_continuation``)."""
+        if node.type == "generic_token":
+            return [_bare_value(w) for w in self._src(node)[1:].split(",")]
+        node = _unwrap(node)
+        if node.type == "expression_with_unary_operator" and node.children[0].type == ",":
+            return [self._element(children(node)[-1])]
+        if node.type == "array_literal_expression":
+            parts = children(node)
+            return [*self._continuation(parts[0]), *(self._element(p) for p in parts[1:])]
+        raise self.unsupported(node, "array argument")
+
+    def splat(self, node: Node) -> list[Argument]:
+        name = self._src(node)[1:]
+        value = self.read_variable(name, node)
+        if isinstance(value, PSHashtable):
+            return [Argument(str(k), v, colon=True) for k, v in value.items()]
+        if is_collection(value):
+            return [Argument(None, v) for v in value]
+        if value is None:
+            return []
+        raise self.unsupported(node, "splatting a value that is not a hashtable or array")
+
+    def eval_argument(self, node: Node) -> Any:
+        if node.type == "generic_token":
+            return self.expand_bare_word(node)
+        value = self.eval(node)
+        return None if value is NOTHING else value
+
+    def expand_bare_word(self, node: Node) -> Any:
+        text = self._src(node)
+        if "$" not in text and "`" not in text:
+            number = _bare_number(text)
+            return text if number is None else number
+        parts = expandable_parts('"' + text + '"', lambda offset: offset + 1)
+        if any(isinstance(p, SubExpression) for p in parts):
+            raise self.unsupported(node, "subexpression in a bare word")
+        return self.join_parts(parts, None, node)
+
+    def run_command(self, node: Node, inputs: list[Any] | None, emit: Emit) -> None:
+        name_node = node.child_by_field_name("command_name")
+        if name_node is None:
+            raise self.unsupported(node, "command")
+        invocation = next(
+            (c for c in node.children if c.type == "command_invokation_operator"), None
+        )
+        arguments_node = node.child_by_field_name("command_elements")
+        if invocation is not None:
+            target_node = children(name_node)[0] if children(name_node) else name_node
+            if target_node.type == "command_name":
+                name: Any = self._src(target_node)
+            else:
+                name = self.eval(target_node)
+            if isinstance(name, ScriptBlock):
+                args = self.command_arguments(arguments_node)
+                for out in self.invoke_block(name, None, args, new_scope=True):
+                    emit(out)
+                return
+            name = to_string(name)
+        else:
+            name = self._src(name_node)
+            bare = arguments_node is None or all(
+                c.type == "command_argument_sep" for c in children(arguments_node)
+            )
+            match = _RANGE.match(name)
+            if match is not None and bare:
+                start, end = int(match.group(1)), int(match.group(2))
+                step = 1 if end >= start else -1
+                for item in range(start, end + step, step):
+                    emit(item)
+                return
+            number = _NUMBER.match(name)
+            if number is not None and bare:
+                factor = _MULTIPLIERS.get(number.group(2).casefold(), 1)
+                value = float(number.group(1)) * factor
+                emit(int(value) if "." not in number.group(1) else value)
+                return
+        self.invoke_command(name, self.command_arguments(arguments_node), inputs, emit)
+
+    def run_named_command(
+        self, name: str, arguments: list[Argument], inputs: list[Any] | None, emit: Emit
+    ) -> None:
+        """Run a PSRP command given by name (not a script) with its arguments."""
+        self.scope = Scope(self.global_scope)
+        self.invoke_command(name, arguments, inputs, emit)
+
+    def invoke_command(
+        self,
+        name: str,
+        arguments: list[Argument],
+        inputs: list[Any] | None,
+        emit: Emit,
+    ) -> None:
+        builtin = BUILTINS.get(name.casefold())
+        if builtin is not None:
+            binder = Binder(builtin.spec.parameters, None, remaining=builtin.remaining)
+            bound = self._bind(binder, arguments)
+            own, common = split_common(bound)
+            self._check_actions(common)
+            self.call_action.append(common)
+            try:
+                builtin.run(self, own, inputs, emit)
+            except ConversionError as exc:
+                raise self.runtime_fail(
+                    str(exc),
+                    "InvalidCastFromStringToInteger",
+                    "InvalidArgument",
+                    exception_type="System.Management.Automation.PSInvalidCastException",
+                ) from None
+            finally:
+                self.call_action.pop()
+            return
+        cmdlet = self._lookup(name)
+        if cmdlet is None:
+            raise self.fail(records.command_not_found(name))
+        spec = cmdlet.spec
+        if spec.native:
+            self.run_native(cmdlet, arguments, emit)
+            return
+        binder = Binder(spec.parameters, spec.implementing_type)
+        bound = self._bind(binder, arguments)
+        own, common = split_common(bound)
+        self._check_actions(common)
+        self.call_action.append(common)
+        try:
+            self.run_cmdlet(cmdlet, binder, own, inputs, emit)
+        finally:
+            self.call_action.pop()
+
+    def _check_actions(self, common: PSHashtable) -> None:
+        for key in ("ErrorAction", "WarningAction", "InformationAction"):
+            if common.get(key) is not None:
+                self.action_name(common[key])
+
+    def _lookup(self, name: str) -> Any:
+        table = self.session.commands
+        for candidate in (name, name[:-4] if name.casefold().endswith(".exe") else None):
+            if candidate:
+                try:
+                    return table[candidate]
+                except KeyError:
+                    pass
+        folded = name.casefold()
+        for key, cmdlet in table.items():
+            if key.casefold() == folded or (
+                folded.endswith(".exe") and key.casefold() == folded[:-4]
+            ):
+                return cmdlet
+        return None
+
+    def _bind(self, binder: Binder, arguments: list[Argument]) -> PSHashtable:
+        try:
+            return binder.bind(arguments)
+        except BindingFailed as failed:
+            raise self.fail(failed.record) from None
+
+    def run_cmdlet(
+        self,
+        cmdlet: Any,
+        binder: Binder,
+        bound: PSHashtable,
+        inputs: list[Any] | None,
+        emit: Emit,
+    ) -> None:
+        context = _CmdletContext(self, emit)
+        if inputs is None:
+            self._check_mandatory(binder, bound)
+            self._invoke(cmdlet, context, bound)
+            return
+        for item in inputs:
+            self.check_stop()
+            args = binder.bind_input(bound, item)
+            if args is None:
+                self.write_error(binder.input_not_bound(item))
+                continue
+            self._check_mandatory(binder, args)
+            self._invoke(cmdlet, context, args)
+
+    def _check_mandatory(self, binder: Binder, bound: PSHashtable) -> None:
+        try:
+            binder.check_mandatory(bound)
+        except BindingFailed as failed:
+            raise self.fail(failed.record) from None
+
+    def _invoke(self, cmdlet: Any, context: _CmdletContext, args: PSHashtable) -> Any:
+        try:
+            return cmdlet.invoke(context, args)
+        except CmdletError as error:
+            if error.terminating:
+                raise self.fail(error.record) from None
+            self.write_error(error.record)
+            return None
+
+    def run_native(self, cmdlet: Any, arguments: list[Argument], emit: Emit) -> None:
+        strings: list[str] = []
+        for argument in arguments:
+            if argument.name is not None:
+                text = "-" + argument.name
+                if argument.colon:
+                    text += ":" + to_string(argument.value)
+                strings.append(text)
+                continue
+            values = argument.value if is_collection(argument.value) else [argument.value]
+            strings.extend(to_string(v) for v in values)
+        context = _CmdletContext(self, emit)
+        self.call_action.append(PSHashtable())
+        try:
+            code = self._invoke(cmdlet, context, PSHashtable([("__args__", strings)]))
+        finally:
+            self.call_action.pop()
+        self.global_scope.set_local("LASTEXITCODE", int(code or 0))
+
+    # ----------------------------------------------------------------- script blocks
+
+    def invoke_block(
+        self,
+        block: Any,
+        dollar_under: Any,
+        arguments: Sequence[Argument] = (),
+        *,
+        new_scope: bool = True,
+        set_under: bool = True,
+    ) -> list[Any]:
+        """Run a script block; returns its output. ``$_`` is set when ``set_under``."""
+        if not isinstance(block, ScriptBlock):
+            raise self.runtime_fail(
+                f'Cannot convert value "{to_string(block)}" to type '
+                '"System.Management.Automation.ScriptBlock".',
+                "ConvertToFinalInvalidCastException",
+            )
+        out: list[Any] = []
+        previous_scope = self.scope
+        scope = Scope(self.scope) if new_scope else self.scope
+        saved_under = self.scope.get("_") if not new_scope else (False, None)
+        self.scope = scope
+        try:
+            with self.using_script(block.script):
+                if set_under:
+                    scope.set_local("_", dollar_under)
+                    scope.set_local("PSItem", dollar_under)
+                parts = children(block.node)
+                param_block = next((p for p in parts if p.type == "param_block"), None)
+                if param_block is not None or arguments:
+                    self.bind_script_parameters(param_block, arguments)
+                body = next((p for p in parts if p.type == "script_block"), None)
+                if body is not None:
+                    inner = children(body)
+                    if any(p.type == "named_block_list" for p in inner):
+                        raise self.unsupported(body, "begin/process/end block")
+                    statements = body.child_by_field_name("script_block_body")
+                    if statements is not None:
+                        self.exec_statements(
+                            statements.child_by_field_name("statement_list"), out.append
+                        )
+        except ReturnSignal:
+            pass
+        finally:
+            if not new_scope and set_under:
+                found, value = saved_under
+                self.scope.set_local("_", value if found else None)
+                self.scope.set_local("PSItem", value if found else None)
+            self.scope = previous_scope
+        return out
+
+    def bind_script_parameters(
+        self,
+        param_block: Node | None,
+        arguments: Sequence[Any],
+        *,
+        psrp: bool = False,
+    ) -> None:
+        """Bind a ``param()`` block in the current scope (defaults evaluated in order)."""
+        declared = self._declared_parameters(param_block)
+        extra: list[Any] = []
+        binder = Binder(
+            [d.spec for d in declared.parameters],
+            None,
+            script=True,
+            common=declared.advanced,
+            overflow=None if declared.advanced else extra,
+        )
+        prepared = self._prepare_arguments(binder, arguments, psrp)
+        try:
+            bound = binder.bind(prepared)
+            binder.check_mandatory(bound)
+        except BindingFailed as failed:
+            raise self.fail(failed.record, script_terminating=True) from None
+        own, common = split_common(bound)
+        for key, value in common.items():
+            if key.casefold() == "erroraction":
+                self.scope.set_local("ErrorActionPreference", self.action_name(value))
+            elif key.casefold() == "verbose" and to_bool(value):
+                self.scope.set_local("VerbosePreference", "Continue")
+        for parameter in declared.parameters:
+            self._assign_parameter(parameter, own)
+        self.scope.set_local("PSBoundParameters", own)
+        self.scope.set_local("args", extra)
+
+    def _declared_parameters(self, param_block: Node | None) -> _Declared:
+        declared = _Declared()
+        if param_block is None:
+            return declared
+        for attribute in children(param_block):
+            if attribute.type == "attribute_list":
+                for attr in children(attribute):
+                    name = self._attribute_name(attr)
+                    if name.casefold() != "cmdletbinding":
+                        raise self.unsupported(attr, f"attribute [{name}] on param()")
+                    declared.advanced = True
+        plist = next((c for c in children(param_block) if c.type == "parameter_list"), None)
+        for index, node in enumerate(children(plist) if plist is not None else []):
+            parameter = self._param_spec(node, index)
+            declared.advanced = declared.advanced or parameter.advanced
+            declared.parameters.append(parameter)
+        return declared
+
+    def _prepare_arguments(
+        self, binder: Binder, arguments: Sequence[Any], psrp: bool
+    ) -> list[Argument]:
+        """PSRP ``(name, value)`` pairs as arguments; a switch sent as null is present."""
+        prepared: list[Argument] = []
+        for argument in arguments:
+            if isinstance(argument, Argument):
+                prepared.append(argument)
+                continue
+            name, value = argument
+            if name is None:
+                prepared.append(Argument(None, value))
+                continue
+            if psrp and value is None:
+                try:
+                    is_switch = binder.find(name).type.lower() == "switch"
+                except BindingFailed:
+                    is_switch = False
+                if is_switch:
+                    prepared.append(Argument(name, None, has_value=False))
+                    continue
+            prepared.append(Argument(name, value, colon=True))
+        return prepared
+
+    def _assign_parameter(self, parameter: _Parameter, own: PSHashtable) -> None:
+        spec = parameter.spec
+        if spec.name in own:
+            value = own[spec.name]
+        elif parameter.default is not None:
+            value = self.eval_pipeline(parameter.default)
+            if value is NOTHING:
+                value = None
+            try:
+                value = self.convert_for(spec.type, value) if spec.type != "object" else value
+            except ConversionError as exc:
+                raise self.runtime_fail(str(exc), "InvalidCastFromStringToType") from None
+        else:
+            value = _unbound_value(spec.type)
+        self._validate(spec, value, parameter.checks, spec.name in own)
+        self.scope.set_local(spec.name, value)
+        if spec.type != "object":
+            self.scope.constraints[spec.name.casefold()] = spec.type
+
+    def _validate(
+        self, spec: ParamSpec, value: Any, checks: list[tuple[str, list[Any]]], given: bool
+    ) -> None:
+        if not given:
+            return
+        for check, options in checks:
+            if check == "validatenotnullorempty" and (
+                value is None or value == "" or (is_collection(value) and not value)
+            ):
+                raise self.fail(
+                    records.binding_error(
+                        f"Cannot validate argument on parameter '{spec.name}'. The argument "
+                        "is null or empty. Provide an argument that is not null or empty, "
+                        "and then try the command again.",
+                        "ParameterArgumentValidationError",
+                        None,
+                    ),
+                    script_terminating=True,
+                )
+            if check == "validateset":
+                for item in as_list(value):
+                    if not any(self.op_equals(item, o) for o in options):
+                        allowed = ",".join(to_string(o) for o in options)
+                        raise self.fail(
+                            records.binding_error(
+                                f"Cannot validate argument on parameter '{spec.name}'. The "
+                                f'argument "{to_string(item)}" does not belong to the set '
+                                f'"{allowed}" specified by the ValidateSet attribute. Supply '
+                                "an argument that is in the set and then try the command "
+                                "again.",
+                                "ParameterArgumentValidationError",
+                                None,
+                            ),
+                            script_terminating=True,
+                        )
+
+    def _attribute_name(self, attr: Node) -> str:
+        name_node = next(
+            (c for c in children(attr) if c.type in ("attribute_name", "type_literal")), attr
+        )
+        text = self._src(name_node)
+        return text.strip("[]").split("(")[0].strip()
+
+    def _param_spec(self, parameter: Node, index: int) -> _Parameter:
+        type_name = "object"
+        mandatory = False
+        position: int | None = index
+        advanced = False
+        checks: list[tuple[str, list[Any]]] = []
+        aliases: list[str] = []
+        variable: Node | None = None
+        default: Node | None = None
+        for part in children(parameter):
+            if part.type == "attribute_list":
+                for attr in children(part):
+                    literal = next((c for c in children(attr) if c.type == "type_literal"), None)
+                    if literal is not None:
+                        type_name = self._param_type(literal)
+                        continue
+                    name = self._attribute_name(attr).casefold()
+                    arguments = self._attribute_arguments(attr)
+                    if name == "parameter":
+                        advanced = True
+                        for key, value in arguments:
+                            folded = (key or "").casefold()
+                            if folded == "mandatory":
+                                mandatory = to_bool(value) if value is not NOTHING else True
+                            elif folded == "position":
+                                position = to_int(value)
+                            elif folded in ("helpmessage", "parametersetname"):
+                                continue
+                            else:
+                                raise self.unsupported(attr, f"Parameter({key})")
+                    elif name in ("validatenotnullorempty", "validateset"):
+                        checks.append((name, [v for _, v in arguments]))
+                    elif name == "alias":
+                        aliases.extend(to_string(v) for _, v in arguments)
+                    else:
+                        raise self.unsupported(attr, f"parameter attribute [{name}]")
+            elif part.type == "variable":
+                variable = part
+            elif part.type == "script_parameter_default":
+                default = children(part)[0]
+        assert variable is not None
+        name = self._src(variable)[1:]
+        if type_name == "switch":
+            position = None
+        spec = ParamSpec(
+            name=name,
+            type=type_name,
+            mandatory=mandatory,
+            position=position,
+            aliases=tuple(aliases),
+        )
+        return _Parameter(spec, default, advanced, checks)
+
+    def _param_type(self, literal: Node) -> str:
+        name = self.type_name(literal).casefold()
+        known = {
+            "string": "string",
+            "string[]": "string[]",
+            "int": "int",
+            "int32": "int",
+            "long": "long",
+            "bool": "bool",
+            "switch": "switch",
+            "hashtable": "hashtable",
+            "securestring": "securestring",
+            "object": "object",
+            "object[]": "object[]",
+            "psobject": "psobject",
+            "scriptblock": "scriptblock",
+            "pscredential": "object",
+            "int[]": "int[]",
+            "double": "double",
+            "array": "object[]",
+        }
+        short = name.removeprefix("system.").removeprefix("management.automation.")
+        short = short.removeprefix("security.").removeprefix("collections.")
+        if short not in known:
+            raise self.unsupported(literal, f"parameter type [{name}]")
+        return known[short]
+
+    def _attribute_arguments(self, attr: Node) -> list[tuple[str | None, Any]]:
+        args_node = next((c for c in children(attr) if c.type == "attribute_arguments"), None)
+        result: list[tuple[str | None, Any]] = []
+        if args_node is None:
+            return result
+        for argument in children(args_node):
+            parts = children(argument)
+            if parts and parts[0].type == "simple_name":
+                key = self._src(parts[0])
+                value = self.eval(parts[1]) if len(parts) > 1 else NOTHING
+                result.append((key, value))
+            else:
+                result.append((None, self._element(parts[0]) if parts else None))
+        return result
+
+    # ----------------------------------------------------------------- expressions
+
+    def eval(self, node: Node) -> Any:
+        """Evaluate an expression node to a value."""
+        while node.type in WRAPPERS:
+            parts = children(node)
+            if len(parts) != 1 or len([c for c in node.children if c.type != "comment"]) != 1:
+                break
+            node = parts[0]
+        handler = getattr(self, "expr_" + node.type, None)
+        if handler is None:
+            statement = getattr(self, "stmt_" + node.type, None)
+            if statement is not None and node.type != "flow_control_statement":
+                out: list[Any] = []
+                statement(node, out.append)
+                return collect(out)
+            raise self.unsupported(node, node.type.replace("_", " "))
+        return handler(node)
+
+    def expr_pipeline(self, node: Node) -> Any:
+        return self.eval_pipeline(node)
+
+    expr_pipeline_chain = expr_pipeline
+    expr_command = expr_pipeline
+
+    def expr_assignment_expression(self, node: Node) -> Any:
+        self.eval_assignment(node)
+        return NOTHING
+
+    def expr_while_condition(self, node: Node) -> Any:
+        return self.eval_pipeline(children(node)[0])
+
+    expr_for_condition = expr_while_condition
+    expr_for_initializer = expr_while_condition
+    expr_for_iterator = expr_while_condition
+    expr_switch_condition = expr_while_condition
+
+    def expr_integer_literal(self, node: Node) -> Any:
+        text = self._src(node).replace("_", "")
+        multiplier = 1
+        for suffix, factor in (("kb", 1024), ("mb", 1024**2), ("gb", 1024**3), ("tb", 1024**4)):
+            if text.casefold().endswith(suffix):
+                multiplier, text = factor, text[:-2]
+        if text.casefold().endswith("l"):
+            text = text[:-1]
+        value = int(text, 16) if text.casefold().startswith("0x") else int(text)
+        return value * multiplier
+
+    def expr_real_literal(self, node: Node) -> Any:
+        text = self._src(node).casefold().rstrip("d")
+        return float(text)
+
+    def expr_string_literal(self, node: Node) -> Any:
+        inner = children(node)[0] if children(node) else node
+        token = self._src(node)
+        if inner.type in ("verbatim_string_characters", "verbatim_here_string_characters"):
+            return decode_verbatim(token)
+        return self.expand_string(inner, token)
+
+    def expand_string(self, node: Node, token: str) -> str:
+        assert self.script is not None
+        base = self.script.char_span(node)[0]
+        subexpressions = {
+            self.script.char_span(c)[0] - base: c
+            for c in children(node)
+            if c.type == "sub_expression"
+        }
+
+        def end_of(offset: int) -> int:
+            sub = subexpressions.get(offset)
+            if sub is None:
+                raise self.unsupported(node, "subexpression in a string")
+            assert self.script is not None
+            return self.script.char_span(sub)[1] - base
+
+        parts = expandable_parts(token, end_of)
+        return self.join_parts(parts, subexpressions, node)
+
+    def join_parts(
+        self, parts: list[Any], subexpressions: dict[int, Node] | None, node: Node
+    ) -> str:
+        out: list[str] = []
+        for part in parts:
+            if isinstance(part, Literal):
+                out.append(part.text)
+            elif isinstance(part, VariableRef):
+                out.append(to_string(self.read_variable(part.name, node)))
+            elif isinstance(part, SubExpression):
+                assert subexpressions is not None
+                out.append(to_string(self.eval(subexpressions[part.offset])))
+        return "".join(out)
+
+    def expr_expandable_string_literal(self, node: Node) -> Any:
+        return self.expand_string(node, self._src(node))
+
+    def expr_variable(self, node: Node) -> Any:
+        text = self._src(node)
+        if text.startswith("@"):
+            raise self.unsupported(node, "splatting outside a command")
+        name = text[1:]
+        if name.startswith("{") and name.endswith("}"):
+            name = name[1:-1]
+        return self.read_variable(name, node)
+
+    def read_variable(self, name: str, node: Node) -> Any:
+        folded = name.casefold()
+        if folded == "true":
+            return True
+        if folded == "false":
+            return False
+        if folded == "null":
+            return None
+        if folded == "psitem":
+            folded, name = "_", "_"
+        scope_name, _, bare = name.rpartition(":")
+        if scope_name:
+            prefix = scope_name.casefold()
+            if prefix == "env":
+                return self.env.get(bare)
+            if prefix not in ("script", "global", "local", "private"):
+                raise self.unsupported(node, f"variable scope or drive '{scope_name}:'")
+            target = self._scope_for(prefix)
+            found, value = target.get(bare)
+            name = bare
+        else:
+            if folded in UNSUPPORTED_VARIABLES:
+                raise self.unsupported(node, f"automatic variable ${name}")
+            found, value = self.scope.get(name)
+        if not found:
+            if self.scope.strict_version() >= 1:
+                raise self.runtime_fail(
+                    f"The variable '${name}' cannot be retrieved because it has not been set.",
+                    "VariableIsUndefined",
+                    target=name,
+                )
+            return None
+        return value
+
+    def _scope_for(self, prefix: str) -> Scope:
+        if prefix == "global":
+            return self.global_scope
+        if prefix == "script":
+            scope = self.scope
+            while scope.parent is not None and scope.parent is not self.global_scope:
+                scope = scope.parent
+            return scope
+        return self.scope
+
+    def expr_braced_variable(self, node: Node) -> Any:
+        return self.read_variable(self._src(node)[2:-1], node)
+
+    def expr_parenthesized_expression(self, node: Node) -> Any:
+        parts = children(node)
+        if not parts:
+            return None
+        value = self.eval_pipeline(parts[0])
+        return None if value is NOTHING else value
+
+    def expr_sub_expression(self, node: Node) -> Any:
+        out: list[Any] = []
+        statements = node.child_by_field_name("statements")
+        if statements is not None:
+            self.exec_statements(statements, out.append)
+        return collect(out)
+
+    def expr_array_expression(self, node: Node) -> Any:
+        out: list[Any] = []
+        statements = node.child_by_field_name("statements")
+        if statements is not None:
+            self.exec_statements(statements, out.append)
+        return out
+
+    def expr_array_literal_expression(self, node: Node) -> Any:
+        return [self._element(c) for c in children(node)]
+
+    def _element(self, node: Node) -> Any:
+        value = self.eval(node)
+        return None if value is NOTHING else value
+
+    def expr_hash_literal_expression(self, node: Node) -> Any:
+        table = PSHashtable()
+        body = next((c for c in children(node) if c.type == "hash_literal_body"), None)
+        for entry in children(body) if body is not None else []:
+            parts = children(entry)
+            key_node, value_node = parts[0], parts[1]
+            key_parts = children(key_node)
+            if key_parts and key_parts[0].type == "simple_name":
+                key: Any = self._src(key_parts[0])
+            else:
+                key = self.eval(key_node)
+            if key in table:
+                raise self.runtime_fail(
+                    f"Duplicate keys '{to_string(key)}' are not allowed in hash literals.",
+                    "DuplicateKeyInHashLiteral",
+                    "ParserError",
+                )
+            value = self.eval_pipeline(value_node)
+            table[to_string(key) if not isinstance(key, str) else key] = (
+                None if value is NOTHING else value
+            )
+        return table
+
+    def expr_script_block_expression(self, node: Node) -> Any:
+        assert self.script is not None
+        return ScriptBlock(node, self.script)
+
+    def expr_type_literal(self, node: Node) -> Any:
+        return TypeRef(self.type_name(node), node)
+
+    def expr_cast_expression(self, node: Node) -> Any:
+        literal, operand = children(node)[0], children(node)[-1]
+        name = self.type_name(literal)
+        folded = name.casefold()
+        if folded in ("ordered", "pscustomobject", "system.management.automation.pscustomobject"):
+            value = self.eval(operand)
+            if isinstance(value, PSHashtable):
+                if folded == "ordered":
+                    return value
+                return PSObject(properties=PSHashtable(value.items()))
+            if folded == "ordered":
+                raise self.unsupported(node, "[ordered] on a value that is not a hashtable")
+            return None if value is NOTHING else value
+        value = self.eval(operand)
+        if value is NOTHING:
+            value = None
+        return self.cast(name, value, node)
+
+    def cast(self, name: str, value: Any, node: Node) -> Any:
+        folded = name.casefold().removeprefix("system.")
+        if folded == "void":
+            return NOTHING
+        if folded in ("psobject", "management.automation.psobject", "object"):
+            return value
+        allowed = {
+            "string", "int", "int32", "int64", "long", "uint32", "bool", "boolean", "double",
+            "string[]", "array", "object[]", "hashtable", "collections.hashtable", "int[]",
+            "securestring", "scriptblock", "guid", "switch",
+        }  # fmt: skip
+        if folded not in allowed:
+            raise self.unsupported(node, f"cast to [{name}]")
+        try:
+            return self.convert_for(folded, value)
+        except ConversionError as exc:
+            raise self.runtime_fail(
+                str(exc),
+                "ConvertToFinalInvalidCastException",
+                "InvalidArgument",
+                exception_type="System.Management.Automation.PSInvalidCastException",
+            ) from None
+
+    def convert_for(self, type_name: str, value: Any) -> Any:
+        if type_name in ("bool", "boolean", "switch"):
+            return to_bool(value)
+        if type_name in ("array",):
+            return as_list(value) if value is not None else None
+        return convert(value, type_name)
+
+    def expr_member_access(self, node: Node) -> Any:
+        parts = children(node)
+        target_node, member = parts[0], parts[-1]
+        name = self.member_name(member)
+        static = any(c.type == "::" for c in node.children)
+        if static:
+            return self.static_member(self.type_name(target_node), name, node)
+        target = self.eval(target_node)
+        return self.get_member(target, name, node)
+
+    def member_name(self, member: Node) -> str:
+        parts = children(member)
+        if parts and parts[0].type != "simple_name":
+            return to_string(self.eval(parts[0]))
+        return self._src(member)
+
+    def expr_invokation_expression(self, node: Node) -> Any:
+        parts = children(node)
+        target_node = parts[0]
+        member = next(p for p in parts if p.type == "member_name")
+        arg_list = next((p for p in parts if p.type == "argument_list"), None)
+        args: list[Any] = []
+        if arg_list is not None:
+            expr_list = arg_list.child_by_field_name("argument_expression_list")
+            if expr_list is not None:
+                args = [self._element(c) for c in children(expr_list)]
+        name = self.member_name(member)
+        if any(c.type == "::" for c in node.children):
+            return self.call_static(self.type_name(target_node), name, args, node)
+        target = self.eval(target_node)
+        return self.call_method(target, name, args, node)
+
+    def expr_element_access(self, node: Node) -> Any:
+        parts = children(node)
+        target = self.eval(parts[0])
+        index = self.eval(parts[1])
+        return self.index(target, index, node)
+
+    def index(self, target: Any, index: Any, node: Node) -> Any:
+        if target is None:
+            raise self.runtime_fail("Cannot index into a null array.", "NullArray")
+        if isinstance(target, PSHashtable):
+            if is_collection(index):
+                return [target.get(to_string(i)) for i in index]
+            return target.get(index if isinstance(index, str) else to_string(index))
+        if isinstance(target, PSObject):
+            if isinstance(index, str):
+                return target.properties.get(index)
+            raise self.unsupported(node, "indexing an object")
+        sequence = list(target) if is_collection(target) else None
+        if isinstance(target, str):
+            sequence = list(target)
+        if sequence is None:
+            if to_int(index) in (0, -1):
+                return target
+            return None
+        if is_collection(index):
+            return [self.index(target, i, node) for i in index]
+        position = to_int(index)
+        if -len(sequence) <= position < len(sequence):
+            return sequence[position]
+        if self.scope.strict_version() >= 3:
+            raise self.runtime_fail(
+                "Index was outside the bounds of the array.",
+                "System.IndexOutOfRangeException",
+                exception_type="System.IndexOutOfRangeException",
+            )
+        return None
+
+    def expr_range_expression(self, node: Node) -> Any:
+        parts = children(node)
+        start, end = to_int(self.eval(parts[0])), to_int(self.eval(parts[-1]))
+        step = 1 if end >= start else -1
+        return list(range(start, end + step, step))
+
+    def expr_post_increment_expression(self, node: Node) -> Any:
+        return self._step(node, 1, post=True)
+
+    def expr_post_decrement_expression(self, node: Node) -> Any:
+        return self._step(node, -1, post=True)
+
+    def expr_pre_increment_expression(self, node: Node) -> Any:
+        return self._step(node, 1, post=False)
+
+    def expr_pre_decrement_expression(self, node: Node) -> Any:
+        return self._step(node, -1, post=False)
+
+    def _step(self, node: Node, delta: int, post: bool) -> Any:
+        target = children(node)[0]
+        old = self.eval(target)
+        new = self.op_add(old if old is not None else 0, delta)
+        self.assign_to(target, new)
+        return (
+            NOTHING
+            if self.statement is node or self._is_statement(node)
+            else (old if post else new)
+        )
+
+    def _is_statement(self, node: Node) -> bool:
+        parent = node.parent
+        while parent is not None and parent.type in WRAPPERS:
+            parent = parent.parent
+        return parent is not None and parent.type in (
+            "statement_list",
+            "for_iterator",
+            "for_initializer",
+        )
+
+    # ----------------------------------------------------------------- assignment
+
+    def eval_assignment(self, node: Node) -> None:
+        parts = children(node)
+        target = parts[0]
+        operator = self._src(parts[1]).strip()
+        value_node = node.child_by_field_name("value") or parts[-1]
+        value = self.eval_pipeline(value_node)
+        if value is NOTHING:
+            value = None
+        if operator != "=":
+            current = self.eval(target)
+            ops = {
+                "+=": self.op_add,
+                "-=": self.op_subtract,
+                "*=": self.op_multiply,
+                "/=": self.op_divide,
+                "%=": self.op_remainder,
+            }
+            if operator not in ops:
+                raise self.unsupported(node, f"assignment operator {operator}")
+            value = ops[operator](current, value)
+        self.assign_to(target, value)
+
+    def assign_to(self, target: Node, value: Any) -> None:
+        while target.type in WRAPPERS and len(children(target)) == 1:
+            target = children(target)[0]
+        if target.type == "variable":
+            self.assign_variable(target, value)
+        elif target.type == "cast_expression":
+            literal, variable = children(target)[0], children(target)[-1]
+            type_name = self.type_name(literal)
+            converted = self.cast(type_name, value, target)
+            self.assign_variable(variable, converted)
+            folded = type_name.casefold()
+            if folded in ("string", "int", "bool", "string[]", "hashtable", "long", "double"):
+                self.scope.constraints[self._src(variable)[1:].casefold()] = folded
+        elif target.type == "member_access":
+            parts = children(target)
+            obj = self.eval(parts[0])
+            self.set_member(obj, self.member_name(parts[-1]), value, target)
+        elif target.type == "element_access":
+            parts = children(target)
+            obj = self.eval(parts[0])
+            key = self.eval(parts[1])
+            if isinstance(obj, PSHashtable):
+                obj[key if isinstance(key, str) else to_string(key)] = value
+            elif isinstance(obj, list):
+                position = to_int(key)
+                if not -len(obj) <= position < len(obj):
+                    raise self.runtime_fail(
+                        "Index was outside the bounds of the array.",
+                        "IndexOutOfRange",
+                    )
+                obj[position] = value
+            else:
+                raise self.unsupported(target, "assignment to an index of this value")
+        else:
+            raise self.unsupported(target, "assignment target")
+
+    def assign_variable(self, node: Node, value: Any) -> None:
+        text = self._src(node)
+        name = text[1:]
+        if name.startswith("{") and name.endswith("}"):
+            name = name[1:-1]
+        folded = name.casefold()
+        if folded == "null":
+            return
+        if folded in ("true", "false"):
+            raise self.runtime_fail(
+                f"Cannot overwrite variable {name} because it is read-only or constant.",
+                "VariableNotWritable",
+                "WriteError",
+                exception_type="System.Management.Automation.SessionStateUnauthorizedAccessException",
+            )
+        scope_name, _, bare = name.rpartition(":")
+        scope = self.scope
+        if scope_name:
+            prefix = scope_name.casefold()
+            if prefix == "env":
+                if value is None or value == "":
+                    self.env.pop(bare, None)
+                else:
+                    self.env[bare] = to_string(value)
+                return
+            if prefix not in ("script", "global", "local", "private"):
+                raise self.unsupported(node, f"variable scope or drive '{scope_name}:'")
+            scope = self._scope_for(prefix)
+            name = bare
+        constraint = scope.constraints.get(name.casefold())
+        if constraint is not None and scope.find(name) is scope:
+            try:
+                value = self.convert_for(constraint, value)
+            except ConversionError as exc:
+                raise self.runtime_fail(
+                    str(exc),
+                    "RuntimeException",
+                    "MetadataError",
+                    exception_type="System.Management.Automation.ArgumentTransformationMetadataException",
+                ) from None
+        scope.set_local(name, value)
+
+
+@dataclass
+class _Parameter:
+    """One declared script parameter: its spec, default expression and validations."""
+
+    spec: ParamSpec
+    default: Node | None
+    advanced: bool
+    checks: list[tuple[str, list[Any]]]
+
+
+@dataclass
+class _Declared:
+    """A param() block: its parameters and whether the script is advanced."""
+
+    parameters: list[_Parameter] = dataclasses.field(default_factory=list)
+    advanced: bool = False
+
+
+class TypeRef:
+    """A type literal used as a value (``-is [string]``, ``[int]::MaxValue``)."""
+
+    def __init__(self, name: str, node: Node) -> None:
+        self.name = name
+        self.node = node
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def _unbound_value(type_name: str) -> Any:
+    kind = type_name.lower()
+    if kind == "string":
+        return ""
+    if kind in ("int", "long", "double"):
+        return 0
+    if kind in ("bool", "switch"):
+        return False
+    return None
+
+
+def _unwrap(node: Node) -> Node:
+    while node.type in WRAPPERS and len(children(node)) == 1 and node.child_count == 1:
+        node = children(node)[0]
+    return node
+
+
+def _bare_value(text: str) -> Any:
+    number = _bare_number(text)
+    return text if number is None else number
+
+
+def _bare_number(text: str) -> int | float | None:
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        if text[:1].isdigit() and "." in text and text.replace(".", "", 1).isdigit():
+            return float(text)
+    except ValueError:
+        return None
+    return None
+
+
+class _CmdletContext:
+    """The :class:`CmdletContext` a cmdlet sees while it runs."""
+
+    def __init__(self, evaluator: Evaluator, emit: Emit) -> None:
+        self._evaluator = evaluator
+        self._emit = emit
+
+    @property
+    def node(self) -> str:
+        return self._evaluator.session.node
+
+    @property
+    def user(self) -> str:
+        return self._evaluator.session.user
+
+    def write_output(self, value: Any) -> None:
+        self._emit(value)
+
+    def write_error(self, record: ErrorRecordData) -> None:
+        self._evaluator.write_error(record)
+
+    def write_warning(self, message: str) -> None:
+        self._evaluator.write_warning(message)
+
+    def write_verbose(self, message: str) -> None:
+        self._evaluator.write_verbose(message)
+
+    def write_information(self, message: Any) -> None:
+        self._evaluator.write_information(message)
+
+
+__all__ = [
+    "NOTHING",
+    "Evaluator",
+    "PSEnum",
+    "ScriptBlock",
+    "SecureStringValue",
+    "Session",
+    "StopRequested",
+    "TypeRef",
+    "collect",
+]

@@ -1,0 +1,187 @@
+"""PowerShell's own tokenization of quotes and dashes, applied before tree-sitter.
+
+tree-sitter-powershell only knows the ASCII quote and dash characters, but PowerShell
+treats the five single-quote characters, the four double-quote characters and three
+Unicode dashes as their ASCII counterparts. This module scans the script with
+PowerShell's rule and returns a copy of the text, of exactly the same length in
+characters, in which every delimiter, escape pair and dash PowerShell recognises is
+ASCII, so tree-sitter sees the token structure PowerShell sees. Values are always decoded
+from the original text (see :mod:`psrunbook.sim.ps.strings`), so content is never changed.
+
+A string that PowerShell closes at a smart quote in the middle of what looks like one
+token (``'b’c'``) is refused: Windows would split it into pieces, and the simulator must
+not accept what Windows would break on.
+"""
+
+from __future__ import annotations
+
+from psrunbook.sim.ps.errors import ScriptParseError
+
+SINGLE_QUOTES = "'\u2018\u2019\u201a\u201b"
+DOUBLE_QUOTES = '"\u201c\u201d\u201e'
+DASHES = "\u2013\u2014\u2015"
+_TOKEN_END = set(" \t\r\n;)}],|\u00a0\u0085")
+_COMMENT_START_AFTER = set(" \t\r\n;(){}|,=&\u00a0\u0085")
+
+
+class _Scanner:
+    """One pass over the text; ``out`` is the normalised copy."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.out = list(text)
+        self.n = len(text)
+
+    def fail(self, index: int, message: str) -> ScriptParseError:
+        line = self.text.count("\n", 0, index) + 1
+        start = self.text.rfind("\n", 0, index) + 1
+        end = self.text.find("\n", index)
+        line_text = self.text[start : end if end >= 0 else self.n].rstrip("\r")
+        return ScriptParseError(line, index - start + 1, message, line_text)
+
+    def script(self, i: int, in_subexpression: bool) -> int:
+        """Scan script-mode text from ``i``; in a ``$( )`` stop after its ``)``."""
+        text, n = self.text, self.n
+        depth = 0
+        while i < n:
+            c = text[i]
+            nxt = text[i + 1] if i + 1 < n else ""
+            if c == "`":
+                i += 2
+            elif c == "#" and (i == 0 or text[i - 1] in _COMMENT_START_AFTER):
+                end = text.find("\n", i)
+                i = n if end < 0 else end
+            elif c == "<" and nxt == "#":
+                end = text.find("#>", i + 2)
+                if end < 0:
+                    raise self.fail(i, "missing end of block comment '#>'")
+                i = end + 2
+            elif (
+                c == "@"
+                and nxt
+                and (nxt in SINGLE_QUOTES or nxt in DOUBLE_QUOTES)
+                and (self._here_header(i + 2))
+            ):
+                i = self.here_string(i)
+            elif c in SINGLE_QUOTES:
+                i = self.single(i)
+            elif c in DOUBLE_QUOTES:
+                i = self.double(i)
+            elif c == "$" and nxt == "{":
+                i = self.braced_variable(i)
+            elif c in DASHES:
+                self.out[i] = "-"
+                i += 1
+            elif c == "(":
+                depth += 1
+                i += 1
+            elif c == ")":
+                i += 1
+                if in_subexpression:
+                    if depth == 0:
+                        return i
+                    depth -= 1
+            else:
+                i += 1
+        if in_subexpression:
+            raise self.fail(n - 1, "missing closing ')' in subexpression")
+        return i
+
+    def _here_header(self, i: int) -> bool:
+        while i < self.n and self.text[i] in " \t":
+            i += 1
+        return i < self.n and self.text[i] in "\r\n"
+
+    def braced_variable(self, i: int) -> int:
+        j = i + 2
+        while j < self.n:
+            if self.text[j] == "`":
+                j += 2
+                continue
+            if self.text[j] == "}":
+                return j + 1
+            j += 1
+        raise self.fail(i, "missing closing '}' in variable name")
+
+    def _check_close(self, open_index: int, close_index: int) -> None:
+        """Refuse a string PowerShell closes at a smart quote inside a word."""
+        closer = self.text[close_index]
+        after = close_index + 1
+        if closer.isascii() or after >= self.n or self.text[after] in _TOKEN_END:
+            return
+        raise self.fail(
+            close_index,
+            f"PowerShell ends the string that starts at column "
+            f"{open_index - self.text.rfind(chr(10), 0, open_index)} at the quote "
+            f"U+{ord(closer):04X} '{closer}'; double it to keep it in the string",
+        )
+
+    def single(self, i: int) -> int:
+        text, n = self.text, self.n
+        j = i + 1
+        while j < n:
+            if text[j] in SINGLE_QUOTES:
+                if j + 1 < n and text[j + 1] in SINGLE_QUOTES:
+                    self.out[j] = self.out[j + 1] = "'"
+                    j += 2
+                    continue
+                self._check_close(i, j)
+                self.out[i] = self.out[j] = "'"
+                return j + 1
+            j += 1
+        raise self.fail(i, "the string is missing the terminator: '")
+
+    def double(self, i: int) -> int:
+        text, n = self.text, self.n
+        j = i + 1
+        while j < n:
+            c = text[j]
+            if c == "`":
+                j += 2
+            elif c in DOUBLE_QUOTES:
+                if j + 1 < n and text[j + 1] in DOUBLE_QUOTES:
+                    self.out[j] = self.out[j + 1] = '"'
+                    j += 2
+                    continue
+                self._check_close(i, j)
+                self.out[i] = self.out[j] = '"'
+                return j + 1
+            elif c == "$" and j + 1 < n and text[j + 1] == "(":
+                j = self.script(j + 2, in_subexpression=True)
+            elif c == "$" and j + 1 < n and text[j + 1] == "{":
+                j = self.braced_variable(j)
+            else:
+                j += 1
+        raise self.fail(i, 'the string is missing the terminator: "')
+
+    def here_string(self, i: int) -> int:
+        text, n = self.text, self.n
+        quote = text[i + 1]
+        verbatim = quote in SINGLE_QUOTES
+        quotes = SINGLE_QUOTES if verbatim else DOUBLE_QUOTES
+        self.out[i + 1] = "'" if verbatim else '"'
+        j = text.index("\n", i) + 1
+        at_line_start = True
+        while j < n:
+            c = text[j]
+            if at_line_start and c in quotes and j + 1 < n and text[j + 1] == "@":
+                self.out[j] = "'" if verbatim else '"'
+                return j + 2
+            at_line_start = False
+            if c == "\n":
+                at_line_start = True
+                j += 1
+            elif not verbatim and c == "`":
+                j += 2
+            elif not verbatim and c == "$" and j + 1 < n and text[j + 1] == "(":
+                j = self.script(j + 2, in_subexpression=True)
+            else:
+                j += 1
+        raise self.fail(i, "the here-string is missing its terminator at the start of a line")
+
+
+def normalise(text: str) -> str:
+    """Return ``text`` with PowerShell's quotes and dashes made ASCII (same length)."""
+    scanner = _Scanner(text)
+    scanner.script(0, in_subexpression=False)
+    return "".join(scanner.out)

@@ -1,0 +1,396 @@
+"""Member access and method calls: properties, ``.Count``, member enumeration, the few
+.NET methods and static members scripts use.
+
+Strict mode matters here: under ``Set-StrictMode -Version 2`` or later, Windows
+PowerShell 5.1 raises PropertyNotFoundStrict for a property an object does not have,
+including the intrinsic ``Count``/``Length`` of a scalar (fixed only in PowerShell 7),
+so a template that relies on ``$scalar.Count`` fails here as it does on Windows.
+"""
+
+from __future__ import annotations
+
+import ntpath
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from tree_sitter import Node
+
+from psrunbook.sim.ps.api import PSEnum, PSHashtable, PSObject, SecureStringValue
+from psrunbook.sim.ps.records import ErrorRecordObject
+from psrunbook.sim.ps.values import (
+    NOTHING,
+    ScriptBlockValue,
+    as_list,
+    format_operator,
+    is_collection,
+    ps_equals,
+    to_bool,
+    to_int,
+    to_number,
+    to_string,
+    type_name_of,
+)
+
+if TYPE_CHECKING:
+    from psrunbook.sim.ps.errors import ScriptError, UnsupportedConstruct
+    from psrunbook.sim.ps.scope import Scope
+
+_PSCUSTOM = "System.Management.Automation.PSCustomObject"
+
+
+def _string_method(text: str, name: str, args: list[Any]) -> tuple[bool, Any]:
+    """.NET String methods (ordinal, case-sensitive, as .NET does by default)."""
+    a = [to_string(x) for x in args]
+    n = name.casefold()
+    table: dict[str, Callable[[], Any]] = {
+        "toupper": text.upper,
+        "toupperinvariant": text.upper,
+        "tolower": text.lower,
+        "tolowerinvariant": text.lower,
+        "trim": lambda: text.strip(a[0]) if a else text.strip(),
+        "trimstart": lambda: text.lstrip(a[0]) if a else text.lstrip(),
+        "trimend": lambda: text.rstrip(a[0]) if a else text.rstrip(),
+        "startswith": lambda: _ci(text, a).startswith(_ci(a[0], a)),
+        "endswith": lambda: _ci(text, a).endswith(_ci(a[0], a)),
+        "contains": lambda: a[0] in text,
+        "replace": lambda: text.replace(a[0], a[1]),
+        "split": lambda: _split(text, args),
+        "substring": lambda: (
+            text[to_int(args[0]) :]
+            if len(args) == 1
+            else text[to_int(args[0]) : to_int(args[0]) + to_int(args[1])]
+        ),
+        "indexof": lambda: text.find(a[0]),
+        "lastindexof": lambda: text.rfind(a[0]),
+        "tostring": lambda: text,
+        "padleft": lambda: text.rjust(to_int(args[0]), a[1] if len(a) > 1 else " "),
+        "padright": lambda: text.ljust(to_int(args[0]), a[1] if len(a) > 1 else " "),
+        "equals": lambda: text == a[0],
+        "insert": lambda: text[: to_int(args[0])] + a[1] + text[to_int(args[0]) :],
+        "remove": lambda: (
+            text[: to_int(args[0])]
+            if len(args) == 1
+            else text[: to_int(args[0])] + text[to_int(args[0]) + to_int(args[1]) :]
+        ),
+    }
+    if n not in table:
+        return False, None
+    return True, table[n]()
+
+
+def _ci(text: str, args: list[str]) -> str:
+    """StartsWith/EndsWith with a StringComparison argument that ignores case."""
+    if len(args) > 1 and "ignorecase" in args[-1].casefold():
+        return text.casefold()
+    return text
+
+
+def _split(text: str, args: list[Any]) -> list[str]:
+    if not args:
+        return text.split()
+    separators = "".join(to_string(x) for x in as_list(args[0]))
+    if not separators:
+        return [text]
+    return re.split("[" + re.escape(separators) + "]", text)
+
+
+class Members:
+    """Member access and method calls, mixed into the evaluator."""
+
+    if TYPE_CHECKING:
+        scope: Scope
+
+        def runtime_fail(
+            self, message: str, error_id: str, category: str = ..., **kw: Any
+        ) -> ScriptError: ...
+        def unsupported(self, node: Node, construct: str) -> UnsupportedConstruct: ...
+        def invoke_block(self, block: Any, dollar_under: Any, *a: Any, **k: Any) -> list[Any]: ...
+
+    def _strict(self) -> bool:
+        return bool(self.scope.strict_version() >= 2)
+
+    def _missing(self, target: Any, name: str) -> ScriptError:
+        return self.runtime_fail(
+            f"The property '{name}' cannot be found on this object. Verify that the property "
+            "exists.",
+            "PropertyNotFoundStrict",
+            "NotSpecified",
+            exception_type="System.Management.Automation.PropertyNotFoundException",
+            target=target,
+        )
+
+    def get_member(self, target: Any, name: str, node: Node) -> Any:
+        """``$target.name`` with PowerShell's rules for $null, scalars and arrays."""
+        folded = name.casefold()
+        if target is None:
+            if self._strict():
+                raise self._missing(target, name)
+            return 0 if folded in ("count", "length") else None
+        if is_collection(target):
+            if folded in ("count", "length", "longlength"):
+                return len(target)
+            if folded == "rank":
+                return 1
+            values: list[Any] = []
+            found_any = False
+            for item in target:
+                found, value = self.property_of(item, name)
+                found_any = found_any or found
+                if value is None:
+                    continue
+                values.extend(value if is_collection(value) else [value])
+            if not found_any and self._strict():
+                raise self._missing(target, name)
+            if not values:
+                return None
+            return values[0] if len(values) == 1 else values
+        found, value = self.property_of(target, name)
+        if found:
+            return value
+        if folded in ("count", "length") and not (
+            isinstance(target, PSObject) and _PSCUSTOM in target.type_names
+        ):
+            if self._strict():
+                raise self._missing(target, name)
+            return 1
+        if self._strict():
+            raise self._missing(target, name)
+        return None
+
+    def property_of(self, target: Any, name: str) -> tuple[bool, Any]:
+        """A property PowerShell's adapters expose on one object (not the intrinsics)."""
+        folded = name.casefold()
+        if isinstance(target, PSHashtable):
+            if folded == "count":
+                return True, len(target)
+            if folded == "keys":
+                return True, list(target.keys())
+            if folded == "values":
+                return True, list(target.values())
+            if name in target:
+                return True, target[name]
+            return True, None
+        if isinstance(target, PSObject):
+            if name in target.properties:
+                return True, target.properties[name]
+            if folded == "psobject":
+                return True, target
+            if folded == "pstypenames":
+                return True, list(target.type_names)
+            return False, None
+        if isinstance(target, str):
+            if folded == "length":
+                return True, len(target)
+            return False, None
+        if isinstance(target, PSEnum):
+            if folded == "value__":
+                return True, target.value
+            return False, None
+        if isinstance(target, ScriptBlockValue) and folded == "ast":
+            return False, None
+        return False, None
+
+    def set_member(self, target: Any, name: str, value: Any, node: Node) -> None:
+        if isinstance(target, PSHashtable):
+            target[name] = value
+            return
+        if isinstance(target, PSObject) and not isinstance(target, ErrorRecordObject):
+            if name in target.properties:
+                target.properties[name] = value
+                return
+            raise self.runtime_fail(
+                f"The property '{name}' cannot be found on this object. Verify that the "
+                "property exists and can be set.",
+                "PropertyAssignmentException",
+                "InvalidOperation",
+                target=target,
+            )
+        raise self.runtime_fail(
+            f"The property '{name}' cannot be found on this object. Verify that the property "
+            "exists and can be set.",
+            "PropertyNotFound",
+            "InvalidOperation",
+            target=target,
+        )
+
+    def _no_method(self, target: Any, name: str) -> ScriptError:
+        return self.runtime_fail(
+            f"Method invocation failed because [{type_name_of(target)}] does not contain a "
+            f"method named '{name}'.",
+            "MethodNotFound",
+            "InvalidOperation",
+            target=target,
+        )
+
+    def call_method(self, target: Any, name: str, args: list[Any], node: Node) -> Any:
+        """The .NET methods the simulator models; others are refused as unsupported."""
+        folded = name.casefold()
+        if target is None:
+            raise self.runtime_fail(
+                "You cannot call a method on a null-valued expression.",
+                "InvokeMethodOnNull",
+                "InvalidOperation",
+            )
+        if folded == "gettype":
+            full = type_name_of(target)
+            return PSObject(
+                type_names=("System.RuntimeType", "System.Type", "System.Object"),
+                properties=PSHashtable([("Name", full.rsplit(".", 1)[-1]), ("FullName", full)]),
+                to_string=full,
+            )
+        if isinstance(target, str):
+            handled, value = _string_method(target, name, args)
+            if handled:
+                return value
+        elif isinstance(target, PSHashtable):
+            if folded in ("containskey", "contains"):
+                return to_string(args[0]) in target
+            if folded == "containsvalue":
+                return any(ps_equals(v, args[0]) for v in target.values())
+            if folded == "add":
+                key = to_string(args[0])
+                if key in target:
+                    raise self.runtime_fail(
+                        f'Exception calling "Add" with "2" argument(s): "Item has already been '
+                        f"added. Key in dictionary: '{key}'  Key being added: '{key}'\"",
+                        "ArgumentException",
+                        "NotSpecified",
+                        exception_type="System.Management.Automation.MethodInvocationException",
+                    )
+                target[key] = args[1]
+                return NOTHING
+            if folded == "remove":
+                target.pop(to_string(args[0]), None)
+                return NOTHING
+            if folded == "clear":
+                target.clear()
+                return NOTHING
+            if folded == "getenumerator":
+                return [
+                    PSObject(
+                        type_names=("System.Collections.DictionaryEntry", "System.Object"),
+                        properties=PSHashtable([("Name", k), ("Key", k), ("Value", v)]),
+                    )
+                    for k, v in target.items()
+                ]
+            if folded == "clone":
+                return PSHashtable(target.items())
+        elif is_collection(target):
+            if folded == "contains":
+                return any(_dotnet_equals(item, args[0]) for item in target)
+            if folded == "indexof":
+                return next(
+                    (i for i, item in enumerate(target) if _dotnet_equals(item, args[0])), -1
+                )
+            if folded in ("add", "remove", "insert", "clear"):
+                raise self.runtime_fail(
+                    f'Exception calling "{name}" with "{len(args)}" argument(s): "Collection was '
+                    'of a fixed size."',
+                    "NotSupportedException",
+                    "NotSpecified",
+                    exception_type="System.Management.Automation.MethodInvocationException",
+                )
+            if folded == "where" and args:
+                return [x for x in target if to_bool(self.invoke_block(args[0], x))]
+            if folded == "foreach" and args:
+                out: list[Any] = []
+                for x in target:
+                    out.extend(self.invoke_block(args[0], x))
+                return out
+        elif isinstance(target, PSObject):
+            for method_name, method in target.methods.items():
+                if method_name.casefold() == folded:
+                    result = method(*args)
+                    return NOTHING if result is None else result
+        elif isinstance(target, ScriptBlockValue) and folded == "invoke":
+            return self.invoke_block(target, None)
+        if folded == "tostring" and not args:
+            return to_string(target)
+        if folded == "equals" and len(args) == 1:
+            return _dotnet_equals(target, args[0])
+        if isinstance(target, SecureStringValue | PSObject):
+            raise self._no_method(target, name)
+        raise self.unsupported(node, f"method call .{name}()")
+
+    def static_member(self, type_name: str, name: str, node: Node) -> Any:
+        key = (_short_type(type_name), name.casefold())
+        values: dict[tuple[str, str], Any] = {
+            ("int", "maxvalue"): 2**31 - 1,
+            ("int", "minvalue"): -(2**31),
+            ("int32", "maxvalue"): 2**31 - 1,
+            ("string", "empty"): "",
+            ("environment", "newline"): "\r\n",
+            ("io.path", "directoryseparatorchar"): "\\",
+        }
+        if key in values:
+            return values[key]
+        if key == ("environment", "machinename"):
+            return self.read_variable("env:COMPUTERNAME", node)  # type: ignore[attr-defined]
+        raise self.unsupported(node, f"static member [{type_name}]::{name}")
+
+    def call_static(self, type_name: str, name: str, args: list[Any], node: Node) -> Any:
+        short = _short_type(type_name)
+        n = name.casefold()
+        a = args
+        if short == "string":
+            if n == "isnullorempty":
+                return a[0] is None or to_string(a[0]) == ""
+            if n == "isnullorwhitespace":
+                return a[0] is None or to_string(a[0]).strip() == ""
+            if n == "join":
+                items = a[1] if len(a) == 2 and is_collection(a[1]) else a[1:]
+                return to_string(a[0]).join(to_string(x) for x in items)
+            if n == "format":
+                rest = a[1] if len(a) == 2 and is_collection(a[1]) else a[1:]
+                return format_operator(to_string(a[0]), list(rest))
+            if n == "equals" and len(a) >= 2:
+                ignore = len(a) > 2 and "ignorecase" in to_string(a[2]).casefold()
+                x, y = to_string(a[0]), to_string(a[1])
+                return x.casefold() == y.casefold() if ignore else x == y
+        if short == "math":
+            numbers = [to_number(x) for x in a]
+            if n == "max":
+                return max(numbers)
+            if n == "min":
+                return min(numbers)
+            if n == "abs":
+                return abs(numbers[0])
+            if n == "round":
+                digits = int(numbers[1]) if len(numbers) > 1 else 0
+                result = round(numbers[0], digits)
+                return result
+            if n == "floor":
+                return float(int(numbers[0] // 1))
+            if n == "ceiling":
+                return float(-int(-numbers[0] // 1))
+        if short == "io.path":
+            paths = [to_string(x) for x in a]
+            if n == "combine":
+                return ntpath.join(*paths)
+            if n == "getfilename":
+                return ntpath.basename(paths[0])
+            if n == "getdirectoryname":
+                return ntpath.dirname(paths[0])
+            if n == "getextension":
+                return ntpath.splitext(paths[0])[1]
+            if n == "getfilenamewithoutextension":
+                return ntpath.splitext(ntpath.basename(paths[0]))[0]
+        if short == "regex":
+            if n == "escape":
+                return re.escape(to_string(a[0]))
+            if n == "ismatch":
+                return re.search(to_string(a[1]), to_string(a[0]), re.IGNORECASE) is not None
+        raise self.unsupported(node, f"static method [{type_name}]::{name}()")
+
+
+def _short_type(type_name: str) -> str:
+    folded = type_name.casefold()
+    return folded.removeprefix("system.")
+
+
+def _dotnet_equals(left: Any, right: Any) -> bool:
+    """Object.Equals: case-sensitive for strings, numbers by value."""
+    if isinstance(left, str) and isinstance(right, str):
+        return left == right
+    return bool(left == right)

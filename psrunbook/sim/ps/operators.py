@@ -1,0 +1,402 @@
+"""Operator nodes: comparison, logical, arithmetic, string operators and unary forms.
+
+A mixin of :class:`psrunbook.sim.ps.evaluator.Evaluator`; it relies on the evaluator's
+``eval``, ``fail`` and ``unsupported``. The value rules themselves are in
+:mod:`psrunbook.sim.ps.values`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from tree_sitter import Node
+
+from psrunbook.sim.ps.api import PSEnum, PSHashtable, PSObject
+from psrunbook.sim.ps.values import (
+    NOTHING,
+    ConversionError,
+    as_list,
+    dotnet_regex,
+    dotnet_replacement,
+    format_operator,
+    is_collection,
+    ps_compare,
+    ps_equals,
+    to_bool,
+    to_number,
+    to_string,
+    type_name_of,
+    wildcard_regex,
+)
+
+if TYPE_CHECKING:
+    from psrunbook.sim.ps.errors import ScriptError, UnsupportedConstruct
+    from psrunbook.sim.ps.scope import Scope
+
+_DASHES = "-\u2013\u2014\u2015"
+_FILTERING = {"eq", "ne", "gt", "ge", "lt", "le", "like", "notlike", "match", "notmatch"}
+_TYPE_ALIASES = {
+    "string": ("system.string",),
+    "int": ("system.int32",),
+    "int32": ("system.int32",),
+    "long": ("system.int64",),
+    "bool": ("system.boolean",),
+    "double": ("system.double",),
+    "hashtable": ("system.collections.hashtable",),
+    "array": ("system.object[]",),
+    "object[]": ("system.object[]",),
+    "pscustomobject": ("system.management.automation.pscustomobject",),
+    "scriptblock": ("system.management.automation.scriptblock",),
+    "securestring": ("system.security.securestring",),
+    "errorrecord": ("system.management.automation.errorrecord",),
+}
+
+
+def operator_name(text: str) -> str:
+    """``-EQ``, ``–eq`` (en dash) and ``-ieq`` all name ``eq``; ``-ceq`` keeps its c."""
+    name = text.strip().lstrip(_DASHES).casefold()
+    if name.startswith("i") and name[1:] in _ALL_OPERATORS:
+        return name[1:]
+    return name
+
+
+_ALL_OPERATORS = {
+    "eq", "ne", "gt", "ge", "lt", "le", "like", "notlike", "match", "notmatch", "contains",
+    "notcontains", "in", "notin", "replace", "split", "join", "is", "isnot", "as",
+}  # fmt: skip
+
+
+class Operators:
+    """Operator evaluation, mixed into the evaluator."""
+
+    if TYPE_CHECKING:
+        scope: Scope
+
+        def eval(self, node: Node) -> Any: ...
+        def _src(self, node: Node) -> str: ...
+        def runtime_fail(
+            self, message: str, error_id: str, category: str = ..., **kw: Any
+        ) -> ScriptError: ...
+        def unsupported(self, node: Node, construct: str) -> UnsupportedConstruct: ...
+        def cast(self, name: str, value: Any, node: Node) -> Any: ...
+
+    def _value(self, node: Node) -> Any:
+        value = self.eval(node)
+        return None if value is NOTHING else value
+
+    # ----------------------------------------------------------------- comparison
+
+    def op_equals(self, left: Any, right: Any, case_sensitive: bool = False) -> bool:
+        return ps_equals(left, right, case_sensitive)
+
+    def expr_comparison_expression(self, node: Node) -> Any:
+        parts = [c for c in node.children if c.type != "comment"]
+        left_node, op_node, right_node = parts[0], parts[1], parts[-1]
+        name = operator_name(self._src(op_node))
+        left = self._value(left_node)
+        if name in ("is", "isnot"):
+            right_type = self.eval(right_node)
+            result = self.is_type(left, str(right_type))
+            return result if name == "is" else not result
+        if name == "as":
+            try:
+                return self.cast(str(self.eval(right_node)), left, node)
+            except Exception:  # noqa: BLE001 -- -as turns any failed conversion into $null
+                return None
+        right = self._value(right_node)
+        return self.compare(name, left, right, node)
+
+    def compare(self, name: str, left: Any, right: Any, node: Node) -> Any:
+        case_sensitive = name.startswith("c") and name[1:] in _ALL_OPERATORS
+        base = name[1:] if case_sensitive else name
+        if base not in _ALL_OPERATORS:
+            raise self.unsupported(node, f"operator -{name}")
+        if base == "join":
+            return to_string(right).join(to_string(v) for v in as_list(left))
+        if base == "split":
+            return self.op_split(left, right, case_sensitive)
+        if base == "replace":
+            return self.op_replace(left, right, case_sensitive, node)
+        if base in ("contains", "notcontains"):
+            found = any(ps_equals(item, right, case_sensitive) for item in as_list_or_null(left))
+            return found if base == "contains" else not found
+        if base in ("in", "notin"):
+            found = any(ps_equals(item, left, case_sensitive) for item in as_list_or_null(right))
+            return found if base == "in" else not found
+        if is_collection(left) and base in _FILTERING:
+            return [
+                item
+                for item in left
+                if self._scalar_compare(base, item, right, case_sensitive, node, False)
+            ]
+        return self._scalar_compare(base, left, right, case_sensitive, node, True)
+
+    def _scalar_compare(
+        self, name: str, left: Any, right: Any, cs: bool, node: Node, set_matches: bool
+    ) -> bool:
+        if name == "eq":
+            return ps_equals(left, right, cs)
+        if name == "ne":
+            return not ps_equals(left, right, cs)
+        if name in ("like", "notlike"):
+            matched = wildcard_regex(to_string(right), cs).match(to_string(left)) is not None
+            return matched if name == "like" else not matched
+        if name in ("match", "notmatch"):
+            try:
+                pattern = dotnet_regex(to_string(right), cs)
+            except re.error as exc:
+                raise self.runtime_fail(
+                    f'Invalid regular expression pattern: "{to_string(right)}": {exc}',
+                    "InvalidRegularExpression",
+                    "InvalidOperation",
+                ) from None
+            match = pattern.search(to_string(left))
+            if set_matches and match is not None:
+                groups = PSHashtable()
+                groups["0"] = match.group(0)
+                for index, value in enumerate(match.groups(), start=1):
+                    if value is not None:
+                        groups[str(index)] = value
+                for key, value in match.groupdict().items():
+                    if value is not None:
+                        groups[key] = value
+                self.scope.set_local("Matches", groups)
+            return (match is not None) if name == "match" else match is None
+        try:
+            order = ps_compare(left, right, cs)
+        except ConversionError as exc:
+            raise self.runtime_fail(
+                f'Could not compare "{to_string(left)}" to "{to_string(right)}". Error: "{exc}"',
+                "ComparisonFailure",
+                "InvalidOperation",
+            ) from None
+        return {
+            "gt": order > 0,
+            "ge": order >= 0,
+            "lt": order < 0,
+            "le": order <= 0,
+        }[name]
+
+    def op_split(self, left: Any, right: Any, cs: bool) -> list[str]:
+        arguments = as_list(right)
+        pattern = to_string(arguments[0]) if arguments else " "
+        limit = int(to_number(arguments[1])) if len(arguments) > 1 else 0
+        regex = dotnet_regex(pattern, cs)
+        out: list[str] = []
+        for item in as_list_or_null(left):
+            pieces = regex.split(to_string(item), maxsplit=max(limit - 1, 0))
+            out.extend(p for p in pieces if p is not None)
+        return out
+
+    def op_replace(self, left: Any, right: Any, cs: bool, node: Node) -> Any:
+        arguments = as_list(right)
+        if not arguments or len(arguments) > 2:
+            raise self.unsupported(node, "-replace with this right-hand side")
+        regex = dotnet_regex(to_string(arguments[0]), cs)
+        replacement = to_string(arguments[1]) if len(arguments) > 1 else ""
+        substitute = dotnet_replacement(replacement)
+        if is_collection(left):
+            return [regex.sub(substitute, to_string(item)) for item in left]
+        return regex.sub(substitute, to_string(left))
+
+    def is_type(self, value: Any, type_name: str) -> bool:
+        wanted = type_name.casefold()
+        if value is None:
+            return False
+        names: set[str] = {type_name_of(value).casefold(), "system.object", "object", "psobject"}
+        if isinstance(value, PSObject):
+            names.update(t.casefold() for t in value.type_names)
+        if isinstance(value, PSEnum):
+            names.add("system.enum")
+        candidates = {wanted, "system." + wanted, *_TYPE_ALIASES.get(wanted, ())}
+        if wanted in ("array", "object[]", "system.array") and is_collection(value):
+            return True
+        return bool(candidates & names)
+
+    # ----------------------------------------------------------------- logical
+
+    def expr_logical_expression(self, node: Node) -> Any:
+        parts = [c for c in node.children if c.type != "comment"]
+        left_node, op, right_node = parts[0], operator_name(parts[1].type), parts[-1]
+        left = to_bool(self._value(left_node))
+        if op == "and":
+            return left and to_bool(self._value(right_node))
+        if op == "or":
+            return left or to_bool(self._value(right_node))
+        if op == "xor":
+            return left != to_bool(self._value(right_node))
+        raise self.unsupported(node, f"operator {parts[1].type}")
+
+    def expr_bitwise_expression(self, node: Node) -> Any:
+        parts = [c for c in node.children if c.type != "comment"]
+        op = operator_name(parts[1].type)
+        left = int(to_number(self._value(parts[0])))
+        right = int(to_number(self._value(parts[-1])))
+        if op == "band":
+            return left & right
+        if op == "bor":
+            return left | right
+        if op == "bxor":
+            return left ^ right
+        raise self.unsupported(node, f"operator {parts[1].type}")
+
+    def expr_expression_with_unary_operator(self, node: Node) -> Any:
+        parts = [c for c in node.children if c.type != "comment"]
+        if len(parts) == 1:
+            return self.eval(parts[0])
+        op = self._src(parts[0]).strip()
+        operand = self._value(parts[-1])
+        name = operator_name(op) if op[:1] in _DASHES and len(op) > 1 else op
+        if op == "!" or name == "not":
+            return not to_bool(operand)
+        if op == ",":
+            return [operand]
+        if op in _DASHES:
+            return -self._number(operand, node)
+        if op == "+":
+            return self._number(operand, node)
+        if name == "join":
+            return "".join(to_string(v) for v in as_list(operand))
+        if name == "split":
+            return [p for p in re.split(r"\s+", to_string(operand).strip()) if p]
+        if name == "bnot":
+            return ~int(to_number(operand))
+        raise self.unsupported(node, f"unary operator {op}")
+
+    def _number(self, value: Any, node: Node) -> int | float:
+        try:
+            return to_number(value)
+        except ConversionError as exc:
+            raise self.runtime_fail(str(exc), "InvalidCastFromStringToInteger") from None
+
+    # ----------------------------------------------------------------- arithmetic
+
+    def expr_additive_expression(self, node: Node) -> Any:
+        parts = [c for c in node.children if c.type != "comment"]
+        left = self._value(parts[0])
+        right = self._value(parts[-1])
+        op = self._src(parts[1]).strip()
+        if op == "+":
+            return self.op_add(left, right)
+        return self.op_subtract(left, right)
+
+    def expr_multiplicative_expression(self, node: Node) -> Any:
+        parts = [c for c in node.children if c.type != "comment"]
+        left = self._value(parts[0])
+        right = self._value(parts[-1])
+        op = self._src(parts[1]).strip()
+        if op == "*":
+            return self.op_multiply(left, right)
+        if op == "/":
+            return self.op_divide(left, right)
+        return self.op_remainder(left, right)
+
+    def expr_format_expression(self, node: Node) -> Any:
+        parts = [c for c in node.children if c.type != "comment"]
+        template = to_string(self._value(parts[0]))
+        args = self._value(parts[-1])
+        try:
+            return format_operator(template, as_list(args) if args is not None else [None])
+        except ConversionError as exc:
+            raise self.runtime_fail(
+                f"Error formatting a string: {exc}", "FormatError", "InvalidOperation"
+            ) from None
+
+    def op_add(self, left: Any, right: Any) -> Any:
+        if left is None:
+            return right
+        if isinstance(left, str):
+            return left + to_string(right)
+        if is_collection(left):
+            return [*left, *(right if is_collection(right) else [right])]
+        if isinstance(left, PSHashtable):
+            if not isinstance(right, PSHashtable):
+                raise self.runtime_fail(
+                    "A hash table can only be added to another hash table.",
+                    "AddHashTableToNonHashTable",
+                )
+            merged = PSHashtable(left.items())
+            for key, value in right.items():
+                if key in merged:
+                    raise self.runtime_fail(
+                        f"Item has already been added. Key in dictionary: '{key}'  Key being "
+                        f"added: '{key}'",
+                        "System.ArgumentException",
+                        exception_type="System.ArgumentException",
+                    )
+                merged[key] = value
+            return merged
+        return self._arith(left, right, lambda a, b: a + b)
+
+    def op_subtract(self, left: Any, right: Any) -> Any:
+        return self._arith(left, right, lambda a, b: a - b)
+
+    def op_multiply(self, left: Any, right: Any) -> Any:
+        if isinstance(left, str):
+            return left * int(self._checked(right))
+        if is_collection(left):
+            return list(left) * int(self._checked(right))
+        return self._arith(left, right, lambda a, b: a * b)
+
+    def op_divide(self, left: Any, right: Any) -> Any:
+        divisor = self._checked(right)
+        if divisor == 0:
+            raise self.runtime_fail(
+                "Attempted to divide by zero.",
+                "RuntimeException",
+                "NotSpecified",
+                exception_type="System.DivideByZeroException",
+            )
+        dividend = self._checked(left)
+        if isinstance(dividend, int) and isinstance(divisor, int) and dividend % divisor == 0:
+            return dividend // divisor
+        return dividend / divisor
+
+    def op_remainder(self, left: Any, right: Any) -> Any:
+        divisor = self._checked(right)
+        if divisor == 0:
+            raise self.runtime_fail(
+                "Attempted to divide by zero.",
+                "RuntimeException",
+                "NotSpecified",
+                exception_type="System.DivideByZeroException",
+            )
+        dividend = self._checked(left)
+        result = abs(dividend) % abs(divisor)
+        return -result if dividend < 0 else result
+
+    def _checked(self, value: Any) -> int | float:
+        try:
+            return to_number(value)
+        except ConversionError as exc:
+            raise self.runtime_fail(
+                str(exc),
+                "InvalidCastFromStringToInteger",
+                "InvalidArgument",
+                exception_type="System.Management.Automation.PSInvalidCastException",
+            ) from None
+
+    def _arith(self, left: Any, right: Any, op: Any) -> Any:
+        if is_collection(left) or isinstance(left, PSHashtable | PSObject):
+            raise self.runtime_fail(
+                f"Method invocation failed because [{type_name_of(left)}] does not contain a "
+                "method named 'op_Subtraction'.",
+                "MethodNotFound",
+                exception_type="System.Management.Automation.RuntimeException",
+            )
+        result = op(self._checked(left), self._checked(right))
+        if (
+            isinstance(result, float)
+            and result.is_integer()
+            and not (isinstance(left, float) or isinstance(right, float))
+        ):
+            return int(result)
+        return result
+
+
+def as_list_or_null(value: Any) -> list[Any]:
+    """Operands of ``-contains``/``-in``: ``$null`` is a one-element collection."""
+    if value is None:
+        return [None]
+    return as_list(value)

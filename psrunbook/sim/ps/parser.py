@@ -1,0 +1,188 @@
+"""Parsing with tree-sitter-powershell, cached by script text.
+
+The same script text arrives many times (a runbook sends one template per step and node),
+so parsed scripts are kept in a bounded LRU cache. A :class:`ParsedScript` keeps the
+original text next to the tree, because values are decoded from what the user wrote
+(see :mod:`psrunbook.sim.ps.lexer` for why tree-sitter sees a normalised copy).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import tree_sitter
+import tree_sitter_powershell
+
+from psrunbook.sim.ps.errors import ScriptParseError, UnsupportedConstruct
+from psrunbook.sim.ps.lexer import normalise
+
+_LANGUAGE = tree_sitter.Language(tree_sitter_powershell.language())
+
+UNSUPPORTED_NODES = {
+    "function_statement": "function definition",
+    "class_statement": "class definition",
+    "enum_statement": "enum definition",
+    "trap_statement": "trap statement",
+    "data_statement": "data section",
+    "parallel_statement": "parallel block",
+    "sequence_statement": "sequence block",
+    "inlinescript_statement": "inlinescript block",
+    "pipeline_chain_tail": "pipeline chain operator (&& / ||)",
+    "stop_parsing": "stop-parsing token (--%)",
+    "file_redirection_operator": "file redirection",
+    "label": "loop label",
+    "named_block_list": "begin/process/end block",
+    "invokation_foreach_expression": "foreach method call",
+    "switch_parameters": "switch statement parameters",
+    "switch_filename": "switch -File",
+}
+
+
+@dataclass(frozen=True)
+class ParsedScript:
+    """A parsed script: original text, tree, and position helpers."""
+
+    text: str
+    tree: tree_sitter.Tree
+    byte_to_char: tuple[int, ...]
+    line_starts: tuple[int, ...]
+
+    @property
+    def root(self) -> tree_sitter.Node:
+        return self.tree.root_node
+
+    def char_span(self, node: tree_sitter.Node) -> tuple[int, int]:
+        return self.byte_to_char[node.start_byte], self.byte_to_char[node.end_byte]
+
+    def source(self, node: tree_sitter.Node) -> str:
+        """The node's text as the user wrote it (smart quotes and dashes kept)."""
+        start, end = self.char_span(node)
+        return self.text[start:end]
+
+    def line(self, node: tree_sitter.Node) -> int:
+        return int(node.start_point[0]) + 1
+
+    def column(self, node: tree_sitter.Node) -> int:
+        start = self.byte_to_char[node.start_byte]
+        return start - self.line_starts[node.start_point[0]] + 1
+
+    def line_text(self, line: int) -> str:
+        start = self.line_starts[line - 1]
+        end = self.text.find("\n", start)
+        return self.text[start : end if end >= 0 else len(self.text)].rstrip("\r")
+
+
+def _byte_map(text: str) -> tuple[int, ...]:
+    mapping: list[int] = []
+    for index, char in enumerate(text):
+        mapping.extend([index] * len(char.encode("utf-8")))
+    mapping.append(len(text))
+    return tuple(mapping)
+
+
+def _line_starts(text: str) -> tuple[int, ...]:
+    starts = [0]
+    starts.extend(i + 1 for i, c in enumerate(text) if c == "\n")
+    return tuple(starts)
+
+
+def _comma_continuation(separator: tree_sitter.Node) -> bool:
+    """tree-sitter inserts an empty, missing separator in ``-Property Name,State``;
+    PowerShell reads that as one array argument, and so does the evaluator."""
+    following = separator.next_sibling
+    return (
+        separator.type == "command_argument_sep"
+        and any(c.is_missing for c in separator.children)
+        and following is not None
+        and following.text is not None
+        and following.text.startswith(b",")
+    )
+
+
+def is_comma_continuation(node: tree_sitter.Node) -> bool:
+    """Whether ``node`` is the separator tree-sitter invents before ``,next``."""
+    return _comma_continuation(node)
+
+
+def _check(script: ParsedScript) -> None:
+    """Refuse parse errors and unsupported node types before anything runs."""
+    stack = [script.root]
+    while stack:
+        node = stack.pop()
+        if node.is_missing and node.parent is not None and _comma_continuation(node.parent):
+            continue
+        if node.is_error or node.is_missing:
+            line = script.line(node)
+            what = "missing " + node.type if node.is_missing else "unexpected text"
+            raise ScriptParseError(
+                line,
+                script.column(node),
+                f"{what} '{script.source(node)[:40]}'",
+                script.line_text(line),
+            )
+        if node.type in UNSUPPORTED_NODES:
+            line = script.line(node)
+            raise UnsupportedConstruct(
+                line,
+                UNSUPPORTED_NODES[node.type],
+                script.source(node),
+                script.line_text(line),
+                script.column(node),
+            )
+        if node.type == "command_invokation_operator" and script.source(node) == ".":
+            line = script.line(node)
+            raise UnsupportedConstruct(
+                line,
+                "dot-sourcing",
+                script.source(node.parent or node),
+                script.line_text(line),
+                script.column(node),
+            )
+        if node.has_error or node.child_count:
+            stack.extend(reversed(node.children))
+
+
+def parse_uncached(text: str) -> ParsedScript:
+    """Parse and check ``text``; raises :class:`ScriptParseError` or unsupported."""
+    normalised = normalise(text)
+    parser = tree_sitter.Parser(_LANGUAGE)
+    tree = parser.parse(normalised.encode("utf-8"))
+    script = ParsedScript(text, tree, _byte_map(normalised), _line_starts(text))
+    _check(script)
+    return script
+
+
+class ParseCache:
+    """A bounded, thread-safe LRU of parsed scripts keyed by their text."""
+
+    def __init__(self, size: int = 256) -> None:
+        self._size = size
+        self._items: OrderedDict[str, ParsedScript] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, text: str) -> ParsedScript:
+        with self._lock:
+            hit = self._items.get(text)
+            if hit is not None:
+                self._items.move_to_end(text)
+                return hit
+        script = parse_uncached(text)
+        with self._lock:
+            self._items[text] = script
+            self._items.move_to_end(text)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+        return script
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+DEFAULT_CACHE = ParseCache()
+
+
+def parse(text: str) -> ParsedScript:
+    """Parse ``text`` through the shared cache."""
+    return DEFAULT_CACHE.get(text)

@@ -1,0 +1,235 @@
+"""Error records as PowerShell shapes them, and the ``$_`` object a ``catch`` sees.
+
+Every error id, category and exception type the evaluator produces is built here, so
+the shapes (and the choices made where the facts are uncertain) live in one place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from psrunbook.error_categories import ERROR_CATEGORY_NAMES
+from psrunbook.sim.ps.api import ErrorRecordData, PSEnum, PSHashtable, PSObject
+
+RUNTIME_EXCEPTION = "System.Management.Automation.RuntimeException"
+WRITE_ERROR_EXCEPTION = "Microsoft.PowerShell.Commands.WriteErrorException"
+BINDING_EXCEPTION = "System.Management.Automation.ParameterBindingException"
+COMMAND_NOT_FOUND = "System.Management.Automation.CommandNotFoundException"
+STOP_EXCEPTION = "System.Management.Automation.ActionPreferenceStopException"
+
+ERROR_CATEGORIES = list(ERROR_CATEGORY_NAMES)
+
+EXCEPTION_BASES: dict[str, str] = {
+    "system.exception": "",
+    "system.systemexception": "System.Exception",
+    "system.applicationexception": "System.Exception",
+    RUNTIME_EXCEPTION.lower(): "System.SystemException",
+    STOP_EXCEPTION.lower(): RUNTIME_EXCEPTION,
+    COMMAND_NOT_FOUND.lower(): RUNTIME_EXCEPTION,
+    BINDING_EXCEPTION.lower(): RUNTIME_EXCEPTION,
+    "system.management.automation.parseexception": RUNTIME_EXCEPTION,
+    "system.management.automation.sessionstateexception": RUNTIME_EXCEPTION,
+    "system.management.automation.itemnotfoundexception": (
+        "System.Management.Automation.SessionStateException"
+    ),
+    "system.management.automation.propertynotfoundexception": RUNTIME_EXCEPTION,
+    "system.management.automation.methodexception": RUNTIME_EXCEPTION,
+    "system.management.automation.methodinvocationexception": (
+        "System.Management.Automation.MethodException"
+    ),
+    "system.management.automation.psinvalidcastexception": "System.InvalidCastException",
+    "system.management.automation.psargumentexception": "System.ArgumentException",
+    WRITE_ERROR_EXCEPTION.lower(): "System.SystemException",
+    "system.invalidcastexception": "System.SystemException",
+    "system.argumentexception": "System.SystemException",
+    "system.argumentnullexception": "System.ArgumentException",
+    "system.invalidoperationexception": "System.SystemException",
+    "system.unauthorizedaccessexception": "System.SystemException",
+    "system.io.ioexception": "System.SystemException",
+    "system.io.filenotfoundexception": "System.IO.IOException",
+    "system.io.directorynotfoundexception": "System.IO.IOException",
+    "system.dividebyzeroexception": "System.ArithmeticException",
+    "system.arithmeticexception": "System.SystemException",
+    "system.notsupportedexception": "System.SystemException",
+    "system.componentmodel.win32exception": "System.Runtime.InteropServices.ExternalException",
+    "system.runtime.interopservices.externalexception": "System.SystemException",
+    "microsoft.failoverclusters.powershell.clustercmdletexception": "System.Exception",
+}
+"""Base types of the exceptions the simulator raises; a catch follows this chain.
+
+A type missing here is taken as deriving directly from ``System.Exception``, so cmdlets
+may raise exception types this table does not know and still be caught by full name or
+by ``[System.Exception]``.
+"""
+
+TYPE_ALIASES = {"exception": "System.Exception"}
+
+
+def exception_chain(exception_type: str) -> list[str]:
+    """The exception's type and every base type, most derived first, lower case."""
+    chain: list[str] = []
+    current = exception_type.lower()
+    while current and current not in chain:
+        chain.append(current)
+        current = EXCEPTION_BASES.get(current, "system.exception").lower()
+    return chain
+
+
+def catch_matches(catch_type: str, record: ErrorRecordData, escalated: bool) -> bool:
+    """Whether ``catch [catch_type]`` handles the error; escalated errors also match
+    ActionPreferenceStopException, as the original exception is what the record holds."""
+    wanted = TYPE_ALIASES.get(catch_type.lower(), catch_type).lower()
+    candidates = [wanted]
+    if not wanted.startswith("system."):
+        candidates.append("system." + wanted)
+    chain = exception_chain(record.exception_type)
+    if escalated:
+        chain += exception_chain(STOP_EXCEPTION)
+    return any(c in chain for c in candidates)
+
+
+def runtime_error(
+    message: str,
+    error_id: str,
+    category: str = "InvalidOperation",
+    exception_type: str = RUNTIME_EXCEPTION,
+    target: Any = None,
+) -> ErrorRecordData:
+    """A RuntimeException-shaped record (no command type: raised by the language)."""
+    return ErrorRecordData(
+        message=message,
+        error_id=error_id,
+        category=category,
+        exception_type=exception_type,
+        target_object=target,
+    )
+
+
+def thrown(value: Any, message: str) -> ErrorRecordData:
+    """``throw <value>``: errorId is the message, category OperationStopped."""
+    return ErrorRecordData(
+        message=message,
+        error_id=message,
+        category="OperationStopped",
+        exception_type=RUNTIME_EXCEPTION,
+        target_object=value,
+        target_name=message if isinstance(value, str) else "",
+        target_type="String" if isinstance(value, str) else "",
+    )
+
+
+def binding_error(
+    message: str, error_id: str, command_type: str | None, target: Any = None
+) -> ErrorRecordData:
+    """A ParameterBindingException record (category InvalidArgument)."""
+    return ErrorRecordData(
+        message=message,
+        error_id=error_id,
+        category="InvalidArgument",
+        exception_type=BINDING_EXCEPTION,
+        target_object=target,
+        command_type=command_type,
+    )
+
+
+def command_not_found(name: str) -> ErrorRecordData:
+    """CommandNotFoundException, worded as PowerShell 5.1 words it."""
+    return ErrorRecordData(
+        message=(
+            f"The term '{name}' is not recognized as the name of a cmdlet, function, script "
+            "file, or operable program. Check the spelling of the name, or if a path was "
+            "included, verify that the path is correct and try again."
+        ),
+        error_id="CommandNotFoundException",
+        category="ObjectNotFound",
+        exception_type=COMMAND_NOT_FOUND,
+        target_object=name,
+        target_name=name,
+        target_type="String",
+    )
+
+
+def category_enum(category: str) -> PSEnum:
+    """An ``ErrorCategory`` value (unknown names map to NotSpecified)."""
+    index = ERROR_CATEGORIES.index(category) if category in ERROR_CATEGORIES else 0
+    return PSEnum("System.Management.Automation.ErrorCategory", ERROR_CATEGORIES[index], index)
+
+
+def category_message(record: ErrorRecordData) -> str:
+    """CategoryInfo's text: ``Category: (TargetName:TargetType) [Activity], Reason``."""
+    return (
+        f"{category_enum(record.category).name}: ({record.target_name}:{record.target_type}) "
+        f"[{record.activity}], {record.reason}"
+    )
+
+
+@dataclass
+class ErrorRecordObject(PSObject):
+    """``$_`` in ``catch`` and the items of ``$Error``: an ErrorRecord with its data."""
+
+    record: ErrorRecordData = field(default_factory=lambda: ErrorRecordData("", ""))
+    escalated: bool = False
+
+
+def error_record_object(record: ErrorRecordData, escalated: bool = False) -> ErrorRecordObject:
+    """Build the PSObject view of ``record`` that scripts read properties from."""
+    names = [record.exception_type]
+    while names[-1].lower() != "system.exception" and len(names) < 16:
+        names.append(
+            EXCEPTION_BASES.get(names[-1].lower(), "System.Exception") or "System.Exception"
+        )
+    exception = PSObject(
+        type_names=(*names, "System.Object"),
+        properties=PSHashtable(
+            [
+                ("Message", record.message),
+                ("ErrorRecord", None),
+                ("InnerException", None),
+                ("Source", ""),
+            ]
+        ),
+        to_string=f"{record.exception_type}: {record.message}",
+    )
+    category = PSObject(
+        type_names=("System.Management.Automation.ErrorCategoryInfo", "System.Object"),
+        properties=PSHashtable(
+            [
+                ("Category", category_enum(record.category)),
+                ("Activity", record.activity),
+                ("Reason", record.reason),
+                ("TargetName", record.target_name),
+                ("TargetType", record.target_type),
+            ]
+        ),
+        to_string=category_message(record),
+    )
+    invocation = PSObject(
+        type_names=("System.Management.Automation.InvocationInfo", "System.Object"),
+        properties=PSHashtable(
+            [
+                ("ScriptLineNumber", record.script_line or 0),
+                ("OffsetInLine", record.script_column or 0),
+                ("Line", record.line_text or ""),
+            ]
+        ),
+    )
+    obj = ErrorRecordObject(
+        type_names=("System.Management.Automation.ErrorRecord", "System.Object"),
+        properties=PSHashtable(
+            [
+                ("Exception", exception),
+                ("TargetObject", record.target_object),
+                ("CategoryInfo", category),
+                ("FullyQualifiedErrorId", record.fully_qualified_error_id),
+                ("ErrorDetails", None),
+                ("InvocationInfo", invocation),
+                ("ScriptStackTrace", f"at <ScriptBlock>, <No file>: line {record.script_line}"),
+            ]
+        ),
+        to_string=record.message,
+        record=record,
+        escalated=escalated,
+    )
+    exception.properties["ErrorRecord"] = obj
+    return obj

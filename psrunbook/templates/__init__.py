@@ -1,0 +1,6 @@
+"""Rendering PowerShell templates into reviewable, hash-identified scripts."""
+
+from psrunbook.templates.environment import TemplateLibrary
+from psrunbook.templates.render import DeclaredParameter, RenderedScript
+
+__all__ = ["DeclaredParameter", "RenderedScript", "TemplateLibrary"]

@@ -1,0 +1,118 @@
+"""The one Jinja environment that renders every PowerShell template.
+
+Templates render *structure* only (includes, optional blocks, version branches); values
+reach the script as PSRP parameters, so the rendered text is the same for every node
+and its hash identifies exactly what ran. ``StrictUndefined`` makes a misspelt
+structure variable an error instead of an empty string in a production script.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from psrunbook.errors import TemplateError
+from psrunbook.templates.params import parse_declared_parameters
+from psrunbook.templates.render import RenderedScript
+
+BUILTIN_PACKAGE = "psrunbook.ps_templates"
+TEMPLATE_SUFFIX = ".ps1.j2"
+
+
+def _builtin_root() -> Path:
+    from importlib.resources import files  # noqa: PLC0415 (only needed when rendering)
+
+    return Path(str(files(BUILTIN_PACKAGE)))
+
+
+class TemplateLibrary:
+    """Finds, compiles and renders templates from the package plus user directories.
+
+    User directories come first, so a site can override a shipped template by giving
+    one of the same id; the rendered script's hash then shows that it differs.
+    """
+
+    def __init__(self, extra_dirs: Sequence[Path] = ()) -> None:
+        for directory in extra_dirs:
+            if not directory.is_dir():
+                raise TemplateError(
+                    f"template directory {directory} does not exist: "
+                    "pass an existing folder to --templates"
+                )
+        self.search_path: tuple[Path, ...] = (*extra_dirs, _builtin_root())
+        self._env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader([str(p) for p in self.search_path]),
+            undefined=jinja2.StrictUndefined,
+            keep_trailing_newline=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            autoescape=False,  # noqa: S701 (PowerShell, not HTML: no value is ever interpolated)
+        )
+
+    def template_ids(self) -> list[str]:
+        """Every renderable template id (partials under ``_lib/`` excluded)."""
+        return sorted(
+            name
+            for name in self._env.list_templates(filter_func=lambda n: n.endswith(TEMPLATE_SUFFIX))
+            if not name.startswith("_lib/")
+        )
+
+    def source(self, template_id: str) -> str:
+        """The raw template text, for the template-source lint rule."""
+        try:
+            source, _, _ = self._env.loader.get_source(self._env, template_id)  # type: ignore[union-attr]  # loader is always set above
+        except jinja2.TemplateNotFound as exc:
+            raise TemplateError(self._not_found(template_id)) from exc
+        return source
+
+    def render(
+        self,
+        template_id: str,
+        arguments: Mapping[str, Any],
+        structure: Mapping[str, Any] | None = None,
+    ) -> RenderedScript:
+        """Render ``template_id`` and check ``arguments`` against its ``param()`` block."""
+        text = self._render_text(template_id, tuple(sorted((structure or {}).items())))
+        declared = parse_declared_parameters(text, source=template_id)
+        script = RenderedScript(
+            template_id=template_id,
+            text=text,
+            sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+            parameters=declared,
+        )
+        script.check_arguments(arguments)
+        return script
+
+    def _render_text(self, template_id: str, structure: tuple[tuple[str, Any], ...]) -> str:
+        return _render_cached(self, template_id, structure)
+
+    def _compile(self, template_id: str) -> jinja2.Template:
+        try:
+            return self._env.get_template(template_id)
+        except jinja2.TemplateNotFound as exc:
+            raise TemplateError(self._not_found(template_id)) from exc
+        except jinja2.TemplateSyntaxError as exc:
+            raise TemplateError(f"template {template_id} line {exc.lineno}: {exc.message}") from exc
+
+    def _not_found(self, template_id: str) -> str:
+        where = ", ".join(str(p) for p in self.search_path)
+        return f"template {template_id!r} not found in {where}: check the step's template id"
+
+
+@lru_cache(maxsize=512)
+def _render_cached(
+    library: TemplateLibrary, template_id: str, structure: tuple[tuple[str, Any], ...]
+) -> str:
+    """Rendering is pure in (template, structure), so a run renders each variant once."""
+    template = library._compile(template_id)
+    try:
+        return template.render(dict(structure))
+    except jinja2.UndefinedError as exc:
+        raise TemplateError(
+            f"template {template_id}: {exc.message}; pass it in the step's structure"
+        ) from exc

@@ -1,0 +1,269 @@
+"""The pypsrp transport: one RunspacePool per node, opened lazily, reused, always closed.
+
+Reusing a pool costs two WSMan round trips per script (Command+Send, Receive) instead
+of the six that ``Client.execute_ps`` pays to create and delete a shell every time.
+The pool is re-checked with ``is_alive()`` only after it sat idle, because the check is
+a round trip of its own, and it is recycled before WinRM's per-shell command quota.
+"""
+
+from __future__ import annotations
+
+import functools
+import getpass
+import logging
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from psrunbook.errors import InsecureConnectionError, InventoryError, TransportTimeout
+from psrunbook.secrets import Secret
+from psrunbook.transport.base import RawResult, ScriptCall
+from psrunbook.transport.errors import translate
+
+if TYPE_CHECKING:
+    from psrunbook.inventory import Inventory
+
+_log = logging.getLogger("psrunbook.transport")
+
+PasswordPrompt = Callable[[str], str]
+
+
+def terminal_prompt(prompt: str) -> str:
+    """Ask on the terminal; refuse when there is none rather than hang."""
+    if not sys.stdin.isatty():
+        raise InventoryError(
+            "a password is needed but there is no terminal to ask on: "
+            "name an environment variable with connection.password_env, or use Kerberos"
+        )
+    return getpass.getpass(prompt)
+
+
+@dataclass(frozen=True)
+class PoolPolicy:
+    """How long a pool is trusted without a check, and when it is replaced."""
+
+    idle_check_s: float = 30.0
+    recycle_after: int = 500
+
+
+class PsrpTransport:
+    """Opens :class:`PsrpSession` objects for the nodes of one inventory.
+
+    Unsafe settings are refused for every node before the first connection, so a run
+    never gets half way and then stops on a security check.
+    """
+
+    def __init__(
+        self,
+        inventory: Inventory,
+        *,
+        insecure: bool = False,
+        password: str | None = None,
+        prompt: PasswordPrompt = terminal_prompt,
+        policy: PoolPolicy = PoolPolicy(),
+    ) -> None:
+        self.inventory = inventory
+        self.policy = policy
+        self._prompt = prompt
+        self._password: str | None = password
+        self.warnings: list[str] = []
+        for name in inventory.node_names:
+            host, _, _ = inventory.endpoint_for(name)
+            reason = inventory.connection.requires_insecure(host)
+            if reason and not insecure:
+                raise InsecureConnectionError(
+                    f"{inventory.path}: node {name}: {reason}; "
+                    "fix the connection settings, or pass --insecure to accept the risk"
+                )
+            if reason:
+                self.warnings.append(f"node {name}: {reason} (accepted with --insecure)")
+        # Credentials are resolved now, before a run is journaled: an unset password
+        # variable (or no terminal to ask on) is bad input, never a run left "running".
+        if inventory.node_names:
+            self._credentials(inventory.node_names[0])
+
+    def _credentials(self, node: str) -> tuple[str | None, str | None]:
+        connection = self.inventory.connection
+        password = self._password or self.inventory.password(node)
+        if password is None and connection.auth in ("basic", "ntlm", "credssp"):
+            if self._password is None:
+                self._password = Secret(
+                    self._prompt(f"Password for {connection.username or 'the remote user'}: ")
+                ).reveal()
+            password = self._password
+        return connection.username, password
+
+    def open(self, node: str) -> PsrpSession:
+        username, password = self._credentials(node)
+        return PsrpSession(
+            node=node,
+            user=username or getpass.getuser(),
+            inventory=self.inventory,
+            password=password,
+            policy=self.policy,
+        )
+
+
+@functools.cache
+def _wsman_class() -> Any:
+    """pypsrp's WSMan, except that a timed-out Receive is not retried inside pypsrp.
+
+    pypsrp repeats a Receive that hit its HTTP read timeout five more times, sleeping 2,
+    6, 14, 30 and 62 s in between: one slow answer would hold a step for over two minutes
+    whatever its timeout. Here the timeout surfaces at once as a transient fault, so the
+    step timeout holds and the runner's own bounded retry decides what happens next.
+    """
+    from pypsrp.wsman import NAMESPACES, WSMan, WSManAction  # noqa: PLC0415 (pypsrp is imported only to connect)
+
+    class StepBoundWSMan(WSMan):
+        def receive(
+            self,
+            resource_uri: str,
+            resource: Any,
+            option_set: Any = None,
+            selector_set: Any = None,
+            timeout: int | None = None,
+        ) -> Any:
+            response = self.invoke(
+                WSManAction.RECEIVE, resource_uri, resource, option_set, selector_set, timeout
+            )
+            return response.find("s:Body", namespaces=NAMESPACES)
+
+    return StepBoundWSMan
+
+
+class PsrpSession:
+    """A lazily opened RunspacePool on one node."""
+
+    def __init__(
+        self,
+        *,
+        node: str,
+        user: str,
+        inventory: Inventory,
+        password: str | None,
+        policy: PoolPolicy,
+    ) -> None:
+        self.node = node
+        self.user = user
+        self._inventory = inventory
+        self._password = password
+        self._policy = policy
+        self._pool: Any = None
+        self._keys_exchanged = False
+        self._pipelines = 0
+        self._last_used = 0.0
+        self.pools_opened = 0
+
+    def _wsman(self) -> Any:
+        connection = self._inventory.connection
+        host, port, ssl = self._inventory.endpoint_for(self.node)
+        # pypsrp hands cert_validation to requests' ``verify``: True, False or a CA bundle
+        # path, although its annotation says bool.
+        verify: Any = connection.verify
+        return _wsman_class()(
+            server=host,
+            port=port,
+            ssl=ssl,
+            username=connection.username,
+            password=self._password,
+            auth=connection.auth,
+            cert_validation=verify,
+            encryption=connection.encryption,
+            connection_timeout=connection.connect_timeout_s,
+            operation_timeout=connection.operation_timeout_s,
+            read_timeout=connection.read_timeout_s,
+            max_envelope_size=connection.max_envelope_size,
+        )
+
+    def _open_pool(self) -> Any:
+        from pypsrp.powershell import RunspacePool  # noqa: PLC0415 (pypsrp is imported only to connect)
+
+        pool = RunspacePool(
+            self._wsman(),
+            configuration_name=self._inventory.connection.configuration_name,
+            no_profile=True,
+        )
+        pool.open()
+        self.pools_opened += 1
+        self._keys_exchanged = False
+        self._pipelines = 0
+        return pool
+
+    def _usable_pool(self) -> Any:
+        now = time.monotonic()
+        if self._pool is not None and self._pipelines >= self._policy.recycle_after:
+            self._discard_pool()
+        if self._pool is not None and now - self._last_used > self._policy.idle_check_s:
+            try:
+                alive = self._pool.is_alive()
+            except Exception:  # noqa: BLE001 (any failure of the probe means: reconnect)
+                alive = False
+            if not alive:
+                self._discard_pool()
+        if self._pool is None:
+            self._pool = self._open_pool()
+        return self._pool
+
+    def _argument(self, pool: Any, value: Any) -> Any:
+        if isinstance(value, Secret):
+            from pypsrp.complex_objects import ObjectMeta  # noqa: PLC0415 (pypsrp is imported only to connect)
+
+            if not self._keys_exchanged:
+                pool.exchange_keys()
+                self._keys_exchanged = True
+            return pool.serialize(value.reveal(), ObjectMeta("SS"))
+        if isinstance(value, tuple):
+            return list(value)
+        return value
+
+    def run(self, call: ScriptCall) -> RawResult:
+        from pypsrp.complex_objects import PSInvocationState  # noqa: PLC0415 (pypsrp is imported only to connect)
+        from pypsrp.powershell import PowerShell  # noqa: PLC0415 (pypsrp is imported only to connect)
+
+        try:
+            pool = self._usable_pool()
+            ps = PowerShell(pool)
+            ps.add_script(call.script)
+            for name, value in call.arguments.items():
+                if value is not None:
+                    ps.add_parameter(name, self._argument(pool, value))
+            self._pipelines += 1
+            deadline = time.monotonic() + call.timeout_s
+            ps.begin_invoke()
+            while ps.state == PSInvocationState.RUNNING:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    ps.stop()
+                    raise TransportTimeout(
+                        f"{self.node}: script did not finish within {call.timeout_s:g} s "
+                        "(stopped); raise the step timeout or check the node",
+                        node=self.node,
+                    )
+                ps.poll_invoke(timeout=max(1, min(int(remaining), 20)))
+        except Exception as exc:
+            self._discard_pool()
+            raise translate(exc, self.node) from exc
+        finally:
+            self._last_used = time.monotonic()
+        return RawResult(
+            output=list(ps.output),
+            errors=list(ps.streams.error),
+            had_errors=bool(ps.had_errors),
+            warnings=[str(w) for w in ps.streams.warning],
+            information=[str(i) for i in ps.streams.information],
+        )
+
+    def _discard_pool(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        try:
+            pool.close()
+        except Exception as exc:  # noqa: BLE001 (closing a broken pool may fail any way; the pool is gone)
+            _log.debug("closing pool on %s failed: %s", self.node, exc)
+
+    def close(self) -> None:
+        self._discard_pool()
