@@ -1,8 +1,9 @@
-"""SQL Server versions as the SSIS runbooks know them, read from ``psrunbook/data/ssis.json``.
+"""SQL Server versions as the SSIS runbooks know them, read from ``ssis.json`` beside this module.
 
-The JSON file is the project's copy of the collected facts (with their sources); this
-module turns the entries the runbooks support into typed records. It is read once, on
-first use, so importing a runbook module stays free of I/O.
+The JSON file is the project's copy of the collected facts (with their sources). It ships
+with the SSIS runbooks because it is their knowledge, not the engine's. This module turns
+the entries the runbooks support into typed records. It is read once, on first use, so
+importing a runbook module stays free of I/O.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from functools import cache
 from importlib import resources
 from typing import Any, Final
 
+DATA_PACKAGE: Final = "psrunbook.runbooks._ssis"
 DATA_FILE: Final = "ssis.json"
 
 UNSUPPORTED: Final = {
@@ -47,7 +49,7 @@ class SsisVersion:
 
 
 def _document() -> dict[str, Any]:
-    raw = resources.files("psrunbook").joinpath("data", DATA_FILE).read_text("utf-8")
+    raw = resources.files(DATA_PACKAGE).joinpath(DATA_FILE).read_text("utf-8")
     document: dict[str, Any] = json.loads(raw)
     return document
 

@@ -49,8 +49,13 @@ class LabError(ValueError):
 
 @cache
 def ssis_facts() -> dict[str, Any]:
-    """The packaged copy of ``facts/ssis.json``."""
-    text = resources.files("psrunbook").joinpath("data/ssis.json").read_text("utf-8")
+    """The packaged copy of ``facts/ssis.json``, the SSIS runbooks' data file.
+
+    Read as package data of ``psrunbook.runbooks._ssis`` rather than through the runbooks'
+    ``versions`` module: the lab installs what a real node has, so it takes the facts, not
+    the runbooks' reading of them (which refuses some versions a node can still have).
+    """
+    text = resources.files("psrunbook.runbooks._ssis").joinpath("ssis.json").read_text("utf-8")
     loaded: dict[str, Any] = json.loads(text)
     return loaded
 

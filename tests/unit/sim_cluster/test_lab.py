@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,7 @@ from psrunbook.sim.cluster.model import SimCluster, fold
 
 from .conftest import Caller
 
+REPO = Path(__file__).resolve().parents[3]
 KEY_2019 = "SOFTWARE\\Microsoft\\Microsoft SQL Server\\150\\SSIS\\ServiceConfigFile"
 CONFIG_2019 = "C:\\Program Files\\Microsoft SQL Server\\150\\DTS\\Binn\\MsDtsSrvr.ini.xml"
 
@@ -201,3 +204,13 @@ def test_names_fold_case_insensitively() -> None:
     cluster = sample_lab()
     assert cluster.resource("sql server") is cluster.resource("SQL SERVER")
     assert fold("NODE1") in cluster.nodes
+
+
+def test_lab_reads_the_ssis_facts_without_importing_runbook_code() -> None:
+    """The lab takes ssis.json from the SSIS runbooks' package as data, running no runbook."""
+    probe = (
+        "import sys; from psrunbook.sim.cluster.lab import sample_lab; sample_lab(); "
+        "print(sorted(m for m in sys.modules if m.startswith('psrunbook.runbooks')))"
+    )
+    imported = subprocess.check_output([sys.executable, "-c", probe], cwd=REPO, text=True)
+    assert "['psrunbook.runbooks', 'psrunbook.runbooks._ssis']" == imported.strip()
