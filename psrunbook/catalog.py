@@ -1,11 +1,15 @@
 """The FailoverClusters cmdlet catalog, loaded once from package data.
 
 ``psrunbook/data/failoverclusters.json`` is the project's record of what the real module accepts
-(parameters, aliases, mandatory flags, positions, parameter sets, pipeline input), collected
-from Microsoft's help and from metadata generated from the module itself. The linter checks
-every cluster cmdlet call against it, so a template cannot pass review with a parameter that
-Windows would reject. The file keeps its ``sources`` fields; this module reads only what the
-checks need and exposes it as frozen, case-insensitive lookups.
+(parameters, aliases, mandatory flags, positions, parameter sets, pipeline input, enums),
+collected from Microsoft's help and from metadata generated from the module itself. The linter
+checks every cluster cmdlet call against it, so a template cannot pass review with a parameter
+that Windows would reject. The file keeps its ``sources`` fields; :func:`load_catalog` reads
+only what the checks need and exposes it as frozen, case-insensitive lookups.
+
+This module is the file's only reader: :func:`catalog_document` parses it once per process,
+and the simulator's cmdlet specs and the results' enum tables take their parts from it, so
+the three can never read different files or parse the same one three times.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ __all__ = [
     "Catalog",
     "Cmdlet",
     "Parameter",
+    "catalog_document",
     "load_catalog",
 ]
 
@@ -123,11 +128,21 @@ class Catalog:
 
 
 @cache
-def load_catalog() -> Catalog:
-    """Read the packaged catalog once per process."""
+def catalog_document() -> Mapping[str, Any]:
+    """The packaged ``failoverclusters.json`` as parsed JSON, read once per process.
+
+    Shared by every caller, so it is read-only: take what you need, never change it.
+    """
     raw = resources.files("psrunbook").joinpath("data", "failoverclusters.json").read_text("utf-8")
     document: dict[str, Any] = json.loads(raw)
-    cmdlets = {name.lower(): _cmdlet(name, entry) for name, entry in document["cmdlets"].items()}
+    return MappingProxyType(document)
+
+
+@cache
+def load_catalog() -> Catalog:
+    """The cmdlets of the packaged catalog as typed, case-insensitive lookups, built once."""
+    entries: Mapping[str, Any] = catalog_document()["cmdlets"]
+    cmdlets = {name.lower(): _cmdlet(name, entry) for name, entry in entries.items()}
     return Catalog(cmdlets=MappingProxyType(cmdlets))
 
 

@@ -8,14 +8,14 @@ name; a value this table does not know (a newer Windows build) is kept as text, 
 
 from __future__ import annotations
 
-import json
 import re
+from collections.abc import Mapping
 from functools import cache
-from importlib import resources
 from typing import Annotated, Any, Final
 
 from pydantic import BeforeValidator
 
+from psrunbook.catalog import catalog_document
 from psrunbook.results.plain import is_enum
 
 __all__ = [
@@ -69,8 +69,7 @@ class _EnumTable:
 
 @cache
 def _tables() -> dict[str, _EnumTable]:
-    raw = resources.files("psrunbook").joinpath("data/failoverclusters.json").read_text("utf-8")
-    enums: dict[str, Any] = json.loads(raw)["enums"]
+    enums: Mapping[str, Any] = catalog_document()["enums"]
     tables: dict[str, _EnumTable] = {}
     for key, members in enums.items():
         if key.startswith("_") or not isinstance(members, dict):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from importlib import resources
 from typing import Any
 from xml.etree.ElementTree import Element
 
@@ -12,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from recordings import decode_pipelines, deserialize
 
+from psrunbook.catalog import catalog_document
 from psrunbook.results import (
     ERROR_CATEGORIES,
     ClusterResourceStateName,
@@ -462,8 +462,7 @@ def test_plain_survives_self_reference() -> None:
 
 
 def _facts_enums() -> dict[str, dict[str, int]]:
-    raw = resources.files("psrunbook").joinpath("data/failoverclusters.json").read_text("utf-8")
-    enums = json.loads(raw)["enums"]
+    enums = catalog_document()["enums"]
     return {k.removesuffix(" (flags)"): v for k, v in enums.items() if not k.startswith("_")}
 
 

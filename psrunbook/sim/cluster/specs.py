@@ -7,11 +7,11 @@ names, positions, aliases, sets and pipeline binding cannot drift from the facts
 
 from __future__ import annotations
 
-import json
+from collections.abc import Mapping
 from functools import cache
-from importlib import resources
 from typing import Any
 
+from psrunbook.catalog import catalog_document
 from psrunbook.sim.cluster.errors import implementing_type
 from psrunbook.sim.ps.api import CmdletSpec, ParamSpec
 
@@ -23,12 +23,9 @@ _TYPE_MAP = {
 }
 
 
-@cache
-def facts() -> dict[str, Any]:
-    """The packaged failoverclusters.json, parsed once."""
-    text = resources.files("psrunbook").joinpath("data/failoverclusters.json").read_text("utf-8")
-    loaded: dict[str, Any] = json.loads(text)
-    return loaded
+def facts() -> Mapping[str, Any]:
+    """The packaged failoverclusters.json, parsed once by the catalog (read-only)."""
+    return catalog_document()
 
 
 def _param(name: str, raw: dict[str, Any]) -> ParamSpec:
