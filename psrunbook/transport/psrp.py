@@ -17,7 +17,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from psrunbook.errors import InsecureConnectionError, InventoryError, TransportTimeout
+from psrunbook.errors import (
+    InsecureConnectionError,
+    InventoryError,
+    TransportError,
+    TransportTimeout,
+)
 from psrunbook.secrets import Secret
 from psrunbook.transport.base import RawResult, ScriptCall
 from psrunbook.transport.errors import translate
@@ -243,6 +248,9 @@ class PsrpSession:
                         node=self.node,
                     )
                 ps.poll_invoke(timeout=max(1, min(int(remaining), 20)))
+        except TransportError:
+            self._discard_pool()
+            raise  # already ours (the step timeout above): no cause to add
         except Exception as exc:
             self._discard_pool()
             raise translate(exc, self.node) from exc

@@ -1,0 +1,35 @@
+"""The pypsrp transport against the simulator: how a step that outlives its timeout ends."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from psrunbook.errors import TransportTimeout
+from psrunbook.inventory import inventory_from_toml
+from psrunbook.sim.serve import SIM_USER, inventory_toml
+from psrunbook.sim.server import SimFleet
+from psrunbook.sim.trivial_executor import TrivialExecutor
+from psrunbook.transport.base import ScriptCall
+from psrunbook.transport.psrp import PsrpTransport
+
+pytestmark = pytest.mark.integration
+
+PASSWORD = "transport-test-password"
+
+
+def test_step_timeout_is_raised_as_is_and_the_next_call_gets_a_new_pool() -> None:
+    """The transport's own timeout error is not chained to itself; the pool is replaced."""
+    with SimFleet(["NODE1"], executor=TrivialExecutor(), users={SIM_USER: PASSWORD}) as fleet:
+        inventory = inventory_from_toml(inventory_toml(fleet), path=Path("sim.toml"))
+        session = PsrpTransport(inventory, password=PASSWORD).open("NODE1")
+        try:
+            with pytest.raises(TransportTimeout, match="did not finish within 1 s") as caught:
+                session.run(ScriptCall("wait", {}, 1))
+            assert caught.value.__cause__ is None
+            assert "NODE1" == caught.value.node
+            assert ["done"] == session.run(ScriptCall("output done", {}, 30)).output
+            assert 2 == session.pools_opened
+        finally:
+            session.close()
