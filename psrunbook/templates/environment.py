@@ -18,7 +18,7 @@ import jinja2
 
 from psrunbook.errors import TemplateError
 from psrunbook.templates.params import parse_declared_parameters
-from psrunbook.templates.render import RenderedScript
+from psrunbook.templates.script import RenderedScript
 
 BUILTIN_PACKAGE = "psrunbook.ps_templates"
 TEMPLATE_SUFFIX = ".ps1.j2"

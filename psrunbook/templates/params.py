@@ -13,7 +13,7 @@ import tree_sitter
 import tree_sitter_powershell
 
 from psrunbook.errors import TemplateError
-from psrunbook.templates.render import DeclaredParameter
+from psrunbook.templates.script import DeclaredParameter
 
 
 @lru_cache(maxsize=1)
