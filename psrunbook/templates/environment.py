@@ -17,7 +17,6 @@ from typing import Any
 import jinja2
 
 from psrunbook.errors import TemplateError
-from psrunbook.templates.params import parse_declared_parameters
 from psrunbook.templates.script import RenderedScript
 
 BUILTIN_PACKAGE = "psrunbook.ps_templates"
@@ -77,6 +76,8 @@ class TemplateLibrary:
         structure: Mapping[str, Any] | None = None,
     ) -> RenderedScript:
         """Render ``template_id`` and check ``arguments`` against its ``param()`` block."""
+        from psrunbook.templates.params import parse_declared_parameters  # noqa: PLC0415 (tree-sitter loads on the first render, not on import)
+
         text = self._render_text(template_id, tuple(sorted((structure or {}).items())))
         declared = parse_declared_parameters(text, source=template_id)
         script = RenderedScript(

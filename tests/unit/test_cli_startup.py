@@ -54,3 +54,25 @@ def test_probe_sees_imports() -> None:
     code, top_level = _imported_by("--help")
     assert 0 == code
     assert {"typer", "psrunbook"} <= top_level
+
+
+PLANNER_PROBE = """
+import sys
+import psrunbook.runbook.planner
+from psrunbook.templates import TemplateLibrary
+print("tree_sitter" in sys.modules)
+TemplateLibrary().render("ssis/start_service.ps1.j2", {"ServiceName": "S", "TimeoutSeconds": 1})
+print("tree_sitter" in sys.modules)
+"""
+
+
+def test_planner_loads_tree_sitter_only_when_a_script_is_rendered() -> None:
+    """Importing the planner (and the templates) leaves tree-sitter out until a first render."""
+    completed = subprocess.run(
+        [sys.executable, "-c", PLANNER_PROBE],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    assert ["False", "True"] == completed.stdout.split()
