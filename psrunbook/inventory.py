@@ -39,7 +39,7 @@ from pydantic import (
 from pydantic_core import ErrorDetails, PydanticCustomError
 
 from psrunbook.errors import InventoryError
-from psrunbook.logging import register_secret
+from psrunbook.secrets import register_secret
 
 __all__ = [
     "AuthMethod",

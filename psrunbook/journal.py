@@ -17,7 +17,7 @@ Layout (``docs/journal.md`` has the full schema)::
                  started_at, finished_at, duration_ns)
 
 Secrets: parameters arrive already masked, and every text written additionally passes
-through the log redactor (:func:`psrunbook.logging.redact_text`), so a value registered as
+through the log redactor (:func:`psrunbook.secrets.redact_text`), so a value registered as
 secret can never reach the database file.
 """
 
@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any, Final, Literal
 
 from psrunbook.errors import JournalError
-from psrunbook.logging import redact_text
+from psrunbook.secrets import redact_text
 
 __all__ = [
     "JOURNAL_FILE",

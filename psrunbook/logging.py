@@ -19,20 +19,19 @@ to ECS fields (see ``docs/logging.md`` for the whole table)::
         duration_ns=1_250_000_000, script_sha256=digest, error=None,
     )
 
-Secrets are removed by value: :func:`register_secret` adds a value (and the escaped
-forms it takes inside ``repr``, JSON and XML text), and every occurrence in any string
-of any event, including rendered tracebacks, becomes ``***``.
+Secrets are removed by value: a value registered with
+:func:`psrunbook.secrets.register_secret` (and the escaped forms it takes inside ``repr``,
+JSON and XML text) becomes ``***`` wherever it occurs in any string of any event,
+including rendered tracebacks.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import os
 import re
 import sys
-import threading
 from collections.abc import Mapping
 from io import StringIO
 from pathlib import Path
@@ -44,23 +43,21 @@ from structlog.tracebacks import ExceptionDictTransformer
 from structlog.typing import EventDict, ExcInfo, Processor, WrappedLogger
 
 from psrunbook.errors import UserError
+from psrunbook.secrets import MASK, redact_text
 
 __all__ = [
     "ECS_VERSION",
     "REDACTED",
     "THIRD_PARTY_LOGGERS",
-    "clear_secrets",
     "configure_logging",
     "get_logger",
     "redact_secrets",
-    "redact_text",
-    "register_secret",
     "reset_logging",
     "shape_ecs",
 ]
 
 ECS_VERSION: Final = "8.11.0"
-REDACTED: Final = "***"
+REDACTED: Final = MASK
 # Held at WARNING below -vvv: pypsrp logs whole scripts and SOAP bodies, psrpcore (the
 # simulator's PSRP layer) every PSRP message with its arguments and output.
 THIRD_PARTY_LOGGERS: Final = ("pypsrp", "psrpcore", "spnego", "requests_credssp", "urllib3")
@@ -78,80 +75,7 @@ _IDENTITY_FIELDS: Final = {
 _THIRD_PARTY_DEBUG_VERBOSITY: Final = 3
 
 
-# --------------------------------------------------------------------------- secrets
-
-
-class _SecretRegistry:
-    """Holds secret values and one compiled pattern that matches any of them.
-
-    The pattern is rebuilt on every registration and swapped atomically, so logging
-    threads never see a half-updated set.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._values: set[str] = set()
-        self._pattern: re.Pattern[str] | None = None
-
-    def add(self, value: str) -> None:
-        if not value:
-            return  # an empty "secret" would match between every character
-        with self._lock:
-            self._values.update(v for v in _escaped_forms(value) if v)
-            # Longest first, so a secret that contains another is replaced whole.
-            ordered = sorted(self._values, key=lambda v: (-len(v), v))
-            self._pattern = re.compile("|".join(re.escape(v) for v in ordered))
-
-    def clear(self) -> None:
-        with self._lock:
-            self._values.clear()
-            self._pattern = None
-
-    def redact(self, text: str) -> str:
-        pattern = self._pattern
-        if pattern is None:
-            return text
-        return pattern.sub(REDACTED, text)
-
-
-def _escaped_forms(value: str) -> set[str]:
-    """The value as written plainly and as it appears inside repr, JSON and XML text.
-
-    An exception message often embeds a repr (``invalid value 'p\\'w'``) and pypsrp's
-    debug output embeds XML, so matching only the raw value would miss those copies.
-    """
-    xml = (
-        value.replace("&", "&amp;")
-        .replace("<", "&lt;")
-        .replace(">", "&gt;")
-        .replace('"', "&quot;")
-        .replace("'", "&apos;")
-    )
-    return {
-        value,
-        repr(value)[1:-1],
-        json.dumps(value)[1:-1],
-        json.dumps(value, ensure_ascii=False)[1:-1],
-        xml,
-    }
-
-
-_SECRETS = _SecretRegistry()
-
-
-def register_secret(value: str) -> None:
-    """Make every later log line replace ``value`` with ``***`` wherever it appears."""
-    _SECRETS.add(value)
-
-
-def clear_secrets() -> None:
-    """Forget every registered secret (for a process that starts an unrelated run)."""
-    _SECRETS.clear()
-
-
-def redact_text(text: str) -> str:
-    """Return ``text`` with every registered secret replaced by ``***``."""
-    return _SECRETS.redact(text)
+# --------------------------------------------------------------------------- redaction
 
 
 def _redact_value(value: Any) -> Any:
@@ -162,19 +86,19 @@ def _redact_value(value: Any) -> Any:
     text holds a secret the redactor never saw.
     """
     if isinstance(value, str):
-        return _SECRETS.redact(value)
+        return redact_text(value)
     if value is None or isinstance(value, bool | int | float):
         return value
     if isinstance(value, Mapping):
-        return {_SECRETS.redact(str(k)): _redact_value(v) for k, v in value.items()}
+        return {redact_text(str(k)): _redact_value(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
         return [_redact_value(v) for v in value]
-    return _SECRETS.redact(str(value))
+    return redact_text(str(value))
 
 
 def redact_secrets(logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
-    """structlog processor: remove registered secrets from every key and value."""
-    return {_SECRETS.redact(str(k)): _redact_value(v) for k, v in event_dict.items()}
+    """structlog processor: mask every registered secret (psrunbook.secrets) in keys and values."""
+    return {redact_text(str(k)): _redact_value(v) for k, v in event_dict.items()}
 
 
 # --------------------------------------------------------------------------- ECS shaping
@@ -342,7 +266,7 @@ def _scrub(obj: Any) -> Any:
     search would find it afterwards; redacting the extracted trace first avoids that.
     """
     if isinstance(obj, str):
-        return _SECRETS.redact(obj)
+        return redact_text(obj)
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         changes = {f.name: _scrub(getattr(obj, f.name)) for f in dataclasses.fields(obj) if f.init}
         return dataclasses.replace(obj, **changes)
@@ -373,7 +297,7 @@ class _ConsoleTraceback:
             color_system="truecolor" if self._colors else None,
         )
         console.print(Traceback(_scrub(trace), show_locals=False, width=100, word_wrap=True))
-        return _SECRETS.redact(sio.getvalue())
+        return redact_text(sio.getvalue())
 
 
 # --------------------------------------------------------------------------- configuration

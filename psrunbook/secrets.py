@@ -1,18 +1,38 @@
-"""A wrapper that keeps secret values out of every text psrunbook produces.
+"""Secret values: a wrapper that never shows its value, and the registry that masks them.
 
 A :class:`Secret` travels to the node as a SecureString parameter; everywhere else
-(repr, str, logs, journal, bundle, exception messages) it shows as ``***``. Creating
-one registers its value with the log redactor, so even a secret that slips into a
-third-party log line is masked.
+(repr, str, logs, journal, bundle, exception messages) it shows as ``***``. Constructing
+one has no other effect.
+
+Text psrunbook writes (log lines, tracebacks, journal rows) is also masked *by value*, so
+a secret that slips into a third-party log line or an exception message is caught too. The
+values to mask are the ones registered with :func:`register_secret`, which the code that
+takes a secret in calls explicitly: inventory passwords when they are read, the password
+prompt, runbook parameters once validated, the simulator's generated password. The log
+processors (:mod:`psrunbook.logging`) and the journal read the registry through
+:func:`redact_text`.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import json
+import re
+import threading
+from typing import Any, Final
 
 from pydantic_core import core_schema
 
-MASK = "***"
+__all__ = [
+    "MASK",
+    "SECRETS",
+    "Secret",
+    "SecretRegistry",
+    "clear_secrets",
+    "redact_text",
+    "register_secret",
+]
+
+MASK: Final = "***"
 
 
 class Secret:
@@ -22,10 +42,6 @@ class Secret:
 
     def __init__(self, value: str) -> None:
         self._value = value
-        if value:
-            from psrunbook.logging import register_secret  # noqa: PLC0415 (import cycle: logging is imported by everything)
-
-            register_secret(value)
 
     def reveal(self) -> str:
         return self._value
@@ -52,3 +68,81 @@ class Secret:
             ),
             serialization=core_schema.plain_serializer_function_ser_schema(lambda _: MASK),
         )
+
+
+class SecretRegistry:
+    """Secret values to mask, and one compiled pattern that matches any of them.
+
+    The pattern is rebuilt on every registration and swapped atomically, so logging
+    threads never see a half-updated set.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._values: set[str] = set()
+        self._pattern: re.Pattern[str] | None = None
+
+    def add(self, value: str | Secret) -> None:
+        """Mask ``value`` (and its escaped forms) in every later :meth:`redact`."""
+        text = value.reveal() if isinstance(value, Secret) else value
+        if not text:
+            return  # an empty "secret" would match between every character
+        with self._lock:
+            self._values.update(v for v in _escaped_forms(text) if v)
+            # Longest first, so a secret that contains another is replaced whole.
+            ordered = sorted(self._values, key=lambda v: (-len(v), v))
+            self._pattern = re.compile("|".join(re.escape(v) for v in ordered))
+
+    def clear(self) -> None:
+        with self._lock:
+            self._values.clear()
+            self._pattern = None
+
+    def redact(self, text: str) -> str:
+        """``text`` with every registered value replaced by ``***``."""
+        pattern = self._pattern
+        if pattern is None:
+            return text
+        return pattern.sub(MASK, text)
+
+
+def _escaped_forms(value: str) -> set[str]:
+    """The value as written plainly and as it appears inside repr, JSON and XML text.
+
+    An exception message often embeds a repr (``invalid value 'p\\'w'``) and pypsrp's
+    debug output embeds XML, so matching only the raw value would miss those copies.
+    """
+    xml = (
+        value.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace('"', "&quot;")
+        .replace("'", "&apos;")
+    )
+    return {
+        value,
+        repr(value)[1:-1],
+        json.dumps(value)[1:-1],
+        json.dumps(value, ensure_ascii=False)[1:-1],
+        xml,
+    }
+
+
+SECRETS: Final = SecretRegistry()
+"""The process's registry. Process-wide on purpose: logging is configured once per process
+and third-party loggers (pypsrp, urllib3) reach the same handlers from any thread."""
+
+
+def register_secret(value: str | Secret) -> None:
+    """Make every later log line, traceback and journal row show ``value`` as ``***``."""
+    SECRETS.add(value)
+
+
+def clear_secrets() -> None:
+    """Forget every registered secret (for a process that starts an unrelated run)."""
+    SECRETS.clear()
+
+
+def redact_text(text: str) -> str:
+    """Return ``text`` with every registered secret replaced by ``***``."""
+    return SECRETS.redact(text)

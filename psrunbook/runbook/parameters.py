@@ -12,14 +12,14 @@ import tomllib
 import types
 import typing
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from psrunbook.errors import ParameterError
-from psrunbook.secrets import MASK, Secret
+from psrunbook.secrets import MASK, Secret, register_secret
 
 
 def _is_list_field(annotation: Any) -> bool:
@@ -111,7 +111,12 @@ def validate_parameters(
     defaults: Mapping[str, Any] | None = None,
     source: str = "parameters",
 ) -> BaseModel:
-    """Merge defaults < file < ``-p`` and validate; every problem named in one message."""
+    """Merge defaults < file < ``-p`` and validate; every problem named in one message.
+
+    Every secret of the validated model is registered for redaction here, where it enters
+    the process, so a node that echoes one back (an error message, a result) or a library
+    that logs one shows ``***``.
+    """
     merged: dict[str, Any] = {}
     layers = (
         defaults or {},
@@ -125,9 +130,12 @@ def validate_parameters(
     if problems:
         raise ParameterError("\n".join([f"invalid {source}:", *problems]))
     try:
-        return model.model_validate(merged)
+        params = model.model_validate(merged)
     except ValidationError as exc:
         raise ParameterError(format_validation_error(exc, source)) from None
+    for secret in _secrets_in(params):
+        register_secret(secret)
+    return params
 
 
 _ALLOWED_CONTROLS = frozenset("\t\r\n")
@@ -187,6 +195,21 @@ def public_parameters(params: BaseModel) -> dict[str, Any]:
         value = getattr(params, name)
         result[name] = _public(value)
     return result
+
+
+def _secrets_in(value: Any) -> Iterator[Secret]:
+    """Every :class:`Secret` in a validated model, nested models and collections included."""
+    if isinstance(value, Secret):
+        yield value
+    elif isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            yield from _secrets_in(getattr(value, name))
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from _secrets_in(item)
+    elif isinstance(value, list | tuple | set | frozenset):
+        for item in value:
+            yield from _secrets_in(item)
 
 
 def _public(value: Any) -> Any:

@@ -97,7 +97,7 @@ class EmbeddedLab:
 
     def __enter__(self) -> EmbeddedLab:
         from psrunbook.inventory import inventory_from_toml  # noqa: PLC0415 (simulator only)
-        from psrunbook.logging import register_secret  # noqa: PLC0415 (simulator only)
+        from psrunbook.secrets import register_secret  # noqa: PLC0415 (simulator only)
         from psrunbook.sim.cluster.executor_factory import cluster_executor  # noqa: PLC0415 (simulator only)
         from psrunbook.sim.fault_file import arm_from_file  # noqa: PLC0415 (simulator only)
         from psrunbook.sim.serve import SIM_USER, inventory_toml  # noqa: PLC0415 (simulator only)

@@ -23,7 +23,7 @@ from psrunbook.errors import (
     TransportError,
     TransportTimeout,
 )
-from psrunbook.secrets import Secret
+from psrunbook.secrets import Secret, register_secret
 from psrunbook.transport.base import RawResult, ScriptCall
 from psrunbook.transport.errors import translate
 
@@ -94,9 +94,10 @@ class PsrpTransport:
         password = self._password or self.inventory.password(node)
         if password is None and connection.auth in ("basic", "ntlm", "credssp"):
             if self._password is None:
-                self._password = Secret(
-                    self._prompt(f"Password for {connection.username or 'the remote user'}: ")
-                ).reveal()
+                self._password = self._prompt(
+                    f"Password for {connection.username or 'the remote user'}: "
+                )
+                register_secret(self._password)
             password = self._password
         return connection.username, password
 

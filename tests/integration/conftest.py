@@ -18,7 +18,8 @@ from typer.testing import CliRunner, Result
 
 from psrunbook.cli.app import app
 from psrunbook.journal import AttemptRecord, Journal, RunRecord
-from psrunbook.logging import clear_secrets, reset_logging
+from psrunbook.logging import reset_logging
+from psrunbook.secrets import clear_secrets
 from psrunbook.sim.cluster.lab import dump, restore
 
 REPO = Path(__file__).resolve().parents[2]

@@ -18,7 +18,8 @@ from psrunbook.inventory import (
     is_loopback,
     load_inventory,
 )
-from psrunbook.logging import REDACTED, clear_secrets, redact_text
+from psrunbook.logging import REDACTED
+from psrunbook.secrets import clear_secrets, redact_text
 
 NODES = """
 [cluster]

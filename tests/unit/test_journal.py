@@ -27,7 +27,7 @@ from psrunbook.journal import (
     default_state_dir,
     new_run_id,
 )
-from psrunbook.logging import register_secret
+from psrunbook.secrets import register_secret
 
 
 @pytest.fixture

@@ -18,13 +18,11 @@ from psrunbook.errors import StepFailed, UserError, WSManFault
 from psrunbook.logging import (
     REDACTED,
     THIRD_PARTY_LOGGERS,
-    clear_secrets,
     configure_logging,
     get_logger,
-    redact_text,
-    register_secret,
     reset_logging,
 )
+from psrunbook.secrets import clear_secrets, redact_text, register_secret
 
 SECRET = "Pa$$w0rd-'s3cret\"-ü"
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
