@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from importlib.resources import files
 
 import pytest
 import tree_sitter
@@ -13,6 +14,9 @@ from psrunbook.templates import TemplateLibrary
 
 LIBRARY = TemplateLibrary()
 OURS = [t for t in LIBRARY.template_ids() if t.startswith(("ssis/", "cluster/"))]
+PARTIALS = sorted(
+    f"_lib/{p.name}" for p in (files("psrunbook.ps_templates") / "_lib").iterdir() if p.is_file()
+)
 
 ALLOWED_COMMANDS = frozenset(
     name.lower()
@@ -101,6 +105,12 @@ def test_every_template_is_used_by_a_runbook_step() -> None:
 def test_template_source_interpolates_nothing(template_id: str) -> None:
     """No {{ ... }} in template source: values travel as parameters."""
     assert [] == lint_template_source(LIBRARY.source(template_id), template_id)
+
+
+@pytest.mark.parametrize("partial", PARTIALS)
+def test_lib_partial_source_interpolates_nothing(partial: str) -> None:
+    """The shared _lib blocks follow the same rule as the templates that include them."""
+    assert [] == lint_template_source(LIBRARY.source(partial), partial)
 
 
 @pytest.mark.parametrize("template_id", OURS)
