@@ -117,8 +117,13 @@ class ReportTable:
     rows: tuple[tuple[str, ...], ...]
 
 
-StepResults = Mapping[str, Mapping[str, Mapping[str, Any]]]
-"""Results of a finished run: step name -> node -> the step's result data (JSON-able)."""
+StepResults = Mapping[str, Mapping[str, StepResult]]
+"""Results of a finished run: step name -> node -> the step's validated result.
+
+Each result is an instance of the model its :class:`Step` declared (``Step.result``):
+the runner validated the script's data against it, so a presenter narrows with
+``isinstance`` instead of validating again.
+"""
 
 StepBuilder = Callable[[Any, "Inventory"], Sequence[Step]]
 AdvisoryBuilder = Callable[[Any], Sequence[Advisory]]
