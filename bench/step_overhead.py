@@ -20,6 +20,7 @@ from bench.driver import (
 )
 from bench.lab import Lab, remote_lab
 from psrunbook.journal import Journal
+from psrunbook.runbook.model import StepResult
 from psrunbook.runbook.planner import Plan
 from psrunbook.templates import TemplateLibrary
 from psrunbook.transport.base import FakeTransport, ScriptCall
@@ -65,6 +66,7 @@ class JournalProbe:
             bundle_sha256=None,
             user=None,
         )
+        empty = StepResult()
         for index in range(count):
             attempt = self._journal.begin_attempt(
                 run_id=run_id,
@@ -75,7 +77,7 @@ class JournalProbe:
                 check_only=False,
             )
             self._journal.finish_attempt(
-                attempt, status="succeeded", changed=False, result={}, errors=[], duration_ns=1
+                attempt, status="succeeded", changed=False, result=empty, errors=[], duration_ns=1
             )
 
 

@@ -33,10 +33,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 from psrunbook.errors import JournalError
 from psrunbook.secrets import redact_text
+
+if TYPE_CHECKING:
+    from psrunbook.results.errors import StepError
+    from psrunbook.runbook.model import StepResult
 
 __all__ = [
     "JOURNAL_FILE",
@@ -455,11 +459,16 @@ class Journal:
         *,
         status: FinalAttemptStatus,
         changed: bool | None,
-        result: Mapping[str, Any] | None,
-        errors: Sequence[Mapping[str, Any]],
+        result: StepResult | None,
+        errors: Sequence[StepError],
         duration_ns: int,
     ) -> None:
-        """Record how an attempt ended. Finishing an attempt twice is refused."""
+        """Record how an attempt ended. Finishing an attempt twice is refused.
+
+        The typed result and errors are turned into JSON here, at the journal's own
+        boundary: the result under the keys the script wrote, each error as
+        ``StepError.to_dict()``.
+        """
         if status not in _FINAL_STATUSES:
             raise ValueError(f"status must be succeeded, failed or skipped, not {status!r}")
         with self._write(f"end of attempt {attempt_id}", sync=False) as conn:
@@ -478,8 +487,8 @@ class Journal:
                 (
                     status,
                     None if changed is None else int(changed),
-                    None if result is None else _json_text(dict(result)),
-                    _json_text([dict(e) for e in errors]),
+                    None if result is None else _json_text(result.reported()),
+                    _json_text([e.to_dict() for e in errors]),
                     _now(),
                     max(0, int(duration_ns)),
                     attempt_id,

@@ -35,7 +35,7 @@ import sys
 from collections.abc import Mapping
 from io import StringIO
 from pathlib import Path
-from typing import Any, Final, Literal, TextIO
+from typing import Any, Final, Literal, Protocol, TextIO, runtime_checkable
 
 import structlog
 from structlog.processors import ExceptionRenderer
@@ -49,6 +49,7 @@ __all__ = [
     "ECS_VERSION",
     "REDACTED",
     "THIRD_PARTY_LOGGERS",
+    "ErrorRecord",
     "configure_logging",
     "get_logger",
     "redact_secrets",
@@ -124,36 +125,61 @@ def _type_name(kind: type) -> str:
     return f"{kind.__module__}.{kind.__qualname__}"
 
 
-def _error_fields(error: Any) -> dict[str, Any]:
-    """ECS ``error.*`` from an exception, a StepError-like record, a mapping or text."""
-    message: Any
-    kind: Any
-    code: Any
+@runtime_checkable
+class ErrorRecord(Protocol):
+    """A structured error with PowerShell's names, as ``psrunbook.results.StepError`` is.
+
+    Every failure of a step, a transport fault included, reaches the log as one of
+    these; the processors below flatten it to ECS ``error.*`` fields.
+    """
+
+    @property
+    def message(self) -> str: ...
+
+    @property
+    def exception_type(self) -> str | None: ...
+
+    @property
+    def fully_qualified_error_id(self) -> str | None: ...
+
+
+def _error_fields(error: object) -> dict[str, str]:
+    """ECS ``error.*`` from an exception, an :class:`ErrorRecord` or text.
+
+    An exception gives its text, qualified class and ``code`` (a WSMan fault's number);
+    an error record its message, exception type and FullyQualifiedErrorId; anything
+    else its text. A missing type or code is left out.
+    """
+    kind: str | None = None
+    code: object = None
     if isinstance(error, BaseException):
         message = str(error) or type(error).__name__
         kind = _type_name(type(error))
         code = getattr(error, "code", None)
-    elif isinstance(error, str):
-        message, kind, code = error, None, None
-    elif isinstance(error, Mapping):
-        message = error.get("message")
-        kind = error.get("type")
-        code = error.get("code")
+    elif isinstance(error, ErrorRecord):
+        message = error.message
+        kind = error.exception_type
+        code = error.fully_qualified_error_id
     else:
-        # Structured error records (StepError) carry PowerShell's own names.
-        message = getattr(error, "message", None) or str(error)
-        kind = getattr(error, "exception_type", None) or getattr(error, "type", None)
-        if kind is None:
-            kind = _type_name(type(error))
-        code = getattr(error, "fully_qualified_error_id", None) or getattr(error, "code", None)
-    fields: dict[str, Any] = {}
-    if message is not None:
-        fields["message"] = str(message)
+        message = str(error)
+    fields = {"message": message}
     if kind is not None:
-        fields["type"] = str(kind)
+        fields["type"] = kind
     if code is not None:
         fields["code"] = str(code)
     return fields
+
+
+def _flatten_error(logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
+    """structlog processor for the console: ``error=`` as the fields the JSON line has.
+
+    Without it the console would show an error record only as its text and lose the
+    type and code that the JSON line carries.
+    """
+    error = event_dict.get("error")
+    if error is not None:
+        event_dict["error"] = _error_fields(error)
+    return event_dict
 
 
 def _pop_error(ed: dict[str, Any]) -> dict[str, Any]:
@@ -345,6 +371,7 @@ def _console_formatter(*, colors: bool) -> structlog.stdlib.ProcessorFormatter:
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             ExceptionRenderer(_ConsoleTraceback(colors=colors)),
+            _flatten_error,
             redact_secrets,
             structlog.dev.ConsoleRenderer(
                 colors=colors,

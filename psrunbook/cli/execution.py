@@ -265,7 +265,7 @@ def _run(
         run_view.plan_details(console, report)
     if report.failed:
         raise fail(_failure_message(report, request), EXIT_FAILED)
-    changed = sum(1 for s in report.steps for t in s.targets if t.status.value == "changed")
+    changed = report.changed_count
     verb = "would change" if request.check_only else "changed"
     console.print(
         f"{report.outcome}: {changed} step/node pair(s) {verb}"

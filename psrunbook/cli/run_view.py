@@ -60,11 +60,7 @@ def present(console: Console, plan: Plan, report: RunReport) -> None:
     from rich.table import Table  # noqa: PLC0415 (lazy)
 
     assert plan.runbook.present is not None
-    results = {
-        step.planned.step.name: {t.node: t.data for t in step.targets if t.data is not None}
-        for step in report.steps
-    }
-    for table_data in plan.runbook.present(results):
+    for table_data in plan.runbook.present(report.results()):
         table = Table(*table_data.columns, title=table_data.title)
         for row in table_data.rows:
             table.add_row(*row)
@@ -79,13 +75,14 @@ def plan_details(console: Console, report: RunReport) -> None:
 
     for step in report.steps:
         for target in step.targets:
-            if target.status is not Status.CHANGED or not target.data:
+            result = target.result
+            # A result without any data (the script reported none) has nothing to show.
+            if target.status is not Status.CHANGED or result is None or not result.reported():
                 continue
             console.print(f"{step.planned.slug} on {target.node}: would change", markup=False)
-            for key in ("Before", "After", "Actions"):
-                if key in target.data:
-                    text = json.dumps(target.data[key], ensure_ascii=False)
-                    console.print(f"    {key.lower():<8} {text}", markup=False)
+            for key, value in result.reported_change().items():
+                text = json.dumps(value, ensure_ascii=False)
+                console.print(f"    {key.value.lower():<8} {text}", markup=False)
 
 
 def progress(console: Console) -> Any:

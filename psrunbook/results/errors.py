@@ -5,6 +5,10 @@ the exception snapshot, ``FullyQualifiedErrorId``, the flattened ``ErrorCategory
 ``ErrorDetails_*`` properties and, when the client asked for it, ``InvocationInfo_*``.
 Without that extended info the record still carries an ``InvocationInfo`` snapshot,
 which is read as a fallback for the script line and position.
+
+A step that fails before or around its script (a transport fault) is described by the
+same type, through :meth:`StepError.from_exception`, so every failure of a step on a
+node has one shape from the runner to the console, the journal and the log.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from psrunbook.error_categories import ERROR_CATEGORY_NAMES
+from psrunbook.errors import EngineError, WSManFault
 from psrunbook.results.plain import plain
 
 __all__ = ["ERROR_CATEGORIES", "StepError", "category_name"]
@@ -192,17 +197,25 @@ class StepError:
             command_name=command,
         )
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-able form, the shape stored in the journal and logged."""
-        return dataclasses.asdict(self)
-
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> StepError:
-        """Inverse of :meth:`to_dict`; unknown keys (from a newer journal) are ignored."""
-        names = {f.name for f in dataclasses.fields(cls)}
-        values = {k: v for k, v in data.items() if k in names}
-        values.setdefault("message", "unknown error")
-        return cls(**values)
+    def from_exception(cls, exc: EngineError) -> StepError:
+        """A failure that happened around the script (a transport fault) as a StepError.
+
+        The one conversion for such failures, so that the run report, the journal and
+        the log see a single failure type: the exception's class name stands where
+        PowerShell puts the exception type, and a WSMan fault's numeric code where it
+        puts the FullyQualifiedErrorId (both are what a SIEM groups failures by).
+        """
+        code = exc.code if isinstance(exc, WSManFault) else None
+        return cls(
+            message=str(exc),
+            exception_type=type(exc).__name__,
+            fully_qualified_error_id=None if code is None else str(code),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able form, the shape the journal stores."""
+        return dataclasses.asdict(self)
 
     def __str__(self) -> str:
         where = f" (line {self.script_line})" if self.script_line is not None else ""

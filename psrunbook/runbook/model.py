@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, JsonValue
 
 if TYPE_CHECKING:
     from psrunbook.inventory import Inventory
@@ -41,6 +41,17 @@ class Advisory:
     severity: Severity = Severity.WARNING
 
 
+class ChangeKey(enum.Enum):
+    """The keys a test-then-set script reports its change under (DESIGN section 5).
+
+    ``plan`` shows them, in this order, for every step and node that would change.
+    """
+
+    BEFORE = "Before"
+    AFTER = "After"
+    ACTIONS = "Actions"
+
+
 class StepResult(BaseModel):
     """The base of every step's typed result: what a script's ``Data`` JSON holds.
 
@@ -49,6 +60,25 @@ class StepResult(BaseModel):
     """
 
     model_config = ConfigDict(extra="allow", frozen=True)
+
+    def reported(self) -> dict[str, JsonValue]:
+        """The result as JSON under the keys the script wrote (aliases, so PascalCase).
+
+        This is what the node said, whatever snake_case names a model gives it in
+        Python: the form the journal stores and ``plan`` shows.
+        """
+        return self.model_dump(mode="json", by_alias=True)
+
+    def reported_change(self) -> dict[ChangeKey, JsonValue]:
+        """``Before``, ``After`` and ``Actions`` as reported, for the keys the result has.
+
+        Read from :meth:`reported`, so it works alike for a model that aliases its
+        fields to these keys, one that names its fields so, and a plain ``StepResult``
+        that received them as extra keys; a key the result lacks is left out (a
+        reported ``null`` is kept).
+        """
+        data = self.reported()
+        return {key: data[key.value] for key in ChangeKey if key.value in data}
 
 
 @dataclass(frozen=True)
@@ -87,8 +117,13 @@ class ReportTable:
     rows: tuple[tuple[str, ...], ...]
 
 
-StepResults = Mapping[str, Mapping[str, Mapping[str, Any]]]
-"""Results of a finished run: step name -> node -> the step's result data (JSON-able)."""
+StepResults = Mapping[str, Mapping[str, StepResult]]
+"""Results of a finished run: step name -> node -> the step's validated result.
+
+Each result is an instance of the model its :class:`Step` declared (``Step.result``):
+the runner validated the script's data against it, so a presenter narrows with
+``isinstance`` instead of validating again.
+"""
 
 StepBuilder = Callable[[Any, "Inventory"], Sequence[Step]]
 AdvisoryBuilder = Callable[[Any], Sequence[Advisory]]

@@ -73,15 +73,20 @@ def build_steps(params: ClusterReportParameters, inventory: Inventory) -> list[S
 
 
 def present(results: StepResults) -> list[ReportTable]:
-    """The console tables of a finished report run."""
-    cluster_data = next(iter(results.get("cluster", {}).values()), None)
-    if cluster_data is None:
+    """The console tables of a finished report run.
+
+    The results are already the models ``build_steps`` declared (the runner validated
+    them), so they are only narrowed here, never validated again.
+    """
+    cluster = next(iter(results.get("cluster", {}).values()), None)
+    if not isinstance(cluster, ClusterReportResult):
         return []
     services = {
-        node: SsisServicesResult.model_validate(data)
-        for node, data in sorted(results.get("ssis-services", {}).items())
+        node: result
+        for node, result in sorted(results.get("ssis-services", {}).items())
+        if isinstance(result, SsisServicesResult)
     }
-    return report_tables(ClusterReportResult.model_validate(cluster_data), services or None)
+    return report_tables(cluster, services or None)
 
 
 def report_tables(

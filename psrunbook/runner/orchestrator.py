@@ -19,15 +19,16 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from psrunbook.errors import EngineError, StepFailed, TransportError
 from psrunbook.logging import get_logger
+from psrunbook.results import ParsedOutput, StepError, parse_output
 from psrunbook.runbook.model import StepResult, Target
 from psrunbook.runbook.planner import Plan, PlannedStep
 from psrunbook.runner.outcome import RunReport, Status, StepOutcome, TargetOutcome
-from psrunbook.transport.base import ScriptCall, Session, Transport
+from psrunbook.transport.base import RawResult, ScriptCall, Session, Transport
 from psrunbook.transport.errors import is_transient
 
 if TYPE_CHECKING:
@@ -176,9 +177,9 @@ class Runner:
         try:
             nodes = self._targets(run_id, planned, finished)
         except EngineError as exc:
-            outcome.targets.append(
-                TargetOutcome("-", Status.FAILED, message=f"choosing the node failed: {exc}")
-            )
+            error = StepError.from_exception(exc)
+            error = replace(error, message=f"choosing the node failed: {error.message}")
+            outcome.targets.append(TargetOutcome("-", Status.FAILED, errors=(error,)))
             return outcome
         if len(nodes) == 1:
             # One target (most steps): a worker thread would only add its start-up and
@@ -284,9 +285,8 @@ class Runner:
             attempt_id,
             status="failed" if outcome.status is Status.FAILED else "succeeded",
             changed=None if outcome.status is Status.FAILED else outcome.status is Status.CHANGED,
-            result=outcome.data,
-            errors=list(outcome.errors)
-            or ([{"message": outcome.message}] if outcome.message else []),
+            result=outcome.result,
+            errors=outcome.errors,
             duration_ns=outcome.duration_ns,
         )
         self._log_finished(run_id, planned, outcome, user, check)
@@ -321,14 +321,7 @@ class Runner:
                     TargetOutcome(
                         node,
                         Status.FAILED,
-                        errors=(
-                            {
-                                "message": str(exc),
-                                "type": type(exc).__name__,
-                                "code": getattr(exc, "code", None),
-                            },
-                        ),
-                        message=str(exc),
+                        errors=(StepError.from_exception(exc),),
                         duration_ns=time.monotonic_ns() - started,
                         attempts=attempts,
                     ),
@@ -338,26 +331,20 @@ class Runner:
         parsed = _parse(raw, planned.step.result)
         duration = time.monotonic_ns() - started
         if parsed.failed:
-            errors = tuple(e.to_dict() for e in parsed.errors)
-            first = parsed.errors[0].message if parsed.errors else "the script reported a failure"
+            # A pipeline can end Failed without a single error record; say so rather
+            # than fail with nothing to show.
+            errors = parsed.errors or (StepError(message="the script reported a failure"),)
             return (
                 TargetOutcome(
-                    node,
-                    Status.FAILED,
-                    errors=errors,
-                    message=first,
-                    duration_ns=duration,
-                    attempts=attempts,
+                    node, Status.FAILED, errors=errors, duration_ns=duration, attempts=attempts
                 ),
                 user,
             )
-        # by_alias: keep the keys the script emitted (PascalCase), as the journal shows them.
-        data = (
-            parsed.data.model_dump(mode="json", by_alias=True) if parsed.data is not None else None
-        )
         status = Status.CHANGED if parsed.changed else Status.UNCHANGED
         return (
-            TargetOutcome(node, status, data=data, duration_ns=duration, attempts=attempts),
+            TargetOutcome(
+                node, status, result=parsed.data, duration_ns=duration, attempts=attempts
+            ),
             user,
         )
 
@@ -374,16 +361,6 @@ class Runner:
         check: bool,
     ) -> None:
         failed = outcome.status is Status.FAILED
-        error: dict[str, Any] | None = None
-        if failed:
-            first = outcome.errors[0] if outcome.errors else {}
-            error_type = first.get("exception_type") or first.get("type") or "StepFailed"
-            code = first.get("fully_qualified_error_id") or first.get("code")
-            # `throw 'text'` makes the text its own error id; a SIEM groups by code, so
-            # a code that merely repeats the message is replaced by the exception type.
-            if isinstance(code, str) and code.split(",")[0] == outcome.message:
-                code = error_type
-            error = {"message": outcome.message, "type": error_type, "code": code}
         self._log.info(
             "step.finished",
             action="step.finished",
@@ -399,11 +376,23 @@ class Runner:
             script_sha256=planned.script.sha256,
             bundle_sha256=self.options.bundle_sha256,
             attempts=outcome.attempts,
-            error=error,
+            error=_logged_error(outcome.errors[0]) if failed else None,
         )
 
 
-def _parse(raw: Any, result_model: type[StepResult]) -> Any:
-    from psrunbook.results import parse_output  # noqa: PLC0415 (results pulls in pypsrp types)
+def _logged_error(error: StepError) -> StepError:
+    """The first error as the canonical ``step.finished`` event reports it.
 
+    A SIEM groups failures by type and code: an error that names no exception type is
+    logged as a ``StepFailed``, and the code of ``throw 'text'``, which PowerShell makes
+    the text itself, is replaced by the exception type.
+    """
+    kind = error.exception_type or StepFailed.__name__
+    code = error.fully_qualified_error_id
+    if code is not None and code.split(",")[0] == error.message:
+        code = kind
+    return replace(error, exception_type=kind, fully_qualified_error_id=code)
+
+
+def _parse(raw: RawResult, result_model: type[StepResult]) -> ParsedOutput:
     return parse_output(raw.output, raw.errors, raw.had_errors, result_model)

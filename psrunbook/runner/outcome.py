@@ -1,37 +1,58 @@
-"""What happened to each step on each node, as the run report and summary show it."""
+"""What happened to each step on each node, as the run report and summary show it.
+
+The outcome keeps the typed values the step produced: the validated result model when
+it succeeded and :class:`~psrunbook.results.errors.StepError` records when it failed.
+Each consumer turns them into its own form at its own boundary (the journal into JSON,
+the log processor into ECS ``error.*`` fields, the console into text).
+"""
 
 from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from psrunbook.runbook.planner import PlannedStep
+
+if TYPE_CHECKING:
+    from psrunbook.results.errors import StepError
+    from psrunbook.runbook.model import StepResult, StepResults
 
 
 class Status(enum.Enum):
     CHANGED = "changed"
     UNCHANGED = "unchanged"
     FAILED = "failed"
-    SKIPPED = "skipped"
     DONE_EARLIER = "done earlier"
-
-    @property
-    def succeeded(self) -> bool:
-        return self in (Status.CHANGED, Status.UNCHANGED, Status.DONE_EARLIER)
 
 
 @dataclass(frozen=True)
 class TargetOutcome:
-    """One step on one node."""
+    """One step on one node.
+
+    ``result`` is the step's validated result (an instance of ``Step.result``) when the
+    script succeeded; ``errors`` says why it failed and is never empty for a failure,
+    so every failure has a message to show, journal and log.
+    """
 
     node: str
     status: Status
-    data: dict[str, Any] | None = None
-    errors: tuple[dict[str, Any], ...] = ()
-    message: str = ""
+    result: StepResult | None = None
+    errors: tuple[StepError, ...] = ()
     duration_ns: int = 0
     attempts: int = 1
+
+    def __post_init__(self) -> None:
+        if (self.status is Status.FAILED) != bool(self.errors):
+            raise ValueError(
+                f"a {self.status.value} outcome on {self.node} must "
+                + ("carry errors" if self.status is Status.FAILED else "carry no errors")
+            )
+
+    @property
+    def message(self) -> str:
+        """The first error's message: what the console says about a failure ("" if none)."""
+        return self.errors[0].message if self.errors else ""
 
 
 @dataclass
@@ -60,6 +81,22 @@ class RunReport:
         if self.interrupted:
             return "interrupted"
         return "failed" if self.failed else "succeeded"
+
+    @property
+    def changed_count(self) -> int:
+        """Step/node pairs that changed (or, in check mode, would change)."""
+        return sum(1 for s in self.steps for t in s.targets if t.status is Status.CHANGED)
+
+    def results(self) -> StepResults:
+        """The validated result of every step and node that produced one, by step name.
+
+        What a runbook's presenter receives; steps done in an earlier attempt of a
+        resumed run have no result here.
+        """
+        return {
+            step.planned.step.name: {t.node: t.result for t in step.targets if t.result is not None}
+            for step in self.steps
+        }
 
     def first_failure(self) -> tuple[StepOutcome, TargetOutcome] | None:
         for step in self.steps:

@@ -13,7 +13,7 @@ import sys
 import tempfile
 import textwrap
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -23,11 +23,16 @@ from psrunbook.journal import (
     JOURNAL_FILE,
     SCHEMA_VERSION,
     STATE_DIR_ENV,
+    FinalAttemptStatus,
     Journal,
     default_state_dir,
     new_run_id,
 )
+from psrunbook.results import StepError
+from psrunbook.runbook.model import StepResult
 from psrunbook.secrets import register_secret
+
+RESOURCE = StepResult.model_validate({"resource": "SSIS"})
 
 
 @pytest.fixture
@@ -81,16 +86,23 @@ def attempt(
     )
 
 
-def finish(journal: Journal, attempt_id: int, status: str = "succeeded", **extra: object) -> None:
-    values: dict[str, object] = {
-        "status": status,
-        "changed": True,
-        "result": {"resource": "SSIS"},
-        "errors": [],
-        "duration_ns": 1_500_000,
-    }
-    values.update(extra)
-    journal.finish_attempt(attempt_id, **values)  # type: ignore[arg-type]
+def finish(
+    journal: Journal,
+    attempt_id: int,
+    status: FinalAttemptStatus = "succeeded",
+    *,
+    changed: bool | None = True,
+    result: StepResult | None = RESOURCE,
+    errors: Sequence[StepError] = (),
+) -> None:
+    journal.finish_attempt(
+        attempt_id,
+        status=status,
+        changed=changed,
+        result=result,
+        errors=errors,
+        duration_ns=1_500_000,
+    )
 
 
 # --------------------------------------------------------------------------- opening
@@ -338,10 +350,10 @@ def test_attempt_round_trip(journal: Journal) -> None:
     """A finished attempt reads back with status, changed, result, errors and timing."""
     run_id = start(journal)
     attempt_id = attempt(journal, run_id, 0, "SQLNODE1")
-    error = {"message": "boom", "fully_qualified_error_id": "X,Y", "script_line": 3}
+    error = StepError(message="boom", fully_qualified_error_id="X,Y", script_line=3)
     finish(journal, attempt_id, "failed", changed=False, result=None, errors=[error])
     [record] = journal.attempts(run_id)
-    assert ("failed", False, None, (error,)) == (
+    assert ("failed", False, None, (error.to_dict(),)) == (
         record.status,
         record.changed,
         record.result,
@@ -436,6 +448,7 @@ _KILLED_WORKER = textwrap.dedent(
     import sys
     from pathlib import Path
     from psrunbook.journal import Journal
+    from psrunbook.runbook.model import StepResult
 
     j = Journal.open(Path(sys.argv[1]))
     j.start_run(run_id="20260101T000000Z-dead00", runbook="ssis-clustered",
@@ -443,7 +456,7 @@ _KILLED_WORKER = textwrap.dedent(
                 inventory_sha256="i", bundle_sha256=None, user=None)
     done = j.begin_attempt(run_id="20260101T000000Z-dead00", step_index=0, step_name="a",
                            node="N1", script_sha256="s", check_only=False)
-    j.finish_attempt(done, status="succeeded", changed=True, result={"ok": True},
+    j.finish_attempt(done, status="succeeded", changed=True, result=StepResult(ok=True),
                      errors=[], duration_ns=10)
     j.begin_attempt(run_id="20260101T000000Z-dead00", step_index=1, step_name="b",
                     node="N1", script_sha256="s", check_only=False)
@@ -532,8 +545,8 @@ def test_registered_secret_is_never_stored(state_dir: Path, secret: str) -> None
             journal,
             attempt_id,
             "failed",
-            result={"connection": f"Server=x;Password={secret};"},
-            errors=[{"message": f"Login failed: '{secret}'", "target": secret}],
+            result=StepResult.model_validate({"connection": f"Server=x;Password={secret};"}),
+            errors=[StepError(message=f"Login failed: '{secret}'", target=secret)],
         )
         while_open = _stored_bytes(state_dir)
         [record] = journal.attempts(run_id)

@@ -22,6 +22,7 @@ from psrunbook.logging import (
     get_logger,
     reset_logging,
 )
+from psrunbook.results import StepError
 from psrunbook.secrets import clear_secrets, redact_text, register_secret
 
 SECRET = "Pa$$w0rd-'s3cret\"-ü"
@@ -178,6 +179,25 @@ def test_structured_error_record_maps_powershell_names() -> None:
         "type": "System.Management.Automation.ItemNotFoundException",
         "code": "ResourceNotFound,Get-ClusterResource",
     }
+    assert expected == line["error"]
+
+
+def test_step_error_maps_to_ecs_error() -> None:
+    """psrunbook's own StepError is such a record: message, exception type, error id."""
+    stream = json_stream()
+    error = StepError(message="boom", exception_type="WSManFault", fully_qualified_error_id="5")
+    log_step_finished(outcome="failure", error=error)
+    [line] = json_lines(stream)
+    expected: Any = {"message": "boom", "type": "WSManFault", "code": "5"}
+    assert expected == line["error"]
+
+
+def test_error_record_without_type_or_code_gives_only_its_message() -> None:
+    """A record that names no exception type or error id gets none invented."""
+    stream = json_stream()
+    log_step_finished(outcome="failure", error=StepError(message="the script reported a failure"))
+    [line] = json_lines(stream)
+    expected: Any = {"message": "the script reported a failure"}
     assert expected == line["error"]
 
 
@@ -409,6 +429,19 @@ def test_console_renders_human_line() -> None:
     assert "step.finished" in text
     assert "node=SQLNODE1" in text
     assert "{" not in text
+
+
+def test_console_shows_an_error_record_with_its_type_and_code() -> None:
+    """On the console an error record reads as the message, type and code the JSON has."""
+    stream = io.StringIO()
+    configure_logging(fmt="console", stream=stream)
+    get_logger("psrunbook").info("step.finished", node="SQLNODE1", error=ErrorRecord())
+    expected = (
+        "error={'message': \"Cannot find resource 'SSIS'.\", "
+        "'type': 'System.Management.Automation.ItemNotFoundException', "
+        "'code': 'ResourceNotFound,Get-ClusterResource'}"
+    )
+    assert expected in stream.getvalue()
 
 
 def test_auto_on_non_tty_is_json() -> None:

@@ -18,6 +18,7 @@ from psrunbook.errors import ConnectionFailed, WSManFault
 from psrunbook.inventory import load_inventory
 from psrunbook.journal import Journal
 from psrunbook.lint import lint_script
+from psrunbook.results import StepError
 from psrunbook.runbook.model import StepResult
 from psrunbook.runbook.parameters import validate_parameters
 from psrunbook.runbook.planner import Plan, build_plan
@@ -229,12 +230,17 @@ class Greeted(StepResult):
     After: str
 
 
+@pytest.fixture
+def strict_plan(plan: Plan) -> Plan:
+    """The plan with the group-owner step (greet-owner) judged by the strict Greeted model."""
+    strict = replace(plan.steps[1], step=replace(plan.steps[1].step, result=Greeted))
+    return replace(plan, steps=(plan.steps[0], strict, plan.steps[2]))
+
+
 def test_owner_probe_is_not_judged_by_the_step_model(
-    plan: Plan, journal: Journal, library: TemplateLibrary
+    strict_plan: Plan, journal: Journal, library: TemplateLibrary
 ) -> None:
     """The owner query has its own result shape; the step's model applies to the step only."""
-    strict = replace(plan.steps[1], step=replace(plan.steps[1].step, result=Greeted))
-    strict_plan = replace(plan, steps=(plan.steps[0], strict, plan.steps[2]))
     report = _runner(strict_plan, Node(), journal, library).run(_start(journal))
     assert [Status.CHANGED] == [t.status for t in report.steps[1].targets]
 
@@ -266,4 +272,54 @@ def test_error_code_is_not_the_message_again(
     with structlog.testing.capture_logs() as events:
         _runner(plan, node, journal, library).run(_start(journal))
     failed = next(e for e in events if e["event"] == "step.finished" and e["node"] == "SQLNODE1")
-    assert "System.Management.Automation.RuntimeException" == failed["error"]["code"]
+    code = failed["error"].fully_qualified_error_id
+    assert "System.Management.Automation.RuntimeException" == code
+
+
+def test_transport_fault_is_reported_journaled_and_logged_as_one_step_error(
+    plan: Plan, journal: Journal, library: TemplateLibrary
+) -> None:
+    """A WSMan fault is the same StepError in the report, the journal and the log event."""
+    fault = WSManFault("SQLNODE1: WSMan fault 5: Access denied", code=5)
+    node = Node()
+    node.fail[("SQLNODE1", "*")] = fault
+    with structlog.testing.capture_logs() as events:
+        report = _runner(plan, node, journal, library).run(_start(journal))
+    expected = StepError(
+        message="SQLNODE1: WSMan fault 5: Access denied",
+        exception_type="WSManFault",
+        fully_qualified_error_id="5",
+    )
+    target = next(t for t in report.steps[0].targets if t.node == "SQLNODE1")
+    assert (expected,) == target.errors
+    [attempt] = [a for a in journal.attempts("r1") if a.node == "SQLNODE1"]
+    assert (expected.to_dict(),) == attempt.errors
+    logged = next(e for e in events if e["event"] == "step.finished" and e["node"] == "SQLNODE1")
+    assert expected == logged["error"]
+
+
+def test_failed_pipeline_without_error_records_still_says_why(
+    plan: Plan, journal: Journal, library: TemplateLibrary
+) -> None:
+    """A Failed pipeline with an empty error stream fails with one error, logged as StepFailed."""
+    node = Node()
+    node.fail[("SQLNODE1", "*")] = RawResult(output=[], errors=[], had_errors=True)
+    with structlog.testing.capture_logs() as events:
+        report = _runner(plan, node, journal, library).run(_start(journal))
+    target = next(t for t in report.steps[0].targets if t.node == "SQLNODE1")
+    assert (StepError(message="the script reported a failure"),) == target.errors
+    logged = next(e for e in events if e["event"] == "step.finished" and e["node"] == "SQLNODE1")
+    assert ("StepFailed", None) == (
+        logged["error"].exception_type,
+        logged["error"].fully_qualified_error_id,
+    )
+
+
+def test_outcome_carries_the_result_model_the_step_declared(
+    strict_plan: Plan, journal: Journal, library: TemplateLibrary
+) -> None:
+    """The validated model reaches the report as is; the journal stores its JSON."""
+    report = _runner(strict_plan, Node(), journal, library).run(_start(journal))
+    assert {"SQLNODE2": Greeted(Before=None, After="x")} == report.results()["greet-owner"]
+    owner_attempt = next(a for a in journal.attempts("r1") if a.step_name == "greet-owner")
+    assert {"Before": None, "After": "x"} == owner_attempt.result

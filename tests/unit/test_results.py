@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from recordings import decode_pipelines, deserialize
 
 from psrunbook.catalog import catalog_document
+from psrunbook.errors import ConnectionFailed, WSManFault
 from psrunbook.results import (
     ERROR_CATEGORIES,
     ClusterResourceStateName,
@@ -388,10 +389,28 @@ def test_step_error_tolerates_missing_fields() -> None:
 
 
 def test_step_error_dict_round_trip_is_json() -> None:
-    """to_dict is JSON-able and from_dict restores the same StepError."""
+    """to_dict is JSON-able and holds every field, so its JSON restores the same StepError."""
     error = StepError.from_error_record(cluster_error_record())
     as_json = json.dumps(error.to_dict())
-    assert error == StepError.from_dict(json.loads(as_json))
+    assert error == StepError(**json.loads(as_json))
+
+
+def test_transport_fault_becomes_a_step_error_with_its_class_and_code() -> None:
+    """A WSMan fault keeps its text, its class name as the type and its code as the error id."""
+    fault = WSManFault("NODE1: WSMan fault 5: Access denied", code=5)
+    expected = StepError(
+        message="NODE1: WSMan fault 5: Access denied",
+        exception_type="WSManFault",
+        fully_qualified_error_id="5",
+    )
+    assert expected == StepError.from_exception(fault)
+
+
+def test_fault_without_a_code_becomes_a_step_error_without_an_id() -> None:
+    """A refused connection has no code: the error id stays empty rather than invented."""
+    fault = ConnectionFailed("NODE2: connection refused", node="NODE2")
+    expected = StepError(message="NODE2: connection refused", exception_type="ConnectionFailed")
+    assert expected == StepError.from_exception(fault)
 
 
 # --------------------------------------------------------------------------- plain values

@@ -2,24 +2,30 @@
 
 from __future__ import annotations
 
+from psrunbook import StepResults
+from psrunbook.runbooks._ssis.results import ClusterReportResult, SsisServicesResult
 from psrunbook.runbooks.cluster_report import runbook
+
+
+def services(status: str) -> SsisServicesResult:
+    return SsisServicesResult.model_validate(
+        {"services": [{"name": "MsDtsServer150", "status": status}]}
+    )
 
 
 def test_tables_come_from_step_results() -> None:
     """Nodes, groups, resources and SSIS services each become a table with their rows."""
-    results = {
-        "cluster": {
-            "NODE2": {
-                "cluster": "SIMCLUSTER",
-                "nodes": [{"name": "NODE1", "state": "Up"}, {"name": "NODE2", "state": "Down"}],
-                "groups": [{"name": "SQL", "owner_node": "NODE1", "state": "Online"}],
-                "resources": [],
-            }
-        },
-        "ssis-services": {
-            "NODE2": {"services": [{"name": "MsDtsServer150", "status": "Stopped"}]},
-            "NODE1": {"services": [{"name": "MsDtsServer150", "status": "Running"}]},
-        },
+    cluster = ClusterReportResult.model_validate(
+        {
+            "cluster": "SIMCLUSTER",
+            "nodes": [{"name": "NODE1", "state": "Up"}, {"name": "NODE2", "state": "Down"}],
+            "groups": [{"name": "SQL", "owner_node": "NODE1", "state": "Online"}],
+            "resources": [],
+        }
+    )
+    results: StepResults = {
+        "cluster": {"NODE2": cluster},
+        "ssis-services": {"NODE2": services("Stopped"), "NODE1": services("Running")},
     }
     assert runbook.present is not None
     tables = {t.title: t for t in runbook.present(results)}
