@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from psrunbook.inventory import Inventory
-    from psrunbook.sim.cluster.lab import LabFacts
+    from psrunbook.runbook.lab import LabFacts
     from psrunbook.sim.cluster.model import SimCluster
     from psrunbook.sim.executor import ExecutionContext, Executor, OutputSink, PipelineRequest
     from psrunbook.sim.server import SimFleet
