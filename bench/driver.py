@@ -1,7 +1,7 @@
-"""psrunbook's own path for the benchmarks: plan, Runner, journal and logging, no CLI.
+"""psrunbook's own path for the benchmarks: plan, run session, journal and logging, no CLI.
 
 The CLI adds argument parsing and a console table around exactly this; driving the
-Runner directly lets a benchmark repeat runs inside one process and compare them with
+run session directly lets a benchmark repeat runs inside one process and compare them with
 raw pypsrp side by side, while still paying for everything a step costs: the script
 rendered and linted at plan time, the transport, result parsing, two durable journal
 writes and the ``step.finished`` event rendered as JSON to a log file.
@@ -9,9 +9,7 @@ writes and the ``step.finished`` event rendered as JSON to a log file.
 
 from __future__ import annotations
 
-import hashlib
 import itertools
-import json
 import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -26,10 +24,11 @@ from psrunbook.journal import Journal
 from psrunbook.logging import configure_logging, reset_logging
 from psrunbook.runbook.model import Runbook, Step, Target
 from psrunbook.runbook.planner import Plan, build_plan
+from psrunbook.runbook.registry import RunbookRegistry
 from psrunbook.runbooks._ssis.results import ClusterReportResult, SsisServicesResult
 from psrunbook.runbooks.cluster_report import ssis_service_keys
-from psrunbook.runner.orchestrator import Runner, RunOptions
 from psrunbook.runner.outcome import RunReport
+from psrunbook.runner.session import RunSession
 from psrunbook.templates import TemplateLibrary
 from psrunbook.transport.base import Transport
 from psrunbook.transport.psrp import PsrpTransport
@@ -95,32 +94,18 @@ def plan_for(runbook: Runbook, lab: Lab, library: TemplateLibrary) -> Plan:
 
 @dataclass
 class PsrunbookRunner:
-    """Runs plans the way ``psrunbook run`` does, into one journal and one log file."""
+    """Runs plans the way ``psrunbook run`` does (one run session), into one journal."""
 
     lab: Lab
-    journal: Journal
-    library: TemplateLibrary
+    session: RunSession
     runs: int = 0
 
     def run(self, plan: Plan, *, transport: Transport | None = None) -> RunReport:
         self.runs += 1
-        run_id = f"bench-{self.runs:06d}"
-        public = plan.params.model_dump(mode="json")
-        self.journal.start_run(
-            run_id=run_id,
-            runbook=plan.runbook.name,
-            runbook_version=plan.runbook.version,
-            mode="run",
-            parameters=public,
-            parameters_sha256=hashlib.sha256(json.dumps(public).encode()).hexdigest(),
-            inventory_sha256=self.lab.inventory.sha256,
-            bundle_sha256=None,
-            user=self.lab.inventory.connection.username,
-        )
         if transport is None:
             transport = PsrpTransport(self.lab.inventory, password=self.lab.password)
-        report = Runner(plan, transport, self.journal, self.library, RunOptions()).run(run_id)
-        self.journal.finish_run(run_id, report.outcome)
+        prepared = self.session.prepare_plan(plan, self.lab.inventory)
+        report = self.session.run(prepared, transport, run_id=f"bench-{self.runs:06d}")
         if report.failed:
             first = report.first_failure()
             raise RuntimeError(f"benchmark run failed: {first[1].message if first else '?'}")
@@ -137,6 +122,7 @@ def psrunbook_runner(lab: Lab, work: Path) -> Iterator[PsrunbookRunner]:
         configure_logging(fmt="json", log_file=work / "run.log", stream=console)
         try:
             with Journal.open(work / "state") as journal:
-                yield PsrunbookRunner(lab, journal, TemplateLibrary())
+                session = RunSession(journal, RunbookRegistry.discover(), TemplateLibrary())
+                yield PsrunbookRunner(lab, session)
         finally:
             reset_logging()

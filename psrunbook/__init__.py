@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from psrunbook.inventory import Inventory
+    from psrunbook.runbook.lab import LabFacts, LabVariant
     from psrunbook.runbook.model import (
         Advisory,
         ReportTable,
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
 __all__ = [
     "Advisory",
     "Inventory",
+    "LabFacts",
+    "LabVariant",
     "ReportTable",
     "Runbook",
     "Secret",
@@ -44,6 +47,8 @@ __all__ = [
 _HOMES = {
     "Advisory": "psrunbook.runbook.model",
     "Inventory": "psrunbook.inventory",
+    "LabFacts": "psrunbook.runbook.lab",
+    "LabVariant": "psrunbook.runbook.lab",
     "ReportTable": "psrunbook.runbook.model",
     "Runbook": "psrunbook.runbook.model",
     "Secret": "psrunbook.secrets",

@@ -62,12 +62,14 @@ APP_NAME: Final = "psrunbook"
 
 RunMode = Literal["run", "plan"]
 RunOutcome = Literal["succeeded", "failed", "interrupted"]
-AttemptStatus = Literal["running", "succeeded", "failed", "skipped"]
-FinalAttemptStatus = Literal["succeeded", "failed", "skipped"]
+# Schema version 1 also allows 'skipped', which no version ever wrote; the CHECK stays, as
+# migrations are never edited, and a later migration may drop it.
+AttemptStatus = Literal["running", "succeeded", "failed"]
+FinalAttemptStatus = Literal["succeeded", "failed"]
 
 _RUN_MODES: Final = frozenset({"run", "plan"})
 _OUTCOMES: Final = frozenset({"succeeded", "failed", "interrupted"})
-_FINAL_STATUSES: Final = frozenset({"succeeded", "failed", "skipped"})
+_FINAL_STATUSES: Final = frozenset({"succeeded", "failed"})
 _BUSY_TIMEOUT_MS: Final = 10_000
 _FIX_STATE_DIR: Final = f"choose another directory with --state-dir or {STATE_DIR_ENV}"
 
@@ -470,7 +472,7 @@ class Journal:
         ``StepError.to_dict()``.
         """
         if status not in _FINAL_STATUSES:
-            raise ValueError(f"status must be succeeded, failed or skipped, not {status!r}")
+            raise ValueError(f"status must be succeeded or failed, not {status!r}")
         with self._write(f"end of attempt {attempt_id}", sync=False) as conn:
             row = conn.execute(
                 "SELECT status FROM attempts WHERE attempt_id = ?", (attempt_id,)
@@ -540,8 +542,8 @@ class Journal:
 
         For a ``run`` only attempts that applied (``check_only`` false) count: a check
         re-run by ``resume`` must never make a step look done. For a ``plan`` only checks
-        count. ``running`` means the outcome is unknown (see
-        :meth:`stale_running_attempts`).
+        count. ``running`` means the outcome is unknown (a crash). Which statuses make a
+        step done is the run session's rule (:mod:`psrunbook.runner.session`).
         """
         record = self.run(run_id)
         check_only = int(record.mode == "plan")
@@ -556,14 +558,6 @@ class Journal:
         for row in rows:
             status.setdefault(row["step_index"], {})[row["node"]] = row["status"]
         return status
-
-    def stale_running_attempts(self, run_id: str) -> list[AttemptRecord]:
-        """Attempts still ``running``: after a crash their outcome is unknown.
-
-        Resume must re-probe these steps and never treat them as done. Call it only
-        when no other process is executing the run.
-        """
-        return [a for a in self.attempts(run_id) if a.status == "running"]
 
 
 # --------------------------------------------------------------------------- opening helpers

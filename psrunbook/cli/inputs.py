@@ -1,19 +1,24 @@
-"""Loads what a command needs from the operator: runbook, inventory, parameters, plan."""
+"""Loads what a command needs from the operator: target, runbook, parameters, plan."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from psrunbook.cli.context import Settings
+from psrunbook.errors import ParameterError
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
     from psrunbook.inventory import Inventory
+    from psrunbook.runbook.lab import LabVariant
     from psrunbook.runbook.model import Runbook
     from psrunbook.runbook.planner import Plan
+    from psrunbook.sim.embedded import EmbeddedLab
 
 
 @dataclass(frozen=True)
@@ -57,3 +62,28 @@ def load_plan_inputs(
     params = load_params(runbook, assignments, params_file)
     plan = build_plan(runbook, params, inventory, settings.library())
     return PlanInputs(runbook=runbook, inventory=inventory, params=params, plan=plan)
+
+
+@contextlib.contextmanager
+def open_target(
+    inventory: Path | None, sim: bool, state_dir: Path, variant: Callable[[], LabVariant]
+) -> Iterator[tuple[Inventory, EmbeddedLab | None]]:
+    """The cluster a command works on: an inventory's, or the embedded simulated lab.
+
+    ``variant`` is asked only for the lab, and the lab uses it only when it builds a new one.
+    """
+    if sim and inventory is not None:
+        raise ParameterError("give either --inventory or --sim, not both")
+    if sim:
+        from psrunbook.sim.embedded import EmbeddedLab  # noqa: PLC0415 (simulator only)
+
+        with EmbeddedLab(state_dir, sql_version=variant().sql_version) as lab:
+            yield lab.inventory, lab
+        return
+    if inventory is None:
+        raise ParameterError(
+            "no target: give --inventory FILE for a real cluster, or --sim for the simulated lab"
+        )
+    from psrunbook.inventory import load_inventory  # noqa: PLC0415 (lazy)
+
+    yield load_inventory(inventory), None

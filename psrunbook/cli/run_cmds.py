@@ -1,15 +1,30 @@
-"""Commands that touch nodes or the journal: run, plan, resume, runs, sim reset."""
+"""Commands that touch nodes or the journal: run, plan, resume, runs, sim reset.
+
+``run``, ``plan`` and ``resume`` share one path: the options parsed into a
+:class:`RunCommand`, then :func:`execute`, which sets up the target and the transport,
+asks for confirmation and presents what the engine's
+:class:`~psrunbook.runner.session.RunSession` did. Every decision about the run itself
+(resume rules, parameters, what is done) is the session's.
+"""
 
 from __future__ import annotations
 
+import shlex
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from psrunbook.cli.context import settings
-from psrunbook.cli.errors import exits_cleanly
-from psrunbook.cli.execution import ExecutionRequest, execute
+from psrunbook.cli.context import Settings, settings
+from psrunbook.cli.errors import EXIT_FAILED, exits_cleanly, fail
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from psrunbook.runbook.planner import Plan
+    from psrunbook.runner.outcome import RunReport
+    from psrunbook.runner.session import ExecutionLimits, RunRequest
 
 InventoryOption = Annotated[
     Path | None,
@@ -57,6 +72,55 @@ BundleOption = Annotated[
 ]
 
 
+@dataclass(frozen=True)
+class RunCommand:
+    """What the operator typed for ``run``, ``plan`` or ``resume``.
+
+    The field names are the commands' parameter names: :meth:`parsed` reads them once
+    from the click context, so no command restates the request. A field a command does
+    not offer keeps its default here (``plan`` never applies, so it has no ``--yes``).
+    """
+
+    runbook: str | None = None
+    run_id: str | None = None
+    inventory: Path | None = None
+    sim: bool = False
+    param: list[str] | None = None
+    params_file: Path | None = None
+    bundle: Path | None = None
+    yes: bool = False
+    parallel: int = 8
+    step_timeout: float = 600.0
+    retries: int = 2
+    insecure: bool = False
+    state_dir: Path | None = None
+    check_only: bool = False
+
+    @classmethod
+    def parsed(cls, ctx: typer.Context, *, check_only: bool = False) -> RunCommand:
+        """The command's options as typer parsed them; ``plan`` adds ``check_only``."""
+        return cls(**ctx.params, check_only=check_only)
+
+    def request(self) -> RunRequest:
+        from psrunbook.runner.session import RunRequest  # noqa: PLC0415 (lazy: keeps --help fast)
+
+        return RunRequest(
+            runbook=self.runbook,
+            assignments=tuple(self.param or ()),
+            params_file=self.params_file,
+            bundle=self.bundle,
+            resume=self.run_id,
+            check_only=self.check_only,
+        )
+
+    def limits(self) -> ExecutionLimits:
+        from psrunbook.runner.session import ExecutionLimits  # noqa: PLC0415 (lazy)
+
+        return ExecutionLimits(
+            parallel=self.parallel, step_timeout_s=self.step_timeout, retries=self.retries
+        )
+
+
 def run(
     ctx: typer.Context,
     runbook: Annotated[str | None, typer.Argument(help="Runbook name; omit with --bundle.")] = None,
@@ -73,23 +137,7 @@ def run(
     state_dir: StateDirOption = None,
 ) -> None:
     """Run a runbook on every node it targets, journaling and logging every step."""
-    execute(
-        settings(ctx),
-        ExecutionRequest(
-            runbook=runbook,
-            inventory=inventory,
-            sim=sim,
-            assignments=param or [],
-            params_file=params_file,
-            bundle=bundle,
-            yes=yes,
-            parallel=parallel,
-            step_timeout_s=step_timeout,
-            retries=retries,
-            insecure=insecure,
-            state_dir=state_dir,
-        ),
-    )
+    execute(settings(ctx), RunCommand.parsed(ctx))
 
 
 def plan(
@@ -105,21 +153,7 @@ def plan(
     state_dir: StateDirOption = None,
 ) -> None:
     """Show what a run would change, per step and node, changing nothing."""
-    execute(
-        settings(ctx),
-        ExecutionRequest(
-            runbook=runbook,
-            inventory=inventory,
-            sim=sim,
-            assignments=param or [],
-            params_file=params_file,
-            check_only=True,
-            parallel=parallel,
-            step_timeout_s=step_timeout,
-            insecure=insecure,
-            state_dir=state_dir,
-        ),
-    )
+    execute(settings(ctx), RunCommand.parsed(ctx, check_only=True))
 
 
 def resume(
@@ -138,23 +172,92 @@ def resume(
     state_dir: StateDirOption = None,
 ) -> None:
     """Continue a failed run: re-check the first unfinished step, never repeat a done one."""
-    execute(
-        settings(ctx),
-        ExecutionRequest(
-            runbook=None,
-            inventory=inventory,
-            sim=sim,
-            assignments=param or [],
-            params_file=params_file,
-            bundle=bundle,
-            yes=yes,
-            parallel=parallel,
-            step_timeout_s=step_timeout,
-            retries=retries,
-            insecure=insecure,
-            state_dir=state_dir,
-            resume=run_id,
-        ),
+    execute(settings(ctx), RunCommand.parsed(ctx))
+
+
+def execute(settings: Settings, command: RunCommand) -> None:
+    """Plan, confirm, run and report; raises typer.Exit with the run's exit code.
+
+    Everything that can be refused is refused before the first script runs (unknown
+    runbook, bad parameters, lint findings, a tampered bundle, an unsafe connection, a
+    resume whose inputs changed); only then is the journal written and a node touched.
+    """
+    from psrunbook.cli import run_view  # noqa: PLC0415 (lazy: keeps --help fast)
+    from psrunbook.cli.inputs import open_target  # noqa: PLC0415 (lazy)
+    from psrunbook.journal import Journal, default_state_dir  # noqa: PLC0415 (lazy)
+    from psrunbook.runner.session import RunSession  # noqa: PLC0415 (lazy)
+    from psrunbook.transport.psrp import PsrpTransport  # noqa: PLC0415 (lazy)
+
+    state_dir = command.state_dir or default_state_dir()
+    console = run_view.console()
+    with Journal.open(state_dir) as journal:
+        session = RunSession(journal, settings.registry(), settings.library())
+        intent = session.resolve(command.request())
+        target = open_target(command.inventory, command.sim, state_dir, intent.lab_variant)
+        with target as (inventory, lab):
+            prepared = session.prepare(intent, inventory, lab.facts if lab is not None else None)
+            transport = PsrpTransport(
+                inventory,
+                insecure=command.insecure,
+                password=lab.password if lab is not None else None,
+            )
+            for warning in transport.warnings:
+                console.print(f"[yellow]warning[/yellow]: {warning}")
+            # Confirmation protects real clusters; the embedded simulated lab is a sandbox.
+            ask = not (command.yes or command.check_only or command.sim)
+            run_view.confirm(console, prepared.plan, ask=ask)
+            started = session.start(prepared)
+            console.print(f"run {started.run_id}")
+            report = session.execute(
+                started, transport, limits=command.limits(), progress=run_view.progress(console)
+            )
+            session.finish(started, report)
+    _report(console, report, prepared.plan, command)
+
+
+def _report(console: Console, report: RunReport, plan: Plan, command: RunCommand) -> None:
+    from psrunbook.cli import run_view  # noqa: PLC0415 (lazy)
+
+    run_view.summary(console, report, plan)
+    if plan.runbook.present is not None and not report.failed:
+        run_view.present(console, plan, report)
+    if command.check_only:
+        run_view.plan_details(console, report)
+    if report.failed:
+        raise fail(_failure_message(report, command), EXIT_FAILED)
+    changed = report.changed_count
+    verb = "would change" if command.check_only else "changed"
+    console.print(
+        f"{report.outcome}: {changed} step/node pair(s) {verb}"
+        + ("" if changed else " (nothing to do)")
+    )
+
+
+def _resume_command(run_id: str, command: RunCommand) -> str:
+    """The command that continues a run: resume needs the same target and bundle again."""
+    parts = ["psrunbook", "resume", run_id]
+    parts += ["--sim"] if command.sim else ["-i", str(command.inventory)]
+    if command.bundle is not None:
+        parts += ["--bundle", str(command.bundle)]
+    if command.state_dir is not None:
+        parts += ["--state-dir", str(command.state_dir)]
+    return shlex.join(parts)
+
+
+def _failure_message(report: RunReport, command: RunCommand) -> str:
+    # A plan is not resumable (resume refuses it): after a fix, it is simply run again.
+    next_step = (
+        "plan again" if report.check_only else f"`{_resume_command(report.run_id, command)}`"
+    )
+    if report.interrupted:
+        return f"run {report.run_id} interrupted; continue with {next_step}"
+    first = report.first_failure()
+    if first is None:
+        return f"run {report.run_id} failed"
+    step, target = first
+    return (
+        f"step {step.planned.slug} failed on {target.node}: {target.message}; "
+        f"fix the cause, then {next_step}"
     )
 
 

@@ -1,6 +1,6 @@
 """How runs look on the console: confirmation, live progress, summary and reports.
 
-Kept apart from :mod:`psrunbook.cli.execution` so the execution path reads as the
+Kept apart from :mod:`psrunbook.cli.run_cmds` so the run path reads as the
 sequence of checks and actions it is, and presentation can change without touching it.
 """
 

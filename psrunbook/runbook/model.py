@@ -15,6 +15,14 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, JsonValue
 
+from psrunbook.runbook.lab import (
+    GivenParameters,
+    LabDefaults,
+    LabFacts,
+    LabVariant,
+    LabVariantChooser,
+)
+
 if TYPE_CHECKING:
     from psrunbook.inventory import Inventory
 
@@ -153,6 +161,10 @@ class Runbook:
     origin: str = "builtin"
     present: Presenter | None = None
     """Turns the results of a successful run into console tables (reports)."""
+    lab_variant: LabVariantChooser | None = None
+    """Which simulated lab (``--sim``) the runbook needs, from the parameters given."""
+    lab_defaults: LabDefaults | None = None
+    """Parameters the simulated lab answers (``--sim``); given ones override them."""
 
     def steps(self, params: BaseModel, inventory: Inventory) -> list[Step]:
         steps = list(self.build_steps(params, inventory))
@@ -163,3 +175,11 @@ class Runbook:
 
     def advisories_for(self, params: BaseModel | None) -> list[Advisory]:
         return list(self.advisories(params))
+
+    def lab_variant_for(self, given: GivenParameters) -> LabVariant:
+        """The lab to build for these parameters; the lab's default without a hook."""
+        return self.lab_variant(given) if self.lab_variant is not None else LabVariant()
+
+    def lab_defaults_for(self, facts: LabFacts, given: GivenParameters) -> dict[str, Any]:
+        """What the lab fills in; nothing without a hook, whatever the field names."""
+        return dict(self.lab_defaults(facts, given)) if self.lab_defaults is not None else {}

@@ -24,6 +24,7 @@ from psrunbook.runbooks._ssis.config import (
     SqlServerFolder,
     render_config,
 )
+from psrunbook.runbooks._ssis.lab import clustered_defaults, lab_variant
 from psrunbook.runbooks._ssis.results import (
     AddGenericServiceResult,
     CheckpointResult,
@@ -356,4 +357,6 @@ runbook = Runbook(
     build_steps=build_steps,
     advisories=build_advisories,
     description=__doc__ or "",
+    lab_variant=lab_variant,
+    lab_defaults=clustered_defaults,
 )

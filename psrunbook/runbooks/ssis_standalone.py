@@ -22,6 +22,7 @@ from psrunbook.runbooks._ssis.config import (
     SqlServerFolder,
     render_config,
 )
+from psrunbook.runbooks._ssis.lab import lab_variant, standalone_defaults
 from psrunbook.runbooks._ssis.results import (
     PreflightResult,
     ServiceRunningResult,
@@ -197,4 +198,6 @@ runbook = Runbook(
     build_steps=build_steps,
     advisories=build_advisories,
     description=__doc__ or "",
+    lab_variant=lab_variant,
+    lab_defaults=standalone_defaults,
 )

@@ -15,7 +15,6 @@ import logging
 import secrets
 import shutil
 import uuid
-from dataclasses import asdict
 from pathlib import Path
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any
@@ -26,7 +25,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from psrunbook.inventory import Inventory
-    from psrunbook.sim.cluster.lab import LabFacts
+    from psrunbook.runbook.lab import LabFacts
     from psrunbook.sim.cluster.model import SimCluster
     from psrunbook.sim.executor import ExecutionContext, Executor, OutputSink, PipelineRequest
     from psrunbook.sim.server import SimFleet
@@ -182,23 +181,6 @@ class EmbeddedLab:
         id_file.write_text(self.lab_id + "\n", encoding="utf-8")
         self.created = True
         return cluster
-
-    def parameter_defaults(self, fields: set[str]) -> dict[str, Any]:
-        """Runbook parameters the lab can answer, limited to the runbook's own fields."""
-        facts = self.facts
-        known: dict[str, Any] = {
-            **{k: list(v) if isinstance(v, tuple) else v for k, v in asdict(facts).items()},
-            "shared_folder": facts.drive.rstrip(":") + ":\\SSIS",
-            "package_principals": list(facts.principals),
-            # Runbooks name instances as clients connect to them: SERVER or SERVER\INSTANCE.
-            "instances": [
-                facts.virtual_server
-                if name.upper() == "MSSQLSERVER"
-                else f"{facts.virtual_server}\\{name}"
-                for name in facts.instances
-            ],
-        }
-        return {name: value for name, value in known.items() if name in fields}
 
 
 class _SavingExecutor:

@@ -218,6 +218,18 @@ def test_ssis_standalone_lists_every_instance_and_restarts_once(psrunbook: Psrun
     assert {False} == {a.changed for a in second}
 
 
+def test_a_fresh_lab_is_built_at_the_sql_version_asked_for(psrunbook: Psrunbook) -> None:
+    """`-p sql_version=2008r2 --sim` builds a SQL Server 2008 R2 lab, whose service then runs."""
+    psrunbook("run", "ssis-standalone", "--sim", "--yes", "-p", "sql_version=2008r2")
+
+    state = psrunbook.lab()
+    assert ("2008R2", "MsDtsServer100") == (
+        state["lab"]["sql_version"],
+        state["lab"]["ssis_service"],
+    )
+    assert "2008R2" == psrunbook.last_run().parameters["sql_version"]
+
+
 def test_plan_changes_nothing_and_shows_what_would_change(psrunbook: Psrunbook) -> None:
     """`plan` leaves the lab's state identical and reports the steps that would change."""
     _seed_lab(psrunbook)

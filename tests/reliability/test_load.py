@@ -2,7 +2,7 @@
 
 The embedded lab (the one ``--sim`` uses, saving its state after every pipeline) is
 started with N nodes, and every endpoint answers a seeded 2% of its requests with an
-HTTP 500 or a connection reset. The orchestrator runs the real plan through the real
+HTTP 500 or a connection reset. A run session runs the real plan through the real
 transport and journal. Every node must complete through retries, no change may be
 applied twice, the journal must hold exactly one successful attempt per step and node,
 and the process's peak memory is reported (and bounded).
@@ -20,10 +20,8 @@ from pathlib import Path
 import pytest
 
 from psrunbook.journal import Journal
-from psrunbook.runbook.parameters import public_parameters, validate_parameters
-from psrunbook.runbook.planner import build_plan
 from psrunbook.runbook.registry import RunbookRegistry
-from psrunbook.runner.orchestrator import Runner, RunOptions
+from psrunbook.runner.session import ExecutionLimits, RunRequest, RunSession
 from psrunbook.sim.embedded import EmbeddedLab
 from psrunbook.sim.faults import ArmedFault, FaultKind, FaultPlan
 from psrunbook.templates import TemplateLibrary
@@ -67,33 +65,18 @@ def _peak_rss_mb() -> float:
 
 def test_every_node_completes_through_transient_faults(tmp_path: Path) -> None:
     """N nodes, 2% of requests failing: all complete, nothing applied twice, journal complete."""
-    registry = RunbookRegistry.discover()
-    runbook = registry.get("ssis-standalone")
     library = TemplateLibrary()
     with EmbeddedLab(tmp_path, nodes=NODES) as lab, Journal.open(tmp_path) as journal:
         plans = [SeededTransientFaults(ep.faults, ep.node, FAILURE_RATE) for ep in lab.fleet]
         for endpoint, plan_ in zip(lab.fleet, plans, strict=True):
             endpoint.faults = plan_
-        params = validate_parameters(
-            runbook.parameters,
-            defaults=lab.parameter_defaults(set(runbook.parameters.model_fields)),
-        )
-        plan = build_plan(runbook, params, lab.inventory, library)
+        session = RunSession(journal, RunbookRegistry.discover(), library)
+        intent = session.resolve(RunRequest(runbook="ssis-standalone"))
+        prepared = session.prepare(intent, lab.inventory, lab.facts)
+        plan = prepared.plan
         transport = PsrpTransport(lab.inventory, password=lab.password)
-        options = RunOptions(parallel=NODES, retries=5, backoff_s=0.05, step_timeout_s=120)
-        journal.start_run(
-            run_id="load",
-            runbook=runbook.name,
-            runbook_version=runbook.version,
-            mode="run",
-            parameters=public_parameters(params),
-            parameters_sha256="-",
-            inventory_sha256=lab.inventory.sha256,
-            bundle_sha256=None,
-            user=None,
-        )
-        report = Runner(plan, transport, journal, library, options).run("load")
-        journal.finish_run("load", "succeeded" if not report.failed else "failed")
+        limits = ExecutionLimits(parallel=NODES, retries=5, backoff_s=0.05, step_timeout_s=120)
+        report = session.run(prepared, transport, limits=limits, run_id="load")
         attempts = journal.attempts("load")
         change_log = [tuple(c) for c in lab.cluster.change_log]
     injected = sum(p.injected for p in plans)

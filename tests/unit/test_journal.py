@@ -385,6 +385,15 @@ def test_attempt_cannot_finish_twice(journal: Journal) -> None:
     assert "succeeded" == journal.attempts(run_id)[0].status
 
 
+def test_an_attempt_ends_succeeded_or_failed_only(journal: Journal) -> None:
+    """Only the two endings a run records are accepted; nothing ever skips an attempt."""
+    run_id = start(journal)
+    attempt_id = attempt(journal, run_id, 0, "N1")
+    with pytest.raises(ValueError, match="succeeded or failed"):
+        finish(journal, attempt_id, "skipped")
+    assert "running" == journal.attempts(run_id)[0].status
+
+
 def test_step_status_gives_latest_status_per_step_and_node(journal: Journal) -> None:
     """step_status reports the most recent apply attempt per step index and node."""
     run_id = start(journal)
@@ -413,14 +422,6 @@ def test_plan_step_status_counts_checks(journal: Journal) -> None:
     run_id = start(journal, mode="plan")
     finish(journal, attempt(journal, run_id, 0, "N1", check_only=True))
     assert {0: {"N1": "succeeded"}} == journal.step_status(run_id)
-
-
-def test_stale_running_attempts_lists_unfinished(journal: Journal) -> None:
-    """Attempts never finished are reported as stale for resume to re-probe."""
-    run_id = start(journal)
-    finish(journal, attempt(journal, run_id, 0, "N1"))
-    stale = attempt(journal, run_id, 1, "N2")
-    assert [stale] == [a.attempt_id for a in journal.stale_running_attempts(run_id)]
 
 
 def test_parallel_workers_record_every_attempt(journal: Journal) -> None:
@@ -490,7 +491,8 @@ def test_sigkill_mid_attempt_leaves_truthful_record(state_dir: Path) -> None:
         first, second = journal.attempts(run_id)
         assert ("succeeded", True, {"ok": True}) == (first.status, first.changed, first.result)
         assert ("running", None) == (second.status, second.finished_at)
-        assert [second.attempt_id] == [a.attempt_id for a in journal.stale_running_attempts(run_id)]
+        running = [a.attempt_id for a in journal.attempts(run_id) if a.status == "running"]
+        assert [second.attempt_id] == running
 
 
 _KILLED_AFTER_FINISH = _KILLED_WORKER.replace(

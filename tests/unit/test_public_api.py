@@ -9,11 +9,15 @@ import pytest
 
 import psrunbook
 from psrunbook.inventory import Inventory
-from psrunbook.runbook import model
+from psrunbook.runbook import lab, model
 from psrunbook.secrets import Secret
 
+LAB_NAMES = {"LabFacts", "LabVariant"}
 
-@pytest.mark.parametrize("name", sorted(set(psrunbook.__all__) - {"Inventory", "Secret"}))
+
+@pytest.mark.parametrize(
+    "name", sorted(set(psrunbook.__all__) - {"Inventory", "Secret"} - LAB_NAMES)
+)
 def test_runbook_api_names_are_the_model_objects(name: str) -> None:
     """Every name of the public API is the object its home module defines."""
     assert getattr(model, name) is getattr(psrunbook, name)
@@ -22,6 +26,12 @@ def test_runbook_api_names_are_the_model_objects(name: str) -> None:
 def test_inventory_and_secret_are_exported() -> None:
     """Runbook authors type their step builders and secret parameters from ``psrunbook``."""
     assert (Inventory, Secret) == (psrunbook.Inventory, psrunbook.Secret)
+
+
+@pytest.mark.parametrize("name", sorted(LAB_NAMES))
+def test_lab_hook_types_are_exported(name: str) -> None:
+    """Runbook authors type their ``--sim`` hooks from ``psrunbook``."""
+    assert getattr(lab, name) is getattr(psrunbook, name)
 
 
 def test_unknown_name_is_an_attribute_error() -> None:

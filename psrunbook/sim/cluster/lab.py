@@ -21,6 +21,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from psrunbook.runbook.lab import LabFacts
 from psrunbook.sim.cluster.model import (
     AclEntry,
     ClusterParameter,
@@ -94,27 +95,6 @@ class SsisVersion:
             .split(" (")[0]
             .replace("%ProgramFiles%", program_files),
         )
-
-
-@dataclass(frozen=True)
-class LabFacts:
-    """What a runbook needs to know about the lab to fill its parameters."""
-
-    cluster: str
-    nodes: tuple[str, ...]
-    sql_version: str
-    group: str
-    sql_resource: str
-    network_name_resource: str
-    ip_resource: str
-    disk_resource: str
-    drive: str
-    virtual_server: str
-    instances: tuple[str, ...]
-    ssis_service: str
-    ssis_config_key: str
-    ssis_default_config: str
-    principals: tuple[str, ...]
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,376 @@
+"""The run session: plans, starts or resumes, executes and finishes one run against a journal.
+
+Every caller runs a runbook the same way: the ``run``, ``plan`` and ``resume`` commands,
+the benchmarks, and next a fleet worker running the same runs as durable workflows. So
+the rules that make a run trustworthy live here, once:
+
+* what is refused before anything touches a node: an unknown runbook, a resume of another
+  runbook or without its approved bundle, a resume whose runbook version, parameters,
+  inventory or bundle changed. Parameters are compared by the sha256 of their public
+  (secret-masked) form in canonical JSON, the spelling a bundle hashes too;
+* where parameters come from: the lab's answers (the runbook's ``lab_defaults`` hook,
+  ``--sim`` only) < the resumed run's or the approved bundle's < file < ``-p``, secrets
+  from the environment;
+* what is done: a step is done on a node when its latest apply attempt there succeeded
+  (:meth:`Journal.step_status`). Checks never count, and an attempt left ``running`` by a
+  crash is unknown: it is re-checked, never skipped.
+
+The session prints nothing and knows no terminal. Its caller sets up the target and the
+transport, asks for a confirmation if it wants one, and watches the steps through the
+``progress`` callback. Each phase takes and returns typed, immutable values, and what is
+done is read back from the journal at every :meth:`RunSession.execute`, so a worker can
+drive the phases, and the steps one by one (``through``), in separate calls, and repeat
+an interrupted one safely.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from psrunbook.bundle import canonical_json, plan_from_bundle, verify_bundle
+from psrunbook.errors import JournalError, ParameterError
+from psrunbook.journal import new_run_id
+from psrunbook.runbook.parameters import (
+    load_params_file,
+    parse_assignments,
+    public_parameters,
+    secret_fields,
+    validate_parameters,
+)
+from psrunbook.runbook.planner import Plan, build_plan
+from psrunbook.runner.orchestrator import Progress, Runner, RunOptions
+from psrunbook.secrets import MASK
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from psrunbook.bundle import VerifiedBundle
+    from psrunbook.inventory import Inventory
+    from psrunbook.journal import Journal, RunMode, RunRecord
+    from psrunbook.runbook.lab import LabFacts, LabVariant
+    from psrunbook.runbook.model import Runbook
+    from psrunbook.runbook.registry import RunbookRegistry
+    from psrunbook.runner.outcome import RunReport
+    from psrunbook.templates import TemplateLibrary
+    from psrunbook.transport.base import Transport
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """What to run: a runbook by name, an approved bundle, or a journaled run to continue."""
+
+    runbook: str | None = None
+    assignments: tuple[str, ...] = ()
+    """``key=value`` texts (the CLI's ``-p``); a list parameter takes one per item."""
+    params_file: Path | None = None
+    bundle: Path | None = None
+    """Run exactly this approved bundle (its parameters; ``assignments`` are not used)."""
+    resume: str | None = None
+    """The id of a journaled run to continue."""
+    check_only: bool = False
+    """A plan: every step runs with ``-CheckOnly`` and changes nothing."""
+
+
+@dataclass(frozen=True)
+class ExecutionLimits:
+    """How hard a run may push: nodes at once, seconds per step, retries and their backoff.
+
+    The caller's choice (a CLI option, a fleet worker's own cap), never part of what runs
+    or of the run's identity: a resume may use other limits than the run it continues.
+    """
+
+    parallel: int = 8
+    step_timeout_s: float = 600.0
+    retries: int = 2
+    backoff_s: float = 1.0
+
+
+@dataclass(frozen=True)
+class RunIntent:
+    """A request resolved before any target exists: the runbook and the parameters given."""
+
+    runbook: Runbook
+    check_only: bool
+    earlier: Mapping[str, Any]
+    """The resumed run's or the bundle's parameters, masked secrets left out."""
+    file_values: Mapping[str, Any] | None = None
+    assignments: tuple[str, ...] = ()
+    resumes: RunRecord | None = None
+    bundle: VerifiedBundle | None = None
+
+    def given(self) -> dict[str, Any]:
+        """The parameters given, unvalidated: earlier < file < ``-p`` (as text)."""
+        return {
+            **self.earlier,
+            **(self.file_values or {}),
+            **parse_assignments(self.runbook.parameters, self.assignments),
+        }
+
+    def lab_variant(self) -> LabVariant:
+        """The simulated lab this run needs, should a new one be built (``--sim``)."""
+        return self.runbook.lab_variant_for(self.given())
+
+
+@dataclass(frozen=True)
+class PreparedRun:
+    """A plan ready to run, with the identity the journal records; no node touched yet."""
+
+    plan: Plan
+    check_only: bool
+    parameters: Mapping[str, Any]
+    """Public parameters: every secret replaced by the mask."""
+    parameters_sha256: str
+    inventory_sha256: str
+    user: str | None
+    bundle_sha256: str | None = None
+    resumes: RunRecord | None = None
+    """The journaled run this one continues, already proven resumable."""
+
+    @property
+    def mode(self) -> RunMode:
+        return "plan" if self.check_only else "run"
+
+
+@dataclass(frozen=True)
+class StartedRun:
+    """A run recorded in the journal: new, or resumed (outcome cleared, resume counted)."""
+
+    run_id: str
+    prepared: PreparedRun
+    resumed: bool
+
+
+class RunSession:
+    """Plans, runs, resumes and finishes runs against one journal.
+
+    The phases, in order: :meth:`resolve` (no target needed), :meth:`prepare` (the plan,
+    against an inventory), :meth:`start`, :meth:`execute` (once, or once per step), and
+    :meth:`finish`; :meth:`run` does the last three in one call.
+    """
+
+    def __init__(
+        self, journal: Journal, registry: RunbookRegistry, library: TemplateLibrary
+    ) -> None:
+        self.journal = journal
+        self.registry = registry
+        self.library = library
+
+    # ------------------------------------------------------------------ planning
+
+    def resolve(self, request: RunRequest) -> RunIntent:
+        """Find the runbook, the run to continue and the parameters given, or refuse.
+
+        Runs before any target is set up: a target may depend on it (the simulated lab's
+        variant), and a request that cannot run should not start one.
+        """
+        resumes = self.journal.run(request.resume) if request.resume else None
+        if resumes is not None and request.runbook and request.runbook != resumes.runbook:
+            raise JournalError(f"run {resumes.run_id} ran {resumes.runbook}, not {request.runbook}")
+        if resumes is not None and resumes.bundle_sha256 and request.bundle is None:
+            raise JournalError(
+                f"run {resumes.run_id} ran an approved bundle: resume it with --bundle DIR"
+            )
+        if request.bundle is not None:
+            bundle = verify_bundle(request.bundle)
+            runbook = self.registry.get(bundle.manifest["runbook"]["name"])
+            return RunIntent(
+                runbook=runbook,
+                check_only=request.check_only,
+                earlier=_without_masked(runbook, bundle.manifest["parameters"]),
+                resumes=resumes,
+                bundle=bundle,
+            )
+        name = resumes.runbook if resumes is not None else request.runbook
+        if name is None:
+            raise ParameterError("name a runbook (see `psrunbook list`) or give --bundle DIR")
+        runbook = self.registry.get(name)
+        return RunIntent(
+            runbook=runbook,
+            check_only=request.check_only,
+            earlier=_without_masked(runbook, resumes.parameters) if resumes is not None else {},
+            file_values=load_params_file(request.params_file) if request.params_file else None,
+            assignments=request.assignments,
+            resumes=resumes,
+        )
+
+    def prepare(
+        self, intent: RunIntent, inventory: Inventory, lab: LabFacts | None = None
+    ) -> PreparedRun:
+        """Validate the parameters, render and lint every step; prove a resume allowed.
+
+        ``lab`` is the simulated lab's facts when the run targets it: the runbook's own
+        hook turns them into defaults. A bundle's parameters are final and take none.
+        """
+        runbook = intent.runbook
+        defaults: dict[str, Any] = {}
+        if lab is not None and intent.bundle is None:
+            defaults.update(runbook.lab_defaults_for(lab, intent.given()))
+        defaults.update(intent.earlier)
+        params = validate_parameters(
+            runbook.parameters,
+            defaults=defaults,
+            file_values=intent.file_values,
+            assignments=intent.assignments,
+            source=f"parameters for {runbook.name}",
+        )
+        if intent.bundle is None:
+            plan = build_plan(runbook, params, inventory, self.library)
+            bundle_sha256 = None
+        else:
+            plan = plan_from_bundle(intent.bundle, runbook, params, inventory, self.library)
+            bundle_sha256 = intent.bundle.manifest_sha256
+        return self.prepare_plan(
+            plan,
+            inventory,
+            check_only=intent.check_only,
+            bundle_sha256=bundle_sha256,
+            resumes=intent.resumes,
+        )
+
+    def prepare_plan(
+        self,
+        plan: Plan,
+        inventory: Inventory,
+        *,
+        check_only: bool = False,
+        bundle_sha256: str | None = None,
+        resumes: RunRecord | None = None,
+    ) -> PreparedRun:
+        """A plan built elsewhere (a benchmark, a worker), with the identity of its run."""
+        public = public_parameters(plan.params)
+        prepared = PreparedRun(
+            plan=plan,
+            check_only=check_only,
+            parameters=public,
+            parameters_sha256=parameters_sha256(plan.params),
+            inventory_sha256=inventory.sha256,
+            user=inventory.connection.username,
+            bundle_sha256=bundle_sha256,
+            resumes=resumes,
+        )
+        if resumes is not None:
+            _check_resumable(resumes, prepared)
+        return prepared
+
+    # ------------------------------------------------------------------ running
+
+    def start(self, prepared: PreparedRun, *, run_id: str | None = None) -> StartedRun:
+        """Record a new run (with ``run_id``, e.g. a workflow's, or a fresh one) or a resume."""
+        if prepared.resumes is not None:
+            if run_id is not None and run_id != prepared.resumes.run_id:
+                raise ValueError(f"run {run_id} cannot resume run {prepared.resumes.run_id}")
+            self.journal.mark_resumed(prepared.resumes.run_id)
+            return StartedRun(prepared.resumes.run_id, prepared, resumed=True)
+        run_id = run_id or new_run_id()
+        self.journal.start_run(
+            run_id=run_id,
+            runbook=prepared.plan.runbook.name,
+            runbook_version=prepared.plan.runbook.version,
+            mode=prepared.mode,
+            parameters=prepared.parameters,
+            parameters_sha256=prepared.parameters_sha256,
+            inventory_sha256=prepared.inventory_sha256,
+            bundle_sha256=prepared.bundle_sha256,
+            user=prepared.user,
+        )
+        return StartedRun(run_id, prepared, resumed=False)
+
+    def done_steps(self, run_id: str) -> dict[int, frozenset[str]]:
+        """The nodes each step is done on: where its latest attempt that counts succeeded.
+
+        ``running`` (a crash), ``failed`` and check attempts of a run never make a step
+        done, so an unknown outcome is looked at again rather than assumed.
+        """
+        return {
+            index: frozenset(node for node, status in nodes.items() if status == "succeeded")
+            for index, nodes in self.journal.step_status(run_id).items()
+            if "succeeded" in nodes.values()
+        }
+
+    def execute(
+        self,
+        started: StartedRun,
+        transport: Transport,
+        *,
+        limits: ExecutionLimits = ExecutionLimits(),
+        progress: Progress | None = None,
+        through: int | None = None,
+    ) -> RunReport:
+        """Run every step not done yet, or only those up to ``through`` (a step's index).
+
+        What is done is read from the journal on every call, so calling again after an
+        interruption continues rather than repeats. A resumed run re-checks its first
+        unfinished step before applying it (on every call, when driven step by step).
+        """
+        prepared = started.prepared
+        plan = prepared.plan
+        if through is not None:
+            plan = replace(plan, steps=tuple(s for s in plan.steps if s.index <= through))
+        options = RunOptions(
+            check_only=prepared.check_only,
+            parallel=limits.parallel,
+            step_timeout_s=limits.step_timeout_s,
+            retries=limits.retries,
+            backoff_s=limits.backoff_s,
+            bundle_sha256=prepared.bundle_sha256,
+        )
+        runner = Runner(plan, transport, self.journal, self.library, options, progress=progress)
+        return runner.run(
+            started.run_id, done=self.done_steps(started.run_id), recheck_first=started.resumed
+        )
+
+    def finish(self, started: StartedRun, report: RunReport) -> None:
+        """Record how the run ended (again after each resume)."""
+        self.journal.finish_run(started.run_id, report.outcome)
+
+    def run(
+        self,
+        prepared: PreparedRun,
+        transport: Transport,
+        *,
+        limits: ExecutionLimits = ExecutionLimits(),
+        progress: Progress | None = None,
+        run_id: str | None = None,
+    ) -> RunReport:
+        """Start, execute every step and finish: a whole run in one call."""
+        started = self.start(prepared, run_id=run_id)
+        report = self.execute(started, transport, limits=limits, progress=progress)
+        self.finish(started, report)
+        return report
+
+
+def parameters_sha256(params: BaseModel) -> str:
+    """The journal's and resume's identity of a parameter set: secrets never enter it."""
+    text = canonical_json(public_parameters(params))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _without_masked(runbook: Runbook, parameters: Mapping[str, Any]) -> dict[str, Any]:
+    """Recorded parameters as defaults; a masked secret comes again from the environment."""
+    secrets = set(secret_fields(runbook.parameters))
+    return {k: v for k, v in parameters.items() if not (k in secrets and v == MASK)}
+
+
+def _check_resumable(resumes: RunRecord, prepared: PreparedRun) -> None:
+    runbook = prepared.plan.runbook
+    changed = []
+    if resumes.mode != "run":
+        changed.append(f"it was a {resumes.mode}, not a run")
+    if resumes.runbook_version != runbook.version:
+        changed.append(f"runbook version {resumes.runbook_version} -> {runbook.version}")
+    if resumes.parameters_sha256 != prepared.parameters_sha256:
+        changed.append("parameters differ")
+    if resumes.inventory_sha256 != prepared.inventory_sha256:
+        changed.append("inventory differs (or the simulated lab was reset)")
+    if (resumes.bundle_sha256 or None) != prepared.bundle_sha256:
+        changed.append("approved bundle differs")
+    if changed:
+        raise JournalError(
+            f"run {resumes.run_id} cannot be resumed: {'; '.join(changed)}; start a new run instead"
+        )
+    if resumes.outcome == "succeeded":
+        raise JournalError(f"run {resumes.run_id} already succeeded; nothing to resume")
