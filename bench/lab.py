@@ -15,19 +15,19 @@ from pathlib import Path
 from typing import Any
 
 from psrunbook.inventory import Inventory, inventory_from_toml
-from psrunbook.sim.cluster.executor_factory import cluster_executor
-from psrunbook.sim.cluster.lab import lab_facts, sample_lab
-from psrunbook.sim.executor import (
+from psrunbook.sim.endpoint.http_server import SimEndpoint, SimFleet
+from psrunbook.sim.executor_protocol import (
     CommandRequest,
     ExecutionContext,
     Executor,
     OutputSink,
     PipelineRequest,
 )
-from psrunbook.sim.ps.api import ErrorRecordData
+from psrunbook.sim.lab.cluster_executor import cluster_executor
+from psrunbook.sim.lab.lab_files import lab_facts, sample_lab
+from psrunbook.sim.lab.serve import SIM_USER, inventory_toml
+from psrunbook.sim.objects import ErrorRecordData
 from psrunbook.sim.ps.values import to_string
-from psrunbook.sim.serve import SIM_USER, inventory_toml
-from psrunbook.sim.server import SimEndpoint, SimFleet
 
 ALWAYS = 10**9
 """A fault count no benchmark exhausts: the delay applies to every request."""
@@ -49,7 +49,7 @@ class Lab:
     counters: Callable[[], dict[str, dict[str, Any]]]
     """Every node's endpoint counters now, as plain data (see ``bench.fleet``)."""
     facts: dict[str, Any] = field(default_factory=dict)
-    """The lab's facts (``psrunbook.sim.cluster.lab.LabFacts``) as plain data."""
+    """The lab's facts (``psrunbook.sim.lab.lab_files.LabFacts``) as plain data."""
     set_latency: Callable[[float], None] | None = None
     """Changes every node's injected latency (seconds per request)."""
 

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from psrunbook.runbook.model import Runbook
     from psrunbook.runbook.planner import Plan
     from psrunbook.runner.outcome import RunReport
-    from psrunbook.sim.embedded import EmbeddedLab
+    from psrunbook.sim.lab.embedded import EmbeddedLab
     from psrunbook.templates import TemplateLibrary
 
 
@@ -77,7 +77,7 @@ def _target(
     if request.sim and request.inventory is not None:
         raise ParameterError("give either --inventory or --sim, not both")
     if request.sim:
-        from psrunbook.sim.embedded import EmbeddedLab  # noqa: PLC0415 (simulator only)
+        from psrunbook.sim.lab.embedded import EmbeddedLab  # noqa: PLC0415 (simulator only)
 
         with EmbeddedLab(state_dir, sql_version=sql_version) as lab:
             yield lab.inventory, lab

@@ -83,8 +83,8 @@ def serve_command(
     """
     import logging  # noqa: PLC0415 (lazy: keeps --help fast)
 
-    from psrunbook.sim.cluster.lab import LabError  # noqa: PLC0415
-    from psrunbook.sim.serve import (  # noqa: PLC0415
+    from psrunbook.sim.lab.lab_files import LabError  # noqa: PLC0415
+    from psrunbook.sim.lab.serve import (  # noqa: PLC0415
         PASSWORD_ENV,
         ServeOptions,
         lab_version,

@@ -19,7 +19,7 @@ from typer.testing import CliRunner, Result
 from psrunbook.cli.app import app
 from psrunbook.journal import AttemptRecord, Journal, RunRecord
 from psrunbook.logging import clear_secrets, reset_logging
-from psrunbook.sim.cluster.lab import dump, restore
+from psrunbook.sim.lab.lab_files import dump, restore
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"

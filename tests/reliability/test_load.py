@@ -24,8 +24,8 @@ from psrunbook.runbook.parameters import public_parameters, validate_parameters
 from psrunbook.runbook.planner import build_plan
 from psrunbook.runbook.registry import RunbookRegistry
 from psrunbook.runner.orchestrator import Runner, RunOptions
-from psrunbook.sim.embedded import EmbeddedLab
-from psrunbook.sim.faults import ArmedFault, FaultKind, FaultPlan
+from psrunbook.sim.endpoint.endpoint_faults import ArmedFault, FaultKind, FaultPlan
+from psrunbook.sim.lab.embedded import EmbeddedLab
 from psrunbook.templates import TemplateLibrary
 from psrunbook.transport.psrp import PsrpTransport
 from tests.reliability.harness import FULL

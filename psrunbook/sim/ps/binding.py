@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from psrunbook.sim.ps.api import ErrorRecordData, ParamSpec, PSHashtable, PSObject
+from psrunbook.sim.objects import ErrorRecordData, PSHashtable, PSObject
+from psrunbook.sim.ps.cmdlet_api import ParamSpec
 from psrunbook.sim.ps.records import binding_error
 from psrunbook.sim.ps.values import (
     TYPE_FULL_NAMES,

@@ -4,7 +4,7 @@ Set-StrictMode and ConvertTo-Json.
 
 They need the evaluator (script blocks, ``$_``, streams), so they receive it along with
 the whole pipeline input at once; the cluster model's cmdlets use the narrower
-:class:`psrunbook.sim.ps.api.Cmdlet` protocol instead.
+:class:`psrunbook.sim.ps.cmdlet_api.Cmdlet` protocol instead.
 """
 
 from __future__ import annotations
@@ -16,16 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from psrunbook.sim.objects import ErrorRecordData, PSEnum, PSHashtable, PSObject, SecureStringValue
 from psrunbook.sim.ps import records
-from psrunbook.sim.ps.api import (
-    CmdletSpec,
-    ErrorRecordData,
-    ParamSpec,
-    PSEnum,
-    PSHashtable,
-    PSObject,
-    SecureStringValue,
-)
+from psrunbook.sim.ps.cmdlet_api import CmdletSpec, ParamSpec
 from psrunbook.sim.ps.values import (
     ScriptBlockValue,
     as_list,

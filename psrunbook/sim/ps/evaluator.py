@@ -20,17 +20,8 @@ from typing import Any, Protocol
 
 from tree_sitter import Node
 
+from psrunbook.sim.objects import ErrorRecordData, PSEnum, PSHashtable, PSObject, SecureStringValue
 from psrunbook.sim.ps import records
-from psrunbook.sim.ps.api import (
-    CmdletError,
-    CmdletTable,
-    ErrorRecordData,
-    ParamSpec,
-    PSEnum,
-    PSHashtable,
-    PSObject,
-    SecureStringValue,
-)
 from psrunbook.sim.ps.binding import (
     ACTION_PREFERENCES,
     Argument,
@@ -39,7 +30,8 @@ from psrunbook.sim.ps.binding import (
     split_common,
 )
 from psrunbook.sim.ps.builtins import BUILTINS
-from psrunbook.sim.ps.errors import (
+from psrunbook.sim.ps.cmdlet_api import CmdletError, CmdletTable, ParamSpec
+from psrunbook.sim.ps.exceptions import (
     BreakSignal,
     ContinueSignal,
     ExitSignal,

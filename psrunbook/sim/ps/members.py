@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from tree_sitter import Node
 
-from psrunbook.sim.ps.api import PSEnum, PSHashtable, PSObject, SecureStringValue
+from psrunbook.sim.objects import PSEnum, PSHashtable, PSObject, SecureStringValue
 from psrunbook.sim.ps.records import ErrorRecordObject
 from psrunbook.sim.ps.values import (
     NOTHING,
@@ -33,7 +33,7 @@ from psrunbook.sim.ps.values import (
 )
 
 if TYPE_CHECKING:
-    from psrunbook.sim.ps.errors import ScriptError, UnsupportedConstruct
+    from psrunbook.sim.ps.exceptions import ScriptError, UnsupportedConstruct
     from psrunbook.sim.ps.scope import Scope
 
 _PSCUSTOM = "System.Management.Automation.PSCustomObject"

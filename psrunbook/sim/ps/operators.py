@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from tree_sitter import Node
 
-from psrunbook.sim.ps.api import PSEnum, PSHashtable, PSObject
+from psrunbook.sim.objects import PSEnum, PSHashtable, PSObject
 from psrunbook.sim.ps.values import (
     NOTHING,
     ConversionError,
@@ -31,7 +31,7 @@ from psrunbook.sim.ps.values import (
 )
 
 if TYPE_CHECKING:
-    from psrunbook.sim.ps.errors import ScriptError, UnsupportedConstruct
+    from psrunbook.sim.ps.exceptions import ScriptError, UnsupportedConstruct
     from psrunbook.sim.ps.scope import Scope
 
 _DASHES = "-\u2013\u2014\u2015"
