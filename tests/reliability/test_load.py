@@ -24,7 +24,7 @@ from psrunbook.runbook.parameters import public_parameters, validate_parameters
 from psrunbook.runbook.planner import build_plan
 from psrunbook.runbook.registry import RunbookRegistry
 from psrunbook.runner.orchestrator import Runner, RunOptions
-from psrunbook.sim.endpoint.endpoint_faults import ArmedFault, FaultKind, FaultPlan
+from psrunbook.sim.endpoint.endpoint_faults import ArmedFault, EndpointFaultPlan, FaultKind
 from psrunbook.sim.lab.embedded import EmbeddedLab
 from psrunbook.templates import TemplateLibrary
 from psrunbook.transport.psrp import PsrpTransport
@@ -39,10 +39,10 @@ PEAK_RSS_LIMIT_MB = 1536
 """A generous ceiling: the run must not grow without bound with nodes or requests."""
 
 
-class SeededTransientFaults(FaultPlan):
+class SeededTransientFaults(EndpointFaultPlan):
     """Answers a seeded fraction of one endpoint's requests with HTTP 500 or a reset."""
 
-    def __init__(self, inner: FaultPlan, node: str, rate: float) -> None:
+    def __init__(self, inner: EndpointFaultPlan, node: str, rate: float) -> None:
         super().__init__(lambda listening: None)
         self._random = random.Random(f"{SEED}:{node}")
         self._rate = rate

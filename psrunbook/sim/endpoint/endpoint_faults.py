@@ -1,4 +1,4 @@
-"""Faults a test (or ``sim serve``) arms on one endpoint, and the endpoint's counters.
+"""Faults a test, a benchmark or the embedded lab's fault file arms on one endpoint.
 
 Every fault is seen by the client exactly as a real network or WinRM failure:
 refused connections, a slow answer, a connection reset while a Receive waits, an
@@ -10,10 +10,8 @@ requests of one action (``Create``, ``Command``, ``Send``, ``Receive``, ``Signal
 from __future__ import annotations
 
 import threading
-from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from types import MappingProxyType
+from dataclasses import dataclass
 from typing import Literal
 
 FaultKind = Literal["delay", "reset", "http", "wsman", "hold"]
@@ -37,7 +35,7 @@ class ArmedFault:
         return self.remaining > 0 and self.action in (None, action)
 
 
-class FaultPlan:
+class EndpointFaultPlan:
     """The faults armed on one endpoint; safe to change while requests are served."""
 
     def __init__(self, set_listening: Callable[[bool], None]) -> None:
@@ -126,74 +124,3 @@ class FaultPlan:
                     fault.remaining -= 1
             self._armed = [f for f in self._armed if f.remaining > 0]
             return delay, failure, self._cancel
-
-
-@dataclass
-class CounterSnapshot:
-    """The counters at one moment; subtract two snapshots to measure an operation.
-
-    ``requests`` counts WSMan requests by action; an action never seen counts 0.
-    """
-
-    requests: MappingProxyType[str, int]
-    pipelines_created: int
-    shells_created: int
-    shells_open: int
-
-    @property
-    def total_requests(self) -> int:
-        return sum(self.requests.values())
-
-
-@dataclass
-class EndpointCounters:
-    """What one endpoint has served, for tests and benchmarks."""
-
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-    _requests: Counter[str] = field(default_factory=Counter)
-    _pipelines_created: int = 0
-    _shells_created: int = 0
-    _shells_open: int = 0
-
-    def count_request(self, action: str) -> None:
-        with self._lock:
-            self._requests[action] += 1
-
-    def pipeline_created(self) -> None:
-        with self._lock:
-            self._pipelines_created += 1
-
-    def shell_opened(self) -> None:
-        with self._lock:
-            self._shells_created += 1
-            self._shells_open += 1
-
-    def shell_closed(self) -> None:
-        with self._lock:
-            self._shells_open -= 1
-
-    def snapshot(self) -> CounterSnapshot:
-        with self._lock:
-            return CounterSnapshot(
-                requests=MappingProxyType(Counter(self._requests)),
-                pipelines_created=self._pipelines_created,
-                shells_created=self._shells_created,
-                shells_open=self._shells_open,
-            )
-
-    @property
-    def shells_open(self) -> int:
-        with self._lock:
-            return self._shells_open
-
-    @property
-    def pipelines_created(self) -> int:
-        with self._lock:
-            return self._pipelines_created
-
-    def requests(self, action: str | None = None) -> int:
-        """Requests served for one action, or for all actions."""
-        with self._lock:
-            if action is None:
-                return sum(self._requests.values())
-            return self._requests[action]

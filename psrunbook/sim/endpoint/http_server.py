@@ -29,7 +29,8 @@ from typing import Any, cast
 
 from psrunbook.sim.endpoint import wsman
 from psrunbook.sim.endpoint.auth import CHALLENGE, authenticate
-from psrunbook.sim.endpoint.endpoint_faults import ArmedFault, EndpointCounters, FaultPlan
+from psrunbook.sim.endpoint.counters import EndpointCounters
+from psrunbook.sim.endpoint.endpoint_faults import ArmedFault, EndpointFaultPlan
 from psrunbook.sim.endpoint.psrp_host import ShellSession
 from psrunbook.sim.endpoint.tls import TlsCertificate, generate_certificate
 from psrunbook.sim.executor_protocol import Executor
@@ -157,7 +158,7 @@ class SimEndpoint:
         self.executor = executor
         self.users = dict(users)
         self.counters = EndpointCounters()
-        self.faults = FaultPlan(self._set_listening)
+        self.faults = EndpointFaultPlan(self._set_listening)
         self._flush_interval = flush_interval
         self._certificate = certificate or (generate_certificate() if tls else None)
         self._ssl = self._certificate.server_context() if self._certificate else None
@@ -324,7 +325,7 @@ class SimEndpoint:
             return _Reply(HTTPStatus.UNAUTHORIZED, headers=(("WWW-Authenticate", CHALLENGE),))
         try:
             request = wsman.parse_request(body)
-        except wsman.WSManFault as fault:
+        except wsman.WSManFaultResponse as fault:
             self.counters.count_request("Malformed")
             return self._fault(fault, "")
         self.counters.count_request(request.action)
@@ -339,15 +340,17 @@ class SimEndpoint:
                 return _Reply(reset=True)
             if failure.kind == "http":
                 return _Reply(failure.status)
-            return self._fault(wsman.WSManFault(failure.code, failure.reason), request.message_id)
+            return self._fault(
+                wsman.WSManFaultResponse(failure.code, failure.reason), request.message_id
+            )
         try:
             return _Reply(body=self._dispatch(request, user, client_ip))
-        except wsman.WSManFault as fault:
+        except wsman.WSManFaultResponse as fault:
             return self._fault(fault, request.message_id)
         except Exception as exc:
             log.exception("%s: %s failed", self.node, request.action)
             return self._fault(
-                wsman.WSManFault(wsman.E_FAIL, f"Internal error: {exc}"), request.message_id
+                wsman.WSManFaultResponse(wsman.E_FAIL, f"Internal error: {exc}"), request.message_id
             )
 
     def _hold(
@@ -360,14 +363,14 @@ class SimEndpoint:
     ) -> _Reply:
         """Stop the client at this request until the faults are cleared, then drop it."""
         if fault.after_dispatch:
-            with contextlib.suppress(wsman.WSManFault):
+            with contextlib.suppress(wsman.WSManFaultResponse):
                 self._dispatch(request, user, client_ip)
         if fault.notify is not None:
             fault.notify()
         released.wait()
         return _Reply(reset=True)
 
-    def _fault(self, fault: wsman.WSManFault, relates_to: str) -> _Reply:
+    def _fault(self, fault: wsman.WSManFaultResponse, relates_to: str) -> _Reply:
         return _Reply(
             HTTPStatus.INTERNAL_SERVER_ERROR, wsman.fault_envelope(fault, relates_to, self.host)
         )

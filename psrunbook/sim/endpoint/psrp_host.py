@@ -25,11 +25,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from psrunbook.sim.endpoint.clixml import ClixmlWriter, from_psrp
-from psrunbook.sim.endpoint.endpoint_faults import EndpointCounters
+from psrunbook.sim.endpoint.counters import EndpointCounters
 from psrunbook.sim.endpoint.wsman import (
     RECEIVE_OVERHEAD,
     STREAM_OVERHEAD,
-    WSManFault,
+    WSManFaultResponse,
     operation_timeout_fault,
     unknown_shell_fault,
 )
@@ -473,7 +473,7 @@ def _pipeline_id_of(data: bytes) -> uuid.UUID:
     """The pipeline id in the header of the first PSRP message of a Command."""
     header = _FRAGMENT_HEADER.size
     if len(data) < header + 40 or not data[16] & 1:
-        raise WSManFault(
+        raise WSManFaultResponse(
             2150858819,
             "The Command arguments do not start with a PSRP message.",
             subcode="w:SchemaValidationError",

@@ -58,8 +58,12 @@ _HEADER_TAGS = {
 }
 
 
-class WSManFault(Exception):
-    """A fault to answer with; ``code`` is the WSManFault code pypsrp reports."""
+class WSManFaultResponse(Exception):
+    """A WSMan fault the endpoint answers a request with; ``code`` is the code pypsrp reports.
+
+    Raised inside the endpoint and turned into a SOAP fault envelope; the client side of
+    the same event is :class:`psrunbook.errors.WSManFault`.
+    """
 
     def __init__(
         self,
@@ -78,8 +82,8 @@ class WSManFault(Exception):
         self.detail = detail
 
 
-def operation_timeout_fault() -> WSManFault:
-    return WSManFault(
+def operation_timeout_fault() -> WSManFaultResponse:
+    return WSManFaultResponse(
         2150858793,
         "The WS-Management service cannot complete the operation within the time specified "
         "in OperationTimeout.",
@@ -87,8 +91,8 @@ def operation_timeout_fault() -> WSManFault:
     )
 
 
-def unknown_shell_fault(what: str = "shell") -> WSManFault:
-    return WSManFault(
+def unknown_shell_fault(what: str = "shell") -> WSManFaultResponse:
+    return WSManFaultResponse(
         2150858843,
         f"The Windows Remote Shell received a request to perform an operation on a {what} "
         f"identifier that does not exist. Either the {what} has completed execution or the "
@@ -99,8 +103,8 @@ def unknown_shell_fault(what: str = "shell") -> WSManFault:
     )
 
 
-def invalid_xml_fault(problem: str) -> WSManFault:
-    return WSManFault(
+def invalid_xml_fault(problem: str) -> WSManFaultResponse:
+    return WSManFaultResponse(
         2150858819,
         f"The WS-Management service cannot process the request because the XML is invalid. "
         f"{problem}",
@@ -109,8 +113,8 @@ def invalid_xml_fault(problem: str) -> WSManFault:
     )
 
 
-def unsupported_action_fault(action: str) -> WSManFault:
-    return WSManFault(
+def unsupported_action_fault(action: str) -> WSManFaultResponse:
+    return WSManFaultResponse(
         2150858771,
         f"The WS-Management service does not support the specified action: {action}",
         subcode="a:ActionNotSupported",
@@ -118,8 +122,8 @@ def unsupported_action_fault(action: str) -> WSManFault:
     )
 
 
-def resource_not_found_fault(resource_uri: str) -> WSManFault:
-    return WSManFault(
+def resource_not_found_fault(resource_uri: str) -> WSManFaultResponse:
+    return WSManFaultResponse(
         2150858752,
         f"The WS-Management service cannot process the request. The service cannot find the "
         f"resource identified by the resource URI and selectors: {resource_uri}",
@@ -233,7 +237,7 @@ def response(request: WSManRequest, body: str) -> bytes:
     ).encode()
 
 
-def fault_envelope(fault: WSManFault, relates_to: str, machine: str) -> bytes:
+def fault_envelope(fault: WSManFaultResponse, relates_to: str, machine: str) -> bytes:
     """A SOAP fault with the WSManFault detail pypsrp parses into ``WSManFaultError``."""
     value = "s:Sender" if fault.sender else "s:Receiver"
     detail = f"<w:FaultDetail>{fault.detail}</w:FaultDetail>" if fault.detail else ""

@@ -18,7 +18,7 @@ from psrunbook.sim.executor_protocol import (
     PipelineFailed,
     PipelineRequest,
 )
-from psrunbook.sim.lab.cluster_faults import FaultPlan, pipeline_finished
+from psrunbook.sim.lab.cluster_faults import FailoverPlan, pipeline_finished
 from psrunbook.sim.lab.cluster_model import SimCluster, fold
 from psrunbook.sim.lab.cmdlets.acl import ACL_CMDLETS
 from psrunbook.sim.lab.cmdlets.cluster import CLUSTER_CMDLETS
@@ -70,12 +70,12 @@ def cmdlets_for_node(cluster: SimCluster, node: str) -> CmdletTable:
 class ClusterExecutor:
     """Runs each pipeline under the cluster lock, then lets scheduled faults fire."""
 
-    def __init__(self, cluster: SimCluster, fault_plan: FaultPlan | None = None) -> None:
+    def __init__(self, cluster: SimCluster, failovers: FailoverPlan | None = None) -> None:
         # Imported here so the model and its cmdlets load (and test) without the evaluator.
         from psrunbook.sim.ps.powershell_executor import PowerShellExecutor  # noqa: PLC0415 -- see above
 
         self.cluster = cluster
-        self.fault_plan = fault_plan
+        self.failovers = failovers
         self._tables: dict[str, CmdletTable] = {}
         self._inner = PowerShellExecutor(cmdlets_for=self._cmdlets_for)
 
@@ -104,10 +104,10 @@ class ClusterExecutor:
                 self._inner.execute(request, context, sink)
             finally:
                 pipeline_finished(self.cluster)
-                if self.fault_plan is not None:
-                    self.fault_plan.after_pipeline(self.cluster)
+                if self.failovers is not None:
+                    self.failovers.after_pipeline(self.cluster)
 
 
-def cluster_executor(cluster: SimCluster, fault_plan: FaultPlan | None = None) -> Executor:
+def cluster_executor(cluster: SimCluster, failovers: FailoverPlan | None = None) -> Executor:
     """The endpoint's executor for a simulated cluster, with optional seeded failovers."""
-    return ClusterExecutor(cluster, fault_plan)
+    return ClusterExecutor(cluster, failovers)

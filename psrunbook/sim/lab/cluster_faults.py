@@ -3,7 +3,7 @@
 Faults are state in the model (``SimCluster.faults``), so they survive dump/load and a
 test can arm them before a run. They are deterministic: a scheduled move fires after
 an exact number of finished pipelines, a failing resource fails an exact number of
-times, and a seeded :class:`FaultPlan` draws its choices from its own random generator.
+times, and a seeded :class:`FailoverPlan` draws its choices from its own random generator.
 
 The endpoint asks :meth:`SimCluster.node_is_down` before accepting a connection for a
 node; :func:`pipeline_finished` is called after every pipeline (the cluster executor
@@ -84,7 +84,7 @@ def pipeline_finished(cluster: SimCluster) -> list[str]:
 
 
 @dataclass
-class FaultPlan:
+class FailoverPlan:
     """Seeded random failovers for soak runs: after each pipeline, with ``probability``,
     one non-core group moves to another node. Same seed, same sequence of moves."""
 

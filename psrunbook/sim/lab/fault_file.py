@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from psrunbook.errors import ParameterError
-from psrunbook.sim.endpoint.endpoint_faults import ArmedFault, FaultPlan
+from psrunbook.sim.endpoint.endpoint_faults import ArmedFault, EndpointFaultPlan
 
 if TYPE_CHECKING:
     from psrunbook.sim.endpoint.http_server import SimFleet
@@ -73,10 +73,10 @@ def _notifier(path: str | None, node: str) -> Callable[[], None]:
     return notify
 
 
-class TriggeredFaultPlan(FaultPlan):
+class TriggeredFaultPlan(EndpointFaultPlan):
     """A node's fault plan that also arms the file's faults when their trigger request comes."""
 
-    def __init__(self, inner: FaultPlan, specs: list[FaultSpec]) -> None:
+    def __init__(self, inner: EndpointFaultPlan, specs: list[FaultSpec]) -> None:
         super().__init__(_listening_of(inner))
         self._specs = specs
         self._seen: Counter[str] = Counter()
@@ -110,7 +110,7 @@ class TriggeredFaultPlan(FaultPlan):
             self.wsman_fault(spec.code, spec.reason, action=spec.action, count=spec.count)
 
 
-def _listening_of(inner: FaultPlan) -> Any:
+def _listening_of(inner: EndpointFaultPlan) -> Any:
     def set_listening(listening: bool) -> None:
         if listening:
             inner.accept_connections()

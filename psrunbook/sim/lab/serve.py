@@ -38,13 +38,13 @@ def make_executor(options: ServeOptions) -> tuple[Executor, SimCluster | None]:
 
         return TrivialExecutor(), None
     from psrunbook.sim.lab.cluster_executor import cluster_executor  # noqa: PLC0415
-    from psrunbook.sim.lab.cluster_faults import FaultPlan, fail_resource_online  # noqa: PLC0415
+    from psrunbook.sim.lab.cluster_faults import FailoverPlan, fail_resource_online  # noqa: PLC0415
 
     cluster = load_lab(options)
     for resource in options.fail_online:
         fail_resource_online(cluster, resource)
     plan = (
-        FaultPlan(seed=options.seed, probability=options.failover_probability)
+        FailoverPlan(seed=options.seed, probability=options.failover_probability)
         if options.failover_probability > 0
         else None
     )

@@ -7,8 +7,8 @@ import base64
 import pytest
 
 from psrunbook.sim.endpoint.auth import authenticate
-from psrunbook.sim.endpoint.endpoint_faults import FaultPlan
-from psrunbook.sim.endpoint.wsman import WSManFault, parse_request
+from psrunbook.sim.endpoint.endpoint_faults import EndpointFaultPlan
+from psrunbook.sim.endpoint.wsman import WSManFaultResponse, parse_request
 
 _ENVELOPE = (
     '<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" '
@@ -40,7 +40,7 @@ def test_parse_request_reads_the_headers_the_endpoint_needs():
 )
 def test_malformed_requests_become_invalid_xml_faults(data):
     """Anything that is not a SOAP envelope is fault 2150858819, never an exception."""
-    with pytest.raises(WSManFault) as info:
+    with pytest.raises(WSManFaultResponse) as info:
         parse_request(data)
     assert 2150858819 == info.value.code
 
@@ -68,7 +68,7 @@ def test_basic_authentication(header, expected):
 
 def test_faults_are_consumed_per_action_and_count():
     """An armed fault applies to its action only, for exactly its count."""
-    plan = FaultPlan(lambda listening: None)
+    plan = EndpointFaultPlan(lambda listening: None)
     plan.http_error(502, action="Send", count=2)
     assert plan.take("Receive")[1] is None
     assert [502, 502] == [plan.take("Send")[1].status for _ in range(2)]
@@ -78,4 +78,4 @@ def test_faults_are_consumed_per_action_and_count():
 def test_fault_count_must_be_positive():
     """Arming a fault for zero requests is a mistake, not a no-op."""
     with pytest.raises(ValueError, match="count"):
-        FaultPlan(lambda listening: None).wsman_fault(1, count=0)
+        EndpointFaultPlan(lambda listening: None).wsman_fault(1, count=0)

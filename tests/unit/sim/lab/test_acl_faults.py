@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from psrunbook.sim.lab.cluster_faults import (
-    FaultPlan,
+    FailoverPlan,
     clear_resource_fault,
     fail_resource_online,
     move_group_after,
@@ -240,7 +240,7 @@ def test_fault_plan_is_deterministic() -> None:
     runs = []
     for _ in range(2):
         cluster = sample_lab(nodes=3)
-        plan = FaultPlan(seed=7, probability=0.5)
+        plan = FailoverPlan(seed=7, probability=0.5)
         runs.append([plan.after_pipeline(cluster) for _ in range(10)])
     assert runs[0] == runs[1]
     assert any(runs[0])
