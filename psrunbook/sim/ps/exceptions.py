@@ -23,12 +23,21 @@ class ScriptError(Exception):
     ``script_terminating`` separates ``throw`` and Stop escalation (they unwind the
     whole script) from statement-terminating errors such as a missing command, which
     outside ``try`` are written to the error stream before the next statement runs.
+    ``escalated`` marks a non-terminating error that ``-ErrorAction Stop`` turned into
+    this one (``catch`` then also matches it as an ActionPreferenceStopException).
     """
 
-    def __init__(self, record: ErrorRecordData, *, script_terminating: bool = True) -> None:
+    def __init__(
+        self,
+        record: ErrorRecordData,
+        *,
+        script_terminating: bool = True,
+        escalated: bool = False,
+    ) -> None:
         super().__init__(record.message)
         self.record = record
         self.script_terminating = script_terminating
+        self.escalated = escalated
 
 
 class RefusedScript(Exception):
