@@ -1,5 +1,8 @@
 """Simulated clusters for the benchmarks, served on loopback with a fixed latency.
 
+:func:`start_fleet` serves the sample lab in this process; :mod:`bench.fleet` runs it in
+another process and gives the same :class:`Lab` view of it.
+
 Latency is injected at the endpoint with its ``delay`` fault hook, armed for every
 request the benchmark can make, so each WSMan round trip costs what it would over a
 WAN link of that delay.
@@ -8,8 +11,7 @@ WAN link of that delay.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -170,22 +172,3 @@ def start_fleet(nodes: int, latency_s: float, sql_version: str) -> tuple[SimFlee
         set_latency=change_latency,
     )
     return fleet, lab
-
-
-@contextmanager
-def remote_lab(
-    nodes: int = 2, *, latency_s: float = 0.0, sql_version: str = "2019"
-) -> Iterator[Lab]:
-    """The sample lab served by another process, as a remote node would be."""
-    from bench.fleet import FleetProcess  # noqa: PLC0415 (avoids an import cycle)
-
-    with FleetProcess(nodes, latency_s=latency_s, sql_version=sql_version) as process:
-        inventory = inventory_from_toml(process.inventory_text, path=Path("<bench fleet>"))
-        yield Lab(
-            inventory,
-            process.inventory_text,
-            process.password,
-            process.counters,
-            facts=process.facts,
-            set_latency=process.set_latency,
-        )
