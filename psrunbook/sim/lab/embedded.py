@@ -99,6 +99,8 @@ class EmbeddedLab:
         self.password = secrets.token_urlsafe(24)
         self.lab_id = ""
         self.created = False
+        self._sim_log = logging.getLogger("psrunbook.sim")
+        self._sim_log_level = self._sim_log.level
 
     def __enter__(self) -> EmbeddedLab:
         from psrunbook.inventory import inventory_from_toml  # noqa: PLC0415 (simulator only)
@@ -109,14 +111,14 @@ class EmbeddedLab:
         from psrunbook.sim.lab.serve import SIM_USER, inventory_toml  # noqa: PLC0415 (simulator only)
 
         register_secret(self.password)
-        # The endpoints log every request at INFO for `sim serve`; inside a run that is
-        # noise next to the step events, so it shows only with -v.
-        # The root level cannot tell: --log-file alone lowers it to DEBUG as well.
-        sim_log = logging.getLogger("psrunbook.sim")
-        if not _console_shows_debug():
-            sim_log.setLevel(logging.WARNING)
         self._lock.__enter__()
         try:
+            # The endpoints log every request at INFO for `sim serve`; inside a run that is
+            # noise next to the step events, so it shows only with -v, until the lab closes.
+            # The root level cannot tell: --log-file alone lowers it to DEBUG as well.
+            self._sim_log_level = self._sim_log.level
+            if not _console_shows_debug():
+                self._sim_log.setLevel(logging.WARNING)
             self.cluster = self._load_or_create()
             self.fleet = SimFleet(
                 self.node_names,
@@ -131,7 +133,7 @@ class EmbeddedLab:
             path.write_text(text, encoding="utf-8")
             self.inventory = inventory_from_toml(text, path=path, digest=self.identity)
         except BaseException:
-            self._lock.__exit__(None, None, None)
+            self._release()
             raise
         return self
 
@@ -145,7 +147,12 @@ class EmbeddedLab:
             self.fleet.close()
             self.save()
         finally:
-            self._lock.__exit__(None, None, None)
+            self._release()
+
+    def _release(self) -> None:
+        """Give back what opening took: the simulator's log level and the lab lock."""
+        self._sim_log.setLevel(self._sim_log_level)
+        self._lock.__exit__(None, None, None)
 
     @property
     def node_names(self) -> tuple[str, ...]:
