@@ -412,11 +412,6 @@ class SimCluster:
             if resource.pending_target is not None and self.clock.now >= resource.pending_due:
                 self._settle(resource)
 
-    def settle_all(self) -> None:
-        for resource in self.resources.values():
-            if resource.pending_target is not None:
-                self._settle(resource)
-
     def _settle(self, resource: Resource) -> None:
         target = resource.pending_target
         resource.pending_target = None

@@ -18,8 +18,10 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Literal
 
+from psrunbook.errors import UserError
 from psrunbook.sim.endpoint.http_server import SimFleet
 from psrunbook.sim.executor_protocol import Executor
+from psrunbook.sim.lab.lab_files import LabError, build_lab, read_lab, restore, sample_lab, save
 
 if TYPE_CHECKING:
     from psrunbook.sim.lab.cluster_model import SimCluster
@@ -34,11 +36,11 @@ CLUSTER_NAME = "SIMCLUSTER"
 def make_executor(options: ServeOptions) -> tuple[Executor, SimCluster | None]:
     """The executor shared by the served nodes, and the cluster it serves (if any)."""
     if options.executor == "trivial":
-        from psrunbook.sim.endpoint.trivial_executor import TrivialExecutor  # noqa: PLC0415 - chosen at serve time
+        from psrunbook.sim.endpoint.trivial_executor import TrivialExecutor  # noqa: PLC0415 (chosen at serve time)
 
         return TrivialExecutor(), None
-    from psrunbook.sim.lab.cluster_executor import cluster_executor  # noqa: PLC0415
-    from psrunbook.sim.lab.cluster_faults import FailoverPlan, fail_resource_online  # noqa: PLC0415
+    from psrunbook.sim.lab.cluster_executor import cluster_executor  # noqa: PLC0415 (chosen at serve time)
+    from psrunbook.sim.lab.cluster_faults import FailoverPlan, fail_resource_online  # noqa: PLC0415 (chosen at serve time)
 
     cluster = load_lab(options)
     for resource in options.fail_online:
@@ -53,8 +55,6 @@ def make_executor(options: ServeOptions) -> tuple[Executor, SimCluster | None]:
 
 def load_lab(options: ServeOptions) -> SimCluster:
     """The lab to serve: a saved state, a lab description, or the sample lab."""
-    from psrunbook.sim.lab.lab_files import build_lab, read_lab, restore, sample_lab  # noqa: PLC0415
-
     if options.state_file is not None and options.state_file.exists():
         return restore(options.state_file)
     if options.lab_file is not None:
@@ -145,8 +145,20 @@ def serve(
     echo: Callable[[str], None],
     stop: threading.Event | None = None,
 ) -> None:
-    """Run the fleet until ``stop`` is set or SIGINT/SIGTERM arrives, then close it."""
-    stop = stop or threading.Event()
+    """Run the fleet until ``stop`` is set or SIGINT/SIGTERM arrives, then close it.
+
+    A lab that cannot be loaded, a port or a file that cannot be used is a
+    :class:`~psrunbook.errors.UserError` ("cannot serve: ..."), named with its cause.
+    """
+    try:
+        _serve(options, password=password, echo=echo, stop=stop or threading.Event())
+    except (OSError, LabError) as exc:
+        raise UserError(f"cannot serve: {exc}") from exc
+
+
+def _serve(
+    options: ServeOptions, *, password: str, echo: Callable[[str], None], stop: threading.Event
+) -> None:
     executor, cluster = make_executor(options)
     names = (
         tuple(n.name for n in cluster.nodes.values())
@@ -172,15 +184,13 @@ def serve(
             echo(f"{endpoint.node} listening on {endpoint.url}")
         if fleet.certificate is not None:
             echo(f"certificate (use it as the CA bundle): {fleet.certificate.cert_path}")
-        restore = _install_signal_handlers(stop)
+        restore_signals = _install_signal_handlers(stop)
         try:
             echo("serving; press Ctrl-C to stop")
             stop.wait()
         finally:
-            restore()
+            restore_signals()
     if cluster is not None and options.state_file is not None:
-        from psrunbook.sim.lab.lab_files import save  # noqa: PLC0415
-
         with cluster.lock:
             save(cluster, options.state_file)
         echo(f"lab state saved to {options.state_file}")
@@ -203,8 +213,8 @@ def _install_signal_handlers(stop: threading.Event) -> Callable[[], None]:
 
     previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
 
-    def restore() -> None:
+    def undo() -> None:
         for sig, old in previous.items():
             signal.signal(sig, old)
 
-    return restore
+    return undo

@@ -225,9 +225,6 @@ class Binder:
             bound[spec.name] = self.convert(spec, value)
         return bound
 
-    def takes_pipeline(self) -> bool:
-        return any(p.from_pipeline or p.from_pipeline_by_property_name for p in self.parameters)
-
     def bind_input(self, bound: PSHashtable, item: Any) -> PSHashtable | None:
         """Bind one pipeline object; None when no parameter accepts it."""
         result = PSHashtable(bound.items())

@@ -131,7 +131,8 @@ def test_sim_serve_command_stops_cleanly_on_sigterm(tmp_path):
         [
             sys.executable,
             "-m",
-            "psrunbook.cli.sim_cmd",
+            "psrunbook",
+            "sim",
             "serve",
             "--nodes",
             "2",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 from psrunbook.sim.lab.cluster_model import SimCluster
@@ -107,7 +106,3 @@ def type_of(value: Any) -> str:
     if isinstance(value, str):
         return "System.String"
     return ""
-
-
-def names_in(values: Iterable[Any]) -> list[str]:
-    return [object_name(v) for v in values]
