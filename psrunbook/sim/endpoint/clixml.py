@@ -336,7 +336,7 @@ def _position_message(line_no: int, column: int, line_text: str) -> str:
 def from_psrp(value: Any) -> Any:
     """Convert a value decoded by psrpcore into the simulator's value types."""
     from psrpcore.types import PSObject as CorePSObject  # noqa: PLC0415 - psrpcore is heavy
-    from psrpcore.types import PSSecureString  # noqa: PLC0415
+    from psrpcore.types import PSSecureString  # noqa: PLC0415 (as above)
 
     if value is None or isinstance(value, bool):
         return value

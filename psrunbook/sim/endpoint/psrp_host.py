@@ -78,7 +78,7 @@ def _pool_class() -> type[Any]:
     Built lazily because psrpcore is slow to import.
     """
     from psrpcore import ServerRunspacePool  # noqa: PLC0415 - heavy import kept off CLI start-up
-    from psrpcore.types import PSVersion, add_note_property  # noqa: PLC0415
+    from psrpcore.types import PSVersion, add_note_property  # noqa: PLC0415 (as above)
 
     def _with_ci(event: Any) -> Any:
         obj = event._ps_object

@@ -34,9 +34,9 @@ def generate_certificate(
 ) -> TlsCertificate:
     """Write a fresh EC P-256 certificate valid for a day into ``directory`` (a temp dir)."""
     from cryptography import x509  # noqa: PLC0415 - only HTTPS endpoints pay for the import
-    from cryptography.hazmat.primitives import hashes, serialization  # noqa: PLC0415
-    from cryptography.hazmat.primitives.asymmetric import ec  # noqa: PLC0415
-    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID  # noqa: PLC0415
+    from cryptography.hazmat.primitives import hashes, serialization  # noqa: PLC0415 (as above)
+    from cryptography.hazmat.primitives.asymmetric import ec  # noqa: PLC0415 (as above)
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID  # noqa: PLC0415 (as above)
 
     target = directory or Path(tempfile.mkdtemp(prefix="psrunbook-sim-tls-"))
     key = ec.generate_private_key(ec.SECP256R1())
