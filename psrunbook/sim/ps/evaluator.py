@@ -150,7 +150,7 @@ class ScriptBlock(ScriptBlockValue):
 
 
 @dataclass
-class Session:
+class PipelineSession:
     """What one pipeline run shares: the node, the commands and the output streams."""
 
     node: str
@@ -178,7 +178,7 @@ def children(node: Node) -> list[Node]:
 class Evaluator:
     """Runs scripts for one pipeline; keeps the global and script scopes."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: PipelineSession) -> None:
         self.session = session
         self.operators = Operators(self)
         self.members = Members(self)
@@ -1800,9 +1800,9 @@ __all__ = [
     "NOTHING",
     "Evaluator",
     "PSEnum",
+    "PipelineSession",
     "ScriptBlock",
     "SecureStringValue",
-    "Session",
     "StopRequested",
     "TypeRef",
     "collect",

@@ -23,7 +23,7 @@ from psrunbook.sim.executor_protocol import (
 from psrunbook.sim.objects import ErrorRecordData
 from psrunbook.sim.ps.binding import Argument
 from psrunbook.sim.ps.cmdlet_api import CmdletTable
-from psrunbook.sim.ps.evaluator import Evaluator, Session, StopRequested
+from psrunbook.sim.ps.evaluator import Evaluator, PipelineSession, StopRequested
 from psrunbook.sim.ps.exceptions import ExitSignal, RefusedScript, ReturnSignal, ScriptError
 from psrunbook.sim.ps.parser import ParseCache, parse
 
@@ -47,7 +47,7 @@ class PowerShellExecutor:
     def execute(
         self, request: PipelineRequest, context: ExecutionContext, sink: OutputSink
     ) -> None:
-        session = Session(
+        session = PipelineSession(
             node=context.node,
             user=context.user,
             commands=self._cmdlets_for(context),
