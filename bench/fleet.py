@@ -5,7 +5,8 @@ envelopes, evaluating PowerShell, serialising objects) neither competes with the
 client for the interpreter lock nor counts in the client's memory, as with a real
 remote node. ``python -m bench.fleet --nodes N`` prints one JSON line (the inventory
 TOML and the password), then answers one JSON line per command read from stdin:
-``counters``, ``cpu``, ``latency <seconds>``, ``quit``.
+``counters``, ``cpu``, ``latency <seconds>``, ``quit``. :func:`remote_lab` starts one
+and gives a benchmark the same :class:`bench.lab.Lab` view as an in-process fleet.
 """
 
 from __future__ import annotations
@@ -15,16 +16,18 @@ import json
 import resource
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
 from bench.common import ROOT
+from bench.lab import Lab, start_fleet
+from psrunbook.inventory import inventory_from_toml
 
 
 def serve(nodes: int, latency_s: float, sql_version: str) -> int:
-    from bench.lab import start_fleet  # noqa: PLC0415 (server side)
-
     fleet, lab = start_fleet(nodes, latency_s, sql_version)
     with fleet:
         _answer(
@@ -144,6 +147,23 @@ class FleetProcess:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+@contextmanager
+def remote_lab(
+    nodes: int = 2, *, latency_s: float = 0.0, sql_version: str = "2019"
+) -> Iterator[Lab]:
+    """The sample lab served by another process, as a remote node would be."""
+    with FleetProcess(nodes, latency_s=latency_s, sql_version=sql_version) as process:
+        inventory = inventory_from_toml(process.inventory_text, path=Path("<bench fleet>"))
+        yield Lab(
+            inventory,
+            process.inventory_text,
+            process.password,
+            process.counters,
+            facts=process.facts,
+            set_latency=process.set_latency,
+        )
 
 
 def main(argv: list[str] | None = None) -> int:

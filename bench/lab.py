@@ -1,5 +1,8 @@
 """Simulated clusters for the benchmarks, served on loopback with a fixed latency.
 
+:func:`start_fleet` serves the sample lab in this process; :mod:`bench.fleet` runs it in
+another process and gives the same :class:`Lab` view of it.
+
 Latency is injected at the endpoint with its ``delay`` fault hook, armed for every
 request the benchmark can make, so each WSMan round trip costs what it would over a
 WAN link of that delay.
@@ -8,26 +11,25 @@ WAN link of that delay.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from psrunbook.inventory import Inventory, inventory_from_toml
-from psrunbook.sim.cluster.executor_factory import cluster_executor
-from psrunbook.sim.cluster.lab import lab_facts, sample_lab
-from psrunbook.sim.executor import (
+from psrunbook.sim.endpoint.http_server import SimEndpoint, SimFleet
+from psrunbook.sim.executor_protocol import (
     CommandRequest,
     ExecutionContext,
     Executor,
     OutputSink,
     PipelineRequest,
 )
-from psrunbook.sim.ps.api import ErrorRecordData
+from psrunbook.sim.lab.cluster_executor import cluster_executor
+from psrunbook.sim.lab.lab_files import lab_facts, sample_lab
+from psrunbook.sim.lab.serve import SIM_USER, inventory_toml
+from psrunbook.sim.objects import ErrorRecordData
 from psrunbook.sim.ps.values import to_string
-from psrunbook.sim.serve import SIM_USER, inventory_toml
-from psrunbook.sim.server import SimEndpoint, SimFleet
 
 ALWAYS = 10**9
 """A fault count no benchmark exhausts: the delay applies to every request."""
@@ -49,7 +51,7 @@ class Lab:
     counters: Callable[[], dict[str, dict[str, Any]]]
     """Every node's endpoint counters now, as plain data (see ``bench.fleet``)."""
     facts: dict[str, Any] = field(default_factory=dict)
-    """The lab's facts (``psrunbook.sim.cluster.lab.LabFacts``) as plain data."""
+    """The lab's facts (``psrunbook.sim.lab.lab_files.LabFacts``) as plain data."""
     set_latency: Callable[[float], None] | None = None
     """Changes every node's injected latency (seconds per request)."""
 
@@ -170,22 +172,3 @@ def start_fleet(nodes: int, latency_s: float, sql_version: str) -> tuple[SimFlee
         set_latency=change_latency,
     )
     return fleet, lab
-
-
-@contextmanager
-def remote_lab(
-    nodes: int = 2, *, latency_s: float = 0.0, sql_version: str = "2019"
-) -> Iterator[Lab]:
-    """The sample lab served by another process, as a remote node would be."""
-    from bench.fleet import FleetProcess  # noqa: PLC0415 (avoids an import cycle)
-
-    with FleetProcess(nodes, latency_s=latency_s, sql_version=sql_version) as process:
-        inventory = inventory_from_toml(process.inventory_text, path=Path("<bench fleet>"))
-        yield Lab(
-            inventory,
-            process.inventory_text,
-            process.password,
-            process.counters,
-            facts=process.facts,
-            set_latency=process.set_latency,
-        )

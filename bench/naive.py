@@ -16,7 +16,8 @@ from typing import Any
 
 from bench.common import Figure, Profile, Section, alternate, median
 from bench.driver import mixed_steps, plan_for, probe_runbook, psrunbook_runner
-from bench.lab import Lab, remote_lab
+from bench.fleet import remote_lab
+from bench.lab import Lab
 from psrunbook.runbook.planner import Plan, PlannedStep
 from psrunbook.templates import TemplateLibrary
 from psrunbook.templates.literal import ps_literal

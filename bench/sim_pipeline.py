@@ -14,8 +14,8 @@ import time
 from typing import Any
 
 from bench.common import Figure, Profile, Section, median
-from psrunbook.sim.server import SimEndpoint
-from psrunbook.sim.trivial_executor import TrivialExecutor
+from psrunbook.sim.endpoint.http_server import SimEndpoint
+from psrunbook.sim.endpoint.trivial_executor import TrivialExecutor
 
 USER = "psrunbook"
 PASSWORD = "bench-password"

@@ -18,7 +18,8 @@ from bench.driver import (
     psrunbook_runner,
     same_steps,
 )
-from bench.lab import Lab, remote_lab
+from bench.fleet import remote_lab
+from bench.lab import Lab
 from psrunbook.journal import Journal
 from psrunbook.runbook.model import StepResult
 from psrunbook.runbook.planner import Plan

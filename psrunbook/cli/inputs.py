@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from psrunbook.runbook.lab import LabVariant
     from psrunbook.runbook.model import Runbook
     from psrunbook.runbook.planner import Plan
-    from psrunbook.sim.embedded import EmbeddedLab
+    from psrunbook.sim.lab.embedded import EmbeddedLab
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,7 @@ def open_target(
     if sim and inventory is not None:
         raise ParameterError("give either --inventory or --sim, not both")
     if sim:
-        from psrunbook.sim.embedded import EmbeddedLab  # noqa: PLC0415 (simulator only)
+        from psrunbook.sim.lab.embedded import EmbeddedLab  # noqa: PLC0415 (simulator only)
 
         with EmbeddedLab(state_dir, sql_version=variant().sql_version) as lab:
             yield lab.inventory, lab

@@ -339,7 +339,7 @@ def runs_show(
 def sim_reset(state_dir: StateDirOption = None) -> None:
     """Forget the embedded simulated lab; the next --sim command starts a fresh one."""
     from psrunbook.journal import default_state_dir  # noqa: PLC0415 (lazy)
-    from psrunbook.sim.embedded import reset_lab  # noqa: PLC0415 (lazy)
+    from psrunbook.sim.lab.embedded import reset_lab  # noqa: PLC0415 (lazy)
 
     directory = state_dir or default_state_dir()
     existed = reset_lab(directory)

@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from psrunbook.cli.errors import exits_cleanly
+
 sim_app = typer.Typer(
     name="sim",
     help="The simulated failover cluster behind real WSMan/PSRP endpoints on loopback.",
@@ -24,6 +26,7 @@ def sim_group() -> None:
 
 
 @sim_app.command("serve")
+@exits_cleanly
 def serve_command(
     nodes: Annotated[int, typer.Option("--nodes", "-n", min=1, max=64, help="How many nodes.")] = 2,
     port_base: Annotated[
@@ -83,8 +86,7 @@ def serve_command(
     """
     import logging  # noqa: PLC0415 (lazy: keeps --help fast)
 
-    from psrunbook.sim.cluster.lab import LabError  # noqa: PLC0415
-    from psrunbook.sim.serve import (  # noqa: PLC0415
+    from psrunbook.sim.lab.serve import (  # noqa: PLC0415 (lazy: keeps --help fast)
         PASSWORD_ENV,
         ServeOptions,
         lab_version,
@@ -110,12 +112,4 @@ def serve_command(
         failover_probability=failover_probability,
         seed=seed,
     )
-    try:
-        serve(options, password=password, echo=typer.echo)
-    except (OSError, LabError) as exc:
-        typer.echo(f"error: cannot serve: {exc}", err=True)
-        raise typer.Exit(2) from None
-
-
-if __name__ == "__main__":
-    sim_app()
+    serve(options, password=password, echo=typer.echo)

@@ -20,7 +20,7 @@ from psrunbook.cli.app import app
 from psrunbook.journal import AttemptRecord, Journal, RunRecord
 from psrunbook.logging import reset_logging
 from psrunbook.secrets import clear_secrets
-from psrunbook.sim.cluster.lab import dump, restore
+from psrunbook.sim.lab.lab_files import dump, restore
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"

@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from lxml import etree
 
-from psrunbook.sim.cluster.faults import clear_resource_fault
-from psrunbook.sim.cluster.lab import LabSpec, build_lab, restore, sample_lab, save
-from psrunbook.sim.cluster.model import SimCluster, fold
-from psrunbook.sim.embedded import EmbeddedLab
+from psrunbook.sim.lab.cluster_faults import clear_resource_fault
+from psrunbook.sim.lab.cluster_model import SimCluster, fold
+from psrunbook.sim.lab.embedded import EmbeddedLab
+from psrunbook.sim.lab.lab_files import LabSpec, build_lab, restore, sample_lab, save
 
 if TYPE_CHECKING:
     from tests.integration.conftest import Psrunbook

@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from jsonschema import Draft202012Validator  # type: ignore[import-untyped]  # ships no stubs
 
-from psrunbook.sim.cluster.executor_factory import cluster_executor
-from psrunbook.sim.cluster.lab import sample_lab
-from psrunbook.sim.serve import PASSWORD_ENV, inventory_toml
-from psrunbook.sim.server import SimFleet
+from psrunbook.sim.endpoint.http_server import SimFleet
+from psrunbook.sim.lab.cluster_executor import cluster_executor
+from psrunbook.sim.lab.lab_files import sample_lab
+from psrunbook.sim.lab.serve import PASSWORD_ENV, inventory_toml
 
 if TYPE_CHECKING:
     from tests.integration.conftest import Psrunbook

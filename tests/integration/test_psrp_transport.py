@@ -8,9 +8,9 @@ import pytest
 
 from psrunbook.errors import TransportTimeout
 from psrunbook.inventory import inventory_from_toml
-from psrunbook.sim.serve import SIM_USER, inventory_toml
-from psrunbook.sim.server import SimFleet
-from psrunbook.sim.trivial_executor import TrivialExecutor
+from psrunbook.sim.endpoint.http_server import SimFleet
+from psrunbook.sim.endpoint.trivial_executor import TrivialExecutor
+from psrunbook.sim.lab.serve import SIM_USER, inventory_toml
 from psrunbook.transport.base import ScriptCall
 from psrunbook.transport.psrp import PsrpTransport
 

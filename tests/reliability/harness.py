@@ -3,7 +3,7 @@
 Every command runs as a subprocess of the installed console script with its own state
 directory, so what a test sees is what an operator sees: stdout, stderr, the exit code,
 the journal and the lab file in the state directory. Faults reach the embedded lab in
-two ways: endpoint faults through ``sim/faults.json`` (see ``psrunbook.sim.fault_file``),
+two ways: endpoint faults through ``sim/faults.json`` (see ``psrunbook.sim.lab.fault_file``),
 cluster faults by editing the lab model in ``sim/lab.json`` before the command starts.
 """
 
@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from psrunbook.journal import AttemptRecord, Journal
-from psrunbook.sim.cluster.lab import restore, sample_lab, save
-from psrunbook.sim.cluster.model import SimCluster
+from psrunbook.sim.lab.cluster_model import SimCluster
+from psrunbook.sim.lab.lab_files import restore, sample_lab, save
 
 PSRUNBOOK = str(Path(sys.executable).with_name("psrunbook"))
 FULL = os.environ.get("PSRUNBOOK_RELIABILITY", "").lower() == "full"

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from psrunbook.sim.cluster.faults import move_group_after
+from psrunbook.sim.lab.cluster_faults import move_group_after
 from tests.reliability.harness import (
     FULL,
     GROUP,

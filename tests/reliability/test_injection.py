@@ -36,20 +36,20 @@ from psrunbook.runbook.parameters import validate_parameters
 from psrunbook.runbook.planner import build_plan
 from psrunbook.runbook.registry import RunbookRegistry
 from psrunbook.secrets import Secret
-from psrunbook.sim.cluster.executor_factory import cluster_executor
-from psrunbook.sim.cluster.lab import sample_lab
-from psrunbook.sim.cluster.model import SimCluster
-from psrunbook.sim.executor import CommandRequest, ExecutionContext, PipelineRequest
-from psrunbook.sim.ps.executor import PowerShellExecutor
-from psrunbook.sim.serve import SIM_USER, inventory_toml
-from psrunbook.sim.server import SimEndpoint, SimFleet
+from psrunbook.sim.endpoint.http_server import SimEndpoint, SimFleet
+from psrunbook.sim.executor_protocol import CommandRequest, ExecutionContext, PipelineRequest
+from psrunbook.sim.lab.cluster_executor import cluster_executor
+from psrunbook.sim.lab.cluster_model import SimCluster
+from psrunbook.sim.lab.lab_files import sample_lab
+from psrunbook.sim.lab.serve import SIM_USER, inventory_toml
+from psrunbook.sim.ps.powershell_executor import PowerShellExecutor
 from psrunbook.templates import TemplateLibrary
 from psrunbook.transport.base import ScriptCall, Session
 from psrunbook.transport.psrp import PsrpTransport
 from tests.conftest import FIXTURES
 from tests.reliability.harness import FULL
 from tests.unit.powershell_scan import read_literal
-from tests.unit.sim_ps.helpers import Sink
+from tests.unit.sim.ps.helpers import Sink
 
 pytestmark = pytest.mark.reliability
 

@@ -22,8 +22,8 @@ import pytest
 from psrunbook.journal import Journal
 from psrunbook.runbook.registry import RunbookRegistry
 from psrunbook.runner.session import ExecutionLimits, RunRequest, RunSession
-from psrunbook.sim.embedded import EmbeddedLab
-from psrunbook.sim.faults import ArmedFault, FaultKind, FaultPlan
+from psrunbook.sim.endpoint.endpoint_faults import ArmedFault, EndpointFaultPlan, FaultKind
+from psrunbook.sim.lab.embedded import EmbeddedLab
 from psrunbook.templates import TemplateLibrary
 from psrunbook.transport.psrp import PsrpTransport
 from tests.reliability.harness import FULL
@@ -37,10 +37,10 @@ PEAK_RSS_LIMIT_MB = 1536
 """A generous ceiling: the run must not grow without bound with nodes or requests."""
 
 
-class SeededTransientFaults(FaultPlan):
+class SeededTransientFaults(EndpointFaultPlan):
     """Answers a seeded fraction of one endpoint's requests with HTTP 500 or a reset."""
 
-    def __init__(self, inner: FaultPlan, node: str, rate: float) -> None:
+    def __init__(self, inner: EndpointFaultPlan, node: str, rate: float) -> None:
         super().__init__(lambda listening: None)
         self._random = random.Random(f"{SEED}:{node}")
         self._rate = rate

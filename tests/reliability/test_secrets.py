@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from psrunbook.sim.cluster.executor_factory import cluster_executor
-from psrunbook.sim.cluster.lab import sample_lab
-from psrunbook.sim.fault_file import FaultSpec, TriggeredFaultPlan
-from psrunbook.sim.serve import PASSWORD_ENV, SIM_USER, inventory_toml
-from psrunbook.sim.server import SimFleet
+from psrunbook.sim.endpoint.http_server import SimFleet
+from psrunbook.sim.lab.cluster_executor import cluster_executor
+from psrunbook.sim.lab.fault_file import FaultSpec, TriggeredFaultPlan
+from psrunbook.sim.lab.lab_files import sample_lab
+from psrunbook.sim.lab.serve import PASSWORD_ENV, SIM_USER, inventory_toml
 from tests.conftest import FIXTURES
 from tests.reliability.harness import Result, psrunbook
 

@@ -6,7 +6,7 @@ import ast
 from pathlib import Path
 
 from psrunbook.catalog import catalog_document, load_catalog
-from psrunbook.sim.cluster.specs import facts
+from psrunbook.sim.lab.specs import facts
 
 PACKAGE = Path(__file__).resolve().parents[2] / "psrunbook"
 CATALOG_FILE = "failoverclusters.json"

@@ -24,10 +24,15 @@ from psrunbook.results import (
 )
 from psrunbook.runbook.model import StepResult
 from psrunbook.secrets import Secret
-from psrunbook.sim.executor import CommandRequest, ExecutionContext, PipelineFailed, PipelineRequest
-from psrunbook.sim.ps.api import ErrorRecordData
-from psrunbook.sim.ps.executor import PowerShellExecutor
-from psrunbook.sim.serialize import ClixmlWriter
+from psrunbook.sim.endpoint.clixml import ClixmlWriter
+from psrunbook.sim.executor_protocol import (
+    CommandRequest,
+    ExecutionContext,
+    PipelineFailed,
+    PipelineRequest,
+)
+from psrunbook.sim.objects import ErrorRecordData
+from psrunbook.sim.ps.powershell_executor import PowerShellExecutor
 
 WRITE_ERROR = "Microsoft.PowerShell.Commands.WriteErrorException"
 

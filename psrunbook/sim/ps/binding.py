@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from psrunbook.sim.ps.api import ErrorRecordData, ParamSpec, PSHashtable, PSObject
+from psrunbook.sim.objects import ErrorRecordData, PSHashtable, PSObject
+from psrunbook.sim.ps.cmdlet_api import ParamSpec
 from psrunbook.sim.ps.records import binding_error
 from psrunbook.sim.ps.values import (
     TYPE_FULL_NAMES,
@@ -223,9 +224,6 @@ class Binder:
             spec = open_positions.pop(0)
             bound[spec.name] = self.convert(spec, value)
         return bound
-
-    def takes_pipeline(self) -> bool:
-        return any(p.from_pipeline or p.from_pipeline_by_property_name for p in self.parameters)
 
     def bind_input(self, bound: PSHashtable, item: Any) -> PSHashtable | None:
         """Bind one pipeline object; None when no parameter accepts it."""

@@ -2,9 +2,10 @@
 Where-Object, ForEach-Object, Select-Object, Sort-Object, Measure-Object, Group-Object,
 Set-StrictMode and ConvertTo-Json.
 
-They need the evaluator (script blocks, ``$_``, streams), so they receive it along with
-the whole pipeline input at once; the cluster model's cmdlets use the narrower
-:class:`psrunbook.sim.ps.api.Cmdlet` protocol instead.
+They need the evaluator (script blocks, ``$_``, streams), so they receive it, as a
+:class:`BuiltinEvaluator`, along with the whole pipeline input at once; the cluster
+model's cmdlets use the narrower :class:`psrunbook.sim.ps.cmdlet_api.Cmdlet` protocol
+instead.
 """
 
 from __future__ import annotations
@@ -14,18 +15,14 @@ import functools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
+from psrunbook.sim.objects import ErrorRecordData, PSEnum, PSHashtable, PSObject, SecureStringValue
 from psrunbook.sim.ps import records
-from psrunbook.sim.ps.api import (
-    CmdletSpec,
-    ErrorRecordData,
-    ParamSpec,
-    PSEnum,
-    PSHashtable,
-    PSObject,
-    SecureStringValue,
-)
+from psrunbook.sim.ps.cmdlet_api import CmdletSpec, ParamSpec
+from psrunbook.sim.ps.evaluator_api import EvaluatorApi
+from psrunbook.sim.ps.members import Members
+from psrunbook.sim.ps.operators import Operators
 from psrunbook.sim.ps.values import (
     ScriptBlockValue,
     as_list,
@@ -40,11 +37,17 @@ from psrunbook.sim.ps.values import (
     wildcard_regex,
 )
 
-if TYPE_CHECKING:
-    from psrunbook.sim.ps.evaluator import Evaluator
-
 Emit = Callable[[Any], None]
-Runner = Callable[["Evaluator", PSHashtable, "list[Any] | None", Emit], None]
+
+
+class BuiltinEvaluator(EvaluatorApi, Protocol):
+    """What a built-in cmdlet uses: the evaluator, its operator rules and member access."""
+
+    operators: Operators
+    members: Members
+
+
+Runner = Callable[[BuiltinEvaluator, PSHashtable, "list[Any] | None", Emit], None]
 
 
 @dataclass(frozen=True)
@@ -89,7 +92,9 @@ def _items(args: PSHashtable, inputs: list[Any] | None, name: str = "InputObject
     ParamSpec("NoEnumerate", "switch"),
     remaining="InputObject",
 )
-def write_output(ev: Evaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit) -> None:
+def write_output(
+    ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit
+) -> None:
     if inputs is not None:
         for item in inputs:
             emit(item)
@@ -118,7 +123,9 @@ def write_output(ev: Evaluator, args: PSHashtable, inputs: list[Any] | None, emi
     ParamSpec("CategoryTargetType", "string"),
     ParamSpec("RecommendedAction", "string"),
 )
-def write_error(ev: Evaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit) -> None:
+def write_error(
+    ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit
+) -> None:
     source = args.get("ErrorRecord") or args.get("Message")
     if isinstance(source, records.ErrorRecordObject):
         ev.write_error(source.record)
@@ -157,19 +164,25 @@ def write_error(ev: Evaluator, args: PSHashtable, inputs: list[Any] | None, emit
 
 
 @builtin("Write-Warning", ParamSpec("Message", "string", mandatory=True, position=0))
-def write_warning(ev: Evaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit) -> None:
+def write_warning(
+    ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit
+) -> None:
     for message in inputs if inputs is not None else [args.get("Message")]:
         ev.write_warning(to_string(message))
 
 
 @builtin("Write-Verbose", ParamSpec("Message", "string", mandatory=True, position=0))
-def write_verbose(ev: Evaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit) -> None:
+def write_verbose(
+    ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit
+) -> None:
     for message in inputs if inputs is not None else [args.get("Message")]:
         ev.write_verbose(to_string(message))
 
 
 @builtin("Write-Debug", ParamSpec("Message", "string", mandatory=True, position=0))
-def write_debug(ev: Evaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit) -> None:
+def write_debug(
+    ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit
+) -> None:
     """Debug records are not forwarded (PSRP sends them only with -Debug)."""
 
 
@@ -179,7 +192,7 @@ def write_debug(ev: Evaluator, args: PSHashtable, inputs: list[Any] | None, emit
     ParamSpec("Tags", "string[]", position=1),
 )
 def write_information(
-    ev: Evaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit
+    ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit
 ) -> None:
     for message in inputs if inputs is not None else [args.get("MessageData")]:
         ev.write_information(message)
@@ -194,14 +207,16 @@ def write_information(
     ParamSpec("BackgroundColor", "string"),
     remaining="Object",
 )
-def write_host(ev: Evaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit) -> None:
+def write_host(
+    ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit
+) -> None:
     separator = to_string(args.get("Separator", " "))
     values = inputs if inputs is not None else as_list(args.get("Object"))
     ev.write_information(separator.join(to_string(v) for v in values), host=True)
 
 
 @builtin("Out-Null", ParamSpec("InputObject", "object"))
-def out_null(ev: Evaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit) -> None:
+def out_null(ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit) -> None:
     """Discards its input."""
 
 
@@ -210,7 +225,9 @@ def out_null(ev: Evaluator, args: PSHashtable, inputs: list[Any] | None, emit: E
     ParamSpec("Version", "string", position=0),
     ParamSpec("Off", "switch"),
 )
-def set_strict_mode(ev: Evaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit) -> None:
+def set_strict_mode(
+    ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit
+) -> None:
     if args.get("Off"):
         ev.scope.strict = 0
         return
@@ -247,7 +264,9 @@ _WHERE_OPERATORS = (
     ParamSpec("InputObject", "object"),
     *(ParamSpec(op, "switch") for op in _WHERE_OPERATORS),
 )
-def where_object(ev: Evaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit) -> None:
+def where_object(
+    ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit
+) -> None:
     condition = args.get("FilterScript")
     items = _items(args, inputs)
     if isinstance(condition, ScriptBlockValue):
@@ -267,7 +286,7 @@ def where_object(ev: Evaluator, args: PSHashtable, inputs: list[Any] | None, emi
         )
     operator = operators[0].casefold() if operators else None
     for item in items:
-        found, value = ev.property_of(item, name)
+        found, value = ev.members.property_of(item, name)
         if not found and isinstance(item, PSHashtable):
             value = None
         if operator is None:
@@ -281,10 +300,10 @@ def where_object(ev: Evaluator, args: PSHashtable, inputs: list[Any] | None, emi
                 )
             keep = to_bool(value)
         elif operator in ("is", "isnot"):
-            keep = ev.is_type(value, to_string(args.get("Value")))
+            keep = ev.operators.is_type(value, to_string(args.get("Value")))
             keep = keep if operator == "is" else not keep
         else:
-            keep = to_bool(ev.compare(operator, value, args.get("Value"), ev.statement))  # type: ignore[arg-type]
+            keep = to_bool(ev.operators.compare(operator, value, args.get("Value"), ev.statement))
         if keep:
             emit(item)
 
@@ -297,7 +316,9 @@ def where_object(ev: Evaluator, args: PSHashtable, inputs: list[Any] | None, emi
     ParamSpec("InputObject", "object"),
     ParamSpec("ArgumentList", "object[]"),
 )
-def foreach_object(ev: Evaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit) -> None:
+def foreach_object(
+    ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit
+) -> None:
     process = args.get("Process")
     items = _items(args, inputs)
     if args.get("Begin") is not None:
@@ -312,7 +333,7 @@ def foreach_object(ev: Evaluator, args: PSHashtable, inputs: list[Any] | None, e
         member = to_string(process)
         for item in items:
             if isinstance(item, PSHashtable | PSObject | str) or is_collection(item):
-                found, value = ev.property_of(item, member)
+                found, value = ev.members.property_of(item, member)
                 if found:
                     if is_collection(value):
                         for v in value:
@@ -320,8 +341,8 @@ def foreach_object(ev: Evaluator, args: PSHashtable, inputs: list[Any] | None, e
                     elif value is not None:
                         emit(value)
                     continue
-            emit(ev.call_method(item, member, list(as_list(args.get("ArgumentList"))),
-                                ev.statement))  # type: ignore[arg-type]  # fmt: skip
+            emit(ev.members.call_method(item, member, list(as_list(args.get("ArgumentList"))),
+                                ev.statement))  # fmt: skip
     if args.get("End") is not None:
         for out in ev.invoke_block(args["End"], None, new_scope=False, set_under=False):
             emit(out)
@@ -333,14 +354,14 @@ def _collect(values: list[Any]) -> Any:
     return values[0] if len(values) == 1 else values
 
 
-def _property_value(ev: Evaluator, item: Any, prop: Any) -> Any:
+def _property_value(ev: BuiltinEvaluator, item: Any, prop: Any) -> Any:
     """A -Property entry: a name, a script block, or a calculated-property hashtable."""
     if isinstance(prop, ScriptBlockValue):
         return _collect(ev.invoke_block(prop, item))
     if isinstance(prop, PSHashtable):
         expression = _hash_get(prop, ("Expression",))
         return _property_value(ev, item, expression)
-    found, value = ev.property_of(item, to_string(prop))
+    found, value = ev.members.property_of(item, to_string(prop))
     if isinstance(item, PSHashtable) and to_string(prop).casefold() not in (
         "count",
         "keys",
@@ -383,7 +404,9 @@ def _selected(item: Any) -> tuple[str, ...]:
     ParamSpec("ExcludeProperty", "string[]"),
     ParamSpec("InputObject", "object"),
 )
-def select_object(ev: Evaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit) -> None:
+def select_object(
+    ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit
+) -> None:
     items = _items(args, inputs)
     if args.get("Unique"):
         unique: list[Any] = []
@@ -432,7 +455,7 @@ def select_object(ev: Evaluator, args: PSHashtable, inputs: list[Any] | None, em
                 emit(result)
                 continue
         expanded = _property_value(ev, item, args["ExpandProperty"])
-        found, _ = ev.property_of(item, to_string(args["ExpandProperty"]))
+        found, _ = ev.members.property_of(item, to_string(args["ExpandProperty"]))
         if not found and not isinstance(item, PSHashtable):
             ev.write_error(
                 records.runtime_error(
@@ -451,7 +474,7 @@ def select_object(ev: Evaluator, args: PSHashtable, inputs: list[Any] | None, em
             emit(expanded)
 
 
-def _sort_key(ev: Evaluator, item: Any, properties: list[Any] | None) -> list[Any]:
+def _sort_key(ev: BuiltinEvaluator, item: Any, properties: list[Any] | None) -> list[Any]:
     if not properties:
         return [item]
     return [_property_value(ev, item, p) for p in properties]
@@ -465,7 +488,9 @@ def _sort_key(ev: Evaluator, item: Any, properties: list[Any] | None) -> list[An
     ParamSpec("CaseSensitive", "switch"),
     ParamSpec("InputObject", "object"),
 )
-def sort_object(ev: Evaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit) -> None:
+def sort_object(
+    ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit
+) -> None:
     items = _items(args, inputs)
     properties = args.get("Property")
     case_sensitive = bool(args.get("CaseSensitive"))
@@ -512,7 +537,9 @@ def sort_object(ev: Evaluator, args: PSHashtable, inputs: list[Any] | None, emit
     ParamSpec("Minimum", "switch"),
     ParamSpec("InputObject", "object"),
 )
-def measure_object(ev: Evaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit) -> None:
+def measure_object(
+    ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit
+) -> None:
     items = [i for i in _items(args, inputs) if i is not None]
     prop = (args.get("Property") or [None])[0]
     values = [_property_value(ev, i, prop) if prop else i for i in items]
@@ -546,7 +573,9 @@ def measure_object(ev: Evaluator, args: PSHashtable, inputs: list[Any] | None, e
     ParamSpec("NoElement", "switch"),
     ParamSpec("InputObject", "object"),
 )
-def group_object(ev: Evaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit) -> None:
+def group_object(
+    ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit
+) -> None:
     groups: list[tuple[str, list[Any]]] = []
     for item in _items(args, inputs):
         key = ", ".join(to_string(v) for v in _sort_key(ev, item, args.get("Property")))
@@ -597,7 +626,9 @@ def _json_value(value: Any, depth: int, max_depth: int) -> Any:
     ParamSpec("Depth", "int"),
     ParamSpec("Compress", "switch"),
 )
-def convertto_json(ev: Evaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit) -> None:
+def convertto_json(
+    ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit
+) -> None:
     depth = to_int(args.get("Depth") or 2)
     if inputs is not None:
         value: Any = inputs[0] if len(inputs) == 1 else inputs
@@ -664,7 +695,7 @@ def date_object(moment: datetime.datetime) -> PSObject:
 
 
 @builtin("Get-Date", ParamSpec("Format", "string"), ParamSpec("UFormat", "string"))
-def get_date(ev: Evaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit) -> None:
+def get_date(ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit) -> None:
     """The current time in UTC (simulated nodes run on UTC)."""
     moment = datetime.datetime.now(datetime.UTC)
     if args.get("UFormat"):

@@ -20,17 +20,8 @@ from typing import Any, Protocol
 
 from tree_sitter import Node
 
+from psrunbook.sim.objects import ErrorRecordData, PSEnum, PSHashtable, PSObject, SecureStringValue
 from psrunbook.sim.ps import records
-from psrunbook.sim.ps.api import (
-    CmdletError,
-    CmdletTable,
-    ErrorRecordData,
-    ParamSpec,
-    PSEnum,
-    PSHashtable,
-    PSObject,
-    SecureStringValue,
-)
 from psrunbook.sim.ps.binding import (
     ACTION_PREFERENCES,
     Argument,
@@ -39,7 +30,8 @@ from psrunbook.sim.ps.binding import (
     split_common,
 )
 from psrunbook.sim.ps.builtins import BUILTINS
-from psrunbook.sim.ps.errors import (
+from psrunbook.sim.ps.cmdlet_api import CmdletError, CmdletTable, ParamSpec
+from psrunbook.sim.ps.exceptions import (
     BreakSignal,
     ContinueSignal,
     ExitSignal,
@@ -158,7 +150,7 @@ class ScriptBlock(ScriptBlockValue):
 
 
 @dataclass
-class Session:
+class PipelineSession:
     """What one pipeline run shares: the node, the commands and the output streams."""
 
     node: str
@@ -183,11 +175,13 @@ def children(node: Node) -> list[Node]:
     return [c for c in node.named_children if c.type != "comment"]
 
 
-class Evaluator(Members, Operators):
+class Evaluator:
     """Runs scripts for one pipeline; keeps the global and script scopes."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: PipelineSession) -> None:
         self.session = session
+        self.operators = Operators(self)
+        self.members = Members(self)
         self.global_scope = Scope()
         self.scope = self.global_scope
         self.script: ParsedScript | None = None
@@ -227,15 +221,21 @@ class Evaluator(Members, Operators):
 
     # ----------------------------------------------------------------- positions and errors
 
-    def _src(self, node: Node) -> str:
+    def text_of(self, node: Node) -> str:
         assert self.script is not None
         return self.script.source(node)
 
-    def unsupported(self, node: Node, construct: str) -> UnsupportedConstruct:
+    def unsupported(self, node: Node | None, construct: str) -> UnsupportedConstruct:
         assert self.script is not None
+        # With a script running there is a statement: None comes only from a command by name.
+        assert node is not None
         line = self.script.line(node)
         return UnsupportedConstruct(
-            line, construct, self._src(node), self.script.line_text(line), self.script.column(node)
+            line,
+            construct,
+            self.text_of(node),
+            self.script.line_text(line),
+            self.script.column(node),
         )
 
     def positioned(self, record: ErrorRecordData) -> ErrorRecordData:
@@ -298,9 +298,7 @@ class Evaluator(Members, Operators):
         record = self.positioned(record)
         action = action or self.error_action()
         if action == "Stop":
-            error = ScriptError(record, script_terminating=True)
-            error.escalated = True  # type: ignore[attr-defined]
-            raise error
+            raise ScriptError(record, script_terminating=True, escalated=True)
         if action == "Ignore":
             return
         self.record_error(record)
@@ -514,11 +512,11 @@ class Evaluator(Members, Operators):
                 for clause in clauses:
                     cond_node, block = children(clause)[0], children(clause)[-1]
                     cond_parts = children(cond_node)
-                    if not cond_parts and self._src(cond_node).casefold() == "default":
+                    if not cond_parts and self.text_of(cond_node).casefold() == "default":
                         default_block = block
                         continue
                     if not cond_parts:
-                        label: Any = self._src(cond_node)
+                        label: Any = self.text_of(cond_node)
                     elif cond_parts[0].type == "script_block_expression":
                         block_value = self.eval(cond_parts[0])
                         label = to_bool(collect(self.invoke_block(block_value, item)))
@@ -528,7 +526,7 @@ class Evaluator(Members, Operators):
                         continue
                     else:
                         label = self.eval(cond_parts[0])
-                    if self.op_equals(item, label):
+                    if self.operators.op_equals(item, label):
                         matched = True
                         self._switch_clause(block, item, emit)
                 if not matched and default_block is not None:
@@ -573,9 +571,9 @@ class Evaluator(Members, Operators):
         if not args:
             if self.caught:
                 current = self.caught[-1]
-                error = ScriptError(current.record, script_terminating=True)
-                error.escalated = current.escalated  # type: ignore[attr-defined]
-                raise error
+                raise ScriptError(
+                    current.record, script_terminating=True, escalated=current.escalated
+                )
             value: Any = None
             record = records.thrown(None, "ScriptHalted")
         else:
@@ -604,7 +602,7 @@ class Evaluator(Members, Operators):
             finally:
                 self.try_depth -= 1
         except ScriptError as error:
-            escalated = bool(getattr(error, "escalated", False))
+            escalated = error.escalated
             handler = self._find_catch(catches, error.record, escalated)
             if handler is None:
                 raise
@@ -642,7 +640,7 @@ class Evaluator(Members, Operators):
 
     def type_name(self, type_literal: Node) -> str:
         spec = next(c for c in children(type_literal) if c.type == "type_spec")
-        return "".join(self._src(spec).split())
+        return "".join(self.text_of(spec).split())
 
     # ----------------------------------------------------------------- pipelines
 
@@ -704,9 +702,9 @@ class Evaluator(Members, Operators):
             if part.type == "redirection":
                 raise self.unsupported(part, "redirection")
             if part.type == "command_parameter":
-                name = self._src(part)[1:].rstrip(":")
-                colon = self._src(part).endswith(":")
-                if not colon and i + 1 < len(parts) and self._src(parts[i + 1]) == ":":
+                name = self.text_of(part)[1:].rstrip(":")
+                colon = self.text_of(part).endswith(":")
+                if not colon and i + 1 < len(parts) and self.text_of(parts[i + 1]) == ":":
                     colon = True
                 if colon:
                     j = i + 1
@@ -722,7 +720,7 @@ class Evaluator(Members, Operators):
                 i += 1
                 continue
             inner = _unwrap(part)
-            if inner.type == "variable" and self._src(inner).startswith("@"):
+            if inner.type == "variable" and self.text_of(inner).startswith("@"):
                 result.extend(self.splat(inner))
                 i += 1
                 continue
@@ -739,7 +737,7 @@ class Evaluator(Members, Operators):
     def _continuation(self, node: Node) -> list[Any]:
         """The values of ``,rest`` after a bare word (see ``is_comma_continuation``)."""
         if node.type == "generic_token":
-            return [_bare_value(w) for w in self._src(node)[1:].split(",")]
+            return [_bare_value(w) for w in self.text_of(node)[1:].split(",")]
         node = _unwrap(node)
         if node.type == "expression_with_unary_operator" and node.children[0].type == ",":
             return [self._element(children(node)[-1])]
@@ -749,7 +747,7 @@ class Evaluator(Members, Operators):
         raise self.unsupported(node, "array argument")
 
     def splat(self, node: Node) -> list[Argument]:
-        name = self._src(node)[1:]
+        name = self.text_of(node)[1:]
         value = self.read_variable(name, node)
         if isinstance(value, PSHashtable):
             return [Argument(str(k), v, colon=True) for k, v in value.items()]
@@ -766,7 +764,7 @@ class Evaluator(Members, Operators):
         return None if value is NOTHING else value
 
     def expand_bare_word(self, node: Node) -> Any:
-        text = self._src(node)
+        text = self.text_of(node)
         if "$" not in text and "`" not in text:
             number = _bare_number(text)
             return text if number is None else number
@@ -786,7 +784,7 @@ class Evaluator(Members, Operators):
         if invocation is not None:
             target_node = children(name_node)[0] if children(name_node) else name_node
             if target_node.type == "command_name":
-                name: Any = self._src(target_node)
+                name: Any = self.text_of(target_node)
             else:
                 name = self.eval(target_node)
             if isinstance(name, ScriptBlock):
@@ -796,7 +794,7 @@ class Evaluator(Members, Operators):
                 return
             name = to_string(name)
         else:
-            name = self._src(name_node)
+            name = self.text_of(name_node)
             bare = arguments_node is None or all(
                 c.type == "command_argument_sep" for c in children(arguments_node)
             )
@@ -1116,7 +1114,7 @@ class Evaluator(Members, Operators):
                 )
             if check == "validateset":
                 for item in as_list(value):
-                    if not any(self.op_equals(item, o) for o in options):
+                    if not any(self.operators.op_equals(item, o) for o in options):
                         allowed = ",".join(to_string(o) for o in options)
                         raise self.fail(
                             records.binding_error(
@@ -1135,7 +1133,7 @@ class Evaluator(Members, Operators):
         name_node = next(
             (c for c in children(attr) if c.type in ("attribute_name", "type_literal")), attr
         )
-        text = self._src(name_node)
+        text = self.text_of(name_node)
         return text.strip("[]").split("(")[0].strip()
 
     def _param_spec(self, parameter: Node, index: int) -> _Parameter:
@@ -1179,7 +1177,7 @@ class Evaluator(Members, Operators):
             elif part.type == "script_parameter_default":
                 default = children(part)[0]
         assert variable is not None
-        name = self._src(variable)[1:]
+        name = self.text_of(variable)[1:]
         if type_name == "switch":
             position = None
         spec = ParamSpec(
@@ -1226,7 +1224,7 @@ class Evaluator(Members, Operators):
         for argument in children(args_node):
             parts = children(argument)
             if parts and parts[0].type == "simple_name":
-                key = self._src(parts[0])
+                key = self.text_of(parts[0])
                 value = self.eval(parts[1]) if len(parts) > 1 else NOTHING
                 result.append((key, value))
             else:
@@ -1242,7 +1240,9 @@ class Evaluator(Members, Operators):
             if len(parts) != 1 or len([c for c in node.children if c.type != "comment"]) != 1:
                 break
             node = parts[0]
-        handler = getattr(self, "expr_" + node.type, None)
+        handler = getattr(self, "expr_" + node.type, None) or getattr(
+            self.operators, "expr_" + node.type, None
+        )
         if handler is None:
             statement = getattr(self, "stmt_" + node.type, None)
             if statement is not None and node.type != "flow_control_statement":
@@ -1271,7 +1271,7 @@ class Evaluator(Members, Operators):
     expr_switch_condition = expr_while_condition
 
     def expr_integer_literal(self, node: Node) -> Any:
-        text = self._src(node).replace("_", "")
+        text = self.text_of(node).replace("_", "")
         multiplier = 1
         for suffix, factor in (("kb", 1024), ("mb", 1024**2), ("gb", 1024**3), ("tb", 1024**4)):
             if text.casefold().endswith(suffix):
@@ -1282,12 +1282,12 @@ class Evaluator(Members, Operators):
         return value * multiplier
 
     def expr_real_literal(self, node: Node) -> Any:
-        text = self._src(node).casefold().rstrip("d")
+        text = self.text_of(node).casefold().rstrip("d")
         return float(text)
 
     def expr_string_literal(self, node: Node) -> Any:
         inner = children(node)[0] if children(node) else node
-        token = self._src(node)
+        token = self.text_of(node)
         if inner.type in ("verbatim_string_characters", "verbatim_here_string_characters"):
             return decode_verbatim(token)
         return self.expand_string(inner, token)
@@ -1326,10 +1326,10 @@ class Evaluator(Members, Operators):
         return "".join(out)
 
     def expr_expandable_string_literal(self, node: Node) -> Any:
-        return self.expand_string(node, self._src(node))
+        return self.expand_string(node, self.text_of(node))
 
     def expr_variable(self, node: Node) -> Any:
-        text = self._src(node)
+        text = self.text_of(node)
         if text.startswith("@"):
             raise self.unsupported(node, "splatting outside a command")
         name = text[1:]
@@ -1382,7 +1382,7 @@ class Evaluator(Members, Operators):
         return self.scope
 
     def expr_braced_variable(self, node: Node) -> Any:
-        return self.read_variable(self._src(node)[2:-1], node)
+        return self.read_variable(self.text_of(node)[2:-1], node)
 
     def expr_parenthesized_expression(self, node: Node) -> Any:
         parts = children(node)
@@ -1420,7 +1420,7 @@ class Evaluator(Members, Operators):
             key_node, value_node = parts[0], parts[1]
             key_parts = children(key_node)
             if key_parts and key_parts[0].type == "simple_name":
-                key: Any = self._src(key_parts[0])
+                key: Any = self.text_of(key_parts[0])
             else:
                 key = self.eval(key_node)
             if key in table:
@@ -1496,15 +1496,15 @@ class Evaluator(Members, Operators):
         name = self.member_name(member)
         static = any(c.type == "::" for c in node.children)
         if static:
-            return self.static_member(self.type_name(target_node), name, node)
+            return self.members.static_member(self.type_name(target_node), name, node)
         target = self.eval(target_node)
-        return self.get_member(target, name, node)
+        return self.members.get_member(target, name, node)
 
     def member_name(self, member: Node) -> str:
         parts = children(member)
         if parts and parts[0].type != "simple_name":
             return to_string(self.eval(parts[0]))
-        return self._src(member)
+        return self.text_of(member)
 
     def expr_invokation_expression(self, node: Node) -> Any:
         parts = children(node)
@@ -1518,9 +1518,9 @@ class Evaluator(Members, Operators):
                 args = [self._element(c) for c in children(expr_list)]
         name = self.member_name(member)
         if any(c.type == "::" for c in node.children):
-            return self.call_static(self.type_name(target_node), name, args, node)
+            return self.members.call_static(self.type_name(target_node), name, args, node)
         target = self.eval(target_node)
-        return self.call_method(target, name, args, node)
+        return self.members.call_method(target, name, args, node)
 
     def expr_element_access(self, node: Node) -> Any:
         parts = children(node)
@@ -1580,7 +1580,7 @@ class Evaluator(Members, Operators):
     def _step(self, node: Node, delta: int, post: bool) -> Any:
         target = children(node)[0]
         old = self.eval(target)
-        new = self.op_add(old if old is not None else 0, delta)
+        new = self.operators.op_add(old if old is not None else 0, delta)
         self.assign_to(target, new)
         return (
             NOTHING
@@ -1603,7 +1603,7 @@ class Evaluator(Members, Operators):
     def eval_assignment(self, node: Node) -> None:
         parts = children(node)
         target = parts[0]
-        operator = self._src(parts[1]).strip()
+        operator = self.text_of(parts[1]).strip()
         value_node = node.child_by_field_name("value") or parts[-1]
         value = self.eval_pipeline(value_node)
         if value is NOTHING:
@@ -1611,11 +1611,11 @@ class Evaluator(Members, Operators):
         if operator != "=":
             current = self.eval(target)
             ops = {
-                "+=": self.op_add,
-                "-=": self.op_subtract,
-                "*=": self.op_multiply,
-                "/=": self.op_divide,
-                "%=": self.op_remainder,
+                "+=": self.operators.op_add,
+                "-=": self.operators.op_subtract,
+                "*=": self.operators.op_multiply,
+                "/=": self.operators.op_divide,
+                "%=": self.operators.op_remainder,
             }
             if operator not in ops:
                 raise self.unsupported(node, f"assignment operator {operator}")
@@ -1634,11 +1634,11 @@ class Evaluator(Members, Operators):
             self.assign_variable(variable, converted)
             folded = type_name.casefold()
             if folded in ("string", "int", "bool", "string[]", "hashtable", "long", "double"):
-                self.scope.constraints[self._src(variable)[1:].casefold()] = folded
+                self.scope.constraints[self.text_of(variable)[1:].casefold()] = folded
         elif target.type == "member_access":
             parts = children(target)
             obj = self.eval(parts[0])
-            self.set_member(obj, self.member_name(parts[-1]), value, target)
+            self.members.set_member(obj, self.member_name(parts[-1]), value, target)
         elif target.type == "element_access":
             parts = children(target)
             obj = self.eval(parts[0])
@@ -1659,7 +1659,7 @@ class Evaluator(Members, Operators):
             raise self.unsupported(target, "assignment target")
 
     def assign_variable(self, node: Node, value: Any) -> None:
-        text = self._src(node)
+        text = self.text_of(node)
         name = text[1:]
         if name.startswith("{") and name.endswith("}"):
             name = name[1:-1]
@@ -1800,9 +1800,9 @@ __all__ = [
     "NOTHING",
     "Evaluator",
     "PSEnum",
+    "PipelineSession",
     "ScriptBlock",
     "SecureStringValue",
-    "Session",
     "StopRequested",
     "TypeRef",
     "collect",

@@ -15,7 +15,7 @@ not accept what Windows would break on.
 
 from __future__ import annotations
 
-from psrunbook.sim.ps.errors import ScriptParseError
+from psrunbook.sim.ps.exceptions import ScriptParseError
 
 SINGLE_QUOTES = "'\u2018\u2019\u201a\u201b"
 DOUBLE_QUOTES = '"\u201c\u201d\u201e'

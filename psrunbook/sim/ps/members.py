@@ -1,6 +1,9 @@
 """Member access and method calls: properties, ``.Count``, member enumeration, the few
 .NET methods and static members scripts use.
 
+A collaborator of :class:`psrunbook.sim.ps.evaluator.Evaluator`; it reaches back only
+through :class:`~psrunbook.sim.ps.evaluator_api.EvaluatorApi`.
+
 Strict mode matters here: under ``Set-StrictMode -Version 2`` or later, Windows
 PowerShell 5.1 raises PropertyNotFoundStrict for a property an object does not have,
 including the intrinsic ``Count``/``Length`` of a scalar (fixed only in PowerShell 7),
@@ -16,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from tree_sitter import Node
 
-from psrunbook.sim.ps.api import PSEnum, PSHashtable, PSObject, SecureStringValue
+from psrunbook.sim.objects import PSEnum, PSHashtable, PSObject, SecureStringValue
 from psrunbook.sim.ps.records import ErrorRecordObject
 from psrunbook.sim.ps.values import (
     NOTHING,
@@ -33,8 +36,8 @@ from psrunbook.sim.ps.values import (
 )
 
 if TYPE_CHECKING:
-    from psrunbook.sim.ps.errors import ScriptError, UnsupportedConstruct
-    from psrunbook.sim.ps.scope import Scope
+    from psrunbook.sim.ps.evaluator_api import EvaluatorApi
+    from psrunbook.sim.ps.exceptions import ScriptError
 
 _PSCUSTOM = "System.Management.Automation.PSCustomObject"
 
@@ -96,22 +99,16 @@ def _split(text: str, args: list[Any]) -> list[str]:
 
 
 class Members:
-    """Member access and method calls, mixed into the evaluator."""
+    """Member access and method calls for one evaluator, reached through :class:`EvaluatorApi`."""
 
-    if TYPE_CHECKING:
-        scope: Scope
-
-        def runtime_fail(
-            self, message: str, error_id: str, category: str = ..., **kw: Any
-        ) -> ScriptError: ...
-        def unsupported(self, node: Node, construct: str) -> UnsupportedConstruct: ...
-        def invoke_block(self, block: Any, dollar_under: Any, *a: Any, **k: Any) -> list[Any]: ...
+    def __init__(self, evaluator: EvaluatorApi) -> None:
+        self._ev = evaluator
 
     def _strict(self) -> bool:
-        return bool(self.scope.strict_version() >= 2)
+        return bool(self._ev.scope.strict_version() >= 2)
 
     def _missing(self, target: Any, name: str) -> ScriptError:
-        return self.runtime_fail(
+        return self._ev.runtime_fail(
             f"The property '{name}' cannot be found on this object. Verify that the property "
             "exists.",
             "PropertyNotFoundStrict",
@@ -199,14 +196,14 @@ class Members:
             if name in target.properties:
                 target.properties[name] = value
                 return
-            raise self.runtime_fail(
+            raise self._ev.runtime_fail(
                 f"The property '{name}' cannot be found on this object. Verify that the "
                 "property exists and can be set.",
                 "PropertyAssignmentException",
                 "InvalidOperation",
                 target=target,
             )
-        raise self.runtime_fail(
+        raise self._ev.runtime_fail(
             f"The property '{name}' cannot be found on this object. Verify that the property "
             "exists and can be set.",
             "PropertyNotFound",
@@ -215,7 +212,7 @@ class Members:
         )
 
     def _no_method(self, target: Any, name: str) -> ScriptError:
-        return self.runtime_fail(
+        return self._ev.runtime_fail(
             f"Method invocation failed because [{type_name_of(target)}] does not contain a "
             f"method named '{name}'.",
             "MethodNotFound",
@@ -223,11 +220,11 @@ class Members:
             target=target,
         )
 
-    def call_method(self, target: Any, name: str, args: list[Any], node: Node) -> Any:
+    def call_method(self, target: Any, name: str, args: list[Any], node: Node | None) -> Any:
         """The .NET methods the simulator models; others are refused as unsupported."""
         folded = name.casefold()
         if target is None:
-            raise self.runtime_fail(
+            raise self._ev.runtime_fail(
                 "You cannot call a method on a null-valued expression.",
                 "InvokeMethodOnNull",
                 "InvalidOperation",
@@ -251,7 +248,7 @@ class Members:
             if folded == "add":
                 key = to_string(args[0])
                 if key in target:
-                    raise self.runtime_fail(
+                    raise self._ev.runtime_fail(
                         f'Exception calling "Add" with "2" argument(s): "Item has already been '
                         f"added. Key in dictionary: '{key}'  Key being added: '{key}'\"",
                         "ArgumentException",
@@ -284,7 +281,7 @@ class Members:
                     (i for i, item in enumerate(target) if _dotnet_equals(item, args[0])), -1
                 )
             if folded in ("add", "remove", "insert", "clear"):
-                raise self.runtime_fail(
+                raise self._ev.runtime_fail(
                     f'Exception calling "{name}" with "{len(args)}" argument(s): "Collection was '
                     'of a fixed size."',
                     "NotSupportedException",
@@ -292,11 +289,11 @@ class Members:
                     exception_type="System.Management.Automation.MethodInvocationException",
                 )
             if folded == "where" and args:
-                return [x for x in target if to_bool(self.invoke_block(args[0], x))]
+                return [x for x in target if to_bool(self._ev.invoke_block(args[0], x))]
             if folded == "foreach" and args:
                 out: list[Any] = []
                 for x in target:
-                    out.extend(self.invoke_block(args[0], x))
+                    out.extend(self._ev.invoke_block(args[0], x))
                 return out
         elif isinstance(target, PSObject):
             for method_name, method in target.methods.items():
@@ -304,14 +301,14 @@ class Members:
                     result = method(*args)
                     return NOTHING if result is None else result
         elif isinstance(target, ScriptBlockValue) and folded == "invoke":
-            return self.invoke_block(target, None)
+            return self._ev.invoke_block(target, None)
         if folded == "tostring" and not args:
             return to_string(target)
         if folded == "equals" and len(args) == 1:
             return _dotnet_equals(target, args[0])
         if isinstance(target, SecureStringValue | PSObject):
             raise self._no_method(target, name)
-        raise self.unsupported(node, f"method call .{name}()")
+        raise self._ev.unsupported(node, f"method call .{name}()")
 
     def static_member(self, type_name: str, name: str, node: Node) -> Any:
         key = (_short_type(type_name), name.casefold())
@@ -326,8 +323,8 @@ class Members:
         if key in values:
             return values[key]
         if key == ("environment", "machinename"):
-            return self.read_variable("env:COMPUTERNAME", node)  # type: ignore[attr-defined]
-        raise self.unsupported(node, f"static member [{type_name}]::{name}")
+            return self._ev.read_variable("env:COMPUTERNAME", node)
+        raise self._ev.unsupported(node, f"static member [{type_name}]::{name}")
 
     def call_static(self, type_name: str, name: str, args: list[Any], node: Node) -> Any:
         short = _short_type(type_name)
@@ -381,7 +378,7 @@ class Members:
                 return re.escape(to_string(a[0]))
             if n == "ismatch":
                 return re.search(to_string(a[1]), to_string(a[0]), re.IGNORECASE) is not None
-        raise self.unsupported(node, f"static method [{type_name}]::{name}()")
+        raise self._ev.unsupported(node, f"static method [{type_name}]::{name}()")
 
 
 def _short_type(type_name: str) -> str:

@@ -1,8 +1,9 @@
 """Operator nodes: comparison, logical, arithmetic, string operators and unary forms.
 
-A mixin of :class:`psrunbook.sim.ps.evaluator.Evaluator`; it relies on the evaluator's
-``eval``, ``fail`` and ``unsupported``. The value rules themselves are in
-:mod:`psrunbook.sim.ps.values`.
+A collaborator of :class:`psrunbook.sim.ps.evaluator.Evaluator`, which hands it the
+operator nodes (the ``expr_*`` methods) and calls its ``op_*`` rules; it reaches back
+only through :class:`~psrunbook.sim.ps.evaluator_api.EvaluatorApi`. The value rules
+themselves are in :mod:`psrunbook.sim.ps.values`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from tree_sitter import Node
 
-from psrunbook.sim.ps.api import PSEnum, PSHashtable, PSObject
+from psrunbook.sim.objects import PSEnum, PSHashtable, PSObject
 from psrunbook.sim.ps.values import (
     NOTHING,
     ConversionError,
@@ -31,8 +32,7 @@ from psrunbook.sim.ps.values import (
 )
 
 if TYPE_CHECKING:
-    from psrunbook.sim.ps.errors import ScriptError, UnsupportedConstruct
-    from psrunbook.sim.ps.scope import Scope
+    from psrunbook.sim.ps.evaluator_api import EvaluatorApi
 
 _DASHES = "-\u2013\u2014\u2015"
 _FILTERING = {"eq", "ne", "gt", "ge", "lt", "le", "like", "notlike", "match", "notmatch"}
@@ -68,21 +68,13 @@ _ALL_OPERATORS = {
 
 
 class Operators:
-    """Operator evaluation, mixed into the evaluator."""
+    """Operator evaluation for one evaluator, which it reaches through :class:`EvaluatorApi`."""
 
-    if TYPE_CHECKING:
-        scope: Scope
-
-        def eval(self, node: Node) -> Any: ...
-        def _src(self, node: Node) -> str: ...
-        def runtime_fail(
-            self, message: str, error_id: str, category: str = ..., **kw: Any
-        ) -> ScriptError: ...
-        def unsupported(self, node: Node, construct: str) -> UnsupportedConstruct: ...
-        def cast(self, name: str, value: Any, node: Node) -> Any: ...
+    def __init__(self, evaluator: EvaluatorApi) -> None:
+        self._ev = evaluator
 
     def _value(self, node: Node) -> Any:
-        value = self.eval(node)
+        value = self._ev.eval(node)
         return None if value is NOTHING else value
 
     # ----------------------------------------------------------------- comparison
@@ -93,25 +85,25 @@ class Operators:
     def expr_comparison_expression(self, node: Node) -> Any:
         parts = [c for c in node.children if c.type != "comment"]
         left_node, op_node, right_node = parts[0], parts[1], parts[-1]
-        name = operator_name(self._src(op_node))
+        name = operator_name(self._ev.text_of(op_node))
         left = self._value(left_node)
         if name in ("is", "isnot"):
-            right_type = self.eval(right_node)
+            right_type = self._ev.eval(right_node)
             result = self.is_type(left, str(right_type))
             return result if name == "is" else not result
         if name == "as":
             try:
-                return self.cast(str(self.eval(right_node)), left, node)
+                return self._ev.cast(str(self._ev.eval(right_node)), left, node)
             except Exception:  # noqa: BLE001 -- -as turns any failed conversion into $null
                 return None
         right = self._value(right_node)
         return self.compare(name, left, right, node)
 
-    def compare(self, name: str, left: Any, right: Any, node: Node) -> Any:
+    def compare(self, name: str, left: Any, right: Any, node: Node | None) -> Any:
         case_sensitive = name.startswith("c") and name[1:] in _ALL_OPERATORS
         base = name[1:] if case_sensitive else name
         if base not in _ALL_OPERATORS:
-            raise self.unsupported(node, f"operator -{name}")
+            raise self._ev.unsupported(node, f"operator -{name}")
         if base == "join":
             return to_string(right).join(to_string(v) for v in as_list(left))
         if base == "split":
@@ -133,7 +125,7 @@ class Operators:
         return self._scalar_compare(base, left, right, case_sensitive, node, True)
 
     def _scalar_compare(
-        self, name: str, left: Any, right: Any, cs: bool, node: Node, set_matches: bool
+        self, name: str, left: Any, right: Any, cs: bool, node: Node | None, set_matches: bool
     ) -> bool:
         if name == "eq":
             return ps_equals(left, right, cs)
@@ -146,7 +138,7 @@ class Operators:
             try:
                 pattern = dotnet_regex(to_string(right), cs)
             except re.error as exc:
-                raise self.runtime_fail(
+                raise self._ev.runtime_fail(
                     f'Invalid regular expression pattern: "{to_string(right)}": {exc}',
                     "InvalidRegularExpression",
                     "InvalidOperation",
@@ -161,12 +153,12 @@ class Operators:
                 for key, value in match.groupdict().items():
                     if value is not None:
                         groups[key] = value
-                self.scope.set_local("Matches", groups)
+                self._ev.scope.set_local("Matches", groups)
             return (match is not None) if name == "match" else match is None
         try:
             order = ps_compare(left, right, cs)
         except ConversionError as exc:
-            raise self.runtime_fail(
+            raise self._ev.runtime_fail(
                 f'Could not compare "{to_string(left)}" to "{to_string(right)}". Error: "{exc}"',
                 "ComparisonFailure",
                 "InvalidOperation",
@@ -189,10 +181,10 @@ class Operators:
             out.extend(p for p in pieces if p is not None)
         return out
 
-    def op_replace(self, left: Any, right: Any, cs: bool, node: Node) -> Any:
+    def op_replace(self, left: Any, right: Any, cs: bool, node: Node | None) -> Any:
         arguments = as_list(right)
         if not arguments or len(arguments) > 2:
-            raise self.unsupported(node, "-replace with this right-hand side")
+            raise self._ev.unsupported(node, "-replace with this right-hand side")
         regex = dotnet_regex(to_string(arguments[0]), cs)
         replacement = to_string(arguments[1]) if len(arguments) > 1 else ""
         substitute = dotnet_replacement(replacement)
@@ -226,7 +218,7 @@ class Operators:
             return left or to_bool(self._value(right_node))
         if op == "xor":
             return left != to_bool(self._value(right_node))
-        raise self.unsupported(node, f"operator {parts[1].type}")
+        raise self._ev.unsupported(node, f"operator {parts[1].type}")
 
     def expr_bitwise_expression(self, node: Node) -> Any:
         parts = [c for c in node.children if c.type != "comment"]
@@ -239,13 +231,13 @@ class Operators:
             return left | right
         if op == "bxor":
             return left ^ right
-        raise self.unsupported(node, f"operator {parts[1].type}")
+        raise self._ev.unsupported(node, f"operator {parts[1].type}")
 
     def expr_expression_with_unary_operator(self, node: Node) -> Any:
         parts = [c for c in node.children if c.type != "comment"]
         if len(parts) == 1:
-            return self.eval(parts[0])
-        op = self._src(parts[0]).strip()
+            return self._ev.eval(parts[0])
+        op = self._ev.text_of(parts[0]).strip()
         operand = self._value(parts[-1])
         name = operator_name(op) if op[:1] in _DASHES and len(op) > 1 else op
         if op == "!" or name == "not":
@@ -262,13 +254,13 @@ class Operators:
             return [p for p in re.split(r"\s+", to_string(operand).strip()) if p]
         if name == "bnot":
             return ~int(to_number(operand))
-        raise self.unsupported(node, f"unary operator {op}")
+        raise self._ev.unsupported(node, f"unary operator {op}")
 
     def _number(self, value: Any, node: Node) -> int | float:
         try:
             return to_number(value)
         except ConversionError as exc:
-            raise self.runtime_fail(str(exc), "InvalidCastFromStringToInteger") from None
+            raise self._ev.runtime_fail(str(exc), "InvalidCastFromStringToInteger") from None
 
     # ----------------------------------------------------------------- arithmetic
 
@@ -276,7 +268,7 @@ class Operators:
         parts = [c for c in node.children if c.type != "comment"]
         left = self._value(parts[0])
         right = self._value(parts[-1])
-        op = self._src(parts[1]).strip()
+        op = self._ev.text_of(parts[1]).strip()
         if op == "+":
             return self.op_add(left, right)
         return self.op_subtract(left, right)
@@ -285,7 +277,7 @@ class Operators:
         parts = [c for c in node.children if c.type != "comment"]
         left = self._value(parts[0])
         right = self._value(parts[-1])
-        op = self._src(parts[1]).strip()
+        op = self._ev.text_of(parts[1]).strip()
         if op == "*":
             return self.op_multiply(left, right)
         if op == "/":
@@ -299,7 +291,7 @@ class Operators:
         try:
             return format_operator(template, as_list(args) if args is not None else [None])
         except ConversionError as exc:
-            raise self.runtime_fail(
+            raise self._ev.runtime_fail(
                 f"Error formatting a string: {exc}", "FormatError", "InvalidOperation"
             ) from None
 
@@ -312,14 +304,14 @@ class Operators:
             return [*left, *(right if is_collection(right) else [right])]
         if isinstance(left, PSHashtable):
             if not isinstance(right, PSHashtable):
-                raise self.runtime_fail(
+                raise self._ev.runtime_fail(
                     "A hash table can only be added to another hash table.",
                     "AddHashTableToNonHashTable",
                 )
             merged = PSHashtable(left.items())
             for key, value in right.items():
                 if key in merged:
-                    raise self.runtime_fail(
+                    raise self._ev.runtime_fail(
                         f"Item has already been added. Key in dictionary: '{key}'  Key being "
                         f"added: '{key}'",
                         "System.ArgumentException",
@@ -342,7 +334,7 @@ class Operators:
     def op_divide(self, left: Any, right: Any) -> Any:
         divisor = self._checked(right)
         if divisor == 0:
-            raise self.runtime_fail(
+            raise self._ev.runtime_fail(
                 "Attempted to divide by zero.",
                 "RuntimeException",
                 "NotSpecified",
@@ -356,7 +348,7 @@ class Operators:
     def op_remainder(self, left: Any, right: Any) -> Any:
         divisor = self._checked(right)
         if divisor == 0:
-            raise self.runtime_fail(
+            raise self._ev.runtime_fail(
                 "Attempted to divide by zero.",
                 "RuntimeException",
                 "NotSpecified",
@@ -370,7 +362,7 @@ class Operators:
         try:
             return to_number(value)
         except ConversionError as exc:
-            raise self.runtime_fail(
+            raise self._ev.runtime_fail(
                 str(exc),
                 "InvalidCastFromStringToInteger",
                 "InvalidArgument",
@@ -379,7 +371,7 @@ class Operators:
 
     def _arith(self, left: Any, right: Any, op: Any) -> Any:
         if is_collection(left) or isinstance(left, PSHashtable | PSObject):
-            raise self.runtime_fail(
+            raise self._ev.runtime_fail(
                 f"Method invocation failed because [{type_name_of(left)}] does not contain a "
                 "method named 'op_Subtraction'.",
                 "MethodNotFound",

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import tree_sitter
 import tree_sitter_powershell
 
-from psrunbook.sim.ps.errors import ScriptParseError, UnsupportedConstruct
+from psrunbook.sim.ps.exceptions import ScriptParseError, UnsupportedConstruct
 from psrunbook.sim.ps.lexer import normalise
 
 _LANGUAGE = tree_sitter.Language(tree_sitter_powershell.language())

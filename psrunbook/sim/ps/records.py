@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from psrunbook.error_categories import ERROR_CATEGORY_NAMES
-from psrunbook.sim.ps.api import ErrorRecordData, PSEnum, PSHashtable, PSObject
+from psrunbook.sim.objects import ErrorRecordData, PSEnum, PSHashtable, PSObject
 
 RUNTIME_EXCEPTION = "System.Management.Automation.RuntimeException"
 WRITE_ERROR_EXCEPTION = "Microsoft.PowerShell.Commands.WriteErrorException"

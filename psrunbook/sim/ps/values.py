@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from psrunbook.sim.ps.api import PSEnum, PSHashtable, PSObject, SecureStringValue
+from psrunbook.sim.objects import PSEnum, PSHashtable, PSObject, SecureStringValue
 
 TYPE_FULL_NAMES = {
     "string": "System.String",

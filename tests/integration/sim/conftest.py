@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import pytest
 from pypsrp.powershell import RunspacePool
 
-from psrunbook.sim.server import SimEndpoint
-from psrunbook.sim.trivial_executor import TrivialExecutor
+from psrunbook.sim.endpoint.http_server import SimEndpoint
+from psrunbook.sim.endpoint.trivial_executor import TrivialExecutor
 from tests.integration.sim.simclient import PASSWORD, USER, client_for
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from pypsrp.wsman import WSMan
 
-from psrunbook.sim.server import SimEndpoint
+from psrunbook.sim.endpoint.http_server import SimEndpoint
 
 USER = "psrunbook"
 PASSWORD = "s1m-Passw0rd"

@@ -17,9 +17,9 @@ from pypsrp.powershell import PowerShell, RunspacePool
 from pypsrp.wsman import WSMan
 
 from psrunbook.inventory import load_inventory
-from psrunbook.sim.serve import PASSWORD_ENV, SIM_USER, ServeOptions, serve
-from psrunbook.sim.server import SimFleet
-from psrunbook.sim.trivial_executor import TrivialExecutor
+from psrunbook.sim.endpoint.http_server import SimFleet
+from psrunbook.sim.endpoint.trivial_executor import TrivialExecutor
+from psrunbook.sim.lab.serve import PASSWORD_ENV, SIM_USER, ServeOptions, serve
 from tests.integration.sim.simclient import PASSWORD, USER, client_for
 
 pytestmark = pytest.mark.integration
@@ -131,7 +131,8 @@ def test_sim_serve_command_stops_cleanly_on_sigterm(tmp_path):
         [
             sys.executable,
             "-m",
-            "psrunbook.cli.sim_cmd",
+            "psrunbook",
+            "sim",
             "serve",
             "--nodes",
             "2",

@@ -9,10 +9,15 @@ from pypsrp.client import Client
 from pypsrp.powershell import PowerShell, PSInvocationState, RunspacePool
 from pypsrp.serializer import TaggedValue
 
-from psrunbook.sim.executor import ExecutionContext, OutputSink, PipelineRequest, PipelineStopped
-from psrunbook.sim.ps.api import PSHashtable, PSObject, SecureStringValue
-from psrunbook.sim.server import SimEndpoint
-from psrunbook.sim.trivial_executor import TrivialExecutor
+from psrunbook.sim.endpoint.http_server import SimEndpoint
+from psrunbook.sim.endpoint.trivial_executor import TrivialExecutor
+from psrunbook.sim.executor_protocol import (
+    ExecutionContext,
+    OutputSink,
+    PipelineRequest,
+    PipelineStopped,
+)
+from psrunbook.sim.objects import PSHashtable, PSObject, SecureStringValue
 from tests.integration.sim.simclient import PASSWORD, USER, client_for
 
 pytestmark = pytest.mark.integration

@@ -20,9 +20,9 @@ from pypsrp.client import Client
 from pypsrp.exceptions import WSManFaultError
 from pypsrp.powershell import PowerShell, RunspacePool
 
-from psrunbook.sim.server import SimEndpoint
-from psrunbook.sim.trivial_executor import TrivialExecutor
-from psrunbook.sim.wsman import ACTIONS
+from psrunbook.sim.endpoint.http_server import SimEndpoint
+from psrunbook.sim.endpoint.trivial_executor import TrivialExecutor
+from psrunbook.sim.endpoint.wsman import ACTIONS
 from tests.integration.sim.simclient import PASSWORD, USER, client_for
 
 pytestmark = pytest.mark.integration

@@ -14,7 +14,7 @@ from psrunbook import LabFacts, LabVariant
 from psrunbook.runbook.registry import RunbookRegistry
 from psrunbook.runbooks.ssis_clustered import SsisClusteredParameters
 from psrunbook.runbooks.ssis_standalone import SsisStandaloneParameters
-from psrunbook.sim.cluster.lab import lab_facts, sample_lab
+from psrunbook.sim.lab.lab_files import lab_facts, sample_lab
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,383 @@
+"""Simulator values to CLIXML as PowerShell's remoting serializer writes them, and back.
+
+Output goes straight to CLIXML text instead of through psrpcore's generic object
+serializer: the shapes must match what Windows sends (``System.Object[]`` arrays,
+``Db`` doubles, enums with their own type name, ErrorRecords with the property names
+pypsrp reads), and the output path is the simulator's hot loop.
+
+Remoting serializes with depth 1 (``facts/powershell.md`` section 8): a top-level
+object keeps its properties; an object nested inside a property arrives as its
+ToString. Collections do not use up depth, so a list property still arrives as a list.
+
+Incoming values are decoded by psrpcore and converted here to the value types of
+:mod:`psrunbook.sim.objects`.
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import enum
+import math
+import re
+import uuid
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from psrunbook.error_categories import ERROR_CATEGORY_NAMES
+from psrunbook.sim.objects import ErrorRecordData, PSEnum, PSHashtable, PSObject, SecureStringValue
+
+ERROR_CATEGORIES: Mapping[str, int] = {
+    name: number for number, name in enumerate(ERROR_CATEGORY_NAMES)
+}
+"""``System.Management.Automation.ErrorCategory`` names and numbers (facts section 7)."""
+
+_ARRAY_TYPES = ("System.Object[]", "System.Array", "System.Object")
+_HASHTABLE_TYPES = ("System.Collections.Hashtable", "System.Object")
+_ENUM_BASE_TYPES = ("System.Enum", "System.ValueType", "System.Object")
+_INT32 = range(-(2**31), 2**31)
+_INT64 = range(-(2**63), 2**63)
+
+_NEEDS_ENCODING = re.compile("[\x00-\x1f\ufffe\uffff\ud800-\udfff]|_(?=x[0-9A-Fa-f]{4}_)")
+_XML_SPECIAL = re.compile('[&<>"]')
+_XML_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"}
+
+
+def _encode_char(match: re.Match[str]) -> str:
+    return f"_x{ord(match.group()):04X}_"
+
+
+def escape(text: str) -> str:
+    """CLIXML string content: control characters as ``_xHHHH_``, then XML escaping."""
+    text = _NEEDS_ENCODING.sub(_encode_char, text)
+    return _XML_SPECIAL.sub(lambda m: _XML_ENTITIES[m.group()], text)
+
+
+def _format_double(value: float) -> str:
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    return repr(value).upper()
+
+
+class ClixmlWriter:
+    """Writes one PSRP message body; RefIds start again at 0 for every message.
+
+    ``encrypt`` turns a SecureString's text into the session-key ciphertext; without
+    it (no key exchanged yet) a SecureString is sent as its type name, like a
+    SecureString that cannot be serialized.
+    """
+
+    def __init__(self, encrypt: Callable[[str], str] | None = None) -> None:
+        self._parts: list[str] = []
+        self._next_ref = 0
+        self._type_refs: dict[str, int] = {}
+        self._encrypt = encrypt
+
+    def getvalue(self) -> bytes:
+        return "".join(self._parts).encode("utf-8")
+
+    # -- building blocks -------------------------------------------------------------
+
+    def _name(self, name: str | None) -> str:
+        return "" if name is None else f' N="{escape(name)}"'
+
+    def _open_obj(self, name: str | None, type_names: tuple[str, ...] | None) -> None:
+        ref = self._next_ref
+        self._next_ref += 1
+        self._parts.append(f'<Obj{self._name(name)} RefId="{ref}">')
+        if type_names:
+            key = type_names[0]
+            known = self._type_refs.get(key)
+            if known is not None:
+                self._parts.append(f'<TNRef RefId="{known}" />')
+            else:
+                tn_ref = len(self._type_refs)
+                self._type_refs[key] = tn_ref
+                names = "".join(f"<T>{escape(t)}</T>" for t in type_names)
+                self._parts.append(f'<TN RefId="{tn_ref}">{names}</TN>')
+
+    def primitive(self, tag: str, text: str, name: str | None = None) -> None:
+        self._parts.append(f"<{tag}{self._name(name)}>{text}</{tag}>")
+
+    def string(self, value: str, name: str | None = None) -> None:
+        self._parts.append(f"<S{self._name(name)}>{escape(value)}</S>")
+
+    def nil(self, name: str | None = None) -> None:
+        self._parts.append(f"<Nil{self._name(name)} />")
+
+    def enum(self, type_name: str, label: str, number: int, name: str | None = None) -> None:
+        self._open_obj(name, (type_name, *_ENUM_BASE_TYPES))
+        self._parts.append(f"<ToString>{escape(label)}</ToString><I32>{number}</I32></Obj>")
+
+    def int_list(self, values: tuple[int, ...], type_names: tuple[str, ...], name: str) -> None:
+        self._open_obj(name, type_names)
+        self._parts.append("<LST>" + "".join(f"<I32>{v}</I32>" for v in values) + "</LST></Obj>")
+
+    # -- values ----------------------------------------------------------------------
+
+    def value(self, value: Any, name: str | None = None, depth: int = 1) -> None:
+        """Write any simulator value; ``depth`` 0 turns complex objects into strings."""
+        if value is None:
+            self.nil(name)
+        elif isinstance(value, str):
+            self.string(value, name)
+        elif isinstance(value, bool):
+            self.primitive("B", "true" if value else "false", name)
+        elif isinstance(value, int):
+            tag = "I32" if value in _INT32 else "I64" if value in _INT64 else "D"
+            self.primitive(tag, str(value), name)
+        elif isinstance(value, float):
+            self.primitive("Db", _format_double(value), name)
+        elif isinstance(value, decimal.Decimal):
+            self.primitive("D", str(value), name)
+        elif isinstance(value, PSEnum):
+            self.enum(value.type_name, value.name, value.value, name)
+        elif isinstance(value, SecureStringValue):
+            if self._encrypt is None:
+                self.string(str(value), name)
+            else:
+                self.primitive("SS", self._encrypt(value.plaintext), name)
+        elif isinstance(value, PSObject):
+            self.psobject(value, name, depth)
+        elif isinstance(value, ErrorRecordData):
+            if depth <= 0:
+                self.string(value.message, name)
+            else:
+                self.error_record(value, name=name)
+        elif isinstance(value, Mapping):
+            self._open_obj(name, _HASHTABLE_TYPES)
+            self._parts.append("<DCT>")
+            for key, item in value.items():
+                self._parts.append("<En>")
+                self.value(key, "Key", depth)
+                self.value(item, "Value", depth)
+                self._parts.append("</En>")
+            self._parts.append("</DCT></Obj>")
+        elif isinstance(value, list | tuple):
+            self._open_obj(name, _ARRAY_TYPES)
+            self._parts.append("<LST>")
+            for item in value:
+                self.value(item, None, depth)
+            self._parts.append("</LST></Obj>")
+        elif isinstance(value, datetime.datetime):
+            self.primitive("DT", value.isoformat(), name)
+        elif isinstance(value, uuid.UUID):
+            self.primitive("G", str(value), name)
+        elif isinstance(value, bytes):
+            import base64  # noqa: PLC0415 - byte arrays are rare; keep the hot path's imports small
+
+            self.primitive("BA", base64.b64encode(value).decode("ascii"), name)
+        else:
+            self.string(str(value), name)
+
+    def psobject(self, obj: PSObject, name: str | None, depth: int) -> None:
+        if depth <= 0:
+            self.string(str(obj), name)
+            return
+        self._open_obj(name, tuple(obj.type_names))
+        self._parts.append(f"<ToString>{escape(str(obj))}</ToString>")
+        if obj.properties:
+            self._parts.append("<MS>")
+            for key, item in obj.properties.items():
+                self.value(item, key, depth - 1)
+            self._parts.append("</MS>")
+        self._parts.append("</Obj>")
+
+    # -- records ---------------------------------------------------------------------
+
+    def error_record(self, record: ErrorRecordData, *, name: str | None = None) -> None:
+        """An ErrorRecord shaped like Windows PowerShell 5.1 sends it with invocation info.
+
+        ``SerializeExtendedInfo`` is always true, so pypsrp fills the
+        ``invocation_*`` attributes for both stream errors and ExceptionAsErrorRecord.
+        """
+        category = ERROR_CATEGORIES.get(record.category, 0)
+        line_no = record.script_line or 0
+        column = record.script_column or 0
+        line_text = record.line_text or ""
+        position = _position_message(line_no, column, line_text)
+        category_message = (
+            f"{record.category}: ({record.target_name}:{record.target_type}) "
+            f"[{record.activity}], {record.reason}"
+        )
+        self._open_obj(name, ("System.Management.Automation.ErrorRecord", "System.Object"))
+        self._parts.append(f"<ToString>{escape(record.message)}</ToString><MS>")
+        self._exception(record)
+        self.value(record.target_object, "TargetObject", 0)
+        self.string(record.fully_qualified_error_id, "FullyQualifiedErrorId")
+        self._invocation_info(line_no, column, line_text, position)
+        self.primitive("I32", str(category), "ErrorCategory_Category")
+        self.string(record.activity, "ErrorCategory_Activity")
+        self.string(record.reason, "ErrorCategory_Reason")
+        self.string(record.target_name, "ErrorCategory_TargetName")
+        self.string(record.target_type, "ErrorCategory_TargetType")
+        self.string(category_message, "ErrorCategory_Message")
+        self.primitive("B", "true", "SerializeExtendedInfo")
+        self.enum(
+            "System.Management.Automation.CommandOrigin",
+            "Internal",
+            1,
+            "InvocationInfo_CommandOrigin",
+        )
+        self.primitive("B", "false", "InvocationInfo_ExpectingInput")
+        self.string("", "InvocationInfo_InvocationName")
+        self.string(line_text, "InvocationInfo_Line")
+        self.primitive("I32", str(column), "InvocationInfo_OffsetInLine")
+        self.primitive("I64", "1", "InvocationInfo_HistoryId")
+        self.int_list(
+            (),
+            ("System.Int32[]", "System.Array", "System.Object"),
+            "InvocationInfo_PipelineIterationInfo",
+        )
+        self.primitive("I32", "0", "InvocationInfo_PipelineLength")
+        self.primitive("I32", "0", "InvocationInfo_PipelinePosition")
+        self.string("", "InvocationInfo_PSScriptRoot")
+        self.nil("InvocationInfo_PSCommandPath")
+        self.string(position, "InvocationInfo_PositionMessage")
+        self.primitive("I32", str(line_no), "InvocationInfo_ScriptLineNumber")
+        self.string("", "InvocationInfo_ScriptName")
+        self.primitive("B", "false", "SerializeExtent")
+        self.string(f"at <ScriptBlock>, <No file>: line {line_no}", "ErrorDetails_ScriptStackTrace")
+        self._parts.append("</MS></Obj>")
+
+    def _exception(self, record: ErrorRecordData) -> None:
+        type_names = (
+            record.exception_type,
+            "System.SystemException",
+            "System.Exception",
+            "System.Object",
+        )
+        self._open_obj("Exception", type_names)
+        self._parts.append(
+            f"<ToString>{escape(record.exception_type)}: {escape(record.message)}</ToString><Props>"
+        )
+        self.string(record.message, "Message")
+        self._open_obj("Data", ("System.Collections.ListDictionaryInternal", "System.Object"))
+        self._parts.append("<DCT /></Obj>")
+        for prop in ("InnerException", "TargetSite", "StackTrace", "HelpLink", "Source"):
+            self.nil(prop)
+        self.primitive("I32", "-2146233087", "HResult")
+        self._parts.append("</Props></Obj>")
+
+    def _invocation_info(self, line_no: int, column: int, line_text: str, position: str) -> None:
+        self._open_obj(
+            "InvocationInfo", ("System.Management.Automation.InvocationInfo", "System.Object")
+        )
+        self._parts.append(
+            "<ToString>System.Management.Automation.InvocationInfo</ToString><Props>"
+        )
+        self.primitive("I32", str(line_no), "ScriptLineNumber")
+        self.primitive("I32", str(column), "OffsetInLine")
+        self.primitive("I64", "1", "HistoryId")
+        self.string("", "ScriptName")
+        self.string(line_text, "Line")
+        self.string(position, "PositionMessage")
+        self.string("", "InvocationName")
+        self.primitive("I32", "0", "PipelineLength")
+        self.primitive("I32", "0", "PipelinePosition")
+        self.primitive("B", "false", "ExpectingInput")
+        self.string("Internal", "CommandOrigin")
+        self._parts.append("</Props></Obj>")
+
+    def informational_record(self, kind: str, message: str) -> None:
+        """A Warning/Verbose/Debug record without invocation info."""
+        self._open_obj(
+            None,
+            (
+                f"System.Management.Automation.{kind}Record",
+                "System.Management.Automation.InformationalRecord",
+                "System.Object",
+            ),
+        )
+        self._parts.append(f"<ToString>{escape(message)}</ToString><MS>")
+        self.string(message, "InformationalRecord_Message")
+        self.primitive("B", "false", "InformationalRecord_SerializeInvocationInfo")
+        self._parts.append("</MS></Obj>")
+
+    def information_record(self, data: Any, *, user: str, computer: str) -> None:
+        self._open_obj(None, None)
+        self._parts.append("<MS>")
+        self.value(data, "MessageData", 0)
+        self.string("Write-Information", "Source")
+        now = datetime.datetime.now(datetime.UTC).isoformat().replace("+00:00", "Z")
+        self.primitive("DT", now, "TimeGenerated")
+        self._open_obj(
+            "Tags", ("System.Collections.Generic.List`1[[System.String]]", "System.Object")
+        )
+        self._parts.append("<LST /></Obj>")
+        self.string(user, "User")
+        self.string(computer, "Computer")
+        for prop in ("ProcessId", "NativeThreadId", "ManagedThreadId"):
+            self.primitive("U32", "0", prop)
+        self._parts.append("</MS></Obj>")
+
+    def pipeline_state(self, state: int, error: ErrorRecordData | None) -> None:
+        self._open_obj(None, None)
+        self._parts.append("<MS>")
+        self.primitive("I32", str(state), "PipelineState")
+        if error is not None:
+            self.error_record(error, name="ExceptionAsErrorRecord")
+        self._parts.append("</MS></Obj>")
+
+
+def _position_message(line_no: int, column: int, line_text: str) -> str:
+    """PowerShell's ``At line:N char:M`` message with the line and a marker under it."""
+    if not line_no:
+        return ""
+    marker = " " * max(column - 1, 0) + "~"
+    return f"At line:{line_no} char:{column}\r\n+ {line_text}\r\n+ {marker}"
+
+
+# -- incoming values ------------------------------------------------------------------
+
+
+def from_psrp(value: Any) -> Any:
+    """Convert a value decoded by psrpcore into the simulator's value types."""
+    from psrpcore.types import PSObject as CorePSObject  # noqa: PLC0415 - psrpcore is heavy
+    from psrpcore.types import PSSecureString  # noqa: PLC0415 (as above)
+
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, PSSecureString):
+        return SecureStringValue(str(value.decrypt()))
+    if isinstance(value, enum.Enum):
+        type_names = _type_names(value)
+        return PSEnum(
+            type_names[0] if type_names else type(value).__name__, str(value.name), int(value.value)
+        )
+    if isinstance(value, int):
+        type_names = _type_names(value)
+        if "System.Enum" in type_names:
+            to_string = getattr(getattr(value, "PSObject", None), "to_string", None)
+            return PSEnum(type_names[0], str(to_string or int(value)), int(value))
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, decimal.Decimal):
+        return value
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, dict):
+        return PSHashtable((str(k), from_psrp(v)) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return [from_psrp(v) for v in value]
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, CorePSObject):
+        meta = value.PSObject
+        props = PSHashtable()
+        for prop in (*meta.adapted_properties, *meta.extended_properties):
+            props[prop.name] = from_psrp(prop.get_value(value))
+        names = tuple(meta.type_names) or (
+            "System.Management.Automation.PSCustomObject",
+            "System.Object",
+        )
+        return PSObject(type_names=names, properties=props, to_string=meta.to_string)
+    return value
+
+
+def _type_names(value: Any) -> list[str]:
+    meta = getattr(value, "PSObject", None)
+    return list(getattr(meta, "type_names", None) or [])

@@ -1,0 +1,83 @@
+"""What one endpoint has served, counted for tests and benchmarks.
+
+A benchmark or test takes a :class:`CounterSnapshot` before and after an operation and
+subtracts: how many WSMan requests of each action, pipelines and shells it cost.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+
+@dataclass
+class CounterSnapshot:
+    """The counters at one moment; subtract two snapshots to measure an operation.
+
+    ``requests`` counts WSMan requests by action; an action never seen counts 0.
+    """
+
+    requests: MappingProxyType[str, int]
+    pipelines_created: int
+    shells_created: int
+    shells_open: int
+
+    @property
+    def total_requests(self) -> int:
+        return sum(self.requests.values())
+
+
+@dataclass
+class EndpointCounters:
+    """What one endpoint has served, for tests and benchmarks."""
+
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _requests: Counter[str] = field(default_factory=Counter)
+    _pipelines_created: int = 0
+    _shells_created: int = 0
+    _shells_open: int = 0
+
+    def count_request(self, action: str) -> None:
+        with self._lock:
+            self._requests[action] += 1
+
+    def pipeline_created(self) -> None:
+        with self._lock:
+            self._pipelines_created += 1
+
+    def shell_opened(self) -> None:
+        with self._lock:
+            self._shells_created += 1
+            self._shells_open += 1
+
+    def shell_closed(self) -> None:
+        with self._lock:
+            self._shells_open -= 1
+
+    def snapshot(self) -> CounterSnapshot:
+        with self._lock:
+            return CounterSnapshot(
+                requests=MappingProxyType(Counter(self._requests)),
+                pipelines_created=self._pipelines_created,
+                shells_created=self._shells_created,
+                shells_open=self._shells_open,
+            )
+
+    @property
+    def shells_open(self) -> int:
+        with self._lock:
+            return self._shells_open
+
+    @property
+    def pipelines_created(self) -> int:
+        with self._lock:
+            return self._pipelines_created
+
+    def requests(self, action: str | None = None) -> int:
+        """Requests served for one action, or for all actions."""
+        with self._lock:
+            if action is None:
+                return sum(self._requests.values())
+            return self._requests[action]

@@ -1,0 +1,555 @@
+"""The simulated node's WSMan endpoint over HTTP(S), and a fleet of them.
+
+One :class:`SimEndpoint` is one node: an HTTP/1.1 server on loopback at ``/wsman``
+(keep-alive, TCP_NODELAY, each response written in a single send) that serves the
+PowerShell resource URI to pypsrp exactly as WinRM does, runs pipelines through an
+:class:`~psrunbook.sim.executor_protocol.Executor`, counts what it serves and injects
+the faults armed on :attr:`SimEndpoint.faults`. :class:`SimFleet` starts one endpoint
+per node.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import logging
+import selectors
+import socket
+import struct
+import threading
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any, cast
+
+from psrunbook.sim.endpoint import wsman
+from psrunbook.sim.endpoint.auth import CHALLENGE, authenticate
+from psrunbook.sim.endpoint.counters import EndpointCounters
+from psrunbook.sim.endpoint.endpoint_faults import ArmedFault, EndpointFaultPlan
+from psrunbook.sim.endpoint.psrp_host import ShellSession
+from psrunbook.sim.endpoint.tls import TlsCertificate, generate_certificate
+from psrunbook.sim.executor_protocol import Executor
+
+log = logging.getLogger(__name__)
+
+DEFAULT_FLUSH_INTERVAL = 1.0
+"""Seconds a running pipeline's output may wait for more before a Receive returns it."""
+
+
+@dataclass
+class _Reply:
+    status: int = 200
+    body: bytes = b""
+    headers: tuple[tuple[str, str], ...] = ()
+    reset: bool = False
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    endpoint: SimEndpoint
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that drops the connection or refuses the certificate is routine here.
+        log.debug("connection from %s ended with an error", client_address, exc_info=True)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+    server: _Server
+
+    def setup(self) -> None:
+        super().setup()
+        self.server.endpoint._track(self.connection, add=True)
+
+    def finish(self) -> None:
+        self.server.endpoint._track(self.connection, add=False)
+        with contextlib.suppress(OSError):
+            super().finish()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.debug(format, *args)
+
+    def do_POST(self) -> None:
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if length < 0:
+            self.close_connection = True
+            self._write(_Reply(HTTPStatus.BAD_REQUEST))
+            return
+        body = self.rfile.read(length)
+        if self.path.split("?", 1)[0].rstrip("/").lower() != "/wsman":
+            self._write(_Reply(HTTPStatus.NOT_FOUND))
+            return
+        if self.server.endpoint.is_down():
+            self._reset()
+            return
+        reply = self.server.endpoint.handle(
+            self.headers.get("Authorization"), body, self.client_address[0]
+        )
+        if reply.reset:
+            self._reset()
+        else:
+            self._write(reply)
+
+    def _write(self, reply: _Reply) -> None:
+        lines = [
+            f"HTTP/1.1 {reply.status} {HTTPStatus(reply.status).phrase}",
+            "Server: Microsoft-HTTPAPI/2.0",
+            f"Content-Length: {len(reply.body)}",
+        ]
+        if reply.body:
+            lines.append("Content-Type: application/soap+xml;charset=UTF-8")
+        lines.extend(f"{k}: {v}" for k, v in reply.headers)
+        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        try:
+            self.wfile.write(head + reply.body)
+        except OSError:
+            self.close_connection = True
+
+    def _reset(self) -> None:
+        """Abort the TCP connection (RST) instead of answering."""
+        self.close_connection = True
+        _abort(self.connection)
+
+
+def _abort(conn: socket.socket) -> None:
+    """Close a connection with a TCP reset, as a host that drops it does."""
+    with contextlib.suppress(OSError):
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        conn.close()
+
+
+class SimEndpoint:
+    """One simulated node's WSMan endpoint, serving from the moment it is constructed.
+
+    ``users`` maps user names to passwords for Basic auth. With ``tls`` the endpoint
+    serves HTTPS with ``certificate`` or a certificate generated now (``cert_path``).
+    """
+
+    def __init__(
+        self,
+        executor: Executor,
+        *,
+        node: str,
+        users: Mapping[str, str],
+        host: str = "127.0.0.1",
+        port: int = 0,
+        tls: bool = False,
+        certificate: TlsCertificate | None = None,
+        flush_interval: float = DEFAULT_FLUSH_INTERVAL,
+        max_workers: int = 32,
+        record_exchanges: bool = False,
+        refuse_when: Callable[[], bool] | None = None,
+    ) -> None:
+        self.node = node
+        self.refuse_when = refuse_when
+        """Asked on every connection and request; while it answers True the node is down."""
+        self.exchanges: list[tuple[bytes, int, bytes]] | None = [] if record_exchanges else None
+        """With ``record_exchanges``: every (request body, status, response body) served."""
+        self.executor = executor
+        self.users = dict(users)
+        self.counters = EndpointCounters()
+        self.faults = EndpointFaultPlan(self._set_listening)
+        self._flush_interval = flush_interval
+        self._certificate = certificate or (generate_certificate() if tls else None)
+        self._ssl = self._certificate.server_context() if self._certificate else None
+        self._jobs = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix=f"sim-{node}")
+        self._shells: dict[str, ShellSession] = {}
+        self._lock = threading.Lock()
+        self._connections: set[socket.socket] = set()
+        self._closed = False
+        self._address = (host, port)
+        self._httpd: _Server | None = None
+        self._loop: threading.Thread | None = None
+        self._wake: tuple[socket.socket, socket.socket] | None = None
+        self._listen()
+
+    # -- public ------------------------------------------------------------------------
+
+    @property
+    def host(self) -> str:
+        return self._address[0]
+
+    @property
+    def port(self) -> int:
+        return self._address[1]
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self._ssl else "http"
+
+    @property
+    def url(self) -> str:
+        return f"{self.scheme}://{self.host}:{self.port}/wsman"
+
+    @property
+    def cert_path(self) -> str | None:
+        """The PEM certificate an HTTPS client can use as its CA bundle."""
+        return str(self._certificate.cert_path) if self._certificate else None
+
+    @property
+    def shell_ids(self) -> tuple[str, ...]:
+        with self._lock:
+            return tuple(self._shells)
+
+    def close(self) -> None:
+        """Stop listening, end every connection, shell and pipeline."""
+        if self._closed:
+            return
+        self._closed = True
+        self.faults.clear()
+        self._stop_listening()
+        with self._lock:
+            shells = list(self._shells.values())
+            self._shells.clear()
+        for shell in shells:
+            shell.close()
+        self._jobs.shutdown(wait=False, cancel_futures=True)
+
+    def __enter__(self) -> SimEndpoint:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def is_down(self) -> bool:
+        """True while ``refuse_when`` says the node is down (a failing check counts as up)."""
+        check = self.refuse_when
+        if check is None:
+            return False
+        try:
+            return bool(check())
+        except Exception:  # a broken check must not take the endpoint down
+            log.exception("%s: refuse_when check failed", self.node)
+            return False
+
+    # -- listening -----------------------------------------------------------------------
+
+    def _listen(self) -> None:
+        httpd = _Server(self._address, _Handler, bind_and_activate=True)
+        httpd.endpoint = self
+        if self._ssl is not None:
+            httpd.socket = self._ssl.wrap_socket(
+                httpd.socket, server_side=True, do_handshake_on_connect=False
+            )
+        self._address = (self._address[0], httpd.server_address[1])
+        self._httpd = httpd
+        self._wake = socket.socketpair()
+        self._loop = threading.Thread(
+            target=self._accept_loop,
+            args=(httpd, self._wake[0]),
+            name=f"sim-{self.node}-accept",
+            daemon=True,
+        )
+        self._loop.start()
+
+    def _accept_loop(self, httpd: _Server, wake: socket.socket) -> None:
+        with selectors.DefaultSelector() as selector:
+            selector.register(httpd.socket, selectors.EVENT_READ)
+            selector.register(wake, selectors.EVENT_READ)
+            while True:
+                for key, _ in selector.select():
+                    if key.fileobj is wake:
+                        return
+                    try:
+                        request, address = httpd.get_request()
+                    except OSError:
+                        continue
+                    if self.is_down():
+                        _abort(request)
+                        continue
+                    try:
+                        httpd.process_request(request, address)
+                    except Exception:  # noqa: BLE001 - one bad connection must not stop the node
+                        httpd.handle_error(request, address)
+                        httpd.shutdown_request(request)
+
+    def _stop_listening(self) -> None:
+        if self._httpd is None or self._wake is None or self._loop is None:
+            return
+        self._wake[1].send(b"x")
+        self._loop.join()
+        self._httpd.server_close()
+        for sock in self._wake:
+            sock.close()
+        self._httpd = self._loop = self._wake = None
+        with self._lock:
+            connections = list(self._connections)
+        for conn in connections:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+
+    def _set_listening(self, listening: bool) -> None:
+        if self._closed:
+            return
+        if listening and self._httpd is None:
+            self._listen()
+        elif not listening:
+            self._stop_listening()
+
+    def _track(self, conn: socket.socket, *, add: bool) -> None:
+        with self._lock:
+            if add:
+                self._connections.add(conn)
+            else:
+                self._connections.discard(conn)
+
+    # -- requests ------------------------------------------------------------------------
+
+    def handle(self, authorization: str | None, body: bytes, client_ip: str) -> _Reply:
+        """Answer one POST to /wsman; every failure becomes an HTTP answer, never a drop."""
+        reply = self._answer(authorization, body, client_ip)
+        if self.exchanges is not None:
+            with self._lock:
+                self.exchanges.append((body, reply.status, reply.body))
+        return reply
+
+    def _answer(self, authorization: str | None, body: bytes, client_ip: str) -> _Reply:
+        user = authenticate(authorization, self.users)
+        if user is None:
+            self.counters.count_request("Unauthorized")
+            return _Reply(HTTPStatus.UNAUTHORIZED, headers=(("WWW-Authenticate", CHALLENGE),))
+        try:
+            request = wsman.parse_request(body)
+        except wsman.WSManFaultResponse as fault:
+            self.counters.count_request("Malformed")
+            return self._fault(fault, "")
+        self.counters.count_request(request.action)
+        log.info("%s %s %s", self.node, request.action, request.selectors.get("ShellId", ""))
+        delay, failure, cancel = self.faults.take(request.action)
+        if delay:
+            cancel.wait(delay)
+        if failure is not None and failure.kind == "hold":
+            return self._hold(failure, cancel, request, user, client_ip)
+        if failure is not None:
+            if failure.kind == "reset":
+                return _Reply(reset=True)
+            if failure.kind == "http":
+                return _Reply(failure.status)
+            return self._fault(
+                wsman.WSManFaultResponse(failure.code, failure.reason), request.message_id
+            )
+        try:
+            return _Reply(body=self._dispatch(request, user, client_ip))
+        except wsman.WSManFaultResponse as fault:
+            return self._fault(fault, request.message_id)
+        except Exception as exc:
+            log.exception("%s: %s failed", self.node, request.action)
+            return self._fault(
+                wsman.WSManFaultResponse(wsman.E_FAIL, f"Internal error: {exc}"), request.message_id
+            )
+
+    def _hold(
+        self,
+        fault: ArmedFault,
+        released: threading.Event,
+        request: wsman.WSManRequest,
+        user: str,
+        client_ip: str,
+    ) -> _Reply:
+        """Stop the client at this request until the faults are cleared, then drop it."""
+        if fault.after_dispatch:
+            with contextlib.suppress(wsman.WSManFaultResponse):
+                self._dispatch(request, user, client_ip)
+        if fault.notify is not None:
+            fault.notify()
+        released.wait()
+        return _Reply(reset=True)
+
+    def _fault(self, fault: wsman.WSManFaultResponse, relates_to: str) -> _Reply:
+        return _Reply(
+            HTTPStatus.INTERNAL_SERVER_ERROR, wsman.fault_envelope(fault, relates_to, self.host)
+        )
+
+    def _dispatch(self, request: wsman.WSManRequest, user: str, client_ip: str) -> bytes:
+        if request.action == "Get" and request.resource_uri == wsman.CONFIG_URI:
+            return wsman.response(request, wsman.config_body())
+        if request.action == "Get" and request.resource_uri == wsman.NS_SHELL:
+            return self._get(request, user, client_ip)  # is_alive() asks the generic shell URI
+        if not request.resource_uri.lower().startswith("http://schemas.microsoft.com/powershell/"):
+            raise wsman.resource_not_found_fault(request.resource_uri)
+        handler = self._handlers().get(request.action)
+        if handler is None:
+            raise wsman.unsupported_action_fault(request.action_uri)
+        return handler(request, user, client_ip)
+
+    def _handlers(self) -> dict[str, Callable[[wsman.WSManRequest, str, str], bytes]]:
+        return {
+            "Create": self._create,
+            "Command": self._command,
+            "Send": self._send,
+            "Receive": self._receive,
+            "Signal": self._signal,
+            "Delete": self._delete,
+            "Get": self._get,
+        }
+
+    def _shell(self, request: wsman.WSManRequest) -> ShellSession:
+        shell_id = request.selectors.get("ShellId", "").upper()
+        with self._lock:
+            shell = self._shells.get(shell_id)
+        if shell is None:
+            raise wsman.unknown_shell_fault()
+        return shell
+
+    def _create(self, request: wsman.WSManRequest, user: str, client_ip: str) -> bytes:
+        shell_el = request.body_child("Shell")
+        creation = shell_el.find(f"{{{wsman.NS_POWERSHELL}}}creationXml")
+        if creation is None or not (creation.text or "").strip():
+            raise wsman.invalid_xml_fault("The Shell has no creationXml.")
+        shell_id = (shell_el.get("ShellId") or str(uuid.uuid4())).upper()
+        shell = ShellSession(
+            shell_id,
+            envelope_size=request.max_envelope_size,
+            executor=self.executor,
+            node=self.node,
+            user=user,
+            jobs=self._jobs,
+            counters=self.counters,
+            flush_interval=self._flush_interval,
+        )
+        shell.feed(_b64(creation.text))
+        with self._lock:
+            self._shells[shell_id] = shell
+        self.counters.shell_opened()
+        body = wsman.shell_body(
+            shell_id, owner=user, client_ip=client_ip, address=self.url, created=True
+        )
+        return wsman.response(request, body)
+
+    def _command(self, request: wsman.WSManRequest, user: str, client_ip: str) -> bytes:
+        shell = self._shell(request)
+        line = request.body_child("CommandLine")
+        data = b"".join(_b64(a.text) for a in line.findall(f"{{{wsman.NS_SHELL}}}Arguments"))
+        command_id = shell.command(line.get("CommandId"), data)
+        return wsman.response(
+            request,
+            f"<rsp:CommandResponse><rsp:CommandId>{command_id}</rsp:CommandId></rsp:CommandResponse>",
+        )
+
+    def _send(self, request: wsman.WSManRequest, user: str, client_ip: str) -> bytes:
+        shell = self._shell(request)
+        for stream in request.body_child("Send").findall(f"{{{wsman.NS_SHELL}}}Stream"):
+            command_id = stream.get("CommandId")
+            if command_id:
+                shell.run_for(command_id)
+            shell.feed(_b64(stream.text))
+        return wsman.response(request, "<rsp:SendResponse />")
+
+    def _receive(self, request: wsman.WSManRequest, user: str, client_ip: str) -> bytes:
+        shell = self._shell(request)
+        desired = request.body_child("Receive").find(f"{{{wsman.NS_SHELL}}}DesiredStream")
+        command_id = desired.get("CommandId") if desired is not None else None
+        streams, done = shell.receive(
+            command_id, request.max_envelope_size, request.operation_timeout
+        )
+        return wsman.response(request, wsman.receive_body(streams, command_id, done))
+
+    def _signal(self, request: wsman.WSManRequest, user: str, client_ip: str) -> bytes:
+        shell = self._shell(request)
+        signal = request.body_child("Signal")
+        code = signal.find(f"{{{wsman.NS_SHELL}}}Code")
+        shell.signal(signal.get("CommandId") or "", (code.text or "") if code is not None else "")
+        return wsman.response(request, "<rsp:SignalResponse />")
+
+    def _delete(self, request: wsman.WSManRequest, user: str, client_ip: str) -> bytes:
+        shell = self._shell(request)
+        with self._lock:
+            removed = self._shells.pop(shell.shell_id, None)
+        shell.close()
+        if removed is not None:
+            self.counters.shell_closed()
+        return wsman.response(request, "")
+
+    def _get(self, request: wsman.WSManRequest, user: str, client_ip: str) -> bytes:
+        shell = self._shell(request)
+        return wsman.response(
+            request, wsman.shell_body(shell.shell_id, owner=user, client_ip=client_ip)
+        )
+
+
+def _b64(text: str | None) -> bytes:
+    try:
+        return base64.b64decode((text or "").strip(), validate=True)
+    except binascii.Error as exc:
+        raise wsman.invalid_xml_fault("A stream is not valid base64.") from exc
+
+
+class SimFleet:
+    """One endpoint per node, started together and closed together.
+
+    ``executor`` is shared by every node, or a factory called once per node name.
+    With ``port_base`` node *i* (from 0) listens on ``port_base + i``; otherwise on free
+    ports. With ``tls`` all nodes share one generated certificate.
+    """
+
+    def __init__(
+        self,
+        nodes: Sequence[str],
+        *,
+        executor: Executor | Callable[[str], Executor],
+        users: Mapping[str, str],
+        host: str = "127.0.0.1",
+        port_base: int | None = None,
+        tls: bool = False,
+        flush_interval: float = DEFAULT_FLUSH_INTERVAL,
+    ) -> None:
+        self.certificate = generate_certificate() if tls else None
+        self.endpoints: dict[str, SimEndpoint] = {}
+        shared = executor if hasattr(executor, "execute") else None
+        try:
+            for index, node in enumerate(nodes):
+                node_executor = cast(
+                    Executor, shared or cast(Callable[[str], Executor], executor)(node)
+                )
+                self.endpoints[node] = SimEndpoint(
+                    node_executor,
+                    node=node,
+                    users=users,
+                    host=host,
+                    port=0 if port_base is None else port_base + index,
+                    tls=tls,
+                    certificate=self.certificate,
+                    flush_interval=flush_interval,
+                )
+        except BaseException:
+            self.close()
+            raise
+
+    def __getitem__(self, node: str) -> SimEndpoint:
+        return self.endpoints[node]
+
+    def __iter__(self) -> Iterator[SimEndpoint]:
+        return iter(self.endpoints.values())
+
+    def __len__(self) -> int:
+        return len(self.endpoints)
+
+    def close(self) -> None:
+        for endpoint in self.endpoints.values():
+            endpoint.close()
+
+    def __enter__(self) -> SimFleet:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

@@ -1,0 +1,482 @@
+"""One WSMan shell = one PSRP runspace pool, with its pipelines and their output.
+
+psrpcore's server side decodes what the client sends and answers the runspace-pool
+handshake (session capability, init data, key exchange, min/max runspaces). Pipeline
+output is written here straight into PSRP fragments (see :mod:`psrunbook.sim.endpoint.clixml`)
+and kept in one outbox per target, the pool or a pipeline, until a Receive for that
+target takes it. A fragment never spans two Receive responses.
+
+The executor runs in a worker thread, so a Receive can long-poll and a Signal can stop
+the pipeline while it runs. Everything touching the psrpcore pool or the outboxes
+holds the shell's condition lock.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import struct
+import threading
+import time
+import uuid
+from collections import OrderedDict, deque
+from concurrent.futures import Executor as JobRunner
+from dataclasses import dataclass, field
+from typing import Any
+
+from psrunbook.sim.endpoint.clixml import ClixmlWriter, from_psrp
+from psrunbook.sim.endpoint.counters import EndpointCounters
+from psrunbook.sim.endpoint.wsman import (
+    RECEIVE_OVERHEAD,
+    STREAM_OVERHEAD,
+    WSManFaultResponse,
+    operation_timeout_fault,
+    unknown_shell_fault,
+)
+from psrunbook.sim.executor_protocol import (
+    CommandRequest,
+    ExecutionContext,
+    Executor,
+    PipelineFailed,
+    PipelineRequest,
+    PipelineStopped,
+)
+from psrunbook.sim.objects import ErrorRecordData
+
+log = logging.getLogger(__name__)
+
+MSG_PIPELINE_OUTPUT = 0x00041004
+MSG_ERROR_RECORD = 0x00041005
+MSG_PIPELINE_STATE = 0x00041006
+MSG_VERBOSE_RECORD = 0x00041008
+MSG_WARNING_RECORD = 0x00041009
+MSG_INFORMATION_RECORD = 0x00041011
+
+STATE_STOPPED = 3
+STATE_COMPLETED = 4
+STATE_FAILED = 5
+
+_FRAGMENT_HEADER = struct.Struct(">QQBI")
+_MESSAGE_HEADER = struct.Struct("<iI")
+_MAX_FRAGMENT = 128 * 1024
+_MIN_FRAGMENT = 1024
+_KEEP_FINISHED = 256
+"""Finished pipelines remembered per shell, so a late Signal(terminate) still succeeds."""
+
+STOPPED_RECORD = ErrorRecordData(
+    message="The pipeline has been stopped.",
+    error_id="PipelineStopped",
+    category="OperationStopped",
+    exception_type="System.Management.Automation.PipelineStoppedException",
+)
+
+
+def _pool_class() -> type[Any]:
+    """psrpcore's ServerRunspacePool with the ``CI``/``ci`` spelling shim.
+
+    pypsrp writes the call id of SET_MAX/MIN_RUNSPACES as ``CI``; psrpcore reads ``ci``.
+    Built lazily because psrpcore is slow to import.
+    """
+    from psrpcore import ServerRunspacePool  # noqa: PLC0415 - heavy import kept off CLI start-up
+    from psrpcore.types import PSVersion, add_note_property  # noqa: PLC0415 (as above)
+
+    def _with_ci(event: Any) -> Any:
+        obj = event._ps_object
+        if not hasattr(obj, "ci") and hasattr(obj, "CI"):
+            add_note_property(obj, "ci", obj.CI)
+        return event
+
+    class SimRunspacePool(ServerRunspacePool):
+        def __init__(self) -> None:
+            super().__init__(
+                application_private_data={
+                    "PSVersionTable": {
+                        "PSVersion": PSVersion("5.1.17763.1"),
+                        "PSEdition": "Desktop",
+                    }
+                }
+            )
+
+        def _process_SetMaxRunspaces(self, event: Any) -> None:  # noqa: N802 - psrpcore's hook name
+            super()._process_SetMaxRunspaces(_with_ci(event))
+
+        def _process_SetMinRunspaces(self, event: Any) -> None:  # noqa: N802 - psrpcore's hook name
+            super()._process_SetMinRunspaces(_with_ci(event))
+
+        def _process_GetAvailableRunspaces(self, event: Any) -> None:  # noqa: N802 - psrpcore's hook name
+            super()._process_GetAvailableRunspaces(_with_ci(event))
+
+        def _process_ResetRunspaceState(self, event: Any) -> None:  # noqa: N802 - psrpcore's hook name
+            super()._process_ResetRunspaceState(_with_ci(event))
+
+    return SimRunspacePool
+
+
+_POOL_CLASS: type[Any] | None = None
+
+
+@dataclass
+class _Outbox:
+    """Fragments for one target, oldest first, waiting for a Receive."""
+
+    fragments: deque[bytes] = field(default_factory=deque)
+    size: int = 0
+    pending_since: float | None = None
+
+    def push(self, fragment: bytes) -> None:
+        if not self.fragments:
+            self.pending_since = time.monotonic()
+        self.fragments.append(fragment)
+        self.size += len(fragment)
+
+    def take(self, budget: int) -> list[bytes]:
+        """Whole fragments up to ``budget`` bytes, at least one."""
+        taken: list[bytes] = []
+        used = 0
+        while self.fragments and (not taken or used + len(self.fragments[0]) <= budget):
+            fragment = self.fragments.popleft()
+            taken.append(fragment)
+            used += len(fragment) + STREAM_OVERHEAD
+        self.size -= sum(len(f) for f in taken)
+        self.pending_since = time.monotonic() if self.fragments else None
+        return taken
+
+
+@dataclass
+class PipelineRun:
+    """One pipeline as the shell tracks it, from Command to its final state."""
+
+    command_id: str
+    pipeline_id: uuid.UUID
+    context: ExecutionContext
+    metadata: Any = None
+    input: list[Any] = field(default_factory=list)
+    started: bool = False
+    finished: bool = False
+
+
+class ShellSession:
+    """A runspace pool behind one ShellId."""
+
+    def __init__(
+        self,
+        shell_id: str,
+        *,
+        envelope_size: int,
+        executor: Executor,
+        node: str,
+        user: str,
+        jobs: JobRunner,
+        counters: EndpointCounters,
+        flush_interval: float,
+    ) -> None:
+        global _POOL_CLASS  # noqa: PLW0603 - one lazily built class shared by all shells
+        if _POOL_CLASS is None:
+            _POOL_CLASS = _pool_class()
+        self.shell_id = shell_id
+        self.cond = threading.Condition(threading.RLock())
+        self.pool = _POOL_CLASS()
+        self.closed = False
+        self._executor = executor
+        self._node = node
+        self._user = user
+        self._jobs = jobs
+        self._counters = counters
+        self._flush_interval = flush_interval
+        self._fragment_size = self._fragment_size_for(envelope_size)
+        self._outboxes: dict[uuid.UUID | None, _Outbox] = {None: _Outbox()}
+        self._runs: OrderedDict[str, PipelineRun] = OrderedDict()
+        self._by_pipeline_id: dict[uuid.UUID, PipelineRun] = {}
+
+    @staticmethod
+    def _fragment_size_for(envelope_size: int) -> int:
+        usable = (envelope_size - RECEIVE_OVERHEAD - STREAM_OVERHEAD) * 3 // 4
+        return max(_MIN_FRAGMENT, min(_MAX_FRAGMENT, usable))
+
+    # -- input from the client ---------------------------------------------------------
+
+    def feed(self, data: bytes) -> None:
+        """Hand PSRP fragments to psrpcore and act on every complete message."""
+        from psrpcore import PSRPPayload, StreamType  # noqa: PLC0415 - heavy import
+
+        with self.cond:
+            self._check_open()
+            self.pool.receive_data(PSRPPayload(data, StreamType.default, None))
+            while (event := self.pool.next_event()) is not None:
+                self._on_event(event)
+            self._drain_pool()
+            self.cond.notify_all()
+
+    def _on_event(self, event: Any) -> None:
+        from psrpcore import (  # noqa: PLC0415 - heavy import
+            CreatePipelineEvent,
+            EndOfPipelineInputEvent,
+            GetAvailableRunspacesEvent,
+            PipelineInputEvent,
+            ResetRunspaceStateEvent,
+            SetMaxRunspacesEvent,
+            SetMinRunspacesEvent,
+        )
+
+        if isinstance(event, CreatePipelineEvent):
+            run = self._by_pipeline_id[event.pipeline_id]
+            run.metadata = event.pipeline
+            if run.metadata.no_input:
+                self._start(run)
+        elif isinstance(event, PipelineInputEvent):
+            self._by_pipeline_id[event.pipeline_id].input.append(from_psrp(event.data))
+        elif isinstance(event, EndOfPipelineInputEvent):
+            self._start(self._by_pipeline_id[event.pipeline_id])
+        elif isinstance(
+            event, SetMaxRunspacesEvent | SetMinRunspacesEvent | ResetRunspaceStateEvent
+        ):
+            self.pool.runspace_availability_response(event.ci, True)
+        elif isinstance(event, GetAvailableRunspacesEvent):
+            running = sum(1 for r in self._runs.values() if r.started and not r.finished)
+            self.pool.runspace_availability_response(
+                event.ci, max(int(self.pool.max_runspaces or 1) - running, 0)
+            )
+
+    def command(self, command_id: str | None, data: bytes) -> str:
+        """Create a pipeline from the Command's first fragments; returns its CommandId."""
+        from psrpcore import ServerPipeline  # noqa: PLC0415 - heavy import
+
+        pipeline_id = _pipeline_id_of(data)
+        cid = (command_id or str(pipeline_id)).upper()
+        with self.cond:
+            self._check_open()
+            run = PipelineRun(cid, pipeline_id, ExecutionContext(node=self._node, user=self._user))
+            ServerPipeline(self.pool, pipeline_id)
+            self._runs[cid] = run
+            self._by_pipeline_id[pipeline_id] = run
+            self._outboxes[pipeline_id] = _Outbox()
+            self._forget_finished()
+        self._counters.pipeline_created()
+        self.feed(data)
+        return cid
+
+    def run_for(self, command_id: str) -> PipelineRun:
+        run = self._runs.get(command_id.upper())
+        if run is None:
+            raise unknown_shell_fault("command")
+        return run
+
+    def signal(self, command_id: str, code: str) -> None:
+        """``terminate`` forgets the pipeline; ``ctrl_c`` (and others) ask it to stop."""
+        with self.cond:
+            self._check_open()
+            run = self.run_for(command_id)
+            run.context.stop.set()
+            if code.lower().endswith("terminate"):
+                self._discard(run)
+            self.cond.notify_all()
+
+    def close(self) -> None:
+        """Delete the shell: stop every pipeline and wake every waiting Receive."""
+        with self.cond:
+            self.closed = True
+            for run in self._runs.values():
+                run.context.stop.set()
+            self._runs.clear()
+            self._by_pipeline_id.clear()
+            self._outboxes.clear()
+            self.cond.notify_all()
+
+    # -- output to the client ----------------------------------------------------------
+
+    def receive(
+        self, command_id: str | None, envelope_size: int, timeout: float
+    ) -> tuple[list[str], bool]:
+        """Long-poll for output; returns base64 stream payloads and whether the command is done.
+
+        A pipeline's output is held until it finishes, fills the envelope, or has waited
+        ``flush_interval``, so a short pipeline costs exactly one Receive.
+        """
+        budget = max(
+            (envelope_size - RECEIVE_OVERHEAD) * 3 // 4, self._fragment_size + STREAM_OVERHEAD
+        )
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while True:
+                self._check_open()
+                run = None if command_id is None else self.run_for(command_id)
+                outbox = self._outboxes[None if run is None else run.pipeline_id]
+                now = time.monotonic()
+                if self._ready(run, outbox, budget, now):
+                    break
+                wait = deadline - now
+                if wait <= 0:
+                    if outbox.fragments:
+                        break
+                    raise operation_timeout_fault()
+                if outbox.pending_since is not None:
+                    wait = min(wait, outbox.pending_since + self._flush_interval - now)
+                self.cond.wait(max(wait, 0.0))
+            fragments = outbox.take(budget)
+            done = run is not None and run.finished and not outbox.fragments
+        streams = [base64.b64encode(f).decode("ascii") for f in fragments]
+        return streams, done
+
+    def _ready(self, run: PipelineRun | None, outbox: _Outbox, budget: int, now: float) -> bool:
+        if run is None:
+            return bool(outbox.fragments)
+        if run.finished or outbox.size >= budget:
+            return True
+        return (
+            outbox.pending_since is not None and now - outbox.pending_since >= self._flush_interval
+        )
+
+    def queue_message(self, run: PipelineRun, message_type: int, body: bytes) -> None:
+        """Fragment one PSRP message for ``run`` and wake a waiting Receive."""
+        message = b"".join(
+            (
+                _MESSAGE_HEADER.pack(1, message_type),
+                self.pool.runspace_pool_id.bytes_le,
+                run.pipeline_id.bytes_le,
+                body,
+            )
+        )
+        with self.cond:
+            outbox = self._outboxes.get(run.pipeline_id)
+            if outbox is None:  # terminated or shell deleted meanwhile
+                return
+            object_id = self.pool._fragment_counter
+            chunk = self._fragment_size - _FRAGMENT_HEADER.size
+            pieces = [message[i : i + chunk] for i in range(0, len(message), chunk)] or [b""]
+            last = len(pieces) - 1
+            for index, piece in enumerate(pieces):
+                flags = (1 if index == 0 else 0) | (2 if index == last else 0)
+                outbox.push(_FRAGMENT_HEADER.pack(object_id, index, flags, len(piece)) + piece)
+            self.cond.notify_all()
+
+    def secure_string_encryptor(self) -> Any:
+        """The session-key encryptor once the client has exchanged keys, else None."""
+        if not self.pool._key_requested:
+            return None
+        return self.pool._cipher.encrypt
+
+    # -- running -----------------------------------------------------------------------
+
+    def _start(self, run: PipelineRun) -> None:
+        if run.started:
+            return
+        run.started = True
+        commands = tuple(
+            CommandRequest(
+                text=str(cmd.command_text),
+                is_script=bool(cmd.is_script),
+                arguments=tuple(
+                    (None if name is None else str(name), from_psrp(value))
+                    for name, value in cmd.parameters
+                ),
+                ends_statement=bool(cmd.end_of_statement),
+            )
+            for cmd in run.metadata.commands
+        )
+        request = PipelineRequest(commands=commands, input=tuple(run.input))
+        self._jobs.submit(self._execute, run, request)
+
+    def _execute(self, run: PipelineRun, request: PipelineRequest) -> None:
+        sink = _Sink(self, run)
+        state, error = STATE_COMPLETED, None
+        try:
+            self._executor.execute(request, run.context, sink)
+        except PipelineFailed as exc:
+            state, error = STATE_FAILED, exc.record
+        except PipelineStopped:
+            state, error = STATE_STOPPED, STOPPED_RECORD
+        except Exception as exc:
+            log.exception("executor failed on %s", self._node)
+            state, error = (
+                STATE_FAILED,
+                ErrorRecordData(
+                    message=f"The simulator could not run this pipeline: {exc}",
+                    error_id="SimulatorInternalError",
+                    category="InvalidOperation",
+                ),
+            )
+        writer = ClixmlWriter()
+        writer.pipeline_state(state, error)
+        with self.cond:  # the state message and `finished` become visible to Receive together
+            self.queue_message(run, MSG_PIPELINE_STATE, writer.getvalue())
+            run.finished = True
+            self.pool.pipeline_table.pop(run.pipeline_id, None)
+            self.cond.notify_all()
+
+    # -- housekeeping ------------------------------------------------------------------
+
+    def _check_open(self) -> None:
+        if self.closed:
+            raise unknown_shell_fault()
+
+    def _drain_pool(self) -> None:
+        while (payload := self.pool.data_to_send(self._fragment_size)) is not None:
+            outbox = self._outboxes.get(payload.pipeline_id)
+            if outbox is not None:
+                outbox.push(bytes(payload.data))
+
+    def _discard(self, run: PipelineRun) -> None:
+        self._runs.pop(run.command_id, None)
+        self._by_pipeline_id.pop(run.pipeline_id, None)
+        self._outboxes.pop(run.pipeline_id, None)
+        self.pool.pipeline_table.pop(run.pipeline_id, None)
+
+    def _forget_finished(self) -> None:
+        if len(self._runs) <= _KEEP_FINISHED:
+            return
+        finished = [r for r in self._runs.values() if r.finished]
+        for run in finished[: max(len(finished) - _KEEP_FINISHED, 0)]:
+            self._discard(run)
+
+
+class _Sink:
+    """The OutputSink an executor writes to; raises PipelineStopped once stop is asked."""
+
+    def __init__(self, shell: ShellSession, run: PipelineRun) -> None:
+        self._shell = shell
+        self._run = run
+
+    def _send(self, message_type: int, writer: ClixmlWriter) -> None:
+        if self._run.context.stop.is_set():
+            raise PipelineStopped
+        self._shell.queue_message(self._run, message_type, writer.getvalue())
+
+    def output(self, value: Any) -> None:
+        writer = ClixmlWriter(self._shell.secure_string_encryptor())
+        writer.value(value)
+        self._send(MSG_PIPELINE_OUTPUT, writer)
+
+    def error(self, record: ErrorRecordData) -> None:
+        writer = ClixmlWriter()
+        writer.error_record(record)
+        self._send(MSG_ERROR_RECORD, writer)
+
+    def warning(self, message: str) -> None:
+        writer = ClixmlWriter()
+        writer.informational_record("Warning", message)
+        self._send(MSG_WARNING_RECORD, writer)
+
+    def verbose(self, message: str) -> None:
+        writer = ClixmlWriter()
+        writer.informational_record("Verbose", message)
+        self._send(MSG_VERBOSE_RECORD, writer)
+
+    def information(self, value: Any) -> None:
+        writer = ClixmlWriter()
+        writer.information_record(
+            value, user=self._run.context.user, computer=self._run.context.node
+        )
+        self._send(MSG_INFORMATION_RECORD, writer)
+
+
+def _pipeline_id_of(data: bytes) -> uuid.UUID:
+    """The pipeline id in the header of the first PSRP message of a Command."""
+    header = _FRAGMENT_HEADER.size
+    if len(data) < header + 40 or not data[16] & 1:
+        raise WSManFaultResponse(
+            2150858819,
+            "The Command arguments do not start with a PSRP message.",
+            subcode="w:SchemaValidationError",
+            sender=True,
+        )
+    return uuid.UUID(bytes_le=bytes(data[header + 24 : header + 40]))

@@ -1,0 +1,311 @@
+"""WSMan SOAP envelopes: parse what pypsrp sends, write what Windows answers.
+
+Responses are written as text in the layout WinRM uses (prefixes ``s``, ``a``, ``x``,
+``w``, ``rsp``, ``p``), compared element by element with ``recordings/`` in the tests.
+Requests are parsed with lxml without entity expansion or network access.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from lxml import etree
+
+from psrunbook.sim.endpoint.clixml import escape
+
+NS_SOAP = "http://www.w3.org/2003/05/soap-envelope"
+NS_ADDRESSING = "http://schemas.xmlsoap.org/ws/2004/08/addressing"
+NS_WSMAN = "http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd"
+NS_WSMV = "http://schemas.microsoft.com/wbem/wsman/1/wsman.xsd"
+NS_SHELL = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell"
+NS_TRANSFER = "http://schemas.xmlsoap.org/ws/2004/09/transfer"
+NS_POWERSHELL = "http://schemas.microsoft.com/powershell"
+
+POWERSHELL_URI = "http://schemas.microsoft.com/powershell/Microsoft.PowerShell"
+CONFIG_URI = "http://schemas.microsoft.com/wbem/wsman/1/config"
+ANONYMOUS = "http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous"
+FAULT_ACTION = "http://schemas.dmtf.org/wbem/wsman/1/wsman/fault"
+COMMAND_STATE_DONE = f"{NS_SHELL}/CommandState/Done"
+E_FAIL = 2147500037
+"""0x80004005, what WinRM reports for an internal failure."""
+
+ACTIONS = {
+    f"{NS_TRANSFER}/Create": "Create",
+    f"{NS_TRANSFER}/Delete": "Delete",
+    f"{NS_TRANSFER}/Get": "Get",
+    f"{NS_SHELL}/Command": "Command",
+    f"{NS_SHELL}/Send": "Send",
+    f"{NS_SHELL}/Receive": "Receive",
+    f"{NS_SHELL}/Signal": "Signal",
+}
+"""Action URIs the endpoint serves, by the short name used for counters and faults."""
+
+_RESPONSE_ACTIONS = {short: f"{uri}Response" for uri, short in ACTIONS.items()}
+
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, remove_blank_text=False)
+_DURATION = re.compile(r"^PT(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?$")
+
+_HEADER_TAGS = {
+    f"{{{NS_ADDRESSING}}}Action": "action",
+    f"{{{NS_ADDRESSING}}}MessageID": "message_id",
+    f"{{{NS_WSMAN}}}ResourceURI": "resource_uri",
+    f"{{{NS_WSMAN}}}MaxEnvelopeSize": "max_envelope_size",
+    f"{{{NS_WSMAN}}}OperationTimeout": "operation_timeout",
+}
+
+
+class WSManFaultResponse(Exception):
+    """A WSMan fault the endpoint answers a request with; ``code`` is the code pypsrp reports.
+
+    Raised inside the endpoint and turned into a SOAP fault envelope; the client side of
+    the same event is :class:`psrunbook.errors.WSManFault`.
+    """
+
+    def __init__(
+        self,
+        code: int,
+        reason: str,
+        *,
+        subcode: str = "w:InternalError",
+        sender: bool = False,
+        detail: str | None = None,
+    ) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+        self.subcode = subcode
+        self.sender = sender
+        self.detail = detail
+
+
+def operation_timeout_fault() -> WSManFaultResponse:
+    return WSManFaultResponse(
+        2150858793,
+        "The WS-Management service cannot complete the operation within the time specified "
+        "in OperationTimeout.",
+        subcode="w:TimedOut",
+    )
+
+
+def unknown_shell_fault(what: str = "shell") -> WSManFaultResponse:
+    return WSManFaultResponse(
+        2150858843,
+        f"The Windows Remote Shell received a request to perform an operation on a {what} "
+        f"identifier that does not exist. Either the {what} has completed execution or the "
+        f"client specified an invalid {what} identifier.",
+        subcode="w:InvalidSelectors",
+        sender=True,
+        detail="http://schemas.dmtf.org/wbem/wsman/1/wsman/faultDetail/UnexpectedSelectors",
+    )
+
+
+def invalid_xml_fault(problem: str) -> WSManFaultResponse:
+    return WSManFaultResponse(
+        2150858819,
+        f"The WS-Management service cannot process the request because the XML is invalid. "
+        f"{problem}",
+        subcode="w:SchemaValidationError",
+        sender=True,
+    )
+
+
+def unsupported_action_fault(action: str) -> WSManFaultResponse:
+    return WSManFaultResponse(
+        2150858771,
+        f"The WS-Management service does not support the specified action: {action}",
+        subcode="a:ActionNotSupported",
+        sender=True,
+    )
+
+
+def resource_not_found_fault(resource_uri: str) -> WSManFaultResponse:
+    return WSManFaultResponse(
+        2150858752,
+        f"The WS-Management service cannot process the request. The service cannot find the "
+        f"resource identified by the resource URI and selectors: {resource_uri}",
+        subcode="w:DestinationUnreachable",
+        sender=True,
+    )
+
+
+@dataclass
+class WSManRequest:
+    """The parts of a request envelope the endpoint acts on."""
+
+    action: str
+    action_uri: str
+    message_id: str
+    resource_uri: str
+    max_envelope_size: int
+    operation_timeout: float
+    selectors: dict[str, str] = field(default_factory=dict)
+    options: dict[str, str] = field(default_factory=dict)
+    body: Any = None
+
+    def body_child(self, local_name: str, namespace: str = NS_SHELL) -> Any:
+        """The named element directly under ``s:Body``, or a fault when it is missing."""
+        element = None if self.body is None else self.body.find(f"{{{namespace}}}{local_name}")
+        if element is None:
+            raise invalid_xml_fault(f"The request has no {local_name} element.")
+        return element
+
+
+def _parse_duration(text: str | None, default: float) -> float:
+    match = _DURATION.match((text or "").strip())
+    if not match:
+        return default
+    hours, minutes, seconds = match.groups()
+    return int(hours or 0) * 3600 + int(minutes or 0) * 60 + float(seconds or 0)
+
+
+def parse_request(data: bytes) -> WSManRequest:
+    """Parse a request envelope; malformed input becomes a WSMan fault, never a crash."""
+    try:
+        root = etree.fromstring(data, _PARSER)
+    except etree.XMLSyntaxError as exc:
+        raise invalid_xml_fault(str(exc)) from exc
+    header = root.find(f"{{{NS_SOAP}}}Header")
+    if root.tag != f"{{{NS_SOAP}}}Envelope" or header is None:
+        raise invalid_xml_fault("The request is not a SOAP 1.2 envelope with a Header.")
+    values: dict[str, str] = {}
+    selectors: dict[str, str] = {}
+    options: dict[str, str] = {}
+    for child in header:
+        key = _HEADER_TAGS.get(child.tag)
+        if key is not None:
+            values[key] = (child.text or "").strip()
+        elif child.tag == f"{{{NS_WSMAN}}}SelectorSet":
+            selectors = {s.get("Name", ""): (s.text or "").strip() for s in child}
+        elif child.tag == f"{{{NS_WSMAN}}}OptionSet":
+            options = {o.get("Name", ""): (o.text or "").strip() for o in child}
+    action_uri = values.get("action", "")
+    if not action_uri or "message_id" not in values:
+        raise invalid_xml_fault("The request has no Action or MessageID header.")
+    try:
+        max_envelope = int(values.get("max_envelope_size", "153600"))
+    except ValueError as exc:
+        raise invalid_xml_fault("MaxEnvelopeSize is not a number.") from exc
+    return WSManRequest(
+        action=ACTIONS.get(action_uri, action_uri.rsplit("/", 1)[-1]),
+        action_uri=action_uri,
+        message_id=values["message_id"],
+        resource_uri=values.get("resource_uri", ""),
+        max_envelope_size=max_envelope,
+        operation_timeout=_parse_duration(values.get("operation_timeout"), 60.0),
+        selectors=selectors,
+        options=options,
+        body=root.find(f"{{{NS_SOAP}}}Body"),
+    )
+
+
+_ENVELOPE_OPEN = (
+    f'<s:Envelope xml:lang="en-US" xmlns:s="{NS_SOAP}" xmlns:a="{NS_ADDRESSING}" '
+    f'xmlns:x="{NS_TRANSFER}" xmlns:w="{NS_WSMAN}" xmlns:rsp="{NS_SHELL}" xmlns:p="{NS_WSMV}">'
+)
+_FAULT_ENVELOPE_OPEN = (
+    f'<s:Envelope xml:lang="en-US" xmlns:s="{NS_SOAP}" xmlns:a="{NS_ADDRESSING}" '
+    f'xmlns:x="{NS_TRANSFER}" xmlns:e="http://schemas.xmlsoap.org/ws/2004/08/eventing" '
+    f'xmlns:n="http://schemas.xmlsoap.org/ws/2004/09/enumeration" xmlns:w="{NS_WSMAN}" '
+    f'xmlns:p="{NS_WSMV}">'
+)
+
+
+def _new_id() -> str:
+    """A random GUID for MessageID/ActivityId; unique, not secret, so no OS entropy call."""
+    return str(uuid.UUID(int=random.getrandbits(128), version=4)).upper()
+
+
+def _header(action_uri: str, relates_to: str) -> str:
+    return (
+        f"<s:Header><a:Action>{action_uri}</a:Action>"
+        f"<a:MessageID>uuid:{_new_id()}</a:MessageID>"
+        f"<p:ActivityId>{_new_id()}</p:ActivityId>"
+        f"<a:To>{ANONYMOUS}</a:To><a:RelatesTo>{escape(relates_to)}</a:RelatesTo></s:Header>"
+    )
+
+
+def response(request: WSManRequest, body: str) -> bytes:
+    """The response envelope for ``request`` with ``body`` inside ``s:Body``."""
+    action_uri = _RESPONSE_ACTIONS.get(request.action, f"{request.action_uri}Response")
+    return (
+        f"{_ENVELOPE_OPEN}{_header(action_uri, request.message_id)}"
+        f"<s:Body>{body}</s:Body></s:Envelope>"
+    ).encode()
+
+
+def fault_envelope(fault: WSManFaultResponse, relates_to: str, machine: str) -> bytes:
+    """A SOAP fault with the WSManFault detail pypsrp parses into ``WSManFaultError``."""
+    value = "s:Sender" if fault.sender else "s:Receiver"
+    detail = f"<w:FaultDetail>{fault.detail}</w:FaultDetail>" if fault.detail else ""
+    reason = escape(fault.reason)
+    return (
+        f"{_FAULT_ENVELOPE_OPEN}{_header(FAULT_ACTION, relates_to)}<s:Body><s:Fault>"
+        f"<s:Code><s:Value>{value}</s:Value><s:Subcode><s:Value>{fault.subcode}</s:Value>"
+        f'</s:Subcode></s:Code><s:Reason><s:Text xml:lang="en-US">{reason} </s:Text>'
+        f"</s:Reason><s:Detail>{detail}"
+        f'<f:WSManFault xmlns:f="http://schemas.microsoft.com/wbem/wsman/1/wsmanfault" '
+        f'Code="{fault.code}" Machine="{escape(machine)}"><f:Message>{reason} </f:Message>'
+        f"</f:WSManFault></s:Detail></s:Fault></s:Body></s:Envelope>"
+    ).encode()
+
+
+def shell_body(
+    shell_id: str, *, owner: str, client_ip: str, address: str | None = None, created: bool = False
+) -> str:
+    """``rsp:Shell`` as Create and Get return it; with ``created`` the ResourceCreated too."""
+    resource_created = ""
+    if created:
+        resource_created = (
+            f"<x:ResourceCreated><a:Address>{escape(address or '')}</a:Address>"
+            f"<a:ReferenceParameters><w:ResourceURI>{POWERSHELL_URI}</w:ResourceURI>"
+            f'<w:SelectorSet><w:Selector Name="ShellId">{shell_id}</w:Selector></w:SelectorSet>'
+            f"</a:ReferenceParameters></x:ResourceCreated>"
+        )
+    return (
+        f'{resource_created}<rsp:Shell xmlns:rsp="{NS_SHELL}"><rsp:ShellId>{shell_id}</rsp:ShellId>'
+        f"<rsp:ResourceUri>{POWERSHELL_URI}</rsp:ResourceUri><rsp:Owner>{escape(owner)}</rsp:Owner>"
+        f"<rsp:ClientIP>{escape(client_ip)}</rsp:ClientIP><rsp:ProcessId>4242</rsp:ProcessId>"
+        f"<rsp:IdleTimeOut>PT7200.000S</rsp:IdleTimeOut>"
+        f"<rsp:InputStreams>stdin pr</rsp:InputStreams>"
+        f"<rsp:OutputStreams>stdout</rsp:OutputStreams>"
+        f"<rsp:MaxIdleTimeOut>PT2147483.647S</rsp:MaxIdleTimeOut><rsp:Locale>en-US</rsp:Locale>"
+        f"<rsp:DataLocale>en-US</rsp:DataLocale>"
+        f"<rsp:CompressionMode>NoCompression</rsp:CompressionMode>"
+        f"<rsp:ProfileLoaded>Yes</rsp:ProfileLoaded><rsp:Encoding>UTF8</rsp:Encoding>"
+        f"<rsp:BufferMode>Block</rsp:BufferMode><rsp:State>Connected</rsp:State>"
+        f"<rsp:ShellRunTime>P0DT0H0M0S</rsp:ShellRunTime>"
+        f"<rsp:ShellInactivity>P0DT0H0M0S</rsp:ShellInactivity></rsp:Shell>"
+    )
+
+
+def receive_body(streams: list[str], command_id: str | None, done: bool) -> str:
+    """``rsp:ReceiveResponse`` with one ``rsp:Stream`` per base64 fragment payload."""
+    command_attr = f' CommandId="{command_id}"' if command_id else ""
+    parts = ["<rsp:ReceiveResponse>"]
+    parts.extend(f'<rsp:Stream Name="stdout"{command_attr}>{s}</rsp:Stream>' for s in streams)
+    if done and command_id:
+        parts.append(
+            f'<rsp:CommandState CommandId="{command_id}" State="{COMMAND_STATE_DONE}">'
+            f"<rsp:ExitCode>0</rsp:ExitCode></rsp:CommandState>"
+        )
+    parts.append("</rsp:ReceiveResponse>")
+    return "".join(parts)
+
+
+RECEIVE_OVERHEAD = 2048
+"""Bytes of a Receive response outside the stream contents (header, body, CommandState)."""
+
+STREAM_OVERHEAD = 120
+"""Bytes each ``rsp:Stream`` element adds around its base64 text."""
+
+
+def config_body() -> str:
+    return (
+        '<cfg:Config xmlns:cfg="http://schemas.microsoft.com/wbem/wsman/1/config">'
+        "<cfg:MaxEnvelopeSizekb>500</cfg:MaxEnvelopeSizekb>"
+        "<cfg:MaxTimeoutms>60000</cfg:MaxTimeoutms></cfg:Config>"
+    )

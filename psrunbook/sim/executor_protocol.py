@@ -1,0 +1,88 @@
+"""The narrow interface between the WSMan/PSRP endpoint and whatever runs a pipeline.
+
+The endpoint knows the protocol and nothing about PowerShell; an executor knows
+PowerShell (or pretends to, in the protocol tests) and nothing about the protocol.
+Values crossing this line are the simulator's value types from
+:mod:`psrunbook.sim.objects`; the endpoint converts them to and from PSRP objects.
+Both modules sit beside the three rooms, not in any of them, so that the endpoint and
+the language never import each other: the lab is the only room that joins them.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from psrunbook.sim.objects import ErrorRecordData
+
+
+@dataclass(frozen=True)
+class CommandRequest:
+    """One command of a PSRP pipeline: a script text or a command name, with arguments.
+
+    ``arguments`` keeps PSRP's order; a ``None`` name is a positional argument.
+    ``ends_statement`` marks the last command of a statement (``add_statement()``);
+    the commands after it form the next pipeline statement.
+    """
+
+    text: str
+    is_script: bool
+    arguments: tuple[tuple[str | None, Any], ...] = ()
+    ends_statement: bool = False
+
+
+@dataclass(frozen=True)
+class PipelineRequest:
+    """A whole pipeline as the client sent it, with the objects piped into it."""
+
+    commands: tuple[CommandRequest, ...]
+    input: tuple[Any, ...] = ()
+
+
+@dataclass(frozen=True)
+class ExecutionContext:
+    """Where and as whom the pipeline runs; ``stop`` is set when the client stops it."""
+
+    node: str
+    user: str
+    stop: threading.Event = field(default_factory=threading.Event)
+
+
+class OutputSink(Protocol):
+    """Where an executor writes what a PowerShell pipeline would stream to the client."""
+
+    def output(self, value: Any) -> None: ...
+
+    def error(self, record: ErrorRecordData) -> None: ...
+
+    def warning(self, message: str) -> None: ...
+
+    def verbose(self, message: str) -> None: ...
+
+    def information(self, value: Any) -> None: ...
+
+
+class PipelineFailed(Exception):
+    """The pipeline ended Failed; the endpoint sends ``record`` as ExceptionAsErrorRecord."""
+
+    def __init__(self, record: ErrorRecordData) -> None:
+        super().__init__(record.message)
+        self.record = record
+
+
+class PipelineStopped(Exception):
+    """The pipeline was stopped at the client's request (state Stopped)."""
+
+
+class Executor(Protocol):
+    """Runs one pipeline to completion, writing to ``sink``.
+
+    Returns normally for state Completed (errors written to the sink are
+    non-terminating), raises :class:`PipelineFailed` for Failed and
+    :class:`PipelineStopped` when ``context.stop`` was honoured.
+    """
+
+    def execute(
+        self, request: PipelineRequest, context: ExecutionContext, sink: OutputSink
+    ) -> None: ...

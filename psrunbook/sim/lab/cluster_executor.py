@@ -1,0 +1,113 @@
+"""Wiring the cluster model to the PowerShell evaluator and the endpoint.
+
+:func:`cmdlets_for_node` gives the evaluator one node's commands; :func:`cluster_executor`
+gives the endpoint an :class:`~psrunbook.sim.executor_protocol.Executor` that runs every
+pipeline under the cluster lock (pipelines on different nodes share the model, and one
+pipeline must see and leave a consistent cluster) and counts finished pipelines, which
+is when scheduled faults ("the group moves between two steps") fire.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING
+
+from psrunbook.sim.executor_protocol import (
+    ExecutionContext,
+    OutputSink,
+    PipelineFailed,
+    PipelineRequest,
+)
+from psrunbook.sim.lab.cluster_faults import FailoverPlan, pipeline_finished
+from psrunbook.sim.lab.cluster_model import SimCluster, fold
+from psrunbook.sim.lab.cmdlets.acl import ACL_CMDLETS
+from psrunbook.sim.lab.cmdlets.cluster import CLUSTER_CMDLETS
+from psrunbook.sim.lab.cmdlets.filesystem import FILESYSTEM_CMDLETS
+from psrunbook.sim.lab.cmdlets.misc import MISC_CMDLETS
+from psrunbook.sim.lab.cmdlets.registry_values import REGISTRY_CMDLETS
+from psrunbook.sim.lab.cmdlets.services import SERVICE_CMDLETS
+from psrunbook.sim.lab.cmdlets.sim_cmdlet import SimCmdlet
+from psrunbook.sim.objects import ErrorRecordData
+from psrunbook.sim.ps.cmdlet_api import Cmdlet, CmdletTable
+
+if TYPE_CHECKING:
+    from psrunbook.sim.executor_protocol import Executor
+
+ALL_CMDLETS: tuple[type[SimCmdlet], ...] = (
+    *CLUSTER_CMDLETS,
+    *REGISTRY_CMDLETS,
+    *FILESYSTEM_CMDLETS,
+    *SERVICE_CMDLETS,
+    *ACL_CMDLETS,
+    *MISC_CMDLETS,
+)
+
+
+class CommandTable(Mapping[str, Cmdlet]):
+    """Commands by name, looked up case-insensitively; iterates original spellings."""
+
+    def __init__(self, commands: list[Cmdlet]) -> None:
+        self._by_fold = {fold(c.spec.name): c for c in commands}
+
+    def __getitem__(self, name: str) -> Cmdlet:
+        return self._by_fold[fold(name)]
+
+    def __iter__(self) -> Iterator[str]:
+        return (c.spec.name for c in self._by_fold.values())
+
+    def __len__(self) -> int:
+        return len(self._by_fold)
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and fold(name) in self._by_fold
+
+
+def cmdlets_for_node(cluster: SimCluster, node: str) -> CmdletTable:
+    """Every simulated command as ``node`` runs it (its services, registry, disks)."""
+    return CommandTable([cls(cluster, cluster.node(node).name) for cls in ALL_CMDLETS])
+
+
+class ClusterExecutor:
+    """Runs each pipeline under the cluster lock, then lets scheduled faults fire."""
+
+    def __init__(self, cluster: SimCluster, failovers: FailoverPlan | None = None) -> None:
+        # Imported here so the model and its cmdlets load (and test) without the evaluator.
+        from psrunbook.sim.ps.powershell_executor import PowerShellExecutor  # noqa: PLC0415 -- see above
+
+        self.cluster = cluster
+        self.failovers = failovers
+        self._tables: dict[str, CmdletTable] = {}
+        self._inner = PowerShellExecutor(cmdlets_for=self._cmdlets_for)
+
+    def _cmdlets_for(self, context: ExecutionContext) -> CmdletTable:
+        key = fold(context.node)
+        table = self._tables.get(key)
+        if table is None:
+            table = cmdlets_for_node(self.cluster, context.node)
+            self._tables[key] = table
+        return table
+
+    def execute(
+        self, request: PipelineRequest, context: ExecutionContext, sink: OutputSink
+    ) -> None:
+        with self.cluster.lock:
+            if self.cluster.node_is_down(context.node):
+                raise PipelineFailed(
+                    ErrorRecordData(
+                        message=f"The node {context.node} is down.",
+                        error_id="SimulatedNodeDown",
+                        category="ConnectionError",
+                        exception_type="System.Management.Automation.Remoting.PSRemotingTransportException",
+                    )
+                )
+            try:
+                self._inner.execute(request, context, sink)
+            finally:
+                pipeline_finished(self.cluster)
+                if self.failovers is not None:
+                    self.failovers.after_pipeline(self.cluster)
+
+
+def cluster_executor(cluster: SimCluster, failovers: FailoverPlan | None = None) -> Executor:
+    """The endpoint's executor for a simulated cluster, with optional seeded failovers."""
+    return ClusterExecutor(cluster, failovers)

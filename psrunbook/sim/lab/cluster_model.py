@@ -1,0 +1,690 @@
+"""The state of a simulated Windows failover cluster, shared by every simulated node.
+
+One :class:`SimCluster` holds the cluster objects (nodes, groups, resources), each node's
+machine state (services, HKLM registry, local disks) and the shared disks. Cmdlets read
+and change it under ``SimCluster.lock``; the rules that involve several objects at once
+(bringing a resource online, failing a group over, which node sees which disk) live
+here so that every cmdlet and every fault applies them the same way.
+
+Names are compared case-insensitively everywhere, as Windows does: dictionaries are
+keyed by :func:`fold` and objects keep the spelling they were created with.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+
+RESOURCE_STATES = {
+    "Inherited": 0,
+    "Initializing": 1,
+    "Online": 2,
+    "Offline": 3,
+    "Failed": 4,
+    "Pending": 128,
+    "OnlinePending": 129,
+    "OfflinePending": 130,
+    "Unknown": -1,
+}
+GROUP_STATES = {
+    "Online": 0,
+    "Offline": 1,
+    "Failed": 2,
+    "PartialOnline": 3,
+    "Pending": 4,
+    "Unknown": -1,
+}
+NODE_STATES = {"Up": 0, "Down": 1, "Paused": 2, "Joining": 3, "Unknown": -1}
+
+KNOWN_RESOURCE_TYPES = (
+    "DFS Replicated Folder",
+    "DHCP Service",
+    "Distributed File System",
+    "Distributed Transaction Coordinator",
+    "File Server",
+    "File Share Witness",
+    "Generic Application",
+    "Generic Script",
+    "Generic Service",
+    "IP Address",
+    "IPv6 Address",
+    "IPv6 Tunnel Address",
+    "Microsoft iSNS",
+    "MSMQ",
+    "MSMQTriggers",
+    "Network Name",
+    "NFS Share",
+    "Physical Disk",
+    "Print Spooler",
+    "SQL Server",
+    "SQL Server Agent",
+    "Virtual Machine",
+    "Virtual Machine Configuration",
+    "Volume Shadow Copy Service Task",
+    "WINS Service",
+)
+
+GENERIC_SERVICE = "Generic Service"
+PHYSICAL_DISK = "Physical Disk"
+
+_ID_NAMESPACE = uuid.UUID("6f1d3c8e-3f57-4a8e-9d43-5b7f1f3f2a10")
+
+
+def fold(name: str) -> str:
+    """The comparison key of a Windows name (case-insensitive, culture-invariant)."""
+    return name.casefold()
+
+
+def stable_id(*parts: str) -> str:
+    """A GUID text derived from names, so dumps and outputs are reproducible."""
+    return str(uuid.uuid5(_ID_NAMESPACE, "/".join(fold(p) for p in parts)))
+
+
+class SimModelError(Exception):
+    """A rule of the model refused an operation; cmdlets turn it into an ErrorRecord.
+
+    ``code`` is the Win32/cluster error code (5007, 5010, ...) the real API returns.
+    """
+
+    def __init__(self, code: int, detail: str = "") -> None:
+        super().__init__(detail or str(code))
+        self.code = code
+        self.detail = detail
+
+
+@dataclass
+class VirtualClock:
+    """Simulated time in seconds; ``Start-Sleep`` advances it instantly."""
+
+    now: float = 0.0
+
+    def advance(self, seconds: float) -> None:
+        if seconds > 0:
+            self.now += seconds
+
+
+@dataclass
+class Service:
+    """A Windows service as ``Get-Service`` shows it."""
+
+    name: str
+    display_name: str
+    status: str = "Running"
+    start_type: str = "Automatic"
+
+
+@dataclass
+class RegistryValue:
+    """One named value of a key; the name ``""`` is the key's default value."""
+
+    name: str
+    data: object
+    kind: str = "String"
+
+
+@dataclass
+class RegistryKey:
+    """A key below HKEY_LOCAL_MACHINE; ``path`` is HKLM-relative, original spelling."""
+
+    path: str
+    values: dict[str, RegistryValue] = field(default_factory=dict)
+
+    def get(self, name: str) -> RegistryValue | None:
+        return self.values.get(fold(name))
+
+    def set(self, name: str, data: object, kind: str = "String") -> bool:
+        """Set a value; returns whether anything changed."""
+        current = self.values.get(fold(name))
+        if current is not None and current.data == data and current.kind == kind:
+            return False
+        shown = current.name if current is not None else name
+        self.values[fold(name)] = RegistryValue(shown, data, kind)
+        return True
+
+
+@dataclass
+class Registry:
+    """HKEY_LOCAL_MACHINE of one node: keys by folded HKLM-relative path."""
+
+    keys: dict[str, RegistryKey] = field(default_factory=dict)
+
+    @staticmethod
+    def norm(path: str) -> str:
+        return "\\".join(part for part in path.replace("/", "\\").split("\\") if part)
+
+    def key(self, path: str) -> RegistryKey | None:
+        return self.keys.get(fold(self.norm(path)))
+
+    def create_key(self, path: str) -> tuple[RegistryKey, bool]:
+        """Create a key and its missing parents; returns the key and whether it is new."""
+        path = self.norm(path)
+        parts = path.split("\\")
+        created = False
+        for i in range(1, len(parts) + 1):
+            sub = "\\".join(parts[:i])
+            if fold(sub) not in self.keys:
+                self.keys[fold(sub)] = RegistryKey(sub)
+                created = True
+        return self.keys[fold(path)], created
+
+    def subkeys(self, path: str) -> list[RegistryKey]:
+        prefix = fold(self.norm(path))
+        depth = prefix.count("\\") + 1 if prefix else 0
+        found = []
+        for folded, key in self.keys.items():
+            if prefix and not folded.startswith(prefix + "\\"):
+                continue
+            if folded.count("\\") == depth:
+                found.append(key)
+        return sorted(found, key=lambda k: fold(k.path))
+
+    def delete_key(self, path: str) -> None:
+        prefix = fold(self.norm(path))
+        for folded in [k for k in self.keys if k == prefix or k.startswith(prefix + "\\")]:
+            del self.keys[folded]
+
+
+@dataclass
+class AclEntry:
+    """One access rule of a file or folder, as ``Get-Acl`` and ``icacls`` show it.
+
+    ``rights`` holds FileSystemRights flag names; ``inheritance`` holds
+    InheritanceFlags names (``ContainerInherit``, ``ObjectInherit``).
+    """
+
+    identity: str
+    rights: tuple[str, ...]
+    access_type: str = "Allow"
+    inheritance: tuple[str, ...] = ()
+    propagation: tuple[str, ...] = ()
+    inherited: bool = False
+
+
+@dataclass
+class FsEntry:
+    """A file or folder; ``data`` is the exact bytes on disk (files only)."""
+
+    name: str
+    is_dir: bool
+    data: bytes = b""
+    acl: list[AclEntry] = field(default_factory=list)
+    modified: float = 0.0
+
+
+@dataclass
+class Volume:
+    """A disk volume mounted at ``letter``; entries keyed by folded path below the root."""
+
+    letter: str
+    entries: dict[str, FsEntry] = field(default_factory=dict)
+    root_acl: list[AclEntry] = field(default_factory=list)
+
+
+@dataclass
+class Node:
+    """One cluster node and the machine state only it can see."""
+
+    name: str
+    state: str = "Up"
+    services: dict[str, Service] = field(default_factory=dict)
+    registry: Registry = field(default_factory=Registry)
+    volumes: dict[str, Volume] = field(default_factory=dict)
+    principals: list[str] = field(default_factory=list)
+
+    @property
+    def id(self) -> str:
+        return stable_id("node", self.name)
+
+    def service(self, name: str) -> Service | None:
+        return self.services.get(fold(name))
+
+
+@dataclass
+class ClusterParameter:
+    """A private (resource-type specific) property of a resource."""
+
+    name: str
+    value: object
+    kind: str = "String"
+
+
+@dataclass
+class Resource:
+    """A cluster resource.
+
+    ``dependencies`` is the dependency expression in conjunctive form: the resource
+    needs every clause, a clause is satisfied by any one of its providers
+    (``[A] and ([B] or [C])`` is ``[("A",), ("B", "C")]``).
+    """
+
+    name: str
+    type: str
+    group: str
+    state: str = "Offline"
+    possible_owners: list[str] = field(default_factory=list)
+    dependencies: list[list[str]] = field(default_factory=list)
+    parameters: dict[str, ClusterParameter] = field(default_factory=dict)
+    checkpoints: list[str] = field(default_factory=list)
+    description: str = ""
+    is_core: bool = False
+    separate_monitor: bool = False
+    drive: str | None = None
+    pending_target: str | None = None
+    pending_observations: int = 0
+    pending_due: float = 0.0
+
+    @property
+    def id(self) -> str:
+        return stable_id("resource", self.name)
+
+    def providers(self) -> list[str]:
+        return [name for clause in self.dependencies for name in clause]
+
+    def parameter(self, name: str) -> ClusterParameter | None:
+        return self.parameters.get(fold(name))
+
+
+@dataclass
+class Group:
+    """A cluster group (role): its owner node and ordered preferred owners."""
+
+    name: str
+    owner: str
+    preferred_owners: list[str] = field(default_factory=list)
+    group_type: str = "Unknown"
+    is_core: bool = False
+    description: str = ""
+
+    @property
+    def id(self) -> str:
+        return stable_id("group", self.name)
+
+
+@dataclass
+class Timing:
+    """How long pending transitions last.
+
+    A transition started with ``-Wait 0`` shows ``OnlinePending`` until it has been
+    observed ``observations`` more times, or until the virtual clock passes ``seconds``.
+    """
+
+    observations: int = 0
+    seconds: float = 1.0
+
+
+@dataclass
+class Faults:
+    """Cluster-level faults that tests and ``sim serve`` arm; they are part of the state.
+
+    ``fail_online`` maps a folded resource name to how many more online attempts fail
+    (``-1`` = all of them). ``scheduled_moves`` holds ``[group, node or "", pipelines]``:
+    after that many more pipelines have finished, the group moves.
+    """
+
+    fail_online: dict[str, int] = field(default_factory=dict)
+    scheduled_moves: list[list[object]] = field(default_factory=list)
+    pipelines_finished: int = 0
+
+
+@dataclass
+class SimCluster:
+    """The whole simulated cluster; hold ``lock`` while reading or changing it."""
+
+    name: str
+    domain: str = "SIMLAB"
+    nodes: dict[str, Node] = field(default_factory=dict)
+    groups: dict[str, Group] = field(default_factory=dict)
+    resources: dict[str, Resource] = field(default_factory=dict)
+    shared_volumes: dict[str, Volume] = field(default_factory=dict)
+    checkpoint_data: dict[str, dict[str, list[object]]] = field(default_factory=dict)
+    resource_types: list[str] = field(default_factory=lambda: list(KNOWN_RESOURCE_TYPES))
+    clock: VirtualClock = field(default_factory=VirtualClock)
+    timing: Timing = field(default_factory=Timing)
+    faults: Faults = field(default_factory=Faults)
+    start_brings_providers_online: bool = True
+    lab: dict[str, object] = field(default_factory=dict)
+    changes: Counter[str] = field(default_factory=Counter)
+    change_log: list[list[str]] = field(default_factory=list)
+    lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
+
+    @property
+    def id(self) -> str:
+        return stable_id("cluster", self.name)
+
+    # -- lookups ---------------------------------------------------------------------
+
+    def node(self, name: str) -> Node:
+        found = self.nodes.get(fold(name))
+        if found is None:
+            raise SimModelError(5042, name)
+        return found
+
+    def group(self, name: str) -> Group:
+        found = self.groups.get(fold(name))
+        if found is None:
+            raise SimModelError(5013, name)
+        return found
+
+    def resource(self, name: str) -> Resource:
+        found = self.resources.get(fold(name))
+        if found is None:
+            raise SimModelError(5007, name)
+        return found
+
+    def resource_type(self, name: str) -> str:
+        for known in self.resource_types:
+            if fold(known) == fold(name):
+                return known
+        raise SimModelError(5078, name)
+
+    def group_resources(self, group: str) -> list[Resource]:
+        return [r for r in self.resources.values() if fold(r.group) == fold(group)]
+
+    def owner_of(self, resource: Resource) -> str:
+        return self.group(resource.group).owner
+
+    def node_is_down(self, name: str) -> bool:
+        """Whether the node's endpoint should refuse connections (unknown nodes too)."""
+        found = self.nodes.get(fold(name))
+        return found is None or found.state == "Down"
+
+    def record_change(self, cmdlet: str, node: str, target: str) -> None:
+        """Count one applied change, so tests can prove nothing is applied twice."""
+        self.changes[cmdlet] += 1
+        self.change_log.append([cmdlet, node, target])
+
+    # -- states ----------------------------------------------------------------------
+
+    def observe(self, resource: Resource) -> str:
+        """The state a reader sees now; settles a pending transition when it is due."""
+        if resource.pending_target is not None:
+            if resource.pending_observations <= 0 or self.clock.now >= resource.pending_due:
+                self._settle(resource)
+            else:
+                resource.pending_observations -= 1
+        return resource.state
+
+    def settle_due(self) -> None:
+        """Complete every pending transition whose virtual time has come."""
+        for resource in self.resources.values():
+            if resource.pending_target is not None and self.clock.now >= resource.pending_due:
+                self._settle(resource)
+
+    def _settle(self, resource: Resource) -> None:
+        target = resource.pending_target
+        resource.pending_target = None
+        if target == "Online":
+            self._complete_online(resource)
+        elif target is not None:
+            resource.state = target
+
+    def group_state(self, group: Group) -> str:
+        states = [self.observe(r) for r in self.group_resources(group.name)]
+        if not states:
+            return "Online"
+        if any(s in ("OnlinePending", "OfflinePending", "Pending") for s in states):
+            return "Pending"
+        if all(s == "Online" for s in states):
+            return "Online"
+        if any(s == "Failed" for s in states):
+            return "Failed"
+        if any(s == "Online" for s in states):
+            return "PartialOnline"
+        return "Offline"
+
+    # -- disks -----------------------------------------------------------------------
+
+    def volume_for(self, node: str, letter: str) -> Volume | None:
+        """The volume mounted at ``letter`` on ``node``, or None where it is not visible.
+
+        A shared disk is mounted only on the node owning its group, and only while
+        its Physical Disk resource is Online.
+        """
+        letter = letter.upper()
+        local = self.node(node).volumes.get(letter)
+        if local is not None:
+            return local
+        shared = self.shared_volumes.get(letter)
+        if shared is None:
+            return None
+        for resource in self.resources.values():
+            if resource.drive is not None and resource.drive.upper() == letter:
+                owner = self.group(resource.group).owner
+                if fold(owner) == fold(node) and self.observe(resource) == "Online":
+                    return shared
+                return None
+        return None
+
+    # -- online / offline ------------------------------------------------------------
+
+    def online_blocker(self, resource: Resource, node: str) -> SimModelError | None:
+        """Why ``resource`` cannot come online on ``node`` right now, if it cannot."""
+        host = self.node(node)
+        if host.state != "Up":
+            return SimModelError(5050, f"node {node} is {host.state}")
+        owners = [fold(o) for o in resource.possible_owners]
+        if owners and fold(node) not in owners:
+            return SimModelError(5071, f"{node} is not a possible owner of {resource.name}")
+        remaining = self.faults.fail_online.get(fold(resource.name))
+        if remaining is not None and remaining != 0:
+            return SimModelError(5018, "injected fault: resource fails to come online")
+        if fold(resource.type) == fold(GENERIC_SERVICE):
+            param = resource.parameter("ServiceName")
+            service = str(param.value) if param is not None and param.value else ""
+            if not service:
+                return SimModelError(5018, "Generic Service without ServiceName")
+            if host.service(service) is None:
+                return SimModelError(1060, f"service {service} is not installed on {node}")
+            if host.services[fold(service)].start_type == "Disabled":
+                return SimModelError(1058, f"service {service} is disabled on {node}")
+        return None
+
+    def begin_online(self, resource: Resource, *, wait: bool) -> None:
+        """Bring providers online (when the policy says so), then the resource.
+
+        Raises :class:`SimModelError` when a provider is not Online (strict policy) or
+        cannot come online, or when the resource itself cannot; a resource that cannot
+        come online is left Failed, as the cluster leaves it. Without ``wait`` the
+        resource goes OnlinePending and the outcome shows when the transition settles.
+        """
+        self.observe(resource)
+        if resource.state == "Online":
+            return
+        for clause in resource.dependencies:
+            providers = [self.resource(p) for p in clause]
+            if any(self.observe(p) == "Online" for p in providers):
+                continue
+            if not self.start_brings_providers_online:
+                raise SimModelError(5004, clause[0])
+            last: SimModelError | None = None
+            for provider in providers:
+                try:
+                    self.begin_online(provider, wait=True)
+                except SimModelError as exc:
+                    last = exc
+                    continue
+                break
+            else:
+                raise SimModelError(5004, clause[0]) from last
+        if wait:
+            owner = self.owner_of(resource)
+            blocker = self.online_blocker(resource, owner)
+            if blocker is not None:
+                self._consume_fault(resource)
+                resource.state = "Failed"
+                resource.pending_target = None
+                raise blocker
+            resource.pending_target = None
+            self._complete_online(resource)
+        else:
+            resource.state = "OnlinePending"
+            resource.pending_target = "Online"
+            resource.pending_observations = self.timing.observations
+            resource.pending_due = self.clock.now + self.timing.seconds
+
+    def _consume_fault(self, resource: Resource) -> None:
+        remaining = self.faults.fail_online.get(fold(resource.name))
+        if remaining is not None and remaining > 0:
+            self.faults.fail_online[fold(resource.name)] = remaining - 1
+
+    def _complete_online(self, resource: Resource) -> None:
+        owner = self.owner_of(resource)
+        blocker = self.online_blocker(resource, owner)
+        if blocker is not None:
+            self._consume_fault(resource)
+            resource.state = "Failed"
+            return
+        resource.state = "Online"
+        host = self.node(owner)
+        for key in resource.checkpoints:
+            if not self._restore_checkpoint(resource, key, host):
+                self.snapshot_checkpoint(resource, key, host)
+        if fold(resource.type) == fold(GENERIC_SERVICE):
+            param = resource.parameter("ServiceName")
+            if param is not None:
+                host.services[fold(str(param.value))].status = "Running"
+
+    def take_offline(self, resource: Resource) -> None:
+        """Take dependents offline first, then the resource (Stop-ClusterResource)."""
+        for dependent in self.dependents(resource):
+            if self.observe(dependent) not in ("Offline",):
+                self.take_offline(dependent)
+        self.observe(resource)
+        if resource.state == "Offline":
+            return
+        owner = self.owner_of(resource)
+        host = self.node(owner)
+        for key in resource.checkpoints:
+            self.snapshot_checkpoint(resource, key, host)
+        if fold(resource.type) == fold(GENERIC_SERVICE) and resource.state == "Online":
+            param = resource.parameter("ServiceName")
+            service = host.service(str(param.value)) if param is not None else None
+            if service is not None:
+                service.status = "Stopped"
+        resource.state = "Offline"
+        resource.pending_target = None
+
+    def dependents(self, resource: Resource) -> list[Resource]:
+        return [
+            r
+            for r in self.resources.values()
+            if any(fold(p) == fold(resource.name) for p in r.providers())
+        ]
+
+    # -- checkpoints -----------------------------------------------------------------
+    # The cluster keeps a copy of each checkpointed key: taken from the owner when the
+    # checkpoint is added to an Online resource, when the resource first comes online,
+    # and when it leaves a node (offline, move); restored on the node where the resource
+    # comes online. A change made on a node while the resource is not Online there is
+    # therefore overwritten at the next online, as on a real cluster.
+
+    def snapshot_checkpoint(self, resource: Resource, key: str, host: Node) -> None:
+        """Save the checkpointed key's values from ``host`` into the cluster database."""
+        saved: dict[str, list[object]] = {}
+        prefix = fold(Registry.norm(key))
+        for folded, reg_key in host.registry.keys.items():
+            if folded == prefix or folded.startswith(prefix + "\\"):
+                rel = reg_key.path[len(prefix) :]
+                for value in reg_key.values.values():
+                    saved[f"{rel}|{value.name}"] = [value.data, value.kind]
+        self.checkpoint_data[f"{fold(resource.name)}|{prefix}"] = saved
+
+    def _restore_checkpoint(self, resource: Resource, key: str, host: Node) -> bool:
+        """Write the saved key to ``host``; False when the cluster has no copy yet."""
+        prefix = Registry.norm(key)
+        saved = self.checkpoint_data.get(f"{fold(resource.name)}|{fold(prefix)}")
+        if saved is None:
+            return False
+        for item, (data, kind) in saved.items():
+            rel, name = item.split("|", 1)
+            reg_key, _ = host.registry.create_key(prefix + rel)
+            reg_key.set(name, data, str(kind))
+        return True
+
+    # -- moving groups ---------------------------------------------------------------
+
+    def can_host(self, group: Group, node: str) -> bool:
+        host = self.nodes.get(fold(node))
+        if host is None or host.state != "Up":
+            return False
+        for resource in self.group_resources(group.name):
+            owners = [fold(o) for o in resource.possible_owners]
+            if owners and fold(node) not in owners:
+                return False
+        return True
+
+    def best_target(self, group: Group, *, exclude: str) -> str | None:
+        """Preferred owners first (in order), then the other nodes in name order."""
+        order = [*group.preferred_owners, *sorted(n.name for n in self.nodes.values())]
+        seen: set[str] = set()
+        for candidate in order:
+            if fold(candidate) in seen or fold(candidate) == fold(exclude):
+                continue
+            seen.add(fold(candidate))
+            if self.can_host(group, candidate):
+                return self.nodes[fold(candidate)].name
+        return None
+
+    def move_group(self, group: Group, target: str) -> None:
+        """Move a group: its Online resources go offline here and online on ``target``."""
+        target_node = self.node(target)
+        if fold(target_node.name) == fold(group.owner):
+            return
+        resources = self.group_resources(group.name)
+        was_online = {fold(r.name) for r in resources if self.observe(r) == "Online"}
+        old_host = self.nodes.get(fold(group.owner))
+        for resource in resources:
+            if old_host is not None and old_host.state == "Up":
+                for key in resource.checkpoints:
+                    self.snapshot_checkpoint(resource, key, old_host)
+                if (
+                    fold(resource.type) == fold(GENERIC_SERVICE)
+                    and fold(resource.name) in was_online
+                ):
+                    param = resource.parameter("ServiceName")
+                    service = old_host.service(str(param.value)) if param else None
+                    if service is not None:
+                        service.status = "Stopped"
+            resource.state = "Offline"
+            resource.pending_target = None
+        group.owner = target_node.name
+        for resource in self._online_order(resources):
+            if fold(resource.name) in was_online:
+                try:
+                    self.begin_online(resource, wait=True)
+                except SimModelError:
+                    resource.state = "Failed"
+
+    def _online_order(self, resources: list[Resource]) -> list[Resource]:
+        ordered: list[Resource] = []
+        names = {fold(r.name) for r in resources}
+
+        def visit(resource: Resource, stack: frozenset[str]) -> None:
+            if resource in ordered or fold(resource.name) in stack:
+                return
+            for provider in resource.providers():
+                if fold(provider) in names:
+                    visit(self.resources[fold(provider)], stack | {fold(resource.name)})
+            ordered.append(resource)
+
+        for resource in resources:
+            visit(resource, frozenset())
+        return ordered
+
+    def set_node_state(self, name: str, state: str) -> None:
+        """Change a node's state; a node going Down fails its groups over."""
+        node = self.node(name)
+        node.state = state
+        if state != "Down":
+            return
+        for group in list(self.groups.values()):
+            if fold(group.owner) != fold(node.name):
+                continue
+            target = self.best_target(group, exclude=node.name)
+            if target is None:
+                for resource in self.group_resources(group.name):
+                    resource.state = "Failed" if resource.state == "Online" else resource.state
+                continue
+            self.move_group(group, target)

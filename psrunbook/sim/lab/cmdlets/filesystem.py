@@ -1,0 +1,660 @@
+"""Item and content cmdlets over the node's disks (and HKLM keys where PowerShell allows).
+
+What a node cannot see does not exist: a shared disk owned by another node gives
+``Test-Path`` ``$false`` and ``ItemNotFoundException`` everywhere else. Content is kept
+as the exact bytes Windows PowerShell 5.1 would write (``facts/powershell.md``
+section 9): ``Set-Content`` defaults to the ANSI code page, ``-Encoding UTF8`` writes a
+BOM, each line ends with CRLF unless ``-NoNewline``.
+"""
+
+from __future__ import annotations
+
+import codecs
+from dataclasses import replace
+from typing import Any
+
+from psrunbook.sim.lab import error_records
+from psrunbook.sim.lab.cluster_model import FsEntry, fold
+from psrunbook.sim.lab.cmdlets.registry_values import key_object
+from psrunbook.sim.lab.cmdlets.sim_cmdlet import SimCmdlet, arg, as_list, flag, param, strings, text
+from psrunbook.sim.lab.fs import FsView
+from psrunbook.sim.lab.paths import (
+    BadDrive,
+    FsPath,
+    RegPath,
+    has_wildcard,
+    parse,
+    wildcard_match,
+)
+from psrunbook.sim.objects import ErrorRecordData, PSHashtable, PSObject
+from psrunbook.sim.ps.cmdlet_api import CmdletContext, CmdletError, CmdletSpec
+
+# FileSystemCmdletProviderEncoding (5.1) -> codec, BOM written
+ENCODINGS: dict[str, tuple[str, bytes]] = {
+    "default": ("cp1252", b""),
+    "unknown": ("utf-16-le", codecs.BOM_UTF16_LE),
+    "string": ("utf-16-le", codecs.BOM_UTF16_LE),
+    "unicode": ("utf-16-le", codecs.BOM_UTF16_LE),
+    "bigendianunicode": ("utf-16-be", codecs.BOM_UTF16_BE),
+    "utf8": ("utf-8", codecs.BOM_UTF8),
+    "utf7": ("utf-7", b""),
+    "utf32": ("utf-32-le", codecs.BOM_UTF32_LE),
+    "ascii": ("ascii", b""),
+    "oem": ("cp437", b""),
+}
+
+
+def encode(content: str, encoding: str) -> bytes:
+    codec, bom = ENCODINGS.get(fold(encoding), ENCODINGS["default"])
+    return bom + content.encode(codec, errors="replace")
+
+
+def decode(data: bytes, encoding: str | None) -> str:
+    """Decode file bytes: a BOM wins, then ``-Encoding``, then the ANSI code page."""
+    for bom, codec in (
+        (codecs.BOM_UTF8, "utf-8"),
+        (codecs.BOM_UTF32_LE, "utf-32-le"),
+        (codecs.BOM_UTF16_LE, "utf-16-le"),
+        (codecs.BOM_UTF16_BE, "utf-16-be"),
+    ):
+        if data.startswith(bom):
+            return data[len(bom) :].decode(codec, errors="replace")
+    codec = ENCODINGS.get(fold(encoding or "default"), ENCODINGS["default"])[0]
+    return data.decode(codec, errors="replace")
+
+
+def split_lines(content: str) -> list[str]:
+    lines = content.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines
+
+
+def fs_ps_path(path: FsPath) -> str:
+    return "Microsoft.PowerShell.Core\\FileSystem::" + path.display
+
+
+def item_object(path: FsPath, entry: FsEntry) -> PSObject:
+    """``System.IO.FileInfo`` / ``DirectoryInfo`` as the provider returns them."""
+    parent = path.parent()
+    common: list[tuple[str, Any]] = [
+        ("Name", entry.name if path.parts else path.display),
+        ("FullName", path.display),
+        ("Exists", True),
+        ("PSPath", fs_ps_path(path)),
+        ("PSParentPath", fs_ps_path(parent) if parent is not None else ""),
+        ("PSChildName", entry.name if path.parts else path.display),
+        ("PSDrive", path.drive),
+        ("PSProvider", "Microsoft.PowerShell.Core\\FileSystem"),
+        ("PSIsContainer", entry.is_dir),
+    ]
+    if entry.is_dir:
+        return PSObject(
+            ("System.IO.DirectoryInfo", "System.IO.FileSystemInfo", "System.Object"),
+            PSHashtable(
+                [
+                    *common,
+                    ("Mode", "d-----"),
+                    ("Parent", parent.display if parent is not None else None),
+                    ("Root", f"{path.drive}:\\"),
+                ]
+            ),
+            to_string=path.display,
+        )
+    stem, dot, ext = entry.name.rpartition(".")
+    return PSObject(
+        ("System.IO.FileInfo", "System.IO.FileSystemInfo", "System.Object"),
+        PSHashtable(
+            [
+                *common,
+                ("Mode", "-a----"),
+                ("Length", len(entry.data)),
+                ("Extension", f".{ext}" if dot else ""),
+                ("BaseName", stem if dot else entry.name),
+                ("DirectoryName", parent.display if parent is not None else ""),
+            ]
+        ),
+        to_string=path.display,
+    )
+
+
+class ItemCmdlet(SimCmdlet):
+    """Path resolution shared by the item cmdlets, for both providers."""
+
+    @property
+    def fs(self) -> FsView:
+        return FsView(self.cluster, self.node)
+
+    def paths(self, args: PSHashtable) -> tuple[list[str], bool]:
+        literal = strings(arg(args, "LiteralPath"))
+        return (literal, True) if literal else (strings(arg(args, "Path")), False)
+
+    def error(self, record_kind: str, raw: str) -> CmdletError:
+        makers = {
+            "notfound": error_records.path_not_found,
+            "drive": error_records.drive_not_found,
+            "parent": error_records.part_of_path_not_found,
+            "exists": error_records.item_exists,
+        }
+        record = makers[record_kind](self.spec.name, self.spec.implementing_type, raw)
+        return CmdletError(record, terminating=False)
+
+    def parse(self, raw: str) -> FsPath | RegPath:
+        try:
+            return parse(raw)
+        except BadDrive as exc:
+            raise self.error("drive", exc.drive) from exc
+
+    def known_drive(self, path: FsPath) -> bool:
+        """Drives that exist somewhere in the lab give ItemNotFound, others DriveNotFound.
+
+        CHOICE: a shared disk owned by another node reports ItemNotFoundException (as a
+        session opened while the disk was mounted here does), not DriveNotFoundException.
+        """
+        letter = path.drive.upper()
+        node = self.cluster.node(self.node)
+        return letter in node.volumes or letter in self.cluster.shared_volumes
+
+    def resolve(self, raw: str, literal: bool) -> list[tuple[FsPath, FsEntry]]:
+        """Existing items for a path (wildcards expand unless literal); raises not found."""
+        path = self.parse(raw)
+        if isinstance(path, RegPath):
+            raise self.error("notfound", raw)
+        if not self.known_drive(path):
+            raise self.error("drive", path.drive)
+        if not literal and has_wildcard(raw):
+            return self.fs.expand(path)
+        entry = self.fs.get(path)
+        if entry is None:
+            raise self.error("notfound", raw)
+        return [(self.fs.canonical(path), entry)]
+
+
+_PATHS = (
+    param("Path", "string[]", position=0, sets=("Path",), pipeline=True, by_name=True),
+    param("LiteralPath", "string[]", aliases=("PSPath", "LP"), sets=("LiteralPath",), by_name=True),
+)
+
+
+class TestPath(ItemCmdlet):
+    spec = CmdletSpec(
+        "Test-Path",
+        error_records.ps_type("TestPathCommand"),
+        (
+            *_PATHS,
+            param("PathType", "string", aliases=("Type",)),
+            param("IsValid", "switch"),
+            param("Filter", "string"),
+        ),
+    )
+
+    def run(self, ctx: CmdletContext, args: PSHashtable) -> int | None:
+        raws, literal = self.paths(args)
+        kind = fold(text(arg(args, "PathType", "Any")))
+        for raw in raws:
+            ctx.write_output(self._test(raw, literal, kind, flag(args, "IsValid")))
+        return None
+
+    def _test(self, raw: str, literal: bool, kind: str, is_valid: bool) -> bool:
+        try:
+            path = parse(raw)
+        except BadDrive:
+            return False
+        if is_valid:
+            return True
+        if isinstance(path, RegPath):
+            key = self.cluster.node(self.node).registry.key(path.rel)
+            return key is not None and kind != "leaf"
+        if not literal and has_wildcard(raw):
+            found = self.fs.expand(path)
+        else:
+            entry = self.fs.get(path)
+            found = [(path, entry)] if entry is not None else []
+        if kind == "container":
+            return any(e.is_dir for _, e in found)
+        if kind == "leaf":
+            return any(not e.is_dir for _, e in found)
+        return bool(found)
+
+
+class GetItem(ItemCmdlet):
+    spec = CmdletSpec(
+        "Get-Item",
+        error_records.ps_type("GetItemCommand"),
+        (*_PATHS, param("Force", "switch"), param("Filter", "string")),
+    )
+
+    def run(self, ctx: CmdletContext, args: PSHashtable) -> int | None:
+        raws, literal = self.paths(args)
+        for raw in raws:
+            try:
+                path = self.parse(raw)
+                if isinstance(path, RegPath):
+                    registry = self.cluster.node(self.node).registry
+                    key = registry.key(path.rel)
+                    if key is None:
+                        raise self.error("notfound", raw)
+                    ctx.write_output(key_object(registry, path, key))
+                    continue
+                for found, entry in self.resolve(raw, literal):
+                    ctx.write_output(item_object(found, entry))
+            except CmdletError as exc:
+                ctx.write_error(exc.record)
+        return None
+
+
+class GetChildItem(ItemCmdlet):
+    spec = CmdletSpec(
+        "Get-ChildItem",
+        error_records.ps_type("GetChildItemCommand"),
+        (
+            *_PATHS,
+            param("Filter", "string", position=1),
+            param("Recurse", "switch", aliases=("s",)),
+            param("Directory", "switch", aliases=("ad", "d")),
+            param("File", "switch", aliases=("af",)),
+            param("Name", "switch"),
+            param("Force", "switch"),
+            param("Include", "string[]"),
+            param("Exclude", "string[]"),
+        ),
+    )
+
+    def run(self, ctx: CmdletContext, args: PSHashtable) -> int | None:
+        raws, literal = self.paths(args)
+        if not raws:
+            raws = [f"C:\\Users\\{ctx.user.split(chr(92))[-1]}\\Documents"]
+        for raw in raws:
+            try:
+                self._list(ctx, raw, literal, args)
+            except CmdletError as exc:
+                ctx.write_error(exc.record)
+        return None
+
+    def _list(self, ctx: CmdletContext, raw: str, literal: bool, args: PSHashtable) -> None:
+        path = self.parse(raw)
+        if isinstance(path, RegPath):
+            registry = self.cluster.node(self.node).registry
+            if registry.key(path.rel) is None and path.parts:
+                raise self.error("notfound", raw)
+            for key in registry.subkeys(path.rel):
+                sub = RegPath(tuple(key.path.split("\\")))
+                ctx.write_output(key_object(registry, sub, key))
+            return
+        items = self.resolve(raw, literal)
+        patterns = [text(arg(args, "Filter"))] if arg(args, "Filter") else []
+        patterns += strings(arg(args, "Include"))
+        excludes = strings(arg(args, "Exclude"))
+        for base, entry in items:
+            listed = self._walk(base, flag(args, "Recurse")) if entry.is_dir else [(base, entry)]
+            for found, child in listed:
+                if patterns and not any(wildcard_match(p, found.name) for p in patterns):
+                    continue
+                if any(wildcard_match(p, found.name) for p in excludes):
+                    continue
+                if flag(args, "Directory") and not child.is_dir:
+                    continue
+                if flag(args, "File") and child.is_dir:
+                    continue
+                if flag(args, "Name"):
+                    ctx.write_output("\\".join(found.parts[len(base.parts) :]))
+                else:
+                    ctx.write_output(item_object(found, child))
+
+    def _walk(self, base: FsPath, recurse: bool) -> list[tuple[FsPath, FsEntry]]:
+        out: list[tuple[FsPath, FsEntry]] = []
+        for child, entry in self.fs.children(base):
+            out.append((child, entry))
+            if recurse and entry.is_dir:
+                out.extend(self._walk(child, recurse))
+        return out
+
+
+class NewItem(ItemCmdlet):
+    spec = CmdletSpec(
+        "New-Item",
+        error_records.ps_type("NewItemCommand"),
+        (
+            param("Path", "string[]", mandatory=True, position=0, by_name=True),
+            param("Name", "string", by_name=True),
+            param("ItemType", "string", aliases=("Type",), by_name=True),
+            param("Value", "object", pipeline=True, by_name=True),
+            param("Force", "switch"),
+        ),
+    )
+
+    def run(self, ctx: CmdletContext, args: PSHashtable) -> int | None:
+        name = text(arg(args, "Name"))
+        kind = fold(text(arg(args, "ItemType", "File")) or "File")
+        for raw in strings(arg(args, "Path")):
+            full = f"{raw.rstrip(chr(92)).rstrip('/')}\\{name}" if name else raw
+            try:
+                path = self.parse(full)
+                if isinstance(path, RegPath):
+                    self._new_key(ctx, path, full, args)
+                elif kind in ("directory", "container"):
+                    self._new_dir(ctx, path, full, args)
+                elif kind == "file":
+                    self._new_file(ctx, path, full, args)
+                else:
+                    raise CmdletError(
+                        error_records.invalid_argument(
+                            self.spec.name,
+                            self.spec.implementing_type,
+                            f"The type '{kind}' is not supported by the simulator.",
+                            "NotSupported",
+                        ),
+                        terminating=False,
+                    )
+            except CmdletError as exc:
+                ctx.write_error(exc.record)
+        return None
+
+    def _mounted(self, path: FsPath, full: str) -> None:
+        if self.fs.volume_or_none(path) is None:
+            if self.known_drive(path):
+                raise self.error("parent", full)
+            raise self.error("drive", path.drive)
+
+    def _new_dir(self, ctx: CmdletContext, path: FsPath, full: str, args: PSHashtable) -> None:
+        self._mounted(path, full)
+        existing = self.fs.get(path)
+        if existing is not None:
+            if not flag(args, "Force") or not existing.is_dir:
+                record = error_records.item_exists(
+                    self.spec.name, self.spec.implementing_type, path.display
+                )
+                raise CmdletError(
+                    _with_id(record, "DirectoryExist" if existing.is_dir else "NewItemIOError"),
+                    terminating=False,
+                )
+            ctx.write_output(item_object(path, existing))
+            return
+        self.fs.create_dir(path)
+        self.changed(path.display)
+        entry = self.fs.get(path)
+        assert entry is not None
+        ctx.write_output(item_object(path, entry))
+
+    def _new_file(self, ctx: CmdletContext, path: FsPath, full: str, args: PSHashtable) -> None:
+        self._mounted(path, full)
+        existing = self.fs.get(path)
+        if existing is not None and (existing.is_dir or not flag(args, "Force")):
+            raise self.error("exists", path.display)
+        parent = path.parent()
+        if parent is not None and self.fs.get(parent) is None:
+            if not flag(args, "Force"):
+                raise self.error("parent", path.display)
+            self.fs.create_dir(parent)
+        value = arg(args, "Value")
+        data = encode("" if value is None else text(value), "default")
+        if self.fs.write_file(path, data) or existing is None:
+            self.changed(path.display)
+        entry = self.fs.get(path)
+        assert entry is not None
+        ctx.write_output(item_object(path, entry))
+
+    def _new_key(self, ctx: CmdletContext, path: RegPath, full: str, args: PSHashtable) -> None:
+        registry = self.cluster.node(self.node).registry
+        existing = registry.key(path.rel)
+        parent = path.parent()
+        if existing is not None and not flag(args, "Force"):
+            record = error_records.item_exists(self.spec.name, self.spec.implementing_type, full)
+            raise CmdletError(
+                _with_message(record, "A key at this path already exists."), terminating=False
+            )
+        parent_missing = parent is not None and parent.parts and registry.key(parent.rel) is None
+        if parent_missing and parent is not None and not flag(args, "Force"):
+            raise self.error("notfound", parent.display)
+        key, created = registry.create_key(path.rel)
+        # New-Item -Force on an existing key recreates it: its values are lost, as on Windows.
+        lost = bool(key.values)
+        key.values.clear()
+        value = arg(args, "Value")
+        if value is not None:
+            key.set("", text(value))
+        if created or lost or value is not None:
+            self.changed(path.display)
+        ctx.write_output(key_object(registry, path, key))
+
+
+def _with_id(record: ErrorRecordData, error_id: str) -> ErrorRecordData:
+    return replace(record, error_id=error_id)
+
+
+def _with_message(record: ErrorRecordData, message: str) -> ErrorRecordData:
+    return replace(record, message=message)
+
+
+class CopyItem(ItemCmdlet):
+    spec = CmdletSpec(
+        "Copy-Item",
+        error_records.ps_type("CopyItemCommand"),
+        (
+            *_PATHS,
+            param("Destination", "string", position=1, by_name=True),
+            param("Recurse", "switch"),
+            param("Force", "switch"),
+            param("PassThru", "switch"),
+            param("Container", "switch"),
+        ),
+    )
+
+    def run(self, ctx: CmdletContext, args: PSHashtable) -> int | None:
+        raws, literal = self.paths(args)
+        destination_raw = text(arg(args, "Destination"))
+        for raw in raws:
+            try:
+                destination = self.parse(destination_raw)
+                if isinstance(destination, RegPath):
+                    raise self.error("notfound", destination_raw)
+                for source, entry in self.resolve(raw, literal):
+                    self._copy(ctx, source, entry, destination, args)
+            except CmdletError as exc:
+                ctx.write_error(exc.record)
+        return None
+
+    def _copy(
+        self,
+        ctx: CmdletContext,
+        source: FsPath,
+        entry: FsEntry,
+        destination: FsPath,
+        args: PSHashtable,
+    ) -> None:
+        target_entry = self.fs.get(destination)
+        if self.fs.volume_or_none(destination) is None:
+            raise self.error(
+                "parent" if self.known_drive(destination) else "drive", destination.display
+            )
+        target = (
+            destination.child(entry.name)
+            if target_entry is not None and target_entry.is_dir
+            else destination
+        )
+        if entry.is_dir:
+            if self.fs.get(target) is None:
+                self.fs.create_dir(target)
+                self.changed(target.display)
+            if flag(args, "Recurse"):
+                for child, child_entry in self.fs.children(source):
+                    self._copy(ctx, child, child_entry, target, args)
+            return
+        parent = target.parent()
+        if parent is not None and self.fs.get(parent) is None:
+            raise self.error("parent", target.display)
+        existing = self.fs.get(target)
+        if existing is not None and existing.is_dir:
+            raise self.error("exists", target.display)
+        if self.fs.write_file(target, entry.data):
+            self.changed(target.display)
+        if flag(args, "PassThru"):
+            written = self.fs.get(target)
+            assert written is not None
+            ctx.write_output(item_object(target, written))
+
+
+class RemoveItem(ItemCmdlet):
+    spec = CmdletSpec(
+        "Remove-Item",
+        error_records.ps_type("RemoveItemCommand"),
+        (
+            *_PATHS,
+            param("Recurse", "switch"),
+            param("Force", "switch"),
+            param("Confirm", "switch"),
+            param("WhatIf", "switch"),
+        ),
+    )
+
+    def run(self, ctx: CmdletContext, args: PSHashtable) -> int | None:
+        raws, literal = self.paths(args)
+        for raw in raws:
+            try:
+                path = self.parse(raw)
+                if isinstance(path, RegPath):
+                    registry = self.cluster.node(self.node).registry
+                    if registry.key(path.rel) is None:
+                        raise self.error("notfound", raw)
+                    if not flag(args, "WhatIf"):
+                        registry.delete_key(path.rel)
+                        self.changed(path.display)
+                    continue
+                for found, entry in self.resolve(raw, literal):
+                    if entry.is_dir and self.fs.children(found) and not flag(args, "Recurse"):
+                        question = (
+                            f"The item at {found.display} has children and the Recurse "
+                            "parameter was not specified."
+                        )
+                        raise CmdletError(
+                            error_records.prompt_refused(
+                                self.spec.name, self.spec.implementing_type, question
+                            )
+                        )
+                    if not flag(args, "WhatIf"):
+                        self.fs.remove(found)
+                        self.changed(found.display)
+            except CmdletError as exc:
+                if exc.terminating:
+                    raise
+                ctx.write_error(exc.record)
+        return None
+
+
+class GetContent(ItemCmdlet):
+    spec = CmdletSpec(
+        "Get-Content",
+        error_records.ps_type("GetContentCommand"),
+        (
+            *_PATHS,
+            param("Raw", "switch"),
+            param("Encoding", "string"),
+            param("TotalCount", "int", aliases=("First", "Head")),
+        ),
+    )
+
+    def run(self, ctx: CmdletContext, args: PSHashtable) -> int | None:
+        raws, literal = self.paths(args)
+        encoding = arg(args, "Encoding")
+        for raw in raws:
+            try:
+                items = self.resolve(raw, literal)
+            except CmdletError as exc:
+                ctx.write_error(exc.record)
+                continue
+            for found, entry in items:
+                if entry.is_dir:
+                    ctx.write_error(
+                        _with_id(
+                            _with_message(
+                                error_records.path_not_found(
+                                    self.spec.name, self.spec.implementing_type, found.display
+                                ),
+                                f"Access to the path '{found.display}' is denied.",
+                            ),
+                            "GetContentReaderUnauthorizedAccessError",
+                        )
+                    )
+                    continue
+                content = decode(entry.data, text(encoding) if encoding is not None else None)
+                if flag(args, "Raw"):
+                    if content:
+                        ctx.write_output(content)
+                    continue
+                lines = split_lines(content)
+                count = arg(args, "TotalCount")
+                if count is not None and int(count) >= 0:
+                    lines = lines[: int(count)]
+                for line in lines:
+                    ctx.write_output(line)
+        return None
+
+
+class SetContent(ItemCmdlet):
+    spec = CmdletSpec(
+        "Set-Content",
+        error_records.ps_type("SetContentCommand"),
+        (
+            param("Path", "string[]", mandatory=True, position=0, sets=("Path",), by_name=True),
+            param(
+                "LiteralPath",
+                "string[]",
+                mandatory=True,
+                aliases=("PSPath", "LP"),
+                sets=("LiteralPath",),
+                by_name=True,
+            ),
+            param("Value", "object[]", mandatory=True, position=1, pipeline=True, by_name=True),
+            param("Encoding", "string"),
+            param("NoNewline", "switch"),
+            param("Force", "switch"),
+        ),
+    )
+
+    def run(self, ctx: CmdletContext, args: PSHashtable) -> int | None:
+        raws, _literal = self.paths(args)
+        values = as_list(arg(args, "Value"))
+        encoding = text(arg(args, "Encoding", "Default")) or "Default"
+        if fold(encoding) == "byte":
+            data = bytes(int(v) for v in values)
+        else:
+            if flag(args, "NoNewline"):
+                content = "".join(text(v) for v in values)
+            else:
+                content = "".join(f"{text(v)}\r\n" for v in values)
+            data = encode(content, encoding)
+        for raw in raws:
+            try:
+                self._write(raw, data)
+            except CmdletError as exc:
+                ctx.write_error(exc.record)
+        return None
+
+    def _write(self, raw: str, data: bytes) -> None:
+        path = self.parse(raw)
+        if isinstance(path, RegPath):
+            raise self.error("notfound", raw)
+        if self.fs.volume_or_none(path) is None:
+            if self.known_drive(path):
+                raise self.error("notfound", raw)
+            raise self.error("drive", path.drive)
+        parent = path.parent()
+        if parent is not None and self.fs.get(parent) is None:
+            raise self.error("parent", path.display)
+        existing = self.fs.get(path)
+        if existing is not None and existing.is_dir:
+            raise self.error("exists", path.display)
+        if self.fs.write_file(path, data) or existing is None:
+            self.changed(path.display)
+
+
+FILESYSTEM_CMDLETS: tuple[type[ItemCmdlet], ...] = (
+    TestPath,
+    GetItem,
+    GetChildItem,
+    NewItem,
+    CopyItem,
+    RemoveItem,
+    GetContent,
+    SetContent,
+)

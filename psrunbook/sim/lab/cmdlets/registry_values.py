@@ -1,0 +1,321 @@
+"""Registry provider: HKLM keys and values of the node, and the *-ItemProperty cmdlets.
+
+A key's default value is the value named ``""``; PowerShell shows and addresses it as
+``(default)``. Value kinds are inferred as ``RegistryKey.SetValue(name, object)`` does
+(int -> DWord, str -> String, list of str -> MultiString, bytes -> Binary) unless a
+``-Type`` / ``-PropertyType`` is given.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from psrunbook.sim.lab import error_records
+from psrunbook.sim.lab.cluster_model import Registry, RegistryKey, fold
+from psrunbook.sim.lab.cmdlets.sim_cmdlet import SimCmdlet, arg, flag, param, strings, text
+from psrunbook.sim.lab.paths import BadDrive, RegPath, parse
+from psrunbook.sim.objects import PSHashtable, PSObject
+from psrunbook.sim.ps.cmdlet_api import CmdletContext, CmdletError, CmdletSpec
+
+DEFAULT_NAME = "(default)"
+KINDS = {
+    "string": "String",
+    "expandstring": "ExpandString",
+    "binary": "Binary",
+    "dword": "DWord",
+    "qword": "QWord",
+    "multistring": "MultiString",
+    "unknown": "Unknown",
+}
+
+
+def value_name(name: str) -> str:
+    """``(default)`` and ``""`` both address the default value."""
+    return "" if fold(name) in ("", DEFAULT_NAME) else name
+
+
+def shown_name(name: str) -> str:
+    return DEFAULT_NAME if name == "" else name
+
+
+def infer_kind(value: Any) -> str:
+    if isinstance(value, bool | int):
+        return "DWord"
+    if isinstance(value, bytes):
+        return "Binary"
+    if isinstance(value, list):
+        return "MultiString"
+    return "String"
+
+
+def convert(value: Any, kind: str) -> object:
+    """The value as the registry stores it for ``kind``."""
+    if kind in ("DWord", "QWord"):
+        return int(value) if value is not None else 0
+    if kind == "MultiString":
+        return [text(v) for v in (value if isinstance(value, list) else [value])]
+    if kind == "Binary":
+        if isinstance(value, bytes):
+            return value
+        return bytes(int(v) for v in (value if isinstance(value, list) else [value]))
+    return text(value)
+
+
+def key_object(registry: Registry, path: RegPath, key: RegistryKey) -> PSObject:
+    """A ``Microsoft.Win32.RegistryKey`` as ``Get-Item``/``Get-ChildItem`` return it."""
+
+    def get_value(name: Any = "", default: Any = None, *_: Any) -> Any:
+        found = key.get(value_name(text(name)))
+        return default if found is None else found.data
+
+    def get_value_names(*_: Any) -> list[str]:
+        return [v.name for v in key.values.values()]
+
+    parent = path.parent()
+    props = PSHashtable(
+        [
+            ("Name", path.full_name),
+            ("Property", [shown_name(v.name) for v in key.values.values()]),
+            ("SubKeyCount", len(registry.subkeys(path.rel))),
+            ("ValueCount", len(key.values)),
+            ("PSPath", path.ps_path),
+            ("PSParentPath", parent.ps_path if parent is not None else ""),
+            ("PSChildName", path.name),
+            ("PSDrive", "HKLM"),
+            ("PSProvider", "Microsoft.PowerShell.Core\\Registry"),
+            ("PSIsContainer", True),
+        ]
+    )
+    return PSObject(
+        ("Microsoft.Win32.RegistryKey", "System.MarshalByRefObject", "System.Object"),
+        props,
+        to_string=path.full_name,
+        methods={"GetValue": get_value, "GetValueNames": get_value_names},
+    )
+
+
+def _ps_props(path: RegPath) -> list[tuple[str, Any]]:
+    parent = path.parent()
+    return [
+        ("PSPath", path.ps_path),
+        ("PSParentPath", parent.ps_path if parent is not None else ""),
+        ("PSChildName", path.name),
+        ("PSDrive", "HKLM"),
+        ("PSProvider", "Microsoft.PowerShell.Core\\Registry"),
+    ]
+
+
+def values_object(path: RegPath, key: RegistryKey, names: list[str] | None) -> PSObject:
+    items: list[tuple[str, Any]] = []
+    for value in key.values.values():
+        if names is None or any(fold(value_name(n)) == fold(value.name) for n in names):
+            items.append((shown_name(value.name), value.data))
+    return PSObject(properties=PSHashtable([*items, *_ps_props(path)]))
+
+
+class RegistryCmdlet(SimCmdlet):
+    """Resolves ``-Path``/``-LiteralPath`` to a key of this node's registry."""
+
+    @property
+    def registry(self) -> Registry:
+        return self.cluster.node(self.node).registry
+
+    def paths(self, args: PSHashtable) -> list[str]:
+        return strings(arg(args, "LiteralPath")) or strings(arg(args, "Path"))
+
+    def key_at(self, raw: str) -> tuple[RegPath, RegistryKey]:
+        try:
+            path = parse(raw)
+        except BadDrive as exc:
+            raise CmdletError(
+                error_records.drive_not_found(
+                    self.spec.name, self.spec.implementing_type, exc.drive
+                ),
+                terminating=False,
+            ) from exc
+        if not isinstance(path, RegPath):
+            raise CmdletError(
+                error_records.invalid_argument(
+                    self.spec.name,
+                    self.spec.implementing_type,
+                    f"The path '{raw}' is not a registry path; only HKLM: values are simulated.",
+                    "NotSupported",
+                ),
+                terminating=False,
+            )
+        key = self.registry.key(path.rel)
+        if key is None:
+            raise CmdletError(
+                error_records.path_not_found(self.spec.name, self.spec.implementing_type, raw),
+                terminating=False,
+            )
+        return path, key
+
+
+_PATH_PARAMS = (
+    param("Path", "string[]", position=0, sets=("Path",), by_name=True),
+    param("LiteralPath", "string[]", aliases=("PSPath", "LP"), sets=("LiteralPath",), by_name=True),
+)
+
+
+class GetItemProperty(RegistryCmdlet):
+    spec = CmdletSpec(
+        "Get-ItemProperty",
+        error_records.ps_type("GetItemPropertyCommand"),
+        (*_PATH_PARAMS, param("Name", "string[]", position=1, aliases=("PSProperty",))),
+    )
+
+    def run(self, ctx: CmdletContext, args: PSHashtable) -> int | None:
+        names = strings(arg(args, "Name")) or None
+        for raw in self.paths(args):
+            try:
+                path, key = self.key_at(raw)
+            except CmdletError as exc:
+                ctx.write_error(exc.record)
+                continue
+            missing = [n for n in names or [] if key.get(value_name(n)) is None]
+            for name in missing:
+                ctx.write_error(
+                    error_records.property_not_found(
+                        self.spec.name, self.spec.implementing_type, path.full_name, name
+                    )
+                )
+            if names is not None and len(missing) == len(names):
+                continue
+            if names is None and not key.values:
+                continue
+            ctx.write_output(values_object(path, key, names))
+        return None
+
+
+class GetItemPropertyValue(RegistryCmdlet):
+    spec = CmdletSpec(
+        "Get-ItemPropertyValue",
+        error_records.ps_type("GetItemPropertyValueCommand"),
+        (*_PATH_PARAMS, param("Name", "string[]", mandatory=True, position=1)),
+    )
+
+    def run(self, ctx: CmdletContext, args: PSHashtable) -> int | None:
+        for raw in self.paths(args):
+            path, key = self.key_at(raw)
+            for name in strings(arg(args, "Name")):
+                found = key.get(value_name(name))
+                if found is None:
+                    raise CmdletError(
+                        error_records.property_not_found(
+                            self.spec.name, self.spec.implementing_type, path.full_name, name
+                        ),
+                        terminating=False,
+                    )
+                ctx.write_output(found.data)
+        return None
+
+
+class SetItemProperty(RegistryCmdlet):
+    spec = CmdletSpec(
+        "Set-ItemProperty",
+        error_records.ps_type("SetItemPropertyCommand"),
+        (
+            *_PATH_PARAMS,
+            param(
+                "Name", "string", mandatory=True, position=1, aliases=("PSProperty",), by_name=True
+            ),
+            param("Value", "object", position=2, by_name=True, pipeline=True),
+            param("Type", "string", aliases=("PropertyType",)),
+            param("PassThru", "switch"),
+            param("Force", "switch"),
+        ),
+    )
+
+    def run(self, ctx: CmdletContext, args: PSHashtable) -> int | None:
+        name = value_name(text(arg(args, "Name")))
+        value = arg(args, "Value")
+        kind_arg = arg(args, "Type")
+        for raw in self.paths(args):
+            path, key = self.key_at(raw)
+            existing = key.get(name)
+            if kind_arg is not None:
+                kind = KINDS.get(fold(text(kind_arg)), "String")
+            elif existing is not None:
+                kind = existing.kind
+            else:
+                kind = infer_kind(value)
+            if key.set(name, convert(value, kind), kind):
+                self.changed(f"{path.display}|{shown_name(name)}")
+            if flag(args, "PassThru"):
+                ctx.write_output(values_object(path, key, [shown_name(name)]))
+        return None
+
+
+class NewItemProperty(RegistryCmdlet):
+    spec = CmdletSpec(
+        "New-ItemProperty",
+        error_records.ps_type("NewItemPropertyCommand"),
+        (
+            *_PATH_PARAMS,
+            param(
+                "Name", "string", mandatory=True, position=1, aliases=("PSProperty",), by_name=True
+            ),
+            param("PropertyType", "string", aliases=("Type",), by_name=True),
+            param("Value", "object", by_name=True),
+            param("Force", "switch"),
+        ),
+    )
+
+    def run(self, ctx: CmdletContext, args: PSHashtable) -> int | None:
+        name = value_name(text(arg(args, "Name")))
+        value = arg(args, "Value")
+        kind_arg = arg(args, "PropertyType")
+        kind = (
+            KINDS.get(fold(text(kind_arg)), "String") if kind_arg is not None else infer_kind(value)
+        )
+        for raw in self.paths(args):
+            path, key = self.key_at(raw)
+            if key.get(name) is not None and not flag(args, "Force"):
+                ctx.write_error(
+                    error_records.property_exists(
+                        self.spec.name, self.spec.implementing_type, path.full_name, name
+                    )
+                )
+                continue
+            if key.set(name, convert(value, kind), kind):
+                self.changed(f"{path.display}|{shown_name(name)}")
+            ctx.write_output(values_object(path, key, [shown_name(name)]))
+        return None
+
+
+class RemoveItemProperty(RegistryCmdlet):
+    spec = CmdletSpec(
+        "Remove-ItemProperty",
+        error_records.ps_type("RemoveItemPropertyCommand"),
+        (
+            *_PATH_PARAMS,
+            param("Name", "string[]", mandatory=True, position=1, aliases=("PSProperty",)),
+            param("Force", "switch"),
+        ),
+    )
+
+    def run(self, ctx: CmdletContext, args: PSHashtable) -> int | None:
+        for raw in self.paths(args):
+            path, key = self.key_at(raw)
+            for name in strings(arg(args, "Name")):
+                folded = fold(value_name(name))
+                if folded not in key.values:
+                    ctx.write_error(
+                        error_records.property_not_found(
+                            self.spec.name, self.spec.implementing_type, path.full_name, name
+                        )
+                    )
+                    continue
+                del key.values[folded]
+                self.changed(f"{path.display}|{name}")
+        return None
+
+
+REGISTRY_CMDLETS: tuple[type[RegistryCmdlet], ...] = (
+    GetItemProperty,
+    GetItemPropertyValue,
+    SetItemProperty,
+    NewItemProperty,
+    RemoveItemProperty,
+)

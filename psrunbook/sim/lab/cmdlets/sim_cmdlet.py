@@ -1,0 +1,108 @@
+"""What every simulated cmdlet shares: its node, the model lock, argument helpers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from psrunbook.sim.lab.cluster_model import SimCluster
+from psrunbook.sim.objects import PSEnum, PSHashtable, PSObject
+from psrunbook.sim.ps.cmdlet_api import CmdletContext, CmdletSpec, ParamSpec
+
+
+class SimCmdlet:
+    """A cmdlet bound to one node of one cluster.
+
+    ``invoke`` holds the cluster lock for the call (re-entrant, so the executor may also
+    hold it for the whole pipeline) and delegates to :meth:`run`.
+    """
+
+    spec: CmdletSpec
+
+    def __init__(self, cluster: SimCluster, node: str) -> None:
+        self.cluster = cluster
+        self.node = node
+
+    def invoke(self, ctx: CmdletContext, args: PSHashtable) -> int | None:
+        with self.cluster.lock:
+            return self.run(ctx, args)
+
+    def run(self, ctx: CmdletContext, args: PSHashtable) -> int | None:
+        raise NotImplementedError
+
+    def changed(self, target: str) -> None:
+        """Record one applied change made by this cmdlet."""
+        self.cluster.record_change(self.spec.name, self.node, target)
+
+
+def param(
+    name: str,
+    type_: str = "string",
+    *,
+    mandatory: bool = False,
+    position: int | None = None,
+    aliases: tuple[str, ...] = (),
+    sets: tuple[str, ...] = ("(All)",),
+    pipeline: bool = False,
+    by_name: bool = False,
+) -> ParamSpec:
+    """Short form of :class:`ParamSpec` for the hand-written (non-cluster) specs."""
+    return ParamSpec(
+        name=name,
+        type=type_,
+        mandatory=mandatory,
+        position=position,
+        aliases=aliases,
+        parameter_sets=sets,
+        from_pipeline=pipeline,
+        from_pipeline_by_property_name=by_name,
+    )
+
+
+def arg(args: PSHashtable, name: str, default: Any = None) -> Any:
+    return args.get(name, default)
+
+
+def flag(args: PSHashtable, name: str) -> bool:
+    return bool(arg(args, name, False))
+
+
+def as_list(value: Any) -> list[Any]:
+    """A bound value as a list: ``$null`` is empty, a scalar is one element."""
+    if value is None:
+        return []
+    if isinstance(value, list | tuple):
+        return list(value)
+    return [value]
+
+
+def text(value: Any) -> str:
+    """``[string]$value`` for the simulator's value types."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "True" if value else "False"
+    if isinstance(value, PSEnum | PSObject):
+        return str(value)
+    return str(value)
+
+
+def strings(value: Any) -> list[str]:
+    return [text(v) for v in as_list(value)]
+
+
+def object_name(value: Any) -> str:
+    """The name a piped cluster object (or a plain string) stands for."""
+    if isinstance(value, PSObject):
+        if "Name" in value.properties:
+            return text(value.properties["Name"])
+        return text(value)
+    return text(value)
+
+
+def type_of(value: Any) -> str:
+    """The most derived .NET type name of a piped object."""
+    if isinstance(value, PSObject) and value.type_names:
+        return value.type_names[0].removeprefix("Deserialized.")
+    if isinstance(value, str):
+        return "System.String"
+    return ""

@@ -1,0 +1,357 @@
+"""Every error the simulated machine reports, shaped in one place.
+
+Real shapes come from ``facts/failoverclusters.json`` (``errors``) and
+``facts/powershell.md`` section 7. Where the facts are silent the choices below are
+ours; each is marked CHOICE with the reason, and ``docs/simulated-cluster.md`` lists
+them, so a later correction from a real cluster changes this file only.
+
+CHOICE (FailoverClusters, general): every failure of a FailoverClusters cmdlet is a
+``Microsoft.FailoverClusters.PowerShell.ClusterCmdletException`` whose error id is the
+cmdlet's name (the one observed operation failure, Move-ClusterGroup, has exactly
+that shape). The message is two lines, as observed: a summary naming the object, then
+the Win32 text followed by ``(Exception from HRESULT: 0x8007xxxx)`` so the Win32
+code (5007, 5010, ...) can be read back from the message. Categories: ObjectNotFound
+for missing objects, ResourceExists for duplicates, NotSpecified otherwise (observed
+for Move-ClusterGroup). The facts leave open whether these errors are terminating;
+DSC code calls the cmdlets with ``-ErrorAction Stop``, which only matters for
+non-terminating errors, so they are written as non-terminating errors.
+
+CHOICE (implementing types): the observed class names are kept
+(``GetResourceCommand``, ``GetNodeCommand``, ``MoveClusterGroupCommand``); the others
+are unknown and are named ``<Verb><Noun>Command`` after the cmdlet.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypedDict
+
+from psrunbook.sim.objects import ErrorRecordData
+
+FC_NAMESPACE = "Microsoft.FailoverClusters.PowerShell"
+CLUSTER_EXCEPTION = f"{FC_NAMESPACE}.ClusterCmdletException"
+PS_COMMANDS = "Microsoft.PowerShell.Commands"
+
+_OBSERVED_TYPES = {
+    "get-clusterresource": "GetResourceCommand",
+    "get-clusternode": "GetNodeCommand",
+    "move-clustergroup": "MoveClusterGroupCommand",
+}
+
+WIN32_TEXT = {
+    87: "The parameter is incorrect.",
+    1058: (
+        "The service cannot be started, either because it is disabled or because it "
+        "has no enabled devices associated with it."
+    ),
+    1059: "Circular service dependency was specified.",
+    1060: "The specified service does not exist as an installed service.",
+    5002: "The cluster resource dependency cannot be found.",
+    5003: (
+        "The cluster resource cannot be made dependent on the specified resource because "
+        "it is already dependent."
+    ),
+    5004: "The cluster resource is not online.",
+    5007: "The cluster resource could not be found.",
+    5010: "The object already exists.",
+    5013: "The cluster group could not be found.",
+    5016: "The cluster node is not the owner of the group.",
+    5018: "The cluster resource could not be brought online by the resource monitor.",
+    5023: "The group or resource is not in the correct state to perform the requested operation.",
+    5042: "The cluster node was not found.",
+    5050: "The cluster node is down.",
+    5071: "The cluster resource cannot be brought online. The owner node cannot run this resource.",
+    5078: "The specified resource type was not found.",
+}
+
+# CHOICE: which cluster codes count as "not found" / "already exists" for the category.
+_NOT_FOUND = {5002, 5007, 5013, 5042, 5078}
+_EXISTS = {5003, 5010}
+
+
+def implementing_type(cmdlet: str) -> str:
+    """The .NET type a FailoverClusters cmdlet's FullyQualifiedErrorId ends with."""
+    observed = _OBSERVED_TYPES.get(cmdlet.casefold())
+    if observed is None:
+        verb, noun = cmdlet.split("-", 1)
+        observed = f"{verb}{noun}Command"
+    return f"{FC_NAMESPACE}.{observed}"
+
+
+def hresult(code: int) -> str:
+    """HRESULT_FROM_WIN32 as .NET prints it."""
+    return f"0x{0x80070000 | (code & 0xFFFF):08X}"
+
+
+def win32_message(code: int, text: str | None = None) -> str:
+    shown = text or WIN32_TEXT.get(code, f"Win32 error {code}.")
+    return f"{shown} (Exception from HRESULT: {hresult(code)})"
+
+
+def cluster_error(
+    cmdlet: str,
+    code: int,
+    summary: str,
+    *,
+    target: Any = None,
+    target_name: str = "",
+    text: str | None = None,
+) -> ErrorRecordData:
+    """A FailoverClusters cmdlet failure carrying Win32/cluster ``code``."""
+    if code in _NOT_FOUND:
+        category = "ObjectNotFound"
+    elif code in _EXISTS:
+        category = "ResourceExists"
+    else:
+        category = "NotSpecified"
+    return ErrorRecordData(
+        message=f"{summary}\n{win32_message(code, text)}",
+        error_id=cmdlet,
+        category=category,
+        exception_type=CLUSTER_EXCEPTION,
+        target_object=target,
+        target_name=target_name,
+        target_type="String" if isinstance(target, str) else "",
+        activity=cmdlet,
+        command_type=implementing_type(cmdlet),
+    )
+
+
+def cluster_usage_error(cmdlet: str, message: str) -> ErrorRecordData:
+    """CHOICE: a missing or contradictory parameter combination the docs leave open."""
+    return ErrorRecordData(
+        message=message,
+        error_id="InvalidParameterCombination",
+        category="InvalidArgument",
+        exception_type=CLUSTER_EXCEPTION,
+        activity=cmdlet,
+        command_type=implementing_type(cmdlet),
+    )
+
+
+def connection_error(cmdlet: str, cluster: str) -> ErrorRecordData:
+    """Observed shape when ``-Cluster`` names a cluster that cannot be reached."""
+    return ErrorRecordData(
+        message=(
+            f"Failed to connect to cluster '{cluster}'.\n"
+            "The RPC server is unavailable. (Exception from HRESULT: 0x800706BA)"
+        ),
+        error_id="ClusterRpcConnection",
+        category="ConnectionError",
+        exception_type=CLUSTER_EXCEPTION,
+        activity=cmdlet,
+        command_type=implementing_type(cmdlet),
+    )
+
+
+def prompt_refused(cmdlet: str, command_type: str, question: str) -> ErrorRecordData:
+    """A cmdlet asked for confirmation in a non-interactive host (PSRP without a UI).
+
+    Shape of PowerShell's HostException for a prompt the host cannot show.
+    """
+    return ErrorRecordData(
+        message=(
+            "A command that prompts the user failed because the host program or the command "
+            "type does not support user interaction. The host was attempting to request "
+            f"confirmation with the following message: {question}"
+        ),
+        error_id="HostFunctionNotImplemented",
+        category="NotImplemented",
+        exception_type="System.Management.Automation.Host.HostException",
+        activity=cmdlet,
+        command_type=command_type,
+    )
+
+
+# -- Microsoft.PowerShell.Management cmdlets --------------------------------------------
+
+
+def ps_type(name: str) -> str:
+    return f"{PS_COMMANDS}.{name}"
+
+
+class _StringTarget(TypedDict):
+    target_object: str
+    target_name: str
+    target_type: str
+    activity: str
+    command_type: str
+
+
+def _string_target(target: str, cmdlet: str, command_type: str) -> _StringTarget:
+    """The ErrorRecord fields of a failure about one named thing (a path, a service)."""
+    return _StringTarget(
+        target_object=target,
+        target_name=target,
+        target_type="String",
+        activity=cmdlet,
+        command_type=command_type,
+    )
+
+
+def path_not_found(cmdlet: str, command_type: str, path: str) -> ErrorRecordData:
+    """``Get-Item``/``Get-Content``/... on a path that does not exist."""
+    return ErrorRecordData(
+        message=f"Cannot find path '{path}' because it does not exist.",
+        error_id="PathNotFound",
+        category="ObjectNotFound",
+        exception_type="System.Management.Automation.ItemNotFoundException",
+        **_string_target(path, cmdlet, command_type),
+    )
+
+
+def drive_not_found(cmdlet: str, command_type: str, drive: str) -> ErrorRecordData:
+    """A drive letter that is not mounted on this node (a shared disk owned elsewhere)."""
+    return ErrorRecordData(
+        message=f"Cannot find drive. A drive with the name '{drive}' does not exist.",
+        error_id="DriveNotFound",
+        category="ObjectNotFound",
+        exception_type="System.Management.Automation.DriveNotFoundException",
+        **_string_target(drive, cmdlet, command_type),
+    )
+
+
+def part_of_path_not_found(cmdlet: str, command_type: str, path: str) -> ErrorRecordData:
+    """Writing a file whose folder does not exist (DirectoryNotFoundException)."""
+    return ErrorRecordData(
+        message=f"Could not find a part of the path '{path}'.",
+        error_id="GetContentWriterDirectoryNotFoundError"
+        if cmdlet.casefold() == "set-content"
+        else "NewItemIOError",
+        category="ObjectNotFound",
+        exception_type="System.IO.DirectoryNotFoundException",
+        **_string_target(path, cmdlet, command_type),
+    )
+
+
+def item_exists(cmdlet: str, command_type: str, path: str) -> ErrorRecordData:
+    """``New-Item`` without ``-Force`` on an existing file or key."""
+    return ErrorRecordData(
+        message=f"An item with the specified name {path} already exists.",
+        error_id="NewItemIOError",
+        category="ResourceExists",
+        exception_type="System.IO.IOException",
+        **_string_target(path, cmdlet, command_type),
+    )
+
+
+def property_exists(cmdlet: str, command_type: str, path: str, name: str) -> ErrorRecordData:
+    """``New-ItemProperty`` without ``-Force`` on an existing value."""
+    return ErrorRecordData(
+        message="The property already exists.",
+        error_id="System.IO.IOException",
+        category="ResourceExists",
+        exception_type="System.IO.IOException",
+        **_string_target(path, cmdlet, command_type),
+    )
+
+
+def property_not_found(cmdlet: str, command_type: str, path: str, name: str) -> ErrorRecordData:
+    """``Get-ItemProperty -Name`` for a value the key does not have."""
+    return ErrorRecordData(
+        message=f"Property {name} does not exist at path {path}.",
+        error_id="System.Management.Automation.PSArgumentException",
+        category="InvalidArgument",
+        exception_type="System.Management.Automation.PSArgumentException",
+        **_string_target(name, cmdlet, command_type),
+    )
+
+
+def invalid_argument(
+    cmdlet: str, command_type: str, message: str, error_id: str
+) -> ErrorRecordData:
+    return ErrorRecordData(
+        message=message,
+        error_id=error_id,
+        category="InvalidArgument",
+        exception_type="System.ArgumentException",
+        activity=cmdlet,
+        command_type=command_type,
+    )
+
+
+def service_not_found(cmdlet: str, command_type: str, name: str) -> ErrorRecordData:
+    """``Get-Service -Name`` (and Start/Stop/Restart) for a service not installed."""
+    return ErrorRecordData(
+        message=f"Cannot find any service with service name '{name}'.",
+        error_id="NoServiceFoundForGivenName",
+        category="ObjectNotFound",
+        exception_type=f"{PS_COMMANDS}.ServiceCommandException",
+        **_string_target(name, cmdlet, command_type),
+    )
+
+
+def service_cannot_start(
+    cmdlet: str, command_type: str, name: str, display: str
+) -> ErrorRecordData:
+    """Starting a disabled service."""
+    return ErrorRecordData(
+        message=(
+            f"Service '{display} ({name})' cannot be started due to the following error: "
+            f"Cannot start service {name} on computer '.'."
+        ),
+        error_id="CouldNotStartService",
+        category="OpenError",
+        exception_type=f"{PS_COMMANDS}.ServiceCommandException",
+        target_object=name,
+        target_name=name,
+        target_type="ServiceController",
+        activity=cmdlet,
+        command_type=command_type,
+    )
+
+
+# -- icacls.exe (exit codes and text; native programs report through their output) -----
+
+ICACLS_OK_SUMMARY = "Successfully processed {ok} files; Failed processing {failed} files"
+ICACLS_NOT_FOUND = "{path}: The system cannot find the file specified."
+ICACLS_NOT_FOUND_EXIT = 2
+ICACLS_NO_MAPPING = "{principal}: No mapping between account names and security IDs was done."
+ICACLS_NO_MAPPING_EXIT = 1332
+ICACLS_INVALID = 'Invalid parameter "{arg}"'
+ICACLS_INVALID_EXIT = 87
+
+
+# CHOICE: the first (summary) line of each FailoverClusters failure. Only the
+# Move-ClusterGroup wording is observed; the others follow its pattern.
+SUMMARIES = {
+    "resource_not_found": "The resource '{name}' does not exist in the cluster.",
+    "group_not_found": "The clustered role '{name}' does not exist in the cluster.",
+    "node_not_found": "The node '{name}' does not exist in the cluster.",
+    "type_not_found": "The resource type '{name}' does not exist in the cluster.",
+    "add_resource": "An error occurred while creating resource '{name}'.",
+    "add_group": "An error occurred while creating the clustered role '{name}'.",
+    "remove_resource": "An error occurred while removing resource '{name}'.",
+    "start_resource": "Failed to bring resource '{name}' online.",
+    "stop_resource": "Failed to take resource '{name}' offline.",
+    "move_group": "An error occurred while moving the clustered role '{name}'.",
+    "add_dependency": (
+        "An error occurred while adding dependency '{provider}' to resource '{name}'."
+    ),
+    "remove_dependency": (
+        "An error occurred while removing dependency '{provider}' from resource '{name}'."
+    ),
+    "set_dependency": "An error occurred while setting the dependency expression of '{name}'.",
+    "add_checkpoint": "An error occurred while adding checkpoint '{key}' to resource '{name}'.",
+    "remove_checkpoint": (
+        "An error occurred while removing checkpoint '{key}' from resource '{name}'."
+    ),
+    "set_owners": "An error occurred while setting the owners of '{name}'.",
+    "parameter": "An error occurred while setting parameter '{key}' on '{name}'.",
+    "parameter_not_found": "Parameter '{key}' does not exist on the cluster object '{name}'.",
+}
+
+# CHOICE: Move-ClusterGroup to a node that cannot host the group: the observed text.
+MOVE_REFUSED_TEXT = (
+    "The operation failed because either the specified cluster node is not the owner of "
+    "the group, or the node is not a possible owner of the group"
+)
+
+# CHOICE: a duplicate registry checkpoint; the cluster control code answers
+# ERROR_ALREADY_EXISTS (183), not 5010.
+WIN32_TEXT[183] = "Cannot create a file when that file already exists."
+WIN32_TEXT[1168] = "Element not found."
+WIN32_TEXT[5019] = "The operation could not be completed because the cluster resource is online."
+
+
+def summary(kind: str, **values: str) -> str:
+    return SUMMARIES[kind].format(**values)

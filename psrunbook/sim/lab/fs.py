@@ -1,0 +1,155 @@
+"""Filesystem operations on one node's view of the disks, and effective ACLs.
+
+A node sees its own local volumes and the shared disks its groups own
+(:meth:`SimCluster.volume_for`); a shared disk owned by another node is simply absent,
+so every operation below reports "not found" for it, as Windows does.
+
+Entries store only their explicit access rules; the effective ACL adds the
+inheritable rules of every ancestor (the volume root first), which is how inheritance
+looks from ``Get-Acl`` and ``icacls`` without copying rules around.
+"""
+
+from __future__ import annotations
+
+from psrunbook.sim.lab.cluster_model import AclEntry, FsEntry, SimCluster, Volume
+from psrunbook.sim.lab.paths import BadDrive, FsPath, wildcard_match
+
+
+class FsView:
+    """One node's filesystem, over the shared model."""
+
+    def __init__(self, cluster: SimCluster, node: str) -> None:
+        self.cluster = cluster
+        self.node = node
+
+    def volume(self, path: FsPath) -> Volume:
+        volume = self.cluster.volume_for(self.node, path.drive)
+        if volume is None:
+            raise BadDrive(path.drive)
+        return volume
+
+    def volume_or_none(self, path: FsPath) -> Volume | None:
+        return self.cluster.volume_for(self.node, path.drive)
+
+    def get(self, path: FsPath) -> FsEntry | None:
+        """The entry at ``path``; a volume root is a synthetic folder entry."""
+        volume = self.volume_or_none(path)
+        if volume is None:
+            return None
+        if not path.parts:
+            return FsEntry(f"{path.drive}:\\", True, acl=volume.root_acl)
+        return volume.entries.get(path.key)
+
+    def canonical(self, path: FsPath) -> FsPath:
+        """``path`` spelled as the entries on disk are (the names they were created with)."""
+        volume = self.volume_or_none(path)
+        if volume is None:
+            return path
+        parts: list[str] = []
+        for i in range(1, len(path.parts) + 1):
+            entry = volume.entries.get(FsPath(path.drive, path.parts[:i]).key)
+            parts.append(entry.name if entry is not None else path.parts[i - 1])
+        return FsPath(path.drive, tuple(parts))
+
+    def exists(self, path: FsPath) -> bool:
+        return self.get(path) is not None
+
+    def children(self, path: FsPath) -> list[tuple[FsPath, FsEntry]]:
+        volume = self.volume_or_none(path)
+        if volume is None:
+            return []
+        prefix = path.key
+        depth = len(path.parts) + 1
+        found = []
+        for key, entry in volume.entries.items():
+            if prefix and not key.startswith(prefix + "\\"):
+                continue
+            if key.count("\\") + 1 == depth:
+                found.append((path.child(entry.name), entry))
+        return sorted(found, key=lambda item: (not item[1].is_dir, item[0].key))
+
+    def expand(self, path: FsPath) -> list[tuple[FsPath, FsEntry]]:
+        """Resolve wildcards in any part of ``path``; no match gives an empty list."""
+        current: list[FsPath] = [FsPath(path.drive, ())]
+        if self.volume_or_none(path) is None:
+            return []
+        for part in path.parts:
+            following: list[FsPath] = []
+            for base in current:
+                for child, _ in self.children(base):
+                    if wildcard_match(part, child.name):
+                        following.append(child)
+            current = following
+        results = []
+        for found in current:
+            entry = self.get(found)
+            if entry is not None:
+                results.append((found, entry))
+        return results
+
+    def create_dir(self, path: FsPath) -> bool:
+        """Create a folder and its missing parents; returns whether anything was created."""
+        volume = self.volume(path)
+        created = False
+        for i in range(1, len(path.parts) + 1):
+            sub = FsPath(path.drive, path.parts[:i])
+            existing = volume.entries.get(sub.key)
+            if existing is None:
+                volume.entries[sub.key] = FsEntry(
+                    path.parts[i - 1], True, modified=self.cluster.clock.now
+                )
+                created = True
+        return created
+
+    def write_file(self, path: FsPath, data: bytes) -> bool:
+        """Write a file whose folder exists; returns whether the bytes changed."""
+        volume = self.volume(path)
+        existing = volume.entries.get(path.key)
+        if existing is not None:
+            if existing.data == data:
+                return False
+            existing.data = data
+            existing.modified = self.cluster.clock.now
+            return True
+        volume.entries[path.key] = FsEntry(
+            path.name, False, data=data, modified=self.cluster.clock.now
+        )
+        return True
+
+    def remove(self, path: FsPath) -> None:
+        volume = self.volume(path)
+        prefix = path.key
+        for key in [k for k in volume.entries if k == prefix or k.startswith(prefix + "\\")]:
+            del volume.entries[key]
+
+    def effective_acl(self, path: FsPath) -> list[AclEntry]:
+        """Explicit rules of the entry, then the rules it inherits from its ancestors."""
+        entry = self.get(path)
+        if entry is None:
+            return []
+        rules = [*entry.acl]
+        chain: list[FsEntry] = []
+        parent = path.parent()
+        while parent is not None:
+            found = self.get(parent)
+            if found is not None:
+                chain.append(found)
+            parent = parent.parent()
+        for depth, ancestor in enumerate(chain):
+            for rule in ancestor.acl:
+                applies = "ContainerInherit" if entry.is_dir else "ObjectInherit"
+                if applies not in rule.inheritance:
+                    continue
+                if depth > 0 and "NoPropagateInherit" in rule.propagation:
+                    continue
+                rules.append(
+                    AclEntry(
+                        rule.identity,
+                        rule.rights,
+                        rule.access_type,
+                        rule.inheritance if entry.is_dir else (),
+                        (),
+                        inherited=True,
+                    )
+                )
+        return rules

@@ -1,0 +1,615 @@
+"""Seeding the model from a lab description, and dumping/loading its whole state.
+
+A lab description (TOML or JSON, format in ``docs/simulated-cluster.md``) says what a
+lab looks like in operator terms: cluster and node names, SQL Server version, virtual
+server name, instances, shared drive. :func:`build_lab` turns it into a
+:class:`SimCluster`; :func:`sample_lab` is the default lab the product serves.
+
+:func:`dump` gives a JSON-able dict of every piece of state (for assertions and for
+handing state to another process) and :func:`load` rebuilds an equal model from it.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import tomllib
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from psrunbook.runbook.lab import LabFacts
+from psrunbook.sim.lab.cluster_model import (
+    AclEntry,
+    ClusterParameter,
+    Faults,
+    FsEntry,
+    Group,
+    Node,
+    Registry,
+    RegistryKey,
+    RegistryValue,
+    Resource,
+    Service,
+    SimCluster,
+    Timing,
+    VirtualClock,
+    Volume,
+    fold,
+)
+
+DUMP_FORMAT = 1
+
+
+class LabError(ValueError):
+    """A lab description is invalid; the message names the field."""
+
+
+@cache
+def ssis_facts() -> dict[str, Any]:
+    """The packaged copy of ``facts/ssis.json``, the SSIS runbooks' data file.
+
+    Read as package data of ``psrunbook.runbooks._ssis`` rather than through the runbooks'
+    ``versions`` module: the lab installs what a real node has, so it takes the facts, not
+    the runbooks' reading of them (which refuses some versions a node can still have).
+    """
+    text = resources.files("psrunbook.runbooks._ssis").joinpath("ssis.json").read_text("utf-8")
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded
+
+
+@dataclass(frozen=True)
+class SsisVersion:
+    """What one SQL Server version installs for SSIS, from ``ssis.json``."""
+
+    version: str
+    folder: str
+    service_name: str
+    display_name: str
+    config_key: str
+    default_config_file: str
+    default_package_store: str
+
+    @classmethod
+    def for_version(cls, version: str) -> SsisVersion:
+        versions = ssis_facts()["versions"]
+        raw = versions.get(str(version))
+        if raw is None:
+            known = ", ".join(versions)
+            raise LabError(f"sql.version: unknown SQL Server version {version!r} ({known})")
+        registry = raw["registry"]
+        key = registry.get("powershell_path") or registry.get("ServiceConfigFile_value", "")
+        key = key.removeprefix("HKLM:\\").removeprefix("HKEY_LOCAL_MACHINE\\")
+        program_files = "C:\\Program Files"
+        return cls(
+            version=str(version),
+            folder=raw["version_folder"],
+            service_name=raw["service_name"],
+            display_name=raw["display_name"].split(" (")[0],
+            config_key=key,
+            default_config_file=raw["default_config_file"].replace("%ProgramFiles%", program_files),
+            default_package_store=raw["default_package_store"]
+            .split(" (")[0]
+            .replace("%ProgramFiles%", program_files),
+        )
+
+
+@dataclass(frozen=True)
+class LabSpec:
+    """A validated lab description."""
+
+    cluster: str = "SIMCLUSTER"
+    domain: str = "SIMLAB"
+    nodes: tuple[str, ...] = ("NODE1", "NODE2")
+    sql_version: str = "2019"
+    virtual_server: str = "SQLVS01"
+    instances: tuple[str, ...] = ("MSSQLSERVER",)
+    drive: str = "S"
+    ssis_nodes: tuple[str, ...] | None = None
+    principals: tuple[str, ...] = ("SIMLAB\\SSIS Package Admins", "SIMLAB\\svc-ssis")
+    timing: Timing = field(default_factory=Timing)
+    start_brings_providers_online: bool = True
+
+    @classmethod
+    def from_mapping(cls, raw: dict[str, Any]) -> LabSpec:
+        """Validate a parsed TOML/JSON description (sections cluster, sql, timing, policy)."""
+        known = {"cluster", "sql", "timing", "policy"}
+        unknown = set(raw) - known
+        if unknown:
+            raise LabError(f"unknown section(s): {', '.join(sorted(unknown))}")
+        cluster = _section(raw, "cluster", {"name", "domain", "nodes", "principals"})
+        sql = _section(
+            raw, "sql", {"version", "virtual_server", "instances", "drive", "ssis_nodes"}
+        )
+        timing = _section(raw, "timing", {"online_pending_observations", "online_pending_seconds"})
+        policy = _section(raw, "policy", {"start_brings_providers_online"})
+        base = cls()
+        nodes = tuple(_strings(cluster, "cluster.nodes", base.nodes))
+        if not nodes or len({fold(n) for n in nodes}) != len(nodes):
+            raise LabError("cluster.nodes: give one or more distinct node names")
+        drive = str(sql.get("drive", base.drive)).rstrip(":").upper()
+        if len(drive) != 1 or not drive.isalpha() or drive == "C":
+            raise LabError("sql.drive: a single drive letter other than C")
+        ssis_nodes = sql.get("ssis_nodes")
+        spec = cls(
+            cluster=str(cluster.get("name", base.cluster)),
+            domain=str(cluster.get("domain", base.domain)),
+            nodes=nodes,
+            sql_version=str(sql.get("version", base.sql_version)),
+            virtual_server=str(sql.get("virtual_server", base.virtual_server)),
+            instances=tuple(_strings(sql, "sql.instances", base.instances)),
+            drive=drive,
+            ssis_nodes=tuple(_strings(sql, "sql.ssis_nodes", ()))
+            if ssis_nodes is not None
+            else None,
+            principals=tuple(_strings(cluster, "cluster.principals", base.principals)),
+            timing=Timing(
+                observations=int(timing.get("online_pending_observations", 0)),
+                seconds=float(timing.get("online_pending_seconds", 1.0)),
+            ),
+            start_brings_providers_online=bool(policy.get("start_brings_providers_online", True)),
+        )
+        SsisVersion.for_version(spec.sql_version)
+        for name in spec.ssis_nodes or ():
+            if fold(name) not in {fold(n) for n in nodes}:
+                raise LabError(f"sql.ssis_nodes: {name!r} is not one of cluster.nodes")
+        return spec
+
+    def facts(self) -> LabFacts:
+        ssis = SsisVersion.for_version(self.sql_version)
+        first = self.instances[0]
+        return LabFacts(
+            cluster=self.cluster,
+            nodes=self.nodes,
+            sql_version=self.sql_version,
+            group=f"SQL Server ({first})",
+            sql_resource="SQL Server" if first == "MSSQLSERVER" else f"SQL Server ({first})",
+            network_name_resource=f"SQL Network Name ({self.virtual_server})",
+            ip_resource=f"SQL IP Address 1 ({self.virtual_server})",
+            disk_resource="Cluster Disk 1",
+            drive=f"{self.drive}:",
+            virtual_server=self.virtual_server,
+            instances=self.instances,
+            ssis_service=ssis.service_name,
+            ssis_config_key=ssis.config_key,
+            ssis_default_config=ssis.default_config_file,
+            principals=self.principals,
+        )
+
+
+def _section(raw: dict[str, Any], name: str, allowed: set[str]) -> dict[str, Any]:
+    section = raw.get(name, {})
+    if not isinstance(section, dict):
+        raise LabError(f"{name}: expected a table")
+    unknown = set(section) - allowed
+    if unknown:
+        raise LabError(f"{name}: unknown key(s) {', '.join(sorted(unknown))}")
+    return section
+
+
+def _strings(section: dict[str, Any], where: str, default: tuple[str, ...]) -> list[str]:
+    value = section.get(where.rsplit(".", maxsplit=1)[-1], list(default))
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise LabError(f"{where}: expected a list of non-empty strings")
+    return list(value)
+
+
+def read_lab(path: Path) -> LabSpec:
+    """Read a lab description from a ``.toml`` or ``.json`` file."""
+    try:
+        text = path.read_text("utf-8")
+        raw = json.loads(text) if path.suffix.lower() == ".json" else tomllib.loads(text)
+    except (OSError, ValueError) as exc:
+        raise LabError(f"{path}: {exc}") from exc
+    return LabSpec.from_mapping(raw)
+
+
+def sample_spec(nodes: int = 2, sql_version: str = "2019") -> LabSpec:
+    """The description of the default lab."""
+    if nodes < 1:
+        raise LabError("nodes: at least one node")
+    names = tuple(f"NODE{i}" for i in range(1, nodes + 1))
+    return LabSpec(nodes=names, sql_version=str(sql_version))
+
+
+def sample_lab(nodes: int = 2, sql_version: str = "2019") -> SimCluster:
+    """The default lab: NODE1..NODEn, one SQL Server group, SSIS on every node."""
+    return build_lab(sample_spec(nodes, sql_version))
+
+
+def _facts_dump(facts: LabFacts) -> dict[str, object]:
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(facts).items()}
+
+
+def lab_facts(cluster: SimCluster) -> LabFacts:
+    """The facts of the lab a cluster was built from (they survive dump and load)."""
+    raw = cluster.lab
+    if not raw:
+        raise LabError("this cluster was not built from a lab description")
+    values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()}
+    return LabFacts(**values)
+
+
+def _default_acl() -> list[AclEntry]:
+    inherit = ("ContainerInherit", "ObjectInherit")
+    return [
+        AclEntry("BUILTIN\\Administrators", ("FullControl",), inheritance=inherit),
+        AclEntry("NT AUTHORITY\\SYSTEM", ("FullControl",), inheritance=inherit),
+        AclEntry("BUILTIN\\Users", ("ReadAndExecute", "Synchronize"), inheritance=inherit),
+    ]
+
+
+def _crlf(text: str) -> bytes:
+    return text.replace("\r\n", "\n").replace("\n", "\r\n").encode("utf-8")
+
+
+def _add_file(volume: Volume, path: str, data: bytes | None) -> None:
+    parts = [p for p in path.split("\\")[1:] if p]
+    for i in range(1, len(parts) + 1):
+        key = fold("\\".join(parts[:i]))
+        is_dir = i < len(parts) or data is None
+        if key not in volume.entries:
+            volume.entries[key] = FsEntry(parts[i - 1], is_dir, data=b"" if is_dir else data or b"")
+
+
+def build_lab(spec: LabSpec) -> SimCluster:
+    """Build the cluster a lab description describes."""
+    ssis = SsisVersion.for_version(spec.sql_version)
+    facts = spec.facts()
+    cluster = SimCluster(
+        name=spec.cluster,
+        domain=spec.domain,
+        timing=spec.timing,
+        start_brings_providers_online=spec.start_brings_providers_online,
+        lab=_facts_dump(facts),
+    )
+    owner = spec.nodes[0]
+    ssis_nodes = {fold(n) for n in (spec.ssis_nodes if spec.ssis_nodes is not None else spec.nodes)}
+    default_doc = ssis_facts()["config_file"]["default_document_from_docs"]
+    for name in spec.nodes:
+        node = Node(name=name)
+        volume = Volume("C", root_acl=_default_acl())
+        node.volumes["C"] = volume
+        for instance in spec.instances:
+            service = "MSSQLSERVER" if instance == "MSSQLSERVER" else f"MSSQL${instance}"
+            node.services[fold(service)] = Service(
+                service,
+                f"SQL Server ({instance})",
+                "Running" if fold(name) == fold(owner) else "Stopped",
+                "Manual",
+            )
+            instance_key, _ = node.registry.create_key(
+                "SOFTWARE\\Microsoft\\Microsoft SQL Server\\Instance Names\\SQL"
+            )
+            instance_key.set(instance, f"MSSQL{ssis.folder[:2]}.{instance}")
+        node.services["winrm"] = Service("WinRM", "Windows Remote Management (WS-Management)")
+        node.services["clussvc"] = Service("ClusSvc", "Cluster Service")
+        if fold(name) in ssis_nodes:
+            node.services[fold(ssis.service_name)] = Service(
+                ssis.service_name, ssis.display_name, "Running", "Automatic"
+            )
+            key, _ = node.registry.create_key(ssis.config_key)
+            key.set("", ssis.default_config_file)
+            _add_file(volume, ssis.default_config_file, _crlf(default_doc))
+            _add_file(volume, ssis.default_package_store, None)
+        node.principals = [
+            "BUILTIN\\Administrators",
+            "BUILTIN\\Users",
+            "NT AUTHORITY\\SYSTEM",
+            "NT AUTHORITY\\NETWORK SERVICE",
+            "NT AUTHORITY\\Authenticated Users",
+            "Everyone",
+            "CREATOR OWNER",
+            *(f"NT SERVICE\\{s.name}" for s in node.services.values()),
+            *spec.principals,
+        ]
+        cluster.nodes[fold(name)] = node
+
+    shared = Volume(spec.drive, root_acl=_default_acl())
+    _add_file(shared, f"{spec.drive}:\\MSSQL\\DATA", None)
+    cluster.shared_volumes[spec.drive] = shared
+
+    core = Group("Cluster Group", owner, group_type="Cluster", is_core=True)
+    sql = Group(facts.group, owner, group_type="Unknown")
+    cluster.groups[fold(core.name)] = core
+    cluster.groups[fold(sql.name)] = sql
+    everyone = list(spec.nodes)
+
+    def add(resource: Resource) -> None:
+        resource.possible_owners = list(everyone)
+        cluster.resources[fold(resource.name)] = resource
+
+    add(Resource("Cluster IP Address", "IP Address", core.name, "Online", is_core=True))
+    add(
+        Resource(
+            "Cluster Name",
+            "Network Name",
+            core.name,
+            "Online",
+            dependencies=[["Cluster IP Address"]],
+            is_core=True,
+            parameters=_params(Name=spec.cluster, DnsName=spec.cluster),
+        )
+    )
+    add(Resource(facts.ip_resource, "IP Address", sql.name, "Online"))
+    add(
+        Resource(
+            facts.network_name_resource,
+            "Network Name",
+            sql.name,
+            "Online",
+            dependencies=[[facts.ip_resource]],
+            parameters=_params(Name=spec.virtual_server, DnsName=spec.virtual_server),
+        )
+    )
+    add(
+        Resource(
+            facts.disk_resource,
+            "Physical Disk",
+            sql.name,
+            "Online",
+            drive=spec.drive,
+            parameters=_params(DiskPath=f"{spec.drive}:"),
+        )
+    )
+    add(
+        Resource(
+            facts.sql_resource,
+            "SQL Server",
+            sql.name,
+            "Online",
+            dependencies=[[facts.disk_resource], [facts.network_name_resource]],
+            parameters=_params(
+                VirtualServerName=spec.virtual_server, InstanceName=spec.instances[0]
+            ),
+        )
+    )
+    return cluster
+
+
+def _params(**values: str) -> dict[str, ClusterParameter]:
+    return {fold(k): ClusterParameter(k, v) for k, v in values.items()}
+
+
+# -- dump / load -------------------------------------------------------------------------
+
+
+def _acl_dump(entries: list[AclEntry]) -> list[dict[str, Any]]:
+    return [
+        {
+            "identity": e.identity,
+            "rights": list(e.rights),
+            "access_type": e.access_type,
+            "inheritance": list(e.inheritance),
+            "propagation": list(e.propagation),
+            "inherited": e.inherited,
+        }
+        for e in entries
+    ]
+
+
+def _acl_load(raw: list[dict[str, Any]]) -> list[AclEntry]:
+    return [
+        AclEntry(
+            e["identity"],
+            tuple(e["rights"]),
+            e["access_type"],
+            tuple(e["inheritance"]),
+            tuple(e["propagation"]),
+            bool(e["inherited"]),
+        )
+        for e in raw
+    ]
+
+
+def _volume_dump(volume: Volume) -> dict[str, Any]:
+    return {
+        "letter": volume.letter,
+        "root_acl": _acl_dump(volume.root_acl),
+        "entries": {
+            key: {
+                "name": e.name,
+                "is_dir": e.is_dir,
+                "data": base64.b64encode(e.data).decode("ascii"),
+                "acl": _acl_dump(e.acl),
+                "modified": e.modified,
+            }
+            for key, e in sorted(volume.entries.items())
+        },
+    }
+
+
+def _volume_load(raw: dict[str, Any]) -> Volume:
+    return Volume(
+        raw["letter"],
+        {
+            key: FsEntry(
+                e["name"],
+                e["is_dir"],
+                base64.b64decode(e["data"]),
+                _acl_load(e["acl"]),
+                e["modified"],
+            )
+            for key, e in raw["entries"].items()
+        },
+        _acl_load(raw["root_acl"]),
+    )
+
+
+def _value_dump(data: object) -> object:
+    if isinstance(data, bytes):
+        return {"bytes": base64.b64encode(data).decode("ascii")}
+    return data
+
+
+def _value_load(raw: object) -> object:
+    if isinstance(raw, dict) and set(raw) == {"bytes"}:
+        return base64.b64decode(raw["bytes"])
+    return raw
+
+
+def dump(cluster: SimCluster) -> dict[str, Any]:
+    """Every piece of state as plain JSON types (sorted, so dumps compare and diff)."""
+    with cluster.lock:
+        return {
+            "format": DUMP_FORMAT,
+            "name": cluster.name,
+            "domain": cluster.domain,
+            "clock": cluster.clock.now,
+            "timing": {
+                "observations": cluster.timing.observations,
+                "seconds": cluster.timing.seconds,
+            },
+            "start_brings_providers_online": cluster.start_brings_providers_online,
+            "lab": dict(cluster.lab),
+            "resource_types": list(cluster.resource_types),
+            "nodes": [
+                {
+                    "name": n.name,
+                    "state": n.state,
+                    "principals": list(n.principals),
+                    "services": [
+                        {
+                            "name": s.name,
+                            "display_name": s.display_name,
+                            "status": s.status,
+                            "start_type": s.start_type,
+                        }
+                        for s in n.services.values()
+                    ],
+                    "registry": [
+                        {
+                            "path": k.path,
+                            "values": [
+                                {"name": v.name, "data": _value_dump(v.data), "kind": v.kind}
+                                for v in k.values.values()
+                            ],
+                        }
+                        for _, k in sorted(n.registry.keys.items())
+                    ],
+                    "volumes": [_volume_dump(v) for v in n.volumes.values()],
+                }
+                for n in cluster.nodes.values()
+            ],
+            "groups": [
+                {
+                    "name": g.name,
+                    "owner": g.owner,
+                    "preferred_owners": list(g.preferred_owners),
+                    "group_type": g.group_type,
+                    "is_core": g.is_core,
+                    "description": g.description,
+                }
+                for g in cluster.groups.values()
+            ],
+            "resources": [
+                {
+                    "name": r.name,
+                    "type": r.type,
+                    "group": r.group,
+                    "state": r.state,
+                    "possible_owners": list(r.possible_owners),
+                    "dependencies": [list(c) for c in r.dependencies],
+                    "parameters": [
+                        {"name": p.name, "value": _value_dump(p.value), "kind": p.kind}
+                        for p in r.parameters.values()
+                    ],
+                    "checkpoints": list(r.checkpoints),
+                    "description": r.description,
+                    "is_core": r.is_core,
+                    "separate_monitor": r.separate_monitor,
+                    "drive": r.drive,
+                    "pending_target": r.pending_target,
+                    "pending_observations": r.pending_observations,
+                    "pending_due": r.pending_due,
+                }
+                for r in cluster.resources.values()
+            ],
+            "shared_volumes": [_volume_dump(v) for v in cluster.shared_volumes.values()],
+            "checkpoint_data": {
+                k: {item: [_value_dump(v[0]), v[1]] for item, v in sorted(saved.items())}
+                for k, saved in sorted(cluster.checkpoint_data.items())
+            },
+            "faults": {
+                "fail_online": dict(sorted(cluster.faults.fail_online.items())),
+                "scheduled_moves": [list(m) for m in cluster.faults.scheduled_moves],
+                "pipelines_finished": cluster.faults.pipelines_finished,
+            },
+            "changes": dict(sorted(cluster.changes.items())),
+            "change_log": [list(c) for c in cluster.change_log],
+        }
+
+
+def load(raw: dict[str, Any]) -> SimCluster:
+    """Rebuild a model from :func:`dump` output."""
+    if raw.get("format") != DUMP_FORMAT:
+        raise LabError(f"format: expected {DUMP_FORMAT}, got {raw.get('format')!r}")
+    cluster = SimCluster(
+        name=raw["name"],
+        domain=raw["domain"],
+        clock=VirtualClock(raw["clock"]),
+        timing=Timing(**raw["timing"]),
+        start_brings_providers_online=raw["start_brings_providers_online"],
+        resource_types=list(raw["resource_types"]),
+        lab=dict(raw["lab"]),
+        faults=Faults(
+            fail_online=dict(raw["faults"]["fail_online"]),
+            scheduled_moves=[list(m) for m in raw["faults"]["scheduled_moves"]],
+            pipelines_finished=raw["faults"]["pipelines_finished"],
+        ),
+        changes=Counter(raw["changes"]),
+        change_log=[list(c) for c in raw["change_log"]],
+    )
+    for n in raw["nodes"]:
+        registry = Registry()
+        for k in n["registry"]:
+            key = RegistryKey(k["path"])
+            for v in k["values"]:
+                key.values[fold(v["name"])] = RegistryValue(
+                    v["name"], _value_load(v["data"]), v["kind"]
+                )
+            registry.keys[fold(k["path"])] = key
+        node = Node(
+            name=n["name"],
+            state=n["state"],
+            services={
+                fold(s["name"]): Service(s["name"], s["display_name"], s["status"], s["start_type"])
+                for s in n["services"]
+            },
+            registry=registry,
+            volumes={v["letter"]: _volume_load(v) for v in n["volumes"]},
+            principals=list(n["principals"]),
+        )
+        cluster.nodes[fold(node.name)] = node
+    for g in raw["groups"]:
+        cluster.groups[fold(g["name"])] = Group(**g)
+    for r in raw["resources"]:
+        params = {
+            fold(p["name"]): ClusterParameter(p["name"], _value_load(p["value"]), p["kind"])
+            for p in r["parameters"]
+        }
+        fields = {k: v for k, v in r.items() if k != "parameters"}
+        cluster.resources[fold(r["name"])] = Resource(**fields, parameters=params)
+    for v in raw["shared_volumes"]:
+        cluster.shared_volumes[v["letter"]] = _volume_load(v)
+    cluster.checkpoint_data = {
+        k: {item: [_value_load(v[0]), v[1]] for item, v in saved.items()}
+        for k, saved in raw["checkpoint_data"].items()
+    }
+    return cluster
+
+
+def save(cluster: SimCluster, path: Path) -> None:
+    """Write :func:`dump` output as JSON, so another process can :func:`restore` it."""
+    path.write_text(json.dumps(dump(cluster), indent=1, sort_keys=True), "utf-8")
+
+
+def restore(path: Path) -> SimCluster:
+    try:
+        raw = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError) as exc:
+        raise LabError(f"{path}: {exc}") from exc
+    return load(raw)

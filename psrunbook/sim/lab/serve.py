@@ -1,0 +1,220 @@
+"""``psrunbook sim serve``: a simulated cluster on loopback until Ctrl-C or SIGTERM.
+
+By default the nodes run the simulated failover cluster (the PowerShell evaluator over
+the cluster model of a lab); ``executor="trivial"`` serves the small protocol-test
+executor instead. :func:`make_executor` is the one place that decides.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import signal
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING, Literal
+
+from psrunbook.errors import UserError
+from psrunbook.sim.endpoint.http_server import SimFleet
+from psrunbook.sim.executor_protocol import Executor
+from psrunbook.sim.lab.lab_files import LabError, build_lab, read_lab, restore, sample_lab, save
+
+if TYPE_CHECKING:
+    from psrunbook.sim.lab.cluster_model import SimCluster
+
+log = logging.getLogger(__name__)
+
+SIM_USER = "psrunbook"
+PASSWORD_ENV = "PSRUNBOOK_SIM_PASSWORD"  # noqa: S105 - the variable's name, not a password
+CLUSTER_NAME = "SIMCLUSTER"
+
+
+def make_executor(options: ServeOptions) -> tuple[Executor, SimCluster | None]:
+    """The executor shared by the served nodes, and the cluster it serves (if any)."""
+    if options.executor == "trivial":
+        from psrunbook.sim.endpoint.trivial_executor import TrivialExecutor  # noqa: PLC0415 (chosen at serve time)
+
+        return TrivialExecutor(), None
+    from psrunbook.sim.lab.cluster_executor import cluster_executor  # noqa: PLC0415 (chosen at serve time)
+    from psrunbook.sim.lab.cluster_faults import FailoverPlan, fail_resource_online  # noqa: PLC0415 (chosen at serve time)
+
+    cluster = load_lab(options)
+    for resource in options.fail_online:
+        fail_resource_online(cluster, resource)
+    plan = (
+        FailoverPlan(seed=options.seed, probability=options.failover_probability)
+        if options.failover_probability > 0
+        else None
+    )
+    return cluster_executor(cluster, plan), cluster
+
+
+def load_lab(options: ServeOptions) -> SimCluster:
+    """The lab to serve: a saved state, a lab description, or the sample lab."""
+    if options.state_file is not None and options.state_file.exists():
+        return restore(options.state_file)
+    if options.lab_file is not None:
+        return build_lab(read_lab(options.lab_file))
+    return sample_lab(options.nodes, options.lab_version)
+
+
+def lab_version(text: str) -> str:
+    """``sql2019`` or ``2019`` -> ``2019``."""
+    return text.lower().removeprefix("sql")
+
+
+def node_names(count: int) -> tuple[str, ...]:
+    """``NODE1`` .. ``NODE<count>``."""
+    return tuple(f"NODE{i}" for i in range(1, count + 1))
+
+
+def _toml_string(value: str) -> str:
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}"'
+
+
+def inventory_toml(fleet: SimFleet, *, cluster: str = CLUSTER_NAME) -> str:
+    """An inventory (``psrunbook.inventory`` format) that reaches every node of ``fleet``."""
+    endpoints = list(fleet)
+    first = endpoints[0]
+    https = first.scheme == "https"
+    lines = [
+        "# Written by `psrunbook sim serve`; valid while that process runs.",
+        "[cluster]",
+        f"name = {_toml_string(cluster)}",
+        "",
+        "[connection]",
+        f"port = {first.port}",
+        f"ssl = {'true' if https else 'false'}",
+        'auth = "basic"',
+    ]
+    if https:
+        lines += ["cert_validation = true", f"ca_bundle = {_toml_string(str(first.cert_path))}"]
+    else:
+        lines += ['encryption = "never"', "cert_validation = true"]
+    lines += [
+        f"username = {_toml_string(SIM_USER)}",
+        f"password_env = {_toml_string(PASSWORD_ENV)}",
+    ]
+    for endpoint in endpoints:
+        lines += [
+            "",
+            "[[nodes]]",
+            f"name = {_toml_string(endpoint.node)}",
+            f"address = {_toml_string(endpoint.host)}",
+            f"port = {endpoint.port}",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    """What ``sim serve`` was asked for."""
+
+    nodes: int
+    port_base: int | None = None
+    inventory_out: Path | None = None
+    https: bool = False
+    host: str = "127.0.0.1"
+    executor: Literal["cluster", "trivial"] = "cluster"
+    lab_version: str = "2019"
+    lab_file: Path | None = None
+    state_file: Path | None = None
+    fail_online: tuple[str, ...] = ()
+    failover_probability: float = 0.0
+    seed: int = 0
+
+
+def sim_password(environ: dict[str, str] | None = None) -> tuple[str, bool]:
+    """The Basic-auth password from the environment, or a new one; True when generated."""
+    env = os.environ if environ is None else environ
+    existing = env.get(PASSWORD_ENV)
+    if existing:
+        return existing, False
+    return secrets.token_urlsafe(18), True
+
+
+def serve(
+    options: ServeOptions,
+    *,
+    password: str,
+    echo: Callable[[str], None],
+    stop: threading.Event | None = None,
+) -> None:
+    """Run the fleet until ``stop`` is set or SIGINT/SIGTERM arrives, then close it.
+
+    A lab that cannot be loaded, a port or a file that cannot be used is a
+    :class:`~psrunbook.errors.UserError` ("cannot serve: ..."), named with its cause.
+    """
+    try:
+        _serve(options, password=password, echo=echo, stop=stop or threading.Event())
+    except (OSError, LabError) as exc:
+        raise UserError(f"cannot serve: {exc}") from exc
+
+
+def _serve(
+    options: ServeOptions, *, password: str, echo: Callable[[str], None], stop: threading.Event
+) -> None:
+    executor, cluster = make_executor(options)
+    names = (
+        tuple(n.name for n in cluster.nodes.values())
+        if cluster is not None
+        else node_names(options.nodes)
+    )
+    with SimFleet(
+        names,
+        executor=executor,
+        users={SIM_USER: password},
+        host=options.host,
+        port_base=options.port_base,
+        tls=options.https,
+    ) as fleet:
+        if cluster is not None:
+            for endpoint in fleet:
+                endpoint.refuse_when = _down_check(cluster, endpoint.node)
+        if options.inventory_out is not None:
+            name = cluster.name if cluster is not None else CLUSTER_NAME
+            options.inventory_out.write_text(inventory_toml(fleet, cluster=name), encoding="utf-8")
+            echo(f"inventory written to {options.inventory_out}")
+        for endpoint in fleet:
+            echo(f"{endpoint.node} listening on {endpoint.url}")
+        if fleet.certificate is not None:
+            echo(f"certificate (use it as the CA bundle): {fleet.certificate.cert_path}")
+        restore_signals = _install_signal_handlers(stop)
+        try:
+            echo("serving; press Ctrl-C to stop")
+            stop.wait()
+        finally:
+            restore_signals()
+    if cluster is not None and options.state_file is not None:
+        with cluster.lock:
+            save(cluster, options.state_file)
+        echo(f"lab state saved to {options.state_file}")
+    echo("stopped")
+
+
+def _down_check(cluster: SimCluster, node: str) -> Callable[[], bool]:
+    return lambda: cluster.node_is_down(node)
+
+
+def _install_signal_handlers(stop: threading.Event) -> Callable[[], None]:
+    """Route SIGINT/SIGTERM to ``stop`` (main thread only); returns the undo."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        del frame
+        log.info("signal %d received, stopping", signum)
+        stop.set()
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+    def undo() -> None:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+    return undo

@@ -1,0 +1,133 @@
+"""The objects a simulated PowerShell pipeline carries, shared by every room of the simulator.
+
+Values inside the simulator are plain Python where PowerShell's type maps cleanly
+(``str``, ``int``, ``float``, ``bool``, ``None`` for ``$null``, ``list`` for
+``object[]``) and the classes below where it does not. The language (``sim/ps``)
+produces and consumes them, the lab's cmdlets return them, and the endpoint
+(``sim/endpoint``) serialises any of them without knowing who produced it; keeping them
+here, below all three, lets each room be read and tested alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class PSHashtable(MutableMapping[str, Any]):
+    """An ordered hashtable with PowerShell's case-insensitive keys.
+
+    The first spelling of a key is kept for output, because scripts and the client
+    see the key as it was written.
+    """
+
+    def __init__(self, items: Iterable[tuple[str, Any]] = ()) -> None:
+        self._data: dict[str, tuple[str, Any]] = {}
+        for key, value in items:
+            self[key] = value
+
+    @staticmethod
+    def _fold(key: object) -> str:
+        return str(key).casefold()
+
+    def __getitem__(self, key: str) -> Any:
+        return self._data[self._fold(key)][1]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        folded = self._fold(key)
+        original = self._data[folded][0] if folded in self._data else str(key)
+        self._data[folded] = (original, value)
+
+    def __delitem__(self, key: str) -> None:
+        del self._data[self._fold(key)]
+
+    def __iter__(self) -> Iterator[str]:
+        return (original for original, _ in self._data.values())
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __contains__(self, key: object) -> bool:
+        return self._fold(key) in self._data
+
+    def __repr__(self) -> str:
+        inner = "; ".join(f"{k}={v!r}" for k, v in self.items())
+        return f"@{{{inner}}}"
+
+
+@dataclass
+class PSObject:
+    """A PowerShell object: type names (most derived first), ordered properties.
+
+    ``properties`` is a :class:`PSHashtable`, so member access is case-insensitive.
+    ``to_string`` is what ``[string]$obj`` and depth-1 serialisation give for it.
+    ``methods`` holds the few .NET methods the simulator models for this object.
+    """
+
+    type_names: tuple[str, ...] = ("System.Management.Automation.PSCustomObject", "System.Object")
+    properties: PSHashtable = field(default_factory=PSHashtable)
+    to_string: str | None = None
+    methods: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        if self.to_string is not None:
+            return self.to_string
+        return "@{" + "; ".join(f"{k}={v}" for k, v in self.properties.items()) + "}"
+
+
+@dataclass(frozen=True)
+class PSEnum:
+    """A .NET enum value: compares to its name case-insensitively and to its number."""
+
+    type_name: str
+    name: str
+    value: int
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True, repr=False)
+class SecureStringValue:
+    """A SecureString received from the client; its text never shows in repr or str."""
+
+    plaintext: str
+
+    def __repr__(self) -> str:
+        return "SecureStringValue(***)"
+
+    def __str__(self) -> str:
+        return "System.Security.SecureString"
+
+
+@dataclass(frozen=True)
+class ErrorRecordData:
+    """What PowerShell puts in an ErrorRecord, as far as a PSRP client can see it.
+
+    ``fully_qualified_error_id`` is composed like PowerShell does: the error id, then a
+    comma and the implementing type of the command that raised it, when there is one.
+    """
+
+    message: str
+    error_id: str
+    category: str = "NotSpecified"
+    exception_type: str = "System.Management.Automation.RuntimeException"
+    target_object: Any = None
+    target_name: str = ""
+    target_type: str = ""
+    activity: str = ""
+    command_type: str | None = None
+    script_line: int | None = None
+    script_column: int | None = None
+    line_text: str | None = None
+
+    @property
+    def fully_qualified_error_id(self) -> str:
+        if self.command_type:
+            return f"{self.error_id},{self.command_type}"
+        return self.error_id
+
+    @property
+    def reason(self) -> str:
+        return self.exception_type.rsplit(".", 1)[-1]

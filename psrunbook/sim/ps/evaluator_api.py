@@ -1,0 +1,77 @@
+"""What the evaluator offers the collaborators it hands work to.
+
+Operators (:mod:`psrunbook.sim.ps.operators`), member access
+(:mod:`psrunbook.sim.ps.members`) and the built-in cmdlets
+(:mod:`psrunbook.sim.ps.builtins`) each hold the evaluator running them only through
+this protocol: they read and type-check on their own, and none of them imports the
+evaluator. :class:`psrunbook.sim.ps.evaluator.Evaluator` is the one implementation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+    from psrunbook.sim.objects import ErrorRecordData
+    from psrunbook.sim.ps.binding import Argument
+    from psrunbook.sim.ps.exceptions import ScriptError, UnsupportedConstruct
+    from psrunbook.sim.ps.scope import Scope
+
+
+class EvaluatorApi(Protocol):
+    """The running evaluator: its scope, expressions, errors and output streams."""
+
+    scope: Scope
+    """The scope variables are read from and written to now."""
+
+    statement: Node | None
+    """The statement running now; ``None`` for a PSRP command called by name."""
+
+    def eval(self, node: Node) -> Any:
+        """Evaluate an expression node to a value."""
+
+    def text_of(self, node: Node) -> str:
+        """The script text of ``node``."""
+
+    def fail(self, record: ErrorRecordData, *, script_terminating: bool = False) -> ScriptError:
+        """A terminating error positioned at the running statement, to raise."""
+
+    def runtime_fail(
+        self, message: str, error_id: str, category: str = ..., **kw: Any
+    ) -> ScriptError:
+        """A terminating RuntimeException-shaped error, to raise."""
+
+    def unsupported(self, node: Node | None, construct: str) -> UnsupportedConstruct:
+        """The refusal of a construct outside the simulated subset, to raise."""
+
+    def cast(self, name: str, value: Any, node: Node) -> Any:
+        """``[name]value``."""
+
+    def invoke_block(
+        self,
+        block: Any,
+        dollar_under: Any,
+        arguments: Sequence[Argument] = (),
+        *,
+        new_scope: bool = True,
+        set_under: bool = True,
+    ) -> list[Any]:
+        """Run a script block and return its output."""
+
+    def read_variable(self, name: str, node: Node) -> Any:
+        """``$name`` (also ``env:NAME``)."""
+
+    def check_stop(self) -> None:
+        """Raise if the client asked to stop the pipeline."""
+
+    def write_error(self, record: ErrorRecordData, action: str | None = None) -> None:
+        """A non-terminating error, handled as ``-ErrorAction`` says."""
+
+    def write_warning(self, message: str) -> None: ...
+
+    def write_verbose(self, message: str) -> None: ...
+
+    def write_information(self, value: Any, host: bool = False) -> None: ...

@@ -1,0 +1,99 @@
+"""An :class:`psrunbook.sim.executor_protocol.Executor` that really runs PowerShell.
+
+Each PSRP pipeline gets a fresh :class:`Evaluator` (a new runspace-like global scope):
+the endpoint's pipelines do not share variables, as psrunbook sends one self-contained
+script per step. The node's cmdlets come from ``cmdlets_for(context)``, so the cluster
+model decides what exists on which node.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from typing import Any
+
+from psrunbook.sim.executor_protocol import (
+    CommandRequest,
+    ExecutionContext,
+    OutputSink,
+    PipelineFailed,
+    PipelineRequest,
+    PipelineStopped,
+)
+from psrunbook.sim.objects import ErrorRecordData
+from psrunbook.sim.ps.binding import Argument
+from psrunbook.sim.ps.cmdlet_api import CmdletTable
+from psrunbook.sim.ps.evaluator import Evaluator, PipelineSession, StopRequested
+from psrunbook.sim.ps.exceptions import ExitSignal, RefusedScript, ReturnSignal, ScriptError
+from psrunbook.sim.ps.parser import ParseCache, parse
+
+INTERNAL_ERROR_ID = "SimulatorInternalError"
+
+
+class PowerShellExecutor:
+    """Runs PSRP pipelines (scripts or commands by name) with the simulated language."""
+
+    def __init__(
+        self,
+        cmdlets_for: Callable[[ExecutionContext], CmdletTable],
+        cache: ParseCache | None = None,
+    ) -> None:
+        self._cmdlets_for = cmdlets_for
+        self._cache = cache
+
+    def _parse(self, text: str) -> Any:
+        return self._cache.get(text) if self._cache is not None else parse(text)
+
+    def execute(
+        self, request: PipelineRequest, context: ExecutionContext, sink: OutputSink
+    ) -> None:
+        session = PipelineSession(
+            node=context.node,
+            user=context.user,
+            commands=self._cmdlets_for(context),
+            sink=sink,
+            stop=context.stop,
+        )
+        evaluator = Evaluator(session)
+        try:
+            items: list[Any] | None = list(request.input) if request.input else None
+            for index, command in enumerate(request.commands):
+                last = index == len(request.commands) - 1
+                out: list[Any] = []
+                emit = sink.output if last else out.append
+                self._run_command(evaluator, command, items, emit)
+                items = out
+        except StopRequested:
+            raise PipelineStopped() from None
+        except ScriptError as error:
+            raise PipelineFailed(error.record) from None
+        except RefusedScript as refused:
+            raise PipelineFailed(refused.record) from None
+        except Exception as exc:
+            raise PipelineFailed(
+                ErrorRecordData(
+                    message=f"internal simulator error: {type(exc).__name__}: {exc}",
+                    error_id=INTERNAL_ERROR_ID,
+                    category="NotSpecified",
+                    exception_type="System.InvalidOperationException",
+                )
+            ) from exc
+
+    def _run_command(
+        self,
+        evaluator: Evaluator,
+        command: CommandRequest,
+        items: list[Any] | None,
+        emit: Callable[[Any], None],
+    ) -> None:
+        if command.is_script:
+            evaluator.run_script(self._parse(command.text), command.arguments, emit)
+            return
+        arguments = [
+            Argument(name, value, has_value=value is not None, colon=True)
+            if name is not None
+            else Argument(None, value)
+            for name, value in command.arguments
+        ]
+        with contextlib.suppress(ReturnSignal, ExitSignal):
+            evaluator.run_named_command(command.text, arguments, items, emit)

@@ -1,0 +1,131 @@
+"""CLIXML written for simulator values, read back by pypsrp's own deserializer."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from pypsrp.serializer import Serializer
+
+from psrunbook.sim.endpoint.clixml import ERROR_CATEGORIES, ClixmlWriter, escape
+from psrunbook.sim.objects import ErrorRecordData, PSEnum, PSHashtable, PSObject, SecureStringValue
+
+
+def _roundtrip(value):
+    writer = ClixmlWriter()
+    writer.value(value)
+    return Serializer().deserialize(writer.getvalue().decode())
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "plain",
+        "",
+        "tab\there\r\nnew",
+        "_x0041_ literal",
+        "<&>\"'",
+        0,
+        -(2**31),
+        2**31,
+        2**63 - 1,
+        1.5,
+        -0.25,
+        True,
+        False,
+        None,
+    ],
+)
+def test_primitives_roundtrip_through_pypsrp(value):
+    """Strings (with control characters), ints, doubles, bools and null come back equal."""
+    assert value == _roundtrip(value)
+
+
+def test_special_doubles():
+    """Infinity and NaN use .NET's spelling."""
+    assert math.inf == _roundtrip(math.inf)
+    assert math.isnan(_roundtrip(math.nan))
+
+
+def test_lists_and_hashtables_roundtrip():
+    """object[] and Hashtable keep order and nested values."""
+    assert [1, "a", None] == _roundtrip([1, "a", None])
+    assert {"Key": [True, None], "Other": 2} == _roundtrip(
+        PSHashtable([("Key", [True, None]), ("Other", 2)])
+    )
+
+
+def test_nested_object_is_its_tostring_at_depth_one():
+    """A PSObject inside a property arrives as its ToString, as remoting depth 1 does."""
+    inner = PSObject(properties=PSHashtable([("X", 1)]), to_string="inner!")
+    outer = PSObject(
+        type_names=("T.Outer", "System.Object"),
+        properties=PSHashtable([("In", inner), ("Items", [inner])]),
+    )
+    result = _roundtrip(outer)
+    assert {"In": "inner!", "Items": ["inner!"]} == result.extended_properties
+    assert ["T.Outer", "System.Object"] == result.types
+
+
+def test_enum_has_its_type_name_string_and_value():
+    """A PSEnum is an Obj with its own type name, ToString name and I32 value."""
+    writer = ClixmlWriter()
+    writer.value(PSEnum("Cluster.State", "Online", 2))
+    xml = writer.getvalue().decode()
+    assert "<T>Cluster.State</T><T>System.Enum</T>" in xml
+    assert "<ToString>Online</ToString><I32>2</I32>" in xml
+
+
+def test_secure_string_without_session_key_is_its_type_name():
+    """Without an exchanged key a SecureString cannot be encrypted and is sent as its name."""
+    assert "System.Security.SecureString" == _roundtrip(SecureStringValue("secret"))
+
+
+def test_error_record_fields_as_pypsrp_reads_them():
+    """ErrorRecordData becomes an ErrorRecord whose pypsrp attributes are all filled."""
+    from pypsrp.complex_objects import ErrorRecord, ObjectMeta  # noqa: PLC0415 - only this test
+
+    record = ErrorRecordData(
+        message="boom",
+        error_id="E1",
+        category="ResourceUnavailable",
+        exception_type="Sim.BoomException",
+        target_name="disk",
+        target_type="String",
+        activity="Get-Disk",
+        command_type="Sim.GetDiskCommand",
+        script_line=3,
+        script_column=5,
+        line_text="    Get-Disk x",
+    )
+    writer = ClixmlWriter()
+    writer.error_record(record)
+    parsed = Serializer().deserialize(
+        writer.getvalue().decode(), ObjectMeta("Obj", object=ErrorRecord)
+    )
+    assert ("E1,Sim.GetDiskCommand", 21, "disk", "Get-Disk", "BoomException", 3) == (
+        parsed.fq_error,
+        parsed.category,
+        parsed.target_name,
+        parsed.activity,
+        parsed.reason,
+        parsed.invocation_script_line_number,
+    )
+    assert "ResourceUnavailable: (disk:String) [Get-Disk], BoomException" == parsed.message
+    assert parsed.invocation_position_message.startswith("At line:3 char:5")
+
+
+def test_error_categories_match_powershell_numbers():
+    """The category table has PowerShell's 32 values with their numbers."""
+    assert (32, 0, 13, 14, 31) == (
+        len(ERROR_CATEGORIES),
+        ERROR_CATEGORIES["NotSpecified"],
+        ERROR_CATEGORIES["ObjectNotFound"],
+        ERROR_CATEGORIES["OperationStopped"],
+        ERROR_CATEGORIES["NotEnabled"],
+    )
+
+
+def test_escape_encodes_control_characters_and_xml():
+    """Control characters become _xHHHH_, an existing _xHHHH_ is protected, XML is escaped."""
+    assert "a_x000A_b_x005F_x0041_&lt;" == escape("a\nb_x0041_<")

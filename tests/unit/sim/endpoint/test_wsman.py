@@ -1,0 +1,81 @@
+"""Request parsing, faults and authentication of the simulator's WSMan layer."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from psrunbook.sim.endpoint.auth import authenticate
+from psrunbook.sim.endpoint.endpoint_faults import EndpointFaultPlan
+from psrunbook.sim.endpoint.wsman import WSManFaultResponse, parse_request
+
+_ENVELOPE = (
+    '<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" '
+    'xmlns:wsa="http://schemas.xmlsoap.org/ws/2004/08/addressing" '
+    'xmlns:wsman="http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd"><s:Header>'
+    "<wsa:Action>http://schemas.microsoft.com/wbem/wsman/1/windows/shell/Receive</wsa:Action>"
+    "<wsman:MaxEnvelopeSize>512000</wsman:MaxEnvelopeSize>"
+    "<wsa:MessageID>uuid:ABC</wsa:MessageID><wsman:OperationTimeout>PT1M2.5S</wsman:OperationTimeout>"
+    "<wsman:ResourceURI>http://schemas.microsoft.com/powershell/Microsoft.PowerShell</wsman:ResourceURI>"
+    '<wsman:SelectorSet><wsman:Selector Name="ShellId">S1</wsman:Selector></wsman:SelectorSet>'
+    "</s:Header><s:Body/></s:Envelope>"
+)
+
+
+def test_parse_request_reads_the_headers_the_endpoint_needs():
+    """Action, MessageID, envelope size, timeout and selectors are extracted."""
+    request = parse_request(_ENVELOPE.encode())
+    assert ("Receive", "uuid:ABC", 512000, 62.5, {"ShellId": "S1"}) == (
+        request.action,
+        request.message_id,
+        request.max_envelope_size,
+        request.operation_timeout,
+        request.selectors,
+    )
+
+
+@pytest.mark.parametrize(
+    "data", [b"", b"<not-closed", b"<a/>", b'<!DOCTYPE x [<!ENTITY e "x">]><a>&e;</a>']
+)
+def test_malformed_requests_become_invalid_xml_faults(data):
+    """Anything that is not a SOAP envelope is fault 2150858819, never an exception."""
+    with pytest.raises(WSManFaultResponse) as info:
+        parse_request(data)
+    assert 2150858819 == info.value.code
+
+
+def _basic(user: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        (_basic("psrunbook", "pw:with:colons"), "psrunbook"),
+        (_basic("PSRUNBOOK", "pw:with:colons"), "psrunbook"),
+        (_basic("psrunbook", "wrong"), None),
+        (_basic("other", "pw:with:colons"), None),
+        ("Negotiate abc", None),
+        ("Basic !!!", None),
+        (None, None),
+    ],
+)
+def test_basic_authentication(header, expected):
+    """Only the configured user with its exact password is accepted."""
+    assert expected == authenticate(header, {"psrunbook": "pw:with:colons"})
+
+
+def test_faults_are_consumed_per_action_and_count():
+    """An armed fault applies to its action only, for exactly its count."""
+    plan = EndpointFaultPlan(lambda listening: None)
+    plan.http_error(502, action="Send", count=2)
+    assert plan.take("Receive")[1] is None
+    assert [502, 502] == [plan.take("Send")[1].status for _ in range(2)]
+    assert plan.take("Send")[1] is None
+
+
+def test_fault_count_must_be_positive():
+    """Arming a fault for zero requests is a mistake, not a no-op."""
+    with pytest.raises(ValueError, match="count"):
+        EndpointFaultPlan(lambda listening: None).wsman_fault(1, count=0)

@@ -1,0 +1,172 @@
+"""The Executor protocol: scripts and commands by name, streams, stop, failures, caching."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from psrunbook.sim.executor_protocol import (
+    CommandRequest,
+    ExecutionContext,
+    PipelineFailed,
+    PipelineRequest,
+    PipelineStopped,
+)
+from psrunbook.sim.objects import PSHashtable
+from psrunbook.sim.ps.cmdlet_api import CmdletContext, CmdletSpec
+from psrunbook.sim.ps.parser import ParseCache
+from psrunbook.sim.ps.powershell_executor import PowerShellExecutor
+
+from .helpers import Sink, run, table
+
+
+def execute(request: PipelineRequest, commands: dict[str, Any] | None = None) -> Sink:
+    cmds = commands if commands is not None else table()
+    sink = Sink()
+    PowerShellExecutor(lambda ctx: cmds).execute(request, ExecutionContext("N1", "u"), sink)
+    return sink
+
+
+def test_command_by_name_with_arguments() -> None:
+    """A PSRP command given by name binds its arguments like a script would."""
+    request = PipelineRequest(
+        (
+            CommandRequest("Get-Thing", False, (("Name", ["beta"]),)),
+            CommandRequest("Select-Object", False, (("ExpandProperty", "Value"),)),
+        )
+    )
+    assert [2] == execute(request).result.output
+
+
+def test_switch_parameter_by_name_without_value() -> None:
+    """A PSRP switch sent with a null value counts as present."""
+    commands = table()
+    execute(PipelineRequest((CommandRequest("Get-Thing", False, (("Force", None),)),)), commands)
+    assert [True] == [c["Force"] for c in commands["Get-Thing"].calls]
+
+
+def test_pipeline_input_feeds_the_first_command() -> None:
+    """Objects sent as pipeline input reach the first command."""
+    request = PipelineRequest(
+        (CommandRequest("Where-Object", False, ((None, "Length"), ("GT", None), (None, 1))),),
+        input=("a", "bbb", "cc"),
+    )
+    assert ["bbb", "cc"] == execute(request).result.output
+
+
+def test_script_then_command() -> None:
+    """A script's output feeds the next PSRP command of the pipeline."""
+    request = PipelineRequest(
+        (
+            CommandRequest("3, 1, 2", True),
+            CommandRequest("Sort-Object", False, (("Descending", True),)),
+        )
+    )
+    assert [3, 2, 1] == execute(request).result.output
+
+
+def test_streams_reach_their_sink_methods() -> None:
+    """Warning, verbose (only when asked) and information records go to their streams."""
+    result = run(
+        "Write-Warning 'w1'; Write-Verbose 'hidden'; Write-Verbose 'v1' -Verbose;"
+        "$VerbosePreference = 'Continue'; Write-Verbose 'v2'; Write-Host 'h' 'i';"
+        "Write-Information 'silent'; Write-Information 'shown' -InformationAction Continue;"
+        "Write-Warning 'quiet' -WarningAction SilentlyContinue;"
+        "Get-Thing -Name alpha -Force | Out-Null"
+    )
+    assert result.failed is None
+    assert ["w1", "forced"] == result.warnings
+    assert ["v1", "v2", "verbose from cmdlet"] == result.verbose
+    assert ["h i", "shown"] == result.information
+    assert [] == result.output
+
+
+def test_cmdlet_verbose_only_with_verbose_switch() -> None:
+    """A cmdlet's verbose messages are sent only with -Verbose or the preference."""
+    assert [] == run("Get-Thing -Force | Out-Null").verbose
+    assert ["verbose from cmdlet"] == run("Get-Thing -Force -Verbose | Out-Null").verbose
+
+
+def test_stop_is_honoured_between_statements() -> None:
+    """A set stop event ends the pipeline with PipelineStopped."""
+    stop = threading.Event()
+
+    class Stopper:
+        spec = CmdletSpec("Stop-Me", "Sim.StopMe")
+
+        def invoke(self, ctx: CmdletContext, args: PSHashtable) -> int | None:
+            stop.set()
+            return None
+
+    sink = Sink()
+    executor = PowerShellExecutor(lambda ctx: {"Stop-Me": Stopper()})
+    request = PipelineRequest((CommandRequest("'before'; Stop-Me; 'after'", True),))
+    try:
+        executor.execute(request, ExecutionContext("N1", "u", stop), sink)
+    except PipelineStopped:
+        stopped = True
+    else:
+        stopped = False
+    assert stopped
+    assert ["before"] == sink.result.output
+
+
+def test_internal_error_becomes_failed_pipeline() -> None:
+    """A bug in a cmdlet ends the pipeline Failed instead of escaping the executor."""
+
+    class Broken:
+        spec = CmdletSpec("Get-Broken", "Sim.Broken")
+
+        def invoke(self, ctx: CmdletContext, args: PSHashtable) -> int | None:
+            raise KeyError("oops")
+
+    sink = Sink()
+    executor = PowerShellExecutor(lambda ctx: {"Get-Broken": Broken()})
+    try:
+        executor.execute(
+            PipelineRequest((CommandRequest("Get-Broken", True),)), ExecutionContext("N", "u"), sink
+        )
+    except PipelineFailed as failed:
+        record = failed.record
+    assert "SimulatorInternalError" == record.error_id
+    assert "KeyError" in record.message
+
+
+def test_cmdlets_for_receives_the_context() -> None:
+    """The executor asks for the node's cmdlet table with the execution context."""
+    seen: list[str] = []
+
+    def cmdlets_for(ctx: ExecutionContext) -> dict[str, Any]:
+        seen.append(ctx.node)
+        return {}
+
+    sink = Sink()
+    PowerShellExecutor(cmdlets_for).execute(
+        PipelineRequest((CommandRequest("$env:COMPUTERNAME", True),)),
+        ExecutionContext("NODE7", "u"),
+        sink,
+    )
+    assert (["NODE7"], ["NODE7"]) == (seen, sink.result.output)
+
+
+def test_parse_cache_is_bounded_and_reused() -> None:
+    """The same text is parsed once; the cache keeps at most its size."""
+    cache = ParseCache(size=2)
+    first = cache.get("'a'")
+    assert first is cache.get("'a'")
+    cache.get("'b'")
+    cache.get("'c'")
+    assert 2 == len(cache)
+    assert first is not cache.get("'a'")
+
+
+def test_each_pipeline_gets_fresh_variables() -> None:
+    """Variables do not leak from one pipeline to the next."""
+    commands = table()
+    executor = PowerShellExecutor(lambda ctx: commands)
+    sinks = [Sink(), Sink()]
+    for script, sink in zip(["$leak = 1", "$null -eq $leak"], sinks, strict=True):
+        executor.execute(
+            PipelineRequest((CommandRequest(script, True),)), ExecutionContext("N", "u"), sink
+        )
+    assert [True] == sinks[1].result.output
