@@ -20,6 +20,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from bench.lab import Lab
+from psrunbook.execution.outcome import RunReport
+from psrunbook.execution.session import RunSession
 from psrunbook.journal import Journal
 from psrunbook.logging import configure_logging, reset_logging
 from psrunbook.runbook.model import Runbook, Step, Target
@@ -27,8 +29,6 @@ from psrunbook.runbook.planner import Plan, build_plan
 from psrunbook.runbook.registry import RunbookRegistry
 from psrunbook.runbooks._ssis.results import ClusterReportResult, SsisServicesResult
 from psrunbook.runbooks.cluster_report import ssis_service_keys
-from psrunbook.runner.outcome import RunReport
-from psrunbook.runner.session import RunSession
 from psrunbook.templates import TemplateLibrary
 from psrunbook.transport.base import Transport
 from psrunbook.transport.psrp import PsrpTransport

@@ -15,11 +15,11 @@ from typing import Any
 from pydantic import BaseModel
 
 from bench.common import Figure, Profile, Section, timed
+from psrunbook.execution.orchestrator import OWNER_PROBE
 from psrunbook.lint import lint_script
 from psrunbook.runbook.examples import example_inventory, example_parameters, example_values
 from psrunbook.runbook.registry import RunbookRegistry
 from psrunbook.runbooks._ssis.versions import ssis_versions
-from psrunbook.runner.orchestrator import OWNER_PROBE
 from psrunbook.templates import TemplateLibrary
 
 Work = tuple[str, dict[str, Any], dict[str, Any]]

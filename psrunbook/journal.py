@@ -543,7 +543,7 @@ class Journal:
         For a ``run`` only attempts that applied (``check_only`` false) count: a check
         re-run by ``resume`` must never make a step look done. For a ``plan`` only checks
         count. ``running`` means the outcome is unknown (a crash). Which statuses make a
-        step done is the run session's rule (:mod:`psrunbook.runner.session`).
+        step done is the run session's rule (:mod:`psrunbook.execution.session`).
         """
         record = self.run(run_id)
         check_only = int(record.mode == "plan")

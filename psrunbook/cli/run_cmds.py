@@ -3,7 +3,7 @@
 ``run``, ``plan`` and ``resume`` share one path: the options parsed into a
 :class:`RunCommand`, then :func:`execute`, which sets up the target and the transport,
 asks for confirmation and presents what the engine's
-:class:`~psrunbook.runner.session.RunSession` did. Every decision about the run itself
+:class:`~psrunbook.execution.session.RunSession` did. Every decision about the run itself
 (resume rules, parameters, what is done) is the session's.
 """
 
@@ -22,9 +22,9 @@ from psrunbook.cli.errors import EXIT_FAILED, exits_cleanly, fail
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from psrunbook.execution.outcome import RunReport
+    from psrunbook.execution.session import ExecutionLimits, RunRequest
     from psrunbook.runbook.planner import Plan
-    from psrunbook.runner.outcome import RunReport
-    from psrunbook.runner.session import ExecutionLimits, RunRequest
 
 InventoryOption = Annotated[
     Path | None,
@@ -102,7 +102,7 @@ class RunCommand:
         return cls(**ctx.params, check_only=check_only)
 
     def request(self) -> RunRequest:
-        from psrunbook.runner.session import RunRequest  # noqa: PLC0415 (lazy: keeps --help fast)
+        from psrunbook.execution.session import RunRequest  # noqa: PLC0415 (lazy: keeps --help fast)
 
         return RunRequest(
             runbook=self.runbook,
@@ -114,7 +114,7 @@ class RunCommand:
         )
 
     def limits(self) -> ExecutionLimits:
-        from psrunbook.runner.session import ExecutionLimits  # noqa: PLC0415 (lazy)
+        from psrunbook.execution.session import ExecutionLimits  # noqa: PLC0415 (lazy)
 
         return ExecutionLimits(
             parallel=self.parallel, step_timeout_s=self.step_timeout, retries=self.retries
@@ -184,8 +184,8 @@ def execute(settings: Settings, command: RunCommand) -> None:
     """
     from psrunbook.cli import run_view  # noqa: PLC0415 (lazy: keeps --help fast)
     from psrunbook.cli.inputs import open_target  # noqa: PLC0415 (lazy)
+    from psrunbook.execution.session import RunSession  # noqa: PLC0415 (lazy)
     from psrunbook.journal import Journal, default_state_dir  # noqa: PLC0415 (lazy)
-    from psrunbook.runner.session import RunSession  # noqa: PLC0415 (lazy)
     from psrunbook.transport.psrp import PsrpTransport  # noqa: PLC0415 (lazy)
 
     state_dir = command.state_dir or default_state_dir()

@@ -17,8 +17,8 @@ from psrunbook.errors import ParameterError
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from psrunbook.execution.outcome import RunReport, TargetOutcome
     from psrunbook.runbook.planner import Plan, PlannedStep
-    from psrunbook.runner.outcome import RunReport, TargetOutcome
 
 
 def console() -> Console:
@@ -32,7 +32,7 @@ def console() -> Console:
 def summary(console: Console, report: RunReport, plan: Plan) -> None:
     from rich.table import Table  # noqa: PLC0415 (lazy)
 
-    from psrunbook.runner.outcome import Status  # noqa: PLC0415 (lazy)
+    from psrunbook.execution.outcome import Status  # noqa: PLC0415 (lazy)
 
     table = Table(title=f"run {report.run_id}" + (" (check mode)" if report.check_only else ""))
     table.add_column("step")
@@ -71,7 +71,7 @@ def plan_details(console: Console, report: RunReport) -> None:
     """Before and after of every change a plan found, as the scripts reported them."""
     import json  # noqa: PLC0415 (lazy)
 
-    from psrunbook.runner.outcome import Status  # noqa: PLC0415 (lazy)
+    from psrunbook.execution.outcome import Status  # noqa: PLC0415 (lazy)
 
     for step in report.steps:
         for target in step.targets:

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pytest
 
+from psrunbook.execution.session import ExecutionLimits, RunRequest, RunSession
 from psrunbook.journal import Journal
 from psrunbook.runbook.registry import RunbookRegistry
-from psrunbook.runner.session import ExecutionLimits, RunRequest, RunSession
 from psrunbook.sim.endpoint.endpoint_faults import ArmedFault, EndpointFaultPlan, FaultKind
 from psrunbook.sim.lab.embedded import EmbeddedLab
 from psrunbook.templates import TemplateLibrary

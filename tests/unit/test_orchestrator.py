@@ -15,6 +15,8 @@ import structlog.testing
 from pydantic import ConfigDict
 
 from psrunbook.errors import ConnectionFailed, WSManFault
+from psrunbook.execution.orchestrator import OWNER_PROBE, Runner, RunOptions
+from psrunbook.execution.outcome import Status
 from psrunbook.inventory import load_inventory
 from psrunbook.journal import Journal
 from psrunbook.lint import lint_script
@@ -23,8 +25,6 @@ from psrunbook.runbook.model import StepResult
 from psrunbook.runbook.parameters import validate_parameters
 from psrunbook.runbook.planner import Plan, build_plan
 from psrunbook.runbook.registry import RunbookRegistry
-from psrunbook.runner.orchestrator import OWNER_PROBE, Runner, RunOptions
-from psrunbook.runner.outcome import Status
 from psrunbook.templates import TemplateLibrary
 from psrunbook.transport.base import FakeTransport, RawResult, ScriptCall
 

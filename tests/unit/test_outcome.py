@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from psrunbook.execution.outcome import RunReport, Status, StepOutcome, TargetOutcome
 from psrunbook.results import StepError
 from psrunbook.runbook.model import Step, StepResult, Target
 from psrunbook.runbook.planner import PlannedStep
-from psrunbook.runner.outcome import RunReport, Status, StepOutcome, TargetOutcome
 from psrunbook.templates.script import RenderedScript
 
 BOOM = StepError(message="boom", exception_type="System.Exception")

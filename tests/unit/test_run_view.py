@@ -7,9 +7,9 @@ from io import StringIO
 from rich.console import Console
 
 from psrunbook.cli.run_view import plan_details
+from psrunbook.execution.outcome import RunReport, Status, StepOutcome, TargetOutcome
 from psrunbook.runbook.model import Step, StepResult, Target
 from psrunbook.runbook.planner import PlannedStep
-from psrunbook.runner.outcome import RunReport, Status, StepOutcome, TargetOutcome
 from psrunbook.templates.script import RenderedScript
 
 

@@ -19,18 +19,18 @@ import pytest
 
 from psrunbook.bundle import canonical_json
 from psrunbook.errors import JournalError, ParameterError, RunbookNotFound
-from psrunbook.inventory import Inventory, load_inventory
-from psrunbook.journal import Journal
-from psrunbook.runbook.lab import LabFacts, LabVariant
-from psrunbook.runbook.registry import RunbookRegistry
-from psrunbook.runner.outcome import Status
-from psrunbook.runner.session import (
+from psrunbook.execution.outcome import Status
+from psrunbook.execution.session import (
     ExecutionLimits,
     PreparedRun,
     RunIntent,
     RunRequest,
     RunSession,
 )
+from psrunbook.inventory import Inventory, load_inventory
+from psrunbook.journal import Journal
+from psrunbook.runbook.lab import LabFacts, LabVariant
+from psrunbook.runbook.registry import RunbookRegistry
 from psrunbook.templates import TemplateLibrary
 from psrunbook.transport.base import FakeTransport, RawResult, ScriptCall
 

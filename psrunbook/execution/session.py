@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from psrunbook.bundle import canonical_json, plan_from_bundle, verify_bundle
 from psrunbook.errors import JournalError, ParameterError
+from psrunbook.execution.orchestrator import Progress, Runner, RunOptions
 from psrunbook.journal import new_run_id
 from psrunbook.runbook.parameters import (
     load_params_file,
@@ -42,19 +43,18 @@ from psrunbook.runbook.parameters import (
     validate_parameters,
 )
 from psrunbook.runbook.planner import Plan, build_plan
-from psrunbook.runner.orchestrator import Progress, Runner, RunOptions
 from psrunbook.secrets import MASK
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
     from psrunbook.bundle import VerifiedBundle
+    from psrunbook.execution.outcome import RunReport
     from psrunbook.inventory import Inventory
     from psrunbook.journal import Journal, RunMode, RunRecord
     from psrunbook.runbook.lab import LabFacts, LabVariant
     from psrunbook.runbook.model import Runbook
     from psrunbook.runbook.registry import RunbookRegistry
-    from psrunbook.runner.outcome import RunReport
     from psrunbook.templates import TemplateLibrary
     from psrunbook.transport.base import Transport
 

@@ -23,11 +23,11 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from psrunbook.errors import EngineError, StepFailed, TransportError
+from psrunbook.execution.outcome import RunReport, Status, StepOutcome, TargetOutcome
 from psrunbook.logging import get_logger
 from psrunbook.results import ParsedOutput, StepError, parse_output
 from psrunbook.runbook.model import StepResult, Target
 from psrunbook.runbook.planner import Plan, PlannedStep
-from psrunbook.runner.outcome import RunReport, Status, StepOutcome, TargetOutcome
 from psrunbook.transport.base import RawResult, ScriptCall, Session, Transport
 from psrunbook.transport.errors import is_transient
 
