@@ -176,11 +176,11 @@ class RunSession:
             )
         if request.bundle is not None:
             bundle = verify_bundle(request.bundle)
-            runbook = self.registry.get(bundle.manifest["runbook"]["name"])
+            runbook = self.registry.get(bundle.manifest.runbook.name)
             return RunIntent(
                 runbook=runbook,
                 check_only=request.check_only,
-                earlier=_without_masked(runbook, bundle.manifest["parameters"]),
+                earlier=_without_masked(runbook, bundle.manifest.parameters),
                 resumes=resumes,
                 bundle=bundle,
             )
