@@ -10,6 +10,7 @@ the opened file, and at most ``limit + 1`` bytes are read. Each caller turns
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from pathlib import Path
@@ -53,10 +54,12 @@ def read_input_file(path: Path, *, limit: int = MAX_INPUT_BYTES, follow: bool = 
     """The bytes of ``path`` if it is a regular file of at most ``limit`` bytes.
 
     Raises :class:`InputFileRefused` for anything else (and, with ``follow=False``, for a
-    symbolic link), and ``OSError`` (``FileNotFoundError``, ``PermissionError``...) as
-    the operating system reports it.
+    symbolic link), and ``OSError`` (``FileNotFoundError``, ``IsADirectoryError``,
+    ``PermissionError``...) as the operating system reports it.
     """
     info = path.stat() if follow else path.lstat()
+    if stat.S_ISDIR(info.st_mode):  # callers already explain a directory in their words
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
     _check(info.st_mode, info.st_size, limit)
     flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
     if not follow:
