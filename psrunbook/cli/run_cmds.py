@@ -52,8 +52,12 @@ StateDirOption = Annotated[
 ParallelOption = Annotated[
     int, typer.Option("--parallel", min=1, max=256, help="Nodes worked on at once.")
 ]
+# A bound above, not only below: inf passes min=1 and would wait forever (NaN fails both).
 TimeoutOption = Annotated[
-    float, typer.Option("--step-timeout", min=1, help="Seconds one step may take on one node.")
+    float,
+    typer.Option(
+        "--step-timeout", min=1, max=86_400, help="Seconds one step may take on one node."
+    ),
 ]
 RetriesOption = Annotated[
     int,
