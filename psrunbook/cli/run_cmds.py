@@ -74,6 +74,13 @@ BundleOption = Annotated[
     Path | None,
     typer.Option("--bundle", help="Run exactly this approved review bundle, or refuse."),
 ]
+ExpectSha256Option = Annotated[
+    str | None,
+    typer.Option(
+        "--expect-sha256",
+        help="With --bundle: the approved manifest sha256 (printed by export); refuse any other.",
+    ),
+]
 
 
 @dataclass(frozen=True)
@@ -92,6 +99,7 @@ class RunCommand:
     param: list[str] | None = None
     params_file: Path | None = None
     bundle: Path | None = None
+    expect_sha256: str | None = None
     yes: bool = False
     parallel: int = 8
     step_timeout: float = 600.0
@@ -113,6 +121,7 @@ class RunCommand:
             assignments=tuple(self.param or ()),
             params_file=self.params_file,
             bundle=self.bundle,
+            expect_sha256=self.expect_sha256,
             resume=self.run_id,
             check_only=self.check_only,
         )
@@ -133,6 +142,7 @@ def run(
     param: ParamOption = None,
     params_file: ParamsFileOption = None,
     bundle: BundleOption = None,
+    expect_sha256: ExpectSha256Option = None,
     yes: YesOption = False,
     parallel: ParallelOption = 8,
     step_timeout: TimeoutOption = 600.0,
