@@ -11,22 +11,28 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import re
 import shutil
+import stat
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any, Final
 
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from psrunbook.bundle_verifier import verify_script_text
 from psrunbook.errors import BundleError
+from psrunbook.input_files import InputFileRefused, read_input_file
+from psrunbook.review_text import md_block, md_code, md_text, ps_comment
 from psrunbook.runbook.model import Target
 from psrunbook.runbook.parameters import public_parameters
 from psrunbook.secrets import MASK, Secret
 from psrunbook.version import VERSION
 
 if TYPE_CHECKING:
-    from pydantic import BaseModel
-
     from psrunbook.inventory import Inventory
     from psrunbook.runbook.model import Runbook
     from psrunbook.runbook.planner import Plan, PlannedStep
@@ -35,6 +41,15 @@ if TYPE_CHECKING:
 BUNDLE_FORMAT = "psrunbook-bundle/1"
 MANIFEST = "manifest.json"
 REVIEW = "REVIEW.md"
+SHA256SUMS = "SHA256SUMS"
+VERIFY_SCRIPT = "Verify-Bundle.ps1"
+# A manifest lists a few hundred files and values; anything far larger is not one.
+MANIFEST_LIMIT: Final = 16 * 1024 * 1024
+_SHA256: Final = re.compile(r"^[0-9a-f]{64}$")
+_REEXPORT: Final = (
+    "the manifest was changed after export: use the approved copy of the bundle, "
+    "or export it again with `psrunbook export` and have it reviewed"
+)
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -50,22 +65,92 @@ def public_arguments(arguments: Mapping[str, Any]) -> dict[str, Any]:
     return {name: (MASK if isinstance(v, Secret) else v) for name, v in arguments.items()}
 
 
+# --------------------------------------------------------------------------- the manifest
+
+
+class _ManifestPart(BaseModel):
+    """Strict JSON types, no unknown keys: a manifest is written by psrunbook only."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+
+Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+FileName = Annotated[str, Field(min_length=1)]
+
+
+class ManifestRunbook(_ManifestPart):
+    name: Annotated[str, Field(min_length=1)]
+    version: str
+    summary: str
+
+
+class ManifestInventory(_ManifestPart):
+    cluster: str
+    nodes: list[str]
+    sha256: Sha256
+
+
+class ManifestAdvisory(_ManifestPart):
+    code: str
+    severity: str
+    message: str
+
+
+class ManifestStep(_ManifestPart):
+    index: int
+    name: str
+    title: str
+    template: str
+    target: str
+    group: str | None
+    changes: bool
+    safe_to_repeat: bool
+    continue_on_error: bool
+    script: FileName
+    script_sha256: Sha256
+    arguments: dict[str, Any]
+    secret_arguments: list[str]
+    wrappers: dict[str, FileName]
+
+
+class Manifest(_ManifestPart):
+    """``manifest.json``: what was approved, validated once where the file is read.
+
+    The rest of psrunbook reads attributes of this model, never keys of raw JSON, so a
+    tampered or truncated manifest is refused here with the field named instead of
+    failing later with a ``KeyError``.
+    """
+
+    format: str
+    psrunbook_version: str
+    runbook: ManifestRunbook
+    parameters: dict[str, Any]
+    inventory: ManifestInventory
+    advisories: list[ManifestAdvisory]
+    steps: list[ManifestStep]
+    files: dict[FileName, Sha256]
+
+
+# --------------------------------------------------------------------------- review text
+
+
 def _target_text(planned: PlannedStep, nodes: tuple[str, ...]) -> str:
     step = planned.step
     if step.target is Target.EVERY_NODE:
-        return f"every node, in parallel ({', '.join(nodes)})"
+        return f"every node, in parallel ({md_text(', '.join(nodes))})"
     if step.target is Target.GROUP_OWNER:
-        return f"the node that owns group '{step.group}' when the step starts"
+        return f"the node that owns group {md_code(step.group or '')} when the step starts"
     return "any one reachable node"
 
 
 def _wrapper(planned: PlannedStep, node: str) -> str:
     from psrunbook.templates.literal import ps_literal  # noqa: PLC0415 (keeps bundle import light)
 
+    slug = ps_comment(planned.slug)
     lines = [
         "# psrunbook invocation wrapper",
-        f"# Step {planned.slug} ({planned.step.title}) on node {node}.",
-        f"# Runs {planned.slug}.ps1 (sha256 {planned.script.sha256})",
+        f"# Step {slug} ({ps_comment(planned.step.title)}) on node {ps_comment(node)}.",
+        f"# Runs {slug}.ps1 (sha256 {ps_comment(planned.script.sha256)})",
         "# with exactly the values below. Secrets are asked for, never written here.",
         "$arguments = @{",
     ]
@@ -82,76 +167,86 @@ def _wrapper(planned: PlannedStep, node: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _fence(text: str) -> str:
-    longest = max((len(run) for run in text.split("\n") if set(run) == {"`"}), default=0)
-    ticks = "`" * max(3, longest + 1)
-    run = 0
-    for char in text:
-        run = run + 1 if char == "`" else 0
-        if run >= len(ticks):
-            ticks = "`" * (run + 1)
-    return f"{ticks}\n{text}\n{ticks}"
-
-
 def _value_markdown(value: Any) -> str:
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
     if "\n" in text or "`" in text or "|" in text or len(text) > 80:
-        return "\n\n" + _indent(_fence(text), "    ")
-    return f" `{text}`"
-
-
-def _indent(text: str, prefix: str) -> str:
-    return "\n".join(prefix + line if line else line for line in text.split("\n"))
+        return "\n\n" + md_block(text, "    ")
+    return f" {md_code(text)}"
 
 
 def _review(plan: Plan, inventory: Inventory, files: Mapping[str, str]) -> str:
     runbook = plan.runbook
     out = [
-        f"# Review: {runbook.name}",
+        f"# Review: {md_text(runbook.name)}",
         "",
-        f"{runbook.summary}",
+        md_text(runbook.summary),
         "",
-        f"- psrunbook {VERSION}, runbook version {runbook.version}",
-        f"- cluster `{inventory.cluster.name}`, nodes: {', '.join(plan.nodes)}",
+        f"- psrunbook {VERSION}, runbook version {md_text(runbook.version)}",
+        f"- cluster {md_code(inventory.cluster.name)}, nodes: {md_text(', '.join(plan.nodes))}",
         f"- {len(plan.steps)} steps, run in this order; a failure stops the run "
         "after the nodes already working on that step finish",
         "",
         "## Advisories",
         "",
     ]
-    out.extend(f"- **{a.severity.value}** `{a.code}`: {a.message}" for a in plan.advisories)
+    out.extend(
+        f"- **{md_text(a.severity.value)}** {md_code(a.code)}: {md_text(a.message)}"
+        for a in plan.advisories
+    )
     if not plan.advisories:
         out.append("None.")
     out += ["", "## Parameters", ""]
     for name, value in public_parameters(plan.params).items():
-        out.append(f"- `{name}`:{_value_markdown(value)}")
+        out.append(f"- {md_code(name)}:{_value_markdown(value)}")
     out += ["", "## Steps", ""]
     for planned in plan.steps:
         step = planned.step
         kind = "changes state (test-then-set)" if step.changes else "read only"
         out += [
-            f"### {planned.slug}: {step.title}",
+            f"### {md_text(planned.slug)}: {md_text(step.title)}",
             "",
             f"- Runs on: {_target_text(planned, plan.nodes)}",
             f"- Kind: {kind}",
-            f"- Script: `{planned.slug}.ps1` from template `{planned.script.template_id}`",
-            f"- sha256: `{planned.script.sha256}`",
+            f"- Script: {md_code(planned.slug + '.ps1')} from template "
+            f"{md_code(planned.script.template_id)}",
+            f"- sha256: {md_code(planned.script.sha256)}",
             "- Values:",
         ]
         for name, value in public_arguments(planned.arguments).items():
-            out.append(f"  - `{name}`:{_value_markdown(value)}")
+            out.append(f"  - {md_code(name)}:{_value_markdown(value)}")
         if not planned.arguments:
             out.append("  - none")
         out.append("")
+    out += [
+        "## Verifying this bundle",
+        "",
+        f"{md_code(MANIFEST)} pins every file below by sha256, and its own sha256 is the "
+        "one `psrunbook export` printed: approve that hash, and run the bundle with "
+        "`psrunbook run --bundle DIR --expect-sha256 HASH`. On Windows, without psrunbook, "
+        f"{md_code('powershell -File ' + VERIFY_SCRIPT + ' -ExpectedManifestSha256 HASH')} "
+        f"checks every file against {md_code(SHA256SUMS)} and the manifest.",
+        "",
+    ]
     out += ["## Files", "", "| file | sha256 |", "| --- | --- |"]
-    out.extend(f"| `{name}` | `{digest}` |" for name, digest in sorted(files.items()))
+    out.extend(
+        f"| {md_code(name, table=True)} | {md_code(digest, table=True)} |"
+        for name, digest in sorted(files.items())
+    )
     return "\n".join(out) + "\n"
 
 
-def _bundle_files(plan: Plan, inventory: Inventory) -> tuple[dict[str, str], dict[str, Any]]:
-    """File name -> text for every file, and the manifest (without its own hash)."""
+# --------------------------------------------------------------------------- export
+
+
+def _sha256sums(hashes: Mapping[str, str]) -> str:
+    """``sha256sum`` format (hash, two spaces, name; sorted, LF), as ``sha256sum -c`` reads."""
+    return "".join(f"{digest}  {name}\n" for name, digest in sorted(hashes.items()))
+
+
+def _bundle_files(plan: Plan, inventory: Inventory) -> tuple[dict[str, str], Manifest]:
+    """File name -> text for every file but the manifest and SHA256SUMS, and the manifest."""
     files: dict[str, str] = {}
-    steps: list[dict[str, Any]] = []
+    steps: list[ManifestStep] = []
     for planned in plan.steps:
         script_name = f"{planned.slug}.ps1"
         files[script_name] = planned.script.text
@@ -162,50 +257,52 @@ def _bundle_files(plan: Plan, inventory: Inventory) -> tuple[dict[str, str], dic
             wrappers[node] = wrapper_name
         step = planned.step
         steps.append(
-            {
-                "index": planned.index,
-                "name": step.name,
-                "title": step.title,
-                "template": planned.script.template_id,
-                "target": step.target.value,
-                "group": step.group,
-                "changes": step.changes,
-                "safe_to_repeat": step.safe_to_repeat,
-                "continue_on_error": step.continue_on_error,
-                "script": script_name,
-                "script_sha256": planned.script.sha256,
-                "arguments": public_arguments(planned.arguments),
-                "secret_arguments": sorted(
+            ManifestStep(
+                index=planned.index,
+                name=step.name,
+                title=step.title,
+                template=planned.script.template_id,
+                target=step.target.value,
+                group=step.group,
+                changes=step.changes,
+                safe_to_repeat=step.safe_to_repeat,
+                continue_on_error=step.continue_on_error,
+                script=script_name,
+                script_sha256=planned.script.sha256,
+                arguments=public_arguments(planned.arguments),
+                secret_arguments=sorted(
                     n for n, v in planned.arguments.items() if isinstance(v, Secret)
                 ),
-                "wrappers": wrappers,
-            }
+                wrappers=wrappers,
+            )
         )
+    files[VERIFY_SCRIPT] = verify_script_text()
     hashes = {name: sha256_bytes(text.encode("utf-8")) for name, text in files.items()}
     files[REVIEW] = _review(plan, inventory, hashes)
     hashes[REVIEW] = sha256_bytes(files[REVIEW].encode("utf-8"))
-    manifest = {
-        "format": BUNDLE_FORMAT,
-        "psrunbook_version": VERSION,
-        "runbook": {
-            "name": plan.runbook.name,
-            "version": plan.runbook.version,
-            "summary": plan.runbook.summary,
-        },
-        "parameters": public_parameters(plan.params),
-        "inventory": {
-            "cluster": inventory.cluster.name,
-            "nodes": list(plan.nodes),
-            "sha256": inventory.sha256,
-        },
-        "advisories": [
-            {"code": a.code, "severity": a.severity.value, "message": a.message}
+    manifest = Manifest(
+        format=BUNDLE_FORMAT,
+        psrunbook_version=VERSION,
+        runbook=ManifestRunbook(
+            name=plan.runbook.name, version=plan.runbook.version, summary=plan.runbook.summary
+        ),
+        parameters=public_parameters(plan.params),
+        inventory=ManifestInventory(
+            cluster=inventory.cluster.name, nodes=list(plan.nodes), sha256=inventory.sha256
+        ),
+        advisories=[
+            ManifestAdvisory(code=a.code, severity=a.severity.value, message=a.message)
             for a in plan.advisories
         ],
-        "steps": steps,
-        "files": dict(sorted(hashes.items())),
-    }
+        steps=steps,
+        files=dict(sorted(hashes.items())),
+    )
     return files, manifest
+
+
+def manifest_text(manifest: Manifest) -> str:
+    """The exact text of ``manifest.json``: canonical JSON of the model."""
+    return canonical_json(manifest.model_dump(mode="json"))
 
 
 @dataclass(frozen=True)
@@ -228,7 +325,9 @@ def export_bundle(plan: Plan, inventory: Inventory, directory: Path) -> ExportRe
             "choose a new output directory or remove the old bundle"
         )
     files, manifest = _bundle_files(plan, inventory)
-    manifest_text = canonical_json(manifest)
+    manifest_bytes = manifest_text(manifest).encode("utf-8")
+    manifest_sha256 = sha256_bytes(manifest_bytes)
+    files[SHA256SUMS] = _sha256sums({**manifest.files, MANIFEST: manifest_sha256})
     parent = directory.resolve().parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
@@ -236,7 +335,7 @@ def export_bundle(plan: Plan, inventory: Inventory, directory: Path) -> ExportRe
         try:
             for name, text in sorted(files.items()):
                 (staging / name).write_bytes(text.encode("utf-8"))
-            (staging / MANIFEST).write_bytes(manifest_text.encode("utf-8"))
+            (staging / MANIFEST).write_bytes(manifest_bytes)
             if directory.exists():
                 directory.rmdir()
             staging.rename(directory)
@@ -248,8 +347,11 @@ def export_bundle(plan: Plan, inventory: Inventory, directory: Path) -> ExportRe
     return ExportResult(
         directory=directory,
         files=(MANIFEST, *sorted(files)),
-        manifest_sha256=sha256_bytes(manifest_text.encode("utf-8")),
+        manifest_sha256=manifest_sha256,
     )
+
+
+# --------------------------------------------------------------------------- verification
 
 
 @dataclass(frozen=True)
@@ -266,77 +368,210 @@ class VerifiedBundle:
     """A bundle whose every file matched its manifest when it was read."""
 
     directory: Path
-    manifest: dict[str, Any]
+    manifest: Manifest
     manifest_sha256: str
     scripts: dict[str, str]
 
 
-def _read_manifest(directory: Path) -> tuple[dict[str, Any], bytes]:
+def _manifest_bytes(directory: Path) -> bytes:
+    """The raw ``manifest.json``: a regular file in the bundle, never a link, never huge."""
     if not directory.is_dir():
         raise BundleError(f"bundle directory {directory} does not exist: check the path")
     path = directory / MANIFEST
     try:
-        raw = path.read_bytes()
+        return read_input_file(path, limit=MANIFEST_LIMIT, follow=False)
     except FileNotFoundError as exc:
         raise BundleError(
             f"{path} is missing: this is not a psrunbook bundle "
             "(export one with `psrunbook export`)"
         ) from exc
+    except InputFileRefused as exc:
+        raise BundleError(
+            f"{path} {exc.reason}: a bundle holds only its own regular files; "
+            "use the approved copy of the bundle"
+        ) from None
+    except OSError as exc:
+        raise BundleError(f"{path} cannot be read: {exc.strerror or exc}") from exc
+
+
+def _parse_manifest(path: Path, raw: bytes) -> Manifest:
     try:
-        manifest = json.loads(raw)
+        data = json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise BundleError(f"{path} is not valid JSON: {exc}") from exc
-    if not isinstance(manifest, dict) or manifest.get("format") != BUNDLE_FORMAT:
-        found = manifest.get("format") if isinstance(manifest, dict) else type(manifest).__name__
+    except RecursionError:
+        raise BundleError(f"{path} is nested too deeply to be a manifest; {_REEXPORT}") from None
+    if not isinstance(data, dict) or data.get("format") != BUNDLE_FORMAT:
+        found = data.get("format") if isinstance(data, dict) else type(data).__name__
         raise BundleError(
             f"{path}: format {found!r} is not {BUNDLE_FORMAT!r}; "
             "re-export the bundle with this psrunbook version"
         )
-    if not isinstance(manifest.get("files"), dict) or not isinstance(manifest.get("steps"), list):
-        raise BundleError(f"{path}: 'files' or 'steps' is missing; re-export the bundle")
-    return manifest, raw
+    try:
+        return Manifest.model_validate(data)
+    except ValidationError as exc:
+        raise BundleError(_manifest_problems(path, exc)) from None
+    except RecursionError:
+        raise BundleError(f"{path} is nested too deeply to be a manifest; {_REEXPORT}") from None
 
 
-def check_bundle(directory: Path) -> tuple[dict[str, Any], bytes, list[Problem]]:
-    """Compare every file with the manifest; return the problems, one per file."""
-    manifest, raw = _read_manifest(directory)
-    expected: dict[str, str] = manifest["files"]
+_MANIFEST_MESSAGES: Final = {
+    "missing": "is missing",
+    "extra_forbidden": "is not a manifest field",
+    "string_type": "must be a string",
+    "int_type": "must be a whole number",
+    "bool_type": "must be true or false",
+    "dict_type": "must be an object",
+    "list_type": "must be an array",
+    "model_type": "must be an object",
+    "model_attributes_type": "must be an object",
+    "string_pattern_mismatch": "must be a lowercase hex sha256",
+    "string_too_short": "must not be empty",
+}
+
+
+def _manifest_problems(path: Path, exc: ValidationError) -> str:
+    """One line per bad field (its JSON path and what is wrong), then the fix; no values."""
+    lines = [f"{path} is not a valid manifest ({_REEXPORT}):"]
+    for error in exc.errors(include_url=False, include_input=False):
+        field = ".".join(str(part) for part in error["loc"]) or "(top level)"
+        lines.append(f"  {field}: {_MANIFEST_MESSAGES.get(error['type'], error['msg'])}")
+    return "\n".join(lines)
+
+
+def _plain_name(name: str) -> bool:
+    """A file name directly inside the bundle: no directory part, no ``.`` or ``..``."""
+    return (
+        name not in {".", ".."}
+        and "/" not in name
+        and "\\" not in name
+        and "\0" not in name
+        and Path(name).name == name
+    )
+
+
+def _file_sha256(path: Path) -> str | Problem:
+    """The sha256 of a regular file inside the bundle, read without following links."""
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return Problem(path.name, "missing")
+    if stat.S_ISLNK(info.st_mode):
+        return Problem(path.name, "is a symbolic link; a bundle holds only regular files")
+    if not stat.S_ISREG(info.st_mode):
+        return Problem(path.name, "is not a regular file")
+    digest = hashlib.sha256()
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0)
+    with os.fdopen(os.open(path, flags), "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            return Problem(path.name, "is not a regular file")
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def check_bundle(
+    directory: Path, *, expected_sha256: str | None = None
+) -> tuple[Manifest, bytes, list[Problem]]:
+    """Compare every file with the manifest; return the problems, one per file.
+
+    With ``expected_sha256`` (the hash the change board approved) any other manifest is
+    refused first, before it is even parsed. Every listed file must be a regular file
+    directly in the bundle (a symbolic link or a path that leaves the directory is
+    refused) with the listed sha256; ``SHA256SUMS`` must be exactly the one the manifest
+    implies, and nothing else may be present.
+    """
+    raw = _manifest_bytes(directory)
+    if expected_sha256 is not None:
+        check_expected_sha256(directory, raw, expected_sha256)
+    manifest = _parse_manifest(directory / MANIFEST, raw)
+    expected = manifest.files
     problems: list[Problem] = []
     for name, digest in sorted(expected.items()):
-        path = directory / name
-        if Path(name).name != name:
+        if not _plain_name(name) or name in {MANIFEST, SHA256SUMS}:
             problems.append(Problem(name, "names a path outside the bundle"))
-        elif not path.is_file():
-            problems.append(Problem(name, "missing"))
-        elif sha256_bytes(path.read_bytes()) != digest:
+            continue
+        actual = _file_sha256(directory / name)
+        if isinstance(actual, Problem):
+            problems.append(actual)
+        elif actual != digest:
             problems.append(Problem(name, "changed since export (sha256 differs)"))
+    if VERIFY_SCRIPT not in expected:
+        problems.append(Problem(VERIFY_SCRIPT, "is not listed in the manifest"))
+    problems.extend(_sums_problems(directory, manifest, sha256_bytes(raw)))
     present = {p.name for p in directory.iterdir()}
     problems.extend(
         Problem(name, "not part of the exported bundle")
-        for name in sorted(present - set(expected) - {MANIFEST})
+        for name in sorted(present - set(expected) - {MANIFEST, SHA256SUMS})
     )
-    problems.extend(_step_problems(manifest["steps"], expected))
+    problems.extend(_step_problems(manifest))
     return manifest, raw, problems
 
 
-def _step_problems(steps: Iterable[Any], expected: Mapping[str, str]) -> list[Problem]:
+def _sums_problems(directory: Path, manifest: Manifest, manifest_sha256: str) -> list[Problem]:
+    """``SHA256SUMS`` is derived from the manifest, so it must be exactly that text."""
+    path = directory / SHA256SUMS
+    expected = _sha256sums({**manifest.files, MANIFEST: manifest_sha256}).encode("utf-8")
+    try:
+        actual = read_input_file(path, limit=len(expected), follow=False)
+    except FileNotFoundError:
+        return [Problem(SHA256SUMS, "missing")]
+    except InputFileRefused as exc:
+        return [Problem(SHA256SUMS, exc.reason)]
+    if actual != expected:
+        return [Problem(SHA256SUMS, "does not match the manifest")]
+    return []
+
+
+def _step_problems(manifest: Manifest) -> list[Problem]:
     problems = []
-    for step in steps:
-        script = step.get("script") if isinstance(step, dict) else None
-        if not isinstance(script, str) or expected.get(script) != step.get("script_sha256"):
-            problems.append(Problem(str(script), "manifest step hash does not match the file list"))
+    for step in manifest.steps:
+        named = [step.script, *step.wrappers.values()]
+        if manifest.files.get(step.script) != step.script_sha256:
+            problems.append(Problem(step.script, "manifest step hash does not match the file list"))
+        problems.extend(
+            Problem(name, "named by a step but not in the file list")
+            for name in named[1:]
+            if name not in manifest.files
+        )
     return problems
 
 
-def verify_bundle(directory: Path) -> VerifiedBundle:
-    """Return the bundle if every file matches, else raise naming each bad file."""
-    manifest, raw, problems = check_bundle(directory)
+def check_expected_sha256(directory: Path, raw: bytes, expected: str) -> str:
+    """The manifest's sha256 if it is ``expected``, else refuse: this is not the approved bundle.
+
+    The approved hash pins the manifest, and the manifest pins every file, so a bundle
+    exported again (with other values, say a wider permission) is refused even though it
+    is internally consistent.
+    """
+    wanted = expected.strip().lower()
+    if not _SHA256.match(wanted):
+        raise BundleError(
+            f"--expect-sha256 {expected!r} is not a sha256: give the 64 hex digits "
+            "`psrunbook export` printed as the manifest sha256"
+        )
+    actual = sha256_bytes(raw)
+    if actual != wanted:
+        raise BundleError(
+            f"bundle {directory} is not the approved one: its manifest sha256 is {actual}, "
+            f"--expect-sha256 is {wanted}; run the approved bundle, or have this one reviewed"
+        )
+    return actual
+
+
+def verify_bundle(directory: Path, *, expected_sha256: str | None = None) -> VerifiedBundle:
+    """Return the bundle if every file matches, else raise naming each bad file.
+
+    With ``expected_sha256`` the manifest must also have exactly that hash (the one the
+    change board approved); that is checked first, before anything else.
+    """
+    manifest, raw, problems = check_bundle(directory, expected_sha256=expected_sha256)
     if problems:
         listing = "\n".join(f"  {p}" for p in problems)
         raise BundleError(f"bundle {directory} fails verification:\n{listing}")
     scripts = {
-        step["script"]: (directory / step["script"]).read_text(encoding="utf-8")
-        for step in manifest["steps"]
+        step.script: (directory / step.script).read_text(encoding="utf-8")
+        for step in manifest.steps
     }
     return VerifiedBundle(
         directory=directory,
@@ -365,19 +600,19 @@ def plan_from_bundle(
 
     manifest = bundle.manifest
     where = bundle.directory
-    if runbook.version != manifest["runbook"]["version"]:
+    if runbook.version != manifest.runbook.version:
         raise BundleError(
             f"bundle {where} was exported from runbook {runbook.name} version "
-            f"{manifest['runbook']['version']}, installed is {runbook.version}: "
+            f"{manifest.runbook.version}, installed is {runbook.version}: "
             "re-export and re-approve"
         )
-    if list(inventory.node_names) != manifest["inventory"]["nodes"]:
+    if list(inventory.node_names) != manifest.inventory.nodes:
         raise BundleError(
-            f"bundle {where} was exported for nodes {manifest['inventory']['nodes']}, "
+            f"bundle {where} was exported for nodes {manifest.inventory.nodes}, "
             f"the inventory has {list(inventory.node_names)}: export it for this inventory"
         )
     plan = build_plan(runbook, params, inventory, library)
-    approved_steps = manifest["steps"]
+    approved_steps = manifest.steps
     if len(approved_steps) != len(plan.steps):
         raise BundleError(
             f"bundle {where} has {len(approved_steps)} steps, "
@@ -385,13 +620,13 @@ def plan_from_bundle(
         )
     for planned, approved in zip(plan.steps, approved_steps, strict=True):
         same = (
-            planned.script.sha256 == approved["script_sha256"]
-            and planned.step.name == approved["name"]
-            and public_arguments(planned.arguments) == approved["arguments"]
+            planned.script.sha256 == approved.script_sha256
+            and planned.step.name == approved.name
+            and public_arguments(planned.arguments) == approved.arguments
         )
         if not same:
             raise BundleError(
-                f"{approved['script']}: the approved script or its values differ from what "
+                f"{approved.script}: the approved script or its values differ from what "
                 "would run now; re-export the bundle and have it approved again"
             )
     return plan

@@ -39,6 +39,7 @@ from pydantic import (
 from pydantic_core import ErrorDetails, PydanticCustomError
 
 from psrunbook.errors import InventoryError
+from psrunbook.input_files import MAX_INPUT_BYTES, InputFileRefused, read_input_file
 from psrunbook.secrets import register_secret
 
 __all__ = [
@@ -65,6 +66,10 @@ _PASSWORD_KEYS: Final = frozenset({"password", "passwd", "pwd"})
 _CUSTOM_ERROR: Final = "psrunbook_inventory"
 # Host names, IPv4 and IPv6 literals (with optional brackets and %zone).
 _HOST_CHARACTERS: Final = re.compile(r"[A-Za-z0-9._\-:%\[\]]+")
+# "Starting with Windows Server 2012, Failover Clustering can support up to 64 nodes in a
+# single cluster" (Microsoft Failover Clustering team, "Planning Failover Cluster Node
+# Sizing", https://techcommunity.microsoft.com/blog/failoverclustering/planning-failover-cluster-node-sizing/371981).
+MAX_CLUSTER_NODES: Final = 64
 
 StrictBool = Annotated[bool, Strict()]
 Port = Annotated[int, Strict(), Field(ge=1, le=65535)]
@@ -249,6 +254,12 @@ def _unique_nodes(nodes: tuple[NodeSettings, ...]) -> tuple[NodeSettings, ...]:
     # reported as "no nodes".
     if not nodes:
         raise _problem("", "has no nodes; add one [[nodes]] table per node, with name and address")
+    if len(nodes) > MAX_CLUSTER_NODES:
+        raise _problem(
+            "",
+            f"has {len(nodes)} nodes, more than the {MAX_CLUSTER_NODES} a Windows failover "
+            "cluster can have; list only the nodes of one cluster",
+        )
     seen: dict[str, int] = {}
     for index, node in enumerate(nodes):
         folded = node.name.casefold()
@@ -332,7 +343,7 @@ def load_inventory(path: Path | str) -> Inventory:
     given = Path(path)
     shown = str(given)
     try:
-        raw = given.read_bytes()
+        raw = read_input_file(given)
     except FileNotFoundError as exc:
         raise InventoryError(
             f"{shown}: no such inventory file; check the path "
@@ -340,6 +351,11 @@ def load_inventory(path: Path | str) -> Inventory:
         ) from exc
     except IsADirectoryError as exc:
         raise InventoryError(f"{shown}: is a directory; give the inventory TOML file") from exc
+    except InputFileRefused as exc:
+        raise InventoryError(
+            f"{shown}: --inventory {exc.reason}; give the inventory TOML file "
+            f"(a regular file of at most {MAX_INPUT_BYTES} bytes)"
+        ) from None
     except OSError as exc:
         raise InventoryError(
             f"{shown}: cannot read the inventory ({exc.strerror or exc}); check its permissions"
@@ -360,6 +376,18 @@ def inventory_from_toml(text: str, *, path: Path, digest: str | None = None) -> 
     Used for files (through :func:`load_inventory`) and for inventories psrunbook writes
     itself, such as the embedded simulated lab's and the examples ``show`` uses.
     """
+    shown = str(path)
+    try:
+        return _inventory_from_toml(text, path=path, digest=digest)
+    except RecursionError:
+        # tomllib, the password-key search and pydantic all recurse into nested tables.
+        raise InventoryError(
+            f"{shown}: tables or arrays are nested too deeply for an inventory; "
+            "use the flat layout of examples/inventory.toml"
+        ) from None
+
+
+def _inventory_from_toml(text: str, *, path: Path, digest: str | None) -> Inventory:
     shown = str(path)
     try:
         data = tomllib.loads(text)

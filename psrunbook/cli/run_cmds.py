@@ -52,8 +52,12 @@ StateDirOption = Annotated[
 ParallelOption = Annotated[
     int, typer.Option("--parallel", min=1, max=256, help="Nodes worked on at once.")
 ]
+# A bound above, not only below: inf passes min=1 and would wait forever (NaN fails both).
 TimeoutOption = Annotated[
-    float, typer.Option("--step-timeout", min=1, help="Seconds one step may take on one node.")
+    float,
+    typer.Option(
+        "--step-timeout", min=1, max=86_400, help="Seconds one step may take on one node."
+    ),
 ]
 RetriesOption = Annotated[
     int,
@@ -69,6 +73,13 @@ YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for con
 BundleOption = Annotated[
     Path | None,
     typer.Option("--bundle", help="Run exactly this approved review bundle, or refuse."),
+]
+ExpectSha256Option = Annotated[
+    str | None,
+    typer.Option(
+        "--expect-sha256",
+        help="With --bundle: the approved manifest sha256 (printed by export); refuse any other.",
+    ),
 ]
 
 
@@ -88,6 +99,7 @@ class RunCommand:
     param: list[str] | None = None
     params_file: Path | None = None
     bundle: Path | None = None
+    expect_sha256: str | None = None
     yes: bool = False
     parallel: int = 8
     step_timeout: float = 600.0
@@ -109,6 +121,7 @@ class RunCommand:
             assignments=tuple(self.param or ()),
             params_file=self.params_file,
             bundle=self.bundle,
+            expect_sha256=self.expect_sha256,
             resume=self.run_id,
             check_only=self.check_only,
         )
@@ -129,6 +142,7 @@ def run(
     param: ParamOption = None,
     params_file: ParamsFileOption = None,
     bundle: BundleOption = None,
+    expect_sha256: ExpectSha256Option = None,
     yes: YesOption = False,
     parallel: ParallelOption = 8,
     step_timeout: TimeoutOption = 600.0,

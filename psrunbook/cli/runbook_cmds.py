@@ -150,8 +150,8 @@ def _verify(directory: Path) -> None:
             typer.echo(f"TAMPERED {problem}", err=True)
         raise fail(f"bundle {directory} fails verification ({len(problems)} file(s))", EXIT_FAILED)
     typer.echo(
-        f"bundle {directory} verified: {len(manifest['files'])} files match "
-        f"(runbook {manifest['runbook']['name']})"
+        f"bundle {directory} verified: {len(manifest.files)} files match "
+        f"(runbook {manifest.runbook.name})"
     )
 
 

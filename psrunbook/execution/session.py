@@ -69,6 +69,8 @@ class RunRequest:
     params_file: Path | None = None
     bundle: Path | None = None
     """Run exactly this approved bundle (its parameters; ``assignments`` are not used)."""
+    expect_sha256: str | None = None
+    """The approved manifest sha256: any other bundle is refused (needs ``bundle``)."""
     resume: str | None = None
     """The id of a journaled run to continue."""
     check_only: bool = False
@@ -174,13 +176,17 @@ class RunSession:
             raise JournalError(
                 f"run {resumes.run_id} ran an approved bundle: resume it with --bundle DIR"
             )
+        if request.expect_sha256 is not None and request.bundle is None:
+            raise ParameterError(
+                "--expect-sha256 pins an approved bundle: give the bundle with --bundle DIR"
+            )
         if request.bundle is not None:
-            bundle = verify_bundle(request.bundle)
-            runbook = self.registry.get(bundle.manifest["runbook"]["name"])
+            bundle = verify_bundle(request.bundle, expected_sha256=request.expect_sha256)
+            runbook = self.registry.get(bundle.manifest.runbook.name)
             return RunIntent(
                 runbook=runbook,
                 check_only=request.check_only,
-                earlier=_without_masked(runbook, bundle.manifest["parameters"]),
+                earlier=_without_masked(runbook, bundle.manifest.parameters),
                 resumes=resumes,
                 bundle=bundle,
             )

@@ -19,6 +19,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from psrunbook.errors import ParameterError
+from psrunbook.input_files import MAX_INPUT_BYTES, InputFileRefused, read_input_file
 from psrunbook.secrets import MASK, Secret, register_secret
 
 
@@ -88,9 +89,24 @@ def parse_assignments(model: type[BaseModel], assignments: Sequence[str]) -> dic
 
 
 def load_params_file(path: Path) -> dict[str, Any]:
+    """The values of a ``--params-file``; every problem is a ParameterError naming the file.
+
+    The file type and size are checked before it is read (``/dev/zero`` or a FIFO would
+    otherwise exhaust memory or block), and deep nesting, which makes tomllib recurse
+    past Python's limit, is refused like any other invalid TOML.
+    """
     try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
+        return tomllib.loads(read_input_file(path).decode("utf-8"))
+    except InputFileRefused as exc:
+        raise ParameterError(
+            f"parameter file {path} {exc.reason}: give --params-file a TOML file "
+            f"(a regular file of at most {MAX_INPUT_BYTES} bytes)"
+        ) from None
+    except RecursionError:
+        raise ParameterError(
+            f"parameter file {path} is nested too deeply: write parameters as plain "
+            "key = value lines (see `psrunbook show RUNBOOK`)"
+        ) from None
     except FileNotFoundError as exc:
         raise ParameterError(f"parameter file {path} does not exist: check --params-file") from exc
     except OSError as exc:
@@ -126,13 +142,19 @@ def validate_parameters(
     )
     for layer in layers:
         merged.update(layer)
-    problems = [p for name, value in merged.items() for p in _control_characters(name, value)]
-    if problems:
-        raise ParameterError("\n".join([f"invalid {source}:", *problems]))
     try:
+        problems = [p for name, value in merged.items() for p in _control_characters(name, value)]
+        if problems:
+            raise ParameterError("\n".join([f"invalid {source}:", *problems]))
         params = model.model_validate(merged)
     except ValidationError as exc:
         raise ParameterError(format_validation_error(exc, source)) from None
+    except RecursionError:
+        # Dotted keys (a.b.c... = 1) nest without limit in TOML; checks recurse into them.
+        raise ParameterError(
+            f"invalid {source}: values are nested too deeply; give plain values, "
+            "lists or one level of tables"
+        ) from None
     for secret in _secrets_in(params):
         register_secret(secret)
     return params

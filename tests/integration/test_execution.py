@@ -296,6 +296,46 @@ def test_run_bundle_refuses_one_changed_byte_and_runs_the_approved_one(
     assert all(f'"bundle_sha256": "{manifest_sha}"' in line for line in finished)
 
 
+def test_run_bundle_expect_sha256_refuses_a_re_exported_bundle(
+    psrunbook: Psrunbook, tmp_path: Path
+) -> None:
+    """--expect-sha256 pins the approved manifest: a consistent re-export granting Everyone
+    is refused (exit 2, nothing run); the approved bundle runs."""
+    _seed_lab(psrunbook)
+    inventory = str(psrunbook.lab_file.parent / "inventory.toml")
+    params = str(EXAMPLES / "ssis-clustered.toml")
+    approved, other = tmp_path / "approved", tmp_path / "other"
+    exported = psrunbook(
+        "export", "ssis-clustered", "-i", inventory, "--params-file", params, "-o", str(approved)
+    )
+    manifest_sha = exported.stdout.split("manifest sha256 ", 1)[1].split()[0]
+    psrunbook(
+        "export", "ssis-clustered", "-i", inventory, "--params-file", params,
+        "-p", "package_principals=Everyone", "-o", str(other),
+    )  # fmt: skip
+    psrunbook("export", "--verify", str(other))  # internally consistent
+    before = psrunbook.lab_state()
+
+    refused = psrunbook(
+        "run", "--bundle", str(other), "--expect-sha256", manifest_sha, "--sim", "--yes", expect=2
+    )
+    without_bundle = psrunbook(
+        "run", "ssis-clustered", "--expect-sha256", manifest_sha, "--sim", "--yes", expect=2
+    )
+
+    assert "is not the approved one" in refused.stderr
+    assert manifest_sha in refused.stderr
+    assert "--bundle" in without_bundle.stderr
+    assert "Traceback" not in refused.output + without_bundle.output
+    assert before == psrunbook.lab_state()
+    assert [] == psrunbook.runs()
+    psrunbook("run", "--bundle", str(approved), "--expect-sha256", manifest_sha, "--sim", "--yes")
+    assert (manifest_sha, "succeeded") == (
+        psrunbook.last_run().bundle_sha256,
+        psrunbook.last_run().outcome,
+    )
+
+
 def test_resume_after_a_failed_step_ends_like_a_clean_run(
     psrunbook: Psrunbook, tmp_path: Path
 ) -> None:

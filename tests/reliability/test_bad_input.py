@@ -7,10 +7,13 @@ afterwards the lab must be byte-identical and the journal must hold no started r
 from __future__ import annotations
 
 import json
+import os
+import re
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -116,6 +119,47 @@ def _manifest_version(bundle: Path) -> None:
     (bundle / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
 
 
+def _manifest_edit(edit: Callable[[dict[str, Any]], object]) -> Callable[[Path], None]:
+    def apply(bundle: Path) -> None:
+        manifest = json.loads((bundle / "manifest.json").read_text(encoding="utf-8"))
+        edit(manifest)
+        (bundle / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+
+    return apply
+
+
+def _manifest_symlink(bundle: Path) -> None:
+    outside = bundle.parent / "outside-manifest.json"
+    shutil.move(bundle / "manifest.json", outside)
+    (bundle / "manifest.json").symlink_to(outside)
+
+
+def _fifo(name: str) -> Callable[[Path], None]:
+    return lambda directory: os.mkfifo(directory / name)
+
+
+def _many_nodes(count: int) -> str:
+    head = GOOD_INVENTORY.split("[[nodes]]", maxsplit=1)[0]
+    nodes = "".join(
+        f'[[nodes]]\nname = "NODE{i}"\naddress = "127.0.0.{i}"\n\n' for i in range(1, count + 1)
+    )
+    return head + nodes + "[connection]" + GOOD_INVENTORY.split("[connection]")[1]
+
+
+BIG = "# padding\n" * (1024 * 1024 // 10 + 1)
+BUNDLE_RUN = ("run", "--bundle", "{dir}/bundle", "--sim", "--yes")
+BUNDLE_VERIFY = ("export", "--verify", "{dir}/bundle")
+# (id, edit, the field the message must name); each is refused by run --bundle and --verify.
+TAMPERED_MANIFESTS: list[tuple[str, Callable[[dict[str, Any]], object], str]] = [
+    ("no-runbook", lambda m: m.pop("runbook"), "runbook"),
+    ("no-runbook-name", lambda m: m["runbook"].pop("name"), "runbook.name"),
+    ("no-inventory", lambda m: m.pop("inventory"), "inventory"),
+    ("runbook-name-number", lambda m: m["runbook"].update(name=1), "runbook.name"),
+    ("nodes-string", lambda m: m["inventory"].update(nodes="NODE1"), "inventory.nodes"),
+    ("parameters-list", lambda m: m.update(parameters=[]), "parameters"),
+    ("step-name-missing", lambda m: m["steps"][0].pop("name"), "steps.0.name"),
+]
+
 CASES = [
     # ---------------------------------------------------------------- inventory files
     Case(
@@ -218,6 +262,33 @@ CASES = [
         replace("ssl = false", 'ssl = true\nca_bundle = "missing-ca.pem"'),
     ),
     Case(
+        "inventory-dev-zero",
+        ("plan", "greeting", "-i", "/dev/zero", "-p", "name=a"),
+        ("/dev/zero", "character device", "regular file"),
+    ),
+    Case(
+        "inventory-fifo",
+        plan_with(),
+        ("inv.toml", "FIFO", "regular file"),
+        prepare=_fifo("inv.toml"),
+    ),
+    Case("inventory-too-large", plan_with(), ("inv.toml", "1048576 bytes"), inventory(BIG)),
+    Case(
+        "inventory-deeply-nested",
+        plan_with(),
+        ("inv.toml", "nested too deeply"),
+        inventory("x = " + "[" * 5000 + "\n"),
+    ),
+    Case(
+        "inventory-deeply-nested-keys",
+        plan_with(),
+        ("inv.toml", "nested too deeply"),
+        inventory("[" + "a." * 3000 + "b]\n"),
+    ),
+    Case(
+        "inventory-65-nodes", plan_with(), ("inv.toml", "nodes", "64"), inventory(_many_nodes(65))
+    ),
+    Case(
         "inventory-basic-http-remote",
         plan_with(),
         ("inv.toml", "NODE1", "--insecure"),
@@ -284,6 +355,35 @@ CASES = [
         ("repeat",),
         {"p.toml": 'name = "a"\nrepeat = "many"\n'},
     ),
+    Case(
+        "params-file-dev-zero",
+        ("plan", "greeting", "--sim", "--params-file", "/dev/zero"),
+        ("/dev/zero", "--params-file", "regular file"),
+    ),
+    Case(
+        "params-file-fifo",
+        ("plan", "greeting", "--sim", "--params-file", "{dir}/p.toml"),
+        ("p.toml", "FIFO", "--params-file"),
+        prepare=_fifo("p.toml"),
+    ),
+    Case(
+        "params-file-too-large",
+        ("plan", "greeting", "--sim", "--params-file", "{dir}/p.toml"),
+        ("p.toml", "1048576 bytes"),
+        {"p.toml": BIG},
+    ),
+    Case(
+        "params-file-deeply-nested",
+        ("plan", "greeting", "--sim", "--params-file", "{dir}/p.toml"),
+        ("p.toml", "nested too deeply"),
+        {"p.toml": "name = " + "[" * 5000 + "\n"},
+    ),
+    Case(
+        "params-file-deeply-nested-keys",
+        ("plan", "greeting", "--sim", "--params-file", "{dir}/p.toml"),
+        ("nested too deeply",),
+        {"p.toml": "a." * 5000 + "b = 1\n"},
+    ),
     Case("ssis-unknown-version", (*SIM, "-p", "sql_version=1999"), ("sql_version", "1999")),
     Case("ssis-empty-group", (*SIM, "-p", "group="), ("group",)),
     Case("ssis-other-group", (*SIM, "-p", "ssis_group=Other Group"), ("ssis_group",)),
@@ -336,6 +436,35 @@ CASES = [
         ("run", "--bundle", "{dir}/bundle", "--sim", "--yes"),
         (".ps1",),
         prepare=_bundle(_flip_byte),
+    ),
+    Case(
+        "bundle-manifest-symlink",
+        BUNDLE_RUN,
+        ("manifest.json", "symbolic link"),
+        prepare=_bundle(_manifest_symlink),
+    ),
+    Case(
+        "bundle-sha256sums-changed",
+        BUNDLE_RUN,
+        ("SHA256SUMS",),
+        prepare=_bundle(lambda b: (b / "SHA256SUMS").write_text("x\n", encoding="utf-8")),
+    ),
+    Case(
+        "bundle-sha256sums-missing",
+        BUNDLE_VERIFY,
+        ("SHA256SUMS",),
+        prepare=_bundle(lambda b: (b / "SHA256SUMS").unlink()),
+        code=1,
+    ),
+    *(
+        Case(
+            f"bundle-manifest-{name}-{'run' if run else 'verify'}",
+            BUNDLE_RUN if run else BUNDLE_VERIFY,
+            ("manifest.json", f"  {field}:", "psrunbook export"),
+            prepare=_bundle(_manifest_edit(edit)),
+        )
+        for name, edit, field in TAMPERED_MANIFESTS
+        for run in (True, False)
     ),
     # ---------------------------------------------------------------- state directories
     Case(
@@ -407,3 +536,23 @@ def _export_template(tmp_path: Path) -> Path:
     )
     assert 0 == result.code, result.describe()
     return out
+
+
+@pytest.mark.parametrize("value", ["inf", "-inf", "nan", "-1", "0", "1e400", "86401"])
+def test_step_timeout_out_of_range_is_a_usage_error(tmp_path: Path, value: str) -> None:
+    """--step-timeout must be a finite number of seconds from 1 to 86400 (inf waited forever).
+
+    The option is checked by the command-line parser, which words the error as
+    ``Error: Invalid value for '--step-timeout': ...`` with the bound to respect.
+    """
+    state = tmp_path / "state"
+    create_lab(state)
+    before = lab_file(state).read_bytes()
+    result = psrunbook("plan", "cluster-report", "--sim", "--step-timeout", value, state_dir=state)
+    assert 2 == result.code, result.describe()
+    assert_no_traceback(result)
+    assert "Invalid value for '--step-timeout'" in result.stderr, result.describe()
+    assert re.search(r"(greater|less) than or equal to (1|86400)", result.stderr), result.describe()
+    assert before == lab_file(state).read_bytes()
+    with Journal.open(state) as journal:
+        assert [] == journal.runs(5)

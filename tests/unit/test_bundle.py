@@ -10,7 +10,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from psrunbook.bundle import MANIFEST, REVIEW, check_bundle, export_bundle, verify_bundle
+from psrunbook.bundle import (
+    MANIFEST,
+    REVIEW,
+    SHA256SUMS,
+    VERIFY_SCRIPT,
+    check_bundle,
+    export_bundle,
+    verify_bundle,
+)
 from psrunbook.errors import BundleError
 from psrunbook.inventory import load_inventory
 from psrunbook.runbook.parameters import validate_parameters
@@ -59,7 +67,7 @@ def test_export_writes_every_file(plan: Plan, example_inventory_path: Path, tmp_
     names = set(_files(tmp_path / "b"))
     steps = ["01-greet-all", "02-greet-owner", "03-greet-any"]
     expected = (
-        {MANIFEST, REVIEW}
+        {MANIFEST, REVIEW, SHA256SUMS, VERIFY_SCRIPT}
         | {f"{s}.ps1" for s in steps}
         | {f"{s}.{n}.ps1" for s in steps for n in ("SQLNODE1", "SQLNODE2")}
     )
@@ -100,7 +108,7 @@ def test_manifest_pins_every_file(plan: Plan, example_inventory_path: Path, tmp_
     """The manifest lists every other file with its hash and masks secrets."""
     export_bundle(plan, load_inventory(example_inventory_path), tmp_path / "b")
     manifest = json.loads((tmp_path / "b" / MANIFEST).read_text())
-    assert set(_files(tmp_path / "b")) - {MANIFEST} == set(manifest["files"])
+    assert set(_files(tmp_path / "b")) - {MANIFEST, SHA256SUMS} == set(manifest["files"])
     assert "***" == manifest["parameters"]["token"]
     assert ["Token"] == manifest["steps"][0]["secret_arguments"]
     assert [] == check_bundle(tmp_path / "b")[2]
@@ -161,7 +169,7 @@ def test_review_describes_targets(plan: Plan, example_inventory_path: Path, tmp_
     export_bundle(plan, load_inventory(example_inventory_path), tmp_path / "b")
     review = (tmp_path / "b" / REVIEW).read_text()
     assert "every node, in parallel (SQLNODE1, SQLNODE2)" in review
-    assert "the node that owns group 'Cluster Group' when the step starts" in review
+    assert "the node that owns group `Cluster Group` when the step starts" in review
     assert "**warning** `demo`: this runbook only greets" in review
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -472,3 +473,25 @@ def test_inventory_model_has_no_password_field() -> None:
         | set(NodeSettings.model_fields)
     )
     assert not {f for f in fields if "password" in f and f != "password_env"}
+
+
+def _cluster_of(count: int) -> str:
+    nodes = "".join(
+        f'[[nodes]]\nname = "N{i}"\naddress = "n{i}.contoso.com"\n' for i in range(count)
+    )
+    return '[cluster]\nname = "BIG"\n\n' + nodes
+
+
+def test_64_nodes_are_accepted_65_are_refused(tmp_path: Path) -> None:
+    """A Windows failover cluster has at most 64 nodes; an inventory with more is refused."""
+    assert 64 == len(load_inventory(write(tmp_path, _cluster_of(64))).nodes)
+    path = write(tmp_path, _cluster_of(65), "big.toml")
+    assert_names(refusal(path), path, "nodes", "more than the 64 a Windows failover cluster")
+
+
+def test_fifo_and_device_are_refused_without_reading(tmp_path: Path) -> None:
+    """A FIFO (nobody writing) or /dev/zero is refused by its type, before it is opened."""
+    fifo = tmp_path / "inv.toml"
+    os.mkfifo(fifo)
+    assert "FIFO (named pipe), not a regular file" in refusal(fifo)
+    assert "character device, not a regular file" in refusal(Path("/dev/zero"))
