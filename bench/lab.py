@@ -61,7 +61,7 @@ class Lab:
 
     def wsman(self, node: str) -> Any:
         """A plain pypsrp connection to ``node``, as a script without psrunbook makes it."""
-        from pypsrp.wsman import WSMan  # noqa: PLC0415 (only the pypsrp variants need it)
+        from pypsrp.wsman import WSMan
 
         host, port = self._address(node)
         return WSMan(
@@ -76,7 +76,7 @@ class Lab:
 
     def client(self, node: str) -> Any:
         """A pypsrp ``Client`` for ``node`` (what ``execute_ps`` users create)."""
-        from pypsrp.client import Client  # noqa: PLC0415 (only the naive variant needs it)
+        from pypsrp.client import Client
 
         host, port = self._address(node)
         return Client(

@@ -52,7 +52,7 @@ def work_list() -> list[Work]:
 
 def lint_cache_clear() -> None:
     """Forget cached lint findings, so the next pass lints every distinct text again."""
-    from psrunbook import lint  # noqa: PLC0415 (reaches into the module's cache on purpose)
+    from psrunbook import lint
 
     lint._findings.cache_clear()
 

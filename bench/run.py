@@ -26,7 +26,7 @@ DEFAULT_OUTPUT = ROOT / "bench" / "results.json"
 
 def _measurements() -> dict[str, Callable[[Profile], Section]]:
     # Imported here so `--help` does not load pypsrp and the simulator.
-    from bench import (  # noqa: PLC0415
+    from bench import (
         fanout,
         full_run,
         naive,

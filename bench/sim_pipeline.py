@@ -23,7 +23,7 @@ OBJECTS = 5000
 
 
 def _invoke(pool: Any, script: str) -> tuple[float, int]:
-    from pypsrp.powershell import PowerShell  # noqa: PLC0415 (variant's own import)
+    from pypsrp.powershell import PowerShell
 
     ps = PowerShell(pool)
     ps.add_script(script)
@@ -36,8 +36,8 @@ def _invoke(pool: Any, script: str) -> tuple[float, int]:
 
 
 def measure(profile: Profile) -> Section:
-    from pypsrp.powershell import RunspacePool  # noqa: PLC0415 (variant's own import)
-    from pypsrp.wsman import WSMan  # noqa: PLC0415 (variant's own import)
+    from pypsrp.powershell import RunspacePool
+    from pypsrp.wsman import WSMan
 
     section = Section("simulator")
     pipelines = max(1, profile.sim_pipelines)

@@ -30,7 +30,7 @@ from psrunbook.transport.psrp import PsrpTransport
 
 def raw_pypsrp(lab: Lab, plan: Plan, node: str) -> None:
     """Open one pool, run every step's script through it, close it: no psrunbook code."""
-    from pypsrp.powershell import PowerShell, RunspacePool  # noqa: PLC0415 (variant's own import)
+    from pypsrp.powershell import PowerShell, RunspacePool
 
     with RunspacePool(lab.wsman(node)) as pool:
         for planned in plan.steps:

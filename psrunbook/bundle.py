@@ -29,7 +29,9 @@ from psrunbook.input_files import InputFileRefused, read_input_file
 from psrunbook.review_text import md_block, md_code, md_text, ps_comment
 from psrunbook.runbook.model import Target
 from psrunbook.runbook.parameters import public_parameters
+from psrunbook.runbook.planner import build_plan
 from psrunbook.secrets import MASK, Secret
+from psrunbook.templates.literal import ps_literal
 from psrunbook.version import VERSION
 
 if TYPE_CHECKING:
@@ -144,7 +146,6 @@ def _target_text(planned: PlannedStep, nodes: tuple[str, ...]) -> str:
 
 
 def _wrapper(planned: PlannedStep, node: str) -> str:
-    from psrunbook.templates.literal import ps_literal  # noqa: PLC0415 (keeps bundle import light)
 
     slug = ps_comment(planned.slug)
     lines = [
@@ -596,7 +597,6 @@ def plan_from_bundle(
     values; any difference (another psrunbook or runbook version, other inputs) names
     the step file and asks for a new review.
     """
-    from psrunbook.runbook.planner import build_plan  # noqa: PLC0415 (planner imports templates)
 
     manifest = bundle.manifest
     where = bundle.directory

@@ -51,7 +51,7 @@ def main_options(
     ] = None,
 ) -> None:
     """Run, review, plan and resume failover-cluster procedures over PowerShell remoting."""
-    from psrunbook.logging import configure_logging  # noqa: PLC0415 (lazy: keeps --help fast)
+    from psrunbook.logging import configure_logging
 
     configure_logging(fmt=log_format, verbosity=verbose, log_file=log_file)
     ctx.obj = Settings(runbook_dirs=tuple(runbooks or ()), template_dirs=tuple(templates or ()))

@@ -22,14 +22,14 @@ class Settings:
 
     def registry(self) -> RunbookRegistry:
         if self._registry is None:
-            from psrunbook.runbook.registry import RunbookRegistry  # noqa: PLC0415 (lazy: keeps --help fast)
+            from psrunbook.runbook.registry import RunbookRegistry
 
             self._registry = RunbookRegistry.discover(self.runbook_dirs)
         return self._registry
 
     def library(self) -> TemplateLibrary:
         if self._library is None:
-            from psrunbook.templates import TemplateLibrary  # noqa: PLC0415 (lazy: keeps --help fast)
+            from psrunbook.templates import TemplateLibrary
 
             self._library = TemplateLibrary(self.template_dirs)
         return self._library

@@ -32,7 +32,7 @@ class PlanInputs:
 def load_params(
     runbook: Runbook, assignments: list[str] | None, params_file: Path | None
 ) -> BaseModel:
-    from psrunbook.runbook.parameters import (  # noqa: PLC0415 (lazy: keeps --help fast)
+    from psrunbook.runbook.parameters import (
         load_params_file,
         validate_parameters,
     )
@@ -54,8 +54,8 @@ def load_plan_inputs(
     params_file: Path | None,
 ) -> PlanInputs:
     """Everything up to a rendered, linted plan; any bad input raises a UserError."""
-    from psrunbook.inventory import load_inventory  # noqa: PLC0415 (lazy: keeps --help fast)
-    from psrunbook.runbook.planner import build_plan  # noqa: PLC0415 (lazy: keeps --help fast)
+    from psrunbook.inventory import load_inventory
+    from psrunbook.runbook.planner import build_plan
 
     runbook = settings.registry().get(runbook_name)
     inventory = load_inventory(inventory_path)
@@ -75,7 +75,7 @@ def open_target(
     if sim and inventory is not None:
         raise ParameterError("give either --inventory or --sim, not both")
     if sim:
-        from psrunbook.sim.lab.embedded import EmbeddedLab  # noqa: PLC0415 (simulator only)
+        from psrunbook.sim.lab.embedded import EmbeddedLab
 
         with EmbeddedLab(state_dir, sql_version=variant().sql_version) as lab:
             yield lab.inventory, lab
@@ -84,6 +84,6 @@ def open_target(
         raise ParameterError(
             "no target: give --inventory FILE for a real cluster, or --sim for the simulated lab"
         )
-    from psrunbook.inventory import load_inventory  # noqa: PLC0415 (lazy)
+    from psrunbook.inventory import load_inventory
 
     yield load_inventory(inventory), None

@@ -9,6 +9,7 @@ asks for confirmation and presents what the engine's
 
 from __future__ import annotations
 
+import json
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,8 +17,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from psrunbook.cli import run_view
 from psrunbook.cli.context import Settings, settings
 from psrunbook.cli.errors import EXIT_FAILED, exits_cleanly, fail
+from psrunbook.cli.inputs import open_target
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -114,7 +117,7 @@ class RunCommand:
         return cls(**ctx.params, check_only=check_only)
 
     def request(self) -> RunRequest:
-        from psrunbook.execution.session import RunRequest  # noqa: PLC0415 (lazy: keeps --help fast)
+        from psrunbook.execution.session import RunRequest
 
         return RunRequest(
             runbook=self.runbook,
@@ -127,7 +130,7 @@ class RunCommand:
         )
 
     def limits(self) -> ExecutionLimits:
-        from psrunbook.execution.session import ExecutionLimits  # noqa: PLC0415 (lazy)
+        from psrunbook.execution.session import ExecutionLimits
 
         return ExecutionLimits(
             parallel=self.parallel, step_timeout_s=self.step_timeout, retries=self.retries
@@ -196,11 +199,9 @@ def execute(settings: Settings, command: RunCommand) -> None:
     runbook, bad parameters, lint findings, a tampered bundle, an unsafe connection, a
     resume whose inputs changed); only then is the journal written and a node touched.
     """
-    from psrunbook.cli import run_view  # noqa: PLC0415 (lazy: keeps --help fast)
-    from psrunbook.cli.inputs import open_target  # noqa: PLC0415 (lazy)
-    from psrunbook.execution.session import RunSession  # noqa: PLC0415 (lazy)
-    from psrunbook.journal import Journal, default_state_dir  # noqa: PLC0415 (lazy)
-    from psrunbook.transport.psrp import PsrpTransport  # noqa: PLC0415 (lazy)
+    from psrunbook.execution.session import RunSession
+    from psrunbook.journal import Journal, default_state_dir
+    from psrunbook.transport.psrp import PsrpTransport
 
     state_dir = command.state_dir or default_state_dir()
     console = run_view.console()
@@ -230,7 +231,6 @@ def execute(settings: Settings, command: RunCommand) -> None:
 
 
 def _report(console: Console, report: RunReport, plan: Plan, command: RunCommand) -> None:
-    from psrunbook.cli import run_view  # noqa: PLC0415 (lazy)
 
     run_view.summary(console, report, plan)
     if plan.runbook.present is not None and not report.failed:
@@ -288,10 +288,9 @@ def runs_list(
     """List recent runs, newest first."""
     if ctx.invoked_subcommand is not None:
         return
-    from rich.table import Column, Table  # noqa: PLC0415 (lazy)
+    from rich.table import Column, Table
 
-    from psrunbook.cli import run_view  # noqa: PLC0415 (lazy)
-    from psrunbook.journal import Journal, default_state_dir  # noqa: PLC0415 (lazy)
+    from psrunbook.journal import Journal, default_state_dir
 
     # The run id is what `runs show` and `resume` take: never shortened with an ellipsis.
     run_column = Column("run", no_wrap=True, overflow="ignore")
@@ -316,12 +315,10 @@ def runs_show(
     state_dir: StateDirOption = None,
 ) -> None:
     """Show one run: its inputs and every attempt, step by node."""
-    import json  # noqa: PLC0415 (lazy)
 
-    from rich.table import Table  # noqa: PLC0415 (lazy)
+    from rich.table import Table
 
-    from psrunbook.cli import run_view  # noqa: PLC0415 (lazy)
-    from psrunbook.journal import Journal, default_state_dir  # noqa: PLC0415 (lazy)
+    from psrunbook.journal import Journal, default_state_dir
 
     console = run_view.console()
     with Journal.open(state_dir or default_state_dir()) as journal:
@@ -352,8 +349,8 @@ def runs_show(
 
 def sim_reset(state_dir: StateDirOption = None) -> None:
     """Forget the embedded simulated lab; the next --sim command starts a fresh one."""
-    from psrunbook.journal import default_state_dir  # noqa: PLC0415 (lazy)
-    from psrunbook.sim.lab.embedded import reset_lab  # noqa: PLC0415 (lazy)
+    from psrunbook.journal import default_state_dir
+    from psrunbook.sim.lab.embedded import reset_lab
 
     directory = state_dir or default_state_dir()
     existed = reset_lab(directory)

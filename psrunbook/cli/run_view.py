@@ -6,6 +6,7 @@ sequence of checks and actions it is, and presentation can change without touchi
 
 from __future__ import annotations
 
+import json
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
 
 
 def console() -> Console:
-    from rich.console import Console  # noqa: PLC0415 (lazy: keeps --help fast)
+    from rich.console import Console
 
     # Off a terminal (a pipe, a CI log) tables get room instead of 80 columns.
     width = None if sys.stdout.isatty() else 200
@@ -30,9 +31,9 @@ def console() -> Console:
 
 
 def summary(console: Console, report: RunReport, plan: Plan) -> None:
-    from rich.table import Table  # noqa: PLC0415 (lazy)
+    from rich.table import Table
 
-    from psrunbook.execution.outcome import Status  # noqa: PLC0415 (lazy)
+    from psrunbook.execution.outcome import Status
 
     table = Table(title=f"run {report.run_id}" + (" (check mode)" if report.check_only else ""))
     table.add_column("step")
@@ -57,7 +58,7 @@ def summary(console: Console, report: RunReport, plan: Plan) -> None:
 
 def present(console: Console, plan: Plan, report: RunReport) -> None:
     """The runbook's own console tables, from the results of every step and node."""
-    from rich.table import Table  # noqa: PLC0415 (lazy)
+    from rich.table import Table
 
     assert plan.runbook.present is not None
     for table_data in plan.runbook.present(report.results()):
@@ -69,9 +70,8 @@ def present(console: Console, plan: Plan, report: RunReport) -> None:
 
 def plan_details(console: Console, report: RunReport) -> None:
     """Before and after of every change a plan found, as the scripts reported them."""
-    import json  # noqa: PLC0415 (lazy)
 
-    from psrunbook.execution.outcome import Status  # noqa: PLC0415 (lazy)
+    from psrunbook.execution.outcome import Status
 
     for step in report.steps:
         for target in step.targets:

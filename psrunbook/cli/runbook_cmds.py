@@ -10,6 +10,7 @@ import typer
 from psrunbook.cli.context import settings
 from psrunbook.cli.errors import EXIT_FAILED, exits_cleanly, fail
 from psrunbook.cli.inputs import load_plan_inputs
+from psrunbook.errors import ParameterError
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -34,14 +35,14 @@ ParamsFileOption = Annotated[
 
 
 def _console() -> Console:
-    from rich.console import Console  # noqa: PLC0415 (lazy: keeps --help fast)
+    from rich.console import Console
 
     return Console(highlight=False, soft_wrap=True)
 
 
 def list_runbooks(ctx: typer.Context) -> None:
     """List every runbook: built-in, installed plug-ins and --runbooks folders."""
-    from rich.table import Table  # noqa: PLC0415 (lazy: keeps --help fast)
+    from rich.table import Table
 
     table = Table("runbook", "summary", "origin", box=None, pad_edge=False)
     for runbook in settings(ctx).registry().runbooks:
@@ -59,7 +60,7 @@ def show(
     runbook: Annotated[str, typer.Argument(help="Runbook name (see `psrunbook list`).")],
 ) -> None:
     """Show a runbook's parameters, steps, targets and advisories."""
-    from psrunbook.runbook.examples import (  # noqa: PLC0415 (lazy: keeps --help fast)
+    from psrunbook.runbook.examples import (
         example_inventory,
         example_parameters,
     )
@@ -121,7 +122,6 @@ def export(
     ] = None,
 ) -> None:
     """Export the exact scripts a run would execute, per step and node, for review."""
-    from psrunbook.errors import ParameterError  # noqa: PLC0415 (lazy: keeps --help fast)
 
     if verify is not None:
         _verify(verify)
@@ -130,7 +130,7 @@ def export(
         raise ParameterError(
             "export needs RUNBOOK, --inventory and --output (or --verify DIR to check a bundle)"
         )
-    from psrunbook.bundle import export_bundle  # noqa: PLC0415 (lazy: keeps --help fast)
+    from psrunbook.bundle import export_bundle
 
     inputs = load_plan_inputs(settings(ctx), runbook, inventory, param, params_file)
     result = export_bundle(inputs.plan, inputs.inventory, output)
@@ -142,7 +142,7 @@ def export(
 
 
 def _verify(directory: Path) -> None:
-    from psrunbook.bundle import check_bundle  # noqa: PLC0415 (lazy: keeps --help fast)
+    from psrunbook.bundle import check_bundle
 
     manifest, _, problems = check_bundle(directory)
     if problems:
@@ -157,8 +157,8 @@ def _verify(directory: Path) -> None:
 
 def lint(ctx: typer.Context) -> None:
     """Lint every template as rendered by every runbook with its example parameters."""
-    from psrunbook.lint import lint_script, lint_template_source  # noqa: PLC0415 (lazy)
-    from psrunbook.runbook.examples import (  # noqa: PLC0415 (lazy: keeps --help fast)
+    from psrunbook.lint import lint_script, lint_template_source
+    from psrunbook.runbook.examples import (
         example_inventory,
         example_parameters,
     )

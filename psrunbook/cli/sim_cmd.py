@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Annotated
 
@@ -84,9 +85,8 @@ def serve_command(
     `psrunbook`; its password comes from PSRUNBOOK_SIM_PASSWORD, or a new one is
     generated and printed as an `export` line.
     """
-    import logging  # noqa: PLC0415 (lazy: keeps --help fast)
 
-    from psrunbook.sim.lab.serve import (  # noqa: PLC0415 (lazy: keeps --help fast)
+    from psrunbook.sim.lab.serve import (
         PASSWORD_ENV,
         ServeOptions,
         lab_version,

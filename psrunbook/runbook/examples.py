@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
+from psrunbook.inventory import inventory_from_toml
+
 if TYPE_CHECKING:
     from psrunbook.inventory import Inventory
 
@@ -34,7 +36,6 @@ def example_parameters(model: type[BaseModel]) -> BaseModel | None:
 
 def example_inventory() -> Inventory:
     """A two-node inventory matching ``examples/inventory.toml``, never connected to."""
-    from psrunbook.inventory import inventory_from_toml  # noqa: PLC0415 (keeps import light)
 
     nodes = "".join(
         f'[[nodes]]\nname = "{name}"\naddress = "{name.lower()}.contoso.com"\n\n'

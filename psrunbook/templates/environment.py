@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,6 @@ TEMPLATE_SUFFIX = ".ps1.j2"
 
 
 def _builtin_root() -> Path:
-    from importlib.resources import files  # noqa: PLC0415 (only needed when rendering)
 
     return Path(str(files(BUILTIN_PACKAGE)))
 
