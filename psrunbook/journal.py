@@ -39,7 +39,7 @@ from psrunbook.errors import JournalError
 from psrunbook.secrets import redact_text
 
 if TYPE_CHECKING:
-    from psrunbook.results.errors import StepError
+    from psrunbook.results.step_error import StepError
     from psrunbook.runbook.model import StepResult
 
 __all__ = [

@@ -19,7 +19,7 @@ import typer
 
 from psrunbook.cli import run_view
 from psrunbook.cli.context import Settings, settings
-from psrunbook.cli.errors import EXIT_FAILED, exits_cleanly, fail
+from psrunbook.cli.exit_codes import EXIT_FAILED, exits_cleanly, fail
 from psrunbook.cli.inputs import open_target
 
 if TYPE_CHECKING:

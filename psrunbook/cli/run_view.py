@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from psrunbook.cli.errors import EXIT_FAILED
+from psrunbook.cli.exit_codes import EXIT_FAILED
 from psrunbook.errors import ParameterError
 
 if TYPE_CHECKING:

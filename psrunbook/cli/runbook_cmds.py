@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from psrunbook.cli.context import settings
-from psrunbook.cli.errors import EXIT_FAILED, exits_cleanly, fail
+from psrunbook.cli.exit_codes import EXIT_FAILED, exits_cleanly, fail
 from psrunbook.cli.inputs import load_plan_inputs
 from psrunbook.errors import ParameterError
 

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from psrunbook.cli.errors import exits_cleanly
+from psrunbook.cli.exit_codes import exits_cleanly
 
 sim_app = typer.Typer(
     name="sim",

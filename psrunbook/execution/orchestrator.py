@@ -29,7 +29,7 @@ from psrunbook.results import ParsedOutput, StepError, parse_output
 from psrunbook.runbook.model import StepResult, Target
 from psrunbook.runbook.planner import Plan, PlannedStep
 from psrunbook.transport.base import RawResult, ScriptCall, Session, Transport
-from psrunbook.transport.errors import is_transient
+from psrunbook.transport.error_mapping import is_transient
 
 if TYPE_CHECKING:
     from psrunbook.journal import Journal

@@ -1,7 +1,7 @@
 """What happened to each step on each node, as the run report and summary show it.
 
 The outcome keeps the typed values the step produced: the validated result model when
-it succeeded and :class:`~psrunbook.results.errors.StepError` records when it failed.
+it succeeded and :class:`~psrunbook.results.step_error.StepError` records when it failed.
 Each consumer turns them into its own form at its own boundary (the journal into JSON,
 the log processor into ECS ``error.*`` fields, the console into text).
 """
@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Literal
 from psrunbook.runbook.planner import PlannedStep
 
 if TYPE_CHECKING:
-    from psrunbook.results.errors import StepError
+    from psrunbook.results.step_error import StepError
     from psrunbook.runbook.model import StepResult, StepResults
 
 

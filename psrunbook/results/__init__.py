@@ -14,9 +14,9 @@ from psrunbook.results.enums import (
     cluster_enum,
     cluster_enum_types,
 )
-from psrunbook.results.errors import ERROR_CATEGORIES, StepError, category_name
 from psrunbook.results.parse import ParsedOutput, parse_output
 from psrunbook.results.plain import plain
+from psrunbook.results.step_error import ERROR_CATEGORIES, StepError, category_name
 
 __all__ = [
     "ERROR_CATEGORIES",

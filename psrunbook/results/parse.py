@@ -21,8 +21,8 @@ from typing import Any, Final
 
 from pydantic import ValidationError
 
-from psrunbook.results.errors import StepError
 from psrunbook.results.plain import plain
+from psrunbook.results.step_error import StepError
 from psrunbook.runbook.model import StepResult
 
 __all__ = ["RESULT_MARKER", "ParsedOutput", "parse_output"]

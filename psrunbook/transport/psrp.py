@@ -25,7 +25,7 @@ from psrunbook.errors import (
 )
 from psrunbook.secrets import Secret, register_secret
 from psrunbook.transport.base import RawResult, ScriptCall
-from psrunbook.transport.errors import translate
+from psrunbook.transport.error_mapping import translate
 
 if TYPE_CHECKING:
     from psrunbook.inventory import Inventory
