@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import getpass
 import json
+import re
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -429,6 +430,29 @@ def test_every_run_event_names_the_tool_the_dataset_the_cluster_and_both_account
         record.os_user,
         record.insecure,
     )
+
+
+def test_docs_logging_examples_are_events_psrunbook_writes() -> None:
+    """Every JSON example in docs/logging.md passes the schema and the ECS 8.11 check, and
+    names only loggers, steps and run ids of the kinds psrunbook really writes."""
+    text = (REPO / "docs" / "logging.md").read_text(encoding="utf-8")
+    blocks = [block.split("```", 1)[0] for block in text.split("```json\n")[1:]]
+    examples = [json.loads(block) for block in blocks]
+    source = (REPO / "psrunbook" / "runbooks" / "ssis_clustered.py").read_text(encoding="utf-8")
+    steps = set(re.findall(r'^\s+name="([a-z0-9-]+)",$', source, flags=re.MULTILINE))
+
+    assert len(examples) >= 4
+    for example in examples:
+        assert [] == [e.message for e in VALIDATOR.iter_errors(example)] + _ecs_problems(example)
+        assert "psrunbook.run" == example["log"]["logger"]
+        assert re.fullmatch(r"\d{8}T\d{6}Z-[0-9a-f]{6}", example["trace"]["id"])
+        assert example["psrunbook"].get("step", "preflight") in steps
+    assert {"run.started", "step.finished", "run.finished"} <= {
+        e["event"]["action"] for e in examples
+    }
+    assert {("error", "failure")} <= {
+        (e["log"]["level"], e["event"].get("outcome")) for e in examples
+    }
 
 
 @pytest.fixture
