@@ -16,7 +16,7 @@ import getpass
 import json
 import re
 import textwrap
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -455,20 +455,28 @@ def test_docs_logging_examples_are_events_psrunbook_writes() -> None:
     }
 
 
-@pytest.fixture
-def unverified_https_inventory(tmp_path: Path) -> Iterator[Path]:
-    """A simulated cluster over HTTPS whose inventory turns certificate validation off."""
+def _serve_lab(tmp_path: Path, *, tls: bool, edit: Callable[[str], str]) -> Iterator[Path]:
+    """A simulated cluster served with a known Basic password; yields its (edited) inventory."""
     with SimFleet(
         ["NODE1", "NODE2"],
         executor=cluster_executor(sample_lab()),
         users={SIM_USER: PASSWORD},
-        tls=True,
+        tls=tls,
     ) as fleet:
-        text = inventory_toml(fleet).replace("cert_validation = true", "cert_validation = false")
-        text = "\n".join(line for line in text.splitlines() if not line.startswith("ca_bundle"))
-        path = tmp_path / "insecure.toml"
-        path.write_text(text, encoding="utf-8")
+        path = tmp_path / "inventory.toml"
+        path.write_text(edit(inventory_toml(fleet)), encoding="utf-8")
         yield path
+
+
+def _without_certificate_check(inventory: str) -> str:
+    text = inventory.replace("cert_validation = true", "cert_validation = false")
+    return "\n".join(line for line in text.splitlines() if not line.startswith("ca_bundle"))
+
+
+@pytest.fixture
+def unverified_https_inventory(tmp_path: Path) -> Iterator[Path]:
+    """A simulated cluster over HTTPS whose inventory turns certificate validation off."""
+    yield from _serve_lab(tmp_path, tls=True, edit=_without_certificate_check)
 
 
 def test_insecure_use_is_a_warning_event_per_node_and_journaled(
@@ -500,14 +508,7 @@ def test_insecure_use_is_a_warning_event_per_node_and_journaled(
 @pytest.fixture
 def known_password_lab(tmp_path: Path) -> Iterator[Path]:
     """A simulated cluster served with a known Basic password; yields its inventory file."""
-    with SimFleet(
-        ["NODE1", "NODE2"],
-        executor=cluster_executor(sample_lab()),
-        users={SIM_USER: PASSWORD},
-    ) as fleet:
-        path = tmp_path / "inventory.toml"
-        path.write_text(inventory_toml(fleet), encoding="utf-8")
-        yield path
+    yield from _serve_lab(tmp_path, tls=False, edit=lambda text: text)
 
 
 def _user_runbook(tmp_path: Path) -> tuple[Path, Path]:
