@@ -11,7 +11,7 @@ Layout (``docs/journal.md`` has the full schema)::
     <state dir>/journal.sqlite3     WAL mode, synced commits, owner-only permissions
         schema_version(version)
         runs(run_id, runbook, runbook_version, mode, parameters_json, ...hashes, user,
-             started_at, finished_at, outcome, resumes)
+             started_at, finished_at, outcome, resumes, cluster, os_user, insecure_json)
         attempts(attempt_id, run_id, step_index, step_name, node, script_sha256,
                  check_only, status, changed, result_json, errors_json,
                  started_at, finished_at, duration_ns)
@@ -30,7 +30,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal
@@ -156,6 +156,12 @@ class RunRecord:
     finished_at: datetime | None
     outcome: str | None
     resumes: int
+    cluster: str | None = None
+    """The inventory's cluster name; None in runs journaled before schema version 2."""
+    os_user: str | None = None
+    """The operator's login on the control node (the remote account is ``user``)."""
+    insecure: dict[str, str] = field(default_factory=dict)
+    """Node -> the unsafe setting accepted with ``--insecure`` (by the run or a resume)."""
 
 
 @dataclass(frozen=True)
@@ -196,7 +202,17 @@ def _run_record(row: sqlite3.Row) -> RunRecord:
         finished_at=_parse_time(row["finished_at"]),
         outcome=row["outcome"],
         resumes=row["resumes"],
+        cluster=row["cluster"],
+        os_user=row["os_user"],
+        insecure=_insecure(row["insecure_json"]),
     )
+
+
+def _insecure(text: str | None) -> dict[str, str]:
+    value = _load_json(text)
+    if not isinstance(value, dict):
+        return {}
+    return {str(k): str(v) for k, v in value.items()}
 
 
 def _attempt_record(row: sqlite3.Row) -> AttemptRecord:
@@ -270,8 +286,23 @@ def _migrate_to_1(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX runs_by_start ON runs (started_at)")
 
 
+def _migrate_to_2(conn: sqlite3.Connection) -> None:
+    """Who and where, for auditors and the SIEM's journal view.
+
+    The cluster the run targeted, the operator's login on the control node, and every
+    unsafe connection setting accepted with ``--insecure`` (a JSON object, node ->
+    reason; ``{}`` when none). Runs journaled before know none of them.
+    """
+    conn.execute("ALTER TABLE runs ADD COLUMN cluster TEXT")
+    conn.execute("ALTER TABLE runs ADD COLUMN os_user TEXT")
+    conn.execute("ALTER TABLE runs ADD COLUMN insecure_json TEXT NOT NULL DEFAULT '{}'")
+
+
 # MIGRATIONS[n] turns a version n-1 journal into version n. Append, never edit.
-MIGRATIONS: Final[dict[int, Callable[[sqlite3.Connection], None]]] = {1: _migrate_to_1}
+MIGRATIONS: Final[dict[int, Callable[[sqlite3.Connection], None]]] = {
+    1: _migrate_to_1,
+    2: _migrate_to_2,
+}
 SCHEMA_VERSION: Final = max(MIGRATIONS)
 
 
@@ -382,8 +413,14 @@ class Journal:
         inventory_sha256: str,
         bundle_sha256: str | None,
         user: str | None,
+        cluster: str | None = None,
+        os_user: str | None = None,
+        insecure: Mapping[str, str] | None = None,
     ) -> None:
-        """Record a new run before its first step; ``parameters`` must already be public."""
+        """Record a new run before its first step; ``parameters`` must already be public.
+
+        ``insecure`` maps each node to the unsafe setting accepted with ``--insecure``.
+        """
         if mode not in _RUN_MODES:
             raise ValueError(f"mode must be 'run' or 'plan', not {mode!r}")
         with self._write(f"run {run_id}") as conn:
@@ -394,8 +431,9 @@ class Journal:
                 )
             conn.execute(
                 "INSERT INTO runs (run_id, runbook, runbook_version, mode, parameters_json,"
-                " parameters_sha256, inventory_sha256, bundle_sha256, user, started_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " parameters_sha256, inventory_sha256, bundle_sha256, user, started_at,"
+                " cluster, os_user, insecure_json)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     run_id,
                     redact_text(runbook),
@@ -407,17 +445,25 @@ class Journal:
                     bundle_sha256,
                     _opt_text(user),
                     _now(),
+                    _opt_text(cluster),
+                    _opt_text(os_user),
+                    _json_text(dict(insecure or {})),
                 ),
             )
 
-    def mark_resumed(self, run_id: str) -> None:
-        """A resume continues ``run_id``: clear its outcome and count the resume."""
-        self.run(run_id)
+    def mark_resumed(self, run_id: str, *, insecure: Mapping[str, str] | None = None) -> None:
+        """A resume continues ``run_id``: clear its outcome and count the resume.
+
+        Unsafe settings the resume accepted (``insecure``) are added to the run's: an
+        auditor sees every one the run ever used, not only the last.
+        """
+        record = self.run(run_id)
+        accepted = {**record.insecure, **(insecure or {})}
         with self._write(f"resume of run {run_id}") as conn:
             conn.execute(
-                "UPDATE runs SET outcome = NULL, finished_at = NULL, resumes = resumes + 1"
-                " WHERE run_id = ?",
-                (run_id,),
+                "UPDATE runs SET outcome = NULL, finished_at = NULL, resumes = resumes + 1,"
+                " insecure_json = ? WHERE run_id = ?",
+                (_json_text(accepted), run_id),
             )
 
     def begin_attempt(

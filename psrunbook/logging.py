@@ -15,9 +15,15 @@ to ECS fields (see ``docs/logging.md`` for the whole table)::
 
     log.info(
         "step.finished", node="SQLNODE1", user="CONTOSO\\\\svc", run_id=run_id,
-        runbook="ssis-clustered", step="install-ssis", changed=True, outcome="success",
-        duration_ns=1_250_000_000, script_sha256=digest, error=None,
+        cluster="SQLCLUSTER1", runbook="ssis-clustered", step="install-ssis", changed=True,
+        check_only=False, outcome="success", duration_ns=1_250_000_000,
+        script_sha256=digest, error=None,
     )
+
+Every line also says what wrote it and for whom, so a SIEM can filter and attribute it
+without knowing psrunbook: ``service.name``/``service.version`` (this tool and its
+version), ``event.dataset`` (``psrunbook.run``) and ``process.pid``/``process.user.name``
+(the operator's account on the control node; ``user.name`` is the remote account).
 
 Secrets are removed by value: a value registered with
 :func:`psrunbook.secrets.register_secret` (and the escaped forms it takes inside ``repr``,
@@ -28,6 +34,8 @@ including rendered tracebacks.
 from __future__ import annotations
 
 import dataclasses
+import functools
+import getpass
 import logging
 import os
 import re
@@ -44,26 +52,38 @@ from structlog.typing import EventDict, ExcInfo, Processor, WrappedLogger
 
 from psrunbook.errors import UserError
 from psrunbook.secrets import MASK, redact_text
+from psrunbook.version import VERSION
 
 __all__ = [
+    "DATASET",
     "ECS_VERSION",
     "REDACTED",
     "THIRD_PARTY_LOGGERS",
     "ErrorRecord",
     "configure_logging",
     "get_logger",
+    "os_user",
     "redact_secrets",
     "reset_logging",
     "shape_ecs",
 ]
 
 ECS_VERSION: Final = "8.11.0"
+SERVICE_NAME: Final = "psrunbook"
+# ECS event.dataset: one dataset for every line, so a SIEM routes them all to one place.
+DATASET: Final = "psrunbook.run"
 REDACTED: Final = MASK
 # Held at WARNING below -vvv: pypsrp logs whole scripts and SOAP bodies, psrpcore (the
 # simulator's PSRP layer) every PSRP message with its arguments and output.
 THIRD_PARTY_LOGGERS: Final = ("pypsrp", "psrpcore", "spnego", "requests_credssp", "urllib3")
 
 _OUTCOMES: Final = frozenset({"success", "failure", "unknown"})
+# Categorization when the caller names none: psrunbook changes system configuration.
+_DEFAULT_CATEGORY: Final = ("configuration",)
+# An error.code is an identifier to group by (a FullyQualifiedErrorId, a WSMan fault
+# number, an exception type): no blanks, not a sentence. `throw 'text'` makes PowerShell's
+# FullyQualifiedErrorId the text itself, which is not a code.
+_CODE: Final = re.compile(r"\S{1,256}")
 # An event named like `step.finished` is its own ECS action; free text is not.
 _ACTION_NAME: Final = re.compile(r"[a-z][a-z0-9_]*(\.[a-z0-9_]+)+")
 # Caller keyword -> ECS object and field naming who and where.
@@ -165,9 +185,22 @@ def _error_fields(error: object) -> dict[str, str]:
     fields = {"message": message}
     if kind is not None:
         fields["type"] = kind
-    if code is not None:
-        fields["code"] = str(code)
+    as_code = _as_code(code, kind)
+    if as_code is not None:
+        fields["code"] = as_code
     return fields
+
+
+def _as_code(code: object, kind: str | None) -> str | None:
+    """``code`` if it is an identifier, else the error's type if that is, else None.
+
+    A SIEM aggregates failures by ``error.code``; a message in its place (PowerShell's
+    id for ``throw 'text'`` is the text) would make every failure its own group.
+    """
+    for candidate in (code, kind):
+        if candidate is not None and _CODE.fullmatch(str(candidate)):
+            return str(candidate)
+    return None
 
 
 def _flatten_error(logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
@@ -200,12 +233,33 @@ def _pop_error(ed: dict[str, Any]) -> dict[str, Any]:
     return error
 
 
+def _names(value: object, default: tuple[str, ...]) -> list[str]:
+    """An ECS array field (``event.category``/``event.type``) from a string or a sequence."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list | tuple) and value:
+        return [str(v) for v in value]
+    return list(default)
+
+
 def _pop_event(ed: dict[str, Any], message: str, *, failed: bool) -> dict[str, Any]:
-    """The ECS ``event`` object: fixed kind and category, type from ``changed``."""
+    """The ECS ``event`` object: kind, category and type, action, outcome and duration.
+
+    ``event.type`` is ``change`` only when a step applied and changed something: a check
+    (``check_only=True``) never changed anything, whatever it found, so it is ``info``
+    and what it found is ``psrunbook.would_change``. A caller may name the category and
+    type (``category=``, ``event_type=``) for events that are not a step's.
+    """
+    check_only = ed.get("check_only") is True
+    if check_only and "changed" in ed:
+        changed = ed.pop("changed")
+        ed.setdefault("would_change", changed)
+    applied_change = ed.get("changed") is True and not check_only
     event: dict[str, Any] = {
         "kind": "event",
-        "category": ["configuration"],
-        "type": ["change"] if ed.get("changed") is True else ["info"],
+        "category": _names(ed.pop("category", None), _DEFAULT_CATEGORY),
+        "type": _names(ed.pop("event_type", None), ("change",) if applied_change else ("info",)),
+        "dataset": DATASET,
     }
     action = ed.pop("action", None)
     if action is None and _ACTION_NAME.fullmatch(message):
@@ -226,13 +280,14 @@ def _pop_event(ed: dict[str, Any], message: str, *, failed: bool) -> dict[str, A
 def _pop_namespace(ed: dict[str, Any], doc: dict[str, Any]) -> dict[str, Any]:
     """Our own ``psrunbook.*`` fields; dotted keys land in ``doc`` as ECS paths."""
     ours: dict[str, Any] = {}
-    for key in ("runbook", "step", "script_sha256"):
+    for key in ("cluster", "runbook", "step", "script_sha256"):
         value = ed.pop(key, None)
         if value is not None:
             ours[key] = str(value)
-    changed = ed.pop("changed", None)
-    if isinstance(changed, bool):
-        ours["changed"] = changed
+    for key in ("changed", "would_change", "check_only"):
+        flag = ed.pop(key, None)
+        if isinstance(flag, bool):
+            ours[key] = flag
     for key, value in ed.items():
         if value is None:
             continue
@@ -246,11 +301,14 @@ def _pop_namespace(ed: dict[str, Any], doc: dict[str, Any]) -> dict[str, Any]:
 def shape_ecs(logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
     """structlog processor: turn a flat event into a nested ECS document.
 
-    Recognised keys: ``action``, ``node``, ``user``, ``run_id``, ``runbook``, ``step``,
-    ``changed``, ``outcome``, ``duration_ns``, ``script_sha256``, ``error``,
+    Recognised keys: ``action``, ``category``, ``event_type``, ``node``, ``user``,
+    ``run_id``, ``cluster``, ``runbook``, ``step``, ``changed``, ``check_only``,
+    ``would_change``, ``outcome``, ``duration_ns``, ``script_sha256``, ``error``,
     ``error_code``. A key containing a dot is taken as an ECS field path as is; any
     other key goes under the ``psrunbook`` namespace so it can never clash with ECS.
-    Keys whose value is None are left out.
+    Keys whose value is None are left out. Every document also names the tool
+    (``service.*``), the dataset and the process and account that wrote it
+    (``process.pid``, ``process.user.name``).
     """
     ed = dict(event_dict)
     message = str(ed.pop("event", ""))
@@ -266,6 +324,12 @@ def shape_ecs(logger: WrappedLogger, method_name: str, event_dict: EventDict) ->
         doc["log"]["logger"] = str(logger_name)
     doc["message"] = message
     doc["ecs"] = {"version": ECS_VERSION}
+    doc["service"] = {"name": SERVICE_NAME, "version": VERSION}
+    process: dict[str, Any] = {"pid": os.getpid()}
+    operator = os_user()
+    if operator is not None:
+        process["user"] = {"name": operator}
+    doc["process"] = process
 
     failed = ed.get("error") is not None
     error = _pop_error(ed)
@@ -280,6 +344,20 @@ def shape_ecs(logger: WrappedLogger, method_name: str, event_dict: EventDict) ->
     if ours:
         doc.setdefault("psrunbook", {}).update(ours)
     return doc
+
+
+@functools.cache
+def os_user() -> str | None:
+    """The login name psrunbook runs under on the control node: the operator.
+
+    ECS ``process.user.name`` ("the effective user") of every line, and the journal's
+    ``os_user``; the remote account is ``user.name``. None when the system cannot say
+    (no ``USER``/``LOGNAME`` and no password-database entry, as in some containers).
+    """
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return None
 
 
 # --------------------------------------------------------------------------- tracebacks

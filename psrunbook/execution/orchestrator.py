@@ -9,11 +9,15 @@ The rules that keep a production change safe live here:
 * the journal records an attempt before it starts and after it ends, so a crash leaves
   a "running" row that resume treats as unknown, never as done;
 * one canonical ``step.finished`` event per step and node carries everything a SIEM
-  needs: who, where, which script hash, what changed, outcome and duration.
+  needs: who, where, which script hash, what changed, outcome and duration. A check
+  (a plan, or resume's re-check) reports what *would* change and is never typed as a
+  change; a failed step is logged at ``error``. ``run.started`` and ``run.finished``
+  (info) frame them, and every event names the cluster.
 """
 
 from __future__ import annotations
 
+import contextvars
 import random
 import threading
 import time
@@ -21,6 +25,8 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
+
+import structlog
 
 from psrunbook.errors import EngineError, StepFailed, TransportError
 from psrunbook.execution.outcome import RunReport, Status, StepOutcome, TargetOutcome
@@ -51,6 +57,10 @@ class RunOptions:
     retries: int = 2
     backoff_s: float = 1.0
     bundle_sha256: str | None = None
+    cluster: str | None = None
+    """The cluster's name (the inventory's), named by every event of the run."""
+    user: str | None = None
+    """The remote account, as configured; a node's session may name it more exactly."""
 
 
 class SessionCache:
@@ -121,9 +131,22 @@ class Runner:
         report = RunReport(run_id=run_id, check_only=self.options.check_only)
         done = done or {}
         recheck = recheck_first
-        self._log.debug(
-            "run.started", action="run.started", run_id=run_id, runbook=self.plan.runbook.name
-        )
+        started = time.monotonic_ns()
+        # Bound for the whole run, so records the transport libraries log (on this thread
+        # and, copied, on the node workers) name the run and the cluster too.
+        with structlog.contextvars.bound_contextvars(run_id=run_id, cluster=self.options.cluster):
+            self._log_started(run_id, resumed=recheck_first)
+            self._run_steps(run_id, report, done, recheck)
+            self._log_run_finished(run_id, report, time.monotonic_ns() - started)
+        return report
+
+    def _run_steps(
+        self,
+        run_id: str,
+        report: RunReport,
+        done: Mapping[int, frozenset[str]],
+        recheck: bool,
+    ) -> None:
         try:
             for planned in self.plan.steps:
                 finished = done.get(planned.index, frozenset())
@@ -141,14 +164,56 @@ class Runner:
             report.interrupted = True
         finally:
             self._sessions.close()
+
+    # ------------------------------------------------------------------ run events
+
+    def _fields(self, run_id: str) -> dict[str, Any]:
+        """What every event of this run names: the run, the cluster and the runbook."""
+        return {
+            "run_id": run_id,
+            "cluster": self.options.cluster,
+            "runbook": self.plan.runbook.name,
+        }
+
+    def _log_started(self, run_id: str, *, resumed: bool) -> None:
         self._log.info(
+            "run.started",
+            action="run.started",
+            **self._fields(run_id),
+            user=self.options.user,
+            runbook_version=self.plan.runbook.version,
+            mode="plan" if self.options.check_only else "run",
+            check_only=self.options.check_only,
+            resumed=resumed,
+            nodes=list(self.plan.nodes),
+            steps=len(self.plan.steps),
+            bundle_sha256=self.options.bundle_sha256,
+        )
+
+    def _log_run_finished(self, run_id: str, report: RunReport, duration_ns: int) -> None:
+        """The run's end: how it ended, how long it took, how many step/node pairs changed.
+
+        A plan counts what *would* change (``would_change_count``); only an applying run
+        has a ``changed_count``, so no dashboard can add a dry run's findings to changes.
+        """
+        counts = {
+            "would_change_count" if report.check_only else "changed_count": report.changed_count
+        }
+        failed = sum(1 for step in report.steps for t in step.targets if t.status is Status.FAILED)
+        log = self._log.error if report.failed else self._log.info
+        log(
             "run.finished",
             action="run.finished",
-            run_id=run_id,
-            runbook=self.plan.runbook.name,
+            **self._fields(run_id),
+            user=self.options.user,
+            mode="plan" if report.check_only else "run",
+            check_only=report.check_only,
             outcome="failure" if report.failed else "success",
+            run_outcome=report.outcome,
+            duration_ns=duration_ns,
+            failed_count=failed,
+            **counts,
         )
-        return report
 
     # ------------------------------------------------------------------ steps
 
@@ -188,8 +253,17 @@ class Runner:
         else:
             workers = max(1, min(self.options.parallel, len(nodes)))
             with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="node") as pool:
+                # Each worker runs in a copy of this thread's context: the run's bound
+                # log fields reach the records logged there.
                 futures = [
-                    pool.submit(self._attempt, run_id, planned, node, check_only=None)
+                    pool.submit(
+                        contextvars.copy_context().run,
+                        self._attempt,
+                        run_id,
+                        planned,
+                        node,
+                        check_only=None,
+                    )
                     for node in nodes
                 ]
                 outcome.targets.extend(f.result() for f in futures)
@@ -242,7 +316,7 @@ class Runner:
             self._log.debug(
                 "step.target",
                 action="step.target",
-                run_id=run_id,
+                **self._fields(run_id),
                 node=match,
                 step=planned.step.name,
                 group=group,
@@ -272,9 +346,10 @@ class Runner:
         self._log.debug(
             "step.started",
             action="step.started",
-            run_id=run_id,
-            runbook=self.plan.runbook.name,
+            **self._fields(run_id),
+            user=self.options.user,
             step=planned.step.name,
+            step_index=planned.index,
             node=node,
             check_only=check,
             script_sha256=planned.script.sha256,
@@ -361,15 +436,20 @@ class Runner:
         check: bool,
     ) -> None:
         failed = outcome.status is Status.FAILED
-        self._log.info(
+        # A failed attempt's effect is unknown (the journal records no `changed` either);
+        # a check reports what it would change, never that it changed anything.
+        found = None if failed else outcome.status is Status.CHANGED
+        log = self._log.error if failed else self._log.info
+        log(
             "step.finished",
             action="step.finished",
-            run_id=run_id,
-            runbook=self.plan.runbook.name,
+            **self._fields(run_id),
             step=planned.step.name,
+            step_index=planned.index,
             node=outcome.node,
-            user=user,
-            changed=outcome.status is Status.CHANGED,
+            user=user or self.options.user,
+            changed=None if check else found,
+            would_change=found if check else None,
             check_only=check,
             outcome="failure" if failed else "success",
             duration_ns=outcome.duration_ns,
@@ -385,11 +465,13 @@ def _logged_error(error: StepError) -> StepError:
 
     A SIEM groups failures by type and code: an error that names no exception type is
     logged as a ``StepFailed``, and the code of ``throw 'text'``, which PowerShell makes
-    the text itself, is replaced by the exception type.
+    the text itself (followed, from a script, by ``,ScriptName``), is replaced by the
+    exception type. Any other code that is not an identifier is replaced when the
+    event is shaped (:mod:`psrunbook.logging`).
     """
     kind = error.exception_type or StepFailed.__name__
     code = error.fully_qualified_error_id
-    if code is not None and code.split(",")[0] == error.message:
+    if code is not None and (code == error.message or code.startswith(error.message + ",")):
         code = kind
     return replace(error, exception_type=kind, fully_qualified_error_id=code)
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +35,7 @@ from psrunbook.bundle import canonical_json, plan_from_bundle, verify_bundle
 from psrunbook.errors import JournalError, ParameterError
 from psrunbook.execution.orchestrator import Progress, Runner, RunOptions
 from psrunbook.journal import new_run_id
+from psrunbook.logging import get_logger, os_user
 from psrunbook.runbook.parameters import (
     load_params_file,
     parse_assignments,
@@ -131,6 +132,10 @@ class PreparedRun:
     bundle_sha256: str | None = None
     resumes: RunRecord | None = None
     """The journaled run this one continues, already proven resumable."""
+    cluster: str | None = None
+    """The inventory's cluster name: every event and the journal name it."""
+    insecure: Mapping[str, str] = field(default_factory=dict)
+    """Node -> why reaching it is unsafe (the transport refuses it without ``--insecure``)."""
 
     @property
     def mode(self) -> RunMode:
@@ -257,6 +262,8 @@ class RunSession:
             user=inventory.connection.username,
             bundle_sha256=bundle_sha256,
             resumes=resumes,
+            cluster=inventory.cluster.name,
+            insecure=_insecure_settings(inventory),
         )
         if resumes is not None:
             _check_resumable(resumes, prepared)
@@ -265,11 +272,17 @@ class RunSession:
     # ------------------------------------------------------------------ running
 
     def start(self, prepared: PreparedRun, *, run_id: str | None = None) -> StartedRun:
-        """Record a new run (with ``run_id``, e.g. a workflow's, or a fresh one) or a resume."""
+        """Record a new run (with ``run_id``, e.g. a workflow's, or a fresh one) or a resume.
+
+        A run that reaches a node through an unsafe setting (accepted with ``--insecure``,
+        or the transport would have refused it) records that in the journal and logs it
+        as a ``connection.insecure`` warning per node, before any step runs.
+        """
         if prepared.resumes is not None:
             if run_id is not None and run_id != prepared.resumes.run_id:
                 raise ValueError(f"run {run_id} cannot resume run {prepared.resumes.run_id}")
-            self.journal.mark_resumed(prepared.resumes.run_id)
+            self.journal.mark_resumed(prepared.resumes.run_id, insecure=prepared.insecure)
+            _log_insecure(prepared.resumes.run_id, prepared)
             return StartedRun(prepared.resumes.run_id, prepared, resumed=True)
         run_id = run_id or new_run_id()
         self.journal.start_run(
@@ -282,7 +295,11 @@ class RunSession:
             inventory_sha256=prepared.inventory_sha256,
             bundle_sha256=prepared.bundle_sha256,
             user=prepared.user,
+            cluster=prepared.cluster,
+            os_user=os_user(),
+            insecure=prepared.insecure,
         )
+        _log_insecure(run_id, prepared)
         return StartedRun(run_id, prepared, resumed=False)
 
     def done_steps(self, run_id: str) -> dict[int, frozenset[str]]:
@@ -323,6 +340,8 @@ class RunSession:
             retries=limits.retries,
             backoff_s=limits.backoff_s,
             bundle_sha256=prepared.bundle_sha256,
+            cluster=prepared.cluster,
+            user=prepared.user,
         )
         runner = Runner(plan, transport, self.journal, self.library, options, progress=progress)
         return runner.run(
@@ -353,6 +372,40 @@ def parameters_sha256(params: BaseModel) -> str:
     """The journal's and resume's identity of a parameter set: secrets never enter it."""
     text = canonical_json(public_parameters(params))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _insecure_settings(inventory: Inventory) -> dict[str, str]:
+    """Node -> why reaching it is unsafe, by the inventory's own rule; empty when all are safe."""
+    reasons = {}
+    for node in inventory.node_names:
+        host, _, _ = inventory.endpoint_for(node)
+        reason = inventory.connection.requires_insecure(host)
+        if reason:
+            reasons[node] = reason
+    return reasons
+
+
+def _log_insecure(run_id: str, prepared: PreparedRun) -> None:
+    """One ``connection.insecure`` warning per node reached through an unsafe setting.
+
+    ECS categorization: ``network`` / ``connection`` + ``allowed``, as a firewall logs a
+    connection its policy let through: here the policy is psrunbook's own refusal of
+    unsafe settings, and ``--insecure`` is what let it through.
+    """
+    log = get_logger("psrunbook.run")
+    for node, reason in sorted(prepared.insecure.items()):
+        log.warning(
+            "connection.insecure",
+            action="connection.insecure",
+            category="network",
+            event_type=("connection", "allowed"),
+            run_id=run_id,
+            cluster=prepared.cluster,
+            runbook=prepared.plan.runbook.name,
+            node=node,
+            user=prepared.user,
+            reason=reason,
+        )
 
 
 def _without_masked(runbook: Runbook, parameters: Mapping[str, Any]) -> dict[str, Any]:

@@ -149,7 +149,7 @@ def test_readme_first_command_works_as_a_fresh_install(tmp_path: Path) -> None:
 
     assert 0 == done.returncode, done.stderr
     assert "succeeded: 7 step/node pair(s) changed" == done.stdout.strip().splitlines()[-1]
-    assert ["run.finished"] == [
+    assert ["run.started", "run.finished"] == [
         event["event"]["action"]
         for event in map(json.loads, done.stderr.splitlines())
         if event["event"].get("action", "").startswith("run.")

@@ -21,6 +21,7 @@ import pytest
 from psrunbook.errors import JournalError
 from psrunbook.journal import (
     JOURNAL_FILE,
+    MIGRATIONS,
     SCHEMA_VERSION,
     STATE_DIR_ENV,
     FinalAttemptStatus,
@@ -320,6 +321,61 @@ def test_finish_run_and_resume(journal: Journal) -> None:
     assert (None, None, 1) == (record.outcome, record.finished_at, record.resumes)
     journal.finish_run(run_id, "succeeded")
     assert "succeeded" == journal.run(run_id).outcome
+
+
+def test_run_records_cluster_operator_and_accepted_insecure_settings(journal: Journal) -> None:
+    """The cluster, the operator's login and every --insecure setting, resumes included."""
+    run_id = start(
+        journal,
+        cluster="SQLCLUSTER1",
+        os_user="alice",
+        insecure={"SQLNODE1": "TLS certificate validation is off"},
+    )
+    journal.finish_run(run_id, "failed")
+    journal.mark_resumed(run_id, insecure={"SQLNODE2": "Basic auth over plain HTTP"})
+
+    record = journal.run(run_id)
+
+    assert (
+        "SQLCLUSTER1",
+        "alice",
+        {
+            "SQLNODE1": "TLS certificate validation is off",
+            "SQLNODE2": "Basic auth over plain HTTP",
+        },
+    ) == (record.cluster, record.os_user, record.insecure)
+    assert {} == journal.run(start(journal, run_id="20260101T000000Z-bbbbbb")).insecure
+
+
+def test_a_version_1_journal_is_migrated_and_keeps_its_runs(state_dir: Path) -> None:
+    """Opening a schema 1 journal adds the new columns; its runs know no cluster or operator."""
+    state_dir.mkdir(mode=0o700)
+    conn = sqlite3.connect(state_dir / JOURNAL_FILE)
+    conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL) STRICT")
+    MIGRATIONS[1](conn)
+    conn.execute("INSERT INTO schema_version (version) VALUES (1)")
+    conn.execute(
+        "INSERT INTO runs (run_id, runbook, runbook_version, mode, parameters_json,"
+        " parameters_sha256, inventory_sha256, started_at) VALUES"
+        " ('20250101T000000Z-000001', 'ssis-clustered', '1', 'run', '{}', 'p', 'i',"
+        " '2025-01-01T00:00:00.000000Z')"
+    )
+    conn.commit()
+    conn.close()
+
+    with Journal.open(state_dir) as journal:
+        record = journal.run("20250101T000000Z-000001")
+    conn = sqlite3.connect(state_dir / JOURNAL_FILE)
+    [(version,)] = conn.execute("SELECT version FROM schema_version").fetchall()
+    conn.close()
+
+    assert (None, None, {}, SCHEMA_VERSION) == (
+        record.cluster,
+        record.os_user,
+        record.insecure,
+        version,
+    )
+    assert 2 <= SCHEMA_VERSION
 
 
 def test_new_run_id_is_sortable_timestamp_and_hex() -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import getpass
 import io
 import json
 import logging
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,6 +26,7 @@ from psrunbook.logging import (
 )
 from psrunbook.results import StepError
 from psrunbook.secrets import clear_secrets, redact_text, register_secret
+from psrunbook.version import VERSION
 
 SECRET = "Pa$$w0rd-'s3cret\"-ü"
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
@@ -113,10 +116,13 @@ def test_step_finished_renders_exact_ecs_document() -> None:
         "log": {"level": "info", "logger": "psrunbook.executor"},
         "message": "step.finished",
         "ecs": {"version": "8.11.0"},
+        "service": {"name": "psrunbook", "version": VERSION},
+        "process": {"pid": os.getpid(), "user": {"name": getpass.getuser()}},
         "event": {
             "kind": "event",
             "category": ["configuration"],
             "type": ["change"],
+            "dataset": "psrunbook.run",
             "action": "step.finished",
             "outcome": "success",
             "duration": 1_250_000_000,
@@ -141,6 +147,68 @@ def test_unchanged_step_is_info_type() -> None:
     [line] = json_lines(stream)
     expected: Any = (["info"], False)
     assert expected == (line["event"]["type"], line["psrunbook"]["changed"])
+
+
+def test_a_check_is_typed_info_and_says_what_it_would_change() -> None:
+    """check_only=True: event.type [info], psrunbook.would_change, never psrunbook.changed."""
+    stream = json_stream()
+    log_step_finished(changed=True, check_only=True)
+    log_step_finished(changed=None, would_change=False, check_only=True)
+    lines = json_lines(stream)
+    expected: Any = [
+        (["info"], {"would_change": True, "check_only": True}),
+        (["info"], {"would_change": False, "check_only": True}),
+    ]
+    assert expected == [
+        (
+            line["event"]["type"],
+            {
+                k: v
+                for k, v in line["psrunbook"].items()
+                if k in ("changed", "would_change", "check_only")
+            },
+        )
+        for line in lines
+    ]
+
+
+def test_caller_names_category_and_type_of_a_non_step_event() -> None:
+    """category= and event_type= set ECS event.category and event.type (string or list)."""
+    stream = json_stream()
+    get_logger("psrunbook.run").warning(
+        "connection.insecure", category="network", event_type=("connection", "allowed")
+    )
+    [line] = json_lines(stream)
+    expected: Any = (["network"], ["connection", "allowed"], "warning")
+    assert expected == (line["event"]["category"], line["event"]["type"], line["log"]["level"])
+
+
+def test_error_code_that_is_a_sentence_becomes_the_error_type() -> None:
+    """`throw 'text'` makes the FullyQualifiedErrorId the text: error.code is the type."""
+
+    class ThrownText:
+        message = "cluster group 'No Such' does not exist, give the right one"
+        exception_type = "System.Management.Automation.RuntimeException"
+        fully_qualified_error_id = "cluster group 'No Such' does not exist, give the right one"
+
+    class NoCodeAtAll:
+        message = "something failed"
+        exception_type = None
+        fully_qualified_error_id = "something failed badly"
+
+    stream = json_stream()
+    log_step_finished(outcome="failure", error=ThrownText())
+    log_step_finished(outcome="failure", error=NoCodeAtAll())
+    first, second = json_lines(stream)
+    expected: Any = (
+        {
+            "message": ThrownText.message,
+            "type": "System.Management.Automation.RuntimeException",
+            "code": "System.Management.Automation.RuntimeException",
+        },
+        {"message": "something failed"},
+    )
+    assert expected == (first["error"], second["error"])
 
 
 def test_duration_is_integer_nanoseconds() -> None:
