@@ -35,6 +35,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal
 
+from platformdirs import user_state_dir
+
 from psrunbook.errors import JournalError
 from psrunbook.secrets import redact_text
 
@@ -87,8 +89,6 @@ def default_state_dir() -> Path:
     override = os.environ.get(STATE_DIR_ENV, "").strip()
     if override:
         return Path(override).expanduser()
-    from platformdirs import user_state_dir  # noqa: PLC0415  only needed when no override is set
-
     return Path(user_state_dir(APP_NAME, appauthor=False))
 
 
