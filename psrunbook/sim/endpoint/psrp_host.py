@@ -14,12 +14,14 @@ holds the shell's condition lock.
 from __future__ import annotations
 
 import base64
+import contextlib
 import logging
 import struct
 import threading
 import time
 import uuid
 from collections import OrderedDict, deque
+from collections.abc import Iterator
 from concurrent.futures import Executor as JobRunner
 from dataclasses import dataclass, field
 from typing import Any
@@ -169,6 +171,7 @@ class ShellSession:
         jobs: JobRunner,
         counters: EndpointCounters,
         flush_interval: float,
+        idle_timeout: float = 7200.0,
     ) -> None:
         global _POOL_CLASS  # noqa: PLW0603 - one lazily built class shared by all shells
         if _POOL_CLASS is None:
@@ -187,6 +190,28 @@ class ShellSession:
         self._outboxes: dict[uuid.UUID | None, _Outbox] = {None: _Outbox()}
         self._runs: OrderedDict[str, PipelineRun] = OrderedDict()
         self._by_pipeline_id: dict[uuid.UUID, PipelineRun] = {}
+        self.idle_timeout = idle_timeout
+        self._requests_in_progress = 0
+        self._last_request = time.monotonic()
+
+    @contextlib.contextmanager
+    def in_use(self) -> Iterator[None]:
+        """Mark a request on this shell: a shell is idle only with none in progress."""
+        with self.cond:
+            self._requests_in_progress += 1
+        try:
+            yield
+        finally:
+            with self.cond:
+                self._requests_in_progress -= 1
+                self._last_request = time.monotonic()
+
+    def idle_deadline(self) -> float:
+        """When (monotonic) the shell is idle too long; never while a request is in progress."""
+        with self.cond:
+            if self._requests_in_progress:
+                return time.monotonic() + self.idle_timeout
+            return self._last_request + self.idle_timeout
 
     @staticmethod
     def _fragment_size_for(envelope_size: int) -> int:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -159,6 +160,8 @@ class PipelineSession:
     sink: Sink
     stop: threading.Event | None = None
     env: dict[str, str] = dataclasses.field(default_factory=dict)
+    time_scale: float = 1.0
+    """Multiplies real waits (``Start-Sleep``); tests shrink it, Windows has 1.0."""
 
 
 def collect(values: Sequence[Any]) -> Any:
@@ -1794,6 +1797,14 @@ class _CmdletContext:
 
     def write_information(self, message: Any) -> None:
         self._evaluator.write_information(message)
+
+    def sleep(self, seconds: float) -> None:
+        session = self._evaluator.session
+        wait = max(seconds, 0.0) * session.time_scale
+        if session.stop is None:
+            time.sleep(wait)
+        elif session.stop.wait(wait):
+            raise StopRequested()
 
 
 __all__ = [

@@ -37,9 +37,12 @@ class PowerShellExecutor:
         self,
         cmdlets_for: Callable[[ExecutionContext], CmdletTable],
         cache: ParseCache | None = None,
+        *,
+        time_scale: float = 1.0,
     ) -> None:
         self._cmdlets_for = cmdlets_for
         self._cache = cache
+        self._time_scale = time_scale
 
     def _parse(self, text: str) -> Any:
         return self._cache.get(text) if self._cache is not None else parse(text)
@@ -53,6 +56,7 @@ class PowerShellExecutor:
             commands=self._cmdlets_for(context),
             sink=sink,
             stop=context.stop,
+            time_scale=self._time_scale,
         )
         evaluator = Evaluator(session)
         try:

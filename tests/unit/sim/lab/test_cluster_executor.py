@@ -51,7 +51,7 @@ class Sink:
 class Runner:
     def __init__(self, cluster: SimCluster) -> None:
         self.cluster = cluster
-        self.executor = cluster_executor(cluster)
+        self.executor = cluster_executor(cluster, time_scale=0.001)
 
     def __call__(self, script: str, node: str = "NODE1", **parameters: Any) -> Sink:
         sink = Sink()
