@@ -43,15 +43,17 @@ from psrunbook.sim.executor_protocol import (
     PipelineRequest,
     PipelineStopped,
 )
-from psrunbook.sim.objects import ErrorRecordData
+from psrunbook.sim.objects import ErrorRecordData, ProgressData
 
 log = logging.getLogger(__name__)
 
 MSG_PIPELINE_OUTPUT = 0x00041004
 MSG_ERROR_RECORD = 0x00041005
 MSG_PIPELINE_STATE = 0x00041006
+MSG_DEBUG_RECORD = 0x00041007
 MSG_VERBOSE_RECORD = 0x00041008
 MSG_WARNING_RECORD = 0x00041009
+MSG_PROGRESS_RECORD = 0x00041010
 MSG_INFORMATION_RECORD = 0x00041011
 
 STATE_STOPPED = 3
@@ -191,6 +193,7 @@ class ShellSession:
         self._runs: OrderedDict[str, PipelineRun] = OrderedDict()
         self._by_pipeline_id: dict[uuid.UUID, PipelineRun] = {}
         self.idle_timeout = idle_timeout
+        self._runspace_state: dict[str, Any] = {}
         self._requests_in_progress = 0
         self._last_request = time.monotonic()
 
@@ -270,7 +273,10 @@ class ShellSession:
         cid = (command_id or str(pipeline_id)).upper()
         with self.cond:
             self._check_open()
-            run = PipelineRun(cid, pipeline_id, ExecutionContext(node=self._node, user=self._user))
+            context = ExecutionContext(
+                node=self._node, user=self._user, runspace=self._runspace_state
+            )
+            run = PipelineRun(cid, pipeline_id, context)
             ServerPipeline(self.pool, pipeline_id)
             self._runs[cid] = run
             self._by_pipeline_id[pipeline_id] = run
@@ -395,6 +401,7 @@ class ShellSession:
                     for name, value in cmd.parameters
                 ),
                 ends_statement=bool(cmd.end_of_statement),
+                use_local_scope=cmd.use_local_scope,
             )
             for cmd in run.metadata.commands
         )
@@ -492,6 +499,16 @@ class _Sink:
             value, user=self._run.context.user, computer=self._run.context.node
         )
         self._send(MSG_INFORMATION_RECORD, writer)
+
+    def debug(self, message: str) -> None:
+        writer = ClixmlWriter()
+        writer.informational_record("Debug", message)
+        self._send(MSG_DEBUG_RECORD, writer)
+
+    def progress(self, record: ProgressData) -> None:
+        writer = ClixmlWriter()
+        writer.progress_record(record)
+        self._send(MSG_PROGRESS_RECORD, writer)
 
 
 def _pipeline_id_of(data: bytes) -> uuid.UUID:

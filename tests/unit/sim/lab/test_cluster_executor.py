@@ -47,6 +47,12 @@ class Sink:
     def information(self, value: Any) -> None:
         """Information output is not asserted on."""
 
+    def debug(self, message: str) -> None:
+        """Debug output is not asserted on."""
+
+    def progress(self, record: Any) -> None:
+        """Progress is not asserted on."""
+
 
 class Runner:
     def __init__(self, cluster: SimCluster) -> None:
