@@ -122,7 +122,7 @@ _NUMBER = re.compile(r"^(\d+(?:\.\d+)?)(kb|mb|gb|tb)$", re.IGNORECASE)
 """``2KB`` as a statement, which tree-sitter-powershell also parses as a command name."""
 _MULTIPLIERS = {"kb": 1024, "mb": 1024**2, "gb": 1024**3, "tb": 1024**4}
 
-UNSUPPORTED_VARIABLES = {"?", "^", "$", "input", "myinvocation", "pscmdlet", "using"}
+UNSUPPORTED_VARIABLES = {"?", "^", "$", "myinvocation", "pscmdlet", "using"}
 
 
 class Sink(Protocol):
@@ -389,8 +389,12 @@ class Evaluator:
         emit: Emit,
         *,
         local_scope: bool = False,
+        inputs: Sequence[Any] = (),
     ) -> None:
         """Run a whole script with PSRP arguments; ``exit`` and ``return`` end it.
+
+        A script without named blocks is all end block: ``$input`` holds every object
+        piped into it, for this script only.
 
         Without ``local_scope`` (PSRP's UseLocalScope unset, pypsrp's default) the script
         runs in the global scope, as PowerShell's ``AddScript`` does: what it assigns is
@@ -398,6 +402,7 @@ class Evaluator:
         """
         self.scope = Scope(self.global_scope) if local_scope else self.global_scope
         self.script_scope = self.scope
+        self.scope.set_local("input", list(inputs))
         with self.using_script(script):
             root = script.root
             param_block = next((c for c in children(root) if c.type == "param_block"), None)
@@ -412,6 +417,8 @@ class Evaluator:
             except ExitSignal as done:
                 code = done.code
                 self.global_scope.set_local("LASTEXITCODE", to_int(code) if code is not None else 0)
+            finally:
+                self.script_scope.variables.pop("input", None)
 
     def check_stop(self) -> None:
         if self.session.stop is not None and self.session.stop.is_set():

@@ -101,6 +101,7 @@ class PowerShellExecutor:
                 command.arguments,
                 emit,
                 local_scope=bool(command.use_local_scope),
+                inputs=items or (),
             )
             return
         arguments = [

@@ -133,7 +133,22 @@ def test_get_variable_of_a_missing_name_is_a_non_terminating_error(pool):
     assert PSInvocationState.COMPLETED == ps.state
     [error] = ps.streams.error
     assert "Cannot find a variable with the name 'nope'." == str(error)
-    assert (
-        "VariableNotFound,Microsoft.PowerShell.Commands.GetVariableCommand"
-        == error.fq_error
-    )
+    assert "VariableNotFound,Microsoft.PowerShell.Commands.GetVariableCommand" == error.fq_error
+
+
+def test_piped_input_reaches_a_script_as_dollar_input(pool):
+    """invoke(input=...) with a script: $input holds every object, as in an end block."""
+    ps = PowerShell(pool)
+    ps.add_script("$input | ForEach-Object { $_ * 2 }")
+    assert [2, 4, 6] == ps.invoke([1, 2, 3])
+    assert PSInvocationState.COMPLETED == ps.state
+
+
+def test_begin_process_end_blocks_are_refused_before_anything_runs(pool):
+    """Named blocks are not simulated: refused by name, nothing of the script runs."""
+    ps = PowerShell(pool)
+    ps.add_script("begin { $i = 0 } process { $i++; $_ } end { $i }")
+    assert [] == ps.invoke([1, 2, 3])
+    assert PSInvocationState.FAILED == ps.state
+    [error] = ps.streams.error
+    assert "begin/process/end block" in str(error)
