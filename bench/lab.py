@@ -28,7 +28,7 @@ from psrunbook.sim.executor_protocol import (
 from psrunbook.sim.lab.cluster_executor import cluster_executor
 from psrunbook.sim.lab.lab_files import lab_facts, sample_lab
 from psrunbook.sim.lab.serve import SIM_USER, inventory_toml
-from psrunbook.sim.objects import ErrorRecordData
+from psrunbook.sim.objects import ErrorRecordData, ProgressData
 from psrunbook.sim.ps.values import to_string
 
 ALWAYS = 10**9
@@ -110,6 +110,12 @@ class _StringSink:
 
     def information(self, value: Any) -> None:
         self._inner.information(value)
+
+    def debug(self, message: str) -> None:
+        self._inner.debug(message)
+
+    def progress(self, record: ProgressData) -> None:
+        self._inner.progress(record)
 
 
 class InvokeExpressionShim:

@@ -71,6 +71,18 @@ def serve_command(
         typer.Option(min=0.0, max=1.0, help="After each pipeline, move a group with this chance."),
     ] = 0.0,
     seed: Annotated[int, typer.Option(help="Seed of the random failovers.")] = 0,
+    time_scale: Annotated[
+        float,
+        typer.Option(
+            min=0.0, help="Start-Sleep really waits this fraction of its time (1 = as Windows)."
+        ),
+    ] = 1.0,
+    idle_timeout: Annotated[
+        float,
+        typer.Option(
+            min=0.1, help="Seconds a shell may go without a request before it is deleted."
+        ),
+    ] = 7200.0,
     protocol_only: Annotated[
         bool,
         typer.Option(
@@ -111,5 +123,7 @@ def serve_command(
         fail_online=tuple(fail_online or ()),
         failover_probability=failover_probability,
         seed=seed,
+        time_scale=time_scale,
+        idle_timeout=idle_timeout,
     )
     serve(options, password=password, echo=typer.echo)

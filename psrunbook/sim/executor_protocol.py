@@ -14,7 +14,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from psrunbook.sim.objects import ErrorRecordData
+from psrunbook.sim.objects import ErrorRecordData, ProgressData
 
 
 @dataclass(frozen=True)
@@ -23,13 +23,16 @@ class CommandRequest:
 
     ``arguments`` keeps PSRP's order; a ``None`` name is a positional argument.
     ``ends_statement`` marks the last command of a statement (``add_statement()``);
-    the commands after it form the next pipeline statement.
+    the commands after it form the next pipeline statement. ``use_local_scope`` is
+    PSRP's UseLocalScope: unset or false runs a script in the runspace's global scope
+    (its variables outlive the pipeline), true in a new child scope.
     """
 
     text: str
     is_script: bool
     arguments: tuple[tuple[str | None, Any], ...] = ()
     ends_statement: bool = False
+    use_local_scope: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,10 @@ class ExecutionContext:
     node: str
     user: str
     stop: threading.Event = field(default_factory=threading.Event)
+    runspace: dict[str, Any] = field(default_factory=dict)
+    """What the executor keeps between the pipelines of one runspace pool (the endpoint
+    passes the same dict to every pipeline of a shell), as PowerShell keeps its global
+    scope: variables set by one pipeline are there for the next."""
 
 
 class OutputSink(Protocol):
@@ -61,6 +68,10 @@ class OutputSink(Protocol):
     def verbose(self, message: str) -> None: ...
 
     def information(self, value: Any) -> None: ...
+
+    def debug(self, message: str) -> None: ...
+
+    def progress(self, record: ProgressData) -> None: ...
 
 
 class PipelineFailed(Exception):

@@ -102,6 +102,20 @@ class SecureStringValue:
 
 
 @dataclass(frozen=True)
+class ProgressData:
+    """A ``Write-Progress`` record as PSRP's PROGRESS_RECORD carries it (MS-PSRP 2.2.2.25)."""
+
+    activity: str
+    status: str = "Processing"
+    activity_id: int = 0
+    parent_id: int = -1
+    percent_complete: int = -1
+    seconds_remaining: int = -1
+    current_operation: str | None = None
+    completed: bool = False
+
+
+@dataclass(frozen=True)
 class ErrorRecordData:
     """What PowerShell puts in an ErrorRecord, as far as a PSRP client can see it.
 

@@ -232,7 +232,10 @@ class PsrpSession:
         try:
             pool = self._usable_pool()
             ps = PowerShell(pool)
-            ps.add_script(call.script)
+            # Each step in its own scope: without UseLocalScope Windows runs a script in the
+            # runspace's global scope, where one step's variables, type constraints and
+            # strict mode would leak into the next step on the same pool.
+            ps.add_script(call.script, use_local_scope=True)
             for name, value in call.arguments.items():
                 if value is not None:
                     ps.add_parameter(name, self._argument(pool, value))

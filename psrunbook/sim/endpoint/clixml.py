@@ -25,7 +25,14 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from psrunbook.error_categories import ERROR_CATEGORY_NAMES
-from psrunbook.sim.objects import ErrorRecordData, PSEnum, PSHashtable, PSObject, SecureStringValue
+from psrunbook.sim.objects import (
+    ErrorRecordData,
+    ProgressData,
+    PSEnum,
+    PSHashtable,
+    PSObject,
+    SecureStringValue,
+)
 
 ERROR_CATEGORIES: Mapping[str, int] = {
     name: number for number, name in enumerate(ERROR_CATEGORY_NAMES)
@@ -311,6 +318,28 @@ class ClixmlWriter:
         self.string(computer, "Computer")
         for prop in ("ProcessId", "NativeThreadId", "ManagedThreadId"):
             self.primitive("U32", "0", prop)
+        self._parts.append("</MS></Obj>")
+
+    def progress_record(self, record: ProgressData) -> None:
+        """A PROGRESS_RECORD body, laid out as Windows sends it (shared/recordings)."""
+        self._open_obj(None, None)
+        self._parts.append("<MS>")
+        self.string(record.activity, "Activity")
+        self.primitive("I32", str(record.activity_id), "ActivityId")
+        self.string(record.status, "StatusDescription")
+        if record.current_operation is None:
+            self.nil("CurrentOperation")
+        else:
+            self.string(record.current_operation, "CurrentOperation")
+        self.primitive("I32", str(record.parent_id), "ParentActivityId")
+        self.primitive("I32", str(record.percent_complete), "PercentComplete")
+        self.enum(
+            "System.Management.Automation.ProgressRecordType",
+            "Completed" if record.completed else "Processing",
+            1 if record.completed else 0,
+            "Type",
+        )
+        self.primitive("I32", str(record.seconds_remaining), "SecondsRemaining")
         self._parts.append("</MS></Obj>")
 
     def pipeline_state(self, state: int, error: ErrorRecordData | None) -> None:

@@ -18,6 +18,7 @@ import selectors
 import socket
 import struct
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -39,6 +40,10 @@ log = logging.getLogger(__name__)
 
 DEFAULT_FLUSH_INTERVAL = 1.0
 """Seconds a running pipeline's output may wait for more before a Receive returns it."""
+
+DEFAULT_IDLE_TIMEOUT = 7200.0
+"""Seconds a shell may go without a request before it is deleted: WinRM's default
+IdleTimeOut, ``PT7200.000S`` in every Create response in ``shared/recordings``."""
 
 
 @dataclass
@@ -149,8 +154,12 @@ class SimEndpoint:
         max_workers: int = 32,
         record_exchanges: bool = False,
         refuse_when: Callable[[], bool] | None = None,
+        idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
     ) -> None:
         self.node = node
+        self.idle_timeout = idle_timeout
+        """Seconds without a request after which a shell is deleted and its pipelines stopped
+        (a client that vanished must not hold the lab); a Create may ask for its own."""
         self.refuse_when = refuse_when
         """Asked on every connection and request; while it answers True the node is down."""
         self.exchanges: list[tuple[bytes, int, bytes]] | None = [] if record_exchanges else None
@@ -171,7 +180,12 @@ class SimEndpoint:
         self._httpd: _Server | None = None
         self._loop: threading.Thread | None = None
         self._wake: tuple[socket.socket, socket.socket] | None = None
+        self._reaper_stop = threading.Event()
         self._listen()
+        self._reaper = threading.Thread(
+            target=self._reap_idle_shells, name=f"sim-{node}-reaper", daemon=True
+        )
+        self._reaper.start()
 
     # -- public ------------------------------------------------------------------------
 
@@ -206,6 +220,7 @@ class SimEndpoint:
         if self._closed:
             return
         self._closed = True
+        self._reaper_stop.set()
         self.faults.clear()
         self._stop_listening()
         with self._lock:
@@ -236,6 +251,26 @@ class SimEndpoint:
         except Exception:  # a broken check must not take the endpoint down
             log.exception("%s: refuse_when check failed", self.node)
             return False
+
+    def _reap_idle_shells(self) -> None:
+        """Delete every shell idle longer than its timeout, as WinRM does, until closed."""
+        while True:
+            with self._lock:
+                shells = list(self._shells.values())
+            now = time.monotonic()
+            due = [s for s in shells if s.idle_deadline() <= now]
+            for shell in due:
+                with self._lock:
+                    removed = self._shells.pop(shell.shell_id, None)
+                if removed is not None:
+                    log.info("%s: shell %s idle too long, deleted", self.node, shell.shell_id)
+                    shell.close()
+                    self.counters.shell_closed()
+            with self._lock:
+                deadlines = [s.idle_deadline() for s in self._shells.values()]
+            wait = min(deadlines, default=now + self.idle_timeout) - time.monotonic()
+            if self._reaper_stop.wait(min(max(wait, 0.01), 1.0)):
+                return
 
     # -- listening -----------------------------------------------------------------------
 
@@ -385,7 +420,12 @@ class SimEndpoint:
         handler = self._handlers().get(request.action)
         if handler is None:
             raise wsman.unsupported_action_fault(request.action_uri)
-        return handler(request, user, client_ip)
+        with self._lock:
+            shell = self._shells.get(request.selectors.get("ShellId", "").upper())
+        if shell is None:
+            return handler(request, user, client_ip)
+        with shell.in_use():
+            return handler(request, user, client_ip)
 
     def _handlers(self) -> dict[str, Callable[[wsman.WSManRequest, str, str], bytes]]:
         return {
@@ -412,6 +452,10 @@ class SimEndpoint:
         if creation is None or not (creation.text or "").strip():
             raise wsman.invalid_xml_fault("The Shell has no creationXml.")
         shell_id = (shell_el.get("ShellId") or str(uuid.uuid4())).upper()
+        idle = shell_el.find(f"{{{wsman.NS_SHELL}}}IdleTimeOut")
+        idle_timeout = wsman.parse_duration(
+            idle.text if idle is not None else None, self.idle_timeout
+        )
         shell = ShellSession(
             shell_id,
             envelope_size=request.max_envelope_size,
@@ -421,13 +465,19 @@ class SimEndpoint:
             jobs=self._jobs,
             counters=self.counters,
             flush_interval=self._flush_interval,
+            idle_timeout=idle_timeout,
         )
         shell.feed(_b64(creation.text))
         with self._lock:
             self._shells[shell_id] = shell
         self.counters.shell_opened()
         body = wsman.shell_body(
-            shell_id, owner=user, client_ip=client_ip, address=self.url, created=True
+            shell_id,
+            owner=user,
+            client_ip=client_ip,
+            address=self.url,
+            created=True,
+            idle_timeout=idle_timeout,
         )
         return wsman.response(request, body)
 
@@ -478,7 +528,10 @@ class SimEndpoint:
     def _get(self, request: wsman.WSManRequest, user: str, client_ip: str) -> bytes:
         shell = self._shell(request)
         return wsman.response(
-            request, wsman.shell_body(shell.shell_id, owner=user, client_ip=client_ip)
+            request,
+            wsman.shell_body(
+                shell.shell_id, owner=user, client_ip=client_ip, idle_timeout=shell.idle_timeout
+            ),
         )
 
 
@@ -507,6 +560,7 @@ class SimFleet:
         port_base: int | None = None,
         tls: bool = False,
         flush_interval: float = DEFAULT_FLUSH_INTERVAL,
+        idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
     ) -> None:
         self.certificate = generate_certificate() if tls else None
         self.endpoints: dict[str, SimEndpoint] = {}
@@ -525,6 +579,7 @@ class SimFleet:
                     tls=tls,
                     certificate=self.certificate,
                     flush_interval=flush_interval,
+                    idle_timeout=idle_timeout,
                 )
         except BaseException:
             self.close()

@@ -14,12 +14,14 @@ holds the shell's condition lock.
 from __future__ import annotations
 
 import base64
+import contextlib
 import logging
 import struct
 import threading
 import time
 import uuid
 from collections import OrderedDict, deque
+from collections.abc import Iterator
 from concurrent.futures import Executor as JobRunner
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,15 +43,17 @@ from psrunbook.sim.executor_protocol import (
     PipelineRequest,
     PipelineStopped,
 )
-from psrunbook.sim.objects import ErrorRecordData
+from psrunbook.sim.objects import ErrorRecordData, ProgressData
 
 log = logging.getLogger(__name__)
 
 MSG_PIPELINE_OUTPUT = 0x00041004
 MSG_ERROR_RECORD = 0x00041005
 MSG_PIPELINE_STATE = 0x00041006
+MSG_DEBUG_RECORD = 0x00041007
 MSG_VERBOSE_RECORD = 0x00041008
 MSG_WARNING_RECORD = 0x00041009
+MSG_PROGRESS_RECORD = 0x00041010
 MSG_INFORMATION_RECORD = 0x00041011
 
 STATE_STOPPED = 3
@@ -169,6 +173,7 @@ class ShellSession:
         jobs: JobRunner,
         counters: EndpointCounters,
         flush_interval: float,
+        idle_timeout: float = 7200.0,
     ) -> None:
         global _POOL_CLASS  # noqa: PLW0603 - one lazily built class shared by all shells
         if _POOL_CLASS is None:
@@ -187,6 +192,29 @@ class ShellSession:
         self._outboxes: dict[uuid.UUID | None, _Outbox] = {None: _Outbox()}
         self._runs: OrderedDict[str, PipelineRun] = OrderedDict()
         self._by_pipeline_id: dict[uuid.UUID, PipelineRun] = {}
+        self.idle_timeout = idle_timeout
+        self._runspace_state: dict[str, Any] = {}
+        self._requests_in_progress = 0
+        self._last_request = time.monotonic()
+
+    @contextlib.contextmanager
+    def in_use(self) -> Iterator[None]:
+        """Mark a request on this shell: a shell is idle only with none in progress."""
+        with self.cond:
+            self._requests_in_progress += 1
+        try:
+            yield
+        finally:
+            with self.cond:
+                self._requests_in_progress -= 1
+                self._last_request = time.monotonic()
+
+    def idle_deadline(self) -> float:
+        """When (monotonic) the shell is idle too long; never while a request is in progress."""
+        with self.cond:
+            if self._requests_in_progress:
+                return time.monotonic() + self.idle_timeout
+            return self._last_request + self.idle_timeout
 
     @staticmethod
     def _fragment_size_for(envelope_size: int) -> int:
@@ -245,7 +273,10 @@ class ShellSession:
         cid = (command_id or str(pipeline_id)).upper()
         with self.cond:
             self._check_open()
-            run = PipelineRun(cid, pipeline_id, ExecutionContext(node=self._node, user=self._user))
+            context = ExecutionContext(
+                node=self._node, user=self._user, runspace=self._runspace_state
+            )
+            run = PipelineRun(cid, pipeline_id, context)
             ServerPipeline(self.pool, pipeline_id)
             self._runs[cid] = run
             self._by_pipeline_id[pipeline_id] = run
@@ -370,6 +401,7 @@ class ShellSession:
                     for name, value in cmd.parameters
                 ),
                 ends_statement=bool(cmd.end_of_statement),
+                use_local_scope=cmd.use_local_scope,
             )
             for cmd in run.metadata.commands
         )
@@ -467,6 +499,16 @@ class _Sink:
             value, user=self._run.context.user, computer=self._run.context.node
         )
         self._send(MSG_INFORMATION_RECORD, writer)
+
+    def debug(self, message: str) -> None:
+        writer = ClixmlWriter()
+        writer.informational_record("Debug", message)
+        self._send(MSG_DEBUG_RECORD, writer)
+
+    def progress(self, record: ProgressData) -> None:
+        writer = ClixmlWriter()
+        writer.progress_record(record)
+        self._send(MSG_PROGRESS_RECORD, writer)
 
 
 def _pipeline_id_of(data: bytes) -> uuid.UUID:

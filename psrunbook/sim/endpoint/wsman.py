@@ -253,8 +253,19 @@ def fault_envelope(fault: WSManFaultResponse, relates_to: str, machine: str) -> 
     ).encode()
 
 
+def parse_duration(text: str | None, default: float) -> float:
+    """An ``xs:duration`` such as ``PT60S`` in seconds; ``default`` when absent or malformed."""
+    return _parse_duration(text, default)
+
+
 def shell_body(
-    shell_id: str, *, owner: str, client_ip: str, address: str | None = None, created: bool = False
+    shell_id: str,
+    *,
+    owner: str,
+    client_ip: str,
+    address: str | None = None,
+    created: bool = False,
+    idle_timeout: float = 7200.0,
 ) -> str:
     """``rsp:Shell`` as Create and Get return it; with ``created`` the ResourceCreated too."""
     resource_created = ""
@@ -269,7 +280,7 @@ def shell_body(
         f'{resource_created}<rsp:Shell xmlns:rsp="{NS_SHELL}"><rsp:ShellId>{shell_id}</rsp:ShellId>'
         f"<rsp:ResourceUri>{POWERSHELL_URI}</rsp:ResourceUri><rsp:Owner>{escape(owner)}</rsp:Owner>"
         f"<rsp:ClientIP>{escape(client_ip)}</rsp:ClientIP><rsp:ProcessId>4242</rsp:ProcessId>"
-        f"<rsp:IdleTimeOut>PT7200.000S</rsp:IdleTimeOut>"
+        f"<rsp:IdleTimeOut>PT{idle_timeout:.3f}S</rsp:IdleTimeOut>"
         f"<rsp:InputStreams>stdin pr</rsp:InputStreams>"
         f"<rsp:OutputStreams>stdout</rsp:OutputStreams>"
         f"<rsp:MaxIdleTimeOut>PT2147483.647S</rsp:MaxIdleTimeOut><rsp:Locale>en-US</rsp:Locale>"

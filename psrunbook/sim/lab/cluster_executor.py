@@ -1,14 +1,19 @@
 """Wiring the cluster model to the PowerShell evaluator and the endpoint.
 
 :func:`cmdlets_for_node` gives the evaluator one node's commands; :func:`cluster_executor`
-gives the endpoint an :class:`~psrunbook.sim.executor_protocol.Executor` that runs every
-pipeline under the cluster lock (pipelines on different nodes share the model, and one
-pipeline must see and leave a consistent cluster) and counts finished pipelines, which
-is when scheduled faults ("the group moves between two steps") fire.
+gives the endpoint an :class:`~psrunbook.sim.executor_protocol.Executor` that runs
+pipelines side by side and counts finished pipelines, which is when scheduled faults
+("the group moves between two steps") fire.
+
+No lock is held across a pipeline: on Windows a script spinning on one node stops no
+other node, and a nested pipeline runs beside its outer one on the same pool. Each
+cmdlet call takes the cluster lock for itself (:class:`SimCmdlet`), so every change to
+the model stays atomic per call, as a cluster API call is.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING
 
@@ -68,46 +73,62 @@ def cmdlets_for_node(cluster: SimCluster, node: str) -> CmdletTable:
 
 
 class ClusterExecutor:
-    """Runs each pipeline under the cluster lock, then lets scheduled faults fire."""
+    """Runs pipelines concurrently, then lets scheduled faults fire after each.
 
-    def __init__(self, cluster: SimCluster, failovers: FailoverPlan | None = None) -> None:
+    ``time_scale`` multiplies every real wait (``Start-Sleep``): 1.0 waits as Windows
+    does, tests pass a small value; the virtual clock advances by the full time either way.
+    """
+
+    def __init__(
+        self,
+        cluster: SimCluster,
+        failovers: FailoverPlan | None = None,
+        *,
+        time_scale: float = 1.0,
+    ) -> None:
         # Imported here so the model and its cmdlets load (and test) without the evaluator.
         from psrunbook.sim.ps.powershell_executor import PowerShellExecutor  # noqa: PLC0415 -- see above
 
         self.cluster = cluster
         self.failovers = failovers
         self._tables: dict[str, CmdletTable] = {}
-        self._inner = PowerShellExecutor(cmdlets_for=self._cmdlets_for)
+        self._tables_lock = threading.Lock()
+        self._inner = PowerShellExecutor(cmdlets_for=self._cmdlets_for, time_scale=time_scale)
 
     def _cmdlets_for(self, context: ExecutionContext) -> CmdletTable:
         key = fold(context.node)
-        table = self._tables.get(key)
-        if table is None:
-            table = cmdlets_for_node(self.cluster, context.node)
-            self._tables[key] = table
-        return table
+        with self._tables_lock:
+            table = self._tables.get(key)
+            if table is None:
+                table = cmdlets_for_node(self.cluster, context.node)
+                self._tables[key] = table
+            return table
 
     def execute(
         self, request: PipelineRequest, context: ExecutionContext, sink: OutputSink
     ) -> None:
         with self.cluster.lock:
-            if self.cluster.node_is_down(context.node):
-                raise PipelineFailed(
-                    ErrorRecordData(
-                        message=f"The node {context.node} is down.",
-                        error_id="SimulatedNodeDown",
-                        category="ConnectionError",
-                        exception_type="System.Management.Automation.Remoting.PSRemotingTransportException",
-                    )
+            down = self.cluster.node_is_down(context.node)
+        if down:
+            raise PipelineFailed(
+                ErrorRecordData(
+                    message=f"The node {context.node} is down.",
+                    error_id="SimulatedNodeDown",
+                    category="ConnectionError",
+                    exception_type="System.Management.Automation.Remoting.PSRemotingTransportException",
                 )
-            try:
-                self._inner.execute(request, context, sink)
-            finally:
+            )
+        try:
+            self._inner.execute(request, context, sink)
+        finally:
+            with self.cluster.lock:
                 pipeline_finished(self.cluster)
                 if self.failovers is not None:
                     self.failovers.after_pipeline(self.cluster)
 
 
-def cluster_executor(cluster: SimCluster, failovers: FailoverPlan | None = None) -> Executor:
+def cluster_executor(
+    cluster: SimCluster, failovers: FailoverPlan | None = None, *, time_scale: float = 1.0
+) -> Executor:
     """The endpoint's executor for a simulated cluster, with optional seeded failovers."""
-    return ClusterExecutor(cluster, failovers)
+    return ClusterExecutor(cluster, failovers, time_scale=time_scale)

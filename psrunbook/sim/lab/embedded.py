@@ -87,8 +87,16 @@ class _LabLock:
 class EmbeddedLab:
     """Loads (or creates) the lab, serves it on loopback, and saves it on exit."""
 
-    def __init__(self, state_dir: Path, *, nodes: int = 2, sql_version: str | None = None) -> None:
+    def __init__(
+        self,
+        state_dir: Path,
+        *,
+        nodes: int = 2,
+        sql_version: str | None = None,
+        time_scale: float = 1.0,
+    ) -> None:
         self.directory = lab_dir(state_dir)
+        self._time_scale = time_scale
         self._nodes = nodes
         self._sql_version = sql_version
         self._lock = _LabLock(self.directory)
@@ -121,7 +129,9 @@ class EmbeddedLab:
             self.cluster = self._load_or_create()
             self.fleet = SimFleet(
                 self.node_names,
-                executor=_SavingExecutor(cluster_executor(self.cluster), self.save),
+                executor=_SavingExecutor(
+                    cluster_executor(self.cluster, time_scale=self._time_scale), self.save
+                ),
                 users={SIM_USER: self.password},
             )
             for endpoint in self.fleet:

@@ -50,7 +50,7 @@ def make_executor(options: ServeOptions) -> tuple[Executor, SimCluster | None]:
         if options.failover_probability > 0
         else None
     )
-    return cluster_executor(cluster, plan), cluster
+    return cluster_executor(cluster, plan, time_scale=options.time_scale), cluster
 
 
 def load_lab(options: ServeOptions) -> SimCluster:
@@ -127,6 +127,10 @@ class ServeOptions:
     fail_online: tuple[str, ...] = ()
     failover_probability: float = 0.0
     seed: int = 0
+    time_scale: float = 1.0
+    """Real waits (``Start-Sleep``) last this fraction of the time asked for."""
+    idle_timeout: float = 7200.0
+    """Seconds without a request before a shell is deleted, as WinRM's IdleTimeOut."""
 
 
 def sim_password(environ: dict[str, str] | None = None) -> tuple[str, bool]:
@@ -172,6 +176,7 @@ def _serve(
         host=options.host,
         port_base=options.port_base,
         tls=options.https,
+        idle_timeout=options.idle_timeout,
     ) as fleet:
         if cluster is not None:
             for endpoint in fleet:

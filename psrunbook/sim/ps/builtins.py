@@ -17,12 +17,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from psrunbook.sim.objects import ErrorRecordData, PSEnum, PSHashtable, PSObject, SecureStringValue
+from psrunbook.sim.objects import (
+    ErrorRecordData,
+    ProgressData,
+    PSEnum,
+    PSHashtable,
+    PSObject,
+    SecureStringValue,
+)
 from psrunbook.sim.ps import records
 from psrunbook.sim.ps.cmdlet_api import CmdletSpec, ParamSpec
 from psrunbook.sim.ps.evaluator_api import EvaluatorApi
 from psrunbook.sim.ps.members import Members
 from psrunbook.sim.ps.operators import Operators
+from psrunbook.sim.ps.scope import Scope
 from psrunbook.sim.ps.values import (
     ScriptBlockValue,
     as_list,
@@ -183,7 +191,50 @@ def write_verbose(
 def write_debug(
     ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit
 ) -> None:
-    """Debug records are not forwarded (PSRP sends them only with -Debug)."""
+    """Sent with ``$DebugPreference = 'Continue'`` or ``-Debug``, as Windows does."""
+    for message in inputs if inputs is not None else [args.get("Message")]:
+        ev.write_debug(to_string(message))
+
+
+@builtin(
+    "Write-Progress",
+    ParamSpec("Activity", "string", mandatory=True, position=0),
+    ParamSpec("Status", "string", position=1),
+    ParamSpec("Id", "int", position=2),
+    ParamSpec("PercentComplete", "int"),
+    ParamSpec("SecondsRemaining", "int"),
+    ParamSpec("CurrentOperation", "string"),
+    ParamSpec("ParentId", "int"),
+    ParamSpec("Completed", "switch"),
+    ParamSpec("SourceId", "int"),
+)
+def write_progress(
+    ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit
+) -> None:
+    """One progress record; ``$ProgressPreference = 'SilentlyContinue'`` drops it.
+
+    UNVERIFIED: without ``-Status`` the StatusDescription is "Processing" (the
+    PowerShell 5.1 resource text).
+    """
+
+    def number(name: str, default: int) -> int:
+        value = args.get(name)
+        return default if value is None else int(value)
+
+    status = args.get("Status")
+    operation = args.get("CurrentOperation")
+    ev.write_progress(
+        ProgressData(
+            activity=to_string(args.get("Activity")),
+            status="Processing" if status is None else to_string(status),
+            activity_id=number("Id", 0),
+            parent_id=number("ParentId", -1),
+            percent_complete=number("PercentComplete", -1),
+            seconds_remaining=number("SecondsRemaining", -1),
+            current_operation=None if operation is None else to_string(operation),
+            completed=bool(args.get("Completed")),
+        )
+    )
 
 
 @builtin(
@@ -704,3 +755,119 @@ def get_date(ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None, 
         emit(format_date(moment, to_string(args["Format"])))
     else:
         emit(date_object(moment))
+
+
+def _variable_scope(ev: BuiltinEvaluator, args: PSHashtable) -> Scope:
+    """The scope ``-Scope`` names: Global, Local, Script or a number of levels up."""
+    name = to_string(args.get("Scope") or "Local")
+    if name.casefold() == "global":
+        return ev.global_scope
+    scope = ev.scope
+    if name.casefold() == "script":
+        return ev.script_scope
+    if name.casefold() == "local":
+        return scope
+    if name.isdigit():
+        for _ in range(int(name)):
+            if scope.parent is None:
+                break
+            scope = scope.parent
+        return scope
+    raise ev.runtime_fail(
+        f"The scope number '{name}' exceeds the number of active scopes.",
+        "ArgumentOutOfRange",
+        "InvalidArgument",
+    )
+
+
+def _psvariable(name: str, value: Any) -> PSObject:
+    return PSObject(
+        ("System.Management.Automation.PSVariable", "System.Object"),
+        PSHashtable(
+            [
+                ("Name", name),
+                ("Description", ""),
+                ("Value", value),
+                ("Visibility", "Public"),
+                ("Options", "None"),
+            ]
+        ),
+        to_string=name,
+    )
+
+
+def _variable_not_found(name: str, command: str) -> ErrorRecordData:
+    return ErrorRecordData(
+        message=f"Cannot find a variable with the name '{name}'.",
+        error_id="VariableNotFound",
+        category="ObjectNotFound",
+        exception_type="System.Management.Automation.ItemNotFoundException",
+        target_object=name,
+        target_name=name,
+        target_type="String",
+        command_type=f"Microsoft.PowerShell.Commands.{command}Command",
+        activity=command.replace("Variable", "-Variable"),
+    )
+
+
+@builtin(
+    "Set-Variable",
+    ParamSpec("Name", "string[]", mandatory=True, position=0, from_pipeline_by_property_name=True),
+    ParamSpec("Value", "object", position=1, from_pipeline=True),
+    ParamSpec("Scope", "string"),
+    ParamSpec("PassThru", "switch"),
+)
+def set_variable(
+    ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit
+) -> None:
+    """Sets the variable in ``-Scope`` (the current scope by default), as Windows does."""
+    value = _collect(inputs) if inputs is not None else args.get("Value")
+    scope = _variable_scope(ev, args)
+    for name in as_list(args.get("Name")):
+        scope.set_local(to_string(name), value)
+        if args.get("PassThru"):
+            emit(_psvariable(to_string(name), value))
+
+
+@builtin(
+    "Get-Variable",
+    ParamSpec("Name", "string[]", position=0),
+    ParamSpec("ValueOnly", "switch"),
+    ParamSpec("Scope", "string"),
+)
+def get_variable(
+    ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit
+) -> None:
+    """Variables visible from ``-Scope`` by name (wildcards allowed), or their values."""
+    visible: dict[str, tuple[str, Any]] = {}
+    scope: Scope | None = _variable_scope(ev, args)
+    while scope is not None:
+        for folded, entry in scope.variables.items():
+            visible.setdefault(folded, entry)
+        scope = scope.parent
+    patterns = [to_string(n) for n in as_list(args.get("Name"))] or ["*"]
+    for pattern in patterns:
+        regex = wildcard_regex(pattern)
+        found = sorted(
+            (entry for entry in visible.values() if regex.match(entry[0])),
+            key=lambda entry: entry[0].casefold(),
+        )
+        if not found and not any(c in pattern for c in "*?["):
+            ev.write_error(_variable_not_found(pattern, "GetVariable"))
+        for name, value in found:
+            emit(value if args.get("ValueOnly") else _psvariable(name, value))
+
+
+@builtin(
+    "Remove-Variable",
+    ParamSpec("Name", "string[]", mandatory=True, position=0),
+    ParamSpec("Scope", "string"),
+)
+def remove_variable(
+    ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit
+) -> None:
+    """Removes the variable from the nearest scope that has it (or from ``-Scope``)."""
+    for name in (to_string(n) for n in as_list(args.get("Name"))):
+        scope = _variable_scope(ev, args) if args.get("Scope") else ev.scope.find(name)
+        if scope is None or scope.variables.pop(name.casefold(), None) is None:
+            ev.write_error(_variable_not_found(name, "RemoveVariable"))

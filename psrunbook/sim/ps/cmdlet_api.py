@@ -90,6 +90,9 @@ class CmdletContext(Protocol):
 
     def write_information(self, message: Any) -> None: ...
 
+    def sleep(self, seconds: float) -> None:
+        """Wait as ``Start-Sleep`` does: really (scaled for tests), ended early by Stop."""
+
 
 class Cmdlet(Protocol):
     """A command the evaluator can call.

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from tree_sitter import Node
 
-    from psrunbook.sim.objects import ErrorRecordData
+    from psrunbook.sim.objects import ErrorRecordData, ProgressData
     from psrunbook.sim.ps.binding import Argument
     from psrunbook.sim.ps.exceptions import ScriptError, UnsupportedConstruct
     from psrunbook.sim.ps.scope import Scope
@@ -26,6 +26,12 @@ class EvaluatorApi(Protocol):
 
     scope: Scope
     """The scope variables are read from and written to now."""
+
+    global_scope: Scope
+    """The runspace's global scope, kept between the pipelines of one pool."""
+
+    script_scope: Scope
+    """The scope ``$script:`` names."""
 
     statement: Node | None
     """The statement running now; ``None`` for a PSRP command called by name."""
@@ -75,3 +81,7 @@ class EvaluatorApi(Protocol):
     def write_verbose(self, message: str) -> None: ...
 
     def write_information(self, value: Any, host: bool = False) -> None: ...
+
+    def write_debug(self, message: str) -> None: ...
+
+    def write_progress(self, record: ProgressData) -> None: ...

@@ -106,8 +106,41 @@ def is_comma_continuation(node: tree_sitter.Node) -> bool:
     return _comma_continuation(node)
 
 
+_NAMED_BLOCKS = {"begin", "process", "end", "dynamicparam"}
+
+
+def _named_block_at_top(script: ParsedScript) -> tree_sitter.Node | None:
+    """A top-level ``begin {`` / ``process {`` / ``end {``, which tree-sitter reads as a
+    command named ``begin`` with script-block arguments; PowerShell reads a named block."""
+    body = next((c for c in script.root.named_children if c.type == "statement_list"), None)
+    first = next((c for c in body.named_children if c.type != "comment"), None) if body else None
+    command = first
+    while command is not None and command.type in ("pipeline", "pipeline_chain"):
+        command = command.named_children[0] if command.named_children else None
+    if command is None or command.type != "command":
+        return None
+    name = command.child_by_field_name("command_name")
+    elements = command.child_by_field_name("command_elements")
+    if name is None or elements is None or script.source(name).casefold() not in _NAMED_BLOCKS:
+        return None
+    argument = next((c for c in elements.named_children if c.type != "command_argument_sep"), None)
+    while argument is not None and argument.type != "script_block_expression":
+        argument = argument.named_children[0] if argument.named_child_count == 1 else None
+    return command if argument is not None else None
+
+
 def _check(script: ParsedScript) -> None:
     """Refuse parse errors and unsupported node types before anything runs."""
+    named = _named_block_at_top(script)
+    if named is not None:
+        line = script.line(named)
+        raise UnsupportedConstruct(
+            line,
+            UNSUPPORTED_NODES["named_block_list"],
+            script.source(named)[:60],
+            script.line_text(line),
+            script.column(named),
+        )
     stack = [script.root]
     while stack:
         node = stack.pop()

@@ -1,9 +1,11 @@
 """An :class:`psrunbook.sim.executor_protocol.Executor` that really runs PowerShell.
 
-Each PSRP pipeline gets a fresh :class:`Evaluator` (a new runspace-like global scope):
-the endpoint's pipelines do not share variables, as psrunbook sends one self-contained
-script per step. The node's cmdlets come from ``cmdlets_for(context)``, so the cluster
-model decides what exists on which node.
+Each PSRP pipeline gets an :class:`Evaluator` over its runspace pool's global scope
+(``context.runspace``): as on Windows, what one pipeline assigns globally, and what a
+script run without UseLocalScope assigns at all, the next pipeline on that pool sees.
+Each statement of an ``add_statement()`` pipeline runs as its own pipeline, their output
+reaching the client in order. The node's cmdlets come from ``cmdlets_for(context)``, so
+the cluster model decides what exists on which node.
 """
 
 from __future__ import annotations
@@ -37,9 +39,12 @@ class PowerShellExecutor:
         self,
         cmdlets_for: Callable[[ExecutionContext], CmdletTable],
         cache: ParseCache | None = None,
+        *,
+        time_scale: float = 1.0,
     ) -> None:
         self._cmdlets_for = cmdlets_for
         self._cache = cache
+        self._time_scale = time_scale
 
     def _parse(self, text: str) -> Any:
         return self._cache.get(text) if self._cache is not None else parse(text)
@@ -53,16 +58,20 @@ class PowerShellExecutor:
             commands=self._cmdlets_for(context),
             sink=sink,
             stop=context.stop,
+            time_scale=self._time_scale,
         )
-        evaluator = Evaluator(session)
+        evaluator = Evaluator(session, context.runspace)
         try:
-            items: list[Any] | None = list(request.input) if request.input else None
-            for index, command in enumerate(request.commands):
-                last = index == len(request.commands) - 1
-                out: list[Any] = []
-                emit = sink.output if last else out.append
-                self._run_command(evaluator, command, items, emit)
-                items = out
+            piped: list[Any] | None = list(request.input) if request.input else None
+            for statement in _statements(request.commands):
+                items = piped
+                piped = None  # input goes to the first statement only
+                for index, command in enumerate(statement):
+                    last = index == len(statement) - 1
+                    out: list[Any] = []
+                    emit = sink.output if last else out.append
+                    self._run_command(evaluator, command, items, emit)
+                    items = out
         except StopRequested:
             raise PipelineStopped() from None
         except ScriptError as error:
@@ -87,7 +96,13 @@ class PowerShellExecutor:
         emit: Callable[[Any], None],
     ) -> None:
         if command.is_script:
-            evaluator.run_script(self._parse(command.text), command.arguments, emit)
+            evaluator.run_script(
+                self._parse(command.text),
+                command.arguments,
+                emit,
+                local_scope=bool(command.use_local_scope),
+                inputs=items or (),
+            )
             return
         arguments = [
             Argument(name, value, has_value=value is not None, colon=True)
@@ -96,4 +111,16 @@ class PowerShellExecutor:
             for name, value in command.arguments
         ]
         with contextlib.suppress(ReturnSignal, ExitSignal):
-            evaluator.run_named_command(command.text, arguments, items, emit)
+            evaluator.run_named_command(
+                command.text, arguments, items, emit, local_scope=bool(command.use_local_scope)
+            )
+
+
+def _statements(commands: tuple[CommandRequest, ...]) -> list[list[CommandRequest]]:
+    """The pipeline's statements: commands up to each ``ends_statement``, then the rest."""
+    statements: list[list[CommandRequest]] = [[]]
+    for command in commands:
+        statements[-1].append(command)
+        if command.ends_statement:
+            statements.append([])
+    return [s for s in statements if s]

@@ -1,7 +1,8 @@
-"""Utility commands whose real versions touch time: ``Start-Sleep`` never sleeps.
+"""Utility commands whose real versions touch time: ``Start-Sleep``.
 
 The virtual clock advances by the requested time and every pending transition that
-is due completes, so a polling loop sees the cluster move on without waiting.
+is due completes; then the pipeline really waits (scaled by the lab's ``time_scale``),
+without the cluster lock, so other pipelines run meanwhile and Stop ends the wait.
 """
 
 from __future__ import annotations
@@ -29,12 +30,19 @@ class StartSleep(SimCmdlet):
         ),
     )
 
+    def invoke(self, ctx: CmdletContext, args: PSHashtable) -> int | None:
+        super().invoke(ctx, args)  # the clock moves under the lock, the wait is outside it
+        ctx.sleep(_seconds(args))
+        return None
+
     def run(self, ctx: CmdletContext, args: PSHashtable) -> int | None:
-        seconds = float(arg(args, "Seconds", 0) or 0)
-        seconds += float(arg(args, "Milliseconds", 0) or 0) / 1000
-        self.cluster.clock.advance(seconds)
+        self.cluster.clock.advance(_seconds(args))
         self.cluster.settle_due()
         return None
+
+
+def _seconds(args: PSHashtable) -> float:
+    return float(arg(args, "Seconds", 0) or 0) + float(arg(args, "Milliseconds", 0) or 0) / 1000
 
 
 MISC_CMDLETS: tuple[type[SimCmdlet], ...] = (StartSleep,)

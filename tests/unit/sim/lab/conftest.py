@@ -31,6 +31,7 @@ class RecordingContext:
     verbose: list[str] = field(default_factory=list)
     information: list[Any] = field(default_factory=list)
     exit_code: int | None = None
+    slept: float = 0.0
 
     def write_output(self, value: Any) -> None:
         self.output.append(value)
@@ -46,6 +47,9 @@ class RecordingContext:
 
     def write_information(self, message: Any) -> None:
         self.information.append(message)
+
+    def sleep(self, seconds: float) -> None:
+        self.slept += seconds
 
     @property
     def error_ids(self) -> list[str]:

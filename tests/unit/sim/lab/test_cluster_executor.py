@@ -47,11 +47,17 @@ class Sink:
     def information(self, value: Any) -> None:
         """Information output is not asserted on."""
 
+    def debug(self, message: str) -> None:
+        """Debug output is not asserted on."""
+
+    def progress(self, record: Any) -> None:
+        """Progress is not asserted on."""
+
 
 class Runner:
     def __init__(self, cluster: SimCluster) -> None:
         self.cluster = cluster
-        self.executor = cluster_executor(cluster)
+        self.executor = cluster_executor(cluster, time_scale=0.001)
 
     def __call__(self, script: str, node: str = "NODE1", **parameters: Any) -> Sink:
         sink = Sink()

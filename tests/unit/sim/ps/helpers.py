@@ -123,6 +123,8 @@ class Result:
     warnings: list[str] = field(default_factory=list)
     verbose: list[str] = field(default_factory=list)
     information: list[Any] = field(default_factory=list)
+    debug: list[str] = field(default_factory=list)
+    progress: list[Any] = field(default_factory=list)
     failed: ErrorRecordData | None = None
 
 
@@ -144,6 +146,12 @@ class Sink:
 
     def information(self, value: Any) -> None:
         self.result.information.append(value)
+
+    def debug(self, message: str) -> None:
+        self.result.debug.append(message)
+
+    def progress(self, record: Any) -> None:
+        self.result.progress.append(record)
 
 
 def table() -> dict[str, Any]:

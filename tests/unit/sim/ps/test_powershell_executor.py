@@ -66,7 +66,11 @@ def test_script_then_command() -> None:
 
 
 def test_streams_reach_their_sink_methods() -> None:
-    """Warning, verbose (only when asked) and information records go to their streams."""
+    """Warning, verbose (only when asked) and information records go to their streams.
+
+    Information records are sent under SilentlyContinue too, as Windows does
+    (shared/recordings/test_psrp_stream_output_invocation.yml).
+    """
     result = run(
         "Write-Warning 'w1'; Write-Verbose 'hidden'; Write-Verbose 'v1' -Verbose;"
         "$VerbosePreference = 'Continue'; Write-Verbose 'v2'; Write-Host 'h' 'i';"
@@ -77,7 +81,7 @@ def test_streams_reach_their_sink_methods() -> None:
     assert result.failed is None
     assert ["w1", "forced"] == result.warnings
     assert ["v1", "v2", "verbose from cmdlet"] == result.verbose
-    assert ["h i", "shown"] == result.information
+    assert ["h i", "silent", "shown"] == result.information
     assert [] == result.output
 
 
