@@ -296,6 +296,11 @@ def test_run_bundle_refuses_one_changed_byte_and_runs_the_approved_one(
     assert all(f'"bundle_sha256": "{manifest_sha}"' in line for line in finished)
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 12: the lab now fails the SQL group over when SSIS fails (RestartAction 2) "
+    "and adopts passive nodes' running SSIS; ssis-clustered does not handle either yet",
+)
 def test_resume_after_a_failed_step_ends_like_a_clean_run(
     psrunbook: Psrunbook, tmp_path: Path
 ) -> None:

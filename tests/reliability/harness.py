@@ -26,7 +26,7 @@ from typing import Any
 
 from psrunbook.journal import AttemptRecord, Journal
 from psrunbook.sim.lab.cluster_model import SimCluster
-from psrunbook.sim.lab.lab_files import restore, sample_lab, save
+from psrunbook.sim.lab.lab_files import restore, sample_lab, save, without_history
 
 PSRUNBOOK = str(Path(sys.executable).with_name("psrunbook"))
 FULL = os.environ.get("PSRUNBOOK_RELIABILITY", "").lower() == "full"
@@ -173,7 +173,7 @@ VOLATILE = ("clock", "faults", "changes", "change_log", "lab")
 def normalised(dump: dict[str, Any]) -> dict[str, Any]:
     """The cluster state without what differs between equal states (virtual clock,
     fault bookkeeping, change counters); the change log is compared on its own."""
-    return {k: v for k, v in dump.items() if k not in VOLATILE}
+    return {k: v for k, v in without_history(dump).items() if k not in VOLATILE}
 
 
 def applied(dump: dict[str, Any]) -> Counter[tuple[str, ...]]:

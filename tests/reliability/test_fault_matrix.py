@@ -180,6 +180,11 @@ def test_transient_fault_is_retried_without_applying_twice(
     assert applied(clean) == applied(final)
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 12: the lab now fails the SQL group over when SSIS fails (RestartAction 2) "
+    "and adopts passive nodes' running SSIS; ssis-clustered does not handle either yet",
+)
 def test_resource_failing_to_come_online_fails_clearly_and_resumes(
     tmp_path: Path, clean: dict[str, Any]
 ) -> None:
@@ -221,6 +226,11 @@ def _changes_by_target(dump: dict[str, Any]) -> Counter[tuple[str, str]]:
 MOVES = list(range(1, 11)) if FULL else [6]
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 12: the lab now fails the SQL group over when SSIS fails (RestartAction 2) "
+    "and adopts passive nodes' running SSIS; ssis-clustered does not handle either yet",
+)
 @pytest.mark.parametrize("pipelines", MOVES)
 def test_group_failover_between_steps_is_followed(
     tmp_path: Path, clean: dict[str, Any], pipelines: int
