@@ -48,7 +48,9 @@ STEP_COMMANDS: tuple[tuple[str, str, int], ...] = (
     ("06-config-registry", "NODE1", 7),
     ("06-config-registry", "NODE2", 2),
     ("07-registry-checkpoint", "NODE1", 8),
-    ("08-bring-online", "NODE1", 9),
+    ("08-service-manual", "NODE1", 9),
+    ("08-service-manual", "NODE2", 3),
+    ("09-bring-online", "NODE1", 10),
 )
 STEP_SLUGS = tuple(dict.fromkeys(slug for slug, _, _ in STEP_COMMANDS))
 # Pipelines finished on the lab when each step's last pipeline ends (owner probe included).
@@ -60,7 +62,8 @@ PIPELINES_AFTER = {
     "05-shared-config": 7,
     "06-config-registry": 9,
     "07-registry-checkpoint": 10,
-    "08-bring-online": 11,
+    "08-service-manual": 12,
+    "09-bring-online": 13,
 }
 
 
