@@ -32,6 +32,7 @@ from psrunbook.runbooks._ssis.results import (
     PossibleOwnersResult,
     PreflightResult,
     RegistryResult,
+    ServiceManualResult,
     SharedConfigResult,
     StartResourceResult,
 )
@@ -43,6 +44,10 @@ if TYPE_CHECKING:
 VERSIONS_TEXT = "2008, 2008R2, 2012, 2014, 2016, 2017, 2019, 2022, 2025"
 DEFAULT_RESOURCE_NAME = "SQL Server Integration Services"
 PACKAGES_FOLDER = "Packages"
+RESTART_NO_FAILOVER = 1
+"""RestartAction 1 (ClusterResourceRestartNoNotify): restart SSIS, never fail the group
+over for it, so an SSIS failure does not move SQL Server (the documentation's "not affect
+the other services in the group"; clusapi CLUSTER_RESOURCE_RESTART_ACTION)."""
 
 _WHAT = {
     "group": "cluster group of the SQL Server instance, e.g. SQL Server (MSSQLSERVER)",
@@ -258,7 +263,12 @@ def build_steps(params: SsisClusteredParameters, inventory: Inventory) -> list[S
             title=f"Add the Generic Service resource running {version.service_name}",
             template="cluster/add_generic_service.ps1.j2",
             target=Target.ANY_NODE,
-            arguments={"Name": name, "Group": params.group, "ServiceName": version.service_name},
+            arguments={
+                "Name": name,
+                "Group": params.group,
+                "ServiceName": version.service_name,
+                "RestartAction": RESTART_NO_FAILOVER,
+            },
             result=AddGenericServiceResult,
         ),
         Step(
@@ -308,6 +318,14 @@ def build_steps(params: SsisClusteredParameters, inventory: Inventory) -> list[S
             target=Target.ANY_NODE,
             arguments={"Resource": name, "Checkpoint": version.checkpoint_path},
             result=CheckpointResult,
+        ),
+        Step(
+            name="service-manual",
+            title=f"Set {version.service_name} to Manual; stop it where the resource is not online",
+            template="ssis/set_service_manual.ps1.j2",
+            target=Target.EVERY_NODE,
+            arguments={"ServiceName": version.service_name, "Resource": name},
+            result=ServiceManualResult,
         ),
         Step(
             name="bring-online",

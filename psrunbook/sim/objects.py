@@ -63,17 +63,26 @@ class PSObject:
     ``properties`` is a :class:`PSHashtable`, so member access is case-insensitive.
     ``to_string`` is what ``[string]$obj`` and depth-1 serialisation give for it.
     ``methods`` holds the few .NET methods the simulator models for this object.
+    ``setters`` holds the properties whose assignment writes through to the state the
+    object shows (``(Get-ClusterResource X).RestartAction = 1`` changes the cluster);
+    each returns the value the property then holds.
     """
 
     type_names: tuple[str, ...] = ("System.Management.Automation.PSCustomObject", "System.Object")
     properties: PSHashtable = field(default_factory=PSHashtable)
     to_string: str | None = None
     methods: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
+    setters: Mapping[str, Callable[[Any], Any]] = field(default_factory=dict)
 
     def __str__(self) -> str:
         if self.to_string is not None:
             return self.to_string
         return "@{" + "; ".join(f"{k}={v}" for k, v in self.properties.items()) + "}"
+
+
+class PropertySetError(Exception):
+    """A write-through property refused a value (the .NET setter threw); the message
+    is the setter's, as PowerShell shows it inside 'Exception setting "Name": ...'."""
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from psrunbook.cli.app import app
 from psrunbook.journal import AttemptRecord, Journal, RunRecord
 from psrunbook.logging import reset_logging
 from psrunbook.secrets import clear_secrets
-from psrunbook.sim.lab.lab_files import dump, restore
+from psrunbook.sim.lab.lab_files import dump, restore, without_history
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"
@@ -61,12 +61,13 @@ class Psrunbook:
         return dump(restore(self.lab_file))
 
     def lab_state(self) -> dict[str, Any]:
-        """:meth:`lab` minus the count of pipelines run, which every script bumps.
+        """:meth:`lab` minus its history (process ids, write moments: ``without_history``)
+        and the count of pipelines run, which every script bumps.
 
         The counter only schedules faults ("move the group after N pipelines"); it is
         neither cluster nor node state, so a command that changes nothing still moves it.
         """
-        state = self.lab()
+        state = without_history(self.lab())
         state["faults"].pop("pipelines_finished")
         return state
 

@@ -148,7 +148,7 @@ def test_readme_first_command_works_as_a_fresh_install(tmp_path: Path) -> None:
     )
 
     assert 0 == done.returncode, done.stderr
-    assert "succeeded: 7 step/node pair(s) changed" == done.stdout.strip().splitlines()[-1]
+    assert "succeeded: 9 step/node pair(s) changed" == done.stdout.strip().splitlines()[-1]
     assert ["run.started", "run.finished"] == [
         event["event"]["action"]
         for event in map(json.loads, done.stderr.splitlines())
@@ -188,7 +188,7 @@ def test_ssis_clustered_configures_the_lab_then_changes_nothing(psrunbook: Psrun
     second_run = psrunbook.last_run()
     assert first_run.run_id != second_run.run_id
     attempts = psrunbook.attempts(second_run.run_id)
-    assert 10 == len(attempts)
+    assert 12 == len(attempts)
     assert [("succeeded", False)] * len(attempts) == [(a.status, a.changed) for a in attempts]
     after = psrunbook.lab()
     assert state["changes"] == after["changes"]
@@ -352,7 +352,7 @@ def test_resume_after_a_failed_step_ends_like_a_clean_run(
     run = psrunbook.last_run()
     assert "failed" == run.outcome
     message = failed.stderr.strip().splitlines()[-1]
-    assert message.startswith("error: step 08-bring-online failed on NODE1: ")
+    assert message.startswith("error: step 09-bring-online failed on NODE1: ")
     resume = f"psrunbook resume {run.run_id} --sim --state-dir {psrunbook.state_dir}"
     assert message.endswith(f"then `{resume}`")
     assert "Online" != _by_name(psrunbook.lab()["resources"])[SSIS_RESOURCE]["state"]

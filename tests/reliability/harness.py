@@ -26,7 +26,7 @@ from typing import Any
 
 from psrunbook.journal import AttemptRecord, Journal
 from psrunbook.sim.lab.cluster_model import SimCluster
-from psrunbook.sim.lab.lab_files import restore, sample_lab, save
+from psrunbook.sim.lab.lab_files import restore, sample_lab, save, without_history
 
 PSRUNBOOK = str(Path(sys.executable).with_name("psrunbook"))
 FULL = os.environ.get("PSRUNBOOK_RELIABILITY", "").lower() == "full"
@@ -48,7 +48,9 @@ STEP_COMMANDS: tuple[tuple[str, str, int], ...] = (
     ("06-config-registry", "NODE1", 7),
     ("06-config-registry", "NODE2", 2),
     ("07-registry-checkpoint", "NODE1", 8),
-    ("08-bring-online", "NODE1", 9),
+    ("08-service-manual", "NODE1", 9),
+    ("08-service-manual", "NODE2", 3),
+    ("09-bring-online", "NODE1", 10),
 )
 STEP_SLUGS = tuple(dict.fromkeys(slug for slug, _, _ in STEP_COMMANDS))
 # Pipelines finished on the lab when each step's last pipeline ends (owner probe included).
@@ -60,7 +62,8 @@ PIPELINES_AFTER = {
     "05-shared-config": 7,
     "06-config-registry": 9,
     "07-registry-checkpoint": 10,
-    "08-bring-online": 11,
+    "08-service-manual": 12,
+    "09-bring-online": 13,
 }
 
 
@@ -173,7 +176,7 @@ VOLATILE = ("clock", "faults", "changes", "change_log", "lab")
 def normalised(dump: dict[str, Any]) -> dict[str, Any]:
     """The cluster state without what differs between equal states (virtual clock,
     fault bookkeeping, change counters); the change log is compared on its own."""
-    return {k: v for k, v in dump.items() if k not in VOLATILE}
+    return {k: v for k, v in without_history(dump).items() if k not in VOLATILE}
 
 
 def applied(dump: dict[str, Any]) -> Counter[tuple[str, ...]]:

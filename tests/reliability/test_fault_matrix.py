@@ -192,9 +192,9 @@ def test_resource_failing_to_come_online_fails_clearly_and_resumes(
     assert 1 == result.code, result.describe()
     assert_no_traceback(result)
     line = error_line(result)
-    assert "step 08-bring-online failed on NODE1: " in line
+    assert "step 09-bring-online failed on NODE1: " in line
     assert "'SQL Server Integration Services' is Failed" in line
-    assert expected_journal("08-bring-online", "NODE1", "failed") == Counter(
+    assert expected_journal("09-bring-online", "NODE1", "failed") == Counter(
         applies(attempts(tmp_path, result.run_id))
     )
     clear_faults(tmp_path)
@@ -209,8 +209,17 @@ def test_resource_failing_to_come_online_fails_clearly_and_resumes(
 
 
 def _moved(dump: dict[str, Any], owner: str) -> dict[str, Any]:
+    """The clean state as if the group had been owned by ``owner``: the SSIS service runs
+    (with what it loaded) there instead of on NODE1."""
     state = normalised(dump)
     state["groups"] = [{**g, "owner": owner} if g["name"] == GROUP else g for g in state["groups"]]
+    ssis = {
+        node["name"]: next(s for s in node["services"] if s["name"].startswith("MsDtsServer"))
+        for node in state["nodes"]
+    }
+    first, second = ssis["NODE1"], ssis[owner]
+    for key in ("status", "loaded"):
+        first[key], second[key] = second[key], first[key]
     return state
 
 

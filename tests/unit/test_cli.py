@@ -31,7 +31,7 @@ def test_show_lists_parameters_steps_and_advisories() -> None:
     """show prints every parameter, every step with its target, and the advisories."""
     code, out = invoke("show", "ssis-clustered")
     assert 0 == code
-    for text in ("sql_version", "package_principals", "08 bring-online", "[warning] SSIS-"):
+    for text in ("sql_version", "package_principals", "09 bring-online", "[warning] SSIS-"):
         assert text in out
 
 

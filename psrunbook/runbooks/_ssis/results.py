@@ -54,6 +54,11 @@ class RegistryResult(_Result):
     key: str
 
 
+class ServiceManualResult(_Result):
+    resource_online: bool = False
+    actions: list[str] = Field(default_factory=list)
+
+
 class StartResourceResult(_Result):
     waited_seconds: int = 0
 

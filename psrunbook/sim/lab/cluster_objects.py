@@ -8,6 +8,7 @@ at serialisation depth 1 and what ``[string]$r.OwnerGroup`` gives in a script.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from psrunbook.sim.lab.cluster_model import (
@@ -25,7 +26,7 @@ from psrunbook.sim.lab.cluster_model import (
     stable_id,
 )
 from psrunbook.sim.lab.specs import enum_value
-from psrunbook.sim.objects import PSEnum, PSHashtable, PSObject
+from psrunbook.sim.objects import PropertySetError, PSEnum, PSHashtable, PSObject
 
 FC = "Microsoft.FailoverClusters.PowerShell"
 OBJ = "System.Object"
@@ -146,8 +147,8 @@ def resource_object(cluster: SimCluster, resource: Resource, *, observe: bool = 
             MaintenanceMode=False,
             SeparateMonitor=resource.separate_monitor,
             PersistentState=1 if state == "Online" else 0,
-            RestartAction=2,
-            RestartThreshold=1,
+            RestartAction=resource.restart_action,
+            RestartThreshold=resource.restart_threshold,
             RestartDelay=500,
             RestartPeriod=900000,
             RetryPeriodOnFailure=3600000,
@@ -155,7 +156,46 @@ def resource_object(cluster: SimCluster, resource: Resource, *, observe: bool = 
             DeadlockTimeout=300000,
         ),
         to_string=resource.name,
+        setters={
+            "RestartAction": _common_property_setter(cluster, resource, "restart_action", 2),
+            "RestartThreshold": _common_property_setter(
+                cluster, resource, "restart_threshold", 0xFFFFFFFF
+            ),
+        },
     )
+
+
+def _common_property_setter(
+    cluster: SimCluster, resource: Resource, attribute: str, highest: int
+) -> Callable[[Any], int]:
+    """Assignment to a common property writes through to the cluster at once, as the
+    FailoverClusters objects do (``(Get-ClusterResource X).RestartDelay = 600``,
+    failoverclusters.json ``common_properties_settable_by_assignment``). The value must be
+    a UInt32 within the property's range; RestartAction's range is 0..2
+    (CLUSTER_RESOURCE_RESTART_ACTION). An out-of-range value is refused, the lab's choice
+    where the cluster's own answer (87) is UNVERIFIED."""
+
+    def assign(value: Any) -> int:
+        if isinstance(value, PSEnum):
+            value = value.value
+        try:
+            number = int(str(value).strip()) if not isinstance(value, bool) else -1
+        except ValueError:
+            number = -1
+        if not 0 <= number <= highest:
+            raise PropertySetError(
+                f"The parameter is incorrect. (value {value!r}; expected 0..{highest})"
+            )
+        with cluster.lock:
+            live = cluster.resources.get(fold(resource.name))
+            if live is None:
+                raise PropertySetError(f"The cluster resource could not be found: {resource.name}")
+            if getattr(live, attribute) != number:
+                setattr(live, attribute, number)
+                cluster.record_change(f"set {attribute}", cluster.owner_of(live), live.name)
+        return number
+
+    return assign
 
 
 def group_object(cluster: SimCluster, group: Group) -> PSObject:

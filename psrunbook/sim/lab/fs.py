@@ -110,9 +110,10 @@ class FsView:
                 return False
             existing.data = data
             existing.modified = self.cluster.clock.now
+            existing.stamp = self.cluster.stamp()
             return True
         volume.entries[path.key] = FsEntry(
-            path.name, False, data=data, modified=self.cluster.clock.now
+            path.name, False, data=data, modified=self.cluster.clock.now, stamp=self.cluster.stamp()
         )
         return True
 

@@ -28,6 +28,7 @@ from psrunbook.sim.lab.cluster_model import (
     Faults,
     FsEntry,
     Group,
+    LoadedConfig,
     Node,
     Registry,
     RegistryKey,
@@ -269,6 +270,7 @@ def build_lab(spec: LabSpec) -> SimCluster:
     owner = spec.nodes[0]
     ssis_nodes = {fold(n) for n in (spec.ssis_nodes if spec.ssis_nodes is not None else spec.nodes)}
     default_doc = ssis_facts()["config_file"]["default_document_from_docs"]
+    ssis_started: list[tuple[Node, Service]] = []
     for name in spec.nodes:
         node = Node(name=name)
         volume = Volume("C", root_acl=_default_acl())
@@ -288,13 +290,20 @@ def build_lab(spec: LabSpec) -> SimCluster:
         node.services["winrm"] = Service("WinRM", "Windows Remote Management (WS-Management)")
         node.services["clussvc"] = Service("ClusSvc", "Cluster Service")
         if fold(name) in ssis_nodes:
-            node.services[fold(ssis.service_name)] = Service(
-                ssis.service_name, ssis.display_name, "Running", "Automatic"
+            # As SQL Server setup leaves it: Automatic, and started with the default file.
+            ssis_service = Service(
+                ssis.service_name,
+                ssis.display_name,
+                "Stopped",
+                "Automatic",
+                config_key=ssis.config_key,
             )
+            node.services[fold(ssis.service_name)] = ssis_service
             key, _ = node.registry.create_key(ssis.config_key)
             key.set("", ssis.default_config_file)
             _add_file(volume, ssis.default_config_file, _crlf(default_doc))
             _add_file(volume, ssis.default_package_store, None)
+            ssis_started.append((node, ssis_service))
         node.principals = [
             "BUILTIN\\Administrators",
             "BUILTIN\\Users",
@@ -307,6 +316,8 @@ def build_lab(spec: LabSpec) -> SimCluster:
             *spec.principals,
         ]
         cluster.nodes[fold(name)] = node
+    for node, ssis_service in ssis_started:
+        cluster.start_service(node, ssis_service)
 
     shared = Volume(spec.drive, root_acl=_default_acl())
     _add_file(shared, f"{spec.drive}:\\MSSQL\\DATA", None)
@@ -416,6 +427,7 @@ def _volume_dump(volume: Volume) -> dict[str, Any]:
                 "data": base64.b64encode(e.data).decode("ascii"),
                 "acl": _acl_dump(e.acl),
                 "modified": e.modified,
+                "stamp": e.stamp,
             }
             for key, e in sorted(volume.entries.items())
         },
@@ -432,6 +444,7 @@ def _volume_load(raw: dict[str, Any]) -> Volume:
                 base64.b64decode(e["data"]),
                 _acl_load(e["acl"]),
                 e["modified"],
+                int(e.get("stamp", 0)),
             )
             for key, e in raw["entries"].items()
         },
@@ -477,6 +490,10 @@ def dump(cluster: SimCluster) -> dict[str, Any]:
                             "display_name": s.display_name,
                             "status": s.status,
                             "start_type": s.start_type,
+                            "config_key": s.config_key,
+                            "loaded": asdict(s.loaded) if s.loaded is not None else None,
+                            "pid": s.pid,
+                            "started": s.started,
                         }
                         for s in n.services.values()
                     ],
@@ -522,6 +539,8 @@ def dump(cluster: SimCluster) -> dict[str, Any]:
                     "is_core": r.is_core,
                     "separate_monitor": r.separate_monitor,
                     "drive": r.drive,
+                    "restart_action": r.restart_action,
+                    "restart_threshold": r.restart_threshold,
                     "pending_target": r.pending_target,
                     "pending_observations": r.pending_observations,
                     "pending_due": r.pending_due,
@@ -540,7 +559,54 @@ def dump(cluster: SimCluster) -> dict[str, Any]:
             },
             "changes": dict(sorted(cluster.changes.items())),
             "change_log": [list(c) for c in cluster.change_log],
+            "events": cluster.events,
         }
+
+
+def _service_load(raw: dict[str, Any]) -> Service:
+    loaded = raw.get("loaded")
+    return Service(
+        raw["name"],
+        raw["display_name"],
+        raw["status"],
+        raw["start_type"],
+        config_key=raw.get("config_key"),
+        loaded=LoadedConfig(**loaded) if loaded is not None else None,
+        pid=int(raw.get("pid", 0)),
+        started=int(raw.get("started", 0)),
+    )
+
+
+HISTORY_KEYS = ("events",)
+"""Top-level dump keys that count what happened rather than describe the state."""
+
+
+def without_history(raw: dict[str, Any]) -> dict[str, Any]:
+    """A dump without the identities that depend on the order things happened in: the
+    event counter, process ids and start moments, file write moments. Two labs that
+    reached the same state by different paths compare equal after this."""
+    state = {k: v for k, v in raw.items() if k not in HISTORY_KEYS}
+    state["nodes"] = [
+        {
+            **node,
+            "services": [
+                {k: v for k, v in svc.items() if k not in ("pid", "started")}
+                for svc in node["services"]
+            ],
+            "volumes": [_volume_without_stamps(v) for v in node["volumes"]],
+        }
+        for node in raw["nodes"]
+    ]
+    state["shared_volumes"] = [_volume_without_stamps(v) for v in raw["shared_volumes"]]
+    return state
+
+
+def _volume_without_stamps(volume: dict[str, Any]) -> dict[str, Any]:
+    entries = {
+        key: {k: v for k, v in entry.items() if k != "stamp"}
+        for key, entry in volume["entries"].items()
+    }
+    return {**volume, "entries": entries}
 
 
 def load(raw: dict[str, Any]) -> SimCluster:
@@ -562,6 +628,7 @@ def load(raw: dict[str, Any]) -> SimCluster:
         ),
         changes=Counter(raw["changes"]),
         change_log=[list(c) for c in raw["change_log"]],
+        events=int(raw.get("events", 0)),
     )
     for n in raw["nodes"]:
         registry = Registry()
@@ -575,10 +642,7 @@ def load(raw: dict[str, Any]) -> SimCluster:
         node = Node(
             name=n["name"],
             state=n["state"],
-            services={
-                fold(s["name"]): Service(s["name"], s["display_name"], s["status"], s["start_type"])
-                for s in n["services"]
-            },
+            services={fold(s["name"]): _service_load(s) for s in n["services"]},
             registry=registry,
             volumes={v["letter"]: _volume_load(v) for v in n["volumes"]},
             principals=list(n["principals"]),

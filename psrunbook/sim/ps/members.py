@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from tree_sitter import Node
 
-from psrunbook.sim.objects import PSEnum, PSHashtable, PSObject, SecureStringValue
+from psrunbook.sim.objects import PropertySetError, PSEnum, PSHashtable, PSObject, SecureStringValue
 from psrunbook.sim.ps.records import ErrorRecordObject
 from psrunbook.sim.ps.values import (
     NOTHING,
@@ -193,6 +193,21 @@ class Members:
             target[name] = value
             return
         if isinstance(target, PSObject) and not isinstance(target, ErrorRecordObject):
+            setter = next(
+                (f for key, f in target.setters.items() if key.casefold() == name.casefold()),
+                None,
+            )
+            if setter is not None:
+                try:
+                    target.properties[name] = setter(value)
+                except PropertySetError as exc:
+                    raise self._ev.runtime_fail(
+                        f'Exception setting "{name}": "{exc}"',
+                        "ExceptionWhenSetting",
+                        "NotSpecified",
+                        target=target,
+                    ) from exc
+                return
             if name in target.properties:
                 target.properties[name] = value
                 return

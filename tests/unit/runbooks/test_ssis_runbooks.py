@@ -67,7 +67,8 @@ def test_sql_server_2005_is_refused_with_its_reason() -> None:
 
 
 def test_clustered_steps_follow_the_documented_procedure() -> None:
-    """Eight steps in the documented order (checkpoint after the value), each on its target."""
+    """The documented steps in order (checkpoint after the value), each on its target, and
+    before bring-online the service handed to the cluster on every node (issue 12)."""
     params = SsisClusteredParameters.model_validate(CLUSTERED)
     inventory = load_inventory(REPO / "examples" / "inventory.toml")
     steps = ssis_clustered.runbook.steps(params, inventory)
@@ -79,11 +80,20 @@ def test_clustered_steps_follow_the_documented_procedure() -> None:
         ("shared-config", Target.GROUP_OWNER, True),
         ("config-registry", Target.EVERY_NODE, True),
         ("registry-checkpoint", Target.ANY_NODE, True),
+        ("service-manual", Target.EVERY_NODE, True),
         ("bring-online", Target.ANY_NODE, True),
     ]
     assert expected == [(s.name, s.target, s.changes) for s in steps]
     assert all(s.safe_to_repeat for s in steps)
     assert "SQL Server (MSSQLSERVER)" == steps[4].group
+
+
+def test_the_ssis_resource_never_fails_the_sql_group_over() -> None:
+    """add-resource sets RestartAction 1 before the first online (issue 12, review H2)."""
+    params = SsisClusteredParameters.model_validate(CLUSTERED)
+    inventory = load_inventory(REPO / "examples" / "inventory.toml")
+    steps = ssis_clustered.runbook.steps(params, inventory)
+    assert 1 == steps[1].arguments["RestartAction"]
 
 
 def test_generic_service_runs_the_versioned_service_not_the_2005_name() -> None:

@@ -22,6 +22,7 @@ ALLOWED_COMMANDS = frozenset(
     name.lower()
     for name in [
         "Get-ClusterResource",
+        "Set-Service",
         "Add-ClusterResource",
         "Remove-ClusterResource",
         "Start-ClusterResource",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from psrunbook.sim.lab import error_records
-from psrunbook.sim.lab.cluster_model import Node, Service
+from psrunbook.sim.lab.cluster_model import Node, Service, SimModelError
 from psrunbook.sim.lab.cluster_objects import service_object
 from psrunbook.sim.lab.cmdlets.sim_cmdlet import (
     SimCmdlet,
@@ -108,17 +108,16 @@ class _ChangeService(ServiceCmdlet):
         return None
 
     def start(self, service: Service) -> bool:
-        if service.start_type == "Disabled":
+        """Start through the model: a new process reads its configuration now."""
+        try:
+            return self.cluster.start_service(self.host, service)
+        except SimModelError as exc:
             raise CmdletError(
                 error_records.service_cannot_start(
                     self.spec.name, self.spec.implementing_type, service.name, service.display_name
                 ),
                 terminating=False,
-            )
-        if service.status == "Running":
-            return False
-        service.status = "Running"
-        return True
+            ) from exc
 
 
 _CHANGE = (
@@ -144,10 +143,7 @@ class StopService(_ChangeService):
     )
 
     def apply(self, service: Service) -> bool:
-        if service.status == "Stopped":
-            return False
-        service.status = "Stopped"
-        return True
+        return self.cluster.stop_service(service)
 
 
 class RestartService(_ChangeService):
@@ -155,9 +151,73 @@ class RestartService(_ChangeService):
 
     def apply(self, service: Service) -> bool:
         """A restart is always a change: the service re-reads its configuration."""
-        service.status = "Stopped"
+        self.cluster.stop_service(service)
         self.start(service)
         return True
+
+
+START_TYPES = ("Automatic", "Manual", "Disabled")
+
+
+class SetService(ServiceCmdlet):
+    """``Set-Service -StartupType``: changes the start type only, never the status.
+
+    Windows PowerShell 5.1's parameter takes ServiceStartMode names (Automatic, Manual,
+    Disabled; Boot and System are driver modes and refused here as the lab has no
+    drivers). ``-Status`` is refused as unsupported: the templates use Start/Stop-Service.
+    """
+
+    spec = CmdletSpec(
+        "Set-Service",
+        error_records.ps_type("SetServiceCommand"),
+        (
+            param(
+                "Name",
+                "string",
+                mandatory=True,
+                position=0,
+                aliases=("ServiceName", "SN"),
+                sets=("Name",),
+                pipeline=True,
+                by_name=True,
+            ),
+            param("InputObject", "object", sets=("InputObject",), pipeline=True),
+            param("StartupType", "string", aliases=("StartMode", "ST")),
+            param("PassThru", "switch"),
+            param("WhatIf", "switch"),
+        ),
+    )
+
+    def run(self, ctx: CmdletContext, args: PSHashtable) -> int | None:
+        wanted = text(arg(args, "StartupType")) if arg(args, "StartupType") is not None else ""
+        chosen = next((t for t in START_TYPES if t.casefold() == wanted.casefold()), None)
+        if wanted and chosen is None:
+            raise CmdletError(
+                error_records.invalid_argument(
+                    self.spec.name,
+                    self.spec.implementing_type,
+                    f"Cannot bind parameter 'StartupType'. Cannot convert value \"{wanted}\" "
+                    'to type "System.ServiceProcess.ServiceStartMode". Specify one of the '
+                    "following enumerator names and try again: Boot, System, Automatic, "
+                    "Manual, Disabled",
+                    "CannotConvertArgumentNoMessage",
+                ),
+                terminating=True,
+            )
+        piped = arg(args, "InputObject")
+        name = object_name(piped) if piped is not None else text(arg(args, "Name"))
+        service = self.host.service(name)
+        if service is None:
+            ctx.write_error(
+                error_records.service_not_found(self.spec.name, self.spec.implementing_type, name)
+            )
+            return None
+        if chosen is not None and service.start_type != chosen and not flag(args, "WhatIf"):
+            service.start_type = chosen
+            self.changed(service.name)
+        if flag(args, "PassThru"):
+            ctx.write_output(service_object(self.host, service))
+        return None
 
 
 SERVICE_CMDLETS: tuple[type[ServiceCmdlet], ...] = (
@@ -165,4 +225,5 @@ SERVICE_CMDLETS: tuple[type[ServiceCmdlet], ...] = (
     StartService,
     StopService,
     RestartService,
+    SetService,
 )

@@ -193,8 +193,10 @@ def test_unknown_node_counts_as_down(lab: SimCluster) -> None:
 
 
 def test_resource_fails_to_come_online(lab: SimCluster, call: Caller) -> None:
-    """An armed fault fails the next online attempt, then clears."""
+    """An armed fault fails the next online attempt, then clears (RestartAction 0: no
+    restart by the cluster, so the failure stays visible)."""
     call("Stop-ClusterResource", Name="SQL Server")
+    lab.resource("SQL Server").restart_action = 0
     fail_resource_online(lab, "SQL Server", times=1)
     ctx = call("Start-ClusterResource", Name="SQL Server")
     assert "0x8007139A" in ctx.errors[0].message

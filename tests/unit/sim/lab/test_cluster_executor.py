@@ -192,7 +192,12 @@ def _steps(cluster: SimCluster) -> list[tuple[str, str, dict[str, Any]]]:
         (
             "cluster/add_generic_service.ps1.j2",
             "NODE1",
-            {"Name": "SSIS", "Group": facts.group, "ServiceName": facts.ssis_service},
+            {
+                "Name": "SSIS",
+                "Group": facts.group,
+                "ServiceName": facts.ssis_service,
+                "RestartAction": 1,
+            },
         ),
         (
             "cluster/set_possible_owners.ps1.j2",
