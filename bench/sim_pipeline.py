@@ -12,6 +12,8 @@ pipeline that streams 5,000 objects back (dominated by pypsrp's deserialisation)
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from bench.common import Figure, Profile, Section, absolute_goal, median
@@ -46,50 +48,45 @@ def _invoke(pool: Any, call: Call) -> tuple[float, int]:
     return elapsed, len(output)
 
 
-def _pipelines(executor: Executor, node: str, call: Call, count: int) -> tuple[list[float], float]:
-    """``count`` pipelines of ``call`` on one pool: their times and requests per pipeline."""
+@contextmanager
+def _pool(endpoint: SimEndpoint) -> Iterator[Any]:
+    """A plain pypsrp pool on ``endpoint``, as raw pypsrp users open one."""
     from pypsrp.powershell import RunspacePool
     from pypsrp.wsman import WSMan
 
-    with SimEndpoint(executor, node=node, users={USER: PASSWORD}) as endpoint:
-        wsman = WSMan(
-            endpoint.host,
-            port=endpoint.port,
-            ssl=False,
-            auth="basic",
-            encryption="never",
-            username=USER,
-            password=PASSWORD,
-        )
-        with RunspacePool(wsman) as pool:
-            _invoke(pool, call)  # warm: first-use imports on both sides
-            before = endpoint.counters.snapshot().total_requests
-            times = [_invoke(pool, call)[0] for _ in range(count)]
-            requests = endpoint.counters.snapshot().total_requests - before
+    wsman = WSMan(
+        endpoint.host,
+        port=endpoint.port,
+        ssl=False,
+        auth="basic",
+        encryption="never",
+        username=USER,
+        password=PASSWORD,
+    )
+    with RunspacePool(wsman) as pool:
+        yield pool
+
+
+def _pipelines(executor: Executor, node: str, call: Call, count: int) -> tuple[list[float], float]:
+    """``count`` pipelines of ``call`` on one pool: their times and requests per pipeline."""
+    endpoint = SimEndpoint(executor, node=node, users={USER: PASSWORD})
+    with endpoint, _pool(endpoint) as pool:
+        _invoke(pool, call)  # warm: first-use imports on both sides
+        before = endpoint.counters.snapshot().total_requests
+        times = [_invoke(pool, call)[0] for _ in range(count)]
+        requests = endpoint.counters.snapshot().total_requests - before
     return times, requests / count
 
 
 def _objects(count: int) -> list[float]:
-    from pypsrp.powershell import RunspacePool
-    from pypsrp.wsman import WSMan
-
-    with SimEndpoint(TrivialExecutor(), node="NODE1", users={USER: PASSWORD}) as endpoint:
-        wsman = WSMan(
-            endpoint.host,
-            port=endpoint.port,
-            ssl=False,
-            auth="basic",
-            encryption="never",
-            username=USER,
-            password=PASSWORD,
-        )
-        with RunspacePool(wsman) as pool:
-            times = []
-            for _ in range(count):
-                elapsed, got = _invoke(pool, (f"count {OBJECTS}", {}))
-                if got != OBJECTS:
-                    raise RuntimeError(f"expected {OBJECTS} objects, got {got}")
-                times.append(elapsed)
+    endpoint = SimEndpoint(TrivialExecutor(), node="NODE1", users={USER: PASSWORD})
+    with endpoint, _pool(endpoint) as pool:
+        times = []
+        for _ in range(count):
+            elapsed, got = _invoke(pool, (f"count {OBJECTS}", {}))
+            if got != OBJECTS:
+                raise RuntimeError(f"expected {OBJECTS} objects, got {got}")
+            times.append(elapsed)
     return times
 
 
