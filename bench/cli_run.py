@@ -1,62 +1,85 @@
-"""Runs the ``psrunbook`` command as a child process and reads its resource usage.
+"""Runs a command (usually ``psrunbook``) as a child process and reads its resource usage.
 
-The child's peak resident set size and CPU time come from ``wait4``, so they are the
-command's own, without the benchmark or the simulator.
+The child is started from a small launcher process (``bench/launch.py``), not from the
+benchmark process: on Linux a child's ``ru_maxrss`` includes the high-water mark of the
+address space it was started from, so a child of the (large) benchmark process reported
+the benchmark's peak, not its own. Through the launcher the inherited part is the
+launcher's own peak (``floor_mb``, about 10 MiB), so the peak RSS, CPU time and wall
+time are the command's own, without the benchmark or the simulator.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
-import time
+import sys
+import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from bench.common import script_path
 
+LAUNCHER = Path(__file__).resolve().with_name("launch.py")
+
 
 @dataclass(frozen=True)
 class ChildRun:
-    """One finished command: wall seconds, peak RSS in MiB, CPU seconds, exit status."""
+    """One finished command: wall seconds, peak RSS in MiB, CPU seconds, exit status.
+
+    ``floor_mb`` is the peak the child inherited from the launcher: a ``peak_rss_mb``
+    at or near it means the command itself used no more than that.
+    """
 
     wall_s: float
     peak_rss_mb: float
     cpu_s: float
     status: int
     output: str
+    floor_mb: float = 0.0
+
+
+def run_child(
+    command: Sequence[str],
+    *,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+    check: bool = True,
+) -> ChildRun:
+    """Run ``command`` through the launcher; raise with its output when it fails and ``check``."""
+    environment = {**os.environ, **(env or {})}
+    with tempfile.TemporaryDirectory(prefix="bench-launch-") as tmp:
+        report = Path(tmp) / "usage.json"
+        done = subprocess.run(
+            [sys.executable, "-I", "-S", str(LAUNCHER), str(report), *command],
+            env=environment,
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            check=False,
+        )
+        text = done.stdout.decode("utf-8", "replace")
+        if not report.exists():
+            raise RuntimeError(f"the launcher failed ({done.returncode}) for {command}:\n{text}")
+        usage = json.loads(report.read_text("utf-8"))
+    status = int(usage["status"])
+    if check and status != 0:
+        tail = "\n".join(text.splitlines()[-15:])
+        raise RuntimeError(f"{' '.join(command)} exited with {status}:\n{tail}")
+    return ChildRun(
+        wall_s=float(usage["wall_s"]),
+        peak_rss_mb=usage["peak_rss_kib"] / 1024,
+        cpu_s=float(usage["cpu_s"]),
+        status=status,
+        output=text,
+        floor_mb=usage["floor_kib"] / 1024,
+    )
 
 
 def run_psrunbook(
     arguments: Sequence[str], *, env: Mapping[str, str] | None = None, cwd: Path | None = None
 ) -> ChildRun:
-    """Run ``psrunbook ARGUMENTS``; raise with its output when it fails."""
-    command = [script_path("psrunbook"), *arguments]
-    environment = {**os.environ, **(env or {})}
-    started = time.perf_counter()
-    child = subprocess.Popen(
-        command,
-        env=environment,
-        cwd=cwd,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    assert child.stdout is not None
-    output = child.stdout.read()
-    _, raw_status, usage = os.wait4(child.pid, 0)
-    wall = time.perf_counter() - started
-    child.returncode = os.waitstatus_to_exitcode(raw_status)
-    child.stdout.close()
-    text = output.decode("utf-8", "replace")
-    if child.returncode != 0:
-        tail = "\n".join(text.splitlines()[-15:])
-        raise RuntimeError(f"{' '.join(command)} exited with {child.returncode}:\n{tail}")
-    return ChildRun(
-        wall_s=wall,
-        # ru_maxrss is in KiB on Linux.
-        peak_rss_mb=usage.ru_maxrss / 1024,
-        cpu_s=usage.ru_utime + usage.ru_stime,
-        status=child.returncode,
-        output=text,
-    )
+    """Run ``psrunbook ARGUMENTS`` (the installed console script); raise when it fails."""
+    return run_child([script_path("psrunbook"), *arguments], env=env, cwd=cwd)

@@ -40,23 +40,94 @@ class Profile:
 
 
 PROFILES = {
-    "full": Profile("full", 9, 20, 20, (1, 4, 16, 32), 5, 2.0, 5000, 5),
+    "full": Profile("full", 9, 20, 20, (1, 4, 16, 32, 64), 5, 2.0, 5000, 5),
     "quick": Profile("quick", 5, 10, 20, (1, 4, 16, 32), 3, 0.5, 500, 3),
     "smoke": Profile("smoke", 1, 2, 1, (1, 4), 1, 0.05, 5, 1, warmup=0),
 }
 
 
+_COMPARE: dict[str, Callable[[float, float], bool]] = {
+    "<=": lambda value, bound: value <= bound,
+    "<": lambda value, bound: value < bound,
+    ">=": lambda value, bound: value >= bound,
+    ">": lambda value, bound: value > bound,
+}
+
+
+@dataclass(frozen=True)
+class Goal:
+    """What a figure should reach, and whether ``bench/run.py --check`` enforces it.
+
+    Only ratios of variants measured side by side in one run (and counts, which are
+    ratios of requests to steps) are ``checked``: an absolute time on a shared machine
+    moves 3x with other load, so failing a build on one would be failing on noise.
+    """
+
+    op: str
+    bound: float
+    checked: bool
+    why: str = ""
+
+    def __post_init__(self) -> None:
+        if self.op not in _COMPARE:
+            raise ValueError(f"goal operator {self.op!r}: use one of {sorted(_COMPARE)}")
+
+    def met_by(self, value: float) -> bool:
+        return _COMPARE[self.op](value, self.bound)
+
+    def __str__(self) -> str:
+        return f"{self.op} {self.bound:g}"
+
+    def as_json(self) -> dict[str, Any]:
+        return {"op": self.op, "bound": self.bound, "checked": self.checked, "why": self.why}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Goal:
+        return cls(
+            str(data["op"]), float(data["bound"]), bool(data["checked"]), data.get("why", "")
+        )
+
+
+def ratio_goal(op: str, bound: float, why: str = "") -> Goal:
+    """A goal on a ratio measured side by side in one run: ``--check`` enforces it."""
+    return Goal(op, bound, checked=True, why=why)
+
+
+def absolute_goal(op: str, bound: float, why: str = "") -> Goal:
+    """A goal on an absolute time, rate or size: reported, never enforced (noise)."""
+    return Goal(op, bound, checked=False, why=why)
+
+
 @dataclass
 class Figure:
-    """One measured value with what it is compared against."""
+    """One measured value with the goal it is compared against, if it has one."""
 
     key: str
     label: str
     value: float
     unit: str
-    target: str = ""
-    met: bool | None = None
+    goal: Goal | None = None
     detail: str = ""
+
+    @property
+    def met(self) -> bool | None:
+        """Whether the goal is reached; ``None`` for a figure without a goal (never met)."""
+        return None if self.goal is None else self.goal.met_by(self.value)
+
+    @property
+    def checked(self) -> bool:
+        return self.goal is not None and self.goal.checked
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "label": self.label,
+            "value": self.value,
+            "unit": self.unit,
+            "goal": None if self.goal is None else self.goal.as_json(),
+            "checked": self.checked,
+            "met": self.met,
+            "detail": self.detail,
+        }
 
 
 @dataclass

@@ -3,7 +3,9 @@
 ``python bench/run.py`` (or ``python -m bench``) measures with enough repetitions for
 the README; ``--quick`` takes under two minutes; ``--smoke`` runs every measurement
 once, in seconds, to prove the benchmarks still work (CI), and asserts nothing about
-timings.
+timings. ``--check`` exits 1 when a checked figure (a ratio measured side by side in one
+run) misses its goal; ``--check-file FILE`` does the same for results written earlier.
+CI never passes ``--check``: ratios on a shared 2-core machine are too noisy to gate on.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import Any
 if __package__ in (None, ""):  # run as a file: make the checkout importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import PROFILES, ROOT, Profile, Section, machine
+from bench.common import PROFILES, ROOT, Goal, Profile, Section, machine
 
 DEFAULT_OUTPUT = ROOT / "bench" / "results.json"
 
@@ -70,15 +72,18 @@ def _format(value: float) -> str:
 
 def table(sections: list[Section]) -> str:
     lines = [
-        "| # | measurement | value | target | met | detail |",
+        "| # | measurement | value | goal | met | detail |",
         "|---|---|---|---|---|---|",
     ]
     for number, section in enumerate(sections, start=1):
         for figure in section.figures:
             met = "" if figure.met is None else ("yes" if figure.met else "**no**")
+            goal = "" if figure.goal is None else str(figure.goal)
+            if figure.goal is not None and not figure.checked:
+                goal += " (not checked)"
             lines.append(
                 f"| {number} | {figure.label} (`{figure.key}`) | {_format(figure.value)} "
-                f"{figure.unit} | {figure.target} | {met} | {figure.detail} |"
+                f"{figure.unit} | {goal} | {met} | {figure.detail} |"
             )
     return "\n".join(lines)
 
@@ -88,15 +93,57 @@ def results(sections: list[Section], profile: Profile, info: dict[str, Any]) -> 
     for section in sections:
         for figure in section.figures:
             data[figure.key] = figure.value
-    data["targets"] = {
-        f.key: {"target": f.target, "met": f.met} for s in sections for f in s.figures if f.target
-    }
+    data["figures"] = {f.key: f.as_json() for s in sections for f in s.figures}
     data["details"] = {s.name: s.raw for s in sections}
     return data
 
 
 def _json_default(value: object) -> object:
     return str(value)
+
+
+def missed(data: dict[str, Any]) -> list[str]:
+    """The checked figures of a results document that miss their goal, one line each.
+
+    The verdict is computed again from each figure's value and goal, not read from its
+    ``met``. A figure without a goal, or with an unchecked one (an absolute time), never
+    fails the check.
+    """
+    figures = data.get("figures")
+    if not isinstance(figures, dict):
+        raise ValueError("the results have no 'figures' table: write them with bench/run.py")
+    failures = []
+    for key, figure in figures.items():
+        if figure.get("goal") is None:
+            continue
+        goal = Goal.from_json(figure["goal"])
+        if goal.checked and not goal.met_by(float(figure["value"])):
+            failures.append(f"{key} = {figure['value']:.3g} {figure['unit']}, goal {goal}")
+    return failures
+
+
+def check(data: dict[str, Any]) -> int:
+    """Print the verdict of ``--check``; 0 when every checked figure meets its goal, else 1."""
+    failures = missed(data)
+    checked = sum(1 for f in data["figures"].values() if (f.get("goal") or {}).get("checked"))
+    if failures:
+        print(f"check: {len(failures)} of {checked} checked figures miss their goal:")
+        for line in failures:
+            print(f"  {line}")
+        return 1
+    print(f"check: all {checked} checked figures meet their goal")
+    return 0
+
+
+def _check_file(path: Path) -> int:
+    try:
+        data = json.loads(path.read_text("utf-8"))
+        if not isinstance(data, dict):
+            raise ValueError("not a JSON object")
+        return check(data)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        print(f"error: --check-file {path}: {exc}; pass a results.json written by bench/run.py")
+        return 2
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -113,7 +160,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--output", type=Path, default=DEFAULT_OUTPUT, help="where to write the JSON results"
     )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="exit 1 when a ratio misses its goal (not in CI: ratios are noisy there)",
+    )
+    parser.add_argument(
+        "--check-file",
+        type=Path,
+        metavar="FILE",
+        help="check results written earlier instead of measuring",
+    )
     args = parser.parse_args(argv)
+    if args.check_file is not None:
+        return _check_file(args.check_file)
+    if args.check and args.smoke:
+        parser.error("--check with --smoke: smoke figures are single samples; use --quick")
     profile = PROFILES["smoke" if args.smoke else "quick" if args.quick else "full"]
     measurements = _measurements()
     info = machine()
@@ -134,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     data = results(sections, profile, info)
     args.output.write_text(json.dumps(data, indent=1, default=_json_default) + "\n", "utf-8")
     print(f"\nresults written to {args.output}")
-    return 0
+    return check(data) if args.check else 0
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from bench.common import Figure, Profile, Section, alternate, median
+from bench.common import Figure, Profile, Section, alternate, median, ratio_goal
 from bench.driver import (
     plan_for,
     probe_runbook,
@@ -141,8 +141,7 @@ def measure(profile: Profile) -> Section:
                         f"per-step time psrunbook / raw pypsrp, {label} latency",
                         ratio,
                         "x",
-                        "<= 1.05",
-                        ratio <= 1.05,
+                        ratio_goal("<=", 1.05, "issue 16"),
                         f"{ms['psrunbook']:.2f} ms vs {ms['raw']:.2f} ms per step, "
                         f"{steps} steps per run; psrunbook's own work (node's answer "
                         f"replayed) {ms['replayed']:.2f} ms, of which journal commits "
