@@ -15,6 +15,7 @@ at the boundary where they enter, with ``raise ... from exc`` so the cause survi
     │   ├── LiteralError           a value cannot be written as a PowerShell literal
     │   ├── BundleError            review bundle missing, incomplete or tampered with
     │   ├── JournalError           state directory or journal unusable, resume refused
+    │   ├── RunHeld                the run or cluster is held by another process
     │   └── InsecureConnectionError a connection setting is refused as unsafe
     ├── LintError                  a rendered script fails the linter (carries findings)
     ├── TransportError             talking to a node failed
@@ -23,7 +24,8 @@ at the boundary where they enter, with ``raise ... from exc`` so the cause survi
     │   ├── CertificateInvalid     TLS verification failed
     │   ├── WSManFault             the endpoint answered a WSMan fault (carries code)
     │   └── TransportTimeout       no answer within the step timeout
-    └── StepFailed                 a script ran and reported errors (carries StepErrors)
+    ├── StepFailed                 a script ran and reported errors (carries StepErrors)
+    └── RunInterrupted             a stop request (Ctrl-C, SIGTERM, SIGHUP) ended an attempt
 """
 
 from __future__ import annotations
@@ -67,6 +69,10 @@ class BundleError(UserError):
 
 class JournalError(UserError):
     """The state directory or run journal is unusable, or a resume is refused."""
+
+
+class RunHeld(UserError):
+    """The run or its cluster is held by another psrunbook process (named in the message)."""
 
 
 class InsecureConnectionError(UserError):
@@ -119,3 +125,7 @@ class StepFailed(EngineError):
     def __init__(self, message: str, errors: tuple[object, ...] = ()) -> None:
         super().__init__(message)
         self.errors = errors
+
+
+class RunInterrupted(EngineError):
+    """A stop request (Ctrl-C, SIGTERM, SIGHUP) ended an attempt before its node answered."""

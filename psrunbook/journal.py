@@ -12,6 +12,7 @@ Layout (``docs/journal.md`` has the full schema)::
         schema_version(version)
         runs(run_id, runbook, runbook_version, mode, parameters_json, ...hashes, user,
              started_at, finished_at, outcome, resumes, cluster, os_user, insecure_json)
+        holds(resource, run_id, host, pid, since, token)   who works on a run or cluster
         attempts(attempt_id, run_id, step_index, step_name, node, script_sha256,
                  check_only, status, changed, result_json, errors_json,
                  started_at, finished_at, duration_ns)
@@ -38,6 +39,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 from platformdirs import user_state_dir
 
 from psrunbook.errors import JournalError
+from psrunbook.holds import Holder
 from psrunbook.secrets import redact_text
 
 if TYPE_CHECKING:
@@ -208,6 +210,14 @@ def _run_record(row: sqlite3.Row) -> RunRecord:
     )
 
 
+def _holder(row: sqlite3.Row) -> Holder:
+    since = _parse_time(row["since"])
+    assert since is not None  # NOT NULL column
+    return Holder(
+        run_id=row["run_id"], host=row["host"], pid=row["pid"], since=since, token=row["token"]
+    )
+
+
 def _insecure(text: str | None) -> dict[str, str]:
     value = _load_json(text)
     if not isinstance(value, dict):
@@ -298,10 +308,31 @@ def _migrate_to_2(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE runs ADD COLUMN insecure_json TEXT NOT NULL DEFAULT '{}'")
 
 
+def _migrate_to_3(conn: sqlite3.Connection) -> None:
+    """Holds: which process works on a run or a cluster (see psrunbook.holds).
+
+    One row per held resource (``run:<id>``, ``cluster:<name>``); the primary key makes
+    taking a hold an atomic insert, and a process gives back only rows with its token.
+    """
+    conn.execute(
+        """
+        CREATE TABLE holds (
+            resource TEXT PRIMARY KEY,
+            run_id   TEXT NOT NULL,
+            host     TEXT NOT NULL,
+            pid      INTEGER NOT NULL,
+            since    TEXT NOT NULL,
+            token    TEXT NOT NULL
+        ) STRICT
+        """
+    )
+
+
 # MIGRATIONS[n] turns a version n-1 journal into version n. Append, never edit.
 MIGRATIONS: Final[dict[int, Callable[[sqlite3.Connection], None]]] = {
     1: _migrate_to_1,
     2: _migrate_to_2,
+    3: _migrate_to_3,
 }
 SCHEMA_VERSION: Final = max(MIGRATIONS)
 
@@ -554,6 +585,65 @@ class Journal:
             )
             if cursor.rowcount == 0:
                 raise JournalError(self._no_run_message(run_id))
+
+    # ----------------------------------------------------------------- holds
+
+    def try_hold(self, resources: Sequence[str], holder: Holder) -> dict[str, Holder]:
+        """Take every resource for ``holder`` in one transaction, or none (see HoldStore)."""
+        with self._write(f"hold of run {holder.run_id}") as conn:
+            blocking = self._holders(conn, resources)
+            if blocking:
+                return blocking
+            conn.executemany(
+                "INSERT INTO holds (resource, run_id, host, pid, since, token)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        resource,
+                        holder.run_id,
+                        holder.host,
+                        holder.pid,
+                        holder.since.isoformat(timespec="microseconds").replace("+00:00", "Z"),
+                        holder.token,
+                    )
+                    for resource in resources
+                ],
+            )
+        return {}
+
+    def release_holds(self, resources: Sequence[str], token: str) -> None:
+        with self._write("release of holds") as conn:
+            conn.executemany(
+                "DELETE FROM holds WHERE resource = ? AND token = ?",
+                [(resource, token) for resource in resources],
+            )
+
+    def break_hold(self, resource: str, token: str) -> bool:
+        with self._write(f"break of hold {resource}") as conn:
+            cursor = conn.execute(
+                "DELETE FROM holds WHERE resource = ? AND token = ?", (resource, token)
+            )
+            return cursor.rowcount > 0
+
+    def holders(self, resources: Sequence[str]) -> dict[str, Holder]:
+        with self._lock:
+            try:
+                return self._holders(self._conn, resources)
+            except sqlite3.Error as exc:
+                raise JournalError(f"cannot read journal {self.path}: {exc}") from exc
+
+    def holds_of(self, run_id: str) -> dict[str, Holder]:
+        rows = self._read("SELECT * FROM holds WHERE run_id = ?", (run_id,))
+        return {row["resource"]: _holder(row) for row in rows}
+
+    @staticmethod
+    def _holders(conn: sqlite3.Connection, resources: Sequence[str]) -> dict[str, Holder]:
+        found = {}
+        for resource in resources:
+            row = conn.execute("SELECT * FROM holds WHERE resource = ?", (resource,)).fetchone()
+            if row is not None:
+                found[resource] = _holder(row)
+        return found
 
     # ----------------------------------------------------------------- reads
 

@@ -18,6 +18,8 @@ from psrunbook.errors import EngineError, UserError
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+"""128 + SIGINT: the run was stopped by Ctrl-C, SIGTERM or SIGHUP."""
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -42,6 +44,6 @@ def exits_cleanly(command: Callable[P, R]) -> Callable[P, R]:
             raise fail(str(exc), EXIT_FAILED) from None
         except KeyboardInterrupt:
             typer.echo("interrupted", err=True)
-            sys.exit(130)
+            sys.exit(EXIT_INTERRUPTED)
 
     return wrapper

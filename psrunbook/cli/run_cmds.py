@@ -19,7 +19,7 @@ import typer
 
 from psrunbook.cli import run_view
 from psrunbook.cli.context import Settings, settings
-from psrunbook.cli.exit_codes import EXIT_FAILED, exits_cleanly, fail
+from psrunbook.cli.exit_codes import EXIT_FAILED, EXIT_INTERRUPTED, exits_cleanly, fail
 from psrunbook.cli.inputs import open_target
 
 if TYPE_CHECKING:
@@ -199,6 +199,7 @@ def execute(settings: Settings, command: RunCommand) -> None:
     runbook, bad parameters, lint findings, a tampered bundle, an unsafe connection, a
     resume whose inputs changed); only then is the journal written and a node touched.
     """
+    from psrunbook.execution.interrupts import StopSignal, handling_signals
     from psrunbook.execution.session import RunSession
     from psrunbook.journal import Journal, default_state_dir
     from psrunbook.transport.psrp import PsrpTransport
@@ -221,12 +222,24 @@ def execute(settings: Settings, command: RunCommand) -> None:
             # Confirmation protects real clusters; the embedded simulated lab is a sandbox.
             ask = not (command.yes or command.check_only or command.sim)
             run_view.confirm(console, prepared.plan, ask=ask)
-            started = session.start(prepared)
-            console.print(f"run {started.run_id}")
-            report = session.execute(
-                started, transport, limits=command.limits(), progress=run_view.progress(console)
-            )
-            session.finish(started, report)
+            # From here Ctrl-C, SIGTERM and SIGHUP stop the run the same way: at once,
+            # journaled truthfully, exit 130 (a second one exits without waiting).
+            stop = StopSignal()
+            with handling_signals(stop, notice=lambda text: typer.echo(text, err=True)):
+                started = session.start(prepared)
+                try:
+                    console.print(f"run {started.run_id}")
+                    report = session.execute(
+                        started,
+                        transport,
+                        limits=command.limits(),
+                        progress=run_view.progress(console),
+                        stop=stop,
+                    )
+                except BaseException:
+                    session.release(started)
+                    raise
+                session.finish(started, report)
     _report(console, report, prepared.plan, command)
 
 
@@ -237,6 +250,8 @@ def _report(console: Console, report: RunReport, plan: Plan, command: RunCommand
         run_view.present(console, plan, report)
     if command.check_only:
         run_view.plan_details(console, report)
+    if report.interrupted:
+        raise fail(_failure_message(report, command), EXIT_INTERRUPTED)
     if report.failed:
         raise fail(_failure_message(report, command), EXIT_FAILED)
     changed = report.changed_count
@@ -345,6 +360,31 @@ def runs_show(
             str(error)[:120],
         )
     console.print(table)
+
+
+@runs_app.command("unhold")
+@exits_cleanly
+def runs_unhold(
+    run_id: Annotated[str, typer.Argument(help="The run whose stale hold to break.")],
+    holder_gone: Annotated[
+        bool,
+        typer.Option(
+            "--holder-gone",
+            help="The holder runs on another host: you made sure that process is gone.",
+        ),
+    ] = False,
+    state_dir: StateDirOption = None,
+) -> None:
+    """Break a run's stale hold: only when its process is proven gone (or --holder-gone)."""
+    from psrunbook.holds import break_run_holds
+    from psrunbook.journal import Journal, default_state_dir
+
+    with Journal.open(state_dir or default_state_dir()) as journal:
+        journal.run(run_id)
+        broken = break_run_holds(journal, run_id, holder_gone=holder_gone)
+    typer.echo(
+        f"broke the hold on {', '.join(broken)}" if broken else f"run {run_id} holds nothing"
+    )
 
 
 def sim_reset(state_dir: StateDirOption = None) -> None:

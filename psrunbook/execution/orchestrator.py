@@ -18,17 +18,18 @@ The rules that keep a production change safe live here:
 from __future__ import annotations
 
 import contextvars
+import queue
 import random
 import threading
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import structlog
 
-from psrunbook.errors import EngineError, StepFailed, TransportError
+from psrunbook.errors import EngineError, RunInterrupted, StepFailed, TransportError
+from psrunbook.execution.interrupts import StopSignal
 from psrunbook.execution.outcome import RunReport, Status, StepOutcome, TargetOutcome
 from psrunbook.logging import get_logger
 from psrunbook.results import ParsedOutput, StepError, parse_output
@@ -45,6 +46,13 @@ OWNER_PROBE = "_lib/get_group_owner.ps1.j2"
 
 Progress = Callable[[str, PlannedStep, str, TargetOutcome | None], None]
 """Called with ("started" | "finished", step, node, outcome) for live display."""
+
+INTERRUPT_GRACE_S = 5.0
+"""After an interrupt, how long running attempts may take to answer the stop request
+before they are journaled as interrupted and left behind."""
+
+_STOP = object()
+"""Put on a step's result queue when a stop is requested."""
 
 
 @dataclass(frozen=True)
@@ -80,6 +88,16 @@ class SessionCache:
                 self._sessions[node] = session
         return session
 
+    def interrupt(self, node: str) -> None:
+        """Ask the node's running pipeline to stop (PSRP Signal); never raises."""
+        with self._lock:
+            session = self._sessions.get(node)
+        if session is not None:
+            try:
+                session.interrupt()
+            except Exception:  # noqa: BLE001 (a stop request is best effort: the run is ending)
+                return
+
     def forget(self, node: str) -> None:
         with self._lock:
             session = self._sessions.pop(node, None)
@@ -108,6 +126,7 @@ class Runner:
         options: RunOptions = RunOptions(),
         *,
         progress: Progress | None = None,
+        stop: StopSignal | None = None,
     ) -> None:
         self.plan = plan
         self.journal = journal
@@ -117,6 +136,12 @@ class Runner:
         self._progress = progress
         self._log = get_logger("psrunbook.run")
         self._random = random.Random()  # noqa: S311 (jitter, not cryptography)
+        self._stop = stop or StopSignal()
+        # Attempts journaled as started and not yet finished, and those the main thread
+        # finished as interrupted: one lock decides who writes an attempt's end, once.
+        self._claims = threading.Lock()
+        self._inflight: dict[tuple[int, str], int] = {}
+        self._abandoned: set[int] = set()
 
     # ------------------------------------------------------------------ public
 
@@ -149,6 +174,8 @@ class Runner:
     ) -> None:
         try:
             for planned in self.plan.steps:
+                if self._stop.is_set():
+                    break
                 finished = done.get(planned.index, frozenset())
                 if self._step_done(planned, finished):
                     report.steps.append(self._done_earlier(planned, finished))
@@ -156,13 +183,16 @@ class Runner:
                 if recheck:
                     recheck = False
                     self._recheck(run_id, planned, finished)
+                    if self._stop.is_set():
+                        break
                 outcome = self._run_step(run_id, planned, finished)
                 report.steps.append(outcome)
                 if outcome.failed and not planned.step.continue_on_error:
                     break
         except KeyboardInterrupt:
-            report.interrupted = True
+            self._stop.request("SIGINT")
         finally:
+            report.interrupted = self._stop.is_set()
             self._sessions.close()
 
     # ------------------------------------------------------------------ run events
@@ -234,8 +264,7 @@ class Runner:
             nodes = self._targets(run_id, planned, finished)
         except EngineError:
             return
-        for node in nodes:
-            self._attempt(run_id, planned, node, check_only=True)
+        self._attempt_all(run_id, planned, nodes, check_only=True)
 
     def _run_step(self, run_id: str, planned: PlannedStep, finished: frozenset[str]) -> StepOutcome:
         outcome = StepOutcome(planned)
@@ -246,31 +275,117 @@ class Runner:
             error = replace(error, message=f"choosing the node failed: {error.message}")
             outcome.targets.append(TargetOutcome("-", Status.FAILED, errors=(error,)))
             return outcome
-        if len(nodes) == 1:
-            # One target (most steps): a worker thread would only add its start-up and
-            # hand-over, a millisecond or more per step next to a ~10 ms round trip.
-            outcome.targets.append(self._attempt(run_id, planned, nodes[0], check_only=None))
-        else:
-            workers = max(1, min(self.options.parallel, len(nodes)))
-            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="node") as pool:
-                # Each worker runs in a copy of this thread's context: the run's bound
-                # log fields reach the records logged there.
-                futures = [
-                    pool.submit(
-                        contextvars.copy_context().run,
-                        self._attempt,
-                        run_id,
-                        planned,
-                        node,
-                        check_only=None,
-                    )
-                    for node in nodes
-                ]
-                outcome.targets.extend(f.result() for f in futures)
+        outcome.targets.extend(self._attempt_all(run_id, planned, nodes, check_only=None))
         outcome.targets.extend(
             TargetOutcome(node, Status.DONE_EARLIER, attempts=0) for node in sorted(finished)
         )
         return outcome
+
+    def _attempt_all(
+        self, run_id: str, planned: PlannedStep, nodes: list[str], *, check_only: bool | None
+    ) -> list[TargetOutcome]:
+        """Attempt the step on ``nodes``, at most ``parallel`` at once, each on its own thread.
+
+        The calling thread only waits, so an interrupt is seen at once: no node starts
+        after it, running pipelines are asked to stop, and attempts that have not answered
+        within :data:`INTERRUPT_GRACE_S` are journaled as interrupted and left behind
+        (daemon threads: a node that never answers cannot keep the process alive).
+        """
+        results: queue.SimpleQueue[object] = queue.SimpleQueue()
+        pending = list(nodes)
+        running: set[str] = set()
+        outcomes: dict[str, TargetOutcome] = {}
+        workers = max(1, min(self.options.parallel, len(nodes)))
+
+        def work(node: str) -> None:
+            outcome = self._attempt(run_id, planned, node, check_only=check_only)
+            results.put((node, outcome))
+
+        with self._stop.listening(lambda: results.put(_STOP)):
+            while pending or running:
+                while pending and len(running) < workers and not self._stop.is_set():
+                    node = pending.pop(0)
+                    running.add(node)
+                    # Each worker runs in a copy of this thread's context: the run's bound
+                    # log fields reach the records logged there.
+                    context = contextvars.copy_context()
+                    threading.Thread(
+                        target=context.run, args=(work, node), name=f"node-{node}", daemon=True
+                    ).start()
+                if not running:
+                    break
+                try:
+                    item = results.get()
+                except KeyboardInterrupt:
+                    self._stop.request("SIGINT")
+                    continue
+                if item is _STOP:
+                    break
+                node, outcome = cast("tuple[str, TargetOutcome | None]", item)
+                running.discard(node)
+                if outcome is not None:
+                    outcomes[node] = outcome
+        if running:
+            self._stop_running(run_id, planned, running, results, outcomes, check_only)
+        return [outcomes[node] for node in nodes if node in outcomes]
+
+    def _stop_running(
+        self,
+        run_id: str,
+        planned: PlannedStep,
+        running: set[str],
+        results: queue.SimpleQueue[object],
+        outcomes: dict[str, TargetOutcome],
+        check_only: bool | None,
+    ) -> None:
+        """After an interrupt: stop the running pipelines, keep what answers in time."""
+        for node in sorted(running):
+            self._sessions.interrupt(node)
+        deadline = time.monotonic() + INTERRUPT_GRACE_S
+        while running:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            try:
+                item = results.get(timeout=remaining)
+            except queue.Empty:
+                break
+            except KeyboardInterrupt:
+                continue
+            if item is _STOP:
+                continue
+            node, outcome = cast("tuple[str, TargetOutcome | None]", item)
+            running.discard(node)
+            if outcome is not None:
+                outcomes[node] = outcome
+        check = self.options.check_only if check_only is None else check_only
+        for node in sorted(running):
+            with self._claims:
+                attempt_id = self._inflight.pop((planned.index, node), None)
+                if attempt_id is None:
+                    continue  # it never started, and never will: the stop is set
+                self._abandoned.add(attempt_id)
+                outcome = self._interrupted(node, attempts=1)
+                self._finish(attempt_id, outcome)
+            outcomes[node] = outcome
+            self._log_finished(run_id, planned, outcome, None, check)
+            if self._progress:
+                self._progress("finished", planned, node, outcome)
+
+    def _interrupted(
+        self, node: str, *, attempts: int, started: int | None = None
+    ) -> TargetOutcome:
+        reason = self._stop.reason or "a stop request"
+        error = StepError.from_exception(
+            RunInterrupted(
+                f"{node}: interrupted ({reason}) before the node answered; the step's effect "
+                "there is unknown, resume re-checks it"
+            )
+        )
+        duration = 0 if started is None else time.monotonic_ns() - started
+        return TargetOutcome(
+            node, Status.FAILED, errors=(error,), duration_ns=duration, attempts=attempts
+        )
 
     def _targets(self, run_id: str, planned: PlannedStep, finished: frozenset[str]) -> list[str]:
         target = planned.step.target
@@ -328,19 +443,24 @@ class Runner:
 
     def _attempt(
         self, run_id: str, planned: PlannedStep, node: str, *, check_only: bool | None
-    ) -> TargetOutcome:
+    ) -> TargetOutcome | None:
+        """One step on one node, journaled before and after; None if a stop came first."""
         check = self.options.check_only if check_only is None else check_only
         arguments: dict[str, Any] = dict(planned.arguments)
         if check:
             arguments["CheckOnly"] = True
-        attempt_id = self.journal.begin_attempt(
-            run_id=run_id,
-            step_index=planned.index,
-            step_name=planned.step.name,
-            node=node,
-            script_sha256=planned.script.sha256,
-            check_only=check,
-        )
+        with self._claims:
+            if self._stop.is_set():
+                return None
+            attempt_id = self.journal.begin_attempt(
+                run_id=run_id,
+                step_index=planned.index,
+                step_name=planned.step.name,
+                node=node,
+                script_sha256=planned.script.sha256,
+                check_only=check,
+            )
+            self._inflight[(planned.index, node)] = attempt_id
         if self._progress:
             self._progress("started", planned, node, None)
         self._log.debug(
@@ -356,6 +476,17 @@ class Runner:
         )
         started = time.monotonic_ns()
         outcome, user = self._execute(planned, node, arguments, check, started)
+        with self._claims:
+            if attempt_id in self._abandoned:
+                return None  # the main thread recorded it as interrupted and moved on
+            self._inflight.pop((planned.index, node), None)
+            self._finish(attempt_id, outcome)
+        self._log_finished(run_id, planned, outcome, user, check)
+        if self._progress:
+            self._progress("finished", planned, node, outcome)
+        return outcome
+
+    def _finish(self, attempt_id: int, outcome: TargetOutcome) -> None:
         self.journal.finish_attempt(
             attempt_id,
             status="failed" if outcome.status is Status.FAILED else "succeeded",
@@ -364,10 +495,6 @@ class Runner:
             errors=outcome.errors,
             duration_ns=outcome.duration_ns,
         )
-        self._log_finished(run_id, planned, outcome, user, check)
-        if self._progress:
-            self._progress("finished", planned, node, outcome)
-        return outcome
 
     def _execute(
         self,
@@ -387,10 +514,15 @@ class Runner:
                 session = self._sessions.get(node)
                 user = session.user
                 raw = session.run(call)
+            except RunInterrupted:
+                return self._interrupted(node, attempts=attempts, started=started), user
             except TransportError as exc:
                 self._sessions.forget(node)
+                if self._stop.is_set():
+                    return self._interrupted(node, attempts=attempts, started=started), user
                 if repeatable and is_transient(exc) and attempts <= self.options.retries:
-                    self._backoff(attempts)
+                    if self._backoff(attempts):
+                        return self._interrupted(node, attempts=attempts, started=started), user
                     continue
                 return (
                     TargetOutcome(
@@ -423,9 +555,10 @@ class Runner:
             user,
         )
 
-    def _backoff(self, attempt: int) -> None:
+    def _backoff(self, attempt: int) -> bool:
+        """Wait before a retry; True when a stop request ended the wait (do not retry)."""
         delay = self.options.backoff_s * (2 ** (attempt - 1))
-        time.sleep(delay * (0.5 + self._random.random()))
+        return self._stop.wait(delay * (0.5 + self._random.random()))
 
     def _log_finished(
         self,

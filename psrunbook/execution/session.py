@@ -28,12 +28,15 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from psrunbook.bundle import canonical_json, plan_from_bundle, verify_bundle
 from psrunbook.errors import JournalError, ParameterError
+from psrunbook.execution.interrupts import StopSignal
 from psrunbook.execution.orchestrator import Progress, Runner, RunOptions
+from psrunbook.holds import HoldStore, RunHold, cluster_resource, run_resource, take_hold
 from psrunbook.journal import new_run_id
 from psrunbook.logging import get_logger, os_user
 from psrunbook.runbook.parameters import (
@@ -149,6 +152,8 @@ class StartedRun:
     run_id: str
     prepared: PreparedRun
     resumed: bool
+    hold: RunHold | None = None
+    """This process's hold on the run and its cluster, given back by :meth:`RunSession.finish`."""
 
 
 class RunSession:
@@ -160,11 +165,18 @@ class RunSession:
     """
 
     def __init__(
-        self, journal: Journal, registry: RunbookRegistry, library: TemplateLibrary
+        self,
+        journal: Journal,
+        registry: RunbookRegistry,
+        library: TemplateLibrary,
+        *,
+        holds: HoldStore | None = None,
     ) -> None:
         self.journal = journal
         self.registry = registry
         self.library = library
+        self.holds: HoldStore = holds if holds is not None else journal
+        """Where runs and clusters are held (the journal; a fleet passes its own store)."""
 
     # ------------------------------------------------------------------ planning
 
@@ -272,7 +284,12 @@ class RunSession:
     # ------------------------------------------------------------------ running
 
     def start(self, prepared: PreparedRun, *, run_id: str | None = None) -> StartedRun:
-        """Record a new run (with ``run_id``, e.g. a workflow's, or a fresh one) or a resume.
+        """Hold the run and its cluster, then record a new run (with ``run_id``, e.g. a
+        workflow's, or a fresh one) or a resume.
+
+        The hold comes first: a second process resuming the same run, or running on the
+        same cluster, is refused (:class:`~psrunbook.errors.RunHeld`, naming the holder)
+        before it records or applies anything. :meth:`finish` gives it back.
 
         A run that reaches a node through an unsafe setting (accepted with ``--insecure``,
         or the transport would have refused it) records that in the journal and logs it
@@ -281,26 +298,42 @@ class RunSession:
         if prepared.resumes is not None:
             if run_id is not None and run_id != prepared.resumes.run_id:
                 raise ValueError(f"run {run_id} cannot resume run {prepared.resumes.run_id}")
-            self.journal.mark_resumed(prepared.resumes.run_id, insecure=prepared.insecure)
-            _log_insecure(prepared.resumes.run_id, prepared)
-            return StartedRun(prepared.resumes.run_id, prepared, resumed=True)
-        run_id = run_id or new_run_id()
-        self.journal.start_run(
-            run_id=run_id,
-            runbook=prepared.plan.runbook.name,
-            runbook_version=prepared.plan.runbook.version,
-            mode=prepared.mode,
-            parameters=prepared.parameters,
-            parameters_sha256=prepared.parameters_sha256,
-            inventory_sha256=prepared.inventory_sha256,
-            bundle_sha256=prepared.bundle_sha256,
-            user=prepared.user,
-            cluster=prepared.cluster,
-            os_user=os_user(),
-            insecure=prepared.insecure,
-        )
+            run_id = prepared.resumes.run_id
+        else:
+            run_id = run_id or new_run_id()
+        hold = self._hold(run_id, prepared)
+        try:
+            if prepared.resumes is not None:
+                # Read again under the hold: another process may have finished it meanwhile.
+                _check_resumable(self.journal.run(run_id), prepared)
+                self.journal.mark_resumed(run_id, insecure=prepared.insecure)
+                _log_insecure(run_id, prepared)
+                return StartedRun(run_id, prepared, resumed=True, hold=hold)
+            self.journal.start_run(
+                run_id=run_id,
+                runbook=prepared.plan.runbook.name,
+                runbook_version=prepared.plan.runbook.version,
+                mode=prepared.mode,
+                parameters=prepared.parameters,
+                parameters_sha256=prepared.parameters_sha256,
+                inventory_sha256=prepared.inventory_sha256,
+                bundle_sha256=prepared.bundle_sha256,
+                user=prepared.user,
+                cluster=prepared.cluster,
+                os_user=os_user(),
+                insecure=prepared.insecure,
+            )
+        except BaseException:
+            hold.release()
+            raise
         _log_insecure(run_id, prepared)
-        return StartedRun(run_id, prepared, resumed=False)
+        return StartedRun(run_id, prepared, resumed=False, hold=hold)
+
+    def _hold(self, run_id: str, prepared: PreparedRun) -> RunHold:
+        resources = [run_resource(run_id)]
+        if prepared.cluster:
+            resources.append(cluster_resource(prepared.cluster))
+        return take_hold(self.holds, resources, run_id=run_id, now=datetime.now(UTC))
 
     def done_steps(self, run_id: str) -> dict[int, frozenset[str]]:
         """The nodes each step is done on: where its latest attempt that counts succeeded.
@@ -322,6 +355,7 @@ class RunSession:
         limits: ExecutionLimits = ExecutionLimits(),
         progress: Progress | None = None,
         through: int | None = None,
+        stop: StopSignal | None = None,
     ) -> RunReport:
         """Run every step not done yet, or only those up to ``through`` (a step's index).
 
@@ -343,14 +377,24 @@ class RunSession:
             cluster=prepared.cluster,
             user=prepared.user,
         )
-        runner = Runner(plan, transport, self.journal, self.library, options, progress=progress)
+        runner = Runner(
+            plan, transport, self.journal, self.library, options, progress=progress, stop=stop
+        )
         return runner.run(
             started.run_id, done=self.done_steps(started.run_id), recheck_first=started.resumed
         )
 
     def finish(self, started: StartedRun, report: RunReport) -> None:
-        """Record how the run ended (again after each resume)."""
-        self.journal.finish_run(started.run_id, report.outcome)
+        """Record how the run ended (again after each resume), and give back its hold."""
+        try:
+            self.journal.finish_run(started.run_id, report.outcome)
+        finally:
+            self.release(started)
+
+    def release(self, started: StartedRun) -> None:
+        """Give back the run's hold (done by :meth:`finish`; call it when a run is abandoned)."""
+        if started.hold is not None:
+            started.hold.release()
 
     def run(
         self,
@@ -360,10 +404,15 @@ class RunSession:
         limits: ExecutionLimits = ExecutionLimits(),
         progress: Progress | None = None,
         run_id: str | None = None,
+        stop: StopSignal | None = None,
     ) -> RunReport:
         """Start, execute every step and finish: a whole run in one call."""
         started = self.start(prepared, run_id=run_id)
-        report = self.execute(started, transport, limits=limits, progress=progress)
+        try:
+            report = self.execute(started, transport, limits=limits, progress=progress, stop=stop)
+        except BaseException:
+            self.release(started)
+            raise
         self.finish(started, report)
         return report
 

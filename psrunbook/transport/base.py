@@ -44,6 +44,11 @@ class Session(Protocol):
 
     def run(self, call: ScriptCall) -> RawResult: ...
 
+    def interrupt(self) -> None:
+        """Stop the script running now, from another thread (its ``run`` then raises
+        :class:`~psrunbook.errors.RunInterrupted`); nothing when none runs."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -62,11 +67,15 @@ class FakeSession:
     user: str
     handler: Handler
     closed: bool = False
+    interrupted: bool = False
 
     def run(self, call: ScriptCall) -> RawResult:
         if self.closed:
             raise RuntimeError(f"session to {self.node} used after close")
         return self.handler(self.node, call)
+
+    def interrupt(self) -> None:
+        self.interrupted = True
 
     def close(self) -> None:
         self.closed = True

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from psrunbook.errors import (
     InsecureConnectionError,
     InventoryError,
+    RunInterrupted,
     TransportError,
     TransportTimeout,
 )
@@ -162,6 +163,8 @@ class PsrpSession:
         self._pipelines = 0
         self._last_used = 0.0
         self.pools_opened = 0
+        self._running: Any = None
+        self._interrupted = False
 
     def _wsman(self) -> Any:
         connection = self._inventory.connection
@@ -241,7 +244,12 @@ class PsrpSession:
                     ps.add_parameter(name, self._argument(pool, value))
             self._pipelines += 1
             deadline = time.monotonic() + call.timeout_s
+            if self._interrupted:
+                raise RunInterrupted(f"{self.node}: interrupted before the script was sent")
             ps.begin_invoke()
+            self._running = ps
+            if self.interrupt_requested():  # asked while the script was being sent
+                ps.stop()
             while ps.state == PSInvocationState.RUNNING:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
@@ -252,13 +260,18 @@ class PsrpSession:
                         node=self.node,
                     )
                 ps.poll_invoke(timeout=max(1, min(int(remaining), 20)))
-        except TransportError:
+            if ps.state == PSInvocationState.STOPPED:
+                raise RunInterrupted(f"{self.node}: the script was stopped by an interrupt")
+        except (TransportError, RunInterrupted):
             self._discard_pool()
             raise  # already ours (the step timeout above): no cause to add
         except Exception as exc:
             self._discard_pool()
+            if self._interrupted:
+                raise RunInterrupted(f"{self.node}: interrupted ({exc})") from exc
             raise translate(exc, self.node) from exc
         finally:
+            self._running = None
             self._last_used = time.monotonic()
         return RawResult(
             output=list(ps.output),
@@ -267,6 +280,23 @@ class PsrpSession:
             warnings=[str(w) for w in ps.streams.warning],
             information=[str(i) for i in ps.streams.information],
         )
+
+    def interrupt_requested(self) -> bool:
+        return self._interrupted
+
+    def interrupt(self) -> None:
+        """Stop the running pipeline with a PSRP Signal (from another thread); best effort."""
+        self._interrupted = True
+        ps = self._running
+        if ps is None:
+            return
+        from pypsrp.complex_objects import PSInvocationState  # noqa: PLC0415 (pypsrp is imported only to connect)
+
+        try:
+            if ps.state == PSInvocationState.RUNNING:
+                ps.stop()
+        except Exception as exc:  # noqa: BLE001 (the node may be gone; the run is ending anyway)
+            _log.debug("stopping the pipeline on %s failed: %s", self.node, exc)
 
     def _discard_pool(self) -> None:
         pool, self._pool = self._pool, None

@@ -247,6 +247,7 @@ def test_an_attempt_left_running_by_a_crash_is_rechecked_then_applied(
         check_only=False,
     )
     assert {} == session.done_steps(started.run_id)
+    session.release(started)  # the crashed process is gone, and its hold with it
     nodes = FakeNodes()
     _run(session, inventory, nodes, RunRequest(resume=started.run_id))
     first_step = sorted(nodes.calls[:4])

@@ -1,0 +1,256 @@
+"""One process per run and per cluster; interrupts stop a run at once and truthfully.
+
+Issue 14: two processes resumed one run against a real inventory (only ``--sim`` took a
+lock), both exited 0 and every remaining step was applied twice; Ctrl-C during a
+multi-node step did not stop it (the workers timed out, retried and applied the step
+after the interrupt), and SIGTERM or SIGHUP killed psrunbook with the run left
+unfinished. Every case runs the installed ``psrunbook`` as a subprocess and waits on
+``hold`` faults (a FIFO notification), never on time.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from psrunbook.sim.endpoint.endpoint_faults import EndpointFaultPlan
+from psrunbook.sim.endpoint.http_server import SimFleet
+from psrunbook.sim.lab.cluster_executor import cluster_executor
+from psrunbook.sim.lab.cluster_model import SimCluster
+from psrunbook.sim.lab.fault_file import FaultSpec, TriggeredFaultPlan
+from psrunbook.sim.lab.lab_files import sample_lab
+from psrunbook.sim.lab.serve import PASSWORD_ENV, SIM_USER, inventory_toml
+from tests.reliability import test_fault_matrix as matrix
+from tests.reliability.harness import (
+    PSRUNBOOK,
+    STEP_COMMANDS,
+    applied,
+    applies,
+    arm,
+    assert_no_traceback,
+    attempts,
+    clear_faults,
+    create_lab,
+    environment,
+    error_line,
+    hold_channels,
+    lab_dump,
+    latest_run_id,
+    psrunbook,
+    run_outcome,
+    start_sim_run,
+)
+
+pytestmark = pytest.mark.reliability
+
+clean = matrix.clean
+"""The fault matrix's fixture: the lab after one clean run of ssis-clustered."""
+
+PASSWORD = "Held-Runs-Pw-1"
+PARAMS = Path(__file__).parents[2] / "examples" / "ssis-clustered.toml"
+
+
+# ----------------------------------------------------------------------- one holder
+
+
+@dataclass
+class Served:
+    """A lab served on loopback in this process, reached through a real inventory file."""
+
+    fleet: SimFleet
+    cluster: SimCluster
+    inventory: Path
+    state: Path
+    plans: dict[str, EndpointFaultPlan]
+
+    def arm(self, specs: list[FaultSpec]) -> None:
+        """Replace every node's faults; request counts start again from this call."""
+        for node, plan in self.plans.items():
+            plan.clear()
+            self.fleet[node].faults = TriggeredFaultPlan(plan, [s for s in specs if s.node == node])
+
+    def release(self) -> None:
+        for node in self.plans:
+            self.fleet[node].faults.clear()
+
+    def command(self, *args: str) -> list[str]:
+        return [PSRUNBOOK, *args, "-i", str(self.inventory), "--state-dir", str(self.state)]
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[Served]:
+    cluster = sample_lab(2, "2019")
+    with SimFleet(
+        ["NODE1", "NODE2"], executor=cluster_executor(cluster), users={SIM_USER: PASSWORD}
+    ) as fleet:
+        inventory = tmp_path / "inventory.toml"
+        inventory.write_text(inventory_toml(fleet, cluster=cluster.name), encoding="utf-8")
+        plans = {node: fleet[node].faults for node in ("NODE1", "NODE2")}
+        yield Served(fleet, cluster, inventory, tmp_path / "state", plans)
+
+
+def _run(served: Served, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        served.command(*args),
+        capture_output=True,
+        text=True,
+        env=environment({PASSWORD_ENV: PASSWORD}),
+        timeout=120,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def test_a_second_process_is_refused_a_held_run_and_its_cluster(
+    served: Served, tmp_path: Path
+) -> None:
+    """While one process resumes a run (held mid-step), a second resume of it and a new run
+    on its cluster exit 2 naming the holder; the first finishes, every change applied once."""
+    # A run that fails at step 02 (NODE1's 2nd Command), to be resumed.
+    served.arm([FaultSpec("NODE1", "Command", 2, "http", "Command")])
+    failed = _run(served, "run", "ssis-clustered", "--params-file", str(PARAMS), "--yes",
+                  "--retries", "0")  # fmt: skip
+    assert 1 == failed.returncode, failed.stderr
+    run_id = latest_run_id(served.state)
+    with hold_channels(tmp_path, ["NODE1"]) as holds:
+        # The resume re-checks step 02 (NODE1's 1st Command), then applies it: held there.
+        served.arm(
+            [FaultSpec("NODE1", "Command", 2, "hold", "Command", notify=str(holds.paths["NODE1"]))]
+        )
+        first = subprocess.Popen(
+            served.command("resume", run_id, "--yes"),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            env=environment({PASSWORD_ENV: PASSWORD}),
+        )
+        try:
+            holds.wait()
+            second = _run(served, "resume", run_id, "--yes")
+            other = _run(served, "run", "ssis-clustered", "--params-file", str(PARAMS), "--yes")
+        finally:
+            served.release()
+            out, err = first.communicate(timeout=120)
+    assert 0 == first.returncode, out + err
+    for refused, what in ((second, f"run {run_id}"), (other, "cluster")):
+        assert 2 == refused.returncode, refused.stdout + refused.stderr
+        assert "Traceback" not in refused.stderr
+        message = refused.stderr
+        assert f"{what}" in message and "is held by another psrunbook process" in message
+        assert f"pid {first.pid} on host " in message and " since " in message
+        assert f"psrunbook runs unhold {run_id}" in message
+    # Nothing the refused commands could have done reached the lab: every change once.
+    assert all(1 == n for n in Counter(tuple(c) for c in served.cluster.change_log).values())
+    assert "succeeded" == run_outcome(served.state, run_id)
+
+
+# ----------------------------------------------------------------------- interrupts
+
+STEP = "06-config-registry"
+"""A step on every node (NODE1's 7th Command, NODE2's 2nd)."""
+
+SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+@pytest.mark.parametrize("signum", SIGNALS, ids=[s.name for s in SIGNALS])
+def test_an_interrupt_stops_a_multi_node_step_at_once(
+    tmp_path: Path, clean: dict[str, Any], signum: signal.Signals
+) -> None:
+    """SIGINT, SIGTERM or SIGHUP while both nodes' scripts of a step are held before they
+    run: exit 130, the journal says exactly what finished and that the step was
+    interrupted, nothing is applied after the signal, and resume ends as a clean run.
+
+    The lab's Stop handling (PSRP Signal reaching a running script) is the endpoint's;
+    the step is held before its scripts run, so what is proven here is the client side.
+    """
+    targets = {node: nth for step, node, nth in STEP_COMMANDS if step == STEP}
+    create_lab(tmp_path)
+    with hold_channels(tmp_path, sorted(targets)) as holds:
+        arm(
+            tmp_path,
+            [
+                {
+                    "node": node,
+                    "on": "Command",
+                    "nth": nth,
+                    "fault": "hold",
+                    "count": 100,
+                    "notify": str(holds.paths[node]),
+                }
+                for node, nth in targets.items()
+            ],
+        )
+        process = start_sim_run(tmp_path)
+        try:
+            holds.wait()
+            before = applied(lab_dump(tmp_path))
+            process.send_signal(signum)
+            out, err = process.communicate(timeout=120)
+        finally:
+            if process.poll() is None:
+                process.kill()
+    assert 130 == process.returncode, f"{out}\n{err}"
+    assert_no_traceback(_Result(out, err))
+    run_id = latest_run_id(tmp_path)
+    assert f"run {run_id} interrupted" in error_line(_Result(out, err))
+    assert "interrupted" == run_outcome(tmp_path, run_id)
+    records = attempts(tmp_path, run_id)
+    assert matrix.expected_journal(STEP, frozenset(targets), "failed") == Counter(applies(records))
+    stopped = [a for a in records if f"{a.step_index:02d}-{a.step_name}" == STEP]
+    assert all("interrupted" in str(a.errors[0].get("message")) for a in stopped)
+    # Nothing was applied after the signal (the lab is saved after every pipeline).
+    assert before == applied(lab_dump(tmp_path))
+    clear_faults(tmp_path)
+    matrix.assert_resumes_to_clean(tmp_path, run_id, clean)
+
+
+@dataclass(frozen=True)
+class _Result:
+    stdout: str
+    stderr: str
+    code: int = 0
+    args: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        return f"--- stdout\n{self.stdout}\n--- stderr\n{self.stderr}"
+
+
+def test_runs_unhold_breaks_the_hold_of_a_killed_process(tmp_path: Path) -> None:
+    """SIGKILL leaves the hold behind; `runs unhold` checks its pid is gone and breaks it."""
+    targets = {node: nth for step, node, nth in STEP_COMMANDS if step == STEP}
+    create_lab(tmp_path)
+    with hold_channels(tmp_path, sorted(targets)) as holds:
+        arm(
+            tmp_path,
+            [
+                {
+                    "node": node,
+                    "on": "Command",
+                    "nth": nth,
+                    "fault": "hold",
+                    "notify": str(holds.paths[node]),
+                }
+                for node, nth in targets.items()
+            ],
+        )
+        process = start_sim_run(tmp_path)
+        try:
+            holds.wait()
+        finally:
+            process.send_signal(signal.SIGKILL)
+            process.communicate(timeout=60)
+    run_id = latest_run_id(tmp_path)
+    unhold = psrunbook("runs", "unhold", run_id, state_dir=tmp_path)
+    assert 0 == unhold.code, unhold.describe()
+    assert f"run:{run_id}" in unhold.stdout
+    clear_faults(tmp_path)
+    resumed = psrunbook("resume", run_id, "--sim", "--yes", state_dir=tmp_path)
+    assert 0 == resumed.code, resumed.describe()
