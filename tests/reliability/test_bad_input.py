@@ -295,6 +295,12 @@ CASES = [
         replace('address = "127.0.0.1"', 'address = "10.0.0.1"'),
         env={"PSRUNBOOK_TEST_PASSWORD": "x"},
     ),
+    Case(
+        "inventory-proxy-credentials",
+        plan_with(),
+        ("inv.toml", "connection.proxy", "no credentials"),
+        replace("[connection]\n", f'[connection]\nproxy = "http://u:{SECRET}@proxy:8080"\n'),
+    ),
     # ---------------------------------------------------------------- runbook names
     Case("runbook-unknown", ("plan", "nope", "--sim"), ("nope",)),
     Case("runbook-path", ("plan", "../runbooks/ssis_clustered", "--sim"), ("../runbooks",)),
