@@ -39,13 +39,14 @@ class InputFileRefused(Exception):
         self.reason = reason
 
 
-def _kind(mode: int) -> str:
+def file_kind(mode: int) -> str:
+    """What a file of this ``st_mode`` is, in words (``a FIFO (named pipe)``)."""
     return next((name for test, name in _KINDS if test(mode)), "not a regular file")
 
 
 def _check(mode: int, size: int, limit: int) -> None:
     if not stat.S_ISREG(mode):
-        raise InputFileRefused(f"is {_kind(mode)}, not a regular file")
+        raise InputFileRefused(f"is {file_kind(mode)}, not a regular file")
     if size > limit:
         raise InputFileRefused(f"is {size} bytes, more than the {limit} bytes allowed")
 

@@ -22,6 +22,7 @@ import ipaddress
 import os
 import re
 import tomllib
+import urllib.parse
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Final, Literal, Self
@@ -70,6 +71,10 @@ _HOST_CHARACTERS: Final = re.compile(r"[A-Za-z0-9._\-:%\[\]]+")
 # single cluster" (Microsoft Failover Clustering team, "Planning Failover Cluster Node
 # Sizing", https://techcommunity.microsoft.com/blog/failoverclustering/planning-failover-cluster-node-sizing/371981).
 MAX_CLUSTER_NODES: Final = 64
+_PROXY_FIX: Final = (
+    '; give the proxy as a URL, e.g. proxy = "http://proxy.contoso.com:8080" '
+    "(no credentials in it), or remove it to connect directly"
+)
 
 StrictBool = Annotated[bool, Strict()]
 Port = Annotated[int, Strict(), Field(ge=1, le=65535)]
@@ -166,6 +171,28 @@ class ConnectionSettings(_Model):
     operation_timeout_s: Seconds = 20
     read_timeout_s: Seconds = 30
     max_envelope_size: Annotated[int, Strict(), Field(ge=8192, le=16_777_216)] = 153_600
+    proxy: Annotated[str, Strict(), Field(min_length=1, max_length=2048)] | None = None
+    """The only HTTP proxy credentials and scripts may go through (never to loopback);
+    proxies named by the environment (``HTTP_PROXY`` ...) are ignored."""
+
+    @field_validator("proxy")
+    @classmethod
+    def _proxy_url(cls, value: str) -> str:
+        """An ``http://`` or ``https://`` URL with a host, and no credentials in it."""
+        parts = urllib.parse.urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise _problem("", "is not an http:// or https:// URL with a host" + _PROXY_FIX)
+        if parts.username is not None or parts.password is not None:
+            raise _problem("", "must not carry a user name or password" + _PROXY_FIX)
+        if parts.path not in ("", "/") or parts.query or parts.fragment:
+            raise _problem("", "must be only scheme, host and port" + _PROXY_FIX)
+        try:
+            parts.port  # noqa: B018 (urlsplit checks the port only when it is read)
+        except ValueError:
+            raise _problem(
+                "", "has a port that is not a number from 1 to 65535" + _PROXY_FIX
+            ) from None
+        return value
 
     @model_validator(mode="before")
     @classmethod
@@ -481,6 +508,7 @@ _FIXES: Final[dict[str, str]] = {
     "operation_timeout_s": "give whole seconds from 1 to 86400",
     "read_timeout_s": "give whole seconds from 1 to 86400",
     "max_envelope_size": "give bytes from 8192 to 16777216 (WinRM's default is 153600)",
+    "proxy": _PROXY_FIX.removeprefix("; "),
     "ca_bundle": "give a PEM file path, absolute or relative to the inventory file",
     "certificate_pem": "give a PEM file path, absolute or relative to the inventory file",
     "certificate_key_pem": "give a PEM file path, absolute or relative to the inventory file",

@@ -98,10 +98,18 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
-def _parse_time(text: str | None) -> datetime | None:
+def _parse_time(text: str | None, row: sqlite3.Row, column: str) -> datetime | None:
+    """A stored time; a value that is not one (an edited journal) is a JournalError."""
     if text is None:
         return None
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except (ValueError, AttributeError):
+        raise JournalError(
+            f"journal row of run {row['run_id']}: {column} is {text!r}, not an ISO 8601 "
+            "time; the journal was changed outside psrunbook: restore it from a backup, or "
+            f"{_FIX_STATE_DIR} to start a new journal"
+        ) from None
 
 
 def _redact_tree(value: Any) -> Any:
@@ -187,7 +195,7 @@ class AttemptRecord:
 
 
 def _run_record(row: sqlite3.Row) -> RunRecord:
-    started = _parse_time(row["started_at"])
+    started = _parse_time(row["started_at"], row, "started_at")
     assert started is not None  # NOT NULL column
     params = _load_json(row["parameters_json"])
     return RunRecord(
@@ -201,7 +209,7 @@ def _run_record(row: sqlite3.Row) -> RunRecord:
         bundle_sha256=row["bundle_sha256"],
         user=row["user"],
         started_at=started,
-        finished_at=_parse_time(row["finished_at"]),
+        finished_at=_parse_time(row["finished_at"], row, "finished_at"),
         outcome=row["outcome"],
         resumes=row["resumes"],
         cluster=row["cluster"],
@@ -211,7 +219,7 @@ def _run_record(row: sqlite3.Row) -> RunRecord:
 
 
 def _holder(row: sqlite3.Row) -> Holder:
-    since = _parse_time(row["since"])
+    since = _parse_time(row["since"], row, "since")
     assert since is not None  # NOT NULL column
     return Holder(
         run_id=row["run_id"], host=row["host"], pid=row["pid"], since=since, token=row["token"]
@@ -226,7 +234,7 @@ def _insecure(text: str | None) -> dict[str, str]:
 
 
 def _attempt_record(row: sqlite3.Row) -> AttemptRecord:
-    started = _parse_time(row["started_at"])
+    started = _parse_time(row["started_at"], row, "started_at")
     assert started is not None  # NOT NULL column
     result = _load_json(row["result_json"])
     errors = _load_json(row["errors_json"])
@@ -243,7 +251,7 @@ def _attempt_record(row: sqlite3.Row) -> AttemptRecord:
         result=result if isinstance(result, dict) else None,
         errors=tuple(e for e in errors if isinstance(e, dict)) if isinstance(errors, list) else (),
         started_at=started,
-        finished_at=_parse_time(row["finished_at"]),
+        finished_at=_parse_time(row["finished_at"], row, "finished_at"),
         duration_ns=row["duration_ns"],
     )
 

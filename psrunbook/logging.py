@@ -39,6 +39,7 @@ import getpass
 import logging
 import os
 import re
+import stat
 import sys
 from collections.abc import Mapping
 from io import StringIO
@@ -51,6 +52,7 @@ from structlog.tracebacks import ExceptionDictTransformer
 from structlog.typing import EventDict, ExcInfo, Processor, WrappedLogger
 
 from psrunbook.errors import UserError
+from psrunbook.input_files import file_kind
 from psrunbook.secrets import MASK, redact_text
 from psrunbook.version import VERSION
 
@@ -460,10 +462,25 @@ def _console_formatter(*, colors: bool) -> structlog.stdlib.ProcessorFormatter:
     )
 
 
+class _NotALogFile(OSError):
+    """The --log-file path exists and is not a regular file."""
+
+
 def _open_private(path: Path) -> None:
-    """Create the log file readable by its owner only, before logging opens it."""
+    """Create the log file readable by its owner only, before logging opens it.
+
+    Only a regular file (or a new one) is accepted: a directory, ``/dev/full`` or a FIFO
+    would fail on every record of the run (hundreds of tracebacks) or block, so they are
+    refused before the command does anything.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        mode = None
+    if mode is not None and not stat.S_ISREG(mode):
+        raise _NotALogFile(f"is {file_kind(mode)}, not a regular file")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NONBLOCK, 0o600)
     os.close(fd)
 
 
@@ -521,9 +538,10 @@ def configure_logging(
             file_handler = _OwnedFileHandler(log_file, mode="a", encoding="utf-8")
         except OSError as exc:
             raise UserError(
-                f"cannot open log file {log_file}: {exc.strerror or exc}; "
-                "choose a writable path for --log-file"
-            ) from exc
+                f"--log-file {log_file}: cannot be used as the log file "
+                f"({exc.strerror or exc}); give the path of a writable regular file "
+                "(it is created if missing)"
+            ) from None
         file_handler.setLevel(logging.DEBUG)
         file_handler.setFormatter(_json_formatter())
         handlers.append(file_handler)

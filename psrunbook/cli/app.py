@@ -13,6 +13,7 @@ import typer
 
 from psrunbook.cli import run_cmds, runbook_cmds
 from psrunbook.cli.context import Settings
+from psrunbook.cli.exit_codes import EXIT_USAGE, fail
 from psrunbook.cli.sim_cmd import sim_app
 
 app = typer.Typer(
@@ -51,9 +52,13 @@ def main_options(
     ] = None,
 ) -> None:
     """Run, review, plan and resume failover-cluster procedures over PowerShell remoting."""
+    from psrunbook.errors import UserError
     from psrunbook.logging import configure_logging
 
-    configure_logging(fmt=log_format, verbosity=verbose, log_file=log_file)
+    try:
+        configure_logging(fmt=log_format, verbosity=verbose, log_file=log_file)
+    except UserError as exc:  # before any command runs: bad input, exit 2, no traceback
+        raise fail(str(exc), EXIT_USAGE) from None
     ctx.obj = Settings(runbook_dirs=tuple(runbooks or ()), template_dirs=tuple(templates or ()))
 
 

@@ -13,6 +13,7 @@ from typing import ParamSpec, TypeVar
 
 import typer
 
+from psrunbook.cli.display import shown
 from psrunbook.errors import EngineError, UserError
 
 EXIT_OK = 0
@@ -26,8 +27,12 @@ R = TypeVar("R")
 
 
 def fail(message: str, code: int) -> typer.Exit:
-    """Print ``message`` to stderr and return the Exit to raise."""
-    typer.echo(f"error: {message}", err=True)
+    """Print ``message`` to stderr and return the Exit to raise.
+
+    The message may quote a node's own error text: its control characters are made
+    visible (:func:`~psrunbook.cli.display.shown`), its line breaks kept.
+    """
+    typer.echo(f"error: {shown(message, lines=True)}", err=True)
     return typer.Exit(code)
 
 

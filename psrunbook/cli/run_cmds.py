@@ -19,6 +19,7 @@ import typer
 
 from psrunbook.cli import run_view
 from psrunbook.cli.context import Settings, settings
+from psrunbook.cli.display import cell, shown
 from psrunbook.cli.exit_codes import EXIT_FAILED, EXIT_INTERRUPTED, exits_cleanly, fail
 from psrunbook.cli.inputs import open_target
 
@@ -199,6 +200,8 @@ def execute(settings: Settings, command: RunCommand) -> None:
     runbook, bad parameters, lint findings, a tampered bundle, an unsafe connection, a
     resume whose inputs changed); only then is the journal written and a node touched.
     """
+    from rich.markup import escape
+
     from psrunbook.execution.interrupts import StopSignal, handling_signals
     from psrunbook.execution.session import RunSession
     from psrunbook.journal import Journal, default_state_dir
@@ -218,7 +221,7 @@ def execute(settings: Settings, command: RunCommand) -> None:
                 password=lab.password if lab is not None else None,
             )
             for warning in transport.warnings:
-                console.print(f"[yellow]warning[/yellow]: {warning}")
+                console.print(f"[yellow]warning[/yellow]: {escape(shown(warning))}")
             # Confirmation protects real clusters; the embedded simulated lab is a sandbox.
             ask = not (command.yes or command.check_only or command.sim)
             run_view.confirm(console, prepared.plan, ask=ask)
@@ -313,12 +316,17 @@ def runs_list(
     with Journal.open(state_dir or default_state_dir()) as journal:
         for record in journal.runs(limit):
             table.add_row(
-                record.run_id,
-                record.runbook,
-                record.mode,
-                record.started_at.isoformat(timespec="seconds"),
-                record.outcome or "unfinished",
-                str(record.resumes),
+                *map(
+                    cell,
+                    (
+                        record.run_id,
+                        record.runbook,
+                        record.mode,
+                        record.started_at.isoformat(timespec="seconds"),
+                        record.outcome or "unfinished",
+                        record.resumes,
+                    ),
+                )
             )
     run_view.console().print(table)
 
@@ -340,24 +348,32 @@ def runs_show(
         record = journal.run(run_id)
         attempts = journal.attempts(run_id)
     console.print(
-        f"run {record.run_id}: {record.runbook} (version {record.runbook_version}), "
-        f"{record.mode}, outcome {record.outcome or 'unfinished'}, resumes {record.resumes}"
+        shown(
+            f"run {record.run_id}: {record.runbook} (version {record.runbook_version}), "
+            f"{record.mode}, outcome {record.outcome or 'unfinished'}, resumes {record.resumes}"
+        ),
+        markup=False,
     )
     parameters = json.dumps(record.parameters, ensure_ascii=False, sort_keys=True)
-    console.print(f"parameters: {parameters}", markup=False)
+    console.print(shown(f"parameters: {parameters}"), markup=False)
     if record.bundle_sha256:
-        console.print(f"approved bundle manifest sha256: {record.bundle_sha256}")
+        console.print(shown(f"approved bundle manifest sha256: {record.bundle_sha256}"))
     table = Table("step", "node", "mode", "status", "changed", "seconds", "error", box=None)
     for attempt in attempts:
         error = attempt.errors[0].get("message", "") if attempt.errors else ""
         table.add_row(
-            f"{attempt.step_index:02d}-{attempt.step_name}",
-            attempt.node,
-            "check" if attempt.check_only else "apply",
-            attempt.status,
-            "" if attempt.changed is None else ("yes" if attempt.changed else "no"),
-            "" if attempt.duration_ns is None else f"{attempt.duration_ns / 1e9:.2f}",
-            str(error)[:120],
+            *map(
+                cell,
+                (
+                    f"{attempt.step_index:02d}-{attempt.step_name}",
+                    attempt.node,
+                    "check" if attempt.check_only else "apply",
+                    attempt.status,
+                    "" if attempt.changed is None else ("yes" if attempt.changed else "no"),
+                    "" if attempt.duration_ns is None else f"{attempt.duration_ns / 1e9:.2f}",
+                    str(error)[:120],
+                ),
+            )
         )
     console.print(table)
 

@@ -2,6 +2,8 @@
 
 Kept apart from :mod:`psrunbook.cli.run_cmds` so the run path reads as the
 sequence of checks and actions it is, and presentation can change without touching it.
+Every value printed here goes through :mod:`psrunbook.cli.display` (control characters
+made visible, never read as markup): names and results come back from nodes.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from psrunbook.cli.display import cell, shown
 from psrunbook.cli.exit_codes import EXIT_FAILED
 from psrunbook.errors import ParameterError
 
@@ -35,10 +38,12 @@ def summary(console: Console, report: RunReport, plan: Plan) -> None:
 
     from psrunbook.execution.outcome import Status
 
-    table = Table(title=f"run {report.run_id}" + (" (check mode)" if report.check_only else ""))
+    table = Table(
+        title=cell(f"run {report.run_id}" + (" (check mode)" if report.check_only else ""))
+    )
     table.add_column("step")
     for node in plan.nodes:
-        table.add_column(node)
+        table.add_column(cell(node))
     by_index = {s.planned.index: s for s in report.steps}
     for planned in plan.steps:
         outcome = by_index.get(planned.index)
@@ -52,19 +57,20 @@ def summary(console: Console, report: RunReport, plan: Plan) -> None:
             if report.check_only and target.status is Status.CHANGED:
                 text = "would change"
             cells.append(text)
-        table.add_row(planned.slug, *cells)
+        table.add_row(cell(planned.slug), *map(cell, cells))
     console.print(table)
 
 
 def present(console: Console, plan: Plan, report: RunReport) -> None:
     """The runbook's own console tables, from the results of every step and node."""
-    from rich.table import Table
+    from rich.table import Column, Table
 
     assert plan.runbook.present is not None
     for table_data in plan.runbook.present(report.results()):
-        table = Table(*table_data.columns, title=table_data.title)
+        columns = [Column(header=cell(name)) for name in table_data.columns]
+        table = Table(*columns, title=cell(table_data.title))
         for row in table_data.rows:
-            table.add_row(*row)
+            table.add_row(*map(cell, row))
         console.print(table)
 
 
@@ -79,10 +85,12 @@ def plan_details(console: Console, report: RunReport) -> None:
             # A result without any data (the script reported none) has nothing to show.
             if target.status is not Status.CHANGED or result is None or not result.reported():
                 continue
-            console.print(f"{step.planned.slug} on {target.node}: would change", markup=False)
+            console.print(
+                shown(f"{step.planned.slug} on {target.node}: would change"), markup=False
+            )
             for key, value in result.reported_change().items():
                 text = json.dumps(value, ensure_ascii=False)
-                console.print(f"    {key.value.lower():<8} {text}", markup=False)
+                console.print(shown(f"    {key.value.lower():<8} {text}"), markup=False)
 
 
 def progress(console: Console) -> Any:
@@ -90,21 +98,28 @@ def progress(console: Console) -> Any:
         if event != "finished" or outcome is None:
             return
         seconds = outcome.duration_ns / 1e9
-        console.print(f"  {planned.slug:<28} {node:<16} {outcome.status.value:<12} {seconds:6.2f}s")
+        console.print(
+            shown(f"  {planned.slug:<28} {node:<16} {outcome.status.value:<12} {seconds:6.2f}s"),
+            markup=False,
+        )
 
     return show
 
 
 def confirm(console: Console, plan: Plan, *, ask: bool) -> None:
+    from rich.markup import escape
+
     console.print(
-        f"[bold]{plan.runbook.name}[/bold]: {len(plan.steps)} steps on {', '.join(plan.nodes)}"
+        f"[bold]{escape(shown(plan.runbook.name))}[/bold]: "
+        + escape(shown(f"{len(plan.steps)} steps on {', '.join(plan.nodes)}"))
     )
     for advisory in plan.advisories:
         console.print(
-            f"  [{advisory.severity.value}] {advisory.code}: {advisory.message}", markup=False
+            shown(f"  [{advisory.severity.value}] {advisory.code}: {advisory.message}"),
+            markup=False,
         )
     for planned in plan.steps:
-        console.print(f"  {planned.slug}: {planned.step.title}")
+        console.print(shown(f"  {planned.slug}: {planned.step.title}"), markup=False)
     if not ask:
         return
     if not sys.stdin.isatty():

@@ -24,6 +24,7 @@ from psrunbook.errors import (
     TransportError,
     TransportTimeout,
 )
+from psrunbook.inventory import is_loopback
 from psrunbook.secrets import Secret, register_secret
 from psrunbook.transport.base import RawResult, ScriptCall
 from psrunbook.transport.error_mapping import translate
@@ -113,6 +114,21 @@ class PsrpTransport:
         )
 
 
+def proxy_arguments(proxy: str | None, host: str) -> dict[str, Any]:
+    """pypsrp's proxy arguments for one node: the inventory's proxy, or none at all.
+
+    pypsrp builds its requests session with ``trust_env`` on, so ``HTTP_PROXY``,
+    ``HTTPS_PROXY`` or ``ALL_PROXY`` in the environment would receive the
+    ``Authorization`` header and every script, even for a loopback node. Credentials and
+    scripts go through a proxy only when the inventory names it (``connection.proxy``),
+    and never to a loopback node; ``no_proxy`` makes pypsrp pin the scheme's proxy to
+    "none", which requests' environment lookup does not override.
+    """
+    if proxy is None or is_loopback(host):
+        return {"no_proxy": True}
+    return {"proxy": proxy}
+
+
 @functools.cache
 def _wsman_class() -> Any:
     """pypsrp's WSMan, except that a timed-out Receive is not retried inside pypsrp.
@@ -185,6 +201,7 @@ class PsrpSession:
             operation_timeout=connection.operation_timeout_s,
             read_timeout=connection.read_timeout_s,
             max_envelope_size=connection.max_envelope_size,
+            **proxy_arguments(connection.proxy, host),
         )
 
     def _open_pool(self) -> Any:

@@ -10,6 +10,7 @@ import json
 import os
 import re
 import shutil
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,7 @@ import pytest
 from psrunbook.journal import Journal
 from tests.conftest import FIXTURES
 from tests.reliability.harness import (
+    arm,
     assert_no_traceback,
     create_lab,
     error_line,
@@ -88,6 +90,16 @@ def plan_with(*extra: str) -> tuple[str, ...]:
 
 def _corrupt_journal(directory: Path) -> None:
     (directory / "state" / "journal.sqlite3").write_bytes(b"SQLite format 3\x00" + b"\xff" * 4000)
+
+
+def _bad_started_at(directory: Path) -> None:
+    """A journal with one real run whose started_at was edited into something else."""
+    state = directory / "state"
+    planned = psrunbook("plan", "cluster-report", "--sim", state_dir=state)
+    assert 0 == planned.code, planned.describe()
+    with sqlite3.connect(state / "journal.sqlite3") as connection:
+        connection.execute("UPDATE runs SET started_at = 'garbage'")
+    connection.close()
 
 
 def _state_under_file(directory: Path) -> None:
@@ -295,6 +307,12 @@ CASES = [
         replace('address = "127.0.0.1"', 'address = "10.0.0.1"'),
         env={"PSRUNBOOK_TEST_PASSWORD": "x"},
     ),
+    Case(
+        "inventory-proxy-credentials",
+        plan_with(),
+        ("inv.toml", "connection.proxy", "no credentials"),
+        replace("[connection]\n", f'[connection]\nproxy = "http://u:{SECRET}@proxy:8080"\n'),
+    ),
     # ---------------------------------------------------------------- runbook names
     Case("runbook-unknown", ("plan", "nope", "--sim"), ("nope",)),
     Case("runbook-path", ("plan", "../runbooks/ssis_clustered", "--sim"), ("../runbooks",)),
@@ -480,7 +498,45 @@ CASES = [
         prepare=_corrupt_journal,
     ),
     Case("resume-unknown-run", ("resume", "no-such-run", "--sim", "--yes"), ("no-such-run",)),
+    Case(
+        "state-journal-bad-started-at",
+        ("runs",),
+        ("started_at", "garbage", "--state-dir"),
+        prepare=_bad_started_at,
+    ),
+    Case(
+        "state-lab-broken",
+        ("plan", "greeting", "--sim", "-p", "name=a"),
+        ("lab.json", "psrunbook sim reset"),
+        prepare=lambda d: lab_file(d / "state").write_text("{broken", encoding="utf-8"),
+    ),
+    Case(
+        "state-faults-unknown-node",
+        ("plan", "greeting", "--sim", "-p", "name=a"),
+        ("faults.json", "NODE9", "NODE1"),
+        prepare=lambda d: arm(d / "state", [{"node": "NODE9", "on": "Command", "fault": "reset"}]),
+    ),
+    # ---------------------------------------------------------------- log file, sim serve
+    Case(
+        "log-file-directory",
+        ("--log-file", "{dir}", "plan", "greeting", "--sim", "-p", "name=a"),
+        ("--log-file", "{dir}", "a directory"),
+    ),
+    Case(
+        "log-file-unwritable",
+        ("--log-file", "/dev/full", "plan", "greeting", "--sim", "-p", "name=a"),
+        ("--log-file", "/dev/full", "regular file"),
+    ),
+    Case(
+        "sim-serve-fail-online-unknown",
+        ("sim", "serve", "--fail-online", "No Such Resource"),
+        ("--fail-online", "No Such Resource", "SQL Server"),
+        env={"PSRUNBOOK_SIM_PASSWORD": "x"},
+    ),
 ]
+
+# Cases that leave a run in the journal on purpose (their input is the journal itself).
+JOURNAL_CASES = frozenset({"state-corrupted-journal", "state-journal-bad-started-at"})
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
@@ -510,7 +566,7 @@ def test_bad_input_is_refused_clearly_and_changes_nothing(tmp_path: Path, case: 
         assert name.replace("{dir}", str(directory)) in message, result.describe()
     assert SECRET not in result.stdout + result.stderr
     assert before == lab_file(state).read_bytes()
-    if case.id != "state-corrupted-journal":
+    if case.id not in JOURNAL_CASES:
         with Journal.open(state) as journal:
             assert [] == journal.runs(5)
 

@@ -597,5 +597,5 @@ def test_log_file_is_private(tmp_path: Path) -> None:
 
 def test_unwritable_log_file_is_user_error(tmp_path: Path) -> None:
     """A log file path that cannot be opened is a clear user error."""
-    with pytest.raises(UserError, match=r"cannot open log file .*--log-file"):
+    with pytest.raises(UserError, match=r"--log-file .*: cannot be used .*a directory"):
         configure_logging(fmt="json", stream=io.StringIO(), log_file=tmp_path)

@@ -170,6 +170,8 @@ class SimEndpoint:
         self.faults = EndpointFaultPlan(self._set_listening)
         self._flush_interval = flush_interval
         self._certificate = certificate or (generate_certificate() if tls else None)
+        # A certificate made here is this endpoint's to delete; a given one is the caller's.
+        self._own_certificate = self._certificate if certificate is None else None
         self._ssl = self._certificate.server_context() if self._certificate else None
         self._jobs = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix=f"sim-{node}")
         self._shells: dict[str, ShellSession] = {}
@@ -229,6 +231,8 @@ class SimEndpoint:
         for shell in shells:
             shell.close()
         self._jobs.shutdown(wait=False, cancel_futures=True)
+        if self._own_certificate is not None:
+            self._own_certificate.remove()
 
     def __enter__(self) -> SimEndpoint:
         return self
@@ -597,6 +601,8 @@ class SimFleet:
     def close(self) -> None:
         for endpoint in self.endpoints.values():
             endpoint.close()
+        if self.certificate is not None:
+            self.certificate.remove()  # the generated CA and its key do not outlive the fleet
 
     def __enter__(self) -> SimFleet:
         return self

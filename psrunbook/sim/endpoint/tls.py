@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
+import os
+import shutil
 import ssl
 import tempfile
 from dataclasses import dataclass
@@ -21,6 +23,18 @@ class TlsCertificate:
 
     cert_path: Path
     key_path: Path
+    temporary_directory: Path | None = None
+    """The folder made for these files, which :meth:`remove` deletes; None when the
+    caller chose the folder (and keeps it)."""
+
+    def remove(self) -> None:
+        """Delete the temporary folder with the certificate and its private key.
+
+        A CA certificate and key left in /tmp after the endpoint stopped would let anyone
+        who can read them impersonate any endpoint that trusted the CA.
+        """
+        if self.temporary_directory is not None:
+            shutil.rmtree(self.temporary_directory, ignore_errors=True)
 
     def server_context(self) -> ssl.SSLContext:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -32,13 +46,19 @@ class TlsCertificate:
 def generate_certificate(
     directory: Path | None = None, common_name: str = "psrunbook-sim"
 ) -> TlsCertificate:
-    """Write a fresh EC P-256 certificate valid for a day into ``directory`` (a temp dir)."""
+    """Write a fresh EC P-256 certificate valid for a day into ``directory`` (a temp dir).
+
+    The private key file is created with mode 0600 (never readable by others, not even
+    for a moment); a temporary folder is made 0700 and recorded so it can be removed.
+    """
     from cryptography import x509  # noqa: PLC0415 - only HTTPS endpoints pay for the import
     from cryptography.hazmat.primitives import hashes, serialization  # noqa: PLC0415 (as above)
     from cryptography.hazmat.primitives.asymmetric import ec  # noqa: PLC0415 (as above)
     from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID  # noqa: PLC0415 (as above)
 
-    target = directory or Path(tempfile.mkdtemp(prefix="psrunbook-sim-tls-"))
+    temporary = None if directory else Path(tempfile.mkdtemp(prefix="psrunbook-sim-tls-"))
+    target = directory or temporary
+    assert target is not None
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     now = datetime.datetime.now(datetime.UTC)
@@ -80,12 +100,13 @@ def generate_certificate(
     cert_path = target / "sim-cert.pem"
     key_path = target / "sim-key.pem"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
+    secret = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
     )
-    key_path.chmod(0o600)
-    return TlsCertificate(cert_path=cert_path, key_path=key_path)
+    key_path.unlink(missing_ok=True)  # a new file, so the mode below is the one it gets
+    descriptor = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(secret)
+    return TlsCertificate(cert_path=cert_path, key_path=key_path, temporary_directory=temporary)

@@ -19,7 +19,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any
 
-from psrunbook.errors import JournalError
+from psrunbook.errors import JournalError, UserError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -191,13 +191,21 @@ class EmbeddedLab:
             partial.replace(target)
 
     def _load_or_create(self) -> SimCluster:
-        from psrunbook.sim.lab.lab_files import restore, sample_lab  # noqa: PLC0415 (simulator only)
+        from psrunbook.sim.lab.lab_files import LabError, restore, sample_lab  # noqa: PLC0415 (simulator only)
 
         lab_file = self.directory / LAB_FILE
         id_file = self.directory / LAB_ID_FILE
         if lab_file.exists() and id_file.exists():
             self.lab_id = id_file.read_text(encoding="utf-8").strip()
-            return restore(lab_file)
+            try:
+                return restore(lab_file)
+            except (LabError, LookupError, TypeError, AttributeError) as exc:
+                # Not JSON, or JSON without the lab's structure: bad input, not a crash.
+                cause = str(exc) if isinstance(exc, LabError) else f"{lab_file}: {exc!r}"
+                raise UserError(
+                    f"{cause}; the embedded lab cannot be loaded: run `psrunbook sim reset` "
+                    "(with the same --state-dir) to start a fresh lab"
+                ) from None
         cluster = sample_lab(self._nodes, self._sql_version or DEFAULT_SQL_VERSION)
         self.lab_id = uuid.uuid4().hex
         id_file.write_text(self.lab_id + "\n", encoding="utf-8")

@@ -172,6 +172,14 @@ def arm_from_file(fleet: SimFleet, directory: Path) -> list[FaultSpec]:
     if not path.exists():
         return []
     specs = read_fault_file(path)
+    served = {endpoint.node.casefold() for endpoint in fleet}
+    for index, spec in enumerate(specs):
+        if spec.node.casefold() not in served:
+            # An ignored fault would let a test pass without the fault it meant to inject.
+            raise ParameterError(
+                f"{path}: entry {index}: node: the lab has no node {spec.node!r}; use one of "
+                f"{', '.join(endpoint.node for endpoint in fleet)}, or remove the entry"
+            )
     for endpoint in fleet:
         mine = [s for s in specs if s.node.casefold() == endpoint.node.casefold()]
         if mine:

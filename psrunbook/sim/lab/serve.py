@@ -41,9 +41,15 @@ def make_executor(options: ServeOptions) -> tuple[Executor, SimCluster | None]:
         return TrivialExecutor(), None
     from psrunbook.sim.lab.cluster_executor import cluster_executor  # noqa: PLC0415 (chosen at serve time)
     from psrunbook.sim.lab.cluster_faults import FailoverPlan, fail_resource_online  # noqa: PLC0415 (chosen at serve time)
+    from psrunbook.sim.lab.cluster_model import fold  # noqa: PLC0415 (chosen at serve time)
 
     cluster = load_lab(options)
     for resource in options.fail_online:
+        if fold(resource) not in cluster.resources:
+            raise UserError(
+                f"--fail-online {resource!r}: the lab has no such cluster resource; "
+                f"give one of: {', '.join(sorted(r.name for r in cluster.resources.values()))}"
+            )
         fail_resource_online(cluster, resource)
     plan = (
         FailoverPlan(seed=options.seed, probability=options.failover_probability)
