@@ -8,7 +8,6 @@ that refuses it), a loopback port bound and closed again (refused) and a name un
 from __future__ import annotations
 
 import json
-import socket
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,6 +17,7 @@ from psrunbook.sim.endpoint.http_server import SimFleet
 from psrunbook.sim.lab.cluster_executor import cluster_executor
 from psrunbook.sim.lab.lab_files import sample_lab
 from psrunbook.sim.lab.serve import SIM_USER
+from tests.integration.conftest import basic_http_inventory, refused_port
 
 if TYPE_CHECKING:
     from tests.integration.conftest import Psrunbook
@@ -47,13 +47,6 @@ def test_ping_json_is_one_document_on_stdout(psrunbook: Psrunbook) -> None:
     }
 
 
-def _refused_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
-
-
 def test_ping_reports_every_node_however_far_it_got_and_exits_1(
     psrunbook: Psrunbook, tmp_path: Path
 ) -> None:
@@ -65,23 +58,10 @@ def test_ping_reports_every_node_however_far_it_got_and_exits_1(
         nodes = [
             ("NODE1", "127.0.0.1", good.endpoints["NODE1"].port),
             ("NODE2", "127.0.0.1", wrong.endpoints["NODE2"].port),
-            ("NODE3", "127.0.0.1", _refused_port()),
+            ("NODE3", "127.0.0.1", refused_port()),
             ("NODE4", "node4.invalid", 5985),
         ]
-        lines = [
-            "[cluster]",
-            'name = "CLUSTER1"',
-            "[connection]",
-            "ssl = false",
-            'auth = "basic"',
-            'encryption = "never"',
-            f'username = "{SIM_USER}"',
-            f'password_env = "{PASSWORD_ENV}"',
-        ]
-        for name, address, port in nodes:
-            lines += ["[[nodes]]", f'name = "{name}"', f'address = "{address}"', f"port = {port}"]
-        inventory = tmp_path / "mixed.toml"
-        inventory.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        inventory = basic_http_inventory(tmp_path / "mixed.toml", nodes, password_env=PASSWORD_ENV)
 
         result = psrunbook(
             "ping",

@@ -10,7 +10,6 @@ couple of seconds, so nothing waits for a real timeout.
 from __future__ import annotations
 
 import json
-import socket
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,8 +19,11 @@ from psrunbook.sim.lab.cluster_faults import node_down
 from psrunbook.sim.lab.embedded import EmbeddedLab
 from psrunbook.sim.lab.fault_file import FAULT_FILE
 from psrunbook.sim.lab.lab_files import restore, save
+from tests.integration.conftest import basic_http_inventory, refused_port
 
 if TYPE_CHECKING:
+    from typer.testing import Result
+
     from tests.integration.conftest import Psrunbook
 
 pytestmark = pytest.mark.integration
@@ -86,52 +88,35 @@ def test_an_any_node_step_runs_on_the_next_node_and_says_which_it_skipped(
     assert ["NODE2"] == [e["host"]["name"] for e in _actions(events, "step.finished")]
 
 
-def _refused_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
-
-
-def _inventory(path: Path, nodes: list[tuple[str, str, int]], deadline_s: int = 2) -> Path:
-    lines = [
-        "[cluster]",
-        'name = "CLUSTER1"',
-        "[connection]",
-        "ssl = false",
-        'auth = "basic"',
-        'encryption = "never"',
-        'username = "psrunbook"',
-        f'password_env = "{PASSWORD_ENV}"',
-        f"connect_deadline_s = {deadline_s}",
-    ]
-    for name, address, port in nodes:
-        lines += ["[[nodes]]", f'name = "{name}"', f'address = "{address}"', f"port = {port}"]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
-
-
-def test_no_reachable_node_names_each_node_and_reason(psrunbook: Psrunbook, tmp_path: Path) -> None:
-    """Refused and unresolvable: one line naming both, no urllib3 repr, no retry of DNS."""
-    port = _refused_port()
-    inventory = _inventory(
-        tmp_path / "down.toml", [("NODE1", "127.0.0.1", port), ("NODE2", "node2.invalid", 5985)]
-    )
-    log_file = tmp_path / "events.jsonl"
-
-    result = psrunbook(
+def _plan_report(psrunbook: Psrunbook, inventory: Path, log_file: Path, *extra: str) -> Result:
+    """`plan cluster-report` of the cluster step only, expected to fail, logging to a file."""
+    return psrunbook(
         "--log-file",
         str(log_file),
         "plan",
         "cluster-report",
         "-i",
         str(inventory),
-        "--insecure",
+        *extra,
         "-p",
         "include_ssis=false",
         env={PASSWORD_ENV: "not-used"},
         expect=1,
     )
+
+
+def test_no_reachable_node_names_each_node_and_reason(psrunbook: Psrunbook, tmp_path: Path) -> None:
+    """Refused and unresolvable: one line naming both, no urllib3 repr, no retry of DNS."""
+    port = refused_port()
+    inventory = basic_http_inventory(
+        tmp_path / "down.toml",
+        [("NODE1", "127.0.0.1", port), ("NODE2", "node2.invalid", 5985)],
+        password_env=PASSWORD_ENV,
+        connect_deadline_s=2,
+    )
+    log_file = tmp_path / "events.jsonl"
+
+    result = _plan_report(psrunbook, inventory, log_file, "--insecure")
 
     assert (
         f"cannot connect to NODE1 (127.0.0.1:{port}): connection refused; "
@@ -146,22 +131,16 @@ def test_a_refused_node_is_retried_within_the_connect_deadline_with_time_left_sh
     psrunbook: Psrunbook, tmp_path: Path
 ) -> None:
     """The only node refuses: retries are logged with the time left, then one clear line."""
-    port = _refused_port()
-    inventory = _inventory(tmp_path / "one.toml", [("NODE1", "127.0.0.1", port)], deadline_s=3)
+    port = refused_port()
+    inventory = basic_http_inventory(
+        tmp_path / "one.toml",
+        [("NODE1", "127.0.0.1", port)],
+        password_env=PASSWORD_ENV,
+        connect_deadline_s=3,
+    )
     log_file = tmp_path / "events.jsonl"
 
-    result = psrunbook(
-        "--log-file",
-        str(log_file),
-        "plan",
-        "cluster-report",
-        "-i",
-        str(inventory),
-        "-p",
-        "include_ssis=false",
-        env={PASSWORD_ENV: "not-used"},
-        expect=1,
-    )
+    result = _plan_report(psrunbook, inventory, log_file)
 
     retries = _actions(_events(log_file), "connect.retry")
     assert retries, result.stderr
