@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from psrunbook.cli.context import settings
-from psrunbook.cli.errors import EXIT_FAILED, exits_cleanly, fail
+from psrunbook.cli.exit_codes import EXIT_FAILED, exits_cleanly, fail
 from psrunbook.cli.run_cmds import InsecureOption, InventoryOption, SimOption, StateDirOption
 
 if TYPE_CHECKING:
@@ -44,11 +44,11 @@ def ping(
     Exit 0 when every node answered, 1 otherwise. Runs one read-only probe per node and
     journals nothing.
     """
-    from psrunbook.cli.inputs import open_target  # noqa: PLC0415 (lazy: keeps --help fast)
-    from psrunbook.execution.ping import ping_nodes, quick_inventory  # noqa: PLC0415 (lazy)
-    from psrunbook.journal import default_state_dir  # noqa: PLC0415 (lazy)
-    from psrunbook.runbook.lab import LabVariant  # noqa: PLC0415 (lazy)
-    from psrunbook.transport.psrp import PsrpTransport  # noqa: PLC0415 (lazy)
+    from psrunbook.cli.inputs import open_target
+    from psrunbook.execution.ping import ping_nodes, quick_inventory
+    from psrunbook.journal import default_state_dir
+    from psrunbook.runbook.lab import LabVariant
+    from psrunbook.transport.psrp import PsrpTransport
 
     library = settings(ctx).library()
     with open_target(inventory, sim, state_dir or default_state_dir(), LabVariant) as (inv, lab):
@@ -81,8 +81,8 @@ def _document(inventory: Inventory, answers: list[NodeAnswer]) -> dict[str, obje
 
 
 def _table(inventory: Inventory, answers: list[NodeAnswer]) -> None:
-    from rich.console import Console  # noqa: PLC0415 (lazy)
-    from rich.table import Table  # noqa: PLC0415 (lazy)
+    from rich.console import Console
+    from rich.table import Table
 
     width = None if sys.stdout.isatty() else 200
     console = Console(highlight=False, soft_wrap=True, width=width)

@@ -20,7 +20,7 @@ import requests
 from psrunbook.errors import CertificateInvalid, ConnectionFailed, TransportTimeout
 from psrunbook.sim.endpoint.http_server import SimEndpoint
 from psrunbook.sim.endpoint.trivial_executor import TrivialExecutor
-from psrunbook.transport.errors import is_transient, translate
+from psrunbook.transport.error_mapping import is_transient, translate
 
 TIMEOUT = 0.3
 
