@@ -96,7 +96,15 @@ class TransportError(EngineError):
 
 
 class ConnectionFailed(TransportError):
-    """The node refused, reset or never answered the connection."""
+    """The node refused, reset or never answered the connection, or its name did not resolve.
+
+    ``retryable`` is False when trying again cannot help: a name that does not resolve,
+    or a connection already retried until the connect deadline ran out.
+    """
+
+    def __init__(self, message: str, *, node: str | None = None, retryable: bool = True) -> None:
+        super().__init__(message, node=node)
+        self.retryable = retryable
 
 
 class AuthenticationFailed(TransportError):

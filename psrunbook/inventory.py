@@ -168,6 +168,7 @@ class ConnectionSettings(_Model):
     password_env: EnvVarName | None = None
     configuration_name: Annotated[str, Strict(), Field(min_length=1)] = "Microsoft.PowerShell"
     connect_timeout_s: Seconds = 30
+    connect_deadline_s: Seconds = 45
     operation_timeout_s: Seconds = 20
     read_timeout_s: Seconds = 30
     max_envelope_size: Annotated[int, Strict(), Field(ge=8192, le=16_777_216)] = 153_600
@@ -505,6 +506,7 @@ _FIXES: Final[dict[str, str]] = {
     "username": 'write it as a string, e.g. username = "CONTOSO\\\\svc-psrunbook"',
     "configuration_name": 'give a PowerShell session configuration, e.g. "Microsoft.PowerShell"',
     "connect_timeout_s": "give whole seconds from 1 to 86400",
+    "connect_deadline_s": "give whole seconds from 1 to 86400",
     "operation_timeout_s": "give whole seconds from 1 to 86400",
     "read_timeout_s": "give whole seconds from 1 to 86400",
     "max_envelope_size": "give bytes from 8192 to 16777216 (WinRM's default is 153600)",

@@ -95,6 +95,11 @@ def plan_details(console: Console, report: RunReport) -> None:
 
 def progress(console: Console) -> Any:
     def show(event: str, planned: PlannedStep, node: str, outcome: TargetOutcome | None) -> None:
+        if event == "skipped" and outcome is not None:
+            console.print(
+                f"  {planned.slug:<28} {node:<16} skipped: {outcome.message}", markup=False
+            )
+            return
         if event != "finished" or outcome is None:
             return
         seconds = outcome.duration_ns / 1e9

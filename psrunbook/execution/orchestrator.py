@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 OWNER_PROBE = "_lib/get_group_owner.ps1.j2"
 
 Progress = Callable[[str, PlannedStep, str, TargetOutcome | None], None]
-"""Called with ("started" | "finished", step, node, outcome) for live display."""
+"""Called with ("started" | "finished" | "skipped", step, node, outcome) for live display."""
 
 INTERRUPT_GRACE_S = 5.0
 """After an interrupt, how long running attempts may take to answer the stop request
@@ -261,7 +261,7 @@ class Runner:
     def _recheck(self, run_id: str, planned: PlannedStep, finished: frozenset[str]) -> None:
         """Before resuming a step, look at its targets in check mode and journal what is seen."""
         try:
-            nodes = self._targets(run_id, planned, finished)
+            nodes, _ = self._targets(run_id, planned, finished)
         except EngineError:
             return
         self._attempt_all(run_id, planned, nodes, check_only=True)
@@ -269,12 +269,13 @@ class Runner:
     def _run_step(self, run_id: str, planned: PlannedStep, finished: frozenset[str]) -> StepOutcome:
         outcome = StepOutcome(planned)
         try:
-            nodes = self._targets(run_id, planned, finished)
+            nodes, skipped = self._targets(run_id, planned, finished)
         except EngineError as exc:
             error = StepError.from_exception(exc)
             error = replace(error, message=f"choosing the node failed: {error.message}")
             outcome.targets.append(TargetOutcome("-", Status.FAILED, errors=(error,)))
             return outcome
+        outcome.targets.extend(skipped)
         outcome.targets.extend(self._attempt_all(run_id, planned, nodes, check_only=None))
         outcome.targets.extend(
             TargetOutcome(node, Status.DONE_EARLIER, attempts=0) for node in sorted(finished)
@@ -387,24 +388,61 @@ class Runner:
             node, Status.FAILED, errors=(error,), duration_ns=duration, attempts=attempts
         )
 
-    def _targets(self, run_id: str, planned: PlannedStep, finished: frozenset[str]) -> list[str]:
+    def _targets(
+        self, run_id: str, planned: PlannedStep, finished: frozenset[str]
+    ) -> tuple[list[str], list[TargetOutcome]]:
+        """The nodes the step runs on now, and the nodes an "any node" step passed over."""
         target = planned.step.target
         if target is Target.EVERY_NODE:
-            return [n for n in self.plan.nodes if n not in finished]
+            return [n for n in self.plan.nodes if n not in finished], []
         if target is Target.GROUP_OWNER:
-            return [self._group_owner(run_id, planned)]
-        return [self._any_node()]
+            return [self._group_owner(run_id, planned)], []
+        node, skipped = self._any_node(run_id, planned)
+        return [node], skipped
 
-    def _any_node(self) -> str:
+    def _any_node(self, run_id: str, planned: PlannedStep) -> tuple[str, list[TargetOutcome]]:
+        """The first node, in inventory order, that can be reached; and those passed over.
+
+        Sessions are lazy, so having one proves nothing: each node is connected to here,
+        before the step is journaled on it. Every node but the last gets one attempt,
+        because another node can serve the step at once; the last is retried within the
+        connect deadline, as the only node of any step would be. A node passed over is
+        logged (``step.node_skipped``), shown on the console and kept in the outcome.
+        """
+        skipped: list[TargetOutcome] = []
         errors: list[str] = []
-        for node in self.plan.nodes:
+        nodes = self.plan.nodes
+        for position, node in enumerate(nodes):
+            last = position == len(nodes) - 1
             try:
-                self._sessions.get(node)
+                self._sessions.get(node).connect(retry=last)
             except TransportError as exc:
+                self._sessions.forget(node)
                 errors.append(str(exc))
+                if not last:
+                    skipped.append(self._skip(run_id, planned, node, exc))
                 continue
-            return node
+            return node, skipped
         raise TransportError("no node is reachable: " + "; ".join(errors))
+
+    def _skip(
+        self, run_id: str, planned: PlannedStep, node: str, exc: TransportError
+    ) -> TargetOutcome:
+        outcome = TargetOutcome(
+            node, Status.SKIPPED, errors=(StepError.from_exception(exc),), attempts=0
+        )
+        self._log.warning(
+            f"{planned.step.name}: skipped {node} ({exc}); trying the next node",
+            action="step.node_skipped",
+            run_id=run_id,
+            runbook=self.plan.runbook.name,
+            step=planned.step.name,
+            node=node,
+            reason=str(exc),
+        )
+        if self._progress:
+            self._progress("skipped", planned, node, outcome)
+        return outcome
 
     def _group_owner(self, run_id: str, planned: PlannedStep) -> str:
         group = planned.step.group or ""

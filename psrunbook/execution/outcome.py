@@ -24,6 +24,8 @@ class Status(enum.Enum):
     UNCHANGED = "unchanged"
     FAILED = "failed"
     DONE_EARLIER = "done earlier"
+    SKIPPED = "skipped"
+    """An "any node" step passed this node over: it could not be reached (``errors`` says why)."""
 
 
 @dataclass(frozen=True)
@@ -32,7 +34,8 @@ class TargetOutcome:
 
     ``result`` is the step's validated result (an instance of ``Step.result``) when the
     script succeeded; ``errors`` says why it failed and is never empty for a failure,
-    so every failure has a message to show, journal and log.
+    so every failure has a message to show, journal and log. A node an "any node" step
+    skipped because it could not be reached carries the reason the same way.
     """
 
     node: str
@@ -43,10 +46,11 @@ class TargetOutcome:
     attempts: int = 1
 
     def __post_init__(self) -> None:
-        if (self.status is Status.FAILED) != bool(self.errors):
+        needs_errors = self.status in (Status.FAILED, Status.SKIPPED)
+        if needs_errors != bool(self.errors):
             raise ValueError(
                 f"a {self.status.value} outcome on {self.node} must "
-                + ("carry errors" if self.status is Status.FAILED else "carry no errors")
+                + ("carry errors" if needs_errors else "carry no errors")
             )
 
     @property

@@ -42,6 +42,11 @@ class Session(Protocol):
     node: str
     user: str
 
+    def connect(self, *, retry: bool = True) -> None:
+        """Connect now; TransportError if the node cannot be reached (``retry``: within
+        the connect deadline, else one attempt). ``run`` connects by itself when needed."""
+        ...
+
     def run(self, call: ScriptCall) -> RawResult: ...
 
     def interrupt(self) -> None:
@@ -61,17 +66,28 @@ class Transport(Protocol):
 Handler = Callable[[str, ScriptCall], RawResult]
 
 
+Refusal = Callable[[str], Exception | None]
+"""For a fake node: the error its connection fails with, or None when it connects."""
+
+
 @dataclass
 class FakeSession:
     node: str
     user: str
     handler: Handler
+    refusal: Refusal | None = None
     closed: bool = False
     interrupted: bool = False
+
+    def connect(self, *, retry: bool = True) -> None:
+        error = self.refusal(self.node) if self.refusal is not None else None
+        if error is not None:
+            raise error
 
     def run(self, call: ScriptCall) -> RawResult:
         if self.closed:
             raise RuntimeError(f"session to {self.node} used after close")
+        self.connect()
         return self.handler(self.node, call)
 
     def interrupt(self) -> None:
@@ -87,9 +103,10 @@ class FakeTransport:
 
     handler: Handler
     user: str = "fake-user"
+    refusal: Refusal | None = None
     sessions: list[FakeSession] = field(default_factory=list)
 
     def open(self, node: str) -> FakeSession:
-        session = FakeSession(node=node, user=self.user, handler=self.handler)
+        session = FakeSession(node=node, user=self.user, handler=self.handler, refusal=self.refusal)
         self.sessions.append(session)
         return session

@@ -6,6 +6,11 @@ subclasses, each with the node named and the original exception kept as ``__caus
 
 from __future__ import annotations
 
+import errno
+import http.client
+import re
+import socket
+
 from psrunbook.errors import (
     AuthenticationFailed,
     CertificateInvalid,
@@ -19,8 +24,13 @@ WSMAN_OPERATION_TIMEOUT = 2150858793
 """The fault WinRM answers when a Receive long-poll ends without output (0x80338029)."""
 
 
-def translate(exc: BaseException, node: str) -> TransportError:
-    """The engine error for a third-party exception raised while talking to ``node``."""
+def translate(exc: BaseException, node: str, *, address: str | None = None) -> TransportError:
+    """The engine error for a third-party exception raised while talking to ``node``.
+
+    ``address`` is the ``host:port`` connected to; without it, it is taken from the
+    exception when urllib3 recorded it. A fault of the network or of TLS says "cannot
+    connect to NODE (host:port): reason" in words, never urllib3's repr of its pool.
+    """
     import requests  # noqa: PLC0415 (transport-only dependency)
     from pypsrp.exceptions import (  # noqa: PLC0415 (transport-only dependency)
         AuthenticationError,
@@ -30,16 +40,24 @@ def translate(exc: BaseException, node: str) -> TransportError:
 
     if isinstance(exc, TransportError):
         return exc
+    where = f"{node} ({address or _address_of(exc) or 'unknown address'})"
     if isinstance(exc, requests.exceptions.SSLError):
         return CertificateInvalid(
-            f"{node}: TLS certificate verification failed ({_first_line(exc)}); "
+            f"cannot connect to {where}: {connect_reason(exc)}; "
             "set connection.ca_bundle to the issuing CA",
             node=node,
         )
-    if isinstance(exc, requests.exceptions.ConnectTimeout | requests.exceptions.ReadTimeout):
-        return TransportTimeout(f"{node}: no answer in time ({_first_line(exc)})", node=node)
+    if isinstance(exc, requests.exceptions.ReadTimeout):
+        return TransportTimeout(
+            f"no answer from {where} within {_seconds(exc, 'read')} (read timeout)", node=node
+        )
     if isinstance(exc, requests.exceptions.ConnectionError):
-        return ConnectionFailed(f"{node}: connection failed ({_reason(exc)})", node=node)
+        reason = connect_reason(exc)
+        return ConnectionFailed(
+            f"cannot connect to {where}: {reason}",
+            node=node,
+            retryable=reason != NAME_DOES_NOT_RESOLVE,
+        )
     if isinstance(exc, AuthenticationError):
         return AuthenticationFailed(
             f"{node}: authentication failed ({_first_line(exc)}); check the user and password",
@@ -55,6 +73,94 @@ def translate(exc: BaseException, node: str) -> TransportError:
     return TransportError(f"{node}: {type(exc).__name__}: {_first_line(exc)}", node=node)
 
 
+NAME_DOES_NOT_RESOLVE = "name does not resolve"
+CONNECTION_REFUSED = "connection refused"
+TIMED_OUT = "timed out"
+
+
+def connect_reason(exc: BaseException) -> str:
+    """Why a connection failed, in a few words, from the exceptions requests chained.
+
+    requests wraps urllib3's ``MaxRetryError``, which wraps ``NewConnectionError`` (or
+    ``NameResolutionError``, ``ConnectTimeoutError``, ``SSLError``, ``ProtocolError``),
+    which wraps the socket's own ``OSError``: the innermost known cause decides.
+    """
+    import ssl  # noqa: PLC0415 (only when classifying a failure)
+
+    from urllib3.exceptions import (  # noqa: PLC0415 (transport-only dependency)
+        ConnectTimeoutError,
+        NameResolutionError,
+    )
+
+    chain = _causes(exc)
+    for cause in chain:
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            detail = cause.verify_message or "certificate not trusted"
+            return f"TLS verification failed ({detail})"
+    # The socket's own error first: urllib3's NewConnectionError derives from
+    # ConnectTimeoutError, so its class alone would call a reset a timeout.
+    for cause in chain:
+        if isinstance(cause, socket.gaierror):
+            return NAME_DOES_NOT_RESOLVE
+        if isinstance(cause, ConnectionRefusedError):
+            return CONNECTION_REFUSED
+        if isinstance(cause, ConnectionResetError | ConnectionAbortedError | BrokenPipeError):
+            return "connection reset"
+        if isinstance(cause, http.client.RemoteDisconnected):
+            return "connection closed without an answer"
+        if isinstance(cause, TimeoutError):
+            return f"{TIMED_OUT} after {_seconds(exc, 'connect')}"
+        if isinstance(cause, OSError) and cause.errno in _ERRNO_REASONS:
+            return _ERRNO_REASONS[cause.errno]
+    for cause in chain:
+        if isinstance(cause, NameResolutionError):
+            return NAME_DOES_NOT_RESOLVE
+        if isinstance(cause, ConnectTimeoutError):
+            return f"{TIMED_OUT} after {_seconds(exc, 'connect')}"
+        if isinstance(cause, ssl.SSLError):
+            return f"TLS handshake failed ({cause.reason or _first_line(cause)})"
+    # Not one we know: the innermost cause's own words, never urllib3's repr of its pool.
+    return _first_line(chain[-1])
+
+
+_ERRNO_REASONS = {
+    errno.EHOSTUNREACH: "no route to host",
+    errno.ENETUNREACH: "network unreachable",
+    errno.ETIMEDOUT: TIMED_OUT,
+}
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """``exc`` and everything it wraps (``reason``, exception ``args``, causes), outermost first."""
+    seen: list[BaseException] = []
+    todo: list[BaseException] = [exc]
+    while todo:
+        current = todo.pop(0)
+        if any(current is s for s in seen):
+            continue
+        seen.append(current)
+        inner = [getattr(current, "reason", None), current.__cause__, current.__context__]
+        inner += list(current.args)
+        todo += [e for e in inner if isinstance(e, BaseException)]
+    return seen
+
+
+def _address_of(exc: BaseException) -> str | None:
+    """``host:port`` of the urllib3 pool in the chain, if one is recorded there."""
+    for cause in _causes(exc):
+        pool = getattr(cause, "pool", None)
+        host, port = getattr(pool, "host", None), getattr(pool, "port", None)
+        if host is not None and port is not None:
+            return f"{host}:{port}"
+    return None
+
+
+def _seconds(exc: BaseException, which: str) -> str:
+    """The timeout urllib3 quoted in its message ("connect timeout=30"), as "30 s"."""
+    match = re.search(rf"{which} timeout=([0-9.]+)", str(exc))
+    return f"{float(match.group(1)):g} s" if match else "the timeout"
+
+
 class HttpStatusError(TransportError):
     """The endpoint answered an HTTP error status instead of a WSMan message."""
 
@@ -65,7 +171,9 @@ class HttpStatusError(TransportError):
 
 def is_transient(error: TransportError) -> bool:
     """Worth retrying: the node may answer next time and nothing was half done by us."""
-    if isinstance(error, ConnectionFailed | TransportTimeout):
+    if isinstance(error, ConnectionFailed):
+        return error.retryable
+    if isinstance(error, TransportTimeout):
         return True
     if isinstance(error, HttpStatusError):
         return error.status >= 500
@@ -77,18 +185,3 @@ def is_transient(error: TransportError) -> bool:
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0][:300] if text else type(exc).__name__
-
-
-def _reason(exc: BaseException) -> str:
-    text = str(exc)
-    for marker in (
-        "Connection refused",
-        "Connection reset",
-        "Connection aborted",
-        "Name or service not known",
-        "No route to host",
-        "timed out",
-    ):
-        if marker.lower() in text.lower():
-            return marker.lower()
-    return _first_line(exc)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from psrunbook.errors import (
+    ConnectionFailed,
     InsecureConnectionError,
     InventoryError,
     RunInterrupted,
@@ -25,14 +26,18 @@ from psrunbook.errors import (
     TransportTimeout,
 )
 from psrunbook.inventory import is_loopback
+from psrunbook.logging import get_logger
 from psrunbook.secrets import Secret, register_secret
 from psrunbook.transport.base import RawResult, ScriptCall
-from psrunbook.transport.error_mapping import translate
+from psrunbook.transport.error_mapping import is_transient, translate
 
 if TYPE_CHECKING:
     from psrunbook.inventory import Inventory
 
 _log = logging.getLogger("psrunbook.transport")
+_events = get_logger("psrunbook.transport")
+# Retries of a failed connection wait at most this many times the first wait.
+_MAX_BACKOFF_FACTOR = 8
 
 PasswordPrompt = Callable[[str], str]
 
@@ -53,6 +58,8 @@ class PoolPolicy:
 
     idle_check_s: float = 30.0
     recycle_after: int = 500
+    connect_backoff_s: float = 1.0
+    """Wait before the first retry of a failed connection; doubled each time, up to 8x."""
 
 
 class PsrpTransport:
@@ -182,7 +189,13 @@ class PsrpSession:
         self._running: Any = None
         self._interrupted = False
 
-    def _wsman(self) -> Any:
+    @property
+    def address(self) -> str:
+        """``host:port`` as the node is connected to, for messages."""
+        host, port, _ = self._inventory.endpoint_for(self.node)
+        return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+    def _wsman(self, connect_timeout_s: float) -> Any:
         connection = self._inventory.connection
         host, port, ssl = self._inventory.endpoint_for(self.node)
         # pypsrp hands cert_validation to requests' ``verify``: True, False or a CA bundle
@@ -197,18 +210,81 @@ class PsrpSession:
             auth=connection.auth,
             cert_validation=verify,
             encryption=connection.encryption,
-            connection_timeout=connection.connect_timeout_s,
+            connection_timeout=connect_timeout_s,
             operation_timeout=connection.operation_timeout_s,
             read_timeout=connection.read_timeout_s,
             max_envelope_size=connection.max_envelope_size,
             **proxy_arguments(connection.proxy, host),
         )
 
-    def _open_pool(self) -> Any:
+    def connect(self, *, retry: bool = True) -> None:
+        """Open the pool now rather than at the first script; TransportError if it cannot.
+
+        With ``retry`` a failed connection is tried again within the connect deadline
+        (as the first script would); without it, one attempt decides, for a caller that
+        has another node to go to.
+        """
+        try:
+            self._usable_pool(retry=retry)
+        except TransportError:
+            raise
+        except Exception as exc:
+            raise translate(exc, self.node, address=self.address) from exc
+        self._last_used = time.monotonic()
+
+    def _open_pool(self, *, retry: bool = True) -> Any:
+        """Open a RunspacePool, retrying what can succeed until the connect deadline.
+
+        Opening a pool creates a shell and runs no script, so trying again is always
+        safe. A refused, reset or timed-out connection may succeed a moment later; a
+        name that does not resolve, a TLS or an authentication failure will not. Each
+        attempt's connect timeout is capped at the time left, and each retry is logged
+        with that time, so an unreachable node is never minutes of silence.
+        """
+        connection = self._inventory.connection
+        deadline_s = float(connection.connect_deadline_s)
+        started = time.monotonic()
+        attempt = 0
+        while True:
+            attempt += 1
+            left = deadline_s - (time.monotonic() - started)
+            try:
+                return self._open_pool_once(max(0.1, min(connection.connect_timeout_s, left)))
+            except Exception as exc:  # noqa: BLE001 (translated and re-raised below)
+                error = translate(exc, self.node, address=self.address)
+                cause = exc
+            wait = self._policy.connect_backoff_s * min(2 ** (attempt - 1), _MAX_BACKOFF_FACTOR)
+            left = deadline_s - (time.monotonic() - started)
+            if not (retry and is_transient(error) and wait < left):
+                raise self._given_up(error, attempt, time.monotonic() - started) from cause
+            _events.warning(
+                f"{error}; trying again in {wait:g} s, {left - wait:.0f} s of the "
+                f"{deadline_s:g} s connect deadline left",
+                action="connect.retry",
+                node=self.node,
+                address=self.address,
+                attempt=attempt,
+                retry_in_s=wait,
+                deadline_left_s=round(left - wait, 1),
+            )
+            time.sleep(wait)
+
+    def _given_up(self, error: TransportError, attempts: int, elapsed: float) -> TransportError:
+        """The last attempt's error; after retries, one that says so and is not retried again."""
+        if attempts == 1 or not isinstance(error, ConnectionFailed | TransportTimeout):
+            return error
+        return ConnectionFailed(
+            f"{error} (gave up after {attempts} attempts in {elapsed:.0f} s; "
+            "connection.connect_deadline_s sets how long to keep trying)",
+            node=self.node,
+            retryable=False,
+        )
+
+    def _open_pool_once(self, connect_timeout_s: float) -> Any:
         from pypsrp.powershell import RunspacePool  # noqa: PLC0415 (pypsrp is imported only to connect)
 
         pool = RunspacePool(
-            self._wsman(),
+            self._wsman(connect_timeout_s),
             configuration_name=self._inventory.connection.configuration_name,
             no_profile=True,
         )
@@ -218,7 +294,7 @@ class PsrpSession:
         self._pipelines = 0
         return pool
 
-    def _usable_pool(self) -> Any:
+    def _usable_pool(self, *, retry: bool = True) -> Any:
         now = time.monotonic()
         if self._pool is not None and self._pipelines >= self._policy.recycle_after:
             self._discard_pool()
@@ -230,7 +306,7 @@ class PsrpSession:
             if not alive:
                 self._discard_pool()
         if self._pool is None:
-            self._pool = self._open_pool()
+            self._pool = self._open_pool(retry=retry)
         return self._pool
 
     def _argument(self, pool: Any, value: Any) -> Any:
@@ -286,7 +362,7 @@ class PsrpSession:
             self._discard_pool()
             if self._interrupted:
                 raise RunInterrupted(f"{self.node}: interrupted ({exc})") from exc
-            raise translate(exc, self.node) from exc
+            raise translate(exc, self.node, address=self.address) from exc
         finally:
             self._running = None
             self._last_used = time.monotonic()

@@ -8,6 +8,7 @@ well under a second.
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,3 +94,32 @@ def psrunbook(tmp_path: Path) -> Iterator[Psrunbook]:
     yield Psrunbook(tmp_path / "state")
     reset_logging()
     clear_secrets()
+
+
+def refused_port() -> int:
+    """A loopback port nobody listens on: bound, then closed again (connection refused)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+def basic_http_inventory(
+    path: Path, nodes: list[tuple[str, str, int]], *, password_env: str, **connection: int
+) -> Path:
+    """An inventory of ``(name, address, port)`` nodes over Basic auth on plain HTTP."""
+    lines = [
+        "[cluster]",
+        'name = "CLUSTER1"',
+        "[connection]",
+        "ssl = false",
+        'auth = "basic"',
+        'encryption = "never"',
+        'username = "psrunbook"',
+        f'password_env = "{password_env}"',
+        *(f"{key} = {value}" for key, value in connection.items()),
+    ]
+    for name, address, port in nodes:
+        lines += ["[[nodes]]", f'name = "{name}"', f'address = "{address}"', f"port = {port}"]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path

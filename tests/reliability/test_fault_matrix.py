@@ -71,16 +71,16 @@ class Fault:
 
 
 FAULTS = (
-    Fault("refuse", "boundary", "connection failed"),
-    Fault("reset", "boundary", "connection failed (connection reset)"),
+    Fault("refuse", "boundary", "cannot connect to NODE"),
+    Fault("reset", "boundary", "): connection reset"),
     Fault("http 500", "boundary", "HTTP 500"),
     Fault("wsman fault", "boundary", "WSMan fault 2150858770"),
     Fault("delay", "boundary", "within 1 s"),
-    Fault("refuse", "mid-step", "connection failed"),
-    Fault("reset", "mid-step", "connection failed (connection reset)"),
+    Fault("refuse", "mid-step", "cannot connect to NODE"),
+    Fault("reset", "mid-step", "): connection reset"),
     Fault("http 500", "mid-step", "HTTP 500"),
     Fault("wsman fault", "mid-step", "WSMan fault 2150858770"),
-    Fault("delay", "mid-step", "no answer in time"),
+    Fault("delay", "mid-step", "no answer from NODE"),
 )
 FAULTS_BY_NAME = {f"{f.name} {f.where}": f for f in FAULTS}
 
@@ -337,6 +337,6 @@ def test_slow_answer_shows_no_library_traceback_on_the_console(tmp_path: Path) -
     )
     assert 1 == result.code, result.describe()
     assert_no_traceback(result)
-    assert "step 03-possible-owners failed on NODE1: NODE1: no answer in time" in (
+    assert "step 03-possible-owners failed on NODE1: no answer from NODE1 (127.0.0.1:" in (
         error_line(result)
     )

@@ -21,7 +21,7 @@ from psrunbook.inventory import load_inventory
 from psrunbook.journal import Journal
 from psrunbook.lint import lint_script
 from psrunbook.results import StepError
-from psrunbook.runbook.model import StepResult
+from psrunbook.runbook.model import StepResult, Target
 from psrunbook.runbook.parameters import validate_parameters
 from psrunbook.runbook.planner import Plan, build_plan
 from psrunbook.runbook.registry import RunbookRegistry
@@ -323,3 +323,72 @@ def test_outcome_carries_the_result_model_the_step_declared(
     assert {"SQLNODE2": Greeted(Before=None, After="x")} == report.results()["greet-owner"]
     owner_attempt = next(a for a in journal.attempts("r1") if a.step_name == "greet-owner")
     assert {"Before": None, "After": "x"} == owner_attempt.result
+
+
+def _any_node_only(plan: Plan) -> Plan:
+    return replace(plan, steps=tuple(s for s in plan.steps if s.step.target is Target.ANY_NODE))
+
+
+def test_any_node_step_passes_over_a_node_it_cannot_reach_and_says_why(
+    plan: Plan, journal: Journal, library: TemplateLibrary
+) -> None:
+    """SQLNODE1 refuses: the step runs on SQLNODE2, SQLNODE1 is skipped, shown and logged."""
+    node = Node()
+    refused = ConnectionFailed(
+        "cannot connect to SQLNODE1 (10.0.0.11:5986): connection refused", node="SQLNODE1"
+    )
+    transport = FakeTransport(node, refusal=lambda name: refused if name == "SQLNODE1" else None)
+    shown: list[tuple[str, str, str]] = []
+    options = RunOptions(backoff_s=0)
+    runner = Runner(
+        _any_node_only(plan),
+        transport,
+        journal,
+        library,
+        options,
+        progress=lambda event, _p, name, outcome: shown.append(
+            (event, name, outcome.message if outcome else "")
+        ),
+    )
+    with structlog.testing.capture_logs() as events:
+        report = runner.run(_start(journal))
+
+    assert "succeeded" == report.outcome
+    [step] = report.steps
+    assert [("SQLNODE1", Status.SKIPPED), ("SQLNODE2", Status.CHANGED)] == [
+        (t.node, t.status) for t in step.targets
+    ]
+    assert str(refused) == step.targets[0].message
+    assert ("skipped", "SQLNODE1", str(refused)) in shown
+    assert [("SQLNODE2", "step")] == [(n, k) for n, k, _ in node.calls]
+    assert ["SQLNODE2"] == [a.node for a in journal.attempts("r1")]
+    [skip] = [e for e in events if e.get("action") == "step.node_skipped"]
+    assert ("SQLNODE1", "warning", str(refused)) == (
+        skip["node"],
+        skip["log_level"],
+        skip["reason"],
+    )
+
+
+def test_any_node_step_fails_with_every_node_and_reason_when_none_answers(
+    plan: Plan, journal: Journal, library: TemplateLibrary
+) -> None:
+    def refusal(name: str) -> Exception:
+        return ConnectionFailed(f"cannot connect to {name}: connection refused", node=name)
+
+    node = Node()
+    runner = Runner(
+        _any_node_only(plan),
+        FakeTransport(node, refusal=refusal),
+        journal,
+        library,
+        RunOptions(backoff_s=0),
+    )
+    report = runner.run(_start(journal))
+    assert "failed" == report.outcome
+    [target] = report.steps[0].targets
+    assert (
+        "choosing the node failed: no node is reachable: cannot connect to SQLNODE1: "
+        "connection refused; cannot connect to SQLNODE2: connection refused"
+    ) == target.message
+    assert [] == node.calls

@@ -1,0 +1,66 @@
+"""``Get-Module``: which PowerShell modules a simulated node has installed.
+
+Every node of the lab has the FailoverClusters module (the RSAT-Clustering-PowerShell
+feature a cluster node is managed with), version 2.0.0.0 as on Windows Server 2016 and
+later (UNVERIFIED: not in ``shared/facts``; Get-Module's reference for 5.1 describes the
+parameters and behaviour modelled here).
+
+Windows' ``Get-Module`` without ``-ListAvailable`` lists the modules imported into the
+session, and a module is imported when one of its commands first runs (autoloading).
+The lab does not model autoloading, so without ``-ListAvailable`` it lists nothing: a
+script that relies on a module being imported already finds it missing here, never the
+other way round. A name that matches nothing gives no error, as on Windows.
+"""
+
+from __future__ import annotations
+
+from psrunbook.sim.lab import error_records
+from psrunbook.sim.lab.cluster_objects import OBJ, props
+from psrunbook.sim.lab.cmdlets.sim_cmdlet import SimCmdlet, flag, param, strings
+from psrunbook.sim.lab.paths import wildcard_match
+from psrunbook.sim.objects import PSHashtable, PSObject
+from psrunbook.sim.ps.cmdlet_api import CmdletContext, CmdletSpec
+
+MODULES_ROOT = "C:\\Windows\\system32\\WindowsPowerShell\\v1.0\\Modules"
+INSTALLED_MODULES: tuple[tuple[str, str], ...] = (("FailoverClusters", "2.0.0.0"),)
+"""(name, version) of every module a lab node lists with ``Get-Module -ListAvailable``."""
+
+
+def module_object(name: str, version: str) -> PSObject:
+    base = f"{MODULES_ROOT}\\{name}"
+    return PSObject(
+        ("System.Management.Automation.PSModuleInfo", OBJ),
+        props(
+            Name=name,
+            Version=version,
+            ModuleType="Manifest",
+            ModuleBase=base,
+            Path=f"{base}\\{name}.psd1",
+        ),
+        to_string=name,
+    )
+
+
+class GetModule(SimCmdlet):
+    spec = CmdletSpec(
+        "Get-Module",
+        error_records.ps_type("GetModuleCommand"),
+        (
+            param("Name", "string[]", position=0, pipeline=True),
+            param("ListAvailable", "switch", sets=("Available",)),
+            param("All", "switch"),
+            param("Refresh", "switch", sets=("Available",)),
+        ),
+    )
+
+    def run(self, ctx: CmdletContext, args: PSHashtable) -> int | None:
+        if not flag(args, "ListAvailable"):
+            return None  # nothing is imported: the lab does not autoload modules
+        patterns = strings(args.get("Name")) or ["*"]
+        for name, version in INSTALLED_MODULES:
+            if any(wildcard_match(pattern, name) for pattern in patterns):
+                ctx.write_output(module_object(name, version))
+        return None
+
+
+MODULE_CMDLETS: tuple[type[SimCmdlet], ...] = (GetModule,)
