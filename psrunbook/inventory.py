@@ -178,8 +178,10 @@ class ConnectionSettings(_Model):
 
     @field_validator("proxy")
     @classmethod
-    def _proxy_url(cls, value: str) -> str:
+    def _proxy_url(cls, value: str | None) -> str | None:
         """An ``http://`` or ``https://`` URL with a host, and no credentials in it."""
+        if value is None:  # given explicitly, as a re-validated copy of settings does
+            return None
         parts = urllib.parse.urlsplit(value)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise _problem("", "is not an http:// or https:// URL with a host" + _PROXY_FIX)

@@ -495,3 +495,9 @@ def test_fifo_and_device_are_refused_without_reading(tmp_path: Path) -> None:
     os.mkfifo(fifo)
     assert "FIFO (named pipe), not a regular file" in refusal(fifo)
     assert "character device, not a regular file" in refusal(Path("/dev/zero"))
+
+
+def test_settings_revalidate_from_their_own_dump() -> None:
+    """A connection dumped and validated again (as ping narrows timeouts) keeps proxy None."""
+    settings = ConnectionSettings()
+    assert settings == ConnectionSettings.model_validate(settings.model_dump())
