@@ -22,9 +22,9 @@ from typing import Any
 from pydantic import BaseModel
 
 from bench.common import Figure, Profile, Section, absolute_goal, median
-from psrunbook.execution.orchestrator import OWNER_PROBE
 from psrunbook.lint import lint_script
 from psrunbook.runbook.examples import example_inventory, example_parameters, example_values
+from psrunbook.runbook.planner import OWNER_PROBE
 from psrunbook.runbook.registry import RunbookRegistry
 from psrunbook.runbooks._ssis.versions import ssis_versions
 from psrunbook.templates import TemplateLibrary

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Final
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from psrunbook.bundle_verifier import verify_script_text
-from psrunbook.errors import BundleError
+from psrunbook.errors import BundleError, ClusterMismatch
 from psrunbook.input_files import InputFileRefused, read_input_file
 from psrunbook.review_text import md_block, md_code, md_text, ps_comment
 from psrunbook.runbook.model import Target
@@ -38,13 +38,16 @@ if TYPE_CHECKING:
     from psrunbook.inventory import Inventory
     from psrunbook.runbook.model import Runbook
     from psrunbook.runbook.planner import Plan, PlannedStep
-    from psrunbook.templates import TemplateLibrary
+    from psrunbook.templates import RenderedScript, TemplateLibrary
 
-BUNDLE_FORMAT = "psrunbook-bundle/1"
+BUNDLE_FORMAT = "psrunbook-bundle/2"
+"""2: the engine's probes (cluster identity, group owner) are exported and pinned too."""
 MANIFEST = "manifest.json"
 REVIEW = "REVIEW.md"
 SHA256SUMS = "SHA256SUMS"
 VERIFY_SCRIPT = "Verify-Bundle.ps1"
+IDENTITY_PROBE_FILE = "probe.cluster-identity.ps1"
+OWNER_PROBE_FILE = "probe.group-owner.ps1"
 # A manifest lists a few hundred files and values; anything far larger is not one.
 MANIFEST_LIMIT: Final = 16 * 1024 * 1024
 _SHA256: Final = re.compile(r"^[0-9a-f]{64}$")
@@ -98,6 +101,14 @@ class ManifestAdvisory(_ManifestPart):
     message: str
 
 
+class ManifestScript(_ManifestPart):
+    """One of the engine's read-only probes, pinned like a step's script."""
+
+    template: str
+    script: FileName
+    sha256: Sha256
+
+
 class ManifestStep(_ManifestPart):
     index: int
     name: str
@@ -113,6 +124,8 @@ class ManifestStep(_ManifestPart):
     arguments: dict[str, Any]
     secret_arguments: list[str]
     wrappers: dict[str, FileName]
+    owner_probe: ManifestScript | None
+    """For a step on a group's owner: the probe that finds the owner, with ``-Group``."""
 
 
 class Manifest(_ManifestPart):
@@ -128,6 +141,8 @@ class Manifest(_ManifestPart):
     runbook: ManifestRunbook
     parameters: dict[str, Any]
     inventory: ManifestInventory
+    identity_probe: ManifestScript
+    """Run before any step: the cluster must say it is ``inventory.cluster``."""
     advisories: list[ManifestAdvisory]
     steps: list[ManifestStep]
     files: dict[FileName, Sha256]
@@ -141,7 +156,10 @@ def _target_text(planned: PlannedStep, nodes: tuple[str, ...]) -> str:
     if step.target is Target.EVERY_NODE:
         return f"every node, in parallel ({md_text(', '.join(nodes))})"
     if step.target is Target.GROUP_OWNER:
-        return f"the node that owns group {md_code(step.group or '')} when the step starts"
+        return (
+            f"the node that owns group {md_code(step.group or '')} when the step starts, "
+            f"as {md_code(OWNER_PROBE_FILE)} (read only) reports it"
+        )
     return "any one reachable node"
 
 
@@ -187,6 +205,16 @@ def _review(plan: Plan, inventory: Inventory, files: Mapping[str, str]) -> str:
         f"- {len(plan.steps)} steps, run in this order; a failure stops the run "
         "after the nodes already working on that step finish",
         "",
+        "## Before any step",
+        "",
+        f"The cluster is asked who it is ({md_code(IDENTITY_PROBE_FILE)}, read only: "
+        "`Get-Cluster`'s name and id). Unless it says it is "
+        f"{md_code(inventory.cluster.name)}, the run is refused and nothing is changed.",
+        "",
+    ]
+    out += _probe_lines(plan)
+    out += [
+        "",
         "## Advisories",
         "",
     ]
@@ -217,6 +245,12 @@ def _review(plan: Plan, inventory: Inventory, files: Mapping[str, str]) -> str:
             out.append(f"  - {md_code(name)}:{_value_markdown(value)}")
         if not planned.arguments:
             out.append("  - none")
+        if planned.owner_probe is not None:
+            out.append(
+                f"- Owner probe: {md_code(OWNER_PROBE_FILE)} (sha256 "
+                f"{md_code(planned.owner_probe.sha256)}) with {md_code('Group')}:"
+                f"{_value_markdown(planned.owner_arguments['Group'])}"
+            )
         out.append("")
     out += [
         "## Verifying this bundle",
@@ -234,6 +268,31 @@ def _review(plan: Plan, inventory: Inventory, files: Mapping[str, str]) -> str:
         for name, digest in sorted(files.items())
     )
     return "\n".join(out) + "\n"
+
+
+def _probes(plan: Plan) -> dict[str, RenderedScript]:
+    """File name -> probe, for every engine probe the plan may run."""
+    probes: dict[str, RenderedScript] = {}
+    if plan.identity_probe is not None:
+        probes[IDENTITY_PROBE_FILE] = plan.identity_probe
+    owner = next((s.owner_probe for s in plan.steps if s.owner_probe is not None), None)
+    if owner is not None:
+        probes[OWNER_PROBE_FILE] = owner
+    return probes
+
+
+def _probe_lines(plan: Plan) -> list[str]:
+    out = ["Read-only probes the engine runs (their values are parameters, shown per step):", ""]
+    out.extend(
+        f"- {md_code(name)} from template {md_code(script.template_id)}, "
+        f"sha256 {md_code(script.sha256)}"
+        for name, script in _probes(plan).items()
+    )
+    return out
+
+
+def _manifest_script(name: str, script: RenderedScript) -> ManifestScript:
+    return ManifestScript(template=script.template_id, script=name, sha256=script.sha256)
 
 
 # --------------------------------------------------------------------------- export
@@ -275,8 +334,18 @@ def _bundle_files(plan: Plan, inventory: Inventory) -> tuple[dict[str, str], Man
                     n for n, v in planned.arguments.items() if isinstance(v, Secret)
                 ),
                 wrappers=wrappers,
+                owner_probe=(
+                    None
+                    if planned.owner_probe is None
+                    else _manifest_script(OWNER_PROBE_FILE, planned.owner_probe)
+                ),
             )
         )
+    probes = _probes(plan)
+    for name, probe in probes.items():
+        files[name] = probe.text
+    if IDENTITY_PROBE_FILE not in probes:
+        raise BundleError("the plan has no cluster identity probe: build it with build_plan")
     files[VERIFY_SCRIPT] = verify_script_text()
     hashes = {name: sha256_bytes(text.encode("utf-8")) for name, text in files.items()}
     files[REVIEW] = _review(plan, inventory, hashes)
@@ -291,6 +360,7 @@ def _bundle_files(plan: Plan, inventory: Inventory) -> tuple[dict[str, str], Man
         inventory=ManifestInventory(
             cluster=inventory.cluster.name, nodes=list(plan.nodes), sha256=inventory.sha256
         ),
+        identity_probe=_manifest_script(IDENTITY_PROBE_FILE, probes[IDENTITY_PROBE_FILE]),
         advisories=[
             ManifestAdvisory(code=a.code, severity=a.severity.value, message=a.message)
             for a in plan.advisories
@@ -525,7 +595,13 @@ def _sums_problems(directory: Path, manifest: Manifest, manifest_sha256: str) ->
 
 
 def _step_problems(manifest: Manifest) -> list[Problem]:
-    problems = []
+    problems: list[Problem] = []
+    probes = [manifest.identity_probe, *(s.owner_probe for s in manifest.steps if s.owner_probe)]
+    problems.extend(
+        Problem(probe.script, "manifest probe hash does not match the file list")
+        for probe in dict.fromkeys(probes)
+        if manifest.files.get(probe.script) != probe.sha256
+    )
     for step in manifest.steps:
         named = [step.script, *step.wrappers.values()]
         if manifest.files.get(step.script) != step.script_sha256:
@@ -600,6 +676,13 @@ def plan_from_bundle(
 
     manifest = bundle.manifest
     where = bundle.directory
+    if inventory.cluster.name.casefold() != manifest.inventory.cluster.casefold():
+        raise ClusterMismatch(
+            f"bundle {where} was approved for cluster {manifest.inventory.cluster!r}, "
+            f"the inventory is for cluster {inventory.cluster.name!r}: run it with the "
+            "approved cluster's inventory, or export a bundle for this cluster and have it "
+            "reviewed"
+        )
     if runbook.version != manifest.runbook.version:
         raise BundleError(
             f"bundle {where} was exported from runbook {runbook.name} version "
@@ -618,7 +701,23 @@ def plan_from_bundle(
             f"bundle {where} has {len(approved_steps)} steps, "
             f"the runbook builds {len(plan.steps)}: re-export and re-approve"
         )
+    identity = plan.identity_probe
+    if identity is None or identity.sha256 != manifest.identity_probe.sha256:
+        raise BundleError(
+            f"{manifest.identity_probe.script}: the approved cluster identity probe differs "
+            "from what would run now (a --templates folder overriding it, or another "
+            "psrunbook version); re-export the bundle and have it approved again"
+        )
     for planned, approved in zip(plan.steps, approved_steps, strict=True):
+        probe, approved_probe = planned.owner_probe, approved.owner_probe
+        probe_sha256 = probe.sha256 if probe is not None else None
+        if probe_sha256 != (approved_probe.sha256 if approved_probe is not None else None):
+            name = approved_probe.script if approved_probe else OWNER_PROBE_FILE
+            raise BundleError(
+                f"{name}: the approved group-owner probe of step {approved.script} differs "
+                "from what would run now (a --templates folder overriding it, or another "
+                "psrunbook version); re-export the bundle and have it approved again"
+            )
         same = (
             planned.script.sha256 == approved.script_sha256
             and planned.step.name == approved.name

@@ -67,6 +67,10 @@ class BundleError(UserError):
     """A review bundle is missing, incomplete or does not match its manifest."""
 
 
+class ClusterMismatch(BundleError):
+    """An approved bundle is run against another cluster than the one it was approved for."""
+
+
 class JournalError(UserError):
     """The state directory or run journal is unusable, or a resume is refused."""
 

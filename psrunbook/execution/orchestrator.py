@@ -42,8 +42,6 @@ if TYPE_CHECKING:
     from psrunbook.journal import Journal
     from psrunbook.templates import TemplateLibrary
 
-OWNER_PROBE = "_lib/get_group_owner.ps1.j2"
-
 Progress = Callable[[str, PlannedStep, str, TargetOutcome | None], None]
 """Called with ("started" | "finished" | "skipped", step, node, outcome) for live display."""
 
@@ -445,13 +443,20 @@ class Runner:
         return outcome
 
     def _group_owner(self, run_id: str, planned: PlannedStep) -> str:
+        """Ask the cluster which node owns the step's group, with the planned probe.
+
+        The probe is the one the plan rendered, linted and a bundle exported and hashed:
+        nothing is rendered here, so a run never executes a script nobody reviewed.
+        """
         group = planned.step.group or ""
-        script = self.library.render(OWNER_PROBE, {"Group": group})
+        script = planned.owner_probe
+        if script is None:
+            raise StepFailed(f"step {planned.slug} targets the owner of '{group}' but has no probe")
         errors: list[str] = []
         for node in self.plan.nodes:
             try:
                 session = self._sessions.get(node)
-                raw = session.run(ScriptCall(script.text, {"Group": group}, 60.0))
+                raw = session.run(ScriptCall(script.text, planned.owner_arguments, 60.0))
             except TransportError as exc:
                 errors.append(str(exc))
                 self._sessions.forget(node)

@@ -33,7 +33,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from psrunbook.bundle import canonical_json, plan_from_bundle, verify_bundle
-from psrunbook.errors import JournalError, ParameterError
+from psrunbook.errors import ClusterMismatch, JournalError, ParameterError
+from psrunbook.execution.identity import verify_cluster
 from psrunbook.execution.interrupts import StopSignal
 from psrunbook.execution.orchestrator import Progress, Runner, RunOptions
 from psrunbook.holds import HoldStore, RunHold, cluster_resource, run_resource, take_hold
@@ -139,6 +140,8 @@ class PreparedRun:
     """The inventory's cluster name: every event and the journal name it."""
     insecure: Mapping[str, str] = field(default_factory=dict)
     """Node -> why reaching it is unsafe (the transport refuses it without ``--insecure``)."""
+    approved_cluster: str | None = None
+    """The cluster an approved bundle was exported for: the cluster itself must say so."""
 
     @property
     def mode(self) -> RunMode:
@@ -246,13 +249,16 @@ class RunSession:
         else:
             plan = plan_from_bundle(intent.bundle, runbook, params, inventory, self.library)
             bundle_sha256 = intent.bundle.manifest_sha256
-        return self.prepare_plan(
+        prepared = self.prepare_plan(
             plan,
             inventory,
             check_only=intent.check_only,
             bundle_sha256=bundle_sha256,
             resumes=intent.resumes,
         )
+        if intent.bundle is None:
+            return prepared
+        return replace(prepared, approved_cluster=intent.bundle.manifest.inventory.cluster)
 
     def prepare_plan(
         self,
@@ -365,6 +371,8 @@ class RunSession:
         """
         prepared = started.prepared
         plan = prepared.plan
+        if prepared.approved_cluster is not None:
+            self._verify_cluster(started, transport)
         if through is not None:
             plan = replace(plan, steps=tuple(s for s in plan.steps if s.index <= through))
         options = RunOptions(
@@ -382,6 +390,38 @@ class RunSession:
         )
         return runner.run(
             started.run_id, done=self.done_steps(started.run_id), recheck_first=started.resumed
+        )
+
+    def _verify_cluster(self, started: StartedRun, transport: Transport) -> None:
+        """Before any step of a bundle run: the cluster itself must be the approved one.
+
+        A mismatch ends the run as failed in the journal (nothing ran) and is refused
+        with both clusters named; the name and id that answered are logged either way.
+        """
+        prepared = started.prepared
+        approved = prepared.approved_cluster or ""
+        log = get_logger("psrunbook.run")
+        try:
+            identity = verify_cluster(prepared.plan, transport, approved_for=approved)
+        except ClusterMismatch as exc:
+            self.journal.finish_run(started.run_id, "failed")
+            log.error(
+                "cluster.mismatch",
+                action="cluster.mismatch",
+                run_id=started.run_id,
+                cluster=prepared.cluster,
+                bundle_sha256=prepared.bundle_sha256,
+                reason=str(exc),
+            )
+            raise
+        log.info(
+            "cluster.verified",
+            action="cluster.verified",
+            run_id=started.run_id,
+            cluster=identity.name,
+            cluster_id=identity.id,
+            node=identity.node,
+            bundle_sha256=prepared.bundle_sha256,
         )
 
     def finish(self, started: StartedRun, report: RunReport) -> None:

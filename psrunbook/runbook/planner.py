@@ -2,7 +2,9 @@
 
 This is the last point where nothing has touched a node: everything a review, an
 export or a run needs (exact text, hash, values, candidate nodes) is fixed here, so
-the three can never disagree about what will run.
+the three can never disagree about what will run. That includes the engine's own
+read-only probes (which node owns a group, which cluster answers): every script that
+runs on a node is rendered, linted, hashed and exported here, never at run time.
 """
 
 from __future__ import annotations
@@ -13,11 +15,17 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from psrunbook.errors import LintError, ParameterError
-from psrunbook.runbook.model import Advisory, Runbook, Step
+from psrunbook.runbook.model import Advisory, Runbook, Step, Target
 from psrunbook.templates import RenderedScript, TemplateLibrary
 
 if TYPE_CHECKING:
     from psrunbook.inventory import Inventory
+
+
+OWNER_PROBE = "cluster/get_group_owner.ps1.j2"
+"""Read only: which node owns a group now (``-Group``); run before a group-owner step."""
+IDENTITY_PROBE = "cluster/get_cluster_identity.ps1.j2"
+"""Read only: the answering cluster's name and id (``Get-Cluster``)."""
 
 
 @dataclass(frozen=True)
@@ -27,6 +35,13 @@ class PlannedStep:
     index: int
     step: Step
     script: RenderedScript
+    owner_probe: RenderedScript | None = None
+    """For a step on a group's owner: the probe that finds the owner (``-Group`` only)."""
+
+    @property
+    def owner_arguments(self) -> dict[str, Any]:
+        """The owner probe's values: the step's group."""
+        return {"Group": self.step.group or ""}
 
     @property
     def slug(self) -> str:
@@ -46,6 +61,10 @@ class Plan:
     nodes: tuple[str, ...]
     steps: tuple[PlannedStep, ...]
     advisories: tuple[Advisory, ...]
+    identity_probe: RenderedScript | None = None
+    """Reads the answering cluster's name and id; a bundle run checks it before any step."""
+    cluster: str | None = None
+    """The inventory's cluster name: the cluster this plan is for."""
 
 
 def build_plan(
@@ -61,32 +80,52 @@ def build_plan(
         steps = runbook.steps(params, inventory)
     except ValueError as exc:
         raise ParameterError(f"runbook {runbook.name}: {exc}") from exc
+    # Values travel as parameters, so one rendering serves every group-owner step.
+    owner_probe = (
+        library.render(OWNER_PROBE, {"Group": ""})
+        if any(step.target is Target.GROUP_OWNER for step in steps)
+        else None
+    )
     planned = tuple(
         PlannedStep(
             index=index,
             step=step,
             script=library.render(step.template, step.arguments, step.structure),
+            owner_probe=owner_probe if step.target is Target.GROUP_OWNER else None,
         )
         for index, step in enumerate(steps, start=1)
     )
-    if lint:
-        _lint(planned)
-    return Plan(
+    plan = Plan(
         runbook=runbook,
         params=params,
         nodes=tuple(inventory.node_names),
         steps=planned,
         advisories=tuple(runbook.advisories_for(params)),
+        identity_probe=library.render(IDENTITY_PROBE, {}),
+        cluster=inventory.cluster.name,
     )
+    if lint:
+        _lint(plan)
+    return plan
 
 
-def _lint(planned: tuple[PlannedStep, ...]) -> None:
+def plan_scripts(plan: Plan) -> list[RenderedScript]:
+    """Every script the plan may run on a node: the steps' and the engine's probes."""
+    scripts = [plan.identity_probe] if plan.identity_probe is not None else []
+    for step in plan.steps:
+        scripts.append(step.script)
+        if step.owner_probe is not None and step.owner_probe not in scripts:
+            scripts.append(step.owner_probe)
+    return scripts
+
+
+def _lint(plan: Plan) -> None:
     from psrunbook.lint import lint_script  # noqa: PLC0415 (tree-sitter is loaded only when scripts are built)
 
     findings = [
         finding
-        for step in planned
-        for finding in lint_script(step.script.text, source=step.script.template_id)
+        for script in plan_scripts(plan)
+        for finding in lint_script(script.text, source=script.template_id)
         if finding.severity == "error"
     ]
     if findings:

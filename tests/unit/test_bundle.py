@@ -11,7 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from psrunbook.bundle import (
+    IDENTITY_PROBE_FILE,
     MANIFEST,
+    OWNER_PROBE_FILE,
     REVIEW,
     SHA256SUMS,
     VERIFY_SCRIPT,
@@ -67,7 +69,7 @@ def test_export_writes_every_file(plan: Plan, example_inventory_path: Path, tmp_
     names = set(_files(tmp_path / "b"))
     steps = ["01-greet-all", "02-greet-owner", "03-greet-any"]
     expected = (
-        {MANIFEST, REVIEW, SHA256SUMS, VERIFY_SCRIPT}
+        {MANIFEST, REVIEW, SHA256SUMS, VERIFY_SCRIPT, IDENTITY_PROBE_FILE, OWNER_PROBE_FILE}
         | {f"{s}.ps1" for s in steps}
         | {f"{s}.{n}.ps1" for s in steps for n in ("SQLNODE1", "SQLNODE2")}
     )

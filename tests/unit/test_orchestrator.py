@@ -15,7 +15,7 @@ import structlog.testing
 from pydantic import ConfigDict
 
 from psrunbook.errors import ConnectionFailed, WSManFault
-from psrunbook.execution.orchestrator import OWNER_PROBE, Runner, RunOptions
+from psrunbook.execution.orchestrator import Runner, RunOptions
 from psrunbook.execution.outcome import Status
 from psrunbook.inventory import load_inventory
 from psrunbook.journal import Journal
@@ -23,7 +23,7 @@ from psrunbook.lint import lint_script
 from psrunbook.results import StepError
 from psrunbook.runbook.model import StepResult, Target
 from psrunbook.runbook.parameters import validate_parameters
-from psrunbook.runbook.planner import Plan, build_plan
+from psrunbook.runbook.planner import OWNER_PROBE, Plan, build_plan
 from psrunbook.runbook.registry import RunbookRegistry
 from psrunbook.templates import TemplateLibrary
 from psrunbook.transport.base import FakeTransport, RawResult, ScriptCall

@@ -19,7 +19,7 @@ from typing import Any
 
 from psrunbook.inventory import Inventory, load_inventory
 from psrunbook.runbook.model import Runbook
-from psrunbook.runbook.planner import Plan, build_plan
+from psrunbook.runbook.planner import Plan, build_plan, plan_scripts
 from psrunbook.runbooks import cluster_report, ssis_clustered, ssis_standalone
 from psrunbook.templates import TemplateLibrary
 
@@ -138,9 +138,9 @@ def script_name(template_id: str, sha256: str) -> str:
 
 
 def expected_scripts() -> dict[str, str]:
-    """Every distinct script text any case renders, by its fixture file name."""
+    """Every distinct script text any case renders (the engine's probes too), by file name."""
     return {
-        script_name(planned.script.template_id, planned.script.sha256): planned.script.text
+        script_name(script.template_id, script.sha256): script.text
         for runbook_name, case in CASES
-        for planned in case_plan(runbook_name, case).steps
+        for script in plan_scripts(case_plan(runbook_name, case))
     }

@@ -10,6 +10,7 @@ import tree_sitter
 from rendered_cases import CASES, case_plan
 
 from psrunbook.lint import lint_template_source, parse
+from psrunbook.runbook.planner import plan_scripts
 from psrunbook.templates import TemplateLibrary
 
 LIBRARY = TemplateLibrary()
@@ -86,10 +87,9 @@ def _walk(node: tree_sitter.Node) -> Iterator[tree_sitter.Node]:
 
 
 def _scripts() -> dict[str, str]:
+    """Every script the cases' plans may run: the steps' and the engine's probes."""
     return {
-        planned.script.template_id: planned.script.text
-        for key in CASES
-        for planned in case_plan(*key).steps
+        script.template_id: script.text for key in CASES for script in plan_scripts(case_plan(*key))
     }
 
 
@@ -98,7 +98,7 @@ def _rendered(template_id: str) -> str:
 
 
 def test_every_template_is_used_by_a_runbook_step() -> None:
-    """Each SSIS and cluster template is rendered by at least one fixture case."""
+    """Each SSIS and cluster template is rendered by at least one fixture case's plan."""
     assert sorted(OURS) == sorted(_scripts())
 
 

@@ -325,7 +325,8 @@ def test_read_only_templates_change_nothing(run: Runner) -> None:
             {"ServiceNames": [facts.ssis_service, "MsDtsServer160"], "ConfigKeys": [key, key]},
         ),
         ("cluster/get_cluster_report.ps1.j2", {}),
-        ("_lib/get_group_owner.ps1.j2", {"Group": facts.group}),
+        ("cluster/get_group_owner.ps1.j2", {"Group": facts.group}),
+        ("cluster/get_cluster_identity.ps1.j2", {}),
     ]
     for template, arguments in steps:
         for node in facts.nodes:
