@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from psrunbook.cli import run_view
+from psrunbook.cli import completion, run_view
 from psrunbook.cli.context import Settings, settings
 from psrunbook.cli.exit_codes import (
     EXIT_CHANGES_PENDING,
@@ -162,7 +162,12 @@ class RunCommand:
 
 def run(
     ctx: typer.Context,
-    runbook: Annotated[str | None, typer.Argument(help="Runbook name; omit with --bundle.")] = None,
+    runbook: Annotated[
+        str | None,
+        typer.Argument(
+            help="Runbook name; omit with --bundle.", autocompletion=completion.runbook_names
+        ),
+    ] = None,
     inventory: InventoryOption = None,
     sim: SimOption = False,
     param: ParamOption = None,
@@ -183,7 +188,9 @@ def run(
 
 def plan(
     ctx: typer.Context,
-    runbook: Annotated[str, typer.Argument(help="Runbook name.")],
+    runbook: Annotated[
+        str, typer.Argument(help="Runbook name.", autocompletion=completion.runbook_names)
+    ],
     inventory: InventoryOption = None,
     sim: SimOption = False,
     param: ParamOption = None,
@@ -212,7 +219,13 @@ def plan(
 
 def resume(
     ctx: typer.Context,
-    run_id: Annotated[str, typer.Argument(help="The run to continue (see `psrunbook runs`).")],
+    run_id: Annotated[
+        str,
+        typer.Argument(
+            help="The run to continue: its id, a unique prefix, or `last`.",
+            autocompletion=completion.run_ids,
+        ),
+    ],
     inventory: InventoryOption = None,
     sim: SimOption = False,
     param: ParamOption = None,
@@ -383,7 +396,10 @@ def runs_list(
 def runs_show(
     run_id: Annotated[
         str,
-        typer.Argument(help="Run id, a unique prefix of one, or `last` (see `psrunbook runs`)."),
+        typer.Argument(
+            help="Run id, a unique prefix of one, or `last` (see `psrunbook runs`).",
+            autocompletion=completion.run_ids,
+        ),
     ],
     state_dir: StateDirOption = None,
     as_json: JsonOption = False,

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from psrunbook.cli import completion
 from psrunbook.cli.context import settings
 from psrunbook.cli.exit_codes import EXIT_FAILED, exits_cleanly, fail
 from psrunbook.cli.inputs import load_plan_inputs
@@ -104,7 +105,12 @@ def toml_value(value: object) -> str:
 
 def show(
     ctx: typer.Context,
-    runbook: Annotated[str, typer.Argument(help="Runbook name (see `psrunbook list`).")],
+    runbook: Annotated[
+        str,
+        typer.Argument(
+            help="Runbook name (see `psrunbook list`).", autocompletion=completion.runbook_names
+        ),
+    ],
     as_json: JsonOption = False,
 ) -> None:
     """Show a runbook's parameters, steps, targets and advisories."""
@@ -163,7 +169,12 @@ def _print_advisories(console: Console, definition: Runbook, params: object) -> 
 def export(
     ctx: typer.Context,
     runbook: Annotated[
-        str | None, typer.Argument(help="Runbook name; omit with --verify.", show_default=False)
+        str | None,
+        typer.Argument(
+            help="Runbook name; omit with --verify.",
+            show_default=False,
+            autocompletion=completion.runbook_names,
+        ),
     ] = None,
     inventory: Annotated[
         Path | None,

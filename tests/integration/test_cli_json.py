@@ -167,3 +167,24 @@ def test_resume_takes_last(psrunbook: Psrunbook) -> None:
     refused = psrunbook("resume", "last", "--sim", expect=2)
     assert newest.run_id in refused.stderr
     assert "already succeeded" in refused.stderr
+
+
+def test_tab_completes_run_ids_and_last(psrunbook: Psrunbook) -> None:
+    """Tab after `runs show` offers `last` and the journal's run ids that match."""
+    from typer.testing import CliRunner  # noqa: PLC0415  # only this test drives the shell side
+
+    from psrunbook.cli.app import app  # noqa: PLC0415
+
+    psrunbook("plan", "cluster-report", "--sim")
+    (run,) = psrunbook.runs()
+    env = {
+        "_PSRUNBOOK_COMPLETE": "complete_bash",
+        "COMP_WORDS": f"psrunbook runs show --state-dir {psrunbook.state_dir} ",
+        "COMP_CWORD": "5",
+    }
+    result = CliRunner().invoke(app, [], prog_name="psrunbook", env=env)
+    assert ["last", run.run_id] == result.stdout.split()
+    env["COMP_WORDS"] = f"psrunbook resume --state-dir {psrunbook.state_dir} {run.run_id[:6]}"
+    env["COMP_CWORD"] = "4"
+    result = CliRunner().invoke(app, [], prog_name="psrunbook", env=env)
+    assert [run.run_id] == result.stdout.split()

@@ -188,3 +188,11 @@ def test_shell_completion_is_offered() -> None:
     result = CliRunner().invoke(app, ["--show-completion", "bash"], prog_name="psrunbook")
     assert 0 == result.exit_code
     assert "_PSRUNBOOK_COMPLETE" in result.stdout
+
+
+def test_tab_completes_runbook_names() -> None:
+    """Tab after `show` or `plan` offers the runbook names that start with what was typed."""
+    for words in ("psrunbook show ssis", "psrunbook plan ssis"):
+        env = {"_PSRUNBOOK_COMPLETE": "complete_bash", "COMP_WORDS": words, "COMP_CWORD": "2"}
+        result = CliRunner().invoke(app, [], prog_name="psrunbook", env=env)
+        assert ["ssis-clustered", "ssis-standalone"] == result.stdout.split()
