@@ -675,6 +675,38 @@ class Journal:
             raise JournalError(self._no_run_message(run_id))
         return _run_record(rows[0])
 
+    def find_run(self, reference: str) -> RunRecord:
+        """The run an operator means by ``reference``: ``last``, a run id, or its unique prefix.
+
+        Run ids are long and typed by hand, so a prefix that names exactly one run is
+        enough; a prefix that names several is refused with the candidates, never
+        resolved by a guess (the newest, say), because ``resume`` acts on the answer.
+        """
+        if reference == "last":
+            latest = self.runs(1)
+            if not latest:
+                raise JournalError(f"no runs in journal {self.path} yet; `last` names none")
+            return latest[0]
+        exact = self._read("SELECT * FROM runs WHERE run_id = ?", (reference,))
+        if exact:
+            return _run_record(exact[0])
+        # substr, not LIKE: a run id may hold `_`, which LIKE would read as a wildcard.
+        rows = self._read(
+            "SELECT * FROM runs WHERE ? <> '' AND substr(run_id, 1, length(?)) = ?"
+            " ORDER BY started_at DESC, run_id DESC LIMIT 11",
+            (reference, reference, reference),
+        )
+        if not rows:
+            raise JournalError(self._no_run_message(reference))
+        if len(rows) > 1:
+            shown = [row["run_id"] for row in rows[:10]]
+            more = ", ..." if len(rows) > 10 else ""
+            raise JournalError(
+                f"run id prefix {reference!r} is ambiguous: it matches "
+                f"{', '.join(shown)}{more}; give more characters of the id"
+            )
+        return _run_record(rows[0])
+
     def attempts(self, run_id: str) -> list[AttemptRecord]:
         """Every attempt of a run in the order they began."""
         self.run(run_id)

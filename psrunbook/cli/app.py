@@ -21,12 +21,23 @@ app = typer.Typer(
     help="Reviewable, resumable PowerShell runbooks for Windows Failover Clusters.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
+    # Completion costs nothing at start-up: typer handles it only when the shell asks.
+    add_completion=True,
     # Plain click help: typer's rich formatter imports ~60 ms of rich and markdown
     # modules, which would be most of the start-up time of `psrunbook --help`.
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+def _print_version(value: bool) -> None:
+    """``--version``: the installed distribution's version, then exit before any command."""
+    if not value:
+        return
+    from psrunbook.version import VERSION
+
+    typer.echo(f"psrunbook {VERSION}")
+    raise typer.Exit()
 
 
 @app.callback()
@@ -50,6 +61,16 @@ def main_options(
         list[Path] | None,
         typer.Option("--templates", help="Also load templates from this folder (repeatable)."),
     ] = None,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            "-V",
+            is_eager=True,
+            callback=_print_version,
+            help="Print the installed psrunbook version and exit.",
+        ),
+    ] = False,
 ) -> None:
     """Run, review, plan and resume failover-cluster procedures over PowerShell remoting."""
     from psrunbook.errors import UserError

@@ -19,6 +19,8 @@ from psrunbook.errors import EngineError, UserError
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+EXIT_CHANGES_PENDING = 2
+"""``plan --detailed-exitcode``: the plan succeeded and found changes (Terraform's 2)."""
 EXIT_INTERRUPTED = 130
 """128 + SIGINT: the run was stopped by Ctrl-C, SIGTERM or SIGHUP."""
 

@@ -9,18 +9,23 @@ asks for confirmation and presents what the engine's
 
 from __future__ import annotations
 
-import json
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from psrunbook.cli import run_view
+from psrunbook.cli import completion, run_view
 from psrunbook.cli.context import Settings, settings
 from psrunbook.cli.display import cell, shown
-from psrunbook.cli.exit_codes import EXIT_FAILED, EXIT_INTERRUPTED, exits_cleanly, fail
+from psrunbook.cli.exit_codes import (
+    EXIT_CHANGES_PENDING,
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    exits_cleanly,
+    fail,
+)
 from psrunbook.cli.inputs import open_target
 
 if TYPE_CHECKING:
@@ -28,6 +33,7 @@ if TYPE_CHECKING:
 
     from psrunbook.execution.outcome import RunReport
     from psrunbook.execution.session import ExecutionLimits, RunRequest
+    from psrunbook.journal import AttemptRecord, RunRecord
     from psrunbook.runbook.planner import Plan
 
 InventoryOption = Annotated[
@@ -74,6 +80,21 @@ InsecureOption = Annotated[
     typer.Option("--insecure", help="Accept unencrypted or unverified connections (warned)."),
 ]
 YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+JsonOption = Annotated[
+    bool,
+    typer.Option(
+        "--json",
+        help="Print one JSON document on stdout (progress and prompts go to stderr); "
+        "see docs/execution.md.",
+    ),
+]
+DetailedExitcodeOption = Annotated[
+    bool,
+    typer.Option(
+        "--detailed-exitcode",
+        help="Exit 0 when nothing would change, 2 when changes are pending, 1 on any error.",
+    ),
+]
 BundleOption = Annotated[
     Path | None,
     typer.Option("--bundle", help="Run exactly this approved review bundle, or refuse."),
@@ -110,6 +131,8 @@ class RunCommand:
     retries: int = 2
     insecure: bool = False
     state_dir: Path | None = None
+    as_json: bool = False
+    detailed_exitcode: bool = False
     check_only: bool = False
 
     @classmethod
@@ -140,7 +163,12 @@ class RunCommand:
 
 def run(
     ctx: typer.Context,
-    runbook: Annotated[str | None, typer.Argument(help="Runbook name; omit with --bundle.")] = None,
+    runbook: Annotated[
+        str | None,
+        typer.Argument(
+            help="Runbook name; omit with --bundle.", autocompletion=completion.runbook_names
+        ),
+    ] = None,
     inventory: InventoryOption = None,
     sim: SimOption = False,
     param: ParamOption = None,
@@ -153,6 +181,7 @@ def run(
     retries: RetriesOption = 2,
     insecure: InsecureOption = False,
     state_dir: StateDirOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Run a runbook on every node it targets, journaling and logging every step."""
     execute(settings(ctx), RunCommand.parsed(ctx))
@@ -160,7 +189,9 @@ def run(
 
 def plan(
     ctx: typer.Context,
-    runbook: Annotated[str, typer.Argument(help="Runbook name.")],
+    runbook: Annotated[
+        str, typer.Argument(help="Runbook name.", autocompletion=completion.runbook_names)
+    ],
     inventory: InventoryOption = None,
     sim: SimOption = False,
     param: ParamOption = None,
@@ -169,14 +200,33 @@ def plan(
     step_timeout: TimeoutOption = 600.0,
     insecure: InsecureOption = False,
     state_dir: StateDirOption = None,
+    as_json: JsonOption = False,
+    detailed_exitcode: DetailedExitcodeOption = False,
 ) -> None:
     """Show what a run would change, per step and node, changing nothing."""
-    execute(settings(ctx), RunCommand.parsed(ctx, check_only=True))
+    from psrunbook.errors import UserError
+
+    command = RunCommand.parsed(ctx, check_only=True)
+    try:
+        report = execute(settings(ctx), command)
+    except UserError as exc:
+        if not command.detailed_exitcode:
+            raise
+        # Terraform's convention: 2 means "changes pending", so bad input must be 1.
+        raise fail(str(exc), EXIT_FAILED) from None
+    if command.detailed_exitcode and report.changed_count:
+        raise typer.Exit(EXIT_CHANGES_PENDING)
 
 
 def resume(
     ctx: typer.Context,
-    run_id: Annotated[str, typer.Argument(help="The run to continue (see `psrunbook runs`).")],
+    run_id: Annotated[
+        str,
+        typer.Argument(
+            help="The run to continue: its id, a unique prefix, or `last`.",
+            autocompletion=completion.run_ids,
+        ),
+    ],
     inventory: InventoryOption = None,
     sim: SimOption = False,
     param: ParamOption = None,
@@ -188,13 +238,14 @@ def resume(
     retries: RetriesOption = 2,
     insecure: InsecureOption = False,
     state_dir: StateDirOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Continue a failed run: re-check the first unfinished step, never repeat a done one."""
     execute(settings(ctx), RunCommand.parsed(ctx))
 
 
-def execute(settings: Settings, command: RunCommand) -> None:
-    """Plan, confirm, run and report; raises typer.Exit with the run's exit code.
+def execute(settings: Settings, command: RunCommand) -> RunReport:
+    """Plan, confirm, run and report; raises typer.Exit when the run did not succeed.
 
     Everything that can be refused is refused before the first script runs (unknown
     runbook, bad parameters, lint findings, a tampered bundle, an unsafe connection, a
@@ -208,8 +259,11 @@ def execute(settings: Settings, command: RunCommand) -> None:
     from psrunbook.transport.psrp import PsrpTransport
 
     state_dir = command.state_dir or default_state_dir()
-    console = run_view.console()
+    # With --json stdout holds the document alone: everything for people goes to stderr.
+    console = run_view.console(stderr=command.as_json)
     with Journal.open(state_dir) as journal:
+        if command.run_id is not None:
+            command = replace(command, run_id=journal.find_run(command.run_id).run_id)
         session = RunSession(journal, settings.registry(), settings.library())
         intent = session.resolve(command.request())
         target = open_target(command.inventory, command.sim, state_dir, intent.lab_variant)
@@ -244,15 +298,22 @@ def execute(settings: Settings, command: RunCommand) -> None:
                     raise
                 session.finish(started, report)
     _report(console, report, prepared.plan, command)
+    return report
 
 
 def _report(console: Console, report: RunReport, plan: Plan, command: RunCommand) -> None:
-
-    run_view.summary(console, report, plan)
+    tables = []
     if plan.runbook.present is not None and not report.failed:
-        run_view.present(console, plan, report)
-    if command.check_only:
-        run_view.plan_details(console, report)
+        tables = list(plan.runbook.present(report.results()))
+    if command.as_json:
+        from psrunbook.cli import documents
+
+        documents.emit(documents.run_report(report, plan, tables))
+    else:
+        run_view.summary(console, report, plan)
+        run_view.present(console, tables)
+        if command.check_only:
+            run_view.plan_details(console, report)
     if report.interrupted:
         raise fail(_failure_message(report, command), EXIT_INTERRUPTED)
     if report.failed:
@@ -302,51 +363,72 @@ def runs_list(
     ctx: typer.Context,
     limit: Annotated[int, typer.Option(min=1, help="How many recent runs.")] = 20,
     state_dir: StateDirOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """List recent runs, newest first."""
     if ctx.invoked_subcommand is not None:
         return
-    from rich.table import Column, Table
-
     from psrunbook.journal import Journal, default_state_dir
+
+    with Journal.open(state_dir or default_state_dir()) as journal:
+        records = journal.runs(limit)
+    if as_json:
+        from psrunbook.cli import documents
+
+        documents.emit(documents.run_list(records))
+        return
+    from rich.table import Column, Table
 
     # The run id is what `runs show` and `resume` take: never shortened with an ellipsis.
     run_column = Column("run", no_wrap=True, overflow="ignore")
     table = Table(run_column, "runbook", "mode", "started", "outcome", "resumes", box=None)
-    with Journal.open(state_dir or default_state_dir()) as journal:
-        for record in journal.runs(limit):
-            table.add_row(
-                *map(
-                    cell,
-                    (
-                        record.run_id,
-                        record.runbook,
-                        record.mode,
-                        record.started_at.isoformat(timespec="seconds"),
-                        record.outcome or "unfinished",
-                        record.resumes,
-                    ),
-                )
+    for record in records:
+        table.add_row(
+            *map(
+                cell,
+                (
+                    record.run_id,
+                    record.runbook,
+                    record.mode,
+                    record.started_at.isoformat(timespec="seconds"),
+                    record.outcome or "unfinished",
+                    str(record.resumes),
+                ),
             )
+        )
     run_view.console().print(table)
 
 
 @runs_app.command("show")
 @exits_cleanly
 def runs_show(
-    run_id: Annotated[str, typer.Argument(help="Run id (see `psrunbook runs`).")],
+    run_id: Annotated[
+        str,
+        typer.Argument(
+            help="Run id, a unique prefix of one, or `last` (see `psrunbook runs`).",
+            autocompletion=completion.run_ids,
+        ),
+    ],
     state_dir: StateDirOption = None,
+    as_json: JsonOption = False,
 ) -> None:
-    """Show one run: its inputs and every attempt, step by node."""
-
-    from rich.table import Table
-
+    """Show one run: who ran it where and when, and every attempt with its before and after."""
     from psrunbook.journal import Journal, default_state_dir
 
-    console = run_view.console()
     with Journal.open(state_dir or default_state_dir()) as journal:
-        record = journal.run(run_id)
-        attempts = journal.attempts(run_id)
+        record = journal.find_run(run_id)
+        attempts = journal.attempts(record.run_id)
+    if as_json:
+        from psrunbook.cli import documents
+
+        documents.emit(documents.run_detail(record, attempts))
+        return
+    _show_run(run_view.console(), record, attempts)
+
+
+def _show_run(console: Console, record: RunRecord, attempts: list[AttemptRecord]) -> None:
+    from rich.table import Table
+
     console.print(
         shown(
             f"run {record.run_id}: {record.runbook} (version {record.runbook_version}), "
@@ -354,13 +436,28 @@ def runs_show(
         ),
         markup=False,
     )
-    parameters = json.dumps(record.parameters, ensure_ascii=False, sort_keys=True)
-    console.print(shown(f"parameters: {parameters}"), markup=False)
+    remote = f" as {record.user}" if record.user else ""
+    console.print(
+        shown(
+            f"cluster {record.cluster or '(not journaled)'}; operator "
+            f"{record.os_user or '(not journaled)'}{remote}"
+        ),
+        markup=False,
+    )
+    finished = record.finished_at.isoformat() if record.finished_at else "not finished"
+    console.print(f"started {record.started_at.isoformat()}, finished {finished}", markup=False)
+    from psrunbook.cli.runbook_cmds import toml_value
+
+    # As a params file spells them, so they paste into one (secrets are journaled redacted).
+    console.print("parameters:", markup=False)
+    for key, value in sorted(record.parameters.items()):
+        console.print(shown(f"    {key} = {toml_value(value)}"), markup=False)
     if record.bundle_sha256:
         console.print(shown(f"approved bundle manifest sha256: {record.bundle_sha256}"))
-    table = Table("step", "node", "mode", "status", "changed", "seconds", "error", box=None)
+    for node, setting in sorted(record.insecure.items()):
+        console.print(shown(f"insecure on {node}: {setting}"), markup=False)
+    table = Table("step", "node", "mode", "status", "changed", "seconds", "started", box=None)
     for attempt in attempts:
-        error = attempt.errors[0].get("message", "") if attempt.errors else ""
         table.add_row(
             *map(
                 cell,
@@ -371,11 +468,51 @@ def runs_show(
                     attempt.status,
                     "" if attempt.changed is None else ("yes" if attempt.changed else "no"),
                     "" if attempt.duration_ns is None else f"{attempt.duration_ns / 1e9:.2f}",
-                    str(error)[:120],
+                    attempt.started_at.isoformat(timespec="seconds"),
                 ),
             )
         )
     console.print(table)
+    _attempt_details(console, attempts)
+
+
+def _attempt_details(console: Console, attempts: list[AttemptRecord]) -> None:
+    """Before/after of every change and every error in full, as the journal holds them.
+
+    Values are spelled as TOML (``'S:\\SSIS'`` as typed, not JSON's ``"S:\\\\SSIS"``);
+    nothing is cut, because this is the record of what happened.
+    """
+    from psrunbook.cli.runbook_cmds import toml_value
+
+    def text(value: object) -> str:
+        return "(none)" if value is None else toml_value(value)
+
+    for attempt in attempts:
+        reported = attempt.result or {}
+        change = {k: reported[k] for k in ("Before", "After", "Actions") if k in reported}
+        if not change and not attempt.errors:
+            continue
+        mode = "check" if attempt.check_only else "apply"
+        console.print(
+            shown(
+                f"{attempt.step_index:02d}-{attempt.step_name} on {attempt.node} ({mode}, "
+                f"{attempt.status}):"
+            ),
+            markup=False,
+        )
+        for key, value in change.items():
+            console.print(shown(f"    {key.lower():<8} {text(value)}"), markup=False)
+        for error in attempt.errors:
+            console.print(shown(f"    error    {error.get('message', '')}"), markup=False)
+            for name in (
+                "exception_type",
+                "category",
+                "fully_qualified_error_id",
+                "target",
+                "script_line",
+            ):
+                if error.get(name) not in (None, ""):
+                    console.print(shown(f"             {name}: {error[name]}"), markup=False)
 
 
 @runs_app.command("unhold")

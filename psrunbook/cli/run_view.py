@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -22,15 +23,18 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from psrunbook.execution.outcome import RunReport, TargetOutcome
+    from psrunbook.runbook.model import ReportTable
     from psrunbook.runbook.planner import Plan, PlannedStep
 
 
-def console() -> Console:
+def console(*, stderr: bool = False) -> Console:
+    """The console for people: stdout, or stderr when stdout carries a JSON document."""
     from rich.console import Console
 
+    stream = sys.stderr if stderr else sys.stdout
     # Off a terminal (a pipe, a CI log) tables get room instead of 80 columns.
-    width = None if sys.stdout.isatty() else 200
-    return Console(highlight=False, soft_wrap=True, width=width)
+    width = None if stream.isatty() else 200
+    return Console(highlight=False, soft_wrap=True, width=width, stderr=stderr)
 
 
 def summary(console: Console, report: RunReport, plan: Plan) -> None:
@@ -61,12 +65,11 @@ def summary(console: Console, report: RunReport, plan: Plan) -> None:
     console.print(table)
 
 
-def present(console: Console, plan: Plan, report: RunReport) -> None:
+def present(console: Console, tables: Sequence[ReportTable]) -> None:
     """The runbook's own console tables, from the results of every step and node."""
     from rich.table import Column, Table
 
-    assert plan.runbook.present is not None
-    for table_data in plan.runbook.present(report.results()):
+    for table_data in tables:
         columns = [Column(header=cell(name)) for name in table_data.columns]
         table = Table(*columns, title=cell(table_data.title))
         for row in table_data.rows:
@@ -129,5 +132,6 @@ def confirm(console: Console, plan: Plan, *, ask: bool) -> None:
         return
     if not sys.stdin.isatty():
         raise ParameterError("not on a terminal: pass --yes to run without confirmation")
-    if not typer.confirm("Run these steps now?", default=False):
+    # On stderr, so `run ... | tee change.log` shows the question instead of looking hung.
+    if not typer.confirm("Run these steps now?", default=False, err=True):
         raise typer.Exit(EXIT_FAILED)

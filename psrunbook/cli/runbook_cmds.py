@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from psrunbook.cli import completion
 from psrunbook.cli.context import settings
 from psrunbook.cli.exit_codes import EXIT_FAILED, exits_cleanly, fail
 from psrunbook.cli.inputs import load_plan_inputs
@@ -40,12 +41,26 @@ def _console() -> Console:
     return Console(highlight=False, soft_wrap=True)
 
 
-def list_runbooks(ctx: typer.Context) -> None:
+JsonOption = Annotated[
+    bool,
+    typer.Option(
+        "--json", help="Print one JSON document on stdout instead (see docs/execution.md)."
+    ),
+]
+
+
+def list_runbooks(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """List every runbook: built-in, installed plug-ins and --runbooks folders."""
+    runbooks = list(settings(ctx).registry().runbooks)
+    if as_json:
+        from psrunbook.cli import documents
+
+        documents.emit(documents.runbook_list(runbooks))
+        return
     from rich.table import Table
 
     table = Table("runbook", "summary", "origin", box=None, pad_edge=False)
-    for runbook in settings(ctx).registry().runbooks:
+    for runbook in runbooks:
         table.add_row(runbook.name, runbook.summary, runbook.origin)
     _console().print(table)
 
@@ -55,36 +70,86 @@ def _type_name(annotation: object) -> str:
     return text.replace("typing.", "").replace("psrunbook.secrets.", "")
 
 
+def _toml_key(key: str) -> str:
+    import json
+    import re
+
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else json.dumps(key, ensure_ascii=False)
+
+
+def toml_value(value: object) -> str:
+    """``value`` spelled as TOML, so an example or default from ``show`` pastes into a params file.
+
+    Strings become literal strings (``'S:\\SSIS'`` as typed, no escapes) unless they hold
+    a quote or a control character; those become basic strings, whose escapes JSON shares.
+    TOML has no null: None is spelled ``(unset)``, which is what leaving the key out means.
+    """
+    import json
+
+    if value is None:
+        return "(unset)"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(toml_value(item) for item in value) + "]"
+    if isinstance(value, dict):
+        inner = ", ".join(f"{_toml_key(str(k))} = {toml_value(v)}" for k, v in value.items())
+        return "{ " + inner + " }" if inner else "{}"
+    text = str(value)
+    if "'" in text or any(ord(c) < 0x20 or ord(c) == 0x7F for c in text):
+        return json.dumps(text, ensure_ascii=False)
+    return f"'{text}'"
+
+
 def show(
     ctx: typer.Context,
-    runbook: Annotated[str, typer.Argument(help="Runbook name (see `psrunbook list`).")],
+    runbook: Annotated[
+        str,
+        typer.Argument(
+            help="Runbook name (see `psrunbook list`).", autocompletion=completion.runbook_names
+        ),
+    ],
+    as_json: JsonOption = False,
 ) -> None:
     """Show a runbook's parameters, steps, targets and advisories."""
+    from psrunbook.cli import documents
     from psrunbook.runbook.examples import (
         example_inventory,
         example_parameters,
     )
 
     definition = settings(ctx).registry().get(runbook)
+    fields = definition.parameters.model_fields
+    entries = [documents.parameter(n, f, _type_name(f.annotation)) for n, f in fields.items()]
+    params = example_parameters(definition.parameters)
+    steps = None if params is None else list(definition.steps(params, example_inventory()))
+    if as_json:
+        advisories = list(definition.advisories_for(params))
+        documents.emit(documents.runbook_detail(definition, entries, advisories, steps))
+        return
     console = _console()
     console.print(f"[bold]{definition.name}[/bold]: {definition.summary}")
     if definition.description:
         console.print(definition.description)
-    console.print("\n[bold]Parameters[/bold]")
-    for name, field in definition.parameters.model_fields.items():
-        required = "required" if field.is_required() else f"default {field.default!r}"
-        console.print(f"  {name} ({_type_name(field.annotation)}, {required})")
-        if field.description:
-            console.print(f"      {field.description}")
-        if field.examples:
-            console.print(f"      example: {field.examples[0]!r}")
-    params = example_parameters(definition.parameters)
+    console.print("\n[bold]Parameters[/bold] (values spelled as in a --params-file)")
+    for entry in entries:
+        name = entry["name"]
+        required = "required" if entry["required"] else f"default {toml_value(entry['default'])}"
+        console.print(f"  {name} ({entry['type']}, {required})", markup=False)
+        if entry["description"]:
+            console.print(f"      {entry['description']}", markup=False)
+        if entry["examples"]:
+            console.print(
+                f"      example: {name} = {toml_value(entry['examples'][0])}", markup=False
+            )
     _print_advisories(console, definition, params)
     console.print("\n[bold]Steps[/bold] (with the documented example values)")
-    if params is None:
+    if steps is None:
         console.print("  (the examples do not form a valid parameter set; steps need -p values)")
         return
-    for index, step in enumerate(definition.steps(params, example_inventory()), start=1):
+    for index, step in enumerate(steps, start=1):
         where = step.target.value + (f" '{step.group}'" if step.group else "")
         kind = "changes" if step.changes else "read-only"
         console.print(f"  {index:02d} {step.name}: {step.title} [{where}, {kind}]", markup=False)
@@ -104,7 +169,12 @@ def _print_advisories(console: Console, definition: Runbook, params: object) -> 
 def export(
     ctx: typer.Context,
     runbook: Annotated[
-        str | None, typer.Argument(help="Runbook name; omit with --verify.", show_default=False)
+        str | None,
+        typer.Argument(
+            help="Runbook name; omit with --verify.",
+            show_default=False,
+            autocompletion=completion.runbook_names,
+        ),
     ] = None,
     inventory: Annotated[
         Path | None,

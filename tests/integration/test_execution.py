@@ -433,6 +433,7 @@ def test_runs_and_runs_show_list_what_happened(psrunbook: Psrunbook) -> None:
     assert shown[0].startswith(f"run {first_run.run_id}: ssis-clustered")
     assert "outcome succeeded" in shown[0]
     attempts = psrunbook.attempts(first_run.run_id)
+    header = next(i for i, line in enumerate(shown) if line.split()[:2] == ["step", "node"])
     assert [
         [
             f"{a.step_index:02d}-{a.step_name}",
@@ -442,7 +443,7 @@ def test_runs_and_runs_show_list_what_happened(psrunbook: Psrunbook) -> None:
             "yes" if a.changed else "no",
         ]
         for a in attempts
-    ] == [line.split()[:5] for line in shown[3:]]
+    ] == [line.split()[:5] for line in shown[header + 1 : header + 1 + len(attempts)]]
 
     missing = psrunbook("runs", "show", "no-such-run", expect=2)
     assert "no-such-run" in missing.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import tomllib
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -10,7 +11,9 @@ from typer.testing import CliRunner
 from psrunbook.cli.app import app
 from psrunbook.runbook.examples import example_inventory, example_parameters
 from psrunbook.runbook.registry import RunbookRegistry
+from psrunbook.version import VERSION
 from tests.conftest import REPO
+from tests.json_documents import document
 
 
 def invoke(*args: str) -> tuple[int, str]:
@@ -113,3 +116,83 @@ def test_bad_parameter_is_usage_error(tmp_path: Path, example_inventory_path: Pa
     assert 2 == code
     assert "sql_version" in out
     assert not (tmp_path / "b").exists()
+
+
+# --------------------------------------------------------------------------- issue 15
+
+
+def invoke_split(*args: str) -> tuple[int, str, str]:
+    """Exit code, stdout and stderr apart: --json promises stdout holds the document alone."""
+    result = CliRunner().invoke(app, list(args))
+    assert "Traceback" not in result.output
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_list_json_is_one_document(user_runbooks: Path) -> None:
+    """list --json prints one runbook-list document naming every runbook and its origin."""
+    code, out, _ = invoke_split("--runbooks", str(user_runbooks), "list", "--json")
+    assert 0 == code
+    listed = {r["name"]: r["origin"] for r in document(out, "runbook-list")["runbooks"]}
+    registry = RunbookRegistry.discover((user_runbooks,))
+    assert {r.name: r.origin for r in registry.runbooks} == listed
+
+
+def test_show_json_is_one_document() -> None:
+    """show --json gives every parameter (defaults as JSON), the advisories and the steps."""
+    code, out, _ = invoke_split("show", "ssis-clustered", "--json")
+    assert 0 == code
+    shown = document(out, "runbook")
+    parameters = {p["name"]: p for p in shown["parameters"]}
+    assert {"required": True, "examples": ["S:\\SSIS"]} == {
+        k: parameters["shared_folder"][k] for k in ("required", "examples")
+    }
+    assert (False, []) == (
+        parameters["possible_owners"]["required"],
+        parameters["possible_owners"]["default"],
+    )
+    assert parameters["ssis_group"]["default"] is None
+    assert "bring-online" in [s["name"] for s in shown["steps"]]
+    assert any(a["code"] == "SSIS-NOT-RECOMMENDED" for a in shown["advisories"])
+
+
+def test_show_prints_defaults_and_examples_as_toml(tmp_path: Path) -> None:
+    """show spells defaults and examples as TOML a params file accepts, without Python reprs."""
+    code, out = invoke("show", "ssis-standalone")
+    assert 0 == code
+    assert "PydanticUndefined" not in out
+    assert "\\\\" not in out  # no doubled backslashes: 'S:\SSIS' is a TOML literal string
+    assert "store_path (str, default '..\\Packages')" in out
+    examples = [
+        line.strip().removeprefix("example: ") for line in out.splitlines() if "example: " in line
+    ]
+    assert examples
+    pasted = tomllib.loads("\n".join(examples))
+    assert ["SQLVS01", "SQLVS02\\INST2"] == pasted["instances"]
+    code, out = invoke("show", "cluster-report")
+    assert "include_ssis (bool, default true)" in out
+
+
+def test_version_prints_the_installed_version() -> None:
+    """--version and -V print the installed distribution's version and exit 0."""
+    for flag in ("--version", "-V"):
+        code, out, _ = invoke_split(flag)
+        assert (0, f"psrunbook {VERSION}\n") == (code, out)
+    assert "0.0.0+unknown" != VERSION
+
+
+def test_shell_completion_is_offered() -> None:
+    """typer's completion options exist, and the script completes `psrunbook` in bash."""
+    code, out, _ = invoke_split("--help")
+    assert 0 == code
+    assert "--install-completion" in out
+    result = CliRunner().invoke(app, ["--show-completion", "bash"], prog_name="psrunbook")
+    assert 0 == result.exit_code
+    assert "_PSRUNBOOK_COMPLETE" in result.stdout
+
+
+def test_tab_completes_runbook_names() -> None:
+    """Tab after `show` or `plan` offers the runbook names that start with what was typed."""
+    for words in ("psrunbook show ssis", "psrunbook plan ssis"):
+        env = {"_PSRUNBOOK_COMPLETE": "complete_bash", "COMP_WORDS": words, "COMP_CWORD": "2"}
+        result = CliRunner().invoke(app, [], prog_name="psrunbook", env=env)
+        assert ["ssis-clustered", "ssis-standalone"] == result.stdout.split()
