@@ -274,7 +274,17 @@ class Runner:
             outcome.targets.append(TargetOutcome("-", Status.FAILED, errors=(error,)))
             return outcome
         outcome.targets.extend(skipped)
-        outcome.targets.extend(self._attempt_all(run_id, planned, nodes, check_only=None))
+        if planned.step.serial:
+            # Rolling (Step.serial): one node at a time, in inventory order; after a failure
+            # or an interrupt the other nodes are not touched (they show as not run, and a
+            # resume continues there).
+            for node in nodes:
+                done = self._attempt_all(run_id, planned, [node], check_only=None)
+                outcome.targets.extend(done)
+                if self._stop.is_set() or not done or done[0].status is Status.FAILED:
+                    break
+        else:
+            outcome.targets.extend(self._attempt_all(run_id, planned, nodes, check_only=None))
         outcome.targets.extend(
             TargetOutcome(node, Status.DONE_EARLIER, attempts=0) for node in sorted(finished)
         )

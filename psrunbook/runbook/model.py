@@ -96,7 +96,9 @@ class Step:
     ``arguments`` are the values bound to the template's ``param()`` block;
     ``structure`` holds the few Jinja variables that shape the text (version branches).
     ``changes`` is False for read-only probes. ``safe_to_repeat`` allows transport
-    retries: true for probes and for test-then-set scripts.
+    retries: true for probes and for test-then-set scripts. ``serial`` runs an every-node
+    step on one node at a time and stops at the first failure (a rolling restart: never
+    all nodes at once, and a restart that breaks one node leaves the others untouched).
     """
 
     name: str
@@ -109,6 +111,7 @@ class Step:
     changes: bool = True
     safe_to_repeat: bool = True
     continue_on_error: bool = False
+    serial: bool = False
     result: type[StepResult] = StepResult
 
     def __post_init__(self) -> None:

@@ -119,8 +119,9 @@ class SsisClusteredParameters(BaseModel):
     )
     possible_owners: list[str] = Field(
         default=[],
-        description="Cluster nodes that may own the SSIS resource; empty means every node of "
-        "the inventory; one per -p",
+        description="Cluster nodes that may own the SSIS resource; empty (the default) means "
+        "exactly the SQL Server resource's possible owners, read from the cluster; owners "
+        "that leave out a node that can host SQL Server are refused; one per -p",
         examples=[["SQLNODE1", "SQLNODE2"]],
     )
     online_timeout_s: int = Field(
@@ -235,9 +236,9 @@ def config_document(params: SsisClusteredParameters) -> str:
 
 def build_steps(params: SsisClusteredParameters, inventory: Inventory) -> list[Step]:
     version = params.version
-    owners = list(params.possible_owners) or list(inventory.node_names)
-    if not owners:
-        raise ValueError("possible_owners is empty and the inventory lists no nodes")
+    # Empty possible_owners means the SQL Server resource's possible owners, which only the
+    # cluster knows: the scripts read them when they run (issue 12, review H3).
+    owners = list(params.possible_owners)
     name = params.resource_name
     # The registry value is set on every node before the checkpoint is added, so the
     # snapshot the cluster takes holds the new path whenever and wherever it is taken.
@@ -253,6 +254,7 @@ def build_steps(params: SsisClusteredParameters, inventory: Inventory) -> list[S
                 "ResourceName": name,
                 "SqlResource": params.sql_resource,
                 "DiskResource": params.disk_resource,
+                "InventoryNodes": list(inventory.node_names),
                 "Owners": owners,
             },
             changes=False,
@@ -276,7 +278,7 @@ def build_steps(params: SsisClusteredParameters, inventory: Inventory) -> list[S
             title="Set the resource's possible owners",
             template="cluster/set_possible_owners.ps1.j2",
             target=Target.ANY_NODE,
-            arguments={"Resource": name, "Owners": owners},
+            arguments={"Resource": name, "Owners": owners, "LikeResource": params.sql_resource},
             result=PossibleOwnersResult,
         ),
         Step(

@@ -158,6 +158,9 @@ def build_steps(params: SsisStandaloneParameters, inventory: Inventory) -> list[
             title="Write MsDtsSrvr.ini.xml listing every instance; restart SSIS if it changed",
             template="ssis/set_standalone_config.ps1.j2",
             target=Target.EVERY_NODE,
+            # Rolling (issue 12, review M5): a restart stops the packages running on that
+            # node, so never all nodes at once; a failed restart stops the roll.
+            serial=True,
             arguments={
                 "ServiceName": version.service_name,
                 "ConfigFile": target,

@@ -805,11 +805,28 @@ class SimCluster:
         return ordered
 
     def set_node_state(self, name: str, state: str) -> None:
-        """Change a node's state; a node going Down fails its groups over."""
+        """Change a node's state; a node going Down fails its groups over.
+
+        Down is the machine gone (crash, power, reboot): no service process survives it.
+        Up after Down is a boot: the SCM starts the Automatic services, which read their
+        configuration now; Manual ones stay stopped until the cluster brings their resource
+        online. (Services starting by start type at boot is the SCM's documented contract;
+        that a cluster node "Down" means the machine, not only the cluster service, is
+        UNVERIFIED and the stricter reading: it also catches a passive node whose Automatic
+        SSIS would start at boot with whatever configuration its registry names.)
+        """
         node = self.node(name)
+        previous = node.state
         node.state = state
+        if state == "Up" and previous == "Down":
+            for service in node.services.values():
+                if service.start_type == "Automatic":
+                    self.start_service(node, service)
+            return
         if state != "Down":
             return
+        for service in node.services.values():
+            self.stop_service(service)
         for group in list(self.groups.values()):
             if fold(group.owner) != fold(node.name):
                 continue

@@ -226,12 +226,15 @@ def test_example_clustered_file_names_no_node() -> None:
     assert "possible_owners" not in values
 
 
-def test_possible_owners_default_to_every_inventory_node(example_inventory_path: Path) -> None:
-    """Without possible_owners the owner list is every node of the inventory, in file order."""
+def test_possible_owners_default_to_the_sql_server_resources(example_inventory_path: Path) -> None:
+    """Without possible_owners the scripts take the SQL Server resource's possible owners
+    from the cluster (issue 12): the inventory only says which nodes the preflight checks."""
     inventory = load_inventory(example_inventory_path)
     params = SsisClusteredParameters.model_validate(VALID_CLUSTERED)
     steps = {s.name: s for s in ssis_clustered.runbook.steps(params, inventory)}
-    assert list(inventory.node_names) == steps["possible-owners"].arguments["Owners"]
+    owners = steps["possible-owners"].arguments
+    assert ([], params.sql_resource) == (owners["Owners"], owners["LikeResource"])
+    assert list(inventory.node_names) == steps["preflight"].arguments["InventoryNodes"]
 
 
 def test_cluster_report_takes_no_required_parameters() -> None:

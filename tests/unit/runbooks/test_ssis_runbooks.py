@@ -115,6 +115,14 @@ def test_standalone_steps_run_on_every_node() -> None:
     assert {Target.EVERY_NODE} == {s.target for s in steps}
 
 
+def test_standalone_restarts_roll_one_node_at_a_time() -> None:
+    """Only the step that restarts SSIS is serial (issue 12, review M5)."""
+    params = SsisStandaloneParameters.model_validate({"sql_version": "2019", "instances": ["."]})
+    inventory = load_inventory(REPO / "examples" / "inventory.toml")
+    steps = ssis_standalone.runbook.steps(params, inventory)
+    assert ["write-config"] == [s.name for s in steps if s.serial]
+
+
 def test_cluster_report_is_read_only() -> None:
     """Every cluster-report step is a probe that changes nothing."""
     params = cluster_report.ClusterReportParameters()
