@@ -123,7 +123,27 @@ def parse(path: str, user: str = "Administrator") -> FsPath | RegPath:
 
 
 def has_wildcard(text: str) -> bool:
+    """Whether ``-Path`` would expand ``text``: ``*``, ``?`` and ``[`` are wildcards.
+
+    Windows: a provider cmdlet's ``-Path`` goes through wildcard expansion
+    (``WildcardPattern``: ``*`` ``?`` ``[set]``), ``-LiteralPath`` never does; that is the
+    reason ``-LiteralPath`` exists (about_Wildcards; each cmdlet's help lists "Accept
+    wildcard characters: True" for -Path and False for -LiteralPath). Not in
+    shared/facts/powershell.md: UNVERIFIED there, modelled strictly.
+    """
     return any(c in text for c in "*?[")
+
+
+def reg_matches(pattern: RegPath, keys: list[str]) -> list[str]:
+    """HKLM-relative key paths (original spelling) matching a wildcard ``pattern``."""
+    out = []
+    for key in keys:
+        parts = [p for p in key.split("\\") if p]
+        if len(parts) == len(pattern.parts) and all(
+            wildcard_match(pat, part) for pat, part in zip(pattern.parts, parts, strict=True)
+        ):
+            out.append(key)
+    return sorted(out, key=fold)
 
 
 def wildcard_match(pattern: str, name: str) -> bool:

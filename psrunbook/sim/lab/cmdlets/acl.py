@@ -15,7 +15,7 @@ from psrunbook.sim.lab.cluster_model import AclEntry, FsEntry, fold
 from psrunbook.sim.lab.cluster_objects import FILE_RIGHTS, access_rule_object, access_to_string
 from psrunbook.sim.lab.cmdlets.sim_cmdlet import SimCmdlet, arg, param, strings, text
 from psrunbook.sim.lab.fs import FsView
-from psrunbook.sim.lab.paths import BadDrive, FsPath, parse
+from psrunbook.sim.lab.paths import BadDrive, FsPath, has_wildcard, parse
 from psrunbook.sim.objects import PSHashtable, PSObject
 from psrunbook.sim.ps.cmdlet_api import CmdletContext, CmdletSpec
 
@@ -153,16 +153,24 @@ class GetAcl(SimCmdlet):
 
     def run(self, ctx: CmdletContext, args: PSHashtable) -> int | None:
         view = FsView(self.cluster, self.node)
-        for raw in strings(arg(args, "LiteralPath")) or strings(arg(args, "Path")):
+        literal = strings(arg(args, "LiteralPath"))
+        for raw in literal or strings(arg(args, "Path")):
             path = _fs_path(raw)
-            entry = view.get(path) if path is not None else None
-            if path is None or entry is None:
+            found: list[tuple[FsPath, FsEntry]] = []
+            if path is not None and not literal and has_wildcard(raw):
+                # -Path expands * ? [..]; -LiteralPath does not (see paths.has_wildcard).
+                found = view.expand(path)
+            elif path is not None:
+                entry = view.get(path)
+                found = [(path, entry)] if entry is not None else []
+            if not found and (literal or not has_wildcard(raw)):
                 record = error_records.path_not_found(
                     self.spec.name, self.spec.implementing_type, raw
                 )
                 ctx.write_error(record)
                 continue
-            ctx.write_output(self._acl_object(view, path, entry))
+            for item, entry in found:
+                ctx.write_output(self._acl_object(view, item, entry))
         return None
 
     def _acl_object(self, view: FsView, path: FsPath, entry: FsEntry) -> PSObject:

@@ -24,6 +24,7 @@ from psrunbook.sim.lab.paths import (
     RegPath,
     has_wildcard,
     parse,
+    reg_matches,
     wildcard_match,
 )
 from psrunbook.sim.objects import ErrorRecordData, PSHashtable, PSObject
@@ -203,7 +204,11 @@ class TestPath(ItemCmdlet):
         if is_valid:
             return True
         if isinstance(path, RegPath):
-            key = self.cluster.node(self.node).registry.key(path.rel)
+            registry = self.cluster.node(self.node).registry
+            if not literal and has_wildcard(raw):
+                hits = reg_matches(path, [k.path for k in registry.keys.values()])
+                return bool(hits) and kind != "leaf"
+            key = registry.key(path.rel)
             return key is not None and kind != "leaf"
         if not literal and has_wildcard(raw):
             found = self.fs.expand(path)
@@ -231,10 +236,16 @@ class GetItem(ItemCmdlet):
                 path = self.parse(raw)
                 if isinstance(path, RegPath):
                     registry = self.cluster.node(self.node).registry
-                    key = registry.key(path.rel)
-                    if key is None:
+                    rels = [path.rel]
+                    if not literal and has_wildcard(raw):
+                        rels = reg_matches(path, [k.path for k in registry.keys.values()])
+                    keys = [(r, registry.key(r)) for r in rels]
+                    if any(key is None for _, key in keys):
                         raise self.error("notfound", raw)
-                    ctx.write_output(key_object(registry, path, key))
+                    for rel, key in keys:
+                        assert key is not None
+                        shown = RegPath(tuple(p for p in rel.split("\\") if p))
+                        ctx.write_output(key_object(registry, shown, key))
                     continue
                 for found, entry in self.resolve(raw, literal):
                     ctx.write_output(item_object(found, entry))
@@ -612,7 +623,7 @@ class SetContent(ItemCmdlet):
     )
 
     def run(self, ctx: CmdletContext, args: PSHashtable) -> int | None:
-        raws, _literal = self.paths(args)
+        raws, literal = self.paths(args)
         values = as_list(arg(args, "Value"))
         encoding = text(arg(args, "Encoding", "Default")) or "Default"
         if fold(encoding) == "byte":
@@ -625,10 +636,28 @@ class SetContent(ItemCmdlet):
             data = encode(content, encoding)
         for raw in raws:
             try:
-                self._write(raw, data)
+                for target in self._targets(raw, literal):
+                    self._write(target, data)
             except CmdletError as exc:
                 ctx.write_error(exc.record)
         return None
+
+    def _targets(self, raw: str, literal: bool) -> list[str]:
+        """``-Path`` with ``*`` ``?`` ``[`` writes the existing files it matches.
+
+        UNVERIFIED (not in shared/facts): whether Windows creates the file literally when
+        a wildcard path matches nothing; the lab takes the stricter reading, ItemNotFound,
+        so a template that writes a new file under a bracketed folder with ``-Path`` fails.
+        """
+        if literal or not has_wildcard(raw):
+            return [raw]
+        path = self.parse(raw)
+        if isinstance(path, RegPath):
+            raise self.error("notfound", raw)
+        found = [p.display for p, entry in self.fs.expand(path) if not entry.is_dir]
+        if not found:
+            raise self.error("notfound", raw)
+        return found
 
     def _write(self, raw: str, data: bytes) -> None:
         path = self.parse(raw)

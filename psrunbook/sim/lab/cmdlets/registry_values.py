@@ -8,12 +8,13 @@ A key's default value is the value named ``""``; PowerShell shows and addresses 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from psrunbook.sim.lab import error_records
 from psrunbook.sim.lab.cluster_model import Registry, RegistryKey, fold
 from psrunbook.sim.lab.cmdlets.sim_cmdlet import SimCmdlet, arg, flag, param, strings, text
-from psrunbook.sim.lab.paths import BadDrive, RegPath, parse
+from psrunbook.sim.lab.paths import BadDrive, RegPath, has_wildcard, parse, reg_matches
 from psrunbook.sim.objects import PSHashtable, PSObject
 from psrunbook.sim.ps.cmdlet_api import CmdletContext, CmdletError, CmdletSpec
 
@@ -120,10 +121,37 @@ class RegistryCmdlet(SimCmdlet):
     def registry(self) -> Registry:
         return self.cluster.node(self.node).registry
 
-    def paths(self, args: PSHashtable) -> list[str]:
-        return strings(arg(args, "LiteralPath")) or strings(arg(args, "Path"))
+    def paths(self, args: PSHashtable) -> list[tuple[str, bool]]:
+        """Each raw path with whether it is literal (``-LiteralPath``) or a wildcard path."""
+        literal = strings(arg(args, "LiteralPath"))
+        if literal:
+            return [(raw, True) for raw in literal]
+        return [(raw, False) for raw in strings(arg(args, "Path"))]
 
-    def key_at(self, raw: str) -> tuple[RegPath, RegistryKey]:
+    def keys_at(self, raw: str, literal: bool) -> list[tuple[RegPath, RegistryKey]]:
+        """Keys a path names: ``-Path`` expands ``*`` ``?`` ``[..]``, ``-LiteralPath`` does not.
+
+        A wildcard path that matches nothing gives nothing and no error, while a missing
+        literal path is ItemNotFound (PowerShell's LocationGlobber raises ItemNotFound only
+        for a path without wildcard characters; from the PowerShell source, UNVERIFIED in
+        shared/facts).
+        """
+        path = self._reg_path(raw)
+        if literal or not has_wildcard(raw):
+            return [self.key_at(raw)]
+        found = []
+        for rel in reg_matches(path, [k.path for k in self.registry.keys.values()]):
+            key = self.registry.key(rel)
+            if key is not None:
+                found.append((RegPath(tuple(p for p in rel.split("\\") if p)), key))
+        return found
+
+    def _all_keys(self, args: PSHashtable) -> Iterator[tuple[RegPath, RegistryKey]]:
+        """Every key the path parameters name, in order; the first missing one raises."""
+        for raw, literal in self.paths(args):
+            yield from self.keys_at(raw, literal)
+
+    def _reg_path(self, raw: str) -> RegPath:
         try:
             path = parse(raw)
         except BadDrive as exc:
@@ -143,6 +171,10 @@ class RegistryCmdlet(SimCmdlet):
                 ),
                 terminating=False,
             )
+        return path
+
+    def key_at(self, raw: str) -> tuple[RegPath, RegistryKey]:
+        path = self._reg_path(raw)
         key = self.registry.key(path.rel)
         if key is None:
             raise CmdletError(
@@ -167,25 +199,31 @@ class GetItemProperty(RegistryCmdlet):
 
     def run(self, ctx: CmdletContext, args: PSHashtable) -> int | None:
         names = strings(arg(args, "Name")) or None
-        for raw in self.paths(args):
+        for raw, literal in self.paths(args):
             try:
-                path, key = self.key_at(raw)
+                found = self.keys_at(raw, literal)
             except CmdletError as exc:
                 ctx.write_error(exc.record)
                 continue
-            missing = [n for n in names or [] if key.get(value_name(n)) is None]
-            for name in missing:
-                ctx.write_error(
-                    error_records.property_not_found(
-                        self.spec.name, self.spec.implementing_type, path.full_name, name
-                    )
-                )
-            if names is not None and len(missing) == len(names):
-                continue
-            if names is None and not key.values:
-                continue
-            ctx.write_output(values_object(path, key, names))
+            for path, key in found:
+                self._emit(ctx, path, key, names)
         return None
+
+    def _emit(
+        self, ctx: CmdletContext, path: RegPath, key: RegistryKey, names: list[str] | None
+    ) -> None:
+        missing = [n for n in names or [] if key.get(value_name(n)) is None]
+        for name in missing:
+            ctx.write_error(
+                error_records.property_not_found(
+                    self.spec.name, self.spec.implementing_type, path.full_name, name
+                )
+            )
+        if names is not None and len(missing) == len(names):
+            return
+        if names is None and not key.values:
+            return
+        ctx.write_output(values_object(path, key, names))
 
 
 class GetItemPropertyValue(RegistryCmdlet):
@@ -196,8 +234,7 @@ class GetItemPropertyValue(RegistryCmdlet):
     )
 
     def run(self, ctx: CmdletContext, args: PSHashtable) -> int | None:
-        for raw in self.paths(args):
-            path, key = self.key_at(raw)
+        for path, key in self._all_keys(args):
             for name in strings(arg(args, "Name")):
                 found = key.get(value_name(name))
                 if found is None:
@@ -231,8 +268,7 @@ class SetItemProperty(RegistryCmdlet):
         name = value_name(text(arg(args, "Name")))
         value = arg(args, "Value")
         kind_arg = arg(args, "Type")
-        for raw in self.paths(args):
-            path, key = self.key_at(raw)
+        for path, key in self._all_keys(args):
             existing = key.get(name)
             if kind_arg is not None:
                 kind = KINDS.get(fold(text(kind_arg)), "String")
@@ -269,8 +305,7 @@ class NewItemProperty(RegistryCmdlet):
         kind = (
             KINDS.get(fold(text(kind_arg)), "String") if kind_arg is not None else infer_kind(value)
         )
-        for raw in self.paths(args):
-            path, key = self.key_at(raw)
+        for path, key in self._all_keys(args):
             if key.get(name) is not None and not flag(args, "Force"):
                 ctx.write_error(
                     error_records.property_exists(
@@ -296,8 +331,7 @@ class RemoveItemProperty(RegistryCmdlet):
     )
 
     def run(self, ctx: CmdletContext, args: PSHashtable) -> int | None:
-        for raw in self.paths(args):
-            path, key = self.key_at(raw)
+        for path, key in self._all_keys(args):
             for name in strings(arg(args, "Name")):
                 folded = fold(value_name(name))
                 if folded not in key.values:
