@@ -138,11 +138,17 @@ class FcCmdlet(SimCmdlet):
                     return self.resource(listed[0])
         return None
 
-    def matching(self, names: list[str], pool: dict[str, Any], code: int, kind: str) -> list[Any]:
-        """Objects by name (wildcards allowed); a missing literal name is an error."""
+    def matching(
+        self, names: list[str], pool: dict[str, Any], code: int, kind: str, literal: bool = False
+    ) -> list[Any]:
+        """Objects by name (wildcards allowed); a missing literal name is an error.
+
+        ``literal``: the names come from objects given by ``-InputObject`` (or the
+        pipeline), which stand for themselves; ``[PROD]`` in such a name is no pattern.
+        """
         found: list[Any] = []
         for name in names:
-            if has_wildcard(name):
+            if has_wildcard(name) and not literal:
                 found.extend(o for o in pool.values() if wildcard_match(name, o.name))
                 continue
             obj = pool.get(fold(name))
@@ -198,7 +204,13 @@ class GetClusterGroup(FcCmdlet):
             names = [object_name(piped)]
         if names:
             pool = {fold(g.name): g for g in groups}
-            groups = self.matching(names, pool, 5013, "group_not_found")
+            groups = self.matching(
+                names,
+                pool,
+                5013,
+                "group_not_found",
+                piped is not None and type_of(piped) == f"{FC}.ClusterGroup",
+            )
         for group in groups:
             ctx.write_output(group_object(self.cluster, group))
         self.emit_errors(ctx)
@@ -277,7 +289,8 @@ class GetClusterResource(FcCmdlet):
             names = [object_name(piped)]
         if names:
             pool = {fold(r.name): r for r in resources}
-            resources = self.matching(names, pool, 5007, "resource_not_found")
+            own = piped is not None and kind not in (f"{FC}.ClusterGroup", f"{FC}.ClusterNode")
+            resources = self.matching(names, pool, 5007, "resource_not_found", own)
         for resource in resources:
             ctx.write_output(resource_object(self.cluster, resource))
         self.emit_errors(ctx)
@@ -428,7 +441,9 @@ class GetClusterCheckpoint(FcCmdlet):
         piped = arg(args, "InputObject")
         names = [object_name(piped)] if piped is not None else strings(arg(args, "ResourceName"))
         resources = (
-            self.matching(names, self.cluster.resources, 5007, "resource_not_found")
+            self.matching(
+                names, self.cluster.resources, 5007, "resource_not_found", piped is not None
+            )
             if names
             else list(self.cluster.resources.values())
         )
@@ -598,7 +613,9 @@ class GetClusterResourceDependency(FcCmdlet):
         piped = arg(args, "InputObject")
         names = [object_name(piped)] if piped is not None else strings(arg(args, "Resource"))
         resources = (
-            self.matching(names, self.cluster.resources, 5007, "resource_not_found")
+            self.matching(
+                names, self.cluster.resources, 5007, "resource_not_found", piped is not None
+            )
             if names
             else list(self.cluster.resources.values())
         )

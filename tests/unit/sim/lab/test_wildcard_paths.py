@@ -86,3 +86,22 @@ def test_registry_brackets(call: Caller, lab: SimCluster) -> None:
     assert "w" in key.values
     assert not call("Remove-ItemProperty", LiteralPath=[KEY], Name=["w"]).errors
     assert "w" not in key.values
+
+
+def test_cluster_objects_given_by_input_object_are_not_patterns(
+    call: Caller, lab: SimCluster
+) -> None:
+    """``-Name 'SSIS [PROD]'`` is a pattern in the lab (the help says no wildcards, an
+    example uses ``*``: uncertain in shared/facts, so the stricter reading); an object
+    given by ``-InputObject`` is itself, whatever its name."""
+    group = "SQL Server (MSSQLSERVER)"
+    call("Add-ClusterResource", Name="SSIS [PROD]", Group=group, ResourceType="Generic Service")
+    assert not call("Get-ClusterResource", Name=["SSIS [PROD]"]).output
+    resource = call("Get-ClusterResource").output
+    mine = [r for r in resource if str(r.properties["Name"]) == "SSIS [PROD]"]
+    assert len(mine) == 1
+    assert len(call("Get-ClusterResource", InputObject=mine[0]).output) == 1
+    deps = call("Get-ClusterResourceDependency", InputObject=mine[0])
+    assert (1, []) == (len(deps.output), deps.errors)
+    checkpoints = call("Get-ClusterCheckpoint", InputObject=mine[0])
+    assert [] == checkpoints.errors
