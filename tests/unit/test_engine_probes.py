@@ -72,7 +72,7 @@ def test_the_plan_holds_the_owner_probe_of_group_owner_steps(
     assert probes[Target.EVERY_NODE] is None and probes[Target.ANY_NODE] is None
     owner = probes[Target.GROUP_OWNER]
     assert owner is not None and OWNER_PROBE == owner.template_id
-    assert "Get-ClusterGroup -Name $Group" in owner.text
+    assert "Get-ClusterGroup | Where-Object { $_.Name -eq $Group }" in owner.text
     assert plan.identity_probe is not None and IDENTITY_PROBE == plan.identity_probe.template_id
     assert "Get-Cluster" in plan.identity_probe.text
 
@@ -82,8 +82,8 @@ def test_lint_covers_the_owner_probe(
 ) -> None:
     """A probe with a lint error (here from a --templates folder) refuses the whole plan."""
     unsafe = SHIPPED_PROBE.replace(
-        "$clusterGroup = Get-ClusterGroup -Name $Group",
-        "$clusterGroup = Get-ClusterGroup -Nmae $Group",
+        "$clusterGroup = @(Get-ClusterGroup | Where-Object { $_.Name -eq $Group })",
+        "$clusterGroup = @(Get-ClusterGroup -Nmae $Group)",
     )
     folder = _override(tmp_path / "t", OWNER_PROBE, unsafe)
     with pytest.raises(LintError) as raised:
