@@ -26,6 +26,11 @@ class CommandRequest:
     the commands after it form the next pipeline statement. ``use_local_scope`` is
     PSRP's UseLocalScope: unset or false runs a script in the runspace's global scope
     (its variables outlive the pipeline), true in a new child scope.
+
+    ``merge_*`` are PSRP's MergeError/MergeWarning/... of this command: ``"none"`` keeps
+    the stream, ``"output"`` sends its records into this command's output (as
+    ``2>&1`` does), ``"null"`` discards them. ``merge_previous`` is
+    MergeUnclaimedPreviousCommandResults.
     """
 
     text: str
@@ -33,6 +38,38 @@ class CommandRequest:
     arguments: tuple[tuple[str | None, Any], ...] = ()
     ends_statement: bool = False
     use_local_scope: bool | None = None
+    merge_error: str = "none"
+    merge_warning: str = "none"
+    merge_verbose: str = "none"
+    merge_debug: str = "none"
+    merge_information: str = "none"
+    merge_previous: bool = False
+
+
+@dataclass(frozen=True)
+class StreamRecord:
+    """A warning, verbose or debug record merged into the output stream.
+
+    Windows sends it there as the record object itself (a WarningRecord, ...), not as
+    its text, so the client sees the same type it would on its own stream.
+    """
+
+    kind: str
+    """``Warning``, ``Verbose`` or ``Debug``."""
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@dataclass(frozen=True)
+class InformationRecordValue:
+    """A Write-Information/Write-Host record merged into the output stream."""
+
+    data: Any
+
+    def __str__(self) -> str:
+        return str(self.data)
 
 
 @dataclass(frozen=True)

@@ -39,9 +39,11 @@ from psrunbook.sim.executor_protocol import (
     CommandRequest,
     ExecutionContext,
     Executor,
+    InformationRecordValue,
     PipelineFailed,
     PipelineRequest,
     PipelineStopped,
+    StreamRecord,
 )
 from psrunbook.sim.objects import ErrorRecordData, ProgressData
 
@@ -402,6 +404,12 @@ class ShellSession:
                 ),
                 ends_statement=bool(cmd.end_of_statement),
                 use_local_scope=cmd.use_local_scope,
+                merge_error=_merge_target(cmd.merge_error, cmd.merge_my, cmd.merge_to),
+                merge_warning=_merge_target(cmd.merge_warning),
+                merge_verbose=_merge_target(cmd.merge_verbose),
+                merge_debug=_merge_target(cmd.merge_debug),
+                merge_information=_merge_target(cmd.merge_information),
+                merge_previous=bool(cmd.merge_unclaimed),
             )
             for cmd in run.metadata.commands
         )
@@ -475,7 +483,14 @@ class _Sink:
 
     def output(self, value: Any) -> None:
         writer = ClixmlWriter(self._shell.secure_string_encryptor())
-        writer.value(value)
+        if isinstance(value, StreamRecord):  # merged into output: the record object itself
+            writer.informational_record(value.kind, value.message)
+        elif isinstance(value, InformationRecordValue):
+            writer.information_record(
+                value.data, user=self._run.context.user, computer=self._run.context.node
+            )
+        else:
+            writer.value(value)
         self._send(MSG_PIPELINE_OUTPUT, writer)
 
     def error(self, record: ErrorRecordData) -> None:
@@ -509,6 +524,23 @@ class _Sink:
         writer = ClixmlWriter()
         writer.progress_record(record)
         self._send(MSG_PROGRESS_RECORD, writer)
+
+
+_MERGE_NAMES = {0: "none", 1: "output", 8: "null"}
+
+
+def _merge_target(value: Any, my: Any = None, to: Any = None) -> str:
+    """PSRP's PipelineResultTypes for one stream as ``none``/``output``/``null``.
+
+    A protocol 2.1 client (PowerShell v2) only sends MergeMyResult=Error with
+    MergeToResult=Output for the error stream; newer clients send MergeError too.
+    Any other target (the spec allows none) is kept as its number, which the executor
+    refuses.
+    """
+    number = int(value or 0)
+    if number == 0 and my is not None and int(my) == 2 and to is not None:
+        number = int(to)
+    return _MERGE_NAMES.get(number, str(number))
 
 
 def _pipeline_id_of(data: bytes) -> uuid.UUID:

@@ -28,6 +28,7 @@ from psrunbook.sim.objects import (
 from psrunbook.sim.ps import records
 from psrunbook.sim.ps.cmdlet_api import CmdletSpec, ParamSpec
 from psrunbook.sim.ps.evaluator_api import EvaluatorApi
+from psrunbook.sim.ps.exceptions import RefusedScript
 from psrunbook.sim.ps.members import Members
 from psrunbook.sim.ps.operators import Operators
 from psrunbook.sim.ps.scope import Scope
@@ -871,3 +872,152 @@ def remove_variable(
         scope = _variable_scope(ev, args) if args.get("Scope") else ev.scope.find(name)
         if scope is None or scope.variables.pop(name.casefold(), None) is None:
             ev.write_error(_variable_not_found(name, "RemoveVariable"))
+
+
+# ----------------------------------------------------------------- execute_ps support
+
+
+@builtin("Invoke-Expression", ParamSpec("Command", "string", mandatory=True, position=0))
+def invoke_expression(
+    ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit
+) -> None:
+    """Runs ``-Command`` as script in the caller's scope (pypsrp's ``Client.execute_ps``)."""
+    ev.invoke_expression(to_string(args.get("Command")), emit)
+
+
+COMMAND_ALIASES: dict[str, str] = {
+    alias: command
+    for command, aliases in {
+        "ForEach-Object": ("%", "foreach"),
+        "Where-Object": ("?", "where"),
+        "Select-Object": ("select",),
+        "Sort-Object": ("sort",),
+        "Measure-Object": ("measure",),
+        "Group-Object": ("group",),
+        "Write-Output": ("echo", "write"),
+        "Get-ChildItem": ("gci", "ls", "dir"),
+        "Get-Item": ("gi",),
+        "Get-Content": ("gc", "cat", "type"),
+        "New-Item": ("ni",),
+        "Remove-Item": ("ri", "rm", "del"),
+        "Get-Service": ("gsv",),
+        "Start-Sleep": ("sleep",),
+        "Invoke-Expression": ("iex",),
+        "Get-Variable": ("gv",),
+        "Set-Variable": ("sv", "set"),
+        "Remove-Variable": ("rv",),
+    }.items()
+    for alias in aliases
+}
+"""Windows PowerShell 5.1's built-in aliases of commands the lab has (UNVERIFIED: not in
+shared/facts; the list `Get-Alias` prints on a fresh 5.1 session). Not ``sc``, which
+PowerShell 5.1 aliases to Set-Content and would hide ``sc.exe``."""
+
+
+def _out_string_lines(ev: BuiltinEvaluator, item: Any) -> list[str]:
+    """The lines PowerShell's formatter prints for ``item``, for the items it can.
+
+    Strings and numbers print as themselves; anything the formatter would lay out as a
+    table or list (objects, hashtables, error records) is refused by name, as the lab
+    does not imitate the format views.
+    """
+    if item is None:
+        return []
+    if isinstance(item, str | int | float | bool | PSEnum):
+        return to_string(item).replace("\r\n", "\n").split("\n")
+    raise RefusedScript(
+        ErrorRecordData(
+            message=(
+                f"The simulator refuses this pipeline: Out-String of a {type_name_of(item)}"
+                " is not simulated (PowerShell's table and list format views are not);"
+                " select the properties as strings first."
+            ),
+            error_id="SimulatorUnsupportedConstruct",
+            category="NotImplemented",
+            exception_type="System.NotSupportedException",
+        )
+    )
+
+
+@builtin(
+    "Out-String",
+    ParamSpec("InputObject", "object"),
+    ParamSpec("Stream", "switch"),
+    ParamSpec("Width", "int"),
+)
+def out_string(
+    ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit
+) -> None:
+    """Text of the input: one string per line with ``-Stream``, else one string.
+
+    Without ``-Stream`` every line ends with CRLF (UNVERIFIED against a recording; the
+    PowerShell 5.1 formatter's line ending on Windows).
+    """
+    lines = [line for item in _items(args, inputs) for line in _out_string_lines(ev, item)]
+    if args.get("Stream"):
+        for line in lines:
+            emit(line)
+    else:
+        emit("".join(line + "\r\n" for line in lines))
+
+
+def targets_env_drive(path: Any) -> bool:
+    """Whether ``-Path`` names the root of PowerShell's ``env:`` drive."""
+    if path is None or is_collection(path):
+        return False
+    return to_string(path).casefold().rstrip("\\/") in ("env:", "environment::")
+
+
+def _env_entry(name: str, value: str) -> PSObject:
+    """A DictionaryEntry, as the Environment provider writes its items."""
+    return PSObject(
+        type_names=("System.Collections.DictionaryEntry", "System.ValueType", "System.Object"),
+        properties=PSHashtable([("Name", name), ("Key", name), ("Value", value)]),
+        to_string="System.Collections.DictionaryEntry",
+    )
+
+
+def _env_new_item(
+    ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit
+) -> None:
+    """``New-Item -Path env: -Name X -Value Y [-Force]`` sets an environment variable.
+
+    Without ``-Force`` an existing name is an error (UNVERIFIED wording; the stricter
+    behaviour is chosen, as the Environment provider refuses to overwrite).
+    """
+    name = to_string(args.get("Name"))
+    value = to_string(args.get("Value")) if args.get("Value") is not None else ""
+    if ev.get_environment(name) is not None and not args.get("Force"):
+        ev.write_error(
+            ErrorRecordData(
+                message=f"The item at path '{name}' already exists.",
+                error_id="NewItemAlreadyExists,Microsoft.PowerShell.Commands.NewItemCommand",
+                category="ResourceExists",
+                exception_type="System.IO.IOException",
+                target_object=name,
+                target_name=name,
+                target_type="String",
+            )
+        )
+        return
+    ev.set_environment(name, value)
+    emit(_env_entry(name, value))
+
+
+ENV_ITEM_COMMANDS: dict[str, Builtin] = {
+    "new-item": Builtin(
+        CmdletSpec(
+            "New-Item",
+            "Microsoft.PowerShell.Commands.NewItemCommand",
+            (
+                ParamSpec("Path", "string", position=0),
+                ParamSpec("Name", "string", mandatory=True),
+                ParamSpec("ItemType", "string", aliases=("Type",)),
+                ParamSpec("Value", "object", position=1),
+                ParamSpec("Force", "switch"),
+            ),
+        ),
+        _env_new_item,
+    )
+}
+"""Item cmdlets that the ``env:`` drive answers itself (the lab's answer every other drive)."""

@@ -37,7 +37,13 @@ from psrunbook.sim.ps.binding import (
     BindingFailed,
     split_common,
 )
-from psrunbook.sim.ps.builtins import BUILTINS
+from psrunbook.sim.ps.builtins import (
+    BUILTINS,
+    COMMAND_ALIASES,
+    ENV_ITEM_COMMANDS,
+    Builtin,
+    targets_env_drive,
+)
 from psrunbook.sim.ps.cmdlet_api import CmdletError, CmdletTable, ParamSpec
 from psrunbook.sim.ps.exceptions import (
     BreakSignal,
@@ -49,7 +55,7 @@ from psrunbook.sim.ps.exceptions import (
 )
 from psrunbook.sim.ps.members import Members
 from psrunbook.sim.ps.operators import Operators
-from psrunbook.sim.ps.parser import ParsedScript, is_comma_continuation
+from psrunbook.sim.ps.parser import ParsedScript, is_comma_continuation, parse
 from psrunbook.sim.ps.scope import Scope
 from psrunbook.sim.ps.strings import (
     Literal,
@@ -182,6 +188,19 @@ def collect(values: Sequence[Any]) -> Any:
     if len(values) == 1:
         return values[0]
     return list(values)
+
+
+def _env_drive_builtin(name: str, arguments: list[Argument]) -> Builtin | None:
+    """The ``env:`` provider's version of an item cmdlet, when ``-Path`` names ``env:``.
+
+    The item cmdlets on every other drive are the lab's (the cluster's file system).
+    """
+    builtin = ENV_ITEM_COMMANDS[name.casefold()]
+    try:
+        bound = Binder(builtin.spec.parameters, None, remaining=builtin.remaining).bind(arguments)
+    except BindingFailed:  # not bindable as the env: form: the lab's cmdlet reports it
+        return None
+    return builtin if targets_env_drive(bound.get("Path")) else None
 
 
 def children(node: Node) -> list[Node]:
@@ -419,6 +438,39 @@ class Evaluator:
                 self.global_scope.set_local("LASTEXITCODE", to_int(code) if code is not None else 0)
             finally:
                 self.script_scope.variables.pop("input", None)
+
+    def invoke_expression(self, text: str, emit: Emit) -> None:
+        """``Invoke-Expression``: ``text`` runs in the caller's scope, like dot-sourcing.
+
+        An error thrown by one of its top-level statements (an unknown command, a
+        runtime error) leaves Invoke-Expression as a terminating error, so a PSRP
+        pipeline of it ends Failed with that record: pypsrp's
+        ``test_client_execute_ps_failure``, replayed on responses recorded from Windows,
+        gets exactly one error and ``had_errors`` (which pypsrp 0.9.1 sets only for a
+        Failed pipeline). Errors a cmdlet writes stay non-terminating. A construct the
+        lab refuses stops it before any statement runs (the whole text is parsed first).
+        """
+        script = parse(text)
+        body = next((c for c in children(script.root) if c.type == "statement_list"), None)
+        with self.using_script(script):
+            for statement in children(body) if body is not None else []:
+                self.check_stop()
+                previous = self.statement
+                self.statement = statement
+                try:
+                    self._statement(statement, emit)
+                finally:
+                    self.statement = previous
+
+    def set_environment(self, name: str, value: str | None) -> None:
+        if value is None or value == "":
+            self.env.pop(name, None)
+        else:
+            self.env[name] = value
+
+    def get_environment(self, name: str) -> str | None:
+        value = self.env.get(name)
+        return None if value is None else str(value)
 
     def check_stop(self) -> None:
         if self.session.stop is not None and self.session.stop.is_set():
@@ -898,7 +950,10 @@ class Evaluator:
         inputs: list[Any] | None,
         emit: Emit,
     ) -> None:
+        name = COMMAND_ALIASES.get(name.casefold(), name)
         builtin = BUILTINS.get(name.casefold())
+        if builtin is None and name.casefold() in ENV_ITEM_COMMANDS:
+            builtin = _env_drive_builtin(name, arguments)
         if builtin is not None:
             binder = Binder(builtin.spec.parameters, None, remaining=builtin.remaining)
             bound = self._bind(binder, arguments)

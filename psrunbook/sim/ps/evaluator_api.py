@@ -9,7 +9,7 @@ evaluator. :class:`psrunbook.sim.ps.evaluator.Evaluator` is the one implementati
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -72,6 +72,15 @@ class EvaluatorApi(Protocol):
 
     def check_stop(self) -> None:
         """Raise if the client asked to stop the pipeline."""
+
+    def invoke_expression(self, text: str, emit: Callable[[Any], None]) -> None:
+        """Run ``text`` as script in the current scope (``Invoke-Expression``)."""
+
+    def set_environment(self, name: str, value: str | None) -> None:
+        """Set (or with ``None`` remove) an environment variable of the runspace."""
+
+    def get_environment(self, name: str) -> str | None:
+        """An environment variable of the runspace, or None."""
 
     def write_error(self, record: ErrorRecordData, action: str | None = None) -> None:
         """A non-terminating error, handled as ``-ErrorAction`` says."""

@@ -8,6 +8,7 @@ original text next to the tree, because values are decoded from what the user wr
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -32,12 +33,17 @@ UNSUPPORTED_NODES = {
     "pipeline_chain_tail": "pipeline chain operator (&& / ||)",
     "stop_parsing": "stop-parsing token (--%)",
     "file_redirection_operator": "file redirection",
+    "merging_redirection_operator": "redirection",
     "label": "loop label",
     "named_block_list": "begin/process/end block",
     "invokation_foreach_expression": "foreach method call",
     "switch_parameters": "switch statement parameters",
     "switch_filename": "switch -File",
 }
+
+
+_STREAM_REDIRECTION = re.compile(r"[1-6*]?>")
+"""A bare word starting like ``2>$null``, ``>$null`` or ``3>>log``: a redirection in PowerShell."""
 
 
 @dataclass(frozen=True)
@@ -160,6 +166,16 @@ def _check(script: ParsedScript) -> None:
             raise UnsupportedConstruct(
                 line,
                 UNSUPPORTED_NODES[node.type],
+                script.source(node),
+                script.line_text(line),
+                script.column(node),
+            )
+        if node.type == "generic_token" and _STREAM_REDIRECTION.match(script.source(node)):
+            # tree-sitter reads `2>$null` as an argument; PowerShell reads a redirection.
+            line = script.line(node)
+            raise UnsupportedConstruct(
+                line,
+                "redirection",
                 script.source(node),
                 script.line_text(line),
                 script.column(node),

@@ -17,12 +17,15 @@ from typing import Any
 from psrunbook.sim.executor_protocol import (
     CommandRequest,
     ExecutionContext,
+    InformationRecordValue,
     OutputSink,
     PipelineFailed,
     PipelineRequest,
     PipelineStopped,
+    StreamRecord,
 )
-from psrunbook.sim.objects import ErrorRecordData
+from psrunbook.sim.objects import ErrorRecordData, ProgressData
+from psrunbook.sim.ps import records
 from psrunbook.sim.ps.binding import Argument
 from psrunbook.sim.ps.cmdlet_api import CmdletTable
 from psrunbook.sim.ps.evaluator import Evaluator, PipelineSession, StopRequested
@@ -62,6 +65,7 @@ class PowerShellExecutor:
         )
         evaluator = Evaluator(session, context.runspace)
         try:
+            self._check_before_running(request)
             piped: list[Any] | None = list(request.input) if request.input else None
             for statement in _statements(request.commands):
                 items = piped
@@ -70,7 +74,11 @@ class PowerShellExecutor:
                     last = index == len(statement) - 1
                     out: list[Any] = []
                     emit = sink.output if last else out.append
-                    self._run_command(evaluator, command, items, emit)
+                    session.sink = _MergingSink(sink, command, emit, piped=not last)
+                    try:
+                        self._run_command(evaluator, command, items, emit)
+                    finally:
+                        session.sink = sink
                     items = out
         except StopRequested:
             raise PipelineStopped() from None
@@ -87,6 +95,38 @@ class PowerShellExecutor:
                     exception_type="System.InvalidOperationException",
                 )
             ) from exc
+
+    def _check_before_running(self, request: PipelineRequest) -> None:
+        """Refuse what the lab cannot do before any command of the pipeline runs.
+
+        Every script is parsed (a refused construct in the second statement must not
+        leave the first one run), as is the literal ``-Command`` of an
+        ``Invoke-Expression`` (``Client.execute_ps`` sends the user's script that way),
+        and merge settings outside ``none``/``output``/``null`` are refused by name.
+        """
+        for command in request.commands:
+            if command.is_script:
+                self._parse(command.text)
+            elif command.text.casefold() in ("invoke-expression", "iex"):
+                for name, value in command.arguments:
+                    if isinstance(value, str) and (name is None or name.casefold() == "command"):
+                        self._parse(value)
+            if command.merge_previous:
+                raise RefusedScript(
+                    _refusal(
+                        "MergeUnclaimedPreviousCommandResults (pypsrp merge_previous) is not"
+                        " simulated; send the commands without it or use 2>&1 in a script."
+                    )
+                )
+            for stream in ("error", "warning", "verbose", "debug", "information"):
+                target = getattr(command, f"merge_{stream}")
+                if target not in ("none", "output", "null"):
+                    raise RefusedScript(
+                        _refusal(
+                            f"Merging the {stream} stream to PipelineResultTypes {target} is"
+                            " not simulated; only None, Output and Null are."
+                        )
+                    )
 
     def _run_command(
         self,
@@ -114,6 +154,83 @@ class PowerShellExecutor:
             evaluator.run_named_command(
                 command.text, arguments, items, emit, local_scope=bool(command.use_local_scope)
             )
+
+
+def _refusal(message: str) -> ErrorRecordData:
+    return ErrorRecordData(
+        message=f"The simulator refuses this pipeline: {message}",
+        error_id="SimulatorUnsupportedConstruct",
+        category="NotImplemented",
+        exception_type="System.NotSupportedException",
+    )
+
+
+class _MergingSink:
+    """The streams of one command, with PSRP's Merge* settings applied.
+
+    A stream merged to ``output`` goes to the command's own output (piped on to the
+    next command, or to the client for the last one), as Windows does for
+    ``PowerShell.Commands[i].MergeMyResults``; ``null`` discards it.
+    """
+
+    def __init__(
+        self,
+        sink: OutputSink,
+        command: CommandRequest,
+        emit: Callable[[Any], None],
+        *,
+        piped: bool,
+    ) -> None:
+        self._sink = sink
+        self._command = command
+        self._emit = emit
+        self._piped = piped
+
+    def _route(self, target: str, record: Any, keep: Callable[[], None]) -> None:
+        if target == "output":
+            self._emit(record)
+        elif target != "null":
+            keep()
+
+    def output(self, value: Any) -> None:
+        self._sink.output(value)
+
+    def error(self, record: ErrorRecordData) -> None:
+        # Piped on, it is the ErrorRecord object scripts see ($_.Exception, ...); to the
+        # client it goes as the record, serialised as Windows serialises an ErrorRecord.
+        merged = records.error_record_object(record) if self._piped else record
+        self._route(self._command.merge_error, merged, lambda: self._sink.error(record))
+
+    def warning(self, message: str) -> None:
+        self._route(
+            self._command.merge_warning,
+            StreamRecord("Warning", message),
+            lambda: self._sink.warning(message),
+        )
+
+    def verbose(self, message: str) -> None:
+        self._route(
+            self._command.merge_verbose,
+            StreamRecord("Verbose", message),
+            lambda: self._sink.verbose(message),
+        )
+
+    def debug(self, message: str) -> None:
+        self._route(
+            self._command.merge_debug,
+            StreamRecord("Debug", message),
+            lambda: self._sink.debug(message),
+        )
+
+    def information(self, value: Any) -> None:
+        self._route(
+            self._command.merge_information,
+            InformationRecordValue(value),
+            lambda: self._sink.information(value),
+        )
+
+    def progress(self, record: ProgressData) -> None:
+        self._sink.progress(record)
 
 
 def _statements(commands: tuple[CommandRequest, ...]) -> list[list[CommandRequest]]:

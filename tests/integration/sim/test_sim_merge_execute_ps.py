@@ -1,0 +1,185 @@
+"""Merge flags and ``Client.execute_ps``, driven through real pypsrp against the lab over HTTP.
+
+The client calls are those of pypsrp's own tests (``PowerShell.merge_*``,
+``Client.execute_ps`` with and without an environment); the expected answers are what
+Windows returns: ``test_client_execute_ps_failure`` in pypsrp's tests replays responses
+recorded from Windows, and a merged stream arrives as the record object in the output
+stream (PowerShell's ``Command.MergeMyResults``; UNVERIFIED against a recording here).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from pypsrp.client import Client
+from pypsrp.messages import ErrorRecordMessage, VerboseRecord, WarningRecord
+from pypsrp.powershell import PowerShell, PSInvocationState, RunspacePool
+
+from psrunbook.sim.endpoint.http_server import SimEndpoint
+from psrunbook.sim.lab.cluster_executor import cluster_executor
+from psrunbook.sim.lab.lab_files import sample_lab
+from tests.integration.sim.simclient import PASSWORD, USER, client_for
+
+pytestmark = pytest.mark.integration
+
+NOT_RECOGNIZED = (
+    "The term 'Get-ServiceTypo' is not recognized as the name of a cmdlet, function, script "
+    "file, or operable program. Check the spelling of the name, or if a path was included, "
+    "verify that the path is correct and try again."
+)
+
+
+@pytest.fixture
+def endpoint() -> Iterator[SimEndpoint]:
+    executor = cluster_executor(sample_lab(), time_scale=0.0)
+    with SimEndpoint(executor, node="NODE1", users={USER: PASSWORD}) as opened:
+        yield opened
+
+
+@pytest.fixture
+def pool(endpoint: SimEndpoint) -> Iterator[RunspacePool]:
+    with RunspacePool(client_for(endpoint)) as opened:
+        yield opened
+
+
+@pytest.fixture
+def client(endpoint: SimEndpoint) -> Client:
+    return Client(
+        endpoint.host,
+        port=endpoint.port,
+        username=USER,
+        password=PASSWORD,
+        ssl=False,
+        auth="basic",
+        encryption="never",
+    )
+
+
+# -- merge flags -----------------------------------------------------------------------
+
+
+def test_merge_error_sends_error_records_in_the_output_stream(pool):
+    """merge_error('output'): the ErrorRecord arrives in order in the output, not as an error."""
+    ps = PowerShell(pool)
+    ps.add_script("Write-Error 'bad'; 'after'").merge_error("output")
+    output = ps.invoke()
+    assert [ErrorRecordMessage, str] == [type(o) for o in output]
+    assert ["bad", "after"] == [str(o) for o in output]
+    assert ([], False, PSInvocationState.COMPLETED) == (ps.streams.error, ps.had_errors, ps.state)
+
+
+def test_merged_errors_of_a_middle_command_are_piped_to_the_next(pool):
+    """A command's merged errors are part of its output, so the next command gets them."""
+    ps = PowerShell(pool)
+    ps.add_script("Write-Error 'bad'; 'x'").merge_error("output")
+    ps.add_script("@($input).Count; $input | ForEach-Object { $_.GetType().Name }")
+    assert [2, "ErrorRecord", "String"] == ps.invoke()
+    assert [] == ps.streams.error
+
+
+def test_merge_all_sends_warning_and_verbose_records_as_records(pool):
+    """merge_all('output'): warning and verbose records come in the output, in order."""
+    ps = PowerShell(pool)
+    ps.add_script("Write-Warning 'w'; Write-Verbose 'v' -Verbose; 'o'").merge_all("output")
+    output = ps.invoke()
+    assert [WarningRecord, VerboseRecord, str] == [type(o) for o in output]
+    assert ["w", "v", "o"] == [str(o) for o in output]
+    assert ([], []) == (ps.streams.warning, ps.streams.verbose)
+
+
+def test_merge_to_null_discards_the_stream(pool):
+    """merge_warning('null') drops the warnings of that command."""
+    ps = PowerShell(pool)
+    ps.add_script("Write-Warning 'w'; 'o'").merge_warning("null")
+    assert ["o"] == ps.invoke()
+    assert [] == ps.streams.warning
+
+
+def test_merge_previous_is_refused_before_anything_runs(pool):
+    """MergeUnclaimedPreviousCommandResults is not simulated: refused by name, nothing runs."""
+    ps = PowerShell(pool)
+    ps.add_cmdlet("Set-Variable").add_parameter("Name", "ran").add_parameter("Value", 1)
+    ps.add_statement()
+    ps.add_script("'x'").merge_previous(True)
+    assert [] == ps.invoke()
+    assert PSInvocationState.FAILED == ps.state
+    [error] = ps.streams.error
+    assert "MergeUnclaimedPreviousCommandResults" in str(error)
+    ps = PowerShell(pool)
+    ps.add_script("$null -eq $ran")
+    assert [True] == ps.invoke()
+
+
+# -- Client.execute_ps ----------------------------------------------------------------
+
+
+def test_execute_ps_returns_each_output_line(client):
+    """Invoke-Expression | Out-String -Stream: one line per object, joined with LF."""
+    output, streams, had_errors = client.execute_ps("'a'; 1 + 1; Write-Output (3, 4)")
+    assert ("a\n2\n3\n4", False, []) == (output, had_errors, streams.error)
+
+
+def test_execute_ps_of_an_unknown_command_fails_with_its_error(client):
+    """pypsrp's test_client_execute_ps_failure: no output, one error, had_errors."""
+    output, streams, had_errors = client.execute_ps("Get-ServiceTypo -Name winrm")
+    assert "" == output
+    assert [NOT_RECOGNIZED] == [str(e) for e in streams.error]
+    assert had_errors is True
+
+
+def test_execute_ps_sets_the_environment_through_the_env_drive(client):
+    """environment=...: New-Item -Path env: per variable, read back with $env:."""
+    env = {"string": "string value", "int": 1234, "bool": True, "hyphen - var": "abc @ 123"}
+    output, streams, had_errors = client.execute_ps(
+        "$env:string; $env:int; $env:bool; ${env:hyphen - var}", environment=env
+    )
+    assert ("string value\n1234\nTrue\nabc @ 123", False, []) == (
+        output,
+        had_errors,
+        streams.error,
+    )
+
+
+def test_execute_ps_refuses_formatting_an_object_as_text(client):
+    """Out-String of an object needs PowerShell's format views: refused, naming Out-String."""
+    output, streams, had_errors = client.execute_ps("Get-Service -Name winrm")
+    assert ("", True) == (output, had_errors)
+    [error] = streams.error
+    assert "Out-String of a" in str(error)
+
+
+# -- aliases and redirections ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("script", "expected"),
+    [
+        ("echo a", ["a"]),
+        ("1, 2 | % { $_ * 2 }", [2, 4]),
+        ("1, 2 | ? { $_ -gt 1 }", [2]),
+        ("1, 2 | where { $_ -gt 1 }", [2]),
+        ("3, 1, 2 | sort | select -First 1", [1]),
+        ("@(gci C:\\).Count -eq @(ls C:\\).Count", [True]),
+    ],
+)
+def test_windows_powershell_aliases_run_their_commands(pool, script, expected):
+    """The aliases a fresh Windows PowerShell 5.1 session defines name the same commands."""
+    ps = PowerShell(pool)
+    ps.add_script(script)
+    assert expected == ps.invoke()
+    assert [] == ps.streams.error
+
+
+@pytest.mark.parametrize("redirection", ["2>$null", "2>&1", "*>&1", "3>$null", ">$null"])
+def test_redirections_are_refused_before_anything_runs(pool, redirection):
+    """Not simulated: refused naming the redirection, and the statement before it never ran."""
+    ps = PowerShell(pool)
+    ps.add_script(f"$global:ran = 1; Write-Output x {redirection}")
+    assert [] == ps.invoke()
+    assert PSInvocationState.FAILED == ps.state
+    [error] = ps.streams.error
+    assert f"redirection '{redirection}'" in str(error)
+    ps = PowerShell(pool)
+    ps.add_script("$null -eq $ran")
+    assert [True] == ps.invoke()
