@@ -10,17 +10,21 @@ enough to use. :meth:`ConnectionSettings.requires_insecure` says why a setting w
 need ``--insecure`` so the transport can refuse consistently.
 
 Passwords never live in the file or in the models: the file names an environment
-variable (``password_env``) and :meth:`Inventory.password` reads it at call time and
-registers the value for log redaction.
+variable (``password_env``) or a secret manager's command (``password_command``), and
+:meth:`Inventory.password` reads it at call time and registers the value for log
+redaction.
 """
 
 from __future__ import annotations
 
 import difflib
 import hashlib
+import importlib
 import ipaddress
 import os
 import re
+import shlex
+import subprocess
 import tomllib
 import urllib.parse
 from collections.abc import Mapping
@@ -64,6 +68,14 @@ _MESSAGE_ENCRYPTING_AUTH: Final = frozenset({"negotiate", "kerberos", "ntlm", "c
 # Auth methods that cannot pick up a Kerberos ticket and so need a user name.
 _NEEDS_USERNAME: Final = frozenset({"ntlm", "basic", "credssp"})
 _PASSWORD_KEYS: Final = frozenset({"password", "passwd", "pwd"})
+# How long a password_command (a secret manager) may take before it is given up on.
+PASSWORD_COMMAND_TIMEOUT_S: Final = 60
+# The module each auth method needs beyond pypsrp's own, and the extra that installs it.
+# Negotiate without a user name can only use the Kerberos ticket, so it needs Kerberos too.
+_AUTH_LIBRARIES: Final[dict[str, tuple[str, str, str]]] = {
+    "kerberos": ("gssapi", "kerberos", "Kerberos (the gssapi module)"),
+    "credssp": ("requests_credssp", "credssp", "CredSSP (the requests_credssp module)"),
+}
 _CUSTOM_ERROR: Final = "psrunbook_inventory"
 # Host names, IPv4 and IPv6 literals (with optional brackets and %zone).
 _HOST_CHARACTERS: Final = re.compile(r"[A-Za-z0-9._\-:%\[\]]+")
@@ -166,6 +178,8 @@ class ConnectionSettings(_Model):
     certificate_key_pem: Path | None = None
     username: Annotated[str, Strict(), Field(min_length=1)] | None = None
     password_env: EnvVarName | None = None
+    password_command: Annotated[str, Strict(), Field(min_length=1, max_length=4096)] | None = None
+    """A secret manager's command line (no shell): the first line it prints is the password."""
     configuration_name: Annotated[str, Strict(), Field(min_length=1)] = "Microsoft.PowerShell"
     connect_timeout_s: Seconds = 30
     connect_deadline_s: Seconds = 45
@@ -225,6 +239,25 @@ class ConnectionSettings(_Model):
             )
         if self.password_env is not None and self.username is None:
             raise _problem("username", "password_env is set but username is not; add username")
+        if self.password_command is not None:
+            if self.password_env is not None:
+                raise _problem(
+                    "password_command",
+                    "and password_env are both set; keep only the one the password comes from",
+                )
+            if self.username is None:
+                raise _problem(
+                    "username", "password_command is set but username is not; add username"
+                )
+            try:
+                argv = shlex.split(self.password_command)
+            except ValueError as exc:
+                raise _problem(
+                    "password_command",
+                    f"cannot be split into a command line ({exc}); check its quotes",
+                ) from None
+            if not argv:
+                raise _problem("password_command", "is blank; give the command to run")
         if self.auth not in _MESSAGE_ENCRYPTING_AUTH:
             if not self.ssl and self.encryption != "never":
                 raise _problem(
@@ -251,6 +284,38 @@ class ConnectionSettings(_Model):
                 "or HTTP reads give up before WinRM answers",
             )
         return self
+
+    def missing_auth_library(self) -> str | None:
+        """What this auth method needs that is not installed, with the extra to install.
+
+        Checked by importing the module, so a broken install counts as missing too; the
+        transport calls this before connecting, so the answer is exit 2, not a failed run.
+        """
+        method = self.auth
+        if method == "negotiate" and self.username is None:
+            method = "kerberos"  # no user name: only the Kerberos ticket can be used
+        needed = _AUTH_LIBRARIES.get(method)
+        if needed is None:
+            return None
+        module, extra, what = needed
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            reason = (
+                f'auth = "{self.auth}" without a username uses the Kerberos ticket'
+                if method != self.auth
+                else f'auth = "{self.auth}"'
+            )
+            return (
+                f"{reason} needs {what}, which is not installed; install it with "
+                f"pip install 'psrunbook[{extra}]'"
+                + (
+                    " (and the system's Kerberos libraries: krb5 and its headers)"
+                    if extra == "kerberos"
+                    else ""
+                )
+            )
+        return None
 
     @property
     def verify(self) -> bool | str:
@@ -351,6 +416,10 @@ class Inventory(_Model):
         """
         if isinstance(node, str):
             self.node(node)  # an unknown name fails loudly, as everywhere else
+        if self.connection.password_command is not None:
+            typed = self._password_from_command(self.connection.password_command)
+            register_secret(typed)
+            return typed
         variable = self.connection.password_env
         if variable is None:
             return None
@@ -362,6 +431,61 @@ class Inventory(_Model):
                 f"{state}; export it before running, or remove password_env to use Kerberos"
             )
         register_secret(value)
+        return value
+
+    def _password_from_command(self, command: str) -> str:
+        """Run the secret manager's command; its first line of stdout is the password.
+
+        As Ansible's vault password client: no shell (the line is split as a POSIX shell
+        would, then run directly), stdout's first line is the password, a non-zero exit
+        or no output is an error. Its stderr goes to the terminal for the operator and is
+        never captured or logged; stdin is inherited so it can ask for a passphrase.
+        """
+        key = f"{self.path}: connection.password_command"
+        argv = shlex.split(command)
+        program = os.path.expanduser(argv[0])  # noqa: PTH111 (a str in, a str out)
+        if "/" in program and not Path(program).is_absolute():
+            program = str(self.path.parent / program)  # relative to the inventory file
+        argv[0] = program  # a bare name is looked up on PATH
+        try:
+            completed = subprocess.run(  # noqa: S603 (the operator's own command, no shell)
+                argv,
+                stdout=subprocess.PIPE,
+                timeout=PASSWORD_COMMAND_TIMEOUT_S,
+                check=False,
+            )
+        except FileNotFoundError:
+            raise InventoryError(
+                f"{key}: program {argv[0]} not found; give its full path, or a path "
+                "relative to the inventory file"
+            ) from None
+        except PermissionError:
+            raise InventoryError(
+                f"{key}: program {argv[0]} cannot be run (permission denied); "
+                "make it executable (chmod +x)"
+            ) from None
+        except subprocess.TimeoutExpired:
+            raise InventoryError(
+                f"{key}: did not finish within {PASSWORD_COMMAND_TIMEOUT_S} s (stopped); "
+                "check that it runs on its own and prints the password"
+            ) from None
+        if completed.returncode != 0:
+            raise InventoryError(
+                f"{key}: exited with status {completed.returncode}; run it yourself to see "
+                "why (its error output is shown above, never logged)"
+            )
+        lines = completed.stdout.splitlines()
+        try:
+            value = lines[0].decode("utf-8").rstrip("\r") if lines else ""
+        except UnicodeDecodeError:
+            raise InventoryError(
+                f"{key}: printed a first line that is not UTF-8; make it print the password "
+                "as UTF-8 text"
+            ) from None
+        if not value:
+            raise InventoryError(
+                f"{key}: printed no password; make it print the password as its first line"
+            )
         return value
 
 
@@ -503,6 +627,8 @@ _FIXES: Final[dict[str, str]] = {
     "cert_validation": "write true or false (without quotes)",
     "auth": "use one of: negotiate, kerberos, ntlm, basic, credssp, certificate",
     "encryption": "use one of: auto, always, never",
+    "password_command": "give the command that prints the password, "
+    'e.g. password_command = "pass show winrm/svc-psrunbook"',
     "password_env": "give the NAME of an environment variable (letters, digits, _), "
     'e.g. password_env = "PSRUNBOOK_PASSWORD"; never the password itself',
     "username": 'write it as a string, e.g. username = "CONTOSO\\\\svc-psrunbook"',
@@ -518,7 +644,7 @@ _FIXES: Final[dict[str, str]] = {
     "certificate_key_pem": "give a PEM file path, absolute or relative to the inventory file",
 }
 # Values of these keys are never echoed back in an error message.
-_QUIET_KEYS: Final = frozenset({"password_env", "username"})
+_QUIET_KEYS: Final = frozenset({"password_env", "password_command", "username"})
 _TABLE_FIELDS: Final[dict[str, tuple[str, ...]]] = {
     "": tuple(_InventoryDocument.model_fields),
     "cluster": tuple(ClusterSettings.model_fields),

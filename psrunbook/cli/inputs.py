@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from psrunbook.cli.context import Settings
-from psrunbook.errors import ParameterError
+from psrunbook.errors import ParameterError, UserError
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -87,3 +87,32 @@ def open_target(
     from psrunbook.inventory import load_inventory
 
     yield load_inventory(inventory), None
+
+
+def asked_password(ask: bool, inventory: Inventory) -> str | None:
+    """With ``--ask-pass``, the password typed on the terminal; otherwise None.
+
+    The prompt goes to the terminal (``/dev/tty``, else stderr), never to stdout, and what
+    is typed is not echoed. Without a terminal on stdin the option is refused (exit 2)
+    rather than reading a password from a pipe or waiting on nobody: scripts name an
+    environment variable (``password_env``) or a secret manager (``password_command``).
+    """
+    if not ask:
+        return None
+    import getpass
+    import sys
+
+    from psrunbook.secrets import register_secret
+
+    if not sys.stdin.isatty():
+        raise UserError(
+            "--ask-pass needs a terminal to ask on, and stdin is not one; run it from a "
+            "terminal, or give the password with connection.password_env or "
+            "connection.password_command in the inventory"
+        )
+    user = inventory.connection.username or "the remote user"
+    password = getpass.getpass(f"Password for {user}: ", stream=sys.stderr)
+    if not password:
+        raise UserError("--ask-pass: no password was typed; run again and type it")
+    register_secret(password)
+    return password

@@ -10,7 +10,13 @@ import typer
 
 from psrunbook.cli.context import settings
 from psrunbook.cli.exit_codes import EXIT_FAILED, exits_cleanly, fail
-from psrunbook.cli.run_cmds import InsecureOption, InventoryOption, SimOption, StateDirOption
+from psrunbook.cli.run_cmds import (
+    AskPassOption,
+    InsecureOption,
+    InventoryOption,
+    SimOption,
+    StateDirOption,
+)
 
 if TYPE_CHECKING:
     from psrunbook.execution.ping import NodeAnswer
@@ -36,6 +42,7 @@ def ping(
     sim: SimOption = False,
     deadline: DeadlineOption = 5,
     insecure: InsecureOption = False,
+    ask_pass: AskPassOption = False,
     json_output: JsonOption = False,
     state_dir: StateDirOption = None,
 ) -> None:
@@ -44,7 +51,7 @@ def ping(
     Exit 0 when every node answered, 1 otherwise. Runs one read-only probe per node and
     journals nothing.
     """
-    from psrunbook.cli.inputs import open_target
+    from psrunbook.cli.inputs import asked_password, open_target
     from psrunbook.execution.ping import ping_nodes, quick_inventory
     from psrunbook.journal import default_state_dir
     from psrunbook.runbook.lab import LabVariant
@@ -54,7 +61,9 @@ def ping(
     with open_target(inventory, sim, state_dir or default_state_dir(), LabVariant) as (inv, lab):
         quick = quick_inventory(inv, deadline)
         transport = PsrpTransport(
-            quick, insecure=insecure, password=lab.password if lab is not None else None
+            quick,
+            insecure=insecure,
+            password=asked_password(ask_pass, inv) or (lab.password if lab is not None else None),
         )
         for warning in transport.warnings:
             typer.echo(f"warning: {warning}", err=True)

@@ -79,6 +79,14 @@ InsecureOption = Annotated[
     bool,
     typer.Option("--insecure", help="Accept unencrypted or unverified connections (warned)."),
 ]
+AskPassOption = Annotated[
+    bool,
+    typer.Option(
+        "--ask-pass",
+        help="Ask for the remote user's password on the terminal (never echoed); "
+        "refused without a terminal.",
+    ),
+]
 YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
 JsonOption = Annotated[
     bool,
@@ -130,6 +138,7 @@ class RunCommand:
     step_timeout: float = 600.0
     retries: int = 2
     insecure: bool = False
+    ask_pass: bool = False
     state_dir: Path | None = None
     as_json: bool = False
     detailed_exitcode: bool = False
@@ -180,6 +189,7 @@ def run(
     step_timeout: TimeoutOption = 600.0,
     retries: RetriesOption = 2,
     insecure: InsecureOption = False,
+    ask_pass: AskPassOption = False,
     state_dir: StateDirOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -199,6 +209,7 @@ def plan(
     parallel: ParallelOption = 8,
     step_timeout: TimeoutOption = 600.0,
     insecure: InsecureOption = False,
+    ask_pass: AskPassOption = False,
     state_dir: StateDirOption = None,
     as_json: JsonOption = False,
     detailed_exitcode: DetailedExitcodeOption = False,
@@ -237,6 +248,7 @@ def resume(
     step_timeout: TimeoutOption = 600.0,
     retries: RetriesOption = 2,
     insecure: InsecureOption = False,
+    ask_pass: AskPassOption = False,
     state_dir: StateDirOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -253,6 +265,7 @@ def execute(settings: Settings, command: RunCommand) -> RunReport:
     """
     from rich.markup import escape
 
+    from psrunbook.cli.inputs import asked_password
     from psrunbook.execution.interrupts import StopSignal, handling_signals
     from psrunbook.execution.session import RunSession
     from psrunbook.journal import Journal, default_state_dir
@@ -272,7 +285,8 @@ def execute(settings: Settings, command: RunCommand) -> RunReport:
             transport = PsrpTransport(
                 inventory,
                 insecure=command.insecure,
-                password=lab.password if lab is not None else None,
+                password=asked_password(command.ask_pass, inventory)
+                or (lab.password if lab is not None else None),
             )
             for warning in transport.warnings:
                 console.print(f"[yellow]warning[/yellow]: {escape(shown(warning))}")

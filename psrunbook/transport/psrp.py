@@ -8,6 +8,7 @@ a round trip of its own, and it is recycled before WinRM's per-shell command quo
 
 from __future__ import annotations
 
+import base64
 import functools
 import getpass
 import logging
@@ -93,14 +94,23 @@ class PsrpTransport:
                 )
             if reason:
                 self.warnings.append(f"node {name}: {reason} (accepted with --insecure)")
+        # An auth method whose library is not installed is bad input (exit 2), found before
+        # any connection, never an ImportError recorded as a failed run.
+        missing = inventory.connection.missing_auth_library()
+        if missing:
+            raise InventoryError(f"{inventory.path}: connection.auth: {missing}")
         # Credentials are resolved now, before a run is journaled: an unset password
-        # variable (or no terminal to ask on) is bad input, never a run left "running".
+        # variable, a failing password_command (or no terminal to ask on) is bad input,
+        # never a run left "running".
         if inventory.node_names:
             self._credentials(inventory.node_names[0])
 
     def _credentials(self, node: str) -> tuple[str | None, str | None]:
         connection = self.inventory.connection
-        password = self._password or self.inventory.password(node)
+        if self._password is None:
+            # Read once per transport: a password_command (a secret manager) runs once.
+            self._password = self.inventory.password(node)
+        password = self._password
         if password is None and connection.auth in ("basic", "ntlm", "credssp"):
             if self._password is None:
                 self._password = self._prompt(
@@ -144,6 +154,7 @@ def _wsman_class() -> Any:
     6, 14, 30 and 62 s in between: one slow answer would hold a step for over two minutes
     whatever its timeout. Here the timeout surfaces at once as a transient fault, so the
     step timeout holds and the runner's own bounded retry decides what happens next.
+    Basic auth is also replaced, to send credentials as UTF-8 rather than Latin-1.
     """
     from pypsrp.wsman import NAMESPACES, WSMan, WSManAction  # noqa: PLC0415 (pypsrp is imported only to connect)
 
@@ -161,7 +172,48 @@ def _wsman_class() -> Any:
             )
             return response.find("s:Body", namespaces=NAMESPACES)
 
+        def __init__(self, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            # pypsrp's HTTP transport builds its auth with getattr(self, "_build_auth_basic")
+            # when the first message is sent; this one sends Basic credentials as UTF-8.
+            transport: Any = self.transport  # pypsrp types it; the override is by design
+            transport._build_auth_basic = functools.partial(_build_utf8_basic_auth, transport)
+
     return StepBoundWSMan
+
+
+@functools.cache
+def _utf8_basic_auth_class() -> Any:
+    """requests' Basic auth, with the credentials encoded as UTF-8 instead of Latin-1.
+
+    pypsrp hands Basic auth to ``requests.auth.HTTPBasicAuth``, which encodes user name
+    and password as Latin-1: a password with ``€`` (or any character outside Latin-1)
+    fails with UnicodeEncodeError before a byte is sent. UTF-8 is the charset RFC 7617
+    (section 2.1) defines for Basic; that Windows WinRM decodes Basic credentials as
+    UTF-8 is UNVERIFIED (no Microsoft statement or recording in shared/); the simulator's
+    endpoint decodes the same way (psrunbook/sim/endpoint/auth.py).
+    """
+    from requests.auth import AuthBase  # noqa: PLC0415 (requests is imported only to connect)
+
+    class Utf8BasicAuth(AuthBase):
+        def __init__(self, username: str, password: str) -> None:
+            self._token = base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
+
+        def __call__(self, request: Any) -> Any:
+            request.headers["Authorization"] = f"Basic {self._token}"
+            return request
+
+        def __repr__(self) -> str:
+            return "Utf8BasicAuth(***)"
+
+    return Utf8BasicAuth
+
+
+def _build_utf8_basic_auth(transport: Any, session: Any) -> None:
+    """pypsrp's ``_build_auth_basic`` for one HTTP transport, in UTF-8."""
+    if transport.username is None or transport.password is None:
+        raise ValueError("For basic auth, the username and password must be specified")
+    session.auth = _utf8_basic_auth_class()(transport.username, transport.password)
 
 
 class PsrpSession:

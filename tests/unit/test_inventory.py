@@ -466,13 +466,14 @@ def test_default_settings_need_nothing() -> None:
 
 
 def test_inventory_model_has_no_password_field() -> None:
-    """No model can hold a password: the only way in is the environment."""
+    """No model can hold a password: only where one comes from (a variable, a command)."""
     fields = (
         set(Inventory.model_fields)
         | set(ConnectionSettings.model_fields)
         | set(NodeSettings.model_fields)
     )
-    assert not {f for f in fields if "password" in f and f != "password_env"}
+    sources = {"password_env", "password_command"}
+    assert not {f for f in fields if "password" in f and f not in sources}
 
 
 def _cluster_of(count: int) -> str:
@@ -501,3 +502,16 @@ def test_settings_revalidate_from_their_own_dump() -> None:
     """A connection dumped and validated again (as ping narrows timeouts) keeps proxy None."""
     settings = ConnectionSettings()
     assert settings == ConnectionSettings.model_validate(settings.model_dump())
+
+
+def test_password_command_needs_a_username_and_excludes_password_env(tmp_path: Path) -> None:
+    base = '[cluster]\nname = "C"\n[[nodes]]\nname = "N1"\naddress = "n1"\n[connection]\n'
+    both = write(
+        tmp_path,
+        base + 'username = "u"\npassword_env = "P"\npassword_command = "pass show x"\n',
+    )
+    assert "connection.password_command: and password_env are both set" in refusal(both)
+    alone = write(tmp_path, base + 'password_command = "pass show x"\n', name="b.toml")
+    assert "connection.username: password_command is set but username is not" in refusal(alone)
+    quotes = write(tmp_path, base + 'username = "u"\npassword_command = "get \'x"\n', "c.toml")
+    assert "connection.password_command: cannot be split into a command line" in refusal(quotes)

@@ -18,7 +18,9 @@ def authenticate(header: str | None, users: Mapping[str, str]) -> str | None:
     """The configured user name the ``Authorization`` header proves, or None.
 
     User names compare case-insensitively as Windows account names do; passwords
-    compare exactly and in constant time.
+    compare exactly and in constant time. Credentials are decoded as UTF-8, the charset
+    RFC 7617 defines for Basic and the one psrunbook sends (that Windows WinRM decodes
+    them so is UNVERIFIED); anything else is refused, never guessed at as Latin-1.
     """
     if not header:
         return None
