@@ -15,6 +15,7 @@ Incoming values are decoded by psrpcore and converted here to the value types of
 
 from __future__ import annotations
 
+import base64
 import datetime
 import decimal
 import enum
@@ -173,8 +174,6 @@ class ClixmlWriter:
         elif isinstance(value, uuid.UUID):
             self.primitive("G", str(value), name)
         elif isinstance(value, bytes):
-            import base64  # noqa: PLC0415 - byte arrays are rare; keep the hot path's imports small
-
             self.primitive("BA", base64.b64encode(value).decode("ascii"), name)
         else:
             self.string(str(value), name)

@@ -11,6 +11,7 @@ that was reset since is refused, like resuming against a changed inventory.
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import logging
 import secrets
 import shutil
@@ -176,8 +177,6 @@ class EmbeddedLab:
     @property
     def identity(self) -> str:
         """What the journal records as the inventory hash: stable for this lab's life."""
-        import hashlib  # noqa: PLC0415 (tiny, only here)
-
         return hashlib.sha256(f"psrunbook-sim-lab:{self.lab_id}".encode()).hexdigest()
 
     def save(self) -> None:
