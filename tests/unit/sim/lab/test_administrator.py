@@ -8,7 +8,6 @@ false`` in a lab file makes it a plain user on every node.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,41 +22,12 @@ from psrunbook.sim.executor_protocol import (
 from psrunbook.sim.lab.cluster_executor import cluster_executor
 from psrunbook.sim.lab.cluster_model import SimCluster
 from psrunbook.sim.lab.lab_files import LabError, LabSpec, build_lab, dump, load, read_lab
-from psrunbook.sim.objects import ErrorRecordData
+from tests.unit.sim.lab.test_cluster_executor import Sink
 
 IS_ADMIN = (
     "([Security.Principal.WindowsPrincipal][Security.Principal.WindowsIdentity]::GetCurrent())"
     ".IsInRole([Security.Principal.WindowsBuiltInRole]::Administrator)"
 )
-
-
-@dataclass
-class Sink:
-    """Keeps output and errors; the other streams are not asserted on."""
-
-    outputs: list[Any] = field(default_factory=list)
-    errors: list[ErrorRecordData] = field(default_factory=list)
-
-    def output(self, value: Any) -> None:
-        self.outputs.append(value)
-
-    def error(self, record: ErrorRecordData) -> None:
-        self.errors.append(record)
-
-    def warning(self, message: str) -> None:
-        """Not asserted on."""
-
-    def verbose(self, message: str) -> None:
-        """Not asserted on."""
-
-    def information(self, value: Any) -> None:
-        """Not asserted on."""
-
-    def debug(self, message: str) -> None:
-        """Not asserted on."""
-
-    def progress(self, record: Any) -> None:
-        """Not asserted on."""
 
 
 def run(cluster: SimCluster, script: str) -> list[Any]:
