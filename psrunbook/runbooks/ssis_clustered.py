@@ -254,6 +254,7 @@ def build_steps(params: SsisClusteredParameters, inventory: Inventory) -> list[S
                 "ResourceName": name,
                 "SqlResource": params.sql_resource,
                 "DiskResource": params.disk_resource,
+                "SharedFolder": params.shared_folder,
                 "InventoryNodes": list(inventory.node_names),
                 "Owners": owners,
             },

@@ -95,7 +95,16 @@ class ClusterExecutor:
         self.failovers = failovers
         self._tables: dict[str, CmdletTable] = {}
         self._tables_lock = threading.Lock()
-        self._inner = PowerShellExecutor(cmdlets_for=self._cmdlets_for, time_scale=time_scale)
+        self._inner = PowerShellExecutor(
+            cmdlets_for=self._cmdlets_for,
+            time_scale=time_scale,
+            is_administrator=self._is_administrator,
+        )
+
+    def _is_administrator(self, context: ExecutionContext) -> bool:
+        """The lab's remote user is a node administrator unless the lab file says not."""
+        with self.cluster.lock:
+            return self.cluster.remote_user_is_administrator
 
     def _cmdlets_for(self, context: ExecutionContext) -> CmdletTable:
         key = fold(context.node)

@@ -372,6 +372,8 @@ class SimCluster:
     timing: Timing = field(default_factory=Timing)
     faults: Faults = field(default_factory=Faults)
     start_brings_providers_online: bool = True
+    remote_user_is_administrator: bool = True
+    """Whether the user connecting over PSRP is in every node's Administrators group."""
     lab: dict[str, object] = field(default_factory=dict)
     changes: Counter[str] = field(default_factory=Counter)
     change_log: list[list[str]] = field(default_factory=list)

@@ -113,6 +113,8 @@ class LabSpec:
     principals: tuple[str, ...] = ("SIMLAB\\SSIS Package Admins", "SIMLAB\\svc-ssis")
     timing: Timing = field(default_factory=Timing)
     start_brings_providers_online: bool = True
+    remote_user_is_administrator: bool = True
+    """False makes the PSRP user a plain user on every node (``IsInRole`` is false)."""
 
     @classmethod
     def from_mapping(cls, raw: dict[str, Any]) -> LabSpec:
@@ -126,7 +128,12 @@ class LabSpec:
             raw, "sql", {"version", "virtual_server", "instances", "drive", "ssis_nodes"}
         )
         timing = _section(raw, "timing", {"online_pending_observations", "online_pending_seconds"})
-        policy = _section(raw, "policy", {"start_brings_providers_online"})
+        policy = _section(
+            raw, "policy", {"start_brings_providers_online", "remote_user_is_administrator"}
+        )
+        administrator = policy.get("remote_user_is_administrator", True)
+        if not isinstance(administrator, bool):
+            raise LabError("policy.remote_user_is_administrator: expected true or false")
         base = cls()
         nodes = tuple(_strings(cluster, "cluster.nodes", base.nodes))
         if not nodes or len({fold(n) for n in nodes}) != len(nodes):
@@ -152,6 +159,7 @@ class LabSpec:
                 seconds=float(timing.get("online_pending_seconds", 1.0)),
             ),
             start_brings_providers_online=bool(policy.get("start_brings_providers_online", True)),
+            remote_user_is_administrator=administrator,
         )
         SsisVersion.for_version(spec.sql_version)
         for name in spec.ssis_nodes or ():
@@ -265,6 +273,7 @@ def build_lab(spec: LabSpec) -> SimCluster:
         domain=spec.domain,
         timing=spec.timing,
         start_brings_providers_online=spec.start_brings_providers_online,
+        remote_user_is_administrator=spec.remote_user_is_administrator,
         lab=_facts_dump(facts),
     )
     owner = spec.nodes[0]
@@ -477,6 +486,7 @@ def dump(cluster: SimCluster) -> dict[str, Any]:
                 "seconds": cluster.timing.seconds,
             },
             "start_brings_providers_online": cluster.start_brings_providers_online,
+            "remote_user_is_administrator": cluster.remote_user_is_administrator,
             "lab": dict(cluster.lab),
             "resource_types": list(cluster.resource_types),
             "nodes": [
@@ -619,6 +629,7 @@ def load(raw: dict[str, Any]) -> SimCluster:
         clock=VirtualClock(raw["clock"]),
         timing=Timing(**raw["timing"]),
         start_brings_providers_online=raw["start_brings_providers_online"],
+        remote_user_is_administrator=bool(raw.get("remote_user_is_administrator", True)),
         resource_types=list(raw["resource_types"]),
         lab=dict(raw["lab"]),
         faults=Faults(

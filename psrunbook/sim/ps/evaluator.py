@@ -56,6 +56,7 @@ from psrunbook.sim.ps.exceptions import (
 from psrunbook.sim.ps.members import Members
 from psrunbook.sim.ps.operators import Operators
 from psrunbook.sim.ps.parser import ParsedScript, is_comma_continuation, parse
+from psrunbook.sim.ps.principal import WindowsIdentity, current_identity, principal_of
 from psrunbook.sim.ps.scope import Scope
 from psrunbook.sim.ps.strings import (
     Literal,
@@ -179,6 +180,8 @@ class PipelineSession:
     env: dict[str, str] = dataclasses.field(default_factory=dict)
     time_scale: float = 1.0
     """Multiplies real waits (``Start-Sleep``); tests shrink it, Windows has 1.0."""
+    administrator: bool = True
+    """Whether the user is in the node's Administrators group (``IsInRole`` answers it)."""
 
 
 def collect(values: Sequence[Any]) -> Any:
@@ -471,6 +474,9 @@ class Evaluator:
     def get_environment(self, name: str) -> str | None:
         value = self.env.get(name)
         return None if value is None else str(value)
+
+    def current_identity(self) -> WindowsIdentity:
+        return current_identity(self.session.user, self.session.administrator)
 
     def check_stop(self) -> None:
         if self.session.stop is not None and self.session.stop.is_set():
@@ -1589,6 +1595,10 @@ class Evaluator:
             return NOTHING
         if folded in ("psobject", "management.automation.psobject", "object"):
             return value
+        if folded == "security.principal.windowsprincipal":
+            if isinstance(value, WindowsIdentity):
+                return principal_of(value)
+            raise self.unsupported(node, f"cast to [{name}] of anything but GetCurrent()")
         allowed = {
             "string", "int", "int32", "int64", "long", "uint32", "bool", "boolean", "double",
             "string[]", "array", "object[]", "hashtable", "collections.hashtable", "int[]",

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from psrunbook.sim.objects import ErrorRecordData, ProgressData
     from psrunbook.sim.ps.binding import Argument
     from psrunbook.sim.ps.exceptions import ScriptError, UnsupportedConstruct
+    from psrunbook.sim.ps.principal import WindowsIdentity
     from psrunbook.sim.ps.scope import Scope
 
 
@@ -81,6 +82,9 @@ class EvaluatorApi(Protocol):
 
     def get_environment(self, name: str) -> str | None:
         """An environment variable of the runspace, or None."""
+
+    def current_identity(self) -> WindowsIdentity:
+        """``[Security.Principal.WindowsIdentity]::GetCurrent()``: the session's user."""
 
     def write_error(self, record: ErrorRecordData, action: str | None = None) -> None:
         """A non-terminating error, handled as ``-ErrorAction`` says."""

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from tree_sitter import Node
 
 from psrunbook.sim.objects import PropertySetError, PSEnum, PSHashtable, PSObject, SecureStringValue
+from psrunbook.sim.ps.principal import ADMINISTRATOR_ROLE, WindowsPrincipal, is_administrator_role
 from psrunbook.sim.ps.records import ErrorRecordObject
 from psrunbook.sim.ps.values import (
     NOTHING,
@@ -310,6 +311,10 @@ class Members:
                 for x in target:
                     out.extend(self._ev.invoke_block(args[0], x))
                 return out
+        elif isinstance(target, WindowsPrincipal) and folded == "isinrole":
+            if len(args) == 1 and is_administrator_role(args[0]):
+                return target.administrator
+            raise self._ev.unsupported(node, "IsInRole() other than the Administrator role")
         elif isinstance(target, PSObject):
             for method_name, method in target.methods.items():
                 if method_name.casefold() == folded:
@@ -337,6 +342,8 @@ class Members:
         }
         if key in values:
             return values[key]
+        if key == ("security.principal.windowsbuiltinrole", "administrator"):
+            return ADMINISTRATOR_ROLE
         if key == ("environment", "machinename"):
             return self._ev.read_variable("env:COMPUTERNAME", node)
         raise self._ev.unsupported(node, f"static member [{type_name}]::{name}")
@@ -388,6 +395,8 @@ class Members:
                 return ntpath.splitext(paths[0])[1]
             if n == "getfilenamewithoutextension":
                 return ntpath.splitext(ntpath.basename(paths[0]))[0]
+        if (short, n) == ("security.principal.windowsidentity", "getcurrent") and not a:
+            return self._ev.current_identity()
         if short == "regex":
             if n == "escape":
                 return re.escape(to_string(a[0]))

@@ -44,8 +44,12 @@ class PowerShellExecutor:
         cache: ParseCache | None = None,
         *,
         time_scale: float = 1.0,
+        is_administrator: Callable[[ExecutionContext], bool] | None = None,
     ) -> None:
+        """``is_administrator`` says whether a context's user is in the node's
+        Administrators group (``IsInRole`` answers it); without it every user is."""
         self._cmdlets_for = cmdlets_for
+        self._is_administrator = is_administrator
         self._cache = cache
         self._time_scale = time_scale
 
@@ -62,6 +66,9 @@ class PowerShellExecutor:
             sink=sink,
             stop=context.stop,
             time_scale=self._time_scale,
+            administrator=True
+            if self._is_administrator is None
+            else self._is_administrator(context),
         )
         evaluator = Evaluator(session, context.runspace)
         try:

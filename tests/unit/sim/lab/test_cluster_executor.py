@@ -308,6 +308,7 @@ def test_read_only_templates_change_nothing(run: Runner) -> None:
                 "ResourceName": "SSIS",
                 "SqlResource": facts.sql_resource,
                 "DiskResource": facts.disk_resource,
+                "SharedFolder": f"{facts.drive}\\SSIS",
                 "InventoryNodes": list(facts.nodes),
                 "Owners": list(facts.nodes),
             },

@@ -1,0 +1,72 @@
+"""The one administrator-rights test scripts make, and nothing more of .NET's security API.
+
+A preflight asks, before it changes anything, whether the session may administer the
+node::
+
+    ([Security.Principal.WindowsPrincipal][Security.Principal.WindowsIdentity]::GetCurrent()
+    ).IsInRole([Security.Principal.WindowsBuiltInRole]::Administrator)
+
+This module models exactly that: ``WindowsIdentity.GetCurrent()`` gives the session's user,
+the cast wraps it in a ``WindowsPrincipal``, and ``IsInRole`` answers for the built-in
+Administrators role (``WindowsBuiltInRole.Administrator``, value 544, the group
+``S-1-5-32-544``). The answer is the lab's: its remote user is an administrator unless the
+lab says otherwise. Any other role is refused as unsupported rather than guessed.
+
+UNVERIFIED (not in shared/facts): that a remote PSRP session of an Administrators member
+runs with the full (elevated) token, so ``IsInRole`` is true there; remote UAC filtering
+applies to local accounts other than the built-in Administrator. The lab's option is the
+answer Windows would give for the account, whatever the reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from psrunbook.sim.objects import PSEnum, PSHashtable, PSObject
+
+IDENTITY_TYPE = "System.Security.Principal.WindowsIdentity"
+PRINCIPAL_TYPE = "System.Security.Principal.WindowsPrincipal"
+ROLE_TYPE = "System.Security.Principal.WindowsBuiltInRole"
+ADMINISTRATORS_RID = 544
+ADMINISTRATOR_ROLE = PSEnum(ROLE_TYPE, "Administrator", ADMINISTRATORS_RID)
+
+
+@dataclass
+class WindowsIdentity(PSObject):
+    """``WindowsIdentity.GetCurrent()``: the session's user and whether it is an admin."""
+
+    administrator: bool = True
+
+
+@dataclass
+class WindowsPrincipal(PSObject):
+    """``[Security.Principal.WindowsPrincipal]$identity``: answers ``IsInRole``."""
+
+    administrator: bool = True
+
+
+def current_identity(user: str, administrator: bool) -> WindowsIdentity:
+    """The identity of the session's user, as ``GetCurrent()`` returns it."""
+    return WindowsIdentity(
+        type_names=(IDENTITY_TYPE, "System.Security.Claims.ClaimsIdentity", "System.Object"),
+        properties=PSHashtable([("Name", user), ("IsAuthenticated", True), ("IsSystem", False)]),
+        to_string=IDENTITY_TYPE,
+        administrator=administrator,
+    )
+
+
+def principal_of(identity: WindowsIdentity) -> WindowsPrincipal:
+    """The principal of an identity (the constructor PowerShell's cast calls)."""
+    return WindowsPrincipal(
+        type_names=(PRINCIPAL_TYPE, "System.Security.Claims.ClaimsPrincipal", "System.Object"),
+        properties=PSHashtable([("Identity", identity)]),
+        to_string=PRINCIPAL_TYPE,
+        administrator=identity.administrator,
+    )
+
+
+def is_administrator_role(role: object) -> bool:
+    """Whether ``role`` names the built-in Administrators role (the enum or its value)."""
+    if isinstance(role, PSEnum):
+        return role.type_name == ROLE_TYPE and role.value == ADMINISTRATORS_RID
+    return False

@@ -1,0 +1,50 @@
+"""Preflight checks of issue 12, each refused before any change: a session without
+administrator rights (both SSIS runbooks, naming the account and the fix), and a shared
+folder on the system drive (ssis-clustered).
+
+The lab's PSRP user is a plain user when ``remote_user_is_administrator`` is false; the
+preflight asks ``WindowsPrincipal.IsInRole(WindowsBuiltInRole.Administrator)`` as Windows
+answers it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+
+from psrunbook.sim.lab.lab_files import sample_lab
+from psrunbook.sim.lab.serve import SIM_USER
+from tests.integration.test_execution import _seed_lab
+
+if TYPE_CHECKING:
+    from tests.integration.conftest import Psrunbook
+
+
+@pytest.mark.parametrize("runbook", ["ssis-clustered", "ssis-standalone"])
+def test_a_session_without_administrator_rights_is_refused_before_any_change(
+    psrunbook: Psrunbook, runbook: str
+) -> None:
+    lab = sample_lab(nodes=2)
+    lab.remote_user_is_administrator = False
+    _seed_lab(psrunbook, lab)
+    before = psrunbook.lab_state()
+    result = psrunbook("run", runbook, "--sim", "--yes", expect=1)
+    output = result.stdout + result.stderr
+    assert f"the session account {SIM_USER} is not an administrator" in output
+    assert "local Administrators group" in output
+    assert before == psrunbook.lab_state()
+
+
+def test_a_shared_folder_on_the_system_drive_is_refused_before_any_change(
+    psrunbook: Psrunbook,
+) -> None:
+    """C: is every node's own system disk, never the cluster disk that fails over with
+    SQL Server: a configuration there would differ per node (issue 12)."""
+    _seed_lab(psrunbook, sample_lab(nodes=2))
+    before = psrunbook.lab_state()
+    result = psrunbook(
+        "run", "ssis-clustered", "--sim", "--yes", "-p", "shared_folder=C:\\SSIS", expect=1
+    )
+    assert "is on the system drive C:" in result.stdout + result.stderr
+    assert before == psrunbook.lab_state()
