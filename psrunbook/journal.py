@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource as _resource
 import secrets
 import sqlite3
 import threading
@@ -76,6 +77,23 @@ _OUTCOMES: Final = frozenset({"succeeded", "failed", "interrupted"})
 _FINAL_STATUSES: Final = frozenset({"succeeded", "failed"})
 _BUSY_TIMEOUT_MS: Final = 10_000
 _FIX_STATE_DIR: Final = f"choose another directory with --state-dir or {STATE_DIR_ENV}"
+# SQLite's answers to a write the file system refused. SQLite maps ENOSPC to SQLITE_FULL
+# but every other failed write (EFBIG past a file size limit, EDQUOT on some systems, a
+# shared-memory file it could not grow) to an I/O error; these say "could not write", never
+# that the database is damaged, so they must not be reported as a corrupted journal.
+_WRITE_REFUSED: Final = frozenset(
+    {
+        "SQLITE_FULL",
+        "SQLITE_IOERR_WRITE",
+        "SQLITE_IOERR_SHMSIZE",
+        "SQLITE_IOERR_TRUNCATE",
+        "SQLITE_IOERR_FSYNC",
+        "SQLITE_IOERR_DIR_FSYNC",
+    }
+)
+_AGAIN: Final = f"run the command again, or {_FIX_STATE_DIR}"
+# Less free space than this, after a write failed, is a full file system.
+_NEARLY_FULL_BYTES: Final = 1 << 20
 
 
 # --------------------------------------------------------------------------- helpers
@@ -358,6 +376,8 @@ class Journal:
         self._conn = conn
         self._lock = threading.Lock()
         self.path = path
+        self._current_run: str | None = None
+        """The run this process records (started or resumed), named in a disk-full error."""
 
     # ----------------------------------------------------------------- opening
 
@@ -429,7 +449,19 @@ class Journal:
                     if not sync:
                         self._conn.execute("PRAGMA synchronous = FULL")
             except sqlite3.Error as exc:
+                full = _state_dir_full(self.path, f"recording {what}", exc, self._then())
+                if full is not None:
+                    raise full from exc
                 raise JournalError(f"cannot record {what} in journal {self.path}: {exc}") from exc
+
+    def _then(self) -> str:
+        """What to do once there is room again: finish the run in progress, if any."""
+        if self._current_run is None:
+            return _AGAIN
+        return (
+            f"`psrunbook resume {self._current_run}` (steps whose end was not recorded "
+            "are checked again, not applied twice)"
+        )
 
     def _read(self, sql: str, args: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
         with self._lock:
@@ -462,6 +494,7 @@ class Journal:
         """
         if mode not in _RUN_MODES:
             raise ValueError(f"mode must be 'run' or 'plan', not {mode!r}")
+        self._current_run = run_id
         with self._write(f"run {run_id}") as conn:
             if conn.execute("SELECT 1 FROM runs WHERE run_id = ?", (run_id,)).fetchone():
                 raise JournalError(
@@ -498,6 +531,7 @@ class Journal:
         """
         record = self.run(run_id)
         accepted = {**record.insecure, **(insecure or {})}
+        self._current_run = run_id
         with self._write(f"resume of run {run_id}") as conn:
             conn.execute(
                 "UPDATE runs SET outcome = NULL, finished_at = NULL, resumes = resumes + 1,"
@@ -776,6 +810,53 @@ def _not_a_journal(path: Path, detail: object) -> JournalError:
     )
 
 
+def _space_problem(path: Path, exc: sqlite3.Error) -> str | None:
+    """Why a write to the journal failed for lack of room, or None if it was not that.
+
+    SQLite does not pass the system's errno on, so the cause is established from what
+    can be observed: SQLite's own "disk full", the free space of the file system holding
+    the journal, and this process's file size limit (``ulimit -f``, RLIMIT_FSIZE: writes
+    past it fail with EFBIG, which is treated like a full disk).
+    """
+    name = getattr(exc, "sqlite_errorname", "")
+    if name not in _WRITE_REFUSED:
+        return None
+    causes = []
+    try:
+        fs = os.statvfs(path.parent)
+    except OSError:
+        fs = None
+    if fs is not None and fs.f_bavail * fs.f_frsize < _NEARLY_FULL_BYTES:
+        causes.append(
+            f"the file system holding it is full ({fs.f_bavail * fs.f_frsize} bytes free)"
+        )
+    limit = _resource.getrlimit(_resource.RLIMIT_FSIZE)[0]
+    if limit != _resource.RLIM_INFINITY:
+        causes.append(f"no file may grow past this process's file size limit of {limit} bytes")
+    if not causes and name == "SQLITE_FULL":
+        causes.append("the disk is full")
+    if not causes:
+        return None
+    return " and ".join(causes)
+
+
+def _state_dir_full(path: Path, what: str, exc: sqlite3.Error, then: str) -> JournalError | None:
+    """The error for a journal write refused for lack of room, or None if it was not that.
+
+    It names the state directory and the fix, says that what was recorded before stays
+    valid (a failed SQLite transaction is rolled back, the database is intact), and
+    never calls the journal corrupted: the operator must free space, not discard it.
+    """
+    problem = _space_problem(path, exc)
+    if problem is None:
+        return None
+    return JournalError(
+        f"state directory {path.parent} is full: journal {path} cannot be written ({what}: "
+        f"{exc}; {problem}); what the journal recorded before stays valid. Free space "
+        f"in {path.parent} (or raise the limit), then {then}"
+    )
+
+
 def _configure(conn: sqlite3.Connection, path: Path) -> None:
     try:
         conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
@@ -783,6 +864,9 @@ def _configure(conn: sqlite3.Connection, path: Path) -> None:
         conn.execute("PRAGMA synchronous = FULL")
         conn.execute("PRAGMA foreign_keys = ON")
     except sqlite3.DatabaseError as exc:
+        full = _state_dir_full(path, "opening it", exc, _AGAIN)
+        if full is not None:
+            raise full from exc
         if "readonly" in str(exc) or "unable to open" in str(exc):
             raise JournalError(
                 f"cannot write journal {path}: {exc}; make the state directory writable or "
@@ -800,6 +884,9 @@ def _check_integrity(conn: sqlite3.Connection, path: Path) -> None:
     try:
         problems = [row[0] for row in conn.execute("PRAGMA quick_check")]
     except sqlite3.DatabaseError as exc:
+        full = _state_dir_full(path, "opening it", exc, _AGAIN)
+        if full is not None:
+            raise full from exc
         raise _not_a_journal(path, exc) from exc
     if problems != ["ok"]:
         raise _not_a_journal(path, "; ".join(str(p) for p in problems[:3]))
@@ -834,6 +921,9 @@ def _migrate(conn: sqlite3.Connection, path: Path) -> None:
     except sqlite3.Error as exc:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
+        full = _state_dir_full(path, "opening it", exc, _AGAIN)
+        if full is not None:
+            raise full from exc
         if "readonly" in str(exc):
             raise JournalError(
                 f"cannot write journal {path}: {exc}; make it writable or {_FIX_STATE_DIR}"

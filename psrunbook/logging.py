@@ -414,7 +414,57 @@ class _OwnedStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]  # T
 
 
 class _OwnedFileHandler(logging.FileHandler):
-    """A JSON-lines file handler installed by configure_logging."""
+    """A JSON-lines file handler installed by configure_logging.
+
+    The log file is a copy; the journal is the record of truth. When a write fails part
+    way through a run (a full disk, a file size limit), the stdlib handler would print a
+    traceback for every later record and the run would drown in them. Instead the first
+    failure prints one warning to stderr naming the file and the reason, and later
+    records are dropped from this file only; the run and the other handlers go on.
+    """
+
+    failed: str | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.failed is not None:
+            return
+        super().emit(record)  # a failed write reaches handleError
+
+    def flush(self) -> None:
+        try:
+            super().flush()
+        except OSError as exc:
+            self._give_up(exc.strerror or str(exc))
+
+    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 (stdlib name)
+        error = sys.exc_info()[1]
+        if isinstance(error, OSError):
+            self._give_up(error.strerror or str(error))
+        else:
+            super().handleError(record)
+
+    def _give_up(self, reason: str) -> None:
+        if self.failed is not None:
+            return
+        self.failed = reason
+        # Whatever is still buffered can never be written: drop it, so closing the
+        # handler at exit does not fail again.
+        stream = self.stream
+        self.stream = None  # FileHandler reopens on None; emit returns before that
+        try:
+            if stream is not None:
+                stream.close()
+        except OSError:
+            pass
+        try:
+            sys.stderr.write(
+                f"warning: --log-file {self.baseFilename}: cannot write ({reason}); "
+                "further log records are not written to it, the run continues "
+                "(the journal is the record of the run)\n"
+            )
+            sys.stderr.flush()
+        except OSError:
+            pass
 
 
 _OWNED = (_OwnedStreamHandler, _OwnedFileHandler)

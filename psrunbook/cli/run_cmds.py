@@ -9,6 +9,7 @@ asks for confirmation and presents what the engine's
 
 from __future__ import annotations
 
+import contextlib
 import shlex
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -27,6 +28,7 @@ from psrunbook.cli.exit_codes import (
     fail,
 )
 from psrunbook.cli.inputs import open_target
+from psrunbook.errors import JournalError
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -308,7 +310,11 @@ def execute(settings: Settings, command: RunCommand) -> RunReport:
                         stop=stop,
                     )
                 except BaseException:
-                    session.release(started)
+                    # The error that ended the run is the one to report: a release that
+                    # fails too (the same full state directory) must not replace it. A
+                    # hold left behind is stale once this process is gone.
+                    with contextlib.suppress(JournalError):
+                        session.release(started)
                     raise
                 session.finish(started, report)
     _report(console, report, prepared.plan, command)

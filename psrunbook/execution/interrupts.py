@@ -89,11 +89,13 @@ def handling_signals(
             notice(f"{name} again: exiting now; attempts still in flight stay 'running'")
             (force or forced)()
             return
+        # The stop is requested before the notice is printed, so whoever sees the notice
+        # (an operator, a test reading stderr) knows a further signal forces the exit.
+        stop.request(name)
         notice(
             f"{name}: stopping the run (running scripts are stopped, no new work starts); "
             "interrupt again to exit at once"
         )
-        stop.request(name)
 
     previous = {sig: signal.signal(sig, handler) for sig in HANDLED}
     try:

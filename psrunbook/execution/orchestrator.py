@@ -50,6 +50,15 @@ INTERRUPT_GRACE_S = 5.0
 before they are journaled as interrupted and left behind."""
 
 _STOP = object()
+
+
+@dataclass(frozen=True)
+class _WorkerFailed:
+    """A node worker's error that is not an attempt's outcome, carried to the calling thread."""
+
+    error: Exception
+
+
 """Put on a step's result queue when a stop is requested."""
 
 
@@ -307,8 +316,17 @@ class Runner:
         workers = max(1, min(self.options.parallel, len(nodes)))
 
         def work(node: str) -> None:
-            outcome = self._attempt(run_id, planned, node, check_only=check_only)
+            # An error no attempt can turn into an outcome (the journal could not record
+            # the attempt: a full state directory) must reach the calling thread, which
+            # would otherwise wait for this node forever.
+            try:
+                outcome = self._attempt(run_id, planned, node, check_only=check_only)
+            except Exception as exc:  # noqa: BLE001 (re-raised by the calling thread)
+                results.put((node, _WorkerFailed(exc)))
+                return
             results.put((node, outcome))
+
+        failure: _WorkerFailed | None = None
 
         with self._stop.listening(lambda: results.put(_STOP)):
             while pending or running:
@@ -330,10 +348,20 @@ class Runner:
                     continue
                 if item is _STOP:
                     break
-                node, outcome = cast("tuple[str, TargetOutcome | None]", item)
+                node, result = cast("tuple[str, TargetOutcome | _WorkerFailed | None]", item)
                 running.discard(node)
-                if outcome is not None:
-                    outcomes[node] = outcome
+                if isinstance(result, _WorkerFailed):
+                    failure = result
+                    break
+                if result is not None:
+                    outcomes[node] = result
+        if failure is not None:
+            # No further node starts; pipelines still running are asked to stop (best
+            # effort) and left behind: their ends cannot be journaled either, and resume
+            # checks them again.
+            for node in sorted(running):
+                self._sessions.interrupt(node)
+            raise failure.error
         if running:
             self._stop_running(run_id, planned, running, results, outcomes, check_only)
         return [outcomes[node] for node in nodes if node in outcomes]
@@ -363,8 +391,10 @@ class Runner:
                 continue
             if item is _STOP:
                 continue
-            node, outcome = cast("tuple[str, TargetOutcome | None]", item)
+            node, outcome = cast("tuple[str, TargetOutcome | _WorkerFailed | None]", item)
             running.discard(node)
+            if isinstance(outcome, _WorkerFailed):
+                raise outcome.error
             if outcome is not None:
                 outcomes[node] = outcome
         check = self.options.check_only if check_only is None else check_only

@@ -14,6 +14,7 @@ import signal
 import subprocess
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ from tests.reliability import test_fault_matrix as matrix
 from tests.reliability.harness import (
     PSRUNBOOK,
     STEP_COMMANDS,
+    Holds,
     applied,
     applies,
     arm,
@@ -172,31 +174,9 @@ def test_an_interrupt_stops_a_multi_node_step_at_once(
     the step is held before its scripts run, so what is proven here is the client side.
     """
     targets = {node: nth for step, node, nth in STEP_COMMANDS if step == STEP}
-    create_lab(tmp_path)
-    with hold_channels(tmp_path, sorted(targets)) as holds:
-        arm(
-            tmp_path,
-            [
-                {
-                    "node": node,
-                    "on": "Command",
-                    "nth": nth,
-                    "fault": "hold",
-                    "count": 100,
-                    "notify": str(holds.paths[node]),
-                }
-                for node, nth in targets.items()
-            ],
-        )
-        process = start_sim_run(tmp_path)
-        try:
-            holds.wait()
-            before = applied(lab_dump(tmp_path))
-            process.send_signal(signum)
-            out, err = process.communicate(timeout=120)
-        finally:
-            if process.poll() is None:
-                process.kill()
+    with _held_step_run(tmp_path, targets) as (process, before):
+        process.send_signal(signum)
+        out, err = process.communicate(timeout=120)
     assert 130 == process.returncode, f"{out}\n{err}"
     assert_no_traceback(_Result(out, err))
     run_id = latest_run_id(tmp_path)
@@ -210,6 +190,44 @@ def test_an_interrupt_stops_a_multi_node_step_at_once(
     assert before == applied(lab_dump(tmp_path))
     clear_faults(tmp_path)
     matrix.assert_resumes_to_clean(tmp_path, run_id, clean)
+
+
+def _hold_step(state: Path, holds: Holds, targets: dict[str, int]) -> None:
+    """Hold every node's Command of the step before its script runs, for good (count 100:
+    a retry or a stop request is held too), each notifying its FIFO."""
+    arm(
+        state,
+        [
+            {
+                "node": node,
+                "on": "Command",
+                "nth": nth,
+                "fault": "hold",
+                "count": 100,
+                "notify": str(holds.paths[node]),
+            }
+            for node, nth in targets.items()
+        ],
+    )
+
+
+@contextmanager
+def _held_step_run(
+    state: Path, targets: dict[str, int]
+) -> Iterator[tuple[subprocess.Popen[str], Counter[tuple[str, ...]]]]:
+    """A ``--sim`` run held for good at every node of the step (see :func:`_hold_step`):
+    yields the process, once every node is held, and the lab's changes at that point."""
+    create_lab(state)
+    with hold_channels(state, sorted(targets)) as holds:
+        _hold_step(state, holds, targets)
+        process = start_sim_run(state)
+        try:
+            holds.wait()
+            yield process, applied(lab_dump(state))
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.communicate()
 
 
 @dataclass(frozen=True)
@@ -254,3 +272,39 @@ def test_runs_unhold_breaks_the_hold_of_a_killed_process(tmp_path: Path) -> None
     clear_faults(tmp_path)
     resumed = psrunbook("resume", run_id, "--sim", "--yes", state_dir=tmp_path)
     assert 0 == resumed.code, resumed.describe()
+
+
+def test_a_second_interrupt_exits_at_once(tmp_path: Path) -> None:
+    """A second SIGINT exits 130 at once instead of waiting out the grace period for nodes
+    that do not answer: both nodes of a step stay held (their Commands never answered),
+    so only the forced exit can end the process before the grace period; it leaves their
+    attempts ``running`` (the graceful path journals them as interrupted) and the run
+    unfinished, which resume treats as unknown and re-checks.
+
+    Synchronised by the hold notification and by the first signal's notice on stderr
+    (printed after the stop is requested), never by time.
+    """
+    targets = {node: nth for step, node, nth in STEP_COMMANDS if step == STEP}
+    with _held_step_run(tmp_path, targets) as (process, before):
+        process.send_signal(signal.SIGINT)
+        assert process.stderr is not None
+        seen: list[str] = []
+        for line in process.stderr:
+            seen.append(line)
+            if line.startswith("SIGINT: stopping the run"):
+                break
+        else:
+            raise AssertionError("no notice of the first SIGINT:\n" + "".join(seen))
+        process.send_signal(signal.SIGINT)
+        out, rest = process.communicate(timeout=60)
+    err = "".join(seen) + rest
+    assert 130 == process.returncode, f"{out}\n{err}"
+    assert_no_traceback(_Result(out, err))
+    assert "SIGINT again: exiting now" in err
+    run_id = latest_run_id(tmp_path)
+    # Forced: nothing was journaled after the second signal, so the held attempts are
+    # still 'running' and the run has no outcome; nothing was applied after the signal.
+    assert run_outcome(tmp_path, run_id) is None
+    held = [a for a in attempts(tmp_path, run_id) if f"{a.step_index:02d}-{a.step_name}" == STEP]
+    assert {(a.node, a.status) for a in held} == {(node, "running") for node in targets}
+    assert before == applied(lab_dump(tmp_path))
