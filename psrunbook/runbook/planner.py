@@ -63,8 +63,6 @@ class Plan:
     advisories: tuple[Advisory, ...]
     identity_probe: RenderedScript | None = None
     """Reads the answering cluster's name and id; a bundle run checks it before any step."""
-    cluster: str | None = None
-    """The inventory's cluster name: the cluster this plan is for."""
 
 
 def build_plan(
@@ -102,7 +100,6 @@ def build_plan(
         steps=planned,
         advisories=tuple(runbook.advisories_for(params)),
         identity_probe=library.render(IDENTITY_PROBE, {}),
-        cluster=inventory.cluster.name,
     )
     if lint:
         _lint(plan)

@@ -13,6 +13,7 @@ import functools
 import getpass
 import logging
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -240,6 +241,8 @@ class PsrpSession:
         self.pools_opened = 0
         self._running: Any = None
         self._interrupted = False
+        self._woken = threading.Event()
+        """Set by :meth:`interrupt`: ends a connect backoff at once."""
 
     @property
     def address(self) -> str:
@@ -319,7 +322,8 @@ class PsrpSession:
                 retry_in_s=wait,
                 deadline_left_s=round(left - wait, 1),
             )
-            time.sleep(wait)
+            if self._woken.wait(wait):
+                raise RunInterrupted(f"{self.node}: interrupted while waiting to reconnect")
 
     def _given_up(self, error: TransportError, attempts: int, elapsed: float) -> TransportError:
         """The last attempt's error; after retries, one that says so and is not retried again."""
@@ -432,6 +436,7 @@ class PsrpSession:
     def interrupt(self) -> None:
         """Stop the running pipeline with a PSRP Signal (from another thread); best effort."""
         self._interrupted = True
+        self._woken.set()
         ps = self._running
         if ps is None:
             return

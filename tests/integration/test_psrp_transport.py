@@ -6,13 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from psrunbook.errors import TransportTimeout
+from psrunbook.errors import RunInterrupted, TransportTimeout
 from psrunbook.inventory import inventory_from_toml
 from psrunbook.sim.endpoint.http_server import SimFleet
 from psrunbook.sim.endpoint.trivial_executor import TrivialExecutor
 from psrunbook.sim.lab.serve import SIM_USER, inventory_toml
 from psrunbook.transport.base import ScriptCall
 from psrunbook.transport.psrp import PsrpTransport
+from tests.integration.conftest import refused_port
 
 pytestmark = pytest.mark.integration
 
@@ -33,3 +34,34 @@ def test_step_timeout_is_raised_as_is_and_the_next_call_gets_a_new_pool() -> Non
             assert 2 == session.pools_opened
         finally:
             session.close()
+
+
+def test_an_interrupt_ends_the_wait_between_connect_attempts(tmp_path: Path) -> None:
+    """Interrupted, a refused node is not tried again for the rest of its connect deadline."""
+    inventory = inventory_from_toml(
+        f"""
+[cluster]
+name = "REFUSING"
+
+[[nodes]]
+name = "NODE1"
+address = "127.0.0.1"
+port = {refused_port()}
+
+[connection]
+auth = "basic"
+ssl = false
+username = "{SIM_USER}"
+password_env = "PSRUNBOOK_UNUSED_PASSWORD"
+encryption = "never"
+connect_deadline_s = 60
+""",
+        path=tmp_path / "refusing.toml",
+    )
+    session = PsrpTransport(inventory, password=PASSWORD).open("NODE1")
+    session.interrupt()  # the first attempt is refused; the backoff then ends at once
+    try:
+        with pytest.raises(RunInterrupted, match="interrupted while waiting to reconnect"):
+            session.run(ScriptCall("output never", {}, 30))
+    finally:
+        session.close()
