@@ -68,6 +68,7 @@ __all__ = [
     "redact_secrets",
     "reset_logging",
     "shape_ecs",
+    "wants_colour",
 ]
 
 ECS_VERSION: Final = "8.11.0"
@@ -413,6 +414,48 @@ class _OwnedStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]  # T
     """A handler installed by configure_logging, so re-configuration can find it."""
 
 
+class _StderrHandler(_OwnedStreamHandler):
+    """Writes to whatever ``sys.stderr`` is when a record comes, not what it was at start.
+
+    The live run display redirects ``sys.stderr`` while it draws, so a warning logged
+    during a run is printed above the live region instead of through it.
+    """
+
+    @property
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: TextIO) -> None:
+        """Ignored: the stream is always the current ``sys.stderr``."""
+
+
+# Events the run display already shows on the console (live lines and the summary):
+# rendered there too they would print every step twice. JSON output keeps them all.
+_SHOWN_BY_RUN_VIEW: Final = frozenset(
+    {"run.started", "run.finished", "step.started", "step.finished", "step.node_skipped"}
+)
+
+
+class _NotShownByRunView(logging.Filter):
+    """Keeps the run display's own events off the human console (below ``-v``)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        event = record.msg
+        return not (isinstance(event, dict) and event.get("action") in _SHOWN_BY_RUN_VIEW)
+
+
+def wants_colour(is_tty: bool) -> bool:
+    """Colour on a terminal, unless ``NO_COLOR``; anywhere with ``FORCE_COLOR``.
+
+    The conventions of no-color.org and force-color.org (a non-empty value counts),
+    the same ones rich applies to the rest of the console; NO_COLOR wins.
+    """
+    if os.environ.get("NO_COLOR"):
+        return False
+    return bool(os.environ.get("FORCE_COLOR")) or is_tty
+
+
 class _OwnedFileHandler(logging.FileHandler):
     """A JSON-lines file handler installed by configure_logging.
 
@@ -576,11 +619,14 @@ def configure_logging(
     root = logging.getLogger()
     _remove_owned_handlers(root)
 
-    stream_handler = _OwnedStreamHandler(out)
+    stream_handler = _OwnedStreamHandler(out) if stream is not None else _StderrHandler()
     stream_handler.setLevel(stream_level)
-    stream_handler.setFormatter(_console_formatter(colors=is_tty) if console else _json_formatter())
+    formatter = _console_formatter(colors=wants_colour(is_tty)) if console else _json_formatter()
+    stream_handler.setFormatter(formatter)
     if verbosity < _THIRD_PARTY_DEBUG_VERBOSITY:
         stream_handler.addFilter(_NoThirdPartyTracebacks())
+    if console and verbosity <= 0:
+        stream_handler.addFilter(_NotShownByRunView())
     handlers: list[logging.Handler] = [stream_handler]
     if log_file is not None:
         try:

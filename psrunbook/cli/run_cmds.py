@@ -302,13 +302,17 @@ def execute(settings: Settings, command: RunCommand) -> RunReport:
                 started = session.start(prepared)
                 try:
                     console.print(f"run {started.run_id}")
-                    report = session.execute(
-                        started,
-                        transport,
-                        limits=command.limits(),
-                        progress=run_view.progress(console),
-                        stop=stop,
+                    progress = run_view.progress(
+                        console, check_only=command.check_only, steps=len(prepared.plan.steps)
                     )
+                    with progress:
+                        report = session.execute(
+                            started,
+                            transport,
+                            limits=command.limits(),
+                            progress=progress,
+                            stop=stop,
+                        )
                 except BaseException:
                     # The error that ended the run is the one to report: a release that
                     # fails too (the same full state directory) must not replace it. A

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -22,9 +22,10 @@ from psrunbook.errors import ParameterError
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from psrunbook.execution.outcome import RunReport, TargetOutcome
+    from psrunbook.cli.live_progress import RunProgress
+    from psrunbook.execution.outcome import RunReport
     from psrunbook.runbook.model import ReportTable
-    from psrunbook.runbook.planner import Plan, PlannedStep
+    from psrunbook.runbook.planner import Plan
 
 
 def console(*, stderr: bool = False) -> Console:
@@ -96,22 +97,11 @@ def plan_details(console: Console, report: RunReport) -> None:
                 console.print(shown(f"    {key.value.lower():<8} {text}"), markup=False)
 
 
-def progress(console: Console) -> Any:
-    def show(event: str, planned: PlannedStep, node: str, outcome: TargetOutcome | None) -> None:
-        if event == "skipped" and outcome is not None:
-            console.print(
-                f"  {planned.slug:<28} {node:<16} skipped: {outcome.message}", markup=False
-            )
-            return
-        if event != "finished" or outcome is None:
-            return
-        seconds = outcome.duration_ns / 1e9
-        console.print(
-            shown(f"  {planned.slug:<28} {node:<16} {outcome.status.value:<12} {seconds:6.2f}s"),
-            markup=False,
-        )
+def progress(console: Console, *, check_only: bool, steps: int) -> RunProgress:
+    """The live display of a run (see :mod:`psrunbook.cli.live_progress`)."""
+    from psrunbook.cli.live_progress import RunProgress
 
-    return show
+    return RunProgress(console, check_only=check_only, steps=steps)
 
 
 def confirm(console: Console, plan: Plan, *, ask: bool) -> None:
