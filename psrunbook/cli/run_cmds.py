@@ -337,7 +337,9 @@ def _report(console: Console, report: RunReport, plan: Plan, command: RunCommand
         run_view.summary(console, report, plan)
         run_view.present(console, tables)
         if command.check_only:
-            run_view.plan_details(console, report)
+            from psrunbook.cli.plan_view import plan_details
+
+            plan_details(console, report)
     if report.interrupted:
         raise fail(_failure_message(report, command), EXIT_INTERRUPTED)
     if report.failed:

@@ -8,7 +8,6 @@ made visible, never read as markup): names and results come back from nodes.
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -78,30 +77,24 @@ def present(console: Console, tables: Sequence[ReportTable]) -> None:
         console.print(table)
 
 
-def plan_details(console: Console, report: RunReport) -> None:
-    """Before and after of every change a plan found, as the scripts reported them."""
-
-    from psrunbook.execution.outcome import Status
-
-    for step in report.steps:
-        for target in step.targets:
-            result = target.result
-            # A result without any data (the script reported none) has nothing to show.
-            if target.status is not Status.CHANGED or result is None or not result.reported():
-                continue
-            console.print(
-                shown(f"{step.planned.slug} on {target.node}: would change"), markup=False
-            )
-            for key, value in result.reported_change().items():
-                text = json.dumps(value, ensure_ascii=False)
-                console.print(shown(f"    {key.value.lower():<8} {text}"), markup=False)
-
-
 def progress(console: Console, *, check_only: bool, steps: int) -> RunProgress:
     """The live display of a run (see :mod:`psrunbook.cli.live_progress`)."""
     from psrunbook.cli.live_progress import RunProgress
 
     return RunProgress(console, check_only=check_only, steps=steps)
+
+
+def parameters(console: Console, plan: Plan) -> None:
+    """The values the run uses, spelled as a params file spells them, secrets masked."""
+    from psrunbook.cli.plan_view import spelled
+    from psrunbook.runbook.parameters import public_parameters
+
+    values = public_parameters(plan.params)
+    if not values:
+        return
+    console.print("  parameters:", markup=False)
+    for key, value in values.items():
+        console.print(shown(f"    {key} = {spelled(value)}"), markup=False)
 
 
 def confirm(console: Console, plan: Plan, *, ask: bool) -> None:
@@ -118,6 +111,7 @@ def confirm(console: Console, plan: Plan, *, ask: bool) -> None:
         )
     for planned in plan.steps:
         console.print(shown(f"  {planned.slug}: {planned.step.title}"), markup=False)
+    parameters(console, plan)
     if not ask:
         return
     if not sys.stdin.isatty():
