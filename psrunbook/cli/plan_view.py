@@ -98,7 +98,8 @@ def plan_details(console: Console, report: RunReport) -> None:
                 for service in _names(data.get(key)):
                     lines.append(f"{verb} {service}")
                     effects.setdefault((verb, service), []).append(target.node)
-            for change in data.get("FileChanges") or []:
+            files = data.get("FileChanges")
+            for change in files if isinstance(files, list) else []:
                 if isinstance(change, Mapping):
                     lines.extend(file_diff(change, target.node))
             _print(console, f"{step.planned.slug} on {target.node}: would change")
