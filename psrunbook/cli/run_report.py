@@ -94,7 +94,9 @@ def _changes(attempts: Sequence[AttemptRecord]) -> list[tuple[str, list[tuple[st
     found: list[tuple[str, list[tuple[str, str]]]] = []
     for attempt in attempts:
         reported = attempt.result or {}
-        keys: list[tuple[str, str]] = [(k, spelled(reported[k])) for k in ("Before", "After", "Actions") if k in reported]
+        keys: list[tuple[str, str]] = [
+            (k, spelled(reported[k])) for k in ("Before", "After", "Actions") if k in reported
+        ]
         if attempt.changed and keys:
             mode = "check" if attempt.check_only else "apply"
             title = f"{attempt.step_index:02d}-{attempt.step_name} on {attempt.node} ({mode})"
