@@ -15,7 +15,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -37,6 +37,7 @@ from psrunbook.sim.ps.binding import (
     BindingFailed,
     split_common,
 )
+from psrunbook.sim.ps.blocks import ScriptBody, body_of
 from psrunbook.sim.ps.builtins import (
     BUILTINS,
     COMMAND_ALIASES,
@@ -146,6 +147,10 @@ class Sink(Protocol):
     def debug(self, message: str) -> None: ...
 
     def progress(self, record: ProgressData) -> None: ...
+
+
+_NO_INPUT = object()
+"""The one pass of a ``process`` block run without pipeline input."""
 
 
 class StopRequested(Exception):
@@ -411,10 +416,12 @@ class Evaluator:
         emit: Emit,
         *,
         local_scope: bool = False,
-        inputs: Sequence[Any] = (),
+        inputs: list[Any] | None = None,
     ) -> None:
         """Run a whole script with PSRP arguments; ``exit`` and ``return`` end it.
 
+        ``inputs`` is None when nothing is piped into the script (its ``process`` block
+        then runs once), else the objects piped in (``process`` runs once per object).
         A script without named blocks is all end block: ``$input`` holds every object
         piped into it, for this script only.
 
@@ -424,23 +431,61 @@ class Evaluator:
         """
         self.scope = Scope(self.global_scope) if local_scope else self.global_scope
         self.script_scope = self.scope
-        self.scope.set_local("input", list(inputs))
         with self.using_script(script):
-            root = script.root
-            param_block = next((c for c in children(root) if c.type == "param_block"), None)
-            self.statement = param_block
-            self.bind_script_parameters(param_block, arguments, psrp=True)
-            body = next((c for c in children(root) if c.type == "statement_list"), None)
+            body = self.body(script.body_node)
+            self.statement = body.params
             try:
-                if body is not None:
-                    self.exec_statements(body, emit)
+                pipeline = self.bind_script_parameters(
+                    body.params, arguments, psrp=True, expecting_input=inputs is not None
+                )
+                self.run_blocks(body, inputs, emit, pipeline)
             except (ReturnSignal, BreakSignal, ContinueSignal):
                 pass
             except ExitSignal as done:
                 code = done.code
                 self.global_scope.set_local("LASTEXITCODE", to_int(code) if code is not None else 0)
             finally:
-                self.script_scope.variables.pop("input", None)
+                for name in ("input", "_", "psitem"):
+                    self.script_scope.variables.pop(name, None)
+
+    def run_blocks(
+        self,
+        body: ScriptBody,
+        inputs: list[Any] | None,
+        emit: Emit,
+        pipeline: _PipelineBinding | None = None,
+    ) -> None:
+        """Run ``begin``, ``process`` per input object, then ``end``, in the current scope.
+
+        ``$_``/``$PSItem`` and ``$input`` (an enumerator of the current object) are set
+        for each object; ``$input`` in ``end`` holds what no ``process`` block took. A
+        ``return`` leaves only the block it is in, as in PowerShell.
+        """
+        scope = self.scope
+        if not body.named:
+            scope.set_local("input", list(inputs or ()))
+            self._run_block(body.end, emit)
+            return
+        scope.set_local("input", [])
+        self._run_block(body.begin, emit)
+        if body.has_process:
+            for item in [_NO_INPUT] if inputs is None else inputs:
+                self.check_stop()
+                if item is not _NO_INPUT:
+                    scope.set_local("_", item)
+                    scope.set_local("PSItem", item)
+                    scope.set_local("input", [item])
+                    if pipeline is not None and not pipeline.bind(item):
+                        continue
+                self._run_block(body.process, emit)
+            scope.set_local("input", [])
+        else:
+            scope.set_local("input", list(inputs or ()))
+        self._run_block(body.end, emit)
+
+    def _run_block(self, statements: Node | None, emit: Emit) -> None:
+        with suppress(ReturnSignal):
+            self.exec_statements(statements, emit)
 
     def invoke_expression(self, text: str, emit: Emit) -> None:
         """``Invoke-Expression``: ``text`` runs in the caller's scope, like dot-sourcing.
@@ -907,8 +952,7 @@ class Evaluator:
                 name = self.eval(target_node)
             if isinstance(name, ScriptBlock):
                 args = self.command_arguments(arguments_node)
-                for out in self.invoke_block(name, None, args, new_scope=True):
-                    emit(out)
+                self.call_block(name, args, inputs, emit)
                 return
             name = to_string(name)
         else:
@@ -956,6 +1000,10 @@ class Evaluator:
         inputs: list[Any] | None,
         emit: Emit,
     ) -> None:
+        function = self.scope.function(name)
+        if function is not None:
+            self.call_block(function, arguments, inputs, emit, is_filter=function.is_filter)
+            return
         name = COMMAND_ALIASES.get(name.casefold(), name)
         builtin = BUILTINS.get(name.casefold())
         if builtin is None and name.casefold() in ENV_ITEM_COMMANDS:
@@ -1106,22 +1154,13 @@ class Evaluator:
                 if set_under:
                     scope.set_local("_", dollar_under)
                     scope.set_local("PSItem", dollar_under)
-                parts = children(block.node)
-                param_block = next((p for p in parts if p.type == "param_block"), None)
-                if param_block is not None or arguments:
-                    self.bind_script_parameters(param_block, arguments)
-                body = next((p for p in parts if p.type == "script_block"), None)
-                if body is not None:
-                    inner = children(body)
-                    if any(p.type == "named_block_list" for p in inner):
-                        raise self.unsupported(body, "begin/process/end block")
-                    statements = body.child_by_field_name("script_block_body")
-                    if statements is not None:
-                        self.exec_statements(
-                            statements.child_by_field_name("statement_list"), out.append
-                        )
-        except ReturnSignal:
-            pass
+                body = self.body(block.node)
+                if body.params is not None or arguments:
+                    self.bind_script_parameters(body.params, arguments)
+                if body.named:
+                    self.run_blocks(body, None, out.append)
+                else:  # $input stays the caller's (ForEach-Object runs in its scope)
+                    self._run_block(body.end, out.append)
         finally:
             if not new_scope and set_under:
                 found, value = saved_under
@@ -1130,29 +1169,96 @@ class Evaluator:
             self.scope = previous_scope
         return out
 
+    def call_block(
+        self,
+        block: ScriptBlock,
+        arguments: Sequence[Argument],
+        inputs: list[Any] | None,
+        emit: Emit,
+        *,
+        is_filter: bool = False,
+    ) -> None:
+        """Call a script block or function as a command: ``& { }``, ``f -X 1``, ``1 | f``.
+
+        It gets a child scope of the caller's (PowerShell's dynamic scoping), its
+        parameters bound from ``arguments`` and, per object, from pipeline input
+        (``ValueFromPipeline``/``ValueFromPipelineByPropertyName``), and runs its
+        named blocks.
+        """
+        previous_scope = self.scope
+        self.scope = Scope(previous_scope)
+        try:
+            with self.using_script(block.script):
+                body = self.body(block.node, is_filter=is_filter)
+                pipeline = self.bind_script_parameters(
+                    body.params, arguments, expecting_input=inputs is not None
+                )
+                self.run_blocks(body, inputs, emit, pipeline)
+        finally:
+            self.scope = previous_scope
+
+    def body(self, node: Node, *, is_filter: bool = False) -> ScriptBody:
+        """The :class:`ScriptBody` of ``node``, cached per parsed script and node."""
+        assert self.script is not None
+        key = (node.id, is_filter)
+        cache = self.script.bodies
+        found = cache.get(key)
+        if found is None:
+            found = body_of(node, is_filter=is_filter)
+            cache[key] = found
+        return found
+
+    def stmt_function_statement(self, node: Node, emit: Emit) -> None:
+        """``function``/``filter``: defined in the current scope, as PowerShell does."""
+        assert self.script is not None
+        name_node = next(c for c in children(node) if c.type == "function_name")
+        is_filter = node.children[0].type == "filter"
+        if node.children[0].type not in ("function", "filter"):
+            raise self.unsupported(node, node.children[0].type)
+        self.scope.functions[self.text_of(name_node).casefold()] = FunctionValue(
+            self.text_of(name_node), node, self.script, is_filter
+        )
+
     def bind_script_parameters(
         self,
         param_block: Node | None,
         arguments: Sequence[Any],
         *,
         psrp: bool = False,
-    ) -> None:
-        """Bind a ``param()`` block in the current scope (defaults evaluated in order)."""
+        expecting_input: bool = False,
+        command_name: str | None = None,
+    ) -> _PipelineBinding | None:
+        """Bind a ``param()`` block in the current scope (defaults evaluated in order).
+
+        With ``expecting_input``, parameters that take pipeline input may be left
+        unbound here (even when mandatory); the returned :class:`_PipelineBinding`
+        binds them per object. A binding error ends a PSRP script (``psrp``) and is
+        statement-terminating for a function or script block, as in PowerShell.
+        """
         declared = self._declared_parameters(param_block)
         extra: list[Any] = []
+        specs = [d.spec for d in declared.parameters]
         binder = Binder(
-            [d.spec for d in declared.parameters],
-            None,
+            specs,
+            command_name,
             script=True,
             common=declared.advanced,
             overflow=None if declared.advanced else extra,
         )
+        takes_input = expecting_input and any(
+            p.from_pipeline or p.from_pipeline_by_property_name for p in specs
+        )
         prepared = self._prepare_arguments(binder, arguments, psrp)
         try:
             bound = binder.bind(prepared)
-            binder.check_mandatory(bound)
+            if takes_input:
+                Binder(
+                    [_not_mandatory_from_pipeline(p) for p in specs], command_name, script=True
+                ).check_mandatory(bound)
+            else:
+                binder.check_mandatory(bound)
         except BindingFailed as failed:
-            raise self.fail(failed.record, script_terminating=True) from None
+            raise self.fail(failed.record, script_terminating=psrp) from None
         own, common = split_common(bound)
         for key, value in common.items():
             if key.casefold() == "erroraction":
@@ -1163,6 +1269,9 @@ class Evaluator:
             self._assign_parameter(parameter, own)
         self.scope.set_local("PSBoundParameters", own)
         self.scope.set_local("args", extra)
+        if not takes_input:
+            return None
+        return _PipelineBinding(self, binder, own, declared.parameters)
 
     def _declared_parameters(self, param_block: Node | None) -> _Declared:
         declared = _Declared()
@@ -1277,6 +1386,7 @@ class Evaluator:
         aliases: list[str] = []
         variable: Node | None = None
         default: Node | None = None
+        from_pipeline = by_property = False
         for part in children(parameter):
             if part.type == "attribute_list":
                 for attr in children(part):
@@ -1294,6 +1404,10 @@ class Evaluator:
                                 mandatory = to_bool(value) if value is not NOTHING else True
                             elif folded == "position":
                                 position = to_int(value)
+                            elif folded == "valuefrompipeline":
+                                from_pipeline = to_bool(value) if value is not NOTHING else True
+                            elif folded == "valuefrompipelinebypropertyname":
+                                by_property = to_bool(value) if value is not NOTHING else True
                             elif folded in ("helpmessage", "parametersetname"):
                                 continue
                             else:
@@ -1318,6 +1432,8 @@ class Evaluator:
             mandatory=mandatory,
             position=position,
             aliases=tuple(aliases),
+            from_pipeline=from_pipeline,
+            from_pipeline_by_property_name=by_property,
         )
         return _Parameter(spec, default, advanced, checks)
 
@@ -1832,6 +1948,63 @@ class Evaluator:
                     exception_type="System.Management.Automation.ArgumentTransformationMetadataException",
                 ) from None
         scope.set_local(name, value)
+
+
+def _not_mandatory_from_pipeline(spec: ParamSpec) -> ParamSpec:
+    if spec.from_pipeline or spec.from_pipeline_by_property_name:
+        return dataclasses.replace(spec, mandatory=False)
+    return spec
+
+
+class _PipelineBinding:
+    """Binds each pipeline object to the parameters that take pipeline input."""
+
+    def __init__(
+        self,
+        evaluator: Evaluator,
+        binder: Binder,
+        bound: PSHashtable,
+        parameters: list[_Parameter],
+    ) -> None:
+        self._evaluator = evaluator
+        self._binder = binder
+        self._bound = PSHashtable(bound.items())
+        self._parameters = [
+            p
+            for p in parameters
+            if p.spec.name not in bound
+            and (p.spec.from_pipeline or p.spec.from_pipeline_by_property_name)
+        ]
+
+    def bind(self, item: Any) -> bool:
+        """Bind ``item``; False (after a non-terminating error) when nothing takes it."""
+        evaluator = self._evaluator
+        result = self._binder.bind_input(self._bound, item)
+        if result is None:
+            evaluator.write_error(self._binder.input_not_bound(item))
+            return False
+        try:
+            self._binder.check_mandatory(result)
+        except BindingFailed as failed:
+            evaluator.write_error(failed.record)
+            return False
+        for parameter in self._parameters:
+            name = parameter.spec.name
+            if name in result:
+                evaluator.scope.set_local(name, result[name])
+                bound = evaluator.scope.get("PSBoundParameters")[1]
+                if isinstance(bound, PSHashtable):
+                    bound[name] = result[name]
+        return True
+
+
+class FunctionValue(ScriptBlock):
+    """A function or filter defined by a ``function``/``filter`` statement."""
+
+    def __init__(self, name: str, node: Node, script: ParsedScript, is_filter: bool) -> None:
+        super().__init__(node, script)
+        self.name = name
+        self.is_filter = is_filter
 
 
 @dataclass
