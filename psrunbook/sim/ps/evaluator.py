@@ -23,6 +23,7 @@ from tree_sitter import Node
 
 from psrunbook.sim.objects import (
     ErrorRecordData,
+    ErrorRecordObject,
     ProgressData,
     PSEnum,
     PSHashtable,
@@ -43,6 +44,7 @@ from psrunbook.sim.ps.builtins import (
     COMMAND_ALIASES,
     ENV_ITEM_COMMANDS,
     Builtin,
+    format_lines,
     targets_env_drive,
 )
 from psrunbook.sim.ps.cmdlet_api import CmdletError, CmdletTable, ParamSpec
@@ -58,6 +60,15 @@ from psrunbook.sim.ps.members import Members
 from psrunbook.sim.ps.operators import Operators
 from psrunbook.sim.ps.parser import ParsedScript, is_comma_continuation, parse
 from psrunbook.sim.ps.principal import WindowsIdentity, current_identity, principal_of
+from psrunbook.sim.ps.redirection import (
+    MERGE,
+    Redirection,
+    Routes,
+    drop,
+    glued,
+    redirected_sink,
+    streams_of,
+)
 from psrunbook.sim.ps.scope import Scope
 from psrunbook.sim.ps.strings import (
     Literal,
@@ -228,7 +239,7 @@ class Evaluator:
         self.script: ParsedScript | None = None
         self.statement: Node | None = None
         self.try_depth = 0
-        self.caught: list[records.ErrorRecordObject] = []
+        self.caught: list[ErrorRecordObject] = []
         self.errors: list[Any] = []
         self.call_action: list[PSHashtable] = []
         shared = runspace if runspace is not None else {}
@@ -741,7 +752,7 @@ class Evaluator:
             record = records.thrown(None, "ScriptHalted")
         else:
             value = self.eval_pipeline(args[0])
-            if isinstance(value, records.ErrorRecordObject):
+            if isinstance(value, ErrorRecordObject):
                 raise ScriptError(value.record, script_terminating=True)
             message = "ScriptHalted" if value is None else to_string(value)
             record = records.thrown(value, message)
@@ -819,7 +830,6 @@ class Evaluator:
             chain = children(chain)[0]
         if chain.type in {"pipeline_chain", "command"}:
             stages = [chain] if chain.type == "command" else children(chain)
-            stages = [s for s in stages if s.type != "redirection"]
             if emit_commands is not None:
                 self.run_pipeline(stages, emit_commands)
                 return NOTHING
@@ -833,8 +843,11 @@ class Evaluator:
 
     def run_pipeline(self, stages: list[Node], emit: Emit, first_input: Any = None) -> None:
         items: list[Any] | None = first_input
+        stages = list(stages)
         for index, stage in enumerate(stages):
-            last = index == len(stages) - 1
+            if stage.type == "redirections":
+                continue
+            last = all(s.type == "redirections" for s in stages[index + 1 :])
             out: list[Any] = []
             sink = emit if last else out.append
             if stage.type == "command":
@@ -842,11 +855,130 @@ class Evaluator:
             else:
                 if index > 0:
                     raise self.unsupported(stage, "expression after '|'")
-                value = self.eval(stage)
-                if value is not NOTHING:
-                    for item in as_list(value) if is_collection(value) else [value]:
-                        sink(item)
+                following = stages[index + 1] if index + 1 < len(stages) else None
+                attached = (
+                    [r for r in children(following) if r.type == "redirection"]
+                    if following is not None and following.type == "redirections"
+                    else []
+                )
+                with self.redirect(self._redirections(attached), sink) as target:
+                    value = self.eval(stage)
+                    if value is not NOTHING:
+                        for item in as_list(value) if is_collection(value) else [value]:
+                            target(item)
             items = out
+
+    # ----------------------------------------------------------------- redirections
+
+    def _redirections(self, parts: Sequence[Node]) -> list[Redirection]:
+        """The redirections among a command's elements (or an expression's), in order."""
+        found: list[Redirection] = []
+        for part in parts:
+            if part.type == "redirection":
+                found.append(self._redirection(part))
+            elif part.type == "generic_token":
+                word = glued(self.text_of(part))
+                if word is not None:
+                    stream, append, rest = word
+                    if rest.casefold() == "$null":
+                        found.append(Redirection(stream, "null"))
+                    elif rest.startswith("&"):
+                        raise self.unsupported(part, "redirection")
+                    else:
+                        path = self.expand_word(rest, part)
+                        found.append(Redirection(stream, "file", path, append))
+        return found
+
+    def _redirection(self, node: Node) -> Redirection:
+        operator = node.children[0]
+        text = self.text_of(operator).strip()
+        if operator.type == "merging_redirection_operator":
+            match = MERGE.match(text)
+            if match is None:
+                raise self.unsupported(node, "redirection")
+            return Redirection(match.group(1), "output")
+        stream = text.rstrip(">") or "1"
+        append = text.endswith(">>")
+        name = next(c for c in children(node) if c.type == "redirected_file_name")
+        target = _unwrap(next(c for c in children(name) if c.type != "command_argument_sep"))
+        if target.type == "variable" and self.text_of(target).casefold() == "$null":
+            return Redirection(stream, "null")
+        return Redirection(stream, "file", to_string(self.eval_argument(target)), append)
+
+    @contextmanager
+    def redirect(self, redirections: list[Redirection], emit: Emit) -> Iterator[Emit]:
+        """Run the body with its streams redirected; yields where its output goes.
+
+        Merged records go where the output goes (so ``2>&1 > $null`` drops both, an
+        UNVERIFIED reading of about_Redirection). Files are written when the command
+        completes, through the node's own ``Set-Content``.
+        """
+        if not redirections:
+            yield emit
+            return
+        files: dict[str, tuple[bool, list[Any]]] = {}
+        merged: set[str] = set()
+        routes: dict[str, Callable[[Any], None]] = {}
+        for redirection in redirections:
+            for stream in streams_of(redirection.stream):
+                if redirection.target == "output":
+                    if stream != "1":
+                        merged.add(stream)
+                        routes.pop(stream, None)
+                    continue
+                merged.discard(stream)
+                if redirection.target == "null":
+                    routes[stream] = drop
+                else:
+                    path = to_string(redirection.path)
+                    routes[stream] = files.setdefault(path, (redirection.append, []))[1].append
+        output = routes.pop("1", emit)
+        for stream in merged:
+            routes[stream] = output
+        previous = self.session.sink
+        self.session.sink = redirected_sink(previous, Routes(output, dict(routes)))
+        try:
+            yield output
+        finally:
+            self.session.sink = previous
+        for path, (append, items) in files.items():
+            self.write_redirected_file(path, append, items)
+
+    def write_redirected_file(self, path: str, append: bool, items: list[Any]) -> None:
+        """``> file`` / ``>> file``: the text ``Out-File`` would write, UTF-16LE with a BOM
+        (facts section 9), through the node's ``Set-Content``; refused on a node without
+        a file system. ``>>`` rewrites the file with the old text first (as UTF-16LE)."""
+        if self._lookup("Set-Content") is None:
+            raise self.unsupported(self.statement, "file redirection on a node without files")
+        text = "".join(line + "\r\n" for item in items for line in format_lines(self, item))
+        if append:
+            exists: list[Any] = []
+            self.invoke_command("Test-Path", [Argument("LiteralPath", path, colon=True)], None,
+                                exists.append)  # fmt: skip
+            if exists and exists[0] is True:
+                old: list[Any] = []
+                self.invoke_command(
+                    "Get-Content",
+                    [
+                        Argument("LiteralPath", path, colon=True),
+                        Argument("Raw", None, has_value=False),
+                        Argument("Encoding", "Unicode", colon=True),
+                    ],
+                    None,
+                    old.append,
+                )
+                text = "".join(to_string(o) for o in old) + text
+        self.invoke_command(
+            "Set-Content",
+            [
+                Argument("LiteralPath", path, colon=True),
+                Argument("Value", text, colon=True),
+                Argument("Encoding", "Unicode", colon=True),
+                Argument("NoNewline", None, has_value=False),
+            ],
+            None,
+            drop,
+        )
 
     # ----------------------------------------------------------------- commands
 
@@ -862,8 +994,11 @@ class Evaluator:
             if part.type == "command_argument_sep":
                 i += 1
                 continue
-            if part.type == "redirection":
-                raise self.unsupported(part, "redirection")
+            if part.type == "redirection" or (
+                part.type == "generic_token" and glued(self.text_of(part)) is not None
+            ):
+                i += 1
+                continue
             if part.type == "command_parameter":
                 name = self.text_of(part)[1:].rstrip(":")
                 colon = self.text_of(part).endswith(":")
@@ -931,12 +1066,22 @@ class Evaluator:
         if "$" not in text and "`" not in text:
             number = _bare_number(text)
             return text if number is None else number
+        return self.expand_word(text, node)
+
+    def expand_word(self, text: str, node: Node) -> str:
+        """A bare word's text with its variables expanded (argument mode)."""
         parts = expandable_parts('"' + text + '"', lambda offset: offset + 1)
         if any(isinstance(p, SubExpression) for p in parts):
             raise self.unsupported(node, "subexpression in a bare word")
         return self.join_parts(parts, None, node)
 
     def run_command(self, node: Node, inputs: list[Any] | None, emit: Emit) -> None:
+        elements = node.child_by_field_name("command_elements")
+        redirections = self._redirections(children(elements)) if elements is not None else []
+        with self.redirect(redirections, emit) as target:
+            self._run_command(node, inputs, target)
+
+    def _run_command(self, node: Node, inputs: list[Any] | None, emit: Emit) -> None:
         name_node = node.child_by_field_name("command_name")
         if name_node is None:
             raise self.unsupported(node, "command")

@@ -33,8 +33,6 @@ UNSUPPORTED_NODES = {
     "inlinescript_statement": "inlinescript block",
     "pipeline_chain_tail": "pipeline chain operator (&& / ||)",
     "stop_parsing": "stop-parsing token (--%)",
-    "file_redirection_operator": "file redirection",
-    "merging_redirection_operator": "redirection",
     "label": "loop label",
     "invokation_foreach_expression": "foreach method call",
     "switch_parameters": "switch statement parameters",
@@ -42,8 +40,8 @@ UNSUPPORTED_NODES = {
 }
 
 
-_STREAM_REDIRECTION = re.compile(r"[1-6*]?>")
-"""A bare word starting like ``2>$null``, ``>$null`` or ``3>>log``: a redirection in PowerShell."""
+_MERGE = re.compile(r"^[2-6*]>&1$")
+"""The merges Windows PowerShell 5.1 has: a stream (or all) into the success stream."""
 
 
 @dataclass(frozen=True)
@@ -176,12 +174,14 @@ def _check(script: ParsedScript) -> None:
                 script.line_text(line),
                 script.column(node),
             )
-        if node.type == "generic_token" and _STREAM_REDIRECTION.match(script.source(node)):
-            # tree-sitter reads `2>$null` as an argument; PowerShell reads a redirection.
+        if node.type == "merging_redirection_operator" and not _MERGE.match(
+            script.source(node).strip()
+        ):
+            # Windows PowerShell 5.1 merges a stream only into the success stream (n>&1).
             line = script.line(node)
             raise UnsupportedConstruct(
                 line,
-                "redirection",
+                "redirection other than n>&1",
                 script.source(node),
                 script.line_text(line),
                 script.column(node),
