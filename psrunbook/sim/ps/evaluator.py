@@ -242,6 +242,8 @@ class Evaluator:
         self.caught: list[ErrorRecordObject] = []
         self.errors: list[Any] = []
         self.call_action: list[PSHashtable] = []
+        self._handlers: dict[str, Callable[[Node], Any]] = {}
+        """``expr_<node type>`` handlers (bound methods) by node type, found once."""
         shared = runspace if runspace is not None else {}
         with shared.setdefault("lock", threading.Lock()):
             if "global_scope" not in shared:
@@ -293,7 +295,41 @@ class Evaluator:
 
     def text_of(self, node: Node) -> str:
         assert self.script is not None
-        return self.script.source(node)
+        texts = self.script.texts
+        key = node.id
+        text = texts.get(key)
+        if text is None:
+            text = texts[key] = self.script.source(node)
+        return text
+
+    def unwrap_single(self, node: Node) -> Node:
+        """``node`` without the wrapper nodes that have a single child, cached."""
+        assert self.script is not None
+        key = ("single", node.id)
+        cache = self.script.bodies
+        found = cache.get(key)
+        if found is None:
+            found = node
+            while found.type in WRAPPERS and len(self.kids(found)) == 1:
+                found = self.kids(found)[0]
+            cache[key] = found
+        return found
+
+    def kids(self, node: Node) -> list[Node]:
+        """Named children without comments, cached per node of the running script.
+
+        tree-sitter builds new Python objects on every child access; loops evaluate
+        the same nodes thousands of times, so the lists are kept with the parsed script.
+        """
+        script = self.script
+        if script is None:
+            return children(node)
+        cache = script.kids
+        key = node.id
+        found = cache.get(key)
+        if found is None:
+            found = cache[key] = children(node)
+        return found
 
     def unsupported(self, node: Node | None, construct: str) -> UnsupportedConstruct:
         assert self.script is not None
@@ -510,9 +546,9 @@ class Evaluator:
         lab refuses stops it before any statement runs (the whole text is parsed first).
         """
         script = parse(text)
-        body = next((c for c in children(script.root) if c.type == "statement_list"), None)
+        body = next((c for c in self.kids(script.root) if c.type == "statement_list"), None)
         with self.using_script(script):
-            for statement in children(body) if body is not None else []:
+            for statement in self.kids(body) if body is not None else []:
                 self.check_stop()
                 previous = self.statement
                 self.statement = statement
@@ -541,12 +577,12 @@ class Evaluator:
     def exec_statements(self, node: Node | None, emit: Emit) -> None:
         if node is None:
             return
-        for statement in children(node):
+        for statement in self.kids(node):
             self.exec_statement(statement, emit)
 
     def exec_block(self, node: Node, emit: Emit) -> None:
         """A ``{ ... }`` statement block (if, loops, try): same scope."""
-        body = next((c for c in children(node) if c.type == "statement_list"), None)
+        body = next((c for c in self.kids(node) if c.type == "statement_list"), None)
         self.exec_statements(body, emit)
 
     def exec_statement(self, node: Node, emit: Emit) -> None:
@@ -594,22 +630,22 @@ class Evaluator:
     def stmt_if_statement(self, node: Node, emit: Emit) -> None:
         condition = node.child_by_field_name("condition")
         assert condition is not None
-        blocks = [c for c in children(node) if c.type == "statement_block"]
+        blocks = [c for c in self.kids(node) if c.type == "statement_block"]
         if to_bool(self.eval_pipeline(condition)):
             self.exec_block(blocks[0], emit)
             return
         elseifs = node.child_by_field_name("elseif_clauses")
         if elseifs is not None:
-            for clause in children(elseifs):
+            for clause in self.kids(elseifs):
                 cond = clause.child_by_field_name("condition")
                 assert cond is not None
                 if to_bool(self.eval_pipeline(cond)):
-                    block = next(c for c in children(clause) if c.type == "statement_block")
+                    block = next(c for c in self.kids(clause) if c.type == "statement_block")
                     self.exec_block(block, emit)
                     return
         else_clause = node.child_by_field_name("else_clause")
         if else_clause is not None:
-            block = next(c for c in children(else_clause) if c.type == "statement_block")
+            block = next(c for c in self.kids(else_clause) if c.type == "statement_block")
             self.exec_block(block, emit)
 
     def _loop_body(self, block: Node, emit: Emit) -> bool:
@@ -623,7 +659,7 @@ class Evaluator:
         return True
 
     def stmt_foreach_statement(self, node: Node, emit: Emit) -> None:
-        parts = children(node)
+        parts = self.kids(node)
         if any(p.type == "foreach_parameter" for p in parts):
             raise self.unsupported(node, "foreach -parallel")
         variable, source, block = parts[0], parts[1], parts[-1]
@@ -639,7 +675,7 @@ class Evaluator:
         init = node.child_by_field_name("for_initializer")
         cond = node.child_by_field_name("for_condition")
         step = node.child_by_field_name("for_iterator")
-        block = next(c for c in children(node) if c.type == "statement_block")
+        block = next(c for c in self.kids(node) if c.type == "statement_block")
         if init is not None:
             self.eval_pipeline(init)
         while cond is None or to_bool(self.eval_pipeline(cond)):
@@ -652,7 +688,7 @@ class Evaluator:
     def stmt_while_statement(self, node: Node, emit: Emit) -> None:
         cond = node.child_by_field_name("condition")
         assert cond is not None
-        block = next(c for c in children(node) if c.type == "statement_block")
+        block = next(c for c in self.kids(node) if c.type == "statement_block")
         while to_bool(self.eval_pipeline(cond)):
             self.check_stop()
             if not self._loop_body(block, emit):
@@ -661,7 +697,7 @@ class Evaluator:
     def stmt_do_statement(self, node: Node, emit: Emit) -> None:
         cond = node.child_by_field_name("condition")
         assert cond is not None
-        block = next(c for c in children(node) if c.type == "statement_block")
+        block = next(c for c in self.kids(node) if c.type == "statement_block")
         until = any(c.type == "until" for c in node.children)
         while True:
             self.check_stop()
@@ -672,20 +708,20 @@ class Evaluator:
                 break
 
     def stmt_switch_statement(self, node: Node, emit: Emit) -> None:
-        parts = children(node)
+        parts = self.kids(node)
         condition = next(p for p in parts if p.type == "switch_condition")
         body = next(p for p in parts if p.type == "switch_body")
         value = self.eval_pipeline(condition)
-        clauses_node = next((c for c in children(body) if c.type == "switch_clauses"), None)
-        clauses = children(clauses_node) if clauses_node is not None else []
+        clauses_node = next((c for c in self.kids(body) if c.type == "switch_clauses"), None)
+        clauses = self.kids(clauses_node) if clauses_node is not None else []
         items = [None] if value is None else as_list(value)
         for item in items:
             matched = False
             default_block: Node | None = None
             try:
                 for clause in clauses:
-                    cond_node, block = children(clause)[0], children(clause)[-1]
-                    cond_parts = children(cond_node)
+                    cond_node, block = self.kids(clause)[0], self.kids(clause)[-1]
+                    cond_parts = self.kids(cond_node)
                     if not cond_parts and self.text_of(cond_node).casefold() == "default":
                         default_block = block
                         continue
@@ -721,7 +757,7 @@ class Evaluator:
 
     def stmt_flow_control_statement(self, node: Node, emit: Emit) -> None:
         keyword = node.children[0].type
-        args = children(node)
+        args = self.kids(node)
         if keyword == "break":
             if args:
                 raise self.unsupported(node, "break with a label")
@@ -764,11 +800,11 @@ class Evaluator:
         raise self.fail(record, script_terminating=True)
 
     def stmt_try_statement(self, node: Node, emit: Emit) -> None:
-        parts = children(node)
+        parts = self.kids(node)
         body = parts[0]
         catches_node = next((p for p in parts if p.type == "catch_clauses"), None)
         finally_node = next((p for p in parts if p.type == "finally_clause"), None)
-        catches = children(catches_node) if catches_node is not None else []
+        catches = self.kids(catches_node) if catches_node is not None else []
         try:
             self.try_depth += 1
             try:
@@ -794,26 +830,26 @@ class Evaluator:
                 self.scope.set_local("PSItem", previous if found else None)
         finally:
             if finally_node is not None:
-                block = next(c for c in children(finally_node) if c.type == "statement_block")
+                block = next(c for c in self.kids(finally_node) if c.type == "statement_block")
                 self.exec_block(block, emit)
 
     def _find_catch(
         self, catches: list[Node], record: ErrorRecordData, escalated: bool
     ) -> Node | None:
         for clause in catches:
-            parts = children(clause)
+            parts = self.kids(clause)
             block = next(p for p in parts if p.type == "statement_block")
             type_list = next((p for p in parts if p.type == "catch_type_list"), None)
             if type_list is None:
                 return block
-            for type_literal in children(type_list):
+            for type_literal in self.kids(type_list):
                 name = self.type_name(type_literal)
                 if records.catch_matches(name, record, escalated):
                     return block
         return None
 
     def type_name(self, type_literal: Node) -> str:
-        spec = next(c for c in children(type_literal) if c.type == "type_spec")
+        spec = next(c for c in self.kids(type_literal) if c.type == "type_spec")
         return "".join(self.text_of(spec).split())
 
     # ----------------------------------------------------------------- pipelines
@@ -825,11 +861,16 @@ class Evaluator:
         collected output. With ``emit_commands`` command output streams there instead
         and the result is NOTHING.
         """
-        chain = node
-        while chain.type in ("pipeline", "pipeline_chain") and len(children(chain)) == 1:
-            chain = children(chain)[0]
+        assert self.script is not None
+        key = ("chain", node.id)
+        chain = self.script.bodies.get(key)
+        if chain is None:
+            chain = node
+            while chain.type in ("pipeline", "pipeline_chain") and len(self.kids(chain)) == 1:
+                chain = self.kids(chain)[0]
+            self.script.bodies[key] = chain
         if chain.type in {"pipeline_chain", "command"}:
-            stages = [chain] if chain.type == "command" else children(chain)
+            stages = [chain] if chain.type == "command" else self.kids(chain)
             if emit_commands is not None:
                 self.run_pipeline(stages, emit_commands)
                 return NOTHING
@@ -857,7 +898,7 @@ class Evaluator:
                     raise self.unsupported(stage, "expression after '|'")
                 following = stages[index + 1] if index + 1 < len(stages) else None
                 attached = (
-                    [r for r in children(following) if r.type == "redirection"]
+                    [r for r in self.kids(following) if r.type == "redirection"]
                     if following is not None and following.type == "redirections"
                     else []
                 )
@@ -899,8 +940,8 @@ class Evaluator:
             return Redirection(match.group(1), "output")
         stream = text.rstrip(">") or "1"
         append = text.endswith(">>")
-        name = next(c for c in children(node) if c.type == "redirected_file_name")
-        target = _unwrap(next(c for c in children(name) if c.type != "command_argument_sep"))
+        name = next(c for c in self.kids(node) if c.type == "redirected_file_name")
+        target = _unwrap(next(c for c in self.kids(name) if c.type != "command_argument_sep"))
         if target.type == "variable" and self.text_of(target).casefold() == "$null":
             return Redirection(stream, "null")
         return Redirection(stream, "file", to_string(self.eval_argument(target)), append)
@@ -1038,9 +1079,9 @@ class Evaluator:
             return [_bare_value(w) for w in self.text_of(node)[1:].split(",")]
         node = _unwrap(node)
         if node.type == "expression_with_unary_operator" and node.children[0].type == ",":
-            return [self._element(children(node)[-1])]
+            return [self._element(self.kids(node)[-1])]
         if node.type == "array_literal_expression":
-            parts = children(node)
+            parts = self.kids(node)
             return [*self._continuation(parts[0]), *(self._element(p) for p in parts[1:])]
         raise self.unsupported(node, "array argument")
 
@@ -1077,7 +1118,7 @@ class Evaluator:
 
     def run_command(self, node: Node, inputs: list[Any] | None, emit: Emit) -> None:
         elements = node.child_by_field_name("command_elements")
-        redirections = self._redirections(children(elements)) if elements is not None else []
+        redirections = self._redirections(self.kids(elements)) if elements is not None else []
         with self.redirect(redirections, emit) as target:
             self._run_command(node, inputs, target)
 
@@ -1090,7 +1131,7 @@ class Evaluator:
         )
         arguments_node = node.child_by_field_name("command_elements")
         if invocation is not None:
-            target_node = children(name_node)[0] if children(name_node) else name_node
+            target_node = self.kids(name_node)[0] if self.kids(name_node) else name_node
             if target_node.type == "command_name":
                 name: Any = self.text_of(target_node)
             else:
@@ -1103,7 +1144,7 @@ class Evaluator:
         else:
             name = self.text_of(name_node)
             bare = arguments_node is None or all(
-                c.type == "command_argument_sep" for c in children(arguments_node)
+                c.type == "command_argument_sep" for c in self.kids(arguments_node)
             )
             match = _RANGE.match(name)
             if match is not None and bare:
@@ -1356,7 +1397,7 @@ class Evaluator:
     def stmt_function_statement(self, node: Node, emit: Emit) -> None:
         """``function``/``filter``: defined in the current scope, as PowerShell does."""
         assert self.script is not None
-        name_node = next(c for c in children(node) if c.type == "function_name")
+        name_node = next(c for c in self.kids(node) if c.type == "function_name")
         is_filter = node.children[0].type == "filter"
         if node.children[0].type not in ("function", "filter"):
             raise self.unsupported(node, node.children[0].type)
@@ -1422,15 +1463,15 @@ class Evaluator:
         declared = _Declared()
         if param_block is None:
             return declared
-        for attribute in children(param_block):
+        for attribute in self.kids(param_block):
             if attribute.type == "attribute_list":
-                for attr in children(attribute):
+                for attr in self.kids(attribute):
                     name = self._attribute_name(attr)
                     if name.casefold() != "cmdletbinding":
                         raise self.unsupported(attr, f"attribute [{name}] on param()")
                     declared.advanced = True
-        plist = next((c for c in children(param_block) if c.type == "parameter_list"), None)
-        for index, node in enumerate(children(plist) if plist is not None else []):
+        plist = next((c for c in self.kids(param_block) if c.type == "parameter_list"), None)
+        for index, node in enumerate(self.kids(plist) if plist is not None else []):
             parameter = self._param_spec(node, index)
             declared.advanced = declared.advanced or parameter.advanced
             declared.parameters.append(parameter)
@@ -1517,7 +1558,7 @@ class Evaluator:
 
     def _attribute_name(self, attr: Node) -> str:
         name_node = next(
-            (c for c in children(attr) if c.type in ("attribute_name", "type_literal")), attr
+            (c for c in self.kids(attr) if c.type in ("attribute_name", "type_literal")), attr
         )
         text = self.text_of(name_node)
         return text.strip("[]").split("(")[0].strip()
@@ -1532,10 +1573,10 @@ class Evaluator:
         variable: Node | None = None
         default: Node | None = None
         from_pipeline = by_property = False
-        for part in children(parameter):
+        for part in self.kids(parameter):
             if part.type == "attribute_list":
-                for attr in children(part):
-                    literal = next((c for c in children(attr) if c.type == "type_literal"), None)
+                for attr in self.kids(part):
+                    literal = next((c for c in self.kids(attr) if c.type == "type_literal"), None)
                     if literal is not None:
                         type_name = self._param_type(literal)
                         continue
@@ -1566,7 +1607,7 @@ class Evaluator:
             elif part.type == "variable":
                 variable = part
             elif part.type == "script_parameter_default":
-                default = children(part)[0]
+                default = self.kids(part)[0]
         assert variable is not None
         name = self.text_of(variable)[1:]
         if type_name == "switch":
@@ -1610,12 +1651,12 @@ class Evaluator:
         return known[short]
 
     def _attribute_arguments(self, attr: Node) -> list[tuple[str | None, Any]]:
-        args_node = next((c for c in children(attr) if c.type == "attribute_arguments"), None)
+        args_node = next((c for c in self.kids(attr) if c.type == "attribute_arguments"), None)
         result: list[tuple[str | None, Any]] = []
         if args_node is None:
             return result
-        for argument in children(args_node):
-            parts = children(argument)
+        for argument in self.kids(args_node):
+            parts = self.kids(argument)
             if parts and parts[0].type == "simple_name":
                 key = self.text_of(parts[0])
                 value = self.eval(parts[1]) if len(parts) > 1 else NOTHING
@@ -1628,14 +1669,25 @@ class Evaluator:
 
     def eval(self, node: Node) -> Any:
         """Evaluate an expression node to a value."""
-        while node.type in WRAPPERS:
-            parts = children(node)
-            if len(parts) != 1 or len([c for c in node.children if c.type != "comment"]) != 1:
-                break
-            node = parts[0]
-        handler = getattr(self, "expr_" + node.type, None) or getattr(
-            self.operators, "expr_" + node.type, None
-        )
+        script = self.script
+        assert script is not None
+        found = script.unwrapped.get(node.id)
+        if found is None:
+            inner = node
+            while inner.type in WRAPPERS:
+                parts = self.kids(inner)
+                if len(parts) != 1 or len([c for c in inner.children if c.type != "comment"]) != 1:
+                    break
+                inner = parts[0]
+            found = script.unwrapped[node.id] = (inner, inner.type)
+        node, kind = found
+        handler = self._handlers.get(kind)
+        if handler is None:
+            handler = getattr(self, "expr_" + kind, None) or getattr(
+                self.operators, "expr_" + kind, None
+            )
+            if handler is not None:
+                self._handlers[kind] = handler
         if handler is None:
             statement = getattr(self, "stmt_" + node.type, None)
             if statement is not None and node.type != "flow_control_statement":
@@ -1656,7 +1708,7 @@ class Evaluator:
         return NOTHING
 
     def expr_while_condition(self, node: Node) -> Any:
-        return self.eval_pipeline(children(node)[0])
+        return self.eval_pipeline(self.kids(node)[0])
 
     expr_for_condition = expr_while_condition
     expr_for_initializer = expr_while_condition
@@ -1664,6 +1716,14 @@ class Evaluator:
     expr_switch_condition = expr_while_condition
 
     def expr_integer_literal(self, node: Node) -> Any:
+        assert self.script is not None
+        key = ("int", node.id)
+        cache = self.script.bodies
+        if key not in cache:
+            cache[key] = self._integer(node)
+        return cache[key]
+
+    def _integer(self, node: Node) -> Any:
         text = self.text_of(node).replace("_", "")
         multiplier = 1
         for suffix, factor in (("kb", 1024), ("mb", 1024**2), ("gb", 1024**3), ("tb", 1024**4)):
@@ -1679,7 +1739,7 @@ class Evaluator:
         return float(text)
 
     def expr_string_literal(self, node: Node) -> Any:
-        inner = children(node)[0] if children(node) else node
+        inner = self.kids(node)[0] if self.kids(node) else node
         token = self.text_of(node)
         if inner.type in ("verbatim_string_characters", "verbatim_here_string_characters"):
             return decode_verbatim(token)
@@ -1690,7 +1750,7 @@ class Evaluator:
         base = self.script.char_span(node)[0]
         subexpressions = {
             self.script.char_span(c)[0] - base: c
-            for c in children(node)
+            for c in self.kids(node)
             if c.type == "sub_expression"
         }
 
@@ -1775,7 +1835,7 @@ class Evaluator:
         return self.read_variable(self.text_of(node)[2:-1], node)
 
     def expr_parenthesized_expression(self, node: Node) -> Any:
-        parts = children(node)
+        parts = self.kids(node)
         if not parts:
             return None
         value = self.eval_pipeline(parts[0])
@@ -1796,7 +1856,7 @@ class Evaluator:
         return out
 
     def expr_array_literal_expression(self, node: Node) -> Any:
-        return [self._element(c) for c in children(node)]
+        return [self._element(c) for c in self.kids(node)]
 
     def _element(self, node: Node) -> Any:
         value = self.eval(node)
@@ -1804,11 +1864,11 @@ class Evaluator:
 
     def expr_hash_literal_expression(self, node: Node) -> Any:
         table = PSHashtable()
-        body = next((c for c in children(node) if c.type == "hash_literal_body"), None)
-        for entry in children(body) if body is not None else []:
-            parts = children(entry)
+        body = next((c for c in self.kids(node) if c.type == "hash_literal_body"), None)
+        for entry in self.kids(body) if body is not None else []:
+            parts = self.kids(entry)
             key_node, value_node = parts[0], parts[1]
-            key_parts = children(key_node)
+            key_parts = self.kids(key_node)
             if key_parts and key_parts[0].type == "simple_name":
                 key: Any = self.text_of(key_parts[0])
             else:
@@ -1833,7 +1893,7 @@ class Evaluator:
         return TypeRef(self.type_name(node), node)
 
     def expr_cast_expression(self, node: Node) -> Any:
-        literal, operand = children(node)[0], children(node)[-1]
+        literal, operand = self.kids(node)[0], self.kids(node)[-1]
         name = self.type_name(literal)
         folded = name.casefold()
         if folded in ("ordered", "pscustomobject", "system.management.automation.pscustomobject"):
@@ -1885,7 +1945,7 @@ class Evaluator:
         return convert(value, type_name)
 
     def expr_member_access(self, node: Node) -> Any:
-        parts = children(node)
+        parts = self.kids(node)
         target_node, member = parts[0], parts[-1]
         name = self.member_name(member)
         static = any(c.type == "::" for c in node.children)
@@ -1895,13 +1955,13 @@ class Evaluator:
         return self.members.get_member(target, name, node)
 
     def member_name(self, member: Node) -> str:
-        parts = children(member)
+        parts = self.kids(member)
         if parts and parts[0].type != "simple_name":
             return to_string(self.eval(parts[0]))
         return self.text_of(member)
 
     def expr_invokation_expression(self, node: Node) -> Any:
-        parts = children(node)
+        parts = self.kids(node)
         target_node = parts[0]
         member = next(p for p in parts if p.type == "member_name")
         arg_list = next((p for p in parts if p.type == "argument_list"), None)
@@ -1909,7 +1969,7 @@ class Evaluator:
         if arg_list is not None:
             expr_list = arg_list.child_by_field_name("argument_expression_list")
             if expr_list is not None:
-                args = [self._element(c) for c in children(expr_list)]
+                args = [self._element(c) for c in self.kids(expr_list)]
         name = self.member_name(member)
         if any(c.type == "::" for c in node.children):
             return self.members.call_static(self.type_name(target_node), name, args, node)
@@ -1917,7 +1977,7 @@ class Evaluator:
         return self.members.call_method(target, name, args, node)
 
     def expr_element_access(self, node: Node) -> Any:
-        parts = children(node)
+        parts = self.kids(node)
         target = self.eval(parts[0])
         index = self.eval(parts[1])
         return self.index(target, index, node)
@@ -1954,7 +2014,7 @@ class Evaluator:
         return None
 
     def expr_range_expression(self, node: Node) -> Any:
-        parts = children(node)
+        parts = self.kids(node)
         start, end = to_int(self.eval(parts[0])), to_int(self.eval(parts[-1]))
         step = 1 if end >= start else -1
         return list(range(start, end + step, step))
@@ -1972,7 +2032,7 @@ class Evaluator:
         return self._step(node, -1, post=False)
 
     def _step(self, node: Node, delta: int, post: bool) -> Any:
-        target = children(node)[0]
+        target = self.kids(node)[0]
         old = self.eval(target)
         new = self.operators.op_add(old if old is not None else 0, delta)
         self.assign_to(target, new)
@@ -1983,6 +2043,14 @@ class Evaluator:
         )
 
     def _is_statement(self, node: Node) -> bool:
+        assert self.script is not None
+        key = ("statement", node.id)
+        cache = self.script.bodies
+        if key not in cache:
+            cache[key] = self._find_statement(node)
+        return bool(cache[key])
+
+    def _find_statement(self, node: Node) -> bool:
         parent = node.parent
         while parent is not None and parent.type in WRAPPERS:
             parent = parent.parent
@@ -1995,10 +2063,18 @@ class Evaluator:
     # ----------------------------------------------------------------- assignment
 
     def eval_assignment(self, node: Node) -> None:
-        parts = children(node)
-        target = parts[0]
-        operator = self.text_of(parts[1]).strip()
-        value_node = node.child_by_field_name("value") or parts[-1]
+        assert self.script is not None
+        key = ("assignment", node.id)
+        shape = self.script.bodies.get(key)
+        if shape is None:
+            parts = self.kids(node)
+            shape = (
+                parts[0],
+                self.text_of(parts[1]).strip(),
+                node.child_by_field_name("value") or parts[-1],
+            )
+            self.script.bodies[key] = shape
+        target, operator, value_node = shape
         value = self.eval_pipeline(value_node)
         if value is NOTHING:
             value = None
@@ -2017,12 +2093,11 @@ class Evaluator:
         self.assign_to(target, value)
 
     def assign_to(self, target: Node, value: Any) -> None:
-        while target.type in WRAPPERS and len(children(target)) == 1:
-            target = children(target)[0]
+        target = self.unwrap_single(target)
         if target.type == "variable":
             self.assign_variable(target, value)
         elif target.type == "cast_expression":
-            literal, variable = children(target)[0], children(target)[-1]
+            literal, variable = self.kids(target)[0], self.kids(target)[-1]
             type_name = self.type_name(literal)
             converted = self.cast(type_name, value, target)
             self.assign_variable(variable, converted)
@@ -2030,11 +2105,11 @@ class Evaluator:
             if folded in ("string", "int", "bool", "string[]", "hashtable", "long", "double"):
                 self.scope.constraints[self.text_of(variable)[1:].casefold()] = folded
         elif target.type == "member_access":
-            parts = children(target)
+            parts = self.kids(target)
             obj = self.eval(parts[0])
             self.members.set_member(obj, self.member_name(parts[-1]), value, target)
         elif target.type == "element_access":
-            parts = children(target)
+            parts = self.kids(target)
             obj = self.eval(parts[0])
             key = self.eval(parts[1])
             if isinstance(obj, PSHashtable):

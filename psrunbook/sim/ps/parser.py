@@ -55,7 +55,11 @@ class ParsedScript:
     wrapped: bool = False
     """The text was parsed inside ``{`` ... ``}`` (see :func:`parse_uncached`)."""
     bodies: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
-    """The evaluator's cache of what it derived from this script's nodes."""
+    """The evaluator's caches of what it derived from this script's nodes, by node id
+    (valid only with this tree, so they live with it)."""
+    kids: dict[int, Any] = field(default_factory=dict, compare=False, repr=False)
+    texts: dict[int, str] = field(default_factory=dict, compare=False, repr=False)
+    unwrapped: dict[int, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def root(self) -> tree_sitter.Node:
