@@ -29,6 +29,7 @@ DEFAULT_OUTPUT = ROOT / "bench" / "results.json"
 def _measurements() -> dict[str, Callable[[Profile], Section]]:
     # Imported here so `--help` does not load pypsrp and the simulator.
     from bench import (
+        evaluator_loop,
         fanout,
         full_run,
         naive,
@@ -45,6 +46,7 @@ def _measurements() -> dict[str, Callable[[Profile], Section]]:
         "startup": startup.measure,
         "render-lint": render_lint.measure,
         "simulator": sim_pipeline.measure,
+        "evaluator": evaluator_loop.measure,
         "full-run": full_run.measure,
     }
 
@@ -56,6 +58,7 @@ NAMES = (
     "startup",
     "render-lint",
     "simulator",
+    "evaluator",
     "full-run",
 )
 
