@@ -30,6 +30,7 @@ from psrunbook.errors import (
 from psrunbook.inventory import is_loopback
 from psrunbook.logging import get_logger
 from psrunbook.secrets import Secret, register_secret
+from psrunbook.transport.auth_errors import refine
 from psrunbook.transport.base import RawResult, ScriptCall
 from psrunbook.transport.error_mapping import is_transient, translate
 
@@ -284,7 +285,7 @@ class PsrpSession:
         except TransportError:
             raise
         except Exception as exc:
-            raise translate(exc, self.node, address=self.address) from exc
+            raise self._translate(exc) from exc
         self._last_used = time.monotonic()
 
     def _open_pool(self, *, retry: bool = True) -> Any:
@@ -306,7 +307,7 @@ class PsrpSession:
             try:
                 return self._open_pool_once(max(0.1, min(connection.connect_timeout_s, left)))
             except Exception as exc:  # noqa: BLE001 (translated and re-raised below)
-                error = translate(exc, self.node, address=self.address)
+                error = self._translate(exc)
                 cause = exc
             wait = self._policy.connect_backoff_s * min(2 ** (attempt - 1), _MAX_BACKOFF_FACTOR)
             left = deadline_s - (time.monotonic() - started)
@@ -324,6 +325,13 @@ class PsrpSession:
             )
             if self._woken.wait(wait):
                 raise RunInterrupted(f"{self.node}: interrupted while waiting to reconnect")
+
+    def _translate(self, exc: BaseException) -> TransportError:
+        """The engine error for ``exc``, an authentication failure named from the settings."""
+        host, _, _ = self._inventory.endpoint_for(self.node)
+        return refine(
+            translate(exc, self.node, address=self.address), exc, self._inventory.connection, host
+        )
 
     def _given_up(self, error: TransportError, attempts: int, elapsed: float) -> TransportError:
         """The last attempt's error; after retries, one that says so and is not retried again."""
@@ -418,7 +426,7 @@ class PsrpSession:
             self._discard_pool()
             if self._interrupted:
                 raise RunInterrupted(f"{self.node}: interrupted ({exc})") from exc
-            raise translate(exc, self.node, address=self.address) from exc
+            raise self._translate(exc) from exc
         finally:
             self._running = None
             self._last_used = time.monotonic()
