@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import email.policy
 import logging
 import selectors
 import socket
@@ -97,7 +98,9 @@ class _Handler(BaseHTTPRequestHandler):
             return
         body = self.rfile.read(length)
         self.server.endpoint._record_wire(
-            f"{self.requestline}\r\n".encode("latin-1") + self.headers.as_bytes() + body
+            f"{self.requestline}\r\n".encode("latin-1")
+            + self.headers.as_bytes(policy=email.policy.HTTP)
+            + body
         )
         if self.path.split("?", 1)[0].rstrip("/").lower() != "/wsman":
             self._write(_Reply(HTTPStatus.NOT_FOUND))
