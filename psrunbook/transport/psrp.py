@@ -180,6 +180,10 @@ def _wsman_class() -> Any:
             # when the first message is sent; this one sends Basic credentials as UTF-8.
             transport: Any = self.transport  # pypsrp types it; the override is by design
             transport._build_auth_basic = functools.partial(_build_utf8_basic_auth, transport)
+            # Negotiate, NTLM and Kerberos all build through _build_auth_negotiate.
+            transport._build_auth_negotiate = functools.partial(
+                _build_closing_negotiate_auth, transport._build_auth_negotiate
+            )
 
     return StepBoundWSMan
 
@@ -216,6 +220,27 @@ def _build_utf8_basic_auth(transport: Any, session: Any) -> None:
     if transport.username is None or transport.password is None:
         raise ValueError("For basic auth, the username and password must be specified")
     session.auth = _utf8_basic_auth_class()(transport.username, transport.password)
+
+
+def _build_closing_negotiate_auth(build: Any, session: Any, provider: str = "negotiate") -> None:
+    """pypsrp's Negotiate auth, closing the connection when the handshake fails on our side.
+
+    A security context that cannot start (no Kerberos ticket, an expired one, an unknown
+    service principal) raises inside pypsrp's 401 handler, which then never releases the
+    401 response: its socket would stay open until garbage collection.
+    """
+    build(session, provider)
+    auth = session.auth
+    handle_401 = auth.handle_401
+
+    def closing_handle_401(response: Any, **kwargs: Any) -> Any:
+        try:
+            return handle_401(response, **kwargs)
+        except Exception:
+            response.close()
+            raise
+
+    auth.handle_401 = closing_handle_401
 
 
 class PsrpSession:

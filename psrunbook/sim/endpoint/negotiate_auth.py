@@ -85,13 +85,13 @@ class NegotiateHandshake:
             self.context = None
             try:
                 self._pending = spnego.server(protocol="negotiate")
-            except SpnegoError as exc:
-                return self._refuse(f"no acceptor ({exc})")
+            except Exception as exc:  # noqa: BLE001 (any failure is a refusal, never a drop)
+                return self._refuse(f"no acceptor ({type(exc).__name__}: {exc})")
         context = self._pending
         try:
             answer = context.step(token)
-        except SpnegoError as exc:
-            return self._refuse(str(exc))
+        except Exception as exc:  # noqa: BLE001 (pyspnego and gssapi raise several kinds)
+            return self._refuse(f"{type(exc).__name__}: {exc}")
         protocol = _negotiated(context)
         if protocol is not None and protocol not in _PROTOCOLS[self.mode]:
             return self._refuse(f"{protocol} is not accepted by this node (auth {self.mode})")
