@@ -87,8 +87,8 @@ def serve_command(
         str,
         typer.Option(
             "--auth",
-            help="basic, or Negotiate like a domain node: ntlm, kerberos (keytab from "
-            "KRB5_KTNAME) or negotiate (both), with every message sealed over HTTP.",
+            help="basic, or as a domain node: ntlm, kerberos (keytab from KRB5_KTNAME), "
+            "negotiate (both) or credssp, with every message sealed over HTTP.",
         ),
     ] = "basic",
     protocol_only: Annotated[

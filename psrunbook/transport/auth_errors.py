@@ -8,6 +8,8 @@ translated error (:func:`psrunbook.transport.error_mapping.translate`) is refine
 - Kerberos without a usable ticket (none in the cache, or expired): the ``kinit`` to run.
 - A 401 with Kerberos: the ticket, and the node's service principal.
 - A 401 with a password: the user and password.
+- A CredSSP refusal (requests-credssp raises its own errors, an NTSTATUS from the node's
+  TSRequest for a wrong password): the user, password, and CredSSP being allowed.
 - A refusal of an *unencrypted* message (``encryption = "never"`` with a Negotiate-family
   auth over HTTP): WinRM's ``AllowUnencrypted`` is false by default and the node then
   answers 401 or 500 (reports differ; see ``psrunbook/sim/endpoint/connection_auth.py``),
@@ -49,7 +51,13 @@ def refine(
 ) -> TransportError:
     """``error`` with the cause named from ``connection``, or ``error`` itself."""
     node = error.node or ""
-    if _is_spnego_error(cause):
+    if _raised_by(cause, "requests_credssp"):
+        return AuthenticationFailed(
+            f"{node}: CredSSP authentication failed ({_first_line(cause)}); check the user "
+            "and password, and that the node allows CredSSP (Auth/CredSSP = true)",
+            node=node,
+        )
+    if _raised_by(cause, "spnego"):
         return _client_side(cause, node, connection, host)
     unencrypted = (
         connection.auth in _NEGOTIATE_FAMILY
@@ -64,7 +72,7 @@ def refine(
     if unencrypted:
         return AuthenticationFailed(
             f"{node}: the node refused the request (HTTP "
-            f"{getattr(error, 'status', 401)}): with auth = \"{connection.auth}\" over HTTP "
+            f'{getattr(error, "status", 401)}): with auth = "{connection.auth}" over HTTP '
             'and encryption = "never" the messages travel unencrypted, which WinRM refuses '
             "unless the node sets AllowUnencrypted = true (off by default); remove "
             'encryption = "never" so every message is sealed, or use ssl = true '
@@ -99,13 +107,17 @@ def _client_side(
             "the node is registered under in the domain"
         )
     else:
-        first = text.strip().splitlines()[0][:300] if text.strip() else type(cause).__name__
-        reason = f"the {connection.auth} security context could not be set up ({first})"
+        reason = (
+            f"the {connection.auth} security context could not be set up ({_first_line(cause)})"
+        )
     return AuthenticationFailed(f"{node}: authentication failed: {reason}", node=node)
 
 
-def _is_spnego_error(exc: BaseException) -> bool:
-    """True for pyspnego's errors, without importing pyspnego to find out."""
-    return any(
-        klass.__module__.startswith("spnego") for klass in type(exc).__mro__ if klass is not object
-    )
+def _raised_by(exc: BaseException, package: str) -> bool:
+    """True for an error class of ``package``, without importing it to find out."""
+    return any(klass.__module__.split(".")[0] == package for klass in type(exc).__mro__)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0][:300] if text else type(exc).__name__

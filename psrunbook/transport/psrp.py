@@ -181,9 +181,12 @@ def _wsman_class() -> Any:
             transport: Any = self.transport  # pypsrp types it; the override is by design
             transport._build_auth_basic = functools.partial(_build_utf8_basic_auth, transport)
             # Negotiate, NTLM and Kerberos all build through _build_auth_negotiate.
-            transport._build_auth_negotiate = functools.partial(
-                _build_closing_negotiate_auth, transport._build_auth_negotiate
-            )
+            for name in ("_build_auth_negotiate", "_build_auth_credssp"):
+                setattr(
+                    transport,
+                    name,
+                    functools.partial(_build_closing_auth, getattr(transport, name)),
+                )
 
     return StepBoundWSMan
 
@@ -222,23 +225,37 @@ def _build_utf8_basic_auth(transport: Any, session: Any) -> None:
     session.auth = _utf8_basic_auth_class()(transport.username, transport.password)
 
 
-def _build_closing_negotiate_auth(build: Any, session: Any, provider: str = "negotiate") -> None:
-    """pypsrp's Negotiate auth, closing the connection when the handshake fails on our side.
+def _build_closing_auth(build: Any, session: Any, *args: Any) -> None:
+    """pypsrp's Negotiate or CredSSP auth, closing its connections when a handshake fails.
 
-    A security context that cannot start (no Kerberos ticket, an expired one, an unknown
-    service principal) raises inside pypsrp's 401 handler, which then never releases the
-    401 response: its socket would stay open until garbage collection.
+    A handshake that fails on the client's side (no Kerberos ticket, an expired one, an
+    NTSTATUS in a CredSSP answer) raises inside the auth's 401 handler, which then never
+    releases the response it holds: its socket would stay open until garbage collection.
+    Every response of the handshake is recorded and, on failure, closed.
     """
-    build(session, provider)
+    build(session, *args)
     auth = session.auth
     handle_401 = auth.handle_401
 
     def closing_handle_401(response: Any, **kwargs: Any) -> Any:
+        adapter = response.connection
+        answers = [response]
+        send = adapter.send
+
+        def recording_send(*send_args: Any, **send_kwargs: Any) -> Any:
+            answer = send(*send_args, **send_kwargs)
+            answers.append(answer)
+            return answer
+
+        adapter.send = recording_send
         try:
             return handle_401(response, **kwargs)
         except Exception:
-            response.close()
+            for answer in answers:
+                answer.close()
             raise
+        finally:
+            del adapter.send  # the adapter's own method again
 
     auth.handle_401 = closing_handle_401
 

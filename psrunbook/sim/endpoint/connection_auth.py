@@ -30,7 +30,7 @@ from http import HTTPStatus
 
 from psrunbook.sim.endpoint import message_encryption
 from psrunbook.sim.endpoint.auth import CHALLENGE, authenticate
-from psrunbook.sim.endpoint.negotiate_auth import SCHEMES, AuthMode, NegotiateHandshake
+from psrunbook.sim.endpoint.negotiate_auth import AuthMode, NegotiateHandshake, schemes
 
 Headers = tuple[tuple[str, str], ...]
 
@@ -43,6 +43,8 @@ def challenges(mode: AuthMode) -> Headers:
     """
     if mode == "basic":
         return (("WWW-Authenticate", CHALLENGE),)
+    if mode == "credssp":
+        return (("WWW-Authenticate", "CredSSP"),)
     offered: Headers = (("WWW-Authenticate", "Negotiate"),)
     if mode in ("kerberos", "negotiate"):
         offered += (("WWW-Authenticate", "Kerberos"),)
@@ -103,7 +105,7 @@ class ConnectionAuth:
         headers: Headers = ()
         if authorization:
             scheme, _, token = authorization.partition(" ")
-            if scheme.lower() not in SCHEMES:
+            if scheme.lower() not in schemes(self.mode):
                 return self._refuse(f"scheme {scheme!r} is not offered")
             step = handshake.step(scheme, token)
             if step.refused is not None:
@@ -127,11 +129,7 @@ class ConnectionAuth:
             plain = message_encryption.unseal(context, content_type or "", body)
         except message_encryption.EncryptionError as exc:
             return Refusal(HTTPStatus.BAD_REQUEST, (), str(exc))
-        protocol = (
-            message_encryption.KERBEROS
-            if handshake.scheme == "Kerberos"
-            else message_encryption.SPNEGO
-        )
+        protocol = message_encryption.protocol_for(handshake.mode, handshake.scheme)
         return Admission(
             user,
             plain,

@@ -179,7 +179,9 @@ class SimEndpoint:
         self.auth: AuthMode = auth
         self.wire: list[bytes] | None = [] if record_wire else None
         """With ``record_wire``: every request and answer exactly as the socket carried it."""
-        self._ntlm_accounts = NTLM_ACCOUNTS.register(users) if auth in ("ntlm", "negotiate") else ()
+        self._ntlm_accounts = (
+            NTLM_ACCOUNTS.register(users) if auth in ("ntlm", "negotiate", "credssp") else ()
+        )
         self.idle_timeout = idle_timeout
         """Seconds without a request after which a shell is deleted and its pipelines stopped
         (a client that vanished must not hold the lab); a Create may ask for its own."""

@@ -18,8 +18,8 @@ session-encrypted";boundary="Encrypted Boundary"`` (``HTTP-Kerberos-session-encr
 when the client authenticated with the ``Kerberos`` scheme). The sealing itself is the
 security context's (``wrap_winrm`` / ``unwrap_winrm`` of a pyspnego context).
 
-CredSSP's ``multipart/x-multi-encrypted`` (16 KiB chunks) is not served: the lab does
-not accept CredSSP.
+After CredSSP the protocol is ``HTTP-CredSSP-session-encrypted`` and a message over
+16 KiB is sealed in 16 KiB parts under ``multipart/x-multi-encrypted``.
 """
 
 from __future__ import annotations
@@ -30,6 +30,10 @@ from typing import Any, Final
 
 SPNEGO: Final = "application/HTTP-SPNEGO-session-encrypted"
 KERBEROS: Final = "application/HTTP-Kerberos-session-encrypted"
+CREDSSP: Final = "application/HTTP-CredSSP-session-encrypted"
+CHUNK: Final = 16384
+"""CredSSP seals at most 16 KiB per part; a longer message goes as several parts under
+``multipart/x-multi-encrypted`` ([MS-WSMV] 2.2.9.1.1, pypsrp's ``SIXTEEN_KB``)."""
 BOUNDARY: Final = "Encrypted Boundary"
 _MARK: Final = f"--{BOUNDARY}\r\n".encode()
 _END: Final = f"--{BOUNDARY}--\r\n".encode()
@@ -42,7 +46,15 @@ class EncryptionError(ValueError):
 
 def is_encrypted(content_type: str | None) -> bool:
     """True when the request says its body is a sealed WinRM message."""
-    return (content_type or "").strip().lower().startswith("multipart/encrypted")
+    kind = (content_type or "").strip().lower()
+    return kind.startswith(("multipart/encrypted", "multipart/x-multi-encrypted"))
+
+
+def protocol_for(mode: str, scheme: str) -> str:
+    """The encryption protocol of a session authenticated in ``mode`` with ``scheme``."""
+    if mode == "credssp":
+        return CREDSSP
+    return KERBEROS if scheme.lower() == "kerberos" else SPNEGO
 
 
 def protocol_of(content_type: str) -> str:
@@ -58,7 +70,7 @@ def unseal(context: Any, content_type: str, body: bytes) -> bytes:
     compared with the ``Length=`` the sender declared, as pypsrp checks the answer.
     """
     protocol = protocol_of(content_type)
-    if protocol.lower() not in (SPNEGO.lower(), KERBEROS.lower()):
+    if protocol.lower() not in (SPNEGO.lower(), KERBEROS.lower(), CREDSSP.lower()):
         raise EncryptionError(f"unsupported encryption protocol {protocol!r}")
     boundary = re.search(r'boundary="?([^";]+)"?', content_type, re.IGNORECASE)
     if boundary is None or boundary.group(1) != BOUNDARY:
@@ -93,6 +105,15 @@ def unseal(context: Any, content_type: str, body: bytes) -> bytes:
 
 def seal(context: Any, protocol: str, message: bytes) -> tuple[str, bytes]:
     """``(content type, body)`` of ``message`` sealed for the client, as WinRM answers."""
+    if protocol == CREDSSP and len(message) > CHUNK:
+        parts = [message[i : i + CHUNK] for i in range(0, len(message), CHUNK)]
+        body = b"".join(_sealed_part(context, protocol, part) for part in parts) + _END
+        return f'multipart/x-multi-encrypted;protocol="{protocol}";boundary="{BOUNDARY}"', body
+    body = _sealed_part(context, protocol, message) + _END
+    return f'multipart/encrypted;protocol="{protocol}";boundary="{BOUNDARY}"', body
+
+
+def _sealed_part(context: Any, protocol: str, message: bytes) -> bytes:
     wrapped = context.wrap_winrm(message)
     header = "\r\n".join(
         [
@@ -105,5 +126,5 @@ def seal(context: Any, protocol: str, message: bytes) -> tuple[str, bytes]:
             "",
         ]
     ).encode()
-    body = header + struct.pack("<i", len(wrapped.header)) + wrapped.header + wrapped.data + _END
-    return f'multipart/encrypted;protocol="{protocol}";boundary="{BOUNDARY}"', body
+    sealed: bytes = wrapped.header + wrapped.data
+    return header + struct.pack("<i", len(wrapped.header)) + sealed

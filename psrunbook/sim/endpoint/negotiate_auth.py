@@ -10,7 +10,9 @@ connection starts a new handshake.
 Which security packages the node accepts is the lab's choice (``AuthMode``): ``ntlm``
 (NTLM only, raw or inside SPNEGO), ``kerberos`` (Kerberos only: a ticket for the node's
 service principal, checked against the keytab named by ``KRB5_KTNAME``), ``negotiate``
-(either, as a domain member does). NTLM accounts come from ``NTLM_USER_FILE``
+(either, as a domain member does), ``credssp`` (CredSSP: TLS inside the HTTP tokens,
+NTLM or Kerberos inside that, then the user's credentials delegated; pyspnego's
+acceptor makes its own TLS certificate). NTLM accounts come from ``NTLM_USER_FILE``
 (:mod:`psrunbook.sim.endpoint.ntlm_accounts`).
 """
 
@@ -27,16 +29,23 @@ from spnego.exceptions import SpnegoError
 
 log = logging.getLogger(__name__)
 
-AuthMode = Literal["basic", "ntlm", "kerberos", "negotiate"]
-AUTH_MODES: Final[tuple[AuthMode, ...]] = ("basic", "ntlm", "kerberos", "negotiate")
+AuthMode = Literal["basic", "ntlm", "kerberos", "negotiate", "credssp"]
+AUTH_MODES: Final[tuple[AuthMode, ...]] = ("basic", "ntlm", "kerberos", "negotiate", "credssp")
 _PROTOCOLS: Final[dict[str, frozenset[str]]] = {
     "ntlm": frozenset({"ntlm"}),
     "kerberos": frozenset({"kerberos"}),
     "negotiate": frozenset({"ntlm", "kerberos"}),
+    "credssp": frozenset({"credssp", "ntlm", "kerberos"}),  # CredSSP reports its inner package
 }
-SCHEMES: Final = ("negotiate", "kerberos")
-"""The ``Authorization`` schemes that carry a Negotiate token (pypsrp sends the scheme
-the server offered first: ``Negotiate``, or ``Kerberos``)."""
+
+
+def schemes(mode: AuthMode) -> tuple[str, ...]:
+    """The ``Authorization`` schemes whose tokens a node serving ``mode`` reads.
+
+    pypsrp sends the scheme the server offered first (``Negotiate``, or ``Kerberos``);
+    requests-credssp sends ``CredSSP``.
+    """
+    return ("credssp",) if mode == "credssp" else ("negotiate", "kerberos")
 
 
 @dataclass(frozen=True)
@@ -84,7 +93,9 @@ class NegotiateHandshake:
             # A first token, or a new handshake on an authenticated connection.
             self.context = None
             try:
-                self._pending = spnego.server(protocol="negotiate")
+                self._pending = spnego.server(
+                    protocol="credssp" if self.mode == "credssp" else "negotiate"
+                )
             except Exception as exc:  # noqa: BLE001 (any failure is a refusal, never a drop)
                 return self._refuse(f"no acceptor ({type(exc).__name__}: {exc})")
         context = self._pending

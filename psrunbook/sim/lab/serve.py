@@ -90,8 +90,8 @@ def _toml_string(value: str) -> str:
 def inventory_toml(fleet: SimFleet, *, cluster: str = CLUSTER_NAME) -> str:
     """An inventory (``psrunbook.inventory`` format) that reaches every node of ``fleet``.
 
-    It authenticates as the nodes do: Basic, unencrypted on loopback HTTP; NTLM or
-    Negotiate with the lab's user, sealed messages over HTTP; Kerberos with no user name
+    It authenticates as the nodes do: Basic, unencrypted on loopback HTTP; NTLM, Negotiate
+    or CredSSP with the lab's user, sealed messages over HTTP; Kerberos with no user name
     and no password, so the ticket in the caller's credential cache is used.
     """
     endpoints = list(fleet)
@@ -150,8 +150,8 @@ class ServeOptions:
     idle_timeout: float = 7200.0
     """Seconds without a request before a shell is deleted, as WinRM's IdleTimeOut."""
     auth: AuthMode = "basic"
-    """How the nodes authenticate: Basic, or Negotiate (NTLM, Kerberos, either) with
-    every message sealed over HTTP."""
+    """How the nodes authenticate: Basic, or Negotiate (NTLM, Kerberos, either) or
+    CredSSP, with every message sealed over HTTP."""
 
 
 def parse_auth(value: str, *, source: str) -> AuthMode:

@@ -88,9 +88,7 @@ def test_asking_for_no_encryption_over_http_names_allow_unencrypted(
 ) -> None:
     """WinRM refuses unsealed messages (AllowUnencrypted = false); it is never retried."""
     with ntlm_node() as fleet:
-        path = inventory(
-            tmp_path / "inv.toml", fleet["NODE1"].port, *NTLM, 'encryption = "never"'
-        )
+        path = inventory(tmp_path / "inv.toml", fleet["NODE1"].port, *NTLM, 'encryption = "never"')
         node = ping(psrunbook, path, PASSWORD, expect=1)
         assert 0 == fleet["NODE1"].counters.requests("Create")
     assert "auth failed" == node["status"]
