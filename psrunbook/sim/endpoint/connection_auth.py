@@ -125,11 +125,11 @@ class ConnectionAuth:
             return self._refuse("the connection is not authenticated")
         if not message_encryption.is_encrypted(content_type):
             return self._refuse("unencrypted message refused (AllowUnencrypted = false)")
+        protocol = message_encryption.protocol_for(handshake.mode, handshake.scheme)
         try:
-            plain = message_encryption.unseal(context, content_type or "", body)
+            plain = message_encryption.unseal(context, protocol, content_type or "", body)
         except message_encryption.EncryptionError as exc:
             return Refusal(HTTPStatus.BAD_REQUEST, (), str(exc))
-        protocol = message_encryption.protocol_for(handshake.mode, handshake.scheme)
         return Admission(
             user,
             plain,

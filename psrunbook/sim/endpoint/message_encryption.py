@@ -63,15 +63,16 @@ def protocol_of(content_type: str) -> str:
     return match.group(1) if match else ""
 
 
-def unseal(context: Any, content_type: str, body: bytes) -> bytes:
+def unseal(context: Any, expected: str, content_type: str, body: bytes) -> bytes:
     """The plain envelope inside a sealed request; EncryptionError if it is not one.
 
-    Every part is unsealed with ``context`` (its signature checked) and its length
-    compared with the ``Length=`` the sender declared, as pypsrp checks the answer.
+    The request must name the ``expected`` protocol (the session's); every part is
+    unsealed with ``context`` (its signature checked) and its length compared with the
+    ``Length=`` the sender declared, as pypsrp checks the answer.
     """
     protocol = protocol_of(content_type)
-    if protocol.lower() not in (SPNEGO.lower(), KERBEROS.lower(), CREDSSP.lower()):
-        raise EncryptionError(f"unsupported encryption protocol {protocol!r}")
+    if protocol.lower() != expected.lower():
+        raise EncryptionError(f"encryption protocol {protocol!r} is not this session's")
     boundary = re.search(r'boundary="?([^";]+)"?', content_type, re.IGNORECASE)
     if boundary is None or boundary.group(1) != BOUNDARY:
         raise EncryptionError("the boundary is not 'Encrypted Boundary'")

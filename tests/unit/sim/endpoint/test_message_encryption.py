@@ -10,6 +10,7 @@ import spnego
 from pypsrp.encryption import WinRMEncryption
 
 from psrunbook.sim.endpoint import message_encryption
+from psrunbook.sim.endpoint.message_encryption import SPNEGO
 from psrunbook.sim.endpoint.ntlm_accounts import STORE
 
 MESSAGE = b"<s:Envelope>a script the network must not read</s:Envelope>"
@@ -42,7 +43,7 @@ def test_a_pypsrp_message_unseals_and_the_answer_unwraps_in_pypsrp(contexts) -> 
     pypsrp = WinRMEncryption(client, WinRMEncryption.SPNEGO)
     _, body = pypsrp.wrap_message(MESSAGE)
     assert MESSAGE not in body
-    assert MESSAGE == message_encryption.unseal(server, CONTENT_TYPE, body)
+    assert MESSAGE == message_encryption.unseal(server, SPNEGO, CONTENT_TYPE, body)
 
     answer_type, answer = message_encryption.seal(server, message_encryption.SPNEGO, MESSAGE)
     assert CONTENT_TYPE == answer_type
@@ -56,13 +57,14 @@ def test_a_tampered_message_is_refused(contexts) -> None:
     tampered = bytearray(body)
     tampered[-30] ^= 0x01
     with pytest.raises(message_encryption.EncryptionError, match="does not unseal"):
-        message_encryption.unseal(server, CONTENT_TYPE, bytes(tampered))
+        message_encryption.unseal(server, SPNEGO, CONTENT_TYPE, bytes(tampered))
 
 
 @pytest.mark.parametrize(
     ("content_type", "reason"),
     [
-        (CONTENT_TYPE.replace("SPNEGO", "CredSSP"), "unsupported encryption protocol"),
+        (CONTENT_TYPE.replace("SPNEGO", "CredSSP"), "not this session's"),
+        (CONTENT_TYPE.replace("SPNEGO", "Digest"), "not this session's"),
         (CONTENT_TYPE.replace("Encrypted Boundary", "Other"), "boundary"),
     ],
 )
@@ -70,11 +72,11 @@ def test_other_protocols_and_boundaries_are_refused(contexts, content_type, reas
     client, server = contexts
     _, body = WinRMEncryption(client, WinRMEncryption.SPNEGO).wrap_message(MESSAGE)
     with pytest.raises(message_encryption.EncryptionError, match=reason):
-        message_encryption.unseal(server, content_type, body)
+        message_encryption.unseal(server, SPNEGO, content_type, body)
 
 
 def test_a_truncated_body_is_refused(contexts) -> None:
     client, server = contexts
     _, body = WinRMEncryption(client, WinRMEncryption.SPNEGO).wrap_message(MESSAGE)
     with pytest.raises(message_encryption.EncryptionError, match="closing boundary"):
-        message_encryption.unseal(server, CONTENT_TYPE, body[:-10])
+        message_encryption.unseal(server, SPNEGO, CONTENT_TYPE, body[:-10])
