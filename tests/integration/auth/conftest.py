@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -26,3 +27,25 @@ def kerberos_env(realm: Realm, monkeypatch: pytest.MonkeyPatch) -> Realm:
         monkeypatch.setenv(name, value)
     realm.kinit()
     return realm
+
+
+def http_inventory(path: Path, port: int, *connection: str) -> Path:
+    """An inventory of one node, NODE1 on 127.0.0.1:``port``, over HTTP with ``connection``."""
+    path.write_text(
+        "\n".join(
+            [
+                "[cluster]",
+                'name = "CLUSTER1"',
+                "[connection]",
+                "ssl = false",
+                *connection,
+                "[[nodes]]",
+                'name = "NODE1"',
+                'address = "127.0.0.1"',
+                f"port = {port}",
+            ]
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    return path

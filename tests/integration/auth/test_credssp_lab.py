@@ -14,6 +14,7 @@ from requests_credssp.exceptions import NTStatusException
 
 from psrunbook.sim.endpoint.http_server import SimEndpoint
 from psrunbook.sim.endpoint.trivial_executor import TrivialExecutor
+from tests.integration.auth.conftest import http_inventory
 from tests.integration.sim.simclient import PASSWORD, USER, client_for
 
 if TYPE_CHECKING:
@@ -61,25 +62,12 @@ def test_credssp_wrong_password_is_refused(credssp_node: SimEndpoint) -> None:
 def test_psrunbook_names_a_credssp_refusal(
     psrunbook: Psrunbook, tmp_path: Path, credssp_node: SimEndpoint
 ) -> None:
-    inventory = tmp_path / "inv.toml"
-    inventory.write_text(
-        "\n".join(
-            [
-                "[cluster]",
-                'name = "CLUSTER1"',
-                "[connection]",
-                "ssl = false",
-                'auth = "credssp"',
-                "username = 'LAB\\psrunbook'",
-                'password_env = "CREDSSP_TEST_PASSWORD"',
-                "[[nodes]]",
-                'name = "NODE1"',
-                'address = "127.0.0.1"',
-                f"port = {credssp_node.port}",
-            ]
-        )
-        + "\n",
-        encoding="utf-8",
+    inventory = http_inventory(
+        tmp_path / "inv.toml",
+        credssp_node.port,
+        'auth = "credssp"',
+        "username = 'LAB\\psrunbook'",
+        'password_env = "CREDSSP_TEST_PASSWORD"',
     )
     result = psrunbook(
         "ping", "-i", str(inventory), "--json", env={"CREDSSP_TEST_PASSWORD": "wrong"}, expect=1

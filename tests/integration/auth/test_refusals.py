@@ -18,6 +18,7 @@ from psrunbook.sim.endpoint.http_server import SimFleet
 from psrunbook.sim.lab.cluster_executor import cluster_executor
 from psrunbook.sim.lab.lab_files import sample_lab
 from psrunbook.sim.lab.serve import SIM_USER
+from tests.integration.auth.conftest import http_inventory as inventory
 from tests.support.kdc import Realm, expire_tickets
 
 if TYPE_CHECKING:
@@ -33,27 +34,6 @@ def ntlm_node() -> SimFleet:
     return SimFleet(
         ["NODE1"], executor=cluster_executor(sample_lab()), users={SIM_USER: PASSWORD}, auth="ntlm"
     )
-
-
-def inventory(path: Path, port: int, *connection: str) -> Path:
-    path.write_text(
-        "\n".join(
-            [
-                "[cluster]",
-                'name = "CLUSTER1"',
-                "[connection]",
-                "ssl = false",
-                *connection,
-                "[[nodes]]",
-                'name = "NODE1"',
-                'address = "127.0.0.1"',
-                f"port = {port}",
-            ]
-        )
-        + "\n",
-        encoding="utf-8",
-    )
-    return path
 
 
 NTLM = ('auth = "ntlm"', f'username = "{SIM_USER}"', f'password_env = "{PASSWORD_ENV}"')
