@@ -31,6 +31,7 @@ def _measurements() -> dict[str, Callable[[Profile], Section]]:
     from bench import (
         fanout,
         full_run,
+        journal_backends,
         naive,
         render_lint,
         sim_pipeline,
@@ -46,6 +47,7 @@ def _measurements() -> dict[str, Callable[[Profile], Section]]:
         "render-lint": render_lint.measure,
         "simulator": sim_pipeline.measure,
         "full-run": full_run.measure,
+        "journal": journal_backends.measure,
     }
 
 
@@ -57,6 +59,7 @@ NAMES = (
     "render-lint",
     "simulator",
     "full-run",
+    "journal",
 )
 
 

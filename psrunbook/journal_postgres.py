@@ -31,9 +31,9 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Final, Self
+from typing import TYPE_CHECKING, Any, Final, Self, TypeVar
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
@@ -246,14 +246,22 @@ def configure_session(conn: psycopg.Connection[DictRow]) -> None:
 
 # --------------------------------------------------------------------------- journal
 
+T = TypeVar("T")
+
+
+def _begin(conn: psycopg.Connection[DictRow]) -> psycopg.Connection[DictRow]:
+    conn.execute("BEGIN")
+    return conn
+
 
 
 class PostgresJournal:
     """An open journal in PostgreSQL (a :class:`~psrunbook.journal_model.RunJournal`).
 
-    Thread-safe: one connection, one transaction at a time. A broken connection (the
-    server restarted) is opened again on the next call; the call that met the break
-    fails with a JournalError, so a script is never sent without its attempt recorded.
+    Thread-safe: one connection, one transaction at a time. A connection the server
+    dropped while idle (a restart, a failover) is opened again by the next call; a write
+    that meets a break fails with a JournalError, so a script is never sent without its
+    attempt recorded.
     """
 
     def __init__(self, conninfo: str, location: str) -> None:
@@ -331,24 +339,43 @@ class PostgresJournal:
             f"cannot {what} journal {self.location}: {redact_text(str(exc).strip())}"
         )
 
+    def _again(self, action: Callable[[psycopg.Connection[DictRow]], T]) -> T:
+        """``action`` on the connection, on a new one if the server dropped the old one idle.
+
+        Only for what may run twice: a read, or the ``BEGIN`` of a write (nothing of the
+        transaction was sent yet). A restart or failover between two steps then costs
+        nothing; a connection lost *during* a write still fails that write.
+        """
+        conn = self._connection()
+        try:
+            return action(conn)
+        except psycopg.OperationalError:
+            if not conn.broken:
+                raise
+        return action(self._connection())
+
     @contextmanager
     def _write(self, what: str, *, sync: bool = True) -> Iterator[psycopg.Connection[DictRow]]:
         """One short transaction, committed (durably unless ``sync`` is false) at the end."""
         with self._lock:
-            conn = self._connection()
             try:
-                with conn.transaction():
+                conn = self._again(_begin)
+                try:
                     if not sync:
                         conn.execute("SET LOCAL synchronous_commit = off")
                     yield conn
+                except BaseException:
+                    if not conn.broken:
+                        conn.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT")
             except psycopg.Error as exc:
                 raise self._error(f"record {what} in", exc) from None
 
     def _read(self, query: str, args: Sequence[Any] = ()) -> list[DictRow]:
         with self._lock:
-            conn = self._connection()
             try:
-                return conn.execute(query, args).fetchall()
+                return self._again(lambda conn: conn.execute(query, args).fetchall())
             except psycopg.Error as exc:
                 raise self._error("read", exc) from None
 
@@ -548,9 +575,8 @@ class PostgresJournal:
 
     def holders(self, resources: Sequence[str]) -> dict[str, Holder]:
         with self._lock:
-            conn = self._connection()
             try:
-                return self._holders(conn, resources)
+                return self._again(lambda conn: self._holders(conn, resources))
             except psycopg.Error as exc:
                 raise self._error("read", exc) from None
 
