@@ -56,8 +56,8 @@ from psrunbook.journal_model import (
     json_text,
     latest_statuses,
     merged_insecure,
-    only_match,
     opt_text,
+    resolve_run,
     run_record,
 )
 from psrunbook.secrets import redact_text, register_secret
@@ -601,29 +601,34 @@ class PostgresJournal:
         return [run_record(row, _FIX) for row in rows]
 
     def run(self, run_id: str) -> RunRecord:
-        rows = self._read("SELECT * FROM psrunbook.runs WHERE run_id = %s", (run_id,))
-        if not rows:
+        found = self._exact_run(run_id)
+        if found is None:
             raise JournalError(self._no_run_message(run_id))
-        return run_record(rows[0], _FIX)
+        return found
 
     def find_run(self, reference: str) -> RunRecord:
-        """``last``, a run id, or a prefix naming exactly one run (see ``only_match``)."""
-        if reference == "last":
-            latest = self.runs(1)
-            if not latest:
-                raise JournalError(f"no runs in journal {self.location} yet; `last` names none")
-            return latest[0]
-        exact = self._read("SELECT * FROM psrunbook.runs WHERE run_id = %s", (reference,))
-        if exact:
-            return run_record(exact[0], _FIX)
+        """``last``, a run id, or a prefix naming exactly one run (see ``resolve_run``)."""
+        return resolve_run(
+            reference,
+            location=self.location,
+            no_run=self._no_run_message(reference),
+            newest=lambda: self.runs(1),
+            exact=self._exact_run,
+            prefixed=self._runs_starting,
+        )
+
+    def _exact_run(self, run_id: str) -> RunRecord | None:
+        rows = self._read("SELECT * FROM psrunbook.runs WHERE run_id = %s", (run_id,))
+        return run_record(rows[0], _FIX) if rows else None
+
+    def _runs_starting(self, prefix: str) -> list[RunRecord]:
         # starts_with, not LIKE: a run id may hold `_`, which LIKE would read as a wildcard.
         rows = self._read(
-            "SELECT * FROM psrunbook.runs WHERE %s <> '' AND starts_with(run_id, %s)"
+            "SELECT * FROM psrunbook.runs WHERE starts_with(run_id, %s)"
             " ORDER BY started_at DESC, run_id DESC LIMIT 11",
-            (reference, reference),
+            (prefix,),
         )
-        candidates = [run_record(row, _FIX) for row in rows]
-        return only_match(reference, candidates, self._no_run_message(reference))
+        return [run_record(row, _FIX) for row in rows]
 
     def attempts(self, run_id: str) -> list[AttemptRecord]:
         self.run(run_id)

@@ -74,11 +74,12 @@ class PostgresUnavailable(RuntimeError):
 
 
 def server_bindirs() -> list[Path]:
-    """Where to look for the server: the env override, Debian's versions (newest first), PATH."""
-    candidates: list[Path] = []
+    """Where to look for the server: the env override alone if set, else Debian's
+    versions (newest first), then PATH."""
     override = os.environ.get(BINDIR_ENV, "").strip()
     if override:
-        candidates.append(Path(override))
+        return [Path(override)]
+    candidates: list[Path] = []
     debian = Path("/usr/lib/postgresql")
     if debian.is_dir():
         versions = [p for p in debian.iterdir() if p.name.isdigit()]
