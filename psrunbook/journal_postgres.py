@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any, Final, Self, TypeVar
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
+from psycopg.pq import TransactionStatus
 from psycopg.rows import DictRow, dict_row
 
 from psrunbook.errors import JournalError
@@ -254,6 +255,12 @@ def _begin(conn: psycopg.Connection[DictRow]) -> psycopg.Connection[DictRow]:
     return conn
 
 
+def _begin_without_waiting(conn: psycopg.Connection[DictRow]) -> psycopg.Connection[DictRow]:
+    """A transaction whose commit does not wait for the WAL flush (one round trip)."""
+    conn.execute("BEGIN; SET LOCAL synchronous_commit = off")
+    return conn
+
+
 
 class PostgresJournal:
     """An open journal in PostgreSQL (a :class:`~psrunbook.journal_model.RunJournal`).
@@ -355,20 +362,42 @@ class PostgresJournal:
         return action(self._connection())
 
     @contextmanager
-    def _write(self, what: str, *, sync: bool = True) -> Iterator[psycopg.Connection[DictRow]]:
-        """One short transaction, committed (durably unless ``sync`` is false) at the end."""
+    def _write(self, what: str) -> Iterator[psycopg.Connection[DictRow]]:
+        """One short transaction of several statements, committed durably at the end."""
         with self._lock:
             try:
                 conn = self._again(_begin)
                 try:
-                    if not sync:
-                        conn.execute("SET LOCAL synchronous_commit = off")
                     yield conn
                 except BaseException:
                     if not conn.broken:
                         conn.execute("ROLLBACK")
                     raise
                 conn.execute("COMMIT")
+            except psycopg.Error as exc:
+                raise self._error(f"record {what} in", exc) from None
+
+    def _statement(
+        self, what: str, query: str, args: Sequence[Any], *, sync: bool = True
+    ) -> list[DictRow]:
+        """One statement in its own transaction; the rows it returns (``RETURNING``).
+
+        The ``BEGIN`` goes alone, so a connection dropped while idle is found there and
+        replaced (see :meth:`_again`); the statement and its ``COMMIT`` then go together
+        in one round trip (a pipeline): two round trips a write, whatever the statement.
+        """
+        with self._lock:
+            try:
+                conn = self._again(_begin if sync else _begin_without_waiting)
+                try:
+                    with conn.pipeline():
+                        cursor = conn.execute(query, args)
+                        conn.execute("COMMIT")
+                    return cursor.fetchall() if cursor.description else []
+                except BaseException:
+                    if not conn.broken and conn.info.transaction_status != TransactionStatus.IDLE:
+                        conn.execute("ROLLBACK")
+                    raise
             except psycopg.Error as exc:
                 raise self._error(f"record {what} in", exc) from None
 
@@ -405,33 +434,33 @@ class PostgresJournal:
     ) -> None:
         """Record a new run before its first step; ``parameters`` must already be public."""
         check_mode(mode)
-        with self._write(f"run {run_id}") as conn:
-            inserted = conn.execute(
-                "INSERT INTO psrunbook.runs (run_id, runbook, runbook_version, mode,"
-                " parameters_json, parameters_sha256, inventory_sha256, bundle_sha256,"
-                ' "user", started_at, cluster, os_user, insecure_json)'
-                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, clock_timestamp(), %s, %s, %s)"
-                " ON CONFLICT (run_id) DO NOTHING RETURNING run_id",
-                (
-                    run_id,
-                    redact_text(runbook),
-                    redact_text(runbook_version),
-                    mode,
-                    json_text(dict(parameters)),
-                    parameters_sha256,
-                    inventory_sha256,
-                    bundle_sha256,
-                    opt_text(user),
-                    opt_text(cluster),
-                    opt_text(os_user),
-                    json_text(dict(insecure or {})),
-                ),
-            ).fetchone()
-            if inserted is None:
-                raise JournalError(
-                    f"a run with id {run_id} is already recorded in {self.location}; "
-                    "use `psrunbook resume` to continue it"
-                )
+        inserted = self._statement(
+            f"run {run_id}",
+            "INSERT INTO psrunbook.runs (run_id, runbook, runbook_version, mode,"
+            " parameters_json, parameters_sha256, inventory_sha256, bundle_sha256,"
+            ' "user", started_at, cluster, os_user, insecure_json)'
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, clock_timestamp(), %s, %s, %s)"
+            " ON CONFLICT (run_id) DO NOTHING RETURNING run_id",
+            (
+                run_id,
+                redact_text(runbook),
+                redact_text(runbook_version),
+                mode,
+                json_text(dict(parameters)),
+                parameters_sha256,
+                inventory_sha256,
+                bundle_sha256,
+                opt_text(user),
+                opt_text(cluster),
+                opt_text(os_user),
+                json_text(dict(insecure or {})),
+            ),
+        )
+        if not inserted:
+            raise JournalError(
+                f"a run with id {run_id} is already recorded in {self.location}; "
+                "use `psrunbook resume` to continue it"
+            )
 
     def mark_resumed(self, run_id: str, *, insecure: Mapping[str, str] | None = None) -> None:
         """A resume continues ``run_id``: clear its outcome, count the resume, add settings."""
@@ -459,26 +488,26 @@ class PostgresJournal:
         check_only: bool,
     ) -> int:
         """Record, durably, that a script is about to run on a node; the attempt id."""
-        with self._write(f"attempt of step {step_name} on {node}") as conn:
-            row = conn.execute(
-                "INSERT INTO psrunbook.attempts (run_id, step_index, step_name, node,"
-                " script_sha256, check_only, status, started_at)"
-                " SELECT %s, %s, %s, %s, %s, %s, 'running', clock_timestamp()"
-                " WHERE EXISTS (SELECT 1 FROM psrunbook.runs WHERE run_id = %s)"
-                " RETURNING attempt_id",
-                (
-                    run_id,
-                    step_index,
-                    redact_text(step_name),
-                    redact_text(node),
-                    script_sha256,
-                    check_only,
-                    run_id,
-                ),
-            ).fetchone()
-            if row is None:
-                raise JournalError(self._no_run_message(run_id))
-        return int(row["attempt_id"])
+        rows = self._statement(
+            f"attempt of step {step_name} on {node}",
+            "INSERT INTO psrunbook.attempts (run_id, step_index, step_name, node,"
+            " script_sha256, check_only, status, started_at)"
+            " SELECT %s, %s, %s, %s, %s, %s, 'running', clock_timestamp()"
+            " WHERE EXISTS (SELECT 1 FROM psrunbook.runs WHERE run_id = %s)"
+            " RETURNING attempt_id",
+            (
+                run_id,
+                step_index,
+                redact_text(step_name),
+                redact_text(node),
+                script_sha256,
+                check_only,
+                run_id,
+            ),
+        )
+        if not rows:
+            raise JournalError(self._no_run_message(run_id))
+        return int(rows[0]["attempt_id"])
 
     def finish_attempt(
         self,
@@ -492,43 +521,43 @@ class PostgresJournal:
     ) -> None:
         """Record how an attempt ended, only if it is still ``running`` (never twice)."""
         check_final_status(status)
-        with self._write(f"end of attempt {attempt_id}", sync=False) as conn:
-            updated = conn.execute(
-                "UPDATE psrunbook.attempts SET status = %s, changed = %s, result_json = %s,"
-                " errors_json = %s, finished_at = clock_timestamp(), duration_ns = %s"
-                " WHERE attempt_id = %s AND status = 'running' RETURNING attempt_id",
-                (
-                    status,
-                    changed,
-                    None if result is None else json_text(result.reported()),
-                    json_text([e.to_dict() for e in errors]),
-                    max(0, int(duration_ns)),
-                    attempt_id,
-                ),
-            ).fetchone()
-            if updated is None:
-                row = conn.execute(
-                    "SELECT status FROM psrunbook.attempts WHERE attempt_id = %s", (attempt_id,)
-                ).fetchone()
-                if row is None:
-                    raise JournalError(
-                        f"no attempt with id {attempt_id} in journal {self.location}"
-                    )
-                raise JournalError(
-                    f"attempt {attempt_id} already finished as {row['status']} in {self.location}"
-                )
+        updated = self._statement(
+            f"end of attempt {attempt_id}",
+            "UPDATE psrunbook.attempts SET status = %s, changed = %s, result_json = %s,"
+            " errors_json = %s, finished_at = clock_timestamp(), duration_ns = %s"
+            " WHERE attempt_id = %s AND status = 'running' RETURNING attempt_id",
+            (
+                status,
+                changed,
+                None if result is None else json_text(result.reported()),
+                json_text([e.to_dict() for e in errors]),
+                max(0, int(duration_ns)),
+                attempt_id,
+            ),
+            sync=False,
+        )
+        if updated:
+            return
+        rows = self._read(
+            "SELECT status FROM psrunbook.attempts WHERE attempt_id = %s", (attempt_id,)
+        )
+        if not rows:
+            raise JournalError(f"no attempt with id {attempt_id} in journal {self.location}")
+        raise JournalError(
+            f"attempt {attempt_id} already finished as {rows[0]['status']} in {self.location}"
+        )
 
     def finish_run(self, run_id: str, outcome: RunOutcome) -> None:
         """Record a run's end (again after each resume)."""
         check_outcome(outcome)
-        with self._write(f"end of run {run_id}") as conn:
-            cursor = conn.execute(
-                "UPDATE psrunbook.runs SET outcome = %s, finished_at = clock_timestamp()"
-                " WHERE run_id = %s",
-                (outcome, run_id),
-            )
-            if cursor.rowcount == 0:
-                raise JournalError(self._no_run_message(run_id))
+        finished = self._statement(
+            f"end of run {run_id}",
+            "UPDATE psrunbook.runs SET outcome = %s, finished_at = clock_timestamp()"
+            " WHERE run_id = %s RETURNING run_id",
+            (outcome, run_id),
+        )
+        if not finished:
+            raise JournalError(self._no_run_message(run_id))
 
     # ----------------------------------------------------------------- holds
 
@@ -560,18 +589,19 @@ class PostgresJournal:
         return {}
 
     def release_holds(self, resources: Sequence[str], token: str) -> None:
-        with self._write("release of holds") as conn:
-            conn.execute(
-                "DELETE FROM psrunbook.holds WHERE resource = ANY(%s) AND token = %s",
-                (list(resources), token),
-            )
+        self._statement(
+            "release of holds",
+            "DELETE FROM psrunbook.holds WHERE resource = ANY(%s) AND token = %s",
+            (list(resources), token),
+        )
 
     def break_hold(self, resource: str, token: str) -> bool:
-        with self._write(f"break of hold {resource}") as conn:
-            cursor = conn.execute(
-                "DELETE FROM psrunbook.holds WHERE resource = %s AND token = %s", (resource, token)
-            )
-            return cursor.rowcount > 0
+        broken = self._statement(
+            f"break of hold {resource}",
+            "DELETE FROM psrunbook.holds WHERE resource = %s AND token = %s RETURNING resource",
+            (resource, token),
+        )
+        return bool(broken)
 
     def holders(self, resources: Sequence[str]) -> dict[str, Holder]:
         with self._lock:
