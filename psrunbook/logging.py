@@ -37,8 +37,10 @@ import dataclasses
 import functools
 import getpass
 import logging
+import logging.handlers
 import os
 import re
+import socket
 import stat
 import sys
 from collections.abc import Mapping
@@ -68,6 +70,7 @@ __all__ = [
     "redact_secrets",
     "reset_logging",
     "shape_ecs",
+    "wants_colour",
 ]
 
 ECS_VERSION: Final = "8.11.0"
@@ -413,6 +416,48 @@ class _OwnedStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]  # T
     """A handler installed by configure_logging, so re-configuration can find it."""
 
 
+class _StderrHandler(_OwnedStreamHandler):
+    """Writes to whatever ``sys.stderr`` is when a record comes, not what it was at start.
+
+    The live run display redirects ``sys.stderr`` while it draws, so a warning logged
+    during a run is printed above the live region instead of through it.
+    """
+
+    @property
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: TextIO) -> None:
+        """Ignored: the stream is always the current ``sys.stderr``."""
+
+
+# Events the run display already shows on the console (live lines and the summary):
+# rendered there too they would print every step twice. JSON output keeps them all.
+_SHOWN_BY_RUN_VIEW: Final = frozenset(
+    {"run.started", "run.finished", "step.started", "step.finished", "step.node_skipped"}
+)
+
+
+class _NotShownByRunView(logging.Filter):
+    """Keeps the run display's own events off the human console (below ``-v``)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        event = record.msg
+        return not (isinstance(event, dict) and event.get("action") in _SHOWN_BY_RUN_VIEW)
+
+
+def wants_colour(is_tty: bool) -> bool:
+    """Colour on a terminal, unless ``NO_COLOR``; anywhere with ``FORCE_COLOR``.
+
+    The conventions of no-color.org and force-color.org (a non-empty value counts),
+    the same ones rich applies to the rest of the console; NO_COLOR wins.
+    """
+    if os.environ.get("NO_COLOR"):
+        return False
+    return bool(os.environ.get("FORCE_COLOR")) or is_tty
+
+
 class _OwnedFileHandler(logging.FileHandler):
     """A JSON-lines file handler installed by configure_logging.
 
@@ -467,7 +512,81 @@ class _OwnedFileHandler(logging.FileHandler):
             pass
 
 
-_OWNED = (_OwnedStreamHandler, _OwnedFileHandler)
+class _OwnedSyslogHandler(logging.handlers.SysLogHandler):
+    """The ``--log-syslog`` sink: every event as RFC 5424 syslog carrying the ECS JSON."""
+
+
+_OWNED = (_OwnedStreamHandler, _OwnedFileHandler, _OwnedSyslogHandler)
+_SYSLOG_DEFAULT_PORT: Final = 514
+
+
+class _Rfc5424Formatter(logging.Formatter):
+    """``1 TIMESTAMP HOST psrunbook PID MSGID - {ECS JSON}`` (the handler adds ``<PRI>``).
+
+    RFC 5424's header, so a receiver files the line under the app and the event
+    (MSGID is the event action, ``step.finished``), and the same JSON document the log
+    file holds as the message, so a SIEM parses one format whatever the transport. Over
+    TCP each message ends with LF (RFC 6587 non-transparent framing; JSON has no raw LF).
+    """
+
+    def __init__(self, *, framed: bool) -> None:
+        super().__init__()
+        self._json = _json_formatter()
+        self._end = "\n" if framed else ""
+        self._host = socket.gethostname() or "-"
+
+    def format(self, record: logging.LogRecord) -> str:
+        import datetime  # noqa: PLC0415  only when a syslog sink is configured
+
+        event = record.msg
+        action = event.get("action") if isinstance(event, dict) else None
+        msgid = action if isinstance(action, str) and _ACTION_NAME.fullmatch(action) else "-"
+        moment = datetime.datetime.fromtimestamp(record.created, tz=datetime.UTC)
+        stamp = moment.isoformat(timespec="microseconds").replace("+00:00", "Z")
+        body = self._json.format(record)
+        header = f"1 {stamp} {self._host} {SERVICE_NAME} {os.getpid()} {msgid[:32]} -"
+        return f"{header} {body}{self._end}"
+
+
+def syslog_address(target: str) -> tuple[tuple[str, int], socket.SocketKind]:
+    """``udp://HOST[:PORT]`` or ``tcp://HOST[:PORT]`` (default UDP, port 514) to an address.
+
+    Raises UserError naming the option and the accepted forms.
+    """
+    scheme, sep, rest = target.partition("://")
+    if not sep:
+        scheme, rest = "udp", target
+    host, _, port_text = rest.rpartition(":") if ":" in rest else (rest, "", "")
+    host = host.strip("[]")
+    kinds = {"udp": socket.SOCK_DGRAM, "tcp": socket.SOCK_STREAM}
+    try:
+        port = int(port_text) if port_text else _SYSLOG_DEFAULT_PORT
+    except ValueError:
+        port = -1
+    if scheme not in kinds or not host or not 0 < port < 65536:
+        raise UserError(
+            f"--log-syslog {target!r}: give udp://HOST[:PORT] or tcp://HOST[:PORT] "
+            "(default udp, port 514)"
+        )
+    return (host, port), kinds[scheme]
+
+
+def _syslog_handler(target: str) -> logging.Handler:
+    address, kind = syslog_address(target)
+    try:
+        handler = _OwnedSyslogHandler(
+            address, facility=logging.handlers.SysLogHandler.LOG_USER, socktype=kind
+        )
+    except OSError as exc:
+        raise UserError(
+            f"--log-syslog {target}: cannot reach the receiver ({exc.strerror or exc}); "
+            "check the host, port and protocol"
+        ) from None
+    handler.append_nul = False
+    handler.ident = ""
+    handler.setFormatter(_Rfc5424Formatter(framed=kind == socket.SOCK_STREAM))
+    handler.setLevel(logging.DEBUG)
+    return handler
 
 
 def _shared_processors() -> list[Processor]:
@@ -559,6 +678,7 @@ def configure_logging(
     verbosity: int = 0,
     log_file: Path | None = None,
     stream: TextIO | None = None,
+    syslog: str | None = None,
 ) -> None:
     """Send every log record through one redacting chain; safe to call again.
 
@@ -566,7 +686,8 @@ def configure_logging(
     lines otherwise. ``verbosity`` 0 shows INFO, 1 and 2 show DEBUG, 3 also lets the
     transport libraries log at DEBUG (they stay at WARNING below that, because pypsrp
     logs whole scripts at INFO and SOAP bodies at DEBUG). ``log_file`` adds JSON lines
-    at DEBUG, whatever the console shows.
+    at DEBUG, whatever the console shows; ``syslog`` (``udp://HOST[:PORT]`` or
+    ``tcp://...``) sends the same JSON as RFC 5424 syslog messages.
     """
     out = stream if stream is not None else sys.stderr
     is_tty = bool(getattr(out, "isatty", lambda: False)())
@@ -576,11 +697,14 @@ def configure_logging(
     root = logging.getLogger()
     _remove_owned_handlers(root)
 
-    stream_handler = _OwnedStreamHandler(out)
+    stream_handler = _OwnedStreamHandler(out) if stream is not None else _StderrHandler()
     stream_handler.setLevel(stream_level)
-    stream_handler.setFormatter(_console_formatter(colors=is_tty) if console else _json_formatter())
+    formatter = _console_formatter(colors=wants_colour(is_tty)) if console else _json_formatter()
+    stream_handler.setFormatter(formatter)
     if verbosity < _THIRD_PARTY_DEBUG_VERBOSITY:
         stream_handler.addFilter(_NoThirdPartyTracebacks())
+    if console and verbosity <= 0:
+        stream_handler.addFilter(_NotShownByRunView())
     handlers: list[logging.Handler] = [stream_handler]
     if log_file is not None:
         try:
@@ -595,6 +719,8 @@ def configure_logging(
         file_handler.setLevel(logging.DEBUG)
         file_handler.setFormatter(_json_formatter())
         handlers.append(file_handler)
+    if syslog is not None:
+        handlers.append(_syslog_handler(syslog))
 
     for handler in handlers:
         root.addHandler(handler)

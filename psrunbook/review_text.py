@@ -11,7 +11,9 @@ exactly one function here per format:
 - :func:`md_text` for Markdown prose: a newline followed by ``## Approved by CAB`` would
   add a heading, ``*``, ``[`` or ``<`` would add emphasis, links or HTML;
 - :func:`md_code` for a Markdown code span: a backtick run would close it early;
-- :func:`md_block` for a multi-line value as a fenced code block.
+- :func:`md_block` for a multi-line value as a fenced code block;
+- :func:`html_text` for HTML text and attribute values (a run report's HTML form):
+  ``<``, ``>``, ``&`` and both quotes become character references.
 
 Characters that are invisible or end a line (C0/C1 controls, format characters such as
 bidi overrides and zero-width spaces, line and paragraph separators) are shown as
@@ -20,11 +22,12 @@ bidi overrides and zero-width spaces, line and paragraph separators) are shown a
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 from typing import Final
 
-__all__ = ["md_block", "md_code", "md_text", "ps_comment", "visible"]
+__all__ = ["html_text", "md_block", "md_code", "md_text", "ps_comment", "visible"]
 
 # Cc: C0/C1 controls (CR, LF, NEL, tab, ESC...); Cf: format characters (bidi overrides,
 # zero-width, BOM); Zl/Zp: U+2028/U+2029; Cs: lone surrogates.
@@ -107,3 +110,8 @@ def md_block(text: str, indent: str = "") -> str:
     ticks = "`" * max(3, longest + 1)
     body = [ticks, *lines, ticks]
     return "\n".join(indent + line if line else line for line in body)
+
+
+def html_text(text: str) -> str:
+    """HTML that shows exactly ``text`` (made :func:`visible`), in an element or attribute."""
+    return html.escape(visible(text), quote=True)

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 import typer
 
-from psrunbook.cli import ping_cmd, run_cmds, runbook_cmds
+from psrunbook.cli import new_cmd, ping_cmd, run_cmds, runbook_cmds
 from psrunbook.cli.context import Settings
 from psrunbook.cli.exit_codes import EXIT_USAGE, fail
 from psrunbook.cli.sim_cmd import sim_app
@@ -49,6 +49,14 @@ def main_options(
     ] = "auto",
     log_file: Annotated[
         Path | None, typer.Option(help="Also write every event as JSON lines to this file.")
+    ] = None,
+    log_syslog: Annotated[
+        str | None,
+        typer.Option(
+            "--log-syslog",
+            metavar="udp|tcp://HOST[:PORT]",
+            help="Also send every event (ECS JSON) as RFC 5424 syslog to this receiver.",
+        ),
     ] = None,
     verbose: Annotated[
         int, typer.Option("--verbose", "-v", count=True, help="More detail; repeat for more.")
@@ -92,7 +100,9 @@ def main_options(
     for password in url_passwords(journal):  # redacted from here on, logs and messages alike
         register_secret(password)
     try:
-        configure_logging(fmt=log_format, verbosity=verbose, log_file=log_file)
+        configure_logging(
+            fmt=log_format, verbosity=verbose, log_file=log_file, syslog=log_syslog
+        )
     except UserError as exc:  # before any command runs: bad input, exit 2, no traceback
         raise fail(str(exc), EXIT_USAGE) from None
     ctx.obj = Settings(
@@ -105,6 +115,7 @@ def main_options(
 runbook_cmds.register(app)
 run_cmds.register(app, sim_app)
 ping_cmd.register(app)
+new_cmd.register(app)
 app.add_typer(sim_app, name="sim")
 
 

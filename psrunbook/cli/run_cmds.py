@@ -13,7 +13,7 @@ import contextlib
 import shlex
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
@@ -24,6 +24,7 @@ from psrunbook.cli.exit_codes import (
     EXIT_CHANGES_PENDING,
     EXIT_FAILED,
     EXIT_INTERRUPTED,
+    EXIT_USAGE,
     exits_cleanly,
     fail,
 )
@@ -307,13 +308,17 @@ def execute(settings: Settings, command: RunCommand) -> RunReport:
                 started = session.start(prepared)
                 try:
                     console.print(f"run {started.run_id}")
-                    report = session.execute(
-                        started,
-                        transport,
-                        limits=command.limits(),
-                        progress=run_view.progress(console),
-                        stop=stop,
+                    progress = run_view.progress(
+                        console, check_only=command.check_only, steps=len(prepared.plan.steps)
                     )
+                    with progress:
+                        report = session.execute(
+                            started,
+                            transport,
+                            limits=command.limits(),
+                            progress=progress,
+                            stop=stop,
+                        )
                 except BaseException:
                     # The error that ended the run is the one to report: a release that
                     # fails too (the same full state directory) must not replace it. A
@@ -338,7 +343,9 @@ def _report(console: Console, report: RunReport, plan: Plan, command: RunCommand
         run_view.summary(console, report, plan)
         run_view.present(console, tables)
         if command.check_only:
-            run_view.plan_details(console, report)
+            from psrunbook.cli.plan_view import plan_details
+
+            plan_details(console, report)
     if report.interrupted:
         raise fail(_failure_message(report, command), EXIT_INTERRUPTED)
     if report.failed:
@@ -538,6 +545,41 @@ def _attempt_details(console: Console, attempts: list[AttemptRecord]) -> None:
             ):
                 if error.get(name) not in (None, ""):
                     console.print(shown(f"             {name}: {error[name]}"), markup=False)
+
+
+@runs_app.command("report")
+@exits_cleanly
+def runs_report(
+    run_id: Annotated[
+        str,
+        typer.Argument(
+            help="Run id, a unique prefix of one, or `last`.", autocompletion=completion.run_ids
+        ),
+    ],
+    report_format: Annotated[
+        Literal["md", "html"],
+        typer.Option("--format", "-f", help="md (Markdown) or html."),
+    ] = "md",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to this file, not stdout.")
+    ] = None,
+    state_dir: StateDirOption = None,
+) -> None:
+    """A change record of one run for a change board: who, when, where, every step."""
+    from psrunbook.cli.run_report import RENDERERS
+    from psrunbook.journal import Journal, default_state_dir
+
+    with Journal.open(state_dir or default_state_dir()) as journal:
+        record = journal.find_run(run_id)
+        attempts = journal.attempts(record.run_id)
+    text = RENDERERS[report_format](record, attempts)
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise fail(f"--output {output}: cannot write ({exc.strerror or exc})", EXIT_USAGE) from None
 
 
 @runs_app.command("unhold")

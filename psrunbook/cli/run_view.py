@@ -8,10 +8,9 @@ made visible, never read as markup): names and results come back from nodes.
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -22,9 +21,10 @@ from psrunbook.errors import ParameterError
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from psrunbook.execution.outcome import RunReport, TargetOutcome
+    from psrunbook.cli.live_progress import RunProgress
+    from psrunbook.execution.outcome import RunReport
     from psrunbook.runbook.model import ReportTable
-    from psrunbook.runbook.planner import Plan, PlannedStep
+    from psrunbook.runbook.planner import Plan
 
 
 def console(*, stderr: bool = False) -> Console:
@@ -77,41 +77,24 @@ def present(console: Console, tables: Sequence[ReportTable]) -> None:
         console.print(table)
 
 
-def plan_details(console: Console, report: RunReport) -> None:
-    """Before and after of every change a plan found, as the scripts reported them."""
+def progress(console: Console, *, check_only: bool, steps: int) -> RunProgress:
+    """The live display of a run (see :mod:`psrunbook.cli.live_progress`)."""
+    from psrunbook.cli.live_progress import RunProgress
 
-    from psrunbook.execution.outcome import Status
-
-    for step in report.steps:
-        for target in step.targets:
-            result = target.result
-            # A result without any data (the script reported none) has nothing to show.
-            if target.status is not Status.CHANGED or result is None or not result.reported():
-                continue
-            console.print(
-                shown(f"{step.planned.slug} on {target.node}: would change"), markup=False
-            )
-            for key, value in result.reported_change().items():
-                text = json.dumps(value, ensure_ascii=False)
-                console.print(shown(f"    {key.value.lower():<8} {text}"), markup=False)
+    return RunProgress(console, check_only=check_only, steps=steps)
 
 
-def progress(console: Console) -> Any:
-    def show(event: str, planned: PlannedStep, node: str, outcome: TargetOutcome | None) -> None:
-        if event == "skipped" and outcome is not None:
-            console.print(
-                f"  {planned.slug:<28} {node:<16} skipped: {outcome.message}", markup=False
-            )
-            return
-        if event != "finished" or outcome is None:
-            return
-        seconds = outcome.duration_ns / 1e9
-        console.print(
-            shown(f"  {planned.slug:<28} {node:<16} {outcome.status.value:<12} {seconds:6.2f}s"),
-            markup=False,
-        )
+def parameters(console: Console, plan: Plan) -> None:
+    """The values the run uses, spelled as a params file spells them, secrets masked."""
+    from psrunbook.cli.plan_view import spelled
+    from psrunbook.runbook.parameters import public_parameters
 
-    return show
+    values = public_parameters(plan.params)
+    if not values:
+        return
+    console.print("  parameters:", markup=False)
+    for key, value in values.items():
+        console.print(shown(f"    {key} = {spelled(value)}"), markup=False)
 
 
 def confirm(console: Console, plan: Plan, *, ask: bool) -> None:
@@ -128,6 +111,7 @@ def confirm(console: Console, plan: Plan, *, ask: bool) -> None:
         )
     for planned in plan.steps:
         console.print(shown(f"  {planned.slug}: {planned.step.title}"), markup=False)
+    parameters(console, plan)
     if not ask:
         return
     if not sys.stdin.isatty():

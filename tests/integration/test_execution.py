@@ -240,11 +240,23 @@ def test_plan_changes_nothing_and_shows_what_would_change(psrunbook: Psrunbook) 
     assert before == psrunbook.lab_state()
     assert re.search(r"02-add-resource\s.*would change", result.stdout)
     details = result.stdout.split("02-add-resource on NODE1: would change", 1)[1]
-    before_line = details.splitlines()[1]
-    assert '"Exists": false' in before_line
+    assert "    ~ Exists: false → true" == details.splitlines()[1]
     run = psrunbook.last_run()
     assert ("plan", "succeeded") == (run.mode, run.outcome)
     assert all(a.check_only for a in psrunbook.attempts(run.run_id))
+
+
+def test_plan_shows_values_a_config_diff_and_what_restarts(psrunbook: Psrunbook) -> None:
+    """ssis-standalone's plan: parameters as TOML, a unified diff of the config file each
+    node would get, and the SSIS service it would restart on every node."""
+    result = psrunbook("plan", "ssis-standalone", "--sim")
+    out = result.stdout
+    assert "    sql_version = '2019'" in out
+    diff = out.split("02-write-config on NODE1: would change", 1)[1]
+    assert re.search(r"--- C:\\.*MsDtsSrvr\.ini\.xml on NODE1 \(now\)", diff), out
+    assert re.search(r"\n    -\s+<ServerName>\.</ServerName>", diff), out
+    assert re.search(r"\n    \+\s+<ServerName>", diff), out
+    assert "would restart MsDtsServer150 on NODE1, NODE2" in out
 
 
 def test_a_failed_plan_says_plan_again_not_resume(psrunbook: Psrunbook) -> None:
