@@ -15,6 +15,7 @@ from psycopg.conninfo import conninfo_to_dict
 from psrunbook.errors import JournalError
 from psrunbook.holds import Holder
 from psrunbook.journal_model import SCHEMA_VERSION
+from psrunbook.journal_open import url_passwords
 from psrunbook.journal_postgres import (
     MIGRATIONS,
     PostgresJournal,
@@ -303,3 +304,19 @@ def test_a_malformed_url_is_bad_input_without_its_password(url: str) -> None:
 )
 def test_display_url_drops_the_password(url: str, shown: str) -> None:
     assert display_url(url) == shown
+
+
+@pytest.mark.parametrize(
+    ("url", "passwords"),
+    [
+        ("postgresql://ops:p%40ss@db/runs", ["p%40ss", "p@ss"]),
+        ("postgresql://db/runs?password=qp&sslmode=require", ["qp"]),
+        ("postgresql://ops:pw@db:notaport/runs", ["pw"]),
+        ("postgresql://ops@db/runs", []),
+        (None, []),
+    ],
+)
+def test_the_cli_finds_every_password_a_url_carries(
+    url: str | None, passwords: list[str]
+) -> None:
+    assert url_passwords(url) == passwords
