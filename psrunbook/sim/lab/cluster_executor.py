@@ -30,6 +30,7 @@ from psrunbook.sim.lab.cmdlets.cluster import CLUSTER_CMDLETS
 from psrunbook.sim.lab.cmdlets.filesystem import FILESYSTEM_CMDLETS
 from psrunbook.sim.lab.cmdlets.misc import MISC_CMDLETS
 from psrunbook.sim.lab.cmdlets.modules import MODULE_CMDLETS
+from psrunbook.sim.lab.cmdlets.processes import PROCESS_CMDLETS
 from psrunbook.sim.lab.cmdlets.registry_values import REGISTRY_CMDLETS
 from psrunbook.sim.lab.cmdlets.services import SERVICE_CMDLETS
 from psrunbook.sim.lab.cmdlets.sim_cmdlet import SimCmdlet
@@ -44,6 +45,7 @@ ALL_CMDLETS: tuple[type[SimCmdlet], ...] = (
     *REGISTRY_CMDLETS,
     *FILESYSTEM_CMDLETS,
     *SERVICE_CMDLETS,
+    *PROCESS_CMDLETS,
     *ACL_CMDLETS,
     *MISC_CMDLETS,
     *MODULE_CMDLETS,

@@ -127,7 +127,8 @@ class Service:
     ``config_key`` (HKLM-relative) is the key whose default value names the file the
     service reads at start (the SSIS ServiceConfigFile key); ``loaded`` is what it read,
     ``pid`` and ``started`` (event ticks, see :meth:`SimCluster.stamp`) identify the
-    process while it runs.
+    process while it runs. ``image_path`` and ``account`` are what ``Win32_Service``
+    shows as PathName (unquoted here) and StartName.
     """
 
     name: str
@@ -138,6 +139,8 @@ class Service:
     loaded: LoadedConfig | None = None
     pid: int = 0
     started: int = 0
+    image_path: str = ""
+    account: str = "LocalSystem"
 
 
 @dataclass
