@@ -59,8 +59,17 @@ ERRATUM_CROSS_GROUP = Advisory(
 RESTART_TO_RELOAD = Advisory(
     "SSIS-RESTART-TO-RELOAD",
     "The SSIS service reads MsDtsSrvr.ini.xml and the ServiceConfigFile registry value only "
-    "when it starts. The last step starts the resource if it is offline; if it was already "
-    "online and the configuration changed, take it offline and online again to load it.",
+    "when it starts. When the resource is online and its service started before this run "
+    "wrote the configuration, the restart-stale step takes it offline through the cluster "
+    "and bring-online starts it again (packages running in it stop); the verify step then "
+    "checks the running service started after the file was written.",
+)
+RESTART_DEFERRED = Advisory(
+    "SSIS-RESTART-DEFERRED",
+    "restart_when_stale is false: if the SSIS resource is online and this run changes its "
+    "configuration, the running service keeps its older configuration until the resource is "
+    "taken offline and online again (Stop-ClusterResource, Start-ClusterResource) in a "
+    "change window; the verify step reports it as 'older configuration'.",
 )
 DCOM = Advisory(
     "SSIS-DCOM",

@@ -81,7 +81,9 @@ def test_clustered_steps_follow_the_documented_procedure() -> None:
         ("config-registry", Target.EVERY_NODE, True),
         ("registry-checkpoint", Target.ANY_NODE, True),
         ("service-manual", Target.EVERY_NODE, True),
+        ("restart-stale", Target.GROUP_OWNER, True),
         ("bring-online", Target.ANY_NODE, True),
+        ("verify", Target.EVERY_NODE, False),
     ]
     assert expected == [(s.name, s.target, s.changes) for s in steps]
     assert all(s.safe_to_repeat for s in steps)

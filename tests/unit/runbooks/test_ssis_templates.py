@@ -24,12 +24,16 @@ ALLOWED_INVOCATIONS = frozenset(
         "[Security.Principal.WindowsIdentity]::GetCurrent()",
         "([Security.Principal.WindowsPrincipal]$identity).IsInRole("
         "[Security.Principal.WindowsBuiltInRole]::Administrator)",
+        # DateTime.ToUniversalTime: the lab's Get-Process StartTime models it
+        "(Get-Process -Id $svcProcessId).StartTime.ToUniversalTime()",
     }
 )
 ALLOWED_COMMANDS = frozenset(
     name.lower()
     for name in [
         "Get-ClusterResource",
+        "Get-CimInstance",
+        "Get-Process",
         "Set-Service",
         "Add-ClusterResource",
         "Remove-ClusterResource",
