@@ -48,3 +48,18 @@ def test_a_shared_folder_on_the_system_drive_is_refused_before_any_change(
     )
     assert "is on the system drive C:" in result.stdout + result.stderr
     assert before == psrunbook.lab_state()
+
+
+def test_cluster_report_by_a_plain_user_fails_with_the_clusters_access_denied(
+    psrunbook: Psrunbook,
+) -> None:
+    """The report has no administrator preflight (read access can be granted to others
+    with Grant-ClusterAccess -ReadOnly); the cluster's own Access Denied reaches the
+    operator with its reason (issue 12)."""
+    lab = sample_lab(nodes=2)
+    lab.remote_user_is_administrator = False
+    _seed_lab(psrunbook, lab)
+    result = psrunbook("run", "cluster-report", "--sim", "--yes", expect=1)
+    output = result.stdout + result.stderr
+    assert "You do not have administrative privileges on the cluster" in output
+    assert "Access is denied" in output

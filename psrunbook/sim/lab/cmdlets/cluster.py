@@ -72,6 +72,11 @@ class FcCmdlet(SimCmdlet):
         cluster_arg = arg(args, "Cluster")
         if cluster_arg is not None and not self._is_this_cluster(text(cluster_arg)):
             raise CmdletError(error_records.connection_error(self.spec.name, text(cluster_arg)))
+        if not self.cluster.remote_user_is_administrator:
+            # Only the nodes' Administrators have access to the cluster by default.
+            raise CmdletError(
+                error_records.cluster_access_denied(self.spec.name, self.cluster.name)
+            )
         self.process(ctx, args)
         return None
 
