@@ -467,6 +467,28 @@ class SimCluster:
         service.pid = 0
         return True
 
+    def service_stopped_outside(self, node: Node, service: Service) -> None:
+        """A service stopped behind the cluster's back (``Stop-Service`` on the owner).
+
+        The resource monitor's IsAlive check of a Generic Service resource fails when its
+        service is no longer running, and the resource fails; then its restart policy
+        applies (restart here up to the threshold, then RestartAction decides). The lab
+        sees it at once; a real monitor polls (IsAlivePollInterval, ``failoverclusters.json``
+        ClusterResource), which only delays the same outcome (the delay is UNVERIFIED).
+        """
+        for resource in list(self.resources.values()):
+            if fold(resource.type) != fold(GENERIC_SERVICE):
+                continue
+            param = resource.parameter("ServiceName")
+            if param is None or fold(str(param.value)) != fold(service.name):
+                continue
+            if fold(self.owner_of(resource)) != fold(node.name):
+                continue
+            if self.observe(resource) != "Online":
+                continue
+            resource.state = "Failed"
+            self.apply_restart_policy(resource)
+
     def _read_config(self, node: Node, service: Service) -> LoadedConfig | None:
         if service.config_key is None:
             return None
