@@ -410,6 +410,7 @@ def build_advisories(params: SsisClusteredParameters | None) -> list[Advisory]:
             found.append(advisories.low_confidence(params.version))
     if params is not None and not params.restart_when_stale:
         found.append(advisories.RESTART_DEFERRED)
+    found += advisories.for_version(params.version if params is not None else None)
     found += [advisories.ERRATUM_CROSS_GROUP, advisories.DCOM, advisories.LICENSING]
     return found
 

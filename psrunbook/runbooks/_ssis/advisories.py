@@ -95,6 +95,33 @@ STANDALONE_RESTART = Advisory(
 )
 
 
+DEPRECATED_2025 = Advisory(
+    "SSIS-DEPRECATED-2025",
+    "SQL Server 2025: the legacy Integration Services Service (MsDtsServer170) is deprecated "
+    '(Microsoft, "What\'s New in SQL Server 2025 Integration Services", as cited in '
+    "shared/reviews/domain.md section 3; not in shared/facts, UNVERIFIED here). It still "
+    "works, but plan to move packages to the SSIS catalog (SSISDB) instead of building new "
+    "dependencies on this service.",
+)
+SSMS21_LEGACY_SERVICE = Advisory(
+    "SSIS-SSMS21",
+    "SQL Server 2022: SSMS 21 cannot manage the legacy Integration Services Service; use "
+    "SSMS 20.2.1 or 19.3 to connect to it (Microsoft's SSMS known-issues page, as cited in "
+    "shared/reviews/domain.md section 3; not in shared/facts, UNVERIFIED here).",
+    Severity.INFO,
+)
+
+
+def for_version(version: SsisVersion | None) -> list[Advisory]:
+    """The advisories of one SQL Server version; both when no version is chosen yet."""
+    found = []
+    if version is None or version.key == "2025":
+        found.append(DEPRECATED_2025)
+    if version is None or version.key == "2022":
+        found.append(SSMS21_LEGACY_SERVICE)
+    return found
+
+
 def low_confidence(version: SsisVersion) -> Advisory:
     return Advisory(
         "SSIS-VERSION-UNVERIFIED",
