@@ -43,9 +43,9 @@ def test_a_rewritten_shared_file_restarts_the_resource_and_the_service_loads_it(
     service = _owner_service(state)
     assert "Running" == service["status"]
     assert first["pid"] != service["pid"]
-    assert _shared_sha256(state, "S:\\SSIS\\MsDtsSrvr.ini.xml") == service["loaded"][
-        "document_sha256"
-    ]
+    assert (
+        _shared_sha256(state, "S:\\SSIS\\MsDtsSrvr.ini.xml") == service["loaded"]["document_sha256"]
+    )
     resource = _by_name(state["resources"])["SQL Server Integration Services"]
     assert "Online" == resource["state"]
     assert "SQL Server" in {r["name"] for r in state["resources"] if r["state"] == "Online"}

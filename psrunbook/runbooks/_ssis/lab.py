@@ -63,3 +63,14 @@ def standalone_defaults(facts: LabFacts, given: Mapping[str, Any]) -> dict[str, 
     """The lab's SQL Server version and every instance it runs."""
     del given  # every default comes from the lab alone
     return {"sql_version": facts.sql_version, "instances": client_names(facts)}
+
+
+def drill_defaults(facts: LabFacts, given: Mapping[str, Any]) -> dict[str, Any]:
+    """The lab's SQL Server group, where a new lab builds it (its first node), its folder."""
+    del given  # every default comes from the lab alone
+    return {
+        "sql_version": facts.sql_version,
+        "group": facts.group,
+        "home_node": facts.nodes[0],
+        "shared_folder": f"{facts.drive.rstrip(':')}:\\{SHARED_FOLDER}",
+    }

@@ -132,3 +132,8 @@ class LoadedConfigResult(_Result):
 
     stale_reasons: list[str] = Field(default_factory=list)
     problems: list[str] = Field(default_factory=list)
+
+
+class MoveGroupResult(_Result):
+    skipped: str | None = None
+    actions: list[str] = Field(default_factory=list)
