@@ -195,4 +195,9 @@ def test_tab_completes_runbook_names() -> None:
     for words in ("psrunbook show ssis", "psrunbook plan ssis"):
         env = {"_PSRUNBOOK_COMPLETE": "complete_bash", "COMP_WORDS": words, "COMP_CWORD": "2"}
         result = CliRunner().invoke(app, [], prog_name="psrunbook", env=env)
-        assert ["ssis-clustered", "ssis-failover-drill", "ssis-standalone"] == result.stdout.split()
+        assert [
+            "ssis-clustered",
+            "ssis-clustered-undo",
+            "ssis-failover-drill",
+            "ssis-standalone",
+        ] == result.stdout.split()

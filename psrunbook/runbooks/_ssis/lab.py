@@ -74,3 +74,13 @@ def drill_defaults(facts: LabFacts, given: Mapping[str, Any]) -> dict[str, Any]:
         "home_node": facts.nodes[0],
         "shared_folder": f"{facts.drive.rstrip(':')}:\\{SHARED_FOLDER}",
     }
+
+
+def undo_defaults(facts: LabFacts, given: Mapping[str, Any]) -> dict[str, Any]:
+    """The lab's SQL Server version and group; the shared folder ssis-clustered used there."""
+    del given  # every default comes from the lab alone
+    return {
+        "sql_version": facts.sql_version,
+        "group": facts.group,
+        "shared_folder": f"{facts.drive.rstrip(':')}:\\{SHARED_FOLDER}",
+    }

@@ -137,3 +137,7 @@ class LoadedConfigResult(_Result):
 class MoveGroupResult(_Result):
     skipped: str | None = None
     actions: list[str] = Field(default_factory=list)
+
+
+class RemoveResult(_Result):
+    actions: list[str] = Field(default_factory=list)

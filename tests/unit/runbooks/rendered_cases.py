@@ -23,6 +23,7 @@ from psrunbook.runbook.planner import Plan, build_plan, plan_scripts
 from psrunbook.runbooks import (
     cluster_report,
     ssis_clustered,
+    ssis_clustered_undo,
     ssis_failover_drill,
     ssis_standalone,
 )
@@ -98,6 +99,14 @@ CASES: dict[tuple[str, str], tuple[Runbook, dict[str, Any]]] = {
             "group": "SQL Server (MSSQLSERVER)",
             "shared_folder": "S:\\SSIS",
             "home_node": "SQLNODE1",
+        },
+    ),
+    ("ssis-clustered-undo", "2019"): (
+        ssis_clustered_undo.runbook,
+        {
+            "sql_version": "2019",
+            "group": "SQL Server (MSSQLSERVER)",
+            "shared_folder": "S:\\SSIS",
         },
     ),
 }

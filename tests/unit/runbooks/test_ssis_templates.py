@@ -34,6 +34,7 @@ ALLOWED_COMMANDS = frozenset(
         "Get-ClusterResource",
         "Get-CimInstance",
         "Get-Process",
+        "Remove-Item",
         "Set-Service",
         "Add-ClusterResource",
         "Remove-ClusterResource",

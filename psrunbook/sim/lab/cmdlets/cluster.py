@@ -373,6 +373,10 @@ class RemoveClusterResource(FcCmdlet):
                 ]
                 dependent.dependencies = [c for c in dependent.dependencies if c]
             del self.cluster.resources[fold(resource.name)]
+            # The cluster database drops the resource's checkpoints with it.
+            prefix = f"{fold(resource.name)}|"
+            for key in [k for k in self.cluster.checkpoint_data if k.startswith(prefix)]:
+                del self.cluster.checkpoint_data[key]
             self.changed(resource.name)
 
 
