@@ -33,6 +33,7 @@ ALLOWED_COMMANDS = frozenset(
     for name in [
         "Get-ClusterResource",
         "Get-CimInstance",
+        "Get-CimAssociatedInstance",
         "Get-Process",
         "Remove-Item",
         "Set-Service",

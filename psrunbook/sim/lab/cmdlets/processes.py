@@ -19,6 +19,12 @@ from __future__ import annotations
 from psrunbook.sim.lab import error_records
 from psrunbook.sim.lab.cluster_model import Node, Service
 from psrunbook.sim.lab.cluster_objects import lab_date, props
+from psrunbook.sim.lab.cmdlets.cim_cluster import (
+    GetCimAssociatedInstance,
+    access_denied,
+    class_instances,
+    is_cluster_namespace,
+)
 from psrunbook.sim.lab.cmdlets.sim_cmdlet import SimCmdlet, arg, as_list, param, text
 from psrunbook.sim.lab.paths import wildcard_match
 from psrunbook.sim.objects import ErrorRecordData, PSHashtable, PSObject
@@ -71,12 +77,22 @@ class _Win32Query(SimCmdlet):
                     terminating=True,
                 )
         wanted = text(arg(args, self.class_param))
-        if wanted.casefold() != "win32_service":
+        namespace = text(arg(args, "Namespace")) or "root/cimv2"
+        if is_cluster_namespace(namespace):
+            if not self.cluster.remote_user_is_administrator:
+                raise CmdletError(access_denied(self.spec.name, self.spec.implementing_type))
+            instances = class_instances(self.cluster, wanted)
+            if instances is not None:
+                for instance in instances:
+                    ctx.write_output(instance)
+                return None
+        if wanted.casefold() != "win32_service" or is_cluster_namespace(namespace):
             raise CmdletError(
                 error_records.invalid_argument(
                     self.spec.name,
                     self.spec.implementing_type,
-                    f"the simulated lab models only the Win32_Service class, not {wanted!r}",
+                    "the simulated lab models only Win32_Service (root/cimv2) and "
+                    f"MSCluster_Resource (root/MSCluster), not {wanted!r} in {namespace}",
                     "SimulatorUnsupportedClass",
                 ),
                 terminating=True,
@@ -180,4 +196,9 @@ class GetProcess(SimCmdlet):
         return None
 
 
-PROCESS_CMDLETS: tuple[type[SimCmdlet], ...] = (GetCimInstance, GetWmiObject, GetProcess)
+PROCESS_CMDLETS: tuple[type[SimCmdlet], ...] = (
+    GetCimInstance,
+    GetWmiObject,
+    GetProcess,
+    GetCimAssociatedInstance,
+)
