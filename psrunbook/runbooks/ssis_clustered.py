@@ -114,9 +114,11 @@ class SsisClusteredParameters(BaseModel):
         examples=["SQLVS01", "SQLVS01\\INST1"],
     )
     package_principals: list[str] = Field(
-        min_length=1,
-        description="Accounts or groups granted List Folder + Write on the Packages folder, "
-        "written as Get-Acl shows them (DOMAIN\\name, NT SERVICE\\MsDtsServer150); one per -p",
+        default=[],
+        description="Accounts or groups granted List Folder + Write on the Packages folder "
+        "(DOMAIN\\name, NT SERVICE\\MsDtsServer150; any spelling Windows resolves to the "
+        "same account is the same principal); empty (the default) means the SSIS service "
+        "account of sql_version, NT SERVICE\\MsDtsServer<ver>; one per -p",
         examples=[["NT SERVICE\\MsDtsServer150", "CONTOSO\\SSIS Operators"]],
     )
     possible_owners: list[str] = Field(
@@ -197,6 +199,21 @@ class SsisClusteredParameters(BaseModel):
         return value
 
     @model_validator(mode="after")
+    def _service_account_of_this_version(self) -> SsisClusteredParameters:
+        """NT SERVICE\\MsDtsServer1x0 of another version is a copy-paste slip: that account
+        does not run this version's service (and may not exist on the nodes)."""
+        own = self.version.service_account
+        for item in self.package_principals:
+            other = checks.other_ssis_account(item, own)
+            if other is not None:
+                raise ValueError(
+                    f"package_principals {item!r} is the service account of {other}, not of "
+                    f"SQL Server {self.sql_version}: write {own}, or leave package_principals "
+                    "empty to use it"
+                )
+        return self
+
+    @model_validator(mode="after")
     def _distinct_resources(self) -> SsisClusteredParameters:
         names = {
             "resource_name": self.resource_name,
@@ -217,6 +234,11 @@ class SsisClusteredParameters(BaseModel):
     @property
     def version(self) -> SsisVersion:
         return ssis_version(self.sql_version)
+
+    @property
+    def principals(self) -> list[str]:
+        """The principals to grant: the given ones, or the version's service account."""
+        return list(self.package_principals) or [self.version.service_account]
 
     @property
     def packages_folder(self) -> str:
@@ -317,7 +339,7 @@ def build_steps(params: SsisClusteredParameters, inventory: Inventory) -> list[S
                 "PackagesFolder": params.packages_folder,
                 "ConfigFile": params.config_file,
                 "Document": config_document(params),
-                "Principals": list(params.package_principals),
+                "Principals": params.principals,
             },
             result=SharedConfigResult,
         ),

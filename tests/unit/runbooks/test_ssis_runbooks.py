@@ -28,7 +28,7 @@ CLUSTERED = {
     "disk_resource": "Cluster Disk 1",
     "shared_folder": "S:\\SSIS",
     "virtual_server": "SQLVS01",
-    "package_principals": ["NT SERVICE\\MsDtsServer150"],
+    "package_principals": ["CONTOSO\\SSIS Operators"],
 }
 
 
