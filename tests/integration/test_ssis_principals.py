@@ -57,3 +57,29 @@ def test_a_name_with_a_single_quote_is_granted_once(psrunbook: Psrunbook, quote:
         "run", "ssis-clustered", "--sim", "--yes", "-p", f"package_principals={name}"
     )
     assert "nothing to do" in second.stdout + second.stderr
+
+
+def test_a_principal_is_compared_by_sid_not_by_spelling(psrunbook: Psrunbook) -> None:
+    """Written with the domain's DNS name, the grant shows as SIMLAB\\\\... in Get-Acl; the
+    second run translates both to SIDs and finds it (issue 12, review section 4)."""
+    _seed_lab(psrunbook, sample_lab(nodes=2))
+    alias = "package_principals=simlab.local\\SSIS Package Admins"
+    psrunbook("run", "ssis-clustered", "--sim", "--yes", "-p", alias)
+    assert ["SIMLAB\\SSIS Package Admins"] == _grantees(psrunbook.lab())
+    second = psrunbook("run", "ssis-clustered", "--sim", "--yes", "-p", alias)
+    assert "nothing to do" in second.stdout + second.stderr
+
+
+def test_an_unknown_principal_fails_before_icacls_runs(psrunbook: Psrunbook) -> None:
+    _seed_lab(psrunbook, sample_lab(nodes=2))
+    result = psrunbook(
+        "run",
+        "ssis-clustered",
+        "--sim",
+        "--yes",
+        "-p",
+        "package_principals=SIMLAB\\nobody",
+        expect=1,
+    )
+    assert "could not be translated" in result.stdout + result.stderr
+    assert "icacls.exe" not in psrunbook.lab()["changes"]

@@ -26,6 +26,11 @@ ALLOWED_INVOCATIONS = frozenset(
         "[Security.Principal.WindowsBuiltInRole]::Administrator)",
         # DateTime.ToUniversalTime: the lab's Get-Process StartTime models it
         "(Get-Process -Id $svcProcessId).StartTime.ToUniversalTime()",
+        # principals by SID: the lab models NTAccount.Translate and GetAccessRules
+        "([Security.Principal.NTAccount]$principal).Translate("
+        "[Security.Principal.SecurityIdentifier])",
+        "(Get-Acl -LiteralPath $PackagesFolder).GetAccessRules("
+        "$true, $true, [Security.Principal.SecurityIdentifier])",
     }
 )
 ALLOWED_COMMANDS = frozenset(
