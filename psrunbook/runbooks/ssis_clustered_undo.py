@@ -18,7 +18,7 @@ from __future__ import annotations
 from pathlib import PureWindowsPath
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from psrunbook import Advisory, Runbook, Severity, Step, Target
 from psrunbook.runbooks._ssis import advisories, checks
@@ -30,8 +30,8 @@ from psrunbook.runbooks._ssis.results import (
     RemoveResult,
     ServiceManualResult,
 )
-from psrunbook.runbooks._ssis.versions import SsisVersion, ssis_version
-from psrunbook.runbooks.ssis_clustered import DEFAULT_RESOURCE_NAME, PACKAGES_FOLDER
+from psrunbook.runbooks._ssis.role_params import SsisRoleParameters
+from psrunbook.runbooks.ssis_clustered import PACKAGES_FOLDER
 
 if TYPE_CHECKING:
     from psrunbook import Inventory
@@ -51,23 +51,9 @@ JOURNAL_VALUE = Advisory(
 )
 
 
-class SsisClusteredUndoParameters(BaseModel):
+class SsisClusteredUndoParameters(SsisRoleParameters):
     """Parameters of ``ssis-clustered-undo``."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    sql_version: checks.SqlVersion = Field(
-        description="SQL Server version ssis-clustered was run with", examples=["2019"]
-    )
-    group: str = Field(
-        description="Cluster group (role) of SQL Server that holds the SSIS resource",
-        examples=["SQL Server (MSSQLSERVER)"],
-    )
-    resource_name: str = Field(
-        default=DEFAULT_RESOURCE_NAME,
-        description="Name of the SSIS Generic Service resource to remove",
-        examples=[DEFAULT_RESOURCE_NAME],
-    )
     config_file: str | None = Field(
         default=None,
         description="ServiceConfigFile value to restore on every node; unset means the "
@@ -88,11 +74,6 @@ class SsisClusteredUndoParameters(BaseModel):
         examples=["S:\\SSIS"],
     )
 
-    @field_validator("group", "resource_name")
-    @classmethod
-    def _cluster_name(cls, value: str, info: ValidationInfo) -> str:
-        return checks.plain_text(value, str(info.field_name), what="cluster object name")
-
     @field_validator("shared_folder")
     @classmethod
     def _shared_folder(cls, value: str | None, info: ValidationInfo) -> str | None:
@@ -104,10 +85,6 @@ class SsisClusteredUndoParameters(BaseModel):
         if value is None:
             return None
         return checks.plain_text(value, str(info.field_name), what="full path of a file")
-
-    @property
-    def version(self) -> SsisVersion:
-        return ssis_version(self.sql_version)
 
     @property
     def restored_config_file(self) -> str:

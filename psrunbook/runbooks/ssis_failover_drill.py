@@ -16,19 +16,17 @@ from __future__ import annotations
 from pathlib import PureWindowsPath
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from psrunbook import Advisory, Runbook, Step, Target
 from psrunbook.runbooks._ssis import advisories, checks
 from psrunbook.runbooks._ssis.config import CONFIG_FILE_NAME
 from psrunbook.runbooks._ssis.lab import drill_defaults, lab_variant
 from psrunbook.runbooks._ssis.results import LoadedConfigResult, MoveGroupResult, PreflightResult
-from psrunbook.runbooks._ssis.versions import SsisVersion, ssis_version
+from psrunbook.runbooks._ssis.role_params import SsisRoleParameters
 
 if TYPE_CHECKING:
     from psrunbook import Inventory
-
-DEFAULT_RESOURCE_NAME = "SQL Server Integration Services"
 
 MOVES_SQL_SERVER = Advisory(
     "SSIS-DRILL-MOVES-SQL",
@@ -38,23 +36,9 @@ MOVES_SQL_SERVER = Advisory(
 )
 
 
-class SsisFailoverDrillParameters(BaseModel):
+class SsisFailoverDrillParameters(SsisRoleParameters):
     """Parameters of ``ssis-failover-drill``."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    sql_version: checks.SqlVersion = Field(
-        description="SQL Server version of the clustered SSIS service", examples=["2019"]
-    )
-    group: str = Field(
-        description="Cluster group (role) of SQL Server holding the SSIS resource",
-        examples=["SQL Server (MSSQLSERVER)"],
-    )
-    resource_name: str = Field(
-        default=DEFAULT_RESOURCE_NAME,
-        description="Name of the SSIS Generic Service resource in group",
-        examples=[DEFAULT_RESOURCE_NAME],
-    )
     shared_folder: str = Field(
         description="Folder on the shared disk holding MsDtsSrvr.ini.xml (as given to "
         "ssis-clustered); the running service must have started after it was written",
@@ -73,11 +57,6 @@ class SsisFailoverDrillParameters(BaseModel):
         examples=[120],
     )
 
-    @field_validator("group", "resource_name")
-    @classmethod
-    def _cluster_name(cls, value: str, info: ValidationInfo) -> str:
-        return checks.plain_text(value, str(info.field_name), what="cluster object name")
-
     @field_validator("shared_folder")
     @classmethod
     def _shared_folder(cls, value: str, info: ValidationInfo) -> str:
@@ -87,10 +66,6 @@ class SsisFailoverDrillParameters(BaseModel):
     @classmethod
     def _home(cls, value: str, info: ValidationInfo) -> str:
         return checks.node_name(value, str(info.field_name))
-
-    @property
-    def version(self) -> SsisVersion:
-        return ssis_version(self.sql_version)
 
 
 def _visit_order(params: SsisFailoverDrillParameters, inventory: Inventory) -> list[str]:
