@@ -189,7 +189,8 @@ def test_ssis_clustered_configures_the_lab_then_changes_nothing(psrunbook: Psrun
     second_run = psrunbook.last_run()
     assert first_run.run_id != second_run.run_id
     attempts = psrunbook.attempts(second_run.run_id)
-    assert 12 == len(attempts)
+    # preflight, config-registry, service-manual and verify on both nodes, the rest on one
+    assert 15 == len(attempts)
     assert [("succeeded", False)] * len(attempts) == [(a.status, a.changed) for a in attempts]
     after = psrunbook.lab()
     assert state["changes"] == after["changes"]
@@ -367,7 +368,7 @@ def test_resume_after_a_failed_step_ends_like_a_clean_run(
     run = psrunbook.last_run()
     assert "failed" == run.outcome
     message = failed.stderr.strip().splitlines()[-1]
-    assert message.startswith("error: step 09-bring-online failed on NODE1: ")
+    assert message.startswith("error: step 10-bring-online failed on NODE1: ")
     resume = f"psrunbook resume {run.run_id} --sim --state-dir {psrunbook.state_dir}"
     assert message.endswith(f"then `{resume}`")
     assert "Online" != _by_name(psrunbook.lab()["resources"])[SSIS_RESOURCE]["state"]
@@ -381,9 +382,12 @@ def test_resume_after_a_failed_step_ends_like_a_clean_run(
     resumed = psrunbook.last_run()
     assert (run.run_id, "succeeded", 1) == (resumed.run_id, resumed.outcome, resumed.resumes)
     new = [a for a in psrunbook.attempts(run.run_id) if a.attempt_id not in applied_before]
-    assert [("bring-online", True), ("bring-online", False)] == [
-        (a.step_name, a.check_only) for a in new
-    ]
+    assert [
+        ("bring-online", True),
+        ("bring-online", False),
+        ("verify", False),
+        ("verify", False),
+    ] == [(a.step_name, a.check_only) for a in new]
     mine, theirs = psrunbook.lab_state(), clean.lab_state()
     # The only extra change is the start attempt that failed: nothing was applied twice.
     log = mine["change_log"]
