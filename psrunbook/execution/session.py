@@ -40,11 +40,14 @@ from psrunbook.execution.orchestrator import Progress, Runner, RunOptions
 from psrunbook.holds import HoldStore, RunHold, cluster_resource, run_resource, take_hold
 from psrunbook.journal import new_run_id
 from psrunbook.logging import get_logger, os_user
+from psrunbook.plan_file import check_plan
 from psrunbook.runbook.parameters import (
     load_params_file,
     parse_assignments,
     public_parameters,
+    secret_env_name,
     secret_fields,
+    secrets_from_environment,
     validate_parameters,
 )
 from psrunbook.runbook.planner import Plan, build_plan
@@ -57,6 +60,7 @@ if TYPE_CHECKING:
     from psrunbook.execution.outcome import RunReport
     from psrunbook.inventory import Inventory
     from psrunbook.journal import Journal, RunMode, RunRecord
+    from psrunbook.plan_file import PlanFile
     from psrunbook.runbook.lab import LabFacts, LabVariant
     from psrunbook.runbook.model import Runbook
     from psrunbook.runbook.registry import RunbookRegistry
@@ -80,6 +84,8 @@ class RunRequest:
     """The id of a journaled run to continue."""
     check_only: bool = False
     """A plan: every step runs with ``-CheckOnly`` and changes nothing."""
+    plan: PlanFile | None = None
+    """Run exactly this saved plan (its parameters; refused if what it pinned changed)."""
 
 
 @dataclass(frozen=True)
@@ -108,6 +114,7 @@ class RunIntent:
     assignments: tuple[str, ...] = ()
     resumes: RunRecord | None = None
     bundle: VerifiedBundle | None = None
+    plan: PlanFile | None = None
 
     def given(self) -> dict[str, Any]:
         """The parameters given, unvalidated: earlier < file < ``-p`` (as text)."""
@@ -210,6 +217,8 @@ class RunSession:
                 resumes=resumes,
                 bundle=bundle,
             )
+        if request.plan is not None:
+            return self._resolve_saved(request, request.plan)
         name = resumes.runbook if resumes is not None else request.runbook
         if name is None:
             raise ParameterError("name a runbook (see `psrunbook list`) or give --bundle DIR")
@@ -221,6 +230,41 @@ class RunSession:
             file_values=load_params_file(request.params_file) if request.params_file else None,
             assignments=request.assignments,
             resumes=resumes,
+        )
+
+    def _resolve_saved(self, request: RunRequest, saved: PlanFile) -> RunIntent:
+        """A saved plan's runbook and parameters; nothing may be given beside them."""
+        where = f"--plan {saved.path}"
+        if request.bundle is not None or request.resume is not None:
+            raise ParameterError(
+                f"{where} runs a saved plan: give no --bundle and no run to resume"
+            )
+        if request.assignments or request.params_file is not None:
+            raise ParameterError(
+                f"{where} fixes the parameters it was made with: leave out -p and "
+                "--params-file, or make a new plan with them (`psrunbook plan -o FILE`)"
+            )
+        if request.runbook is not None and request.runbook != saved.saved.runbook:
+            raise ParameterError(
+                f"{where} is a plan of {saved.saved.runbook}, not {request.runbook}: "
+                "leave out the runbook name, or give that runbook's plan"
+            )
+        runbook = self.registry.get(saved.saved.runbook)
+        absent = [
+            secret_env_name(name)
+            for name in secret_fields(runbook.parameters)
+            if saved.saved.parameters.get(name) == MASK
+            and name not in secrets_from_environment(runbook.parameters)
+        ]
+        if absent:
+            raise ParameterError(
+                f"{where} never holds secrets: set {', '.join(absent)} as when it was planned"
+            )
+        return RunIntent(
+            runbook=runbook,
+            check_only=request.check_only,
+            earlier=_without_masked(runbook, saved.saved.parameters),
+            plan=saved,
         )
 
     def prepare(
@@ -256,6 +300,8 @@ class RunSession:
             bundle_sha256=bundle_sha256,
             resumes=intent.resumes,
         )
+        if intent.plan is not None:
+            check_plan(intent.plan.saved, prepared, intent.plan.path)
         if intent.bundle is None:
             return prepared
         return replace(prepared, approved_cluster=intent.bundle.manifest.inventory.cluster)
