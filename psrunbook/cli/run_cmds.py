@@ -313,7 +313,7 @@ def execute(settings: Settings, command: RunCommand) -> RunReport:
         if settings.journal:
             command = replace(command, shared_journal=journal.location)
         if command.run_id is not None:
-            command = replace(command, run_id=journal.find_run(command.run_id).run_id)
+            command = journaled_target(command, journal.find_run(command.run_id))
         session = RunSession(journal, settings.registry(), settings.library())
         intent = session.resolve(command.request(saved))
         target = open_target(command.inventory, command.sim, state_dir, intent.lab_variant)
@@ -362,6 +362,30 @@ def execute(settings: Settings, command: RunCommand) -> RunReport:
                 _save_plan(console, command, prepared, report, transport)
     _report(console, report, prepared.plan, command)
     return report
+
+
+def journaled_target(command: RunCommand, record: RunRecord) -> RunCommand:
+    """``resume RUN_ID``: the full run id, and without ``-i``/``--sim`` the run's own target.
+
+    The journal records the inventory file's path (or that it ran on ``--sim``); a file
+    gone since is refused naming it, and one whose content changed is refused by the
+    session's hash check, naming it too.
+    """
+    command = replace(command, run_id=record.run_id)
+    if command.inventory is not None or command.sim:
+        return command
+    if record.sim:
+        return replace(command, sim=True)
+    if record.inventory_path is None:
+        return command  # journaled before targets were: open_target asks for one
+    path = Path(record.inventory_path)
+    if not path.is_file():
+        raise fail(
+            f"run {record.run_id} ran with inventory {path}, which is gone: restore it, "
+            f"or give the same cluster's inventory with -i FILE",
+            EXIT_USAGE,
+        )
+    return replace(command, inventory=path)
 
 
 def saved_target(command: RunCommand, saved: PlanFile) -> RunCommand:

@@ -149,6 +149,10 @@ class PreparedRun:
     """Node -> why reaching it is unsafe (the transport refuses it without ``--insecure``)."""
     approved_cluster: str | None = None
     """The cluster an approved bundle was exported for: the cluster itself must say so."""
+    inventory_path: str | None = None
+    """The inventory file (absolute), journaled so ``resume`` needs no ``-i``; None: --sim."""
+    sim: bool = False
+    """The embedded simulated lab is the target (journaled for ``resume`` likewise)."""
 
     @property
     def mode(self) -> RunMode:
@@ -299,6 +303,7 @@ class RunSession:
             check_only=intent.check_only,
             bundle_sha256=bundle_sha256,
             resumes=intent.resumes,
+            sim=lab is not None,
         )
         if intent.plan is not None:
             check_plan(intent.plan.saved, prepared, intent.plan.path)
@@ -314,6 +319,7 @@ class RunSession:
         check_only: bool = False,
         bundle_sha256: str | None = None,
         resumes: RunRecord | None = None,
+        sim: bool = False,
     ) -> PreparedRun:
         """A plan built elsewhere (a benchmark, a worker), with the identity of its run."""
         public = public_parameters(plan.params)
@@ -328,6 +334,8 @@ class RunSession:
             resumes=resumes,
             cluster=inventory.cluster.name,
             insecure=_insecure_settings(inventory),
+            inventory_path=None if sim else str(inventory.path.resolve()),
+            sim=sim,
         )
         if resumes is not None:
             _check_resumable(resumes, prepared)
@@ -374,6 +382,8 @@ class RunSession:
                 cluster=prepared.cluster,
                 os_user=os_user(),
                 insecure=prepared.insecure,
+                inventory_path=prepared.inventory_path,
+                sim=prepared.sim,
             )
         except BaseException:
             hold.release()
@@ -559,7 +569,11 @@ def _check_resumable(resumes: RunRecord, prepared: PreparedRun) -> None:
     if resumes.parameters_sha256 != prepared.parameters_sha256:
         changed.append("parameters differ")
     if resumes.inventory_sha256 != prepared.inventory_sha256:
-        changed.append("inventory differs (or the simulated lab was reset)")
+        changed.append(
+            f"inventory {resumes.inventory_path} changed since the run (its sha256 differs)"
+            if resumes.inventory_path
+            else "inventory differs (or the simulated lab was reset)"
+        )
     if (resumes.bundle_sha256 or None) != prepared.bundle_sha256:
         changed.append("approved bundle differs")
     if changed:
