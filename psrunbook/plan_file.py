@@ -23,7 +23,6 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Final
@@ -40,9 +39,9 @@ from psrunbook.errors import StepFailed, TransportError, UserError
 from psrunbook.execution.identity import read_identity, same_cluster
 from psrunbook.execution.outcome import Status
 from psrunbook.input_files import InputFileRefused, read_input_file
+from psrunbook.journal_model import json_text, load_json
 from psrunbook.results import parse_output
 from psrunbook.runbook.model import StepResult
-from psrunbook.secrets import redact_text
 from psrunbook.transport.base import ScriptCall
 from psrunbook.version import VERSION
 
@@ -187,14 +186,8 @@ def _owner(plan: Plan, planned: PlannedStep, transport: Transport) -> str:
 
 
 def _masked(value: Any) -> Any:
-    """A node's reported value with every registered secret masked, JSON types kept."""
-    if isinstance(value, str):
-        return redact_text(value)
-    if isinstance(value, Mapping):
-        return {redact_text(str(k)): _masked(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_masked(v) for v in value]
-    return value
+    """A node's reported value with every registered secret masked, as the journal stores it."""
+    return load_json(json_text(value))
 
 
 def _saved_steps(plan: Plan, report: RunReport) -> list[SavedStep]:

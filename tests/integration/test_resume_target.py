@@ -13,11 +13,10 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from psrunbook.sim.endpoint.http_server import SimFleet
-from psrunbook.sim.lab.cluster_executor import cluster_executor
 from psrunbook.sim.lab.cluster_model import SimCluster
 from psrunbook.sim.lab.lab_files import restore, sample_lab, save
-from psrunbook.sim.lab.serve import PASSWORD_ENV, SIM_USER, inventory_toml
+from psrunbook.sim.lab.serve import PASSWORD_ENV
+from tests.integration.conftest import served_inventory
 from tests.integration.test_execution import _seed_lab
 from tests.integration.test_ssis_clustered_owners import _params
 
@@ -35,11 +34,7 @@ def failed_run(psrunbook: Psrunbook, tmp_path: Path) -> Iterator[tuple[SimCluste
     """A served lab whose NODE2 was paused: the run failed at the preflight."""
     lab = sample_lab(nodes=2)
     lab.set_node_state("NODE2", "Paused")
-    with SimFleet(
-        ["NODE1", "NODE2"], executor=cluster_executor(lab), users={SIM_USER: PASSWORD}
-    ) as fleet:
-        path = tmp_path / "inventory.toml"
-        path.write_text(inventory_toml(fleet, cluster=lab.name), encoding="utf-8")
+    with served_inventory(lab, tmp_path / "inventory.toml", PASSWORD) as path:
         psrunbook(
             *("run", "ssis-clustered", "-i", str(path), "--yes"), *_params(lab), env=ENV, expect=1
         )

@@ -15,11 +15,10 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from psrunbook.plan_file import PLAN_FORMAT
-from psrunbook.sim.endpoint.http_server import SimFleet
-from psrunbook.sim.lab.cluster_executor import cluster_executor
 from psrunbook.sim.lab.cluster_model import SimCluster
 from psrunbook.sim.lab.lab_files import lab_facts, sample_lab
-from psrunbook.sim.lab.serve import PASSWORD_ENV, SIM_USER, inventory_toml
+from psrunbook.sim.lab.serve import PASSWORD_ENV
+from tests.integration.conftest import served_inventory
 from tests.integration.test_ssis_clustered_owners import _params, _state
 
 if TYPE_CHECKING:
@@ -35,11 +34,7 @@ ENV = {PASSWORD_ENV: PASSWORD}
 def served(tmp_path: Path) -> Iterator[tuple[SimCluster, Path]]:
     """A 2-node lab served in this process (the test changes it between plan and run)."""
     lab = sample_lab(nodes=2)
-    with SimFleet(
-        ["NODE1", "NODE2"], executor=cluster_executor(lab), users={SIM_USER: PASSWORD}
-    ) as fleet:
-        path = tmp_path / "inventory.toml"
-        path.write_text(inventory_toml(fleet, cluster=lab.name), encoding="utf-8")
+    with served_inventory(lab, tmp_path / "inventory.toml", PASSWORD) as path:
         yield lab, path
 
 
