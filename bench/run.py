@@ -29,8 +29,10 @@ DEFAULT_OUTPUT = ROOT / "bench" / "results.json"
 def _measurements() -> dict[str, Callable[[Profile], Section]]:
     # Imported here so `--help` does not load pypsrp and the simulator.
     from bench import (
+        evaluator_loop,
         fanout,
         full_run,
+        journal_backends,
         naive,
         render_lint,
         sim_pipeline,
@@ -45,7 +47,9 @@ def _measurements() -> dict[str, Callable[[Profile], Section]]:
         "startup": startup.measure,
         "render-lint": render_lint.measure,
         "simulator": sim_pipeline.measure,
+        "evaluator": evaluator_loop.measure,
         "full-run": full_run.measure,
+        "journal": journal_backends.measure,
     }
 
 
@@ -56,7 +60,9 @@ NAMES = (
     "startup",
     "render-lint",
     "simulator",
+    "evaluator",
     "full-run",
+    "journal",
 )
 
 

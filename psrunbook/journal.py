@@ -58,8 +58,8 @@ from psrunbook.journal_model import (
     merged_insecure,
     new_run_id,
     now_utc,
-    only_match,
     opt_text,
+    resolve_run,
     run_record,
 )
 from psrunbook.secrets import redact_text
@@ -570,29 +570,34 @@ class Journal:
 
     def run(self, run_id: str) -> RunRecord:
         """One run; :class:`JournalError` if there is none with that id."""
-        rows = self._read("SELECT * FROM runs WHERE run_id = ?", (run_id,))
-        if not rows:
+        found = self._exact_run(run_id)
+        if found is None:
             raise JournalError(self._no_run_message(run_id))
-        return run_record(rows[0], _FIX_STATE_DIR)
+        return found
 
     def find_run(self, reference: str) -> RunRecord:
-        """The run an operator means by ``reference``: ``last``, a run id, or its unique prefix."""
-        if reference == "last":
-            latest = self.runs(1)
-            if not latest:
-                raise JournalError(f"no runs in journal {self.path} yet; `last` names none")
-            return latest[0]
-        exact = self._read("SELECT * FROM runs WHERE run_id = ?", (reference,))
-        if exact:
-            return run_record(exact[0], _FIX_STATE_DIR)
+        """``last``, a run id, or a prefix naming exactly one run (see ``resolve_run``)."""
+        return resolve_run(
+            reference,
+            location=str(self.path),
+            no_run=self._no_run_message(reference),
+            newest=lambda: self.runs(1),
+            exact=self._exact_run,
+            prefixed=self._runs_starting,
+        )
+
+    def _exact_run(self, run_id: str) -> RunRecord | None:
+        rows = self._read("SELECT * FROM runs WHERE run_id = ?", (run_id,))
+        return run_record(rows[0], _FIX_STATE_DIR) if rows else None
+
+    def _runs_starting(self, prefix: str) -> list[RunRecord]:
         # substr, not LIKE: a run id may hold `_`, which LIKE would read as a wildcard.
         rows = self._read(
-            "SELECT * FROM runs WHERE ? <> '' AND substr(run_id, 1, length(?)) = ?"
+            "SELECT * FROM runs WHERE substr(run_id, 1, length(?)) = ?"
             " ORDER BY started_at DESC, run_id DESC LIMIT 11",
-            (reference, reference, reference),
+            (prefix, prefix),
         )
-        candidates = [run_record(row, _FIX_STATE_DIR) for row in rows]
-        return only_match(reference, candidates, self._no_run_message(reference))
+        return [run_record(row, _FIX_STATE_DIR) for row in rows]
 
     def attempts(self, run_id: str) -> list[AttemptRecord]:
         """Every attempt of a run in the order they began."""

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final, Literal, Protocol, Self
@@ -267,13 +267,31 @@ def merged_insecure(record: RunRecord, insecure: Mapping[str, str] | None) -> di
     return {**record.insecure, **(insecure or {})}
 
 
-def only_match(reference: str, candidates: Sequence[RunRecord], no_run: str) -> RunRecord:
-    """The one run a prefix names, or a JournalError listing what it matches.
+def resolve_run(
+    reference: str,
+    *,
+    location: str,
+    no_run: str,
+    newest: Callable[[], list[RunRecord]],
+    exact: Callable[[str], RunRecord | None],
+    prefixed: Callable[[str], list[RunRecord]],
+) -> RunRecord:
+    """The run an operator means by ``reference``: ``last``, a run id, or its unique prefix.
 
     Run ids are long and typed by hand, so a prefix that names exactly one run is
     enough; a prefix that names several is refused with the candidates, never resolved
-    by a guess (the newest, say), because ``resume`` acts on the answer.
+    by a guess (the newest, say), because ``resume`` acts on the answer. ``prefixed``
+    returns at most 11 runs starting with the (non-empty) prefix, newest first.
     """
+    if reference == "last":
+        latest = newest()
+        if not latest:
+            raise JournalError(f"no runs in journal {location} yet; `last` names none")
+        return latest[0]
+    found = exact(reference)
+    if found is not None:
+        return found
+    candidates = prefixed(reference) if reference else []
     if not candidates:
         raise JournalError(no_run)
     if len(candidates) > 1:

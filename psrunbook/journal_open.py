@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Final
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from psrunbook.errors import JournalError
 from psrunbook.journal import Journal, default_state_dir
@@ -60,4 +60,5 @@ def url_passwords(location: str | None) -> list[str]:
         found = [head[0].partition(":")[2]] if len(head) == 2 else []
         parts = urlsplit(location.strip().split("@", 1)[-1])
     found += parse_qs(parts.query).get("password", [])
-    return [value for value in found if value]
+    # As written (percent-encoded) and as libpq reads it: either form may be echoed.
+    return sorted({form for value in found if value for form in (value, unquote(value))})

@@ -31,12 +31,13 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Final, Self
+from typing import TYPE_CHECKING, Any, Final, Self, TypeVar
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
+from psycopg.pq import TransactionStatus
 from psycopg.rows import DictRow, dict_row
 
 from psrunbook.errors import JournalError
@@ -56,8 +57,8 @@ from psrunbook.journal_model import (
     json_text,
     latest_statuses,
     merged_insecure,
-    only_match,
     opt_text,
+    resolve_run,
     run_record,
 )
 from psrunbook.secrets import redact_text, register_secret
@@ -252,14 +253,28 @@ def configure_session(conn: psycopg.Connection[DictRow]) -> None:
 
 # --------------------------------------------------------------------------- journal
 
+T = TypeVar("T")
+
+
+def _begin(conn: psycopg.Connection[DictRow]) -> psycopg.Connection[DictRow]:
+    conn.execute("BEGIN")
+    return conn
+
+
+def _begin_without_waiting(conn: psycopg.Connection[DictRow]) -> psycopg.Connection[DictRow]:
+    """A transaction whose commit does not wait for the WAL flush (one round trip)."""
+    conn.execute("BEGIN; SET LOCAL synchronous_commit = off")
+    return conn
+
 
 
 class PostgresJournal:
     """An open journal in PostgreSQL (a :class:`~psrunbook.journal_model.RunJournal`).
 
-    Thread-safe: one connection, one transaction at a time. A broken connection (the
-    server restarted) is opened again on the next call; the call that met the break
-    fails with a JournalError, so a script is never sent without its attempt recorded.
+    Thread-safe: one connection, one transaction at a time. A connection the server
+    dropped while idle (a restart, a failover) is opened again by the next call; a write
+    that meets a break fails with a JournalError, so a script is never sent without its
+    attempt recorded.
     """
 
     def __init__(self, conninfo: str, location: str) -> None:
@@ -337,24 +352,65 @@ class PostgresJournal:
             f"cannot {what} journal {self.location}: {redact_text(str(exc).strip())}"
         )
 
+    def _again(self, action: Callable[[psycopg.Connection[DictRow]], T]) -> T:
+        """``action`` on the connection, on a new one if the server dropped the old one idle.
+
+        Only for what may run twice: a read, or the ``BEGIN`` of a write (nothing of the
+        transaction was sent yet). A restart or failover between two steps then costs
+        nothing; a connection lost *during* a write still fails that write.
+        """
+        conn = self._connection()
+        try:
+            return action(conn)
+        except psycopg.OperationalError:
+            if not conn.broken:
+                raise
+        return action(self._connection())
+
     @contextmanager
-    def _write(self, what: str, *, sync: bool = True) -> Iterator[psycopg.Connection[DictRow]]:
-        """One short transaction, committed (durably unless ``sync`` is false) at the end."""
+    def _write(self, what: str) -> Iterator[psycopg.Connection[DictRow]]:
+        """One short transaction of several statements, committed durably at the end."""
         with self._lock:
-            conn = self._connection()
             try:
-                with conn.transaction():
-                    if not sync:
-                        conn.execute("SET LOCAL synchronous_commit = off")
+                conn = self._again(_begin)
+                try:
                     yield conn
+                except BaseException:
+                    if not conn.broken:
+                        conn.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT")
+            except psycopg.Error as exc:
+                raise self._error(f"record {what} in", exc) from None
+
+    def _statement(
+        self, what: str, query: str, args: Sequence[Any], *, sync: bool = True
+    ) -> list[DictRow]:
+        """One statement in its own transaction; the rows it returns (``RETURNING``).
+
+        The ``BEGIN`` goes alone, so a connection dropped while idle is found there and
+        replaced (see :meth:`_again`); the statement and its ``COMMIT`` then go together
+        in one round trip (a pipeline): two round trips a write, whatever the statement.
+        """
+        with self._lock:
+            try:
+                conn = self._again(_begin if sync else _begin_without_waiting)
+                try:
+                    with conn.pipeline():
+                        cursor = conn.execute(query, args)
+                        conn.execute("COMMIT")
+                    return cursor.fetchall() if cursor.description else []
+                except BaseException:
+                    if not conn.broken and conn.info.transaction_status != TransactionStatus.IDLE:
+                        conn.execute("ROLLBACK")
+                    raise
             except psycopg.Error as exc:
                 raise self._error(f"record {what} in", exc) from None
 
     def _read(self, query: str, args: Sequence[Any] = ()) -> list[DictRow]:
         with self._lock:
-            conn = self._connection()
             try:
-                return conn.execute(query, args).fetchall()
+                return self._again(lambda conn: conn.execute(query, args).fetchall())
             except psycopg.Error as exc:
                 raise self._error("read", exc) from None
 
@@ -386,36 +442,36 @@ class PostgresJournal:
     ) -> None:
         """Record a new run before its first step; ``parameters`` must already be public."""
         check_mode(mode)
-        with self._write(f"run {run_id}") as conn:
-            inserted = conn.execute(
-                "INSERT INTO psrunbook.runs (run_id, runbook, runbook_version, mode,"
-                " parameters_json, parameters_sha256, inventory_sha256, bundle_sha256,"
-                ' "user", started_at, cluster, os_user, insecure_json, inventory_path, sim)'
-                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, clock_timestamp(), %s, %s, %s,"
-                " %s, %s)"
-                " ON CONFLICT (run_id) DO NOTHING RETURNING run_id",
-                (
-                    run_id,
-                    redact_text(runbook),
-                    redact_text(runbook_version),
-                    mode,
-                    json_text(dict(parameters)),
-                    parameters_sha256,
-                    inventory_sha256,
-                    bundle_sha256,
-                    opt_text(user),
-                    opt_text(cluster),
-                    opt_text(os_user),
-                    json_text(dict(insecure or {})),
-                    opt_text(inventory_path),
-                    sim,
-                ),
-            ).fetchone()
-            if inserted is None:
-                raise JournalError(
-                    f"a run with id {run_id} is already recorded in {self.location}; "
-                    "use `psrunbook resume` to continue it"
-                )
+        inserted = self._statement(
+            f"run {run_id}",
+            "INSERT INTO psrunbook.runs (run_id, runbook, runbook_version, mode,"
+            " parameters_json, parameters_sha256, inventory_sha256, bundle_sha256,"
+            ' "user", started_at, cluster, os_user, insecure_json, inventory_path, sim)'
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, clock_timestamp(), %s, %s, %s,"
+            " %s, %s)"
+            " ON CONFLICT (run_id) DO NOTHING RETURNING run_id",
+            (
+                run_id,
+                redact_text(runbook),
+                redact_text(runbook_version),
+                mode,
+                json_text(dict(parameters)),
+                parameters_sha256,
+                inventory_sha256,
+                bundle_sha256,
+                opt_text(user),
+                opt_text(cluster),
+                opt_text(os_user),
+                json_text(dict(insecure or {})),
+                opt_text(inventory_path),
+                sim,
+            ),
+        )
+        if not inserted:
+            raise JournalError(
+                f"a run with id {run_id} is already recorded in {self.location}; "
+                "use `psrunbook resume` to continue it"
+            )
 
     def mark_resumed(self, run_id: str, *, insecure: Mapping[str, str] | None = None) -> None:
         """A resume continues ``run_id``: clear its outcome, count the resume, add settings."""
@@ -443,26 +499,26 @@ class PostgresJournal:
         check_only: bool,
     ) -> int:
         """Record, durably, that a script is about to run on a node; the attempt id."""
-        with self._write(f"attempt of step {step_name} on {node}") as conn:
-            row = conn.execute(
-                "INSERT INTO psrunbook.attempts (run_id, step_index, step_name, node,"
-                " script_sha256, check_only, status, started_at)"
-                " SELECT %s, %s, %s, %s, %s, %s, 'running', clock_timestamp()"
-                " WHERE EXISTS (SELECT 1 FROM psrunbook.runs WHERE run_id = %s)"
-                " RETURNING attempt_id",
-                (
-                    run_id,
-                    step_index,
-                    redact_text(step_name),
-                    redact_text(node),
-                    script_sha256,
-                    check_only,
-                    run_id,
-                ),
-            ).fetchone()
-            if row is None:
-                raise JournalError(self._no_run_message(run_id))
-        return int(row["attempt_id"])
+        rows = self._statement(
+            f"attempt of step {step_name} on {node}",
+            "INSERT INTO psrunbook.attempts (run_id, step_index, step_name, node,"
+            " script_sha256, check_only, status, started_at)"
+            " SELECT %s, %s, %s, %s, %s, %s, 'running', clock_timestamp()"
+            " WHERE EXISTS (SELECT 1 FROM psrunbook.runs WHERE run_id = %s)"
+            " RETURNING attempt_id",
+            (
+                run_id,
+                step_index,
+                redact_text(step_name),
+                redact_text(node),
+                script_sha256,
+                check_only,
+                run_id,
+            ),
+        )
+        if not rows:
+            raise JournalError(self._no_run_message(run_id))
+        return int(rows[0]["attempt_id"])
 
     def finish_attempt(
         self,
@@ -476,43 +532,43 @@ class PostgresJournal:
     ) -> None:
         """Record how an attempt ended, only if it is still ``running`` (never twice)."""
         check_final_status(status)
-        with self._write(f"end of attempt {attempt_id}", sync=False) as conn:
-            updated = conn.execute(
-                "UPDATE psrunbook.attempts SET status = %s, changed = %s, result_json = %s,"
-                " errors_json = %s, finished_at = clock_timestamp(), duration_ns = %s"
-                " WHERE attempt_id = %s AND status = 'running' RETURNING attempt_id",
-                (
-                    status,
-                    changed,
-                    None if result is None else json_text(result.reported()),
-                    json_text([e.to_dict() for e in errors]),
-                    max(0, int(duration_ns)),
-                    attempt_id,
-                ),
-            ).fetchone()
-            if updated is None:
-                row = conn.execute(
-                    "SELECT status FROM psrunbook.attempts WHERE attempt_id = %s", (attempt_id,)
-                ).fetchone()
-                if row is None:
-                    raise JournalError(
-                        f"no attempt with id {attempt_id} in journal {self.location}"
-                    )
-                raise JournalError(
-                    f"attempt {attempt_id} already finished as {row['status']} in {self.location}"
-                )
+        updated = self._statement(
+            f"end of attempt {attempt_id}",
+            "UPDATE psrunbook.attempts SET status = %s, changed = %s, result_json = %s,"
+            " errors_json = %s, finished_at = clock_timestamp(), duration_ns = %s"
+            " WHERE attempt_id = %s AND status = 'running' RETURNING attempt_id",
+            (
+                status,
+                changed,
+                None if result is None else json_text(result.reported()),
+                json_text([e.to_dict() for e in errors]),
+                max(0, int(duration_ns)),
+                attempt_id,
+            ),
+            sync=False,
+        )
+        if updated:
+            return
+        rows = self._read(
+            "SELECT status FROM psrunbook.attempts WHERE attempt_id = %s", (attempt_id,)
+        )
+        if not rows:
+            raise JournalError(f"no attempt with id {attempt_id} in journal {self.location}")
+        raise JournalError(
+            f"attempt {attempt_id} already finished as {rows[0]['status']} in {self.location}"
+        )
 
     def finish_run(self, run_id: str, outcome: RunOutcome) -> None:
         """Record a run's end (again after each resume)."""
         check_outcome(outcome)
-        with self._write(f"end of run {run_id}") as conn:
-            cursor = conn.execute(
-                "UPDATE psrunbook.runs SET outcome = %s, finished_at = clock_timestamp()"
-                " WHERE run_id = %s",
-                (outcome, run_id),
-            )
-            if cursor.rowcount == 0:
-                raise JournalError(self._no_run_message(run_id))
+        finished = self._statement(
+            f"end of run {run_id}",
+            "UPDATE psrunbook.runs SET outcome = %s, finished_at = clock_timestamp()"
+            " WHERE run_id = %s RETURNING run_id",
+            (outcome, run_id),
+        )
+        if not finished:
+            raise JournalError(self._no_run_message(run_id))
 
     # ----------------------------------------------------------------- holds
 
@@ -544,24 +600,24 @@ class PostgresJournal:
         return {}
 
     def release_holds(self, resources: Sequence[str], token: str) -> None:
-        with self._write("release of holds") as conn:
-            conn.execute(
-                "DELETE FROM psrunbook.holds WHERE resource = ANY(%s) AND token = %s",
-                (list(resources), token),
-            )
+        self._statement(
+            "release of holds",
+            "DELETE FROM psrunbook.holds WHERE resource = ANY(%s) AND token = %s",
+            (list(resources), token),
+        )
 
     def break_hold(self, resource: str, token: str) -> bool:
-        with self._write(f"break of hold {resource}") as conn:
-            cursor = conn.execute(
-                "DELETE FROM psrunbook.holds WHERE resource = %s AND token = %s", (resource, token)
-            )
-            return cursor.rowcount > 0
+        broken = self._statement(
+            f"break of hold {resource}",
+            "DELETE FROM psrunbook.holds WHERE resource = %s AND token = %s RETURNING resource",
+            (resource, token),
+        )
+        return bool(broken)
 
     def holders(self, resources: Sequence[str]) -> dict[str, Holder]:
         with self._lock:
-            conn = self._connection()
             try:
-                return self._holders(conn, resources)
+                return self._again(lambda conn: self._holders(conn, resources))
             except psycopg.Error as exc:
                 raise self._error("read", exc) from None
 
@@ -586,29 +642,34 @@ class PostgresJournal:
         return [run_record(row, _FIX) for row in rows]
 
     def run(self, run_id: str) -> RunRecord:
-        rows = self._read("SELECT * FROM psrunbook.runs WHERE run_id = %s", (run_id,))
-        if not rows:
+        found = self._exact_run(run_id)
+        if found is None:
             raise JournalError(self._no_run_message(run_id))
-        return run_record(rows[0], _FIX)
+        return found
 
     def find_run(self, reference: str) -> RunRecord:
-        """``last``, a run id, or a prefix naming exactly one run (see ``only_match``)."""
-        if reference == "last":
-            latest = self.runs(1)
-            if not latest:
-                raise JournalError(f"no runs in journal {self.location} yet; `last` names none")
-            return latest[0]
-        exact = self._read("SELECT * FROM psrunbook.runs WHERE run_id = %s", (reference,))
-        if exact:
-            return run_record(exact[0], _FIX)
+        """``last``, a run id, or a prefix naming exactly one run (see ``resolve_run``)."""
+        return resolve_run(
+            reference,
+            location=self.location,
+            no_run=self._no_run_message(reference),
+            newest=lambda: self.runs(1),
+            exact=self._exact_run,
+            prefixed=self._runs_starting,
+        )
+
+    def _exact_run(self, run_id: str) -> RunRecord | None:
+        rows = self._read("SELECT * FROM psrunbook.runs WHERE run_id = %s", (run_id,))
+        return run_record(rows[0], _FIX) if rows else None
+
+    def _runs_starting(self, prefix: str) -> list[RunRecord]:
         # starts_with, not LIKE: a run id may hold `_`, which LIKE would read as a wildcard.
         rows = self._read(
-            "SELECT * FROM psrunbook.runs WHERE %s <> '' AND starts_with(run_id, %s)"
+            "SELECT * FROM psrunbook.runs WHERE starts_with(run_id, %s)"
             " ORDER BY started_at DESC, run_id DESC LIMIT 11",
-            (reference, reference),
+            (prefix,),
         )
-        candidates = [run_record(row, _FIX) for row in rows]
-        return only_match(reference, candidates, self._no_run_message(reference))
+        return [run_record(row, _FIX) for row in rows]
 
     def attempts(self, run_id: str) -> list[AttemptRecord]:
         self.run(run_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +12,10 @@ from tests.support.postgres_server import PostgresServer, PostgresUnavailable, r
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REPO = Path(__file__).parent.parent
+
+# A shared journal named in the developer's shell must never receive the tests' runs:
+# a test that wants one passes --journal (or the variable) itself.
+os.environ.pop("PSRUNBOOK_JOURNAL", None)
 
 
 @pytest.fixture

@@ -663,6 +663,7 @@ def _attempt_details(console: Console, attempts: list[AttemptRecord]) -> None:
 @runs_app.command("report")
 @exits_cleanly
 def runs_report(
+    ctx: typer.Context,
     run_id: Annotated[
         str,
         typer.Argument(
@@ -680,9 +681,8 @@ def runs_report(
 ) -> None:
     """A change record of one run for a change board: who, when, where, every step."""
     from psrunbook.cli.run_report import RENDERERS
-    from psrunbook.journal import Journal, default_state_dir
 
-    with Journal.open(state_dir or default_state_dir()) as journal:
+    with open_run_journal(ctx, state_dir) as journal:
         record = journal.find_run(run_id)
         attempts = journal.attempts(record.run_id)
     text = RENDERERS[report_format](record, attempts)

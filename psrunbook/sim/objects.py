@@ -154,3 +154,15 @@ class ErrorRecordData:
     @property
     def reason(self) -> str:
         return self.exception_type.rsplit(".", 1)[-1]
+
+
+@dataclass
+class ErrorRecordObject(PSObject):
+    """An ErrorRecord as a script holds it (``$_`` in ``catch``, ``$Error``, ``2>&1``).
+
+    Scripts read its properties; the endpoint serialises it from ``record``, as Windows
+    serialises an ErrorRecord whatever way it reached the output.
+    """
+
+    record: ErrorRecordData = field(default_factory=lambda: ErrorRecordData("", ""))
+    escalated: bool = False

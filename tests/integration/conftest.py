@@ -26,6 +26,7 @@ from psrunbook.sim.endpoint.http_server import SimFleet
 from psrunbook.sim.lab.cluster_executor import cluster_executor
 from psrunbook.sim.lab.cluster_model import SimCluster
 from psrunbook.sim.lab.lab_files import dump, restore, without_history
+from psrunbook.sim.lab.serve import AUTH_ENV as SIM_AUTH_ENV
 from psrunbook.sim.lab.serve import SIM_USER, inventory_toml
 
 REPO = Path(__file__).resolve().parents[2]
@@ -38,6 +39,8 @@ class Psrunbook:
     """The ``psrunbook`` command bound to one state directory."""
 
     state_dir: Path
+    sim_auth: str = "basic"
+    """How the ``--sim`` lab's nodes authenticate (``PSRUNBOOK_SIM_AUTH``)."""
 
     def __call__(
         self,
@@ -47,7 +50,13 @@ class Psrunbook:
     ) -> Result:
         """Run one command; fail the test on a traceback or an unexpected exit code."""
         result = CliRunner().invoke(
-            app, list(args), env={"PSRUNBOOK_STATE_DIR": str(self.state_dir), **(env or {})}
+            app,
+            list(args),
+            env={
+                "PSRUNBOOK_STATE_DIR": str(self.state_dir),
+                SIM_AUTH_ENV: self.sim_auth,
+                **(env or {}),
+            },
         )
         if result.exception is not None and not isinstance(result.exception, SystemExit):
             raise result.exception
@@ -89,14 +98,36 @@ class Psrunbook:
         return self.runs()[0]
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "all_sim_auths: run once per lab authentication the product must work over: "
+        "Basic on loopback, and NTLM with every message sealed over HTTP",
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A test marked ``all_sim_auths`` runs with the ``--sim`` lab over Basic and over NTLM."""
+    if metafunc.definition.get_closest_marker("all_sim_auths") and (
+        "sim_auth" in metafunc.fixturenames
+    ):
+        metafunc.parametrize("sim_auth", ["basic", "ntlm"], indirect=True)
+
+
 @pytest.fixture
-def psrunbook(tmp_path: Path) -> Iterator[Psrunbook]:
+def sim_auth(request: pytest.FixtureRequest) -> str:
+    """The ``--sim`` lab's authentication; Basic unless the test is ``all_sim_auths``."""
+    return str(getattr(request, "param", "basic"))
+
+
+@pytest.fixture
+def psrunbook(tmp_path: Path, sim_auth: str) -> Iterator[Psrunbook]:
     """A fresh state directory; afterwards, logging and registered secrets are undone.
 
     Each command configures logging on the runner's captured streams and registers the
     secrets it saw, both process-wide; the next test must not inherit them.
     """
-    yield Psrunbook(tmp_path / "state")
+    yield Psrunbook(tmp_path / "state", sim_auth)
     reset_logging()
     clear_secrets()
 

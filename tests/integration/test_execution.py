@@ -158,6 +158,7 @@ def test_readme_first_command_works_as_a_fresh_install(tmp_path: Path) -> None:
     assert (state_dir / "sim" / "lab.json").is_file()
 
 
+@pytest.mark.all_sim_auths
 def test_ssis_clustered_configures_the_lab_then_changes_nothing(psrunbook: Psrunbook) -> None:
     """A fresh run creates the SSIS resource as documented; a second run changes nothing."""
     psrunbook("run", "ssis-clustered", "--sim", "--yes")
@@ -195,6 +196,7 @@ def test_ssis_clustered_configures_the_lab_then_changes_nothing(psrunbook: Psrun
     assert state["change_log"] == after["change_log"]
 
 
+@pytest.mark.all_sim_auths
 def test_ssis_standalone_lists_every_instance_and_restarts_once(psrunbook: Psrunbook) -> None:
     """Every node's MsDtsSrvr.ini.xml lists the lab's instances; a second run restarts none."""
     _seed_lab(psrunbook, LabSpec(instances=("MSSQLSERVER", "SALES")))
@@ -348,6 +350,7 @@ def test_run_bundle_expect_sha256_refuses_a_re_exported_bundle(
     )
 
 
+@pytest.mark.all_sim_auths
 def test_resume_after_a_failed_step_ends_like_a_clean_run(
     psrunbook: Psrunbook, tmp_path: Path
 ) -> None:

@@ -44,7 +44,7 @@ def _shared(postgres_url: str) -> PostgresJournal:
     return PostgresJournal.open(postgres_url)
 
 
-def test_run_runs_show_resume_plan_and_unhold_use_the_shared_journal(
+def test_run_runs_show_report_resume_plan_and_unhold_use_the_shared_journal(
     psrunbook: Psrunbook, postgres_url: str
 ) -> None:
     cluster = sample_lab()
@@ -70,6 +70,8 @@ def test_run_runs_show_resume_plan_and_unhold_use_the_shared_journal(
     assert "09-bring-online" in shown.stdout or "bring-online" in shown.stdout
     detail = json.loads(psrunbook(*journal, "runs", "show", "last", "--json").stdout)
     assert detail["run"]["run_id"] == record.run_id
+    change_record = psrunbook(*journal, "runs", "report", record.run_id)
+    assert record.run_id in change_record.stdout
 
     lab = restore(psrunbook.lab_file)
     clear_resource_fault(lab, SSIS_RESOURCE)

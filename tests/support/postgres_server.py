@@ -56,11 +56,12 @@ INSTALL_HINT = (
     f"{BINDIR_ENV} at the directory holding initdb and pg_ctl"
 )
 _START_TIMEOUT_S = 60
+_FAST_BUT_UNSAFE = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}
+"""For the tests only: a crash of this server may lose or corrupt data, which is fine for a
+database that lives as long as a test session. ``running_server(durable=True)`` (the
+benchmarks) keeps PostgreSQL's defaults, so its commits cost what production's do."""
 _SERVER_SETTINGS = {
     "listen_addresses": "''",
-    "fsync": "off",
-    "synchronous_commit": "off",
-    "full_page_writes": "off",
     "max_connections": "200",
     "shared_buffers": "32MB",
     "max_wal_size": "256MB",
@@ -73,11 +74,12 @@ class PostgresUnavailable(RuntimeError):
 
 
 def server_bindirs() -> list[Path]:
-    """Where to look for the server: the env override, Debian's versions (newest first), PATH."""
-    candidates: list[Path] = []
+    """Where to look for the server: the env override alone if set, else Debian's
+    versions (newest first), then PATH."""
     override = os.environ.get(BINDIR_ENV, "").strip()
     if override:
-        candidates.append(Path(override))
+        return [Path(override)]
+    candidates: list[Path] = []
     debian = Path("/usr/lib/postgresql")
     if debian.is_dir():
         versions = [p for p in debian.iterdir() if p.name.isdigit()]
@@ -182,8 +184,11 @@ def _run(argv: list[str], drop: Callable[[], None] | None, what: str) -> None:
 
 
 @contextlib.contextmanager
-def running_server() -> Iterator[PostgresServer]:
-    """Create, start, yield, then stop a server and delete every file it wrote."""
+def running_server(*, durable: bool = False) -> Iterator[PostgresServer]:
+    """Create, start, yield, then stop a server and delete every file it wrote.
+
+    ``durable`` keeps fsync and synchronous commits on (for measuring, not for tests).
+    """
     bindir = find_bindir()
     drop, uid, gid = _as_server_account()
     # Not under pytest's tmp_path: that is private to root, and the server account must
@@ -217,7 +222,8 @@ def running_server() -> Iterator[PostgresServer]:
             "initdb",
         )
         _write_hba(data_dir / "pg_hba.conf")
-        options = " ".join(f"-c {key}={value}" for key, value in _SERVER_SETTINGS.items())
+        settings = _SERVER_SETTINGS if durable else {**_SERVER_SETTINGS, **_FAST_BUT_UNSAFE}
+        options = " ".join(f"-c {key}={value}" for key, value in settings.items())
         options += f" -c unix_socket_directories='{socket_dir}'"
         _run(
             [

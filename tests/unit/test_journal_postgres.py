@@ -15,6 +15,7 @@ from psycopg.conninfo import conninfo_to_dict
 from psrunbook.errors import JournalError
 from psrunbook.holds import Holder
 from psrunbook.journal_model import SCHEMA_VERSION
+from psrunbook.journal_open import url_passwords
 from psrunbook.journal_postgres import (
     MIGRATIONS,
     PostgresJournal,
@@ -186,20 +187,45 @@ def test_commits_wait_for_the_wal_even_where_the_database_says_not_to(
         assert conn.execute("SHOW TimeZone").fetchone() == {"TimeZone": "UTC"}
 
 
-def test_a_dropped_connection_fails_one_call_then_reconnects(
+def _drop_connections(postgres_server: PostgresServer, postgres_url: str) -> None:
+    """What a server restart or failover does to the journal's idle connection."""
+    with psycopg.connect(postgres_server.admin_url, autocommit=True) as admin:
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = %s AND application_name = 'psrunbook'",
+            (database_of(postgres_url),),
+        )
+
+
+def test_a_connection_dropped_between_writes_is_opened_again(
     postgres_server: PostgresServer, postgres_url: str
 ) -> None:
     with PostgresJournal.open(postgres_url) as journal:
         run_id = start(journal)
-        with psycopg.connect(postgres_server.admin_url, autocommit=True) as admin:
-            admin.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                " WHERE datname = %s AND application_name = 'psrunbook'",
-                (database_of(postgres_url),),
-            )
-        with pytest.raises(JournalError, match=r"cannot read journal postgresql://"):
-            journal.run(run_id)
-        assert journal.run(run_id).run_id == run_id
+        _drop_connections(postgres_server, postgres_url)
+        attempt_id = attempt(journal, run_id, 0, "n1")
+        _drop_connections(postgres_server, postgres_url)
+        assert journal.step_status(run_id) == {0: {"n1": "running"}}
+        _drop_connections(postgres_server, postgres_url)
+        assert journal.holders(["run:x"]) == {}
+        finish(journal, attempt_id)
+        assert journal.step_status(run_id) == {0: {"n1": "succeeded"}}
+
+
+def test_a_connection_lost_inside_a_write_fails_that_write(
+    postgres_server: PostgresServer, postgres_url: str
+) -> None:
+    """The attempt is not recorded and the caller is told: its script must not be sent."""
+    with PostgresJournal.open(postgres_url) as journal:
+        run_id = start(journal)
+        with (
+            pytest.raises(JournalError, match=r"cannot record .* in journal postgresql://"),
+            journal._write("a test") as conn,  # the transaction every write runs in
+        ):
+            conn.execute("SELECT 1")
+            _drop_connections(postgres_server, postgres_url)
+            conn.execute("SELECT 1")
+        assert journal.attempts(run_id) == []
 
 
 # --------------------------------------------------------------------------- the URL
@@ -279,3 +305,19 @@ def test_a_malformed_url_is_bad_input_without_its_password(url: str) -> None:
 )
 def test_display_url_drops_the_password(url: str, shown: str) -> None:
     assert display_url(url) == shown
+
+
+@pytest.mark.parametrize(
+    ("url", "passwords"),
+    [
+        ("postgresql://ops:p%40ss@db/runs", ["p%40ss", "p@ss"]),
+        ("postgresql://db/runs?password=qp&sslmode=require", ["qp"]),
+        ("postgresql://ops:pw@db:notaport/runs", ["pw"]),
+        ("postgresql://ops@db/runs", []),
+        (None, []),
+    ],
+)
+def test_the_cli_finds_every_password_a_url_carries(
+    url: str | None, passwords: list[str]
+) -> None:
+    assert url_passwords(url) == passwords

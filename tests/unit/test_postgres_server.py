@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict
 
+from tests.conftest import REPO
 from tests.support.postgres_server import (
+    BINDIR_ENV,
     INSTALL_HINT,
     PostgresServer,
     PostgresUnavailable,
@@ -74,3 +78,16 @@ def test_a_machine_without_postgresql_is_told_what_to_install(tmp_path: Path) ->
     assert INSTALL_HINT in str(caught.value)
     assert "apt-get install" in INSTALL_HINT
     assert str(tmp_path) in str(caught.value)
+
+
+def test_tests_needing_postgresql_fail_never_skip_without_it(tmp_path: Path) -> None:
+    """A machine without the server gets errors naming what to install, not green skips."""
+    env = {**os.environ, BINDIR_ENV: str(tmp_path / "no-postgresql-here")}
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "-p", "no:xdist",
+         "-p", "no:cacheprovider", f"{__file__}::test_a_fresh_database_per_test_on_a_real_server"],
+        capture_output=True, text=True, env=env, cwd=REPO, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "1 error" in done.stdout and "skipped" not in done.stdout, done.stdout
+    assert "apt-get install -y --no-install-recommends postgresql" in done.stdout

@@ -28,6 +28,7 @@ from typing import Any
 from psrunbook.error_categories import ERROR_CATEGORY_NAMES
 from psrunbook.sim.objects import (
     ErrorRecordData,
+    ErrorRecordObject,
     ProgressData,
     PSEnum,
     PSHashtable,
@@ -147,13 +148,12 @@ class ClixmlWriter:
                 self.string(str(value), name)
             else:
                 self.primitive("SS", self._encrypt(value.plaintext), name)
+        elif isinstance(value, ErrorRecordObject):
+            self.value(value.record, name, depth)
         elif isinstance(value, PSObject):
             self.psobject(value, name, depth)
         elif isinstance(value, ErrorRecordData):
-            if depth <= 0:
-                self.string(value.message, name)
-            else:
-                self.error_record(value, name=name)
+            self._error_value(value, name, depth)
         elif isinstance(value, Mapping):
             self._open_obj(name, _HASHTABLE_TYPES)
             self._parts.append("<DCT>")
@@ -177,6 +177,12 @@ class ClixmlWriter:
             self.primitive("BA", base64.b64encode(value).decode("ascii"), name)
         else:
             self.string(str(value), name)
+
+    def _error_value(self, record: ErrorRecordData, name: str | None, depth: int) -> None:
+        if depth <= 0:
+            self.string(record.message, name)
+        else:
+            self.error_record(record, name=name)
 
     def psobject(self, obj: PSObject, name: str | None, depth: int) -> None:
         if depth <= 0:

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 from psrunbook.sim.objects import (
     ErrorRecordData,
+    ErrorRecordObject,
     ProgressData,
     PSEnum,
     PSHashtable,
@@ -136,7 +137,7 @@ def write_error(
     ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit
 ) -> None:
     source = args.get("ErrorRecord") or args.get("Message")
-    if isinstance(source, records.ErrorRecordObject):
+    if isinstance(source, ErrorRecordObject):
         ev.write_error(source.record)
         return
     message = to_string(args.get("Message"))
@@ -914,7 +915,7 @@ shared/facts; the list `Get-Alias` prints on a fresh 5.1 session). Not ``sc``, w
 PowerShell 5.1 aliases to Set-Content and would hide ``sc.exe``."""
 
 
-def _out_string_lines(ev: BuiltinEvaluator, item: Any) -> list[str]:
+def format_lines(ev: BuiltinEvaluator, item: Any) -> list[str]:
     """The lines PowerShell's formatter prints for ``item``, for the items it can.
 
     Strings and numbers print as themselves; anything the formatter would lay out as a
@@ -953,7 +954,7 @@ def out_string(
     Without ``-Stream`` every line ends with CRLF (UNVERIFIED against a recording; the
     PowerShell 5.1 formatter's line ending on Windows).
     """
-    lines = [line for item in _items(args, inputs) for line in _out_string_lines(ev, item)]
+    lines = [line for item in _items(args, inputs) for line in format_lines(ev, item)]
     if args.get("Stream"):
         for line in lines:
             emit(line)

@@ -15,7 +15,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -23,6 +23,7 @@ from tree_sitter import Node
 
 from psrunbook.sim.objects import (
     ErrorRecordData,
+    ErrorRecordObject,
     ProgressData,
     PSEnum,
     PSHashtable,
@@ -37,11 +38,13 @@ from psrunbook.sim.ps.binding import (
     BindingFailed,
     split_common,
 )
+from psrunbook.sim.ps.blocks import ScriptBody, body_of
 from psrunbook.sim.ps.builtins import (
     BUILTINS,
     COMMAND_ALIASES,
     ENV_ITEM_COMMANDS,
     Builtin,
+    format_lines,
     targets_env_drive,
 )
 from psrunbook.sim.ps.cmdlet_api import CmdletError, CmdletTable, ParamSpec
@@ -57,6 +60,15 @@ from psrunbook.sim.ps.members import Members
 from psrunbook.sim.ps.operators import Operators
 from psrunbook.sim.ps.parser import ParsedScript, is_comma_continuation, parse
 from psrunbook.sim.ps.principal import WindowsIdentity, current_identity, principal_of
+from psrunbook.sim.ps.redirection import (
+    MERGE,
+    Redirection,
+    Routes,
+    drop,
+    glued,
+    redirected_sink,
+    streams_of,
+)
 from psrunbook.sim.ps.scope import Scope
 from psrunbook.sim.ps.strings import (
     Literal,
@@ -148,6 +160,10 @@ class Sink(Protocol):
     def progress(self, record: ProgressData) -> None: ...
 
 
+_NO_INPUT = object()
+"""The one pass of a ``process`` block run without pipeline input."""
+
+
 class StopRequested(Exception):
     """The client asked to stop the pipeline; raised between statements."""
 
@@ -223,9 +239,11 @@ class Evaluator:
         self.script: ParsedScript | None = None
         self.statement: Node | None = None
         self.try_depth = 0
-        self.caught: list[records.ErrorRecordObject] = []
+        self.caught: list[ErrorRecordObject] = []
         self.errors: list[Any] = []
         self.call_action: list[PSHashtable] = []
+        self._handlers: dict[str, Callable[[Node], Any]] = {}
+        """``expr_<node type>`` handlers (bound methods) by node type, found once."""
         shared = runspace if runspace is not None else {}
         with shared.setdefault("lock", threading.Lock()):
             if "global_scope" not in shared:
@@ -277,7 +295,41 @@ class Evaluator:
 
     def text_of(self, node: Node) -> str:
         assert self.script is not None
-        return self.script.source(node)
+        texts = self.script.texts
+        key = node.id
+        text = texts.get(key)
+        if text is None:
+            text = texts[key] = self.script.source(node)
+        return text
+
+    def unwrap_single(self, node: Node) -> Node:
+        """``node`` without the wrapper nodes that have a single child, cached."""
+        assert self.script is not None
+        key = ("single", node.id)
+        cache = self.script.bodies
+        found = cache.get(key)
+        if found is None:
+            found = node
+            while found.type in WRAPPERS and len(self.kids(found)) == 1:
+                found = self.kids(found)[0]
+            cache[key] = found
+        return found
+
+    def kids(self, node: Node) -> list[Node]:
+        """Named children without comments, cached per node of the running script.
+
+        tree-sitter builds new Python objects on every child access; loops evaluate
+        the same nodes thousands of times, so the lists are kept with the parsed script.
+        """
+        script = self.script
+        if script is None:
+            return children(node)
+        cache = script.kids
+        key = node.id
+        found = cache.get(key)
+        if found is None:
+            found = cache[key] = children(node)
+        return found
 
     def unsupported(self, node: Node | None, construct: str) -> UnsupportedConstruct:
         assert self.script is not None
@@ -411,10 +463,12 @@ class Evaluator:
         emit: Emit,
         *,
         local_scope: bool = False,
-        inputs: Sequence[Any] = (),
+        inputs: list[Any] | None = None,
     ) -> None:
         """Run a whole script with PSRP arguments; ``exit`` and ``return`` end it.
 
+        ``inputs`` is None when nothing is piped into the script (its ``process`` block
+        then runs once), else the objects piped in (``process`` runs once per object).
         A script without named blocks is all end block: ``$input`` holds every object
         piped into it, for this script only.
 
@@ -424,23 +478,61 @@ class Evaluator:
         """
         self.scope = Scope(self.global_scope) if local_scope else self.global_scope
         self.script_scope = self.scope
-        self.scope.set_local("input", list(inputs))
         with self.using_script(script):
-            root = script.root
-            param_block = next((c for c in children(root) if c.type == "param_block"), None)
-            self.statement = param_block
-            self.bind_script_parameters(param_block, arguments, psrp=True)
-            body = next((c for c in children(root) if c.type == "statement_list"), None)
+            body = self.body(script.body_node)
+            self.statement = body.params
             try:
-                if body is not None:
-                    self.exec_statements(body, emit)
+                pipeline = self.bind_script_parameters(
+                    body.params, arguments, psrp=True, expecting_input=inputs is not None
+                )
+                self.run_blocks(body, inputs, emit, pipeline)
             except (ReturnSignal, BreakSignal, ContinueSignal):
                 pass
             except ExitSignal as done:
                 code = done.code
                 self.global_scope.set_local("LASTEXITCODE", to_int(code) if code is not None else 0)
             finally:
-                self.script_scope.variables.pop("input", None)
+                for name in ("input", "_", "psitem"):
+                    self.script_scope.variables.pop(name, None)
+
+    def run_blocks(
+        self,
+        body: ScriptBody,
+        inputs: list[Any] | None,
+        emit: Emit,
+        pipeline: _PipelineBinding | None = None,
+    ) -> None:
+        """Run ``begin``, ``process`` per input object, then ``end``, in the current scope.
+
+        ``$_``/``$PSItem`` and ``$input`` (an enumerator of the current object) are set
+        for each object; ``$input`` in ``end`` holds what no ``process`` block took. A
+        ``return`` leaves only the block it is in, as in PowerShell.
+        """
+        scope = self.scope
+        if not body.named:
+            scope.set_local("input", list(inputs or ()))
+            self._run_block(body.end, emit)
+            return
+        scope.set_local("input", [])
+        self._run_block(body.begin, emit)
+        if body.has_process:
+            for item in [_NO_INPUT] if inputs is None else inputs:
+                self.check_stop()
+                if item is not _NO_INPUT:
+                    scope.set_local("_", item)
+                    scope.set_local("PSItem", item)
+                    scope.set_local("input", [item])
+                    if pipeline is not None and not pipeline.bind(item):
+                        continue
+                self._run_block(body.process, emit)
+            scope.set_local("input", [])
+        else:
+            scope.set_local("input", list(inputs or ()))
+        self._run_block(body.end, emit)
+
+    def _run_block(self, statements: Node | None, emit: Emit) -> None:
+        with suppress(ReturnSignal):
+            self.exec_statements(statements, emit)
 
     def invoke_expression(self, text: str, emit: Emit) -> None:
         """``Invoke-Expression``: ``text`` runs in the caller's scope, like dot-sourcing.
@@ -454,9 +546,9 @@ class Evaluator:
         lab refuses stops it before any statement runs (the whole text is parsed first).
         """
         script = parse(text)
-        body = next((c for c in children(script.root) if c.type == "statement_list"), None)
+        body = next((c for c in self.kids(script.root) if c.type == "statement_list"), None)
         with self.using_script(script):
-            for statement in children(body) if body is not None else []:
+            for statement in self.kids(body) if body is not None else []:
                 self.check_stop()
                 previous = self.statement
                 self.statement = statement
@@ -485,12 +577,12 @@ class Evaluator:
     def exec_statements(self, node: Node | None, emit: Emit) -> None:
         if node is None:
             return
-        for statement in children(node):
+        for statement in self.kids(node):
             self.exec_statement(statement, emit)
 
     def exec_block(self, node: Node, emit: Emit) -> None:
         """A ``{ ... }`` statement block (if, loops, try): same scope."""
-        body = next((c for c in children(node) if c.type == "statement_list"), None)
+        body = next((c for c in self.kids(node) if c.type == "statement_list"), None)
         self.exec_statements(body, emit)
 
     def exec_statement(self, node: Node, emit: Emit) -> None:
@@ -538,22 +630,22 @@ class Evaluator:
     def stmt_if_statement(self, node: Node, emit: Emit) -> None:
         condition = node.child_by_field_name("condition")
         assert condition is not None
-        blocks = [c for c in children(node) if c.type == "statement_block"]
+        blocks = [c for c in self.kids(node) if c.type == "statement_block"]
         if to_bool(self.eval_pipeline(condition)):
             self.exec_block(blocks[0], emit)
             return
         elseifs = node.child_by_field_name("elseif_clauses")
         if elseifs is not None:
-            for clause in children(elseifs):
+            for clause in self.kids(elseifs):
                 cond = clause.child_by_field_name("condition")
                 assert cond is not None
                 if to_bool(self.eval_pipeline(cond)):
-                    block = next(c for c in children(clause) if c.type == "statement_block")
+                    block = next(c for c in self.kids(clause) if c.type == "statement_block")
                     self.exec_block(block, emit)
                     return
         else_clause = node.child_by_field_name("else_clause")
         if else_clause is not None:
-            block = next(c for c in children(else_clause) if c.type == "statement_block")
+            block = next(c for c in self.kids(else_clause) if c.type == "statement_block")
             self.exec_block(block, emit)
 
     def _loop_body(self, block: Node, emit: Emit) -> bool:
@@ -567,7 +659,7 @@ class Evaluator:
         return True
 
     def stmt_foreach_statement(self, node: Node, emit: Emit) -> None:
-        parts = children(node)
+        parts = self.kids(node)
         if any(p.type == "foreach_parameter" for p in parts):
             raise self.unsupported(node, "foreach -parallel")
         variable, source, block = parts[0], parts[1], parts[-1]
@@ -583,7 +675,7 @@ class Evaluator:
         init = node.child_by_field_name("for_initializer")
         cond = node.child_by_field_name("for_condition")
         step = node.child_by_field_name("for_iterator")
-        block = next(c for c in children(node) if c.type == "statement_block")
+        block = next(c for c in self.kids(node) if c.type == "statement_block")
         if init is not None:
             self.eval_pipeline(init)
         while cond is None or to_bool(self.eval_pipeline(cond)):
@@ -596,7 +688,7 @@ class Evaluator:
     def stmt_while_statement(self, node: Node, emit: Emit) -> None:
         cond = node.child_by_field_name("condition")
         assert cond is not None
-        block = next(c for c in children(node) if c.type == "statement_block")
+        block = next(c for c in self.kids(node) if c.type == "statement_block")
         while to_bool(self.eval_pipeline(cond)):
             self.check_stop()
             if not self._loop_body(block, emit):
@@ -605,7 +697,7 @@ class Evaluator:
     def stmt_do_statement(self, node: Node, emit: Emit) -> None:
         cond = node.child_by_field_name("condition")
         assert cond is not None
-        block = next(c for c in children(node) if c.type == "statement_block")
+        block = next(c for c in self.kids(node) if c.type == "statement_block")
         until = any(c.type == "until" for c in node.children)
         while True:
             self.check_stop()
@@ -616,20 +708,20 @@ class Evaluator:
                 break
 
     def stmt_switch_statement(self, node: Node, emit: Emit) -> None:
-        parts = children(node)
+        parts = self.kids(node)
         condition = next(p for p in parts if p.type == "switch_condition")
         body = next(p for p in parts if p.type == "switch_body")
         value = self.eval_pipeline(condition)
-        clauses_node = next((c for c in children(body) if c.type == "switch_clauses"), None)
-        clauses = children(clauses_node) if clauses_node is not None else []
+        clauses_node = next((c for c in self.kids(body) if c.type == "switch_clauses"), None)
+        clauses = self.kids(clauses_node) if clauses_node is not None else []
         items = [None] if value is None else as_list(value)
         for item in items:
             matched = False
             default_block: Node | None = None
             try:
                 for clause in clauses:
-                    cond_node, block = children(clause)[0], children(clause)[-1]
-                    cond_parts = children(cond_node)
+                    cond_node, block = self.kids(clause)[0], self.kids(clause)[-1]
+                    cond_parts = self.kids(cond_node)
                     if not cond_parts and self.text_of(cond_node).casefold() == "default":
                         default_block = block
                         continue
@@ -665,7 +757,7 @@ class Evaluator:
 
     def stmt_flow_control_statement(self, node: Node, emit: Emit) -> None:
         keyword = node.children[0].type
-        args = children(node)
+        args = self.kids(node)
         if keyword == "break":
             if args:
                 raise self.unsupported(node, "break with a label")
@@ -696,7 +788,7 @@ class Evaluator:
             record = records.thrown(None, "ScriptHalted")
         else:
             value = self.eval_pipeline(args[0])
-            if isinstance(value, records.ErrorRecordObject):
+            if isinstance(value, ErrorRecordObject):
                 raise ScriptError(value.record, script_terminating=True)
             message = "ScriptHalted" if value is None else to_string(value)
             record = records.thrown(value, message)
@@ -708,11 +800,11 @@ class Evaluator:
         raise self.fail(record, script_terminating=True)
 
     def stmt_try_statement(self, node: Node, emit: Emit) -> None:
-        parts = children(node)
+        parts = self.kids(node)
         body = parts[0]
         catches_node = next((p for p in parts if p.type == "catch_clauses"), None)
         finally_node = next((p for p in parts if p.type == "finally_clause"), None)
-        catches = children(catches_node) if catches_node is not None else []
+        catches = self.kids(catches_node) if catches_node is not None else []
         try:
             self.try_depth += 1
             try:
@@ -738,26 +830,26 @@ class Evaluator:
                 self.scope.set_local("PSItem", previous if found else None)
         finally:
             if finally_node is not None:
-                block = next(c for c in children(finally_node) if c.type == "statement_block")
+                block = next(c for c in self.kids(finally_node) if c.type == "statement_block")
                 self.exec_block(block, emit)
 
     def _find_catch(
         self, catches: list[Node], record: ErrorRecordData, escalated: bool
     ) -> Node | None:
         for clause in catches:
-            parts = children(clause)
+            parts = self.kids(clause)
             block = next(p for p in parts if p.type == "statement_block")
             type_list = next((p for p in parts if p.type == "catch_type_list"), None)
             if type_list is None:
                 return block
-            for type_literal in children(type_list):
+            for type_literal in self.kids(type_list):
                 name = self.type_name(type_literal)
                 if records.catch_matches(name, record, escalated):
                     return block
         return None
 
     def type_name(self, type_literal: Node) -> str:
-        spec = next(c for c in children(type_literal) if c.type == "type_spec")
+        spec = next(c for c in self.kids(type_literal) if c.type == "type_spec")
         return "".join(self.text_of(spec).split())
 
     # ----------------------------------------------------------------- pipelines
@@ -769,12 +861,16 @@ class Evaluator:
         collected output. With ``emit_commands`` command output streams there instead
         and the result is NOTHING.
         """
-        chain = node
-        while chain.type in ("pipeline", "pipeline_chain") and len(children(chain)) == 1:
-            chain = children(chain)[0]
+        assert self.script is not None
+        key = ("chain", node.id)
+        chain = self.script.bodies.get(key)
+        if chain is None:
+            chain = node
+            while chain.type in ("pipeline", "pipeline_chain") and len(self.kids(chain)) == 1:
+                chain = self.kids(chain)[0]
+            self.script.bodies[key] = chain
         if chain.type in {"pipeline_chain", "command"}:
-            stages = [chain] if chain.type == "command" else children(chain)
-            stages = [s for s in stages if s.type != "redirection"]
+            stages = [chain] if chain.type == "command" else self.kids(chain)
             if emit_commands is not None:
                 self.run_pipeline(stages, emit_commands)
                 return NOTHING
@@ -788,8 +884,11 @@ class Evaluator:
 
     def run_pipeline(self, stages: list[Node], emit: Emit, first_input: Any = None) -> None:
         items: list[Any] | None = first_input
+        stages = list(stages)
         for index, stage in enumerate(stages):
-            last = index == len(stages) - 1
+            if stage.type == "redirections":
+                continue
+            last = all(s.type == "redirections" for s in stages[index + 1 :])
             out: list[Any] = []
             sink = emit if last else out.append
             if stage.type == "command":
@@ -797,11 +896,130 @@ class Evaluator:
             else:
                 if index > 0:
                     raise self.unsupported(stage, "expression after '|'")
-                value = self.eval(stage)
-                if value is not NOTHING:
-                    for item in as_list(value) if is_collection(value) else [value]:
-                        sink(item)
+                following = stages[index + 1] if index + 1 < len(stages) else None
+                attached = (
+                    [r for r in self.kids(following) if r.type == "redirection"]
+                    if following is not None and following.type == "redirections"
+                    else []
+                )
+                with self.redirect(self._redirections(attached), sink) as target:
+                    value = self.eval(stage)
+                    if value is not NOTHING:
+                        for item in as_list(value) if is_collection(value) else [value]:
+                            target(item)
             items = out
+
+    # ----------------------------------------------------------------- redirections
+
+    def _redirections(self, parts: Sequence[Node]) -> list[Redirection]:
+        """The redirections among a command's elements (or an expression's), in order."""
+        found: list[Redirection] = []
+        for part in parts:
+            if part.type == "redirection":
+                found.append(self._redirection(part))
+            elif part.type == "generic_token":
+                word = glued(self.text_of(part))
+                if word is not None:
+                    stream, append, rest = word
+                    if rest.casefold() == "$null":
+                        found.append(Redirection(stream, "null"))
+                    elif rest.startswith("&"):
+                        raise self.unsupported(part, "redirection")
+                    else:
+                        path = self.expand_word(rest, part)
+                        found.append(Redirection(stream, "file", path, append))
+        return found
+
+    def _redirection(self, node: Node) -> Redirection:
+        operator = node.children[0]
+        text = self.text_of(operator).strip()
+        if operator.type == "merging_redirection_operator":
+            match = MERGE.match(text)
+            if match is None:
+                raise self.unsupported(node, "redirection")
+            return Redirection(match.group(1), "output")
+        stream = text.rstrip(">") or "1"
+        append = text.endswith(">>")
+        name = next(c for c in self.kids(node) if c.type == "redirected_file_name")
+        target = _unwrap(next(c for c in self.kids(name) if c.type != "command_argument_sep"))
+        if target.type == "variable" and self.text_of(target).casefold() == "$null":
+            return Redirection(stream, "null")
+        return Redirection(stream, "file", to_string(self.eval_argument(target)), append)
+
+    @contextmanager
+    def redirect(self, redirections: list[Redirection], emit: Emit) -> Iterator[Emit]:
+        """Run the body with its streams redirected; yields where its output goes.
+
+        Merged records go where the output goes (so ``2>&1 > $null`` drops both, an
+        UNVERIFIED reading of about_Redirection). Files are written when the command
+        completes, through the node's own ``Set-Content``.
+        """
+        if not redirections:
+            yield emit
+            return
+        files: dict[str, tuple[bool, list[Any]]] = {}
+        merged: set[str] = set()
+        routes: dict[str, Callable[[Any], None]] = {}
+        for redirection in redirections:
+            for stream in streams_of(redirection.stream):
+                if redirection.target == "output":
+                    if stream != "1":
+                        merged.add(stream)
+                        routes.pop(stream, None)
+                    continue
+                merged.discard(stream)
+                if redirection.target == "null":
+                    routes[stream] = drop
+                else:
+                    path = to_string(redirection.path)
+                    routes[stream] = files.setdefault(path, (redirection.append, []))[1].append
+        output = routes.pop("1", emit)
+        for stream in merged:
+            routes[stream] = output
+        previous = self.session.sink
+        self.session.sink = redirected_sink(previous, Routes(output, dict(routes)))
+        try:
+            yield output
+        finally:
+            self.session.sink = previous
+        for path, (append, items) in files.items():
+            self.write_redirected_file(path, append, items)
+
+    def write_redirected_file(self, path: str, append: bool, items: list[Any]) -> None:
+        """``> file`` / ``>> file``: the text ``Out-File`` would write, UTF-16LE with a BOM
+        (facts section 9), through the node's ``Set-Content``; refused on a node without
+        a file system. ``>>`` rewrites the file with the old text first (as UTF-16LE)."""
+        if self._lookup("Set-Content") is None:
+            raise self.unsupported(self.statement, "file redirection on a node without files")
+        text = "".join(line + "\r\n" for item in items for line in format_lines(self, item))
+        if append:
+            exists: list[Any] = []
+            self.invoke_command("Test-Path", [Argument("LiteralPath", path, colon=True)], None,
+                                exists.append)  # fmt: skip
+            if exists and exists[0] is True:
+                old: list[Any] = []
+                self.invoke_command(
+                    "Get-Content",
+                    [
+                        Argument("LiteralPath", path, colon=True),
+                        Argument("Raw", None, has_value=False),
+                        Argument("Encoding", "Unicode", colon=True),
+                    ],
+                    None,
+                    old.append,
+                )
+                text = "".join(to_string(o) for o in old) + text
+        self.invoke_command(
+            "Set-Content",
+            [
+                Argument("LiteralPath", path, colon=True),
+                Argument("Value", text, colon=True),
+                Argument("Encoding", "Unicode", colon=True),
+                Argument("NoNewline", None, has_value=False),
+            ],
+            None,
+            drop,
+        )
 
     # ----------------------------------------------------------------- commands
 
@@ -817,8 +1035,11 @@ class Evaluator:
             if part.type == "command_argument_sep":
                 i += 1
                 continue
-            if part.type == "redirection":
-                raise self.unsupported(part, "redirection")
+            if part.type == "redirection" or (
+                part.type == "generic_token" and glued(self.text_of(part)) is not None
+            ):
+                i += 1
+                continue
             if part.type == "command_parameter":
                 name = self.text_of(part)[1:].rstrip(":")
                 colon = self.text_of(part).endswith(":")
@@ -858,9 +1079,9 @@ class Evaluator:
             return [_bare_value(w) for w in self.text_of(node)[1:].split(",")]
         node = _unwrap(node)
         if node.type == "expression_with_unary_operator" and node.children[0].type == ",":
-            return [self._element(children(node)[-1])]
+            return [self._element(self.kids(node)[-1])]
         if node.type == "array_literal_expression":
-            parts = children(node)
+            parts = self.kids(node)
             return [*self._continuation(parts[0]), *(self._element(p) for p in parts[1:])]
         raise self.unsupported(node, "array argument")
 
@@ -886,12 +1107,22 @@ class Evaluator:
         if "$" not in text and "`" not in text:
             number = _bare_number(text)
             return text if number is None else number
+        return self.expand_word(text, node)
+
+    def expand_word(self, text: str, node: Node) -> str:
+        """A bare word's text with its variables expanded (argument mode)."""
         parts = expandable_parts('"' + text + '"', lambda offset: offset + 1)
         if any(isinstance(p, SubExpression) for p in parts):
             raise self.unsupported(node, "subexpression in a bare word")
         return self.join_parts(parts, None, node)
 
     def run_command(self, node: Node, inputs: list[Any] | None, emit: Emit) -> None:
+        elements = node.child_by_field_name("command_elements")
+        redirections = self._redirections(self.kids(elements)) if elements is not None else []
+        with self.redirect(redirections, emit) as target:
+            self._run_command(node, inputs, target)
+
+    def _run_command(self, node: Node, inputs: list[Any] | None, emit: Emit) -> None:
         name_node = node.child_by_field_name("command_name")
         if name_node is None:
             raise self.unsupported(node, "command")
@@ -900,21 +1131,20 @@ class Evaluator:
         )
         arguments_node = node.child_by_field_name("command_elements")
         if invocation is not None:
-            target_node = children(name_node)[0] if children(name_node) else name_node
+            target_node = self.kids(name_node)[0] if self.kids(name_node) else name_node
             if target_node.type == "command_name":
                 name: Any = self.text_of(target_node)
             else:
                 name = self.eval(target_node)
             if isinstance(name, ScriptBlock):
                 args = self.command_arguments(arguments_node)
-                for out in self.invoke_block(name, None, args, new_scope=True):
-                    emit(out)
+                self.call_block(name, args, inputs, emit)
                 return
             name = to_string(name)
         else:
             name = self.text_of(name_node)
             bare = arguments_node is None or all(
-                c.type == "command_argument_sep" for c in children(arguments_node)
+                c.type == "command_argument_sep" for c in self.kids(arguments_node)
             )
             match = _RANGE.match(name)
             if match is not None and bare:
@@ -956,6 +1186,10 @@ class Evaluator:
         inputs: list[Any] | None,
         emit: Emit,
     ) -> None:
+        function = self.scope.function(name)
+        if function is not None:
+            self.call_block(function, arguments, inputs, emit, is_filter=function.is_filter)
+            return
         name = COMMAND_ALIASES.get(name.casefold(), name)
         builtin = BUILTINS.get(name.casefold())
         if builtin is None and name.casefold() in ENV_ITEM_COMMANDS:
@@ -1106,22 +1340,13 @@ class Evaluator:
                 if set_under:
                     scope.set_local("_", dollar_under)
                     scope.set_local("PSItem", dollar_under)
-                parts = children(block.node)
-                param_block = next((p for p in parts if p.type == "param_block"), None)
-                if param_block is not None or arguments:
-                    self.bind_script_parameters(param_block, arguments)
-                body = next((p for p in parts if p.type == "script_block"), None)
-                if body is not None:
-                    inner = children(body)
-                    if any(p.type == "named_block_list" for p in inner):
-                        raise self.unsupported(body, "begin/process/end block")
-                    statements = body.child_by_field_name("script_block_body")
-                    if statements is not None:
-                        self.exec_statements(
-                            statements.child_by_field_name("statement_list"), out.append
-                        )
-        except ReturnSignal:
-            pass
+                body = self.body(block.node)
+                if body.params is not None or arguments:
+                    self.bind_script_parameters(body.params, arguments)
+                if body.named:
+                    self.run_blocks(body, None, out.append)
+                else:  # $input stays the caller's (ForEach-Object runs in its scope)
+                    self._run_block(body.end, out.append)
         finally:
             if not new_scope and set_under:
                 found, value = saved_under
@@ -1130,29 +1355,96 @@ class Evaluator:
             self.scope = previous_scope
         return out
 
+    def call_block(
+        self,
+        block: ScriptBlock,
+        arguments: Sequence[Argument],
+        inputs: list[Any] | None,
+        emit: Emit,
+        *,
+        is_filter: bool = False,
+    ) -> None:
+        """Call a script block or function as a command: ``& { }``, ``f -X 1``, ``1 | f``.
+
+        It gets a child scope of the caller's (PowerShell's dynamic scoping), its
+        parameters bound from ``arguments`` and, per object, from pipeline input
+        (``ValueFromPipeline``/``ValueFromPipelineByPropertyName``), and runs its
+        named blocks.
+        """
+        previous_scope = self.scope
+        self.scope = Scope(previous_scope)
+        try:
+            with self.using_script(block.script):
+                body = self.body(block.node, is_filter=is_filter)
+                pipeline = self.bind_script_parameters(
+                    body.params, arguments, expecting_input=inputs is not None
+                )
+                self.run_blocks(body, inputs, emit, pipeline)
+        finally:
+            self.scope = previous_scope
+
+    def body(self, node: Node, *, is_filter: bool = False) -> ScriptBody:
+        """The :class:`ScriptBody` of ``node``, cached per parsed script and node."""
+        assert self.script is not None
+        key = (node.id, is_filter)
+        cache = self.script.bodies
+        found = cache.get(key)
+        if found is None:
+            found = body_of(node, is_filter=is_filter)
+            cache[key] = found
+        return found
+
+    def stmt_function_statement(self, node: Node, emit: Emit) -> None:
+        """``function``/``filter``: defined in the current scope, as PowerShell does."""
+        assert self.script is not None
+        name_node = next(c for c in self.kids(node) if c.type == "function_name")
+        is_filter = node.children[0].type == "filter"
+        if node.children[0].type not in ("function", "filter"):
+            raise self.unsupported(node, node.children[0].type)
+        self.scope.functions[self.text_of(name_node).casefold()] = FunctionValue(
+            self.text_of(name_node), node, self.script, is_filter
+        )
+
     def bind_script_parameters(
         self,
         param_block: Node | None,
         arguments: Sequence[Any],
         *,
         psrp: bool = False,
-    ) -> None:
-        """Bind a ``param()`` block in the current scope (defaults evaluated in order)."""
+        expecting_input: bool = False,
+        command_name: str | None = None,
+    ) -> _PipelineBinding | None:
+        """Bind a ``param()`` block in the current scope (defaults evaluated in order).
+
+        With ``expecting_input``, parameters that take pipeline input may be left
+        unbound here (even when mandatory); the returned :class:`_PipelineBinding`
+        binds them per object. A binding error ends a PSRP script (``psrp``) and is
+        statement-terminating for a function or script block, as in PowerShell.
+        """
         declared = self._declared_parameters(param_block)
         extra: list[Any] = []
+        specs = [d.spec for d in declared.parameters]
         binder = Binder(
-            [d.spec for d in declared.parameters],
-            None,
+            specs,
+            command_name,
             script=True,
             common=declared.advanced,
             overflow=None if declared.advanced else extra,
         )
+        takes_input = expecting_input and any(
+            p.from_pipeline or p.from_pipeline_by_property_name for p in specs
+        )
         prepared = self._prepare_arguments(binder, arguments, psrp)
         try:
             bound = binder.bind(prepared)
-            binder.check_mandatory(bound)
+            if takes_input:
+                Binder(
+                    [_not_mandatory_from_pipeline(p) for p in specs], command_name, script=True
+                ).check_mandatory(bound)
+            else:
+                binder.check_mandatory(bound)
         except BindingFailed as failed:
-            raise self.fail(failed.record, script_terminating=True) from None
+            raise self.fail(failed.record, script_terminating=psrp) from None
         own, common = split_common(bound)
         for key, value in common.items():
             if key.casefold() == "erroraction":
@@ -1163,20 +1455,23 @@ class Evaluator:
             self._assign_parameter(parameter, own)
         self.scope.set_local("PSBoundParameters", own)
         self.scope.set_local("args", extra)
+        if not takes_input:
+            return None
+        return _PipelineBinding(self, binder, own, declared.parameters)
 
     def _declared_parameters(self, param_block: Node | None) -> _Declared:
         declared = _Declared()
         if param_block is None:
             return declared
-        for attribute in children(param_block):
+        for attribute in self.kids(param_block):
             if attribute.type == "attribute_list":
-                for attr in children(attribute):
+                for attr in self.kids(attribute):
                     name = self._attribute_name(attr)
                     if name.casefold() != "cmdletbinding":
                         raise self.unsupported(attr, f"attribute [{name}] on param()")
                     declared.advanced = True
-        plist = next((c for c in children(param_block) if c.type == "parameter_list"), None)
-        for index, node in enumerate(children(plist) if plist is not None else []):
+        plist = next((c for c in self.kids(param_block) if c.type == "parameter_list"), None)
+        for index, node in enumerate(self.kids(plist) if plist is not None else []):
             parameter = self._param_spec(node, index)
             declared.advanced = declared.advanced or parameter.advanced
             declared.parameters.append(parameter)
@@ -1263,7 +1558,7 @@ class Evaluator:
 
     def _attribute_name(self, attr: Node) -> str:
         name_node = next(
-            (c for c in children(attr) if c.type in ("attribute_name", "type_literal")), attr
+            (c for c in self.kids(attr) if c.type in ("attribute_name", "type_literal")), attr
         )
         text = self.text_of(name_node)
         return text.strip("[]").split("(")[0].strip()
@@ -1277,10 +1572,11 @@ class Evaluator:
         aliases: list[str] = []
         variable: Node | None = None
         default: Node | None = None
-        for part in children(parameter):
+        from_pipeline = by_property = False
+        for part in self.kids(parameter):
             if part.type == "attribute_list":
-                for attr in children(part):
-                    literal = next((c for c in children(attr) if c.type == "type_literal"), None)
+                for attr in self.kids(part):
+                    literal = next((c for c in self.kids(attr) if c.type == "type_literal"), None)
                     if literal is not None:
                         type_name = self._param_type(literal)
                         continue
@@ -1294,6 +1590,10 @@ class Evaluator:
                                 mandatory = to_bool(value) if value is not NOTHING else True
                             elif folded == "position":
                                 position = to_int(value)
+                            elif folded == "valuefrompipeline":
+                                from_pipeline = to_bool(value) if value is not NOTHING else True
+                            elif folded == "valuefrompipelinebypropertyname":
+                                by_property = to_bool(value) if value is not NOTHING else True
                             elif folded in ("helpmessage", "parametersetname"):
                                 continue
                             else:
@@ -1307,7 +1607,7 @@ class Evaluator:
             elif part.type == "variable":
                 variable = part
             elif part.type == "script_parameter_default":
-                default = children(part)[0]
+                default = self.kids(part)[0]
         assert variable is not None
         name = self.text_of(variable)[1:]
         if type_name == "switch":
@@ -1318,6 +1618,8 @@ class Evaluator:
             mandatory=mandatory,
             position=position,
             aliases=tuple(aliases),
+            from_pipeline=from_pipeline,
+            from_pipeline_by_property_name=by_property,
         )
         return _Parameter(spec, default, advanced, checks)
 
@@ -1349,12 +1651,12 @@ class Evaluator:
         return known[short]
 
     def _attribute_arguments(self, attr: Node) -> list[tuple[str | None, Any]]:
-        args_node = next((c for c in children(attr) if c.type == "attribute_arguments"), None)
+        args_node = next((c for c in self.kids(attr) if c.type == "attribute_arguments"), None)
         result: list[tuple[str | None, Any]] = []
         if args_node is None:
             return result
-        for argument in children(args_node):
-            parts = children(argument)
+        for argument in self.kids(args_node):
+            parts = self.kids(argument)
             if parts and parts[0].type == "simple_name":
                 key = self.text_of(parts[0])
                 value = self.eval(parts[1]) if len(parts) > 1 else NOTHING
@@ -1367,14 +1669,25 @@ class Evaluator:
 
     def eval(self, node: Node) -> Any:
         """Evaluate an expression node to a value."""
-        while node.type in WRAPPERS:
-            parts = children(node)
-            if len(parts) != 1 or len([c for c in node.children if c.type != "comment"]) != 1:
-                break
-            node = parts[0]
-        handler = getattr(self, "expr_" + node.type, None) or getattr(
-            self.operators, "expr_" + node.type, None
-        )
+        script = self.script
+        assert script is not None
+        found = script.unwrapped.get(node.id)
+        if found is None:
+            inner = node
+            while inner.type in WRAPPERS:
+                parts = self.kids(inner)
+                if len(parts) != 1 or len([c for c in inner.children if c.type != "comment"]) != 1:
+                    break
+                inner = parts[0]
+            found = script.unwrapped[node.id] = (inner, inner.type)
+        node, kind = found
+        handler = self._handlers.get(kind)
+        if handler is None:
+            handler = getattr(self, "expr_" + kind, None) or getattr(
+                self.operators, "expr_" + kind, None
+            )
+            if handler is not None:
+                self._handlers[kind] = handler
         if handler is None:
             statement = getattr(self, "stmt_" + node.type, None)
             if statement is not None and node.type != "flow_control_statement":
@@ -1395,7 +1708,7 @@ class Evaluator:
         return NOTHING
 
     def expr_while_condition(self, node: Node) -> Any:
-        return self.eval_pipeline(children(node)[0])
+        return self.eval_pipeline(self.kids(node)[0])
 
     expr_for_condition = expr_while_condition
     expr_for_initializer = expr_while_condition
@@ -1403,6 +1716,14 @@ class Evaluator:
     expr_switch_condition = expr_while_condition
 
     def expr_integer_literal(self, node: Node) -> Any:
+        assert self.script is not None
+        key = ("int", node.id)
+        cache = self.script.bodies
+        if key not in cache:
+            cache[key] = self._integer(node)
+        return cache[key]
+
+    def _integer(self, node: Node) -> Any:
         text = self.text_of(node).replace("_", "")
         multiplier = 1
         for suffix, factor in (("kb", 1024), ("mb", 1024**2), ("gb", 1024**3), ("tb", 1024**4)):
@@ -1418,7 +1739,7 @@ class Evaluator:
         return float(text)
 
     def expr_string_literal(self, node: Node) -> Any:
-        inner = children(node)[0] if children(node) else node
+        inner = self.kids(node)[0] if self.kids(node) else node
         token = self.text_of(node)
         if inner.type in ("verbatim_string_characters", "verbatim_here_string_characters"):
             return decode_verbatim(token)
@@ -1429,7 +1750,7 @@ class Evaluator:
         base = self.script.char_span(node)[0]
         subexpressions = {
             self.script.char_span(c)[0] - base: c
-            for c in children(node)
+            for c in self.kids(node)
             if c.type == "sub_expression"
         }
 
@@ -1514,7 +1835,7 @@ class Evaluator:
         return self.read_variable(self.text_of(node)[2:-1], node)
 
     def expr_parenthesized_expression(self, node: Node) -> Any:
-        parts = children(node)
+        parts = self.kids(node)
         if not parts:
             return None
         value = self.eval_pipeline(parts[0])
@@ -1535,7 +1856,7 @@ class Evaluator:
         return out
 
     def expr_array_literal_expression(self, node: Node) -> Any:
-        return [self._element(c) for c in children(node)]
+        return [self._element(c) for c in self.kids(node)]
 
     def _element(self, node: Node) -> Any:
         value = self.eval(node)
@@ -1543,11 +1864,11 @@ class Evaluator:
 
     def expr_hash_literal_expression(self, node: Node) -> Any:
         table = PSHashtable()
-        body = next((c for c in children(node) if c.type == "hash_literal_body"), None)
-        for entry in children(body) if body is not None else []:
-            parts = children(entry)
+        body = next((c for c in self.kids(node) if c.type == "hash_literal_body"), None)
+        for entry in self.kids(body) if body is not None else []:
+            parts = self.kids(entry)
             key_node, value_node = parts[0], parts[1]
-            key_parts = children(key_node)
+            key_parts = self.kids(key_node)
             if key_parts and key_parts[0].type == "simple_name":
                 key: Any = self.text_of(key_parts[0])
             else:
@@ -1572,7 +1893,7 @@ class Evaluator:
         return TypeRef(self.type_name(node), node)
 
     def expr_cast_expression(self, node: Node) -> Any:
-        literal, operand = children(node)[0], children(node)[-1]
+        literal, operand = self.kids(node)[0], self.kids(node)[-1]
         name = self.type_name(literal)
         folded = name.casefold()
         if folded in ("ordered", "pscustomobject", "system.management.automation.pscustomobject"):
@@ -1624,7 +1945,7 @@ class Evaluator:
         return convert(value, type_name)
 
     def expr_member_access(self, node: Node) -> Any:
-        parts = children(node)
+        parts = self.kids(node)
         target_node, member = parts[0], parts[-1]
         name = self.member_name(member)
         static = any(c.type == "::" for c in node.children)
@@ -1634,13 +1955,13 @@ class Evaluator:
         return self.members.get_member(target, name, node)
 
     def member_name(self, member: Node) -> str:
-        parts = children(member)
+        parts = self.kids(member)
         if parts and parts[0].type != "simple_name":
             return to_string(self.eval(parts[0]))
         return self.text_of(member)
 
     def expr_invokation_expression(self, node: Node) -> Any:
-        parts = children(node)
+        parts = self.kids(node)
         target_node = parts[0]
         member = next(p for p in parts if p.type == "member_name")
         arg_list = next((p for p in parts if p.type == "argument_list"), None)
@@ -1648,7 +1969,7 @@ class Evaluator:
         if arg_list is not None:
             expr_list = arg_list.child_by_field_name("argument_expression_list")
             if expr_list is not None:
-                args = [self._element(c) for c in children(expr_list)]
+                args = [self._element(c) for c in self.kids(expr_list)]
         name = self.member_name(member)
         if any(c.type == "::" for c in node.children):
             return self.members.call_static(self.type_name(target_node), name, args, node)
@@ -1656,7 +1977,7 @@ class Evaluator:
         return self.members.call_method(target, name, args, node)
 
     def expr_element_access(self, node: Node) -> Any:
-        parts = children(node)
+        parts = self.kids(node)
         target = self.eval(parts[0])
         index = self.eval(parts[1])
         return self.index(target, index, node)
@@ -1693,7 +2014,7 @@ class Evaluator:
         return None
 
     def expr_range_expression(self, node: Node) -> Any:
-        parts = children(node)
+        parts = self.kids(node)
         start, end = to_int(self.eval(parts[0])), to_int(self.eval(parts[-1]))
         step = 1 if end >= start else -1
         return list(range(start, end + step, step))
@@ -1711,7 +2032,7 @@ class Evaluator:
         return self._step(node, -1, post=False)
 
     def _step(self, node: Node, delta: int, post: bool) -> Any:
-        target = children(node)[0]
+        target = self.kids(node)[0]
         old = self.eval(target)
         new = self.operators.op_add(old if old is not None else 0, delta)
         self.assign_to(target, new)
@@ -1722,6 +2043,14 @@ class Evaluator:
         )
 
     def _is_statement(self, node: Node) -> bool:
+        assert self.script is not None
+        key = ("statement", node.id)
+        cache = self.script.bodies
+        if key not in cache:
+            cache[key] = self._find_statement(node)
+        return bool(cache[key])
+
+    def _find_statement(self, node: Node) -> bool:
         parent = node.parent
         while parent is not None and parent.type in WRAPPERS:
             parent = parent.parent
@@ -1734,10 +2063,18 @@ class Evaluator:
     # ----------------------------------------------------------------- assignment
 
     def eval_assignment(self, node: Node) -> None:
-        parts = children(node)
-        target = parts[0]
-        operator = self.text_of(parts[1]).strip()
-        value_node = node.child_by_field_name("value") or parts[-1]
+        assert self.script is not None
+        key = ("assignment", node.id)
+        shape = self.script.bodies.get(key)
+        if shape is None:
+            parts = self.kids(node)
+            shape = (
+                parts[0],
+                self.text_of(parts[1]).strip(),
+                node.child_by_field_name("value") or parts[-1],
+            )
+            self.script.bodies[key] = shape
+        target, operator, value_node = shape
         value = self.eval_pipeline(value_node)
         if value is NOTHING:
             value = None
@@ -1756,12 +2093,11 @@ class Evaluator:
         self.assign_to(target, value)
 
     def assign_to(self, target: Node, value: Any) -> None:
-        while target.type in WRAPPERS and len(children(target)) == 1:
-            target = children(target)[0]
+        target = self.unwrap_single(target)
         if target.type == "variable":
             self.assign_variable(target, value)
         elif target.type == "cast_expression":
-            literal, variable = children(target)[0], children(target)[-1]
+            literal, variable = self.kids(target)[0], self.kids(target)[-1]
             type_name = self.type_name(literal)
             converted = self.cast(type_name, value, target)
             self.assign_variable(variable, converted)
@@ -1769,11 +2105,11 @@ class Evaluator:
             if folded in ("string", "int", "bool", "string[]", "hashtable", "long", "double"):
                 self.scope.constraints[self.text_of(variable)[1:].casefold()] = folded
         elif target.type == "member_access":
-            parts = children(target)
+            parts = self.kids(target)
             obj = self.eval(parts[0])
             self.members.set_member(obj, self.member_name(parts[-1]), value, target)
         elif target.type == "element_access":
-            parts = children(target)
+            parts = self.kids(target)
             obj = self.eval(parts[0])
             key = self.eval(parts[1])
             if isinstance(obj, PSHashtable):
@@ -1832,6 +2168,63 @@ class Evaluator:
                     exception_type="System.Management.Automation.ArgumentTransformationMetadataException",
                 ) from None
         scope.set_local(name, value)
+
+
+def _not_mandatory_from_pipeline(spec: ParamSpec) -> ParamSpec:
+    if spec.from_pipeline or spec.from_pipeline_by_property_name:
+        return dataclasses.replace(spec, mandatory=False)
+    return spec
+
+
+class _PipelineBinding:
+    """Binds each pipeline object to the parameters that take pipeline input."""
+
+    def __init__(
+        self,
+        evaluator: Evaluator,
+        binder: Binder,
+        bound: PSHashtable,
+        parameters: list[_Parameter],
+    ) -> None:
+        self._evaluator = evaluator
+        self._binder = binder
+        self._bound = PSHashtable(bound.items())
+        self._parameters = [
+            p
+            for p in parameters
+            if p.spec.name not in bound
+            and (p.spec.from_pipeline or p.spec.from_pipeline_by_property_name)
+        ]
+
+    def bind(self, item: Any) -> bool:
+        """Bind ``item``; False (after a non-terminating error) when nothing takes it."""
+        evaluator = self._evaluator
+        result = self._binder.bind_input(self._bound, item)
+        if result is None:
+            evaluator.write_error(self._binder.input_not_bound(item))
+            return False
+        try:
+            self._binder.check_mandatory(result)
+        except BindingFailed as failed:
+            evaluator.write_error(failed.record)
+            return False
+        for parameter in self._parameters:
+            name = parameter.spec.name
+            if name in result:
+                evaluator.scope.set_local(name, result[name])
+                bound = evaluator.scope.get("PSBoundParameters")[1]
+                if isinstance(bound, PSHashtable):
+                    bound[name] = result[name]
+        return True
+
+
+class FunctionValue(ScriptBlock):
+    """A function or filter defined by a ``function``/``filter`` statement."""
+
+    def __init__(self, name: str, node: Node, script: ParsedScript, is_filter: bool) -> None:
+        super().__init__(node, script)
+        self.name = name
+        self.is_filter = is_filter
 
 
 @dataclass

@@ -19,9 +19,15 @@ from typing import TYPE_CHECKING, Any
 
 from tree_sitter import Node
 
-from psrunbook.sim.objects import PropertySetError, PSEnum, PSHashtable, PSObject, SecureStringValue
+from psrunbook.sim.objects import (
+    ErrorRecordObject,
+    PropertySetError,
+    PSEnum,
+    PSHashtable,
+    PSObject,
+    SecureStringValue,
+)
 from psrunbook.sim.ps.principal import ADMINISTRATOR_ROLE, WindowsPrincipal, is_administrator_role
-from psrunbook.sim.ps.records import ErrorRecordObject
 from psrunbook.sim.ps.values import (
     NOTHING,
     ScriptBlockValue,

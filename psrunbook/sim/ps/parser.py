@@ -8,10 +8,12 @@ original text next to the tree, because values are decoded from what the user wr
 
 from __future__ import annotations
 
+import bisect
 import re
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import tree_sitter
 import tree_sitter_powershell
@@ -22,7 +24,6 @@ from psrunbook.sim.ps.lexer import normalise
 _LANGUAGE = tree_sitter.Language(tree_sitter_powershell.language())
 
 UNSUPPORTED_NODES = {
-    "function_statement": "function definition",
     "class_statement": "class definition",
     "enum_statement": "enum definition",
     "trap_statement": "trap statement",
@@ -32,18 +33,15 @@ UNSUPPORTED_NODES = {
     "inlinescript_statement": "inlinescript block",
     "pipeline_chain_tail": "pipeline chain operator (&& / ||)",
     "stop_parsing": "stop-parsing token (--%)",
-    "file_redirection_operator": "file redirection",
-    "merging_redirection_operator": "redirection",
     "label": "loop label",
-    "named_block_list": "begin/process/end block",
     "invokation_foreach_expression": "foreach method call",
     "switch_parameters": "switch statement parameters",
     "switch_filename": "switch -File",
 }
 
 
-_STREAM_REDIRECTION = re.compile(r"[1-6*]?>")
-"""A bare word starting like ``2>$null``, ``>$null`` or ``3>>log``: a redirection in PowerShell."""
+_MERGE = re.compile(r"^[2-6*]>&1$")
+"""The merges Windows PowerShell 5.1 has: a stream (or all) into the success stream."""
 
 
 @dataclass(frozen=True)
@@ -54,10 +52,28 @@ class ParsedScript:
     tree: tree_sitter.Tree
     byte_to_char: tuple[int, ...]
     line_starts: tuple[int, ...]
+    wrapped: bool = False
+    """The text was parsed inside ``{`` ... ``}`` (see :func:`parse_uncached`)."""
+    bodies: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
+    """The evaluator's caches of what it derived from this script's nodes, by node id
+    (valid only with this tree, so they live with it)."""
+    kids: dict[int, Any] = field(default_factory=dict, compare=False, repr=False)
+    texts: dict[int, str] = field(default_factory=dict, compare=False, repr=False)
+    unwrapped: dict[int, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def root(self) -> tree_sitter.Node:
         return self.tree.root_node
+
+    @property
+    def body_node(self) -> tree_sitter.Node:
+        """The node holding the script's param block and statements or named blocks."""
+        if not self.wrapped:
+            return self.root
+        node = self.root
+        while node.type != "script_block_expression":
+            node = next(c for c in node.named_children if c.type != "comment")
+        return node
 
     def char_span(self, node: tree_sitter.Node) -> tuple[int, int]:
         return self.byte_to_char[node.start_byte], self.byte_to_char[node.end_byte]
@@ -68,11 +84,13 @@ class ParsedScript:
         return self.text[start:end]
 
     def line(self, node: tree_sitter.Node) -> int:
-        return int(node.start_point[0]) + 1
+        """The 1-based line in the text as sent (not tree-sitter's row: see
+        :func:`_split_function_params`, which may add line breaks)."""
+        return max(1, bisect.bisect_right(self.line_starts, self.byte_to_char[node.start_byte]))
 
     def column(self, node: tree_sitter.Node) -> int:
         start = self.byte_to_char[node.start_byte]
-        return start - self.line_starts[node.start_point[0]] + 1
+        return start - self.line_starts[self.line(node) - 1] + 1
 
     def line_text(self, line: int) -> str:
         start = self.line_starts[line - 1]
@@ -137,16 +155,6 @@ def _named_block_at_top(script: ParsedScript) -> tree_sitter.Node | None:
 
 def _check(script: ParsedScript) -> None:
     """Refuse parse errors and unsupported node types before anything runs."""
-    named = _named_block_at_top(script)
-    if named is not None:
-        line = script.line(named)
-        raise UnsupportedConstruct(
-            line,
-            UNSUPPORTED_NODES["named_block_list"],
-            script.source(named)[:60],
-            script.line_text(line),
-            script.column(named),
-        )
     stack = [script.root]
     while stack:
         node = stack.pop()
@@ -170,12 +178,23 @@ def _check(script: ParsedScript) -> None:
                 script.line_text(line),
                 script.column(node),
             )
-        if node.type == "generic_token" and _STREAM_REDIRECTION.match(script.source(node)):
-            # tree-sitter reads `2>$null` as an argument; PowerShell reads a redirection.
+        if node.type == "merging_redirection_operator" and not _MERGE.match(
+            script.source(node).strip()
+        ):
+            # Windows PowerShell 5.1 merges a stream only into the success stream (n>&1).
             line = script.line(node)
             raise UnsupportedConstruct(
                 line,
-                "redirection",
+                "redirection other than n>&1",
+                script.source(node),
+                script.line_text(line),
+                script.column(node),
+            )
+        if node.type == "block_name" and script.source(node).casefold() == "dynamicparam":
+            line = script.line(node)
+            raise UnsupportedConstruct(
+                line,
+                "dynamicparam block",
                 script.source(node),
                 script.line_text(line),
                 script.column(node),
@@ -193,12 +212,59 @@ def _check(script: ParsedScript) -> None:
             stack.extend(reversed(node.children))
 
 
+def _split_function_params(script: ParsedScript, normalised: str) -> str | None:
+    """``normalised`` with a line break after each function's ``param()`` that
+    tree-sitter could not parse, or None when there is none.
+
+    tree-sitter-powershell 0.26.4 reads ``function f { param($x) $x }`` (a param block
+    followed by more on the same line) as an error, and the same text with a line break
+    after ``param($x)`` correctly; PowerShell accepts both. The break replaces one
+    space or tab, so every offset stays the same.
+    """
+    chars = list(normalised)
+    changed = False
+    stack = [script.root]
+    while stack:
+        node = stack.pop()
+        parent = node.parent
+        if node.type == "ERROR" and parent is not None and parent.type == "function_statement":
+            param = next((c for c in node.named_children if c.type == "param_block"), None)
+            if param is not None:
+                end = script.byte_to_char[param.end_byte]
+                if end < len(chars) and chars[end] in " \t":
+                    chars[end] = "\n"
+                    changed = True
+        stack.extend(node.children)
+    return "".join(chars) if changed else None
+
+
 def parse_uncached(text: str) -> ParsedScript:
-    """Parse and check ``text``; raises :class:`ScriptParseError` or unsupported."""
+    """Parse and check ``text``; raises :class:`ScriptParseError` or unsupported.
+
+    A script whose body is named blocks (``begin {`` ... ``process {`` ...) is parsed
+    again inside ``{`` ... ``}``: tree-sitter reads top-level named blocks as a command
+    named ``begin``, but reads them correctly in a script block literal. The brace
+    added in front is on line 1 and ``line_starts`` skips it, so lines, columns and
+    source texts stay those of the script as sent.
+    """
     normalised = normalise(text)
     parser = tree_sitter.Parser(_LANGUAGE)
     tree = parser.parse(normalised.encode("utf-8"))
     script = ParsedScript(text, tree, _byte_map(normalised), _line_starts(text))
+    if script.root.has_error:
+        split = _split_function_params(script, normalised)
+        if split is not None:
+            normalised = split
+            tree = parser.parse(normalised.encode("utf-8"))
+            script = ParsedScript(text, tree, script.byte_to_char, script.line_starts)
+    if _named_block_at_top(script) is not None:
+        wrapped = "{" + text + "\n}"
+        wrapped_normalised = "{" + normalised + "\n}"
+        tree = parser.parse(wrapped_normalised.encode("utf-8"))
+        starts = _line_starts(wrapped)
+        script = ParsedScript(
+            wrapped, tree, _byte_map(wrapped_normalised), (1, *starts[1:]), wrapped=True
+        )
     _check(script)
     return script
 

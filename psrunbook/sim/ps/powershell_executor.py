@@ -148,7 +148,7 @@ class PowerShellExecutor:
                 command.arguments,
                 emit,
                 local_scope=bool(command.use_local_scope),
-                inputs=items or (),
+                inputs=items,
             )
             return
         arguments = [

@@ -6,11 +6,16 @@ the shapes (and the choices made where the facts are uncertain) live in one plac
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from psrunbook.error_categories import ERROR_CATEGORY_NAMES
-from psrunbook.sim.objects import ErrorRecordData, PSEnum, PSHashtable, PSObject
+from psrunbook.sim.objects import (
+    ErrorRecordData,
+    ErrorRecordObject,
+    PSEnum,
+    PSHashtable,
+    PSObject,
+)
 
 RUNTIME_EXCEPTION = "System.Management.Automation.RuntimeException"
 WRITE_ERROR_EXCEPTION = "Microsoft.PowerShell.Commands.WriteErrorException"
@@ -162,14 +167,6 @@ def category_message(record: ErrorRecordData) -> str:
         f"{category_enum(record.category).name}: ({record.target_name}:{record.target_type}) "
         f"[{record.activity}], {record.reason}"
     )
-
-
-@dataclass
-class ErrorRecordObject(PSObject):
-    """``$_`` in ``catch`` and the items of ``$Error``: an ErrorRecord with its data."""
-
-    record: ErrorRecordData = field(default_factory=lambda: ErrorRecordData("", ""))
-    escalated: bool = False
 
 
 def error_record_object(record: ErrorRecordData, escalated: bool = False) -> ErrorRecordObject:

@@ -17,6 +17,8 @@ class Scope:
         self.variables: dict[str, tuple[str, Any]] = {}
         self.constraints: dict[str, str] = {}
         self.strict: int | None = None
+        self.functions: dict[str, Any] = {}
+        """Functions defined in this scope (``function``/``filter``), by folded name."""
 
     def find(self, name: str) -> Scope | None:
         """The nearest scope that defines ``name``."""
@@ -44,6 +46,17 @@ class Scope:
         while scope is not None:
             if folded in scope.variables:
                 return scope.constraints.get(folded)
+            scope = scope.parent
+        return None
+
+    def function(self, name: str) -> Any:
+        """The nearest function called ``name``, or None."""
+        folded = name.casefold()
+        scope: Scope | None = self
+        while scope is not None:
+            found = scope.functions.get(folded)
+            if found is not None:
+                return found
             scope = scope.parent
         return None
 

@@ -171,15 +171,69 @@ def test_windows_powershell_aliases_run_their_commands(pool, script, expected):
     assert [] == ps.streams.error
 
 
-@pytest.mark.parametrize("redirection", ["2>$null", "2>&1", "*>&1", "3>$null", ">$null"])
-def test_redirections_are_refused_before_anything_runs(pool, redirection):
-    """Not simulated: refused naming the redirection, and the statement before it never ran."""
+def test_error_merged_with_2_to_1_arrives_in_the_output_stream(pool):
+    """``2>&1``: the ErrorRecord is output, in order, and not on the error stream."""
     ps = PowerShell(pool)
-    ps.add_script(f"$global:ran = 1; Write-Output x {redirection}")
+    ps.add_script("Write-Output before; Write-Error bad 2>&1; Write-Output after")
+    output = ps.invoke()
+    assert [str, ErrorRecordMessage, str] == [type(o) for o in output]
+    assert ["before", "bad", "after"] == [str(o) for o in output]
+    assert ([], False, PSInvocationState.COMPLETED) == (ps.streams.error, ps.had_errors, ps.state)
+
+
+def test_every_stream_merged_with_star_to_1_arrives_as_records(pool):
+    """``*>&1`` on a script block: warning, verbose and information records become output."""
+    ps = PowerShell(pool)
+    ps.add_script("& { Write-Warning w; Write-Verbose -Verbose v; Write-Information i; 'o' } *>&1")
+    output = ps.invoke()
+    assert [WarningRecord, VerboseRecord, str] == [type(o) for o in output[:2]] + [type(output[3])]
+    assert ["w", "v", "o"] == [str(output[0]), str(output[1]), output[3]]
+    assert ([], [], []) == (ps.streams.warning, ps.streams.verbose, ps.streams.information)
+
+
+@pytest.mark.parametrize(
+    ("script", "expected"),
+    [
+        ("Write-Error bad 2>$null; 'after'; $Error.Count", ["after", 1]),
+        ("Write-Warning w 3>$null; 'after'", ["after"]),
+        ("Write-Output x >$null; 'after'", ["after"]),
+        ("Write-Output x > $null; 'after'", ["after"]),
+        ("$r = Write-Error bad 2>&1; $r.GetType().Name", ["ErrorRecord"]),
+        ("& { Write-Error e; 'o' } 2>&1 > $null; 'after'", ["after"]),
+        ("'a' > $null; 'after'", ["after"]),
+    ],
+)
+def test_redirections_to_null_and_into_variables(pool, script, expected):
+    """``n>$null`` discards (errors are still in $Error); merged records can be assigned."""
+    ps = PowerShell(pool)
+    ps.add_script(script)
+    assert expected == ps.invoke()
+    assert ([], [], PSInvocationState.COMPLETED) == (
+        ps.streams.error,
+        ps.streams.warning,
+        ps.state,
+    )
+
+
+def test_file_redirection_writes_the_node_s_file_as_out_file_does(pool):
+    """``>`` writes UTF-16LE with a BOM and CRLF line ends, ``>>`` appends."""
+    ps = PowerShell(pool)
+    ps.add_script(
+        "'line1', 'line2' > C:\\out.txt; 'three' >> C:\\out.txt\n"
+        "Get-Content C:\\out.txt -Encoding Unicode; (Get-Item C:\\out.txt).Length"
+    )
+    assert ["line1", "line2", "three", 2 + 2 * (7 + 7 + 7)] == ps.invoke()
+    assert [] == ps.streams.error
+
+
+def test_a_merge_windows_does_not_have_is_refused_before_anything_runs(pool):
+    """Windows PowerShell 5.1 merges only into stream 1: ``1>&2`` is refused by name."""
+    ps = PowerShell(pool)
+    ps.add_script("$global:ran = 1; Write-Output x 1>&2")
     assert [] == ps.invoke()
     assert PSInvocationState.FAILED == ps.state
     [error] = ps.streams.error
-    assert f"redirection '{redirection}'" in str(error)
+    assert "redirection other than n>&1 '1>&2'" in str(error)
     ps = PowerShell(pool)
     ps.add_script("$null -eq $ran")
     assert [True] == ps.invoke()

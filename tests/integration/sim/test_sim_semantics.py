@@ -144,11 +144,67 @@ def test_piped_input_reaches_a_script_as_dollar_input(pool):
     assert PSInvocationState.COMPLETED == ps.state
 
 
-def test_begin_process_end_blocks_are_refused_before_anything_runs(pool):
-    """Named blocks are not simulated: refused by name, nothing of the script runs."""
+def test_pipeline_input_to_a_script_with_begin_process_end_blocks(pool):
+    """pypsrp's test_psrp_with_input: begin once, process per object ($input is that
+    object), end once; each object comes back as sent, the debug records in order."""
     ps = PowerShell(pool)
-    ps.add_script("begin { $i = 0 } process { $i++; $_ } end { $i }")
-    assert [] == ps.invoke([1, 2, 3])
-    assert PSInvocationState.FAILED == ps.state
-    [error] = ps.streams.error
-    assert "begin/process/end block" in str(error)
+    ps.add_script(
+        """begin {
+            $DebugPreference = 'Continue'
+            Write-Debug "Start Block"
+        }
+        process {
+            $input
+        }
+        end {
+            Write-Debug "End Block"
+        }"""
+    )
+    actual = ps.invoke(["1", 2, {"a": "b"}, ["a", "b"]])
+    assert ["1", 2, {"a": "b"}, ["a", "b"]] == actual
+    assert ["Start Block", "End Block"] == [str(d) for d in ps.streams.debug]
+    assert (PSInvocationState.COMPLETED, False) == (ps.state, ps.had_errors)
+
+
+def test_small_message_size_scenario_with_named_blocks(pool):
+    """pypsrp's test_psrp_small_msg_size script: a 30,000 character variable set in
+    begin, input echoed in process, the variable cut by ranges in end."""
+    ps = PowerShell(pool)
+    ps.add_script(
+        """begin {
+    $big_var = '%s'
+} process {
+    $input
+} end {
+    $big_var[0..19999] -join ""
+    $big_var[20000..30000] -join ""
+}"""
+        % ("a" * 30000)
+    )
+    assert ["input", "a" * 20000, "a" * 10000] == ps.invoke("input")
+
+
+def test_functions_bind_pipeline_input_by_value_and_by_property_name(pool):
+    """A function defined in one pipeline is a command of the pool in the next, and
+    binds ValueFromPipeline / ValueFromPipelineByPropertyName per object."""
+    define = PowerShell(pool)
+    define.add_script(
+        """function Get-Double {
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory = $true, ValueFromPipeline = $true)][int]$Number
+    )
+    begin { $count = 0 }
+    process { $count++; $Number * 2 }
+    end { "count=$count" }
+}
+filter Get-Name { $_.Name }"""
+    )
+    define.invoke()
+    ps = PowerShell(pool)
+    ps.add_cmdlet("Get-Double")
+    assert [2, 4, 6, "count=3"] == ps.invoke(["1", 2, 3])
+    by_name = PowerShell(pool)
+    by_name.add_script("[pscustomobject]@{ Name = 'n1' }, [pscustomobject]@{ Name = 'n2' }")
+    by_name.add_cmdlet("Get-Name")
+    assert ["n1", "n2"] == by_name.invoke()

@@ -305,10 +305,11 @@ def test_write_error_rethrows_a_caught_record() -> None:
 @pytest.mark.parametrize(
     ("script", "construct"),
     [
-        ("function f { 1 }", "function definition"),
+        ("dynamicparam { }", "dynamicparam block"),
         ("'a'\nclass C { }", "class definition"),
         ("trap { 'x' }", "trap statement"),
-        ("Get-Thing > out.txt", "file redirection"),
+        ("Get-Thing > out.txt", "file redirection on a node without files"),
+        ("Get-Thing 1>&2", "redirection other than n>&1"),
         ("$x = 'a'.Normalize()", "method call .Normalize()"),
         ("[System.Net.Dns]::GetHostName()", "static method"),
         ("[xml]'<a/>'", "cast to [xml]"),
@@ -330,12 +331,12 @@ def test_unsupported_constructs_fail_loudly(script: str, construct: str) -> None
 
 def test_unsupported_construct_names_its_line() -> None:
     """The message names the line and an excerpt of the construct."""
-    result = run("'ok'\n\nfunction Get-Foo { 'x' }")
+    result = run("'ok'\n\nclass Foo { }")
     assert result.failed is not None
-    assert "unsupported construct at line 3: function definition 'function Get-Foo { 'x' }'" == (
+    assert "unsupported construct at line 3: class definition 'class Foo { }'" == (
         result.failed.message
     )
-    assert (3, 1, "function Get-Foo { 'x' }") == (
+    assert (3, 1, "class Foo { }") == (
         result.failed.script_line,
         result.failed.script_column,
         result.failed.line_text,
