@@ -11,7 +11,8 @@ Layout (``docs/journal.md`` has the full schema)::
     <state dir>/journal.sqlite3     WAL mode, synced commits, owner-only permissions
         schema_version(version)
         runs(run_id, runbook, runbook_version, mode, parameters_json, ...hashes, user,
-             started_at, finished_at, outcome, resumes, cluster, os_user, insecure_json)
+             started_at, finished_at, outcome, resumes, cluster, os_user, insecure_json,
+             inventory_path, sim)
         holds(resource, run_id, host, pid, since, token)   who works on a run or cluster
         attempts(attempt_id, run_id, step_index, step_name, node, script_sha256,
                  check_only, status, changed, result_json, errors_json,
@@ -199,11 +200,23 @@ def _migrate_to_3(conn: sqlite3.Connection) -> None:
     )
 
 
+def _migrate_to_4(conn: sqlite3.Connection) -> None:
+    """The run's target, so ``resume RUN_ID`` needs no ``-i``/``--sim``.
+
+    ``inventory_path``: the inventory file's absolute path (NULL for the simulated lab);
+    ``sim``: 1 for the embedded simulated lab, 0 for an inventory. Both NULL in runs
+    journaled before: their resume still names the target.
+    """
+    conn.execute("ALTER TABLE runs ADD COLUMN inventory_path TEXT")
+    conn.execute("ALTER TABLE runs ADD COLUMN sim INTEGER CHECK (sim IN (0, 1))")
+
+
 # MIGRATIONS[n] turns a version n-1 journal into version n. Append, never edit.
 MIGRATIONS: Final[dict[int, Callable[[sqlite3.Connection], None]]] = {
     1: _migrate_to_1,
     2: _migrate_to_2,
     3: _migrate_to_3,
+    4: _migrate_to_4,
 }
 assert max(MIGRATIONS) == SCHEMA_VERSION, "journal_model.SCHEMA_VERSION names the last migration"
 
@@ -338,10 +351,13 @@ class Journal:
         cluster: str | None = None,
         os_user: str | None = None,
         insecure: Mapping[str, str] | None = None,
+        inventory_path: str | None = None,
+        sim: bool | None = None,
     ) -> None:
         """Record a new run before its first step; ``parameters`` must already be public.
 
-        ``insecure`` maps each node to the unsafe setting accepted with ``--insecure``.
+        ``insecure`` maps each node to the unsafe setting accepted with ``--insecure``;
+        ``inventory_path`` and ``sim`` are the target ``resume`` takes again.
         """
         check_mode(mode)
         self._current_run = run_id
@@ -354,8 +370,8 @@ class Journal:
             conn.execute(
                 "INSERT INTO runs (run_id, runbook, runbook_version, mode, parameters_json,"
                 " parameters_sha256, inventory_sha256, bundle_sha256, user, started_at,"
-                " cluster, os_user, insecure_json)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " cluster, os_user, insecure_json, inventory_path, sim)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     run_id,
                     redact_text(runbook),
@@ -370,6 +386,8 @@ class Journal:
                     opt_text(cluster),
                     opt_text(os_user),
                     json_text(dict(insecure or {})),
+                    opt_text(inventory_path),
+                    None if sim is None else int(sim),
                 ),
             )
 

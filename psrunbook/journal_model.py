@@ -47,7 +47,7 @@ FinalAttemptStatus = Literal["succeeded", "failed"]
 RUN_MODES: Final = frozenset({"run", "plan"})
 OUTCOMES: Final = frozenset({"succeeded", "failed", "interrupted"})
 FINAL_STATUSES: Final = frozenset({"succeeded", "failed"})
-SCHEMA_VERSION: Final = 3
+SCHEMA_VERSION: Final = 4
 """The journal schema both implementations migrate to (their MIGRATIONS end here)."""
 
 
@@ -154,6 +154,10 @@ class RunRecord:
     """The operator's login on the control node (the remote account is ``user``)."""
     insecure: dict[str, str] = field(default_factory=dict)
     """Node -> the unsafe setting accepted with ``--insecure`` (by the run or a resume)."""
+    inventory_path: str | None = None
+    """The inventory file the run was started with (absolute); None for ``--sim``."""
+    sim: bool | None = None
+    """Whether it ran against the embedded simulated lab; None before schema version 4."""
 
 
 @dataclass(frozen=True)
@@ -199,6 +203,8 @@ def run_record(row: Row, fix: str) -> RunRecord:
         cluster=row["cluster"],
         os_user=row["os_user"],
         insecure=insecure_map(row["insecure_json"]),
+        inventory_path=row["inventory_path"],
+        sim=None if row["sim"] is None else bool(row["sim"]),
     )
 
 
@@ -340,8 +346,13 @@ class RunJournal(HoldStore, Protocol):
         cluster: str | None = None,
         os_user: str | None = None,
         insecure: Mapping[str, str] | None = None,
+        inventory_path: str | None = None,
+        sim: bool | None = None,
     ) -> None:
-        """Record a new run before its first step; ``parameters`` must already be public."""
+        """Record a new run before its first step; ``parameters`` must already be public.
+
+        ``inventory_path`` and ``sim`` are its target, so ``resume`` needs neither again.
+        """
         ...
 
     def mark_resumed(self, run_id: str, *, insecure: Mapping[str, str] | None = None) -> None:

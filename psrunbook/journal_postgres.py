@@ -192,9 +192,15 @@ def _migrate_to_3(conn: psycopg.Connection[DictRow]) -> None:
     conn.execute("CREATE INDEX holds_by_run ON psrunbook.holds (run_id)")
 
 
+def _migrate_to_4(conn: psycopg.Connection[DictRow]) -> None:
+    """The run's target (inventory file, or the simulated lab), for ``resume RUN_ID``."""
+    conn.execute("ALTER TABLE psrunbook.runs ADD COLUMN inventory_path TEXT")
+    conn.execute("ALTER TABLE psrunbook.runs ADD COLUMN sim BOOLEAN")
+
+
 # MIGRATIONS[n] turns a version n-1 journal into version n. Append, never edit; the
 # versions are the SQLite journal's (psrunbook.journal.MIGRATIONS), step for step.
-MIGRATIONS: Final = {1: _migrate_to_1, 2: _migrate_to_2, 3: _migrate_to_3}
+MIGRATIONS: Final = {1: _migrate_to_1, 2: _migrate_to_2, 3: _migrate_to_3, 4: _migrate_to_4}
 assert max(MIGRATIONS) == SCHEMA_VERSION, "journal_model.SCHEMA_VERSION names the last migration"
 
 
@@ -431,6 +437,8 @@ class PostgresJournal:
         cluster: str | None = None,
         os_user: str | None = None,
         insecure: Mapping[str, str] | None = None,
+        inventory_path: str | None = None,
+        sim: bool | None = None,
     ) -> None:
         """Record a new run before its first step; ``parameters`` must already be public."""
         check_mode(mode)
@@ -438,8 +446,9 @@ class PostgresJournal:
             f"run {run_id}",
             "INSERT INTO psrunbook.runs (run_id, runbook, runbook_version, mode,"
             " parameters_json, parameters_sha256, inventory_sha256, bundle_sha256,"
-            ' "user", started_at, cluster, os_user, insecure_json)'
-            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, clock_timestamp(), %s, %s, %s)"
+            ' "user", started_at, cluster, os_user, insecure_json, inventory_path, sim)'
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, clock_timestamp(), %s, %s, %s,"
+            " %s, %s)"
             " ON CONFLICT (run_id) DO NOTHING RETURNING run_id",
             (
                 run_id,
@@ -454,6 +463,8 @@ class PostgresJournal:
                 opt_text(cluster),
                 opt_text(os_user),
                 json_text(dict(insecure or {})),
+                opt_text(inventory_path),
+                sim,
             ),
         )
         if not inserted:

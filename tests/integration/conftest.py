@@ -8,8 +8,9 @@ well under a second.
 
 from __future__ import annotations
 
+import contextlib
 import socket
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,8 +22,12 @@ from psrunbook.cli.app import app
 from psrunbook.journal import AttemptRecord, Journal, RunRecord
 from psrunbook.logging import reset_logging
 from psrunbook.secrets import clear_secrets
+from psrunbook.sim.endpoint.http_server import SimFleet
+from psrunbook.sim.lab.cluster_executor import cluster_executor
+from psrunbook.sim.lab.cluster_model import SimCluster
 from psrunbook.sim.lab.lab_files import dump, restore, without_history
 from psrunbook.sim.lab.serve import AUTH_ENV as SIM_AUTH_ENV
+from psrunbook.sim.lab.serve import SIM_USER, inventory_toml
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"
@@ -125,6 +130,17 @@ def psrunbook(tmp_path: Path, sim_auth: str) -> Iterator[Psrunbook]:
     yield Psrunbook(tmp_path / "state", sim_auth)
     reset_logging()
     clear_secrets()
+
+
+@contextlib.contextmanager
+def served_inventory(
+    lab: SimCluster, path: Path, password: str, nodes: Sequence[str] = ("NODE1", "NODE2")
+) -> Iterator[Path]:
+    """``lab`` served in this process on loopback ports, and an inventory of ``nodes`` at
+    ``path``: a test can change the lab between two commands, as a cluster changes."""
+    with SimFleet(list(nodes), executor=cluster_executor(lab), users={SIM_USER: password}) as fleet:
+        path.write_text(inventory_toml(fleet, cluster=lab.name), encoding="utf-8")
+        yield path
 
 
 def refused_port() -> int:

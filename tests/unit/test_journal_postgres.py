@@ -131,7 +131,8 @@ def test_a_newer_schema_is_refused(postgres_url: str) -> None:
     PostgresJournal.open(postgres_url).close()
     with psycopg.connect(postgres_url) as conn:
         conn.execute("UPDATE psrunbook.schema_version SET version = %s", (SCHEMA_VERSION + 1,))
-    with pytest.raises(JournalError, match=r"schema version 4, newer .* upgrade psrunbook"):
+    newer = rf"schema version {SCHEMA_VERSION + 1}, newer .* upgrade psrunbook"
+    with pytest.raises(JournalError, match=newer):
         PostgresJournal.open(postgres_url)
 
 
