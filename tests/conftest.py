@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.support.postgres_server import PostgresServer, PostgresUnavailable, running_server
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REPO = Path(__file__).parent.parent
@@ -23,3 +26,26 @@ def user_templates() -> Path:
 @pytest.fixture
 def example_inventory_path() -> Path:
     return REPO / "examples" / "inventory.toml"
+
+
+# --------------------------------------------------------------------------- PostgreSQL
+# A real server per test process (one per xdist worker), started on first use and stopped
+# at the end of the session; each test gets its own fresh database. A machine without
+# PostgreSQL FAILS these tests with what to install: nothing is skipped silently.
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    try:
+        with running_server() as server:
+            yield server
+    except PostgresUnavailable as exc:
+        pytest.fail(str(exc), pytrace=False)
+
+
+@pytest.fixture
+def postgres_url(postgres_server: PostgresServer) -> Iterator[str]:
+    """A libpq URL (Unix socket, superuser) to a new, empty database of this test's own."""
+    name = postgres_server.create_database()
+    yield postgres_server.url(name)
+    postgres_server.drop_database(name)
