@@ -12,7 +12,7 @@ the rules that make a run trustworthy live here, once:
   ``--sim`` only) < the resumed run's or the approved bundle's < file < ``-p``, secrets
   from the environment;
 * what is done: a step is done on a node when its latest apply attempt there succeeded
-  (:meth:`Journal.step_status`). Checks never count, and an attempt left ``running`` by a
+  (:meth:`RunJournal.step_status`). Checks never count, and an attempt left ``running`` by a
   crash is unknown: it is re-checked, never skipped.
 
 The session prints nothing and knows no terminal. Its caller sets up the target and the
@@ -56,7 +56,7 @@ if TYPE_CHECKING:
     from psrunbook.bundle import VerifiedBundle
     from psrunbook.execution.outcome import RunReport
     from psrunbook.inventory import Inventory
-    from psrunbook.journal import Journal, RunMode, RunRecord
+    from psrunbook.journal_model import RunJournal, RunMode, RunRecord
     from psrunbook.runbook.lab import LabFacts, LabVariant
     from psrunbook.runbook.model import Runbook
     from psrunbook.runbook.registry import RunbookRegistry
@@ -169,7 +169,7 @@ class RunSession:
 
     def __init__(
         self,
-        journal: Journal,
+        journal: RunJournal,
         registry: RunbookRegistry,
         library: TemplateLibrary,
         *,
