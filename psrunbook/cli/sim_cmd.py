@@ -83,6 +83,19 @@ def serve_command(
             min=0.1, help="Seconds a shell may go without a request before it is deleted."
         ),
     ] = 7200.0,
+    clusters: Annotated[
+        int,
+        typer.Option(
+            "--clusters", min=1, max=1000, help="Serve this many clusters (needs --inventory-dir)."
+        ),
+    ] = 1,
+    inventory_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--inventory-dir",
+            help="Write one inventory per cluster here (a fleet, see --clusters).",
+        ),
+    ] = None,
     protocol_only: Annotated[
         bool,
         typer.Option(
@@ -98,6 +111,7 @@ def serve_command(
     generated and printed as an `export` line.
     """
 
+    from psrunbook.errors import ParameterError
     from psrunbook.sim.lab.serve import (
         PASSWORD_ENV,
         ServeOptions,
@@ -106,6 +120,13 @@ def serve_command(
         sim_password,
     )
 
+    if clusters > 1 and inventory_dir is None:
+        raise ParameterError("--clusters needs --inventory-dir DIR: one inventory per cluster")
+    if inventory_dir is not None and (inventory_out or lab_file or state or protocol_only):
+        raise ParameterError(
+            "--inventory-dir serves sample labs: leave out --inventory-out, --lab-file, "
+            "--state and --protocol-only"
+        )
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     password, generated = sim_password()
@@ -125,5 +146,7 @@ def serve_command(
         seed=seed,
         time_scale=time_scale,
         idle_timeout=idle_timeout,
+        clusters=clusters,
+        inventory_dir=inventory_dir,
     )
     serve(options, password=password, echo=typer.echo)

@@ -137,6 +137,9 @@ class ServeOptions:
     """Real waits (``Start-Sleep``) last this fraction of the time asked for."""
     idle_timeout: float = 7200.0
     """Seconds without a request before a shell is deleted, as WinRM's IdleTimeOut."""
+    clusters: int = 1
+    inventory_dir: Path | None = None
+    """A fleet of ``clusters`` sample labs, one inventory each written here (``cluster_fleet``)."""
 
 
 def sim_password(environ: dict[str, str] | None = None) -> tuple[str, bool]:
@@ -169,6 +172,9 @@ def serve(
 def _serve(
     options: ServeOptions, *, password: str, echo: Callable[[str], None], stop: threading.Event
 ) -> None:
+    if options.inventory_dir is not None:
+        _serve_clusters(options, password=password, echo=echo, stop=stop)
+        return
     executor, cluster = make_executor(options)
     names = (
         tuple(n.name for n in cluster.nodes.values())
@@ -205,6 +211,31 @@ def _serve(
         with cluster.lock:
             save(cluster, options.state_file)
         echo(f"lab state saved to {options.state_file}")
+    echo("stopped")
+
+
+def _serve_clusters(
+    options: ServeOptions, *, password: str, echo: Callable[[str], None], stop: threading.Event
+) -> None:
+    """``--clusters N --inventory-dir DIR``: N sample labs, one inventory each in DIR."""
+    from psrunbook.sim.lab.cluster_fleet import start_clusters  # noqa: PLC0415 (it imports this module)
+
+    assert options.inventory_dir is not None
+    with start_clusters(
+        options.clusters,
+        nodes=options.nodes,
+        password=password,
+        sql_version=options.lab_version,
+        inventory_dir=options.inventory_dir,
+        time_scale=options.time_scale,
+    ) as fleet:
+        echo(f"{len(fleet.clusters)} clusters; inventories written to {options.inventory_dir}")
+        restore_signals = _install_signal_handlers(stop)
+        try:
+            echo("serving; press Ctrl-C to stop")
+            stop.wait()
+        finally:
+            restore_signals()
     echo("stopped")
 
 
