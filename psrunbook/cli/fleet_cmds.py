@@ -37,7 +37,7 @@ from psrunbook.errors import ParameterError
 if TYPE_CHECKING:
     from psrunbook.fleet.dbos_engine import DbosEngine
     from psrunbook.fleet.spec import FleetStatus, RunSpec
-    from psrunbook.journal import Journal
+    from psrunbook.journal_model import RunJournal
 
 FINAL_STATES = frozenset({"finished", "failed", "rejected", "cancelled"})
 WAIT_POLL_S = 0.5
@@ -50,20 +50,35 @@ RunIdArgument = Annotated[
 ]
 
 
+def journal_location(ctx: typer.Context) -> str | None:
+    """The shared journal's URL (``--journal`` or PSRUNBOOK_JOURNAL), None for the local one."""
+    import os
+
+    from psrunbook.journal_open import JOURNAL_ENV
+
+    given = getattr(settings(ctx), "journal", None)
+    return str(given) if given else (os.environ.get(JOURNAL_ENV, "").strip() or None)
+
+
 @contextlib.contextmanager
-def _fleet(state_dir: Path | None) -> Iterator[tuple[Journal, DbosEngine]]:
+def _fleet(ctx: typer.Context, state_dir: Path | None) -> Iterator[tuple[RunJournal, DbosEngine]]:
     """The journal and the fleet engine beside it, closed afterwards."""
     from psrunbook.fleet.dbos_engine import DbosEngine
     from psrunbook.fleet.location import fleet_database_url
-    from psrunbook.journal import Journal, default_state_dir
+    from psrunbook.journal import default_state_dir
+    from psrunbook.journal_open import open_journal
 
     directory = state_dir or default_state_dir()
-    with Journal.open(directory) as journal:
-        engine = DbosEngine(fleet_database_url(directory))
+    location = journal_location(ctx)
+    journal = open_journal(location, state_dir=directory)
+    try:
+        engine = DbosEngine(fleet_database_url(directory, location))
         try:
             yield journal, engine
         finally:
             engine.close()
+    finally:
+        journal.close()
 
 
 def _inventories(inventory: list[Path] | None, inventory_dir: Path | None) -> list[Path]:
@@ -128,7 +143,7 @@ def submit(
     request = RunRequest(
         runbook=runbook, assignments=tuple(param or ()), params_file=params_file, bundle=bundle
     )
-    with _fleet(state_dir) as (journal, engine):
+    with _fleet(ctx, state_dir) as (journal, engine):
         work = FleetWork(journal, ctx_settings.registry(), ctx_settings.library())
         specs: list[RunSpec] = []
         for path in paths:
@@ -227,7 +242,8 @@ def worker(
     from psrunbook.fleet.engine import WorkerOptions
     from psrunbook.fleet.location import fleet_database_url
     from psrunbook.fleet.work import FleetWork
-    from psrunbook.journal import Journal, default_state_dir
+    from psrunbook.journal import default_state_dir
+    from psrunbook.journal_open import open_journal
 
     ctx_settings: Settings = settings(ctx)
     options = WorkerOptions(
@@ -247,7 +263,8 @@ def worker(
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    journal = Journal.open(directory)
+    location = journal_location(ctx)
+    journal = open_journal(location, state_dir=directory)
     work = FleetWork(
         journal,
         ctx_settings.registry(),
@@ -255,7 +272,7 @@ def worker(
         limits=ExecutionLimits(step_timeout_s=step_timeout, retries=retries),
     )
     typer.echo(f"worker {options.worker_id} serving (Ctrl-C stops it)", err=True)
-    DbosWorker(fleet_database_url(directory), work, options).serve(stop)
+    DbosWorker(fleet_database_url(directory, location), work, options).serve(stop)
     typer.echo(f"worker {options.worker_id} stopped", err=True)
     # Runs paused between two steps wait on DBOS's threads, which would keep the process
     # alive: they end with it, unfinished, and continue after recovery.
@@ -265,7 +282,7 @@ def worker(
     os._exit(0)
 
 
-def _status(engine: DbosEngine, journal: Journal, reference: str) -> tuple[str, FleetStatus]:
+def _status(engine: DbosEngine, journal: RunJournal, reference: str) -> tuple[str, FleetStatus]:
     run_id = journal.find_run(reference).run_id
     found = engine.status([run_id]).get(run_id)
     if found is None:
@@ -274,6 +291,7 @@ def _status(engine: DbosEngine, journal: Journal, reference: str) -> tuple[str, 
 
 
 def approve(
+    ctx: typer.Context,
     run_id: RunIdArgument,
     sha256: Annotated[
         str,
@@ -287,7 +305,7 @@ def approve(
     from psrunbook.fleet.work import decision_now
     from psrunbook.logging import get_logger
 
-    with _fleet(state_dir) as (journal, engine):
+    with _fleet(ctx, state_dir) as (journal, engine):
         run_id, status = _status(engine, journal, run_id)
         if status.state != "awaiting approval":
             raise ParameterError(f"run {run_id} is {status.state}, not awaiting approval")
@@ -311,6 +329,7 @@ def approve(
 
 
 def reject(
+    ctx: typer.Context,
     run_id: RunIdArgument,
     reason: Annotated[str, typer.Option("--reason", help="Why, for the journal and logs.")] = "",
     state_dir: StateDirOption = None,
@@ -319,7 +338,7 @@ def reject(
     from psrunbook.fleet.work import decision_now
     from psrunbook.logging import get_logger
 
-    with _fleet(state_dir) as (journal, engine):
+    with _fleet(ctx, state_dir) as (journal, engine):
         run_id, status = _status(engine, journal, run_id)
         if status.state != "awaiting approval":
             raise ParameterError(f"run {run_id} is {status.state}, not awaiting approval")
@@ -336,9 +355,9 @@ def reject(
     typer.echo(f"rejected run {run_id} as {decision.by} at {decision.at}")
 
 
-def cancel(run_id: RunIdArgument, state_dir: StateDirOption = None) -> None:
+def cancel(ctx: typer.Context, run_id: RunIdArgument, state_dir: StateDirOption = None) -> None:
     """Stop a queued run, or a running one when its current step ends."""
-    with _fleet(state_dir) as (journal, engine):
+    with _fleet(ctx, state_dir) as (journal, engine):
         run_id, status = _status(engine, journal, run_id)
         if status.state in FINAL_STATES:
             raise ParameterError(f"run {run_id} is {status.state} already; nothing to cancel")

@@ -36,7 +36,8 @@ from psrunbook.logging import get_logger, os_user
 
 if TYPE_CHECKING:
     from psrunbook.inventory import Inventory
-    from psrunbook.journal import Journal, RunOutcome
+    from psrunbook.journal import RunOutcome
+    from psrunbook.journal_model import RunJournal
     from psrunbook.runbook.registry import RunbookRegistry
     from psrunbook.templates import TemplateLibrary
 
@@ -76,7 +77,7 @@ class FleetWork:
 
     def __init__(
         self,
-        journal: Journal,
+        journal: RunJournal,
         registry: RunbookRegistry,
         library: TemplateLibrary,
         *,
