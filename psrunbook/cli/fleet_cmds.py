@@ -12,7 +12,7 @@ import contextlib
 import json
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -50,14 +50,22 @@ RunIdArgument = Annotated[
 ]
 
 
-def journal_location(ctx: typer.Context) -> str | None:
+def journal_location(ctx: typer.Context | None = None) -> str | None:
     """The shared journal's URL (``--journal`` or PSRUNBOOK_JOURNAL), None for the local one."""
     import os
 
     from psrunbook.journal_open import JOURNAL_ENV
 
-    given = getattr(settings(ctx), "journal", None)
+    given = getattr(settings(ctx), "journal", None) if ctx is not None else None
     return str(given) if given else (os.environ.get(JOURNAL_ENV, "").strip() or None)
+
+
+def fleet_statuses(state_dir: Path | None, run_ids: list[str]) -> Mapping[str, FleetStatus]:
+    """What the fleet knows of these runs, for ``runs`` and ``runs show`` (nothing: no fleet)."""
+    from psrunbook.fleet.status import fleet_statuses as read
+    from psrunbook.journal import default_state_dir
+
+    return read(state_dir or default_state_dir(), journal_location(), run_ids)
 
 
 @contextlib.contextmanager

@@ -392,6 +392,10 @@ def runs_list(
 
     with Journal.open(state_dir or default_state_dir()) as journal:
         records = journal.runs(limit)
+    from psrunbook.cli.fleet_cmds import fleet_statuses
+    from psrunbook.fleet.status import shown_outcome
+
+    statuses = fleet_statuses(state_dir, [r.run_id for r in records])
     if as_json:
         from psrunbook.cli import documents
 
@@ -411,7 +415,7 @@ def runs_list(
                     record.runbook,
                     record.mode,
                     record.started_at.isoformat(timespec="seconds"),
-                    record.outcome or "unfinished",
+                    shown_outcome(record.outcome, statuses.get(record.run_id)),
                     str(record.resumes),
                 ),
             )
@@ -444,6 +448,12 @@ def runs_show(
         documents.emit(documents.run_detail(record, attempts))
         return
     _show_run(run_view.console(), record, attempts)
+    from psrunbook.cli.fleet_cmds import fleet_statuses
+    from psrunbook.fleet.status import status_lines
+
+    status = fleet_statuses(state_dir, [record.run_id]).get(record.run_id)
+    for line in status_lines(record.run_id, status) if status is not None else ():
+        run_view.console().print(shown(line), markup=False)
 
 
 def _show_run(console: Console, record: RunRecord, attempts: list[AttemptRecord]) -> None:

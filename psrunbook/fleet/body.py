@@ -119,11 +119,13 @@ def run_body(durable: Durable, spec: RunSpec, work: FleetWork, pause: Pause) -> 
 
 
 def _stopped(durable: Durable, spec: RunSpec, work: FleetWork, exc: BaseException) -> None:
-    """A cancelled run is journaled as interrupted; any other error as failed."""
-    if durable.is_cancellation(exc):
+    """A cancelled run is journaled as interrupted, a failed one as failed; a run another
+    execution now owns (it was recovered elsewhere) is only let go of."""
+    reason = durable.why_stopped(exc)
+    if reason == "cancelled":
         work.log_cancelled(spec)
         work.finish(spec, "interrupted")
-    elif isinstance(exc, Exception):
+    elif reason == "failed":
         work.finish(spec, "failed")
     else:
         work.release(spec.run_id)

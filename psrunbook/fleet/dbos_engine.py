@@ -37,10 +37,15 @@ from dataclasses import dataclass
 from typing import Any, Final, TypeVar
 
 from dbos import DBOS, DBOSClient, DBOSConfig, EnqueueOptions, SetEnqueueOptions, SetWorkflowID
-from dbos._error import DBOSAwaitedWorkflowCancelledError, DBOSWorkflowCancelledError
+from dbos._dbos import _get_dbos_instance
+from dbos._error import (
+    DBOSAwaitedWorkflowCancelledError,
+    DBOSWorkflowCancelledError,
+    DBOSWorkflowConflictIDError,
+)
 
 from psrunbook.fleet.body import Pause, approved, gate_body, run_body
-from psrunbook.fleet.engine import WorkerOptions
+from psrunbook.fleet.engine import StopReason, WorkerOptions
 from psrunbook.fleet.heartbeats import Heartbeats
 from psrunbook.fleet.spec import STATES, Decision, FleetStatus, RunSpec, RunState
 from psrunbook.fleet.work import FleetWork
@@ -104,8 +109,26 @@ class _DbosDurable:
     def report(self, state: RunState, **details: str) -> None:
         DBOS.set_event(STATE_EVENT, {"state": state, **details})
 
-    def is_cancellation(self, error: BaseException) -> bool:
-        return isinstance(error, DBOSWorkflowCancelledError | DBOSAwaitedWorkflowCancelledError)
+    def why_stopped(self, error: BaseException) -> StopReason:
+        """DBOS says "cancelled" two ways: at the start of the next step, or, when a step
+        ends after the cancel, by refusing its result as no longer this execution's
+        (the cancel cleared the owner), which is also how it says "recovered elsewhere"."""
+        if isinstance(error, DBOSWorkflowCancelledError | DBOSAwaitedWorkflowCancelledError):
+            return "cancelled"
+        if isinstance(error, DBOSWorkflowConflictIDError):
+            workflow_id = DBOS.workflow_id
+            cancelled = workflow_id is not None and _status_now(workflow_id) == "CANCELLED"
+            return "cancelled" if cancelled else "superseded"
+        # DBOS's own signals derive from BaseException; any other is the process ending.
+        return "failed" if isinstance(error, Exception) else "superseded"
+
+
+def _status_now(workflow_id: str) -> str | None:
+    """The workflow's status in the system database, read directly: through the public
+    ``DBOS.get_workflow_status`` the read would be checkpointed as a step of a workflow
+    this execution no longer owns, and fail."""
+    status = _get_dbos_instance()._sys_db.get_workflow_status(workflow_id)
+    return None if status is None else str(status["status"])
 
 
 @DBOS.workflow(name=RUN_WORKFLOW)
@@ -197,19 +220,19 @@ class DbosEngine:
         result: dict[str, FleetStatus] = {}
         for run_id in run_ids:
             run, gate = found.get(run_id), found.get(gate_id(run_id))
-            chosen = run if run is not None else gate
-            if chosen is None:
+            if run is None and gate is None:
                 continue
-            event = self._client.get_event(chosen.workflow_id, STATE_EVENT, timeout_seconds=0)
-            details: dict[str, Any] = event if isinstance(event, dict) else {}
+            details: dict[str, Any] = {}
+            for workflow in (gate, run):  # the run's own reports win over its gate's
+                if workflow is not None:
+                    details.update(self._reported(workflow.workflow_id))
+            if run is not None:
+                state = _state(run.status, details.get("state"))
+            else:
+                assert gate is not None
+                state = _gate_state(gate.status, details.get("state"))
+                details.setdefault("review_sha256", _spec_of(gate.input).review_sha256)
             decision = None
-            if gate is not None:
-                gate_event = self._client.get_event(
-                    gate.workflow_id, STATE_EVENT, timeout_seconds=0
-                )
-                if isinstance(gate_event, dict):
-                    details = {**gate_event, **details}
-            state = _state(chosen.status, details.get("state"))
             if details.get("approved_by"):
                 decision = Decision(
                     verdict="approve",
@@ -217,17 +240,34 @@ class DbosEngine:
                     by=str(details["approved_by"]),
                     at=str(details.get("approved_at", "")),
                 )
+            chosen = run if run is not None else gate
             result[run_id] = FleetStatus(
                 state=state,
                 review_sha256=details.get("review_sha256") or None,
                 decision=decision,
-                worker=chosen.executor_id,
+                worker=chosen.executor_id if chosen is not None else None,
                 reason=str(details.get("reason", "")),
             )
         return result
 
+    def _reported(self, workflow_id: str) -> dict[str, Any]:
+        event = self._client.get_event(workflow_id, STATE_EVENT, timeout_seconds=0)
+        return event if isinstance(event, dict) else {}
+
     def close(self) -> None:
         self._client.destroy()
+
+
+def _spec_of(inputs: Any) -> RunSpec:
+    """The spec a workflow was started with (its one argument)."""
+    return RunSpec.from_json(inputs["args"][0])
+
+
+def _gate_state(status: str, reported: object) -> RunState:
+    """A run not yet queued for execution awaits approval until its gate decides."""
+    if status in ("ENQUEUED", "PENDING") and reported in (None, "awaiting approval"):
+        return "awaiting approval"
+    return _state(status, reported)
 
 
 def _state(status: str, reported: object) -> RunState:

@@ -21,11 +21,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import Any, Literal, Protocol, TypeVar
 
 from psrunbook.fleet.spec import Decision, FleetStatus, RunSpec, RunState
 
 T = TypeVar("T")
+StopReason = Literal["cancelled", "superseded", "failed"]
 
 
 class Durable(Protocol):
@@ -47,8 +48,13 @@ class Durable(Protocol):
         """Make the run's state (and details such as the hash to approve) visible."""
         ...
 
-    def is_cancellation(self, error: BaseException) -> bool:
-        """Whether ``error`` is the engine stopping the run because it was cancelled."""
+    def why_stopped(self, error: BaseException) -> StopReason:
+        """What ``error``, raised out of a step or a wait, means for the run.
+
+        ``cancelled``: an operator cancelled it; ``superseded``: another execution of the
+        run (after a recovery) owns it now and this one must leave it alone; ``failed``:
+        anything else.
+        """
         ...
 
 

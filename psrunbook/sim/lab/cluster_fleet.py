@@ -16,6 +16,7 @@ runs on one cluster never interleave.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -38,6 +39,37 @@ ALWAYS = 10**9
 """A fault count no run exhausts: an injected delay applies to every request."""
 
 
+class PipelineHold:
+    """Holds the next pipeline whose script contains ``text`` until :meth:`release`.
+
+    A crash point for tests: ``reached`` is set when that pipeline arrives, and it waits
+    (at most ``bound_s``) before it runs, so a test can kill the client mid-step.
+    """
+
+    def __init__(self, text: str, *, bound_s: float = 300.0) -> None:
+        self.text = text
+        self.bound_s = bound_s
+        self.reached = threading.Event()
+        self._released = threading.Event()
+        self._used = False
+        self._lock = threading.Lock()
+
+    def claim(self, request: PipelineRequest) -> bool:
+        """True (once) for the first pipeline this hold is for."""
+        with self._lock:
+            if self._used or not any(self.text in c.text for c in request.commands):
+                return False
+            self._used = True
+            return True
+
+    def wait(self) -> None:
+        self.reached.set()
+        self._released.wait(self.bound_s)
+
+    def release(self) -> None:
+        self._released.set()
+
+
 class StampingExecutor:
     """Runs pipelines on one cluster and stamps the changes each made with the time it ended."""
 
@@ -46,10 +78,20 @@ class StampingExecutor:
         self._inner = inner
         self.stamps: list[float] = []
         """``stamps[i]``: when the pipeline that made ``cluster.change_log[i]`` ended."""
+        self.holds: list[PipelineHold] = []
+
+    def hold(self, text: str) -> PipelineHold:
+        """Hold the next pipeline whose script contains ``text`` (see :class:`PipelineHold`)."""
+        added = PipelineHold(text)
+        self.holds.append(added)
+        return added
 
     def execute(
         self, request: PipelineRequest, context: ExecutionContext, sink: OutputSink
     ) -> None:
+        for held in list(self.holds):
+            if held.claim(request):
+                held.wait()
         try:
             self._inner.execute(request, context, sink)
         finally:

@@ -99,14 +99,24 @@ class Fleet:
 
     def worker(self, worker_id: str, *args: str) -> WorkerProcess:
         log = self.tmp / f"worker-{worker_id}-{len(self.workers)}.jsonl"
-        process = subprocess.Popen(
-            [str(PSRUNBOOK), "--log-format", "json", "--log-file", str(log), "worker",
-             "--id", worker_id, *args],
-            env=self.env(),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            text=True,
-        )
+        with log.with_suffix(".stderr").open("w", encoding="utf-8") as stderr:
+            process = subprocess.Popen(
+                [
+                    str(PSRUNBOOK),
+                    "--log-format",
+                    "json",
+                    "--log-file",
+                    str(log),
+                    "worker",
+                    "--id",
+                    worker_id,
+                    *args,
+                ],
+                env=self.env(),
+                stdout=subprocess.DEVNULL,
+                stderr=stderr,
+                text=True,
+            )
         started = WorkerProcess(worker_id, process, log)
         self.workers.append(started)
         return started

@@ -14,8 +14,11 @@ def test_submit_queues_one_journaled_run_per_cluster_and_a_worker_executes_them(
 ) -> None:
     """Each run is journaled at submit (queued), then runs every step through the worker."""
     run_ids = fleet.submit(
-        "ssis-clustered", "--inventory-dir", str(tmp_path / "inventories"),
-        "--params-file", str(ssis_params),
+        "ssis-clustered",
+        "--inventory-dir",
+        str(tmp_path / "inventories"),
+        "--params-file",
+        str(ssis_params),
     )
     assert 3 == len(set(run_ids))
     assert {r: "queued" for r in run_ids} == fleet.states(run_ids)
