@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from psrunbook.runbooks._ssis.lab import clustered_defaults
 from psrunbook.sim.lab.cluster_fleet import ClusterFleet, start_clusters
 from psrunbook.sim.lab.lab_files import lab_facts
-from psrunbook.runbooks._ssis.lab import clustered_defaults
 from tests.integration.fleet.harness import PASSWORD, Fleet
 
 

@@ -31,7 +31,7 @@ PSRUNBOOK = Path(sys.executable).with_name("psrunbook")
 WAIT_S = 120.0
 """Bound of every wait: generous (a loaded 2-core machine), never a timing assertion."""
 POLL_S = 0.1
-PASSWORD = "fleet-test-password"  # noqa: S105 (the simulated lab's Basic-auth password)
+PASSWORD = "fleet-test-password"
 
 
 @dataclass

@@ -8,6 +8,7 @@ overlap, and every change the lab saw must fall inside exactly one run's window.
 
 from __future__ import annotations
 
+from itertools import pairwise
 from pathlib import Path
 
 from psrunbook.sim.lab.cluster_fleet import ClusterFleet
@@ -40,7 +41,7 @@ def test_two_workers_racing_never_run_two_changing_runs_on_one_cluster_at_once(
             windows.append((start, end, record.run_id))
         windows.sort()
         assert 3 == len(windows)
-        for (_, end, first), (start, _, second) in zip(windows, windows[1:], strict=False):
+        for (_, end, first), (start, _, second) in pairwise(windows):
             assert end <= start, f"{first} and {second} overlapped on {served.name}"
         changes = served.changes()
         assert changes, f"nothing changed on {served.name}"
