@@ -30,6 +30,7 @@ def _measurements() -> dict[str, Callable[[Profile], Section]]:
     # Imported here so `--help` does not load pypsrp and the simulator.
     from bench import (
         fanout,
+        fleet_runs,
         full_run,
         naive,
         render_lint,
@@ -46,6 +47,7 @@ def _measurements() -> dict[str, Callable[[Profile], Section]]:
         "render-lint": render_lint.measure,
         "simulator": sim_pipeline.measure,
         "full-run": full_run.measure,
+        "fleet": fleet_runs.measure,
     }
 
 
@@ -57,6 +59,7 @@ NAMES = (
     "render-lint",
     "simulator",
     "full-run",
+    "fleet",
 )
 
 

@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from itertools import pairwise
 from pathlib import Path
 from types import TracebackType
 
@@ -118,6 +119,27 @@ class ServedCluster:
             log = [list(entry) for entry in self.cluster.change_log]
             stamps = list(self.executor.stamps)
         return [(at, *_three(entry)) for at, entry in zip(stamps, log, strict=False)]
+
+
+def overlaps(
+    changes: list[tuple[float, str, str, str]], windows: list[tuple[float, float, str]]
+) -> list[str]:
+    """What breaks "one changing run at a time" on one cluster; empty when nothing does.
+
+    ``windows`` are the runs on the cluster, ``(start, end, run id)`` from the journal
+    (first attempt started, last attempt ended). Two windows must not overlap, and every
+    change the lab stamped must fall inside exactly one of them.
+    """
+    problems = []
+    ordered = sorted(windows)
+    for (_, end, first), (start, _, second) in pairwise(ordered):
+        if end > start:
+            problems.append(f"runs {first} and {second} overlapped")
+    for at, cmdlet, node, target in changes:
+        owners = [run for start, end, run in ordered if start <= at <= end]
+        if len(owners) != 1:
+            problems.append(f"{cmdlet} {target!r} on {node} belongs to runs {owners}")
+    return problems
 
 
 def _three(entry: list[str]) -> tuple[str, str, str]:
