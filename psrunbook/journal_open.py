@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Final
+from urllib.parse import parse_qs, urlsplit
 
 from psrunbook.errors import JournalError
 from psrunbook.journal import Journal, default_state_dir
 from psrunbook.journal_model import RunJournal
 
-__all__ = ["JOURNAL_ENV", "open_journal"]
+__all__ = ["JOURNAL_ENV", "open_journal", "url_passwords"]
 
 JOURNAL_ENV: Final = "PSRUNBOOK_JOURNAL"
 _SCHEMES: Final = ("postgresql://", "postgres://")
@@ -41,3 +42,22 @@ def open_journal(location: str | None = None, *, state_dir: Path | None = None) 
     from psrunbook.journal_postgres import PostgresJournal  # noqa: PLC0415
 
     return PostgresJournal.open(text)
+
+
+def url_passwords(location: str | None) -> list[str]:
+    """The passwords a journal URL carries (``user:PASSWORD@`` or ``?password=``).
+
+    The CLI registers them with the redactor as soon as it reads ``--journal``, before
+    anything is logged, so a password given in the URL cannot reach a log line or a message.
+    """
+    if not location or "://" not in location:
+        return []
+    try:
+        parts = urlsplit(location.strip())
+        found = [parts.password or ""]
+    except ValueError:  # an unparsable port, say: the password part is still plain text
+        head = location.split("://", 1)[1].split("@", 1)
+        found = [head[0].partition(":")[2]] if len(head) == 2 else []
+        parts = urlsplit(location.strip().split("@", 1)[-1])
+    found += parse_qs(parts.query).get("password", [])
+    return [value for value in found if value]

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from psrunbook.cli import completion, run_view
-from psrunbook.cli.context import Settings, settings
+from psrunbook.cli.context import Settings, open_run_journal, settings
 from psrunbook.cli.display import cell, shown
 from psrunbook.cli.exit_codes import (
     EXIT_CHANGES_PENDING,
@@ -145,6 +145,8 @@ class RunCommand:
     as_json: bool = False
     detailed_exitcode: bool = False
     check_only: bool = False
+    shared_journal: str | None = None
+    """The shared journal's location (no password) for the resume hint; None when local."""
 
     @classmethod
     def parsed(cls, ctx: typer.Context, *, check_only: bool = False) -> RunCommand:
@@ -270,13 +272,16 @@ def execute(settings: Settings, command: RunCommand) -> RunReport:
     from psrunbook.cli.inputs import asked_password
     from psrunbook.execution.interrupts import StopSignal, handling_signals
     from psrunbook.execution.session import RunSession
-    from psrunbook.journal import Journal, default_state_dir
+    from psrunbook.journal import default_state_dir
+    from psrunbook.journal_open import open_journal
     from psrunbook.transport.psrp import PsrpTransport
 
     state_dir = command.state_dir or default_state_dir()
     # With --json stdout holds the document alone: everything for people goes to stderr.
     console = run_view.console(stderr=command.as_json)
-    with Journal.open(state_dir) as journal:
+    with open_journal(settings.journal, state_dir=state_dir) as journal:
+        if settings.journal:
+            command = replace(command, shared_journal=journal.location)
         if command.run_id is not None:
             command = replace(command, run_id=journal.find_run(command.run_id).run_id)
         session = RunSession(journal, settings.registry(), settings.library())
@@ -348,7 +353,10 @@ def _report(console: Console, report: RunReport, plan: Plan, command: RunCommand
 
 def _resume_command(run_id: str, command: RunCommand) -> str:
     """The command that continues a run: resume needs the same target and bundle again."""
-    parts = ["psrunbook", "resume", run_id]
+    parts = ["psrunbook"]
+    if command.shared_journal is not None:
+        parts += ["--journal", command.shared_journal]
+    parts += ["resume", run_id]
     parts += ["--sim"] if command.sim else ["-i", str(command.inventory)]
     if command.bundle is not None:
         parts += ["--bundle", str(command.bundle)]
@@ -388,9 +396,7 @@ def runs_list(
     """List recent runs, newest first."""
     if ctx.invoked_subcommand is not None:
         return
-    from psrunbook.journal import Journal, default_state_dir
-
-    with Journal.open(state_dir or default_state_dir()) as journal:
+    with open_run_journal(ctx, state_dir) as journal:
         records = journal.runs(limit)
     from psrunbook.cli.fleet_cmds import fleet_statuses
     from psrunbook.fleet.status import shown_outcome
@@ -426,6 +432,7 @@ def runs_list(
 @runs_app.command("show")
 @exits_cleanly
 def runs_show(
+    ctx: typer.Context,
     run_id: Annotated[
         str,
         typer.Argument(
@@ -437,9 +444,7 @@ def runs_show(
     as_json: JsonOption = False,
 ) -> None:
     """Show one run: who ran it where and when, and every attempt with its before and after."""
-    from psrunbook.journal import Journal, default_state_dir
-
-    with Journal.open(state_dir or default_state_dir()) as journal:
+    with open_run_journal(ctx, state_dir) as journal:
         record = journal.find_run(run_id)
         attempts = journal.attempts(record.run_id)
     if as_json:
@@ -548,6 +553,7 @@ def _attempt_details(console: Console, attempts: list[AttemptRecord]) -> None:
 @runs_app.command("unhold")
 @exits_cleanly
 def runs_unhold(
+    ctx: typer.Context,
     run_id: Annotated[str, typer.Argument(help="The run whose stale hold to break.")],
     holder_gone: Annotated[
         bool,
@@ -560,9 +566,7 @@ def runs_unhold(
 ) -> None:
     """Break a run's stale hold: only when its process is proven gone (or --holder-gone)."""
     from psrunbook.holds import break_run_holds
-    from psrunbook.journal import Journal, default_state_dir
-
-    with Journal.open(state_dir or default_state_dir()) as journal:
+    with open_run_journal(ctx, state_dir) as journal:
         journal.run(run_id)
         broken = break_run_holds(journal, run_id, holder_gone=holder_gone)
     typer.echo(
