@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from psrunbook.cli import completion
-from psrunbook.cli.context import Settings, settings
+from psrunbook.cli.context import Settings, open_run_journal, settings
 from psrunbook.cli.display import shown
 from psrunbook.cli.exit_codes import EXIT_FAILED, exits_cleanly, fail
 from psrunbook.cli.run_cmds import (
@@ -50,22 +50,14 @@ RunIdArgument = Annotated[
 ]
 
 
-def journal_location(ctx: typer.Context | None = None) -> str | None:
-    """The shared journal's URL (``--journal`` or PSRUNBOOK_JOURNAL), None for the local one."""
-    import os
-
-    from psrunbook.journal_open import JOURNAL_ENV
-
-    given = getattr(settings(ctx), "journal", None) if ctx is not None else None
-    return str(given) if given else (os.environ.get(JOURNAL_ENV, "").strip() or None)
-
-
-def fleet_statuses(state_dir: Path | None, run_ids: list[str]) -> Mapping[str, FleetStatus]:
+def fleet_statuses(
+    ctx: typer.Context, state_dir: Path | None, run_ids: list[str]
+) -> Mapping[str, FleetStatus]:
     """What the fleet knows of these runs, for ``runs`` and ``runs show`` (nothing: no fleet)."""
     from psrunbook.fleet.status import fleet_statuses as read
     from psrunbook.journal import default_state_dir
 
-    return read(state_dir or default_state_dir(), journal_location(), run_ids)
+    return read(state_dir or default_state_dir(), settings(ctx).journal, run_ids)
 
 
 @contextlib.contextmanager
@@ -74,11 +66,10 @@ def _fleet(ctx: typer.Context, state_dir: Path | None) -> Iterator[tuple[RunJour
     from psrunbook.fleet.dbos_engine import DbosEngine
     from psrunbook.fleet.location import fleet_database_url
     from psrunbook.journal import default_state_dir
-    from psrunbook.journal_open import open_journal
 
     directory = state_dir or default_state_dir()
-    location = journal_location(ctx)
-    journal = open_journal(location, state_dir=directory)
+    location = settings(ctx).journal
+    journal = open_run_journal(ctx, directory)
     try:
         engine = DbosEngine(fleet_database_url(directory, location))
         try:
@@ -251,7 +242,6 @@ def worker(
     from psrunbook.fleet.location import fleet_database_url
     from psrunbook.fleet.work import FleetWork
     from psrunbook.journal import default_state_dir
-    from psrunbook.journal_open import open_journal
 
     ctx_settings: Settings = settings(ctx)
     options = WorkerOptions(
@@ -271,8 +261,8 @@ def worker(
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    location = journal_location(ctx)
-    journal = open_journal(location, state_dir=directory)
+    location = ctx_settings.journal
+    journal = open_run_journal(ctx, directory)
     work = FleetWork(
         journal,
         ctx_settings.registry(),

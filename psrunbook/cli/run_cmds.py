@@ -401,7 +401,7 @@ def runs_list(
     from psrunbook.cli.fleet_cmds import fleet_statuses
     from psrunbook.fleet.status import shown_outcome
 
-    statuses = fleet_statuses(state_dir, [r.run_id for r in records])
+    statuses = fleet_statuses(ctx, state_dir, [r.run_id for r in records])
     if as_json:
         from psrunbook.cli import documents
 
@@ -456,7 +456,7 @@ def runs_show(
     from psrunbook.cli.fleet_cmds import fleet_statuses
     from psrunbook.fleet.status import status_lines
 
-    status = fleet_statuses(state_dir, [record.run_id]).get(record.run_id)
+    status = fleet_statuses(ctx, state_dir, [record.run_id]).get(record.run_id)
     for line in status_lines(record.run_id, status) if status is not None else ():
         run_view.console().print(shown(line), markup=False)
 

@@ -35,6 +35,8 @@ def test_approval_with_the_wrong_hash_is_refused_naming_both_then_the_right_one_
     worker = fleet.worker("w1")
     fleet.wait_state(run_id, "awaiting approval")
     assert [] == served.changes()
+    shown = fleet.cli("runs", "show", run_id).stdout
+    assert f"psrunbook approve {run_id} --sha256 {sha256}" in shown
     wrong = "0" * 64
     refused = fleet.cli("approve", run_id, "--sha256", wrong, expect=2)
     assert wrong in refused.stderr
@@ -44,6 +46,7 @@ def test_approval_with_the_wrong_hash_is_refused_naming_both_then_the_right_one_
     assert sha256 in approved.stdout
     fleet.wait_outcomes([run_id])
     assert "finished" == fleet.states([run_id])[run_id]
+    assert "approved by " in fleet.cli("runs", "show", run_id).stdout
     decisions = [e for e in worker.events() if e["event"].get("action") == "run.approved"]
     assert 1 == len(decisions)
     assert sha256 == decisions[0]["psrunbook"]["bundle_sha256"]

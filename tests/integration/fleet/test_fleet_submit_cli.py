@@ -24,8 +24,14 @@ def test_runs_shows_queued_and_awaiting_approval_runs_with_the_hash_to_approve(
         "submit", "ssis-clustered", "-i", first, "--params-file", str(ssis_params), env=ENV
     ).stdout.split()[0]
     waiting = psrunbook(
-        "submit", "ssis-clustered", "-i", second, "--params-file", str(ssis_params),
-        "--require-approval", env=ENV,
+        "submit",
+        "ssis-clustered",
+        "-i",
+        second,
+        "--params-file",
+        str(ssis_params),
+        "--require-approval",
+        env=ENV,
     ).stdout.split()
     listed = psrunbook("runs", env=ENV).stdout
     assert "queued" in next(line for line in listed.splitlines() if queued in line)
@@ -43,7 +49,13 @@ def test_submit_refuses_bad_input_before_queueing_anything(
     neither = psrunbook("submit", "ssis-clustered", env=ENV, expect=2)
     assert "--inventory-dir" in neither.stderr
     both = psrunbook(
-        "submit", "ssis-clustered", "-i", inventory, "--inventory-dir", str(tmp_path), env=ENV,
+        "submit",
+        "ssis-clustered",
+        "-i",
+        inventory,
+        "--inventory-dir",
+        str(tmp_path),
+        env=ENV,
         expect=2,
     )
     assert "one of the two" in both.stderr
