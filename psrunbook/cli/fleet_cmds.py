@@ -14,7 +14,7 @@ import socket
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
@@ -36,7 +36,7 @@ from psrunbook.errors import ParameterError
 
 if TYPE_CHECKING:
     from psrunbook.fleet.dbos_engine import DbosEngine
-    from psrunbook.fleet.spec import FleetStatus, RunSpec
+    from psrunbook.fleet.spec import Decision, FleetStatus, RunSpec
     from psrunbook.journal_model import RunJournal
 
 FINAL_STATES = frozenset({"finished", "failed", "rejected", "cancelled"})
@@ -288,6 +288,34 @@ def _status(engine: DbosEngine, journal: RunJournal, reference: str) -> tuple[st
     return run_id, found
 
 
+def _decide(
+    ctx: typer.Context,
+    reference: str,
+    state_dir: Path | None,
+    verdict: Literal["approve", "reject"],
+    *,
+    sha256: str | None = None,
+    reason: str = "",
+) -> tuple[str, Decision]:
+    """Deliver a reviewer's decision to a run awaiting approval; log who and when."""
+    from psrunbook.fleet.work import decision_now, log_decision
+
+    with _fleet(ctx, state_dir) as (journal, engine):
+        run_id, status = _status(engine, journal, reference)
+        if status.state != "awaiting approval":
+            raise ParameterError(f"run {run_id} is {status.state}, not awaiting approval")
+        expected = status.review_sha256
+        if verdict == "approve" and (sha256 or "").strip().lower() != expected:
+            raise ParameterError(
+                f"--sha256 {sha256} is not what run {run_id} would execute: its review bundle "
+                f"has sha256 {expected}; review that bundle, then approve its hash"
+            )
+        decision = decision_now(verdict, expected if verdict == "approve" else None, reason)
+        engine.decide(run_id, decision)
+    log_decision(run_id, journal.run(run_id).cluster, decision)
+    return run_id, decision
+
+
 def approve(
     ctx: typer.Context,
     run_id: RunIdArgument,
@@ -300,30 +328,10 @@ def approve(
     state_dir: StateDirOption = None,
 ) -> None:
     """Let a run awaiting approval continue, if it would execute exactly what you reviewed."""
-    from psrunbook.fleet.work import decision_now
-    from psrunbook.logging import get_logger
-
-    with _fleet(ctx, state_dir) as (journal, engine):
-        run_id, status = _status(engine, journal, run_id)
-        if status.state != "awaiting approval":
-            raise ParameterError(f"run {run_id} is {status.state}, not awaiting approval")
-        expected = status.review_sha256
-        if sha256.strip().lower() != expected:
-            raise ParameterError(
-                f"--sha256 {sha256} is not what run {run_id} would execute: its review bundle "
-                f"has sha256 {expected}; review that bundle, then approve its hash"
-            )
-        decision = decision_now("approve", expected)
-        engine.decide(run_id, decision)
-    get_logger("psrunbook.fleet").info(
-        "run.approved",
-        action="run.approved",
-        run_id=run_id,
-        approved_by=decision.by,
-        decided_at=decision.at,
-        bundle_sha256=expected,
+    run_id, decision = _decide(ctx, run_id, state_dir, "approve", sha256=sha256)
+    typer.echo(
+        f"approved run {run_id} (sha256 {decision.sha256}) as {decision.by} at {decision.at}"
     )
-    typer.echo(f"approved run {run_id} (sha256 {expected}) as {decision.by} at {decision.at}")
 
 
 def reject(
@@ -333,23 +341,7 @@ def reject(
     state_dir: StateDirOption = None,
 ) -> None:
     """End a run awaiting approval without running it."""
-    from psrunbook.fleet.work import decision_now
-    from psrunbook.logging import get_logger
-
-    with _fleet(ctx, state_dir) as (journal, engine):
-        run_id, status = _status(engine, journal, run_id)
-        if status.state != "awaiting approval":
-            raise ParameterError(f"run {run_id} is {status.state}, not awaiting approval")
-        decision = decision_now("reject", None, reason or "rejected")
-        engine.decide(run_id, decision)
-    get_logger("psrunbook.fleet").info(
-        "run.rejected",
-        action="run.rejected",
-        run_id=run_id,
-        approved_by=decision.by,
-        decided_at=decision.at,
-        reason=decision.reason,
-    )
+    run_id, decision = _decide(ctx, run_id, state_dir, "reject", reason=reason or "rejected")
     typer.echo(f"rejected run {run_id} as {decision.by} at {decision.at}")
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Any, ClassVar, Final, Literal, Self
 
 RunState = Literal[
     "queued",
@@ -36,8 +36,21 @@ STATES: Final[tuple[RunState, ...]] = (
 )
 
 
+class _Json:
+    """A frozen dataclass that travels as a JSON object (the engine stores those)."""
+
+    __dataclass_fields__: ClassVar[dict[str, Any]]
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, value: dict[str, Any]) -> Self:
+        return cls(**value)
+
+
 @dataclass(frozen=True)
-class RunSpec:
+class RunSpec(_Json):
     """One queued run: the journaled run id and what a worker needs to reach its cluster."""
 
     run_id: str
@@ -66,16 +79,9 @@ class RunSpec:
     def bundle_dir(self) -> Path | None:
         return None if self.bundle is None else Path(self.bundle)
 
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_json(cls, value: dict[str, Any]) -> RunSpec:
-        return cls(**value)
-
 
 @dataclass(frozen=True)
-class Decision:
+class Decision(_Json):
     """A reviewer's answer to a run awaiting approval, as the durable message carries it."""
 
     verdict: Literal["approve", "reject"]
@@ -86,13 +92,6 @@ class Decision:
     at: str
     """When, UTC ISO 8601."""
     reason: str = ""
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_json(cls, value: dict[str, Any]) -> Decision:
-        return cls(**value)
 
 
 @dataclass(frozen=True)

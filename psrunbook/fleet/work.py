@@ -179,18 +179,7 @@ class FleetWork:
             live.transport.close()
 
     def log_decision(self, spec: RunSpec, decision: Decision) -> None:
-        """One ``run.approved`` or ``run.rejected`` event: who decided, when, for which hash."""
-        action = "run.approved" if decision.verdict == "approve" else "run.rejected"
-        self._log.info(
-            action,
-            action=action,
-            run_id=spec.run_id,
-            cluster=spec.cluster,
-            approved_by=decision.by,
-            decided_at=decision.at,
-            bundle_sha256=decision.sha256,
-            reason=decision.reason or None,
-        )
+        log_decision(spec.run_id, spec.cluster, decision)
 
     def log_cancelled(self, spec: RunSpec) -> None:
         self._log.warning(
@@ -203,6 +192,21 @@ def _review_sha256(prepared: PreparedRun, inventory: Inventory) -> str:
     if prepared.bundle_sha256 is not None:
         return prepared.bundle_sha256
     return review_sha256(prepared.plan, inventory)
+
+
+def log_decision(run_id: str, cluster: str | None, decision: Decision) -> None:
+    """One ``run.approved`` or ``run.rejected`` event: who decided, when, for which hash."""
+    action = "run.approved" if decision.verdict == "approve" else "run.rejected"
+    get_logger("psrunbook.fleet").info(
+        action,
+        action=action,
+        run_id=run_id,
+        cluster=cluster,
+        approved_by=decision.by,
+        decided_at=decision.at,
+        bundle_sha256=decision.sha256,
+        reason=decision.reason or None,
+    )
 
 
 def decision_now(

@@ -201,12 +201,7 @@ def _serve(
             echo(f"{endpoint.node} listening on {endpoint.url}")
         if fleet.certificate is not None:
             echo(f"certificate (use it as the CA bundle): {fleet.certificate.cert_path}")
-        restore_signals = _install_signal_handlers(stop)
-        try:
-            echo("serving; press Ctrl-C to stop")
-            stop.wait()
-        finally:
-            restore_signals()
+        _wait_for_stop(stop, echo)
     if cluster is not None and options.state_file is not None:
         with cluster.lock:
             save(cluster, options.state_file)
@@ -230,13 +225,18 @@ def _serve_clusters(
         time_scale=options.time_scale,
     ) as fleet:
         echo(f"{len(fleet.clusters)} clusters; inventories written to {options.inventory_dir}")
-        restore_signals = _install_signal_handlers(stop)
-        try:
-            echo("serving; press Ctrl-C to stop")
-            stop.wait()
-        finally:
-            restore_signals()
+        _wait_for_stop(stop, echo)
     echo("stopped")
+
+
+def _wait_for_stop(stop: threading.Event, echo: Callable[[str], None]) -> None:
+    """Serve until ``stop`` is set or SIGINT/SIGTERM arrives."""
+    restore_signals = _install_signal_handlers(stop)
+    try:
+        echo("serving; press Ctrl-C to stop")
+        stop.wait()
+    finally:
+        restore_signals()
 
 
 def _down_check(cluster: SimCluster, node: str) -> Callable[[], bool]:
