@@ -31,6 +31,7 @@ def _measurements() -> dict[str, Callable[[Profile], Section]]:
     from bench import (
         evaluator_loop,
         fanout,
+        fleet_runs,
         full_run,
         journal_backends,
         naive,
@@ -50,6 +51,7 @@ def _measurements() -> dict[str, Callable[[Profile], Section]]:
         "evaluator": evaluator_loop.measure,
         "full-run": full_run.measure,
         "journal": journal_backends.measure,
+        "fleet": fleet_runs.measure,
     }
 
 
@@ -63,6 +65,7 @@ NAMES = (
     "evaluator",
     "full-run",
     "journal",
+    "fleet",
 )
 
 

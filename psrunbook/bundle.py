@@ -376,6 +376,16 @@ def manifest_text(manifest: Manifest) -> str:
     return canonical_json(manifest.model_dump(mode="json"))
 
 
+def review_sha256(plan: Plan, inventory: Inventory) -> str:
+    """The manifest sha256 :func:`export_bundle` would print for this plan, writing nothing.
+
+    Export is deterministic, so this is the hash a reviewer approves for a queued run
+    (``psrunbook approve --sha256``), computed again by the worker before it runs.
+    """
+    _, manifest = _bundle_files(plan, inventory)
+    return sha256_bytes(manifest_text(manifest).encode("utf-8"))
+
+
 @dataclass(frozen=True)
 class ExportResult:
     directory: Path

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 import typer
 
-from psrunbook.cli import new_cmd, ping_cmd, run_cmds, runbook_cmds
+from psrunbook.cli import fleet_cmds, new_cmd, ping_cmd, run_cmds, runbook_cmds
 from psrunbook.cli.context import Settings
 from psrunbook.cli.exit_codes import EXIT_USAGE, fail
 from psrunbook.cli.sim_cmd import sim_app
@@ -116,6 +116,7 @@ runbook_cmds.register(app)
 run_cmds.register(app, sim_app)
 ping_cmd.register(app)
 new_cmd.register(app)
+fleet_cmds.register(app)
 app.add_typer(sim_app, name="sim")
 
 

@@ -518,6 +518,10 @@ def runs_list(
         return
     with open_run_journal(ctx, state_dir) as journal:
         records = journal.runs(limit)
+    from psrunbook.cli.fleet_cmds import fleet_statuses
+    from psrunbook.fleet.status import shown_outcome
+
+    statuses = fleet_statuses(ctx, state_dir, [r.run_id for r in records])
     if as_json:
         from psrunbook.cli import documents
 
@@ -537,7 +541,7 @@ def runs_list(
                     record.runbook,
                     record.mode,
                     record.started_at.isoformat(timespec="seconds"),
-                    record.outcome or "unfinished",
+                    shown_outcome(record.outcome, statuses.get(record.run_id)),
                     str(record.resumes),
                 ),
             )
@@ -569,6 +573,12 @@ def runs_show(
         documents.emit(documents.run_detail(record, attempts))
         return
     _show_run(run_view.console(), record, attempts)
+    from psrunbook.cli.fleet_cmds import fleet_statuses
+    from psrunbook.fleet.status import status_lines
+
+    status = fleet_statuses(ctx, state_dir, [record.run_id]).get(record.run_id)
+    for line in status_lines(record.run_id, status) if status is not None else ():
+        run_view.console().print(shown(line), markup=False)
 
 
 def _show_run(console: Console, record: RunRecord, attempts: list[AttemptRecord]) -> None:

@@ -91,6 +91,19 @@ def serve_command(
             "negotiate (both) or credssp, with every message sealed over HTTP.",
         ),
     ] = "basic",
+    clusters: Annotated[
+        int,
+        typer.Option(
+            "--clusters", min=1, max=1000, help="Serve this many clusters (needs --inventory-dir)."
+        ),
+    ] = 1,
+    inventory_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--inventory-dir",
+            help="Write one inventory per cluster here (a fleet, see --clusters).",
+        ),
+    ] = None,
     protocol_only: Annotated[
         bool,
         typer.Option(
@@ -106,6 +119,7 @@ def serve_command(
     generated and printed as an `export` line. Kerberos users are the KDC's.
     """
 
+    from psrunbook.errors import ParameterError
     from psrunbook.sim.lab.serve import (
         PASSWORD_ENV,
         ServeOptions,
@@ -115,6 +129,13 @@ def serve_command(
         sim_password,
     )
 
+    if clusters > 1 and inventory_dir is None:
+        raise ParameterError("--clusters needs --inventory-dir DIR: one inventory per cluster")
+    if inventory_dir is not None and (inventory_out or lab_file or state or protocol_only):
+        raise ParameterError(
+            "--inventory-dir serves sample labs: leave out --inventory-out, --lab-file, "
+            "--state and --protocol-only"
+        )
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     password, generated = sim_password()
@@ -135,5 +156,7 @@ def serve_command(
         time_scale=time_scale,
         idle_timeout=idle_timeout,
         auth=parse_auth(auth, source="--auth"),
+        clusters=clusters,
+        inventory_dir=inventory_dir,
     )
     serve(options, password=password, echo=typer.echo)

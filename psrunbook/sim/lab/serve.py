@@ -152,6 +152,9 @@ class ServeOptions:
     auth: AuthMode = "basic"
     """How the nodes authenticate: Basic, or Negotiate (NTLM, Kerberos, either) or
     CredSSP, with every message sealed over HTTP."""
+    clusters: int = 1
+    inventory_dir: Path | None = None
+    """A fleet of ``clusters`` sample labs, one inventory each written here (``cluster_fleet``)."""
 
 
 def parse_auth(value: str, *, source: str) -> AuthMode:
@@ -216,6 +219,9 @@ def _serve(
     options: ServeOptions, *, password: str, echo: Callable[[str], None], stop: threading.Event
 ) -> None:
     check_kerberos_keytab(options.auth)
+    if options.inventory_dir is not None:
+        _serve_clusters(options, password=password, echo=echo, stop=stop)
+        return
     executor, cluster = make_executor(options)
     names = (
         tuple(n.name for n in cluster.nodes.values())
@@ -243,17 +249,47 @@ def _serve(
             echo(f"{endpoint.node} listening on {endpoint.url}")
         if fleet.certificate is not None:
             echo(f"certificate (use it as the CA bundle): {fleet.certificate.cert_path}")
-        restore_signals = _install_signal_handlers(stop)
-        try:
-            echo("serving; press Ctrl-C to stop")
-            stop.wait()
-        finally:
-            restore_signals()
+        _wait_for_stop(stop, echo)
     if cluster is not None and options.state_file is not None:
         with cluster.lock:
             save(cluster, options.state_file)
         echo(f"lab state saved to {options.state_file}")
     echo("stopped")
+
+
+def _serve_clusters(
+    options: ServeOptions, *, password: str, echo: Callable[[str], None], stop: threading.Event
+) -> None:
+    """``--clusters N --inventory-dir DIR``: N sample labs, one inventory each in DIR."""
+    from psrunbook.sim.lab.cluster_fleet import start_clusters  # noqa: PLC0415 (it imports this module)
+
+    assert options.inventory_dir is not None
+    if options.auth != "basic":
+        raise UserError(
+            f"--auth {options.auth}: a fleet of clusters (--clusters) is served with Basic "
+            "only; leave out --auth, or serve one cluster with it"
+        )
+    with start_clusters(
+        options.clusters,
+        nodes=options.nodes,
+        password=password,
+        sql_version=options.lab_version,
+        inventory_dir=options.inventory_dir,
+        time_scale=options.time_scale,
+    ) as fleet:
+        echo(f"{len(fleet.clusters)} clusters; inventories written to {options.inventory_dir}")
+        _wait_for_stop(stop, echo)
+    echo("stopped")
+
+
+def _wait_for_stop(stop: threading.Event, echo: Callable[[str], None]) -> None:
+    """Serve until ``stop`` is set or SIGINT/SIGTERM arrives."""
+    restore_signals = _install_signal_handlers(stop)
+    try:
+        echo("serving; press Ctrl-C to stop")
+        stop.wait()
+    finally:
+        restore_signals()
 
 
 def _down_check(cluster: SimCluster, node: str) -> Callable[[], bool]:

@@ -1,0 +1,367 @@
+"""Fleet commands: submit, worker, approve, reject, cancel.
+
+``submit`` plans each run exactly as ``run`` would (bad input is refused before anything
+is queued), journals it and queues it; ``worker`` executes queued runs; the others
+decide or stop a queued run. The durable engine behind them is reached only through
+:mod:`psrunbook.fleet.engine` (DBOS, :mod:`psrunbook.fleet.dbos_engine`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import socket
+import time
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Literal
+
+import typer
+
+from psrunbook.cli import completion
+from psrunbook.cli.context import Settings, open_run_journal, settings
+from psrunbook.cli.display import shown
+from psrunbook.cli.exit_codes import EXIT_FAILED, exits_cleanly, fail
+from psrunbook.cli.run_cmds import (
+    BundleOption,
+    InsecureOption,
+    JsonOption,
+    ParamOption,
+    ParamsFileOption,
+    RetriesOption,
+    StateDirOption,
+    TimeoutOption,
+)
+from psrunbook.errors import ParameterError
+
+if TYPE_CHECKING:
+    from psrunbook.fleet.dbos_engine import DbosEngine
+    from psrunbook.fleet.spec import Decision, FleetStatus, RunSpec
+    from psrunbook.journal_model import RunJournal
+
+FINAL_STATES = frozenset({"finished", "failed", "rejected", "cancelled"})
+WAIT_POLL_S = 0.5
+
+RunIdArgument = Annotated[
+    str,
+    typer.Argument(
+        help="The run: its id, a unique prefix, or `last`.", autocompletion=completion.run_ids
+    ),
+]
+
+
+def fleet_statuses(
+    ctx: typer.Context, state_dir: Path | None, run_ids: list[str]
+) -> Mapping[str, FleetStatus]:
+    """What the fleet knows of these runs, for ``runs`` and ``runs show`` (nothing: no fleet)."""
+    from psrunbook.fleet.status import fleet_statuses as read
+    from psrunbook.journal import default_state_dir
+
+    return read(state_dir or default_state_dir(), settings(ctx).journal, run_ids)
+
+
+@contextlib.contextmanager
+def _fleet(ctx: typer.Context, state_dir: Path | None) -> Iterator[tuple[RunJournal, DbosEngine]]:
+    """The journal and the fleet engine beside it, closed afterwards."""
+    from psrunbook.fleet.dbos_engine import DbosEngine
+    from psrunbook.fleet.location import fleet_database_url
+    from psrunbook.journal import default_state_dir
+
+    directory = state_dir or default_state_dir()
+    location = settings(ctx).journal
+    journal = open_run_journal(ctx, directory)
+    try:
+        engine = DbosEngine(fleet_database_url(directory, location))
+        try:
+            yield journal, engine
+        finally:
+            engine.close()
+    finally:
+        journal.close()
+
+
+def _inventories(inventory: list[Path] | None, inventory_dir: Path | None) -> list[Path]:
+    if bool(inventory) == (inventory_dir is not None):
+        raise ParameterError(
+            "give the clusters with -i INVENTORY (repeatable) or --inventory-dir DIR, "
+            "one of the two"
+        )
+    if inventory:
+        return list(inventory)
+    assert inventory_dir is not None
+    if not inventory_dir.is_dir():
+        raise ParameterError(f"--inventory-dir {inventory_dir}: not a directory; give a folder")
+    found = sorted(inventory_dir.glob("*.toml"))
+    if not found:
+        raise ParameterError(
+            f"--inventory-dir {inventory_dir}: no *.toml inventory in it; "
+            "`psrunbook sim serve --clusters N --inventory-dir DIR` writes some"
+        )
+    return found
+
+
+def submit(
+    ctx: typer.Context,
+    runbook: Annotated[
+        str | None,
+        typer.Argument(
+            help="Runbook name; omit with --bundle.", autocompletion=completion.runbook_names
+        ),
+    ] = None,
+    inventory: Annotated[
+        list[Path] | None,
+        typer.Option("--inventory", "-i", help="Inventory of one cluster (repeatable)."),
+    ] = None,
+    inventory_dir: Annotated[
+        Path | None,
+        typer.Option("--inventory-dir", help="Every *.toml inventory in this folder."),
+    ] = None,
+    param: ParamOption = None,
+    params_file: ParamsFileOption = None,
+    bundle: BundleOption = None,
+    require_approval: Annotated[
+        bool,
+        typer.Option(
+            "--require-approval",
+            help="Each run waits for `psrunbook approve RUN_ID --sha256 HASH` first.",
+        ),
+    ] = False,
+    wait: Annotated[
+        bool, typer.Option("--wait", help="Wait until every run has ended; exit 1 if one failed.")
+    ] = False,
+    insecure: InsecureOption = False,
+    state_dir: StateDirOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Queue one run per cluster for `psrunbook worker` processes, and print the run ids."""
+    from psrunbook.execution.session import RunRequest
+    from psrunbook.fleet.work import FleetWork
+
+    paths = _inventories(inventory, inventory_dir)
+    ctx_settings = settings(ctx)
+    request = RunRequest(
+        runbook=runbook, assignments=tuple(param or ()), params_file=params_file, bundle=bundle
+    )
+    with _fleet(ctx, state_dir) as (journal, engine):
+        work = FleetWork(journal, ctx_settings.registry(), ctx_settings.library())
+        specs: list[RunSpec] = []
+        for path in paths:
+            spec = work.queue(request, path, require_approval=require_approval, insecure=insecure)
+            engine.start(spec)
+            specs.append(spec)
+        _print_queued(specs, as_json=as_json)
+        if wait:
+            _wait(engine, [s.run_id for s in specs])
+
+
+def _print_queued(specs: list[RunSpec], *, as_json: bool) -> None:
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    "runs": [
+                        {
+                            "run_id": s.run_id,
+                            "cluster": s.cluster,
+                            "state": "awaiting approval" if s.require_approval else "queued",
+                            "review_sha256": s.review_sha256,
+                        }
+                        for s in specs
+                    ]
+                },
+                indent=2,
+            )
+        )
+        return
+    for spec in specs:
+        state = "awaiting approval" if spec.require_approval else "queued"
+        sha = f" sha256 {spec.review_sha256}" if spec.require_approval else ""
+        typer.echo(shown(f"{spec.run_id} {spec.cluster} {state}{sha}"))
+
+
+def _wait(engine: DbosEngine, run_ids: list[str]) -> None:
+    """Until every run has ended (no bound: the operator asked to wait; Ctrl-C ends it)."""
+    while True:
+        states = engine.status(run_ids)
+        if all(s.state in FINAL_STATES for s in states.values()) and len(states) == len(run_ids):
+            break
+        time.sleep(WAIT_POLL_S)
+    for run_id in run_ids:
+        typer.echo(f"{run_id} {states[run_id].state}", err=True)
+    bad = [r for r in run_ids if states[r].state != "finished"]
+    if bad:
+        raise fail(f"{len(bad)} run(s) did not finish: {', '.join(bad)}", EXIT_FAILED)
+
+
+def worker(
+    ctx: typer.Context,
+    concurrency: Annotated[
+        int, typer.Option("--concurrency", min=1, max=256, help="Runs executed at once here.")
+    ] = 4,
+    worker_id: Annotated[
+        str | None,
+        typer.Option(
+            "--id",
+            help="This worker's stable id (default: the host name); "
+            "restarted with it, the worker continues its unfinished runs.",
+        ),
+    ] = None,
+    fleet_cap: Annotated[
+        int | None,
+        typer.Option("--fleet-cap", min=1, help="Runs executed at once by all workers together."),
+    ] = None,
+    recover_from: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--recover-from",
+            help="Continue the unfinished runs of this worker, which you know is gone "
+            "(repeatable).",
+        ),
+    ] = None,
+    takeover_after: Annotated[
+        float,
+        typer.Option(
+            "--takeover-after",
+            min=0,
+            max=86_400,
+            help="Take over the runs of a worker silent this many seconds (0: never).",
+        ),
+    ] = 120.0,
+    step_timeout: TimeoutOption = 600.0,
+    retries: RetriesOption = 2,
+    state_dir: StateDirOption = None,
+) -> None:
+    """Execute queued runs until Ctrl-C or SIGTERM, then stop at the next step boundary."""
+    import os
+    import signal
+    import threading
+
+    from psrunbook.execution.session import ExecutionLimits
+    from psrunbook.fleet.dbos_engine import DbosWorker
+    from psrunbook.fleet.engine import WorkerOptions
+    from psrunbook.fleet.location import fleet_database_url
+    from psrunbook.fleet.work import FleetWork
+    from psrunbook.journal import default_state_dir
+
+    ctx_settings: Settings = settings(ctx)
+    options = WorkerOptions(
+        worker_id=worker_id or socket.gethostname(),
+        concurrency=concurrency,
+        fleet_cap=fleet_cap,
+        recover_from=tuple(recover_from or ()),
+        takeover_after_s=takeover_after,
+        heartbeat_s=min(5.0, max(0.2, takeover_after / 10)) if takeover_after else 5.0,
+    )
+    if fleet_cap is not None and fleet_cap < concurrency:
+        raise ParameterError(
+            f"--fleet-cap {fleet_cap} is below --concurrency {concurrency}; "
+            "raise the cap or lower the concurrency"
+        )
+    directory = state_dir or default_state_dir()
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    location = ctx_settings.journal
+    journal = open_run_journal(ctx, directory)
+    work = FleetWork(
+        journal,
+        ctx_settings.registry(),
+        ctx_settings.library(),
+        limits=ExecutionLimits(step_timeout_s=step_timeout, retries=retries),
+    )
+    typer.echo(f"worker {options.worker_id} serving (Ctrl-C stops it)", err=True)
+    DbosWorker(fleet_database_url(directory, location), work, options).serve(stop)
+    typer.echo(f"worker {options.worker_id} stopped", err=True)
+    # Runs paused between two steps wait on DBOS's threads, which would keep the process
+    # alive: they end with it, unfinished, and continue after recovery.
+    import logging
+
+    logging.shutdown()
+    os._exit(0)
+
+
+def _status(engine: DbosEngine, journal: RunJournal, reference: str) -> tuple[str, FleetStatus]:
+    run_id = journal.find_run(reference).run_id
+    found = engine.status([run_id]).get(run_id)
+    if found is None:
+        raise ParameterError(f"run {run_id} was not submitted to a fleet (`psrunbook submit`)")
+    return run_id, found
+
+
+def _decide(
+    ctx: typer.Context,
+    reference: str,
+    state_dir: Path | None,
+    verdict: Literal["approve", "reject"],
+    *,
+    sha256: str | None = None,
+    reason: str = "",
+) -> tuple[str, Decision]:
+    """Deliver a reviewer's decision to a run awaiting approval; log who and when."""
+    from psrunbook.fleet.work import decision_now, log_decision
+
+    with _fleet(ctx, state_dir) as (journal, engine):
+        run_id, status = _status(engine, journal, reference)
+        if status.state != "awaiting approval":
+            raise ParameterError(f"run {run_id} is {status.state}, not awaiting approval")
+        expected = status.review_sha256
+        if verdict == "approve" and (sha256 or "").strip().lower() != expected:
+            raise ParameterError(
+                f"--sha256 {sha256} is not what run {run_id} would execute: its review bundle "
+                f"has sha256 {expected}; review that bundle, then approve its hash"
+            )
+        decision = decision_now(verdict, expected if verdict == "approve" else None, reason)
+        engine.decide(run_id, decision)
+    log_decision(run_id, journal.run(run_id).cluster, decision)
+    return run_id, decision
+
+
+def approve(
+    ctx: typer.Context,
+    run_id: RunIdArgument,
+    sha256: Annotated[
+        str,
+        typer.Option(
+            "--sha256", help="The review bundle's sha256 the run shows (`psrunbook runs show`)."
+        ),
+    ],
+    state_dir: StateDirOption = None,
+) -> None:
+    """Let a run awaiting approval continue, if it would execute exactly what you reviewed."""
+    run_id, decision = _decide(ctx, run_id, state_dir, "approve", sha256=sha256)
+    typer.echo(
+        f"approved run {run_id} (sha256 {decision.sha256}) as {decision.by} at {decision.at}"
+    )
+
+
+def reject(
+    ctx: typer.Context,
+    run_id: RunIdArgument,
+    reason: Annotated[str, typer.Option("--reason", help="Why, for the journal and logs.")] = "",
+    state_dir: StateDirOption = None,
+) -> None:
+    """End a run awaiting approval without running it."""
+    run_id, decision = _decide(ctx, run_id, state_dir, "reject", reason=reason or "rejected")
+    typer.echo(f"rejected run {run_id} as {decision.by} at {decision.at}")
+
+
+def cancel(ctx: typer.Context, run_id: RunIdArgument, state_dir: StateDirOption = None) -> None:
+    """Stop a queued run, or a running one when its current step ends."""
+    with _fleet(ctx, state_dir) as (journal, engine):
+        run_id, status = _status(engine, journal, run_id)
+        if status.state in FINAL_STATES:
+            raise ParameterError(f"run {run_id} is {status.state} already; nothing to cancel")
+        engine.cancel(run_id)
+        if status.state in ("queued", "awaiting approval"):
+            # No worker executes it: nobody else will record how it ended.
+            journal.finish_run(run_id, "interrupted")
+    verb = "stops when its current step ends" if status.state == "running" else "will not run"
+    typer.echo(f"cancelled run {run_id}: it {verb}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(exits_cleanly(submit))
+    app.command()(exits_cleanly(worker))
+    app.command()(exits_cleanly(approve))
+    app.command()(exits_cleanly(reject))
+    app.command()(exits_cleanly(cancel))

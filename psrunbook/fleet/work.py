@@ -1,0 +1,217 @@
+"""The work of a fleet run, done through the run session exactly as ``run`` does it.
+
+``submit`` resolves and prepares the run as ``run`` would (so bad input is refused
+before anything is queued) and records it in the journal; a worker then continues the
+journaled run as ``resume`` would: the runbook, version and parameters come from the
+journal (secrets from the worker's environment), the inventory from the spec, and the
+session proves nothing changed since submit. Each step is one
+:meth:`~psrunbook.execution.session.RunSession.execute` ``through`` that step, so what
+is done is read back from the journal every time and a step interrupted by a crash is
+re-checked in check mode before it is applied again, never blindly re-applied.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from psrunbook.bundle import review_sha256
+from psrunbook.errors import InventoryError
+from psrunbook.execution.session import (
+    ExecutionLimits,
+    PreparedRun,
+    RunRequest,
+    RunSession,
+    StartedRun,
+)
+from psrunbook.fleet.kept_sessions import KeptSessions
+from psrunbook.fleet.partition_holds import PartitionHolds
+from psrunbook.fleet.spec import Decision, RunSpec
+from psrunbook.inventory import inventory_from_toml
+from psrunbook.logging import get_logger, os_user
+
+if TYPE_CHECKING:
+    from psrunbook.inventory import Inventory
+    from psrunbook.journal import RunOutcome
+    from psrunbook.journal_model import RunJournal
+    from psrunbook.runbook.registry import RunbookRegistry
+    from psrunbook.templates import TemplateLibrary
+
+
+@dataclass
+class _Live:
+    """A run this worker is executing: its plan and its sessions, kept between steps."""
+
+    prepared: PreparedRun
+    transport: KeptSessions
+    review_sha256: str
+
+
+def read_inventory(path: Path) -> tuple[str, str]:
+    """The inventory's text and the sha256 of its bytes (what the journal records)."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InventoryError(
+            f"cannot read inventory {path}: {exc.strerror or exc}; give an existing file"
+        ) from exc
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InventoryError(f"inventory {path} is not UTF-8 text; save it as UTF-8") from exc
+    return text, hashlib.sha256(raw).hexdigest()
+
+
+def _inventory(spec: RunSpec) -> Inventory:
+    return inventory_from_toml(
+        spec.inventory_text, path=Path(spec.inventory_name), digest=spec.inventory_sha256
+    )
+
+
+class FleetWork:
+    """Queues and executes fleet runs against one journal; thread-safe for a worker."""
+
+    def __init__(
+        self,
+        journal: RunJournal,
+        registry: RunbookRegistry,
+        library: TemplateLibrary,
+        *,
+        limits: ExecutionLimits | None = None,
+    ) -> None:
+        self.journal = journal
+        self.session = RunSession(journal, registry, library, holds=PartitionHolds())
+        self.limits = limits or ExecutionLimits()
+        self._live: dict[str, _Live] = {}
+        self._lock = threading.Lock()
+        self._log = get_logger("psrunbook.fleet")
+
+    # ------------------------------------------------------------------ submit
+
+    def queue(
+        self,
+        request: RunRequest,
+        inventory_path: Path,
+        *,
+        require_approval: bool = False,
+        insecure: bool = False,
+    ) -> RunSpec:
+        """Plan and record one run on one cluster; the caller hands the spec to the engine.
+
+        Everything ``run`` refuses before touching a node is refused here (exit 2), and
+        nothing is journaled for a refused run.
+        """
+        text, digest = read_inventory(inventory_path)
+        inventory = inventory_from_toml(text, path=inventory_path, digest=digest)
+        intent = self.session.resolve(request)
+        prepared = self.session.prepare(intent, inventory)
+        started = self.session.start(prepared)
+        changes = not prepared.check_only and any(s.step.changes for s in prepared.plan.steps)
+        return RunSpec(
+            run_id=started.run_id,
+            cluster=inventory.cluster.name,
+            inventory_name=str(inventory_path),
+            inventory_text=text,
+            inventory_sha256=digest,
+            changes=changes,
+            bundle=None if request.bundle is None else str(request.bundle.resolve()),
+            review_sha256=_review_sha256(prepared, inventory),
+            require_approval=require_approval,
+            insecure=insecure,
+        )
+
+    # ------------------------------------------------------------------ worker
+
+    def _prepared(self, spec: RunSpec) -> _Live:
+        """The run as this worker would execute it: planned again, proven unchanged."""
+        with self._lock:
+            live = self._live.get(spec.run_id)
+        if live is not None:
+            return live
+        from psrunbook.transport.psrp import PsrpTransport  # noqa: PLC0415 (pypsrp: workers only)
+
+        inventory = _inventory(spec)
+        intent = self.session.resolve(RunRequest(resume=spec.run_id, bundle=spec.bundle_dir))
+        prepared = self.session.prepare(intent, inventory)
+        transport = KeptSessions(PsrpTransport(inventory, insecure=spec.insecure))
+        live = _Live(prepared, transport, _review_sha256(prepared, inventory))
+        with self._lock:
+            self._live.setdefault(spec.run_id, live)
+            return self._live[spec.run_id]
+
+    def step_indices(self, spec: RunSpec) -> list[int]:
+        """The steps of the run, in order, as this worker planned them."""
+        return [step.index for step in self._prepared(spec).prepared.plan.steps]
+
+    def check_hash(self, spec: RunSpec, sha256: str | None) -> str | None:
+        """Why the approved hash is not what this worker would execute (None when it is)."""
+        live = self._prepared(spec)
+        if sha256 == live.review_sha256:
+            return None
+        return (
+            f"run {spec.run_id} was approved for review bundle sha256 {sha256}, "
+            f"but what it would execute has sha256 {live.review_sha256}"
+        )
+
+    def execute_step(self, spec: RunSpec, index: int) -> dict[str, Any]:
+        """Execute one step (and any earlier one not done); re-check it first if it was
+        attempted before (an interrupted attempt, journaled ``running``)."""
+        live = self._prepared(spec)
+        attempted = index in self.journal.step_status(spec.run_id)
+        started = StartedRun(spec.run_id, live.prepared, resumed=attempted)
+        report = self.session.execute(started, live.transport, limits=self.limits, through=index)
+        return {"failed": report.failed, "changed": report.changed_count}
+
+    def finish(self, spec: RunSpec, outcome: RunOutcome) -> None:
+        """Record how the run ended and close its sessions; safe to repeat."""
+        self.journal.finish_run(spec.run_id, outcome)
+        self.release(spec.run_id)
+
+    def release(self, run_id: str) -> None:
+        """Forget a run this worker no longer executes, closing its sessions."""
+        with self._lock:
+            live = self._live.pop(run_id, None)
+        if live is not None:
+            live.transport.close()
+
+    def log_decision(self, spec: RunSpec, decision: Decision) -> None:
+        log_decision(spec.run_id, spec.cluster, decision)
+
+    def log_cancelled(self, spec: RunSpec) -> None:
+        self._log.warning(
+            "run.cancelled", action="run.cancelled", run_id=spec.run_id, cluster=spec.cluster
+        )
+
+
+def _review_sha256(prepared: PreparedRun, inventory: Inventory) -> str:
+    """What a reviewer approves: the approved bundle's hash, or the bundle this plan exports."""
+    if prepared.bundle_sha256 is not None:
+        return prepared.bundle_sha256
+    return review_sha256(prepared.plan, inventory)
+
+
+def log_decision(run_id: str, cluster: str | None, decision: Decision) -> None:
+    """One ``run.approved`` or ``run.rejected`` event: who decided, when, for which hash."""
+    action = "run.approved" if decision.verdict == "approve" else "run.rejected"
+    get_logger("psrunbook.fleet").info(
+        action,
+        action=action,
+        run_id=run_id,
+        cluster=cluster,
+        approved_by=decision.by,
+        decided_at=decision.at,
+        bundle_sha256=decision.sha256,
+        reason=decision.reason or None,
+    )
+
+
+def decision_now(
+    verdict: Literal["approve", "reject"], sha256: str | None, reason: str = ""
+) -> Decision:
+    """A decision taken now by the operator running this process."""
+    at = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return Decision(verdict=verdict, sha256=sha256, by=os_user() or "unknown", at=at, reason=reason)
