@@ -33,6 +33,8 @@ from psrunbook.sim.objects import (
     PSEnum,
     PSHashtable,
     PSObject,
+    PSPrimitiveDictionary,
+    PSVersionValue,
     SecureStringValue,
 )
 
@@ -154,8 +156,15 @@ class ClixmlWriter:
             self.psobject(value, name, depth)
         elif isinstance(value, ErrorRecordData):
             self._error_value(value, name, depth)
+        elif isinstance(value, PSVersionValue):
+            self.primitive("Version", str(value), name)
         elif isinstance(value, Mapping):
-            self._open_obj(name, _HASHTABLE_TYPES)
+            self._open_obj(
+                name,
+                PSPrimitiveDictionary.TYPE_NAMES
+                if isinstance(value, PSPrimitiveDictionary)
+                else _HASHTABLE_TYPES,
+            )
             self._parts.append("<DCT>")
             for key, item in value.items():
                 self._parts.append("<En>")

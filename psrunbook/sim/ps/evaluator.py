@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 from tree_sitter import Node
 
+from psrunbook.sim.executor_protocol import SenderInfo
 from psrunbook.sim.objects import (
     ErrorRecordData,
     ErrorRecordObject,
@@ -30,7 +31,7 @@ from psrunbook.sim.objects import (
     PSObject,
     SecureStringValue,
 )
-from psrunbook.sim.ps import records
+from psrunbook.sim.ps import automatic, records
 from psrunbook.sim.ps.binding import (
     ACTION_PREFERENCES,
     Argument,
@@ -198,6 +199,8 @@ class PipelineSession:
     """Multiplies real waits (``Start-Sleep``); tests shrink it, Windows has 1.0."""
     administrator: bool = True
     """Whether the user is in the node's Administrators group (``IsInRole`` answers it)."""
+    sender: SenderInfo | None = None
+    """The remote session's sender (``$PSSenderInfo``); None outside PSRP."""
 
 
 def collect(values: Sequence[Any]) -> Any:
@@ -278,16 +281,12 @@ class Evaluator:
         g.set_local("PID", 4242)
         g.set_local("PSScriptRoot", "")
         g.set_local("args", [])
-        g.set_local(
-            "PSVersionTable",
-            PSHashtable(
-                [
-                    ("PSVersion", "5.1.17763.1"),
-                    ("PSEdition", "Desktop"),
-                    ("CLRVersion", "4.0.30319.42000"),
-                ]
-            ),
-        )
+        g.set_local("PSVersionTable", automatic.version_table())
+        g.set_local("host", automatic.remote_host())
+        if session.sender is not None:
+            g.set_local(
+                "PSSenderInfo", automatic.sender_info(session.sender, session.user, session.node)
+            )
         g.set_local("ProgressPreference", "Continue")
         shared.update(global_scope=self.global_scope, errors=self.errors, env=self.env)
 
@@ -1923,7 +1922,7 @@ class Evaluator:
         allowed = {
             "string", "int", "int32", "int64", "long", "uint32", "bool", "boolean", "double",
             "string[]", "array", "object[]", "hashtable", "collections.hashtable", "int[]",
-            "securestring", "scriptblock", "guid", "switch",
+            "securestring", "scriptblock", "guid", "switch", "version",
         }  # fmt: skip
         if folded not in allowed:
             raise self.unsupported(node, f"cast to [{name}]")

@@ -25,6 +25,7 @@ from psrunbook.sim.objects import (
     PSEnum,
     PSHashtable,
     PSObject,
+    PSVersionValue,
     SecureStringValue,
 )
 from psrunbook.sim.ps.principal import ADMINISTRATOR_ROLE, WindowsPrincipal, is_administrator_role
@@ -103,6 +104,9 @@ def _split(text: str, args: list[Any]) -> list[str]:
     if not separators:
         return [text]
     return re.split("[" + re.escape(separators) + "]", text)
+
+
+_VERSION_PARTS = frozenset(("major", "minor", "build", "revision"))
 
 
 class Members:
@@ -186,6 +190,10 @@ class Members:
         if isinstance(target, str):
             if folded == "length":
                 return True, len(target)
+            return False, None
+        if isinstance(target, PSVersionValue):
+            if folded in _VERSION_PARTS:
+                return True, getattr(target, folded)
             return False, None
         if isinstance(target, PSEnum):
             if folded == "value__":

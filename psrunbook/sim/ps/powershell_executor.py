@@ -69,6 +69,7 @@ class PowerShellExecutor:
             administrator=True
             if self._is_administrator is None
             else self._is_administrator(context),
+            sender=context.sender,
         )
         evaluator = Evaluator(session, context.runspace)
         try:

@@ -12,7 +12,14 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from psrunbook.sim.objects import PSEnum, PSHashtable, PSObject, SecureStringValue
+from psrunbook.sim.objects import (
+    PSEnum,
+    PSHashtable,
+    PSObject,
+    PSPrimitiveDictionary,
+    PSVersionValue,
+    SecureStringValue,
+)
 
 TYPE_FULL_NAMES = {
     "string": "System.String",
@@ -35,6 +42,7 @@ TYPE_FULL_NAMES = {
     "pscustomobject": "System.Management.Automation.PSObject",
     "object": "System.Object",
     "guid": "System.Guid",
+    "version": "System.Version",
 }
 
 
@@ -235,6 +243,13 @@ def convert(value: Any, type_name: str) -> Any:
         if value is None or isinstance(value, ScriptBlockValue):
             return value
         raise ConversionError(value, "scriptblock")
+    if name == "version":
+        if value is None or isinstance(value, PSVersionValue):
+            return value
+        try:
+            return PSVersionValue.parse(to_string(value))
+        except ValueError:
+            raise ConversionError(value, "System.Version") from None
     if name == "guid":
         text = to_string(value).strip("{}")
         if not re.fullmatch(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}", text):
@@ -257,8 +272,12 @@ def type_name_of(value: Any) -> str:
         return "System.String"
     if is_collection(value):
         return "System.Object[]"
+    if isinstance(value, PSPrimitiveDictionary):
+        return PSPrimitiveDictionary.TYPE_NAMES[0]
     if isinstance(value, PSHashtable):
         return "System.Collections.Hashtable"
+    if isinstance(value, PSVersionValue):
+        return "System.Version"
     if isinstance(value, PSEnum):
         return value.type_name
     if isinstance(value, PSObject):
@@ -281,6 +300,11 @@ def ps_equals(left: Any, right: Any, case_sensitive: bool = False) -> bool:
     if isinstance(left, str):
         text = to_string(right)
         return left == text if case_sensitive else left.casefold() == text.casefold()
+    if isinstance(left, PSVersionValue):
+        try:
+            return bool(left == convert(right, "version"))
+        except ConversionError:
+            return False
     if isinstance(left, PSEnum):
         if isinstance(right, PSEnum):
             return left.value == right.value
@@ -316,6 +340,9 @@ def ps_compare(left: Any, right: Any, case_sensitive: bool = False) -> int:
         if not case_sensitive:
             a, b = a.casefold(), b.casefold()
         return (a > b) - (a < b)
+    if isinstance(left, PSVersionValue):
+        other: PSVersionValue = convert(right, "version")
+        return int(left > other) - int(left < other)
     if isinstance(left, PSEnum) and isinstance(right, str) and not right.strip().isdigit():
         if left.name.casefold() == right.casefold():
             return 0

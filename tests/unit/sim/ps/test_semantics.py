@@ -136,7 +136,8 @@ CASES: list[tuple[str, list[Any]]] = [
     ("$PSItem = 3; ${x y} = 1; ${x y}", [1]),
     ("$i = 5; $i++; $i; $i--; --$i; $i", [6, 4]),
     ("$i = 1; $i += 2; $i *= 3; $i -= 1; $i /= 2; $i %= 3; $i", [1]),
-    ("$PSVersionTable.PSVersion", ["5.1.17763.1"]),
+    ("[string]$PSVersionTable.PSVersion", ["5.1.17763.1"]),
+    ("$PSVersionTable.PSVersion.Major; $PSVersionTable.PSVersion -is [version]", [5, True]),
     # control flow
     ("if (0) { 'a' } elseif ('') { 'b' } elseif ('x') { 'c' } else { 'd' }", ["c"]),
     ("foreach ($i in 1..5) { if ($i -eq 2) { continue }; if ($i -eq 4) { break }; $i }", [1, 3]),
