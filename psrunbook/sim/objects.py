@@ -205,3 +205,13 @@ class PSVersionValue:
     def __str__(self) -> str:
         parts = [self.major, self.minor, self.build, self.revision]
         return ".".join(str(p) for p in parts if p >= 0)
+
+
+class PSInt64(int):
+    """A ``System.Int64`` whose value would also fit an Int32 (``[long]5``, ``5L``).
+
+    A plain ``int`` is an Int32 when it fits 32 bits and an Int64 otherwise, which is the
+    type PowerShell gives an integer literal; this marks the ones typed wider, so their
+    arithmetic stays Int64 and they go on the wire as ``<I64>``. (``x in range(...)``
+    scans the range for an int subclass: test ``int(x)``.)
+    """

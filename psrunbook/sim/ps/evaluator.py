@@ -990,7 +990,7 @@ class Evaluator:
         a file system. ``>>`` rewrites the file with the old text first (as UTF-16LE)."""
         if self._lookup("Set-Content") is None:
             raise self.unsupported(self.statement, "file redirection on a node without files")
-        text = "".join(line + "\r\n" for item in items for line in format_lines(self, item))
+        text = "".join(line + "\r\n" for line in format_lines(items))
         if append:
             exists: list[Any] = []
             self.invoke_command("Test-Path", [Argument("LiteralPath", path, colon=True)], None,

@@ -15,6 +15,7 @@ from typing import Any
 from psrunbook.sim.objects import (
     PSEnum,
     PSHashtable,
+    PSInt64,
     PSObject,
     PSPrimitiveDictionary,
     PSVersionValue,
@@ -195,7 +196,25 @@ def to_int(value: Any, type_name: str = "int") -> int:
     )
     if not low <= result <= high:
         raise ConversionError(value, type_name, "Value was either too large or too small.")
-    return result
+    return PSInt64(result) if bits == 64 else int(result)
+
+
+INT32 = range(-(2**31), 2**31)
+INT64 = range(-(2**63), 2**63)
+
+
+def is_int64(value: int) -> bool:
+    """Whether an integer value is an Int64 in PowerShell (typed so, or too big for 32 bits)."""
+    return isinstance(value, PSInt64) or value not in INT32
+
+
+def integer_result(result: int, *operands: int) -> int | float:
+    """An integer operation's result typed as PowerShell does: the wider operand's type,
+    widened to Double when it overflows that type (``[int]::MaxValue + 1`` is a Double;
+    about_Arithmetic_Operators)."""
+    if any(is_int64(o) for o in operands):
+        return PSInt64(result) if int(result) in INT64 else float(result)
+    return int(result) if int(result) in INT32 else float(result)
 
 
 def convert(value: Any, type_name: str) -> Any:
@@ -265,7 +284,7 @@ def type_name_of(value: Any) -> str:
     if isinstance(value, bool):
         return "System.Boolean"
     if isinstance(value, int):
-        return "System.Int32" if -(2**31) <= value < 2**31 else "System.Int64"
+        return "System.Int64" if is_int64(value) else "System.Int32"
     if isinstance(value, float):
         return "System.Double"
     if isinstance(value, str):

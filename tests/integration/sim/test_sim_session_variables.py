@@ -3,25 +3,13 @@ them, read through real pypsrp 0.9.1 against the lab over HTTP."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from pypsrp.complex_objects import GenericComplexObject
 from pypsrp.powershell import PowerShell, RunspacePool
 
-from psrunbook.sim.endpoint.http_server import SimEndpoint
-from psrunbook.sim.lab.cluster_executor import cluster_executor
-from psrunbook.sim.lab.lab_files import sample_lab
-from tests.integration.sim.simclient import PASSWORD, USER, client_for
+from tests.integration.sim.simclient import USER, client_for
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def endpoint() -> Iterator[SimEndpoint]:
-    executor = cluster_executor(sample_lab(), time_scale=0.0)
-    with SimEndpoint(executor, node="NODE1", users={USER: PASSWORD}) as opened:
-        yield opened
 
 
 def _invoke(pool: RunspacePool, script: str) -> list[object]:
@@ -32,13 +20,13 @@ def _invoke(pool: RunspacePool, script: str) -> list[object]:
     return list(output)
 
 
-def test_application_arguments_reach_pssenderinfo(endpoint):
+def test_application_arguments_reach_pssenderinfo(lab_endpoint):
     """pypsrp's test_psrp_application_args: the pool's arguments come back as the dict.
 
     Windows sends them as a PSPrimitiveDictionary (pypsrp's recording of that test).
     """
     app_arguments = {"test_var": "abcdef12345"}
-    pool = RunspacePool(client_for(endpoint))
+    pool = RunspacePool(client_for(lab_endpoint))
     pool.open(app_arguments)
     try:
         assert [app_arguments] == _invoke(pool, "$PSSenderInfo.ApplicationArguments")
@@ -51,21 +39,21 @@ def test_application_arguments_reach_pssenderinfo(endpoint):
         pool.close()
 
 
-def test_pssenderinfo_names_the_connected_user_and_connection(endpoint):
-    with RunspacePool(client_for(endpoint)) as pool:
+def test_pssenderinfo_names_the_connected_user_and_connection(lab_endpoint):
+    with RunspacePool(client_for(lab_endpoint)) as pool:
         user, url, config, arguments = _invoke(
             pool,
             "$PSSenderInfo.ConnectedUser; $PSSenderInfo.ConnectionString; "
             "$PSSenderInfo.ConfigurationName; $PSSenderInfo.ApplicationArguments.Count",
         )
     assert f"NODE1\\{USER}" == user
-    assert endpoint.url == url
+    assert lab_endpoint.url == url
     assert "Microsoft.PowerShell" == config
     assert 0 == arguments
 
 
-def test_host_is_the_server_remote_host(endpoint):
-    with RunspacePool(client_for(endpoint)) as pool:
+def test_host_is_the_server_remote_host(lab_endpoint):
+    with RunspacePool(client_for(lab_endpoint)) as pool:
         name, version, ui_type = _invoke(
             pool, "$host.Name; $host.Version.ToString(); $host.UI.GetType().FullName"
         )
@@ -77,9 +65,9 @@ def test_host_is_the_server_remote_host(endpoint):
     assert "System.Management.Automation.Remoting.ServerRemoteHost" == host.types[0]
 
 
-def test_psversiontable_is_windows_powershell_5_1(endpoint):
+def test_psversiontable_is_windows_powershell_5_1(lab_endpoint):
     """Keys, order and System.Version values as Windows sends $PSVersionTable."""
-    with RunspacePool(client_for(endpoint)) as pool:
+    with RunspacePool(client_for(lab_endpoint)) as pool:
         major, minor, edition, newer, clr = _invoke(
             pool,
             "$PSVersionTable.PSVersion.Major; $PSVersionTable.PSVersion.Minor; "
