@@ -9,6 +9,7 @@ writes and the ``step.finished`` event rendered as JSON to a log file.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 from collections.abc import Iterator, Sequence
@@ -23,6 +24,7 @@ from bench.lab import Lab
 from psrunbook.execution.outcome import RunReport
 from psrunbook.execution.session import RunSession
 from psrunbook.journal import Journal
+from psrunbook.journal_model import RunJournal
 from psrunbook.logging import configure_logging, reset_logging
 from psrunbook.runbook.model import Runbook, Step, Target
 from psrunbook.runbook.planner import Plan, build_plan
@@ -113,15 +115,20 @@ class PsrunbookRunner:
 
 
 @contextmanager
-def psrunbook_runner(lab: Lab, work: Path) -> Iterator[PsrunbookRunner]:
-    """Journal in ``work/state``; JSON log lines to ``work/run.log`` and to the null device.
+def psrunbook_runner(
+    lab: Lab, work: Path, journal: RunJournal | None = None
+) -> Iterator[PsrunbookRunner]:
+    """Journal in ``work/state`` (or ``journal``, left open); JSON log lines to
+    ``work/run.log`` and to the null device.
 
     The null device stands in for the terminal the CLI writes its console events to.
     """
     with Path(os.devnull).open("w", encoding="utf-8") as console:
         configure_logging(fmt="json", log_file=work / "run.log", stream=console)
         try:
-            with Journal.open(work / "state") as journal:
+            with contextlib.ExitStack() as stack:
+                if journal is None:
+                    journal = stack.enter_context(Journal.open(work / "state"))
                 session = RunSession(journal, RunbookRegistry.discover(), TemplateLibrary())
                 yield PsrunbookRunner(lab, session)
         finally:

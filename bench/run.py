@@ -32,6 +32,7 @@ def _measurements() -> dict[str, Callable[[Profile], Section]]:
         evaluator_loop,
         fanout,
         full_run,
+        journal_backends,
         naive,
         render_lint,
         sim_pipeline,
@@ -48,6 +49,7 @@ def _measurements() -> dict[str, Callable[[Profile], Section]]:
         "simulator": sim_pipeline.measure,
         "evaluator": evaluator_loop.measure,
         "full-run": full_run.measure,
+        "journal": journal_backends.measure,
     }
 
 
@@ -60,6 +62,7 @@ NAMES = (
     "simulator",
     "evaluator",
     "full-run",
+    "journal",
 )
 
 

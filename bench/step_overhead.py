@@ -21,6 +21,7 @@ from bench.driver import (
 from bench.fleet import remote_lab
 from bench.lab import Lab
 from psrunbook.journal import Journal
+from psrunbook.journal_model import RunJournal
 from psrunbook.runbook.model import StepResult
 from psrunbook.runbook.planner import Plan
 from psrunbook.templates import TemplateLibrary
@@ -49,13 +50,14 @@ LATENCIES_S = (0.0, 0.020)
 class JournalProbe:
     """A step's two durable journal commits, without anything else (one journal, reused)."""
 
-    def __init__(self, journal: Journal) -> None:
+    def __init__(self, journal: RunJournal, prefix: str = "journal-probe") -> None:
         self._journal = journal
+        self._prefix = prefix
         self._runs = 0
 
     def steps(self, count: int) -> None:
         self._runs += 1
-        run_id = f"journal-probe-{self._runs}"
+        run_id = f"{self._prefix}-{self._runs}"
         self._journal.start_run(
             run_id=run_id,
             runbook="probe",

@@ -695,37 +695,77 @@ def plan_from_bundle(
             f"the inventory has {list(inventory.node_names)}: export it for this inventory"
         )
     plan = build_plan(runbook, params, inventory, library)
-    approved_steps = manifest.steps
-    if len(approved_steps) != len(plan.steps):
-        raise BundleError(
-            f"bundle {where} has {len(approved_steps)} steps, "
-            f"the runbook builds {len(plan.steps)}: re-export and re-approve"
+    pinned = [
+        PinnedStep(
+            label=approved.script,
+            name=approved.name,
+            script_sha256=approved.script_sha256,
+            arguments=approved.arguments,
+            owner_probe=approved.owner_probe.script if approved.owner_probe else OWNER_PROBE_FILE,
+            owner_probe_sha256=approved.owner_probe.sha256 if approved.owner_probe else None,
         )
-    identity = plan.identity_probe
-    if identity is None or identity.sha256 != manifest.identity_probe.sha256:
-        raise BundleError(
-            f"{manifest.identity_probe.script}: the approved cluster identity probe differs "
-            "from what would run now (a --templates folder overriding it, or another "
-            "psrunbook version); re-export the bundle and have it approved again"
-        )
-    for planned, approved in zip(plan.steps, approved_steps, strict=True):
-        probe, approved_probe = planned.owner_probe, approved.owner_probe
-        probe_sha256 = probe.sha256 if probe is not None else None
-        if probe_sha256 != (approved_probe.sha256 if approved_probe is not None else None):
-            name = approved_probe.script if approved_probe else OWNER_PROBE_FILE
-            raise BundleError(
-                f"{name}: the approved group-owner probe of step {approved.script} differs "
-                "from what would run now (a --templates folder overriding it, or another "
-                "psrunbook version); re-export the bundle and have it approved again"
-            )
-        same = (
-            planned.script.sha256 == approved.script_sha256
-            and planned.step.name == approved.name
-            and public_arguments(planned.arguments) == approved.arguments
-        )
-        if not same:
-            raise BundleError(
-                f"{approved.script}: the approved script or its values differ from what "
-                "would run now; re-export the bundle and have it approved again"
-            )
+        for approved in manifest.steps
+    ]
+    identity = (manifest.identity_probe.script, manifest.identity_probe.sha256)
+    problems = pinned_differences(plan, f"bundle {where}", identity, pinned)
+    if problems:
+        raise BundleError(f"{problems[0]}; re-export the bundle and have it approved again")
     return plan
+
+
+@dataclass(frozen=True)
+class PinnedStep:
+    """A step as a bundle's manifest or a saved plan pinned it: what a rebuilt plan must match."""
+
+    label: str
+    """How the step is named to the operator (its script file, or its slug)."""
+    name: str
+    script_sha256: str
+    arguments: Mapping[str, Any]
+    """Public values: secrets masked (:func:`public_arguments`)."""
+    owner_probe: str
+    """How the group-owner probe is named to the operator."""
+    owner_probe_sha256: str | None
+
+
+def pinned_differences(
+    plan: Plan, whole: str, identity: tuple[str, str], steps: list[PinnedStep]
+) -> list[Problem]:
+    """Every way the plan built now differs from the pinned one; empty when it is the same.
+
+    One check for bundles and saved plans (:mod:`psrunbook.plan_file`): the same step
+    count, the engine's probes and every step's script, name and values byte for byte.
+    ``whole`` names the bundle or plan, ``identity`` the pinned identity probe (its name
+    and sha256).
+    """
+    if len(steps) != len(plan.steps):
+        return [Problem(whole, f"has {len(steps)} steps, the runbook builds {len(plan.steps)}")]
+    problems = []
+    probe_change = "(a --templates folder overriding it, or another psrunbook version)"
+    current = plan.identity_probe
+    if current is None or current.sha256 != identity[1]:
+        problems.append(
+            Problem(
+                identity[0],
+                f"the pinned cluster identity probe differs from what would run now {probe_change}",
+            )
+        )
+    for planned, pinned in zip(plan.steps, steps, strict=True):
+        probe = planned.owner_probe
+        if (probe.sha256 if probe is not None else None) != pinned.owner_probe_sha256:
+            problems.append(
+                Problem(
+                    pinned.owner_probe,
+                    f"the pinned group-owner probe of step {pinned.label} differs from what "
+                    f"would run now {probe_change}",
+                )
+            )
+        if planned.script.sha256 != pinned.script_sha256 or planned.step.name != pinned.name:
+            problems.append(
+                Problem(pinned.label, "the pinned script differs from what would run now")
+            )
+        elif public_arguments(planned.arguments) != dict(pinned.arguments):
+            problems.append(
+                Problem(pinned.label, "the pinned values differ from what would run now")
+            )
+    return problems

@@ -13,9 +13,9 @@ guessed, and such a hold is broken by the next process that needs it (logged as
 ``psrunbook runs unhold RUN_ID --holder-gone`` breaks it once the operator has made
 sure that process is gone.
 
-The store behind the holds is a small interface (:class:`HoldStore`): the SQLite
-journal implements it (:class:`psrunbook.journal.Journal`), and a fleet can implement it
-in its own database with the same rules.
+The store behind the holds is a small interface (:class:`HoldStore`): every journal
+implements it (:class:`psrunbook.journal_model.RunJournal`), the local SQLite file and the
+shared PostgreSQL database, where a hold is seen by every machine using that journal.
 """
 
 from __future__ import annotations

@@ -11,7 +11,8 @@ Layout (``docs/journal.md`` has the full schema)::
     <state dir>/journal.sqlite3     WAL mode, synced commits, owner-only permissions
         schema_version(version)
         runs(run_id, runbook, runbook_version, mode, parameters_json, ...hashes, user,
-             started_at, finished_at, outcome, resumes, cluster, os_user, insecure_json)
+             started_at, finished_at, outcome, resumes, cluster, os_user, insecure_json,
+             inventory_path, sim)
         holds(resource, run_id, host, pid, since, token)   who works on a run or cluster
         attempts(attempt_id, run_id, step_index, step_name, node, script_sha256,
                  check_only, status, changed, result_json, errors_json,
@@ -24,23 +25,43 @@ secret can never reach the database file.
 
 from __future__ import annotations
 
-import json
 import os
 import resource as _resource
-import secrets
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final
 
 from platformdirs import user_state_dir
 
 from psrunbook.errors import JournalError
 from psrunbook.holds import Holder
+from psrunbook.journal_model import (
+    SCHEMA_VERSION,
+    AttemptRecord,
+    AttemptStatus,
+    FinalAttemptStatus,
+    RunJournal,
+    RunMode,
+    RunOutcome,
+    RunRecord,
+    attempt_record,
+    check_final_status,
+    check_mode,
+    check_outcome,
+    holder_record,
+    iso_text,
+    json_text,
+    latest_statuses,
+    merged_insecure,
+    new_run_id,
+    now_utc,
+    opt_text,
+    resolve_run,
+    run_record,
+)
 from psrunbook.secrets import redact_text
 
 if TYPE_CHECKING:
@@ -53,7 +74,9 @@ __all__ = [
     "STATE_DIR_ENV",
     "AttemptRecord",
     "AttemptStatus",
+    "FinalAttemptStatus",
     "Journal",
+    "RunJournal",
     "RunMode",
     "RunOutcome",
     "RunRecord",
@@ -65,16 +88,6 @@ JOURNAL_FILE: Final = "journal.sqlite3"
 STATE_DIR_ENV: Final = "PSRUNBOOK_STATE_DIR"
 APP_NAME: Final = "psrunbook"
 
-RunMode = Literal["run", "plan"]
-RunOutcome = Literal["succeeded", "failed", "interrupted"]
-# Schema version 1 also allows 'skipped', which no version ever wrote; the CHECK stays, as
-# migrations are never edited, and a later migration may drop it.
-AttemptStatus = Literal["running", "succeeded", "failed"]
-FinalAttemptStatus = Literal["succeeded", "failed"]
-
-_RUN_MODES: Final = frozenset({"run", "plan"})
-_OUTCOMES: Final = frozenset({"succeeded", "failed", "interrupted"})
-_FINAL_STATUSES: Final = frozenset({"succeeded", "failed"})
 _BUSY_TIMEOUT_MS: Final = 10_000
 _FIX_STATE_DIR: Final = f"choose another directory with --state-dir or {STATE_DIR_ENV}"
 # SQLite's answers to a write the file system refused. SQLite maps ENOSPC to SQLITE_FULL
@@ -99,179 +112,12 @@ _NEARLY_FULL_BYTES: Final = 1 << 20
 # --------------------------------------------------------------------------- helpers
 
 
-def new_run_id() -> str:
-    """A run id that sorts by start time: ``YYYYMMDDTHHMMSSZ-<6 hex>`` (UTC)."""
-    return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
-
-
 def default_state_dir() -> Path:
     """Where journals live: ``$PSRUNBOOK_STATE_DIR`` if set, else the per-user state dir."""
     override = os.environ.get(STATE_DIR_ENV, "").strip()
     if override:
         return Path(override).expanduser()
     return Path(user_state_dir(APP_NAME, appauthor=False))
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
-
-
-def _parse_time(text: str | None, row: sqlite3.Row, column: str) -> datetime | None:
-    """A stored time; a value that is not one (an edited journal) is a JournalError."""
-    if text is None:
-        return None
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except (ValueError, AttributeError):
-        raise JournalError(
-            f"journal row of run {row['run_id']}: {column} is {text!r}, not an ISO 8601 "
-            "time; the journal was changed outside psrunbook: restore it from a backup, or "
-            f"{_FIX_STATE_DIR} to start a new journal"
-        ) from None
-
-
-def _redact_tree(value: Any) -> Any:
-    """Redact every string (keys included) in a JSON-able tree before it is serialised.
-
-    Redacting values one by one keeps the stored JSON valid whatever the secret's
-    characters are; the whole text is redacted once more afterwards as a second net.
-    """
-    if isinstance(value, str):
-        return redact_text(value)
-    if isinstance(value, Mapping):
-        return {redact_text(str(k)): _redact_tree(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_redact_tree(v) for v in value]
-    return value
-
-
-def _json_text(value: Any) -> str:
-    text = json.dumps(_redact_tree(value), ensure_ascii=False, sort_keys=True, default=str)
-    return redact_text(text)
-
-
-def _load_json(text: str | None) -> Any:
-    if text is None:
-        return None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError:
-        # Only possible when redaction had to cut through JSON syntax: keep the text.
-        return {"unparsable_redacted_text": text}
-
-
-def _opt_text(value: str | None) -> str | None:
-    return None if value is None else redact_text(value)
-
-
-# --------------------------------------------------------------------------- records
-
-
-@dataclass(frozen=True)
-class RunRecord:
-    """One run as journaled; ``outcome`` is None while it runs or after a crash."""
-
-    run_id: str
-    runbook: str
-    runbook_version: str
-    mode: str
-    parameters: dict[str, Any]
-    parameters_sha256: str
-    inventory_sha256: str
-    bundle_sha256: str | None
-    user: str | None
-    started_at: datetime
-    finished_at: datetime | None
-    outcome: str | None
-    resumes: int
-    cluster: str | None = None
-    """The inventory's cluster name; None in runs journaled before schema version 2."""
-    os_user: str | None = None
-    """The operator's login on the control node (the remote account is ``user``)."""
-    insecure: dict[str, str] = field(default_factory=dict)
-    """Node -> the unsafe setting accepted with ``--insecure`` (by the run or a resume)."""
-
-
-@dataclass(frozen=True)
-class AttemptRecord:
-    """One execution of one step's script on one node (``running`` until finished)."""
-
-    attempt_id: int
-    run_id: str
-    step_index: int
-    step_name: str
-    node: str
-    script_sha256: str
-    check_only: bool
-    status: str
-    changed: bool | None
-    result: dict[str, Any] | None
-    errors: tuple[dict[str, Any], ...]
-    started_at: datetime
-    finished_at: datetime | None
-    duration_ns: int | None
-
-
-def _run_record(row: sqlite3.Row) -> RunRecord:
-    started = _parse_time(row["started_at"], row, "started_at")
-    assert started is not None  # NOT NULL column
-    params = _load_json(row["parameters_json"])
-    return RunRecord(
-        run_id=row["run_id"],
-        runbook=row["runbook"],
-        runbook_version=row["runbook_version"],
-        mode=row["mode"],
-        parameters=params if isinstance(params, dict) else {},
-        parameters_sha256=row["parameters_sha256"],
-        inventory_sha256=row["inventory_sha256"],
-        bundle_sha256=row["bundle_sha256"],
-        user=row["user"],
-        started_at=started,
-        finished_at=_parse_time(row["finished_at"], row, "finished_at"),
-        outcome=row["outcome"],
-        resumes=row["resumes"],
-        cluster=row["cluster"],
-        os_user=row["os_user"],
-        insecure=_insecure(row["insecure_json"]),
-    )
-
-
-def _holder(row: sqlite3.Row) -> Holder:
-    since = _parse_time(row["since"], row, "since")
-    assert since is not None  # NOT NULL column
-    return Holder(
-        run_id=row["run_id"], host=row["host"], pid=row["pid"], since=since, token=row["token"]
-    )
-
-
-def _insecure(text: str | None) -> dict[str, str]:
-    value = _load_json(text)
-    if not isinstance(value, dict):
-        return {}
-    return {str(k): str(v) for k, v in value.items()}
-
-
-def _attempt_record(row: sqlite3.Row) -> AttemptRecord:
-    started = _parse_time(row["started_at"], row, "started_at")
-    assert started is not None  # NOT NULL column
-    result = _load_json(row["result_json"])
-    errors = _load_json(row["errors_json"])
-    return AttemptRecord(
-        attempt_id=row["attempt_id"],
-        run_id=row["run_id"],
-        step_index=row["step_index"],
-        step_name=row["step_name"],
-        node=row["node"],
-        script_sha256=row["script_sha256"],
-        check_only=bool(row["check_only"]),
-        status=row["status"],
-        changed=None if row["changed"] is None else bool(row["changed"]),
-        result=result if isinstance(result, dict) else None,
-        errors=tuple(e for e in errors if isinstance(e, dict)) if isinstance(errors, list) else (),
-        started_at=started,
-        finished_at=_parse_time(row["finished_at"], row, "finished_at"),
-        duration_ns=row["duration_ns"],
-    )
 
 
 # --------------------------------------------------------------------------- schema
@@ -354,20 +200,33 @@ def _migrate_to_3(conn: sqlite3.Connection) -> None:
     )
 
 
+def _migrate_to_4(conn: sqlite3.Connection) -> None:
+    """The run's target, so ``resume RUN_ID`` needs no ``-i``/``--sim``.
+
+    ``inventory_path``: the inventory file's absolute path (NULL for the simulated lab);
+    ``sim``: 1 for the embedded simulated lab, 0 for an inventory. Both NULL in runs
+    journaled before: their resume still names the target.
+    """
+    conn.execute("ALTER TABLE runs ADD COLUMN inventory_path TEXT")
+    conn.execute("ALTER TABLE runs ADD COLUMN sim INTEGER CHECK (sim IN (0, 1))")
+
+
 # MIGRATIONS[n] turns a version n-1 journal into version n. Append, never edit.
 MIGRATIONS: Final[dict[int, Callable[[sqlite3.Connection], None]]] = {
     1: _migrate_to_1,
     2: _migrate_to_2,
     3: _migrate_to_3,
+    4: _migrate_to_4,
 }
-SCHEMA_VERSION: Final = max(MIGRATIONS)
+assert max(MIGRATIONS) == SCHEMA_VERSION, "journal_model.SCHEMA_VERSION names the last migration"
 
 
 # --------------------------------------------------------------------------- journal
 
 
 class Journal:
-    """An open journal. Thread-safe: parallel node workers share one instance.
+    """An open SQLite journal (a :class:`RunJournal`). Thread-safe: parallel node workers
+    share one instance.
 
     Use :meth:`open`; close with :meth:`close` or a ``with`` block.
     """
@@ -419,6 +278,11 @@ class Journal:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+    @property
+    def location(self) -> str:
+        """The journal file, as messages name it."""
+        return str(self.path)
 
     # ----------------------------------------------------------------- plumbing
 
@@ -487,13 +351,15 @@ class Journal:
         cluster: str | None = None,
         os_user: str | None = None,
         insecure: Mapping[str, str] | None = None,
+        inventory_path: str | None = None,
+        sim: bool | None = None,
     ) -> None:
         """Record a new run before its first step; ``parameters`` must already be public.
 
-        ``insecure`` maps each node to the unsafe setting accepted with ``--insecure``.
+        ``insecure`` maps each node to the unsafe setting accepted with ``--insecure``;
+        ``inventory_path`` and ``sim`` are the target ``resume`` takes again.
         """
-        if mode not in _RUN_MODES:
-            raise ValueError(f"mode must be 'run' or 'plan', not {mode!r}")
+        check_mode(mode)
         self._current_run = run_id
         with self._write(f"run {run_id}") as conn:
             if conn.execute("SELECT 1 FROM runs WHERE run_id = ?", (run_id,)).fetchone():
@@ -504,22 +370,24 @@ class Journal:
             conn.execute(
                 "INSERT INTO runs (run_id, runbook, runbook_version, mode, parameters_json,"
                 " parameters_sha256, inventory_sha256, bundle_sha256, user, started_at,"
-                " cluster, os_user, insecure_json)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " cluster, os_user, insecure_json, inventory_path, sim)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     run_id,
                     redact_text(runbook),
                     redact_text(runbook_version),
                     mode,
-                    _json_text(dict(parameters)),
+                    json_text(dict(parameters)),
                     parameters_sha256,
                     inventory_sha256,
                     bundle_sha256,
-                    _opt_text(user),
-                    _now(),
-                    _opt_text(cluster),
-                    _opt_text(os_user),
-                    _json_text(dict(insecure or {})),
+                    opt_text(user),
+                    iso_text(now_utc()),
+                    opt_text(cluster),
+                    opt_text(os_user),
+                    json_text(dict(insecure or {})),
+                    opt_text(inventory_path),
+                    None if sim is None else int(sim),
                 ),
             )
 
@@ -530,13 +398,13 @@ class Journal:
         auditor sees every one the run ever used, not only the last.
         """
         record = self.run(run_id)
-        accepted = {**record.insecure, **(insecure or {})}
+        accepted = merged_insecure(record, insecure)
         self._current_run = run_id
         with self._write(f"resume of run {run_id}") as conn:
             conn.execute(
                 "UPDATE runs SET outcome = NULL, finished_at = NULL, resumes = resumes + 1,"
                 " insecure_json = ? WHERE run_id = ?",
-                (_json_text(accepted), run_id),
+                (json_text(accepted), run_id),
             )
 
     def begin_attempt(
@@ -567,7 +435,7 @@ class Journal:
                     redact_text(node),
                     script_sha256,
                     int(check_only),
-                    _now(),
+                    iso_text(now_utc()),
                 ),
             )
             attempt_id = cursor.lastrowid
@@ -590,8 +458,7 @@ class Journal:
         boundary: the result under the keys the script wrote, each error as
         ``StepError.to_dict()``.
         """
-        if status not in _FINAL_STATUSES:
-            raise ValueError(f"status must be succeeded or failed, not {status!r}")
+        check_final_status(status)
         with self._write(f"end of attempt {attempt_id}", sync=False) as conn:
             row = conn.execute(
                 "SELECT status FROM attempts WHERE attempt_id = ?", (attempt_id,)
@@ -608,9 +475,9 @@ class Journal:
                 (
                     status,
                     None if changed is None else int(changed),
-                    None if result is None else _json_text(result.reported()),
-                    _json_text([e.to_dict() for e in errors]),
-                    _now(),
+                    None if result is None else json_text(result.reported()),
+                    json_text([e.to_dict() for e in errors]),
+                    iso_text(now_utc()),
                     max(0, int(duration_ns)),
                     attempt_id,
                 ),
@@ -618,12 +485,11 @@ class Journal:
 
     def finish_run(self, run_id: str, outcome: RunOutcome) -> None:
         """Record a run's end (again after each resume)."""
-        if outcome not in _OUTCOMES:
-            raise ValueError(f"outcome must be succeeded, failed or interrupted, not {outcome!r}")
+        check_outcome(outcome)
         with self._write(f"end of run {run_id}") as conn:
             cursor = conn.execute(
                 "UPDATE runs SET outcome = ?, finished_at = ? WHERE run_id = ?",
-                (outcome, _now(), run_id),
+                (outcome, iso_text(now_utc()), run_id),
             )
             if cursor.rowcount == 0:
                 raise JournalError(self._no_run_message(run_id))
@@ -645,7 +511,7 @@ class Journal:
                         holder.run_id,
                         holder.host,
                         holder.pid,
-                        holder.since.isoformat(timespec="microseconds").replace("+00:00", "Z"),
+                        iso_text(holder.since),
                         holder.token,
                     )
                     for resource in resources
@@ -676,7 +542,7 @@ class Journal:
 
     def holds_of(self, run_id: str) -> dict[str, Holder]:
         rows = self._read("SELECT * FROM holds WHERE run_id = ?", (run_id,))
-        return {row["resource"]: _holder(row) for row in rows}
+        return {row["resource"]: holder_record(row, _FIX_STATE_DIR) for row in rows}
 
     @staticmethod
     def _holders(conn: sqlite3.Connection, resources: Sequence[str]) -> dict[str, Holder]:
@@ -684,7 +550,7 @@ class Journal:
         for resource in resources:
             row = conn.execute("SELECT * FROM holds WHERE resource = ?", (resource,)).fetchone()
             if row is not None:
-                found[resource] = _holder(row)
+                found[resource] = holder_record(row, _FIX_STATE_DIR)
         return found
 
     # ----------------------------------------------------------------- reads
@@ -700,52 +566,44 @@ class Journal:
         rows = self._read(
             "SELECT * FROM runs ORDER BY started_at DESC, run_id DESC LIMIT ?", (max(0, limit),)
         )
-        return [_run_record(row) for row in rows]
+        return [run_record(row, _FIX_STATE_DIR) for row in rows]
 
     def run(self, run_id: str) -> RunRecord:
         """One run; :class:`JournalError` if there is none with that id."""
-        rows = self._read("SELECT * FROM runs WHERE run_id = ?", (run_id,))
-        if not rows:
+        found = self._exact_run(run_id)
+        if found is None:
             raise JournalError(self._no_run_message(run_id))
-        return _run_record(rows[0])
+        return found
 
     def find_run(self, reference: str) -> RunRecord:
-        """The run an operator means by ``reference``: ``last``, a run id, or its unique prefix.
+        """``last``, a run id, or a prefix naming exactly one run (see ``resolve_run``)."""
+        return resolve_run(
+            reference,
+            location=str(self.path),
+            no_run=self._no_run_message(reference),
+            newest=lambda: self.runs(1),
+            exact=self._exact_run,
+            prefixed=self._runs_starting,
+        )
 
-        Run ids are long and typed by hand, so a prefix that names exactly one run is
-        enough; a prefix that names several is refused with the candidates, never
-        resolved by a guess (the newest, say), because ``resume`` acts on the answer.
-        """
-        if reference == "last":
-            latest = self.runs(1)
-            if not latest:
-                raise JournalError(f"no runs in journal {self.path} yet; `last` names none")
-            return latest[0]
-        exact = self._read("SELECT * FROM runs WHERE run_id = ?", (reference,))
-        if exact:
-            return _run_record(exact[0])
+    def _exact_run(self, run_id: str) -> RunRecord | None:
+        rows = self._read("SELECT * FROM runs WHERE run_id = ?", (run_id,))
+        return run_record(rows[0], _FIX_STATE_DIR) if rows else None
+
+    def _runs_starting(self, prefix: str) -> list[RunRecord]:
         # substr, not LIKE: a run id may hold `_`, which LIKE would read as a wildcard.
         rows = self._read(
-            "SELECT * FROM runs WHERE ? <> '' AND substr(run_id, 1, length(?)) = ?"
+            "SELECT * FROM runs WHERE substr(run_id, 1, length(?)) = ?"
             " ORDER BY started_at DESC, run_id DESC LIMIT 11",
-            (reference, reference, reference),
+            (prefix, prefix),
         )
-        if not rows:
-            raise JournalError(self._no_run_message(reference))
-        if len(rows) > 1:
-            shown = [row["run_id"] for row in rows[:10]]
-            more = ", ..." if len(rows) > 10 else ""
-            raise JournalError(
-                f"run id prefix {reference!r} is ambiguous: it matches "
-                f"{', '.join(shown)}{more}; give more characters of the id"
-            )
-        return _run_record(rows[0])
+        return [run_record(row, _FIX_STATE_DIR) for row in rows]
 
     def attempts(self, run_id: str) -> list[AttemptRecord]:
         """Every attempt of a run in the order they began."""
         self.run(run_id)
         rows = self._read("SELECT * FROM attempts WHERE run_id = ? ORDER BY attempt_id", (run_id,))
-        return [_attempt_record(row) for row in rows]
+        return [attempt_record(row, _FIX_STATE_DIR) for row in rows]
 
     def step_status(self, run_id: str) -> dict[int, dict[str, str]]:
         """Latest status per step index and node, from the attempts that count for the run.
@@ -764,10 +622,7 @@ class Journal:
             " ORDER BY step_index, node",
             (run_id, check_only),
         )
-        status: dict[int, dict[str, str]] = {}
-        for row in rows:
-            status.setdefault(row["step_index"], {})[row["node"]] = row["status"]
-        return status
+        return latest_statuses(rows)
 
 
 # --------------------------------------------------------------------------- opening helpers

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.support.postgres_server import PostgresServer, PostgresUnavailable, running_server
+
 FIXTURES = Path(__file__).parent / "fixtures"
 REPO = Path(__file__).parent.parent
+
+# A shared journal named in the developer's shell must never receive the tests' runs:
+# a test that wants one passes --journal (or the variable) itself.
+os.environ.pop("PSRUNBOOK_JOURNAL", None)
 
 
 @pytest.fixture
@@ -23,3 +31,26 @@ def user_templates() -> Path:
 @pytest.fixture
 def example_inventory_path() -> Path:
     return REPO / "examples" / "inventory.toml"
+
+
+# --------------------------------------------------------------------------- PostgreSQL
+# A real server per test process (one per xdist worker), started on first use and stopped
+# at the end of the session; each test gets its own fresh database. A machine without
+# PostgreSQL FAILS these tests with what to install: nothing is skipped silently.
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    try:
+        with running_server() as server:
+            yield server
+    except PostgresUnavailable as exc:
+        pytest.fail(str(exc), pytrace=False)
+
+
+@pytest.fixture
+def postgres_url(postgres_server: PostgresServer) -> Iterator[str]:
+    """A libpq URL (Unix socket, superuser) to a new, empty database of this test's own."""
+    name = postgres_server.create_database()
+    yield postgres_server.url(name)
+    postgres_server.drop_database(name)

@@ -69,6 +69,17 @@ def main_options(
         list[Path] | None,
         typer.Option("--templates", help="Also load templates from this folder (repeatable)."),
     ] = None,
+    journal: Annotated[
+        str | None,
+        typer.Option(
+            "--journal",
+            envvar="PSRUNBOOK_JOURNAL",
+            show_default=False,
+            metavar="URL",
+            help="Where runs are journaled: a postgresql:// URL shares the journal (and its "
+            "holds) between machines. Default: the local file in the state directory.",
+        ),
+    ] = None,
     version: Annotated[
         bool,
         typer.Option(
@@ -82,15 +93,23 @@ def main_options(
 ) -> None:
     """Run, review, plan and resume failover-cluster procedures over PowerShell remoting."""
     from psrunbook.errors import UserError
+    from psrunbook.journal_open import url_passwords
     from psrunbook.logging import configure_logging
+    from psrunbook.secrets import register_secret
 
+    for password in url_passwords(journal):  # redacted from here on, logs and messages alike
+        register_secret(password)
     try:
         configure_logging(
             fmt=log_format, verbosity=verbose, log_file=log_file, syslog=log_syslog
         )
     except UserError as exc:  # before any command runs: bad input, exit 2, no traceback
         raise fail(str(exc), EXIT_USAGE) from None
-    ctx.obj = Settings(runbook_dirs=tuple(runbooks or ()), template_dirs=tuple(templates or ()))
+    ctx.obj = Settings(
+        runbook_dirs=tuple(runbooks or ()),
+        template_dirs=tuple(templates or ()),
+        journal=journal or None,
+    )
 
 
 runbook_cmds.register(app)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import typer
 
-from psrunbook.cli.context import settings
+from psrunbook.cli.context import open_run_journal, settings
 
 
 def runbook_names(ctx: typer.Context, incomplete: str) -> list[str]:
@@ -23,12 +23,10 @@ def runbook_names(ctx: typer.Context, incomplete: str) -> list[str]:
 
 
 def run_ids(ctx: typer.Context, incomplete: str) -> list[str]:
-    """``last`` and the recent run ids of the journal (``--state-dir`` if already typed)."""
-    from psrunbook.journal import Journal, default_state_dir
-
+    """``last`` and the recent run ids of the journal (``--journal``/``--state-dir`` if typed)."""
     state_dir = ctx.params.get("state_dir")
     try:
-        with Journal.open(state_dir if isinstance(state_dir, Path) else default_state_dir()) as j:
+        with open_run_journal(ctx, state_dir if isinstance(state_dir, Path) else None) as j:
             ids = [record.run_id for record in j.runs(200)]
     except Exception:  # noqa: BLE001  # completion offers nothing rather than an error
         ids = []

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import typer
 
 if TYPE_CHECKING:
+    from psrunbook.journal_model import RunJournal
     from psrunbook.runbook.registry import RunbookRegistry
     from psrunbook.templates import TemplateLibrary
 
@@ -17,6 +18,8 @@ if TYPE_CHECKING:
 class Settings:
     runbook_dirs: tuple[Path, ...] = ()
     template_dirs: tuple[Path, ...] = ()
+    journal: str | None = None
+    """``--journal``: a PostgreSQL URL (may hold a password: never print it), or None."""
     _registry: RunbookRegistry | None = field(default=None, repr=False)
     _library: TemplateLibrary | None = field(default=None, repr=False)
 
@@ -41,3 +44,10 @@ def settings(ctx: typer.Context) -> Settings:
         obj = Settings()
         ctx.find_root().obj = obj
     return obj
+
+
+def open_run_journal(ctx: typer.Context, state_dir: Path | None) -> RunJournal:
+    """The journal ``--journal`` names, else the local file in ``state_dir`` (or the default)."""
+    from psrunbook.journal_open import open_journal
+
+    return open_journal(settings(ctx).journal, state_dir=state_dir)

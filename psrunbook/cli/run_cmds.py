@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 import typer
 
 from psrunbook.cli import completion, run_view
-from psrunbook.cli.context import Settings, settings
+from psrunbook.cli.context import Settings, open_run_journal, settings
 from psrunbook.cli.display import cell, shown
 from psrunbook.cli.exit_codes import (
     EXIT_CHANGES_PENDING,
@@ -35,9 +35,11 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from psrunbook.execution.outcome import RunReport
-    from psrunbook.execution.session import ExecutionLimits, RunRequest
+    from psrunbook.execution.session import ExecutionLimits, PreparedRun, RunRequest
     from psrunbook.journal import AttemptRecord, RunRecord
+    from psrunbook.plan_file import PlanFile
     from psrunbook.runbook.planner import Plan
+    from psrunbook.transport.base import Transport
 
 InventoryOption = Annotated[
     Path | None,
@@ -110,6 +112,21 @@ BundleOption = Annotated[
     Path | None,
     typer.Option("--bundle", help="Run exactly this approved review bundle, or refuse."),
 ]
+PlanFileOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--plan",
+        help="Run exactly this saved plan (`plan -o FILE`), or refuse naming what changed.",
+    ),
+]
+PlanOutputOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--output",
+        "-o",
+        help="Save the plan to this file, for `run --plan FILE` (see docs/execution.md).",
+    ),
+]
 ExpectSha256Option = Annotated[
     str | None,
     typer.Option(
@@ -136,6 +153,8 @@ class RunCommand:
     params_file: Path | None = None
     bundle: Path | None = None
     expect_sha256: str | None = None
+    plan_file: Path | None = None
+    output: Path | None = None
     yes: bool = False
     parallel: int = 8
     step_timeout: float = 600.0
@@ -146,16 +165,19 @@ class RunCommand:
     as_json: bool = False
     detailed_exitcode: bool = False
     check_only: bool = False
+    shared_journal: str | None = None
+    """The shared journal's location (no password) for the resume hint; None when local."""
 
     @classmethod
     def parsed(cls, ctx: typer.Context, *, check_only: bool = False) -> RunCommand:
         """The command's options as typer parsed them; ``plan`` adds ``check_only``."""
         return cls(**ctx.params, check_only=check_only)
 
-    def request(self) -> RunRequest:
+    def request(self, saved: PlanFile | None = None) -> RunRequest:
         from psrunbook.execution.session import RunRequest
 
         return RunRequest(
+            plan=saved,
             runbook=self.runbook,
             assignments=tuple(self.param or ()),
             params_file=self.params_file,
@@ -178,7 +200,8 @@ def run(
     runbook: Annotated[
         str | None,
         typer.Argument(
-            help="Runbook name; omit with --bundle.", autocompletion=completion.runbook_names
+            help="Runbook name; omit with --bundle or --plan.",
+            autocompletion=completion.runbook_names,
         ),
     ] = None,
     inventory: InventoryOption = None,
@@ -187,6 +210,7 @@ def run(
     params_file: ParamsFileOption = None,
     bundle: BundleOption = None,
     expect_sha256: ExpectSha256Option = None,
+    plan_file: PlanFileOption = None,
     yes: YesOption = False,
     parallel: ParallelOption = 8,
     step_timeout: TimeoutOption = 600.0,
@@ -216,6 +240,7 @@ def plan(
     state_dir: StateDirOption = None,
     as_json: JsonOption = False,
     detailed_exitcode: DetailedExitcodeOption = False,
+    output: PlanOutputOption = None,
 ) -> None:
     """Show what a run would change, per step and node, changing nothing."""
     from psrunbook.errors import UserError
@@ -271,17 +296,26 @@ def execute(settings: Settings, command: RunCommand) -> RunReport:
     from psrunbook.cli.inputs import asked_password
     from psrunbook.execution.interrupts import StopSignal, handling_signals
     from psrunbook.execution.session import RunSession
-    from psrunbook.journal import Journal, default_state_dir
+    from psrunbook.journal import default_state_dir
+    from psrunbook.journal_open import open_journal
     from psrunbook.transport.psrp import PsrpTransport
 
     state_dir = command.state_dir or default_state_dir()
     # With --json stdout holds the document alone: everything for people goes to stderr.
     console = run_view.console(stderr=command.as_json)
-    with Journal.open(state_dir) as journal:
+    saved = None
+    if command.plan_file is not None:
+        from psrunbook.plan_file import read_plan
+
+        saved = read_plan(command.plan_file)
+        command = saved_target(command, saved)
+    with open_journal(settings.journal, state_dir=state_dir) as journal:
+        if settings.journal:
+            command = replace(command, shared_journal=journal.location)
         if command.run_id is not None:
-            command = replace(command, run_id=journal.find_run(command.run_id).run_id)
+            command = journaled_target(command, journal.find_run(command.run_id))
         session = RunSession(journal, settings.registry(), settings.library())
-        intent = session.resolve(command.request())
+        intent = session.resolve(command.request(saved))
         target = open_target(command.inventory, command.sim, state_dir, intent.lab_variant)
         with target as (inventory, lab):
             prepared = session.prepare(intent, inventory, lab.facts if lab is not None else None)
@@ -293,6 +327,8 @@ def execute(settings: Settings, command: RunCommand) -> RunReport:
             )
             for warning in transport.warnings:
                 console.print(f"[yellow]warning[/yellow]: {escape(shown(warning))}")
+            if saved is not None:
+                _check_saved_state(console, saved, prepared, transport)
             # Confirmation protects real clusters; the embedded simulated lab is a sandbox.
             ask = not (command.yes or command.check_only or command.sim)
             run_view.confirm(console, prepared.plan, ask=ask)
@@ -322,8 +358,90 @@ def execute(settings: Settings, command: RunCommand) -> RunReport:
                         session.release(started)
                     raise
                 session.finish(started, report)
+            if command.output is not None and not report.failed:
+                _save_plan(console, command, prepared, report, transport)
     _report(console, report, prepared.plan, command)
     return report
+
+
+def journaled_target(command: RunCommand, record: RunRecord) -> RunCommand:
+    """``resume RUN_ID``: the full run id, and without ``-i``/``--sim`` the run's own target.
+
+    The journal records the inventory file's path (or that it ran on ``--sim``); a file
+    gone since is refused naming it, and one whose content changed is refused by the
+    session's hash check, naming it too.
+    """
+    command = replace(command, run_id=record.run_id)
+    if command.inventory is not None or command.sim:
+        return command
+    if record.sim:
+        return replace(command, sim=True)
+    if record.inventory_path is None:
+        return command  # journaled before targets were: open_target asks for one
+    path = Path(record.inventory_path)
+    if not path.is_file():
+        raise fail(
+            f"run {record.run_id} ran with inventory {path}, which is gone: restore it, "
+            f"or give the same cluster's inventory with -i FILE",
+            EXIT_USAGE,
+        )
+    return replace(command, inventory=path)
+
+
+def saved_target(command: RunCommand, saved: PlanFile) -> RunCommand:
+    """Without ``-i``/``--sim``, ``run --plan`` targets what the plan was made against."""
+    if command.inventory is not None or command.sim:
+        return command
+    target = saved.saved.target
+    if target.sim:
+        return replace(command, sim=True)
+    return replace(command, inventory=Path(target.inventory_path or ""))
+
+
+def _check_saved_state(
+    console: Console, saved: PlanFile, prepared: PreparedRun, transport: Transport
+) -> None:
+    """Before the journal or any step: the cluster must still be as the plan saw it."""
+    from psrunbook.plan_file import check_state, read_probes
+
+    check_state(saved.saved, read_probes(prepared.plan, transport), saved.path)
+    expected = sum(
+        1
+        for step in saved.saved.steps
+        for status in step.expected.values()
+        if status == "would change"
+    )
+    console.print(
+        shown(
+            f"running saved plan {saved.path} (made by plan run {saved.saved.plan_run_id}): "
+            f"{expected} step/node pair(s) expected to change; the cluster is as it was planned"
+        ),
+        markup=False,
+        highlight=False,
+    )
+
+
+def _save_plan(
+    console: Console,
+    command: RunCommand,
+    prepared: PreparedRun,
+    report: RunReport,
+    transport: Transport,
+) -> None:
+    """``plan -o FILE``: the plan with the probes' answers now, for ``run --plan FILE``."""
+    from psrunbook.plan_file import read_probes, saved_plan, write_plan
+
+    assert command.output is not None
+    answers = read_probes(prepared.plan, transport)
+    write_plan(command.output, saved_plan(prepared, report, answers, command.inventory))
+    console.print(
+        shown(
+            f"plan saved to {command.output}; run exactly it with "
+            f"`psrunbook run --plan {command.output}`"
+        ),
+        markup=False,
+        highlight=False,
+    )
 
 
 def _report(console: Console, report: RunReport, plan: Plan, command: RunCommand) -> None:
@@ -355,7 +473,10 @@ def _report(console: Console, report: RunReport, plan: Plan, command: RunCommand
 
 def _resume_command(run_id: str, command: RunCommand) -> str:
     """The command that continues a run: resume needs the same target and bundle again."""
-    parts = ["psrunbook", "resume", run_id]
+    parts = ["psrunbook"]
+    if command.shared_journal is not None:
+        parts += ["--journal", command.shared_journal]
+    parts += ["resume", run_id]
     parts += ["--sim"] if command.sim else ["-i", str(command.inventory)]
     if command.bundle is not None:
         parts += ["--bundle", str(command.bundle)]
@@ -395,9 +516,7 @@ def runs_list(
     """List recent runs, newest first."""
     if ctx.invoked_subcommand is not None:
         return
-    from psrunbook.journal import Journal, default_state_dir
-
-    with Journal.open(state_dir or default_state_dir()) as journal:
+    with open_run_journal(ctx, state_dir) as journal:
         records = journal.runs(limit)
     if as_json:
         from psrunbook.cli import documents
@@ -429,6 +548,7 @@ def runs_list(
 @runs_app.command("show")
 @exits_cleanly
 def runs_show(
+    ctx: typer.Context,
     run_id: Annotated[
         str,
         typer.Argument(
@@ -440,9 +560,7 @@ def runs_show(
     as_json: JsonOption = False,
 ) -> None:
     """Show one run: who ran it where and when, and every attempt with its before and after."""
-    from psrunbook.journal import Journal, default_state_dir
-
-    with Journal.open(state_dir or default_state_dir()) as journal:
+    with open_run_journal(ctx, state_dir) as journal:
         record = journal.find_run(run_id)
         attempts = journal.attempts(record.run_id)
     if as_json:
@@ -545,6 +663,7 @@ def _attempt_details(console: Console, attempts: list[AttemptRecord]) -> None:
 @runs_app.command("report")
 @exits_cleanly
 def runs_report(
+    ctx: typer.Context,
     run_id: Annotated[
         str,
         typer.Argument(
@@ -562,9 +681,8 @@ def runs_report(
 ) -> None:
     """A change record of one run for a change board: who, when, where, every step."""
     from psrunbook.cli.run_report import RENDERERS
-    from psrunbook.journal import Journal, default_state_dir
 
-    with Journal.open(state_dir or default_state_dir()) as journal:
+    with open_run_journal(ctx, state_dir) as journal:
         record = journal.find_run(run_id)
         attempts = journal.attempts(record.run_id)
     text = RENDERERS[report_format](record, attempts)
@@ -580,6 +698,7 @@ def runs_report(
 @runs_app.command("unhold")
 @exits_cleanly
 def runs_unhold(
+    ctx: typer.Context,
     run_id: Annotated[str, typer.Argument(help="The run whose stale hold to break.")],
     holder_gone: Annotated[
         bool,
@@ -592,9 +711,7 @@ def runs_unhold(
 ) -> None:
     """Break a run's stale hold: only when its process is proven gone (or --holder-gone)."""
     from psrunbook.holds import break_run_holds
-    from psrunbook.journal import Journal, default_state_dir
-
-    with Journal.open(state_dir or default_state_dir()) as journal:
+    with open_run_journal(ctx, state_dir) as journal:
         journal.run(run_id)
         broken = break_run_holds(journal, run_id, holder_gone=holder_gone)
     typer.echo(

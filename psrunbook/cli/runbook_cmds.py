@@ -9,9 +9,10 @@ import typer
 
 from psrunbook.cli import completion
 from psrunbook.cli.context import settings
+from psrunbook.cli.display import shown
 from psrunbook.cli.exit_codes import EXIT_FAILED, exits_cleanly, fail
 from psrunbook.cli.inputs import load_plan_inputs
-from psrunbook.errors import ParameterError
+from psrunbook.errors import ParameterError, UserError
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -50,8 +51,18 @@ JsonOption = Annotated[
 
 
 def list_runbooks(ctx: typer.Context, as_json: JsonOption = False) -> None:
-    """List every runbook: built-in, installed plug-ins and --runbooks folders."""
-    runbooks = list(settings(ctx).registry().runbooks)
+    """List every runbook: built-in, installed plug-ins and --runbooks folders.
+
+    A plug-in that failed to load is named on stderr with its error, and the others are
+    listed: the exit code stays 0 (see docs/writing-runbooks.md).
+    """
+    registry = settings(ctx).registry()
+    runbooks = list(registry.runbooks)
+    for broken in registry.broken:
+        typer.echo(
+            shown(f"warning: plug-in {broken}; its runbooks are left out until the file is fixed"),
+            err=True,
+        )
     if as_json:
         from psrunbook.cli import documents
 
@@ -239,20 +250,28 @@ def lint(ctx: typer.Context) -> None:
         f for tid in library.template_ids() for f in lint_template_source(library.source(tid), tid)
     ]
     checked = 0
-    for definition in current.registry().runbooks:
+    registry = current.registry()
+    # A broken plug-in is one error among the findings; every other runbook is still linted.
+    failures = [f"plug-in {broken}" for broken in registry.broken]
+    for definition in registry.runbooks:
         params = example_parameters(definition.parameters)
         if params is None:
             typer.echo(f"skipped {definition.name}: its examples are not a valid parameter set")
             continue
-        for step in definition.steps(params, example_inventory()):
-            script = library.render(step.template, step.arguments, step.structure)
-            findings.extend(lint_script(script.text, source=f"{definition.name}:{step.name}"))
-            checked += 1
+        try:
+            for step in definition.steps(params, example_inventory()):
+                script = library.render(step.template, step.arguments, step.structure)
+                findings.extend(lint_script(script.text, source=f"{definition.name}:{step.name}"))
+                checked += 1
+        except (UserError, ValueError) as exc:
+            failures.append(f"runbook {definition.name} ({definition.origin}): {exc}")
     for finding in findings:
         typer.echo(f"{finding} [{finding.severity}]")
+    for failure in failures:
+        typer.echo(shown(f"{failure} [error]"))
     errors = [f for f in findings if f.severity == "error"]
-    if errors:
-        raise fail(f"{len(errors)} lint error(s)", EXIT_FAILED)
+    if errors or failures:
+        raise fail(f"{len(errors) + len(failures)} lint error(s)", EXIT_FAILED)
     typer.echo(f"lint clean: {checked} rendered scripts, {len(library.template_ids())} templates")
 
 

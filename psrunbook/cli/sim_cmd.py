@@ -83,6 +83,14 @@ def serve_command(
             min=0.1, help="Seconds a shell may go without a request before it is deleted."
         ),
     ] = 7200.0,
+    auth: Annotated[
+        str,
+        typer.Option(
+            "--auth",
+            help="basic, or as a domain node: ntlm, kerberos (keytab from KRB5_KTNAME), "
+            "negotiate (both) or credssp, with every message sealed over HTTP.",
+        ),
+    ] = "basic",
     protocol_only: Annotated[
         bool,
         typer.Option(
@@ -93,15 +101,16 @@ def serve_command(
 ) -> None:
     """Serve a simulated cluster's nodes NODE1..NODEn on 127.0.0.1 until Ctrl-C or SIGTERM.
 
-    The nodes execute PowerShell against the lab's cluster model. The Basic-auth user is
-    `psrunbook`; its password comes from PSRUNBOOK_SIM_PASSWORD, or a new one is
-    generated and printed as an `export` line.
+    The nodes execute PowerShell against the lab's cluster model. The Basic or NTLM user
+    is `psrunbook`; its password comes from PSRUNBOOK_SIM_PASSWORD, or a new one is
+    generated and printed as an `export` line. Kerberos users are the KDC's.
     """
 
     from psrunbook.sim.lab.serve import (
         PASSWORD_ENV,
         ServeOptions,
         lab_version,
+        parse_auth,
         serve,
         sim_password,
     )
@@ -125,5 +134,6 @@ def serve_command(
         seed=seed,
         time_scale=time_scale,
         idle_timeout=idle_timeout,
+        auth=parse_auth(auth, source="--auth"),
     )
     serve(options, password=password, echo=typer.echo)

@@ -39,7 +39,7 @@ from psrunbook.transport.base import RawResult, ScriptCall, Session, Transport
 from psrunbook.transport.error_mapping import is_transient
 
 if TYPE_CHECKING:
-    from psrunbook.journal import Journal
+    from psrunbook.journal_model import RunJournal
     from psrunbook.templates import TemplateLibrary
 
 Progress = Callable[[str, PlannedStep, str, TargetOutcome | None], None]
@@ -128,7 +128,7 @@ class Runner:
         self,
         plan: Plan,
         transport: Transport,
-        journal: Journal,
+        journal: RunJournal,
         library: TemplateLibrary,
         options: RunOptions = RunOptions(),
         *,

@@ -12,7 +12,7 @@ the rules that make a run trustworthy live here, once:
   ``--sim`` only) < the resumed run's or the approved bundle's < file < ``-p``, secrets
   from the environment;
 * what is done: a step is done on a node when its latest apply attempt there succeeded
-  (:meth:`Journal.step_status`). Checks never count, and an attempt left ``running`` by a
+  (:meth:`RunJournal.step_status`). Checks never count, and an attempt left ``running`` by a
   crash is unknown: it is re-checked, never skipped.
 
 The session prints nothing and knows no terminal. Its caller sets up the target and the
@@ -40,11 +40,14 @@ from psrunbook.execution.orchestrator import Progress, Runner, RunOptions
 from psrunbook.holds import HoldStore, RunHold, cluster_resource, run_resource, take_hold
 from psrunbook.journal import new_run_id
 from psrunbook.logging import get_logger, os_user
+from psrunbook.plan_file import check_plan
 from psrunbook.runbook.parameters import (
     load_params_file,
     parse_assignments,
     public_parameters,
+    secret_env_name,
     secret_fields,
+    secrets_from_environment,
     validate_parameters,
 )
 from psrunbook.runbook.planner import Plan, build_plan
@@ -56,7 +59,8 @@ if TYPE_CHECKING:
     from psrunbook.bundle import VerifiedBundle
     from psrunbook.execution.outcome import RunReport
     from psrunbook.inventory import Inventory
-    from psrunbook.journal import Journal, RunMode, RunRecord
+    from psrunbook.journal_model import RunJournal, RunMode, RunRecord
+    from psrunbook.plan_file import PlanFile
     from psrunbook.runbook.lab import LabFacts, LabVariant
     from psrunbook.runbook.model import Runbook
     from psrunbook.runbook.registry import RunbookRegistry
@@ -80,6 +84,8 @@ class RunRequest:
     """The id of a journaled run to continue."""
     check_only: bool = False
     """A plan: every step runs with ``-CheckOnly`` and changes nothing."""
+    plan: PlanFile | None = None
+    """Run exactly this saved plan (its parameters; refused if what it pinned changed)."""
 
 
 @dataclass(frozen=True)
@@ -108,6 +114,7 @@ class RunIntent:
     assignments: tuple[str, ...] = ()
     resumes: RunRecord | None = None
     bundle: VerifiedBundle | None = None
+    plan: PlanFile | None = None
 
     def given(self) -> dict[str, Any]:
         """The parameters given, unvalidated: earlier < file < ``-p`` (as text)."""
@@ -142,6 +149,10 @@ class PreparedRun:
     """Node -> why reaching it is unsafe (the transport refuses it without ``--insecure``)."""
     approved_cluster: str | None = None
     """The cluster an approved bundle was exported for: the cluster itself must say so."""
+    inventory_path: str | None = None
+    """The inventory file (absolute), journaled so ``resume`` needs no ``-i``; None: --sim."""
+    sim: bool = False
+    """The embedded simulated lab is the target (journaled for ``resume`` likewise)."""
 
     @property
     def mode(self) -> RunMode:
@@ -169,7 +180,7 @@ class RunSession:
 
     def __init__(
         self,
-        journal: Journal,
+        journal: RunJournal,
         registry: RunbookRegistry,
         library: TemplateLibrary,
         *,
@@ -210,6 +221,8 @@ class RunSession:
                 resumes=resumes,
                 bundle=bundle,
             )
+        if request.plan is not None:
+            return self._resolve_saved(request, request.plan)
         name = resumes.runbook if resumes is not None else request.runbook
         if name is None:
             raise ParameterError("name a runbook (see `psrunbook list`) or give --bundle DIR")
@@ -221,6 +234,41 @@ class RunSession:
             file_values=load_params_file(request.params_file) if request.params_file else None,
             assignments=request.assignments,
             resumes=resumes,
+        )
+
+    def _resolve_saved(self, request: RunRequest, saved: PlanFile) -> RunIntent:
+        """A saved plan's runbook and parameters; nothing may be given beside them."""
+        where = f"--plan {saved.path}"
+        if request.bundle is not None or request.resume is not None:
+            raise ParameterError(
+                f"{where} runs a saved plan: give no --bundle and no run to resume"
+            )
+        if request.assignments or request.params_file is not None:
+            raise ParameterError(
+                f"{where} fixes the parameters it was made with: leave out -p and "
+                "--params-file, or make a new plan with them (`psrunbook plan -o FILE`)"
+            )
+        if request.runbook is not None and request.runbook != saved.saved.runbook:
+            raise ParameterError(
+                f"{where} is a plan of {saved.saved.runbook}, not {request.runbook}: "
+                "leave out the runbook name, or give that runbook's plan"
+            )
+        runbook = self.registry.get(saved.saved.runbook)
+        absent = [
+            secret_env_name(name)
+            for name in secret_fields(runbook.parameters)
+            if saved.saved.parameters.get(name) == MASK
+            and name not in secrets_from_environment(runbook.parameters)
+        ]
+        if absent:
+            raise ParameterError(
+                f"{where} never holds secrets: set {', '.join(absent)} as when it was planned"
+            )
+        return RunIntent(
+            runbook=runbook,
+            check_only=request.check_only,
+            earlier=_without_masked(runbook, saved.saved.parameters),
+            plan=saved,
         )
 
     def prepare(
@@ -255,7 +303,10 @@ class RunSession:
             check_only=intent.check_only,
             bundle_sha256=bundle_sha256,
             resumes=intent.resumes,
+            sim=lab is not None,
         )
+        if intent.plan is not None:
+            check_plan(intent.plan.saved, prepared, intent.plan.path)
         if intent.bundle is None:
             return prepared
         return replace(prepared, approved_cluster=intent.bundle.manifest.inventory.cluster)
@@ -268,6 +319,7 @@ class RunSession:
         check_only: bool = False,
         bundle_sha256: str | None = None,
         resumes: RunRecord | None = None,
+        sim: bool = False,
     ) -> PreparedRun:
         """A plan built elsewhere (a benchmark, a worker), with the identity of its run."""
         public = public_parameters(plan.params)
@@ -282,6 +334,8 @@ class RunSession:
             resumes=resumes,
             cluster=inventory.cluster.name,
             insecure=_insecure_settings(inventory),
+            inventory_path=None if sim else str(inventory.path.resolve()),
+            sim=sim,
         )
         if resumes is not None:
             _check_resumable(resumes, prepared)
@@ -328,6 +382,8 @@ class RunSession:
                 cluster=prepared.cluster,
                 os_user=os_user(),
                 insecure=prepared.insecure,
+                inventory_path=prepared.inventory_path,
+                sim=prepared.sim,
             )
         except BaseException:
             hold.release()
@@ -513,7 +569,11 @@ def _check_resumable(resumes: RunRecord, prepared: PreparedRun) -> None:
     if resumes.parameters_sha256 != prepared.parameters_sha256:
         changed.append("parameters differ")
     if resumes.inventory_sha256 != prepared.inventory_sha256:
-        changed.append("inventory differs (or the simulated lab was reset)")
+        changed.append(
+            f"inventory {resumes.inventory_path} changed since the run (its sha256 differs)"
+            if resumes.inventory_path
+            else "inventory differs (or the simulated lab was reset)"
+        )
     if (resumes.bundle_sha256 or None) != prepared.bundle_sha256:
         changed.append("approved bundle differs")
     if changed:

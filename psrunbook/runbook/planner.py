@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from psrunbook.errors import LintError, ParameterError
+from psrunbook.errors import LintError, ParameterError, TemplateError
 from psrunbook.runbook.model import Advisory, Runbook, Step, Target
 from psrunbook.templates import RenderedScript, TemplateLibrary
 
@@ -84,15 +84,19 @@ def build_plan(
         if any(step.target is Target.GROUP_OWNER for step in steps)
         else None
     )
-    planned = tuple(
-        PlannedStep(
-            index=index,
-            step=step,
-            script=library.render(step.template, step.arguments, step.structure),
-            owner_probe=owner_probe if step.target is Target.GROUP_OWNER else None,
+    try:
+        planned = tuple(
+            PlannedStep(
+                index=index,
+                step=step,
+                script=library.render(step.template, step.arguments, step.structure),
+                owner_probe=owner_probe if step.target is Target.GROUP_OWNER else None,
+            )
+            for index, step in enumerate(steps, start=1)
         )
-        for index, step in enumerate(steps, start=1)
-    )
+    except TemplateError as exc:
+        # A plug-in's missing or broken template: name the runbook's file as well.
+        raise TemplateError(f"runbook {runbook.name} ({runbook.origin}): {exc}") from exc
     plan = Plan(
         runbook=runbook,
         params=params,

@@ -3,6 +3,13 @@
 Every source yields :class:`Runbook` objects; a name offered twice is refused rather
 than silently shadowed, because running a different procedure than the one reviewed
 is exactly the mistake this tool exists to prevent.
+
+A plug-in (an entry point or a ``--runbooks`` file) that cannot be loaded (a syntax
+error, a failed import, an exception at import, no ``runbook`` object, a name another
+runbook already has) is isolated: it becomes a :class:`BrokenPlugin` and every other
+runbook still works. Asking for it by name (its runbook's name, or its file's) is
+refused with the file and the error; ``list`` names it. The built-in runbooks are part
+of psrunbook itself, so a failure there still stops everything.
 """
 
 from __future__ import annotations
@@ -42,26 +49,54 @@ def _builtin() -> Iterator[Runbook]:
         yield _runbook_of(module, "builtin")
 
 
-def _from_entry_points() -> Iterator[Runbook]:
+@dataclass(frozen=True)
+class BrokenPlugin:
+    """A plug-in that could not be loaded; the runbook names it would answer to."""
+
+    origin: str
+    """Its file, or its entry point."""
+    error: str
+    names: tuple[str, ...]
+
+    def __str__(self) -> str:
+        return f"{self.origin}: {self.error}"
+
+    def claims(self, name: str) -> bool:
+        return _key(name) in {_key(n) for n in self.names}
+
+
+def _key(name: str) -> str:
+    """``disk-check`` asks for ``disk_check.py``: one spelling for file and runbook names."""
+    return name.replace("_", "-").casefold()
+
+
+def _failure(exc: BaseException) -> str:
+    """The error in one line: its type and message (a syntax error's own text names the line)."""
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _from_entry_points() -> Iterator[Runbook | BrokenPlugin]:
     for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+        origin = f"entry point {ep.name} ({ep.value})"
         try:
             loaded = ep.load()
-        except Exception as exc:
-            raise RunbookDefinitionError(
-                f"entry point {ep.name!r} ({ep.value}) failed to load: {exc}"
-            ) from exc
-        origin = f"entry point {ep.name} ({ep.value})"
-        if isinstance(loaded, Runbook):
-            yield replace(loaded, origin=origin)
-        elif isinstance(loaded, ModuleType):
-            yield _runbook_of(loaded, origin)
-        else:
-            raise RunbookDefinitionError(
-                f"{origin} must point at a runbook module or a Runbook object"
-            )
+        except (Exception, SystemExit) as exc:  # noqa: BLE001 (a plug-in may raise anything: it is isolated and named, not hidden)
+            yield BrokenPlugin(origin, f"failed to load: {_failure(exc)}", (ep.name,))
+            continue
+        try:
+            if isinstance(loaded, Runbook):
+                yield replace(loaded, origin=origin)
+            elif isinstance(loaded, ModuleType):
+                yield _runbook_of(loaded, origin)
+            else:
+                raise RunbookDefinitionError(
+                    f"{origin} must point at a runbook module or a Runbook object"
+                )
+        except RunbookDefinitionError as exc:
+            yield BrokenPlugin(origin, str(exc).removeprefix(f"{origin} "), (ep.name,))
 
 
-def _from_directory(directory: Path) -> Iterator[Runbook]:
+def _from_directory(directory: Path) -> Iterator[Runbook | BrokenPlugin]:
     if not directory.is_dir():
         raise RunbookDefinitionError(
             f"runbook directory {directory} does not exist: pass an existing folder to --runbooks"
@@ -69,45 +104,76 @@ def _from_directory(directory: Path) -> Iterator[Runbook]:
     for path in sorted(directory.glob("*.py")):
         if path.name.startswith("_"):
             continue
-        module_name = f"psrunbook_user_runbooks.{path.stem}"
-        spec = importlib.util.spec_from_file_location(module_name, path)
-        if spec is None or spec.loader is None:
-            raise RunbookDefinitionError(f"{path} cannot be imported as a Python module")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[module_name] = module
-        try:
-            spec.loader.exec_module(module)
-        except Exception as exc:
-            raise RunbookDefinitionError(f"{path} failed to import: {exc}") from exc
-        yield _runbook_of(module, str(path))
+        yield _from_file(path)
+
+
+def _from_file(path: Path) -> Runbook | BrokenPlugin:
+    module_name = f"psrunbook_user_runbooks.{path.stem}"
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    if spec is None or spec.loader is None:
+        return BrokenPlugin(str(path), "cannot be imported as a Python module", (path.stem,))
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    try:
+        spec.loader.exec_module(module)
+        return _runbook_of(module, str(path))
+    except (Exception, SystemExit) as exc:  # noqa: BLE001 (as above)
+        sys.modules.pop(module_name, None)
+        if isinstance(exc, RunbookDefinitionError):
+            return BrokenPlugin(str(path), str(exc).removeprefix(f"{path} "), (path.stem,))
+        return BrokenPlugin(str(path), f"failed to import: {_failure(exc)}", (path.stem,))
 
 
 @dataclass(frozen=True)
 class RunbookRegistry:
-    """All runbooks known for this invocation, by name."""
+    """All runbooks known for this invocation, by name, and the plug-ins that failed."""
 
     runbooks: tuple[Runbook, ...]
+    broken: tuple[BrokenPlugin, ...] = ()
 
     @classmethod
     def discover(cls, extra_dirs: Sequence[Path] = ()) -> RunbookRegistry:
         found: dict[str, Runbook] = {}
-        sources = [_builtin(), _from_entry_points(), *(_from_directory(d) for d in extra_dirs)]
+        origins: dict[str, str] = {}
+        broken: list[BrokenPlugin] = []
+        sources = [_from_entry_points(), *(_from_directory(d) for d in extra_dirs)]
+        for runbook in _builtin():
+            found[runbook.name] = runbook
+            origins[runbook.name] = runbook.origin
         for source in sources:
-            for runbook in source:
-                previous = found.get(runbook.name)
-                if previous is not None:
-                    raise RunbookDefinitionError(
-                        f"runbook name {runbook.name!r} is defined twice: by {previous.origin} "
-                        f"and by {runbook.origin}; rename one of them"
+            for item in source:
+                if isinstance(item, BrokenPlugin):
+                    broken.append(item)
+                    continue
+                first = origins.setdefault(item.name, item.origin)
+                if first == item.origin:
+                    found[item.name] = item
+                    continue
+                # Neither is used: running the other one than was meant is the danger.
+                found.pop(item.name, None)
+                broken.append(
+                    BrokenPlugin(
+                        item.origin,
+                        f"runbook name {item.name!r} is defined twice: by {first} "
+                        f"and by {item.origin}; rename one of them",
+                        (item.name,),
                     )
-                found[runbook.name] = runbook
-        return cls(tuple(sorted(found.values(), key=lambda r: r.name)))
+                )
+        return cls(tuple(sorted(found.values(), key=lambda r: r.name)), tuple(broken))
 
     def get(self, name: str) -> Runbook:
+        """The runbook called ``name``; refused naming the file when its plug-in is broken."""
+        for broken in self.broken:
+            if broken.claims(name):
+                raise RunbookDefinitionError(
+                    f"runbook {name!r} cannot be loaded: {broken}; fix the file, then "
+                    "check it with `psrunbook list`"
+                )
         for runbook in self.runbooks:
             if runbook.name == name:
                 return runbook
         known = ", ".join(r.name for r in self.runbooks) or "none"
+        failed = f"; {len(self.broken)} plug-in(s) failed to load" if self.broken else ""
         raise RunbookNotFound(
-            f"no runbook named {name!r}; known runbooks: {known} (see `psrunbook list`)"
+            f"no runbook named {name!r}; known runbooks: {known}{failed} (see `psrunbook list`)"
         )

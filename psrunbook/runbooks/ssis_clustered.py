@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from psrunbook import Advisory, Runbook, Severity, Step, Target
+from psrunbook import Advisory, ReportTable, Runbook, Severity, Step, StepResults, Target
 from psrunbook.runbooks._ssis import advisories, checks
 from psrunbook.runbooks._ssis.config import (
     CONFIG_FILE_NAME,
@@ -29,9 +29,11 @@ from psrunbook.runbooks._ssis.results import (
     AddGenericServiceResult,
     CheckpointResult,
     DependenciesResult,
+    LoadedConfigResult,
     PossibleOwnersResult,
     PreflightResult,
     RegistryResult,
+    RestartStaleResult,
     ServiceManualResult,
     SharedConfigResult,
     StartResourceResult,
@@ -112,9 +114,11 @@ class SsisClusteredParameters(BaseModel):
         examples=["SQLVS01", "SQLVS01\\INST1"],
     )
     package_principals: list[str] = Field(
-        min_length=1,
-        description="Accounts or groups granted List Folder + Write on the Packages folder, "
-        "written as Get-Acl shows them (DOMAIN\\name, NT SERVICE\\MsDtsServer150); one per -p",
+        default=[],
+        description="Accounts or groups granted List Folder + Write on the Packages folder "
+        "(DOMAIN\\name, NT SERVICE\\MsDtsServer150; any spelling Windows resolves to the "
+        "same account is the same principal); empty (the default) means the SSIS service "
+        "account of sql_version, NT SERVICE\\MsDtsServer<ver>; one per -p",
         examples=[["NT SERVICE\\MsDtsServer150", "CONTOSO\\SSIS Operators"]],
     )
     possible_owners: list[str] = Field(
@@ -130,6 +134,14 @@ class SsisClusteredParameters(BaseModel):
         le=3600,
         description="Seconds to wait for the SSIS resource to come online",
         examples=[120],
+    )
+    restart_when_stale: bool = Field(
+        default=True,
+        description="Restart the SSIS resource (offline, then online, through the cluster) "
+        "when its running service started before this run wrote the configuration; false "
+        "leaves it running with the older configuration until a change window, and the "
+        "verify step reports it",
+        examples=[True],
     )
     stop_executing_packages_on_shutdown: bool = Field(
         default=True,
@@ -187,6 +199,21 @@ class SsisClusteredParameters(BaseModel):
         return value
 
     @model_validator(mode="after")
+    def _service_account_of_this_version(self) -> SsisClusteredParameters:
+        """NT SERVICE\\MsDtsServer1x0 of another version is a copy-paste slip: that account
+        does not run this version's service (and may not exist on the nodes)."""
+        own = self.version.service_account
+        for item in self.package_principals:
+            other = checks.other_ssis_account(item, own)
+            if other is not None:
+                raise ValueError(
+                    f"package_principals {item!r} is the service account of {other}, not of "
+                    f"SQL Server {self.sql_version}: write {own}, or leave package_principals "
+                    "empty to use it"
+                )
+        return self
+
+    @model_validator(mode="after")
     def _distinct_resources(self) -> SsisClusteredParameters:
         names = {
             "resource_name": self.resource_name,
@@ -207,6 +234,11 @@ class SsisClusteredParameters(BaseModel):
     @property
     def version(self) -> SsisVersion:
         return ssis_version(self.sql_version)
+
+    @property
+    def principals(self) -> list[str]:
+        """The principals to grant: the given ones, or the version's service account."""
+        return list(self.package_principals) or [self.version.service_account]
 
     @property
     def packages_folder(self) -> str:
@@ -240,6 +272,11 @@ def build_steps(params: SsisClusteredParameters, inventory: Inventory) -> list[S
     # cluster knows: the scripts read them when they run (issue 12, review H3).
     owners = list(params.possible_owners)
     name = params.resource_name
+    loaded = {
+        "ServiceName": version.service_name,
+        "Key": version.registry_path,
+        "ConfigFile": params.config_file,
+    }
     # The registry value is set on every node before the checkpoint is added, so the
     # snapshot the cluster takes holds the new path whenever and wherever it is taken.
     return [
@@ -302,7 +339,7 @@ def build_steps(params: SsisClusteredParameters, inventory: Inventory) -> list[S
                 "PackagesFolder": params.packages_folder,
                 "ConfigFile": params.config_file,
                 "Document": config_document(params),
-                "Principals": list(params.package_principals),
+                "Principals": params.principals,
             },
             result=SharedConfigResult,
         ),
@@ -331,12 +368,39 @@ def build_steps(params: SsisClusteredParameters, inventory: Inventory) -> list[S
             result=ServiceManualResult,
         ),
         Step(
+            name="restart-stale",
+            title="Take the SSIS resource offline if its service runs an older configuration",
+            template="ssis/restart_stale_resource.ps1.j2",
+            target=Target.GROUP_OWNER,
+            group=params.group,
+            arguments={
+                **loaded,
+                "Resource": name,
+                "RestartWhenStale": params.restart_when_stale,
+            },
+            result=RestartStaleResult,
+        ),
+        Step(
             name="bring-online",
             title="Bring the SSIS resource online and wait until it is",
             template="cluster/start_resource.ps1.j2",
             target=Target.ANY_NODE,
             arguments={"Name": name, "TimeoutSeconds": params.online_timeout_s},
             result=StartResourceResult,
+        ),
+        Step(
+            name="verify",
+            title=f"Verify {version.service_name} is Manual, runs only on the owner, "
+            "and started after the shared configuration was written",
+            template="ssis/test_loaded_config.ps1.j2",
+            target=Target.EVERY_NODE,
+            arguments={
+                **loaded,
+                "Resource": name,
+                "AllowStale": not params.restart_when_stale,
+            },
+            changes=False,
+            result=LoadedConfigResult,
         ),
     ]
 
@@ -366,8 +430,42 @@ def build_advisories(params: SsisClusteredParameters | None) -> list[Advisory]:
         found.append(service_name_erratum(params.version))
         if params.version.low_confidence:
             found.append(advisories.low_confidence(params.version))
+    if params is not None and not params.restart_when_stale:
+        found.append(advisories.RESTART_DEFERRED)
+    found += advisories.for_version(params.version if params is not None else None)
     found += [advisories.ERRATUM_CROSS_GROUP, advisories.DCOM, advisories.LICENSING]
     return found
+
+
+LOADED_TEXT = {
+    "current": "the shared configuration",
+    "older": "an older configuration (restart deferred)",
+    "not running": "-",
+}
+
+
+def present(results: StepResults) -> list[ReportTable]:
+    """Where SSIS runs after the run, and what its running service loaded."""
+    verified = results.get("verify", {})
+    rows = []
+    for node, result in sorted(verified.items()):
+        if not isinstance(result, LoadedConfigResult) or result.after is None:
+            continue
+        after = result.after
+        loaded = str(after.get("Loaded", ""))
+        rows.append(
+            (
+                node,
+                str(after.get("StartMode", "")),
+                str(after.get("State", "")),
+                LOADED_TEXT.get(loaded, loaded),
+            )
+        )
+    if not rows:
+        return []
+    return [
+        ReportTable("SSIS service", ("Node", "Start mode", "State", "Running with"), tuple(rows))
+    ]
 
 
 runbook = Runbook(
@@ -380,4 +478,5 @@ runbook = Runbook(
     description=__doc__ or "",
     lab_variant=lab_variant,
     lab_defaults=clustered_defaults,
+    present=present,
 )

@@ -189,6 +189,7 @@ def build_advisories(params: SsisStandaloneParameters | None) -> list[Advisory]:
         found.append(advisories.DOUBLE_HOP_STANDALONE)
     if params is not None and params.version.low_confidence:
         found.append(advisories.low_confidence(params.version))
+    found += advisories.for_version(params.version if params is not None else None)
     found.append(advisories.DCOM)
     return found
 

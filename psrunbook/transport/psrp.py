@@ -30,6 +30,7 @@ from psrunbook.errors import (
 from psrunbook.inventory import is_loopback
 from psrunbook.logging import get_logger
 from psrunbook.secrets import Secret, register_secret
+from psrunbook.transport.auth_errors import refine
 from psrunbook.transport.base import RawResult, ScriptCall
 from psrunbook.transport.error_mapping import is_transient, translate
 
@@ -179,6 +180,13 @@ def _wsman_class() -> Any:
             # when the first message is sent; this one sends Basic credentials as UTF-8.
             transport: Any = self.transport  # pypsrp types it; the override is by design
             transport._build_auth_basic = functools.partial(_build_utf8_basic_auth, transport)
+            # Negotiate, NTLM and Kerberos all build through _build_auth_negotiate.
+            for name in ("_build_auth_negotiate", "_build_auth_credssp"):
+                setattr(
+                    transport,
+                    name,
+                    functools.partial(_build_closing_auth, getattr(transport, name)),
+                )
 
     return StepBoundWSMan
 
@@ -215,6 +223,41 @@ def _build_utf8_basic_auth(transport: Any, session: Any) -> None:
     if transport.username is None or transport.password is None:
         raise ValueError("For basic auth, the username and password must be specified")
     session.auth = _utf8_basic_auth_class()(transport.username, transport.password)
+
+
+def _build_closing_auth(build: Any, session: Any, *args: Any) -> None:
+    """pypsrp's Negotiate or CredSSP auth, closing its connections when a handshake fails.
+
+    A handshake that fails on the client's side (no Kerberos ticket, an expired one, an
+    NTSTATUS in a CredSSP answer) raises inside the auth's 401 handler, which then never
+    releases the response it holds: its socket would stay open until garbage collection.
+    Every response of the handshake is recorded and, on failure, closed.
+    """
+    build(session, *args)
+    auth = session.auth
+    handle_401 = auth.handle_401
+
+    def closing_handle_401(response: Any, **kwargs: Any) -> Any:
+        adapter = response.connection
+        answers = [response]
+        send = adapter.send
+
+        def recording_send(*send_args: Any, **send_kwargs: Any) -> Any:
+            answer = send(*send_args, **send_kwargs)
+            answers.append(answer)
+            return answer
+
+        adapter.send = recording_send
+        try:
+            return handle_401(response, **kwargs)
+        except Exception:
+            for answer in answers:
+                answer.close()
+            raise
+        finally:
+            del adapter.send  # the adapter's own method again
+
+    auth.handle_401 = closing_handle_401
 
 
 class PsrpSession:
@@ -284,7 +327,7 @@ class PsrpSession:
         except TransportError:
             raise
         except Exception as exc:
-            raise translate(exc, self.node, address=self.address) from exc
+            raise self._translate(exc) from exc
         self._last_used = time.monotonic()
 
     def _open_pool(self, *, retry: bool = True) -> Any:
@@ -306,7 +349,7 @@ class PsrpSession:
             try:
                 return self._open_pool_once(max(0.1, min(connection.connect_timeout_s, left)))
             except Exception as exc:  # noqa: BLE001 (translated and re-raised below)
-                error = translate(exc, self.node, address=self.address)
+                error = self._translate(exc)
                 cause = exc
             wait = self._policy.connect_backoff_s * min(2 ** (attempt - 1), _MAX_BACKOFF_FACTOR)
             left = deadline_s - (time.monotonic() - started)
@@ -324,6 +367,13 @@ class PsrpSession:
             )
             if self._woken.wait(wait):
                 raise RunInterrupted(f"{self.node}: interrupted while waiting to reconnect")
+
+    def _translate(self, exc: BaseException) -> TransportError:
+        """The engine error for ``exc``, an authentication failure named from the settings."""
+        host, _, _ = self._inventory.endpoint_for(self.node)
+        return refine(
+            translate(exc, self.node, address=self.address), exc, self._inventory.connection, host
+        )
 
     def _given_up(self, error: TransportError, attempts: int, elapsed: float) -> TransportError:
         """The last attempt's error; after retries, one that says so and is not retried again."""
@@ -418,7 +468,7 @@ class PsrpSession:
             self._discard_pool()
             if self._interrupted:
                 raise RunInterrupted(f"{self.node}: interrupted ({exc})") from exc
-            raise translate(exc, self.node, address=self.address) from exc
+            raise self._translate(exc) from exc
         finally:
             self._running = None
             self._last_used = time.monotonic()

@@ -8,8 +8,9 @@ well under a second.
 
 from __future__ import annotations
 
+import contextlib
 import socket
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,12 @@ from psrunbook.cli.app import app
 from psrunbook.journal import AttemptRecord, Journal, RunRecord
 from psrunbook.logging import reset_logging
 from psrunbook.secrets import clear_secrets
+from psrunbook.sim.endpoint.http_server import SimFleet
+from psrunbook.sim.lab.cluster_executor import cluster_executor
+from psrunbook.sim.lab.cluster_model import SimCluster
 from psrunbook.sim.lab.lab_files import dump, restore, without_history
+from psrunbook.sim.lab.serve import AUTH_ENV as SIM_AUTH_ENV
+from psrunbook.sim.lab.serve import SIM_USER, inventory_toml
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"
@@ -33,6 +39,8 @@ class Psrunbook:
     """The ``psrunbook`` command bound to one state directory."""
 
     state_dir: Path
+    sim_auth: str = "basic"
+    """How the ``--sim`` lab's nodes authenticate (``PSRUNBOOK_SIM_AUTH``)."""
 
     def __call__(
         self,
@@ -42,7 +50,13 @@ class Psrunbook:
     ) -> Result:
         """Run one command; fail the test on a traceback or an unexpected exit code."""
         result = CliRunner().invoke(
-            app, list(args), env={"PSRUNBOOK_STATE_DIR": str(self.state_dir), **(env or {})}
+            app,
+            list(args),
+            env={
+                "PSRUNBOOK_STATE_DIR": str(self.state_dir),
+                SIM_AUTH_ENV: self.sim_auth,
+                **(env or {}),
+            },
         )
         if result.exception is not None and not isinstance(result.exception, SystemExit):
             raise result.exception
@@ -84,16 +98,49 @@ class Psrunbook:
         return self.runs()[0]
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "all_sim_auths: run once per lab authentication the product must work over: "
+        "Basic on loopback, and NTLM with every message sealed over HTTP",
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A test marked ``all_sim_auths`` runs with the ``--sim`` lab over Basic and over NTLM."""
+    if metafunc.definition.get_closest_marker("all_sim_auths") and (
+        "sim_auth" in metafunc.fixturenames
+    ):
+        metafunc.parametrize("sim_auth", ["basic", "ntlm"], indirect=True)
+
+
 @pytest.fixture
-def psrunbook(tmp_path: Path) -> Iterator[Psrunbook]:
+def sim_auth(request: pytest.FixtureRequest) -> str:
+    """The ``--sim`` lab's authentication; Basic unless the test is ``all_sim_auths``."""
+    return str(getattr(request, "param", "basic"))
+
+
+@pytest.fixture
+def psrunbook(tmp_path: Path, sim_auth: str) -> Iterator[Psrunbook]:
     """A fresh state directory; afterwards, logging and registered secrets are undone.
 
     Each command configures logging on the runner's captured streams and registers the
     secrets it saw, both process-wide; the next test must not inherit them.
     """
-    yield Psrunbook(tmp_path / "state")
+    yield Psrunbook(tmp_path / "state", sim_auth)
     reset_logging()
     clear_secrets()
+
+
+@contextlib.contextmanager
+def served_inventory(
+    lab: SimCluster, path: Path, password: str, nodes: Sequence[str] = ("NODE1", "NODE2")
+) -> Iterator[Path]:
+    """``lab`` served in this process on loopback ports, and an inventory of ``nodes`` at
+    ``path``: a test can change the lab between two commands, as a cluster changes."""
+    with SimFleet(list(nodes), executor=cluster_executor(lab), users={SIM_USER: password}) as fleet:
+        path.write_text(inventory_toml(fleet, cluster=lab.name), encoding="utf-8")
+        yield path
 
 
 def refused_port() -> int:

@@ -158,6 +158,7 @@ def test_readme_first_command_works_as_a_fresh_install(tmp_path: Path) -> None:
     assert (state_dir / "sim" / "lab.json").is_file()
 
 
+@pytest.mark.all_sim_auths
 def test_ssis_clustered_configures_the_lab_then_changes_nothing(psrunbook: Psrunbook) -> None:
     """A fresh run creates the SSIS resource as documented; a second run changes nothing."""
     psrunbook("run", "ssis-clustered", "--sim", "--yes")
@@ -188,13 +189,15 @@ def test_ssis_clustered_configures_the_lab_then_changes_nothing(psrunbook: Psrun
     second_run = psrunbook.last_run()
     assert first_run.run_id != second_run.run_id
     attempts = psrunbook.attempts(second_run.run_id)
-    assert 12 == len(attempts)
+    # preflight, config-registry, service-manual and verify on both nodes, the rest on one
+    assert 15 == len(attempts)
     assert [("succeeded", False)] * len(attempts) == [(a.status, a.changed) for a in attempts]
     after = psrunbook.lab()
     assert state["changes"] == after["changes"]
     assert state["change_log"] == after["change_log"]
 
 
+@pytest.mark.all_sim_auths
 def test_ssis_standalone_lists_every_instance_and_restarts_once(psrunbook: Psrunbook) -> None:
     """Every node's MsDtsSrvr.ini.xml lists the lab's instances; a second run restarts none."""
     _seed_lab(psrunbook, LabSpec(instances=("MSSQLSERVER", "SALES")))
@@ -348,6 +351,7 @@ def test_run_bundle_expect_sha256_refuses_a_re_exported_bundle(
     )
 
 
+@pytest.mark.all_sim_auths
 def test_resume_after_a_failed_step_ends_like_a_clean_run(
     psrunbook: Psrunbook, tmp_path: Path
 ) -> None:
@@ -364,7 +368,7 @@ def test_resume_after_a_failed_step_ends_like_a_clean_run(
     run = psrunbook.last_run()
     assert "failed" == run.outcome
     message = failed.stderr.strip().splitlines()[-1]
-    assert message.startswith("error: step 09-bring-online failed on NODE1: ")
+    assert message.startswith("error: step 10-bring-online failed on NODE1: ")
     resume = f"psrunbook resume {run.run_id} --sim --state-dir {psrunbook.state_dir}"
     assert message.endswith(f"then `{resume}`")
     assert "Online" != _by_name(psrunbook.lab()["resources"])[SSIS_RESOURCE]["state"]
@@ -378,9 +382,12 @@ def test_resume_after_a_failed_step_ends_like_a_clean_run(
     resumed = psrunbook.last_run()
     assert (run.run_id, "succeeded", 1) == (resumed.run_id, resumed.outcome, resumed.resumes)
     new = [a for a in psrunbook.attempts(run.run_id) if a.attempt_id not in applied_before]
-    assert [("bring-online", True), ("bring-online", False)] == [
-        (a.step_name, a.check_only) for a in new
-    ]
+    assert [
+        ("bring-online", True),
+        ("bring-online", False),
+        ("verify", False),
+        ("verify", False),
+    ] == [(a.step_name, a.check_only) for a in new]
     mine, theirs = psrunbook.lab_state(), clean.lab_state()
     # The only extra change is the start attempt that failed: nothing was applied twice.
     log = mine["change_log"]

@@ -64,3 +64,31 @@ def test_resource_name_arrives_exactly_and_runs_nothing(
     assert [name] == [n for n in names if n.startswith("SSIS")]
     assert clean_changes == _changes(lab)
     assert "nothing to do" in _run(tmp_path, name)
+
+
+@pytest.mark.parametrize("name", HOSTILE_NAMES[:2])
+def test_failover_drill_with_a_hostile_resource_name_only_moves_the_group(
+    tmp_path: Path, name: str
+) -> None:
+    """The drill finds the resource by its exact name; it moves the group and nothing else."""
+    _run(tmp_path, name)
+    before = len(_lab(tmp_path)["change_log"])  # type: ignore[arg-type]
+    args = ["run", "ssis-failover-drill", "--sim", "--state-dir", str(tmp_path)]
+    result = CliRunner().invoke(app, [*args, "-p", f"resource_name={name}"])
+    assert 0 == result.exit_code, result.output
+    log = _lab(tmp_path)["change_log"][before:]  # type: ignore[index]
+    assert {"Move-ClusterGroup"} == {str(entry[0]) for entry in log}
+
+
+@pytest.mark.parametrize("name", HOSTILE_NAMES[:2])
+def test_undo_with_a_hostile_resource_name_removes_exactly_that_resource(
+    tmp_path: Path, name: str
+) -> None:
+    _run(tmp_path, name)
+    args = ["run", "ssis-clustered-undo", "--sim", "--state-dir", str(tmp_path)]
+    result = CliRunner().invoke(app, [*args, "-p", f"resource_name={name}"])
+    assert 0 == result.exit_code, result.output
+    resources = _lab(tmp_path)["resources"]
+    names = [r["name"] for r in resources]  # type: ignore[attr-defined]
+    assert [] == [n for n in names if n.startswith("SSIS")]
+    assert "SQL Server" in names

@@ -28,6 +28,7 @@ PASSWORD_ENV = "PSRUNBOOK_PING_TEST_PASSWORD"
 PASSWORD = "ping-test-password"
 
 
+@pytest.mark.all_sim_auths
 def test_ping_sim_lists_every_node_with_its_versions(psrunbook: Psrunbook) -> None:
     result = psrunbook("ping", "--sim")
     lines = result.stdout.splitlines()
@@ -37,6 +38,7 @@ def test_ping_sim_lists_every_node_with_its_versions(psrunbook: Psrunbook) -> No
         assert [node, "ok", "5.1.17763.1", "2.0.0.0"] == [cells[0], *cells[2:5]]
 
 
+@pytest.mark.all_sim_auths
 def test_ping_json_is_one_document_on_stdout(psrunbook: Psrunbook) -> None:
     document = json.loads(psrunbook("ping", "--sim", "--json").stdout)
     assert True is document["all_answered"]

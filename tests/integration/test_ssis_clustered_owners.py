@@ -15,11 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from psrunbook.sim.endpoint.http_server import SimFleet
-from psrunbook.sim.lab.cluster_executor import cluster_executor
 from psrunbook.sim.lab.cluster_model import SimCluster, fold
 from psrunbook.sim.lab.lab_files import dump, lab_facts, sample_lab, without_history
-from psrunbook.sim.lab.serve import PASSWORD_ENV, SIM_USER, inventory_toml
+from psrunbook.sim.lab.serve import PASSWORD_ENV
+from tests.integration.conftest import served_inventory
 from tests.integration.test_execution import _seed_lab
 
 if TYPE_CHECKING:
@@ -54,11 +53,7 @@ def _params(lab: SimCluster) -> list[str]:
 def three_nodes_two_in_inventory(tmp_path: Path) -> Iterator[tuple[SimCluster, Path]]:
     """A 3-node lab served whole, with an inventory that names only NODE1 and NODE2."""
     lab = sample_lab(nodes=3)
-    with SimFleet(
-        ["NODE1", "NODE2"], executor=cluster_executor(lab), users={SIM_USER: PASSWORD}
-    ) as fleet:
-        path = tmp_path / "inventory.toml"
-        path.write_text(inventory_toml(fleet, cluster=lab.name), encoding="utf-8")
+    with served_inventory(lab, tmp_path / "inventory.toml", PASSWORD) as path:
         yield lab, path
 
 

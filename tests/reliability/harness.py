@@ -50,7 +50,10 @@ STEP_COMMANDS: tuple[tuple[str, str, int], ...] = (
     ("07-registry-checkpoint", "NODE1", 8),
     ("08-service-manual", "NODE1", 9),
     ("08-service-manual", "NODE2", 3),
-    ("09-bring-online", "NODE1", 10),
+    ("09-restart-stale", "NODE1", 11),
+    ("10-bring-online", "NODE1", 12),
+    ("11-verify", "NODE1", 13),
+    ("11-verify", "NODE2", 4),
 )
 STEP_SLUGS = tuple(dict.fromkeys(slug for slug, _, _ in STEP_COMMANDS))
 # Pipelines finished on the lab when each step's last pipeline ends (owner probe included).
@@ -63,7 +66,9 @@ PIPELINES_AFTER = {
     "06-config-registry": 9,
     "07-registry-checkpoint": 10,
     "08-service-manual": 12,
-    "09-bring-online": 13,
+    "09-restart-stale": 14,
+    "10-bring-online": 15,
+    "11-verify": 17,
 }
 
 

@@ -192,9 +192,9 @@ def test_resource_failing_to_come_online_fails_clearly_and_resumes(
     assert 1 == result.code, result.describe()
     assert_no_traceback(result)
     line = error_line(result)
-    assert "step 09-bring-online failed on NODE1: " in line
+    assert "step 10-bring-online failed on NODE1: " in line
     assert "'SQL Server Integration Services' is Failed" in line
-    assert expected_journal("09-bring-online", "NODE1", "failed") == Counter(
+    assert expected_journal("10-bring-online", "NODE1", "failed") == Counter(
         applies(attempts(tmp_path, result.run_id))
     )
     clear_faults(tmp_path)

@@ -34,7 +34,7 @@ def test_show_lists_parameters_steps_and_advisories() -> None:
     """show prints every parameter, every step with its target, and the advisories."""
     code, out = invoke("show", "ssis-clustered")
     assert 0 == code
-    for text in ("sql_version", "package_principals", "09 bring-online", "[warning] SSIS-"):
+    for text in ("sql_version", "package_principals", "10 bring-online", "[warning] SSIS-"):
         assert text in out
 
 
@@ -195,4 +195,9 @@ def test_tab_completes_runbook_names() -> None:
     for words in ("psrunbook show ssis", "psrunbook plan ssis"):
         env = {"_PSRUNBOOK_COMPLETE": "complete_bash", "COMP_WORDS": words, "COMP_CWORD": "2"}
         result = CliRunner().invoke(app, [], prog_name="psrunbook", env=env)
-        assert ["ssis-clustered", "ssis-standalone"] == result.stdout.split()
+        assert [
+            "ssis-clustered",
+            "ssis-clustered-undo",
+            "ssis-failover-drill",
+            "ssis-standalone",
+        ] == result.stdout.split()

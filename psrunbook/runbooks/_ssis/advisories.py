@@ -59,8 +59,17 @@ ERRATUM_CROSS_GROUP = Advisory(
 RESTART_TO_RELOAD = Advisory(
     "SSIS-RESTART-TO-RELOAD",
     "The SSIS service reads MsDtsSrvr.ini.xml and the ServiceConfigFile registry value only "
-    "when it starts. The last step starts the resource if it is offline; if it was already "
-    "online and the configuration changed, take it offline and online again to load it.",
+    "when it starts. When the resource is online and its service started before this run "
+    "wrote the configuration, the restart-stale step takes it offline through the cluster "
+    "and bring-online starts it again (packages running in it stop); the verify step then "
+    "checks the running service started after the file was written.",
+)
+RESTART_DEFERRED = Advisory(
+    "SSIS-RESTART-DEFERRED",
+    "restart_when_stale is false: if the SSIS resource is online and this run changes its "
+    "configuration, the running service keeps its older configuration until the resource is "
+    "taken offline and online again (Stop-ClusterResource, Start-ClusterResource) in a "
+    "change window; the verify step reports it as 'older configuration'.",
 )
 DCOM = Advisory(
     "SSIS-DCOM",
@@ -84,6 +93,33 @@ STANDALONE_RESTART = Advisory(
     "A node whose configuration file changes gets its SSIS service restarted; packages "
     "running in that service are stopped (StopExecutingPackagesOnShutdown) or interrupted.",
 )
+
+
+DEPRECATED_2025 = Advisory(
+    "SSIS-DEPRECATED-2025",
+    "SQL Server 2025: the legacy Integration Services Service (MsDtsServer170) is deprecated "
+    '(Microsoft, "What\'s New in SQL Server 2025 Integration Services", as cited in '
+    "shared/reviews/domain.md section 3; not in shared/facts, UNVERIFIED here). It still "
+    "works, but plan to move packages to the SSIS catalog (SSISDB) instead of building new "
+    "dependencies on this service.",
+)
+SSMS21_LEGACY_SERVICE = Advisory(
+    "SSIS-SSMS21",
+    "SQL Server 2022: SSMS 21 cannot manage the legacy Integration Services Service; use "
+    "SSMS 20.2.1 or 19.3 to connect to it (Microsoft's SSMS known-issues page, as cited in "
+    "shared/reviews/domain.md section 3; not in shared/facts, UNVERIFIED here).",
+    Severity.INFO,
+)
+
+
+def for_version(version: SsisVersion | None) -> list[Advisory]:
+    """The advisories of one SQL Server version; both when no version is chosen yet."""
+    found = []
+    if version is None or version.key == "2025":
+        found.append(DEPRECATED_2025)
+    if version is None or version.key == "2022":
+        found.append(SSMS21_LEGACY_SERVICE)
+    return found
 
 
 def low_confidence(version: SsisVersion) -> Advisory:

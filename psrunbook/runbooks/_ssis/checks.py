@@ -14,10 +14,7 @@ from typing import Annotated, Any, Final
 
 from pydantic import AfterValidator, BeforeValidator, ValidationInfo
 
-from psrunbook.runbooks._ssis.versions import ssis_version
-
-QUOTES: Final = frozenset("'\u2018\u2019\u201a\u201b\"\u201c\u201d\u201e`")
-"""Every character PowerShell reads as a quote, plus the backtick escape."""
+from psrunbook.runbooks._ssis.versions import ssis_version, ssis_versions
 
 ACCOUNT_FORBIDDEN: Final = frozenset("/[]:;|=+*?<>")
 """Characters Windows refuses in account names; ``:`` would also end icacls' principal.
@@ -64,17 +61,15 @@ def version_key(value: str, field: str) -> str:
 
 
 def principal(value: str, field: str) -> str:
-    """An account or group as Get-Acl shows it: ``DOMAIN\\name``, ``NT SERVICE\\name``."""
+    """An account or group: ``DOMAIN\\name``, ``NT SERVICE\\name`` or ``name``.
+
+    Every single-quote character is legal in an account name (``O'Brien``): the value
+    travels as a parameter, and a literal, where one is written, doubles it (``ps_literal``).
+    Refused are the characters Windows refuses in account names, and ``"``, which it
+    refuses too and which would also break the native command line icacls receives.
+    """
     plain_text(value, field, what="account or group name, e.g. CONTOSO\\SSIS Operators")
-    quotes = sorted({c for c in value if c in QUOTES})
-    if quotes:
-        raise ValueError(
-            f"{field} {value!r} contains quote characters ({' '.join(quotes)}): they are "
-            "refused in principal names, as they usually come from quoting a name twice or "
-            "from pasted smart quotes; write the bare name, e.g. CONTOSO\\SSIS Operators (an "
-            "account whose name really contains a quote can be granted through a group)"
-        )
-    forbidden = sorted({c for c in value if c in ACCOUNT_FORBIDDEN})
+    forbidden = sorted({c for c in value if c in ACCOUNT_FORBIDDEN or c == '"'})
     if forbidden:
         raise ValueError(
             f"{field} {value!r} contains {' '.join(forbidden)}, which Windows account names "
@@ -87,6 +82,16 @@ def principal(value: str, field: str) -> str:
             "no blanks around it)"
         )
     return value
+
+
+def other_ssis_account(value: str, own: str) -> str | None:
+    """The product whose SSIS service account ``value`` is, when it is not ``own``."""
+    if value.casefold() == own.casefold():
+        return None
+    for version in ssis_versions().values():
+        if value.casefold() == version.service_account.casefold():
+            return version.product
+    return None
 
 
 def distinct(values: Sequence[str], field: str, *, what: str) -> None:

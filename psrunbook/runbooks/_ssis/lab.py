@@ -46,7 +46,8 @@ def client_names(facts: LabFacts) -> list[str]:
 
 
 def clustered_defaults(facts: LabFacts, given: Mapping[str, Any]) -> dict[str, Any]:
-    """The lab's SQL Server group, its resources, a folder on its shared disk, its principals."""
+    """The lab's SQL Server group, its resources, a folder on its shared disk; the
+    principals are the runbook's own default, the version's SSIS service account."""
     del given  # every default comes from the lab alone
     return {
         "sql_version": facts.sql_version,
@@ -55,7 +56,6 @@ def clustered_defaults(facts: LabFacts, given: Mapping[str, Any]) -> dict[str, A
         "disk_resource": facts.disk_resource,
         "virtual_server": facts.virtual_server,
         "shared_folder": f"{facts.drive.rstrip(':')}:\\{SHARED_FOLDER}",
-        "package_principals": list(facts.principals),
     }
 
 
@@ -63,3 +63,24 @@ def standalone_defaults(facts: LabFacts, given: Mapping[str, Any]) -> dict[str, 
     """The lab's SQL Server version and every instance it runs."""
     del given  # every default comes from the lab alone
     return {"sql_version": facts.sql_version, "instances": client_names(facts)}
+
+
+def drill_defaults(facts: LabFacts, given: Mapping[str, Any]) -> dict[str, Any]:
+    """The lab's SQL Server group, where a new lab builds it (its first node), its folder."""
+    del given  # every default comes from the lab alone
+    return {
+        "sql_version": facts.sql_version,
+        "group": facts.group,
+        "home_node": facts.nodes[0],
+        "shared_folder": f"{facts.drive.rstrip(':')}:\\{SHARED_FOLDER}",
+    }
+
+
+def undo_defaults(facts: LabFacts, given: Mapping[str, Any]) -> dict[str, Any]:
+    """The lab's SQL Server version and group; the shared folder ssis-clustered used there."""
+    del given  # every default comes from the lab alone
+    return {
+        "sql_version": facts.sql_version,
+        "group": facts.group,
+        "shared_folder": f"{facts.drive.rstrip(':')}:\\{SHARED_FOLDER}",
+    }

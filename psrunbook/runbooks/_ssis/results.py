@@ -118,3 +118,26 @@ class ClusterReportResult(_Result):
     nodes: list[NodeState] = Field(default_factory=list)
     groups: list[GroupState] = Field(default_factory=list)
     resources: list[ResourceState] = Field(default_factory=list)
+
+
+class RestartStaleResult(_Result):
+    stale_reasons: list[str] = Field(default_factory=list)
+    deferred: bool = False
+    actions: list[str] = Field(default_factory=list)
+
+
+class LoadedConfigResult(_Result):
+    """Read-only: what the service on a node runs with; ``After.Loaded`` is ``current``,
+    ``older`` (a deferred restart) or ``not running``."""
+
+    stale_reasons: list[str] = Field(default_factory=list)
+    problems: list[str] = Field(default_factory=list)
+
+
+class MoveGroupResult(_Result):
+    skipped: str | None = None
+    actions: list[str] = Field(default_factory=list)
+
+
+class RemoveResult(_Result):
+    actions: list[str] = Field(default_factory=list)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import email.policy
 import logging
 import selectors
 import socket
@@ -29,9 +30,11 @@ from types import TracebackType
 from typing import Any, cast
 
 from psrunbook.sim.endpoint import wsman
-from psrunbook.sim.endpoint.auth import CHALLENGE, authenticate
+from psrunbook.sim.endpoint.connection_auth import Admission, ConnectionAuth
 from psrunbook.sim.endpoint.counters import EndpointCounters
 from psrunbook.sim.endpoint.endpoint_faults import ArmedFault, EndpointFaultPlan
+from psrunbook.sim.endpoint.negotiate_auth import AuthMode
+from psrunbook.sim.endpoint.ntlm_accounts import STORE as NTLM_ACCOUNTS
 from psrunbook.sim.endpoint.psrp_host import ShellSession
 from psrunbook.sim.endpoint.tls import TlsCertificate, generate_certificate
 from psrunbook.sim.executor_protocol import Executor
@@ -52,6 +55,7 @@ class _Reply:
     body: bytes = b""
     headers: tuple[tuple[str, str], ...] = ()
     reset: bool = False
+    content_type: str = "application/soap+xml;charset=UTF-8"
 
 
 class _Server(ThreadingHTTPServer):
@@ -72,6 +76,8 @@ class _Handler(BaseHTTPRequestHandler):
     def setup(self) -> None:
         super().setup()
         self.server.endpoint._track(self.connection, add=True)
+        # WinRM authenticates a connection (Negotiate) or each request (Basic): per connection.
+        self.auth = ConnectionAuth(self.server.endpoint.auth, self.server.endpoint.users)
 
     def finish(self) -> None:
         self.server.endpoint._track(self.connection, add=False)
@@ -91,6 +97,11 @@ class _Handler(BaseHTTPRequestHandler):
             self._write(_Reply(HTTPStatus.BAD_REQUEST))
             return
         body = self.rfile.read(length)
+        self.server.endpoint._record_wire(
+            f"{self.requestline}\r\n".encode("latin-1")
+            + self.headers.as_bytes(policy=email.policy.HTTP)
+            + body
+        )
         if self.path.split("?", 1)[0].rstrip("/").lower() != "/wsman":
             self._write(_Reply(HTTPStatus.NOT_FOUND))
             return
@@ -98,7 +109,11 @@ class _Handler(BaseHTTPRequestHandler):
             self._reset()
             return
         reply = self.server.endpoint.handle(
-            self.headers.get("Authorization"), body, self.client_address[0]
+            self.auth,
+            self.headers.get("Authorization"),
+            self.headers.get("Content-Type"),
+            body,
+            self.client_address[0],
         )
         if reply.reset:
             self._reset()
@@ -112,9 +127,10 @@ class _Handler(BaseHTTPRequestHandler):
             f"Content-Length: {len(reply.body)}",
         ]
         if reply.body:
-            lines.append("Content-Type: application/soap+xml;charset=UTF-8")
+            lines.append(f"Content-Type: {reply.content_type}")
         lines.extend(f"{k}: {v}" for k, v in reply.headers)
         head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        self.server.endpoint._record_wire(head + reply.body)
         try:
             self.wfile.write(head + reply.body)
         except OSError:
@@ -136,7 +152,8 @@ def _abort(conn: socket.socket) -> None:
 class SimEndpoint:
     """One simulated node's WSMan endpoint, serving from the moment it is constructed.
 
-    ``users`` maps user names to passwords for Basic auth. With ``tls`` the endpoint
+    ``users`` maps user names (``DOMAIN\\user`` or ``user``) to passwords, for Basic or
+    NTLM as ``auth`` says (Kerberos users are the KDC's). With ``tls`` the endpoint
     serves HTTPS with ``certificate`` or a certificate generated now (``cert_path``).
     """
 
@@ -155,8 +172,16 @@ class SimEndpoint:
         record_exchanges: bool = False,
         refuse_when: Callable[[], bool] | None = None,
         idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
+        auth: AuthMode = "basic",
+        record_wire: bool = False,
     ) -> None:
         self.node = node
+        self.auth: AuthMode = auth
+        self.wire: list[bytes] | None = [] if record_wire else None
+        """With ``record_wire``: every request and answer exactly as the socket carried it."""
+        self._ntlm_accounts = (
+            NTLM_ACCOUNTS.register(users) if auth in ("ntlm", "negotiate", "credssp") else ()
+        )
         self.idle_timeout = idle_timeout
         """Seconds without a request after which a shell is deleted and its pipelines stopped
         (a client that vanished must not hold the lab); a Create may ask for its own."""
@@ -183,7 +208,11 @@ class SimEndpoint:
         self._loop: threading.Thread | None = None
         self._wake: tuple[socket.socket, socket.socket] | None = None
         self._reaper_stop = threading.Event()
-        self._listen()
+        try:
+            self._listen()
+        except BaseException:
+            NTLM_ACCOUNTS.release(self._ntlm_accounts)
+            raise
         self._reaper = threading.Thread(
             target=self._reap_idle_shells, name=f"sim-{node}-reaper", daemon=True
         )
@@ -233,6 +262,7 @@ class SimEndpoint:
         self._jobs.shutdown(wait=False, cancel_futures=True)
         if self._own_certificate is not None:
             self._own_certificate.remove()
+        NTLM_ACCOUNTS.release(self._ntlm_accounts)
 
     def __enter__(self) -> SimEndpoint:
         return self
@@ -349,19 +379,37 @@ class SimEndpoint:
 
     # -- requests ------------------------------------------------------------------------
 
-    def handle(self, authorization: str | None, body: bytes, client_ip: str) -> _Reply:
+    def handle(
+        self,
+        auth: ConnectionAuth,
+        authorization: str | None,
+        content_type: str | None,
+        body: bytes,
+        client_ip: str,
+    ) -> _Reply:
         """Answer one POST to /wsman; every failure becomes an HTTP answer, never a drop."""
-        reply = self._answer(authorization, body, client_ip)
+        admitted = auth.admit(authorization, content_type, body)
+        if not isinstance(admitted, Admission):
+            log.info("%s: request refused with %d: %s", self.node, admitted.status, admitted.reason)
+            self.counters.count_request("Unauthorized")
+            return _Reply(admitted.status, headers=admitted.headers)
+        if admitted.handshake_only:  # the empty request that only set up the security context
+            return _Reply(headers=admitted.headers)
+        reply = self._answer(admitted.user, admitted.body, client_ip)
         if self.exchanges is not None:
             with self._lock:
-                self.exchanges.append((body, reply.status, reply.body))
+                self.exchanges.append((admitted.body, reply.status, reply.body))
+        reply.headers = admitted.headers + reply.headers
+        if admitted.seal is not None and reply.body:
+            reply.content_type, reply.body = admitted.seal(reply.body)
         return reply
 
-    def _answer(self, authorization: str | None, body: bytes, client_ip: str) -> _Reply:
-        user = authenticate(authorization, self.users)
-        if user is None:
-            self.counters.count_request("Unauthorized")
-            return _Reply(HTTPStatus.UNAUTHORIZED, headers=(("WWW-Authenticate", CHALLENGE),))
+    def _record_wire(self, data: bytes) -> None:
+        if self.wire is not None:
+            with self._lock:
+                self.wire.append(data)
+
+    def _answer(self, user: str, body: bytes, client_ip: str) -> _Reply:
         try:
             request = wsman.parse_request(body)
         except wsman.WSManFaultResponse as fault:
@@ -566,6 +614,7 @@ class SimFleet:
         tls: bool = False,
         flush_interval: float = DEFAULT_FLUSH_INTERVAL,
         idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
+        auth: AuthMode = "basic",
     ) -> None:
         self.certificate = generate_certificate() if tls else None
         self.endpoints: dict[str, SimEndpoint] = {}
@@ -585,6 +634,7 @@ class SimFleet:
                     certificate=self.certificate,
                     flush_interval=flush_interval,
                     idle_timeout=idle_timeout,
+                    auth=auth,
                 )
         except BaseException:
             self.close()

@@ -23,6 +23,7 @@ from psrunbook.sim.executor_protocol import (
     PipelineFailed,
     PipelineRequest,
 )
+from psrunbook.sim.lab import accounts
 from psrunbook.sim.lab.cluster_faults import FailoverPlan, pipeline_finished
 from psrunbook.sim.lab.cluster_model import SimCluster, fold
 from psrunbook.sim.lab.cmdlets.acl import ACL_CMDLETS
@@ -30,6 +31,7 @@ from psrunbook.sim.lab.cmdlets.cluster import CLUSTER_CMDLETS
 from psrunbook.sim.lab.cmdlets.filesystem import FILESYSTEM_CMDLETS
 from psrunbook.sim.lab.cmdlets.misc import MISC_CMDLETS
 from psrunbook.sim.lab.cmdlets.modules import MODULE_CMDLETS
+from psrunbook.sim.lab.cmdlets.processes import PROCESS_CMDLETS
 from psrunbook.sim.lab.cmdlets.registry_values import REGISTRY_CMDLETS
 from psrunbook.sim.lab.cmdlets.services import SERVICE_CMDLETS
 from psrunbook.sim.lab.cmdlets.sim_cmdlet import SimCmdlet
@@ -44,6 +46,7 @@ ALL_CMDLETS: tuple[type[SimCmdlet], ...] = (
     *REGISTRY_CMDLETS,
     *FILESYSTEM_CMDLETS,
     *SERVICE_CMDLETS,
+    *PROCESS_CMDLETS,
     *ACL_CMDLETS,
     *MISC_CMDLETS,
     *MODULE_CMDLETS,
@@ -99,12 +102,22 @@ class ClusterExecutor:
             cmdlets_for=self._cmdlets_for,
             time_scale=time_scale,
             is_administrator=self._is_administrator,
+            resolve_account=self._resolve_account,
         )
 
     def _is_administrator(self, context: ExecutionContext) -> bool:
         """The lab's remote user is a node administrator unless the lab file says not."""
         with self.cluster.lock:
             return self.cluster.remote_user_is_administrator
+
+    def _resolve_account(self, context: ExecutionContext, name: str) -> str | None:
+        """An account's SID as the context's node resolves it (``lab/accounts.py``)."""
+        with self.cluster.lock:
+            node = self.cluster.nodes.get(fold(context.node))
+            if node is None:
+                return None
+            account = accounts.resolve(node.principals, self.cluster.domain, name)
+            return None if account is None else accounts.sid_of(self.cluster.domain, account)
 
     def _cmdlets_for(self, context: ExecutionContext) -> CmdletTable:
         key = fold(context.node)

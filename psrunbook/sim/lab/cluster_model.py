@@ -127,7 +127,8 @@ class Service:
     ``config_key`` (HKLM-relative) is the key whose default value names the file the
     service reads at start (the SSIS ServiceConfigFile key); ``loaded`` is what it read,
     ``pid`` and ``started`` (event ticks, see :meth:`SimCluster.stamp`) identify the
-    process while it runs.
+    process while it runs. ``image_path`` and ``account`` are what ``Win32_Service``
+    shows as PathName (unquoted here) and StartName.
     """
 
     name: str
@@ -138,6 +139,8 @@ class Service:
     loaded: LoadedConfig | None = None
     pid: int = 0
     started: int = 0
+    image_path: str = ""
+    account: str = "LocalSystem"
 
 
 @dataclass
@@ -463,6 +466,28 @@ class SimCluster:
         service.loaded = None
         service.pid = 0
         return True
+
+    def service_stopped_outside(self, node: Node, service: Service) -> None:
+        """A service stopped behind the cluster's back (``Stop-Service`` on the owner).
+
+        The resource monitor's IsAlive check of a Generic Service resource fails when its
+        service is no longer running, and the resource fails; then its restart policy
+        applies (restart here up to the threshold, then RestartAction decides). The lab
+        sees it at once; a real monitor polls (IsAlivePollInterval, ``failoverclusters.json``
+        ClusterResource), which only delays the same outcome (the delay is UNVERIFIED).
+        """
+        for resource in list(self.resources.values()):
+            if fold(resource.type) != fold(GENERIC_SERVICE):
+                continue
+            param = resource.parameter("ServiceName")
+            if param is None or fold(str(param.value)) != fold(service.name):
+                continue
+            if fold(self.owner_of(resource)) != fold(node.name):
+                continue
+            if self.observe(resource) != "Online":
+                continue
+            resource.state = "Failed"
+            self.apply_restart_policy(resource)
 
     def _read_config(self, node: Node, service: Service) -> LoadedConfig | None:
         if service.config_key is None:

@@ -8,6 +8,7 @@ at serialisation depth 1 and what ``[string]$r.OwnerGroup`` gives in a script.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
 from typing import Any
 
@@ -393,3 +394,29 @@ def access_to_string(entries: list[AclEntry]) -> str:
         rights = flags("r", entry.rights, FILE_RIGHTS).name
         lines.append(f"{entry.identity} {entry.access_type}  {rights}")
     return "\n".join(lines)
+
+
+LAB_EPOCH_TICKS = (datetime.date(2026, 1, 1) - datetime.date(1, 1, 1)).days * 864_000_000_000
+""".NET ticks (100 ns since 0001-01-01) of the lab's time zero, 2026-01-01 00:00 UTC."""
+
+
+def lab_date(stamp: int) -> PSObject:
+    """A ``System.DateTime`` for a lab moment (:meth:`SimCluster.stamp` ticks).
+
+    Scripts compare moments by ``.Ticks`` (the evaluator has no DateTime operators); the
+    lab's nodes run on UTC, so ``ToUniversalTime()`` is the same moment, as on a UTC host.
+    """
+    ticks = LAB_EPOCH_TICKS + stamp
+    moment = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC) + datetime.timedelta(
+        microseconds=stamp // 10
+    )
+    shown = moment.strftime("%m/%d/%Y %H:%M:%S")
+    methods: dict[str, Callable[..., Any]] = {}
+    date = PSObject(
+        ("System.DateTime", "System.ValueType", OBJ),
+        props(Ticks=ticks, Kind="Utc", Year=moment.year, Month=moment.month, Day=moment.day),
+        to_string=shown,
+        methods=methods,
+    )
+    methods["ToUniversalTime"] = lambda: date
+    return date

@@ -13,6 +13,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import logging
+import os
 import secrets
 import shutil
 import uuid
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from psrunbook.inventory import Inventory
     from psrunbook.runbook.lab import LabFacts
     from psrunbook.sim.endpoint.http_server import SimFleet
+    from psrunbook.sim.endpoint.negotiate_auth import AuthMode
     from psrunbook.sim.executor_protocol import (
         ExecutionContext,
         Executor,
@@ -95,8 +97,10 @@ class EmbeddedLab:
         nodes: int = 2,
         sql_version: str | None = None,
         time_scale: float = 1.0,
+        auth: AuthMode | None = None,
     ) -> None:
         self.directory = lab_dir(state_dir)
+        self._auth = auth
         self._time_scale = time_scale
         self._nodes = nodes
         self._sql_version = sql_version
@@ -104,7 +108,8 @@ class EmbeddedLab:
         self.cluster: SimCluster
         self.fleet: SimFleet
         self.inventory: Inventory
-        self.password = secrets.token_urlsafe(24)
+        self.password: str | None = secrets.token_urlsafe(24)
+        """The lab user's password; None when the nodes take only Kerberos tickets."""
         self.lab_id = ""
         self.created = False
         self._sim_log = logging.getLogger("psrunbook.sim")
@@ -116,9 +121,20 @@ class EmbeddedLab:
         from psrunbook.sim.endpoint.http_server import SimFleet  # noqa: PLC0415 (simulator only)
         from psrunbook.sim.lab.cluster_executor import cluster_executor  # noqa: PLC0415 (simulator only)
         from psrunbook.sim.lab.fault_file import arm_from_file  # noqa: PLC0415 (simulator only)
-        from psrunbook.sim.lab.serve import SIM_USER, inventory_toml  # noqa: PLC0415 (simulator only)
+        from psrunbook.sim.lab.serve import (  # noqa: PLC0415 (simulator only)
+            AUTH_ENV,
+            SIM_USER,
+            check_kerberos_keytab,
+            inventory_toml,
+            parse_auth,
+        )
 
-        register_secret(self.password)
+        auth = self._auth or parse_auth(os.environ.get(AUTH_ENV) or "basic", source=AUTH_ENV)
+        check_kerberos_keytab(auth)
+        if auth == "kerberos":
+            self.password = None
+        else:
+            register_secret(self.password or "")
         self._lock.__enter__()
         try:
             # The endpoints log every request at INFO for `sim serve`; inside a run that is
@@ -133,7 +149,8 @@ class EmbeddedLab:
                 executor=_SavingExecutor(
                     cluster_executor(self.cluster, time_scale=self._time_scale), self.save
                 ),
-                users={SIM_USER: self.password},
+                users={SIM_USER: self.password} if self.password else {},
+                auth=auth,
             )
             for endpoint in self.fleet:
                 endpoint.refuse_when = _down_check(self.cluster, endpoint.node)

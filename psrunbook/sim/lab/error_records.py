@@ -143,6 +143,29 @@ def connection_error(cmdlet: str, cluster: str) -> ErrorRecordData:
     )
 
 
+def cluster_access_denied(cmdlet: str, cluster: str) -> ErrorRecordData:
+    """A user who is not an administrator of the nodes opening the cluster.
+
+    UNVERIFIED (not in shared/facts): the message, error id and category. The cluster
+    service grants Full access to the nodes' local Administrators and nobody else until
+    Grant-ClusterAccess says otherwise (which the lab does not model), so the lab refuses
+    every FailoverClusters cmdlet, readers included, with Win32 5 (ERROR_ACCESS_DENIED),
+    as a terminating error like the observed connection failures.
+    """
+    return ErrorRecordData(
+        message=(
+            f"You do not have administrative privileges on the cluster '{cluster}'. Contact "
+            "your network administrator to request access.\n"
+            "Access is denied. (Exception from HRESULT: 0x80070005 (E_ACCESSDENIED))"
+        ),
+        error_id="ClusterAccessDenied",
+        category="PermissionDenied",
+        exception_type=CLUSTER_EXCEPTION,
+        activity=cmdlet,
+        command_type=implementing_type(cmdlet),
+    )
+
+
 def prompt_refused(cmdlet: str, command_type: str, question: str) -> ErrorRecordData:
     """A cmdlet asked for confirmation in a non-interactive host (PSRP without a UI).
 

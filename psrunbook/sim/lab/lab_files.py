@@ -73,6 +73,8 @@ class SsisVersion:
     config_key: str
     default_config_file: str
     default_package_store: str
+    executable: str
+    account: str
 
     @classmethod
     def for_version(cls, version: str) -> SsisVersion:
@@ -95,6 +97,10 @@ class SsisVersion:
             default_package_store=raw["default_package_store"]
             .split(" (")[0]
             .replace("%ProgramFiles%", program_files),
+            executable=raw["service_executable"]
+            .split(" (")[0]
+            .replace("%ProgramFiles%", program_files),
+            account=raw["per_service_sid_account"],
         )
 
 
@@ -306,6 +312,8 @@ def build_lab(spec: LabSpec) -> SimCluster:
                 "Stopped",
                 "Automatic",
                 config_key=ssis.config_key,
+                image_path=ssis.executable,
+                account=ssis.account,
             )
             node.services[fold(ssis.service_name)] = ssis_service
             key, _ = node.registry.create_key(ssis.config_key)
@@ -504,6 +512,8 @@ def dump(cluster: SimCluster) -> dict[str, Any]:
                             "loaded": asdict(s.loaded) if s.loaded is not None else None,
                             "pid": s.pid,
                             "started": s.started,
+                            "image_path": s.image_path,
+                            "account": s.account,
                         }
                         for s in n.services.values()
                     ],
@@ -584,6 +594,8 @@ def _service_load(raw: dict[str, Any]) -> Service:
         loaded=LoadedConfig(**loaded) if loaded is not None else None,
         pid=int(raw.get("pid", 0)),
         started=int(raw.get("started", 0)),
+        image_path=str(raw.get("image_path", "")),
+        account=str(raw.get("account", "LocalSystem")),
     )
 
 

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Literal
 
 from psrunbook.errors import UserError
 from psrunbook.sim.endpoint.http_server import SimFleet
+from psrunbook.sim.endpoint.negotiate_auth import AUTH_MODES, AuthMode
 from psrunbook.sim.executor_protocol import Executor
 from psrunbook.sim.lab.lab_files import LabError, build_lab, read_lab, restore, sample_lab, save
 
@@ -31,6 +32,9 @@ log = logging.getLogger(__name__)
 SIM_USER = "psrunbook"
 PASSWORD_ENV = "PSRUNBOOK_SIM_PASSWORD"  # noqa: S105 - the variable's name, not a password
 CLUSTER_NAME = "SIMCLUSTER"
+AUTH_ENV = "PSRUNBOOK_SIM_AUTH"
+"""Chooses the embedded (``--sim``) lab's authentication: basic (the default), ntlm,
+kerberos or negotiate, as ``sim serve --auth`` does."""
 
 
 def make_executor(options: ServeOptions) -> tuple[Executor, SimCluster | None]:
@@ -84,7 +88,12 @@ def _toml_string(value: str) -> str:
 
 
 def inventory_toml(fleet: SimFleet, *, cluster: str = CLUSTER_NAME) -> str:
-    """An inventory (``psrunbook.inventory`` format) that reaches every node of ``fleet``."""
+    """An inventory (``psrunbook.inventory`` format) that reaches every node of ``fleet``.
+
+    It authenticates as the nodes do: Basic, unencrypted on loopback HTTP; NTLM, Negotiate
+    or CredSSP with the lab's user, sealed messages over HTTP; Kerberos with no user name
+    and no password, so the ticket in the caller's credential cache is used.
+    """
     endpoints = list(fleet)
     first = endpoints[0]
     https = first.scheme == "https"
@@ -96,16 +105,19 @@ def inventory_toml(fleet: SimFleet, *, cluster: str = CLUSTER_NAME) -> str:
         "[connection]",
         f"port = {first.port}",
         f"ssl = {'true' if https else 'false'}",
-        'auth = "basic"',
+        f"auth = {_toml_string(first.auth)}",
     ]
     if https:
         lines += ["cert_validation = true", f"ca_bundle = {_toml_string(str(first.cert_path))}"]
-    else:
+    elif first.auth == "basic":
         lines += ['encryption = "never"', "cert_validation = true"]
-    lines += [
-        f"username = {_toml_string(SIM_USER)}",
-        f"password_env = {_toml_string(PASSWORD_ENV)}",
-    ]
+    else:
+        lines += ['encryption = "auto"  # every message sealed by the Negotiate session']
+    if first.auth != "kerberos":
+        lines += [
+            f"username = {_toml_string(SIM_USER)}",
+            f"password_env = {_toml_string(PASSWORD_ENV)}",
+        ]
     for endpoint in endpoints:
         lines += [
             "",
@@ -137,6 +149,40 @@ class ServeOptions:
     """Real waits (``Start-Sleep``) last this fraction of the time asked for."""
     idle_timeout: float = 7200.0
     """Seconds without a request before a shell is deleted, as WinRM's IdleTimeOut."""
+    auth: AuthMode = "basic"
+    """How the nodes authenticate: Basic, or Negotiate (NTLM, Kerberos, either) or
+    CredSSP, with every message sealed over HTTP."""
+
+
+def parse_auth(value: str, *, source: str) -> AuthMode:
+    """``value`` as an auth mode; a UserError naming ``source`` and the choices if not one."""
+    for mode in AUTH_MODES:
+        if value.strip().lower() == mode:
+            return mode
+    raise UserError(
+        f"{source}: {value!r} is not an auth mode the lab serves; "
+        f"give one of: {', '.join(AUTH_MODES)}"
+    )
+
+
+def check_kerberos_keytab(auth: AuthMode, environ: dict[str, str] | None = None) -> None:
+    """Refuse to serve Kerberos without the nodes' keytab, rather than refuse every client.
+
+    The acceptor reads the service keys from the keytab ``KRB5_KTNAME`` names (MIT
+    Kerberos' variable); it must hold ``host/<address>`` for the address clients use.
+    """
+    if auth != "kerberos":
+        return
+    env = os.environ if environ is None else environ
+    keytab = env.get("KRB5_KTNAME", "")
+    path = Path(keytab.removeprefix("FILE:")) if keytab else None
+    if path is None or not path.is_file():
+        raise UserError(
+            "auth kerberos: KRB5_KTNAME does not name a keytab file"
+            + (f" ({keytab} does not exist)" if keytab else " (it is not set)")
+            + "; export KRB5_KTNAME=FILE:/path/to/nodes.keytab holding host/127.0.0.1@REALM "
+            "(docs/inventory.md, 'Trying Kerberos against the lab')"
+        )
 
 
 def sim_password(environ: dict[str, str] | None = None) -> tuple[str, bool]:
@@ -169,6 +215,7 @@ def serve(
 def _serve(
     options: ServeOptions, *, password: str, echo: Callable[[str], None], stop: threading.Event
 ) -> None:
+    check_kerberos_keytab(options.auth)
     executor, cluster = make_executor(options)
     names = (
         tuple(n.name for n in cluster.nodes.values())
@@ -183,6 +230,7 @@ def _serve(
         port_base=options.port_base,
         tls=options.https,
         idle_timeout=options.idle_timeout,
+        auth=options.auth,
     ) as fleet:
         if cluster is not None:
             for endpoint in fleet:

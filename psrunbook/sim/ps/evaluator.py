@@ -60,7 +60,12 @@ from psrunbook.sim.ps.exceptions import (
 from psrunbook.sim.ps.members import Members
 from psrunbook.sim.ps.operators import Operators
 from psrunbook.sim.ps.parser import ParsedScript, is_comma_continuation, parse
-from psrunbook.sim.ps.principal import WindowsIdentity, current_identity, principal_of
+from psrunbook.sim.ps.principal import (
+    WindowsIdentity,
+    current_identity,
+    nt_account,
+    principal_of,
+)
 from psrunbook.sim.ps.redirection import (
     MERGE,
     Redirection,
@@ -201,6 +206,8 @@ class PipelineSession:
     """Whether the user is in the node's Administrators group (``IsInRole`` answers it)."""
     sender: SenderInfo | None = None
     """The remote session's sender (``$PSSenderInfo``); None outside PSRP."""
+    resolve_account: Callable[[str], str | None] | None = None
+    """The SID of an account name on this node (``NTAccount.Translate``), or None."""
 
 
 def collect(values: Sequence[Any]) -> Any:
@@ -568,6 +575,10 @@ class Evaluator:
 
     def current_identity(self) -> WindowsIdentity:
         return current_identity(self.session.user, self.session.administrator)
+
+    def resolve_account(self, name: str) -> str | None:
+        resolver = self.session.resolve_account
+        return None if resolver is None else resolver(name)
 
     def check_stop(self) -> None:
         if self.session.stop is not None and self.session.stop.is_set():
@@ -1919,6 +1930,10 @@ class Evaluator:
             if isinstance(value, WindowsIdentity):
                 return principal_of(value)
             raise self.unsupported(node, f"cast to [{name}] of anything but GetCurrent()")
+        if folded == "security.principal.ntaccount":
+            if isinstance(value, str) and value:
+                return nt_account(value)
+            raise self.unsupported(node, f"cast to [{name}] of anything but a name")
         allowed = {
             "string", "int", "int32", "int64", "long", "uint32", "bool", "boolean", "double",
             "string[]", "array", "object[]", "hashtable", "collections.hashtable", "int[]",

@@ -86,6 +86,9 @@ class EvaluatorApi(Protocol):
     def current_identity(self) -> WindowsIdentity:
         """``[Security.Principal.WindowsIdentity]::GetCurrent()``: the session's user."""
 
+    def resolve_account(self, name: str) -> str | None:
+        """The SID of an account name on the session's node, or None when not mapped."""
+
     def write_error(self, record: ErrorRecordData, action: str | None = None) -> None:
         """A non-terminating error, handled as ``-ErrorAction`` says."""
 

@@ -29,7 +29,15 @@ from psrunbook.sim.objects import (
     PSVersionValue,
     SecureStringValue,
 )
-from psrunbook.sim.ps.principal import ADMINISTRATOR_ROLE, WindowsPrincipal, is_administrator_role
+from psrunbook.sim.ps.principal import (
+    ADMINISTRATOR_ROLE,
+    NOT_MAPPED,
+    NTAccount,
+    WindowsPrincipal,
+    is_administrator_role,
+    names_security_identifier,
+    security_identifier,
+)
 from psrunbook.sim.ps.values import (
     NOTHING,
     ScriptBlockValue,
@@ -326,6 +334,18 @@ class Members:
                 for x in target:
                     out.extend(self._ev.invoke_block(args[0], x))
                 return out
+        elif isinstance(target, NTAccount) and folded == "translate":
+            if len(args) == 1 and names_security_identifier(to_string(args[0])):
+                sid = self._ev.resolve_account(to_string(target))
+                if sid is None:
+                    raise self._ev.runtime_fail(
+                        f'Exception calling "Translate" with "1" argument(s): "{NOT_MAPPED}"',
+                        "IdentityNotMappedException",
+                        "NotSpecified",
+                        exception_type="System.Management.Automation.MethodInvocationException",
+                    )
+                return security_identifier(sid)
+            raise self._ev.unsupported(node, "Translate() to anything but SecurityIdentifier")
         elif isinstance(target, WindowsPrincipal) and folded == "isinrole":
             if len(args) == 1 and is_administrator_role(args[0]):
                 return target.administrator

@@ -45,13 +45,23 @@ class PowerShellExecutor:
         *,
         time_scale: float = 1.0,
         is_administrator: Callable[[ExecutionContext], bool] | None = None,
+        resolve_account: Callable[[ExecutionContext, str], str | None] | None = None,
     ) -> None:
         """``is_administrator`` says whether a context's user is in the node's
-        Administrators group (``IsInRole`` answers it); without it every user is."""
+        Administrators group (``IsInRole`` answers it); without it every user is.
+        ``resolve_account`` gives an account name's SID on the context's node
+        (``NTAccount.Translate``); without it no account is mapped."""
         self._cmdlets_for = cmdlets_for
         self._is_administrator = is_administrator
+        self._resolve_account = resolve_account
         self._cache = cache
         self._time_scale = time_scale
+
+    def _account_resolver(self, context: ExecutionContext) -> Callable[[str], str | None] | None:
+        resolve = self._resolve_account
+        if resolve is None:
+            return None
+        return lambda name: resolve(context, name)
 
     def _parse(self, text: str) -> Any:
         return self._cache.get(text) if self._cache is not None else parse(text)
@@ -70,6 +80,7 @@ class PowerShellExecutor:
             if self._is_administrator is None
             else self._is_administrator(context),
             sender=context.sender,
+            resolve_account=self._account_resolver(context),
         )
         evaluator = Evaluator(session, context.runspace)
         try:

@@ -1,4 +1,5 @@
-"""The one administrator-rights test scripts make, and nothing more of .NET's security API.
+"""The administrator-rights test scripts make, account-to-SID translation, and nothing more
+of .NET's security API.
 
 A preflight asks, before it changes anything, whether the session may administer the
 node::
@@ -11,6 +12,14 @@ the cast wraps it in a ``WindowsPrincipal``, and ``IsInRole`` answers for the bu
 Administrators role (``WindowsBuiltInRole.Administrator``, value 544, the group
 ``S-1-5-32-544``). The answer is the lab's: its remote user is an administrator unless the
 lab says otherwise. Any other role is refused as unsupported rather than guessed.
+
+Second, principals compared by SID rather than by spelling (issue 12)::
+
+    ([Security.Principal.NTAccount]$name).Translate([Security.Principal.SecurityIdentifier]).Value
+
+The cast makes an ``NTAccount``; ``Translate`` to ``SecurityIdentifier`` asks the session's
+account resolver (the lab's accounts) and fails with .NET's IdentityNotMappedException
+message when the account is unknown. No other target type is modelled.
 
 UNVERIFIED (not in shared/facts): that a remote PSRP session of an Administrators member
 runs with the full (elevated) token, so ``IsInRole`` is true there; remote UAC filtering
@@ -43,6 +52,38 @@ class WindowsPrincipal(PSObject):
     """``[Security.Principal.WindowsPrincipal]$identity``: answers ``IsInRole``."""
 
     administrator: bool = True
+
+
+NTACCOUNT_TYPE = "System.Security.Principal.NTAccount"
+SID_TYPE = "System.Security.Principal.SecurityIdentifier"
+IDENTITY_REFERENCE = "System.Security.Principal.IdentityReference"
+NOT_MAPPED = "Some or all identity references could not be translated."
+
+
+@dataclass
+class NTAccount(PSObject):
+    """``[Security.Principal.NTAccount]'DOMAIN\\name'``: a name, translatable to a SID."""
+
+
+def nt_account(name: str) -> NTAccount:
+    return NTAccount(
+        type_names=(NTACCOUNT_TYPE, IDENTITY_REFERENCE, "System.Object"),
+        properties=PSHashtable([("Value", name)]),
+        to_string=name,
+    )
+
+
+def security_identifier(sid: str) -> PSObject:
+    return PSObject(
+        type_names=(SID_TYPE, IDENTITY_REFERENCE, "System.Object"),
+        properties=PSHashtable([("Value", sid)]),
+        to_string=sid,
+    )
+
+
+def names_security_identifier(type_name: str) -> bool:
+    folded = type_name.casefold().removeprefix("system.")
+    return folded == "security.principal.securityidentifier"
 
 
 def current_identity(user: str, administrator: bool) -> WindowsIdentity:

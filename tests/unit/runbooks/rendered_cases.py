@@ -20,7 +20,13 @@ from typing import Any
 from psrunbook.inventory import Inventory, load_inventory
 from psrunbook.runbook.model import Runbook
 from psrunbook.runbook.planner import Plan, build_plan, plan_scripts
-from psrunbook.runbooks import cluster_report, ssis_clustered, ssis_standalone
+from psrunbook.runbooks import (
+    cluster_report,
+    ssis_clustered,
+    ssis_clustered_undo,
+    ssis_failover_drill,
+    ssis_standalone,
+)
 from psrunbook.templates import TemplateLibrary
 
 ROOT = Path(__file__).resolve().parents[2] / "fixtures" / "rendered"
@@ -86,6 +92,23 @@ CASES: dict[tuple[str, str], tuple[Runbook, dict[str, Any]]] = {
     **{("ssis-clustered", v): (ssis_clustered.runbook, _clustered(v)) for v in VERSIONS},
     **{("ssis-standalone", v): (ssis_standalone.runbook, _standalone(v)) for v in VERSIONS},
     ("cluster-report", "default"): (cluster_report.runbook, {}),
+    ("ssis-failover-drill", "2019"): (
+        ssis_failover_drill.runbook,
+        {
+            "sql_version": "2019",
+            "group": "SQL Server (MSSQLSERVER)",
+            "shared_folder": "S:\\SSIS",
+            "home_node": "SQLNODE1",
+        },
+    ),
+    ("ssis-clustered-undo", "2019"): (
+        ssis_clustered_undo.runbook,
+        {
+            "sql_version": "2019",
+            "group": "SQL Server (MSSQLSERVER)",
+            "shared_folder": "S:\\SSIS",
+        },
+    ),
 }
 
 

@@ -27,10 +27,11 @@ def facts() -> LabFacts:
     return lab_facts(sample_lab())
 
 
-def test_clustered_defaults_are_the_labs_group_resources_disk_and_principals(
+def test_clustered_defaults_are_the_labs_group_resources_and_disk(
     registry: RunbookRegistry, facts: LabFacts
 ) -> None:
-    """ssis-clustered gets the SQL Server group, its resources, S:\\SSIS and the principals."""
+    """ssis-clustered gets the SQL Server group, its resources and S:\\SSIS; principals are
+    left to the runbook's default, the version's SSIS service account (issue 12)."""
     defaults = registry.get("ssis-clustered").lab_defaults_for(facts, {})
     assert {
         "sql_version": "2019",
@@ -39,9 +40,9 @@ def test_clustered_defaults_are_the_labs_group_resources_disk_and_principals(
         "disk_resource": "Cluster Disk 1",
         "virtual_server": "SQLVS01",
         "shared_folder": "S:\\SSIS",
-        "package_principals": list(facts.principals),
     } == defaults
-    SsisClusteredParameters.model_validate(defaults)
+    params = SsisClusteredParameters.model_validate(defaults)
+    assert ["NT SERVICE\\MsDtsServer150"] == params.principals
 
 
 def test_standalone_defaults_are_the_labs_version_and_instances(

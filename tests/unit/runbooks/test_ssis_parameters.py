@@ -63,14 +63,16 @@ def test_valid_parameters_are_accepted() -> None:
         ({"ssis_group": "SSIS"}, "ssis_group", "dependencies only between resources of one group"),
         ({"possible_owners": ["SQLNODE1", "sqlnode1"]}, "possible_owners", "twice"),
         ({"possible_owners": ["SQL NODE1"]}, "possible_owners", "not a computer name"),
-        ({"package_principals": ["CONTOSO\\O'Brien"]}, "package_principals", "quote"),
-        ({"package_principals": ["CONTOSO\\O\u2019Brien"]}, "package_principals", "quote"),
-        ({"package_principals": ['CONTOSO\\"Ops"']}, "package_principals", "quote"),
+        ({"package_principals": ['CONTOSO\\"Ops"']}, "package_principals", "cannot contain"),
+        (
+            {"package_principals": ["NT SERVICE\\MsDtsServer140"]},
+            "package_principals",
+            "NT SERVICE\\MsDtsServer150",
+        ),
         ({"package_principals": ["CONTOSO\\Ops\x00"]}, "package_principals", "control"),
         ({"package_principals": ["CONTOSO\\Ops:F"]}, "package_principals", "DOMAIN\\name"),
         ({"package_principals": ["A\\B\\C"]}, "package_principals", "one backslash"),
         ({"package_principals": ["CONTOSO\\Ops", "contoso\\ops"]}, "package_principals", "twice"),
-        ({"package_principals": []}, "package_principals", "at least 1"),
         ({"shared_folder": "\\\\fs01\\ssis"}, "shared_folder", "UNC"),
         ({"shared_folder": "SSIS"}, "shared_folder", "drive letter"),
         ({"shared_folder": "S:\\SSIS\\..\\Other"}, "shared_folder", "'..'"),
@@ -92,6 +94,26 @@ def test_clustered_refusals_name_field_and_fix(
     message = _refusal(SsisClusteredParameters, VALID_CLUSTERED | changes)
     assert field in message
     assert fix in message
+
+
+@pytest.mark.parametrize("quote", ["'", "\u2018", "\u2019", "\u201a", "\u201b"])
+def test_principals_with_any_single_quote_are_accepted(quote: str) -> None:
+    """O'Brien is a legal account name; values travel as parameters, never spliced."""
+    name = f"CONTOSO\\O{quote}Brien"
+    values = VALID_CLUSTERED | {"package_principals": [name]}
+    params = validate_parameters(SsisClusteredParameters, file_values=values)
+    assert isinstance(params, SsisClusteredParameters)
+    assert [name] == params.principals
+
+
+def test_principals_default_to_the_versioned_service_account() -> None:
+    values = {k: v for k, v in VALID_CLUSTERED.items() if k != "package_principals"}
+    for version, account in (("2019", "MsDtsServer150"), ("2022", "MsDtsServer160")):
+        params = validate_parameters(
+            SsisClusteredParameters, file_values=values | {"sql_version": version}
+        )
+        assert isinstance(params, SsisClusteredParameters)
+        assert [f"NT SERVICE\\{account}"] == params.principals
 
 
 def test_missing_required_parameter_says_how_to_give_it() -> None:
@@ -117,7 +139,9 @@ def test_versions_are_normalised() -> None:
         SsisClusteredParameters, file_values=VALID_CLUSTERED | {"sql_version": 2019}
     )
     r2 = validate_parameters(
-        SsisClusteredParameters, file_values=VALID_CLUSTERED | {"sql_version": "2008r2"}
+        SsisClusteredParameters,
+        file_values=VALID_CLUSTERED
+        | {"sql_version": "2008r2", "package_principals": ["CONTOSO\\SSIS Operators"]},
     )
     assert isinstance(as_int, SsisClusteredParameters)
     assert isinstance(r2, SsisClusteredParameters)

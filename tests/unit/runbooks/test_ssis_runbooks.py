@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from psrunbook.inventory import load_inventory
-from psrunbook.runbook.model import Severity, Target
+from psrunbook.runbook.model import Runbook, Severity, Target
 from psrunbook.runbooks import cluster_report, ssis_clustered, ssis_standalone
 from psrunbook.runbooks._ssis.results import (
     ClusterReportResult,
@@ -28,7 +28,7 @@ CLUSTERED = {
     "disk_resource": "Cluster Disk 1",
     "shared_folder": "S:\\SSIS",
     "virtual_server": "SQLVS01",
-    "package_principals": ["NT SERVICE\\MsDtsServer150"],
+    "package_principals": ["CONTOSO\\SSIS Operators"],
 }
 
 
@@ -81,7 +81,9 @@ def test_clustered_steps_follow_the_documented_procedure() -> None:
         ("config-registry", Target.EVERY_NODE, True),
         ("registry-checkpoint", Target.ANY_NODE, True),
         ("service-manual", Target.EVERY_NODE, True),
+        ("restart-stale", Target.GROUP_OWNER, True),
         ("bring-online", Target.ANY_NODE, True),
+        ("verify", Target.EVERY_NODE, False),
     ]
     assert expected == [(s.name, s.target, s.changes) for s in steps]
     assert all(s.safe_to_repeat for s in steps)
@@ -263,3 +265,31 @@ def test_report_tables_show_every_resource_with_its_owners() -> None:
     ]
     assert "SQLNODE1, SQLNODE2" == tables[2].rows[0][5]
     assert (("SQLNODE1", "MsDtsServer150", "Running", ""),) == tables[3].rows
+
+
+@pytest.mark.parametrize("runbook", [ssis_clustered.runbook, ssis_standalone.runbook])
+@pytest.mark.parametrize(
+    ("version", "expected", "absent"),
+    [
+        ("2025", {"SSIS-DEPRECATED-2025"}, {"SSIS-SSMS21"}),
+        ("2022", {"SSIS-SSMS21"}, {"SSIS-DEPRECATED-2025"}),
+        ("2019", set(), {"SSIS-SSMS21", "SSIS-DEPRECATED-2025"}),
+    ],
+)
+def test_version_advisories_for_sql_server_2022_and_2025(
+    runbook: Runbook, version: str, expected: set[str], absent: set[str]
+) -> None:
+    """SQL Server 2025 deprecates the legacy SSIS service; SSMS 21 cannot manage it for
+    2022 (issue 12; sources cited in the advisories)."""
+    given = (
+        {**CLUSTERED, "sql_version": version}
+        if runbook is ssis_clustered.runbook
+        else {"sql_version": version, "instances": ["."]}
+    )
+    params = runbook.parameters.model_validate(given)
+    codes = set(_codes(list(runbook.advisories_for(params))))
+    assert expected <= codes
+    assert not absent & codes
+    assert {"SSIS-DEPRECATED-2025", "SSIS-SSMS21"} <= set(
+        _codes(list(runbook.advisories_for(None)))
+    )

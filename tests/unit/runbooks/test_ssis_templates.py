@@ -24,12 +24,23 @@ ALLOWED_INVOCATIONS = frozenset(
         "[Security.Principal.WindowsIdentity]::GetCurrent()",
         "([Security.Principal.WindowsPrincipal]$identity).IsInRole("
         "[Security.Principal.WindowsBuiltInRole]::Administrator)",
+        # DateTime.ToUniversalTime: the lab's Get-Process StartTime models it
+        "(Get-Process -Id $svcProcessId).StartTime.ToUniversalTime()",
+        # principals by SID: the lab models NTAccount.Translate and GetAccessRules
+        "([Security.Principal.NTAccount]$principal).Translate("
+        "[Security.Principal.SecurityIdentifier])",
+        "(Get-Acl -LiteralPath $PackagesFolder).GetAccessRules("
+        "$true, $true, [Security.Principal.SecurityIdentifier])",
     }
 )
 ALLOWED_COMMANDS = frozenset(
     name.lower()
     for name in [
         "Get-ClusterResource",
+        "Get-CimInstance",
+        "Get-CimAssociatedInstance",
+        "Get-Process",
+        "Remove-Item",
         "Set-Service",
         "Add-ClusterResource",
         "Remove-ClusterResource",

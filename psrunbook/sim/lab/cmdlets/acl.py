@@ -9,8 +9,9 @@ programs report through their output and exit code, never through error records.
 from __future__ import annotations
 
 import re
+from typing import Any
 
-from psrunbook.sim.lab import error_records
+from psrunbook.sim.lab import accounts, error_records
 from psrunbook.sim.lab.cluster_model import AclEntry, FsEntry, fold
 from psrunbook.sim.lab.cluster_objects import FILE_RIGHTS, access_rule_object, access_to_string
 from psrunbook.sim.lab.cmdlets.sim_cmdlet import SimCmdlet, arg, param, strings, text
@@ -18,6 +19,7 @@ from psrunbook.sim.lab.fs import FsView
 from psrunbook.sim.lab.paths import BadDrive, FsPath, has_wildcard, parse
 from psrunbook.sim.objects import PSHashtable, PSObject
 from psrunbook.sim.ps.cmdlet_api import CmdletContext, CmdletSpec
+from psrunbook.sim.ps.principal import names_security_identifier, security_identifier
 
 SIMPLE_RIGHTS: dict[str, tuple[str, ...]] = {
     "F": ("FullControl",),
@@ -46,16 +48,6 @@ SPECIFIC_RIGHTS: dict[str, tuple[str, str]] = {
 }
 INHERIT_CODES = {"OI": "ObjectInherit", "CI": "ContainerInherit"}
 PROPAGATE_CODES = {"NP": "NoPropagateInherit", "IO": "InheritOnly"}
-
-
-def resolve_principal(known: list[str], name: str) -> str | None:
-    """An account as Windows would resolve it on this node, or None."""
-    wanted = fold(name.strip())
-    for principal in known:
-        if fold(principal) == wanted:
-            return principal
-    short = [p for p in known if fold(p.split("\\")[-1]) == wanted and "\\" not in wanted]
-    return short[0] if len(short) == 1 else None
 
 
 def parse_permission(
@@ -176,6 +168,23 @@ class GetAcl(SimCmdlet):
     def _acl_object(self, view: FsView, path: FsPath, entry: FsEntry) -> PSObject:
         rules = view.effective_acl(path)
         kind = "DirectorySecurity" if entry.is_dir else "FileSecurity"
+        domain = self.cluster.domain
+
+        def get_access_rules(explicit: object, inherited: object, target: object) -> list[Any]:
+            """``GetAccessRules(includeExplicit, includeInherited, [type])``: the rules with
+            each identity as an NTAccount or, for [SecurityIdentifier], as its SID."""
+            chosen = [
+                r for r in rules if (r.inherited and inherited) or (not r.inherited and explicit)
+            ]
+            out: list[Any] = []
+            for rule in chosen:
+                shown = access_rule_object(rule)
+                if names_security_identifier(str(target)):
+                    sid = security_identifier(accounts.sid_of(domain, rule.identity))
+                    shown.properties["IdentityReference"] = sid
+                out.append(shown)
+            return out
+
         return PSObject(
             (
                 f"System.Security.AccessControl.{kind}",
@@ -198,6 +207,7 @@ class GetAcl(SimCmdlet):
                 ]
             ),
             to_string=f"System.Security.AccessControl.{kind}",
+            methods={"GetAccessRules": get_access_rules},
         )
 
 
@@ -256,7 +266,7 @@ class Icacls(SimCmdlet):
         node = self.cluster.node(self.node)
         for _, spec_text in operations:
             principal = spec_text.rpartition(":")[0] if ":" in spec_text else spec_text
-            if resolve_principal(node.principals, principal) is None:
+            if accounts.resolve(node.principals, self.cluster.domain, principal) is None:
                 ctx.write_output(error_records.ICACLS_NO_MAPPING.format(principal=principal))
                 ctx.write_output(error_records.ICACLS_OK_SUMMARY.format(ok=0, failed=1))
                 return error_records.ICACLS_NO_MAPPING_EXIT
@@ -284,12 +294,12 @@ class Icacls(SimCmdlet):
     def _apply(self, known: list[str], entry: FsEntry, option: str, spec_text: str) -> bool | None:
         """Apply one operation; returns whether the ACL changed, None when invalid."""
         if option.startswith("/remove"):
-            identity = resolve_principal(known, spec_text)
+            identity = accounts.resolve(known, self.cluster.domain, spec_text)
             before = len(entry.acl)
             entry.acl[:] = [r for r in entry.acl if fold(r.identity) != fold(identity or "")]
             return len(entry.acl) != before
         principal, _, perm = spec_text.rpartition(":")
-        identity = resolve_principal(known, principal)
+        identity = accounts.resolve(known, self.cluster.domain, principal)
         parsed = parse_permission(perm, entry.is_dir)
         if identity is None or parsed is None:
             return None

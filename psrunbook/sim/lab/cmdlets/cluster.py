@@ -72,6 +72,11 @@ class FcCmdlet(SimCmdlet):
         cluster_arg = arg(args, "Cluster")
         if cluster_arg is not None and not self._is_this_cluster(text(cluster_arg)):
             raise CmdletError(error_records.connection_error(self.spec.name, text(cluster_arg)))
+        if not self.cluster.remote_user_is_administrator:
+            # Only the nodes' Administrators have access to the cluster by default.
+            raise CmdletError(
+                error_records.cluster_access_denied(self.spec.name, self.cluster.name)
+            )
         self.process(ctx, args)
         return None
 
@@ -368,6 +373,10 @@ class RemoveClusterResource(FcCmdlet):
                 ]
                 dependent.dependencies = [c for c in dependent.dependencies if c]
             del self.cluster.resources[fold(resource.name)]
+            # The cluster database drops the resource's checkpoints with it.
+            prefix = f"{fold(resource.name)}|"
+            for key in [k for k in self.cluster.checkpoint_data if k.startswith(prefix)]:
+                del self.cluster.checkpoint_data[key]
             self.changed(resource.name)
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from psrunbook.sim.lab import error_records
 from psrunbook.sim.lab.cluster_model import FsEntry, fold
+from psrunbook.sim.lab.cluster_objects import lab_date
 from psrunbook.sim.lab.cmdlets.registry_values import key_object
 from psrunbook.sim.lab.cmdlets.sim_cmdlet import SimCmdlet, arg, as_list, flag, param, strings, text
 from psrunbook.sim.lab.fs import FsView
@@ -88,6 +89,8 @@ def item_object(path: FsPath, entry: FsEntry) -> PSObject:
         ("PSDrive", path.drive),
         ("PSProvider", "Microsoft.PowerShell.Core\\FileSystem"),
         ("PSIsContainer", entry.is_dir),
+        ("LastWriteTime", lab_date(entry.stamp)),
+        ("LastWriteTimeUtc", lab_date(entry.stamp)),
     ]
     if entry.is_dir:
         return PSObject(

@@ -143,16 +143,22 @@ class StopService(_ChangeService):
     )
 
     def apply(self, service: Service) -> bool:
-        return self.cluster.stop_service(service)
+        stopped = self.cluster.stop_service(service)
+        if stopped:
+            self.cluster.service_stopped_outside(self.host, service)
+        return stopped
 
 
 class RestartService(_ChangeService):
     spec = CmdletSpec("Restart-Service", error_records.ps_type("RestartServiceCommand"), _CHANGE)
 
     def apply(self, service: Service) -> bool:
-        """A restart is always a change: the service re-reads its configuration."""
-        self.cluster.stop_service(service)
-        self.start(service)
+        """A restart is always a change: the service re-reads its configuration. The
+        cluster sees the process end, as for Stop-Service, and its restart policy runs."""
+        if self.cluster.stop_service(service):
+            self.cluster.service_stopped_outside(self.host, service)
+        if service.status != "Running":
+            self.start(service)
         return True
 
 

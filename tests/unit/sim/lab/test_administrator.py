@@ -67,3 +67,26 @@ def test_other_roles_are_refused_as_unsupported() -> None:
 def test_option_must_be_a_boolean() -> None:
     with pytest.raises(LabError, match=r"policy\.remote_user_is_administrator"):
         LabSpec.from_mapping({"policy": {"remote_user_is_administrator": "no"}})
+
+
+@pytest.mark.parametrize(
+    "script", ["Get-ClusterNode", "Get-ClusterResource", "Get-Cluster", "Get-ClusterGroup"]
+)
+def test_a_plain_user_is_denied_every_cluster_cmdlet(script: str) -> None:
+    """Only the nodes' Administrators have access to the cluster by default: a plain user
+    gets Access Denied from the FailoverClusters cmdlets, readers included (issue 12)."""
+    cluster = build_lab(LabSpec())
+    cluster.remote_user_is_administrator = False
+    with pytest.raises(PipelineFailed) as failed:
+        run(cluster, "$ErrorActionPreference = 'Stop'\n" + script)
+    record = failed.value.record
+    assert "ClusterAccessDenied" == record.error_id
+    assert "PermissionDenied" == record.category
+    assert "Access is denied" in record.message
+
+
+def test_a_plain_user_still_reads_services() -> None:
+    """Access Denied is the cluster's rule, not the node's: Get-Service still answers."""
+    cluster = build_lab(LabSpec())
+    cluster.remote_user_is_administrator = False
+    assert ["Running"] == run(cluster, "[string](Get-Service -Name WinRM).Status")

@@ -195,3 +195,67 @@ def test_restart_action_out_of_range_is_refused() -> None:
     )
     assert ["ExceptionWhenSetting"] == sink.outputs
     assert 2 == run.cluster.resource("SQL Server").restart_action
+
+
+def _online_ssis(call: Caller, lab: SimCluster, restart_action: int) -> int:
+    _add_ssis_resource(call)
+    lab.resource("SSIS").restart_action = restart_action
+    call("Start-ClusterResource", Name="SSIS")
+    assert "Online" == lab.resource("SSIS").state
+    return service(lab, "NODE1", SSIS).pid
+
+
+def test_a_service_stopped_outside_the_cluster_is_restarted_by_it(
+    call: Caller, lab: SimCluster
+) -> None:
+    """Stop-Service on the owner: IsAlive fails, the resource fails and the cluster
+    restarts it there (issue 12); the service is running again, a new process."""
+    pid = _online_ssis(call, lab, 1)
+    call("Stop-Service", Name=[SSIS])
+    ssis = service(lab, "NODE1", SSIS)
+    assert ("Online", "Running", "NODE1") == (
+        lab.resource("SSIS").state,
+        ssis.status,
+        lab.group(GROUP).owner,
+    )
+    assert pid != ssis.pid
+
+
+def test_a_service_stopped_outside_with_restart_action_2_can_move_sql_server(
+    call: Caller, lab: SimCluster
+) -> None:
+    """When the restart on the owner fails, RestartAction 2 fails the group over."""
+    _online_ssis(call, lab, 2)
+    lab.faults.fail_online["ssis"] = 1
+    call("Stop-Service", Name=[SSIS])
+    assert "NODE2" == lab.group(GROUP).owner
+    assert ("Online", "Online") == (
+        lab.resource("SSIS").state,
+        lab.resource("SQL Server").state,
+    )
+    assert ("Stopped", "Running") == (
+        service(lab, "NODE1", SSIS).status,
+        service(lab, "NODE2", SSIS).status,
+    )
+
+
+def test_a_service_stopped_outside_with_restart_action_1_fails_only_ssis(
+    call: Caller, lab: SimCluster
+) -> None:
+    _online_ssis(call, lab, 1)
+    lab.faults.fail_online["ssis"] = 1
+    call("Stop-Service", Name=[SSIS])
+    assert "NODE1" == lab.group(GROUP).owner
+    assert ("Failed", "Online") == (
+        lab.resource("SSIS").state,
+        lab.resource("SQL Server").state,
+    )
+    assert "Stopped" == service(lab, "NODE1", SSIS).status
+
+
+def test_stopping_the_service_on_a_passive_node_fails_nothing(
+    call: Caller, lab: SimCluster
+) -> None:
+    _online_ssis(call, lab, 2)
+    call("Stop-Service", "NODE2", Name=[SSIS])
+    assert ("Online", "NODE1") == (lab.resource("SSIS").state, lab.group(GROUP).owner)

@@ -1,0 +1,141 @@
+"""Who may send a request on one HTTP connection, and how its messages travel.
+
+One :class:`ConnectionAuth` per TCP connection decides, request by request, what WinRM
+on Windows would: a Basic credential checked on every request, or a Negotiate handshake
+that authenticates the connection and then seals every message
+(:mod:`~psrunbook.sim.endpoint.message_encryption`). The HTTP server asks it
+:meth:`ConnectionAuth.admit` before parsing anything and seals its answer with the
+:class:`Admission`'s ``seal``.
+
+Refusals, as the lab models them:
+
+- No or a wrong credential, an unknown user, a failed or refused handshake, a scheme the
+  node does not offer (Basic on a Negotiate node, as WinRM's default ``Auth/Basic =
+  false``): HTTP 401 with the schemes offered (``WWW-Authenticate``), empty body.
+- A plain (unsealed) envelope on a Negotiate connection over HTTP: WinRM's service
+  default ``AllowUnencrypted = false`` refuses it. Reports disagree on the status
+  (HTTP 500 in pywinrm issues 129 and 208 and winrm4j issue 151, 401 in Packer issue
+  6205's capture); UNVERIFIED, and the lab answers the stricter 401, indistinguishable
+  from a wrong password, which psrunbook explains from the inventory
+  (``psrunbook/transport/auth_errors.py``).
+- A sealed body that does not unseal with the connection's keys: HTTP 400 (UNVERIFIED).
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from http import HTTPStatus
+
+from psrunbook.sim.endpoint import message_encryption
+from psrunbook.sim.endpoint.auth import CHALLENGE, authenticate
+from psrunbook.sim.endpoint.negotiate_auth import AuthMode, NegotiateHandshake, schemes
+
+Headers = tuple[tuple[str, str], ...]
+
+
+def challenges(mode: AuthMode) -> Headers:
+    """The ``WWW-Authenticate`` headers of a 401 from a node serving ``mode``.
+
+    Windows offers ``Negotiate`` and ``Kerberos`` (its service defaults, Basic and CredSSP
+    off); ``ntlm`` offers Negotiate only, as a node outside a domain would.
+    """
+    if mode == "basic":
+        return (("WWW-Authenticate", CHALLENGE),)
+    if mode == "credssp":
+        return (("WWW-Authenticate", "CredSSP"),)
+    offered: Headers = (("WWW-Authenticate", "Negotiate"),)
+    if mode in ("kerberos", "negotiate"):
+        offered += (("WWW-Authenticate", "Kerberos"),)
+    return offered
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Answer with ``status`` and ``headers`` and an empty body; ``reason`` is for the log."""
+
+    status: int
+    headers: Headers
+    reason: str
+
+
+@dataclass(frozen=True)
+class Admission:
+    """The request may go on: as ``user``, with the plain ``body``.
+
+    ``headers`` go on the answer (the handshake's last token); ``seal`` turns the answer
+    body into ``(content type, sealed body)``, or is None for a plain answer.
+    ``handshake_only`` marks the empty request that only completed the handshake.
+    """
+
+    user: str
+    body: bytes
+    headers: Headers = ()
+    seal: Callable[[bytes], tuple[str, bytes]] | None = None
+    handshake_only: bool = False
+
+
+class ConnectionAuth:
+    """The authentication state of one HTTP connection to a node serving ``mode``."""
+
+    def __init__(self, mode: AuthMode, users: Mapping[str, str]) -> None:
+        self.mode = mode
+        self._users = users
+        self._handshake = None if mode == "basic" else NegotiateHandshake(mode)
+
+    def admit(
+        self, authorization: str | None, content_type: str | None, body: bytes
+    ) -> Admission | Refusal:
+        """Let the request in, or say how the node refuses it."""
+        if self._handshake is None:
+            user = authenticate(authorization, self._users)
+            if user is None:
+                return self._refuse("no valid Basic credential")
+            return Admission(user, body)
+        return self._admit_negotiated(self._handshake, authorization, content_type, body)
+
+    def _admit_negotiated(
+        self,
+        handshake: NegotiateHandshake,
+        authorization: str | None,
+        content_type: str | None,
+        body: bytes,
+    ) -> Admission | Refusal:
+        headers: Headers = ()
+        if authorization:
+            scheme, _, token = authorization.partition(" ")
+            if scheme.lower() not in schemes(self.mode):
+                return self._refuse(f"scheme {scheme!r} is not offered")
+            step = handshake.step(scheme, token)
+            if step.refused is not None:
+                return self._refuse(step.refused)
+            answer = (
+                (("WWW-Authenticate", f"{scheme} {base64.b64encode(step.token).decode()}"),)
+                if step.token
+                else ()
+            )
+            if step.user is None:
+                return Refusal(HTTPStatus.UNAUTHORIZED, answer, "handshake continues")
+            headers = answer
+            if not body:
+                return Admission(step.user, b"", headers, handshake_only=True)
+        context, user = handshake.context, handshake.user
+        if context is None or user is None:
+            return self._refuse("the connection is not authenticated")
+        if not message_encryption.is_encrypted(content_type):
+            return self._refuse("unencrypted message refused (AllowUnencrypted = false)")
+        protocol = message_encryption.protocol_for(handshake.mode, handshake.scheme)
+        try:
+            plain = message_encryption.unseal(context, protocol, content_type or "", body)
+        except message_encryption.EncryptionError as exc:
+            return Refusal(HTTPStatus.BAD_REQUEST, (), str(exc))
+        return Admission(
+            user,
+            plain,
+            headers,
+            seal=lambda answer: message_encryption.seal(context, protocol, answer),
+        )
+
+    def _refuse(self, reason: str) -> Refusal:
+        return Refusal(HTTPStatus.UNAUTHORIZED, challenges(self.mode), reason)

@@ -1,0 +1,204 @@
+"""What a script can learn about a running service's process: Win32_Service and Get-Process.
+
+``Get-Service`` does not show a service's process, its start moment or its image; an
+administrator asks WMI (``Get-CimInstance -ClassName Win32_Service``, or the older
+``Get-WmiObject -Class Win32_Service``) for ProcessId, PathName, StartMode, State and
+StartName, then ``Get-Process -Id`` for the process's StartTime. The runbooks compare
+that StartTime with the configuration file's LastWriteTime: a process that started before
+the file was written cannot have read it.
+
+The shapes follow the Win32_Service class reference (StartMode ``Auto``/``Manual``/
+``Disabled``, State ``Running``/``Stopped``, ProcessId 0 when stopped, PathName quoted)
+and the Get-Process error for an unknown id; neither is in shared/facts, so both are
+UNVERIFIED, and the lab refuses every query form it does not model (``-Filter``,
+``-Query``, another class) instead of guessing.
+"""
+
+from __future__ import annotations
+
+from psrunbook.sim.lab import error_records
+from psrunbook.sim.lab.cluster_model import Node, Service
+from psrunbook.sim.lab.cluster_objects import lab_date, props
+from psrunbook.sim.lab.cmdlets.cim_cluster import (
+    GetCimAssociatedInstance,
+    access_denied,
+    class_instances,
+    is_cluster_namespace,
+)
+from psrunbook.sim.lab.cmdlets.sim_cmdlet import SimCmdlet, arg, as_list, param, text
+from psrunbook.sim.lab.paths import wildcard_match
+from psrunbook.sim.objects import ErrorRecordData, PSHashtable, PSObject
+from psrunbook.sim.ps.cmdlet_api import CmdletContext, CmdletError, CmdletSpec
+
+_UNSUPPORTED = (
+    "the simulated lab does not evaluate -{}: select with Where-Object, so no WQL text "
+    "is ever built from values"
+)
+WIN32_START_MODE = {"Automatic": "Auto", "Manual": "Manual", "Disabled": "Disabled"}
+
+
+def win32_service(node: Node, service: Service, type_name: str) -> PSObject:
+    """One Win32_Service instance as CIM or WMI returns it."""
+    running = service.status == "Running"
+    return PSObject(
+        (type_name, "System.Object"),
+        props(
+            Name=service.name,
+            DisplayName=service.display_name,
+            State=service.status,
+            Started=running,
+            StartMode=WIN32_START_MODE[service.start_type],
+            ProcessId=service.pid if running else 0,
+            PathName=f'"{service.image_path}"' if service.image_path else "",
+            StartName=service.account,
+            SystemName=node.name,
+            Status="OK",
+        ),
+        to_string=f'Win32_Service (Name = "{service.name}")',
+    )
+
+
+class _Win32Query(SimCmdlet):
+    """The class query both cmdlets share; only ``Win32_Service`` is modelled."""
+
+    type_name = ""
+    class_param = ""
+
+    def run(self, ctx: CmdletContext, args: PSHashtable) -> int | None:
+        for refused in ("Filter", "Query"):
+            if arg(args, refused) is not None:
+                raise CmdletError(
+                    error_records.invalid_argument(
+                        self.spec.name,
+                        self.spec.implementing_type,
+                        _UNSUPPORTED.format(refused),
+                        "SimulatorUnsupportedQuery",
+                    ),
+                    terminating=True,
+                )
+        wanted = text(arg(args, self.class_param))
+        namespace = text(arg(args, "Namespace")) or "root/cimv2"
+        if is_cluster_namespace(namespace):
+            if not self.cluster.remote_user_is_administrator:
+                raise CmdletError(access_denied(self.spec.name, self.spec.implementing_type))
+            instances = class_instances(self.cluster, wanted)
+            if instances is not None:
+                for instance in instances:
+                    ctx.write_output(instance)
+                return None
+        if wanted.casefold() != "win32_service" or is_cluster_namespace(namespace):
+            raise CmdletError(
+                error_records.invalid_argument(
+                    self.spec.name,
+                    self.spec.implementing_type,
+                    "the simulated lab models only Win32_Service (root/cimv2) and "
+                    f"MSCluster_Resource (root/MSCluster), not {wanted!r} in {namespace}",
+                    "SimulatorUnsupportedClass",
+                ),
+                terminating=True,
+            )
+        host = self.cluster.node(self.node)
+        for service in sorted(host.services.values(), key=lambda s: s.name.casefold()):
+            ctx.write_output(win32_service(host, service, self.type_name))
+        return None
+
+
+class GetCimInstance(_Win32Query):
+    type_name = "Microsoft.Management.Infrastructure.CimInstance#root/cimv2/Win32_Service"
+    class_param = "ClassName"
+    spec = CmdletSpec(
+        "Get-CimInstance",
+        "Microsoft.Management.Infrastructure.CimCmdlets.GetCimInstanceCommand",
+        (
+            param("ClassName", "string", mandatory=True, position=0),
+            param("Namespace", "string"),
+            param("Filter", "string"),
+            param("Query", "string"),
+        ),
+    )
+
+
+class GetWmiObject(_Win32Query):
+    type_name = "System.Management.ManagementObject#root\\cimv2\\Win32_Service"
+    class_param = "Class"
+    spec = CmdletSpec(
+        "Get-WmiObject",
+        error_records.ps_type("GetWmiObjectCommand"),
+        (
+            param("Class", "string", mandatory=True, position=0),
+            param("Namespace", "string"),
+            param("Filter", "string"),
+            param("Query", "string"),
+        ),
+    )
+
+
+def process_object(service: Service) -> PSObject:
+    """``System.Diagnostics.Process`` of a running service."""
+    image = service.image_path or f"C:\\Windows\\System32\\{service.name}.exe"
+    name = image.rsplit("\\", 1)[-1].removesuffix(".exe").removesuffix(".EXE")
+    return PSObject(
+        ("System.Diagnostics.Process", "System.ComponentModel.Component", "System.Object"),
+        props(
+            Id=service.pid,
+            ProcessName=name,
+            Name=name,
+            Path=image,
+            StartTime=lab_date(service.started),
+        ),
+        to_string=f"System.Diagnostics.Process ({name})",
+    )
+
+
+def _no_process(command_type: str, pid: int) -> ErrorRecordData:
+    return ErrorRecordData(
+        message=f"Cannot find a process with the process identifier {pid}.",
+        error_id="NoProcessFoundForGivenId",
+        category="ObjectNotFound",
+        exception_type="Microsoft.PowerShell.Commands.ProcessCommandException",
+        target_object=pid,
+        target_name=str(pid),
+        target_type="Int32",
+        activity="Get-Process",
+        command_type=command_type,
+    )
+
+
+class GetProcess(SimCmdlet):
+    """``Get-Process -Id`` / ``-Name`` over the processes of the node's running services."""
+
+    spec = CmdletSpec(
+        "Get-Process",
+        error_records.ps_type("GetProcessCommand"),
+        (
+            param("Name", "string[]", position=0, aliases=("ProcessName",), sets=("Name",)),
+            param("Id", "int[]", mandatory=True, aliases=("PID",), sets=("Id",), by_name=True),
+        ),
+    )
+
+    def run(self, ctx: CmdletContext, args: PSHashtable) -> int | None:
+        running = [s for s in self.cluster.node(self.node).services.values() if s.pid]
+        ids = as_list(arg(args, "Id"))
+        if ids:
+            for raw in ids:
+                pid = int(raw)
+                found = [s for s in running if s.pid == pid]
+                if not found:
+                    ctx.write_error(_no_process(self.spec.implementing_type, pid))
+                for service in found:
+                    ctx.write_output(process_object(service))
+            return None
+        names = [text(n) for n in as_list(arg(args, "Name"))] or ["*"]
+        for service in sorted(running, key=lambda s: s.pid):
+            process = process_object(service)
+            if any(wildcard_match(n, text(process.properties["Name"])) for n in names):
+                ctx.write_output(process)
+        return None
+
+
+PROCESS_CMDLETS: tuple[type[SimCmdlet], ...] = (
+    GetCimInstance,
+    GetWmiObject,
+    GetProcess,
+    GetCimAssociatedInstance,
+)
