@@ -81,6 +81,19 @@ class PipelineRequest:
 
 
 @dataclass(frozen=True)
+class SenderInfo:
+    """Who opened the runspace pool and how: PowerShell's ``$PSSenderInfo``.
+
+    ``application_arguments`` is the pool's ApplicationArguments (pypsrp's
+    ``RunspacePool.open(application_arguments)``), ``connection_string`` the URL the
+    client connected to.
+    """
+
+    connection_string: str
+    application_arguments: Any = None
+
+
+@dataclass(frozen=True)
 class ExecutionContext:
     """Where and as whom the pipeline runs; ``stop`` is set when the client stops it."""
 
@@ -91,6 +104,8 @@ class ExecutionContext:
     """What the executor keeps between the pipelines of one runspace pool (the endpoint
     passes the same dict to every pipeline of a shell), as PowerShell keeps its global
     scope: variables set by one pipeline are there for the next."""
+    sender: SenderInfo | None = None
+    """The remote session's sender, when the pipeline came over PSRP."""
 
 
 class OutputSink(Protocol):

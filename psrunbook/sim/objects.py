@@ -166,3 +166,52 @@ class ErrorRecordObject(PSObject):
 
     record: ErrorRecordData = field(default_factory=lambda: ErrorRecordData("", ""))
     escalated: bool = False
+
+
+class PSPrimitiveDictionary(PSHashtable):
+    """``System.Management.Automation.PSPrimitiveDictionary``: a hashtable of primitive
+    values, the type of ``$PSVersionTable`` and ``$PSSenderInfo.ApplicationArguments``.
+
+    Windows serialises it with its own type name first (the APPLICATION_PRIVATE_DATA and
+    the output of pypsrp's ``test_psrp_application_args`` recording), so pypsrp and
+    scripts can tell it from a plain hashtable.
+    """
+
+    TYPE_NAMES = (
+        "System.Management.Automation.PSPrimitiveDictionary",
+        "System.Collections.Hashtable",
+        "System.Object",
+    )
+
+
+@dataclass(frozen=True, order=True)
+class PSVersionValue:
+    """A ``System.Version`` (``$PSVersionTable.PSVersion``); unset parts are -1 as in .NET."""
+
+    major: int
+    minor: int
+    build: int = -1
+    revision: int = -1
+
+    @classmethod
+    def parse(cls, text: str) -> PSVersionValue:
+        """``[version]'5.1.17763.1'``; raises ValueError for anything else, as .NET does."""
+        parts = text.strip().split(".")
+        if not 2 <= len(parts) <= 4 or not all(p.isdigit() for p in parts):
+            raise ValueError(text)
+        numbers = [int(p) for p in parts] + [-1] * (4 - len(parts))
+        return cls(*numbers)
+
+    def __str__(self) -> str:
+        parts = [self.major, self.minor, self.build, self.revision]
+        return ".".join(str(p) for p in parts if p >= 0)
+
+
+class PSInt64(int):
+    """A ``System.Int64`` whose value would also fit an Int32 (``[long]5``, ``5L``).
+
+    A plain ``int`` is an Int32 when it fits 32 bits and an Int64 otherwise, which is the
+    type PowerShell gives an integer literal; this marks the ones typed wider, so their
+    arithmetic stays Int64 and they go on the wire as ``<I64>``. (``x in range(...)``
+    scans the range for an int subclass: test ``int(x)``.)
+    """

@@ -32,7 +32,10 @@ from psrunbook.sim.objects import (
     ProgressData,
     PSEnum,
     PSHashtable,
+    PSInt64,
     PSObject,
+    PSPrimitiveDictionary,
+    PSVersionValue,
     SecureStringValue,
 )
 
@@ -44,6 +47,20 @@ ERROR_CATEGORIES: Mapping[str, int] = {
 _ARRAY_TYPES = ("System.Object[]", "System.Array", "System.Object")
 _HASHTABLE_TYPES = ("System.Collections.Hashtable", "System.Object")
 _ENUM_BASE_TYPES = ("System.Enum", "System.ValueType", "System.Object")
+_DOTNET_CLASSES: Mapping[str, tuple[tuple[str, ...], frozenset[str]]] = {
+    "System.ServiceProcess.ServiceController": (
+        (
+            "System.ServiceProcess.ServiceController",
+            "System.ComponentModel.Component",
+            "System.MarshalByRefObject",
+            "System.Object",
+        ),
+        frozenset({"name", "requiredservices"}),
+    ),
+}
+""".NET classes the lab's objects stand for: their type names as Windows sends them, and
+which properties are PowerShell's (types.ps1xml's alias properties, in ``<MS>``); the
+others are the class's own, which Windows sends adapted, in ``<Props>``."""
 _INT32 = range(-(2**31), 2**31)
 _INT64 = range(-(2**63), 2**63)
 
@@ -60,6 +77,14 @@ def escape(text: str) -> str:
     """CLIXML string content: control characters as ``_xHHHH_``, then XML escaping."""
     text = _NEEDS_ENCODING.sub(_encode_char, text)
     return _XML_SPECIAL.sub(lambda m: _XML_ENTITIES[m.group()], text)
+
+
+def _integer_tag(value: int) -> str:
+    """``I32`` for an Int32, ``I64`` for an Int64 (also a small ``PSInt64``), else ``D``."""
+    number = int(value)  # an int subclass would make ``in range`` scan the range
+    if number in _INT32 and not isinstance(value, PSInt64):
+        return "I32"
+    return "I64" if number in _INT64 else "D"
 
 
 def _format_double(value: float) -> str:
@@ -135,8 +160,7 @@ class ClixmlWriter:
         elif isinstance(value, bool):
             self.primitive("B", "true" if value else "false", name)
         elif isinstance(value, int):
-            tag = "I32" if value in _INT32 else "I64" if value in _INT64 else "D"
-            self.primitive(tag, str(value), name)
+            self.primitive(_integer_tag(value), str(int(value)), name)
         elif isinstance(value, float):
             self.primitive("Db", _format_double(value), name)
         elif isinstance(value, decimal.Decimal):
@@ -154,8 +178,15 @@ class ClixmlWriter:
             self.psobject(value, name, depth)
         elif isinstance(value, ErrorRecordData):
             self._error_value(value, name, depth)
+        elif isinstance(value, PSVersionValue):
+            self.primitive("Version", str(value), name)
         elif isinstance(value, Mapping):
-            self._open_obj(name, _HASHTABLE_TYPES)
+            self._open_obj(
+                name,
+                PSPrimitiveDictionary.TYPE_NAMES
+                if isinstance(value, PSPrimitiveDictionary)
+                else _HASHTABLE_TYPES,
+            )
             self._parts.append("<DCT>")
             for key, item in value.items():
                 self._parts.append("<En>")
@@ -188,14 +219,27 @@ class ClixmlWriter:
         if depth <= 0:
             self.string(str(obj), name)
             return
-        self._open_obj(name, tuple(obj.type_names))
+        dotnet = _DOTNET_CLASSES.get(obj.type_names[0]) if obj.type_names else None
+        self._open_obj(name, dotnet[0] if dotnet else tuple(obj.type_names))
         self._parts.append(f"<ToString>{escape(str(obj))}</ToString>")
-        if obj.properties:
+        if dotnet:
+            self._dotnet_properties(obj, dotnet[1], depth)
+        elif obj.properties:
             self._parts.append("<MS>")
             for key, item in obj.properties.items():
                 self.value(item, key, depth - 1)
             self._parts.append("</MS>")
         self._parts.append("</Obj>")
+
+    def _dotnet_properties(self, obj: PSObject, extended: frozenset[str], depth: int) -> None:
+        """A .NET object's own properties in ``<Props>``, PowerShell's in ``<MS>``."""
+        for tag, own in (("Props", True), ("MS", False)):
+            items = [(k, v) for k, v in obj.properties.items() if (k.casefold() in extended) != own]
+            if items:
+                self._parts.append(f"<{tag}>")
+                for key, item in items:
+                    self.value(item, key, depth - 1)
+                self._parts.append(f"</{tag}>")
 
     # -- records ---------------------------------------------------------------------
 
@@ -386,6 +430,8 @@ def from_psrp(value: Any) -> Any:
         if "System.Enum" in type_names:
             to_string = getattr(getattr(value, "PSObject", None), "to_string", None)
             return PSEnum(type_names[0], str(to_string or int(value)), int(value))
+        if type_names[:1] == ["System.Int64"]:
+            return PSInt64(int(value))
         return int(value)
     if isinstance(value, float):
         return float(value)

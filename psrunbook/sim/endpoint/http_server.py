@@ -518,6 +518,7 @@ class SimEndpoint:
             counters=self.counters,
             flush_interval=self._flush_interval,
             idle_timeout=idle_timeout,
+            connection_string=self.url,
         )
         shell.feed(_b64(creation.text))
         with self._lock:

@@ -43,9 +43,10 @@ from psrunbook.sim.executor_protocol import (
     PipelineFailed,
     PipelineRequest,
     PipelineStopped,
+    SenderInfo,
     StreamRecord,
 )
-from psrunbook.sim.objects import ErrorRecordData, ProgressData
+from psrunbook.sim.objects import ErrorRecordData, ProgressData, PSPrimitiveDictionary
 
 log = logging.getLogger(__name__)
 
@@ -159,6 +160,9 @@ class PipelineRun:
     input: list[Any] = field(default_factory=list)
     started: bool = False
     finished: bool = False
+    holds_runspace: bool = False
+    """Whether the run took one of the pool's runspaces (a nested pipeline uses its
+    outer pipeline's)."""
 
 
 class ShellSession:
@@ -176,6 +180,7 @@ class ShellSession:
         counters: EndpointCounters,
         flush_interval: float,
         idle_timeout: float = 7200.0,
+        connection_string: str = "",
     ) -> None:
         global _POOL_CLASS  # noqa: PLW0603 - one lazily built class shared by all shells
         if _POOL_CLASS is None:
@@ -187,6 +192,7 @@ class ShellSession:
         self._executor = executor
         self._node = node
         self._user = user
+        self._connection_string = connection_string
         self._jobs = jobs
         self._counters = counters
         self._flush_interval = flush_interval
@@ -196,6 +202,10 @@ class ShellSession:
         self._by_pipeline_id: dict[uuid.UUID, PipelineRun] = {}
         self.idle_timeout = idle_timeout
         self._runspace_state: dict[str, Any] = {}
+        self._busy_runspaces = 0
+        self._waiting: deque[tuple[PipelineRun, PipelineRequest]] = deque()
+        """Pipelines waiting for a free runspace, oldest first: a pool opened with
+        max_runspaces=N runs at most N pipelines at once, as Windows does."""
         self._requests_in_progress = 0
         self._last_request = time.monotonic()
 
@@ -261,10 +271,10 @@ class ShellSession:
             event, SetMaxRunspacesEvent | SetMinRunspacesEvent | ResetRunspaceStateEvent
         ):
             self.pool.runspace_availability_response(event.ci, True)
+            self._start_waiting()
         elif isinstance(event, GetAvailableRunspacesEvent):
-            running = sum(1 for r in self._runs.values() if r.started and not r.finished)
             self.pool.runspace_availability_response(
-                event.ci, max(int(self.pool.max_runspaces or 1) - running, 0)
+                event.ci, max(self._max_runspaces() - self._busy_runspaces, 0)
             )
 
     def command(self, command_id: str | None, data: bytes) -> str:
@@ -276,7 +286,10 @@ class ShellSession:
         with self.cond:
             self._check_open()
             context = ExecutionContext(
-                node=self._node, user=self._user, runspace=self._runspace_state
+                node=self._node,
+                user=self._user,
+                runspace=self._runspace_state,
+                sender=self._sender_info(),
             )
             run = PipelineRun(cid, pipeline_id, context)
             ServerPipeline(self.pool, pipeline_id)
@@ -287,6 +300,14 @@ class ShellSession:
         self._counters.pipeline_created()
         self.feed(data)
         return cid
+
+    def _sender_info(self) -> SenderInfo:
+        """``$PSSenderInfo``'s parts: the pool's ApplicationArguments and the client's URL."""
+        arguments = from_psrp(self.pool.application_arguments or {})
+        return SenderInfo(
+            connection_string=self._connection_string,
+            application_arguments=PSPrimitiveDictionary(arguments.items()),
+        )
 
     def run_for(self, command_id: str) -> PipelineRun:
         run = self._runs.get(command_id.upper())
@@ -300,6 +321,7 @@ class ShellSession:
             self._check_open()
             run = self.run_for(command_id)
             run.context.stop.set()
+            self._start_stopped_waiting(run)
             if code.lower().endswith("terminate"):
                 self._discard(run)
             self.cond.notify_all()
@@ -308,6 +330,7 @@ class ShellSession:
         """Delete the shell: stop every pipeline and wake every waiting Receive."""
         with self.cond:
             self.closed = True
+            self._waiting.clear()
             for run in self._runs.values():
                 run.context.stop.set()
             self._runs.clear()
@@ -414,7 +437,30 @@ class ShellSession:
             for cmd in run.metadata.commands
         )
         request = PipelineRequest(commands=commands, input=tuple(run.input))
-        self._jobs.submit(self._execute, run, request)
+        if bool(run.metadata.is_nested):
+            self._jobs.submit(self._execute, run, request)
+        else:
+            self._waiting.append((run, request))
+            self._start_waiting()
+
+    def _max_runspaces(self) -> int:
+        return max(int(self.pool.max_runspaces or 1), 1)
+
+    def _start_waiting(self) -> None:
+        """Start waiting pipelines while the pool has a free runspace (holds ``cond``)."""
+        while self._waiting and self._busy_runspaces < self._max_runspaces():
+            run, request = self._waiting.popleft()
+            run.holds_runspace = True
+            self._busy_runspaces += 1
+            self._jobs.submit(self._execute, run, request)
+
+    def _start_stopped_waiting(self, run: PipelineRun) -> None:
+        """A waiting pipeline the client stops ends Stopped at once, without a runspace."""
+        for entry in self._waiting:
+            if entry[0] is run:
+                self._waiting.remove(entry)
+                self._jobs.submit(self._execute, *entry)
+                return
 
     def _execute(self, run: PipelineRun, request: PipelineRequest) -> None:
         sink = _Sink(self, run)
@@ -441,6 +487,10 @@ class ShellSession:
             self.queue_message(run, MSG_PIPELINE_STATE, writer.getvalue())
             run.finished = True
             self.pool.pipeline_table.pop(run.pipeline_id, None)
+            if run.holds_runspace:
+                run.holds_runspace = False
+                self._busy_runspaces -= 1
+                self._start_waiting()
             self.cond.notify_all()
 
     # -- housekeeping ------------------------------------------------------------------

@@ -30,6 +30,7 @@ from psrunbook.sim.ps import records
 from psrunbook.sim.ps.cmdlet_api import CmdletSpec, ParamSpec
 from psrunbook.sim.ps.evaluator_api import EvaluatorApi
 from psrunbook.sim.ps.exceptions import RefusedScript
+from psrunbook.sim.ps.formatting import DEFAULT_WIDTH, NotFormattable, format_items
 from psrunbook.sim.ps.members import Members
 from psrunbook.sim.ps.operators import Operators
 from psrunbook.sim.ps.scope import Scope
@@ -596,8 +597,8 @@ def measure_object(
     items = [i for i in _items(args, inputs) if i is not None]
     prop = (args.get("Property") or [None])[0]
     values = [_property_value(ev, i, prop) if prop else i for i in items]
-    numbers = (
-        [to_number(v) for v in values if v is not None]
+    numbers = (  # GenericMeasureInfo's Sum, Average, Maximum, Minimum are Nullable<double>
+        [float(to_number(v)) for v in values if v is not None]
         if any(args.get(k) for k in ("Sum", "Average", "Maximum", "Minimum"))
         else []
     )
@@ -915,29 +916,25 @@ shared/facts; the list `Get-Alias` prints on a fresh 5.1 session). Not ``sc``, w
 PowerShell 5.1 aliases to Set-Content and would hide ``sc.exe``."""
 
 
-def format_lines(ev: BuiltinEvaluator, item: Any) -> list[str]:
-    """The lines PowerShell's formatter prints for ``item``, for the items it can.
-
-    Strings and numbers print as themselves; anything the formatter would lay out as a
-    table or list (objects, hashtables, error records) is refused by name, as the lab
-    does not imitate the format views.
-    """
-    if item is None:
-        return []
-    if isinstance(item, str | int | float | bool | PSEnum):
-        return to_string(item).replace("\r\n", "\n").split("\n")
-    raise RefusedScript(
-        ErrorRecordData(
-            message=(
-                f"The simulator refuses this pipeline: Out-String of a {type_name_of(item)}"
-                " is not simulated (PowerShell's table and list format views are not);"
-                " select the properties as strings first."
-            ),
-            error_id="SimulatorUnsupportedConstruct",
-            category="NotImplemented",
-            exception_type="System.NotSupportedException",
-        )
-    )
+def format_lines(items: list[Any], width: int | None = None) -> list[str]:
+    """The lines PowerShell's default formatter prints for ``items`` (see
+    :mod:`psrunbook.sim.ps.formatting`); an object whose format view the lab does not
+    model is refused by name."""
+    try:
+        return format_items(items, width or DEFAULT_WIDTH)
+    except NotFormattable as exc:
+        raise RefusedScript(
+            ErrorRecordData(
+                message=(
+                    f"The simulator refuses this pipeline: Out-String of a {exc.type_name}"
+                    " is not simulated (the lab has no format view for it);"
+                    " select the properties as strings first."
+                ),
+                error_id="SimulatorUnsupportedConstruct",
+                category="NotImplemented",
+                exception_type="System.NotSupportedException",
+            )
+        ) from None
 
 
 @builtin(
@@ -954,7 +951,7 @@ def out_string(
     Without ``-Stream`` every line ends with CRLF (UNVERIFIED against a recording; the
     PowerShell 5.1 formatter's line ending on Windows).
     """
-    lines = [line for item in _items(args, inputs) for line in format_lines(ev, item)]
+    lines = format_lines(list(_items(args, inputs)), args.get("Width"))
     if args.get("Stream"):
         for line in lines:
             emit(line)

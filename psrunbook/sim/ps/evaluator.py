@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 from tree_sitter import Node
 
+from psrunbook.sim.executor_protocol import SenderInfo
 from psrunbook.sim.objects import (
     ErrorRecordData,
     ErrorRecordObject,
@@ -30,7 +31,7 @@ from psrunbook.sim.objects import (
     PSObject,
     SecureStringValue,
 )
-from psrunbook.sim.ps import records
+from psrunbook.sim.ps import automatic, records
 from psrunbook.sim.ps.binding import (
     ACTION_PREFERENCES,
     Argument,
@@ -203,6 +204,8 @@ class PipelineSession:
     """Multiplies real waits (``Start-Sleep``); tests shrink it, Windows has 1.0."""
     administrator: bool = True
     """Whether the user is in the node's Administrators group (``IsInRole`` answers it)."""
+    sender: SenderInfo | None = None
+    """The remote session's sender (``$PSSenderInfo``); None outside PSRP."""
     resolve_account: Callable[[str], str | None] | None = None
     """The SID of an account name on this node (``NTAccount.Translate``), or None."""
 
@@ -285,16 +288,12 @@ class Evaluator:
         g.set_local("PID", 4242)
         g.set_local("PSScriptRoot", "")
         g.set_local("args", [])
-        g.set_local(
-            "PSVersionTable",
-            PSHashtable(
-                [
-                    ("PSVersion", "5.1.17763.1"),
-                    ("PSEdition", "Desktop"),
-                    ("CLRVersion", "4.0.30319.42000"),
-                ]
-            ),
-        )
+        g.set_local("PSVersionTable", automatic.version_table())
+        g.set_local("host", automatic.remote_host())
+        if session.sender is not None:
+            g.set_local(
+                "PSSenderInfo", automatic.sender_info(session.sender, session.user, session.node)
+            )
         g.set_local("ProgressPreference", "Continue")
         shared.update(global_scope=self.global_scope, errors=self.errors, env=self.env)
 
@@ -1002,7 +1001,7 @@ class Evaluator:
         a file system. ``>>`` rewrites the file with the old text first (as UTF-16LE)."""
         if self._lookup("Set-Content") is None:
             raise self.unsupported(self.statement, "file redirection on a node without files")
-        text = "".join(line + "\r\n" for item in items for line in format_lines(self, item))
+        text = "".join(line + "\r\n" for line in format_lines(items))
         if append:
             exists: list[Any] = []
             self.invoke_command("Test-Path", [Argument("LiteralPath", path, colon=True)], None,
@@ -1938,7 +1937,7 @@ class Evaluator:
         allowed = {
             "string", "int", "int32", "int64", "long", "uint32", "bool", "boolean", "double",
             "string[]", "array", "object[]", "hashtable", "collections.hashtable", "int[]",
-            "securestring", "scriptblock", "guid", "switch",
+            "securestring", "scriptblock", "guid", "switch", "version",
         }  # fmt: skip
         if folded not in allowed:
             raise self.unsupported(node, f"cast to [{name}]")

@@ -24,7 +24,9 @@ from psrunbook.sim.objects import (
     PropertySetError,
     PSEnum,
     PSHashtable,
+    PSInt64,
     PSObject,
+    PSVersionValue,
     SecureStringValue,
 )
 from psrunbook.sim.ps.principal import (
@@ -113,6 +115,9 @@ def _split(text: str, args: list[Any]) -> list[str]:
     return re.split("[" + re.escape(separators) + "]", text)
 
 
+_VERSION_PARTS = frozenset(("major", "minor", "build", "revision"))
+
+
 class Members:
     """Member access and method calls for one evaluator, reached through :class:`EvaluatorApi`."""
 
@@ -194,6 +199,10 @@ class Members:
         if isinstance(target, str):
             if folded == "length":
                 return True, len(target)
+            return False, None
+        if isinstance(target, PSVersionValue):
+            if folded in _VERSION_PARTS:
+                return True, getattr(target, folded)
             return False, None
         if isinstance(target, PSEnum):
             if folded == "value__":
@@ -362,6 +371,12 @@ class Members:
             ("int", "maxvalue"): 2**31 - 1,
             ("int", "minvalue"): -(2**31),
             ("int32", "maxvalue"): 2**31 - 1,
+            ("int32", "minvalue"): -(2**31),
+            ("long", "maxvalue"): PSInt64(2**63 - 1),
+            ("long", "minvalue"): PSInt64(-(2**63)),
+            ("int64", "maxvalue"): PSInt64(2**63 - 1),
+            ("int64", "minvalue"): PSInt64(-(2**63)),
+            ("double", "maxvalue"): 1.7976931348623157e308,
             ("string", "empty"): "",
             ("environment", "newline"): "\r\n",
             ("io.path", "directoryseparatorchar"): "\\",

@@ -21,6 +21,7 @@ from psrunbook.sim.ps.values import (
     dotnet_regex,
     dotnet_replacement,
     format_operator,
+    integer_result,
     is_collection,
     ps_compare,
     ps_equals,
@@ -342,7 +343,7 @@ class Operators:
             )
         dividend = self._checked(left)
         if isinstance(dividend, int) and isinstance(divisor, int) and dividend % divisor == 0:
-            return dividend // divisor
+            return integer_result(dividend // divisor, dividend, divisor)
         return dividend / divisor
 
     def op_remainder(self, left: Any, right: Any) -> Any:
@@ -377,14 +378,11 @@ class Operators:
                 "MethodNotFound",
                 exception_type="System.Management.Automation.RuntimeException",
             )
-        result = op(self._checked(left), self._checked(right))
-        if (
-            isinstance(result, float)
-            and result.is_integer()
-            and not (isinstance(left, float) or isinstance(right, float))
-        ):
-            return int(result)
-        return result
+        a, b = self._checked(left), self._checked(right)
+        result = op(a, b)
+        if isinstance(a, int) and isinstance(b, int):
+            return integer_result(int(result), a, b)
+        return float(result)
 
 
 def as_list_or_null(value: Any) -> list[Any]:

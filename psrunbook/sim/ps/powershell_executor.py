@@ -79,6 +79,7 @@ class PowerShellExecutor:
             administrator=True
             if self._is_administrator is None
             else self._is_administrator(context),
+            sender=context.sender,
             resolve_account=self._account_resolver(context),
         )
         evaluator = Evaluator(session, context.runspace)

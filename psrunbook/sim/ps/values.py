@@ -12,7 +12,15 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from psrunbook.sim.objects import PSEnum, PSHashtable, PSObject, SecureStringValue
+from psrunbook.sim.objects import (
+    PSEnum,
+    PSHashtable,
+    PSInt64,
+    PSObject,
+    PSPrimitiveDictionary,
+    PSVersionValue,
+    SecureStringValue,
+)
 
 TYPE_FULL_NAMES = {
     "string": "System.String",
@@ -35,6 +43,7 @@ TYPE_FULL_NAMES = {
     "pscustomobject": "System.Management.Automation.PSObject",
     "object": "System.Object",
     "guid": "System.Guid",
+    "version": "System.Version",
 }
 
 
@@ -187,7 +196,25 @@ def to_int(value: Any, type_name: str = "int") -> int:
     )
     if not low <= result <= high:
         raise ConversionError(value, type_name, "Value was either too large or too small.")
-    return result
+    return PSInt64(result) if bits == 64 else int(result)
+
+
+INT32 = range(-(2**31), 2**31)
+INT64 = range(-(2**63), 2**63)
+
+
+def is_int64(value: int) -> bool:
+    """Whether an integer value is an Int64 in PowerShell (typed so, or too big for 32 bits)."""
+    return isinstance(value, PSInt64) or value not in INT32
+
+
+def integer_result(result: int, *operands: int) -> int | float:
+    """An integer operation's result typed as PowerShell does: the wider operand's type,
+    widened to Double when it overflows that type (``[int]::MaxValue + 1`` is a Double;
+    about_Arithmetic_Operators)."""
+    if any(is_int64(o) for o in operands):
+        return PSInt64(result) if int(result) in INT64 else float(result)
+    return int(result) if int(result) in INT32 else float(result)
 
 
 def convert(value: Any, type_name: str) -> Any:
@@ -235,6 +262,13 @@ def convert(value: Any, type_name: str) -> Any:
         if value is None or isinstance(value, ScriptBlockValue):
             return value
         raise ConversionError(value, "scriptblock")
+    if name == "version":
+        if value is None or isinstance(value, PSVersionValue):
+            return value
+        try:
+            return PSVersionValue.parse(to_string(value))
+        except ValueError:
+            raise ConversionError(value, "System.Version") from None
     if name == "guid":
         text = to_string(value).strip("{}")
         if not re.fullmatch(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}", text):
@@ -250,15 +284,19 @@ def type_name_of(value: Any) -> str:
     if isinstance(value, bool):
         return "System.Boolean"
     if isinstance(value, int):
-        return "System.Int32" if -(2**31) <= value < 2**31 else "System.Int64"
+        return "System.Int64" if is_int64(value) else "System.Int32"
     if isinstance(value, float):
         return "System.Double"
     if isinstance(value, str):
         return "System.String"
     if is_collection(value):
         return "System.Object[]"
+    if isinstance(value, PSPrimitiveDictionary):
+        return PSPrimitiveDictionary.TYPE_NAMES[0]
     if isinstance(value, PSHashtable):
         return "System.Collections.Hashtable"
+    if isinstance(value, PSVersionValue):
+        return "System.Version"
     if isinstance(value, PSEnum):
         return value.type_name
     if isinstance(value, PSObject):
@@ -281,6 +319,11 @@ def ps_equals(left: Any, right: Any, case_sensitive: bool = False) -> bool:
     if isinstance(left, str):
         text = to_string(right)
         return left == text if case_sensitive else left.casefold() == text.casefold()
+    if isinstance(left, PSVersionValue):
+        try:
+            return bool(left == convert(right, "version"))
+        except ConversionError:
+            return False
     if isinstance(left, PSEnum):
         if isinstance(right, PSEnum):
             return left.value == right.value
@@ -316,6 +359,9 @@ def ps_compare(left: Any, right: Any, case_sensitive: bool = False) -> int:
         if not case_sensitive:
             a, b = a.casefold(), b.casefold()
         return (a > b) - (a < b)
+    if isinstance(left, PSVersionValue):
+        other: PSVersionValue = convert(right, "version")
+        return int(left > other) - int(left < other)
     if isinstance(left, PSEnum) and isinstance(right, str) and not right.strip().isdigit():
         if left.name.casefold() == right.casefold():
             return 0

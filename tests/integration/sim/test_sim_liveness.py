@@ -40,16 +40,24 @@ class _Watched:
         self.inner = inner
         self.ended: list[threading.Event] = []
         self.started = threading.Event()
+        self.log: list[tuple[str, str]] = []
+        """("start" | "end", first command's text) in the order the pipelines did it."""
+        self._lock = threading.Lock()
 
     def execute(
         self, request: PipelineRequest, context: ExecutionContext, sink: OutputSink
     ) -> None:
         ended = threading.Event()
         self.ended.append(ended)
+        text = request.commands[0].text
+        with self._lock:
+            self.log.append(("start", text))
         self.started.set()
         try:
             self.inner.execute(request, context, sink)
         finally:
+            with self._lock:
+                self.log.append(("end", text))
             ended.set()
 
 
@@ -115,6 +123,53 @@ def test_spinning_script_on_one_node_stops_no_other_node(lab):
         spinning.stop()
         assert PSInvocationState.STOPPED == spinning.state
         assert [["NODE1"]] == [_script(endpoints["NODE1"], "$env:COMPUTERNAME")]
+
+
+def test_a_pool_runs_at_most_max_runspaces_pipelines_and_queues_the_rest(lab):
+    """max_runspaces=2: two spinning pipelines run at once, the third waits for a runspace.
+
+    Windows queues a pipeline on a pool whose runspaces are all busy and starts it when
+    one ends (the PowerShell SDK's RunspacePool); its Command is accepted at once.
+    """
+    executor, endpoints = lab
+    with RunspacePool(client_for(endpoints["NODE1"]), max_runspaces=2) as pool:
+        spinners = []
+        for number in (1, 2):
+            spinner = PowerShell(pool)
+            spinner.add_script(f"while ($true) {{}} # {number}")
+            spinner.begin_invoke()
+            spinners.append(spinner)
+        queued = PowerShell(pool)
+        queued.add_script("'third'")
+        queued.begin_invoke()
+
+        spinners[0].stop()
+        done, _ = _answers(queued.end_invoke)
+        assert done.wait(BOUND), "the queued pipeline did not start when a runspace was free"
+        assert ["third"] == queued.output
+        spinners[1].stop()
+
+    log = executor.log
+    assert log.index(("start", "'third'")) > log.index(("end", "while ($true) {} # 1"))
+    assert log.index(("start", "while ($true) {} # 2")) < log.index(("end", "while ($true) {} # 1"))
+
+
+def test_stopping_a_queued_pipeline_ends_it_stopped_at_once(lab):
+    """A pipeline waiting for a runspace that the client stops ends Stopped; it never ran."""
+    executor, endpoints = lab
+    with RunspacePool(client_for(endpoints["NODE1"])) as pool:
+        spinner = PowerShell(pool)
+        spinner.add_script("while ($true) {}")
+        spinner.begin_invoke()
+        assert executor.started.wait(BOUND)
+        queued = PowerShell(pool)
+        queued.add_script("'never'")
+        queued.begin_invoke()
+        queued.stop()
+        assert PSInvocationState.STOPPED == queued.state
+        assert [] == queued.output
+        spinner.stop()
+        assert PSInvocationState.STOPPED == spinner.state
 
 
 def test_stop_ends_start_sleep_at_once(lab):

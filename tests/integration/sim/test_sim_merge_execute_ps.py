@@ -141,12 +141,47 @@ def test_execute_ps_sets_the_environment_through_the_env_drive(client):
     )
 
 
-def test_execute_ps_refuses_formatting_an_object_as_text(client):
-    """Out-String of an object needs PowerShell's format views: refused, naming Out-String."""
-    output, streams, had_errors = client.execute_ps("Get-Service -Name winrm")
+def test_execute_ps_formats_a_service_as_windows_does(client):
+    """pypsrp's test_client_execute_ps: the name, the status, then the service's table view.
+
+    The text is Windows' (shared/recordings/test_client_execute_ps.yml): a blank line,
+    Status/Name/DisplayName in 8/18/38 columns, the display name cut to 38 characters,
+    two blank lines. The service is asked for as ``WinRM`` because Windows echoes the
+    name as typed and the lab's service is named so.
+    """
+    output, streams, had_errors = client.execute_ps(
+        "$serv = Get-Service -Name WinRM; $serv.Name; $serv.Status; $serv"
+    )
+    expected = (
+        "WinRM\nRunning\n\nStatus   Name               DisplayName                           \n"
+        "------   ----               -----------                           \n"
+        "Running  WinRM              Windows Remote Management (WS-Manag...\n\n"
+    )
+    assert (expected, False, []) == (output, had_errors, streams.error)
+
+
+def test_execute_ps_formats_custom_objects_and_hashtables(client):
+    """A PSCustomObject of up to four properties is a table, of more a list; a hashtable
+    is the Name/Value table."""
+    output, _, had_errors = client.execute_ps(
+        "[pscustomobject]@{Name='a'; Size=5}, [pscustomobject]@{Name='bb'; Size=10}"
+    )
+    assert "\nName Size\n---- ----\na       5\nbb     10\n\n" == output
+    output, _, _ = client.execute_ps("[pscustomobject]@{A=1; B=2; C=3; D=4; Eee=5}")
+    assert "\nA   : 1\nB   : 2\nC   : 3\nD   : 4\nEee : 5\n\n" == output
+    output, _, _ = client.execute_ps("@{k='v'}")
+    assert ["", "Name" + " " * 27 + "Value", "----" + " " * 27 + "-----", "k" + " " * 30 + "v"] == [
+        line.rstrip() for line in output.split("\n")[:4]
+    ]
+    assert not had_errors
+
+
+def test_execute_ps_refuses_an_object_without_a_format_view(client):
+    """The cluster objects' format views are not modelled: refused, naming the type."""
+    output, streams, had_errors = client.execute_ps("Get-ClusterNode -Name NODE1")
     assert ("", True) == (output, had_errors)
     [error] = streams.error
-    assert "Out-String of a" in str(error)
+    assert "Out-String of a Microsoft.FailoverClusters.PowerShell.ClusterNode" in str(error)
 
 
 # -- aliases and redirections ----------------------------------------------------------

@@ -8,7 +8,16 @@ import pytest
 from pypsrp.serializer import Serializer
 
 from psrunbook.sim.endpoint.clixml import ERROR_CATEGORIES, ClixmlWriter, escape
-from psrunbook.sim.objects import ErrorRecordData, PSEnum, PSHashtable, PSObject, SecureStringValue
+from psrunbook.sim.objects import (
+    ErrorRecordData,
+    PSEnum,
+    PSHashtable,
+    PSInt64,
+    PSObject,
+    PSPrimitiveDictionary,
+    PSVersionValue,
+    SecureStringValue,
+)
 
 
 def _roundtrip(value):
@@ -129,3 +138,46 @@ def test_error_categories_match_powershell_numbers():
 def test_escape_encodes_control_characters_and_xml():
     """Control characters become _xHHHH_, an existing _xHHHH_ is protected, XML is escaped."""
     assert "a_x000A_b_x005F_x0041_&lt;" == escape("a\nb_x0041_<")
+
+
+def _xml(value):
+    writer = ClixmlWriter()
+    writer.value(value)
+    return writer.getvalue().decode()
+
+
+def test_numbers_carry_powershell_s_types_on_the_wire():
+    """Int32 as I32, an Int64 (also a small [long]) as I64, Double as Db."""
+    assert "<I32>5</I32>" == _xml(5)
+    assert "<I64>5</I64>" == _xml(PSInt64(5))
+    assert "<I64>2147483648</I64>" == _xml(2**31)
+    assert "<Db>2147483648.0</Db>" == _xml(2147483648.0)
+
+
+def test_versions_and_primitive_dictionaries_as_windows_sends_them():
+    xml = _xml(PSPrimitiveDictionary([("PSVersion", PSVersionValue(5, 1, 17763, 1))]))
+    assert "<T>System.Management.Automation.PSPrimitiveDictionary</T>" in xml
+    assert '<Version N="Value">5.1.17763.1</Version>' in xml
+    assert {"PSVersion": "5.1.17763.1"} == _roundtrip(
+        PSPrimitiveDictionary([("PSVersion", PSVersionValue(5, 1, 17763, 1))])
+    )
+
+
+def test_a_service_is_a_service_controller_with_adapted_properties():
+    """.NET properties in <Props> (pypsrp adapted_properties), the Name alias in <MS>."""
+    status = PSEnum("System.ServiceProcess.ServiceControllerStatus", "Running", 4)
+    service = PSObject(
+        type_names=("System.ServiceProcess.ServiceController", "System.Object"),
+        properties=PSHashtable([("Name", "WinRM"), ("Status", status), ("ServiceName", "WinRM")]),
+        to_string="System.ServiceProcess.ServiceController",
+    )
+    obj = _roundtrip(service)
+    assert [
+        "System.ServiceProcess.ServiceController",
+        "System.ComponentModel.Component",
+        "System.MarshalByRefObject",
+        "System.Object",
+    ] == obj.types
+    assert {"Name": "WinRM"} == obj.extended_properties
+    assert "Running" == str(obj.adapted_properties["Status"])
+    assert "WinRM" == obj.adapted_properties["ServiceName"]

@@ -136,7 +136,16 @@ CASES: list[tuple[str, list[Any]]] = [
     ("$PSItem = 3; ${x y} = 1; ${x y}", [1]),
     ("$i = 5; $i++; $i; $i--; --$i; $i", [6, 4]),
     ("$i = 1; $i += 2; $i *= 3; $i -= 1; $i /= 2; $i %= 3; $i", [1]),
-    ("$PSVersionTable.PSVersion", ["5.1.17763.1"]),
+    ("[string]$PSVersionTable.PSVersion", ["5.1.17763.1"]),
+    ("$PSVersionTable.PSVersion.Major; $PSVersionTable.PSVersion -is [version]", [5, True]),
+    # number types (about_Arithmetic_Operators): the wider operand's type, Double on overflow
+    ("([int]::MaxValue + 1).GetType().Name; [int]::MaxValue + 1", ["Double", 2147483648.0]),
+    ("(2147483647 * 2).GetType().Name; (5 + 1).GetType().Name", ["Double", "Int32"]),
+    ("([long]5 + 1).GetType().Name; ([long]5 * 2.5).GetType().Name", ["Int64", "Double"]),
+    ("(2147483648 + 1).GetType().Name; (6 / 3).GetType().Name", ["Int64", "Int32"]),
+    ("([long]::MaxValue + 1).GetType().Name", ["Double"]),
+    ("[int]2.5; [int]3.5; [int]-2.5; ([int]'7').GetType().Name", [2, 4, -2, "Int32"]),
+    ("(1, 2, 3 | Measure-Object -Sum).Sum.GetType().Name", ["Double"]),
     # control flow
     ("if (0) { 'a' } elseif ('') { 'b' } elseif ('x') { 'c' } else { 'd' }", ["c"]),
     ("foreach ($i in 1..5) { if ($i -eq 2) { continue }; if ($i -eq 4) { break }; $i }", [1, 3]),

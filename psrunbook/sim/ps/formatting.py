@@ -1,0 +1,202 @@
+"""Windows PowerShell 5.1's default formatting as text: what ``Out-String`` prints.
+
+``Client.execute_ps`` pipes everything into ``Out-String -Stream``, so the text a
+client sees is the formatter's. Modelled here:
+
+- strings, numbers, booleans, enums and versions print as themselves, one line each
+  (line breaks inside a string split it), after the table or list before them;
+- consecutive objects of one shape form one group: a table (a leading blank line, the
+  header, a separator of dashes as long as each label, the rows, two blank lines) or a
+  list (a leading blank line, each object's ``Name : Value`` lines followed by a blank
+  line, one more blank line at the end);
+- ``System.ServiceProcess.ServiceController`` uses its table view: Status 8, Name 18,
+  DisplayName 38 columns, longer values cut to ``...`` (shared/recordings/
+  test_client_execute_ps.yml, the text pypsrp's ``test_client_execute_ps`` asserts);
+- hashtables and DictionaryEntry objects use the Name (30 columns) / Value table;
+- a PSCustomObject (also ``Select-Object`` output) with at most four properties is a
+  table whose columns are the first object's properties, sized to the widest value;
+  more properties make a list. Numbers are right-aligned.
+
+UNVERIFIED (not in shared/facts; the stricter choice is noted in
+docs/simulated-powershell.md): the list layout's blank lines, Out-String's default
+width of 120 columns for the Value column, how objects of different shapes follow one
+another, autosizing over all objects (Windows: those arriving within 300 ms). Objects
+whose format view the lab does not know (the cluster objects, error records) are
+refused by name, never guessed at.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from psrunbook.sim.objects import PSEnum, PSHashtable, PSObject, PSVersionValue, SecureStringValue
+from psrunbook.sim.ps.values import is_collection, to_string
+
+DEFAULT_WIDTH = 120
+"""Out-String's width without ``-Width`` when the remote host has no console (UNVERIFIED)."""
+
+_PSCUSTOM = "System.Management.Automation.PSCustomObject"
+_SERVICE = "System.ServiceProcess.ServiceController"
+_ENTRY = "System.Collections.DictionaryEntry"
+_MAX_TABLE_PROPERTIES = 4
+
+
+class NotFormattable(Exception):
+    """An object whose format view the simulator does not model; names its type."""
+
+    def __init__(self, type_name: str) -> None:
+        super().__init__(type_name)
+        self.type_name = type_name
+
+
+@dataclass(frozen=True)
+class Column:
+    """One table column: its label, the property it shows, a fixed width or None."""
+
+    label: str
+    prop: str
+    width: int | None = None
+    left: bool = False
+    """Always left-aligned (a view's choice); otherwise numbers are right-aligned."""
+
+
+_SERVICE_COLUMNS = (Column("Status", "Status", 8, left=True), Column("Name", "Name", 18, left=True),
+                    Column("DisplayName", "DisplayName", 38, left=True))  # fmt: skip
+_ENTRY_COLUMNS = (Column("Name", "Name", 30, left=True), Column("Value", "Value", left=True))
+
+
+def is_scalar(item: Any) -> bool:
+    """Whether the formatter prints ``item`` as its own text rather than in a view."""
+    return isinstance(item, str | int | float | bool | PSEnum | PSVersionValue | SecureStringValue)
+
+
+def _cell(value: Any) -> str:
+    """A property value as a table cell or list value shows it."""
+    if is_collection(value):
+        return "{" + ", ".join(_cell(v) for v in value) + "}"
+    return to_string(value)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+@dataclass
+class _Group:
+    """Consecutive objects of one shape and the rows they make."""
+
+    key: str
+    kind: str
+    """``table`` or ``list``."""
+    columns: tuple[Column, ...]
+    rows: list[tuple[Any, ...]]
+
+
+def _entries(item: Any) -> list[tuple[Any, ...]]:
+    if isinstance(item, PSHashtable):
+        return [(key, value) for key, value in item.items()]
+    return [(item.properties.get("Name"), item.properties.get("Value"))]
+
+
+def _shape(item: Any) -> tuple[str, str, tuple[Column, ...]]:
+    """The group key, the kind and the columns of a new group starting at ``item``."""
+    if isinstance(item, PSHashtable) or (
+        isinstance(item, PSObject) and item.type_names[:1] == (_ENTRY,)
+    ):
+        return _ENTRY, "table", _ENTRY_COLUMNS
+    if isinstance(item, PSObject):
+        first = item.type_names[0] if item.type_names else "System.Object"
+        if first == _SERVICE:
+            return _SERVICE, "table", _SERVICE_COLUMNS
+        if _PSCUSTOM in item.type_names:
+            names = tuple(item.properties.keys())
+            kind = "table" if len(names) <= _MAX_TABLE_PROPERTIES else "list"
+            return _PSCUSTOM, kind, tuple(Column(n, n) for n in names)
+        raise NotFormattable(first)
+    raise NotFormattable(type(item).__name__)
+
+
+def _row(item: Any, columns: tuple[Column, ...]) -> tuple[Any, ...]:
+    props = item.properties
+    return tuple(props.get(c.prop) if c.prop in props else None for c in columns)
+
+
+def format_items(items: list[Any], width: int = DEFAULT_WIDTH) -> list[str]:
+    """The lines Out-String prints for ``items``; raises :class:`NotFormattable`."""
+    lines: list[str] = []
+    group: _Group | None = None
+    for item in items:
+        if item is None:
+            continue
+        if is_scalar(item):
+            if group is not None:
+                lines.extend(_render(group, width))
+                group = None
+            lines.extend(to_string(item).replace("\r\n", "\n").split("\n"))
+            continue
+        key, kind, columns = _shape(item)
+        if group is None or group.key != key:
+            if group is not None:
+                lines.extend(_render(group, width))
+            group = _Group(key, kind, columns, [])
+        if key == _ENTRY:
+            group.rows.extend(_entries(item))
+        elif kind == "list":
+            group.rows.append(tuple(item.properties.items()))
+        else:
+            group.rows.append(_row(item, group.columns))
+    if group is not None:
+        lines.extend(_render(group, width))
+    return lines
+
+
+def _render(group: _Group, width: int) -> list[str]:
+    if group.kind == "list":
+        return _render_list(group.rows)
+    return _render_table(group.columns, group.rows, width)
+
+
+def _render_list(objects: list[tuple[Any, ...]]) -> list[str]:
+    lines = [""]
+    for pairs in objects:
+        label_width = max((len(name) for name, _ in pairs), default=0)
+        lines.extend(f"{name.ljust(label_width)} : {_cell(value)}" for name, value in pairs)
+        lines.append("")
+    lines.append("")
+    return lines
+
+
+def _render_table(
+    columns: tuple[Column, ...], rows: list[tuple[Any, ...]], width: int
+) -> list[str]:
+    widths: list[int] = []
+    used = 0
+    for index, column in enumerate(columns):
+        if column.width is not None:
+            size = column.width
+        elif all(c.width is not None for c in columns[:index]) and any(
+            c.width is not None for c in columns
+        ):
+            size = max(width - used, len(column.label))  # the rest of the line
+        else:
+            size = max([len(column.label), *(len(_cell(row[index])) for row in rows)])
+        widths.append(size)
+        used += size + 1
+    first = rows[0] if rows else ()
+    right = [
+        not column.left and index < len(first) and _is_number(first[index])
+        for index, column in enumerate(columns)
+    ]
+
+    def line(cells: list[str]) -> str:
+        parts: list[str] = []
+        for cell, size, align_right in zip(cells, widths, right, strict=True):
+            text = cell if len(cell) <= size else cell[: max(size - 3, 0)] + "..."
+            parts.append(text.rjust(size) if align_right else text.ljust(size))
+        return " ".join(parts)
+
+    out = ["", line([c.label for c in columns]), line(["-" * len(c.label) for c in columns])]
+    out.extend(line([_cell(v) for v in row]) for row in rows)
+    out.extend(["", ""])
+    return out

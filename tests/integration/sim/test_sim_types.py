@@ -1,0 +1,41 @@
+"""Numbers and services as Windows serialises them, read through real pypsrp 0.9.1."""
+
+from __future__ import annotations
+
+import pytest
+from pypsrp.powershell import PowerShell
+
+pytestmark = pytest.mark.integration
+
+
+def test_overflow_and_measure_object_sums_arrive_as_doubles(lab_pool):
+    """`[int]::MaxValue + 1` and Measure-Object -Sum are Doubles (Db), counts Int32."""
+    ps = PowerShell(lab_pool)
+    ps.add_script("[int]::MaxValue + 1; (1, 2, 3 | Measure-Object -Sum).Sum; 1 + 1; [int]2.5")
+    big, total, two, rounded = ps.invoke()
+    assert (2147483648.0, float) == (big, type(big))
+    assert (6.0, float) == (total, type(total))
+    assert (2, int) == (two, type(two))
+    assert 2 == rounded
+
+
+def test_get_service_is_a_service_controller(lab_pool):
+    """pypsrp's Get-Service scenario: type names, ToString, adapted Status/StartType enums."""
+    ps = PowerShell(lab_pool)
+    ps.add_script("Get-Service -Name WinRM")
+    [service] = ps.invoke()
+    assert [
+        "System.ServiceProcess.ServiceController",
+        "System.ComponentModel.Component",
+        "System.MarshalByRefObject",
+        "System.Object",
+    ] == service.types
+    assert "System.ServiceProcess.ServiceController" == str(service)
+    assert "WinRM" == service.extended_properties["Name"]
+    status = service.adapted_properties["Status"]
+    assert "Running" == str(status)
+    assert "System.ServiceProcess.ServiceControllerStatus" == status.types[0]
+    assert (
+        "System.ServiceProcess.ServiceStartMode"
+        == (service.adapted_properties["StartType"].types[0])
+    )
