@@ -83,6 +83,14 @@ def serve_command(
             min=0.1, help="Seconds a shell may go without a request before it is deleted."
         ),
     ] = 7200.0,
+    latency_ms: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0,
+            max=60000.0,
+            help="Add this many ms of round trip to every request (default: the lab's, or 0).",
+        ),
+    ] = None,
     protocol_only: Annotated[
         bool,
         typer.Option(
@@ -125,5 +133,6 @@ def serve_command(
         seed=seed,
         time_scale=time_scale,
         idle_timeout=idle_timeout,
+        latency_ms=latency_ms,
     )
     serve(options, password=password, echo=typer.echo)

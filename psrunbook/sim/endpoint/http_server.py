@@ -155,8 +155,12 @@ class SimEndpoint:
         record_exchanges: bool = False,
         refuse_when: Callable[[], bool] | None = None,
         idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
+        latency_s: float = 0.0,
     ) -> None:
         self.node = node
+        self.latency_s = latency_s
+        """Added to every request's round trip, as a WAN link would (``--latency-ms``): the
+        request's own thread waits, so other connections are served meanwhile."""
         self.idle_timeout = idle_timeout
         """Seconds without a request after which a shell is deleted and its pipelines stopped
         (a client that vanished must not hold the lab); a Create may ask for its own."""
@@ -351,6 +355,10 @@ class SimEndpoint:
 
     def handle(self, authorization: str | None, body: bytes, client_ip: str) -> _Reply:
         """Answer one POST to /wsman; every failure becomes an HTTP answer, never a drop."""
+        latency = self.latency_s
+        if latency > 0:
+            self.counters.latency_injected(latency)
+            self._reaper_stop.wait(latency)  # set when the endpoint closes: no wait outlives it
         reply = self._answer(authorization, body, client_ip)
         if self.exchanges is not None:
             with self._lock:
@@ -565,6 +573,7 @@ class SimFleet:
         tls: bool = False,
         flush_interval: float = DEFAULT_FLUSH_INTERVAL,
         idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
+        latency_s: float = 0.0,
     ) -> None:
         self.certificate = generate_certificate() if tls else None
         self.endpoints: dict[str, SimEndpoint] = {}
@@ -584,6 +593,7 @@ class SimFleet:
                     certificate=self.certificate,
                     flush_interval=flush_interval,
                     idle_timeout=idle_timeout,
+                    latency_s=latency_s,
                 )
         except BaseException:
             self.close()

@@ -134,6 +134,7 @@ class EmbeddedLab:
                     cluster_executor(self.cluster, time_scale=self._time_scale), self.save
                 ),
                 users={SIM_USER: self.password},
+                latency_s=self.cluster.latency_ms / 1000,
             )
             for endpoint in self.fleet:
                 endpoint.refuse_when = _down_check(self.cluster, endpoint.node)

@@ -21,7 +21,15 @@ from typing import TYPE_CHECKING, Literal
 from psrunbook.errors import UserError
 from psrunbook.sim.endpoint.http_server import SimFleet
 from psrunbook.sim.executor_protocol import Executor
-from psrunbook.sim.lab.lab_files import LabError, build_lab, read_lab, restore, sample_lab, save
+from psrunbook.sim.lab.lab_files import (
+    LabError,
+    build_lab,
+    checked_latency_ms,
+    read_lab,
+    restore,
+    sample_lab,
+    save,
+)
 
 if TYPE_CHECKING:
     from psrunbook.sim.lab.cluster_model import SimCluster
@@ -137,6 +145,8 @@ class ServeOptions:
     """Real waits (``Start-Sleep``) last this fraction of the time asked for."""
     idle_timeout: float = 7200.0
     """Seconds without a request before a shell is deleted, as WinRM's IdleTimeOut."""
+    latency_ms: float | None = None
+    """Round-trip time added to every request; None: the lab's own (``[network]``), or 0."""
 
 
 def sim_password(environ: dict[str, str] | None = None) -> tuple[str, bool]:
@@ -170,6 +180,7 @@ def _serve(
     options: ServeOptions, *, password: str, echo: Callable[[str], None], stop: threading.Event
 ) -> None:
     executor, cluster = make_executor(options)
+    latency_ms = latency_of(options, cluster)
     names = (
         tuple(n.name for n in cluster.nodes.values())
         if cluster is not None
@@ -183,6 +194,7 @@ def _serve(
         port_base=options.port_base,
         tls=options.https,
         idle_timeout=options.idle_timeout,
+        latency_s=latency_ms / 1000,
     ) as fleet:
         if cluster is not None:
             for endpoint in fleet:
@@ -195,6 +207,8 @@ def _serve(
             echo(f"{endpoint.node} listening on {endpoint.url}")
         if fleet.certificate is not None:
             echo(f"certificate (use it as the CA bundle): {fleet.certificate.cert_path}")
+        if latency_ms:
+            echo(f"every request takes {latency_ms:g} ms longer (injected latency)")
         restore_signals = _install_signal_handlers(stop)
         try:
             echo("serving; press Ctrl-C to stop")
@@ -206,6 +220,13 @@ def _serve(
             save(cluster, options.state_file)
         echo(f"lab state saved to {options.state_file}")
     echo("stopped")
+
+
+def latency_of(options: ServeOptions, cluster: SimCluster | None) -> float:
+    """Milliseconds added to each request: ``--latency-ms``, else the lab's, else none."""
+    if options.latency_ms is not None:
+        return checked_latency_ms(options.latency_ms, "--latency-ms")
+    return cluster.latency_ms if cluster is not None else 0.0
 
 
 def _down_check(cluster: SimCluster, node: str) -> Callable[[], bool]:
