@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import json
 import logging
 import secrets
 import shutil
@@ -107,6 +108,8 @@ class EmbeddedLab:
         self.password = secrets.token_urlsafe(24)
         self.lab_id = ""
         self.created = False
+        self._saved: str | None = None
+        """The text last written to the lab file by this lab."""
         self._sim_log = logging.getLogger("psrunbook.sim")
         self._sim_log_level = self._sim_log.level
 
@@ -181,14 +184,23 @@ class EmbeddedLab:
         return hashlib.sha256(f"psrunbook-sim-lab:{self.lab_id}".encode()).hexdigest()
 
     def save(self) -> None:
-        """Write the lab atomically: a crash mid-write leaves the previous state, never half."""
-        from psrunbook.sim.lab.lab_files import save  # noqa: PLC0415 (simulator only)
+        """Write the lab atomically: a crash mid-write leaves the previous state, never half.
+
+        It runs after every pipeline, so it is kept cheap: one line of JSON (an indented
+        dump goes through json's pure-Python encoder, about 5x slower: 1.4 against 0.3 ms
+        for the sample lab), and nothing written when the text is what was last saved.
+        """
+        from psrunbook.sim.lab.lab_files import dump  # noqa: PLC0415 (simulator only)
 
         target = self.directory / LAB_FILE
         partial = target.with_name(LAB_FILE + ".partial")
         with self.cluster.lock:
-            save(self.cluster, partial)
+            text = json.dumps(dump(self.cluster), sort_keys=True)
+            if text == self._saved:
+                return
+            partial.write_text(text, "utf-8")
             partial.replace(target)
+            self._saved = text
 
     def _load_or_create(self) -> SimCluster:
         from psrunbook.sim.lab.lab_files import LabError, restore, sample_lab  # noqa: PLC0415 (simulator only)
