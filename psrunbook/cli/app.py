@@ -30,6 +30,12 @@ app = typer.Typer(
 )
 
 
+SILENT_COMMANDS = frozenset({"list", "show"})
+"""Commands that only read runbooks and print: they write no log event, so without
+``--log-file`` logging is not configured for them (issue 16: structlog's import was about
+a third of ``psrunbook list``'s start-up)."""
+
+
 def _print_version(value: bool) -> None:
     """``--version``: the installed distribution's version, then exit before any command."""
     if not value:
@@ -73,6 +79,9 @@ def main_options(
     ] = False,
 ) -> None:
     """Run, review, plan and resume failover-cluster procedures over PowerShell remoting."""
+    ctx.obj = Settings(runbook_dirs=tuple(runbooks or ()), template_dirs=tuple(templates or ()))
+    if ctx.invoked_subcommand in SILENT_COMMANDS and log_file is None:
+        return  # they log no event: structlog (and the rich modules it loads) stays unloaded
     from psrunbook.errors import UserError
     from psrunbook.logging import configure_logging
 
@@ -80,7 +89,6 @@ def main_options(
         configure_logging(fmt=log_format, verbosity=verbose, log_file=log_file)
     except UserError as exc:  # before any command runs: bad input, exit 2, no traceback
         raise fail(str(exc), EXIT_USAGE) from None
-    ctx.obj = Settings(runbook_dirs=tuple(runbooks or ()), template_dirs=tuple(templates or ()))
 
 
 runbook_cmds.register(app)
