@@ -6,6 +6,7 @@ runs, so ``psrunbook --help`` never pays for pypsrp, lxml or tree-sitter.
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -98,5 +99,14 @@ app.add_typer(sim_app, name="sim")
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point.
+
+    When the command is done, every object left is frozen out of the garbage collector:
+    the interpreter's teardown then no longer walks the whole heap (issue 16: 0.15 to
+    0.2 s after a run, 10 % of ``run --sim``). Nothing is skipped: atexit handlers,
+    buffered output and non-daemon threads are finished as usual.
+    """
+    try:
+        app()
+    finally:
+        gc.freeze()
