@@ -578,17 +578,24 @@ class Runner:
         arguments: dict[str, Any] = dict(planned.arguments)
         if check:
             arguments["CheckOnly"] = True
+        if self._stop.is_set():
+            return None
+        # Outside the claims lock, so the nodes of a step starting together share one
+        # synced journal commit (the journal's group commit) instead of queueing for one each.
+        attempt_id = self.journal.begin_attempt(
+            run_id=run_id,
+            step_index=planned.index,
+            step_name=planned.step.name,
+            node=node,
+            script_sha256=planned.script.sha256,
+            check_only=check,
+        )
         with self._claims:
             if self._stop.is_set():
+                # The stop came while the start was being recorded: the script is never
+                # sent; the attempt is ended as interrupted, as one still running would be.
+                self._finish(attempt_id, self._interrupted(node, attempts=0))
                 return None
-            attempt_id = self.journal.begin_attempt(
-                run_id=run_id,
-                step_index=planned.index,
-                step_name=planned.step.name,
-                node=node,
-                script_sha256=planned.script.sha256,
-                check_only=check,
-            )
             self._inflight[(planned.index, node)] = attempt_id
         if self._progress:
             self._progress("started", planned, node, None)
