@@ -36,6 +36,7 @@ def _measurements() -> dict[str, Callable[[Profile], Section]]:
         sim_pipeline,
         startup,
         step_overhead,
+        waits,
     )
 
     return {
@@ -46,6 +47,7 @@ def _measurements() -> dict[str, Callable[[Profile], Section]]:
         "render-lint": render_lint.measure,
         "simulator": sim_pipeline.measure,
         "full-run": full_run.measure,
+        "waits": waits.measure,
     }
 
 
@@ -57,6 +59,7 @@ NAMES = (
     "render-lint",
     "simulator",
     "full-run",
+    "waits",
 )
 
 
