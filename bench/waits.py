@@ -12,17 +12,16 @@ of their total wall times.
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from bench.common import Figure, Profile, Section, median, ratio_goal, timed
-from psrunbook.sim.endpoint.http_server import SimFleet
+from bench.sim_pipeline import PASSWORD, USER, plain_pool
+from psrunbook.sim.endpoint.http_server import SimEndpoint
 from psrunbook.sim.lab.cluster_executor import cluster_executor
 from psrunbook.sim.lab.cluster_model import Timing
 from psrunbook.sim.lab.lab_files import build_lab, sample_spec
-from psrunbook.sim.lab.serve import SIM_USER
 from psrunbook.templates import TemplateLibrary
 
 TRANSITIONS_S = (0.05, 0.25, 0.5, 0.75, 1.1, 1.5, 2.3, 2.8)
@@ -44,27 +43,13 @@ def _bring_online(pool: Any, script: str) -> None:
 
 
 def _total_wait(script: str, transition_s: float, time_scale: float) -> float:
-    from pypsrp.powershell import RunspacePool
-    from pypsrp.wsman import WSMan
-
-    lab = build_lab(
-        replace(sample_spec(2), timing=Timing(observations=10**6, seconds=transition_s))
-    )
-    password = secrets.token_urlsafe(12)
-    executor = cluster_executor(lab, time_scale=time_scale)
-    with SimFleet(["NODE1"], executor=executor, users={SIM_USER: password}) as fleet:
-        endpoint = fleet["NODE1"]
-        wsman = WSMan(
-            endpoint.host,
-            port=endpoint.port,
-            ssl=False,
-            auth="basic",
-            encryption="never",
-            username=SIM_USER,
-            password=password,
-        )
-        with RunspacePool(wsman) as pool:
-            return timed(lambda: _bring_online(pool, script))
+    spec = replace(sample_spec(2), timing=Timing(observations=10**6, seconds=transition_s))
+    executor = cluster_executor(build_lab(spec), time_scale=time_scale)
+    with (
+        SimEndpoint(executor, node="NODE1", users={USER: PASSWORD}) as endpoint,
+        plain_pool(endpoint) as pool,
+    ):
+        return timed(lambda: _bring_online(pool, script))
 
 
 def measure(profile: Profile) -> Section:
