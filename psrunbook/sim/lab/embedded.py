@@ -109,7 +109,7 @@ class EmbeddedLab:
         self.lab_id = ""
         self.created = False
         self._saved: str | None = None
-        """The text last written to the lab file by this lab."""
+        """The state last written to (or loaded from) the lab file, as :meth:`_text`."""
         self._sim_log = logging.getLogger("psrunbook.sim")
         self._sim_log_level = self._sim_log.level
 
@@ -131,6 +131,8 @@ class EmbeddedLab:
             if not _console_shows_debug():
                 self._sim_log.setLevel(logging.WARNING)
             self.cluster = self._load_or_create()
+            if not self.created:  # a command that changes nothing leaves the file as it was
+                self._saved = self._text()
             self.fleet = SimFleet(
                 self.node_names,
                 executor=_SavingExecutor(
@@ -190,17 +192,21 @@ class EmbeddedLab:
         dump goes through json's pure-Python encoder, about 5x slower: 1.4 against 0.3 ms
         for the sample lab), and nothing written when the text is what was last saved.
         """
-        from psrunbook.sim.lab.lab_files import dump  # noqa: PLC0415 (simulator only)
-
         target = self.directory / LAB_FILE
         partial = target.with_name(LAB_FILE + ".partial")
         with self.cluster.lock:
-            text = json.dumps(dump(self.cluster), sort_keys=True)
+            text = self._text()
             if text == self._saved:
                 return
             partial.write_text(text, "utf-8")
             partial.replace(target)
             self._saved = text
+
+    def _text(self) -> str:
+        """The lab's state as the lab file holds it."""
+        from psrunbook.sim.lab.lab_files import dump  # noqa: PLC0415 (simulator only)
+
+        return json.dumps(dump(self.cluster), sort_keys=True)
 
     def _load_or_create(self) -> SimCluster:
         from psrunbook.sim.lab.lab_files import LabError, restore, sample_lab  # noqa: PLC0415 (simulator only)
