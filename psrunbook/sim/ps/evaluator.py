@@ -49,6 +49,7 @@ from psrunbook.sim.ps.builtins import (
     targets_env_drive,
 )
 from psrunbook.sim.ps.cmdlet_api import CmdletError, CmdletTable, ParamSpec
+from psrunbook.sim.ps.compiled import UNSUPPORTED_VARIABLES, WRAPPERS, Compiler, compiler_of
 from psrunbook.sim.ps.exceptions import (
     BreakSignal,
     ContinueSignal,
@@ -95,38 +96,6 @@ from psrunbook.sim.ps.values import (
     to_string,
 )
 
-WRAPPERS = frozenset(
-    {
-        "pipeline",
-        "pipeline_chain",
-        "logical_expression",
-        "bitwise_expression",
-        "comparison_expression",
-        "additive_expression",
-        "multiplicative_expression",
-        "format_expression",
-        "range_expression",
-        "array_literal_expression",
-        "unary_expression",
-        "argument_expression",
-        "logical_argument_expression",
-        "bitwise_argument_expression",
-        "comparison_argument_expression",
-        "additive_argument_expression",
-        "multiplicative_argument_expression",
-        "format_argument_expression",
-        "range_argument_expression",
-        "expression_with_unary_operator",
-        "left_assignment_expression",
-        "key_expression",
-        "while_condition",
-        "for_condition",
-        "for_initializer",
-        "for_iterator",
-        "switch_condition",
-    }
-)
-
 ENV_DEFAULTS = {
     "SystemRoot": "C:\\Windows",
     "windir": "C:\\Windows",
@@ -146,8 +115,6 @@ _RANGE = re.compile(r"^(-?\d+)\.\.(-?\d+)$")
 _NUMBER = re.compile(r"^(\d+(?:\.\d+)?)(kb|mb|gb|tb)$", re.IGNORECASE)
 """``2KB`` as a statement, which tree-sitter-powershell also parses as a command name."""
 _MULTIPLIERS = {"kb": 1024, "mb": 1024**2, "gb": 1024**3, "tb": 1024**4}
-
-UNSUPPORTED_VARIABLES = {"?", "^", "$", "myinvocation", "pscmdlet", "using"}
 
 
 class Sink(Protocol):
@@ -252,8 +219,6 @@ class Evaluator:
         self.caught: list[ErrorRecordObject] = []
         self.errors: list[Any] = []
         self.call_action: list[PSHashtable] = []
-        self._handlers: dict[str, Callable[[Node], Any]] = {}
-        """``expr_<node type>`` handlers (bound methods) by node type, found once."""
         shared = runspace if runspace is not None else {}
         with shared.setdefault("lock", threading.Lock()):
             if "global_scope" not in shared:
@@ -592,8 +557,15 @@ class Evaluator:
 
     def exec_block(self, node: Node, emit: Emit) -> None:
         """A ``{ ... }`` statement block (if, loops, try): same scope."""
-        body = next((c for c in self.kids(node) if c.type == "statement_list"), None)
-        self.exec_statements(body, emit)
+        for statement in self.compiler.statements_of_block(node):
+            self.exec_statement(statement, emit)
+
+    @property
+    def compiler(self) -> Compiler:
+        """The running script's compiled nodes."""
+        assert self.script is not None
+        found = self.script.bodies.get("compiler")
+        return found if found is not None else compiler_of(self.script)
 
     def exec_statement(self, node: Node, emit: Emit) -> None:
         self.check_stop()
@@ -617,13 +589,15 @@ class Evaluator:
 
     def _statement(self, node: Node, emit: Emit) -> None:
         kind = node.type
-        handler = getattr(self, "stmt_" + kind, None)
-        if handler is not None:
-            handler(node, emit)
+        handler = _STATEMENTS.get(kind)
+        if handler is None:
+            handler = _STATEMENTS[kind] = getattr(type(self), "stmt_" + kind, _no_statement)
+        if handler is not _no_statement:
+            handler(self, node, emit)
             return
         if kind in ("empty_statement", "comment"):
             return
-        self.emit_value(self.eval_pipeline(node, emit_commands=emit), emit)
+        self.emit_value(self.compiler.pipeline(node, self)(self, emit), emit)
 
     def emit_value(self, value: Any, emit: Emit) -> None:
         """Write an expression statement's value: arrays are unrolled."""
@@ -661,7 +635,8 @@ class Evaluator:
     def _loop_body(self, block: Node, emit: Emit) -> bool:
         """Run one iteration; False when ``break`` ended the loop."""
         try:
-            self.exec_block(block, emit)
+            for statement in self.compiler.statements_of_block(block):
+                self.exec_statement(statement, emit)
         except BreakSignal:
             return False
         except ContinueSignal:
@@ -686,20 +661,24 @@ class Evaluator:
         cond = node.child_by_field_name("for_condition")
         step = node.child_by_field_name("for_iterator")
         block = next(c for c in self.kids(node) if c.type == "statement_block")
+        compiler = self.compiler
         if init is not None:
             self.eval_pipeline(init)
-        while cond is None or to_bool(self.eval_pipeline(cond)):
+        test = compiler.pipeline(cond, self) if cond is not None else None
+        advance = compiler.pipeline(step, self) if step is not None else None
+        while test is None or to_bool(test(self, None)):
             self.check_stop()
             if not self._loop_body(block, emit):
                 break
-            if step is not None:
-                self.eval_pipeline(step)
+            if advance is not None:
+                advance(self, None)
 
     def stmt_while_statement(self, node: Node, emit: Emit) -> None:
         cond = node.child_by_field_name("condition")
         assert cond is not None
         block = next(c for c in self.kids(node) if c.type == "statement_block")
-        while to_bool(self.eval_pipeline(cond)):
+        test = self.compiler.pipeline(cond, self)
+        while to_bool(test(self, None)):
             self.check_stop()
             if not self._loop_body(block, emit):
                 break
@@ -871,26 +850,17 @@ class Evaluator:
         collected output. With ``emit_commands`` command output streams there instead
         and the result is NOTHING.
         """
-        assert self.script is not None
-        key = ("chain", node.id)
-        chain = self.script.bodies.get(key)
-        if chain is None:
-            chain = node
-            while chain.type in ("pipeline", "pipeline_chain") and len(self.kids(chain)) == 1:
-                chain = self.kids(chain)[0]
-            self.script.bodies[key] = chain
-        if chain.type in {"pipeline_chain", "command"}:
-            stages = [chain] if chain.type == "command" else self.kids(chain)
-            if emit_commands is not None:
-                self.run_pipeline(stages, emit_commands)
-                return NOTHING
-            out: list[Any] = []
-            self.run_pipeline(stages, out.append)
-            return collect(out)
-        if chain.type == "assignment_expression":
-            self.eval_assignment(chain)
+        return self.compiler.pipeline(node, self)(self, emit_commands)
+
+    def run_stages(self, stages: list[Node], emit_commands: Emit | None) -> Any:
+        """A pipeline of commands: its output streams to ``emit_commands`` (NOTHING is
+        returned) or is collected as the value."""
+        if emit_commands is not None:
+            self.run_pipeline(stages, emit_commands)
             return NOTHING
-        return self.eval(chain)
+        out: list[Any] = []
+        self.run_pipeline(stages, out.append)
+        return collect(out)
 
     def run_pipeline(self, stages: list[Node], emit: Emit, first_input: Any = None) -> None:
         items: list[Any] | None = first_input
@@ -1678,34 +1648,18 @@ class Evaluator:
     # ----------------------------------------------------------------- expressions
 
     def eval(self, node: Node) -> Any:
-        """Evaluate an expression node to a value."""
-        script = self.script
-        assert script is not None
-        found = script.unwrapped.get(node.id)
-        if found is None:
-            inner = node
-            while inner.type in WRAPPERS:
-                parts = self.kids(inner)
-                if len(parts) != 1 or len([c for c in inner.children if c.type != "comment"]) != 1:
-                    break
-                inner = parts[0]
-            found = script.unwrapped[node.id] = (inner, inner.type)
-        node, kind = found
-        handler = self._handlers.get(kind)
-        if handler is None:
-            handler = getattr(self, "expr_" + kind, None) or getattr(
-                self.operators, "expr_" + kind, None
-            )
-            if handler is not None:
-                self._handlers[kind] = handler
-        if handler is None:
-            statement = getattr(self, "stmt_" + node.type, None)
-            if statement is not None and node.type != "flow_control_statement":
-                out: list[Any] = []
-                statement(node, out.append)
-                return collect(out)
-            raise self.unsupported(node, node.type.replace("_", " "))
-        return handler(node)
+        """Evaluate an expression node to a value (through its compiled closure)."""
+        return self.compiler.expression(node, self)(self)
+
+    def eval_statement_or_refuse(self, node: Node) -> Any:
+        """An expression node without an ``expr_`` handler: a statement used as a value
+        (``$x = if ...``) gives its output; anything else is refused."""
+        statement = getattr(self, "stmt_" + node.type, None)
+        if statement is not None and node.type != "flow_control_statement":
+            out: list[Any] = []
+            statement(node, out.append)
+            return collect(out)
+        raise self.unsupported(node, node.type.replace("_", " "))
 
     def expr_pipeline(self, node: Node) -> Any:
         return self.eval_pipeline(node)
@@ -1726,14 +1680,9 @@ class Evaluator:
     expr_switch_condition = expr_while_condition
 
     def expr_integer_literal(self, node: Node) -> Any:
-        assert self.script is not None
-        key = ("int", node.id)
-        cache = self.script.bodies
-        if key not in cache:
-            cache[key] = self._integer(node)
-        return cache[key]
+        return self.integer_value(node)
 
-    def _integer(self, node: Node) -> Any:
+    def integer_value(self, node: Node) -> Any:
         text = self.text_of(node).replace("_", "")
         multiplier = 1
         for suffix, factor in (("kb", 1024), ("mb", 1024**2), ("gb", 1024**3), ("tb", 1024**4)):
@@ -2052,11 +2001,11 @@ class Evaluator:
         self.assign_to(target, new)
         return (
             NOTHING
-            if self.statement is node or self._is_statement(node)
+            if self.statement is node or self.is_statement_node(node)
             else (old if post else new)
         )
 
-    def _is_statement(self, node: Node) -> bool:
+    def is_statement_node(self, node: Node) -> bool:
         assert self.script is not None
         key = ("statement", node.id)
         cache = self.script.bodies
@@ -2077,6 +2026,10 @@ class Evaluator:
     # ----------------------------------------------------------------- assignment
 
     def eval_assignment(self, node: Node) -> None:
+        self.compiler.assignment(node, self)(self)
+
+    def eval_assignment_uncompiled(self, node: Node) -> None:
+        """An assignment the compiler has no direct form for (its operator is unknown)."""
         assert self.script is not None
         key = ("assignment", node.id)
         shape = self.script.bodies.get(key)
@@ -2182,6 +2135,14 @@ class Evaluator:
                     exception_type="System.Management.Automation.ArgumentTransformationMetadataException",
                 ) from None
         scope.set_local(name, value)
+
+
+def _no_statement(evaluator: Evaluator, node: Node, emit: Emit) -> None:
+    """Marks a node type without a ``stmt_`` handler in :data:`_STATEMENTS`."""
+
+
+_STATEMENTS: dict[str, Callable[[Evaluator, Node, Emit], None]] = {}
+"""``stmt_<node type>`` handlers (plain functions) by node type, found once."""
 
 
 def _not_mandatory_from_pipeline(spec: ParamSpec) -> ParamSpec:
