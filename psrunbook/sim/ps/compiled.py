@@ -66,13 +66,13 @@ WRAPPERS = frozenset(
 )
 """Node types that stand for their one child when they have only one."""
 
-UNSUPPORTED_VARIABLES = frozenset({"?", "^", "$", "myinvocation", "pscmdlet", "using"})
+UNSUPPORTED_VARIABLES = frozenset({"^", "$", "myinvocation", "pscmdlet", "using"})
 """Automatic variables the lab refuses to read."""
 
 _INT32_MIN = -(2**31)
 _INT32_MAX = 2**31 - 1
 
-_SPECIAL_NAMES = frozenset({"true", "false", "null", "psitem"})
+_SPECIAL_NAMES = frozenset({"true", "false", "null", "psitem", "?"})
 """Variable names whose reads or writes the evaluator treats specially."""
 
 _COMPARE: dict[str, Callable[[int, int], bool]] = {

@@ -59,6 +59,7 @@ from psrunbook.sim.ps.exceptions import (
     UnsupportedConstruct,
 )
 from psrunbook.sim.ps.members import Members
+from psrunbook.sim.ps.natives import NATIVES, NativeRefused
 from psrunbook.sim.ps.operators import Operators
 from psrunbook.sim.ps.parser import ParsedScript, is_comma_continuation, parse
 from psrunbook.sim.ps.principal import (
@@ -219,6 +220,11 @@ class Evaluator:
         self.caught: list[ErrorRecordObject] = []
         self.errors: list[Any] = []
         self.call_action: list[PSHashtable] = []
+        self.failures = 0
+        """Errors and failed native commands so far; a statement that adds one sets
+        ``$?`` to False."""
+        self.succeeded = True
+        """``$?``: whether the last pipeline statement ran without an error."""
         shared = runspace if runspace is not None else {}
         with shared.setdefault("lock", threading.Lock()):
             if "global_scope" not in shared:
@@ -373,6 +379,7 @@ class Evaluator:
     def write_error(self, record: ErrorRecordData, action: str | None = None) -> None:
         """A non-terminating error: shown, silenced, or escalated by Stop."""
         record = self.positioned(record)
+        self.failures += 1
         action = action or self.error_action()
         if action == "Stop":
             raise ScriptError(record, script_terminating=True, escalated=True)
@@ -523,10 +530,12 @@ class Evaluator:
                 self.check_stop()
                 previous = self.statement
                 self.statement = statement
+                failures = self.failures
                 try:
                     self._statement(statement, emit)
                 finally:
                     self.statement = previous
+                    self._settle_status(statement, failures)
 
     def set_environment(self, name: str, value: str | None) -> None:
         if value is None or value == "":
@@ -568,12 +577,16 @@ class Evaluator:
         return found if found is not None else compiler_of(self.script)
 
     def exec_statement(self, node: Node, emit: Emit) -> None:
+        """Run one statement; a pipeline statement sets ``$?`` (compound statements leave
+        what their last inner statement set)."""
         self.check_stop()
         previous = self.statement
         self.statement = node
+        failures = self.failures
         try:
             self._statement(node, emit)
         except ScriptError as error:
+            self.failures += 1
             if error.script_terminating or self.try_depth > 0:
                 raise
             action = self.preference("ErrorActionPreference")
@@ -586,6 +599,14 @@ class Evaluator:
                 self.session.sink.error(error.record)
         finally:
             self.statement = previous
+            self._settle_status(node, failures)
+
+    def _settle_status(self, node: Node, failures: int) -> None:
+        """``$?`` after a pipeline statement: False when it added an error or a failed
+        native command to ``failures``; compound statements leave it to their last one."""
+        kind = node.type
+        if _STATEMENTS.get(kind) is _no_statement and kind != "empty_statement":
+            self.succeeded = self.failures == failures
 
     def _statement(self, node: Node, emit: Emit) -> None:
         kind = node.type
@@ -1215,7 +1236,12 @@ class Evaluator:
                 self.action_name(common[key])
 
     def _lookup(self, name: str) -> Any:
-        table = self.session.commands
+        """The node's command called ``name`` (``x.exe`` finds ``x``), else one of the
+        native programs every node has (a PATH search comes after cmdlets)."""
+        return self._find(self.session.commands, name) or self._find(NATIVES, name)
+
+    @staticmethod
+    def _find(table: CmdletTable, name: str) -> Any:
         for candidate in (name, name[:-4] if name.casefold().endswith(".exe") else None):
             if candidate:
                 try:
@@ -1288,9 +1314,16 @@ class Evaluator:
         self.call_action.append(PSHashtable())
         try:
             code = self._invoke(cmdlet, context, PSHashtable([("__args__", strings)]))
+        except NativeRefused as refused:
+            statement = self.statement
+            if statement is None:  # a PSRP command by name: no script text to point at
+                raise UnsupportedConstruct(1, refused.construct, cmdlet.spec.name) from None
+            raise self.unsupported(statement, refused.construct) from None
         finally:
             self.call_action.pop()
         self.global_scope.set_local("LASTEXITCODE", int(code or 0))
+        if code:
+            self.failures += 1  # about_Automatic_Variables: $? is False for exit code != 0
 
     # ----------------------------------------------------------------- script blocks
 
@@ -1759,6 +1792,8 @@ class Evaluator:
             return None
         if folded == "psitem":
             folded, name = "_", "_"
+        if folded == "?":
+            return self.succeeded
         scope_name, _, bare = name.rpartition(":")
         if scope_name:
             prefix = scope_name.casefold()
@@ -2102,7 +2137,7 @@ class Evaluator:
         folded = name.casefold()
         if folded == "null":
             return
-        if folded in ("true", "false"):
+        if folded in ("true", "false", "?"):
             raise self.runtime_fail(
                 f"Cannot overwrite variable {name} because it is read-only or constant.",
                 "VariableNotWritable",

@@ -19,7 +19,10 @@ CASES: list[tuple[str, list[Any]]] = [
         ["Int32", "Double", "Double"],
     ),
     ("$x = 1073741824; for ($i = 0; $i -lt 2; $i++) { $x *= 2 }; $x.GetType().Name", ["Double"]),
-    ("$x = -2147483647; $x -= 1; $x.GetType().Name; $x -= 1; $x.GetType().Name", ["Int32", "Double"]),
+    (
+        "$x = -2147483647; $x -= 1; $x.GetType().Name; $x -= 1; $x.GetType().Name",
+        ["Int32", "Double"],
+    ),
     # the wider operand's type, strings, $null and bools through the same nodes
     ("$a = [long]1; $a += 1; $a.GetType().Name", ["Int64"]),
     ("$s = ''; for ($i = 0; $i -lt 3; $i++) { $s += $i }; $s", ["012"]),
@@ -28,14 +31,20 @@ CASES: list[tuple[str, list[Any]]] = [
     ("$d = 1.5; for ($i = 0; $i -lt 2; $i++) { $d += 1 }; $d", [3.5]),
     ("$x = 7; $x /= 2; $x; $x = 7; $x %= 4; $x", [3.5, 3]),
     # comparisons: Int32 directly, anything else by PowerShell's rules
-    ("$i = 0; while ($i -lt 3) { $i++ }; $i -eq 3; $i -ne 3; $i -ge 3; $i -gt 3", [True, False, True, False]),
+    (
+        "$i = 0; while ($i -lt 3) { $i++ }; $i -eq 3; $i -ne 3; $i -ge 3; $i -gt 3",
+        [True, False, True, False],
+    ),
     ("$v = '10'; $v -gt 9; 10 -gt '9'; $null -lt 1", [False, True, True]),
     ("@(1, 2, 3) -gt 1", [2, 3]),
     # ++ as a value and as a statement
     ("$i = 5; $j = $i++; $j; $i; $k = ++$i; $k", [5, 6, 7]),
     ("$i = 5; $i--; --$i; $i", [3]),
     # typed variables keep converting on every pass
-    ("[int]$c = 0; for ($i = 0; $i -lt 3; $i++) { $c += '2' }; $c; $c.GetType().Name", [6, "Int32"]),
+    (
+        "[int]$c = 0; for ($i = 0; $i -lt 3; $i++) { $c += '2' }; $c; $c.GetType().Name",
+        [6, "Int32"],
+    ),
     ("[string]$s = 1; $s += 2; $s", ["12"]),
     # scopes: a child scope reads its parent's variable and assigns its own
     ("$x = 1; & { $x = $x + 1; $x }; $x", [2, 1]),
