@@ -361,8 +361,10 @@ class Evaluator:
         for option in ACTION_PREFERENCES:
             if option.casefold() == text.casefold():
                 return option
-        if isinstance(value, int) and 0 <= value < len(ACTION_PREFERENCES):
-            return ("SilentlyContinue", "Stop", "Continue", "Inquire", "Ignore")[value]
+        number = value if isinstance(value, int) else int(text) if text.isdigit() else None
+        if number is not None and 0 <= number < len(ACTION_PREFERENCES):
+            # the enum's values, which PowerShell also converts from text (-ea 0)
+            return ("SilentlyContinue", "Stop", "Continue", "Inquire", "Ignore")[number]
         raise self.fail(
             records.binding_error(
                 f"Cannot bind parameter 'ErrorAction'. Cannot convert value \"{text}\" to type "
@@ -1133,6 +1135,7 @@ class Evaluator:
         arguments_node = node.child_by_field_name("command_elements")
         if invocation is not None:
             target_node = self.kids(name_node)[0] if self.kids(name_node) else name_node
+            target_node = self._variable_path(target_node)
             if target_node.type == "command_name":
                 name: Any = self.text_of(target_node)
             else:
@@ -1161,6 +1164,19 @@ class Evaluator:
                 emit(int(value) if "." not in number.group(1) else value)
                 return
         self.invoke_command(name, self.command_arguments(arguments_node), inputs, emit)
+
+    def _variable_path(self, node: Node) -> Node:
+        """``& $sb``: tree-sitter reads ``$sb`` as a path command name holding just the
+        variable; PowerShell calls what the variable holds."""
+        parts = self.kids(node)
+        if (
+            node.type == "path_command_name"
+            and len(parts) == 1
+            and parts[0].type == "variable"
+            and self.text_of(parts[0]) == self.text_of(node)
+        ):
+            return parts[0]
+        return node
 
     def run_named_command(
         self,
