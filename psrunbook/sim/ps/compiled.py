@@ -16,7 +16,7 @@ it runs, exactly as before.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from tree_sitter import Node
 
@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from psrunbook.sim.ps.evaluator import Emit, Evaluator
     from psrunbook.sim.ps.parser import ParsedScript
     from psrunbook.sim.ps.scope import Scope
+
+_T = TypeVar("_T")
 
 Expr = Callable[["Evaluator"], Any]
 """A compiled expression: evaluates its node for the evaluator it is given."""
@@ -174,10 +176,9 @@ class Compiler:
 
     def expression(self, node: Node, ev: Evaluator) -> Expr:
         """The closure for ``ev.eval(node)``; ``ev`` only supplies the handler table."""
-        found = self.expressions.get(node.id)
-        if found is None:
-            found = self.expressions[node.id] = self._compile(node, ev)
-        return found
+        return self.expressions.get(node.id) or _keep(
+            self.expressions, node, self._compile(node, ev)
+        )
 
     def _compile(self, node: Node, ev: Evaluator) -> Expr:
         inner = self.unwrap(node, WRAPPERS)
@@ -253,12 +254,7 @@ class Compiler:
         compare = ev.operators.__class__.compare
 
         def run(e: Evaluator) -> Any:
-            a = left(e)
-            if a is NOTHING:
-                a = None
-            b = right(e)
-            if b is NOTHING:
-                b = None
+            a, b = _value(left, e), _value(right, e)
             if fast is not None and _int32(a) and _int32(b):
                 return fast(a, b)
             return compare(e.operators, name, a, b, node)
@@ -274,13 +270,7 @@ class Compiler:
             return None
 
         def run(e: Evaluator) -> Any:
-            a = left(e)
-            if a is NOTHING:
-                a = None
-            b = right(e)
-            if b is NOTHING:
-                b = None
-            return rule(e, a, b)
+            return rule(e, _value(left, e), _value(right, e))
 
         return run
 
@@ -334,10 +324,9 @@ class Compiler:
 
     def pipeline(self, node: Node, ev: Evaluator) -> Pipe:
         """The closure for ``ev.eval_pipeline(node, emit_commands)``."""
-        found = self.pipelines.get(node.id)
-        if found is None:
-            found = self.pipelines[node.id] = self._compile_pipeline(node, ev)
-        return found
+        return self.pipelines.get(node.id) or _keep(
+            self.pipelines, node, self._compile_pipeline(node, ev)
+        )
 
     def _compile_pipeline(self, node: Node, ev: Evaluator) -> Pipe:
         chain = node
@@ -363,10 +352,9 @@ class Compiler:
 
     def assignment(self, node: Node, ev: Evaluator) -> Callable[[Evaluator], None]:
         """The closure for ``ev.eval_assignment(node)``."""
-        found = self.assignments.get(node.id)
-        if found is None:
-            found = self.assignments[node.id] = self._compile_assignment(node, ev)
-        return found
+        return self.assignments.get(node.id) or _keep(
+            self.assignments, node, self._compile_assignment(node, ev)
+        )
 
     def _compile_assignment(self, node: Node, ev: Evaluator) -> Callable[[Evaluator], None]:
         """``target op= value``: the value first, then the current value, then the store."""
@@ -395,6 +383,18 @@ class Compiler:
                 e.assign_to(target, value)
 
         return run
+
+
+def _value(expression: Expr, ev: Evaluator) -> Any:
+    """An operand's value: NOTHING (an assignment's) is ``$null``, as ``Operators._value``."""
+    value = expression(ev)
+    return None if value is NOTHING else value
+
+
+def _keep(cache: dict[int, _T], node: Node, compiled: _T) -> _T:
+    """Store a node's closure the first time it is compiled."""
+    cache[node.id] = compiled
+    return compiled
 
 
 def plain_variable(text: str) -> str | None:
