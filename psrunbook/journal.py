@@ -11,7 +11,8 @@ Layout (``docs/journal.md`` has the full schema)::
     <state dir>/journal.sqlite3     WAL mode, synced commits, owner-only permissions
         schema_version(version)
         runs(run_id, runbook, runbook_version, mode, parameters_json, ...hashes, user,
-             started_at, finished_at, outcome, resumes, cluster, os_user, insecure_json)
+             started_at, finished_at, outcome, resumes, cluster, os_user, insecure_json,
+             cluster_id)
         holds(resource, run_id, host, pid, since, token)   who works on a run or cluster
         attempts(attempt_id, run_id, step_index, step_name, node, script_sha256,
                  check_only, status, changed, result_json, errors_json,
@@ -190,6 +191,9 @@ class RunRecord:
     """The operator's login on the control node (the remote account is ``user``)."""
     insecure: dict[str, str] = field(default_factory=dict)
     """Node -> the unsafe setting accepted with ``--insecure`` (by the run or a resume)."""
+    cluster_id: str | None = None
+    """The id the cluster itself gave when the run first asked (``Get-Cluster``), which a
+    resume must find again; None when the run never asked (see execution/identity.py)."""
 
 
 @dataclass(frozen=True)
@@ -233,6 +237,7 @@ def _run_record(row: sqlite3.Row) -> RunRecord:
         cluster=row["cluster"],
         os_user=row["os_user"],
         insecure=_insecure(row["insecure_json"]),
+        cluster_id=row["cluster_id"],
     )
 
 
@@ -354,11 +359,17 @@ def _migrate_to_3(conn: sqlite3.Connection) -> None:
     )
 
 
+def _migrate_to_4(conn: sqlite3.Connection) -> None:
+    """The cluster's own id, as it answered the run's identity probe (a resume compares)."""
+    conn.execute("ALTER TABLE runs ADD COLUMN cluster_id TEXT")
+
+
 # MIGRATIONS[n] turns a version n-1 journal into version n. Append, never edit.
 MIGRATIONS: Final[dict[int, Callable[[sqlite3.Connection], None]]] = {
     1: _migrate_to_1,
     2: _migrate_to_2,
     3: _migrate_to_3,
+    4: _migrate_to_4,
 }
 SCHEMA_VERSION: Final = max(MIGRATIONS)
 
@@ -538,6 +549,11 @@ class Journal:
                 " insecure_json = ? WHERE run_id = ?",
                 (_json_text(accepted), run_id),
             )
+
+    def record_cluster_id(self, run_id: str, cluster_id: str) -> None:
+        """The id the cluster gave when the run first asked; a resume must find it again."""
+        with self._write(f"the cluster id of run {run_id}") as conn:
+            conn.execute("UPDATE runs SET cluster_id = ? WHERE run_id = ?", (cluster_id, run_id))
 
     def begin_attempt(
         self,
