@@ -40,13 +40,18 @@ PARAMS = Path(__file__).resolve().parents[2] / "examples" / "ssis-clustered.toml
 PROBES = {OWNER_PROBE: OWNER_PROBE_FILE, IDENTITY_PROBE: IDENTITY_PROBE_FILE}
 
 
+def _edited(inventory: Path, pattern: str, replacement: str, out: Path) -> Path:
+    """The inventory with its one ``pattern`` replaced, written to ``out``."""
+    text = inventory.read_text(encoding="utf-8")
+    edited, count = re.subn(pattern, replacement, text)
+    assert 1 == count, text
+    out.write_text(edited, encoding="utf-8")
+    return out
+
+
 def _renamed(inventory: Path, cluster: str, out: Path) -> Path:
     """The same nodes and endpoints under another ``[cluster] name``."""
-    text = inventory.read_text(encoding="utf-8")
-    renamed, count = re.subn(r'(\[cluster\]\nname = )"[^"]*"', rf'\1"{cluster}"', text)
-    assert 1 == count, text
-    out.write_text(renamed, encoding="utf-8")
-    return out
+    return _edited(inventory, r'(\[cluster\]\nname = )"[^"]*"', rf'\1"{cluster}"', out)
 
 
 def _export(inventory: Path, bundle: Path) -> None:
@@ -144,11 +149,7 @@ OTHER_ID = "00000000-0000-4000-8000-000000000001"
 
 def _pinned(inventory: Path, cluster_id: str, out: Path) -> Path:
     """The same inventory with ``[cluster] id`` pinned."""
-    text = inventory.read_text(encoding="utf-8")
-    pinned, count = re.subn(r'(\[cluster\]\nname = "[^"]*"\n)', rf'\1id = "{cluster_id}"\n', text)
-    assert 1 == count, text
-    out.write_text(pinned, encoding="utf-8")
-    return out
+    return _edited(inventory, r'(\[cluster\]\nname = "[^"]*"\n)', rf'\1id = "{cluster_id}"\n', out)
 
 
 def test_a_bundle_pinned_to_a_cluster_id_refuses_a_cluster_of_that_name_with_another(
