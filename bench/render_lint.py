@@ -62,6 +62,7 @@ def lint_cache_clear() -> None:
     from psrunbook import lint
 
     lint._findings.cache_clear()
+    lint.parse.cache_clear()
 
 
 def caches_clear() -> None:

@@ -80,7 +80,10 @@ DOUBLE_QUOTES: Final = frozenset('"\u201c\u201d\u201e')
 SMART_QUOTES: Final = frozenset("\u2018\u2019\u201a\u201b\u201c\u201d\u201e")
 SMART_DASHES: Final = frozenset("\u2013\u2014\u2015")
 _SMART_CHAR: Final = re.compile("[\u2013-\u2015\u2018-\u201e]")
-_CLUSTER_WORD: Final = re.compile(r"(?i)[A-Za-z]+-Cluster\w*")
+_ASCII_LOWER: Final = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+_NAME_NODES: Final = frozenset(
+    {"command_name", "path_command_name_token", "path_command_name", "command_name_expr"}
+)
 
 _CONFIRMING_CMDLETS: Final = frozenset({"remove-clusterresource", "remove-clustercheckpoint"})
 _CLUSTER_COMMAND: Final = re.compile(r"[A-Za-z]+-Cluster\w*")
@@ -125,9 +128,14 @@ def _language() -> tree_sitter.Language:
 _parsers = threading.local()
 
 
+@lru_cache(maxsize=16)
 def parse(text: str) -> tree_sitter.Tree:
-    """Parse PowerShell source with tree-sitter-powershell (one parser per thread, reused:
-    a parser is not safe to share between threads)."""
+    """Parse PowerShell source with tree-sitter-powershell, once per text.
+
+    A plan reads each rendered script's ``param()`` block and then lints it: both use
+    this tree (read only), so a script is parsed once. One parser per thread, reused (a
+    parser must not be shared between threads).
+    """
     parser: tree_sitter.Parser | None = getattr(_parsers, "parser", None)
     if parser is None:
         parser = _parsers.parser = tree_sitter.Parser(_language())
@@ -252,34 +260,41 @@ class _Script:
         raw = node.text
         return "" if raw is None else raw.decode("utf-8", "surrogatepass")
 
+    @cached_property
+    def ascii(self) -> bool:
+        return self.text.isascii()
+
     def byte_offset(self, index: int) -> int:
-        if self.positions._ascii:
+        if self.ascii:
             return index
         return len(self.text[:index].encode("utf-8", "surrogatepass"))
 
     def cluster_commands(self) -> list[tree_sitter.Node]:
-        """Every command whose text holds a cluster cmdlet's name, innermost first found.
+        """Every command whose name is a cluster cmdlet's, in source order.
 
         Every FailoverClusters cmdlet (the catalog's and an unknown ``*-Cluster*`` one)
-        matches :data:`_CLUSTER_WORD`, so the commands are found from the few places
-        the text names one, not by walking every node of the tree.
+        is a ``Verb-Cluster...`` word, so the commands are found from the few places the
+        text names one, by descending to each (a cursor, in C), not by walking every node.
         """
-        root = self.tree.root_node
         found: dict[int, tree_sitter.Node] = {}
-        for match in _CLUSTER_WORD.finditer(self.text):
-            node = root.descendant_for_byte_range(
-                self.byte_offset(match.start()), self.byte_offset(match.end())
-            )
-            # A command's name is at most three levels below it (command_name_expr,
-            # command_name, its token); a cluster word deeper down is inside a string,
-            # a comment or an argument, not a command's name.
-            for _ in range(4):
-                if node is None or node.type == "command":
-                    break
-                node = node.parent
-            if node is not None and node.type == "command":
-                found.setdefault(node.id, node)
+        for start in _cluster_word_starts(self.text):
+            command = self._command_named_at(self.byte_offset(start))
+            if command is not None:
+                found.setdefault(command.id, command)
         return sorted(found.values(), key=lambda n: n.start_byte)
+
+    def _command_named_at(self, offset: int) -> tree_sitter.Node | None:
+        """The command whose name starts at byte ``offset``, if that word is one's name.
+
+        Up from the word through its name's own nodes only: a word in a string, a
+        comment or an argument is not a command's name.
+        """
+        node = self.tree.root_node.descendant_for_byte_range(offset, offset + 1)
+        while node is not None and node.type in _NAME_NODES:
+            node = node.parent
+        if node is None or node.type != "command":
+            return None
+        return node
 
     def start(self, node: tree_sitter.Node) -> int:
         return self.positions.char_index(node.start_byte)
@@ -298,6 +313,21 @@ class _Script:
         return Finding(self.source, line, column, code, message)
 
 
+def _cluster_word_starts(text: str) -> Iterator[int]:
+    """Where each ``Verb-Cluster...`` word starts (ASCII letters, any case), found from
+    its ``-cluster`` (a plain search) rather than by trying a pattern at every letter.
+    Only ASCII is folded, so positions stay those of ``text``."""
+    folded = text.translate(_ASCII_LOWER)
+    at = folded.find("-cluster")
+    while at != -1:
+        start = at
+        while start > 0 and folded[start - 1].isascii() and folded[start - 1].isalpha():
+            start -= 1
+        if start < at:
+            yield start
+        at = folded.find("-cluster", at + 8)
+
+
 def _walk(node: tree_sitter.Node) -> Iterator[tree_sitter.Node]:
     """Pre-order traversal of every node, named or not."""
     stack = [node]
@@ -311,7 +341,8 @@ def _walk(node: tree_sitter.Node) -> Iterator[tree_sitter.Node]:
 
 
 def _syntax_findings(script: _Script) -> Iterator[Finding]:
-    for match in re.finditer("[\ud800-\udfff]", script.text):
+    surrogates = () if script.ascii else re.finditer("[\ud800-\udfff]", script.text)
+    for match in surrogates:
         yield script.at_char(
             match.start(),
             "PSR003",
@@ -707,7 +738,7 @@ _CODE, _STRING, _COMMENT = 0, 1, 2
 
 
 def _unicode_findings(script: _Script) -> Iterator[Finding]:
-    if _SMART_CHAR.search(script.text) is None:
+    if script.ascii or _SMART_CHAR.search(script.text) is None:
         return
     kinds = _classify(script)
     for index, char in enumerate(script.text):
