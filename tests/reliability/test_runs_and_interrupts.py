@@ -21,6 +21,8 @@ from typing import Any
 
 import pytest
 
+from psrunbook.holds import cluster_resource
+from psrunbook.journal import Journal
 from psrunbook.sim.endpoint.endpoint_faults import EndpointFaultPlan
 from psrunbook.sim.endpoint.http_server import SimFleet
 from psrunbook.sim.lab.cluster_executor import cluster_executor
@@ -308,3 +310,87 @@ def test_a_second_interrupt_exits_at_once(tmp_path: Path) -> None:
     held = [a for a in attempts(tmp_path, run_id) if f"{a.step_index:02d}-{a.step_name}" == STEP]
     assert {(a.node, a.status) for a in held} == {(node, "running") for node in targets}
     assert before == applied(lab_dump(tmp_path))
+
+
+def test_an_interrupt_before_a_journaled_script_runs_leaves_it_to_be_rechecked(
+    tmp_path: Path, clean: dict[str, Any]
+) -> None:
+    """SIGINT after the journal recorded step 02's attempt on NODE1 but before the node ran
+    its script (the Command is held before the lab serves it): exit 130; the attempt is
+    journaled `failed` with an `interrupted` error whose effect is unknown, nothing after
+    it is journaled, the run's outcome is `interrupted`, and its hold on the run and the
+    cluster is given back (docs/execution.md) so a resume needs no `runs unhold`; resume
+    re-checks the step on NODE1 before applying it, and ends as a clean run."""
+    step = "02-add-resource"
+    targets = {node: nth for slug, node, nth in STEP_COMMANDS if slug == step}
+    assert ["NODE1"] == list(targets)
+    with _held_step_run(tmp_path, targets) as (process, before):
+        run_id = latest_run_id(tmp_path)
+        held = [a for a in attempts(tmp_path, run_id) if a.step_index == 2]
+        assert [("NODE1", "running", False)] == [(a.node, a.status, a.check_only) for a in held]
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=120)
+    assert 130 == process.returncode, f"{out}\n{err}"
+    assert_no_traceback(_Result(out, err))
+    assert f"run {run_id} interrupted; continue with `psrunbook resume {run_id}" in error_line(
+        _Result(out, err)
+    )
+    assert "interrupted" == run_outcome(tmp_path, run_id)
+    records = attempts(tmp_path, run_id)
+    assert matrix.expected_journal(step, "NODE1", "failed") == Counter(applies(records))
+    (stopped,) = [a for a in records if a.step_index == 2]
+    message = str(stopped.errors[0].get("message"))
+    assert "interrupted (SIGINT) before the node answered" in message
+    assert "resume re-checks it" in message
+    assert before == applied(lab_dump(tmp_path))  # the script never ran
+    with Journal.open(tmp_path) as journal:
+        assert {} == journal.holds_of(run_id)
+        assert {} == journal.holders([cluster_resource("SIMCLUSTER")])
+    clear_faults(tmp_path)
+    matrix.assert_resumes_to_clean(tmp_path, run_id, clean)
+    resumed = [a for a in attempts(tmp_path, run_id) if a.attempt_id > stopped.attempt_id]
+    first = next(a for a in resumed if a.step_index == 2)
+    assert ("NODE1", True) == (first.node, first.check_only)  # re-checked before applying
+
+
+def test_an_interrupt_while_the_pools_open_journals_the_step_as_not_run(
+    tmp_path: Path, clean: dict[str, Any]
+) -> None:
+    """SIGINT after the journal recorded step 01's attempts but while each node's pool is
+    still opening (its Create held before the lab serves it): no script was sent, so
+    each attempt is journaled as interrupted *before its script was sent* (the step did
+    not run there), not as an unknown effect; the run is `interrupted`, its hold given
+    back, and resume re-checks the step on both nodes and ends as a clean run."""
+    create_lab(tmp_path)
+    with hold_channels(tmp_path, ["NODE1", "NODE2"]) as holds:
+        arm(
+            tmp_path,
+            [
+                {"node": node, "on": "Create", "nth": 1, "fault": "hold", "count": 100,
+                 "notify": str(holds.paths[node])}
+                for node in ("NODE1", "NODE2")
+            ],
+        )  # fmt: skip
+        process = start_sim_run(tmp_path)
+        try:
+            holds.wait()
+            process.send_signal(signal.SIGINT)
+            out, err = process.communicate(timeout=120)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.communicate()
+    assert 130 == process.returncode, f"{out}\n{err}"
+    assert_no_traceback(_Result(out, err))
+    run_id = latest_run_id(tmp_path)
+    assert "interrupted" == run_outcome(tmp_path, run_id)
+    records = attempts(tmp_path, run_id)
+    assert {("NODE1", "failed"), ("NODE2", "failed")} == {(a.node, a.status) for a in records}
+    for record in records:
+        message = str(record.errors[0].get("message"))
+        assert "interrupted (SIGINT) before its script was sent; the step did not run" in message
+    assert [] == lab_dump(tmp_path)["change_log"]
+    with Journal.open(tmp_path) as journal:
+        assert {} == journal.holds_of(run_id)
+    clear_faults(tmp_path)
+    matrix.assert_resumes_to_clean(tmp_path, run_id, clean)
