@@ -20,7 +20,7 @@ from psrunbook.journal import Journal
 from psrunbook.sim.lab.lab_files import sample_lab
 from psrunbook.sim.lab.serve import PASSWORD_ENV
 from tests.integration.conftest import served_inventory
-from tests.integration.terminal import spawn
+from tests.integration.terminal import Terminal, spawn
 from tests.reliability.harness import PSRUNBOOK, environment
 
 PASSWORD = "confirm-test-password"
@@ -48,9 +48,9 @@ def read_all(fd: int) -> bytes:
     return data
 
 
-def test_piped_through_tee_the_question_is_on_the_terminal_and_the_plan_in_the_log(
-    tmp_path: Path, inventory: Path
-) -> None:
+def run_piped(tmp_path: Path, inventory: Path, stderr: int | None = None) -> tuple[Terminal, int]:
+    """``psrunbook run cluster-report -i INVENTORY | ...``, waiting at the question; the
+    terminal and the read end of stdout's pipe."""
     reader, writer = os.pipe()
     try:
         term = spawn(
@@ -58,11 +58,19 @@ def test_piped_through_tee_the_question_is_on_the_terminal_and_the_plan_in_the_l
             run_env(tmp_path / "state"),
             tmp_path,
             stdout=writer,
+            stderr=stderr,
         )
     finally:
         os.close(writer)
+    term.read_until(QUESTION.encode().replace(b"?", rb"\?"))
+    return term, reader
+
+
+def test_piped_through_tee_the_question_is_on_the_terminal_and_the_plan_in_the_log(
+    tmp_path: Path, inventory: Path
+) -> None:
+    term, reader = run_piped(tmp_path, inventory)
     with os.fdopen(reader, "rb") as log:
-        term.read_until(QUESTION.encode().replace(b"?", rb"\?"))
         os.set_blocking(log.fileno(), False)
         before_answer = log.read() or b""  # what tee has shown while the question waits
         term.press(b"y\r")
@@ -79,20 +87,9 @@ def test_with_stderr_in_a_file_too_the_question_is_still_on_the_terminal(
 ) -> None:
     """``run ... 2>run.err | tee change.log``: neither file gets the question; no answer
     (Enter) is no, and nothing runs."""
-    reader, writer = os.pipe()
     with (tmp_path / "run.err").open("wb") as err:
-        try:
-            term = spawn(
-                ["run", "cluster-report", "-i", str(inventory)],
-                run_env(tmp_path / "state"),
-                tmp_path,
-                stdout=writer,
-                stderr=err.fileno(),
-            )
-        finally:
-            os.close(writer)
+        term, reader = run_piped(tmp_path, inventory, stderr=err.fileno())
     with os.fdopen(reader, "rb") as log:
-        term.read_until(QUESTION.encode().replace(b"?", rb"\?"))
         term.press(b"\r")
         assert 1 == term.wait()
         change_log = read_all(log.fileno()).decode()
