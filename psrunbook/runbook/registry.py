@@ -10,6 +10,13 @@ runbook already has) is isolated: it becomes a :class:`BrokenPlugin` and every o
 runbook still works. Asking for it by name (its runbook's name, or its file's) is
 refused with the file and the error; ``list`` names it. The built-in runbooks are part
 of psrunbook itself, so a failure there still stops everything.
+
+A plug-in installed by entry point brings its templates with it: a ``ps_templates``
+folder in its package (the entry point's module's package, or the nearest parent package
+that has one) joins the template search path after the built-in templates, so it can add
+templates but never replace one of psrunbook's (``_lib/prelude.ps1.j2`` included). A
+template id that two sources ship is refused for the plug-in that brings the second,
+as a runbook name offered twice is.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from importlib.metadata import entry_points
+from importlib.resources import files
 from pathlib import Path
 from types import ModuleType
 
@@ -29,6 +37,8 @@ from psrunbook.runbook.model import Runbook
 
 ENTRY_POINT_GROUP = "psrunbook.runbooks"
 BUILTIN_PACKAGE = "psrunbook.runbooks"
+PLUGIN_TEMPLATES = "ps_templates"
+"""The folder, inside a plug-in's package, that holds the templates it ships."""
 
 
 def _runbook_of(module: ModuleType, origin: str) -> Runbook:
@@ -75,14 +85,31 @@ def _failure(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def _from_entry_points() -> Iterator[Runbook | BrokenPlugin]:
+def _shipped_templates(module_name: str) -> Path | None:
+    """The ``ps_templates`` folder of the module's package or its nearest parent, if any."""
+    module = sys.modules.get(module_name)
+    package = (module.__package__ if module is not None else None) or module_name
+    parts = package.split(".")
+    while parts:
+        folder = Path(str(files(".".join(parts)))) / PLUGIN_TEMPLATES
+        if folder.is_dir():
+            return folder
+        parts.pop()
+    return None
+
+
+def _from_entry_points(template_dirs: dict[str, Path]) -> Iterator[Runbook | BrokenPlugin]:
+    """Each entry point's runbook; the templates it ships go into ``template_dirs`` (by origin)."""
     for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
         origin = f"entry point {ep.name} ({ep.value})"
         try:
             loaded = ep.load()
+            shipped = _shipped_templates(ep.module)
         except (Exception, SystemExit) as exc:  # noqa: BLE001 (a plug-in may raise anything: it is isolated and named, not hidden)
             yield BrokenPlugin(origin, f"failed to load: {_failure(exc)}", (ep.name,))
             continue
+        if shipped is not None:
+            template_dirs[origin] = shipped
         try:
             if isinstance(loaded, Runbook):
                 yield replace(loaded, origin=origin)
@@ -124,19 +151,64 @@ def _from_file(path: Path) -> Runbook | BrokenPlugin:
         return BrokenPlugin(str(path), f"failed to import: {_failure(exc)}", (path.stem,))
 
 
+def _template_ids(folder: Path) -> set[str]:
+    return {p.relative_to(folder).as_posix() for p in folder.rglob("*.j2") if p.is_file()}
+
+
+def _without_clashes(
+    shipped: dict[str, Path], found: dict[str, Runbook], broken: list[BrokenPlugin]
+) -> tuple[Path, ...]:
+    """The plug-ins' template folders, minus any that ships a template id already taken.
+
+    The built-in ids come first, then each plug-in's in entry-point order; a plug-in that
+    ships an id already taken is broken (its runbooks are not offered), so a template is
+    never silently replaced by another one of the same id.
+    """
+    if not shipped:
+        return ()
+    from psrunbook.templates.environment import BUILTIN_PACKAGE as TEMPLATES  # noqa: PLC0415 (jinja2 loads only when a plug-in ships templates)
+
+    owners = dict.fromkeys(_template_ids(Path(str(files(TEMPLATES)))), "psrunbook")
+    kept: list[Path] = []
+    for origin, folder in shipped.items():
+        ids = _template_ids(folder)
+        taken = sorted(i for i in ids if i in owners)
+        if taken:
+            names = tuple(n for n, r in found.items() if r.origin == origin)
+            for name in names:
+                del found[name]
+            broken.append(
+                BrokenPlugin(
+                    origin,
+                    f"ships template {taken[0]!r} ({folder}), which {owners[taken[0]]} "
+                    "already provides; put the plug-in's templates in a folder named "
+                    "after it",
+                    names,
+                )
+            )
+            continue
+        owners.update(dict.fromkeys(ids, origin))
+        kept.append(folder)
+    return tuple(kept)
+
+
 @dataclass(frozen=True)
 class RunbookRegistry:
     """All runbooks known for this invocation, by name, and the plug-ins that failed."""
 
     runbooks: tuple[Runbook, ...]
     broken: tuple[BrokenPlugin, ...] = ()
+    template_dirs: tuple[Path, ...] = ()
+    """The ``ps_templates`` folders that entry-point plug-ins ship, searched after the
+    built-in templates."""
 
     @classmethod
     def discover(cls, extra_dirs: Sequence[Path] = ()) -> RunbookRegistry:
         found: dict[str, Runbook] = {}
         origins: dict[str, str] = {}
         broken: list[BrokenPlugin] = []
-        sources = [_from_entry_points(), *(_from_directory(d) for d in extra_dirs)]
+        shipped: dict[str, Path] = {}
+        sources = [_from_entry_points(shipped), *(_from_directory(d) for d in extra_dirs)]
         for runbook in _builtin():
             found[runbook.name] = runbook
             origins[runbook.name] = runbook.origin
@@ -159,7 +231,10 @@ class RunbookRegistry:
                         (item.name,),
                     )
                 )
-        return cls(tuple(sorted(found.values(), key=lambda r: r.name)), tuple(broken))
+        template_dirs = _without_clashes(shipped, found, broken)
+        return cls(
+            tuple(sorted(found.values(), key=lambda r: r.name)), tuple(broken), template_dirs
+        )
 
     def get(self, name: str) -> Runbook:
         """The runbook called ``name``; refused naming the file when its plug-in is broken."""
