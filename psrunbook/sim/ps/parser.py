@@ -112,15 +112,26 @@ def _line_starts(text: str) -> tuple[int, ...]:
 
 
 def _comma_continuation(separator: tree_sitter.Node) -> bool:
-    """tree-sitter inserts an empty, missing separator in ``-Property Name,State``;
-    PowerShell reads that as one array argument, and so does the evaluator."""
+    """Whether ``separator`` stands between an argument and a ``,next`` token.
+
+    tree-sitter inserts an empty, missing separator in ``-Property Name,State`` and reads
+    ``Name ,State`` (also what :func:`psrunbook.sim.ps.lexer.normalise` makes of
+    ``Name, State``) as two arguments; PowerShell reads one array argument, and so do
+    the evaluator and the linter. After the command name or a parameter a leading comma
+    is the unary array operator (``Write-Output ,a``), not a continuation.
+    """
+    if separator.type != "command_argument_sep":
+        return False
     following = separator.next_sibling
-    return (
-        separator.type == "command_argument_sep"
-        and any(c.is_missing for c in separator.children)
-        and following is not None
-        and following.text is not None
-        and following.text.startswith(b",")
+    if following is None or following.text is None or not following.text.startswith(b","):
+        return False
+    if any(c.is_missing for c in separator.children):
+        return True
+    previous = separator.prev_sibling
+    return previous is not None and previous.type not in (
+        "command_argument_sep",
+        "command_parameter",
+        "redirection",
     )
 
 
