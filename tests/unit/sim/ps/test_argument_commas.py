@@ -26,9 +26,7 @@ SCRIPTS = [
 def test_comma_separated_bare_words_are_one_array_argument(script: str) -> None:
     result = run(script)
     assert result.failed is None
-    assert [list(o.properties) for o in result.output] == [["Name", "Value"]] * len(
-        result.output
-    )
+    assert [list(o.properties) for o in result.output] == [["Name", "Value"]] * len(result.output)
     assert result.output
 
 
