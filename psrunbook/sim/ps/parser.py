@@ -35,10 +35,21 @@ UNSUPPORTED_NODES = {
     "stop_parsing": "stop-parsing token (--%)",
     "label": "loop label",
     "invokation_foreach_expression": "foreach method call",
-    "switch_parameters": "switch statement parameters",
     "switch_filename": "switch -File",
 }
 
+
+UNSUPPORTED_COMMANDS = {
+    name.casefold(): name
+    for name in (
+        "Format-Table", "ft", "Format-List", "fl", "Format-Wide", "fw", "Format-Custom", "fc",
+        "Get-Member", "gm", "Test-Connection", "Out-Host", "oh", "Out-Default",
+        "Read-Host", "Get-Credential",
+    )
+}  # fmt: skip
+"""Commands of every Windows node that the lab does not model: their output is format
+or member objects, a network probe, or a prompt. Refused before the script runs, so no
+statement before them has run either (a node's own table cannot provide them)."""
 
 _MERGE = re.compile(r"^[2-6*]>&1$")
 """The merges Windows PowerShell 5.1 has: a stream (or all) into the success stream."""
@@ -196,6 +207,16 @@ def _check(script: ParsedScript) -> None:
             raise UnsupportedConstruct(
                 line,
                 "redirection other than n>&1",
+                script.source(node),
+                script.line_text(line),
+                script.column(node),
+            )
+        command = script.source(node).casefold().rpartition("\\")[2]
+        if node.type == "command_name" and command in UNSUPPORTED_COMMANDS:
+            line = script.line(node)
+            raise UnsupportedConstruct(
+                line,
+                "command " + UNSUPPORTED_COMMANDS[command],
                 script.source(node),
                 script.line_text(line),
                 script.column(node),
