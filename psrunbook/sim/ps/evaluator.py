@@ -1113,7 +1113,12 @@ class Evaluator:
     def _continuation(self, node: Node) -> list[Any]:
         """The values of ``,rest`` after a bare word (see ``is_comma_continuation``)."""
         if node.type == "generic_token":
-            return [_bare_value(w) for w in self.text_of(node)[1:].split(",")]
+            # The token's text as sent starts with the comma, or with the blank the front
+            # end moved the comma onto (``a, b`` is parsed as ``a ,b``): drop either.
+            words = self.text_of(node)[1:].split(",")
+            return [
+                self.expand_word(w, node) if "$" in w or "`" in w else _bare_value(w) for w in words
+            ]
         node = _unwrap(node)
         if node.type == "expression_with_unary_operator" and node.children[0].type == ",":
             return [self._element(self.kids(node)[-1])]

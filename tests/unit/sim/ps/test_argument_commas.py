@@ -43,6 +43,7 @@ def test_linter_accepts_comma_separated_bare_words(script: str) -> None:
         ("Write-Output 'a', b", ["a", "b"]),
         ("Write-Output a, 'b'", ["a", "b"]),
         ("Write-Output a, 2", ["a", 2]),
+        ("$x = 'b'; Write-Output a,$x, c,x$x", ["a", "b", "c", "xb"]),
         ("(Write-Output ,a).Count; (Write-Output -InputObject ,a).Count", [1, 1]),
         ("'x, y'; 'x' # a, b", ["x, y", "x"]),
     ],
