@@ -62,6 +62,7 @@ from psrunbook.sim.ps.exceptions import (
     ScriptError,
     UnsupportedConstruct,
 )
+from psrunbook.sim.ps.lexer import DOUBLE_QUOTES, SINGLE_QUOTES
 from psrunbook.sim.ps.members import Members
 from psrunbook.sim.ps.natives import NATIVES, NativeRefused
 from psrunbook.sim.ps.operators import Operators
@@ -1116,6 +1117,11 @@ class Evaluator:
             # The token's text as sent starts with the comma, or with the blank the front
             # end moved the comma onto (``a, b`` is parsed as ``a ,b``): drop either.
             words = self.text_of(node)[1:].split(",")
+            if any(
+                w[:1] in SINGLE_QUOTES or w[:1] in DOUBLE_QUOTES or w[:1] in "@(" for w in words
+            ):
+                # tree-sitter reads ``a,'b'`` as one bare word; PowerShell as 'a' and 'b'.
+                raise self.unsupported(node, "quoted or @/( element right after a comma")
             return [
                 self.expand_word(w, node) if "$" in w or "`" in w else _bare_value(w) for w in words
             ]

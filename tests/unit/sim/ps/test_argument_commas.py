@@ -65,3 +65,10 @@ def test_comma_rewrite_keeps_length_strings_comments_and_line_breaks() -> None:
 def test_linter_binds_comma_list_as_one_positional_argument() -> None:
     assert lint_script("Get-ClusterGroup a, b", source="s") == []
     assert lint_script("Set-ClusterOwnerNode -Resource r -Owners NODE1, NODE2", source="s") == []
+
+
+def test_quoted_element_glued_to_a_comma_is_refused_not_misread() -> None:
+    result = run("Write-Output a,'b'")
+    assert result.failed is not None
+    assert result.failed.error_id == "UnsupportedConstruct"
+    assert result.output == []
