@@ -70,6 +70,8 @@ import tree_sitter
 import tree_sitter_powershell
 
 from psrunbook.catalog import Cmdlet, Parameter, load_catalog
+from psrunbook.sim.ps.lexer import spaced_commas
+from psrunbook.sim.ps.parser import is_comma_continuation
 
 __all__ = ["Finding", "Severity", "in_templates", "lint_script", "lint_template_source", "parse"]
 
@@ -130,7 +132,8 @@ _parsers = threading.local()
 
 @lru_cache(maxsize=16)
 def parse(text: str) -> tree_sitter.Tree:
-    """Parse PowerShell source with tree-sitter-powershell, once per text.
+    """Parse PowerShell source with tree-sitter-powershell, once per text, with the
+    simulator's workaround for ``Name, State`` (same offsets; see ``spaced_commas``).
 
     A plan reads each rendered script's ``param()`` block and then lints it: both use
     this tree (read only), so a script is parsed once. One parser per thread, reused (a
@@ -139,7 +142,7 @@ def parse(text: str) -> tree_sitter.Tree:
     parser: tree_sitter.Parser | None = getattr(_parsers, "parser", None)
     if parser is None:
         parser = _parsers.parser = tree_sitter.Parser(_language())
-    return parser.parse(text.encode("utf-8", "surrogatepass"))
+    return parser.parse(spaced_commas(text).encode("utf-8", "surrogatepass"))
 
 
 _KINDS: Final = (
@@ -360,6 +363,8 @@ def _syntax_findings(script: _Script) -> Iterator[Finding]:
     stack = [script.tree.root_node]
     while stack:
         node = stack.pop()
+        if node.is_missing and node.parent is not None and is_comma_continuation(node.parent):
+            continue  # ``Name,State``: tree-sitter invents a separator PowerShell has not
         if node.is_missing:
             yield script.at_node(node, "PSR002", f"syntax error: missing {node.type!r}")
         elif node.is_error:
@@ -486,6 +491,8 @@ class _CallCheck:
                 index = self._bind_named(elements, index, element, token)
             elif _SPLAT.fullmatch(token):
                 self.splatted = True
+            elif index >= 2 and is_comma_continuation(elements[index - 2]):
+                continue  # ``a, b``: one array argument with the value before it
             else:
                 self.positional.append(element)
 

@@ -31,7 +31,11 @@ from psrunbook.sim.objects import (
     PSObject,
     SecureStringValue,
 )
-from psrunbook.sim.ps import automatic, records
+from psrunbook.sim.ps import (
+    automatic,
+    records,
+    utility,  # noqa: F401  (registers its built-in cmdlets)
+)
 from psrunbook.sim.ps.binding import (
     ACTION_PREFERENCES,
     Argument,
@@ -58,6 +62,7 @@ from psrunbook.sim.ps.exceptions import (
     ScriptError,
     UnsupportedConstruct,
 )
+from psrunbook.sim.ps.lexer import DOUBLE_QUOTES, SINGLE_QUOTES
 from psrunbook.sim.ps.members import Members
 from psrunbook.sim.ps.natives import NATIVES, NativeRefused
 from psrunbook.sim.ps.operators import Operators
@@ -220,6 +225,8 @@ class Evaluator:
         self.caught: list[ErrorRecordObject] = []
         self.errors: list[Any] = []
         self.call_action: list[PSHashtable] = []
+        self.error_captures: list[list[Any]] = []
+        """One list per running command with -ErrorVariable: the errors it writes."""
         self.failures = 0
         """Errors and failed native commands so far; a statement that adds one sets
         ``$?`` to False."""
@@ -382,6 +389,8 @@ class Evaluator:
         """A non-terminating error: shown, silenced, or escalated by Stop."""
         record = self.positioned(record)
         self.failures += 1
+        for capture in self.error_captures:
+            capture.append(records.error_record_object(record))
         action = action or self.error_action()
         if action == "Stop":
             raise ScriptError(record, script_terminating=True, escalated=True)
@@ -551,6 +560,9 @@ class Evaluator:
 
     def current_identity(self) -> WindowsIdentity:
         return current_identity(self.session.user, self.session.administrator)
+
+    def command_types(self) -> list[str]:
+        return [c.spec.implementing_type for c in self.session.commands.values()]
 
     def resolve_account(self, name: str) -> str | None:
         resolver = self.session.resolve_account
@@ -723,6 +735,7 @@ class Evaluator:
         parts = self.kids(node)
         condition = next(p for p in parts if p.type == "switch_condition")
         body = next(p for p in parts if p.type == "switch_body")
+        mode, case_sensitive = self._switch_mode(node, parts)
         value = self.eval_pipeline(condition)
         clauses_node = next((c for c in self.kids(body) if c.type == "switch_clauses"), None)
         clauses = self.kids(clauses_node) if clauses_node is not None else []
@@ -748,7 +761,11 @@ class Evaluator:
                         continue
                     else:
                         label = self.eval(cond_parts[0])
-                    if self.operators.op_equals(item, label):
+                    if (
+                        self.operators.op_equals(item, label)
+                        if mode == "exact" and not case_sensitive
+                        else self.operators.switch_match(mode, item, label, case_sensitive, clause)
+                    ):
                         matched = True
                         self._switch_clause(block, item, emit)
                 if not matched and default_block is not None:
@@ -757,6 +774,24 @@ class Evaluator:
                 break
             except ContinueSignal:
                 continue
+
+    _SWITCH_MODES = ("regex", "wildcard", "exact", "casesensitive")
+
+    def _switch_mode(self, node: Node, parts: list[Node]) -> tuple[str, bool]:
+        """``-Regex``, ``-Wildcard``, ``-Exact`` (the last one given wins, about_Switch)
+        and ``-CaseSensitive``, each also as an unambiguous prefix (``-w``)."""
+        mode, case_sensitive = "exact", False
+        flags = next((p for p in parts if p.type == "switch_parameters"), None)
+        for flag in self.kids(flags) if flags is not None else []:
+            written = self.text_of(flag).lstrip("-").casefold()
+            names = [m for m in self._SWITCH_MODES if written and m.startswith(written)]
+            if len(names) != 1:
+                raise self.unsupported(flag, "switch parameter")
+            if names[0] == "casesensitive":
+                case_sensitive = True
+            else:
+                mode = names[0]
+        return mode, case_sensitive
 
     def _switch_clause(self, block: Node, item: Any, emit: Emit) -> None:
         found, previous = self.scope.get("_")
@@ -1079,7 +1114,17 @@ class Evaluator:
     def _continuation(self, node: Node) -> list[Any]:
         """The values of ``,rest`` after a bare word (see ``is_comma_continuation``)."""
         if node.type == "generic_token":
-            return [_bare_value(w) for w in self.text_of(node)[1:].split(",")]
+            # The token's text as sent starts with the comma, or with the blank the front
+            # end moved the comma onto (``a, b`` is parsed as ``a ,b``): drop either.
+            words = self.text_of(node)[1:].split(",")
+            if any(
+                w[:1] in SINGLE_QUOTES or w[:1] in DOUBLE_QUOTES or w[:1] in "@(" for w in words
+            ):
+                # tree-sitter reads ``a,'b'`` as one bare word; PowerShell as 'a' and 'b'.
+                raise self.unsupported(node, "quoted or @/( element right after a comma")
+            return [
+                self.expand_word(w, node) if "$" in w or "`" in w else _bare_value(w) for w in words
+            ]
         node = _unwrap(node)
         if node.type == "expression_with_unary_operator" and node.children[0].type == ",":
             return [self._element(self.kids(node)[-1])]
@@ -1102,6 +1147,14 @@ class Evaluator:
     def eval_argument(self, node: Node) -> Any:
         if node.type == "generic_token":
             return self.expand_bare_word(node)
+        if node.type == "argument_list":
+            # ``New-Object T('u', $p)``: a bare word ends at ``(``, and PowerShell reads the
+            # parenthesised list after it as the next argument (an array of its elements).
+            expr_list = node.child_by_field_name("argument_expression_list")
+            values = [self._element(c) for c in self.kids(expr_list)] if expr_list else []
+            if not values:
+                raise self.unsupported(node, "empty argument list")
+            return values[0] if len(values) == 1 else values
         value = self.eval(node)
         return None if value is NOTHING else value
 
@@ -1218,7 +1271,8 @@ class Evaluator:
             self._check_actions(common)
             self.call_action.append(common)
             try:
-                builtin.run(self, own, inputs, emit)
+                with self.capture_variables(common, emit) as captured:
+                    builtin.run(self, own, inputs, captured)
             except ConversionError as exc:
                 raise self.runtime_fail(
                     str(exc),
@@ -1242,9 +1296,45 @@ class Evaluator:
         self._check_actions(common)
         self.call_action.append(common)
         try:
-            self.run_cmdlet(cmdlet, binder, own, inputs, emit)
+            with self.capture_variables(common, emit) as captured:
+                self.run_cmdlet(cmdlet, binder, own, inputs, captured)
         finally:
             self.call_action.pop()
+
+    @contextmanager
+    def capture_variables(self, common: PSHashtable, emit: Emit) -> Iterator[Emit]:
+        """``-ErrorVariable`` and ``-OutVariable`` (about_CommonParameters): the errors
+        the command writes and the objects it outputs, as a list in the caller's scope,
+        set also when the command ends with an error; ``+name`` appends. UNVERIFIED
+        (not in shared/facts): errors ``-ErrorAction Ignore`` drops are kept here."""
+        names = {k: to_string(common[k]) for k in ("ErrorVariable", "OutVariable") if k in common}
+        if not names:
+            yield emit
+            return
+        errors: list[Any] = []
+        outputs: list[Any] = []
+        scope = self.scope
+
+        def tee(value: Any) -> None:
+            outputs.append(value)
+            emit(value)
+
+        if "ErrorVariable" in names:
+            self.error_captures.append(errors)
+        try:
+            yield tee if "OutVariable" in names else emit
+        finally:
+            if "ErrorVariable" in names:
+                self.error_captures.remove(errors)
+            for key, values in (("ErrorVariable", errors), ("OutVariable", outputs)):
+                if key in names:
+                    name = names[key]
+                    kept: list[Any] = []
+                    if name.startswith("+"):
+                        name = name[1:]
+                        found, old = scope.get(name)
+                        kept = as_list(old) if found and old is not None else []
+                    scope.set_local(name, [*kept, *values])
 
     def _check_actions(self, common: PSHashtable) -> None:
         for key in ("ErrorAction", "WarningAction", "InformationAction"):
@@ -1476,6 +1566,8 @@ class Evaluator:
             raise self.fail(failed.record, script_terminating=psrp) from None
         own, common = split_common(bound)
         for key, value in common.items():
+            if key.casefold() in ("errorvariable", "outvariable"):
+                raise self.unsupported(self.statement, f"-{key} of a function or script")
             if key.casefold() == "erroraction":
                 self.scope.set_local("ErrorActionPreference", self.action_name(value))
             elif key.casefold() == "verbose" and to_bool(value):
@@ -2331,6 +2423,10 @@ class _CmdletContext:
     @property
     def user(self) -> str:
         return self._evaluator.session.user
+
+    def environment(self) -> dict[str, str]:
+        """The runspace's environment, which a native program inherits."""
+        return {str(k): str(v) for k, v in self._evaluator.env.items()}
 
     def write_output(self, value: Any) -> None:
         self._emit(value)

@@ -83,3 +83,39 @@ def test_dollar_question_is_read_only() -> None:
     result = run("$? = $false")
     record = result.failed or result.errors[0]
     assert "read-only" in record.message
+
+
+def test_cmd_echo_prints_its_text_with_environment_variables() -> None:
+    result = run("$env:FOO = 'bar'; cmd.exe /c echo hello %foo% %nope%; $LASTEXITCODE; cmd /c echo")
+    assert result.failed is None, result.failed
+    assert ["hello bar %nope%", 0, "ECHO is on."] == result.output
+
+
+def test_cmd_set_prints_the_inherited_environment_sorted_ignoring_case() -> None:
+    result = run(
+        "$env:aaa = '1'; $lines = cmd /c set; $lines[0]; $lines -contains 'COMPUTERNAME=NODE1'"
+    )
+    assert result.failed is None, result.failed
+    assert ["aaa=1", True] == result.output
+    assert ["COMPUTERNAME=NODE1"] == run("cmd /c set COMPUTER").output
+
+
+def test_cmd_exit_sets_lastexitcode_and_status() -> None:
+    result = run("cmd /c exit 3; $?; $LASTEXITCODE; cmd /c exit /b 0; $?")
+    assert [False, 3, True] == result.output
+
+
+@pytest.mark.parametrize(
+    ("script", "construct"),
+    [
+        ("cmd /c dir", "cmd /c dir"),
+        ("cmd /c 'echo a & echo b'", "cmd /c echo a & echo b"),
+        ("cmd /k echo a", "cmd /k echo a"),
+        ("cmd /c set NO_SUCH_PREFIX", "cmd /c set NO_SUCH_PREFIX (no variable matches)"),
+    ],
+)
+def test_cmd_forms_the_lab_does_not_model_are_refused_by_name(script: str, construct: str) -> None:
+    result = run("'before'; " + script)
+    assert result.failed is not None
+    assert result.failed.error_id == "UnsupportedConstruct"
+    assert construct in result.failed.message
