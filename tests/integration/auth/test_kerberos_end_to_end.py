@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -37,13 +38,25 @@ def environment(realm: Realm, state_dir: Path, **extra: str) -> dict[str, str]:
     return {**env, **realm.env, "PSRUNBOOK_STATE_DIR": str(state_dir), **extra}
 
 
-@pytest.fixture
-def kerberos_lab(kerberos_env: Realm, tmp_path: Path) -> Iterator[Path]:
-    """``psrunbook sim serve --auth kerberos``; yields the inventory it wrote."""
-    inventory = tmp_path / "lab.toml"
+@dataclass(frozen=True)
+class KerberosLab:
+    """A running ``sim serve --auth kerberos``: the inventory it wrote, what it printed."""
+
+    inventory: Path
+    printed: list[str]
+
+
+@pytest.fixture(scope="module")
+def kerberos_lab(realm: Realm, tmp_path_factory: pytest.TempPathFactory) -> Iterator[KerberosLab]:
+    """``psrunbook sim serve --auth kerberos``, serving, shared by this module's tests: the
+    nodes need only the realm's keytab, and the one test that runs against them first
+    checks the lab is as served."""
+    directory = tmp_path_factory.mktemp("kerberos-lab")
+    inventory = directory / "lab.toml"
+    printed: list[str] = []
     server = subprocess.Popen(
         [PSRUNBOOK, "sim", "serve", "--auth", "kerberos", "--inventory-out", str(inventory)],
-        env=environment(kerberos_env, tmp_path / "serve-state"),
+        env=environment(realm, directory / "serve-state"),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
@@ -52,11 +65,12 @@ def kerberos_lab(kerberos_env: Realm, tmp_path: Path) -> Iterator[Path]:
     try:
         assert server.stdout is not None
         for line in server.stdout:
+            printed.append(line.rstrip("\n"))
             if line.startswith("serving"):
                 break
         else:
             raise AssertionError(f"sim serve exited with {server.wait()} before serving")
-        yield inventory
+        yield KerberosLab(inventory, printed)
         server.send_signal(signal.SIGTERM)
         assert 0 == server.wait(30)
     finally:
@@ -76,10 +90,29 @@ def relayed(inventory: Path, relays: dict[int, TcpRelay], out: Path) -> Path:
     return out
 
 
-def test_ssis_clustered_runs_over_kerberos_with_every_envelope_sealed(
-    kerberos_env: Realm, kerberos_lab: Path, tmp_path: Path
+def test_sim_serve_kerberos_prints_what_a_client_needs_and_no_password(
+    kerberos_env: Realm, kerberos_lab: KerberosLab
 ) -> None:
-    lab = load_inventory(kerberos_lab)
+    """No password ``export`` line (nothing uses it); the principals the nodes accept, the
+    keytab they read and what a client needs, instead."""
+    printed = "\n".join(kerberos_lab.printed)
+    assert "PSRUNBOOK_SIM_PASSWORD" not in printed
+    assert "export " not in printed
+    assert (
+        f"auth kerberos: the nodes accept tickets for host/127.0.0.1@{REALM}, "
+        f"HTTP/127.0.0.1@{REALM} (keytab KRB5_KTNAME={kerberos_env.env['KRB5_KTNAME']})"
+    ) in kerberos_lab.printed
+    assert (
+        f"a client needs: a ticket of realm {REALM} (kinit USER@{REALM}); a krb5.conf naming "
+        "its KDC, with dns_canonicalize_hostname = false and rdns = false so it asks for "
+        "host/127.0.0.1; no username or password in the inventory"
+    ) in kerberos_lab.printed
+
+
+def test_ssis_clustered_runs_over_kerberos_with_every_envelope_sealed(
+    kerberos_env: Realm, kerberos_lab: KerberosLab, tmp_path: Path
+) -> None:
+    lab = load_inventory(kerberos_lab.inventory)
     assert ("kerberos", False, "auto") == (
         lab.connection.auth,
         lab.connection.ssl,
@@ -93,7 +126,7 @@ def test_ssis_clustered_runs_over_kerberos_with_every_envelope_sealed(
     ports = {lab.endpoint_for(node)[1] for node in lab.node_names}
     relays = {port: TcpRelay(("127.0.0.1", port)) for port in ports}
     try:
-        inventory = relayed(kerberos_lab, relays, tmp_path / "relayed.toml")
+        inventory = relayed(kerberos_lab.inventory, relays, tmp_path / "relayed.toml")
         done = subprocess.run(
             [
                 PSRUNBOOK,
