@@ -1,14 +1,15 @@
 """The SSIS runbooks over Kerberos against a real KDC, with no user name or password anywhere.
 
-Every process is the real one: ``psrunbook sim serve --auth kerberos`` serves the lab
-with the nodes' keytab, ``psrunbook run`` finds the ticket ``kinit`` put in the
-credential cache, and a relay between them keeps every byte the network carried, which
-must hold no script text and no plain SOAP envelope.
+In the end-to-end run every process is the real one: ``psrunbook sim serve --auth
+kerberos`` serves the lab with the nodes' keytab, ``psrunbook run`` finds the ticket
+``kinit`` put in the credential cache, and a relay between them keeps every byte the
+network carried, which must hold no script text and no plain SOAP envelope.
 """
 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import os
 import re
 import signal
@@ -17,6 +18,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -24,6 +26,9 @@ from psrunbook.inventory import load_inventory
 from tests.integration.conftest import EXAMPLES
 from tests.support.kdc import REALM, Realm
 from tests.support.relay import TcpRelay
+
+if TYPE_CHECKING:
+    from tests.integration.conftest import Psrunbook
 
 pytestmark = pytest.mark.integration
 
@@ -168,20 +173,15 @@ def test_ssis_clustered_runs_over_kerberos_with_every_envelope_sealed(
 
 
 def test_ssis_standalone_runs_over_kerberos_on_the_embedded_lab(
-    kerberos_env: Realm, tmp_path: Path
+    kerberos_env: Realm, psrunbook: Psrunbook
 ) -> None:
-    state = tmp_path / "state"
-    done = subprocess.run(
-        [PSRUNBOOK, "run", "ssis-standalone", "--sim", "--yes"],
-        env=environment(kerberos_env, state, PSRUNBOOK_SIM_AUTH="kerberos"),
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        check=False,
+    """The embedded lab (``PSRUNBOOK_SIM_AUTH=kerberos``) and the CLI in this process: the
+    ticket comes from the credential cache ``kerberos_env`` points KRB5CCNAME at."""
+    done = dataclasses.replace(psrunbook, sim_auth="kerberos")(
+        "run", "ssis-standalone", "--sim", "--yes"
     )
-    assert 0 == done.returncode, done.stderr
     assert done.stdout.strip().splitlines()[-1].startswith("succeeded: ")
-    lab = load_inventory(state / "sim" / "inventory.toml")
+    lab = load_inventory(psrunbook.state_dir / "sim" / "inventory.toml")
     assert ("kerberos", None, None) == (
         lab.connection.auth,
         lab.connection.username,
@@ -190,21 +190,15 @@ def test_ssis_standalone_runs_over_kerberos_on_the_embedded_lab(
 
 
 def test_the_kerberos_lab_refuses_to_start_without_a_keytab(
-    kerberos_env: Realm, tmp_path: Path
+    kerberos_env: Realm, psrunbook: Psrunbook, tmp_path: Path
 ) -> None:
-    done = subprocess.run(
-        [PSRUNBOOK, "run", "ssis-standalone", "--sim", "--yes"],
-        env=environment(
-            kerberos_env,
-            tmp_path / "state",
-            PSRUNBOOK_SIM_AUTH="kerberos",
-            KRB5_KTNAME=f"FILE:{tmp_path / 'missing.keytab'}",
-        ),
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        check=False,
+    done = dataclasses.replace(psrunbook, sim_auth="kerberos")(
+        "run",
+        "ssis-standalone",
+        "--sim",
+        "--yes",
+        env={"KRB5_KTNAME": f"FILE:{tmp_path / 'missing.keytab'}"},
+        expect=2,
     )
-    assert 2 == done.returncode, done.stderr
     assert "KRB5_KTNAME" in done.stderr
     assert "Traceback" not in done.stderr
