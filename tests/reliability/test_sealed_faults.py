@@ -10,7 +10,6 @@ real ``psrunbook`` runs as a subprocess against it with its default retries.
 
 from __future__ import annotations
 
-import subprocess
 from collections import Counter
 from pathlib import Path
 
@@ -21,7 +20,7 @@ from psrunbook.sim.lab.cluster_executor import cluster_executor
 from psrunbook.sim.lab.fault_file import FaultSpec, TriggeredFaultPlan
 from psrunbook.sim.lab.lab_files import sample_lab
 from psrunbook.sim.lab.serve import PASSWORD_ENV, SIM_USER, inventory_toml
-from tests.reliability.harness import PSRUNBOOK, environment
+from tests.reliability.harness import psrunbook
 
 pytestmark = pytest.mark.reliability
 
@@ -65,18 +64,14 @@ def test_a_dropped_connection_authenticates_again_before_anything_is_served(
         )
         inventory = tmp_path / "inventory.toml"
         inventory.write_text(inventory_toml(fleet, cluster=cluster.name), encoding="utf-8")
-        command = [PSRUNBOOK, "run", "ssis-clustered", "--params-file", str(PARAMS), "--yes"]
-        done = subprocess.run(
-            [*command, "-i", str(inventory), "--state-dir", str(tmp_path / "state")],
-            capture_output=True,
-            text=True,
-            env=environment({PASSWORD_ENV: PASSWORD}),
-            timeout=120,
-            check=False,
-            stdin=subprocess.DEVNULL,
+        done = psrunbook(
+            *("run", "ssis-clustered", "--params-file", str(PARAMS), "--yes"),
+            *("-i", str(inventory)),
+            state_dir=tmp_path / "state",
+            env={PASSWORD_ENV: PASSWORD},
         )
         wire = [_kind(message) for message in node.wire]
-    assert 0 == done.returncode, done.stdout + done.stderr
+    assert 0 == done.code, done.describe()
     assert all(1 == n for n in Counter(tuple(c) for c in cluster.change_log).values())
     # The reset request is the first one the node never answered.
     dropped = next(
