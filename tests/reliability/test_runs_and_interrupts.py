@@ -32,6 +32,7 @@ from psrunbook.sim.lab.lab_files import sample_lab
 from psrunbook.sim.lab.serve import PASSWORD_ENV, SIM_USER, inventory_toml
 from tests.reliability import test_fault_matrix as matrix
 from tests.reliability.harness import (
+    FULL,
     PSRUNBOOK,
     STEP_COMMANDS,
     Holds,
@@ -49,6 +50,7 @@ from tests.reliability.harness import (
     latest_run_id,
     psrunbook,
     run_outcome,
+    served_auth,
     start_sim_run,
 )
 
@@ -162,11 +164,17 @@ STEP = "06-config-registry"
 """A step on every node (NODE1's 7th Command, NODE2's 2nd)."""
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+INTERRUPTS = [("basic", signum) for signum in SIGNALS] + [("ntlm", signal.SIGINT)]
+"""Every signal over Basic; Ctrl-C over NTLM-sealed HTTP too (all of them when full)."""
+if FULL:
+    INTERRUPTS += [("ntlm", signal.SIGTERM), ("ntlm", signal.SIGHUP)]
 
 
-@pytest.mark.parametrize("signum", SIGNALS, ids=[s.name for s in SIGNALS])
+@pytest.mark.parametrize(
+    ("auth", "signum"), INTERRUPTS, ids=[f"{auth}-{s.name}" for auth, s in INTERRUPTS]
+)
 def test_an_interrupt_stops_a_multi_node_step_at_once(
-    tmp_path: Path, clean: dict[str, Any], signum: signal.Signals
+    tmp_path: Path, clean: dict[str, Any], auth: str, signum: signal.Signals
 ) -> None:
     """SIGINT, SIGTERM or SIGHUP while both nodes' scripts of a step are held before they
     run: exit 130, the journal says exactly what finished and that the step was
@@ -176,7 +184,7 @@ def test_an_interrupt_stops_a_multi_node_step_at_once(
     the step is held before its scripts run, so what is proven here is the client side.
     """
     targets = {node: nth for step, node, nth in STEP_COMMANDS if step == STEP}
-    with _held_step_run(tmp_path, targets) as (process, before):
+    with _held_step_run(tmp_path, targets, auth=auth) as (process, before):
         process.send_signal(signum)
         out, err = process.communicate(timeout=120)
     assert 130 == process.returncode, f"{out}\n{err}"
@@ -191,7 +199,8 @@ def test_an_interrupt_stops_a_multi_node_step_at_once(
     # Nothing was applied after the signal (the lab is saved after every pipeline).
     assert before == applied(lab_dump(tmp_path))
     clear_faults(tmp_path)
-    matrix.assert_resumes_to_clean(tmp_path, run_id, clean)
+    matrix.assert_resumes_to_clean(tmp_path, run_id, clean, auth=auth)
+    assert auth == served_auth(tmp_path)
 
 
 def _hold_step(state: Path, holds: Holds, targets: dict[str, int]) -> None:
@@ -215,14 +224,14 @@ def _hold_step(state: Path, holds: Holds, targets: dict[str, int]) -> None:
 
 @contextmanager
 def _held_step_run(
-    state: Path, targets: dict[str, int]
+    state: Path, targets: dict[str, int], *, auth: str = "basic"
 ) -> Iterator[tuple[subprocess.Popen[str], Counter[tuple[str, ...]]]]:
     """A ``--sim`` run held for good at every node of the step (see :func:`_hold_step`):
     yields the process, once every node is held, and the lab's changes at that point."""
     create_lab(state)
     with hold_channels(state, sorted(targets)) as holds:
         _hold_step(state, holds, targets)
-        process = start_sim_run(state)
+        process = start_sim_run(state, auth=auth)
         try:
             holds.wait()
             yield process, applied(lab_dump(state))
