@@ -24,6 +24,7 @@ from psrunbook.errors import InventoryError
 from psrunbook.execution.session import (
     ExecutionLimits,
     PreparedRun,
+    RunFrame,
     RunRequest,
     RunSession,
     StartedRun,
@@ -44,11 +45,13 @@ if TYPE_CHECKING:
 
 @dataclass
 class _Live:
-    """A run this worker is executing: its plan and its sessions, kept between steps."""
+    """A run this worker is executing: its plan, its sessions and its frame (one
+    ``run.started``, one ``run.finished``), kept between steps."""
 
     prepared: PreparedRun
     transport: KeptSessions
     review_sha256: str
+    frame: RunFrame
 
 
 def read_inventory(path: Path) -> tuple[str, str]:
@@ -138,7 +141,8 @@ class FleetWork:
         intent = self.session.resolve(RunRequest(resume=spec.run_id, bundle=spec.bundle_dir))
         prepared = self.session.prepare(intent, inventory)
         transport = KeptSessions(PsrpTransport(inventory, insecure=spec.insecure))
-        live = _Live(prepared, transport, _review_sha256(prepared, inventory))
+        frame = RunFrame(resumed=bool(self.journal.step_status(spec.run_id)))
+        live = _Live(prepared, transport, _review_sha256(prepared, inventory), frame)
         with self._lock:
             self._live.setdefault(spec.run_id, live)
             return self._live[spec.run_id]
@@ -163,12 +167,21 @@ class FleetWork:
         live = self._prepared(spec)
         attempted = index in self.journal.step_status(spec.run_id)
         started = StartedRun(spec.run_id, live.prepared, resumed=attempted)
-        report = self.session.execute(started, live.transport, limits=self.limits, through=index)
+        report = self.session.execute(
+            started, live.transport, limits=self.limits, through=index, frame=live.frame
+        )
         return {"failed": report.failed, "changed": report.changed_count}
 
     def finish(self, spec: RunSpec, outcome: RunOutcome) -> None:
-        """Record how the run ended and close its sessions; safe to repeat."""
-        self.journal.finish_run(spec.run_id, outcome)
+        """Record how the run ended (logging its ``run.finished`` when this worker
+        executed steps of it) and close its sessions; safe to repeat."""
+        with self._lock:
+            live = self._live.get(spec.run_id)
+        if live is None:
+            self.journal.finish_run(spec.run_id, outcome)
+        else:
+            started = StartedRun(spec.run_id, live.prepared, resumed=live.frame.resumed)
+            self.session.end_frame(started, live.transport, live.frame, outcome)
         self.release(spec.run_id)
 
     def release(self, run_id: str) -> None:
