@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -85,8 +85,11 @@ class FleetWork:
         library: TemplateLibrary,
         *,
         limits: ExecutionLimits | None = None,
+        worker_id: str = "",
     ) -> None:
         self.journal = journal
+        self.worker_id = worker_id
+        """Names this worker where it decides itself (a refused approval)."""
         self.session = RunSession(journal, registry, library, holds=PartitionHolds())
         self.limits = limits or ExecutionLimits()
         self._live: dict[str, _Live] = {}
@@ -192,7 +195,20 @@ class FleetWork:
             live.transport.close()
 
     def log_decision(self, spec: RunSpec, decision: Decision) -> None:
+        """Journal and log a reviewer's decision (the command that sent it did too:
+        journaling it again is a no-op, and makes sure it is there)."""
+        journal_decision(self.journal, spec.run_id, decision)
         log_decision(spec.run_id, spec.cluster, decision)
+
+    def refuse(self, spec: RunSpec, problem: str) -> None:
+        """The approved hash is not what this worker would run: journal the refusal, end
+        the run as failed without touching its cluster."""
+        refusal = replace(
+            decision_now("reject", None, problem), by=f"psrunbook worker {self.worker_id}"
+        )
+        journal_decision(self.journal, spec.run_id, refusal)
+        log_decision(spec.run_id, spec.cluster, refusal)
+        self.finish(spec, "failed")
 
     def log_cancelled(self, spec: RunSpec) -> None:
         self._log.warning(
@@ -205,6 +221,18 @@ def _review_sha256(prepared: PreparedRun, inventory: Inventory) -> str:
     if prepared.bundle_sha256 is not None:
         return prepared.bundle_sha256
     return review_sha256(prepared.plan, inventory)
+
+
+def journal_decision(journal: RunJournal, run_id: str, decision: Decision) -> None:
+    """Who approved or rejected the run, when, and the sha256 approved, in the journal."""
+    journal.record_decision(
+        run_id,
+        verdict="approved" if decision.verdict == "approve" else "rejected",
+        decided_by=decision.by,
+        decided_at=datetime.fromisoformat(decision.at.replace("Z", "+00:00")),
+        bundle_sha256=decision.sha256,
+        reason=decision.reason,
+    )
 
 
 def log_decision(run_id: str, cluster: str | None, decision: Decision) -> None:
