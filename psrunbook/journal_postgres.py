@@ -749,12 +749,17 @@ class PostgresJournal:
         return [decision_record(row, _FIX) for row in rows]
 
     def step_status(self, run_id: str) -> dict[int, dict[str, str]]:
-        """As the SQLite journal: applied attempts count for a run, checks for a plan."""
-        record = self.run(run_id)
+        """As the SQLite journal: applied attempts count for a run, checks for a plan.
+
+        One round trip (the run's mode joined in): a fleet worker asks before every step.
+        """
         rows = self._read(
-            "SELECT DISTINCT ON (step_index, node) step_index, node, status FROM psrunbook.attempts"
-            " WHERE run_id = %s AND check_only = %s"
-            " ORDER BY step_index, node, attempt_id DESC",
-            (run_id, record.mode == "plan"),
+            "SELECT DISTINCT ON (a.step_index, a.node) a.step_index, a.node, a.status"
+            " FROM psrunbook.attempts a JOIN psrunbook.runs r ON r.run_id = a.run_id"
+            " WHERE a.run_id = %s AND a.check_only = (r.mode = 'plan')"
+            " ORDER BY a.step_index, a.node, a.attempt_id DESC",
+            (run_id,),
         )
+        if not rows:
+            self.run(run_id)  # no attempts yet, or no such run (refused)
         return latest_statuses(rows)

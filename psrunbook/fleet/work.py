@@ -52,6 +52,10 @@ class _Live:
     transport: KeptSessions
     review_sha256: str
     frame: RunFrame
+    attempted: frozenset[int]
+    """Steps attempted before this worker took the run up (a crash or a takeover): each
+    is re-checked before it is applied. Steps this worker attempts itself need not be:
+    a step interrupted here is continued by the next process, which reads the journal."""
 
 
 def read_inventory(path: Path) -> tuple[str, str]:
@@ -144,8 +148,14 @@ class FleetWork:
         intent = self.session.resolve(RunRequest(resume=spec.run_id, bundle=spec.bundle_dir))
         prepared = self.session.prepare(intent, inventory)
         transport = KeptSessions(PsrpTransport(inventory, insecure=spec.insecure))
-        frame = RunFrame(resumed=bool(self.journal.step_status(spec.run_id)))
-        live = _Live(prepared, transport, _review_sha256(prepared, inventory), frame)
+        attempted = frozenset(self.journal.step_status(spec.run_id))
+        live = _Live(
+            prepared,
+            transport,
+            _review_sha256(prepared, inventory),
+            RunFrame(resumed=bool(attempted)),
+            attempted,
+        )
         with self._lock:
             self._live.setdefault(spec.run_id, live)
             return self._live[spec.run_id]
@@ -168,8 +178,7 @@ class FleetWork:
         """Execute one step (and any earlier one not done); re-check it first if it was
         attempted before (an interrupted attempt, journaled ``running``)."""
         live = self._prepared(spec)
-        attempted = index in self.journal.step_status(spec.run_id)
-        started = StartedRun(spec.run_id, live.prepared, resumed=attempted)
+        started = StartedRun(spec.run_id, live.prepared, resumed=index in live.attempted)
         report = self.session.execute(
             started, live.transport, limits=self.limits, through=index, frame=live.frame
         )
