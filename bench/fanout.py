@@ -1,6 +1,7 @@
 """3. Fan-out: ``ssis-standalone`` on 1, 4, 16, 32 (and 64) simulated nodes at 20 ms latency.
 
-Each node count has its own simulated fleet in its own process; ``psrunbook run`` is a
+Each node count has its own simulated fleet in its own process, served by
+``psrunbook sim serve --latency-ms 20`` as a user would start it; ``psrunbook run`` is a
 child process, so its wall time, peak RSS and CPU time are its own. The first run on
 each fleet applies the configuration; the timed runs that follow are the converged
 re-runs an operator repeats (every step still runs on every node, and reports
@@ -16,7 +17,7 @@ from typing import Any
 
 from bench.cli_run import ChildRun, run_psrunbook
 from bench.common import Figure, Profile, Section, absolute_goal, median, ratio_goal
-from bench.fleet import FleetProcess
+from bench.sim_serve import ServeProcess
 
 LATENCY_S = 0.020
 RUNBOOK = "ssis-standalone"
@@ -37,14 +38,13 @@ def _params_toml(facts: dict[str, Any]) -> str:
 class _Target:
     """One fleet with the files a ``psrunbook run`` against it needs."""
 
-    def __init__(self, nodes: int, fleet: FleetProcess, work: Path) -> None:
+    def __init__(self, nodes: int, work: Path) -> None:
         self.nodes = nodes
-        self.fleet = fleet
         directory = work / f"n{nodes}"
-        directory.mkdir()
-        self.inventory = fleet.write_inventory(directory / "inventory.toml")
+        self.fleet = ServeProcess(nodes, latency_ms=LATENCY_S * 1000, work=directory)
+        self.inventory = self.fleet.inventory
         self.params = directory / "params.toml"
-        self.params.write_text(_params_toml(fleet.facts), encoding="utf-8")
+        self.params.write_text(_params_toml(self.fleet.facts), encoding="utf-8")
         self.state = directory / "state"
         self.log = directory / "run.log"
 
@@ -74,10 +74,10 @@ def measure(profile: Profile) -> Section:
     runs: dict[int, list[ChildRun]] = {n: [] for n in profile.fanout_nodes}
     server_cpu: dict[int, list[float]] = {n: [] for n in profile.fanout_nodes}
     with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
-        targets = [
-            _Target(n, stack.enter_context(FleetProcess(n, latency_s=LATENCY_S)), Path(tmp))
-            for n in profile.fanout_nodes
-        ]
+        targets: list[_Target] = []
+        for nodes in profile.fanout_nodes:
+            targets.append(_Target(nodes, Path(tmp)))
+            stack.callback(targets[-1].fleet.close)
         for target in targets:
             target.run()  # applies the configuration; later runs are converged re-runs
         for round_index in range(profile.fanout_repetitions):

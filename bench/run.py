@@ -39,6 +39,7 @@ def _measurements() -> dict[str, Callable[[Profile], Section]]:
         sim_pipeline,
         startup,
         step_overhead,
+        waits,
     )
 
     return {
@@ -52,6 +53,7 @@ def _measurements() -> dict[str, Callable[[Profile], Section]]:
         "full-run": full_run.measure,
         "journal": journal_backends.measure,
         "fleet": fleet_runs.measure,
+        "waits": waits.measure,
     }
 
 
@@ -66,6 +68,7 @@ NAMES = (
     "full-run",
     "journal",
     "fleet",
+    "waits",
 )
 
 

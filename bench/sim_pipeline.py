@@ -49,7 +49,7 @@ def _invoke(pool: Any, call: Call) -> tuple[float, int]:
 
 
 @contextmanager
-def _pool(endpoint: SimEndpoint) -> Iterator[Any]:
+def plain_pool(endpoint: SimEndpoint) -> Iterator[Any]:
     """A plain pypsrp pool on ``endpoint``, as raw pypsrp users open one."""
     from pypsrp.powershell import RunspacePool
     from pypsrp.wsman import WSMan
@@ -70,7 +70,7 @@ def _pool(endpoint: SimEndpoint) -> Iterator[Any]:
 def _pipelines(executor: Executor, node: str, call: Call, count: int) -> tuple[list[float], float]:
     """``count`` pipelines of ``call`` on one pool: their times and requests per pipeline."""
     endpoint = SimEndpoint(executor, node=node, users={USER: PASSWORD})
-    with endpoint, _pool(endpoint) as pool:
+    with endpoint, plain_pool(endpoint) as pool:
         _invoke(pool, call)  # warm: first-use imports on both sides
         before = endpoint.counters.snapshot().total_requests
         times = [_invoke(pool, call)[0] for _ in range(count)]
@@ -80,7 +80,7 @@ def _pipelines(executor: Executor, node: str, call: Call, count: int) -> tuple[l
 
 def _objects(count: int) -> list[float]:
     endpoint = SimEndpoint(TrivialExecutor(), node="NODE1", users={USER: PASSWORD})
-    with endpoint, _pool(endpoint) as pool:
+    with endpoint, plain_pool(endpoint) as pool:
         times = []
         for _ in range(count):
             elapsed, got = _invoke(pool, (f"count {OBJECTS}", {}))

@@ -32,6 +32,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -254,6 +255,18 @@ assert max(MIGRATIONS) == SCHEMA_VERSION, "journal_model.SCHEMA_VERSION names th
 # --------------------------------------------------------------------------- journal
 
 
+@dataclass
+class _Starting:
+    """One attempt waiting for the group commit that records its start."""
+
+    what: str
+    run_id: str
+    row: tuple[Any, ...]
+    attempt_id: int | None = None
+    error: JournalError | None = None
+    done: bool = False
+
+
 class Journal:
     """An open SQLite journal (a :class:`RunJournal`). Thread-safe: parallel node workers
     share one instance.
@@ -264,6 +277,10 @@ class Journal:
     def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
         self._conn = conn
         self._lock = threading.Lock()
+        self._starting: list[_Starting] = []
+        """Attempts waiting to be recorded by the next group commit (:meth:`begin_attempt`)."""
+        self._starting_lock = threading.Lock()
+        self._group_lock = threading.Lock()
         self.path = path
         self._current_run: str | None = None
         """The run this process records (started or resumed), named in a disk-full error."""
@@ -451,26 +468,67 @@ class Journal:
 
         Call it before sending the script: if the process dies afterwards, the attempt
         stays ``running`` and resume knows the outcome is unknown.
+
+        The record is on disk when this returns. Attempts begun by several threads at
+        once share one synced commit (a group commit): while one thread commits, the
+        others queue, and the next commit writes every queued attempt (issue 16: one
+        ``fsync`` per node, serialised, was most of a 64-node step on a busy disk).
         """
-        with self._write(f"attempt of step {step_name} on {node}") as conn:
-            if not conn.execute("SELECT 1 FROM runs WHERE run_id = ?", (run_id,)).fetchone():
-                raise JournalError(self._no_run_message(run_id))
-            cursor = conn.execute(
-                "INSERT INTO attempts (run_id, step_index, step_name, node, script_sha256,"
-                " check_only, status, started_at) VALUES (?, ?, ?, ?, ?, ?, 'running', ?)",
-                (
-                    run_id,
-                    step_index,
-                    redact_text(step_name),
-                    redact_text(node),
-                    script_sha256,
-                    int(check_only),
-                    iso_text(now_utc()),
-                ),
-            )
-            attempt_id = cursor.lastrowid
-        assert attempt_id is not None  # set by every successful INSERT
-        return attempt_id
+        starting = _Starting(
+            f"attempt of step {step_name} on {node}",
+            run_id,
+            (
+                run_id,
+                step_index,
+                redact_text(step_name),
+                redact_text(node),
+                script_sha256,
+                int(check_only),
+                iso_text(now_utc()),
+            ),
+        )
+        with self._starting_lock:
+            self._starting.append(starting)
+        with self._group_lock:
+            if not starting.done:
+                with self._starting_lock:
+                    group, self._starting = self._starting, []
+                self._record_starting(group)
+        if starting.error is not None:
+            raise starting.error
+        assert starting.attempt_id is not None  # set by every successful INSERT
+        return starting.attempt_id
+
+    def _record_starting(self, group: list[_Starting]) -> None:
+        """Insert ``group`` in one synced commit; if that fails, each alone, for its error."""
+        try:
+            if len(group) > 1:
+                with self._write(f"{len(group)} attempts") as conn:
+                    for starting in group:
+                        self._insert_attempt(conn, starting)
+                return
+        except JournalError:
+            for starting in group:
+                starting.attempt_id = None
+        finally:
+            for starting in group:
+                starting.done = True
+        for starting in group:
+            try:
+                with self._write(starting.what) as conn:
+                    self._insert_attempt(conn, starting)
+            except JournalError as exc:
+                starting.error = exc
+                starting.attempt_id = None
+
+    def _insert_attempt(self, conn: sqlite3.Connection, starting: _Starting) -> None:
+        if not conn.execute("SELECT 1 FROM runs WHERE run_id = ?", (starting.run_id,)).fetchone():
+            raise JournalError(self._no_run_message(starting.run_id))
+        starting.attempt_id = conn.execute(
+            "INSERT INTO attempts (run_id, step_index, step_name, node, script_sha256,"
+            " check_only, status, started_at) VALUES (?, ?, ?, ?, ?, ?, 'running', ?)",
+            starting.row,
+        ).lastrowid
 
     def finish_attempt(
         self,

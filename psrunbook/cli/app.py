@@ -6,6 +6,7 @@ runs, so ``psrunbook --help`` never pays for pypsrp, lxml or tree-sitter.
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -28,6 +29,12 @@ app = typer.Typer(
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+SILENT_COMMANDS = frozenset({"list", "show"})
+"""Commands that only read runbooks and print: they write no log event, so without
+``--log-file`` logging is not configured for them (issue 16: structlog's import was about
+a third of ``psrunbook list``'s start-up)."""
 
 
 def _print_version(value: bool) -> None:
@@ -92,6 +99,13 @@ def main_options(
     ] = False,
 ) -> None:
     """Run, review, plan and resume failover-cluster procedures over PowerShell remoting."""
+    ctx.obj = Settings(
+        runbook_dirs=tuple(runbooks or ()),
+        template_dirs=tuple(templates or ()),
+        journal=journal or None,
+    )
+    if ctx.invoked_subcommand in SILENT_COMMANDS and log_file is None:
+        return  # they log no event: structlog (and the rich modules it loads) stays unloaded
     from psrunbook.errors import UserError
     from psrunbook.journal_open import url_passwords
     from psrunbook.logging import configure_logging
@@ -105,11 +119,6 @@ def main_options(
         )
     except UserError as exc:  # before any command runs: bad input, exit 2, no traceback
         raise fail(str(exc), EXIT_USAGE) from None
-    ctx.obj = Settings(
-        runbook_dirs=tuple(runbooks or ()),
-        template_dirs=tuple(templates or ()),
-        journal=journal or None,
-    )
 
 
 runbook_cmds.register(app)
@@ -121,5 +130,14 @@ app.add_typer(sim_app, name="sim")
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point.
+
+    When the command is done, every object left is frozen out of the garbage collector:
+    the interpreter's teardown then no longer walks the whole heap (issue 16: 0.15 to
+    0.2 s after a run, 10 % of ``run --sim``). Nothing is skipped: atexit handlers,
+    buffered output and non-daemon threads are finished as usual.
+    """
+    try:
+        app()
+    finally:
+        gc.freeze()

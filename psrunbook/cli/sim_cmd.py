@@ -104,6 +104,14 @@ def serve_command(
             help="Write one inventory per cluster here (a fleet, see --clusters).",
         ),
     ] = None,
+    latency_ms: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0,
+            max=60000.0,
+            help="Add this many ms of round trip to every request (default: the lab's, or 0).",
+        ),
+    ] = None,
     protocol_only: Annotated[
         bool,
         typer.Option(
@@ -158,5 +166,6 @@ def serve_command(
         auth=parse_auth(auth, source="--auth"),
         clusters=clusters,
         inventory_dir=inventory_dir,
+        latency_ms=latency_ms,
     )
     serve(options, password=password, echo=typer.echo)

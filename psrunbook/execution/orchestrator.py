@@ -114,11 +114,30 @@ class SessionCache:
     def close(self) -> None:
         with self._lock:
             sessions, self._sessions = list(self._sessions.values()), {}
-        for session in sessions:
-            try:
-                session.close()
-            except EngineError:
-                continue
+        # Each close is a round trip (WSMan Delete): all at once, not one node after another.
+        errors: list[BaseException] = []
+        threads = [
+            threading.Thread(target=_close_quietly, args=(s, errors), daemon=True)
+            for s in sessions[1:]
+        ]
+        for thread in threads:
+            thread.start()
+        for session in sessions[:1]:
+            _close_quietly(session, errors)
+        for thread in threads:
+            thread.join()
+        if errors:
+            raise errors[0]
+
+
+def _close_quietly(session: Session, errors: list[BaseException]) -> None:
+    """Close one session; an engine error is the node's and ends nothing, others are kept."""
+    try:
+        session.close()
+    except EngineError:
+        return
+    except Exception as exc:  # noqa: BLE001 (re-raised by the thread that closes the run)
+        errors.append(exc)
 
 
 class Runner:
@@ -284,20 +303,47 @@ class Runner:
             return outcome
         outcome.targets.extend(skipped)
         if planned.step.serial:
-            # Rolling (Step.serial): one node at a time, in inventory order; after a failure
-            # or an interrupt the other nodes are not touched (they show as not run, and a
-            # resume continues there).
-            for node in nodes:
-                done = self._attempt_all(run_id, planned, [node], check_only=None)
-                outcome.targets.extend(done)
-                if self._stop.is_set() or not done or done[0].status is Status.FAILED:
-                    break
+            outcome.targets.extend(self._roll(run_id, planned, nodes))
         else:
             outcome.targets.extend(self._attempt_all(run_id, planned, nodes, check_only=None))
         outcome.targets.extend(
             TargetOutcome(node, Status.DONE_EARLIER, attempts=0) for node in sorted(finished)
         )
         return outcome
+
+    def _roll(self, run_id: str, planned: PlannedStep, nodes: list[str]) -> list[TargetOutcome]:
+        """A rolling step (``Step.serial``): changes on one node at a time, in inventory order.
+
+        What must never happen on every node at once is the *change* (a restart), not the
+        reading. So with several nodes the step is first checked on all of them at once
+        (``-CheckOnly``, journaled and logged as a check): a node with nothing to change is
+        done there, unchanged, without waiting for the others; only the nodes that would
+        change are then applied, one at a time. A failed check stops the roll before any
+        change; after a failed change or an interrupt the remaining nodes are not touched
+        (they show as not run, and a resume checks them again). In a check-only run the
+        checks are the whole step, so they all run at once.
+        """
+        if self.options.check_only:
+            return self._attempt_all(run_id, planned, nodes, check_only=None)
+        checked: dict[str, TargetOutcome] = {}
+        to_change = list(nodes)
+        if len(nodes) > 1:
+            checks = self._attempt_all(run_id, planned, nodes, check_only=True)
+            checked = {t.node: t for t in checks}
+            if self._stop.is_set() or any(t.status is Status.FAILED for t in checks):
+                return checks
+            to_change = [n for n in nodes if checked[n].status is Status.CHANGED]
+        changed: dict[str, TargetOutcome] = {}
+        for node in to_change:
+            done = self._attempt_all(run_id, planned, [node], check_only=None)
+            changed.update((t.node, t) for t in done)
+            if self._stop.is_set() or not done or done[0].status is Status.FAILED:
+                break
+        return [
+            changed.get(node) or checked[node]
+            for node in nodes
+            if node in changed or (node in checked and node not in to_change)
+        ]
 
     def _attempt_all(
         self, run_id: str, planned: PlannedStep, nodes: list[str], *, check_only: bool | None
@@ -532,17 +578,24 @@ class Runner:
         arguments: dict[str, Any] = dict(planned.arguments)
         if check:
             arguments["CheckOnly"] = True
+        if self._stop.is_set():
+            return None
+        # Outside the claims lock, so the nodes of a step starting together share one
+        # synced journal commit (the journal's group commit) instead of queueing for one each.
+        attempt_id = self.journal.begin_attempt(
+            run_id=run_id,
+            step_index=planned.index,
+            step_name=planned.step.name,
+            node=node,
+            script_sha256=planned.script.sha256,
+            check_only=check,
+        )
         with self._claims:
             if self._stop.is_set():
+                # The stop came while the start was being recorded: the script is never
+                # sent; the attempt is ended as interrupted, as one still running would be.
+                self._finish(attempt_id, self._interrupted(node, attempts=0))
                 return None
-            attempt_id = self.journal.begin_attempt(
-                run_id=run_id,
-                step_index=planned.index,
-                step_name=planned.step.name,
-                node=node,
-                script_sha256=planned.script.sha256,
-                check_only=check,
-            )
             self._inflight[(planned.index, node)] = attempt_id
         if self._progress:
             self._progress("started", planned, node, None)

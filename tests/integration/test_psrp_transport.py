@@ -65,3 +65,21 @@ connect_deadline_s = 60
             session.run(ScriptCall("output never", {}, 30))
     finally:
         session.close()
+
+
+def test_the_http_session_settles_its_proxies_once() -> None:
+    """requests does not read the proxy environment per request; the pinned "no proxy" holds.
+
+    A loopback node: pypsrp pins the scheme's proxy to none once, when the session is built,
+    and the session no longer consults HTTP_PROXY/NO_PROXY on every request (issue 16).
+    """
+    with SimFleet(["NODE1"], executor=TrivialExecutor(), users={SIM_USER: PASSWORD}) as fleet:
+        inventory = inventory_from_toml(inventory_toml(fleet), path=Path("sim.toml"))
+        session = PsrpTransport(inventory, password=PASSWORD).open("NODE1")
+        try:
+            assert ["done"] == session.run(ScriptCall("output done", {}, 30)).output
+            http = session._pool.connection.transport.session
+            assert http.trust_env is False
+            assert {"http": False} == http.proxies
+        finally:
+            session.close()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -58,6 +59,7 @@ def test_probe_sees_imports() -> None:
 
 PLANNER_PROBE = """
 import sys
+from pathlib import Path
 import psrunbook.runbook.planner
 from psrunbook.templates import TemplateLibrary
 print("tree_sitter" in sys.modules)
@@ -76,3 +78,21 @@ def test_planner_loads_tree_sitter_only_when_a_script_is_rendered() -> None:
         timeout=60,
     )
     assert ["False", "True"] == completed.stdout.split()
+
+
+@pytest.mark.parametrize("arguments", [("list",), ("show", "ssis-clustered")])
+def test_list_and_show_leave_logging_unloaded(arguments: tuple[str, ...]) -> None:
+    """They log no event: without --log-file, structlog (and the rich traceback and pretty
+    modules it imports) is never loaded (issue 16: a third of their start-up)."""
+    code, top_level = _imported_by(*arguments)
+    assert 0 == code
+    assert "structlog" not in top_level
+
+
+def test_list_with_a_log_file_still_configures_logging(tmp_path: Path) -> None:
+    """--log-file keeps its meaning for every command: the file is opened (and checked)."""
+    log = tmp_path / "events.log"
+    code, top_level = _imported_by("--log-file", str(log), "list")
+    assert 0 == code
+    assert "structlog" in top_level
+    assert log.exists()

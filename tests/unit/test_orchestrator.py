@@ -392,3 +392,72 @@ def test_any_node_step_fails_with_every_node_and_reason_when_none_answers(
         "connection refused; cannot connect to SQLNODE2: connection refused"
     ) == target.message
     assert [] == node.calls
+
+
+def _rolling_first_step(plan: Plan) -> Plan:
+    """The plan with its first step (every node) made a rolling step (``Step.serial``)."""
+    first = replace(plan.steps[0], step=replace(plan.steps[0].step, serial=True))
+    return replace(plan, steps=(first, *plan.steps[1:]))
+
+
+def test_a_rolling_step_changes_only_the_nodes_its_check_finds_different(
+    plan: Plan, journal: Journal, library: TemplateLibrary
+) -> None:
+    """Both nodes are checked; SQLNODE1 has nothing to change and is done, unchanged,
+    without an apply; only SQLNODE2, whose check finds a difference, is applied."""
+    node = Node()
+    node.fail[("SQLNODE2", "1")] = result(True, check=True)  # its check: would change
+    report = _runner(_rolling_first_step(plan), node, journal, library).run(_start(journal))
+    first = [(n, bool(args.get("CheckOnly"))) for n, kind, args in node.calls[:3]]
+    assert {("SQLNODE1", True), ("SQLNODE2", True)} == set(first[:2])
+    assert ("SQLNODE2", False) == first[2]
+    statuses = {t.node: t.status for t in report.steps[0].targets}
+    assert {"SQLNODE1": Status.UNCHANGED, "SQLNODE2": Status.CHANGED} == statuses
+    step = plan.steps[0].step.name
+    attempts = [(a.node, a.check_only) for a in journal.attempts("r1") if a.step_name == step]
+    assert Counter({("SQLNODE1", True): 1, ("SQLNODE2", True): 1, ("SQLNODE2", False): 1}) == (
+        Counter(attempts)
+    )
+    assert "succeeded" == report.outcome
+
+
+def test_a_failed_check_stops_a_rolling_step_before_any_change(
+    plan: Plan, journal: Journal, library: TemplateLibrary
+) -> None:
+    """SQLNODE1's check fails: SQLNODE2, which would change, is not applied either."""
+    node = Node()
+    node.fail[("SQLNODE1", "1")] = RawResult(output=[], errors=[], had_errors=True)
+    node.fail[("SQLNODE2", "1")] = result(True, check=True)
+    report = _runner(_rolling_first_step(plan), node, journal, library).run(_start(journal))
+    assert all(args.get("CheckOnly") for _, kind, args in node.calls if kind == "step")
+    assert "failed" == report.outcome
+    assert Status.FAILED == {t.node: t.status for t in report.steps[0].targets}["SQLNODE1"]
+
+
+def test_a_plan_checks_a_rolling_step_on_every_node_at_once(
+    plan: Plan, journal: Journal, library: TemplateLibrary
+) -> None:
+    """A check changes nothing, so nothing is rolled: both checks are in flight together
+    (each waits at a barrier for the other, which one node at a time would never reach)."""
+    node = Node()
+    both = threading.Barrier(2, timeout=30)
+    answer = node.__call__
+    met: set[str] = set()
+
+    def meet_then_answer(name: str, call: ScriptCall) -> RawResult:
+        if name not in met:  # each node's first call is the rolling step's check
+            met.add(name)
+            both.wait()
+        return answer(name, call)
+
+    rolling = _rolling_first_step(plan)
+    runner = Runner(
+        rolling,
+        FakeTransport(meet_then_answer),
+        journal,
+        library,
+        RunOptions(backoff_s=0, check_only=True),
+    )
+    report = runner.run(_start(journal))
+    assert {"SQLNODE1", "SQLNODE2"} == {t.node for t in report.steps[0].targets}
+    assert "succeeded" == report.outcome

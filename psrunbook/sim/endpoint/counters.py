@@ -33,11 +33,13 @@ class CounterSnapshot:
 class EndpointCounters:
     """What one endpoint has served, for tests and benchmarks."""
 
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _lock: threading.Condition = field(default_factory=threading.Condition, repr=False)
     _requests: Counter[str] = field(default_factory=Counter)
     _pipelines_created: int = 0
     _shells_created: int = 0
     _shells_open: int = 0
+    _delayed_requests: int = 0
+    _injected_latency_s: float = 0.0
 
     def count_request(self, action: str) -> None:
         with self._lock:
@@ -55,6 +57,30 @@ class EndpointCounters:
     def shell_closed(self) -> None:
         with self._lock:
             self._shells_open -= 1
+
+    def latency_injected(self, seconds: float) -> None:
+        """One request is now held ``seconds`` by the endpoint's injected latency."""
+        with self._lock:
+            self._delayed_requests += 1
+            self._injected_latency_s += seconds
+            self._lock.notify_all()
+
+    def wait_for_delayed(self, count: int, timeout: float) -> bool:
+        """Wait until ``count`` requests have been held by the latency; False on timeout."""
+        with self._lock:
+            return self._lock.wait_for(lambda: self._delayed_requests >= count, timeout)
+
+    @property
+    def delayed_requests(self) -> int:
+        """Requests held by the injected latency (``SimEndpoint.latency_s``)."""
+        with self._lock:
+            return self._delayed_requests
+
+    @property
+    def injected_latency_s(self) -> float:
+        """Seconds of injected latency the endpoint has added, over all requests."""
+        with self._lock:
+            return self._injected_latency_s
 
     def snapshot(self) -> CounterSnapshot:
         with self._lock:

@@ -174,6 +174,7 @@ class SimEndpoint:
         idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
         auth: AuthMode = "basic",
         record_wire: bool = False,
+        latency_s: float = 0.0,
     ) -> None:
         self.node = node
         self.auth: AuthMode = auth
@@ -182,6 +183,9 @@ class SimEndpoint:
         self._ntlm_accounts = (
             NTLM_ACCOUNTS.register(users) if auth in ("ntlm", "negotiate", "credssp") else ()
         )
+        self.latency_s = latency_s
+        """Added to every request's round trip, as a WAN link would (``--latency-ms``): the
+        request's own thread waits, so other connections are served meanwhile."""
         self.idle_timeout = idle_timeout
         """Seconds without a request after which a shell is deleted and its pipelines stopped
         (a client that vanished must not hold the lab); a Create may ask for its own."""
@@ -388,6 +392,10 @@ class SimEndpoint:
         client_ip: str,
     ) -> _Reply:
         """Answer one POST to /wsman; every failure becomes an HTTP answer, never a drop."""
+        latency = self.latency_s
+        if latency > 0:
+            self.counters.latency_injected(latency)
+            self._reaper_stop.wait(latency)  # set when the endpoint closes: no wait outlives it
         admitted = auth.admit(authorization, content_type, body)
         if not isinstance(admitted, Admission):
             log.info("%s: request refused with %d: %s", self.node, admitted.status, admitted.reason)
@@ -615,6 +623,7 @@ class SimFleet:
         flush_interval: float = DEFAULT_FLUSH_INTERVAL,
         idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
         auth: AuthMode = "basic",
+        latency_s: float = 0.0,
     ) -> None:
         self.certificate = generate_certificate() if tls else None
         self.endpoints: dict[str, SimEndpoint] = {}
@@ -635,6 +644,7 @@ class SimFleet:
                     flush_interval=flush_interval,
                     idle_timeout=idle_timeout,
                     auth=auth,
+                    latency_s=latency_s,
                 )
         except BaseException:
             self.close()

@@ -187,7 +187,7 @@ def start_clusters(
     """Serve ``count`` sample labs on loopback; write their inventories into ``inventory_dir``.
 
     ``latency_s`` delays every request to every node by that much (the endpoint's
-    ``delay`` fault), as a WAN link would.
+    injected latency, as ``sim serve --latency-ms``), as a WAN link would.
     """
     fleet = ClusterFleet()
     try:
@@ -195,11 +195,11 @@ def start_clusters(
             cluster = build_lab(replace(sample_spec(nodes, sql_version), cluster=name))
             executor = StampingExecutor(cluster, cluster_executor(cluster, time_scale=time_scale))
             served_nodes = tuple(n.name for n in cluster.nodes.values())
-            endpoints = SimFleet(served_nodes, executor=executor, users={SIM_USER: password})
+            endpoints = SimFleet(
+                served_nodes, executor=executor, users={SIM_USER: password}, latency_s=latency_s
+            )
             for endpoint in endpoints:
                 endpoint.refuse_when = _down_check(cluster, endpoint.node)
-                if latency_s > 0:
-                    endpoint.faults.delay(latency_s, count=ALWAYS)
             served = ServedCluster(
                 name, cluster, endpoints, executor, inventory_toml(endpoints, cluster=name)
             )

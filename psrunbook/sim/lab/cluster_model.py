@@ -377,6 +377,8 @@ class SimCluster:
     start_brings_providers_online: bool = True
     remote_user_is_administrator: bool = True
     """Whether the user connecting over PSRP is in every node's Administrators group."""
+    latency_ms: float = 0.0
+    """Round-trip time the lab's endpoints add to every request (``[network] latency_ms``)."""
     lab: dict[str, object] = field(default_factory=dict)
     changes: Counter[str] = field(default_factory=Counter)
     change_log: list[list[str]] = field(default_factory=list)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import json
 import logging
 import os
 import secrets
@@ -112,6 +113,8 @@ class EmbeddedLab:
         """The lab user's password; None when the nodes take only Kerberos tickets."""
         self.lab_id = ""
         self.created = False
+        self._saved: str | None = None
+        """The state last written to (or loaded from) the lab file, as :meth:`_text`."""
         self._sim_log = logging.getLogger("psrunbook.sim")
         self._sim_log_level = self._sim_log.level
 
@@ -144,6 +147,8 @@ class EmbeddedLab:
             if not _console_shows_debug():
                 self._sim_log.setLevel(logging.WARNING)
             self.cluster = self._load_or_create()
+            if not self.created:  # a command that changes nothing leaves the file as it was
+                self._saved = self._text()
             self.fleet = SimFleet(
                 self.node_names,
                 executor=_SavingExecutor(
@@ -151,6 +156,7 @@ class EmbeddedLab:
                 ),
                 users={SIM_USER: self.password} if self.password else {},
                 auth=auth,
+                latency_s=self.cluster.latency_ms / 1000,
             )
             for endpoint in self.fleet:
                 endpoint.refuse_when = _down_check(self.cluster, endpoint.node)
@@ -197,14 +203,27 @@ class EmbeddedLab:
         return hashlib.sha256(f"psrunbook-sim-lab:{self.lab_id}".encode()).hexdigest()
 
     def save(self) -> None:
-        """Write the lab atomically: a crash mid-write leaves the previous state, never half."""
-        from psrunbook.sim.lab.lab_files import save  # noqa: PLC0415 (simulator only)
+        """Write the lab atomically: a crash mid-write leaves the previous state, never half.
 
+        It runs after every pipeline, so it is kept cheap: one line of JSON (an indented
+        dump goes through json's pure-Python encoder, about 5x slower: 1.4 against 0.3 ms
+        for the sample lab), and nothing written when the text is what was last saved.
+        """
         target = self.directory / LAB_FILE
         partial = target.with_name(LAB_FILE + ".partial")
         with self.cluster.lock:
-            save(self.cluster, partial)
+            text = self._text()
+            if text == self._saved:
+                return
+            partial.write_text(text, "utf-8")
             partial.replace(target)
+            self._saved = text
+
+    def _text(self) -> str:
+        """The lab's state as the lab file holds it."""
+        from psrunbook.sim.lab.lab_files import dump  # noqa: PLC0415 (simulator only)
+
+        return json.dumps(dump(self.cluster), sort_keys=True)
 
     def _load_or_create(self) -> SimCluster:
         from psrunbook.sim.lab.lab_files import LabError, restore, sample_lab  # noqa: PLC0415 (simulator only)

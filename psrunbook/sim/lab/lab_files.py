@@ -43,10 +43,23 @@ from psrunbook.sim.lab.cluster_model import (
 )
 
 DUMP_FORMAT = 1
+MAX_LATENCY_MS = 60_000.0
+"""The most round-trip time a lab or ``sim serve --latency-ms`` may add: a minute."""
 
 
 class LabError(ValueError):
     """A lab description is invalid; the message names the field."""
+
+
+def checked_latency_ms(value: object, where: str) -> float:
+    """``value`` as milliseconds of injected latency; LabError naming ``where`` if it is not."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise LabError(f"{where}: expected a number of milliseconds, got {value!r}")
+    if not 0 <= value <= MAX_LATENCY_MS:  # also refuses nan
+        raise LabError(
+            f"{where}: {value!r} is out of range; give 0 to {MAX_LATENCY_MS:g} milliseconds"
+        )
+    return float(value)
 
 
 @cache
@@ -121,11 +134,13 @@ class LabSpec:
     start_brings_providers_online: bool = True
     remote_user_is_administrator: bool = True
     """False makes the PSRP user a plain user on every node (``IsInRole`` is false)."""
+    latency_ms: float = 0.0
+    """Round-trip time the endpoints add to every request (``[network] latency_ms``)."""
 
     @classmethod
     def from_mapping(cls, raw: dict[str, Any]) -> LabSpec:
         """Validate a parsed TOML/JSON description (sections cluster, sql, timing, policy)."""
-        known = {"cluster", "sql", "timing", "policy"}
+        known = {"cluster", "sql", "timing", "policy", "network"}
         unknown = set(raw) - known
         if unknown:
             raise LabError(f"unknown section(s): {', '.join(sorted(unknown))}")
@@ -137,6 +152,7 @@ class LabSpec:
         policy = _section(
             raw, "policy", {"start_brings_providers_online", "remote_user_is_administrator"}
         )
+        network = _section(raw, "network", {"latency_ms"})
         administrator = policy.get("remote_user_is_administrator", True)
         if not isinstance(administrator, bool):
             raise LabError("policy.remote_user_is_administrator: expected true or false")
@@ -166,6 +182,7 @@ class LabSpec:
             ),
             start_brings_providers_online=bool(policy.get("start_brings_providers_online", True)),
             remote_user_is_administrator=administrator,
+            latency_ms=checked_latency_ms(network.get("latency_ms", 0.0), "network.latency_ms"),
         )
         SsisVersion.for_version(spec.sql_version)
         for name in spec.ssis_nodes or ():
@@ -280,6 +297,7 @@ def build_lab(spec: LabSpec) -> SimCluster:
         timing=spec.timing,
         start_brings_providers_online=spec.start_brings_providers_online,
         remote_user_is_administrator=spec.remote_user_is_administrator,
+        latency_ms=spec.latency_ms,
         lab=_facts_dump(facts),
     )
     owner = spec.nodes[0]
@@ -495,6 +513,7 @@ def dump(cluster: SimCluster) -> dict[str, Any]:
             },
             "start_brings_providers_online": cluster.start_brings_providers_online,
             "remote_user_is_administrator": cluster.remote_user_is_administrator,
+            "network": {"latency_ms": cluster.latency_ms},
             "lab": dict(cluster.lab),
             "resource_types": list(cluster.resource_types),
             "nodes": [
@@ -642,6 +661,9 @@ def load(raw: dict[str, Any]) -> SimCluster:
         timing=Timing(**raw["timing"]),
         start_brings_providers_online=raw["start_brings_providers_online"],
         remote_user_is_administrator=bool(raw.get("remote_user_is_administrator", True)),
+        latency_ms=checked_latency_ms(
+            raw.get("network", {}).get("latency_ms", 0.0), "network.latency_ms"
+        ),
         resource_types=list(raw["resource_types"]),
         lab=dict(raw["lab"]),
         faults=Faults(

@@ -22,7 +22,15 @@ from psrunbook.errors import UserError
 from psrunbook.sim.endpoint.http_server import SimFleet
 from psrunbook.sim.endpoint.negotiate_auth import AUTH_MODES, AuthMode
 from psrunbook.sim.executor_protocol import Executor
-from psrunbook.sim.lab.lab_files import LabError, build_lab, read_lab, restore, sample_lab, save
+from psrunbook.sim.lab.lab_files import (
+    LabError,
+    build_lab,
+    checked_latency_ms,
+    read_lab,
+    restore,
+    sample_lab,
+    save,
+)
 
 if TYPE_CHECKING:
     from psrunbook.sim.lab.cluster_model import SimCluster
@@ -155,6 +163,8 @@ class ServeOptions:
     clusters: int = 1
     inventory_dir: Path | None = None
     """A fleet of ``clusters`` sample labs, one inventory each written here (``cluster_fleet``)."""
+    latency_ms: float | None = None
+    """Round-trip time added to every request; None: the lab's own (``[network]``), or 0."""
 
 
 def parse_auth(value: str, *, source: str) -> AuthMode:
@@ -223,6 +233,7 @@ def _serve(
         _serve_clusters(options, password=password, echo=echo, stop=stop)
         return
     executor, cluster = make_executor(options)
+    latency_ms = latency_of(options, cluster)
     names = (
         tuple(n.name for n in cluster.nodes.values())
         if cluster is not None
@@ -237,6 +248,7 @@ def _serve(
         tls=options.https,
         idle_timeout=options.idle_timeout,
         auth=options.auth,
+        latency_s=latency_ms / 1000,
     ) as fleet:
         if cluster is not None:
             for endpoint in fleet:
@@ -249,6 +261,8 @@ def _serve(
             echo(f"{endpoint.node} listening on {endpoint.url}")
         if fleet.certificate is not None:
             echo(f"certificate (use it as the CA bundle): {fleet.certificate.cert_path}")
+        if latency_ms:
+            echo(f"every request takes {latency_ms:g} ms longer (injected latency)")
         _wait_for_stop(stop, echo)
     if cluster is not None and options.state_file is not None:
         with cluster.lock:
@@ -275,6 +289,7 @@ def _serve_clusters(
         password=password,
         sql_version=options.lab_version,
         inventory_dir=options.inventory_dir,
+        latency_s=latency_of(options, None) / 1000,
         time_scale=options.time_scale,
     ) as fleet:
         echo(f"{len(fleet.clusters)} clusters; inventories written to {options.inventory_dir}")
@@ -290,6 +305,13 @@ def _wait_for_stop(stop: threading.Event, echo: Callable[[str], None]) -> None:
         stop.wait()
     finally:
         restore_signals()
+
+
+def latency_of(options: ServeOptions, cluster: SimCluster | None) -> float:
+    """Milliseconds added to each request: ``--latency-ms``, else the lab's, else none."""
+    if options.latency_ms is not None:
+        return checked_latency_ms(options.latency_ms, "--latency-ms")
+    return cluster.latency_ms if cluster is not None else 0.0
 
 
 def _down_check(cluster: SimCluster, node: str) -> Callable[[], bool]:

@@ -59,7 +59,6 @@ class ParsedScript:
     (valid only with this tree, so they live with it)."""
     kids: dict[int, Any] = field(default_factory=dict, compare=False, repr=False)
     texts: dict[int, str] = field(default_factory=dict, compare=False, repr=False)
-    unwrapped: dict[int, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def root(self) -> tree_sitter.Node:
