@@ -14,6 +14,7 @@ Layout (``docs/journal.md`` has the full schema)::
              started_at, finished_at, outcome, resumes, cluster, os_user, insecure_json,
              inventory_path, sim, cluster_id)
         holds(resource, run_id, host, pid, since, token)   who works on a run or cluster
+        decisions(decision_id, run_id, verdict, decided_by, decided_at, bundle_sha256, reason)
         attempts(attempt_id, run_id, step_index, step_name, node, script_sha256,
                  check_only, status, changed, result_json, errors_json,
                  started_at, finished_at, duration_ns)
@@ -43,15 +44,19 @@ from psrunbook.journal_model import (
     SCHEMA_VERSION,
     AttemptRecord,
     AttemptStatus,
+    DecisionRecord,
     FinalAttemptStatus,
     RunJournal,
     RunMode,
     RunOutcome,
     RunRecord,
+    Verdict,
     attempt_record,
     check_final_status,
     check_mode,
     check_outcome,
+    check_verdict,
+    decision_record,
     holder_record,
     iso_text,
     json_text,
@@ -66,6 +71,8 @@ from psrunbook.journal_model import (
 from psrunbook.secrets import redact_text
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from psrunbook.results.step_error import StepError
     from psrunbook.runbook.model import StepResult
 
@@ -217,6 +224,28 @@ def _migrate_to_5(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE runs ADD COLUMN cluster_id TEXT")
 
 
+def _migrate_to_6(conn: sqlite3.Connection) -> None:
+    """Approvals: who approved or rejected a run, when, and the sha256 approved.
+
+    One row per decision; the UNIQUE key makes recording the same decision twice (by
+    the operator's command and by the worker) a no-op.
+    """
+    conn.execute(
+        """
+        CREATE TABLE decisions (
+            decision_id   INTEGER PRIMARY KEY AUTOINCREMENT,
+            run_id        TEXT NOT NULL REFERENCES runs(run_id),
+            verdict       TEXT NOT NULL CHECK (verdict IN ('approved', 'rejected')),
+            decided_by    TEXT NOT NULL,
+            decided_at    TEXT NOT NULL,
+            bundle_sha256 TEXT,
+            reason        TEXT NOT NULL DEFAULT '',
+            UNIQUE (run_id, verdict, decided_by, decided_at)
+        ) STRICT
+        """
+    )
+
+
 # MIGRATIONS[n] turns a version n-1 journal into version n. Append, never edit.
 MIGRATIONS: Final[dict[int, Callable[[sqlite3.Connection], None]]] = {
     1: _migrate_to_1,
@@ -224,6 +253,7 @@ MIGRATIONS: Final[dict[int, Callable[[sqlite3.Connection], None]]] = {
     3: _migrate_to_3,
     4: _migrate_to_4,
     5: _migrate_to_5,
+    6: _migrate_to_6,
 }
 assert max(MIGRATIONS) == SCHEMA_VERSION, "journal_model.SCHEMA_VERSION names the last migration"
 
@@ -563,6 +593,34 @@ class Journal:
             if cursor.rowcount == 0:
                 raise JournalError(self._no_run_message(run_id))
 
+    def record_decision(
+        self,
+        run_id: str,
+        *,
+        verdict: Verdict,
+        decided_by: str,
+        decided_at: datetime,
+        bundle_sha256: str | None,
+        reason: str = "",
+    ) -> None:
+        """Record who approved or rejected a run, when, and the sha256 approved (once)."""
+        check_verdict(verdict)
+        with self._write(f"decision on run {run_id}") as conn:
+            if not conn.execute("SELECT 1 FROM runs WHERE run_id = ?", (run_id,)).fetchone():
+                raise JournalError(self._no_run_message(run_id))
+            conn.execute(
+                "INSERT OR IGNORE INTO decisions (run_id, verdict, decided_by, decided_at,"
+                " bundle_sha256, reason) VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    run_id,
+                    verdict,
+                    redact_text(decided_by),
+                    iso_text(decided_at),
+                    bundle_sha256,
+                    redact_text(reason),
+                ),
+            )
+
     # ----------------------------------------------------------------- holds
 
     def try_hold(self, resources: Sequence[str], holder: Holder) -> dict[str, Holder]:
@@ -673,6 +731,14 @@ class Journal:
         self.run(run_id)
         rows = self._read("SELECT * FROM attempts WHERE run_id = ? ORDER BY attempt_id", (run_id,))
         return [attempt_record(row, _FIX_STATE_DIR) for row in rows]
+
+    def decisions(self, run_id: str) -> list[DecisionRecord]:
+        """Every decision on a run, in the order they were taken."""
+        self.run(run_id)
+        rows = self._read(
+            "SELECT * FROM decisions WHERE run_id = ? ORDER BY decided_at, decision_id", (run_id,)
+        )
+        return [decision_record(row, _FIX_STATE_DIR) for row in rows]
 
     def step_status(self, run_id: str) -> dict[int, dict[str, str]]:
         """Latest status per step index and node, from the attempts that count for the run.

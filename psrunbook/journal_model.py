@@ -43,11 +43,13 @@ RunOutcome = Literal["succeeded", "failed", "interrupted"]
 # migrations are never edited, and a later migration may drop it.
 AttemptStatus = Literal["running", "succeeded", "failed"]
 FinalAttemptStatus = Literal["succeeded", "failed"]
+Verdict = Literal["approved", "rejected"]
 
 RUN_MODES: Final = frozenset({"run", "plan"})
 OUTCOMES: Final = frozenset({"succeeded", "failed", "interrupted"})
 FINAL_STATUSES: Final = frozenset({"succeeded", "failed"})
-SCHEMA_VERSION: Final = 5
+VERDICTS: Final = frozenset({"approved", "rejected"})
+SCHEMA_VERSION: Final = 6
 """The journal schema both implementations migrate to (their MIGRATIONS end here)."""
 
 
@@ -183,6 +185,35 @@ class AttemptRecord:
     duration_ns: int | None
 
 
+@dataclass(frozen=True)
+class DecisionRecord:
+    """A reviewer's approval or rejection of a run, as the journal keeps it for auditors."""
+
+    run_id: str
+    verdict: str
+    """``approved`` or ``rejected``."""
+    decided_by: str
+    """The reviewer's login (a worker that refused an approved hash names itself)."""
+    decided_at: datetime
+    bundle_sha256: str | None
+    """The review bundle's manifest sha256 approved (None for most rejections)."""
+    reason: str = ""
+
+
+def decision_record(row: Row, fix: str) -> DecisionRecord:
+    run_id = row["run_id"]
+    decided = parse_time(row["decided_at"], run_id, "decided_at", fix)
+    assert decided is not None  # NOT NULL column
+    return DecisionRecord(
+        run_id=run_id,
+        verdict=row["verdict"],
+        decided_by=row["decided_by"],
+        decided_at=decided,
+        bundle_sha256=row["bundle_sha256"],
+        reason=row["reason"],
+    )
+
+
 def run_record(row: Row, fix: str) -> RunRecord:
     """A ``runs`` row as a record; ``fix`` is what to say if a time was tampered with."""
     run_id = row["run_id"]
@@ -259,6 +290,11 @@ def check_mode(mode: str) -> None:
 def check_outcome(outcome: str) -> None:
     if outcome not in OUTCOMES:
         raise ValueError(f"outcome must be succeeded, failed or interrupted, not {outcome!r}")
+
+
+def check_verdict(verdict: str) -> None:
+    if verdict not in VERDICTS:
+        raise ValueError(f"verdict must be approved or rejected, not {verdict!r}")
 
 
 def check_final_status(status: str) -> None:
@@ -395,6 +431,27 @@ class RunJournal(HoldStore, Protocol):
 
     def finish_run(self, run_id: str, outcome: RunOutcome) -> None:
         """Record a run's end (again after each resume)."""
+        ...
+
+    def record_decision(
+        self,
+        run_id: str,
+        *,
+        verdict: Verdict,
+        decided_by: str,
+        decided_at: datetime,
+        bundle_sha256: str | None,
+        reason: str = "",
+    ) -> None:
+        """Record who approved or rejected a run, when, and the sha256 approved.
+
+        Recording the same decision again (same verdict, reviewer and time) changes
+        nothing: the operator's command and the worker may both record it.
+        """
+        ...
+
+    def decisions(self, run_id: str) -> list[DecisionRecord]:
+        """Every decision on a run, in the order they were taken."""
         ...
 
     def runs(self, limit: int = 20) -> list[RunRecord]:

@@ -45,14 +45,18 @@ from psrunbook.holds import Holder
 from psrunbook.journal_model import (
     SCHEMA_VERSION,
     AttemptRecord,
+    DecisionRecord,
     FinalAttemptStatus,
     RunMode,
     RunOutcome,
     RunRecord,
+    Verdict,
     attempt_record,
     check_final_status,
     check_mode,
     check_outcome,
+    check_verdict,
+    decision_record,
     holder_record,
     json_text,
     latest_statuses,
@@ -64,6 +68,8 @@ from psrunbook.journal_model import (
 from psrunbook.secrets import redact_text, register_secret
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from psrunbook.results.step_error import StepError
     from psrunbook.runbook.model import StepResult
 
@@ -203,6 +209,24 @@ def _migrate_to_5(conn: psycopg.Connection[DictRow]) -> None:
     conn.execute("ALTER TABLE psrunbook.runs ADD COLUMN cluster_id TEXT")
 
 
+def _migrate_to_6(conn: psycopg.Connection[DictRow]) -> None:
+    """Approvals: who approved or rejected a run, when, and the sha256 approved."""
+    conn.execute(
+        """
+        CREATE TABLE psrunbook.decisions (
+            decision_id   BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            run_id        TEXT NOT NULL REFERENCES psrunbook.runs(run_id),
+            verdict       TEXT NOT NULL CHECK (verdict IN ('approved', 'rejected')),
+            decided_by    TEXT NOT NULL,
+            decided_at    TIMESTAMPTZ NOT NULL,
+            bundle_sha256 TEXT,
+            reason        TEXT NOT NULL DEFAULT '',
+            UNIQUE (run_id, verdict, decided_by, decided_at)
+        )
+        """
+    )
+
+
 # MIGRATIONS[n] turns a version n-1 journal into version n. Append, never edit; the
 # versions are the SQLite journal's (psrunbook.journal.MIGRATIONS), step for step.
 MIGRATIONS: Final = {
@@ -211,6 +235,7 @@ MIGRATIONS: Final = {
     3: _migrate_to_3,
     4: _migrate_to_4,
     5: _migrate_to_5,
+    6: _migrate_to_6,
 }
 assert max(MIGRATIONS) == SCHEMA_VERSION, "journal_model.SCHEMA_VERSION names the last migration"
 
@@ -589,6 +614,37 @@ class PostgresJournal:
         if not finished:
             raise JournalError(self._no_run_message(run_id))
 
+    def record_decision(
+        self,
+        run_id: str,
+        *,
+        verdict: Verdict,
+        decided_by: str,
+        decided_at: datetime,
+        bundle_sha256: str | None,
+        reason: str = "",
+    ) -> None:
+        """Record who approved or rejected a run, when, and the sha256 approved (once)."""
+        check_verdict(verdict)
+        known = self._statement(
+            f"decision on run {run_id}",
+            "INSERT INTO psrunbook.decisions (run_id, verdict, decided_by, decided_at,"
+            " bundle_sha256, reason) SELECT run_id, %s, %s, %s, %s, %s FROM psrunbook.runs"
+            " WHERE run_id = %s"
+            " ON CONFLICT (run_id, verdict, decided_by, decided_at) DO NOTHING"
+            " RETURNING run_id",
+            (
+                verdict,
+                redact_text(decided_by),
+                decided_at,
+                bundle_sha256,
+                redact_text(reason),
+                run_id,
+            ),
+        )
+        if not known:
+            self.run(run_id)  # a missing run is an error; a repeated decision is not
+
     # ----------------------------------------------------------------- holds
 
     def try_hold(self, resources: Sequence[str], holder: Holder) -> dict[str, Holder]:
@@ -697,13 +753,27 @@ class PostgresJournal:
         )
         return [attempt_record(row, _FIX) for row in rows]
 
-    def step_status(self, run_id: str) -> dict[int, dict[str, str]]:
-        """As the SQLite journal: applied attempts count for a run, checks for a plan."""
-        record = self.run(run_id)
+    def decisions(self, run_id: str) -> list[DecisionRecord]:
+        self.run(run_id)
         rows = self._read(
-            "SELECT DISTINCT ON (step_index, node) step_index, node, status FROM psrunbook.attempts"
-            " WHERE run_id = %s AND check_only = %s"
-            " ORDER BY step_index, node, attempt_id DESC",
-            (run_id, record.mode == "plan"),
+            "SELECT * FROM psrunbook.decisions WHERE run_id = %s"
+            " ORDER BY decided_at, decision_id",
+            (run_id,),
         )
+        return [decision_record(row, _FIX) for row in rows]
+
+    def step_status(self, run_id: str) -> dict[int, dict[str, str]]:
+        """As the SQLite journal: applied attempts count for a run, checks for a plan.
+
+        One round trip (the run's mode joined in): a fleet worker asks before every step.
+        """
+        rows = self._read(
+            "SELECT DISTINCT ON (a.step_index, a.node) a.step_index, a.node, a.status"
+            " FROM psrunbook.attempts a JOIN psrunbook.runs r ON r.run_id = a.run_id"
+            " WHERE a.run_id = %s AND a.check_only = (r.mode = 'plan')"
+            " ORDER BY a.step_index, a.node, a.attempt_id DESC",
+            (run_id,),
+        )
+        if not rows:
+            self.run(run_id)  # no attempts yet, or no such run (refused)
         return latest_statuses(rows)

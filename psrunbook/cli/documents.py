@@ -10,6 +10,7 @@ tests/schemas/. Builders take the engine's records and return plain JSON values;
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
 
     from psrunbook.execution.outcome import RunReport, TargetOutcome
     from psrunbook.journal import AttemptRecord, RunRecord
+    from psrunbook.journal_model import DecisionRecord
     from psrunbook.runbook.model import Advisory, ReportTable, Runbook, Step
     from psrunbook.runbook.planner import Plan
 
@@ -161,7 +163,8 @@ def run_report(report: RunReport, plan: Plan, tables: list[ReportTable]) -> Docu
     )
 
 
-def run_record(record: RunRecord) -> dict[str, Any]:
+def run_record(record: RunRecord, fleet_state: str | None = None) -> dict[str, Any]:
+    """A journaled run; ``fleet_state`` is its state in a fleet (None: not a fleet run)."""
     return {
         "run_id": record.run_id,
         "runbook": record.runbook,
@@ -179,11 +182,14 @@ def run_record(record: RunRecord) -> dict[str, Any]:
         "inventory_sha256": record.inventory_sha256,
         "bundle_sha256": record.bundle_sha256,
         "insecure": record.insecure,
+        "fleet_state": fleet_state,
     }
 
 
-def run_list(records: list[RunRecord]) -> Document:
-    return _document("run-list", runs=[run_record(r) for r in records])
+def run_list(records: list[RunRecord], fleet_states: Mapping[str, str] | None = None) -> Document:
+    """``runs``: with each fleet run's state (queued, awaiting approval, ...), as the table."""
+    states = fleet_states or {}
+    return _document("run-list", runs=[run_record(r, states.get(r.run_id)) for r in records])
 
 
 def attempt(record: AttemptRecord) -> dict[str, Any]:
@@ -203,5 +209,26 @@ def attempt(record: AttemptRecord) -> dict[str, Any]:
     }
 
 
-def run_detail(record: RunRecord, attempts: list[AttemptRecord]) -> Document:
-    return _document("run", run=run_record(record), attempts=[attempt(a) for a in attempts])
+def decision(record: DecisionRecord) -> dict[str, Any]:
+    return {
+        "verdict": record.verdict,
+        "decided_by": record.decided_by,
+        "decided_at": _time(record.decided_at),
+        "bundle_sha256": record.bundle_sha256,
+        "reason": record.reason,
+    }
+
+
+def run_detail(
+    record: RunRecord,
+    attempts: list[AttemptRecord],
+    decisions: Sequence[DecisionRecord] = (),
+    fleet_state: str | None = None,
+) -> Document:
+    """``runs show``: the run, every attempt, and every approval or rejection of it."""
+    return _document(
+        "run",
+        run=run_record(record, fleet_state),
+        attempts=[attempt(a) for a in attempts],
+        decisions=[decision(d) for d in decisions],
+    )

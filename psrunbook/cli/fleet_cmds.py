@@ -268,6 +268,7 @@ def worker(
         ctx_settings.registry(),
         ctx_settings.library(),
         limits=ExecutionLimits(step_timeout_s=step_timeout, retries=retries),
+        worker_id=options.worker_id,
     )
     typer.echo(f"worker {options.worker_id} serving (Ctrl-C stops it)", err=True)
     DbosWorker(fleet_database_url(directory, location), work, options).serve(stop)
@@ -298,7 +299,7 @@ def _decide(
     reason: str = "",
 ) -> tuple[str, Decision]:
     """Deliver a reviewer's decision to a run awaiting approval; log who and when."""
-    from psrunbook.fleet.work import decision_now, log_decision
+    from psrunbook.fleet.work import decision_now, journal_decision, log_decision
 
     with _fleet(ctx, state_dir) as (journal, engine):
         run_id, status = _status(engine, journal, reference)
@@ -312,6 +313,7 @@ def _decide(
             )
         decision = decision_now(verdict, expected if verdict == "approve" else None, reason)
         engine.decide(run_id, decision)
+        journal_decision(journal, run_id, decision)
     log_decision(run_id, journal.run(run_id).cluster, decision)
     return run_id, decision
 

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from psrunbook.execution.outcome import RunReport
     from psrunbook.execution.session import ExecutionLimits, PreparedRun, RunRequest
     from psrunbook.journal import AttemptRecord, RunRecord
+    from psrunbook.journal_model import DecisionRecord
     from psrunbook.plan_file import PlanFile
     from psrunbook.runbook.planner import Plan
     from psrunbook.transport.base import Transport
@@ -527,7 +528,9 @@ def runs_list(
     if as_json:
         from psrunbook.cli import documents
 
-        documents.emit(documents.run_list(records))
+        documents.emit(
+            documents.run_list(records, {r: status.state for r, status in statuses.items()})
+        )
         return
     from rich.table import Column, Table
 
@@ -569,18 +572,30 @@ def runs_show(
     with open_run_journal(ctx, state_dir) as journal:
         record = journal.find_run(run_id)
         attempts = journal.attempts(record.run_id)
-    if as_json:
-        from psrunbook.cli import documents
-
-        documents.emit(documents.run_detail(record, attempts))
-        return
-    _show_run(run_view.console(), record, attempts)
+        decisions = journal.decisions(record.run_id)
     from psrunbook.cli.fleet_cmds import fleet_statuses
     from psrunbook.fleet.status import status_lines
 
     status = fleet_statuses(ctx, state_dir, [record.run_id]).get(record.run_id)
+    if as_json:
+        from psrunbook.cli import documents
+
+        state = None if status is None else status.state
+        documents.emit(documents.run_detail(record, attempts, decisions, state))
+        return
+    _show_run(run_view.console(), record, attempts)
+    for decision in decisions:
+        run_view.console().print(shown(decision_line(decision)), markup=False)
     for line in status_lines(record.run_id, status) if status is not None else ():
         run_view.console().print(shown(line), markup=False)
+
+
+def decision_line(decision: DecisionRecord) -> str:
+    """``runs show``'s line about an approval or a rejection, as the journal keeps it."""
+    line = f"{decision.verdict} by {decision.decided_by} at {decision.decided_at.isoformat()}"
+    if decision.bundle_sha256:
+        line += f", review bundle sha256 {decision.bundle_sha256}"
+    return line + (f": {decision.reason}" if decision.reason else "")
 
 
 def _show_run(console: Console, record: RunRecord, attempts: list[AttemptRecord]) -> None:

@@ -26,6 +26,7 @@ an interrupted one safely.
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -37,6 +38,7 @@ from psrunbook.errors import ClusterMismatch, JournalError, ParameterError
 from psrunbook.execution.identity import PinnedId, verify_cluster
 from psrunbook.execution.interrupts import StopSignal
 from psrunbook.execution.orchestrator import Progress, Runner, RunOptions
+from psrunbook.execution.outcome import RunReport, Status, StepOutcome
 from psrunbook.holds import HoldStore, RunHold, cluster_resource, run_resource, take_hold
 from psrunbook.journal import new_run_id
 from psrunbook.logging import get_logger, os_user
@@ -57,9 +59,8 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
     from psrunbook.bundle import VerifiedBundle
-    from psrunbook.execution.outcome import RunReport
     from psrunbook.inventory import Inventory
-    from psrunbook.journal_model import RunJournal, RunMode, RunRecord
+    from psrunbook.journal_model import RunJournal, RunMode, RunOutcome, RunRecord
     from psrunbook.plan_file import PlanFile
     from psrunbook.runbook.lab import LabFacts, LabVariant
     from psrunbook.runbook.model import Runbook
@@ -171,6 +172,59 @@ class StartedRun:
     resumed: bool
     hold: RunHold | None = None
     """This process's hold on the run and its cluster, given back by :meth:`RunSession.finish`."""
+
+
+@dataclass
+class RunFrame:
+    """A run executed in several :meth:`RunSession.execute` calls, one step each (a fleet
+    worker's durable steps), framed as one run: one run model, so its events mean what
+    ``run``'s mean.
+
+    The first call logs ``run.started`` (``resumed`` when the run had attempts before
+    this process took it up); no call logs ``run.finished``: :meth:`RunSession.end_frame`
+    does, once, with every step outcome of the calls and the time since the first. The
+    caller keeps the frame for as long as it executes the run (a worker restarted, or
+    taking the run over, makes a new one and logs ``run.started`` again, as ``resume``
+    would).
+    """
+
+    resumed: bool = False
+    announced: bool = False
+    """``run.started`` was logged (and an approved bundle's cluster verified)."""
+    started_ns: int = field(default_factory=time.monotonic_ns)
+    steps: list[StepOutcome] = field(default_factory=list)
+    """Step outcomes of this frame's calls; steps done before it are left out."""
+
+
+class _FramedRunner(Runner):
+    """A Runner for one call of a framed run: the frame, not the call, logs the run's
+    start and end (the Runner logs both around each call)."""
+
+    def __init__(self, *args: Any, frame: RunFrame, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._frame = frame
+
+    def _log_started(self, run_id: str, *, resumed: bool) -> None:
+        if not self._frame.announced:
+            self._frame.announced = True
+            super()._log_started(run_id, resumed=self._frame.resumed or resumed)
+
+    def _log_run_finished(self, run_id: str, report: RunReport, duration_ns: int) -> None:
+        self._frame.steps.extend(
+            step
+            for step in report.steps
+            if any(t.status is not Status.DONE_EARLIER for t in step.targets)
+        )
+
+    def log_frame_finished(self, run_id: str, outcome: RunOutcome) -> None:
+        """The framed run's one ``run.finished``."""
+        report = RunReport(
+            run_id=run_id,
+            check_only=self.options.check_only,
+            steps=list(self._frame.steps),
+            interrupted=outcome == "interrupted",
+        )
+        super()._log_run_finished(run_id, report, time.monotonic_ns() - self._frame.started_ns)
 
 
 class RunSession:
@@ -427,19 +481,57 @@ class RunSession:
         progress: Progress | None = None,
         through: int | None = None,
         stop: StopSignal | None = None,
+        frame: RunFrame | None = None,
     ) -> RunReport:
         """Run every step not done yet, or only those up to ``through`` (a step's index).
 
         What is done is read from the journal on every call, so calling again after an
         interruption continues rather than repeats. A resumed run re-checks its first
         unfinished step before applying it (on every call, when driven step by step).
+        With a ``frame``, the calls are one run: ``run.started`` is logged by the first,
+        ``run.finished`` by :meth:`end_frame`, and an approved bundle's cluster is
+        verified once.
         """
         prepared = started.prepared
         plan = prepared.plan
-        if prepared.approved_cluster is not None or prepared.pinned_ids:
+        if (prepared.approved_cluster is not None or prepared.pinned_ids) and (
+            frame is None or not frame.announced
+        ):
             self._verify_cluster(started, transport)
         if through is not None:
             plan = replace(plan, steps=tuple(s for s in plan.steps if s.index <= through))
+        runner = self._runner(started, plan, transport, limits, progress, stop, frame)
+        return runner.run(
+            started.run_id, done=self.done_steps(started.run_id), recheck_first=started.resumed
+        )
+
+    def end_frame(
+        self, started: StartedRun, transport: Transport, frame: RunFrame, outcome: RunOutcome
+    ) -> None:
+        """Record how a framed run ended and log its one ``run.finished``.
+
+        Only a frame that logged ``run.started`` logs it: a run refused before any step
+        (a rejected approval) is journaled as ended but was never started.
+        """
+        self.journal.finish_run(started.run_id, outcome)
+        if frame.announced:
+            runner = self._runner(
+                started, started.prepared.plan, transport, ExecutionLimits(), None, None, frame
+            )
+            assert isinstance(runner, _FramedRunner)
+            runner.log_frame_finished(started.run_id, outcome)
+
+    def _runner(
+        self,
+        started: StartedRun,
+        plan: Plan,
+        transport: Transport,
+        limits: ExecutionLimits,
+        progress: Progress | None,
+        stop: StopSignal | None,
+        frame: RunFrame | None,
+    ) -> Runner:
+        prepared = started.prepared
         options = RunOptions(
             check_only=prepared.check_only,
             parallel=limits.parallel,
@@ -450,11 +542,19 @@ class RunSession:
             cluster=prepared.cluster,
             user=prepared.user,
         )
-        runner = Runner(
-            plan, transport, self.journal, self.library, options, progress=progress, stop=stop
-        )
-        return runner.run(
-            started.run_id, done=self.done_steps(started.run_id), recheck_first=started.resumed
+        if frame is None:
+            return Runner(
+                plan, transport, self.journal, self.library, options, progress=progress, stop=stop
+            )
+        return _FramedRunner(
+            plan,
+            transport,
+            self.journal,
+            self.library,
+            options,
+            progress=progress,
+            stop=stop,
+            frame=frame,
         )
 
     def _verify_cluster(self, started: StartedRun, transport: Transport) -> None:

@@ -72,7 +72,10 @@ def gate_body(durable: Durable, spec: RunSpec, work: FleetWork) -> tuple[GateOut
             else decision.reason or "rejected"
         )
         if problem is not None:
-            durable.step("finish", work.finish, spec, "failed")
+            if decision.verdict == "approve":
+                durable.step("refuse", work.refuse, spec, problem)
+            else:
+                durable.step("finish", work.finish, spec, "failed")
             durable.report("rejected", reason=problem, decided_by=decision.by)
             return "rejected", None
         work.release(spec.run_id)
@@ -100,7 +103,7 @@ def run_body(durable: Durable, spec: RunSpec, work: FleetWork, pause: Pause) -> 
         if spec.approved_sha256 is not None:
             problem = durable.step("check approval", work.check_hash, spec, spec.approved_sha256)
             if problem is not None:
-                durable.step("finish", work.finish, spec, "failed")
+                durable.step("refuse", work.refuse, spec, problem)
                 durable.report("rejected", reason=problem)
                 return "rejected"
         failed = False

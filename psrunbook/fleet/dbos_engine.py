@@ -314,6 +314,11 @@ class DbosWorker:
             "application_version": APP_VERSION,
             "notification_listener_polling_interval_sec": POLL_S,
             "log_level": "WARNING",
+            # No ping before every use of a pooled connection: a round trip per DBOS
+            # step's check and per record. A connection a server restart dropped fails
+            # its first use instead, and DBOS retries that (db_retry: invalidated
+            # connections are retriable), so only the first step after a restart waits.
+            "db_engine_kwargs": {"pool_pre_ping": False},
         }
         DBOS(config=config)
         DBOS.launch()

@@ -43,14 +43,16 @@ def shown_outcome(outcome: str | None, status: FleetStatus | None) -> str:
 
 
 def status_lines(run_id: str, status: FleetStatus) -> list[str]:
-    """``runs show``'s lines about a fleet run: state, worker, hash to approve, decision."""
+    """``runs show``'s lines about a fleet run: state, worker, hash to approve, why rejected.
+
+    Who approved or rejected it, and when, comes from the journal (``runs show`` prints
+    its decisions), not from here.
+    """
     lines = [f"fleet: {status.state}" + (f" (worker {status.worker})" if status.worker else "")]
     if status.review_sha256:
         lines.append(f"review bundle sha256: {status.review_sha256}")
     if status.state == "awaiting approval" and status.review_sha256:
         lines.append(f"approve with: psrunbook approve {run_id} --sha256 {status.review_sha256}")
-    if status.decision is not None:
-        lines.append(f"approved by {status.decision.by} at {status.decision.at}")
     if status.reason:
         lines.append(f"reason: {status.reason}")
     return lines

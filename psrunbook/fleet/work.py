@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -24,6 +24,7 @@ from psrunbook.errors import InventoryError
 from psrunbook.execution.session import (
     ExecutionLimits,
     PreparedRun,
+    RunFrame,
     RunRequest,
     RunSession,
     StartedRun,
@@ -44,11 +45,17 @@ if TYPE_CHECKING:
 
 @dataclass
 class _Live:
-    """A run this worker is executing: its plan and its sessions, kept between steps."""
+    """A run this worker is executing: its plan, its sessions and its frame (one
+    ``run.started``, one ``run.finished``), kept between steps."""
 
     prepared: PreparedRun
     transport: KeptSessions
     review_sha256: str
+    frame: RunFrame
+    attempted: frozenset[int]
+    """Steps attempted before this worker took the run up (a crash or a takeover): each
+    is re-checked before it is applied. Steps this worker attempts itself need not be:
+    a step interrupted here is continued by the next process, which reads the journal."""
 
 
 def read_inventory(path: Path) -> tuple[str, str]:
@@ -82,8 +89,11 @@ class FleetWork:
         library: TemplateLibrary,
         *,
         limits: ExecutionLimits | None = None,
+        worker_id: str = "",
     ) -> None:
         self.journal = journal
+        self.worker_id = worker_id
+        """Names this worker where it decides itself (a refused approval)."""
         self.session = RunSession(journal, registry, library, holds=PartitionHolds())
         self.limits = limits or ExecutionLimits()
         self._live: dict[str, _Live] = {}
@@ -138,7 +148,14 @@ class FleetWork:
         intent = self.session.resolve(RunRequest(resume=spec.run_id, bundle=spec.bundle_dir))
         prepared = self.session.prepare(intent, inventory)
         transport = KeptSessions(PsrpTransport(inventory, insecure=spec.insecure))
-        live = _Live(prepared, transport, _review_sha256(prepared, inventory))
+        attempted = frozenset(self.journal.step_status(spec.run_id))
+        live = _Live(
+            prepared,
+            transport,
+            _review_sha256(prepared, inventory),
+            RunFrame(resumed=bool(attempted)),
+            attempted,
+        )
         with self._lock:
             self._live.setdefault(spec.run_id, live)
             return self._live[spec.run_id]
@@ -161,14 +178,22 @@ class FleetWork:
         """Execute one step (and any earlier one not done); re-check it first if it was
         attempted before (an interrupted attempt, journaled ``running``)."""
         live = self._prepared(spec)
-        attempted = index in self.journal.step_status(spec.run_id)
-        started = StartedRun(spec.run_id, live.prepared, resumed=attempted)
-        report = self.session.execute(started, live.transport, limits=self.limits, through=index)
+        started = StartedRun(spec.run_id, live.prepared, resumed=index in live.attempted)
+        report = self.session.execute(
+            started, live.transport, limits=self.limits, through=index, frame=live.frame
+        )
         return {"failed": report.failed, "changed": report.changed_count}
 
     def finish(self, spec: RunSpec, outcome: RunOutcome) -> None:
-        """Record how the run ended and close its sessions; safe to repeat."""
-        self.journal.finish_run(spec.run_id, outcome)
+        """Record how the run ended (logging its ``run.finished`` when this worker
+        executed steps of it) and close its sessions; safe to repeat."""
+        with self._lock:
+            live = self._live.get(spec.run_id)
+        if live is None:
+            self.journal.finish_run(spec.run_id, outcome)
+        else:
+            started = StartedRun(spec.run_id, live.prepared, resumed=live.frame.resumed)
+            self.session.end_frame(started, live.transport, live.frame, outcome)
         self.release(spec.run_id)
 
     def release(self, run_id: str) -> None:
@@ -179,7 +204,20 @@ class FleetWork:
             live.transport.close()
 
     def log_decision(self, spec: RunSpec, decision: Decision) -> None:
+        """Journal and log a reviewer's decision (the command that sent it did too:
+        journaling it again is a no-op, and makes sure it is there)."""
+        journal_decision(self.journal, spec.run_id, decision)
         log_decision(spec.run_id, spec.cluster, decision)
+
+    def refuse(self, spec: RunSpec, problem: str) -> None:
+        """The approved hash is not what this worker would run: journal the refusal, end
+        the run as failed without touching its cluster."""
+        refusal = replace(
+            decision_now("reject", None, problem), by=f"psrunbook worker {self.worker_id}"
+        )
+        journal_decision(self.journal, spec.run_id, refusal)
+        log_decision(spec.run_id, spec.cluster, refusal)
+        self.finish(spec, "failed")
 
     def log_cancelled(self, spec: RunSpec) -> None:
         self._log.warning(
@@ -192,6 +230,18 @@ def _review_sha256(prepared: PreparedRun, inventory: Inventory) -> str:
     if prepared.bundle_sha256 is not None:
         return prepared.bundle_sha256
     return review_sha256(prepared.plan, inventory)
+
+
+def journal_decision(journal: RunJournal, run_id: str, decision: Decision) -> None:
+    """Who approved or rejected the run, when, and the sha256 approved, in the journal."""
+    journal.record_decision(
+        run_id,
+        verdict="approved" if decision.verdict == "approve" else "rejected",
+        decided_by=decision.by,
+        decided_at=datetime.fromisoformat(decision.at.replace("Z", "+00:00")),
+        bundle_sha256=decision.sha256,
+        reason=decision.reason,
+    )
 
 
 def log_decision(run_id: str, cluster: str | None, decision: Decision) -> None:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from psrunbook.journal_model import AttemptRecord, RunJournal, RunRecord
+from psrunbook.journal_model import AttemptRecord, DecisionRecord, RunJournal, RunRecord
 from psrunbook.journal_open import open_journal
 
 PSRUNBOOK = Path(sys.executable).with_name("psrunbook")
@@ -143,6 +143,11 @@ class Fleet:
     def attempts(self, run_id: str) -> list[AttemptRecord]:
         for journal in self.journal():
             return journal.attempts(run_id)
+        raise AssertionError("unreachable")
+
+    def decisions(self, run_id: str) -> list[DecisionRecord]:
+        for journal in self.journal():
+            return journal.decisions(run_id)
         raise AssertionError("unreachable")
 
     def states(self, run_ids: Iterable[str]) -> dict[str, str]:

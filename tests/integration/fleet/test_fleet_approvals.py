@@ -7,6 +7,7 @@ from pathlib import Path
 
 from psrunbook.sim.lab.cluster_fleet import ClusterFleet
 from tests.integration.fleet.harness import Fleet
+from tests.json_documents import document
 
 
 def _submit_for_approval(fleet: Fleet, inventory: Path, params: Path) -> tuple[str, str]:
@@ -46,7 +47,18 @@ def test_approval_with_the_wrong_hash_is_refused_naming_both_then_the_right_one_
     assert sha256 in approved.stdout
     fleet.wait_outcomes([run_id])
     assert "finished" == fleet.states([run_id])[run_id]
-    assert "approved by " in fleet.cli("runs", "show", run_id).stdout
+    shown = fleet.cli("runs", "show", run_id).stdout
+    [approval] = fleet.decisions(run_id)
+    assert ("approved", sha256) == (approval.verdict, approval.bundle_sha256)
+    assert approval.decided_by in approved.stdout
+    when = approval.decided_at.isoformat()
+    assert f"approved by {approval.decided_by} at {when}, review bundle sha256 {sha256}" in shown
+    [journaled] = document(fleet.cli("runs", "show", run_id, "--json").stdout, "run")["decisions"]
+    assert ("approved", approval.decided_by, sha256) == (
+        journaled["verdict"],
+        journaled["decided_by"],
+        journaled["bundle_sha256"],
+    )
     decisions = [e for e in worker.events() if e["event"].get("action") == "run.approved"]
     assert 1 == len(decisions)
     assert sha256 == decisions[0]["psrunbook"]["bundle_sha256"]
@@ -67,3 +79,11 @@ def test_a_rejected_run_ends_without_touching_its_cluster(
     fleet.wait_state(run_id, "rejected")
     assert [] == fleet.attempts(run_id)
     assert [] == served.changes()
+    [rejection] = fleet.decisions(run_id)
+    assert ("rejected", None, "not in this change window") == (
+        rejection.verdict,
+        rejection.bundle_sha256,
+        rejection.reason,
+    )
+    shown = fleet.cli("runs", "show", run_id).stdout
+    assert f"rejected by {rejection.decided_by} at " in shown

@@ -11,6 +11,7 @@ from pathlib import Path
 from psrunbook.sim.lab.cluster_fleet import ClusterFleet
 from tests.integration.conftest import Psrunbook
 from tests.integration.fleet.harness import PASSWORD
+from tests.json_documents import document
 
 ENV = {"PSRUNBOOK_SIM_PASSWORD": PASSWORD, "PSRUNBOOK_JOURNAL": ""}
 
@@ -39,6 +40,12 @@ def test_runs_shows_queued_and_awaiting_approval_runs_with_the_hash_to_approve(
     shown = psrunbook("runs", "show", waiting[0], env=ENV).stdout
     sha256 = waiting[-1]
     assert f"psrunbook approve {waiting[0]} --sha256 {sha256}" in shown
+
+    listed_json = document(psrunbook("runs", "--json", env=ENV).stdout, "run-list")
+    states = {run["run_id"]: run["fleet_state"] for run in listed_json["runs"]}
+    assert {queued: "queued", waiting[0]: "awaiting approval"} == states
+    detail = document(psrunbook("runs", "show", waiting[0], "--json", env=ENV).stdout, "run")
+    assert ("awaiting approval", []) == (detail["run"]["fleet_state"], detail["decisions"])
 
 
 def test_submit_refuses_bad_input_before_queueing_anything(
