@@ -109,3 +109,17 @@ def test_a_runbook_that_cannot_be_described_is_listed_without_detail(cache: Path
     clustered = built["ssis-clustered"]
     assert IndexedRunbook("ssis-clustered", clustered.summary, None) == clustered
     assert built["cluster-report"].detail is not None
+
+
+@pytest.mark.parametrize("xdg", [None, "", "  ", "/srv/cache"])
+def test_the_default_folder_is_platformdirs_user_cache_dir(
+    xdg: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from platformdirs import user_cache_dir  # noqa: PLC0415 (the reference, here only)
+
+    monkeypatch.delenv(CACHE_ENV, raising=False)
+    if xdg is None:
+        monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    else:
+        monkeypatch.setenv("XDG_CACHE_HOME", xdg)
+    assert Path(user_cache_dir("psrunbook", appauthor=False)) == cache_file().parent
