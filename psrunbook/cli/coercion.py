@@ -83,29 +83,36 @@ def _defer(param: Any) -> None:
 
 
 def defer_coercion(command: Any, ctx: Any) -> None:
-    """Give every typer parameter of ``command`` and its subcommands a deferred coercion
-    (one that has a coercion already keeps it), their ``--help`` options included.
+    """Give each typer parameter of ``command``, its ``--help`` option included, a deferred
+    coercion (one that has a coercion already keeps it).
 
     A command's help option is made when first asked for, with the names the context
     gives; every command here inherits the root's (``-h``, ``--help``), so ``ctx`` may be
-    the root's."""
+    the parent's."""
     for param in getattr(command, "params", ()):
         _defer(param)
     help_option = getattr(command, "get_help_option", None)
     if help_option is not None:
         _defer(help_option(ctx))
-    for sub in getattr(command, "commands", {}).values():
-        defer_coercion(sub, ctx)
 
 
 class PsrunbookGroup(TyperGroup):
-    """The application's command group: every parameter below it coerces without pydantic
-    unless its value needs pydantic (see the module docstring).
+    """The application's command group: the parameters of the command that runs coerce
+    without pydantic unless their values need it (see the module docstring).
 
-    Installed when the arguments are parsed, not when the group is built: typer adds its
-    completion options to the group after building it."""
+    Installed as the command line is parsed, on the group and on the command it resolves
+    (and, for a group such as ``sim``, on that group's commands): only what runs is
+    touched, and typer adds its completion options after building the group."""
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         defer_coercion(self, ctx)
         rest: list[str] = super().parse_args(ctx, args)
         return rest
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> tuple[str | None, Any, list[str]]:
+        name, command, rest = super().resolve_command(ctx, args)
+        if command is not None:
+            defer_coercion(command, ctx)
+            for sub in getattr(command, "commands", {}).values():
+                defer_coercion(sub, ctx)
+        return name, command, rest
