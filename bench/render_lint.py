@@ -62,6 +62,7 @@ def lint_cache_clear() -> None:
     from psrunbook import lint
 
     lint._findings.cache_clear()
+    lint.parse.cache_clear()
 
 
 def caches_clear() -> None:
@@ -83,6 +84,19 @@ def render_and_lint(library: TemplateLibrary, items: list[Work], *, uncached: bo
             caches_clear()
         script = library.render(template, arguments, structure)
         lint_script(script.text, source=script.template_id)
+
+
+def _lint_rate(texts: list[str], seconds: float) -> float:
+    """Distinct texts linted per second, the lint cache cleared before each: the linter
+    alone (parse and every rule), without rendering."""
+    done = 0
+    started = time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        for text in texts:
+            lint_cache_clear()
+            lint_script(text, source="bench")
+        done += len(texts)
+    return done / (time.perf_counter() - started)
 
 
 def _rate(library: TemplateLibrary, items: list[Work], seconds: float, **how: bool) -> float:
@@ -107,7 +121,8 @@ def measure(profile: Profile) -> Section:
     templates = {t for t, _, _ in items}
     shipped = set(library.template_ids())
     render_and_lint(library, items)  # compile templates, load the grammar
-    distinct = len({library.render(t, a, s).text for t, a, s in items})
+    texts = sorted({library.render(t, a, s).text for t, a, s in items})
+    distinct = len(texts)
     # Interleaved in halves, so a noisy second falls on each alike.
     half = profile.render_seconds / 2
     rates: dict[str, list[float]] = {"uncached": [], "fresh_plan": [], "cached": []}
@@ -115,6 +130,7 @@ def measure(profile: Profile) -> Section:
         rates["uncached"].append(_rate(library, items, half, uncached=True))
         rates["fresh_plan"].append(_rate(library, items, half / 2, fresh_plan=True))
         rates["cached"].append(_rate(library, items, half / 2))
+    lint_rates = [_lint_rate(texts, half / 2) for _ in range(2)]
     uncached, fresh, cached = (median(rates[k]) for k in ("uncached", "fresh_plan", "cached"))
     section.figures.append(
         Figure(
@@ -134,6 +150,15 @@ def measure(profile: Profile) -> Section:
             "the same scripts with every cache warm (repeated identical steps)",
             cached,
             "scripts/s",
+        )
+    )
+    section.figures.append(
+        Figure(
+            "lint_distinct_per_s",
+            "distinct scripts linted per second, lint cache cleared before each, one thread",
+            median(lint_rates),
+            "scripts/s",
+            detail=f"{distinct} distinct texts; the linter alone, without rendering",
         )
     )
     section.raw = {

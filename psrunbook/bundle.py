@@ -93,6 +93,8 @@ class ManifestInventory(_ManifestPart):
     cluster: str
     nodes: list[str]
     sha256: Sha256
+    cluster_id: str | None = None
+    """The inventory's ``[cluster] id`` when it pins one: the cluster must answer it."""
 
 
 class ManifestAdvisory(_ManifestPart):
@@ -209,7 +211,9 @@ def _review(plan: Plan, inventory: Inventory, files: Mapping[str, str]) -> str:
         "",
         f"The cluster is asked who it is ({md_code(IDENTITY_PROBE_FILE)}, read only: "
         "`Get-Cluster`'s name and id). Unless it says it is "
-        f"{md_code(inventory.cluster.name)}, the run is refused and nothing is changed.",
+        f"{md_code(inventory.cluster.name)}"
+        + ("" if inventory.cluster.id is None else f" with id {md_code(inventory.cluster.id)}")
+        + ", the run is refused and nothing is changed.",
         "",
     ]
     out += _probe_lines(plan)
@@ -358,7 +362,10 @@ def _bundle_files(plan: Plan, inventory: Inventory) -> tuple[dict[str, str], Man
         ),
         parameters=public_parameters(plan.params),
         inventory=ManifestInventory(
-            cluster=inventory.cluster.name, nodes=list(plan.nodes), sha256=inventory.sha256
+            cluster=inventory.cluster.name,
+            nodes=list(plan.nodes),
+            sha256=inventory.sha256,
+            cluster_id=inventory.cluster.id,
         ),
         identity_probe=_manifest_script(IDENTITY_PROBE_FILE, probes[IDENTITY_PROBE_FILE]),
         advisories=[

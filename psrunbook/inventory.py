@@ -27,6 +27,7 @@ import shlex
 import subprocess
 import tomllib
 import urllib.parse
+import uuid
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Final, Literal, Self
@@ -129,6 +130,24 @@ class ClusterSettings(_Model):
     """The failover cluster the inventory describes."""
 
     name: Annotated[str, Strict(), Field(min_length=1, max_length=63)]
+    id: Annotated[str, Strict()] | None = None
+    """``(Get-Cluster).Id``, optional: pins the cluster itself, not only its name (a
+    rebuilt cluster keeps its name and gets a new id). Bundles exported from this
+    inventory carry it, and a run refuses any cluster that answers another id."""
+
+    @field_validator("id")
+    @classmethod
+    def _guid(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            return str(uuid.UUID(value.strip()))
+        except ValueError:
+            raise _problem(
+                "",
+                f"{value!r} is not a GUID; copy it from `(Get-Cluster).Id` on a node, e.g. "
+                "'5f2b9c0e-1d1a-4b7e-9a53-2f6e0c1d8a77', or leave it out",
+            ) from None
 
 
 class NodeSettings(_Model):

@@ -12,7 +12,7 @@ Layout (``docs/journal.md`` has the full schema)::
         schema_version(version)
         runs(run_id, runbook, runbook_version, mode, parameters_json, ...hashes, user,
              started_at, finished_at, outcome, resumes, cluster, os_user, insecure_json,
-             inventory_path, sim)
+             inventory_path, sim, cluster_id)
         holds(resource, run_id, host, pid, since, token)   who works on a run or cluster
         attempts(attempt_id, run_id, step_index, step_name, node, script_sha256,
                  check_only, status, changed, result_json, errors_json,
@@ -212,12 +212,18 @@ def _migrate_to_4(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE runs ADD COLUMN sim INTEGER CHECK (sim IN (0, 1))")
 
 
+def _migrate_to_5(conn: sqlite3.Connection) -> None:
+    """The cluster's own id, as it answered the run's identity probe (a resume compares)."""
+    conn.execute("ALTER TABLE runs ADD COLUMN cluster_id TEXT")
+
+
 # MIGRATIONS[n] turns a version n-1 journal into version n. Append, never edit.
 MIGRATIONS: Final[dict[int, Callable[[sqlite3.Connection], None]]] = {
     1: _migrate_to_1,
     2: _migrate_to_2,
     3: _migrate_to_3,
     4: _migrate_to_4,
+    5: _migrate_to_5,
 }
 assert max(MIGRATIONS) == SCHEMA_VERSION, "journal_model.SCHEMA_VERSION names the last migration"
 
@@ -423,6 +429,11 @@ class Journal:
                 " insecure_json = ? WHERE run_id = ?",
                 (json_text(accepted), run_id),
             )
+
+    def record_cluster_id(self, run_id: str, cluster_id: str) -> None:
+        """The id the cluster gave when the run first asked; a resume must find it again."""
+        with self._write(f"the cluster id of run {run_id}") as conn:
+            conn.execute("UPDATE runs SET cluster_id = ? WHERE run_id = ?", (cluster_id, run_id))
 
     def begin_attempt(
         self,

@@ -47,7 +47,7 @@ FinalAttemptStatus = Literal["succeeded", "failed"]
 RUN_MODES: Final = frozenset({"run", "plan"})
 OUTCOMES: Final = frozenset({"succeeded", "failed", "interrupted"})
 FINAL_STATUSES: Final = frozenset({"succeeded", "failed"})
-SCHEMA_VERSION: Final = 4
+SCHEMA_VERSION: Final = 5
 """The journal schema both implementations migrate to (their MIGRATIONS end here)."""
 
 
@@ -158,6 +158,9 @@ class RunRecord:
     """The inventory file the run was started with (absolute); None for ``--sim``."""
     sim: bool | None = None
     """Whether it ran against the embedded simulated lab; None before schema version 4."""
+    cluster_id: str | None = None
+    """The id the cluster itself gave when the run first asked (``Get-Cluster``), which a
+    resume must find again; None when the run never asked (see execution/identity.py)."""
 
 
 @dataclass(frozen=True)
@@ -205,6 +208,7 @@ def run_record(row: Row, fix: str) -> RunRecord:
         insecure=insecure_map(row["insecure_json"]),
         inventory_path=row["inventory_path"],
         sim=None if row["sim"] is None else bool(row["sim"]),
+        cluster_id=row["cluster_id"],
     )
 
 
@@ -357,6 +361,10 @@ class RunJournal(HoldStore, Protocol):
 
     def mark_resumed(self, run_id: str, *, insecure: Mapping[str, str] | None = None) -> None:
         """A resume continues ``run_id``: clear its outcome and count the resume."""
+        ...
+
+    def record_cluster_id(self, run_id: str, cluster_id: str) -> None:
+        """The id the cluster gave when the run first asked; a resume must find it again."""
         ...
 
     def begin_attempt(

@@ -198,9 +198,20 @@ def _migrate_to_4(conn: psycopg.Connection[DictRow]) -> None:
     conn.execute("ALTER TABLE psrunbook.runs ADD COLUMN sim BOOLEAN")
 
 
+def _migrate_to_5(conn: psycopg.Connection[DictRow]) -> None:
+    """The cluster's own id, as it answered the run's identity probe (a resume compares)."""
+    conn.execute("ALTER TABLE psrunbook.runs ADD COLUMN cluster_id TEXT")
+
+
 # MIGRATIONS[n] turns a version n-1 journal into version n. Append, never edit; the
 # versions are the SQLite journal's (psrunbook.journal.MIGRATIONS), step for step.
-MIGRATIONS: Final = {1: _migrate_to_1, 2: _migrate_to_2, 3: _migrate_to_3, 4: _migrate_to_4}
+MIGRATIONS: Final = {
+    1: _migrate_to_1,
+    2: _migrate_to_2,
+    3: _migrate_to_3,
+    4: _migrate_to_4,
+    5: _migrate_to_5,
+}
 assert max(MIGRATIONS) == SCHEMA_VERSION, "journal_model.SCHEMA_VERSION names the last migration"
 
 
@@ -487,6 +498,14 @@ class PostgresJournal:
                 " resumes = resumes + 1, insecure_json = %s WHERE run_id = %s",
                 (json_text(accepted), run_id),
             )
+
+    def record_cluster_id(self, run_id: str, cluster_id: str) -> None:
+        """The id the cluster gave when the run first asked; a resume must find it again."""
+        self._statement(
+            f"the cluster id of run {run_id}",
+            "UPDATE psrunbook.runs SET cluster_id = %s WHERE run_id = %s",
+            (cluster_id, run_id),
+        )
 
     def begin_attempt(
         self,

@@ -25,6 +25,20 @@ production cluster:
     ``Remove-ClusterCheckpoint``) without ``-Force``: the remote host is non-interactive.
 ``PSR501``
     ``{{`` in template source (:func:`lint_template_source`): values travel as parameters.
+``PSR601`` / ``PSR602`` (step scripts only: ``lint_script(..., step=True)``)
+    The script does not open with a ``param(...)`` block declaring ``[switch]$CheckOnly``
+    (every step must honour a plan's ``-CheckOnly``, docs/writing-runbooks.md), or it
+    defines a function, filter, workflow, class or enum: a step is one flat script whose
+    every command the linter and the reviewer see where it runs (the simulator refuses
+    them too, docs/simulated-powershell.md).
+
+A finding in a rendered script also names its place in the template source
+(:func:`in_templates`: ``cluster/add_resource.ps1.j2:12:5``), where it is fixed.
+
+Speed: one parse per distinct text with a parser reused per thread, the few node kinds
+the rules need found by tree-sitter queries (in C) instead of a Python walk of every
+node, and positions computed only for findings (byte offsets are character offsets in
+ASCII text).
 
 How mandatory parameters are judged (kept deliberately simple and conservative):
 
@@ -43,11 +57,12 @@ How mandatory parameters are judged (kept deliberately simple and conservative):
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from bisect import bisect_right
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
-from functools import cache, lru_cache
+from functools import cache, cached_property, lru_cache
 from itertools import accumulate
 from typing import Final, Literal
 
@@ -55,8 +70,10 @@ import tree_sitter
 import tree_sitter_powershell
 
 from psrunbook.catalog import Cmdlet, Parameter, load_catalog
+from psrunbook.sim.ps.lexer import spaced_commas
+from psrunbook.sim.ps.parser import is_comma_continuation
 
-__all__ = ["Finding", "Severity", "lint_script", "lint_template_source", "parse"]
+__all__ = ["Finding", "Severity", "in_templates", "lint_script", "lint_template_source", "parse"]
 
 Severity = Literal["error", "warning"]
 
@@ -64,6 +81,11 @@ SINGLE_QUOTES: Final = frozenset("'\u2018\u2019\u201a\u201b")
 DOUBLE_QUOTES: Final = frozenset('"\u201c\u201d\u201e')
 SMART_QUOTES: Final = frozenset("\u2018\u2019\u201a\u201b\u201c\u201d\u201e")
 SMART_DASHES: Final = frozenset("\u2013\u2014\u2015")
+_SMART_CHAR: Final = re.compile("[\u2013-\u2015\u2018-\u201e]")
+_ASCII_LOWER: Final = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+_NAME_NODES: Final = frozenset(
+    {"command_name", "path_command_name_token", "path_command_name", "command_name_expr"}
+)
 
 _CONFIRMING_CMDLETS: Final = frozenset({"remove-clusterresource", "remove-clustercheckpoint"})
 _CLUSTER_COMMAND: Final = re.compile(r"[A-Za-z]+-Cluster\w*")
@@ -90,9 +112,14 @@ class Finding:
     code: str
     message: str
     severity: Severity = field(default="error", compare=False)
+    template: str | None = field(default=None, compare=False)
+    """Where to fix it: ``template.ps1.j2:LINE:COL`` in the template source, when known."""
 
     def __str__(self) -> str:
-        return f"{self.source}:{self.line}:{self.column}: {self.code} {self.message}"
+        where = f"{self.source}:{self.line}:{self.column}"
+        if self.template is not None:
+            where = f"{self.template} (rendered {where})"
+        return f"{where}: {self.code} {self.message}"
 
 
 @cache
@@ -100,29 +127,56 @@ def _language() -> tree_sitter.Language:
     return tree_sitter.Language(tree_sitter_powershell.language())
 
 
+_parsers = threading.local()
+
+
+@lru_cache(maxsize=16)
 def parse(text: str) -> tree_sitter.Tree:
-    """Parse PowerShell source with tree-sitter-powershell (a fresh parser per call)."""
-    parser = tree_sitter.Parser(_language())
-    return parser.parse(text.encode("utf-8", "surrogatepass"))
+    """Parse PowerShell source with tree-sitter-powershell, once per text, with the
+    simulator's workaround for ``Name, State`` (same offsets; see ``spaced_commas``).
+
+    A plan reads each rendered script's ``param()`` block and then lints it: both use
+    this tree (read only), so a script is parsed once. One parser per thread, reused (a
+    parser must not be shared between threads).
+    """
+    parser: tree_sitter.Parser | None = getattr(_parsers, "parser", None)
+    if parser is None:
+        parser = _parsers.parser = tree_sitter.Parser(_language())
+    return parser.parse(spaced_commas(text).encode("utf-8", "surrogatepass"))
 
 
-def lint_script(text: str, *, source: str) -> list[Finding]:
+_KINDS: Final = (
+    "param_block",
+    "function_statement",
+    "class_statement",
+    "enum_statement",
+)
+
+
+@cache
+def _query() -> tree_sitter.Query:
+    return tree_sitter.Query(_language(), " ".join(f"({kind}) @{kind}" for kind in _KINDS))
+
+
+def lint_script(text: str, *, source: str, step: bool = False) -> list[Finding]:
     """Every finding for a rendered script, sorted by position; empty means it passes.
 
+    ``step``: the script is a step's (or a probe's), so the step rules (PSR6xx) apply.
     Findings depend on the text alone, and a plan renders the same text for many steps
     (values travel as parameters), so they are computed once per distinct text.
     """
-    return [replace(finding, source=source) for finding in _findings(text)]
+    return [replace(finding, source=source) for finding in _findings(text, step)]
 
 
 @lru_cache(maxsize=1024)
-def _findings(text: str) -> tuple[Finding, ...]:
+def _findings(text: str, step: bool = False) -> tuple[Finding, ...]:
     script = _Script(text, "", parse(text))
     findings = [
         *_syntax_findings(script),
         *_cmdlet_findings(script),
         *_jinja_findings(script),
         *_unicode_findings(script),
+        *(_step_findings(script) if step else ()),
     ]
     return tuple(sorted(set(findings)))
 
@@ -156,15 +210,20 @@ class _Positions:
     def __init__(self, text: str) -> None:
         self.text = text
         self._line_starts = [0, *(m.end() for m in re.finditer("\n", text))]
-        widths = (_utf8_width(char) for char in text)
-        self._byte_of_char = [0, *accumulate(widths)]
+        self._ascii = text.isascii()
+
+    @cached_property
+    def _byte_of_char(self) -> list[int]:
+        return [0, *accumulate(_utf8_width(char) for char in self.text)]
 
     def char_index(self, byte_offset: int) -> int:
         """Character index of a byte offset (tree-sitter reports bytes).
 
         An offset inside a character (possible only around invalid text such as a lone
-        surrogate) maps to the character that contains it.
+        surrogate) maps to the character that contains it. In ASCII text they are equal.
         """
+        if self._ascii:
+            return byte_offset
         return bisect_right(self._byte_of_char, byte_offset) - 1
 
     def of_char(self, index: int) -> tuple[int, int]:
@@ -189,13 +248,56 @@ class _Script:
     text: str
     source: str
     tree: tree_sitter.Tree
-    positions: _Positions = field(init=False)
 
-    def __post_init__(self) -> None:
-        self.positions = _Positions(self.text)
+    @cached_property
+    def positions(self) -> _Positions:
+        return _Positions(self.text)
+
+    @cached_property
+    def nodes(self) -> dict[str, list[tree_sitter.Node]]:
+        """The nodes the step rules look at, by kind (:data:`_KINDS`), in source order."""
+        found = tree_sitter.QueryCursor(_query()).captures(self.tree.root_node)
+        return {kind: sorted(found.get(kind, []), key=lambda n: n.start_byte) for kind in _KINDS}
 
     def node_text(self, node: tree_sitter.Node) -> str:
-        return self.text[self.start(node) : self.end(node)]
+        raw = node.text
+        return "" if raw is None else raw.decode("utf-8", "surrogatepass")
+
+    @cached_property
+    def ascii(self) -> bool:
+        return self.text.isascii()
+
+    def byte_offset(self, index: int) -> int:
+        if self.ascii:
+            return index
+        return len(self.text[:index].encode("utf-8", "surrogatepass"))
+
+    def cluster_commands(self) -> list[tree_sitter.Node]:
+        """Every command whose name is a cluster cmdlet's, in source order.
+
+        Every FailoverClusters cmdlet (the catalog's and an unknown ``*-Cluster*`` one)
+        is a ``Verb-Cluster...`` word, so the commands are found from the few places the
+        text names one, by descending to each (a cursor, in C), not by walking every node.
+        """
+        found: dict[int, tree_sitter.Node] = {}
+        for start in _cluster_word_starts(self.text):
+            command = self._command_named_at(self.byte_offset(start))
+            if command is not None:
+                found.setdefault(command.id, command)
+        return sorted(found.values(), key=lambda n: n.start_byte)
+
+    def _command_named_at(self, offset: int) -> tree_sitter.Node | None:
+        """The command whose name starts at byte ``offset``, if that word is one's name.
+
+        Up from the word through its name's own nodes only: a word in a string, a
+        comment or an argument is not a command's name.
+        """
+        node = self.tree.root_node.descendant_for_byte_range(offset, offset + 1)
+        while node is not None and node.type in _NAME_NODES:
+            node = node.parent
+        if node is None or node.type != "command":
+            return None
+        return node
 
     def start(self, node: tree_sitter.Node) -> int:
         return self.positions.char_index(node.start_byte)
@@ -214,6 +316,21 @@ class _Script:
         return Finding(self.source, line, column, code, message)
 
 
+def _cluster_word_starts(text: str) -> Iterator[int]:
+    """Where each ``Verb-Cluster...`` word starts (ASCII letters, any case), found from
+    its ``-cluster`` (a plain search) rather than by trying a pattern at every letter.
+    Only ASCII is folded, so positions stay those of ``text``."""
+    folded = text.translate(_ASCII_LOWER)
+    at = folded.find("-cluster")
+    while at != -1:
+        start = at
+        while start > 0 and folded[start - 1].isascii() and folded[start - 1].isalpha():
+            start -= 1
+        if start < at:
+            yield start
+        at = folded.find("-cluster", at + 8)
+
+
 def _walk(node: tree_sitter.Node) -> Iterator[tree_sitter.Node]:
     """Pre-order traversal of every node, named or not."""
     stack = [node]
@@ -227,7 +344,8 @@ def _walk(node: tree_sitter.Node) -> Iterator[tree_sitter.Node]:
 
 
 def _syntax_findings(script: _Script) -> Iterator[Finding]:
-    for match in re.finditer("[\ud800-\udfff]", script.text):
+    surrogates = () if script.ascii else re.finditer("[\ud800-\udfff]", script.text)
+    for match in surrogates:
         yield script.at_char(
             match.start(),
             "PSR003",
@@ -245,6 +363,8 @@ def _syntax_findings(script: _Script) -> Iterator[Finding]:
     stack = [script.tree.root_node]
     while stack:
         node = stack.pop()
+        if node.is_missing and node.parent is not None and is_comma_continuation(node.parent):
+            continue  # ``Name,State``: tree-sitter invents a separator PowerShell has not
         if node.is_missing:
             yield script.at_node(node, "PSR002", f"syntax error: missing {node.type!r}")
         elif node.is_error:
@@ -285,9 +405,7 @@ def _jinja_findings(script: _Script) -> Iterator[Finding]:
 
 def _cmdlet_findings(script: _Script) -> Iterator[Finding]:
     catalog = load_catalog()
-    for node in _walk(script.tree.root_node):
-        if node.type != "command":
-            continue
+    for node in script.cluster_commands():
         name_node = _command_name_node(node)
         if name_node is None:
             continue
@@ -373,6 +491,8 @@ class _CallCheck:
                 index = self._bind_named(elements, index, element, token)
             elif _SPLAT.fullmatch(token):
                 self.splatted = True
+            elif index >= 2 and is_comma_continuation(elements[index - 2]):
+                continue  # ``a, b``: one array argument with the value before it
             else:
                 self.positional.append(element)
 
@@ -578,6 +698,46 @@ def _skip_separators(elements: list[tree_sitter.Node], index: int) -> int:
     return index
 
 
+# --- rule 6: step scripts ----------------------------------------------------------------------
+
+
+def _step_findings(script: _Script) -> Iterator[Finding]:
+    root = script.tree.root_node
+    blocks = script.nodes["param_block"]
+    first = root.named_children[0] if root.named_children else None
+    while first is not None and first.type == "comment" and first.next_named_sibling:
+        first = first.next_named_sibling
+    if not blocks or first is None or blocks[0].id != first.id:
+        yield script.at_char(
+            0,
+            "PSR601",
+            "a step script must open with a param(...) block ending with [switch]$CheckOnly "
+            "(docs/writing-runbooks.md): values arrive as parameters and plans pass -CheckOnly",
+        )
+    elif not _declares_check_only(script, blocks[0]):
+        yield script.at_node(
+            blocks[0],
+            "PSR601",
+            "the param(...) block does not declare [switch]$CheckOnly: every step must honour "
+            "a plan's -CheckOnly and change nothing then (docs/writing-runbooks.md)",
+        )
+    for kind in ("function_statement", "class_statement", "enum_statement"):
+        for node in script.nodes[kind]:
+            keyword = script.node_text(node).split(None, 1)[0].lower()
+            yield script.at_node(
+                node,
+                "PSR602",
+                f"'{keyword}' defines code out of line: a step is one flat script whose every "
+                "command the linter and the reviewer see where it runs; write it inline or "
+                "move shared code into a _lib/ include",
+            )
+
+
+def _declares_check_only(script: _Script, block: tree_sitter.Node) -> bool:
+    text = re.sub(r"\s+", "", script.node_text(block)).lower()
+    return "[switch]$checkonly" in text
+
+
 # --- rule 4: Unicode quotes and dashes --------------------------------------------------------
 
 
@@ -585,7 +745,7 @@ _CODE, _STRING, _COMMENT = 0, 1, 2
 
 
 def _unicode_findings(script: _Script) -> Iterator[Finding]:
-    if not any(char in SMART_QUOTES or char in SMART_DASHES for char in script.text):
+    if script.ascii or _SMART_CHAR.search(script.text) is None:
         return
     kinds = _classify(script)
     for index, char in enumerate(script.text):
@@ -702,3 +862,81 @@ def _here_string_footer(token: str, quotes: frozenset[str]) -> int | None:
     footer = re.compile(f"(?:\\r\\n|\\r|\\n)[{re.escape(kinds)}]@")
     match = footer.search(token)
     return None if match is None else match.end()
+
+
+# --- template positions -----------------------------------------------------------------------
+
+_JINJA_BLOCK: Final = re.compile(r"\{%.*?%\}|\{#.*?#\}", re.DOTALL)
+_INCLUDE: Final = re.compile(r"""\{%-?\s*include\s+['"]([^'"]+)['"]""")
+
+
+def in_templates(
+    findings: list[Finding], text: str, template_id: str, source: Callable[[str], str]
+) -> list[Finding]:
+    """The findings with their position in the template source (``template:LINE:COL``).
+
+    A rendered script holds no interpolated value (PSR501), so every line of it is a line
+    of its template or of a template it includes, copied verbatim but for the indentation
+    an ``indent`` filter adds: each rendered line is matched to the next source line with
+    the same text, in source order, includes expanded where they stand. ``source`` reads
+    a template's text by id (``TemplateLibrary.source``).
+    """
+    if not findings:
+        return findings
+    origins = _line_origins(text, _expanded(template_id, source, ()))
+    located = []
+    for finding in findings:
+        origin = origins.get(finding.line)
+        if origin is None:
+            located.append(finding)
+            continue
+        where, line, shift = origin
+        column = max(1, finding.column - shift)
+        located.append(replace(finding, template=f"{where}:{line}:{column}"))
+    return located
+
+
+_SourceLine = tuple[str, int, str]
+"""(template id, 1-based line, text) of a source line that can reach the rendered script."""
+
+
+def _expanded(
+    template_id: str, source: Callable[[str], str], seen: tuple[str, ...]
+) -> list[_SourceLine]:
+    """Every line of the template that can be rendered, includes expanded in place."""
+    if template_id in seen:
+        return []
+    text = source(template_id)
+    originals = text.split("\n")
+    out: list[_SourceLine] = []
+    for number, raw in enumerate(_blank_jinja(text).split("\n"), start=1):
+        for name in _INCLUDE.findall(originals[number - 1]):
+            out.extend(_expanded(name, source, (*seen, template_id)))
+        if raw.strip():
+            out.append((template_id, number, raw))
+    return out
+
+
+def _blank_jinja(text: str) -> str:
+    """Jinja tags and comments replaced by nothing but their newlines, so lines keep
+    their numbers and a line holding only tags becomes blank."""
+    return _JINJA_BLOCK.sub(lambda m: "\n" * m.group().count("\n"), text)
+
+
+def _line_origins(text: str, lines: list[_SourceLine]) -> dict[int, tuple[str, int, int]]:
+    """Rendered line -> (template id, source line, columns of indentation added)."""
+    origins: dict[int, tuple[str, int, int]] = {}
+    cursor = 0
+    for number, rendered in enumerate(text.split("\n"), start=1):
+        wanted = rendered.strip()
+        if not wanted:
+            continue
+        order = [*range(cursor, len(lines)), *range(cursor)]
+        for index in order:
+            where, line, raw = lines[index]
+            if raw.strip() == wanted:
+                shift = (len(rendered) - len(rendered.lstrip())) - (len(raw) - len(raw.lstrip()))
+                origins[number] = (where, line, shift)
+                cursor = index + 1
+                break
+    return origins

@@ -37,7 +37,6 @@ import dataclasses
 import functools
 import getpass
 import logging
-import logging.handlers
 import os
 import re
 import socket
@@ -56,6 +55,7 @@ from structlog.typing import EventDict, ExcInfo, Processor, WrappedLogger
 from psrunbook.errors import UserError
 from psrunbook.input_files import file_kind
 from psrunbook.secrets import MASK, redact_text
+from psrunbook.syslog_sink import SYSLOG_HANDLERS, syslog_handler
 from psrunbook.version import VERSION
 
 __all__ = [
@@ -512,27 +512,21 @@ class _OwnedFileHandler(logging.FileHandler):
             pass
 
 
-class _OwnedSyslogHandler(logging.handlers.SysLogHandler):
-    """The ``--log-syslog`` sink: every event as RFC 5424 syslog carrying the ECS JSON."""
-
-
-_OWNED = (_OwnedStreamHandler, _OwnedFileHandler, _OwnedSyslogHandler)
-_SYSLOG_DEFAULT_PORT: Final = 514
+_OWNED = (_OwnedStreamHandler, _OwnedFileHandler, *SYSLOG_HANDLERS)
 
 
 class _Rfc5424Formatter(logging.Formatter):
-    """``1 TIMESTAMP HOST psrunbook PID MSGID - {ECS JSON}`` (the handler adds ``<PRI>``).
+    """``1 TIMESTAMP HOST psrunbook PID MSGID - {ECS JSON}`` (the sink adds ``<PRI>``).
 
     RFC 5424's header, so a receiver files the line under the app and the event
     (MSGID is the event action, ``step.finished``), and the same JSON document the log
-    file holds as the message, so a SIEM parses one format whatever the transport. Over
-    TCP each message ends with LF (RFC 6587 non-transparent framing; JSON has no raw LF).
+    file holds as the message, so a SIEM parses one format whatever the transport
+    (framing is the sink's: :mod:`psrunbook.syslog_sink`).
     """
 
-    def __init__(self, *, framed: bool) -> None:
+    def __init__(self) -> None:
         super().__init__()
         self._json = _json_formatter()
-        self._end = "\n" if framed else ""
         self._host = socket.gethostname() or "-"
 
     def format(self, record: logging.LogRecord) -> str:
@@ -545,48 +539,7 @@ class _Rfc5424Formatter(logging.Formatter):
         stamp = moment.isoformat(timespec="microseconds").replace("+00:00", "Z")
         body = self._json.format(record)
         header = f"1 {stamp} {self._host} {SERVICE_NAME} {os.getpid()} {msgid[:32]} -"
-        return f"{header} {body}{self._end}"
-
-
-def syslog_address(target: str) -> tuple[tuple[str, int], socket.SocketKind]:
-    """``udp://HOST[:PORT]`` or ``tcp://HOST[:PORT]`` (default UDP, port 514) to an address.
-
-    Raises UserError naming the option and the accepted forms.
-    """
-    scheme, sep, rest = target.partition("://")
-    if not sep:
-        scheme, rest = "udp", target
-    host, _, port_text = rest.rpartition(":") if ":" in rest else (rest, "", "")
-    host = host.strip("[]")
-    kinds = {"udp": socket.SOCK_DGRAM, "tcp": socket.SOCK_STREAM}
-    try:
-        port = int(port_text) if port_text else _SYSLOG_DEFAULT_PORT
-    except ValueError:
-        port = -1
-    if scheme not in kinds or not host or not 0 < port < 65536:
-        raise UserError(
-            f"--log-syslog {target!r}: give udp://HOST[:PORT] or tcp://HOST[:PORT] "
-            "(default udp, port 514)"
-        )
-    return (host, port), kinds[scheme]
-
-
-def _syslog_handler(target: str) -> logging.Handler:
-    address, kind = syslog_address(target)
-    try:
-        handler = _OwnedSyslogHandler(
-            address, facility=logging.handlers.SysLogHandler.LOG_USER, socktype=kind
-        )
-    except OSError as exc:
-        raise UserError(
-            f"--log-syslog {target}: cannot reach the receiver ({exc.strerror or exc}); "
-            "check the host, port and protocol"
-        ) from None
-    handler.append_nul = False
-    handler.ident = ""
-    handler.setFormatter(_Rfc5424Formatter(framed=kind == socket.SOCK_STREAM))
-    handler.setLevel(logging.DEBUG)
-    return handler
+        return f"{header} {body}"
 
 
 def _shared_processors() -> list[Processor]:
@@ -679,6 +632,7 @@ def configure_logging(
     log_file: Path | None = None,
     stream: TextIO | None = None,
     syslog: str | None = None,
+    syslog_ca: Path | None = None,
 ) -> None:
     """Send every log record through one redacting chain; safe to call again.
 
@@ -686,8 +640,9 @@ def configure_logging(
     lines otherwise. ``verbosity`` 0 shows INFO, 1 and 2 show DEBUG, 3 also lets the
     transport libraries log at DEBUG (they stay at WARNING below that, because pypsrp
     logs whole scripts at INFO and SOAP bodies at DEBUG). ``log_file`` adds JSON lines
-    at DEBUG, whatever the console shows; ``syslog`` (``udp://HOST[:PORT]`` or
-    ``tcp://...``) sends the same JSON as RFC 5424 syslog messages.
+    at DEBUG, whatever the console shows; ``syslog`` (``udp://HOST[:PORT]``,
+    ``tcp://...`` or ``tls://...``, verified against ``syslog_ca`` or the system's CAs)
+    sends the same JSON as RFC 5424 syslog messages.
     """
     out = stream if stream is not None else sys.stderr
     is_tty = bool(getattr(out, "isatty", lambda: False)())
@@ -720,7 +675,7 @@ def configure_logging(
         file_handler.setFormatter(_json_formatter())
         handlers.append(file_handler)
     if syslog is not None:
-        handlers.append(_syslog_handler(syslog))
+        handlers.append(syslog_handler(syslog, _Rfc5424Formatter(), ca_bundle=syslog_ca))
 
     for handler in handlers:
         root.addHandler(handler)

@@ -64,8 +64,17 @@ def main_options(
         str | None,
         typer.Option(
             "--log-syslog",
-            metavar="udp|tcp://HOST[:PORT]",
+            metavar="udp|tcp|tls://HOST[:PORT]",
             help="Also send every event (ECS JSON) as RFC 5424 syslog to this receiver.",
+        ),
+    ] = None,
+    log_syslog_ca: Annotated[
+        Path | None,
+        typer.Option(
+            "--log-syslog-ca",
+            envvar="PSRUNBOOK_LOG_SYSLOG_CA",
+            metavar="FILE",
+            help="PEM CA bundle that verifies a tls:// syslog receiver (default: system CAs).",
         ),
     ] = None,
     verbose: Annotated[
@@ -107,7 +116,7 @@ def main_options(
         template_dirs=tuple(templates or ()),
         journal=journal or None,
     )
-    if ctx.invoked_subcommand in SILENT_COMMANDS and log_file is None:
+    if ctx.invoked_subcommand in SILENT_COMMANDS and log_file is None and log_syslog is None:
         return  # they log no event: structlog (and the rich modules it loads) stays unloaded
     from psrunbook.errors import UserError
     from psrunbook.journal_open import url_passwords
@@ -118,7 +127,11 @@ def main_options(
         register_secret(password)
     try:
         configure_logging(
-            fmt=log_format, verbosity=verbose, log_file=log_file, syslog=log_syslog
+            fmt=log_format,
+            verbosity=verbose,
+            log_file=log_file,
+            syslog=log_syslog,
+            syslog_ca=log_syslog_ca,
         )
     except UserError as exc:  # before any command runs: bad input, exit 2, no traceback
         raise fail(str(exc), EXIT_USAGE) from None

@@ -34,7 +34,8 @@ class Settings:
         if self._library is None:
             from psrunbook.templates import TemplateLibrary
 
-            self._library = TemplateLibrary(self.template_dirs)
+            # Entry-point plug-ins ship templates in their packages (ps_templates).
+            self._library = TemplateLibrary(self.template_dirs, self.registry().template_dirs)
         return self._library
 
 

@@ -1,11 +1,13 @@
 """``psrunbook new NAME``: the smallest user runbook that follows every rule, to start from.
 
-It writes ``runbooks/<module>.py`` and ``templates/<module>/set_<module>.ps1.j2`` under
-``--dir`` (default: the current folder): a parameter model with an example (what
-``show`` and ``lint`` build the steps from), one test-then-set step on every node that
-honours ``-CheckOnly`` and emits one result, and the ``--runbooks``/``--templates``
-options that load them. The pair passes ``psrunbook lint`` and runs against ``--sim``
-as written, then changes nothing on a second run. Existing files are never overwritten.
+It writes ``runbooks/<module>.py``, ``templates/<module>/set_<module>.ps1.j2`` and
+``tests/test_<module>.py`` under ``--dir`` (default: the current folder): a parameter
+model with an example (what ``show`` and ``lint`` build the steps from), one
+test-then-set step on every node that honours ``-CheckOnly`` and emits one result, and a
+pytest lab test that drives the installed ``psrunbook`` (``python -m psrunbook``, the
+public command line, not our internals) against the simulated cluster: lint is clean, a
+plan shows a change, a run makes it, and a plan afterwards shows nothing left to do. The
+three pass as written. Existing files are never overwritten.
 """
 
 from __future__ import annotations
@@ -92,13 +94,68 @@ $result = [ordered]@{ Before = $before; After = $Value }
 """
 
 
+_LAB_TEST: Final = '''"""Lab test of the __NAME__ runbook against psrunbook's simulated cluster.
+
+Runs the installed command line (``python -m psrunbook``) as an operator would, with its
+own state folder per test (``PSRUNBOOK_STATE_DIR``: journal and simulated lab), so tests
+are independent. ``plan --detailed-exitcode`` exits 0 when nothing would change and 2
+when changes are pending (Terraform's convention): the runbook must be idempotent.
+Run it with ``python -m pytest __TESTS__``.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+LOAD = [
+    "--runbooks",
+    str(HERE.parent / "runbooks"),
+    "--templates",
+    str(HERE.parent / "templates"),
+]
+NO_CHANGES, CHANGES_PENDING = 0, 2
+
+
+def psrunbook(state: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``psrunbook --runbooks ... --templates ... ARGS`` with its own state folder."""
+    return subprocess.run(
+        [sys.executable, "-m", "psrunbook", *LOAD, *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PSRUNBOOK_STATE_DIR": str(state), "NO_COLOR": "1"},
+        check=False,
+        timeout=600,
+    )
+
+
+def test_lint_is_clean(tmp_path: Path) -> None:
+    linted = psrunbook(tmp_path, "lint")
+    assert 0 == linted.returncode, linted.stdout + linted.stderr
+
+
+def test_run_sets_the_value_and_a_second_plan_has_nothing_to_do(tmp_path: Path) -> None:
+    value = ["-p", "value=set-by-the-lab-test"]
+    plan = ["plan", "__NAME__", "--sim", "--detailed-exitcode", *value]
+    before = psrunbook(tmp_path, *plan)
+    assert CHANGES_PENDING == before.returncode, before.stdout + before.stderr
+    run = psrunbook(tmp_path, "run", "__NAME__", "--sim", *value)
+    assert 0 == run.returncode, run.stdout + run.stderr
+    after = psrunbook(tmp_path, *plan)
+    assert NO_CHANGES == after.returncode, after.stdout + after.stderr
+'''
+
+
 def new(
     name: Annotated[str, typer.Argument(help="The runbook's name: lowercase words and hyphens.")],
     directory: Annotated[
         Path, typer.Option("--dir", help="Where runbooks/ and templates/ are written.")
     ] = Path(),
 ) -> None:
-    """Scaffold a runbook and its template that pass lint and run against --sim."""
+    """Scaffold a runbook, its template and a lab test that pass lint and run against --sim."""
     if not _NAME.fullmatch(name):
         raise fail(
             f"runbook name {name!r}: use lowercase letters, digits and single hyphens, "
@@ -107,9 +164,11 @@ def new(
         )
     module = name.replace("-", "_")
     runbooks, templates = directory / "runbooks", directory / "templates"
+    tests = directory / "tests"
     files = {
         runbooks / f"{module}.py": _RUNBOOK,
         templates / module / f"set_{module}.ps1.j2": _TEMPLATE,
+        tests / f"test_{module}.py": _LAB_TEST,
     }
     existing = [str(path) for path in files if path.exists()]
     if existing:
@@ -122,6 +181,7 @@ def new(
         "__TITLE__": name.replace("-", " ").capitalize(),
         "__RUNBOOKS__": str(runbooks),
         "__TEMPLATES__": str(templates),
+        "__TESTS__": str(tests),
     }
     for path, scaffold in files.items():
         text = scaffold
@@ -136,6 +196,7 @@ def new(
     options = f"--runbooks {runbooks} --templates {templates}"
     typer.echo(f"next: psrunbook {options} lint")
     typer.echo(f"      psrunbook {options} run {name} --sim")
+    typer.echo(f"      python -m pytest {tests}")
 
 
 def register(app: typer.Typer) -> None:

@@ -296,11 +296,13 @@ def execute(settings: Settings, command: RunCommand) -> RunReport:
     from psrunbook.cli.inputs import asked_password
     from psrunbook.execution.interrupts import StopSignal, handling_signals
     from psrunbook.execution.session import RunSession
+    from psrunbook.free_space import ensure_room_for_run
     from psrunbook.journal import default_state_dir
     from psrunbook.journal_open import open_journal
     from psrunbook.transport.psrp import PsrpTransport
 
     state_dir = command.state_dir or default_state_dir()
+    ensure_room_for_run(state_dir)
     # With --json stdout holds the document alone: everything for people goes to stderr.
     console = run_view.console(stderr=command.as_json)
     saved = None

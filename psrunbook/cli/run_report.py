@@ -4,7 +4,9 @@ One document per run, in Markdown (for a ticket or a wiki) or HTML (to attach or
 the runbook and its version, who ran it (the operator's account and the remote account),
 when, against which cluster, the approved bundle's hash, the parameters (secrets are
 journaled masked), and every attempt with its node, mode, result, whether it changed
-anything, its duration and its errors in full, then the before and after of every change.
+anything, its duration and its errors in full, the timeline of those attempts per node
+(:mod:`psrunbook.cli.run_timeline`: an inline SVG in HTML, a table in Markdown), then the
+before and after of every change.
 
 Every value comes from the journal, and much of it from nodes (names, messages), so each
 is escaped for its format by :mod:`psrunbook.review_text`, the one place that writes
@@ -17,6 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from psrunbook.cli import run_timeline
 from psrunbook.cli.plan_view import spelled
 from psrunbook.review_text import html_text, md_code, md_text
 
@@ -125,6 +128,8 @@ def markdown(record: RunRecord, attempts: Sequence[AttemptRecord]) -> str:
         cells = [md_code(c, table=True) if c else "" for c in _cells(row)]
         cells.append("<br>".join(md_text(e).replace("|", "\\|") for e in row.errors))
         out.append("| " + " | ".join(cells) + " |")
+    if attempts:
+        out += ["", "## Timeline", "", *run_timeline.markdown_table(attempts)]
     changes = _changes(attempts)
     if changes:
         out += ["", "## Changes"]
@@ -159,6 +164,8 @@ def html(record: RunRecord, attempts: Sequence[AttemptRecord]) -> str:
         errors = "<br>".join(e(error) for error in row.errors)
         out.append(f"<tr{css}>{cells}<td>{errors}</td></tr>")
     out.append("</table>")
+    if attempts:
+        out += ["<h2>Timeline</h2>", run_timeline.svg(attempts)]
     changes = _changes(attempts)
     if changes:
         out.append("<h2>Changes</h2>")

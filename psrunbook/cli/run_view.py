@@ -116,6 +116,10 @@ def confirm(console: Console, plan: Plan, *, ask: bool) -> None:
         return
     if not sys.stdin.isatty():
         raise ParameterError("not on a terminal: pass --yes to run without confirmation")
-    # On stderr, so `run ... | tee change.log` shows the question instead of looking hung.
-    if not typer.confirm("Run these steps now?", default=False, err=True):
+    from psrunbook.cli.terminal_prompt import ask_yes_no
+
+    # On the terminal, so `run ... | tee change.log` shows the question instead of looking
+    # hung; the plan above is flushed first, so the log holds what was approved.
+    console.file.flush()
+    if not ask_yes_no("Run these steps now?"):
         raise typer.Exit(EXIT_FAILED)

@@ -269,7 +269,7 @@ def _verify(directory: Path) -> None:
 
 def lint(ctx: typer.Context) -> None:
     """Lint every template as rendered by every runbook with its example parameters."""
-    from psrunbook.lint import lint_script, lint_template_source
+    from psrunbook.lint import in_templates, lint_script, lint_template_source
     from psrunbook.runbook.examples import (
         example_inventory,
         example_parameters,
@@ -292,7 +292,10 @@ def lint(ctx: typer.Context) -> None:
         try:
             for step in definition.steps(params, example_inventory()):
                 script = library.render(step.template, step.arguments, step.structure)
-                findings.extend(lint_script(script.text, source=f"{definition.name}:{step.name}"))
+                found = lint_script(
+                    script.text, source=f"{definition.name}:{step.name}", step=True
+                )
+                findings.extend(in_templates(found, script.text, step.template, library.source))
                 checked += 1
         except (UserError, ValueError) as exc:
             failures.append(f"runbook {definition.name} ({definition.origin}): {exc}")

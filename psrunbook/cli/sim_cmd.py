@@ -124,7 +124,9 @@ def serve_command(
 
     The nodes execute PowerShell against the lab's cluster model. The Basic or NTLM user
     is `psrunbook`; its password comes from PSRUNBOOK_SIM_PASSWORD, or a new one is
-    generated and printed as an `export` line. Kerberos users are the KDC's.
+    generated and printed as an `export` line. Kerberos users are the KDC's: with
+    --auth kerberos no password is printed, but the principals the nodes accept, the
+    keytab in use and what a client needs.
     """
 
     from psrunbook.errors import ParameterError
@@ -146,8 +148,9 @@ def serve_command(
         )
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    mode = parse_auth(auth, source="--auth")
     password, generated = sim_password()
-    if generated:
+    if generated and mode != "kerberos":  # a Kerberos client uses its ticket, no password
         typer.echo(f"export {PASSWORD_ENV}={password}")
     options = ServeOptions(
         nodes=nodes,
@@ -163,7 +166,7 @@ def serve_command(
         seed=seed,
         time_scale=time_scale,
         idle_timeout=idle_timeout,
-        auth=parse_auth(auth, source="--auth"),
+        auth=mode,
         clusters=clusters,
         inventory_dir=inventory_dir,
         latency_ms=latency_ms,

@@ -1,12 +1,15 @@
-"""Which cluster answers: an approved bundle runs only on the cluster it was approved for.
+"""Which cluster answers: a run goes on only on the cluster it was approved for or began on.
 
 Node names are not an identity (every lab has a NODE1), and an inventory can point at
-the wrong hosts. So before the first step of a bundle run, the plan's read-only
-identity probe (``Get-Cluster``: ``Name`` and ``Id``, the properties of
+the wrong hosts. So before the first step, the plan's read-only identity probe
+(``Get-Cluster``: ``Name`` and ``Id``, the properties of
 ``Microsoft.FailoverClusters.PowerShell.Cluster`` in shared/facts/failoverclusters.json)
-asks the cluster itself, and any other name than the bundle's is refused before
-anything is changed. The probe is part of the plan: rendered, linted, exported and
-hashed like every step.
+asks the cluster itself, and any other name than the expected one is refused before
+anything is changed. A name survives a rebuild; the id does not. So an id is pinned too
+wherever one is known: the inventory's ``[cluster] id`` (and so the bundle exported
+from it), and the id the run's first start recorded in the journal, which a resume must
+find again. The probe is part of the plan: rendered, linted, exported and hashed like
+every step.
 """
 
 from __future__ import annotations
@@ -73,14 +76,42 @@ def read_identity(plan: Plan, transport: Transport) -> ClusterIdentity:
     raise TransportError("no node answered the cluster identity probe: " + "; ".join(errors))
 
 
-def verify_cluster(plan: Plan, transport: Transport, *, approved_for: str) -> ClusterIdentity:
-    """The answering cluster's identity if it is ``approved_for``; else refuse, naming both."""
+@dataclass(frozen=True)
+class PinnedId:
+    """A cluster id the answer must match, and who pinned it (for the refusal)."""
+
+    id: str
+    source: str
+    """E.g. ``the bundle``, ``the inventory``, ``run ID when it started``."""
+    fix: str
+
+
+def verify_cluster(
+    plan: Plan,
+    transport: Transport,
+    *,
+    approved_for: str,
+    pinned: tuple[PinnedId, ...] = (),
+    named_by: str = "the bundle was approved for",
+    fix: str = (
+        "Run the bundle against the inventory of the approved cluster, or export a "
+        "bundle for this cluster and have it reviewed"
+    ),
+) -> ClusterIdentity:
+    """The answering cluster's identity if it is ``approved_for`` and has every ``pinned``
+    id; else refuse (exit 2), naming what was expected and what answered."""
     identity = read_identity(plan, transport)
     if not same_cluster(approved_for, identity.name):
         raise ClusterMismatch(
-            f"the bundle was approved for cluster {approved_for!r}, but {identity.node} "
-            f"belongs to cluster {identity.name!r} (id {identity.id}); nothing was run. "
-            "Run the bundle against the inventory of the approved cluster, or export a "
-            "bundle for this cluster and have it reviewed"
+            f"{named_by} cluster {approved_for!r}, but {identity.node} "
+            f"belongs to cluster {identity.name!r} (id {identity.id}); nothing was run. " + fix
         )
+    for pin in pinned:
+        if pin.id.casefold() != identity.id.strip().casefold():
+            raise ClusterMismatch(
+                f"cluster {approved_for!r}: {pin.source} expects id {pin.id}, but "
+                f"{identity.node} belongs to cluster {identity.name!r} with id "
+                f"{identity.id}: another (or a rebuilt) cluster of that name; nothing was "
+                f"run. {pin.fix}"
+            )
     return identity

@@ -168,6 +168,9 @@ class Runner:
         self._claims = threading.Lock()
         self._inflight: dict[tuple[int, str], int] = {}
         self._abandoned: set[int] = set()
+        # (step, node) whose script was sent at least once: after an interrupt, only
+        # these have an unknown effect; the others certainly did not run.
+        self._sent: set[tuple[int, str]] = set()
 
     # ------------------------------------------------------------------ public
 
@@ -422,6 +425,7 @@ class Runner:
         check_only: bool | None,
     ) -> None:
         """After an interrupt: stop the running pipelines, keep what answers in time."""
+        self._abandon(run_id, planned, running, outcomes, check_only, unsent_only=True)
         for node in sorted(running):
             self._sessions.interrupt(node)
         deadline = time.monotonic() + INTERRUPT_GRACE_S
@@ -443,29 +447,53 @@ class Runner:
                 raise outcome.error
             if outcome is not None:
                 outcomes[node] = outcome
+        self._abandon(run_id, planned, running, outcomes, check_only)
+
+    def _abandon(
+        self,
+        run_id: str,
+        planned: PlannedStep,
+        running: set[str],
+        outcomes: dict[str, TargetOutcome],
+        check_only: bool | None,
+        *,
+        unsent_only: bool = False,
+    ) -> None:
+        """Journal the attempts still in flight as interrupted, and leave them behind.
+
+        An attempt whose script was never sent (its pool was still opening) did not run:
+        it is journaled so at once, without waiting for the node. The stop is set, so no
+        such attempt can send its script any more (:meth:`_execute` checks under the lock).
+        """
         check = self.options.check_only if check_only is None else check_only
         for node in sorted(running):
             with self._claims:
+                sent = (planned.index, node) in self._sent
+                if unsent_only and sent:
+                    continue
                 attempt_id = self._inflight.pop((planned.index, node), None)
                 if attempt_id is None:
                     continue  # it never started, and never will: the stop is set
                 self._abandoned.add(attempt_id)
-                outcome = self._interrupted(node, attempts=1)
+                outcome = self._interrupted(node, attempts=1, sent=sent)
                 self._finish(attempt_id, outcome)
+            running.discard(node)
             outcomes[node] = outcome
             self._log_finished(run_id, planned, outcome, None, check)
             if self._progress:
                 self._progress("finished", planned, node, outcome)
 
     def _interrupted(
-        self, node: str, *, attempts: int, started: int | None = None
+        self, node: str, *, attempts: int, started: int | None = None, sent: bool = True
     ) -> TargetOutcome:
         reason = self._stop.reason or "a stop request"
+        what = (
+            "before the node answered; the step's effect there is unknown"
+            if sent
+            else "before its script was sent; the step did not run there"
+        )
         error = StepError.from_exception(
-            RunInterrupted(
-                f"{node}: interrupted ({reason}) before the node answered; the step's effect "
-                "there is unknown, resume re-checks it"
-            )
+            RunInterrupted(f"{node}: interrupted ({reason}) {what}, resume re-checks it")
         )
         duration = 0 if started is None else time.monotonic_ns() - started
         return TargetOutcome(
@@ -649,6 +677,14 @@ class Runner:
             try:
                 session = self._sessions.get(node)
                 user = session.user
+                session.connect()  # opening the pool sends no script: see _abandon
+                with self._claims:
+                    sent = (planned.index, node) in self._sent
+                    if self._stop.is_set():
+                        return self._interrupted(
+                            node, attempts=attempts, started=started, sent=sent
+                        ), user
+                    self._sent.add((planned.index, node))
                 raw = session.run(call)
             except RunInterrupted:
                 return self._interrupted(node, attempts=attempts, started=started), user

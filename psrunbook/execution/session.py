@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from psrunbook.bundle import canonical_json, plan_from_bundle, verify_bundle
 from psrunbook.errors import ClusterMismatch, JournalError, ParameterError
-from psrunbook.execution.identity import verify_cluster
+from psrunbook.execution.identity import PinnedId, verify_cluster
 from psrunbook.execution.interrupts import StopSignal
 from psrunbook.execution.orchestrator import Progress, Runner, RunOptions
 from psrunbook.holds import HoldStore, RunHold, cluster_resource, run_resource, take_hold
@@ -153,6 +153,9 @@ class PreparedRun:
     """The inventory file (absolute), journaled so ``resume`` needs no ``-i``; None: --sim."""
     sim: bool = False
     """The embedded simulated lab is the target (journaled for ``resume`` likewise)."""
+    pinned_ids: tuple[PinnedId, ...] = ()
+    """Cluster ids the cluster itself must answer: the bundle's, the inventory's, and the
+    one the resumed run recorded when it started."""
 
     @property
     def mode(self) -> RunMode:
@@ -309,7 +312,12 @@ class RunSession:
             check_plan(intent.plan.saved, prepared, intent.plan.path)
         if intent.bundle is None:
             return prepared
-        return replace(prepared, approved_cluster=intent.bundle.manifest.inventory.cluster)
+        approved = intent.bundle.manifest.inventory
+        pinned = prepared.pinned_ids
+        if approved.cluster_id is not None:
+            pin = PinnedId(approved.cluster_id, "the approved bundle", _BUNDLE_FIX)
+            pinned = (pin, *pinned)
+        return replace(prepared, approved_cluster=approved.cluster, pinned_ids=pinned)
 
     def prepare_plan(
         self,
@@ -336,6 +344,7 @@ class RunSession:
             insecure=_insecure_settings(inventory),
             inventory_path=None if sim else str(inventory.path.resolve()),
             sim=sim,
+            pinned_ids=_pinned_ids(inventory, resumes),
         )
         if resumes is not None:
             _check_resumable(resumes, prepared)
@@ -427,7 +436,7 @@ class RunSession:
         """
         prepared = started.prepared
         plan = prepared.plan
-        if prepared.approved_cluster is not None:
+        if prepared.approved_cluster is not None or prepared.pinned_ids:
             self._verify_cluster(started, transport)
         if through is not None:
             plan = replace(plan, steps=tuple(s for s in plan.steps if s.index <= through))
@@ -449,16 +458,32 @@ class RunSession:
         )
 
     def _verify_cluster(self, started: StartedRun, transport: Transport) -> None:
-        """Before any step of a bundle run: the cluster itself must be the approved one.
+        """Before any step of a bundle run, or of a run with a pinned cluster id: the
+        cluster itself must be the approved (or the same) one.
 
         A mismatch ends the run as failed in the journal (nothing ran) and is refused
-        with both clusters named; the name and id that answered are logged either way.
+        with both clusters named; the name and id that answered are logged either way,
+        and the id is recorded with the run, which every resume must then find again.
         """
         prepared = started.prepared
-        approved = prepared.approved_cluster or ""
         log = get_logger("psrunbook.run")
         try:
-            identity = verify_cluster(prepared.plan, transport, approved_for=approved)
+            if prepared.approved_cluster is not None:
+                identity = verify_cluster(
+                    prepared.plan,
+                    transport,
+                    approved_for=prepared.approved_cluster,
+                    pinned=prepared.pinned_ids,
+                )
+            else:
+                identity = verify_cluster(
+                    prepared.plan,
+                    transport,
+                    approved_for=prepared.cluster or "",
+                    pinned=prepared.pinned_ids,
+                    named_by="the inventory names",
+                    fix=_INVENTORY_FIX,
+                )
         except ClusterMismatch as exc:
             self.journal.finish_run(started.run_id, "failed")
             log.error(
@@ -479,6 +504,8 @@ class RunSession:
             node=identity.node,
             bundle_sha256=prepared.bundle_sha256,
         )
+        if prepared.resumes is None or prepared.resumes.cluster_id is None:
+            self.journal.record_cluster_id(started.run_id, identity.id)
 
     def finish(self, started: StartedRun, report: RunReport) -> None:
         """Record how the run ended (again after each resume), and give back its hold."""
@@ -551,6 +578,35 @@ def _log_insecure(run_id: str, prepared: PreparedRun) -> None:
             user=prepared.user,
             reason=reason,
         )
+
+
+_BUNDLE_FIX = (
+    "Run the bundle against the inventory of the approved cluster, or export a bundle "
+    "for this cluster and have it reviewed"
+)
+_INVENTORY_FIX = (
+    "Point the inventory at the cluster's own nodes, or, if the cluster was rebuilt on "
+    "purpose, set its [cluster] id to the new `(Get-Cluster).Id`"
+)
+
+
+def _pinned_ids(inventory: Inventory, resumes: RunRecord | None) -> tuple[PinnedId, ...]:
+    """The ids the cluster must answer: the inventory's, and the resumed run's first."""
+    pinned = []
+    if inventory.cluster.id is not None:
+        pinned.append(
+            PinnedId(inventory.cluster.id, "the inventory's [cluster] id", _INVENTORY_FIX)
+        )
+    if resumes is not None and resumes.cluster_id is not None:
+        pinned.append(
+            PinnedId(
+                resumes.cluster_id,
+                f"run {resumes.run_id} (recorded when it started)",
+                "Resume the run only against the cluster it started on; on another cluster "
+                "start a new run",
+            )
+        )
+    return tuple(pinned)
 
 
 def _without_masked(runbook: Runbook, parameters: Mapping[str, Any]) -> dict[str, Any]:

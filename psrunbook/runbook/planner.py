@@ -106,7 +106,7 @@ def build_plan(
         identity_probe=library.render(IDENTITY_PROBE, {}),
     )
     if lint:
-        _lint(plan)
+        _lint(plan, library)
     return plan
 
 
@@ -120,13 +120,18 @@ def plan_scripts(plan: Plan) -> list[RenderedScript]:
     return scripts
 
 
-def _lint(plan: Plan) -> None:
-    from psrunbook.lint import lint_script  # noqa: PLC0415 (tree-sitter is loaded only when scripts are built)
+def _lint(plan: Plan, library: TemplateLibrary) -> None:
+    from psrunbook.lint import in_templates, lint_script  # noqa: PLC0415 (tree-sitter is loaded only when scripts are built)
 
     findings = [
         finding
         for script in plan_scripts(plan)
-        for finding in lint_script(script.text, source=script.template_id)
+        for finding in in_templates(
+            lint_script(script.text, source=script.template_id, step=True),
+            script.text,
+            script.template_id,
+            library.source,
+        )
         if finding.severity == "error"
     ]
     if findings:

@@ -10,6 +10,13 @@ runbook already has) is isolated: it becomes a :class:`BrokenPlugin` and every o
 runbook still works. Asking for it by name (its runbook's name, or its file's) is
 refused with the file and the error; ``list`` names it. The built-in runbooks are part
 of psrunbook itself, so a failure there still stops everything.
+
+A plug-in installed by entry point brings its templates with it: a ``ps_templates``
+folder in its package (the entry point's module's package, or the nearest parent package
+that has one) joins the template search path after the built-in templates, so it can add
+templates but never replace one of psrunbook's (``_lib/prelude.ps1.j2`` included). A
+template id that two sources ship is refused for the plug-in that brings the second,
+as a runbook name offered twice is.
 """
 
 from __future__ import annotations
@@ -24,7 +31,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar, cast
 
 from psrunbook.errors import RunbookDefinitionError, RunbookNotFound
 
@@ -49,6 +56,8 @@ _Found = TypeVar("_Found", bound=Listed)
 
 ENTRY_POINT_GROUP = "psrunbook.runbooks"
 BUILTIN_PACKAGE = "psrunbook.runbooks"
+PLUGIN_TEMPLATES = "ps_templates"
+"""The folder, inside a plug-in's package, that holds the templates it ships."""
 
 
 def _model() -> type[Runbook]:
@@ -139,7 +148,23 @@ def _may_declare_entry_points() -> bool:
     return False
 
 
-def _from_entry_points() -> Iterator[Runbook | BrokenPlugin]:
+def _shipped_templates(module_name: str) -> Path | None:
+    """The ``ps_templates`` folder of the module's package or its nearest parent, if any."""
+    module = sys.modules.get(module_name)
+    package = (module.__package__ if module is not None else None) or module_name
+    from importlib.resources import files  # noqa: PLC0415 (only for a plug-in: list imports no more than it needs, issue 16)
+
+    parts = package.split(".")
+    while parts:
+        folder = Path(str(files(".".join(parts)))) / PLUGIN_TEMPLATES
+        if folder.is_dir():
+            return folder
+        parts.pop()
+    return None
+
+
+def _from_entry_points(template_dirs: dict[str, Path]) -> Iterator[Runbook | BrokenPlugin]:
+    """Each entry point's runbook; the templates it ships go into ``template_dirs`` (by origin)."""
     if not _may_declare_entry_points():
         return
     from importlib.metadata import entry_points  # noqa: PLC0415 (see _may_declare_entry_points)
@@ -148,9 +173,12 @@ def _from_entry_points() -> Iterator[Runbook | BrokenPlugin]:
         origin = f"entry point {ep.name} ({ep.value})"
         try:
             loaded = ep.load()
+            shipped = _shipped_templates(ep.module)
         except (Exception, SystemExit) as exc:  # noqa: BLE001 (a plug-in may raise anything: it is isolated and named, not hidden)
             yield BrokenPlugin(origin, f"failed to load: {_failure(exc)}", (ep.name,))
             continue
+        if shipped is not None:
+            template_dirs[origin] = shipped
         try:
             if isinstance(loaded, _model()):
                 yield replace(loaded, origin=origin)
@@ -192,24 +220,71 @@ def _from_file(path: Path) -> Runbook | BrokenPlugin:
         return BrokenPlugin(str(path), f"failed to import: {_failure(exc)}", (path.stem,))
 
 
+def _template_ids(folder: Path) -> set[str]:
+    return {p.relative_to(folder).as_posix() for p in folder.rglob("*.j2") if p.is_file()}
+
+
+def _without_clashes(
+    shipped: dict[str, Path], found: dict[str, _Found], broken: list[BrokenPlugin]
+) -> tuple[Path, ...]:
+    """The plug-ins' template folders, minus any that ships a template id already taken.
+
+    The built-in ids come first, then each plug-in's in entry-point order; a plug-in that
+    ships an id already taken is broken (its runbooks are not offered), so a template is
+    never silently replaced by another one of the same id.
+    """
+    if not shipped:
+        return ()
+    from importlib.resources import files  # noqa: PLC0415 (as in _shipped_templates)
+
+    from psrunbook.templates.environment import BUILTIN_PACKAGE as TEMPLATES  # noqa: PLC0415 (jinja2 loads only when a plug-in ships templates)
+
+    owners = dict.fromkeys(_template_ids(Path(str(files(TEMPLATES)))), "psrunbook")
+    kept: list[Path] = []
+    for origin, folder in shipped.items():
+        ids = _template_ids(folder)
+        taken = sorted(i for i in ids if i in owners)
+        if taken:
+            names = tuple(n for n, r in found.items() if r.origin == origin)
+            for name in names:
+                del found[name]
+            broken.append(
+                BrokenPlugin(
+                    origin,
+                    f"ships template {taken[0]!r} ({folder}), which {owners[taken[0]]} "
+                    "already provides; put the plug-in's templates in a folder named "
+                    "after it",
+                    names,
+                )
+            )
+            continue
+        owners.update(dict.fromkeys(ids, origin))
+        kept.append(folder)
+    return tuple(kept)
+
+
 def _merge(
-    builtin: Iterable[_Found], sources: Iterable[Iterator[_Found | BrokenPlugin]]
-) -> tuple[tuple[_Found, ...], tuple[BrokenPlugin, ...]]:
-    """The built-in runbooks, then each plug-in source's: a name offered twice is refused."""
+    builtin: Iterable[_Found], extra_dirs: Sequence[Path]
+) -> tuple[tuple[_Found, ...], tuple[BrokenPlugin, ...], tuple[Path, ...]]:
+    """The built-in runbooks, then each plug-in source's: a name offered twice is refused,
+    and so is an entry-point plug-in whose templates clash; the template folders kept."""
     found: dict[str, _Found] = {}
+    shipped: dict[str, Path] = {}
     origins: dict[str, str] = {}
     broken: list[BrokenPlugin] = []
     for runbook in builtin:
         found[runbook.name] = runbook
         origins[runbook.name] = runbook.origin
-    for source in sources:
+    for source in [_from_entry_points(shipped), *(_from_directory(d) for d in extra_dirs)]:
         for item in source:
             if isinstance(item, BrokenPlugin):
                 broken.append(item)
                 continue
             first = origins.setdefault(item.name, item.origin)
             if first == item.origin:
-                found[item.name] = item
+                # A plug-in is a Runbook: one of _Found whether the built-ins are Runbooks
+                # (RunbookRegistry) or anything Listed (RunbookListing).
+                found[item.name] = cast("_Found", item)
                 continue
             # Neither is used: running the other one than was meant is the danger.
             found.pop(item.name, None)
@@ -221,11 +296,8 @@ def _merge(
                     (item.name,),
                 )
             )
-    return tuple(sorted(found.values(), key=lambda r: r.name)), tuple(broken)
-
-
-def _plugins(extra_dirs: Sequence[Path]) -> list[Iterator[Runbook | BrokenPlugin]]:
-    return [_from_entry_points(), *(_from_directory(d) for d in extra_dirs)]
+    template_dirs = _without_clashes(shipped, found, broken)
+    return tuple(sorted(found.values(), key=lambda r: r.name)), tuple(broken), template_dirs
 
 
 def _lookup(runbooks: Sequence[_Found], broken: Sequence[BrokenPlugin], name: str) -> _Found:
@@ -252,10 +324,14 @@ class RunbookRegistry:
 
     runbooks: tuple[Runbook, ...]
     broken: tuple[BrokenPlugin, ...] = ()
+    template_dirs: tuple[Path, ...] = ()
+    """The ``ps_templates`` folders that entry-point plug-ins ship, searched after the
+    built-in templates."""
 
     @classmethod
     def discover(cls, extra_dirs: Sequence[Path] = ()) -> RunbookRegistry:
-        return cls(*_merge(builtin_runbooks(), _plugins(extra_dirs)))
+        runbooks, broken, template_dirs = _merge(builtin_runbooks(), extra_dirs)
+        return cls(runbooks, broken, template_dirs)
 
     def get(self, name: str) -> Runbook:
         """The runbook called ``name``; refused naming the file when its plug-in is broken."""
@@ -274,7 +350,8 @@ class RunbookListing:
 
     @classmethod
     def discover(cls, builtin: Iterable[Listed], extra_dirs: Sequence[Path] = ()) -> RunbookListing:
-        return cls(*_merge(builtin, _plugins(extra_dirs)))
+        runbooks, broken, _ = _merge(builtin, extra_dirs)
+        return cls(runbooks, broken)
 
     def get(self, name: str) -> Listed:
         return _lookup(self.runbooks, self.broken, name)

@@ -36,14 +36,15 @@ class TemplateLibrary:
     one of the same id; the rendered script's hash then shows that it differs.
     """
 
-    def __init__(self, extra_dirs: Sequence[Path] = ()) -> None:
+    def __init__(self, extra_dirs: Sequence[Path] = (), plugin_dirs: Sequence[Path] = ()) -> None:
         for directory in extra_dirs:
             if not directory.is_dir():
                 raise TemplateError(
                     f"template directory {directory} does not exist: "
                     "pass an existing folder to --templates"
                 )
-        self.search_path: tuple[Path, ...] = (*extra_dirs, _builtin_root())
+        # Plug-ins' own templates come after the built-in ones: they add, never replace.
+        self.search_path: tuple[Path, ...] = (*extra_dirs, _builtin_root(), *plugin_dirs)
         self._env = jinja2.Environment(
             loader=jinja2.FileSystemLoader([str(p) for p in self.search_path]),
             undefined=jinja2.StrictUndefined,

@@ -10,15 +10,10 @@ from __future__ import annotations
 from functools import lru_cache
 
 import tree_sitter
-import tree_sitter_powershell
 
 from psrunbook.errors import TemplateError
+from psrunbook.lint import parse
 from psrunbook.templates.script import DeclaredParameter
-
-
-@lru_cache(maxsize=1)
-def _parser() -> tree_sitter.Parser:
-    return tree_sitter.Parser(tree_sitter.Language(tree_sitter_powershell.language()))
 
 
 def _text(node: tree_sitter.Node) -> str:
@@ -77,7 +72,7 @@ def _normalise_type(ps_type: str) -> str:
 @lru_cache(maxsize=512)
 def parse_declared_parameters(text: str, *, source: str) -> tuple[DeclaredParameter, ...]:
     """The ``param()`` block's parameters, in order; a script without one declares none."""
-    tree = _parser().parse(text.encode("utf-8"))
+    tree = parse(text)  # the linter's tree of the same text: parsed once
     blocks = [c for c in tree.root_node.children if c.type == "param_block"]
     if not blocks:
         return ()

@@ -8,6 +8,7 @@ translated error (:func:`psrunbook.transport.error_mapping.translate`) is refine
 - Kerberos without a usable ticket (none in the cache, or expired): the ``kinit`` to run.
 - A 401 with Kerberos: the ticket, and the node's service principal.
 - A 401 with a password: the user and password.
+- A 401 with a client certificate: the certificate and the node's mapping of it.
 - A CredSSP refusal (requests-credssp raises its own errors, an NTSTATUS from the node's
   TSRequest for a wrong password): the user, password, and CredSSP being allowed.
 - A refusal of an *unencrypted* message (``encryption = "never"`` with a Negotiate-family
@@ -77,6 +78,16 @@ def refine(
             "unless the node sets AllowUnencrypted = true (off by default); remove "
             'encryption = "never" so every message is sealed, or use ssl = true '
             "(a wrong user or password gets the same answer)",
+            node=node,
+        )
+    if connection.auth == "certificate":
+        # How WinRM maps a certificate (WSMan:\\localhost\\ClientCertificate, by issuer
+        # and subject, Auth/Certificate) is not in facts/: UNVERIFIED, stated as a hint.
+        return AuthenticationFailed(
+            f"{node}: the node refused the client certificate {connection.certificate_pem} "
+            "(HTTP 401); check that the node allows certificate auth (Auth/Certificate = "
+            "true) and maps this certificate's issuer and subject to a local account "
+            "(WSMan:\\localhost\\ClientCertificate)",
             node=node,
         )
     if uses_ticket(connection):

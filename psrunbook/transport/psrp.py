@@ -35,7 +35,7 @@ from psrunbook.transport.base import RawResult, ScriptCall
 from psrunbook.transport.error_mapping import is_transient, translate
 
 if TYPE_CHECKING:
-    from psrunbook.inventory import Inventory
+    from psrunbook.inventory import ConnectionSettings, Inventory
 
 _log = logging.getLogger("psrunbook.transport")
 _events = get_logger("psrunbook.transport")
@@ -146,6 +146,22 @@ def proxy_arguments(proxy: str | None, host: str) -> dict[str, Any]:
     if proxy is None or is_loopback(host):
         return {"no_proxy": True}
     return {"proxy": proxy}
+
+
+def _client_certificate(connection: ConnectionSettings) -> dict[str, Any]:
+    """pypsrp's certificate arguments for ``auth = "certificate"``: the two PEM paths.
+
+    pypsrp presents the certificate in the TLS handshake and sends WinRM's
+    ``Authorization: http://schemas.dmtf.org/wbem/wsman/1/wsman/secprofile/https/mutual``;
+    the inventory has already refused it without HTTPS or without both files. Only the
+    paths travel; the key's content is read by OpenSSL and never by psrunbook.
+    """
+    if connection.auth != "certificate":
+        return {}
+    return {
+        "certificate_pem": str(connection.certificate_pem),
+        "certificate_key_pem": str(connection.certificate_key_pem),
+    }
 
 
 @functools.cache
@@ -331,6 +347,7 @@ class PsrpSession:
             read_timeout=connection.read_timeout_s,
             max_envelope_size=connection.max_envelope_size,
             **proxy_arguments(connection.proxy, host),
+            **_client_certificate(connection),
         )
 
     def connect(self, *, retry: bool = True) -> None:

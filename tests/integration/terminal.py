@@ -75,10 +75,26 @@ class Terminal:
         return CSI.sub(b"", bytes(self.screen)).decode("utf-8", "replace")
 
 
-def spawn(args: list[str], env: Mapping[str, str], cwd: Path) -> Terminal:
-    """Start ``psrunbook ARGS`` with a pty as its controlling terminal."""
+def spawn(
+    args: list[str],
+    env: Mapping[str, str],
+    cwd: Path,
+    *,
+    stdout: int | None = None,
+    stderr: int | None = None,
+) -> Terminal:
+    """Start ``psrunbook ARGS`` with a pty as its controlling terminal.
+
+    With ``stdout`` (a pipe's write end) standard output goes there instead, as in
+    ``psrunbook ... | tee change.log``; with ``stderr`` (an open file) standard error, as
+    in ``2>run.err``. Whatever is not redirected stays on the terminal.
+    """
     pid, fd = pty.fork()
     if pid == 0:  # the child: exec at once, nothing else runs here
         os.chdir(cwd)
+        if stdout is not None:
+            os.dup2(stdout, 1)
+        if stderr is not None:
+            os.dup2(stderr, 2)
         os.execve(PSRUNBOOK, [PSRUNBOOK, *args], dict(env))
     return Terminal(pid, fd)

@@ -1,7 +1,14 @@
-"""`psrunbook new`: the scaffold passes lint and show, runs against --sim, then changes nothing."""
+"""`psrunbook new`: the scaffold passes lint and show, runs against --sim, then changes nothing.
+
+The scaffold's own lab test is run as its author would run it: pytest in a subprocess,
+in the scaffold's folder, with nothing of this repository's test set-up around it.
+"""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -43,3 +50,24 @@ def test_new_refuses_a_bad_name_and_existing_files(tmp_path: Path) -> None:
         invoke("new", "x", "--dir", str(tmp_path))[0],
     )
     assert "already exists" in invoke("new", "x", "--dir", str(tmp_path))[1]
+
+
+def test_the_scaffolded_lab_test_passes_under_pytest(tmp_path: Path) -> None:
+    code, out = invoke("new", "disk-check", "--dir", str(tmp_path))
+    assert 0 == code, out
+    lab_test = tmp_path / "tests" / "test_disk_check.py"
+    assert f"python -m pytest {tmp_path / 'tests'}" in out
+    compile(lab_test.read_text("utf-8"), str(lab_test), "exec")
+    # This session's pytest settings (xdist worker, plug-in options) must not leak in.
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "PSRUNBOOK_"))}
+    tested = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=900,
+    )
+    assert 0 == tested.returncode, tested.stdout + tested.stderr
+    assert "2 passed" in tested.stdout

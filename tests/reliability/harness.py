@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 import time
+import tomllib
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -27,10 +28,15 @@ from typing import Any
 from psrunbook.journal import AttemptRecord, Journal
 from psrunbook.sim.lab.cluster_model import SimCluster
 from psrunbook.sim.lab.lab_files import restore, sample_lab, save, without_history
+from psrunbook.sim.lab.serve import AUTH_ENV
 
 PSRUNBOOK = str(Path(sys.executable).with_name("psrunbook"))
 FULL = os.environ.get("PSRUNBOOK_RELIABILITY", "").lower() == "full"
 """``PSRUNBOOK_RELIABILITY=full`` runs every case; otherwise a bounded sample runs."""
+
+SIM_AUTHS = ("basic", "ntlm")
+"""How the embedded lab's nodes authenticate in the main scenarios: Basic on loopback,
+and NTLM with every message sealed over plain HTTP, as a domain's WinRM serves it."""
 
 GROUP = "SQL Server (MSSQLSERVER)"
 SSIS_RESOURCE = "SQL Server Integration Services"
@@ -92,23 +98,29 @@ class Result:
         return f"exit {self.code}\n--- stdout\n{self.stdout}\n--- stderr\n{self.stderr}"
 
 
-def environment(extra: dict[str, str] | None = None) -> dict[str, str]:
+def environment(extra: dict[str, str] | None = None, *, auth: str = "basic") -> dict[str, str]:
+    """The environment of one command: none of the caller's ``PSRUNBOOK_*`` settings, and
+    the embedded lab serving ``auth`` (``PSRUNBOOK_SIM_AUTH``)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PSRUNBOOK_")}
-    env.update({"PYTHONUNBUFFERED": "1", "COLUMNS": "200", "NO_COLOR": "1"})
+    env.update({"PYTHONUNBUFFERED": "1", "COLUMNS": "200", "NO_COLOR": "1", AUTH_ENV: auth})
     env.update(extra or {})
     return env
 
 
 def psrunbook(
-    *args: str, state_dir: Path, env: dict[str, str] | None = None, timeout: float = 120
+    *args: str,
+    state_dir: Path,
+    env: dict[str, str] | None = None,
+    timeout: float = 120,
+    auth: str = "basic",
 ) -> Result:
-    """Run one psrunbook command to its end."""
+    """Run one psrunbook command to its end (``--sim`` nodes authenticating with ``auth``)."""
     state = ["--state-dir", str(state_dir)] if _takes_state(args) else []
     completed = subprocess.run(
         [PSRUNBOOK, *args, *state],
         capture_output=True,
         text=True,
-        env=environment(env),
+        env=environment(env, auth=auth),
         timeout=timeout,
         check=False,
         stdin=subprocess.DEVNULL,
@@ -121,14 +133,16 @@ def _takes_state(args: tuple[str, ...]) -> bool:
     return "--state-dir" not in args and any(a in commands for a in args)
 
 
-def run_sim(state_dir: Path, *extra: str, env: dict[str, str] | None = None) -> Result:
+def run_sim(
+    state_dir: Path, *extra: str, env: dict[str, str] | None = None, auth: str = "basic"
+) -> Result:
     return psrunbook(
-        "run", "ssis-clustered", "--sim", "--yes", *extra, state_dir=state_dir, env=env
+        "run", "ssis-clustered", "--sim", "--yes", *extra, state_dir=state_dir, env=env, auth=auth
     )
 
 
-def resume_sim(state_dir: Path, run_id: str, *extra: str) -> Result:
-    return psrunbook("resume", run_id, "--sim", "--yes", *extra, state_dir=state_dir)
+def resume_sim(state_dir: Path, run_id: str, *extra: str, auth: str = "basic") -> Result:
+    return psrunbook("resume", run_id, "--sim", "--yes", *extra, state_dir=state_dir, auth=auth)
 
 
 # ---------------------------------------------------------------------------- lab state
@@ -169,6 +183,13 @@ def clear_faults(state_dir: Path) -> None:
     raw["faults"]["fail_online"] = {}
     raw["faults"]["scheduled_moves"] = []
     lab_file(state_dir).write_text(json.dumps(raw), encoding="utf-8")
+
+
+def served_auth(state_dir: Path) -> str:
+    """How the embedded lab's nodes authenticated in the last command: the ``auth`` of the
+    inventory it wrote for the run (``sim/inventory.toml``), proof the setting reached it."""
+    text = (state_dir / "sim" / "inventory.toml").read_text(encoding="utf-8")
+    return str(tomllib.loads(text)["connection"]["auth"])
 
 
 def lab_dump(state_dir: Path) -> dict[str, Any]:
@@ -248,14 +269,14 @@ def hold_channels(state_dir: Path, nodes: list[str]) -> Iterator[Holds]:
             os.close(fd)
 
 
-def start_sim_run(state_dir: Path) -> subprocess.Popen[str]:
+def start_sim_run(state_dir: Path, *, auth: str = "basic") -> subprocess.Popen[str]:
     return subprocess.Popen(
         [PSRUNBOOK, "run", "ssis-clustered", "--sim", "--yes", "--state-dir", str(state_dir)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         stdin=subprocess.DEVNULL,
         text=True,
-        env=environment(),
+        env=environment(auth=auth),
     )
 
 

@@ -21,6 +21,7 @@ from tests.reliability.harness import (
     FULL,
     GROUP,
     PIPELINES_AFTER,
+    SIM_AUTHS,
     STEP_COMMANDS,
     STEP_SLUGS,
     applied,
@@ -40,6 +41,7 @@ from tests.reliability.harness import (
     resume_sim,
     run_outcome,
     run_sim,
+    served_auth,
     sigkill,
     start_sim_run,
 )
@@ -84,13 +86,20 @@ FAULTS = (
 )
 FAULTS_BY_NAME = {f"{f.name} {f.where}": f for f in FAULTS}
 
-ALL_CASES = [(target, fault) for target in STEP_COMMANDS for fault in FAULTS]
+ALL_CASES = [
+    (auth, target, fault) for auth in SIM_AUTHS for target in STEP_COMMANDS for fault in FAULTS
+]
 SAMPLE = [
     # A node going down in the middle of a step (its script ran, the answer never came).
-    (STEP_COMMANDS[7], FAULTS_BY_NAME["refuse mid-step"]),
-    (STEP_COMMANDS[5], FAULTS_BY_NAME["reset mid-step"]),
-    (STEP_COMMANDS[7], FAULTS_BY_NAME["refuse boundary"]),
-    (STEP_COMMANDS[2], FAULTS_BY_NAME["delay mid-step"]),
+    ("basic", STEP_COMMANDS[7], FAULTS_BY_NAME["refuse mid-step"]),
+    ("basic", STEP_COMMANDS[5], FAULTS_BY_NAME["reset mid-step"]),
+    ("basic", STEP_COMMANDS[7], FAULTS_BY_NAME["refuse boundary"]),
+    ("basic", STEP_COMMANDS[2], FAULTS_BY_NAME["delay mid-step"]),
+    # Over NTLM every message is sealed: the dropped connection's keys die with it, so
+    # the resume (and the discarded pool's clean-up) authenticate again on a new one;
+    # the WSMan fault arrives sealed and must still be read and named.
+    ("ntlm", STEP_COMMANDS[5], FAULTS_BY_NAME["reset mid-step"]),
+    ("ntlm", STEP_COMMANDS[7], FAULTS_BY_NAME["wsman fault boundary"]),
 ]
 CASES = ALL_CASES if FULL else SAMPLE
 
@@ -118,8 +127,10 @@ def expected_journal(
     return expected
 
 
-def assert_resumes_to_clean(state: Path, run_id: str, clean: dict[str, Any]) -> None:
-    resumed = resume_sim(state, run_id)
+def assert_resumes_to_clean(
+    state: Path, run_id: str, clean: dict[str, Any], *, auth: str = "basic"
+) -> None:
+    resumed = resume_sim(state, run_id, auth=auth)
     assert 0 == resumed.code, resumed.describe()
     assert_no_traceback(resumed)
     assert "succeeded" == run_outcome(state, run_id)
@@ -131,16 +142,18 @@ def assert_resumes_to_clean(state: Path, run_id: str, clean: dict[str, Any]) -> 
 
 
 @pytest.mark.parametrize(
-    ("target", "fault"), CASES, ids=[f"{t[0]}-{t[1]}-{f.name}-{f.where}" for t, f in CASES]
+    ("auth", "target", "fault"),
+    CASES,
+    ids=[f"{a}-{t[0]}-{t[1]}-{f.name}-{f.where}" for a, t, f in CASES],
 )
 def test_endpoint_fault_fails_clearly_and_resume_matches_a_clean_run(
-    tmp_path: Path, clean: dict[str, Any], target: tuple[str, str, int], fault: Fault
+    tmp_path: Path, clean: dict[str, Any], auth: str, target: tuple[str, str, int], fault: Fault
 ) -> None:
     """A transport fault at a step stops the run clearly; resume ends exactly like a clean run."""
     slug, node, nth = target
     create_lab(tmp_path)
     arm(tmp_path, [fault.spec(node, nth)])
-    result = run_sim(tmp_path, "--retries", "0", "--step-timeout", "1")
+    result = run_sim(tmp_path, "--retries", "0", "--step-timeout", "1", auth=auth)
     assert 1 == result.code, result.describe()
     assert_no_traceback(result)
     line = error_line(result)
@@ -152,13 +165,17 @@ def test_endpoint_fault_fails_clearly_and_resume_matches_a_clean_run(
         applies(attempts(tmp_path, result.run_id))
     )
     clear_faults(tmp_path)
-    assert_resumes_to_clean(tmp_path, result.run_id, clean)
+    assert_resumes_to_clean(tmp_path, result.run_id, clean, auth=auth)
+    assert auth == served_auth(tmp_path)
 
 
 def test_transient_fault_is_retried_without_applying_twice(
     tmp_path: Path, clean: dict[str, Any]
 ) -> None:
-    """One lost answer (reset after the script ran) is retried and the change applied once."""
+    """One lost answer (reset after the script ran) is retried and the change applied once.
+
+    Over NTLM: tests/reliability/test_sealed_faults.py, which also reads the wire.
+    """
     create_lab(tmp_path)
     arm(
         tmp_path,
@@ -256,15 +273,20 @@ def test_group_failover_between_steps_is_followed(
 
 
 KILL_POINTS = (
-    [(slug, where) for slug in STEP_SLUGS for where in ("boundary", "mid-step")]
+    [
+        (auth, slug, where)
+        for auth in SIM_AUTHS
+        for slug in STEP_SLUGS
+        for where in ("boundary", "mid-step")
+    ]
     if FULL
-    else [("05-shared-config", "mid-step")]
+    else [(auth, "05-shared-config", "mid-step") for auth in SIM_AUTHS]
 )
 
 
-@pytest.mark.parametrize(("slug", "where"), KILL_POINTS)
+@pytest.mark.parametrize(("auth", "slug", "where"), KILL_POINTS)
 def test_sigkill_then_resume_matches_a_clean_run(
-    tmp_path: Path, clean: dict[str, Any], slug: str, where: str
+    tmp_path: Path, clean: dict[str, Any], auth: str, slug: str, where: str
 ) -> None:
     """SIGKILL of psrunbook inside a step: the journal shows it running, resume finishes it."""
     targets = {node: nth for step, node, nth in STEP_COMMANDS if step == slug}
@@ -288,7 +310,7 @@ def test_sigkill_then_resume_matches_a_clean_run(
                 for node, nth in targets.items()
             ],
         )
-        process = start_sim_run(tmp_path)
+        process = start_sim_run(tmp_path, auth=auth)
         try:
             holds.wait()
             assert process.poll() is None, "psrunbook ended before it was killed"
@@ -302,7 +324,8 @@ def test_sigkill_then_resume_matches_a_clean_run(
     if where == "mid-step":
         assert PIPELINES_AFTER[slug] <= lab_dump(tmp_path)["faults"]["pipelines_finished"]
     clear_faults(tmp_path)
-    assert_resumes_to_clean(tmp_path, run_id, clean)
+    assert_resumes_to_clean(tmp_path, run_id, clean, auth=auth)
+    assert auth == served_auth(tmp_path)
 
 
 def test_slow_answer_shows_no_library_traceback_on_the_console(tmp_path: Path) -> None:

@@ -21,6 +21,8 @@ from typing import Any
 
 import pytest
 
+from psrunbook.holds import cluster_resource
+from psrunbook.journal import Journal
 from psrunbook.sim.endpoint.endpoint_faults import EndpointFaultPlan
 from psrunbook.sim.endpoint.http_server import SimFleet
 from psrunbook.sim.lab.cluster_executor import cluster_executor
@@ -30,6 +32,7 @@ from psrunbook.sim.lab.lab_files import sample_lab
 from psrunbook.sim.lab.serve import PASSWORD_ENV, SIM_USER, inventory_toml
 from tests.reliability import test_fault_matrix as matrix
 from tests.reliability.harness import (
+    FULL,
     PSRUNBOOK,
     STEP_COMMANDS,
     Holds,
@@ -47,6 +50,7 @@ from tests.reliability.harness import (
     latest_run_id,
     psrunbook,
     run_outcome,
+    served_auth,
     start_sim_run,
 )
 
@@ -160,11 +164,17 @@ STEP = "06-config-registry"
 """A step on every node (NODE1's 7th Command, NODE2's 2nd)."""
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+INTERRUPTS = [("basic", signum) for signum in SIGNALS] + [("ntlm", signal.SIGINT)]
+"""Every signal over Basic; Ctrl-C over NTLM-sealed HTTP too (all of them when full)."""
+if FULL:
+    INTERRUPTS += [("ntlm", signal.SIGTERM), ("ntlm", signal.SIGHUP)]
 
 
-@pytest.mark.parametrize("signum", SIGNALS, ids=[s.name for s in SIGNALS])
+@pytest.mark.parametrize(
+    ("auth", "signum"), INTERRUPTS, ids=[f"{auth}-{s.name}" for auth, s in INTERRUPTS]
+)
 def test_an_interrupt_stops_a_multi_node_step_at_once(
-    tmp_path: Path, clean: dict[str, Any], signum: signal.Signals
+    tmp_path: Path, clean: dict[str, Any], auth: str, signum: signal.Signals
 ) -> None:
     """SIGINT, SIGTERM or SIGHUP while both nodes' scripts of a step are held before they
     run: exit 130, the journal says exactly what finished and that the step was
@@ -174,7 +184,7 @@ def test_an_interrupt_stops_a_multi_node_step_at_once(
     the step is held before its scripts run, so what is proven here is the client side.
     """
     targets = {node: nth for step, node, nth in STEP_COMMANDS if step == STEP}
-    with _held_step_run(tmp_path, targets) as (process, before):
+    with _held_step_run(tmp_path, targets, auth=auth) as (process, before):
         process.send_signal(signum)
         out, err = process.communicate(timeout=120)
     assert 130 == process.returncode, f"{out}\n{err}"
@@ -189,7 +199,8 @@ def test_an_interrupt_stops_a_multi_node_step_at_once(
     # Nothing was applied after the signal (the lab is saved after every pipeline).
     assert before == applied(lab_dump(tmp_path))
     clear_faults(tmp_path)
-    matrix.assert_resumes_to_clean(tmp_path, run_id, clean)
+    matrix.assert_resumes_to_clean(tmp_path, run_id, clean, auth=auth)
+    assert auth == served_auth(tmp_path)
 
 
 def _hold_step(state: Path, holds: Holds, targets: dict[str, int]) -> None:
@@ -213,14 +224,14 @@ def _hold_step(state: Path, holds: Holds, targets: dict[str, int]) -> None:
 
 @contextmanager
 def _held_step_run(
-    state: Path, targets: dict[str, int]
+    state: Path, targets: dict[str, int], *, auth: str = "basic"
 ) -> Iterator[tuple[subprocess.Popen[str], Counter[tuple[str, ...]]]]:
     """A ``--sim`` run held for good at every node of the step (see :func:`_hold_step`):
     yields the process, once every node is held, and the lab's changes at that point."""
     create_lab(state)
     with hold_channels(state, sorted(targets)) as holds:
         _hold_step(state, holds, targets)
-        process = start_sim_run(state)
+        process = start_sim_run(state, auth=auth)
         try:
             holds.wait()
             yield process, applied(lab_dump(state))
@@ -308,3 +319,87 @@ def test_a_second_interrupt_exits_at_once(tmp_path: Path) -> None:
     held = [a for a in attempts(tmp_path, run_id) if f"{a.step_index:02d}-{a.step_name}" == STEP]
     assert {(a.node, a.status) for a in held} == {(node, "running") for node in targets}
     assert before == applied(lab_dump(tmp_path))
+
+
+def test_an_interrupt_before_a_journaled_script_runs_leaves_it_to_be_rechecked(
+    tmp_path: Path, clean: dict[str, Any]
+) -> None:
+    """SIGINT after the journal recorded step 02's attempt on NODE1 but before the node ran
+    its script (the Command is held before the lab serves it): exit 130; the attempt is
+    journaled `failed` with an `interrupted` error whose effect is unknown, nothing after
+    it is journaled, the run's outcome is `interrupted`, and its hold on the run and the
+    cluster is given back (docs/execution.md) so a resume needs no `runs unhold`; resume
+    re-checks the step on NODE1 before applying it, and ends as a clean run."""
+    step = "02-add-resource"
+    targets = {node: nth for slug, node, nth in STEP_COMMANDS if slug == step}
+    assert ["NODE1"] == list(targets)
+    with _held_step_run(tmp_path, targets) as (process, before):
+        run_id = latest_run_id(tmp_path)
+        held = [a for a in attempts(tmp_path, run_id) if a.step_index == 2]
+        assert [("NODE1", "running", False)] == [(a.node, a.status, a.check_only) for a in held]
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=120)
+    assert 130 == process.returncode, f"{out}\n{err}"
+    assert_no_traceback(_Result(out, err))
+    assert f"run {run_id} interrupted; continue with `psrunbook resume {run_id}" in error_line(
+        _Result(out, err)
+    )
+    assert "interrupted" == run_outcome(tmp_path, run_id)
+    records = attempts(tmp_path, run_id)
+    assert matrix.expected_journal(step, "NODE1", "failed") == Counter(applies(records))
+    (stopped,) = [a for a in records if a.step_index == 2]
+    message = str(stopped.errors[0].get("message"))
+    assert "interrupted (SIGINT) before the node answered" in message
+    assert "resume re-checks it" in message
+    assert before == applied(lab_dump(tmp_path))  # the script never ran
+    with Journal.open(tmp_path) as journal:
+        assert {} == journal.holds_of(run_id)
+        assert {} == journal.holders([cluster_resource("SIMCLUSTER")])
+    clear_faults(tmp_path)
+    matrix.assert_resumes_to_clean(tmp_path, run_id, clean)
+    resumed = [a for a in attempts(tmp_path, run_id) if a.attempt_id > stopped.attempt_id]
+    first = next(a for a in resumed if a.step_index == 2)
+    assert ("NODE1", True) == (first.node, first.check_only)  # re-checked before applying
+
+
+def test_an_interrupt_while_the_pools_open_journals_the_step_as_not_run(
+    tmp_path: Path, clean: dict[str, Any]
+) -> None:
+    """SIGINT after the journal recorded step 01's attempts but while each node's pool is
+    still opening (its Create held before the lab serves it): no script was sent, so
+    each attempt is journaled as interrupted *before its script was sent* (the step did
+    not run there), not as an unknown effect; the run is `interrupted`, its hold given
+    back, and resume re-checks the step on both nodes and ends as a clean run."""
+    create_lab(tmp_path)
+    with hold_channels(tmp_path, ["NODE1", "NODE2"]) as holds:
+        arm(
+            tmp_path,
+            [
+                {"node": node, "on": "Create", "nth": 1, "fault": "hold", "count": 100,
+                 "notify": str(holds.paths[node])}
+                for node in ("NODE1", "NODE2")
+            ],
+        )  # fmt: skip
+        process = start_sim_run(tmp_path)
+        try:
+            holds.wait()
+            process.send_signal(signal.SIGINT)
+            out, err = process.communicate(timeout=120)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.communicate()
+    assert 130 == process.returncode, f"{out}\n{err}"
+    assert_no_traceback(_Result(out, err))
+    run_id = latest_run_id(tmp_path)
+    assert "interrupted" == run_outcome(tmp_path, run_id)
+    records = attempts(tmp_path, run_id)
+    assert {("NODE1", "failed"), ("NODE2", "failed")} == {(a.node, a.status) for a in records}
+    for record in records:
+        message = str(record.errors[0].get("message"))
+        assert "interrupted (SIGINT) before its script was sent; the step did not run" in message
+    assert [] == lab_dump(tmp_path)["change_log"]
+    with Journal.open(tmp_path) as journal:
+        assert {} == journal.holds_of(run_id)
+    clear_faults(tmp_path)
+    matrix.assert_resumes_to_clean(tmp_path, run_id, clean)

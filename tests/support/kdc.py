@@ -251,3 +251,27 @@ def _skip_principal(data: bytearray, offset: int) -> int:
     for _ in range(count):
         offset = _skip_data(data, offset)
     return offset
+
+
+def write_keytab(path: Path, principals: list[str], *, holes: int = 0) -> Path:
+    """A keytab (MIT format 0x0502) holding ``principals`` (``svc/host@REALM``) with
+    zeroed AES256 keys, after ``holes`` removed entries: for what reads only the names."""
+    data = bytearray(b"\x05\x02")
+    for _ in range(holes):
+        data += struct.pack(">i", -8) + bytes(8)
+    for principal in principals:
+        name, _, realm = principal.rpartition("@")
+        components = name.split("/")
+        entry = struct.pack(">H", len(components)) + _counted(realm)
+        for component in components:
+            entry += _counted(component)
+        entry += struct.pack(">IIB", 1, 0, 1)  # name type KRB5_NT_PRINCIPAL, timestamp, kvno
+        entry += struct.pack(">HH", 18, 32) + bytes(32)  # enctype aes256-cts, key
+        data += struct.pack(">i", len(entry)) + entry
+    path.write_bytes(bytes(data))
+    return path
+
+
+def _counted(text: str) -> bytes:
+    raw = text.encode("utf-8")
+    return struct.pack(">H", len(raw)) + raw

@@ -98,16 +98,18 @@ STANDALONE_RESTART = Advisory(
 DEPRECATED_2025 = Advisory(
     "SSIS-DEPRECATED-2025",
     "SQL Server 2025: the legacy Integration Services Service (MsDtsServer170) is deprecated "
-    '(Microsoft, "What\'s New in SQL Server 2025 Integration Services", as cited in '
-    "shared/reviews/domain.md section 3; not in shared/facts, UNVERIFIED here). It still "
+    '(Microsoft, "What\'s New in SQL Server 2025 Integration Services", section "Deprecated '
+    'features": "Legacy Integration Services Service", learn.microsoft.com/sql/'
+    "integration-services/what-s-new-in-integration-services-in-sql-server-2025). It still "
     "works, but plan to move packages to the SSIS catalog (SSISDB) instead of building new "
     "dependencies on this service.",
 )
 SSMS21_LEGACY_SERVICE = Advisory(
     "SSIS-SSMS21",
-    "SQL Server 2022: SSMS 21 cannot manage the legacy Integration Services Service; use "
-    "SSMS 20.2.1 or 19.3 to connect to it (Microsoft's SSMS known-issues page, as cited in "
-    "shared/reviews/domain.md section 3; not in shared/facts, UNVERIFIED here).",
+    "SQL Server 2022: SSMS 21 may not connect to the legacy Integration Services Service; "
+    "Microsoft's SSMS 21 known issues said \"There's currently no support for Integration "
+    'Services" and to use SSMS 20.2 to connect to it (learn.microsoft.com/ssms, known '
+    "issues; check the current release notes, this may have changed since).",
     Severity.INFO,
 )
 

@@ -10,6 +10,7 @@ that was reset since is refused, like resuming against a changed inventory.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import json
@@ -25,8 +26,6 @@ from typing import IO, TYPE_CHECKING, Any
 from psrunbook.errors import JournalError, UserError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from psrunbook.inventory import Inventory
     from psrunbook.runbook.lab import LabFacts
     from psrunbook.sim.endpoint.http_server import SimFleet
@@ -35,6 +34,7 @@ if TYPE_CHECKING:
         ExecutionContext,
         Executor,
         OutputSink,
+        PipelineFailed,
         PipelineRequest,
     )
     from psrunbook.sim.lab.cluster_model import SimCluster
@@ -115,6 +115,8 @@ class EmbeddedLab:
         self.created = False
         self._saved: str | None = None
         """The state last written to (or loaded from) the lab file, as :meth:`_text`."""
+        self.save_failure: JournalError | None = None
+        """Set when the disk refused a save: the lab then runs no further pipeline."""
         self._sim_log = logging.getLogger("psrunbook.sim")
         self._sim_log_level = self._sim_log.level
 
@@ -152,7 +154,7 @@ class EmbeddedLab:
             self.fleet = SimFleet(
                 self.node_names,
                 executor=_SavingExecutor(
-                    cluster_executor(self.cluster, time_scale=self._time_scale), self.save
+                    cluster_executor(self.cluster, time_scale=self._time_scale), self
                 ),
                 users={SIM_USER: self.password} if self.password else {},
                 auth=auth,
@@ -178,7 +180,18 @@ class EmbeddedLab:
     ) -> None:
         try:
             self.fleet.close()
-            self.save()
+            if self.save_failure is not None:
+                # The disk refused a save during the command: the lab file holds the last
+                # state it could keep and the journal failed the step that was not kept.
+                # Saving again could keep that change behind the journal's back.
+                if exc is None:
+                    raise self.save_failure
+                return  # the error that ended the command is the one to report
+            try:
+                self.save()
+            except JournalError:
+                if exc is None:
+                    raise
         finally:
             self._release()
 
@@ -215,8 +228,13 @@ class EmbeddedLab:
             text = self._text()
             if text == self._saved:
                 return
-            partial.write_text(text, "utf-8")
-            partial.replace(target)
+            try:
+                partial.write_text(text, "utf-8")
+                partial.replace(target)
+            except OSError as exc:
+                with contextlib.suppress(OSError):
+                    partial.unlink(missing_ok=True)
+                raise _save_failed(target, exc) from exc
             self._saved = text
 
     def _text(self) -> str:
@@ -256,17 +274,46 @@ class _SavingExecutor:
     would then skip steps whose effects the lab no longer has.
     """
 
-    def __init__(self, inner: Executor, save: Callable[[], None]) -> None:
+    def __init__(self, inner: Executor, lab: EmbeddedLab) -> None:
         self._inner = inner
-        self._save = save
+        self._lab = lab
 
     def execute(
         self, request: PipelineRequest, context: ExecutionContext, sink: OutputSink
     ) -> None:
+        # Once a save failed, the lab's memory is ahead of its file: it runs nothing more,
+        # so no later change can be lost the same way, and every pipeline fails, saying why.
+        if self._lab.save_failure is not None:
+            raise _not_saved(self._lab.save_failure)
         try:
             self._inner.execute(request, context, sink)
         finally:
-            self._save()
+            try:
+                self._lab.save()
+            except JournalError as exc:
+                self._lab.save_failure = self._lab.save_failure or exc
+                raise _not_saved(exc) from exc
+
+
+def _save_failed(target: Path, exc: OSError) -> JournalError:
+    """A save the disk refused: the state directory named, the lab file left as it was."""
+    state_dir = target.parent.parent
+    return JournalError(
+        f"state directory {state_dir} is full: the simulated lab cannot be saved to {target} "
+        f"({exc.strerror or exc}); the lab file keeps the last state it saved, and the step "
+        "whose change it could not keep failed in the journal. Free space in "
+        f"{state_dir}, then continue with `psrunbook resume RUN_ID --sim` (the run printed "
+        "above; `psrunbook runs` lists it)"
+    )
+
+
+def _not_saved(exc: JournalError) -> PipelineFailed:
+    from psrunbook.sim.executor_protocol import PipelineFailed  # noqa: PLC0415 (simulator only)
+    from psrunbook.sim.objects import ErrorRecordData  # noqa: PLC0415 (simulator only)
+
+    return PipelineFailed(
+        ErrorRecordData(message=str(exc), error_id="SimulatorLabNotSaved", category="WriteError")
+    )
 
 
 def _console_shows_debug() -> bool:

@@ -198,6 +198,41 @@ def check_kerberos_keytab(auth: AuthMode, environ: dict[str, str] | None = None)
         )
 
 
+def kerberos_client_notes(host: str, environ: dict[str, str] | None = None) -> tuple[str, ...]:
+    """What a Kerberos client of nodes listening on ``host`` needs, for ``sim serve`` to print.
+
+    The password ``export`` line means nothing to a Kerberos client; what it needs is the
+    realm to get a ticket in, the service principal it will ask for (``host/<address>``,
+    pypsrp's service name; ``HTTP/<address>`` is what Windows' own client asks), and the
+    keytab the nodes read. A keytab with no principal for ``host`` would refuse every
+    client with an opaque GSSAPI error, so it is refused here, naming what it holds.
+    """
+    from psrunbook.sim.lab.keytab import KeytabError, keytab_principals  # noqa: PLC0415 (Kerberos only)
+
+    env = os.environ if environ is None else environ
+    keytab = env["KRB5_KTNAME"]
+    try:
+        principals = keytab_principals(Path(keytab.removeprefix("FILE:")))
+    except (OSError, KeytabError) as exc:
+        raise UserError(f"auth kerberos: KRB5_KTNAME={keytab}: {exc}") from exc
+    wanted = {f"host/{host}".casefold(), f"http/{host}".casefold()}
+    served = [p for p in principals if p.rpartition("@")[0].casefold() in wanted]
+    if not served:
+        raise UserError(
+            f"auth kerberos: the keytab KRB5_KTNAME={keytab} holds no principal for the "
+            f"address the nodes listen on ({', '.join(principals) or 'it is empty'}); add "
+            f"host/{host}@REALM to it (kadmin: ktadd -k KEYTAB host/{host}@REALM)"
+        )
+    realm = served[0].rpartition("@")[2]
+    return (
+        f"auth kerberos: the nodes accept tickets for {', '.join(served)} "
+        f"(keytab KRB5_KTNAME={keytab})",
+        f"a client needs: a ticket of realm {realm} (kinit USER@{realm}); a krb5.conf naming "
+        f"its KDC, with dns_canonicalize_hostname = false and rdns = false so it asks for "
+        f"host/{host}; no username or password in the inventory",
+    )
+
+
 def sim_password(environ: dict[str, str] | None = None) -> tuple[str, bool]:
     """The Basic-auth password from the environment, or a new one; True when generated."""
     env = os.environ if environ is None else environ
@@ -232,6 +267,9 @@ def _serve(
     if options.inventory_dir is not None:
         _serve_clusters(options, password=password, echo=echo, stop=stop)
         return
+    if options.auth == "kerberos":
+        for line in kerberos_client_notes(options.host):
+            echo(line)
     executor, cluster = make_executor(options)
     latency_ms = latency_of(options, cluster)
     names = (

@@ -30,6 +30,8 @@ COMMON_PARAMETERS = (
     ParamSpec("InformationAction", "string", aliases=("infa",)),
     ParamSpec("Verbose", "switch", aliases=("vb",)),
     ParamSpec("Debug", "switch", aliases=("db",)),
+    ParamSpec("ErrorVariable", "string", aliases=("ev",)),
+    ParamSpec("OutVariable", "string", aliases=("ov",)),
 )
 COMMON_NAMES = {p.name.casefold() for p in COMMON_PARAMETERS}
 ACTION_PREFERENCES = ("SilentlyContinue", "Stop", "Continue", "Inquire", "Ignore")

@@ -31,7 +31,11 @@ from psrunbook.sim.objects import (
     PSObject,
     SecureStringValue,
 )
-from psrunbook.sim.ps import automatic, records
+from psrunbook.sim.ps import (
+    automatic,
+    records,
+    utility,  # noqa: F401  (registers its built-in cmdlets)
+)
 from psrunbook.sim.ps.binding import (
     ACTION_PREFERENCES,
     Argument,
@@ -49,6 +53,7 @@ from psrunbook.sim.ps.builtins import (
     targets_env_drive,
 )
 from psrunbook.sim.ps.cmdlet_api import CmdletError, CmdletTable, ParamSpec
+from psrunbook.sim.ps.compiled import UNSUPPORTED_VARIABLES, WRAPPERS, Compiler, compiler_of
 from psrunbook.sim.ps.exceptions import (
     BreakSignal,
     ContinueSignal,
@@ -57,7 +62,9 @@ from psrunbook.sim.ps.exceptions import (
     ScriptError,
     UnsupportedConstruct,
 )
+from psrunbook.sim.ps.lexer import DOUBLE_QUOTES, SINGLE_QUOTES
 from psrunbook.sim.ps.members import Members
+from psrunbook.sim.ps.natives import NATIVES, NativeRefused
 from psrunbook.sim.ps.operators import Operators
 from psrunbook.sim.ps.parser import ParsedScript, is_comma_continuation, parse
 from psrunbook.sim.ps.principal import (
@@ -95,38 +102,6 @@ from psrunbook.sim.ps.values import (
     to_string,
 )
 
-WRAPPERS = frozenset(
-    {
-        "pipeline",
-        "pipeline_chain",
-        "logical_expression",
-        "bitwise_expression",
-        "comparison_expression",
-        "additive_expression",
-        "multiplicative_expression",
-        "format_expression",
-        "range_expression",
-        "array_literal_expression",
-        "unary_expression",
-        "argument_expression",
-        "logical_argument_expression",
-        "bitwise_argument_expression",
-        "comparison_argument_expression",
-        "additive_argument_expression",
-        "multiplicative_argument_expression",
-        "format_argument_expression",
-        "range_argument_expression",
-        "expression_with_unary_operator",
-        "left_assignment_expression",
-        "key_expression",
-        "while_condition",
-        "for_condition",
-        "for_initializer",
-        "for_iterator",
-        "switch_condition",
-    }
-)
-
 ENV_DEFAULTS = {
     "SystemRoot": "C:\\Windows",
     "windir": "C:\\Windows",
@@ -146,8 +121,6 @@ _RANGE = re.compile(r"^(-?\d+)\.\.(-?\d+)$")
 _NUMBER = re.compile(r"^(\d+(?:\.\d+)?)(kb|mb|gb|tb)$", re.IGNORECASE)
 """``2KB`` as a statement, which tree-sitter-powershell also parses as a command name."""
 _MULTIPLIERS = {"kb": 1024, "mb": 1024**2, "gb": 1024**3, "tb": 1024**4}
-
-UNSUPPORTED_VARIABLES = {"?", "^", "$", "myinvocation", "pscmdlet", "using"}
 
 
 class Sink(Protocol):
@@ -252,8 +225,13 @@ class Evaluator:
         self.caught: list[ErrorRecordObject] = []
         self.errors: list[Any] = []
         self.call_action: list[PSHashtable] = []
-        self._handlers: dict[str, Callable[[Node], Any]] = {}
-        """``expr_<node type>`` handlers (bound methods) by node type, found once."""
+        self.error_captures: list[list[Any]] = []
+        """One list per running command with -ErrorVariable: the errors it writes."""
+        self.failures = 0
+        """Errors and failed native commands so far; a statement that adds one sets
+        ``$?`` to False."""
+        self.succeeded = True
+        """``$?``: whether the last pipeline statement ran without an error."""
         shared = runspace if runspace is not None else {}
         with shared.setdefault("lock", threading.Lock()):
             if "global_scope" not in shared:
@@ -390,8 +368,10 @@ class Evaluator:
         for option in ACTION_PREFERENCES:
             if option.casefold() == text.casefold():
                 return option
-        if isinstance(value, int) and 0 <= value < len(ACTION_PREFERENCES):
-            return ("SilentlyContinue", "Stop", "Continue", "Inquire", "Ignore")[value]
+        number = value if isinstance(value, int) else int(text) if text.isdigit() else None
+        if number is not None and 0 <= number < len(ACTION_PREFERENCES):
+            # the enum's values, which PowerShell also converts from text (-ea 0)
+            return ("SilentlyContinue", "Stop", "Continue", "Inquire", "Ignore")[number]
         raise self.fail(
             records.binding_error(
                 f"Cannot bind parameter 'ErrorAction'. Cannot convert value \"{text}\" to type "
@@ -408,6 +388,9 @@ class Evaluator:
     def write_error(self, record: ErrorRecordData, action: str | None = None) -> None:
         """A non-terminating error: shown, silenced, or escalated by Stop."""
         record = self.positioned(record)
+        self.failures += 1
+        for capture in self.error_captures:
+            capture.append(records.error_record_object(record))
         action = action or self.error_action()
         if action == "Stop":
             raise ScriptError(record, script_terminating=True, escalated=True)
@@ -558,10 +541,12 @@ class Evaluator:
                 self.check_stop()
                 previous = self.statement
                 self.statement = statement
+                failures = self.failures
                 try:
                     self._statement(statement, emit)
                 finally:
                     self.statement = previous
+                    self._settle_status(statement, failures)
 
     def set_environment(self, name: str, value: str | None) -> None:
         if value is None or value == "":
@@ -575,6 +560,9 @@ class Evaluator:
 
     def current_identity(self) -> WindowsIdentity:
         return current_identity(self.session.user, self.session.administrator)
+
+    def command_types(self) -> list[str]:
+        return [c.spec.implementing_type for c in self.session.commands.values()]
 
     def resolve_account(self, name: str) -> str | None:
         resolver = self.session.resolve_account
@@ -592,16 +580,27 @@ class Evaluator:
 
     def exec_block(self, node: Node, emit: Emit) -> None:
         """A ``{ ... }`` statement block (if, loops, try): same scope."""
-        body = next((c for c in self.kids(node) if c.type == "statement_list"), None)
-        self.exec_statements(body, emit)
+        for statement in self.compiler.statements_of_block(node):
+            self.exec_statement(statement, emit)
+
+    @property
+    def compiler(self) -> Compiler:
+        """The running script's compiled nodes."""
+        assert self.script is not None
+        found = self.script.bodies.get("compiler")
+        return found if found is not None else compiler_of(self.script)
 
     def exec_statement(self, node: Node, emit: Emit) -> None:
+        """Run one statement; a pipeline statement sets ``$?`` (compound statements leave
+        what their last inner statement set)."""
         self.check_stop()
         previous = self.statement
         self.statement = node
+        failures = self.failures
         try:
             self._statement(node, emit)
         except ScriptError as error:
+            self.failures += 1
             if error.script_terminating or self.try_depth > 0:
                 raise
             action = self.preference("ErrorActionPreference")
@@ -614,16 +613,26 @@ class Evaluator:
                 self.session.sink.error(error.record)
         finally:
             self.statement = previous
+            self._settle_status(node, failures)
+
+    def _settle_status(self, node: Node, failures: int) -> None:
+        """``$?`` after a pipeline statement: False when it added an error or a failed
+        native command to ``failures``; compound statements leave it to their last one."""
+        kind = node.type
+        if _STATEMENTS.get(kind) is _no_statement and kind != "empty_statement":
+            self.succeeded = self.failures == failures
 
     def _statement(self, node: Node, emit: Emit) -> None:
         kind = node.type
-        handler = getattr(self, "stmt_" + kind, None)
-        if handler is not None:
-            handler(node, emit)
+        handler = _STATEMENTS.get(kind)
+        if handler is None:
+            handler = _STATEMENTS[kind] = getattr(type(self), "stmt_" + kind, _no_statement)
+        if handler is not _no_statement:
+            handler(self, node, emit)
             return
         if kind in ("empty_statement", "comment"):
             return
-        self.emit_value(self.eval_pipeline(node, emit_commands=emit), emit)
+        self.emit_value(self.compiler.pipeline(node, self)(self, emit), emit)
 
     def emit_value(self, value: Any, emit: Emit) -> None:
         """Write an expression statement's value: arrays are unrolled."""
@@ -661,7 +670,8 @@ class Evaluator:
     def _loop_body(self, block: Node, emit: Emit) -> bool:
         """Run one iteration; False when ``break`` ended the loop."""
         try:
-            self.exec_block(block, emit)
+            for statement in self.compiler.statements_of_block(block):
+                self.exec_statement(statement, emit)
         except BreakSignal:
             return False
         except ContinueSignal:
@@ -686,20 +696,24 @@ class Evaluator:
         cond = node.child_by_field_name("for_condition")
         step = node.child_by_field_name("for_iterator")
         block = next(c for c in self.kids(node) if c.type == "statement_block")
+        compiler = self.compiler
         if init is not None:
             self.eval_pipeline(init)
-        while cond is None or to_bool(self.eval_pipeline(cond)):
+        test = compiler.pipeline(cond, self) if cond is not None else None
+        advance = compiler.pipeline(step, self) if step is not None else None
+        while test is None or to_bool(test(self, None)):
             self.check_stop()
             if not self._loop_body(block, emit):
                 break
-            if step is not None:
-                self.eval_pipeline(step)
+            if advance is not None:
+                advance(self, None)
 
     def stmt_while_statement(self, node: Node, emit: Emit) -> None:
         cond = node.child_by_field_name("condition")
         assert cond is not None
         block = next(c for c in self.kids(node) if c.type == "statement_block")
-        while to_bool(self.eval_pipeline(cond)):
+        test = self.compiler.pipeline(cond, self)
+        while to_bool(test(self, None)):
             self.check_stop()
             if not self._loop_body(block, emit):
                 break
@@ -721,6 +735,7 @@ class Evaluator:
         parts = self.kids(node)
         condition = next(p for p in parts if p.type == "switch_condition")
         body = next(p for p in parts if p.type == "switch_body")
+        mode, case_sensitive = self._switch_mode(node, parts)
         value = self.eval_pipeline(condition)
         clauses_node = next((c for c in self.kids(body) if c.type == "switch_clauses"), None)
         clauses = self.kids(clauses_node) if clauses_node is not None else []
@@ -746,7 +761,11 @@ class Evaluator:
                         continue
                     else:
                         label = self.eval(cond_parts[0])
-                    if self.operators.op_equals(item, label):
+                    if (
+                        self.operators.op_equals(item, label)
+                        if mode == "exact" and not case_sensitive
+                        else self.operators.switch_match(mode, item, label, case_sensitive, clause)
+                    ):
                         matched = True
                         self._switch_clause(block, item, emit)
                 if not matched and default_block is not None:
@@ -755,6 +774,24 @@ class Evaluator:
                 break
             except ContinueSignal:
                 continue
+
+    _SWITCH_MODES = ("regex", "wildcard", "exact", "casesensitive")
+
+    def _switch_mode(self, node: Node, parts: list[Node]) -> tuple[str, bool]:
+        """``-Regex``, ``-Wildcard``, ``-Exact`` (the last one given wins, about_Switch)
+        and ``-CaseSensitive``, each also as an unambiguous prefix (``-w``)."""
+        mode, case_sensitive = "exact", False
+        flags = next((p for p in parts if p.type == "switch_parameters"), None)
+        for flag in self.kids(flags) if flags is not None else []:
+            written = self.text_of(flag).lstrip("-").casefold()
+            names = [m for m in self._SWITCH_MODES if written and m.startswith(written)]
+            if len(names) != 1:
+                raise self.unsupported(flag, "switch parameter")
+            if names[0] == "casesensitive":
+                case_sensitive = True
+            else:
+                mode = names[0]
+        return mode, case_sensitive
 
     def _switch_clause(self, block: Node, item: Any, emit: Emit) -> None:
         found, previous = self.scope.get("_")
@@ -871,26 +908,17 @@ class Evaluator:
         collected output. With ``emit_commands`` command output streams there instead
         and the result is NOTHING.
         """
-        assert self.script is not None
-        key = ("chain", node.id)
-        chain = self.script.bodies.get(key)
-        if chain is None:
-            chain = node
-            while chain.type in ("pipeline", "pipeline_chain") and len(self.kids(chain)) == 1:
-                chain = self.kids(chain)[0]
-            self.script.bodies[key] = chain
-        if chain.type in {"pipeline_chain", "command"}:
-            stages = [chain] if chain.type == "command" else self.kids(chain)
-            if emit_commands is not None:
-                self.run_pipeline(stages, emit_commands)
-                return NOTHING
-            out: list[Any] = []
-            self.run_pipeline(stages, out.append)
-            return collect(out)
-        if chain.type == "assignment_expression":
-            self.eval_assignment(chain)
+        return self.compiler.pipeline(node, self)(self, emit_commands)
+
+    def run_stages(self, stages: list[Node], emit_commands: Emit | None) -> Any:
+        """A pipeline of commands: its output streams to ``emit_commands`` (NOTHING is
+        returned) or is collected as the value."""
+        if emit_commands is not None:
+            self.run_pipeline(stages, emit_commands)
             return NOTHING
-        return self.eval(chain)
+        out: list[Any] = []
+        self.run_pipeline(stages, out.append)
+        return collect(out)
 
     def run_pipeline(self, stages: list[Node], emit: Emit, first_input: Any = None) -> None:
         items: list[Any] | None = first_input
@@ -1086,7 +1114,17 @@ class Evaluator:
     def _continuation(self, node: Node) -> list[Any]:
         """The values of ``,rest`` after a bare word (see ``is_comma_continuation``)."""
         if node.type == "generic_token":
-            return [_bare_value(w) for w in self.text_of(node)[1:].split(",")]
+            # The token's text as sent starts with the comma, or with the blank the front
+            # end moved the comma onto (``a, b`` is parsed as ``a ,b``): drop either.
+            words = self.text_of(node)[1:].split(",")
+            if any(
+                w[:1] in SINGLE_QUOTES or w[:1] in DOUBLE_QUOTES or w[:1] in "@(" for w in words
+            ):
+                # tree-sitter reads ``a,'b'`` as one bare word; PowerShell as 'a' and 'b'.
+                raise self.unsupported(node, "quoted or @/( element right after a comma")
+            return [
+                self.expand_word(w, node) if "$" in w or "`" in w else _bare_value(w) for w in words
+            ]
         node = _unwrap(node)
         if node.type == "expression_with_unary_operator" and node.children[0].type == ",":
             return [self._element(self.kids(node)[-1])]
@@ -1109,6 +1147,14 @@ class Evaluator:
     def eval_argument(self, node: Node) -> Any:
         if node.type == "generic_token":
             return self.expand_bare_word(node)
+        if node.type == "argument_list":
+            # ``New-Object T('u', $p)``: a bare word ends at ``(``, and PowerShell reads the
+            # parenthesised list after it as the next argument (an array of its elements).
+            expr_list = node.child_by_field_name("argument_expression_list")
+            values = [self._element(c) for c in self.kids(expr_list)] if expr_list else []
+            if not values:
+                raise self.unsupported(node, "empty argument list")
+            return values[0] if len(values) == 1 else values
         value = self.eval(node)
         return None if value is NOTHING else value
 
@@ -1142,6 +1188,7 @@ class Evaluator:
         arguments_node = node.child_by_field_name("command_elements")
         if invocation is not None:
             target_node = self.kids(name_node)[0] if self.kids(name_node) else name_node
+            target_node = self._variable_path(target_node)
             if target_node.type == "command_name":
                 name: Any = self.text_of(target_node)
             else:
@@ -1170,6 +1217,19 @@ class Evaluator:
                 emit(int(value) if "." not in number.group(1) else value)
                 return
         self.invoke_command(name, self.command_arguments(arguments_node), inputs, emit)
+
+    def _variable_path(self, node: Node) -> Node:
+        """``& $sb``: tree-sitter reads ``$sb`` as a path command name holding just the
+        variable; PowerShell calls what the variable holds."""
+        parts = self.kids(node)
+        if (
+            node.type == "path_command_name"
+            and len(parts) == 1
+            and parts[0].type == "variable"
+            and self.text_of(parts[0]) == self.text_of(node)
+        ):
+            return parts[0]
+        return node
 
     def run_named_command(
         self,
@@ -1211,7 +1271,8 @@ class Evaluator:
             self._check_actions(common)
             self.call_action.append(common)
             try:
-                builtin.run(self, own, inputs, emit)
+                with self.capture_variables(common, emit) as captured:
+                    builtin.run(self, own, inputs, captured)
             except ConversionError as exc:
                 raise self.runtime_fail(
                     str(exc),
@@ -1235,9 +1296,45 @@ class Evaluator:
         self._check_actions(common)
         self.call_action.append(common)
         try:
-            self.run_cmdlet(cmdlet, binder, own, inputs, emit)
+            with self.capture_variables(common, emit) as captured:
+                self.run_cmdlet(cmdlet, binder, own, inputs, captured)
         finally:
             self.call_action.pop()
+
+    @contextmanager
+    def capture_variables(self, common: PSHashtable, emit: Emit) -> Iterator[Emit]:
+        """``-ErrorVariable`` and ``-OutVariable`` (about_CommonParameters): the errors
+        the command writes and the objects it outputs, as a list in the caller's scope,
+        set also when the command ends with an error; ``+name`` appends. UNVERIFIED
+        (not in shared/facts): errors ``-ErrorAction Ignore`` drops are kept here."""
+        names = {k: to_string(common[k]) for k in ("ErrorVariable", "OutVariable") if k in common}
+        if not names:
+            yield emit
+            return
+        errors: list[Any] = []
+        outputs: list[Any] = []
+        scope = self.scope
+
+        def tee(value: Any) -> None:
+            outputs.append(value)
+            emit(value)
+
+        if "ErrorVariable" in names:
+            self.error_captures.append(errors)
+        try:
+            yield tee if "OutVariable" in names else emit
+        finally:
+            if "ErrorVariable" in names:
+                self.error_captures.remove(errors)
+            for key, values in (("ErrorVariable", errors), ("OutVariable", outputs)):
+                if key in names:
+                    name = names[key]
+                    kept: list[Any] = []
+                    if name.startswith("+"):
+                        name = name[1:]
+                        found, old = scope.get(name)
+                        kept = as_list(old) if found and old is not None else []
+                    scope.set_local(name, [*kept, *values])
 
     def _check_actions(self, common: PSHashtable) -> None:
         for key in ("ErrorAction", "WarningAction", "InformationAction"):
@@ -1245,7 +1342,12 @@ class Evaluator:
                 self.action_name(common[key])
 
     def _lookup(self, name: str) -> Any:
-        table = self.session.commands
+        """The node's command called ``name`` (``x.exe`` finds ``x``), else one of the
+        native programs every node has (a PATH search comes after cmdlets)."""
+        return self._find(self.session.commands, name) or self._find(NATIVES, name)
+
+    @staticmethod
+    def _find(table: CmdletTable, name: str) -> Any:
         for candidate in (name, name[:-4] if name.casefold().endswith(".exe") else None):
             if candidate:
                 try:
@@ -1318,9 +1420,16 @@ class Evaluator:
         self.call_action.append(PSHashtable())
         try:
             code = self._invoke(cmdlet, context, PSHashtable([("__args__", strings)]))
+        except NativeRefused as refused:
+            statement = self.statement
+            if statement is None:  # a PSRP command by name: no script text to point at
+                raise UnsupportedConstruct(1, refused.construct, cmdlet.spec.name) from None
+            raise self.unsupported(statement, refused.construct) from None
         finally:
             self.call_action.pop()
         self.global_scope.set_local("LASTEXITCODE", int(code or 0))
+        if code:
+            self.failures += 1  # about_Automatic_Variables: $? is False for exit code != 0
 
     # ----------------------------------------------------------------- script blocks
 
@@ -1457,6 +1566,8 @@ class Evaluator:
             raise self.fail(failed.record, script_terminating=psrp) from None
         own, common = split_common(bound)
         for key, value in common.items():
+            if key.casefold() in ("errorvariable", "outvariable"):
+                raise self.unsupported(self.statement, f"-{key} of a function or script")
             if key.casefold() == "erroraction":
                 self.scope.set_local("ErrorActionPreference", self.action_name(value))
             elif key.casefold() == "verbose" and to_bool(value):
@@ -1678,34 +1789,18 @@ class Evaluator:
     # ----------------------------------------------------------------- expressions
 
     def eval(self, node: Node) -> Any:
-        """Evaluate an expression node to a value."""
-        script = self.script
-        assert script is not None
-        found = script.unwrapped.get(node.id)
-        if found is None:
-            inner = node
-            while inner.type in WRAPPERS:
-                parts = self.kids(inner)
-                if len(parts) != 1 or len([c for c in inner.children if c.type != "comment"]) != 1:
-                    break
-                inner = parts[0]
-            found = script.unwrapped[node.id] = (inner, inner.type)
-        node, kind = found
-        handler = self._handlers.get(kind)
-        if handler is None:
-            handler = getattr(self, "expr_" + kind, None) or getattr(
-                self.operators, "expr_" + kind, None
-            )
-            if handler is not None:
-                self._handlers[kind] = handler
-        if handler is None:
-            statement = getattr(self, "stmt_" + node.type, None)
-            if statement is not None and node.type != "flow_control_statement":
-                out: list[Any] = []
-                statement(node, out.append)
-                return collect(out)
-            raise self.unsupported(node, node.type.replace("_", " "))
-        return handler(node)
+        """Evaluate an expression node to a value (through its compiled closure)."""
+        return self.compiler.expression(node, self)(self)
+
+    def eval_statement_or_refuse(self, node: Node) -> Any:
+        """An expression node without an ``expr_`` handler: a statement used as a value
+        (``$x = if ...``) gives its output; anything else is refused."""
+        statement = getattr(self, "stmt_" + node.type, None)
+        if statement is not None and node.type != "flow_control_statement":
+            out: list[Any] = []
+            statement(node, out.append)
+            return collect(out)
+        raise self.unsupported(node, node.type.replace("_", " "))
 
     def expr_pipeline(self, node: Node) -> Any:
         return self.eval_pipeline(node)
@@ -1726,14 +1821,9 @@ class Evaluator:
     expr_switch_condition = expr_while_condition
 
     def expr_integer_literal(self, node: Node) -> Any:
-        assert self.script is not None
-        key = ("int", node.id)
-        cache = self.script.bodies
-        if key not in cache:
-            cache[key] = self._integer(node)
-        return cache[key]
+        return self.integer_value(node)
 
-    def _integer(self, node: Node) -> Any:
+    def integer_value(self, node: Node) -> Any:
         text = self.text_of(node).replace("_", "")
         multiplier = 1
         for suffix, factor in (("kb", 1024), ("mb", 1024**2), ("gb", 1024**3), ("tb", 1024**4)):
@@ -1810,6 +1900,8 @@ class Evaluator:
             return None
         if folded == "psitem":
             folded, name = "_", "_"
+        if folded == "?":
+            return self.succeeded
         scope_name, _, bare = name.rpartition(":")
         if scope_name:
             prefix = scope_name.casefold()
@@ -2052,11 +2144,11 @@ class Evaluator:
         self.assign_to(target, new)
         return (
             NOTHING
-            if self.statement is node or self._is_statement(node)
+            if self.statement is node or self.is_statement_node(node)
             else (old if post else new)
         )
 
-    def _is_statement(self, node: Node) -> bool:
+    def is_statement_node(self, node: Node) -> bool:
         assert self.script is not None
         key = ("statement", node.id)
         cache = self.script.bodies
@@ -2077,6 +2169,10 @@ class Evaluator:
     # ----------------------------------------------------------------- assignment
 
     def eval_assignment(self, node: Node) -> None:
+        self.compiler.assignment(node, self)(self)
+
+    def eval_assignment_uncompiled(self, node: Node) -> None:
+        """An assignment the compiler has no direct form for (its operator is unknown)."""
         assert self.script is not None
         key = ("assignment", node.id)
         shape = self.script.bodies.get(key)
@@ -2149,7 +2245,7 @@ class Evaluator:
         folded = name.casefold()
         if folded == "null":
             return
-        if folded in ("true", "false"):
+        if folded in ("true", "false", "?"):
             raise self.runtime_fail(
                 f"Cannot overwrite variable {name} because it is read-only or constant.",
                 "VariableNotWritable",
@@ -2182,6 +2278,14 @@ class Evaluator:
                     exception_type="System.Management.Automation.ArgumentTransformationMetadataException",
                 ) from None
         scope.set_local(name, value)
+
+
+def _no_statement(evaluator: Evaluator, node: Node, emit: Emit) -> None:
+    """Marks a node type without a ``stmt_`` handler in :data:`_STATEMENTS`."""
+
+
+_STATEMENTS: dict[str, Callable[[Evaluator, Node, Emit], None]] = {}
+"""``stmt_<node type>`` handlers (plain functions) by node type, found once."""
 
 
 def _not_mandatory_from_pipeline(spec: ParamSpec) -> ParamSpec:
@@ -2319,6 +2423,10 @@ class _CmdletContext:
     @property
     def user(self) -> str:
         return self._evaluator.session.user
+
+    def environment(self) -> dict[str, str]:
+        """The runspace's environment, which a native program inherits."""
+        return {str(k): str(v) for k, v in self._evaluator.env.items()}
 
     def write_output(self, value: Any) -> None:
         self._emit(value)

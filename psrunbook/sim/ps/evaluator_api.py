@@ -86,6 +86,9 @@ class EvaluatorApi(Protocol):
     def current_identity(self) -> WindowsIdentity:
         """``[Security.Principal.WindowsIdentity]::GetCurrent()``: the session's user."""
 
+    def command_types(self) -> list[str]:
+        """The implementing types of the node's commands (which modules it has)."""
+
     def resolve_account(self, name: str) -> str | None:
         """The SID of an account name on the session's node, or None when not mapped."""
 

@@ -8,6 +8,9 @@ characters, in which every delimiter, escape pair and dash PowerShell recognises
 ASCII, so tree-sitter sees the token structure PowerShell sees. Values are always decoded
 from the original text (see :mod:`psrunbook.sim.ps.strings`), so content is never changed.
 
+It also moves the blanks after an argument comma in front of it (``Name, State`` becomes
+``Name ,State``, see :func:`spaced_commas`), the same length again.
+
 A string that PowerShell closes at a smart quote in the middle of what looks like one
 token (``'b’c'``) is refused: Windows would split it into pieces, and the simulator must
 not accept what Windows would break on.
@@ -22,6 +25,7 @@ DOUBLE_QUOTES = '"\u201c\u201d\u201e'
 DASHES = "\u2013\u2014\u2015"
 _TOKEN_END = set(" \t\r\n;)}],|\u00a0\u0085")
 _COMMENT_START_AFTER = set(" \t\r\n;(){}|,=&\u00a0\u0085")
+_BLANKS = " \t"
 
 
 class _Scanner:
@@ -31,6 +35,8 @@ class _Scanner:
         self.text = text
         self.out = list(text)
         self.n = len(text)
+        self.commas: list[tuple[int, int]] = []
+        """Each moved comma: where it was and where it goes."""
 
     def fail(self, index: int, message: str) -> ScriptParseError:
         line = self.text.count("\n", 0, index) + 1
@@ -72,6 +78,8 @@ class _Scanner:
             elif c in DASHES:
                 self.out[i] = "-"
                 i += 1
+            elif c == "," and nxt and nxt in _BLANKS:
+                i = self.comma(i)
             elif c == "(":
                 depth += 1
                 i += 1
@@ -86,6 +94,26 @@ class _Scanner:
         if in_subexpression:
             raise self.fail(n - 1, "missing closing ')' in subexpression")
         return i
+
+    def comma(self, i: int) -> int:
+        """Move a comma followed by blanks and a bare word next to the word.
+
+        tree-sitter-powershell 0.26.4 cannot parse ``Select-Object Name, State`` (a bare
+        word after ``, ``), and parses ``Name ,State`` as the bare word ``Name`` and the
+        token ``,State``, which :func:`psrunbook.sim.ps.parser.is_comma_continuation`
+        joins into one array argument. PowerShell skips blanks around a comma in both
+        modes (about_Parsing), so the move changes nothing PowerShell sees; a line break
+        is never crossed, and only a bare word's first character qualifies, because an
+        expression after ``,`` (``$x``, ``'s'``, ``@{}``) parses already.
+        """
+        j = i + 1
+        while j < self.n and self.text[j] in _BLANKS:
+            j += 1
+        if j < self.n and (self.text[j].isalnum() or self.text[j] in "_*?"):
+            self.out[i : j - 1] = self.text[i + 1 : j]
+            self.out[j - 1] = ","
+            self.commas.append((i, j - 1))
+        return j
 
     def _here_header(self, i: int) -> bool:
         while i < self.n and self.text[i] in " \t":
@@ -185,3 +213,19 @@ def normalise(text: str) -> str:
     scanner = _Scanner(text)
     scanner.script(0, in_subexpression=False)
     return "".join(scanner.out)
+
+
+def spaced_commas(text: str) -> str:
+    """``text`` with only the argument commas moved (see :meth:`_Scanner.comma`), quotes
+    and dashes as written; for the linter, which reports those itself. Text the scanner
+    cannot read (an unterminated string) comes back unchanged for tree-sitter to report."""
+    scanner = _Scanner(text)
+    try:
+        scanner.script(0, in_subexpression=False)
+    except ScriptParseError:
+        return text
+    chars = list(text)
+    for old, new in scanner.commas:
+        chars[old:new] = text[old + 1 : new + 1]
+        chars[new] = ","
+    return "".join(chars)

@@ -125,6 +125,13 @@ class Operators:
             ]
         return self._scalar_compare(base, left, right, case_sensitive, node, True)
 
+    def switch_match(self, mode: str, item: Any, label: Any, cs: bool, node: Node) -> bool:
+        """A switch clause's string label against the item (about_Switch): ``-eq``
+        by default and with -Exact, ``-like`` with -Wildcard, ``-match`` with -Regex
+        (which sets ``$Matches``); ``cs`` for -CaseSensitive."""
+        name = {"wildcard": "like", "regex": "match"}.get(mode, "eq")
+        return self._scalar_compare(name, item, label, cs, node, True)
+
     def _scalar_compare(
         self, name: str, left: Any, right: Any, cs: bool, node: Node | None, set_matches: bool
     ) -> bool:

@@ -35,10 +35,21 @@ UNSUPPORTED_NODES = {
     "stop_parsing": "stop-parsing token (--%)",
     "label": "loop label",
     "invokation_foreach_expression": "foreach method call",
-    "switch_parameters": "switch statement parameters",
     "switch_filename": "switch -File",
 }
 
+
+UNSUPPORTED_COMMANDS = {
+    name.casefold(): name
+    for name in (
+        "Format-Table", "ft", "Format-List", "fl", "Format-Wide", "fw", "Format-Custom", "fc",
+        "Get-Member", "gm", "Test-Connection", "Out-Host", "oh", "Out-Default",
+        "Read-Host", "Get-Credential",
+    )
+}  # fmt: skip
+"""Commands of every Windows node that the lab does not model: their output is format
+or member objects, a network probe, or a prompt. Refused before the script runs, so no
+statement before them has run either (a node's own table cannot provide them)."""
 
 _MERGE = re.compile(r"^[2-6*]>&1$")
 """The merges Windows PowerShell 5.1 has: a stream (or all) into the success stream."""
@@ -59,7 +70,6 @@ class ParsedScript:
     (valid only with this tree, so they live with it)."""
     kids: dict[int, Any] = field(default_factory=dict, compare=False, repr=False)
     texts: dict[int, str] = field(default_factory=dict, compare=False, repr=False)
-    unwrapped: dict[int, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def root(self) -> tree_sitter.Node:
@@ -113,15 +123,26 @@ def _line_starts(text: str) -> tuple[int, ...]:
 
 
 def _comma_continuation(separator: tree_sitter.Node) -> bool:
-    """tree-sitter inserts an empty, missing separator in ``-Property Name,State``;
-    PowerShell reads that as one array argument, and so does the evaluator."""
+    """Whether ``separator`` stands between an argument and a ``,next`` token.
+
+    tree-sitter inserts an empty, missing separator in ``-Property Name,State`` and reads
+    ``Name ,State`` (also what :func:`psrunbook.sim.ps.lexer.normalise` makes of
+    ``Name, State``) as two arguments; PowerShell reads one array argument, and so do
+    the evaluator and the linter. After the command name or a parameter a leading comma
+    is the unary array operator (``Write-Output ,a``), not a continuation.
+    """
+    if separator.type != "command_argument_sep":
+        return False
     following = separator.next_sibling
-    return (
-        separator.type == "command_argument_sep"
-        and any(c.is_missing for c in separator.children)
-        and following is not None
-        and following.text is not None
-        and following.text.startswith(b",")
+    if following is None or following.text is None or not following.text.startswith(b","):
+        return False
+    if any(c.is_missing for c in separator.children):
+        return True
+    previous = separator.prev_sibling
+    return previous is not None and previous.type not in (
+        "command_argument_sep",
+        "command_parameter",
+        "redirection",
     )
 
 
@@ -186,6 +207,16 @@ def _check(script: ParsedScript) -> None:
             raise UnsupportedConstruct(
                 line,
                 "redirection other than n>&1",
+                script.source(node),
+                script.line_text(line),
+                script.column(node),
+            )
+        command = script.source(node).casefold().rpartition("\\")[2]
+        if node.type == "command_name" and command in UNSUPPORTED_COMMANDS:
+            line = script.line(node)
+            raise UnsupportedConstruct(
+                line,
+                "command " + UNSUPPORTED_COMMANDS[command],
                 script.source(node),
                 script.line_text(line),
                 script.column(node),

@@ -1,21 +1,24 @@
 """The SSIS runbooks over Kerberos against a real KDC, with no user name or password anywhere.
 
-Every process is the real one: ``psrunbook sim serve --auth kerberos`` serves the lab
-with the nodes' keytab, ``psrunbook run`` finds the ticket ``kinit`` put in the
-credential cache, and a relay between them keeps every byte the network carried, which
-must hold no script text and no plain SOAP envelope.
+In the end-to-end run every process is the real one: ``psrunbook sim serve --auth
+kerberos`` serves the lab with the nodes' keytab, ``psrunbook run`` finds the ticket
+``kinit`` put in the credential cache, and a relay between them keeps every byte the
+network carried, which must hold no script text and no plain SOAP envelope.
 """
 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import os
 import re
 import signal
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -23,6 +26,9 @@ from psrunbook.inventory import load_inventory
 from tests.integration.conftest import EXAMPLES
 from tests.support.kdc import REALM, Realm
 from tests.support.relay import TcpRelay
+
+if TYPE_CHECKING:
+    from tests.integration.conftest import Psrunbook
 
 pytestmark = pytest.mark.integration
 
@@ -37,13 +43,25 @@ def environment(realm: Realm, state_dir: Path, **extra: str) -> dict[str, str]:
     return {**env, **realm.env, "PSRUNBOOK_STATE_DIR": str(state_dir), **extra}
 
 
-@pytest.fixture
-def kerberos_lab(kerberos_env: Realm, tmp_path: Path) -> Iterator[Path]:
-    """``psrunbook sim serve --auth kerberos``; yields the inventory it wrote."""
-    inventory = tmp_path / "lab.toml"
+@dataclass(frozen=True)
+class KerberosLab:
+    """A running ``sim serve --auth kerberos``: the inventory it wrote, what it printed."""
+
+    inventory: Path
+    printed: list[str]
+
+
+@pytest.fixture(scope="module")
+def kerberos_lab(realm: Realm, tmp_path_factory: pytest.TempPathFactory) -> Iterator[KerberosLab]:
+    """``psrunbook sim serve --auth kerberos``, serving, shared by this module's tests: the
+    nodes need only the realm's keytab, and the one test that runs against them first
+    checks the lab is as served."""
+    directory = tmp_path_factory.mktemp("kerberos-lab")
+    inventory = directory / "lab.toml"
+    printed: list[str] = []
     server = subprocess.Popen(
         [PSRUNBOOK, "sim", "serve", "--auth", "kerberos", "--inventory-out", str(inventory)],
-        env=environment(kerberos_env, tmp_path / "serve-state"),
+        env=environment(realm, directory / "serve-state"),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
@@ -52,11 +70,12 @@ def kerberos_lab(kerberos_env: Realm, tmp_path: Path) -> Iterator[Path]:
     try:
         assert server.stdout is not None
         for line in server.stdout:
+            printed.append(line.rstrip("\n"))
             if line.startswith("serving"):
                 break
         else:
             raise AssertionError(f"sim serve exited with {server.wait()} before serving")
-        yield inventory
+        yield KerberosLab(inventory, printed)
         server.send_signal(signal.SIGTERM)
         assert 0 == server.wait(30)
     finally:
@@ -76,10 +95,29 @@ def relayed(inventory: Path, relays: dict[int, TcpRelay], out: Path) -> Path:
     return out
 
 
-def test_ssis_clustered_runs_over_kerberos_with_every_envelope_sealed(
-    kerberos_env: Realm, kerberos_lab: Path, tmp_path: Path
+def test_sim_serve_kerberos_prints_what_a_client_needs_and_no_password(
+    kerberos_env: Realm, kerberos_lab: KerberosLab
 ) -> None:
-    lab = load_inventory(kerberos_lab)
+    """No password ``export`` line (nothing uses it); the principals the nodes accept, the
+    keytab they read and what a client needs, instead."""
+    printed = "\n".join(kerberos_lab.printed)
+    assert "PSRUNBOOK_SIM_PASSWORD" not in printed
+    assert "export " not in printed
+    assert (
+        f"auth kerberos: the nodes accept tickets for host/127.0.0.1@{REALM}, "
+        f"HTTP/127.0.0.1@{REALM} (keytab KRB5_KTNAME={kerberos_env.env['KRB5_KTNAME']})"
+    ) in kerberos_lab.printed
+    assert (
+        f"a client needs: a ticket of realm {REALM} (kinit USER@{REALM}); a krb5.conf naming "
+        "its KDC, with dns_canonicalize_hostname = false and rdns = false so it asks for "
+        "host/127.0.0.1; no username or password in the inventory"
+    ) in kerberos_lab.printed
+
+
+def test_ssis_clustered_runs_over_kerberos_with_every_envelope_sealed(
+    kerberos_env: Realm, kerberos_lab: KerberosLab, tmp_path: Path
+) -> None:
+    lab = load_inventory(kerberos_lab.inventory)
     assert ("kerberos", False, "auto") == (
         lab.connection.auth,
         lab.connection.ssl,
@@ -93,7 +131,7 @@ def test_ssis_clustered_runs_over_kerberos_with_every_envelope_sealed(
     ports = {lab.endpoint_for(node)[1] for node in lab.node_names}
     relays = {port: TcpRelay(("127.0.0.1", port)) for port in ports}
     try:
-        inventory = relayed(kerberos_lab, relays, tmp_path / "relayed.toml")
+        inventory = relayed(kerberos_lab.inventory, relays, tmp_path / "relayed.toml")
         done = subprocess.run(
             [
                 PSRUNBOOK,
@@ -135,20 +173,15 @@ def test_ssis_clustered_runs_over_kerberos_with_every_envelope_sealed(
 
 
 def test_ssis_standalone_runs_over_kerberos_on_the_embedded_lab(
-    kerberos_env: Realm, tmp_path: Path
+    kerberos_env: Realm, psrunbook: Psrunbook
 ) -> None:
-    state = tmp_path / "state"
-    done = subprocess.run(
-        [PSRUNBOOK, "run", "ssis-standalone", "--sim", "--yes"],
-        env=environment(kerberos_env, state, PSRUNBOOK_SIM_AUTH="kerberos"),
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        check=False,
+    """The embedded lab (``PSRUNBOOK_SIM_AUTH=kerberos``) and the CLI in this process: the
+    ticket comes from the credential cache ``kerberos_env`` points KRB5CCNAME at."""
+    done = dataclasses.replace(psrunbook, sim_auth="kerberos")(
+        "run", "ssis-standalone", "--sim", "--yes"
     )
-    assert 0 == done.returncode, done.stderr
     assert done.stdout.strip().splitlines()[-1].startswith("succeeded: ")
-    lab = load_inventory(state / "sim" / "inventory.toml")
+    lab = load_inventory(psrunbook.state_dir / "sim" / "inventory.toml")
     assert ("kerberos", None, None) == (
         lab.connection.auth,
         lab.connection.username,
@@ -157,21 +190,15 @@ def test_ssis_standalone_runs_over_kerberos_on_the_embedded_lab(
 
 
 def test_the_kerberos_lab_refuses_to_start_without_a_keytab(
-    kerberos_env: Realm, tmp_path: Path
+    kerberos_env: Realm, psrunbook: Psrunbook, tmp_path: Path
 ) -> None:
-    done = subprocess.run(
-        [PSRUNBOOK, "run", "ssis-standalone", "--sim", "--yes"],
-        env=environment(
-            kerberos_env,
-            tmp_path / "state",
-            PSRUNBOOK_SIM_AUTH="kerberos",
-            KRB5_KTNAME=f"FILE:{tmp_path / 'missing.keytab'}",
-        ),
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        check=False,
+    done = dataclasses.replace(psrunbook, sim_auth="kerberos")(
+        "run",
+        "ssis-standalone",
+        "--sim",
+        "--yes",
+        env={"KRB5_KTNAME": f"FILE:{tmp_path / 'missing.keytab'}"},
+        expect=2,
     )
-    assert 2 == done.returncode, done.stderr
     assert "KRB5_KTNAME" in done.stderr
     assert "Traceback" not in done.stderr

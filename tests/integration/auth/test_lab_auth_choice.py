@@ -13,8 +13,10 @@ import pytest
 from typer.testing import CliRunner
 
 from psrunbook.cli.app import app
+from psrunbook.errors import UserError
 from psrunbook.inventory import load_inventory
 from psrunbook.sim.lab.serve import SIM_USER, ServeOptions, serve
+from tests.support.kdc import write_keytab
 
 if TYPE_CHECKING:
     from tests.integration.conftest import Psrunbook
@@ -76,3 +78,59 @@ def test_sim_serve_writes_an_ntlm_inventory(tmp_path: Path) -> None:
         inventory.connection.username,
     )
     assert "stopped" == lines[-1]
+
+
+def serve_kerberos(keytab: str, monkeypatch: pytest.MonkeyPatch) -> UserError:
+    """The error ``sim serve --auth kerberos`` stops with, given ``KRB5_KTNAME=keytab``.
+
+    ``stop`` is set before serving, so a lab that started instead ends at once (and the
+    test fails on the missing error, never hangs).
+    """
+    monkeypatch.setenv("KRB5_KTNAME", keytab)
+    printed: list[str] = []
+    with pytest.raises(UserError) as refused:
+        serve(
+            ServeOptions(nodes=1, auth="kerberos"),
+            password="unused",
+            echo=printed.append,
+            stop=_stopped(),
+        )
+    assert [] == printed  # no node listening, nothing a client could use
+    return refused.value
+
+
+def _stopped() -> threading.Event:
+    event = threading.Event()
+    event.set()
+    return event
+
+
+@pytest.mark.parametrize(
+    ("principals", "named"),
+    [
+        (["host/node1.example.test@EXAMPLE.TEST"], "(host/node1.example.test@EXAMPLE.TEST)"),
+        ([], "(it is empty)"),
+    ],
+    ids=["another host", "empty"],
+)
+def test_sim_serve_kerberos_refuses_a_keytab_without_the_nodes_principal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, principals: list[str], named: str
+) -> None:
+    """Every client would be refused: a UserError (exit 2) naming what the keytab holds
+    and the fix, before any port is opened."""
+    keytab = write_keytab(tmp_path / "nodes.keytab", principals)
+    error = serve_kerberos(f"FILE:{keytab}", monkeypatch)
+    assert (
+        f"auth kerberos: the keytab KRB5_KTNAME=FILE:{keytab} holds no principal for the "
+        f"address the nodes listen on {named}; add host/127.0.0.1@REALM to it "
+        "(kadmin: ktadd -k KEYTAB host/127.0.0.1@REALM)"
+    ) == str(error)
+
+
+def test_sim_serve_kerberos_refuses_a_file_that_is_not_a_keytab(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keytab = tmp_path / "krb5.conf"
+    keytab.write_text("[libdefaults]\n", encoding="utf-8")
+    error = serve_kerberos(str(keytab), monkeypatch)
+    assert f"auth kerberos: KRB5_KTNAME={keytab}: {keytab} is not an MIT keytab" in str(error)

@@ -272,3 +272,26 @@ def test_a_merge_windows_does_not_have_is_refused_before_anything_runs(pool):
     ps = PowerShell(pool)
     ps.add_script("$null -eq $ran")
     assert [True] == ps.invoke()
+
+
+# -- native commands -------------------------------------------------------------------
+
+
+def test_execute_ps_of_hostname_and_whoami_prints_them_as_windows_does(client):
+    """hostname.exe prints the node, whoami.exe ``node\\user`` lower case; both exit 0."""
+    output, streams, had_errors = client.execute_ps(
+        "hostname; whoami.exe; $LASTEXITCODE; $?; icacls.exe C:\\nope; $?"
+    )
+    lines = output.splitlines()
+    assert ["NODE1", f"node1\\{USER}", "0", "True"] == lines[:4]
+    assert "False" == lines[-1]  # icacls failed: exit code 2
+    assert (False, []) == (had_errors, streams.error)
+
+
+def test_whoami_groups_is_refused_by_name(pool):
+    ps = PowerShell(pool)
+    ps.add_script("whoami /groups")
+    assert [] == ps.invoke()
+    assert PSInvocationState.FAILED == ps.state
+    [error] = ps.streams.error
+    assert "unsupported construct at line 1: whoami /groups" in str(error)
