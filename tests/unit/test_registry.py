@@ -99,19 +99,20 @@ def test_no_distribution_declares_a_runbook(site: Path) -> None:
     assert not registry_module._may_declare_entry_points()
 
 
-def test_an_installed_plugin_is_discovered(
-    site: Path, user_runbooks: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    module = "psrunbook_test_greeting_plugin"
-    shutil.copy(user_runbooks / "greeting.py", site / f"{module}.py")
+def test_an_installed_plugin_is_discovered(site: Path, user_runbooks: Path) -> None:
+    package = site / "psrunbook_test_greeting_plugin"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    shutil.copy(user_runbooks / "greeting.py", package / "greeting.py")
+    module = f"{package.name}.greeting"
     _distribution(site, "greeting_plugin", f"[psrunbook.runbooks]\ngreet = {module}\n")
-    monkeypatch.delitem(sys.modules, module, raising=False)
     assert registry_module._may_declare_entry_points()
     greeting = RunbookRegistry.discover().get("greeting")
     assert f"entry point greet ({module})" == greeting.origin
     listing = RunbookListing.discover([]).get("greeting")
     assert greeting.origin == listing.origin
-    sys.modules.pop(module, None)
+    for name in (module, package.name):  # a name of this test's own: nothing to restore
+        sys.modules.pop(name, None)
 
 
 def test_a_broken_installed_plugin_is_named(site: Path) -> None:
