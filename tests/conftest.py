@@ -18,6 +18,14 @@ REPO = Path(__file__).parent.parent
 os.environ.pop("PSRUNBOOK_JOURNAL", None)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def runbook_index_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The built-in runbooks' index cache of this test process, not the developer's."""
+    cache = tmp_path_factory.mktemp("cache")
+    os.environ["PSRUNBOOK_CACHE_DIR"] = str(cache)
+    return cache
+
+
 @pytest.fixture
 def user_runbooks() -> Path:
     return FIXTURES / "user_runbooks"

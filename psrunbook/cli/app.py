@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 import typer
 
 from psrunbook.cli import fleet_cmds, new_cmd, ping_cmd, run_cmds, runbook_cmds
+from psrunbook.cli.coercion import PsrunbookGroup
 from psrunbook.cli.context import Settings
 from psrunbook.cli.exit_codes import EXIT_USAGE, fail
 from psrunbook.cli.sim_cmd import sim_app
@@ -20,6 +21,8 @@ from psrunbook.cli.sim_cmd import sim_app
 app = typer.Typer(
     name="psrunbook",
     help="Reviewable, resumable PowerShell runbooks for Windows Failover Clusters.",
+    # Option values that need no conversion skip typer's pydantic adapters (issue 16).
+    cls=PsrunbookGroup,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     # Completion costs nothing at start-up: typer handles it only when the shell asks.

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from pydantic.fields import FieldInfo
 
     from psrunbook.execution.outcome import RunReport, TargetOutcome
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
     from psrunbook.journal_model import DecisionRecord
     from psrunbook.runbook.model import Advisory, ReportTable, Runbook, Step
     from psrunbook.runbook.planner import Plan
+    from psrunbook.runbook.registry import Listed
 
 SCHEMA_VERSION = 1
 """Bumped when a field is removed or changes meaning; adding a field keeps it."""
@@ -54,7 +57,7 @@ def _time(moment: datetime | None) -> str | None:
 # --------------------------------------------------------------------------- runbooks
 
 
-def runbook_list(runbooks: list[Runbook]) -> Document:
+def runbook_list(runbooks: Sequence[Listed]) -> Document:
     return _document(
         "runbook-list",
         runbooks=[{"name": r.name, "summary": r.summary, "origin": r.origin} for r in runbooks],

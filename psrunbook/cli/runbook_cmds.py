@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
 
@@ -15,9 +15,12 @@ from psrunbook.cli.inputs import load_plan_inputs
 from psrunbook.errors import ParameterError, UserError
 
 if TYPE_CHECKING:
+    from typing import Any
+
     from rich.console import Console
 
     from psrunbook.runbook.model import Runbook
+    from psrunbook.runbook.registry import RunbookListing
 
 InventoryOption = Annotated[
     Path,
@@ -50,15 +53,24 @@ JsonOption = Annotated[
 ]
 
 
+def _listing(ctx: typer.Context) -> RunbookListing:
+    """The runbooks ``list`` and ``show`` name: the built-in ones from their cached index
+    (no runbook module imported, see psrunbook/runbook/index.py), plug-ins loaded."""
+    from psrunbook.runbook.index import builtin_index
+    from psrunbook.runbook.registry import RunbookListing
+
+    return RunbookListing.discover(builtin_index(describe), settings(ctx).runbook_dirs)
+
+
 def list_runbooks(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """List every runbook: built-in, installed plug-ins and --runbooks folders.
 
     A plug-in that failed to load is named on stderr with its error, and the others are
     listed: the exit code stays 0 (see docs/writing-runbooks.md).
     """
-    registry = settings(ctx).registry()
-    runbooks = list(registry.runbooks)
-    for broken in registry.broken:
+    listing = _listing(ctx)
+    runbooks = list(listing.runbooks)
+    for broken in listing.broken:
         typer.echo(
             shown(f"warning: plug-in {broken}; its runbooks are left out until the file is fixed"),
             err=True,
@@ -114,6 +126,23 @@ def toml_value(value: object) -> str:
     return f"'{text}'"
 
 
+def describe(definition: Runbook) -> dict[str, Any]:
+    """``show --json``'s document for ``definition``: parameters, advisories, and the steps
+    its documented examples produce. Also what the built-in runbooks' index holds."""
+    from psrunbook.cli import documents
+    from psrunbook.runbook.examples import (
+        example_inventory,
+        example_parameters,
+    )
+
+    fields = definition.parameters.model_fields
+    entries = [documents.parameter(n, f, _type_name(f.annotation)) for n, f in fields.items()]
+    params = example_parameters(definition.parameters)
+    steps = None if params is None else list(definition.steps(params, example_inventory()))
+    advisories = list(definition.advisories_for(params))
+    return documents.runbook_detail(definition, entries, advisories, steps)
+
+
 def show(
     ctx: typer.Context,
     runbook: Annotated[
@@ -125,27 +154,31 @@ def show(
     as_json: JsonOption = False,
 ) -> None:
     """Show a runbook's parameters, steps, targets and advisories."""
-    from psrunbook.cli import documents
-    from psrunbook.runbook.examples import (
-        example_inventory,
-        example_parameters,
-    )
+    from psrunbook.runbook.index import IndexedRunbook
 
-    definition = settings(ctx).registry().get(runbook)
-    fields = definition.parameters.model_fields
-    entries = [documents.parameter(n, f, _type_name(f.annotation)) for n, f in fields.items()]
-    params = example_parameters(definition.parameters)
-    steps = None if params is None else list(definition.steps(params, example_inventory()))
+    found = _listing(ctx).get(runbook)
+    if isinstance(found, IndexedRunbook) and found.detail is not None:
+        document = found.detail
+    elif isinstance(found, IndexedRunbook):  # describing it failed: import it, show the error
+        document = describe(settings(ctx).registry().get(runbook))
+    else:
+        document = describe(cast("Runbook", found))  # a plug-in: listed as its Runbook
     if as_json:
-        advisories = list(definition.advisories_for(params))
-        documents.emit(documents.runbook_detail(definition, entries, advisories, steps))
+        from psrunbook.cli import documents
+
+        documents.emit(document)
         return
+    _print_detail(document)
+
+
+def _print_detail(document: dict[str, Any]) -> None:
+    """``show`` for a person: the same document as ``--json``, as text."""
     console = _console()
-    console.print(f"[bold]{definition.name}[/bold]: {definition.summary}")
-    if definition.description:
-        console.print(definition.description)
+    console.print(f"[bold]{document['name']}[/bold]: {document['summary']}")
+    if document["description"]:
+        console.print(document["description"])
     console.print("\n[bold]Parameters[/bold] (values spelled as in a --params-file)")
-    for entry in entries:
+    for entry in document["parameters"]:
         name = entry["name"]
         required = "required" if entry["required"] else f"default {toml_value(entry['default'])}"
         console.print(f"  {name} ({entry['type']}, {required})", markup=False)
@@ -155,25 +188,23 @@ def show(
             console.print(
                 f"      example: {name} = {toml_value(entry['examples'][0])}", markup=False
             )
-    _print_advisories(console, definition, params)
+    if document["advisories"]:
+        console.print("\n[bold]Advisories[/bold]")
+        for advisory in document["advisories"]:
+            console.print(
+                f"  [{advisory['severity']}] {advisory['code']}: {advisory['message']}",
+                markup=False,
+            )
     console.print("\n[bold]Steps[/bold] (with the documented example values)")
-    if steps is None:
+    if document["steps"] is None:
         console.print("  (the examples do not form a valid parameter set; steps need -p values)")
         return
-    for index, step in enumerate(steps, start=1):
-        where = step.target.value + (f" '{step.group}'" if step.group else "")
-        kind = "changes" if step.changes else "read-only"
-        console.print(f"  {index:02d} {step.name}: {step.title} [{where}, {kind}]", markup=False)
-
-
-def _print_advisories(console: Console, definition: Runbook, params: object) -> None:
-    advisories = definition.advisories_for(params)  # type: ignore[arg-type]  # None is allowed: runbooks give general advisories
-    if not advisories:
-        return
-    console.print("\n[bold]Advisories[/bold]")
-    for advisory in advisories:
+    for step in document["steps"]:
+        where = step["target"] + (f" '{step['group']}'" if step["group"] else "")
+        kind = "changes" if step["changes"] else "read-only"
         console.print(
-            f"  [{advisory.severity.value}] {advisory.code}: {advisory.message}", markup=False
+            f"  {step['index']:02d} {step['name']}: {step['title']} [{where}, {kind}]",
+            markup=False,
         )
 
 

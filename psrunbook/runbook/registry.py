@@ -22,18 +22,37 @@ as a runbook name offered twice is.
 from __future__ import annotations
 
 import importlib
+import importlib.machinery
 import importlib.util
+import os
 import pkgutil
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from importlib.metadata import entry_points
-from importlib.resources import files
 from pathlib import Path
 from types import ModuleType
+from typing import TYPE_CHECKING, Protocol, TypeVar, cast
 
 from psrunbook.errors import RunbookDefinitionError, RunbookNotFound
-from psrunbook.runbook.model import Runbook
+
+if TYPE_CHECKING:
+    from psrunbook.runbook.model import Runbook
+
+
+class Listed(Protocol):
+    """What ``list`` prints of a runbook: a :class:`Runbook`, or a built-in one's index entry."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def summary(self) -> str: ...
+
+    @property
+    def origin(self) -> str: ...
+
+
+_Found = TypeVar("_Found", bound=Listed)
 
 ENTRY_POINT_GROUP = "psrunbook.runbooks"
 BUILTIN_PACKAGE = "psrunbook.runbooks"
@@ -41,16 +60,24 @@ PLUGIN_TEMPLATES = "ps_templates"
 """The folder, inside a plug-in's package, that holds the templates it ships."""
 
 
+def _model() -> type[Runbook]:
+    """The runbook model (pydantic), imported when a runbook module is loaded, not before."""
+    from psrunbook.runbook.model import Runbook  # noqa: PLC0415 (list and show without plug-ins must not import pydantic: issue 16)
+
+    return Runbook
+
+
 def _runbook_of(module: ModuleType, origin: str) -> Runbook:
     candidate = getattr(module, "runbook", None)
-    if not isinstance(candidate, Runbook):
+    if not isinstance(candidate, _model()):
         raise RunbookDefinitionError(
             f"{origin} defines no `runbook = Runbook(...)` at module level: add one"
         )
     return replace(candidate, origin=origin)
 
 
-def _builtin() -> Iterator[Runbook]:
+def builtin_runbooks() -> Iterator[Runbook]:
+    """The shipped runbooks, each module imported (``psrunbook.runbook.index`` caches them)."""
     package = importlib.import_module(BUILTIN_PACKAGE)
     for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
         if info.name.startswith("_"):
@@ -85,10 +112,48 @@ def _failure(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+def _may_declare_entry_points() -> bool:
+    """False only when no distribution importlib.metadata would find declares a runbook.
+
+    ``importlib.metadata`` costs about 15 ms to import and 7 ms to search, most of what
+    ``list`` would spend on plug-ins, and usually finds none (issue 16). So first, each
+    folder on ``sys.path`` is read as importlib.metadata reads it (``*.dist-info`` and
+    ``*.egg-info`` folders) for an ``entry_points.txt`` that names the group at all. Any
+    other place distributions can come from (a zip or egg on ``sys.path``, a finder of
+    its own on ``sys.meta_path``) answers True: then importlib.metadata decides.
+    """
+    group = ENTRY_POINT_GROUP.encode("ascii")
+    for finder in sys.meta_path:
+        if hasattr(finder, "find_distributions") and finder is not importlib.machinery.PathFinder:
+            return True
+    for entry in sys.path:
+        root = os.fspath(entry) or "."
+        if root.lower().endswith(".egg"):
+            return True
+        try:
+            children = os.listdir(root)  # noqa: PTH208 (as above: names, not Path objects)
+        except NotADirectoryError:
+            return True  # a zip file: its distributions are read by importlib.metadata only
+        except OSError:
+            continue
+        for child in children:
+            if not child.lower().endswith((".dist-info", ".egg-info")):
+                continue
+            try:
+                with open(os.path.join(root, child, "entry_points.txt"), "rb") as file:  # noqa: PTH118, PTH123 (plain strings, as importlib.metadata reads them)
+                    if group in file.read():
+                        return True
+            except OSError:
+                continue
+    return False
+
+
 def _shipped_templates(module_name: str) -> Path | None:
     """The ``ps_templates`` folder of the module's package or its nearest parent, if any."""
     module = sys.modules.get(module_name)
     package = (module.__package__ if module is not None else None) or module_name
+    from importlib.resources import files  # noqa: PLC0415 (only for a plug-in: list imports no more than it needs, issue 16)
+
     parts = package.split(".")
     while parts:
         folder = Path(str(files(".".join(parts)))) / PLUGIN_TEMPLATES
@@ -100,6 +165,10 @@ def _shipped_templates(module_name: str) -> Path | None:
 
 def _from_entry_points(template_dirs: dict[str, Path]) -> Iterator[Runbook | BrokenPlugin]:
     """Each entry point's runbook; the templates it ships go into ``template_dirs`` (by origin)."""
+    if not _may_declare_entry_points():
+        return
+    from importlib.metadata import entry_points  # noqa: PLC0415 (see _may_declare_entry_points)
+
     for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
         origin = f"entry point {ep.name} ({ep.value})"
         try:
@@ -111,7 +180,7 @@ def _from_entry_points(template_dirs: dict[str, Path]) -> Iterator[Runbook | Bro
         if shipped is not None:
             template_dirs[origin] = shipped
         try:
-            if isinstance(loaded, Runbook):
+            if isinstance(loaded, _model()):
                 yield replace(loaded, origin=origin)
             elif isinstance(loaded, ModuleType):
                 yield _runbook_of(loaded, origin)
@@ -156,7 +225,7 @@ def _template_ids(folder: Path) -> set[str]:
 
 
 def _without_clashes(
-    shipped: dict[str, Path], found: dict[str, Runbook], broken: list[BrokenPlugin]
+    shipped: dict[str, Path], found: dict[str, _Found], broken: list[BrokenPlugin]
 ) -> tuple[Path, ...]:
     """The plug-ins' template folders, minus any that ships a template id already taken.
 
@@ -166,6 +235,8 @@ def _without_clashes(
     """
     if not shipped:
         return ()
+    from importlib.resources import files  # noqa: PLC0415 (as in _shipped_templates)
+
     from psrunbook.templates.environment import BUILTIN_PACKAGE as TEMPLATES  # noqa: PLC0415 (jinja2 loads only when a plug-in ships templates)
 
     owners = dict.fromkeys(_template_ids(Path(str(files(TEMPLATES)))), "psrunbook")
@@ -192,6 +263,61 @@ def _without_clashes(
     return tuple(kept)
 
 
+def _merge(
+    builtin: Iterable[_Found], extra_dirs: Sequence[Path]
+) -> tuple[tuple[_Found, ...], tuple[BrokenPlugin, ...], tuple[Path, ...]]:
+    """The built-in runbooks, then each plug-in source's: a name offered twice is refused,
+    and so is an entry-point plug-in whose templates clash; the template folders kept."""
+    found: dict[str, _Found] = {}
+    shipped: dict[str, Path] = {}
+    origins: dict[str, str] = {}
+    broken: list[BrokenPlugin] = []
+    for runbook in builtin:
+        found[runbook.name] = runbook
+        origins[runbook.name] = runbook.origin
+    for source in [_from_entry_points(shipped), *(_from_directory(d) for d in extra_dirs)]:
+        for item in source:
+            if isinstance(item, BrokenPlugin):
+                broken.append(item)
+                continue
+            first = origins.setdefault(item.name, item.origin)
+            if first == item.origin:
+                # A plug-in is a Runbook: one of _Found whether the built-ins are Runbooks
+                # (RunbookRegistry) or anything Listed (RunbookListing).
+                found[item.name] = cast("_Found", item)
+                continue
+            # Neither is used: running the other one than was meant is the danger.
+            found.pop(item.name, None)
+            broken.append(
+                BrokenPlugin(
+                    item.origin,
+                    f"runbook name {item.name!r} is defined twice: by {first} "
+                    f"and by {item.origin}; rename one of them",
+                    (item.name,),
+                )
+            )
+    template_dirs = _without_clashes(shipped, found, broken)
+    return tuple(sorted(found.values(), key=lambda r: r.name)), tuple(broken), template_dirs
+
+
+def _lookup(runbooks: Sequence[_Found], broken: Sequence[BrokenPlugin], name: str) -> _Found:
+    """The runbook called ``name``; refused naming the file when its plug-in is broken."""
+    for plugin in broken:
+        if plugin.claims(name):
+            raise RunbookDefinitionError(
+                f"runbook {name!r} cannot be loaded: {plugin}; fix the file, then "
+                "check it with `psrunbook list`"
+            )
+    for runbook in runbooks:
+        if runbook.name == name:
+            return runbook
+    known = ", ".join(r.name for r in runbooks) or "none"
+    failed = f"; {len(broken)} plug-in(s) failed to load" if broken else ""
+    raise RunbookNotFound(
+        f"no runbook named {name!r}; known runbooks: {known}{failed} (see `psrunbook list`)"
+    )
+
+
 @dataclass(frozen=True)
 class RunbookRegistry:
     """All runbooks known for this invocation, by name, and the plug-ins that failed."""
@@ -204,51 +330,28 @@ class RunbookRegistry:
 
     @classmethod
     def discover(cls, extra_dirs: Sequence[Path] = ()) -> RunbookRegistry:
-        found: dict[str, Runbook] = {}
-        origins: dict[str, str] = {}
-        broken: list[BrokenPlugin] = []
-        shipped: dict[str, Path] = {}
-        sources = [_from_entry_points(shipped), *(_from_directory(d) for d in extra_dirs)]
-        for runbook in _builtin():
-            found[runbook.name] = runbook
-            origins[runbook.name] = runbook.origin
-        for source in sources:
-            for item in source:
-                if isinstance(item, BrokenPlugin):
-                    broken.append(item)
-                    continue
-                first = origins.setdefault(item.name, item.origin)
-                if first == item.origin:
-                    found[item.name] = item
-                    continue
-                # Neither is used: running the other one than was meant is the danger.
-                found.pop(item.name, None)
-                broken.append(
-                    BrokenPlugin(
-                        item.origin,
-                        f"runbook name {item.name!r} is defined twice: by {first} "
-                        f"and by {item.origin}; rename one of them",
-                        (item.name,),
-                    )
-                )
-        template_dirs = _without_clashes(shipped, found, broken)
-        return cls(
-            tuple(sorted(found.values(), key=lambda r: r.name)), tuple(broken), template_dirs
-        )
+        runbooks, broken, template_dirs = _merge(builtin_runbooks(), extra_dirs)
+        return cls(runbooks, broken, template_dirs)
 
     def get(self, name: str) -> Runbook:
         """The runbook called ``name``; refused naming the file when its plug-in is broken."""
-        for broken in self.broken:
-            if broken.claims(name):
-                raise RunbookDefinitionError(
-                    f"runbook {name!r} cannot be loaded: {broken}; fix the file, then "
-                    "check it with `psrunbook list`"
-                )
-        for runbook in self.runbooks:
-            if runbook.name == name:
-                return runbook
-        known = ", ".join(r.name for r in self.runbooks) or "none"
-        failed = f"; {len(self.broken)} plug-in(s) failed to load" if self.broken else ""
-        raise RunbookNotFound(
-            f"no runbook named {name!r}; known runbooks: {known}{failed} (see `psrunbook list`)"
-        )
+        return _lookup(self.runbooks, self.broken, name)
+
+
+@dataclass(frozen=True)
+class RunbookListing:
+    """What ``list`` and ``show`` name: the built-in runbooks as given (their index entries,
+    so no runbook module is imported for them) and every plug-in, loaded and checked as
+    :class:`RunbookRegistry` does, by the same rules (a broken or doubly defined name is
+    refused)."""
+
+    runbooks: tuple[Listed, ...]
+    broken: tuple[BrokenPlugin, ...] = ()
+
+    @classmethod
+    def discover(cls, builtin: Iterable[Listed], extra_dirs: Sequence[Path] = ()) -> RunbookListing:
+        runbooks, broken, _ = _merge(builtin, extra_dirs)
+        return cls(runbooks, broken)
+
+    def get(self, name: str) -> Listed:
+        return _lookup(self.runbooks, self.broken, name)

@@ -7,6 +7,7 @@ imported after printing the help, so a stray top-level import is caught on any m
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -30,16 +31,23 @@ sys.stderr.write(json.dumps({"code": code, "modules": sorted(sys.modules)}))
 """
 
 
-def _imported_by(*arguments: str) -> tuple[int, set[str]]:
+def _modules_of(*arguments: str, env: dict[str, str] | None = None) -> tuple[int, set[str]]:
+    """The exit code and every module (full names) a fresh interpreter imported."""
     completed = subprocess.run(
         [sys.executable, "-c", PROBE, *arguments],
         capture_output=True,
         text=True,
         check=False,
         timeout=60,
+        env=None if env is None else {**os.environ, **env},
     )
     report = json.loads(completed.stderr.strip().splitlines()[-1])
-    return report["code"], {name.split(".")[0] for name in report["modules"]}
+    return report["code"], set(report["modules"])
+
+
+def _imported_by(*arguments: str) -> tuple[int, set[str]]:
+    code, modules = _modules_of(*arguments)
+    return code, {name.split(".")[0] for name in modules}
 
 
 @pytest.mark.parametrize("arguments", [("--help",), ("-h",), ()])
@@ -96,3 +104,48 @@ def test_list_with_a_log_file_still_configures_logging(tmp_path: Path) -> None:
     assert 0 == code
     assert "structlog" in top_level
     assert log.exists()
+
+
+PYDANTIC = ("pydantic", "pydantic_core", "annotated_types", "lxml")
+
+
+def _runbook_or_pydantic(modules: set[str]) -> list[str]:
+    return sorted(
+        name
+        for name in modules
+        if name.startswith("psrunbook.runbooks.") or name.split(".")[0] in PYDANTIC
+    )
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        ("list",),
+        ("list", "--json"),
+        ("show", "ssis-clustered"),
+        ("show", "--json", "cluster-report"),
+    ],
+)
+def test_list_and_show_import_no_runbook_module_or_pydantic(
+    arguments: tuple[str, ...], tmp_path: Path
+) -> None:
+    """With the built-in runbooks' index cached (the first command writes it), list and show
+    import no runbook module, no pydantic and no lxml (issue 16: most of their start-up)."""
+    env = {"PSRUNBOOK_CACHE_DIR": str(tmp_path)}
+    code, first = _modules_of(*arguments, env=env)
+    assert 0 == code
+    assert "psrunbook.runbooks.ssis_clustered" in first  # the probe sees them when they load
+    code, later = _modules_of(*arguments, env=env)
+    assert 0 == code
+    assert [] == _runbook_or_pydantic(later)
+
+
+def test_global_option_values_need_no_pydantic(tmp_path: Path) -> None:
+    """typer's pydantic coercion is built only for values that need converting: a count and
+    a choice given on the command line need none (issue 16)."""
+    env = {"PSRUNBOOK_CACHE_DIR": str(tmp_path)}
+    arguments = ("-v", "-v", "--log-format", "json", "list")
+    _modules_of(*arguments, env=env)
+    code, modules = _modules_of(*arguments, env=env)
+    assert 0 == code
+    assert [] == _runbook_or_pydantic(modules)

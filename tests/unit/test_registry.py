@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from psrunbook.errors import RunbookDefinitionError, RunbookNotFound
-from psrunbook.runbook.registry import RunbookRegistry
+from psrunbook.runbook import registry as registry_module
+from psrunbook.runbook.registry import RunbookListing, RunbookRegistry
 
 
 def test_user_folder_runbook_is_found(user_runbooks: Path) -> None:
@@ -70,3 +71,52 @@ def test_missing_folder_is_refused(tmp_path: Path) -> None:
     """A --runbooks folder that does not exist is refused."""
     with pytest.raises(RunbookDefinitionError, match="does not exist"):
         RunbookRegistry.discover([tmp_path / "missing"])
+
+
+# --------------------------------------------------------------------------- entry points
+# A plug-in installed as a distribution: a ``*.dist-info`` folder on ``sys.path`` whose
+# entry_points.txt names the group, as pip leaves it. ``list`` reads such folders first and
+# loads importlib.metadata only when one names the group (issue 16).
+
+
+def _distribution(site: Path, dist: str, entry_points: str) -> None:
+    info = site / f"{dist}-1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text(entry_points)
+
+
+@pytest.fixture
+def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A folder on ``sys.path`` holding one unrelated distribution with entry points."""
+    folder = tmp_path / "site"
+    _distribution(folder, "unrelated", "[console_scripts]\nunrelated = unrelated:main\n")
+    monkeypatch.syspath_prepend(str(folder))
+    return folder
+
+
+def test_no_distribution_declares_a_runbook(site: Path) -> None:
+    assert not registry_module._may_declare_entry_points()
+
+
+def test_an_installed_plugin_is_discovered(site: Path, user_runbooks: Path) -> None:
+    package = site / "psrunbook_test_greeting_plugin"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    shutil.copy(user_runbooks / "greeting.py", package / "greeting.py")
+    module = f"{package.name}.greeting"
+    _distribution(site, "greeting_plugin", f"[psrunbook.runbooks]\ngreet = {module}\n")
+    assert registry_module._may_declare_entry_points()
+    greeting = RunbookRegistry.discover().get("greeting")
+    assert f"entry point greet ({module})" == greeting.origin
+    listing = RunbookListing.discover([]).get("greeting")
+    assert greeting.origin == listing.origin
+    for name in (module, package.name):  # a name of this test's own: nothing to restore
+        sys.modules.pop(name, None)
+
+
+def test_a_broken_installed_plugin_is_named(site: Path) -> None:
+    _distribution(site, "broken_plugin", "[psrunbook.runbooks]\nbad = psrunbook_no_such_plugin\n")
+    (broken,) = RunbookListing.discover([]).broken
+    assert broken.origin == "entry point bad (psrunbook_no_such_plugin)"
+    assert "ModuleNotFoundError" in broken.error
