@@ -149,8 +149,14 @@ def _may_declare_entry_points() -> bool:
 
 
 def _shipped_templates(module_name: str) -> Path | None:
-    """The ``ps_templates`` folder of the module's package or its nearest parent, if any."""
+    """The ``ps_templates`` folder of the module's package or its nearest parent, if any.
+
+    A top-level module that is not a package (``greet = my_module``) has no package to
+    ship templates in: it uses the built-in templates and ``--templates`` only.
+    """
     module = sys.modules.get(module_name)
+    if module is not None and not module.__package__ and not hasattr(module, "__path__"):
+        return None
     package = (module.__package__ if module is not None else None) or module_name
     from importlib.resources import files  # noqa: PLC0415 (only for a plug-in: list imports no more than it needs, issue 16)
 

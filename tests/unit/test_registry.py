@@ -115,6 +115,20 @@ def test_an_installed_plugin_is_discovered(site: Path, user_runbooks: Path) -> N
         sys.modules.pop(name, None)
 
 
+def test_a_plugin_that_is_a_top_level_module_is_discovered(
+    site: Path, user_runbooks: Path
+) -> None:
+    """``greet = my_module`` (no package around it): found, not reported broken; it ships no
+    templates of its own, so it uses the built-in ones and ``--templates``."""
+    module = "psrunbook_test_toplevel_greeting"
+    shutil.copy(user_runbooks / "greeting.py", site / f"{module}.py")
+    _distribution(site, "toplevel_plugin", f"[psrunbook.runbooks]\ngreet = {module}\n")
+    listing = RunbookListing.discover([])
+    assert [] == [b.origin for b in listing.broken]
+    assert f"entry point greet ({module})" == listing.get("greeting").origin
+    sys.modules.pop(module, None)  # a name of this test's own: nothing to restore
+
+
 def test_a_broken_installed_plugin_is_named(site: Path) -> None:
     _distribution(site, "broken_plugin", "[psrunbook.runbooks]\nbad = psrunbook_no_such_plugin\n")
     (broken,) = RunbookListing.discover([]).broken
