@@ -1265,7 +1265,9 @@ class Evaluator:
         if builtin is None and name.casefold() in ENV_ITEM_COMMANDS:
             builtin = _env_drive_builtin(name, arguments)
         if builtin is not None:
-            binder = Binder(builtin.spec.parameters, None, remaining=builtin.remaining)
+            binder = Binder(
+                builtin.spec.parameters, builtin.spec.implementing_type, remaining=builtin.remaining
+            )
             bound = self._bind(binder, arguments)
             own, common = split_common(bound)
             self._check_actions(common)
