@@ -33,6 +33,8 @@ from psrunbook.sim.objects import (
 )
 from psrunbook.sim.ps import (
     automatic,
+    format_cmdlets,  # noqa: F401  (registers its built-in cmdlets)
+    member_cmdlet,  # noqa: F401  (registers Get-Member)
     records,
     utility,  # noqa: F401  (registers its built-in cmdlets)
 )

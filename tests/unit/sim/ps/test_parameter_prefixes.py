@@ -21,7 +21,7 @@ from tests.unit.sim.ps.helpers import run
         ("Get-Service -N winrm | Select-Object -Prop Name | ForEach-Object Name", ["WinRM"]),
         ("Get-Service -Nam nosuch -ErrorA SilentlyContinue; 'after'", ["after"]),
         ("Get-Service | Select-Object -Fir 1 -ExpandP Name", ["ClusSvc"]),
-        ("function f { param($Alpha, [switch]$Beta) \"$Alpha $Beta\" }; f -Al 1 -B", ["1 True"]),
+        ('function f { param($Alpha, [switch]$Beta) "$Alpha $Beta" }; f -Al 1 -B', ["1 True"]),
         ("function f { [CmdletBinding()] param($Alpha) $Alpha }; f -Al 2 -ErrorA Stop", [2]),
     ],
 )
