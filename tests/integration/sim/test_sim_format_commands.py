@@ -157,7 +157,7 @@ def test_test_connection_and_cim_over_psrp(served: Served) -> None:
 
 
 def test_an_ambiguous_parameter_over_psrp(served: Served) -> None:
-    output, streams, had_errors = served.client().execute_ps("Get-Service -D x")
+    _, streams, had_errors = served.client().execute_ps("Get-Service -D x")
     assert had_errors
     (error,) = streams.error
     assert "is ambiguous. Possible matches include: -DisplayName -Debug." in str(error)
