@@ -33,6 +33,7 @@ from psrunbook.sim.ps.exceptions import RefusedScript
 from psrunbook.sim.ps.formatting import DEFAULT_WIDTH, NotFormattable, format_items
 from psrunbook.sim.ps.members import Members
 from psrunbook.sim.ps.operators import Operators
+from psrunbook.sim.ps.pipeline import StreamingCommand
 from psrunbook.sim.ps.scope import Scope
 from psrunbook.sim.ps.values import (
     ScriptBlockValue,
@@ -63,23 +64,31 @@ Runner = Callable[[BuiltinEvaluator, PSHashtable, "list[Any] | None", Emit], Non
 
 @dataclass(frozen=True)
 class Builtin:
-    """A language-level cmdlet: its spec (for binding) and its implementation."""
+    """A language-level cmdlet: its spec (for binding) and its implementation.
+
+    In a pipeline ``run`` gets all the input at once after the last object arrives
+    (the cmdlets that must see all of it, such as Sort-Object), or with ``per_object``
+    one object at a time as it arrives (``inputs`` a list of that one); ``stream``
+    instead makes a command that handles each object itself (ForEach-Object).
+    """
 
     spec: CmdletSpec
     run: Runner
     remaining: str | None = None
+    per_object: bool = False
+    stream: Callable[[BuiltinEvaluator, PSHashtable, Emit], StreamingCommand] | None = None
 
 
 BUILTINS: dict[str, Builtin] = {}
 
 
 def builtin(
-    name: str, *parameters: ParamSpec, remaining: str | None = None
+    name: str, *parameters: ParamSpec, remaining: str | None = None, per_object: bool = False
 ) -> Callable[[Runner], Runner]:
     def register(run: Runner) -> Runner:
         spec = CmdletSpec(name, f"Microsoft.PowerShell.Commands.{name.replace('-', '')}Command",
                           tuple(parameters))  # fmt: skip
-        BUILTINS[name.casefold()] = Builtin(spec, run, remaining)
+        BUILTINS[name.casefold()] = Builtin(spec, run, remaining, per_object)
         return run
 
     return register
@@ -102,6 +111,7 @@ def _items(args: PSHashtable, inputs: list[Any] | None, name: str = "InputObject
     ParamSpec("InputObject", "object", position=0),
     ParamSpec("NoEnumerate", "switch"),
     remaining="InputObject",
+    per_object=True,
 )
 def write_output(
     ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit
@@ -174,7 +184,9 @@ def write_error(
     ev.write_error(record)
 
 
-@builtin("Write-Warning", ParamSpec("Message", "string", mandatory=True, position=0))
+@builtin(
+    "Write-Warning", ParamSpec("Message", "string", mandatory=True, position=0), per_object=True
+)
 def write_warning(
     ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit
 ) -> None:
@@ -182,7 +194,9 @@ def write_warning(
         ev.write_warning(to_string(message))
 
 
-@builtin("Write-Verbose", ParamSpec("Message", "string", mandatory=True, position=0))
+@builtin(
+    "Write-Verbose", ParamSpec("Message", "string", mandatory=True, position=0), per_object=True
+)
 def write_verbose(
     ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit
 ) -> None:
@@ -190,7 +204,7 @@ def write_verbose(
         ev.write_verbose(to_string(message))
 
 
-@builtin("Write-Debug", ParamSpec("Message", "string", mandatory=True, position=0))
+@builtin("Write-Debug", ParamSpec("Message", "string", mandatory=True, position=0), per_object=True)
 def write_debug(
     ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit
 ) -> None:
@@ -244,6 +258,7 @@ def write_progress(
     "Write-Information",
     ParamSpec("MessageData", "object", mandatory=True, position=0),
     ParamSpec("Tags", "string[]", position=1),
+    per_object=True,
 )
 def write_information(
     ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit
@@ -260,6 +275,7 @@ def write_information(
     ParamSpec("ForegroundColor", "string"),
     ParamSpec("BackgroundColor", "string"),
     remaining="Object",
+    per_object=True,
 )
 def write_host(
     ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit
@@ -269,7 +285,7 @@ def write_host(
     ev.write_information(separator.join(to_string(v) for v in values), host=True)
 
 
-@builtin("Out-Null", ParamSpec("InputObject", "object"))
+@builtin("Out-Null", ParamSpec("InputObject", "object"), per_object=True)
 def out_null(ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit) -> None:
     """Discards its input."""
 
@@ -303,103 +319,8 @@ def set_strict_mode(
     ev.scope.strict = min(major, 3)
 
 
-# ----------------------------------------------------------------- filtering and shaping
-
-_WHERE_OPERATORS = (
-    "EQ", "NE", "GT", "GE", "LT", "LE", "Like", "NotLike", "Match", "NotMatch", "Contains",
-    "NotContains", "In", "NotIn", "CEQ", "CNE", "CLike", "CMatch", "Is", "IsNot",
-)  # fmt: skip
-
-
-@builtin(
-    "Where-Object",
-    ParamSpec("FilterScript", "object", position=0, aliases=("Property",)),
-    ParamSpec("Value", "object", position=1),
-    ParamSpec("InputObject", "object"),
-    *(ParamSpec(op, "switch") for op in _WHERE_OPERATORS),
-)
-def where_object(
-    ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit
-) -> None:
-    condition = args.get("FilterScript")
-    items = _items(args, inputs)
-    if isinstance(condition, ScriptBlockValue):
-        for item in items:
-            if to_bool(_collect(ev.invoke_block(condition, item, new_scope=False))):
-                emit(item)
-        return
-    name = to_string(condition)
-    operators = [op for op in _WHERE_OPERATORS if args.get(op)]
-    if len(operators) > 1:
-        raise ev.fail(
-            records.binding_error(
-                "Parameter set cannot be resolved using the specified named parameters.",
-                "AmbiguousParameterSet",
-                "Microsoft.PowerShell.Commands.WhereObjectCommand",
-            )
-        )
-    operator = operators[0].casefold() if operators else None
-    for item in items:
-        found, value = ev.members.property_of(item, name)
-        if not found and isinstance(item, PSHashtable):
-            value = None
-        if operator is None:
-            if "Value" in args:
-                raise ev.fail(
-                    records.binding_error(
-                        "Parameter set cannot be resolved using the specified named parameters.",
-                        "AmbiguousParameterSet",
-                        "Microsoft.PowerShell.Commands.WhereObjectCommand",
-                    )
-                )
-            keep = to_bool(value)
-        elif operator in ("is", "isnot"):
-            keep = ev.operators.is_type(value, to_string(args.get("Value")))
-            keep = keep if operator == "is" else not keep
-        else:
-            keep = to_bool(ev.operators.compare(operator, value, args.get("Value"), ev.statement))
-        if keep:
-            emit(item)
-
-
-@builtin(
-    "ForEach-Object",
-    ParamSpec("Process", "object", position=0, aliases=("MemberName",)),
-    ParamSpec("Begin", "scriptblock"),
-    ParamSpec("End", "scriptblock"),
-    ParamSpec("InputObject", "object"),
-    ParamSpec("ArgumentList", "object[]"),
-)
-def foreach_object(
-    ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit
-) -> None:
-    process = args.get("Process")
-    items = _items(args, inputs)
-    if args.get("Begin") is not None:
-        for out in ev.invoke_block(args["Begin"], None, new_scope=False, set_under=False):
-            emit(out)
-    if isinstance(process, ScriptBlockValue):
-        for item in items:
-            ev.check_stop()
-            for out in ev.invoke_block(process, item, new_scope=False):
-                emit(out)
-    elif process is not None:
-        member = to_string(process)
-        for item in items:
-            if isinstance(item, PSHashtable | PSObject | str) or is_collection(item):
-                found, value = ev.members.property_of(item, member)
-                if found:
-                    if is_collection(value):
-                        for v in value:
-                            emit(v)
-                    elif value is not None:
-                        emit(value)
-                    continue
-            emit(ev.members.call_method(item, member, list(as_list(args.get("ArgumentList"))),
-                                ev.statement))  # fmt: skip
-    if args.get("End") is not None:
-        for out in ev.invoke_block(args["End"], None, new_scope=False, set_under=False):
-            emit(out)
+# ----------------------------------------------------------------- shaping
+# (ForEach-Object, Where-Object and Select-Object, which stream: pipeline_cmdlets.py)
 
 
 def _collect(values: list[Any]) -> Any:
@@ -445,87 +366,6 @@ def _selected(item: Any) -> tuple[str, ...]:
         item.type_names[0] if isinstance(item, PSObject) and item.type_names else type_name_of(item)
     )
     return (f"Selected.{base}", "System.Management.Automation.PSCustomObject", "System.Object")
-
-
-@builtin(
-    "Select-Object",
-    ParamSpec("Property", "object[]", position=0),
-    ParamSpec("ExpandProperty", "string"),
-    ParamSpec("First", "int"),
-    ParamSpec("Last", "int"),
-    ParamSpec("Skip", "int"),
-    ParamSpec("Unique", "switch"),
-    ParamSpec("ExcludeProperty", "string[]"),
-    ParamSpec("InputObject", "object"),
-)
-def select_object(
-    ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit
-) -> None:
-    items = _items(args, inputs)
-    if args.get("Unique"):
-        unique: list[Any] = []
-        for item in items:
-            if not any(ps_equals(item, seen, case_sensitive=True) for seen in unique):
-                unique.append(item)
-        items = unique
-    skip = to_int(args.get("Skip") or 0)
-    items = items[skip:]
-    if "First" in args:
-        items = items[: to_int(args["First"])]
-    if "Last" in args:
-        count = to_int(args["Last"])
-        items = items[-count:] if count else []
-    properties = args.get("Property")
-    excluded = {p.casefold() for p in args.get("ExcludeProperty") or []}
-    for item in items:
-        if properties is None and "ExpandProperty" not in args:
-            emit(item)
-            continue
-        if properties is not None:
-            result = PSObject(type_names=_selected(item))
-            for prop in properties:
-                if isinstance(prop, PSHashtable):
-                    label = _hash_get(prop, ("Name", "Label"))
-                    if label is None:
-                        raise ev.fail(
-                            records.runtime_error(
-                                "The Name key of a calculated property is missing.",
-                                "DictionaryKeyMissingName",
-                                "InvalidArgument",
-                                exception_type="System.NotSupportedException",
-                            )
-                        )
-                    result.properties[to_string(label)] = _property_value(ev, item, prop)
-                    continue
-                name = to_string(prop)
-                if "*" in name or "?" in name:
-                    pattern = wildcard_regex(name)
-                    for candidate in _property_names(item):
-                        if pattern.match(candidate) and candidate.casefold() not in excluded:
-                            result.properties[candidate] = _property_value(ev, item, candidate)
-                    continue
-                result.properties[name] = _property_value(ev, item, name)
-            if "ExpandProperty" not in args:
-                emit(result)
-                continue
-        expanded = _property_value(ev, item, args["ExpandProperty"])
-        found, _ = ev.members.property_of(item, to_string(args["ExpandProperty"]))
-        if not found and not isinstance(item, PSHashtable):
-            ev.write_error(
-                records.runtime_error(
-                    f'Property "{args["ExpandProperty"]}" cannot be found.',
-                    "ExpandPropertyNotFound,Microsoft.PowerShell.Commands.SelectObjectCommand",
-                    "InvalidArgument",
-                    exception_type="System.Management.Automation.PSArgumentException",
-                    target=item,
-                )
-            )
-            continue
-        if is_collection(expanded):
-            for value in expanded:
-                emit(value)
-        elif expanded is not None:
-            emit(expanded)
 
 
 def _sort_key(ev: BuiltinEvaluator, item: Any, properties: list[Any] | None) -> list[Any]:

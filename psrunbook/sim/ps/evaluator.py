@@ -2,10 +2,9 @@
 
 It walks the tree-sitter tree directly. Every node type it does not know is refused with
 :class:`UnsupportedConstruct`, so a script outside the supported subset fails loudly
-instead of doing something PowerShell would not do. Pipelines are evaluated stage by
-stage: each stage receives the complete output of the previous one, which keeps the
-code simple and is indistinguishable for the scripts the simulator runs (no stage
-depends on being interleaved with the next).
+instead of doing something PowerShell would not do. Pipelines stream as on Windows:
+each command is a stage (:mod:`psrunbook.sim.ps.stages`) and every object goes through
+the following commands before the next one is made (:mod:`psrunbook.sim.ps.pipeline`).
 """
 
 from __future__ import annotations
@@ -13,10 +12,10 @@ from __future__ import annotations
 import dataclasses
 import re
 import threading
-import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Protocol
 
 from tree_sitter import Node
@@ -35,6 +34,7 @@ from psrunbook.sim.ps import (
     automatic,
     format_cmdlets,  # noqa: F401  (registers its built-in cmdlets)
     member_cmdlet,  # noqa: F401  (registers Get-Member)
+    pipeline_cmdlets,  # noqa: F401  (registers the streaming built-ins)
     records,
     utility,  # noqa: F401  (registers its built-in cmdlets)
 )
@@ -62,6 +62,7 @@ from psrunbook.sim.ps.exceptions import (
     ExitSignal,
     ReturnSignal,
     ScriptError,
+    StopRequested,
     UnsupportedConstruct,
 )
 from psrunbook.sim.ps.lexer import DOUBLE_QUOTES, SINGLE_QUOTES
@@ -69,6 +70,7 @@ from psrunbook.sim.ps.members import Members
 from psrunbook.sim.ps.natives import NATIVES, NativeRefused
 from psrunbook.sim.ps.operators import Operators
 from psrunbook.sim.ps.parser import ParsedScript, is_comma_continuation, parse
+from psrunbook.sim.ps.pipeline import Stage, run_pipeline
 from psrunbook.sim.ps.principal import (
     WindowsIdentity,
     current_identity,
@@ -85,6 +87,15 @@ from psrunbook.sim.ps.redirection import (
     streams_of,
 )
 from psrunbook.sim.ps.scope import Scope
+from psrunbook.sim.ps.stages import (
+    BlockStage,
+    BuiltinStage,
+    CmdletContext,
+    CmdletStage,
+    CommandStage,
+    NativeStage,
+    ValuesStage,
+)
 from psrunbook.sim.ps.strings import (
     Literal,
     SubExpression,
@@ -139,14 +150,6 @@ class Sink(Protocol):
     def debug(self, message: str) -> None: ...
 
     def progress(self, record: ProgressData) -> None: ...
-
-
-_NO_INPUT = object()
-"""The one pass of a ``process`` block run without pipeline input."""
-
-
-class StopRequested(Exception):
-    """The client asked to stop the pipeline; raised between statements."""
 
 
 Emit = Callable[[Any], None]
@@ -447,81 +450,8 @@ class Evaluator:
 
     # ----------------------------------------------------------------- running scripts
 
-    def run_script(
-        self,
-        script: ParsedScript,
-        arguments: Sequence[tuple[str | None, Any]],
-        emit: Emit,
-        *,
-        local_scope: bool = False,
-        inputs: list[Any] | None = None,
-    ) -> None:
-        """Run a whole script with PSRP arguments; ``exit`` and ``return`` end it.
-
-        ``inputs`` is None when nothing is piped into the script (its ``process`` block
-        then runs once), else the objects piped in (``process`` runs once per object).
-        A script without named blocks is all end block: ``$input`` holds every object
-        piped into it, for this script only.
-
-        Without ``local_scope`` (PSRP's UseLocalScope unset, pypsrp's default) the script
-        runs in the global scope, as PowerShell's ``AddScript`` does: what it assigns is
-        there for the next pipeline on the same runspace pool.
-        """
-        self.scope = Scope(self.global_scope) if local_scope else self.global_scope
-        self.script_scope = self.scope
-        with self.using_script(script):
-            body = self.body(script.body_node)
-            self.statement = body.params
-            try:
-                pipeline = self.bind_script_parameters(
-                    body.params, arguments, psrp=True, expecting_input=inputs is not None
-                )
-                self.run_blocks(body, inputs, emit, pipeline)
-            except (ReturnSignal, BreakSignal, ContinueSignal):
-                pass
-            except ExitSignal as done:
-                code = done.code
-                self.global_scope.set_local("LASTEXITCODE", to_int(code) if code is not None else 0)
-            finally:
-                for name in ("input", "_", "psitem"):
-                    self.script_scope.variables.pop(name, None)
-
-    def run_blocks(
-        self,
-        body: ScriptBody,
-        inputs: list[Any] | None,
-        emit: Emit,
-        pipeline: _PipelineBinding | None = None,
-    ) -> None:
-        """Run ``begin``, ``process`` per input object, then ``end``, in the current scope.
-
-        ``$_``/``$PSItem`` and ``$input`` (an enumerator of the current object) are set
-        for each object; ``$input`` in ``end`` holds what no ``process`` block took. A
-        ``return`` leaves only the block it is in, as in PowerShell.
-        """
-        scope = self.scope
-        if not body.named:
-            scope.set_local("input", list(inputs or ()))
-            self._run_block(body.end, emit)
-            return
-        scope.set_local("input", [])
-        self._run_block(body.begin, emit)
-        if body.has_process:
-            for item in [_NO_INPUT] if inputs is None else inputs:
-                self.check_stop()
-                if item is not _NO_INPUT:
-                    scope.set_local("_", item)
-                    scope.set_local("PSItem", item)
-                    scope.set_local("input", [item])
-                    if pipeline is not None and not pipeline.bind(item):
-                        continue
-                self._run_block(body.process, emit)
-            scope.set_local("input", [])
-        else:
-            scope.set_local("input", list(inputs or ()))
-        self._run_block(body.end, emit)
-
-    def _run_block(self, statements: Node | None, emit: Emit) -> None:
+    def run_block(self, statements: Node | None, emit: Emit) -> None:
+        """One named block's statements; a ``return`` leaves only this block."""
         with suppress(ReturnSignal):
             self.exec_statements(statements, emit)
 
@@ -922,32 +852,37 @@ class Evaluator:
         self.run_pipeline(stages, out.append)
         return collect(out)
 
-    def run_pipeline(self, stages: list[Node], emit: Emit, first_input: Any = None) -> None:
-        items: list[Any] | None = first_input
-        stages = list(stages)
+    def run_pipeline(self, stages: list[Node], emit: Emit) -> None:
+        """Run a pipeline's commands streaming, as Windows does (:mod:`.pipeline`)."""
+        built: list[Stage] = []
         for index, stage in enumerate(stages):
             if stage.type == "redirections":
                 continue
-            last = all(s.type == "redirections" for s in stages[index + 1 :])
-            out: list[Any] = []
-            sink = emit if last else out.append
             if stage.type == "command":
-                self.run_command(stage, items, sink)
-            else:
-                if index > 0:
-                    raise self.unsupported(stage, "expression after '|'")
-                following = stages[index + 1] if index + 1 < len(stages) else None
-                attached = (
-                    [r for r in self.kids(following) if r.type == "redirection"]
-                    if following is not None and following.type == "redirections"
-                    else []
-                )
-                with self.redirect(self._redirections(attached), sink) as target:
-                    value = self.eval(stage)
-                    if value is not NOTHING:
-                        for item in as_list(value) if is_collection(value) else [value]:
-                            target(item)
-            items = out
+                built.append(self.command_stage(stage))
+                continue
+            if index > 0:
+                raise self.unsupported(stage, "expression after '|'")
+            following = stages[index + 1] if index + 1 < len(stages) else None
+            attached = (
+                [r for r in self.kids(following) if r.type == "redirection"]
+                if following is not None and following.type == "redirections"
+                else []
+            )
+            built.append(ValuesStage(self, partial(self.values_of, stage),
+                                     self._redirections(attached)))  # fmt: skip
+        run_pipeline(self, built, emit)
+
+    def values_of(self, node: Node) -> Iterable[Any]:
+        """The objects an expression heading a pipeline writes; a range one at a time
+        (``1..1000000000 | Select-Object -First 2`` returns at once, as on Windows)."""
+        inner = self.unwrap_single(node)
+        if inner.type == "range_expression":
+            return self.range_of(inner)
+        value = self.eval(node)
+        if value is NOTHING:
+            return ()
+        return as_list(value) if is_collection(value) else [value]
 
     # ----------------------------------------------------------------- redirections
 
@@ -986,17 +921,13 @@ class Evaluator:
             return Redirection(stream, "null")
         return Redirection(stream, "file", to_string(self.eval_argument(target)), append)
 
-    @contextmanager
-    def redirect(self, redirections: list[Redirection], emit: Emit) -> Iterator[Emit]:
-        """Run the body with its streams redirected; yields where its output goes.
-
-        Merged records go where the output goes (so ``2>&1 > $null`` drops both, an
-        UNVERIFIED reading of about_Redirection). Files are written when the command
-        completes, through the node's own ``Set-Content``.
-        """
-        if not redirections:
-            yield emit
-            return
+    def open_redirections(
+        self, redirections: list[Redirection], emit: Emit
+    ) -> tuple[Emit, Any, dict[str, tuple[bool, list[Any]]]]:
+        """A command's redirections: where its output goes, the sink its other streams
+        go to, and the files to write when it completes (through the node's own
+        ``Set-Content``). Merged records go where the output goes (so ``2>&1 > $null``
+        drops both, an UNVERIFIED reading of about_Redirection)."""
         files: dict[str, tuple[bool, list[Any]]] = {}
         merged: set[str] = set()
         routes: dict[str, Callable[[Any], None]] = {}
@@ -1016,14 +947,8 @@ class Evaluator:
         output = routes.pop("1", emit)
         for stream in merged:
             routes[stream] = output
-        previous = self.session.sink
-        self.session.sink = redirected_sink(previous, Routes(output, dict(routes)))
-        try:
-            yield output
-        finally:
-            self.session.sink = previous
-        for path, (append, items) in files.items():
-            self.write_redirected_file(path, append, items)
+        sink = redirected_sink(self.session.sink, Routes(output, dict(routes)))
+        return output, sink, files
 
     def write_redirected_file(self, path: str, append: bool, items: list[Any]) -> None:
         """``> file`` / ``>> file``: the text ``Out-File`` would write, UTF-16LE with a BOM
@@ -1174,13 +1099,11 @@ class Evaluator:
             raise self.unsupported(node, "subexpression in a bare word")
         return self.join_parts(parts, None, node)
 
-    def run_command(self, node: Node, inputs: list[Any] | None, emit: Emit) -> None:
+    def command_stage(self, node: Node) -> CommandStage:
+        """A command of a pipeline as a stage; its arguments are evaluated now, as
+        PowerShell binds every command before the pipeline runs."""
         elements = node.child_by_field_name("command_elements")
         redirections = self._redirections(self.kids(elements)) if elements is not None else []
-        with self.redirect(redirections, emit) as target:
-            self._run_command(node, inputs, target)
-
-    def _run_command(self, node: Node, inputs: list[Any] | None, emit: Emit) -> None:
         name_node = node.child_by_field_name("command_name")
         if name_node is None:
             raise self.unsupported(node, "command")
@@ -1197,8 +1120,7 @@ class Evaluator:
                 name = self.eval(target_node)
             if isinstance(name, ScriptBlock):
                 args = self.command_arguments(arguments_node)
-                self.call_block(name, args, inputs, emit)
-                return
+                return BlockStage.of_block(self, name, args, redirections)
             name = to_string(name)
         else:
             name = self.text_of(name_node)
@@ -1209,16 +1131,15 @@ class Evaluator:
             if match is not None and bare:
                 start, end = int(match.group(1)), int(match.group(2))
                 step = 1 if end >= start else -1
-                for item in range(start, end + step, step):
-                    emit(item)
-                return
+                numbers = range(start, end + step, step)
+                return ValuesStage(self, lambda: numbers, redirections)
             number = _NUMBER.match(name)
             if number is not None and bare:
                 factor = _MULTIPLIERS.get(number.group(2).casefold(), 1)
                 value = float(number.group(1)) * factor
-                emit(int(value) if "." not in number.group(1) else value)
-                return
-        self.invoke_command(name, self.command_arguments(arguments_node), inputs, emit)
+                values = [int(value) if "." not in number.group(1) else value]
+                return ValuesStage(self, lambda: values, redirections)
+        return self.named_stage(name, self.command_arguments(arguments_node), redirections)
 
     def _variable_path(self, node: Node) -> Node:
         """``& $sb``: tree-sitter reads ``$sb`` as a path command name holding just the
@@ -1233,24 +1154,6 @@ class Evaluator:
             return parts[0]
         return node
 
-    def run_named_command(
-        self,
-        name: str,
-        arguments: list[Argument],
-        inputs: list[Any] | None,
-        emit: Emit,
-        *,
-        local_scope: bool = False,
-    ) -> None:
-        """Run a PSRP command given by name (not a script) with its arguments.
-
-        A cmdlet runs in the runspace's current (global) scope, so ``Set-Variable`` sent
-        with ``add_cmdlet`` sets a variable the next pipeline sees.
-        """
-        self.scope = Scope(self.global_scope) if local_scope else self.global_scope
-        self.script_scope = self.scope
-        self.invoke_command(name, arguments, inputs, emit)
-
     def invoke_command(
         self,
         name: str,
@@ -1258,10 +1161,18 @@ class Evaluator:
         inputs: list[Any] | None,
         emit: Emit,
     ) -> None:
+        """Run one command by name as a pipeline of its own (``inputs`` piped in)."""
+        run_pipeline(self, [self.named_stage(name, arguments)], emit, inputs)
+
+    def named_stage(
+        self, name: str, arguments: list[Argument], redirections: Sequence[Redirection] = ()
+    ) -> CommandStage:
+        """The command ``name`` as a stage: a function, a built-in, a cmdlet of the node
+        or a native program, in that order, its arguments bound."""
         function = self.scope.function(name)
         if function is not None:
-            self.call_block(function, arguments, inputs, emit, is_filter=function.is_filter)
-            return
+            return BlockStage.of_block(self, function, arguments, redirections,
+                                       is_filter=function.is_filter)  # fmt: skip
         name = COMMAND_ALIASES.get(name.casefold(), name)
         builtin = BUILTINS.get(name.casefold())
         if builtin is None and name.casefold() in ENV_ITEM_COMMANDS:
@@ -1270,75 +1181,19 @@ class Evaluator:
             binder = Binder(
                 builtin.spec.parameters, builtin.spec.implementing_type, remaining=builtin.remaining
             )
-            bound = self._bind(binder, arguments)
-            own, common = split_common(bound)
+            own, common = split_common(self._bind(binder, arguments))
             self._check_actions(common)
-            self.call_action.append(common)
-            try:
-                with self.capture_variables(common, emit) as captured:
-                    builtin.run(self, own, inputs, captured)
-            except ConversionError as exc:
-                raise self.runtime_fail(
-                    str(exc),
-                    "InvalidCastFromStringToInteger",
-                    "InvalidArgument",
-                    exception_type="System.Management.Automation.PSInvalidCastException",
-                ) from None
-            finally:
-                self.call_action.pop()
-            return
+            return BuiltinStage(self, builtin, own, common, redirections)
         cmdlet = self._lookup(name)
         if cmdlet is None:
             raise self.fail(records.command_not_found(name))
         spec = cmdlet.spec
         if spec.native:
-            self.run_native(cmdlet, arguments, emit)
-            return
+            return NativeStage(self, cmdlet, arguments, redirections)
         binder = Binder(spec.parameters, spec.implementing_type)
-        bound = self._bind(binder, arguments)
-        own, common = split_common(bound)
+        own, common = split_common(self._bind(binder, arguments))
         self._check_actions(common)
-        self.call_action.append(common)
-        try:
-            with self.capture_variables(common, emit) as captured:
-                self.run_cmdlet(cmdlet, binder, own, inputs, captured)
-        finally:
-            self.call_action.pop()
-
-    @contextmanager
-    def capture_variables(self, common: PSHashtable, emit: Emit) -> Iterator[Emit]:
-        """``-ErrorVariable`` and ``-OutVariable`` (about_CommonParameters): the errors
-        the command writes and the objects it outputs, as a list in the caller's scope,
-        set also when the command ends with an error; ``+name`` appends. UNVERIFIED
-        (not in shared/facts): errors ``-ErrorAction Ignore`` drops are kept here."""
-        names = {k: to_string(common[k]) for k in ("ErrorVariable", "OutVariable") if k in common}
-        if not names:
-            yield emit
-            return
-        errors: list[Any] = []
-        outputs: list[Any] = []
-        scope = self.scope
-
-        def tee(value: Any) -> None:
-            outputs.append(value)
-            emit(value)
-
-        if "ErrorVariable" in names:
-            self.error_captures.append(errors)
-        try:
-            yield tee if "OutVariable" in names else emit
-        finally:
-            if "ErrorVariable" in names:
-                self.error_captures.remove(errors)
-            for key, values in (("ErrorVariable", errors), ("OutVariable", outputs)):
-                if key in names:
-                    name = names[key]
-                    kept: list[Any] = []
-                    if name.startswith("+"):
-                        name = name[1:]
-                        found, old = scope.get(name)
-                        kept = as_list(old) if found and old is not None else []
-                    scope.set_local(name, [*kept, *values])
+        return CmdletStage(self, cmdlet, binder, own, common, redirections)
 
     def _check_actions(self, common: PSHashtable) -> None:
         for key in ("ErrorAction", "WarningAction", "InformationAction"):
@@ -1372,35 +1227,14 @@ class Evaluator:
         except BindingFailed as failed:
             raise self.fail(failed.record) from None
 
-    def run_cmdlet(
-        self,
-        cmdlet: Any,
-        binder: Binder,
-        bound: PSHashtable,
-        inputs: list[Any] | None,
-        emit: Emit,
-    ) -> None:
-        context = _CmdletContext(self, emit)
-        if inputs is None:
-            self._check_mandatory(binder, bound)
-            self._invoke(cmdlet, context, bound)
-            return
-        for item in inputs:
-            self.check_stop()
-            args = binder.bind_input(bound, item)
-            if args is None:
-                self.write_error(binder.input_not_bound(item))
-                continue
-            self._check_mandatory(binder, args)
-            self._invoke(cmdlet, context, args)
-
-    def _check_mandatory(self, binder: Binder, bound: PSHashtable) -> None:
+    def check_mandatory(self, binder: Binder, bound: PSHashtable) -> None:
         try:
             binder.check_mandatory(bound)
         except BindingFailed as failed:
             raise self.fail(failed.record) from None
 
-    def _invoke(self, cmdlet: Any, context: _CmdletContext, args: PSHashtable) -> Any:
+    def invoke_cmdlet(self, cmdlet: Any, context: CmdletContext, args: PSHashtable) -> Any:
+        """``cmdlet.invoke``; a :class:`CmdletError` becomes PowerShell's error."""
         try:
             return cmdlet.invoke(context, args)
         except CmdletError as error:
@@ -1420,10 +1254,9 @@ class Evaluator:
                 continue
             values = argument.value if is_collection(argument.value) else [argument.value]
             strings.extend(to_string(v) for v in values)
-        context = _CmdletContext(self, emit)
         self.call_action.append(PSHashtable())
         try:
-            code = self._invoke(cmdlet, context, PSHashtable([("__args__", strings)]))
+            code = CmdletContext(self, emit).invoke(cmdlet, PSHashtable([("__args__", strings)]))
         except NativeRefused as refused:
             statement = self.statement
             if statement is None:  # a PSRP command by name: no script text to point at
@@ -1445,8 +1278,10 @@ class Evaluator:
         *,
         new_scope: bool = True,
         set_under: bool = True,
+        emit: Emit | None = None,
     ) -> list[Any]:
-        """Run a script block; returns its output. ``$_`` is set when ``set_under``."""
+        """Run a script block; returns its output, or with ``emit`` writes it there as it
+        comes (and returns nothing). ``$_`` is set when ``set_under``."""
         if not isinstance(block, ScriptBlock):
             raise self.runtime_fail(
                 f'Cannot convert value "{to_string(block)}" to type '
@@ -1454,6 +1289,7 @@ class Evaluator:
                 "ConvertToFinalInvalidCastException",
             )
         out: list[Any] = []
+        write = out.append if emit is None else emit
         previous_scope = self.scope
         scope = Scope(self.scope) if new_scope else self.scope
         saved_under = self.scope.get("_") if not new_scope else (False, None)
@@ -1466,10 +1302,14 @@ class Evaluator:
                 body = self.body(block.node)
                 if body.params is not None or arguments:
                     self.bind_script_parameters(body.params, arguments)
-                if body.named:
-                    self.run_blocks(body, None, out.append)
+                if body.named:  # begin, process once (no input), end
+                    scope.set_local("input", [])
+                    self.run_block(body.begin, write)
+                    if body.has_process:
+                        self.run_block(body.process, write)
+                    self.run_block(body.end, write)
                 else:  # $input stays the caller's (ForEach-Object runs in its scope)
-                    self._run_block(body.end, out.append)
+                    self.run_block(body.end, write)
         finally:
             if not new_scope and set_under:
                 found, value = saved_under
@@ -1477,34 +1317,6 @@ class Evaluator:
                 self.scope.set_local("PSItem", value if found else None)
             self.scope = previous_scope
         return out
-
-    def call_block(
-        self,
-        block: ScriptBlock,
-        arguments: Sequence[Argument],
-        inputs: list[Any] | None,
-        emit: Emit,
-        *,
-        is_filter: bool = False,
-    ) -> None:
-        """Call a script block or function as a command: ``& { }``, ``f -X 1``, ``1 | f``.
-
-        It gets a child scope of the caller's (PowerShell's dynamic scoping), its
-        parameters bound from ``arguments`` and, per object, from pipeline input
-        (``ValueFromPipeline``/``ValueFromPipelineByPropertyName``), and runs its
-        named blocks.
-        """
-        previous_scope = self.scope
-        self.scope = Scope(previous_scope)
-        try:
-            with self.using_script(block.script):
-                body = self.body(block.node, is_filter=is_filter)
-                pipeline = self.bind_script_parameters(
-                    body.params, arguments, expecting_input=inputs is not None
-                )
-                self.run_blocks(body, inputs, emit, pipeline)
-        finally:
-            self.scope = previous_scope
 
     def body(self, node: Node, *, is_filter: bool = False) -> ScriptBody:
         """The :class:`ScriptBody` of ``node``, cached per parsed script and node."""
@@ -2124,10 +1936,14 @@ class Evaluator:
         return None
 
     def expr_range_expression(self, node: Node) -> Any:
+        return list(self.range_of(node))
+
+    def range_of(self, node: Node) -> range:
+        """``a..b``, made one number at a time when iterated."""
         parts = self.kids(node)
         start, end = to_int(self.eval(parts[0])), to_int(self.eval(parts[-1]))
         step = 1 if end >= start else -1
-        return list(range(start, end + step, step))
+        return range(start, end + step, step)
 
     def expr_post_increment_expression(self, node: Node) -> Any:
         return self._step(node, 1, post=True)
@@ -2411,49 +2227,6 @@ def _bare_number(text: str) -> int | float | None:
     except ValueError:
         return None
     return None
-
-
-class _CmdletContext:
-    """The :class:`CmdletContext` a cmdlet sees while it runs."""
-
-    def __init__(self, evaluator: Evaluator, emit: Emit) -> None:
-        self._evaluator = evaluator
-        self._emit = emit
-
-    @property
-    def node(self) -> str:
-        return self._evaluator.session.node
-
-    @property
-    def user(self) -> str:
-        return self._evaluator.session.user
-
-    def environment(self) -> dict[str, str]:
-        """The runspace's environment, which a native program inherits."""
-        return {str(k): str(v) for k, v in self._evaluator.env.items()}
-
-    def write_output(self, value: Any) -> None:
-        self._emit(value)
-
-    def write_error(self, record: ErrorRecordData) -> None:
-        self._evaluator.write_error(record)
-
-    def write_warning(self, message: str) -> None:
-        self._evaluator.write_warning(message)
-
-    def write_verbose(self, message: str) -> None:
-        self._evaluator.write_verbose(message)
-
-    def write_information(self, message: Any) -> None:
-        self._evaluator.write_information(message)
-
-    def sleep(self, seconds: float) -> None:
-        session = self._evaluator.session
-        wait = max(seconds, 0.0) * session.time_scale
-        if session.stop is None:
-            time.sleep(wait)
-        elif session.stop.wait(wait):
-            raise StopRequested()
 
 
 __all__ = [

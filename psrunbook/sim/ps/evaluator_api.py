@@ -65,8 +65,9 @@ class EvaluatorApi(Protocol):
         *,
         new_scope: bool = True,
         set_under: bool = True,
+        emit: Callable[[Any], None] | None = None,
     ) -> list[Any]:
-        """Run a script block and return its output."""
+        """Run a script block and return its output (with ``emit``, write it there)."""
 
     def read_variable(self, name: str, node: Node) -> Any:
         """``$name`` (also ``env:NAME``)."""

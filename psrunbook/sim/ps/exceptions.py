@@ -110,3 +110,7 @@ class ExitSignal(FlowSignal):
     def __init__(self, code: Any) -> None:
         super().__init__("exit")
         self.code = code
+
+
+class StopRequested(Exception):
+    """The client asked to stop the pipeline; raised between statements."""

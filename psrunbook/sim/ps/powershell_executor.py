@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from psrunbook.sim.executor_protocol import (
@@ -31,6 +32,9 @@ from psrunbook.sim.ps.cmdlet_api import CmdletTable
 from psrunbook.sim.ps.evaluator import Evaluator, PipelineSession, StopRequested
 from psrunbook.sim.ps.exceptions import ExitSignal, RefusedScript, ReturnSignal, ScriptError
 from psrunbook.sim.ps.parser import ParseCache, parse
+from psrunbook.sim.ps.pipeline import Stage, run_pipeline
+from psrunbook.sim.ps.scope import Scope
+from psrunbook.sim.ps.stages import BlockStage, CommandStage
 
 INTERNAL_ERROR_ID = "SimulatorInternalError"
 
@@ -89,16 +93,7 @@ class PowerShellExecutor:
             for statement in _statements(request.commands):
                 items = piped
                 piped = None  # input goes to the first statement only
-                for index, command in enumerate(statement):
-                    last = index == len(statement) - 1
-                    out: list[Any] = []
-                    emit = sink.output if last else out.append
-                    session.sink = _MergingSink(sink, command, emit, piped=not last)
-                    try:
-                        self._run_command(evaluator, command, items, emit)
-                    finally:
-                        session.sink = sink
-                    items = out
+                self._run_statement(evaluator, statement, items, sink)
         except StopRequested:
             raise PipelineStopped() from None
         except ScriptError as error:
@@ -147,32 +142,48 @@ class PowerShellExecutor:
                         )
                     )
 
-    def _run_command(
+    def _run_statement(
         self,
         evaluator: Evaluator,
-        command: CommandRequest,
+        statement: list[CommandRequest],
         items: list[Any] | None,
-        emit: Callable[[Any], None],
+        sink: OutputSink,
     ) -> None:
+        """One statement's commands as one streaming pipeline, as Windows runs them.
+
+        A command by name runs in the runspace's current (global) scope, so
+        ``Set-Variable`` sent with ``add_cmdlet`` sets a variable the next pipeline sees.
+        """
+        local = any(c.use_local_scope and not c.is_script for c in statement)
+        scope = Scope(evaluator.global_scope) if local else evaluator.global_scope
+        evaluator.scope = evaluator.script_scope = scope
+        stages: list[Stage] = []
+        for index, command in enumerate(statement):
+            stage = self._stage(evaluator, command)
+            stage.wrap_sink = partial(_MergingSink, sink, command,
+                                      piped=index < len(statement) - 1)  # fmt: skip
+            stages.append(stage)
+        with contextlib.suppress(ReturnSignal, ExitSignal):
+            run_pipeline(evaluator, stages, sink.output, items)
+
+    def _stage(self, evaluator: Evaluator, command: CommandRequest) -> CommandStage:
         if command.is_script:
-            evaluator.run_script(
-                self._parse(command.text),
+            parsed = self._parse(command.text)
+            return BlockStage(
+                evaluator,
+                parsed,
+                parsed.body_node,
                 command.arguments,
-                emit,
+                psrp=True,
                 local_scope=bool(command.use_local_scope),
-                inputs=items,
             )
-            return
         arguments = [
             Argument(name, value, has_value=value is not None, colon=True)
             if name is not None
             else Argument(None, value)
             for name, value in command.arguments
         ]
-        with contextlib.suppress(ReturnSignal, ExitSignal):
-            evaluator.run_named_command(
-                command.text, arguments, items, emit, local_scope=bool(command.use_local_scope)
-            )
+        return evaluator.named_stage(command.text, arguments)
 
 
 def _refusal(message: str) -> ErrorRecordData:
@@ -196,6 +207,7 @@ class _MergingSink:
         self,
         sink: OutputSink,
         command: CommandRequest,
+        inner: Any,
         emit: Callable[[Any], None],
         *,
         piped: bool,
