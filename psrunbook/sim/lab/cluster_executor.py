@@ -31,6 +31,7 @@ from psrunbook.sim.lab.cmdlets.cluster import CLUSTER_CMDLETS
 from psrunbook.sim.lab.cmdlets.filesystem import FILESYSTEM_CMDLETS
 from psrunbook.sim.lab.cmdlets.misc import MISC_CMDLETS
 from psrunbook.sim.lab.cmdlets.modules import MODULE_CMDLETS
+from psrunbook.sim.lab.cmdlets.network import NETWORK_CMDLETS
 from psrunbook.sim.lab.cmdlets.processes import PROCESS_CMDLETS
 from psrunbook.sim.lab.cmdlets.registry_values import REGISTRY_CMDLETS
 from psrunbook.sim.lab.cmdlets.services import SERVICE_CMDLETS
@@ -50,6 +51,7 @@ ALL_CMDLETS: tuple[type[SimCmdlet], ...] = (
     *ACL_CMDLETS,
     *MISC_CMDLETS,
     *MODULE_CMDLETS,
+    *NETWORK_CMDLETS,
 )
 
 

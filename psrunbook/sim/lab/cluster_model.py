@@ -261,6 +261,8 @@ class Node:
     registry: Registry = field(default_factory=Registry)
     volumes: dict[str, Volume] = field(default_factory=dict)
     principals: list[str] = field(default_factory=list)
+    booted: int = 0
+    """The lab moment (:meth:`SimCluster.stamp`) of the node's last boot."""
 
     @property
     def id(self) -> str:
@@ -848,6 +850,7 @@ class SimCluster:
         previous = node.state
         node.state = state
         if state == "Up" and previous == "Down":
+            node.booted = self.stamp()
             for service in node.services.values():
                 if service.start_type == "Automatic":
                     self.start_service(node, service)

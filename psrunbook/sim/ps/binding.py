@@ -168,8 +168,10 @@ class Binder:
                 continue
             try:
                 spec = self.find(arg.name)
-            except BindingFailed:
-                if self.overflow is None:
+            except BindingFailed as failed:
+                # An ambiguous prefix is an error even for a simple function, whose
+                # unknown parameters go to $args (GetMatchingParameter throws it always).
+                if self.overflow is None or failed.record.error_id != "NamedParameterNotFound":
                     raise
                 self.overflow.append("-" + arg.name)
                 if arg.has_value:

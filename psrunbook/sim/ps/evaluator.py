@@ -32,6 +32,8 @@ from psrunbook.sim.objects import (
 )
 from psrunbook.sim.ps import (
     automatic,
+    format_cmdlets,  # noqa: F401  (registers its built-in cmdlets)
+    member_cmdlet,  # noqa: F401  (registers Get-Member)
     pipeline_cmdlets,  # noqa: F401  (registers the streaming built-ins)
     records,
     utility,  # noqa: F401  (registers its built-in cmdlets)
@@ -1176,7 +1178,9 @@ class Evaluator:
         if builtin is None and name.casefold() in ENV_ITEM_COMMANDS:
             builtin = _env_drive_builtin(name, arguments)
         if builtin is not None:
-            binder = Binder(builtin.spec.parameters, None, remaining=builtin.remaining)
+            binder = Binder(
+                builtin.spec.parameters, builtin.spec.implementing_type, remaining=builtin.remaining
+            )
             own, common = split_common(self._bind(binder, arguments))
             self._check_actions(common)
             return BuiltinStage(self, builtin, own, common, redirections)

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from psrunbook.sim.objects import PSEnum, PSHashtable, PSObject, PSVersionValue, SecureStringValue
+from psrunbook.sim.ps.format_objects import FormatReader, class_id
 from psrunbook.sim.ps.values import is_collection, to_string
 
 DEFAULT_WIDTH = 120
@@ -39,6 +40,7 @@ DEFAULT_WIDTH = 120
 _PSCUSTOM = "System.Management.Automation.PSCustomObject"
 _SERVICE = "System.ServiceProcess.ServiceController"
 _ENTRY = "System.Collections.DictionaryEntry"
+_MEMBER = "Microsoft.PowerShell.Commands.MemberDefinition"
 _MAX_TABLE_PROPERTIES = 4
 
 
@@ -59,11 +61,15 @@ class Column:
     width: int | None = None
     left: bool = False
     """Always left-aligned (a view's choice); otherwise numbers are right-aligned."""
+    right: bool = False
+    """Always right-aligned (a Format-Table column announced so)."""
 
 
 _SERVICE_COLUMNS = (Column("Status", "Status", 8, left=True), Column("Name", "Name", 18, left=True),
                     Column("DisplayName", "DisplayName", 38, left=True))  # fmt: skip
 _ENTRY_COLUMNS = (Column("Name", "Name", 30, left=True), Column("Value", "Value", left=True))
+_MEMBER_COLUMNS = (Column("Name", "Name", left=True), Column("MemberType", "MemberType", left=True),
+                   Column("Definition", "Definition", left=True))  # fmt: skip
 
 
 def is_scalar(item: Any) -> bool:
@@ -71,10 +77,10 @@ def is_scalar(item: Any) -> bool:
     return isinstance(item, str | int | float | bool | PSEnum | PSVersionValue | SecureStringValue)
 
 
-def _cell(value: Any) -> str:
+def cell_text(value: Any) -> str:
     """A property value as a table cell or list value shows it."""
     if is_collection(value):
-        return "{" + ", ".join(_cell(v) for v in value) + "}"
+        return "{" + ", ".join(cell_text(v) for v in value) + "}"
     return to_string(value)
 
 
@@ -99,7 +105,7 @@ def _entries(item: Any) -> list[tuple[Any, ...]]:
     return [(item.properties.get("Name"), item.properties.get("Value"))]
 
 
-def _shape(item: Any) -> tuple[str, str, tuple[Column, ...]]:
+def default_view(item: Any) -> tuple[str, str, tuple[Column, ...]]:
     """The group key, the kind and the columns of a new group starting at ``item``."""
     if isinstance(item, PSHashtable) or (
         isinstance(item, PSObject) and item.type_names[:1] == (_ENTRY,)
@@ -109,6 +115,9 @@ def _shape(item: Any) -> tuple[str, str, tuple[Column, ...]]:
         first = item.type_names[0] if item.type_names else "System.Object"
         if first == _SERVICE:
             return _SERVICE, "table", _SERVICE_COLUMNS
+        if first == _MEMBER:
+            # Get-Member's view: a table per TypeName, under a "TypeName:" line.
+            return f"{_MEMBER}:{item.properties.get('TypeName')}", "table", _MEMBER_COLUMNS
         if _PSCUSTOM in item.type_names:
             names = tuple(item.properties.keys())
             kind = "table" if len(names) <= _MAX_TABLE_PROPERTIES else "list"
@@ -126,8 +135,16 @@ def format_items(items: list[Any], width: int = DEFAULT_WIDTH) -> list[str]:
     """The lines Out-String prints for ``items``; raises :class:`NotFormattable`."""
     lines: list[str] = []
     group: _Group | None = None
+    reader = FormatReader(width)
     for item in items:
         if item is None:
+            continue
+        kind = class_id(item)
+        if kind is not None:
+            if group is not None:
+                lines.extend(_render(group, width))
+                group = None
+            lines.extend(reader.feed(item, kind))
             continue
         if is_scalar(item):
             if group is not None:
@@ -135,7 +152,7 @@ def format_items(items: list[Any], width: int = DEFAULT_WIDTH) -> list[str]:
                 group = None
             lines.extend(to_string(item).replace("\r\n", "\n").split("\n"))
             continue
-        key, kind, columns = _shape(item)
+        key, kind, columns = default_view(item)
         if group is None or group.key != key:
             if group is not None:
                 lines.extend(_render(group, width))
@@ -153,23 +170,29 @@ def format_items(items: list[Any], width: int = DEFAULT_WIDTH) -> list[str]:
 
 def _render(group: _Group, width: int) -> list[str]:
     if group.kind == "list":
-        return _render_list(group.rows)
-    return _render_table(group.columns, group.rows, width)
+        return render_list(group.rows)
+    if group.key.startswith(_MEMBER + ":"):
+        title = ["", "   TypeName: " + group.key[len(_MEMBER) + 1 :]]
+        return title + render_table(group.columns, group.rows, width)
+    return render_table(group.columns, group.rows, width)
 
 
-def _render_list(objects: list[tuple[Any, ...]]) -> list[str]:
+def render_list(objects: list[Any]) -> list[str]:
+    """Each object's ``Name : Value`` lines (colons aligned per object), blank-separated."""
     lines = [""]
     for pairs in objects:
         label_width = max((len(name) for name, _ in pairs), default=0)
-        lines.extend(f"{name.ljust(label_width)} : {_cell(value)}" for name, value in pairs)
+        lines.extend(f"{name.ljust(label_width)} : {cell_text(value)}" for name, value in pairs)
         lines.append("")
     lines.append("")
     return lines
 
 
-def _render_table(
-    columns: tuple[Column, ...], rows: list[tuple[Any, ...]], width: int
+def render_table(
+    columns: tuple[Column, ...], rows: list[tuple[Any, ...]], width: int, *, wrap: bool = False
 ) -> list[str]:
+    """Header, dashes and one line per row; ``wrap`` continues a long cell on further
+    lines (Format-Table -Wrap) instead of cutting it to ``...``."""
     widths: list[int] = []
     used = 0
     for index, column in enumerate(columns):
@@ -180,12 +203,12 @@ def _render_table(
         ):
             size = max(width - used, len(column.label))  # the rest of the line
         else:
-            size = max([len(column.label), *(len(_cell(row[index])) for row in rows)])
+            size = max([len(column.label), *(len(cell_text(row[index])) for row in rows)])
         widths.append(size)
         used += size + 1
     first = rows[0] if rows else ()
     right = [
-        not column.left and index < len(first) and _is_number(first[index])
+        column.right or (not column.left and index < len(first) and _is_number(first[index]))
         for index, column in enumerate(columns)
     ]
 
@@ -196,7 +219,15 @@ def _render_table(
             parts.append(text.rjust(size) if align_right else text.ljust(size))
         return " ".join(parts)
 
+    def wrapped(cells: list[str]) -> list[str]:
+        chunks = [[c[i : i + s] for i in range(0, len(c), s)] or [""] if s else [c]
+                  for c, s in zip(cells, widths, strict=True)]  # fmt: skip
+        depth = max(len(c) for c in chunks)
+        return [line([c[i] if i < len(c) else "" for c in chunks]) for i in range(depth)]
+
     out = ["", line([c.label for c in columns]), line(["-" * len(c.label) for c in columns])]
-    out.extend(line([_cell(v) for v in row]) for row in rows)
+    for row in rows:
+        cells = [cell_text(v) for v in row]
+        out.extend(wrapped(cells) if wrap else [line(cells)])
     out.extend(["", ""])
     return out

@@ -42,13 +42,12 @@ UNSUPPORTED_NODES = {
 UNSUPPORTED_COMMANDS = {
     name.casefold(): name
     for name in (
-        "Format-Table", "ft", "Format-List", "fl", "Format-Wide", "fw", "Format-Custom", "fc",
-        "Get-Member", "gm", "Test-Connection", "Out-Host", "oh", "Out-Default",
+        "Format-Custom", "fc", "Out-Host", "oh", "Out-Default",
         "Read-Host", "Get-Credential",
     )
 }  # fmt: skip
-"""Commands of every Windows node that the lab does not model: their output is format
-or member objects, a network probe, or a prompt. Refused before the script runs, so no
+"""Commands of every Windows node that the lab does not model: their output is a custom
+format view or goes to the host, or they prompt. Refused before the script runs, so no
 statement before them has run either (a node's own table cannot provide them)."""
 
 _MERGE = re.compile(r"^[2-6*]>&1$")

@@ -43,10 +43,10 @@ def test_everyday_commands_on_a_lab_node(lab_pool: RunspacePool) -> None:
 
 def test_unmodelled_command_is_refused_before_anything_runs(lab_pool: RunspacePool) -> None:
     ps = PowerShell(lab_pool)
-    ps.add_script("$ran = 'yes'\nGet-ClusterNode | Format-Table")
+    ps.add_script("$ran = 'yes'\nGet-ClusterNode | Format-Custom")
     ps.invoke()
     assert PSInvocationState.FAILED == ps.state
-    assert "command Format-Table" in str(ps.streams.error[0])
+    assert "command Format-Custom" in str(ps.streams.error[0])
     check = PowerShell(lab_pool)
     check.add_script("[string]$ran")
     assert [""] == check.invoke()

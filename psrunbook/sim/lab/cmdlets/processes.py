@@ -10,15 +10,16 @@ the file was written cannot have read it.
 The shapes follow the Win32_Service class reference (StartMode ``Auto``/``Manual``/
 ``Disabled``, State ``Running``/``Stopped``, ProcessId 0 when stopped, PathName quoted)
 and the Get-Process error for an unknown id; neither is in shared/facts, so both are
-UNVERIFIED, and the lab refuses every query form it does not model (``-Filter``,
-``-Query``, another class) instead of guessing.
+UNVERIFIED, and the lab refuses every query form it does not model (``-Query``, a
+``-Filter`` beyond simple equality, see cim_classes.py) instead of guessing.
 """
 
 from __future__ import annotations
 
 from psrunbook.sim.lab import error_records
-from psrunbook.sim.lab.cluster_model import Node, Service
+from psrunbook.sim.lab.cluster_model import Node, Service, fold
 from psrunbook.sim.lab.cluster_objects import lab_date, props
+from psrunbook.sim.lab.cmdlets import cim_classes
 from psrunbook.sim.lab.cmdlets.cim_cluster import (
     GetCimAssociatedInstance,
     access_denied,
@@ -59,52 +60,89 @@ def win32_service(node: Node, service: Service, type_name: str) -> PSObject:
 
 
 class _Win32Query(SimCmdlet):
-    """The class query both cmdlets share; only ``Win32_Service`` is modelled."""
+    """The class query both cmdlets share (classes: :mod:`.cim_classes`)."""
 
     type_name = ""
     class_param = ""
+    wmi = False
 
     def run(self, ctx: CmdletContext, args: PSHashtable) -> int | None:
-        for refused in ("Filter", "Query"):
-            if arg(args, refused) is not None:
-                raise CmdletError(
-                    error_records.invalid_argument(
-                        self.spec.name,
-                        self.spec.implementing_type,
-                        _UNSUPPORTED.format(refused),
-                        "SimulatorUnsupportedQuery",
-                    ),
-                    terminating=True,
-                )
+        if arg(args, "Query") is not None:
+            raise self._refuse(_UNSUPPORTED.format("Query"), "SimulatorUnsupportedQuery")
         wanted = text(arg(args, self.class_param))
         namespace = text(arg(args, "Namespace")) or "root/cimv2"
         if is_cluster_namespace(namespace):
             if not self.cluster.remote_user_is_administrator:
                 raise CmdletError(access_denied(self.spec.name, self.spec.implementing_type))
             instances = class_instances(self.cluster, wanted)
-            if instances is not None:
-                for instance in instances:
-                    ctx.write_output(instance)
-                return None
-        if wanted.casefold() != "win32_service" or is_cluster_namespace(namespace):
-            raise CmdletError(
-                error_records.invalid_argument(
-                    self.spec.name,
-                    self.spec.implementing_type,
-                    "the simulated lab models only Win32_Service (root/cimv2) and "
-                    f"MSCluster_Resource (root/MSCluster), not {wanted!r} in {namespace}",
+            if instances is None:
+                raise self._refuse(
+                    f"the simulated lab models only MSCluster_Resource in {namespace}, "
+                    f"not {wanted!r}",
                     "SimulatorUnsupportedClass",
-                ),
-                terminating=True,
+                )
+        elif fold(namespace.replace("\\", "/").strip("/")) != "root/cimv2":
+            raise self._refuse(
+                f"the simulated lab models only root/cimv2 and root/MSCluster, not {namespace}",
+                "SimulatorUnsupportedNamespace",
             )
-        host = self.cluster.node(self.node)
-        for service in sorted(host.services.values(), key=lambda s: s.name.casefold()):
-            ctx.write_output(win32_service(host, service, self.type_name))
+        else:
+            found = self._cimv2(wanted)
+            if found is None:
+                ctx.write_error(
+                    cim_classes.invalid_class(self.spec.name, self.spec.implementing_type,
+                                              wanted, namespace, wmi=self.wmi)
+                )  # fmt: skip
+                return None
+            instances = found
+        for instance in self._filtered(instances, arg(args, "Filter")):
+            ctx.write_output(instance)
         return None
+
+    def _cimv2(self, wanted: str) -> list[PSObject] | None:
+        host = self.cluster.node(self.node)
+        if wanted.casefold() == "win32_service":
+            services = sorted(host.services.values(), key=lambda s: s.name.casefold())
+            return [win32_service(host, service, self.type_name) for service in services]
+        if cim_classes.class_name(wanted) is None:
+            return None
+        return cim_classes.instances(self.cluster, host, wanted, wmi=self.wmi)
+
+    def _filtered(self, instances: list[PSObject], wql: object) -> list[PSObject]:
+        if wql is None:
+            return instances
+        try:
+            pairs = cim_classes.parse_filter(text(wql))
+        except cim_classes.UnsupportedFilter as exc:
+            raise self._refuse(
+                f"the simulated lab evaluates only -Filter \"Prop = 'value' [AND ...]\", "
+                f"not {str(exc)!r}",
+                "SimulatorUnsupportedQuery",
+            ) from None
+        kept: list[PSObject] = []
+        for instance in instances:
+            verdict = cim_classes.matches(instance, pairs)
+            if verdict is None:
+                raise CmdletError(
+                    cim_classes.invalid_query(self.spec.name, self.spec.implementing_type,
+                                              wmi=self.wmi)
+                )  # fmt: skip
+            if verdict:
+                kept.append(instance)
+        return kept
+
+    def _refuse(self, message: str, error_id: str) -> CmdletError:
+        return CmdletError(
+            error_records.invalid_argument(
+                self.spec.name, self.spec.implementing_type, message, error_id
+            ),
+            terminating=True,
+        )
 
 
 class GetCimInstance(_Win32Query):
     type_name = "Microsoft.Management.Infrastructure.CimInstance#root/cimv2/Win32_Service"
+    wmi = False
     class_param = "ClassName"
     spec = CmdletSpec(
         "Get-CimInstance",
@@ -120,6 +158,7 @@ class GetCimInstance(_Win32Query):
 
 class GetWmiObject(_Win32Query):
     type_name = "System.Management.ManagementObject#root\\cimv2\\Win32_Service"
+    wmi = True
     class_param = "Class"
     spec = CmdletSpec(
         "Get-WmiObject",

@@ -159,13 +159,10 @@ def test_error_variable_of_a_function_is_refused() -> None:
 @pytest.mark.parametrize(
     "command",
     [
-        "Format-Table",
-        "ft",
-        "Format-List",
-        "Get-Member",
-        "Test-Connection",
+        "Format-Custom",
+        "Out-Default",
         "Read-Host",
-        "Microsoft.PowerShell.Utility\\Format-List",
+        "Microsoft.PowerShell.Utility\\Format-Custom",
     ],
 )
 def test_unmodelled_commands_are_refused_before_anything_runs(command: str) -> None:

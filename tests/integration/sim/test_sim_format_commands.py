@@ -1,0 +1,163 @@
+"""Format-Table / Format-List, Get-Member, Test-Connection and Get-CimInstance through
+real pypsrp 0.9.1 against ``psrunbook sim serve`` (a real process on loopback).
+
+``Client.execute_ps`` pipes the script into ``Out-String -Stream``, so a Format-Table
+arrives as the text table Windows prints (shared/recordings/test_client_execute_ps.yml
+for the service table); a plain PowerShell pipeline receives the formatting objects
+themselves, with the type names of Microsoft.PowerShell.Commands.Internal.Format.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from pypsrp.client import Client
+from pypsrp.powershell import PowerShell, RunspacePool
+from pypsrp.wsman import WSMan
+
+from psrunbook.sim.lab.serve import PASSWORD_ENV
+
+pytestmark = pytest.mark.integration
+
+REPO = Path(__file__).resolve().parents[3]
+PASSWORD = "format-pw"
+USER = "psrunbook"
+FORMAT = "Microsoft.PowerShell.Commands.Internal.Format."
+
+
+@dataclass(frozen=True)
+class Served:
+    ports: dict[str, int]
+
+    def client(self, node: str = "NODE1") -> Client:
+        return Client("127.0.0.1", port=self.ports[node], username=USER, password=PASSWORD,
+                      ssl=False, auth="basic", encryption="never")  # fmt: skip
+
+    def wsman(self, node: str = "NODE1") -> WSMan:
+        return WSMan("127.0.0.1", port=self.ports[node], username=USER, password=PASSWORD,
+                     ssl=False, auth="basic", encryption="never")  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def served() -> Iterator[Served]:
+    env = {**os.environ, PASSWORD_ENV: PASSWORD}
+    command = [sys.executable, "-m", "psrunbook", "sim", "serve", "--nodes", "2",
+               "--time-scale", "0"]  # fmt: skip
+    proc = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True)  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        ports: dict[str, int] = {}
+        for line in proc.stdout:
+            found = re.match(r"(\S+) listening on http://127\.0\.0\.1:(\d+)/wsman", line)
+            if found:
+                ports[found.group(1)] = int(found.group(2))
+            if line.startswith("serving"):
+                break
+        yield Served(ports)
+    finally:
+        proc.terminate()
+        proc.wait(30)
+        if proc.stdout is not None:
+            proc.stdout.close()
+
+
+def test_execute_ps_of_format_table_prints_the_service_table(served: Served) -> None:
+    output, streams, had_errors = served.client().execute_ps(
+        "Get-Service ClusSvc, WinRM | Format-Table"
+    )
+    assert not had_errors, streams.error
+    # Out-String pads each cell to its column width, as on Windows (the recording).
+    assert output.split("\n")[1] == "Status   Name               DisplayName" + " " * 27
+    assert [line.rstrip() for line in output.split("\n")] == [
+        "",
+        "Status   Name               DisplayName",
+        "------   ----               -----------",
+        "Running  ClusSvc            Cluster Service",
+        "Running  WinRM              Windows Remote Management (WS-Manag...",
+        "",
+        "",
+    ]
+
+
+def test_execute_ps_of_format_list_and_get_member(served: Served) -> None:
+    output, _, had_errors = served.client().execute_ps(
+        "Get-Service WinRM | Format-List Name, Status; "
+        "[pscustomobject]@{ a = 1 } | Get-Member -MemberType NoteProperty"
+    )
+    assert not had_errors
+    assert [line.rstrip() for line in output.split("\n")] == [
+        "",
+        "Name   : WinRM",
+        "Status : Running",
+        "",
+        "",
+        "",
+        "   TypeName: System.Management.Automation.PSCustomObject",
+        "",
+        "Name MemberType   Definition",
+        "---- ----------   ----------",
+        "a    NoteProperty int a=1",
+        "",
+        "",
+    ]
+
+
+def test_a_pipeline_receives_the_formatting_objects(served: Served) -> None:
+    with RunspacePool(served.wsman()) as pool:
+        ps = PowerShell(pool)
+        ps.add_script("Get-Service WinRM | Format-Table")
+        output = ps.invoke()
+    assert not ps.had_errors
+    assert [o.adapted_properties.get("ClassId2e4f51ef21dd47e99d3c952918aff9cd") or
+            o.extended_properties.get("ClassId2e4f51ef21dd47e99d3c952918aff9cd")
+            for o in output] == [
+        "033ecb2bc07a4d43b5ef94ed5a35d280",
+        "9e210fe47d09416682b841769c78b8a3",
+        "27c87ef9bbda4f709f6b4002fa4af63c",
+        "4ec4f0187cb04f4cb6973460dfe252df",
+        "cf522b78d86c486691226b40aa69e95c",
+    ]  # fmt: skip
+    assert [o.types[0] for o in output] == [
+        FORMAT + "FormatStartData",
+        FORMAT + "GroupStartData",
+        FORMAT + "FormatEntryData",
+        FORMAT + "GroupEndData",
+        FORMAT + "FormatEndData",
+    ]
+
+
+def test_test_connection_and_cim_over_psrp(served: Served) -> None:
+    with RunspacePool(served.wsman("NODE2")) as pool:
+        ps = PowerShell(pool)
+        ps.add_script(
+            "Test-Connection NODE1 -Count 1 -Quiet; Test-Connection nosuch -Quiet -Count 1;"
+            "(Test-Connection NODE1 -Count 2).Count;"
+            "(Get-CimInstance Win32_OperatingSystem).Version;"
+            "(Get-CimInstance Win32_ComputerSystem -Filter \"Name = 'node2'\").Domain;"
+            "Get-CimInstance Win32_Nothing"
+        )
+        output = ps.invoke()
+    assert output == [True, False, 2, "10.0.17763", "simlab.local"]
+    (error,) = ps.streams.error
+    assert error.exception.adapted_properties["Message"] == "Invalid class "
+    assert error.message == (
+        "MetadataError: (root\\cimv2:Win32_Nothing:String) [Get-CimInstance], CimException"
+    )
+    assert error.fq_error == (
+        "HRESULT 0x80041010,Microsoft.Management.Infrastructure.CimCmdlets.GetCimInstanceCommand"
+    )
+
+
+def test_an_ambiguous_parameter_over_psrp(served: Served) -> None:
+    _, streams, had_errors = served.client().execute_ps("Get-Service -D x")
+    assert had_errors
+    (error,) = streams.error
+    assert "is ambiguous. Possible matches include: -DisplayName -Debug." in str(error)
