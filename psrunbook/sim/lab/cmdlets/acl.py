@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from psrunbook.sim.lab import accounts, error_records
+from psrunbook.sim.lab import accounts, error_records, write_access
 from psrunbook.sim.lab.cluster_model import AclEntry, FsEntry, fold
 from psrunbook.sim.lab.cluster_objects import FILE_RIGHTS, access_rule_object, access_to_string
 from psrunbook.sim.lab.cmdlets.sim_cmdlet import SimCmdlet, arg, param, strings, text
@@ -263,13 +263,10 @@ class Icacls(SimCmdlet):
         targets = [(path, entry)]
         if recurse and entry.is_dir:
             targets += self._descendants(view, path)
+        refused = self._refused(ctx, path, target, operations)
+        if refused is not None:
+            return refused
         node = self.cluster.node(self.node)
-        for _, spec_text in operations:
-            principal = spec_text.rpartition(":")[0] if ":" in spec_text else spec_text
-            if accounts.resolve(node.principals, self.cluster.domain, principal) is None:
-                ctx.write_output(error_records.ICACLS_NO_MAPPING.format(principal=principal))
-                ctx.write_output(error_records.ICACLS_OK_SUMMARY.format(ok=0, failed=1))
-                return error_records.ICACLS_NO_MAPPING_EXIT
         for found, found_entry in targets:
             for option, spec_text in operations:
                 result = self._apply(node.principals, found_entry, option, spec_text)
@@ -282,6 +279,25 @@ class Icacls(SimCmdlet):
                 ctx.write_output(f"processed file: {found.display}")
         ctx.write_output(error_records.ICACLS_OK_SUMMARY.format(ok=len(targets), failed=0))
         return 0
+
+    def _refused(
+        self, ctx: CmdletContext, path: FsPath, target: str, operations: list[tuple[str, str]]
+    ) -> int | None:
+        """The exit code of a change icacls refuses before making any: Access Denied for a
+        user without WRITE_DAC there (a plain user where it may not write), or an account
+        that does not map to a SID. None when every operation may go ahead."""
+        if not write_access.may_write_file(self.cluster, path):
+            ctx.write_output(error_records.ICACLS_ACCESS_DENIED.format(path=target))
+            ctx.write_output(error_records.ICACLS_OK_SUMMARY.format(ok=0, failed=1))
+            return error_records.ICACLS_ACCESS_DENIED_EXIT
+        node = self.cluster.node(self.node)
+        for _, spec_text in operations:
+            principal = spec_text.rpartition(":")[0] if ":" in spec_text else spec_text
+            if accounts.resolve(node.principals, self.cluster.domain, principal) is None:
+                ctx.write_output(error_records.ICACLS_NO_MAPPING.format(principal=principal))
+                ctx.write_output(error_records.ICACLS_OK_SUMMARY.format(ok=0, failed=1))
+                return error_records.ICACLS_NO_MAPPING_EXIT
+        return None
 
     def _descendants(self, view: FsView, path: FsPath) -> list[tuple[FsPath, FsEntry]]:
         out: list[tuple[FsPath, FsEntry]] = []
