@@ -1,16 +1,21 @@
 """Runbook ``ssis-clustered-undo``: take back what ``ssis-clustered`` did.
 
 The SSIS resource is taken offline through the cluster, its registry checkpoint removed
-and the resource removed; the ServiceConfigFile value is set back on every node (to the
-value given, by default the installed file SQL Server setup points it at); the service is
+and the resource removed; the ServiceConfigFile value is set back on every node to the
+value ``ssis-clustered`` found there before it changed it, read from the run journal (or,
+on a node the journal recorded nothing for, to ``config_file``: by default the installed
+file SQL Server setup points it at); the service is
 given back to each node with the start type it had before (Automatic, as setup leaves it,
 and then running). With ``shared_folder`` the folder on the shared disk goes too, but only
 when it holds nothing but what ``ssis-clustered`` wrote. Test-then-set throughout: a
 second run changes nothing.
 
-The value before ``ssis-clustered`` changed it is in its run's journal: ``psrunbook runs
-show <run>`` lists step ``config-registry``'s ``Before.ConfigFile`` per node; give it as
-``config_file`` if it was not the default.
+The journal is read when the undo is planned: the ``ssis-clustered`` runs on the same
+cluster since its last successful undo, step ``config-registry``'s ``Before.ConfigFile``
+of the first attempt that changed each node (``psrunbook runs show <run>`` shows the same).
+The values become the parameters ``recorded_config_files`` and ``recorded_runs``, so the
+plan, the journal and a bundle show them, and the plan says per node (``From``) whether
+its value came from the journal or from ``config_file``.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from psrunbook import Advisory, Runbook, Severity, Step, Target
 from psrunbook.runbooks._ssis import advisories, checks
 from psrunbook.runbooks._ssis.config import CONFIG_FILE_NAME
 from psrunbook.runbooks._ssis.lab import lab_variant, undo_defaults
+from psrunbook.runbooks._ssis.recorded import undo_history
 from psrunbook.runbooks._ssis.results import (
     PreflightResult,
     RegistryResult,
@@ -44,11 +50,30 @@ UNDO_STOPS_SSIS = Advisory(
 )
 JOURNAL_VALUE = Advisory(
     "SSIS-UNDO-REGISTRY",
-    "ServiceConfigFile is set back to config_file (default: the installed file). The value "
-    "before ssis-clustered is in that run's journal: `psrunbook runs show <run>`, step "
-    "config-registry, Before.ConfigFile.",
+    "ServiceConfigFile is set back on each node to the value ssis-clustered found there, "
+    "read from the journal (recorded_config_files, from recorded_runs); a node the journal "
+    "recorded nothing for gets config_file (default: the installed file).",
     Severity.INFO,
 )
+
+
+def registry_source(params: SsisClusteredUndoParameters) -> Advisory:
+    """Which value the undo restores, as the plan must say before anything changes."""
+    if params.recorded_config_files:
+        nodes = ", ".join(
+            f"{node}: {value}" for node, value in sorted(params.recorded_config_files.items())
+        )
+        message = (
+            f"ServiceConfigFile is restored from the journal (run(s) "
+            f"{', '.join(params.recorded_runs) or 'given'}): {nodes}; any other node gets "
+            f"config_file {params.restored_config_file}."
+        )
+    else:
+        message = (
+            "No ssis-clustered run in the journal recorded this cluster's ServiceConfigFile "
+            f"values: every node gets config_file {params.restored_config_file}."
+        )
+    return Advisory(JOURNAL_VALUE.code, message, Severity.INFO)
 
 
 class SsisClusteredUndoParameters(SsisRoleParameters):
@@ -60,6 +85,20 @@ class SsisClusteredUndoParameters(SsisRoleParameters):
         "version's installed file (%ProgramFiles%\\Microsoft SQL Server\\<ver>\\DTS\\Binn"
         "\\MsDtsSrvr.ini.xml)",
         examples=["C:\\Program Files\\Microsoft SQL Server\\150\\DTS\\Binn\\MsDtsSrvr.ini.xml"],
+    )
+    recorded_config_files: dict[str, str] = Field(
+        default={},
+        description="ServiceConfigFile value per node as ssis-clustered found it before it "
+        "changed it; read from the journal when the undo is planned (leave it unset); a "
+        "node missing here gets config_file",
+        examples=[{"SQLNODE1": "D:\\SSIS\\MsDtsSrvr.ini.xml"}],
+    )
+    recorded_runs: list[str] = Field(
+        default=[],
+        description="The ssis-clustered run(s) recorded_config_files comes from; unset means "
+        "every ssis-clustered run on this cluster since its last successful undo; give run "
+        "ids to read only those; one per -p",
+        examples=[["20260101T120000Z-a1b2c3"]],
     )
     start_type: Literal["Automatic", "Manual"] = Field(
         default="Automatic",
@@ -85,6 +124,15 @@ class SsisClusteredUndoParameters(SsisRoleParameters):
         if value is None:
             return None
         return checks.plain_text(value, str(info.field_name), what="full path of a file")
+
+    @field_validator("recorded_config_files")
+    @classmethod
+    def _recorded(cls, value: dict[str, str], info: ValidationInfo) -> dict[str, str]:
+        field = str(info.field_name)
+        for node, path in value.items():
+            checks.node_name(node, field)
+            checks.plain_text(path, field, what="full path of a file")
+        return value
 
     @property
     def restored_config_file(self) -> str:
@@ -118,10 +166,15 @@ def build_steps(params: SsisClusteredUndoParameters, inventory: Inventory) -> li
         ),
         Step(
             name="config-registry",
-            title="Point ServiceConfigFile back at the node's own file",
-            template="ssis/set_config_registry.ps1.j2",
+            title="Point ServiceConfigFile back at the value ssis-clustered found "
+            + ("(from the journal)" if params.recorded_config_files else "(config_file)"),
+            template="ssis/restore_config_registry.ps1.j2",
             target=Target.EVERY_NODE,
-            arguments={"Key": version.registry_path, "ConfigFile": params.restored_config_file},
+            arguments={
+                "Key": version.registry_path,
+                "ConfigFile": params.restored_config_file,
+                "RecordedByNode": dict(params.recorded_config_files),
+            },
             result=RegistryResult,
         ),
         Step(
@@ -154,7 +207,7 @@ def build_steps(params: SsisClusteredUndoParameters, inventory: Inventory) -> li
 
 
 def build_advisories(params: SsisClusteredUndoParameters | None) -> list[Advisory]:
-    found = [UNDO_STOPS_SSIS, JOURNAL_VALUE]
+    found = [UNDO_STOPS_SSIS, JOURNAL_VALUE if params is None else registry_source(params)]
     found += advisories.for_version(params.version if params is not None else None)
     return found
 
@@ -169,4 +222,5 @@ runbook = Runbook(
     description=__doc__ or "",
     lab_variant=lab_variant,
     lab_defaults=undo_defaults,
+    history_defaults=undo_history,
 )
