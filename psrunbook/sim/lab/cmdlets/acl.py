@@ -13,9 +13,9 @@ from typing import Any
 
 from psrunbook.sim.lab import accounts, error_records, write_access
 from psrunbook.sim.lab.cluster_model import AclEntry, FsEntry, fold
-from psrunbook.sim.lab.cluster_objects import FILE_RIGHTS, access_rule_object, access_to_string
+from psrunbook.sim.lab.cluster_objects import access_rule_object, access_to_string
 from psrunbook.sim.lab.cmdlets.sim_cmdlet import SimCmdlet, arg, param, strings, text
-from psrunbook.sim.lab.fs import FsView
+from psrunbook.sim.lab.fs import FsView, rights_mask
 from psrunbook.sim.lab.paths import BadDrive, FsPath, has_wildcard, parse
 from psrunbook.sim.objects import PSHashtable, PSObject
 from psrunbook.sim.ps.cmdlet_api import CmdletContext, CmdletSpec
@@ -339,7 +339,7 @@ class Icacls(SimCmdlet):
                 and set(rule.propagation) == set(propagation)
             ):
                 merged = tuple(dict.fromkeys([*rule.rights, *rights]))
-                if _mask(merged) == _mask(rule.rights):
+                if rights_mask(merged) == rights_mask(rule.rights):
                     return False
                 rule.rights = merged
                 return True
@@ -352,13 +352,6 @@ class Icacls(SimCmdlet):
         for index, rule in enumerate(rules):
             prefix = path.display + " " if index == 0 else pad
             ctx.write_output(prefix + icacls_line(rule))
-
-
-def _mask(rights: tuple[str, ...]) -> int:
-    value = 0
-    for name in rights:
-        value |= FILE_RIGHTS[name]
-    return value
 
 
 class IcaclsShort(Icacls):
