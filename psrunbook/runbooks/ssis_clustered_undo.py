@@ -23,7 +23,7 @@ from __future__ import annotations
 from pathlib import PureWindowsPath
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from psrunbook import Advisory, Runbook, Severity, Step, Target
 from psrunbook.runbooks._ssis import advisories, checks
@@ -76,6 +76,26 @@ def registry_source(params: SsisClusteredUndoParameters) -> Advisory:
     return Advisory(JOURNAL_VALUE.code, message, Severity.INFO)
 
 
+class RecordedSharedConfig(BaseModel):
+    """What ssis-clustered found in shared_folder before it changed it (from the journal)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    config_file: str = Field(description="The MsDtsSrvr.ini.xml the record is about")
+    file_existed: bool = Field(description="Whether the file was there before")
+    document: str | None = Field(
+        default=None,
+        description="Its text before, when ssis-clustered changed it; null: it left the "
+        "file as it was (or there was none)",
+    )
+    created_folders: list[str] = Field(
+        default=[], description="Folders ssis-clustered created (the undo removes only these)"
+    )
+    backup_files: list[str] = Field(
+        default=[], description="Backups ssis-clustered made of the file (the undo removes them)"
+    )
+
+
 class SsisClusteredUndoParameters(SsisRoleParameters):
     """Parameters of ``ssis-clustered-undo``."""
 
@@ -99,6 +119,13 @@ class SsisClusteredUndoParameters(SsisRoleParameters):
         "every ssis-clustered run on this cluster since its last successful undo; give run "
         "ids to read only those; one per -p",
         examples=[["20260101T120000Z-a1b2c3"]],
+    )
+    recorded_shared_config: RecordedSharedConfig | None = Field(
+        default=None,
+        description="What ssis-clustered found in shared_folder before it changed it; read "
+        "from the journal when the undo is planned (leave it unset); unset means nothing "
+        "recorded: the whole folder is removed when it holds only what ssis-clustered wrote",
+        examples=[None],
     )
     start_type: Literal["Automatic", "Manual"] = Field(
         default="Automatic",
@@ -187,23 +214,43 @@ def build_steps(params: SsisClusteredUndoParameters, inventory: Inventory) -> li
         ),
     ]
     if params.shared_folder is not None:
-        folder = PureWindowsPath(params.shared_folder)
-        steps.append(
-            Step(
-                name="shared-folder",
-                title="Remove the folder ssis-clustered made on the shared disk",
-                template="ssis/remove_shared_config.ps1.j2",
-                target=Target.GROUP_OWNER,
-                group=params.group,
-                arguments={
-                    "ConfigFolder": str(folder),
-                    "PackagesFolder": str(folder / PACKAGES_FOLDER),
-                    "ConfigFile": str(folder / CONFIG_FILE_NAME),
-                },
-                result=RemoveResult,
-            )
-        )
+        steps.append(shared_folder_step(params, params.shared_folder))
     return steps
+
+
+def shared_folder_step(params: SsisClusteredUndoParameters, shared_folder: str) -> Step:
+    """Take back what ssis-clustered did in ``shared_folder``: as the journal recorded it
+    when it did (the file's old text back, only the folders it created removed), else the
+    whole folder when it holds only what ssis-clustered writes."""
+    folder = PureWindowsPath(shared_folder)
+    config_file = str(folder / CONFIG_FILE_NAME)
+    arguments: dict[str, object] = {
+        "ConfigFolder": str(folder),
+        "PackagesFolder": str(folder / PACKAGES_FOLDER),
+        "ConfigFile": config_file,
+    }
+    record = params.recorded_shared_config
+    if record is not None and record.config_file.casefold() == config_file.casefold():
+        arguments |= {
+            "Recorded": True,
+            "FileExisted": record.file_existed,
+            "RestoreDocument": record.document is not None,
+            "PreviousDocument": record.document or "",
+            "CreatedFolders": list(record.created_folders),
+            "BackupFiles": list(record.backup_files),
+        }
+        title = "Put the shared disk back as the journal recorded it before ssis-clustered"
+    else:
+        title = "Remove the folder ssis-clustered made on the shared disk"
+    return Step(
+        name="shared-folder",
+        title=title,
+        template="ssis/remove_shared_config.ps1.j2",
+        target=Target.GROUP_OWNER,
+        group=params.group,
+        arguments=arguments,
+        result=RemoveResult,
+    )
 
 
 def build_advisories(params: SsisClusteredUndoParameters | None) -> list[Advisory]:

@@ -139,3 +139,28 @@ def test_without_a_record_the_undo_uses_config_file_and_says_so(psrunbook: Psrun
     assert "From: 'config_file'" in shown
     psrunbook("run", "ssis-clustered-undo", "--sim", "--yes", "-p", f"config_file={CUSTOM}")
     assert CUSTOM == _config_value(psrunbook.lab(), "NODE1")
+
+
+OWN_DOCUMENT = "\ufeff<?xml version=\"1.0\"?>\r\n<DtsServiceConfiguration />"
+
+
+def test_undo_puts_back_a_config_file_that_was_on_the_shared_disk(psrunbook: Psrunbook) -> None:
+    """S:\\SSIS held someone's MsDtsSrvr.ini.xml before ssis-clustered backed it up and
+    wrote its own: the undo writes the recorded text back, removes the backup and the
+    Packages folder the run made, and keeps the folder, which was there before."""
+    lab = sample_lab(nodes=2)
+    volume = lab.shared_volumes["S"]
+    volume.entries["ssis"] = FsEntry("SSIS", True)
+    volume.entries["ssis\\msdtssrvr.ini.xml"] = FsEntry(
+        "MsDtsSrvr.ini.xml", False, data=OWN_DOCUMENT.encode("utf-8")
+    )
+    _seed_lab(psrunbook, lab)
+    before = _comparable(psrunbook.lab_state())
+    psrunbook("run", "ssis-clustered", "--sim", "--yes")
+    entries = restore(psrunbook.lab_file).shared_volumes["S"].entries
+    assert "ssis\\msdtssrvr.ini.xml.bak" in entries
+
+    plan = psrunbook("plan", "ssis-clustered-undo", "--sim")
+    assert "restore S:\\SSIS\\MsDtsSrvr.ini.xml as ssis-clustered found it" in plan.stdout
+    psrunbook("run", "ssis-clustered-undo", "--sim", "--yes")
+    assert before == _comparable(psrunbook.lab_state())

@@ -11,6 +11,12 @@ attempt whose result says it changed, for the same registry key (the same SQL Se
 version). A node no attempt changed has nothing recorded, and the undo falls back to its
 ``config_file`` parameter there, as it says in the plan.
 
+Step ``shared-config`` likewise reports what the shared disk held before: the folders it
+created (``Before.MissingFolders``), whether MsDtsSrvr.ini.xml existed
+(``Before.ConfigFileExists``) and, when the run changed it, its text (``FileChanges``) and
+the backup it copied the old file to (``BackupFile``). The first attempt that changed the
+file named by the undo's ``shared_folder`` counts, and every backup any of them made.
+
 A ``Before.ConfigFile`` of null (the node had no value at all) counts as nothing recorded:
 SQL Server setup always writes the value, and restoring the installed file is the safer
 reading of a node that never had one.
@@ -30,6 +36,8 @@ if TYPE_CHECKING:
 CLUSTERED = "ssis-clustered"
 UNDO = "ssis-clustered-undo"
 REGISTRY_STEP = "config-registry"
+SHARED_STEP = "shared-config"
+CONFIG_FILE_NAME = "MsDtsSrvr.ini.xml"
 HISTORY_LIMIT = 10_000
 """Runs read back at most (newest first): far more than any cluster's SSIS history."""
 
@@ -37,7 +45,8 @@ HISTORY_LIMIT = 10_000
 def undo_history(
     history: RunHistory, cluster: str | None, given: Mapping[str, Any]
 ) -> dict[str, Any]:
-    """``recorded_config_files`` (node -> value) and ``recorded_runs`` for the undo.
+    """``recorded_config_files`` (node -> value), ``recorded_shared_config`` (what
+    ``shared_folder`` held) and ``recorded_runs`` for the undo.
 
     ``recorded_runs`` given by the operator pins the runs to read; otherwise they are the
     ``ssis-clustered`` runs on ``cluster`` since its last successful undo. Nothing
@@ -53,15 +62,65 @@ def undo_history(
     first: dict[str, str | None] = {}
     used: list[str] = []
     for run in sorted(runs, key=lambda r: (r.started_at, r.run_id)):
-        found = recorded_values(history.attempts(run.run_id), key)
-        fresh = {node: value for node, value in found.items() if node not in first}
+        recorded = recorded_values(history.attempts(run.run_id), key)
+        fresh = {node: value for node, value in recorded.items() if node not in first}
         first.update(fresh)
         if any(value is not None for value in fresh.values()):
             used.append(run.run_id)
     values = {node: value for node, value in first.items() if value is not None}
-    if not values:
-        return {}
-    return {"recorded_config_files": values, "recorded_runs": used}
+    answers: dict[str, Any] = {}
+    shared = _shared_config(history, runs, given.get("shared_folder"))
+    if shared is not None:
+        answers["recorded_shared_config"] = shared[1]
+        if shared[0] not in used:
+            used.append(shared[0])
+    if values:
+        answers["recorded_config_files"] = values
+    if answers:
+        answers["recorded_runs"] = sorted(used)
+    return answers
+
+
+def _shared_config(
+    history: RunHistory, runs: Iterable[RunRecord], shared_folder: object
+) -> tuple[str, dict[str, Any]] | None:
+    """(run id, what the first change of ``shared_folder``'s file found there), if any."""
+    if not isinstance(shared_folder, str) or not shared_folder.strip():
+        return None
+    wanted = f"{shared_folder.rstrip(chr(92))}\\{CONFIG_FILE_NAME}".casefold()
+    first: tuple[str, dict[str, Any]] | None = None
+    backups: list[str] = []
+    for run in sorted(runs, key=lambda r: (r.started_at, r.run_id)):
+        for attempt in history.attempts(run.run_id):
+            result = attempt.result or {}
+            if (
+                attempt.step_name != SHARED_STEP
+                or not _applied_change(attempt)
+                or str(result.get("ConfigFile", "")).casefold() != wanted
+            ):
+                continue
+            if first is None:
+                first = run.run_id, shared_record(result)
+            if isinstance(result.get("BackupFile"), str):
+                backups.append(result["BackupFile"])
+    if first is None:
+        return None
+    return first[0], {**first[1], "backup_files": backups}
+
+
+def shared_record(result: Mapping[str, Any]) -> dict[str, Any]:
+    """``recorded_shared_config`` from a shared-config result."""
+    before = result.get("Before")
+    before = before if isinstance(before, dict) else {}
+    changes = [c for c in result.get("FileChanges") or [] if isinstance(c, dict)]
+    previous = changes[0].get("Before") if changes else None
+    existed = bool(before.get("ConfigFileExists"))
+    return {
+        "config_file": str(result.get("ConfigFile", "")),
+        "file_existed": existed,
+        "document": previous if existed and isinstance(previous, str) else None,
+        "created_folders": [str(f) for f in before.get("MissingFolders") or []],
+    }
 
 
 def _since_last_undo(runs: Iterable[RunRecord], cluster: str | None) -> list[RunRecord]:
@@ -105,9 +164,9 @@ def recorded_values(attempts: Iterable[AttemptRecord], key: str | None) -> dict[
 
 
 def _changed_registry(attempt: AttemptRecord) -> bool:
-    return (
-        attempt.step_name == REGISTRY_STEP
-        and not attempt.check_only
-        and attempt.status == "succeeded"
-        and attempt.changed is True
-    )
+    return attempt.step_name == REGISTRY_STEP and _applied_change(attempt)
+
+
+def _applied_change(attempt: AttemptRecord) -> bool:
+    """An attempt that ran for real, succeeded and changed something."""
+    return not attempt.check_only and attempt.status == "succeeded" and attempt.changed is True

@@ -41,6 +41,7 @@ class Runs:
         changed: bool = True,
         check_only: bool = False,
         key: str = KEY,
+        shared: list[dict[str, object]] | None = None,
     ) -> str:
         self.count += 1
         run_id = f"20260101T0000{self.count:02d}Z-aaaaaa"
@@ -57,31 +58,49 @@ class Runs:
             cluster=cluster,
         )
         for node, before in (registry or {}).items():
-            attempt = self.journal.begin_attempt(
-                run_id=run_id,
-                step_index=6,
-                step_name="config-registry",
-                node=node,
-                script_sha256="s" * 64,
-                check_only=check_only,
-            )
-            result = StepResult.model_validate(
+            self._attempt(
+                run_id,
+                node,
+                "config-registry",
                 {
                     "Before": {"KeyExists": True, "ConfigFile": before},
                     "After": {"KeyExists": True, "ConfigFile": SHARED},
                     "Key": key,
-                }
-            )
-            self.journal.finish_attempt(
-                attempt,
-                status="succeeded",
+                },
                 changed=changed,
-                result=result,
-                errors=[],
-                duration_ns=1,
+                check_only=check_only,
             )
+        for result in shared or []:
+            self._attempt(run_id, "SQLNODE1", "shared-config", result)
         self.journal.finish_run(run_id, outcome)  # type: ignore[arg-type]
         return run_id
+
+    def _attempt(
+        self,
+        run_id: str,
+        node: str,
+        step: str,
+        data: dict[str, object],
+        *,
+        changed: bool = True,
+        check_only: bool = False,
+    ) -> None:
+        attempt = self.journal.begin_attempt(
+            run_id=run_id,
+            step_index=6,
+            step_name=step,
+            node=node,
+            script_sha256="s" * 64,
+            check_only=check_only,
+        )
+        self.journal.finish_attempt(
+            attempt,
+            status="succeeded",
+            changed=changed,
+            result=StepResult.model_validate(data),
+            errors=[],
+            duration_ns=1,
+        )
 
 
 def test_each_node_gets_the_value_the_first_change_found(journal: Journal) -> None:
@@ -154,3 +173,36 @@ def test_pinned_runs_are_read_alone(journal: Journal) -> None:
     second = runs.run(registry={"SQLNODE2": "D:\\b.xml"})
     found = undo_history(journal, "SQLCLU01", {"recorded_runs": [second]})
     assert found == {"recorded_config_files": {"SQLNODE2": "D:\\b.xml"}, "recorded_runs": [second]}
+
+
+def _shared(before_text: str | None, backup: str | None, missing: list[str]) -> dict[str, object]:
+    return {
+        "Before": {"MissingFolders": missing, "ConfigFileExists": before_text is not None},
+        "ConfigFile": SHARED,
+        "BackupFile": backup,
+        "FileChanges": [{"Path": SHARED, "Before": before_text, "After": "<new/>"}],
+    }
+
+
+def test_the_shared_file_is_recorded_as_the_first_change_found_it(journal: Journal) -> None:
+    """The first change's text and folders count; every backup any run made is listed."""
+    runs = Runs(journal)
+    first = runs.run(shared=[_shared("<own/>", SHARED + ".bak", ["S:\\SSIS\\Packages"])])
+    runs.run(shared=[_shared("<new/>", SHARED + ".1.bak", [])])
+    found = undo_history(journal, "SQLCLU01", {"shared_folder": "S:\\SSIS"})
+    assert found == {
+        "recorded_shared_config": {
+            "config_file": SHARED,
+            "file_existed": True,
+            "document": "<own/>",
+            "created_folders": ["S:\\SSIS\\Packages"],
+            "backup_files": [SHARED + ".bak", SHARED + ".1.bak"],
+        },
+        "recorded_runs": [first],
+    }
+
+
+def test_another_shared_folder_is_not_recorded(journal: Journal) -> None:
+    Runs(journal).run(shared=[_shared(None, None, ["S:\\SSIS"])])
+    assert undo_history(journal, "SQLCLU01", {"shared_folder": "T:\\SSIS"}) == {}
+    assert undo_history(journal, "SQLCLU01", {}) == {}
