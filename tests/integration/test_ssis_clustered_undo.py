@@ -7,6 +7,8 @@ change log), which ``lab_state`` and the comparison leave out.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from psrunbook.sim.lab.cluster_model import FsEntry
@@ -164,3 +166,25 @@ def test_undo_puts_back_a_config_file_that_was_on_the_shared_disk(psrunbook: Psr
     assert "restore S:\\SSIS\\MsDtsSrvr.ini.xml as ssis-clustered found it" in plan.stdout
     psrunbook("run", "ssis-clustered-undo", "--sim", "--yes")
     assert before == _comparable(psrunbook.lab_state())
+
+
+def test_an_exported_undo_bundle_carries_the_recorded_values(
+    psrunbook: Psrunbook, tmp_path: Path
+) -> None:
+    """export reads the journal as plan and run do, so the approved bundle restores what
+    ssis-clustered recorded, and running it needs no journal lookup of its own."""
+    lab = sample_lab(nodes=2)
+    key = lab.node("NODE2").registry.key(KEY)
+    assert key is not None
+    key.set("", CUSTOM)
+    _seed_lab(psrunbook, lab)
+    psrunbook("run", "ssis-clustered", "--sim", "--yes")
+    bundle = tmp_path / "undo"
+    psrunbook(
+        "export", "ssis-clustered-undo", "-i", str(psrunbook.lab_file.parent / "inventory.toml"),
+        "-p", "sql_version=2019", "-p", "group=SQL Server (MSSQLSERVER)", "-o", str(bundle),
+    )  # fmt: skip
+    manifest = json.loads((bundle / "manifest.json").read_text("utf-8"))
+    assert manifest["parameters"]["recorded_config_files"]["NODE2"] == CUSTOM
+    psrunbook("run", "--bundle", str(bundle), "--sim", "--yes")
+    assert CUSTOM == _config_value(psrunbook.lab(), "NODE2")
