@@ -143,7 +143,7 @@ def test_without_a_record_the_undo_uses_config_file_and_says_so(psrunbook: Psrun
     assert CUSTOM == _config_value(psrunbook.lab(), "NODE1")
 
 
-OWN_DOCUMENT = "\ufeff<?xml version=\"1.0\"?>\r\n<DtsServiceConfiguration />"
+OWN_DOCUMENT = '\ufeff<?xml version="1.0"?>\r\n<DtsServiceConfiguration />'
 
 
 def test_undo_puts_back_a_config_file_that_was_on_the_shared_disk(psrunbook: Psrunbook) -> None:
