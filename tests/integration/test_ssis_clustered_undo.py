@@ -79,6 +79,15 @@ def _config_value(state: dict[str, Any], node: str) -> object:
     return None if value is None else value.data
 
 
+def _seed_with_own_value_on_node2(psrunbook: Psrunbook) -> None:
+    """A two-node lab whose NODE2 points SSIS at its own file before ssis-clustered."""
+    lab = sample_lab(nodes=2)
+    key = lab.node("NODE2").registry.key(KEY)
+    assert key is not None
+    key.set("", CUSTOM)
+    _seed_lab(psrunbook, lab)
+
+
 def _unloaded(state: dict[str, Any]) -> dict[str, Any]:
     """The state without what each service loaded: the seeded value was set behind the
     running service's back, so only a restart (the undo's) makes it load that value."""
@@ -94,11 +103,7 @@ def test_undo_restores_each_nodes_recorded_value_not_the_installed_file(
     """NODE2 pointed SSIS at its own file before ssis-clustered: the undo reads that value
     from the journal (step config-registry's Before) and puts it back; NODE1 gets its
     recorded installed file. The plan says where each value comes from (review: undo)."""
-    lab = sample_lab(nodes=2)
-    key = lab.node("NODE2").registry.key(KEY)
-    assert key is not None
-    key.set("", CUSTOM)
-    _seed_lab(psrunbook, lab)
+    _seed_with_own_value_on_node2(psrunbook)
     before = _comparable(psrunbook.lab_state())
     psrunbook("run", "ssis-clustered", "--sim", "--yes")
     clustered = psrunbook.last_run().run_id
@@ -122,11 +127,7 @@ def test_a_second_clustered_run_does_not_hide_the_first_ones_record(
 ) -> None:
     """The second ssis-clustered run finds the first one's shared path; the value to
     restore is what the first change found."""
-    lab = sample_lab(nodes=2)
-    key = lab.node("NODE2").registry.key(KEY)
-    assert key is not None
-    key.set("", CUSTOM)
-    _seed_lab(psrunbook, lab)
+    _seed_with_own_value_on_node2(psrunbook)
     psrunbook("run", "ssis-clustered", "--sim", "--yes")
     psrunbook("run", "ssis-clustered", "--sim", "--yes", "-p", "shared_folder=S:\\SSIS2")
     psrunbook("run", "ssis-clustered-undo", "--sim", "--yes")
@@ -173,11 +174,7 @@ def test_an_exported_undo_bundle_carries_the_recorded_values(
 ) -> None:
     """export reads the journal as plan and run do, so the approved bundle restores what
     ssis-clustered recorded, and running it needs no journal lookup of its own."""
-    lab = sample_lab(nodes=2)
-    key = lab.node("NODE2").registry.key(KEY)
-    assert key is not None
-    key.set("", CUSTOM)
-    _seed_lab(psrunbook, lab)
+    _seed_with_own_value_on_node2(psrunbook)
     psrunbook("run", "ssis-clustered", "--sim", "--yes")
     bundle = tmp_path / "undo"
     psrunbook(
