@@ -6,7 +6,7 @@ import contextlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from psrunbook.cli.context import Settings
 from psrunbook.errors import ParameterError, UserError
@@ -30,16 +30,24 @@ class PlanInputs:
 
 
 def load_params(
-    runbook: Runbook, assignments: list[str] | None, params_file: Path | None
+    runbook: Runbook,
+    assignments: list[str] | None,
+    params_file: Path | None,
+    history: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
 ) -> BaseModel:
+    """Validated parameters: ``history``'s answers (given what the operator gave) < file
+    < ``-p``."""
     from psrunbook.runbook.parameters import (
         load_params_file,
+        parse_assignments,
         validate_parameters,
     )
 
     file_values = load_params_file(params_file) if params_file else None
+    given = {**(file_values or {}), **parse_assignments(runbook.parameters, assignments or ())}
     return validate_parameters(
         runbook.parameters,
+        defaults=history(given) if history is not None else None,
         file_values=file_values,
         assignments=assignments or (),
         source=f"parameters for {runbook.name}",
@@ -59,9 +67,28 @@ def load_plan_inputs(
 
     runbook = settings.registry().get(runbook_name)
     inventory = load_inventory(inventory_path)
-    params = load_params(runbook, assignments, params_file)
+    params = load_params(
+        runbook, assignments, params_file, _journal_history(settings, runbook, inventory)
+    )
     plan = build_plan(runbook, params, inventory, settings.library())
     return PlanInputs(runbook=runbook, inventory=inventory, params=params, plan=plan)
+
+
+def _journal_history(
+    settings: Settings, runbook: Runbook, inventory: Inventory
+) -> Callable[[dict[str, Any]], dict[str, Any]] | None:
+    """The runbook's ``history_defaults`` read from the journal, as ``run`` and ``plan``
+    read them, so an exported bundle restores what a run would (an undo's recorded values)."""
+    if runbook.history_defaults is None:
+        return None
+
+    def read(given: dict[str, Any]) -> dict[str, Any]:
+        from psrunbook.journal_open import open_journal
+
+        with open_journal(settings.journal) as journal:
+            return runbook.history_defaults_for(journal, inventory.cluster.name, given)
+
+    return read
 
 
 @contextlib.contextmanager

@@ -9,8 +9,8 @@ the rules that make a run trustworthy live here, once:
   inventory or bundle changed. Parameters are compared by the sha256 of their public
   (secret-masked) form in canonical JSON, the spelling a bundle hashes too;
 * where parameters come from: the lab's answers (the runbook's ``lab_defaults`` hook,
-  ``--sim`` only) < the resumed run's or the approved bundle's < file < ``-p``, secrets
-  from the environment;
+  ``--sim`` only) < the journal's (its ``history_defaults`` hook, new runs only) < the
+  resumed run's or the approved bundle's < file < ``-p``, secrets from the environment;
 * what is done: a step is done on a node when its latest apply attempt there succeeded
   (:meth:`RunJournal.step_status`). Checks never count, and an attempt left ``running`` by a
   crash is unknown: it is re-checked, never skipped.
@@ -340,6 +340,12 @@ class RunSession:
         defaults: dict[str, Any] = {}
         if lab is not None and intent.bundle is None:
             defaults.update(runbook.lab_defaults_for(lab, intent.given()))
+        if intent.bundle is None and intent.resumes is None and intent.plan is None:
+            # A new run only: a resume, a saved plan and a bundle keep what they recorded.
+            known = {**defaults, **intent.given()}
+            defaults.update(
+                runbook.history_defaults_for(self.journal, inventory.cluster.name, known)
+            )
         defaults.update(intent.earlier)
         params = validate_parameters(
             runbook.parameters,

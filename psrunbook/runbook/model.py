@@ -25,6 +25,7 @@ from psrunbook.runbook.lab import (
 
 if TYPE_CHECKING:
     from psrunbook.inventory import Inventory
+    from psrunbook.runbook.history import HistoryDefaults, RunHistory
 
 
 class Target(enum.Enum):
@@ -168,6 +169,8 @@ class Runbook:
     """Which simulated lab (``--sim``) the runbook needs, from the parameters given."""
     lab_defaults: LabDefaults | None = None
     """Parameters the simulated lab answers (``--sim``); given ones override them."""
+    history_defaults: HistoryDefaults | None = None
+    """Parameters read from earlier runs on the same cluster (the journal), for a new run."""
 
     def steps(self, params: BaseModel, inventory: Inventory) -> list[Step]:
         steps = list(self.build_steps(params, inventory))
@@ -186,3 +189,11 @@ class Runbook:
     def lab_defaults_for(self, facts: LabFacts, given: GivenParameters) -> dict[str, Any]:
         """What the lab fills in; nothing without a hook, whatever the field names."""
         return dict(self.lab_defaults(facts, given)) if self.lab_defaults is not None else {}
+
+    def history_defaults_for(
+        self, history: RunHistory, cluster: str | None, given: GivenParameters
+    ) -> dict[str, Any]:
+        """What the journal answers; nothing without a hook."""
+        if self.history_defaults is None:
+            return {}
+        return dict(self.history_defaults(history, cluster, given))

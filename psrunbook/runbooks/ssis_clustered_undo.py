@@ -1,16 +1,21 @@
 """Runbook ``ssis-clustered-undo``: take back what ``ssis-clustered`` did.
 
 The SSIS resource is taken offline through the cluster, its registry checkpoint removed
-and the resource removed; the ServiceConfigFile value is set back on every node (to the
-value given, by default the installed file SQL Server setup points it at); the service is
+and the resource removed; the ServiceConfigFile value is set back on every node to the
+value ``ssis-clustered`` found there before it changed it, read from the run journal (or,
+on a node the journal recorded nothing for, to ``config_file``: by default the installed
+file SQL Server setup points it at); the service is
 given back to each node with the start type it had before (Automatic, as setup leaves it,
 and then running). With ``shared_folder`` the folder on the shared disk goes too, but only
 when it holds nothing but what ``ssis-clustered`` wrote. Test-then-set throughout: a
 second run changes nothing.
 
-The value before ``ssis-clustered`` changed it is in its run's journal: ``psrunbook runs
-show <run>`` lists step ``config-registry``'s ``Before.ConfigFile`` per node; give it as
-``config_file`` if it was not the default.
+The journal is read when the undo is planned: the ``ssis-clustered`` runs on the same
+cluster since its last successful undo, step ``config-registry``'s ``Before.ConfigFile``
+of the first attempt that changed each node (``psrunbook runs show <run>`` shows the same).
+The values become the parameters ``recorded_config_files`` and ``recorded_runs``, so the
+plan, the journal and a bundle show them, and the plan says per node (``From``) whether
+its value came from the journal or from ``config_file``.
 """
 
 from __future__ import annotations
@@ -18,12 +23,13 @@ from __future__ import annotations
 from pathlib import PureWindowsPath
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from psrunbook import Advisory, Runbook, Severity, Step, Target
 from psrunbook.runbooks._ssis import advisories, checks
 from psrunbook.runbooks._ssis.config import CONFIG_FILE_NAME
 from psrunbook.runbooks._ssis.lab import lab_variant, undo_defaults
+from psrunbook.runbooks._ssis.recorded import undo_history
 from psrunbook.runbooks._ssis.results import (
     PreflightResult,
     RegistryResult,
@@ -44,11 +50,50 @@ UNDO_STOPS_SSIS = Advisory(
 )
 JOURNAL_VALUE = Advisory(
     "SSIS-UNDO-REGISTRY",
-    "ServiceConfigFile is set back to config_file (default: the installed file). The value "
-    "before ssis-clustered is in that run's journal: `psrunbook runs show <run>`, step "
-    "config-registry, Before.ConfigFile.",
+    "ServiceConfigFile is set back on each node to the value ssis-clustered found there, "
+    "read from the journal (recorded_config_files, from recorded_runs); a node the journal "
+    "recorded nothing for gets config_file (default: the installed file).",
     Severity.INFO,
 )
+
+
+def registry_source(params: SsisClusteredUndoParameters) -> Advisory:
+    """Which value the undo restores, as the plan must say before anything changes."""
+    if params.recorded_config_files:
+        nodes = ", ".join(
+            f"{node}: {value}" for node, value in sorted(params.recorded_config_files.items())
+        )
+        message = (
+            f"ServiceConfigFile is restored from the journal (run(s) "
+            f"{', '.join(params.recorded_runs) or 'given'}): {nodes}; any other node gets "
+            f"config_file {params.restored_config_file}."
+        )
+    else:
+        message = (
+            "No ssis-clustered run in the journal recorded this cluster's ServiceConfigFile "
+            f"values: every node gets config_file {params.restored_config_file}."
+        )
+    return Advisory(JOURNAL_VALUE.code, message, Severity.INFO)
+
+
+class RecordedSharedConfig(BaseModel):
+    """What ssis-clustered found in shared_folder before it changed it (from the journal)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    config_file: str = Field(description="The MsDtsSrvr.ini.xml the record is about")
+    file_existed: bool = Field(description="Whether the file was there before")
+    document: str | None = Field(
+        default=None,
+        description="Its text before, when ssis-clustered changed it; null: it left the "
+        "file as it was (or there was none)",
+    )
+    created_folders: list[str] = Field(
+        default=[], description="Folders ssis-clustered created (the undo removes only these)"
+    )
+    backup_files: list[str] = Field(
+        default=[], description="Backups ssis-clustered made of the file (the undo removes them)"
+    )
 
 
 class SsisClusteredUndoParameters(SsisRoleParameters):
@@ -60,6 +105,27 @@ class SsisClusteredUndoParameters(SsisRoleParameters):
         "version's installed file (%ProgramFiles%\\Microsoft SQL Server\\<ver>\\DTS\\Binn"
         "\\MsDtsSrvr.ini.xml)",
         examples=["C:\\Program Files\\Microsoft SQL Server\\150\\DTS\\Binn\\MsDtsSrvr.ini.xml"],
+    )
+    recorded_config_files: dict[str, str] = Field(
+        default={},
+        description="ServiceConfigFile value per node as ssis-clustered found it before it "
+        "changed it; read from the journal when the undo is planned (leave it unset); a "
+        "node missing here gets config_file",
+        examples=[{"SQLNODE1": "D:\\SSIS\\MsDtsSrvr.ini.xml"}],
+    )
+    recorded_runs: list[str] = Field(
+        default=[],
+        description="The ssis-clustered run(s) recorded_config_files comes from; unset means "
+        "every ssis-clustered run on this cluster since its last successful undo; give run "
+        "ids to read only those; one per -p",
+        examples=[["20260101T120000Z-a1b2c3"]],
+    )
+    recorded_shared_config: RecordedSharedConfig | None = Field(
+        default=None,
+        description="What ssis-clustered found in shared_folder before it changed it; read "
+        "from the journal when the undo is planned (leave it unset); unset means nothing "
+        "recorded: the whole folder is removed when it holds only what ssis-clustered wrote",
+        examples=[None],
     )
     start_type: Literal["Automatic", "Manual"] = Field(
         default="Automatic",
@@ -85,6 +151,15 @@ class SsisClusteredUndoParameters(SsisRoleParameters):
         if value is None:
             return None
         return checks.plain_text(value, str(info.field_name), what="full path of a file")
+
+    @field_validator("recorded_config_files")
+    @classmethod
+    def _recorded(cls, value: dict[str, str], info: ValidationInfo) -> dict[str, str]:
+        field = str(info.field_name)
+        for node, path in value.items():
+            checks.node_name(node, field)
+            checks.plain_text(path, field, what="full path of a file")
+        return value
 
     @property
     def restored_config_file(self) -> str:
@@ -118,10 +193,15 @@ def build_steps(params: SsisClusteredUndoParameters, inventory: Inventory) -> li
         ),
         Step(
             name="config-registry",
-            title="Point ServiceConfigFile back at the node's own file",
-            template="ssis/set_config_registry.ps1.j2",
+            title="Point ServiceConfigFile back at the value ssis-clustered found "
+            + ("(from the journal)" if params.recorded_config_files else "(config_file)"),
+            template="ssis/restore_config_registry.ps1.j2",
             target=Target.EVERY_NODE,
-            arguments={"Key": version.registry_path, "ConfigFile": params.restored_config_file},
+            arguments={
+                "Key": version.registry_path,
+                "ConfigFile": params.restored_config_file,
+                "RecordedByNode": dict(params.recorded_config_files),
+            },
             result=RegistryResult,
         ),
         Step(
@@ -134,27 +214,47 @@ def build_steps(params: SsisClusteredUndoParameters, inventory: Inventory) -> li
         ),
     ]
     if params.shared_folder is not None:
-        folder = PureWindowsPath(params.shared_folder)
-        steps.append(
-            Step(
-                name="shared-folder",
-                title="Remove the folder ssis-clustered made on the shared disk",
-                template="ssis/remove_shared_config.ps1.j2",
-                target=Target.GROUP_OWNER,
-                group=params.group,
-                arguments={
-                    "ConfigFolder": str(folder),
-                    "PackagesFolder": str(folder / PACKAGES_FOLDER),
-                    "ConfigFile": str(folder / CONFIG_FILE_NAME),
-                },
-                result=RemoveResult,
-            )
-        )
+        steps.append(shared_folder_step(params, params.shared_folder))
     return steps
 
 
+def shared_folder_step(params: SsisClusteredUndoParameters, shared_folder: str) -> Step:
+    """Take back what ssis-clustered did in ``shared_folder``: as the journal recorded it
+    when it did (the file's old text back, only the folders it created removed), else the
+    whole folder when it holds only what ssis-clustered writes."""
+    folder = PureWindowsPath(shared_folder)
+    config_file = str(folder / CONFIG_FILE_NAME)
+    arguments: dict[str, object] = {
+        "ConfigFolder": str(folder),
+        "PackagesFolder": str(folder / PACKAGES_FOLDER),
+        "ConfigFile": config_file,
+    }
+    record = params.recorded_shared_config
+    if record is not None and record.config_file.casefold() == config_file.casefold():
+        arguments |= {
+            "Recorded": True,
+            "FileExisted": record.file_existed,
+            "RestoreDocument": record.document is not None,
+            "PreviousDocument": record.document or "",
+            "CreatedFolders": list(record.created_folders),
+            "BackupFiles": list(record.backup_files),
+        }
+        title = "Put the shared disk back as the journal recorded it before ssis-clustered"
+    else:
+        title = "Remove the folder ssis-clustered made on the shared disk"
+    return Step(
+        name="shared-folder",
+        title=title,
+        template="ssis/remove_shared_config.ps1.j2",
+        target=Target.GROUP_OWNER,
+        group=params.group,
+        arguments=arguments,
+        result=RemoveResult,
+    )
+
+
 def build_advisories(params: SsisClusteredUndoParameters | None) -> list[Advisory]:
-    found = [UNDO_STOPS_SSIS, JOURNAL_VALUE]
+    found = [UNDO_STOPS_SSIS, JOURNAL_VALUE if params is None else registry_source(params)]
     found += advisories.for_version(params.version if params is not None else None)
     return found
 
@@ -169,4 +269,5 @@ runbook = Runbook(
     description=__doc__ or "",
     lab_variant=lab_variant,
     lab_defaults=undo_defaults,
+    history_defaults=undo_history,
 )

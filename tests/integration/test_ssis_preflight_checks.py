@@ -22,7 +22,9 @@ if TYPE_CHECKING:
     from tests.integration.conftest import Psrunbook
 
 
-@pytest.mark.parametrize("runbook", ["ssis-clustered", "ssis-standalone"])
+@pytest.mark.parametrize(
+    "runbook", ["ssis-clustered", "ssis-standalone", "ssis-failover-drill", "ssis-clustered-undo"]
+)
 def test_a_session_without_administrator_rights_is_refused_before_any_change(
     psrunbook: Psrunbook, runbook: str
 ) -> None:

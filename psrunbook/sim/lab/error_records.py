@@ -279,6 +279,52 @@ def property_not_found(cmdlet: str, command_type: str, path: str, name: str) -> 
     )
 
 
+def registry_access_denied(cmdlet: str, command_type: str, path: str) -> ErrorRecordData:
+    """A plain (non-administrator) user writing under HKLM: the registry provider's
+    SecurityException, written as a non-terminating PermissionDenied error.
+
+    UNVERIFIED (not in shared/facts): the exact shape. The message is .NET's
+    ``Requested registry access is not allowed.``; the registry provider reports the
+    exception with its type name as the error id (as for ``property_exists``), so the
+    fully qualified id is ``System.Security.SecurityException,<command type>``.
+    """
+    return ErrorRecordData(
+        message="Requested registry access is not allowed.",
+        error_id="System.Security.SecurityException",
+        category="PermissionDenied",
+        exception_type="System.Security.SecurityException",
+        **_string_target(path, cmdlet, command_type),
+    )
+
+
+FILE_ACCESS_DENIED_IDS = {
+    "new-item": "NewItemUnauthorizedAccessError",
+    "new-item:directory": "CreateDirectoryUnauthorizedAccessError",
+    "set-content": "GetContentWriterUnauthorizedAccessError",
+    "copy-item": "CopyFileInfoItemUnauthorizedAccessError",
+    "remove-item": "RemoveFileSystemItemUnAuthorizedAccess",
+}
+"""The FileSystem provider's error id per operation for an UnauthorizedAccessException
+(from the PowerShell source; UNVERIFIED in shared/facts)."""
+
+
+def file_access_denied(
+    cmdlet: str, command_type: str, path: str, operation: str | None = None
+) -> ErrorRecordData:
+    """A plain user writing where only Administrators may (Program Files, a cluster disk):
+    ``Access to the path '...' is denied.`` (System.UnauthorizedAccessException),
+    non-terminating, PermissionDenied. UNVERIFIED (not in shared/facts): the error ids
+    above; the message is .NET's."""
+    key = operation or cmdlet.casefold()
+    return ErrorRecordData(
+        message=f"Access to the path '{path}' is denied.",
+        error_id=FILE_ACCESS_DENIED_IDS.get(key, "UnauthorizedAccessError"),
+        category="PermissionDenied",
+        exception_type="System.UnauthorizedAccessException",
+        **_string_target(path, cmdlet, command_type),
+    )
+
+
 def invalid_argument(
     cmdlet: str, command_type: str, message: str, error_id: str
 ) -> ErrorRecordData:
@@ -330,6 +376,10 @@ ICACLS_NOT_FOUND = "{path}: The system cannot find the file specified."
 ICACLS_NOT_FOUND_EXIT = 2
 ICACLS_NO_MAPPING = "{principal}: No mapping between account names and security IDs was done."
 ICACLS_NO_MAPPING_EXIT = 1332
+# UNVERIFIED (not in shared/facts): icacls' words and exit code (ERROR_ACCESS_DENIED) for a
+# user without WRITE_DAC on the target.
+ICACLS_ACCESS_DENIED = "{path}: Access is denied."
+ICACLS_ACCESS_DENIED_EXIT = 5
 ICACLS_INVALID = 'Invalid parameter "{arg}"'
 ICACLS_INVALID_EXIT = 87
 

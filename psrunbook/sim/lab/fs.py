@@ -11,7 +11,8 @@ looks from ``Get-Acl`` and ``icacls`` without copying rules around.
 
 from __future__ import annotations
 
-from psrunbook.sim.lab.cluster_model import AclEntry, FsEntry, SimCluster, Volume
+from psrunbook.sim.lab.cluster_model import AclEntry, FsEntry, SimCluster, Volume, fold
+from psrunbook.sim.lab.cluster_objects import FILE_RIGHTS
 from psrunbook.sim.lab.paths import BadDrive, FsPath, wildcard_match
 
 
@@ -124,11 +125,13 @@ class FsView:
             del volume.entries[key]
 
     def effective_acl(self, path: FsPath) -> list[AclEntry]:
-        """Explicit rules of the entry, then the rules it inherits from its ancestors."""
+        """The entry's rules in Windows' canonical order: explicit ones first, then those
+        inherited from the parent, the grandparent and so on; in each, Deny before Allow
+        (the order Windows writes an ACL in, so ``Get-Acl`` and ``icacls`` list it so)."""
         entry = self.get(path)
         if entry is None:
             return []
-        rules = [*entry.acl]
+        rules = _deny_first(entry.acl)
         chain: list[FsEntry] = []
         parent = path.parent()
         while parent is not None:
@@ -137,7 +140,7 @@ class FsView:
                 chain.append(found)
             parent = parent.parent()
         for depth, ancestor in enumerate(chain):
-            for rule in ancestor.acl:
+            for rule in _deny_first(ancestor.acl):
                 applies = "ContainerInherit" if entry.is_dir else "ObjectInherit"
                 if applies not in rule.inheritance:
                     continue
@@ -154,3 +157,40 @@ class FsView:
                     )
                 )
         return rules
+
+    def allows(self, path: FsPath, identities: set[str], rights: int) -> bool:
+        """Whether an account holding ``identities`` (folded names: itself and its groups)
+        gets every bit of ``rights`` on ``path``, decided as Windows' access check does.
+
+        The ACL is read in canonical order (:meth:`effective_acl`); an entry for one of the
+        identities decides the bits still undecided: a Deny of any of them refuses at once,
+        an Allow grants what it covers; bits no entry grants are refused. So an explicit
+        Deny beats every Allow, and an explicit Allow beats an inherited Deny.
+        """
+        granted = 0
+        for rule in self.effective_acl(path):
+            if fold(rule.identity) not in identities:
+                continue
+            mask = rights_mask(rule.rights) & rights & ~granted
+            if not mask:
+                continue
+            if rule.access_type == "Deny":
+                return False
+            granted |= mask
+            if granted == rights:
+                return True
+        return False
+
+
+def rights_mask(names: tuple[str, ...]) -> int:
+    """The FileSystemRights bits of rights given by name."""
+    value = 0
+    for name in names:
+        value |= FILE_RIGHTS[name]
+    return value
+
+
+def _deny_first(rules: list[AclEntry]) -> list[AclEntry]:
+    return [r for r in rules if r.access_type == "Deny"] + [
+        r for r in rules if r.access_type != "Deny"
+    ]

@@ -11,11 +11,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from psrunbook.sim.lab import accounts, error_records
+from psrunbook.sim.lab import accounts, error_records, write_access
 from psrunbook.sim.lab.cluster_model import AclEntry, FsEntry, fold
-from psrunbook.sim.lab.cluster_objects import FILE_RIGHTS, access_rule_object, access_to_string
+from psrunbook.sim.lab.cluster_objects import access_rule_object, access_to_string
 from psrunbook.sim.lab.cmdlets.sim_cmdlet import SimCmdlet, arg, param, strings, text
-from psrunbook.sim.lab.fs import FsView
+from psrunbook.sim.lab.fs import FsView, rights_mask
 from psrunbook.sim.lab.paths import BadDrive, FsPath, has_wildcard, parse
 from psrunbook.sim.objects import PSHashtable, PSObject
 from psrunbook.sim.ps.cmdlet_api import CmdletContext, CmdletSpec
@@ -263,13 +263,10 @@ class Icacls(SimCmdlet):
         targets = [(path, entry)]
         if recurse and entry.is_dir:
             targets += self._descendants(view, path)
+        refused = self._refused(ctx, path, target, operations)
+        if refused is not None:
+            return refused
         node = self.cluster.node(self.node)
-        for _, spec_text in operations:
-            principal = spec_text.rpartition(":")[0] if ":" in spec_text else spec_text
-            if accounts.resolve(node.principals, self.cluster.domain, principal) is None:
-                ctx.write_output(error_records.ICACLS_NO_MAPPING.format(principal=principal))
-                ctx.write_output(error_records.ICACLS_OK_SUMMARY.format(ok=0, failed=1))
-                return error_records.ICACLS_NO_MAPPING_EXIT
         for found, found_entry in targets:
             for option, spec_text in operations:
                 result = self._apply(node.principals, found_entry, option, spec_text)
@@ -282,6 +279,25 @@ class Icacls(SimCmdlet):
                 ctx.write_output(f"processed file: {found.display}")
         ctx.write_output(error_records.ICACLS_OK_SUMMARY.format(ok=len(targets), failed=0))
         return 0
+
+    def _refused(
+        self, ctx: CmdletContext, path: FsPath, target: str, operations: list[tuple[str, str]]
+    ) -> int | None:
+        """The exit code of a change icacls refuses before making any: Access Denied for a
+        user without WRITE_DAC there (a plain user where it may not write), or an account
+        that does not map to a SID. None when every operation may go ahead."""
+        if not write_access.may_write_file(self.cluster, path):
+            ctx.write_output(error_records.ICACLS_ACCESS_DENIED.format(path=target))
+            ctx.write_output(error_records.ICACLS_OK_SUMMARY.format(ok=0, failed=1))
+            return error_records.ICACLS_ACCESS_DENIED_EXIT
+        node = self.cluster.node(self.node)
+        for _, spec_text in operations:
+            principal = spec_text.rpartition(":")[0] if ":" in spec_text else spec_text
+            if accounts.resolve(node.principals, self.cluster.domain, principal) is None:
+                ctx.write_output(error_records.ICACLS_NO_MAPPING.format(principal=principal))
+                ctx.write_output(error_records.ICACLS_OK_SUMMARY.format(ok=0, failed=1))
+                return error_records.ICACLS_NO_MAPPING_EXIT
+        return None
 
     def _descendants(self, view: FsView, path: FsPath) -> list[tuple[FsPath, FsEntry]]:
         out: list[tuple[FsPath, FsEntry]] = []
@@ -323,7 +339,7 @@ class Icacls(SimCmdlet):
                 and set(rule.propagation) == set(propagation)
             ):
                 merged = tuple(dict.fromkeys([*rule.rights, *rights]))
-                if _mask(merged) == _mask(rule.rights):
+                if rights_mask(merged) == rights_mask(rule.rights):
                     return False
                 rule.rights = merged
                 return True
@@ -336,13 +352,6 @@ class Icacls(SimCmdlet):
         for index, rule in enumerate(rules):
             prefix = path.display + " " if index == 0 else pad
             ctx.write_output(prefix + icacls_line(rule))
-
-
-def _mask(rights: tuple[str, ...]) -> int:
-    value = 0
-    for name in rights:
-        value |= FILE_RIGHTS[name]
-    return value
 
 
 class IcaclsShort(Icacls):

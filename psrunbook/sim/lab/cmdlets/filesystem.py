@@ -13,7 +13,7 @@ import codecs
 from dataclasses import replace
 from typing import Any
 
-from psrunbook.sim.lab import error_records
+from psrunbook.sim.lab import error_records, write_access
 from psrunbook.sim.lab.cluster_model import FsEntry, fold
 from psrunbook.sim.lab.cluster_objects import lab_date
 from psrunbook.sim.lab.cmdlets.registry_values import key_object
@@ -373,6 +373,8 @@ class NewItem(ItemCmdlet):
     def _new_dir(self, ctx: CmdletContext, path: FsPath, full: str, args: PSHashtable) -> None:
         self._mounted(path, full)
         existing = self.fs.get(path)
+        if existing is None:
+            write_access.check_file_write(self.cluster, self.spec, path, "new-item:directory")
         if existing is not None:
             if not flag(args, "Force") or not existing.is_dir:
                 record = error_records.item_exists(
@@ -395,6 +397,7 @@ class NewItem(ItemCmdlet):
         existing = self.fs.get(path)
         if existing is not None and (existing.is_dir or not flag(args, "Force")):
             raise self.error("exists", path.display)
+        write_access.check_file_write(self.cluster, self.spec, path)
         parent = path.parent()
         if parent is not None and self.fs.get(parent) is None:
             if not flag(args, "Force"):
@@ -420,6 +423,7 @@ class NewItem(ItemCmdlet):
         parent_missing = parent is not None and parent.parts and registry.key(parent.rel) is None
         if parent_missing and parent is not None and not flag(args, "Force"):
             raise self.error("notfound", parent.display)
+        write_access.check_registry_write(self.cluster, self.spec, path.full_name)
         key, created = registry.create_key(path.rel)
         # New-Item -Force on an existing key recreates it: its values are lost, as on Windows.
         lost = bool(key.values)
@@ -486,6 +490,7 @@ class CopyItem(ItemCmdlet):
             if target_entry is not None and target_entry.is_dir
             else destination
         )
+        write_access.check_file_write(self.cluster, self.spec, target)
         if entry.is_dir:
             if self.fs.get(target) is None:
                 self.fs.create_dir(target)
@@ -530,11 +535,13 @@ class RemoveItem(ItemCmdlet):
                     registry = self.cluster.node(self.node).registry
                     if registry.key(path.rel) is None:
                         raise self.error("notfound", raw)
+                    write_access.check_registry_write(self.cluster, self.spec, path.full_name)
                     if not flag(args, "WhatIf"):
                         registry.delete_key(path.rel)
                         self.changed(path.display)
                     continue
                 for found, entry in self.resolve(raw, literal):
+                    write_access.check_file_write(self.cluster, self.spec, found)
                     if entry.is_dir and self.fs.children(found) and not flag(args, "Recurse"):
                         question = (
                             f"The item at {found.display} has children and the Recurse "
@@ -676,6 +683,7 @@ class SetContent(ItemCmdlet):
         existing = self.fs.get(path)
         if existing is not None and existing.is_dir:
             raise self.error("exists", path.display)
+        write_access.check_file_write(self.cluster, self.spec, path)
         if self.fs.write_file(path, data) or existing is None:
             self.changed(path.display)
 

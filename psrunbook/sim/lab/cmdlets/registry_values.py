@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from psrunbook.sim.lab import error_records
+from psrunbook.sim.lab import error_records, write_access
 from psrunbook.sim.lab.cluster_model import Registry, RegistryKey, fold
 from psrunbook.sim.lab.cmdlets.sim_cmdlet import SimCmdlet, arg, flag, param, strings, text
 from psrunbook.sim.lab.paths import BadDrive, RegPath, has_wildcard, parse, reg_matches
@@ -269,6 +269,7 @@ class SetItemProperty(RegistryCmdlet):
         value = arg(args, "Value")
         kind_arg = arg(args, "Type")
         for path, key in self._all_keys(args):
+            write_access.check_registry_write(self.cluster, self.spec, path.full_name)
             existing = key.get(name)
             if kind_arg is not None:
                 kind = KINDS.get(fold(text(kind_arg)), "String")
@@ -306,6 +307,7 @@ class NewItemProperty(RegistryCmdlet):
             KINDS.get(fold(text(kind_arg)), "String") if kind_arg is not None else infer_kind(value)
         )
         for path, key in self._all_keys(args):
+            write_access.check_registry_write(self.cluster, self.spec, path.full_name)
             if key.get(name) is not None and not flag(args, "Force"):
                 ctx.write_error(
                     error_records.property_exists(
@@ -332,6 +334,7 @@ class RemoveItemProperty(RegistryCmdlet):
 
     def run(self, ctx: CmdletContext, args: PSHashtable) -> int | None:
         for path, key in self._all_keys(args):
+            write_access.check_registry_write(self.cluster, self.spec, path.full_name)
             for name in strings(arg(args, "Name")):
                 folded = fold(value_name(name))
                 if folded not in key.values:

@@ -1,0 +1,172 @@
+"""What ``ssis-clustered`` found on each node before it changed ServiceConfigFile, read
+back from the run journal for ``ssis-clustered-undo``.
+
+Step ``config-registry`` reports ``Before.ConfigFile``: the value the node had when the
+script ran. The value to restore is the one the *first* change found: a second
+``ssis-clustered`` run (another shared folder, say) finds the first run's shared path,
+which is not what the node had. So the runs are read back to the last successful undo on
+the same cluster (whatever came before it was already taken back), and for each node the
+oldest attempt that changed the value counts: an applied (not check-only), succeeded
+attempt whose result says it changed, for the same registry key (the same SQL Server
+version). A node no attempt changed has nothing recorded, and the undo falls back to its
+``config_file`` parameter there, as it says in the plan.
+
+Step ``shared-config`` likewise reports what the shared disk held before: the folders it
+created (``Before.MissingFolders``), whether MsDtsSrvr.ini.xml existed
+(``Before.ConfigFileExists``) and, when the run changed it, its text (``FileChanges``) and
+the backup it copied the old file to (``BackupFile``). The first attempt that changed the
+file named by the undo's ``shared_folder`` counts, and every backup any of them made.
+
+A ``Before.ConfigFile`` of null (the node had no value at all) counts as nothing recorded:
+SQL Server setup always writes the value, and restoring the installed file is the safer
+reading of a node that never had one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from psrunbook.runbooks._ssis.versions import ssis_version
+
+if TYPE_CHECKING:
+    from psrunbook.journal_model import AttemptRecord, RunRecord
+    from psrunbook.runbook.history import RunHistory
+
+CLUSTERED = "ssis-clustered"
+UNDO = "ssis-clustered-undo"
+REGISTRY_STEP = "config-registry"
+SHARED_STEP = "shared-config"
+CONFIG_FILE_NAME = "MsDtsSrvr.ini.xml"
+HISTORY_LIMIT = 10_000
+"""Runs read back at most (newest first): far more than any cluster's SSIS history."""
+
+
+def undo_history(
+    history: RunHistory, cluster: str | None, given: Mapping[str, Any]
+) -> dict[str, Any]:
+    """``recorded_config_files`` (node -> value), ``recorded_shared_config`` (what
+    ``shared_folder`` held) and ``recorded_runs`` for the undo.
+
+    ``recorded_runs`` given by the operator pins the runs to read; otherwise they are the
+    ``ssis-clustered`` runs on ``cluster`` since its last successful undo. Nothing
+    recorded gives no defaults, so the parameters' own (empty) ones stand.
+    """
+    pinned = given.get("recorded_runs")
+    if pinned:
+        wanted = {str(run_id) for run_id in pinned}
+        runs = [r for r in history.runs(HISTORY_LIMIT) if r.run_id in wanted]
+    else:
+        runs = _since_last_undo(history.runs(HISTORY_LIMIT), cluster)
+    key = _registry_key(given.get("sql_version"))
+    first: dict[str, str | None] = {}
+    used: list[str] = []
+    for run in sorted(runs, key=lambda r: (r.started_at, r.run_id)):
+        recorded = recorded_values(history.attempts(run.run_id), key)
+        fresh = {node: value for node, value in recorded.items() if node not in first}
+        first.update(fresh)
+        if any(value is not None for value in fresh.values()):
+            used.append(run.run_id)
+    values = {node: value for node, value in first.items() if value is not None}
+    answers: dict[str, Any] = {}
+    shared = _shared_config(history, runs, given.get("shared_folder"))
+    if shared is not None:
+        answers["recorded_shared_config"] = shared[1]
+        if shared[0] not in used:
+            used.append(shared[0])
+    if values:
+        answers["recorded_config_files"] = values
+    if answers:
+        answers["recorded_runs"] = sorted(used)
+    return answers
+
+
+def _shared_config(
+    history: RunHistory, runs: Iterable[RunRecord], shared_folder: object
+) -> tuple[str, dict[str, Any]] | None:
+    """(run id, what the first change of ``shared_folder``'s file found there), if any."""
+    if not isinstance(shared_folder, str) or not shared_folder.strip():
+        return None
+    wanted = f"{shared_folder.rstrip(chr(92))}\\{CONFIG_FILE_NAME}".casefold()
+    first: tuple[str, dict[str, Any]] | None = None
+    backups: list[str] = []
+    for run in sorted(runs, key=lambda r: (r.started_at, r.run_id)):
+        for attempt in history.attempts(run.run_id):
+            result = attempt.result or {}
+            if (
+                attempt.step_name != SHARED_STEP
+                or not _applied_change(attempt)
+                or str(result.get("ConfigFile", "")).casefold() != wanted
+            ):
+                continue
+            if first is None:
+                first = run.run_id, shared_record(result)
+            if isinstance(result.get("BackupFile"), str):
+                backups.append(result["BackupFile"])
+    if first is None:
+        return None
+    return first[0], {**first[1], "backup_files": backups}
+
+
+def shared_record(result: Mapping[str, Any]) -> dict[str, Any]:
+    """``recorded_shared_config`` from a shared-config result."""
+    before = result.get("Before")
+    before = before if isinstance(before, dict) else {}
+    changes = [c for c in result.get("FileChanges") or [] if isinstance(c, dict)]
+    previous = changes[0].get("Before") if changes else None
+    existed = bool(before.get("ConfigFileExists"))
+    return {
+        "config_file": str(result.get("ConfigFile", "")),
+        "file_existed": existed,
+        "document": previous if existed and isinstance(previous, str) else None,
+        "created_folders": [str(f) for f in before.get("MissingFolders") or []],
+    }
+
+
+def _since_last_undo(runs: Iterable[RunRecord], cluster: str | None) -> list[RunRecord]:
+    """``ssis-clustered`` runs (not plans) on ``cluster``, newest first, back to the last
+    undo that succeeded there."""
+    found: list[RunRecord] = []
+    for run in runs:  # newest first
+        if run.cluster != cluster or run.mode != "run":
+            continue
+        if run.runbook == UNDO and run.outcome == "succeeded":
+            break
+        if run.runbook == CLUSTERED:
+            found.append(run)
+    return found
+
+
+def _registry_key(sql_version: object) -> str | None:
+    """The ServiceConfigFile key of the version given; None when unknown (any key counts)."""
+    if sql_version is None:
+        return None
+    try:
+        return ssis_version(str(sql_version)).registry_path
+    except ValueError:
+        return None
+
+
+def recorded_values(attempts: Iterable[AttemptRecord], key: str | None) -> dict[str, str | None]:
+    """Node -> ``Before.ConfigFile`` of the first attempt that changed it on that node
+    (None: that attempt found no value, so nothing usable is recorded for the node)."""
+    values: dict[str, str | None] = {}
+    for attempt in attempts:  # in the order they began
+        if not _changed_registry(attempt) or attempt.node in values:
+            continue
+        result = attempt.result or {}
+        if key is not None and str(result.get("Key", "")).casefold() != key.casefold():
+            continue
+        before = result.get("Before")
+        value = before.get("ConfigFile") if isinstance(before, dict) else None
+        values[attempt.node] = value if isinstance(value, str) and value else None
+    return values
+
+
+def _changed_registry(attempt: AttemptRecord) -> bool:
+    return attempt.step_name == REGISTRY_STEP and _applied_change(attempt)
+
+
+def _applied_change(attempt: AttemptRecord) -> bool:
+    """An attempt that ran for real, succeeded and changed something."""
+    return not attempt.check_only and attempt.status == "succeeded" and attempt.changed is True
