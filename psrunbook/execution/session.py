@@ -162,6 +162,11 @@ class PreparedRun:
     def mode(self) -> RunMode:
         return "plan" if self.check_only else "run"
 
+    @property
+    def changes(self) -> bool:
+        """The run may change its cluster: it applies, and some step changes something."""
+        return not self.check_only and any(s.step.changes for s in self.plan.steps)
+
 
 @dataclass(frozen=True)
 class StartedRun:
@@ -456,7 +461,7 @@ class RunSession:
 
     def _hold(self, run_id: str, prepared: PreparedRun) -> RunHold:
         resources = [run_resource(run_id)]
-        if prepared.cluster:
+        if prepared.cluster and prepared.changes:  # a run that changes nothing holds no cluster
             resources.append(cluster_resource(prepared.cluster))
         return take_hold(self.holds, resources, run_id=run_id, now=datetime.now(UTC))
 
