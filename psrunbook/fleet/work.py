@@ -196,6 +196,14 @@ class FleetWork:
         executed steps of it) and close its sessions; safe to repeat."""
         with self._lock:
             live = self._live.get(spec.run_id)
+        if live is None and self.journal.step_status(spec.run_id):
+            # Continued after a crash between its last step and its end: the run is
+            # taken up and ended as `resume` would (run.started resumed, run.finished).
+            live = self._prepared(spec)
+            started = StartedRun(spec.run_id, live.prepared, resumed=True)
+            self.session.execute(
+                started, live.transport, limits=self.limits, through=0, frame=live.frame
+            )
         if live is None:
             self.journal.finish_run(spec.run_id, outcome)
         else:
