@@ -197,13 +197,7 @@ class FleetWork:
         with self._lock:
             live = self._live.get(spec.run_id)
         if live is None and self.journal.step_status(spec.run_id):
-            # Continued after a crash between its last step and its end: the run is
-            # taken up and ended as `resume` would (run.started resumed, run.finished).
-            live = self._prepared(spec)
-            started = StartedRun(spec.run_id, live.prepared, resumed=True)
-            self.session.execute(
-                started, live.transport, limits=self.limits, through=0, frame=live.frame
-            )
+            live = self._taken_up_to_end(spec)
         if live is None:
             self.journal.finish_run(spec.run_id, outcome)
         else:
@@ -211,6 +205,24 @@ class FleetWork:
             self.session.end_frame(started, live.transport, live.frame, outcome)
         self.holds.release(spec.run_id)
         self.release(spec.run_id)
+
+    def _taken_up_to_end(self, spec: RunSpec) -> _Live | None:
+        """A run continued after a crash between its last step and its end: taken up as
+        ``resume`` would (``run.started`` resumed, cluster verified), so that its end is
+        logged as ``resume`` logs it. Its end is recorded even when that fails."""
+        try:
+            live = self._prepared(spec)
+            started = StartedRun(spec.run_id, live.prepared, resumed=True)
+            self.session.execute(
+                started, live.transport, limits=self.limits, through=0, frame=live.frame
+            )
+        except Exception as exc:  # noqa: BLE001 (the end is recorded whatever failed)
+            self._log.warning(
+                "run.unframed", action="run.unframed", run_id=spec.run_id, reason=str(exc)
+            )
+            self.release(spec.run_id)
+            return None
+        return live
 
     def release(self, run_id: str) -> None:
         """Forget a run this worker no longer executes, closing its sessions."""

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from queue import Empty, Queue
 
-from psrunbook.sim.lab.cluster_fleet import ClusterFleet
+from psrunbook.sim.lab.cluster_fleet import ClusterFleet, ServedCluster
 from tests.integration.fleet.harness import PSRUNBOOK, WAIT_S, Fleet
 
 ADD_RESOURCE = "Add-ClusterResource -Name"
@@ -101,6 +101,12 @@ def test_wait_shows_approval_steps_and_the_end_of_each_run_and_exits_0(
     assert set(states) <= {"awaiting approval", "queued", "running", "succeeded"}, states
 
 
+def _submit_one(fleet: Fleet, served: ServedCluster, params: Path, *args: str) -> Submitted:
+    """``submit ssis-clustered --wait`` on one cluster, no worker yet."""
+    inventory = str(served.inventory_path)
+    return Submitted(fleet, "ssis-clustered", "-i", inventory, "--params-file", str(params), *args)
+
+
 def _state(line: str) -> str:
     """The state a progress line shows (after the run id and the cluster)."""
     words = line.split()[2:]
@@ -112,10 +118,7 @@ def test_wait_json_ends_with_a_document_and_exits_1_when_a_run_is_cancelled(
 ) -> None:
     """--json: JSON lines of the changes on stderr, the final document on stdout."""
     served = clusters.clusters[0]
-    submitted = Submitted(
-        fleet, "ssis-clustered", "-i", str(served.inventory_path),
-        "--params-file", str(ssis_params), "--json",
-    )  # fmt: skip
+    submitted = _submit_one(fleet, served, ssis_params, "--json")
     queued = json.loads(submitted.until("queued", lambda t: t.startswith("{")))
     assert "queued" == queued["state"]
     fleet.cli("cancel", queued["run_id"])
@@ -151,10 +154,7 @@ def test_ctrl_c_stops_the_wait_not_the_runs(
 ) -> None:
     """Ctrl-C while waiting: exit 130, says the runs go on; the run is still queued."""
     served = clusters.clusters[0]
-    submitted = Submitted(
-        fleet, "ssis-clustered", "-i", str(served.inventory_path),
-        "--params-file", str(ssis_params),
-    )  # fmt: skip
+    submitted = _submit_one(fleet, served, ssis_params)
     line = submitted.until("queued", lambda t: t.endswith(" queued"))
     submitted.process.send_signal(signal.SIGINT)
     code, out, err = submitted.end()
