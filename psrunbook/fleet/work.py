@@ -218,7 +218,11 @@ class FleetWork:
             )
         except Exception as exc:  # noqa: BLE001 (the end is recorded whatever failed)
             self._log.warning(
-                "run.unframed", action="run.unframed", run_id=spec.run_id, reason=str(exc)
+                "run.unframed",
+                action="run.unframed",
+                run_id=spec.run_id,
+                cluster=spec.cluster,
+                reason=str(exc),
             )
             self.release(spec.run_id)
             return None
