@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any, Final
 from platformdirs import user_state_dir
 
 from psrunbook.errors import JournalError
-from psrunbook.holds import Holder
+from psrunbook.holds import Holder, replaces
 from psrunbook.journal_model import (
     SCHEMA_VERSION,
     AttemptRecord,
@@ -626,9 +626,14 @@ class Journal:
     def try_hold(self, resources: Sequence[str], holder: Holder) -> dict[str, Holder]:
         """Take every resource for ``holder`` in one transaction, or none (see HoldStore)."""
         with self._write(f"hold of run {holder.run_id}") as conn:
-            blocking = self._holders(conn, resources)
+            found = self._holders(conn, resources)
+            blocking = {r: h for r, h in found.items() if not replaces(holder, h)}
             if blocking:
                 return blocking
+            conn.executemany(
+                "DELETE FROM holds WHERE resource = ? AND token = ?",
+                [(resource, old.token) for resource, old in found.items()],
+            )
             conn.executemany(
                 "INSERT INTO holds (resource, run_id, host, pid, since, token)"
                 " VALUES (?, ?, ?, ?, ?, ?)",

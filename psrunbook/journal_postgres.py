@@ -41,7 +41,7 @@ from psycopg.pq import TransactionStatus
 from psycopg.rows import DictRow, dict_row
 
 from psrunbook.errors import JournalError
-from psrunbook.holds import Holder
+from psrunbook.holds import Holder, replaces
 from psrunbook.journal_model import (
     SCHEMA_VERSION,
     AttemptRecord,
@@ -659,11 +659,16 @@ class PostgresJournal:
                 conn.execute(
                     "SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (_LOCK_CLASS, resource)
                 )
-            blocking = self._holders(conn, resources)
+            found = self._holders(conn, resources)
+            blocking = {r: h for r, h in found.items() if not replaces(holder, h)}
             if blocking:
                 return blocking
             since = holder.since
             with conn.cursor() as cursor:
+                cursor.executemany(
+                    "DELETE FROM psrunbook.holds WHERE resource = %s AND token = %s",
+                    [(resource, old.token) for resource, old in found.items()],
+                )
                 cursor.executemany(
                     "INSERT INTO psrunbook.holds (resource, run_id, host, pid, since, token)"
                     " VALUES (%s, %s, %s, %s, %s, %s)",

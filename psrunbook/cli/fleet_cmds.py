@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import json
 import socket
-import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
@@ -21,7 +20,7 @@ import typer
 from psrunbook.cli import completion
 from psrunbook.cli.context import Settings, open_run_journal, settings
 from psrunbook.cli.display import shown
-from psrunbook.cli.exit_codes import EXIT_FAILED, exits_cleanly, fail
+from psrunbook.cli.exit_codes import EXIT_FAILED, EXIT_INTERRUPTED, exits_cleanly, fail
 from psrunbook.cli.run_cmds import (
     BundleOption,
     InsecureOption,
@@ -40,7 +39,9 @@ if TYPE_CHECKING:
     from psrunbook.journal_model import RunJournal
 
 FINAL_STATES = frozenset({"finished", "failed", "rejected", "cancelled"})
-WAIT_POLL_S = 0.5
+EXIT_WAIT_TIMEOUT = 124
+"""``submit --wait --timeout``: time ran out before every run ended (as timeout(1) says);
+the runs go on."""
 
 RunIdArgument = Annotated[
     str,
@@ -127,8 +128,22 @@ def submit(
         ),
     ] = False,
     wait: Annotated[
-        bool, typer.Option("--wait", help="Wait until every run has ended; exit 1 if one failed.")
+        bool,
+        typer.Option(
+            "--wait",
+            help="Show each run's state on stderr as it changes until every run has ended; "
+            "exit 0 when all succeeded, 1 when one did not.",
+        ),
     ] = False,
+    wait_timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--timeout",
+            min=0,
+            help=f"With --wait: stop waiting after SECONDS (exit {EXIT_WAIT_TIMEOUT}); "
+            "the runs go on.",
+        ),
+    ] = None,
     insecure: InsecureOption = False,
     state_dir: StateDirOption = None,
     as_json: JsonOption = False,
@@ -138,6 +153,8 @@ def submit(
     from psrunbook.fleet.work import FleetWork
 
     paths = _inventories(inventory, inventory_dir)
+    if wait_timeout is not None and not wait:
+        raise ParameterError("--timeout applies to --wait: add --wait, or leave --timeout out")
     ctx_settings = settings(ctx)
     request = RunRequest(
         runbook=runbook, assignments=tuple(param or ()), params_file=params_file, bundle=bundle
@@ -149,9 +166,12 @@ def submit(
             spec = work.queue(request, path, require_approval=require_approval, insecure=insecure)
             engine.start(spec)
             specs.append(spec)
-        _print_queued(specs, as_json=as_json)
-        if wait:
-            _wait(engine, [s.run_id for s in specs])
+        if not wait:
+            _print_queued(specs, as_json=as_json)
+            return
+        if not as_json:
+            _print_queued(specs, as_json=False)
+        _wait(engine, {s.run_id: s.cluster for s in specs}, wait_timeout, as_json=as_json)
 
 
 def _print_queued(specs: list[RunSpec], *, as_json: bool) -> None:
@@ -179,18 +199,51 @@ def _print_queued(specs: list[RunSpec], *, as_json: bool) -> None:
         typer.echo(shown(f"{spec.run_id} {spec.cluster} {state}{sha}"))
 
 
-def _wait(engine: DbosEngine, run_ids: list[str]) -> None:
-    """Until every run has ended (no bound: the operator asked to wait; Ctrl-C ends it)."""
-    while True:
-        states = engine.status(run_ids)
-        if all(s.state in FINAL_STATES for s in states.values()) and len(states) == len(run_ids):
-            break
-        time.sleep(WAIT_POLL_S)
-    for run_id in run_ids:
-        typer.echo(f"{run_id} {states[run_id].state}", err=True)
-    bad = [r for r in run_ids if states[r].state != "finished"]
+def _wait(
+    engine: DbosEngine, clusters: dict[str, str], timeout: float | None, *, as_json: bool
+) -> None:
+    """Show each run's state as it changes (stderr: plain lines, JSON lines with
+    ``--json``), until every run has ended, ``timeout``, or Ctrl-C; the runs go on after
+    the last two. With ``--json`` the final document goes to stdout."""
+    from psrunbook.fleet.status import RunProgress, wait_for_runs
+
+    def changed(run: RunProgress) -> None:
+        text = json.dumps(run.to_json()) if as_json else shown(run.line())
+        typer.echo(text, err=True)
+
+    last: dict[str, RunProgress] = {}
+
+    def remember(run: RunProgress) -> None:
+        last[run.run_id] = run
+        changed(run)
+
+    try:
+        last = wait_for_runs(engine, clusters, timeout=timeout, changed=remember)
+        waited = "ended" if all(r.ended for r in last.values()) else "timed out"
+    except KeyboardInterrupt:
+        waited = "interrupted"
+    if as_json:
+        runs = [last[r].to_json() if r in last else {"run_id": r} for r in clusters]
+        typer.echo(json.dumps({"runs": runs, "wait": waited}, indent=2))
+    going = [r for r in clusters if r not in last or not last[r].ended]
+    if going:
+        follow = (
+            f"{len(going)} run(s) go on without this command: follow them with "
+            f"`psrunbook runs` or `psrunbook runs show {going[0]}`; "
+            f"stop one with `psrunbook cancel RUN_ID`"
+        )
+        if waited == "interrupted":
+            typer.echo(f"stopped waiting (Ctrl-C); {follow}", err=True)
+            raise typer.Exit(EXIT_INTERRUPTED)
+        typer.echo(f"stopped waiting after {timeout:g} s; {follow}", err=True)
+        raise typer.Exit(EXIT_WAIT_TIMEOUT)
+    bad = [r for r in clusters if last[r].state != "succeeded"]
     if bad:
-        raise fail(f"{len(bad)} run(s) did not finish: {', '.join(bad)}", EXIT_FAILED)
+        raise fail(
+            f"{len(bad)} of {len(clusters)} run(s) did not succeed: "
+            + ", ".join(f"{r} {last[r].state}" for r in bad),
+            EXIT_FAILED,
+        )
 
 
 def worker(
@@ -355,8 +408,12 @@ def cancel(ctx: typer.Context, run_id: RunIdArgument, state_dir: StateDirOption 
             raise ParameterError(f"run {run_id} is {status.state} already; nothing to cancel")
         engine.cancel(run_id)
         if status.state in ("queued", "awaiting approval"):
-            # No worker executes it: nobody else will record how it ended.
+            # No worker executes it: nobody else will record how it ended, or give back
+            # the holds it kept while waiting to be continued after a crash.
+            from psrunbook.fleet.partition_holds import release_run
+
             journal.finish_run(run_id, "interrupted")
+            release_run(journal, run_id)
     verb = "stops when its current step ends" if status.state == "running" else "will not run"
     typer.echo(f"cancelled run {run_id}: it {verb}")
 

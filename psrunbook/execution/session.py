@@ -162,6 +162,11 @@ class PreparedRun:
     def mode(self) -> RunMode:
         return "plan" if self.check_only else "run"
 
+    @property
+    def changes(self) -> bool:
+        """The run may change its cluster: it applies, and some step changes something."""
+        return not self.check_only and any(s.step.changes for s in self.plan.steps)
+
 
 @dataclass(frozen=True)
 class StartedRun:
@@ -200,14 +205,20 @@ class _FramedRunner(Runner):
     """A Runner for one call of a framed run: the frame, not the call, logs the run's
     start and end (the Runner logs both around each call)."""
 
-    def __init__(self, *args: Any, frame: RunFrame, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, frame: RunFrame, whole: Plan, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._frame = frame
+        self._whole = whole
+        """The run's plan: this call's is cut at its step, and ``run.started`` counts all."""
 
     def _log_started(self, run_id: str, *, resumed: bool) -> None:
         if not self._frame.announced:
             self._frame.announced = True
-            super()._log_started(run_id, resumed=self._frame.resumed or resumed)
+            cut, self.plan = self.plan, self._whole
+            try:
+                super()._log_started(run_id, resumed=self._frame.resumed or resumed)
+            finally:
+                self.plan = cut
 
     def _log_run_finished(self, run_id: str, report: RunReport, duration_ns: int) -> None:
         self._frame.steps.extend(
@@ -462,7 +473,7 @@ class RunSession:
 
     def _hold(self, run_id: str, prepared: PreparedRun) -> RunHold:
         resources = [run_resource(run_id)]
-        if prepared.cluster:
+        if prepared.cluster and prepared.changes:  # a run that changes nothing holds no cluster
             resources.append(cluster_resource(prepared.cluster))
         return take_hold(self.holds, resources, run_id=run_id, now=datetime.now(UTC))
 
@@ -561,6 +572,7 @@ class RunSession:
             progress=progress,
             stop=stop,
             frame=frame,
+            whole=prepared.plan,
         )
 
     def _verify_cluster(self, started: StartedRun, transport: Transport) -> None:

@@ -106,6 +106,13 @@ def run_body(durable: Durable, spec: RunSpec, work: FleetWork, pause: Pause) -> 
                 durable.step("refuse", work.refuse, spec, problem)
                 durable.report("rejected", reason=problem)
                 return "rejected"
+        held_by = durable.step("hold", work.hold, spec)
+        while held_by is not None:  # a run by hand changes the cluster: stay queued
+            durable.report("queued", reason=held_by)
+            held_by = durable.step("hold", work.hold, spec)
+            if held_by is None:
+                durable.report("running")
+        work.holds.keep(spec)  # not a durable step: every worker taking the run up holds it
         failed = False
         for index in durable.step("plan", work.step_indices, spec):
             with pause.step():

@@ -250,6 +250,20 @@ class DbosEngine:
             )
         return result
 
+    def step_progress(self, run_id: str) -> tuple[int, int] | None:
+        """Which runbook step a running run is at, as (position, count), from its
+        recorded durable steps; None before its worker planned it."""
+        recorded = self._client.list_workflow_steps(run_id)
+        names = {s["function_name"] for s in recorded if s["completed_at_epoch_ms"] is not None}
+        planned = next((s["output"] for s in recorded if s["function_name"] == "plan"), None)
+        if not isinstance(planned, list) or not planned:
+            return None
+        position = next(
+            (n for n, index in enumerate(planned, 1) if f"step {index}" not in names),
+            len(planned),
+        )
+        return position, len(planned)
+
     def _reported(self, workflow_id: str) -> dict[str, Any]:
         event = self._client.get_event(workflow_id, STATE_EVENT, timeout_seconds=0)
         return event if isinstance(event, dict) else {}

@@ -1,4 +1,4 @@
-"""The fleet's side of ``runs`` and ``runs show``: a queued run's state, its hash to approve.
+"""The fleet's side of ``runs``, ``runs show`` and ``submit --wait``: a run's state.
 
 The journal knows how a run ended; only the fleet knows that an unfinished run is queued,
 awaiting approval or running. These readers ask the fleet's database only when a fleet
@@ -8,8 +8,11 @@ directory), so ``runs`` on a machine without fleets loads no DBOS.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from psrunbook.fleet.location import fleet_database_url, fleet_exists
 from psrunbook.fleet.spec import FleetStatus
@@ -56,3 +59,119 @@ def status_lines(run_id: str, status: FleetStatus) -> list[str]:
     if status.reason:
         lines.append(f"reason: {status.reason}")
     return lines
+
+
+# --------------------------------------------------------------------------- waiting
+
+FINAL_WORDS = frozenset({"succeeded", "failed", "rejected", "cancelled"})
+"""How a run ended, in the journal's words (the fleet's "finished" is "succeeded")."""
+POLL_FIRST_S = 0.25
+POLL_MAX_S = 2.0
+"""``submit --wait`` asks again quickly after a change, then less and less often."""
+
+
+class ProgressSource(Protocol):
+    """What a wait reads: the fleet engine's status, and how far a running run is."""
+
+    def status(self, run_ids: Sequence[str]) -> Mapping[str, FleetStatus]: ...
+
+    def step_progress(self, run_id: str) -> tuple[int, int] | None: ...
+
+
+@dataclass(frozen=True)
+class RunProgress:
+    """Where one run stands, as ``submit --wait`` shows it; equal when nothing changed."""
+
+    run_id: str
+    cluster: str
+    state: str
+    step: int | None = None
+    steps: int | None = None
+    review_sha256: str | None = None
+    reason: str = ""
+
+    @property
+    def ended(self) -> bool:
+        return self.state in FINAL_WORDS
+
+    def line(self) -> str:
+        """One plain line: ``RUN_ID CLUSTER STATE`` and what the state needs said."""
+        text = f"{self.run_id} {self.cluster} {self.state}"
+        if self.state == "running" and self.step is not None:
+            text += f" step {self.step}/{self.steps}"
+        if self.state == "awaiting approval" and self.review_sha256:
+            text += (
+                f" sha256 {self.review_sha256}: psrunbook approve {self.run_id} "
+                f"--sha256 {self.review_sha256}"
+            )
+        if self.reason:
+            text += f" ({self.reason})"
+        return text
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "run_id": self.run_id,
+            "cluster": self.cluster,
+            "state": self.state,
+            "step": self.step,
+            "steps": self.steps,
+            "review_sha256": self.review_sha256,
+            "reason": self.reason or None,
+        }
+
+
+def progress(source: ProgressSource, clusters: Mapping[str, str]) -> dict[str, RunProgress]:
+    """Where each run (run id -> cluster) stands now."""
+    statuses = source.status(list(clusters))
+    found = {}
+    for run_id, cluster in clusters.items():
+        status = statuses.get(run_id)
+        if status is None:  # enqueued by this command: the engine always knows it
+            found[run_id] = RunProgress(run_id, cluster, "queued")
+            continue
+        state = "succeeded" if status.state == "finished" else status.state
+        at = source.step_progress(run_id) if state == "running" else None
+        found[run_id] = RunProgress(
+            run_id,
+            cluster,
+            state,
+            step=None if at is None else at[0],
+            steps=None if at is None else at[1],
+            review_sha256=status.review_sha256,
+            reason=status.reason,
+        )
+    return found
+
+
+def wait_for_runs(
+    source: ProgressSource,
+    clusters: Mapping[str, str],
+    *,
+    timeout: float | None,
+    changed: Callable[[RunProgress], None],
+    sleep: Callable[[float], None] = time.sleep,
+) -> dict[str, RunProgress]:
+    """Until every run has ended, or ``timeout`` seconds: calls ``changed`` with each
+    run's new state as it is seen, returns the last seen.
+
+    The engine is asked again soon after a change and then less often (at most every
+    :data:`POLL_MAX_S`): no busy wait, and a quick answer while runs move.
+    """
+    deadline = None if timeout is None else time.monotonic() + timeout
+    seen: dict[str, RunProgress] = {}
+    pause = POLL_FIRST_S
+    while True:
+        now = progress(source, clusters)
+        moved = [p for run_id, p in now.items() if seen.get(run_id) != p]
+        for run in moved:
+            changed(run)
+        seen = now
+        if all(p.ended for p in now.values()):
+            return now
+        pause = POLL_FIRST_S if moved else min(pause * 2, POLL_MAX_S)
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return now
+            pause = min(pause, left)
+        sleep(pause)

@@ -30,7 +30,7 @@ from psrunbook.execution.session import (
     StartedRun,
 )
 from psrunbook.fleet.kept_sessions import KeptSessions
-from psrunbook.fleet.partition_holds import PartitionHolds
+from psrunbook.fleet.partition_holds import FleetHolds, PartitionHolds
 from psrunbook.fleet.spec import Decision, RunSpec
 from psrunbook.inventory import inventory_from_toml
 from psrunbook.logging import get_logger, os_user
@@ -95,6 +95,9 @@ class FleetWork:
         self.worker_id = worker_id
         """Names this worker where it decides itself (a refused approval)."""
         self.session = RunSession(journal, registry, library, holds=PartitionHolds())
+        self.holds = FleetHolds(journal, worker_id)
+        """The journal holds of the runs this worker executes (the session's are not used:
+        a fleet run's hold outlives the worker process)."""
         self.limits = limits or ExecutionLimits()
         self._live: dict[str, _Live] = {}
         self._lock = threading.Lock()
@@ -120,14 +123,13 @@ class FleetWork:
         intent = self.session.resolve(request)
         prepared = self.session.prepare(intent, inventory)
         started = self.session.start(prepared)
-        changes = not prepared.check_only and any(s.step.changes for s in prepared.plan.steps)
         return RunSpec(
             run_id=started.run_id,
             cluster=inventory.cluster.name,
             inventory_name=str(inventory_path),
             inventory_text=text,
             inventory_sha256=digest,
-            changes=changes,
+            changes=prepared.changes,
             bundle=None if request.bundle is None else str(request.bundle.resolve()),
             review_sha256=_review_sha256(prepared, inventory),
             require_approval=require_approval,
@@ -160,6 +162,11 @@ class FleetWork:
             self._live.setdefault(spec.run_id, live)
             return self._live[spec.run_id]
 
+    def hold(self, spec: RunSpec) -> str | None:
+        """Hold the run and the cluster it changes, waiting a little: None once held, else
+        who holds it (the run stays queued meanwhile)."""
+        return self.holds.wait(spec)
+
     def step_indices(self, spec: RunSpec) -> list[int]:
         """The steps of the run, in order, as this worker planned them."""
         return [step.index for step in self._prepared(spec).prepared.plan.steps]
@@ -189,17 +196,43 @@ class FleetWork:
         executed steps of it) and close its sessions; safe to repeat."""
         with self._lock:
             live = self._live.get(spec.run_id)
+        if live is None and self.journal.step_status(spec.run_id):
+            live = self._taken_up_to_end(spec)
         if live is None:
             self.journal.finish_run(spec.run_id, outcome)
         else:
             started = StartedRun(spec.run_id, live.prepared, resumed=live.frame.resumed)
             self.session.end_frame(started, live.transport, live.frame, outcome)
+        self.holds.release(spec.run_id)
         self.release(spec.run_id)
+
+    def _taken_up_to_end(self, spec: RunSpec) -> _Live | None:
+        """A run continued after a crash between its last step and its end: taken up as
+        ``resume`` would (``run.started`` resumed, cluster verified), so that its end is
+        logged as ``resume`` logs it. Its end is recorded even when that fails."""
+        try:
+            live = self._prepared(spec)
+            started = StartedRun(spec.run_id, live.prepared, resumed=True)
+            self.session.execute(
+                started, live.transport, limits=self.limits, through=0, frame=live.frame
+            )
+        except Exception as exc:  # noqa: BLE001 (the end is recorded whatever failed)
+            self._log.warning(
+                "run.unframed",
+                action="run.unframed",
+                run_id=spec.run_id,
+                cluster=spec.cluster,
+                reason=str(exc),
+            )
+            self.release(spec.run_id)
+            return None
+        return live
 
     def release(self, run_id: str) -> None:
         """Forget a run this worker no longer executes, closing its sessions."""
         with self._lock:
             live = self._live.pop(run_id, None)
+        self.holds.forget(run_id)
         if live is not None:
             live.transport.close()
 
