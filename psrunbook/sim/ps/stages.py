@@ -158,7 +158,10 @@ class BuiltinStage(CommandStage):
     def process(self, item: Any) -> None:
         streaming = self.streaming
         if streaming is not None:
-            self._guarded(lambda: streaming.process(item))
+            try:  # _guarded written out: this runs once per object
+                streaming.process(item)
+            except ConversionError as exc:
+                raise self._cast_error(exc) from None
         elif self.builtin.per_object:
             self._run([item])
         else:
@@ -185,12 +188,15 @@ class BuiltinStage(CommandStage):
         try:
             action()
         except ConversionError as exc:
-            raise self.ev.runtime_fail(
-                str(exc),
-                "InvalidCastFromStringToInteger",
-                "InvalidArgument",
-                exception_type="System.Management.Automation.PSInvalidCastException",
-            ) from None
+            raise self._cast_error(exc) from None
+
+    def _cast_error(self, exc: ConversionError) -> Exception:
+        return self.ev.runtime_fail(
+            str(exc),
+            "InvalidCastFromStringToInteger",
+            "InvalidArgument",
+            exception_type="System.Management.Automation.PSInvalidCastException",
+        )
 
 
 class CmdletStage(CommandStage):
