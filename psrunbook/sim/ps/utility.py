@@ -20,7 +20,6 @@ from psrunbook.sim.ps.cmdlet_api import ParamSpec
 from psrunbook.sim.ps.values import as_list, to_string
 
 
-
 def _piped(inputs: list[Any]) -> list[Any]:
     """Pipeline objects bound to a ``string[]`` parameter: an array piped in arrives
     unrolled, so each element is one value."""
@@ -45,8 +44,9 @@ def join_path(parent: str, child: str) -> str:
 
 @builtin(
     "Join-Path",
-    ParamSpec("Path", "string[]", mandatory=True, position=0, aliases=("PSPath",),
-              from_pipeline=True),
+    ParamSpec(
+        "Path", "string[]", mandatory=True, position=0, aliases=("PSPath",), from_pipeline=True
+    ),
     ParamSpec("ChildPath", "string", mandatory=True, position=1),
     ParamSpec("Resolve", "switch"),
     per_object=True,

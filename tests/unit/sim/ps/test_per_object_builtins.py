@@ -38,7 +38,7 @@ def test_each_object_goes_on_before_the_next_arrives(
 
 def test_add_member_passes_each_object_on_as_it_arrives() -> None:
     records, error = ordered(
-        "[pscustomobject]@{a=1},[pscustomobject]@{a=2} | % { Write-Host \"in $($_.a)\"; $_ } "
+        '[pscustomobject]@{a=1},[pscustomobject]@{a=2} | % { Write-Host "in $($_.a)"; $_ } '
         "| Add-Member -NotePropertyName b -NotePropertyValue 5 -PassThru "
         '| % { Write-Host "out $($_.a)$($_.b)" }'
     )
