@@ -277,8 +277,12 @@ class BlockStage(CommandStage):
         is_filter: bool = False,
         psrp: bool = False,
         local_scope: bool = False,
+        command_name: str | None = None,
     ) -> None:
         super().__init__(ev, redirections)
+        self.command_name = command_name
+        """A function's name: its binding errors' ids end with it (``NamedParameterNotFound,f``,
+        shared/facts/powershell.md, ErrorRecord fields)."""
         self.script = script
         self.node = node
         self.arguments = arguments
@@ -299,7 +303,9 @@ class BlockStage(CommandStage):
         *,
         is_filter: bool = False,
     ) -> BlockStage:
-        return cls(ev, block.script, block.node, arguments, redirections, is_filter=is_filter)
+        name = getattr(block, "name", None)  # a FunctionValue's; a script block has none
+        return cls(ev, block.script, block.node, arguments, redirections, is_filter=is_filter,
+                   command_name=name)  # fmt: skip
 
     def begin(self) -> None:
         self.open()
@@ -320,7 +326,11 @@ class BlockStage(CommandStage):
     def _begin(self) -> None:
         ev, body = self.ev, self.body
         self.binding = ev.bind_script_parameters(
-            body.params, self.arguments, psrp=self.psrp, expecting_input=self.expecting_input
+            body.params,
+            self.arguments,
+            psrp=self.psrp,
+            expecting_input=self.expecting_input,
+            command_name=self.command_name,
         )
         if body.named:
             self.scope.set_local("input", [])
