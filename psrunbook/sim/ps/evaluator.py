@@ -107,6 +107,7 @@ from psrunbook.sim.ps.values import (
     NOTHING,
     ConversionError,
     ScriptBlockValue,
+    TypeRef,
     as_list,
     convert,
     is_collection,
@@ -2194,17 +2195,6 @@ class _Declared:
 
     parameters: list[_Parameter] = dataclasses.field(default_factory=list)
     advanced: bool = False
-
-
-class TypeRef:
-    """A type literal used as a value (``-is [string]``, ``[int]::MaxValue``)."""
-
-    def __init__(self, name: str, node: Node) -> None:
-        self.name = name
-        self.node = node
-
-    def __str__(self) -> str:
-        return self.name
 
 
 def _unbound_value(type_name: str) -> Any:
