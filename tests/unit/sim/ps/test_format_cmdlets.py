@@ -221,3 +221,13 @@ def test_no_longer_refused_before_the_script_runs(name: str) -> None:
 def test_format_wide() -> None:
     output = run("'a', 'b', 'c' | Format-Wide -Column 2 | Out-String -Stream -Width 20").output
     assert output == ["", "a         b", "c", "", ""]
+
+
+@pytest.mark.parametrize("command", ["Out-Default", "Out-Host", "oh"])
+def test_out_default_and_out_host_are_refused_saying_why(command: str) -> None:
+    """In a remote session they write through the host (PIPELINE_HOST_CALL), which the
+    simulated endpoint does not send: refused before anything runs, naming the reason."""
+    result = run(f"$script:ran = 1; 'x' | {command}")
+    assert result.failed is not None
+    assert "writes through the host, PIPELINE_HOST_CALL WriteLine" in result.failed.message
+    assert result.output == []
