@@ -17,7 +17,7 @@ from __future__ import annotations
 import time
 
 from bench.common import Figure, Profile, Section, median, ratio_goal
-from bench.evaluator_loop import _Sink
+from bench.evaluator_loop import _Sink, alternate
 from bench.evaluator_loop import measure as measure_loop
 from psrunbook.sim.executor_protocol import CommandRequest, ExecutionContext, PipelineRequest
 from psrunbook.sim.ps.powershell_executor import PowerShellExecutor
@@ -31,11 +31,12 @@ SCRIPT = (
 COLLECTING_COST = 150
 """Plain-Python pipeline objects per PowerShell object of the evaluator before streaming
 (main at a0f2679, which collected each command's output before the next ran), the two
-measured alternately in one process: medians of 145 to 196 in four runs of five on the
-shared, heavily loaded 2-core VM of 2026-12-02 (load average 16), so about 150. The
-streaming evaluator as merged (aff1901) read 170 to 218 in the same runs (1.3-1.7 s
-against 0.9-1.0 s for 20,000 numbers), the per-object hand-off of this branch 92 to 143
-(0.7 s)."""
+measured alternately in one process on the shared 2-core VM of 2026-12-02: medians of
+145 to 196 in four runs of five under load average 16, 155 and 167 under load 3; the
+goal rounds down to 150. In the same runs the streaming evaluator as merged (aff1901)
+read 170 to 218 and 204 to 215 (1.3-1.7 s against 0.9-1.0 s for 20,000 numbers), the
+per-object hand-off of this module's commit 92 to 143 and 115 to 126 (0.7 s). The loop
+figure of :mod:`bench.evaluator_loop` stayed at 46 to 47 for all three."""
 
 PYTHON_OBJECTS = 200_000
 """Objects through the yardstick per sample: long enough to time."""
@@ -73,13 +74,9 @@ def pipeline_figure(profile: Profile) -> tuple[Figure, dict[str, object]]:
     """The pipeline's cost per object in yardstick objects, and its raw samples."""
     count = {"smoke": 1_000, "quick": 5_000}.get(profile.name, 20_000)
     _rate(200)  # warm: parse cache and first-use imports
-    costs: list[float] = []
-    rates: list[float] = []
-    for _ in range(max(1, profile.repetitions)):
-        python = _python_pipeline(PYTHON_OBJECTS)
-        rate = _rate(count)
-        rates.append(rate)
-        costs.append(python / rate)
+    rates, costs = alternate(
+        lambda: _python_pipeline(PYTHON_OBJECTS), lambda: _rate(count), profile.repetitions
+    )
     cost = median(costs)
     figure = Figure(
         "evaluator_pipeline_cost",
