@@ -15,6 +15,7 @@ yardstick; the goal is a fifth of that.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from bench.common import Figure, Profile, Section, absolute_goal, median, ratio_goal
 from psrunbook.sim.executor_protocol import (
@@ -90,17 +91,28 @@ def _python_loop(iterations: int) -> float:
     return iterations / elapsed
 
 
+def alternate(
+    yardstick: Callable[[], float], measured: Callable[[], float], repetitions: int
+) -> tuple[list[float], list[float]]:
+    """``measured``'s rates and its costs in ``yardstick`` units, the two timed one after
+    the other ``repetitions`` times, so the machine's load moves both alike."""
+    rates: list[float] = []
+    costs: list[float] = []
+    for _ in range(max(1, repetitions)):
+        python = yardstick()
+        rate = measured()
+        rates.append(rate)
+        costs.append(python / rate)
+    return rates, costs
+
+
 def measure(profile: Profile) -> Section:
     section = Section("evaluator")
     iterations = 2_000 if profile.name == "smoke" else 20_000
     _rate(200)  # warm: parse cache and first-use imports
-    rates: list[float] = []
-    costs: list[float] = []
-    for _ in range(max(1, profile.repetitions)):
-        python = _python_loop(PYTHON_ITERATIONS)
-        rate = _rate(iterations)
-        rates.append(rate)
-        costs.append(python / rate)
+    rates, costs = alternate(
+        lambda: _python_loop(PYTHON_ITERATIONS), lambda: _rate(iterations), profile.repetitions
+    )
     rate = median(rates)
     cost = median(costs)
     section.figures.append(

@@ -29,7 +29,7 @@ DEFAULT_OUTPUT = ROOT / "bench" / "results.json"
 def _measurements() -> dict[str, Callable[[Profile], Section]]:
     # Imported here so `--help` does not load pypsrp and the simulator.
     from bench import (
-        evaluator_loop,
+        evaluator_pipeline,
         fanout,
         fleet_runs,
         full_run,
@@ -49,7 +49,7 @@ def _measurements() -> dict[str, Callable[[Profile], Section]]:
         "startup": startup.measure,
         "render-lint": render_lint.measure,
         "simulator": sim_pipeline.measure,
-        "evaluator": evaluator_loop.measure,
+        "evaluator": evaluator_pipeline.measure,
         "full-run": full_run.measure,
         "journal": journal_backends.measure,
         "fleet": fleet_runs.measure,

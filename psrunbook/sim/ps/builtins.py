@@ -132,7 +132,7 @@ def write_output(
 
 @builtin(
     "Write-Error",
-    ParamSpec("Message", "object", position=0),
+    ParamSpec("Message", "object", position=0, from_pipeline=True),
     ParamSpec("Category", "string"),
     ParamSpec("ErrorId", "string"),
     ParamSpec("TargetObject", "object"),
@@ -143,10 +143,15 @@ def write_output(
     ParamSpec("CategoryTargetName", "string"),
     ParamSpec("CategoryTargetType", "string"),
     ParamSpec("RecommendedAction", "string"),
+    per_object=True,
 )
 def write_error(
     ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit
 ) -> None:
+    """One error per call, or per object piped in (``-Message`` takes pipeline input:
+    ``'oops' | Write-Error``; UNVERIFIED, not in shared/facts)."""
+    if inputs is not None:
+        args = PSHashtable([*args.items(), ("Message", _collect(inputs))])
     source = args.get("ErrorRecord") or args.get("Message")
     if isinstance(source, ErrorRecordObject):
         ev.write_error(source.record)
@@ -719,12 +724,18 @@ def remove_variable(
 # ----------------------------------------------------------------- execute_ps support
 
 
-@builtin("Invoke-Expression", ParamSpec("Command", "string", mandatory=True, position=0))
+@builtin(
+    "Invoke-Expression",
+    ParamSpec("Command", "string", mandatory=True, position=0, from_pipeline=True),
+    per_object=True,
+)
 def invoke_expression(
     ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit
 ) -> None:
-    """Runs ``-Command`` as script in the caller's scope (pypsrp's ``Client.execute_ps``)."""
-    ev.invoke_expression(to_string(args.get("Command")), emit)
+    """Runs ``-Command`` as script in the caller's scope (pypsrp's ``Client.execute_ps``);
+    a piped string runs as it arrives (``'1+1' | iex``)."""
+    for text in inputs if inputs is not None else [args.get("Command")]:
+        ev.invoke_expression(to_string(text), emit)
 
 
 COMMAND_ALIASES: dict[str, str] = {

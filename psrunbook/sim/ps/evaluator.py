@@ -13,7 +13,7 @@ import dataclasses
 import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Protocol
@@ -107,6 +107,7 @@ from psrunbook.sim.ps.values import (
     NOTHING,
     ConversionError,
     ScriptBlockValue,
+    TypeRef,
     as_list,
     convert,
     is_collection,
@@ -451,9 +452,18 @@ class Evaluator:
     # ----------------------------------------------------------------- running scripts
 
     def run_block(self, statements: Node | None, emit: Emit) -> None:
-        """One named block's statements; a ``return`` leaves only this block."""
-        with suppress(ReturnSignal):
-            self.exec_statements(statements, emit)
+        """One named block's statements; a ``return`` leaves only this block.
+
+        Plain ``try`` rather than ``contextlib.suppress``: a ForEach-Object block runs
+        once per pipeline object, and the context manager's objects cost as much as a
+        short statement."""
+        if statements is None:
+            return
+        try:
+            for statement in self.kids(statements):
+                self.exec_statement(statement, emit)
+        except ReturnSignal:
+            pass
 
     def invoke_expression(self, text: str, emit: Emit) -> None:
         """``Invoke-Expression``: ``text`` runs in the caller's scope, like dot-sourcing.
@@ -1291,30 +1301,34 @@ class Evaluator:
         out: list[Any] = []
         write = out.append if emit is None else emit
         previous_scope = self.scope
-        scope = Scope(self.scope) if new_scope else self.scope
-        saved_under = self.scope.get("_") if not new_scope else (False, None)
+        previous_script = self.script
+        scope = Scope(previous_scope) if new_scope else previous_scope
+        saved_under = previous_scope.get("_") if not new_scope and set_under else (False, None)
         self.scope = scope
+        self.script = block.script  # inline, not using_script: this runs once per object
         try:
-            with self.using_script(block.script):
-                if set_under:
-                    scope.set_local("_", dollar_under)
-                    scope.set_local("PSItem", dollar_under)
-                body = self.body(block.node)
-                if body.params is not None or arguments:
-                    self.bind_script_parameters(body.params, arguments)
-                if body.named:  # begin, process once (no input), end
-                    scope.set_local("input", [])
-                    self.run_block(body.begin, write)
-                    if body.has_process:
-                        self.run_block(body.process, write)
-                    self.run_block(body.end, write)
-                else:  # $input stays the caller's (ForEach-Object runs in its scope)
-                    self.run_block(body.end, write)
+            if set_under:
+                local = scope.variables
+                local["_"] = ("_", dollar_under)
+                local["psitem"] = ("PSItem", dollar_under)
+            body = self.body(block.node)
+            if body.params is not None or arguments:
+                self.bind_script_parameters(body.params, arguments)
+            if body.named:  # begin, process once (no input), end
+                scope.set_local("input", [])
+                self.run_block(body.begin, write)
+                if body.has_process:
+                    self.run_block(body.process, write)
+                self.run_block(body.end, write)
+            else:  # $input stays the caller's (ForEach-Object runs in its scope)
+                self.run_block(body.end, write)
         finally:
+            self.script = previous_script
             if not new_scope and set_under:
                 found, value = saved_under
-                self.scope.set_local("_", value if found else None)
-                self.scope.set_local("PSItem", value if found else None)
+                value = value if found else None
+                previous_scope.set_local("_", value)
+                previous_scope.set_local("PSItem", value)
             self.scope = previous_scope
         return out
 
@@ -2181,17 +2195,6 @@ class _Declared:
 
     parameters: list[_Parameter] = dataclasses.field(default_factory=list)
     advanced: bool = False
-
-
-class TypeRef:
-    """A type literal used as a value (``-is [string]``, ``[int]::MaxValue``)."""
-
-    def __init__(self, name: str, node: Node) -> None:
-        self.name = name
-        self.node = node
-
-    def __str__(self) -> str:
-        return self.name
 
 
 def _unbound_value(type_name: str) -> Any:

@@ -47,13 +47,18 @@ from psrunbook.sim.ps.format_objects import (
     table_row,
     wide_entry,
 )
-from psrunbook.sim.ps.formatting import NotFormattable, cell_text, default_view, is_scalar
+from psrunbook.sim.ps.formatting import (
+    SERVICE_LIST,
+    NotFormattable,
+    cell_text,
+    default_view,
+    is_scalar,
+)
 from psrunbook.sim.ps.values import ScriptBlockValue, is_collection, to_string, wildcard_regex
 
 _SERVICE = "System.ServiceProcess.ServiceController"
 _ENTRY = "System.Collections.DictionaryEntry"
-_UNMODELLED = ("GroupBy", "View", "HideTableHeaders", "Expand", "ShowError", "DisplayError",
-               "Force")  # fmt: skip
+_UNMODELLED = ("View", "Expand", "ShowError", "DisplayError", "Force")
 _COMMON_PARAMETERS = (
     ParamSpec("Property", "object[]", position=0),
     ParamSpec("GroupBy", "object"),
@@ -141,14 +146,22 @@ class _Writer:
     def __init__(self, emit: Emit) -> None:
         self.emit = emit
         self.key: Any = None
+        self.grouping: tuple[str, str] | None = None
 
-    def switch(self, key: Any, shape: Shape) -> None:
+    def switch(self, key: Any, shape: Shape, grouping: tuple[str, str] | None = None) -> None:
+        """Go on in the current run, start a new ``-GroupBy`` group in it (a new value:
+        Windows groups consecutive objects, it does not sort), or start a new run."""
         if self.key == key:
+            if self.grouping != grouping:
+                self.grouping = grouping
+                self.emit(group_end())
+                self.emit(group_start(grouping))
             return
         self.close()
         self.key = key
+        self.grouping = grouping
         self.emit(format_start(shape))
-        self.emit(group_start())
+        self.emit(group_start(grouping))
 
     def close(self) -> None:
         if self.key is not None:
@@ -159,6 +172,15 @@ class _Writer:
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _grouping(ev: BuiltinEvaluator, args: PSHashtable, item: Any) -> tuple[str, str] | None:
+    """``-GroupBy``: the group's label (the property name, a calculated property's label,
+    a script block's text) and ``item``'s value in it."""
+    group_by = args.get("GroupBy")
+    if group_by is None:
+        return None
+    return _label(group_by), cell_text(_property_value(ev, item, group_by))
 
 
 @builtin(
@@ -176,6 +198,7 @@ def format_table(
     _check_modelled(ev, args, "Format-Table")
     properties = args.get("Property")
     autosize, wrap = bool(args.get("AutoSize")), bool(args.get("Wrap"))
+    hide = bool(args.get("HideTableHeaders"))
     writer = _Writer(emit)
     selected: list[tuple[str, Any]] = []
     run: tuple[TableColumn, ...] = ()
@@ -209,7 +232,8 @@ def format_table(
             )  # fmt: skip
         if writer.key != key:
             run = columns
-            writer.switch(key, Shape("table", columns, autosize, wrap))
+        writer.switch(key, Shape("table", run, autosize, wrap, hide_header=hide),
+                      _grouping(ev, args, item))  # fmt: skip
         emit(table_row([cell_text(v) for v in values],
                        [ALIGN_RIGHT if c.alignment == ALIGN_RIGHT else 0 for c in run],
                        wrap=wrap))  # fmt: skip
@@ -238,12 +262,12 @@ def format_list(
                 key, _kind, view = default_view(item)
             except NotFormattable as exc:
                 raise refuse_view(exc.type_name) from None
-            if key == _SERVICE:
-                raise refuse_view(f"{_SERVICE} (its list view)")
             pairs = [(name, cell_text(value)) for name, value in item.properties.items()]
+            if key == _SERVICE:
+                pairs = [(name, cell_text(item.properties.get(name))) for name in SERVICE_LIST]
             if key == _ENTRY:
                 pairs = [(c.label, cell_text(item.properties.get(c.prop))) for c in view]
-        writer.switch("list", Shape("list"))
+        writer.switch("list", Shape("list"), _grouping(ev, args, item))
         emit(list_entry(pairs))
     writer.close()
 
@@ -272,6 +296,6 @@ def format_wide(
         if prop is None and not is_scalar(item):
             raise refuse_view(item.type_names[0] if isinstance(item, PSObject) else "object")
         value = item if prop is None else _property_value(ev, item, prop)
-        writer.switch("wide", shape)
+        writer.switch("wide", shape, _grouping(ev, args, item))
         emit(wide_entry(cell_text(value)))
     writer.close()

@@ -41,6 +41,7 @@ _PSCUSTOM = "System.Management.Automation.PSCustomObject"
 _SERVICE = "System.ServiceProcess.ServiceController"
 _ENTRY = "System.Collections.DictionaryEntry"
 _MEMBER = "Microsoft.PowerShell.Commands.MemberDefinition"
+PING_STATUS = "System.Management.ManagementObject#root\\cimv2\\Win32_PingStatus"
 _MAX_TABLE_PROPERTIES = 4
 
 
@@ -67,6 +68,20 @@ class Column:
 
 _SERVICE_COLUMNS = (Column("Status", "Status", 8, left=True), Column("Name", "Name", 18, left=True),
                     Column("DisplayName", "DisplayName", 38, left=True))  # fmt: skip
+_PING_COLUMNS = (
+    Column("Source", "__SERVER", 13, left=True),
+    Column("Destination", "Address", 15, left=True),
+    Column("IPV4Address", "IPV4Address", 16, left=True),
+    Column("IPV6Address", "IPV6Address", 40, left=True),
+    Column("Bytes", "BufferSize", 8, left=True),
+    Column("Time(ms)", "ResponseTime", 9, left=True),
+)
+"""Windows PowerShell 5.1's table view of Test-Connection's Win32_PingStatus replies
+(UNVERIFIED: not in shared/facts; the widths and properties of the view as 5.1's
+format data is remembered to define it)."""
+SERVICE_LIST = ("Name", "DisplayName", "Status", "DependentServices", "ServicesDependedOn",
+                "CanPauseAndContinue", "CanShutdown", "CanStop", "ServiceType")  # fmt: skip
+"""The ServiceController list view of Windows PowerShell 5.1 (``Get-Service | Format-List``)."""
 _ENTRY_COLUMNS = (Column("Name", "Name", 30, left=True), Column("Value", "Value", left=True))
 _MEMBER_COLUMNS = (Column("Name", "Name", left=True), Column("MemberType", "MemberType", left=True),
                    Column("Definition", "Definition", left=True))  # fmt: skip
@@ -115,6 +130,8 @@ def default_view(item: Any) -> tuple[str, str, tuple[Column, ...]]:
         first = item.type_names[0] if item.type_names else "System.Object"
         if first == _SERVICE:
             return _SERVICE, "table", _SERVICE_COLUMNS
+        if first == PING_STATUS:
+            return PING_STATUS, "table", _PING_COLUMNS
         if first == _MEMBER:
             # Get-Member's view: a table per TypeName, under a "TypeName:" line.
             return f"{_MEMBER}:{item.properties.get('TypeName')}", "table", _MEMBER_COLUMNS
@@ -189,10 +206,16 @@ def render_list(objects: list[Any]) -> list[str]:
 
 
 def render_table(
-    columns: tuple[Column, ...], rows: list[tuple[Any, ...]], width: int, *, wrap: bool = False
+    columns: tuple[Column, ...],
+    rows: list[tuple[Any, ...]],
+    width: int,
+    *,
+    wrap: bool = False,
+    hide_header: bool = False,
 ) -> list[str]:
     """Header, dashes and one line per row; ``wrap`` continues a long cell on further
-    lines (Format-Table -Wrap) instead of cutting it to ``...``."""
+    lines (Format-Table -Wrap) instead of cutting it to ``...``; ``hide_header`` leaves
+    out the header and dashes (-HideTableHeaders; UNVERIFIED: the blank lines stay)."""
     widths: list[int] = []
     used = 0
     for index, column in enumerate(columns):
@@ -225,7 +248,9 @@ def render_table(
         depth = max(len(c) for c in chunks)
         return [line([c[i] if i < len(c) else "" for c in chunks]) for i in range(depth)]
 
-    out = ["", line([c.label for c in columns]), line(["-" * len(c.label) for c in columns])]
+    out = [""]
+    if not hide_header:
+        out += [line([c.label for c in columns]), line(["-" * len(c.label) for c in columns])]
     for row in rows:
         cells = [cell_text(v) for v in row]
         out.extend(wrapped(cells) if wrap else [line(cells)])

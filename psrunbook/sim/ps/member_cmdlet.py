@@ -10,9 +10,12 @@ The lab lists what it models of an object, no more: a PSCustomObject's note prop
 the four methods of System.Object; a .NET-typed lab object's modelled properties
 (``{get;}``, or ``{get;set;}`` where assignment writes through) and methods. UNVERIFIED
 (not in shared/facts): the short type names in definitions (``int``, ``string``,
-``Object[]``, ``object`` for null). What the lab cannot list faithfully is refused by name:
-``-Static``, ``-View``, ``-Force`` and the members of a .NET value (a string, a number),
-whose Windows lists are long.
+``Object[]``, ``object`` for null). Strings, numbers, booleans and hashtables list the .NET
+members the lab models for them (:mod:`psrunbook.sim.ps.member_catalog`), and with
+``-Static`` (also of a type literal: ``[string] | gm -Static``) their static ones. What
+the lab cannot list faithfully is refused by name: ``-View``, ``-Force``, ``-Static`` of
+other objects, and the members of other .NET values (an array's elements are listed, as
+the pipeline unrolls it).
 """
 
 from __future__ import annotations
@@ -22,7 +25,14 @@ from typing import Any
 from psrunbook.sim.objects import ErrorRecordData, PSEnum, PSHashtable, PSObject
 from psrunbook.sim.ps.builtins import COMMAND_ALIASES, BuiltinEvaluator, Emit, _items, builtin
 from psrunbook.sim.ps.cmdlet_api import ParamSpec
-from psrunbook.sim.ps.values import is_collection, to_string, type_name_of, wildcard_regex
+from psrunbook.sim.ps.member_catalog import INSTANCE, STATIC, type_of_literal
+from psrunbook.sim.ps.values import (
+    TypeRef,
+    is_collection,
+    to_string,
+    type_name_of,
+    wildcard_regex,
+)
 
 MEMBER_DEFINITION = "Microsoft.PowerShell.Commands.MemberDefinition"
 _MEMBER_TYPES = "System.Management.Automation.PSMemberTypes"
@@ -91,6 +101,28 @@ def _members(item: PSObject) -> list[tuple[str, str, str]]:
     return out
 
 
+def _listed(
+    ev: BuiltinEvaluator, item: Any, static: bool
+) -> tuple[str, list[tuple[str, str, str]]]:
+    """The type name ``item``'s members are listed under, and those members."""
+    if isinstance(item, TypeRef):
+        full = type_of_literal(item.name)
+        if not static or full is None or full not in STATIC:
+            refused = "" if static else " without -Static"
+            raise ev.unsupported(ev.statement, f"Get-Member of the type [{item.name}]{refused}")
+        return full, list(STATIC[full])
+    if isinstance(item, PSObject):
+        if static:
+            raise ev.unsupported(ev.statement, f"Get-Member -Static of a {type_name_of(item)}")
+        return (item.type_names[0] if item.type_names else "<null>"), _members(item)
+    full = type_name_of(item)
+    catalog = STATIC if static else INSTANCE
+    if full not in catalog:
+        flag = " -Static" if static else ""
+        raise ev.unsupported(ev.statement, f"Get-Member{flag} of a {full}")
+    return full, list(catalog[full])
+
+
 def _no_object() -> ErrorRecordData:
     return ErrorRecordData(
         message="You must specify an object for the Get-Member cmdlet.",
@@ -126,22 +158,21 @@ def _member_filter(ev: BuiltinEvaluator, value: Any) -> int:
 def get_member(
     ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit
 ) -> None:
-    for refused in ("Static", "View", "Force"):
+    for refused in ("View", "Force"):
         if args.get(refused):
             raise ev.unsupported(ev.statement, f"Get-Member -{refused}")
+    static = bool(args.get("Static"))
     mask = _member_filter(ev, args.get("MemberType"))
     patterns = [wildcard_regex(to_string(n)) for n in (args.get("Name") or ["*"])]
     seen: set[str] = set()
     for item in _items(args, inputs):
         if item is None:
             continue
-        if not isinstance(item, PSObject):
-            raise ev.unsupported(ev.statement, f"Get-Member of a {type_name_of(item)}")
-        type_name = item.type_names[0] if item.type_names else "<null>"
+        type_name, listed = _listed(ev, item, static)
         if type_name in seen:
             continue
         seen.add(type_name)
-        members = [m for m in _members(item) if _FLAGS[m[1]] & mask]
+        members = [m for m in listed if _FLAGS[m[1]] & mask]
         for pattern in patterns:
             chosen = sorted((m for m in members if pattern.match(m[0])),
                             key=lambda m: (m[1].upper(), m[0].upper()))  # fmt: skip

@@ -50,6 +50,21 @@ UNSUPPORTED_COMMANDS = {
 format view or goes to the host, or they prompt. Refused before the script runs, so no
 statement before them has run either (a node's own table cannot provide them)."""
 
+_THROUGH_HOST = (
+    "in a remote session it writes through the host, PIPELINE_HOST_CALL WriteLine "
+    "messages the simulated endpoint does not send, and no recording of Windows shows "
+    "them; "
+    "end the pipeline without it, or with Out-String"
+)
+WHY_UNSUPPORTED = {
+    "out-host": _THROUGH_HOST,
+    "oh": _THROUGH_HOST,
+    "out-default": _THROUGH_HOST,
+    "read-host": "it prompts through the host, which the simulated endpoint does not serve",
+    "get-credential": "it prompts through the host, which the simulated endpoint does not serve",
+}
+"""Why a command of :data:`UNSUPPORTED_COMMANDS` is refused, where more than its name helps."""
+
 _MERGE = re.compile(r"^[2-6*]>&1$")
 """The merges Windows PowerShell 5.1 has: a stream (or all) into the success stream."""
 
@@ -215,7 +230,9 @@ def _check(script: ParsedScript) -> None:
             line = script.line(node)
             raise UnsupportedConstruct(
                 line,
-                "command " + UNSUPPORTED_COMMANDS[command],
+                "command "
+                + UNSUPPORTED_COMMANDS[command]
+                + (f" ({WHY_UNSUPPORTED[command]})" if command in WHY_UNSUPPORTED else ""),
                 script.source(node),
                 script.line_text(line),
                 script.column(node),

@@ -104,12 +104,18 @@ class Stage:
 
 
 def _handoff(ev: Evaluator, pipeline: object, stage: Stage, index: int) -> Emit:
-    """The ``emit`` of the stage before ``stage``: runs its ``process`` in its frame."""
+    """The ``emit`` of the stage before ``stage``: runs its ``process`` in its frame.
+
+    This runs for every object between every two commands, so :func:`save` and
+    :func:`restore` are written out inline and the session looked up once."""
     process = stage.process
+    session = ev.session
 
     def emit(item: Any) -> None:
-        saved = save(ev)
-        restore(ev, stage.frame)
+        saved = (ev.scope, ev.script, ev.statement, session.sink, ev.call_action,
+                 ev.error_captures, ev.try_depth)  # fmt: skip
+        (ev.scope, ev.script, ev.statement, session.sink, ev.call_action, ev.error_captures,
+         ev.try_depth) = stage.frame  # fmt: skip
         try:
             process(item)
         except Downstream:
@@ -117,7 +123,8 @@ def _handoff(ev: Evaluator, pipeline: object, stage: Stage, index: int) -> Emit:
         except Exception as error:
             raise Downstream(pipeline, index, error) from error
         finally:
-            restore(ev, saved)
+            (ev.scope, ev.script, ev.statement, session.sink, ev.call_action,
+             ev.error_captures, ev.try_depth) = saved  # fmt: skip
 
     return emit
 

@@ -147,14 +147,16 @@ class ForEachObject(_Streaming):
     the blocks run in the caller's scope and their output goes on as it is written."""
 
     def begin(self) -> None:
+        self.block = self.args.get("Process")  # looked up once, not per object
+        self.is_script = isinstance(self.block, ScriptBlockValue)
         block = self.args.get("Begin")
         if block is not None:
             self.ev.invoke_block(block, None, new_scope=False, set_under=False, emit=self.emit)
 
     def process(self, item: Any) -> None:
         ev, emit = self.ev, self.emit
-        process = self.args.get("Process")
-        if isinstance(process, ScriptBlockValue):
+        process = self.block
+        if self.is_script:
             ev.check_stop()
             ev.invoke_block(process, item, new_scope=False, emit=emit)
         elif process is not None:
@@ -191,6 +193,10 @@ _register(
 # ----------------------------------------------------------------- Select-Object
 
 
+_WILDCARD = object()
+"""The expression of a wildcard ``-Property`` name in :meth:`SelectObject.plan`."""
+
+
 class SelectObject(_Streaming):
     """``-Skip``, ``-First``, ``-Last``, ``-Unique`` and the property forms."""
 
@@ -201,6 +207,8 @@ class SelectObject(_Streaming):
         self.collecting = bool(args.get("Unique")) or "Last" in args
         self.held: list[Any] = []
         self.seen = 0
+        self.properties = self.plan()
+        self.excluded = {p.casefold() for p in args.get("ExcludeProperty") or []}
 
     def process(self, item: Any) -> None:
         if self.collecting:
@@ -246,7 +254,7 @@ class SelectObject(_Streaming):
     def select(self, item: Any) -> None:
         """Write ``item`` as ``-Property``/``-ExpandProperty`` shape it."""
         ev, args, emit = self.ev, self.args, self.emit
-        properties = args.get("Property")
+        properties = self.properties
         if properties is None and "ExpandProperty" not in args:
             emit(item)
             return
@@ -274,33 +282,49 @@ class SelectObject(_Streaming):
         elif expanded is not None:
             emit(expanded)
 
-    def shaped(self, item: Any, properties: list[Any]) -> PSObject:
-        """A ``Selected.<type>`` object with the named and calculated properties."""
-        ev = self.ev
-        excluded = {p.casefold() for p in self.args.get("ExcludeProperty") or []}
-        result = PSObject(type_names=_selected(item))
+    def plan(self) -> list[tuple[Any, Any]] | None:
+        """``-Property`` read once for every object: ``(label, expression)`` of a
+        calculated property (label None when its Name key is missing: an error when an
+        object arrives), ``(pattern, _WILDCARD)`` of a wildcard, ``(name, name)``
+        otherwise."""
+        properties = self.args.get("Property")
+        if properties is None:
+            return None
+        plan: list[tuple[Any, Any]] = []
         for prop in properties:
             if isinstance(prop, PSHashtable):
                 label = _hash_get(prop, ("Name", "Label"))
-                if label is None:
-                    raise ev.fail(
-                        records.runtime_error(
-                            "The Name key of a calculated property is missing.",
-                            "DictionaryKeyMissingName",
-                            "InvalidArgument",
-                            exception_type="System.NotSupportedException",
-                        )
-                    )
-                result.properties[to_string(label)] = _property_value(ev, item, prop)
+                plan.append((None if label is None else to_string(label),
+                             _hash_get(prop, ("Expression",))))  # fmt: skip
                 continue
             name = to_string(prop)
             if "*" in name or "?" in name:
-                pattern = wildcard_regex(name)
+                plan.append((wildcard_regex(name), _WILDCARD))
+            else:
+                plan.append((name, name))
+        return plan
+
+    def shaped(self, item: Any, plan: list[tuple[Any, Any]]) -> PSObject:
+        """A ``Selected.<type>`` object with the named and calculated properties."""
+        ev = self.ev
+        result = PSObject(type_names=_selected(item))
+        properties = result.properties
+        for label, expression in plan:
+            if label is None:
+                raise ev.fail(
+                    records.runtime_error(
+                        "The Name key of a calculated property is missing.",
+                        "DictionaryKeyMissingName",
+                        "InvalidArgument",
+                        exception_type="System.NotSupportedException",
+                    )
+                )
+            if expression is _WILDCARD:
                 for candidate in _property_names(item):
-                    if pattern.match(candidate) and candidate.casefold() not in excluded:
-                        result.properties[candidate] = _property_value(ev, item, candidate)
+                    if label.match(candidate) and candidate.casefold() not in self.excluded:
+                        properties[candidate] = _property_value(ev, item, candidate)
                 continue
-            result.properties[name] = _property_value(ev, item, name)
+            properties[label] = _property_value(ev, item, expression)
         return result
 
 

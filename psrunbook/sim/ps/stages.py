@@ -158,7 +158,10 @@ class BuiltinStage(CommandStage):
     def process(self, item: Any) -> None:
         streaming = self.streaming
         if streaming is not None:
-            self._guarded(lambda: streaming.process(item))
+            try:  # _guarded written out: this runs once per object
+                streaming.process(item)
+            except ConversionError as exc:
+                raise self._cast_error(exc) from None
         elif self.builtin.per_object:
             self._run([item])
         else:
@@ -185,12 +188,15 @@ class BuiltinStage(CommandStage):
         try:
             action()
         except ConversionError as exc:
-            raise self.ev.runtime_fail(
-                str(exc),
-                "InvalidCastFromStringToInteger",
-                "InvalidArgument",
-                exception_type="System.Management.Automation.PSInvalidCastException",
-            ) from None
+            raise self._cast_error(exc) from None
+
+    def _cast_error(self, exc: ConversionError) -> Exception:
+        return self.ev.runtime_fail(
+            str(exc),
+            "InvalidCastFromStringToInteger",
+            "InvalidArgument",
+            exception_type="System.Management.Automation.PSInvalidCastException",
+        )
 
 
 class CmdletStage(CommandStage):
@@ -271,8 +277,12 @@ class BlockStage(CommandStage):
         is_filter: bool = False,
         psrp: bool = False,
         local_scope: bool = False,
+        command_name: str | None = None,
     ) -> None:
         super().__init__(ev, redirections)
+        self.command_name = command_name
+        """A function's name: its binding errors' ids end with it (``NamedParameterNotFound,f``,
+        shared/facts/powershell.md, ErrorRecord fields)."""
         self.script = script
         self.node = node
         self.arguments = arguments
@@ -293,7 +303,9 @@ class BlockStage(CommandStage):
         *,
         is_filter: bool = False,
     ) -> BlockStage:
-        return cls(ev, block.script, block.node, arguments, redirections, is_filter=is_filter)
+        name = getattr(block, "name", None)  # a FunctionValue's; a script block has none
+        return cls(ev, block.script, block.node, arguments, redirections, is_filter=is_filter,
+                   command_name=name)  # fmt: skip
 
     def begin(self) -> None:
         self.open()
@@ -314,7 +326,11 @@ class BlockStage(CommandStage):
     def _begin(self) -> None:
         ev, body = self.ev, self.body
         self.binding = ev.bind_script_parameters(
-            body.params, self.arguments, psrp=self.psrp, expecting_input=self.expecting_input
+            body.params,
+            self.arguments,
+            psrp=self.psrp,
+            expecting_input=self.expecting_input,
+            command_name=self.command_name,
         )
         if body.named:
             self.scope.set_local("input", [])

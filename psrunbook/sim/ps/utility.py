@@ -19,6 +19,13 @@ from psrunbook.sim.ps.builtins import BuiltinEvaluator, Emit, builtin
 from psrunbook.sim.ps.cmdlet_api import ParamSpec
 from psrunbook.sim.ps.values import as_list, to_string
 
+
+def _piped(inputs: list[Any]) -> list[Any]:
+    """Pipeline objects bound to a ``string[]`` parameter: an array piped in arrives
+    unrolled, so each element is one value."""
+    return [v for item in inputs for v in as_list(item)]
+
+
 # ----------------------------------------------------------------- paths
 
 _QUALIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9]*:")
@@ -37,17 +44,21 @@ def join_path(parent: str, child: str) -> str:
 
 @builtin(
     "Join-Path",
-    ParamSpec("Path", "string[]", mandatory=True, position=0, aliases=("PSPath",)),
+    ParamSpec(
+        "Path", "string[]", mandatory=True, position=0, aliases=("PSPath",), from_pipeline=True
+    ),
     ParamSpec("ChildPath", "string", mandatory=True, position=1),
     ParamSpec("Resolve", "switch"),
+    per_object=True,
 )
 def join_path_cmdlet(
     ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit
 ) -> None:
-    """One joined path per ``-Path`` (about Join-Path, 5.1: a string array in -Path)."""
+    """One joined path per ``-Path`` (about Join-Path, 5.1: a string array in -Path,
+    taken from the pipeline too, each object as it arrives)."""
     if args.get("Resolve"):
         raise ev.unsupported(ev.statement, "Join-Path -Resolve")
-    for path in as_list(args["Path"]):
+    for path in _piped(inputs) if inputs is not None else as_list(args["Path"]):
         emit(join_path(to_string(path), to_string(args["ChildPath"])))
 
 
@@ -80,6 +91,7 @@ def _split(path: str, part: str) -> Any:
     ParamSpec("NoQualifier", "switch"),
     ParamSpec("IsAbsolute", "switch"),
     ParamSpec("Resolve", "switch"),
+    per_object=True,
 )
 def split_path(
     ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit
@@ -90,7 +102,7 @@ def split_path(
         raise ev.unsupported(ev.statement, "Split-Path -Resolve")
     chosen = [p for p in ("Leaf", "Qualifier", "NoQualifier", "IsAbsolute") if args.get(p)]
     part = chosen[0] if chosen else "Parent"
-    for path in inputs if inputs is not None else as_list(args["Path"]):
+    for path in _piped(inputs) if inputs is not None else as_list(args["Path"]):
         emit(_split(to_string(path), part))
 
 
@@ -104,6 +116,7 @@ def split_path(
     ParamSpec("Force", "switch"),
     ParamSpec("Key", "object"),
     ParamSpec("SecureKey", "securestring"),
+    per_object=True,
 )
 def convertto_securestring(
     ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit
@@ -239,10 +252,11 @@ namespace of the cmdlets that show the lab's node has the module."""
 
 @builtin(
     "Import-Module",
-    ParamSpec("Name", "string[]", mandatory=True, position=0),
+    ParamSpec("Name", "string[]", mandatory=True, position=0, from_pipeline=True),
     ParamSpec("Force", "switch"),
     ParamSpec("PassThru", "switch"),
     ParamSpec("DisableNameChecking", "switch"),
+    per_object=True,
 )
 def import_module(
     ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit
@@ -252,7 +266,7 @@ def import_module(
     if args.get("PassThru"):
         raise ev.unsupported(ev.statement, "Import-Module -PassThru")
     types = ev.command_types()
-    for name in as_list(args["Name"]):
+    for name in _piped(inputs) if inputs is not None else as_list(args["Name"]):
         text = to_string(name)
         folded = text.casefold()
         if folded in _MODULES:
@@ -286,6 +300,7 @@ def import_module(
     ParamSpec("InputObject", "object", from_pipeline=True),
     ParamSpec("PassThru", "switch"),
     ParamSpec("Force", "switch"),
+    per_object=True,
 )
 def add_member(
     ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit

@@ -277,6 +277,18 @@ def convert(value: Any, type_name: str) -> Any:
     raise ConversionError(value, type_name, "unknown type in the simulator")
 
 
+class TypeRef:
+    """A type literal used as a value (``-is [string]``, ``[int]::MaxValue``, the input
+    of ``[string] | Get-Member -Static``); ``node`` is its syntax node."""
+
+    def __init__(self, name: str, node: Any) -> None:
+        self.name = name
+        self.node = node
+
+    def __str__(self) -> str:
+        return self.name
+
+
 def type_name_of(value: Any) -> str:
     """The .NET type name PowerShell shows for a value (``-is`` and error messages)."""
     if value is None:

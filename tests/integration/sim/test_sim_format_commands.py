@@ -161,3 +161,76 @@ def test_an_ambiguous_parameter_over_psrp(served: Served) -> None:
     assert had_errors
     (error,) = streams.error
     assert "is ambiguous. Possible matches include: -DisplayName -Debug." in str(error)
+
+
+def test_execute_ps_of_the_service_list_view_grouped_tables_and_pings(served: Served) -> None:
+    """``Get-Service | Format-List`` is the ServiceController list view; ``-GroupBy``
+    starts each group with its "   Label: value" line; ``-HideTableHeaders`` drops the
+    header; Test-Connection's replies print as Windows' ping table."""
+    output, streams, had_errors = served.client().execute_ps(
+        "Get-Service WinRM | Format-List; "
+        "Get-Service ClusSvc | Format-Table -GroupBy Status -HideTableHeaders; "
+        "Test-Connection NODE2 -Count 1"
+    )
+    assert not had_errors, streams.error
+    assert [line.rstrip() for line in output.split("\n")] == [
+        "",
+        "Name                : WinRM",
+        "DisplayName         : Windows Remote Management (WS-Management)",
+        "Status              : Running",
+        "DependentServices   : {}",
+        "ServicesDependedOn  : {}",
+        "CanPauseAndContinue : False",
+        "CanShutdown         : False",
+        "CanStop             : True",
+        "ServiceType         : Win32OwnProcess",
+        "",
+        "",
+        "",
+        "",
+        "   Status: Running",
+        "",
+        "Running  ClusSvc            Cluster Service",
+        "",
+        "",
+        "",
+        "Source        Destination     IPV4Address      IPV6Address                    "
+        "          Bytes    Time(ms)",
+        "------        -----------     -----------      -----------                    "
+        "          -----    --------",
+        "NODE1         NODE2           10.0.0.11                                       "
+        "          32       0",
+        "",
+        "",
+    ]
+
+
+def test_get_member_of_a_string_and_a_function_binding_error_over_psrp(served: Served) -> None:
+    with RunspacePool(served.wsman()) as pool:
+        ps = PowerShell(pool)
+        ps.add_script(
+            "'x' | Get-Member -Name Length, Substring | % Definition; "
+            "function f { [CmdletBinding()] param($A) }; f -B 1"
+        )
+        output = ps.invoke()
+    assert output == [  # -Name patterns one after another, as GetMemberCommand does
+        "int Length {get;}",
+        "string Substring(int startIndex), string Substring(int startIndex, int length)",
+    ]
+    (error,) = ps.streams.error
+    assert error.fq_error == "NamedParameterNotFound,f"
+
+
+def test_out_default_is_refused_before_anything_runs_and_says_why(served: Served) -> None:
+    """On Windows Out-Default writes through the remote host (PIPELINE_HOST_CALL
+    WriteLine); the simulated endpoint sends no host calls, so the script is refused."""
+    with RunspacePool(served.wsman()) as pool:
+        ps = PowerShell(pool)
+        ps.add_script("$ran = 'yes'; 'text' | Out-Default")
+        ps.invoke()
+        assert ps.had_errors
+        (error,) = ps.streams.error
+        assert "command Out-Default (in a remote session it writes through the host" in str(error)
+        check = PowerShell(pool)
+        check.add_script("[string]$ran")
+        assert check.invoke() == [""]

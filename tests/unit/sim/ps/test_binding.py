@@ -228,3 +228,30 @@ def test_parameter_alias_attribute() -> None:
     """[Alias()] on a script parameter binds the alias name."""
     script = "param([Alias('Server')][string]$ComputerName)\n$ComputerName"
     assert ["n1"] == run(script, ("server", "n1")).output
+
+
+@pytest.mark.parametrize(
+    ("script", "expected"),
+    [
+        ("function f { param($Alpha, $Also) }; f -Al 1", "AmbiguousParameter,f"),
+        ("function f { [CmdletBinding()] param($A) }; f -B 1", "NamedParameterNotFound,f"),
+        ("function f { param([Parameter(Mandatory)]$A) }; f", "MissingMandatoryParameter,f"),
+        ("function f { param([int]$A) }; f -A x", "ParameterArgumentTransformationError,f"),
+        ("filter Get-It { param([Parameter(Mandatory)]$A) }; Get-It",
+         "MissingMandatoryParameter,Get-It"),
+        ("& { [CmdletBinding()] param($A) } -B 1", "NamedParameterNotFound"),
+    ],
+)  # fmt: skip
+def test_a_functions_binding_error_id_ends_with_its_name(script: str, expected: str) -> None:
+    """FullyQualifiedErrorId = ErrorId + "," + the function's name (shared/facts
+    powershell.md, ErrorRecord fields); a script block without a name adds nothing."""
+    result = run(script)
+    assert [expected] == [e.fully_qualified_error_id for e in result.errors]
+
+
+def test_a_caught_binding_error_of_a_function_carries_its_name() -> None:
+    result = run(
+        "function f { [CmdletBinding()] param($A) }; "
+        "try { f -B 1 } catch { $_.FullyQualifiedErrorId }"
+    )
+    assert ["NamedParameterNotFound,f"] == result.output

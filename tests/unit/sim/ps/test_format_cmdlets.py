@@ -129,12 +129,88 @@ def test_format_list_star_shows_every_property_and_strings_pass_as_text() -> Non
 
 
 def test_views_the_lab_does_not_know_are_refused_by_name() -> None:
-    result = run_on(sample_lab(), "Get-Service WinRM | Format-List")
+    result = run("1 | Format-Table -View x")
     assert result.failed is not None
-    assert "ServiceController (its list view)" in result.failed.message
-    grouped = run("1 | Format-Table -GroupBy x")
-    assert grouped.failed is not None
-    assert "Format-Table -GroupBy" in grouped.failed.message
+    assert "Format-Table -View" in result.failed.message
+
+
+def test_format_list_of_services_is_the_service_controller_list_view() -> None:
+    """Windows PowerShell 5.1's list view of a ServiceController: these nine properties
+    in this order (the lab's services depend on none and accept no pause or shutdown)."""
+    assert lines("Get-Service WinRM | Format-List | Out-String -Stream") == [
+        "",
+        "Name                : WinRM",
+        "DisplayName         : Windows Remote Management (WS-Management)",
+        "Status              : Running",
+        "DependentServices   : {}",
+        "ServicesDependedOn  : {}",
+        "CanPauseAndContinue : False",
+        "CanShutdown         : False",
+        "CanStop             : True",
+        "ServiceType         : Win32OwnProcess",
+        "",
+        "",
+    ]
+
+
+def test_hide_table_headers_leaves_out_the_header_and_dashes() -> None:
+    output = lines(f"{TWO_SERVICES} | Format-Table -HideTableHeaders")
+    header = output[0].properties["shapeInfo"]  # type: ignore[union-attr]
+    assert header.properties["hideHeader"] is True
+    assert lines(f"{TWO_SERVICES} | Format-Table -HideTableHeaders | Out-String -Stream") == [
+        "",
+        "Running  ClusSvc            Cluster Service                       ",
+        "Running  MsDtsServer150     SQL Server Integration Services 15.0  ",
+        "",
+        "",
+    ]
+
+
+def test_group_by_starts_a_group_with_its_label_at_each_new_value() -> None:
+    """Consecutive objects with one value form a group (not sorted); GroupStartData
+    carries a GroupingEntry whose text field is "   {label}: " and whose property field
+    is the value (PS-src ViewGenerator, FormatAndOut_format_xxx.resx); Out-String prints
+    a blank line, that text and a blank line before each group's table or list."""
+    script = (
+        "[pscustomobject]@{ K = 'a'; V = 1 }, [pscustomobject]@{ K = 'a'; V = 2 }, "
+        "[pscustomobject]@{ K = 'b'; V = 3 } | Format-Table -GroupBy K"
+    )
+    output = run(script).output
+    kinds = [o.type_names[0].removeprefix(NS) for o in output if isinstance(o, PSObject)]
+    assert kinds == ["FormatStartData", "GroupStartData", "FormatEntryData", "FormatEntryData",
+                     "GroupEndData", "GroupStartData", "FormatEntryData", "GroupEndData",
+                     "FormatEndData"]  # fmt: skip
+    entry = output[1].properties["groupingEntry"]  # type: ignore[union-attr]
+    assert entry.properties["ClassId2e4f51ef21dd47e99d3c952918aff9cd"] == (
+        "919820b7eadb48be8e202c5afa5c2716"
+    )
+    (inner,) = entry.properties["formatValueList"]
+    text, value = inner.properties["formatValueList"]
+    assert (text.properties["text"], value.properties["propertyValue"]) == ("   K: ", "a")
+    assert run(script + " | Out-String -Stream").output == [
+        "", "", "   K: a", "", "K V", "- -", "a 1", "a 2", "",
+        "", "   K: b", "", "K V", "- -", "b 3", "", "",
+    ]  # fmt: skip
+
+
+def test_group_by_a_service_property_in_a_list() -> None:
+    output = lines(f"{TWO_SERVICES} | Format-List Name -GroupBy Status | Out-String -Stream")
+    assert output == ["", "", "   Status: Running", "", "Name : ClusSvc", "",
+                      "Name : MsDtsServer150", "", ""]  # fmt: skip
+
+
+def test_test_connection_replies_print_as_the_ping_table() -> None:
+    assert lines("Test-Connection NODE2 -Count 1 | Out-String -Stream") == [
+        "",
+        "Source        Destination     IPV4Address      IPV6Address                      "
+        "        Bytes    Time(ms) ",
+        "------        -----------     -----------      -----------                      "
+        "        -----    -------- ",
+        "NODE1         NODE2           10.0.0.11                                         "
+        "        32       0        ",
+        "",
+        "",
+    ]
 
 
 @pytest.mark.parametrize("name", ["Format-Table", "ft", "Format-List", "fl", "Format-Wide"])
@@ -145,3 +221,13 @@ def test_no_longer_refused_before_the_script_runs(name: str) -> None:
 def test_format_wide() -> None:
     output = run("'a', 'b', 'c' | Format-Wide -Column 2 | Out-String -Stream -Width 20").output
     assert output == ["", "a         b", "c", "", ""]
+
+
+@pytest.mark.parametrize("command", ["Out-Default", "Out-Host", "oh"])
+def test_out_default_and_out_host_are_refused_saying_why(command: str) -> None:
+    """In a remote session they write through the host (PIPELINE_HOST_CALL), which the
+    simulated endpoint does not send: refused before anything runs, naming the reason."""
+    result = run(f"$script:ran = 1; 'x' | {command}")
+    assert result.failed is not None
+    assert "writes through the host, PIPELINE_HOST_CALL WriteLine" in result.failed.message
+    assert result.output == []
