@@ -29,12 +29,12 @@ if TYPE_CHECKING:
 
 def console(*, stderr: bool = False) -> Console:
     """The console for people: stdout, or stderr when stdout carries a JSON document."""
-    from rich.console import Console
+    from psrunbook.cli.pipe_safe_console import PipeSafeConsole
 
     stream = sys.stderr if stderr else sys.stdout
     # Off a terminal (a pipe, a CI log) tables get room instead of 80 columns.
     width = None if stream.isatty() else 200
-    return Console(highlight=False, soft_wrap=True, width=width, stderr=stderr)
+    return PipeSafeConsole(highlight=False, soft_wrap=True, width=width, stderr=stderr)
 
 
 def summary(console: Console, report: RunReport, plan: Plan) -> None:

@@ -54,9 +54,14 @@ _STOP = object()
 
 @dataclass(frozen=True)
 class _WorkerFailed:
-    """A node worker's error that is not an attempt's outcome, carried to the calling thread."""
+    """A node worker's error that is not an attempt's outcome, carried to the calling thread.
 
-    error: Exception
+    Any exception, ``SystemExit`` included (a library may raise it from a callback: rich
+    does when its output pipe closes): a thread that ended without a word would leave the
+    calling thread waiting for its node forever.
+    """
+
+    error: BaseException
 
 
 """Put on a step's result queue when a stop is requested."""
@@ -370,7 +375,7 @@ class Runner:
             # would otherwise wait for this node forever.
             try:
                 outcome = self._attempt(run_id, planned, node, check_only=check_only)
-            except Exception as exc:  # noqa: BLE001 (re-raised by the calling thread)
+            except BaseException as exc:  # noqa: BLE001 (re-raised by the calling thread)
                 results.put((node, _WorkerFailed(exc)))
                 return
             results.put((node, outcome))
