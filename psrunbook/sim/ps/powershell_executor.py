@@ -70,15 +70,18 @@ class PowerShellExecutor:
     def _parse(self, text: str) -> Any:
         return self._cache.get(text) if self._cache is not None else parse(text)
 
-    def execute(
-        self, request: PipelineRequest, context: ExecutionContext, sink: OutputSink
-    ) -> None:
-        session = PipelineSession(
+    def session_for(
+        self, context: ExecutionContext, sink: OutputSink, env: dict[str, str] | None = None
+    ) -> PipelineSession:
+        """The session a pipeline in ``context`` runs in; ``env`` adds to a new
+        runspace's environment (a powershell.exe process inherits its parent's)."""
+        return PipelineSession(
             node=context.node,
             user=context.user,
             commands=self._cmdlets_for(context),
             sink=sink,
             stop=context.stop,
+            env=dict(env or {}),
             time_scale=self._time_scale,
             administrator=True
             if self._is_administrator is None
@@ -86,7 +89,11 @@ class PowerShellExecutor:
             sender=context.sender,
             resolve_account=self._account_resolver(context),
         )
-        evaluator = Evaluator(session, context.runspace)
+
+    def execute(
+        self, request: PipelineRequest, context: ExecutionContext, sink: OutputSink
+    ) -> None:
+        evaluator = Evaluator(self.session_for(context, sink), context.runspace)
         try:
             self._check_before_running(request)
             piped: list[Any] | None = list(request.input) if request.input else None
