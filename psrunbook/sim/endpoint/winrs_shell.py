@@ -70,10 +70,10 @@ class _ProcessIO:
 
     def read_stdin(self) -> bytes:
         with self._shell.cond:
-            while not (self._process.stdin_ended or self._shell.closed):
-                if self._process.context.stop.is_set():
+            while not self._process.stdin_ended:
+                if self._process.context.stop.is_set() or self._shell.closed:
                     raise PipelineStopped
-                self._shell.cond.wait(0.5)
+                self._shell.cond.wait()
             return b"".join(self._process.stdin)
 
     def _write(self, stream: str, data: bytes) -> None:
@@ -230,6 +230,7 @@ class WinRSShell:
         with self.cond:
             process = self._process(command_id)
             process.context.stop.set()
+            self.cond.notify_all()
             if code.casefold().endswith("terminate"):
                 self._processes.pop(process.command_id, None)
             self.cond.notify_all()

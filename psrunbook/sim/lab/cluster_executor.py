@@ -22,6 +22,7 @@ from psrunbook.sim.executor_protocol import (
     OutputSink,
     PipelineFailed,
     PipelineRequest,
+    PipelineStopped,
     ProcessIO,
     ShellCommandRequest,
 )
@@ -156,10 +157,15 @@ class ClusterExecutor:
             io.stderr(f"{down.record.message}\r\n".encode())
             return 1
         from psrunbook.sim.ps.console_host import run_console  # noqa: PLC0415 -- as above
+        from psrunbook.sim.ps.evaluator import StopRequested  # noqa: PLC0415 -- as above
 
         def powershell(script: str, ctx: ExecutionContext, env: dict[str, str],
-                       out: Callable[[str], None], err: Callable[[str], None]) -> int:  # fmt: skip
-            return run_console(self._inner, script, ctx, env, out, err)
+                       out: Callable[[str], None], err: Callable[[str], None],
+                       newline: str) -> int:  # fmt: skip
+            try:
+                return run_console(self._inner, script, ctx, env, out, err, newline=newline)
+            except StopRequested:
+                raise PipelineStopped from None
 
         try:
             return CmdShell(self.cluster, powershell).run(request, context, io)

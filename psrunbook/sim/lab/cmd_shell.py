@@ -35,9 +35,11 @@ from psrunbook.sim.lab.fs import FsView
 from psrunbook.sim.lab.paths import BadDrive, FsPath, parse
 
 PowerShellRunner = Callable[
-    [str, ExecutionContext, dict[str, str], Callable[[str], None], Callable[[str], None]], int
+    [str, ExecutionContext, dict[str, str], Callable[[str], None], Callable[[str], None], str],
+    int,
 ]
-"""Runs a script as powershell.exe: (script, context, environment, stdout, stderr) -> code."""
+"""Runs a script as powershell.exe: (script, context, environment, stdout, stderr,
+newline) -> exit code."""
 
 NOT_RECOGNIZED = (
     "'{name}' is not recognized as an internal or external command,\r\n"
@@ -224,11 +226,12 @@ class CmdShell:
     # -- programs ----------------------------------------------------------------------
 
     def _powershell(self, args: str, state: CmdState, context: ExecutionContext) -> None:
-        script = powershell_script(args, state.stdin)
-        if script is None:
+        found = powershell_script(args, state.stdin)
+        if found is None:
             raise Refused(f"powershell {args}")
+        script, newline = found
         env = dict(state.env)
-        state.exit_code = self.powershell(script, context, env, state.out, state.err)
+        state.exit_code = self.powershell(script, context, env, state.out, state.err, newline)
 
     def _cmd(self, args: str, state: CmdState, context: ExecutionContext) -> None:
         match = re.match(r"^/[ck]\s*(.*)$", args, re.IGNORECASE | re.DOTALL)
@@ -435,9 +438,9 @@ def process_environment(node: str, user: str, extra: tuple[tuple[str, str], ...]
     return env
 
 
-def powershell_script(args: str, stdin: Callable[[], bytes]) -> str | None:
-    """The script a ``powershell.exe`` command line runs, or None for a form the lab
-    does not model (``-File``, ``-Version``, ...).
+def powershell_script(args: str, stdin: Callable[[], bytes]) -> tuple[str, str] | None:
+    """The script a ``powershell.exe`` command line runs and the newline its output
+    lines end with, or None for a form the lab does not model (``-File``, ...).
 
     Windows PowerShell 5.1's parameters (about_PowerShell_exe): switches before the
     command, ``-Command`` (or the first argument that is no parameter) takes the rest
@@ -458,18 +461,19 @@ def powershell_script(args: str, stdin: Callable[[], bytes]) -> str | None:
             if index + 1 >= len(words):
                 return None
             try:
-                return base64.b64decode(words[index + 1], validate=True).decode("utf-16-le")
+                script = base64.b64decode(words[index + 1], validate=True).decode("utf-16-le")
             except (binascii.Error, UnicodeDecodeError):
                 return None
+            return script, "\r\n"
         elif folded in ("-command", "-c"):
             rest = " ".join(words[index + 1 :]).strip()
-            return _stdin_script(stdin) if rest == "-" else rest
+            return _stdin_script(stdin) if rest == "-" else (rest, "\r\n")
         elif folded == "-":
             return _stdin_script(stdin)
         elif folded.startswith("-"):
             return None
         else:
-            return " ".join(words[index:]).strip()
+            return " ".join(words[index:]).strip(), "\r\n"
     return None
 
 
@@ -503,8 +507,8 @@ def argv(text: str) -> list[str]:
     return words
 
 
-def _stdin_script(stdin: Callable[[], bytes]) -> str:
-    return stdin().decode("utf-8", errors="replace")
+def _stdin_script(stdin: Callable[[], bytes]) -> tuple[str, str]:
+    return stdin().decode("utf-8", errors="replace"), "\n"
 
 
 def _split_operators(line: str) -> list[tuple[str, str]]:

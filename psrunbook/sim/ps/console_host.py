@@ -28,7 +28,7 @@ from xml.sax.saxutils import escape
 from psrunbook.sim.executor_protocol import ExecutionContext
 from psrunbook.sim.objects import ErrorRecordData, ProgressData
 from psrunbook.sim.ps.binding import Argument
-from psrunbook.sim.ps.evaluator import Evaluator, StopRequested
+from psrunbook.sim.ps.evaluator import Evaluator
 from psrunbook.sim.ps.exceptions import ExitSignal, RefusedScript, ScriptError
 from psrunbook.sim.ps.parser import parse
 from psrunbook.sim.ps.pipeline import run_pipeline
@@ -46,11 +46,14 @@ _OBJS_OPEN = '<Objs Version="1.1.0.1" xmlns="http://schemas.microsoft.com/powers
 
 
 class _ConsoleSink:
-    """Collects a console run's streams: output objects, error records; drops the rest
-    (warnings and verbose records a console prints are not simulated, UNVERIFIED)."""
+    """A console run's streams: error records kept for stderr, ``Write-Host`` (the
+    information stream) printed on stdout as the console does; warning, verbose and
+    debug records are not printed (UNVERIFIED: a console shows warnings in yellow)."""
 
-    def __init__(self) -> None:
+    def __init__(self, write_out: Callable[[str], None], newline: str) -> None:
         self.errors: list[ErrorRecordData] = []
+        self._write_out = write_out
+        self._newline = newline
 
     def output(self, value: Any) -> None:  # pragma: no cover - output goes to emit
         pass
@@ -65,7 +68,7 @@ class _ConsoleSink:
         pass
 
     def information(self, value: Any) -> None:
-        pass
+        self._write_out(f"{to_string(value)}{self._newline}")
 
     def debug(self, message: str) -> None:
         pass
@@ -81,36 +84,47 @@ def run_console(
     env: dict[str, str],
     write_out: Callable[[str], None],
     write_err: Callable[[str], None],
+    *,
+    newline: str = "\r\n",
 ) -> int:
     """Run ``script`` as ``powershell.exe -Command`` would; returns the exit code.
 
-    Raises :class:`StopRequested` when the client stopped the process."""
-    sink = _ConsoleSink()
+    ``newline`` ends each line printed (``powershell -`` reading its script from stdin
+    ends them with ``\n``, as pypsrp's ``test_winrs_send.yml`` shows). A stop asked
+    by the client leaves as :class:`~psrunbook.sim.ps.evaluator.StopRequested`."""
+    sink = _ConsoleSink(write_out, newline)
     evaluator = Evaluator(executor.session_for(context, sink, env), context.runspace)
     code: int | None = None
     failed = False
+    items: list[Any] = []
     try:
         parsed = parse(script)
-        stage = BlockStage(evaluator, parsed, parsed.body_node, ())
-        formatter = evaluator.named_stage("Out-String", [Argument("Stream", True, colon=True)])
-        run_pipeline(
-            evaluator, [stage, formatter], lambda line: write_out(f"{to_string(line)}\r\n")
-        )
+        run_pipeline(evaluator, [BlockStage(evaluator, parsed, parsed.body_node, ())], items.append)
     except ExitSignal as finished:
         code = to_int(finished.code) if finished.code is not None else 0
-    except ScriptError as error:
+    except (ScriptError, RefusedScript) as error:
         sink.errors.append(error.record)
         failed = True
-    except RefusedScript as refused:
-        sink.errors.append(refused.record)
-        failed = True
-    except StopRequested:
-        raise
+    succeeded = evaluator.succeeded
+    if items:
+        _print(evaluator, items, lambda line: write_out(f"{to_string(line)}{newline}"), sink)
     if sink.errors:
         write_err(clixml_errors([console_error_lines(r) for r in sink.errors]))
     if code is not None:
         return code
-    return 1 if failed or not evaluator.succeeded else 0
+    return 1 if failed or not succeeded else 0
+
+
+def _print(
+    evaluator: Evaluator, items: list[Any], emit: Callable[[Any], None], sink: _ConsoleSink
+) -> None:
+    """The script's output as Out-Default prints it: Out-String's lines (objects of one
+    type share a table, so they are formatted together once the script has ended)."""
+    formatter = evaluator.named_stage("Out-String", [Argument("Stream", True, colon=True)])
+    try:
+        run_pipeline(evaluator, [formatter], emit, items)
+    except (ScriptError, RefusedScript) as error:
+        sink.errors.append(error.record)
 
 
 def console_error_lines(record: ErrorRecordData) -> list[str]:
