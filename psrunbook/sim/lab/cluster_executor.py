@@ -39,6 +39,7 @@ from psrunbook.sim.lab.cmdlets.processes import PROCESS_CMDLETS
 from psrunbook.sim.lab.cmdlets.registry_values import REGISTRY_CMDLETS
 from psrunbook.sim.lab.cmdlets.services import SERVICE_CMDLETS
 from psrunbook.sim.lab.cmdlets.sim_cmdlet import SimCmdlet
+from psrunbook.sim.lab.dotnet_files import LabFiles
 from psrunbook.sim.lab.profiles import ensure_profile
 from psrunbook.sim.objects import ErrorRecordData
 from psrunbook.sim.ps.cmdlet_api import Cmdlet, CmdletTable
@@ -108,6 +109,7 @@ class ClusterExecutor:
             time_scale=time_scale,
             is_administrator=self._is_administrator,
             resolve_account=self._resolve_account,
+            files_for=lambda context: LabFiles(cluster, context.node, context.user),
         )
 
     def _is_administrator(self, context: ExecutionContext) -> bool:
