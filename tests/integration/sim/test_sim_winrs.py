@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from pypsrp.client import Client
-from pypsrp.exceptions import WSManFaultError
+from pypsrp.exceptions import WinRMError, WSManFaultError
 from pypsrp.shell import CommandState, Process, SignalCode, WinRS
 
 from psrunbook.inventory import load_inventory
@@ -215,3 +215,83 @@ def test_trivial_executor_has_no_cmd_shell(endpoint: SimEndpoint) -> None:
     with pytest.raises(WSManFaultError) as missing:
         WinRS(client_for(endpoint)).open()
     assert 2150858752 == missing.value.code
+
+
+# -- Client.copy and Client.fetch (copy.ps1/fetch.ps1 run as sent) ---------------------
+
+DOCUMENTS = f"C:\\Users\\{SIM_USER}\\Documents"
+
+
+def _local(tmp_path: Path, data: bytes, name: str = "src.bin") -> str:
+    path = tmp_path / name
+    path.write_bytes(data)
+    return str(path)
+
+
+def test_client_copy_file(client: Client, tmp_path: Path) -> None:
+    """pypsrp's test_client_copy_file: copy twice, the full path back, the content read
+    with powershell.exe Get-Content, removed with powershell Remove-Item."""
+    source = _local(tmp_path, b"abcdefghijklmnopqrstuvwxyz")
+    actual = client.copy(source, "test_file")
+    actual = client.copy(source, actual)  # a 2nd time must not fail
+    assert f"{DOCUMENTS}\\test_file" == actual
+    stdout = client.execute_cmd(f"powershell.exe Get-Content {actual}")[0]
+    assert "abcdefghijklmnopqrstuvwxyz" == stdout.strip()
+    assert ("", "", 0) == client.execute_cmd(f"powershell Remove-Item -Path '{actual}'")
+    assert ("False\r\n", "", 0) == client.execute_cmd(f"powershell Test-Path '{actual}'")
+
+
+def test_client_copy_file_empty(client: Client, tmp_path: Path) -> None:
+    actual = client.copy(_local(tmp_path, b""), "test_file_empty")
+    assert f"{DOCUMENTS}\\test_file_empty" == actual
+    assert "" == client.execute_cmd(f"powershell.exe Get-Content {actual}")[0].strip()
+
+
+def test_client_copy_large_file_in_small_envelopes(tmp_path: Path) -> None:
+    """A file larger than one envelope: copy.ps1 gets it over several inputs, the hash
+    checks out, and fetch brings the same bytes back."""
+    data = b"abcdefghijklmnopqrstuvwxyz" * 20000
+    with _sim_serve(tmp_path) as served:
+        served.wsman.update_max_payload_size(51200)
+        actual = served.copy(_local(tmp_path, data), "C:\\Windows\\Temp\\large.bin")
+        assert "C:\\Windows\\Temp\\large.bin" == actual
+        served.fetch(actual, str(tmp_path / "back.bin"))
+    assert data == (tmp_path / "back.bin").read_bytes()
+
+
+def test_client_fetch_file(client: Client, tmp_path: Path) -> None:
+    """A file the lab wrote (Set-Content) comes back byte for byte."""
+    _, _, rc = client.execute_cmd(
+        "powershell Set-Content -Path C:\\Windows\\Temp\\file.txt -Value ('abc' * 3)"
+    )
+    assert 0 == rc
+    client.fetch("C:\\Windows\\Temp\\file.txt", str(tmp_path / "file.txt"))
+    assert b"abcabcabc\r\n" == (tmp_path / "file.txt").read_bytes()
+
+
+def test_client_fetch_file_fail_dir(client: Client) -> None:
+    with pytest.raises(WinRMError) as err:
+        client.fetch("C:\\Windows", "")
+    assert (
+        "Failed to fetch file C:\\Windows: The path at 'C:\\Windows' is a directory, "
+        "src must be a file"
+    ) == str(err.value)
+
+
+def test_client_fetch_file_fail_missing(client: Client) -> None:
+    with pytest.raises(WinRMError) as err:
+        client.fetch("C:\\fakefile.txt", "")
+    assert (
+        "Failed to fetch file C:\\fakefile.txt: The path at 'C:\\fakefile.txt' does not exist"
+    ) == str(err.value)
+
+
+def test_client_copy_to_a_missing_folder_fails_as_dotnet_does(client, tmp_path) -> None:
+    """copy.ps1's File.Delete of the destination throws DirectoryNotFoundException first
+    (.NET Framework ignores only a missing file, not a missing folder)."""
+    with pytest.raises(WinRMError) as err:
+        client.copy(_local(tmp_path, b"x"), "C:\\NoSuchFolder\\f.txt")
+    assert (
+        'Failed to copy file: Exception calling "Delete" with "1" argument(s): '
+        "\"Could not find a part of the path 'C:\\NoSuchFolder\\f.txt'.\""
+    ) == str(err.value)
