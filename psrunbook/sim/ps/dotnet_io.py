@@ -29,7 +29,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
 from psrunbook.sim.objects import PSHashtable, PSObject
-from psrunbook.sim.ps.values import NOTHING, as_list, to_int, to_string
+from psrunbook.sim.ps.values import CONVERTERS, NOTHING, ConversionError, as_list, to_int, to_string
 
 if TYPE_CHECKING:
     from psrunbook.sim.ps.evaluator_api import EvaluatorApi
@@ -388,3 +388,21 @@ def construct(dotnet: DotNet, type_name: str, arguments: list[Any]) -> Any:
 
 def handled(value: Any) -> bool:
     return value is not _NOT_HANDLED
+
+
+def _to_byte_array(value: Any) -> ByteArray:
+    """``[byte[]]value``: each element a number 0..255, as PowerShell converts it."""
+    if isinstance(value, ByteArray):
+        return value
+    items = [to_int(v) for v in as_list(value)] if value is not None else []
+    for item in items:
+        if not 0 <= item <= 255:
+            raise ConversionError(
+                value,
+                "System.Byte[]",
+                "Value was either too large or too small for an unsigned byte.",
+            )
+    return ByteArray(items)
+
+
+CONVERTERS["byte[]"] = _to_byte_array
