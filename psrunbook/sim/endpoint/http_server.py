@@ -37,7 +37,8 @@ from psrunbook.sim.endpoint.negotiate_auth import AuthMode
 from psrunbook.sim.endpoint.ntlm_accounts import STORE as NTLM_ACCOUNTS
 from psrunbook.sim.endpoint.psrp_host import ShellSession
 from psrunbook.sim.endpoint.tls import TlsCertificate, generate_certificate
-from psrunbook.sim.endpoint.winrs_shell import CMD_SHELL_URI, WinRSHost, WinRSShell
+from psrunbook.sim.endpoint.winrs_host import WinRSHost
+from psrunbook.sim.endpoint.winrs_shell import CMD_SHELL_URI, WinRSShell
 from psrunbook.sim.executor_protocol import Executor
 
 log = logging.getLogger(__name__)

@@ -10,14 +10,13 @@ import pytest
 from lxml import etree
 
 from psrunbook.sim.endpoint import wsman
+from psrunbook.sim.endpoint.winrs_host import parse_create, receive_body
 from psrunbook.sim.endpoint.winrs_shell import (
     STATE_DONE,
     STATE_RUNNING,
     STOPPED_EXIT_CODE,
     ShellOptions,
     WinRSShell,
-    parse_create,
-    receive_body,
 )
 from psrunbook.sim.executor_protocol import (
     ExecutionContext,
