@@ -147,7 +147,6 @@ class ClusterExecutor:
                     exception_type="System.Management.Automation.Remoting.PSRemotingTransportException",
                 )
             )
-        ensure_profile(self.cluster, context.node, context.user)
 
     def run_command(
         self, request: ShellCommandRequest, context: ExecutionContext, io: ProcessIO
@@ -158,6 +157,7 @@ class ClusterExecutor:
         except PipelineFailed as down:
             io.stderr(f"{down.record.message}\r\n".encode())
             return 1
+        ensure_profile(self.cluster, context.node, context.user)
         from psrunbook.sim.ps.console_host import run_console  # noqa: PLC0415 -- as above
         from psrunbook.sim.ps.evaluator import StopRequested  # noqa: PLC0415 -- as above
 

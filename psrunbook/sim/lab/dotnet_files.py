@@ -15,6 +15,7 @@ import itertools
 from psrunbook.sim.lab.cluster_model import SimCluster
 from psrunbook.sim.lab.fs import FsView
 from psrunbook.sim.lab.paths import BadDrive, FsPath, parse
+from psrunbook.sim.lab.profiles import ensure_profile
 from psrunbook.sim.ps.dotnet_io import DotNetIOError
 
 _TEMP_NAMES = itertools.count(0x1A2B)
@@ -41,7 +42,10 @@ class LabFiles:
             )
         return found
 
-    def _view(self) -> FsView:
+    def _view(self, writing: bool = False) -> FsView:
+        """The node's files; before a write, with the user's profile in place."""
+        if writing:
+            ensure_profile(self._cluster, self._node, self._user)
         return FsView(self._cluster, self._node)
 
     def _folder_must_exist(self, view: FsView, path: FsPath, text: str) -> None:
@@ -71,7 +75,7 @@ class LabFiles:
     def write(self, path: str, data: bytes) -> None:
         target = self._path(path)
         with self._cluster.lock:
-            view = self._view()
+            view = self._view(writing=True)
             self._folder_must_exist(view, target, path)
             entry = view.get(target)
             if entry is not None and entry.is_dir:
@@ -83,7 +87,7 @@ class LabFiles:
     def delete(self, path: str) -> None:
         target = self._path(path)
         with self._cluster.lock:
-            view = self._view()
+            view = self._view(writing=True)
             self._folder_must_exist(view, target, path)
             entry = view.get(target)
             if entry is None:
@@ -97,7 +101,7 @@ class LabFiles:
     def move(self, source: str, destination: str) -> None:
         src, dst = self._path(source), self._path(destination)
         with self._cluster.lock:
-            view = self._view()
+            view = self._view(writing=True)
             entry = view.get(src)
             if entry is None or entry.is_dir:
                 raise DotNetIOError("FileNotFoundException", f"Could not find file '{source}'.")

@@ -1,17 +1,28 @@
-"""The folders Windows has for a user who has logged on, created on a node at logon.
+"""The folders every Windows node has, and those of a user who has logged on.
 
-A remote session's location is the user's Documents folder and its temp files go to
-``%LOCALAPPDATA%\\Temp``; Windows creates the profile at the user's first logon, and
-every node has ``C:\\Windows\\Temp``. The lab creates them when a shell first runs
-commands as that user on that node, so ``Client.copy("x", "test_file")`` lands in
-``C:\\Users\\<user>\\Documents`` as on Windows.
+Every node has ``C:\\Windows``, ``C:\\Windows\\Temp`` and ``C:\\Users``: a lab's C:
+volume gets them when it is built. A remote session's location is the user's Documents
+folder; Windows creates the profile at the user's first logon. The lab creates it when
+that user first writes a file through .NET (``Client.copy``) or opens a cmd shell on the
+node, so ``Client.copy("x", "test_file")`` lands in ``C:\\Users\\<user>\\Documents``
+as on Windows, while a read-only run (``plan``) leaves the lab exactly as it was.
 """
 
 from __future__ import annotations
 
-from psrunbook.sim.lab.cluster_model import SimCluster, fold
+from psrunbook.sim.lab.cluster_model import FsEntry, SimCluster, Volume, fold
 from psrunbook.sim.lab.fs import FsView
 from psrunbook.sim.lab.paths import FsPath
+
+SYSTEM_FOLDERS = ("Windows", "Windows\\Temp", "Users")
+
+
+def add_system_folders(volume: Volume) -> None:
+    """Give a newly built C: volume the folders Windows setup leaves on every node."""
+    for folder in SYSTEM_FOLDERS:
+        key = fold(folder)
+        if key not in volume.entries:
+            volume.entries[key] = FsEntry(folder.rsplit("\\", 1)[-1], True)
 
 
 def profile_folders(user: str) -> tuple[FsPath, ...]:
