@@ -19,8 +19,16 @@ from pypsrp.shell import CommandState, Process, SignalCode, WinRS
 
 from psrunbook.inventory import load_inventory
 from psrunbook.sim.endpoint.http_server import SimEndpoint
+from psrunbook.sim.endpoint.trivial_executor import TrivialExecutor
+from psrunbook.sim.executor_protocol import (
+    ExecutionContext,
+    PipelineStopped,
+    ProcessIO,
+    ShellCommandRequest,
+)
 from psrunbook.sim.lab.serve import SIM_USER, ServeOptions, serve
-from tests.integration.sim.simclient import client_for
+from tests.integration.sim.simclient import PASSWORD as PW
+from tests.integration.sim.simclient import USER, client_for
 
 PASSWORD = "winrs-pw-1"
 TOOL = "'ipconfig' (a Windows tool the lab does not simulate)"
@@ -295,3 +303,39 @@ def test_client_copy_to_a_missing_folder_fails_as_dotnet_does(client, tmp_path) 
         'Failed to copy file: Exception calling "Delete" with "1" argument(s): '
         "\"Could not find a part of the path 'C:\\NoSuchFolder\\f.txt'.\""
     ) == str(err.value)
+
+
+class _StdinWaiter(TrivialExecutor):
+    """A cmd shell whose one command waits for stdin; records when it was stopped."""
+
+    def __init__(self) -> None:
+        self.started = threading.Event()
+        self.stopped = threading.Event()
+
+    def run_command(
+        self, request: ShellCommandRequest, context: ExecutionContext, io: ProcessIO
+    ) -> int:
+        self.started.set()
+        try:
+            io.read_stdin()
+        except PipelineStopped:
+            self.stopped.set()
+            raise
+        return 0
+
+
+def test_abandoned_cmd_shell_is_reaped_after_the_idle_timeout() -> None:
+    """A client that vanishes with a process waiting: the shell is deleted, the process
+    stopped, as for a PowerShell shell (WinRM's IdleTimeOut)."""
+    executor = _StdinWaiter()
+    with SimEndpoint(executor, node="NODE1", users={USER: PW}, idle_timeout=0.5) as node:
+        shell = WinRS(client_for(node))
+        shell.open()
+        process = Process(shell, "wait")
+        process.begin_invoke()
+        assert executor.started.wait(30)
+        assert executor.stopped.wait(30), "the abandoned process was never stopped"
+        assert () == node.shell_ids
+        with pytest.raises(WSManFaultError) as gone:
+            process.poll_invoke(timeout=1)
+        assert 2150858843 == gone.value.code
