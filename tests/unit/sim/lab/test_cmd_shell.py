@@ -8,7 +8,8 @@ import pytest
 
 from psrunbook.sim.executor_protocol import ExecutionContext, ShellCommandRequest
 from psrunbook.sim.lab.cluster_model import SimCluster
-from psrunbook.sim.lab.cmd_shell import CmdShell, argv, powershell_script
+from psrunbook.sim.lab.cmd_line import argv, powershell_script
+from psrunbook.sim.lab.cmd_shell import CmdShell
 from psrunbook.sim.lab.fs import FsView
 from psrunbook.sim.lab.paths import FsPath
 from psrunbook.sim.lab.profiles import ensure_profile
