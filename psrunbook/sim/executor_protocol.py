@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from psrunbook.sim.objects import ErrorRecordData, ProgressData
 
@@ -149,3 +149,45 @@ class Executor(Protocol):
     def execute(
         self, request: PipelineRequest, context: ExecutionContext, sink: OutputSink
     ) -> None: ...
+
+
+@dataclass(frozen=True)
+class ShellCommandRequest:
+    """One command of a WinRS cmd shell (``Process`` in pypsrp), as WinRM starts it.
+
+    ``command_line`` is the CommandLine's Command and its Arguments joined by spaces,
+    which WinRM hands to ``cmd.exe /c`` (unless ``skip_cmd_shell``); ``environment``
+    and ``working_directory`` are the shell's, from its Create request.
+    """
+
+    command_line: str
+    environment: tuple[tuple[str, str], ...] = ()
+    working_directory: str | None = None
+    skip_cmd_shell: bool = False
+    codepage: int = 437
+
+
+class ProcessIO(Protocol):
+    """A WinRS process's standard streams: the client's stdin, our stdout and stderr."""
+
+    def read_stdin(self) -> bytes:
+        """Everything the client sends to stdin, once it has sent ``End``; blocks."""
+        ...
+
+    def stdout(self, data: bytes) -> None: ...
+
+    def stderr(self, data: bytes) -> None: ...
+
+
+@runtime_checkable
+class CommandRunner(Protocol):
+    """An executor that also runs WinRS cmd-shell commands; returns the exit code.
+
+    Raises :class:`PipelineStopped` when ``context.stop`` was honoured. An executor
+    without it (the protocol tests' trivial one) has no cmd shell: the endpoint
+    answers the WinRS resource URI with a fault.
+    """
+
+    def run_command(
+        self, request: ShellCommandRequest, context: ExecutionContext, io: ProcessIO
+    ) -> int: ...

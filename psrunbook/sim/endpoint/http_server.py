@@ -37,6 +37,8 @@ from psrunbook.sim.endpoint.negotiate_auth import AuthMode
 from psrunbook.sim.endpoint.ntlm_accounts import STORE as NTLM_ACCOUNTS
 from psrunbook.sim.endpoint.psrp_host import ShellSession
 from psrunbook.sim.endpoint.tls import TlsCertificate, generate_certificate
+from psrunbook.sim.endpoint.winrs_host import WinRSHost
+from psrunbook.sim.endpoint.winrs_shell import CMD_SHELL_URI, WinRSShell
 from psrunbook.sim.executor_protocol import Executor
 
 log = logging.getLogger(__name__)
@@ -203,7 +205,7 @@ class SimEndpoint:
         self._own_certificate = self._certificate if certificate is None else None
         self._ssl = self._certificate.server_context() if self._certificate else None
         self._jobs = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix=f"sim-{node}")
-        self._shells: dict[str, ShellSession] = {}
+        self._shells: dict[str, ShellSession | WinRSShell] = {}
         self._lock = threading.Lock()
         self._connections: set[socket.socket] = set()
         self._closed = False
@@ -217,6 +219,10 @@ class SimEndpoint:
         except BaseException:
             NTLM_ACCOUNTS.release(self._ntlm_accounts)
             raise
+        self._winrs = WinRSHost(
+            shells=self._shells, lock=self._lock, runner=executor, node=node, jobs=self._jobs,
+            counters=self.counters, default_idle=idle_timeout, address=self.url,
+        )  # fmt: skip
         self._reaper = threading.Thread(
             target=self._reap_idle_shells, name=f"sim-{node}-reaper", daemon=True
         )
@@ -473,6 +479,8 @@ class SimEndpoint:
     def _dispatch(self, request: wsman.WSManRequest, user: str, client_ip: str) -> bytes:
         if request.action == "Get" and request.resource_uri == wsman.CONFIG_URI:
             return wsman.response(request, wsman.config_body())
+        if request.resource_uri.lower() == CMD_SHELL_URI or self._winrs.owns(request):
+            return self._winrs.dispatch(request, user, client_ip)
         if request.action == "Get" and request.resource_uri == wsman.NS_SHELL:
             return self._get(request, user, client_ip)  # is_alive() asks the generic shell URI
         if not request.resource_uri.lower().startswith("http://schemas.microsoft.com/powershell/"):
@@ -502,7 +510,7 @@ class SimEndpoint:
         shell_id = request.selectors.get("ShellId", "").upper()
         with self._lock:
             shell = self._shells.get(shell_id)
-        if shell is None:
+        if not isinstance(shell, ShellSession):
             raise wsman.unknown_shell_fault()
         return shell
 

@@ -14,20 +14,18 @@ holds the shell's condition lock.
 from __future__ import annotations
 
 import base64
-import contextlib
 import logging
 import struct
-import threading
 import time
 import uuid
 from collections import OrderedDict, deque
-from collections.abc import Iterator
 from concurrent.futures import Executor as JobRunner
 from dataclasses import dataclass, field
 from typing import Any
 
 from psrunbook.sim.endpoint.clixml import ClixmlWriter, from_psrp
 from psrunbook.sim.endpoint.counters import EndpointCounters
+from psrunbook.sim.endpoint.shell_base import ShellBase
 from psrunbook.sim.endpoint.wsman import (
     RECEIVE_OVERHEAD,
     STREAM_OVERHEAD,
@@ -165,7 +163,7 @@ class PipelineRun:
     outer pipeline's)."""
 
 
-class ShellSession:
+class ShellSession(ShellBase):
     """A runspace pool behind one ShellId."""
 
     def __init__(
@@ -185,10 +183,8 @@ class ShellSession:
         global _POOL_CLASS  # noqa: PLW0603 - one lazily built class shared by all shells
         if _POOL_CLASS is None:
             _POOL_CLASS = _pool_class()
-        self.shell_id = shell_id
-        self.cond = threading.Condition(threading.RLock())
+        super().__init__(shell_id, idle_timeout)
         self.pool = _POOL_CLASS()
-        self.closed = False
         self._executor = executor
         self._node = node
         self._user = user
@@ -200,33 +196,11 @@ class ShellSession:
         self._outboxes: dict[uuid.UUID | None, _Outbox] = {None: _Outbox()}
         self._runs: OrderedDict[str, PipelineRun] = OrderedDict()
         self._by_pipeline_id: dict[uuid.UUID, PipelineRun] = {}
-        self.idle_timeout = idle_timeout
         self._runspace_state: dict[str, Any] = {}
         self._busy_runspaces = 0
         self._waiting: deque[tuple[PipelineRun, PipelineRequest]] = deque()
         """Pipelines waiting for a free runspace, oldest first: a pool opened with
         max_runspaces=N runs at most N pipelines at once, as Windows does."""
-        self._requests_in_progress = 0
-        self._last_request = time.monotonic()
-
-    @contextlib.contextmanager
-    def in_use(self) -> Iterator[None]:
-        """Mark a request on this shell: a shell is idle only with none in progress."""
-        with self.cond:
-            self._requests_in_progress += 1
-        try:
-            yield
-        finally:
-            with self.cond:
-                self._requests_in_progress -= 1
-                self._last_request = time.monotonic()
-
-    def idle_deadline(self) -> float:
-        """When (monotonic) the shell is idle too long; never while a request is in progress."""
-        with self.cond:
-            if self._requests_in_progress:
-                return time.monotonic() + self.idle_timeout
-            return self._last_request + self.idle_timeout
 
     @staticmethod
     def _fragment_size_for(envelope_size: int) -> int:
@@ -494,10 +468,6 @@ class ShellSession:
             self.cond.notify_all()
 
     # -- housekeeping ------------------------------------------------------------------
-
-    def _check_open(self) -> None:
-        if self.closed:
-            raise unknown_shell_fault()
 
     def _drain_pool(self) -> None:
         while (payload := self.pool.data_to_send(self._fragment_size)) is not None:

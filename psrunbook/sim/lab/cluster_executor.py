@@ -14,7 +14,7 @@ the model stays atomic per call, as a cluster API call is.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING
 
 from psrunbook.sim.executor_protocol import (
@@ -22,10 +22,14 @@ from psrunbook.sim.executor_protocol import (
     OutputSink,
     PipelineFailed,
     PipelineRequest,
+    PipelineStopped,
+    ProcessIO,
+    ShellCommandRequest,
 )
 from psrunbook.sim.lab import accounts
 from psrunbook.sim.lab.cluster_faults import FailoverPlan, pipeline_finished
 from psrunbook.sim.lab.cluster_model import SimCluster, fold
+from psrunbook.sim.lab.cmd_shell import CmdShell
 from psrunbook.sim.lab.cmdlets.acl import ACL_CMDLETS
 from psrunbook.sim.lab.cmdlets.cluster import CLUSTER_CMDLETS
 from psrunbook.sim.lab.cmdlets.filesystem import FILESYSTEM_CMDLETS
@@ -36,6 +40,8 @@ from psrunbook.sim.lab.cmdlets.processes import PROCESS_CMDLETS
 from psrunbook.sim.lab.cmdlets.registry_values import REGISTRY_CMDLETS
 from psrunbook.sim.lab.cmdlets.services import SERVICE_CMDLETS
 from psrunbook.sim.lab.cmdlets.sim_cmdlet import SimCmdlet
+from psrunbook.sim.lab.dotnet_files import LabFiles
+from psrunbook.sim.lab.profiles import ensure_profile
 from psrunbook.sim.objects import ErrorRecordData
 from psrunbook.sim.ps.cmdlet_api import Cmdlet, CmdletTable
 
@@ -105,6 +111,7 @@ class ClusterExecutor:
             time_scale=time_scale,
             is_administrator=self._is_administrator,
             resolve_account=self._resolve_account,
+            files_for=lambda context: LabFiles(cluster, context.node, context.user),
         )
 
     def _is_administrator(self, context: ExecutionContext) -> bool:
@@ -130,9 +137,7 @@ class ClusterExecutor:
                 self._tables[key] = table
             return table
 
-    def execute(
-        self, request: PipelineRequest, context: ExecutionContext, sink: OutputSink
-    ) -> None:
+    def _check_up(self, context: ExecutionContext) -> None:
         with self.cluster.lock:
             down = self.cluster.node_is_down(context.node)
         if down:
@@ -144,6 +149,38 @@ class ClusterExecutor:
                     exception_type="System.Management.Automation.Remoting.PSRemotingTransportException",
                 )
             )
+
+    def run_command(
+        self, request: ShellCommandRequest, context: ExecutionContext, io: ProcessIO
+    ) -> int:
+        """A WinRS cmd-shell command on the context's node (:mod:`.cmd_shell`)."""
+        try:
+            self._check_up(context)
+        except PipelineFailed as down:
+            io.stderr(f"{down.record.message}\r\n".encode())
+            return 1
+        ensure_profile(self.cluster, context.node, context.user)
+        from psrunbook.sim.ps.console_host import run_console  # noqa: PLC0415 -- as above
+        from psrunbook.sim.ps.evaluator import StopRequested  # noqa: PLC0415 -- as above
+
+        def powershell(script: str, ctx: ExecutionContext, env: dict[str, str],
+                       out: Callable[[str], None], err: Callable[[str], None],
+                       newline: str) -> int:  # fmt: skip
+            try:
+                return run_console(self._inner, script, ctx, env, out, err, newline=newline)
+            except StopRequested:
+                raise PipelineStopped from None
+
+        try:
+            return CmdShell(self.cluster, powershell).run(request, context, io)
+        finally:
+            with self.cluster.lock:
+                pipeline_finished(self.cluster)
+
+    def execute(
+        self, request: PipelineRequest, context: ExecutionContext, sink: OutputSink
+    ) -> None:
+        self._check_up(context)
         try:
             self._inner.execute(request, context, sink)
         finally:

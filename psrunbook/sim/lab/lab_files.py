@@ -41,6 +41,7 @@ from psrunbook.sim.lab.cluster_model import (
     Volume,
     fold,
 )
+from psrunbook.sim.lab.profiles import add_system_folders
 
 DUMP_FORMAT = 1
 MAX_LATENCY_MS = 60_000.0
@@ -307,6 +308,7 @@ def build_lab(spec: LabSpec) -> SimCluster:
     for name in spec.nodes:
         node = Node(name=name)
         volume = Volume("C", root_acl=_default_acl())
+        add_system_folders(volume)
         node.volumes["C"] = volume
         for instance in spec.instances:
             service = "MSSQLSERVER" if instance == "MSSQLSERVER" else f"MSSQL${instance}"

@@ -68,7 +68,7 @@ WRAPPERS = frozenset(
 )
 """Node types that stand for their one child when they have only one."""
 
-UNSUPPORTED_VARIABLES = frozenset({"^", "$", "myinvocation", "pscmdlet", "using"})
+UNSUPPORTED_VARIABLES = frozenset({"^", "$", "pscmdlet", "using"})
 """Automatic variables the lab refuses to read."""
 
 _INT32_MIN = -(2**31)

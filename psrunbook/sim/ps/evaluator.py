@@ -32,6 +32,7 @@ from psrunbook.sim.objects import (
 )
 from psrunbook.sim.ps import (
     automatic,
+    dotnet_reflection,
     format_cmdlets,  # noqa: F401  (registers its built-in cmdlets)
     member_cmdlet,  # noqa: F401  (registers Get-Member)
     pipeline_cmdlets,  # noqa: F401  (registers the streaming built-ins)
@@ -56,6 +57,7 @@ from psrunbook.sim.ps.builtins import (
 )
 from psrunbook.sim.ps.cmdlet_api import CmdletError, CmdletTable, ParamSpec
 from psrunbook.sim.ps.compiled import UNSUPPORTED_VARIABLES, WRAPPERS, Compiler, compiler_of
+from psrunbook.sim.ps.dotnet_io import DotNet, DotNetFiles
 from psrunbook.sim.ps.exceptions import (
     BreakSignal,
     ContinueSignal,
@@ -104,6 +106,7 @@ from psrunbook.sim.ps.strings import (
     expandable_parts,
 )
 from psrunbook.sim.ps.values import (
+    CONVERTERS,
     NOTHING,
     ConversionError,
     ScriptBlockValue,
@@ -187,6 +190,8 @@ class PipelineSession:
     """The remote session's sender (``$PSSenderInfo``); None outside PSRP."""
     resolve_account: Callable[[str], str | None] | None = None
     """The SID of an account name on this node (``NTAccount.Translate``), or None."""
+    files: DotNetFiles | None = None
+    """The node's files as System.IO sees them (:mod:`.dotnet_io`), or None."""
 
 
 def collect(values: Sequence[Any]) -> Any:
@@ -274,6 +279,7 @@ class Evaluator:
         g.set_local("args", [])
         g.set_local("PSVersionTable", automatic.version_table())
         g.set_local("host", automatic.remote_host())
+        g.set_local("ExecutionContext", dotnet_reflection.execution_context(session.user))
         if session.sender is not None:
             g.set_local(
                 "PSSenderInfo", automatic.sender_info(session.sender, session.user, session.node)
@@ -348,6 +354,10 @@ class Evaluator:
 
     def fail(self, record: ErrorRecordData, *, script_terminating: bool = False) -> ScriptError:
         return ScriptError(self.positioned(record), script_terminating=script_terminating)
+
+    def dotnet(self) -> DotNet:
+        """The .NET members over this session's files (:mod:`.dotnet_io`)."""
+        return DotNet(self, self.session.files, self.session.user)
 
     def runtime_fail(
         self, message: str, error_id: str, category: str = "InvalidOperation", **kw: Any
@@ -1406,6 +1416,9 @@ class Evaluator:
             self._assign_parameter(parameter, own)
         self.scope.set_local("PSBoundParameters", own)
         self.scope.set_local("args", extra)
+        self.scope.set_local(
+            "MyInvocation", dotnet_reflection.invocation_info(command_name, own, extra)
+        )
         if not takes_input:
             return None
         return _PipelineBinding(self, binder, own, declared.parameters)
@@ -1426,6 +1439,12 @@ class Evaluator:
             parameter = self._param_spec(node, index)
             declared.advanced = declared.advanced or parameter.advanced
             declared.parameters.append(parameter)
+        if any(p.explicit_position for p in declared.parameters):
+            # Once one parameter has a Position, the others are named only, as PowerShell
+            # numbers parameters by declaration only when none has one.
+            for p in declared.parameters:
+                if not p.explicit_position:
+                    p.spec = dataclasses.replace(p.spec, position=None)
         return declared
 
     def _prepare_arguments(
@@ -1518,6 +1537,7 @@ class Evaluator:
         type_name = "object"
         mandatory = False
         position: int | None = index
+        explicit = False
         advanced = False
         checks: list[tuple[str, list[Any]]] = []
         aliases: list[str] = []
@@ -1540,7 +1560,7 @@ class Evaluator:
                             if folded == "mandatory":
                                 mandatory = to_bool(value) if value is not NOTHING else True
                             elif folded == "position":
-                                position = to_int(value)
+                                position, explicit = to_int(value), True
                             elif folded == "valuefrompipeline":
                                 from_pipeline = to_bool(value) if value is not NOTHING else True
                             elif folded == "valuefrompipelinebypropertyname":
@@ -1551,6 +1571,8 @@ class Evaluator:
                                 raise self.unsupported(attr, f"Parameter({key})")
                     elif name in ("validatenotnullorempty", "validateset"):
                         checks.append((name, [v for _, v in arguments]))
+                    elif name in ("allownull", "allowemptystring", "allowemptycollection"):
+                        continue  # the binder does not refuse $null for a mandatory one
                     elif name == "alias":
                         aliases.extend(to_string(v) for _, v in arguments)
                     else:
@@ -1572,7 +1594,7 @@ class Evaluator:
             from_pipeline=from_pipeline,
             from_pipeline_by_property_name=by_property,
         )
-        return _Parameter(spec, default, advanced, checks)
+        return _Parameter(spec, default, advanced, checks, explicit)
 
     def _param_type(self, literal: Node) -> str:
         name = self.type_name(literal).casefold()
@@ -1861,7 +1883,7 @@ class Evaluator:
             "string[]", "array", "object[]", "hashtable", "collections.hashtable", "int[]",
             "securestring", "scriptblock", "guid", "switch", "version",
         }  # fmt: skip
-        if folded not in allowed:
+        if folded not in allowed and folded not in CONVERTERS:
             raise self.unsupported(node, f"cast to [{name}]")
         try:
             return self.convert_for(folded, value)
@@ -2187,6 +2209,7 @@ class _Parameter:
     default: Node | None
     advanced: bool
     checks: list[tuple[str, list[Any]]]
+    explicit_position: bool = False
 
 
 @dataclass

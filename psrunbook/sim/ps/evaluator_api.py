@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
     from psrunbook.sim.objects import ErrorRecordData, ProgressData
     from psrunbook.sim.ps.binding import Argument
+    from psrunbook.sim.ps.dotnet_io import DotNet
     from psrunbook.sim.ps.exceptions import ScriptError, UnsupportedConstruct
     from psrunbook.sim.ps.principal import WindowsIdentity
     from psrunbook.sim.ps.scope import Scope
@@ -45,6 +46,9 @@ class EvaluatorApi(Protocol):
 
     def fail(self, record: ErrorRecordData, *, script_terminating: bool = False) -> ScriptError:
         """A terminating error positioned at the running statement, to raise."""
+
+    def dotnet(self) -> DotNet:
+        """The .NET members over the session's files (:mod:`.dotnet_io`)."""
 
     def runtime_fail(
         self, message: str, error_id: str, category: str = ..., **kw: Any

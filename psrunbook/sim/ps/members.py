@@ -29,6 +29,7 @@ from psrunbook.sim.objects import (
     PSVersionValue,
     SecureStringValue,
 )
+from psrunbook.sim.ps import dotnet_io, dotnet_reflection
 from psrunbook.sim.ps.principal import (
     ADMINISTRATOR_ROLE,
     NOT_MAPPED,
@@ -269,12 +270,7 @@ class Members:
                 "InvalidOperation",
             )
         if folded == "gettype":
-            full = type_name_of(target)
-            return PSObject(
-                type_names=("System.RuntimeType", "System.Type", "System.Object"),
-                properties=PSHashtable([("Name", full.rsplit(".", 1)[-1]), ("FullName", full)]),
-                to_string=full,
-            )
+            return dotnet_reflection.type_object(target) or _runtime_type(target)
         if isinstance(target, str):
             handled, value = _string_method(target, name, args)
             if handled:
@@ -387,6 +383,9 @@ class Members:
             return ADMINISTRATOR_ROLE
         if key == ("environment", "machinename"):
             return self._ev.read_variable("env:COMPUTERNAME", node)
+        value = self._ev.dotnet().static_member(*key)
+        if dotnet_io.handled(value):
+            return value
         raise self._ev.unsupported(node, f"static member [{type_name}]::{name}")
 
     def call_static(self, type_name: str, name: str, args: list[Any], node: Node) -> Any:
@@ -443,7 +442,20 @@ class Members:
                 return re.escape(to_string(a[0]))
             if n == "ismatch":
                 return re.search(to_string(a[1]), to_string(a[0]), re.IGNORECASE) is not None
+        value = self._ev.dotnet().call_static(short, n, a)
+        if dotnet_io.handled(value):
+            return value
         raise self._ev.unsupported(node, f"static method [{type_name}]::{name}()")
+
+
+def _runtime_type(target: Any) -> PSObject:
+    """``GetType()``: a System.RuntimeType with Name and FullName."""
+    full = type_name_of(target)
+    return PSObject(
+        type_names=("System.RuntimeType", "System.Type", "System.Object"),
+        properties=PSHashtable([("Name", full.rsplit(".", 1)[-1]), ("FullName", full)]),
+        to_string=full,
+    )
 
 
 def _short_type(type_name: str) -> str:

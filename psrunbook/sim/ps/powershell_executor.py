@@ -29,6 +29,7 @@ from psrunbook.sim.objects import ErrorRecordData, ProgressData
 from psrunbook.sim.ps import records
 from psrunbook.sim.ps.binding import Argument
 from psrunbook.sim.ps.cmdlet_api import CmdletTable
+from psrunbook.sim.ps.dotnet_io import DotNetFiles
 from psrunbook.sim.ps.evaluator import Evaluator, PipelineSession, StopRequested
 from psrunbook.sim.ps.exceptions import ExitSignal, RefusedScript, ReturnSignal, ScriptError
 from psrunbook.sim.ps.parser import ParseCache, parse
@@ -50,6 +51,7 @@ class PowerShellExecutor:
         time_scale: float = 1.0,
         is_administrator: Callable[[ExecutionContext], bool] | None = None,
         resolve_account: Callable[[ExecutionContext, str], str | None] | None = None,
+        files_for: Callable[[ExecutionContext], DotNetFiles] | None = None,
     ) -> None:
         """``is_administrator`` says whether a context's user is in the node's
         Administrators group (``IsInRole`` answers it); without it every user is.
@@ -58,6 +60,7 @@ class PowerShellExecutor:
         self._cmdlets_for = cmdlets_for
         self._is_administrator = is_administrator
         self._resolve_account = resolve_account
+        self._files_for = files_for
         self._cache = cache
         self._time_scale = time_scale
 
@@ -70,23 +73,31 @@ class PowerShellExecutor:
     def _parse(self, text: str) -> Any:
         return self._cache.get(text) if self._cache is not None else parse(text)
 
-    def execute(
-        self, request: PipelineRequest, context: ExecutionContext, sink: OutputSink
-    ) -> None:
-        session = PipelineSession(
+    def session_for(
+        self, context: ExecutionContext, sink: OutputSink, env: dict[str, str] | None = None
+    ) -> PipelineSession:
+        """The session a pipeline in ``context`` runs in; ``env`` adds to a new
+        runspace's environment (a powershell.exe process inherits its parent's)."""
+        return PipelineSession(
             node=context.node,
             user=context.user,
             commands=self._cmdlets_for(context),
             sink=sink,
             stop=context.stop,
+            env=dict(env or {}),
             time_scale=self._time_scale,
             administrator=True
             if self._is_administrator is None
             else self._is_administrator(context),
             sender=context.sender,
             resolve_account=self._account_resolver(context),
+            files=None if self._files_for is None else self._files_for(context),
         )
-        evaluator = Evaluator(session, context.runspace)
+
+    def execute(
+        self, request: PipelineRequest, context: ExecutionContext, sink: OutputSink
+    ) -> None:
+        evaluator = Evaluator(self.session_for(context, sink), context.runspace)
         try:
             self._check_before_running(request)
             piped: list[Any] | None = list(request.input) if request.input else None

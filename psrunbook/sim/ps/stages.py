@@ -339,6 +339,9 @@ class BlockStage(CommandStage):
     def process(self, item: Any) -> None:
         if not self.body.has_process:
             self.collected.append(item)
+            binding = self.binding
+            if binding is not None:  # end then sees the last object bound, as on Windows
+                binding.bind(item)
             return
         self.ev.check_stop()
         self._guard(lambda: self._process(item))

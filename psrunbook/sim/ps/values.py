@@ -274,6 +274,9 @@ def convert(value: Any, type_name: str) -> Any:
         if not re.fullmatch(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}", text):
             raise ConversionError(value, "guid", "Unrecognized Guid format.")
         return text.lower()
+    converter = CONVERTERS.get(name)
+    if converter is not None:
+        return converter(value)
     raise ConversionError(value, type_name, "unknown type in the simulator")
 
 
@@ -287,6 +290,11 @@ class TypeRef:
 
     def __str__(self) -> str:
         return self.name
+
+
+CONVERTERS: dict[str, Callable[[Any], Any]] = {}
+"""Casts to the .NET types other modules model, by folded name without ``system.``
+(:mod:`.dotnet_reflection` registers BindingFlags)."""
 
 
 def type_name_of(value: Any) -> str:

@@ -314,7 +314,7 @@ def test_write_error_rethrows_a_caught_record() -> None:
         ("[System.Net.Dns]::GetHostName()", "static method"),
         ("[xml]'<a/>'", "cast to [xml]"),
         ("$using:x", "variable scope or drive 'using:'"),
-        ("$MyInvocation", "automatic variable $MyInvocation"),
+        ("$PSCmdlet", "automatic variable $PSCmdlet"),
         ("param([ValidatePattern('x')][string]$x)\n$x", "parameter attribute [validatepattern]"),
         ("try { [System.Net.Dns]::GetHostName() } catch { 'swallowed' }", "static method"),
     ],

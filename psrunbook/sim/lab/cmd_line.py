@@ -1,0 +1,171 @@
+"""cmd.exe's command line: how a line is split into commands, arguments and
+redirections, the environment a WinRS process starts with, and the script a
+``powershell.exe`` command line runs. The interpreter is :mod:`.cmd_shell`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections.abc import Callable
+
+from psrunbook.sim.lab.cluster_model import fold
+
+_OPERATOR = re.compile(r'"[^"]*"?|&&|\|\||&|\|')
+_REDIRECT = re.compile(r"\s*(?:(?P<fd>[12])?>\s*(?P<target>&[12]|nul\b))", re.IGNORECASE)
+PERCENT = re.compile(r"%([^%]+)%")
+
+
+def process_environment(node: str, user: str, extra: tuple[tuple[str, str], ...]) -> dict[str, str]:
+    """The environment a WinRS process starts with: the system's, the user's, then
+    the shell's Environment variables (UNVERIFIED: the lab's subset of Windows')."""
+    env = {
+        "ALLUSERSPROFILE": "C:\\ProgramData",
+        "APPDATA": f"C:\\Users\\{user}\\AppData\\Roaming",
+        "COMPUTERNAME": node,
+        "ComSpec": "C:\\Windows\\system32\\cmd.exe",
+        "LOCALAPPDATA": f"C:\\Users\\{user}\\AppData\\Local",
+        "NUMBER_OF_PROCESSORS": "2",
+        "OS": "Windows_NT",
+        "Path": "C:\\Windows\\system32;C:\\Windows;"
+        "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\",
+        "PATHEXT": ".COM;.EXE;.BAT;.CMD;.VBS;.VBE;.JS;.JSE;.WSF;.WSH;.MSC",
+        "PROCESSOR_ARCHITECTURE": "AMD64",
+        "ProgramData": "C:\\ProgramData",
+        "ProgramFiles": "C:\\Program Files",
+        "ProgramFiles(x86)": "C:\\Program Files (x86)",
+        "PROMPT": "$P$G",
+        "PUBLIC": "C:\\Users\\Public",
+        "SystemDrive": "C:",
+        "SystemRoot": "C:\\Windows",
+        "TEMP": f"C:\\Users\\{user}\\AppData\\Local\\Temp",
+        "TMP": f"C:\\Users\\{user}\\AppData\\Local\\Temp",
+        "USERDOMAIN": node,
+        "USERNAME": user,
+        "USERPROFILE": f"C:\\Users\\{user}",
+        "windir": "C:\\Windows",
+    }
+    for name, value in extra:
+        key = next((k for k in env if fold(k) == fold(name)), name)
+        env[key] = value
+    return env
+
+
+def powershell_script(args: str, stdin: Callable[[], bytes]) -> tuple[str, str] | None:
+    """The script a ``powershell.exe`` command line runs and the newline its output
+    lines end with, or None for a form the lab does not model (``-File``, ...).
+
+    Windows PowerShell 5.1's parameters (about_PowerShell_exe): switches before the
+    command, ``-Command`` (or the first argument that is no parameter) takes the rest
+    of the line, ``-EncodedCommand`` a base64 UTF-16LE script, ``-Command -`` or ``-``
+    reads the script from stdin."""
+    words = argv(args)
+    index = 0
+    switches = {"-noprofile", "-nonintractive", "-noninteractive", "-nologo", "-mta", "-sta"}
+    valued = {"-executionpolicy", "-inputformat", "-outputformat", "-windowstyle", "-ep"}
+    while index < len(words):
+        word = words[index]
+        folded = word.casefold()
+        if not word or folded in switches:
+            index += 1
+        elif folded in valued:
+            index += 2
+        elif folded in ("-encodedcommand", "-enc", "-e", "-ec"):
+            if index + 1 >= len(words):
+                return None
+            try:
+                script = base64.b64decode(words[index + 1], validate=True).decode("utf-16-le")
+            except (binascii.Error, UnicodeDecodeError):
+                return None
+            return script, "\r\n"
+        elif folded in ("-command", "-c"):
+            rest = " ".join(words[index + 1 :]).strip()
+            return _stdin_script(stdin) if rest == "-" else (rest, "\r\n")
+        elif folded == "-":
+            return _stdin_script(stdin)
+        elif folded.startswith("-"):
+            return None
+        else:
+            return " ".join(words[index:]).strip(), "\r\n"
+    return None
+
+
+def argv(text: str) -> list[str]:
+    """A command line split as a C program's ``main`` sees it (CommandLineToArgvW):
+    whitespace separates, double quotes group and are removed, ``\\"`` is a quote."""
+    words: list[str] = []
+    current: list[str] = []
+    quoted = started = False
+    index = 0
+    while index < len(text):
+        char = text[index]
+        if char == "\\" and text[index + 1 : index + 2] == '"':
+            current.append('"')
+            started = True
+            index += 2
+            continue
+        if char == '"':
+            quoted = not quoted
+            started = True
+        elif char in " \t" and not quoted:
+            if started:
+                words.append("".join(current))
+            current, started = [], False
+        else:
+            current.append(char)
+            started = True
+        index += 1
+    if started:
+        words.append("".join(current))
+    return words
+
+
+def _stdin_script(stdin: Callable[[], bytes]) -> tuple[str, str]:
+    return stdin().decode("utf-8", errors="replace"), "\n"
+
+
+def split_operators(line: str) -> list[tuple[str, str]]:
+    """``a & b && c`` as [(text, operator after it)]; quotes protect operators."""
+    parts: list[tuple[str, str]] = []
+    start = 0
+    for match in _OPERATOR.finditer(line):
+        token = match.group()
+        if token.startswith('"'):
+            continue
+        if line[match.start() - 1 : match.start()] == ">":
+            continue  # the & of >&2 and 2>&1
+        parts.append((line[start : match.start()], token))
+        start = match.end()
+    parts.append((line[start:], ""))
+    return parts
+
+
+def take_redirects(text: str) -> tuple[str, list[tuple[str, str]]]:
+    redirects: list[tuple[str, str]] = []
+
+    def take(match: re.Match[str]) -> str:
+        redirects.append((match.group("fd") or "1", match.group("target")))
+        return ""
+
+    return _REDIRECT.sub(take, text), redirects
+
+
+def strip_cmd_c(line: str) -> str:
+    """``cmd.exe /c X`` run by the cmd shell is X (cmd running cmd prints the same)."""
+    match = re.match(r'^\s*(?:"?(?:[A-Za-z]:\\[^"]*\\)?cmd(?:\.exe)?"?)\s+/c\s+(.*)$', line,
+                     re.IGNORECASE | re.DOTALL)  # fmt: skip
+    return match.group(1) if match else line
+
+
+def quoted(text: str) -> bool:
+    stripped = text.strip()
+    return len(stripped) > 1 and stripped[0] == '"' and stripped[-1] == '"'
+
+
+def lookup(env: dict[str, str], match: re.Match[str]) -> str:
+    name = fold(match.group(1))
+    for key, value in env.items():
+        if fold(key) == name:
+            return value
+    return match.group()

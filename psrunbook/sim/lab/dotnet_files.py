@@ -1,0 +1,121 @@
+"""A node's files as .NET's System.IO sees them (:class:`~psrunbook.sim.ps.dotnet_io.DotNetFiles`).
+
+The language's ``[System.IO.File]``, ``FileStream`` and ``FileInfo`` reach the lab's
+file model through this, under the cluster lock, one call at a time. Errors are the
+.NET exceptions those members throw (System.IO's documentation for File.Move,
+File.Delete, FileStream's constructor); the lab's ACLs are not checked here (the remote
+user is an administrator unless the lab file says not, and .NET IO on a path an
+administrator can reach succeeds).
+"""
+
+from __future__ import annotations
+
+import itertools
+
+from psrunbook.sim.lab.cluster_model import SimCluster
+from psrunbook.sim.lab.fs import FsView
+from psrunbook.sim.lab.paths import BadDrive, FsPath, parse
+from psrunbook.sim.lab.profiles import ensure_profile
+from psrunbook.sim.ps.dotnet_io import DotNetIOError
+
+_TEMP_NAMES = itertools.count(0x1A2B)
+
+
+class LabFiles:
+    """One node's files for one user."""
+
+    def __init__(self, cluster: SimCluster, node: str, user: str) -> None:
+        self._cluster = cluster
+        self._node = node
+        self._user = user
+
+    def _path(self, text: str) -> FsPath:
+        try:
+            found = parse(text, self._user)
+        except BadDrive:
+            raise DotNetIOError(
+                "DirectoryNotFoundException", f"Could not find a part of the path '{text}'."
+            ) from None
+        if not isinstance(found, FsPath):
+            raise DotNetIOError(
+                "NotSupportedException", "The given path's format is not supported."
+            )
+        return found
+
+    def _view(self, writing: bool = False) -> FsView:
+        """The node's files; before a write, with the user's profile in place."""
+        if writing:
+            ensure_profile(self._cluster, self._node, self._user)
+        return FsView(self._cluster, self._node)
+
+    def _folder_must_exist(self, view: FsView, path: FsPath, text: str) -> None:
+        parent = path.parent()
+        folder = view.get(parent) if parent is not None else None
+        if folder is None or not folder.is_dir:
+            raise DotNetIOError(
+                "DirectoryNotFoundException", f"Could not find a part of the path '{text}'."
+            )
+
+    def kind(self, path: str) -> str | None:
+        with self._cluster.lock:
+            entry = self._view().get(self._path(path))
+        return None if entry is None else "dir" if entry.is_dir else "file"
+
+    def read(self, path: str) -> bytes:
+        with self._cluster.lock:
+            entry = self._view().get(self._path(path))
+        if entry is None:
+            raise DotNetIOError("FileNotFoundException", f"Could not find file '{path}'.")
+        if entry.is_dir:
+            raise DotNetIOError(
+                "UnauthorizedAccessException", f"Access to the path '{path}' is denied."
+            )
+        return entry.data
+
+    def write(self, path: str, data: bytes) -> None:
+        target = self._path(path)
+        with self._cluster.lock:
+            view = self._view(writing=True)
+            self._folder_must_exist(view, target, path)
+            entry = view.get(target)
+            if entry is not None and entry.is_dir:
+                raise DotNetIOError(
+                    "UnauthorizedAccessException", f"Access to the path '{path}' is denied."
+                )
+            view.write_file(target, data)
+
+    def delete(self, path: str) -> None:
+        target = self._path(path)
+        with self._cluster.lock:
+            view = self._view(writing=True)
+            self._folder_must_exist(view, target, path)
+            entry = view.get(target)
+            if entry is None:
+                return
+            if entry.is_dir:
+                raise DotNetIOError(
+                    "UnauthorizedAccessException", f"Access to the path '{path}' is denied."
+                )
+            view.remove(target)
+
+    def move(self, source: str, destination: str) -> None:
+        src, dst = self._path(source), self._path(destination)
+        with self._cluster.lock:
+            view = self._view(writing=True)
+            entry = view.get(src)
+            if entry is None or entry.is_dir:
+                raise DotNetIOError("FileNotFoundException", f"Could not find file '{source}'.")
+            self._folder_must_exist(view, dst, destination)
+            if view.exists(dst):
+                raise DotNetIOError(
+                    "IOException", "Cannot create a file when that file already exists.\r\n"
+                )
+            view.write_file(dst, entry.data)
+            view.remove(src)
+
+    def temp_file(self, folder: str) -> str:
+        while True:
+            path = f"{folder.rstrip(chr(92))}\\tmp{next(_TEMP_NAMES) & 0xFFFF:X}.tmp"
+            if self.kind(path) is None:
+                self.write(path, b"")
+                return path

@@ -1,0 +1,179 @@
+"""``powershell.exe -Command ...`` as a process: the script's output as text on
+stdout, its errors on stderr, and the process's exit code.
+
+A WinRS command such as ``powershell.exe Get-Content C:\\x`` (pypsrp's
+``Client.execute_cmd``) starts a non-interactive console host whose stdout is a pipe:
+
+* Output is formatted as the console host formats it (``Out-Default``, the same text
+  ``Out-String -Stream`` gives), one line per ``\\r\\n``.
+* Errors go to stderr in the CLIXML form pypsrp's ``Client.sanitise_clixml`` undoes:
+  ``#< CLIXML`` then ``<Objs>`` with one ``<S S="Error">`` per line of the error as the
+  console prints it (``name : message``, ``At line:1 char:N``, the line, the
+  squiggle, ``CategoryInfo``, ``FullyQualifiedErrorId``, a blank line). The layout is
+  that of pypsrp's ``tests/data/test_sanitise_clixml_with_error.xml``, captured from
+  Windows; the "Preparing modules for first use." progress records Windows puts in
+  front on a first module load are not simulated (UNVERIFIED when Windows chooses the
+  CLIXML form over plain text; the stricter, machine form is used always).
+* The exit code follows about_PowerShell_exe for ``-Command``: ``exit N`` gives N,
+  otherwise 0 when the last statement succeeded (``$?``) and 1 when it did not or a
+  terminating error ended the script.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+from xml.sax.saxutils import escape
+
+from psrunbook.sim.executor_protocol import ExecutionContext
+from psrunbook.sim.objects import ErrorRecordData, ProgressData
+from psrunbook.sim.ps.binding import Argument
+from psrunbook.sim.ps.evaluator import Evaluator
+from psrunbook.sim.ps.exceptions import ExitSignal, RefusedScript, ScriptError
+from psrunbook.sim.ps.parser import parse
+from psrunbook.sim.ps.pipeline import run_pipeline
+from psrunbook.sim.ps.stages import BlockStage
+from psrunbook.sim.ps.values import to_int, to_string
+
+if TYPE_CHECKING:
+    from psrunbook.sim.ps.powershell_executor import PowerShellExecutor
+
+CONSOLE_WIDTH = 120
+"""The buffer width error lines wrap at (the captured CLIXML wraps there)."""
+
+CLIXML_HEADER = "#< CLIXML\r\n"
+_OBJS_OPEN = '<Objs Version="1.1.0.1" xmlns="http://schemas.microsoft.com/powershell/2004/04">'
+
+
+class _ConsoleSink:
+    """A console run's streams: error records kept for stderr, ``Write-Host`` (the
+    information stream) printed on stdout as the console does; warning, verbose and
+    debug records are not printed (UNVERIFIED: a console shows warnings in yellow)."""
+
+    def __init__(self, write_out: Callable[[str], None], newline: str) -> None:
+        self.errors: list[ErrorRecordData] = []
+        self._write_out = write_out
+        self._newline = newline
+
+    def output(self, value: Any) -> None:  # pragma: no cover - output goes to emit
+        pass
+
+    def error(self, record: ErrorRecordData) -> None:
+        self.errors.append(record)
+
+    def warning(self, message: str) -> None:
+        pass
+
+    def verbose(self, message: str) -> None:
+        pass
+
+    def information(self, value: Any) -> None:
+        self._write_out(f"{to_string(value)}{self._newline}")
+
+    def debug(self, message: str) -> None:
+        pass
+
+    def progress(self, record: ProgressData) -> None:
+        pass
+
+
+def run_console(
+    executor: PowerShellExecutor,
+    script: str,
+    context: ExecutionContext,
+    env: dict[str, str],
+    write_out: Callable[[str], None],
+    write_err: Callable[[str], None],
+    *,
+    newline: str = "\r\n",
+) -> int:
+    """Run ``script`` as ``powershell.exe -Command`` would; returns the exit code.
+
+    ``newline`` ends each line printed (``powershell -`` reading its script from stdin
+    ends them with ``\n``, as pypsrp's ``test_winrs_send.yml`` shows). A stop asked
+    by the client leaves as :class:`~psrunbook.sim.ps.evaluator.StopRequested`."""
+    sink = _ConsoleSink(write_out, newline)
+    evaluator = Evaluator(executor.session_for(context, sink, env), context.runspace)
+    code: int | None = None
+    failed = False
+    items: list[Any] = []
+    try:
+        parsed = parse(script)
+        run_pipeline(evaluator, [BlockStage(evaluator, parsed, parsed.body_node, ())], items.append)
+    except ExitSignal as finished:
+        code = to_int(finished.code) if finished.code is not None else 0
+    except (ScriptError, RefusedScript) as error:
+        sink.errors.append(error.record)
+        failed = True
+    succeeded = evaluator.succeeded
+    if items:
+        _print(evaluator, items, lambda line: write_out(f"{to_string(line)}{newline}"), sink)
+    if sink.errors:
+        write_err(clixml_errors([console_error_lines(r) for r in sink.errors]))
+    if code is not None:
+        return code
+    return 1 if failed or not succeeded else 0
+
+
+def _print(
+    evaluator: Evaluator, items: list[Any], emit: Callable[[Any], None], sink: _ConsoleSink
+) -> None:
+    """The script's output as Out-Default prints it: Out-String's lines (objects of one
+    type share a table, so they are formatted together once the script has ended)."""
+    formatter = evaluator.named_stage("Out-String", [Argument("Stream", True, colon=True)])
+    try:
+        run_pipeline(evaluator, [formatter], emit, items)
+    except (ScriptError, RefusedScript) as error:
+        sink.errors.append(error.record)
+
+
+def console_error_lines(record: ErrorRecordData) -> list[str]:
+    """An error as the console host prints it (ErrorView NormalView), wrapped at
+    :data:`CONSOLE_WIDTH`, each line without its ``\\r\\n``."""
+    who = record.activity or record.target_name or ""
+    head = f"{who} : {record.message}" if who else record.message
+    lines = _wrap(head)
+    if record.script_line is not None and record.line_text is not None:
+        column = record.script_column or 1
+        text = record.line_text.rstrip("\r\n")
+        extent = text[column - 1 :].split(" ", 1)[0] if not record.activity else text[column - 1 :]
+        lines.append(f"At line:{record.script_line} char:{column}")
+        lines.append(f"+ {text}")
+        lines.append(f"+ {' ' * (column - 1)}{'~' * max(len(extent.rstrip()), 1)}")
+    target = record.target_name or (to_string(record.target_object) if record.target_object else "")
+    target_type = record.target_type or ("String" if target else "")
+    lines.append(
+        f"    + CategoryInfo          : {record.category}: ({target}:{target_type}) "
+        f"[{record.activity}], {record.reason}"
+    )
+    lines.append(f"    + FullyQualifiedErrorId : {record.fully_qualified_error_id}")
+    lines.append(" ")
+    return lines
+
+
+def _wrap(text: str) -> list[str]:
+    """Break ``text`` before :data:`CONSOLE_WIDTH` at a space, the space kept at the
+    end of the line, as the console buffer does."""
+    lines: list[str] = []
+    while len(text) > CONSOLE_WIDTH:
+        cut = text.rfind(" ", 0, CONSOLE_WIDTH)
+        cut = CONSOLE_WIDTH - 1 if cut <= 0 else cut
+        lines.append(text[: cut + 1])
+        text = text[cut + 1 :]
+    lines.append(text)
+    return lines
+
+
+def clixml_errors(errors: list[list[str]]) -> str:
+    """stderr of a console host: the error lines as CLIXML ``<S S="Error">`` strings."""
+    parts = [CLIXML_HEADER, _OBJS_OPEN]
+    for lines in errors:
+        parts.extend(f'<S S="Error">{_encode(line)}_x000D__x000A_</S>' for line in lines)
+    parts.append("</Objs>")
+    return "".join(parts)
+
+
+def _encode(text: str) -> str:
+    """CLIXML string escaping: XML entities, control characters as ``_xHHHH_``."""
+    out = escape(text.replace("_x", "_x005F_x"))
+    return "".join(c if c >= " " else f"_x{ord(c):04X}_" for c in out)

@@ -1,0 +1,178 @@
+"""Reflection on the remote host, and the engine objects scripts read.
+
+``copy.ps1`` (pypsrp's ``Client.copy``) lifts the remote session's input size limit by
+reflection, ``$Host`` -> ``ExternalHost`` -> ``_transportManager`` -> ``Fragmentor`` ->
+``DeserializationContext`` -> ``MaximumAllowedMemory = $null``, through
+``GetType().GetProperty(name, [BindingFlags]'NonPublic, Instance').GetValue(...)``. On
+Windows that chain exists (the script's comment: "works on all PowerShell versions I've
+tested with"), so it succeeds silently; the lab models exactly that chain of internal
+members (their .NET type names are PowerShell 5.1's, UNVERIFIED) and nothing more: any
+other member name, or a public-only lookup, finds nothing (``$null``) as reflection does
+for a member that is not there. The lab has no input size limit to lift.
+
+Also here: ``$ExecutionContext`` (``SessionState.Path.GetUnresolvedProviderPathFromPSPath``)
+and ``$MyInvocation`` (``UnboundArguments``, ``BoundParameters``) of a script.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from psrunbook.sim.objects import PSEnum, PSHashtable, PSObject
+from psrunbook.sim.ps.dotnet_io import full_path, location_of
+from psrunbook.sim.ps.values import CONVERTERS, ConversionError, as_list, to_int, to_string
+
+_OBJ = "System.Object"
+_AUTOMATION = "System.Management.Automation."
+_HOST = f"{_AUTOMATION}Remoting.ServerRemoteHost"
+_INTERNAL_HOST = f"{_AUTOMATION}Internal.Host.InternalHost"
+
+BINDING_FLAGS = {
+    "default": 0, "ignorecase": 1, "declaredonly": 2, "instance": 4, "static": 8,
+    "public": 16, "nonpublic": 32, "flattenhierarchy": 64, "invokemethod": 256,
+    "createinstance": 512, "getfield": 1024, "setfield": 2048, "getproperty": 4096,
+    "setproperty": 8192,
+}  # fmt: skip
+"""System.Reflection.BindingFlags by name."""
+
+_NON_PUBLIC_INSTANCE = BINDING_FLAGS["nonpublic"] | BINDING_FLAGS["instance"]
+
+INTERNAL_MEMBERS: dict[str, dict[tuple[str, str], str | None]] = {
+    _INTERNAL_HOST: {("property", "externalhost"): _HOST},
+    _HOST: {
+        ("field", "_transportmanager"): f"{_AUTOMATION}Remoting.Server."
+        "WSManPluginServerTransportManager"
+    },
+    f"{_AUTOMATION}Remoting.Server.WSManPluginServerTransportManager": {
+        ("property", "fragmentor"): f"{_AUTOMATION}Remoting.Fragmentor"
+    },
+    f"{_AUTOMATION}Remoting.Fragmentor": {
+        ("property", "deserializationcontext"): f"{_AUTOMATION}DeserializationContext"
+    },
+    f"{_AUTOMATION}DeserializationContext": {("property", "maximumallowedmemory"): None},
+}
+"""Internal members by declaring type: (kind, name) -> the type of the value (None for
+a plain value the object holds)."""
+
+
+def binding_flags(value: Any) -> PSEnum:
+    """``[System.Reflection.BindingFlags]'NonPublic, Instance'`` (names or a number)."""
+    if isinstance(value, PSEnum):
+        return value
+    if isinstance(value, int):
+        names = [n for n, bit in BINDING_FLAGS.items() if bit and value & bit == bit]
+        return PSEnum("System.Reflection.BindingFlags", ", ".join(names), value)
+    total = 0
+    names = []
+    for part in to_string(value).split(","):
+        key = part.strip().casefold()
+        if key not in BINDING_FLAGS:
+            raise ConversionError(
+                value, "System.Reflection.BindingFlags", f'Unable to match the identifier name '
+                f"{part.strip()} to a valid enumerator name."
+            )  # fmt: skip
+        total |= BINDING_FLAGS[key]
+        names.append(part.strip())
+    return PSEnum("System.Reflection.BindingFlags", ", ".join(names), total)
+
+
+class _Internal(PSObject):
+    """An object reached only by reflection; its first type name is its .NET type."""
+
+
+def _internal_object(type_name: str) -> PSObject:
+    return _Internal((type_name, _OBJ), PSHashtable(), to_string=type_name)
+
+
+def type_object(target: Any) -> PSObject | None:
+    """``GetType()`` of an object with modelled internal members, else None."""
+    if not isinstance(target, PSObject) or not target.type_names:
+        return None
+    full = target.type_names[0]
+    if full == _HOST and not isinstance(target, _Internal):
+        full = _INTERNAL_HOST  # $Host is the engine's InternalHost around ServerRemoteHost
+    members = INTERNAL_MEMBERS.get(full)
+    if members is None:
+        return None
+
+    def lookup(kind: str) -> Callable[..., Any]:
+        def find(name: Any, flags: Any = None) -> PSObject | None:
+            bits = to_int(binding_flags(flags).value) if flags is not None else 20
+            key = (kind, to_string(name).casefold())
+            if key not in members or bits & _NON_PUBLIC_INSTANCE != _NON_PUBLIC_INSTANCE:
+                return None
+            return _member_info(kind, to_string(name), members[key])
+
+        return find
+
+    return PSObject(
+        ("System.RuntimeType", "System.Type", _OBJ),
+        PSHashtable([("Name", full.rsplit(".", 1)[-1]), ("FullName", full)]),
+        to_string=full,
+        methods={"GetProperty": lookup("property"), "GetField": lookup("field")},
+    )
+
+
+def _member_info(kind: str, name: str, value_type: str | None) -> PSObject:
+    def get_value(obj: Any, *_: Any) -> Any:
+        if value_type is None:
+            return obj.properties.get(name) if isinstance(obj, PSObject) else None
+        return _internal_object(value_type)
+
+    def set_value(obj: Any, value: Any, *_: Any) -> None:
+        if isinstance(obj, PSObject):
+            obj.properties[name] = value
+
+    info = "System.Reflection.RuntimePropertyInfo" if kind == "property" else (
+        "System.Reflection.RtFieldInfo")  # fmt: skip
+    return PSObject(
+        (info, _OBJ),
+        PSHashtable([("Name", name)]),
+        to_string=name,
+        methods={"GetValue": get_value, "SetValue": set_value},
+    )
+
+
+def execution_context(user: str) -> PSObject:
+    """``$ExecutionContext``: only ``SessionState.Path.GetUnresolvedProviderPathFromPSPath``,
+    resolving against the session's location (the user's Documents)."""
+    path = PSObject(
+        (f"{_AUTOMATION}PathIntrinsics", _OBJ),
+        PSHashtable(),
+        to_string=f"{_AUTOMATION}PathIntrinsics",
+        methods={
+            "GetUnresolvedProviderPathFromPSPath": lambda p: full_path(
+                to_string(p), location_of(user)
+            )
+        },
+    )
+    state = PSObject(
+        (f"{_AUTOMATION}SessionState", _OBJ), PSHashtable([("Path", path)]),
+        to_string=f"{_AUTOMATION}SessionState",
+    )  # fmt: skip
+    return PSObject(
+        (f"{_AUTOMATION}EngineIntrinsics", _OBJ), PSHashtable([("SessionState", state)]),
+        to_string=f"{_AUTOMATION}EngineIntrinsics",
+    )  # fmt: skip
+
+
+def invocation_info(name: str | None, bound: PSHashtable, unbound: list[Any]) -> PSObject:
+    """``$MyInvocation`` of a script or function: what it was called with."""
+    return PSObject(
+        (f"{_AUTOMATION}InvocationInfo", _OBJ),
+        PSHashtable(
+            [
+                ("MyCommand", name or ""),
+                ("BoundParameters", bound),
+                ("UnboundArguments", as_list(unbound)),
+                ("InvocationName", name or ""),
+                ("ScriptName", ""),
+                ("Line", ""),
+            ]
+        ),
+        to_string=f"{_AUTOMATION}InvocationInfo",
+    )
+
+
+CONVERTERS["reflection.bindingflags"] = binding_flags
