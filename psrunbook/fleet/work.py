@@ -5,9 +5,11 @@ before anything is queued) and records it in the journal; a worker then continue
 journaled run as ``resume`` would: the runbook, version and parameters come from the
 journal (secrets from the worker's environment), the inventory from the spec, and the
 session proves nothing changed since submit. Each step is one
-:meth:`~psrunbook.execution.session.RunSession.execute` ``through`` that step, so what
-is done is read back from the journal every time and a step interrupted by a crash is
-re-checked in check mode before it is applied again, never blindly re-applied.
+:meth:`~psrunbook.execution.session.RunSession.execute` ``through`` that step. What is
+done is read from the journal once, when this process takes the run up (a new run, a
+restart, a takeover), and then kept from the steps it executes itself (nothing else
+writes a run's attempts while its execution is this one's); a step interrupted by a
+crash is re-checked in check mode before it is applied again, never blindly re-applied.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from psrunbook.execution.session import (
     RunRequest,
     RunSession,
     StartedRun,
+    done_after,
+    done_from_status,
 )
 from psrunbook.fleet.kept_sessions import KeptSessions
 from psrunbook.fleet.partition_holds import PartitionHolds
@@ -56,6 +60,9 @@ class _Live:
     """Steps attempted before this worker took the run up (a crash or a takeover): each
     is re-checked before it is applied. Steps this worker attempts itself need not be:
     a step interrupted here is continued by the next process, which reads the journal."""
+    done: dict[int, frozenset[str]]
+    """The nodes each step is done on: read from the journal when this worker took the
+    run up, then kept from its own steps' reports (one journal read less a step)."""
 
 
 def read_inventory(path: Path) -> tuple[str, str]:
@@ -148,13 +155,14 @@ class FleetWork:
         intent = self.session.resolve(RunRequest(resume=spec.run_id, bundle=spec.bundle_dir))
         prepared = self.session.prepare(intent, inventory)
         transport = KeptSessions(PsrpTransport(inventory, insecure=spec.insecure))
-        attempted = frozenset(self.journal.step_status(spec.run_id))
+        statuses = self.journal.step_status(spec.run_id)
         live = _Live(
             prepared,
             transport,
             _review_sha256(prepared, inventory),
-            RunFrame(resumed=bool(attempted)),
-            attempted,
+            RunFrame(resumed=bool(statuses)),
+            frozenset(statuses),
+            done_from_status(statuses),
         )
         with self._lock:
             self._live.setdefault(spec.run_id, live)
@@ -180,8 +188,14 @@ class FleetWork:
         live = self._prepared(spec)
         started = StartedRun(spec.run_id, live.prepared, resumed=index in live.attempted)
         report = self.session.execute(
-            started, live.transport, limits=self.limits, through=index, frame=live.frame
+            started,
+            live.transport,
+            limits=self.limits,
+            through=index,
+            frame=live.frame,
+            done=live.done,
         )
+        live.done = done_after(live.done, report)
         return {"failed": report.failed, "changed": report.changed_count}
 
     def finish(self, spec: RunSpec, outcome: RunOutcome) -> None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from itertools import pairwise
 from pathlib import Path
@@ -183,15 +183,20 @@ def start_clusters(
     inventory_dir: Path | None = None,
     latency_s: float = 0.0,
     time_scale: float = 1.0,
+    names: Sequence[str] | None = None,
 ) -> ClusterFleet:
     """Serve ``count`` sample labs on loopback; write their inventories into ``inventory_dir``.
 
     ``latency_s`` delays every request to every node by that much (the endpoint's
-    injected latency, as ``sim serve --latency-ms``), as a WAN link would.
+    injected latency, as ``sim serve --latency-ms``), as a WAN link would. ``names``
+    (``count`` of them) names the clusters when this process serves only some of a
+    fleet's (:mod:`psrunbook.sim.lab.cluster_groups`).
     """
     fleet = ClusterFleet()
+    if names is not None and len(names) != count:
+        raise ValueError(f"{len(names)} names for {count} clusters")
     try:
-        for name in cluster_names(count):
+        for name in names if names is not None else cluster_names(count):
             cluster = build_lab(replace(sample_spec(nodes, sql_version), cluster=name))
             executor = StampingExecutor(cluster, cluster_executor(cluster, time_scale=time_scale))
             served_nodes = tuple(n.name for n in cluster.nodes.values())
