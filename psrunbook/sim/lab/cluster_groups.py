@@ -49,6 +49,10 @@ class GroupProcess:
     def pid(self) -> int:
         return self._process.pid
 
+    @property
+    def ended(self) -> bool:
+        return self._process.poll() is not None
+
     def _stdin(self) -> IO[str]:
         assert self._process.stdin is not None
         return self._process.stdin
@@ -74,13 +78,15 @@ class GroupProcess:
         return {name: [_change(entry) for entry in log] for name, log in found.items()}
 
     def close(self) -> None:
-        if self._process.poll() is None:
-            try:
-                self._stdin().close()
-                self._process.wait(timeout=30)
-            except (OSError, subprocess.TimeoutExpired):
-                self._process.kill()
-                self._process.wait()
+        """End the process (it stops serving when its stdin closes) and its pipes."""
+        try:
+            self._stdin().close()
+            self._process.wait(timeout=30)
+        except (OSError, subprocess.TimeoutExpired):
+            self._process.kill()
+            self._process.wait()
+        if self._process.stdout is not None:
+            self._process.stdout.close()
 
 
 def _change(entry: Sequence[Any]) -> Change:
@@ -188,7 +194,7 @@ def start_cluster_groups(
         for process in launched:
             if process.poll() is None:
                 process.kill()
-            process.wait()
+            process.communicate()
         raise
     return fleet
 
