@@ -206,6 +206,7 @@ def _fleet_once(server: PostgresServer, clusters: int, workers: int) -> dict[str
                             }
 
                         before = cpu()
+                        load_before = load_average()
                         submitting = time.monotonic()
                         children = resource.getrusage(resource.RUSAGE_CHILDREN)
                         run_ids = _submit(url, tmp, tmp / "inv", params)
@@ -231,6 +232,7 @@ def _fleet_once(server: PostgresServer, clusters: int, workers: int) -> dict[str
             "failed": failed,
             "cpu_per_run_s": {k: round(v, 4) for k, v in cpu_per_run.items()},
             "load_average": load,
+            "load_average_before": load_before,
         }
     finally:
         server.drop_database(url.rsplit("/", 1)[1].split("?")[0])

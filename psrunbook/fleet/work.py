@@ -54,7 +54,7 @@ class _Live:
 
     prepared: PreparedRun
     transport: KeptSessions
-    review_sha256: str
+    inventory: Inventory
     frame: RunFrame
     attempted: frozenset[int]
     """Steps attempted before this worker took the run up (a crash or a takeover): each
@@ -63,6 +63,14 @@ class _Live:
     done: dict[int, frozenset[str]]
     """The nodes each step is done on: read from the journal when this worker took the
     run up, then kept from its own steps' reports (one journal read less a step)."""
+    _review: str | None = None
+
+    def review_sha256(self) -> str:
+        """What a reviewer approves for this plan; computed (every script rendered into
+        a bundle manifest) only for a run that was approved, when its hash is checked."""
+        if self._review is None:
+            self._review = _review_sha256(self.prepared, self.inventory)
+        return self._review
 
 
 def read_inventory(path: Path) -> tuple[str, str]:
@@ -159,7 +167,7 @@ class FleetWork:
         live = _Live(
             prepared,
             transport,
-            _review_sha256(prepared, inventory),
+            inventory,
             RunFrame(resumed=bool(statuses)),
             frozenset(statuses),
             done_from_status(statuses),
@@ -174,12 +182,12 @@ class FleetWork:
 
     def check_hash(self, spec: RunSpec, sha256: str | None) -> str | None:
         """Why the approved hash is not what this worker would execute (None when it is)."""
-        live = self._prepared(spec)
-        if sha256 == live.review_sha256:
+        actual = self._prepared(spec).review_sha256()
+        if sha256 == actual:
             return None
         return (
             f"run {spec.run_id} was approved for review bundle sha256 {sha256}, "
-            f"but what it would execute has sha256 {live.review_sha256}"
+            f"but what it would execute has sha256 {actual}"
         )
 
     def execute_step(self, spec: RunSpec, index: int) -> dict[str, Any]:
