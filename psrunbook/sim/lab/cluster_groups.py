@@ -16,18 +16,16 @@ dies leaves no process behind. The Basic password comes from ``PSRUNBOOK_SIM_PAS
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import resource
-import subprocess
 import sys
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any
+from typing import Any
 
+from psrunbook.sim.json_lines import JsonLinesChild, answer
 from psrunbook.sim.lab.cluster_fleet import cluster_names, start_clusters
 from psrunbook.sim.lab.serve import PASSWORD_ENV
 
@@ -37,56 +35,27 @@ Change = tuple[float, str, str, str]
 class GroupProcess:
     """One process serving some of the fleet's clusters; thread-safe."""
 
-    def __init__(self, process: subprocess.Popen[str]) -> None:
-        self._process = process
-        self._lock = threading.Lock()
-        hello = self._read()
+    def __init__(self, child: JsonLinesChild) -> None:
+        self._child = child
         self.clusters: list[tuple[str, str]] = [
-            (entry["name"], entry["inventory"]) for entry in hello["clusters"]
+            (entry["name"], entry["inventory"]) for entry in child.hello["clusters"]
         ]
 
     @property
     def pid(self) -> int:
-        return self._process.pid
+        return self._child.pid
 
     @property
     def ended(self) -> bool:
-        return self._process.poll() is not None
-
-    def _stdin(self) -> IO[str]:
-        assert self._process.stdin is not None
-        return self._process.stdin
-
-    def _read(self) -> dict[str, Any]:
-        assert self._process.stdout is not None
-        line = self._process.stdout.readline()
-        if not line:
-            code = self._process.wait()
-            raise RuntimeError(f"a cluster group process exited with status {code}")
-        answer: dict[str, Any] = json.loads(line)
-        return answer
-
-    def ask(self, command: str) -> dict[str, Any]:
-        with self._lock:
-            self._stdin().write(command + "\n")
-            self._stdin().flush()
-            return self._read()
+        return self._child.ended
 
     def changes(self) -> dict[str, list[Change]]:
         """Every cluster's ``(time, cmdlet, node, target)`` changes, by cluster name."""
-        found = self.ask("changes")["changes"]
+        found = self._child.ask("changes")["changes"]
         return {name: [_change(entry) for entry in log] for name, log in found.items()}
 
     def close(self) -> None:
-        """End the process (it stops serving when its stdin closes) and its pipes."""
-        try:
-            self._stdin().close()
-            self._process.wait(timeout=30)
-        except (OSError, subprocess.TimeoutExpired):
-            self._process.kill()
-            self._process.wait()
-        if self._process.stdout is not None:
-            self._process.stdout.close()
+        self._child.close()
 
 
 def _change(entry: Sequence[Any]) -> Change:
@@ -152,32 +121,27 @@ def start_cluster_groups(
     shares = [names[i::processes] for i in range(max(1, min(processes, count)))]
     env = {**os.environ, PASSWORD_ENV: password}
     fleet = ClusterGroups()
-    launched: list[subprocess.Popen[str]] = []
     try:
         for share in shares:
-            launched.append(
-                subprocess.Popen(  # noqa: S603 (this interpreter, our module, cluster names)
-                    [
-                        sys.executable,
-                        "-m",
-                        "psrunbook.sim.lab.cluster_groups",
-                        "--nodes",
-                        str(nodes),
-                        "--sql-version",
-                        sql_version,
-                        "--latency",
-                        repr(latency_s),
-                        "--time-scale",
-                        repr(time_scale),
-                        *share,
-                    ],
-                    stdin=subprocess.PIPE,
-                    stdout=subprocess.PIPE,
-                    text=True,
-                    env=env,
-                )
+            child = JsonLinesChild(
+                [
+                    sys.executable,
+                    "-m",
+                    "psrunbook.sim.lab.cluster_groups",
+                    "--nodes",
+                    str(nodes),
+                    "--sql-version",
+                    sql_version,
+                    "--latency",
+                    repr(latency_s),
+                    "--time-scale",
+                    repr(time_scale),
+                    *share,
+                ],
+                env=env,
+                what="a cluster group process",
             )
-        fleet.groups.extend(GroupProcess(process) for process in launched)
+            fleet.groups.append(GroupProcess(child))
         served = {
             name: GroupCluster(name, text, group)
             for group in fleet.groups
@@ -191,10 +155,7 @@ def start_cluster_groups(
                 cluster.inventory_path = inventory_dir / f"{name}.toml"
                 cluster.inventory_path.write_text(cluster.inventory_text, encoding="utf-8")
     except BaseException:
-        for process in launched:
-            if process.poll() is None:
-                process.kill()
-            process.communicate()
+        fleet.close()
         raise
     return fleet
 
@@ -218,24 +179,19 @@ def serve_group(argv: Sequence[str] | None = None) -> int:
         names=args.names,
     ) as fleet:
         served = [{"name": c.name, "inventory": c.inventory_text} for c in fleet.clusters]
-        _answer({"clusters": served})
+        answer({"clusters": served})
         for line in sys.stdin:
             command = line.strip()
             if command == "changes":
-                _answer({"changes": {c.name: c.changes() for c in fleet.clusters}})
+                answer({"changes": {c.name: c.changes() for c in fleet.clusters}})
             elif command == "cpu":
                 usage = resource.getrusage(resource.RUSAGE_SELF)
-                _answer({"cpu_s": usage.ru_utime + usage.ru_stime})
+                answer({"cpu_s": usage.ru_utime + usage.ru_stime})
             elif command == "quit":
                 break
             else:
-                _answer({"error": f"unknown command {command!r}"})
+                answer({"error": f"unknown command {command!r}"})
     return 0
-
-
-def _answer(value: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(value) + "\n")
-    sys.stdout.flush()
 
 
 if __name__ == "__main__":
