@@ -12,7 +12,6 @@ and gives a benchmark the same :class:`bench.lab.Lab` view as an in-process flee
 from __future__ import annotations
 
 import argparse
-import resource
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,7 +22,7 @@ from typing import Any
 from bench.common import ROOT
 from bench.lab import Lab, start_fleet
 from psrunbook.inventory import inventory_from_toml
-from psrunbook.sim.json_lines import JsonLinesChild, answer
+from psrunbook.sim.json_lines import JsonLinesChild, answer, serve_commands
 
 
 def serve(nodes: int, latency_s: float, sql_version: str) -> int:
@@ -37,21 +36,13 @@ def serve(nodes: int, latency_s: float, sql_version: str) -> int:
                 "facts": lab.facts,
             }
         )
-        for line in sys.stdin:
-            command, _, argument = line.strip().partition(" ")
-            if command == "counters":
-                answer(lab.counters())
-            elif command == "latency":
-                assert lab.set_latency is not None
-                lab.set_latency(float(argument))
-                answer({"latency_s": float(argument)})
-            elif command == "cpu":
-                usage = resource.getrusage(resource.RUSAGE_SELF)
-                answer({"cpu_s": usage.ru_utime + usage.ru_stime})
-            elif command == "quit":
-                break
-            else:
-                answer({"error": f"unknown command {command!r}"})
+
+        def latency(argument: str) -> dict[str, float]:
+            assert lab.set_latency is not None
+            lab.set_latency(float(argument))
+            return {"latency_s": float(argument)}
+
+        serve_commands({"counters": lambda _: lab.counters(), "latency": latency})
     return 0
 
 

@@ -10,10 +10,11 @@ its stdin closes, so a parent that dies leaves no child behind.
 from __future__ import annotations
 
 import json
+import resource
 import subprocess
 import sys
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -92,3 +93,20 @@ def answer(value: Mapping[str, Any]) -> None:
     """The child's side: one JSON line on stdout, flushed at once."""
     sys.stdout.write(json.dumps(value) + "\n")
     sys.stdout.flush()
+
+
+def serve_commands(commands: Mapping[str, Callable[[str], Mapping[str, Any]]]) -> None:
+    """The child's side: answer each command line (``name [argument]``) until ``quit`` or
+    the end of stdin; ``cpu`` (this process's CPU seconds) is always understood."""
+    known = {"cpu": _cpu, **commands}
+    for line in sys.stdin:
+        command, _, argument = line.strip().partition(" ")
+        if command == "quit":
+            break
+        handler = known.get(command)
+        answer(handler(argument) if handler else {"error": f"unknown command {command!r}"})
+
+
+def _cpu(_: str) -> dict[str, float]:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return {"cpu_s": usage.ru_utime + usage.ru_stime}

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 from itertools import pairwise
 from pathlib import Path
 from types import TracebackType
+from typing import Self
 
 from psrunbook.sim.endpoint.http_server import SimFleet
 from psrunbook.sim.executor_protocol import (
@@ -152,17 +153,13 @@ def cluster_names(count: int) -> list[str]:
     return [f"SIMCLUSTER{i:0{width}d}" for i in range(1, count + 1)]
 
 
-@dataclass
-class ClusterFleet:
-    """Every served cluster; closing it closes every endpoint."""
-
-    clusters: list[ServedCluster] = field(default_factory=list)
+class ClosedOnExit:
+    """A served fleet as a context manager: leaving the ``with`` closes it."""
 
     def close(self) -> None:
-        for served in self.clusters:
-            served.fleet.close()
+        raise NotImplementedError
 
-    def __enter__(self) -> ClusterFleet:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(
@@ -172,6 +169,17 @@ class ClusterFleet:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+@dataclass
+class ClusterFleet(ClosedOnExit):
+    """Every served cluster; closing it closes every endpoint."""
+
+    clusters: list[ServedCluster] = field(default_factory=list)
+
+    def close(self) -> None:
+        for served in self.clusters:
+            served.fleet.close()
 
 
 def start_clusters(
@@ -209,14 +217,21 @@ def start_clusters(
                 name, cluster, endpoints, executor, inventory_toml(endpoints, cluster=name)
             )
             fleet.clusters.append(served)
-            if inventory_dir is not None:
-                inventory_dir.mkdir(parents=True, exist_ok=True)
-                served.inventory_path = inventory_dir / f"{name}.toml"
-                served.inventory_path.write_text(served.inventory_text, encoding="utf-8")
+            served.inventory_path = write_inventory(inventory_dir, name, served.inventory_text)
     except BaseException:
         fleet.close()
         raise
     return fleet
+
+
+def write_inventory(inventory_dir: Path | None, name: str, text: str) -> Path | None:
+    """``DIR/<cluster>.toml`` holding the cluster's inventory (None without a folder)."""
+    if inventory_dir is None:
+        return None
+    inventory_dir.mkdir(parents=True, exist_ok=True)
+    path = inventory_dir / f"{name}.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
 
 
 def _down_check(cluster: SimCluster, node: str) -> Callable[[], bool]:

@@ -17,16 +17,19 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
-from psrunbook.sim.json_lines import JsonLinesChild, answer
-from psrunbook.sim.lab.cluster_fleet import cluster_names, start_clusters
+from psrunbook.sim.json_lines import JsonLinesChild, answer, serve_commands
+from psrunbook.sim.lab.cluster_fleet import (
+    ClosedOnExit,
+    cluster_names,
+    start_clusters,
+    write_inventory,
+)
 from psrunbook.sim.lab.serve import PASSWORD_ENV
 
 Change = tuple[float, str, str, str]
@@ -78,7 +81,7 @@ class GroupCluster:
 
 
 @dataclass
-class ClusterGroups:
+class ClusterGroups(ClosedOnExit):
     """Every group process and its clusters; closing it ends every process."""
 
     groups: list[GroupProcess] = field(default_factory=list)
@@ -91,17 +94,6 @@ class ClusterGroups:
     def close(self) -> None:
         for group in self.groups:
             group.close()
-
-    def __enter__(self) -> ClusterGroups:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        value: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def start_cluster_groups(
@@ -150,10 +142,7 @@ def start_cluster_groups(
         for name in names:
             cluster = served[name]
             fleet.clusters.append(cluster)
-            if inventory_dir is not None:
-                inventory_dir.mkdir(parents=True, exist_ok=True)
-                cluster.inventory_path = inventory_dir / f"{name}.toml"
-                cluster.inventory_path.write_text(cluster.inventory_text, encoding="utf-8")
+            cluster.inventory_path = write_inventory(inventory_dir, name, cluster.inventory_text)
     except BaseException:
         fleet.close()
         raise
@@ -180,17 +169,9 @@ def serve_group(argv: Sequence[str] | None = None) -> int:
     ) as fleet:
         served = [{"name": c.name, "inventory": c.inventory_text} for c in fleet.clusters]
         answer({"clusters": served})
-        for line in sys.stdin:
-            command = line.strip()
-            if command == "changes":
-                answer({"changes": {c.name: c.changes() for c in fleet.clusters}})
-            elif command == "cpu":
-                usage = resource.getrusage(resource.RUSAGE_SELF)
-                answer({"cpu_s": usage.ru_utime + usage.ru_stime})
-            elif command == "quit":
-                break
-            else:
-                answer({"error": f"unknown command {command!r}"})
+        serve_commands(
+            {"changes": lambda _: {"changes": {c.name: c.changes() for c in fleet.clusters}}}
+        )
     return 0
 
 
