@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -158,6 +159,9 @@ def serve_group(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--time-scale", type=float, default=1.0)
     parser.add_argument("names", nargs="+")
     args = parser.parse_args(argv)
+    # Ctrl-C in `sim serve` reaches the whole process group: the parent stops, closing
+    # this process's stdin, which ends it without a KeyboardInterrupt traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     with start_clusters(
         len(args.names),
         nodes=args.nodes,
