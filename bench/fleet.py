@@ -12,25 +12,23 @@ and gives a benchmark the same :class:`bench.lab.Lab` view as an in-process flee
 from __future__ import annotations
 
 import argparse
-import json
-import resource
-import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any
+from typing import Any
 
 from bench.common import ROOT
 from bench.lab import Lab, start_fleet
 from psrunbook.inventory import inventory_from_toml
+from psrunbook.sim.json_lines import JsonLinesChild, answer, serve_commands
 
 
 def serve(nodes: int, latency_s: float, sql_version: str) -> int:
     fleet, lab = start_fleet(nodes, latency_s, sql_version)
     with fleet:
-        _answer(
+        answer(
             {
                 "inventory": lab.inventory_text,
                 "password": lab.password,
@@ -38,34 +36,21 @@ def serve(nodes: int, latency_s: float, sql_version: str) -> int:
                 "facts": lab.facts,
             }
         )
-        for line in sys.stdin:
-            command, _, argument = line.strip().partition(" ")
-            if command == "counters":
-                _answer(lab.counters())
-            elif command == "latency":
-                assert lab.set_latency is not None
-                lab.set_latency(float(argument))
-                _answer({"latency_s": float(argument)})
-            elif command == "cpu":
-                usage = resource.getrusage(resource.RUSAGE_SELF)
-                _answer({"cpu_s": usage.ru_utime + usage.ru_stime})
-            elif command == "quit":
-                break
-            else:
-                _answer({"error": f"unknown command {command!r}"})
+
+        def latency(argument: str) -> dict[str, float]:
+            assert lab.set_latency is not None
+            lab.set_latency(float(argument))
+            return {"latency_s": float(argument)}
+
+        serve_commands({"counters": lambda _: lab.counters(), "latency": latency})
     return 0
-
-
-def _answer(value: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(value) + "\n")
-    sys.stdout.flush()
 
 
 class FleetProcess:
     """Starts ``python -m bench.fleet`` and talks to it; closes it on exit."""
 
     def __init__(self, nodes: int, *, latency_s: float = 0.0, sql_version: str = "2019") -> None:
-        self._process = subprocess.Popen(
+        self._child = JsonLinesChild(
             [
                 sys.executable,
                 "-m",
@@ -78,11 +63,9 @@ class FleetProcess:
                 sql_version,
             ],
             cwd=ROOT,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
+            what="the simulated fleet",
         )
-        started = self._read()
+        started = self._child.hello
         self.inventory_text: str = started["inventory"]
         self.password: str = started["password"]
         self.nodes: list[str] = started["nodes"]
@@ -91,25 +74,10 @@ class FleetProcess:
 
     @property
     def pid(self) -> int:
-        return self._process.pid
-
-    def _stdin(self) -> IO[str]:
-        assert self._process.stdin is not None
-        return self._process.stdin
-
-    def _read(self) -> dict[str, Any]:
-        assert self._process.stdout is not None
-        line = self._process.stdout.readline()
-        if not line:
-            code = self._process.wait()
-            raise RuntimeError(f"the simulated fleet exited with status {code}")
-        value: dict[str, Any] = json.loads(line)
-        return value
+        return self._child.pid
 
     def _ask(self, command: str) -> dict[str, Any]:
-        self._stdin().write(command + "\n")
-        self._stdin().flush()
-        return self._read()
+        return self._child.ask(command)
 
     def counters(self) -> dict[str, dict[str, Any]]:
         """Every node's endpoint counters now (subtract two to measure an operation)."""
@@ -128,14 +96,7 @@ class FleetProcess:
         return path
 
     def close(self) -> None:
-        if self._process.poll() is None:
-            try:
-                self._stdin().write("quit\n")
-                self._stdin().flush()
-                self._process.wait(timeout=10)
-            except (OSError, subprocess.TimeoutExpired):
-                self._process.kill()
-                self._process.wait()
+        self._child.close()
 
     def __enter__(self) -> FleetProcess:
         return self

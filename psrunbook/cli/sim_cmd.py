@@ -104,6 +104,15 @@ def serve_command(
             help="Write one inventory per cluster here (a fleet, see --clusters).",
         ),
     ] = None,
+    processes: Annotated[
+        int,
+        typer.Option(
+            "--processes",
+            min=1,
+            max=64,
+            help="Serve the --clusters from this many processes (a group of clusters each).",
+        ),
+    ] = 1,
     latency_ms: Annotated[
         float | None,
         typer.Option(
@@ -141,6 +150,10 @@ def serve_command(
 
     if clusters > 1 and inventory_dir is None:
         raise ParameterError("--clusters needs --inventory-dir DIR: one inventory per cluster")
+    if processes > 1 and inventory_dir is None:
+        raise ParameterError(
+            "--processes serves a fleet of clusters: give --clusters N --inventory-dir DIR"
+        )
     if inventory_dir is not None and (inventory_out or lab_file or state or protocol_only):
         raise ParameterError(
             "--inventory-dir serves sample labs: leave out --inventory-out, --lab-file, "
@@ -170,5 +183,6 @@ def serve_command(
         clusters=clusters,
         inventory_dir=inventory_dir,
         latency_ms=latency_ms,
+        processes=processes,
     )
     serve(options, password=password, echo=typer.echo)

@@ -483,11 +483,7 @@ class RunSession:
         ``running`` (a crash), ``failed`` and check attempts of a run never make a step
         done, so an unknown outcome is looked at again rather than assumed.
         """
-        return {
-            index: frozenset(node for node, status in nodes.items() if status == "succeeded")
-            for index, nodes in self.journal.step_status(run_id).items()
-            if "succeeded" in nodes.values()
-        }
+        return done_from_status(self.journal.step_status(run_id))
 
     def execute(
         self,
@@ -499,12 +495,15 @@ class RunSession:
         through: int | None = None,
         stop: StopSignal | None = None,
         frame: RunFrame | None = None,
+        done: Mapping[int, frozenset[str]] | None = None,
     ) -> RunReport:
         """Run every step not done yet, or only those up to ``through`` (a step's index).
 
         What is done is read from the journal on every call, so calling again after an
-        interruption continues rather than repeats. A resumed run re-checks its first
-        unfinished step before applying it (on every call, when driven step by step).
+        interruption continues rather than repeats; a caller that executed the earlier
+        calls itself may pass ``done`` instead (:func:`done_after`), saving the read. A
+        resumed run re-checks its first unfinished step before applying it (on every call,
+        when driven step by step).
         With a ``frame``, the calls are one run: ``run.started`` is logged by the first,
         ``run.finished`` by :meth:`end_frame`, and an approved bundle's cluster is
         verified once.
@@ -518,9 +517,9 @@ class RunSession:
         if through is not None:
             plan = replace(plan, steps=tuple(s for s in plan.steps if s.index <= through))
         runner = self._runner(started, plan, transport, limits, progress, stop, frame)
-        return runner.run(
-            started.run_id, done=self.done_steps(started.run_id), recheck_first=started.resumed
-        )
+        if done is None:
+            done = self.done_steps(started.run_id)
+        return runner.run(started.run_id, done=done, recheck_first=started.resumed)
 
     def end_frame(
         self, started: StartedRun, transport: Transport, frame: RunFrame, outcome: RunOutcome
@@ -656,6 +655,27 @@ class RunSession:
             raise
         self.finish(started, report)
         return report
+
+
+def done_from_status(statuses: Mapping[int, Mapping[str, str]]) -> dict[int, frozenset[str]]:
+    """The nodes each step is done on, from the journal's latest status per step and node."""
+    return {
+        index: frozenset(node for node, status in nodes.items() if status == "succeeded")
+        for index, nodes in statuses.items()
+        if "succeeded" in nodes.values()
+    }
+
+
+def done_after(done: Mapping[int, frozenset[str]], report: RunReport) -> dict[int, frozenset[str]]:
+    """What is done once ``report``'s attempts are journaled: the nodes whose attempt of a
+    step succeeded join those done before (what :meth:`RunSession.done_steps` would read:
+    a node is attempted only when not done, so its new attempt is its latest)."""
+    after = dict(done)
+    for step in report.steps:
+        succeeded = {t.node for t in step.targets if t.status in (Status.CHANGED, Status.UNCHANGED)}
+        if succeeded:
+            after[step.planned.index] = after.get(step.planned.index, frozenset()) | succeeded
+    return after
 
 
 def parameters_sha256(params: BaseModel) -> str:

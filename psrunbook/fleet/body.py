@@ -98,6 +98,9 @@ def approved(spec: RunSpec, sha256: str) -> RunSpec:
 
 def run_body(durable: Durable, spec: RunSpec, work: FleetWork, pause: Pause) -> str:
     """Execute the run one durable step per runbook step; returns its final state."""
+    # Each execution (the first, a recovery) starts from the journal: what this process
+    # kept of an earlier execution of the run (one superseded by a takeover) is stale.
+    work.release(spec.run_id)
     try:
         durable.report("running")
         if spec.approved_sha256 is not None:

@@ -63,6 +63,15 @@ DECISION_TOPIC: Final = "decision"
 STATE_EVENT: Final = "state"
 POLL_S: Final = 0.1
 """How often a worker looks for queued runs; DBOS's default (1 s) would add a second per run."""
+GATE_POLL_S: Final = 1.0
+"""How often a worker looks for runs to gate (DBOS's default). A gate only starts a wait
+for a human's decision, so a second does not matter; polled as often as the runs, the
+approvals queue was the largest part of a busy worker's CPU (one dequeue transaction,
+with DBOS's application-version check, ten times a second) and of PostgreSQL's."""
+NOTIFY_COALESCE_S: Final = 0.05
+"""How often DBOS sends the notifications a worker's writes owe to waiting readers (its
+default, 0.01 s, wakes a thread a hundred times a second in every worker). Only a reader
+waiting for one of a run's events waits up to this much longer."""
 DECISION_WAIT_S: Final = 86_400.0
 """One wait for a decision; the gate waits again after each (approvals have no deadline)."""
 APP_VERSION: Final = f"psrunbook-{VERSION}"
@@ -184,7 +193,7 @@ class DbosEngine:
             on_conflict="never_update",
         )
         self._client.register_queue(
-            GATE_QUEUE, polling_interval_sec=POLL_S, on_conflict="never_update"
+            GATE_QUEUE, polling_interval_sec=GATE_POLL_S, on_conflict="never_update"
         )
         self._queues_ready = True
 
@@ -327,6 +336,7 @@ class DbosWorker:
             "executor_id": self.options.worker_id,
             "application_version": APP_VERSION,
             "notification_listener_polling_interval_sec": POLL_S,
+            "notification_coalesce_sec": NOTIFY_COALESCE_S,
             "log_level": "WARNING",
             # No ping before every use of a pooled connection: a round trip per DBOS
             # step's check and per record. A connection a server restart dropped fails
@@ -346,7 +356,7 @@ class DbosWorker:
                 on_conflict="always_update",
             )
             DBOS.register_queue(
-                GATE_QUEUE, polling_interval_sec=POLL_S, on_conflict="always_update"
+                GATE_QUEUE, polling_interval_sec=GATE_POLL_S, on_conflict="always_update"
             )
             self._log.info(
                 "worker.started",

@@ -5,9 +5,11 @@ before anything is queued) and records it in the journal; a worker then continue
 journaled run as ``resume`` would: the runbook, version and parameters come from the
 journal (secrets from the worker's environment), the inventory from the spec, and the
 session proves nothing changed since submit. Each step is one
-:meth:`~psrunbook.execution.session.RunSession.execute` ``through`` that step, so what
-is done is read back from the journal every time and a step interrupted by a crash is
-re-checked in check mode before it is applied again, never blindly re-applied.
+:meth:`~psrunbook.execution.session.RunSession.execute` ``through`` that step. What is
+done is read from the journal once, when this process takes the run up (a new run, a
+restart, a takeover), and then kept from the steps it executes itself (nothing else
+writes a run's attempts while its execution is this one's); a step interrupted by a
+crash is re-checked in check mode before it is applied again, never blindly re-applied.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from psrunbook.execution.session import (
     RunRequest,
     RunSession,
     StartedRun,
+    done_after,
+    done_from_status,
 )
 from psrunbook.fleet.kept_sessions import KeptSessions
 from psrunbook.fleet.partition_holds import FleetHolds, PartitionHolds
@@ -50,12 +54,23 @@ class _Live:
 
     prepared: PreparedRun
     transport: KeptSessions
-    review_sha256: str
+    inventory: Inventory
     frame: RunFrame
     attempted: frozenset[int]
     """Steps attempted before this worker took the run up (a crash or a takeover): each
     is re-checked before it is applied. Steps this worker attempts itself need not be:
     a step interrupted here is continued by the next process, which reads the journal."""
+    done: dict[int, frozenset[str]]
+    """The nodes each step is done on: read from the journal when this worker took the
+    run up, then kept from its own steps' reports (one journal read less a step)."""
+    _review: str | None = None
+
+    def review_sha256(self) -> str:
+        """What a reviewer approves for this plan; computed (every script rendered into
+        a bundle manifest) only for a run that was approved, when its hash is checked."""
+        if self._review is None:
+            self._review = _review_sha256(self.prepared, self.inventory)
+        return self._review
 
 
 def read_inventory(path: Path) -> tuple[str, str]:
@@ -150,13 +165,14 @@ class FleetWork:
         intent = self.session.resolve(RunRequest(resume=spec.run_id, bundle=spec.bundle_dir))
         prepared = self.session.prepare(intent, inventory)
         transport = KeptSessions(PsrpTransport(inventory, insecure=spec.insecure))
-        attempted = frozenset(self.journal.step_status(spec.run_id))
+        statuses = self.journal.step_status(spec.run_id)
         live = _Live(
             prepared,
             transport,
-            _review_sha256(prepared, inventory),
-            RunFrame(resumed=bool(attempted)),
-            attempted,
+            inventory,
+            RunFrame(resumed=bool(statuses)),
+            frozenset(statuses),
+            done_from_status(statuses),
         )
         with self._lock:
             self._live.setdefault(spec.run_id, live)
@@ -173,12 +189,12 @@ class FleetWork:
 
     def check_hash(self, spec: RunSpec, sha256: str | None) -> str | None:
         """Why the approved hash is not what this worker would execute (None when it is)."""
-        live = self._prepared(spec)
-        if sha256 == live.review_sha256:
+        actual = self._prepared(spec).review_sha256()
+        if sha256 == actual:
             return None
         return (
             f"run {spec.run_id} was approved for review bundle sha256 {sha256}, "
-            f"but what it would execute has sha256 {live.review_sha256}"
+            f"but what it would execute has sha256 {actual}"
         )
 
     def execute_step(self, spec: RunSpec, index: int) -> dict[str, Any]:
@@ -187,8 +203,14 @@ class FleetWork:
         live = self._prepared(spec)
         started = StartedRun(spec.run_id, live.prepared, resumed=index in live.attempted)
         report = self.session.execute(
-            started, live.transport, limits=self.limits, through=index, frame=live.frame
+            started,
+            live.transport,
+            limits=self.limits,
+            through=index,
+            frame=live.frame,
+            done=live.done,
         )
+        live.done = done_after(live.done, report)
         return {"failed": report.failed, "changed": report.changed_count}
 
     def finish(self, spec: RunSpec, outcome: RunOutcome) -> None:

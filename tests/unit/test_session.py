@@ -26,6 +26,7 @@ from psrunbook.execution.session import (
     RunIntent,
     RunRequest,
     RunSession,
+    done_after,
 )
 from psrunbook.inventory import Inventory, load_inventory
 from psrunbook.journal import Journal
@@ -327,6 +328,37 @@ def test_executing_a_step_again_does_not_repeat_it(
     started = session.start(_prepare(session, inventory, GREET))
     session.execute(started, FakeTransport(nodes), through=1)
     again = session.execute(started, FakeTransport(nodes), through=1)
+    assert 2 == len(nodes.calls)
+    assert {Status.DONE_EARLIER} == {t.status for t in again.steps[0].targets}
+
+
+def test_what_is_done_kept_from_each_steps_report_is_what_the_journal_says(
+    session: RunSession, inventory: Inventory
+) -> None:
+    """A worker keeps ``done`` from its own steps (done_after) instead of reading the
+    journal before each: after every step, and with a node failing, both agree."""
+    nodes = FakeNodes(broken={"SQLNODE2"})
+    prepared = _prepare(session, inventory, GREET)
+    started = session.start(prepared)
+    done: dict[int, frozenset[str]] = {}
+    for step in prepared.plan.steps:
+        report = session.execute(started, FakeTransport(nodes), through=step.index, done=done)
+        done = done_after(done, report)
+        assert session.done_steps(started.run_id) == done
+        if report.failed:
+            break
+    assert report.failed
+    assert done
+
+
+def test_a_step_given_as_done_is_not_executed_again(
+    session: RunSession, inventory: Inventory
+) -> None:
+    """``done`` passed by the caller is what the run goes by: no journal read decides."""
+    nodes = FakeNodes()
+    started = session.start(_prepare(session, inventory, GREET))
+    first = session.execute(started, FakeTransport(nodes), through=1, done={})
+    again = session.execute(started, FakeTransport(nodes), through=1, done=done_after({}, first))
     assert 2 == len(nodes.calls)
     assert {Status.DONE_EARLIER} == {t.status for t in again.steps[0].targets}
 

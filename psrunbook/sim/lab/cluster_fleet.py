@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from itertools import pairwise
 from pathlib import Path
 from types import TracebackType
+from typing import Self
 
 from psrunbook.sim.endpoint.http_server import SimFleet
 from psrunbook.sim.executor_protocol import (
@@ -152,17 +153,13 @@ def cluster_names(count: int) -> list[str]:
     return [f"SIMCLUSTER{i:0{width}d}" for i in range(1, count + 1)]
 
 
-@dataclass
-class ClusterFleet:
-    """Every served cluster; closing it closes every endpoint."""
-
-    clusters: list[ServedCluster] = field(default_factory=list)
+class ClosedOnExit:
+    """A served fleet as a context manager: leaving the ``with`` closes it."""
 
     def close(self) -> None:
-        for served in self.clusters:
-            served.fleet.close()
+        raise NotImplementedError
 
-    def __enter__(self) -> ClusterFleet:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(
@@ -174,6 +171,17 @@ class ClusterFleet:
         self.close()
 
 
+@dataclass
+class ClusterFleet(ClosedOnExit):
+    """Every served cluster; closing it closes every endpoint."""
+
+    clusters: list[ServedCluster] = field(default_factory=list)
+
+    def close(self) -> None:
+        for served in self.clusters:
+            served.fleet.close()
+
+
 def start_clusters(
     count: int,
     *,
@@ -183,15 +191,20 @@ def start_clusters(
     inventory_dir: Path | None = None,
     latency_s: float = 0.0,
     time_scale: float = 1.0,
+    names: Sequence[str] | None = None,
 ) -> ClusterFleet:
     """Serve ``count`` sample labs on loopback; write their inventories into ``inventory_dir``.
 
     ``latency_s`` delays every request to every node by that much (the endpoint's
-    injected latency, as ``sim serve --latency-ms``), as a WAN link would.
+    injected latency, as ``sim serve --latency-ms``), as a WAN link would. ``names``
+    (``count`` of them) names the clusters when this process serves only some of a
+    fleet's (:mod:`psrunbook.sim.lab.cluster_groups`).
     """
     fleet = ClusterFleet()
+    if names is not None and len(names) != count:
+        raise ValueError(f"{len(names)} names for {count} clusters")
     try:
-        for name in cluster_names(count):
+        for name in names if names is not None else cluster_names(count):
             cluster = build_lab(replace(sample_spec(nodes, sql_version), cluster=name))
             executor = StampingExecutor(cluster, cluster_executor(cluster, time_scale=time_scale))
             served_nodes = tuple(n.name for n in cluster.nodes.values())
@@ -204,14 +217,21 @@ def start_clusters(
                 name, cluster, endpoints, executor, inventory_toml(endpoints, cluster=name)
             )
             fleet.clusters.append(served)
-            if inventory_dir is not None:
-                inventory_dir.mkdir(parents=True, exist_ok=True)
-                served.inventory_path = inventory_dir / f"{name}.toml"
-                served.inventory_path.write_text(served.inventory_text, encoding="utf-8")
+            served.inventory_path = write_inventory(inventory_dir, name, served.inventory_text)
     except BaseException:
         fleet.close()
         raise
     return fleet
+
+
+def write_inventory(inventory_dir: Path | None, name: str, text: str) -> Path | None:
+    """``DIR/<cluster>.toml`` holding the cluster's inventory (None without a folder)."""
+    if inventory_dir is None:
+        return None
+    inventory_dir.mkdir(parents=True, exist_ok=True)
+    path = inventory_dir / f"{name}.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
 
 
 def _down_check(cluster: SimCluster, node: str) -> Callable[[], bool]:

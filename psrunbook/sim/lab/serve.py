@@ -14,6 +14,7 @@ import signal
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Literal
@@ -165,6 +166,9 @@ class ServeOptions:
     """A fleet of ``clusters`` sample labs, one inventory each written here (``cluster_fleet``)."""
     latency_ms: float | None = None
     """Round-trip time added to every request; None: the lab's own (``[network]``), or 0."""
+    processes: int = 1
+    """The fleet's clusters are served by this many processes (``cluster_groups``), so
+    they are not one interpreter lock."""
 
 
 def parse_auth(value: str, *, source: str) -> AuthMode:
@@ -313,7 +317,14 @@ def _serve_clusters(
     options: ServeOptions, *, password: str, echo: Callable[[str], None], stop: threading.Event
 ) -> None:
     """``--clusters N --inventory-dir DIR``: N sample labs, one inventory each in DIR."""
-    from psrunbook.sim.lab.cluster_fleet import start_clusters  # noqa: PLC0415 (it imports this module)
+    from psrunbook.sim.lab.cluster_fleet import (  # noqa: PLC0415 (they import this module)
+        ClusterFleet,
+        start_clusters,
+    )
+    from psrunbook.sim.lab.cluster_groups import (  # noqa: PLC0415
+        ClusterGroups,
+        start_cluster_groups,
+    )
 
     assert options.inventory_dir is not None
     if options.auth != "basic":
@@ -321,7 +332,12 @@ def _serve_clusters(
             f"--auth {options.auth}: a fleet of clusters (--clusters) is served with Basic "
             "only; leave out --auth, or serve one cluster with it"
         )
-    with start_clusters(
+    start: Callable[..., ClusterFleet | ClusterGroups] = start_clusters
+    served_by = ""
+    if options.processes > 1:
+        start = partial(start_cluster_groups, processes=options.processes)
+        served_by = f" in {min(options.processes, options.clusters)} processes"
+    fleet = start(
         options.clusters,
         nodes=options.nodes,
         password=password,
@@ -329,8 +345,12 @@ def _serve_clusters(
         inventory_dir=options.inventory_dir,
         latency_s=latency_of(options, None) / 1000,
         time_scale=options.time_scale,
-    ) as fleet:
-        echo(f"{len(fleet.clusters)} clusters; inventories written to {options.inventory_dir}")
+    )
+    with fleet:
+        echo(
+            f"{len(fleet.clusters)} clusters{served_by}; "
+            f"inventories written to {options.inventory_dir}"
+        )
         _wait_for_stop(stop, echo)
     echo("stopped")
 
