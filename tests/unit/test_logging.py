@@ -587,6 +587,23 @@ def test_log_file_gets_debug_json(tmp_path: Path) -> None:
     assert SECRET not in log_file.read_text(encoding="utf-8")
 
 
+def test_console_and_log_file_carry_the_same_line_for_a_record(tmp_path: Path) -> None:
+    """One record is one JSON line in every sink, time stamp included.
+
+    A record from a library gets its time stamp when it is rendered; it is rendered once
+    and that line written to the console stream and to the file.
+    """
+    stream = io.StringIO()
+    log_file = tmp_path / "run.jsonl"
+    configure_logging(fmt="json", stream=stream, log_file=log_file)
+    for index in range(20):
+        logging.getLogger("urllib3.connectionpool").warning("Retrying %s", index)
+        log_step_finished(step=f"step-{index}")
+    console = stream.getvalue().splitlines()
+    assert 40 == len(console)
+    assert console == log_file.read_text(encoding="utf-8").splitlines()
+
+
 def test_log_file_is_private(tmp_path: Path) -> None:
     """A new log file is readable by its owner only."""
     log_file = tmp_path / "run.jsonl"
