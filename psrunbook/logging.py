@@ -47,7 +47,11 @@ from io import StringIO
 from pathlib import Path
 from typing import Any, Final, Literal, Protocol, TextIO, runtime_checkable
 
+# isort: off
+import psrunbook.structlog_import  # noqa: F401  first: loads structlog without rich (see there)
 import structlog
+
+# isort: on
 from structlog.processors import ExceptionRenderer
 from structlog.tracebacks import ExceptionDictTransformer
 from structlog.typing import EventDict, ExcInfo, Processor, WrappedLogger
@@ -599,8 +603,9 @@ def _console_formatter(*, colors: bool) -> structlog.stdlib.ProcessorFormatter:
             redact_secrets,
             structlog.dev.ConsoleRenderer(
                 colors=colors,
-                # Never reached (the exception is rendered above); kept safe regardless.
-                exception_formatter=structlog.dev.RichTracebackFormatter(show_locals=False),
+                # Never reached (the exception is rendered above, with rich); plain text
+                # works whether or not structlog was loaded with rich (structlog_import).
+                exception_formatter=structlog.dev.plain_traceback,
             ),
         ],
     )

@@ -149,3 +149,21 @@ def test_global_option_values_need_no_pydantic(tmp_path: Path) -> None:
     code, modules = _modules_of(*arguments, env=env)
     assert 0 == code
     assert [] == _runbook_or_pydantic(modules)
+
+
+def test_a_sim_run_loads_only_what_it_uses(tmp_path: Path) -> None:
+    """``run --sim`` (Basic auth, no saved plan, console not a terminal) leaves out the
+    saved-plan module and rich's traceback and pretty printers (structlog loads them when
+    it can; psrunbook renders tracebacks itself, with rich, when there is one to show).
+
+    pyspnego is still loaded: pypsrp's WSMan imports it for the client (the simulator's
+    endpoint no longer does over Basic: ``tests/unit/sim/endpoint/test_lazy_auth_imports.py``).
+    """
+    state = tmp_path / "state"
+    code, modules = _modules_of(
+        "run", "ssis-clustered", "--sim", "--yes", "--state-dir", str(state)
+    )
+    assert 0 == code
+    assert "psrunbook.sim.lab.embedded" in modules  # the probe saw the run
+    unwanted = {"psrunbook.plan_file", "rich.traceback", "rich.pretty"}
+    assert [] == sorted(unwanted & modules)
