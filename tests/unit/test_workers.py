@@ -5,7 +5,7 @@ from __future__ import annotations
 import queue
 import threading
 
-from psrunbook.execution.workers import Delivery, Workers
+from psrunbook.execution.workers import Delivery, Task, Workers
 
 
 def _task(done: queue.SimpleQueue[threading.Thread]) -> Delivery:
@@ -26,16 +26,21 @@ def test_a_task_after_another_finished_runs_on_the_same_thread() -> None:
     assert threads[0].daemon
 
 
+def _held(release: threading.Event, done: queue.SimpleQueue[threading.Thread]) -> Task:
+    """A task that keeps its worker busy until ``release`` is set."""
+
+    def task() -> Delivery:
+        release.wait(30)
+        return _task(done)
+
+    return task
+
+
 def test_a_busy_worker_is_not_given_another_task() -> None:
     workers = Workers()
     release = threading.Event()
     done: queue.SimpleQueue[threading.Thread] = queue.SimpleQueue()
-
-    def blocked() -> Delivery:
-        release.wait(30)
-        return _task(done)
-
-    workers.submit(blocked, label="stuck")
+    workers.submit(_held(release, done), label="stuck")
     workers.submit(lambda: _task(done), label="free")
     free = done.get(timeout=30)
     release.set()
@@ -49,12 +54,7 @@ def test_close_ends_idle_workers_and_a_busy_one_after_its_task() -> None:
     workers = Workers()
     release = threading.Event()
     done: queue.SimpleQueue[threading.Thread] = queue.SimpleQueue()
-
-    def blocked() -> Delivery:
-        release.wait(30)
-        return _task(done)
-
-    workers.submit(blocked, label="busy")
+    workers.submit(_held(release, done), label="busy")
     workers.submit(lambda: _task(done), label="idle")
     idle = done.get(timeout=30)
     workers.close()
