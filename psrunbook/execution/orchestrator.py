@@ -193,6 +193,7 @@ class Runner:
         # and, copied, on the node workers) name the run and the cluster too.
         with structlog.contextvars.bound_contextvars(run_id=run_id, cluster=self.options.cluster):
             self._log_started(run_id, resumed=recheck_first)
+            self._workers = Workers()  # idle workers are kept for this call's steps only
             try:
                 self._run_steps(run_id, report, done, recheck)
             finally:
