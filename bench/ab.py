@@ -7,8 +7,9 @@ same minutes, so load falls on both alike:
 
 * fan-out: ``ssis-standalone`` on 1, 32 and 64 nodes served by this install's
   ``psrunbook sim serve --latency-ms 20`` (both clients reach the same fleets);
-* the full run: ``run ssis-clustered --sim --yes`` on an applied lab (a no-change run,
-  which costs what a fresh one does), wall and CPU;
+* the full run: ``run ssis-clustered --sim --yes`` in a fresh state directory (issue
+  16's figure: a new lab, every change applied) and on an applied lab (a no-change run),
+  wall and CPU;
 * start-up: ``--help``, ``list``, ``show ssis-clustered``, CPU time (less noisy than wall
   time on a shared machine).
 
@@ -54,15 +55,18 @@ def _rounds(
 ) -> dict[tuple[str, str], list[ChildRun]]:
     """Each (label, arguments) with each client, alternating, after one untimed run.
 
-    ``{state}`` in the arguments is replaced by a state directory of the client's own.
+    ``{state}`` in the arguments is replaced by a state directory of the client's own,
+    ``{fresh}`` by a new one for every run.
     """
     results: dict[tuple[str, str], list[ChildRun]] = {}
     for index in range(rounds + 1):
         order = list(clients) if index % 2 == 0 else list(clients)[::-1]
-        for label, arguments in run:
+        for number, (label, arguments) in enumerate(run):
             for name in order:
                 state = str(work / f"{name}-state")
-                done = run_child([clients[name], *(a.format(state=state) for a in arguments)])
+                fresh = str(work / f"{name}-fresh-{index}-{number}")
+                values = {"state": state, "fresh": fresh}
+                done = run_child([clients[name], *(a.format(**values) for a in arguments)])
                 if index:
                     results.setdefault((name, label), []).append(done)
     return results
@@ -105,7 +109,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"| fan-out {count} / {counts[0]} | {ratios[0]:.2f} x | {ratios[1]:.2f} x |")
         commands = [
             (
-                "full run --sim",
+                "full run --sim, fresh state",
+                ["run", "ssis-clustered", "--sim", "--yes", "--state-dir", "{fresh}"],
+            ),
+            (
+                "full run --sim, applied lab",
                 ["run", "ssis-clustered", "--sim", "--yes", "--state-dir", "{state}"],
             ),
             ("--help", ["--help"]),

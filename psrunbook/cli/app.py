@@ -145,6 +145,10 @@ fleet_cmds.register(app)
 app.add_typer(sim_app, name="sim")
 
 
+YOUNG_GC_THRESHOLD = 50_000
+"""Net allocations between collections of the youngest generation (CPython's default: 700)."""
+
+
 def main() -> None:
     """Console-script entry point.
 
@@ -153,6 +157,12 @@ def main() -> None:
     0.2 s after a run, 10 % of ``run --sim``). Nothing is skipped: atexit handlers,
     buffered output and non-daemon threads are finished as usual.
     """
+    # The collector's youngest generation is collected after 50,000 net allocations
+    # instead of 700: start-up (imports, the plan, the embedded lab) allocates millions of
+    # objects that all live on, and the default swept them over and over (issue 16: about
+    # 10 % of the CPU of `run --sim`, for about 2 MiB more at its peak). Cycles are
+    # still collected; the older generations keep their thresholds.
+    gc.set_threshold(YOUNG_GC_THRESHOLD, *gc.get_threshold()[1:])
     try:
         app()
     finally:

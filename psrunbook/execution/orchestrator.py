@@ -18,6 +18,7 @@ The rules that keep a production change safe live here:
 from __future__ import annotations
 
 import contextvars
+import functools
 import queue
 import random
 import threading
@@ -31,6 +32,7 @@ import structlog
 from psrunbook.errors import EngineError, RunInterrupted, StepFailed, TransportError
 from psrunbook.execution.interrupts import StopSignal
 from psrunbook.execution.outcome import RunReport, Status, StepOutcome, TargetOutcome
+from psrunbook.execution.workers import Delivery, Workers
 from psrunbook.logging import get_logger
 from psrunbook.results import ParsedOutput, StepError, parse_output
 from psrunbook.runbook.model import StepResult, Target
@@ -176,6 +178,7 @@ class Runner:
         # (step, node) whose script was sent at least once: after an interrupt, only
         # these have an unknown effect; the others certainly did not run.
         self._sent: set[tuple[int, str]] = set()
+        self._workers = Workers()
 
     # ------------------------------------------------------------------ public
 
@@ -195,7 +198,11 @@ class Runner:
         # and, copied, on the node workers) name the run and the cluster too.
         with structlog.contextvars.bound_contextvars(run_id=run_id, cluster=self.options.cluster):
             self._log_started(run_id, resumed=recheck_first)
-            self._run_steps(run_id, report, done, recheck)
+            self._workers = Workers()  # idle workers are kept for this call's steps only
+            try:
+                self._run_steps(run_id, report, done, recheck)
+            finally:
+                self._workers.close()
             self._log_run_finished(run_id, report, time.monotonic_ns() - started)
         return report
 
@@ -356,7 +363,8 @@ class Runner:
     def _attempt_all(
         self, run_id: str, planned: PlannedStep, nodes: list[str], *, check_only: bool | None
     ) -> list[TargetOutcome]:
-        """Attempt the step on ``nodes``, at most ``parallel`` at once, each on its own thread.
+        """Attempt the step on ``nodes``, at most ``parallel`` at once, each on its own thread
+        (an idle one from an earlier attempt when there is one: :mod:`.workers`).
 
         The calling thread only waits, so an interrupt is seen at once: no node starts
         after it, running pipelines are asked to stop, and attempts that have not answered
@@ -369,16 +377,16 @@ class Runner:
         outcomes: dict[str, TargetOutcome] = {}
         workers = max(1, min(self.options.parallel, len(nodes)))
 
-        def work(node: str) -> None:
+        def work(node: str) -> Delivery:
             # An error no attempt can turn into an outcome (the journal could not record
             # the attempt: a full state directory) must reach the calling thread, which
             # would otherwise wait for this node forever.
             try:
                 outcome = self._attempt(run_id, planned, node, check_only=check_only)
             except BaseException as exc:  # noqa: BLE001 (re-raised by the calling thread)
-                results.put((node, _WorkerFailed(exc)))
-                return
-            results.put((node, outcome))
+                failed = _WorkerFailed(exc)
+                return lambda: results.put((node, failed))
+            return lambda: results.put((node, outcome))
 
         failure: _WorkerFailed | None = None
 
@@ -390,9 +398,7 @@ class Runner:
                     # Each worker runs in a copy of this thread's context: the run's bound
                     # log fields reach the records logged there.
                     context = contextvars.copy_context()
-                    threading.Thread(
-                        target=context.run, args=(work, node), name=f"node-{node}", daemon=True
-                    ).start()
+                    self._workers.submit(functools.partial(context.run, work, node), label=node)
                 if not running:
                     break
                 try:

@@ -42,7 +42,6 @@ from psrunbook.execution.outcome import RunReport, Status, StepOutcome
 from psrunbook.holds import HoldStore, RunHold, cluster_resource, run_resource, take_hold
 from psrunbook.journal import new_run_id
 from psrunbook.logging import get_logger, os_user
-from psrunbook.plan_file import check_plan
 from psrunbook.runbook.parameters import (
     load_params_file,
     parse_assignments,
@@ -380,6 +379,9 @@ class RunSession:
             sim=lab is not None,
         )
         if intent.plan is not None:
+            # Only ``run --plan`` needs it: its pydantic models were about 35 ms of start-up.
+            from psrunbook.plan_file import check_plan  # noqa: PLC0415
+
             check_plan(intent.plan.saved, prepared, intent.plan.path)
         if intent.bundle is None:
             return prepared

@@ -146,6 +146,18 @@ def test_a_child_reports_its_own_peak_rss_not_its_parents() -> None:
     assert usage["floor"] < 64, usage
 
 
+def test_a_child_writes_bytecode_caches_as_a_users_interpreter_does(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``PYTHONDONTWRITEBYTECODE`` of this environment is not passed to a timed child."""
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    child = run_child(
+        [sys.executable, "-c", "import sys; print(sys.dont_write_bytecode)"],
+        env={"PYTHONDONTWRITEBYTECODE": "1"},
+    )
+    assert "False" == child.output.strip()
+
+
 def test_a_failing_child_is_an_error_with_its_output() -> None:
     with pytest.raises(RuntimeError, match="exited with 3"):
         run_child([sys.executable, "-c", "print('why'); raise SystemExit(3)"])

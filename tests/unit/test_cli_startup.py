@@ -6,6 +6,7 @@ imported after printing the help, so a stray top-level import is caught on any m
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import subprocess
@@ -149,3 +150,45 @@ def test_global_option_values_need_no_pydantic(tmp_path: Path) -> None:
     code, modules = _modules_of(*arguments, env=env)
     assert 0 == code
     assert [] == _runbook_or_pydantic(modules)
+
+
+def test_a_sim_run_loads_only_what_it_uses(tmp_path: Path) -> None:
+    """``run --sim`` (Basic auth, no saved plan, console not a terminal) leaves out the
+    saved-plan module and rich's traceback and pretty printers (structlog loads them when
+    it can; psrunbook renders tracebacks itself, with rich, when there is one to show).
+
+    pyspnego is still loaded: pypsrp's WSMan imports it for the client (the simulator's
+    endpoint no longer does over Basic: ``tests/unit/sim/endpoint/test_lazy_auth_imports.py``).
+    """
+    state = tmp_path / "state"
+    code, modules = _modules_of(
+        "run", "ssis-clustered", "--sim", "--yes", "--state-dir", str(state)
+    )
+    assert 0 == code
+    assert "psrunbook.sim.lab.embedded" in modules  # the probe saw the run
+    unwanted = {"psrunbook.plan_file", "rich.traceback", "rich.pretty"}
+    assert [] == sorted(unwanted & modules)
+
+
+GC_PROBE = """
+import gc, json, sys
+sys.argv = ["psrunbook", "--version"]
+from psrunbook.cli.app import main
+try:
+    main()
+except SystemExit:
+    pass
+print(json.dumps(gc.get_threshold()))
+"""
+
+
+def test_the_cli_collects_young_objects_less_often() -> None:
+    """The console script raises the youngest generation's threshold: start-up allocates
+    objects that live on, which the default of 700 made the collector sweep again and
+    again; the older generations keep their thresholds."""
+    done = subprocess.run(
+        [sys.executable, "-c", GC_PROBE], capture_output=True, text=True, check=True, timeout=60
+    )
+    young, older, oldest = json.loads(done.stdout.strip().splitlines()[-1])
+    assert young >= 50_000
+    assert [older, oldest] == list(gc.get_threshold()[1:])

@@ -8,6 +8,8 @@ import json
 import logging
 import os
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -585,6 +587,61 @@ def test_log_file_gets_debug_json(tmp_path: Path) -> None:
     expected = ["step.finished"]
     assert expected == [line["message"] for line in json_lines(stream)]
     assert SECRET not in log_file.read_text(encoding="utf-8")
+
+
+FRESH_PROCESS_LOGS = """
+import io, json, sys
+from psrunbook.logging import configure_logging, get_logger
+assert "rich.traceback" not in sys.modules  # structlog was loaded without it
+console, jsonl = io.StringIO(), io.StringIO()
+configure_logging(fmt="console", stream=console)
+try:
+    raise ValueError("boom " + "x" * 10)
+except ValueError:
+    get_logger("psrunbook").exception("step.failed")
+configure_logging(fmt="json", stream=jsonl)
+try:
+    raise KeyError("gone")
+except KeyError:
+    get_logger("psrunbook").exception("step.failed")
+print(json.dumps({"console": console.getvalue(), "json": jsonl.getvalue()}))
+"""
+
+
+def test_tracebacks_render_the_same_in_a_process_that_loaded_structlog_first() -> None:
+    """A CLI process loads structlog without rich (``psrunbook/structlog_import.py``):
+    the console still shows rich's traceback, the JSON line still has the frames."""
+    done = subprocess.run(
+        [sys.executable, "-c", FRESH_PROCESS_LOGS],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    shown = json.loads(done.stdout.strip().splitlines()[-1])
+    assert "Traceback" in shown["console"]
+    assert "ValueError: boom xxxxxxxxxx" in shown["console"]
+    [line] = [json.loads(x) for x in shown["json"].splitlines()]
+    assert "KeyError" == line["error"]["type"]
+    [stack] = line["psrunbook"]["exception"]
+    assert all({"filename", "lineno", "name"} == set(frame) for frame in stack["frames"])
+
+
+def test_console_and_log_file_carry_the_same_line_for_a_record(tmp_path: Path) -> None:
+    """One record is one JSON line in every sink, time stamp included.
+
+    A record from a library gets its time stamp when it is rendered; it is rendered once
+    and that line written to the console stream and to the file.
+    """
+    stream = io.StringIO()
+    log_file = tmp_path / "run.jsonl"
+    configure_logging(fmt="json", stream=stream, log_file=log_file)
+    for index in range(20):
+        logging.getLogger("urllib3.connectionpool").warning("Retrying %s", index)
+        log_step_finished(step=f"step-{index}")
+    console = stream.getvalue().splitlines()
+    assert 40 == len(console)
+    assert console == log_file.read_text(encoding="utf-8").splitlines()
 
 
 def test_log_file_is_private(tmp_path: Path) -> None:

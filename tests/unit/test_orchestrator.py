@@ -461,3 +461,28 @@ def test_a_plan_checks_a_rolling_step_on_every_node_at_once(
     report = runner.run(_start(journal))
     assert {"SQLNODE1", "SQLNODE2"} == {t.node for t in report.steps[0].targets}
     assert "succeeded" == report.outcome
+
+
+def test_attempts_reuse_idle_node_threads(
+    plan: Plan, journal: Journal, library: TemplateLibrary
+) -> None:
+    """Four attempts (two at once, then two alone) run on two threads, not one each.
+
+    The calling thread still only waits: every attempt runs on a node worker, named after
+    the node it serves.
+    """
+    node = Node()
+    used: list[tuple[threading.Thread, str, str]] = []
+
+    def answer(name: str, call: ScriptCall) -> RawResult:
+        if "OwnerNode" not in call.script:
+            used.append((threading.current_thread(), threading.current_thread().name, name))
+        return node(name, call)
+
+    runner = Runner(plan, FakeTransport(answer), journal, library, RunOptions(backoff_s=0))
+    report = runner.run(_start(journal))
+    assert "succeeded" == report.outcome
+    assert 4 == len(used)
+    assert 2 == len({thread for thread, _, _ in used})
+    assert threading.main_thread() not in {thread for thread, _, _ in used}
+    assert all(f"node-{served}" == name for _, name, served in used)

@@ -24,9 +24,6 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
-import spnego
-from spnego.exceptions import SpnegoError
-
 log = logging.getLogger(__name__)
 
 AuthMode = Literal["basic", "ntlm", "kerberos", "negotiate", "credssp"]
@@ -93,6 +90,10 @@ class NegotiateHandshake:
             # A first token, or a new handshake on an authenticated connection.
             self.context = None
             try:
+                # pyspnego (with cryptography) is imported by the first handshake only:
+                # an endpoint that takes Basic never needs it (about 45 ms of start-up).
+                import spnego  # noqa: PLC0415
+
                 self._pending = spnego.server(
                     protocol="credssp" if self.mode == "credssp" else "negotiate"
                 )
@@ -122,6 +123,8 @@ class NegotiateHandshake:
 
 def _negotiated(context: Any) -> str | None:
     """The package the client chose (``ntlm`` or ``kerberos``), once the acceptor knows it."""
+    from spnego.exceptions import SpnegoError  # noqa: PLC0415 -- loaded with the acceptor
+
     try:
         protocol = context.negotiated_protocol
     except SpnegoError:
