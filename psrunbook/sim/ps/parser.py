@@ -223,6 +223,31 @@ def _bitwise_in_argument(script: ParsedScript) -> tree_sitter.Node | None:
     return None
 
 
+_ARGUMENT_SCOPE_ENDS = frozenset(
+    {"parenthesized_expression", "sub_expression", "array_expression", "script_block_expression",
+     "hash_literal_expression", "argument_list"}
+)  # fmt: skip
+
+
+def _type_then_comma_in_argument(cast: tree_sitter.Node) -> bool:
+    """``[int], 1`` among a method's arguments, which tree-sitter reads as ``[int](,1)``;
+    in PowerShell the comma there separates arguments, so the lab would run another
+    program than the one sent."""
+    operand = cast.named_children[-1] if cast.named_children else None
+    while operand is not None and operand.type == "unary_expression":
+        operand = operand.named_children[0] if operand.named_children else None
+    if operand is None or operand.type != "expression_with_unary_operator":
+        return False
+    if not operand.children or operand.children[0].type != ",":
+        return False
+    parent = cast.parent
+    while parent is not None and parent.type not in _ARGUMENT_SCOPE_ENDS:
+        if parent.type == "argument_expression_list":
+            return True
+        parent = parent.parent
+    return False
+
+
 def _check(script: ParsedScript) -> None:
     """Refuse parse errors and unsupported node types before anything runs."""
     if script.root.has_error:
@@ -257,6 +282,16 @@ def _check(script: ParsedScript) -> None:
             raise UnsupportedConstruct(
                 line,
                 UNSUPPORTED_NODES[node.type],
+                script.source(node),
+                script.line_text(line),
+                script.column(node),
+            )
+        if node.type == "cast_expression" and _type_then_comma_in_argument(node):
+            line = script.line(node)
+            raise UnsupportedConstruct(
+                line,
+                "type literal followed by a comma in a method argument (tree-sitter-powershell "
+                "reads it as a cast of the next argument; put the type last or in parentheses)",
                 script.source(node),
                 script.line_text(line),
                 script.column(node),

@@ -107,6 +107,14 @@ def test_bitwise_operator_in_a_method_argument_is_refused_by_name(script: str) -
     assert "parentheses" in result.failed.message
 
 
+def test_type_literal_before_an_argument_comma_is_refused_by_name() -> None:
+    """tree-sitter reads ``[int], 1`` as a cast of ``,1``; PowerShell as two arguments."""
+    result = run("[math]::Max('5' -as [int], 1)")
+    assert result.failed is not None
+    assert "type literal followed by a comma in a method argument" in result.failed.message
+    assert [5] == run("[math]::Max(1, '5' -as [int])").output
+
+
 def test_bitwise_operator_in_parentheses_in_a_method_argument() -> None:
     assert [1, 7] == run("[math]::Max((1 -band 3), 0); [math]::Max(0, (6 -bor 1))").output
 
