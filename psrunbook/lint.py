@@ -71,7 +71,7 @@ import tree_sitter_powershell
 
 from psrunbook.catalog import Cmdlet, Parameter, load_catalog
 from psrunbook.sim.ps.lexer import spaced_commas
-from psrunbook.sim.ps.parser import is_comma_continuation
+from psrunbook.sim.ps.parser import is_comma_continuation, parse_mended
 
 __all__ = ["Finding", "Severity", "in_templates", "lint_script", "lint_template_source", "parse"]
 
@@ -133,7 +133,8 @@ _parsers = threading.local()
 @lru_cache(maxsize=16)
 def parse(text: str) -> tree_sitter.Tree:
     """Parse PowerShell source with tree-sitter-powershell, once per text, with the
-    simulator's workaround for ``Name, State`` (same offsets; see ``spaced_commas``).
+    simulator's workarounds for ``Name, State`` (same offsets; see ``spaced_commas``) and
+    for a ``param()`` or ``switch`` clause followed by more on its line (``parse_mended``).
 
     A plan reads each rendered script's ``param()`` block and then lints it: both use
     this tree (read only), so a script is parsed once. One parser per thread, reused (a
@@ -142,7 +143,7 @@ def parse(text: str) -> tree_sitter.Tree:
     parser: tree_sitter.Parser | None = getattr(_parsers, "parser", None)
     if parser is None:
         parser = _parsers.parser = tree_sitter.Parser(_language())
-    return parser.parse(spaced_commas(text).encode("utf-8", "surrogatepass"))
+    return parse_mended(parser, spaced_commas(text).encode("utf-8", "surrogatepass"))
 
 
 _KINDS: Final = (

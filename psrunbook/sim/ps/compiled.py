@@ -68,6 +68,26 @@ WRAPPERS = frozenset(
 )
 """Node types that stand for their one child when they have only one."""
 
+ARGUMENT_FORMS = {
+    "logical_argument_expression": "logical_expression",
+    "bitwise_argument_expression": "bitwise_expression",
+    "comparison_argument_expression": "comparison_expression",
+    "additive_argument_expression": "additive_expression",
+    "multiplicative_argument_expression": "multiplicative_expression",
+    "format_argument_expression": "format_expression",
+    "range_argument_expression": "range_expression",
+}
+"""The expression each node of a method call's argument list stands for.
+
+tree-sitter-powershell parses the arguments of ``$s.Substring($s.Length - 2)`` as a
+family of its own (``additive_argument_expression`` ...) with the same children as the
+ordinary forms, so they compile to the same closures; PowerShell has one expression
+grammar for both (about_Operators, about_Operator_Precedence)."""
+
+_LOGICAL = frozenset({"and", "or", "xor"})
+"""Operators of ``logical_expression``: the grammar's ``bitwise_argument_expression``
+also takes them (and not ``-band``), so its operator, not its type, decides."""
+
 UNSUPPORTED_VARIABLES = frozenset({"^", "$", "pscmdlet", "using"})
 """Automatic variables the lab refuses to read."""
 
@@ -182,7 +202,7 @@ class Compiler:
 
     def _compile(self, node: Node, ev: Evaluator) -> Expr:
         inner = self.unwrap(node, WRAPPERS)
-        kind = inner.type
+        kind = self.kind(inner)
         special = {
             "integer_literal": self._integer,
             "variable": self._variable,
@@ -199,6 +219,19 @@ class Compiler:
             if compiled is not None:
                 return compiled
         return self._generic(inner, kind, ev)
+
+    def kind(self, node: Node) -> str:
+        """The node's type, an argument form (:data:`ARGUMENT_FORMS`) as its ordinary one."""
+        kind = node.type
+        ordinary = ARGUMENT_FORMS.get(kind)
+        if ordinary is None:
+            return kind
+        if ordinary in ("logical_expression", "bitwise_expression"):
+            parts = [c for c in node.children if c.type != "comment"]
+            if len(parts) == 3:
+                logical = operator_name(parts[1].type) in _LOGICAL
+                return "logical_expression" if logical else "bitwise_expression"
+        return ordinary
 
     def _generic(self, node: Node, kind: str, ev: Evaluator) -> Expr:
         """The evaluator's own handler for the node, found once."""
@@ -266,7 +299,7 @@ class Compiler:
         rule = binary(op_text.strip())
         if rule is None:
             return None
-        if node.type == "additive_expression" and op_text.strip() not in ("+", "-"):
+        if self.kind(node) == "additive_expression" and op_text.strip() not in ("+", "-"):
             return None
 
         def run(e: Evaluator) -> Any:

@@ -13,6 +13,7 @@ import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
 import tree_sitter
@@ -33,7 +34,9 @@ UNSUPPORTED_NODES = {
     "inlinescript_statement": "inlinescript block",
     "pipeline_chain_tail": "pipeline chain operator (&& / ||)",
     "stop_parsing": "stop-parsing token (--%)",
+    "verbatim_command_argument": "stop-parsing token (--%)",
     "label": "loop label",
+    "label_expression": "loop label",
     "invokation_foreach_expression": "foreach method call",
     "switch_filename": "switch -File",
 }
@@ -109,7 +112,7 @@ class ParsedScript:
 
     def line(self, node: tree_sitter.Node) -> int:
         """The 1-based line in the text as sent (not tree-sitter's row: see
-        :func:`_split_function_params`, which may add line breaks)."""
+        :func:`_split_lines`, which may add line breaks)."""
         return max(1, bisect.bisect_right(self.line_starts, self.byte_to_char[node.start_byte]))
 
     def column(self, node: tree_sitter.Node) -> int:
@@ -188,8 +191,78 @@ def _named_block_at_top(script: ParsedScript) -> tree_sitter.Node | None:
     return command if argument is not None else None
 
 
+_BITWISE = re.compile(rb"(?i)(?<![\w-])-(band|bor|bxor)(?![\w-])")
+_ARGUMENT_LOGIC = ("logical_argument_expression", "bitwise_argument_expression")
+_LOGICAL_STANDIN = {b"band": b"-and ", b"bor": b"-or ", b"bxor": b"-xor "}
+
+
+def _bitwise_in_argument(script: ParsedScript) -> tree_sitter.Node | None:
+    """The ``-band``/``-bor``/``-bxor`` of a method argument behind a parse error, if any.
+
+    tree-sitter-powershell 0.26.4 gives ``bitwise_argument_expression`` the operators
+    ``-and -or -xor`` instead of ``-band -bor -bxor``, so ``[math]::Max(1 -band 3, 0)``
+    (valid PowerShell) does not parse. Found by parsing again with a logical operator
+    of the same length in its place: when that parses, the operator is named in a
+    refusal instead of a parse error that blames the wrong token.
+    """
+    source = script.root.text or b""
+    standin = _BITWISE.sub(lambda m: _LOGICAL_STANDIN[m.group(1).lower()], source)
+    if standin == source:
+        return None
+    tree = tree_sitter.Parser(_LANGUAGE).parse(standin)
+    if tree.root_node.has_error:
+        return None
+    stack = [tree.root_node]
+    while stack:
+        node = stack.pop()
+        if node.type in _ARGUMENT_LOGIC and len(node.children) == 3:
+            operator = node.children[1]
+            if _BITWISE.match(source, operator.start_byte):
+                return operator
+        stack.extend(node.children)
+    return None
+
+
+_ARGUMENT_SCOPE_ENDS = frozenset(
+    {"parenthesized_expression", "sub_expression", "array_expression", "script_block_expression",
+     "hash_literal_expression", "argument_list"}
+)  # fmt: skip
+
+
+def _type_then_comma_in_argument(cast: tree_sitter.Node) -> bool:
+    """``[int], 1`` among a method's arguments, which tree-sitter reads as ``[int](,1)``;
+    in PowerShell the comma there separates arguments, so the lab would run another
+    program than the one sent."""
+    operand = cast.named_children[-1] if cast.named_children else None
+    while operand is not None and operand.type == "unary_expression":
+        operand = operand.named_children[0] if operand.named_children else None
+    if operand is None or operand.type != "expression_with_unary_operator":
+        return False
+    if not operand.children or operand.children[0].type != ",":
+        return False
+    parent = cast.parent
+    while parent is not None and parent.type not in _ARGUMENT_SCOPE_ENDS:
+        if parent.type == "argument_expression_list":
+            return True
+        parent = parent.parent
+    return False
+
+
 def _check(script: ParsedScript) -> None:
     """Refuse parse errors and unsupported node types before anything runs."""
+    if script.root.has_error:
+        bitwise = _bitwise_in_argument(script)
+        if bitwise is not None:
+            line = script.line(bitwise)
+            start = script.byte_to_char[bitwise.start_byte]
+            raise UnsupportedConstruct(
+                line,
+                "-band/-bor/-bxor directly in a method argument (tree-sitter-powershell "
+                "cannot parse it; put the operation in parentheses)",
+                script.text[start : start + 5].strip(),
+                script.line_text(line),
+                script.column(bitwise),
+            )
     stack = [script.root]
     while stack:
         node = stack.pop()
@@ -209,6 +282,16 @@ def _check(script: ParsedScript) -> None:
             raise UnsupportedConstruct(
                 line,
                 UNSUPPORTED_NODES[node.type],
+                script.source(node),
+                script.line_text(line),
+                script.column(node),
+            )
+        if node.type == "cast_expression" and _type_then_comma_in_argument(node):
+            line = script.line(node)
+            raise UnsupportedConstruct(
+                line,
+                "type literal followed by a comma in a method argument (tree-sitter-powershell "
+                "reads it as a cast of the next argument; put the type last or in parentheses)",
                 script.source(node),
                 script.line_text(line),
                 script.column(node),
@@ -259,30 +342,66 @@ def _check(script: ParsedScript) -> None:
             stack.extend(reversed(node.children))
 
 
-def _split_function_params(script: ParsedScript, normalised: str) -> str | None:
-    """``normalised`` with a line break after each function's ``param()`` that
-    tree-sitter could not parse, or None when there is none.
+_MAX_SPLITS = 8
+"""Rounds of :func:`_split_lines`: each may reveal the next error only once the one
+before it is mended (a script rarely has more than a few)."""
 
-    tree-sitter-powershell 0.26.4 reads ``function f { param($x) $x }`` (a param block
-    followed by more on the same line) as an error, and the same text with a line break
-    after ``param($x)`` correctly; PowerShell accepts both. The break replaces one
-    space or tab, so every offset stays the same.
+
+def _break_after(node: tree_sitter.Node) -> int | None:
+    """The byte offset of the blank to turn into a line break in ERROR ``node``, or None.
+
+    Two shapes of valid PowerShell that tree-sitter-powershell 0.26.4 reads as an error
+    unless a line break follows a part of them (PowerShell accepts both on one line):
+
+    * ``function f { param($x) $x }``: a param block followed by more on its line;
+    * ``switch ($x) { 1 { 'a' } default { 'b' } }``: a clause followed by ``default``
+      on its line (the grammar takes ``default`` there for a new clause's condition
+      only after a line break or ``;``).
     """
-    chars = list(normalised)
+    parent = node.parent
+    if parent is None:
+        return None
+    if parent.type == "function_statement":
+        param = next((c for c in node.named_children if c.type == "param_block"), None)
+        return None if param is None else param.end_byte
+    if parent.type == "switch_clause":
+        parts = node.named_children
+        for block, following in pairwise(parts):
+            if block.type == "statement_block" and following.type == "simple_name":
+                return block.end_byte
+    return None
+
+
+def _split_lines(tree: tree_sitter.Tree, source: bytes) -> bytes | None:
+    """``source`` with a line break where :func:`_break_after` finds one missing, or
+    None when there is none. The break replaces one space or tab, so every offset
+    stays the same."""
+    data = bytearray(source)
     changed = False
-    stack = [script.root]
+    stack = [tree.root_node]
     while stack:
         node = stack.pop()
-        parent = node.parent
-        if node.type == "ERROR" and parent is not None and parent.type == "function_statement":
-            param = next((c for c in node.named_children if c.type == "param_block"), None)
-            if param is not None:
-                end = script.byte_to_char[param.end_byte]
-                if end < len(chars) and chars[end] in " \t":
-                    chars[end] = "\n"
-                    changed = True
+        if node.type == "ERROR":
+            end = _break_after(node)
+            if end is not None and end < len(data) and data[end] in b" \t":
+                data[end] = ord("\n")
+                changed = True
         stack.extend(node.children)
-    return "".join(chars) if changed else None
+    return bytes(data) if changed else None
+
+
+def parse_mended(parser: tree_sitter.Parser, source: bytes) -> tree_sitter.Tree:
+    """``source`` parsed, again with the line breaks of :func:`_split_lines` while they
+    mend errors tree-sitter reports in valid PowerShell (offsets unchanged; the
+    evaluator and the linter read the same tree)."""
+    tree = parser.parse(source)
+    for _ in range(_MAX_SPLITS):
+        split = _split_lines(tree, source) if tree.root_node.has_error else None
+        if split is None:
+            break
+        source = split
+        tree = parser.parse(source)
+    return tree
 
 
 def parse_uncached(text: str) -> ParsedScript:
@@ -296,18 +415,12 @@ def parse_uncached(text: str) -> ParsedScript:
     """
     normalised = normalise(text)
     parser = tree_sitter.Parser(_LANGUAGE)
-    tree = parser.parse(normalised.encode("utf-8"))
+    tree = parse_mended(parser, normalised.encode("utf-8"))
     script = ParsedScript(text, tree, _byte_map(normalised), _line_starts(text))
-    if script.root.has_error:
-        split = _split_function_params(script, normalised)
-        if split is not None:
-            normalised = split
-            tree = parser.parse(normalised.encode("utf-8"))
-            script = ParsedScript(text, tree, script.byte_to_char, script.line_starts)
     if _named_block_at_top(script) is not None:
         wrapped = "{" + text + "\n}"
         wrapped_normalised = "{" + normalised + "\n}"
-        tree = parser.parse(wrapped_normalised.encode("utf-8"))
+        tree = parse_mended(parser, wrapped_normalised.encode("utf-8"))
         starts = _line_starts(wrapped)
         script = ParsedScript(
             wrapped, tree, _byte_map(wrapped_normalised), (1, *starts[1:]), wrapped=True
