@@ -139,6 +139,17 @@ _NUMBER = re.compile(r"^(\d+(?:\.\d+)?)(kb|mb|gb|tb)$", re.IGNORECASE)
 """``2KB`` as a statement, which tree-sitter-powershell also parses as a command name."""
 _MULTIPLIERS = {"kb": 1024, "mb": 1024**2, "gb": 1024**3, "tb": 1024**4}
 
+_EXPRESSION_HEAD = re.compile(
+    r"^((?:0x[0-9a-f]+|\d+(?:\.\d+)?(?:e[+-]?\d+)?)(?:[dl]|kb|mb|gb|tb|pb)?)(?:\.\.(.*))?$",
+    re.IGNORECASE,
+)
+"""A command name that PowerShell's tokenizer reads as a number, or a range starting at
+one (``1..3``, ``2..$n``, ``0x10``, ``2KB``): PowerShell parses such a statement as an
+expression (about_Parsing: a statement starting with a number is in expression mode), so
+``1..3 -join ''`` is ``'123'``. tree-sitter-powershell reads the same text as a command
+named ``1..3`` with arguments ``-join ''``; ``7z a x.7z`` stays a command, as on
+Windows, since ``7z`` is no number."""
+
 
 class Sink(Protocol):
     """Where the streams other than output go (the executor's OutputSink)."""
@@ -1159,7 +1170,36 @@ class Evaluator:
                 value = float(number.group(1)) * factor
                 values = [int(value) if "." not in number.group(1) else value]
                 return ValuesStage(self, lambda: values, redirections)
+            head = _EXPRESSION_HEAD.match(name)
+            if head is not None:
+                return ValuesStage(self, partial(self._reparsed_expression, node, head), [])
         return self.named_stage(name, self.command_arguments(arguments_node), redirections)
+
+    def _reparsed_expression(self, node: Node, head: re.Match[str]) -> list[Any]:
+        """The values of command ``node`` read as the expression PowerShell reads it
+        (see :data:`_EXPRESSION_HEAD`): its text parsed again with the number in
+        parentheses and the range around it in parentheses too (``((2)..$n) -join
+        '-'``), which tree-sitter reads as expressions and which binds as PowerShell's
+        tokens do (``..`` binds tighter than every binary operator); run in the
+        caller's scope. Its redirections are part of that text, so they apply once."""
+        number, end = head.group(1), head.group(2)
+        elements = node.child_by_field_name("command_elements")
+        rest = (
+            [c for c in self.kids(elements) if c.type != "command_argument_sep"]
+            if (elements is not None)
+            else []
+        )
+        if end == "" and rest:  # ``1..(2+1)``: the range's end is the first element
+            end, rest = self.text_of(rest[0]), rest[1:]
+        text = f"(({number})..{end})" if end is not None else f"({number})"
+        text = " ".join([text, *(self.text_of(c) for c in rest)])
+        script = parse(text)
+        body = next((c for c in self.kids(script.root) if c.type == "statement_list"), None)
+        values: list[Any] = []
+        with self.using_script(script):
+            for statement in self.kids(body) if body is not None else []:
+                self._statement(statement, values.append)
+        return values
 
     def _variable_path(self, node: Node) -> Node:
         """``& $sb``: tree-sitter reads ``$sb`` as a path command name holding just the
