@@ -7,7 +7,7 @@ names, positions, aliases, sets and pipeline binding cannot drift from the facts
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cache
 from typing import Any
 
@@ -29,7 +29,7 @@ def facts() -> Mapping[str, Any]:
     return catalog_document()
 
 
-_VALIDATORS = {
+_VALIDATORS: dict[str, Callable[[Any], None]] = {
     "ValidateNotNullOrEmpty()": ValidateNotNullOrEmpty(),
     "ValidateNotNull()": ValidateNotNull(),
 }
