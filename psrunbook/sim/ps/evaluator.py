@@ -71,7 +71,12 @@ from psrunbook.sim.ps.lexer import DOUBLE_QUOTES, SINGLE_QUOTES
 from psrunbook.sim.ps.members import Members
 from psrunbook.sim.ps.natives import NATIVES, NativeRefused
 from psrunbook.sim.ps.operators import Operators
-from psrunbook.sim.ps.parser import ParsedScript, is_comma_continuation, parse
+from psrunbook.sim.ps.parser import (
+    ParsedScript,
+    abbreviated_switch_flags,
+    is_comma_continuation,
+    parse,
+)
 from psrunbook.sim.ps.pipeline import Stage, run_pipeline
 from psrunbook.sim.ps.principal import (
     WindowsIdentity,
@@ -715,7 +720,7 @@ class Evaluator:
                         default_block = block
                         continue
                     if not cond_parts:
-                        label: Any = self.text_of(cond_node)
+                        label: Any = self._bare_label(cond_node)
                     elif cond_parts[0].type == "script_block_expression":
                         block_value = self.eval(cond_parts[0])
                         label = to_bool(collect(self.invoke_block(block_value, item)))
@@ -739,15 +744,28 @@ class Evaluator:
             except ContinueSignal:
                 continue
 
+    def _bare_label(self, cond_node: Node) -> Any:
+        """A clause condition tree-sitter leaves as one token: a bare word, or a
+        double-quoted string (``"a"`` matches ``a``; its ``$x`` and ``$( )`` expand)."""
+        text = self.text_of(cond_node)
+        if text[:1] in DOUBLE_QUOTES:
+            return self.expand_string(cond_node, text)
+        return text
+
     _SWITCH_MODES = ("regex", "wildcard", "exact", "casesensitive")
 
     def _switch_mode(self, node: Node, parts: list[Node]) -> tuple[str, bool]:
         """``-Regex``, ``-Wildcard``, ``-Exact`` (the last one given wins, about_Switch)
         and ``-CaseSensitive``, each also as an unambiguous prefix (``-w``)."""
         mode, case_sensitive = "exact", False
-        flags = next((p for p in parts if p.type == "switch_parameters"), None)
-        for flag in self.kids(flags) if flags is not None else []:
-            written = self.text_of(flag).lstrip("-").casefold()
+        written_flags: list[Node] = []
+        for part in node.children:
+            if part.type == "switch_parameters":
+                written_flags.extend(self.kids(part))
+            else:
+                written_flags.extend(abbreviated_switch_flags(part) or ())
+        for flag in written_flags:
+            written = self.text_of(flag).strip().lstrip("-").casefold()
             names = [m for m in self._SWITCH_MODES if written and m.startswith(written)]
             if len(names) != 1:
                 raise self.unsupported(flag, "switch parameter")
