@@ -68,22 +68,18 @@ def _elements(value: Any) -> list[Any]:
 
 @dataclass(frozen=True)
 class ValidateSet:
-    """``[ValidateSet('a', 'b')]``: each element equal to one (ignoring case)."""
+    """``[ValidateSet('a', 'b')]``: each element equal to one, ignoring case."""
 
     values: tuple[Any, ...]
-    ignore_case: bool = True
 
     def __call__(self, value: Any) -> None:
+        allowed = [to_string(o).casefold() for o in self.values]
         for item in _elements(value):
             text = to_string(item)
-            folded = text.casefold() if self.ignore_case else text
-            if not any(
-                (to_string(o).casefold() if self.ignore_case else to_string(o)) == folded
-                for o in self.values
-            ):
-                allowed = ",".join(to_string(o) for o in self.values)
+            if text.casefold() not in allowed:
+                shown = ",".join(to_string(o) for o in self.values)
                 raise ValidationFailed(
-                    f'The argument "{text}" does not belong to the set "{allowed}" specified by '
+                    f'The argument "{text}" does not belong to the set "{shown}" specified by '
                     "the ValidateSet attribute. Supply an argument that is in the set and then "
                     "try the command again."
                 )
