@@ -71,7 +71,11 @@ import tree_sitter_powershell
 
 from psrunbook.catalog import Cmdlet, Parameter, load_catalog
 from psrunbook.sim.ps.lexer import spaced_commas
-from psrunbook.sim.ps.parser import is_comma_continuation, parse_mended
+from psrunbook.sim.ps.parser import (
+    abbreviated_switch_flags,
+    is_comma_continuation,
+    parse_mended,
+)
 
 __all__ = ["Finding", "Severity", "in_templates", "lint_script", "lint_template_source", "parse"]
 
@@ -368,7 +372,7 @@ def _syntax_findings(script: _Script) -> Iterator[Finding]:
             continue  # ``Name,State``: tree-sitter invents a separator PowerShell has not
         if node.is_missing:
             yield script.at_node(node, "PSR002", f"syntax error: missing {node.type!r}")
-        elif node.is_error:
+        elif node.is_error and abbreviated_switch_flags(node) is None:
             snippet = script.node_text(node).strip().splitlines()
             near = f" near {snippet[0][:40]!r}" if snippet else " at end of script"
             yield script.at_node(node, "PSR001", f"syntax error{near}")

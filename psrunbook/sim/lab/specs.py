@@ -7,13 +7,14 @@ names, positions, aliases, sets and pipeline binding cannot drift from the facts
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cache
 from typing import Any
 
 from psrunbook.catalog import catalog_document
 from psrunbook.sim.lab.error_records import implementing_type
 from psrunbook.sim.ps.cmdlet_api import CmdletSpec, ParamSpec
+from psrunbook.sim.ps.validation import ValidateNotNull, ValidateNotNullOrEmpty
 
 # Types in the facts that the evaluator's conversion list (ParamSpec.type) spells differently.
 _TYPE_MAP = {
@@ -26,6 +27,13 @@ _TYPE_MAP = {
 def facts() -> Mapping[str, Any]:
     """The packaged failoverclusters.json, parsed once by the catalog (read-only)."""
     return catalog_document()
+
+
+_VALIDATORS: dict[str, Callable[[Any], None]] = {
+    "ValidateNotNullOrEmpty()": ValidateNotNullOrEmpty(),
+    "ValidateNotNull()": ValidateNotNull(),
+}
+"""The validation attributes the facts record (FailoverClusters' module metadata)."""
 
 
 def _param(name: str, raw: dict[str, Any]) -> ParamSpec:
@@ -42,6 +50,7 @@ def _param(name: str, raw: dict[str, Any]) -> ParamSpec:
         from_pipeline="ByValue" in pipeline,
         from_pipeline_by_property_name="ByPropertyName" in pipeline,
         from_remaining_arguments=bool(raw.get("value_from_remaining_arguments")),
+        validators=tuple(_VALIDATORS[v] for v in raw.get("validation", ())),
     )
 
 

@@ -14,7 +14,12 @@ from typing import Any
 
 from psrunbook.sim.objects import ErrorRecordData, PSHashtable, PSObject
 from psrunbook.sim.ps.cmdlet_api import ParamSpec
-from psrunbook.sim.ps.records import binding_error
+from psrunbook.sim.ps.records import binding_error, validation_error
+from psrunbook.sim.ps.validation import (
+    NULL_OR_EMPTY_MESSAGES,
+    ValidationFailed,
+    null_or_empty_error,
+)
 from psrunbook.sim.ps.values import (
     TYPE_FULL_NAMES,
     ConversionError,
@@ -128,20 +133,8 @@ class Binder:
                 "ParameterArgumentTransformationError",
                 value,
             )
-        if spec.mandatory and not kind.endswith("[]") and kind in ("string",):
-            if value is None:
-                raise self._error(
-                    f"Cannot bind argument to parameter '{spec.name}' because it is null.",
-                    "ParameterArgumentValidationErrorNullNotAllowed",
-                )
-            if value == "":
-                raise self._error(
-                    f"Cannot bind argument to parameter '{spec.name}' because it is an "
-                    "empty string.",
-                    "ParameterArgumentValidationErrorEmptyStringNotAllowed",
-                )
         try:
-            return convert(value, spec.type)
+            converted = convert(value, spec.type)
         except ConversionError as exc:
             if self.script:
                 raise self._error(
@@ -154,6 +147,38 @@ class Binder:
                 "CannotConvertArgumentNoMessage",
                 value,
             ) from exc
+        # A cmdlet's binder leaves $null as it is (HandleNullParameterForSpecialTypes);
+        # a script's type constraint makes [string]$null an empty string first.
+        self.validate(spec, None if value is None and not self.script else converted)
+        return converted
+
+    def validate(self, spec: ParamSpec, value: Any) -> None:
+        """The validation attributes, then a mandatory parameter's null/empty check
+        (in 5.1's order; see :mod:`psrunbook.sim.ps.validation`)."""
+        for check in spec.validators:
+            try:
+                check(value)
+            except ValidationFailed as failed:
+                raise BindingFailed(
+                    validation_error(
+                        f"Cannot validate argument on parameter '{spec.name}'. {failed}",
+                        "ParameterArgumentValidationError",
+                        self.command_type,
+                    )
+                ) from None
+        if not spec.mandatory:
+            return
+        allows = (spec.allow_null, spec.allow_empty_string, spec.allow_empty_collection)
+        error_id = null_or_empty_error(spec.type, value, allows)
+        if error_id is not None:
+            raise BindingFailed(
+                validation_error(
+                    f"Cannot bind argument to parameter '{spec.name}' "
+                    + NULL_OR_EMPTY_MESSAGES[error_id],
+                    error_id,
+                    self.command_type,
+                )
+            )
 
     def bind(self, arguments: Sequence[Argument]) -> PSHashtable:
         """Bind named and positional arguments (not pipeline input)."""

@@ -189,9 +189,11 @@ def write_error(
     ev.write_error(record)
 
 
-@builtin(
-    "Write-Warning", ParamSpec("Message", "string", mandatory=True, position=0), per_object=True
-)
+_MESSAGE = ParamSpec("Message", "string", mandatory=True, position=0, allow_empty_string=True)
+"""Write-Warning/-Verbose/-Debug's ``[AllowEmptyString]`` Message (PS-src Write.cs)."""
+
+
+@builtin("Write-Warning", _MESSAGE, per_object=True)
 def write_warning(
     ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit
 ) -> None:
@@ -199,9 +201,7 @@ def write_warning(
         ev.write_warning(to_string(message))
 
 
-@builtin(
-    "Write-Verbose", ParamSpec("Message", "string", mandatory=True, position=0), per_object=True
-)
+@builtin("Write-Verbose", _MESSAGE, per_object=True)
 def write_verbose(
     ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit
 ) -> None:
@@ -209,7 +209,7 @@ def write_verbose(
         ev.write_verbose(to_string(message))
 
 
-@builtin("Write-Debug", ParamSpec("Message", "string", mandatory=True, position=0), per_object=True)
+@builtin("Write-Debug", _MESSAGE, per_object=True)
 def write_debug(
     ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit
 ) -> None:

@@ -9,7 +9,7 @@ The values both sides exchange are in :mod:`psrunbook.sim.objects`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -39,6 +39,10 @@ class ParamSpec:
     ``object``, ``object[]``, ``hashtable``, ``scriptblock``, ``guid``, or
     ``System.Collections.Specialized.StringCollection`` (a list of strings).
     ``from_remaining_arguments`` marks ``ValueFromRemainingArguments`` (``-Owners a b``).
+    A mandatory parameter refuses ``$null``, ``''`` and an empty array unless
+    ``allow_null``/``allow_empty_string``/``allow_empty_collection`` (``[AllowNull()]``
+    ...) say otherwise; ``validators`` are the validation attributes, each called with
+    the converted argument and raising ``validation.ValidationFailed`` with the reason.
     """
 
     name: str
@@ -50,6 +54,10 @@ class ParamSpec:
     from_pipeline: bool = False
     from_pipeline_by_property_name: bool = False
     from_remaining_arguments: bool = False
+    allow_null: bool = False
+    allow_empty_string: bool = False
+    allow_empty_collection: bool = False
+    validators: tuple[Callable[[Any], None], ...] = ()
 
 
 @dataclass(frozen=True)

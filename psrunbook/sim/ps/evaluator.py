@@ -71,7 +71,12 @@ from psrunbook.sim.ps.lexer import DOUBLE_QUOTES, SINGLE_QUOTES
 from psrunbook.sim.ps.members import Members
 from psrunbook.sim.ps.natives import NATIVES, NativeRefused
 from psrunbook.sim.ps.operators import Operators
-from psrunbook.sim.ps.parser import ParsedScript, is_comma_continuation, parse
+from psrunbook.sim.ps.parser import (
+    ParsedScript,
+    abbreviated_switch_flags,
+    is_comma_continuation,
+    parse,
+)
 from psrunbook.sim.ps.pipeline import Stage, run_pipeline
 from psrunbook.sim.ps.principal import (
     WindowsIdentity,
@@ -105,6 +110,7 @@ from psrunbook.sim.ps.strings import (
     decode_verbatim,
     expandable_parts,
 )
+from psrunbook.sim.ps.validation import ALLOW_ATTRIBUTES, ValidationFailed, attribute_validator
 from psrunbook.sim.ps.values import (
     CONVERTERS,
     NOTHING,
@@ -714,7 +720,7 @@ class Evaluator:
                         default_block = block
                         continue
                     if not cond_parts:
-                        label: Any = self.text_of(cond_node)
+                        label: Any = self._bare_label(cond_node)
                     elif cond_parts[0].type == "script_block_expression":
                         block_value = self.eval(cond_parts[0])
                         label = to_bool(collect(self.invoke_block(block_value, item)))
@@ -738,15 +744,28 @@ class Evaluator:
             except ContinueSignal:
                 continue
 
+    def _bare_label(self, cond_node: Node) -> Any:
+        """A clause condition tree-sitter leaves as one token: a bare word, or a
+        double-quoted string (``"a"`` matches ``a``; its ``$x`` and ``$( )`` expand)."""
+        text = self.text_of(cond_node)
+        if text[:1] in DOUBLE_QUOTES:
+            return self.expand_string(cond_node, text)
+        return text
+
     _SWITCH_MODES = ("regex", "wildcard", "exact", "casesensitive")
 
     def _switch_mode(self, node: Node, parts: list[Node]) -> tuple[str, bool]:
         """``-Regex``, ``-Wildcard``, ``-Exact`` (the last one given wins, about_Switch)
         and ``-CaseSensitive``, each also as an unambiguous prefix (``-w``)."""
         mode, case_sensitive = "exact", False
-        flags = next((p for p in parts if p.type == "switch_parameters"), None)
-        for flag in self.kids(flags) if flags is not None else []:
-            written = self.text_of(flag).lstrip("-").casefold()
+        written_flags: list[Node] = []
+        for part in node.children:
+            if part.type == "switch_parameters":
+                written_flags.extend(self.kids(part))
+            else:
+                written_flags.extend(abbreviated_switch_flags(part) or ())
+        for flag in written_flags:
+            written = self.text_of(flag).strip().lstrip("-").casefold()
             names = [m for m in self._SWITCH_MODES if written and m.startswith(written)]
             if len(names) != 1:
                 raise self.unsupported(flag, "switch parameter")
@@ -1525,46 +1544,9 @@ class Evaluator:
                 raise self.runtime_fail(str(exc), "InvalidCastFromStringToType") from None
         else:
             value = _unbound_value(spec.type)
-        self._validate(spec, value, parameter.checks, spec.name in own)
         self.scope.set_local(spec.name, value)
         if spec.type != "object":
             self.scope.constraints[spec.name.casefold()] = spec.type
-
-    def _validate(
-        self, spec: ParamSpec, value: Any, checks: list[tuple[str, list[Any]]], given: bool
-    ) -> None:
-        if not given:
-            return
-        for check, options in checks:
-            if check == "validatenotnullorempty" and (
-                value is None or value == "" or (is_collection(value) and not value)
-            ):
-                raise self.fail(
-                    records.binding_error(
-                        f"Cannot validate argument on parameter '{spec.name}'. The argument "
-                        "is null or empty. Provide an argument that is not null or empty, "
-                        "and then try the command again.",
-                        "ParameterArgumentValidationError",
-                        None,
-                    ),
-                    script_terminating=True,
-                )
-            if check == "validateset":
-                for item in as_list(value):
-                    if not any(self.operators.op_equals(item, o) for o in options):
-                        allowed = ",".join(to_string(o) for o in options)
-                        raise self.fail(
-                            records.binding_error(
-                                f"Cannot validate argument on parameter '{spec.name}'. The "
-                                f'argument "{to_string(item)}" does not belong to the set '
-                                f'"{allowed}" specified by the ValidateSet attribute. Supply '
-                                "an argument that is in the set and then try the command "
-                                "again.",
-                                "ParameterArgumentValidationError",
-                                None,
-                            ),
-                            script_terminating=True,
-                        )
 
     def _attribute_name(self, attr: Node) -> str:
         name_node = next(
@@ -1579,7 +1561,8 @@ class Evaluator:
         position: int | None = index
         explicit = False
         advanced = False
-        checks: list[tuple[str, list[Any]]] = []
+        validators: list[Callable[[Any], None]] = []
+        allows: set[str] = set()
         aliases: list[str] = []
         variable: Node | None = None
         default: Node | None = None
@@ -1609,14 +1592,8 @@ class Evaluator:
                                 continue
                             else:
                                 raise self.unsupported(attr, f"Parameter({key})")
-                    elif name in ("validatenotnullorempty", "validateset"):
-                        checks.append((name, [v for _, v in arguments]))
-                    elif name in ("allownull", "allowemptystring", "allowemptycollection"):
-                        continue  # the binder does not refuse $null for a mandatory one
-                    elif name == "alias":
-                        aliases.extend(to_string(v) for _, v in arguments)
                     else:
-                        raise self.unsupported(attr, f"parameter attribute [{name}]")
+                        self._value_attribute(attr, name, arguments, validators, allows, aliases)
             elif part.type == "variable":
                 variable = part
             elif part.type == "script_parameter_default":
@@ -1633,8 +1610,46 @@ class Evaluator:
             aliases=tuple(aliases),
             from_pipeline=from_pipeline,
             from_pipeline_by_property_name=by_property,
+            allow_null="allownull" in allows,
+            allow_empty_string="allowemptystring" in allows,
+            allow_empty_collection="allowemptycollection" in allows,
+            validators=tuple(validators),
         )
-        return _Parameter(spec, default, advanced, checks, explicit)
+        return _Parameter(spec, default, advanced, explicit)
+
+    def _value_attribute(
+        self,
+        attr: Node,
+        name: str,
+        arguments: list[tuple[str | None, Any]],
+        validators: list[Callable[[Any], None]],
+        allows: set[str],
+        aliases: list[str],
+    ) -> None:
+        """``[Alias()]``, ``[Allow...()]`` or a ``[Validate...()]`` attribute."""
+        if name in ALLOW_ATTRIBUTES:
+            allows.add(name)
+            return
+        if name == "alias":
+            aliases.extend(to_string(v) for _, v in arguments)
+            return
+        if name.startswith("validate") and any(key for key, _ in arguments):
+            raise self.unsupported(attr, f"named argument of [{name}]")
+        try:
+            check = attribute_validator(name, [v for _, v in arguments], self._validation_script)
+        except ValueError as exc:
+            raise self.unsupported(attr, str(exc)) from None
+        if check is None:
+            raise self.unsupported(attr, f"parameter attribute [{name}]")
+        validators.append(check)
+
+    def _validation_script(self, block: Any, element: Any) -> bool:
+        """A ValidateScript block's verdict on one element; an error it throws is the
+        reason (as in ``Cannot validate argument on parameter 'X'. <message>``)."""
+        try:
+            return to_bool(collect(self.invoke_block(block, element)))
+        except ScriptError as error:
+            raise ValidationFailed(error.record.message) from None
 
     def _param_type(self, literal: Node) -> str:
         name = self.type_name(literal).casefold()
@@ -2213,7 +2228,11 @@ class _PipelineBinding:
     def bind(self, item: Any) -> bool:
         """Bind ``item``; False (after a non-terminating error) when nothing takes it."""
         evaluator = self._evaluator
-        result = self._binder.bind_input(self._bound, item)
+        try:
+            result = self._binder.bind_input(self._bound, item)
+        except BindingFailed as failed:  # a validation of this object: non-terminating
+            evaluator.write_error(failed.record)
+            return False
         if result is None:
             evaluator.write_error(self._binder.input_not_bound(item))
             return False
@@ -2248,7 +2267,6 @@ class _Parameter:
     spec: ParamSpec
     default: Node | None
     advanced: bool
-    checks: list[tuple[str, list[Any]]]
     explicit_position: bool = False
 
 

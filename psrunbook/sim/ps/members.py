@@ -30,6 +30,7 @@ from psrunbook.sim.objects import (
     SecureStringValue,
 )
 from psrunbook.sim.ps import dotnet_io, dotnet_reflection
+from psrunbook.sim.ps.intrinsic_methods import call_intrinsic
 from psrunbook.sim.ps.principal import (
     ADMINISTRATOR_ROLE,
     NOT_MAPPED,
@@ -46,7 +47,6 @@ from psrunbook.sim.ps.values import (
     format_operator,
     is_collection,
     ps_equals,
-    to_bool,
     to_int,
     to_number,
     to_string,
@@ -271,6 +271,10 @@ class Members:
             )
         if folded == "gettype":
             return dotnet_reflection.type_object(target) or _runtime_type(target)
+        if folded in ("where", "foreach") and not (
+            isinstance(target, PSObject) and any(m.casefold() == folded for m in target.methods)
+        ):
+            return call_intrinsic(self._ev, target, folded, args, node, self.get_member)
         if isinstance(target, str):
             handled, value = _string_method(target, name, args)
             if handled:
@@ -323,13 +327,6 @@ class Members:
                     "NotSpecified",
                     exception_type="System.Management.Automation.MethodInvocationException",
                 )
-            if folded == "where" and args:
-                return [x for x in target if to_bool(self._ev.invoke_block(args[0], x))]
-            if folded == "foreach" and args:
-                out: list[Any] = []
-                for x in target:
-                    out.extend(self._ev.invoke_block(args[0], x))
-                return out
         elif isinstance(target, NTAccount) and folded == "translate":
             if len(args) == 1 and names_security_identifier(to_string(args[0])):
                 sid = self._ev.resolve_account(to_string(target))

@@ -248,6 +248,30 @@ def _type_then_comma_in_argument(cast: tree_sitter.Node) -> bool:
     return False
 
 
+def abbreviated_switch_flags(node: tree_sitter.Node) -> list[tree_sitter.Node] | None:
+    """The names of ``switch -w -c (...)``'s flags when ``node`` is the ERROR tree-sitter
+    makes of them, else None.
+
+    PowerShell's parser takes any prefix of a switch option (PS-src
+    ``engine/parser/Parser.cs`` ``SwitchStatementRule``: ``IsSpecificParameter`` tests
+    ``"wildcard".StartsWith(name, OrdinalIgnoreCase)``, the same in a decompiled 5.1
+    System.Management.Automation); tree-sitter-powershell 0.26.4 knows only the full
+    words. Each ``-`` must touch its name, as in a parameter token.
+    """
+    if not node.is_error or node.parent is None or node.parent.type != "switch_statement":
+        return None
+    parts = node.children
+    if not parts or len(parts) % 2:
+        return None
+    names: list[tree_sitter.Node] = []
+    for dash, name in zip(parts[::2], parts[1::2], strict=True):
+        touching = dash.end_byte == name.start_byte and not (name.text or b" ")[:1].isspace()
+        if dash.type != "-" or name.type != "simple_name" or not touching:
+            return None
+        names.append(name)
+    return names
+
+
 def _check(script: ParsedScript) -> None:
     """Refuse parse errors and unsupported node types before anything runs."""
     if script.root.has_error:
@@ -268,6 +292,8 @@ def _check(script: ParsedScript) -> None:
         node = stack.pop()
         if node.is_missing and node.parent is not None and _comma_continuation(node.parent):
             continue
+        if abbreviated_switch_flags(node) is not None:
+            continue  # the evaluator reads them (``switch -w``)
         if node.is_error or node.is_missing:
             line = script.line(node)
             what = "missing " + node.type if node.is_missing else "unexpected text"
@@ -390,10 +416,24 @@ def _split_lines(tree: tree_sitter.Tree, source: bytes) -> bytes | None:
     return bytes(data) if changed else None
 
 
+_FOREACH_METHOD = re.compile(rb"(?i)(?<=[^\s.;|&])\.foreach(?=\()")
+"""The intrinsic ``.ForEach(`` method (PowerShell 4+): tree-sitter-powershell 0.26.4 reads
+``foreach`` after a dot as the keyword and fails on ``$a.ForEach({ $_ })``."""
+
+
+def _foreach_standin(match: re.Match[bytes]) -> bytes:
+    """``.ForEach`` with its ``o`` a ``0``: a method name tree-sitter reads as one, of the
+    same length (the evaluator reads names from the text as sent, so it sees ForEach)."""
+    text = match.group(0)
+    return text[:2] + b"0" + text[3:]
+
+
 def parse_mended(parser: tree_sitter.Parser, source: bytes) -> tree_sitter.Tree:
     """``source`` parsed, again with the line breaks of :func:`_split_lines` while they
     mend errors tree-sitter reports in valid PowerShell (offsets unchanged; the
-    evaluator and the linter read the same tree)."""
+    evaluator and the linter read the same tree). ``.ForEach(`` is always read as the
+    method it is (:data:`_FOREACH_METHOD`)."""
+    source = _FOREACH_METHOD.sub(_foreach_standin, source)
     tree = parser.parse(source)
     for _ in range(_MAX_SPLITS):
         split = _split_lines(tree, source) if tree.root_node.has_error else None

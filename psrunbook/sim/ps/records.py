@@ -20,6 +20,7 @@ from psrunbook.sim.objects import (
 RUNTIME_EXCEPTION = "System.Management.Automation.RuntimeException"
 WRITE_ERROR_EXCEPTION = "Microsoft.PowerShell.Commands.WriteErrorException"
 BINDING_EXCEPTION = "System.Management.Automation.ParameterBindingException"
+VALIDATION_EXCEPTION = "System.Management.Automation.ParameterBindingValidationException"
 COMMAND_NOT_FOUND = "System.Management.Automation.CommandNotFoundException"
 STOP_EXCEPTION = "System.Management.Automation.ActionPreferenceStopException"
 
@@ -33,6 +34,7 @@ EXCEPTION_BASES: dict[str, str] = {
     STOP_EXCEPTION.lower(): RUNTIME_EXCEPTION,
     COMMAND_NOT_FOUND.lower(): RUNTIME_EXCEPTION,
     BINDING_EXCEPTION.lower(): RUNTIME_EXCEPTION,
+    VALIDATION_EXCEPTION.lower(): BINDING_EXCEPTION,
     "system.management.automation.parseexception": RUNTIME_EXCEPTION,
     "system.management.automation.sessionstateexception": RUNTIME_EXCEPTION,
     "system.management.automation.itemnotfoundexception": (
@@ -134,6 +136,19 @@ def binding_error(
         category="InvalidArgument",
         exception_type=BINDING_EXCEPTION,
         target_object=target,
+        command_type=command_type,
+    )
+
+
+def validation_error(message: str, error_id: str, command_type: str | None) -> ErrorRecordData:
+    """A ParameterBindingValidationException record (category InvalidData): a validation
+    attribute, or a mandatory parameter given ``$null`` or an empty value (PS-src
+    ``ParameterBinderBase``; MicrosoftDocs/PowerShell-Docs#6578 shows 5.1's record)."""
+    return ErrorRecordData(
+        message=message,
+        error_id=error_id,
+        category="InvalidData",
+        exception_type=VALIDATION_EXCEPTION,
         command_type=command_type,
     )
 

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from psrunbook.sim.objects import ErrorRecordData, PSHashtable
-from psrunbook.sim.ps.binding import Argument, Binder
+from psrunbook.sim.ps.binding import Argument, Binder, BindingFailed
 from psrunbook.sim.ps.exceptions import (
     BreakSignal,
     ContinueSignal,
@@ -219,7 +219,11 @@ class CmdletStage(CommandStage):
     def process(self, item: Any) -> None:
         ev = self.ev
         ev.check_stop()
-        args = self.binder.bind_input(self.own, item)
+        try:
+            args = self.binder.bind_input(self.own, item)
+        except BindingFailed as failed:  # this object's binding error is non-terminating
+            ev.write_error(failed.record)
+            return
         if args is None:
             ev.write_error(self.binder.input_not_bound(item))
             return

@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from pypsrp.client import Client
 from pypsrp.wsman import WSMan
 
 from psrunbook.sim.endpoint.http_server import SimEndpoint
+from psrunbook.sim.lab.serve import PASSWORD_ENV
+
+REPO = Path(__file__).resolve().parents[3]
 
 USER = "psrunbook"
 PASSWORD = "s1m-Passw0rd"
@@ -26,3 +38,44 @@ def client_for(endpoint: SimEndpoint, **overrides: Any) -> WSMan:
     }
     settings.update(overrides)
     return WSMan(endpoint.host, **settings)
+
+
+@dataclass(frozen=True)
+class Served:
+    """The nodes of a ``psrunbook sim serve`` process: their ports and clients to them."""
+
+    ports: dict[str, int]
+    password: str
+
+    def client(self, node: str = "NODE1") -> Client:
+        return Client("127.0.0.1", port=self.ports[node], username=USER, password=self.password,
+                      ssl=False, auth="basic", encryption="never")  # fmt: skip
+
+    def wsman(self, node: str = "NODE1") -> WSMan:
+        return WSMan("127.0.0.1", port=self.ports[node], username=USER, password=self.password,
+                     ssl=False, auth="basic", encryption="never")  # fmt: skip
+
+
+@contextmanager
+def serve_lab(password: str, nodes: int = 2) -> Iterator[Served]:
+    """``psrunbook sim serve`` as a real process on loopback, until the block ends."""
+    env = {**os.environ, PASSWORD_ENV: password}
+    command = [sys.executable, "-m", "psrunbook", "sim", "serve", "--nodes", str(nodes),
+               "--time-scale", "0"]  # fmt: skip
+    proc = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True)  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        ports: dict[str, int] = {}
+        for line in proc.stdout:
+            found = re.match(r"(\S+) listening on http://127\.0\.0\.1:(\d+)/wsman", line)
+            if found:
+                ports[found.group(1)] = int(found.group(2))
+            if line.startswith("serving"):
+                break
+        yield Served(ports, password)
+    finally:
+        proc.terminate()
+        proc.wait(30)
+        if proc.stdout is not None:
+            proc.stdout.close()

@@ -9,64 +9,23 @@ themselves, with the type names of Microsoft.PowerShell.Commands.Internal.Format
 
 from __future__ import annotations
 
-import os
-import re
-import subprocess
-import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
-from pypsrp.client import Client
 from pypsrp.powershell import PowerShell, RunspacePool
-from pypsrp.wsman import WSMan
 
-from psrunbook.sim.lab.serve import PASSWORD_ENV
+from tests.integration.sim.simclient import Served, serve_lab
 
 pytestmark = pytest.mark.integration
 
-REPO = Path(__file__).resolve().parents[3]
 PASSWORD = "format-pw"
-USER = "psrunbook"
 FORMAT = "Microsoft.PowerShell.Commands.Internal.Format."
-
-
-@dataclass(frozen=True)
-class Served:
-    ports: dict[str, int]
-
-    def client(self, node: str = "NODE1") -> Client:
-        return Client("127.0.0.1", port=self.ports[node], username=USER, password=PASSWORD,
-                      ssl=False, auth="basic", encryption="never")  # fmt: skip
-
-    def wsman(self, node: str = "NODE1") -> WSMan:
-        return WSMan("127.0.0.1", port=self.ports[node], username=USER, password=PASSWORD,
-                     ssl=False, auth="basic", encryption="never")  # fmt: skip
 
 
 @pytest.fixture(scope="module")
 def served() -> Iterator[Served]:
-    env = {**os.environ, PASSWORD_ENV: PASSWORD}
-    command = [sys.executable, "-m", "psrunbook", "sim", "serve", "--nodes", "2",
-               "--time-scale", "0"]  # fmt: skip
-    proc = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, text=True)  # fmt: skip
-    try:
-        assert proc.stdout is not None
-        ports: dict[str, int] = {}
-        for line in proc.stdout:
-            found = re.match(r"(\S+) listening on http://127\.0\.0\.1:(\d+)/wsman", line)
-            if found:
-                ports[found.group(1)] = int(found.group(2))
-            if line.startswith("serving"):
-                break
-        yield Served(ports)
-    finally:
-        proc.terminate()
-        proc.wait(30)
-        if proc.stdout is not None:
-            proc.stdout.close()
+    with serve_lab(PASSWORD) as lab:
+        yield lab
 
 
 def test_execute_ps_of_format_table_prints_the_service_table(served: Served) -> None:

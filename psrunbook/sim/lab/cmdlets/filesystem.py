@@ -625,7 +625,18 @@ class SetContent(ItemCmdlet):
                 sets=("LiteralPath",),
                 by_name=True,
             ),
-            param("Value", "object[]", mandatory=True, position=1, pipeline=True, by_name=True),
+            # [AllowNull][AllowEmptyCollection] in Windows' Set-Content (`Set-Content f $null`
+            # empties a file; UNVERIFIED against PS-src, the lenient reading of a real use).
+            param(
+                "Value",
+                "object[]",
+                mandatory=True,
+                position=1,
+                pipeline=True,
+                by_name=True,
+                allow_null=True,
+                allow_empty_collection=True,
+            ),
             param("Encoding", "string"),
             param("NoNewline", "switch"),
             param("Force", "switch"),

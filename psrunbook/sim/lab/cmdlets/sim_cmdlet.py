@@ -44,8 +44,11 @@ def param(
     sets: tuple[str, ...] = ("(All)",),
     pipeline: bool = False,
     by_name: bool = False,
+    allow_null: bool = False,
+    allow_empty_collection: bool = False,
 ) -> ParamSpec:
-    """Short form of :class:`ParamSpec` for the hand-written (non-cluster) specs."""
+    """Short form of :class:`ParamSpec` for the hand-written (non-cluster) specs; the
+    ``allow_*`` flags are the cmdlet's ``[AllowNull]``/``[AllowEmptyCollection]``."""
     return ParamSpec(
         name=name,
         type=type_,
@@ -55,6 +58,8 @@ def param(
         parameter_sets=sets,
         from_pipeline=pipeline,
         from_pipeline_by_property_name=by_name,
+        allow_null=allow_null,
+        allow_empty_collection=allow_empty_collection,
     )
 
 

@@ -315,7 +315,7 @@ def test_write_error_rethrows_a_caught_record() -> None:
         ("[xml]'<a/>'", "cast to [xml]"),
         ("$using:x", "variable scope or drive 'using:'"),
         ("$PSCmdlet", "automatic variable $PSCmdlet"),
-        ("param([ValidatePattern('x')][string]$x)\n$x", "parameter attribute [validatepattern]"),
+        ("param([SupportsWildcards()][string]$x)\n$x", "parameter attribute [supportswildcards]"),
         ("try { [System.Net.Dns]::GetHostName() } catch { 'swallowed' }", "static method"),
     ],
 )
