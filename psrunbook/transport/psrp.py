@@ -33,6 +33,7 @@ from psrunbook.secrets import Secret, register_secret
 from psrunbook.transport.auth_errors import refine
 from psrunbook.transport.base import RawResult, ScriptCall
 from psrunbook.transport.error_mapping import is_transient, translate
+from psrunbook.transport.packed_pipelines import PackedPipelines, PackingSerializer
 
 if TYPE_CHECKING:
     from psrunbook.inventory import ConnectionSettings, Inventory
@@ -86,6 +87,8 @@ class PsrpTransport:
         self._prompt = prompt
         self._password: str | None = password
         self.warnings: list[str] = []
+        self.pipelines = PackedPipelines()
+        """A step's pipeline, serialised once for all the nodes it runs on (issue 16)."""
         for name in inventory.node_names:
             host, _, _ = inventory.endpoint_for(name)
             reason = inventory.connection.requires_insecure(host)
@@ -130,6 +133,7 @@ class PsrpTransport:
             inventory=self.inventory,
             password=password,
             policy=self.policy,
+            pipelines=self.pipelines,
         )
 
 
@@ -320,8 +324,10 @@ class PsrpSession:
         inventory: Inventory,
         password: str | None,
         policy: PoolPolicy,
+        pipelines: PackedPipelines | None = None,
     ) -> None:
         self.node = node
+        self._packed = PackedPipelines() if pipelines is None else pipelines
         self.user = user
         self._inventory = inventory
         self._password = password
@@ -444,6 +450,10 @@ class PsrpSession:
             configuration_name=self._inventory.connection.configuration_name,
             no_profile=True,
         )
+        # Messages are packed through the fragmenter's serialiser: a step's pipeline is
+        # serialised once per transport, not once per node (packed_pipelines).
+        fragmenter: Any = pool._fragmenter  # pypsrp types it; the override is by design
+        fragmenter.serializer = PackingSerializer(fragmenter.serializer, self._packed)
         pool.open()
         self.pools_opened += 1
         self._keys_exchanged = False

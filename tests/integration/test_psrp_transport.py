@@ -83,3 +83,28 @@ def test_the_http_session_settles_its_proxies_once() -> None:
             assert {"http": False} == http.proxies
         finally:
             session.close()
+
+
+def test_a_step_is_serialised_once_for_all_its_nodes() -> None:
+    """Every node gets the step, with its own arguments' value; pypsrp serialises it once.
+
+    Each pool opens with the same two messages and each node is sent the same pipeline:
+    three serialisations for two nodes, where pypsrp alone would make six (issue 16).
+    """
+    nodes = ["NODE1", "NODE2"]
+    with SimFleet(nodes, executor=TrivialExecutor(), users={SIM_USER: PASSWORD}) as fleet:
+        inventory = inventory_from_toml(inventory_toml(fleet), path=Path("sim.toml"))
+        transport = PsrpTransport(inventory, password=PASSWORD)
+        sessions = [transport.open(node) for node in nodes]
+        try:
+            for session in sessions:
+                call = ScriptCall("output $Name", {"Name": "first"}, 30)
+                assert ["first"] == session.run(call).output
+            assert 3 == transport.pipelines.serialised
+            for session in sessions:
+                call = ScriptCall("output $Name", {"Name": "second"}, 30)
+                assert ["second"] == session.run(call).output
+            assert 4 == transport.pipelines.serialised
+        finally:
+            for session in sessions:
+                session.close()

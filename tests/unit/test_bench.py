@@ -19,6 +19,7 @@ from pypsrp.powershell import PowerShell, RunspacePool
 
 from bench.cli_run import run_child
 from bench.common import Figure, Goal, Profile, Section, absolute_goal, ratio_goal
+from bench.fanout import ratio_detail
 from bench.lab import start_fleet
 from bench.naive import POOL_REQUESTS, _round_trips
 from bench.render_lint import render_and_lint, work_list
@@ -191,3 +192,16 @@ def test_uncached_render_and_lint_lints_every_script_again() -> None:
     after = lint._findings.cache_info()
     # Cleared before every script: no script was answered from the cache.
     assert (after.hits, after.misses, after.currsize) == (0, 1, 1)
+
+
+def test_a_fanout_ratio_names_the_simulators_cpu_beside_the_clients() -> None:
+    """The simulator serves every node from one process: its CPU is half of the story."""
+    detail = ratio_detail(
+        1,
+        32,
+        wall={1: 0.77, 32: 1.68},
+        client_cpu={1: 0.55, 32: 1.24},
+        simulator_cpu={1: 0.04, 32: 0.83},
+    )
+    assert "1: 0.77 s, 32: 1.68 s; client CPU 0.55 s / 1.24 s" in detail
+    assert "simulator CPU 0.04 s / 0.83 s" in detail
