@@ -138,12 +138,30 @@ ENV_DEFAULTS = {
     "OS": "Windows_NT",
 }
 
-_RANGE = re.compile(r"^(-?\d+)\.\.(-?\d+)$")
-"""``1..3`` as a statement, which tree-sitter-powershell parses as a command name."""
+_MULTIPLIERS = {"kb": 1024, "mb": 1024**2, "gb": 1024**3, "tb": 1024**4, "pb": 1024**5}
 
-_NUMBER = re.compile(r"^(\d+(?:\.\d+)?)(kb|mb|gb|tb)$", re.IGNORECASE)
-"""``2KB`` as a statement, which tree-sitter-powershell also parses as a command name."""
-_MULTIPLIERS = {"kb": 1024, "mb": 1024**2, "gb": 1024**3, "tb": 1024**4}
+
+def number_literal(text: str) -> int | float:
+    """A numeric literal's value: hex or decimal, a real with a fraction or exponent, a
+    type suffix (``l`` long, ``d`` decimal, kept as a Double here as before) and a
+    multiplier (``kb`` ... ``pb``), in any case, as PowerShell scans them; a real
+    times its multiplier stays a Double (``1.5kb`` is 1536.0)."""
+    text = text.replace("_", "").casefold()
+    multiplier = _MULTIPLIERS.get(text[-2:], 1)
+    if multiplier != 1:
+        text = text[:-2]
+    if text.startswith("0x"):
+        return int(text[2:].rstrip("l"), 16) * multiplier
+    real = text.endswith("d") or any(c in text for c in ".e")
+    text = text.rstrip("ld")
+    return float(text) * multiplier if real else int(text) * multiplier
+
+
+_RANGE = re.compile(r"^(-?\d+)\.\.(-?\d+)$")
+"""``1..3`` alone as a statement, which tree-sitter-powershell parses as a command name:
+produced number by number (``1..1000000000 | Select-Object -First 2`` returns at once),
+where :data:`_EXPRESSION_HEAD` would build the whole array first."""
+
 
 _EXPRESSION_HEAD = re.compile(
     r"^((?:0x[0-9a-f]+|\d+(?:\.\d+)?(?:e[+-]?\d+)?)(?:[dl]|kb|mb|gb|tb|pb)?)(?:\.\.(.*))?$",
@@ -1183,12 +1201,6 @@ class Evaluator:
                 step = 1 if end >= start else -1
                 numbers = range(start, end + step, step)
                 return ValuesStage(self, lambda: numbers, redirections)
-            number = _NUMBER.match(name)
-            if number is not None and bare:
-                factor = _MULTIPLIERS.get(number.group(2).casefold(), 1)
-                value = float(number.group(1)) * factor
-                values = [int(value) if "." not in number.group(1) else value]
-                return ValuesStage(self, lambda: values, redirections)
             head = _EXPRESSION_HEAD.match(name)
             if head is not None:
                 return ValuesStage(self, partial(self._reparsed_expression, node, head), [])
@@ -1201,7 +1213,10 @@ class Evaluator:
         '-'``), which tree-sitter reads as expressions and which binds as PowerShell's
         tokens do (``..`` binds tighter than every binary operator); run in the
         caller's scope. Its redirections are part of that text, so they apply once."""
-        number, end = head.group(1), head.group(2)
+        # Lower case: PowerShell's numbers ignore case (``2KB``, ``0X10``, ``1E3``), and
+        # tree-sitter reads only the lower-case forms as literals (else it would read
+        # ``(2KB)`` as a command again).
+        number, end = head.group(1).casefold(), head.group(2)
         elements = node.child_by_field_name("command_elements")
         rest = (
             [c for c in self.kids(elements) if c.type != "command_argument_sep"]
@@ -1212,6 +1227,10 @@ class Evaluator:
             end, rest = self.text_of(rest[0]), rest[1:]
         text = f"(({number})..{end})" if end is not None else f"({number})"
         text = " ".join([text, *(self.text_of(c) for c in rest)])
+        if self.script is not None and text == self.script.text:
+            # tree-sitter reads this number as a command even in parentheses (``1.5kb``,
+            # ``10d``, ``2pb``): refused by name rather than parsed again without end.
+            raise self.unsupported(node, "number literal heading an expression")
         script = parse(text)
         body = next((c for c in self.kids(script.root) if c.type == "statement_list"), None)
         values: list[Any] = []
@@ -1731,19 +1750,10 @@ class Evaluator:
         return self.integer_value(node)
 
     def integer_value(self, node: Node) -> Any:
-        text = self.text_of(node).replace("_", "")
-        multiplier = 1
-        for suffix, factor in (("kb", 1024), ("mb", 1024**2), ("gb", 1024**3), ("tb", 1024**4)):
-            if text.casefold().endswith(suffix):
-                multiplier, text = factor, text[:-2]
-        if text.casefold().endswith("l"):
-            text = text[:-1]
-        value = int(text, 16) if text.casefold().startswith("0x") else int(text)
-        return value * multiplier
+        return number_literal(self.text_of(node))
 
     def expr_real_literal(self, node: Node) -> Any:
-        text = self.text_of(node).casefold().rstrip("d")
-        return float(text)
+        return number_literal(self.text_of(node))
 
     def expr_string_literal(self, node: Node) -> Any:
         inner = self.kids(node)[0] if self.kids(node) else node
