@@ -46,12 +46,18 @@ _OBJS_OPEN = '<Objs Version="1.1.0.1" xmlns="http://schemas.microsoft.com/powers
 
 
 class _ConsoleSink:
-    """A console run's streams: error records kept for stderr, ``Write-Host`` (the
-    information stream) printed on stdout as the console does; warning, verbose and
-    debug records are not printed (UNVERIFIED: a console shows warnings in yellow)."""
+    """A console run's streams: ``Write-Host`` (the information stream) printed on
+    stdout as the console does; errors, warnings, and the verbose and debug records the
+    preferences let through kept in order for stderr, where a console host whose
+    output is redirected writes them as CLIXML strings tagged with their stream
+    (``S="Error"``, ``S="warning"``, ``S="verbose"``, ``S="debug"``; UNVERIFIED beyond
+    the error form, which pypsrp's test data captured from Windows: the stream tags are
+    the ones ``Client.sanitise_clixml`` and Ansible's WinRM connection read). A record
+    Windows shows is never dropped; progress is not shown, as a non-interactive host
+    does not draw it."""
 
     def __init__(self, write_out: Callable[[str], None], newline: str) -> None:
-        self.errors: list[ErrorRecordData] = []
+        self.stderr: list[tuple[str, list[str]]] = []
         self._write_out = write_out
         self._newline = newline
 
@@ -59,19 +65,19 @@ class _ConsoleSink:
         pass
 
     def error(self, record: ErrorRecordData) -> None:
-        self.errors.append(record)
+        self.stderr.append(("Error", console_error_lines(record)))
 
     def warning(self, message: str) -> None:
-        pass
+        self.stderr.append(("warning", _wrap(message)))
 
     def verbose(self, message: str) -> None:
-        pass
+        self.stderr.append(("verbose", _wrap(message)))
 
     def information(self, value: Any) -> None:
         self._write_out(f"{to_string(value)}{self._newline}")
 
     def debug(self, message: str) -> None:
-        pass
+        self.stderr.append(("debug", _wrap(message)))
 
     def progress(self, record: ProgressData) -> None:
         pass
@@ -103,13 +109,13 @@ def run_console(
     except ExitSignal as finished:
         code = to_int(finished.code) if finished.code is not None else 0
     except (ScriptError, RefusedScript) as error:
-        sink.errors.append(error.record)
+        sink.error(error.record)
         failed = True
     succeeded = evaluator.succeeded
     if items:
         _print(evaluator, items, lambda line: write_out(f"{to_string(line)}{newline}"), sink)
-    if sink.errors:
-        write_err(clixml_errors([console_error_lines(r) for r in sink.errors]))
+    if sink.stderr:
+        write_err(clixml_streams(sink.stderr))
     if code is not None:
         return code
     return 1 if failed or not succeeded else 0
@@ -124,7 +130,7 @@ def _print(
     try:
         run_pipeline(evaluator, [formatter], emit, items)
     except (ScriptError, RefusedScript) as error:
-        sink.errors.append(error.record)
+        sink.error(error.record)
 
 
 def console_error_lines(record: ErrorRecordData) -> list[str]:
@@ -164,11 +170,12 @@ def _wrap(text: str) -> list[str]:
     return lines
 
 
-def clixml_errors(errors: list[list[str]]) -> str:
-    """stderr of a console host: the error lines as CLIXML ``<S S="Error">`` strings."""
+def clixml_streams(entries: list[tuple[str, list[str]]]) -> str:
+    """stderr of a console host: each record's lines as CLIXML ``<S S="stream">``
+    strings, in the order they were written."""
     parts = [CLIXML_HEADER, _OBJS_OPEN]
-    for lines in errors:
-        parts.extend(f'<S S="Error">{_encode(line)}_x000D__x000A_</S>' for line in lines)
+    for stream, lines in entries:
+        parts.extend(f'<S S="{stream}">{_encode(line)}_x000D__x000A_</S>' for line in lines)
     parts.append("</Objs>")
     return "".join(parts)
 

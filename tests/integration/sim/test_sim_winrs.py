@@ -167,6 +167,18 @@ def test_powershell_errors_go_to_stderr_as_clixml(client: Client) -> None:
     ) == Client.sanitise_clixml(stderr)
 
 
+def test_powershell_warnings_reach_stderr_in_order_with_errors(client: Client) -> None:
+    """A warning is shown by a console host, never dropped: on stderr, tagged with its
+    stream, before the error written after it; sanitise_clixml keeps only the error."""
+    stdout, stderr, rc = client.execute_cmd(
+        "powershell.exe Write-Warning 'disk low'; Write-Output ok; Get-Item C:\\nope"
+    )
+    assert ("ok\r\n", 1) == (stdout, rc)
+    warning = stderr.index('<S S="warning">disk low_x000D__x000A_</S>')
+    assert warning < stderr.index('<S S="Error">Get-Item : Cannot find path')
+    assert Client.sanitise_clixml(stderr).startswith("Get-Item : Cannot find path")
+
+
 def test_process_reads_its_script_from_stdin(client: Client) -> None:
     """pypsrp's test_winrs_send: `powershell.exe -` with the script sent to stdin."""
     with WinRS(client.wsman) as shell:
