@@ -156,7 +156,19 @@ class Manifest(_ManifestPart):
 def _target_text(planned: PlannedStep, nodes: tuple[str, ...]) -> str:
     step = planned.step
     if step.target is Target.EVERY_NODE:
-        return f"every node, in parallel ({md_text(', '.join(nodes))})"
+        listed = md_text(", ".join(nodes))
+        if step.serial:
+            return (
+                f"every node, one at a time ({listed}): checked on all of them at once, "
+                "then changed one node after another where the check found a difference, "
+                "stopping at the first failure"
+            )
+        if not step.waits_for_all_nodes:
+            return (
+                f"every node, in parallel ({listed}); each node starts it as soon as it "
+                "finished the step before, without waiting for the other nodes"
+            )
+        return f"every node, in parallel ({listed})"
     if step.target is Target.GROUP_OWNER:
         return (
             f"the node that owns group {md_code(step.group or '')} when the step starts, "

@@ -2,8 +2,10 @@
 
 The rules that keep a production change safe live here:
 
-* a step starts only when every node finished the previous one successfully; a failure
-  lets the nodes already working finish, then no new step starts;
+* a step starts only when every node finished the previous one successfully, unless it
+  says it need not wait (``Step.waits_for_all_nodes``): then it starts on a node as soon
+  as that node finished the step before (per-node progress); either way a failure lets
+  the nodes already working finish, then no new step starts;
 * transport faults are retried only when they are transient and the step is safe to
   repeat (a probe, or a test-then-set script); everything else fails the step at once;
 * the journal records an attempt before it starts and after it ends, so a crash leaves
@@ -23,7 +25,7 @@ import queue
 import random
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, cast
 
@@ -67,6 +69,22 @@ class _WorkerFailed:
 
 
 """Put on a step's result queue when a stop is requested."""
+
+_CHAIN_END = object()
+"""Put on the result queue by a node worker when it has made its last attempt."""
+
+
+@dataclass(frozen=True)
+class _Leg:
+    """One attempt in a node worker's chain: a step, in check mode or as the run says.
+
+    ``reported`` is False for a resumed run's re-check: journaled and logged, but neither
+    part of the run's report nor a failure that stops the run.
+    """
+
+    planned: PlannedStep
+    check_only: bool | None
+    reported: bool = True
 
 
 @dataclass(frozen=True)
@@ -214,12 +232,24 @@ class Runner:
         recheck: bool,
     ) -> None:
         try:
-            for planned in self.plan.steps:
+            for segment in _segments(self.plan.steps):
                 if self._stop.is_set():
                     break
+                planned = segment[0]
                 finished = done.get(planned.index, frozenset())
+                if len(segment) > 1 and not all(
+                    self._step_done(p, done.get(p.index, frozenset())) for p in segment
+                ):
+                    outcomes = self._run_node_by_node(run_id, segment, done, recheck=recheck)
+                    recheck = False
+                    report.steps.extend(outcomes)
+                    if any(o.failed and not o.planned.step.continue_on_error for o in outcomes):
+                        break
+                    continue
                 if self._step_done(planned, finished):
-                    report.steps.append(self._done_earlier(planned, finished))
+                    report.steps.extend(
+                        self._done_earlier(p, done.get(p.index, frozenset())) for p in segment
+                    )
                     continue
                 if recheck:
                     recheck = False
@@ -360,33 +390,108 @@ class Runner:
             if node in changed or (node in checked and node not in to_change)
         ]
 
+    def _run_node_by_node(
+        self,
+        run_id: str,
+        segment: list[PlannedStep],
+        done: Mapping[int, frozenset[str]],
+        *,
+        recheck: bool,
+    ) -> list[StepOutcome]:
+        """Steps that need not wait for every node: each node goes through them on its own.
+
+        A node starts the next step as soon as it finished the one before, so a slow node
+        holds back only itself; at most ``parallel`` nodes work at once, each for the
+        whole segment. A failure (not ``continue_on_error``) lets the nodes already
+        working finish their step, then none starts another (nodes not yet started still
+        run the segment's first step, as they would in a step that waits for all). A
+        resumed run first re-checks each node's first unfinished step, as a step that
+        waits for all nodes re-checks its own.
+        """
+        chains: dict[str, list[_Leg]] = {}
+        for node in self.plan.nodes:
+            pending = [p for p in segment if node not in done.get(p.index, frozenset())]
+            if not pending:
+                continue
+            legs = [_Leg(p, check_only=None) for p in pending]
+            if recheck:
+                legs.insert(0, _Leg(pending[0], check_only=True, reported=False))
+            chains[node] = legs
+        outcomes = self._attempt_chains(run_id, chains, first_index=segment[0].index)
+        steps: list[StepOutcome] = []
+        for planned in segment:
+            finished = done.get(planned.index, frozenset())
+            outcome = StepOutcome(planned)
+            outcome.targets.extend(
+                outcomes[(planned.index, node)]
+                for node in self.plan.nodes
+                if (planned.index, node) in outcomes
+            )
+            outcome.targets.extend(
+                TargetOutcome(node, Status.DONE_EARLIER, attempts=0) for node in sorted(finished)
+            )
+            if outcome.targets:
+                steps.append(outcome)
+        return steps
+
     def _attempt_all(
         self, run_id: str, planned: PlannedStep, nodes: list[str], *, check_only: bool | None
     ) -> list[TargetOutcome]:
-        """Attempt the step on ``nodes``, at most ``parallel`` at once, each on its own thread
-        (an idle one from an earlier attempt when there is one: :mod:`.workers`).
+        """Attempt the step on ``nodes``, at most ``parallel`` at once (:meth:`_attempt_chains`)."""
+        leg = _Leg(planned, check_only)
+        outcomes = self._attempt_chains(
+            run_id, {node: [leg] for node in nodes}, first_index=planned.index
+        )
+        return [
+            outcomes[(planned.index, node)] for node in nodes if (planned.index, node) in outcomes
+        ]
 
+    def _attempt_chains(
+        self, run_id: str, chains: Mapping[str, list[_Leg]], *, first_index: int
+    ) -> dict[tuple[int, str], TargetOutcome]:
+        """Make each node's attempts in order, at most ``parallel`` nodes at once, each on
+        its own thread (an idle one from an earlier attempt when there is one: :mod:`.workers`).
+
+        Outcomes are keyed by (step index, node). After a reported failure no node starts
+        an attempt of a step other than ``first_index`` (the one every node starts with).
         The calling thread only waits, so an interrupt is seen at once: no node starts
         after it, running pipelines are asked to stop, and attempts that have not answered
         within :data:`INTERRUPT_GRACE_S` are journaled as interrupted and left behind
         (daemon threads: a node that never answers cannot keep the process alive).
         """
         results: queue.SimpleQueue[object] = queue.SimpleQueue()
-        pending = list(nodes)
+        pending = list(chains)
         running: set[str] = set()
-        outcomes: dict[str, TargetOutcome] = {}
-        workers = max(1, min(self.options.parallel, len(nodes)))
+        outcomes: dict[tuple[int, str], TargetOutcome] = {}
+        # The leg each node works on now (guarded by the claims lock, which also guards
+        # the attempts in flight): what an interrupt journals for a node still running.
+        current: dict[str, _Leg] = {}
+        failed = threading.Event()
+        workers = max(1, min(self.options.parallel, len(chains)))
 
         def work(node: str) -> Delivery:
             # An error no attempt can turn into an outcome (the journal could not record
             # the attempt: a full state directory) must reach the calling thread, which
             # would otherwise wait for this node forever.
             try:
-                outcome = self._attempt(run_id, planned, node, check_only=check_only)
+                for leg in chains[node]:
+                    if failed.is_set() and leg.planned.index != first_index:
+                        break
+                    with self._claims:
+                        current[node] = leg
+                    outcome = self._attempt(run_id, leg.planned, node, check_only=leg.check_only)
+                    if outcome is None:
+                        break
+                    if not leg.reported:
+                        continue
+                    results.put((node, leg, outcome))
+                    if outcome.status is Status.FAILED and not leg.planned.step.continue_on_error:
+                        failed.set()
+                        break
             except BaseException as exc:  # noqa: BLE001 (re-raised by the calling thread)
-                failed = _WorkerFailed(exc)
-                return lambda: results.put((node, failed))
-            return lambda: results.put((node, outcome))
+                error = _WorkerFailed(exc)
+                return lambda: results.put((node, None, error))
+            return lambda: results.put((node, None, _CHAIN_END))
 
         failure: _WorkerFailed | None = None
 
@@ -408,13 +513,9 @@ class Runner:
                     continue
                 if item is _STOP:
                     break
-                node, result = cast("tuple[str, TargetOutcome | _WorkerFailed | None]", item)
-                running.discard(node)
-                if isinstance(result, _WorkerFailed):
-                    failure = result
+                failure = self._delivered(item, running, outcomes)
+                if failure is not None:
                     break
-                if result is not None:
-                    outcomes[node] = result
         if failure is not None:
             # No further node starts; pipelines still running are asked to stop (best
             # effort) and left behind: their ends cannot be journaled either, and resume
@@ -423,20 +524,34 @@ class Runner:
                 self._sessions.interrupt(node)
             raise failure.error
         if running:
-            self._stop_running(run_id, planned, running, results, outcomes, check_only)
-        return [outcomes[node] for node in nodes if node in outcomes]
+            self._stop_running(run_id, running, current, results, outcomes)
+        return outcomes
+
+    @staticmethod
+    def _delivered(
+        item: object, running: set[str], outcomes: dict[tuple[int, str], TargetOutcome]
+    ) -> _WorkerFailed | None:
+        """Take one thing a node worker put on the result queue; its error, if it failed."""
+        node, leg, result = cast("tuple[str, _Leg | None, object]", item)
+        if isinstance(result, _WorkerFailed):
+            running.discard(node)
+            return result
+        if result is _CHAIN_END:
+            running.discard(node)
+        elif leg is not None:
+            outcomes[(leg.planned.index, node)] = cast("TargetOutcome", result)
+        return None
 
     def _stop_running(
         self,
         run_id: str,
-        planned: PlannedStep,
         running: set[str],
+        current: Mapping[str, _Leg],
         results: queue.SimpleQueue[object],
-        outcomes: dict[str, TargetOutcome],
-        check_only: bool | None,
+        outcomes: dict[tuple[int, str], TargetOutcome],
     ) -> None:
         """After an interrupt: stop the running pipelines, keep what answers in time."""
-        self._abandon(run_id, planned, running, outcomes, check_only, unsent_only=True)
+        self._abandon(run_id, running, current, outcomes, unsent_only=True)
         for node in sorted(running):
             self._sessions.interrupt(node)
         deadline = time.monotonic() + INTERRUPT_GRACE_S
@@ -452,21 +567,17 @@ class Runner:
                 continue
             if item is _STOP:
                 continue
-            node, outcome = cast("tuple[str, TargetOutcome | _WorkerFailed | None]", item)
-            running.discard(node)
-            if isinstance(outcome, _WorkerFailed):
-                raise outcome.error
-            if outcome is not None:
-                outcomes[node] = outcome
-        self._abandon(run_id, planned, running, outcomes, check_only)
+            failure = self._delivered(item, running, outcomes)
+            if failure is not None:
+                raise failure.error
+        self._abandon(run_id, running, current, outcomes)
 
     def _abandon(
         self,
         run_id: str,
-        planned: PlannedStep,
         running: set[str],
-        outcomes: dict[str, TargetOutcome],
-        check_only: bool | None,
+        current: Mapping[str, _Leg],
+        outcomes: dict[tuple[int, str], TargetOutcome],
         *,
         unsent_only: bool = False,
     ) -> None:
@@ -474,22 +585,28 @@ class Runner:
 
         An attempt whose script was never sent (its pool was still opening) did not run:
         it is journaled so at once, without waiting for the node. The stop is set, so no
-        such attempt can send its script any more (:meth:`_execute` checks under the lock).
+        such attempt can send its script any more (:meth:`_execute` checks under the lock),
+        and no node starts another.
         """
-        check = self.options.check_only if check_only is None else check_only
         for node in sorted(running):
             with self._claims:
+                leg = current.get(node)
+                if leg is None:
+                    continue  # its worker has not started an attempt, and never will
+                planned = leg.planned
                 sent = (planned.index, node) in self._sent
                 if unsent_only and sent:
                     continue
                 attempt_id = self._inflight.pop((planned.index, node), None)
                 if attempt_id is None:
-                    continue  # it never started, and never will: the stop is set
+                    continue  # it never started, or already ended: its worker reports it
                 self._abandoned.add(attempt_id)
                 outcome = self._interrupted(node, attempts=1, sent=sent)
                 self._finish(attempt_id, outcome)
             running.discard(node)
-            outcomes[node] = outcome
+            if leg.reported:
+                outcomes[(planned.index, node)] = outcome
+            check = self.options.check_only if leg.check_only is None else leg.check_only
             self._log_finished(run_id, planned, outcome, None, check)
             if self._progress:
                 self._progress("finished", planned, node, outcome)
@@ -790,6 +907,19 @@ def _logged_error(error: StepError) -> StepError:
     if code is not None and (code == error.message or code.startswith(error.message + ",")):
         code = kind
     return replace(error, exception_type=kind, fully_qualified_error_id=code)
+
+
+def _segments(steps: Sequence[PlannedStep]) -> list[list[PlannedStep]]:
+    """The plan's steps in runs that go node by node: a step that waits for all nodes
+    starts a new run; one that does not joins the run of the step before it (which the
+    runbook's own check guarantees is an every-node step on each node alone)."""
+    segments: list[list[PlannedStep]] = []
+    for planned in steps:
+        if segments and not planned.step.waits_for_all_nodes:
+            segments[-1].append(planned)
+        else:
+            segments.append([planned])
+    return segments
 
 
 def _parse(raw: RawResult, result_model: type[StepResult]) -> ParsedOutput:

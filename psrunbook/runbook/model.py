@@ -9,6 +9,7 @@ plans and executes them without knowing which runbook produced them.
 from __future__ import annotations
 
 import enum
+import itertools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -100,6 +101,13 @@ class Step:
     retries: true for probes and for test-then-set scripts. ``serial`` runs an every-node
     step on one node at a time and stops at the first failure (a rolling restart: never
     all nodes at once, and a restart that breaks one node leaves the others untouched).
+
+    ``waits_for_all_nodes`` False lets an every-node step start on a node as soon as that
+    node finished the step before it, instead of when every node has (per-node progress:
+    a slow node no longer holds the others back). Only for a step whose work on one node
+    never depends on what the previous step did on another: the default waits, because a
+    step often relies on the one before having succeeded everywhere (a preflight gates
+    every change). A failure anywhere still stops every node from starting a further step.
     """
 
     name: str
@@ -113,11 +121,22 @@ class Step:
     safe_to_repeat: bool = True
     continue_on_error: bool = False
     serial: bool = False
+    waits_for_all_nodes: bool = True
     result: type[StepResult] = StepResult
 
     def __post_init__(self) -> None:
         if self.target is Target.GROUP_OWNER and not self.group:
             raise ValueError(f"step {self.name!r} targets a group owner but names no group")
+        if not self.waits_for_all_nodes and (self.target is not Target.EVERY_NODE or self.serial):
+            raise ValueError(
+                f"step {self.name!r} does not wait for all nodes, which only an every-node "
+                "step that is not serial can do: set waits_for_all_nodes=True"
+            )
+
+    @property
+    def runs_on_each_node_alone(self) -> bool:
+        """On every node at once, each node on its own (neither rolling nor a single node)."""
+        return self.target is Target.EVERY_NODE and not self.serial
 
 
 @dataclass(frozen=True)
@@ -177,6 +196,18 @@ class Runbook:
         names = [s.name for s in steps]
         if len(set(names)) != len(names):
             raise ValueError(f"runbook {self.name!r} builds duplicate step names: {names}")
+        for before, step in itertools.pairwise(steps):
+            if not step.waits_for_all_nodes and not before.runs_on_each_node_alone:
+                raise ValueError(
+                    f"runbook {self.name!r}: step {step.name!r} does not wait for all nodes, "
+                    f"but the step before it ({before.name!r}) is not an every-node step "
+                    "that runs on each node alone: set waits_for_all_nodes=True"
+                )
+        if steps and not steps[0].waits_for_all_nodes:
+            raise ValueError(
+                f"runbook {self.name!r}: the first step ({steps[0].name!r}) has no step before "
+                "it to follow node by node: set waits_for_all_nodes=True"
+            )
         return steps
 
     def advisories_for(self, params: BaseModel | None) -> list[Advisory]:

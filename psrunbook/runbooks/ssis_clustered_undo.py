@@ -209,6 +209,9 @@ def build_steps(params: SsisClusteredUndoParameters, inventory: Inventory) -> li
             title=f"Give {version.service_name} back to each node ({params.start_type})",
             template="ssis/restore_service.ps1.j2",
             target=Target.EVERY_NODE,
+            # Each node's service depends only on that node's own registry value: a node
+            # goes on as soon as its own value is restored (per-node progress).
+            waits_for_all_nodes=False,
             arguments={"ServiceName": version.service_name, "StartType": params.start_type},
             result=ServiceManualResult,
         ),

@@ -204,3 +204,22 @@ def test_adversarial_values_round_trip_through_wrappers(
     body = wrapper.split("$arguments = @{\n", 1)[1].split("\n}\n& (Join-Path", 1)[0]
     assert body.startswith("    'Name' = ")
     assert (value or "x") == read_literal(body.removeprefix("    'Name' = "))
+
+
+def test_review_says_which_steps_roll_and_which_go_node_by_node(tmp_path: Path) -> None:
+    """A change board reads how each every-node step meets the nodes: a rolling step one
+    node at a time, a step that does not wait for all nodes as each node gets there."""
+    from tests.unit.runbooks.rendered_cases import case_plan, inventory
+
+    export_bundle(case_plan("ssis-standalone", "2019"), inventory(), tmp_path / "standalone")
+    review = (tmp_path / "standalone" / REVIEW).read_text()
+    rolling = review.split("write-config", 1)[1].split("service-running", 1)[0]
+    assert "every node, one at a time (SQLNODE1, SQLNODE2): checked on all" in rolling
+    assert "in parallel" not in rolling
+
+    export_bundle(case_plan("ssis-clustered-undo", "2019"), inventory(), tmp_path / "undo")
+    review = (tmp_path / "undo" / REVIEW).read_text()
+    service = review.split("Give MsDtsServer150 back", 1)[1]
+    assert "each node starts it as soon as it finished the step before" in service
+    registry = review.split("Point ServiceConfigFile back", 1)[1].split("Give MsDtsServer", 1)[0]
+    assert "every node, in parallel (SQLNODE1, SQLNODE2)\n" in registry
