@@ -33,6 +33,7 @@ from psrunbook.secrets import Secret, register_secret
 from psrunbook.transport.auth_errors import refine
 from psrunbook.transport.base import RawResult, ScriptCall
 from psrunbook.transport.error_mapping import is_transient, translate
+from psrunbook.transport.lean_serializer import lean_serializer_class
 from psrunbook.transport.packed_pipelines import PackedPipelines, PackingSerializer
 
 if TYPE_CHECKING:
@@ -452,8 +453,11 @@ class PsrpSession:
         )
         # Messages are packed through the fragmenter's serialiser: a step's pipeline is
         # serialised once per transport, not once per node (packed_pipelines).
+        # Primitive values are read without writing them back out as XML (lean_serializer).
+        serializer = lean_serializer_class()()
+        pool._serializer = serializer
         fragmenter: Any = pool._fragmenter  # pypsrp types it; the override is by design
-        fragmenter.serializer = PackingSerializer(fragmenter.serializer, self._packed)
+        fragmenter.serializer = PackingSerializer(serializer, self._packed)
         pool.open()
         self.pools_opened += 1
         self._keys_exchanged = False

@@ -108,3 +108,18 @@ def test_a_step_is_serialised_once_for_all_its_nodes() -> None:
         finally:
             for session in sessions:
                 session.close()
+
+
+def test_output_is_read_by_the_serialiser_that_skips_primitive_rewrites() -> None:
+    """A node's pool reads its output with the lean serialiser (lean_serializer), and the
+    values a step gets back are the ones pypsrp's own serialiser gives."""
+    from psrunbook.transport.lean_serializer import lean_serializer_class
+
+    with SimFleet(["NODE1"], executor=TrivialExecutor(), users={SIM_USER: PASSWORD}) as fleet:
+        inventory = inventory_from_toml(inventory_toml(fleet), path=Path("sim.toml"))
+        session = PsrpTransport(inventory, password=PASSWORD).open("NODE1")
+        try:
+            assert ["it works"] == session.run(ScriptCall("output it works", {}, 30)).output
+            assert isinstance(session._pool._serializer, lean_serializer_class())
+        finally:
+            session.close()
