@@ -14,6 +14,7 @@ from psrunbook.sim.lab.serve import SIM_USER, inventory_toml
 from psrunbook.transport.base import ScriptCall
 from psrunbook.transport.psrp import PsrpTransport
 from tests.integration.conftest import refused_port
+from psrunbook.transport.lean_serializer import lean_serializer_class
 
 pytestmark = pytest.mark.integration
 
@@ -113,8 +114,6 @@ def test_a_step_is_serialised_once_for_all_its_nodes() -> None:
 def test_output_is_read_by_the_serialiser_that_skips_primitive_rewrites() -> None:
     """A node's pool reads its output with the lean serialiser (lean_serializer), and the
     values a step gets back are the ones pypsrp's own serialiser gives."""
-    from psrunbook.transport.lean_serializer import lean_serializer_class
-
     with SimFleet(["NODE1"], executor=TrivialExecutor(), users={SIM_USER: PASSWORD}) as fleet:
         inventory = inventory_from_toml(inventory_toml(fleet), path=Path("sim.toml"))
         session = PsrpTransport(inventory, password=PASSWORD).open("NODE1")

@@ -29,6 +29,7 @@ from psrunbook.runbook.registry import RunbookRegistry
 from psrunbook.templates import TemplateLibrary
 from tests.conftest import FIXTURES, REPO
 from tests.unit.powershell_scan import read_literal
+from tests.unit.runbooks.rendered_cases import case_plan, inventory
 
 PASSWORD = "hunter2-not-in-any-file"
 
@@ -209,8 +210,6 @@ def test_adversarial_values_round_trip_through_wrappers(
 def test_review_says_which_steps_roll_and_which_go_node_by_node(tmp_path: Path) -> None:
     """A change board reads how each every-node step meets the nodes: a rolling step one
     node at a time, a step that does not wait for all nodes as each node gets there."""
-    from tests.unit.runbooks.rendered_cases import case_plan, inventory
-
     export_bundle(case_plan("ssis-standalone", "2019"), inventory(), tmp_path / "standalone")
     review = (tmp_path / "standalone" / REVIEW).read_text()
     rolling = review.split("write-config", 1)[1].split("service-running", 1)[0]
