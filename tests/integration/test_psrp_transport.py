@@ -12,9 +12,9 @@ from psrunbook.sim.endpoint.http_server import SimFleet
 from psrunbook.sim.endpoint.trivial_executor import TrivialExecutor
 from psrunbook.sim.lab.serve import SIM_USER, inventory_toml
 from psrunbook.transport.base import ScriptCall
+from psrunbook.transport.lean_serializer import lean_serializer_class
 from psrunbook.transport.psrp import PsrpTransport
 from tests.integration.conftest import refused_port
-from psrunbook.transport.lean_serializer import lean_serializer_class
 
 pytestmark = pytest.mark.integration
 
