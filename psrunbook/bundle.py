@@ -158,10 +158,15 @@ def _target_text(planned: PlannedStep, nodes: tuple[str, ...]) -> str:
     if step.target is Target.EVERY_NODE:
         listed = md_text(", ".join(nodes))
         if step.serial:
+            checked = (
+                "checked on each node as soon as it finished the step before"
+                if not step.waits_for_all_nodes
+                else "checked on all of them at once"
+            )
             return (
-                f"every node, one at a time ({listed}): checked on all of them at once, "
-                "then changed one node after another where the check found a difference, "
-                "stopping at the first failure"
+                f"every node, one at a time ({listed}): {checked}, then, once every node "
+                "was checked, changed one node after another where the check found a "
+                "difference, stopping at the first failure"
             )
         if not step.waits_for_all_nodes:
             return (

@@ -370,14 +370,36 @@ class Runner:
         """
         if self.options.check_only:
             return self._attempt_all(run_id, planned, nodes, check_only=None)
-        checked: dict[str, TargetOutcome] = {}
+        if len(nodes) == 1:
+            return self._roll_changes(run_id, planned, nodes, {})
+        checks = self._attempt_all(run_id, planned, nodes, check_only=True)
+        return self._roll_changes(run_id, planned, nodes, {t.node: t for t in checks})
+
+    def _roll_changes(
+        self,
+        run_id: str,
+        planned: PlannedStep,
+        nodes: list[str],
+        checked: Mapping[str, TargetOutcome],
+    ) -> list[TargetOutcome]:
+        """The changes of a rolling step once it was checked on ``nodes`` (a single node is
+        not checked: it is changed at once): one node at a time, in inventory order, only
+        where the check found a difference; the first failure ends the roll.
+
+        A failed or missing check (a failure elsewhere stopped the node first) or a stop
+        changes nothing at all. A node whose check would change and that is not changed
+        is left out of the outcome (not run: resume checks it again), never reported as
+        changed; a node with nothing to change is done, unchanged.
+        """
         to_change = list(nodes)
-        if len(nodes) > 1:
-            checks = self._attempt_all(run_id, planned, nodes, check_only=True)
-            checked = {t.node: t for t in checks}
-            if self._stop.is_set() or any(t.status is Status.FAILED for t in checks):
-                return checks
-            to_change = [n for n in nodes if checked[n].status is Status.CHANGED]
+        if checked or len(nodes) > 1:
+            to_change = [n for n in nodes if n in checked and checked[n].status is Status.CHANGED]
+            if (
+                self._stop.is_set()
+                or any(n not in checked for n in nodes)
+                or any(t.status is Status.FAILED for t in checked.values())
+            ):
+                to_change = []
         changed: dict[str, TargetOutcome] = {}
         for node in to_change:
             done = self._attempt_all(run_id, planned, [node], check_only=None)
@@ -385,9 +407,9 @@ class Runner:
             if self._stop.is_set() or not done or done[0].status is Status.FAILED:
                 break
         return [
-            changed.get(node) or checked[node]
+            changed[node] if node in changed else checked[node]
             for node in nodes
-            if node in changed or (node in checked and node not in to_change)
+            if node in changed or (node in checked and checked[node].status is not Status.CHANGED)
         ]
 
     def _run_node_by_node(
@@ -408,16 +430,27 @@ class Runner:
         resumed run first re-checks each node's first unfinished step, as a step that
         waits for all nodes re-checks its own.
         """
+        last = segment[-1]
+        rolling = [n for n in self.plan.nodes if n not in done.get(last.index, frozenset())]
+        # A rolling last step is checked node by node here; its changes wait for every
+        # node's check and go one node at a time (_roll_changes), as its own would.
+        roll = last.step.serial and not self.options.check_only and len(rolling) > 1
         chains: dict[str, list[_Leg]] = {}
         for node in self.plan.nodes:
             pending = [p for p in segment if node not in done.get(p.index, frozenset())]
             if not pending:
                 continue
-            legs = [_Leg(p, check_only=None) for p in pending]
+            legs = [_Leg(p, check_only=True if roll and p is last else None) for p in pending]
             if recheck:
                 legs.insert(0, _Leg(pending[0], check_only=True, reported=False))
             chains[node] = legs
         outcomes = self._attempt_chains(run_id, chains, first_index=segment[0].index)
+        if roll:
+            checked = {
+                n: outcomes.pop((last.index, n)) for n in rolling if (last.index, n) in outcomes
+            }
+            rolled = self._roll_changes(run_id, last, rolling, checked)
+            outcomes.update(((last.index, t.node), t) for t in rolled)
         steps: list[StepOutcome] = []
         for planned in segment:
             finished = done.get(planned.index, frozenset())

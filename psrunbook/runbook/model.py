@@ -108,6 +108,10 @@ class Step:
     never depends on what the previous step did on another: the default waits, because a
     step often relies on the one before having succeeded everywhere (a preflight gates
     every change). A failure anywhere still stops every node from starting a further step.
+    A rolling step that does not wait is *checked* on each node as soon as that node
+    finished the step before; its changes still wait for every node's check and go one
+    node at a time (a check changes nothing, so a preflight before it still gates every
+    change).
     """
 
     name: str
@@ -127,10 +131,10 @@ class Step:
     def __post_init__(self) -> None:
         if self.target is Target.GROUP_OWNER and not self.group:
             raise ValueError(f"step {self.name!r} targets a group owner but names no group")
-        if not self.waits_for_all_nodes and (self.target is not Target.EVERY_NODE or self.serial):
+        if not self.waits_for_all_nodes and self.target is not Target.EVERY_NODE:
             raise ValueError(
                 f"step {self.name!r} does not wait for all nodes, which only an every-node "
-                "step that is not serial can do: set waits_for_all_nodes=True"
+                "step can do: set waits_for_all_nodes=True"
             )
 
     @property

@@ -161,6 +161,9 @@ def build_steps(params: SsisStandaloneParameters, inventory: Inventory) -> list[
             # Rolling (issue 12, review M5): a restart stops the packages running on that
             # node, so never all nodes at once; a failed restart stops the roll.
             serial=True,
+            # Each node is checked as soon as its own preflight passed; the changes still
+            # wait for every node's preflight and check (issue 16: per-node progress).
+            waits_for_all_nodes=False,
             arguments={
                 "ServiceName": version.service_name,
                 "ConfigFile": target,

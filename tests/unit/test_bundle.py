@@ -213,7 +213,7 @@ def test_review_says_which_steps_roll_and_which_go_node_by_node(tmp_path: Path) 
     export_bundle(case_plan("ssis-standalone", "2019"), inventory(), tmp_path / "standalone")
     review = (tmp_path / "standalone" / REVIEW).read_text()
     rolling = review.split("write-config", 1)[1].split("service-running", 1)[0]
-    assert "every node, one at a time (SQLNODE1, SQLNODE2): checked on all" in rolling
+    assert "every node, one at a time (SQLNODE1, SQLNODE2): checked on each node as soon" in rolling
     assert "in parallel" not in rolling
 
     export_bundle(case_plan("ssis-clustered-undo", "2019"), inventory(), tmp_path / "undo")

@@ -332,10 +332,84 @@ def test_a_runbook_that_cannot_go_node_by_node_says_which_step_and_how_to_fix_it
     assert named in str(raised.value)
 
 
-@pytest.mark.parametrize("options", [{"serial": True}, {"target": Target.ANY_NODE}])
-def test_only_an_every_node_step_that_is_not_serial_can_skip_the_wait(
-    options: dict[str, Any],
+@pytest.mark.parametrize("target", [Target.ANY_NODE, Target.GROUP_OWNER])
+def test_only_an_every_node_step_can_skip_the_wait(target: Target) -> None:
+    with pytest.raises(ValueError, match="only an every-node step can do"):
+        _step("two", target, waits_for_all_nodes=False, group="Cluster Group")
+
+
+def _would_change(node: str, call: ScriptCall) -> RawResult | None:
+    """SQLNODE2 has something to change; SQLNODE1 has not (its check finds nothing)."""
+    if call.arguments.get("CheckOnly") and call.arguments["Name"] == "roll":
+        return _result(changed=node == "SQLNODE2", check=True)
+    return None
+
+
+def test_a_rolling_step_is_checked_node_by_node_and_changed_one_node_at_a_time(
+    library: TemplateLibrary, journal: Journal, example_inventory_path: Path
 ) -> None:
-    target = options.pop("target", Target.EVERY_NODE)
-    with pytest.raises(ValueError, match="only an every-node step that is not serial"):
-        _step("two", target, waits_for_all_nodes=False, **options)
+    """SQLNODE1 is checked for the rolling step while SQLNODE2 is still on the first step;
+    the change waits for both checks and is made only where the check found a difference."""
+    plan = _plan(
+        _runbook(_step("one"), _step("roll", serial=True, waits_for_all_nodes=False)),
+        library,
+        example_inventory_path,
+    )
+    checked = threading.Event()
+    released_by_the_other_node: list[bool] = []
+
+    def answer(node: str, call: ScriptCall) -> RawResult | None:
+        step = call.arguments["Name"]
+        if node == "SQLNODE1" and step == "roll":
+            checked.set()
+        if node == "SQLNODE2" and step == "one":
+            released_by_the_other_node.append(checked.wait(WAIT_S))
+        return _would_change(node, call)
+
+    nodes = Nodes(answer)
+    report = _run(plan, nodes, journal, library)
+    assert [True] == released_by_the_other_node
+    assert [("one", False), ("roll", True)] == nodes.of("SQLNODE1")
+    assert [("one", False), ("roll", True), ("roll", False)] == nodes.of("SQLNODE2")
+    assert ("SQLNODE2", "roll", False) == nodes.calls[-1]  # after both checks
+    rolled = {t.node: t.status for t in report.steps[1].targets}
+    assert {"SQLNODE1": Status.UNCHANGED, "SQLNODE2": Status.CHANGED} == rolled
+    assert "succeeded" == report.outcome
+
+
+def test_a_failed_step_before_a_rolling_step_changes_nothing(
+    library: TemplateLibrary, journal: Journal, example_inventory_path: Path
+) -> None:
+    """SQLNODE1 fails the first step (a preflight): SQLNODE2 may already have been checked,
+    but no node is changed, and a check that would change is not reported as a change."""
+    plan = _plan(
+        _runbook(_step("one"), _step("roll", serial=True, waits_for_all_nodes=False)),
+        library,
+        example_inventory_path,
+    )
+
+    def answer(node: str, call: ScriptCall) -> RawResult | None:
+        if node == "SQLNODE1" and call.arguments["Name"] == "one":
+            return _failure()
+        return _would_change(node, call)
+
+    nodes = Nodes(answer)
+    report = _run(plan, nodes, journal, library)
+    assert all(check for _, step, check in nodes.calls if step == "roll")
+    assert 1 == report.changed_count  # SQLNODE2's first step only
+    assert "failed" == report.outcome
+    assert [] == [t for s in report.steps[1:] for t in s.targets if t.status is Status.CHANGED]
+
+
+def test_a_plan_checks_a_rolling_step_node_by_node_without_a_roll(
+    library: TemplateLibrary, journal: Journal, example_inventory_path: Path
+) -> None:
+    plan = _plan(
+        _runbook(_step("one"), _step("roll", serial=True, waits_for_all_nodes=False)),
+        library,
+        example_inventory_path,
+    )
+    nodes = Nodes(_would_change)
+    report = _run(plan, nodes, journal, library, check_only=True)
+    assert [("one", True), ("roll", True)] == nodes.of("SQLNODE1") == nodes.of("SQLNODE2")
+    assert "succeeded" == report.outcome
