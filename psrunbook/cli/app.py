@@ -167,3 +167,17 @@ def main() -> None:
         app()
     finally:
         gc.freeze()
+
+
+def console_script() -> None:
+    """The ``psrunbook`` command (and ``python -m psrunbook``): :func:`main`, then the
+    process ends without the interpreter's teardown when nothing can be lost by it
+    (:mod:`psrunbook.cli.quick_exit`). :func:`main` itself always returns or raises, so
+    a caller in Python (a test probe) keeps its process."""
+    try:
+        main()
+    except SystemExit as done:
+        from psrunbook.cli.quick_exit import exit_without_teardown
+
+        exit_without_teardown(done.code)
+        raise
