@@ -51,5 +51,7 @@ def measure(profile: Profile) -> Section:
         "samples_s": [r.wall_s for r in runs],
         "peak_rss_mb": max(r.peak_rss_mb for r in runs),
         "cpu_s": median([r.cpu_s for r in runs]),
+        # CPU (user + system) is steadier than wall time on a shared machine: compare it.
+        "cpu_samples_s": [r.cpu_s for r in runs],
     }
     return section

@@ -1,5 +1,5 @@
 """``python -m psrunbook``: the same command line as the ``psrunbook`` script."""
 
-from psrunbook.cli.app import main
+from psrunbook.cli.app import console_script
 
-main()
+console_script()

@@ -7,10 +7,16 @@ the default ``None``. So any command that runs, ``psrunbook list`` or even
 
 :class:`PsrunbookGroup` gives every parameter of the application a :class:`DeferredCoercion`:
 the values whose coercion is an identity (``None``, an unset repeated option, a ``str``
-for a ``str`` parameter, an ``int`` for a plain ``int``, one of a ``Literal``'s own
-values) are returned as typer would return them; any other value goes through typer's
-own coercion, built on first use, so errors and conversions are exactly typer's.
-tests/unit/test_cli_coercion.py compares both for every parameter of the application.
+for a ``str`` parameter, an ``int`` or ``float`` inside its parameter's bounds, one of a
+``Literal``'s own values) are returned as typer would return them, and a path given as
+text is made a ``Path`` as pydantic makes it (``Path(text)``) and then checked by typer's
+own path code; any other value goes through typer's own coercion, built on first use, so
+errors and conversions are exactly typer's. tests/unit/test_cli_coercion.py compares
+both for every parameter of the application.
+
+So ``run ... --sim --state-dir DIR`` with its default limits coerces nothing through
+pydantic: typer's adapters module (and the pydantic modules only it needs) stay unloaded
+(issue 16; ``tests/unit/test_cli_startup.py`` keeps it so).
 
 typer keeps the coercion in a private slot (``_runtime_param``); when a typer release
 no longer has it, nothing is installed and typer works as it always does.
@@ -18,9 +24,12 @@ no longer has it, nothing is installed and typer works as it always does.
 
 from __future__ import annotations
 
+import math
 import typing
+from pathlib import Path
 from typing import Any
 
+from typer._param_types import coerce_cli_path, routes_to_path
 from typer.core import TyperGroup
 
 _MISSING = object()
@@ -37,7 +46,15 @@ class DeferredCoercion:
         info = descriptor.parameter_info
         self._annotation = descriptor.annotation
         self._plain = info.parser is None and descriptor.file_annotation is None
-        self._unbounded = info.min is None and info.max is None and not info.clamp
+        self._info = info
+        # A plain ``Path`` option (no path_type of its own): typer's adapter would make
+        # the text a Path with pydantic, then run coerce_cli_path on it.
+        self._path_option = (
+            self._plain
+            and self._annotation is Path
+            and info.path_type is None
+            and routes_to_path(self._annotation, info)
+        )
         self._choices: tuple[Any, ...] = (
             typing.get_args(self._annotation)
             if typing.get_origin(self._annotation) is typing.Literal and info.case_sensitive
@@ -59,7 +76,24 @@ class DeferredCoercion:
         same = self._identity(value, multiple)
         if same is not _MISSING:
             return same
+        if self._is_plain_path_text(value, multiple):
+            # pydantic's str -> Path is Path(text); the checks and errors are typer's.
+            return coerce_cli_path(Path(value), self._info, path_type=Path, param=param, ctx=ctx)
         return self.typer_coercion().coerce(value, param, ctx)
+
+    def _is_plain_path_text(self, value: Any, multiple: bool) -> bool:
+        """Text that pydantic would turn into ``Path(value)`` and typer's messages would
+        quote as it is: already in ``Path``'s own spelling (typer quotes what was typed),
+        and no NUL (``os.stat`` refuses it with ValueError, which pydantic rewords)."""
+        if not self._path_option or multiple or type(value) is not str:
+            return False
+        return "\x00" not in value and str(Path(value)) == value
+
+    def _in_range(self, value: int | float) -> bool:
+        if self._info.clamp:
+            return False
+        low, high = self._info.min, self._info.max
+        return (low is None or value >= low) and (high is None or value <= high)
 
     def _identity(self, value: Any, multiple: bool) -> Any:
         if not self._plain:
@@ -70,7 +104,14 @@ class DeferredCoercion:
             return [] if empty and typing.get_origin(self._annotation) is list else _MISSING
         if self._annotation is str and type(value) is str:
             return value
-        if self._annotation is int and type(value) is int and self._unbounded:
+        if self._annotation is int and type(value) is int and self._in_range(value):
+            return value
+        if (
+            self._annotation is float
+            and type(value) is float
+            and math.isfinite(value)
+            and self._in_range(value)
+        ):
             return value
         if type(value) is str and value in self._choices:
             return value

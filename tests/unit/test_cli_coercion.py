@@ -38,6 +38,35 @@ VALUES: list[Any] = [
     False,
     Path("p"),
     1.5,
+    # Paths as typed: plain, in Path's own spelling or not (typer quotes what was typed),
+    # an existing file and folder, a dash, a NUL (os.stat refuses it).
+    "state",
+    "a//b/",
+    "./x",
+    "/",
+    ".",
+    "-",
+    "/nonexistent/folder",
+    __file__,
+    str(Path(__file__).parent),
+    "a\x00b",
+    # Numbers at, inside and outside the bounds of the bounded options, as typed and as
+    # defaults arrive.
+    1,
+    8,
+    10,
+    11,
+    256,
+    257,
+    600.0,
+    0.5,
+    1.0,
+    86_400.0,
+    86_401.0,
+    float("inf"),
+    -float("inf"),
+    "8",
+    "600",
 ]
 
 

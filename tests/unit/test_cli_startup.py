@@ -168,6 +168,9 @@ def test_a_sim_run_loads_only_what_it_uses(tmp_path: Path) -> None:
     assert "psrunbook.sim.lab.embedded" in modules  # the probe saw the run
     unwanted = {"psrunbook.plan_file", "rich.traceback", "rich.pretty"}
     assert [] == sorted(unwanted & modules)
+    # Its options (a --state-dir path, default limits) coerce without typer's pydantic
+    # adapters, and no TypeAdapter is built (issue 16: psrunbook.cli.coercion).
+    assert [] == sorted({"typer._adapters", "pydantic.type_adapter"} & modules)
 
 
 GC_PROBE = """
@@ -192,3 +195,16 @@ def test_the_cli_collects_young_objects_less_often() -> None:
     young, older, oldest = json.loads(done.stdout.strip().splitlines()[-1])
     assert young >= 50_000
     assert [older, oldest] == list(gc.get_threshold()[1:])
+
+
+def test_bundle_manifest_validators_are_built_on_first_use() -> None:
+    """Every run imports psrunbook.bundle (the session hashes with it) but reads no manifest
+    without --bundle: its models' validators are built when one is read (issue 16)."""
+    probe = (
+        "import json, psrunbook.bundle as b; "
+        "print(json.dumps([m.__pydantic_complete__ for m in (b.Manifest, b.ManifestStep)]))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert [False, False] == json.loads(done.stdout.strip().splitlines()[-1])
