@@ -103,6 +103,8 @@ def runbook_detail(
                 "target": step.target.value,
                 "group": step.group,
                 "changes": step.changes,
+                "serial": step.serial,
+                "waits_for_all_nodes": step.waits_for_all_nodes,
             }
             for index, step in enumerate(steps, start=1)
         ],

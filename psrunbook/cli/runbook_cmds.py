@@ -138,7 +138,10 @@ def describe(definition: Runbook) -> dict[str, Any]:
     fields = definition.parameters.model_fields
     entries = [documents.parameter(n, f, _type_name(f.annotation)) for n, f in fields.items()]
     params = example_parameters(definition.parameters)
-    steps = None if params is None else list(definition.steps(params, example_inventory()))
+    try:
+        steps = None if params is None else list(definition.steps(params, example_inventory()))
+    except ValueError as exc:  # the runbook's own check of its steps, as a plan reports it
+        raise ParameterError(f"runbook {definition.name}: {exc}") from exc
     advisories = list(definition.advisories_for(params))
     return documents.runbook_detail(definition, entries, advisories, steps)
 
@@ -201,6 +204,10 @@ def _print_detail(document: dict[str, Any]) -> None:
         return
     for step in document["steps"]:
         where = step["target"] + (f" '{step['group']}'" if step["group"] else "")
+        if step.get("serial"):
+            where += ", one at a time"
+        if step.get("waits_for_all_nodes") is False:
+            where += ", node by node"
         kind = "changes" if step["changes"] else "read-only"
         console.print(
             f"  {step['index']:02d} {step['name']}: {step['title']} [{where}, {kind}]",

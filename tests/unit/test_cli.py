@@ -201,3 +201,36 @@ def test_tab_completes_runbook_names() -> None:
             "ssis-failover-drill",
             "ssis-standalone",
         ] == result.stdout.split()
+
+
+def test_show_says_which_steps_roll_and_which_go_node_by_node() -> None:
+    """A rolling step reads "one at a time", a step that does not wait "node by node"."""
+    code, out = invoke("show", "ssis-standalone")
+    assert 0 == code
+    assert "02 write-config:" in out
+    assert "[every-node, one at a time, node by node, changes]" in out
+    assert "start it if not [every-node, changes]" in out
+    code, out, _ = invoke_split("show", "ssis-clustered-undo", "--json")
+    steps = {s["name"]: s for s in document(out, "runbook")["steps"]}
+    assert (False, False) == (steps["service"]["serial"], steps["service"]["waits_for_all_nodes"])
+    assert steps["config-registry"]["waits_for_all_nodes"] is True
+
+
+def test_show_of_a_runbook_whose_steps_it_refuses_exits_2_naming_the_step(
+    tmp_path: Path, user_runbooks: Path
+) -> None:
+    """A step that asks to skip the wait where it cannot is a runbook error, never a traceback."""
+    source = (user_runbooks / "greeting.py").read_text()
+    broken = source.replace(
+        "            Target.ANY_NODE,\n",
+        "            Target.ANY_NODE,\n            waits_for_all_nodes=False,\n",
+    ).replace('name="greeting"', 'name="broken-greeting"')
+    assert broken != source
+    (tmp_path / "broken.py").write_text(broken)
+    templates = REPO / "tests" / "fixtures" / "user_templates"
+    code, out = invoke(
+        "--runbooks", str(tmp_path), "--templates", str(templates), "show", "broken-greeting"
+    )
+    assert 2 == code
+    assert "step 'greet-any' does not wait for all nodes" in out
+    assert "set waits_for_all_nodes=True" in out
