@@ -18,6 +18,8 @@ not accept what Windows would break on.
 
 from __future__ import annotations
 
+import re
+
 from psrunbook.sim.ps.exceptions import ScriptParseError
 
 SINGLE_QUOTES = "'\u2018\u2019\u201a\u201b"
@@ -26,6 +28,23 @@ DASHES = "\u2013\u2014\u2015"
 _TOKEN_END = set(" \t\r\n;)}],|\u00a0\u0085")
 _COMMENT_START_AFTER = set(" \t\r\n;(){}|,=&\u00a0\u0085")
 _BLANKS = " \t"
+
+# Where each scan must look at a character again: every other character only advances.
+# The loops jump from one such place to the next with a regex search (in C) instead of
+# stepping through every character in Python; the branches taken there are the same.
+# A lookahead the branch itself tests (``$`` then ``{``) is part of the pattern, and a
+# test of the character before (``#``) or of more text (a here-string header) is made by
+# the branch, which otherwise advances by one as before.
+_SCRIPT_STOP_CHARS = "`#'\"\u2018-\u201e\u2013-\u2015"
+_SCRIPT_STOP_PAIRS = "<#|@['\"\u2018-\u201e]|\\$\\{|,[ \t]"
+_TOP_LEVEL_STOP = re.compile(f"[{_SCRIPT_STOP_CHARS}]|{_SCRIPT_STOP_PAIRS}")
+"""Outside a ``$( )`` parentheses need no count: only a subexpression ends at one."""
+_SUBEXPRESSION_STOP = re.compile(f"[(){_SCRIPT_STOP_CHARS}]|{_SCRIPT_STOP_PAIRS}")
+_SINGLE_STOP = re.compile("['\u2018-\u201b]")
+_DOUBLE_STOP = re.compile('[`"\u201c-\u201e]|\\$[({]')
+_BRACED_STOP = re.compile("[`}]")
+_HERE_VERBATIM_STOP = re.compile("\n")
+_HERE_EXPANDABLE_STOP = re.compile("[\n`$]")
 
 
 class _Scanner:
@@ -48,8 +67,14 @@ class _Scanner:
     def script(self, i: int, in_subexpression: bool) -> int:
         """Scan script-mode text from ``i``; in a ``$( )`` stop after its ``)``."""
         text, n = self.text, self.n
+        stops = _SUBEXPRESSION_STOP if in_subexpression else _TOP_LEVEL_STOP
         depth = 0
         while i < n:
+            found = stops.search(text, i)
+            if found is None:
+                i = n
+                break
+            i = found.start()
             c = text[i]
             nxt = text[i + 1] if i + 1 < n else ""
             if c == "`":
@@ -123,12 +148,14 @@ class _Scanner:
     def braced_variable(self, i: int) -> int:
         j = i + 2
         while j < self.n:
+            found = _BRACED_STOP.search(self.text, j)
+            if found is None:
+                break
+            j = found.start()
             if self.text[j] == "`":
                 j += 2
                 continue
-            if self.text[j] == "}":
-                return j + 1
-            j += 1
+            return j + 1
         raise self.fail(i, "missing closing '}' in variable name")
 
     def _check_close(self, open_index: int, close_index: int) -> None:
@@ -148,21 +175,27 @@ class _Scanner:
         text, n = self.text, self.n
         j = i + 1
         while j < n:
-            if text[j] in SINGLE_QUOTES:
-                if j + 1 < n and text[j + 1] in SINGLE_QUOTES:
-                    self.out[j] = self.out[j + 1] = "'"
-                    j += 2
-                    continue
-                self._check_close(i, j)
-                self.out[i] = self.out[j] = "'"
-                return j + 1
-            j += 1
+            found = _SINGLE_STOP.search(text, j)
+            if found is None:
+                break
+            j = found.start()
+            if j + 1 < n and text[j + 1] in SINGLE_QUOTES:
+                self.out[j] = self.out[j + 1] = "'"
+                j += 2
+                continue
+            self._check_close(i, j)
+            self.out[i] = self.out[j] = "'"
+            return j + 1
         raise self.fail(i, "the string is missing the terminator: '")
 
     def double(self, i: int) -> int:
         text, n = self.text, self.n
         j = i + 1
         while j < n:
+            found = _DOUBLE_STOP.search(text, j)
+            if found is None:
+                break
+            j = found.start()
             c = text[j]
             if c == "`":
                 j += 2
@@ -188,6 +221,7 @@ class _Scanner:
         verbatim = quote in SINGLE_QUOTES
         quotes = SINGLE_QUOTES if verbatim else DOUBLE_QUOTES
         self.out[i + 1] = "'" if verbatim else '"'
+        stops = _HERE_VERBATIM_STOP if verbatim else _HERE_EXPANDABLE_STOP
         j = text.index("\n", i) + 1
         at_line_start = True
         while j < n:
@@ -199,12 +233,15 @@ class _Scanner:
             if c == "\n":
                 at_line_start = True
                 j += 1
-            elif not verbatim and c == "`":
+                continue  # the next character starts a line: look at it
+            if not verbatim and c == "`":
                 j += 2
             elif not verbatim and c == "$" and j + 1 < n and text[j + 1] == "(":
                 j = self.script(j + 2, in_subexpression=True)
             else:
                 j += 1
+            found = stops.search(text, j) if j < n else None
+            j = n if found is None else found.start()
         raise self.fail(i, "the here-string is missing its terminator at the start of a line")
 
 
