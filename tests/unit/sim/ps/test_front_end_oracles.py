@@ -1,13 +1,20 @@
-"""The scanner jumps between the characters it must look at; it reads text as before.
+"""The front end's fast paths read every text as the plain code they replaced.
+
+The scanner jumps between the characters it must look at; it reads text as before.
 
 ``lexer._Scanner`` finds the next quote, comment, ``$``, comma or parenthesis with a regex
 search instead of stepping through every character in Python (the linter scans every
 rendered script). :class:`_StepScanner` below is the character-by-character scanner it
 replaced, kept as the oracle: on any text both give the same normalised copy, the same
 moved commas and the same error.
+
+``.ForEach(`` is found without a lookbehind (which was tried at every byte); the byte
+before it is tested by the replacement, which stands in for the same places.
 """
 
 from __future__ import annotations
+
+import re
 
 import pytest
 from hypothesis import given, settings
@@ -23,6 +30,7 @@ from psrunbook.sim.ps.lexer import (
     SINGLE_QUOTES,
     _Scanner,
 )
+from psrunbook.sim.ps.parser import _FOREACH_METHOD, _foreach_standin
 from psrunbook.templates import TemplateLibrary
 
 
@@ -198,3 +206,22 @@ def test_jumping_scanner_reads_every_shipped_script_as_the_stepping_one() -> Non
     for template, arguments, structure in work_list():
         text = library.render(template, arguments, structure).text
         assert _scan(_StepScanner, text) == _scan(_Scanner, text), template
+
+
+_LOOKBEHIND_FOREACH = re.compile(rb"(?i)(?<=[^\s.;|&])\.foreach(?=\()")
+
+
+def _lookbehind_standin(match: re.Match[bytes]) -> bytes:
+    text = match.group(0)
+    return text[:2] + b"0" + text[3:]
+
+
+_PIECES = [b".foreach(", b".ForEach(", b".FOREACH", b"foreach", b"(", b".", b"$a", b"\xc3\xa9"]
+_BEFORE = [b" ", b"\t", b"\n", b"\r", b"\x0b", b"\x0c", b"\x1c", b";", b"|", b"&", b")", b"]"]
+
+
+@settings(max_examples=3000)
+@given(st.lists(st.sampled_from(_PIECES + _BEFORE), max_size=12).map(b"".join))
+def test_foreach_stand_in_replaces_what_the_lookbehind_did(source: bytes) -> None:
+    expected = _LOOKBEHIND_FOREACH.sub(_lookbehind_standin, source)
+    assert expected == _FOREACH_METHOD.sub(_foreach_standin, source)
