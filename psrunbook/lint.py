@@ -77,7 +77,15 @@ from psrunbook.sim.ps.parser import (
     parse_mended,
 )
 
-__all__ = ["Finding", "Severity", "in_templates", "lint_script", "lint_template_source", "parse"]
+__all__ = [
+    "Finding",
+    "Severity",
+    "in_templates",
+    "language",
+    "lint_script",
+    "lint_template_source",
+    "parse",
+]
 
 Severity = Literal["error", "warning"]
 
@@ -127,7 +135,8 @@ class Finding:
 
 
 @cache
-def _language() -> tree_sitter.Language:
+def language() -> tree_sitter.Language:
+    """The PowerShell grammar, loaded once: for queries on :func:`parse`'s trees."""
     return tree_sitter.Language(tree_sitter_powershell.language())
 
 
@@ -146,7 +155,7 @@ def parse(text: str) -> tree_sitter.Tree:
     """
     parser: tree_sitter.Parser | None = getattr(_parsers, "parser", None)
     if parser is None:
-        parser = _parsers.parser = tree_sitter.Parser(_language())
+        parser = _parsers.parser = tree_sitter.Parser(language())
     return parse_mended(parser, spaced_commas(text).encode("utf-8", "surrogatepass"))
 
 
@@ -160,7 +169,7 @@ _KINDS: Final = (
 
 @cache
 def _query() -> tree_sitter.Query:
-    return tree_sitter.Query(_language(), " ".join(f"({kind}) @{kind}" for kind in _KINDS))
+    return tree_sitter.Query(language(), " ".join(f"({kind}) @{kind}" for kind in _KINDS))
 
 
 def lint_script(text: str, *, source: str, step: bool = False) -> list[Finding]:
