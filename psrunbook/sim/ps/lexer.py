@@ -261,6 +261,8 @@ def spaced_commas(text: str) -> str:
         scanner.script(0, in_subexpression=False)
     except ScriptParseError:
         return text
+    if not scanner.commas:
+        return text
     chars = list(text)
     for old, new in scanner.commas:
         chars[old:new] = text[old + 1 : new + 1]
