@@ -555,10 +555,10 @@ class _CallCheck:
     def _resolve(self, element: tree_sitter.Node, written: str) -> Parameter | None:
         """Exact name or alias first; then PowerShell's unambiguous-prefix rule."""
         wanted = written.lower()
+        exact = _exact_names(self.cmdlet).get(wanted)
+        if exact is not None:
+            return exact
         parameters = self.cmdlet.all_parameters
-        for parameter in parameters:
-            if wanted in {parameter.name.lower(), *(a.lower() for a in parameter.aliases)}:
-                return parameter
         matches = [
             parameter
             for parameter in parameters
@@ -702,6 +702,24 @@ class _CallCheck:
                 "non-interactive and a prompt fails the step",
             )
         )
+
+
+_EXACT_NAMES: dict[int, tuple[Cmdlet, dict[str, Parameter]]] = {}
+
+
+def _exact_names(cmdlet: Cmdlet) -> dict[str, Parameter]:
+    """Each parameter of ``cmdlet`` by its lower-case name and aliases (the first one a
+    name belongs to, in binding order), built once per catalog cmdlet instead of for
+    every parameter a call writes. Keyed by identity, the cmdlet kept beside its table:
+    hashing a frozen cmdlet would hash all its parameters each time."""
+    entry = _EXACT_NAMES.get(id(cmdlet))
+    if entry is None or entry[0] is not cmdlet:
+        names: dict[str, Parameter] = {}
+        for parameter in cmdlet.all_parameters:
+            for name in (parameter.name, *parameter.aliases):
+                names.setdefault(name.lower(), parameter)
+        entry = _EXACT_NAMES[id(cmdlet)] = (cmdlet, names)
+    return entry[1]
 
 
 def _skip_separators(elements: list[tree_sitter.Node], index: int) -> int:

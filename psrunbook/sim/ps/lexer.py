@@ -48,14 +48,29 @@ _HERE_EXPANDABLE_STOP = re.compile("[\n`$]")
 
 
 class _Scanner:
-    """One pass over the text; ``out`` is the normalised copy."""
+    """One pass over the text; :meth:`normalised` is the normalised copy."""
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self.out = list(text)
+        self._out: list[str] | None = None
+        """The normalised copy as a list, made at the first write that changes a character:
+        copying every script's text first cost a third of a scan, and in most scripts
+        (ASCII quotes and dashes, no comma to move) nothing changes."""
         self.n = len(text)
         self.commas: list[tuple[int, int]] = []
         """Each moved comma: where it was and where it goes."""
+
+    def put(self, index: int, char: str) -> None:
+        """Write ``char`` at ``index`` of the normalised copy."""
+        if self._out is not None:
+            self._out[index] = char
+        elif self.text[index] != char:
+            self._out = list(self.text)
+            self._out[index] = char
+
+    def normalised(self) -> str:
+        """The text as scanned so far, with every write made."""
+        return self.text if self._out is None else "".join(self._out)
 
     def fail(self, index: int, message: str) -> ScriptParseError:
         line = self.text.count("\n", 0, index) + 1
@@ -101,7 +116,7 @@ class _Scanner:
             elif c == "$" and nxt == "{":
                 i = self.braced_variable(i)
             elif c in DASHES:
-                self.out[i] = "-"
+                self.put(i, "-")
                 i += 1
             elif c == "," and nxt and nxt in _BLANKS:
                 i = self.comma(i)
@@ -135,8 +150,9 @@ class _Scanner:
         while j < self.n and self.text[j] in _BLANKS:
             j += 1
         if j < self.n and (self.text[j].isalnum() or self.text[j] in "_*?"):
-            self.out[i : j - 1] = self.text[i + 1 : j]
-            self.out[j - 1] = ","
+            for index in range(i, j - 1):  # the blanks move left over the comma
+                self.put(index, self.text[index + 1])
+            self.put(j - 1, ",")
             self.commas.append((i, j - 1))
         return j
 
@@ -180,11 +196,13 @@ class _Scanner:
                 break
             j = found.start()
             if j + 1 < n and text[j + 1] in SINGLE_QUOTES:
-                self.out[j] = self.out[j + 1] = "'"
+                self.put(j, "'")
+                self.put(j + 1, "'")
                 j += 2
                 continue
             self._check_close(i, j)
-            self.out[i] = self.out[j] = "'"
+            self.put(i, "'")
+            self.put(j, "'")
             return j + 1
         raise self.fail(i, "the string is missing the terminator: '")
 
@@ -201,11 +219,13 @@ class _Scanner:
                 j += 2
             elif c in DOUBLE_QUOTES:
                 if j + 1 < n and text[j + 1] in DOUBLE_QUOTES:
-                    self.out[j] = self.out[j + 1] = '"'
+                    self.put(j, '"')
+                    self.put(j + 1, '"')
                     j += 2
                     continue
                 self._check_close(i, j)
-                self.out[i] = self.out[j] = '"'
+                self.put(i, '"')
+                self.put(j, '"')
                 return j + 1
             elif c == "$" and j + 1 < n and text[j + 1] == "(":
                 j = self.script(j + 2, in_subexpression=True)
@@ -220,14 +240,14 @@ class _Scanner:
         quote = text[i + 1]
         verbatim = quote in SINGLE_QUOTES
         quotes = SINGLE_QUOTES if verbatim else DOUBLE_QUOTES
-        self.out[i + 1] = "'" if verbatim else '"'
+        self.put(i + 1, "'" if verbatim else '"')
         stops = _HERE_VERBATIM_STOP if verbatim else _HERE_EXPANDABLE_STOP
         j = text.index("\n", i) + 1
         at_line_start = True
         while j < n:
             c = text[j]
             if at_line_start and c in quotes and j + 1 < n and text[j + 1] == "@":
-                self.out[j] = "'" if verbatim else '"'
+                self.put(j, "'" if verbatim else '"')
                 return j + 2
             at_line_start = False
             if c == "\n":
@@ -249,7 +269,7 @@ def normalise(text: str) -> str:
     """Return ``text`` with PowerShell's quotes and dashes made ASCII (same length)."""
     scanner = _Scanner(text)
     scanner.script(0, in_subexpression=False)
-    return "".join(scanner.out)
+    return scanner.normalised()
 
 
 def spaced_commas(text: str) -> str:

@@ -1,6 +1,7 @@
 """The front end's fast paths read every text as the plain code they replaced.
 
-The scanner jumps between the characters it must look at; it reads text as before.
+The scanner jumps between the characters it must look at, and copies the text only when
+it changes a character; it reads text as before.
 
 ``lexer._Scanner`` finds the next quote, comment, ``$``, comma or parenthesis with a regex
 search instead of stepping through every character in Python (the linter scans every
@@ -35,7 +36,25 @@ from psrunbook.templates import TemplateLibrary
 
 
 class _StepScanner(_Scanner):
-    """The scanner as it was: every character visited by the Python loop."""
+    """The scanner as it was: every character visited by the Python loop, the text copied
+    into ``out`` first and every delimiter written there."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.out = list(text)
+
+    def normalised(self) -> str:
+        return "".join(self.out)
+
+    def comma(self, i: int) -> int:
+        j = i + 1
+        while j < self.n and self.text[j] in _BLANKS:
+            j += 1
+        if j < self.n and (self.text[j].isalnum() or self.text[j] in "_*?"):
+            self.out[i : j - 1] = self.text[i + 1 : j]
+            self.out[j - 1] = ","
+            self.commas.append((i, j - 1))
+        return j
 
     def script(self, i: int, in_subexpression: bool) -> int:
         text, n = self.text, self.n
@@ -170,7 +189,7 @@ def _scan(scanner_type: type[_Scanner], text: str) -> tuple[object, ...]:
         return ("error", str(error), error.args)
     except ValueError as error:  # ``@"`` then a lone CR: both scanners fail the same way
         return ("crash", str(error))
-    return ("read", end, "".join(scanner.out), scanner.commas)
+    return ("read", end, scanner.normalised(), scanner.commas)
 
 
 # Every character some branch of the scanner tests, with a few plain ones between them.
