@@ -10,8 +10,13 @@ The headline is *uncached*: every cache psrunbook keeps on the way (rendered tex
 template and structure, ``param()`` blocks and lint findings per text) is cleared before
 each script, so every script is rendered, parsed and linted as if it were the first of
 its kind; a slower linter shows in it at once. The cached rate (caches warm, what a
-second identical step costs) and a fresh plan (caches cleared once per pass of 102
-scripts, 14 distinct texts) are reported beside it.
+second identical step costs) and a fresh plan (caches cleared once per pass over the
+work list) are reported beside it.
+
+What stays loaded, as in any process that plans more than once: the compiled templates
+(Jinja compiles each once per library and no longer stats its file on every render),
+the tree-sitter grammar and its compiled queries, and the cmdlet catalog. None of these
+depends on a script's text.
 """
 
 from __future__ import annotations

@@ -77,7 +77,15 @@ from psrunbook.sim.ps.parser import (
     parse_mended,
 )
 
-__all__ = ["Finding", "Severity", "in_templates", "lint_script", "lint_template_source", "parse"]
+__all__ = [
+    "Finding",
+    "Severity",
+    "in_templates",
+    "language",
+    "lint_script",
+    "lint_template_source",
+    "parse",
+]
 
 Severity = Literal["error", "warning"]
 
@@ -86,7 +94,7 @@ DOUBLE_QUOTES: Final = frozenset('"\u201c\u201d\u201e')
 SMART_QUOTES: Final = frozenset("\u2018\u2019\u201a\u201b\u201c\u201d\u201e")
 SMART_DASHES: Final = frozenset("\u2013\u2014\u2015")
 _SMART_CHAR: Final = re.compile("[\u2013-\u2015\u2018-\u201e]")
-_ASCII_LOWER: Final = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+_CLUSTER_DASH: Final = re.compile("-cluster", re.ASCII | re.IGNORECASE)
 _NAME_NODES: Final = frozenset(
     {"command_name", "path_command_name_token", "path_command_name", "command_name_expr"}
 )
@@ -127,7 +135,8 @@ class Finding:
 
 
 @cache
-def _language() -> tree_sitter.Language:
+def language() -> tree_sitter.Language:
+    """The PowerShell grammar, loaded once: for queries on :func:`parse`'s trees."""
     return tree_sitter.Language(tree_sitter_powershell.language())
 
 
@@ -146,7 +155,7 @@ def parse(text: str) -> tree_sitter.Tree:
     """
     parser: tree_sitter.Parser | None = getattr(_parsers, "parser", None)
     if parser is None:
-        parser = _parsers.parser = tree_sitter.Parser(_language())
+        parser = _parsers.parser = tree_sitter.Parser(language())
     return parse_mended(parser, spaced_commas(text).encode("utf-8", "surrogatepass"))
 
 
@@ -160,7 +169,7 @@ _KINDS: Final = (
 
 @cache
 def _query() -> tree_sitter.Query:
-    return tree_sitter.Query(_language(), " ".join(f"({kind}) @{kind}" for kind in _KINDS))
+    return tree_sitter.Query(language(), " ".join(f"({kind}) @{kind}" for kind in _KINDS))
 
 
 def lint_script(text: str, *, source: str, step: bool = False) -> list[Finding]:
@@ -323,17 +332,15 @@ class _Script:
 
 def _cluster_word_starts(text: str) -> Iterator[int]:
     """Where each ``Verb-Cluster...`` word starts (ASCII letters, any case), found from
-    its ``-cluster`` (a plain search) rather than by trying a pattern at every letter.
-    Only ASCII is folded, so positions stay those of ``text``."""
-    folded = text.translate(_ASCII_LOWER)
-    at = folded.find("-cluster")
-    while at != -1:
-        start = at
-        while start > 0 and folded[start - 1].isascii() and folded[start - 1].isalpha():
+    its ``-cluster`` (a literal search, ASCII case folded by the regex engine: folding the
+    text with ``str.translate`` first cost more than the rest of the search) rather than
+    by trying a pattern at every letter."""
+    for match in _CLUSTER_DASH.finditer(text):
+        at = start = match.start()
+        while start > 0 and text[start - 1].isascii() and text[start - 1].isalpha():
             start -= 1
         if start < at:
             yield start
-        at = folded.find("-cluster", at + 8)
 
 
 def _walk(node: tree_sitter.Node) -> Iterator[tree_sitter.Node]:
@@ -548,10 +555,10 @@ class _CallCheck:
     def _resolve(self, element: tree_sitter.Node, written: str) -> Parameter | None:
         """Exact name or alias first; then PowerShell's unambiguous-prefix rule."""
         wanted = written.lower()
+        exact = _exact_names(self.cmdlet).get(wanted)
+        if exact is not None:
+            return exact
         parameters = self.cmdlet.all_parameters
-        for parameter in parameters:
-            if wanted in {parameter.name.lower(), *(a.lower() for a in parameter.aliases)}:
-                return parameter
         matches = [
             parameter
             for parameter in parameters
@@ -695,6 +702,24 @@ class _CallCheck:
                 "non-interactive and a prompt fails the step",
             )
         )
+
+
+_EXACT_NAMES: dict[int, tuple[Cmdlet, dict[str, Parameter]]] = {}
+
+
+def _exact_names(cmdlet: Cmdlet) -> dict[str, Parameter]:
+    """Each parameter of ``cmdlet`` by its lower-case name and aliases (the first one a
+    name belongs to, in binding order), built once per catalog cmdlet instead of for
+    every parameter a call writes. Keyed by identity, the cmdlet kept beside its table:
+    hashing a frozen cmdlet would hash all its parameters each time."""
+    entry = _EXACT_NAMES.get(id(cmdlet))
+    if entry is None or entry[0] is not cmdlet:
+        names: dict[str, Parameter] = {}
+        for parameter in cmdlet.all_parameters:
+            for name in (parameter.name, *parameter.aliases):
+                names.setdefault(name.lower(), parameter)
+        entry = _EXACT_NAMES[id(cmdlet)] = (cmdlet, names)
+    return entry[1]
 
 
 def _skip_separators(elements: list[tree_sitter.Node], index: int) -> int:

@@ -7,12 +7,13 @@ will bind on the node.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from bisect import bisect_left, bisect_right
+from functools import cache, lru_cache
 
 import tree_sitter
 
 from psrunbook.errors import TemplateError
-from psrunbook.lint import parse
+from psrunbook.lint import language, parse
 from psrunbook.templates.script import DeclaredParameter
 
 
@@ -20,25 +21,62 @@ def _text(node: tree_sitter.Node) -> str:
     return (node.text or b"").decode("utf-8")
 
 
-def _walk(node: tree_sitter.Node, kind: str) -> list[tree_sitter.Node]:
-    found: list[tree_sitter.Node] = []
+@cache
+def _query() -> tree_sitter.Query:
+    return tree_sitter.Query(language(), "(script_parameter) @parameter (attribute) @attribute")
+
+
+def _preorder(nodes: list[tree_sitter.Node]) -> list[tree_sitter.Node]:
+    """``nodes`` in the order a walk meets them: by position, an enclosing node first (a
+    query returns its captures in an order of its own)."""
+    return sorted(nodes, key=lambda n: (n.start_byte, -n.end_byte))
+
+
+def _attributes_under(
+    parameter: tree_sitter.Node, attributes: list[tree_sitter.Node], starts: list[int]
+) -> list[tree_sitter.Node]:
+    """The attributes (in walk order, ``starts`` their start bytes) under ``parameter``.
+
+    Siblings never overlap, so an attribute with any width inside the parameter's bytes
+    is under it; an empty one (only possible in a broken text) is checked up its parents.
+    """
+    first = bisect_left(starts, parameter.start_byte)
+    last = bisect_right(starts, parameter.end_byte)
+    return [a for a in attributes[first:last] if _is_under(a, parameter)]
+
+
+def _is_under(node: tree_sitter.Node, ancestor: tree_sitter.Node) -> bool:
+    if node.end_byte > ancestor.end_byte:
+        return False
+    if node.start_byte < node.end_byte:
+        return True
+    parent = node.parent
+    while parent is not None and parent != ancestor:
+        parent = parent.parent
+    return parent is not None
+
+
+def _first(node: tree_sitter.Node, kind: str) -> tree_sitter.Node | None:
+    """The first ``kind`` node met walking ``node`` in pre-order (``node`` included)."""
     stack = [node]
     while stack:
         current = stack.pop()
         if current.type == kind:
-            found.append(current)
+            return current
         stack.extend(reversed(current.children))
-    return found
+    return None
 
 
-def _declared(node: tree_sitter.Node) -> DeclaredParameter:
+def _declared(node: tree_sitter.Node, attributes: list[tree_sitter.Node]) -> DeclaredParameter:
+    """One parameter from its node and every attribute under it, in walk order."""
     variable = next(c for c in node.children if c.type == "variable")
     ps_type = "object"
     mandatory = False
-    for attribute in _walk(node, "attribute"):
+    for attribute in attributes:
         type_literal = next((c for c in attribute.children if c.type == "type_literal"), None)
         if type_literal is not None:
-            ps_type = "".join(_text(n) for n in _walk(type_literal, "type_spec")[:1]).lower()
+            type_spec = _first(type_literal, "type_spec")
+            ps_type = "" if type_spec is None else _text(type_spec).lower()
             continue
         body = _text(attribute).replace(" ", "").lower()
         if body.startswith("[parameter(") and (
@@ -76,7 +114,15 @@ def parse_declared_parameters(text: str, *, source: str) -> tuple[DeclaredParame
     blocks = [c for c in tree.root_node.children if c.type == "param_block"]
     if not blocks:
         return ()
-    parameters = tuple(_declared(n) for n in _walk(blocks[0], "script_parameter"))
+    # The parameters and their attributes found by one query (in C), not by walking the
+    # attribute arguments' deep expression trees node by node in Python.
+    found = tree_sitter.QueryCursor(_query()).captures(blocks[0])
+    attributes = _preorder(found.get("attribute", []))
+    starts = [a.start_byte for a in attributes]
+    parameters = tuple(
+        _declared(node, _attributes_under(node, attributes, starts))
+        for node in _preorder(found.get("parameter", []))
+    )
     names = [p.name.casefold() for p in parameters]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:

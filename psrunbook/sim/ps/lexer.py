@@ -18,6 +18,8 @@ not accept what Windows would break on.
 
 from __future__ import annotations
 
+import re
+
 from psrunbook.sim.ps.exceptions import ScriptParseError
 
 SINGLE_QUOTES = "'\u2018\u2019\u201a\u201b"
@@ -27,16 +29,48 @@ _TOKEN_END = set(" \t\r\n;)}],|\u00a0\u0085")
 _COMMENT_START_AFTER = set(" \t\r\n;(){}|,=&\u00a0\u0085")
 _BLANKS = " \t"
 
+# Where each scan must look at a character again: every other character only advances.
+# The loops jump from one such place to the next with a regex search (in C) instead of
+# stepping through every character in Python; the branches taken there are the same.
+# A lookahead the branch itself tests (``$`` then ``{``) is part of the pattern, and a
+# test of the character before (``#``) or of more text (a here-string header) is made by
+# the branch, which otherwise advances by one as before.
+_SCRIPT_STOP_CHARS = "`#'\"\u2018-\u201e\u2013-\u2015"
+_SCRIPT_STOP_PAIRS = "<#|@['\"\u2018-\u201e]|\\$\\{|,[ \t]"
+_TOP_LEVEL_STOP = re.compile(f"[{_SCRIPT_STOP_CHARS}]|{_SCRIPT_STOP_PAIRS}")
+"""Outside a ``$( )`` parentheses need no count: only a subexpression ends at one."""
+_SUBEXPRESSION_STOP = re.compile(f"[(){_SCRIPT_STOP_CHARS}]|{_SCRIPT_STOP_PAIRS}")
+_SINGLE_STOP = re.compile("['\u2018-\u201b]")
+_DOUBLE_STOP = re.compile('[`"\u201c-\u201e]|\\$[({]')
+_BRACED_STOP = re.compile("[`}]")
+_HERE_VERBATIM_STOP = re.compile("\n")
+_HERE_EXPANDABLE_STOP = re.compile("[\n`$]")
+
 
 class _Scanner:
-    """One pass over the text; ``out`` is the normalised copy."""
+    """One pass over the text; :meth:`normalised` is the normalised copy."""
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self.out = list(text)
+        self._out: list[str] | None = None
+        """The normalised copy as a list, made at the first write that changes a character:
+        copying every script's text first cost a third of a scan, and in most scripts
+        (ASCII quotes and dashes, no comma to move) nothing changes."""
         self.n = len(text)
         self.commas: list[tuple[int, int]] = []
         """Each moved comma: where it was and where it goes."""
+
+    def put(self, index: int, char: str) -> None:
+        """Write ``char`` at ``index`` of the normalised copy."""
+        if self._out is not None:
+            self._out[index] = char
+        elif self.text[index] != char:
+            self._out = list(self.text)
+            self._out[index] = char
+
+    def normalised(self) -> str:
+        """The text as scanned so far, with every write made."""
+        return self.text if self._out is None else "".join(self._out)
 
     def fail(self, index: int, message: str) -> ScriptParseError:
         line = self.text.count("\n", 0, index) + 1
@@ -48,8 +82,14 @@ class _Scanner:
     def script(self, i: int, in_subexpression: bool) -> int:
         """Scan script-mode text from ``i``; in a ``$( )`` stop after its ``)``."""
         text, n = self.text, self.n
+        stops = _SUBEXPRESSION_STOP if in_subexpression else _TOP_LEVEL_STOP
         depth = 0
         while i < n:
+            found = stops.search(text, i)
+            if found is None:
+                i = n
+                break
+            i = found.start()
             c = text[i]
             nxt = text[i + 1] if i + 1 < n else ""
             if c == "`":
@@ -76,7 +116,7 @@ class _Scanner:
             elif c == "$" and nxt == "{":
                 i = self.braced_variable(i)
             elif c in DASHES:
-                self.out[i] = "-"
+                self.put(i, "-")
                 i += 1
             elif c == "," and nxt and nxt in _BLANKS:
                 i = self.comma(i)
@@ -110,8 +150,9 @@ class _Scanner:
         while j < self.n and self.text[j] in _BLANKS:
             j += 1
         if j < self.n and (self.text[j].isalnum() or self.text[j] in "_*?"):
-            self.out[i : j - 1] = self.text[i + 1 : j]
-            self.out[j - 1] = ","
+            for index in range(i, j - 1):  # the blanks move left over the comma
+                self.put(index, self.text[index + 1])
+            self.put(j - 1, ",")
             self.commas.append((i, j - 1))
         return j
 
@@ -123,12 +164,14 @@ class _Scanner:
     def braced_variable(self, i: int) -> int:
         j = i + 2
         while j < self.n:
+            found = _BRACED_STOP.search(self.text, j)
+            if found is None:
+                break
+            j = found.start()
             if self.text[j] == "`":
                 j += 2
                 continue
-            if self.text[j] == "}":
-                return j + 1
-            j += 1
+            return j + 1
         raise self.fail(i, "missing closing '}' in variable name")
 
     def _check_close(self, open_index: int, close_index: int) -> None:
@@ -148,31 +191,41 @@ class _Scanner:
         text, n = self.text, self.n
         j = i + 1
         while j < n:
-            if text[j] in SINGLE_QUOTES:
-                if j + 1 < n and text[j + 1] in SINGLE_QUOTES:
-                    self.out[j] = self.out[j + 1] = "'"
-                    j += 2
-                    continue
-                self._check_close(i, j)
-                self.out[i] = self.out[j] = "'"
-                return j + 1
-            j += 1
+            found = _SINGLE_STOP.search(text, j)
+            if found is None:
+                break
+            j = found.start()
+            if j + 1 < n and text[j + 1] in SINGLE_QUOTES:
+                self.put(j, "'")
+                self.put(j + 1, "'")
+                j += 2
+                continue
+            self._check_close(i, j)
+            self.put(i, "'")
+            self.put(j, "'")
+            return j + 1
         raise self.fail(i, "the string is missing the terminator: '")
 
     def double(self, i: int) -> int:
         text, n = self.text, self.n
         j = i + 1
         while j < n:
+            found = _DOUBLE_STOP.search(text, j)
+            if found is None:
+                break
+            j = found.start()
             c = text[j]
             if c == "`":
                 j += 2
             elif c in DOUBLE_QUOTES:
                 if j + 1 < n and text[j + 1] in DOUBLE_QUOTES:
-                    self.out[j] = self.out[j + 1] = '"'
+                    self.put(j, '"')
+                    self.put(j + 1, '"')
                     j += 2
                     continue
                 self._check_close(i, j)
-                self.out[i] = self.out[j] = '"'
+                self.put(i, '"')
+                self.put(j, '"')
                 return j + 1
             elif c == "$" and j + 1 < n and text[j + 1] == "(":
                 j = self.script(j + 2, in_subexpression=True)
@@ -187,24 +240,28 @@ class _Scanner:
         quote = text[i + 1]
         verbatim = quote in SINGLE_QUOTES
         quotes = SINGLE_QUOTES if verbatim else DOUBLE_QUOTES
-        self.out[i + 1] = "'" if verbatim else '"'
+        self.put(i + 1, "'" if verbatim else '"')
+        stops = _HERE_VERBATIM_STOP if verbatim else _HERE_EXPANDABLE_STOP
         j = text.index("\n", i) + 1
         at_line_start = True
         while j < n:
             c = text[j]
             if at_line_start and c in quotes and j + 1 < n and text[j + 1] == "@":
-                self.out[j] = "'" if verbatim else '"'
+                self.put(j, "'" if verbatim else '"')
                 return j + 2
             at_line_start = False
             if c == "\n":
                 at_line_start = True
                 j += 1
-            elif not verbatim and c == "`":
+                continue  # the next character starts a line: look at it
+            if not verbatim and c == "`":
                 j += 2
             elif not verbatim and c == "$" and j + 1 < n and text[j + 1] == "(":
                 j = self.script(j + 2, in_subexpression=True)
             else:
                 j += 1
+            found = stops.search(text, j) if j < n else None
+            j = n if found is None else found.start()
         raise self.fail(i, "the here-string is missing its terminator at the start of a line")
 
 
@@ -212,7 +269,7 @@ def normalise(text: str) -> str:
     """Return ``text`` with PowerShell's quotes and dashes made ASCII (same length)."""
     scanner = _Scanner(text)
     scanner.script(0, in_subexpression=False)
-    return "".join(scanner.out)
+    return scanner.normalised()
 
 
 def spaced_commas(text: str) -> str:
@@ -223,6 +280,8 @@ def spaced_commas(text: str) -> str:
     try:
         scanner.script(0, in_subexpression=False)
     except ScriptParseError:
+        return text
+    if not scanner.commas:
         return text
     chars = list(text)
     for old, new in scanner.commas:
