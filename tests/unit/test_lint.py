@@ -66,6 +66,13 @@ def test_columns_count_characters_not_bytes() -> None:
     assert expected_column == finding.column
 
 
+@pytest.mark.parametrize("script", ['$x = @"\r', "$x = @'\r", '$x = @"  \rtext\r"@\r'])
+def test_a_here_string_header_ended_by_a_lone_cr_is_a_finding_not_a_crash(script: str) -> None:
+    """Old Mac line ends (CR alone) after ``@"``: a syntax error, never an internal one."""
+    (finding,) = lint_script(script, source="t")
+    assert ("PSR001", "error") == (finding.code, finding.severity)
+
+
 # --- rule 1: syntax ---------------------------------------------------------------------------
 
 

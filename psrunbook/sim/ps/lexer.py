@@ -242,7 +242,11 @@ class _Scanner:
         quotes = SINGLE_QUOTES if verbatim else DOUBLE_QUOTES
         self.put(i + 1, "'" if verbatim else '"')
         stops = _HERE_VERBATIM_STOP if verbatim else _HERE_EXPANDABLE_STOP
-        j = text.index("\n", i) + 1
+        # The header ends its line; a lone CR (old Mac line ends) is not read as one here,
+        # so such a here-string is refused as unterminated rather than read some other way.
+        j = text.find("\n", i) + 1
+        if j == 0:
+            raise self.fail(i, "the here-string is missing its terminator at the start of a line")
         at_line_start = True
         while j < n:
             c = text[j]

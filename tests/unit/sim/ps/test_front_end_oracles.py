@@ -160,7 +160,9 @@ class _StepScanner(_Scanner):
         verbatim = quote in SINGLE_QUOTES
         quotes = SINGLE_QUOTES if verbatim else DOUBLE_QUOTES
         self.out[i + 1] = "'" if verbatim else '"'
-        j = text.index("\n", i) + 1
+        j = text.find("\n", i) + 1
+        if j == 0:  # a lone CR after the header: refused, as the scanner now refuses it
+            raise self.fail(i, "the here-string is missing its terminator at the start of a line")
         at_line_start = True
         while j < n:
             c = text[j]
