@@ -99,11 +99,12 @@ class _Handler(BaseHTTPRequestHandler):
             self._write(_Reply(HTTPStatus.BAD_REQUEST))
             return
         body = self.rfile.read(length)
-        self.server.endpoint._record_wire(
-            f"{self.requestline}\r\n".encode("latin-1")
-            + self.headers.as_bytes(policy=email.policy.HTTP)
-            + body
-        )
+        if self.server.endpoint.wire is not None:  # formatting the headers costs as much as a pipeline's parse
+            self.server.endpoint._record_wire(
+                f"{self.requestline}\r\n".encode("latin-1")
+                + self.headers.as_bytes(policy=email.policy.HTTP)
+                + body
+            )
         if self.path.split("?", 1)[0].rstrip("/").lower() != "/wsman":
             self._write(_Reply(HTTPStatus.NOT_FOUND))
             return

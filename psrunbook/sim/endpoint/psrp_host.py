@@ -25,6 +25,7 @@ from typing import Any
 
 from psrunbook.sim.endpoint.clixml import ClixmlWriter, from_psrp
 from psrunbook.sim.endpoint.counters import EndpointCounters
+from psrunbook.sim.endpoint.decoded_messages import DecodedMessages
 from psrunbook.sim.endpoint.shell_base import ShellBase
 from psrunbook.sim.endpoint.wsman import (
     RECEIVE_OVERHEAD,
@@ -82,8 +83,25 @@ def _pool_class() -> type[Any]:
     pypsrp writes the call id of SET_MAX/MIN_RUNSPACES as ``CI``; psrpcore reads ``ci``.
     Built lazily because psrpcore is slow to import.
     """
-    from psrpcore import ServerRunspacePool  # noqa: PLC0415 - heavy import kept off CLI start-up
-    from psrpcore.types import PSVersion, add_note_property  # noqa: PLC0415 (as above)
+    from xml.etree import ElementTree  # noqa: PLC0415 (with psrpcore)
+
+    from psrpcore import PSRPEvent, ServerRunspacePool  # noqa: PLC0415 - heavy import kept off CLI start-up
+    from psrpcore.types import (  # noqa: PLC0415 (as above)
+        PSRPMessageType,
+        PSVersion,
+        add_note_property,
+        deserialize,
+    )
+
+    decoded = DecodedMessages(
+        frozenset(
+            {
+                PSRPMessageType.SessionCapability,
+                PSRPMessageType.InitRunspacePool,
+                PSRPMessageType.CreatePipeline,
+            }
+        )
+    )
 
     def _with_ci(event: Any) -> Any:
         obj = event._ps_object
@@ -101,6 +119,27 @@ def _pool_class() -> type[Any]:
                     }
                 }
             )
+
+        def _process_message(self, message: Any) -> Any:
+            """psrpcore's own, but a message seen before is not decoded again (:mod:`.decoded_messages`)."""
+            data = message.data
+            if not decoded.cacheable(message.message_type, data):
+                return super()._process_message(message)
+            ps_object = decoded.get(
+                message.message_type,
+                data,
+                lambda: deserialize(
+                    ElementTree.fromstring(data),
+                    cipher=self._cipher,
+                    our_capability=self.our_capability,
+                    their_capability=self.their_capability,
+                ),
+            )
+            event = PSRPEvent.create(
+                message.message_type, ps_object, message.runspace_pool_id, message.pipeline_id
+            )
+            getattr(self, f"_process_{message.message_type.name}")(event)
+            return event
 
         def _process_SetMaxRunspaces(self, event: Any) -> None:  # noqa: N802 - psrpcore's hook name
             super()._process_SetMaxRunspaces(_with_ci(event))
@@ -234,7 +273,8 @@ class ShellSession(ShellBase):
 
         if isinstance(event, CreatePipelineEvent):
             run = self._by_pipeline_id[event.pipeline_id]
-            run.metadata = event.pipeline
+            # psrpcore built it from the event already; ``event.pipeline`` would build another.
+            run.metadata = self.pool.pipeline_table[event.pipeline_id].metadata
             if run.metadata.no_input:
                 self._start(run)
         elif isinstance(event, PipelineInputEvent):
