@@ -14,6 +14,7 @@ holds the shell's condition lock.
 from __future__ import annotations
 
 import base64
+import functools
 import logging
 import struct
 import time
@@ -85,13 +86,29 @@ def _pool_class() -> type[Any]:
     """
     from xml.etree import ElementTree  # noqa: PLC0415 (with psrpcore)
 
-    from psrpcore import PSRPEvent, ServerRunspacePool  # noqa: PLC0415 - heavy import kept off CLI start-up
+    from psrpcore import (  # noqa: PLC0415 - heavy import kept off CLI start-up
+        PowerShell,
+        PSRPCoreError,
+        PSRPEvent,
+        ServerRunspacePool,
+    )
     from psrpcore.types import (  # noqa: PLC0415 (as above)
         PSRPMessageType,
         PSVersion,
         add_note_property,
         deserialize,
     )
+
+    class Decoded:
+        """A decoded message, and the pipeline description psrpcore builds from a
+        CreatePipeline (as slow as the decoding), built once too."""
+
+        def __init__(self, ps_object: Any) -> None:
+            self.ps_object = ps_object
+
+        @functools.cached_property
+        def pipeline(self) -> Any:
+            return PowerShell.FromPSObjectForRemoting(self.ps_object)
 
     decoded = DecodedMessages(
         frozenset(
@@ -125,20 +142,30 @@ def _pool_class() -> type[Any]:
             data = message.data
             if not decoded.cacheable(message.message_type, data):
                 return super()._process_message(message)
-            ps_object = decoded.get(
+            entry = decoded.get(
                 message.message_type,
                 data,
-                lambda: deserialize(
-                    ElementTree.fromstring(data),
-                    cipher=self._cipher,
-                    our_capability=self.our_capability,
-                    their_capability=self.their_capability,
+                lambda: Decoded(
+                    deserialize(
+                        ElementTree.fromstring(data),
+                        cipher=self._cipher,
+                        our_capability=self.our_capability,
+                        their_capability=self.their_capability,
+                    )
                 ),
             )
             event = PSRPEvent.create(
-                message.message_type, ps_object, message.runspace_pool_id, message.pipeline_id
+                message.message_type, entry.ps_object, message.runspace_pool_id, message.pipeline_id
             )
-            getattr(self, f"_process_{message.message_type.name}")(event)
+            if message.message_type == PSRPMessageType.CreatePipeline:
+                # psrpcore's _process_CreatePipeline, with the description shared (read only).
+                if event.pipeline_id not in self.pipeline_table:
+                    raise PSRPCoreError(
+                        f"Failed to find pipeline for incoming event {event.pipeline_id!s}"
+                    )
+                self.pipeline_table[event.pipeline_id].metadata = entry.pipeline
+            else:
+                getattr(self, f"_process_{message.message_type.name}")(event)
             return event
 
         def _process_SetMaxRunspaces(self, event: Any) -> None:  # noqa: N802 - psrpcore's hook name
