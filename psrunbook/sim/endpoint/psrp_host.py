@@ -138,7 +138,10 @@ def _pool_class() -> type[Any]:
             )
 
         def _process_message(self, message: Any) -> Any:
-            """psrpcore's own, but a message seen before is not decoded again (:mod:`.decoded_messages`)."""
+            """psrpcore's own, but a message seen before is not decoded again.
+
+            :mod:`.decoded_messages` says which messages and why.
+            """
             data = message.data
             if not decoded.cacheable(message.message_type, data):
                 return super()._process_message(message)
@@ -147,7 +150,7 @@ def _pool_class() -> type[Any]:
                 data,
                 lambda: Decoded(
                     deserialize(
-                        ElementTree.fromstring(data),
+                        ElementTree.fromstring(data),  # noqa: S314 - psrpcore's own parse, unchanged
                         cipher=self._cipher,
                         our_capability=self.our_capability,
                         their_capability=self.their_capability,
