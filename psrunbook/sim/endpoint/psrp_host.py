@@ -14,6 +14,7 @@ holds the shell's condition lock.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import functools
 import logging
 import struct
@@ -110,6 +111,10 @@ def _pool_class() -> type[Any]:
         def pipeline(self) -> Any:
             return PowerShell.FromPSObjectForRemoting(self.ps_object)
 
+        @functools.cached_property
+        def shape(self) -> PipelineShape:
+            return pipeline_shape(self.pipeline)
+
     decoded = DecodedMessages(
         frozenset(
             {
@@ -128,6 +133,8 @@ def _pool_class() -> type[Any]:
 
     class SimRunspacePool(ServerRunspacePool):
         def __init__(self) -> None:
+            self.shapes: dict[uuid.UUID, PipelineShape] = {}
+            """Shapes of the CreatePipeline messages just decoded, until the shell takes them."""
             super().__init__(
                 application_private_data={
                     "PSVersionTable": {
@@ -167,6 +174,7 @@ def _pool_class() -> type[Any]:
                         f"Failed to find pipeline for incoming event {event.pipeline_id!s}"
                     )
                 self.pipeline_table[event.pipeline_id].metadata = entry.pipeline
+                self.shapes[event.pipeline_id] = entry.shape
             else:
                 getattr(self, f"_process_{message.message_type.name}")(event)
             return event
@@ -216,6 +224,43 @@ class _Outbox:
         return taken
 
 
+@dataclass(frozen=True)
+class PipelineShape:
+    """What a CreatePipeline asks for, as the executor's commands; the argument values
+    are still psrpcore's (``_start`` converts them for each pipeline)."""
+
+    commands: tuple[CommandRequest, ...]
+    is_nested: bool
+    no_input: bool
+
+
+def pipeline_shape(metadata: Any) -> PipelineShape:
+    """The shape of psrpcore's description of a pipeline (``PowerShell``); reading it is
+    slow (every attribute of a psrpcore object is looked up by name), so it is read once."""
+    return PipelineShape(
+        commands=tuple(
+            CommandRequest(
+                text=str(cmd.command_text),
+                is_script=bool(cmd.is_script),
+                arguments=tuple(
+                    (None if name is None else str(name), value) for name, value in cmd.parameters
+                ),
+                ends_statement=bool(cmd.end_of_statement),
+                use_local_scope=cmd.use_local_scope,
+                merge_error=_merge_target(cmd.merge_error, cmd.merge_my, cmd.merge_to),
+                merge_warning=_merge_target(cmd.merge_warning),
+                merge_verbose=_merge_target(cmd.merge_verbose),
+                merge_debug=_merge_target(cmd.merge_debug),
+                merge_information=_merge_target(cmd.merge_information),
+                merge_previous=bool(cmd.merge_unclaimed),
+            )
+            for cmd in metadata.commands
+        ),
+        is_nested=bool(metadata.is_nested),
+        no_input=bool(metadata.no_input),
+    )
+
+
 @dataclass
 class PipelineRun:
     """One pipeline as the shell tracks it, from Command to its final state."""
@@ -223,7 +268,7 @@ class PipelineRun:
     command_id: str
     pipeline_id: uuid.UUID
     context: ExecutionContext
-    metadata: Any = None
+    shape: PipelineShape | None = None
     input: list[Any] = field(default_factory=list)
     started: bool = False
     finished: bool = False
@@ -303,9 +348,12 @@ class ShellSession(ShellBase):
 
         if isinstance(event, CreatePipelineEvent):
             run = self._by_pipeline_id[event.pipeline_id]
-            # psrpcore built it from the event already; ``event.pipeline`` would build another.
-            run.metadata = self.pool.pipeline_table[event.pipeline_id].metadata
-            if run.metadata.no_input:
+            # Read from psrpcore's description once per text (the pool kept it), never
+            # from ``event.pipeline``, which builds another description.
+            run.shape = self.pool.shapes.pop(event.pipeline_id, None) or pipeline_shape(
+                self.pool.pipeline_table[event.pipeline_id].metadata
+            )
+            if run.shape.no_input:
                 self._start(run)
         elif isinstance(event, PipelineInputEvent):
             self._by_pipeline_id[event.pipeline_id].input.append(from_psrp(event.data))
@@ -461,27 +509,19 @@ class ShellSession(ShellBase):
         if run.started:
             return
         run.started = True
+        assert run.shape is not None
+        # The shape may be shared by every pipeline of the same text: each gets its own
+        # argument values, so what a script does to one never reaches another.
         commands = tuple(
-            CommandRequest(
-                text=str(cmd.command_text),
-                is_script=bool(cmd.is_script),
-                arguments=tuple(
-                    (None if name is None else str(name), from_psrp(value))
-                    for name, value in cmd.parameters
-                ),
-                ends_statement=bool(cmd.end_of_statement),
-                use_local_scope=cmd.use_local_scope,
-                merge_error=_merge_target(cmd.merge_error, cmd.merge_my, cmd.merge_to),
-                merge_warning=_merge_target(cmd.merge_warning),
-                merge_verbose=_merge_target(cmd.merge_verbose),
-                merge_debug=_merge_target(cmd.merge_debug),
-                merge_information=_merge_target(cmd.merge_information),
-                merge_previous=bool(cmd.merge_unclaimed),
+            dataclasses.replace(
+                cmd, arguments=tuple((name, from_psrp(value)) for name, value in cmd.arguments)
             )
-            for cmd in run.metadata.commands
+            if cmd.arguments
+            else cmd
+            for cmd in run.shape.commands
         )
         request = PipelineRequest(commands=commands, input=tuple(run.input))
-        if bool(run.metadata.is_nested):
+        if run.shape.is_nested:
             self._jobs.submit(self._execute, run, request)
         else:
             self._waiting.append((run, request))
