@@ -42,8 +42,6 @@ class DecodedMessages:
         self._max_bytes = max_bytes
         self._items: OrderedDict[tuple[int, bytes], Any] = OrderedDict()
         self._lock = threading.Lock()
-        self.hits = 0
-        self.misses = 0
 
     def cacheable(self, message_type: int, data: bytes | bytearray) -> bool:
         """Whether a message of this type and text may be shared by every pool receiving it."""
@@ -63,9 +61,7 @@ class DecodedMessages:
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)
-                self.hits += 1
                 return self._items[key]
-            self.misses += 1
         decoded = decode()
         with self._lock:
             self._items[key] = decoded

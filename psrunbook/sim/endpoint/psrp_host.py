@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-import functools
 import logging
 import struct
 import time
@@ -27,7 +26,7 @@ from typing import Any
 
 from psrunbook.sim.endpoint.clixml import ClixmlWriter, from_psrp
 from psrunbook.sim.endpoint.counters import EndpointCounters
-from psrunbook.sim.endpoint.decoded_messages import DecodedMessages
+from psrunbook.sim.endpoint.runspace_pool import PipelineShape, pipeline_shape, runspace_pool_class
 from psrunbook.sim.endpoint.shell_base import ShellBase
 from psrunbook.sim.endpoint.wsman import (
     RECEIVE_OVERHEAD,
@@ -37,7 +36,6 @@ from psrunbook.sim.endpoint.wsman import (
     unknown_shell_fault,
 )
 from psrunbook.sim.executor_protocol import (
-    CommandRequest,
     ExecutionContext,
     Executor,
     InformationRecordValue,
@@ -79,124 +77,6 @@ STOPPED_RECORD = ErrorRecordData(
 )
 
 
-def _pool_class() -> type[Any]:
-    """psrpcore's ServerRunspacePool with the ``CI``/``ci`` spelling shim.
-
-    pypsrp writes the call id of SET_MAX/MIN_RUNSPACES as ``CI``; psrpcore reads ``ci``.
-    Built lazily because psrpcore is slow to import.
-    """
-    from xml.etree import ElementTree  # noqa: PLC0415 (with psrpcore)
-
-    from psrpcore import (  # noqa: PLC0415 - heavy import kept off CLI start-up
-        PowerShell,
-        PSRPCoreError,
-        PSRPEvent,
-        ServerRunspacePool,
-    )
-    from psrpcore.types import (  # noqa: PLC0415 (as above)
-        PSRPMessageType,
-        PSVersion,
-        add_note_property,
-        deserialize,
-    )
-
-    class Decoded:
-        """A decoded message, and the pipeline description psrpcore builds from a
-        CreatePipeline (as slow as the decoding), built once too."""
-
-        def __init__(self, ps_object: Any) -> None:
-            self.ps_object = ps_object
-
-        @functools.cached_property
-        def pipeline(self) -> Any:
-            return PowerShell.FromPSObjectForRemoting(self.ps_object)
-
-        @functools.cached_property
-        def shape(self) -> PipelineShape:
-            return pipeline_shape(self.pipeline)
-
-    decoded = DecodedMessages(
-        frozenset(
-            {
-                PSRPMessageType.SessionCapability,
-                PSRPMessageType.InitRunspacePool,
-                PSRPMessageType.CreatePipeline,
-            }
-        )
-    )
-
-    def _with_ci(event: Any) -> Any:
-        obj = event._ps_object
-        if not hasattr(obj, "ci") and hasattr(obj, "CI"):
-            add_note_property(obj, "ci", obj.CI)
-        return event
-
-    class SimRunspacePool(ServerRunspacePool):
-        def __init__(self) -> None:
-            self.shapes: dict[uuid.UUID, PipelineShape] = {}
-            """Shapes of the CreatePipeline messages just decoded, until the shell takes them."""
-            super().__init__(
-                application_private_data={
-                    "PSVersionTable": {
-                        "PSVersion": PSVersion("5.1.17763.1"),
-                        "PSEdition": "Desktop",
-                    }
-                }
-            )
-
-        def _process_message(self, message: Any) -> Any:
-            """psrpcore's own, but a message seen before is not decoded again.
-
-            :mod:`.decoded_messages` says which messages and why.
-            """
-            data = message.data
-            if not decoded.cacheable(message.message_type, data):
-                return super()._process_message(message)
-            entry = decoded.get(
-                message.message_type,
-                data,
-                lambda: Decoded(
-                    deserialize(
-                        ElementTree.fromstring(data),  # noqa: S314 - psrpcore's own parse, unchanged
-                        cipher=self._cipher,
-                        our_capability=self.our_capability,
-                        their_capability=self.their_capability,
-                    )
-                ),
-            )
-            event = PSRPEvent.create(
-                message.message_type, entry.ps_object, message.runspace_pool_id, message.pipeline_id
-            )
-            if message.message_type == PSRPMessageType.CreatePipeline:
-                # psrpcore's _process_CreatePipeline, with the description shared (read only).
-                if event.pipeline_id not in self.pipeline_table:
-                    raise PSRPCoreError(
-                        f"Failed to find pipeline for incoming event {event.pipeline_id!s}"
-                    )
-                self.pipeline_table[event.pipeline_id].metadata = entry.pipeline
-                self.shapes[event.pipeline_id] = entry.shape
-            else:
-                getattr(self, f"_process_{message.message_type.name}")(event)
-            return event
-
-        def _process_SetMaxRunspaces(self, event: Any) -> None:  # noqa: N802 - psrpcore's hook name
-            super()._process_SetMaxRunspaces(_with_ci(event))
-
-        def _process_SetMinRunspaces(self, event: Any) -> None:  # noqa: N802 - psrpcore's hook name
-            super()._process_SetMinRunspaces(_with_ci(event))
-
-        def _process_GetAvailableRunspaces(self, event: Any) -> None:  # noqa: N802 - psrpcore's hook name
-            super()._process_GetAvailableRunspaces(_with_ci(event))
-
-        def _process_ResetRunspaceState(self, event: Any) -> None:  # noqa: N802 - psrpcore's hook name
-            super()._process_ResetRunspaceState(_with_ci(event))
-
-    return SimRunspacePool
-
-
-_POOL_CLASS: type[Any] | None = None
-
-
 @dataclass
 class _Outbox:
     """Fragments for one target, oldest first, waiting for a Receive."""
@@ -222,43 +102,6 @@ class _Outbox:
         self.size -= sum(len(f) for f in taken)
         self.pending_since = time.monotonic() if self.fragments else None
         return taken
-
-
-@dataclass(frozen=True)
-class PipelineShape:
-    """What a CreatePipeline asks for, as the executor's commands; the argument values
-    are still psrpcore's (``_start`` converts them for each pipeline)."""
-
-    commands: tuple[CommandRequest, ...]
-    is_nested: bool
-    no_input: bool
-
-
-def pipeline_shape(metadata: Any) -> PipelineShape:
-    """The shape of psrpcore's description of a pipeline (``PowerShell``); reading it is
-    slow (every attribute of a psrpcore object is looked up by name), so it is read once."""
-    return PipelineShape(
-        commands=tuple(
-            CommandRequest(
-                text=str(cmd.command_text),
-                is_script=bool(cmd.is_script),
-                arguments=tuple(
-                    (None if name is None else str(name), value) for name, value in cmd.parameters
-                ),
-                ends_statement=bool(cmd.end_of_statement),
-                use_local_scope=cmd.use_local_scope,
-                merge_error=_merge_target(cmd.merge_error, cmd.merge_my, cmd.merge_to),
-                merge_warning=_merge_target(cmd.merge_warning),
-                merge_verbose=_merge_target(cmd.merge_verbose),
-                merge_debug=_merge_target(cmd.merge_debug),
-                merge_information=_merge_target(cmd.merge_information),
-                merge_previous=bool(cmd.merge_unclaimed),
-            )
-            for cmd in metadata.commands
-        ),
-        is_nested=bool(metadata.is_nested),
-        no_input=bool(metadata.no_input),
-    )
 
 
 @dataclass
@@ -294,11 +137,8 @@ class ShellSession(ShellBase):
         idle_timeout: float = 7200.0,
         connection_string: str = "",
     ) -> None:
-        global _POOL_CLASS  # noqa: PLW0603 - one lazily built class shared by all shells
-        if _POOL_CLASS is None:
-            _POOL_CLASS = _pool_class()
         super().__init__(shell_id, idle_timeout)
-        self.pool = _POOL_CLASS()
+        self.pool = runspace_pool_class()()
         self._executor = executor
         self._node = node
         self._user = user
@@ -654,23 +494,6 @@ class _Sink:
         writer = ClixmlWriter()
         writer.progress_record(record)
         self._send(MSG_PROGRESS_RECORD, writer)
-
-
-_MERGE_NAMES = {0: "none", 1: "output", 8: "null"}
-
-
-def _merge_target(value: Any, my: Any = None, to: Any = None) -> str:
-    """PSRP's PipelineResultTypes for one stream as ``none``/``output``/``null``.
-
-    A protocol 2.1 client (PowerShell v2) only sends MergeMyResult=Error with
-    MergeToResult=Output for the error stream; newer clients send MergeError too.
-    Any other target (the spec allows none) is kept as its number, which the executor
-    refuses.
-    """
-    number = int(value or 0)
-    if number == 0 and my is not None and int(my) == 2 and to is not None:
-        number = int(to)
-    return _MERGE_NAMES.get(number, str(number))
 
 
 def _pipeline_id_of(data: bytes) -> uuid.UUID:
