@@ -24,7 +24,7 @@ from concurrent.futures import Executor as JobRunner
 from dataclasses import dataclass, field
 from typing import Any
 
-from psrunbook.sim.endpoint.clixml import ClixmlWriter, from_psrp
+from psrunbook.sim.endpoint.clixml import ClixmlWriter, fresh_copy, from_psrp
 from psrunbook.sim.endpoint.counters import EndpointCounters
 from psrunbook.sim.endpoint.runspace_pool import PipelineShape, pipeline_shape, runspace_pool_class
 from psrunbook.sim.endpoint.shell_base import ShellBase
@@ -354,7 +354,7 @@ class ShellSession(ShellBase):
         # argument values, so what a script does to one never reaches another.
         commands = tuple(
             dataclasses.replace(
-                cmd, arguments=tuple((name, from_psrp(value)) for name, value in cmd.arguments)
+                cmd, arguments=tuple((name, fresh_copy(value)) for name, value in cmd.arguments)
             )
             if cmd.arguments
             else cmd

@@ -24,14 +24,16 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from psrunbook.sim.endpoint.clixml import from_psrp
 from psrunbook.sim.endpoint.decoded_messages import DecodedMessages
 from psrunbook.sim.executor_protocol import CommandRequest
 
 
 @dataclass(frozen=True)
 class PipelineShape:
-    """What a CreatePipeline asks for, as the executor's commands; the argument values
-    are still psrpcore's (the shell converts them for each pipeline)."""
+    """What a CreatePipeline asks for, as the executor's commands. The argument values
+    are shared by every pipeline of the same message: each pipeline runs on a
+    :func:`~psrunbook.sim.endpoint.clixml.fresh_copy` of them."""
 
     commands: tuple[CommandRequest, ...]
     is_nested: bool
@@ -47,7 +49,8 @@ def pipeline_shape(metadata: Any) -> PipelineShape:
                 text=str(cmd.command_text),
                 is_script=bool(cmd.is_script),
                 arguments=tuple(
-                    (None if name is None else str(name), value) for name, value in cmd.parameters
+                    (None if name is None else str(name), from_psrp(value))
+                    for name, value in cmd.parameters
                 ),
                 ends_statement=bool(cmd.end_of_statement),
                 use_local_scope=cmd.use_local_scope,

@@ -20,9 +20,9 @@ from psrpcore import (
 )
 from psrpcore.types import PSCredential, PSSecureString, PSVersion
 
-from psrunbook.sim.endpoint.clixml import from_psrp
+from psrunbook.sim.endpoint.clixml import fresh_copy, from_psrp
 from psrunbook.sim.endpoint.runspace_pool import PipelineShape, pipeline_shape, runspace_pool_class
-from psrunbook.sim.objects import SecureStringValue
+from psrunbook.sim.objects import PSHashtable, PSObject, SecureStringValue
 
 
 def _reference_pool() -> Any:
@@ -124,10 +124,7 @@ def _shape_on(pool: Any, pipeline_id: uuid.UUID, data: bytes) -> PipelineShape:
 
 
 def _values(shape: PipelineShape) -> list[Any]:
-    return [
-        (c.text, c.is_script, [(n, from_psrp(v)) for n, v in c.arguments], c.merge_error)
-        for c in shape.commands
-    ]
+    return [(c.text, c.is_script, list(c.arguments), c.merge_error) for c in shape.commands]
 
 
 def test_the_same_pipeline_text_gives_psrpcore_s_pipeline_each_time():
@@ -157,16 +154,31 @@ def test_the_same_script_with_other_parameters_gives_those_parameters():
     assert [("Count", 2)] == _values(second)[0][2]
 
 
-def test_each_pipeline_gets_its_own_parameter_values():
-    """A list parameter of a remembered message converts to a new list each time, so a
-    script changing it changes nothing for the next pipeline."""
+def test_each_pipeline_gets_its_own_copy_of_the_parameter_values():
+    """The shared shape's values are copied per pipeline: equal, but no list, hashtable
+    or object of one pipeline is another's."""
     client, _, pool = _open_pair()
     pipeline_id = uuid.uuid4()
-    data = _pipeline_message(client, pipeline_id, Names=["a"])
-    first = _values(_shape_on(pool, pipeline_id, data))[0][2][0][1]
-    first.append("changed")
-    second = _values(_shape_on(pool, pipeline_id, data))[0][2][0][1]
-    assert ["a"] == second
+    table = {"Names": ["a", "b"], "Nested": {"Deep": [1]}}
+    data = _pipeline_message(client, pipeline_id, Names=table)
+    [(_, shared)] = _shape_on(pool, pipeline_id, data).commands[0].arguments
+    copy = fresh_copy(shared)
+    assert from_psrp(table) == copy == shared
+    copy["Names"].append("changed")
+    copy["Nested"]["Deep"].append(2)
+    copy["Added"] = True
+    assert ["a", "b"] == shared["Names"]
+    assert [1] == shared["Nested"]["Deep"]
+    assert "Added" not in shared
+
+
+def test_a_copied_object_keeps_its_type_names_and_text():
+    """An object parameter (a PSCustomObject from the client) copies as itself."""
+    original = PSObject(("My.Type", "System.Object"), PSHashtable([("A", [1])]), to_string="x")
+    copy = fresh_copy(original)
+    assert (original.type_names, original.to_string) == (copy.type_names, copy.to_string)
+    assert copy.properties["A"] == [1]
+    assert copy.properties["A"] is not original.properties["A"]
 
 
 def test_a_secure_string_is_decoded_with_each_pool_s_own_key():
