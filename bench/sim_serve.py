@@ -50,7 +50,7 @@ class ServeProcess:
             env={**os.environ, PASSWORD_ENV: self.password},
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,  # one log line per request: not for the benchmark
+            stderr=subprocess.DEVNULL,  # the serving log: not for the benchmark
             text=True,
         )
         assert self._process.stdout is not None

@@ -10,7 +10,15 @@ here, below all three, lets each room be read and tested alone.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
+from collections.abc import (
+    Callable,
+    ItemsView,
+    Iterable,
+    Iterator,
+    Mapping,
+    MutableMapping,
+    ValuesView,
+)
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +30,10 @@ class PSHashtable(MutableMapping[str, Any]):
     see the key as it was written.
     """
 
+    # Every member access and parameter binding of the evaluator goes through these, so
+    # they fold the key inline and read ``_data`` directly rather than through the
+    # MutableMapping mixins (issue 16: a tenth of a pipeline's evaluation).
+
     def __init__(self, items: Iterable[tuple[str, Any]] = ()) -> None:
         self._data: dict[str, tuple[str, Any]] = {}
         for key, value in items:
@@ -29,15 +41,16 @@ class PSHashtable(MutableMapping[str, Any]):
 
     @staticmethod
     def _fold(key: object) -> str:
-        return str(key).casefold()
+        return (key if type(key) is str else str(key)).casefold()
 
     def __getitem__(self, key: str) -> Any:
-        return self._data[self._fold(key)][1]
+        return self._data[(key if type(key) is str else str(key)).casefold()][1]
 
     def __setitem__(self, key: str, value: Any) -> None:
-        folded = self._fold(key)
-        original = self._data[folded][0] if folded in self._data else str(key)
-        self._data[folded] = (original, value)
+        text = key if type(key) is str else str(key)
+        folded = text.casefold()
+        entry = self._data.get(folded)
+        self._data[folded] = (text if entry is None else entry[0], value)
 
     def __delitem__(self, key: str) -> None:
         del self._data[self._fold(key)]
@@ -49,11 +62,39 @@ class PSHashtable(MutableMapping[str, Any]):
         return len(self._data)
 
     def __contains__(self, key: object) -> bool:
-        return self._fold(key) in self._data
+        return (key if type(key) is str else str(key)).casefold() in self._data
+
+    def get(self, key: str, default: Any = None) -> Any:
+        entry = self._data.get((key if type(key) is str else str(key)).casefold())
+        return default if entry is None else entry[1]
+
+    def items(self) -> ItemsView[str, Any]:
+        return _HashtableItems(self)
+
+    def values(self) -> ValuesView[Any]:
+        return _HashtableValues(self)
 
     def __repr__(self) -> str:
         inner = "; ".join(f"{k}={v!r}" for k, v in self.items())
         return f"@{{{inner}}}"
+
+
+class _HashtableItems(ItemsView[str, Any]):
+    """``items()`` of a PSHashtable: its stored (spelling, value) pairs, read in place."""
+
+    _mapping: PSHashtable
+
+    def __iter__(self) -> Iterator[tuple[str, Any]]:
+        return iter(self._mapping._data.values())
+
+
+class _HashtableValues(ValuesView[Any]):
+    """``values()`` of a PSHashtable, read in place."""
+
+    _mapping: PSHashtable
+
+    def __iter__(self) -> Iterator[Any]:
+        return (value for _, value in self._mapping._data.values())
 
 
 @dataclass

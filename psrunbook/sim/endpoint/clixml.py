@@ -458,6 +458,29 @@ def from_psrp(value: Any) -> Any:
     return value
 
 
+def fresh_copy(value: Any) -> Any:
+    """A converted value (:func:`from_psrp`'s) with new containers, so a pipeline may
+    change it without another pipeline given the same message seeing the change.
+
+    Converting once and copying per pipeline is several times cheaper than converting
+    psrpcore's objects again. Like :func:`from_psrp`, objects referenced twice become
+    two copies; everything that is not a list, hashtable or object is immutable.
+    """
+    if isinstance(value, list):
+        return [fresh_copy(item) for item in value]
+    if isinstance(value, PSHashtable):
+        return type(value)((key, fresh_copy(item)) for key, item in value.items())
+    if isinstance(value, PSObject):
+        return PSObject(
+            type_names=value.type_names,
+            properties=fresh_copy(value.properties),
+            to_string=value.to_string,
+            methods=dict(value.methods),
+            setters=dict(value.setters),
+        )
+    return value
+
+
 def _type_names(value: Any) -> list[str]:
     meta = getattr(value, "PSObject", None)
     return list(getattr(meta, "type_names", None) or [])

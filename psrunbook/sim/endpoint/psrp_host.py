@@ -14,6 +14,7 @@ holds the shell's condition lock.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import logging
 import struct
 import time
@@ -23,8 +24,9 @@ from concurrent.futures import Executor as JobRunner
 from dataclasses import dataclass, field
 from typing import Any
 
-from psrunbook.sim.endpoint.clixml import ClixmlWriter, from_psrp
+from psrunbook.sim.endpoint.clixml import ClixmlWriter, fresh_copy, from_psrp
 from psrunbook.sim.endpoint.counters import EndpointCounters
+from psrunbook.sim.endpoint.runspace_pool import PipelineShape, pipeline_shape, runspace_pool_class
 from psrunbook.sim.endpoint.shell_base import ShellBase
 from psrunbook.sim.endpoint.wsman import (
     RECEIVE_OVERHEAD,
@@ -34,7 +36,6 @@ from psrunbook.sim.endpoint.wsman import (
     unknown_shell_fault,
 )
 from psrunbook.sim.executor_protocol import (
-    CommandRequest,
     ExecutionContext,
     Executor,
     InformationRecordValue,
@@ -76,50 +77,6 @@ STOPPED_RECORD = ErrorRecordData(
 )
 
 
-def _pool_class() -> type[Any]:
-    """psrpcore's ServerRunspacePool with the ``CI``/``ci`` spelling shim.
-
-    pypsrp writes the call id of SET_MAX/MIN_RUNSPACES as ``CI``; psrpcore reads ``ci``.
-    Built lazily because psrpcore is slow to import.
-    """
-    from psrpcore import ServerRunspacePool  # noqa: PLC0415 - heavy import kept off CLI start-up
-    from psrpcore.types import PSVersion, add_note_property  # noqa: PLC0415 (as above)
-
-    def _with_ci(event: Any) -> Any:
-        obj = event._ps_object
-        if not hasattr(obj, "ci") and hasattr(obj, "CI"):
-            add_note_property(obj, "ci", obj.CI)
-        return event
-
-    class SimRunspacePool(ServerRunspacePool):
-        def __init__(self) -> None:
-            super().__init__(
-                application_private_data={
-                    "PSVersionTable": {
-                        "PSVersion": PSVersion("5.1.17763.1"),
-                        "PSEdition": "Desktop",
-                    }
-                }
-            )
-
-        def _process_SetMaxRunspaces(self, event: Any) -> None:  # noqa: N802 - psrpcore's hook name
-            super()._process_SetMaxRunspaces(_with_ci(event))
-
-        def _process_SetMinRunspaces(self, event: Any) -> None:  # noqa: N802 - psrpcore's hook name
-            super()._process_SetMinRunspaces(_with_ci(event))
-
-        def _process_GetAvailableRunspaces(self, event: Any) -> None:  # noqa: N802 - psrpcore's hook name
-            super()._process_GetAvailableRunspaces(_with_ci(event))
-
-        def _process_ResetRunspaceState(self, event: Any) -> None:  # noqa: N802 - psrpcore's hook name
-            super()._process_ResetRunspaceState(_with_ci(event))
-
-    return SimRunspacePool
-
-
-_POOL_CLASS: type[Any] | None = None
-
-
 @dataclass
 class _Outbox:
     """Fragments for one target, oldest first, waiting for a Receive."""
@@ -154,7 +111,7 @@ class PipelineRun:
     command_id: str
     pipeline_id: uuid.UUID
     context: ExecutionContext
-    metadata: Any = None
+    shape: PipelineShape | None = None
     input: list[Any] = field(default_factory=list)
     started: bool = False
     finished: bool = False
@@ -180,11 +137,8 @@ class ShellSession(ShellBase):
         idle_timeout: float = 7200.0,
         connection_string: str = "",
     ) -> None:
-        global _POOL_CLASS  # noqa: PLW0603 - one lazily built class shared by all shells
-        if _POOL_CLASS is None:
-            _POOL_CLASS = _pool_class()
         super().__init__(shell_id, idle_timeout)
-        self.pool = _POOL_CLASS()
+        self.pool = runspace_pool_class()()
         self._executor = executor
         self._node = node
         self._user = user
@@ -234,8 +188,12 @@ class ShellSession(ShellBase):
 
         if isinstance(event, CreatePipelineEvent):
             run = self._by_pipeline_id[event.pipeline_id]
-            run.metadata = event.pipeline
-            if run.metadata.no_input:
+            # Read from psrpcore's description once per text (the pool kept it), never
+            # from ``event.pipeline``, which builds another description.
+            run.shape = self.pool.shapes.pop(event.pipeline_id, None) or pipeline_shape(
+                self.pool.pipeline_table[event.pipeline_id].metadata
+            )
+            if run.shape.no_input:
                 self._start(run)
         elif isinstance(event, PipelineInputEvent):
             self._by_pipeline_id[event.pipeline_id].input.append(from_psrp(event.data))
@@ -391,27 +349,19 @@ class ShellSession(ShellBase):
         if run.started:
             return
         run.started = True
+        assert run.shape is not None
+        # The shape may be shared by every pipeline of the same text: each gets its own
+        # argument values, so what a script does to one never reaches another.
         commands = tuple(
-            CommandRequest(
-                text=str(cmd.command_text),
-                is_script=bool(cmd.is_script),
-                arguments=tuple(
-                    (None if name is None else str(name), from_psrp(value))
-                    for name, value in cmd.parameters
-                ),
-                ends_statement=bool(cmd.end_of_statement),
-                use_local_scope=cmd.use_local_scope,
-                merge_error=_merge_target(cmd.merge_error, cmd.merge_my, cmd.merge_to),
-                merge_warning=_merge_target(cmd.merge_warning),
-                merge_verbose=_merge_target(cmd.merge_verbose),
-                merge_debug=_merge_target(cmd.merge_debug),
-                merge_information=_merge_target(cmd.merge_information),
-                merge_previous=bool(cmd.merge_unclaimed),
+            dataclasses.replace(
+                cmd, arguments=tuple((name, fresh_copy(value)) for name, value in cmd.arguments)
             )
-            for cmd in run.metadata.commands
+            if cmd.arguments
+            else cmd
+            for cmd in run.shape.commands
         )
         request = PipelineRequest(commands=commands, input=tuple(run.input))
-        if bool(run.metadata.is_nested):
+        if run.shape.is_nested:
             self._jobs.submit(self._execute, run, request)
         else:
             self._waiting.append((run, request))
@@ -544,23 +494,6 @@ class _Sink:
         writer = ClixmlWriter()
         writer.progress_record(record)
         self._send(MSG_PROGRESS_RECORD, writer)
-
-
-_MERGE_NAMES = {0: "none", 1: "output", 8: "null"}
-
-
-def _merge_target(value: Any, my: Any = None, to: Any = None) -> str:
-    """PSRP's PipelineResultTypes for one stream as ``none``/``output``/``null``.
-
-    A protocol 2.1 client (PowerShell v2) only sends MergeMyResult=Error with
-    MergeToResult=Output for the error stream; newer clients send MergeError too.
-    Any other target (the spec allows none) is kept as its number, which the executor
-    refuses.
-    """
-    number = int(value or 0)
-    if number == 0 and my is not None and int(my) == 2 and to is not None:
-        number = int(to)
-    return _MERGE_NAMES.get(number, str(number))
 
 
 def _pipeline_id_of(data: bytes) -> uuid.UUID:

@@ -12,6 +12,7 @@ keyed by :func:`fold` and objects keep the spelling they were created with.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import threading
 import uuid
@@ -78,8 +79,12 @@ def fold(name: str) -> str:
     return name.casefold()
 
 
+@functools.lru_cache(maxsize=4096)
 def stable_id(*parts: str) -> str:
-    """A GUID text derived from names, so dumps and outputs are reproducible."""
+    """A GUID text derived from names, so dumps and outputs are reproducible.
+
+    Remembered: every cluster object a cmdlet returns carries a few (issue 16).
+    """
     return str(uuid.uuid5(_ID_NAMESPACE, "/".join(fold(p) for p in parts)))
 
 

@@ -46,8 +46,13 @@ class ServiceCmdlet(SimCmdlet):
         display = [text(n) for n in as_list(arg(args, "DisplayName"))]
         if not names and not display:
             return sorted(self.host.services.values(), key=lambda s: s.name.casefold())
+        host = self.host
         for name in names:
-            matches = [s for s in self.host.services.values() if wildcard_match(name, s.name)]
+            if has_wildcard(name):
+                matches = [s for s in host.services.values() if wildcard_match(name, s.name)]
+            else:  # the node's services are keyed by their folded name: one lookup
+                service = host.service(name)
+                matches = [] if service is None else [service]
             if not matches and not has_wildcard(name):
                 ctx.write_error(
                     error_records.service_not_found(
