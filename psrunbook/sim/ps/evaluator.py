@@ -175,6 +175,9 @@ named ``1..3`` with arguments ``-join ''``; ``7z a x.7z`` stays a command, as on
 Windows, since ``7z`` is no number."""
 
 
+DEFAULT_MAXIMUM_ERROR_COUNT = 256
+"""``$MaximumErrorCount``'s default: the records ``$Error`` keeps (about_Preference_Variables)."""
+
 class Sink(Protocol):
     """Where the streams other than output go (the executor's OutputSink)."""
 
@@ -308,6 +311,7 @@ class Evaluator:
         g.set_local("InformationPreference", "SilentlyContinue")
         g.set_local("DebugPreference", "SilentlyContinue")
         g.set_local("Error", self.errors)
+        g.set_local("MaximumErrorCount", DEFAULT_MAXIMUM_ERROR_COUNT)
         g.set_local("HOME", env["USERPROFILE"])
         g.set_local("PID", 4242)
         g.set_local("PSScriptRoot", "")
@@ -434,7 +438,19 @@ class Evaluator:
         )
 
     def record_error(self, record: ErrorRecordData, escalated: bool = False) -> None:
+        """The newest first in ``$Error``, which keeps ``$MaximumErrorCount`` records
+        (about_Preference_Variables: 256 by default), as a Windows runspace does."""
         self.errors.insert(0, records.error_record_object(record, escalated))
+        if len(self.errors) > DEFAULT_MAXIMUM_ERROR_COUNT:
+            del self.errors[self._maximum_error_count() :]
+
+    def _maximum_error_count(self) -> int:
+        found, value = self.scope.get("MaximumErrorCount")
+        try:
+            # Windows refuses a value outside 256 to 32768 (ValidateRange on the variable).
+            return min(max(int(value), 256), 32768) if found else DEFAULT_MAXIMUM_ERROR_COUNT
+        except (TypeError, ValueError):
+            return DEFAULT_MAXIMUM_ERROR_COUNT
 
     def write_error(self, record: ErrorRecordData, action: str | None = None) -> None:
         """A non-terminating error: shown, silenced, or escalated by Stop."""

@@ -348,3 +348,21 @@ def test_parse_error_fails_before_running() -> None:
     result = run("'first'\nif (")
     assert [] == result.output
     assert result.failed is not None and "ParseError" == result.failed.error_id
+
+
+@pytest.mark.parametrize(
+    ("setting", "kept"),
+    [("", 256), ("$MaximumErrorCount = 300; ", 300), ("$MaximumErrorCount = 5; ", 256)],
+)
+def test_error_keeps_maximum_error_count_records_newest_first(setting: str, kept: int) -> None:
+    """``$Error`` keeps ``$MaximumErrorCount`` records (256 by default, never fewer), the
+    newest first, as a runspace does (about_Preference_Variables), never every error."""
+    result = run(
+        setting
+        + "foreach ($i in 1..400) { try { throw \"e$i\" } catch { } }; "
+        + "$MaximumErrorCount; $Error.Count; $Error[0].Exception.Message; "
+        + "$Error[-1].Exception.Message"
+    )
+    assert result.failed is None, result.failed
+    assert [kept, f"e{400 - kept + 1}"] == result.output[1:2] + result.output[3:]
+    assert "e400" == result.output[2]
