@@ -280,13 +280,17 @@ def test_an_interrupt_journals_the_step_each_node_is_on(
     )
     stop = StopSignal()
     release = threading.Event()
+    second_node_waits = threading.Event()
     transport: _Transport
 
     def answer(node: str, call: ScriptCall) -> RawResult | None:
         step = call.arguments["Name"]
         if node == "SQLNODE2" and step == "one":
+            second_node_waits.set()
             release.wait(WAIT_S)
         if node == "SQLNODE1" and step == "two":
+            # The stop comes once SQLNODE2's first step was sent and waits for an answer.
+            assert second_node_waits.wait(WAIT_S)
             stop.request("test")
             transport.interrupted["SQLNODE1"].wait(WAIT_S)
             release.wait(WAIT_S)
