@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import itertools
+import traceback
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -196,7 +197,23 @@ class Runbook:
     """Parameters read from earlier runs on the same cluster (the journal), for a new run."""
 
     def steps(self, params: BaseModel, inventory: Inventory) -> list[Step]:
-        steps = list(self.build_steps(params, inventory))
+        """The runbook's steps; ``ValueError`` naming the fix when they cannot be built.
+
+        Any other error the runbook's own code raises (a plug-in's typo) becomes a
+        ``ValueError`` naming its type, message and where it was raised, so ``show``,
+        ``lint`` and ``plan`` report it as they report a runbook's refusal, never as a
+        traceback.
+        """
+        try:
+            steps = list(self.build_steps(params, inventory))
+        except ValueError:
+            raise
+        except Exception as exc:  # re-raised as the runbook's error, with its place
+            frames = traceback.extract_tb(exc.__traceback__)
+            where = f" ({frames[-1].filename}:{frames[-1].lineno})" if frames else ""
+            raise ValueError(
+                f"building its steps failed: {type(exc).__name__}: {exc}{where}"
+            ) from exc
         names = [s.name for s in steps]
         if len(set(names)) != len(names):
             raise ValueError(f"runbook {self.name!r} builds duplicate step names: {names}")

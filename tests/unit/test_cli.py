@@ -234,3 +234,30 @@ def test_show_of_a_runbook_whose_steps_it_refuses_exits_2_naming_the_step(
     assert 2 == code
     assert "step 'greet-any' does not wait for all nodes" in out
     assert "set waits_for_all_nodes=True" in out
+
+
+def test_a_runbook_whose_own_code_fails_is_reported_by_show_lint_and_plan(
+    tmp_path: Path, user_runbooks: Path, example_inventory_path: Path
+) -> None:
+    """A plug-in's typo (a TypeError while building its steps) is named with its place:
+    ``show`` and ``plan`` exit 2, ``lint`` reports it as an error; never a traceback."""
+    source = (user_runbooks / "greeting.py").read_text()
+    broken = source.replace(
+        "            Target.ANY_NODE,\n", "            Target.ANY_NODE,\n            retries=3,\n"
+    ).replace('name="greeting"', 'name="typo-greeting"')
+    assert broken != source
+    (tmp_path / "typo.py").write_text(broken)
+    options = (
+        "--runbooks",
+        str(tmp_path),
+        "--templates",
+        str(REPO / "tests/fixtures/user_templates"),
+    )
+    expected = "building its steps failed: TypeError:"
+    code, out = invoke(*options, "show", "typo-greeting")
+    assert (2, True) == (code, expected in out)
+    assert "typo.py:" in out
+    code, out = invoke(*options, "lint")
+    assert (1, True) == (code, expected in out)
+    code, out = invoke(*options, "plan", "typo-greeting", "--sim", "-p", "name=x")
+    assert (2, True) == (code, expected in out)
