@@ -94,7 +94,7 @@ UNSUPPORTED_VARIABLES = frozenset({"^", "$", "pscmdlet", "using"})
 _INT32_MIN = -(2**31)
 _INT32_MAX = 2**31 - 1
 
-_SPECIAL_NAMES = frozenset({"true", "false", "null", "psitem", "?"})
+_SPECIAL_NAMES = frozenset({"true", "false", "null", "psitem", "?", "maximumerrorcount"})
 """Variable names whose reads or writes the evaluator treats specially."""
 
 _COMPARE: dict[str, Callable[[int, int], bool]] = {

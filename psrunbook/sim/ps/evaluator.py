@@ -176,6 +176,14 @@ Windows, since ``7z`` is no number."""
 
 
 DEFAULT_MAXIMUM_ERROR_COUNT = 256
+
+
+def _valid_error_count(value: Any) -> bool:
+    """A value ``$MaximumErrorCount`` takes on Windows: a whole number from 256 to 32768."""
+    try:
+        return 256 <= int(value) <= 32768 and int(value) == value
+    except (TypeError, ValueError, OverflowError):
+        return False
 """``$MaximumErrorCount``'s default: the records ``$Error`` keeps (about_Preference_Variables)."""
 
 class Sink(Protocol):
@@ -445,12 +453,9 @@ class Evaluator:
             del self.errors[self._maximum_error_count() :]
 
     def _maximum_error_count(self) -> int:
+        """The bound in force: an assignment outside 256..32768 is refused (assign_variable)."""
         found, value = self.scope.get("MaximumErrorCount")
-        try:
-            # Windows refuses a value outside 256 to 32768 (ValidateRange on the variable).
-            return min(max(int(value), 256), 32768) if found else DEFAULT_MAXIMUM_ERROR_COUNT
-        except (TypeError, ValueError):
-            return DEFAULT_MAXIMUM_ERROR_COUNT
+        return int(value) if found else DEFAULT_MAXIMUM_ERROR_COUNT
 
     def write_error(self, record: ErrorRecordData, action: str | None = None) -> None:
         """A non-terminating error: shown, silenced, or escalated by Stop."""
@@ -2190,6 +2195,10 @@ class Evaluator:
                 exception_type="System.Management.Automation.SessionStateUnauthorizedAccessException",
             )
         scope_name, _, bare = name.rpartition(":")
+        if bare.casefold() == "maximumerrorcount" and not _valid_error_count(value):
+            # Windows refuses it (the variable's ValidateRange, 256 to 32768) with a
+            # validation error whose exact text is not recorded here: refused by name.
+            raise self.unsupported(node, "a $MaximumErrorCount outside 256 to 32768")
         scope = self.scope
         if scope_name:
             prefix = scope_name.casefold()

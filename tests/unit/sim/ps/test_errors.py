@@ -350,19 +350,25 @@ def test_parse_error_fails_before_running() -> None:
     assert result.failed is not None and "ParseError" == result.failed.error_id
 
 
-@pytest.mark.parametrize(
-    ("setting", "kept"),
-    [("", 256), ("$MaximumErrorCount = 300; ", 300), ("$MaximumErrorCount = 5; ", 256)],
-)
+@pytest.mark.parametrize(("setting", "kept"), [("", 256), ("$MaximumErrorCount = 300; ", 300)])
 def test_error_keeps_maximum_error_count_records_newest_first(setting: str, kept: int) -> None:
-    """``$Error`` keeps ``$MaximumErrorCount`` records (256 by default, never fewer), the
-    newest first, as a runspace does (about_Preference_Variables), never every error."""
+    """``$Error`` keeps ``$MaximumErrorCount`` records (256 by default), the newest first,
+    as a runspace does (about_Preference_Variables), never every error."""
     result = run(
         setting
-        + "foreach ($i in 1..400) { try { throw \"e$i\" } catch { } }; "
+        + 'foreach ($i in 1..400) { try { throw "e$i" } catch { } }; '
         + "$MaximumErrorCount; $Error.Count; $Error[0].Exception.Message; "
         + "$Error[-1].Exception.Message"
     )
     assert result.failed is None, result.failed
     assert [kept, f"e{400 - kept + 1}"] == result.output[1:2] + result.output[3:]
     assert "e400" == result.output[2]
+
+
+@pytest.mark.parametrize("value", ["5", "40000", "'many'"])
+def test_a_maximum_error_count_windows_refuses_is_refused_by_name(value: str) -> None:
+    """Windows validates the variable (256 to 32768); the lab refuses the assignment."""
+    result = run(f"$MaximumErrorCount = {value}; 'after'")
+    assert result.failed is not None
+    assert "$MaximumErrorCount outside 256 to 32768" in str(result.failed)
+    assert [] == result.output
