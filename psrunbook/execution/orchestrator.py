@@ -235,22 +235,20 @@ class Runner:
             for segment in _segments(self.plan.steps):
                 if self._stop.is_set():
                     break
-                planned = segment[0]
-                finished = done.get(planned.index, frozenset())
-                if len(segment) > 1 and not all(
-                    self._step_done(p, done.get(p.index, frozenset())) for p in segment
-                ):
+                if all(self._step_done(p, done.get(p.index, frozenset())) for p in segment):
+                    report.steps.extend(
+                        self._done_earlier(p, done.get(p.index, frozenset())) for p in segment
+                    )
+                    continue
+                if len(segment) > 1:
                     outcomes = self._run_node_by_node(run_id, segment, done, recheck=recheck)
                     recheck = False
                     report.steps.extend(outcomes)
                     if any(o.failed and not o.planned.step.continue_on_error for o in outcomes):
                         break
                     continue
-                if self._step_done(planned, finished):
-                    report.steps.extend(
-                        self._done_earlier(p, done.get(p.index, frozenset())) for p in segment
-                    )
-                    continue
+                planned = segment[0]
+                finished = done.get(planned.index, frozenset())
                 if recheck:
                     recheck = False
                     self._recheck(run_id, planned, finished)
