@@ -11,6 +11,9 @@ slow node from a hung tool. So:
 * anywhere else (a pipe, ``| tee change.log``, a CI log), one plain line per event, a
   start and an end, with no cursor movement and no control codes (colour only when
   ``FORCE_COLOR`` asks for it; ``NO_COLOR`` always wins, as rich implements both).
+  Without colour the line is written to the console's file as it is: rich would only
+  measure and segment it to print the same characters (0.2 ms a line, six lines a node:
+  issue 16's fan-out spends its client CPU per node).
 
 Every value goes through :mod:`psrunbook.cli.display`: node names and messages come
 back from the cluster. The callbacks come from the node worker threads, so the running
@@ -59,7 +62,7 @@ def elapsed(seconds: float) -> str:
     return f"{whole}s" if whole < 60 else f"{whole // 60}m{whole % 60:02d}s"
 
 
-class RunProgress:
+class RunProgressDisplay:
     """The orchestrator's progress callback, and the live region it keeps up to date.
 
     Use it as a context manager around the run: on a terminal it starts and stops the
@@ -74,6 +77,8 @@ class RunProgress:
         # (step slug, node) -> (step index, monotonic start), in the order they started.
         self._running: dict[tuple[str, str], tuple[int, float]] = {}
         self._live: Live | None = None
+        # Plain text straight to the file: no terminal, and no colour to write either.
+        self._plain = not self.interactive and (console.no_color or console.color_system is None)
 
     @property
     def interactive(self) -> bool:
@@ -81,7 +86,7 @@ class RunProgress:
         isatty = getattr(self._console.file, "isatty", None)
         return bool(isatty and isatty()) and not self._console.is_dumb_terminal
 
-    def __enter__(self) -> RunProgress:
+    def __enter__(self) -> RunProgressDisplay:
         if self.interactive:
             from rich.live import Live
 
@@ -129,12 +134,31 @@ class RunProgress:
             self._line(planned.slug, node, label, f" {outcome.duration_ns / 1e9:6.2f}s")
 
     def _line(self, slug: str, node: str, label: str, rest: str) -> None:
+        width = 12 if rest.startswith(" ") else 0
+        head, status, tail = (
+            shown(f"  {slug:<28} {node:<16} "),
+            shown(f"{label:<{width}}"),
+            shown(rest),
+        )
+        if self._plain:
+            # The same characters rich prints for this line without colour: no markup,
+            # emoji or wrapping applies to a Text with soft_wrap. The lock keeps lines
+            # from the node threads whole; a reader gone away is the console's to handle,
+            # as when rich writes (psrunbook.cli.pipe_safe_console).
+            with self._lock:
+                if self._console.quiet:
+                    return
+                try:
+                    self._console.file.write(f"{head}{status}{tail}\n")
+                    self._console.file.flush()
+                except BrokenPipeError:
+                    self._console.on_broken_pipe()
+            return
         from rich.text import Text
 
-        text = Text(shown(f"  {slug:<28} {node:<16} "))
-        width = 12 if rest.startswith(" ") else 0
-        text.append(shown(f"{label:<{width}}"), style=_STYLES.get(label, ""))
-        text.append(shown(rest))
+        text = Text(head)
+        text.append(status, style=_STYLES.get(label, ""))
+        text.append(tail)
         self._console.print(text, soft_wrap=True)
 
     # ------------------------------------------------------------------ live region

@@ -21,7 +21,7 @@ from psrunbook.errors import ParameterError
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from psrunbook.cli.live_progress import RunProgress
+    from psrunbook.cli.live_progress import RunProgressDisplay
     from psrunbook.execution.outcome import RunReport
     from psrunbook.runbook.model import ReportTable
     from psrunbook.runbook.planner import Plan
@@ -77,11 +77,11 @@ def present(console: Console, tables: Sequence[ReportTable]) -> None:
         console.print(table)
 
 
-def progress(console: Console, *, check_only: bool, steps: int) -> RunProgress:
+def progress(console: Console, *, check_only: bool, steps: int) -> RunProgressDisplay:
     """The live display of a run (see :mod:`psrunbook.cli.live_progress`)."""
-    from psrunbook.cli.live_progress import RunProgress
+    from psrunbook.cli.live_progress import RunProgressDisplay
 
-    return RunProgress(console, check_only=check_only, steps=steps)
+    return RunProgressDisplay(console, check_only=check_only, steps=steps)
 
 
 def parameters(console: Console, plan: Plan) -> None:
