@@ -35,6 +35,7 @@ from psrunbook.transport.base import RawResult, ScriptCall
 from psrunbook.transport.error_mapping import is_transient, translate
 from psrunbook.transport.lean_serializer import lean_serializer_class
 from psrunbook.transport.packed_pipelines import PackedPipelines, PackingSerializer
+from psrunbook.transport.pypsrp_import import load_pypsrp
 
 if TYPE_CHECKING:
     from psrunbook.inventory import ConnectionSettings, Inventory
@@ -179,6 +180,7 @@ def _wsman_class() -> Any:
     step timeout holds and the runner's own bounded retry decides what happens next.
     Basic auth is also replaced, to send credentials as UTF-8 rather than Latin-1.
     """
+    load_pypsrp()  # before any pypsrp remoting module: Negotiate and CredSSP deferred
     from pypsrp.wsman import NAMESPACES, WSMan, WSManAction  # noqa: PLC0415 (pypsrp is imported only to connect)
 
     class StepBoundWSMan(WSMan):
@@ -444,6 +446,7 @@ class PsrpSession:
         )
 
     def _open_pool_once(self, connect_timeout_s: float) -> Any:
+        load_pypsrp()  # before any pypsrp remoting module: Negotiate and CredSSP deferred
         from pypsrp.powershell import RunspacePool  # noqa: PLC0415 (pypsrp is imported only to connect)
 
         pool = RunspacePool(

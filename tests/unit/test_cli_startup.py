@@ -157,8 +157,10 @@ def test_a_sim_run_loads_only_what_it_uses(tmp_path: Path) -> None:
     saved-plan module and rich's traceback and pretty printers (structlog loads them when
     it can; psrunbook renders tracebacks itself, with rich, when there is one to show).
 
-    pyspnego is still loaded: pypsrp's WSMan imports it for the client (the simulator's
-    endpoint no longer does over Basic: ``tests/unit/sim/endpoint/test_lazy_auth_imports.py``).
+    Nor pyspnego, gssapi or ``cryptography.x509``: pypsrp's WSMan imports them for
+    Negotiate and CredSSP, which a Basic session never uses
+    (:mod:`psrunbook.transport.pypsrp_import`; the simulator's endpoint does not either
+    over Basic: ``tests/unit/sim/endpoint/test_lazy_auth_imports.py``).
     """
     state = tmp_path / "state"
     code, modules = _modules_of(
@@ -167,6 +169,7 @@ def test_a_sim_run_loads_only_what_it_uses(tmp_path: Path) -> None:
     assert 0 == code
     assert "psrunbook.sim.lab.embedded" in modules  # the probe saw the run
     unwanted = {"psrunbook.plan_file", "rich.traceback", "rich.pretty"}
+    unwanted |= {"spnego", "gssapi", "pypsrp.negotiate", "requests_credssp", "cryptography.x509"}
     assert [] == sorted(unwanted & modules)
     # Its options (a --state-dir path, default limits) coerce without typer's pydantic
     # adapters, and no TypeAdapter is built (issue 16: psrunbook.cli.coercion).
