@@ -38,25 +38,54 @@ class _Uncacheable(Exception):
     """A value the key cannot stand for: the pipeline is serialised as pypsrp does."""
 
 
+_EXACT = frozenset(type(value) for value in ("", 0, False, None))
+"""Types whose equal values are written alike. Not float: ``-0.0 == 0.0`` (keyed by repr)."""
+_SKIPPED = _METADATA | {"_xml"}
+
+
+def _items_key(kind: type, items: Any) -> Any:
+    """A list's or tuple's key: its items as they are when all are plain, keyed otherwise."""
+    types = tuple(map(type, items))
+    if _EXACT.issuperset(types):  # the types keep 1, 1.0 and True apart
+        return (kind, types, tuple(items))
+    return (kind, tuple(map(_key, items)))
+
+
 def _key(value: Any) -> Any:
-    if isinstance(value, _PLAIN):
-        return (type(value).__name__, value)
-    if isinstance(value, list | tuple):
-        return (type(value).__name__, tuple(_key(item) for item in value))
-    if isinstance(value, dict):
-        return ("dict", tuple((_key(k), _key(v)) for k, v in value.items()))
+    """``value``'s key: equal only for values the serialiser writes alike.
+
+    Each value is keyed with its exact type (``True``, ``1`` and ``1.0`` are equal in
+    Python, but not in PSRP); an object's attributes in their own order (an object
+    whose attributes were set in another order is only a miss, never a wrong hit).
+    The common types are tested first by identity: the key is computed for each
+    node's pipeline, and was a fifth of a step's PSRP work on the client (issue 16).
+    """
+    kind = type(value)
+    if kind in _EXACT:
+        return (kind, value)
+    if kind is float:
+        return (kind, repr(value))
+    if kind is list or kind is tuple:
+        return _items_key(kind, value)
+    if kind is dict:
+        return (dict, _items_key(list, list(value)), _items_key(list, list(value.values())))
+    if isinstance(value, _PLAIN):  # a subclass of a plain type
+        return (kind, repr(value) if isinstance(value, float) else value)
+    if isinstance(value, list | tuple | dict):
+        return _items_key(kind, list(value.items()) if isinstance(value, dict) else value)
     attributes = getattr(value, "__dict__", None)
     if attributes is None or "_extended_properties" not in attributes:
-        raise _Uncacheable(type(value).__name__)  # not a pypsrp ComplexObject
+        raise _Uncacheable(kind.__name__)  # not a pypsrp ComplexObject
     if attributes.get("_xml") is not None:
         raise _Uncacheable("a deserialised object")
     return (
-        type(value).__module__,
-        type(value).__qualname__,
+        kind,
         tuple(
-            (name, _key(item))
-            for name, item in sorted(attributes.items())
-            if name not in _METADATA and name != "_xml" and not name.startswith("__")
+            [
+                (name, _key(item))
+                for name, item in attributes.items()
+                if name not in _SKIPPED and not name.startswith("__")
+            ]
         ),
     )
 

@@ -132,3 +132,16 @@ def test_other_messages_are_serialised_as_pypsrp_does() -> None:
     signal = GetAvailableRunspaces(ci=1)
     assert _packed(signal, Serializer()) == _packed(signal, PackingSerializer(Serializer(), shared))
     assert 0 == shared.serialised
+
+
+def test_values_python_finds_equal_but_psrp_writes_apart_are_keyed_apart() -> None:
+    """``True``, ``1`` and ``1.0`` are equal in Python, and so are ``0.0`` and ``-0.0``
+    (written ``0`` and ``-0``); a pipeline with one is not shared with a pipeline with
+    another, however deep the value sits."""
+    keys = set()
+    values = (True, 1, 1.0, [True], [1], {"a": 1}, {"a": True}, ("1",), ["1"], 0.0, -0.0, [-0.0])
+    for value in (*values, [0.0]):
+        message = _create_pipeline()
+        message.pipeline.commands[0].args.append(CommandParameter(name="Value", value=value))
+        keys.add(message_key(message))
+    assert len(values) + 1 == len(keys)
