@@ -33,6 +33,7 @@ import http.client
 import os
 import ssl
 import threading
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -124,11 +125,12 @@ class DirectSender:
         self,
         *,
         transport: Any,
-        headers: list[tuple[str, str]],
+        headers: tuple[list[tuple[str, str]], list[tuple[str, str]]],
         tls: Callable[[], ssl.SSLContext] | None,
     ) -> None:
         self._transport = transport
-        self._headers = headers
+        self._before_length, self._after_length = headers
+        """The request's headers before Content-Length and after it, in requests' order."""
         self._tls = tls
         self._context: ssl.SSLContext | None = None
         self._idle: list[http.client.HTTPConnection] = []
@@ -136,6 +138,9 @@ class DirectSender:
         self._lock = threading.Lock()
         self._path = "/" + transport.path
         self._address = f"{transport.server}:{transport.port}"
+        # A session dropped without close (a pool that failed to open) closes its sockets
+        # when collected, without a ResourceWarning, as urllib3's pools do.
+        weakref.finalize(self, _close_all, self._open)
 
     @classmethod
     def for_transport(cls, transport: Any) -> DirectSender:
@@ -152,13 +157,16 @@ class DirectSender:
             ("Connection", "keep-alive"),
         ]
         content_type = ("Content-Type", "application/soap+xml;charset=UTF-8")
+        headers: tuple[list[tuple[str, str]], list[tuple[str, str]]]
         if transport.auth == "certificate":
-            headers = [*leading, ("Authorization", WINRM_CERTIFICATE_AUTHORIZATION), content_type]
+            authorization = ("Authorization", WINRM_CERTIFICATE_AUTHORIZATION)
+            headers = ([*leading, authorization, content_type], [])
         else:
             if transport.username is None or transport.password is None:
                 raise ValueError("For basic auth, the username and password must be specified")
             token = base64.b64encode(f"{transport.username}:{transport.password}".encode())
-            headers = [*leading, content_type, ("Authorization", f"Basic {token.decode('ascii')}")]
+            authorization = ("Authorization", f"Basic {token.decode('ascii')}")
+            headers = ([*leading, content_type], [authorization])
         tls = (lambda: tls_context(transport)) if transport.ssl else None
         return cls(transport=transport, headers=headers, tls=tls)
 
@@ -196,10 +204,8 @@ class DirectSender:
     def close(self) -> None:
         """Close every connection, idle or not."""
         with self._lock:
-            connections, self._open = self._open, set()
             self._idle.clear()
-        for connection in connections:
-            connection.close()
+        _close_all(self._open)
 
     def _timeouts(self, timeout: Timeout) -> tuple[float | None, float | None]:
         """(connect, read) seconds, read as requests reads pypsrp's ``timeout``."""
@@ -274,9 +280,11 @@ class DirectSender:
         connection.sock.settimeout(read_s)
         try:
             connection.putrequest("POST", self._path, skip_accept_encoding=True)
-            for name, value in self._headers:
+            for name, value in self._before_length:
                 connection.putheader(name, value)
             connection.putheader("Content-Length", str(len(message)))
+            for name, value in self._after_length:
+                connection.putheader(name, value)
             connection.endheaders(message)
         except OSError as exc:
             # A server that answers early (a 401 or 413) may close while the body is sent:
@@ -295,6 +303,15 @@ class DirectSender:
     def _discard(self, connection: http.client.HTTPConnection) -> None:
         with self._lock:
             self._open.discard(connection)
+        connection.close()
+
+
+def _close_all(connections: set[http.client.HTTPConnection]) -> None:
+    while connections:
+        try:
+            connection = connections.pop()
+        except KeyError:  # emptied by another thread meanwhile
+            return
         connection.close()
 
 
