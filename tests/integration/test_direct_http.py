@@ -369,3 +369,27 @@ def test_a_kept_alive_connection_the_node_closed_is_reopened_between_pipelines(
         finally:
             proxy.close()
     assert 0 == sends.requests
+
+
+def test_a_pool_whose_connection_the_node_closed_is_not_alive_and_opens_nothing(
+    sends: Sends, tmp_path: Path
+) -> None:
+    """pypsrp's is_alive forbids a new connection; a closed one means "not alive" (as before)."""
+    with SimFleet(["NODE1"], executor=TrivialExecutor(), users={SIM_USER: PASSWORD}) as fleet:
+        (endpoint,) = list(fleet)
+        proxy = DroppingProxy(endpoint.port)
+        try:
+            text = inventory_toml(fleet).replace(f"port = {endpoint.port}", f"port = {proxy.port}")
+            inv = inventory_from_toml(text, path=tmp_path / "sim.toml")
+            session = PsrpTransport(inv, password=PASSWORD).open("NODE1")
+            try:
+                session.connect()
+                assert session._pool.is_alive()
+                proxy.drop_all()
+                assert not session._pool.is_alive()
+                assert 1 == proxy.accepted
+            finally:
+                session.close()
+        finally:
+            proxy.close()
+    assert 0 == sends.requests
