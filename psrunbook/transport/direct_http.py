@@ -7,8 +7,9 @@ that (Basic or certificate auth, no message encryption, no proxy), :func:`instal
 replaces the pypsrp transport's ``send`` with :class:`DirectSender`, which writes the same
 request with ``http.client`` directly: the same headers in the same order, the same
 answers to a 401 or another HTTP error, the same TLS checks. Side by side on the lab with
-real WSMan traffic, ``http.client`` cost about 0.5 ms of CPU per request, urllib3's
-connection pool about 1.0 ms and requests about 2.0 ms.
+real WSMan traffic (pool open, three scripts, close), CPU per request was about 2.1 ms
+through requests, 1.0 ms through urllib3's ``HTTPConnectionPool.urlopen``, 0.8 ms through
+a urllib3 connection and 0.5 ms through ``http.client``; this sender costs 0.7 ms.
 
 TLS is not hand-made: the context is urllib3's (``create_urllib3_context``: TLS 1.2 or
 later, urllib3's options) with the CA bundle requests would use (``cert_validation``
@@ -177,7 +178,9 @@ class DirectSender:
         """The answer's body to ``message``, or pypsrp's error for an HTTP error status.
 
         401 raises pypsrp's ``AuthenticationError`` and any other status from 300 up its
-        ``WinRMTransportError`` with the body, from which pypsrp reads a WSMan fault.
+        ``WinRMTransportError`` with the body, from which pypsrp reads a WSMan fault. A
+        redirect is not followed (requests would follow it, as a GET): WinRM never sends
+        one, and the message with its credentials goes only to the endpoint configured.
         """
         connect_s, read_s = self._timeouts(timeout)
         connection = self._reusable() or self._connect(connect_s)
