@@ -1,4 +1,4 @@
-"""Translates pypsrp, requests and spnego errors into psrunbook's error tree, once.
+"""Translates pypsrp, requests, direct_http and spnego errors into psrunbook's error tree, once.
 
 Everything else in the engine sees only :class:`psrunbook.errors.TransportError`
 subclasses, each with the node named and the original exception kept as ``__cause__``.
@@ -38,20 +38,22 @@ def translate(exc: BaseException, node: str, *, address: str | None = None) -> T
         WSManFaultError,
     )
 
+    from psrunbook.transport.direct_http import ReadTimedOut, SendFailed, TlsFailed  # noqa: PLC0415 (transport-only)
+
     if isinstance(exc, TransportError):
         return exc
     where = f"{node} ({address or _address_of(exc) or 'unknown address'})"
-    if isinstance(exc, requests.exceptions.SSLError):
+    if isinstance(exc, requests.exceptions.SSLError | TlsFailed):
         return CertificateInvalid(
             f"cannot connect to {where}: {connect_reason(exc)}; "
             "set connection.ca_bundle to the issuing CA",
             node=node,
         )
-    if isinstance(exc, requests.exceptions.ReadTimeout):
+    if isinstance(exc, requests.exceptions.ReadTimeout | ReadTimedOut):
         return TransportTimeout(
             f"no answer from {where} within {_seconds(exc, 'read')} (read timeout)", node=node
         )
-    if isinstance(exc, requests.exceptions.ConnectionError):
+    if isinstance(exc, requests.exceptions.ConnectionError | SendFailed):
         reason = connect_reason(exc)
         return ConnectionFailed(
             f"cannot connect to {where}: {reason}",

@@ -183,6 +183,8 @@ def _wsman_class() -> Any:
     load_pypsrp()  # before any pypsrp remoting module: Negotiate and CredSSP deferred
     from pypsrp.wsman import NAMESPACES, WSMan, WSManAction  # noqa: PLC0415 (pypsrp is imported only to connect)
 
+    from psrunbook.transport import direct_http  # noqa: PLC0415 (imported only to connect)
+
     class StepBoundWSMan(WSMan):
         def receive(
             self,
@@ -213,6 +215,7 @@ def _wsman_class() -> Any:
             transport._build_session = functools.partial(
                 _session_without_environment, transport._build_session
             )
+            direct_http.install(transport)  # Basic or certificate auth: without requests
 
     return StepBoundWSMan
 
@@ -574,6 +577,8 @@ class PsrpSession:
             pool.close()
         except Exception as exc:  # noqa: BLE001 (closing a broken pool may fail any way; the pool is gone)
             _log.debug("closing pool on %s failed: %s", self.node, exc)
+        finally:
+            pool.connection.close()  # its HTTP connections, never left to the collector
 
     def close(self) -> None:
         self._discard_pool()

@@ -73,8 +73,11 @@ def test_the_http_session_settles_its_proxies_once() -> None:
 
     A loopback node: pypsrp pins the scheme's proxy to none once, when the session is built,
     and the session no longer consults HTTP_PROXY/NO_PROXY on every request (issue 16).
+    NTLM: a Basic session sends without requests (``test_direct_http``).
     """
-    with SimFleet(["NODE1"], executor=TrivialExecutor(), users={SIM_USER: PASSWORD}) as fleet:
+    with SimFleet(
+        ["NODE1"], executor=TrivialExecutor(), users={SIM_USER: PASSWORD}, auth="ntlm"
+    ) as fleet:
         inventory = inventory_from_toml(inventory_toml(fleet), path=Path("sim.toml"))
         session = PsrpTransport(inventory, password=PASSWORD).open("NODE1")
         try:
