@@ -112,6 +112,7 @@ def install(transport: Any) -> None:
 
     transport.send = send
     transport.close = close
+    transport.direct_senders = senders  # what a test or a debugger can look at
 
 
 class DirectSender:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import select
 import socket
 import threading
 from collections.abc import Callable, Iterator
@@ -347,6 +348,19 @@ class DroppingProxy:
                 sock.close()
 
 
+def _until_closed_by_the_node(session: Any) -> None:
+    """Wait until the node's FIN has reached every idle connection of ``session``.
+
+    ``drop_all`` returns once the relay sent its FINs; this waits for the event itself
+    (the socket turns readable), so the next message never races the FIN. The 60 s are
+    a guard against a hang, not a timing.
+    """
+    (sender,) = session._pool.connection.transport.direct_senders
+    for connection in list(sender._idle):
+        readable, _, _ = select.select([connection.sock], [], [], 60)
+        assert readable, "the relay's FIN never reached the client"
+
+
 def test_a_kept_alive_connection_the_node_closed_is_reopened_between_pipelines(
     sends: Sends, tmp_path: Path
 ) -> None:
@@ -361,6 +375,7 @@ def test_a_kept_alive_connection_the_node_closed_is_reopened_between_pipelines(
                 assert ["run1"] == session.run(ScriptCall("output run1", {}, 30)).output
                 assert 1 == proxy.accepted
                 proxy.drop_all()
+                _until_closed_by_the_node(session)
                 assert ["run2"] == session.run(ScriptCall("output run2", {}, 30)).output
                 assert 1 == session.pools_opened  # the same shell, on a new connection
                 assert 2 == proxy.accepted
@@ -386,6 +401,7 @@ def test_a_pool_whose_connection_the_node_closed_is_not_alive_and_opens_nothing(
                 session.connect()
                 assert session._pool.is_alive()
                 proxy.drop_all()
+                _until_closed_by_the_node(session)
                 assert not session._pool.is_alive()
                 assert 1 == proxy.accepted
             finally:
