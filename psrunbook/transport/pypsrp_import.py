@@ -14,7 +14,14 @@ as the real ones for pypsrp (``tests/unit/test_pypsrp_import.py``).
 
 Everything in psrunbook that imports pypsrp's remoting modules (``pypsrp.wsman``,
 ``pypsrp.shell``, ``pypsrp.powershell``) calls :func:`load_pypsrp` first; if something
-else imported them before, pypsrp is as it always was and this does nothing.
+else imported them before, pypsrp is as it always was and nothing is stood in for.
+
+Node threads call it at the same moment, so it returns only once every module psrunbook
+takes from pypsrp (and requests under them) is imported whole, by one thread: a thread
+that went on while another was still inside ``requests/__init__`` imported
+``requests.exceptions`` (through ``pypsrp.powershell``) and then waited for ``requests``,
+while the first waited for ``requests.exceptions``: CPython's import locks call that a
+deadlock and raise ``_DeadlockError`` in one of them (a 32-node run failed that way).
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ import types
 from typing import Any
 
 _lock = threading.Lock()
+_loaded = threading.Event()
 
 _DEFERRED: dict[str, str] = {
     "pypsrp.negotiate": "HTTPNegotiateAuth",
@@ -63,26 +71,36 @@ def _stand_in(module: str, name: str) -> types.ModuleType:
 
 
 def load_pypsrp() -> None:
-    """Import ``pypsrp.wsman`` with the Negotiate and CredSSP modules deferred.
+    """Import ``pypsrp.wsman`` with the Negotiate and CredSSP modules deferred, then
+    ``pypsrp.powershell``: every remoting module psrunbook uses, whole, when it returns.
 
     Thread-safe (node threads open their pools at the same time) and idempotent. A
     module that is not installed (``requests_credssp`` without pypsrp's credssp extra)
     is not stood in for: pypsrp's own ``ImportError`` handling sees it missing as before.
     """
-    if "pypsrp.wsman" in sys.modules:
+    if _loaded.is_set():
         return
     with _lock:
-        if "pypsrp.wsman" in sys.modules:
+        if _loaded.is_set():
             return
-        stand_ins = {
-            module: _stand_in(module, name)
-            for module, name in _DEFERRED.items()
-            if module not in sys.modules and importlib.util.find_spec(module) is not None
-        }
-        sys.modules.update(stand_ins)
-        try:
-            importlib.import_module("pypsrp.wsman")
-        finally:
-            for module, stand_in in stand_ins.items():
-                if sys.modules.get(module) is stand_in:
-                    del sys.modules[module]
+        if "pypsrp.wsman" not in sys.modules:
+            _import_wsman_deferring_auth()
+        # The rest of what the transport takes from pypsrp, in this thread, before any
+        # other goes on (see the module's docstring).
+        importlib.import_module("pypsrp.powershell")
+        _loaded.set()
+
+
+def _import_wsman_deferring_auth() -> None:
+    stand_ins = {
+        module: _stand_in(module, name)
+        for module, name in _DEFERRED.items()
+        if module not in sys.modules and importlib.util.find_spec(module) is not None
+    }
+    sys.modules.update(stand_ins)
+    try:
+        importlib.import_module("pypsrp.wsman")
+    finally:
+        for module, stand_in in stand_ins.items():
+            if sys.modules.get(module) is stand_in:
+                del sys.modules[module]
