@@ -166,8 +166,10 @@ class DirectSender:
         else:
             if transport.username is None or transport.password is None:
                 raise ValueError("For basic auth, the username and password must be specified")
-            token = base64.b64encode(f"{transport.username}:{transport.password}".encode())
-            authorization = ("Authorization", f"Basic {token.decode('ascii')}")
+            authorization = (
+                "Authorization",
+                basic_authorization(transport.username, transport.password),
+            )
             headers = ([*leading, content_type], [authorization])
         tls = (lambda: tls_context(transport)) if transport.ssl else None
         return cls(transport=transport, headers=headers, tls=tls)
@@ -308,6 +310,16 @@ class DirectSender:
         with self._lock:
             self._open.discard(connection)
         connection.close()
+
+
+def basic_authorization(username: str, password: str) -> str:
+    """The ``Authorization`` value of Basic auth, credentials in UTF-8 (RFC 7617 2.1).
+
+    requests' ``HTTPBasicAuth`` encodes them as Latin-1 and fails on any other
+    character; this is the one place psrunbook writes the header, for both paths.
+    """
+    token = base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
+    return f"Basic {token}"
 
 
 def _close_all(connections: set[http.client.HTTPConnection]) -> None:

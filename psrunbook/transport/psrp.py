@@ -8,7 +8,6 @@ a round trip of its own, and it is recycled before WinRM's per-shell command quo
 
 from __future__ import annotations
 
-import base64
 import functools
 import getpass
 import logging
@@ -233,12 +232,14 @@ def _utf8_basic_auth_class() -> Any:
     """
     from requests.auth import AuthBase  # noqa: PLC0415 (requests is imported only to connect)
 
+    from psrunbook.transport import direct_http  # noqa: PLC0415 (imported only to connect)
+
     class Utf8BasicAuth(AuthBase):
         def __init__(self, username: str, password: str) -> None:
-            self._token = base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
+            self._authorization = direct_http.basic_authorization(username, password)
 
         def __call__(self, request: Any) -> Any:
-            request.headers["Authorization"] = f"Basic {self._token}"
+            request.headers["Authorization"] = self._authorization
             return request
 
         def __repr__(self) -> str:

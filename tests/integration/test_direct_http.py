@@ -361,9 +361,9 @@ def _until_closed_by_the_node(session: Any) -> None:
         assert readable, "the relay's FIN never reached the client"
 
 
-def test_a_kept_alive_connection_the_node_closed_is_reopened_between_pipelines(
-    sends: Sends, tmp_path: Path
-) -> None:
+@contextlib.contextmanager
+def _session_behind_a_dropping_relay(tmp_path: Path) -> Iterator[tuple[Any, DroppingProxy]]:
+    """A Basic session to a lab node reached through a :class:`DroppingProxy`."""
     with SimFleet(["NODE1"], executor=TrivialExecutor(), users={SIM_USER: PASSWORD}) as fleet:
         (endpoint,) = list(fleet)
         proxy = DroppingProxy(endpoint.port)
@@ -372,17 +372,24 @@ def test_a_kept_alive_connection_the_node_closed_is_reopened_between_pipelines(
             inv = inventory_from_toml(text, path=tmp_path / "sim.toml")
             session = PsrpTransport(inv, password=PASSWORD).open("NODE1")
             try:
-                assert ["run1"] == session.run(ScriptCall("output run1", {}, 30)).output
-                assert 1 == proxy.accepted
-                proxy.drop_all()
-                _until_closed_by_the_node(session)
-                assert ["run2"] == session.run(ScriptCall("output run2", {}, 30)).output
-                assert 1 == session.pools_opened  # the same shell, on a new connection
-                assert 2 == proxy.accepted
+                yield session, proxy
             finally:
                 session.close()
         finally:
             proxy.close()
+
+
+def test_a_kept_alive_connection_the_node_closed_is_reopened_between_pipelines(
+    sends: Sends, tmp_path: Path
+) -> None:
+    with _session_behind_a_dropping_relay(tmp_path) as (session, proxy):
+        assert ["run1"] == session.run(ScriptCall("output run1", {}, 30)).output
+        assert 1 == proxy.accepted
+        proxy.drop_all()
+        _until_closed_by_the_node(session)
+        assert ["run2"] == session.run(ScriptCall("output run2", {}, 30)).output
+        assert 1 == session.pools_opened  # the same shell, on a new connection
+        assert 2 == proxy.accepted
     assert 0 == sends.requests
 
 
@@ -390,22 +397,11 @@ def test_a_pool_whose_connection_the_node_closed_is_not_alive_and_opens_nothing(
     sends: Sends, tmp_path: Path
 ) -> None:
     """pypsrp's is_alive forbids a new connection; a closed one means "not alive" (as before)."""
-    with SimFleet(["NODE1"], executor=TrivialExecutor(), users={SIM_USER: PASSWORD}) as fleet:
-        (endpoint,) = list(fleet)
-        proxy = DroppingProxy(endpoint.port)
-        try:
-            text = inventory_toml(fleet).replace(f"port = {endpoint.port}", f"port = {proxy.port}")
-            inv = inventory_from_toml(text, path=tmp_path / "sim.toml")
-            session = PsrpTransport(inv, password=PASSWORD).open("NODE1")
-            try:
-                session.connect()
-                assert session._pool.is_alive()
-                proxy.drop_all()
-                _until_closed_by_the_node(session)
-                assert not session._pool.is_alive()
-                assert 1 == proxy.accepted
-            finally:
-                session.close()
-        finally:
-            proxy.close()
+    with _session_behind_a_dropping_relay(tmp_path) as (session, proxy):
+        session.connect()
+        assert session._pool.is_alive()
+        proxy.drop_all()
+        _until_closed_by_the_node(session)
+        assert not session._pool.is_alive()
+        assert 1 == proxy.accepted
     assert 0 == sends.requests

@@ -12,12 +12,7 @@ loaded.
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
-
-REPO = Path(__file__).resolve().parents[2]
+from tests.support.fresh_interpreter import json_report
 
 PROBE = r"""
 import json, sys, threading
@@ -92,14 +87,5 @@ print(json.dumps({"errors": errors, "alive": [a.is_alive(), b.is_alive()],
 
 
 def test_two_threads_loading_pypsrp_at_once_both_get_it_whole() -> None:
-    completed = subprocess.run(
-        [sys.executable, "-c", PROBE],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=180,
-        cwd=REPO,
-    )
-    assert 0 == completed.returncode, completed.stderr
-    report = json.loads(completed.stdout.strip().splitlines()[-1])
+    report = json_report(PROBE, timeout_s=180)
     assert {"errors": [], "alive": [False, False], "returned": ["after"], "loaded": True} == report

@@ -11,16 +11,11 @@ pipeline against the lab, with the real modules importable afterwards.
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-pytestmark = pytest.mark.integration
+from tests.support.fresh_interpreter import json_report
 
-REPO = Path(__file__).resolve().parents[3]
+pytestmark = pytest.mark.integration
 
 PROBE = r"""
 import json, sys
@@ -69,16 +64,7 @@ print(json.dumps(report))
 
 
 def test_basic_loads_no_negotiate_stack_and_ntlm_and_credssp_still_work() -> None:
-    completed = subprocess.run(
-        [sys.executable, "-c", PROBE],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-        cwd=REPO,
-    )
-    assert 0 == completed.returncode, completed.stderr
-    report = json.loads(completed.stdout.strip().splitlines()[-1])
+    report = json_report(PROBE, timeout_s=120)
     assert [] == report["after_load"]
     assert ["basic"] == report["basic"]
     assert [] == report["after_basic"]
@@ -95,9 +81,6 @@ def test_a_loaded_pypsrp_is_left_as_it_is() -> None:
         "from psrunbook.transport.pypsrp_import import load_pypsrp\n"
         "load_pypsrp()\n"
         "auth = pypsrp.wsman.HTTPNegotiateAuth\n"
-        "print(auth.__module__, type(auth).__name__)\n"
+        "print(json.dumps([auth.__module__, type(auth).__name__]))\n"
     )
-    completed = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
-    )
-    assert "pypsrp.negotiate type" == completed.stdout.strip()
+    assert ["pypsrp.negotiate", "type"] == json_report("import json\n" + probe, timeout_s=60)
