@@ -49,6 +49,10 @@ def shown(value: object, *, lines: bool = False) -> str:
     text); a value shown in one line or one table cell never keeps one.
     """
     text = str(value)
+    # Printable ASCII has no control character and none of the formatting characters
+    # (all outside ASCII): the common case, one C loop instead of a lookup per character.
+    if text.isascii() and text.isprintable():
+        return text
     if not any(is_hidden(c, lines=lines) for c in text):
         return text
     return "".join(_visible(c) if is_hidden(c, lines=lines) else c for c in text)

@@ -187,10 +187,31 @@ def _wsman_class() -> Any:
     from pypsrp.exceptions import WinRMError, WinRMTransportError  # noqa: PLC0415 (pypsrp is imported only to connect)
     from pypsrp.wsman import NAMESPACES, WSMan, WSManAction  # noqa: PLC0415 (pypsrp is imported only to connect)
 
-    from psrunbook.transport import direct_http  # noqa: PLC0415 (imported only to connect)
-    from psrunbook.transport import wsman_envelope  # noqa: PLC0415 (imported only to connect)
+    from psrunbook.transport import direct_http, wsman_envelope  # noqa: PLC0415 (imported only to connect)
+
+    envelope_sizes: dict[tuple[Any, ...], int] = {}
 
     class StepBoundWSMan(WSMan):
+        def _calc_envelope_size(self, max_envelope_size: int) -> int:
+            """pypsrp's payload size for ``max_envelope_size``, worked out once per setting.
+
+            pypsrp builds and serialises a whole sample envelope to measure it, twice per
+            node (when the WSMan is built and when the pool opens); its length depends
+            only on the values in the key (identifiers are of fixed length).
+            """
+            key = (
+                max_envelope_size,
+                self.max_envelope_size,
+                self.operation_timeout,
+                self.locale,
+                self.data_locale,
+                self.transport.endpoint,
+            )
+            size = envelope_sizes.get(key)
+            if size is None:
+                size = envelope_sizes[key] = super()._calc_envelope_size(max_envelope_size)
+            return size
+
         def invoke(
             self,
             action: str,

@@ -17,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from psrunbook.transport import wsman_envelope
+from psrunbook.transport.psrp import _wsman_class
 from psrunbook.transport.pypsrp_import import load_pypsrp
 from psrunbook.transport.wsman_envelope import SOAP_ENVELOPE_NS, envelope_bytes
 
@@ -172,3 +173,39 @@ def test_an_unregistered_namespace_is_never_given_a_prefix_of_its_own() -> None:
     fast, oracle = both(header, None)
     assert oracle == fast
     assert b"<ns1:Other />" in fast
+
+
+# The payload size pypsrp measures from a sample envelope, kept per setting.
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {},
+        {"locale": "de-DE-1996"},
+        {"locale": "en-US", "data_locale": "sr-Latn-CS"},
+        {"locale": "de-DE-1996", "data_locale": "en-US"},
+        {"operation_timeout": 3600},
+        {"max_envelope_size": 512000},
+        {"server": "a-much-longer-node-name.cluster.contoso.test"},
+        {"port": 15985},
+        {"path": "wsman-custom/x&y"},
+    ],
+)
+def test_the_payload_size_is_pypsrps_for_every_setting(settings: dict[str, Any]) -> None:
+    arguments: dict[str, Any] = {
+        "server": "node1.example.test",
+        "username": "u",
+        "password": "p",
+        "ssl": False,
+        "auth": "basic",
+        "encryption": "never",
+        **settings,
+    }
+    # Built twice: the second is answered from what the first measured.
+    ours = [_wsman_class()(**arguments) for _ in range(2)]
+    theirs = WSMan(**arguments)
+    assert [theirs.max_payload_size] * 2 == [w.max_payload_size for w in ours]
+    for wsman in [*ours, theirs]:
+        wsman.update_max_payload_size(512000)  # as pypsrp's RunspacePool.open does
+    assert [theirs.max_payload_size] * 2 == [w.max_payload_size for w in ours]
