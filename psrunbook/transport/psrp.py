@@ -197,7 +197,9 @@ def _wsman_class() -> Any:
 
             pypsrp builds and serialises a whole sample envelope to measure it, twice per
             node (when the WSMan is built and when the pool opens); its length depends
-            only on the values in the key (identifiers are of fixed length).
+            only on the values in the key: identifiers are of fixed length, and of the
+            endpoint (the one text that differs between the nodes of a fleet) only the
+            length as written counts.
             """
             key = (
                 max_envelope_size,
@@ -205,7 +207,7 @@ def _wsman_class() -> Any:
                 self.operation_timeout,
                 self.locale,
                 self.data_locale,
-                self.transport.endpoint,
+                wsman_envelope.written_length(self.transport.endpoint),
             )
             size = envelope_sizes.get(key)
             if size is None:

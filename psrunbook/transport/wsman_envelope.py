@@ -63,6 +63,11 @@ def envelope_bytes(header: ET.Element, resource: ET.Element | None) -> bytes:
     return text.encode("utf-8", "xmlcharrefreplace")
 
 
+def written_length(text: str) -> int:
+    """How many bytes ``text`` takes as an element's text in an envelope."""
+    return len(_escape_cdata(text).encode("utf-8", "xmlcharrefreplace"))
+
+
 def _with_elementtree(header: ET.Element, resource: ET.Element | None) -> bytes:
     envelope = ET.Element("{%s}Envelope" % SOAP_ENVELOPE_NS)  # noqa: UP031
     envelope.append(header)

@@ -188,6 +188,9 @@ def test_an_unregistered_namespace_is_never_given_a_prefix_of_its_own() -> None:
         {"operation_timeout": 3600},
         {"max_envelope_size": 512000},
         {"server": "a-much-longer-node-name.cluster.contoso.test"},
+        {"server": "node2.example.test"},  # as long as node1's: answered from its size
+        {"server": "nöde1.example.test"},  # as long in characters, not in bytes
+        {"server": "n&de1.example.test"},  # nor as written: &amp;
         {"port": 15985},
         {"path": "wsman-custom/x&y"},
     ],
