@@ -225,18 +225,17 @@ def _wsman_class() -> Any:
             *,
             retries_on_read_timeout: int = 0,
         ) -> Any:
-            """pypsrp's ``WSMan.invoke`` (0.9.1), the envelope written by ``envelope_bytes``.
+            """pypsrp's ``WSMan.invoke`` (0.9.1), the envelope written by ``request_bytes``.
 
             Every other line is pypsrp's: the HTTP timeout two seconds over the
             operation timeout, a WSMan fault read from an HTTP error's body, and the
             answer's ``RelatesTo`` checked against the request's ``MessageID``.
             """
             http_timeout = timeout + 2 if timeout else None
-            message_id, header = self._create_header(
-                action, resource_uri, option_set, selector_set, timeout
+            message_id, xml = wsman_envelope.request_bytes(
+                self, action, resource_uri, resource, option_set, selector_set, timeout
             )
             message_id = f"uuid:{message_id}"
-            xml = wsman_envelope.envelope_bytes(header, resource)
             try:
                 response = self.transport.send(
                     xml, retries_on_read_timeout=retries_on_read_timeout, timeout=http_timeout

@@ -1,16 +1,18 @@
-"""Every envelope a session sends is the one pypsrp's ``ET.tostring`` would have sent.
+"""Every request a session sends is the one pypsrp's own ``WSMan.invoke`` would send.
 
 A session against the lab (Basic over the direct sender, NTLM over requests) runs
 scripts with parameters, an error and a repeated pool use; each envelope psrunbook
-writes is compared byte for byte with ElementTree's serialisation of the same tree.
+writes is compared byte for byte with pypsrp's header (built with the same message id)
+and ElementTree's serialisation of the whole envelope.
 """
 
 from __future__ import annotations
 
 import copy
+import uuid
 import xml.etree.ElementTree as ET
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import pytest
 
@@ -21,15 +23,31 @@ from psrunbook.sim.lab.serve import SIM_USER, inventory_toml
 from psrunbook.transport import wsman_envelope
 from psrunbook.transport.base import ScriptCall
 from psrunbook.transport.psrp import PsrpTransport
+from psrunbook.transport.pypsrp_import import load_pypsrp
+
+load_pypsrp()  # as the transport loads it, Negotiate and CredSSP deferred
+from pypsrp.wsman import WSMan  # noqa: E402 (after load_pypsrp)
 
 pytestmark = pytest.mark.integration
 
 PASSWORD = "envelope-pässwörd"
 
 
-def elementtree_bytes(header: ET.Element, resource: ET.Element | None) -> bytes:
+def pypsrp_bytes(
+    wsman: Any,
+    message_id: str,
+    arguments: tuple[Any, ...],
+) -> bytes:
+    """What pypsrp's own ``WSMan.invoke`` would have sent, with the same message id."""
+    action, resource_uri, resource, option_set, selector_set, timeout = arguments
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(uuid, "uuid4", lambda: uuid.UUID(message_id))
+        sent_id, header = WSMan._create_header(
+            wsman, action, resource_uri, option_set, selector_set, timeout
+        )
+    assert message_id == sent_id
     envelope = ET.Element(f"{{{wsman_envelope.SOAP_ENVELOPE_NS}}}Envelope")
-    envelope.append(copy.deepcopy(header))
+    envelope.append(header)
     body = ET.SubElement(envelope, f"{{{wsman_envelope.SOAP_ENVELOPE_NS}}}Body")
     if resource is not None:
         body.append(copy.deepcopy(resource))
@@ -42,19 +60,18 @@ def test_every_envelope_of_a_session_is_elementtrees(
     auth: Literal["basic", "ntlm"], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     sent: list[tuple[bytes, bytes]] = []
-    fast = wsman_envelope.envelope_bytes
+    fast = wsman_envelope.request_bytes
 
-    def compared(header: ET.Element, resource: ET.Element | None) -> bytes:
-        oracle = elementtree_bytes(header, resource)
-        written = fast(header, resource)
-        sent.append((written, oracle))
-        return written
+    def compared(wsman: Any, *arguments: Any) -> tuple[str, bytes]:
+        message_id, written = fast(wsman, *arguments)
+        sent.append((written, pypsrp_bytes(wsman, message_id, arguments)))
+        return message_id, written
 
-    def fell_back(header: ET.Element, resource: ET.Element | None) -> bytes:
-        raise AssertionError("a pypsrp envelope was handed to ElementTree")
+    def fell_back(*arguments: Any) -> tuple[str, bytes]:
+        raise AssertionError("a request was handed to pypsrp's header and ElementTree")
 
-    monkeypatch.setattr(wsman_envelope, "envelope_bytes", compared)
-    monkeypatch.setattr(wsman_envelope, "_with_elementtree", fell_back)
+    monkeypatch.setattr(wsman_envelope, "request_bytes", compared)
+    monkeypatch.setattr(wsman_envelope, "_pypsrp_request", fell_back)
     with SimFleet(
         ["NODE1"], executor=TrivialExecutor(), users={SIM_USER: PASSWORD}, auth=auth
     ) as fleet:

@@ -9,6 +9,8 @@ writer hands back to ElementTree.
 from __future__ import annotations
 
 import copy
+import logging
+import uuid
 import xml.etree.ElementTree as ET
 from typing import Any
 
@@ -31,16 +33,18 @@ from pypsrp.wsman import (  # noqa: E402 (after load_pypsrp)
 )
 
 
-def _wsman() -> Any:
+def _wsman(**settings: Any) -> Any:
     """A WSMan as a Basic session over HTTP builds it (which registers pypsrp's prefixes)."""
-    return WSMan(
-        "node1.example.test",
-        username="u",
-        password="p",
-        ssl=False,
-        auth="basic",
-        encryption="never",
-    )
+    arguments: dict[str, Any] = {
+        "server": "node1.example.test",
+        "username": "u",
+        "password": "p",
+        "ssl": False,
+        "auth": "basic",
+        "encryption": "never",
+        **settings,
+    }
+    return WSMan(**arguments)
 
 
 _wsman()  # pypsrp registers its prefixes when a WSMan is built
@@ -212,3 +216,95 @@ def test_the_payload_size_is_pypsrps_for_every_setting(settings: dict[str, Any])
     for wsman in [*ours, theirs]:
         wsman.update_max_payload_size(512000)  # as pypsrp's RunspacePool.open does
     assert [theirs.max_payload_size] * 2 == [w.max_payload_size for w in ours]
+
+
+# Whole requests: the header written directly against pypsrp's own, same message id.
+
+FIXED_ID = uuid.UUID("0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0")
+
+
+def pypsrp_request(wsman: Any, *arguments: Any) -> tuple[str, bytes]:
+    action, resource_uri, resource, option_set, selector_set, timeout = arguments
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(uuid, "uuid4", lambda: FIXED_ID)
+        message_id, header = WSMan._create_header(
+            wsman, action, resource_uri, option_set, selector_set, timeout
+        )
+    return message_id, elementtree_bytes(header, resource)
+
+
+def fast_request(wsman: Any, *arguments: Any) -> tuple[str, bytes]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(uuid, "uuid4", lambda: FIXED_ID)
+        return wsman_envelope.request_bytes(wsman, *arguments)
+
+
+def _sets() -> tuple[Any, Any]:
+    options = OptionSet()
+    options.add_option("WINRS_NOPROFILE", "TRUE")
+    options.add_option("protocolversion", "2.3", {"MustComply": "true"})
+    selectors = SelectorSet()
+    selectors.add_option("ShellId", "3C1F-<&>\"'")
+    return options, selectors
+
+
+@pytest.mark.parametrize(
+    "action", [a for a in vars(WSManAction).values() if isinstance(a, str) and a.startswith("http")]
+)
+@pytest.mark.parametrize("with_sets", [False, True])
+@pytest.mark.parametrize("timeout", [None, 0, 7])
+def test_a_request_is_pypsrps_for_every_action(
+    action: str, with_sets: bool, timeout: int | None
+) -> None:
+    wsman = _wsman()
+    options, selectors = _sets() if with_sets else (None, None)
+    receive = ET.Element(f"{{{NAMESPACES['rsp']}}}Receive")
+    ET.SubElement(receive, f"{{{NAMESPACES['rsp']}}}DesiredStream").text = "stdout"
+    arguments = (
+        action,
+        "http://schemas.microsoft.com/powershell/Microsoft.PowerShell",
+        receive,
+        options,
+        selectors,
+        timeout,
+    )
+    assert pypsrp_request(wsman, *arguments) == fast_request(wsman, *arguments)
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"locale": 'x"<&>\r\n\t'},
+        {"data_locale": ""},
+        {"server": "n&de<1>.example.test", "path": "wsman/a&b"},
+        {"operation_timeout": 3600, "max_envelope_size": 512000},
+    ],
+)
+@pytest.mark.parametrize("resource_uri", ["", "urn:a&b<c>"])
+@pytest.mark.parametrize("action", ["", "urn:act&ion"])
+def test_a_request_with_texts_to_escape_or_empty_is_pypsrps(
+    settings: dict[str, Any], resource_uri: str, action: str
+) -> None:
+    wsman = _wsman(**settings)
+    arguments = (action, resource_uri, None, None, None, None)
+    assert pypsrp_request(wsman, *arguments) == fast_request(wsman, *arguments)
+
+
+def test_at_vvv_pypsrp_builds_and_logs_the_header_itself(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    wsman = _wsman()
+    arguments = (WSManAction.RECEIVE, "urn:r", None, None, None, None)
+    with caplog.at_level(logging.DEBUG, logger="pypsrp.wsman"):
+        assert pypsrp_request(wsman, *arguments) == fast_request(wsman, *arguments)
+    assert 2 == sum("Creating WSMan header" in r.getMessage() for r in caplog.records)
+
+
+def test_a_value_only_elementtree_can_write_goes_to_pypsrps_header() -> None:
+    wsman = _wsman()
+    wsman.locale = 1033  # not a string: ElementTree's own error
+    with pytest.raises(TypeError) as fast:
+        fast_request(wsman, WSManAction.GET, "urn:r", None, None, None, None)
+    with pytest.raises(TypeError) as oracle:
+        pypsrp_request(wsman, WSManAction.GET, "urn:r", None, None, None, None)
+    assert str(oracle.value) == str(fast.value)
