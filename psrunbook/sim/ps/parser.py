@@ -13,7 +13,7 @@ import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from itertools import pairwise
+from itertools import accumulate, pairwise
 from typing import Any, Final
 
 import tree_sitter
@@ -125,12 +125,18 @@ class ParsedScript:
         return self.text[start : end if end >= 0 else len(self.text)].rstrip("\r")
 
 
+_LEAD_BYTES: Final = bytes(0 if 0x80 <= b <= 0xBF else 1 for b in range(256))
+"""1 for a byte that starts a UTF-8 character, 0 for a continuation byte."""
+
+
 def _byte_map(text: str) -> tuple[int, ...]:
-    mapping: list[int] = []
-    for index, char in enumerate(text):
-        mapping.extend([index] * len(char.encode("utf-8")))
-    mapping.append(len(text))
-    return tuple(mapping)
+    """The index of the character each UTF-8 byte of ``text`` belongs to, then the length.
+
+    Counting the bytes that start a character (in C: ``bytes.translate`` and
+    ``itertools.accumulate``), not encoding each character on its own.
+    """
+    starts = text.encode("utf-8").translate(_LEAD_BYTES)
+    return (*accumulate(starts, initial=-1), len(text))[1:]
 
 
 def _line_starts(text: str) -> tuple[int, ...]:
@@ -287,85 +293,108 @@ def _check(script: ParsedScript) -> None:
                 script.line_text(line),
                 script.column(bitwise),
             )
+    # A tree without an error or missing node (tree-sitter's has_error covers both) has
+    # none to look for; then only the node types below are read, the rest walked past.
+    errors_possible = script.root.has_error
     stack = [script.root]
     while stack:
         node = stack.pop()
-        if node.is_missing and node.parent is not None and _comma_continuation(node.parent):
-            continue
-        if abbreviated_switch_flags(node) is not None:
-            continue  # the evaluator reads them (``switch -w``)
-        if node.is_error or node.is_missing:
-            line = script.line(node)
-            what = "missing " + node.type if node.is_missing else "unexpected text"
-            raise ScriptParseError(
-                line,
-                script.column(node),
-                f"{what} '{script.source(node)[:40]}'",
-                script.line_text(line),
-            )
-        if node.type in UNSUPPORTED_NODES:
-            line = script.line(node)
-            raise UnsupportedConstruct(
-                line,
-                UNSUPPORTED_NODES[node.type],
-                script.source(node),
-                script.line_text(line),
-                script.column(node),
-            )
-        if node.type == "cast_expression" and _type_then_comma_in_argument(node):
-            line = script.line(node)
-            raise UnsupportedConstruct(
-                line,
-                "type literal followed by a comma in a method argument (tree-sitter-powershell "
-                "reads it as a cast of the next argument; put the type last or in parentheses)",
-                script.source(node),
-                script.line_text(line),
-                script.column(node),
-            )
-        if node.type == "merging_redirection_operator" and not _MERGE.match(
-            script.source(node).strip()
-        ):
-            # Windows PowerShell 5.1 merges a stream only into the success stream (n>&1).
-            line = script.line(node)
-            raise UnsupportedConstruct(
-                line,
-                "redirection other than n>&1",
-                script.source(node),
-                script.line_text(line),
-                script.column(node),
-            )
-        command = script.source(node).casefold().rpartition("\\")[2]
-        if node.type == "command_name" and command in UNSUPPORTED_COMMANDS:
-            line = script.line(node)
-            raise UnsupportedConstruct(
-                line,
-                "command "
-                + UNSUPPORTED_COMMANDS[command]
-                + (f" ({WHY_UNSUPPORTED[command]})" if command in WHY_UNSUPPORTED else ""),
-                script.source(node),
-                script.line_text(line),
-                script.column(node),
-            )
-        if node.type == "block_name" and script.source(node).casefold() == "dynamicparam":
-            line = script.line(node)
-            raise UnsupportedConstruct(
-                line,
-                "dynamicparam block",
-                script.source(node),
-                script.line_text(line),
-                script.column(node),
-            )
-        if node.type == "command_invokation_operator" and script.source(node) == ".":
-            line = script.line(node)
-            raise UnsupportedConstruct(
-                line,
-                "dot-sourcing",
-                script.source(node.parent or node),
-                script.line_text(line),
-                script.column(node),
-            )
+        if errors_possible:
+            if node.is_missing and node.parent is not None and _comma_continuation(node.parent):
+                continue
+            if abbreviated_switch_flags(node) is not None:
+                continue  # the evaluator reads them (``switch -w``)
+            if node.is_error or node.is_missing:
+                line = script.line(node)
+                what = "missing " + node.type if node.is_missing else "unexpected text"
+                raise ScriptParseError(
+                    line,
+                    script.column(node),
+                    f"{what} '{script.source(node)[:40]}'",
+                    script.line_text(line),
+                )
+        if node.type in _CHECKED_TYPES:
+            _check_node(script, node)
         if node.has_error or node.child_count:
             stack.extend(reversed(node.children))
+
+
+_CHECKED_TYPES: Final = frozenset(
+    {
+        *UNSUPPORTED_NODES,
+        "cast_expression",
+        "merging_redirection_operator",
+        "command_name",
+        "block_name",
+        "command_invokation_operator",
+    }
+)
+"""The node types :func:`_check_node` reads; every other node is only walked through."""
+
+
+def _check_node(script: ParsedScript, node: tree_sitter.Node) -> None:
+    """Refuse ``node`` if its type or text is one the simulator does not run."""
+    if node.type in UNSUPPORTED_NODES:
+        line = script.line(node)
+        raise UnsupportedConstruct(
+            line,
+            UNSUPPORTED_NODES[node.type],
+            script.source(node),
+            script.line_text(line),
+            script.column(node),
+        )
+    if node.type == "cast_expression" and _type_then_comma_in_argument(node):
+        line = script.line(node)
+        raise UnsupportedConstruct(
+            line,
+            "type literal followed by a comma in a method argument (tree-sitter-powershell "
+            "reads it as a cast of the next argument; put the type last or in parentheses)",
+            script.source(node),
+            script.line_text(line),
+            script.column(node),
+        )
+    if node.type == "merging_redirection_operator" and not _MERGE.match(
+        script.source(node).strip()
+    ):
+        # Windows PowerShell 5.1 merges a stream only into the success stream (n>&1).
+        line = script.line(node)
+        raise UnsupportedConstruct(
+            line,
+            "redirection other than n>&1",
+            script.source(node),
+            script.line_text(line),
+            script.column(node),
+        )
+    command = script.source(node).casefold().rpartition("\\")[2]
+    if node.type == "command_name" and command in UNSUPPORTED_COMMANDS:
+        line = script.line(node)
+        raise UnsupportedConstruct(
+            line,
+            "command "
+            + UNSUPPORTED_COMMANDS[command]
+            + (f" ({WHY_UNSUPPORTED[command]})" if command in WHY_UNSUPPORTED else ""),
+            script.source(node),
+            script.line_text(line),
+            script.column(node),
+        )
+    if node.type == "block_name" and script.source(node).casefold() == "dynamicparam":
+        line = script.line(node)
+        raise UnsupportedConstruct(
+            line,
+            "dynamicparam block",
+            script.source(node),
+            script.line_text(line),
+            script.column(node),
+        )
+    if node.type == "command_invokation_operator" and script.source(node) == ".":
+        line = script.line(node)
+        raise UnsupportedConstruct(
+            line,
+            "dot-sourcing",
+            script.source(node.parent or node),
+            script.line_text(line),
+            script.column(node),
+        )
 
 
 _MAX_SPLITS = 8

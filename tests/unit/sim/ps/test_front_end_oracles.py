@@ -18,11 +18,12 @@ from __future__ import annotations
 import re
 
 import pytest
+import tree_sitter
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bench.render_lint import work_list
-from psrunbook.sim.ps.exceptions import ScriptParseError
+from psrunbook.sim.ps.exceptions import ScriptParseError, UnsupportedConstruct
 from psrunbook.sim.ps.lexer import (
     _BLANKS,
     _COMMENT_START_AFTER,
@@ -31,7 +32,13 @@ from psrunbook.sim.ps.lexer import (
     SINGLE_QUOTES,
     _Scanner,
 )
-from psrunbook.sim.ps.parser import _FOREACH_METHOD, _foreach_standin
+from psrunbook.sim.ps.parser import (
+    _FOREACH_METHOD,
+    _LANGUAGE,
+    _byte_map,
+    _foreach_standin,
+    parse_uncached,
+)
 from psrunbook.templates import TemplateLibrary
 
 
@@ -246,3 +253,86 @@ _BEFORE = [b" ", b"\t", b"\n", b"\r", b"\x0b", b"\x0c", b"\x1c", b";", b"|", b"&
 def test_foreach_stand_in_replaces_what_the_lookbehind_did(source: bytes) -> None:
     expected = _LOOKBEHIND_FOREACH.sub(_lookbehind_standin, source)
     assert expected == _FOREACH_METHOD.sub(_foreach_standin, source)
+
+
+# The byte-to-character map: counted in C, as the per-character loop built it.
+
+
+def _per_character_byte_map(text: str) -> tuple[int, ...]:
+    """The map as it was built: each character encoded on its own."""
+    mapping: list[int] = []
+    for index, char in enumerate(text):
+        mapping.extend([index] * len(char.encode("utf-8")))
+    mapping.append(len(text))
+    return tuple(mapping)
+
+
+@given(st.text())
+def test_byte_map_is_the_per_character_one(text: str) -> None:
+    try:
+        expected = _per_character_byte_map(text)
+    except UnicodeEncodeError:
+        with pytest.raises(UnicodeEncodeError):
+            _byte_map(text)
+        return
+    assert expected == _byte_map(text)
+
+
+@pytest.mark.parametrize("text", ["", "a", "é", "€", "𝄞", "a€b𝄞\n“x”"])
+def test_byte_map_of_each_utf8_length(text: str) -> None:
+    assert _per_character_byte_map(text) == _byte_map(text)
+
+
+# The check walks past node types it does not read, and looks for errors only in a tree
+# tree-sitter says has one: an error or a missing node always marks every ancestor.
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        "if ($x) { 'a' ",
+        "$a = (1 + ",
+        "Get-Item -Path 'x' |",
+        "function f { param([string]$a",
+        "@{ a = 1; b = }",
+        "foreach ($i in 1..3) { $i ",
+        "'unterminated",
+        "switch -w ($x) { 'a*' { 1 } }",
+    ],
+)
+def test_every_error_or_missing_node_is_under_a_root_that_has_an_error(script: str) -> None:
+    tree = tree_sitter.Parser(_LANGUAGE).parse(script.encode("utf-8"))
+    stack = [tree.root_node]
+    flagged = []
+    while stack:
+        node = stack.pop()
+        if node.is_error or node.is_missing:
+            flagged.append(node)
+        stack.extend(node.children)
+    assert flagged, "the script was meant to hold an error"
+    assert tree.root_node.has_error
+    for node in flagged:
+        parent = node.parent
+        while parent is not None:
+            assert parent.has_error
+            parent = parent.parent
+
+
+def test_every_shipped_script_parses_and_every_refused_construct_is_still_refused() -> None:
+    library = TemplateLibrary()
+    for text in sorted({library.render(*item).text for item in work_list()}):
+        parse_uncached(text)  # the shipped scripts run on the lab: none is refused
+    refused = {
+        "$n = 1\nRead-Host 'name'": "command Read-Host",
+        "Microsoft.PowerShell.Utility\\Format-Custom": "command Format-Custom",
+        ". ./helpers.ps1": "dot-sourcing",
+        "Get-Item x 3>&2": "redirection other than n>&1",
+        "function f { dynamicparam { } }": "dynamicparam block",
+        "class C { }": "class definition",
+        ":outer foreach ($i in 1..2) { break outer }": "loop label",
+        "Get-Item x && Get-Item y": "pipeline chain operator",
+        "if ($x) {": "missing }",
+    }
+    for text, words in refused.items():
+        with pytest.raises((UnsupportedConstruct, ScriptParseError), match=re.escape(words)):
+            parse_uncached(text)
