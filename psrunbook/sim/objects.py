@@ -35,9 +35,19 @@ class PSHashtable(MutableMapping[str, Any]):
     # MutableMapping mixins (issue 16: a tenth of a pipeline's evaluation).
 
     def __init__(self, items: Iterable[tuple[str, Any]] = ()) -> None:
-        self._data: dict[str, tuple[str, Any]] = {}
-        for key, value in items:
-            self[key] = value
+        # String keys differing in more than case (every cmdlet's output object) are
+        # stored in one pass; any other key, or a key met again (``A`` then ``a``), makes
+        # the one-by-one path store them all, which keeps the first spelling and the
+        # last value (issue 16: building the cluster's objects was a tenth of the
+        # preflight script's evaluation).
+        pairs = items if type(items) is list or type(items) is tuple else list(items)
+        data = {key.casefold(): (key, value) for key, value in pairs if type(key) is str}
+        if len(data) != len(pairs):
+            data = {}
+            self._data = data
+            for key, value in pairs:
+                self[key] = value
+        self._data = data
 
     @staticmethod
     def _fold(key: object) -> str:

@@ -8,7 +8,8 @@ text instead of once per node and pipeline:
 - a client message seen before (the same step on every node, the same pool opening)
   is not decoded again (:mod:`.decoded_messages` says which ones, and why it is safe);
 - a pipeline's description (:class:`PipelineShape`) is read from psrpcore's objects
-  once per CreatePipeline text;
+  once per CreatePipeline text, and the client's host description once per
+  InitRunspacePool text;
 - the pool's own handshake answers (session capability, private data, state), the same
   for every pool of this class, are serialised once.
 
@@ -99,8 +100,10 @@ def runspace_pool_class() -> type[Any]:
     from psrpcore._payload import PSRPMessage, StreamType, create_message  # noqa: PLC0415
     from psrpcore.types import (  # noqa: PLC0415 (as above)
         ApplicationPrivateData,
+        HostInfo,
         PSRPMessageType,
         PSVersion,
+        RunspacePoolState,
         RunspacePoolStateMsg,
         add_note_property,
         deserialize,
@@ -121,6 +124,12 @@ def runspace_pool_class() -> type[Any]:
         @functools.cached_property
         def shape(self) -> PipelineShape:
             return pipeline_shape(self.pipeline)
+
+        @functools.cached_property
+        def host_info(self) -> Any:
+            """An InitRunspacePool's HostInfo (psrpcore's ``event.host_info``, which builds
+            it anew at each read); a server pool stores it and never reads it again."""
+            return HostInfo.FromPSObjectForRemoting(self.ps_object.HostInfo)
 
     decoded = DecodedMessages(
         frozenset(
@@ -185,9 +194,24 @@ def runspace_pool_class() -> type[Any]:
                     )
                 self.pipeline_table[event.pipeline_id].metadata = entry.pipeline
                 self.shapes[event.pipeline_id] = entry.shape
+            elif message.message_type == PSRPMessageType.InitRunspacePool:
+                self._open_with(event, entry.host_info)
             else:
                 getattr(self, f"_process_{message.message_type.name}")(event)
             return event
+
+        def _open_with(self, event: Any, host_info: Any) -> None:
+            """psrpcore's ``_process_InitRunspacePool``, with the host description shared."""
+            self.apartment_state = event.apartment_state
+            self.application_arguments = event.application_arguments
+            self.host = host_info
+            self.thread_options = event.ps_thread_options
+            self._max_runspaces = event.max_runspaces
+            self._min_runspaces = event.min_runspaces
+            self.prepare_message(
+                ApplicationPrivateData(ApplicationPrivateData=self.application_private_data)
+            )
+            self._change_state(RunspacePoolState.Opened)
 
         def _reply_key(self, message: Any) -> tuple[Any, ...] | None:
             """What a handshake answer of this pool depends on, or None for any other message.
