@@ -11,16 +11,20 @@ shows in the count of connections the server accepted.
 from __future__ import annotations
 
 import contextlib
+import select
 import socket
+import ssl
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 from pypsrp.exceptions import AuthenticationError, WinRMTransportError
 
 from psrunbook.errors import AuthenticationFailed, ConnectionFailed
+from psrunbook.sim.endpoint.tls import TlsCertificate, generate_certificate
 from psrunbook.transport import direct_http
 from psrunbook.transport.error_mapping import translate
 from psrunbook.transport.psrp import _wsman_class
@@ -64,8 +68,9 @@ def _read_request(conn: socket.socket, pending: bytes) -> tuple[bytes, bytes] | 
 class ScriptedServer:
     """Answers the requests of every connection, in order, from one list of answers."""
 
-    def __init__(self, answers: list[Answer]) -> None:
+    def __init__(self, answers: list[Answer], tls: ssl.SSLContext | None = None) -> None:
         self._answers = list(answers)
+        self._tls = tls
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.port: int = self._listener.getsockname()[1]
         self.accepted = 0
@@ -88,6 +93,9 @@ class ScriptedServer:
 
     def _serve(self, conn: socket.socket) -> None:
         pending = b""
+        if self._tls is not None:
+            with contextlib.suppress(OSError):
+                conn = self._tls.wrap_socket(conn, server_side=True)
         with conn, contextlib.suppress(OSError):
             while (request := _read_request(conn, pending)) is not None:
                 whole, pending = request
@@ -96,8 +104,9 @@ class ScriptedServer:
                     answer = self._answers.pop(0)
                 conn.sendall(answer.data)
                 if answer.close:
-                    # FIN after the answer, then wait for the client's close: no RST that
-                    # could discard the answer before the client read it.
+                    # FIN after the answer (for TLS without close_notify, as a server that
+                    # just drops the connection), then wait for the client's close: no RST
+                    # that could discard the answer before the client read it.
                     conn.shutdown(socket.SHUT_WR)
                     while conn.recv(65536):
                         pass
@@ -112,12 +121,15 @@ class ScriptedServer:
 
 
 @contextlib.contextmanager
-def _sender(*answers: Answer) -> Iterator[tuple[direct_http.DirectSender, ScriptedServer]]:
-    server = ScriptedServer(list(answers))
+def _sender(
+    *answers: Answer, tls: TlsCertificate | None = None
+) -> Iterator[tuple[direct_http.DirectSender, ScriptedServer]]:
+    server = ScriptedServer(list(answers), tls.server_context() if tls else None)
     transport = _wsman_class()(
         server="127.0.0.1",
         port=server.port,
-        ssl=False,
+        ssl=tls is not None,
+        cert_validation=str(tls.cert_path) if tls else True,
         username="user",
         password="pw",
         auth="basic",
@@ -301,3 +313,46 @@ def test_error_statuses_keep_their_meaning_in_every_framing() -> None:
             sender.send(MESSAGE)
         assert 500 == caught.value.code
         assert "<s:Fault>\u20ac</s:Fault>" == caught.value.response_text
+
+
+@pytest.fixture(params=["http", "https"])
+def tls(request: pytest.FixtureRequest, tmp_path: Path) -> TlsCertificate | None:
+    """Plain HTTP, or TLS with the certificate trusted and the host name checked."""
+    return generate_certificate(tmp_path) if request.param == "https" else None
+
+
+def test_every_framing_over_plain_and_tls_connections(tls: TlsCertificate | None) -> None:
+    answers = (
+        Answer(HEAD_200 + b"Transfer-Encoding: chunked\r\n\r\n" + _chunked(b"<chunked/>", 3)),
+        Answer(_length(HEAD_200, b"<length/>")),
+        Answer(HEAD_200 + b"\r\n<until-close/>", close=True),
+        Answer(_length(HEAD_200, b"<new/>")),
+    )
+    with _sender(*answers, tls=tls) as (sender, server):
+        assert b"<chunked/>" == sender.send(MESSAGE)
+        assert b"<length/>" == sender.send(MESSAGE)
+        assert 1 == server.accepted
+        assert b"<until-close/>" == sender.send(MESSAGE)
+        assert b"<new/>" == sender.send(MESSAGE)
+        assert 2 == server.accepted
+
+
+def test_a_connection_the_server_closed_while_idle_is_replaced_before_writing(
+    tls: TlsCertificate | None,
+) -> None:
+    """The server closes after a kept-alive answer; the next message must not be written there.
+
+    Written there, it would be lost: the server has closed its side and never answers.
+    """
+    answers = (
+        Answer(_length(HEAD_200, b"<kept/>"), close=True),
+        Answer(_length(HEAD_200, b"<new/>")),
+    )
+    with _sender(*answers, tls=tls) as (sender, server):
+        assert b"<kept/>" == sender.send(MESSAGE)
+        (idle,) = sender._idle
+        readable, _, _ = select.select([idle.sock], [], [], 60)  # the FIN has arrived
+        assert readable, "the server's FIN never reached the client"
+        assert b"<new/>" == sender.send(MESSAGE)
+        assert 2 == server.accepted
+        assert 2 == len(server.requests)
