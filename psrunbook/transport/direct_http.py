@@ -146,7 +146,7 @@ class DirectSender:
         self._open: set[HttpConnection] = set()
         self._lock = threading.Lock()
         self._address = f"{transport.server}:{transport.port}"
-        self._host, self._port, self._head = _request_head(transport, headers)
+        self._host, self._port, self._head = _request_head(transport, headers, tls=tls is not None)
         """Where to connect (as ``http.client`` reads the server) and the request's head
         split around its Content-Length value: (up to ``Content-Length: ``, the rest)."""
         # A session dropped without close (a pool that failed to open) closes its sockets
@@ -286,12 +286,10 @@ class DirectSender:
         self, connection: HttpConnection, message: bytes, read_s: float | None
     ) -> tuple[int, bytes, str]:
         """Write the request in one ``sendall``, read the whole answer: (status, body, type)."""
-        assert connection.sock is not None  # connected by _connect or kept by _reusable
         before, after = self._head
         try:
-            connection.set_timeout(read_s)
             # As http.client writes a bytes body: head and body in one buffer, one write.
-            connection.sock.sendall(before + str(len(message)).encode() + after + message)
+            connection.send(before + str(len(message)).encode() + after + message, read_s)
         except OSError as exc:
             # A server that answers early (a 401 or 413) may close while the body is sent:
             # its answer is still read, as urllib3 does. Anything else ends here.
@@ -327,7 +325,7 @@ def basic_authorization(username: str, password: str) -> str:
 
 
 def _request_head(
-    transport: Any, headers: tuple[list[tuple[str, str]], list[tuple[str, str]]]
+    transport: Any, headers: tuple[list[tuple[str, str]], list[tuple[str, str]]], *, tls: bool
 ) -> tuple[str, int, tuple[bytes, bytes]]:
     """(host, port, head split at the Content-Length value) as ``http.client`` writes them.
 
@@ -338,7 +336,7 @@ def _request_head(
     """
     before_length, after_length = headers
     recorder = _HeadRecorder(transport.server, transport.port)
-    if transport.ssl:
+    if tls:
         recorder.default_port = http.client.HTTPS_PORT
     recorder.putrequest("POST", "/" + transport.path, skip_accept_encoding=True)
     for name, value in before_length:

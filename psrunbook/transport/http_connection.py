@@ -21,6 +21,7 @@ errors (``RemoteDisconnected``, ``IncompleteRead``), so a failure reads as it di
 
 from __future__ import annotations
 
+import errno
 import http.client
 import select
 import socket
@@ -94,12 +95,16 @@ class HttpConnection:
             return False
         return not (isinstance(sock, ssl.SSLSocket) and sock.pending())
 
-    def set_timeout(self, seconds: float | None) -> None:
-        """The socket's timeout for what follows (a system call only when it changes)."""
-        if seconds != self._timeout:
-            assert self.sock is not None
-            self.sock.settimeout(seconds)
-            self._timeout = seconds
+    def send(self, data: bytes, timeout: float | None) -> None:
+        """Write ``data`` whole with ``timeout`` set for it and the answer's reading.
+
+        The timeout is set only when it changes (each change is a system call).
+        """
+        sock = self._socket()
+        if timeout != self._timeout:
+            sock.settimeout(timeout)
+            self._timeout = timeout
+        sock.sendall(data)
 
     def read_answer(self) -> tuple[int, bytes, str]:
         """(status, body, Content-Type) of the next final answer, interim ``1xx`` skipped.
@@ -109,11 +114,10 @@ class HttpConnection:
         :class:`MalformedAnswer` for bytes that are not HTTP. Afterwards :attr:`reusable`
         says whether the next request may use this connection.
         """
-        assert self.sock is not None
         self.reusable = False
         self._complete = False
         self._start_message()
-        recv_into = self.sock.recv_into
+        recv_into = self._socket().recv_into
         view = self._view
         feed = self._parser.feed_data
         problem = None
@@ -138,6 +142,13 @@ class HttpConnection:
         sock, self.sock = self.sock, None
         if sock is not None:
             sock.close()
+
+    def _socket(self) -> socket.socket:
+        """The socket, or the error a closed one gives (closed by another thread)."""
+        sock = self.sock
+        if sock is None:
+            raise OSError(errno.EBADF, "the connection was closed")
+        return sock
 
     # httptools' callbacks, in the order llhttp makes them for each message.
 
