@@ -128,6 +128,21 @@ def measure(profile: Profile) -> Section:
                 ratio_detail(low, nodes, wall=wall, client_cpu=cpu, simulator_cpu=sim_cpu),
             )
         )
+    extra = high - low
+    for side, seconds in (("client", cpu), ("simulator", sim_cpu)) if extra else ():
+        # Each side's CPU per node beyond the first, apart: the wall ratio mixes both
+        # processes on the machine's cores; a real fleet has a CPU per node.
+        section.figures.append(
+            Figure(
+                f"fanout_{side}_cpu_ms_per_extra_node",
+                f"{'psrunbook' if side == 'client' else 'simulated fleet'} CPU per node beyond"
+                f" the first, {low} -> {high} nodes",
+                (seconds[high] - seconds[low]) / extra * 1000,
+                "ms",
+                None,
+                f"{seconds[low]:.2f} s at {low} node(s), {seconds[high]:.2f} s at {high}",
+            )
+        )
     section.figures.append(
         Figure(
             f"peak_rss_mb_{high}",
