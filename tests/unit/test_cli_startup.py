@@ -164,15 +164,16 @@ def test_a_sim_run_loads_only_what_it_uses(tmp_path: Path) -> None:
     """
     state = tmp_path / "state"
     code, modules = _modules_of(
-        "run", "ssis-clustered", "--sim", "--yes", "--state-dir", str(state)
+        "run", "ssis-clustered", "--sim", "--yes", "--parallel", "2", "--state-dir", str(state)
     )
     assert 0 == code
     assert "psrunbook.sim.lab.embedded" in modules  # the probe saw the run
     unwanted = {"psrunbook.plan_file", "rich.traceback", "rich.pretty"}
     unwanted |= {"spnego", "gssapi", "pypsrp.negotiate", "requests_credssp", "cryptography.x509"}
     assert [] == sorted(unwanted & modules)
-    # Its options (a --state-dir path, default limits) coerce without typer's pydantic
-    # adapters, and no TypeAdapter is built (issue 16: psrunbook.cli.coercion).
+    # Its options (a --state-dir path, a --parallel typed as text, default limits) coerce
+    # without typer's pydantic adapters, and no TypeAdapter is built (issue 16:
+    # psrunbook.cli.coercion).
     assert [] == sorted({"typer._adapters", "pydantic.type_adapter"} & modules)
 
 
