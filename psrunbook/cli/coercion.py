@@ -28,7 +28,6 @@ no longer has it, nothing is installed and typer works as it always does.
 from __future__ import annotations
 
 import math
-import re
 import typing
 from pathlib import Path
 from typing import Any
@@ -39,12 +38,30 @@ from typer.core import TyperGroup
 _MISSING = object()
 """The value is not one whose coercion is an identity: ask typer."""
 
-_INT_TEXT = re.compile(r"0|[1-9][0-9]{0,17}", re.ASCII)
-"""An ``int`` as typed, read alike by ``int()`` and pydantic: no sign, space, underscore
-or leading zero (those, and anything longer, are left to typer)."""
-_FLOAT_TEXT = re.compile(r"(?:0|[1-9][0-9]{0,14})(?:\.[0-9]{1,15})?", re.ASCII)
-"""A ``float`` as typed, in the plain decimal form ``float()`` and pydantic both round
-correctly (no exponent, ``inf`` or ``nan``: left to typer)."""
+
+def _plain_digits(text: str, most: int) -> bool:
+    """ASCII digits, at most ``most`` of them, without a leading zero (``0`` itself is)."""
+    return (
+        0 < len(text) <= most
+        and text.isascii()
+        and text.isdigit()
+        and (text == "0" or not text.startswith("0"))
+    )
+
+
+def _int_text(text: str) -> bool:
+    """An ``int`` as typed, read alike by ``int()`` and pydantic: no sign, space, underscore
+    or leading zero (those, and anything longer, are left to typer)."""
+    return _plain_digits(text, 18)
+
+
+def _float_text(text: str) -> bool:
+    """A ``float`` as typed, in the plain decimal form ``float()`` and pydantic both round
+    correctly (no exponent, ``inf`` or ``nan``: left to typer)."""
+    whole, point, fraction = text.partition(".")
+    if not _plain_digits(whole, 15):
+        return False
+    return not point or (0 < len(fraction) <= 15 and fraction.isascii() and fraction.isdigit())
 
 
 class DeferredCoercion:
@@ -109,9 +126,9 @@ class DeferredCoercion:
     def _number_of_text(self, text: str) -> Any:
         """``text`` as the number pydantic makes of it for an ``int`` or ``float``
         parameter, when it is plain decimal; otherwise ``text`` unchanged."""
-        if self._annotation is int and _INT_TEXT.fullmatch(text):
+        if self._annotation is int and _int_text(text):
             return int(text)
-        if self._annotation is float and _FLOAT_TEXT.fullmatch(text):
+        if self._annotation is float and _float_text(text):
             return float(text)
         return text
 
