@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Final
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from psrunbook.bundle_verifier import verify_script_text
+from psrunbook.canonical_json import canonical_json
 from psrunbook.errors import BundleError, ClusterMismatch
 from psrunbook.input_files import InputFileRefused, read_input_file
 from psrunbook.review_text import md_block, md_code, md_text, ps_comment
@@ -59,11 +60,6 @@ _REEXPORT: Final = (
 
 def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def canonical_json(value: Any) -> str:
-    """The one JSON spelling used for hashing and for files: sorted, indented, LF-ended."""
-    return json.dumps(value, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
 
 
 def public_arguments(arguments: Mapping[str, Any]) -> dict[str, Any]:

@@ -31,10 +31,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from psrunbook.bundle import (
     PinnedStep,
-    canonical_json,
     pinned_differences,
     public_arguments,
 )
+from psrunbook.canonical_json import canonical_json
 from psrunbook.errors import StepFailed, TransportError, UserError
 from psrunbook.execution.identity import read_identity, same_cluster
 from psrunbook.execution.outcome import Status

@@ -10,11 +10,14 @@ the values whose coercion is an identity (``None``, an unset repeated option, a 
 for a ``str`` parameter, an ``int`` or ``float`` inside its parameter's bounds, one of a
 ``Literal``'s own values) are returned as typer would return them, and a path given as
 text is made a ``Path`` as pydantic makes it (``Path(text)``) and then checked by typer's
-own path code; any other value goes through typer's own coercion, built on first use, so
+own path code. A number typed on the command line (``--parallel 1``, ``--step-timeout
+600``) arrives as text: plain ASCII decimal digits (an optional fraction for a ``float``)
+are what pydantic reads as ``int(text)`` or ``float(text)``, so inside the bounds they are
+converted here. Any other value goes through typer's own coercion, built on first use, so
 errors and conversions are exactly typer's. tests/unit/test_cli_coercion.py compares
 both for every parameter of the application.
 
-So ``run ... --sim --state-dir DIR`` with its default limits coerces nothing through
+So ``run ... --sim --state-dir DIR``, or ``--parallel 1``, coerces nothing through
 pydantic: typer's adapters module (and the pydantic modules only it needs) stay unloaded
 (issue 16; ``tests/unit/test_cli_startup.py`` keeps it so).
 
@@ -34,6 +37,31 @@ from typer.core import TyperGroup
 
 _MISSING = object()
 """The value is not one whose coercion is an identity: ask typer."""
+
+
+def _plain_digits(text: str, most: int) -> bool:
+    """ASCII digits, at most ``most`` of them, without a leading zero (``0`` itself is)."""
+    return (
+        0 < len(text) <= most
+        and text.isascii()
+        and text.isdigit()
+        and (text == "0" or not text.startswith("0"))
+    )
+
+
+def _int_text(text: str) -> bool:
+    """An ``int`` as typed, read alike by ``int()`` and pydantic: no sign, space, underscore
+    or leading zero (those, and anything longer, are left to typer)."""
+    return _plain_digits(text, 18)
+
+
+def _float_text(text: str) -> bool:
+    """A ``float`` as typed, in the plain decimal form ``float()`` and pydantic both round
+    correctly (no exponent, ``inf`` or ``nan``: left to typer)."""
+    whole, point, fraction = text.partition(".")
+    if not _plain_digits(whole, 15):
+        return False
+    return not point or (0 < len(fraction) <= 15 and fraction.isascii() and fraction.isdigit())
 
 
 class DeferredCoercion:
@@ -95,6 +123,15 @@ class DeferredCoercion:
         low, high = self._info.min, self._info.max
         return (low is None or value >= low) and (high is None or value <= high)
 
+    def _number_of_text(self, text: str) -> Any:
+        """``text`` as the number pydantic makes of it for an ``int`` or ``float``
+        parameter, when it is plain decimal; otherwise ``text`` unchanged."""
+        if self._annotation is int and _int_text(text):
+            return int(text)
+        if self._annotation is float and _float_text(text):
+            return float(text)
+        return text
+
     def _identity(self, value: Any, multiple: bool) -> Any:
         if not self._plain:
             return _MISSING
@@ -104,6 +141,8 @@ class DeferredCoercion:
             return [] if empty and typing.get_origin(self._annotation) is list else _MISSING
         if self._annotation is str and type(value) is str:
             return value
+        if type(value) is str:
+            value = self._number_of_text(value)
         if self._annotation is int and type(value) is int and self._in_range(value):
             return value
         if (

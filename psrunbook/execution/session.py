@@ -33,7 +33,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from psrunbook.bundle import canonical_json, plan_from_bundle, verify_bundle
+from psrunbook.canonical_json import canonical_json
 from psrunbook.errors import ClusterMismatch, JournalError, ParameterError
 from psrunbook.execution.identity import PinnedId, verify_cluster
 from psrunbook.execution.interrupts import StopSignal
@@ -279,6 +279,9 @@ class RunSession:
                 "--expect-sha256 pins an approved bundle: give the bundle with --bundle DIR"
             )
         if request.bundle is not None:
+            # Only a run from an approved bundle loads the bundle code (issue 16).
+            from psrunbook.bundle import verify_bundle  # noqa: PLC0415
+
             bundle = verify_bundle(request.bundle, expected_sha256=request.expect_sha256)
             runbook = self.registry.get(bundle.manifest.runbook.name)
             return RunIntent(
@@ -368,6 +371,8 @@ class RunSession:
             plan = build_plan(runbook, params, inventory, self.library)
             bundle_sha256 = None
         else:
+            from psrunbook.bundle import plan_from_bundle  # noqa: PLC0415 (as in resolve)
+
             plan = plan_from_bundle(intent.bundle, runbook, params, inventory, self.library)
             bundle_sha256 = intent.bundle.manifest_sha256
         prepared = self.prepare_plan(

@@ -15,6 +15,7 @@ caller handles one kind of failure.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
@@ -30,6 +31,26 @@ __all__ = ["RESULT_MARKER", "ParsedOutput", "parse_output"]
 RESULT_MARKER: Final = "PSRunbookResult"
 _CONTRACT_ERROR_TYPE: Final = "PSRunbookResultError"
 _MAX_VALIDATION_ERRORS: Final = 5
+
+_BUILD_LOCK: Final = threading.Lock()
+
+
+def _built(result_model: type[StepResult]) -> type[StepResult]:
+    """``result_model`` with its validator built, if it can be.
+
+    The built-in SSIS result models build theirs on first use (``defer_build``: a run
+    reads the results of its own steps only, issue 16). Node threads read their first
+    results at the same moment, and pydantic releases before its fix of pydantic#11849
+    rebuilt a model unsafely when two threads did so at once (one could validate with the
+    parent's validator), so the first build happens here, once, under a lock. A model
+    that cannot be built yet is left as it is: validating it raises pydantic's own error,
+    as before.
+    """
+    if not result_model.__pydantic_complete__:
+        with _BUILD_LOCK:
+            if not result_model.__pydantic_complete__:
+                result_model.model_rebuild(raise_errors=False)
+    return result_model
 
 
 @dataclass(frozen=True)
@@ -148,7 +169,7 @@ def _read_result(
         )
     else:
         try:
-            data = result_model.model_validate(dict(payload))
+            data = _built(result_model).model_validate(dict(payload))
         except ValidationError as exc:
             problems.append(
                 _contract_error(

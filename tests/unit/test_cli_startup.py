@@ -164,15 +164,19 @@ def test_a_sim_run_loads_only_what_it_uses(tmp_path: Path) -> None:
     """
     state = tmp_path / "state"
     code, modules = _modules_of(
-        "run", "ssis-clustered", "--sim", "--yes", "--state-dir", str(state)
+        "run", "ssis-clustered", "--sim", "--yes", "--parallel", "2", "--state-dir", str(state)
     )
     assert 0 == code
     assert "psrunbook.sim.lab.embedded" in modules  # the probe saw the run
     unwanted = {"psrunbook.plan_file", "rich.traceback", "rich.pretty"}
+    # No --bundle: the session hashes parameters with psrunbook.canonical_json, and the
+    # bundle's manifest models and verifier stay unloaded (issue 16).
+    unwanted |= {"psrunbook.bundle", "psrunbook.bundle_verifier"}
     unwanted |= {"spnego", "gssapi", "pypsrp.negotiate", "requests_credssp", "cryptography.x509"}
     assert [] == sorted(unwanted & modules)
-    # Its options (a --state-dir path, default limits) coerce without typer's pydantic
-    # adapters, and no TypeAdapter is built (issue 16: psrunbook.cli.coercion).
+    # Its options (a --state-dir path, a --parallel typed as text, default limits) coerce
+    # without typer's pydantic adapters, and no TypeAdapter is built (issue 16:
+    # psrunbook.cli.coercion).
     assert [] == sorted({"typer._adapters", "pydantic.type_adapter"} & modules)
 
 
@@ -201,8 +205,8 @@ def test_the_cli_collects_young_objects_less_often() -> None:
 
 
 def test_bundle_manifest_validators_are_built_on_first_use() -> None:
-    """Every run imports psrunbook.bundle (the session hashes with it) but reads no manifest
-    without --bundle: its models' validators are built when one is read (issue 16)."""
+    """Commands that import psrunbook.bundle (``plan --out``, a fleet worker) may read no
+    manifest: its models' validators are built when one is read (issue 16)."""
     probe = (
         "import json, psrunbook.bundle as b; "
         "print(json.dumps([m.__pydantic_complete__ for m in (b.Manifest, b.ManifestStep)]))"

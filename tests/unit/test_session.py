@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from psrunbook.bundle import canonical_json
+from psrunbook.canonical_json import canonical_json
 from psrunbook.errors import JournalError, ParameterError, RunbookNotFound
 from psrunbook.execution.outcome import Status
 from psrunbook.execution.session import (

@@ -14,9 +14,14 @@ from pydantic.alias_generators import to_pascal
 
 from psrunbook import StepResult
 
+_PASCAL = ConfigDict(alias_generator=to_pascal, populate_by_name=True, defer_build=True)
+"""PascalCase keys; validators built when a model first validates a result, not at import:
+a run reads the results of its own steps only, and importing the runbooks built all of
+them (issue 16). tests/unit/runbooks/test_result_models_deferred.py keeps it so."""
+
 
 class _Result(StepResult):
-    model_config = ConfigDict(alias_generator=to_pascal, populate_by_name=True)
+    model_config = _PASCAL
 
     before: dict[str, Any] | None = None
     after: dict[str, Any] | None = None
@@ -74,7 +79,7 @@ class ServiceRunningResult(_Result):
 
 
 class SsisServiceState(StepResult):
-    model_config = ConfigDict(alias_generator=to_pascal, populate_by_name=True)
+    model_config = _PASCAL
 
     name: str
     status: str
@@ -86,14 +91,14 @@ class SsisServicesResult(_Result):
 
 
 class NodeState(StepResult):
-    model_config = ConfigDict(alias_generator=to_pascal, populate_by_name=True)
+    model_config = _PASCAL
 
     name: str
     state: str
 
 
 class GroupState(StepResult):
-    model_config = ConfigDict(alias_generator=to_pascal, populate_by_name=True)
+    model_config = _PASCAL
 
     name: str
     owner_node: str
@@ -101,7 +106,7 @@ class GroupState(StepResult):
 
 
 class ResourceState(StepResult):
-    model_config = ConfigDict(alias_generator=to_pascal, populate_by_name=True)
+    model_config = _PASCAL
 
     name: str
     resource_type: str
