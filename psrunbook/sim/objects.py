@@ -22,6 +22,10 @@ from collections.abc import (
 from dataclasses import dataclass, field
 from typing import Any
 
+_ONE_PASS_FROM = 4
+"""Keys from which :class:`PSHashtable` stores them in one pass (measured: 1.5 vs 3.2 us
+for five keys, slower than one by one for none to two)."""
+
 
 class PSHashtable(MutableMapping[str, Any]):
     """An ordered hashtable with PowerShell's case-insensitive keys.
@@ -35,19 +39,20 @@ class PSHashtable(MutableMapping[str, Any]):
     # MutableMapping mixins (issue 16: a tenth of a pipeline's evaluation).
 
     def __init__(self, items: Iterable[tuple[str, Any]] = ()) -> None:
-        # String keys differing in more than case (every cmdlet's output object) are
-        # stored in one pass; any other key, or a key met again (``A`` then ``a``), makes
-        # the one-by-one path store them all, which keeps the first spelling and the
-        # last value (issue 16: building the cluster's objects was a tenth of the
-        # preflight script's evaluation).
-        pairs = items if type(items) is list or type(items) is tuple else list(items)
-        data = {key.casefold(): (key, value) for key, value in pairs if type(key) is str}
-        if len(data) != len(pairs):
-            data = {}
-            self._data = data
-            for key, value in pairs:
-                self[key] = value
-        self._data = data
+        # Four or more string keys differing in more than case (every cmdlet's output
+        # object) are stored in one pass (issue 16: building the cluster's objects was a
+        # tenth of the preflight script's evaluation). Fewer keys (an empty table, a
+        # calculated property's one), another iterable, another key type or a key met
+        # again (``A`` then ``a``) go one by one, which keeps the first spelling and the
+        # last value: below four keys the comprehension costs more than it saves.
+        self._data: dict[str, tuple[str, Any]] = {}
+        if (type(items) is list or type(items) is tuple) and len(items) >= _ONE_PASS_FROM:
+            data = {key.casefold(): (key, value) for key, value in items if type(key) is str}
+            if len(data) == len(items):
+                self._data = data
+                return
+        for key, value in items:
+            self[key] = value
 
     @staticmethod
     def _fold(key: object) -> str:
