@@ -37,6 +37,35 @@ _workers = sa.Table(
 )
 
 
+_SCHEMA_LOCK = (0x7073666C, 0)
+"""PostgreSQL advisory lock ("psfl" in ASCII, then 0) held while the table is created."""
+
+
+def create_table(engine: sa.Engine) -> None:
+    """The workers' table, created once however many workers start at the same moment.
+
+    ``create_all(checkfirst=True)`` looks, then creates: two workers starting together
+    both saw no table and the second ``CREATE TABLE`` failed (PostgreSQL's DuplicateTable,
+    or a unique violation in ``pg_type``), ending that worker with a traceback. On
+    PostgreSQL the look and the creation happen under a transaction advisory lock, so
+    the second worker waits and then finds the table; elsewhere (SQLite) a creation that
+    failed because the table appeared meanwhile is checked again and accepted.
+    """
+    try:
+        with engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(
+                    sa.text("SELECT pg_advisory_xact_lock(:kind, :key)"),
+                    {"kind": _SCHEMA_LOCK[0], "key": _SCHEMA_LOCK[1]},
+                )
+            _metadata.create_all(conn, checkfirst=True)
+    except sa.exc.DBAPIError:
+        with engine.connect() as conn:
+            if sa.inspect(conn).has_table(TABLE):
+                return
+        raise
+
+
 class TakeOver(Protocol):
     def __call__(self, worker_id: str, *, reason: str) -> int: ...
 
@@ -64,7 +93,7 @@ class Heartbeats:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="fleet-heartbeat", daemon=True)
         self._log = get_logger("psrunbook.fleet")
-        _metadata.create_all(self._engine, checkfirst=True)
+        create_table(self._engine)
 
     def __enter__(self) -> Heartbeats:
         self.beat()
