@@ -25,7 +25,8 @@ import logging
 import threading
 import uuid
 import xml.etree.ElementTree as ET
-from typing import Any
+from typing import Any, Final
+from xml.sax.saxutils import escape
 
 SOAP_ENVELOPE_NS = "http://www.w3.org/2003/05/soap-envelope"
 _XML_NS = "http://www.w3.org/XML/1998/namespace"
@@ -33,6 +34,9 @@ _WSA_NS = "http://schemas.xmlsoap.org/ws/2004/08/addressing"
 _WSMAN_NS = "http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd"
 _WSMV_NS = "http://schemas.microsoft.com/wbem/wsman/1/wsman.xsd"
 _ANONYMOUS = "http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous"
+_ENVELOPE = f"{{{SOAP_ENVELOPE_NS}}}Envelope"
+_HEADER = f"{{{SOAP_ENVELOPE_NS}}}Header"
+_BODY = f"{{{SOAP_ENVELOPE_NS}}}Body"
 _pypsrp_log = logging.getLogger("pypsrp.wsman")
 
 _prefixes: dict[str, str | None] = {}
@@ -63,14 +67,14 @@ def envelope_bytes(header: ET.Element, resource: ET.Element | None) -> bytes:
 
 def _envelope(parts: list[str], used: dict[str, str], resource: ET.Element | None) -> bytes:
     """The envelope around the header written in ``parts``, with the body and ``resource``."""
-    body_name = _name("{%s}Body" % SOAP_ENVELOPE_NS, used)  # noqa: UP031 (as pypsrp writes it)
+    body_name = _name(_BODY, used)
     if resource is None:
         parts.append(f"<{body_name} />")
     else:
         parts.append(f"<{body_name}>")
         _write(resource, parts, used)
         parts.append(f"</{body_name}>")
-    envelope_name = _name("{%s}Envelope" % SOAP_ENVELOPE_NS, used)  # noqa: UP031
+    envelope_name = _name(_ENVELOPE, used)
     declarations = "".join(
         f' xmlns:{prefix}="{_escape_attrib(uri)}"'
         for uri, prefix in sorted(used.items(), key=lambda item: item[1])
@@ -103,12 +107,9 @@ def request_bytes(
     used: dict[str, str] = {}
     parts: list[str] = []
     try:
-        _write_header(parts, used, wsman, message_id, action, resource_uri, timeout)
-        if option_set is not None:
-            _write(option_set.pack(), parts, used)
-        if selector_set is not None:
-            _write(selector_set.pack(), parts, used)
-        parts.append(f"</{_name(f'{{{SOAP_ENVELOPE_NS}}}Header', used)}>")
+        _write_header(
+            parts, used, wsman, message_id, action, resource_uri, option_set, selector_set, timeout
+        )
         return message_id, _envelope(parts, used, resource)
     except _Unsupported:
         return _pypsrp_request(
@@ -138,16 +139,19 @@ def _write_header(
     message_id: str,
     action: str,
     resource_uri: str,
+    option_set: Any,
+    selector_set: Any,
     timeout: int | None,
 ) -> None:
-    """The header's start and fixed elements, in pypsrp's order, attributes in its order."""
+    """The header: pypsrp's elements in its order, attributes in its order."""
     data_locale, locale, endpoint = wsman.data_locale, wsman.locale, wsman.transport.endpoint
     if not all(isinstance(v, str) for v in (action, resource_uri, data_locale, locale, endpoint)):
         raise _Unsupported  # ElementTree's error (or its way of writing it), not ours
     must = _name(f"{{{SOAP_ENVELOPE_NS}}}mustUnderstand", used)
     lang = _name(f"{{{_XML_NS}}}lang", used)
     wsa, wsman_, wsmv = (f"{{{_WSA_NS}}}", f"{{{_WSMAN_NS}}}", f"{{{_WSMV_NS}}}")
-    parts.append(f"<{_name(f'{{{SOAP_ENVELOPE_NS}}}Header', used)}>")
+    header = _name(_HEADER, used)
+    parts.append(f"<{header}>")
     _leaf(parts, _name(wsa + "Action", used), f' {must}="true"', action)
     _leaf(
         parts,
@@ -172,7 +176,7 @@ def _write_header(
         parts,
         _name(wsman_ + "OperationTimeout", used),
         "",
-        "PT%sS" % str(timeout or wsman.operation_timeout),  # noqa: UP031 (as pypsrp writes it)
+        f"PT{timeout or wsman.operation_timeout}S",
     )
     reply_to = _name(wsa + "ReplyTo", used)
     parts.append(f"<{reply_to}>")
@@ -183,9 +187,14 @@ def _write_header(
         parts,
         _name(wsmv + "SessionId", used),
         f' {must}="false"',
-        "uuid:%s" % str(wsman.session_id).upper(),  # noqa: UP031 (as pypsrp writes it)
+        f"uuid:{str(wsman.session_id).upper()}",
     )
     _leaf(parts, _name(wsa + "To", used), "", endpoint)
+    if option_set is not None:
+        _write(option_set.pack(), parts, used)
+    if selector_set is not None:
+        _write(selector_set.pack(), parts, used)
+    parts.append(f"</{header}>")
 
 
 def _leaf(parts: list[str], name: str, attributes: str, text: str | None) -> None:
@@ -202,9 +211,9 @@ def written_length(text: str) -> int:
 
 
 def _with_elementtree(header: ET.Element, resource: ET.Element | None) -> bytes:
-    envelope = ET.Element("{%s}Envelope" % SOAP_ENVELOPE_NS)  # noqa: UP031
+    envelope = ET.Element(_ENVELOPE)
     envelope.append(header)
-    body = ET.SubElement(envelope, "{%s}Body" % SOAP_ENVELOPE_NS)  # noqa: UP031
+    body = ET.SubElement(envelope, _BODY)
     if resource is not None:
         body.append(resource)
     written: bytes = ET.tostring(envelope, encoding="utf-8", method="xml")
@@ -282,28 +291,14 @@ def _prefix(uri: str) -> str:
 
 
 def _escape_cdata(text: str) -> str:
-    if "&" in text:
-        text = text.replace("&", "&amp;")
-    if "<" in text:
-        text = text.replace("<", "&lt;")
-    if ">" in text:
-        text = text.replace(">", "&gt;")
-    return text
+    """Text as ElementTree escapes it: ``&``, ``<`` and ``>``."""
+    return escape(text)
+
+
+_ATTRIBUTE_ENTITIES: Final = {'"': "&quot;", "\r": "&#13;", "\n": "&#10;", "\t": "&#09;"}
+"""What ElementTree escapes in an attribute value beyond text's three (Python 3.11)."""
 
 
 def _escape_attrib(text: str) -> str:
-    if "&" in text:
-        text = text.replace("&", "&amp;")
-    if "<" in text:
-        text = text.replace("<", "&lt;")
-    if ">" in text:
-        text = text.replace(">", "&gt;")
-    if '"' in text:
-        text = text.replace('"', "&quot;")
-    if "\r" in text:
-        text = text.replace("\r", "&#13;")
-    if "\n" in text:
-        text = text.replace("\n", "&#10;")
-    if "\t" in text:
-        text = text.replace("\t", "&#09;")
-    return text
+    """An attribute value as ElementTree escapes it."""
+    return escape(text, _ATTRIBUTE_ENTITIES)

@@ -8,9 +8,7 @@ and ElementTree's serialisation of the whole envelope.
 
 from __future__ import annotations
 
-import copy
 import uuid
-import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any, Literal
 
@@ -23,36 +21,11 @@ from psrunbook.sim.lab.serve import SIM_USER, inventory_toml
 from psrunbook.transport import wsman_envelope
 from psrunbook.transport.base import ScriptCall
 from psrunbook.transport.psrp import PsrpTransport
-from psrunbook.transport.pypsrp_import import load_pypsrp
-
-load_pypsrp()  # as the transport loads it, Negotiate and CredSSP deferred
-from pypsrp.wsman import WSMan  # noqa: E402 (after load_pypsrp)
+from tests.support.wsman_oracle import pypsrp_request
 
 pytestmark = pytest.mark.integration
 
 PASSWORD = "envelope-pässwörd"
-
-
-def pypsrp_bytes(
-    wsman: Any,
-    message_id: str,
-    arguments: tuple[Any, ...],
-) -> bytes:
-    """What pypsrp's own ``WSMan.invoke`` would have sent, with the same message id."""
-    action, resource_uri, resource, option_set, selector_set, timeout = arguments
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(uuid, "uuid4", lambda: uuid.UUID(message_id))
-        sent_id, header = WSMan._create_header(
-            wsman, action, resource_uri, option_set, selector_set, timeout
-        )
-    assert message_id == sent_id
-    envelope = ET.Element(f"{{{wsman_envelope.SOAP_ENVELOPE_NS}}}Envelope")
-    envelope.append(header)
-    body = ET.SubElement(envelope, f"{{{wsman_envelope.SOAP_ENVELOPE_NS}}}Body")
-    if resource is not None:
-        body.append(copy.deepcopy(resource))
-    written: bytes = ET.tostring(envelope, encoding="utf-8", method="xml")
-    return written
 
 
 @pytest.mark.parametrize("auth", ["basic", "ntlm"])
@@ -64,7 +37,9 @@ def test_every_envelope_of_a_session_is_elementtrees(
 
     def compared(wsman: Any, *arguments: Any) -> tuple[str, bytes]:
         message_id, written = fast(wsman, *arguments)
-        sent.append((written, pypsrp_bytes(wsman, message_id, arguments)))
+        sent_id, oracle = pypsrp_request(wsman, uuid.UUID(message_id), arguments)
+        assert message_id == sent_id
+        sent.append((written, oracle))
         return message_id, written
 
     def fell_back(*arguments: Any) -> tuple[str, bytes]:

@@ -8,7 +8,6 @@ writer hands back to ElementTree.
 
 from __future__ import annotations
 
-import copy
 import logging
 import uuid
 import xml.etree.ElementTree as ET
@@ -22,6 +21,8 @@ from psrunbook.transport import wsman_envelope
 from psrunbook.transport.psrp import _wsman_class
 from psrunbook.transport.pypsrp_import import load_pypsrp
 from psrunbook.transport.wsman_envelope import SOAP_ENVELOPE_NS, envelope_bytes
+from tests.support import wsman_oracle
+from tests.support.wsman_oracle import elementtree_bytes
 
 load_pypsrp()  # as the transport loads it, Negotiate and CredSSP deferred
 from pypsrp.wsman import (  # noqa: E402 (after load_pypsrp)
@@ -33,35 +34,28 @@ from pypsrp.wsman import (  # noqa: E402 (after load_pypsrp)
 )
 
 
-def _wsman(**settings: Any) -> Any:
-    """A WSMan as a Basic session over HTTP builds it (which registers pypsrp's prefixes)."""
-    arguments: dict[str, Any] = {
+def _settings(**overrides: Any) -> dict[str, Any]:
+    """A Basic session over HTTP's WSMan arguments, with ``overrides``."""
+    return {
         "server": "node1.example.test",
         "username": "u",
         "password": "p",
         "ssl": False,
         "auth": "basic",
         "encryption": "never",
-        **settings,
+        **overrides,
     }
-    return WSMan(**arguments)
+
+
+def _wsman(**overrides: Any) -> Any:
+    """pypsrp's own WSMan (building one registers pypsrp's prefixes)."""
+    return WSMan(**_settings(**overrides))
 
 
 _wsman()  # pypsrp registers its prefixes when a WSMan is built
 
 UNREGISTERED = "urn:psrunbook:test:unregistered"
 XML_NS = "http://www.w3.org/XML/1998/namespace"
-
-
-def elementtree_bytes(header: ET.Element, resource: ET.Element | None) -> bytes:
-    """What pypsrp's ``WSMan.invoke`` sends, built as pypsrp builds it."""
-    envelope = ET.Element(f"{{{SOAP_ENVELOPE_NS}}}Envelope")
-    envelope.append(copy.deepcopy(header))
-    body = ET.SubElement(envelope, f"{{{SOAP_ENVELOPE_NS}}}Body")
-    if resource is not None:
-        body.append(copy.deepcopy(resource))
-    written: bytes = ET.tostring(envelope, encoding="utf-8", method="xml")
-    return written
 
 
 def both(header: ET.Element, resource: ET.Element | None) -> tuple[bytes, bytes]:
@@ -200,15 +194,7 @@ def test_an_unregistered_namespace_is_never_given_a_prefix_of_its_own() -> None:
     ],
 )
 def test_the_payload_size_is_pypsrps_for_every_setting(settings: dict[str, Any]) -> None:
-    arguments: dict[str, Any] = {
-        "server": "node1.example.test",
-        "username": "u",
-        "password": "p",
-        "ssl": False,
-        "auth": "basic",
-        "encryption": "never",
-        **settings,
-    }
+    arguments = _settings(**settings)
     # Built twice: the second is answered from what the first measured.
     ours = [_wsman_class()(**arguments) for _ in range(2)]
     theirs = WSMan(**arguments)
@@ -224,13 +210,7 @@ FIXED_ID = uuid.UUID("0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0")
 
 
 def pypsrp_request(wsman: Any, *arguments: Any) -> tuple[str, bytes]:
-    action, resource_uri, resource, option_set, selector_set, timeout = arguments
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(uuid, "uuid4", lambda: FIXED_ID)
-        message_id, header = WSMan._create_header(
-            wsman, action, resource_uri, option_set, selector_set, timeout
-        )
-    return message_id, elementtree_bytes(header, resource)
+    return wsman_oracle.pypsrp_request(wsman, FIXED_ID, arguments)
 
 
 def fast_request(wsman: Any, *arguments: Any) -> tuple[str, bytes]:

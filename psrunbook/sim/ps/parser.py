@@ -334,67 +334,46 @@ _CHECKED_TYPES: Final = frozenset(
 
 def _check_node(script: ParsedScript, node: tree_sitter.Node) -> None:
     """Refuse ``node`` if its type or text is one the simulator does not run."""
-    if node.type in UNSUPPORTED_NODES:
-        line = script.line(node)
-        raise UnsupportedConstruct(
-            line,
-            UNSUPPORTED_NODES[node.type],
-            script.source(node),
-            script.line_text(line),
-            script.column(node),
-        )
-    if node.type == "cast_expression" and _type_then_comma_in_argument(node):
-        line = script.line(node)
-        raise UnsupportedConstruct(
-            line,
+    kind = node.type
+    if kind in UNSUPPORTED_NODES:
+        raise _refused(script, node, UNSUPPORTED_NODES[kind])
+    if kind == "cast_expression" and _type_then_comma_in_argument(node):
+        raise _refused(
+            script,
+            node,
             "type literal followed by a comma in a method argument (tree-sitter-powershell "
             "reads it as a cast of the next argument; put the type last or in parentheses)",
-            script.source(node),
-            script.line_text(line),
-            script.column(node),
         )
-    if node.type == "merging_redirection_operator" and not _MERGE.match(
-        script.source(node).strip()
-    ):
+    if kind == "merging_redirection_operator" and not _MERGE.match(script.source(node).strip()):
         # Windows PowerShell 5.1 merges a stream only into the success stream (n>&1).
-        line = script.line(node)
-        raise UnsupportedConstruct(
-            line,
-            "redirection other than n>&1",
-            script.source(node),
-            script.line_text(line),
-            script.column(node),
-        )
-    command = script.source(node).casefold().rpartition("\\")[2]
-    if node.type == "command_name" and command in UNSUPPORTED_COMMANDS:
-        line = script.line(node)
-        raise UnsupportedConstruct(
-            line,
-            "command "
-            + UNSUPPORTED_COMMANDS[command]
-            + (f" ({WHY_UNSUPPORTED[command]})" if command in WHY_UNSUPPORTED else ""),
-            script.source(node),
-            script.line_text(line),
-            script.column(node),
-        )
-    if node.type == "block_name" and script.source(node).casefold() == "dynamicparam":
-        line = script.line(node)
-        raise UnsupportedConstruct(
-            line,
-            "dynamicparam block",
-            script.source(node),
-            script.line_text(line),
-            script.column(node),
-        )
-    if node.type == "command_invokation_operator" and script.source(node) == ".":
-        line = script.line(node)
-        raise UnsupportedConstruct(
-            line,
-            "dot-sourcing",
-            script.source(node.parent or node),
-            script.line_text(line),
-            script.column(node),
-        )
+        raise _refused(script, node, "redirection other than n>&1")
+    if kind == "command_name":
+        command = script.source(node).casefold().rpartition("\\")[2]
+        if command in UNSUPPORTED_COMMANDS:
+            why = f" ({WHY_UNSUPPORTED[command]})" if command in WHY_UNSUPPORTED else ""
+            raise _refused(script, node, f"command {UNSUPPORTED_COMMANDS[command]}{why}")
+    if kind == "block_name" and script.source(node).casefold() == "dynamicparam":
+        raise _refused(script, node, "dynamicparam block")
+    if kind == "command_invokation_operator" and script.source(node) == ".":
+        raise _refused(script, node, "dot-sourcing", shown=node.parent or node)
+
+
+def _refused(
+    script: ParsedScript,
+    node: tree_sitter.Node,
+    construct: str,
+    *,
+    shown: tree_sitter.Node | None = None,
+) -> UnsupportedConstruct:
+    """The error refusing ``node``: its line and column, and ``shown``'s text (its own)."""
+    line = script.line(node)
+    return UnsupportedConstruct(
+        line,
+        construct,
+        script.source(node if shown is None else shown),
+        script.line_text(line),
+        script.column(node),
+    )
 
 
 _MAX_SPLITS = 8

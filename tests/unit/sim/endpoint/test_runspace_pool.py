@@ -70,13 +70,15 @@ def test_the_handshake_answers_are_psrpcore_s_bytes_for_every_pool():
 
 
 def test_a_repeated_opening_sets_up_each_pool_as_psrpcore_does():
-    """The remembered InitRunspacePool: each pool has the client's pool id, runspaces and
-    arguments, as a plain psrpcore pool given the same message has."""
+    """The remembered InitRunspacePool: each pool has the client's pool id, runspaces,
+    arguments, host description (shared by the pools opened with it), thread options and
+    apartment state, and answers, as a plain psrpcore pool given the same message has."""
     client = ClientRunspacePool(min_runspaces=2, max_runspaces=3, application_arguments={"a": 1})
     client.open()
     opening = _all_data(client)
     reference = _reference_pool()
     _feed(reference, opening)
+    expected = _all_data(reference)
     pool_class = runspace_pool_class()
     for _ in range(2):
         pool = pool_class()
@@ -87,6 +89,13 @@ def test_a_repeated_opening_sets_up_each_pool_as_psrpcore_does():
             pool.max_runspaces,
         )
         assert from_psrp(reference.application_arguments) == from_psrp(pool.application_arguments)
+        assert pool.state == reference.state
+        assert (pool.apartment_state, pool.thread_options) == (
+            reference.apartment_state,
+            reference.thread_options,
+        )
+        assert _host_fields(pool.host) == _host_fields(reference.host)
+        assert expected == _all_data(pool)
 
 
 def _pipeline_message(client: ClientRunspacePool, pipeline_id: uuid.UUID, **params: Any) -> bytes:
@@ -201,28 +210,6 @@ def test_a_secure_string_is_decoded_with_each_pool_s_own_key():
         password = value.properties["Password"]
         assert isinstance(password, SecureStringValue)
         assert secret == password.plaintext
-
-
-def test_a_repeated_opening_gives_each_pool_psrpcore_s_host_and_options():
-    """The remembered InitRunspacePool's host description, thread options and apartment
-    state, shared by the pools opened with it, are what psrpcore's own pool reads from it."""
-    client = ClientRunspacePool(min_runspaces=1, max_runspaces=4)
-    client.open()
-    opening = _all_data(client)
-    reference = _reference_pool()
-    _feed(reference, opening)
-    expected = _all_data(reference)
-    pool_class = runspace_pool_class()
-    for _ in range(2):
-        pool = pool_class()
-        _feed(pool, opening)
-        assert pool.state == reference.state
-        assert (pool.apartment_state, pool.thread_options) == (
-            reference.apartment_state,
-            reference.thread_options,
-        )
-        assert _host_fields(pool.host) == _host_fields(reference.host)
-        assert expected == _all_data(pool)
 
 
 def _host_fields(host: Any) -> dict[str, Any]:
