@@ -42,7 +42,14 @@ _MD_LINE_START: Final = re.compile(r"^(?:[-+=]|\d+[.)])")
 
 
 def visible(text: str) -> str:
-    """``text`` with every invisible or line-ending character written as ``<U+XXXX>``."""
+    """``text`` with every invisible or line-ending character written as ``<U+XXXX>``.
+
+    Printable ASCII (most values: names, paths, hashes) has none of those characters and
+    is returned without a look-up per character; a review bundle shows thousands of
+    values, and each one was otherwise read character by character in Python.
+    """
+    if text.isascii() and text.isprintable():
+        return text
     if all(unicodedata.category(char) not in _HIDDEN_CATEGORIES for char in text):
         return text
     return "".join(

@@ -103,3 +103,15 @@ def test_md_block_is_one_fence_holding_the_value(text: str) -> None:
     assert ["After"] == [
         tokens[i + 1].content for i, t in enumerate(tokens) if t.type == "heading_open"
     ]
+
+
+def test_visible_passes_printable_ascii_as_is_and_shows_every_ascii_control() -> None:
+    """The printable-ASCII shortcut agrees with the character categories on every ASCII
+    character, alone and inside printable text: tab, CR, LF, the other C0 controls and
+    DEL are shown, everything else is kept."""
+    for code in range(128):
+        char = chr(code)
+        hidden = unicodedata.category(char) in HIDDEN
+        expected = f"<U+{code:04X}>" if hidden else char
+        assert visible(char) == expected
+        assert visible(f"Cluster {char} Disk") == f"Cluster {expected} Disk"
