@@ -16,6 +16,7 @@ long strings and non-BMP characters.
 
 from __future__ import annotations
 
+import functools
 import json
 import typing
 from collections.abc import Iterator
@@ -214,8 +215,18 @@ def test_cmdlet_receives_the_value_exactly_and_nothing_else_runs(
 # --------------------------------------------------------------------------- export
 
 
+@functools.cache
 def _registry() -> RunbookRegistry:
+    """The shipped and fixture runbooks, discovered once: discovery reads every file again."""
     return RunbookRegistry.discover((FIXTURES / "user_runbooks",))
+
+
+@functools.cache
+def _library() -> TemplateLibrary:
+    """One template library for every example, as in a process that plans many runs: a
+    new one compiles every template again, and the values under test never reach the
+    rendered text (they are parameters), so sharing it hides nothing."""
+    return TemplateLibrary((FIXTURES / "user_templates",))
 
 
 def _string_fields(model: type[BaseModel]) -> list[tuple[str, bool]]:
@@ -280,7 +291,7 @@ def test_export_wrappers_carry_every_string_parameter_exactly(
     try:
         params = validate_parameters(runbook.parameters, defaults=values)
         plan = build_plan(
-            runbook, params, example_inventory(), TemplateLibrary((FIXTURES / "user_templates",))
+            runbook, params, example_inventory(), _library()
         )
     except EngineError:
         assume(False)  # the runbook's own validators refuse this value for this field
