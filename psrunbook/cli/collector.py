@@ -1,0 +1,58 @@
+"""The garbage collector held off while a run starts, and its survivors frozen after.
+
+Before a run's first step, psrunbook imports the engine, the runbooks, Jinja, pypsrp and
+(with ``--sim``) the simulator, builds the plan and opens the lab: a few hundred thousand
+objects that almost all live until the process ends. The collector's youngest generation
+swept them whenever 50,000 had piled up (:data:`psrunbook.cli.app.YOUNG_GC_THRESHOLD`),
+about 20 to 30 ms a sweep, and the first sweeps during the steps walked them once more
+(issue 16: two or three such sweeps in ``run --sim``).
+
+:func:`collector_held_off` turns the collector off for that start-up; when the steps are
+about to start, ``resume()`` moves every object alive then into the permanent generation
+(:func:`gc.freeze`, one list splice) and turns the collector back on, so the steps' own
+garbage is collected as before and start-up objects are never walked again. The cost is
+that a reference cycle made garbage during start-up stays until the command ends. When the
+block ends, the frozen objects are given back to the oldest generation
+(:func:`gc.unfreeze`), so a caller in Python (a test, an embedding program) keeps
+collecting them; the console script freezes everything again as it finishes anyway.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+
+@contextmanager
+def collector_held_off() -> Iterator[Callable[[], None]]:
+    """Hold the collector off until the returned ``resume()`` is called or the block ends.
+
+    Nothing changes when the collector was already off (the caller's choice stands), and
+    nothing is frozen when something else froze objects before (their owner unfreezes).
+    """
+    was_enabled = gc.isenabled()
+    may_freeze = gc.get_freeze_count() == 0
+    froze = False
+    resumed = False
+
+    def resume() -> None:
+        nonlocal froze, resumed
+        if resumed:
+            return
+        resumed = True
+        if not was_enabled:
+            return
+        if may_freeze:
+            gc.freeze()
+            froze = True
+        gc.enable()
+
+    gc.disable()
+    try:
+        yield resume
+    finally:
+        if froze:
+            gc.unfreeze()
+        if was_enabled:
+            gc.enable()
