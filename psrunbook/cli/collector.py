@@ -1,11 +1,11 @@
 """The garbage collector held off while a run starts, and its survivors frozen after.
 
-Before a run's first step, psrunbook imports the engine, the runbooks, Jinja, pypsrp and
-(with ``--sim``) the simulator, builds the plan and opens the lab: a few hundred thousand
+Before a run's first step, psrunbook imports the engine, the runbooks, Jinja and (with
+``--sim``) the simulator, builds the plan and opens the lab: a few hundred thousand
 objects that almost all live until the process ends. The collector's youngest generation
-swept them whenever 50,000 had piled up (:data:`YOUNG_GC_THRESHOLD`),
-about 20 to 30 ms a sweep, and the first sweeps during the steps walked them once more
-(issue 16: two or three such sweeps in ``run --sim``).
+swept them whenever 50,000 had piled up (:data:`YOUNG_GC_THRESHOLD`), and the first sweeps
+during the steps walked them once more: three sweeps of 15 to 30 ms in ``run --sim``,
+one of them during the steps once start-up is frozen (issue 16).
 
 :func:`collector_held_off` turns the collector off for that start-up; when the steps are
 about to start, ``resume()`` moves every object alive then into the permanent generation
