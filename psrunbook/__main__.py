@@ -1,5 +1,5 @@
 """``python -m psrunbook``: the same command line as the ``psrunbook`` script."""
 
-from psrunbook.cli.app import console_script
+from psrunbook.cli.entry import console_script
 
 console_script()

@@ -15,6 +15,7 @@ import typer
 
 from psrunbook.cli import fleet_cmds, new_cmd, ping_cmd, run_cmds, runbook_cmds
 from psrunbook.cli.coercion import PsrunbookGroup
+from psrunbook.cli.collector import collect_young_less_often
 from psrunbook.cli.command_path import for_command_line
 from psrunbook.cli.context import Settings
 from psrunbook.cli.exit_codes import EXIT_USAGE, fail
@@ -147,10 +148,6 @@ fleet_cmds.register(app)
 app.add_typer(sim_app, name="sim")
 
 
-YOUNG_GC_THRESHOLD = 50_000
-"""Net allocations between collections of the youngest generation (CPython's default: 700)."""
-
-
 def main() -> None:
     """Console-script entry point.
 
@@ -159,12 +156,9 @@ def main() -> None:
     0.2 s after a run, 10 % of ``run --sim``). Nothing is skipped: atexit handlers,
     buffered output and non-daemon threads are finished as usual.
     """
-    # The collector's youngest generation is collected after 50,000 net allocations
-    # instead of 700: start-up (imports, the plan, the embedded lab) allocates millions of
-    # objects that all live on, and the default swept them over and over (issue 16: about
-    # 10 % of the CPU of `run --sim`, for about 2 MiB more at its peak). Cycles are
-    # still collected; the older generations keep their thresholds.
-    gc.set_threshold(YOUNG_GC_THRESHOLD, *gc.get_threshold()[1:])
+    # The console script (psrunbook.cli.entry) did this before importing this module;
+    # a caller of main() in Python gets it here.
+    collect_young_less_often()
     try:
         # Only the command that runs is turned into click commands (issue 16: ~30 ms).
         for_command_line(app, sys.argv[1:])()

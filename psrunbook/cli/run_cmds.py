@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 import typer
 
 from psrunbook.cli import completion, run_view
+from psrunbook.cli.collector import collector_held_off
 from psrunbook.cli.context import Settings, open_run_journal, settings
 from psrunbook.cli.display import cell, shown
 from psrunbook.cli.exit_codes import (
@@ -32,6 +33,8 @@ from psrunbook.cli.inputs import open_target
 from psrunbook.errors import JournalError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from rich.console import Console
 
     from psrunbook.execution.outcome import RunReport
@@ -291,7 +294,17 @@ def execute(settings: Settings, command: RunCommand) -> RunReport:
     Everything that can be refused is refused before the first script runs (unknown
     runbook, bad parameters, lint findings, a tampered bundle, an unsafe connection, a
     resume whose inputs changed); only then is the journal written and a node touched.
+
+    The garbage collector is held off until the steps start
+    (:mod:`psrunbook.cli.collector`): what is built before them lives on.
     """
+    with collector_held_off() as start_collecting:
+        return _execute(settings, command, start_collecting)
+
+
+def _execute(
+    settings: Settings, command: RunCommand, start_collecting: Callable[[], None]
+) -> RunReport:
     from rich.markup import escape
 
     from psrunbook.cli.inputs import asked_password
@@ -338,6 +351,7 @@ def execute(settings: Settings, command: RunCommand) -> RunReport:
             # From here Ctrl-C, SIGTERM and SIGHUP stop the run the same way: at once,
             # journaled truthfully, exit 130 (a second one exits without waiting).
             stop = StopSignal()
+            start_collecting()
             with handling_signals(stop, notice=lambda text: typer.echo(text, err=True)):
                 started = session.start(prepared)
                 try:

@@ -11,9 +11,12 @@ import json
 import os
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import REPO
 
 HEAVY = ("pypsrp", "psrpcore", "lxml", "tree_sitter", "tree_sitter_powershell", "requests")
 
@@ -202,6 +205,47 @@ def test_the_cli_collects_young_objects_less_often() -> None:
     young, older, oldest = json.loads(done.stdout.strip().splitlines()[-1])
     assert young >= 50_000
     assert [older, oldest] == list(gc.get_threshold()[1:])
+
+
+IMPORT_GC_PROBE = """
+import gc, os, sys
+def seen(phase, info):
+    # Every collection once the application's import has begun, with the threshold then.
+    if phase == "start" and "psrunbook.cli.app" in sys.modules:
+        os.write(2, b"collected at %d\\n" % gc.get_threshold()[0])
+gc.callbacks.append(seen)
+sys.argv = ["psrunbook", "--version"]
+from {module} import console_script
+console_script()
+"""
+
+
+def _thresholds_while_importing(module: str) -> list[int]:
+    done = subprocess.run(
+        [sys.executable, "-c", IMPORT_GC_PROBE.format(module=module)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    return [int(line.split()[-1]) for line in done.stderr.splitlines() if "collected at" in line]
+
+
+def test_the_console_script_raises_the_threshold_before_importing_the_application() -> None:
+    """``psrunbook.cli.entry`` raises it first, so importing typer and the commands is not
+    swept every 700 allocations (about 26 collections, 6 ms of every command); the
+    application's own ``console_script``, the oracle, shows the probe sees those sweeps."""
+    oracle = _thresholds_while_importing("psrunbook.cli.app")
+    assert any(threshold < 50_000 for threshold in oracle)
+    entry = _thresholds_while_importing("psrunbook.cli.entry")
+    assert all(threshold >= 50_000 for threshold in entry)
+
+
+def test_the_installed_script_and_python_m_use_the_entry_module() -> None:
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    assert "psrunbook.cli.entry:console_script" == project["project"]["scripts"]["psrunbook"]
+    main_module = (REPO / "psrunbook" / "__main__.py").read_text(encoding="utf-8")
+    assert "from psrunbook.cli.entry import console_script" in main_module
 
 
 def test_bundle_manifest_validators_are_built_on_first_use() -> None:
