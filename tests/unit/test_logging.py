@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import collections
+import enum
 import getpass
 import io
 import json
@@ -18,6 +20,7 @@ import pytest
 import structlog
 from structlog.testing import capture_logs
 
+from psrunbook import logging as logging_module
 from psrunbook.errors import StepFailed, UserError, WSManFault
 from psrunbook.logging import (
     REDACTED,
@@ -656,3 +659,61 @@ def test_unwritable_log_file_is_user_error(tmp_path: Path) -> None:
     """A log file path that cannot be opened is a clear user error."""
     with pytest.raises(UserError, match=r"--log-file .*: cannot be used .*a directory"):
         configure_logging(fmt="json", stream=io.StringIO(), log_file=tmp_path)
+
+
+class _Level(enum.IntEnum):
+    HIGH = 3
+
+
+class _Text(str):
+    """A str subclass: redacted by the general path, as before."""
+
+
+class _Shown:
+    def __str__(self) -> str:
+        return "shown hunter2"
+
+
+REDACTION_CASES: list[Any] = [
+    "plain",
+    "the password is hunter2",
+    "",
+    None,
+    True,
+    0,
+    -3,
+    1.5,
+    _Level.HIGH,
+    _Text("sub hunter2"),
+    _Shown(),
+    b"hunter2",
+    ["a", "hunter2", 1, None, ["hunter2"]],
+    ("hunter2", 2),
+    {"hunter2"},
+    frozenset({"x"}),
+    {"key": "hunter2", "hunter2": 1, 3: "three", None: [{"n": "hunter2"}]},
+    collections.OrderedDict([("hunter2", "v"), ("k", ("hunter2",))]),
+    {"event": {"kind": "event", "category": ["configuration"], "duration": 7}},
+]
+
+
+@pytest.mark.parametrize("value", REDACTION_CASES, ids=lambda v: type(v).__name__)
+def test_the_quick_redaction_is_the_general_one(value: Any) -> None:
+    """Each value is redacted and normalised exactly as the ``isinstance`` chain does it."""
+    register_secret("hunter2")
+    quick = logging_module._redact_value(value)
+    general = logging_module._redact_other(value)
+    assert quick == general
+    assert type(quick) is type(general)
+    assert "hunter2" not in repr(quick)
+
+
+def test_redact_secrets_masks_keys_and_values_of_every_level() -> None:
+    register_secret("hunter2")
+    event: dict[Any, Any] = {
+        "hunter2": "x",
+        "k": {"hunter2": ["hunter2", {"deep": "hunter2"}]},
+        5: "five",
+    }
+    redacted = logging_module.redact_secrets(None, "info", event)
+    assert redacted == {"***": "x", "k": {"***": ["***", {"deep": "***"}]}, "5": "five"}
