@@ -681,6 +681,39 @@ class _NoThirdPartyTracebacks(logging.Filter):
         return not (record.exc_info and record.name.partition(".")[0] in THIRD_PARTY_LOGGERS)
 
 
+_RECORD_FIELD_SWITCHES: Final = ("logThreads", "logProcesses", "logMultiprocessing")
+"""The stdlib's switches for the record fields no handler here reads."""
+_record_field_defaults: dict[str, Any] = {}
+"""The stdlib's settings before :func:`configure_logging` changed them (for reset)."""
+
+
+def _skip_unused_record_fields() -> None:
+    """Stop the stdlib from finding each record's caller, thread and process names.
+
+    For every record the stdlib walks the stack for the calling function and line
+    (structlog's logger walks further, past its own frames) and asks for the thread's
+    and process's names. No handler configured here reads them: every line is rendered
+    from the event itself (the ECS document names the process by ``os.getpid()``), the
+    console from the same event, syslog from the record's time. These are the stdlib's
+    own switches for that ("Optimization" in the logging HOWTO); the saving was about
+    7 % of the instructions of a ``step.finished`` event (issue 16).
+    """
+    if not _record_field_defaults:
+        _record_field_defaults["_srcfile"] = logging._srcfile
+        for name in _RECORD_FIELD_SWITCHES:
+            _record_field_defaults[name] = getattr(logging, name)
+    logging._srcfile = None
+    for name in _RECORD_FIELD_SWITCHES:
+        setattr(logging, name, False)
+
+
+def _restore_record_fields() -> None:
+    """Undo :func:`_skip_unused_record_fields`."""
+    for name, value in _record_field_defaults.items():
+        setattr(logging, name, value)
+    _record_field_defaults.clear()
+
+
 def configure_logging(
     *,
     fmt: Literal["auto", "console", "json"] = "auto",
@@ -707,6 +740,7 @@ def configure_logging(
 
     root = logging.getLogger()
     _remove_owned_handlers(root)
+    _skip_unused_record_fields()
 
     stream_handler = _OwnedStreamHandler(out) if stream is not None else _StderrHandler()
     stream_handler.setLevel(stream_level)
@@ -758,6 +792,7 @@ def reset_logging() -> None:
     """Undo :func:`configure_logging`: remove its handlers, restore structlog defaults."""
     root = logging.getLogger()
     _remove_owned_handlers(root)
+    _restore_record_fields()
     root.setLevel(logging.WARNING)
     for name in THIRD_PARTY_LOGGERS:
         logging.getLogger(name).setLevel(logging.NOTSET)

@@ -14,7 +14,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 import structlog
@@ -717,3 +717,52 @@ def test_redact_secrets_masks_keys_and_values_of_every_level() -> None:
     }
     redacted = logging_module.redact_secrets(None, "info", event)
     assert redacted == {"***": "x", "k": {"***": ["***", {"deep": "***"}]}, "5": "five"}
+
+
+def _switches() -> tuple[object, ...]:
+    """The stdlib's record-field switches as they are now (read afresh, never narrowed)."""
+    module = vars(logging)
+    return tuple(module[n] for n in ("_srcfile", "logThreads", "logProcesses"))
+
+
+def _lines_logged(fmt: Literal["json", "console"]) -> list[str]:
+    """A step event, a third-party warning with a traceback and a free-text line, rendered."""
+    stream = io.StringIO()
+    configure_logging(fmt=fmt, verbosity=1, stream=stream)
+    return _log_three(stream)
+
+
+def _log_three(stream: io.StringIO) -> list[str]:
+    log_step_finished()
+    try:
+        raise ValueError("broken")
+    except ValueError:
+        logging.getLogger("psrunbook.transport").warning("retrying %s", "NODE1", exc_info=True)
+    get_logger("psrunbook.run").debug("free text", extra_field=3)
+    stamp = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z")
+    return [stamp.sub("T", line) for line in stream.getvalue().splitlines()]
+
+
+@pytest.mark.parametrize("fmt", ["json", "console"])
+def test_lines_do_not_depend_on_the_record_fields_left_out(
+    fmt: Literal["json", "console"],
+) -> None:
+    """The caller, thread and process fields the stdlib no longer fills are read by nobody."""
+    quick = _lines_logged(fmt)
+    assert _switches() == (None, False, False)
+    stream = io.StringIO()
+    configure_logging(fmt=fmt, verbosity=1, stream=stream)
+    logging_module._restore_record_fields()  # the stdlib's defaults, same handlers
+    assert _switches()[0] is not None
+    assert _switches()[1:] == (True, True)
+    assert _log_three(stream) == quick
+    assert len(quick) >= 3
+
+
+def test_reset_restores_the_stdlib_record_fields() -> None:
+    before = _switches()
+    configure_logging(fmt="json", stream=io.StringIO())
+    configure_logging(fmt="json", stream=io.StringIO())  # twice: the defaults kept once
+    assert _switches() == (None, False, False)
+    reset_logging()
+    assert _switches() == before
