@@ -12,16 +12,19 @@ psrunbook's client CPU in deserialising a node's output (issue 16).
 pypsrp's table gives (``tests/unit/test_transport_lean_serializer.py`` compares every
 primitive tag), with the same side effects: the metadata's wildcard tag is filled in,
 the element's type names are registered, and the serialiser's references are cleared
-when asked. Every other element goes through pypsrp's own ``deserialize``.
+when asked.
 
-pypsrp also builds its whole table of known .NET types (about sixty metadata objects) on
-every call for a nested object whose type the caller did not name: each value of a
-dictionary, each object in a list or property. Opening a pool alone (the server's
-``PSPrimitiveDictionary`` of version tables) made a few dozen such calls, each node
-(issue 16). :func:`resolved_metadata` builds only the entry that matches, by the same
-rules and from the same table (``tests/unit/test_transport_lean_serializer.py`` reads
-pypsrp's table from its source and compares every entry), and hands it to pypsrp's
-``deserialize``, which then reads the element exactly as it would have.
+For every other element pypsrp also builds its whole table of known .NET types (about
+sixty metadata objects) whenever the caller named no type (each value of a hashtable,
+each item of a list, each output object), and writes the element out as text even when
+it becomes a ``dict`` or ``list`` and the text is thrown away: opening a pool did both
+for the server's ``PSPrimitiveDictionary`` on every node (issue 16). Here
+:func:`resolved_metadata` builds only the entry that matches, by pypsrp's rules and from
+its table (the tests read pypsrp's table from its source and compare every entry), the
+element is read by pypsrp's own methods for that kind (``_deserialize_obj``,
+``_deserialize_lst``...), and text is written only for an object's ``_xml`` (the text as
+received, for a message). An element pypsrp cannot place (an unknown type, a primitive
+type's name on an object) goes through pypsrp's own ``deserialize``, unchanged.
 """
 
 from __future__ import annotations
