@@ -12,7 +12,19 @@ psrunbook's client CPU in deserialising a node's output (issue 16).
 pypsrp's table gives (``tests/unit/test_transport_lean_serializer.py`` compares every
 primitive tag), with the same side effects: the metadata's wildcard tag is filled in,
 the element's type names are registered, and the serialiser's references are cleared
-when asked. Every other element goes through pypsrp's own ``deserialize``, unchanged.
+when asked.
+
+For every other element pypsrp also builds its whole table of known .NET types (about
+sixty metadata objects) whenever the caller named no type (each value of a hashtable,
+each item of a list, each output object), and writes the element out as text even when
+it becomes a ``dict`` or ``list`` and the text is thrown away: opening a pool did both
+for the server's ``PSPrimitiveDictionary`` on every node (issue 16). Here
+:func:`resolved_metadata` builds only the entry that matches, by pypsrp's rules and from
+its table (the tests read pypsrp's table from its source and compare every entry), the
+element is read by pypsrp's own methods for that kind (``_deserialize_obj``,
+``_deserialize_lst``...), and text is written only for an object's ``_xml`` (the text as
+received, for a message). An element pypsrp cannot place (an unknown type, a primitive
+type's name on an object) goes through pypsrp's own ``deserialize``, unchanged.
 """
 
 from __future__ import annotations
@@ -27,25 +39,60 @@ from typing import Any
 @functools.cache
 def lean_serializer_class() -> Any:
     """The ``Serializer`` subclass; pypsrp is imported only when a node is connected."""
-    from pypsrp.complex_objects import ObjectMeta  # noqa: PLC0415 (pypsrp is imported only to connect)
+    import xml.etree.ElementTree as ET  # noqa: PLC0415 (parsed as pypsrp parses it)
+
+    from pypsrp.complex_objects import ComplexObject, ObjectMeta  # noqa: PLC0415 (pypsrp is imported only to connect)
     from pypsrp.serializer import Serializer  # noqa: PLC0415 (pypsrp is imported only to connect)
 
     class LeanSerializer(Serializer):
         def __init__(self) -> None:
             super().__init__()
             self._primitives = _primitive_readers(self)
+            self._containers: dict[str, Callable[[Any, Any], Any]] = {
+                "LST": self._deserialize_lst,
+                "QUE": lambda element, _: self._deserialize_que(element),
+                "STK": lambda element, _: self._deserialize_stk(element),
+                "DCT": lambda element, _: self._deserialize_dct(element),
+            }
+            self._objects: dict[str, Callable[[Any, Any], Any]] = {
+                "Obj": self._deserialize_obj,
+                "ObjDynamic": self._deserialize_dynamic_obj,
+            }
 
         def deserialize(self, element: Any, metadata: Any = None, clear: bool = True) -> Any:
-            read = None if isinstance(element, str) else self._primitives.get(element.tag)
-            if read is None:
-                return super().deserialize(element, metadata, clear)
+            """pypsrp 0.9.1's ``deserialize``, step for step, writing text only for ``_xml``."""
             if clear:
                 self._clear()
-            metadata = metadata or ObjectMeta()
-            if metadata.tag == "*":
-                metadata.tag = element.tag
-            self._get_types_from_obj(element)
-            return read(element)
+            text: str | None = None
+            if isinstance(element, str):
+                text = element
+                try:
+                    element = ET.fromstring(element)  # noqa: S314 (as pypsrp parses it)
+                except ET.ParseError:
+                    return super().deserialize(text, metadata, False)  # its warning, the text
+            read = self._primitives.get(element.tag)
+            if read is not None:
+                metadata = metadata or ObjectMeta()
+                if metadata.tag == "*":
+                    metadata.tag = element.tag
+                self._get_types_from_obj(element)
+                return read(element)
+            decided = resolved_metadata(self, element, metadata)
+            container = None if decided is None else self._containers.get(decided.tag)
+            make = None if decided is None else self._objects.get(decided.tag)
+            if container is not None:
+                obj = container(element, decided)
+            elif make is not None:
+                obj = make(element, decided)
+            else:  # pypsrp's text fallbacks (an unknown type): its own code decides
+                return super().deserialize(element if text is None else text, metadata, False)
+            if element.tag == "Obj":
+                self.obj[element.attrib["RefId"]] = obj
+            if isinstance(obj, ComplexObject):
+                if text is None:
+                    text = ET.tostring(element, encoding="utf-8", method="xml").decode("utf-8")
+                obj._xml = text
+            return obj
 
     return LeanSerializer
 
@@ -81,3 +128,153 @@ def _primitive_readers(serializer: Any) -> dict[str, Callable[[Any], Any]]:
         "SS": serializer._deserialize_secure_string,
         "Ref": lambda d: serializer.obj[d.attrib["RefId"]],
     }
+
+
+_Meta = Callable[[], Any]
+"""A zero-argument factory of a fresh pypsrp metadata object (pypsrp mutates them)."""
+
+
+@functools.cache
+def known_types() -> dict[str, _Meta]:
+    """pypsrp 0.9.1's table of known types (``structures`` in ``Serializer.deserialize``).
+
+    Each entry makes a new metadata object when called, as pypsrp makes the whole table
+    anew for every call: pypsrp fills in a wildcard tag on the metadata it is given, so a
+    shared one would carry one element's tag to the next.
+    """
+    # The names as pypsrp's serialiser module sees them (some are its messages' classes).
+    from pypsrp import serializer  # noqa: PLC0415 (pypsrp is imported only to connect)
+
+    co: Any = serializer
+
+    def obj(kind: Any) -> _Meta:
+        return functools.partial(co.ObjectMeta, "Obj", object=kind)
+
+    def tag(name: str) -> _Meta:
+        return functools.partial(co.ObjectMeta, name)
+
+    return {
+        "Selected.Microsoft.PowerShell.Commands.GenericMeasureInfo": obj(co.CommandMetadataCount),
+        "System.Array": co.ListMeta,
+        "System.Collections.ArrayList": co.ListMeta,
+        "System.Collections.Hashtable": co.DictionaryMeta,
+        "System.Collections.Generic.List": co.ListMeta,
+        "System.Collections.Queue": co.QueueMeta,
+        "System.Collections.Stack": co.StackMeta,
+        "System.ConsoleColor": obj(co.Color),
+        "System.Management.Automation.CommandOrigin": obj(co.CommandOrigin),
+        "System.Management.Automation.DebugRecord": obj(co.DebugRecord),
+        "System.Management.Automation.ErrorRecord": obj(co.ErrorRecordMessage),
+        "System.Management.Automation.Host.Coordinates": obj(co.Coordinates),
+        "System.Management.Automation.Host.KeyInfo": obj(co.KeyInfoDotNet),
+        "System.Management.Automation.Host.Size": obj(co.Size),
+        "System.Management.Automation.InformationalRecord": obj(co.InformationalRecord),
+        "System.Management.Automation.InformationRecord": obj(co.InformationRecord),
+        "System.Management.Automation.ParameterMetadata": obj(co.ParameterMetadata),
+        "System.Management.Automation.ProgressRecordType": obj(co.ProgressRecordType),
+        "System.Management.Automation.PSBoundParametersDictionary": co.DictionaryMeta,
+        "System.Management.Automation.PSCredential": obj(co.PSCredential),
+        "System.Management.Automation.PSObject": functools.partial(
+            co.ObjectMeta, "ObjDynamic", object=co.GenericComplexObject
+        ),
+        "System.Management.Automation.PSPrimitiveDictionary": co.DictionaryMeta,
+        "System.Management.Automation.PSTypeName": tag("S"),
+        "System.Management.Automation.Remoting.RemoteHostMethodId": obj(co.HostMethodIdentifier),
+        "System.Management.Automation.Runspaces.ApartmentState": obj(co.ApartmentState),
+        "System.Management.Automation.Runspaces.PipelineResultTypes": obj(co.PipelineResultTypes),
+        "System.Management.Automation.Runspaces.PSThreadOptions": obj(co.PSThreadOptions),
+        "System.Management.Automation.Runspaces.RemoteStreamOptions": obj(co.RemoteStreamOptions),
+        "System.Management.Automation.SessionStateEntryVisibility": obj(
+            co.SessionStateEntryVisibility
+        ),
+        "System.Management.Automation.VerboseRecord": obj(co.VerboseRecord),
+        "System.Management.Automation.WarningRecord": obj(co.WarningRecord),
+        "System.Globalization.CultureInfo": obj(co.CultureInfo),
+        "System.Object": functools.partial(
+            co.ObjectMeta, "ObjDynamic", object=co.GenericComplexObject
+        ),
+        "System.String": tag("S"),
+        "System.Char": tag("C"),
+        "System.Boolean": tag("B"),
+        "System.DateTime": tag("DT"),
+        "System.Byte": tag("By"),
+        "System.SByte": tag("SB"),
+        "System.UInt16": tag("U16"),
+        "System.Int16": tag("I16"),
+        "System.UInt32": tag("U32"),
+        "System.Int32": tag("I32"),
+        "System.UInt64": tag("U64"),
+        "System.Int64": tag("I64"),
+        "System.Single": tag("Sg"),
+        "System.Double": tag("Db"),
+        "System.Decimal": tag("D"),
+        "System.Guid": tag("G"),
+        "System.Uri": tag("URI"),
+        "System.Version": tag("Version"),
+        "System.Xml.XmlDocument": tag("XD"),
+        "System.Management.Automation.ScriptBlock": tag("SBK"),
+        "System.Security.SecureString": tag("SS"),
+    }
+
+
+def resolved_metadata(serializer: Any, element: Any, metadata: Any) -> Any | None:
+    """The metadata pypsrp reads ``element`` with: the caller's, or one from its type names.
+
+    The rules of pypsrp 0.9.1's ``Serializer.deserialize``, for an element whose caller
+    gave no metadata or a bare ``ObjectMeta``: a ``Deserialized.`` prefix is dropped; an
+    array, ``List``, ``Collection`` or ``ReadOnlyCollection`` of a known type is a list of
+    it; a generic ``Dictionary`` has its key and value types looked up; the first type
+    name that is known decides; an ``Obj`` with no names is a ``System.Object``. The
+    caller's wildcard tag is filled in, as pypsrp does.
+
+    The caller's metadata when it already decides (a list's, a dictionary's, or one that
+    names its class: pypsrp builds no table then). None when the answer is a bare
+    ``ObjectMeta`` or nothing: pypsrp's own ``deserialize`` then decides (its text
+    fallbacks) as before. The element's type names are registered, as pypsrp does.
+    """
+    from pypsrp.complex_objects import (  # noqa: PLC0415 (pypsrp is imported only to connect)
+        DictionaryMeta,
+        ListMeta,
+        ObjectMeta,
+    )
+
+    metadata = metadata or ObjectMeta()
+    if metadata.tag == "*":
+        metadata.tag = element.tag
+    obj_types = serializer._get_types_from_obj(element)
+    if type(metadata) is not ObjectMeta or metadata.object is not None:
+        return metadata  # pypsrp looks nothing up: the caller's metadata decides
+    if metadata.tag == "Obj" and len(obj_types) == 0:
+        obj_types = ["System.Object"]
+    table = known_types()
+    found: Any = None
+    for name in obj_types:
+        obj_type = name[13:] if name.startswith("Deserialized.System.") else name
+        is_list = False
+        if obj_type.endswith("[]"):
+            obj_type = obj_type[0:-2]
+            is_list = True
+        elif obj_type.startswith("System.Collections.Generic.List`1[["):
+            obj_type = obj_type[35:-1].split(",")[0]
+            is_list = True
+        elif obj_type.startswith("System.Collections.ObjectModel.Collection`1[["):
+            obj_type = obj_type[45:-1].split(",")[0]
+            is_list = True
+        elif obj_type.startswith("System.Collections.ObjectModel.ReadOnlyCollection`1[["):
+            obj_type = obj_type[53:-1].split(",")[0]
+            is_list = True
+        elif obj_type.startswith("System.Collections.Generic.Dictionary`2[["):
+            dict_meta = obj_type[41:-2].split("],[")
+            key = table.get(dict_meta[0].split(",")[0], ObjectMeta)()
+            value = table.get(dict_meta[1].split(",")[0], ObjectMeta)()
+            found = DictionaryMeta(dict_key_meta=key, dict_value_meta=value)
+            break
+        make = table.get(obj_type)
+        if make is not None:
+            found = make()
+            if is_list:
+                found = ListMeta(list_value_meta=found)
+            break
+    if type(found) is ObjectMeta and found.object is None:
+        return None  # a primitive's name on an object: pypsrp's text fallback decides
+    return found

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import collections
+import enum
 import getpass
 import io
 import json
@@ -12,12 +14,13 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 import structlog
 from structlog.testing import capture_logs
 
+from psrunbook import logging as logging_module
 from psrunbook.errors import StepFailed, UserError, WSManFault
 from psrunbook.logging import (
     REDACTED,
@@ -656,3 +659,110 @@ def test_unwritable_log_file_is_user_error(tmp_path: Path) -> None:
     """A log file path that cannot be opened is a clear user error."""
     with pytest.raises(UserError, match=r"--log-file .*: cannot be used .*a directory"):
         configure_logging(fmt="json", stream=io.StringIO(), log_file=tmp_path)
+
+
+class _Level(enum.IntEnum):
+    HIGH = 3
+
+
+class _Text(str):
+    """A str subclass: redacted by the general path, as before."""
+
+
+class _Shown:
+    def __str__(self) -> str:
+        return "shown hunter2"
+
+
+REDACTION_CASES: list[Any] = [
+    "plain",
+    "the password is hunter2",
+    "",
+    None,
+    True,
+    0,
+    -3,
+    1.5,
+    _Level.HIGH,
+    _Text("sub hunter2"),
+    _Shown(),
+    b"hunter2",
+    ["a", "hunter2", 1, None, ["hunter2"]],
+    ("hunter2", 2),
+    {"hunter2"},
+    frozenset({"x"}),
+    {"key": "hunter2", "hunter2": 1, 3: "three", None: [{"n": "hunter2"}]},
+    collections.OrderedDict([("hunter2", "v"), ("k", ("hunter2",))]),
+    {"event": {"kind": "event", "category": ["configuration"], "duration": 7}},
+]
+
+
+@pytest.mark.parametrize("value", REDACTION_CASES, ids=lambda v: type(v).__name__)
+def test_the_quick_redaction_is_the_general_one(value: Any) -> None:
+    """Each value is redacted and normalised exactly as the ``isinstance`` chain does it."""
+    register_secret("hunter2")
+    quick = logging_module._redact_value(value)
+    general = logging_module._redact_other(value)
+    assert quick == general
+    assert type(quick) is type(general)
+    assert "hunter2" not in repr(quick)
+
+
+def test_redact_secrets_masks_keys_and_values_of_every_level() -> None:
+    register_secret("hunter2")
+    event: dict[Any, Any] = {
+        "hunter2": "x",
+        "k": {"hunter2": ["hunter2", {"deep": "hunter2"}]},
+        5: "five",
+    }
+    redacted = logging_module.redact_secrets(None, "info", event)
+    assert redacted == {"***": "x", "k": {"***": ["***", {"deep": "***"}]}, "5": "five"}
+
+
+def _switches() -> tuple[object, ...]:
+    """The stdlib's record-field switches as they are now (read afresh, never narrowed)."""
+    module = vars(logging)
+    return tuple(module[n] for n in ("_srcfile", "logThreads", "logProcesses"))
+
+
+def _lines_logged(fmt: Literal["json", "console"]) -> list[str]:
+    """A step event, a third-party warning with a traceback and a free-text line, rendered."""
+    stream = io.StringIO()
+    configure_logging(fmt=fmt, verbosity=1, stream=stream)
+    return _log_three(stream)
+
+
+def _log_three(stream: io.StringIO) -> list[str]:
+    log_step_finished()
+    try:
+        raise ValueError("broken")
+    except ValueError:
+        logging.getLogger("psrunbook.transport").warning("retrying %s", "NODE1", exc_info=True)
+    get_logger("psrunbook.run").debug("free text", extra_field=3)
+    stamp = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z")
+    return [stamp.sub("T", line) for line in stream.getvalue().splitlines()]
+
+
+@pytest.mark.parametrize("fmt", ["json", "console"])
+def test_lines_do_not_depend_on_the_record_fields_left_out(
+    fmt: Literal["json", "console"],
+) -> None:
+    """The caller, thread and process fields the stdlib no longer fills are read by nobody."""
+    quick = _lines_logged(fmt)
+    assert _switches() == (None, False, False)
+    stream = io.StringIO()
+    configure_logging(fmt=fmt, verbosity=1, stream=stream)
+    logging_module._restore_record_fields()  # the stdlib's defaults, same handlers
+    assert _switches()[0] is not None
+    assert _switches()[1:] == (True, True)
+    assert _log_three(stream) == quick
+    assert len(quick) >= 3
+
+
+def test_reset_restores_the_stdlib_record_fields() -> None:
+    before = _switches()
+    configure_logging(fmt="json", stream=io.StringIO())
+    configure_logging(fmt="json", stream=io.StringIO())  # twice: the defaults kept once
+    assert _switches() == (None, False, False)
+    reset_logging()
+    assert _switches() == before

@@ -8,14 +8,15 @@ primitive tag, the same objects (with the same ``_xml``) for everything else.
 
 from __future__ import annotations
 
+import queue
 import xml.etree.ElementTree as ET
 from typing import Any
 
 import pytest
-from pypsrp.complex_objects import GenericComplexObject, ObjectMeta
+from pypsrp.complex_objects import ComplexObject, GenericComplexObject, ObjectMeta
 from pypsrp.serializer import Serializer
 
-from psrunbook.transport.lean_serializer import lean_serializer_class
+from psrunbook.transport.lean_serializer import known_types, lean_serializer_class
 
 PRIMITIVES = [
     "<S>text _x000A_ €</S>",
@@ -115,6 +116,196 @@ def test_a_primitive_is_not_written_back_out(monkeypatch: pytest.MonkeyPatch) ->
     lean_writes = list(writes)
     writes.clear()
     Serializer().deserialize(ET.fromstring(OBJECT))
-    # pypsrp writes every element; here only the objects (for _xml) and the unknown one.
-    assert lean_writes == ["Obj", "Obj", "Obj", "Obj"]
+    # pypsrp writes every element; here only the two objects (for _xml) and the unknown
+    # one (its text is its value), not the list.
+    assert lean_writes == ["Obj", "Obj", "Obj"]
     assert len(writes) > len(lean_writes) + 8
+
+
+# ----------------------------------------------------------------- objects and containers
+
+
+def _table_from_pypsrp_source() -> dict[str, Any]:
+    """pypsrp's own ``structures`` table, read from ``Serializer.deserialize``'s source.
+
+    Each value is evaluated in pypsrp's serialiser module, so the oracle is pypsrp's
+    table as installed, not a copy of it.
+    """
+    import ast  # noqa: PLC0415 (this test only)
+    import inspect  # noqa: PLC0415 (this test only)
+    import textwrap  # noqa: PLC0415 (this test only)
+
+    from pypsrp import serializer  # noqa: PLC0415 (this test only)
+
+    tree = ast.parse(textwrap.dedent(inspect.getsource(Serializer.deserialize)))
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Assign)
+            and isinstance(node.targets[0], ast.Name)
+            and node.targets[0].id == "structures"
+            and isinstance(node.value, ast.Dict)
+        ):
+            return {
+                ast.literal_eval(key): eval(  # pypsrp's own source, the oracle
+                    compile(ast.Expression(value), "<pypsrp>", "eval"), vars(serializer)
+                )
+                for key, value in zip(node.value.keys, node.value.values, strict=True)
+                if key is not None
+            }
+    raise AssertionError("pypsrp's structures table not found")
+
+
+def _meta(value: Any) -> Any:
+    """A metadata object as comparable data (nested metadata included)."""
+    if value is None or isinstance(value, str | bool | type):
+        return value
+    if isinstance(value, list | tuple):
+        return [_meta(v) for v in value]
+    return (type(value), {k: _meta(v) for k, v in vars(value).items()})
+
+
+def test_the_table_of_known_types_is_pypsrps() -> None:
+    theirs = _table_from_pypsrp_source()
+    ours = known_types()
+    assert sorted(ours) == sorted(theirs)
+    for name, make in ours.items():
+        assert _meta(make()) == _meta(theirs[name]), name
+        assert make() is not make()  # a fresh object each time: pypsrp fills tags in
+
+
+def _comparable(value: Any) -> Any:
+    """Any deserialised value as data: objects by type and every attribute, _xml included."""
+    if isinstance(value, ObjectMeta):
+        return _meta(value)
+    if isinstance(value, ComplexObject):
+        return (type(value), {k: _comparable(v) for k, v in vars(value).items()})
+    if isinstance(value, dict):
+        return {_comparable_key(k): _comparable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_comparable(v) for v in value]
+    if isinstance(value, queue.Queue):
+        return ("queue", [_comparable(v) for v in value.queue])
+    return (type(value), value)
+
+
+def _comparable_key(key: Any) -> Any:
+    return repr(_comparable(key)) if isinstance(key, ComplexObject) else key
+
+
+def _typed(types: str, body: str, ref: int = 0) -> str:
+    names = "".join(f"<T>{t}</T>" for t in types.split("|")) if types else ""
+    tn = f'<TN RefId="{ref}">{names}</TN>' if names else ""
+    return f'<Obj RefId="{ref}">{tn}{body}</Obj>'
+
+
+APPLICATION_PRIVATE_DATA = (
+    '<Obj RefId="0"><MS><Obj RefId="1" N="ApplicationPrivateData"><TN RefId="0">'
+    "<T>System.Management.Automation.PSPrimitiveDictionary</T><T>System.Collections.Hashtable</T>"
+    '<T>System.Object</T></TN><DCT><En><S N="Key">PSVersionTable</S><Obj RefId="2" N="Value">'
+    '<TN RefId="1"><T>System.Collections.Hashtable</T><T>System.Object</T></TN><DCT><En>'
+    '<S N="Key">PSVersion</S><Version N="Value">5.1.17763.1</Version></En><En>'
+    '<S N="Key">PSEdition</S><S N="Value">Desktop</S></En></DCT></Obj></En></DCT></Obj>'
+    "</MS></Obj>"
+)
+
+CORPUS = [
+    OBJECT,
+    APPLICATION_PRIVATE_DATA,
+    _typed("System.Object[]|System.Array|System.Object", "<LST><S>a</S><I32>1</I32><Nil /></LST>"),
+    _typed("System.String[]|System.Array|System.Object", "<LST><S>a</S><S>b</S></LST>"),
+    _typed("System.Collections.ArrayList|System.Object", "<LST><B>true</B></LST>"),
+    _typed(
+        "System.Collections.Generic.List`1[[System.Int32, mscorlib, Version=4.0.0.0]]",
+        "<LST><I32>1</I32><I32>2</I32></LST>",
+    ),
+    _typed(
+        "System.Collections.ObjectModel.Collection`1[[System.String, mscorlib]]",
+        "<LST><S>x</S></LST>",
+    ),
+    _typed(
+        "System.Collections.ObjectModel.ReadOnlyCollection`1[[System.Object, mscorlib]]",
+        "<LST><S>x</S></LST>",
+    ),
+    _typed(
+        "System.Collections.Generic.Dictionary`2"
+        "[[System.String, mscorlib],[System.Int32, mscorlib]]",
+        '<DCT><En><S N="Key">a</S><I32 N="Value">1</I32></En></DCT>',
+    ),
+    _typed("System.Collections.Queue|System.Object", "<QUE><S>1</S><S>2</S></QUE>"),
+    _typed("System.Collections.Stack|System.Object", "<STK><S>1</S><S>2</S></STK>"),
+    _typed(
+        "Deserialized.System.Collections.Hashtable",
+        '<DCT><En><S N="Key">k</S><Nil N="Value" /></En></DCT>',
+    ),
+    _typed("", '<MS><S N="A">no type names</S></MS>'),
+    _typed("Some.Unknown.Type", '<Props><S N="P">v</S></Props>'),
+    _typed("System.String|System.Object", "<ToString>a wrapped string</ToString>"),
+    _typed("System.Int32[]", "<LST><I32>5</I32></LST>"),
+    _typed(
+        "System.Management.Automation.PSCustomObject|System.Object",
+        '<MS><Obj N="List" RefId="1"><TN RefId="1"><T>System.Object[]</T></TN><LST>'
+        '<Obj RefId="2"><TNRef RefId="0" /><MS><S N="Deep">d</S></MS></Obj></LST></Obj>'
+        '<Ref N="Same" RefId="1" /></MS>',
+    ),
+    _typed("System.ConsoleColor|System.Enum", "<ToString>Red</ToString><I32>12</I32>"),
+]
+
+
+@pytest.mark.parametrize("xml", CORPUS)
+@pytest.mark.parametrize("as_text", [False, True])
+@pytest.mark.parametrize("meta", [None, "wildcard", "obj"])
+def test_objects_and_containers_read_as_pypsrp_reads_them(
+    xml: str, as_text: bool, meta: str | None
+) -> None:
+    """The same value, objects with the same attributes and ``_xml``, the same errors."""
+
+    def metadata() -> Any:
+        return {None: None, "wildcard": ObjectMeta("*"), "obj": ObjectMeta("Obj")}[meta]
+
+    def read(serializer: Any, given: Any) -> Any:
+        try:
+            return serializer.deserialize(xml if as_text else ET.fromstring(xml), given)
+        except Exception as exc:  # noqa: BLE001 (the error is compared)
+            return (type(exc), str(exc))
+
+    lean_meta, plain_meta = metadata(), metadata()
+    lean = read(lean_serializer_class()(), lean_meta)
+    plain = read(Serializer(), plain_meta)
+    assert _comparable(lean) == _comparable(plain)
+    assert _meta(lean_meta) == _meta(plain_meta)  # the caller's wildcard tag filled in alike
+
+
+def test_messages_read_as_pypsrp_reads_them() -> None:
+    """A pool's opening messages, with the metadata pypsrp's message classes give."""
+    from pypsrp.messages import ApplicationPrivateData  # noqa: PLC0415 (this test only)
+
+    lean = lean_serializer_class()().deserialize(
+        APPLICATION_PRIVATE_DATA, ObjectMeta("Obj", object=ApplicationPrivateData)
+    )
+    plain = Serializer().deserialize(
+        APPLICATION_PRIVATE_DATA, ObjectMeta("Obj", object=ApplicationPrivateData)
+    )
+    assert _comparable(lean) == _comparable(plain)
+    assert lean.data["PSVersionTable"]["PSEdition"] == "Desktop"
+
+
+def test_containers_are_not_written_out_as_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A hashtable or list becomes a dict or list: its text would be thrown away."""
+    from pypsrp.messages import ApplicationPrivateData  # noqa: PLC0415 (this test only)
+
+    writes: list[Any] = []
+    tostring = ET.tostring
+
+    def counting(element: Any, *args: Any, **kwargs: Any) -> Any:
+        writes.append(element.tag)
+        return tostring(element, *args, **kwargs)
+
+    monkeypatch.setattr(ET, "tostring", counting)
+    lean_serializer_class()().deserialize(
+        APPLICATION_PRIVATE_DATA, ObjectMeta("Obj", object=ApplicationPrivateData)
+    )
+    assert writes == []
+    Serializer().deserialize(
+        APPLICATION_PRIVATE_DATA, ObjectMeta("Obj", object=ApplicationPrivateData)
+    )
+    assert writes.count("Obj") == 2  # pypsrp writes out both hashtables (and each value)
