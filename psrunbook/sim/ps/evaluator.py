@@ -57,6 +57,7 @@ from psrunbook.sim.ps.builtins import (
 )
 from psrunbook.sim.ps.cmdlet_api import CmdletError, CmdletTable, ParamSpec
 from psrunbook.sim.ps.compiled import UNSUPPORTED_VARIABLES, WRAPPERS, Compiler, compiler_of
+from psrunbook.sim.ps.constant_attributes import constant_attribute_arguments
 from psrunbook.sim.ps.dotnet_io import DotNet, DotNetFiles
 from psrunbook.sim.ps.exceptions import (
     BreakSignal,
@@ -184,7 +185,10 @@ def _valid_error_count(value: Any) -> bool:
         return 256 <= int(value) <= 32768 and int(value) == value
     except (TypeError, ValueError, OverflowError):
         return False
+
+
 """``$MaximumErrorCount``'s default: the records ``$Error`` keeps (about_Preference_Variables)."""
+
 
 class Sink(Protocol):
     """Where the streams other than output go (the executor's OutputSink)."""
@@ -1523,9 +1527,25 @@ class Evaluator:
         return _PipelineBinding(self, binder, own, declared.parameters)
 
     def _declared_parameters(self, param_block: Node | None) -> _Declared:
-        declared = _Declared()
+        """The parameters ``param_block`` declares, read once per parsed script when its
+        attribute arguments are constants (:mod:`.constant_attributes`), else per run."""
         if param_block is None:
-            return declared
+            return _Declared()
+        script = self.script
+        if script is None:
+            return self._read_declared_parameters(param_block)
+        key = ("params", param_block.id)
+        cached = script.bodies.get(key)
+        if isinstance(cached, _Declared):
+            return cached
+        declared = self._read_declared_parameters(param_block)
+        if cached is None:
+            constant = constant_attribute_arguments(param_block)
+            script.bodies[key] = declared if constant else _READ_EACH_RUN
+        return declared
+
+    def _read_declared_parameters(self, param_block: Node) -> _Declared:
+        declared = _Declared()
         for attribute in self.kids(param_block):
             if attribute.type == "attribute_list":
                 for attr in self.kids(attribute):
@@ -2311,6 +2331,10 @@ class _Declared:
 
     parameters: list[_Parameter] = dataclasses.field(default_factory=list)
     advanced: bool = False
+
+
+_READ_EACH_RUN = object()
+"""In a script's caches: this ``param()`` block is read on every run (not constant)."""
 
 
 def _unbound_value(type_name: str) -> Any:
