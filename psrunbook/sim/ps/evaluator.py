@@ -39,6 +39,7 @@ from psrunbook.sim.ps import (
     records,
     utility,  # noqa: F401  (registers its built-in cmdlets)
 )
+from psrunbook.sim.ps.argument_plan import Colon, Positional, Splat, Step, Switch, argument_plan
 from psrunbook.sim.ps.binding import (
     ACTION_PREFERENCES,
     Argument,
@@ -75,7 +76,6 @@ from psrunbook.sim.ps.operators import Operators
 from psrunbook.sim.ps.parser import (
     ParsedScript,
     abbreviated_switch_flags,
-    is_comma_continuation,
     parse,
 )
 from psrunbook.sim.ps.pipeline import Stage, run_pipeline
@@ -1082,54 +1082,36 @@ class Evaluator:
     # ----------------------------------------------------------------- commands
 
     def command_arguments(self, elements: Node | None) -> list[Argument]:
-        """Turn command elements into arguments (parameters, values, splats)."""
+        """Turn command elements into arguments (parameters, values, splats), through
+        the elements' plan (:mod:`.argument_plan`), kept with the parsed script."""
         if elements is None:
             return []
         result: list[Argument] = []
-        parts = [c for c in elements.children if c.type != "comment"]
-        i = 0
-        while i < len(parts):
-            part = parts[i]
-            if part.type == "command_argument_sep":
-                i += 1
-                continue
-            if part.type == "redirection" or (
-                part.type == "generic_token" and glued(self.text_of(part)) is not None
-            ):
-                i += 1
-                continue
-            if part.type == "command_parameter":
-                name = self.text_of(part)[1:].rstrip(":")
-                colon = self.text_of(part).endswith(":")
-                if not colon and i + 1 < len(parts) and self.text_of(parts[i + 1]) == ":":
-                    colon = True
-                if colon:
-                    j = i + 1
-                    while j < len(parts) and parts[j].type == "command_argument_sep":
-                        j += 1
-                    if j >= len(parts):
-                        result.append(Argument(name, None, has_value=False))
-                        break
-                    result.append(Argument(name, self.eval_argument(parts[j]), colon=True))
-                    i = j + 1
-                    continue
-                result.append(Argument(name, None, has_value=False))
-                i += 1
-                continue
-            inner = _unwrap(part)
-            if inner.type == "variable" and self.text_of(inner).startswith("@"):
-                result.extend(self.splat(inner))
-                i += 1
-                continue
-            value = self.eval_argument(part)
-            i += 1
-            while i + 1 < len(parts) and is_comma_continuation(parts[i]):
-                following = parts[i + 1]
-                value = as_list(value) if is_collection(value) else [value]
-                value.extend(self._continuation(following))
-                i += 2
-            result.append(Argument(None, value))
+        for step in self._argument_plan(elements):
+            if type(step) is Positional:
+                value = self.eval_argument(step.node)
+                for following in step.continuations:
+                    value = as_list(value) if is_collection(value) else [value]
+                    value.extend(self._continuation(following))
+                result.append(Argument(None, value))
+            elif type(step) is Colon:
+                result.append(Argument(step.name, self.eval_argument(step.node), colon=True))
+            elif type(step) is Switch:
+                result.append(Argument(step.name, None, has_value=False))
+            else:
+                assert type(step) is Splat
+                result.extend(self.splat(step.variable))
         return result
+
+    def _argument_plan(self, elements: Node) -> tuple[Step, ...]:
+        script = self.script
+        if script is None:
+            return argument_plan(elements, self.text_of, _unwrap)
+        key = ("arguments", elements.id)
+        plan: tuple[Step, ...] | None = script.bodies.get(key)
+        if plan is None:
+            plan = script.bodies[key] = argument_plan(elements, self.text_of, _unwrap)
+        return plan
 
     def _continuation(self, node: Node) -> list[Any]:
         """The values of ``,rest`` after a bare word (see ``is_comma_continuation``)."""
