@@ -921,8 +921,16 @@ class Evaluator:
         return None
 
     def type_name(self, type_literal: Node) -> str:
-        spec = next(c for c in self.kids(type_literal) if c.type == "type_spec")
-        return "".join(self.text_of(spec).split())
+        """The type literal's name without blanks, kept with the parsed script."""
+        script = self.script
+        key = ("type", type_literal.id)
+        name: str | None = None if script is None else script.bodies.get(key)
+        if name is None:
+            spec = next(c for c in self.kids(type_literal) if c.type == "type_spec")
+            name = "".join(self.text_of(spec).split())
+            if script is not None:
+                script.bodies[key] = name
+        return name
 
     # ----------------------------------------------------------------- pipelines
 
@@ -1906,15 +1914,8 @@ class Evaluator:
 
     def expr_hash_literal_expression(self, node: Node) -> Any:
         table = PSHashtable()
-        body = next((c for c in self.kids(node) if c.type == "hash_literal_body"), None)
-        for entry in self.kids(body) if body is not None else []:
-            parts = self.kids(entry)
-            key_node, value_node = parts[0], parts[1]
-            key_parts = self.kids(key_node)
-            if key_parts and key_parts[0].type == "simple_name":
-                key: Any = self.text_of(key_parts[0])
-            else:
-                key = self.eval(key_node)
+        for key_node, name, value_node in self._hash_entries(node):
+            key: Any = name if name is not None else self.eval(key_node)
             if key in table:
                 raise self.runtime_fail(
                     f"Duplicate keys '{to_string(key)}' are not allowed in hash literals.",
@@ -1926,6 +1927,28 @@ class Evaluator:
                 None if value is NOTHING else value
             )
         return table
+
+    def _hash_entries(self, node: Node) -> list[tuple[Node, str | None, Node]]:
+        """A hash literal's entries as (key node, key as written when it is a bare name,
+        value node): read from the tree once per node, kept with the parsed script."""
+        script = self.script
+        key = ("hash", node.id)
+        entries: list[tuple[Node, str | None, Node]] | None = (
+            None if script is None else script.bodies.get(key)
+        )
+        if entries is None:
+            entries = []
+            body = next((c for c in self.kids(node) if c.type == "hash_literal_body"), None)
+            for entry in self.kids(body) if body is not None else []:
+                parts = self.kids(entry)
+                key_node, value_node = parts[0], parts[1]
+                key_parts = self.kids(key_node)
+                bare = key_parts and key_parts[0].type == "simple_name"
+                name = self.text_of(key_parts[0]) if bare else None
+                entries.append((key_node, name, value_node))
+            if script is not None:
+                script.bodies[key] = entries
+        return entries
 
     def expr_script_block_expression(self, node: Node) -> Any:
         assert self.script is not None
