@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import (
     Callable,
+    Collection,
     ItemsView,
     Iterable,
     Iterator,
@@ -20,11 +21,14 @@ from collections.abc import (
     ValuesView,
 )
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 _ONE_PASS_FROM = 4
 """Keys from which :class:`PSHashtable` stores them in one pass (measured: 1.5 vs 3.2 us
 for five keys, slower than one by one for none to two)."""
+
+_ONE_PASS_TYPES: frozenset[type] = frozenset({list, tuple, type({}.items())})
+"""What the one pass takes: sized sequences of pairs, and a dict's items (``props(**kw)``)."""
 
 
 class PSHashtable(MutableMapping[str, Any]):
@@ -45,12 +49,18 @@ class PSHashtable(MutableMapping[str, Any]):
         # calculated property's one), another iterable, another key type or a key met
         # again (``A`` then ``a``) go one by one, which keeps the first spelling and the
         # last value: below four keys the comprehension costs more than it saves.
-        self._data: dict[str, tuple[str, Any]] = {}
-        if (type(items) is list or type(items) is tuple) and len(items) >= _ONE_PASS_FROM:
-            data = {key.casefold(): (key, value) for key, value in items if type(key) is str}
-            if len(data) == len(items):
-                self._data = data
-                return
+        self._data: dict[str, tuple[str, Any]]
+        if type(items) is _HashtableItems:  # another table's: its keys are folded already
+            self._data = dict(items._mapping._data)
+            return
+        self._data = {}
+        if type(items) in _ONE_PASS_TYPES:
+            sized = cast(Collection[tuple[str, Any]], items)
+            if len(sized) >= _ONE_PASS_FROM:
+                data = {key.casefold(): (key, value) for key, value in sized if type(key) is str}
+                if len(data) == len(sized):
+                    self._data = data
+                    return
         for key, value in items:
             self[key] = value
 

@@ -49,6 +49,10 @@ _RESPONSE_ACTIONS = {short: f"{uri}Response" for uri, short in ACTIONS.items()}
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, remove_blank_text=False)
 _DURATION = re.compile(r"^PT(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?$")
 
+_ENVELOPE = f"{{{NS_SOAP}}}Envelope"
+_HEADER = f"{{{NS_SOAP}}}Header"
+_BODY = f"{{{NS_SOAP}}}Body"
+
 _HEADER_TAGS = {
     f"{{{NS_ADDRESSING}}}Action": "action",
     f"{{{NS_ADDRESSING}}}MessageID": "message_id",
@@ -168,8 +172,14 @@ def parse_request(data: bytes) -> WSManRequest:
         root = etree.fromstring(data, _PARSER)
     except etree.XMLSyntaxError as exc:
         raise invalid_xml_fault(str(exc)) from exc
-    header = root.find(f"{{{NS_SOAP}}}Header")
-    if root.tag != f"{{{NS_SOAP}}}Envelope" or header is None:
+    header = body = None
+    for child in root:  # one pass for both (two ``find`` calls cost more than the walk)
+        tag = child.tag
+        if tag == _HEADER and header is None:
+            header = child
+        elif tag == _BODY and body is None:
+            body = child
+    if root.tag != _ENVELOPE or header is None:
         raise invalid_xml_fault("The request is not a SOAP 1.2 envelope with a Header.")
     values: dict[str, str] = {}
     selectors: dict[str, str] = {}
@@ -198,7 +208,7 @@ def parse_request(data: bytes) -> WSManRequest:
         operation_timeout=_parse_duration(values.get("operation_timeout"), 60.0),
         selectors=selectors,
         options=options,
-        body=root.find(f"{{{NS_SOAP}}}Body"),
+        body=body,
     )
 
 

@@ -39,6 +39,7 @@ from psrunbook.sim.ps import (
     records,
     utility,  # noqa: F401  (registers its built-in cmdlets)
 )
+from psrunbook.sim.ps.argument_plan import Colon, Positional, Splat, Step, Switch, argument_plan
 from psrunbook.sim.ps.binding import (
     ACTION_PREFERENCES,
     Argument,
@@ -57,6 +58,7 @@ from psrunbook.sim.ps.builtins import (
 )
 from psrunbook.sim.ps.cmdlet_api import CmdletError, CmdletTable, ParamSpec
 from psrunbook.sim.ps.compiled import UNSUPPORTED_VARIABLES, WRAPPERS, Compiler, compiler_of
+from psrunbook.sim.ps.constant_attributes import constant_attribute_arguments
 from psrunbook.sim.ps.dotnet_io import DotNet, DotNetFiles
 from psrunbook.sim.ps.exceptions import (
     BreakSignal,
@@ -74,7 +76,6 @@ from psrunbook.sim.ps.operators import Operators
 from psrunbook.sim.ps.parser import (
     ParsedScript,
     abbreviated_switch_flags,
-    is_comma_continuation,
     parse,
 )
 from psrunbook.sim.ps.pipeline import Stage, run_pipeline
@@ -184,7 +185,10 @@ def _valid_error_count(value: Any) -> bool:
         return 256 <= int(value) <= 32768 and int(value) == value
     except (TypeError, ValueError, OverflowError):
         return False
+
+
 """``$MaximumErrorCount``'s default: the records ``$Error`` keeps (about_Preference_Variables)."""
+
 
 class Sink(Protocol):
     """Where the streams other than output go (the executor's OutputSink)."""
@@ -917,8 +921,16 @@ class Evaluator:
         return None
 
     def type_name(self, type_literal: Node) -> str:
-        spec = next(c for c in self.kids(type_literal) if c.type == "type_spec")
-        return "".join(self.text_of(spec).split())
+        """The type literal's name without blanks, kept with the parsed script."""
+        script = self.script
+        key = ("type", type_literal.id)
+        name: str | None = None if script is None else script.bodies.get(key)
+        if name is None:
+            spec = next(c for c in self.kids(type_literal) if c.type == "type_spec")
+            name = "".join(self.text_of(spec).split())
+            if script is not None:
+                script.bodies[key] = name
+        return name
 
     # ----------------------------------------------------------------- pipelines
 
@@ -1078,54 +1090,36 @@ class Evaluator:
     # ----------------------------------------------------------------- commands
 
     def command_arguments(self, elements: Node | None) -> list[Argument]:
-        """Turn command elements into arguments (parameters, values, splats)."""
+        """Turn command elements into arguments (parameters, values, splats), through
+        the elements' plan (:mod:`.argument_plan`), kept with the parsed script."""
         if elements is None:
             return []
         result: list[Argument] = []
-        parts = [c for c in elements.children if c.type != "comment"]
-        i = 0
-        while i < len(parts):
-            part = parts[i]
-            if part.type == "command_argument_sep":
-                i += 1
-                continue
-            if part.type == "redirection" or (
-                part.type == "generic_token" and glued(self.text_of(part)) is not None
-            ):
-                i += 1
-                continue
-            if part.type == "command_parameter":
-                name = self.text_of(part)[1:].rstrip(":")
-                colon = self.text_of(part).endswith(":")
-                if not colon and i + 1 < len(parts) and self.text_of(parts[i + 1]) == ":":
-                    colon = True
-                if colon:
-                    j = i + 1
-                    while j < len(parts) and parts[j].type == "command_argument_sep":
-                        j += 1
-                    if j >= len(parts):
-                        result.append(Argument(name, None, has_value=False))
-                        break
-                    result.append(Argument(name, self.eval_argument(parts[j]), colon=True))
-                    i = j + 1
-                    continue
-                result.append(Argument(name, None, has_value=False))
-                i += 1
-                continue
-            inner = _unwrap(part)
-            if inner.type == "variable" and self.text_of(inner).startswith("@"):
-                result.extend(self.splat(inner))
-                i += 1
-                continue
-            value = self.eval_argument(part)
-            i += 1
-            while i + 1 < len(parts) and is_comma_continuation(parts[i]):
-                following = parts[i + 1]
-                value = as_list(value) if is_collection(value) else [value]
-                value.extend(self._continuation(following))
-                i += 2
-            result.append(Argument(None, value))
+        for step in self._argument_plan(elements):
+            if type(step) is Positional:
+                value = self.eval_argument(step.node)
+                for following in step.continuations:
+                    value = as_list(value) if is_collection(value) else [value]
+                    value.extend(self._continuation(following))
+                result.append(Argument(None, value))
+            elif type(step) is Colon:
+                result.append(Argument(step.name, self.eval_argument(step.node), colon=True))
+            elif type(step) is Switch:
+                result.append(Argument(step.name, None, has_value=False))
+            else:
+                assert type(step) is Splat
+                result.extend(self.splat(step.variable))
         return result
+
+    def _argument_plan(self, elements: Node) -> tuple[Step, ...]:
+        script = self.script
+        if script is None:
+            return argument_plan(elements, self.text_of, _unwrap)
+        key = ("arguments", elements.id)
+        plan: tuple[Step, ...] | None = script.bodies.get(key)
+        if plan is None:
+            plan = script.bodies[key] = argument_plan(elements, self.text_of, _unwrap)
+        return plan
 
     def _continuation(self, node: Node) -> list[Any]:
         """The values of ``,rest`` after a bare word (see ``is_comma_continuation``)."""
@@ -1523,9 +1517,25 @@ class Evaluator:
         return _PipelineBinding(self, binder, own, declared.parameters)
 
     def _declared_parameters(self, param_block: Node | None) -> _Declared:
-        declared = _Declared()
+        """The parameters ``param_block`` declares, read once per parsed script when its
+        attribute arguments are constants (:mod:`.constant_attributes`), else per run."""
         if param_block is None:
-            return declared
+            return _Declared()
+        script = self.script
+        if script is None:
+            return self._read_declared_parameters(param_block)
+        key = ("params", param_block.id)
+        cached = script.bodies.get(key)
+        if isinstance(cached, _Declared):
+            return cached
+        declared = self._read_declared_parameters(param_block)
+        if cached is None:
+            constant = constant_attribute_arguments(param_block)
+            script.bodies[key] = declared if constant else _READ_EACH_RUN
+        return declared
+
+    def _read_declared_parameters(self, param_block: Node) -> _Declared:
+        declared = _Declared()
         for attribute in self.kids(param_block):
             if attribute.type == "attribute_list":
                 for attr in self.kids(attribute):
@@ -1904,15 +1914,8 @@ class Evaluator:
 
     def expr_hash_literal_expression(self, node: Node) -> Any:
         table = PSHashtable()
-        body = next((c for c in self.kids(node) if c.type == "hash_literal_body"), None)
-        for entry in self.kids(body) if body is not None else []:
-            parts = self.kids(entry)
-            key_node, value_node = parts[0], parts[1]
-            key_parts = self.kids(key_node)
-            if key_parts and key_parts[0].type == "simple_name":
-                key: Any = self.text_of(key_parts[0])
-            else:
-                key = self.eval(key_node)
+        for key_node, name, value_node in self._hash_entries(node):
+            key: Any = name if name is not None else self.eval(key_node)
             if key in table:
                 raise self.runtime_fail(
                     f"Duplicate keys '{to_string(key)}' are not allowed in hash literals.",
@@ -1924,6 +1927,28 @@ class Evaluator:
                 None if value is NOTHING else value
             )
         return table
+
+    def _hash_entries(self, node: Node) -> list[tuple[Node, str | None, Node]]:
+        """A hash literal's entries as (key node, key as written when it is a bare name,
+        value node): read from the tree once per node, kept with the parsed script."""
+        script = self.script
+        key = ("hash", node.id)
+        entries: list[tuple[Node, str | None, Node]] | None = (
+            None if script is None else script.bodies.get(key)
+        )
+        if entries is None:
+            entries = []
+            body = next((c for c in self.kids(node) if c.type == "hash_literal_body"), None)
+            for entry in self.kids(body) if body is not None else []:
+                parts = self.kids(entry)
+                key_node, value_node = parts[0], parts[1]
+                key_parts = self.kids(key_node)
+                bare = key_parts and key_parts[0].type == "simple_name"
+                name = self.text_of(key_parts[0]) if bare else None
+                entries.append((key_node, name, value_node))
+            if script is not None:
+                script.bodies[key] = entries
+        return entries
 
     def expr_script_block_expression(self, node: Node) -> Any:
         assert self.script is not None
@@ -2311,6 +2336,10 @@ class _Declared:
 
     parameters: list[_Parameter] = dataclasses.field(default_factory=list)
     advanced: bool = False
+
+
+_READ_EACH_RUN = object()
+"""In a script's caches: this ``param()`` block is read on every run (not constant)."""
 
 
 def _unbound_value(type_name: str) -> Any:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 
 import pytest
+from lxml import etree
 
 from psrunbook.sim.endpoint.auth import authenticate
 from psrunbook.sim.endpoint.endpoint_faults import EndpointFaultPlan
@@ -79,3 +80,39 @@ def test_fault_count_must_be_positive():
     """Arming a fault for zero requests is a mistake, not a no-op."""
     with pytest.raises(ValueError, match="count"):
         EndpointFaultPlan(lambda listening: None).wsman_fault(1, count=0)
+
+
+_HEADER_TEXT = _ENVELOPE[_ENVELOPE.index("<s:Header>") : _ENVELOPE.index("<s:Body/>")]
+_SOAP = "http://www.w3.org/2003/05/soap-envelope"
+
+
+@pytest.mark.parametrize(
+    "children",
+    [
+        [_HEADER_TEXT, "<s:Body><a/></s:Body>"],
+        ["<!-- c -->", _HEADER_TEXT, "<?pi x?>", "<s:Body><a/></s:Body>"],
+        ["<s:Body><a/></s:Body>", _HEADER_TEXT],
+        [_HEADER_TEXT, "<s:Body><a/></s:Body>", "<s:Body><b/></s:Body>"],
+        [_HEADER_TEXT, "<s:Header><x/></s:Header>", "<s:Body><a/></s:Body>"],
+        [_HEADER_TEXT],
+        ["<s:Other/>", _HEADER_TEXT, "<s:Body/>"],
+    ],
+)
+def test_header_and_body_are_the_first_of_their_kind_as_find_gives(children):
+    """The one-pass lookup picks the elements ``root.find`` picked (the former code)."""
+    text = _ENVELOPE[: _ENVELOPE.index("<s:Header>")] + "".join(children) + "</s:Envelope>"
+    root = etree.fromstring(text.encode())
+    request = parse_request(text.encode())
+    body = root.find(f"{{{_SOAP}}}Body")
+    if body is None:
+        assert request.body is None
+    else:
+        assert request.body is not None
+        assert etree.tostring(request.body) == etree.tostring(body)
+    assert request.message_id == "uuid:ABC"
+
+
+def test_an_envelope_without_a_header_is_refused():
+    text = _ENVELOPE.replace(_HEADER_TEXT, "")
+    with pytest.raises(WSManFaultResponse):
+        parse_request(text.encode())
