@@ -15,6 +15,7 @@ for a document declaring ``utf-8``).
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from functools import cache
 from typing import Final
@@ -105,9 +106,25 @@ class ServiceConfiguration:
     stop_executing_packages_on_shutdown: bool = True
 
 
+_SCHEMA_LOCK: Final = threading.Lock()
+"""Held while the schema is built and while it validates.
+
+libxml2 builds its built-in schema types on first use without a lock: several threads
+building a schema at once (a fleet worker planning its first runs in parallel) failed
+with ``XMLSchemaParseError`` or crashed the process (a double free). Validation is a few
+microseconds, so it is serialised too rather than relying on lxml's validator being safe
+to share."""
+
+
 @cache
-def _schema() -> etree.XMLSchema:
+def _built_schema() -> etree.XMLSchema:
     return etree.XMLSchema(etree.fromstring(_SCHEMA))
+
+
+def _assert_valid(root: etree._Element) -> None:
+    """Validate ``root`` against the schema (built on first use), one thread at a time."""
+    with _SCHEMA_LOCK:
+        _built_schema().assertValid(root)
 
 
 def _child(parent: etree._Element, tag: str, text: str) -> None:
@@ -154,7 +171,7 @@ def validate_config(text: str) -> None:
         )
     root = _parse(text)
     try:
-        _schema().assertValid(root)
+        _assert_valid(root)
     except etree.DocumentInvalid as exc:
         raise ConfigDocumentError(f"{CONFIG_FILE_NAME} does not match its schema: {exc}") from exc
 

@@ -195,8 +195,8 @@ def test_importing_the_runbooks_does_no_io() -> None:
     code = (
         "from psrunbook.runbooks import cluster_report, ssis_clustered, ssis_standalone\n"
         "from psrunbook.runbooks._ssis.versions import ssis_versions\n"
-        "from psrunbook.runbooks._ssis.config import _schema\n"
-        "print(ssis_versions.cache_info().currsize, _schema.cache_info().currsize)\n"
+        "from psrunbook.runbooks._ssis.config import _built_schema\n"
+        "print(ssis_versions.cache_info().currsize, _built_schema.cache_info().currsize)\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
