@@ -174,6 +174,20 @@ class Fleet:
         statuses = self._engine.status(list(run_ids))
         return {run_id: status.state for run_id, status in statuses.items()}
 
+    def settled_states(self, run_ids: list[str]) -> dict[str, str]:
+        """:meth:`states` once no run is ``running`` any more (at most :data:`WAIT_S`).
+
+        A worker journals a run's outcome from inside the run's workflow, and DBOS records
+        the workflow's end just after: read at once, a run whose outcome is journaled can
+        still be running for a moment.
+        """
+        settled: dict[str, str] = self.wait_for(
+            f"runs {run_ids} to stop running",
+            lambda: self.states(run_ids),
+            lambda states: "running" not in states.values(),
+        )
+        return settled
+
     def wait_for(self, what: str, seen: Callable[[], Any], done: Callable[[Any], bool]) -> Any:
         """Poll ``seen()`` until ``done`` says yes, at most :data:`WAIT_S`; fail naming both."""
         deadline = time.monotonic() + WAIT_S
