@@ -46,7 +46,7 @@ def test_approval_with_the_wrong_hash_is_refused_naming_both_then_the_right_one_
     approved = fleet.cli("approve", run_id, "--sha256", sha256)
     assert sha256 in approved.stdout
     fleet.wait_outcomes([run_id])
-    assert "finished" == fleet.states([run_id])[run_id]
+    assert "finished" == fleet.settled_states([run_id])[run_id]
     shown = fleet.cli("runs", "show", run_id).stdout
     [approval] = fleet.decisions(run_id)
     assert ("approved", sha256) == (approval.verdict, approval.bundle_sha256)

@@ -25,7 +25,7 @@ def test_submit_queues_one_journaled_run_per_cluster_and_a_worker_executes_them(
     assert [c.name for c in clusters.clusters] == [fleet.run(r).cluster for r in run_ids]
     worker = fleet.worker("w1")
     fleet.wait_outcomes(run_ids)
-    assert dict.fromkeys(run_ids, "finished") == fleet.states(run_ids)
+    assert dict.fromkeys(run_ids, "finished") == fleet.settled_states(run_ids)
     for served in clusters.clusters:
         assert 1 == Counter(c[1] for c in served.changes())["Add-ClusterResource"]
     finished = [e for e in worker.events() if e["event"].get("action") == "step.finished"]
