@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar, cast
 
 from tree_sitter import Node
 
@@ -176,7 +176,10 @@ named ``1..3`` with arguments ``-join ''``; ``7z a x.7z`` stays a command, as on
 Windows, since ``7z`` is no number."""
 
 
+_R = TypeVar("_R")
+
 DEFAULT_MAXIMUM_ERROR_COUNT = 256
+"""``$MaximumErrorCount``'s default: the records ``$Error`` keeps (about_Preference_Variables)."""
 
 
 def _valid_error_count(value: Any) -> bool:
@@ -185,9 +188,6 @@ def _valid_error_count(value: Any) -> bool:
         return 256 <= int(value) <= 32768 and int(value) == value
     except (TypeError, ValueError, OverflowError):
         return False
-
-
-"""``$MaximumErrorCount``'s default: the records ``$Error`` keeps (about_Preference_Variables)."""
 
 
 class Sink(Protocol):
@@ -352,15 +352,14 @@ class Evaluator:
     def unwrap_single(self, node: Node) -> Node:
         """``node`` without the wrapper nodes that have a single child, cached."""
         assert self.script is not None
-        key = ("single", node.id)
-        cache = self.script.bodies
-        found = cache.get(key)
-        if found is None:
+
+        def read() -> Node:
             found = node
             while found.type in WRAPPERS and len(self.kids(found)) == 1:
                 found = self.kids(found)[0]
-            cache[key] = found
-        return found
+            return found
+
+        return self.kept("single", node, read)
 
     def kids(self, node: Node) -> list[Node]:
         """Named children without comments, cached per node of the running script.
@@ -377,6 +376,23 @@ class Evaluator:
         if found is None:
             found = cache[key] = children(node)
         return found
+
+    def kept(self, kind: str, node: Node, read: Callable[[], _R]) -> _R:
+        """``read()`` once per ``kind`` and node of the running script, kept with it.
+
+        For what depends only on the tree (never on a variable's value): tree-sitter
+        builds new node objects at every child access, and a script sent to every node
+        of a fleet runs the same nodes again and again. Without a parsed script (an
+        expression evaluated on its own) it is read each time.
+        """
+        script = self.script
+        if script is None:
+            return read()
+        key = (kind, node.id)
+        found = script.bodies.get(key, _UNREAD)
+        if found is _UNREAD:
+            found = script.bodies[key] = read()
+        return cast(_R, found)  # bodies holds what read() returned for this key
 
     def unsupported(self, node: Node | None, construct: str) -> UnsupportedConstruct:
         assert self.script is not None
@@ -922,15 +938,12 @@ class Evaluator:
 
     def type_name(self, type_literal: Node) -> str:
         """The type literal's name without blanks, kept with the parsed script."""
-        script = self.script
-        key = ("type", type_literal.id)
-        name: str | None = None if script is None else script.bodies.get(key)
-        if name is None:
+
+        def read() -> str:
             spec = next(c for c in self.kids(type_literal) if c.type == "type_spec")
-            name = "".join(self.text_of(spec).split())
-            if script is not None:
-                script.bodies[key] = name
-        return name
+            return "".join(self.text_of(spec).split())
+
+        return self.kept("type", type_literal, read)
 
     # ----------------------------------------------------------------- pipelines
 
@@ -1112,14 +1125,9 @@ class Evaluator:
         return result
 
     def _argument_plan(self, elements: Node) -> tuple[Step, ...]:
-        script = self.script
-        if script is None:
-            return argument_plan(elements, self.text_of, _unwrap)
-        key = ("arguments", elements.id)
-        plan: tuple[Step, ...] | None = script.bodies.get(key)
-        if plan is None:
-            plan = script.bodies[key] = argument_plan(elements, self.text_of, _unwrap)
-        return plan
+        return self.kept(
+            "arguments", elements, lambda: argument_plan(elements, self.text_of, _unwrap)
+        )
 
     def _continuation(self, node: Node) -> list[Any]:
         """The values of ``,rest`` after a bare word (see ``is_comma_continuation``)."""
@@ -1928,15 +1936,11 @@ class Evaluator:
             )
         return table
 
-    def _hash_entries(self, node: Node) -> list[tuple[Node, str | None, Node]]:
+    def _hash_entries(self, node: Node) -> tuple[tuple[Node, str | None, Node], ...]:
         """A hash literal's entries as (key node, key as written when it is a bare name,
         value node): read from the tree once per node, kept with the parsed script."""
-        script = self.script
-        key = ("hash", node.id)
-        entries: list[tuple[Node, str | None, Node]] | None = (
-            None if script is None else script.bodies.get(key)
-        )
-        if entries is None:
+
+        def read() -> tuple[tuple[Node, str | None, Node], ...]:
             entries = []
             body = next((c for c in self.kids(node) if c.type == "hash_literal_body"), None)
             for entry in self.kids(body) if body is not None else []:
@@ -1946,9 +1950,9 @@ class Evaluator:
                 bare = key_parts and key_parts[0].type == "simple_name"
                 name = self.text_of(key_parts[0]) if bare else None
                 entries.append((key_node, name, value_node))
-            if script is not None:
-                script.bodies[key] = entries
-        return entries
+            return tuple(entries)
+
+        return self.kept("hash", node, read)
 
     def expr_script_block_expression(self, node: Node) -> Any:
         assert self.script is not None
@@ -2117,11 +2121,7 @@ class Evaluator:
 
     def is_statement_node(self, node: Node) -> bool:
         assert self.script is not None
-        key = ("statement", node.id)
-        cache = self.script.bodies
-        if key not in cache:
-            cache[key] = self._find_statement(node)
-        return bool(cache[key])
+        return self.kept("statement", node, lambda: self._find_statement(node))
 
     def _find_statement(self, node: Node) -> bool:
         parent = node.parent
@@ -2141,17 +2141,16 @@ class Evaluator:
     def eval_assignment_uncompiled(self, node: Node) -> None:
         """An assignment the compiler has no direct form for (its operator is unknown)."""
         assert self.script is not None
-        key = ("assignment", node.id)
-        shape = self.script.bodies.get(key)
-        if shape is None:
+
+        def read() -> tuple[Node, str, Node]:
             parts = self.kids(node)
-            shape = (
+            return (
                 parts[0],
                 self.text_of(parts[1]).strip(),
                 node.child_by_field_name("value") or parts[-1],
             )
-            self.script.bodies[key] = shape
-        target, operator, value_node = shape
+
+        target, operator, value_node = self.kept("assignment", node, read)
         value = self.eval_pipeline(value_node)
         if value is NOTHING:
             value = None
@@ -2340,6 +2339,9 @@ class _Declared:
 
 _READ_EACH_RUN = object()
 """In a script's caches: this ``param()`` block is read on every run (not constant)."""
+
+_UNREAD = object()
+"""What :meth:`Evaluator.kept` finds for a reading not kept yet (a reading may be falsy)."""
 
 
 def _unbound_value(type_name: str) -> Any:

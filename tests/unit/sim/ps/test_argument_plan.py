@@ -97,6 +97,9 @@ class StandIn:
     def _argument_plan(self, elements: Node) -> Any:
         return evaluator_module.Evaluator._argument_plan(self, elements)  # type: ignore[arg-type]
 
+    def kept(self, kind: str, node: Node, read: Any) -> Any:
+        return evaluator_module.Evaluator.kept(self, kind, node, read)  # type: ignore[arg-type]
+
 
 COMMANDS = [
     "Get-Thing -Name alpha -Count 5 -Force",
