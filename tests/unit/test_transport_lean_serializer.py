@@ -103,7 +103,8 @@ def test_the_wildcard_tag_is_filled_in_as_pypsrp_does() -> None:
     assert lean_meta.tag == plain_meta.tag == "I32"
 
 
-def test_a_primitive_is_not_written_back_out(monkeypatch: pytest.MonkeyPatch) -> None:
+def _tags_written_out(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """The tag of every element ``ET.tostring`` writes out from now on, in order."""
     writes: list[Any] = []
     tostring = ET.tostring
 
@@ -112,6 +113,11 @@ def test_a_primitive_is_not_written_back_out(monkeypatch: pytest.MonkeyPatch) ->
         return tostring(element, *args, **kwargs)
 
     monkeypatch.setattr(ET, "tostring", counting)
+    return writes
+
+
+def test_a_primitive_is_not_written_back_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    writes = _tags_written_out(monkeypatch)
     lean_serializer_class()().deserialize(ET.fromstring(OBJECT))
     lean_writes = list(writes)
     writes.clear()
@@ -293,14 +299,7 @@ def test_containers_are_not_written_out_as_text(monkeypatch: pytest.MonkeyPatch)
     """A hashtable or list becomes a dict or list: its text would be thrown away."""
     from pypsrp.messages import ApplicationPrivateData  # noqa: PLC0415 (this test only)
 
-    writes: list[Any] = []
-    tostring = ET.tostring
-
-    def counting(element: Any, *args: Any, **kwargs: Any) -> Any:
-        writes.append(element.tag)
-        return tostring(element, *args, **kwargs)
-
-    monkeypatch.setattr(ET, "tostring", counting)
+    writes = _tags_written_out(monkeypatch)
     lean_serializer_class()().deserialize(
         APPLICATION_PRIVATE_DATA, ObjectMeta("Obj", object=ApplicationPrivateData)
     )
