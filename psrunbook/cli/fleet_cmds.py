@@ -408,12 +408,13 @@ def cancel(ctx: typer.Context, run_id: RunIdArgument, state_dir: StateDirOption 
             raise ParameterError(f"run {run_id} is {status.state} already; nothing to cancel")
         engine.cancel(run_id)
         if status.state in ("queued", "awaiting approval"):
-            # No worker executes it: nobody else will record how it ended, or give back
-            # the holds it kept while waiting to be continued after a crash.
+            # No worker executes it: nobody else will give back the holds it kept while
+            # waiting to be continued after a crash, or record how it ended (in that
+            # order, as a worker does: whoever reads the outcome finds the cluster free).
             from psrunbook.fleet.partition_holds import release_run
 
-            journal.finish_run(run_id, "interrupted")
             release_run(journal, run_id)
+            journal.finish_run(run_id, "interrupted")
     verb = "stops when its current step ends" if status.state == "running" else "will not run"
     typer.echo(f"cancelled run {run_id}: it {verb}")
 

@@ -214,18 +214,25 @@ class FleetWork:
         return {"failed": report.failed, "changed": report.changed_count}
 
     def finish(self, spec: RunSpec, outcome: RunOutcome) -> None:
-        """Record how the run ended (logging its ``run.finished`` when this worker
-        executed steps of it) and close its sessions; safe to repeat."""
+        """Give the run's holds back, then record how it ended (logging its
+        ``run.finished`` when this worker executed steps of it) and close its sessions;
+        safe to repeat.
+
+        Holds first: whoever reads the outcome (``runs show``, a script polling the
+        journal) may change the cluster by hand at once. A worker that dies between the
+        two leaves the run without an outcome; the worker continuing it holds it again
+        (:meth:`FleetHolds.keep`) before it records the end.
+        """
         with self._lock:
             live = self._live.get(spec.run_id)
         if live is None and self.journal.step_status(spec.run_id):
             live = self._taken_up_to_end(spec)
+        self.holds.release(spec.run_id)
         if live is None:
             self.journal.finish_run(spec.run_id, outcome)
         else:
             started = StartedRun(spec.run_id, live.prepared, resumed=live.frame.resumed)
             self.session.end_frame(started, live.transport, live.frame, outcome)
-        self.holds.release(spec.run_id)
         self.release(spec.run_id)
 
     def _taken_up_to_end(self, spec: RunSpec) -> _Live | None:
