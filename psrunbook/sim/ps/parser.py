@@ -19,6 +19,7 @@ from typing import Any, Final
 import tree_sitter
 import tree_sitter_powershell
 
+from psrunbook.sim.ps.constant_attributes import non_constant_argument
 from psrunbook.sim.ps.exceptions import ScriptParseError, UnsupportedConstruct
 from psrunbook.sim.ps.lexer import normalise
 
@@ -327,6 +328,7 @@ _CHECKED_TYPES: Final = frozenset(
         "command_name",
         "block_name",
         "command_invokation_operator",
+        "attribute_arguments",
     }
 )
 """The node types :func:`_check_node` reads; every other node is only walked through."""
@@ -356,6 +358,16 @@ def _check_node(script: ParsedScript, node: tree_sitter.Node) -> None:
         raise _refused(script, node, "dynamicparam block")
     if kind == "command_invokation_operator" and script.source(node) == ".":
         raise _refused(script, node, "dot-sourcing", shown=node.parent or node)
+    if kind == "attribute_arguments":
+        argument = non_constant_argument(node)
+        if argument is not None:  # PowerShell's parser refuses the script, as here
+            line = script.line(argument)
+            raise ScriptParseError(
+                line,
+                script.column(argument),
+                NOT_CONSTANT_ARGUMENT,
+                script.line_text(line),
+            )
 
 
 def _refused(
@@ -375,6 +387,9 @@ def _refused(
         script.column(node),
     )
 
+
+NOT_CONSTANT_ARGUMENT: Final = "Attribute argument must be a constant or a script block."
+"""PowerShell's message (``ParameterAttributeArgumentNeedsToBeConstantOrScriptBlock``)."""
 
 _MAX_SPLITS = 8
 """Rounds of :func:`_split_lines`: each may reveal the next error only once the one
