@@ -159,17 +159,11 @@ def parse(text: str) -> tree_sitter.Tree:
     return parse_mended(parser, spaced_commas(text).encode("utf-8", "surrogatepass"))
 
 
-_KINDS: Final = (
-    "param_block",
-    "function_statement",
-    "class_statement",
-    "enum_statement",
-)
-
-
-@cache
-def _query() -> tree_sitter.Query:
-    return tree_sitter.Query(language(), " ".join(f"({kind}) @{kind}" for kind in _KINDS))
+_DEFINITION_KINDS: Final = frozenset({"function_statement", "class_statement", "enum_statement"})
+_DEFINITION_KEYWORDS: Final = ("function", "filter", "workflow", "class", "enum")
+_DEFINITION_KEYWORD: Final = re.compile("|".join(_DEFINITION_KEYWORDS), re.IGNORECASE)
+"""For text with non-ASCII letters: the Unicode case folding of ``re.IGNORECASE`` matches
+more letters than the grammar's ASCII-only keywords, never fewer."""
 
 
 def lint_script(text: str, *, source: str, step: bool = False) -> list[Finding]:
@@ -267,11 +261,25 @@ class _Script:
     def positions(self) -> _Positions:
         return _Positions(self.text)
 
-    @cached_property
-    def nodes(self) -> dict[str, list[tree_sitter.Node]]:
-        """The nodes the step rules look at, by kind (:data:`_KINDS`), in source order."""
-        found = tree_sitter.QueryCursor(_query()).captures(self.tree.root_node)
-        return {kind: sorted(found.get(kind, []), key=lambda n: n.start_byte) for kind in _KINDS}
+    def definitions(self) -> list[tree_sitter.Node]:
+        """Every function (filter, workflow), class and enum statement, in source order.
+
+        Each is spelt with its keyword, so they are found from the few places the text
+        holds one (most scripts: none), going up from the node there (a cursor, in C):
+        a query over the whole tree visits every node, and cost a step's lint more than
+        all the other rules together. A keyword in a comment or a string, or inside a
+        definition's body, goes up to no definition or to a real one: never a wrong node.
+        """
+        found: dict[int, tree_sitter.Node] = {}
+        root = self.tree.root_node
+        for at, length in _definition_keywords(self.text):
+            start, end = self.byte_offset(at), self.byte_offset(at + length)
+            node: tree_sitter.Node | None = root.descendant_for_byte_range(start, end)
+            while node is not None:
+                if node.type in _DEFINITION_KINDS:
+                    found.setdefault(node.id, node)
+                node = node.parent
+        return sorted(found.values(), key=lambda n: n.start_byte)
 
     def node_text(self, node: tree_sitter.Node) -> str:
         raw = node.text
@@ -341,6 +349,21 @@ def _cluster_word_starts(text: str) -> Iterator[int]:
             start -= 1
         if start < at:
             yield start
+
+
+def _definition_keywords(text: str) -> Iterator[tuple[int, int]]:
+    """(start, length) of each definition keyword in ``text``, any case. In ASCII text a
+    search of the lower-cased copy (same offsets) for each word: a case-insensitive
+    alternation in ``re`` tries every position and cost ten times as much."""
+    if not text.isascii():
+        yield from ((m.start(), m.end() - m.start()) for m in _DEFINITION_KEYWORD.finditer(text))
+        return
+    folded = text.lower()
+    for keyword in _DEFINITION_KEYWORDS:
+        at = folded.find(keyword)
+        while at != -1:
+            yield at, len(keyword)
+            at = folded.find(keyword, at + 1)
 
 
 def _walk(node: tree_sitter.Node) -> Iterator[tree_sitter.Node]:
@@ -733,34 +756,33 @@ def _skip_separators(elements: list[tree_sitter.Node], index: int) -> int:
 
 def _step_findings(script: _Script) -> Iterator[Finding]:
     root = script.tree.root_node
-    blocks = script.nodes["param_block"]
     first = root.named_children[0] if root.named_children else None
     while first is not None and first.type == "comment" and first.next_named_sibling:
         first = first.next_named_sibling
-    if not blocks or first is None or blocks[0].id != first.id:
+    # Only comments come before ``first``, so a param block there is the script's first.
+    if first is None or first.type != "param_block":
         yield script.at_char(
             0,
             "PSR601",
             "a step script must open with a param(...) block ending with [switch]$CheckOnly "
             "(docs/writing-runbooks.md): values arrive as parameters and plans pass -CheckOnly",
         )
-    elif not _declares_check_only(script, blocks[0]):
+    elif not _declares_check_only(script, first):
         yield script.at_node(
-            blocks[0],
+            first,
             "PSR601",
             "the param(...) block does not declare [switch]$CheckOnly: every step must honour "
             "a plan's -CheckOnly and change nothing then (docs/writing-runbooks.md)",
         )
-    for kind in ("function_statement", "class_statement", "enum_statement"):
-        for node in script.nodes[kind]:
-            keyword = script.node_text(node).split(None, 1)[0].lower()
-            yield script.at_node(
-                node,
-                "PSR602",
-                f"'{keyword}' defines code out of line: a step is one flat script whose every "
-                "command the linter and the reviewer see where it runs; write it inline or "
-                "move shared code into a _lib/ include",
-            )
+    for node in script.definitions():
+        keyword = script.node_text(node).split(None, 1)[0].lower()
+        yield script.at_node(
+            node,
+            "PSR602",
+            f"'{keyword}' defines code out of line: a step is one flat script whose every "
+            "command the linter and the reviewer see where it runs; write it inline or "
+            "move shared code into a _lib/ include",
+        )
 
 
 def _declares_check_only(script: _Script, block: tree_sitter.Node) -> bool:
