@@ -490,6 +490,7 @@ class _CallCheck:
         self.command = command
         self.name_node = name_node
         self.cmdlet = cmdlet
+        self.shape = _shape(cmdlet)
         self.bound: list[_Binding] = []
         self.positional: list[tree_sitter.Node] = []
         self.splatted = False
@@ -515,15 +516,17 @@ class _CallCheck:
 
     def _bind_elements(self) -> None:
         elements = self._elements()
+        # Each element's kind and text read once (every read makes a new Python object).
+        kinds = [element.type for element in elements]
+        texts = [self.script.node_text(element) for element in elements]
         index = 0
         while index < len(elements):
-            element = elements[index]
+            element, kind, token = elements[index], kinds[index], texts[index]
             index += 1
-            if element.type in {"command_argument_sep", "redirection", "stop_parsing"}:
+            if kind in {"command_argument_sep", "redirection", "stop_parsing"}:
                 continue
-            token = self.script.node_text(element)
-            if self._is_parameter_token(element, token):
-                index = self._bind_named(elements, index, element, token)
+            if _is_parameter_token(kind, token):
+                index = self._bind_named(elements, kinds, texts, index, element, token)
             elif _SPLAT.fullmatch(token):
                 self.splatted = True
             elif index >= 2 and is_comma_continuation(elements[index - 2]):
@@ -531,36 +534,24 @@ class _CallCheck:
             else:
                 self.positional.append(element)
 
-    @staticmethod
-    def _is_parameter_token(element: tree_sitter.Node, token: str) -> bool:
-        if element.type == "command_parameter":
-            return True
-        # PowerShell reads a word starting with an en/em dash or horizontal bar as a parameter;
-        # tree-sitter sees a bare word. PSR301 reports the dash itself.
-        return (
-            element.type == "generic_token"
-            and len(token) > 1
-            and token[0] in SMART_DASHES
-            and (token[1].isalpha() or token[1] in "_?")
-        )
-
     def _bind_named(
         self,
         elements: list[tree_sitter.Node],
+        kinds: list[str],
+        texts: list[str],
         index: int,
         element: tree_sitter.Node,
         token: str,
     ) -> int:
         written = token[1:].rstrip(":")
         parameter = self._resolve(element, written)
-        attached = index < len(elements) and self.script.node_text(elements[index]).startswith(":")
+        attached = index < len(elements) and texts[index].startswith(":")
         takes_value = attached or parameter is None or not parameter.is_switch
         value: tree_sitter.Node | None = None
         if takes_value:
-            index = _skip_separators(elements, index)
-            if index < len(elements) and not self._is_parameter_token(
-                elements[index], self.script.node_text(elements[index])
-            ):
+            while index < len(elements) and kinds[index] == "command_argument_sep":
+                index += 1
+            if index < len(elements) and not _is_parameter_token(kinds[index], texts[index]):
                 value = elements[index]
                 index += 1
             elif parameter is not None:
@@ -578,7 +569,7 @@ class _CallCheck:
     def _resolve(self, element: tree_sitter.Node, written: str) -> Parameter | None:
         """Exact name or alias first; then PowerShell's unambiguous-prefix rule."""
         wanted = written.lower()
-        exact = _exact_names(self.cmdlet).get(wanted)
+        exact = self.shape.names.get(wanted)
         if exact is not None:
             return exact
         parameters = self.cmdlet.all_parameters
@@ -637,7 +628,7 @@ class _CallCheck:
 
     def _candidate_sets(self) -> frozenset[str] | None:
         """The parameter sets compatible with every named parameter; None when none are."""
-        candidates = self.cmdlet.parameter_sets
+        candidates = self.shape.sets
         for binding in self.bound:
             parameter = binding.parameter
             if parameter.in_all_sets:
@@ -660,10 +651,10 @@ class _CallCheck:
         """Fill unbound positional parameters in position order; return their names."""
         named = {binding.parameter.name for binding in self.bound}
         slots: dict[int, list[Parameter]] = {}
-        for parameter in self.cmdlet.parameters:
+        for parameter, position in self.shape.positional:
             usable = parameter.in_all_sets or parameter.parameter_set in candidates
-            if parameter.position is not None and usable and parameter.name not in named:
-                slots.setdefault(parameter.position, []).append(parameter)
+            if usable and parameter.name not in named:
+                slots.setdefault(position, []).append(parameter)
         ordered = [slots[position] for position in sorted(slots)]
         filled: set[str] = set()
         for argument_index, argument in enumerate(self.positional):
@@ -686,8 +677,8 @@ class _CallCheck:
             return
         supplied = {binding.parameter.name for binding in self.bound} | positional_bound
         fed_by_pipeline = self._receives_pipeline_input()
-        for parameter in self.cmdlet.parameters:
-            if not parameter.mandatory or parameter.name in supplied:
+        for parameter in self.shape.mandatory:
+            if parameter.name in supplied:
                 continue
             demanded = parameter.in_all_sets or (
                 len(candidates) == 1 and parameter.parameter_set in candidates
@@ -727,28 +718,54 @@ class _CallCheck:
         )
 
 
-_EXACT_NAMES: dict[int, tuple[Cmdlet, dict[str, Parameter]]] = {}
+def _is_parameter_token(kind: str, token: str) -> bool:
+    if kind == "command_parameter":
+        return True
+    # PowerShell reads a word starting with an en/em dash or horizontal bar as a parameter;
+    # tree-sitter sees a bare word. PSR301 reports the dash itself.
+    return (
+        kind == "generic_token"
+        and len(token) > 1
+        and token[0] in SMART_DASHES
+        and (token[1].isalpha() or token[1] in "_?")
+    )
 
 
-def _exact_names(cmdlet: Cmdlet) -> dict[str, Parameter]:
-    """Each parameter of ``cmdlet`` by its lower-case name and aliases (the first one a
-    name belongs to, in binding order), built once per catalog cmdlet instead of for
-    every parameter a call writes. Keyed by identity, the cmdlet kept beside its table:
+@dataclass(frozen=True)
+class _Shape:
+    """What binding a call to one catalog cmdlet reads of it, worked out once per cmdlet
+    instead of from every parameter on every call."""
+
+    names: dict[str, Parameter]
+    """Each parameter by its lower-case name and aliases (the first one a name belongs
+    to, in binding order)."""
+    sets: frozenset[str]
+    positional: tuple[tuple[Parameter, int], ...]
+    """The cmdlet's own parameters that take a position, with it, in catalog order."""
+    mandatory: tuple[Parameter, ...]
+    """The cmdlet's own mandatory parameters, in catalog order."""
+
+
+_SHAPES: dict[int, tuple[Cmdlet, _Shape]] = {}
+
+
+def _shape(cmdlet: Cmdlet) -> _Shape:
+    """The cmdlet's :class:`_Shape`. Keyed by identity, the cmdlet kept beside it:
     hashing a frozen cmdlet would hash all its parameters each time."""
-    entry = _EXACT_NAMES.get(id(cmdlet))
+    entry = _SHAPES.get(id(cmdlet))
     if entry is None or entry[0] is not cmdlet:
         names: dict[str, Parameter] = {}
         for parameter in cmdlet.all_parameters:
             for name in (parameter.name, *parameter.aliases):
                 names.setdefault(name.lower(), parameter)
-        entry = _EXACT_NAMES[id(cmdlet)] = (cmdlet, names)
+        shape = _Shape(
+            names=names,
+            sets=cmdlet.parameter_sets,
+            positional=tuple((p, p.position) for p in cmdlet.parameters if p.position is not None),
+            mandatory=tuple(p for p in cmdlet.parameters if p.mandatory),
+        )
+        entry = _SHAPES[id(cmdlet)] = (cmdlet, shape)
     return entry[1]
-
-
-def _skip_separators(elements: list[tree_sitter.Node], index: int) -> int:
-    while index < len(elements) and elements[index].type == "command_argument_sep":
-        index += 1
-    return index
 
 
 # --- rule 6: step scripts ----------------------------------------------------------------------
@@ -786,7 +803,7 @@ def _step_findings(script: _Script) -> Iterator[Finding]:
 
 
 def _declares_check_only(script: _Script, block: tree_sitter.Node) -> bool:
-    text = re.sub(r"\s+", "", script.node_text(block)).lower()
+    text = "".join(script.node_text(block).split()).lower()  # str.split's blanks are \s
     return "[switch]$checkonly" in text
 
 

@@ -1,18 +1,25 @@
 """The linter finds what it found before its rules were made cheaper.
 
+``tests/fixtures/lint_oracle.json`` holds a digest of the findings (line, column, code,
+message, severity; :func:`digest`) of the linter at ``eaaba5b``, before the step rule
+stopped querying the whole tree and the cmdlet checks read each element once, for every
+shipped template's rendered scripts (as they rendered then), every string literal of the
+lint tests, and pieces of the rendered scripts cut at random places (broken trees), each
+linted as a step and not: the linter now finds exactly those.
+
 :func:`_reference_step_findings` is the step rule (PSR601, PSR602) as it was: the
 ``param_block`` and definition statements found by one query over the whole tree. The
 rule now looks at the root's first statement and goes up from the places the text spells
-a definition keyword. On every shipped template's rendered scripts, on every text the lint
-tests lint, and on generated and cut-up scripts (broken ones included), every finding
-(code, message, line, column, severity) is the same.
+a definition keyword; on today's rendered scripts and on generated scripts both agree.
 """
 
 from __future__ import annotations
 
 import ast
+import hashlib
+import json
 import random
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from functools import cache
 from pathlib import Path
 
@@ -85,6 +92,38 @@ def assert_same_step_findings(text: str) -> None:
     assert expected == actual
 
 
+_ORACLE = Path(__file__).parents[1] / "fixtures" / "lint_oracle.json"
+
+
+def digest(findings: Iterable[Finding]) -> str:
+    """A short digest of every field of every finding, in order."""
+    fields = [list(_full(f)) for f in findings]
+    return hashlib.sha256(json.dumps(fields).encode()).hexdigest()[:16]
+
+
+def cut_ups(texts: list[str]) -> list[str]:
+    """Pieces of ``texts`` cut at random (fixed) places, and what is left around them."""
+    rng = random.Random(16)
+    pieces = []
+    for _ in range(300):
+        text = rng.choice(texts)
+        start = rng.randrange(len(text))
+        end = min(len(text), start + rng.randrange(1, 400))
+        pieces += [text[:start] + text[end:], text[start:end]]
+    return pieces
+
+
+def test_every_recorded_text_gets_the_findings_it_got_before() -> None:
+    oracle = json.loads(_ORACLE.read_text(encoding="utf-8"))
+    cases = oracle["rendered"] + oracle["texts"] + cut_ups(oracle["rendered"])
+    assert len(cases) == len(oracle["findings"]) > 600
+    for text, recorded in zip(cases, oracle["findings"], strict=True):
+        for step in (False, True):
+            _findings.cache_clear()
+            found = _findings(text, step)
+            assert recorded[step] == digest(found), (step, text[:200], found)
+
+
 @cache
 def _rendered_texts() -> tuple[str, ...]:
     library = TemplateLibrary()
@@ -118,14 +157,8 @@ def test_every_lint_test_text_gets_the_step_findings_it_got_before() -> None:
 
 def test_cut_up_rendered_scripts_get_the_step_findings_they_got_before() -> None:
     """Pieces of real scripts cut at random places: broken trees, error recovery."""
-    rng = random.Random(16)
-    texts = _rendered_texts()
-    for _ in range(300):
-        text = rng.choice(texts)
-        start = rng.randrange(len(text))
-        end = min(len(text), start + rng.randrange(1, 400))
-        assert_same_step_findings(text[:start] + text[end:])
-        assert_same_step_findings(text[start:end])
+    for text in cut_ups(list(_rendered_texts())):
+        assert_same_step_findings(text)
 
 
 _PIECES = [
