@@ -35,10 +35,13 @@ production cluster:
 A finding in a rendered script also names its place in the template source
 (:func:`in_templates`: ``cluster/add_resource.ps1.j2:12:5``), where it is fixed.
 
-Speed: one parse per distinct text with a parser reused per thread, the few node kinds
-the rules need found by tree-sitter queries (in C) instead of a Python walk of every
-node, and positions computed only for findings (byte offsets are character offsets in
-ASCII text).
+Speed: one parse per distinct text with a parser reused per thread; the few nodes the
+rules need (cluster cmdlet calls, definitions) found from the places the text spells
+their names or keywords, going up from the node there (in C), instead of a Python walk
+or a tree-sitter query over every node (a query visits each of a script's thousands of
+nodes: it cost a step's lint more than every rule together); each call element read
+once; positions computed only for findings (byte offsets are character offsets in ASCII
+text).
 
 How mandatory parameters are judged (kept deliberately simple and conservative):
 
