@@ -2,7 +2,8 @@
 
 What ``plan``, ``export`` and ``run`` do for every step before anything runs: render
 the template with the step's structure, read its ``param()`` block, hash the text and
-check the step's values against it, then lint the text. The work list is every step of
+check the step's values against it, then lint the text as a step's (``step=True``, the
+step rules PSR6xx included, as the planner lints it). The work list is every step of
 every shipped runbook, built from the runbooks' documented example parameters, for
 every SQL Server version the SSIS runbooks support, plus the owner probe.
 
@@ -88,7 +89,7 @@ def render_and_lint(library: TemplateLibrary, items: list[Work], *, uncached: bo
         if uncached:
             caches_clear()
         script = library.render(template, arguments, structure)
-        lint_script(script.text, source=script.template_id)
+        lint_script(script.text, source=script.template_id, step=True)
 
 
 def _lint_rate(texts: list[str], seconds: float) -> float:
@@ -99,7 +100,7 @@ def _lint_rate(texts: list[str], seconds: float) -> float:
     while time.perf_counter() - started < seconds:
         for text in texts:
             lint_cache_clear()
-            lint_script(text, source="bench")
+            lint_script(text, source="bench", step=True)
         done += len(texts)
     return done / (time.perf_counter() - started)
 

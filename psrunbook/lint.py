@@ -35,10 +35,13 @@ production cluster:
 A finding in a rendered script also names its place in the template source
 (:func:`in_templates`: ``cluster/add_resource.ps1.j2:12:5``), where it is fixed.
 
-Speed: one parse per distinct text with a parser reused per thread, the few node kinds
-the rules need found by tree-sitter queries (in C) instead of a Python walk of every
-node, and positions computed only for findings (byte offsets are character offsets in
-ASCII text).
+Speed: one parse per distinct text with a parser reused per thread; the few nodes the
+rules need (cluster cmdlet calls, definitions) found from the places the text spells
+their names or keywords, going up from the node there (in C), instead of a Python walk
+or a tree-sitter query over every node (a query visits each of a script's thousands of
+nodes: it cost a step's lint more than every rule together); each call element read
+once; positions computed only for findings (byte offsets are character offsets in ASCII
+text).
 
 How mandatory parameters are judged (kept deliberately simple and conservative):
 
@@ -159,17 +162,11 @@ def parse(text: str) -> tree_sitter.Tree:
     return parse_mended(parser, spaced_commas(text).encode("utf-8", "surrogatepass"))
 
 
-_KINDS: Final = (
-    "param_block",
-    "function_statement",
-    "class_statement",
-    "enum_statement",
-)
-
-
-@cache
-def _query() -> tree_sitter.Query:
-    return tree_sitter.Query(language(), " ".join(f"({kind}) @{kind}" for kind in _KINDS))
+_DEFINITION_KINDS: Final = frozenset({"function_statement", "class_statement", "enum_statement"})
+_DEFINITION_KEYWORDS: Final = ("function", "filter", "workflow", "class", "enum")
+_DEFINITION_KEYWORD: Final = re.compile("|".join(_DEFINITION_KEYWORDS), re.IGNORECASE)
+"""For text with non-ASCII letters: the Unicode case folding of ``re.IGNORECASE`` matches
+more letters than the grammar's ASCII-only keywords, never fewer."""
 
 
 def lint_script(text: str, *, source: str, step: bool = False) -> list[Finding]:
@@ -267,11 +264,25 @@ class _Script:
     def positions(self) -> _Positions:
         return _Positions(self.text)
 
-    @cached_property
-    def nodes(self) -> dict[str, list[tree_sitter.Node]]:
-        """The nodes the step rules look at, by kind (:data:`_KINDS`), in source order."""
-        found = tree_sitter.QueryCursor(_query()).captures(self.tree.root_node)
-        return {kind: sorted(found.get(kind, []), key=lambda n: n.start_byte) for kind in _KINDS}
+    def definitions(self) -> list[tree_sitter.Node]:
+        """Every function (filter, workflow), class and enum statement, in source order.
+
+        Each is spelt with its keyword, so they are found from the few places the text
+        holds one (most scripts: none), going up from the node there (a cursor, in C):
+        a query over the whole tree visits every node, and cost a step's lint more than
+        all the other rules together. A keyword in a comment or a string, or inside a
+        definition's body, goes up to no definition or to a real one: never a wrong node.
+        """
+        found: dict[int, tree_sitter.Node] = {}
+        root = self.tree.root_node
+        for at, length in _definition_keywords(self.text):
+            start, end = self.byte_offset(at), self.byte_offset(at + length)
+            node: tree_sitter.Node | None = root.descendant_for_byte_range(start, end)
+            while node is not None:
+                if node.type in _DEFINITION_KINDS:
+                    found.setdefault(node.id, node)
+                node = node.parent
+        return sorted(found.values(), key=lambda n: n.start_byte)
 
     def node_text(self, node: tree_sitter.Node) -> str:
         raw = node.text
@@ -341,6 +352,21 @@ def _cluster_word_starts(text: str) -> Iterator[int]:
             start -= 1
         if start < at:
             yield start
+
+
+def _definition_keywords(text: str) -> Iterator[tuple[int, int]]:
+    """(start, length) of each definition keyword in ``text``, any case. In ASCII text a
+    search of the lower-cased copy (same offsets) for each word: a case-insensitive
+    alternation in ``re`` tries every position and cost ten times as much."""
+    if not text.isascii():
+        yield from ((m.start(), m.end() - m.start()) for m in _DEFINITION_KEYWORD.finditer(text))
+        return
+    folded = text.lower()
+    for keyword in _DEFINITION_KEYWORDS:
+        at = folded.find(keyword)
+        while at != -1:
+            yield at, len(keyword)
+            at = folded.find(keyword, at + 1)
 
 
 def _walk(node: tree_sitter.Node) -> Iterator[tree_sitter.Node]:
@@ -467,6 +493,7 @@ class _CallCheck:
         self.command = command
         self.name_node = name_node
         self.cmdlet = cmdlet
+        self.shape = _shape(cmdlet)
         self.bound: list[_Binding] = []
         self.positional: list[tree_sitter.Node] = []
         self.splatted = False
@@ -492,15 +519,17 @@ class _CallCheck:
 
     def _bind_elements(self) -> None:
         elements = self._elements()
+        # Each element's kind and text read once (every read makes a new Python object).
+        kinds = [element.type for element in elements]
+        texts = [self.script.node_text(element) for element in elements]
         index = 0
         while index < len(elements):
-            element = elements[index]
+            element, kind, token = elements[index], kinds[index], texts[index]
             index += 1
-            if element.type in {"command_argument_sep", "redirection", "stop_parsing"}:
+            if kind in {"command_argument_sep", "redirection", "stop_parsing"}:
                 continue
-            token = self.script.node_text(element)
-            if self._is_parameter_token(element, token):
-                index = self._bind_named(elements, index, element, token)
+            if _is_parameter_token(kind, token):
+                index = self._bind_named(elements, kinds, texts, index, element, token)
             elif _SPLAT.fullmatch(token):
                 self.splatted = True
             elif index >= 2 and is_comma_continuation(elements[index - 2]):
@@ -508,36 +537,24 @@ class _CallCheck:
             else:
                 self.positional.append(element)
 
-    @staticmethod
-    def _is_parameter_token(element: tree_sitter.Node, token: str) -> bool:
-        if element.type == "command_parameter":
-            return True
-        # PowerShell reads a word starting with an en/em dash or horizontal bar as a parameter;
-        # tree-sitter sees a bare word. PSR301 reports the dash itself.
-        return (
-            element.type == "generic_token"
-            and len(token) > 1
-            and token[0] in SMART_DASHES
-            and (token[1].isalpha() or token[1] in "_?")
-        )
-
     def _bind_named(
         self,
         elements: list[tree_sitter.Node],
+        kinds: list[str],
+        texts: list[str],
         index: int,
         element: tree_sitter.Node,
         token: str,
     ) -> int:
         written = token[1:].rstrip(":")
         parameter = self._resolve(element, written)
-        attached = index < len(elements) and self.script.node_text(elements[index]).startswith(":")
+        attached = index < len(elements) and texts[index].startswith(":")
         takes_value = attached or parameter is None or not parameter.is_switch
         value: tree_sitter.Node | None = None
         if takes_value:
-            index = _skip_separators(elements, index)
-            if index < len(elements) and not self._is_parameter_token(
-                elements[index], self.script.node_text(elements[index])
-            ):
+            while index < len(elements) and kinds[index] == "command_argument_sep":
+                index += 1
+            if index < len(elements) and not _is_parameter_token(kinds[index], texts[index]):
                 value = elements[index]
                 index += 1
             elif parameter is not None:
@@ -555,7 +572,7 @@ class _CallCheck:
     def _resolve(self, element: tree_sitter.Node, written: str) -> Parameter | None:
         """Exact name or alias first; then PowerShell's unambiguous-prefix rule."""
         wanted = written.lower()
-        exact = _exact_names(self.cmdlet).get(wanted)
+        exact = self.shape.names.get(wanted)
         if exact is not None:
             return exact
         parameters = self.cmdlet.all_parameters
@@ -614,7 +631,7 @@ class _CallCheck:
 
     def _candidate_sets(self) -> frozenset[str] | None:
         """The parameter sets compatible with every named parameter; None when none are."""
-        candidates = self.cmdlet.parameter_sets
+        candidates = self.shape.sets
         for binding in self.bound:
             parameter = binding.parameter
             if parameter.in_all_sets:
@@ -637,10 +654,10 @@ class _CallCheck:
         """Fill unbound positional parameters in position order; return their names."""
         named = {binding.parameter.name for binding in self.bound}
         slots: dict[int, list[Parameter]] = {}
-        for parameter in self.cmdlet.parameters:
+        for parameter, position in self.shape.positional:
             usable = parameter.in_all_sets or parameter.parameter_set in candidates
-            if parameter.position is not None and usable and parameter.name not in named:
-                slots.setdefault(parameter.position, []).append(parameter)
+            if usable and parameter.name not in named:
+                slots.setdefault(position, []).append(parameter)
         ordered = [slots[position] for position in sorted(slots)]
         filled: set[str] = set()
         for argument_index, argument in enumerate(self.positional):
@@ -663,8 +680,8 @@ class _CallCheck:
             return
         supplied = {binding.parameter.name for binding in self.bound} | positional_bound
         fed_by_pipeline = self._receives_pipeline_input()
-        for parameter in self.cmdlet.parameters:
-            if not parameter.mandatory or parameter.name in supplied:
+        for parameter in self.shape.mandatory:
+            if parameter.name in supplied:
                 continue
             demanded = parameter.in_all_sets or (
                 len(candidates) == 1 and parameter.parameter_set in candidates
@@ -704,28 +721,54 @@ class _CallCheck:
         )
 
 
-_EXACT_NAMES: dict[int, tuple[Cmdlet, dict[str, Parameter]]] = {}
+def _is_parameter_token(kind: str, token: str) -> bool:
+    if kind == "command_parameter":
+        return True
+    # PowerShell reads a word starting with an en/em dash or horizontal bar as a parameter;
+    # tree-sitter sees a bare word. PSR301 reports the dash itself.
+    return (
+        kind == "generic_token"
+        and len(token) > 1
+        and token[0] in SMART_DASHES
+        and (token[1].isalpha() or token[1] in "_?")
+    )
 
 
-def _exact_names(cmdlet: Cmdlet) -> dict[str, Parameter]:
-    """Each parameter of ``cmdlet`` by its lower-case name and aliases (the first one a
-    name belongs to, in binding order), built once per catalog cmdlet instead of for
-    every parameter a call writes. Keyed by identity, the cmdlet kept beside its table:
+@dataclass(frozen=True)
+class _Shape:
+    """What binding a call to one catalog cmdlet reads of it, worked out once per cmdlet
+    instead of from every parameter on every call."""
+
+    names: dict[str, Parameter]
+    """Each parameter by its lower-case name and aliases (the first one a name belongs
+    to, in binding order)."""
+    sets: frozenset[str]
+    positional: tuple[tuple[Parameter, int], ...]
+    """The cmdlet's own parameters that take a position, with it, in catalog order."""
+    mandatory: tuple[Parameter, ...]
+    """The cmdlet's own mandatory parameters, in catalog order."""
+
+
+_SHAPES: dict[int, tuple[Cmdlet, _Shape]] = {}
+
+
+def _shape(cmdlet: Cmdlet) -> _Shape:
+    """The cmdlet's :class:`_Shape`. Keyed by identity, the cmdlet kept beside it:
     hashing a frozen cmdlet would hash all its parameters each time."""
-    entry = _EXACT_NAMES.get(id(cmdlet))
+    entry = _SHAPES.get(id(cmdlet))
     if entry is None or entry[0] is not cmdlet:
         names: dict[str, Parameter] = {}
         for parameter in cmdlet.all_parameters:
             for name in (parameter.name, *parameter.aliases):
                 names.setdefault(name.lower(), parameter)
-        entry = _EXACT_NAMES[id(cmdlet)] = (cmdlet, names)
+        shape = _Shape(
+            names=names,
+            sets=cmdlet.parameter_sets,
+            positional=tuple((p, p.position) for p in cmdlet.parameters if p.position is not None),
+            mandatory=tuple(p for p in cmdlet.parameters if p.mandatory),
+        )
+        entry = _SHAPES[id(cmdlet)] = (cmdlet, shape)
     return entry[1]
-
-
-def _skip_separators(elements: list[tree_sitter.Node], index: int) -> int:
-    while index < len(elements) and elements[index].type == "command_argument_sep":
-        index += 1
-    return index
 
 
 # --- rule 6: step scripts ----------------------------------------------------------------------
@@ -733,38 +776,37 @@ def _skip_separators(elements: list[tree_sitter.Node], index: int) -> int:
 
 def _step_findings(script: _Script) -> Iterator[Finding]:
     root = script.tree.root_node
-    blocks = script.nodes["param_block"]
     first = root.named_children[0] if root.named_children else None
     while first is not None and first.type == "comment" and first.next_named_sibling:
         first = first.next_named_sibling
-    if not blocks or first is None or blocks[0].id != first.id:
+    # Only comments come before ``first``, so a param block there is the script's first.
+    if first is None or first.type != "param_block":
         yield script.at_char(
             0,
             "PSR601",
             "a step script must open with a param(...) block ending with [switch]$CheckOnly "
             "(docs/writing-runbooks.md): values arrive as parameters and plans pass -CheckOnly",
         )
-    elif not _declares_check_only(script, blocks[0]):
+    elif not _declares_check_only(script, first):
         yield script.at_node(
-            blocks[0],
+            first,
             "PSR601",
             "the param(...) block does not declare [switch]$CheckOnly: every step must honour "
             "a plan's -CheckOnly and change nothing then (docs/writing-runbooks.md)",
         )
-    for kind in ("function_statement", "class_statement", "enum_statement"):
-        for node in script.nodes[kind]:
-            keyword = script.node_text(node).split(None, 1)[0].lower()
-            yield script.at_node(
-                node,
-                "PSR602",
-                f"'{keyword}' defines code out of line: a step is one flat script whose every "
-                "command the linter and the reviewer see where it runs; write it inline or "
-                "move shared code into a _lib/ include",
-            )
+    for node in script.definitions():
+        keyword = script.node_text(node).split(None, 1)[0].lower()
+        yield script.at_node(
+            node,
+            "PSR602",
+            f"'{keyword}' defines code out of line: a step is one flat script whose every "
+            "command the linter and the reviewer see where it runs; write it inline or "
+            "move shared code into a _lib/ include",
+        )
 
 
 def _declares_check_only(script: _Script, block: tree_sitter.Node) -> bool:
-    text = re.sub(r"\s+", "", script.node_text(block)).lower()
+    text = "".join(script.node_text(block).split()).lower()  # str.split's blanks are \s
     return "[switch]$checkonly" in text
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from functools import cache, lru_cache
+from typing import Final
 
 import tree_sitter
 
@@ -67,15 +68,31 @@ def _first(node: tree_sitter.Node, kind: str) -> tree_sitter.Node | None:
     return None
 
 
+def _type_spec(type_literal: tree_sitter.Node) -> tree_sitter.Node | None:
+    """The first ``type_spec`` in ``type_literal``, walking in pre-order: the one right
+    after its ``[`` token, found without a walk, unless something (a comment) stands
+    between them."""
+    bracket, spec = type_literal.child(0), type_literal.child(1)
+    if (
+        bracket is not None
+        and spec is not None
+        and bracket.type == "["  # a token: nothing under it comes first
+        and spec.type == "type_spec"
+    ):
+        return spec
+    return _first(type_literal, "type_spec")
+
+
 def _declared(node: tree_sitter.Node, attributes: list[tree_sitter.Node]) -> DeclaredParameter:
     """One parameter from its node and every attribute under it, in walk order."""
-    variable = next(c for c in node.children if c.type == "variable")
+    children = node.children
+    variable = next(c for c in children if c.type == "variable")
     ps_type = "object"
     mandatory = False
     for attribute in attributes:
         type_literal = next((c for c in attribute.children if c.type == "type_literal"), None)
         if type_literal is not None:
-            type_spec = _first(type_literal, "type_spec")
+            type_spec = _type_spec(type_literal)
             ps_type = "" if type_spec is None else _text(type_spec).lower()
             continue
         body = _text(attribute).replace(" ", "").lower()
@@ -83,7 +100,7 @@ def _declared(node: tree_sitter.Node, attributes: list[tree_sitter.Node]) -> Dec
             "mandatory=$true" in body or "mandatory)" in body or "mandatory," in body
         ):
             mandatory = True
-    has_default = any(c.type == "script_parameter_default" for c in node.children)
+    has_default = any(c.type == "script_parameter_default" for c in children)
     return DeclaredParameter(
         name=_text(variable).lstrip("$"),
         ps_type=_normalise_type(ps_type),
@@ -92,19 +109,21 @@ def _declared(node: tree_sitter.Node, attributes: list[tree_sitter.Node]) -> Dec
     )
 
 
+_TYPE_ALIASES: Final = {
+    "system.string": "string",
+    "system.string[]": "string[]",
+    "int32": "int",
+    "system.int32": "int",
+    "int64": "long",
+    "boolean": "bool",
+    "system.boolean": "bool",
+    "system.security.securestring": "securestring",
+    "system.collections.hashtable": "hashtable",
+}
+
+
 def _normalise_type(ps_type: str) -> str:
-    aliases = {
-        "system.string": "string",
-        "system.string[]": "string[]",
-        "int32": "int",
-        "system.int32": "int",
-        "int64": "long",
-        "boolean": "bool",
-        "system.boolean": "bool",
-        "system.security.securestring": "securestring",
-        "system.collections.hashtable": "hashtable",
-    }
-    return aliases.get(ps_type, ps_type)
+    return _TYPE_ALIASES.get(ps_type, ps_type)
 
 
 @lru_cache(maxsize=512)

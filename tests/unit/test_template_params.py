@@ -88,6 +88,8 @@ BLOCKS = [
     "param([Parameter(Mandatory)][string]$A [int]$B)\n1",
     "$x = 1\nparam([string]$Late)\n",
     "param()\n1",
+    "param([]$A, [ ]$B, [[int]]$C, [string$D, [int[]$E)\n1",
+    "param([<#c#>string]$A, [<#[int]#>string]$B)\n1",
 ]
 
 
@@ -103,3 +105,13 @@ def test_queried_parameters_are_the_walked_ones_in_every_shipped_script() -> Non
         walked = _walked_parameters(text)
         assert walked, template
         assert walked == _queried_parameters(text), template
+
+
+def test_queried_parameters_are_the_walked_ones_in_cut_up_scripts() -> None:
+    """Shipped scripts cut at random places: broken ``param()`` blocks, error recovery."""
+    from tests.unit.test_lint_oracle import cut_ups  # noqa: PLC0415 (one cutter for both oracles)
+
+    library = TemplateLibrary()
+    texts = sorted({library.render(t, a, s).text for t, a, s in work_list()})
+    for text in cut_ups(texts):
+        assert _walked_parameters(text) == _queried_parameters(text), text[:200]
