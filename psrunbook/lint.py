@@ -7,6 +7,11 @@ production cluster:
     tree-sitter-powershell finds a syntax error (``ERROR``) or a missing token (``MISSING``).
 ``PSR003`` / ``PSR004``
     The text holds a lone surrogate (not valid Unicode), or no statement at all.
+``PSR005``
+    An attribute argument that is not a constant or a script block
+    (``[ValidateRange(1, $max)]``, ``[ValidateSet(1..3)]``): PowerShell's parser refuses
+    the whole script before any of it runs, by the rule the simulator applies
+    (:mod:`psrunbook.sim.ps.constant_attributes`).
 ``PSR101`` .. ``PSR108``
     A FailoverClusters cmdlet call that Windows would reject: unknown cmdlet or parameter,
     ambiguous or abbreviated parameter name, parameters from two parameter sets, a parameter
@@ -73,6 +78,7 @@ import tree_sitter
 import tree_sitter_powershell
 
 from psrunbook.catalog import Cmdlet, Parameter, load_catalog
+from psrunbook.sim.ps.constant_attributes import non_constant_argument
 from psrunbook.sim.ps.lexer import spaced_commas
 from psrunbook.sim.ps.parser import (
     abbreviated_switch_flags,
@@ -184,6 +190,7 @@ def _findings(text: str, step: bool = False) -> tuple[Finding, ...]:
     script = _Script(text, "", parse(text))
     findings = [
         *_syntax_findings(script),
+        *_attribute_findings(script),
         *_cmdlet_findings(script),
         *_jinja_findings(script),
         *_unicode_findings(script),
@@ -411,6 +418,36 @@ def _syntax_findings(script: _Script) -> Iterator[Finding]:
             yield script.at_node(node, "PSR001", f"syntax error{near}")
             continue  # one finding per broken region, not one per token inside it
         stack.extend(reversed(node.children))
+
+
+_ATTRIBUTE_OPENING: Final = re.compile(r"\[[ \t]*[A-Za-z_][\w.]*[ \t]*\(")
+"""Where an attribute with arguments may open (``[ValidateRange(``): a type literal or a
+cast never has ``(`` after its name."""
+
+
+def _attribute_findings(script: _Script) -> Iterator[Finding]:
+    """PSR005 at each attribute argument PowerShell would refuse. The attributes are found
+    from where the text opens one, going up from the ``(`` there, not by a walk of every
+    node (a text match outside an attribute goes up to no attribute)."""
+    root = script.tree.root_node
+    for match in _ATTRIBUTE_OPENING.finditer(script.text):
+        paren = script.byte_offset(match.end() - 1)
+        token = root.descendant_for_byte_range(paren, paren + 1)
+        attribute = None if token is None else token.parent
+        if attribute is None or attribute.type != "attribute":
+            continue
+        for arguments in attribute.named_children:
+            if arguments.type != "attribute_arguments":
+                continue
+            argument = non_constant_argument(arguments)
+            if argument is not None:
+                yield script.at_node(
+                    argument,
+                    "PSR005",
+                    "attribute argument is not a constant or a script block: PowerShell "
+                    'refuses the whole script ("Attribute argument must be a constant or a '
+                    'script block."); write a literal, or check the value in the script',
+                )
 
 
 def _has_no_statement(script: _Script) -> bool:

@@ -113,6 +113,10 @@ def cut_ups(texts: list[str]) -> list[str]:
     return pieces
 
 
+_RULES_SINCE: frozenset[str] = frozenset({"PSR005"})
+"""Rules added after the oracle was recorded: their findings are not in it."""
+
+
 def test_every_recorded_text_gets_the_findings_it_got_before() -> None:
     oracle = json.loads(_ORACLE.read_text(encoding="utf-8"))
     cases = oracle["rendered"] + oracle["texts"] + cut_ups(oracle["rendered"])
@@ -120,7 +124,7 @@ def test_every_recorded_text_gets_the_findings_it_got_before() -> None:
     for text, recorded in zip(cases, oracle["findings"], strict=True):
         for step in (False, True):
             _findings.cache_clear()
-            found = _findings(text, step)
+            found = [f for f in _findings(text, step) if f.code not in _RULES_SINCE]
             assert recorded[step] == digest(found), (step, text[:200], found)
 
 

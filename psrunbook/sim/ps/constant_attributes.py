@@ -32,6 +32,7 @@ run as before, so nothing the lab did with it changes.
 
 from __future__ import annotations
 
+import re
 from typing import Final
 
 from tree_sitter import Node
@@ -162,9 +163,18 @@ def non_constant_argument(arguments: Node) -> Node | None:
     """
     for argument in arguments.named_children:
         values = [c for c in argument.named_children if c.type not in ("simple_name", "comment")]
-        if values and not _powershell_constant(values[-1]):
+        if (
+            values
+            and not _LITERAL.fullmatch(_text(values[-1]))
+            and not _powershell_constant(values[-1])
+        ):
             return values[-1]
     return None
+
+
+_LITERAL: Final = re.compile(r"\$(?i:true|false|null)|[0-9]+|'[^'\u2018-\u201b]*'")
+"""The arguments most attributes have (``$true``, ``0``, ``'Name'``): constants, read
+without walking the dozen expression wrappers tree-sitter puts around each."""
 
 
 def _operands(node: Node) -> list[Node]:
