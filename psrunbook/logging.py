@@ -128,15 +128,31 @@ def _redact_value(value: Any) -> Any:
     if kind is str:
         return redact_text(value)
     if kind is dict:
-        return {
-            redact_text(key if type(key) is str else str(key)): _redact_value(item)
-            for key, item in value.items()
-        }
+        return _redact_dict(value)
     if kind in _AS_IS:
         return value
     if kind is list:
         return [_redact_value(item) for item in value]
     return _redact_other(value)
+
+
+def _redact_dict(value: Mapping[Any, Any]) -> dict[str, Any]:
+    """:func:`_redact_value` of a dict (or an event's mapping), plain values redacted in line.
+
+    Most values of an event are strings and numbers: handled here, each without a call
+    of :func:`_redact_value` (the same result, a third less work per event, issue 16).
+    """
+    redacted: dict[str, Any] = {}
+    for key, item in value.items():
+        name = redact_text(key if type(key) is str else str(key))
+        kind = type(item)
+        if kind is str:
+            redacted[name] = redact_text(item)
+        elif kind in _AS_IS:
+            redacted[name] = item
+        else:
+            redacted[name] = _redact_value(item)
+    return redacted
 
 
 def _redact_other(value: Any) -> Any:
@@ -154,10 +170,7 @@ def _redact_other(value: Any) -> Any:
 
 def redact_secrets(logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
     """structlog processor: mask every registered secret (psrunbook.secrets) in keys and values."""
-    return {
-        redact_text(key if type(key) is str else str(key)): _redact_value(value)
-        for key, value in event_dict.items()
-    }
+    return _redact_dict(event_dict)
 
 
 # --------------------------------------------------------------------------- ECS shaping

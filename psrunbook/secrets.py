@@ -74,13 +74,20 @@ class SecretRegistry:
     """Secret values to mask, and one compiled pattern that matches any of them.
 
     The pattern is rebuilt on every registration and swapped atomically, so logging
-    threads never see a half-updated set.
+    threads never see a half-updated set. Beside it, a set of the short texts already
+    found to hold no secret: a log event passes every key and value here (the same
+    field names, node names, step names and hashes, event after event), and looking
+    a text up costs a fraction of matching the pattern over it (issue 16). The set
+    belongs to one pattern and is replaced with it, so a text is never let through
+    unmatched against a secret registered after it was checked; it holds only texts
+    that contain no secret.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._values: set[str] = set()
-        self._pattern: re.Pattern[str] | None = None
+        self._active: tuple[re.Pattern[str] | None, set[str]] = (None, set())
+        """The pattern and its clean texts, swapped together in one assignment."""
 
     def add(self, value: str | Secret) -> None:
         """Mask ``value`` (and its escaped forms) in every later :meth:`redact`."""
@@ -91,19 +98,32 @@ class SecretRegistry:
             self._values.update(v for v in _escaped_forms(text) if v)
             # Longest first, so a secret that contains another is replaced whole.
             ordered = sorted(self._values, key=lambda v: (-len(v), v))
-            self._pattern = re.compile("|".join(re.escape(v) for v in ordered))
+            self._active = (re.compile("|".join(re.escape(v) for v in ordered)), set())
 
     def clear(self) -> None:
         with self._lock:
             self._values.clear()
-            self._pattern = None
+            self._active = (None, set())
 
     def redact(self, text: str) -> str:
         """``text`` with every registered value replaced by ``***``."""
-        pattern = self._pattern
+        pattern, clean = self._active
         if pattern is None:
             return text
-        return pattern.sub(MASK, text)
+        exact = type(text) is str  # re.sub gives a subclass back as a plain str
+        if exact and text in clean:
+            return text
+        redacted = pattern.sub(MASK, text)
+        short = len(text) <= _CLEAN_TEXT_MAX and len(clean) < _CLEAN_TEXTS_MAX
+        if exact and short and redacted is text:  # unchanged: no secret in it
+            clean.add(text)
+        return redacted
+
+
+_CLEAN_TEXT_MAX: Final = 256
+"""Longer texts (script output, JSON documents) seldom come again: never remembered."""
+_CLEAN_TEXTS_MAX: Final = 4096
+"""At most this many clean texts are remembered per pattern (a run uses a few hundred)."""
 
 
 def _escaped_forms(value: str) -> set[str]:
@@ -144,5 +164,12 @@ def clear_secrets() -> None:
 
 
 def redact_text(text: str) -> str:
-    """Return ``text`` with every registered secret replaced by ``***``."""
+    """Return ``text`` with every registered secret replaced by ``***``.
+
+    A text already found clean is answered here, without the call to
+    :meth:`SecretRegistry.redact`: log events pass dozens of texts each (issue 16).
+    """
+    pattern, clean = SECRETS._active
+    if pattern is None or (type(text) is str and text in clean):
+        return text
     return SECRETS.redact(text)

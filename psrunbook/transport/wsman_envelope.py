@@ -291,14 +291,26 @@ def _prefix(uri: str) -> str:
 
 
 def _escape_cdata(text: str) -> str:
-    """Text as ElementTree escapes it: ``&``, ``<`` and ``>``."""
-    return escape(text)
+    """Text as ElementTree escapes it: ``&``, ``<`` and ``>``.
+
+    Most texts of a request (identifiers, URIs, base64 fragments) hold none of them
+    and are returned as they are, without the three replacements (issue 16).
+    """
+    if "&" in text or "<" in text or ">" in text:
+        return escape(text)
+    return text
 
 
 _ATTRIBUTE_ENTITIES: Final = {'"': "&quot;", "\r": "&#13;", "\n": "&#10;", "\t": "&#09;"}
 """What ElementTree escapes in an attribute value beyond text's three (Python 3.11)."""
 
 
+_ATTRIBUTE_SPECIAL: Final = frozenset({"&", "<", ">", *_ATTRIBUTE_ENTITIES})
+"""Every character :func:`_escape_attrib` replaces."""
+
+
 def _escape_attrib(text: str) -> str:
-    """An attribute value as ElementTree escapes it."""
+    """An attribute value as ElementTree escapes it (as it is when nothing needs escaping)."""
+    if _ATTRIBUTE_SPECIAL.isdisjoint(text):
+        return text
     return escape(text, _ATTRIBUTE_ENTITIES)

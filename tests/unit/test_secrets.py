@@ -89,3 +89,32 @@ def test_prompted_password_is_registered() -> None:
     PsrpTransport(inventory, prompt=prompt)
     assert ["Password for CONTOSO\\ops: "] == asked
     assert MASK == redact_text(VALUE)
+
+
+def test_a_text_found_clean_is_masked_once_a_secret_in_it_is_registered() -> None:
+    """The texts a registry remembers as holding no secret are forgotten at each
+    registration: a text checked before a secret was registered is checked again."""
+    registry = SecretRegistry()
+    registry.add("first-secret")
+    text = f"pw={VALUE}"
+    assert text == registry.redact(text)
+    assert text == registry.redact(text)  # now remembered as clean
+    registry.add(VALUE)
+    assert f"pw={MASK}" == registry.redact(text)
+    registry.clear()
+    assert text == registry.redact(text)
+    registry.add(VALUE)
+    assert f"pw={MASK}" == registry.redact(text)
+
+
+def test_a_string_subclass_comes_back_as_re_gives_it() -> None:
+    """A clean text's subclass is still matched (``re.sub`` returns a plain str)."""
+
+    class Text(str):
+        __slots__ = ()
+
+    registry = SecretRegistry()
+    registry.add(VALUE)
+    registry.redact("clean")
+    assert str is type(registry.redact(Text("clean")))
+    assert f"{MASK}!" == registry.redact(Text(f"{VALUE}!"))

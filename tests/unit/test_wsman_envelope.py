@@ -9,15 +9,17 @@ writer hands back to ElementTree.
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
 import xml.etree.ElementTree as ET
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from psrunbook.transport import wsman_envelope
+from psrunbook.transport import psrp, wsman_envelope
 from psrunbook.transport.psrp import _wsman_class
 from psrunbook.transport.pypsrp_import import load_pypsrp
 from psrunbook.transport.wsman_envelope import SOAP_ENVELOPE_NS, envelope_bytes
@@ -202,6 +204,32 @@ def test_the_payload_size_is_pypsrps_for_every_setting(settings: dict[str, Any])
     for wsman in [*ours, theirs]:
         wsman.update_max_payload_size(512000)  # as pypsrp's RunspacePool.open does
     assert [theirs.max_payload_size] * 2 == [w.max_payload_size for w in ours]
+
+
+def test_the_payload_size_is_measured_once_when_every_node_asks_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The nodes of a fan-out build their WSMan at the same moment: the first measures
+    (holding the lock), the others wait for its answer instead of measuring their own."""
+    measured: list[bool] = []
+    pypsrps = WSMan._calc_envelope_size
+
+    def measuring(self: Any, max_envelope_size: int) -> int:
+        measured.append(psrp._ENVELOPE_SIZES_LOCK.locked())
+        return pypsrps(self, max_envelope_size)
+
+    monkeypatch.setattr(WSMan, "_calc_envelope_size", measuring)
+    arguments = _settings(max_envelope_size=153601)  # a setting no other test measures
+    start = threading.Barrier(8)
+
+    def build() -> int:
+        start.wait()
+        return int(_wsman_class()(**arguments).max_payload_size)
+
+    with ThreadPoolExecutor(8) as pool:
+        sizes = list(pool.map(lambda _: build(), range(8)))
+    assert [True] == measured
+    assert [pypsrps(WSMan(**arguments), 153601)] * 8 == sizes
 
 
 # Whole requests: the header written directly against pypsrp's own, same message id.
