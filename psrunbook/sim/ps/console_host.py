@@ -104,16 +104,21 @@ def run_console(
     failed = False
     items: list[Any] = []
     try:
-        parsed = parse(script)
-        run_pipeline(evaluator, [BlockStage(evaluator, parsed, parsed.body_node, ())], items.append)
-    except ExitSignal as finished:
-        code = to_int(finished.code) if finished.code is not None else 0
-    except (ScriptError, RefusedScript) as error:
-        sink.error(error.record)
-        failed = True
-    succeeded = evaluator.succeeded
-    if items:
-        _print(evaluator, items, lambda line: write_out(f"{to_string(line)}{newline}"), sink)
+        try:
+            parsed = parse(script)
+            run_pipeline(
+                evaluator, [BlockStage(evaluator, parsed, parsed.body_node, ())], items.append
+            )
+        except ExitSignal as finished:
+            code = to_int(finished.code) if finished.code is not None else 0
+        except (ScriptError, RefusedScript) as error:
+            sink.error(error.record)
+            failed = True
+        succeeded = evaluator.succeeded
+        if items:
+            _print(evaluator, items, lambda line: write_out(f"{to_string(line)}{newline}"), sink)
+    finally:
+        evaluator.release()
     if sink.stderr:
         write_err(clixml_streams(sink.stderr))
     if code is not None:

@@ -120,6 +120,8 @@ class PowerShellExecutor:
                     exception_type="System.InvalidOperationException",
                 )
             ) from exc
+        finally:
+            evaluator.release()
 
     def _check_before_running(self, request: PipelineRequest) -> None:
         """Refuse what the lab cannot do before any command of the pipeline runs.

@@ -112,6 +112,17 @@ def test_serve_writes_a_working_inventory_and_stops(tmp_path, https):
                 assert [node] == ps.invoke()
 
 
+def test_serving_keeps_start_up_out_of_the_collector_and_gives_it_back(tmp_path):
+    """Issue 16: while serve() serves, what start-up built is frozen (the collector's
+    sweeps skip it); once it stops, the caller's collector has every object back."""
+    import gc  # noqa: PLC0415 (this test only)
+
+    assert 0 == gc.get_freeze_count()
+    with _serving(tmp_path / "sim.toml"):
+        frozen = gc.get_freeze_count()
+    assert (True, 0) == (frozen > 0, gc.get_freeze_count())
+
+
 def test_docs_snippet_runs_against_sim_serve(tmp_path, monkeypatch, capsys):
     """The pypsrp snippet in docs/simulator.md runs as written against `sim serve`."""
     doc = (REPO / "docs" / "simulator.md").read_text("utf-8")

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 import threading
+import weakref
 from typing import Any
+
+import pytest
 
 from psrunbook.sim.executor_protocol import (
     CommandRequest,
@@ -13,7 +17,9 @@ from psrunbook.sim.executor_protocol import (
     PipelineStopped,
 )
 from psrunbook.sim.objects import PSHashtable
+from psrunbook.sim.ps import powershell_executor
 from psrunbook.sim.ps.cmdlet_api import CmdletContext, CmdletSpec
+from psrunbook.sim.ps.evaluator import Evaluator
 from psrunbook.sim.ps.parser import ParseCache
 from psrunbook.sim.ps.powershell_executor import PowerShellExecutor
 
@@ -174,3 +180,28 @@ def test_each_pipeline_gets_fresh_variables() -> None:
             PipelineRequest((CommandRequest(script, True),)), ExecutionContext("N", "u"), sink
         )
     assert [True] == sinks[1].result.output
+
+
+def test_a_finished_pipeline_is_freed_without_the_cycle_collector(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 16: everything a pipeline touched is freed when it ends, not at the next
+    sweep of the cyclic collector (in a fan-out those sweeps cost a tenth of the lab's CPU)."""
+    evaluators: list[weakref.ref[Evaluator]] = []
+
+    class Tracked(Evaluator):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            evaluators.append(weakref.ref(self))
+
+    monkeypatch.setattr(powershell_executor, "Evaluator", Tracked)
+    script = "$t = @{ Name = 'a' }; @(1, 2) | Where-Object { $_ -gt 1 } | % { $t.Name + $_ }"
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        sink = execute(PipelineRequest((CommandRequest(script, True, ()),)))
+        assert ["a2"] == sink.result.output
+        assert [None] == [ref() for ref in evaluators]
+    finally:
+        if was_enabled:
+            gc.enable()
