@@ -20,9 +20,10 @@ from psrunbook.errors import ParameterError
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.table import Table
 
     from psrunbook.cli.live_progress import RunProgressDisplay
-    from psrunbook.execution.outcome import RunReport
+    from psrunbook.execution.outcome import RunReport, TargetOutcome
     from psrunbook.runbook.model import ReportTable
     from psrunbook.runbook.planner import Plan
 
@@ -38,31 +39,89 @@ def console(*, stderr: bool = False) -> Console:
 
 
 def summary(console: Console, report: RunReport, plan: Plan) -> None:
-    from rich.table import Table
+    """Each step's result on each node: one column per node, or, when that is wider than
+    the console (dozens of nodes), one column per group of nodes that ended alike.
 
+    Squeezed into the console, a column per node of a 64-node run was a grid of empty
+    cells; grouped, a converged run is one column ("64 nodes") and a node that failed
+    stands alone, named, beside the nodes that did not. Every group of more than one
+    node is listed under the table, so each node stays findable.
+    """
+    from rich.measure import Measurement
+
+    title = f"run {report.run_id}" + (" (check mode)" if report.check_only else "")
+    slugs = [planned.slug for planned in plan.steps]
+    results = _node_results(report, plan)
+    table = _result_table(title, slugs, [(node, results[node]) for node in plan.nodes])
+    unbounded = console.options.update(max_width=_UNBOUNDED)  # its natural width, unclamped
+    if Measurement.get(console, unbounded, table).maximum <= console.width:
+        console.print(table)
+        return
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for node in plan.nodes:
+        groups.setdefault(results[node], []).append(node)
+    columns: list[tuple[str, tuple[str, ...]]] = []
+    members: list[tuple[str, list[str]]] = []
+    for outcome, nodes in groups.items():
+        if len(nodes) == 1:
+            columns.append((nodes[0], outcome))
+            continue
+        label = f"{len(nodes)} nodes ({_group_letter(len(members))})"
+        columns.append((label, outcome))
+        members.append((label, nodes))
+    console.print(_result_table(title, slugs, columns))
+    for label, nodes in members:
+        console.print(cell(f"{label}: {', '.join(nodes)}"))
+
+
+_UNBOUNDED = 1_000_000
+
+
+def _node_results(report: RunReport, plan: Plan) -> dict[str, tuple[str, ...]]:
+    """What each step did on each node, as the summary words it, by node."""
     from psrunbook.execution.outcome import Status
 
-    table = Table(
-        title=cell(f"run {report.run_id}" + (" (check mode)" if report.check_only else ""))
-    )
-    table.add_column("step")
-    for node in plan.nodes:
-        table.add_column(cell(node))
     by_index = {s.planned.index: s for s in report.steps}
+    results: dict[str, list[str]] = {node: [] for node in plan.nodes}
     for planned in plan.steps:
         outcome = by_index.get(planned.index)
-        cells = []
+        targets: dict[str, TargetOutcome] = {}
+        for each in outcome.targets if outcome else ():
+            targets.setdefault(each.node, each)  # a node's first target, as before
         for node in plan.nodes:
-            target = next((t for t in outcome.targets if t.node == node), None) if outcome else None
+            target = targets.get(node)
             if target is None:
-                cells.append("-" if outcome else "not run")
-                continue
-            text = target.status.value
-            if report.check_only and target.status is Status.CHANGED:
-                text = "would change"
-            cells.append(text)
-        table.add_row(cell(planned.slug), *map(cell, cells))
-    console.print(table)
+                results[node].append("-" if outcome else "not run")
+            elif report.check_only and target.status is Status.CHANGED:
+                results[node].append("would change")
+            else:
+                results[node].append(target.status.value)
+    return {node: tuple(texts) for node, texts in results.items()}
+
+
+def _result_table(
+    title: str, slugs: Sequence[str], columns: Sequence[tuple[str, Sequence[str]]]
+) -> Table:
+    """A table of one row per step and one column per (header, that column's results)."""
+    from rich.table import Table
+
+    table = Table(title=cell(title))
+    table.add_column("step")
+    for header, _ in columns:
+        table.add_column(cell(header))
+    for row, slug in enumerate(slugs):
+        table.add_row(cell(slug), *(cell(results[row]) for _, results in columns))
+    return table
+
+
+def _group_letter(index: int) -> str:
+    """a, b, ... z, aa, ab, ...: a short name for the index-th group of nodes."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(ord("a") + rest) + letters
+    return letters
 
 
 def present(console: Console, tables: Sequence[ReportTable]) -> None:
