@@ -37,9 +37,8 @@ from typing import Final
 
 from tree_sitter import Node
 
-_CONSTANT_NODES = frozenset(
+_BINARY: Final = frozenset(
     {
-        # the expression wrappers tree-sitter puts around a single operand
         "logical_expression",
         "bitwise_expression",
         "comparison_expression",
@@ -47,6 +46,14 @@ _CONSTANT_NODES = frozenset(
         "multiplicative_expression",
         "format_expression",
         "range_expression",
+    }
+)
+"""tree-sitter's binary expressions (each also wraps a single operand)."""
+
+_CONSTANT_NODES = frozenset(
+    {
+        # the expression wrappers tree-sitter puts around a single operand
+        *_BINARY,
         "array_literal_expression",
         "unary_expression",
         "expression_with_unary_operator",  # -1, -not 0: an operator over constants
@@ -102,17 +109,6 @@ def _constant(argument: Node) -> bool:
 
 
 _PASS_THROUGH: Final = frozenset({"unary_expression", "attribute_argument"})
-_BINARY: Final = frozenset(
-    {
-        "logical_expression",
-        "bitwise_expression",
-        "comparison_expression",
-        "additive_expression",
-        "multiplicative_expression",
-        "format_expression",
-        "range_expression",
-    }
-)
 _FOLDING_BINARY: Final = frozenset(
     {"*", "/", "%", "+", "-", "-and", "-or", "-xor", "-band", "-bor", "-bxor", "-shl", "-shr"}
 )
