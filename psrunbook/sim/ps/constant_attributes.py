@@ -22,12 +22,11 @@ read once per parsed script.
 
 The evaluator reads a ``param()`` block (types, ``[Parameter(...)]``, ``[Validate...()]``)
 on every run of the script, evaluating each attribute argument; a script sent to every
-node of a fleet pays that once per node and run (issue 16). PowerShell itself accepts
-only constants there (literals, ``$true``/``$false``/``$null``, a script block), so a
-block whose arguments are all literals or those three variables declares the same
-parameters whatever the scope: the evaluator may read it once per parsed script.
-Anything else (a script block, a variable, a cast, a sub-expression) is read on every
-run as before, so nothing the lab did with it changes.
+node of a fleet pays that once per node and run (issue 16). A block whose arguments are
+all literals or ``$true``/``$false``/``$null`` declares the same parameters whatever the
+scope, so the evaluator reads it once per parsed script. Any other constant PowerShell
+accepts (a script block, which is a new object each run, a cast, an operator, a
+sub-expression, a field) is read on every run, as it always was.
 """
 
 from __future__ import annotations
