@@ -7,11 +7,12 @@ production cluster:
     tree-sitter-powershell finds a syntax error (``ERROR``) or a missing token (``MISSING``).
 ``PSR003`` / ``PSR004``
     The text holds a lone surrogate (not valid Unicode), or no statement at all.
-``PSR005``
+``PSR005`` / ``PSR006``
     An attribute argument that is not a constant or a script block
-    (``[ValidateRange(1, $max)]``, ``[ValidateSet(1..3)]``): PowerShell's parser refuses
-    the whole script before any of it runs, by the rule the simulator applies
-    (:mod:`psrunbook.sim.ps.constant_attributes`).
+    (``[ValidateRange(1, $max)]``, ``[ValidateSet(1..3)]``), or a parameter or an
+    attribute's named argument given twice: PowerShell's parser refuses the whole script
+    before any of it runs, by the rules the simulator applies
+    (:mod:`psrunbook.sim.ps.constant_attributes`, :mod:`psrunbook.sim.ps.declaration_checks`).
 ``PSR101`` .. ``PSR108``
     A FailoverClusters cmdlet call that Windows would reject: unknown cmdlet or parameter,
     ambiguous or abbreviated parameter name, parameters from two parameter sets, a parameter
@@ -79,6 +80,7 @@ import tree_sitter_powershell
 
 from psrunbook.catalog import Cmdlet, Parameter, load_catalog
 from psrunbook.sim.ps.constant_attributes import non_constant_argument
+from psrunbook.sim.ps.declaration_checks import duplicate_named_argument, duplicate_parameter
 from psrunbook.sim.ps.lexer import spaced_commas
 from psrunbook.sim.ps.parser import (
     abbreviated_switch_flags,
@@ -191,6 +193,7 @@ def _findings(text: str, step: bool = False) -> tuple[Finding, ...]:
     findings = [
         *_syntax_findings(script),
         *_attribute_findings(script),
+        *_parameter_findings(script),
         *_cmdlet_findings(script),
         *_jinja_findings(script),
         *_unicode_findings(script),
@@ -271,6 +274,7 @@ class _Script:
     def positions(self) -> _Positions:
         return _Positions(self.text)
 
+    @cached_property
     def definitions(self) -> list[tree_sitter.Node]:
         """Every function (filter, workflow), class and enum statement, in source order.
 
@@ -439,6 +443,14 @@ def _attribute_findings(script: _Script) -> Iterator[Finding]:
         for arguments in attribute.named_children:
             if arguments.type != "attribute_arguments":
                 continue
+            repeated = duplicate_named_argument(arguments)
+            if repeated is not None:
+                yield script.at_node(
+                    repeated[0],
+                    "PSR006",
+                    f"named argument {repeated[1]!r} given twice in one attribute: "
+                    "PowerShell refuses the whole script; give it once",
+                )
             argument = non_constant_argument(arguments)
             if argument is not None:
                 yield script.at_node(
@@ -448,6 +460,55 @@ def _attribute_findings(script: _Script) -> Iterator[Finding]:
                     'refuses the whole script ("Attribute argument must be a constant or a '
                     'script block."); write a literal, or check the value in the script',
                 )
+
+
+_PARAM_KEYWORD: Final = re.compile("param", re.IGNORECASE)
+_PARAM_PRECEDED: Final = re.compile(r"[\w$\-.:]")
+
+
+def _parameter_lists(script: _Script) -> Iterator[tree_sitter.Node]:
+    """Every parameter list: of each ``param(...)`` block, found from where the text
+    spells ``param`` (a search of the lower-cased text; a case-insensitive ``re`` only
+    for non-ASCII text), and of each function defined with ``function name(...)``."""
+    root = script.tree.root_node
+    if script.ascii:
+        folded = script.text.lower()
+        starts = []
+        at = folded.find("param")
+        while at != -1:
+            starts.append(at)
+            at = folded.find("param", at + 5)
+    else:
+        starts = [m.start() for m in _PARAM_KEYWORD.finditer(script.text)]
+    seen: set[int] = set()
+    text = script.text
+    for at in starts:
+        after = text[at + 5 : at + 6]
+        if (after and after not in "( \t\r\n") or (at and _PARAM_PRECEDED.match(text, at - 1)):
+            continue  # part of a longer word (``[Parameter(``, ``$params``): not the keyword
+        begin = script.byte_offset(at)
+        node: tree_sitter.Node | None = root.descendant_for_byte_range(begin, begin + 5)
+        block = None if node is None else node.parent
+        if block is not None and block.type == "param_block" and block.id not in seen:
+            seen.add(block.id)
+            yield from (c for c in block.named_children if c.type == "parameter_list")
+    for definition in script.definitions:
+        for declaration in definition.named_children:
+            if declaration.type == "function_parameter_declaration":
+                yield from (c for c in declaration.named_children if c.type == "parameter_list")
+
+
+def _parameter_findings(script: _Script) -> Iterator[Finding]:
+    """PSR006 at a parameter named twice in one list (``param($a, $A)``)."""
+    for parameters in _parameter_lists(script):
+        twice = duplicate_parameter(parameters)
+        if twice is not None:
+            yield script.at_node(
+                twice[0],
+                "PSR006",
+                f"parameter ${twice[1]} is declared twice in one list (names ignore "
+                "case): PowerShell refuses the whole script; declare it once",
+            )
 
 
 def _has_no_statement(script: _Script) -> bool:
@@ -831,7 +892,7 @@ def _step_findings(script: _Script) -> Iterator[Finding]:
             "the param(...) block does not declare [switch]$CheckOnly: every step must honour "
             "a plan's -CheckOnly and change nothing then (docs/writing-runbooks.md)",
         )
-    for node in script.definitions():
+    for node in script.definitions:
         keyword = script.node_text(node).split(None, 1)[0].lower()
         yield script.at_node(
             node,

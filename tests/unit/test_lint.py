@@ -117,6 +117,31 @@ def test_a_non_constant_attribute_argument_is_refused(
     assert all("not a constant or a script block" in f.message for f in found)
 
 
+@pytest.mark.parametrize(
+    ("script", "where"),
+    [
+        ("param($Name, [string]$NAME)\n$Name\n", [(1, 22)]),
+        ("PARAM (\n  $a,\n  ${A})\n$a\n", [(3, 3)]),
+        ("param($a)\n$block = { param($x, $X) $x }\n$a\n", [(2, 22)]),
+        ("param([Parameter(Mandatory = $true, mandatory = $false)]$a)\n$a\n", [(1, 37)]),
+    ],
+)
+def test_a_declaration_given_twice_is_refused(script: str, where: list[tuple[int, int]]) -> None:
+    """PowerShell's parser refuses the whole script (DuplicateFormalParameter,
+    DuplicateNamedArgument); PSR006 names the second one."""
+    found = [f for f in lint_script(script, source="t.ps1") if f.code == "PSR006"]
+    assert where == [(f.line, f.column) for f in found]
+
+
+def test_distinct_declarations_pass() -> None:
+    assert_codes(
+        [],
+        "param([Parameter(Mandatory = $true, Position = 0)][string]$Name, $Params)\n"
+        "# param($a, $a) in a comment\n$x = 'param($b, $b)'\n"
+        "$block = { param($Name) $Name }\n$Name\n",
+    )
+
+
 def test_constant_attribute_arguments_pass() -> None:
     assert_codes(
         [],

@@ -20,6 +20,12 @@ import tree_sitter
 import tree_sitter_powershell
 
 from psrunbook.sim.ps.constant_attributes import non_constant_argument
+from psrunbook.sim.ps.declaration_checks import (
+    DUPLICATE_NAMED_ARGUMENT,
+    DUPLICATE_PARAMETER,
+    duplicate_named_argument,
+    duplicate_parameter,
+)
 from psrunbook.sim.ps.exceptions import ScriptParseError, UnsupportedConstruct
 from psrunbook.sim.ps.lexer import normalise
 
@@ -329,6 +335,7 @@ _CHECKED_TYPES: Final = frozenset(
         "block_name",
         "command_invokation_operator",
         "attribute_arguments",
+        "parameter_list",
     }
 )
 """The node types :func:`_check_node` reads; every other node is only walked through."""
@@ -359,15 +366,23 @@ def _check_node(script: ParsedScript, node: tree_sitter.Node) -> None:
     if kind == "command_invokation_operator" and script.source(node) == ".":
         raise _refused(script, node, "dot-sourcing", shown=node.parent or node)
     if kind == "attribute_arguments":
+        # PowerShell's parser refuses the whole script for either, as here.
+        repeated = duplicate_named_argument(node)
+        if repeated is not None:
+            raise _parse_error(script, repeated[0], DUPLICATE_NAMED_ARGUMENT.format(repeated[1]))
         argument = non_constant_argument(node)
-        if argument is not None:  # PowerShell's parser refuses the script, as here
-            line = script.line(argument)
-            raise ScriptParseError(
-                line,
-                script.column(argument),
-                NOT_CONSTANT_ARGUMENT,
-                script.line_text(line),
-            )
+        if argument is not None:
+            raise _parse_error(script, argument, NOT_CONSTANT_ARGUMENT)
+    if kind == "parameter_list":
+        twice = duplicate_parameter(node)
+        if twice is not None:
+            raise _parse_error(script, twice[0], DUPLICATE_PARAMETER.format(twice[1]))
+
+
+def _parse_error(script: ParsedScript, node: tree_sitter.Node, message: str) -> ScriptParseError:
+    """A parse error PowerShell reports at ``node`` (tree-sitter read the text fine)."""
+    line = script.line(node)
+    return ScriptParseError(line, script.column(node), message, script.line_text(line))
 
 
 def _refused(
