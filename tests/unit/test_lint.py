@@ -138,7 +138,8 @@ def test_distinct_declarations_pass() -> None:
         [],
         "param([Parameter(Mandatory = $true, Position = 0)][string]$Name, $Params)\n"
         "# param($a, $a) in a comment\n$x = 'param($b, $b)'\n"
-        "$block = { param($Name) $Name }\n$Name\n",
+        "$block = { param($Name) $Name }\n$k = 'a'\n$h = @{ a = 1; b = 2; $k = 3; (1) = 4 }\n"
+        "@{ 1 = 'x'; Inner = @{ 1 = 1 } }\n$Name\n",
     )
 
 

@@ -20,14 +20,16 @@ import tree_sitter
 import tree_sitter_powershell
 
 from psrunbook.sim.ps.constant_attributes import non_constant_argument
-from psrunbook.sim.ps.declaration_checks import (
+from psrunbook.sim.ps.exceptions import ScriptParseError, UnsupportedConstruct
+from psrunbook.sim.ps.lexer import normalise
+from psrunbook.sim.ps.semantic_checks import (
+    DUPLICATE_HASH_KEY,
     DUPLICATE_NAMED_ARGUMENT,
     DUPLICATE_PARAMETER,
+    duplicate_hash_key,
     duplicate_named_argument,
     duplicate_parameter,
 )
-from psrunbook.sim.ps.exceptions import ScriptParseError, UnsupportedConstruct
-from psrunbook.sim.ps.lexer import normalise
 
 _LANGUAGE = tree_sitter.Language(tree_sitter_powershell.language())
 
@@ -336,6 +338,7 @@ _CHECKED_TYPES: Final = frozenset(
         "command_invokation_operator",
         "attribute_arguments",
         "parameter_list",
+        "hash_literal_expression",
     }
 )
 """The node types :func:`_check_node` reads; every other node is only walked through."""
@@ -377,6 +380,10 @@ def _check_node(script: ParsedScript, node: tree_sitter.Node) -> None:
         twice = duplicate_parameter(node)
         if twice is not None:
             raise _parse_error(script, twice[0], DUPLICATE_PARAMETER.format(twice[1]))
+    if kind == "hash_literal_expression":
+        key = duplicate_hash_key(node)
+        if key is not None:
+            raise _parse_error(script, key[0], DUPLICATE_HASH_KEY.format(key[1]))
 
 
 def _parse_error(script: ParsedScript, node: tree_sitter.Node, message: str) -> ScriptParseError:

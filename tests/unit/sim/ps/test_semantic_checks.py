@@ -43,3 +43,35 @@ def test_the_same_name_in_two_lists_and_distinct_names_run() -> None:
     )
     assert result.failed is None, result.failed
     assert ["12", 3] == result.output
+
+
+@pytest.mark.parametrize(
+    ("line", "column", "key"),
+    [
+        ("$h = @{a = 1; A = 2}", 15, "A"),
+        ("$h = @{'a' = 1; \"A\" = 2}", 17, "A"),
+        ("$h = @{1 = 'x'; '1' = 'y'}", 17, "1"),
+        ("$h = @{0x10 = 1; 16 = 2}", 18, "16"),
+        ("$h = @{Outer = @{x = 1; X = 2}}", 25, "X"),
+        ("[PSCustomObject]@{ Changed = $true; Name = 'n'; changed = $false }", 49, "changed"),
+    ],
+)
+def test_a_hash_literal_with_two_constant_keys_alike_refuses_the_whole_script(
+    line: str, column: int, key: str
+) -> None:
+    """DuplicateKeyInHashLiteral: a parse error at the second key, so nothing runs."""
+    result = run(f"'ran'\n{line}\n'ran too'")
+    assert [] == result.output
+    assert result.failed is not None
+    assert PARSE_ERROR_ID == result.failed.error_id
+    expected = f"line 2, column {column}: Duplicate keys '{key}' are not allowed in hash literals."
+    assert expected in result.failed.message
+
+
+def test_keys_that_are_not_constants_are_checked_when_the_literal_is_evaluated() -> None:
+    """``$k`` twice is not a parse error: the script runs up to it, then the literal fails."""
+    result = run("'ran'\n$k = 'a'\n$h = @{$k = 1; $k = 2}\n'after'")
+    assert "ran" == result.output[0]
+    assert ["Duplicate keys 'a' are not allowed in hash literals."] == [
+        str(e.message) for e in result.errors
+    ]
