@@ -23,12 +23,17 @@ from psrunbook.sim.ps.constant_attributes import non_constant_argument
 from psrunbook.sim.ps.exceptions import ScriptParseError, UnsupportedConstruct
 from psrunbook.sim.ps.lexer import normalise
 from psrunbook.sim.ps.semantic_checks import (
+    CONTROL_LEAVING_FINALLY,
     DUPLICATE_HASH_KEY,
     DUPLICATE_NAMED_ARGUMENT,
     DUPLICATE_PARAMETER,
+    ONLY_ONE_PARAMETER_LIST,
+    catch_order_problem,
     duplicate_hash_key,
     duplicate_named_argument,
     duplicate_parameter,
+    flow_leaving_finally,
+    second_parameter_list,
 )
 
 _LANGUAGE = tree_sitter.Language(tree_sitter_powershell.language())
@@ -339,6 +344,9 @@ _CHECKED_TYPES: Final = frozenset(
         "attribute_arguments",
         "parameter_list",
         "hash_literal_expression",
+        "function_statement",
+        "try_statement",
+        "finally_clause",
     }
 )
 """The node types :func:`_check_node` reads; every other node is only walked through."""
@@ -384,6 +392,18 @@ def _check_node(script: ParsedScript, node: tree_sitter.Node) -> None:
         key = duplicate_hash_key(node)
         if key is not None:
             raise _parse_error(script, key[0], DUPLICATE_HASH_KEY.format(key[1]))
+    if kind == "function_statement":
+        block = second_parameter_list(node)
+        if block is not None:
+            raise _parse_error(script, block, ONLY_ONE_PARAMETER_LIST)
+    if kind == "try_statement":
+        problem = catch_order_problem(node)
+        if problem is not None:
+            raise _parse_error(script, *problem)
+    if kind == "finally_clause":
+        leaving = flow_leaving_finally(node)
+        if leaving is not None:
+            raise _parse_error(script, leaving, CONTROL_LEAVING_FINALLY)
 
 
 def _parse_error(script: ParsedScript, node: tree_sitter.Node, message: str) -> ScriptParseError:

@@ -1,4 +1,4 @@
-"""Three of PowerShell's parse-time checks that tree-sitter does not make.
+"""PowerShell's parse-time checks (its ``SemanticChecks``) that tree-sitter does not make.
 
 PowerShell's parser (its semantic checks, run before any statement) refuses a script:
 
@@ -12,7 +12,17 @@ PowerShell's parser (its semantic checks, run before any statement) refuses a sc
   ``@{1 = 'x'; '1' = 'y'}``: keys compared as their values' text): "Duplicate keys 'A'
   are not allowed in hash literals." (``DuplicateKeyInHashLiteral``), at the second key.
   A key that is not a constant (``$k``, ``(1)``, ``"a$x"``) is checked when the literal
-  is evaluated instead, as a runtime error (the evaluator's own check).
+  is evaluated instead, as a runtime error (the evaluator's own check);
+* whose function has both a parameter list after its name and a ``param()`` block
+  (``OnlyOneParameterListAllowed``, at the block);
+* whose ``try`` has a catch-all ``catch`` before another ``catch``
+  (``EmptyCatchNotLast``), or catches a type a ``catch`` before it already catches, the
+  same type or one derived from it (``ExceptionTypeAlreadyCaught``, at the later type;
+  the lab's exception hierarchy, ``records.EXCEPTION_BASES``, where a type it does not
+  know derives from System.Exception);
+* whose ``finally`` block holds a ``return``, or a ``break``/``continue`` that is not in
+  a loop inside that block (``ControlLeavingFinally``; a script block or function inside
+  the ``finally`` is its own scope).
 
 UNVERIFIED: the first two message texts are PowerShell's resource strings as recalled,
 not read from a Windows host (the hash literal's is quoted from a Windows session's
@@ -28,11 +38,16 @@ from typing import Final
 from tree_sitter import Node
 
 from psrunbook.sim.ps.number_literals import number_literal
+from psrunbook.sim.ps.records import EXCEPTION_BASES, TYPE_ALIASES, exception_chain
 from psrunbook.sim.ps.strings import Literal, decode_verbatim, expandable_parts
 
 DUPLICATE_PARAMETER: Final = "Duplicate parameter ${} in parameter list."
 DUPLICATE_NAMED_ARGUMENT: Final = "Duplicate named argument '{}'."
 DUPLICATE_HASH_KEY: Final = "Duplicate keys '{}' are not allowed in hash literals."
+ONLY_ONE_PARAMETER_LIST: Final = "Only one parameter list is allowed."
+EMPTY_CATCH_NOT_LAST: Final = "Catch block must be the last catch block."
+EXCEPTION_TYPE_ALREADY_CAUGHT: Final = "The exception type {} is already caught."
+CONTROL_LEAVING_FINALLY: Final = "Control cannot leave a finally block."
 
 
 def duplicate_parameter(parameter_list: Node) -> tuple[Node, str] | None:
@@ -121,4 +136,80 @@ def _constant_key(key: Node) -> str | None:
         pieces = expandable_parts(text, lambda offset: offset)
         if all(isinstance(piece, Literal) for piece in pieces):
             return "".join(piece.text for piece in pieces if isinstance(piece, Literal))
+    return None
+
+
+def second_parameter_list(function: Node) -> Node | None:
+    """The ``param()`` block of a ``function_statement`` that also has a parameter list
+    after its name; None otherwise."""
+    kinds = [child.type for child in function.named_children]
+    if "function_parameter_declaration" not in kinds:
+        return None
+    for body in function.named_children:
+        if body.type == "script_block":
+            return next((c for c in body.named_children if c.type == "param_block"), None)
+    return None
+
+
+def catch_order_problem(try_statement: Node) -> tuple[Node, str] | None:
+    """Where a ``try``'s catches are out of PowerShell's order, with the message."""
+    clauses = [
+        clause
+        for group in try_statement.named_children
+        if group.type == "catch_clauses"
+        for clause in group.named_children
+        if clause.type == "catch_clause"
+    ]
+    types = [_catch_types(clause) for clause in clauses]
+    for i, earlier in enumerate(types):
+        for j in range(i + 1, len(clauses)):
+            if not earlier:
+                return clauses[j], EMPTY_CATCH_NOT_LAST
+            for literal, name in types[j]:
+                chain = exception_chain(name)
+                if any(caught in chain for _, caught in earlier):
+                    shown = (literal.text or b"").decode("utf-8", "replace").strip("[] ")
+                    return literal, EXCEPTION_TYPE_ALREADY_CAUGHT.format(shown)
+    return None
+
+
+def _catch_types(clause: Node) -> list[tuple[Node, str]]:
+    """Each type literal a ``catch`` names, with its lower-case full name (the lab's
+    hierarchy's spelling: ``[Exception]`` and ``[IO.IOException]`` get their
+    ``System.`` prefix when the hierarchy knows the type by it)."""
+    found = []
+    for type_list in clause.named_children:
+        if type_list.type != "catch_type_list":
+            continue
+        for literal in type_list.named_children:
+            written = "".join((literal.text or b"").decode("utf-8", "replace").split())
+            name = written.strip("[]")
+            name = TYPE_ALIASES.get(name.lower(), name).lower()
+            if name not in EXCEPTION_BASES and "system." + name in EXCEPTION_BASES:
+                name = "system." + name
+            found.append((literal, name))
+    return found
+
+
+_LOOPS: Final = frozenset(
+    {"foreach_statement", "for_statement", "while_statement", "do_statement", "switch_statement"}
+)
+_SCOPES: Final = frozenset({"script_block", "function_statement", "script_block_expression"})
+
+
+def flow_leaving_finally(finally_clause: Node) -> Node | None:
+    """The first ``return``, or ``break``/``continue`` outside a loop of its own, that
+    would leave ``finally_clause``; None when there is none."""
+    pending = [(child, False) for child in reversed(finally_clause.named_children)]
+    while pending:
+        node, in_loop = pending.pop()
+        if node.type in _SCOPES:
+            continue
+        if node.type == "flow_control_statement":
+            keyword = (node.text or b"").decode("utf-8", "replace").split()[:1]
+            word = keyword[0].casefold() if keyword else ""
+            if word == "return" or (word in ("break", "continue") and not in_loop):
+                return node
+        inside = in_loop or node.type in _LOOPS
+        pending.extend((child, inside) for child in reversed(node.named_children))
     return None

@@ -75,3 +75,63 @@ def test_keys_that_are_not_constants_are_checked_when_the_literal_is_evaluated()
     assert ["Duplicate keys 'a' are not allowed in hash literals."] == [
         str(e.message) for e in result.errors
     ]
+
+
+@pytest.mark.parametrize(
+    ("script", "where", "message"),
+    [
+        (
+            "function f($a) { param($b) $b }",
+            (2, 18),
+            "Only one parameter list is allowed.",
+        ),
+        (
+            "try { throw 'x' } catch { 'c1' } catch [System.Exception] { 'c2' }",
+            (2, 34),
+            "Catch block must be the last catch block.",
+        ),
+        (
+            "try { throw 'x' } catch [System.Exception] { 'c1' } catch [Exception] { 'c2' }",
+            (2, 59),
+            "The exception type Exception is already caught.",
+        ),
+        (
+            "try { throw 'x' } catch [Exception] { }"
+            " catch [System.Management.Automation.RuntimeException] { }",
+            (2, 47),
+            "The exception type System.Management.Automation.RuntimeException is already caught.",
+        ),
+        ("try { 'a' } finally { return }", (2, 23), "Control cannot leave a finally block."),
+        (
+            "foreach ($i in 1) { try { 'a' } finally { break } }",
+            (2, 43),
+            "Control cannot leave a finally block.",
+        ),
+        (
+            "try { 'a' } finally { foreach ($i in 1) { return } }",
+            (2, 43),
+            "Control cannot leave a finally block.",
+        ),
+    ],
+)
+def test_a_misplaced_parameter_list_catch_or_flow_out_of_finally_refuses_the_script(
+    script: str, where: tuple[int, int], message: str
+) -> None:
+    """OnlyOneParameterListAllowed, EmptyCatchNotLast, ExceptionTypeAlreadyCaught and
+    ControlLeavingFinally are parse errors: nothing of the script runs."""
+    result = run(f"'ran'\n{script}\n'ran too'")
+    assert [] == result.output
+    assert result.failed is not None
+    assert PARSE_ERROR_ID == result.failed.error_id
+    assert f"line {where[0]}, column {where[1]}: {message}" in result.failed.message
+
+
+def test_catches_from_derived_to_base_and_flow_inside_the_finally_run() -> None:
+    result = run(
+        "try { throw 'x' } catch [System.Management.Automation.RuntimeException] { 'derived' }"
+        " catch [Exception] { 'base' } catch { 'any' }\n"
+        "try { 'a' } finally { foreach ($i in 1, 2) { if ($i -eq 2) { break } } ; & { return } }\n"
+        "'after'"
+    )
+    assert result.failed is None, result.failed
+    assert ["derived", "a", "after"] == result.output
