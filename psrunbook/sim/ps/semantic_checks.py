@@ -22,7 +22,17 @@ PowerShell's parser (its semantic checks, run before any statement) refuses a sc
   know derives from System.Exception);
 * whose ``finally`` block holds a ``return``, or a ``break``/``continue`` that is not in
   a loop inside that block (``ControlLeavingFinally``; a script block or function inside
-  the ``finally`` is its own scope).
+  the ``finally`` is its own scope);
+* that splats a variable (``@h``) anywhere but as a command's own argument
+  (``SplattingNotPermitted``, or ``SplattingNotPermittedInArgumentList`` in a
+  comma-separated argument);
+* that applies ``++`` or ``--`` to what is not a variable, property or element
+  (``OperatorRequiresVariableOrProperty``);
+* that casts anything but a hash literal to ``[ordered]``
+  (``OrderedAttributeOnlyOnHashLiteralNode``).
+
+The lab used to refuse the last three only when it evaluated them, so a script with one
+in a branch not taken ran in the lab and fails to parse on Windows.
 
 UNVERIFIED: the first two message texts are PowerShell's resource strings as recalled,
 not read from a Windows host (the hash literal's is quoted from a Windows session's
@@ -33,6 +43,7 @@ source (``SemanticChecks``) and tests. A real key's text follows Python's format
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Final
 
 from tree_sitter import Node
@@ -48,6 +59,18 @@ ONLY_ONE_PARAMETER_LIST: Final = "Only one parameter list is allowed."
 EMPTY_CATCH_NOT_LAST: Final = "Catch block must be the last catch block."
 EXCEPTION_TYPE_ALREADY_CAUGHT: Final = "The exception type {} is already caught."
 CONTROL_LEAVING_FINALLY: Final = "Control cannot leave a finally block."
+SPLATTING_NOT_PERMITTED: Final = (
+    "The splatting operator '@' cannot be used to reference variables in an expression. "
+    "'@{0}' can be used only as an argument to a command. To reference variables in an "
+    "expression use '${0}'."
+)
+SPLATTING_IN_ARGUMENT_LIST: Final = (
+    "Splatted variables like '@{0}' cannot be part of a comma-separated list of arguments."
+)
+INCREMENT_NEEDS_VARIABLE: Final = "The '{}' operator works only on variables or on properties."
+ORDERED_ONLY_ON_HASH_LITERAL: Final = (
+    "The ordered attribute can be specified only on a hash literal node."
+)
 
 
 def duplicate_parameter(parameter_list: Node) -> tuple[Node, str] | None:
@@ -213,3 +236,100 @@ def flow_leaving_finally(finally_clause: Node) -> Node | None:
         inside = in_loop or node.type in _LOOPS
         pending.extend((child, inside) for child in reversed(node.named_children))
     return None
+
+
+def misplaced_splat(variable: Node, continued: Callable[[Node], bool]) -> str | None:
+    """The message for a splatted ``variable`` (``@h``) that is not a command's own
+    argument; None for any other variable, or a splat where one belongs.
+
+    ``continued(separator)``: whether a separator after the argument is the one
+    tree-sitter reads before ``,next`` (``@h, 1`` is then a list, as PowerShell reads it).
+    """
+    text = (variable.text or b"").decode("utf-8", "replace")
+    if not text.startswith("@"):
+        return None
+    name = text[1:]
+    operand = variable.parent
+    elements = None if operand is None else operand.parent
+    if (
+        operand is not None
+        and operand.type == "unary_expression"
+        and elements is not None
+        and elements.type == "array_literal_expression"
+        and elements.parent is not None
+        and elements.parent.type == "command_elements"
+    ):
+        after = elements.next_sibling
+        if len(elements.named_children) == 1 and (after is None or not continued(after)):
+            return None
+        return SPLATTING_IN_ARGUMENT_LIST.format(name)
+    return SPLATTING_NOT_PERMITTED.format(name)
+
+
+_INCREMENTS: Final = {
+    "post_increment_expression": "++",
+    "pre_increment_expression": "++",
+    "post_decrement_expression": "--",
+    "pre_decrement_expression": "--",
+}
+_ASSIGNABLE: Final = frozenset({"variable", "member_access", "element_access"})
+
+
+def increment_problem(node: Node) -> tuple[Node, str] | None:
+    """For ``++``/``--`` (``node`` one of :data:`_INCREMENTS`' kinds): the operand that
+    is not a variable, property or element, with the message; None when it is one."""
+    operator = _INCREMENTS.get(node.type)
+    operands = [c for c in node.named_children if c.type != "comment"]
+    if operator is None or len(operands) != 1:
+        return None
+    target = _assignment_target(operands[0])
+    if target.type in _ASSIGNABLE:
+        return None
+    return operands[0], INCREMENT_NEEDS_VARIABLE.format(operator)
+
+
+def _assignment_target(node: Node) -> Node:
+    """What ``node`` assigns to, through the wrappers PowerShell looks through: a single
+    operand, ``( )`` around one expression, and a cast (``[int]$i``)."""
+    while True:
+        operands = [c for c in node.named_children if c.type != "comment"]
+        if node.type in _SINGLE_OPERAND and len(operands) == 1:
+            node = operands[0]
+        elif node.type == "cast_expression" and len(operands) == 2:
+            node = operands[1]
+        else:
+            return node
+
+
+_SINGLE_OPERAND: Final = frozenset(
+    {
+        "unary_expression",
+        "pipeline",
+        "pipeline_chain",
+        "parenthesized_expression",
+        "logical_expression",
+        "bitwise_expression",
+        "comparison_expression",
+        "additive_expression",
+        "multiplicative_expression",
+        "format_expression",
+        "range_expression",
+        "array_literal_expression",
+        "expression_with_unary_operator",
+    }
+)
+
+
+def ordered_problem(cast: Node) -> Node | None:
+    """``cast`` (a ``cast_expression``) when it casts to ``[ordered]`` what is not a hash
+    literal; None otherwise."""
+    operands = [c for c in cast.named_children if c.type != "comment"]
+    if len(operands) != 2 or operands[0].type != "type_literal":
+        return None
+    written = "".join((operands[0].text or b"").decode("utf-8", "replace").split())
+    if written.strip("[]").casefold() != "ordered":
+        return None
+    value = operands[1]
+    while value.type == "unary_expression" and len(value.named_children) == 1:
+        value = value.named_children[0]
+    return None if value.type == "hash_literal_expression" else cast

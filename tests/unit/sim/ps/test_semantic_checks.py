@@ -135,3 +135,63 @@ def test_catches_from_derived_to_base_and_flow_inside_the_finally_run() -> None:
     )
     assert result.failed is None, result.failed
     assert ["derived", "a", "after"] == result.output
+
+
+@pytest.mark.parametrize(
+    ("line", "column", "message"),
+    [
+        (
+            "if ($false) { $x = @h }",
+            20,
+            "The splatting operator '@' cannot be used to reference variables in an "
+            "expression. '@h' can be used only as an argument to a command. To reference "
+            "variables in an expression use '$h'.",
+        ),
+        (
+            "if ($false) { Write-Output @h, 1 }",
+            28,
+            "Splatted variables like '@h' cannot be part of a comma-separated list of arguments.",
+        ),
+        (
+            "if ($false) { Write-Output 1, @h }",
+            31,
+            "Splatted variables like '@h' cannot be part of a comma-separated list of arguments.",
+        ),
+        (
+            "if ($false) { 5++ }",
+            15,
+            "The '++' operator works only on variables or on properties.",
+        ),
+        (
+            "if ($false) { --'s' }",
+            17,
+            "The '--' operator works only on variables or on properties.",
+        ),
+        (
+            "if ($false) { $a = [ordered]10 }",
+            20,
+            "The ordered attribute can be specified only on a hash literal node.",
+        ),
+    ],
+)
+def test_a_construct_refused_at_parse_time_refuses_the_script_even_in_a_branch_not_taken(
+    line: str, column: int, message: str
+) -> None:
+    """The lab used to refuse these only when it ran them; PowerShell's parser refuses
+    the whole script."""
+    result = run(f"'ran'\n{line}\n'ran too'")
+    assert [] == result.output
+    assert result.failed is not None
+    assert PARSE_ERROR_ID == result.failed.error_id
+    assert f"line 2, column {column}: {message}" in result.failed.message
+
+
+def test_splats_increments_and_ordered_where_they_belong_run() -> None:
+    result = run(
+        "$h = @{InputObject = 'x'}\nWrite-Output @h\n"
+        "$i = 1; $i++; ++$i\n$o = [pscustomobject]@{n = 1}; $o.n++\n"
+        "$a = @(5); $a[0]--\n$d = [ordered]@{b = 1; a = 2}\n"
+        "$i; $o.n; $a[0]; $d.Keys -join ','"
+    )
+    assert result.failed is None, result.failed
+    assert ["x", 3, 2, 4, "b,a"] == result.output
