@@ -34,10 +34,10 @@ PowerShell's parser (its semantic checks, run before any statement) refuses a sc
 The lab used to refuse the last three only when it evaluated them, so a script with one
 in a branch not taken ran in the lab and fails to parse on Windows.
 
-UNVERIFIED: the first two message texts are PowerShell's resource strings as recalled,
-not read from a Windows host (the hash literal's is quoted from a Windows session's
-error); that all three are parse errors refusing the whole script is in PowerShell's
-source (``SemanticChecks``) and tests. A real key's text follows Python's formatting to
+That each is a parse error refusing the whole script is in PowerShell's source
+(``SemanticChecks``) and tests. UNVERIFIED: the message texts below are PowerShell's
+resource strings as recalled, not read from a Windows host, except the hash literal's,
+quoted from a Windows session's error. A real key's text follows Python's formatting to
 15 significant digits (.NET Framework's ``Double.ToString()`` for the common values).
 """
 
