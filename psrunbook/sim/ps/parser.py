@@ -27,6 +27,7 @@ from psrunbook.sim.ps.semantic_checks import (
     DUPLICATE_HASH_KEY,
     DUPLICATE_NAMED_ARGUMENT,
     DUPLICATE_PARAMETER,
+    INVALID_ASSIGNMENT_TARGET,
     ONLY_ONE_PARAMETER_LIST,
     ORDERED_ONLY_ON_HASH_LITERAL,
     catch_order_problem,
@@ -35,6 +36,7 @@ from psrunbook.sim.ps.semantic_checks import (
     duplicate_parameter,
     flow_leaving_finally,
     increment_problem,
+    invalid_assignment_target,
     misplaced_splat,
     ordered_problem,
     second_parameter_list,
@@ -351,6 +353,7 @@ _SEMANTIC_TYPES: Final = frozenset(
         "post_decrement_expression",
         "pre_decrement_expression",
         "cast_expression",
+        "assignment_expression",
     }
 )
 """The node types PowerShell's own semantic checks look at (:mod:`semantic_checks`)."""
@@ -443,6 +446,10 @@ def _semantic_error(
         ordered = ordered_problem(node)
         if ordered is not None:
             return _parse_error(script, ordered, ORDERED_ONLY_ON_HASH_LITERAL)
+    if kind == "assignment_expression":
+        target = invalid_assignment_target(node)
+        if target is not None:
+            return _parse_error(script, target, INVALID_ASSIGNMENT_TARGET)
     return None
 
 

@@ -29,9 +29,12 @@ PowerShell's parser (its semantic checks, run before any statement) refuses a sc
 * that applies ``++`` or ``--`` to what is not a variable, property or element
   (``OperatorRequiresVariableOrProperty``);
 * that casts anything but a hash literal to ``[ordered]``
-  (``OrderedAttributeOnlyOnHashLiteralNode``).
+  (``OrderedAttributeOnlyOnHashLiteralNode``);
+* that assigns to what is not a variable, property or element (``'a' = 5``,
+  ``$a + 1 = 2``, ``$a.M() = 1``; a list of them only with ``=``: ``$a, $b = 1, 2``):
+  ``InvalidLeftHandSide``.
 
-The lab used to refuse the last three only when it evaluated them, so a script with one
+The lab used to refuse the last four only when it evaluated them, so a script with one
 in a branch not taken ran in the lab and fails to parse on Windows.
 
 That each is a parse error refusing the whole script is in PowerShell's source
@@ -68,6 +71,10 @@ SPLATTING_IN_ARGUMENT_LIST: Final = (
     "Splatted variables like '@{0}' cannot be part of a comma-separated list of arguments."
 )
 INCREMENT_NEEDS_VARIABLE: Final = "The '{}' operator works only on variables or on properties."
+INVALID_ASSIGNMENT_TARGET: Final = (
+    "The assignment expression is not valid. The input to an assignment operator must be "
+    "an object that is able to accept assignments, such as a variable or a property."
+)
 ORDERED_ONLY_ON_HASH_LITERAL: Final = (
     "The ordered attribute can be specified only on a hash literal node."
 )
@@ -295,6 +302,10 @@ def _assignment_target(node: Node) -> Node:
         operands = [c for c in node.named_children if c.type != "comment"]
         if node.type in _SINGLE_OPERAND and len(operands) == 1:
             node = operands[0]
+        elif node.type == "expression_with_unary_operator" and node.children[0].type == (
+            "cast_expression"
+        ):
+            node = node.children[0]  # a cast, not an operator (``-$x`` is no target)
         elif node.type == "cast_expression" and len(operands) == 2:
             node = operands[1]
         else:
@@ -315,7 +326,7 @@ _SINGLE_OPERAND: Final = frozenset(
         "format_expression",
         "range_expression",
         "array_literal_expression",
-        "expression_with_unary_operator",
+        "left_assignment_expression",
     }
 )
 
@@ -333,3 +344,23 @@ def ordered_problem(cast: Node) -> Node | None:
     while value.type == "unary_expression" and len(value.named_children) == 1:
         value = value.named_children[0]
     return None if value.type == "hash_literal_expression" else cast
+
+
+def invalid_assignment_target(assignment: Node) -> Node | None:
+    """What an ``assignment_expression`` assigns to when PowerShell could not assign to
+    it (the left side, or the element of a list that is not a target); None if valid."""
+    parts = {c.type: c for c in assignment.named_children}
+    left = parts.get("left_assignment_expression")
+    operator = parts.get("assignement_operator")  # sic: tree-sitter-powershell's spelling
+    if left is None:
+        return None
+    simple = operator is not None and (operator.text or b"").strip() == b"="
+    target = _assignment_target(left)
+    if target.type == "array_literal_expression":
+        if not simple:
+            return target
+        for element in (c for c in target.named_children if c.type != "comment"):
+            if _assignment_target(element).type not in _ASSIGNABLE:
+                return element
+        return None
+    return None if target.type in _ASSIGNABLE else target

@@ -195,3 +195,40 @@ def test_splats_increments_and_ordered_where_they_belong_run() -> None:
     )
     assert result.failed is None, result.failed
     assert ["x", 3, 2, 4, "b,a"] == result.output
+
+
+INVALID_TARGET = (
+    "The assignment expression is not valid. The input to an assignment operator must be an "
+    "object that is able to accept assignments, such as a variable or a property."
+)
+
+
+@pytest.mark.parametrize(
+    ("line", "column"),
+    [
+        ("if ($false) { 'a' = 5 }", 15),
+        ("if ($false) { $a + 1 = 2 }", 15),
+        ("if ($false) { $a.Foo() = 1 }", 15),
+        ("if ($false) { $a, $b += 1 }", 15),
+        ("if ($false) { $a, 5 = 1, 2 }", 19),
+        ("if ($false) { -$x = 1 }", 15),
+    ],
+)
+def test_an_assignment_to_what_cannot_be_assigned_refuses_the_script(
+    line: str, column: int
+) -> None:
+    """InvalidLeftHandSide is a parse error, even in a branch not taken."""
+    result = run(f"'ran'\n{line}\n'ran too'")
+    assert [] == result.output
+    assert result.failed is not None
+    assert PARSE_ERROR_ID == result.failed.error_id
+    assert f"line 2, column {column}: {INVALID_TARGET}" in result.failed.message
+
+
+def test_assignments_to_variables_properties_elements_and_casts_run() -> None:
+    result = run(
+        "[int]$x = '5'\n$o = [pscustomobject]@{n = 1}; $o.n = 3\n$a = @(1); $a[0] += 4\n"
+        "$env:PSRUNBOOK_T = 'e'\n$null = 'dropped'\n$x; $o.n; $a[0]; $env:PSRUNBOOK_T"
+    )
+    assert result.failed is None, result.failed
+    assert [5, 3, 5, "e"] == result.output
