@@ -296,6 +296,14 @@ class _Script:
                 node = node.parent
         return sorted(found.values(), key=lambda n: n.start_byte)
 
+    def parent_of_token(self, at: int, length: int) -> tree_sitter.Node | None:
+        """The parent of the node the characters ``at`` to ``at + length`` are (going up
+        from a place the text spells a keyword or a bracket, not walking every node)."""
+        begin = self.byte_offset(at)
+        end = begin + len(self.text[at : at + length].encode("utf-8", "surrogatepass"))
+        node = self.tree.root_node.descendant_for_byte_range(begin, end)
+        return None if node is None else node.parent
+
     def node_text(self, node: tree_sitter.Node) -> str:
         raw = node.text
         return "" if raw is None else raw.decode("utf-8", "surrogatepass")
@@ -367,18 +375,26 @@ def _cluster_word_starts(text: str) -> Iterator[int]:
 
 
 def _definition_keywords(text: str) -> Iterator[tuple[int, int]]:
-    """(start, length) of each definition keyword in ``text``, any case. In ASCII text a
-    search of the lower-cased copy (same offsets) for each word: a case-insensitive
-    alternation in ``re`` tries every position and cost ten times as much."""
+    """(start, length) of each definition keyword in ``text``, any case."""
+    return _spelled(text, _DEFINITION_KEYWORDS, _DEFINITION_KEYWORD)
+
+
+def _spelled(
+    text: str, words: tuple[str, ...], any_case: re.Pattern[str]
+) -> Iterator[tuple[int, int]]:
+    """(start, length) of each of ``words`` in ``text``, any case. In ASCII text a search
+    of the lower-cased copy (same offsets) for each word: a case-insensitive alternation
+    in ``re`` (``any_case``, for other text) tries every position and cost ten times as
+    much."""
     if not text.isascii():
-        yield from ((m.start(), m.end() - m.start()) for m in _DEFINITION_KEYWORD.finditer(text))
+        yield from ((m.start(), m.end() - m.start()) for m in any_case.finditer(text))
         return
     folded = text.lower()
-    for keyword in _DEFINITION_KEYWORDS:
-        at = folded.find(keyword)
+    for word in words:
+        at = folded.find(word)
         while at != -1:
-            yield at, len(keyword)
-            at = folded.find(keyword, at + 1)
+            yield at, len(word)
+            at = folded.find(word, at + 1)
 
 
 def _walk(node: tree_sitter.Node) -> Iterator[tree_sitter.Node]:
@@ -434,11 +450,8 @@ def _attribute_findings(script: _Script) -> Iterator[Finding]:
     """PSR005 at each attribute argument PowerShell would refuse. The attributes are found
     from where the text opens one, going up from the ``(`` there, not by a walk of every
     node (a text match outside an attribute goes up to no attribute)."""
-    root = script.tree.root_node
     for match in _ATTRIBUTE_OPENING.finditer(script.text):
-        paren = script.byte_offset(match.end() - 1)
-        token = root.descendant_for_byte_range(paren, paren + 1)
-        attribute = None if token is None else token.parent
+        attribute = script.parent_of_token(match.end() - 1, 1)
         if attribute is None or attribute.type != "attribute":
             continue
         for arguments in attribute.named_children:
@@ -471,25 +484,13 @@ def _parameter_lists(script: _Script) -> Iterator[tree_sitter.Node]:
     """Every parameter list: of each ``param(...)`` block, found from where the text
     spells ``param`` (a search of the lower-cased text; a case-insensitive ``re`` only
     for non-ASCII text), and of each function defined with ``function name(...)``."""
-    root = script.tree.root_node
-    if script.ascii:
-        folded = script.text.lower()
-        starts = []
-        at = folded.find("param")
-        while at != -1:
-            starts.append(at)
-            at = folded.find("param", at + 5)
-    else:
-        starts = [m.start() for m in _PARAM_KEYWORD.finditer(script.text)]
     seen: set[int] = set()
     text = script.text
-    for at in starts:
-        after = text[at + 5 : at + 6]
+    for at, length in _spelled(text, ("param",), _PARAM_KEYWORD):
+        after = text[at + length : at + length + 1]
         if (after and after not in "( \t\r\n") or (at and _PARAM_PRECEDED.match(text, at - 1)):
             continue  # part of a longer word (``[Parameter(``, ``$params``): not the keyword
-        begin = script.byte_offset(at)
-        node: tree_sitter.Node | None = root.descendant_for_byte_range(begin, begin + 5)
-        block = None if node is None else node.parent
+        block = script.parent_of_token(at, length)
         if block is not None and block.type == "param_block" and block.id not in seen:
             seen.add(block.id)
             yield from (c for c in block.named_children if c.type == "parameter_list")

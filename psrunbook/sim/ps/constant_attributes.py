@@ -36,7 +36,7 @@ from typing import Final
 
 from tree_sitter import Node
 
-_BINARY: Final = frozenset(
+BINARY_EXPRESSIONS: Final = frozenset(
     {
         "logical_expression",
         "bitwise_expression",
@@ -49,10 +49,13 @@ _BINARY: Final = frozenset(
 )
 """tree-sitter's binary expressions (each also wraps a single operand)."""
 
+NOT_CONSTANT_ARGUMENT: Final = "Attribute argument must be a constant or a script block."
+"""PowerShell's message (``ParameterAttributeArgumentNeedsToBeConstantOrScriptBlock``)."""
+
 _CONSTANT_NODES = frozenset(
     {
         # the expression wrappers tree-sitter puts around a single operand
-        *_BINARY,
+        *BINARY_EXPRESSIONS,
         "array_literal_expression",
         "unary_expression",
         "expression_with_unary_operator",  # -1, -not 0: an operator over constants
@@ -185,7 +188,7 @@ def _powershell_constant(node: Node) -> bool:
     if kind in _PASS_THROUGH:
         operands = _operands(node)
         return len(operands) == 1 and _powershell_constant(operands[0])
-    if kind in _BINARY:
+    if kind in BINARY_EXPRESSIONS:
         return _binary_constant(node)
     if kind == "array_literal_expression":
         return all(_powershell_constant(e) for e in _operands(node))

@@ -19,28 +19,9 @@ from typing import Any, Final
 import tree_sitter
 import tree_sitter_powershell
 
-from psrunbook.sim.ps.constant_attributes import non_constant_argument
 from psrunbook.sim.ps.exceptions import ScriptParseError, UnsupportedConstruct
 from psrunbook.sim.ps.lexer import normalise
-from psrunbook.sim.ps.semantic_checks import (
-    CONTROL_LEAVING_FINALLY,
-    DUPLICATE_HASH_KEY,
-    DUPLICATE_NAMED_ARGUMENT,
-    DUPLICATE_PARAMETER,
-    INVALID_ASSIGNMENT_TARGET,
-    ONLY_ONE_PARAMETER_LIST,
-    ORDERED_ONLY_ON_HASH_LITERAL,
-    catch_order_problem,
-    duplicate_hash_key,
-    duplicate_named_argument,
-    duplicate_parameter,
-    flow_leaving_finally,
-    increment_problem,
-    invalid_assignment_target,
-    misplaced_splat,
-    ordered_problem,
-    second_parameter_list,
-)
+from psrunbook.sim.ps.semantic_checks import SEMANTIC_TYPES, semantic_problem
 
 _LANGUAGE = tree_sitter.Language(tree_sitter_powershell.language())
 
@@ -339,25 +320,6 @@ def _check(script: ParsedScript) -> None:
             stack.extend(reversed(node.children))
 
 
-_SEMANTIC_TYPES: Final = frozenset(
-    {
-        "attribute_arguments",
-        "parameter_list",
-        "hash_literal_expression",
-        "function_statement",
-        "try_statement",
-        "finally_clause",
-        "variable",
-        "post_increment_expression",
-        "pre_increment_expression",
-        "post_decrement_expression",
-        "pre_decrement_expression",
-        "cast_expression",
-        "assignment_expression",
-    }
-)
-"""The node types PowerShell's own semantic checks look at (:mod:`semantic_checks`)."""
-
 _CHECKED_TYPES: Final = frozenset(
     {
         *UNSUPPORTED_NODES,
@@ -366,7 +328,7 @@ _CHECKED_TYPES: Final = frozenset(
         "command_name",
         "block_name",
         "command_invokation_operator",
-        *_SEMANTIC_TYPES,
+        *SEMANTIC_TYPES,
     }
 )
 """The node types :func:`_check_node` reads; every other node is only walked through."""
@@ -396,61 +358,11 @@ def _check_node(script: ParsedScript, node: tree_sitter.Node) -> None:
         raise _refused(script, node, "dynamicparam block")
     if kind == "command_invokation_operator" and script.source(node) == ".":
         raise _refused(script, node, "dot-sourcing", shown=node.parent or node)
-    if kind in _SEMANTIC_TYPES:
-        error = _semantic_error(script, node, kind)
-        if error is not None:
-            raise error
-
-
-def _semantic_error(
-    script: ParsedScript, node: tree_sitter.Node, kind: str
-) -> ScriptParseError | None:
-    """The parse error PowerShell's semantic checks report at ``node``, if any: PowerShell
-    refuses the whole script for each, as the lab does."""
-    if kind == "attribute_arguments":
-        repeated = duplicate_named_argument(node)
-        if repeated is not None:
-            return _parse_error(script, repeated[0], DUPLICATE_NAMED_ARGUMENT.format(repeated[1]))
-        argument = non_constant_argument(node)
-        if argument is not None:
-            return _parse_error(script, argument, NOT_CONSTANT_ARGUMENT)
-    if kind == "parameter_list":
-        twice = duplicate_parameter(node)
-        if twice is not None:
-            return _parse_error(script, twice[0], DUPLICATE_PARAMETER.format(twice[1]))
-    if kind == "hash_literal_expression":
-        key = duplicate_hash_key(node)
-        if key is not None:
-            return _parse_error(script, key[0], DUPLICATE_HASH_KEY.format(key[1]))
-    if kind == "function_statement":
-        block = second_parameter_list(node)
-        if block is not None:
-            return _parse_error(script, block, ONLY_ONE_PARAMETER_LIST)
-    if kind == "try_statement":
-        problem = catch_order_problem(node)
+    if kind in SEMANTIC_TYPES:
+        # PowerShell's parser refuses the whole script for each, as the lab does.
+        problem = semantic_problem(node, _comma_continuation)
         if problem is not None:
-            return _parse_error(script, *problem)
-    if kind == "finally_clause":
-        leaving = flow_leaving_finally(node)
-        if leaving is not None:
-            return _parse_error(script, leaving, CONTROL_LEAVING_FINALLY)
-    if kind == "variable":
-        splat = misplaced_splat(node, _comma_continuation)
-        if splat is not None:
-            return _parse_error(script, node, splat)
-    if kind.endswith(("_increment_expression", "_decrement_expression")):
-        increment = increment_problem(node)
-        if increment is not None:
-            return _parse_error(script, *increment)
-    if kind == "cast_expression":
-        ordered = ordered_problem(node)
-        if ordered is not None:
-            return _parse_error(script, ordered, ORDERED_ONLY_ON_HASH_LITERAL)
-    if kind == "assignment_expression":
-        target = invalid_assignment_target(node)
-        if target is not None:
-            return _parse_error(script, target, INVALID_ASSIGNMENT_TARGET)
-    return None
+            raise _parse_error(script, *problem)
 
 
 def _parse_error(script: ParsedScript, node: tree_sitter.Node, message: str) -> ScriptParseError:
@@ -476,9 +388,6 @@ def _refused(
         script.column(node),
     )
 
-
-NOT_CONSTANT_ARGUMENT: Final = "Attribute argument must be a constant or a script block."
-"""PowerShell's message (``ParameterAttributeArgumentNeedsToBeConstantOrScriptBlock``)."""
 
 _MAX_SPLITS = 8
 """Rounds of :func:`_split_lines`: each may reveal the next error only once the one

@@ -51,6 +51,11 @@ from typing import Final
 
 from tree_sitter import Node
 
+from psrunbook.sim.ps.constant_attributes import (
+    BINARY_EXPRESSIONS,
+    NOT_CONSTANT_ARGUMENT,
+    non_constant_argument,
+)
 from psrunbook.sim.ps.number_literals import number_literal
 from psrunbook.sim.ps.records import EXCEPTION_BASES, TYPE_ALIASES, exception_chain
 from psrunbook.sim.ps.strings import Literal, decode_verbatim, expandable_parts
@@ -78,6 +83,22 @@ INVALID_ASSIGNMENT_TARGET: Final = (
 ORDERED_ONLY_ON_HASH_LITERAL: Final = (
     "The ordered attribute can be specified only on a hash literal node."
 )
+
+Problem = tuple[Node, str]
+"""Where PowerShell's parser reports the error, and its message."""
+
+
+def semantic_problem(node: Node, continued: Callable[[Node], bool]) -> Problem | None:
+    """The error PowerShell's semantic checks report at ``node``, if any (only the node
+    types in :data:`SEMANTIC_TYPES` have one).
+
+    ``continued(separator)``: whether a command's separator is the one tree-sitter reads
+    before ``,next`` (the parser's own rule), for a splat in an argument list.
+    """
+    if node.type == "variable":
+        return _misplaced_splat(node, continued)
+    check = _CHECKS.get(node.type)
+    return None if check is None else check(node)
 
 
 def duplicate_parameter(parameter_list: Node) -> tuple[Node, str] | None:
@@ -120,9 +141,9 @@ def _variable_name(variable: Node) -> str:
     return text.removeprefix("$")
 
 
-def duplicate_hash_key(hash_literal: Node) -> tuple[Node, str] | None:
+def _duplicate_hash_key(hash_literal: Node) -> Problem | None:
     """The second constant key of ``hash_literal`` (a ``hash_literal_expression``) whose
-    text, ignoring case, an earlier constant key has; with that text."""
+    text, ignoring case, an earlier constant key has."""
     seen: set[str] = set()
     for body in hash_literal.named_children:
         if body.type != "hash_literal_body":
@@ -135,7 +156,7 @@ def duplicate_hash_key(hash_literal: Node) -> tuple[Node, str] | None:
             if text is None:
                 continue
             if text.upper() in seen:
-                return key, text
+                return key, DUPLICATE_HASH_KEY.format(text)
             seen.add(text.upper())
     return None
 
@@ -169,19 +190,20 @@ def _constant_key(key: Node) -> str | None:
     return None
 
 
-def second_parameter_list(function: Node) -> Node | None:
+def _second_parameter_list(function: Node) -> Problem | None:
     """The ``param()`` block of a ``function_statement`` that also has a parameter list
-    after its name; None otherwise."""
+    after its name."""
     kinds = [child.type for child in function.named_children]
     if "function_parameter_declaration" not in kinds:
         return None
     for body in function.named_children:
         if body.type == "script_block":
-            return next((c for c in body.named_children if c.type == "param_block"), None)
+            block = next((c for c in body.named_children if c.type == "param_block"), None)
+            return None if block is None else (block, ONLY_ONE_PARAMETER_LIST)
     return None
 
 
-def catch_order_problem(try_statement: Node) -> tuple[Node, str] | None:
+def _catch_order(try_statement: Node) -> Problem | None:
     """Where a ``try``'s catches are out of PowerShell's order, with the message."""
     clauses = [
         clause
@@ -227,9 +249,9 @@ _LOOPS: Final = frozenset(
 _SCOPES: Final = frozenset({"script_block", "function_statement", "script_block_expression"})
 
 
-def flow_leaving_finally(finally_clause: Node) -> Node | None:
+def _flow_leaving_finally(finally_clause: Node) -> Problem | None:
     """The first ``return``, or ``break``/``continue`` outside a loop of its own, that
-    would leave ``finally_clause``; None when there is none."""
+    would leave ``finally_clause``."""
     pending = [(child, False) for child in reversed(finally_clause.named_children)]
     while pending:
         node, in_loop = pending.pop()
@@ -239,19 +261,16 @@ def flow_leaving_finally(finally_clause: Node) -> Node | None:
             keyword = (node.text or b"").decode("utf-8", "replace").split()[:1]
             word = keyword[0].casefold() if keyword else ""
             if word == "return" or (word in ("break", "continue") and not in_loop):
-                return node
+                return node, CONTROL_LEAVING_FINALLY
         inside = in_loop or node.type in _LOOPS
         pending.extend((child, inside) for child in reversed(node.named_children))
     return None
 
 
-def misplaced_splat(variable: Node, continued: Callable[[Node], bool]) -> str | None:
-    """The message for a splatted ``variable`` (``@h``) that is not a command's own
-    argument; None for any other variable, or a splat where one belongs.
-
-    ``continued(separator)``: whether a separator after the argument is the one
-    tree-sitter reads before ``,next`` (``@h, 1`` is then a list, as PowerShell reads it).
-    """
+def _misplaced_splat(variable: Node, continued: Callable[[Node], bool]) -> Problem | None:
+    """A splatted ``variable`` (``@h``) that is not a command's own argument (``@h, 1`` is
+    a list, as PowerShell reads it); None for any other variable, or a splat where one
+    belongs."""
     text = (variable.text or b"").decode("utf-8", "replace")
     if not text.startswith("@"):
         return None
@@ -269,8 +288,8 @@ def misplaced_splat(variable: Node, continued: Callable[[Node], bool]) -> str | 
         after = elements.next_sibling
         if len(elements.named_children) == 1 and (after is None or not continued(after)):
             return None
-        return SPLATTING_IN_ARGUMENT_LIST.format(name)
-    return SPLATTING_NOT_PERMITTED.format(name)
+        return variable, SPLATTING_IN_ARGUMENT_LIST.format(name)
+    return variable, SPLATTING_NOT_PERMITTED.format(name)
 
 
 _INCREMENTS: Final = {
@@ -282,7 +301,7 @@ _INCREMENTS: Final = {
 _ASSIGNABLE: Final = frozenset({"variable", "member_access", "element_access"})
 
 
-def increment_problem(node: Node) -> tuple[Node, str] | None:
+def _increment(node: Node) -> Problem | None:
     """For ``++``/``--`` (``node`` one of :data:`_INCREMENTS`' kinds): the operand that
     is not a variable, property or element, with the message; None when it is one."""
     operator = _INCREMENTS.get(node.type)
@@ -314,26 +333,20 @@ def _assignment_target(node: Node) -> Node:
 
 _SINGLE_OPERAND: Final = frozenset(
     {
+        *BINARY_EXPRESSIONS,
         "unary_expression",
         "pipeline",
         "pipeline_chain",
         "parenthesized_expression",
-        "logical_expression",
-        "bitwise_expression",
-        "comparison_expression",
-        "additive_expression",
-        "multiplicative_expression",
-        "format_expression",
-        "range_expression",
         "array_literal_expression",
         "left_assignment_expression",
     }
 )
 
 
-def ordered_problem(cast: Node) -> Node | None:
+def _ordered(cast: Node) -> Problem | None:
     """``cast`` (a ``cast_expression``) when it casts to ``[ordered]`` what is not a hash
-    literal; None otherwise."""
+    literal."""
     operands = [c for c in cast.named_children if c.type != "comment"]
     if len(operands) != 2 or operands[0].type != "type_literal":
         return None
@@ -343,12 +356,14 @@ def ordered_problem(cast: Node) -> Node | None:
     value = operands[1]
     while value.type == "unary_expression" and len(value.named_children) == 1:
         value = value.named_children[0]
-    return None if value.type == "hash_literal_expression" else cast
+    if value.type == "hash_literal_expression":
+        return None
+    return cast, ORDERED_ONLY_ON_HASH_LITERAL
 
 
-def invalid_assignment_target(assignment: Node) -> Node | None:
+def _assignment(assignment: Node) -> Problem | None:
     """What an ``assignment_expression`` assigns to when PowerShell could not assign to
-    it (the left side, or the element of a list that is not a target); None if valid."""
+    it: the left side, or the element of a list that is not a target."""
     parts = {c.type: c for c in assignment.named_children}
     left = parts.get("left_assignment_expression")
     operator = parts.get("assignement_operator")  # sic: tree-sitter-powershell's spelling
@@ -356,11 +371,39 @@ def invalid_assignment_target(assignment: Node) -> Node | None:
         return None
     simple = operator is not None and (operator.text or b"").strip() == b"="
     target = _assignment_target(left)
-    if target.type == "array_literal_expression":
-        if not simple:
-            return target
-        for element in (c for c in target.named_children if c.type != "comment"):
-            if _assignment_target(element).type not in _ASSIGNABLE:
-                return element
-        return None
-    return None if target.type in _ASSIGNABLE else target
+    if target.type == "array_literal_expression" and simple:  # $a, $b = ...: each a target
+        elements = (c for c in target.named_children if c.type != "comment")
+        wrong = next((e for e in elements if _assignment_target(e).type not in _ASSIGNABLE), None)
+        return None if wrong is None else (wrong, INVALID_ASSIGNMENT_TARGET)
+    return None if target.type in _ASSIGNABLE else (target, INVALID_ASSIGNMENT_TARGET)
+
+
+def _attribute(arguments: Node) -> Problem | None:
+    """An ``attribute_arguments`` with a named argument given twice, or an argument that
+    is not a constant (a repeated name first: PowerShell checks a repeated one no more)."""
+    repeated = duplicate_named_argument(arguments)
+    if repeated is not None:
+        return repeated[0], DUPLICATE_NAMED_ARGUMENT.format(repeated[1])
+    argument = non_constant_argument(arguments)
+    return None if argument is None else (argument, NOT_CONSTANT_ARGUMENT)
+
+
+def _parameters(parameter_list: Node) -> Problem | None:
+    twice = duplicate_parameter(parameter_list)
+    return None if twice is None else (twice[0], DUPLICATE_PARAMETER.format(twice[1]))
+
+
+_CHECKS: Final[dict[str, Callable[[Node], Problem | None]]] = {
+    "attribute_arguments": _attribute,
+    "parameter_list": _parameters,
+    "hash_literal_expression": _duplicate_hash_key,
+    "function_statement": _second_parameter_list,
+    "try_statement": _catch_order,
+    "finally_clause": _flow_leaving_finally,
+    **dict.fromkeys(_INCREMENTS, _increment),
+    "cast_expression": _ordered,
+    "assignment_expression": _assignment,
+}
+
+SEMANTIC_TYPES: Final = frozenset({*_CHECKS, "variable"})
+"""The node types :func:`semantic_problem` looks at."""

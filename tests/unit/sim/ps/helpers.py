@@ -13,6 +13,7 @@ from psrunbook.sim.executor_protocol import (
 )
 from psrunbook.sim.objects import ErrorRecordData, PSEnum, PSHashtable, PSObject
 from psrunbook.sim.ps.cmdlet_api import CmdletContext, CmdletError, CmdletSpec, ParamSpec
+from psrunbook.sim.ps.exceptions import PARSE_ERROR_ID
 from psrunbook.sim.ps.powershell_executor import PowerShellExecutor
 
 GET_THING = "Sim.Commands.GetThingCommand"
@@ -175,3 +176,12 @@ def run(
     except PipelineFailed as failed:
         sink.result.failed = failed.record
     return sink.result
+
+
+def assert_refused_at_parse(result: Result, line: int, column: int, message: str) -> None:
+    """The script failed as a parse error at ``line``, ``column`` with ``message``, and
+    nothing of it ran (no output), as PowerShell's parser refuses a whole script."""
+    assert [] == result.output
+    assert result.failed is not None
+    assert PARSE_ERROR_ID == result.failed.error_id
+    assert f"line {line}, column {column}: {message}" in result.failed.message

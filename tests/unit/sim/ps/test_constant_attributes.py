@@ -11,11 +11,13 @@ import pytest
 from tree_sitter import Node
 
 from psrunbook.sim.ps import evaluator as evaluator_module
-from psrunbook.sim.ps.constant_attributes import constant_attribute_arguments
-from psrunbook.sim.ps.exceptions import PARSE_ERROR_ID
-from psrunbook.sim.ps.parser import NOT_CONSTANT_ARGUMENT, parse_uncached
+from psrunbook.sim.ps.constant_attributes import (
+    NOT_CONSTANT_ARGUMENT,
+    constant_attribute_arguments,
+)
+from psrunbook.sim.ps.parser import parse_uncached
 
-from .helpers import run
+from .helpers import assert_refused_at_parse, run
 
 
 def _param_block(script: str) -> Node:
@@ -141,11 +143,7 @@ def test_a_non_constant_attribute_argument_refuses_the_whole_script(argument: st
     """PowerShell's parser refuses it ("Attribute argument must be a constant or a script
     block."), before any statement runs; the lab used to evaluate it in each call's scope."""
     script = f"'ran'\nfunction f {{ param([ValidateRange(1, {argument})][int]$N) $N }}\nf 1"
-    result = run(script)
-    assert [] == result.output
-    assert result.failed is not None
-    assert PARSE_ERROR_ID == result.failed.error_id
-    assert f"line 2, column 38: {NOT_CONSTANT_ARGUMENT}" in result.failed.message
+    assert_refused_at_parse(run(script), 2, 38, NOT_CONSTANT_ARGUMENT)
 
 
 @pytest.mark.parametrize(

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from psrunbook.sim.ps.exceptions import PARSE_ERROR_ID
-
-from .helpers import run
+from .helpers import assert_refused_at_parse, run
 
 
 @pytest.mark.parametrize(
@@ -28,11 +26,7 @@ from .helpers import run
 def test_a_repeated_declaration_refuses_the_whole_script(
     script: str, where: tuple[int, int], message: str
 ) -> None:
-    result = run(f"{script}\n'ran'")
-    assert [] == result.output
-    assert result.failed is not None
-    assert PARSE_ERROR_ID == result.failed.error_id
-    assert f"line {where[0]}, column {where[1]}: {message}" in result.failed.message
+    assert_refused_at_parse(run(f"{script}\n'ran'"), *where, message)
 
 
 def test_the_same_name_in_two_lists_and_distinct_names_run() -> None:
@@ -60,12 +54,8 @@ def test_a_hash_literal_with_two_constant_keys_alike_refuses_the_whole_script(
     line: str, column: int, key: str
 ) -> None:
     """DuplicateKeyInHashLiteral: a parse error at the second key, so nothing runs."""
-    result = run(f"'ran'\n{line}\n'ran too'")
-    assert [] == result.output
-    assert result.failed is not None
-    assert PARSE_ERROR_ID == result.failed.error_id
-    expected = f"line 2, column {column}: Duplicate keys '{key}' are not allowed in hash literals."
-    assert expected in result.failed.message
+    message = f"Duplicate keys '{key}' are not allowed in hash literals."
+    assert_refused_at_parse(run(f"'ran'\n{line}\n'ran too'"), 2, column, message)
 
 
 def test_keys_that_are_not_constants_are_checked_when_the_literal_is_evaluated() -> None:
@@ -119,11 +109,7 @@ def test_a_misplaced_parameter_list_catch_or_flow_out_of_finally_refuses_the_scr
 ) -> None:
     """OnlyOneParameterListAllowed, EmptyCatchNotLast, ExceptionTypeAlreadyCaught and
     ControlLeavingFinally are parse errors: nothing of the script runs."""
-    result = run(f"'ran'\n{script}\n'ran too'")
-    assert [] == result.output
-    assert result.failed is not None
-    assert PARSE_ERROR_ID == result.failed.error_id
-    assert f"line {where[0]}, column {where[1]}: {message}" in result.failed.message
+    assert_refused_at_parse(run(f"'ran'\n{script}\n'ran too'"), *where, message)
 
 
 def test_catches_from_derived_to_base_and_flow_inside_the_finally_run() -> None:
@@ -179,11 +165,7 @@ def test_a_construct_refused_at_parse_time_refuses_the_script_even_in_a_branch_n
 ) -> None:
     """The lab used to refuse these only when it ran them; PowerShell's parser refuses
     the whole script."""
-    result = run(f"'ran'\n{line}\n'ran too'")
-    assert [] == result.output
-    assert result.failed is not None
-    assert PARSE_ERROR_ID == result.failed.error_id
-    assert f"line 2, column {column}: {message}" in result.failed.message
+    assert_refused_at_parse(run(f"'ran'\n{line}\n'ran too'"), 2, column, message)
 
 
 def test_splats_increments_and_ordered_where_they_belong_run() -> None:
@@ -218,15 +200,12 @@ def test_an_assignment_to_what_cannot_be_assigned_refuses_the_script(
     line: str, column: int
 ) -> None:
     """InvalidLeftHandSide is a parse error, even in a branch not taken."""
-    result = run(f"'ran'\n{line}\n'ran too'")
-    assert [] == result.output
-    assert result.failed is not None
-    assert PARSE_ERROR_ID == result.failed.error_id
-    assert f"line 2, column {column}: {INVALID_TARGET}" in result.failed.message
+    assert_refused_at_parse(run(f"'ran'\n{line}\n'ran too'"), 2, column, INVALID_TARGET)
 
 
 def test_assignments_to_variables_properties_elements_and_casts_run() -> None:
     result = run(
+        "if ($false) { $p, $q = 1, 2 }\n"
         "[int]$x = '5'\n$o = [pscustomobject]@{n = 1}; $o.n = 3\n$a = @(1); $a[0] += 4\n"
         "$env:PSRUNBOOK_T = 'e'\n$null = 'dropped'\n$x; $o.n; $a[0]; $env:PSRUNBOOK_T"
     )
