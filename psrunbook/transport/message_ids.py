@@ -29,13 +29,21 @@ class _RandomIds:
         self._offset = 0
 
     def next(self) -> uuid.UUID:
-        with self._lock:
-            offset = self._offset
-            if offset >= len(self._buffer):
-                self._buffer = os.urandom(16 * _BATCH)
-                offset = 0
-            self._offset = offset + 16
-            chunk = self._buffer[offset : offset + 16]
+        while True:
+            with self._lock:
+                offset = self._offset
+                if offset < len(self._buffer):
+                    self._offset = offset + 16
+                    chunk = self._buffer[offset : offset + 16]
+                    break
+            # Read outside the lock: the read lets go of the interpreter lock, and the
+            # other threads must not queue behind it. Of several threads that found the
+            # buffer empty at once, the first to come back puts its bytes in; the others'
+            # are dropped unused.
+            fresh = os.urandom(16 * _BATCH)
+            with self._lock:
+                if self._offset >= len(self._buffer):
+                    self._buffer, self._offset = fresh, 0
         return uuid.UUID(bytes=chunk, version=4)
 
     def forget(self) -> None:
