@@ -356,3 +356,52 @@ def test_a_connection_the_server_closed_while_idle_is_replaced_before_writing(
         assert b"<new/>" == sender.send(MESSAGE)
         assert 2 == server.accepted
         assert 2 == len(server.requests)
+
+
+def test_a_request_larger_than_the_kernels_buffers_is_written_whole(
+    tls: TlsCertificate | None,
+) -> None:
+    """The socket is non-blocking (a write is one system call, not a poll and a write):
+    a message the kernel cannot take at once is written as the server reads it, over plain
+    and TLS connections alike, and the connection is kept for the next message."""
+    large = b"<s:Envelope>" + b"x" * (8 << 20) + b"</s:Envelope>"
+    answers = (Answer(_length(HEAD_200, b"<large/>")), Answer(_length(HEAD_200, b"<next/>")))
+    with _sender(*answers, tls=tls) as (sender, server):
+        assert b"<large/>" == sender.send(large)
+        [connection] = sender._idle
+        assert connection.sock is not None
+        assert 0.0 == connection.sock.gettimeout()
+        assert b"<next/>" == sender.send(MESSAGE)
+        assert 1 == server.accepted
+        assert large == server.requests[0].partition(b"\r\n\r\n")[2]
+
+
+def test_a_request_the_node_never_reads_times_out_as_a_socket_would() -> None:
+    """A node that accepts and then reads nothing: the write waits for room no longer than
+    the timeout, and fails as a socket's own timeout fails it."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    accepted: list[socket.socket] = []
+    with listener:
+        transport = _wsman_class()(
+            server="127.0.0.1",
+            port=listener.getsockname()[1],
+            ssl=False,
+            username="user",
+            password="pw",
+            auth="basic",
+            encryption="never",
+            connection_timeout=5,
+            read_timeout=0.3,
+            no_proxy=True,
+        ).transport
+        sender = direct_http.DirectSender.for_transport(transport)
+        try:
+            with pytest.raises(direct_http.SendFailed) as caught:
+                sender.send(b"x" * (64 << 20))
+            accepted.append(listener.accept()[0])
+        finally:
+            sender.close()
+            for conn in accepted:
+                conn.close()
+    assert isinstance(caught.value.__cause__, TimeoutError)
+    assert "timed out" == str(caught.value.__cause__)
