@@ -33,7 +33,6 @@ including rendered tracebacks.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import functools
 import getpass
@@ -459,26 +458,7 @@ class _ConsoleTraceback:
 # --------------------------------------------------------------------------- configuration
 
 
-class _RenderedBeforeLocking(logging.Handler):
-    """Renders a record's JSON line before taking the handler's lock, not while holding it.
-
-    A handler writes under its lock, and the stdlib renders the record there too: in a
-    fan-out, every node thread logging a ``step.finished`` queued behind the one
-    rendering its line (about 0.2 ms of shaping, redacting and encoding) and then
-    writing it, each wait two context switches (issue 16). The line is kept on the
-    record (:class:`_JsonFormatter`), so ``emit`` under the lock only writes it. A
-    failure to render is left to ``emit``, which reports it as it always did.
-    """
-
-    def handle(self, record: logging.LogRecord) -> bool:
-        formatter = self.formatter
-        if isinstance(formatter, _JsonFormatter) and self.filter(record):
-            with contextlib.suppress(Exception):
-                formatter.format(record)
-        return super().handle(record)
-
-
-class _OwnedStreamHandler(_RenderedBeforeLocking, logging.StreamHandler):  # type: ignore[type-arg]  # TextIO stream
+class _OwnedStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]  # TextIO stream
     """A handler installed by configure_logging, so re-configuration can find it."""
 
 
@@ -524,7 +504,7 @@ def wants_colour(is_tty: bool) -> bool:
     return bool(os.environ.get("FORCE_COLOR")) or is_tty
 
 
-class _OwnedFileHandler(_RenderedBeforeLocking, logging.FileHandler):
+class _OwnedFileHandler(logging.FileHandler):
     """A JSON-lines file handler installed by configure_logging.
 
     The log file is a copy; the journal is the record of truth. When a write fails part

@@ -766,29 +766,3 @@ def test_reset_restores_the_stdlib_record_fields() -> None:
     assert _switches() == (None, False, False)
     reset_logging()
     assert _switches() == before
-
-
-def test_a_line_is_rendered_before_any_handler_takes_its_lock(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Node threads must not queue behind one rendering its line: each record's JSON line
-    is rendered with no handler's lock held, and only written under it."""
-    renders: list[bool] = []
-    real_format = logging_module._JsonFormatter.format
-
-    def watched(self: Any, record: logging.LogRecord) -> str:
-        if logging_module._JSON_LINE not in record.__dict__:
-            locks = [h.lock for h in logging.getLogger().handlers if h.lock is not None]
-            renders.append(any(lock._is_owned() for lock in locks))  # type: ignore[attr-defined]
-        return real_format(self, record)
-
-    monkeypatch.setattr(logging_module._JsonFormatter, "format", watched)
-    stream = io.StringIO()
-    log_file = tmp_path / "run.jsonl"
-    configure_logging(fmt="json", stream=stream, log_file=log_file)
-    log_step_finished()
-    get_logger("psrunbook").debug("step.started")
-    assert [False, False] == renders
-    assert 1 == len(json_lines(stream))
-    reset_logging()
-    assert 2 == len(log_file.read_text(encoding="utf-8").splitlines())
