@@ -26,7 +26,6 @@ import http.client
 import select
 import socket
 import ssl
-import time
 
 import httptools
 
@@ -47,7 +46,6 @@ class HttpConnection:
     """
 
     __slots__ = (
-        "_answer_due",
         "_body",
         "_buffer",
         "_complete",
@@ -60,7 +58,6 @@ class HttpConnection:
         "_status",
         "_timeout",
         "_view",
-        "_writable",
         "reusable",
         "sock",
     )
@@ -70,12 +67,8 @@ class HttpConnection:
         self.reusable = False
         """True after an answer that leaves the connection open for the next request."""
         self._timeout = timeout
-        # Non-blocking from here on: each wait is this class's own poll (see send).
-        sock.setblocking(False)
         self._poller = select.poll()
         self._poller.register(sock, select.POLLIN)
-        self._writable: select.poll | None = None
-        self._answer_due = False
         self._buffer = bytearray(_BUFFER_BYTES)
         self._view = memoryview(self._buffer)
         self._parser = httptools.HttpResponseParser(self)
@@ -103,26 +96,15 @@ class HttpConnection:
         return not (isinstance(sock, ssl.SSLSocket) and sock.pending())
 
     def send(self, data: bytes, timeout: float | None) -> None:
-        """Write ``data`` whole within ``timeout``, which also bounds each wait of the answer.
+        """Write ``data`` whole with ``timeout`` set for it and the answer's reading.
 
-        The socket is non-blocking and written at once: a socket with a timeout polls
-        before every write, and each system call lets go of the interpreter lock, which
-        with 64 node threads waiting for it is a hand-off to another thread and back
-        (issue 16). A wait happens only when the kernel's buffer is full.
+        The timeout is set only when it changes (each change is a system call).
         """
         sock = self._socket()
-        self._timeout = timeout
-        self._answer_due = True
-        deadline = None if timeout is None else time.monotonic() + timeout
-        view = memoryview(data)
-        sent = 0
-        while sent < len(view):
-            try:
-                sent += sock.send(view[sent:])
-            except (BlockingIOError, ssl.SSLWantWriteError):
-                self._wait(self._out_poller(), deadline)
-            except ssl.SSLWantReadError:  # TLS may need to read before it can write
-                self._wait(self._poller, deadline)
+        if timeout != self._timeout:
+            sock.settimeout(timeout)
+            self._timeout = timeout
+        sock.sendall(data)
 
     def read_answer(self) -> tuple[int, bytes, str]:
         """(status, body, Content-Type) of the next final answer, interim ``1xx`` skipped.
@@ -135,12 +117,12 @@ class HttpConnection:
         self.reusable = False
         self._complete = False
         self._start_message()
-        receive = self._receive
+        recv_into = self._socket().recv_into
         view = self._view
         feed = self._parser.feed_data
         problem = None
         while not self._complete:
-            received = receive(view)
+            received = recv_into(view)
             if not received:
                 return self._at_end_of_connection()
             try:
@@ -154,41 +136,6 @@ class HttpConnection:
                 raise MalformedAnswer(f"not a valid HTTP answer ({problem})")
             self.reusable = False  # bytes after the answer that are not HTTP
         return self._answer()
-
-    def _receive(self, view: memoryview) -> int:
-        """Bytes read into ``view`` (0 when the server closed), each wait within the timeout.
-
-        The first read after a request waits for the answer first (it has rarely come
-        yet); later reads try at once, as the rest of an answer is usually there.
-        """
-        sock = self._socket()
-        deadline = None if self._timeout is None else time.monotonic() + self._timeout
-        if self._answer_due:
-            self._answer_due = False
-            if not (isinstance(sock, ssl.SSLSocket) and sock.pending()):
-                self._wait(self._poller, deadline)
-        while True:
-            try:
-                return sock.recv_into(view)
-            except (BlockingIOError, ssl.SSLWantReadError):
-                self._wait(self._poller, deadline)
-            except ssl.SSLWantWriteError:  # TLS may need to write before it can read
-                self._wait(self._out_poller(), deadline)
-
-    def _wait(self, poller: select.poll, deadline: float | None) -> None:
-        """Wait until ``poller``'s event, or raise ``TimeoutError`` as a socket would."""
-        if deadline is None:
-            poller.poll()
-            return
-        remaining = deadline - time.monotonic()
-        if remaining <= 0 or not poller.poll(remaining * 1000):
-            raise TimeoutError("timed out")
-
-    def _out_poller(self) -> select.poll:
-        if self._writable is None:
-            self._writable = select.poll()
-            self._writable.register(self._socket(), select.POLLOUT)
-        return self._writable
 
     def close(self) -> None:
         """Close the socket (any thread; a read in progress then fails)."""
