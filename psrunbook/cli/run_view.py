@@ -47,16 +47,22 @@ def summary(console: Console, report: RunReport, plan: Plan) -> None:
     stands alone, named, beside the nodes that did not. Every group of more than one
     node is listed under the table, so each node stays findable.
     """
+    from rich.cells import cell_len
     from rich.measure import Measurement
 
     title = f"run {report.run_id}" + (" (check mode)" if report.check_only else "")
     slugs = [planned.slug for planned in plan.steps]
     results = _node_results(report, plan)
-    table = _result_table(title, slugs, [(node, results[node]) for node in plan.nodes])
-    unbounded = console.options.update(max_width=_UNBOUNDED)  # its natural width, unclamped
-    if Measurement.get(console, unbounded, table).maximum <= console.width:
-        console.print(table)
-        return
+    # The node names side by side (one line each: shown() keeps no newline) are narrower
+    # than a column per node: when they are already wider than the console, the table
+    # is not built and measured to find that out (the measure of a 64-node table was
+    # most of the summary's cost, issue 16).
+    if sum(cell_len(shown(node)) for node in plan.nodes) <= console.width:
+        table = _result_table(title, slugs, [(node, results[node]) for node in plan.nodes])
+        unbounded = console.options.update(max_width=_UNBOUNDED)  # natural width, unclamped
+        if Measurement.get(console, unbounded, table).maximum <= console.width:
+            console.print(table)
+            return
     groups: dict[tuple[str, ...], list[str]] = {}
     for node in plan.nodes:
         groups.setdefault(results[node], []).append(node)

@@ -19,6 +19,7 @@ The rules that keep a production change safe live here:
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import functools
 import queue
@@ -72,6 +73,30 @@ class _WorkerFailed:
 
 _CHAIN_END = object()
 """Put on the result queue by a node worker when it has made its last attempt."""
+
+
+class _KeptOutcomes:
+    """Attempts' outcomes, kept by the node workers as they come while the caller collects.
+
+    Only the end of a node's chain wakes the calling thread: a wake for every attempt's
+    outcome was a hand-off of the interpreter lock for nothing (issue 16). Once the
+    caller stops collecting, a worker left behind keeps its outcome to itself, as its
+    message on the result queue was never read.
+    """
+
+    def __init__(self) -> None:
+        self.outcomes: dict[tuple[int, str], TargetOutcome] = {}
+        self._lock = threading.Lock()
+        self._collecting = True
+
+    def keep(self, step_index: int, node: str, outcome: TargetOutcome) -> None:
+        with self._lock:
+            if self._collecting:
+                self.outcomes[(step_index, node)] = outcome
+
+    def stop(self) -> None:
+        with self._lock:
+            self._collecting = False
 
 
 @dataclass(frozen=True)
@@ -136,21 +161,36 @@ class SessionCache:
         if session is not None:
             session.close()
 
-    def close(self) -> None:
+    def close(self, workers: Workers | None = None) -> None:
+        """Close every session, all at once: each close is a round trip (WSMan Delete).
+
+        The closes run on ``workers``, the run's node threads, idle by now: a thread
+        started for each (the way it was done before) cost every node a thread's start,
+        which waits until the thread runs, and its end (issue 16).
+        """
         with self._lock:
-            sessions, self._sessions = list(self._sessions.values()), {}
-        # Each close is a round trip (WSMan Delete): all at once, not one node after another.
+            sessions, self._sessions = list(self._sessions.items()), {}
         errors: list[BaseException] = []
-        threads = [
-            threading.Thread(target=_close_quietly, args=(s, errors), daemon=True)
-            for s in sessions[1:]
-        ]
-        for thread in threads:
-            thread.start()
-        for session in sessions[:1]:
-            _close_quietly(session, errors)
-        for thread in threads:
-            thread.join()
+        closed: queue.SimpleQueue[None] = queue.SimpleQueue()
+        pool = workers or Workers()
+
+        def close_one(session: Session) -> Delivery:
+            # Whatever it raises, the caller must hear that it ended (as from a thread of
+            # its own, which ended silently on SystemExit).
+            with contextlib.suppress(BaseException):
+                _close_quietly(session, errors)
+            return lambda: closed.put(None)
+
+        try:
+            for node, session in sessions[1:]:
+                pool.submit(functools.partial(close_one, session), label=node)
+            for _, session in sessions[:1]:
+                _close_quietly(session, errors)
+            for _ in sessions[1:]:
+                closed.get()
+        finally:
+            if workers is None:
+                pool.close()
         if errors:
             raise errors[0]
 
@@ -262,7 +302,7 @@ class Runner:
             self._stop.request("SIGINT")
         finally:
             report.interrupted = self._stop.is_set()
-            self._sessions.close()
+            self._sessions.close(self._workers)
 
     # ------------------------------------------------------------------ run events
 
@@ -493,7 +533,7 @@ class Runner:
         results: queue.SimpleQueue[object] = queue.SimpleQueue()
         pending = list(chains)
         running: set[str] = set()
-        outcomes: dict[tuple[int, str], TargetOutcome] = {}
+        kept = _KeptOutcomes()
         # The leg each node works on now (guarded by the claims lock, which also guards
         # the attempts in flight): what an interrupt journals for a node still running.
         current: dict[str, _Leg] = {}
@@ -515,14 +555,14 @@ class Runner:
                         break
                     if not leg.reported:
                         continue
-                    results.put((node, leg, outcome))
+                    kept.keep(leg.planned.index, node, outcome)
                     if outcome.status is Status.FAILED and not leg.planned.step.continue_on_error:
                         failed.set()
                         break
             except BaseException as exc:  # noqa: BLE001 (re-raised by the calling thread)
                 error = _WorkerFailed(exc)
-                return lambda: results.put((node, None, error))
-            return lambda: results.put((node, None, _CHAIN_END))
+                return lambda: results.put((node, error))
+            return lambda: results.put((node, _CHAIN_END))
 
         failure: _WorkerFailed | None = None
 
@@ -544,34 +584,34 @@ class Runner:
                     continue
                 if item is _STOP:
                     break
-                failure = self._delivered(item, running, outcomes)
+                failure = self._delivered(item, running)
                 if failure is not None:
                     break
         if failure is not None:
             # No further node starts; pipelines still running are asked to stop (best
             # effort) and left behind: their ends cannot be journaled either, and resume
-            # checks them again.
-            for node in sorted(running):
-                self._sessions.interrupt(node)
+            # checks them again. (The outcomes, which a late worker may still add to,
+            # are thrown away with the error.)
+            self._interrupt_all(running)
             raise failure.error
         if running:
-            self._stop_running(run_id, running, current, results, outcomes)
-        return outcomes
+            self._stop_running(run_id, running, current, results, kept)
+        return kept.outcomes
+
+    def _interrupt_all(self, running: set[str]) -> None:
+        """Ask each running node's pipeline to stop (best effort, never raises)."""
+        for node in sorted(running):
+            self._sessions.interrupt(node)
 
     @staticmethod
-    def _delivered(
-        item: object, running: set[str], outcomes: dict[tuple[int, str], TargetOutcome]
-    ) -> _WorkerFailed | None:
-        """Take one thing a node worker put on the result queue; its error, if it failed."""
-        node, leg, result = cast("tuple[str, _Leg | None, object]", item)
-        if isinstance(result, _WorkerFailed):
-            running.discard(node)
-            return result
-        if result is _CHAIN_END:
-            running.discard(node)
-        elif leg is not None:
-            outcomes[(leg.planned.index, node)] = cast("TargetOutcome", result)
-        return None
+    def _delivered(item: object, running: set[str]) -> _WorkerFailed | None:
+        """Take a node worker's last word from the result queue; its error, if it failed.
+
+        The node's outcomes are already kept (:class:`_KeptOutcomes`).
+        """
+        node, result = cast("tuple[str, object]", item)
+        running.discard(node)
+        return result if isinstance(result, _WorkerFailed) else None
 
     def _stop_running(
         self,
@@ -579,12 +619,16 @@ class Runner:
         running: set[str],
         current: Mapping[str, _Leg],
         results: queue.SimpleQueue[object],
-        outcomes: dict[tuple[int, str], TargetOutcome],
+        kept: _KeptOutcomes,
     ) -> None:
-        """After an interrupt: stop the running pipelines, keep what answers in time."""
+        """After an interrupt: stop the running pipelines, keep what answers in time.
+
+        Workers that have not answered are left behind: from then on, what they finish
+        is no longer kept.
+        """
+        outcomes = kept.outcomes
         self._abandon(run_id, running, current, outcomes, unsent_only=True)
-        for node in sorted(running):
-            self._sessions.interrupt(node)
+        self._interrupt_all(running)
         deadline = time.monotonic() + INTERRUPT_GRACE_S
         while running:
             remaining = deadline - time.monotonic()
@@ -598,10 +642,11 @@ class Runner:
                 continue
             if item is _STOP:
                 continue
-            failure = self._delivered(item, running, outcomes)
+            failure = self._delivered(item, running)
             if failure is not None:
                 raise failure.error
         self._abandon(run_id, running, current, outcomes)
+        kept.stop()
 
     def _abandon(
         self,
@@ -803,7 +848,10 @@ class Runner:
             if attempt_id in self._abandoned:
                 return None  # the main thread recorded it as interrupted and moved on
             self._inflight.pop((planned.index, node), None)
-            self._finish(attempt_id, outcome)
+        # Claimed above, written here: once out of the attempts in flight, this end is
+        # this thread's alone to write, and the other nodes need not wait for the
+        # journal's write to take the claims lock (issue 16: 64 threads queued on it).
+        self._finish(attempt_id, outcome)
         self._log_finished(run_id, planned, outcome, user, check)
         if self._progress:
             self._progress("finished", planned, node, outcome)

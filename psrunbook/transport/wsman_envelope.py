@@ -23,10 +23,11 @@ from __future__ import annotations
 
 import logging
 import threading
-import uuid
 import xml.etree.ElementTree as ET
 from typing import Any, Final
 from xml.sax.saxutils import escape
+
+from psrunbook.transport.message_ids import new_message_id
 
 SOAP_ENVELOPE_NS = "http://www.w3.org/2003/05/soap-envelope"
 _XML_NS = "http://www.w3.org/XML/1998/namespace"
@@ -103,7 +104,7 @@ def request_bytes(
         return _pypsrp_request(
             wsman, action, resource_uri, resource, option_set, selector_set, timeout
         )
-    message_id = str(uuid.uuid4()).upper()
+    message_id = new_message_id()
     used: dict[str, str] = {}
     parts: list[str] = []
     try:

@@ -26,7 +26,7 @@ from psrunbook.runbook.parameters import validate_parameters
 from psrunbook.runbook.planner import OWNER_PROBE, Plan, build_plan
 from psrunbook.runbook.registry import RunbookRegistry
 from psrunbook.templates import TemplateLibrary
-from psrunbook.transport.base import FakeTransport, RawResult, ScriptCall
+from psrunbook.transport.base import FakeSession, FakeTransport, RawResult, ScriptCall
 
 
 def result(changed: bool, data: dict[str, Any] | None = None, check: bool = False) -> RawResult:
@@ -488,3 +488,35 @@ def test_attempts_reuse_idle_node_threads(
     assert 2 == len({thread for thread, _, _ in used})
     assert threading.main_thread() not in {thread for thread, _, _ in used}
     assert all(f"node-{served}" == name for _, name, served in used)
+
+
+def test_sessions_are_closed_on_the_runs_own_node_threads(
+    plan: Plan, journal: Journal, library: TemplateLibrary
+) -> None:
+    """The sessions' closes run on the idle node workers: no thread is started for them."""
+    node = Node()
+    attempt_threads: set[threading.Thread] = set()
+    closing_threads: list[threading.Thread] = []
+
+    class RecordingSession(FakeSession):
+        def close(self) -> None:
+            closing_threads.append(threading.current_thread())
+            super().close()
+
+    class RecordingTransport(FakeTransport):
+        def open(self, node: str) -> FakeSession:
+            session = RecordingSession(node=node, user=self.user, handler=self.handler)
+            self.sessions.append(session)
+            return session
+
+    def answer(name: str, call: ScriptCall) -> RawResult:
+        attempt_threads.add(threading.current_thread())
+        return node(name, call)
+
+    transport = RecordingTransport(answer)
+    report = Runner(plan, transport, journal, library, RunOptions(backoff_s=0)).run(_start(journal))
+    assert "succeeded" == report.outcome
+    assert 2 == len(transport.sessions)
+    assert all(s.closed for s in transport.sessions)
+    assert 2 == len(closing_threads)
+    assert set(closing_threads) <= attempt_threads | {threading.main_thread()}

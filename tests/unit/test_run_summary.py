@@ -4,9 +4,12 @@ per group of nodes that ended alike, every grouped node listed under it."""
 from __future__ import annotations
 
 from io import StringIO
+from typing import Any
 
+import pytest
 from rich.console import Console
 
+from psrunbook.cli import run_view
 from psrunbook.cli.run_view import summary
 from psrunbook.execution.outcome import RunReport, Status, StepOutcome, TargetOutcome
 from psrunbook.results.step_error import StepError
@@ -91,3 +94,32 @@ def _listed(lines: list[str]) -> str:
     """The lines under the table (the console wraps them), as one line."""
     bottom = max(i for i, line in enumerate(lines) if line.startswith("└"))
     return " ".join(" ".join(lines[bottom + 1 :]).split())
+
+
+def test_a_table_the_node_names_alone_overflow_is_never_built(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """64 names side by side are wider than the console: only the grouped table is built
+    (building and measuring the per-node one was most of the summary's cost)."""
+    built: list[list[str]] = []
+    real = run_view._result_table
+
+    def recorded(title: str, slugs: Any, columns: Any) -> Any:
+        built.append([header for header, _ in columns])
+        return real(title, slugs, columns)
+
+    monkeypatch.setattr(run_view, "_result_table", recorded)
+    nodes = [f"NODE{i}" for i in range(1, 65)]
+    plan = _plan(nodes)
+    lines = _shown(plan, _report(plan, None), 120)
+    assert [["64 nodes (a)"]] == built
+    assert f"64 nodes (a): {', '.join(nodes)}" == _listed(lines)
+
+
+def test_names_that_fit_side_by_side_in_a_table_that_does_not_are_grouped() -> None:
+    """The names' width is only a lower bound: the table's own (padding, borders) decides."""
+    nodes = [f"NODE{i}" for i in range(1, 11)]  # 51 characters of names, about 90 of table
+    plan = _plan(nodes)
+    lines = _shown(plan, _report(plan, None), 60)
+    header = next(line for line in lines if "step" in line)
+    assert ["step", "10 nodes (a)"] == [c.strip() for c in header.strip("┃").split("┃")]

@@ -244,6 +244,7 @@ def pypsrp_request(wsman: Any, *arguments: Any) -> tuple[str, bytes]:
 def fast_request(wsman: Any, *arguments: Any) -> tuple[str, bytes]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(uuid, "uuid4", lambda: FIXED_ID)
+        patch.setattr(wsman_envelope, "new_message_id", lambda: str(FIXED_ID).upper())
         return wsman_envelope.request_bytes(wsman, *arguments)
 
 
