@@ -233,6 +233,11 @@ class Runner:
         self._claims = threading.Lock()
         self._inflight: dict[tuple[int, str], int] = {}
         self._abandoned: set[int] = set()
+        # Ends a node worker has claimed (out of the attempts in flight) and is writing
+        # outside the lock: the calling thread leaves an interrupted step only when none
+        # is left, so no end is written after the run has moved on.
+        self._ending = 0
+        self._ends_written = threading.Condition(self._claims)
         # (step, node) whose script was sent at least once: after an interrupt, only
         # these have an unknown effect; the others certainly did not run.
         self._sent: set[tuple[int, str]] = set()
@@ -647,6 +652,10 @@ class Runner:
                 raise failure.error
         self._abandon(run_id, running, current, outcomes)
         kept.stop()
+        with self._claims:
+            # An end claimed by its worker is not left half-way: the run's own end, and
+            # what resume reads, come after it (the attempts' ends, then the run's).
+            self._ends_written.wait_for(lambda: not self._ending)
 
     def _abandon(
         self,
@@ -848,10 +857,18 @@ class Runner:
             if attempt_id in self._abandoned:
                 return None  # the main thread recorded it as interrupted and moved on
             self._inflight.pop((planned.index, node), None)
+            self._ending += 1
         # Claimed above, written here: once out of the attempts in flight, this end is
         # this thread's alone to write, and the other nodes need not wait for the
         # journal's write to take the claims lock (issue 16: 64 threads queued on it).
-        self._finish(attempt_id, outcome)
+        # An interrupted step waits for it (_stop_running).
+        try:
+            self._finish(attempt_id, outcome)
+        finally:
+            with self._claims:
+                self._ending -= 1
+                if not self._ending:
+                    self._ends_written.notify_all()
         self._log_finished(run_id, planned, outcome, user, check)
         if self._progress:
             self._progress("finished", planned, node, outcome)

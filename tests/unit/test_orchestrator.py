@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
@@ -15,6 +16,8 @@ import structlog.testing
 from pydantic import ConfigDict
 
 from psrunbook.errors import ConnectionFailed, WSManFault
+from psrunbook.execution import orchestrator as orchestrator_module
+from psrunbook.execution.interrupts import StopSignal
 from psrunbook.execution.orchestrator import Runner, RunOptions
 from psrunbook.execution.outcome import Status
 from psrunbook.inventory import load_inventory
@@ -53,7 +56,7 @@ def plan(user_runbooks: Path, library: TemplateLibrary, example_inventory_path: 
 
 
 @pytest.fixture
-def journal(tmp_path: Path) -> Journal:
+def journal(tmp_path: Path) -> Iterator[Journal]:
     with Journal.open(tmp_path / "state") as opened:
         yield opened
 
@@ -520,3 +523,48 @@ def test_sessions_are_closed_on_the_runs_own_node_threads(
     assert all(s.closed for s in transport.sessions)
     assert 2 == len(closing_threads)
     assert set(closing_threads) <= attempt_threads | {threading.main_thread()}
+
+
+def test_an_interrupt_waits_for_an_end_a_node_is_writing(
+    plan: Plan, journal: Journal, library: TemplateLibrary, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A node that has claimed its attempt's end writes it outside the claims lock; an
+    interrupt arriving then must not leave the step (and close the sessions, and end the
+    run) before that end is in the journal: every attempt ends, the run's end comes last.
+
+    The first end written asks for the stop itself and holds its write until a session
+    closes or a second has passed: with the calling thread waiting for it, no session
+    closes, so the bound runs out and the end is written first.
+    """
+    monkeypatch.setattr(orchestrator_module, "INTERRUPT_GRACE_S", 0.0)
+    stop = StopSignal()
+    closed = threading.Event()
+    order: list[str] = []
+    first = threading.Lock()
+    record_end = journal.finish_attempt
+
+    def finish_attempt(attempt_id: int, **fields: Any) -> None:
+        if first.acquire(blocking=False):
+            stop.request("test")
+            order.append("a session closed first" if closed.wait(1.0) else "end written")
+        record_end(attempt_id, **fields)
+
+    class ClosingSession(FakeSession):
+        def close(self) -> None:
+            closed.set()
+            super().close()
+
+    class ClosingTransport(FakeTransport):
+        def open(self, node: str) -> FakeSession:
+            session = ClosingSession(node=node, user=self.user, handler=self.handler)
+            self.sessions.append(session)
+            return session
+
+    monkeypatch.setattr(journal, "finish_attempt", finish_attempt)
+    runner = Runner(
+        plan, ClosingTransport(Node()), journal, library, RunOptions(backoff_s=0), stop=stop
+    )
+    report = runner.run(_start(journal))
+    assert report.interrupted
+    assert ["end written"] == order
+    assert "running" not in {a.status for a in journal.attempts("r1")}
