@@ -18,6 +18,7 @@ import http.client
 import logging
 import selectors
 import socket
+import socketserver
 import struct
 import threading
 import time
@@ -65,6 +66,19 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     endpoint: SimEndpoint
+
+    def server_bind(self) -> None:
+        """``HTTPServer.server_bind`` without its ``socket.getfqdn`` of the bound address.
+
+        That reverse lookup only fills ``server_name`` (CGI's ``SERVER_NAME``), which
+        nothing here reads, yet it loads the resolver and reads the hosts file: about
+        12 ms of wall time (2.4 ms of CPU) for the first endpoint of a process, paid by
+        every ``--sim`` command before its lab answers. The name kept is the address.
+        """
+        socketserver.TCPServer.server_bind(self)
+        host, port = self.server_address[:2]
+        self.server_name = str(host)
+        self.server_port = int(port)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # A client that drops the connection or refuses the certificate is routine here.
