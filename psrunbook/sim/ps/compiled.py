@@ -179,7 +179,12 @@ class Compiler:
         inner = node
         while inner.type in wrappers:
             parts = self.kids(inner)
-            if len(parts) != 1 or len([c for c in inner.children if c.type != "comment"]) != 1:
+            # One named child and no other child is the common case: only a node with
+            # more children needs its children built to see whether the rest are comments.
+            if len(parts) != 1 or (
+                inner.child_count != 1
+                and len([c for c in inner.children if c.type != "comment"]) != 1
+            ):
                 break
             inner = parts[0]
         return inner

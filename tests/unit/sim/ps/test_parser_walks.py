@@ -1,0 +1,93 @@
+"""The parser's walks read every tree as the plain code they replaced.
+
+:func:`~psrunbook.sim.ps.parser.preorder` (a tree cursor) replaced a stack of
+``node.children`` lists in the check every script gets before it runs, and
+``_line_starts`` jumps from line break to line break instead of testing every
+character; the plain versions are kept here as the oracles. A script with more than
+one refused construct still reports the first one in the text.
+"""
+
+from __future__ import annotations
+
+import pytest
+import tree_sitter
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bench.render_lint import work_list
+from psrunbook.sim.ps.exceptions import ScriptParseError, UnsupportedConstruct
+from psrunbook.sim.ps.parser import _LANGUAGE, _line_starts, parse_uncached, preorder
+from psrunbook.templates import TemplateLibrary
+
+
+def _stack_walk(root: tree_sitter.Node) -> list[tuple[int, int, str]]:
+    """Every node, each before its children, as the check walked them before."""
+    found: list[tuple[int, int, str]] = []
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        found.append((node.start_byte, node.end_byte, node.type))
+        stack.extend(reversed(node.children))
+    return found
+
+
+def _cursor_walk(root: tree_sitter.Node) -> list[tuple[int, int, str]]:
+    return [(node.start_byte, node.end_byte, node.type) for node in preorder(root)]
+
+
+def _stepping_line_starts(text: str) -> tuple[int, ...]:
+    return (0, *(i + 1 for i, c in enumerate(text) if c == "\n"))
+
+
+def _shipped_scripts() -> list[str]:
+    library = TemplateLibrary()
+    return sorted({library.render(*item).text for item in work_list()})
+
+
+def test_preorder_visits_every_shipped_script_as_the_stack_walk_did() -> None:
+    for text in _shipped_scripts():
+        script = parse_uncached(text)
+        assert _stack_walk(script.root) == _cursor_walk(script.root)
+        assert _stepping_line_starts(text) == _line_starts(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "$x",
+        "function f { param($a) $a }\nf 1",
+        "if ($x) {",  # an error and a missing node
+        "Get-Item x,\n  y | ForEach-Object { $_ } # comment",
+    ],
+)
+def test_preorder_visits_odd_trees_as_the_stack_walk_did(text: str) -> None:
+    tree = tree_sitter.Parser(_LANGUAGE).parse(text.encode())
+    assert _stack_walk(tree.root_node) == _cursor_walk(tree.root_node)
+
+
+def test_preorder_of_an_inner_node_stays_inside_it() -> None:
+    script = parse_uncached("$a = 1\nif ($a) { $b = 2 }\n$c = 3")
+    statement = next(n for n in preorder(script.root) if n.type == "if_statement")
+    assert _stack_walk(statement) == _cursor_walk(statement)
+    assert "$c" not in {script.source(n) for n in preorder(statement)}
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="ab\n\r \t", max_size=40))
+def test_line_starts_are_the_stepping_ones(text: str) -> None:
+    assert _stepping_line_starts(text) == _line_starts(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "first"),
+    [
+        ("Read-Host 'a'\nclass C { }", "command Read-Host"),
+        ("class C { }\nRead-Host 'a'", "class definition"),
+        ("Get-Item x 3>&2\n. ./helpers.ps1", "redirection other than n>&1"),
+    ],
+)
+def test_the_first_refused_construct_in_the_text_is_the_one_reported(text: str, first: str) -> None:
+    with pytest.raises((UnsupportedConstruct, ScriptParseError)) as refused:
+        parse_uncached(text)
+    assert first in str(refused.value)
