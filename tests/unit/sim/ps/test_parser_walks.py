@@ -1,10 +1,11 @@
-"""The parser's walks read every tree as the plain code they replaced.
+"""The parser's and the compiler's walks read every tree as the plain code they replaced.
 
 :func:`~psrunbook.sim.ps.parser.preorder` (a tree cursor) replaced a stack of
-``node.children`` lists in the check every script gets before it runs, and
+``node.children`` lists in the check every script gets before it runs,
 ``_line_starts`` jumps from line break to line break instead of testing every
-character; the plain versions are kept here as the oracles. A script with more than
-one refused construct still reports the first one in the text.
+character, and ``Compiler.unwrap`` steps through a one-child wrapper without building
+its list of children; the plain versions are kept here as the oracles. A script with
+more than one refused construct still reports the first one in the text.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bench.render_lint import work_list
+from psrunbook.sim.ps.compiled import WRAPPERS, Compiler
 from psrunbook.sim.ps.exceptions import ScriptParseError, UnsupportedConstruct
 from psrunbook.sim.ps.parser import _LANGUAGE, _line_starts, parse_uncached, preorder
 from psrunbook.templates import TemplateLibrary
@@ -91,3 +93,40 @@ def test_the_first_refused_construct_in_the_text_is_the_one_reported(text: str, 
     with pytest.raises((UnsupportedConstruct, ScriptParseError)) as refused:
         parse_uncached(text)
     assert first in str(refused.value)
+
+
+def _listing_unwrap(node: tree_sitter.Node) -> tree_sitter.Node:
+    """``Compiler.unwrap`` as it was: both lists of children built at every level."""
+    inner = node
+    while inner.type in WRAPPERS:
+        parts = [c for c in inner.named_children if c.type != "comment"]
+        if len(parts) != 1 or len([c for c in inner.children if c.type != "comment"]) != 1:
+            break
+        inner = parts[0]
+    return inner
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "$x = (1 + 2) * 3; if ($x -gt 2) { 'big' }",
+        "$b = -not $true; $c = ,1; $d = 1..3",
+        # wrappers with a comment among their children
+        "switch ($x <# c #>) { 1 { 'one' } }",
+        "$a = 1,<# c #>2",
+        "$x = -not <# c #> $y",
+    ],
+)
+def test_unwrap_reads_odd_wrappers_as_the_listing_rule(text: str) -> None:
+    script = parse_uncached(text)
+    compiler = Compiler(script)
+    for node in preorder(script.root):
+        assert _listing_unwrap(node).id == compiler.unwrap(node, WRAPPERS).id
+
+
+def test_unwrap_reads_every_shipped_script_as_the_listing_rule() -> None:
+    for text in _shipped_scripts():
+        script = parse_uncached(text)
+        compiler = Compiler(script)
+        for node in preorder(script.root):
+            assert _listing_unwrap(node).id == compiler.unwrap(node, WRAPPERS).id
