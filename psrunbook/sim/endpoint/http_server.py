@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
-import email.policy
 import http.client
 import logging
 import selectors
@@ -150,6 +149,10 @@ class _Handler(BaseHTTPRequestHandler):
             return
         body = self.rfile.read(length)
         if self.server.endpoint.wire is not None:  # formatting headers costs: only when recording
+            # email.policy (headerregistry, its parser's regexes) is about 2.5 ms to import,
+            # which every --sim command paid at start-up for a recording it never made.
+            import email.policy  # noqa: PLC0415
+
             self.server.endpoint._record_wire(
                 f"{self.requestline}\r\n".encode("latin-1")
                 + self.headers.as_bytes(policy=email.policy.HTTP)
