@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from psrunbook.sim.endpoint import http_request, wsman
 from psrunbook.sim.endpoint.connection_auth import Admission, ConnectionAuth
@@ -37,10 +37,12 @@ from psrunbook.sim.endpoint.endpoint_faults import ArmedFault, EndpointFaultPlan
 from psrunbook.sim.endpoint.negotiate_auth import AuthMode
 from psrunbook.sim.endpoint.ntlm_accounts import STORE as NTLM_ACCOUNTS
 from psrunbook.sim.endpoint.psrp_host import ShellSession
-from psrunbook.sim.endpoint.tls import TlsCertificate, generate_certificate
 from psrunbook.sim.endpoint.winrs_host import WinRSHost
 from psrunbook.sim.endpoint.winrs_shell import CMD_SHELL_URI, WinRSShell
 from psrunbook.sim.executor_protocol import Executor
+
+if TYPE_CHECKING:
+    from psrunbook.sim.endpoint.tls import TlsCertificate
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +52,13 @@ DEFAULT_FLUSH_INTERVAL = 1.0
 DEFAULT_IDLE_TIMEOUT = 7200.0
 """Seconds a shell may go without a request before it is deleted: WinRM's default
 IdleTimeOut, ``PT7200.000S`` in every Create response in ``shared/recordings``."""
+
+
+def _generated_certificate() -> TlsCertificate:
+    """A new certificate for HTTPS; its module (``ipaddress``, a dataclass) loads only then."""
+    from psrunbook.sim.endpoint.tls import generate_certificate  # noqa: PLC0415 (HTTPS only)
+
+    return generate_certificate()
 
 
 @dataclass
@@ -254,7 +263,7 @@ class SimEndpoint:
         self.counters = EndpointCounters()
         self.faults = EndpointFaultPlan(self._set_listening)
         self._flush_interval = flush_interval
-        self._certificate = certificate or (generate_certificate() if tls else None)
+        self._certificate = certificate or (_generated_certificate() if tls else None)
         # A certificate made here is this endpoint's to delete; a given one is the caller's.
         self._own_certificate = self._certificate if certificate is None else None
         self._ssl = self._certificate.server_context() if self._certificate else None
@@ -689,7 +698,7 @@ class SimFleet:
         auth: AuthMode = "basic",
         latency_s: float = 0.0,
     ) -> None:
-        self.certificate = generate_certificate() if tls else None
+        self.certificate = _generated_certificate() if tls else None
         self.endpoints: dict[str, SimEndpoint] = {}
         shared = executor if hasattr(executor, "execute") else None
         try:
