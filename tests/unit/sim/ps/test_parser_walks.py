@@ -3,9 +3,10 @@
 :func:`~psrunbook.sim.ps.parser.preorder` (a tree cursor) replaced a stack of
 ``node.children`` lists in the check every script gets before it runs,
 ``_line_starts`` jumps from line break to line break instead of testing every
-character, and ``Compiler.unwrap`` steps through a one-child wrapper without building
-its list of children; the plain versions are kept here as the oracles. A script with
-more than one refused construct still reports the first one in the text.
+character, and ``Compiler.unwrap`` and the semantic checks' assignment target step
+through a one-child wrapper without building its list of children; the plain versions
+are kept here as the oracles. A script with more than one refused construct still
+reports the first one in the text.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from bench.render_lint import work_list
 from psrunbook.sim.ps.compiled import WRAPPERS, Compiler
 from psrunbook.sim.ps.exceptions import ScriptParseError, UnsupportedConstruct
 from psrunbook.sim.ps.parser import _LANGUAGE, _line_starts, parse_uncached, preorder
+from psrunbook.sim.ps.semantic_checks import _SINGLE_OPERAND, _assignment_target
 from psrunbook.templates import TemplateLibrary
 
 
@@ -130,3 +132,27 @@ def test_unwrap_reads_every_shipped_script_as_the_listing_rule() -> None:
         compiler = Compiler(script)
         for node in preorder(script.root):
             assert _listing_unwrap(node).id == compiler.unwrap(node, WRAPPERS).id
+
+
+def _listing_assignment_target(node: tree_sitter.Node) -> tree_sitter.Node:
+    """``semantic_checks._assignment_target`` as it was: the operands listed at every level."""
+    while True:
+        operands = [c for c in node.named_children if c.type != "comment"]
+        if node.type in _SINGLE_OPERAND and len(operands) == 1:
+            node = operands[0]
+        elif node.type == "expression_with_unary_operator" and node.children[0].type == (
+            "cast_expression"
+        ):
+            node = node.children[0]
+        elif node.type == "cast_expression" and len(operands) == 2:
+            node = operands[1]
+        else:
+            return node
+
+
+def test_assignment_targets_of_every_shipped_script_are_the_listing_rules() -> None:
+    odd = "$a = 1,<# c #>2; ($b) = 3; [int]$c = 4; (-not $d)++; ($e <# c #>)--"
+    for text in [*_shipped_scripts(), odd]:
+        tree = tree_sitter.Parser(_LANGUAGE).parse(text.encode())
+        for node in preorder(tree.root_node):
+            assert _listing_assignment_target(node).id == _assignment_target(node).id
