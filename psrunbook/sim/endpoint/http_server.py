@@ -13,11 +13,11 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
-import email.policy
 import http.client
 import logging
 import selectors
 import socket
+import socketserver
 import struct
 import threading
 import time
@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from psrunbook.sim.endpoint import http_request, wsman
 from psrunbook.sim.endpoint.connection_auth import Admission, ConnectionAuth
@@ -37,10 +37,12 @@ from psrunbook.sim.endpoint.endpoint_faults import ArmedFault, EndpointFaultPlan
 from psrunbook.sim.endpoint.negotiate_auth import AuthMode
 from psrunbook.sim.endpoint.ntlm_accounts import STORE as NTLM_ACCOUNTS
 from psrunbook.sim.endpoint.psrp_host import ShellSession
-from psrunbook.sim.endpoint.tls import TlsCertificate, generate_certificate
 from psrunbook.sim.endpoint.winrs_host import WinRSHost
 from psrunbook.sim.endpoint.winrs_shell import CMD_SHELL_URI, WinRSShell
 from psrunbook.sim.executor_protocol import Executor
+
+if TYPE_CHECKING:
+    from psrunbook.sim.endpoint.tls import TlsCertificate
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +52,13 @@ DEFAULT_FLUSH_INTERVAL = 1.0
 DEFAULT_IDLE_TIMEOUT = 7200.0
 """Seconds a shell may go without a request before it is deleted: WinRM's default
 IdleTimeOut, ``PT7200.000S`` in every Create response in ``shared/recordings``."""
+
+
+def _generated_certificate() -> TlsCertificate:
+    """A new certificate for HTTPS; its module (``ipaddress``, a dataclass) loads only then."""
+    from psrunbook.sim.endpoint.tls import generate_certificate  # noqa: PLC0415 (HTTPS only)
+
+    return generate_certificate()
 
 
 @dataclass
@@ -65,6 +74,19 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     endpoint: SimEndpoint
+
+    def server_bind(self) -> None:
+        """``HTTPServer.server_bind`` without its ``socket.getfqdn`` of the bound address.
+
+        That reverse lookup only fills ``server_name`` (CGI's ``SERVER_NAME``), which
+        nothing here reads, yet it loads the resolver and reads the hosts file: about
+        12 ms of wall time (2.4 ms of CPU) for the first endpoint of a process, paid by
+        every ``--sim`` command before its lab answers. The name kept is the address.
+        """
+        socketserver.TCPServer.server_bind(self)
+        host, port = self.server_address[:2]
+        self.server_name = str(host)
+        self.server_port = int(port)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # A client that drops the connection or refuses the certificate is routine here.
@@ -136,6 +158,10 @@ class _Handler(BaseHTTPRequestHandler):
             return
         body = self.rfile.read(length)
         if self.server.endpoint.wire is not None:  # formatting headers costs: only when recording
+            # email.policy (headerregistry, its parser's regexes) is about 2.5 ms to import,
+            # which every --sim command paid at start-up for a recording it never made.
+            import email.policy  # noqa: PLC0415
+
             self.server.endpoint._record_wire(
                 f"{self.requestline}\r\n".encode("latin-1")
                 + self.headers.as_bytes(policy=email.policy.HTTP)
@@ -237,7 +263,7 @@ class SimEndpoint:
         self.counters = EndpointCounters()
         self.faults = EndpointFaultPlan(self._set_listening)
         self._flush_interval = flush_interval
-        self._certificate = certificate or (generate_certificate() if tls else None)
+        self._certificate = certificate or (_generated_certificate() if tls else None)
         # A certificate made here is this endpoint's to delete; a given one is the caller's.
         self._own_certificate = self._certificate if certificate is None else None
         self._ssl = self._certificate.server_context() if self._certificate else None
@@ -672,7 +698,7 @@ class SimFleet:
         auth: AuthMode = "basic",
         latency_s: float = 0.0,
     ) -> None:
-        self.certificate = generate_certificate() if tls else None
+        self.certificate = _generated_certificate() if tls else None
         self.endpoints: dict[str, SimEndpoint] = {}
         shared = executor if hasattr(executor, "execute") else None
         try:

@@ -29,7 +29,6 @@ from psrunbook.sim.executor_protocol import (
 from psrunbook.sim.lab import accounts
 from psrunbook.sim.lab.cluster_faults import FailoverPlan, pipeline_finished
 from psrunbook.sim.lab.cluster_model import SimCluster, fold
-from psrunbook.sim.lab.cmd_shell import CmdShell
 from psrunbook.sim.lab.cmdlets.acl import ACL_CMDLETS
 from psrunbook.sim.lab.cmdlets.cluster import CLUSTER_CMDLETS
 from psrunbook.sim.lab.cmdlets.filesystem import FILESYSTEM_CMDLETS
@@ -160,6 +159,7 @@ class ClusterExecutor:
             io.stderr(f"{down.record.message}\r\n".encode())
             return 1
         ensure_profile(self.cluster, context.node, context.user)
+        from psrunbook.sim.lab.cmd_shell import CmdShell  # noqa: PLC0415 -- cmd shells only
         from psrunbook.sim.ps.console_host import run_console  # noqa: PLC0415 -- as above
         from psrunbook.sim.ps.evaluator import StopRequested  # noqa: PLC0415 -- as above
 

@@ -43,6 +43,8 @@ SIM_DIR = "sim"
 LAB_FILE = "lab.json"
 LAB_ID_FILE = "lab-id"
 LOCK_FILE = "lock"
+FAULT_FILE = "faults.json"
+"""Endpoint faults to arm when the lab opens (:mod:`psrunbook.sim.lab.fault_file`)."""
 DEFAULT_SQL_VERSION = "2019"
 
 
@@ -125,7 +127,6 @@ class EmbeddedLab:
         from psrunbook.secrets import register_secret  # noqa: PLC0415 (simulator only)
         from psrunbook.sim.endpoint.http_server import SimFleet  # noqa: PLC0415 (simulator only)
         from psrunbook.sim.lab.cluster_executor import cluster_executor  # noqa: PLC0415 (simulator only)
-        from psrunbook.sim.lab.fault_file import arm_from_file  # noqa: PLC0415 (simulator only)
         from psrunbook.sim.lab.serve import (  # noqa: PLC0415 (simulator only)
             AUTH_ENV,
             SIM_USER,
@@ -162,7 +163,10 @@ class EmbeddedLab:
             )
             for endpoint in self.fleet:
                 endpoint.refuse_when = _down_check(self.cluster, endpoint.node)
-            arm_from_file(self.fleet, self.directory)
+            if (self.directory / FAULT_FILE).exists():  # the module only when there is a file
+                from psrunbook.sim.lab.fault_file import arm_from_file  # noqa: PLC0415
+
+                arm_from_file(self.fleet, self.directory)
             text = inventory_toml(self.fleet, cluster=self.cluster.name)
             path = self.directory / "inventory.toml"
             path.write_text(text, encoding="utf-8")

@@ -37,11 +37,11 @@ from typing import TYPE_CHECKING, Any
 
 from psrunbook.errors import ParameterError
 from psrunbook.sim.endpoint.endpoint_faults import ArmedFault, EndpointFaultPlan
+from psrunbook.sim.lab.embedded import FAULT_FILE
 
 if TYPE_CHECKING:
     from psrunbook.sim.endpoint.http_server import SimFleet
 
-FAULT_FILE = "faults.json"
 KINDS = frozenset({"refuse", "delay", "reset", "http", "wsman", "hold"})
 ACTIONS = frozenset({"Create", "Command", "Send", "Receive", "Signal", "Delete", "Get"})
 

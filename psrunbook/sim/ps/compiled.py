@@ -16,7 +16,7 @@ it runs, exactly as before.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from tree_sitter import Node
 
@@ -152,6 +152,21 @@ def binary(op: str) -> Callable[[Evaluator, Any, Any], Any] | None:
     return _int_arith(op, method) if op in _ARITH else method
 
 
+_SPECIAL_SHAPES: dict[str, str] = {
+    "integer_literal": "_integer",
+    "variable": "_variable",
+    "comparison_expression": "_comparison",
+    "additive_expression": "_arithmetic",
+    "multiplicative_expression": "_arithmetic",
+    "post_increment_expression": "_step",
+    "post_decrement_expression": "_step",
+    "pre_increment_expression": "_step",
+    "pre_decrement_expression": "_step",
+}
+"""The :class:`Compiler` method with a direct version of each hot node type (its name:
+a table of bound methods built for every node compiled cost a dictionary each time)."""
+
+
 class Compiler:
     """Compiles the nodes of one parsed script, each once (the closures live with it)."""
 
@@ -178,6 +193,14 @@ class Compiler:
         """What ``Evaluator.eval`` evaluates for ``node``: single-child wrappers skipped."""
         inner = node
         while inner.type in wrappers:
+            if inner.child_count == 1:
+                # The common case, a wrapper around one node, read without building
+                # (and caching) a list of children for each level of the chain.
+                only = inner.child(0)
+                if only is None or not only.is_named or only.type == "comment":
+                    break
+                inner = only
+                continue
             parts = self.kids(inner)
             if len(parts) != 1 or len([c for c in inner.children if c.type != "comment"]) != 1:
                 break
@@ -203,21 +226,11 @@ class Compiler:
     def _compile(self, node: Node, ev: Evaluator) -> Expr:
         inner = self.unwrap(node, WRAPPERS)
         kind = self.kind(inner)
-        special = {
-            "integer_literal": self._integer,
-            "variable": self._variable,
-            "comparison_expression": self._comparison,
-            "additive_expression": self._arithmetic,
-            "multiplicative_expression": self._arithmetic,
-            "post_increment_expression": self._step,
-            "post_decrement_expression": self._step,
-            "pre_increment_expression": self._step,
-            "pre_decrement_expression": self._step,
-        }.get(kind)
+        special = _SPECIAL_SHAPES.get(kind)
         if special is not None:
-            compiled = special(inner, ev)
+            compiled = getattr(self, special)(inner, ev)
             if compiled is not None:
-                return compiled
+                return cast("Expr", compiled)
         return self._generic(inner, kind, ev)
 
     def kind(self, node: Node) -> str:

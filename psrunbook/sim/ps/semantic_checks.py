@@ -318,6 +318,12 @@ def _assignment_target(node: Node) -> Node:
     """What ``node`` assigns to, through the wrappers PowerShell looks through: a single
     operand, ``( )`` around one expression, and a cast (``[int]$i``)."""
     while True:
+        if node.child_count == 1 and node.type in _SINGLE_OPERAND:
+            # One child and no other: read without building the list of children.
+            only = node.child(0)
+            if only is not None and only.is_named and only.type != "comment":
+                node = only
+                continue
         operands = [c for c in node.named_children if c.type != "comment"]
         if node.type in _SINGLE_OPERAND and len(operands) == 1:
             node = operands[0]
