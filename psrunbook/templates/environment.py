@@ -56,6 +56,10 @@ class TemplateLibrary:
             # render (a third of rendering's time). A run must not pick up an edit half way
             # anyway: rendered texts are cached per library, and a plan's hashes are fixed.
             auto_reload=False,
+            # Every compiled template kept in a plain dict: a library holds a few dozen
+            # (the search path's files), and Jinja's LRU cache took a lock and moved its
+            # entry in a deque on every include of every render.
+            cache_size=-1,
         )
 
     def template_ids(self) -> list[str]:
