@@ -530,7 +530,11 @@ def _attribute_findings(script: _Script) -> Iterator[Finding]:
         for arguments in attribute.named_children:
             if arguments.type != "attribute_arguments":
                 continue
-            repeated = duplicate_named_argument(arguments)
+            # Two arguments at least to repeat a name (a count, in C: reading each one
+            # makes its nodes, and most attributes have one).
+            repeated = (
+                duplicate_named_argument(arguments) if arguments.named_child_count > 1 else None
+            )
             if repeated is not None:
                 yield script.at_node(
                     repeated[0],
