@@ -834,6 +834,8 @@ class _CallCheck:
 
     def _bind_positional(self, candidates: frozenset[str]) -> set[str]:
         """Fill unbound positional parameters in position order; return their names."""
+        if not self.positional:
+            return set()  # most calls name every argument: no slots to work out
         named = {binding.parameter.name for binding in self.bound}
         slots: dict[int, list[Parameter]] = {}
         for parameter, position in self.shape.positional:
@@ -858,7 +860,7 @@ class _CallCheck:
         return filled
 
     def _check_mandatory(self, candidates: frozenset[str], positional_bound: set[str]) -> None:
-        if self.splatted:
+        if self.splatted or not self.shape.mandatory:
             return
         supplied = {binding.parameter.name for binding in self.bound} | positional_bound
         fed_by_pipeline: bool | None = None  # looked up only when it decides (a .parent)
