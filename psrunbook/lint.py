@@ -67,6 +67,7 @@ How mandatory parameters are judged (kept deliberately simple and conservative):
 from __future__ import annotations
 
 import re
+import string
 import threading
 import unicodedata
 from bisect import bisect_right
@@ -81,7 +82,8 @@ import tree_sitter_powershell
 
 from psrunbook.catalog import Cmdlet, Parameter, load_catalog
 from psrunbook.sim.ps.constant_attributes import non_constant_argument
-from psrunbook.sim.ps.lexer import spaced_commas
+from psrunbook.sim.ps.exceptions import ScriptParseError
+from psrunbook.sim.ps.lexer import _Scanner, spaced_commas
 from psrunbook.sim.ps.parser import (
     abbreviated_switch_flags,
     is_comma_continuation,
@@ -168,7 +170,41 @@ def parse(text: str) -> tree_sitter.Tree:
     parser: tree_sitter.Parser | None = getattr(_parsers, "parser", None)
     if parser is None:
         parser = _parsers.parser = tree_sitter.Parser(language())
-    return parse_mended(parser, spaced_commas(text).encode("utf-8", "surrogatepass"))
+    return parse_mended(parser, _spaced_commas(text).encode("utf-8", "surrogatepass"))
+
+
+_MOVABLE_COMMA: Final = re.compile(r",[ \t]+[\w*?]")
+r"""Every comma ``spaced_commas`` can move: one followed by blanks and a bare word's first
+character (alphanumeric, ``_``, ``*`` or ``?``; ``\w`` is alphanumeric or ``_``)."""
+
+
+def _spaced_commas(text: str) -> str:
+    """``spaced_commas(text)``, scanning the text only to the end of the line of its last
+    comma that could move (about 60% of a shipped script, whose last such comma is in a
+    comment or a message near its end; the rest of the scan was 40% of its cost).
+
+    The scanner reads left to right, and whether it moves a comma depends only on the
+    text up to the word after it: so scanning that far moves what the whole scan would.
+    When that scan moves nothing, ``text`` is the answer either way (the whole scan moves
+    nothing, or refuses the text and returns it unchanged); when it moves a comma or
+    refuses the shorter text (a string that goes on past it), the whole text is scanned
+    as before. The line's end, not the comma's word: a comma in a one-line string is
+    inside it, and a scan ending there would refuse the text and scan it all again.
+    """
+    last = None
+    for last in _MOVABLE_COMMA.finditer(text):  # noqa: B007 (the last one is wanted)
+        pass
+    if last is None:
+        return text
+    end = text.find("\n", last.end())
+    if end < 0:
+        return spaced_commas(text)
+    scanner = _Scanner(text[:end])
+    try:
+        scanner.script(0, in_subexpression=False)
+    except ScriptParseError:
+        return spaced_commas(text)
+    return spaced_commas(text) if scanner.commas else text
 
 
 _DEFINITION_KINDS: Final = frozenset({"function_statement", "class_statement", "enum_statement"})
@@ -270,6 +306,19 @@ class _Script:
     text: str
     source: str
     tree: tree_sitter.Tree
+    ascii: bool = field(init=False)
+    folded: str | None = field(init=False)
+    """The text lower-cased, for the keyword searches of ASCII text (same offsets);
+    None for other text, where lower-casing can change lengths."""
+    root: tree_sitter.Node = field(init=False)
+    """The tree's root node, made once (each ``tree.root_node`` is a new object)."""
+
+    def __post_init__(self) -> None:
+        # Every rule needs these: made here rather than by ``cached_property``, whose
+        # first read takes a lock (three of them cost about 2 us a script).
+        self.ascii = self.text.isascii()
+        self.folded = self.text.lower() if self.ascii else None
+        self.root = self.tree.root_node
 
     @cached_property
     def positions(self) -> _Positions:
@@ -280,20 +329,22 @@ class _Script:
         """Every function (filter, workflow), class and enum statement, in source order.
 
         Each is spelt with its keyword, so they are found from the few places the text
-        holds one (most scripts: none), going up from the node there (a cursor, in C):
-        a query over the whole tree visits every node, and cost a step's lint more than
-        all the other rules together. A keyword in a comment or a string, or inside a
-        definition's body, goes up to no definition or to a real one: never a wrong node.
+        holds one (most scripts: none), among the node there and its ancestors
+        (:func:`_ancestors`): a query over the whole tree visits every node, and cost a
+        step's lint more than all the other rules together. A keyword in a comment or a
+        string, or inside a definition's body, goes up to no definition or to a real
+        one: never a wrong node.
         """
         found: dict[int, tree_sitter.Node] = {}
-        root = self.tree.root_node
-        for at, length in _definition_keywords(self.text):
+        root = self.root
+        for at, length in _definition_keywords(self.text, self.folded):
             start, end = self.byte_offset(at), self.byte_offset(at + length)
-            node: tree_sitter.Node | None = root.descendant_for_byte_range(start, end)
-            while node is not None:
-                if node.type in _DEFINITION_KINDS:
-                    found.setdefault(node.id, node)
-                node = node.parent
+            node = root.descendant_for_byte_range(start, end)
+            if node is None:
+                continue
+            for kin in (node, *reversed(_ancestors(root, node))):
+                if kin.type in _DEFINITION_KINDS:
+                    found.setdefault(kin.id, kin)
         return sorted(found.values(), key=lambda n: n.start_byte)
 
     def parent_of_token(self, at: int, length: int) -> tree_sitter.Node | None:
@@ -301,16 +352,12 @@ class _Script:
         from a place the text spells a keyword or a bracket, not walking every node)."""
         begin = self.byte_offset(at)
         end = begin + len(self.text[at : at + length].encode("utf-8", "surrogatepass"))
-        node = self.tree.root_node.descendant_for_byte_range(begin, end)
+        node = self.root.descendant_for_byte_range(begin, end)
         return None if node is None else node.parent
 
     def node_text(self, node: tree_sitter.Node) -> str:
         raw = node.text
         return "" if raw is None else raw.decode("utf-8", "surrogatepass")
-
-    @cached_property
-    def ascii(self) -> bool:
-        return self.text.isascii()
 
     def byte_offset(self, index: int) -> int:
         if self.ascii:
@@ -337,7 +384,7 @@ class _Script:
         Up from the word through its name's own nodes only: a word in a string, a
         comment or an argument is not a command's name.
         """
-        node = self.tree.root_node.descendant_for_byte_range(offset, offset + 1)
+        node = self.root.descendant_for_byte_range(offset, offset + 1)
         while node is not None and node.type in _NAME_NODES:
             node = node.parent
         if node is None or node.type != "command":
@@ -365,36 +412,62 @@ def _cluster_word_starts(text: str) -> Iterator[int]:
     """Where each ``Verb-Cluster...`` word starts (ASCII letters, any case), found from
     its ``-cluster`` (a literal search, ASCII case folded by the regex engine: folding the
     text with ``str.translate`` first cost more than the rest of the search) rather than
-    by trying a pattern at every letter."""
+    by trying a pattern at every letter. The letters before it are stripped off a
+    window of text in C (``str.rstrip``), not stepped over one by one."""
     for match in _CLUSTER_DASH.finditer(text):
-        at = start = match.start()
-        while start > 0 and text[start - 1].isascii() and text[start - 1].isalpha():
-            start -= 1
+        at = match.start()
+        window = text[max(0, at - _VERB_WINDOW) : at]
+        start = at - (len(window) - len(window.rstrip(_ASCII_LETTERS)))
+        if start == at - _VERB_WINDOW:  # letters all the way back: go on one by one
+            while start > 0 and text[start - 1] in _ASCII_LETTERS:
+                start -= 1
         if start < at:
             yield start
 
 
-def _definition_keywords(text: str) -> Iterator[tuple[int, int]]:
+_ASCII_LETTERS: Final = string.ascii_letters
+_VERB_WINDOW: Final = 32
+"""Longer than any verb (``Unregister``): a ``-Cluster`` word is found in one strip."""
+
+
+def _definition_keywords(text: str, folded: str | None) -> Iterator[tuple[int, int]]:
     """(start, length) of each definition keyword in ``text``, any case."""
-    return _spelled(text, _DEFINITION_KEYWORDS, _DEFINITION_KEYWORD)
+    return _spelled(text, folded, _DEFINITION_KEYWORDS, _DEFINITION_KEYWORD)
 
 
 def _spelled(
-    text: str, words: tuple[str, ...], any_case: re.Pattern[str]
+    text: str, folded: str | None, words: tuple[str, ...], any_case: re.Pattern[str]
 ) -> Iterator[tuple[int, int]]:
     """(start, length) of each of ``words`` in ``text``, any case. In ASCII text a search
-    of the lower-cased copy (same offsets) for each word: a case-insensitive alternation
-    in ``re`` (``any_case``, for other text) tries every position and cost ten times as
-    much."""
-    if not text.isascii():
+    of ``folded``, the lower-cased copy (same offsets; made once per script), for each
+    word: a case-insensitive alternation in ``re`` (``any_case``, for other text, where
+    ``folded`` is None) tries every position and cost ten times as much."""
+    if folded is None:
         yield from ((m.start(), m.end() - m.start()) for m in any_case.finditer(text))
         return
-    folded = text.lower()
     for word in words:
         at = folded.find(word)
         while at != -1:
             yield at, len(word)
             at = folded.find(word, at + 1)
+
+
+def _ancestors(root: tree_sitter.Node, node: tree_sitter.Node) -> list[tree_sitter.Node]:
+    """``node``'s ancestors, ``root`` first: what ``node.parent`` gives, again and again.
+
+    tree-sitter keeps no parent links: each ``.parent`` goes down from the root (in C),
+    so walking up from a node ``d`` deep costs ``d * d`` steps and ``d`` calls of about
+    0.7 us. Going down once, the way ``.parent`` itself does (to the child that holds
+    ``node``, until that child is ``node``), finds them all in ``d`` steps.
+    """
+    if root.id == node.id:
+        return []
+    path = [root]
+    while True:
+        below = path[-1].child_with_descendant(node)
+        if below is None or below.id == node.id:
+            return path
+        path.append(below)
 
 
 def _walk(node: tree_sitter.Node) -> Iterator[tree_sitter.Node]:
@@ -417,7 +490,7 @@ def _syntax_findings(script: _Script) -> Iterator[Finding]:
             "PSR003",
             f"lone surrogate U+{ord(match.group()):04X}: the script is not valid Unicode text",
         )
-    if not script.tree.root_node.has_error:
+    if not script.root.has_error:
         return
     if _has_no_statement(script):
         # tree-sitter-powershell rejects a script that is only comments and a param block;
@@ -457,7 +530,11 @@ def _attribute_findings(script: _Script) -> Iterator[Finding]:
         for arguments in attribute.named_children:
             if arguments.type != "attribute_arguments":
                 continue
-            repeated = duplicate_named_argument(arguments)
+            # Two arguments at least to repeat a name (a count, in C: reading each one
+            # makes its nodes, and most attributes have one).
+            repeated = (
+                duplicate_named_argument(arguments) if arguments.named_child_count > 1 else None
+            )
             if repeated is not None:
                 yield script.at_node(
                     repeated[0],
@@ -486,7 +563,7 @@ def _parameter_lists(script: _Script) -> Iterator[tree_sitter.Node]:
     for non-ASCII text), and of each function defined with ``function name(...)``."""
     seen: set[int] = set()
     text = script.text
-    for at, length in _spelled(text, ("param",), _PARAM_KEYWORD):
+    for at, length in _spelled(text, script.folded, ("param",), _PARAM_KEYWORD):
         after = text[at + length : at + length + 1]
         if (after and after not in "( \t\r\n") or (at and _PARAM_PRECEDED.match(text, at - 1)):
             continue  # part of a longer word (``[Parameter(``, ``$params``): not the keyword
@@ -550,7 +627,9 @@ def _cmdlet_findings(script: _Script) -> Iterator[Finding]:
         name_node = _command_name_node(node)
         if name_node is None:
             continue
-        name = _MODULE_PREFIX.sub("", script.node_text(name_node), count=1)
+        name = script.node_text(name_node)
+        if "\\" in name:  # what the prefix ends with: most names have none to take off
+            name = _MODULE_PREFIX.sub("", name, count=1)
         cmdlet = catalog.get(name)
         if cmdlet is not None:
             yield from _CallCheck(script, node, name_node, cmdlet).findings()
@@ -755,6 +834,8 @@ class _CallCheck:
 
     def _bind_positional(self, candidates: frozenset[str]) -> set[str]:
         """Fill unbound positional parameters in position order; return their names."""
+        if not self.positional:
+            return set()  # most calls name every argument: no slots to work out
         named = {binding.parameter.name for binding in self.bound}
         slots: dict[int, list[Parameter]] = {}
         for parameter, position in self.shape.positional:
@@ -779,18 +860,23 @@ class _CallCheck:
         return filled
 
     def _check_mandatory(self, candidates: frozenset[str], positional_bound: set[str]) -> None:
-        if self.splatted:
+        if self.splatted or not self.shape.mandatory:
             return
         supplied = {binding.parameter.name for binding in self.bound} | positional_bound
-        fed_by_pipeline = self._receives_pipeline_input()
+        fed_by_pipeline: bool | None = None  # looked up only when it decides (a .parent)
         for parameter in self.shape.mandatory:
             if parameter.name in supplied:
                 continue
             demanded = parameter.in_all_sets or (
                 len(candidates) == 1 and parameter.parameter_set in candidates
             )
-            if not demanded or (fed_by_pipeline and parameter.pipeline_input):
+            if not demanded:
                 continue
+            if parameter.pipeline_input:
+                if fed_by_pipeline is None:
+                    fed_by_pipeline = self._receives_pipeline_input()
+                if fed_by_pipeline:
+                    continue
             self.out.append(
                 self.script.at_node(
                     self.name_node,
@@ -878,10 +964,13 @@ def _shape(cmdlet: Cmdlet) -> _Shape:
 
 
 def _step_findings(script: _Script) -> Iterator[Finding]:
-    root = script.tree.root_node
-    first = root.named_children[0] if root.named_children else None
-    while first is not None and first.type == "comment" and first.next_named_sibling:
-        first = first.next_named_sibling
+    # The root's named children, not ``next_named_sibling``: each of those goes down from
+    # the root again (no parent links), and a step opens with a dozen comment lines.
+    statements = script.root.named_children
+    at = 0
+    while at + 1 < len(statements) and statements[at].type == "comment":
+        at += 1
+    first = statements[at] if statements else None
     # Only comments come before ``first``, so a param block there is the script's first.
     if first is None or first.type != "param_block":
         yield script.at_char(

@@ -90,7 +90,11 @@ def _declared(node: tree_sitter.Node, attributes: list[tree_sitter.Node]) -> Dec
     ps_type = "object"
     mandatory = False
     for attribute in attributes:
-        type_literal = next((c for c in attribute.children if c.type == "type_literal"), None)
+        type_literal = None
+        for child in attribute.named_children:  # a type literal is a named node
+            if child.type == "type_literal":
+                type_literal = child
+                break
         if type_literal is not None:
             type_spec = _type_spec(type_literal)
             ps_type = "" if type_spec is None else _text(type_spec).lower()
@@ -126,6 +130,56 @@ def _normalise_type(ps_type: str) -> str:
     return _TYPE_ALIASES.get(ps_type, ps_type)
 
 
+def _plain_parameters(
+    block: tree_sitter.Node,
+) -> list[tuple[tree_sitter.Node, list[tree_sitter.Node]]] | None:
+    """Each parameter of a block without a syntax error or a ``{``, with its attributes,
+    read from where the grammar puts them; None for any other block.
+
+    Only a script block, a hash literal or a definition (each opened by ``{``) can hold
+    another parameter or attribute inside a ``param()`` block, and only error recovery
+    can put one anywhere else: so in such a block every parameter is a child of its
+    parameter list and every attribute of a parameter is in its attribute list, the
+    nodes the query finds, in the same order, without the query's visit of every node
+    of the attribute arguments and defaults (the whole reader cost about twice as much).
+    """
+    if block.has_error or b"{" in (block.text or b""):
+        return None
+    found = []
+    for parameters in block.named_children:
+        if parameters.type != "parameter_list":
+            continue
+        for parameter in parameters.named_children:
+            if parameter.type != "script_parameter":
+                continue
+            attributes = [
+                attribute
+                for attribute_list in parameter.named_children
+                if attribute_list.type == "attribute_list"
+                for attribute in attribute_list.named_children
+                if attribute.type == "attribute"
+            ]
+            found.append((parameter, attributes))
+    return found
+
+
+def _queried_parameters(
+    block: tree_sitter.Node,
+) -> list[tuple[tree_sitter.Node, list[tree_sitter.Node]]]:
+    """Each parameter anywhere in ``block``, with every attribute under it, in walk order.
+
+    Found by one query (in C), not by walking the attribute arguments' deep expression
+    trees node by node in Python.
+    """
+    found = tree_sitter.QueryCursor(_query()).captures(block)
+    attributes = _preorder(found.get("attribute", []))
+    starts = [a.start_byte for a in attributes]
+    return [
+        (node, _attributes_under(node, attributes, starts))
+        for node in _preorder(found.get("parameter", []))
+    ]
+
+
 @lru_cache(maxsize=512)
 def parse_declared_parameters(text: str, *, source: str) -> tuple[DeclaredParameter, ...]:
     """The ``param()`` block's parameters, in order; a script without one declares none."""
@@ -133,15 +187,10 @@ def parse_declared_parameters(text: str, *, source: str) -> tuple[DeclaredParame
     blocks = [c for c in tree.root_node.children if c.type == "param_block"]
     if not blocks:
         return ()
-    # The parameters and their attributes found by one query (in C), not by walking the
-    # attribute arguments' deep expression trees node by node in Python.
-    found = tree_sitter.QueryCursor(_query()).captures(blocks[0])
-    attributes = _preorder(found.get("attribute", []))
-    starts = [a.start_byte for a in attributes]
-    parameters = tuple(
-        _declared(node, _attributes_under(node, attributes, starts))
-        for node in _preorder(found.get("parameter", []))
-    )
+    found = _plain_parameters(blocks[0])
+    if found is None:
+        found = _queried_parameters(blocks[0])
+    parameters = tuple(_declared(node, attributes) for node, attributes in found)
     names = [p.name.casefold() for p in parameters]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:

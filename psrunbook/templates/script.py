@@ -62,8 +62,11 @@ class RenderedScript:
     def check_arguments(self, arguments: Mapping[str, Any]) -> None:
         """Refuse unknown, missing or mistyped values, naming each one."""
         problems: list[str] = []
+        by_name: dict[str, DeclaredParameter] = {}
+        for parameter in self.parameters:  # the first of a name, as ``parameter`` finds
+            by_name.setdefault(parameter.name.casefold(), parameter)
         for name, value in arguments.items():
-            declared = self.parameter(name)
+            declared = by_name.get(name.casefold())
             if declared is None:
                 known = ", ".join(p.name for p in self.parameters) or "none"
                 problems.append(f"unknown parameter {name!r} (declared: {known})")
