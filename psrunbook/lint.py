@@ -82,8 +82,7 @@ import tree_sitter_powershell
 
 from psrunbook.catalog import Cmdlet, Parameter, load_catalog
 from psrunbook.sim.ps.constant_attributes import non_constant_argument
-from psrunbook.sim.ps.exceptions import ScriptParseError
-from psrunbook.sim.ps.lexer import _Scanner, spaced_commas
+from psrunbook.sim.ps.lexer import spaced_commas
 from psrunbook.sim.ps.parser import (
     abbreviated_switch_flags,
     is_comma_continuation,
@@ -170,41 +169,7 @@ def parse(text: str) -> tree_sitter.Tree:
     parser: tree_sitter.Parser | None = getattr(_parsers, "parser", None)
     if parser is None:
         parser = _parsers.parser = tree_sitter.Parser(language())
-    return parse_mended(parser, _spaced_commas(text).encode("utf-8", "surrogatepass"))
-
-
-_MOVABLE_COMMA: Final = re.compile(r",[ \t]+[\w*?]")
-r"""Every comma ``spaced_commas`` can move: one followed by blanks and a bare word's first
-character (alphanumeric, ``_``, ``*`` or ``?``; ``\w`` is alphanumeric or ``_``)."""
-
-
-def _spaced_commas(text: str) -> str:
-    """``spaced_commas(text)``, scanning the text only to the end of the line of its last
-    comma that could move (about 60% of a shipped script, whose last such comma is in a
-    comment or a message near its end; the rest of the scan was 40% of its cost).
-
-    The scanner reads left to right, and whether it moves a comma depends only on the
-    text up to the word after it: so scanning that far moves what the whole scan would.
-    When that scan moves nothing, ``text`` is the answer either way (the whole scan moves
-    nothing, or refuses the text and returns it unchanged); when it moves a comma or
-    refuses the shorter text (a string that goes on past it), the whole text is scanned
-    as before. The line's end, not the comma's word: a comma in a one-line string is
-    inside it, and a scan ending there would refuse the text and scan it all again.
-    """
-    last = None
-    for last in _MOVABLE_COMMA.finditer(text):  # noqa: B007 (the last one is wanted)
-        pass
-    if last is None:
-        return text
-    end = text.find("\n", last.end())
-    if end < 0:
-        return spaced_commas(text)
-    scanner = _Scanner(text[:end])
-    try:
-        scanner.script(0, in_subexpression=False)
-    except ScriptParseError:
-        return spaced_commas(text)
-    return spaced_commas(text) if scanner.commas else text
+    return parse_mended(parser, spaced_commas(text).encode("utf-8", "surrogatepass"))
 
 
 _DEFINITION_KINDS: Final = frozenset({"function_statement", "class_statement", "enum_statement"})
