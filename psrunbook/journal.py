@@ -26,6 +26,7 @@ secret can never reach the database file.
 
 from __future__ import annotations
 
+import functools
 import os
 import resource as _resource
 import sqlite3
@@ -34,7 +35,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from platformdirs import user_state_dir
 
@@ -261,27 +262,103 @@ assert max(MIGRATIONS) == SCHEMA_VERSION, "journal_model.SCHEMA_VERSION names th
 # --------------------------------------------------------------------------- journal
 
 
-@dataclass
-class _Starting:
-    """One attempt waiting for the group commit that records its start."""
+@dataclass(kw_only=True)
+class _Queued:
+    """A write waiting for the group commit that records it (:meth:`Journal._grouped`)."""
 
     what: str
-    run_id: str
-    row: tuple[Any, ...]
-    attempt_id: int | None = None
+    """What the write records, for its error message."""
     error: JournalError | None = None
     done: bool = False
+    several: ClassVar[str] = "{} writes"
+    """What a group of them records, for the group's error message."""
+
+    def write(self, conn: sqlite3.Connection) -> None:
+        """Record this in ``conn``'s transaction; JournalError when it cannot be."""
+        raise NotImplementedError
+
+    def forget(self) -> None:
+        """Drop what a rolled-back write left here (it is written again alone)."""
 
 
-@dataclass
-class _Finishing:
-    """One attempt's end waiting for the commit that records it."""
+@dataclass(kw_only=True)
+class _Starting(_Queued):
+    """One attempt waiting for the group commit that records its start."""
 
+    several: ClassVar[str] = "{} attempts"
+    run_id: str
+    row: tuple[Any, ...]
+    no_run: str
+    """The error message when the run is not in the journal."""
+    attempt_id: int | None = None
+
+    def write(self, conn: sqlite3.Connection) -> None:
+        if not conn.execute("SELECT 1 FROM runs WHERE run_id = ?", (self.run_id,)).fetchone():
+            raise JournalError(self.no_run)
+        self.attempt_id = conn.execute(
+            "INSERT INTO attempts (run_id, step_index, step_name, node, script_sha256,"
+            " check_only, status, started_at) VALUES (?, ?, ?, ?, ?, ?, 'running', ?)",
+            self.row,
+        ).lastrowid
+
+    def forget(self) -> None:
+        self.attempt_id = None
+
+
+@dataclass(kw_only=True)
+class _Finishing(_Queued):
+    """One attempt's end waiting for the group commit that records it."""
+
+    several: ClassVar[str] = "the ends of {} attempts"
     attempt_id: int
     row: tuple[Any, ...]
     """The UPDATE's values: status, changed, result, errors, end time, duration, id."""
-    error: JournalError | None = None
-    done: bool = False
+    journal: Path
+
+    def write(self, conn: sqlite3.Connection) -> None:
+        updated = conn.execute(
+            "UPDATE attempts SET status = ?, changed = ?, result_json = ?, errors_json = ?,"
+            " finished_at = ?, duration_ns = ? WHERE attempt_id = ? AND status = 'running'",
+            self.row,
+        ).rowcount
+        if updated:
+            return
+        row = conn.execute(
+            "SELECT status FROM attempts WHERE attempt_id = ?", (self.attempt_id,)
+        ).fetchone()
+        if row is None:
+            raise JournalError(f"no attempt with id {self.attempt_id} in journal {self.journal}")
+        raise JournalError(
+            f"attempt {self.attempt_id} already finished as {row['status']} in {self.journal}"
+        )
+
+
+class _GroupCommit:
+    """Writes queued while one commit is under way, recorded together by the next.
+
+    Threads that write at once (the nodes of a step) queue; the first to get the commit
+    lock records everything queued by then in one transaction, and the others find
+    theirs done. One commit (and, when synced, one ``fsync``) for many nodes instead of
+    one each, serialised (issue 16).
+    """
+
+    def __init__(self, record: Callable[[list[_Queued]], None]) -> None:
+        self._record = record
+        self._queued: list[_Queued] = []
+        self._queue_lock = threading.Lock()
+        self._commit_lock = threading.Lock()
+
+    def submit(self, item: _Queued) -> None:
+        """Record ``item`` (with whatever else is queued by then); raise its own error."""
+        with self._queue_lock:
+            self._queued.append(item)
+        with self._commit_lock:
+            if not item.done:
+                with self._queue_lock:
+                    group, self._queued = self._queued, []
+                self._record(group)
+        if item.error is not None:
+            raise item.error
 
 
 class Journal:
@@ -294,14 +371,10 @@ class Journal:
     def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
         self._conn = conn
         self._lock = threading.Lock()
-        self._starting: list[_Starting] = []
-        """Attempts waiting to be recorded by the next group commit (:meth:`begin_attempt`)."""
-        self._starting_lock = threading.Lock()
-        self._group_lock = threading.Lock()
-        self._finishing: list[_Finishing] = []
-        """Attempts' ends waiting to be recorded by the next commit (:meth:`finish_attempt`)."""
-        self._finishing_lock = threading.Lock()
-        self._finish_group_lock = threading.Lock()
+        self._starts = _GroupCommit(functools.partial(self._grouped, sync=True))
+        """Attempts' starts, each on disk before its script is sent (:meth:`begin_attempt`)."""
+        self._ends = _GroupCommit(functools.partial(self._grouped, sync=False))
+        """Attempts' ends, on disk with the next synced commit (:meth:`finish_attempt`)."""
         self.path = path
         self._current_run: str | None = None
         """The run this process records (started or resumed), named in a disk-full error."""
@@ -501,9 +574,9 @@ class Journal:
         ``fsync`` per node, serialised, was most of a 64-node step on a busy disk).
         """
         starting = _Starting(
-            f"attempt of step {step_name} on {node}",
-            run_id,
-            (
+            what=f"attempt of step {step_name} on {node}",
+            run_id=run_id,
+            row=(
                 run_id,
                 step_index,
                 redact_text(step_name),
@@ -512,49 +585,33 @@ class Journal:
                 int(check_only),
                 iso_text(now_utc()),
             ),
+            no_run=self._no_run_message(run_id),
         )
-        with self._starting_lock:
-            self._starting.append(starting)
-        with self._group_lock:
-            if not starting.done:
-                with self._starting_lock:
-                    group, self._starting = self._starting, []
-                self._record_starting(group)
-        if starting.error is not None:
-            raise starting.error
+        self._starts.submit(starting)
         assert starting.attempt_id is not None  # set by every successful INSERT
         return starting.attempt_id
 
-    def _record_starting(self, group: list[_Starting]) -> None:
-        """Insert ``group`` in one synced commit; if that fails, each alone, for its error."""
+    def _grouped(self, group: list[_Queued], *, sync: bool) -> None:
+        """Record ``group`` in one commit; if that fails, each alone, for its own error."""
         try:
             if len(group) > 1:
-                with self._write(f"{len(group)} attempts") as conn:
-                    for starting in group:
-                        self._insert_attempt(conn, starting)
+                with self._write(group[0].several.format(len(group)), sync=sync) as conn:
+                    for item in group:
+                        item.write(conn)
                 return
         except JournalError:
-            for starting in group:
-                starting.attempt_id = None
+            for item in group:
+                item.forget()
         finally:
-            for starting in group:
-                starting.done = True
-        for starting in group:
+            for item in group:
+                item.done = True
+        for item in group:
             try:
-                with self._write(starting.what) as conn:
-                    self._insert_attempt(conn, starting)
+                with self._write(item.what, sync=sync) as conn:
+                    item.write(conn)
             except JournalError as exc:
-                starting.error = exc
-                starting.attempt_id = None
-
-    def _insert_attempt(self, conn: sqlite3.Connection, starting: _Starting) -> None:
-        if not conn.execute("SELECT 1 FROM runs WHERE run_id = ?", (starting.run_id,)).fetchone():
-            raise JournalError(self._no_run_message(starting.run_id))
-        starting.attempt_id = conn.execute(
-            "INSERT INTO attempts (run_id, step_index, step_name, node, script_sha256,"
-            " check_only, status, started_at) VALUES (?, ?, ?, ?, ?, ?, 'running', ?)",
-            starting.row,
-        ).lastrowid
+                item.error = exc
+                item.forget()
 
     def finish_attempt(
         self,
@@ -573,74 +630,21 @@ class Journal:
         ``StepError.to_dict()``.
         """
         check_final_status(status)
-        finishing = _Finishing(
-            attempt_id,
-            (
-                status,
-                None if changed is None else int(changed),
-                None if result is None else json_text(result.reported()),
-                json_text([e.to_dict() for e in errors]),
-                iso_text(now_utc()),
-                max(0, int(duration_ns)),
-                attempt_id,
-            ),
-        )
-        with self._finishing_lock:
-            self._finishing.append(finishing)
-        with self._finish_group_lock:
-            if not finishing.done:
-                with self._finishing_lock:
-                    group, self._finishing = self._finishing, []
-                self._record_finishing(group)
-        if finishing.error is not None:
-            raise finishing.error
-
-    def _record_finishing(self, group: list[_Finishing]) -> None:
-        """Record ``group``'s ends in one commit; if that fails, each alone, for its error.
-
-        Nodes of a step end nearly together: one commit for all of them instead of one
-        each, as their starts share one (issue 16: 64 threads queued for the journal's
-        lock, each writing six statements while the others waited).
-        """
-        try:
-            if len(group) > 1:
-                with self._write(f"the ends of {len(group)} attempts", sync=False) as conn:
-                    for finishing in group:
-                        finishing.error = self._update_attempt(conn, finishing)
-                return
-        except JournalError:
-            for finishing in group:
-                finishing.error = None
-        finally:
-            for finishing in group:
-                finishing.done = True
-        for finishing in group:
-            try:
-                with self._write(f"end of attempt {finishing.attempt_id}", sync=False) as conn:
-                    finishing.error = self._update_attempt(conn, finishing)
-                    if finishing.error is not None:
-                        raise finishing.error
-            except JournalError as exc:
-                finishing.error = exc
-
-    def _update_attempt(
-        self, conn: sqlite3.Connection, finishing: _Finishing
-    ) -> JournalError | None:
-        """Record one attempt's end; the error, when it has none to record or ended already."""
-        updated = conn.execute(
-            "UPDATE attempts SET status = ?, changed = ?, result_json = ?, errors_json = ?,"
-            " finished_at = ?, duration_ns = ? WHERE attempt_id = ? AND status = 'running'",
-            finishing.row,
-        ).rowcount
-        if updated:
-            return None
-        row = conn.execute(
-            "SELECT status FROM attempts WHERE attempt_id = ?", (finishing.attempt_id,)
-        ).fetchone()
-        if row is None:
-            return JournalError(f"no attempt with id {finishing.attempt_id} in journal {self.path}")
-        return JournalError(
-            f"attempt {finishing.attempt_id} already finished as {row['status']} in {self.path}"
+        self._ends.submit(
+            _Finishing(
+                what=f"end of attempt {attempt_id}",
+                attempt_id=attempt_id,
+                row=(
+                    status,
+                    None if changed is None else int(changed),
+                    None if result is None else json_text(result.reported()),
+                    json_text([e.to_dict() for e in errors]),
+                    iso_text(now_utc()),
+                    max(0, int(duration_ns)),
+                    attempt_id,
+                ),
+                journal=self.path,
+            )
         )
 
     def finish_run(self, run_id: str, outcome: RunOutcome) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from psrunbook.errors import JournalError
-from psrunbook.journal import Journal, _Finishing
+from psrunbook.journal import Journal, _Finishing, _Queued
 
 THREADS = 16
 
@@ -140,11 +140,16 @@ def test_an_end_that_cannot_be_recorded_fails_alone_in_its_commit(journal: Journ
     journal.finish_attempt(
         second, status="failed", changed=None, result=None, errors=(), duration_ns=1
     )
-    group = [
-        _Finishing(attempt_id, ("succeeded", 0, None, "[]", "2026-12-03T00:00:00Z", 5, attempt_id))
+    group: list[_Queued] = [
+        _Finishing(
+            what=f"end of attempt {attempt_id}",
+            attempt_id=attempt_id,
+            row=("succeeded", 0, None, "[]", "2026-12-03T00:00:00Z", 5, attempt_id),
+            journal=journal.path,
+        )
         for attempt_id in (first, second, 999_999, third)
     ]
-    journal._record_finishing(group)
+    journal._grouped(group, sync=False)
     assert [None, None] == [group[0].error, group[3].error]
     assert f"attempt {second} already finished as failed" in str(group[1].error)
     assert "no attempt with id 999999" in str(group[2].error)
