@@ -31,6 +31,7 @@ import os
 import resource as _resource
 import sqlite3
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -263,7 +264,7 @@ assert max(MIGRATIONS) == SCHEMA_VERSION, "journal_model.SCHEMA_VERSION names th
 
 
 @dataclass(kw_only=True)
-class _Queued:
+class _Queued(ABC):
     """A write waiting for the group commit that records it (:meth:`Journal._grouped`)."""
 
     what: str
@@ -273,10 +274,11 @@ class _Queued:
     several: ClassVar[str] = "{} writes"
     """What a group of them records, for the group's error message."""
 
+    @abstractmethod
     def write(self, conn: sqlite3.Connection) -> None:
         """Record this in ``conn``'s transaction; JournalError when it cannot be."""
-        raise NotImplementedError
 
+    @abstractmethod
     def forget(self) -> None:
         """Drop what a rolled-back write left here (it is written again alone)."""
 
@@ -331,6 +333,9 @@ class _Finishing(_Queued):
         raise JournalError(
             f"attempt {self.attempt_id} already finished as {row['status']} in {self.journal}"
         )
+
+    def forget(self) -> None:
+        """Nothing: an UPDATE leaves nothing here to drop."""
 
 
 class _GroupCommit:

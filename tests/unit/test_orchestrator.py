@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 import structlog.testing
@@ -30,6 +30,8 @@ from psrunbook.runbook.planner import OWNER_PROBE, Plan, build_plan
 from psrunbook.runbook.registry import RunbookRegistry
 from psrunbook.templates import TemplateLibrary
 from psrunbook.transport.base import FakeSession, FakeTransport, RawResult, ScriptCall
+
+_T = TypeVar("_T")
 
 
 def result(changed: bool, data: dict[str, Any] | None = None, check: bool = False) -> RawResult:
@@ -532,13 +534,12 @@ def test_an_interrupt_waits_for_an_end_a_node_is_writing(
     interrupt arriving then must not leave the step (and close the sessions, and end the
     run) before that end is in the journal: every attempt ends, the run's end comes last.
 
-    The first end written asks for the stop itself and holds its write until a session
-    closes or a second has passed: with the calling thread waiting for it, no session
-    closes, so the bound runs out and the end is written first.
+    The first end written asks for the stop itself and holds its write until the calling
+    thread either waits for the ends being written or moves on (closes a session).
     """
     monkeypatch.setattr(orchestrator_module, "INTERRUPT_GRACE_S", 0.0)
     stop = StopSignal()
-    closed = threading.Event()
+    caller_waits, closed, either = threading.Event(), threading.Event(), threading.Event()
     order: list[str] = []
     first = threading.Lock()
     record_end = journal.finish_attempt
@@ -546,12 +547,14 @@ def test_an_interrupt_waits_for_an_end_a_node_is_writing(
     def finish_attempt(attempt_id: int, **fields: Any) -> None:
         if first.acquire(blocking=False):
             stop.request("test")
-            order.append("a session closed first" if closed.wait(1.0) else "end written")
+            assert either.wait(60), "the calling thread neither waited nor moved on"
+            order.append("a session closed first" if closed.is_set() else "end written")
         record_end(attempt_id, **fields)
 
     class ClosingSession(FakeSession):
         def close(self) -> None:
             closed.set()
+            either.set()
             super().close()
 
     class ClosingTransport(FakeTransport):
@@ -560,11 +563,19 @@ def test_an_interrupt_waits_for_an_end_a_node_is_writing(
             self.sessions.append(session)
             return session
 
+    class WatchedCondition(threading.Condition):
+        def wait_for(self, predicate: Callable[[], _T], timeout: float | None = None) -> _T:
+            caller_waits.set()
+            either.set()
+            return super().wait_for(predicate, timeout)
+
     monkeypatch.setattr(journal, "finish_attempt", finish_attempt)
     runner = Runner(
         plan, ClosingTransport(Node()), journal, library, RunOptions(backoff_s=0), stop=stop
     )
+    runner._ends_written = WatchedCondition(runner._claims)
     report = runner.run(_start(journal))
     assert report.interrupted
+    assert caller_waits.is_set()
     assert ["end written"] == order
     assert "running" not in {a.status for a in journal.attempts("r1")}

@@ -16,7 +16,7 @@ it runs, exactly as before.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from tree_sitter import Node
 
@@ -152,21 +152,6 @@ def binary(op: str) -> Callable[[Evaluator, Any, Any], Any] | None:
     return _int_arith(op, method) if op in _ARITH else method
 
 
-_SPECIAL_SHAPES: dict[str, str] = {
-    "integer_literal": "_integer",
-    "variable": "_variable",
-    "comparison_expression": "_comparison",
-    "additive_expression": "_arithmetic",
-    "multiplicative_expression": "_arithmetic",
-    "post_increment_expression": "_step",
-    "post_decrement_expression": "_step",
-    "pre_increment_expression": "_step",
-    "pre_decrement_expression": "_step",
-}
-"""The :class:`Compiler` method with a direct version of each hot node type (its name:
-a table of bound methods built for every node compiled cost a dictionary each time)."""
-
-
 class Compiler:
     """Compiles the nodes of one parsed script, each once (the closures live with it)."""
 
@@ -228,9 +213,9 @@ class Compiler:
         kind = self.kind(inner)
         special = _SPECIAL_SHAPES.get(kind)
         if special is not None:
-            compiled = getattr(self, special)(inner, ev)
+            compiled = special(self, inner, ev)
             if compiled is not None:
-                return cast("Expr", compiled)
+                return compiled
         return self._generic(inner, kind, ev)
 
     def kind(self, node: Node) -> str:
@@ -429,6 +414,21 @@ class Compiler:
                 e.assign_to(target, value)
 
         return run
+
+
+_SPECIAL_SHAPES: dict[str, Callable[[Compiler, Node, Evaluator], Expr | None]] = {
+    "integer_literal": Compiler._integer,
+    "variable": Compiler._variable,
+    "comparison_expression": Compiler._comparison,
+    "additive_expression": Compiler._arithmetic,
+    "multiplicative_expression": Compiler._arithmetic,
+    "post_increment_expression": Compiler._step,
+    "post_decrement_expression": Compiler._step,
+    "pre_increment_expression": Compiler._step,
+    "pre_decrement_expression": Compiler._step,
+}
+"""The :class:`Compiler` method with a direct version of each hot node type (a table of
+bound methods built for every node compiled cost a dictionary each time)."""
 
 
 def _value(expression: Expr, ev: Evaluator) -> Any:
