@@ -534,25 +534,47 @@ def parse_uncached(text: str) -> ParsedScript:
 
 
 class ParseCache:
-    """A bounded, thread-safe LRU of parsed scripts keyed by their text."""
+    """A bounded, thread-safe LRU of parsed scripts keyed by their text.
+
+    A text is parsed once even when several threads ask for it together: the nodes of a
+    step send the same script at the same moment, and each parsing it alone (tree-sitter,
+    the construct check, the closures compiled later) was that work once per node (four
+    of a ``run ssis-clustered --sim``'s 16 parses, issue 16). The threads that ask while
+    it is being parsed wait for that parse; when it fails, each parses the text itself,
+    so every caller gets its own error, as before (errors are not cached).
+    """
 
     def __init__(self, size: int = 256) -> None:
         self._size = size
         self._items: OrderedDict[str, ParsedScript] = OrderedDict()
         self._lock = threading.Lock()
+        self._parsing: set[str] = set()
+        """Texts a thread is parsing now (outside the lock)."""
+        self._parsed = threading.Condition(self._lock)
+        """Notified when a parse of a text in :attr:`_parsing` ends, stored or failed."""
 
     def get(self, text: str) -> ParsedScript:
         with self._lock:
-            hit = self._items.get(text)
+            while (hit := self._items.get(text)) is None and text in self._parsing:
+                self._parsed.wait()
             if hit is not None:
                 self._items.move_to_end(text)
                 return hit
-        script = parse_uncached(text)
+            self._parsing.add(text)
+        try:
+            script = parse_uncached(text)
+        except BaseException:
+            with self._lock:
+                self._parsing.discard(text)
+                self._parsed.notify_all()
+            raise
         with self._lock:
+            self._parsing.discard(text)
             self._items[text] = script
             self._items.move_to_end(text)
             while len(self._items) > self._size:
                 self._items.popitem(last=False)
+            self._parsed.notify_all()
         return script
 
     def __len__(self) -> int:

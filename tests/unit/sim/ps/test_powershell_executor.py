@@ -17,9 +17,10 @@ from psrunbook.sim.executor_protocol import (
     PipelineStopped,
 )
 from psrunbook.sim.objects import PSHashtable
-from psrunbook.sim.ps import powershell_executor
+from psrunbook.sim.ps import parser, powershell_executor
 from psrunbook.sim.ps.cmdlet_api import CmdletContext, CmdletSpec
 from psrunbook.sim.ps.evaluator import Evaluator
+from psrunbook.sim.ps.exceptions import ScriptParseError
 from psrunbook.sim.ps.parser import ParseCache
 from psrunbook.sim.ps.powershell_executor import PowerShellExecutor
 
@@ -168,6 +169,99 @@ def test_parse_cache_is_bounded_and_reused() -> None:
     cache.get("'c'")
     assert 2 == len(cache)
     assert first is not cache.get("'a'")
+
+
+class _WatchedCondition(threading.Condition):
+    """A condition that says when a thread starts waiting on it."""
+
+    def __init__(self, lock: threading.Lock, waiting: threading.Event) -> None:
+        super().__init__(lock)
+        self._waiting = waiting
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self._waiting.set()
+        return super().wait(timeout)
+
+
+def _parse_held_open(
+    monkeypatch: pytest.MonkeyPatch, fail: bool = False
+) -> tuple[list[str], threading.Event, threading.Event, threading.Event]:
+    """parse_uncached counting its calls; the first holds until released, and a second
+    call sets ``either`` (so does a thread waiting on the cache, see the tests)."""
+    calls: list[str] = []
+    inside, release, either = threading.Event(), threading.Event(), threading.Event()
+    real = parser.parse_uncached
+
+    def held(text: str) -> parser.ParsedScript:
+        calls.append(text)
+        if len(calls) == 1:
+            inside.set()
+            assert release.wait(10)
+        else:
+            either.set()
+        if fail:
+            raise ScriptParseError(1, 1, "refused", text)
+        return real(text)
+
+    monkeypatch.setattr(parser, "parse_uncached", held)
+    return calls, inside, release, either
+
+
+def _ask_twice(
+    cache: ParseCache, inside: threading.Event, release: threading.Event
+) -> tuple[threading.Thread, threading.Thread, list[object]]:
+    """Two threads ask for one text; the second asks while the first is parsing it."""
+    got: list[object] = []
+
+    def ask() -> None:
+        try:
+            got.append(cache.get("'same'"))
+        except ScriptParseError as error:
+            got.append(error)
+
+    first = threading.Thread(target=ask)
+    first.start()
+    assert inside.wait(10)
+    second = threading.Thread(target=ask)
+    second.start()
+    return first, second, got
+
+
+def test_a_text_asked_for_by_two_threads_at_once_is_parsed_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The nodes of a step send one script together: the second waits for the first's
+    parse instead of parsing it too (without the wait both parse: two calls)."""
+    calls, inside, release, either = _parse_held_open(monkeypatch)
+    cache = ParseCache()
+    cache._parsed = _WatchedCondition(cache._lock, either)
+    first, second, got = _ask_twice(cache, inside, release)
+    assert either.wait(10)  # the second thread waits, or (wrongly) parses too
+    release.set()
+    first.join(10)
+    second.join(10)
+    assert ["'same'"] == calls
+    assert 2 == len(got) and got[0] is got[1]
+
+
+def test_a_failed_parse_lets_the_waiting_thread_parse_for_its_own_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Errors are not cached: a thread that waited on a parse that failed parses the text
+    itself and gets its own error; nothing is left marked as being parsed."""
+    calls, inside, release, _ = _parse_held_open(monkeypatch, fail=True)
+    cache = ParseCache()
+    waiting = threading.Event()
+    cache._parsed = _WatchedCondition(cache._lock, waiting)
+    first, second, got = _ask_twice(cache, inside, release)
+    assert waiting.wait(10)
+    release.set()
+    first.join(10)
+    second.join(10)
+    assert ["'same'", "'same'"] == calls
+    assert 2 == len(got) and all(isinstance(e, ScriptParseError) for e in got)
+    assert got[0] is not got[1]
+    assert not cache._parsing and 0 == len(cache)
 
 
 def test_each_pipeline_gets_fresh_variables() -> None:
