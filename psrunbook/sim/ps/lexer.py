@@ -47,9 +47,9 @@ def _stops(chars: str, pairs: dict[str, str]) -> re.Pattern[str]:
     Written as one character class first, then what must follow which character (each
     branch tests the character just read with a lookbehind): a pattern that starts with a
     class lets ``re`` skip every other character in its C loop, while the alternation
-    ``[chars]|<#|...`` ran the whole matcher at each position (a third of a scan's regex
-    time on a shipped script, issue 16). The stops it finds are the same
-    (``tests/unit/sim/ps/test_lexer_stops.py``).
+    ``[chars]|<#|...`` ran the whole matcher at each position (searching the shipped
+    templates that way took about half as long again, issue 16). The stops it finds are
+    the same (``tests/unit/sim/ps/test_lexer_stops.py``).
     """
     follows = "|".join(f"(?<={first}){after}" for first, after in pairs.items())
     return re.compile(f"[{chars}{''.join(pairs)}](?:(?<=[{chars}])|{follows})")

@@ -538,10 +538,11 @@ class ParseCache:
 
     A text is parsed once even when several threads ask for it together: the nodes of a
     step send the same script at the same moment, and each parsing it alone (tree-sitter,
-    the construct check, the closures compiled later) was that work once per node (four
-    of a ``run ssis-clustered --sim``'s 16 parses, issue 16). The threads that ask while
-    it is being parsed wait for that parse; when it fails, each parses the text itself,
-    so every caller gets its own error, as before (errors are not cached).
+    the construct check, the closures compiled later) was that work once per node (a first
+    ``ssis-standalone`` run on 32 nodes: 4 to 9 parses of its 3 scripts, issue 16). The
+    threads that ask while it is being parsed wait for that parse; when it fails, each
+    parses the text itself, so every caller gets its own error, as before (errors are not
+    cached).
     """
 
     def __init__(self, size: int = 256) -> None:
