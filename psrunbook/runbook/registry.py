@@ -9,7 +9,9 @@ error, a failed import, an exception at import, no ``runbook`` object, a name an
 runbook already has) is isolated: it becomes a :class:`BrokenPlugin` and every other
 runbook still works. Asking for it by name (its runbook's name, or its file's) is
 refused with the file and the error; ``list`` names it. The built-in runbooks are part
-of psrunbook itself, so a failure there still stops everything.
+of psrunbook itself, so a failure there is not isolated: it stops every command that
+loads that runbook (a built-in module is imported only when its runbook is used, see
+:class:`BuiltinRunbook`).
 
 A plug-in installed by entry point brings its templates with it: a ``ps_templates``
 folder in its package (the entry point's module's package, or the nearest parent package
@@ -78,12 +80,50 @@ def _runbook_of(module: ModuleType, origin: str) -> Runbook:
 
 def builtin_runbooks() -> Iterator[Runbook]:
     """The shipped runbooks, each module imported (``psrunbook.runbook.index`` caches them)."""
+    for entry in _builtin_entries():
+        yield entry.load()
+
+
+@dataclass(frozen=True)
+class BuiltinRunbook:
+    """A shipped runbook known by its module's name, imported only when it is used.
+
+    A shipped runbook's module is named after it (``ssis_clustered`` holds
+    ``ssis-clustered``), so the registry knows every built-in name, and refuses a plug-in
+    that takes one, without importing the five modules: a ``run`` imports only the
+    runbook it runs (the others were about 1.6 % of a ``run --sim``'s instructions, issue
+    16). A module whose runbook has another name is refused when it is loaded.
+    """
+
+    module: str
+    """The module's name in ``psrunbook.runbooks``."""
+    origin: str = "builtin"
+
+    @property
+    def name(self) -> str:
+        return self.module.replace("_", "-")
+
+    @property
+    def summary(self) -> str:
+        return self.load().summary
+
+    def load(self) -> Runbook:
+        """The runbook, its module imported the first time (Python keeps the module)."""
+        module = importlib.import_module(f"{BUILTIN_PACKAGE}.{self.module}")
+        runbook = _runbook_of(module, self.origin)
+        if runbook.name != self.name:
+            raise RunbookDefinitionError(
+                f"{module.__name__} defines the runbook {runbook.name!r}: a shipped "
+                f"runbook's module is named after it, {runbook.name.replace('-', '_')}.py"
+            )
+        return runbook
+
+
+def _builtin_entries() -> tuple[BuiltinRunbook, ...]:
+    """Every shipped runbook module, by name, none imported."""
     package = importlib.import_module(BUILTIN_PACKAGE)
-    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
-        if info.name.startswith("_"):
-            continue
-        module = importlib.import_module(f"{BUILTIN_PACKAGE}.{info.name}")
-        yield _runbook_of(module, "builtin")
+    names = sorted(info.name for info in pkgutil.iter_modules(package.__path__))
+    return tuple(BuiltinRunbook(name) for name in names if not name.startswith("_"))
 
 
 @dataclass(frozen=True)
@@ -326,9 +366,14 @@ def _lookup(runbooks: Sequence[_Found], broken: Sequence[BrokenPlugin], name: st
 
 @dataclass(frozen=True)
 class RunbookRegistry:
-    """All runbooks known for this invocation, by name, and the plug-ins that failed."""
+    """All runbooks known for this invocation, by name, and the plug-ins that failed.
 
-    runbooks: tuple[Runbook, ...]
+    Plug-ins are loaded (and checked) when it is discovered; a built-in runbook's module
+    is imported when that runbook is asked for (:meth:`get`) or all are (:attr:`runbooks`).
+    """
+
+    found: tuple[Runbook | BuiltinRunbook, ...]
+    """Every usable runbook by name: the plug-ins loaded, the built-ins by module."""
     broken: tuple[BrokenPlugin, ...] = ()
     template_dirs: tuple[Path, ...] = ()
     """The ``ps_templates`` folders that entry-point plug-ins ship, searched after the
@@ -336,12 +381,26 @@ class RunbookRegistry:
 
     @classmethod
     def discover(cls, extra_dirs: Sequence[Path] = ()) -> RunbookRegistry:
-        runbooks, broken, template_dirs = _merge(builtin_runbooks(), extra_dirs)
-        return cls(runbooks, broken, template_dirs)
+        found, broken, template_dirs = _merge(_found_builtins(), extra_dirs)
+        return cls(found, broken, template_dirs)
+
+    @property
+    def runbooks(self) -> tuple[Runbook, ...]:
+        """Every runbook, each built-in module imported."""
+        return tuple(_loaded(item) for item in self.found)
 
     def get(self, name: str) -> Runbook:
         """The runbook called ``name``; refused naming the file when its plug-in is broken."""
-        return _lookup(self.runbooks, self.broken, name)
+        return _loaded(_lookup(self.found, self.broken, name))
+
+
+def _found_builtins() -> Iterator[Runbook | BuiltinRunbook]:
+    """The built-ins as what a registry finds (plug-ins join them as Runbooks)."""
+    yield from _builtin_entries()
+
+
+def _loaded(item: Runbook | BuiltinRunbook) -> Runbook:
+    return item.load() if isinstance(item, BuiltinRunbook) else item
 
 
 @dataclass(frozen=True)

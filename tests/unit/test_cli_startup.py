@@ -176,6 +176,9 @@ def test_a_sim_run_loads_only_what_it_uses(tmp_path: Path) -> None:
     # bundle's manifest models and verifier stay unloaded (issue 16).
     unwanted |= {"psrunbook.bundle", "psrunbook.bundle_verifier"}
     unwanted |= {"spnego", "gssapi", "pypsrp.negotiate", "requests_credssp", "cryptography.x509"}
+    # Only the runbook it runs: the other shipped runbooks' modules stay unloaded.
+    others = ("cluster_report", "ssis_clustered_undo", "ssis_failover_drill", "ssis_standalone")
+    unwanted |= {f"psrunbook.runbooks.{name}" for name in others}
     assert [] == sorted(unwanted & modules)
     # Its options (a --state-dir path, a --parallel typed as text, default limits) coerce
     # without typer's pydantic adapters, and no TypeAdapter is built (issue 16:

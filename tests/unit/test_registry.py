@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import shutil
+import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -11,6 +14,7 @@ import pytest
 from psrunbook.errors import RunbookDefinitionError, RunbookNotFound
 from psrunbook.runbook import registry as registry_module
 from psrunbook.runbook.registry import RunbookListing, RunbookRegistry
+from psrunbook.runbooks import cluster_report
 
 
 def test_user_folder_runbook_is_found(user_runbooks: Path) -> None:
@@ -134,3 +138,68 @@ def test_a_broken_installed_plugin_is_named(site: Path) -> None:
     (broken,) = RunbookListing.discover([]).broken
     assert broken.origin == "entry point bad (psrunbook_no_such_plugin)"
     assert "ModuleNotFoundError" in broken.error
+
+
+_ONLY_THE_ONE_ASKED_FOR = """
+import json, sys
+from psrunbook.runbook.registry import RunbookRegistry
+registry = RunbookRegistry.discover()
+names = [item.name for item in registry.found]
+before = sorted(m for m in sys.modules if m.startswith("psrunbook.runbooks."))
+runbook = registry.get("ssis-clustered")
+after = sorted(m for m in sys.modules if m.startswith("psrunbook.runbooks.") and "._" not in m)
+print(json.dumps({"names": names, "before": before, "after": after, "got": runbook.name}))
+"""
+
+
+def test_a_run_imports_only_the_built_in_runbook_it_asks_for() -> None:
+    """Discovering knows every built-in name without importing a runbook module; ``get``
+    imports the one asked for and no other (issue 16: the other four were about 1.6 %
+    of a ``run --sim``)."""
+    done = subprocess.run(
+        [sys.executable, "-c", _ONLY_THE_ONE_ASKED_FOR],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    report = json.loads(done.stdout)
+    assert {"cluster-report", "ssis-clustered", "ssis-standalone"} <= set(report["names"])
+    assert [] == report["before"]
+    assert ["psrunbook.runbooks.ssis_clustered"] == report["after"]
+    assert "ssis-clustered" == report["got"]
+
+
+def test_every_built_in_runbook_is_named_after_its_module() -> None:
+    """The registry names a built-in by its module before importing it: loading every
+    one checks that each module holds the runbook of that name."""
+    registry = RunbookRegistry.discover()
+    assert [item.name for item in registry.found] == [r.name for r in registry.runbooks]
+    assert all(r.origin == "builtin" for r in registry.runbooks)
+
+
+def test_a_built_in_module_holding_another_name_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A shipped module whose runbook has another name than the module is refused when
+    it is loaded, naming the module and the file name it should have."""
+    monkeypatch.setattr(
+        cluster_report, "runbook", replace(cluster_report.runbook, name="cluster-summary")
+    )
+    registry = RunbookRegistry.discover()
+    with pytest.raises(RunbookDefinitionError, match=r"cluster_summary\.py") as raised:
+        registry.get("cluster-report")
+    assert "psrunbook.runbooks.cluster_report" in str(raised.value)
+    assert "ssis-clustered" == registry.get("ssis-clustered").name
+
+
+def test_a_plugin_taking_a_built_in_name_is_refused(user_runbooks: Path, tmp_path: Path) -> None:
+    """A user runbook named like a built-in one is refused, and the built-in with it, as
+    before: the built-in names are known without importing the built-in modules."""
+    text = (user_runbooks / "greeting.py").read_text(encoding="utf-8")
+    assert 'name="greeting"' in text
+    (tmp_path / "copied.py").write_text(
+        text.replace('name="greeting"', 'name="ssis-clustered"'), encoding="utf-8"
+    )
+    registry = RunbookRegistry.discover([tmp_path])
+    with pytest.raises(RunbookDefinitionError, match="'ssis-clustered' is defined twice"):
+        registry.get("ssis-clustered")
