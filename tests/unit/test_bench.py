@@ -8,17 +8,20 @@ never be "met", and that the measurements count what they claim to count.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 from pypsrp.powershell import PowerShell, RunspacePool
 
+from bench import render_lint
 from bench.cli_run import run_child
-from bench.common import Figure, Goal, Profile, Section, absolute_goal, ratio_goal
+from bench.common import PROFILES, Figure, Goal, Profile, Section, absolute_goal, ratio_goal
 from bench.fanout import ratio_detail
 from bench.lab import start_fleet
 from bench.naive import POOL_REQUESTS, _round_trips
@@ -205,3 +208,13 @@ def test_a_fanout_ratio_names_the_simulators_cpu_beside_the_clients() -> None:
     )
     assert "1: 0.77 s, 32: 1.68 s; client CPU 0.55 s / 1.24 s" in detail
     assert "simulator CPU 0.04 s / 0.83 s" in detail
+
+
+def test_render_and_lint_rates_are_measured_in_a_process_of_their_own() -> None:
+    """The render + lint section measures in a child interpreter, as a ``plan`` renders
+    in its own process, not under the heap the sections before it left."""
+    section = render_lint.measure(replace(PROFILES["smoke"], render_seconds=0.02))
+    assert section.raw["pid"] != os.getpid()
+    rates = {f.key: f.value for f in section.figures}
+    assert rates["render_lint_uncached_per_s"] > 0 and rates["lint_distinct_per_s"] > 0
+    assert section.raw["scripts_per_pass"] == len(work_list())
