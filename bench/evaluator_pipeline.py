@@ -17,6 +17,7 @@ from __future__ import annotations
 from bench.common import Figure, Profile, Section, median, ratio_goal
 from bench.evaluator_loop import _Sink, alternate, cpu_clock
 from bench.evaluator_loop import measure as measure_loop
+from bench.own_process import section_in_own_process
 from psrunbook.sim.executor_protocol import CommandRequest, ExecutionContext, PipelineRequest
 from psrunbook.sim.ps.powershell_executor import PowerShellExecutor
 
@@ -93,6 +94,12 @@ def pipeline_figure(profile: Profile) -> tuple[Figure, dict[str, object]]:
 
 
 def measure(profile: Profile) -> Section:
+    """:func:`measure_here` in a process of its own (:mod:`bench.own_process`): a
+    simulated node evaluates in its own process, not on the heap of earlier sections."""
+    return section_in_own_process("bench.evaluator_pipeline", profile)
+
+
+def measure_here(profile: Profile) -> Section:
     """The loop figures of :mod:`bench.evaluator_loop`, then the pipeline's."""
     section = measure_loop(profile)
     figure, raw = pipeline_figure(profile)

@@ -19,25 +19,19 @@ What stays loaded, as in any process that plans more than once: the compiled tem
 the tree-sitter grammar and its compiled queries, and the cmdlet catalog. None of these
 depends on a script's text.
 
-The rates are measured in a child process of their own, as a ``plan`` or ``run`` renders
-and lints in a process of its own: run after the sections before it in one process (pools,
-labs and their objects still on the heap), the same code read 10-15 % lower
-(1,700-1,860 against 2,000-2,040 scripts a second alone, 2026-12-03), a figure of the
-benchmark's order rather than of the linter.
+Measured in a process of its own (:mod:`bench.own_process`), as a ``plan`` renders and
+lints in its own process.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 import time
 from typing import Any
 
 from pydantic import BaseModel
 
-from bench.common import ROOT, Figure, Profile, Section, absolute_goal, median
+from bench.common import Figure, Profile, Section, absolute_goal, median
+from bench.own_process import section_in_own_process
 from psrunbook.lint import lint_script
 from psrunbook.runbook.examples import example_inventory, example_parameters, example_values
 from psrunbook.runbook.planner import OWNER_PROBE
@@ -130,59 +124,28 @@ def _rate(library: TemplateLibrary, items: list[Work], seconds: float, **how: bo
     return done / (time.perf_counter() - started)
 
 
-def measured_here(render_seconds: float) -> dict[str, Any]:
-    """The rates, measured in this process (:func:`measure` runs it in a child)."""
+def measure(profile: Profile) -> Section:
+    """:func:`measure_here` in a process of its own (:mod:`bench.own_process`)."""
+    return section_in_own_process("bench.render_lint", profile)
+
+
+def measure_here(profile: Profile) -> Section:
+    section = Section("render + lint")
     library = TemplateLibrary()
     items = work_list()
     templates = {t for t, _, _ in items}
     shipped = set(library.template_ids())
     render_and_lint(library, items)  # compile templates, load the grammar
     texts = sorted({library.render(t, a, s).text for t, a, s in items})
+    distinct = len(texts)
     # Interleaved in halves, so a noisy second falls on each alike.
-    half = render_seconds / 2
+    half = profile.render_seconds / 2
     rates: dict[str, list[float]] = {"uncached": [], "fresh_plan": [], "cached": []}
     for _ in range(2):
         rates["uncached"].append(_rate(library, items, half, uncached=True))
         rates["fresh_plan"].append(_rate(library, items, half / 2, fresh_plan=True))
         rates["cached"].append(_rate(library, items, half / 2))
-    return {
-        "pid": os.getpid(),
-        "scripts_per_pass": len(items),
-        "templates": sorted(templates),
-        "unused_templates": sorted(shipped - templates),
-        "distinct_texts": len(texts),
-        "rates_per_s": rates,
-        "lint_rates_per_s": [_lint_rate(texts, half / 2) for _ in range(2)],
-    }
-
-
-def _measured_in_a_child(profile: Profile) -> dict[str, Any]:
-    """:func:`measured_here` in a new interpreter (see the module's docstring)."""
-    code = (
-        "import json, sys\n"
-        "from bench.render_lint import measured_here\n"
-        "print(json.dumps(measured_here(float(sys.argv[1]))))\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", code, repr(profile.render_seconds)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"render + lint child exited {done.returncode}: {done.stderr[-2000:]}")
-    result: dict[str, Any] = json.loads(done.stdout.splitlines()[-1])
-    return result
-
-
-def measure(profile: Profile) -> Section:
-    section = Section("render + lint")
-    raw = _measured_in_a_child(profile)
-    rates: dict[str, list[float]] = raw["rates_per_s"]
-    lint_rates: list[float] = raw["lint_rates_per_s"]
-    items, distinct = raw["scripts_per_pass"], raw["distinct_texts"]
-    templates = raw["templates"]
+    lint_rates = [_lint_rate(texts, half / 2) for _ in range(2)]
     uncached, fresh, cached = (median(rates[k]) for k in ("uncached", "fresh_plan", "cached"))
     section.figures.append(
         Figure(
@@ -191,7 +154,7 @@ def measure(profile: Profile) -> Section:
             uncached,
             "scripts/s",
             absolute_goal(">=", 1916, "issue 16: 4x the 479/s measured there"),
-            f"{items} scripts from {len(templates)} templates, each as if new "
+            f"{len(items)} scripts from {len(templates)} templates, each as if new "
             f"({1000 / uncached:.2f} ms a script); a fresh plan (caches cleared per pass, "
             f"{distinct} distinct texts): {fresh:,.0f}/s",
         )
@@ -213,5 +176,11 @@ def measure(profile: Profile) -> Section:
             detail=f"{distinct} distinct texts; the linter alone, without rendering",
         )
     )
-    section.raw = raw
+    section.raw = {
+        "scripts_per_pass": len(items),
+        "templates": sorted(templates),
+        "unused_templates": sorted(shipped - templates),
+        "distinct_texts": distinct,
+        "rates_per_s": rates,
+    }
     return section

@@ -14,17 +14,19 @@ import sys
 import textwrap
 from dataclasses import replace
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
 from pypsrp.powershell import PowerShell, RunspacePool
 
-from bench import render_lint
+from bench import evaluator_pipeline, render_lint
 from bench.cli_run import run_child
 from bench.common import PROFILES, Figure, Goal, Profile, Section, absolute_goal, ratio_goal
 from bench.fanout import ratio_detail
 from bench.lab import start_fleet
 from bench.naive import POOL_REQUESTS, _round_trips
+from bench.own_process import PID_KEY
 from bench.render_lint import render_and_lint, work_list
 from bench.run import check, missed, results
 from psrunbook import lint
@@ -210,11 +212,16 @@ def test_a_fanout_ratio_names_the_simulators_cpu_beside_the_clients() -> None:
     assert "simulator CPU 0.04 s / 0.83 s" in detail
 
 
-def test_render_and_lint_rates_are_measured_in_a_process_of_their_own() -> None:
-    """The render + lint section measures in a child interpreter, as a ``plan`` renders
-    in its own process, not under the heap the sections before it left."""
-    section = render_lint.measure(replace(PROFILES["smoke"], render_seconds=0.02))
-    assert section.raw["pid"] != os.getpid()
-    rates = {f.key: f.value for f in section.figures}
-    assert rates["render_lint_uncached_per_s"] > 0 and rates["lint_distinct_per_s"] > 0
-    assert section.raw["scripts_per_pass"] == len(work_list())
+@pytest.mark.parametrize("module", [render_lint, evaluator_pipeline])
+def test_in_process_work_is_measured_in_a_process_of_its_own(module: ModuleType) -> None:
+    """Render + lint and the evaluator measure in a child interpreter, as a ``plan`` or a
+    simulated node works in its own process, not under the heap earlier sections left;
+    the figures come back whole (goals included)."""
+    profile = replace(PROFILES["smoke"], render_seconds=0.02)
+    section = module.measure(profile)
+    assert section.raw[PID_KEY] != os.getpid()
+    assert section.figures and all(f.value > 0 for f in section.figures)
+    here = module.measure_here(profile)
+    assert [(f.key, f.label, f.unit, f.goal) for f in here.figures] == [
+        (f.key, f.label, f.unit, f.goal) for f in section.figures
+    ]
