@@ -30,7 +30,7 @@ import os
 import pkgutil
 import sys
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Protocol, TypeVar, cast
@@ -91,7 +91,7 @@ class BuiltinRunbook:
     A shipped runbook's module is named after it (``ssis_clustered`` holds
     ``ssis-clustered``), so the registry knows every built-in name, and refuses a plug-in
     that takes one, without importing the five modules: a ``run`` imports only the
-    runbook it runs (the others were about 1.6 % of a ``run --sim``'s instructions, issue
+    runbook it runs (the others were about 0.5 % of a ``run --sim``'s instructions, issue
     16). A module whose runbook has another name is refused when it is loaded.
     """
 
@@ -108,7 +108,7 @@ class BuiltinRunbook:
         return self.load().summary
 
     def load(self) -> Runbook:
-        """The runbook, its module imported the first time (Python keeps the module)."""
+        """The runbook, from its module (imported the first time; Python keeps it)."""
         module = importlib.import_module(f"{BUILTIN_PACKAGE}.{self.module}")
         runbook = _runbook_of(module, self.origin)
         if runbook.name != self.name:
@@ -378,6 +378,10 @@ class RunbookRegistry:
     template_dirs: tuple[Path, ...] = ()
     """The ``ps_templates`` folders that entry-point plug-ins ship, searched after the
     built-in templates."""
+    _loaded_builtins: dict[str, Runbook] = field(
+        default_factory=dict, init=False, compare=False, repr=False
+    )
+    """Each built-in runbook once loaded: one object per name for this registry's life."""
 
     @classmethod
     def discover(cls, extra_dirs: Sequence[Path] = ()) -> RunbookRegistry:
@@ -387,20 +391,24 @@ class RunbookRegistry:
     @property
     def runbooks(self) -> tuple[Runbook, ...]:
         """Every runbook, each built-in module imported."""
-        return tuple(_loaded(item) for item in self.found)
+        return tuple(self._loaded(item) for item in self.found)
 
     def get(self, name: str) -> Runbook:
         """The runbook called ``name``; refused naming the file when its plug-in is broken."""
-        return _loaded(_lookup(self.found, self.broken, name))
+        return self._loaded(_lookup(self.found, self.broken, name))
+
+    def _loaded(self, item: Runbook | BuiltinRunbook) -> Runbook:
+        if not isinstance(item, BuiltinRunbook):
+            return item
+        runbook = self._loaded_builtins.get(item.name)
+        if runbook is None:
+            runbook = self._loaded_builtins[item.name] = item.load()
+        return runbook
 
 
 def _found_builtins() -> Iterator[Runbook | BuiltinRunbook]:
     """The built-ins as what a registry finds (plug-ins join them as Runbooks)."""
     yield from _builtin_entries()
-
-
-def _loaded(item: Runbook | BuiltinRunbook) -> Runbook:
-    return item.load() if isinstance(item, BuiltinRunbook) else item
 
 
 @dataclass(frozen=True)
