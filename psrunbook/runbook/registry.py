@@ -385,7 +385,8 @@ class RunbookRegistry:
 
     @classmethod
     def discover(cls, extra_dirs: Sequence[Path] = ()) -> RunbookRegistry:
-        found, broken, template_dirs = _merge(_found_builtins(), extra_dirs)
+        builtins: tuple[Runbook | BuiltinRunbook, ...] = _builtin_entries()  # plug-ins join
+        found, broken, template_dirs = _merge(builtins, extra_dirs)
         return cls(found, broken, template_dirs)
 
     @property
@@ -404,11 +405,6 @@ class RunbookRegistry:
         if runbook is None:
             runbook = self._loaded_builtins[item.name] = item.load()
         return runbook
-
-
-def _found_builtins() -> Iterator[Runbook | BuiltinRunbook]:
-    """The built-ins as what a registry finds (plug-ins join them as Runbooks)."""
-    yield from _builtin_entries()
 
 
 @dataclass(frozen=True)
