@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from msgspec.structs import asdict
 
 from psrunbook.inventory import Inventory, inventory_from_toml
 from psrunbook.sim.endpoint.http_server import SimEndpoint, SimFleet

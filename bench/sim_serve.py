@@ -13,10 +13,11 @@ import os
 import secrets
 import signal
 import subprocess
-from dataclasses import asdict
 from pathlib import Path
 from types import TracebackType
 from typing import Any
+
+from msgspec.structs import asdict
 
 from bench.common import script_path
 from psrunbook.sim.lab.lab_files import lab_facts, sample_lab

@@ -12,9 +12,10 @@ of their total wall times.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
+
+from msgspec.structs import replace
 
 from bench.common import Figure, Profile, Section, median, ratio_goal, timed
 from bench.sim_pipeline import PASSWORD, USER, plain_pool

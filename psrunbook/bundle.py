@@ -17,10 +17,10 @@ import shutil
 import stat
 import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Final
 
+import msgspec
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from psrunbook.bundle_verifier import verify_script_text
@@ -411,8 +411,7 @@ def review_sha256(plan: Plan, inventory: Inventory) -> str:
     return sha256_bytes(manifest_text(manifest).encode("utf-8"))
 
 
-@dataclass(frozen=True)
-class ExportResult:
+class ExportResult(msgspec.Struct, frozen=True):
     directory: Path
     files: tuple[str, ...]
     manifest_sha256: str
@@ -460,8 +459,7 @@ def export_bundle(plan: Plan, inventory: Inventory, directory: Path) -> ExportRe
 # --------------------------------------------------------------------------- verification
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(msgspec.Struct, frozen=True):
     file: str
     problem: str
 
@@ -469,8 +467,7 @@ class Problem:
         return f"{self.file}: {self.problem}"
 
 
-@dataclass(frozen=True)
-class VerifiedBundle:
+class VerifiedBundle(msgspec.Struct, frozen=True):
     """A bundle whose every file matched its manifest when it was read."""
 
     directory: Path
@@ -748,8 +745,7 @@ def plan_from_bundle(
     return plan
 
 
-@dataclass(frozen=True)
-class PinnedStep:
+class PinnedStep(msgspec.Struct, frozen=True):
     """A step as a bundle's manifest or a saved plan pinned it: what a rebuilt plan must match."""
 
     label: str

@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from types import MappingProxyType
 from typing import Any, Final
+
+import msgspec
 
 __all__ = [
     "ALL_SETS",
@@ -38,8 +39,7 @@ ALL_SETS: Final = "(All)"
 _SWITCH_TYPES: Final = frozenset({"switch", "switchparameter"})
 
 
-@dataclass(frozen=True)
-class Parameter:
+class Parameter(msgspec.Struct, frozen=True):
     """One parameter of a cmdlet as the catalog records it."""
 
     name: str
@@ -81,8 +81,7 @@ ShouldProcess. ``-ProgressAction`` is PowerShell 7.4+ and would fail on 5.1, so 
 """
 
 
-@dataclass(frozen=True)
-class Cmdlet:
+class Cmdlet(msgspec.Struct, frozen=True):
     """One FailoverClusters cmdlet: its own parameters plus the common parameters."""
 
     name: str
@@ -110,8 +109,7 @@ class Cmdlet:
         return None
 
 
-@dataclass(frozen=True)
-class Catalog:
+class Catalog(msgspec.Struct, frozen=True):
     """Every cmdlet the project knows from the FailoverClusters module."""
 
     cmdlets: Mapping[str, Cmdlet]

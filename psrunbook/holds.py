@@ -31,16 +31,16 @@ import os
 import secrets
 import socket
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
+
+import msgspec
 
 from psrunbook.errors import RunHeld
 from psrunbook.logging import get_logger
 
 
-@dataclass(frozen=True)
-class Holder:
+class Holder(msgspec.Struct, frozen=True):
     """Who holds: the run, the host and process, since when, and a token only it knows."""
 
     run_id: str
@@ -145,8 +145,7 @@ def is_stale(holder: Holder) -> bool:
     return holder.host == this_host() and not process_exists(holder.pid)
 
 
-@dataclass(frozen=True)
-class RunHold:
+class RunHold(msgspec.Struct, frozen=True):
     """A hold this process took; give it back with :meth:`release`."""
 
     store: HoldStore

@@ -25,9 +25,10 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final, Literal, Protocol, Self
+
+import msgspec
 
 from psrunbook.errors import JournalError
 from psrunbook.holds import Holder, HoldStore
@@ -133,8 +134,7 @@ def opt_text(value: str | None) -> str | None:
 # --------------------------------------------------------------------------- records
 
 
-@dataclass(frozen=True)
-class RunRecord:
+class RunRecord(msgspec.Struct, frozen=True):
     """One run as journaled; ``outcome`` is None while it runs or after a crash."""
 
     run_id: str
@@ -154,7 +154,7 @@ class RunRecord:
     """The inventory's cluster name; None in runs journaled before schema version 2."""
     os_user: str | None = None
     """The operator's login on the control node (the remote account is ``user``)."""
-    insecure: dict[str, str] = field(default_factory=dict)
+    insecure: dict[str, str] = msgspec.field(default_factory=dict)
     """Node -> the unsafe setting accepted with ``--insecure`` (by the run or a resume)."""
     inventory_path: str | None = None
     """The inventory file the run was started with (absolute); None for ``--sim``."""
@@ -165,8 +165,7 @@ class RunRecord:
     resume must find again; None when the run never asked (see execution/identity.py)."""
 
 
-@dataclass(frozen=True)
-class AttemptRecord:
+class AttemptRecord(msgspec.Struct, frozen=True):
     """One execution of one step's script on one node (``running`` until finished)."""
 
     attempt_id: int
@@ -185,8 +184,7 @@ class AttemptRecord:
     duration_ns: int | None
 
 
-@dataclass(frozen=True)
-class DecisionRecord:
+class DecisionRecord(msgspec.Struct, frozen=True):
     """A reviewer's approval or rejection of a run, as the journal keeps it for auditors."""
 
     run_id: str

@@ -77,6 +77,7 @@ from functools import cache, cached_property, lru_cache
 from itertools import accumulate
 from typing import Final, Literal
 
+import msgspec
 import tree_sitter
 import tree_sitter_powershell
 
@@ -619,8 +620,7 @@ def _command_name_node(command: tree_sitter.Node) -> tree_sitter.Node | None:
     return None
 
 
-@dataclass
-class _Binding:
+class _Binding(msgspec.Struct):
     parameter: Parameter
     node: tree_sitter.Node
     value: tree_sitter.Node | None
@@ -888,8 +888,7 @@ def _is_parameter_token(kind: str, token: str) -> bool:
     )
 
 
-@dataclass(frozen=True)
-class _Shape:
+class _Shape(msgspec.Struct, frozen=True):
     """What binding a call to one catalog cmdlet reads of it, worked out once per cmdlet
     instead of from every parameter on every call."""
 

@@ -23,10 +23,10 @@ import hashlib
 import json
 import os
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Final
 
+import msgspec
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from psrunbook.bundle import (
@@ -123,16 +123,14 @@ class SavedPlan(_Part):
     """The journaled plan run that found these changes (``runs show`` it)."""
 
 
-@dataclass(frozen=True)
-class PlanFile:
+class PlanFile(msgspec.Struct, frozen=True):
     """A saved plan as read from its file (the path names it in every refusal)."""
 
     path: Path
     saved: SavedPlan
 
 
-@dataclass(frozen=True)
-class ProbeAnswers:
+class ProbeAnswers(msgspec.Struct, frozen=True):
     """What the engine's read-only probes say now."""
 
     cluster_name: str

@@ -24,9 +24,10 @@ import logging
 import logging.handlers
 import socket
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, Literal
+
+import msgspec
 
 from psrunbook.errors import UserError
 
@@ -53,8 +54,7 @@ CA_OPTION: Final = "--log-syslog-ca"
 CA_ENV: Final = "PSRUNBOOK_LOG_SYSLOG_CA"
 
 
-@dataclass(frozen=True)
-class SyslogTarget:
+class SyslogTarget(msgspec.Struct, frozen=True):
     """Where syslog messages go, as ``--log-syslog`` named it."""
 
     text: str

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 from psrunbook.cli.context import Settings
 from psrunbook.errors import ParameterError, UserError
@@ -21,8 +22,7 @@ if TYPE_CHECKING:
     from psrunbook.sim.lab.embedded import EmbeddedLab
 
 
-@dataclass(frozen=True)
-class PlanInputs:
+class PlanInputs(msgspec.Struct, frozen=True):
     runbook: Runbook
     inventory: Inventory
     params: BaseModel

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import contextlib
 import shlex
-from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
 
+import msgspec
 import typer
+from msgspec.structs import replace
 
 from psrunbook.cli import completion, run_view
 from psrunbook.cli.collector import collector_held_off
@@ -140,8 +141,7 @@ ExpectSha256Option = Annotated[
 ]
 
 
-@dataclass(frozen=True)
-class RunCommand:
+class RunCommand(msgspec.Struct, frozen=True):
     """What the operator typed for ``run``, ``plan`` or ``resume``.
 
     The field names are the commands' parameter names: :meth:`parsed` reads them once

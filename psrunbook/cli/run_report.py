@@ -16,8 +16,9 @@ values into review text: a node name cannot add a heading, a link or a script el
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
+
+import msgspec
 
 from psrunbook.cli import run_timeline
 from psrunbook.cli.plan_view import spelled
@@ -29,8 +30,7 @@ if TYPE_CHECKING:
 ReportFormat = Literal["md", "html"]
 
 
-@dataclass(frozen=True)
-class _Row:
+class _Row(msgspec.Struct, frozen=True):
     """One attempt as the report shows it: plain text cells, escaped when written."""
 
     step: str

@@ -11,9 +11,10 @@ the same attempts with a bar drawn in characters on a fixed scale.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Final
+
+import msgspec
 
 from psrunbook.review_text import html_text, md_code
 
@@ -34,8 +35,7 @@ COLOURS: Final = {"succeeded": "#2e7d32", "failed": "#c62828", "running": "#f9a8
 _OTHER_COLOUR: Final = "#757575"
 
 
-@dataclass(frozen=True)
-class Bar:
+class Bar(msgspec.Struct, frozen=True):
     """One attempt placed on the time axis, in seconds from the run's first start."""
 
     node: str

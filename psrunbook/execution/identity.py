@@ -14,8 +14,9 @@ every step.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+import msgspec
 
 from psrunbook.errors import ClusterMismatch, StepFailed, TransportError
 from psrunbook.results import parse_output
@@ -29,8 +30,7 @@ if TYPE_CHECKING:
 PROBE_TIMEOUT_S = 60.0
 
 
-@dataclass(frozen=True)
-class ClusterIdentity:
+class ClusterIdentity(msgspec.Struct, frozen=True):
     """What the cluster says it is."""
 
     name: str
@@ -76,8 +76,7 @@ def read_identity(plan: Plan, transport: Transport) -> ClusterIdentity:
     raise TransportError("no node answered the cluster identity probe: " + "; ".join(errors))
 
 
-@dataclass(frozen=True)
-class PinnedId:
+class PinnedId(msgspec.Struct, frozen=True):
     """A cluster id the answer must match, and who pinned it (for the refusal)."""
 
     id: str

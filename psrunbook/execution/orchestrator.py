@@ -27,10 +27,11 @@ import random
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, cast
 
+import msgspec
 import structlog
+from msgspec.structs import replace
 
 from psrunbook.errors import EngineError, RunInterrupted, StepFailed, TransportError
 from psrunbook.execution.interrupts import StopSignal
@@ -57,8 +58,7 @@ before they are journaled as interrupted and left behind."""
 _STOP = object()
 
 
-@dataclass(frozen=True)
-class _WorkerFailed:
+class _WorkerFailed(msgspec.Struct, frozen=True):
     """A node worker's error that is not an attempt's outcome, carried to the calling thread.
 
     Any exception, ``SystemExit`` included (a library may raise it from a callback: rich
@@ -99,8 +99,7 @@ class _KeptOutcomes:
             self._collecting = False
 
 
-@dataclass(frozen=True)
-class _Leg:
+class _Leg(msgspec.Struct, frozen=True):
     """One attempt in a node worker's chain: a step, in check mode or as the run says.
 
     ``reported`` is False for a resumed run's re-check: journaled and logged, but neither
@@ -112,8 +111,7 @@ class _Leg:
     reported: bool = True
 
 
-@dataclass(frozen=True)
-class RunOptions:
+class RunOptions(msgspec.Struct, frozen=True):
     """How a run behaves; the defaults are the safe ones."""
 
     check_only: bool = False

@@ -9,8 +9,9 @@ the log processor into ECS ``error.*`` fields, the console into text).
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
+
+import msgspec
 
 from psrunbook.runbook.planner import PlannedStep
 
@@ -28,8 +29,7 @@ class Status(enum.Enum):
     """An "any node" step passed this node over: it could not be reached (``errors`` says why)."""
 
 
-@dataclass(frozen=True)
-class TargetOutcome:
+class TargetOutcome(msgspec.Struct, frozen=True):
     """One step on one node.
 
     ``result`` is the step's validated result (an instance of ``Step.result``) when the
@@ -59,21 +59,19 @@ class TargetOutcome:
         return self.errors[0].message if self.errors else ""
 
 
-@dataclass
-class StepOutcome:
+class StepOutcome(msgspec.Struct):
     planned: PlannedStep
-    targets: list[TargetOutcome] = field(default_factory=list)
+    targets: list[TargetOutcome] = msgspec.field(default_factory=list)
 
     @property
     def failed(self) -> bool:
         return any(t.status is Status.FAILED for t in self.targets)
 
 
-@dataclass
-class RunReport:
+class RunReport(msgspec.Struct):
     run_id: str
     check_only: bool
-    steps: list[StepOutcome] = field(default_factory=list)
+    steps: list[StepOutcome] = msgspec.field(default_factory=list)
     interrupted: bool = False
 
     @property

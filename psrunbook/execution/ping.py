@@ -12,9 +12,9 @@ import contextlib
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+import msgspec
 from pydantic import ConfigDict, Field
 
 from psrunbook.errors import (
@@ -50,8 +50,7 @@ class PingResult(StepResult):
     failover_clusters: str | None = Field(default=None, alias="FailoverClusters")
 
 
-@dataclass(frozen=True)
-class NodeAnswer:
+class NodeAnswer(msgspec.Struct, frozen=True):
     """One node's answer to ping: how far the connection got and what the node runs."""
 
     node: str

@@ -28,10 +28,12 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import msgspec
+from msgspec.structs import replace
 
 from psrunbook.canonical_json import canonical_json
 from psrunbook.errors import ClusterMismatch, JournalError, ParameterError
@@ -68,8 +70,7 @@ if TYPE_CHECKING:
     from psrunbook.transport.base import Transport
 
 
-@dataclass(frozen=True)
-class RunRequest:
+class RunRequest(msgspec.Struct, frozen=True):
     """What to run: a runbook by name, an approved bundle, or a journaled run to continue."""
 
     runbook: str | None = None
@@ -88,8 +89,7 @@ class RunRequest:
     """Run exactly this saved plan (its parameters; refused if what it pinned changed)."""
 
 
-@dataclass(frozen=True)
-class ExecutionLimits:
+class ExecutionLimits(msgspec.Struct, frozen=True):
     """How hard a run may push: nodes at once, seconds per step, retries and their backoff.
 
     The caller's choice (a CLI option, a fleet worker's own cap), never part of what runs
@@ -102,8 +102,7 @@ class ExecutionLimits:
     backoff_s: float = 1.0
 
 
-@dataclass(frozen=True)
-class RunIntent:
+class RunIntent(msgspec.Struct, frozen=True):
     """A request resolved before any target exists: the runbook and the parameters given."""
 
     runbook: Runbook
@@ -129,8 +128,7 @@ class RunIntent:
         return self.runbook.lab_variant_for(self.given())
 
 
-@dataclass(frozen=True)
-class PreparedRun:
+class PreparedRun(msgspec.Struct, frozen=True):
     """A plan ready to run, with the identity the journal records; no node touched yet."""
 
     plan: Plan
@@ -145,7 +143,7 @@ class PreparedRun:
     """The journaled run this one continues, already proven resumable."""
     cluster: str | None = None
     """The inventory's cluster name: every event and the journal name it."""
-    insecure: Mapping[str, str] = field(default_factory=dict)
+    insecure: Mapping[str, str] = msgspec.field(default_factory=dict)
     """Node -> why reaching it is unsafe (the transport refuses it without ``--insecure``)."""
     approved_cluster: str | None = None
     """The cluster an approved bundle was exported for: the cluster itself must say so."""
@@ -167,8 +165,7 @@ class PreparedRun:
         return not self.check_only and any(s.step.changes for s in self.plan.steps)
 
 
-@dataclass(frozen=True)
-class StartedRun:
+class StartedRun(msgspec.Struct, frozen=True):
     """A run recorded in the journal: new, or resumed (outcome cleared, resume counted)."""
 
     run_id: str
@@ -178,8 +175,7 @@ class StartedRun:
     """This process's hold on the run and its cluster, given back by :meth:`RunSession.finish`."""
 
 
-@dataclass
-class RunFrame:
+class RunFrame(msgspec.Struct):
     """A run executed in several :meth:`RunSession.execute` calls, one step each (a fleet
     worker's durable steps), framed as one run: one run model, so its events mean what
     ``run``'s mean.
@@ -195,8 +191,8 @@ class RunFrame:
     resumed: bool = False
     announced: bool = False
     """``run.started`` was logged (and an approved bundle's cluster verified)."""
-    started_ns: int = field(default_factory=time.monotonic_ns)
-    steps: list[StepOutcome] = field(default_factory=list)
+    started_ns: int = msgspec.field(default_factory=time.monotonic_ns)
+    steps: list[StepOutcome] = msgspec.field(default_factory=list)
     """Step outcomes of this frame's calls; steps done before it are left out."""
 
 

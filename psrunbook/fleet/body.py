@@ -11,8 +11,9 @@ recovery, with the step that was interrupted: re-checked first, never blindly re
 from __future__ import annotations
 
 import threading
-from dataclasses import replace
 from typing import Literal
+
+from msgspec.structs import replace
 
 from psrunbook.fleet.engine import Durable
 from psrunbook.fleet.spec import RunSpec

@@ -33,9 +33,9 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, Final, TypeVar
 
+import msgspec
 from dbos import DBOS, DBOSClient, DBOSConfig, EnqueueOptions, SetEnqueueOptions, SetWorkflowID
 from dbos._dbos import _get_dbos_instance
 from dbos._error import (
@@ -86,8 +86,7 @@ def gate_id(run_id: str) -> str:
 # --------------------------------------------------------------------------- workflows
 
 
-@dataclass
-class _Binding:
+class _Binding(msgspec.Struct):
     """The worker's FleetWork: DBOS workflows are module functions registered by name."""
 
     work: FleetWork

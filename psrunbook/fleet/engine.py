@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, Literal, Protocol, TypeVar
+
+import msgspec
 
 from psrunbook.fleet.spec import Decision, FleetStatus, RunSpec, RunState
 
@@ -80,8 +81,7 @@ class Engine(Protocol):
     def close(self) -> None: ...
 
 
-@dataclass(frozen=True)
-class WorkerOptions:
+class WorkerOptions(msgspec.Struct, frozen=True):
     """How one worker process behaves; see ``psrunbook worker --help``."""
 
     worker_id: str

@@ -10,9 +10,11 @@ engine can store them.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, ClassVar, Final, Literal, Self
+from typing import Any, Final, Literal, Self
+
+import msgspec
+from msgspec.structs import asdict
 
 RunState = Literal[
     "queued",
@@ -36,10 +38,8 @@ STATES: Final[tuple[RunState, ...]] = (
 )
 
 
-class _Json:
-    """A frozen dataclass that travels as a JSON object (the engine stores those)."""
-
-    __dataclass_fields__: ClassVar[dict[str, Any]]
+class _Json(msgspec.Struct, frozen=True):
+    """A frozen record that travels as a JSON object (the engine stores those)."""
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -49,8 +49,7 @@ class _Json:
         return cls(**value)
 
 
-@dataclass(frozen=True)
-class RunSpec(_Json):
+class RunSpec(_Json, frozen=True):
     """One queued run: the journaled run id and what a worker needs to reach its cluster."""
 
     run_id: str
@@ -80,8 +79,7 @@ class RunSpec(_Json):
         return None if self.bundle is None else Path(self.bundle)
 
 
-@dataclass(frozen=True)
-class Decision(_Json):
+class Decision(_Json, frozen=True):
     """A reviewer's answer to a run awaiting approval, as the durable message carries it."""
 
     verdict: Literal["approve", "reject"]
@@ -94,8 +92,7 @@ class Decision(_Json):
     reason: str = ""
 
 
-@dataclass(frozen=True)
-class FleetStatus:
+class FleetStatus(msgspec.Struct, frozen=True):
     """What the engine knows of one run: its state, the hash awaiting approval, who decided."""
 
     state: RunState

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
+
+import msgspec
 
 from psrunbook.fleet.location import fleet_database_url, fleet_exists
 from psrunbook.fleet.spec import FleetStatus
@@ -78,8 +79,7 @@ class ProgressSource(Protocol):
     def step_progress(self, run_id: str) -> tuple[int, int] | None: ...
 
 
-@dataclass(frozen=True)
-class RunProgress:
+class RunProgress(msgspec.Struct, frozen=True):
     """Where one run stands, as ``submit --wait`` shows it; equal when nothing changed."""
 
     run_id: str

@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
+
+import msgspec
+from msgspec.structs import replace
 
 from psrunbook.bundle import review_sha256
 from psrunbook.errors import InventoryError
@@ -47,8 +49,7 @@ if TYPE_CHECKING:
     from psrunbook.templates import TemplateLibrary
 
 
-@dataclass
-class _Live:
+class _Live(msgspec.Struct):
     """A run this worker is executing: its plan, its sessions and its frame (one
     ``run.started``, one ``run.finished``), kept between steps."""
 

@@ -17,9 +17,9 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, Final
 
+import msgspec
 from pydantic import ValidationError
 
 from psrunbook.results.plain import plain
@@ -53,8 +53,7 @@ def _built(result_model: type[StepResult]) -> type[StepResult]:
     return result_model
 
 
-@dataclass(frozen=True)
-class ParsedOutput:
+class ParsedOutput(msgspec.Struct, frozen=True):
     """What one pipeline produced, judged against the result contract.
 
     ``failed`` is True when the pipeline ended Failed, when any error record arrived

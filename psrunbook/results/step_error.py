@@ -13,10 +13,10 @@ node has one shape from the runner to the console, the journal and the log.
 
 from __future__ import annotations
 
-import dataclasses
 import re
-from dataclasses import dataclass
 from typing import Any, Final
+
+import msgspec
 
 from psrunbook.error_categories import ERROR_CATEGORY_NAMES
 from psrunbook.errors import EngineError, WSManFault
@@ -117,8 +117,7 @@ def _exception_message(exception: Any) -> str | None:
     return text.split("\r\n   at ")[0]
 
 
-@dataclass(frozen=True)
-class StepError:
+class StepError(msgspec.Struct, frozen=True):
     """One error a script reported, with PowerShell's own identifiers kept.
 
     ``message`` is what ``ErrorRecord.ToString()`` shows (ErrorDetails.Message if set,
@@ -215,7 +214,7 @@ class StepError:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form, the shape the journal stores."""
-        return dataclasses.asdict(self)
+        return msgspec.structs.asdict(self)
 
     def __str__(self) -> str:
         where = f" (line {self.script_line})" if self.script_line is not None else ""

@@ -25,9 +25,10 @@ import os
 import sys
 import zlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 from psrunbook.runbook.registry import builtin_runbooks
 
@@ -44,8 +45,7 @@ _VERSION_MODULES = ("pydantic.version", "pydantic_core._pydantic_core")
 """Outside psrunbook, what a description depends on: pydantic's field handling."""
 
 
-@dataclass(frozen=True)
-class IndexedRunbook:
+class IndexedRunbook(msgspec.Struct, frozen=True):
     """A built-in runbook as ``list`` and ``show`` print it; its module is not imported."""
 
     name: str

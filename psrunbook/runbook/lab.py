@@ -14,12 +14,12 @@ and builds the :class:`LabVariant` it is asked for; nothing here imports the sim
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
+import msgspec
 
-@dataclass(frozen=True)
-class LabFacts:
+
+class LabFacts(msgspec.Struct, frozen=True):
     """What the lab publishes about itself: names as a runbook's parameters would give them."""
 
     cluster: str
@@ -44,8 +44,7 @@ class LabFacts:
     """Accounts and groups of the lab's domain that a runbook may grant rights to."""
 
 
-@dataclass(frozen=True)
-class LabVariant:
+class LabVariant(msgspec.Struct, frozen=True):
     """Which lab a runbook needs when none exists yet; ``None`` leaves the lab's default.
 
     Only a new lab is built to order: an existing one (the state directory keeps it

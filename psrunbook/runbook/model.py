@@ -12,9 +12,9 @@ import enum
 import itertools
 import traceback
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import msgspec
 from pydantic import BaseModel, ConfigDict, JsonValue
 
 from psrunbook.runbook.lab import (
@@ -43,8 +43,7 @@ class Severity(enum.Enum):
     WARNING = "warning"
 
 
-@dataclass(frozen=True)
-class Advisory:
+class Advisory(msgspec.Struct, frozen=True):
     """A warning the operator must see in ``show``, ``export``, ``plan`` and ``run``."""
 
     code: str
@@ -92,8 +91,7 @@ class StepResult(BaseModel):
         return {key: data[key.value] for key in ChangeKey if key.value in data}
 
 
-@dataclass(frozen=True)
-class Step:
+class Step(msgspec.Struct, frozen=True):
     """One script run on one or more nodes.
 
     ``arguments`` are the values bound to the template's ``param()`` block;
@@ -119,8 +117,8 @@ class Step:
     title: str
     template: str
     target: Target
-    arguments: Mapping[str, Any] = field(default_factory=dict)
-    structure: Mapping[str, Any] = field(default_factory=dict)
+    arguments: Mapping[str, Any] = msgspec.field(default_factory=dict)
+    structure: Mapping[str, Any] = msgspec.field(default_factory=dict)
     group: str | None = None
     changes: bool = True
     safe_to_repeat: bool = True
@@ -144,8 +142,7 @@ class Step:
         return self.target is Target.EVERY_NODE and not self.serial
 
 
-@dataclass(frozen=True)
-class ReportTable:
+class ReportTable(msgspec.Struct, frozen=True):
     """One table a runbook shows on the console after a run: title, headers, rows of text."""
 
     title: str
@@ -170,8 +167,7 @@ def _no_advisories(_: Any) -> Sequence[Advisory]:
     return ()
 
 
-@dataclass(frozen=True)
-class Runbook:
+class Runbook(msgspec.Struct, frozen=True):
     """A named procedure: parameters model, advisories and the steps it builds.
 
     A runbook module exposes one ``runbook = Runbook(...)``; importing it does no I/O.

@@ -9,9 +9,9 @@ runs on a node is rendered, linted, hashed and exported here, never at run time.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import msgspec
 from pydantic import BaseModel
 
 from psrunbook.errors import LintError, ParameterError, TemplateError
@@ -28,8 +28,7 @@ IDENTITY_PROBE = "cluster/get_cluster_identity.ps1.j2"
 """Read only: the answering cluster's name and id (``Get-Cluster``)."""
 
 
-@dataclass(frozen=True)
-class PlannedStep:
+class PlannedStep(msgspec.Struct, frozen=True):
     """A step with its rendered script; which node runs it is decided at run time."""
 
     index: int
@@ -52,8 +51,7 @@ class PlannedStep:
         return dict(self.step.arguments)
 
 
-@dataclass(frozen=True)
-class Plan:
+class Plan(msgspec.Struct, frozen=True):
     """Everything fixed before anything runs."""
 
     runbook: Runbook

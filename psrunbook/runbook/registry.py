@@ -30,10 +30,13 @@ import os
 import pkgutil
 import sys
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Protocol, TypeVar, cast
+
+import msgspec
+from msgspec.structs import replace
 
 from psrunbook.errors import RunbookDefinitionError, RunbookNotFound
 
@@ -84,8 +87,7 @@ def builtin_runbooks() -> Iterator[Runbook]:
         yield entry.load()
 
 
-@dataclass(frozen=True)
-class BuiltinRunbook:
+class BuiltinRunbook(msgspec.Struct, frozen=True):
     """A shipped runbook known by its module's name, imported only when it is used.
 
     A shipped runbook's module is named after it (``ssis_clustered`` holds
@@ -126,8 +128,7 @@ def _builtin_entries() -> tuple[BuiltinRunbook, ...]:
     return tuple(BuiltinRunbook(name) for name in names if not name.startswith("_"))
 
 
-@dataclass(frozen=True)
-class BrokenPlugin:
+class BrokenPlugin(msgspec.Struct, frozen=True):
     """A plug-in that could not be loaded; the runbook names it would answer to."""
 
     origin: str
@@ -407,8 +408,7 @@ class RunbookRegistry:
         return runbook
 
 
-@dataclass(frozen=True)
-class RunbookListing:
+class RunbookListing(msgspec.Struct, frozen=True):
     """What ``list`` and ``show`` name: the built-in runbooks as given (their index entries,
     so no runbook module is imported for them) and every plug-in, loaded and checked as
     :class:`RunbookRegistry` does, by the same rules (a broken or doubly defined name is

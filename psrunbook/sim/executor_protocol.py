@@ -11,14 +11,14 @@ the language never import each other: the lab is the only room that joins them.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
+
+import msgspec
 
 from psrunbook.sim.objects import ErrorRecordData, ProgressData
 
 
-@dataclass(frozen=True)
-class CommandRequest:
+class CommandRequest(msgspec.Struct, frozen=True):
     """One command of a PSRP pipeline: a script text or a command name, with arguments.
 
     ``arguments`` keeps PSRP's order; a ``None`` name is a positional argument.
@@ -46,8 +46,7 @@ class CommandRequest:
     merge_previous: bool = False
 
 
-@dataclass(frozen=True)
-class StreamRecord:
+class StreamRecord(msgspec.Struct, frozen=True):
     """A warning, verbose or debug record merged into the output stream.
 
     Windows sends it there as the record object itself (a WarningRecord, ...), not as
@@ -62,8 +61,7 @@ class StreamRecord:
         return self.message
 
 
-@dataclass(frozen=True)
-class InformationRecordValue:
+class InformationRecordValue(msgspec.Struct, frozen=True):
     """A Write-Information/Write-Host record merged into the output stream."""
 
     data: Any
@@ -72,16 +70,14 @@ class InformationRecordValue:
         return str(self.data)
 
 
-@dataclass(frozen=True)
-class PipelineRequest:
+class PipelineRequest(msgspec.Struct, frozen=True):
     """A whole pipeline as the client sent it, with the objects piped into it."""
 
     commands: tuple[CommandRequest, ...]
     input: tuple[Any, ...] = ()
 
 
-@dataclass(frozen=True)
-class SenderInfo:
+class SenderInfo(msgspec.Struct, frozen=True):
     """Who opened the runspace pool and how: PowerShell's ``$PSSenderInfo``.
 
     ``application_arguments`` is the pool's ApplicationArguments (pypsrp's
@@ -93,14 +89,13 @@ class SenderInfo:
     application_arguments: Any = None
 
 
-@dataclass(frozen=True)
-class ExecutionContext:
+class ExecutionContext(msgspec.Struct, frozen=True):
     """Where and as whom the pipeline runs; ``stop`` is set when the client stops it."""
 
     node: str
     user: str
-    stop: threading.Event = field(default_factory=threading.Event)
-    runspace: dict[str, Any] = field(default_factory=dict)
+    stop: threading.Event = msgspec.field(default_factory=threading.Event)
+    runspace: dict[str, Any] = msgspec.field(default_factory=dict)
     """What the executor keeps between the pipelines of one runspace pool (the endpoint
     passes the same dict to every pipeline of a shell), as PowerShell keeps its global
     scope: variables set by one pipeline are there for the next."""
@@ -151,8 +146,7 @@ class Executor(Protocol):
     ) -> None: ...
 
 
-@dataclass(frozen=True)
-class ShellCommandRequest:
+class ShellCommandRequest(msgspec.Struct, frozen=True):
     """One command of a WinRS cmd shell (``Process`` in pypsrp), as WinRM starts it.
 
     ``command_line`` is the CommandLine's Command and its Arguments joined by spaces,

@@ -20,8 +20,9 @@ from collections.abc import (
     MutableMapping,
     ValuesView,
 )
-from dataclasses import dataclass, field
 from typing import Any, cast
+
+import msgspec
 
 _ONE_PASS_FROM = 4
 """Keys from which :class:`PSHashtable` stores them in one pass (measured: 1.5 vs 3.2 us
@@ -122,8 +123,7 @@ class _HashtableValues(ValuesView[Any]):
         return (value for _, value in self._mapping._data.values())
 
 
-@dataclass
-class PSObject:
+class PSObject(msgspec.Struct):
     """A PowerShell object: type names (most derived first), ordered properties.
 
     ``properties`` is a :class:`PSHashtable`, so member access is case-insensitive.
@@ -135,10 +135,10 @@ class PSObject:
     """
 
     type_names: tuple[str, ...] = ("System.Management.Automation.PSCustomObject", "System.Object")
-    properties: PSHashtable = field(default_factory=PSHashtable)
+    properties: PSHashtable = msgspec.field(default_factory=PSHashtable)
     to_string: str | None = None
-    methods: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
-    setters: Mapping[str, Callable[[Any], Any]] = field(default_factory=dict)
+    methods: Mapping[str, Callable[..., Any]] = msgspec.field(default_factory=dict)
+    setters: Mapping[str, Callable[[Any], Any]] = msgspec.field(default_factory=dict)
 
     def __str__(self) -> str:
         if self.to_string is not None:
@@ -151,8 +151,7 @@ class PropertySetError(Exception):
     is the setter's, as PowerShell shows it inside 'Exception setting "Name": ...'."""
 
 
-@dataclass(frozen=True)
-class PSEnum:
+class PSEnum(msgspec.Struct, frozen=True):
     """A .NET enum value: compares to its name case-insensitively and to its number."""
 
     type_name: str
@@ -163,8 +162,7 @@ class PSEnum:
         return self.name
 
 
-@dataclass(frozen=True, repr=False)
-class SecureStringValue:
+class SecureStringValue(msgspec.Struct, frozen=True):
     """A SecureString received from the client; its text never shows in repr or str."""
 
     plaintext: str
@@ -176,8 +174,7 @@ class SecureStringValue:
         return "System.Security.SecureString"
 
 
-@dataclass(frozen=True)
-class ProgressData:
+class ProgressData(msgspec.Struct, frozen=True):
     """A ``Write-Progress`` record as PSRP's PROGRESS_RECORD carries it (MS-PSRP 2.2.2.25)."""
 
     activity: str
@@ -190,8 +187,7 @@ class ProgressData:
     completed: bool = False
 
 
-@dataclass(frozen=True)
-class ErrorRecordData:
+class ErrorRecordData(msgspec.Struct, frozen=True):
     """What PowerShell puts in an ErrorRecord, as far as a PSRP client can see it.
 
     ``fully_qualified_error_id`` is composed like PowerShell does: the error id, then a
@@ -222,7 +218,6 @@ class ErrorRecordData:
         return self.exception_type.rsplit(".", 1)[-1]
 
 
-@dataclass
 class ErrorRecordObject(PSObject):
     """An ErrorRecord as a script holds it (``$_`` in ``catch``, ``$Error``, ``2>&1``).
 
@@ -230,7 +225,7 @@ class ErrorRecordObject(PSObject):
     serialises an ErrorRecord whatever way it reached the output.
     """
 
-    record: ErrorRecordData = field(default_factory=lambda: ErrorRecordData("", ""))
+    record: ErrorRecordData = msgspec.field(default_factory=lambda: ErrorRecordData("", ""))
     escalated: bool = False
 
 
@@ -250,8 +245,7 @@ class PSPrimitiveDictionary(PSHashtable):
     )
 
 
-@dataclass(frozen=True, order=True)
-class PSVersionValue:
+class PSVersionValue(msgspec.Struct, frozen=True, order=True):
     """A ``System.Version`` (``$PSVersionTable.PSVersion``); unset parts are -1 as in .NET."""
 
     major: int

@@ -9,15 +9,15 @@ plan, long before a node would reject it half way through a run.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from psrunbook.errors import TemplateError
 from psrunbook.secrets import Secret
 
 
-@dataclass(frozen=True)
-class DeclaredParameter:
+class DeclaredParameter(msgspec.Struct, frozen=True):
     """One parameter of a script's ``param()`` block."""
 
     name: str
@@ -46,8 +46,7 @@ _TYPE_CHECKS: dict[str, tuple[str, Any]] = {
 }
 
 
-@dataclass(frozen=True)
-class RenderedScript:
+class RenderedScript(msgspec.Struct, frozen=True):
     """A template rendered to the exact text that runs, identified by its sha256."""
 
     template_id: str

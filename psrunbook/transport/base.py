@@ -8,12 +8,12 @@ real pypsrp transport stays one small, replaceable module.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import msgspec
 
-@dataclass(frozen=True)
-class ScriptCall:
+
+class ScriptCall(msgspec.Struct, frozen=True):
     """One script with its parameter values; ``timeout_s`` bounds the whole call."""
 
     script: str
@@ -21,8 +21,7 @@ class ScriptCall:
     timeout_s: float
 
 
-@dataclass(frozen=True)
-class RawResult:
+class RawResult(msgspec.Struct, frozen=True):
     """What the node streamed back, still in the transport's own object types.
 
     ``had_errors`` is True only when the pipeline ended Failed; non-terminating errors
@@ -32,8 +31,8 @@ class RawResult:
     output: list[Any]
     errors: list[Any]
     had_errors: bool
-    warnings: list[str] = field(default_factory=list)
-    information: list[str] = field(default_factory=list)
+    warnings: list[str] = msgspec.field(default_factory=list)
+    information: list[str] = msgspec.field(default_factory=list)
 
 
 class Session(Protocol):
@@ -70,8 +69,10 @@ Refusal = Callable[[str], Exception | None]
 """For a fake node: the error its connection fails with, or None when it connects."""
 
 
-@dataclass
-class FakeSession:
+class FakeSession(msgspec.Struct, dict=True):
+    """A session whose answers come from a transport's handler; tests may replace its
+    methods on one instance (``dict=True`` gives it the ``__dict__`` that takes)."""
+
     node: str
     user: str
     handler: Handler
@@ -97,14 +98,13 @@ class FakeSession:
         self.closed = True
 
 
-@dataclass
-class FakeTransport:
+class FakeTransport(msgspec.Struct):
     """A transport whose answers come from a function, for unit tests of orchestration."""
 
     handler: Handler
     user: str = "fake-user"
     refusal: Refusal | None = None
-    sessions: list[FakeSession] = field(default_factory=list)
+    sessions: list[FakeSession] = msgspec.field(default_factory=list)
 
     def open(self, node: str) -> FakeSession:
         session = FakeSession(node=node, user=self.user, handler=self.handler, refusal=self.refusal)

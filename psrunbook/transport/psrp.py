@@ -15,8 +15,9 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 from psrunbook.errors import (
     ConnectionFailed,
@@ -57,8 +58,7 @@ def terminal_prompt(prompt: str) -> str:
     return getpass.getpass(prompt)
 
 
-@dataclass(frozen=True)
-class PoolPolicy:
+class PoolPolicy(msgspec.Struct, frozen=True):
     """How long a pool is trusted without a check, and when it is replaced."""
 
     idle_check_s: float = 30.0

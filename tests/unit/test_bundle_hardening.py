@@ -3,13 +3,13 @@ SHA256SUMS and Verify-Bundle.ps1, and pinning the approved manifest hash."""
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import shutil
 import subprocess
 from pathlib import Path
 
+import msgspec
 import pytest
 from markdown_it import MarkdownIt
 
@@ -149,9 +149,12 @@ def test_title_with_line_break_stays_in_the_wrapper_comment(tmp_path: Path) -> N
     plan = _plan()
     title = "Greet\r\nStop-Computer -Force\n# "
     steps = tuple(
-        dataclasses.replace(p, step=dataclasses.replace(p.step, title=title)) for p in plan.steps
+        msgspec.structs.replace(p, step=msgspec.structs.replace(p.step, title=title))
+        for p in plan.steps
     )
-    export_bundle(dataclasses.replace(plan, steps=steps), load_inventory(INVENTORY), tmp_path / "b")
+    export_bundle(
+        msgspec.structs.replace(plan, steps=steps), load_inventory(INVENTORY), tmp_path / "b"
+    )
     wrapper = (tmp_path / "b" / "01-greet-all.SQLNODE1.ps1").read_text(encoding="utf-8")
     assert ["Join-Path"] == _commands(wrapper)
     assert "# Step 01-greet-all (Greet<U+000D><U+000A>Stop-Computer -Force<U+000A># )" in wrapper

@@ -8,11 +8,11 @@ overrides a probe cannot make an approved bundle run a script nobody reviewed.
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
+from msgspec.structs import replace
 
 from psrunbook.bundle import (
     IDENTITY_PROBE_FILE,

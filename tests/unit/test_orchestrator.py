@@ -6,13 +6,13 @@ import json
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, TypeVar
 
 import pytest
 import structlog.testing
+from msgspec.structs import replace
 from pydantic import ConfigDict
 
 from psrunbook.errors import ConnectionFailed, WSManFault

@@ -11,11 +11,12 @@ import json
 import threading
 from collections import Counter
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
+from msgspec.structs import replace
 
 from psrunbook.canonical_json import canonical_json
 from psrunbook.errors import JournalError, ParameterError, RunbookNotFound

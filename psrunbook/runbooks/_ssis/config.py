@@ -16,10 +16,10 @@ for a document declaring ``utf-8``).
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
 from functools import cache
 from typing import Final
 
+import msgspec
 from lxml import etree
 
 XSD_NS: Final = "http://www.w3.org/2001/XMLSchema"
@@ -81,24 +81,21 @@ class ConfigDocumentError(ValueError):
     """A configuration document does not have the documented structure."""
 
 
-@dataclass(frozen=True)
-class SqlServerFolder:
+class SqlServerFolder(msgspec.Struct, frozen=True):
     """A root folder showing the msdb packages of one SQL Server instance."""
 
     name: str
     server_name: str
 
 
-@dataclass(frozen=True)
-class FileSystemFolder:
+class FileSystemFolder(msgspec.Struct, frozen=True):
     """A root folder showing the packages stored in a file-system folder."""
 
     name: str
     store_path: str
 
 
-@dataclass(frozen=True)
-class ServiceConfiguration:
+class ServiceConfiguration(msgspec.Struct, frozen=True):
     """The content of ``MsDtsSrvr.ini.xml``."""
 
     sql_folders: tuple[SqlServerFolder, ...]

@@ -9,10 +9,11 @@ importing a runbook module stays free of I/O.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from typing import Any, Final
+
+import msgspec
 
 DATA_PACKAGE: Final = "psrunbook.runbooks._ssis"
 DATA_FILE: Final = "ssis.json"
@@ -26,8 +27,7 @@ UNSUPPORTED: Final = {
 """Versions present in the facts that the runbooks refuse, with the reason."""
 
 
-@dataclass(frozen=True)
-class SsisVersion:
+class SsisVersion(msgspec.Struct, frozen=True):
     """What a script needs to know about the SSIS service of one SQL Server version."""
 
     key: str

@@ -25,8 +25,9 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from http import HTTPStatus
+
+import msgspec
 
 from psrunbook.sim.endpoint import message_encryption
 from psrunbook.sim.endpoint.auth import CHALLENGE, authenticate
@@ -51,8 +52,7 @@ def challenges(mode: AuthMode) -> Headers:
     return offered
 
 
-@dataclass(frozen=True)
-class Refusal:
+class Refusal(msgspec.Struct, frozen=True):
     """Answer with ``status`` and ``headers`` and an empty body; ``reason`` is for the log."""
 
     status: int
@@ -60,8 +60,7 @@ class Refusal:
     reason: str
 
 
-@dataclass(frozen=True)
-class Admission:
+class Admission(msgspec.Struct, frozen=True):
     """The request may go on: as ``user``, with the plain ``body``.
 
     ``headers`` go on the answer (the handshake's last token); ``seal`` turns the answer

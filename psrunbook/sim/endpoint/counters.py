@@ -11,9 +11,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+import msgspec
 
-@dataclass
-class CounterSnapshot:
+
+class CounterSnapshot(msgspec.Struct):
     """The counters at one moment; subtract two snapshots to measure an operation.
 
     ``requests`` counts WSMan requests by action; an action never seen counts 0.

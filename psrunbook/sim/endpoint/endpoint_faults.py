@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Literal
+
+import msgspec
 
 FaultKind = Literal["delay", "reset", "http", "wsman", "hold"]
 
 
-@dataclass
-class ArmedFault:
+class ArmedFault(msgspec.Struct):
     """One armed fault; ``remaining`` counts the requests it still applies to."""
 
     kind: FaultKind

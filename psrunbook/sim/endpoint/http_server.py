@@ -24,11 +24,12 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, cast
+
+import msgspec
 
 from psrunbook.sim.endpoint import http_request, wsman
 from psrunbook.sim.endpoint.connection_auth import Admission, ConnectionAuth
@@ -55,14 +56,13 @@ IdleTimeOut, ``PT7200.000S`` in every Create response in ``shared/recordings``."
 
 
 def _generated_certificate() -> TlsCertificate:
-    """A new certificate for HTTPS; its module (``ipaddress``, a dataclass) loads only then."""
+    """A new certificate for HTTPS; its module (with ``ipaddress``) loads only then."""
     from psrunbook.sim.endpoint.tls import generate_certificate  # noqa: PLC0415 (HTTPS only)
 
     return generate_certificate()
 
 
-@dataclass
-class _Reply:
+class _Reply(msgspec.Struct):
     status: int = 200
     body: bytes = b""
     headers: tuple[tuple[str, str], ...] = ()

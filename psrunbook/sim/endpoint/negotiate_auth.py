@@ -21,8 +21,9 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
-from dataclasses import dataclass
 from typing import Any, Final, Literal
+
+import msgspec
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +46,7 @@ def schemes(mode: AuthMode) -> tuple[str, ...]:
     return ("credssp",) if mode == "credssp" else ("negotiate", "kerberos")
 
 
-@dataclass(frozen=True)
-class HandshakeStep:
+class HandshakeStep(msgspec.Struct, frozen=True):
     """What one ``Authorization`` token led to.
 
     ``token`` is the server's answer token (None when it has none); ``user`` is set once

@@ -14,15 +14,15 @@ holds the shell's condition lock.
 from __future__ import annotations
 
 import base64
-import dataclasses
 import logging
 import struct
 import time
 import uuid
 from collections import OrderedDict, deque
 from concurrent.futures import Executor as JobRunner
-from dataclasses import dataclass, field
 from typing import Any
+
+import msgspec
 
 from psrunbook.sim.endpoint.clixml import ClixmlWriter, fresh_copy, from_psrp
 from psrunbook.sim.endpoint.counters import EndpointCounters
@@ -77,11 +77,10 @@ STOPPED_RECORD = ErrorRecordData(
 )
 
 
-@dataclass
-class _Outbox:
+class _Outbox(msgspec.Struct):
     """Fragments for one target, oldest first, waiting for a Receive."""
 
-    fragments: deque[bytes] = field(default_factory=deque)
+    fragments: deque[bytes] = msgspec.field(default_factory=deque)
     size: int = 0
     pending_since: float | None = None
 
@@ -104,15 +103,14 @@ class _Outbox:
         return taken
 
 
-@dataclass
-class PipelineRun:
+class PipelineRun(msgspec.Struct):
     """One pipeline as the shell tracks it, from Command to its final state."""
 
     command_id: str
     pipeline_id: uuid.UUID
     context: ExecutionContext
     shape: PipelineShape | None = None
-    input: list[Any] = field(default_factory=list)
+    input: list[Any] = msgspec.field(default_factory=list)
     started: bool = False
     finished: bool = False
     holds_runspace: bool = False
@@ -353,7 +351,7 @@ class ShellSession(ShellBase):
         # The shape may be shared by every pipeline of the same text: each gets its own
         # argument values, so what a script does to one never reaches another.
         commands = tuple(
-            dataclasses.replace(
+            msgspec.structs.replace(
                 cmd, arguments=tuple((name, fresh_copy(value)) for name, value in cmd.arguments)
             )
             if cmd.arguments

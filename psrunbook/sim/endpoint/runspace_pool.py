@@ -22,16 +22,16 @@ from __future__ import annotations
 import functools
 import threading
 import uuid
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from psrunbook.sim.endpoint.clixml import from_psrp
 from psrunbook.sim.endpoint.decoded_messages import DecodedMessages
 from psrunbook.sim.executor_protocol import CommandRequest
 
 
-@dataclass(frozen=True)
-class PipelineShape:
+class PipelineShape(msgspec.Struct, frozen=True):
     """What a CreatePipeline asks for, as the executor's commands. The argument values
     are shared by every pipeline of the same message: each pipeline runs on a
     :func:`~psrunbook.sim.endpoint.clixml.fresh_copy` of them."""

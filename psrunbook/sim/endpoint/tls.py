@@ -13,12 +13,12 @@ import os
 import shutil
 import ssl
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
+import msgspec
 
-@dataclass(frozen=True)
-class TlsCertificate:
+
+class TlsCertificate(msgspec.Struct, frozen=True):
     """PEM files of one generated certificate and its key."""
 
     cert_path: Path

@@ -21,7 +21,8 @@ import time
 import uuid
 from collections import OrderedDict, deque
 from concurrent.futures import Executor as JobRunner
-from dataclasses import dataclass, field
+
+import msgspec
 
 from psrunbook.sim.endpoint import wsman
 from psrunbook.sim.endpoint.shell_base import ShellBase
@@ -43,15 +44,14 @@ WinRS; Windows' NTSTATUS for a Ctrl+C exit)."""
 _KEEP_FINISHED = 64
 
 
-@dataclass
-class _Process:
+class _Process(msgspec.Struct):
     """One command of the shell, from Command until it is terminated or the shell goes."""
 
     command_id: str
     context: ExecutionContext
-    stdin: list[bytes] = field(default_factory=list)
+    stdin: list[bytes] = msgspec.field(default_factory=list)
     stdin_ended: bool = False
-    output: deque[tuple[str, bytes]] = field(default_factory=deque)
+    output: deque[tuple[str, bytes]] = msgspec.field(default_factory=deque)
     done: bool = False
     exit_code: int = 0
 
@@ -91,8 +91,7 @@ class _ProcessIO:
         self._write("stderr", data)
 
 
-@dataclass(frozen=True)
-class ShellOptions:
+class ShellOptions(msgspec.Struct, frozen=True):
     """What the Create request asked of the shell."""
 
     environment: tuple[tuple[str, str], ...] = ()

@@ -10,9 +10,9 @@ from __future__ import annotations
 import random
 import re
 import uuid
-from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
 from lxml import etree
 
 from psrunbook.sim.endpoint.clixml import escape
@@ -136,8 +136,7 @@ def resource_not_found_fault(resource_uri: str) -> WSManFaultResponse:
     )
 
 
-@dataclass
-class WSManRequest:
+class WSManRequest(msgspec.Struct):
     """The parts of a request envelope the endpoint acts on."""
 
     action: str
@@ -146,8 +145,8 @@ class WSManRequest:
     resource_uri: str
     max_envelope_size: int
     operation_timeout: float
-    selectors: dict[str, str] = field(default_factory=dict)
-    options: dict[str, str] = field(default_factory=dict)
+    selectors: dict[str, str] = msgspec.field(default_factory=dict)
+    options: dict[str, str] = msgspec.field(default_factory=dict)
     body: Any = None
 
     def body_child(self, local_name: str, namespace: str = NS_SHELL) -> Any:

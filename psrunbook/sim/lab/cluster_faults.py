@@ -13,7 +13,6 @@ does it) and fires the scheduled moves that are due.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
 
 from psrunbook.sim.lab.cluster_model import SimCluster, SimModelError, fold
 
@@ -83,17 +82,18 @@ def pipeline_finished(cluster: SimCluster) -> list[str]:
     return moved
 
 
-@dataclass
 class FailoverPlan:
     """Seeded random failovers for soak runs: after each pipeline, with ``probability``,
     one non-core group moves to another node. Same seed, same sequence of moves."""
 
-    seed: int
-    probability: float = 0.1
-
-    def __post_init__(self) -> None:
+    def __init__(self, seed: int, probability: float = 0.1) -> None:
+        self.seed = seed
+        self.probability = probability
         # Deterministic fault schedule, not security: the seed must reproduce the run.
-        self._random = random.Random(self.seed)  # noqa: S311 -- see above
+        self._random = random.Random(seed)  # noqa: S311 -- see above
+
+    def __repr__(self) -> str:
+        return f"FailoverPlan(seed={self.seed!r}, probability={self.probability!r})"
 
     def after_pipeline(self, cluster: SimCluster) -> str | None:
         with cluster.lock:

@@ -19,11 +19,13 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
 from itertools import pairwise
 from pathlib import Path
 from types import TracebackType
 from typing import Self
+
+import msgspec
+from msgspec.structs import replace
 
 from psrunbook.sim.endpoint.http_server import SimFleet
 from psrunbook.sim.executor_protocol import (
@@ -103,8 +105,7 @@ class StampingExecutor:
                 self.stamps.extend([now] * missing)
 
 
-@dataclass
-class ServedCluster:
+class ServedCluster(msgspec.Struct):
     """One served cluster: its model, its endpoints, its inventory and its change stamps."""
 
     name: str
@@ -171,11 +172,10 @@ class ClosedOnExit:
         self.close()
 
 
-@dataclass
-class ClusterFleet(ClosedOnExit):
+class ClusterFleet(msgspec.Struct, ClosedOnExit):
     """Every served cluster; closing it closes every endpoint."""
 
-    clusters: list[ServedCluster] = field(default_factory=list)
+    clusters: list[ServedCluster] = msgspec.field(default_factory=list)
 
     def close(self) -> None:
         for served in self.clusters:

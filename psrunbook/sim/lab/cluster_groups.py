@@ -20,9 +20,10 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import msgspec
 
 from psrunbook.sim.json_lines import JsonLinesChild, answer, serve_commands
 from psrunbook.sim.lab.cluster_fleet import (
@@ -67,8 +68,7 @@ def _change(entry: Sequence[Any]) -> Change:
     return float(at), str(cmdlet), str(node), str(target)
 
 
-@dataclass
-class GroupCluster:
+class GroupCluster(msgspec.Struct):
     """One cluster of a grouped fleet, as a test or benchmark reads it afterwards."""
 
     name: str
@@ -81,12 +81,11 @@ class GroupCluster:
         return self.group.changes().get(self.name, [])
 
 
-@dataclass
-class ClusterGroups(ClosedOnExit):
+class ClusterGroups(msgspec.Struct, ClosedOnExit):
     """Every group process and its clusters; closing it ends every process."""
 
-    groups: list[GroupProcess] = field(default_factory=list)
-    clusters: list[GroupCluster] = field(default_factory=list)
+    groups: list[GroupProcess] = msgspec.field(default_factory=list)
+    clusters: list[GroupCluster] = msgspec.field(default_factory=list)
 
     @property
     def pids(self) -> list[int]:

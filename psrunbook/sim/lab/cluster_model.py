@@ -19,6 +19,8 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 
+import msgspec
+
 RESOURCE_STATES = {
     "Inherited": 0,
     "Initializing": 1,
@@ -100,8 +102,7 @@ class SimModelError(Exception):
         self.detail = detail
 
 
-@dataclass
-class VirtualClock:
+class VirtualClock(msgspec.Struct):
     """Simulated time in seconds; ``Start-Sleep`` advances it instantly."""
 
     now: float = 0.0
@@ -111,8 +112,7 @@ class VirtualClock:
             self.now += seconds
 
 
-@dataclass
-class LoadedConfig:
+class LoadedConfig(msgspec.Struct):
     """What a running service read when it started, and keeps until it stops.
 
     The SSIS service reads the ServiceConfigFile value and the file it names only at
@@ -125,8 +125,7 @@ class LoadedConfig:
     document_sha256: str | None
 
 
-@dataclass
-class Service:
+class Service(msgspec.Struct):
     """A Windows service as ``Get-Service`` shows it.
 
     ``config_key`` (HKLM-relative) is the key whose default value names the file the
@@ -148,8 +147,7 @@ class Service:
     account: str = "LocalSystem"
 
 
-@dataclass
-class RegistryValue:
+class RegistryValue(msgspec.Struct):
     """One named value of a key; the name ``""`` is the key's default value."""
 
     name: str
@@ -157,12 +155,11 @@ class RegistryValue:
     kind: str = "String"
 
 
-@dataclass
-class RegistryKey:
+class RegistryKey(msgspec.Struct):
     """A key below HKEY_LOCAL_MACHINE; ``path`` is HKLM-relative, original spelling."""
 
     path: str
-    values: dict[str, RegistryValue] = field(default_factory=dict)
+    values: dict[str, RegistryValue] = msgspec.field(default_factory=dict)
 
     def get(self, name: str) -> RegistryValue | None:
         return self.values.get(fold(name))
@@ -177,11 +174,10 @@ class RegistryKey:
         return True
 
 
-@dataclass
-class Registry:
+class Registry(msgspec.Struct):
     """HKEY_LOCAL_MACHINE of one node: keys by folded HKLM-relative path."""
 
-    keys: dict[str, RegistryKey] = field(default_factory=dict)
+    keys: dict[str, RegistryKey] = msgspec.field(default_factory=dict)
 
     @staticmethod
     def norm(path: str) -> str:
@@ -219,8 +215,7 @@ class Registry:
             del self.keys[folded]
 
 
-@dataclass
-class AclEntry:
+class AclEntry(msgspec.Struct):
     """One access rule of a file or folder, as ``Get-Acl`` and ``icacls`` show it.
 
     ``rights`` holds FileSystemRights flag names; ``inheritance`` holds
@@ -235,37 +230,34 @@ class AclEntry:
     inherited: bool = False
 
 
-@dataclass
-class FsEntry:
+class FsEntry(msgspec.Struct):
     """A file or folder; ``data`` is the exact bytes on disk (files only)."""
 
     name: str
     is_dir: bool
     data: bytes = b""
-    acl: list[AclEntry] = field(default_factory=list)
+    acl: list[AclEntry] = msgspec.field(default_factory=list)
     modified: float = 0.0
     stamp: int = 0
 
 
-@dataclass
-class Volume:
+class Volume(msgspec.Struct):
     """A disk volume mounted at ``letter``; entries keyed by folded path below the root."""
 
     letter: str
-    entries: dict[str, FsEntry] = field(default_factory=dict)
-    root_acl: list[AclEntry] = field(default_factory=list)
+    entries: dict[str, FsEntry] = msgspec.field(default_factory=dict)
+    root_acl: list[AclEntry] = msgspec.field(default_factory=list)
 
 
-@dataclass
-class Node:
+class Node(msgspec.Struct):
     """One cluster node and the machine state only it can see."""
 
     name: str
     state: str = "Up"
-    services: dict[str, Service] = field(default_factory=dict)
-    registry: Registry = field(default_factory=Registry)
-    volumes: dict[str, Volume] = field(default_factory=dict)
-    principals: list[str] = field(default_factory=list)
+    services: dict[str, Service] = msgspec.field(default_factory=dict)
+    registry: Registry = msgspec.field(default_factory=Registry)
+    volumes: dict[str, Volume] = msgspec.field(default_factory=dict)
+    principals: list[str] = msgspec.field(default_factory=list)
     booted: int = 0
     """The lab moment (:meth:`SimCluster.stamp`) of the node's last boot."""
 
@@ -277,8 +269,7 @@ class Node:
         return self.services.get(fold(name))
 
 
-@dataclass
-class ClusterParameter:
+class ClusterParameter(msgspec.Struct):
     """A private (resource-type specific) property of a resource."""
 
     name: str
@@ -286,8 +277,7 @@ class ClusterParameter:
     kind: str = "String"
 
 
-@dataclass
-class Resource:
+class Resource(msgspec.Struct):
     """A cluster resource.
 
     ``dependencies`` is the dependency expression in conjunctive form: the resource
@@ -299,10 +289,10 @@ class Resource:
     type: str
     group: str
     state: str = "Offline"
-    possible_owners: list[str] = field(default_factory=list)
-    dependencies: list[list[str]] = field(default_factory=list)
-    parameters: dict[str, ClusterParameter] = field(default_factory=dict)
-    checkpoints: list[str] = field(default_factory=list)
+    possible_owners: list[str] = msgspec.field(default_factory=list)
+    dependencies: list[list[str]] = msgspec.field(default_factory=list)
+    parameters: dict[str, ClusterParameter] = msgspec.field(default_factory=dict)
+    checkpoints: list[str] = msgspec.field(default_factory=list)
     description: str = ""
     is_core: bool = False
     separate_monitor: bool = False
@@ -324,13 +314,12 @@ class Resource:
         return self.parameters.get(fold(name))
 
 
-@dataclass
-class Group:
+class Group(msgspec.Struct):
     """A cluster group (role): its owner node and ordered preferred owners."""
 
     name: str
     owner: str
-    preferred_owners: list[str] = field(default_factory=list)
+    preferred_owners: list[str] = msgspec.field(default_factory=list)
     group_type: str = "Unknown"
     is_core: bool = False
     description: str = ""
@@ -340,8 +329,7 @@ class Group:
         return stable_id("group", self.name)
 
 
-@dataclass
-class Timing:
+class Timing(msgspec.Struct):
     """How long pending transitions last.
 
     A transition started with ``-Wait 0`` shows ``OnlinePending`` until it has been
@@ -352,8 +340,7 @@ class Timing:
     seconds: float = 1.0
 
 
-@dataclass
-class Faults:
+class Faults(msgspec.Struct):
     """Cluster-level faults that tests and ``sim serve`` arm; they are part of the state.
 
     ``fail_online`` maps a folded resource name to how many more online attempts fail
@@ -361,8 +348,8 @@ class Faults:
     after that many more pipelines have finished, the group moves.
     """
 
-    fail_online: dict[str, int] = field(default_factory=dict)
-    scheduled_moves: list[list[object]] = field(default_factory=list)
+    fail_online: dict[str, int] = msgspec.field(default_factory=dict)
+    scheduled_moves: list[list[object]] = msgspec.field(default_factory=list)
     pipelines_finished: int = 0
 
 

@@ -26,7 +26,9 @@ from __future__ import annotations
 import datetime
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+
+import msgspec
+from msgspec.structs import replace
 
 from psrunbook.sim.executor_protocol import ExecutionContext, ProcessIO, ShellCommandRequest
 from psrunbook.sim.lab.cluster_model import FsEntry, SimCluster, fold
@@ -120,8 +122,7 @@ class Refused(Exception):
     """A command line the lab does not model; its message goes to stderr."""
 
 
-@dataclass
-class CmdState:
+class CmdState(msgspec.Struct):
     """One cmd.exe process: environment, current directory, where its output goes."""
 
     env: dict[str, str]

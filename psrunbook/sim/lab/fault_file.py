@@ -31,9 +31,10 @@ import json
 import threading
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 from psrunbook.errors import ParameterError
 from psrunbook.sim.endpoint.endpoint_faults import ArmedFault, EndpointFaultPlan
@@ -46,8 +47,7 @@ KINDS = frozenset({"refuse", "delay", "reset", "http", "wsman", "hold"})
 ACTIONS = frozenset({"Create", "Command", "Send", "Receive", "Signal", "Delete", "Get"})
 
 
-@dataclass(frozen=True)
-class FaultSpec:
+class FaultSpec(msgspec.Struct, frozen=True):
     """One fault of the file, with its trigger."""
 
     node: str

@@ -15,11 +15,13 @@ import base64
 import json
 import tomllib
 from collections import Counter
-from dataclasses import asdict, dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
+
+import msgspec
+from msgspec.structs import asdict
 
 from psrunbook.runbook.lab import LabFacts
 from psrunbook.sim.lab.cluster_model import (
@@ -76,8 +78,7 @@ def ssis_facts() -> dict[str, Any]:
     return loaded
 
 
-@dataclass(frozen=True)
-class SsisVersion:
+class SsisVersion(msgspec.Struct, frozen=True):
     """What one SQL Server version installs for SSIS, from ``ssis.json``."""
 
     version: str
@@ -118,8 +119,7 @@ class SsisVersion:
         )
 
 
-@dataclass(frozen=True)
-class LabSpec:
+class LabSpec(msgspec.Struct, frozen=True):
     """A validated lab description."""
 
     cluster: str = "SIMCLUSTER"
@@ -131,7 +131,7 @@ class LabSpec:
     drive: str = "S"
     ssis_nodes: tuple[str, ...] | None = None
     principals: tuple[str, ...] = ("SIMLAB\\SSIS Package Admins", "SIMLAB\\svc-ssis")
-    timing: Timing = field(default_factory=Timing)
+    timing: Timing = msgspec.field(default_factory=Timing)
     start_brings_providers_online: bool = True
     remote_user_is_administrator: bool = True
     """False makes the PSRP user a plain user on every node (``IsInRole`` is false)."""

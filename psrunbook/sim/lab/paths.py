@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from dataclasses import dataclass
+
+import msgspec
 
 from psrunbook.sim.lab.cluster_model import fold
 
@@ -33,8 +34,7 @@ class BadDrive(Exception):
         self.drive = drive
 
 
-@dataclass(frozen=True)
-class FsPath:
+class FsPath(msgspec.Struct, frozen=True):
     """An absolute filesystem path: drive letter and the parts below the root."""
 
     drive: str
@@ -59,8 +59,7 @@ class FsPath:
         return FsPath(self.drive, (*self.parts, name))
 
 
-@dataclass(frozen=True)
-class RegPath:
+class RegPath(msgspec.Struct, frozen=True):
     """A registry key below HKEY_LOCAL_MACHINE."""
 
     parts: tuple[str, ...]

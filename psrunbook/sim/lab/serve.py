@@ -15,11 +15,12 @@ import signal
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Literal
+
+import msgspec
 
 from psrunbook.errors import UserError
 from psrunbook.sim.endpoint.http_server import SimFleet
@@ -140,8 +141,7 @@ def inventory_toml(fleet: SimFleet, *, cluster: str = CLUSTER_NAME) -> str:
     return "\n".join(lines) + "\n"
 
 
-@dataclass(frozen=True)
-class ServeOptions:
+class ServeOptions(msgspec.Struct, frozen=True):
     """What ``sim serve`` was asked for."""
 
     nodes: int

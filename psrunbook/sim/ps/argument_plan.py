@@ -11,38 +11,34 @@ script, and only the values are evaluated per call, in the same order as before.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
+import msgspec
 from tree_sitter import Node
 
 from psrunbook.sim.ps.parser import is_comma_continuation
 from psrunbook.sim.ps.redirection import glued
 
 
-@dataclass(frozen=True)
-class Switch:
+class Switch(msgspec.Struct, frozen=True):
     """``-Name`` without a value (or ``-Name:`` with nothing after it)."""
 
     name: str
 
 
-@dataclass(frozen=True)
-class Colon:
+class Colon(msgspec.Struct, frozen=True):
     """``-Name:value``: the value is the element ``node``."""
 
     name: str
     node: Node
 
 
-@dataclass(frozen=True)
-class Splat:
+class Splat(msgspec.Struct, frozen=True):
     """``@variable``."""
 
     variable: Node
 
 
-@dataclass(frozen=True)
-class Positional:
+class Positional(msgspec.Struct, frozen=True):
     """A value, with the ``,rest`` elements that continue it into an array."""
 
     node: Node

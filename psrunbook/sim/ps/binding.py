@@ -9,8 +9,9 @@ error record shaped like ParameterBindingException (category InvalidArgument).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from psrunbook.sim.objects import ErrorRecordData, PSHashtable, PSObject
 from psrunbook.sim.ps.cmdlet_api import ParamSpec
@@ -50,8 +51,7 @@ class BindingFailed(Exception):
         self.record = record
 
 
-@dataclass(frozen=True)
-class Argument:
+class Argument(msgspec.Struct, frozen=True):
     """One argument as written: ``-Name`` (``name``), its value, or a positional value.
 
     ``has_value`` is False for a bare ``-Switch``; ``colon`` marks ``-Name:value``.

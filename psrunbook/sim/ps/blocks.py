@@ -11,16 +11,14 @@ times.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+import msgspec
 from tree_sitter import Node
 
 _DESCEND = frozenset({"script_block", "script_block_body", "script_block_expression"})
 _PARAMS = frozenset({"param_block", "function_parameter_declaration"})
 
 
-@dataclass(frozen=True)
-class ScriptBody:
+class ScriptBody(msgspec.Struct, frozen=True):
     """What runs: a param block and the statement lists of the named blocks.
 
     ``named`` is False for a body without named blocks (its statements are ``end``,

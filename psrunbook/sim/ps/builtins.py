@@ -14,8 +14,9 @@ import datetime
 import functools
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, Protocol
+
+import msgspec
 
 from psrunbook.sim.objects import (
     ErrorRecordData,
@@ -62,8 +63,7 @@ class BuiltinEvaluator(EvaluatorApi, Protocol):
 Runner = Callable[[BuiltinEvaluator, PSHashtable, "list[Any] | None", Emit], None]
 
 
-@dataclass(frozen=True)
-class Builtin:
+class Builtin(msgspec.Struct, frozen=True):
     """A language-level cmdlet: its spec (for binding) and its implementation.
 
     In a pipeline ``run`` gets all the input at once after the last object arrives

@@ -10,8 +10,9 @@ The values both sides exchange are in :mod:`psrunbook.sim.objects`.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any, Protocol
+
+import msgspec
 
 from psrunbook.sim.objects import ErrorRecordData, PSHashtable
 
@@ -30,8 +31,7 @@ class CmdletError(Exception):
         self.terminating = terminating
 
 
-@dataclass(frozen=True)
-class ParamSpec:
+class ParamSpec(msgspec.Struct, frozen=True):
     """One cmdlet parameter as ``failoverclusters.json`` describes it.
 
     ``type`` is the PowerShell type name the evaluator converts arguments to:
@@ -60,8 +60,7 @@ class ParamSpec:
     validators: tuple[Callable[[Any], None], ...] = ()
 
 
-@dataclass(frozen=True)
-class CmdletSpec:
+class CmdletSpec(msgspec.Struct, frozen=True):
     """A command's name, parameters and the .NET type that names it in error ids.
 
     ``native`` marks an external program (``icacls.exe``): arguments arrive as strings

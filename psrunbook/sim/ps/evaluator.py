@@ -9,15 +9,14 @@ the following commands before the next one is made (:mod:`psrunbook.sim.ps.pipel
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from functools import partial
 from typing import Any, Protocol, TypeVar, cast
 
+import msgspec
 from tree_sitter import Node
 
 from psrunbook.sim.executor_protocol import SenderInfo
@@ -204,8 +203,7 @@ class ScriptBlock(ScriptBlockValue):
         return "{" + self.text + "}"
 
 
-@dataclass
-class PipelineSession:
+class PipelineSession(msgspec.Struct):
     """What one pipeline run shares: the node, the commands and the output streams."""
 
     node: str
@@ -213,7 +211,7 @@ class PipelineSession:
     commands: CmdletTable
     sink: Sink
     stop: threading.Event | None = None
-    env: dict[str, str] = dataclasses.field(default_factory=dict)
+    env: dict[str, str] = msgspec.field(default_factory=dict)
     time_scale: float = 1.0
     """Multiplies real waits (``Start-Sleep``); tests shrink it, Windows has 1.0."""
     administrator: bool = True
@@ -406,7 +404,7 @@ class Evaluator:
         if record.script_line is not None or self.statement is None or self.script is None:
             return record
         line = self.script.line(self.statement)
-        return dataclasses.replace(
+        return msgspec.structs.replace(
             record,
             script_line=line,
             script_column=self.script.column(self.statement),
@@ -1555,7 +1553,7 @@ class Evaluator:
             # numbers parameters by declaration only when none has one.
             for p in declared.parameters:
                 if not p.explicit_position:
-                    p.spec = dataclasses.replace(p.spec, position=None)
+                    p.spec = msgspec.structs.replace(p.spec, position=None)
         return declared
 
     def _prepare_arguments(
@@ -2254,7 +2252,7 @@ _STATEMENTS: dict[str, Callable[[Evaluator, Node, Emit], None]] = {}
 
 def _not_mandatory_from_pipeline(spec: ParamSpec) -> ParamSpec:
     if spec.from_pipeline or spec.from_pipeline_by_property_name:
-        return dataclasses.replace(spec, mandatory=False)
+        return msgspec.structs.replace(spec, mandatory=False)
     return spec
 
 
@@ -2313,8 +2311,7 @@ class FunctionValue(ScriptBlock):
         self.is_filter = is_filter
 
 
-@dataclass
-class _Parameter:
+class _Parameter(msgspec.Struct):
     """One declared script parameter: its spec, default expression and validations."""
 
     spec: ParamSpec
@@ -2323,11 +2320,10 @@ class _Parameter:
     explicit_position: bool = False
 
 
-@dataclass
-class _Declared:
+class _Declared(msgspec.Struct):
     """A param() block: its parameters and whether the script is advanced."""
 
-    parameters: list[_Parameter] = dataclasses.field(default_factory=list)
+    parameters: list[_Parameter] = msgspec.field(default_factory=list)
     advanced: bool = False
 
 

@@ -18,8 +18,9 @@ docs/simulated-powershell.md.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
+
+import msgspec
 
 from psrunbook.sim.objects import PSEnum, PSHashtable, PSObject
 
@@ -78,8 +79,7 @@ def _data(class_name: str, class_id: str, **fields: Any) -> PSObject:
     )
 
 
-@dataclass(frozen=True)
-class TableColumn:
+class TableColumn(msgspec.Struct, frozen=True):
     """One column of a table shape: label, the property it shows, width (0: the
     outputter decides) and alignment."""
 
@@ -89,8 +89,7 @@ class TableColumn:
     alignment: int = ALIGN_LEFT
 
 
-@dataclass(frozen=True)
-class Shape:
+class Shape(msgspec.Struct, frozen=True):
     """What a FormatStartData announces: ``table``, ``list`` or ``wide``."""
 
     kind: str
@@ -188,8 +187,7 @@ def class_id(item: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-@dataclass
-class FormatReader:
+class FormatReader(msgspec.Struct):
     """Turns a stream of formatting objects back into lines, as Out-String does.
 
     As Windows PowerShell 5.1's OutCommandInner: a blank line at FormatStartData and at
@@ -199,7 +197,7 @@ class FormatReader:
 
     width: int
     shape: Shape | None = None
-    rows: list[Any] = field(default_factory=list)
+    rows: list[Any] = msgspec.field(default_factory=list)
     grouping: str | None = None
     started: bool = False
 

@@ -27,8 +27,9 @@ refused by name, never guessed at.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from psrunbook.sim.objects import PSEnum, PSHashtable, PSObject, PSVersionValue, SecureStringValue
 from psrunbook.sim.ps.format_objects import FormatReader, class_id
@@ -53,8 +54,7 @@ class NotFormattable(Exception):
         self.type_name = type_name
 
 
-@dataclass(frozen=True)
-class Column:
+class Column(msgspec.Struct, frozen=True):
     """One table column: its label, the property it shows, a fixed width or None."""
 
     label: str
@@ -103,8 +103,7 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-@dataclass
-class _Group:
+class _Group(msgspec.Struct):
     """Consecutive objects of one shape and the rows they make."""
 
     key: str

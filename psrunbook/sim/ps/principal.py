@@ -29,8 +29,6 @@ answer Windows would give for the account, whatever the reason.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from psrunbook.sim.objects import PSEnum, PSHashtable, PSObject
 
 IDENTITY_TYPE = "System.Security.Principal.WindowsIdentity"
@@ -40,14 +38,12 @@ ADMINISTRATORS_RID = 544
 ADMINISTRATOR_ROLE = PSEnum(ROLE_TYPE, "Administrator", ADMINISTRATORS_RID)
 
 
-@dataclass
 class WindowsIdentity(PSObject):
     """``WindowsIdentity.GetCurrent()``: the session's user and whether it is an admin."""
 
     administrator: bool = True
 
 
-@dataclass
 class WindowsPrincipal(PSObject):
     """``[Security.Principal.WindowsPrincipal]$identity``: answers ``IsInRole``."""
 
@@ -60,7 +56,6 @@ IDENTITY_REFERENCE = "System.Security.Principal.IdentityReference"
 NOT_MAPPED = "Some or all identity references could not be translated."
 
 
-@dataclass
 class NTAccount(PSObject):
     """``[Security.Principal.NTAccount]'DOMAIN\\name'``: a name, translatable to a SID."""
 

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from psrunbook.sim.executor_protocol import InformationRecordValue, StreamRecord
 from psrunbook.sim.objects import ErrorRecordData, ProgressData
@@ -28,8 +29,7 @@ MERGE = re.compile(r"^([2-6*])>&1$")
 STREAMS = ("1", "2", "3", "4", "5", "6")
 
 
-@dataclass(frozen=True)
-class Redirection:
+class Redirection(msgspec.Struct, frozen=True):
     """One redirection of a command: ``stream`` to ``target`` (output, null or file)."""
 
     stream: str

@@ -8,7 +8,8 @@ says: a pair of any two of them stands for the second one.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+
+import msgspec
 
 from psrunbook.sim.ps.lexer import DOUBLE_QUOTES, SINGLE_QUOTES
 
@@ -54,22 +55,19 @@ def decode_verbatim(token: str) -> str:
     return "".join(out)
 
 
-@dataclass(frozen=True)
-class Literal:
+class Literal(msgspec.Struct, frozen=True):
     """Literal text of an expandable string."""
 
     text: str
 
 
-@dataclass(frozen=True)
-class VariableRef:
+class VariableRef(msgspec.Struct, frozen=True):
     """``$name`` or ``${name}`` inside an expandable string."""
 
     name: str
 
 
-@dataclass(frozen=True)
-class SubExpression:
+class SubExpression(msgspec.Struct, frozen=True):
     """``$( ... )``; ``offset`` is its position (characters) within the token."""
 
     offset: int

@@ -18,8 +18,9 @@ the whole argument.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from psrunbook.sim.objects import PSHashtable
 from psrunbook.sim.ps.values import (
@@ -66,8 +67,7 @@ def _elements(value: Any) -> list[Any]:
     return [value]
 
 
-@dataclass(frozen=True)
-class ValidateSet:
+class ValidateSet(msgspec.Struct, frozen=True):
     """``[ValidateSet('a', 'b')]``: each element equal to one, ignoring case."""
 
     values: tuple[Any, ...]
@@ -85,8 +85,7 @@ class ValidateSet:
                 )
 
 
-@dataclass(frozen=True)
-class ValidateRange:
+class ValidateRange(msgspec.Struct, frozen=True):
     """``[ValidateRange(min, max)]``: each element converted to the bounds' type."""
 
     minimum: Any
@@ -123,8 +122,7 @@ def _convert_name(type_name: str) -> str:
     return {"Int32": "int", "Int64": "long", "Double": "double"}.get(type_name, "object")
 
 
-@dataclass(frozen=True)
-class ValidateLength:
+class ValidateLength(msgspec.Struct, frozen=True):
     """``[ValidateLength(min, max)]``: each element's length as a string."""
 
     minimum: int
@@ -147,8 +145,7 @@ class ValidateLength:
                 )
 
 
-@dataclass(frozen=True)
-class ValidatePattern:
+class ValidatePattern(msgspec.Struct, frozen=True):
     """``[ValidatePattern('re')]``: each element matches the .NET regex, ignoring case."""
 
     pattern: str
@@ -164,8 +161,7 @@ class ValidatePattern:
                 )
 
 
-@dataclass(frozen=True)
-class ValidateCount:
+class ValidateCount(msgspec.Struct, frozen=True):
     """``[ValidateCount(min, max)]``: the number of values of an array parameter."""
 
     minimum: int
@@ -182,8 +178,7 @@ class ValidateCount:
             )
 
 
-@dataclass(frozen=True)
-class ValidateNotNull:
+class ValidateNotNull(msgspec.Struct, frozen=True):
     """``[ValidateNotNull()]``: not ``$null``, nor an element of a collection."""
 
     def __call__(self, value: Any) -> None:
@@ -193,8 +188,7 @@ class ValidateNotNull:
             raise ValidationFailed(NOT_NULL_COLLECTION)
 
 
-@dataclass(frozen=True)
-class ValidateNotNullOrEmpty:
+class ValidateNotNullOrEmpty(msgspec.Struct, frozen=True):
     """``[ValidateNotNullOrEmpty()]``: not ``$null``, ``''``, ``@()`` nor an empty
     hashtable; no element ``$null`` or ``''``."""
 
@@ -210,8 +204,7 @@ class ValidateNotNullOrEmpty:
                 raise ValidationFailed(NOT_NULL_OR_EMPTY)
 
 
-@dataclass(frozen=True)
-class ValidateScript:
+class ValidateScript(msgspec.Struct, frozen=True):
     """``[ValidateScript({ ... })]``: the block, run with ``$_`` the element, returns a
     true value. ``run`` gives the block's result, or raises :class:`ValidationFailed`
     with the message of an error the block threw (which becomes the reason)."""

@@ -6,9 +6,8 @@ The defaults are pinned value by value: they are what made ``psrunbook run ssis-
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
+from msgspec.structs import replace
 
 from psrunbook import LabFacts, LabVariant
 from psrunbook.runbook.registry import RunbookRegistry

@@ -10,8 +10,9 @@ BOM, each line ends with CRLF unless ``-NoNewline``.
 from __future__ import annotations
 
 import codecs
-from dataclasses import replace
 from typing import Any
+
+from msgspec.structs import replace
 
 from psrunbook.sim.lab import error_records, write_access
 from psrunbook.sim.lab.cluster_model import FsEntry, fold

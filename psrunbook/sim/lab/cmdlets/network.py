@@ -18,7 +18,7 @@ to lack of resources" for a silent host, both as 5.1 prints them) and the proper
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 from psrunbook.sim.lab import error_records
 from psrunbook.sim.lab.cluster_model import fold
@@ -40,8 +40,7 @@ NO_SUCH_HOST = "No such host is known"
 NO_ANSWER = "Error due to lack of resources"
 
 
-@dataclass(frozen=True)
-class _Target:
+class _Target(msgspec.Struct, frozen=True):
     name: str
     address: str | None
     """None: the name does not resolve."""
