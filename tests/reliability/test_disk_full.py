@@ -54,6 +54,10 @@ clean = matrix.clean
 
 WRAPPER = """\
 import resource, runpy, signal, sys
+# No bytecode written: under the limit a module's .pyc would be cut off at it and left in
+# the checkout's __pycache__, where every later psrunbook process fails to load it
+# ("marshal data too short"); CPython does not check the length it wrote.
+sys.dont_write_bytecode = True
 limit = int(sys.argv[1])
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
 resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
