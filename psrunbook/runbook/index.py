@@ -14,7 +14,7 @@ under ``psrunbook/runbooks``. Otherwise the runbooks are imported as before and 
 rewritten. Plug-ins are never cached: they are loaded and checked on every command.
 
 A cache that cannot be read, parsed or written is ignored: the commands then work as if
-there were none. ``PSRUNBOOK_CACHE_DIR`` moves it (the tests give each session its own).
+there were none. ``PSRUNBOOK_CACHE_DIR`` moves it (:mod:`psrunbook.cache_dir`).
 """
 
 from __future__ import annotations
@@ -30,12 +30,12 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
+from psrunbook.cache_dir import cache_directory
 from psrunbook.runbook.registry import builtin_runbooks
 
 if TYPE_CHECKING:
     from psrunbook.runbook.model import Runbook
 
-CACHE_ENV = "PSRUNBOOK_CACHE_DIR"
 FORMAT = 1
 """Bumped when the file's layout changes: an older file is then rebuilt."""
 
@@ -75,24 +75,9 @@ def builtin_index(describe: Describe) -> tuple[IndexedRunbook, ...]:
 
 def cache_file() -> Path:
     """This installation's cache file: two installs (two virtualenvs) never share one."""
-    directory = os.environ.get(CACHE_ENV) or _user_cache_dir()
     # Two installs whose names collide would only rebuild each other's: the key holds the path.
     install = zlib.crc32(str(PACKAGE).encode("utf-8"))
-    return Path(directory) / f"runbook-index-{install:08x}.json"
-
-
-def _user_cache_dir() -> str:
-    """platformdirs' ``user_cache_dir("psrunbook")``; on Linux (and other Unix) spelled out
-    here, as platformdirs spells it (``$XDG_CACHE_HOME``, else ``~/.cache``): importing it
-    and the modules it loads is 3 % of ``list`` (issue 16)."""
-    if sys.platform in ("win32", "darwin"):
-        from platformdirs import user_cache_dir  # noqa: PLC0415 (see the docstring)
-
-        return user_cache_dir("psrunbook", appauthor=False)
-    base = os.environ.get("XDG_CACHE_HOME", "")
-    if not base.strip():
-        base = os.path.expanduser("~/.cache")  # noqa: PTH111 (platformdirs' own spelling)
-    return os.path.join(base, "psrunbook")  # noqa: PTH118 (as above)
+    return cache_directory() / f"runbook-index-{install:08x}.json"
 
 
 def _described(describe: Describe, runbook: Runbook) -> dict[str, Any] | None:

@@ -15,10 +15,11 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from psrunbook.cache_dir import CACHE_ENV
 from psrunbook.cli import documents
 from psrunbook.cli.app import app
 from psrunbook.runbook.examples import example_inventory, example_parameters
-from psrunbook.runbook.index import CACHE_ENV, cache_file
+from psrunbook.runbook.index import cache_file
 from psrunbook.runbook.registry import RunbookRegistry
 
 BUILTIN = sorted(r.name for r in RunbookRegistry.discover().runbooks)

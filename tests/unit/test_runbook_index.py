@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from psrunbook.runbook.index import CACHE_ENV, IndexedRunbook, builtin_index, cache_file
+from psrunbook.cache_dir import CACHE_ENV
+from psrunbook.runbook.index import IndexedRunbook, builtin_index, cache_file
 from psrunbook.runbook.model import Runbook
 from psrunbook.runbook.registry import RunbookRegistry
 

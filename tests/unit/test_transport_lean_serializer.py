@@ -13,6 +13,8 @@ import xml.etree.ElementTree as ET
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pypsrp.complex_objects import ComplexObject, GenericComplexObject, ObjectMeta
 from pypsrp.serializer import Serializer
 
@@ -308,3 +310,28 @@ def test_containers_are_not_written_out_as_text(monkeypatch: pytest.MonkeyPatch)
         APPLICATION_PRIVATE_DATA, ObjectMeta("Obj", object=ApplicationPrivateData)
     )
     assert writes.count("Obj") == 2  # pypsrp writes out both hashtables (and each value)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.text(
+        alphabet=st.one_of(
+            st.sampled_from("_xX\r\n\t\x00\x1f\x7f\x9f\xa0\u20ac\U0001f600\U0010ffff"),
+            st.characters(),
+        )
+    )
+)
+def test_a_string_is_escaped_to_pypsrps_text(text: str) -> None:
+    """Control characters, characters above U+FFFF and ``_x`` come out as pypsrp writes
+    them (MS-PSRP 2.2.5.3.2), whatever surrounds them; None stays None."""
+    lean = lean_serializer_class()()
+    assert Serializer()._serialize_string(text) == lean._serialize_string(text)
+
+
+def test_a_script_is_sent_as_pypsrp_would_send_it() -> None:
+    """The whole ``<S>`` element of a template's text with every kind of escape."""
+    script = "param($x_X)\r\n\t'_x000A_ \u0085 \U0001f600'\n" * 3
+    lean = lean_serializer_class()()
+    expected = ET.tostring(Serializer().serialize(script, ObjectMeta("S")))
+    assert expected == ET.tostring(lean.serialize(script, ObjectMeta("S")))
+    assert lean._serialize_string(None) is None
