@@ -2,9 +2,9 @@
 
 Each repetition is a new process with a fresh state directory, so it creates the
 embedded lab, plans, confirms, runs every step over PSRP, journals, and saves the lab:
-exactly what a first-time user sees. One untimed run first writes the bytecode caches
-(``bench/cli_run.py`` lets the child write them), as any earlier command of the user's
-install has.
+exactly what a first-time user sees. One untimed run first writes the bytecode caches,
+Python's (``bench/cli_run.py`` lets the child write them) and the compiled templates (in
+the user's cache directory), as any earlier command of the user's install has.
 """
 
 from __future__ import annotations

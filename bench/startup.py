@@ -32,8 +32,7 @@ from bench.common import (
     ratio_goal,
     script_path,
 )
-
-CACHE_ENV = "PSRUNBOOK_CACHE_DIR"
+from psrunbook.cache_dir import CACHE_ENV
 
 
 def _rounds(
