@@ -163,12 +163,17 @@ class PSEnum(msgspec.Struct, frozen=True):
 
 
 class SecureStringValue(msgspec.Struct, frozen=True):
-    """A SecureString received from the client; its text never shows in repr or str."""
+    """A SecureString received from the client; its text never shows in repr or str,
+    nor in rich's pretty printer (which asks a struct for ``__rich_repr__``, its fields,
+    before its ``repr``)."""
 
     plaintext: str
 
     def __repr__(self) -> str:
         return "SecureStringValue(***)"
+
+    def __rich_repr__(self) -> list[tuple[str, Any]]:
+        return [("plaintext", "***")]
 
     def __str__(self) -> str:
         return "System.Security.SecureString"

@@ -1,4 +1,5 @@
-"""PSHashtable's one-pass constructor against the one-key-at-a-time path it replaces."""
+"""The simulator's shared values: PSHashtable's one-pass constructor against the one-key-at-a-time
+path it replaces; a SecureString's text kept out of every printed form."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
+from rich.pretty import pretty_repr
 
-from psrunbook.sim.objects import PSHashtable
+from psrunbook.sim.objects import PSHashtable, SecureStringValue
 
 
 def one_by_one(items: list[tuple[Any, Any]]) -> PSHashtable:
@@ -56,3 +58,17 @@ def test_items_of_another_table_copy_it() -> None:
     assert stored(copy) == stored(source)
     copy["name"] = "y"
     assert source["Name"] == "x"
+
+
+def test_a_secure_strings_text_shows_in_no_printed_form() -> None:
+    """repr, str, f-strings and rich's pretty printer (which reads a struct's fields
+    through ``__rich_repr__`` before its repr) all keep the plaintext out."""
+    secret = SecureStringValue("hunter2 p@ss")
+    shown = [
+        repr(secret),
+        str(secret),
+        f"{secret!r} {secret}",
+        pretty_repr(secret),
+        pretty_repr([secret, {"k": (secret,)}]),
+    ]
+    assert not [text for text in shown if "hunter2" in text]
