@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-import msgspec
 
 from psrunbook.cli.context import Settings
 from psrunbook.errors import ParameterError, UserError
@@ -22,7 +21,8 @@ if TYPE_CHECKING:
     from psrunbook.sim.lab.embedded import EmbeddedLab
 
 
-class PlanInputs(msgspec.Struct, frozen=True):
+@dataclass(frozen=True)  # a dataclass: --help imports this module (docs/development.md)
+class PlanInputs:
     runbook: Runbook
     inventory: Inventory
     params: BaseModel

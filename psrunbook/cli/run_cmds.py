@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import contextlib
 import shlex
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
 
-import msgspec
 import typer
-from msgspec.structs import replace
 
 from psrunbook.cli import completion, run_view
 from psrunbook.cli.collector import collector_held_off
@@ -141,7 +140,8 @@ ExpectSha256Option = Annotated[
 ]
 
 
-class RunCommand(msgspec.Struct, frozen=True):
+@dataclass(frozen=True)  # a dataclass: --help imports this module (docs/development.md)
+class RunCommand:
     """What the operator typed for ``run``, ``plan`` or ``resume``.
 
     The field names are the commands' parameter names: :meth:`parsed` reads them once

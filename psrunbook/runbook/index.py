@@ -25,10 +25,9 @@ import os
 import sys
 import zlib
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-import msgspec
 
 from psrunbook.cache_dir import cache_directory
 from psrunbook.runbook.registry import builtin_runbooks
@@ -45,7 +44,8 @@ _VERSION_MODULES = ("pydantic.version", "pydantic_core._pydantic_core")
 """Outside psrunbook, what a description depends on: pydantic's field handling."""
 
 
-class IndexedRunbook(msgspec.Struct, frozen=True):
+@dataclass(frozen=True)  # a dataclass: list and show import this module, not msgspec
+class IndexedRunbook:
     """A built-in runbook as ``list`` and ``show`` print it; its module is not imported."""
 
     name: str

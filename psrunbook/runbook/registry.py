@@ -35,9 +35,6 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Protocol, TypeVar, cast
 
-import msgspec
-from msgspec.structs import replace
-
 from psrunbook.errors import RunbookDefinitionError, RunbookNotFound
 
 if TYPE_CHECKING:
@@ -78,7 +75,14 @@ def _runbook_of(module: ModuleType, origin: str) -> Runbook:
         raise RunbookDefinitionError(
             f"{origin} defines no `runbook = Runbook(...)` at module level: add one"
         )
-    return replace(candidate, origin=origin)
+    return _with_origin(candidate, origin)
+
+
+def _with_origin(runbook: Runbook, origin: str) -> Runbook:
+    """A copy of ``runbook`` that says where it came from (runbooks are frozen)."""
+    from msgspec.structs import replace  # noqa: PLC0415 (list and show of built-ins import no msgspec: docs/development.md, "Records")
+
+    return replace(runbook, origin=origin)
 
 
 def builtin_runbooks() -> Iterator[Runbook]:
@@ -87,7 +91,8 @@ def builtin_runbooks() -> Iterator[Runbook]:
         yield entry.load()
 
 
-class BuiltinRunbook(msgspec.Struct, frozen=True):
+@dataclass(frozen=True)  # a dataclass: list and show import this module, not msgspec
+class BuiltinRunbook:
     """A shipped runbook known by its module's name, imported only when it is used.
 
     A shipped runbook's module is named after it (``ssis_clustered`` holds
@@ -128,7 +133,8 @@ def _builtin_entries() -> tuple[BuiltinRunbook, ...]:
     return tuple(BuiltinRunbook(name) for name in names if not name.startswith("_"))
 
 
-class BrokenPlugin(msgspec.Struct, frozen=True):
+@dataclass(frozen=True)  # a dataclass: list and show import this module, not msgspec
+class BrokenPlugin:
     """A plug-in that could not be loaded; the runbook names it would answer to."""
 
     origin: str
@@ -228,7 +234,7 @@ def _from_entry_points(template_dirs: dict[str, Path]) -> Iterator[Runbook | Bro
             template_dirs[origin] = shipped
         try:
             if isinstance(loaded, _model()):
-                yield replace(loaded, origin=origin)
+                yield _with_origin(loaded, origin)
             elif isinstance(loaded, ModuleType):
                 yield _runbook_of(loaded, origin)
             else:
@@ -408,7 +414,8 @@ class RunbookRegistry:
         return runbook
 
 
-class RunbookListing(msgspec.Struct, frozen=True):
+@dataclass(frozen=True)  # a dataclass: list and show import this module, not msgspec
+class RunbookListing:
     """What ``list`` and ``show`` name: the built-in runbooks as given (their index entries,
     so no runbook module is imported for them) and every plug-in, loaded and checked as
     :class:`RunbookRegistry` does, by the same rules (a broken or doubly defined name is

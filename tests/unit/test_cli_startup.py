@@ -62,6 +62,18 @@ def test_help_imports_no_remoting_or_parser(arguments: tuple[str, ...]) -> None:
     assert [] == sorted(top_level.intersection(HEAVY))
 
 
+@pytest.mark.parametrize("arguments", [("--help",), ("list",), ("show", "ssis-clustered")])
+def test_help_list_and_show_import_no_msgspec(arguments: tuple[str, ...], tmp_path: Path) -> None:
+    """The records' library is for commands that run something: importing it (4-6 ms,
+    13 modules) is not part of printing help or the runbooks, once their index is cached
+    (docs/development.md, "Records")."""
+    env = {"PSRUNBOOK_CACHE_DIR": str(tmp_path)}
+    assert 0 == _modules_of(*arguments, env=env)[0]  # writes the index
+    code, modules = _modules_of(*arguments, env=env)
+    assert 0 == code
+    assert [] == sorted(name for name in modules if name.split(".")[0] == "msgspec")
+
+
 def test_probe_sees_imports() -> None:
     """The probe reports modules imported by the command (so an empty result means something)."""
     code, top_level = _imported_by("--help")
