@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import base64
+import subprocess
+import sys
+import xml.etree.ElementTree as ElementTree
 
 import pytest
-from lxml import etree
 
 from psrunbook.sim.endpoint.auth import authenticate
 from psrunbook.sim.endpoint.endpoint_faults import EndpointFaultPlan
@@ -101,15 +103,78 @@ _SOAP = "http://www.w3.org/2003/05/soap-envelope"
 def test_header_and_body_are_the_first_of_their_kind_as_find_gives(children):
     """The one-pass lookup picks the elements ``root.find`` picked (the former code)."""
     text = _ENVELOPE[: _ENVELOPE.index("<s:Header>")] + "".join(children) + "</s:Envelope>"
-    root = etree.fromstring(text.encode())
+    root = ElementTree.fromstring(text.encode())
     request = parse_request(text.encode())
     body = root.find(f"{{{_SOAP}}}Body")
     if body is None:
         assert request.body is None
     else:
         assert request.body is not None
-        assert etree.tostring(request.body) == etree.tostring(body)
+        assert ElementTree.tostring(request.body) == ElementTree.tostring(body)
     assert request.message_id == "uuid:ABC"
+
+
+@pytest.mark.parametrize(
+    "doctype",
+    [
+        '<!DOCTYPE s:Envelope [<!ENTITY id "uuid:ABC">]>',
+        '<!DOCTYPE s:Envelope SYSTEM "http://192.0.2.1/x.dtd">',
+        "<!DOCTYPE s:Envelope>",
+    ],
+)
+def test_an_envelope_with_a_document_type_is_refused(doctype):
+    """SOAP 1.2 forbids a DOCTYPE: refused before any entity is declared or fetched,
+    even when the envelope is otherwise one the endpoint serves."""
+    text = doctype + _ENVELOPE.replace("uuid:ABC", "&id;" if "ENTITY" in doctype else "uuid:ABC")
+    with pytest.raises(WSManFaultResponse) as info:
+        parse_request(text.encode())
+    assert 2150858819 == info.value.code
+    assert "document type declaration" in info.value.reason
+
+
+_HOLDS_THE_LOCK = """
+import gc, sys, threading
+from psrunbook.sim.endpoint.wsman import parse_request
+
+data = sys.stdin.buffer.read()
+go = threading.Event()
+ran = []
+
+def other():
+    go.wait()
+    ran.append(1)
+
+gc.disable()
+sys.setswitchinterval(1000.0)  # before the thread starts: it never forces a switch
+thread = threading.Thread(target=other)
+thread.start()  # the thread runs until it waits for go
+go.set()
+for _ in range(10):
+    parse_request(data)
+during = list(ran)
+sys.setswitchinterval(0.005)
+thread.join()
+print(during, ran)
+"""
+
+
+def test_parsing_a_request_keeps_the_interpreter_lock():
+    """The parse never lets another thread run (issue 16: in the threaded lab, taking
+    the lock back after lxml let go of it cost more than the parse itself).
+
+    In a fresh interpreter (no other thread to force a switch), a second thread waits
+    for ``go``; once it is set, it can only run when the parsing thread lets go of the
+    interpreter lock, which the switch interval of 1000 s leaves to the parser alone.
+    """
+    data = _ENVELOPE.replace("<s:Body/>", f"<s:Body><a>{'x' * 1_000_000}</a></s:Body>").encode()
+    result = subprocess.run(
+        [sys.executable, "-c", _HOLDS_THE_LOCK],
+        input=data,
+        capture_output=True,
+        check=True,
+        timeout=120,
+    )
+    assert "[] [1]" == result.stdout.decode().strip()
 
 
 def test_an_envelope_without_a_header_is_refused():
