@@ -12,11 +12,20 @@ from __future__ import annotations
 
 import contextlib
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.cli_run import ChildRun, run_psrunbook
-from bench.common import Figure, Profile, Section, absolute_goal, median, ratio_goal
+from bench.cli_run import ChildRun, run_child
+from bench.common import (
+    Figure,
+    Profile,
+    Section,
+    absolute_goal,
+    median,
+    ratio_goal,
+    script_path,
+)
 from bench.sim_serve import ServeProcess
 
 LATENCY_S = 0.020
@@ -38,19 +47,24 @@ def _params_toml(facts: dict[str, Any]) -> str:
 class _Target:
     """One fleet with the files a ``psrunbook run`` against it needs."""
 
-    def __init__(self, nodes: int, work: Path) -> None:
+    def __init__(self, nodes: int, work: Path, *, serve: Sequence[str] = ()) -> None:
+        """``serve``: the command that runs the fleet's ``psrunbook`` (see ServeProcess)."""
         self.nodes = nodes
         directory = work / f"n{nodes}"
-        self.fleet = ServeProcess(nodes, latency_ms=LATENCY_S * 1000, work=directory)
+        self.fleet = ServeProcess(
+            nodes, latency_ms=LATENCY_S * 1000, work=directory, psrunbook=serve
+        )
         self.inventory = self.fleet.inventory
         self.params = directory / "params.toml"
         self.params.write_text(_params_toml(self.fleet.facts), encoding="utf-8")
         self.state = directory / "state"
         self.log = directory / "run.log"
 
-    def run(self) -> ChildRun:
-        return run_psrunbook(
+    def run(self, psrunbook: Sequence[str] = ()) -> ChildRun:
+        """``psrunbook run`` against the fleet; ``psrunbook``: the command, as for the fleet."""
+        return run_child(
             [
+                *(psrunbook or [script_path("psrunbook")]),
                 "--log-file",
                 str(self.log),
                 "run",

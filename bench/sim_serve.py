@@ -13,6 +13,7 @@ import os
 import secrets
 import signal
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -29,7 +30,10 @@ _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 class ServeProcess:
     """``psrunbook sim serve`` for ``nodes`` nodes at ``latency_ms``; closed on exit."""
 
-    def __init__(self, nodes: int, *, latency_ms: float, work: Path) -> None:
+    def __init__(
+        self, nodes: int, *, latency_ms: float, work: Path, psrunbook: Sequence[str] = ()
+    ) -> None:
+        """``psrunbook``: the command that runs psrunbook (default: the console script)."""
         work.mkdir(parents=True, exist_ok=True)
         self.nodes = nodes
         self.password = secrets.token_urlsafe(18)
@@ -38,7 +42,7 @@ class ServeProcess:
         """The sample lab's facts, as ``sim serve`` builds the same lab."""
         self._process = subprocess.Popen(
             [
-                script_path("psrunbook"),
+                *(psrunbook or [script_path("psrunbook")]),
                 "sim",
                 "serve",
                 "--nodes",

@@ -7,11 +7,13 @@ never be "met", and that the measurements count what they claim to count.
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import subprocess
 import sys
 import textwrap
+import time
 from dataclasses import replace
 from pathlib import Path
 from types import ModuleType
@@ -23,6 +25,7 @@ from pypsrp.powershell import PowerShell, RunspacePool
 from bench import evaluator_pipeline, render_lint
 from bench.cli_run import run_child
 from bench.common import PROFILES, Figure, Goal, Profile, Section, absolute_goal, ratio_goal
+from bench.cpu_injection import inject
 from bench.fanout import ratio_detail
 from bench.lab import start_fleet
 from bench.naive import POOL_REQUESTS, _round_trips
@@ -225,3 +228,31 @@ def test_in_process_work_is_measured_in_a_process_of_its_own(module: ModuleType)
     assert [(f.key, f.label, f.unit, f.goal) for f in here.figures] == [
         (f.key, f.label, f.unit, f.goal) for f in section.figures
     ]
+
+
+@pytest.mark.parametrize(
+    ("side", "owner", "method"),
+    [
+        ("client", "psrunbook.transport.direct_http:DirectSender", "send"),
+        ("simulator", "psrunbook.sim.endpoint.http_server:SimEndpoint", "_answer"),
+    ],
+)
+def test_cpu_injection_spends_cpu_before_each_request_on_its_side(
+    side: str, owner: str, method: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``bench.fanout_bound``'s tool: the named side's request method first spends the
+    CPU asked for, in this thread, then does what it did."""
+    module, _, name = owner.partition(":")
+    cls = getattr(importlib.import_module(module), name)
+    calls: list[tuple[Any, ...]] = []
+    monkeypatch.setattr(cls, method, lambda *args: calls.append(args) or "answer")
+    inject(side, 0.02)
+    started = time.thread_time()
+    assert "answer" == getattr(cls, method)("self", b"request")
+    assert time.thread_time() - started >= 0.02
+    assert [("self", b"request")] == calls
+
+
+def test_cpu_injection_refuses_an_unknown_side() -> None:
+    with pytest.raises(ValueError, match="client, simulator"):
+        inject("server", 0.001)
