@@ -47,6 +47,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--inject-us", type=int, default=300, help="CPU added per request")
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args(argv)
+    if args.nodes < 2 or args.inject_us < 1 or args.rounds < 1:
+        parser.error("--nodes must be at least 2, --inject-us and --rounds at least 1")
     counts = (1, args.nodes)
     runs: dict[tuple[str, int], list[ChildRun]] = {}
     served: dict[tuple[str, int], list[float]] = {}

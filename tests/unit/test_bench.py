@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from pypsrp.powershell import PowerShell, RunspacePool
 
-from bench import evaluator_pipeline, render_lint
+from bench import evaluator_pipeline, fanout_bound, render_lint
 from bench.cli_run import run_child
 from bench.common import PROFILES, Figure, Goal, Profile, Section, absolute_goal, ratio_goal
 from bench.cpu_injection import inject
@@ -256,3 +256,16 @@ def test_cpu_injection_spends_cpu_before_each_request_on_its_side(
 def test_cpu_injection_refuses_an_unknown_side() -> None:
     with pytest.raises(ValueError, match="client, simulator"):
         inject("server", 0.001)
+
+
+@pytest.mark.parametrize(
+    "arguments", [["--nodes", "1"], ["--inject-us", "0"], ["--rounds", "0"]]
+)
+def test_fanout_bound_refuses_what_it_cannot_measure(
+    arguments: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One node against one node, or nothing injected, would print ratios of nothing."""
+    with pytest.raises(SystemExit) as exited:
+        fanout_bound.main(arguments)
+    assert 2 == exited.value.code
+    assert "--nodes must be at least 2" in capsys.readouterr().err
