@@ -52,9 +52,9 @@ def main(argv: list[str]) -> None:
     side, microseconds, *arguments = argv
     from psrunbook.cli.collector import collect_young_less_often
 
-    collect_young_less_often()  # as the console script does, before anything is imported
+    collect_young_less_often()  # before the modules inject imports, as the entry does
     inject(side, float(microseconds) / 1e6)
-    from psrunbook.cli.app import console_script
+    from psrunbook.cli.entry import console_script
 
     sys.argv = ["psrunbook", *arguments]
     console_script()

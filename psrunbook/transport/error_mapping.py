@@ -69,11 +69,21 @@ def translate(exc: BaseException, node: str, *, address: str | None = None) -> T
         reason = (exc.reason or "").strip() or "no reason given"
         return WSManFault(f"{node}: WSMan fault {exc.code}: {reason}", code=exc.code, node=node)
     if isinstance(exc, WinRMTransportError):
+        hint = _STATUS_HINTS.get(exc.code, "")
         return HttpStatusError(
-            f"{node}: HTTP {exc.code} from the WinRM endpoint", status=exc.code, node=node
+            f"{node}: HTTP {exc.code} from the WinRM endpoint{hint}", status=exc.code, node=node
         )
     return TransportError(f"{node}: {type(exc).__name__}: {_first_line(exc)}", node=node)
 
+
+_STATUS_HINTS = {
+    413: (
+        " (a request above the node's MaxEnvelopeSizekb quota): lower max_envelope_size in"
+        " the inventory to at most the node's quota (WinRM's default 500 KB; 153600 bytes"
+        " fits every node) or raise MaxEnvelopeSizekb on the node"
+    ),
+}
+"""What an HTTP status from WinRM means for the operator, where it names a setting to change."""
 
 NAME_DOES_NOT_RESOLVE = "name does not resolve"
 CONNECTION_REFUSED = "connection refused"

@@ -90,6 +90,25 @@ def test_a_basic_session_over_http_sends_through_the_direct_sender(
     assert 0 == sends.requests
 
 
+def test_an_envelope_above_the_nodes_quota_names_the_setting_to_change(tmp_path: Path) -> None:
+    """An inventory whose max_envelope_size is above the node's MaxEnvelopeSizekb: the
+    node answers 413, and the error names the inventory setting and the node's quota."""
+    with SimFleet(["NODE1"], executor=TrivialExecutor(), users={SIM_USER: PASSWORD}) as fleet:
+        text = inventory_toml(fleet).replace(
+            "[connection]\n", "[connection]\nmax_envelope_size = 1048576\n"
+        )
+        inv = inventory_from_toml(text, path=tmp_path / "sim.toml")
+        session = PsrpTransport(inv, password=PASSWORD).open("NODE1")
+        try:
+            with pytest.raises(TransportError) as failed:
+                session.run(ScriptCall("# " + "x" * 600_000 + "\noutput ok", {}, 30))
+        finally:
+            session.close()
+    assert str(failed.value).startswith("NODE1: HTTP 413 from the WinRM endpoint")
+    assert "max_envelope_size in the inventory" in str(failed.value)
+    assert "MaxEnvelopeSizekb" in str(failed.value)
+
+
 def test_an_ntlm_session_keeps_the_requests_path(sends: Sends, tmp_path: Path) -> None:
     with SimFleet(
         ["NODE1"], executor=TrivialExecutor(), users={SIM_USER: PASSWORD}, auth="ntlm"

@@ -487,6 +487,9 @@ class SimEndpoint:
                 self.wire.append(data)
 
     def _answer(self, user: str, body: bytes, client_ip: str) -> _Reply:
+        if len(body) > wsman.MAX_ENVELOPE_BYTES:  # the envelope, unsealed: what WinRM limits
+            self.counters.count_request("TooLarge")
+            return _Reply(HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
         try:
             request = wsman.parse_request(body)
         except wsman.WSManFaultResponse as fault:

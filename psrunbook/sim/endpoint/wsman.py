@@ -357,9 +357,20 @@ STREAM_OVERHEAD = 120
 """Bytes each ``rsp:Stream`` element adds around its base64 text."""
 
 
+MAX_ENVELOPE_KB = 500
+"""The node's ``MaxEnvelopeSizekb``: WinRM's service default, what ``config_body`` reports."""
+
+MAX_ENVELOPE_BYTES = MAX_ENVELOPE_KB * 1024
+"""A request envelope larger than this is refused with HTTP 413, as Windows refuses one
+above its quota (pypsrp reports "Bad HTTP response returned from the server. Code: 413",
+ansible.windows issue 391 with the default 500; PowerShell's client says "the request
+size exceeded the configured MaxEnvelopeSize quota"). Whether Windows sends a body with
+the 413 is UNVERIFIED: the lab sends none."""
+
+
 def config_body() -> str:
     return (
         '<cfg:Config xmlns:cfg="http://schemas.microsoft.com/wbem/wsman/1/config">'
-        "<cfg:MaxEnvelopeSizekb>500</cfg:MaxEnvelopeSizekb>"
+        f"<cfg:MaxEnvelopeSizekb>{MAX_ENVELOPE_KB}</cfg:MaxEnvelopeSizekb>"
         "<cfg:MaxTimeoutms>60000</cfg:MaxTimeoutms></cfg:Config>"
     )

@@ -121,6 +121,19 @@ def test_malformed_envelope_gets_an_invalid_xml_fault(endpoint):
     assert (500, "2150858819") == (answer.status_code, fault.get("Code"))
 
 
+def test_an_envelope_above_max_envelope_size_gets_http_413(endpoint, pool):
+    """Above the node's MaxEnvelopeSizekb (500, WinRM's default) a request is refused
+    with HTTP 413 before it is read as XML; at the limit it is read (here: a fault for
+    bytes that are not XML), and the node goes on serving."""
+    limit = wsman.MAX_ENVELOPE_KB * 1024
+    over = requests.post(
+        endpoint.url, data=b"<" * (limit + 1), auth=(USER, PASSWORD), timeout=10
+    )
+    at = requests.post(endpoint.url, data=b"<" * limit, auth=(USER, PASSWORD), timeout=10)
+    assert (413, b"", 500) == (over.status_code, over.content, at.status_code)
+    assert ["ok"] == _run(pool)
+
+
 def test_receive_long_polls_until_the_operation_timeout(endpoint, pool):
     """A Receive with nothing to send waits for OperationTimeout, then faults 2150858793."""
     ps = PowerShell(pool)
