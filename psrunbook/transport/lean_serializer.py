@@ -74,6 +74,32 @@ def lean_serializer_class() -> Any:
             text = _UNDERSCORE_X.sub("_x005F_", to_unicode(value))
             return _NOT_IN_XML.sub(_escape_match, text)
 
+        def _get_types_from_obj(self, element: Any) -> list[str]:
+            """pypsrp 0.9.1's, in one pass over the element's children.
+
+            pypsrp asks ElementTree's path engine three times (``findall("TN/T")``,
+            ``find("TN")``, ``find("TNRef")``) for every element it reads, a string or a
+            number included: Python code building generators for each. The answer here is
+            the same: the ``T`` of every ``TN`` child in order (registered under the first
+            ``TN``'s ``RefId`` when there are any), replaced by the registered names of the
+            first ``TNRef`` child if there is one.
+            """
+            names: list[str] = []
+            first_tn = first_tn_ref = None
+            for child in element:
+                tag = child.tag
+                if tag == "TN":
+                    if first_tn is None:
+                        first_tn = child
+                    names.extend(t.text or "" for t in child if t.tag == "T")
+                elif tag == "TNRef" and first_tn_ref is None:
+                    first_tn_ref = child
+            if names:
+                self.tn[first_tn.attrib["RefId"]] = names  # type: ignore[union-attr]  # a TN gave them
+            if first_tn_ref is not None:
+                return self.tn[first_tn_ref.attrib["RefId"]]  # type: ignore[no-any-return]
+            return names
+
         def deserialize(self, element: Any, metadata: Any = None, clear: bool = True) -> Any:
             """pypsrp 0.9.1's ``deserialize``, step for step, writing text only for ``_xml``."""
             if clear:

@@ -335,3 +335,68 @@ def test_a_script_is_sent_as_pypsrp_would_send_it() -> None:
     expected = ET.tostring(Serializer().serialize(script, ObjectMeta("S")))
     assert expected == ET.tostring(lean.serialize(script, ObjectMeta("S")))
     assert lean._serialize_string(None) is None
+
+
+_CHILD_TAGS = st.sampled_from(["TN", "TNRef", "T", "S", "MS", "ToString", "Props"])
+
+
+@st.composite
+def _type_name_elements(draw: st.DrawFn) -> tuple[ET.Element, dict[str, list[str]]]:
+    """An element whose children are any mix of ``TN`` (with ``T`` and other children),
+    ``TNRef`` and other tags, and type names registered earlier under some ``RefId``s."""
+    element = ET.Element(draw(st.sampled_from(["Obj", "S", "I32", "LST"])))
+    ref_ids = st.sampled_from(["0", "1", "2"])
+    for tag in draw(st.lists(_CHILD_TAGS, max_size=6)):
+        child = ET.SubElement(element, tag)
+        if tag in ("TN", "TNRef"):
+            child.set("RefId", draw(ref_ids))
+        if tag == "TN":
+            for inner in draw(st.lists(st.sampled_from(["T", "T", "S"]), max_size=4)):
+                ET.SubElement(child, inner).text = draw(st.none() | st.sampled_from(["A", "B"]))
+    known = draw(st.dictionaries(ref_ids, st.lists(st.sampled_from(["X", "Y"]), max_size=2)))
+    return element, known
+
+
+@settings(max_examples=400, deadline=None)
+@given(_type_name_elements())
+def test_type_names_are_read_as_pypsrp_reads_them(
+    case: tuple[ET.Element, dict[str, list[str]]],
+) -> None:
+    """The same names and the same registrations (or the same error, for a ``TNRef`` to
+    names never registered) whatever ``TN``, ``T`` and ``TNRef`` children an element has,
+    in any order and number: the one-pass reading answers as pypsrp's three path lookups."""
+    element, known = case
+
+    def read(serializer: Any) -> Any:
+        serializer.tn = {k: list(v) for k, v in known.items()}
+        try:
+            names = serializer._get_types_from_obj(element)
+        except KeyError as exc:
+            return ("KeyError", str(exc), serializer.tn)
+        return names, serializer.tn
+
+    assert read(lean_serializer_class()()) == read(Serializer())
+
+
+def test_a_primitive_is_read_without_elementtree_path_lookups(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every string or number of an output object went through ElementTree's path
+    engine (``findall("TN/T")``: Python generators) only to learn it has no type names."""
+    from xml.etree import ElementPath  # noqa: PLC0415 (this test only)
+
+    lookups: list[str] = []
+    iterfind = ElementPath.iterfind
+
+    def counting(elem: Any, path: str, namespaces: Any = None) -> Any:
+        lookups.append(path)
+        return iterfind(elem, path, namespaces)
+
+    monkeypatch.setattr(ElementPath, "iterfind", counting)
+    primitives = ['<S>text</S>', '<I32>7</I32>', '<B>true</B>', '<Nil />']
+    for xml in primitives:
+        lean_serializer_class()().deserialize(ET.fromstring(xml))
+    assert lookups == []
+    for xml in primitives:
+        Serializer().deserialize(ET.fromstring(xml))
+    assert lookups == ["TN/T"] * len(primitives)  # pypsrp's, for each

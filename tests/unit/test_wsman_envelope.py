@@ -317,3 +317,34 @@ def test_a_value_only_elementtree_can_write_goes_to_pypsrps_header() -> None:
     with pytest.raises(TypeError) as oracle:
         pypsrp_request(wsman, WSManAction.GET, "urn:r", None, None, None, None)
     assert str(oracle.value) == str(fast.value)
+
+
+# ----------------------------------------------------------------- reading the answer
+
+_SOAP = NAMESPACES["s"]
+_WSA = NAMESPACES["wsa"]
+
+
+@st.composite
+def _answers(draw: st.DrawFn) -> ET.Element:
+    """An envelope whose children are any mix of Headers (holding RelatesTo, MessageID,
+    a RelatesTo in another namespace...) and Bodies, in any order."""
+    envelope = ET.Element(f"{{{_SOAP}}}Envelope")
+    for part in draw(st.lists(st.sampled_from(["Header", "Body", "Other"]), max_size=4)):
+        element = ET.SubElement(envelope, f"{{{_SOAP}}}{part}")
+        children = st.sampled_from(
+            [f"{{{_WSA}}}RelatesTo", f"{{{_WSA}}}MessageID", "{urn:other}RelatesTo", "RelatesTo"]
+        )
+        for tag in draw(st.lists(children, max_size=3)):
+            ET.SubElement(element, tag).text = draw(st.none() | st.sampled_from(["uuid:a", ""]))
+    return envelope
+
+
+@settings(max_examples=300, deadline=None)
+@given(_answers())
+def test_an_answer_is_related_and_its_body_found_as_pypsrp_finds_them(envelope: ET.Element) -> None:
+    """The RelatesTo checked against the request and the Body a Receive reads are the
+    elements pypsrp's namespaced path lookups find, whatever else the envelope holds."""
+    expected = envelope.find("s:Header/wsa:RelatesTo", namespaces=NAMESPACES)
+    assert psrp.relates_to_of(envelope) == (expected.text if expected is not None else "")
+    assert envelope.find(psrp.SOAP_BODY) is envelope.find("s:Body", namespaces=NAMESPACES)
