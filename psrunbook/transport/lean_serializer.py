@@ -77,12 +77,12 @@ def lean_serializer_class() -> Any:
         def _get_types_from_obj(self, element: Any) -> list[str]:
             """pypsrp 0.9.1's, in one pass over the element's children.
 
-            pypsrp asks ElementTree's path engine three times (``findall("TN/T")``,
-            ``find("TN")``, ``find("TNRef")``) for every element it reads, a string or a
-            number included: Python code building generators for each. The answer here is
-            the same: the ``T`` of every ``TN`` child in order (registered under the first
-            ``TN``'s ``RefId`` when there are any), replaced by the registered names of the
-            first ``TNRef`` child if there is one.
+            pypsrp looks the names up three times for every element it reads, a string or
+            a number included: ``findall("TN/T")`` (ElementTree's path engine, Python
+            generators), ``find("TN")`` and ``find("TNRef")``. The answer here is the same:
+            the ``T`` of every ``TN`` child in order (registered under the first ``TN``'s
+            ``RefId`` when there are any), replaced by the registered names of the first
+            ``TNRef`` child if there is one.
             """
             names: list[str] = []
             first_tn = first_tn_ref = None

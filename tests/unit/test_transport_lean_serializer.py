@@ -364,7 +364,7 @@ def test_type_names_are_read_as_pypsrp_reads_them(
 ) -> None:
     """The same names and the same registrations (or the same error, for a ``TNRef`` to
     names never registered) whatever ``TN``, ``T`` and ``TNRef`` children an element has,
-    in any order and number: the one-pass reading answers as pypsrp's three path lookups."""
+    in any order and number: the one-pass reading answers as pypsrp's three lookups do."""
     element, known = case
 
     def read(serializer: Any) -> Any:
