@@ -21,7 +21,7 @@ from typing import Any
 if __package__ in (None, ""):  # run as a file: make the checkout importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import PROFILES, ROOT, Goal, Profile, Section, machine
+from bench.common import PROFILES, ROOT, Goal, Profile, Section, interpreter_start_ms, machine
 
 DEFAULT_OUTPUT = ROOT / "bench" / "results.json"
 
@@ -142,6 +142,13 @@ def check(data: dict[str, Any]) -> int:
         print(f"check: {len(failures)} of {checked} checked figures miss their goal:")
         for line in failures:
             print(f"  {line}")
+        speed = data.get("interpreter_start_ms")
+        if isinstance(speed, dict) and {"start", "end"} <= speed.keys():
+            print(
+                f"  (the machine's speed in these minutes: `python -c pass` took "
+                f"{speed['start']:.0f} ms at the start, {speed['end']:.0f} ms at the end; "
+                "a ratio of latency and CPU reads higher on a slower machine)"
+            )
         return 1
     print(f"check: all {checked} checked figures meet their goal")
     return 0
@@ -191,9 +198,11 @@ def main(argv: list[str] | None = None) -> int:
     profile = PROFILES["smoke" if args.smoke else "quick" if args.quick else "full"]
     measurements = _measurements()
     info = machine()
+    speed = {"start": interpreter_start_ms()}
     print(
         f"psrunbook benchmarks ({profile.name}): commit {info['commit']}, Python "
-        f"{info['python']}, {info['cores']} cores, {info['cpu']}, {info['date']}",
+        f"{info['python']}, {info['cores']} cores, {info['cpu']}, {info['date']}; "
+        f"`python -c pass` {speed['start']:.0f} ms",
         flush=True,
     )
     sections: list[Section] = []
@@ -203,6 +212,9 @@ def main(argv: list[str] | None = None) -> int:
         sections.append(section)
         summary = ", ".join(f"{f.key}={_format(f.value)}" for f in section.figures)
         print(f"  {name}: {summary} ({time.perf_counter() - started:.1f} s)", flush=True)
+    speed["end"] = interpreter_start_ms()
+    info["interpreter_start_ms"] = speed
+    print(f"`python -c pass` at the end: {speed['end']:.0f} ms (start: {speed['start']:.0f} ms)")
     print()
     print(table(sections))
     data = results(sections, profile, info)

@@ -24,7 +24,16 @@ from pypsrp.powershell import PowerShell, RunspacePool
 
 from bench import evaluator_pipeline, fanout_bound, render_lint
 from bench.cli_run import run_child
-from bench.common import PROFILES, Figure, Goal, Profile, Section, absolute_goal, ratio_goal
+from bench.common import (
+    PROFILES,
+    Figure,
+    Goal,
+    Profile,
+    Section,
+    absolute_goal,
+    interpreter_start_ms,
+    ratio_goal,
+)
 from bench.cpu_injection import inject
 from bench.fanout import ratio_detail
 from bench.lab import start_fleet
@@ -126,6 +135,34 @@ def test_check_file_names_the_file_and_the_fix_on_bad_input(tmp_path: Path) -> N
     assert done.returncode == 2
     assert str(bad) in done.stdout and "bench/run.py" in done.stdout
     assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_the_machines_speed_is_a_real_interpreter_start(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The probe starts the interpreter once per sample and reads the wall time it took:
+    an interpreter that cannot start in under 50 ms reads at least 50 ms."""
+    starts = tmp_path / "starts"
+    slow = tmp_path / "slow-python"
+    slow.write_text(f'#!/bin/sh\necho "$@" >> {starts}\nsleep 0.05\nexec {sys.executable} "$@"\n')
+    slow.chmod(0o755)
+    monkeypatch.setattr(sys, "executable", str(slow))
+    assert interpreter_start_ms(samples=3) >= 50
+    assert starts.read_text().splitlines() == ["-c pass"] * 3
+
+
+def test_a_missed_check_names_the_machines_speed_in_those_minutes(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    document = _document(Figure("fanout_ratio_64_1", "f", 2.3, "x", ratio_goal("<=", 2.0)))
+    document["interpreter_start_ms"] = {"start": 31.4, "end": 12.2}
+    assert check(document) == 1
+    out = capsys.readouterr().out
+    assert "fanout_ratio_64_1" in out
+    assert "took 31 ms at the start, 12 ms at the end" in out
+    del document["interpreter_start_ms"]  # a results file written before the probe
+    assert check(document) == 1
+    assert "python -c pass" not in capsys.readouterr().out
 
 
 def test_check_refuses_smoke_figures() -> None:
