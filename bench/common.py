@@ -214,30 +214,6 @@ def machine() -> dict[str, Any]:
     }
 
 
-def interpreter_start_ms(samples: int = 7) -> float:
-    """Median wall time, in ms, of ``python -c pass`` with this interpreter: the machine's
-    speed in the minutes it is called.
-
-    The checked ratios weigh a fixed latency (20 ms a request) against CPU time, and CPU
-    time grows when a shared machine is slow, so the same code can meet a goal in quiet
-    minutes and miss it in slow ones (issue 16: this start-up read about 10 ms on the
-    quiet 2-core VM and 20 to 33 ms in its slow hours). :mod:`bench.run` records it at the
-    start and the end of a run, so a results file says which minutes it saw.
-    """
-    times = []
-    for _ in range(samples):
-        started = time.perf_counter()
-        subprocess.run(
-            [sys.executable, "-c", "pass"],
-            check=True,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times)
-
-
 def _cpu_model() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():

@@ -21,7 +21,8 @@ from typing import Any
 if __package__ in (None, ""):  # run as a file: make the checkout importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import PROFILES, ROOT, Goal, Profile, Section, interpreter_start_ms, machine
+from bench.cli_run import interpreter_start_ms
+from bench.common import PROFILES, ROOT, Goal, Profile, Section, machine
 
 DEFAULT_OUTPUT = ROOT / "bench" / "results.json"
 

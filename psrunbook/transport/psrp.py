@@ -175,28 +175,6 @@ _ENVELOPE_SIZES_LOCK = threading.Lock()
 """Held while a size is measured: the nodes of a fan-out all ask at the same moment."""
 
 
-SOAP_BODY = "{http://www.w3.org/2003/05/soap-envelope}Body"
-_SOAP_HEADER = "{http://www.w3.org/2003/05/soap-envelope}Header"
-_RELATES_TO = "{http://schemas.xmlsoap.org/ws/2004/08/addressing}RelatesTo"
-"""pypsrp's ``s:Body``, ``s:Header`` and ``wsa:RelatesTo`` (its ``NAMESPACES``), expanded."""
-
-
-def relates_to_of(envelope: Any) -> str | None:
-    """The text of pypsrp's ``find("s:Header/wsa:RelatesTo", NAMESPACES)``, "" without one.
-
-    The same element (the first ``RelatesTo`` child of a ``Header`` child, in document
-    order) without ElementTree's path engine, which sorted pypsrp's namespace table and
-    ran Python generators for every answer a node reads (5 of the 5.3 us a lookup took,
-    issue 16).
-    """
-    for header in envelope:
-        if header.tag == _SOAP_HEADER:
-            for child in header:
-                if child.tag == _RELATES_TO:
-                    return child.text  # type: ignore[no-any-return]  # ElementTree's text
-    return ""
-
-
 @functools.cache
 def _wsman_class() -> Any:
     """pypsrp's WSMan, except that a timed-out Receive is not retried inside pypsrp.
@@ -278,7 +256,7 @@ def _wsman_class() -> Any:
                 except ET.ParseError:
                     raise err  # noqa: B904 (no WSMan fault in the body: the HTTP error, as pypsrp)
             response_xml = ET.fromstring(response)  # noqa: S314 (as pypsrp parses it)
-            relates_to = relates_to_of(response_xml)
+            relates_to = wsman_envelope.relates_to_of(response_xml)
             if message_id != relates_to:
                 raise WinRMError(
                     "Received related id does not match related expected message id: "
@@ -297,7 +275,7 @@ def _wsman_class() -> Any:
             response = self.invoke(
                 WSManAction.RECEIVE, resource_uri, resource, option_set, selector_set, timeout
             )
-            return response.find(SOAP_BODY)  # pypsrp's find("s:Body", NAMESPACES), read in C
+            return response.find(wsman_envelope.BODY)
 
         def __init__(self, **kwargs: Any) -> None:
             super().__init__(**kwargs)

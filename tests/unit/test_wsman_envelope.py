@@ -346,5 +346,5 @@ def test_an_answer_is_related_and_its_body_found_as_pypsrp_finds_them(envelope: 
     """The RelatesTo checked against the request and the Body a Receive reads are the
     elements pypsrp's namespaced path lookups find, whatever else the envelope holds."""
     expected = envelope.find("s:Header/wsa:RelatesTo", namespaces=NAMESPACES)
-    assert psrp.relates_to_of(envelope) == (expected.text if expected is not None else "")
-    assert envelope.find(psrp.SOAP_BODY) is envelope.find("s:Body", namespaces=NAMESPACES)
+    assert wsman_envelope.relates_to_of(envelope) == (expected.text if expected is not None else "")
+    assert envelope.find(wsman_envelope.BODY) is envelope.find("s:Body", namespaces=NAMESPACES)
