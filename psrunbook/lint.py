@@ -83,7 +83,7 @@ import tree_sitter_powershell
 
 from psrunbook.catalog import Cmdlet, Parameter, load_catalog
 from psrunbook.sim.ps.constant_attributes import non_constant_argument
-from psrunbook.sim.ps.lexer import spaced_commas
+from psrunbook.sim.ps.lexer import COMMENT_START_AFTER, MOVABLE_COMMA, spaced_commas
 from psrunbook.sim.ps.parser import (
     abbreviated_switch_flags,
     is_comma_continuation,
@@ -170,7 +170,59 @@ def parse(text: str) -> tree_sitter.Tree:
     parser: tree_sitter.Parser | None = getattr(_parsers, "parser", None)
     if parser is None:
         parser = _parsers.parser = tree_sitter.Parser(language())
-    return parse_mended(parser, spaced_commas(text).encode("utf-8", "surrogatepass"))
+    tree = parse_mended(parser, text.encode("utf-8", "surrogatepass"))
+    if _no_comma_to_move(text, tree):
+        return tree
+    moved = spaced_commas(text)
+    if moved == text:
+        return tree
+    return parse_mended(parser, moved.encode("utf-8", "surrogatepass"))
+
+
+_LITERAL_TEXT: Final = frozenset(
+    {
+        "comment",
+        "verbatim_string_characters",
+        "expandable_string_literal",
+        "verbatim_here_string_characters",
+        "expandable_here_string_literal",
+    }
+)
+"""Nodes whose bytes are a comment's or a string's own text: a comma there is text."""
+
+
+def _no_comma_to_move(text: str, tree: tree_sitter.Tree) -> bool:
+    """True when ``spaced_commas`` could not move a comma of ``text``, read from its tree.
+
+    ``spaced_commas`` scans the text as PowerShell reads it (strings, comments,
+    sub-expressions) to find argument commas followed by blanks and a bare word; a
+    shipped script has none, only such commas in its comments and messages, and that scan
+    was 20 us of a script's 0.5 ms render and lint (issue 16). Here each comma it could
+    move (:data:`MOVABLE_COMMA`) is looked up in the tree instead: when every one is the
+    text of a comment or of a string (the smallest node there: a comma in a string's
+    ``$(...)`` has a node of its own) in a tree without an error, there is nothing to
+    move. Anything else (a tree with an error, which a comma tree-sitter cannot read
+    makes; a comma in code; a comment the scan would not start there; non-ASCII text,
+    whose byte and character offsets differ) is left to the scan.
+    """
+    root = tree.root_node
+    if root.has_error or not text.isascii():
+        return False
+    for match in MOVABLE_COMMA.finditer(text):
+        at = match.start()
+        node = root.descendant_for_byte_range(at, at + 1)
+        if node is None or node.type not in _LITERAL_TEXT:
+            return False
+        if node.type == "comment" and not _scanned_as_comment(text, node.start_byte):
+            return False
+    return True
+
+
+def _scanned_as_comment(text: str, start: int) -> bool:
+    """Whether the scan of ``spaced_commas`` also starts a comment at ``start``: ``<#``
+    anywhere, ``#`` at the start or after a blank or an operator (tree-sitter also reads
+    ``$x#note`` as a variable and a comment, the scan as one word)."""
+    return text.startswith("<#", start) or start == 0 or text[start - 1] in COMMENT_START_AFTER
 
 
 _DEFINITION_KINDS: Final = frozenset({"function_statement", "class_statement", "enum_statement"})

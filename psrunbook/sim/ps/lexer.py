@@ -26,7 +26,7 @@ SINGLE_QUOTES = "'\u2018\u2019\u201a\u201b"
 DOUBLE_QUOTES = '"\u201c\u201d\u201e'
 DASHES = "\u2013\u2014\u2015"
 _TOKEN_END = set(" \t\r\n;)}],|\u00a0\u0085")
-_COMMENT_START_AFTER = set(" \t\r\n;(){}|,=&\u00a0\u0085")
+COMMENT_START_AFTER = set(" \t\r\n;(){}|,=&\u00a0\u0085")
 _BLANKS = " \t"
 
 # Where each scan must look at a character again: every other character only advances.
@@ -112,7 +112,7 @@ class _Scanner:
             nxt = text[i + 1] if i + 1 < n else ""
             if c == "`":
                 i += 2
-            elif c == "#" and (i == 0 or text[i - 1] in _COMMENT_START_AFTER):
+            elif c == "#" and (i == 0 or text[i - 1] in COMMENT_START_AFTER):
                 end = text.find("\n", i)
                 i = n if end < 0 else end
             elif c == "<" and nxt == "#":
@@ -294,7 +294,7 @@ def normalise(text: str) -> str:
     return scanner.normalised()
 
 
-_MOVABLE_COMMA = re.compile(r",[ \t]+[\w*?]")
+MOVABLE_COMMA = re.compile(r",[ \t]+[\w*?]")
 r"""Every comma :func:`spaced_commas` can move: one followed by blanks and a bare word's
 first character (alphanumeric, ``_``, ``*`` or ``?``; ``\w`` is alphanumeric or ``_``)."""
 
@@ -316,7 +316,7 @@ def spaced_commas(text: str) -> str:
     would refuse the text and scan it all again.
     """
     last = None
-    for last in _MOVABLE_COMMA.finditer(text):  # noqa: B007 (the last one is wanted)
+    for last in MOVABLE_COMMA.finditer(text):  # noqa: B007 (the last one is wanted)
         pass
     if last is None:
         return text

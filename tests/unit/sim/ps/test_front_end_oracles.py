@@ -26,7 +26,7 @@ from bench.render_lint import work_list
 from psrunbook.sim.ps.exceptions import ScriptParseError, UnsupportedConstruct
 from psrunbook.sim.ps.lexer import (
     _BLANKS,
-    _COMMENT_START_AFTER,
+    COMMENT_START_AFTER,
     DASHES,
     DOUBLE_QUOTES,
     SINGLE_QUOTES,
@@ -71,7 +71,7 @@ class _StepScanner(_Scanner):
             nxt = text[i + 1] if i + 1 < n else ""
             if c == "`":
                 i += 2
-            elif c == "#" and (i == 0 or text[i - 1] in _COMMENT_START_AFTER):
+            elif c == "#" and (i == 0 or text[i - 1] in COMMENT_START_AFTER):
                 end = text.find("\n", i)
                 i = n if end < 0 else end
             elif c == "<" and nxt == "#":
