@@ -11,23 +11,35 @@ same minutes, so load falls on both alike:
   16's figure: a new lab, every change applied) and on an applied lab (a no-change run),
   wall and CPU;
 * start-up: ``--help``, ``list``, ``show ssis-clustered``, CPU time (less noisy than wall
-  time on a shared machine).
+  time on a shared machine);
+* render + lint: each install's interpreter (the one its console script names) runs
+  ``bench/render_lint_probe.py``: distinct scripts rendered and linted per second with
+  every cache cleared before each (each install's own runbooks' steps, as
+  ``render_lint_uncached_per_s``), and the linter alone on the same texts (this install's
+  distinct scripts) for both, so a change in what the templates render does not blur it.
 
 It prints a Markdown table of medians. It has no goals: ``bench/run.py`` has them.
+``--sections`` runs some of them (``fanout``, ``commands``, ``render-lint``).
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import statistics
+import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from bench.cli_run import ChildRun, run_child
 from bench.common import script_path
 from bench.fanout import RUNBOOK, _Target
+
+SECTIONS = ("fanout", "commands", "render-lint")
+PROBE = Path(__file__).resolve().with_name("render_lint_probe.py")
 
 
 def _fanout(client: str, target: _Target, state: Path) -> ChildRun:
@@ -72,17 +84,91 @@ def _rounds(
     return results
 
 
+def interpreter_of(console_script: str) -> str:
+    """The Python a console script runs on: the one its ``#!`` line names (pip writes it),
+    else the ``python`` beside it."""
+    path = Path(console_script)
+    try:
+        with path.open("rb") as file:
+            first = file.readline().decode("utf-8", "replace").strip()
+    except OSError:
+        first = ""
+    if first.startswith("#!") and "python" in Path(first[2:].split()[0]).name:
+        return first[2:].split()[0]
+    return str(path.with_name("python"))
+
+
+def _probe(python: str, seconds: float, texts: Path, write: bool) -> dict[str, Any]:
+    """One run of the render + lint probe in ``python`` (see :mod:`bench.render_lint_probe`)."""
+    done = run_child(
+        [python, str(PROBE), "--seconds", str(seconds)]
+        + (["--texts-out", str(texts)] if write else ["--texts-in", str(texts)])
+    )
+    if done.status != 0:
+        raise SystemExit(f"render + lint probe failed in {python}:\n{done.output}")
+    report: dict[str, Any] = json.loads(done.output.strip().splitlines()[-1])
+    return report
+
+
+def _render_lint(pythons: dict[str, str], rounds: int, work: Path) -> None:
+    """Render + lint in each install, alternating; the same texts for the linter alone."""
+    texts = work / "distinct-texts.json"
+    _probe(pythons["after"], 0.2, texts, write=True)
+    reports: dict[str, list[dict[str, Any]]] = {name: [] for name in pythons}
+    for index in range(rounds):
+        order = list(pythons) if index % 2 == 0 else list(pythons)[::-1]
+        for name in order:
+            reports[name].append(_probe(pythons[name], 2.0, texts, write=False))
+    medians = {
+        name: {
+            key: statistics.median(r[key] for r in runs)
+            for key in ("render_lint_uncached_per_s", "lint_same_texts_per_s")
+        }
+        for name, runs in reports.items()
+    }
+    own = [
+        f"{medians[n]['render_lint_uncached_per_s']:,.0f}/s ({reports[n][0]['scripts']} "
+        f"scripts, {reports[n][0]['distinct_texts']} distinct, "
+        f"{reports[n][0]['mean_chars']:,.0f} chars)"
+        for n in pythons
+    ]
+    same = [f"{medians[n]['lint_same_texts_per_s']:,.0f}/s" for n in pythons]
+    print(f"| render + lint, no cache, own runbooks | {own[0]} | {own[1]} |")
+    print(f"| lint alone, the same texts, no cache | {same[0]} | {same[1]} |")
+    for key, label in (
+        ("render_lint_uncached_per_s", "render + lint, after / before"),
+        ("lint_same_texts_per_s", "lint alone, same texts, after / before"),
+    ):
+        ratio = medians["after"][key] / medians["before"][key]
+        print(f"| {label} | | {ratio:.2f} x |")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.ab", description=__doc__)
     parser.add_argument("before", help="the other install's psrunbook console script")
     parser.add_argument("--nodes", default="1,32,64", help="fan-out node counts")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--sections", default=",".join(SECTIONS), help=f"some of {', '.join(SECTIONS)}"
+    )
     args = parser.parse_args(argv)
+    sections = set(args.sections.split(","))
+    if not sections <= set(SECTIONS):
+        parser.error(
+            f"--sections: {', '.join(sorted(sections - set(SECTIONS)))} unknown; "
+            f"choose from {', '.join(SECTIONS)}"
+        )
     clients = {"before": args.before, "after": script_path("psrunbook")}
-    counts = [int(n) for n in args.nodes.split(",")]
+    counts = [int(n) for n in args.nodes.split(",")] if "fanout" in sections else []
     print("| what | before | after |\n|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
         work = Path(tmp)
+        if "render-lint" in sections:
+            _render_lint(
+                {"before": interpreter_of(args.before), "after": sys.executable},
+                args.rounds,
+                work,
+            )
         targets = []
         for count in counts:
             targets.append(_Target(count, work))
@@ -107,6 +193,8 @@ def main(argv: list[str] | None = None) -> int:
         for count in counts[1:]:
             ratios = [walls[(n, count)] / walls[(n, counts[0])] for n in clients]
             print(f"| fan-out {count} / {counts[0]} | {ratios[0]:.2f} x | {ratios[1]:.2f} x |")
+        if "commands" not in sections:
+            return 0
         commands = [
             (
                 "full run --sim, fresh state",

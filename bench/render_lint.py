@@ -25,103 +25,19 @@ lints in its own process.
 
 from __future__ import annotations
 
-import time
-from typing import Any
-
-from pydantic import BaseModel
-
 from bench.common import Figure, Profile, Section, absolute_goal, median
 from bench.own_process import section_in_own_process
-from psrunbook.lint import lint_script
-from psrunbook.runbook.examples import example_inventory, example_parameters, example_values
-from psrunbook.runbook.planner import OWNER_PROBE
-from psrunbook.runbook.registry import RunbookRegistry
-from psrunbook.runbooks._ssis.versions import ssis_versions
+from bench.render_lint_probe import (
+    caches_clear,
+    lint_cache_clear,
+    lint_rate,
+    rate,
+    render_and_lint,
+    work_list,
+)
 from psrunbook.templates import TemplateLibrary
 
-Work = tuple[str, dict[str, Any], dict[str, Any]]
-
-
-def work_list() -> list[Work]:
-    """(template, arguments, structure) of every step the shipped runbooks can build."""
-    inventory = example_inventory()
-    items: list[Work] = [(OWNER_PROBE, {"Group": "SQL Server (MSSQLSERVER)"}, {})]
-    for runbook in RunbookRegistry.discover().runbooks:
-        variants: list[BaseModel] = []
-        base = example_values(runbook.parameters)
-        if "sql_version" in runbook.parameters.model_fields:
-            for version in ssis_versions():
-                try:
-                    variants.append(
-                        runbook.parameters.model_validate({**base, "sql_version": version})
-                    )
-                except ValueError:
-                    continue
-        else:
-            params = example_parameters(runbook.parameters)
-            if params is not None:
-                variants.append(params)
-        for params in variants:
-            for step in runbook.steps(params, inventory):
-                items.append((step.template, dict(step.arguments), dict(step.structure)))
-    return items
-
-
-def lint_cache_clear() -> None:
-    """Forget cached lint findings, so the next pass lints every distinct text again."""
-    from psrunbook import lint
-
-    lint._findings.cache_clear()
-    lint.parse.cache_clear()
-
-
-def caches_clear() -> None:
-    """Forget every per-text and per-structure cache of render, ``param()`` parse and lint.
-
-    Compiled templates and the tree-sitter grammar stay loaded: a process pays for those
-    once, whatever it plans.
-    """
-    from psrunbook.templates import environment, params
-
-    environment._render_cached.cache_clear()
-    params.parse_declared_parameters.cache_clear()
-    lint_cache_clear()
-
-
-def render_and_lint(library: TemplateLibrary, items: list[Work], *, uncached: bool = False) -> None:
-    for template, arguments, structure in items:
-        if uncached:
-            caches_clear()
-        script = library.render(template, arguments, structure)
-        lint_script(script.text, source=script.template_id, step=True)
-
-
-def _lint_rate(texts: list[str], seconds: float) -> float:
-    """Distinct texts linted per second, the lint cache cleared before each: the linter
-    alone (parse and every rule), without rendering."""
-    done = 0
-    started = time.perf_counter()
-    while time.perf_counter() - started < seconds:
-        for text in texts:
-            lint_cache_clear()
-            lint_script(text, source="bench", step=True)
-        done += len(texts)
-    return done / (time.perf_counter() - started)
-
-
-def _rate(library: TemplateLibrary, items: list[Work], seconds: float, **how: bool) -> float:
-    """Scripts per second over whole passes, for at least ``seconds``."""
-    done = 0
-    started = time.perf_counter()
-    deadline = started + seconds
-    while True:
-        if how.get("fresh_plan"):
-            caches_clear()
-        render_and_lint(library, items, uncached=how.get("uncached", False))
-        done += len(items)
-        if time.perf_counter() >= deadline:
-            break
-    return done / (time.perf_counter() - started)
+__all__ = ["caches_clear", "lint_cache_clear", "measure", "render_and_lint", "work_list"]
 
 
 def measure(profile: Profile) -> Section:
@@ -142,10 +58,10 @@ def measure_here(profile: Profile) -> Section:
     half = profile.render_seconds / 2
     rates: dict[str, list[float]] = {"uncached": [], "fresh_plan": [], "cached": []}
     for _ in range(2):
-        rates["uncached"].append(_rate(library, items, half, uncached=True))
-        rates["fresh_plan"].append(_rate(library, items, half / 2, fresh_plan=True))
-        rates["cached"].append(_rate(library, items, half / 2))
-    lint_rates = [_lint_rate(texts, half / 2) for _ in range(2)]
+        rates["uncached"].append(rate(library, items, half, uncached=True))
+        rates["fresh_plan"].append(rate(library, items, half / 2, fresh_plan=True))
+        rates["cached"].append(rate(library, items, half / 2))
+    lint_rates = [lint_rate(texts, half / 2) for _ in range(2)]
     uncached, fresh, cached = (median(rates[k]) for k in ("uncached", "fresh_plan", "cached"))
     section.figures.append(
         Figure(
