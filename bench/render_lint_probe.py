@@ -32,6 +32,16 @@ from typing import Any
 
 Work = tuple[str, dict[str, Any], dict[str, Any]]
 
+PROBE_KEYS = (
+    "layout",
+    "step_rules",
+    "scripts",
+    "distinct_texts",
+    "mean_chars",
+    "render_lint_uncached_per_s",
+)
+"""What every probe reports; ``lint_same_texts_per_s`` too when given ``--texts-in``."""
+
 
 @dataclass(frozen=True)
 class Layout:

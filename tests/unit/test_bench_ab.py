@@ -1,0 +1,64 @@
+"""``python -m bench.ab``'s render + lint comparison: the probe another install runs, and
+how that install's interpreter is found."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench import ab
+from bench.render_lint_probe import PROBE_KEYS
+
+
+def _probe(*arguments: str) -> dict[str, object]:
+    completed = subprocess.run(
+        [sys.executable, str(ab.PROBE), "--seconds", "0.01", *arguments],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+        cwd=Path(ab.PROBE).parent.parent,
+    )
+    report: dict[str, object] = json.loads(completed.stdout.strip().splitlines()[-1])
+    return report
+
+
+def test_the_probe_reports_this_install_and_lints_the_texts_it_is_given(tmp_path: Path) -> None:
+    texts = tmp_path / "texts.json"
+    written = _probe("--texts-out", str(texts))
+    assert written["layout"] == "psrunbook" and written["step_rules"] is True
+    distinct = json.loads(texts.read_text(encoding="utf-8"))
+    assert len(distinct) == written["distinct_texts"] == len(set(distinct)) > 1
+    assert "lint_same_texts_per_s" not in written
+    read = _probe("--texts-in", str(texts))
+    assert set(read) == set(PROBE_KEYS) | {"lint_same_texts_per_s"}
+    assert float(str(read["lint_same_texts_per_s"])) > 0
+    assert float(str(read["render_lint_uncached_per_s"])) > 0
+
+
+def test_the_other_install_runs_on_the_python_its_script_names(tmp_path: Path) -> None:
+    script = tmp_path / "bin" / "psrunbook"
+    script.parent.mkdir()
+    script.write_text("#!/opt/other/bin/python3.11 -I\nimport sys\n", encoding="utf-8")
+    assert ab.interpreter_of(str(script)) == "/opt/other/bin/python3.11"
+
+
+@pytest.mark.parametrize("content", ["#!/bin/sh\nexec python -m psrunbook\n", "binary\n"])
+def test_a_script_without_a_python_line_runs_on_the_python_beside_it(
+    tmp_path: Path, content: str
+) -> None:
+    script = tmp_path / "bin" / "psrunbook"
+    script.parent.mkdir()
+    script.write_text(content, encoding="utf-8")
+    assert ab.interpreter_of(str(script)) == str(tmp_path / "bin" / "python")
+
+
+def test_an_unknown_section_is_refused_by_name(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        ab.main(["psrunbook", "--sections", "render-lint,lint"])
+    assert exited.value.code == 2
+    assert "--sections: lint unknown" in capsys.readouterr().err
