@@ -240,6 +240,17 @@ def test_a_fanout_ratio_names_the_simulators_cpu_beside_the_clients() -> None:
     assert "simulator CPU 0.04 s / 0.83 s" in detail
 
 
+def test_the_lint_figure_shows_what_tree_sitters_parse_alone_costs() -> None:
+    """The part of a lint no rule can make cheaper is measured beside it, on the same
+    texts: a reader sees how far the linter is from its floor."""
+    section = render_lint.measure_here(replace(PROFILES["smoke"], render_seconds=0.02))
+    lint_figure = next(f for f in section.figures if f.key == "lint_distinct_per_s")
+    parse_rates = section.raw["tree_sitter_parse_per_s"]
+    assert len(parse_rates) == 2 and all(r > 0 for r in parse_rates)
+    assert "tree-sitter's parse alone" in lint_figure.detail
+    assert render_lint.parse_rate(["Get-Item a\n"], 0.001) > 0
+
+
 @pytest.mark.parametrize("module", [render_lint, evaluator_pipeline])
 def test_in_process_work_is_measured_in_a_process_of_its_own(module: ModuleType) -> None:
     """Render + lint and the evaluator measure in a child interpreter, as a ``plan`` or a
