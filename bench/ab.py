@@ -12,6 +12,9 @@ same minutes, so load falls on both alike:
   wall and CPU;
 * start-up: ``--help``, ``list``, ``show ssis-clustered``, CPU time (less noisy than wall
   time on a shared machine);
+* the fresh full run after its imports: each install's interpreter imports every module
+  that install's run imports, then runs it (``bench/after_imports_probe.py``), timed
+  from then to the process's end: what a run does beyond loading code;
 * render + lint: each install's interpreter (the one its console script names) runs
   ``bench/render_lint_probe.py``: distinct scripts rendered and linted per second with
   every cache cleared before each (each install's own runbooks' steps, as
@@ -27,19 +30,25 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
+import re
 import statistics
+import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.cli_run import ChildRun, run_child
+from bench.cli_run import ChildRun, child_environment, run_child
 from bench.common import script_path
 from bench.fanout import RUNBOOK, _Target
 
 SECTIONS = ("fanout", "commands", "render-lint")
 PROBE = Path(__file__).resolve().with_name("render_lint_probe.py")
+AFTER_IMPORTS_PROBE = Path(__file__).resolve().with_name("after_imports_probe.py")
+FRESH_RUN = ("run", "ssis-clustered", "--sim", "--yes", "--state-dir")
 
 
 def _fanout(client: str, target: _Target, state: Path) -> ChildRun:
@@ -143,6 +152,98 @@ def _render_lint(pythons: dict[str, str], rounds: int, work: Path) -> None:
         print(f"| {label} | | {ratio:.2f} x |")
 
 
+def entry_of(console_script: str) -> str:
+    """``module:function`` a pip-written console script calls (its ``from M import F``)."""
+    text = Path(console_script).read_text(encoding="utf-8", errors="replace")
+    found = re.search(r"^from ([\w.]+) import (\w+)$", text, re.MULTILINE)
+    if found is None:
+        raise SystemExit(f"{console_script}: no 'from MODULE import FUNCTION' line to call")
+    return f"{found[1]}:{found[2]}"
+
+
+def imported_modules(python: str, entry: str, state: Path, into: Path) -> None:
+    """Write every module a fresh full run of ``entry`` had loaded when it ended, in the
+    order they were loaded, to ``into``.
+
+    Read from ``sys.modules`` as the process ends (at exit, or at the ``os._exit`` with
+    which psrunbook skips the interpreter's teardown): ``-X importtime`` does not list a
+    module loaded through ``importlib.import_module``, as pypsrp and the runbooks are.
+    """
+    module, function = entry.split(":")
+    code = (
+        "import atexit, importlib, os, sys\n"
+        "def dump():\n"
+        f"    with open({str(into)!r}, 'w', encoding='utf-8') as out:\n"
+        "        out.write('\\n'.join(list(sys.modules)))\n"
+        "atexit.register(dump)\n"
+        "real_exit = os._exit\n"
+        "def exit_after_dump(code):\n"
+        "    dump()\n"
+        "    real_exit(code)\n"
+        "os._exit = exit_after_dump\n"
+        "sys.argv = ['psrunbook', *sys.argv[1:]]\n"
+        f"getattr(importlib.import_module({module!r}), {function!r})()\n"
+    )
+    done = subprocess.run(
+        [python, "-c", code, *FRESH_RUN, str(state)],
+        env=child_environment(),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0 or not into.exists():
+        raise SystemExit(f"{python}: the run for its module list failed:\n{done.stderr[-2000:]}")
+
+
+def after_imports(python: str, modules: Path, entry: str, state: Path) -> tuple[float, float]:
+    """Wall and CPU seconds of a fresh full run from the moment its modules are imported
+    to the end of its process (teardown included; see :mod:`bench.after_imports_probe`)."""
+    with subprocess.Popen(
+        [python, str(AFTER_IMPORTS_PROBE), str(modules), entry, "--", *FRESH_RUN, str(state)],
+        env=child_environment(),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as process:
+        assert process.stderr is not None
+        errors = process.stderr.read()
+        _, status, usage = os.wait4(process.pid, 0)  # its own CPU: Popen.wait has no rusage
+        ended = time.monotonic()
+        process.returncode = os.waitstatus_to_exitcode(status)
+    ready = re.search(r"^READY (\S+) (\S+)$", errors, re.MULTILINE)
+    if process.returncode != 0 or ready is None:
+        raise SystemExit(f"{python}: the run after its imports failed:\n{errors[-2000:]}")
+    return ended - float(ready[1]), usage.ru_utime + usage.ru_stime - float(ready[2])
+
+
+def _after_imports(clients: dict[str, str], rounds: int, work: Path) -> None:
+    """The fresh full run after its imports, each install alternated with the other."""
+    entries = {name: entry_of(script) for name, script in clients.items()}
+    pythons = {name: interpreter_of(script) for name, script in clients.items()}
+    modules = {name: work / f"{name}-modules.txt" for name in clients}
+    for name in clients:
+        imported_modules(pythons[name], entries[name], work / f"{name}-imports", modules[name])
+    samples: dict[str, list[tuple[float, float]]] = {name: [] for name in clients}
+    for index in range(rounds + 1):
+        order = list(clients) if index % 2 == 0 else list(clients)[::-1]
+        for name in order:
+            state = work / f"{name}-after-imports-{index}"
+            done = after_imports(pythons[name], modules[name], entries[name], state)
+            if index:  # the first run of each writes its bytecode caches
+                samples[name].append(done)
+    walls = {name: statistics.median(w for w, _ in runs) for name, runs in samples.items()}
+    cpus = {name: statistics.median(c for _, c in runs) for name, runs in samples.items()}
+    cells = [f"{walls[n]:.2f} s (CPU {cpus[n] * 1000:.0f} ms)" for n in clients]
+    print(f"| full run --sim, fresh state, after its imports | {cells[0]} | {cells[1]} |")
+    print(
+        f"| that, after / before | | {walls['after'] / walls['before']:.2f} x "
+        f"(CPU {cpus['after'] / cpus['before']:.2f} x) |"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.ab", description=__doc__)
     parser.add_argument("before", help="the other install's psrunbook console script")
@@ -216,6 +317,7 @@ def main(argv: list[str] | None = None) -> int:
                 for n in clients
             ]
             print(f"| {label} | {cells[0]} | {cells[1]} |")
+        _after_imports(clients, args.rounds, work)
         for label in ("list", "show"):
             ratios = [
                 statistics.median(r.cpu_s for r in results[(n, label)])

@@ -62,3 +62,33 @@ def test_an_unknown_section_is_refused_by_name(capsys: pytest.CaptureFixture[str
         ab.main(["psrunbook", "--sections", "render-lint,lint"])
     assert exited.value.code == 2
     assert "--sections: lint unknown" in capsys.readouterr().err
+
+
+def test_the_entry_a_pip_script_calls_is_read_from_its_import_line(tmp_path: Path) -> None:
+    script = tmp_path / "psrunbook"
+    script.write_text(
+        "#!/opt/v/bin/python3\n# -*- coding: utf-8 -*-\nimport re\nimport sys\n"
+        "from engine.cli.app import main\nif __name__ == '__main__':\n    sys.exit(main())\n",
+        encoding="utf-8",
+    )
+    assert ab.entry_of(str(script)) == "engine.cli.app:main"
+    script.write_text("#!/bin/sh\nexec psrunbook\n", encoding="utf-8")
+    with pytest.raises(SystemExit, match="no 'from MODULE import FUNCTION' line"):
+        ab.entry_of(str(script))
+
+
+def test_a_fresh_run_is_timed_after_everything_it_imports_is_loaded(tmp_path: Path) -> None:
+    """The module list is what the run imported; the timed run is a whole run (its lab
+    and journal written) started with all of it loaded."""
+    entry = "psrunbook.cli.entry:console_script"
+    modules = tmp_path / "modules.txt"
+    ab.imported_modules(sys.executable, entry, tmp_path / "listing", modules)
+    names = modules.read_text(encoding="utf-8").split()
+    # pypsrp and the runbooks are loaded through importlib.import_module: listed too.
+    assert {"psrunbook.cli.app", "pypsrp.powershell", "psrunbook.runbooks.ssis_clustered"} <= set(
+        names
+    )
+    state = tmp_path / "timed"
+    wall, cpu = ab.after_imports(sys.executable, modules, entry, state)
+    assert wall > 0 and cpu > 0
+    assert any(state.rglob("*.sqlite*")) or any(state.rglob("*.db"))
