@@ -2,8 +2,9 @@
 
 ``python -m bench.ab`` runs this file with another install's interpreter, as
 ``bench/render_lint_probe.py``: it imports nothing of ``bench``. Given the modules a run
-imports (one name a line, in the order ``-X importtime`` lists them) and the console
-script's entry point (``module:function``), it imports every module, then writes
+had loaded by its end (one name a line, in the order they were loaded:
+``bench.ab.imported_modules``) and the console script's entry point
+(``module:function``), it imports every module, freezes them out of the collector, then writes
 ``READY <monotonic seconds> <CPU seconds>`` to standard error and calls the entry point
 with the rest of its arguments as the command line. The caller times the rest from
 outside (teardown included): what the command does beyond loading code, the part of a

@@ -25,24 +25,15 @@ lints in its own process.
 
 from __future__ import annotations
 
-import time
-
 import tree_sitter
 
 from bench.common import Figure, Profile, Section, absolute_goal, median
 from bench.own_process import section_in_own_process
-from bench.render_lint_probe import (
-    caches_clear,
-    lint_cache_clear,
-    lint_rate,
-    rate,
-    render_and_lint,
-    work_list,
-)
+from bench.render_lint_probe import lint_rate, per_second, rate, render_and_lint, work_list
 from psrunbook.lint import language
 from psrunbook.templates import TemplateLibrary
 
-__all__ = ["caches_clear", "lint_cache_clear", "measure", "render_and_lint", "work_list"]
+__all__ = ["measure", "render_and_lint", "work_list"]
 
 
 def parse_rate(texts: list[str], seconds: float) -> float:
@@ -50,13 +41,7 @@ def parse_rate(texts: list[str], seconds: float) -> float:
     keeps one per thread): the part of a lint no rule of psrunbook's can make cheaper."""
     parser = tree_sitter.Parser(language())
     sources = [text.encode("utf-8", "surrogatepass") for text in texts]
-    done = 0
-    started = time.perf_counter()
-    while time.perf_counter() - started < seconds:
-        for source in sources:
-            parser.parse(source)
-        done += len(sources)
-    return done / (time.perf_counter() - started)
+    return per_second(sources, seconds, parser.parse)
 
 
 def measure(profile: Profile) -> Section:

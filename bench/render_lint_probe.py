@@ -23,13 +23,14 @@ import importlib.util
 import json
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, TypeVar
 
+Item = TypeVar("Item")
 Work = tuple[str, dict[str, Any], dict[str, Any]]
 
 PROBE_KEYS = (
@@ -165,18 +166,29 @@ def rate(library: Any, items: list[Work], seconds: float, **how: bool) -> float:
     return done / (time.perf_counter() - started)
 
 
+def per_second(items: Sequence[Item], seconds: float, each: Callable[[Item], object]) -> float:
+    """Items handed to ``each`` per second, over whole passes for at least ``seconds``
+    (one pass at least)."""
+    done = 0
+    started = time.perf_counter()
+    while True:
+        for item in items:
+            each(item)
+        done += len(items)
+        if time.perf_counter() - started >= seconds:
+            return done / (time.perf_counter() - started)
+
+
 def lint_rate(texts: list[str], seconds: float) -> float:
     """Distinct texts linted per second, the lint cache cleared before each: the linter
     alone (parse and every rule), without rendering."""
     layout = installed_layout()
-    done = 0
-    started = time.perf_counter()
-    while time.perf_counter() - started < seconds:
-        for text in texts:
-            lint_cache_clear(layout)
-            layout.lint_text(text, "bench")
-        done += len(texts)
-    return done / (time.perf_counter() - started)
+
+    def lint(text: str) -> None:
+        lint_cache_clear(layout)
+        layout.lint_text(text, "bench")
+
+    return per_second(texts, seconds, lint)
 
 
 def probe(seconds: float, texts_in: Path | None, texts_out: Path | None) -> dict[str, Any]:

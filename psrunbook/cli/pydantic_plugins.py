@@ -14,7 +14,7 @@ reads the entry points of every installed distribution on its first model (about
 of a ``run --sim`` in a virtualenv with the test tools, issue 16).
 
 Processes the command starts inherit the variable, as they inherit the rest of its
-environment: psrunbook's own (``sim serve --processes``) would set it anyway.
+environment (``sim serve --processes`` hands its own children that environment too).
 """
 
 from __future__ import annotations
