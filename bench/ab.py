@@ -9,7 +9,10 @@ same minutes, so load falls on both alike:
   ``psrunbook sim serve --latency-ms 20`` (both clients reach the same fleets);
 * the full run: ``run ssis-clustered --sim --yes`` in a fresh state directory (issue
   16's figure: a new lab, every change applied) and on an applied lab (a no-change run),
-  wall and CPU;
+  wall and CPU; and ``run cluster-report --sim --yes`` in a fresh state directory, a
+  runbook with the same two read-only steps in every install since issue 16 was
+  filed, so its ratio is the engine's and the lab's start-up alone, while
+  ``ssis-clustered`` grew from 8 to 11 steps with the admin review's fixes;
 * start-up: ``--help``, ``list``, ``show ssis-clustered``, CPU time (less noisy than wall
   time on a shared machine);
 * the fresh full run after its imports: each install's interpreter imports every module
@@ -49,6 +52,21 @@ SECTIONS = ("fanout", "commands", "render-lint")
 PROBE = Path(__file__).resolve().with_name("render_lint_probe.py")
 AFTER_IMPORTS_PROBE = Path(__file__).resolve().with_name("after_imports_probe.py")
 FRESH_RUN = ("run", "ssis-clustered", "--sim", "--yes", "--state-dir")
+FULL_RUN = "full run --sim, fresh state"
+READ_ONLY_RUN = "read-only run --sim, fresh state (cluster-report)"
+COMMANDS: tuple[tuple[str, list[str]], ...] = (
+    (FULL_RUN, ["run", "ssis-clustered", "--sim", "--yes", "--state-dir", "{fresh}"]),
+    (READ_ONLY_RUN, ["run", "cluster-report", "--sim", "--yes", "--state-dir", "{fresh}"]),
+    (
+        "full run --sim, applied lab",
+        ["run", "ssis-clustered", "--sim", "--yes", "--state-dir", "{state}"],
+    ),
+    ("--help", ["--help"]),
+    ("list", ["list"]),
+    ("show", ["show", "ssis-clustered"]),
+)
+"""The commands timed side by side: ``{fresh}`` is a new state directory for every run,
+``{state}`` one kept per install (its lab applied by the untimed first round)."""
 
 
 def _fanout(client: str, target: _Target, state: Path) -> ChildRun:
@@ -91,6 +109,12 @@ def _rounds(
                 if index:
                     results.setdefault((name, label), []).append(done)
     return results
+
+
+def _wall_ratio(results: dict[tuple[str, str], list[ChildRun]], label: str) -> float:
+    """Median wall time of ``label`` with the "after" install over the "before" one."""
+    after = statistics.median(r.wall_s for r in results[("after", label)])
+    return after / statistics.median(r.wall_s for r in results[("before", label)])
 
 
 def interpreter_of(console_script: str) -> str:
@@ -296,27 +320,16 @@ def main(argv: list[str] | None = None) -> int:
             print(f"| fan-out {count} / {counts[0]} | {ratios[0]:.2f} x | {ratios[1]:.2f} x |")
         if "commands" not in sections:
             return 0
-        commands = [
-            (
-                "full run --sim, fresh state",
-                ["run", "ssis-clustered", "--sim", "--yes", "--state-dir", "{fresh}"],
-            ),
-            (
-                "full run --sim, applied lab",
-                ["run", "ssis-clustered", "--sim", "--yes", "--state-dir", "{state}"],
-            ),
-            ("--help", ["--help"]),
-            ("list", ["list"]),
-            ("show", ["show", "ssis-clustered"]),
-        ]
-        results = _rounds(clients, args.rounds, commands, work)
-        for label, _ in commands:
+        results = _rounds(clients, args.rounds, COMMANDS, work)
+        for label, _ in COMMANDS:
             cells = [
                 f"{statistics.median(r.wall_s for r in results[(n, label)]):.2f} s (CPU "
                 f"{statistics.median(r.cpu_s for r in results[(n, label)]) * 1000:.0f} ms)"
                 for n in clients
             ]
             print(f"| {label} | {cells[0]} | {cells[1]} |")
+        for label in (FULL_RUN, READ_ONLY_RUN):
+            print(f"| {label}, after / before | | {_wall_ratio(results, label):.2f} x |")
         _after_imports(clients, args.rounds, work)
         for label in ("list", "show"):
             ratios = [

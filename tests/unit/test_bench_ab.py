@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 
 from bench import ab
+from bench.cli_run import ChildRun
+from bench.common import script_path
 from bench.render_lint_probe import PROBE_KEYS
 
 
@@ -92,3 +94,30 @@ def test_a_fresh_run_is_timed_after_everything_it_imports_is_loaded(tmp_path: Pa
     wall, cpu = ab.after_imports(sys.executable, modules, entry, state)
     assert wall > 0 and cpu > 0
     assert (state / "journal.sqlite3").is_file() and (state / "sim").is_dir()
+
+
+def test_the_read_only_runbook_is_timed_on_a_fresh_lab_of_its_own_each_round(
+    tmp_path: Path,
+) -> None:
+    """The engine-only comparison runs ``cluster-report`` to its end on a new lab, and
+    its ratio is after over before."""
+    command = dict(ab.COMMANDS)[ab.READ_ONLY_RUN]
+    clients = {"after": script_path("psrunbook")}
+    results = ab._rounds(clients, 1, [(ab.READ_ONLY_RUN, command)], tmp_path)
+    (run,) = results[("after", ab.READ_ONLY_RUN)]
+    assert run.status == 0, run.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["after-fresh-0-0", "after-fresh-1-0"]
+    for fresh in tmp_path.iterdir():
+        assert (fresh / "journal.sqlite3").is_file() and (fresh / "sim").is_dir()
+
+
+def _took(seconds: float) -> ChildRun:
+    return ChildRun(wall_s=seconds, peak_rss_mb=1.0, cpu_s=seconds, status=0, output="")
+
+
+def test_a_wall_ratio_is_the_after_median_over_the_before_median() -> None:
+    results = {
+        ("before", ab.FULL_RUN): [_took(0.9), _took(1.0), _took(5.0)],
+        ("after", ab.FULL_RUN): [_took(0.4), _took(0.5), _took(0.3)],
+    }
+    assert ab._wall_ratio(results, ab.FULL_RUN) == pytest.approx(0.4)
