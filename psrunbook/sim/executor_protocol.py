@@ -89,6 +89,12 @@ class SenderInfo(msgspec.Struct, frozen=True):
     application_arguments: Any = None
 
 
+RUNSPACE_LOCATION = "location"
+"""The key, in :attr:`ExecutionContext.runspace`, of the runspace's current FileSystem
+location when whoever started it set one (a ``powershell.exe`` process: its working
+directory); see :mod:`psrunbook.sim.ps.location`."""
+
+
 class ExecutionContext(msgspec.Struct, frozen=True):
     """Where and as whom the pipeline runs; ``stop`` is set when the client stops it."""
 

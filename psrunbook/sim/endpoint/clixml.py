@@ -57,6 +57,16 @@ _DOTNET_CLASSES: Mapping[str, tuple[tuple[str, ...], frozenset[str]]] = {
         ),
         frozenset({"name", "requiredservices"}),
     ),
+    # pypsrp 0.9.1's recorded test_psrp_nested_command.yml: every property in <Props>.
+    "System.Management.Automation.PSVariable": (
+        ("System.Management.Automation.PSVariable", "System.Object"),
+        frozenset(),
+    ),
+    # pypsrp 0.9.1's recorded test_psrp_with_history.yml: every property in <Props>.
+    "Microsoft.PowerShell.Commands.HistoryInfo": (
+        ("Microsoft.PowerShell.Commands.HistoryInfo", "System.Object"),
+        frozenset(),
+    ),
 }
 """.NET classes the lab's objects stand for: their type names as Windows sends them, and
 which properties are PowerShell's (types.ps1xml's alias properties, in ``<MS>``); the

@@ -13,11 +13,14 @@ Refusals, as the lab models them:
   node does not offer (Basic on a Negotiate node, as WinRM's default ``Auth/Basic =
   false``): HTTP 401 with the schemes offered (``WWW-Authenticate``), empty body.
 - A plain (unsealed) envelope on a Negotiate connection over HTTP: WinRM's service
-  default ``AllowUnencrypted = false`` refuses it. Reports disagree on the status
-  (HTTP 500 in pywinrm issues 129 and 208 and winrm4j issue 151, 401 in Packer issue
-  6205's capture); UNVERIFIED, and the lab answers the stricter 401, indistinguishable
-  from a wrong password, which psrunbook explains from the inventory
-  (``psrunbook/transport/auth_errors.py``).
+  default ``AllowUnencrypted = false`` refuses it. Over HTTPS the connection is
+  encrypted by TLS and a plain envelope is accepted (the setting is about unencrypted
+  *traffic*; pypsrp's ``encryption="auto"`` seals only over HTTP, and its tests run
+  Negotiate over HTTPS against Windows that way); a sealed one is accepted there too.
+  Over HTTP, reports disagree on the refusal's status (HTTP 500 in pywinrm issues 129
+  and 208 and winrm4j issue 151, 401 in Packer issue 6205's capture); UNVERIFIED, and
+  the lab answers the stricter 401, indistinguishable from a wrong password, which
+  psrunbook explains from the inventory (``psrunbook/transport/auth_errors.py``).
 - A sealed body that does not unseal with the connection's keys: HTTP 400 (UNVERIFIED).
 """
 
@@ -78,9 +81,11 @@ class Admission(msgspec.Struct, frozen=True):
 class ConnectionAuth:
     """The authentication state of one HTTP connection to a node serving ``mode``."""
 
-    def __init__(self, mode: AuthMode, users: Mapping[str, str]) -> None:
+    def __init__(self, mode: AuthMode, users: Mapping[str, str], *, tls: bool = False) -> None:
+        """``tls``: the connection is HTTPS, so a plain envelope is not unencrypted traffic."""
         self.mode = mode
         self._users = users
+        self._tls = tls
         self._handshake = None if mode == "basic" else NegotiateHandshake(mode)
 
     def admit(
@@ -123,6 +128,8 @@ class ConnectionAuth:
         if context is None or user is None:
             return self._refuse("the connection is not authenticated")
         if not message_encryption.is_encrypted(content_type):
+            if self._tls:
+                return Admission(user, body, headers)
             return self._refuse("unencrypted message refused (AllowUnencrypted = false)")
         protocol = message_encryption.protocol_for(handshake.mode, handshake.scheme)
         try:

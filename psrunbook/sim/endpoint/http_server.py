@@ -103,7 +103,8 @@ class _Handler(BaseHTTPRequestHandler):
         super().setup()
         self.server.endpoint._track(self.connection, add=True)
         # WinRM authenticates a connection (Negotiate) or each request (Basic): per connection.
-        self.auth = ConnectionAuth(self.server.endpoint.auth, self.server.endpoint.users)
+        endpoint = self.server.endpoint
+        self.auth = ConnectionAuth(endpoint.auth, endpoint.users, tls=endpoint.scheme == "https")
 
     def finish(self) -> None:
         self.server.endpoint._track(self.connection, add=False)
@@ -592,6 +593,7 @@ class SimEndpoint:
         idle_timeout = wsman.parse_duration(
             idle.text if idle is not None else None, self.idle_timeout
         )
+        profile_loaded = not _no_profile(request.options)
         shell = ShellSession(
             shell_id,
             envelope_size=request.max_envelope_size,
@@ -603,6 +605,7 @@ class SimEndpoint:
             flush_interval=self._flush_interval,
             idle_timeout=idle_timeout,
             connection_string=self.url,
+            profile_loaded=profile_loaded,
         )
         shell.feed(_b64(creation.text))
         with self._lock:
@@ -615,6 +618,7 @@ class SimEndpoint:
             address=self.url,
             created=True,
             idle_timeout=idle_timeout,
+            profile_loaded=profile_loaded,
         )
         return wsman.response(request, body)
 
@@ -667,9 +671,23 @@ class SimEndpoint:
         return wsman.response(
             request,
             wsman.shell_body(
-                shell.shell_id, owner=user, client_ip=client_ip, idle_timeout=shell.idle_timeout
+                shell.shell_id,
+                owner=user,
+                client_ip=client_ip,
+                idle_timeout=shell.idle_timeout,
+                profile_loaded=shell.profile_loaded,
             ),
         )
+
+
+def _no_profile(options: dict[str, str]) -> bool:
+    """Whether Create asked for no user profile (``WINRS_NOPROFILE``, pypsrp's
+    ``RunspacePool(no_profile=True)``); the option's name and value are read as WinRM's
+    documented ``TRUE``/``FALSE`` in any case (UNVERIFIED: other spellings)."""
+    return any(
+        name.upper() == "WINRS_NOPROFILE" and value.upper() == "TRUE"
+        for name, value in options.items()
+    )
 
 
 def _b64(text: str | None) -> bytes:

@@ -14,6 +14,7 @@ holds the shell's condition lock.
 from __future__ import annotations
 
 import base64
+import datetime
 import logging
 import struct
 import time
@@ -24,9 +25,16 @@ from typing import Any
 
 import msgspec
 
+from psrunbook.sim import command_history
 from psrunbook.sim.endpoint.clixml import ClixmlWriter, fresh_copy, from_psrp
 from psrunbook.sim.endpoint.counters import EndpointCounters
-from psrunbook.sim.endpoint.runspace_pool import PipelineShape, pipeline_shape, runspace_pool_class
+from psrunbook.sim.endpoint.runspace_pool import (
+    PipelineShape,
+    max_runspaces_allowed,
+    min_runspaces_allowed,
+    pipeline_shape,
+    runspace_pool_class,
+)
 from psrunbook.sim.endpoint.shell_base import ShellBase
 from psrunbook.sim.endpoint.wsman import (
     RECEIVE_OVERHEAD,
@@ -61,6 +69,8 @@ MSG_INFORMATION_RECORD = 0x00041011
 STATE_STOPPED = 3
 STATE_COMPLETED = 4
 STATE_FAILED = 5
+_STATE_NAMES = {STATE_STOPPED: "Stopped", STATE_COMPLETED: "Completed", STATE_FAILED: "Failed"}
+"""PipelineState names, as a history entry's ExecutionStatus shows them."""
 
 _FRAGMENT_HEADER = struct.Struct(">QQBI")
 _MESSAGE_HEADER = struct.Struct("<iI")
@@ -134,8 +144,12 @@ class ShellSession(ShellBase):
         flush_interval: float,
         idle_timeout: float = 7200.0,
         connection_string: str = "",
+        profile_loaded: bool = True,
     ) -> None:
         super().__init__(shell_id, idle_timeout)
+        self.profile_loaded = profile_loaded
+        """False for a pool created with ``WINRS_NOPROFILE``: its runspace has no user
+        profile (see :data:`~psrunbook.sim.ps.evaluator.SYSTEM_PROFILE`)."""
         self.pool = runspace_pool_class()()
         self._executor = executor
         self._node = node
@@ -148,7 +162,7 @@ class ShellSession(ShellBase):
         self._outboxes: dict[uuid.UUID | None, _Outbox] = {None: _Outbox()}
         self._runs: OrderedDict[str, PipelineRun] = OrderedDict()
         self._by_pipeline_id: dict[uuid.UUID, PipelineRun] = {}
-        self._runspace_state: dict[str, Any] = {}
+        self._runspace_state: dict[str, Any] = {} if profile_loaded else {"profile_loaded": False}
         self._busy_runspaces = 0
         self._waiting: deque[tuple[PipelineRun, PipelineRequest]] = deque()
         """Pipelines waiting for a free runspace, oldest first: a pool opened with
@@ -197,11 +211,15 @@ class ShellSession(ShellBase):
             self._by_pipeline_id[event.pipeline_id].input.append(from_psrp(event.data))
         elif isinstance(event, EndOfPipelineInputEvent):
             self._start(self._by_pipeline_id[event.pipeline_id])
-        elif isinstance(
-            event, SetMaxRunspacesEvent | SetMinRunspacesEvent | ResetRunspaceStateEvent
-        ):
-            self.pool.runspace_availability_response(event.ci, True)
+        elif isinstance(event, SetMaxRunspacesEvent):
+            allowed = max_runspaces_allowed(int(event.count), int(self.pool.min_runspaces))
+            self.pool.runspace_availability_response(event.ci, allowed)
             self._start_waiting()
+        elif isinstance(event, SetMinRunspacesEvent):
+            allowed = min_runspaces_allowed(int(event.count), int(self.pool.max_runspaces))
+            self.pool.runspace_availability_response(event.ci, allowed)
+        elif isinstance(event, ResetRunspaceStateEvent):
+            self.pool.runspace_availability_response(event.ci, True)
         elif isinstance(event, GetAvailableRunspacesEvent):
             self.pool.runspace_availability_response(
                 event.ci, max(self._max_runspaces() - self._busy_runspaces, 0)
@@ -387,6 +405,7 @@ class ShellSession(ShellBase):
     def _execute(self, run: PipelineRun, request: PipelineRequest) -> None:
         sink = _Sink(self, run)
         state, error = STATE_COMPLETED, None
+        started = datetime.datetime.now(datetime.UTC)
         try:
             self._executor.execute(request, run.context, sink)
         except PipelineFailed as exc:
@@ -403,6 +422,7 @@ class ShellSession(ShellBase):
                     category="InvalidOperation",
                 ),
             )
+        self._add_to_history(run, state, started)
         writer = ClixmlWriter()
         writer.pipeline_state(state, error)
         with self.cond:  # the state message and `finished` become visible to Receive together
@@ -414,6 +434,24 @@ class ShellSession(ShellBase):
                 self._busy_runspaces -= 1
                 self._start_waiting()
             self.cond.notify_all()
+
+    def _add_to_history(self, run: PipelineRun, state: int, started: datetime.datetime) -> None:
+        """Record a pipeline created with AddToHistory in the runspace's history.
+
+        PowerShell adds the entry when the pipeline ends, before its final state reaches
+        the client, so a Get-History sent after the client saw Completed finds it
+        (pypsrp 0.9.1's ``responses/test_psrp_with_history.yml``); a pipeline without
+        AddToHistory leaves no entry (``test_psrp_with_no_history.yml``). Windows'
+        clock is local time; the lab's nodes run on UTC.
+        """
+        line = run.shape.history_line if run.shape is not None else None
+        if line is None:
+            return
+        ended = datetime.datetime.now(datetime.UTC)
+        with self.cond:
+            command_history.add_entry(
+                self._runspace_state, line, _STATE_NAMES[state], started, ended
+            )
 
     # -- housekeeping ------------------------------------------------------------------
 

@@ -39,6 +39,46 @@ class PipelineShape(msgspec.Struct, frozen=True):
     commands: tuple[CommandRequest, ...]
     is_nested: bool
     no_input: bool
+    history_line: str | None = None
+    """The command line the runspace's history records for this pipeline, or None
+    when the client did not ask for it (CreatePipeline's AddToHistory false)."""
+
+
+def history_line(metadata: Any) -> str | None:
+    """What PowerShell records in the history for a pipeline created with AddToHistory.
+
+    ``LocalPipeline`` takes ``CommandCollection.GetCommandStringForHistory()``: the
+    first command's text only (a script's whole text, or a command's name without its
+    arguments), PowerShell/PowerShell src/System.Management.Automation/engine/
+    hostifaces/Command.cs. pypsrp 0.9.1's ``responses/test_psrp_with_history.yml``
+    shows the script ``Write-Output 1; Write-Output 2`` recorded as it was sent.
+    Whether a CreatePipeline's own ``History`` text would replace it is UNVERIFIED
+    (pypsrp sends it Nil); the lab ignores it.
+    """
+    if not metadata.add_to_history or not metadata.commands:
+        return None
+    return str(metadata.commands[0].command_text)
+
+
+def max_runspaces_allowed(requested: int, min_runspaces: int) -> bool:
+    """Whether an opened pool accepts SET_MAX_RUNSPACES ``requested``.
+
+    ``RunspacePoolInternal.SetMaxRunspaces`` returns false when the value is below the
+    pool's minimum (so below 1 too), and the server answers that bool in
+    RUNSPACE_AVAILABILITY (MS-PSRP 2.2.2.8/2.2.2.10); Windows answered ``-1`` false in
+    pypsrp 0.9.1's ``responses/test_psrp_set_runspaces.yml``.
+    """
+    return requested >= max(min_runspaces, 1)
+
+
+def min_runspaces_allowed(requested: int, max_runspaces: int) -> bool:
+    """Whether an opened pool accepts SET_MIN_RUNSPACES ``requested``.
+
+    ``RunspacePoolInternal.SetMinRunspaces`` returns false for a value below 1 or above
+    the pool's maximum; Windows answered ``-1`` false in pypsrp 0.9.1's
+    ``responses/test_psrp_set_runspaces.yml`` (and ``2`` with max 5 true).
+    """
+    return 1 <= requested <= max_runspaces
 
 
 def pipeline_shape(metadata: Any) -> PipelineShape:
@@ -66,6 +106,7 @@ def pipeline_shape(metadata: Any) -> PipelineShape:
         ),
         is_nested=bool(metadata.is_nested),
         no_input=bool(metadata.no_input),
+        history_line=history_line(metadata),
     )
 
 

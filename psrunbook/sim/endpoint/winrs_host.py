@@ -59,6 +59,22 @@ def parse_create(request: wsman.WSManRequest, default_idle: float) -> tuple[Shel
     return options, wsman.parse_duration(text("IdleTimeOut"), default_idle)
 
 
+def invalid_parameter_fault() -> wsman.WSManFaultResponse:
+    """A cmd shell's Receive with no CommandId (pypsrp polling a Process before it was
+    started): Windows faults with ERROR_INVALID_PARAMETER, 87, not the unknown-command
+    fault 2150858843 a CommandId that names no process gets (pypsrp 0.9.1's
+    ``test_winrs_fail_poll_process.yml`` against ``test_winrs_bad_cmd_id.yml``), naming
+    the cmd shell's plugin as the provider, as that recording does."""
+    return wsman.WSManFaultResponse(
+        87,
+        "The parameter is incorrect.",
+        subcode="w:InvalidParameter",
+        sender=True,
+        detail="http://schemas.dmtf.org/wbem/wsman/1/wsman/faultDetail/InvalidValue",
+        provider=("Shell cmd plugin", "%systemroot%\\system32\\winrscmd.dll"),
+    )
+
+
 def codec_for(codepage: int) -> str:
     """Python's codec for a Windows code page (65001 is UTF-8); LookupError if none."""
     name = "utf-8" if codepage == 65001 else f"cp{codepage}"
@@ -76,8 +92,15 @@ def shell_body(
     address: str | None = None,
 ) -> str:
     """``rsp:Shell`` of a cmd shell as Create (with ``address``) and Get answer it,
-    element for element as in pypsrp's ``test_winrs_standard.yml`` recording."""
+    element for element as in pypsrp's ``test_winrs_standard.yml`` recording; a shell
+    created with a WorkingDirectory shows it after ClientIP (``test_winrs_extra_opts.yml``;
+    UNVERIFIED for Get, which no recording shows with one)."""
     created = ""
+    directory = ""
+    if options.working_directory is not None:
+        directory = (
+            f"<rsp:WorkingDirectory>{escape(options.working_directory)}</rsp:WorkingDirectory>"
+        )
     if address is not None:
         created = (
             f"<x:ResourceCreated><a:Address>{escape(address)}</a:Address>"
@@ -88,7 +111,7 @@ def shell_body(
     return (
         f'{created}<rsp:Shell xmlns:rsp="{wsman.NS_SHELL}"><rsp:ShellId>{shell_id}</rsp:ShellId>'
         f"<rsp:ResourceUri>{CMD_SHELL_URI}</rsp:ResourceUri><rsp:Owner>{escape(owner)}</rsp:Owner>"
-        f"<rsp:ClientIP>{escape(client_ip)}</rsp:ClientIP>"
+        f"<rsp:ClientIP>{escape(client_ip)}</rsp:ClientIP>{directory}"
         f"<rsp:IdleTimeOut>PT{idle_timeout:.3f}S</rsp:IdleTimeOut>"
         f"<rsp:InputStreams>{escape(options.input_streams)}</rsp:InputStreams>"
         f"<rsp:OutputStreams>{escape(options.output_streams)}</rsp:OutputStreams>"
@@ -186,6 +209,8 @@ class WinRSHost:
         if request.action == "Receive":
             desired = request.body_child("Receive").find(f"{{{wsman.NS_SHELL}}}DesiredStream")
             cid = (desired.get("CommandId") if desired is not None else None) or ""
+            if not cid:
+                raise invalid_parameter_fault()
             chunks, done, code = shell.receive(
                 cid, request.max_envelope_size, request.operation_timeout
             )

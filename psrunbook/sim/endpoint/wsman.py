@@ -39,6 +39,8 @@ POWERSHELL_URI = "http://schemas.microsoft.com/powershell/Microsoft.PowerShell"
 CONFIG_URI = "http://schemas.microsoft.com/wbem/wsman/1/config"
 ANONYMOUS = "http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous"
 FAULT_ACTION = "http://schemas.dmtf.org/wbem/wsman/1/wsman/fault"
+ADDRESSING_FAULT_ACTION = f"{NS_ADDRESSING}/fault"
+"""The action of a fault about the message's addressing headers (WS-Addressing's own)."""
 COMMAND_STATE_DONE = f"{NS_SHELL}/CommandState/Done"
 E_FAIL = 2147500037
 """0x80004005, what WinRM reports for an internal failure."""
@@ -57,6 +59,12 @@ ACTIONS = {
 _RESPONSE_ACTIONS = {short: f"{uri}Response" for uri, short in ACTIONS.items()}
 
 _DURATION = re.compile(r"^PT(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?$")
+_OPERATION_TIMEOUT = re.compile(
+    r"^P(?!$)(?:(\d+)D)?(?:T(?=\d)(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$"
+)
+"""An OperationTimeout the lab accepts: a non-negative ``xs:duration`` of days, hours,
+minutes and seconds (XML Schema Part 2, 3.2.6: ``PnDTnHnMnS``, at least one part, a
+``T`` only before a time part)."""
 
 _ENVELOPE = f"{{{NS_SOAP}}}Envelope"
 _HEADER = f"{{{NS_SOAP}}}Header"
@@ -86,13 +94,27 @@ class WSManFaultResponse(Exception):
         subcode: str = "w:InternalError",
         sender: bool = False,
         detail: str | None = None,
+        message: str | None = None,
+        action: str = FAULT_ACTION,
+        relates_to: str | None = None,
+        provider: tuple[str, str] | None = None,
     ) -> None:
         super().__init__(reason)
+        self.provider = provider
+        """``(name, path)`` of the WinRM plugin that raised it, when Windows names one: its
+        Message is then an ``f:ProviderFault`` (pypsrp's ``provider``/``provider_path``)."""
         self.code = code
         self.reason = reason
         self.subcode = subcode
         self.sender = sender
         self.detail = detail
+        self.message = message
+        """The WSManFault's own Message when WinRM words it apart from ``s:Reason``
+        (pypsrp reports this one); None when the two are the same."""
+        self.action = action
+        self.relates_to = relates_to
+        """The request's MessageID, for a fault raised before the request was parsed
+        whole (the caller does not know it yet)."""
 
 
 def operation_timeout_fault() -> WSManFaultResponse:
@@ -123,6 +145,27 @@ def invalid_xml_fault(problem: str) -> WSManFaultResponse:
         f"{problem}",
         subcode="w:SchemaValidationError",
         sender=True,
+    )
+
+
+def invalid_timeout_fault(value: str, relates_to: str | None = None) -> WSManFaultResponse:
+    """WinRM's answer to an OperationTimeout header that is not a valid timeout.
+
+    Recorded from Windows in pypsrp 0.9.1's ``responses/test_psrp_is_alive_other_wsman_error.yml``
+    (``PT-1S``): WS-Addressing's fault action, ``a:InvalidMessageInformationHeader``, a
+    generic ``s:Reason`` and the specific WSManFault message, code 2150858767
+    (0x8033000F, ERROR_WSMAN_INVALID_MESSAGE_INFORMATION_HEADER), no FaultDetail.
+    """
+    return WSManFaultResponse(
+        2150858767,
+        "The WS-Management service cannot process the request. The request contains one or "
+        "more invalid SOAP headers.",
+        subcode="a:InvalidMessageInformationHeader",
+        sender=True,
+        message="The WS-Management service cannot process the request. The XML contains an "
+        f"invalid timeout field in the SOAP header: {value}.",
+        action=ADDRESSING_FAULT_ACTION,
+        relates_to=relates_to,
     )
 
 
@@ -172,6 +215,29 @@ def _parse_duration(text: str | None, default: float) -> float:
         return default
     hours, minutes, seconds = match.groups()
     return int(hours or 0) * 3600 + int(minutes or 0) * 60 + float(seconds or 0)
+
+
+def operation_timeout_seconds(text: str | None, message_id: str) -> float:
+    """The request's OperationTimeout in seconds (60 when the header is absent).
+
+    Windows refuses ``PT-1S`` with :func:`invalid_timeout_fault` (recorded, see there).
+    The lab refuses every value that is not a non-negative ``xs:duration`` the same way:
+    that a malformed value (``abc``, ``PT``, ``30``) gets the same fault is UNVERIFIED,
+    the stricter choice; so is refusing years and months (``P1Y``, ``P1M``), whose
+    length in seconds WinRM would have to choose. An empty header is refused too.
+    """
+    if text is None:
+        return 60.0
+    match = _OPERATION_TIMEOUT.match(text)
+    if match is None:
+        raise invalid_timeout_fault(text, message_id)
+    days, hours, minutes, seconds = match.groups()
+    return (
+        int(days or 0) * 86400
+        + int(hours or 0) * 3600
+        + int(minutes or 0) * 60
+        + float(seconds or 0)
+    )
 
 
 class _DocumentTypeDeclared(Exception):
@@ -238,7 +304,9 @@ def parse_request(data: bytes) -> WSManRequest:
         message_id=values["message_id"],
         resource_uri=values.get("resource_uri", ""),
         max_envelope_size=max_envelope,
-        operation_timeout=_parse_duration(values.get("operation_timeout"), 60.0),
+        operation_timeout=operation_timeout_seconds(
+            values.get("operation_timeout"), values["message_id"]
+        ),
         selectors=selectors,
         options=options,
         body=body,
@@ -285,13 +353,18 @@ def fault_envelope(fault: WSManFaultResponse, relates_to: str, machine: str) -> 
     value = "s:Sender" if fault.sender else "s:Receiver"
     detail = f"<w:FaultDetail>{fault.detail}</w:FaultDetail>" if fault.detail else ""
     reason = escape(fault.reason)
+    message = f"{reason if fault.message is None else escape(fault.message)} "
+    if fault.provider is not None:  # as test_winrs_fail_poll_process.yml has it
+        name, path = (escape(part) for part in fault.provider)
+        message = f'<f:ProviderFault provider="{name}" path="{path}">{message}</f:ProviderFault>'
+    header = _header(fault.action, fault.relates_to or relates_to)
     return (
-        f"{_FAULT_ENVELOPE_OPEN}{_header(FAULT_ACTION, relates_to)}<s:Body><s:Fault>"
+        f"{_FAULT_ENVELOPE_OPEN}{header}<s:Body><s:Fault>"
         f"<s:Code><s:Value>{value}</s:Value><s:Subcode><s:Value>{fault.subcode}</s:Value>"
         f'</s:Subcode></s:Code><s:Reason><s:Text xml:lang="en-US">{reason} </s:Text>'
         f"</s:Reason><s:Detail>{detail}"
         f'<f:WSManFault xmlns:f="http://schemas.microsoft.com/wbem/wsman/1/wsmanfault" '
-        f'Code="{fault.code}" Machine="{escape(machine)}"><f:Message>{reason} </f:Message>'
+        f'Code="{fault.code}" Machine="{escape(machine)}"><f:Message>{message}</f:Message>'
         f"</f:WSManFault></s:Detail></s:Fault></s:Body></s:Envelope>"
     ).encode()
 
@@ -309,8 +382,13 @@ def shell_body(
     address: str | None = None,
     created: bool = False,
     idle_timeout: float = 7200.0,
+    profile_loaded: bool = True,
 ) -> str:
-    """``rsp:Shell`` as Create and Get return it; with ``created`` the ResourceCreated too."""
+    """``rsp:Shell`` as Create and Get return it; with ``created`` the ResourceCreated too.
+
+    ``profile_loaded`` is False for a shell created with ``WINRS_NOPROFILE=TRUE``
+    (``ProfileLoaded No`` in pypsrp 0.9.1's recorded ``test_psrp_no_profile.yml``).
+    """
     resource_created = ""
     if created:
         resource_created = (
@@ -329,7 +407,8 @@ def shell_body(
         f"<rsp:MaxIdleTimeOut>PT2147483.647S</rsp:MaxIdleTimeOut><rsp:Locale>en-US</rsp:Locale>"
         f"<rsp:DataLocale>en-US</rsp:DataLocale>"
         f"<rsp:CompressionMode>NoCompression</rsp:CompressionMode>"
-        f"<rsp:ProfileLoaded>Yes</rsp:ProfileLoaded><rsp:Encoding>UTF8</rsp:Encoding>"
+        f"<rsp:ProfileLoaded>{'Yes' if profile_loaded else 'No'}</rsp:ProfileLoaded>"
+        f"<rsp:Encoding>UTF8</rsp:Encoding>"
         f"<rsp:BufferMode>Block</rsp:BufferMode><rsp:State>Connected</rsp:State>"
         f"<rsp:ShellRunTime>P0DT0H0M0S</rsp:ShellRunTime>"
         f"<rsp:ShellInactivity>P0DT0H0M0S</rsp:ShellInactivity></rsp:Shell>"

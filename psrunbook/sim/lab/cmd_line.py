@@ -15,6 +15,12 @@ from psrunbook.sim.lab.cluster_model import fold
 _OPERATOR = re.compile(r'"[^"]*"?|&&|\|\||&|\|')
 _REDIRECT = re.compile(r"\s*(?:(?P<fd>[12])?>\s*(?P<target>&[12]|nul\b))", re.IGNORECASE)
 PERCENT = re.compile(r"%([^%]+)%")
+_SWITCH = re.compile(r'^\s*"?/([ck])(?=\s|$)(.*)$', re.IGNORECASE | re.DOTALL)
+CMD_SPECIAL = frozenset("&<>()@^|")
+"""The special characters of ``cmd /?``'s quote rule."""
+CMD_INTERNAL = frozenset(["cd", "chdir", "dir", "echo", "exit", "set", "type", "ver"])
+"""cmd.exe's internal commands the lab models (no lab node has a program file whose
+name starts with one of them and a space)."""
 
 
 def process_environment(node: str, user: str, extra: tuple[tuple[str, str], ...]) -> dict[str, str]:
@@ -158,9 +164,60 @@ def strip_cmd_c(line: str) -> str:
     return match.group(1) if match else line
 
 
-def quoted(text: str) -> bool:
-    stripped = text.strip()
-    return len(stripped) > 1 and stripped[0] == '"' and stripped[-1] == '"'
+def cmd_switch_command(line: str) -> tuple[str, str] | None:
+    """``(switch, command)`` for the command line cmd.exe received, ``/c COMMAND`` or
+    ``/k COMMAND``; None for any other form (other switches, ``/S``, none).
+
+    ``cmd /?``: "If /C or /K is specified, then the remainder of the command line after
+    the switch is processed as a command line" with its quote rule
+    (:func:`cmd_quote_rule`). The switch may follow an opening quote: PowerShell 5.1
+    passes ``cmd.exe`` the one argument ``/c echo hi`` as ``"/c echo hi"`` and Windows
+    prints ``hi"`` (pypsrp 0.9.1's ``test_psrp_multiple_commands.yml``).
+    """
+    match = _SWITCH.match(line)
+    if match is None:
+        return None
+    command = cmd_quote_rule(match.group(2))
+    return None if command is None else (match.group(1).casefold(), command)
+
+
+def cmd_quote_rule(remainder: str) -> str | None:
+    """The command line ``cmd /c`` runs from the text after the switch, by ``cmd /?``:
+
+    1. quotes are preserved when there are exactly two, no special character
+       (``&<>()@^|``) and some whitespace between them, and the string between them
+       is the name of an executable file;
+    2. otherwise, if the first character is a quote, it is stripped and so is the last
+       quote on the line, any text after that kept.
+
+    Rule 1 and rule 2 differ only for a line that starts with a quote. None when the
+    answer hangs on whether a file is an executable: the lab only says no for a string
+    that starts with one of :data:`CMD_INTERNAL`'s names.
+    """
+    text = remainder.lstrip()
+    if not text.startswith('"'):
+        return text
+    last = text.rfind('"')
+    between = text[1:last]
+    if (
+        text.count('"') == 2
+        and not CMD_SPECIAL & set(between)
+        and any(c.isspace() for c in between)
+        and fold(between.split()[0]) not in CMD_INTERNAL
+    ):
+        return None
+    return text[1:] if last == 0 else text[1:last] + text[last + 1 :]
+
+
+def echo_text(text: str) -> str:
+    """The line ``echo TEXT`` prints, ``TEXT`` being what follows ``echo`` on the line:
+    as written (trailing spaces too) after its one separator; ``echo`` alone prints the
+    echo state; ``echo.`` (and ``echo:`` ...) an empty line or the text after it."""
+    if text[:1] in (".", ":", "(", "/", "\\", "="):
+        return text[1:]
+    if not text.strip():
+        return "ECHO is on."
+    return text[1:] if text[:1] in (" ", "\t") else text
 
 
 def lookup(env: dict[str, str], match: re.Match[str]) -> str:

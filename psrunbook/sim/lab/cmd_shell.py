@@ -30,14 +30,20 @@ from collections.abc import Callable
 import msgspec
 from msgspec.structs import replace
 
-from psrunbook.sim.executor_protocol import ExecutionContext, ProcessIO, ShellCommandRequest
+from psrunbook.sim.executor_protocol import (
+    RUNSPACE_LOCATION,
+    ExecutionContext,
+    ProcessIO,
+    ShellCommandRequest,
+)
 from psrunbook.sim.lab.cluster_model import FsEntry, SimCluster, fold
 from psrunbook.sim.lab.cmd_line import (
     PERCENT,
+    cmd_switch_command,
+    echo_text,
     lookup,
     powershell_script,
     process_environment,
-    quoted,
     split_operators,
     strip_cmd_c,
     take_redirects,
@@ -237,17 +243,20 @@ class CmdShell:
             raise Refused(f"powershell {args}")
         script, newline = found
         env = dict(state.env)
-        state.exit_code = self.powershell(script, context, env, state.out, state.err, newline)
+        # A new powershell.exe process: a runspace of its own, in the cmd's directory.
+        process = replace(context, runspace={RUNSPACE_LOCATION: state.cwd.display})
+        state.exit_code = self.powershell(script, process, env, state.out, state.err, newline)
 
     def _cmd(self, args: str, state: CmdState, context: ExecutionContext) -> None:
-        match = re.match(r"^/[ck]\s*(.*)$", args, re.IGNORECASE | re.DOTALL)
-        if match is None:
+        """``cmd /c LINE`` (and ``/k``): LINE as cmd's quote rule leaves it
+        (:func:`~psrunbook.sim.lab.cmd_line.cmd_switch_command`), run in a child cmd."""
+        found = cmd_switch_command(args)
+        if found is None:
             raise Refused(f"cmd {args}".strip())
         inner = CmdState(
             env=dict(state.env), cwd=state.cwd, out=state.out, err=state.err, stdin=state.stdin
         )
-        inner_line = match.group(1).strip()
-        self.run_line(inner_line[1:-1] if quoted(inner_line) else inner_line, inner, context)
+        self.run_line(found[1].strip(), inner, context)
         state.exit_code = inner.exit_code
 
     def _hostname(self, args: str, state: CmdState, context: ExecutionContext) -> None:
@@ -412,13 +421,7 @@ _BUILTINS: dict[str, Callable[[CmdShell, str, CmdState, ExecutionContext], None]
 def _echo(text: str, state: CmdState) -> None:
     """``echo TEXT`` prints TEXT as written (trailing spaces too); ``echo`` alone prints
     the echo state; ``echo.`` an empty line."""
-    if text[:1] in (".", ":", "(", "/", "\\", "="):
-        state.out(f"{text[1:]}\r\n")
-    elif not text.strip():
-        state.out("ECHO is on.\r\n")
-    else:
-        shown = text[1:] if text[:1] in (" ", "\t") else text
-        state.out(f"{shown}\r\n")
+    state.out(f"{echo_text(text)}\r\n")
     state.exit_code = 0
 
 

@@ -629,6 +629,11 @@ def _variable_scope(ev: BuiltinEvaluator, args: PSHashtable) -> Scope:
 
 
 def _psvariable(name: str, value: Any) -> PSObject:
+    """A System.Management.Automation.PSVariable with the public properties Windows
+    PowerShell 5.1 serialises, in its order (pypsrp 0.9.1
+    ``responses/test_psrp_nested_command.yml``, ``Get-Variable -Name i``: Name,
+    Description, Value, Visibility, Module, ModuleName, Options, Attributes, all adapted
+    .NET properties). PSVariable does not override ToString, so it is the type name."""
     return PSObject(
         ("System.Management.Automation.PSVariable", "System.Object"),
         PSHashtable(
@@ -637,10 +642,13 @@ def _psvariable(name: str, value: Any) -> PSObject:
                 ("Description", ""),
                 ("Value", value),
                 ("Visibility", "Public"),
+                ("Module", None),
+                ("ModuleName", ""),
                 ("Options", "None"),
+                ("Attributes", []),
             ]
         ),
-        to_string=name,
+        to_string="System.Management.Automation.PSVariable",
     )
 
 
@@ -750,6 +758,8 @@ COMMAND_ALIASES: dict[str, str] = {
         "Write-Output": ("echo", "write"),
         "Get-ChildItem": ("gci", "ls", "dir"),
         "Get-Item": ("gi",),
+        "Get-Location": ("gl", "pwd"),
+        "Get-History": ("h", "history", "ghy"),
         "Get-Content": ("gc", "cat", "type"),
         "New-Item": ("ni",),
         "Remove-Item": ("ri", "rm", "del"),
@@ -870,3 +880,5 @@ ENV_ITEM_COMMANDS: dict[str, Builtin] = {
     )
 }
 """Item cmdlets that the ``env:`` drive answers itself (the lab's answer every other drive)."""
+
+from psrunbook.sim.ps import history, location  # noqa: E402, F401  (register their cmdlets)

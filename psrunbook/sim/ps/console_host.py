@@ -56,10 +56,9 @@ class _ConsoleSink:
     Windows shows is never dropped; progress is not shown, as a non-interactive host
     does not draw it."""
 
-    def __init__(self, write_out: Callable[[str], None], newline: str) -> None:
+    def __init__(self, write_out: Callable[[str], None]) -> None:
         self.stderr: list[tuple[str, list[str]]] = []
         self._write_out = write_out
-        self._newline = newline
 
     def output(self, value: Any) -> None:  # pragma: no cover - output goes to emit
         pass
@@ -74,7 +73,11 @@ class _ConsoleSink:
         self.stderr.append(("verbose", _wrap(message)))
 
     def information(self, value: Any) -> None:
-        self._write_out(f"{to_string(value)}{self._newline}")
+        # Write-Host ends its line with \n alone, with -Command as with a script read
+        # from stdin (pypsrp 0.9.1's recorded test_winrs_unicode.yml and
+        # test_winrs_send.yml), while Out-Default's lines end with \r\n under -Command
+        # (test_winrs_extra_opts.yml).
+        self._write_out(f"{to_string(value)}\n")
 
     def debug(self, message: str) -> None:
         self.stderr.append(("debug", _wrap(message)))
@@ -95,10 +98,12 @@ def run_console(
 ) -> int:
     """Run ``script`` as ``powershell.exe -Command`` would; returns the exit code.
 
-    ``newline`` ends each line printed (``powershell -`` reading its script from stdin
-    ends them with ``\n``, as pypsrp's ``test_winrs_send.yml`` shows). A stop asked
-    by the client leaves as :class:`~psrunbook.sim.ps.evaluator.StopRequested`."""
-    sink = _ConsoleSink(write_out, newline)
+    ``newline`` ends each line of the script's output (``\r\n`` under ``-Command``, as
+    pypsrp's recorded ``test_winrs_extra_opts.yml`` shows; ``\n`` for ``powershell -``
+    reading its script from stdin, UNVERIFIED: that recording, ``test_winrs_send.yml``,
+    has only ``Write-Host`` lines, which always end with ``\n``). A stop asked by the
+    client leaves as :class:`~psrunbook.sim.ps.evaluator.StopRequested`."""
+    sink = _ConsoleSink(write_out)
     evaluator = Evaluator(executor.session_for(context, sink, env), context.runspace)
     code: int | None = None
     failed = False

@@ -160,6 +160,10 @@ Windows, since ``7z`` is no number."""
 _R = TypeVar("_R")
 
 DEFAULT_MAXIMUM_ERROR_COUNT = 256
+SYSTEM_PROFILE = "C:\\Windows\\system32\\config\\systemprofile"
+"""``$env:USERPROFILE`` of a runspace created without the user's profile
+(``WINRS_NOPROFILE``): pypsrp 0.9.1's recorded ``test_psrp_no_profile.yml`` answers this
+path (upper-cased by its script; the case here is Windows' usual spelling, UNVERIFIED)."""
 """``$MaximumErrorCount``'s default: the records ``$Error`` keeps (about_Preference_Variables)."""
 
 
@@ -283,6 +287,8 @@ class Evaluator:
         """The scope ``$script:`` names: the one the running PSRP script was started in."""
         self.errors = shared["errors"]
         self.env: PSHashtable = shared["env"]
+        self.runspace: dict[str, Any] = shared
+        """The runspace's shared state (kept between the pipelines of one pool)."""
 
     def release(self) -> None:
         """Break the evaluator's own reference cycles once its pipeline has ended.
@@ -305,7 +311,9 @@ class Evaluator:
         env["COMPUTERNAME"] = session.node
         user = session.user.split("\\")[-1].split("@")[0]
         env["USERNAME"] = user
-        env["USERPROFILE"] = f"C:\\Users\\{user}"
+        env["USERPROFILE"] = (
+            f"C:\\Users\\{user}" if shared.get("profile_loaded", True) else SYSTEM_PROFILE
+        )
         env.update(session.env)
         self.env = PSHashtable(env.items())
         g = self.global_scope

@@ -35,6 +35,10 @@ class EvaluatorApi(Protocol):
     script_scope: Scope
     """The scope ``$script:`` names."""
 
+    runspace: dict[str, Any]
+    """The runspace's shared state, kept between the pipelines of one pool (its global
+    scope, environment and command history)."""
+
     statement: Node | None
     """The statement running now; ``None`` for a PSRP command called by name."""
 

@@ -29,7 +29,7 @@ from psrunbook.sim.objects import (
     PSVersionValue,
     SecureStringValue,
 )
-from psrunbook.sim.ps import dotnet_io, dotnet_reflection
+from psrunbook.sim.ps import dotnet_io, dotnet_marshal, dotnet_reflection
 from psrunbook.sim.ps.intrinsic_methods import call_intrinsic
 from psrunbook.sim.ps.principal import (
     ADMINISTRATOR_ROLE,
@@ -439,6 +439,8 @@ class Members:
                 return re.escape(to_string(a[0]))
             if n == "ismatch":
                 return re.search(to_string(a[1]), to_string(a[0]), re.IGNORECASE) is not None
+        if short == dotnet_marshal.MARSHAL:
+            return dotnet_marshal.Marshal(self._ev, node).call(n, a)
         value = self._ev.dotnet().call_static(short, n, a)
         if dotnet_io.handled(value):
             return value

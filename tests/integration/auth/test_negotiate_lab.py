@@ -123,3 +123,32 @@ def test_two_nodes_with_one_account_and_two_passwords_are_refused() -> None:
         pytest.raises(ValueError, match="another password"),
     ):
         SimEndpoint(TrivialExecutor(), node="NODE2", users={USER: "two"}, auth="ntlm")
+
+
+@pytest.fixture
+def ntlm_https_node() -> Iterator[SimEndpoint]:
+    with SimEndpoint(
+        TrivialExecutor(), node="NODE1", users={USER: PASSWORD}, auth="ntlm", tls=True
+    ) as ep:
+        yield ep
+
+
+def test_ntlm_over_https_takes_plain_envelopes(ntlm_https_node: SimEndpoint) -> None:
+    """TLS encrypts the connection, so WinRM takes NTLM-authenticated envelopes unsealed
+    over HTTPS (``AllowUnencrypted`` is about unencrypted traffic): pypsrp's default
+    ``encryption="auto"`` seals only over HTTP, and its tests run Negotiate over HTTPS
+    against Windows that way."""
+    client = ntlm_client(
+        ntlm_https_node, ssl=True, encryption="auto", cert_validation=ntlm_https_node.cert_path
+    )
+    with RunspacePool(client) as pool:
+        assert ["over tls"] == PowerShell(pool).add_script("output over tls").invoke()
+
+
+def test_ntlm_over_https_takes_sealed_envelopes_too(ntlm_https_node: SimEndpoint) -> None:
+    """``encryption="always"`` seals inside TLS as well; the node unseals and answers."""
+    client = ntlm_client(
+        ntlm_https_node, ssl=True, encryption="always", cert_validation=ntlm_https_node.cert_path
+    )
+    with RunspacePool(client) as pool:
+        assert ["sealed"] == PowerShell(pool).add_script("output sealed").invoke()

@@ -30,7 +30,9 @@ def test_get_service_is_a_service_controller(lab_pool):
         "System.MarshalByRefObject",
         "System.Object",
     ] == service.types
-    assert "System.ServiceProcess.ServiceController" == str(service)
+    # ToString is the ServiceName as typed (types.ps1xml; pypsrp 0.9.1's recorded
+    # test_psrp_multiple_commands.yml: <ToString>winrm</ToString>).
+    assert "WinRM" == str(service)
     assert "WinRM" == service.extended_properties["Name"]
     status = service.adapted_properties["Status"]
     assert "Running" == str(status)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
+import msgspec
+
 from psrunbook.sim.lab import error_records
 from psrunbook.sim.lab.cluster_model import Node, Service, SimModelError
 from psrunbook.sim.lab.cluster_objects import service_object
@@ -19,52 +23,112 @@ from psrunbook.sim.objects import PSHashtable, PSObject
 from psrunbook.sim.ps.cmdlet_api import CmdletContext, CmdletError, CmdletSpec
 
 
+class Selected(NamedTuple):
+    """A service a cmdlet acts on and the name its ServiceController shows."""
+
+    service: Service
+    name: str
+
+
+def controller(host: Node, chosen: Selected) -> PSObject:
+    """The ServiceController for ``chosen``: ``ServiceName`` (and ``Name``, its alias in
+    types.ps1xml) is the name the controller was made with, and ToString is types.ps1xml's
+    ``ToString`` script method, ``$this.ServiceName``. Recorded Windows PowerShell 5.1
+    (pypsrp 0.9.1 ``responses/test_psrp_multiple_commands.yml``, ``Get-Service -Name
+    winrm``): ``<ToString>winrm</ToString>``, ``<S N="ServiceName">winrm</S>`` in Props,
+    ``<S N="Name">winrm</S>`` in MS; the SCM's key name is ``WinRM``."""
+    obj = service_object(host, chosen.service)
+    properties = PSHashtable(list(obj.properties.items()))
+    properties["Name"] = chosen.name
+    properties["ServiceName"] = chosen.name
+    return msgspec.structs.replace(obj, properties=properties, to_string=chosen.name)
+
+
 class ServiceCmdlet(SimCmdlet):
-    """Selects services by ``-Name``, ``-DisplayName`` or piped ServiceController."""
+    """Selects services by ``-Name``, ``-DisplayName`` or piped ServiceController.
+
+    The names follow Windows PowerShell 5.1's ``MultipleServiceCommandBase``: a literal
+    ``-Name`` (or a piped string) makes ``new ServiceController(name)``, whose name stays
+    as typed (see :meth:`by_given_name`); a wildcard ``-Name`` and ``-DisplayName`` match
+    over the enumerated services (``ServiceController.GetServices()``), which carry the
+    SCM's key names; a piped ServiceController is passed on as it is, with its name.
+    """
 
     @property
     def host(self) -> Node:
         return self.cluster.node(self.node)
 
-    def select(self, ctx: CmdletContext, args: PSHashtable) -> list[Service]:
-        found: list[Service] = []
+    def by_given_name(self, given: str) -> Selected | None:
+        """``new ServiceController(given)`` as .NET Framework resolves it (reference
+        source, ``ServiceController.GenerateNames``): ``GetServiceKeyName`` first, which
+        succeeds for a display name and gives the SCM's key name; else
+        ``GetServiceDisplayName``, which succeeds for a service name in any case and
+        leaves the name as given. Both SCM lookups are case-insensitive."""
+        folded = given.casefold()
+        for service in self.host.services.values():
+            if service.display_name.casefold() == folded:
+                return Selected(service, service.name)
+        by_key = self.host.service(given)
+        return None if by_key is None else Selected(by_key, given)
+
+    def by_piped(self, obj: object) -> Selected | None:
+        """A piped ServiceController keeps its own name; a piped string binds to -Name."""
+        if not isinstance(obj, PSObject):
+            return self.by_given_name(text(obj))
+        name = object_name(obj)
+        service = self.host.service(name)
+        return None if service is None else Selected(service, name)
+
+    def select(self, ctx: CmdletContext, args: PSHashtable) -> list[Selected]:
         piped = arg(args, "InputObject")
-        for obj in as_list(piped):
-            name = object_name(obj)
-            service = self.host.service(name)
-            if service is None:
-                ctx.write_error(
-                    error_records.service_not_found(
-                        self.spec.name, self.spec.implementing_type, name
-                    )
-                )
-                continue
-            found.append(service)
         if piped is not None:
-            return found
+            return self._select_piped(ctx, as_list(piped))
         names = [text(n) for n in as_list(arg(args, "Name"))]
         display = [text(n) for n in as_list(arg(args, "DisplayName"))]
         if not names and not display:
-            return sorted(self.host.services.values(), key=lambda s: s.name.casefold())
-        host = self.host
-        for name in names:
-            if has_wildcard(name):
-                matches = [s for s in host.services.values() if wildcard_match(name, s.name)]
-            else:  # the node's services are keyed by their folded name: one lookup
-                service = host.service(name)
-                matches = [] if service is None else [service]
-            if not matches and not has_wildcard(name):
-                ctx.write_error(
-                    error_records.service_not_found(
-                        self.spec.name, self.spec.implementing_type, name
-                    )
-                )
-            found.extend(matches)
+            return [Selected(s, s.name) for s in self._enumerated()]
+        found = self._select_names(ctx, names)
         for name in display:
             found.extend(
-                s for s in self.host.services.values() if wildcard_match(name, s.display_name)
+                Selected(s, s.name)
+                for s in self._enumerated()
+                if wildcard_match(name, s.display_name)
             )
         return found
+
+    def _enumerated(self) -> list[Service]:
+        """``ServiceController.GetServices()``: every service, by its SCM key name."""
+        return sorted(self.host.services.values(), key=lambda s: s.name.casefold())
+
+    def _select_piped(self, ctx: CmdletContext, piped: list[object]) -> list[Selected]:
+        found: list[Selected] = []
+        for obj in piped:
+            chosen = self.by_piped(obj)
+            if chosen is None:
+                self._not_found(ctx, object_name(obj))
+                continue
+            found.append(chosen)
+        return found
+
+    def _select_names(self, ctx: CmdletContext, names: list[str]) -> list[Selected]:
+        found: list[Selected] = []
+        for name in names:
+            if has_wildcard(name):
+                found.extend(
+                    Selected(s, s.name) for s in self._enumerated() if wildcard_match(name, s.name)
+                )
+                continue
+            chosen = self.by_given_name(name)
+            if chosen is None:
+                self._not_found(ctx, name)
+                continue
+            found.append(chosen)
+        return found
+
+    def _not_found(self, ctx: CmdletContext, name: str) -> None:
+        ctx.write_error(
+            error_records.service_not_found(self.spec.name, self.spec.implementing_type, name)
+        )
 
 
 _SELECT = (
@@ -86,8 +150,8 @@ class GetService(ServiceCmdlet):
     spec = CmdletSpec("Get-Service", error_records.ps_type("GetServiceCommand"), _SELECT)
 
     def run(self, ctx: CmdletContext, args: PSHashtable) -> int | None:
-        for service in self.select(ctx, args):
-            ctx.write_output(service_object(self.host, service))
+        for chosen in self.select(ctx, args):
+            ctx.write_output(controller(self.host, chosen))
         return None
 
 
@@ -98,18 +162,17 @@ class _ChangeService(ServiceCmdlet):
         raise NotImplementedError
 
     def run(self, ctx: CmdletContext, args: PSHashtable) -> int | None:
-        for service in self.select(ctx, args):
+        for chosen in self.select(ctx, args):
             if flag(args, "WhatIf"):
                 continue
             try:
-                if self.apply(service):
-                    self.changed(service.name)
+                if self.apply(chosen.service):
+                    self.changed(chosen.service.name)
             except CmdletError as exc:
                 ctx.write_error(exc.record)
                 continue
             if flag(args, "PassThru"):
-                out: PSObject = service_object(self.host, service)
-                ctx.write_output(out)
+                ctx.write_output(controller(self.host, chosen))
         return None
 
     def start(self, service: Service) -> bool:
@@ -217,17 +280,16 @@ class SetService(ServiceCmdlet):
             )
         piped = arg(args, "InputObject")
         name = object_name(piped) if piped is not None else text(arg(args, "Name"))
-        service = self.host.service(name)
-        if service is None:
-            ctx.write_error(
-                error_records.service_not_found(self.spec.name, self.spec.implementing_type, name)
-            )
+        selected = self.by_piped(piped) if piped is not None else self.by_given_name(name)
+        if selected is None:
+            self._not_found(ctx, name)
             return None
+        service = selected.service
         if chosen is not None and service.start_type != chosen and not flag(args, "WhatIf"):
             service.start_type = chosen
             self.changed(service.name)
         if flag(args, "PassThru"):
-            ctx.write_output(service_object(self.host, service))
+            ctx.write_output(controller(self.host, selected))
         return None
 
 

@@ -120,7 +120,7 @@ def test_test_path_on_registry(call: Caller) -> None:
 
 def test_get_service_shape(call: Caller) -> None:
     """Get-Service gives a ServiceController with Status and StartType enums."""
-    service = call("Get-Service", Name=["msdtsserver150"]).output[0]
+    service = call("Get-Service", Name=["MsDtsServer150"]).output[0]
     assert "System.ServiceProcess.ServiceController" == service.type_names[0]
     props = service.properties
     assert ("MsDtsServer150", "SQL Server Integration Services 15.0") == (

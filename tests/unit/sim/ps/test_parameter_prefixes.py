@@ -18,7 +18,7 @@ from tests.unit.sim.ps.helpers import run
 @pytest.mark.parametrize(
     ("script", "expected"),
     [
-        ("Get-Service -N winrm | Select-Object -Prop Name | ForEach-Object Name", ["WinRM"]),
+        ("Get-Service -N winrm | Select-Object -Prop Name | ForEach-Object Name", ["winrm"]),
         ("Get-Service -Nam nosuch -ErrorA SilentlyContinue; 'after'", ["after"]),
         ("Get-Service | Select-Object -Fir 1 -ExpandP Name", ["ClusSvc"]),
         ('function f { param($Alpha, [switch]$Beta) "$Alpha $Beta" }; f -Al 1 -B', ["1 True"]),
