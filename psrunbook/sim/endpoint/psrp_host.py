@@ -20,6 +20,7 @@ import struct
 import time
 import uuid
 from collections import OrderedDict, deque
+from collections.abc import Callable
 from concurrent.futures import Executor as JobRunner
 from typing import Any
 
@@ -27,6 +28,7 @@ import msgspec
 
 from psrunbook.sim import command_history
 from psrunbook.sim.endpoint.clixml import ClixmlWriter, fresh_copy, from_psrp
+from psrunbook.sim.endpoint.command_metadata import command_metadata_shape
 from psrunbook.sim.endpoint.counters import EndpointCounters
 from psrunbook.sim.endpoint.runspace_pool import (
     PipelineShape,
@@ -35,6 +37,7 @@ from psrunbook.sim.endpoint.runspace_pool import (
     pipeline_shape,
     runspace_pool_class,
 )
+from psrunbook.sim.endpoint.runspace_reset import reset_allowed, reset_runspace
 from psrunbook.sim.endpoint.shell_base import ShellBase
 from psrunbook.sim.endpoint.wsman import (
     RECEIVE_OVERHEAD,
@@ -164,6 +167,8 @@ class ShellSession(ShellBase):
         self._by_pipeline_id: dict[uuid.UUID, PipelineRun] = {}
         self._runspace_state: dict[str, Any] = {} if profile_loaded else {"profile_loaded": False}
         self._busy_runspaces = 0
+        self._key_exchanged = False
+        """Whether the client has sent its public key (PUBLIC_KEY, MS-PSRP 2.2.2.3)."""
         self._waiting: deque[tuple[PipelineRun, PipelineRequest]] = deque()
         """Pipelines waiting for a free runspace, oldest first: a pool opened with
         max_runspaces=N runs at most N pipelines at once, as Windows does."""
@@ -192,7 +197,9 @@ class ShellSession(ShellBase):
             CreatePipelineEvent,
             EndOfPipelineInputEvent,
             GetAvailableRunspacesEvent,
+            GetCommandMetadataEvent,
             PipelineInputEvent,
+            PublicKeyEvent,
             ResetRunspaceStateEvent,
             SetMaxRunspacesEvent,
             SetMinRunspacesEvent,
@@ -207,6 +214,15 @@ class ShellSession(ShellBase):
             )
             if run.shape.no_input:
                 self._start(run)
+        elif isinstance(event, GetCommandMetadataEvent):
+            # Windows runs it as Get-Command pipelines on this pipeline (.command_metadata).
+            run = self._by_pipeline_id[event.pipeline_id]
+            run.shape = command_metadata_shape(self.pool.pipeline_table[event.pipeline_id].metadata)
+            self._start(run)
+        elif isinstance(event, PublicKeyEvent):
+            # psrpcore answered ENCRYPTED_SESSION_KEY; a pipeline waiting to send a
+            # SecureString to an old client goes on (``feed`` wakes it).
+            self._key_exchanged = True
         elif isinstance(event, PipelineInputEvent):
             self._by_pipeline_id[event.pipeline_id].input.append(from_psrp(event.data))
         elif isinstance(event, EndOfPipelineInputEvent):
@@ -219,11 +235,29 @@ class ShellSession(ShellBase):
             allowed = min_runspaces_allowed(int(event.count), int(self.pool.max_runspaces))
             self.pool.runspace_availability_response(event.ci, allowed)
         elif isinstance(event, ResetRunspaceStateEvent):
-            self.pool.runspace_availability_response(event.ci, True)
+            self.pool.runspace_availability_response(event.ci, self._reset_runspace())
         elif isinstance(event, GetAvailableRunspacesEvent):
             self.pool.runspace_availability_response(
                 event.ci, max(self._max_runspaces() - self._busy_runspaces, 0)
             )
+
+    def _reset_runspace(self) -> bool:
+        """RESET_RUNSPACE_STATE: reset the runspace if Windows would (holds ``cond``)."""
+        busy = self._busy_runspaces > 0 or bool(self._waiting)
+        if not reset_allowed(self._max_runspaces(), busy):
+            return False
+        context = ExecutionContext(
+            node=self._node,
+            user=self._user,
+            runspace=self._runspace_state,
+            sender=self._sender_info(),
+        )
+        try:
+            reset_runspace(self._executor, context)
+        except Exception:  # LocalRunspace.ResetRunspaceState threw: Windows answers false
+            log.exception("runspace reset failed on %s", self._node)
+            return False
+        return True
 
     def command(self, command_id: str | None, data: bytes) -> str:
         """Create a pipeline from the Command's first fragments; returns its CommandId."""
@@ -353,11 +387,46 @@ class ShellSession(ShellBase):
                 outbox.push(_FRAGMENT_HEADER.pack(object_id, index, flags, len(piece)) + piece)
             self.cond.notify_all()
 
-    def secure_string_encryptor(self) -> Any:
-        """The session-key encryptor once the client has exchanged keys, else None."""
-        if not self.pool._key_requested:
-            return None
-        return self.pool._cipher.encrypt
+    def secure_string_encryptor(self, run: PipelineRun) -> Callable[[str], str]:
+        """How a SecureString ``run`` outputs is encrypted, as Windows PowerShell does it.
+
+        ``PSRemotingCryptoHelperServer.EncryptSecureString`` (PowerShell/PowerShell
+        src/System.Management.Automation/engine/remoting/common/CryptoUtils.cs): for a
+        client of protocol 2.2 or later "server will never initiate key exchange": it
+        generates its session key and encrypts with it, and the client can decrypt once
+        it exchanges keys, which sends it that same key (pypsrp 1.0's
+        ``test_powershell_receive_secure_string`` against Windows: the value arrives
+        before ``exchange_key()`` and decrypts after it). psrpcore's server pool made
+        its session key when created. An older client (protocol 2.1, PowerShell v2) is
+        asked for its key first (``RunKeyExchangeIfRequired``: PUBLIC_KEY_REQUEST,
+        MS-PSRP 2.2.2.5) and the pipeline waits for the exchange.
+        """
+        if _protocol_at_least(self.pool.their_capability, (2, 2)):
+            return self.pool._cipher.encrypt  # type: ignore[no-any-return]
+
+        def encrypt_after_key_exchange(text: str) -> str:
+            self._wait_for_key_exchange(run)
+            return self.pool._cipher.encrypt(text)  # type: ignore[no-any-return]
+
+        return encrypt_after_key_exchange
+
+    def _wait_for_key_exchange(self, run: PipelineRun) -> None:
+        """Ask the client for its public key (once) and wait until it has sent it.
+
+        Windows waits without a time limit (UNVERIFIED); a stop or the shell's deletion
+        ends the wait here.
+        """
+        with self.cond:
+            if self._key_exchanged:
+                return
+            self._check_open()
+            self.pool.request_key()  # sends PUBLIC_KEY_REQUEST once per pool
+            self._drain_pool()
+            self.cond.notify_all()
+            while not self._key_exchanged:
+                if self.closed or run.context.stop.is_set():
+                    raise PipelineStopped
+                self.cond.wait(1.0)
 
     # -- running -----------------------------------------------------------------------
 
@@ -488,7 +557,7 @@ class _Sink:
         self._shell.queue_message(self._run, message_type, writer.getvalue())
 
     def output(self, value: Any) -> None:
-        writer = ClixmlWriter(self._shell.secure_string_encryptor())
+        writer = ClixmlWriter(self._shell.secure_string_encryptor(self._run))
         if isinstance(value, StreamRecord):  # merged into output: the record object itself
             writer.informational_record(value.kind, value.message)
         elif isinstance(value, InformationRecordValue):
@@ -530,6 +599,16 @@ class _Sink:
         writer = ClixmlWriter()
         writer.progress_record(record)
         self._send(MSG_PROGRESS_RECORD, writer)
+
+
+def _protocol_at_least(capability: Any, wanted: tuple[int, int]) -> bool:
+    """Whether the client's SESSION_CAPABILITY protocol version is ``wanted`` or later."""
+    text = str(getattr(capability, "protocolversion", "") or "")
+    try:
+        version = tuple(int(part) for part in text.split(".")[:2])
+    except ValueError:
+        return False
+    return version >= wanted
 
 
 def _pipeline_id_of(data: bytes) -> uuid.UUID:

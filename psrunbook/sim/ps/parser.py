@@ -183,25 +183,161 @@ def is_comma_continuation(node: tree_sitter.Node) -> bool:
 
 _NAMED_BLOCKS = {"begin", "process", "end", "dynamicparam"}
 
+_BLOCK_KEYWORD = re.compile(rb"(?i)(?:begin|process|end|dynamicparam)(?=[\s{}();,|&]|\Z)")
+"""A named-block keyword as a whole token (``clean`` is PowerShell 7.3+, not 5.1)."""
 
-def _named_block_at_top(script: ParsedScript) -> tree_sitter.Node | None:
-    """A top-level ``begin {`` / ``process {`` / ``end {``, which tree-sitter reads as a
-    command named ``begin`` with script-block arguments; PowerShell reads a named block."""
-    body = next((c for c in script.root.named_children if c.type == "statement_list"), None)
-    first = next((c for c in body.named_children if c.type != "comment"), None) if body else None
-    command = first
+
+def _skip_blanks(source: bytes, at: int, semicolons: list[int] | None = None) -> int:
+    """The offset of the first byte from ``at`` that is not a blank, line break, comment,
+    line continuation or (when ``semicolons`` is given, which collects their offsets)
+    ``;``: what PowerShell's ``SkipNewlinesAndSemicolons`` passes over."""
+    size = len(source)
+    while at < size:
+        byte = source[at : at + 1]
+        if byte == b";" and semicolons is not None:
+            semicolons.append(at)
+            at += 1
+        elif byte in (b" ", b"\t", b"\r", b"\n", b"\f", b"\v"):
+            at += 1
+        elif source.startswith((b"`\n", b"`\r\n"), at):
+            at += 2 if source[at + 1 : at + 2] == b"\n" else 3
+        elif source.startswith(b"<#", at):
+            end = source.find(b"#>", at + 2)
+            at = size if end < 0 else end + 2
+        elif byte == b"#":
+            end = source.find(b"\n", at)
+            at = size if end < 0 else end
+        else:
+            break
+    return at
+
+
+def _named_blocks_at_top(tree: tree_sitter.Tree, source: bytes) -> re.Match[bytes] | None:
+    """The first named-block keyword when the script's body is a named-block list, as
+    PowerShell decides it, else None.
+
+    PS-src ``engine/parser/Parser.cs`` (the same in a decompiled 5.1
+    System.Management.Automation): ``ScriptBlockRule`` skips line breaks, reads a param
+    block if there is one, then ``SkipNewlinesAndSemicolons``; ``ScriptBlockBodyRule``
+    then reads a named-block list when the next token is ``begin``, ``process``, ``end``
+    or ``dynamicparam`` (``TokenFlags.ScriptBlockBlockName``). tree-sitter reads a
+    top-level ``begin {`` as a command named ``begin``, so the keyword is found here.
+    """
+    root = tree.root_node
+    param = next((c for c in root.children if c.type == "param_block"), None)
+    start = _skip_blanks(source, 0) if param is None else param.end_byte
+    return _BLOCK_KEYWORD.match(source, _skip_blanks(source, start, []))
+
+
+def _block_command(statement: tree_sitter.Node, source: bytes) -> bool:
+    """Whether ``statement`` is what tree-sitter makes of a named block that a ``;``
+    kept out of a named-block list: a command named ``begin`` (etc., the keyword as
+    written) with a script block argument."""
+    command: tree_sitter.Node | None = statement
     while command is not None and command.type in ("pipeline", "pipeline_chain"):
         command = command.named_children[0] if command.named_children else None
     if command is None or command.type != "command":
-        return None
+        return False
     name = command.child_by_field_name("command_name")
     elements = command.child_by_field_name("command_elements")
-    if name is None or elements is None or script.source(name).casefold() not in _NAMED_BLOCKS:
-        return None
+    if name is None or elements is None:
+        return False
+    if source[name.start_byte : name.end_byte].decode().casefold() not in _NAMED_BLOCKS:
+        return False
     argument = next((c for c in elements.named_children if c.type != "command_argument_sep"), None)
     while argument is not None and argument.type != "script_block_expression":
         argument = argument.named_children[0] if argument.named_child_count == 1 else None
-    return command if argument is not None else None
+    return argument is not None
+
+
+def _block_separators(tree: tree_sitter.Tree, source: bytes) -> list[int]:
+    """The offsets of the ``;`` around named blocks that tree-sitter-powershell 0.26.4
+    does not take (its ``named_block_list`` has no separators) and PowerShell skips.
+
+    PS-src ``engine/parser/Parser.cs`` ``NamedBlockListRule`` calls
+    ``SkipNewlinesAndSemicolons`` after each named block, and ``ScriptBlockRule`` before
+    the first one (after the param block, if any), so ``begin {}; process {}``,
+    ``; begin {}`` and ``end {};`` are named-block lists in Windows PowerShell 5.1. Found:
+    the ``;`` after each ``named_block`` node, and the empty statements before a
+    statement that is a named block read as a command (:func:`_block_command`) at the
+    start of a script block's body.
+    """
+    found: list[int] = []
+    for node in preorder(tree.root_node):
+        if node.type == "named_block":
+            _skip_blanks(source, node.end_byte, found)
+        elif node.type == "statement_list" and node.parent is not None:
+            if node.parent.type != "script_block_body":
+                continue
+            leading: list[int] = []
+            for child in node.children:
+                if child.type == "comment":
+                    continue
+                if child.type == "empty_statement":
+                    leading.extend(
+                        c.start_byte for c in child.children if c.type == ";" and not c.is_missing
+                    )
+                    continue
+                if leading and _block_command(child, source):
+                    found.extend(leading)
+                break
+    return sorted(set(found))
+
+
+def _separator_kept(tree: tree_sitter.Tree, at: int) -> bool:
+    """Whether the blanked ``;`` at ``at`` stands where PowerShell skips it in ``tree``
+    (read with it blanked): in a script block whose body is a named-block list, after
+    its param block, outside every named block."""
+    node: tree_sitter.Node | None = tree.root_node.descendant_for_byte_range(at, at + 1)
+    if node is None:
+        return False
+    if node.type == "named_block_list":
+        node = node.parent
+    if node is not None and node.type == "script_block_body":
+        node = node.parent
+    if node is not None and node.type in ("script_block_expression", "function_statement"):
+        brace = next((c for c in node.children if c.type == "{"), None)
+        if brace is None or at < brace.end_byte:
+            return False
+        node = next((c for c in node.children if c.type == "script_block"), None)
+    if node is None or node.type != "script_block":
+        return False
+    param = next((c for c in node.children if c.type == "param_block"), None)
+    if param is not None and at < param.end_byte:
+        return False
+    body = next((c for c in node.children if c.type == "script_block_body"), None)
+    return body is not None and any(c.type == "named_block_list" for c in body.children)
+
+
+_MAX_SEPARATOR_ROUNDS = 16
+"""Rounds of :func:`_parse_blocks`: each blanking may let tree-sitter see the next
+named block (four kinds, duplicates reported by PowerShell as errors)."""
+
+
+def _parse_blocks(parser: tree_sitter.Parser, source: bytes) -> tree_sitter.Tree:
+    """``source`` parsed by :func:`parse_mended`, with the ``;`` PowerShell skips around
+    named blocks (:func:`_block_separators`) read as blanks, one byte each so every
+    offset stays the same. Kept only when each blanked ``;`` stands where PowerShell
+    skips it (:func:`_separator_kept`); otherwise the tree of the text as sent. An
+    error left in the kept tree is then reported where PowerShell reports it (``3`` in
+    ``begin {}; 3``, not ``begin``)."""
+    tree = parse_mended(parser, source)
+    if b";" not in source:
+        return tree
+    data = bytearray(source)
+    blanked: set[int] = set()
+    mended = tree
+    for _ in range(_MAX_SEPARATOR_ROUNDS):
+        more = [at for at in _block_separators(mended, bytes(data)) if at not in blanked]
+        if not more:
+            break
+        for at in more:
+            data[at] = ord(" ")
+        blanked.update(more)
+        mended = parse_mended(parser, bytes(data))
+    if not blanked or not all(_separator_kept(mended, at) for at in blanked):
+        return tree
+    return mended
 
 
 _BITWISE = re.compile(rb"(?i)(?<![\w-])-(band|bor|bxor)(?![\w-])")
@@ -362,6 +498,7 @@ _CHECKED_TYPES: Final = frozenset(
         "command_name",
         "block_name",
         "command_invokation_operator",
+        "named_block_list",
         *SEMANTIC_TYPES,
     }
 )
@@ -390,6 +527,19 @@ def _check_node(script: ParsedScript, node: tree_sitter.Node) -> None:
             raise _refused(script, node, f"command {UNSUPPORTED_COMMANDS[command]}{why}")
     if kind == "block_name" and script.source(node).casefold() == "dynamicparam":
         raise _refused(script, node, "dynamicparam block")
+    if kind == "named_block_list":
+        seen: set[str] = set()
+        for block in node.named_children:
+            name = next((c for c in block.children if c.type == "block_name"), None)
+            if block.type != "named_block" or name is None:
+                continue
+            what = script.source(name).casefold()
+            if what in seen:
+                # PS-src NamedBlockListRule: DuplicateScriptCommandClause, at the block.
+                raise _parse_error(
+                    script, block, f"Script command clause '{what}' has already been defined."
+                )
+            seen.add(what)
     if kind == "command_invokation_operator" and script.source(node) == ".":
         raise _refused(script, node, "dot-sourcing", shown=node.parent or node)
     if kind in SEMANTIC_TYPES:
@@ -508,6 +658,25 @@ def parse_mended(parser: tree_sitter.Parser, source: bytes) -> tree_sitter.Tree:
     return tree
 
 
+def _check_block_start(script: ParsedScript, keyword: re.Match[bytes]) -> None:
+    """Refuse a script whose first named-block keyword has no ``{`` after it (line breaks
+    and comments between are fine, a ``;`` is not): PS-src ``StatementBlockRule`` skips
+    only line breaks before the ``{``, and ``NamedBlockListRule`` reports
+    ``MissingNamedStatementBlock`` without it (``begin``, ``begin 1``, ``begin ; {}``),
+    where tree-sitter may read a command named ``begin``."""
+    source = keyword.string
+    if source[_skip_blanks(source, keyword.end()) :].startswith(b"{"):
+        return
+    start, end = script.byte_to_char[keyword.start()], script.byte_to_char[keyword.end()]
+    line = max(1, bisect.bisect_right(script.line_starts, start))
+    raise ScriptParseError(
+        line,
+        start - script.line_starts[line - 1] + 1,
+        f"missing statement block after '{script.text[start:end]}'",
+        script.line_text(line),
+    )
+
+
 def parse_uncached(text: str) -> ParsedScript:
     """Parse and check ``text``; raises :class:`ScriptParseError` or unsupported.
 
@@ -519,12 +688,15 @@ def parse_uncached(text: str) -> ParsedScript:
     """
     normalised = normalise(text)
     parser = tree_sitter.Parser(_LANGUAGE)
-    tree = parse_mended(parser, normalised.encode("utf-8"))
+    source = normalised.encode("utf-8")
+    tree = _parse_blocks(parser, source)
     script = ParsedScript(text, tree, _byte_map(normalised), _line_starts(text))
-    if _named_block_at_top(script) is not None:
+    keyword = _named_blocks_at_top(tree, source)
+    if keyword is not None:
+        _check_block_start(script, keyword)
         wrapped = "{" + text + "\n}"
         wrapped_normalised = "{" + normalised + "\n}"
-        tree = parse_mended(parser, wrapped_normalised.encode("utf-8"))
+        tree = _parse_blocks(parser, wrapped_normalised.encode("utf-8"))
         starts = _line_starts(wrapped)
         script = ParsedScript(
             wrapped, tree, _byte_map(wrapped_normalised), (1, *starts[1:]), wrapped=True
