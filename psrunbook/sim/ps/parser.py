@@ -646,7 +646,8 @@ def parse_mended(parser: tree_sitter.Parser, source: bytes) -> tree_sitter.Tree:
     """``source`` parsed, again with the line breaks of :func:`_split_lines` while they
     mend errors tree-sitter reports in valid PowerShell (offsets unchanged; the
     evaluator and the linter read the same tree). ``.ForEach(`` is always read as the
-    method it is (:data:`_FOREACH_METHOD`)."""
+    method it is (:data:`_FOREACH_METHOD`); an ``else`` or ``elseif`` on a line of its
+    own after an ``if`` that is a value is joined to it (:func:`_join_else`)."""
     source = _FOREACH_METHOD.sub(_foreach_standin, source)
     tree = parser.parse(source)
     for _ in range(_MAX_SPLITS):
@@ -655,7 +656,71 @@ def parse_mended(parser: tree_sitter.Parser, source: bytes) -> tree_sitter.Tree:
             break
         source = split
         tree = parser.parse(source)
+    for _ in range(_MAX_SPLITS):
+        joined = _join_else(tree, source) if _ELSE_ON_ITS_LINE.search(source) else None
+        if joined is None:
+            break
+        source = joined
+        tree = parser.parse(source)
     return tree
+
+
+_ELSE_ON_ITS_LINE = re.compile(rb"\n[ \t]*else", re.IGNORECASE)
+
+
+def _join_else(tree: tree_sitter.Tree, source: bytes) -> bytes | None:
+    """``source`` with the line breaks before the first ``else``/``elseif`` that
+    tree-sitter read as a command made spaces (same length), or None if there is none.
+
+    PowerShell's ``IfStatementRule`` skips line breaks before ``elseif`` and ``else``
+    wherever the ``if`` is, also as an assignment's value (``$x = if ($c) {`` ... ``}``,
+    then ``else {`` on the next line: pypsrp 1.0's ``test_copy_file_expand_environment``
+    runs that on Windows); tree-sitter-powershell ends the value at the line break and
+    reads ``else`` as a command. Only a gap of blanks and line breaks after a ``}`` that
+    ends an ``if`` is joined, so ``}; else`` and a comment between stay as tree-sitter
+    reads them (an error when they run, UNVERIFIED whether Windows takes a comment).
+    """
+    for command in _else_commands(tree.root_node, source):
+        statement = command
+        while statement.parent is not None and statement.parent.type != "statement_list":
+            statement = statement.parent
+        before = statement.prev_named_sibling
+        if before is None or statement.start_byte != command.start_byte:
+            continue
+        gap = source[before.end_byte : statement.start_byte]
+        if not gap.strip() and _ends_an_if(tree, before.end_byte):
+            blanks = gap.replace(b"\r", b" ").replace(b"\n", b" ")
+            return source[: before.end_byte] + blanks + source[statement.start_byte :]
+    return None
+
+
+def _else_commands(root: tree_sitter.Node, source: bytes) -> Iterator[tree_sitter.Node]:
+    """The ``command`` nodes named ``else`` or ``elseif`` (any case), in source order."""
+    cursor = root.walk()
+    while True:
+        node = cursor.node
+        if node is not None and node.type == "command":
+            name = node.child_by_field_name("command_name")
+            if name is not None and source[name.start_byte : name.end_byte].lower() in (
+                b"else",
+                b"elseif",
+            ):
+                yield node
+        if cursor.goto_first_child():
+            continue
+        while not cursor.goto_next_sibling():
+            if not cursor.goto_parent():
+                return
+
+
+def _ends_an_if(tree: tree_sitter.Tree, end: int) -> bool:
+    """Whether an ``if_statement`` ends at byte ``end`` (its closing ``}``)."""
+    node = tree.root_node.descendant_for_byte_range(max(end - 1, 0), end)
+    while node is not None and node.end_byte == end:
+        if node.type == "if_statement":
+            return True
+        node = node.parent
+    return False
 
 
 def _check_block_start(script: ParsedScript, keyword: re.Match[bytes]) -> None:
