@@ -696,21 +696,14 @@ def _join_else(tree: tree_sitter.Tree, source: bytes) -> bytes | None:
 
 def _else_commands(root: tree_sitter.Node, source: bytes) -> Iterator[tree_sitter.Node]:
     """The ``command`` nodes named ``else`` or ``elseif`` (any case), in source order."""
-    cursor = root.walk()
-    while True:
-        node = cursor.node
-        if node is not None and node.type == "command":
+    for node in preorder(root):
+        if node.type == "command":
             name = node.child_by_field_name("command_name")
             if name is not None and source[name.start_byte : name.end_byte].lower() in (
                 b"else",
                 b"elseif",
             ):
                 yield node
-        if cursor.goto_first_child():
-            continue
-        while not cursor.goto_next_sibling():
-            if not cursor.goto_parent():
-                return
 
 
 def _ends_an_if(tree: tree_sitter.Tree, end: int) -> bool:
