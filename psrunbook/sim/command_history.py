@@ -18,6 +18,8 @@ from psrunbook.sim.objects import PSHashtable, PSInt64, PSObject
 
 RUNSPACE_KEY = "history"
 """Where the entries live in the runspace's shared dict (a list, oldest first)."""
+_ADDED_KEY = "history_added"
+"""How many entries the runspace ever added (the next entry's Id less one)."""
 
 HISTORY_INFO_TYPES = ("Microsoft.PowerShell.Commands.HistoryInfo", "System.Object")
 """Type names of a history entry as Windows sends it (pypsrp 0.9.1's
@@ -65,8 +67,8 @@ def add_entry(
     (``History.AddEntry`` numbers entries by ``_countEntriesAdded``).
     """
     entries: list[PSObject] = runspace.setdefault(RUNSPACE_KEY, [])
-    added = int(runspace.get("history_added", 0)) + 1
-    runspace["history_added"] = added
+    added = int(runspace.get(_ADDED_KEY, 0)) + 1
+    runspace[_ADDED_KEY] = added
     entries.append(history_info(added, command_line, status, started, ended))
     del entries[:-MAXIMUM_HISTORY_COUNT]
 
@@ -74,3 +76,9 @@ def add_entry(
 def entries(runspace: dict[str, Any]) -> list[PSObject]:
     """The runspace's history, oldest first (a copy of the list)."""
     return list(runspace.get(RUNSPACE_KEY, ()))
+
+
+def forget(runspace: dict[str, Any]) -> None:
+    """Start a new history: no entries, Ids from 1 again (a runspace reset)."""
+    runspace.pop(RUNSPACE_KEY, None)
+    runspace.pop(_ADDED_KEY, None)

@@ -28,9 +28,9 @@ from psrunbook.sim.executor_protocol import (
 )
 from psrunbook.sim.objects import ErrorRecordData, ProgressData
 
-_RESET_KEYS = ("global_scope", "errors", RUNSPACE_LOCATION, command_history.RUNSPACE_KEY)
+_RESET_KEYS = ("global_scope", "errors", RUNSPACE_LOCATION)
 """What of a runspace's shared dict the reset discards (the executor builds the global
-scope and error list anew, as for a new runspace)."""
+scope and error list anew, as for a new runspace); the history goes too."""
 
 
 def reset_allowed(max_runspaces: int, busy: bool) -> bool:
@@ -52,7 +52,7 @@ def reset_runspace(executor: Executor, context: ExecutionContext) -> None:
         old_env = shared.get("env")
         for key in _RESET_KEYS:
             shared.pop(key, None)
-        shared.pop("history_added", None)
+        command_history.forget(shared)
     executor.execute(PipelineRequest(commands=(), input=()), context, _NoOutput())
     with lock if lock is not None else contextlib.nullcontext():
         new_scope = shared.get("global_scope")

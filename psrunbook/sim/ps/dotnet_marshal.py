@@ -30,7 +30,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from psrunbook.sim.objects import PSHashtable, PSInt64, PSObject, SecureStringValue
-from psrunbook.sim.ps.values import NOTHING, to_string
+from psrunbook.sim.ps.values import NOTHING, to_string, type_name_of
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -101,7 +101,7 @@ class Marshal:
             raise self._ev.runtime_fail(
                 f'Cannot convert argument "s", with value: "{to_string(value)}", for '
                 '"SecureStringToBSTR" to type "System.Security.SecureString": "Cannot '
-                f'convert the "{to_string(value)}" value of type "{_type_of(value)}" to type '
+                f'convert the "{to_string(value)}" value of type "{type_name_of(value)}" to type '
                 '"System.Security.SecureString"."',
                 "MethodArgumentConversionInvalidCastArgument",
                 "NotSpecified",
@@ -159,11 +159,3 @@ def _bstr_of(pointer: Any) -> _Bstr | None:
 def _is_zero(pointer: Any) -> bool:
     """``IntPtr.Zero`` or a plain 0 (PowerShell converts it to IntPtr.Zero)."""
     return isinstance(pointer, int) and not isinstance(pointer, bool) and pointer == 0
-
-
-def _type_of(value: Any) -> str:
-    if isinstance(value, PSObject) and value.type_names:
-        return value.type_names[0]
-    return {str: "System.String", int: "System.Int32", bool: "System.Boolean"}.get(
-        type(value), "System.Object"
-    )

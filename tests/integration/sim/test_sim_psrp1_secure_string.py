@@ -13,9 +13,10 @@ and decrypts after it. pypsrp 0.9.1 leaves an ``<SS>`` it cannot decrypt as the 
 
 from __future__ import annotations
 
-import time
+import threading
 from xml.etree import ElementTree
 
+import psrpcore
 import pypsrp.powershell
 import pytest
 from pypsrp.powershell import PowerShell, PSInvocationState, RunspacePool
@@ -54,11 +55,20 @@ def test_an_old_client_is_asked_for_its_key_first(
     lab_endpoint: SimEndpoint, monkeypatch: pytest.MonkeyPatch
 ):
     monkeypatch.setattr(pypsrp.powershell, "PROTOCOL_VERSION", "2.1")
+    asked = threading.Event()
+    request_key = psrpcore.ServerRunspacePool.request_key
+
+    def recorded_request_key(pool: psrpcore.ServerRunspacePool) -> None:
+        request_key(pool)
+        asked.set()
+
+    monkeypatch.setattr(psrpcore.ServerRunspacePool, "request_key", recorded_request_key)
     with RunspacePool(client_for(lab_endpoint)) as pool:
         ps = PowerShell(pool)
         ps.add_script(_SECRET)
         ps.begin_invoke()
-        time.sleep(0.5)  # the pipeline waits for the key; nothing is lost meanwhile
+        # The pipeline asks for the key and waits for it before it sends the value.
+        assert asked.wait(30), "the server never sent PUBLIC_KEY_REQUEST"
         pool.exchange_keys()  # PUBLIC_KEY answers the server's PUBLIC_KEY_REQUEST
         ps.end_invoke()
         assert ps.state == PSInvocationState.COMPLETED
