@@ -10,7 +10,10 @@ the language never import each other: the lab is the only room that joins them.
 
 from __future__ import annotations
 
+import datetime
 import threading
+import uuid
+from collections.abc import Iterable
 from typing import Any, Protocol, runtime_checkable
 
 import msgspec
@@ -71,10 +74,15 @@ class InformationRecordValue(msgspec.Struct, frozen=True):
 
 
 class PipelineRequest(msgspec.Struct, frozen=True):
-    """A whole pipeline as the client sent it, with the objects piped into it."""
+    """A whole pipeline as the client sent it, with the objects piped into it.
+
+    ``input`` is None for a pipeline created with NoInput; otherwise the objects the
+    client sends, which may still be arriving while the pipeline runs (a
+    :class:`~psrunbook.sim.streamed_input.StreamedInput`: iterating it waits for each).
+    """
 
     commands: tuple[CommandRequest, ...]
-    input: tuple[Any, ...] = ()
+    input: Iterable[Any] | None = None
 
 
 class SenderInfo(msgspec.Struct, frozen=True):
@@ -125,6 +133,109 @@ class OutputSink(Protocol):
     def debug(self, message: str) -> None: ...
 
     def progress(self, record: ProgressData) -> None: ...
+
+
+class HostCallObject(msgspec.Struct, frozen=True):
+    """A host-call parameter PowerShell's ``RemoteHostEncoder`` sends as a bag of fields:
+    ``<Obj><MS>`` with the fields in this order and no type names (a Coordinates is
+    ``x``, ``y``; a ProgressRecord ``Activity``, ``ActivityId``, ...), as pypsrp 0.9.1's
+    ``responses/test_psrp_pshost_*.yml`` show Windows sending them."""
+
+    fields: tuple[tuple[str, Any], ...]
+
+
+class HostCallArray(msgspec.Struct, frozen=True):
+    """A typed .NET array parameter (``System.Int32[]``); a plain list goes as the
+    ``System.Collections.ArrayList`` the encoder makes of a collection."""
+
+    type_name: str
+    items: tuple[Any, ...]
+
+
+class HostChar(msgspec.Struct, frozen=True):
+    """A ``System.Char`` (``<C>``, its UTF-16 code): a host-call parameter, or a
+    property of an object a host call returned (``KeyInfo.Character``)."""
+
+    code: int
+
+    def __str__(self) -> str:
+        return chr(self.code)
+
+
+class ClientHostInfo(msgspec.Struct, frozen=True):
+    """What the client said of its host (PSRP HostInfo, MS-PSRP 2.2.3.14).
+
+    ``default_data`` is HostDefaultData by index (0 ForegroundColor ... 9 WindowTitle):
+    a colour as its number, a Coordinates as ``(x, y)``, a Size as ``(width, height)``,
+    CursorSize an int, WindowTitle a str; empty when the client sent none.
+    """
+
+    has_ui: bool
+    has_raw_ui: bool
+    default_data: tuple[Any, ...] = ()
+
+
+class HostCallFailed(Exception):
+    """The client's host method threw: the message of the ErrorRecord it sent back."""
+
+
+class ClientHost(Protocol):
+    """The client's PSHost as a server-side remote host reaches it (PSRP host calls).
+
+    ``call`` sends the method (a ``RemoteHostMethodId`` name, MS-PSRP 2.2.3.17) with its
+    parameters already shaped as the encoder sends them (str, bool, int for Int32,
+    :class:`~psrunbook.sim.objects.PSInt64`, :class:`HostChar`, lists, :class:`HostCallArray`,
+    :class:`HostCallObject`). A void method returns None at once; any other waits for
+    the client's answer and returns it as a simulator value, raises
+    :class:`HostCallFailed` when the client's method failed, and
+    :class:`PipelineStopped` when the pipeline is stopped or the shell goes away first.
+    """
+
+    @property
+    def info(self) -> ClientHostInfo: ...
+
+    def call(self, method: str, parameters: list[Any]) -> Any: ...
+
+
+@runtime_checkable
+class HostingSink(Protocol):
+    """An OutputSink that can reach the client's hosts: the pipeline's own
+    (``pool=False``: its HostInfo, or the pool's when it asked for UseRunspaceHost,
+    answered by PIPELINE_HOST_CALL) and the runspace pool's (RUNSPACEPOOL_HOST_CALL).
+    None when the client has no host there (IsHostNull)."""
+
+    def client_host(self, *, pool: bool) -> ClientHost | None: ...
+
+
+class ForwardedEvent(msgspec.Struct, frozen=True):
+    """A PowerShell engine event a subscriber forwards to the client (``-Forward``).
+
+    The fields of ``PSEventArgs`` that ``RemotingEncoder.GeneratePSEventArgs`` puts in
+    a USER_EVENT message (MS-PSRP 2.2.2.12); ``computer_name`` is None for an event
+    raised on the server itself, ``runspace_id`` the InstanceId of the runspace that
+    raised it.
+    """
+
+    event_identifier: int
+    source_identifier: str | None
+    time_generated: datetime.datetime
+    sender: Any
+    source_args: tuple[Any, ...] | None
+    message_data: Any
+    computer_name: str | None
+    runspace_id: uuid.UUID
+
+
+@runtime_checkable
+class EventForwardingSink(Protocol):
+    """An OutputSink whose client hears forwarded events (a PSRP runspace pool's).
+
+    Windows sends them on the runspace pool, not the pipeline, as soon as they are
+    raised (``ServerRunspacePoolDriver.HandleRunspacePoolForwardEvent``). A sink without
+    it (a local ``powershell.exe``) has no one listening: the event is dropped.
+    """
+
+    def user_event(self, event: ForwardedEvent) -> None: ...
 
 
 class PipelineFailed(Exception):

@@ -23,9 +23,10 @@ import math
 import re
 import uuid
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from psrunbook.error_categories import ERROR_CATEGORY_NAMES
+from psrunbook.sim.executor_protocol import HostChar
 from psrunbook.sim.objects import (
     ErrorRecordData,
     ErrorRecordObject,
@@ -34,16 +35,23 @@ from psrunbook.sim.objects import (
     PSHashtable,
     PSInt64,
     PSObject,
-    PSPrimitiveDictionary,
     PSVersionValue,
     SecureStringValue,
 )
+
+if TYPE_CHECKING:
+    from psrunbook.sim.executor_protocol import ForwardedEvent
 
 ERROR_CATEGORIES: Mapping[str, int] = {
     name: number for number, name in enumerate(ERROR_CATEGORY_NAMES)
 }
 """``System.Management.Automation.ErrorCategory`` names and numbers (facts section 7)."""
 
+_ALWAYS_WITH_PROPERTIES = frozenset({"System.Management.Automation.ParameterMetadata"})
+"""Types Windows serialises with their properties even where the depth is used up:
+pypsrp 0.9.1's recorded ``test_psrp_get_command_metadata.yml`` has each ParameterMetadata
+of a selected CmdletInfo's ``Parameters`` with its ``<Props>``, one level below the
+depth that turns any other object into its text."""
 _ARRAY_TYPES = ("System.Object[]", "System.Array", "System.Object")
 _HASHTABLE_TYPES = ("System.Collections.Hashtable", "System.Object")
 _ENUM_BASE_TYPES = ("System.Enum", "System.ValueType", "System.Object")
@@ -62,9 +70,35 @@ _DOTNET_CLASSES: Mapping[str, tuple[tuple[str, ...], frozenset[str]]] = {
         ("System.Management.Automation.PSVariable", "System.Object"),
         frozenset(),
     ),
+    # pypsrp 0.9.1's recorded test_psrp_get_command_metadata.yml: every property in <Props>.
+    "System.Management.Automation.ParameterMetadata": (
+        ("System.Management.Automation.ParameterMetadata", "System.Object"),
+        frozenset(),
+    ),
     # pypsrp 0.9.1's recorded test_psrp_with_history.yml: every property in <Props>.
     "Microsoft.PowerShell.Commands.HistoryInfo": (
         ("Microsoft.PowerShell.Commands.HistoryInfo", "System.Object"),
+        frozenset(),
+    ),
+    # pypsrp 0.9.1's recorded test_psrp_pshost_*.yml: the host types, all in <Props>.
+    "System.Management.Automation.PSCredential": (
+        ("System.Management.Automation.PSCredential", "System.Object"),
+        frozenset(),
+    ),
+    "System.Globalization.CultureInfo": (
+        ("System.Globalization.CultureInfo", "System.Object"),
+        frozenset(),
+    ),
+    "System.Management.Automation.Host.Coordinates": (
+        ("System.Management.Automation.Host.Coordinates", "System.ValueType", "System.Object"),
+        frozenset(),
+    ),
+    "System.Management.Automation.Host.Size": (
+        ("System.Management.Automation.Host.Size", "System.ValueType", "System.Object"),
+        frozenset(),
+    ),
+    "System.Management.Automation.Host.KeyInfo": (
+        ("System.Management.Automation.Host.KeyInfo", "System.ValueType", "System.Object"),
         frozenset(),
     ),
 }
@@ -95,6 +129,13 @@ def _integer_tag(value: int) -> str:
     if number in _INT32 and not isinstance(value, PSInt64):
         return "I32"
     return "I64" if number in _INT64 else "D"
+
+
+def _tagged_primitive(value: PSVersionValue | HostChar) -> tuple[str, str]:
+    """A Version ``<Version>``, a Char ``<C>`` (its code, as Windows sends KeyInfo's)."""
+    if isinstance(value, HostChar):
+        return "C", str(value.code)
+    return "Version", str(value)
 
 
 def _format_double(value: float) -> str:
@@ -188,15 +229,10 @@ class ClixmlWriter:
             self.psobject(value, name, depth)
         elif isinstance(value, ErrorRecordData):
             self._error_value(value, name, depth)
-        elif isinstance(value, PSVersionValue):
-            self.primitive("Version", str(value), name)
+        elif isinstance(value, PSVersionValue | HostChar):
+            self.primitive(*_tagged_primitive(value), name)
         elif isinstance(value, Mapping):
-            self._open_obj(
-                name,
-                PSPrimitiveDictionary.TYPE_NAMES
-                if isinstance(value, PSPrimitiveDictionary)
-                else _HASHTABLE_TYPES,
-            )
+            self._open_obj(name, getattr(value, "TYPE_NAMES", _HASHTABLE_TYPES))
             self._parts.append("<DCT>")
             for key, item in value.items():
                 self._parts.append("<En>")
@@ -226,6 +262,8 @@ class ClixmlWriter:
             self.error_record(record, name=name)
 
     def psobject(self, obj: PSObject, name: str | None, depth: int) -> None:
+        if obj.type_names and obj.type_names[0] in _ALWAYS_WITH_PROPERTIES:
+            depth = max(depth, 1)
         if depth <= 0:
             self.string(str(obj), name)
             return
@@ -399,6 +437,28 @@ class ClixmlWriter:
             "Type",
         )
         self.primitive("I32", str(record.seconds_remaining), "SecondsRemaining")
+        self._parts.append("</MS></Obj>")
+
+    def user_event(self, event: ForwardedEvent) -> None:
+        """USER_EVENT (MS-PSRP 2.2.2.12): the PSEventArgs note properties in the order
+        ``RemotingEncoder.GeneratePSEventArgs`` adds them (PowerShell's
+        EncodeAndDecode.cs). Written here rather than with psrpcore's ``send_event``
+        because Sender, SourceArgs and MessageData are any simulator value, which this
+        writer serialises as every other output, and ``send_event`` would fill a null
+        ComputerName with the host's name, where Windows sends null."""
+        self._open_obj(None, None)
+        self._parts.append("<MS>")
+        self.primitive("I32", str(event.event_identifier), "PSEventArgs.EventIdentifier")
+        self.value(event.source_identifier, "PSEventArgs.SourceIdentifier")
+        self.value(event.time_generated, "PSEventArgs.TimeGenerated")
+        self.value(event.sender, "PSEventArgs.Sender")
+        self.value(
+            None if event.source_args is None else list(event.source_args),
+            "PSEventArgs.SourceArgs",
+        )
+        self.value(event.message_data, "PSEventArgs.MessageData")
+        self.value(event.computer_name, "PSEventArgs.ComputerName")
+        self.value(event.runspace_id, "PSEventArgs.RunspaceId")
         self._parts.append("</MS></Obj>")
 
     def pipeline_state(self, state: int, error: ErrorRecordData | None) -> None:

@@ -30,6 +30,13 @@ from psrunbook.sim import command_history
 from psrunbook.sim.endpoint.clixml import ClixmlWriter, fresh_copy, from_psrp
 from psrunbook.sim.endpoint.command_metadata import command_metadata_shape
 from psrunbook.sim.endpoint.counters import EndpointCounters
+from psrunbook.sim.endpoint.host_calls import (
+    VOID_CALL_ID,
+    HostCallChannel,
+    RemoteClientHost,
+    client_host_info,
+    method_identifier,
+)
 from psrunbook.sim.endpoint.runspace_pool import (
     PipelineShape,
     max_runspaces_allowed,
@@ -47,8 +54,10 @@ from psrunbook.sim.endpoint.wsman import (
     unknown_shell_fault,
 )
 from psrunbook.sim.executor_protocol import (
+    ClientHost,
     ExecutionContext,
     Executor,
+    ForwardedEvent,
     InformationRecordValue,
     PipelineFailed,
     PipelineRequest,
@@ -57,6 +66,7 @@ from psrunbook.sim.executor_protocol import (
     StreamRecord,
 )
 from psrunbook.sim.objects import ErrorRecordData, ProgressData, PSPrimitiveDictionary
+from psrunbook.sim.streamed_input import StreamedInput
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +78,8 @@ MSG_VERBOSE_RECORD = 0x00041008
 MSG_WARNING_RECORD = 0x00041009
 MSG_PROGRESS_RECORD = 0x00041010
 MSG_INFORMATION_RECORD = 0x00041011
+MSG_USER_EVENT = 0x00021008
+_NO_PIPELINE = uuid.UUID(int=0)
 
 STATE_STOPPED = 3
 STATE_COMPLETED = 4
@@ -96,6 +108,8 @@ class _Outbox(msgspec.Struct):
     fragments: deque[bytes] = msgspec.field(default_factory=deque)
     size: int = 0
     pending_since: float | None = None
+    urgent: bool = False
+    """A host call waits for the client's answer: send what is here now."""
 
     def push(self, fragment: bytes) -> None:
         if not self.fragments:
@@ -113,6 +127,7 @@ class _Outbox(msgspec.Struct):
             used += len(fragment) + STREAM_OVERHEAD
         self.size -= sum(len(f) for f in taken)
         self.pending_since = time.monotonic() if self.fragments else None
+        self.urgent = self.urgent and bool(self.fragments)
         return taken
 
 
@@ -123,7 +138,8 @@ class PipelineRun(msgspec.Struct):
     pipeline_id: uuid.UUID
     context: ExecutionContext
     shape: PipelineShape | None = None
-    input: list[Any] = msgspec.field(default_factory=list)
+    input: StreamedInput | None = None
+    """What the client sends to the pipeline while it runs; None for a NoInput pipeline."""
     started: bool = False
     finished: bool = False
     holds_runspace: bool = False
@@ -170,6 +186,8 @@ class ShellSession(ShellBase):
         self._key_exchanged = False
         """Whether the client has sent its public key (PUBLIC_KEY, MS-PSRP 2.2.2.3)."""
         self._waiting: deque[tuple[PipelineRun, PipelineRequest]] = deque()
+        self._host_calls = HostCallChannel(self.cond)
+        """Host calls waiting for the client's answer (:mod:`.host_calls`)."""
         """Pipelines waiting for a free runspace, oldest first: a pool opened with
         max_runspaces=N runs at most N pipelines at once, as Windows does."""
 
@@ -212,8 +230,10 @@ class ShellSession(ShellBase):
             run.shape = self.pool.shapes.pop(event.pipeline_id, None) or pipeline_shape(
                 self.pool.pipeline_table[event.pipeline_id].metadata
             )
-            if run.shape.no_input:
-                self._start(run)
+            # Windows starts the pipeline now, its input still open (.streamed_input).
+            if not run.shape.no_input:
+                run.input = StreamedInput(self.cond, run.context.stop)
+            self._start(run)
         elif isinstance(event, GetCommandMetadataEvent):
             # Windows runs it as Get-Command pipelines on this pipeline (.command_metadata).
             run = self._by_pipeline_id[event.pipeline_id]
@@ -223,10 +243,14 @@ class ShellSession(ShellBase):
             # psrpcore answered ENCRYPTED_SESSION_KEY; a pipeline waiting to send a
             # SecureString to an old client goes on (``feed`` wakes it).
             self._key_exchanged = True
-        elif isinstance(event, PipelineInputEvent):
-            self._by_pipeline_id[event.pipeline_id].input.append(from_psrp(event.data))
-        elif isinstance(event, EndOfPipelineInputEvent):
-            self._start(self._by_pipeline_id[event.pipeline_id])
+        elif isinstance(event, PipelineInputEvent | EndOfPipelineInputEvent):
+            # Dropped for a NoInput pipeline or one already gone, as Windows drops it.
+            receiver = self._by_pipeline_id.get(event.pipeline_id)
+            if receiver is not None and receiver.input is not None:
+                if isinstance(event, PipelineInputEvent):
+                    receiver.input.add(from_psrp(event.data))
+                else:
+                    receiver.input.complete()
         elif isinstance(event, SetMaxRunspacesEvent):
             allowed = max_runspaces_allowed(int(event.count), int(self.pool.min_runspaces))
             self.pool.runspace_availability_response(event.ci, allowed)
@@ -240,6 +264,18 @@ class ShellSession(ShellBase):
             self.pool.runspace_availability_response(
                 event.ci, max(self._max_runspaces() - self._busy_runspaces, 0)
             )
+        else:
+            self._on_host_response(event)
+
+    def _on_host_response(self, event: Any) -> None:
+        """PIPELINE_HOST_RESPONSE / RUNSPACEPOOL_HOST_RESPONSE: wake the waiting call."""
+        from psrpcore import (  # noqa: PLC0415 - heavy import
+            PipelineHostResponseEvent,
+            RunspacePoolHostResponseEvent,
+        )
+
+        if isinstance(event, PipelineHostResponseEvent | RunspacePoolHostResponseEvent):
+            self._host_calls.answer(int(event.ci), event.result, event.error)
 
     def _reset_runspace(self) -> bool:
         """RESET_RUNSPACE_STATE: reset the runspace if Windows would (holds ``cond``)."""
@@ -358,7 +394,7 @@ class ShellSession(ShellBase):
     def _ready(self, run: PipelineRun | None, outbox: _Outbox, budget: int, now: float) -> bool:
         if run is None:
             return bool(outbox.fragments)
-        if run.finished or outbox.size >= budget:
+        if run.finished or outbox.size >= budget or outbox.urgent:
             return True
         return (
             outbox.pending_since is not None and now - outbox.pending_since >= self._flush_interval
@@ -366,16 +402,24 @@ class ShellSession(ShellBase):
 
     def queue_message(self, run: PipelineRun, message_type: int, body: bytes) -> None:
         """Fragment one PSRP message for ``run`` and wake a waiting Receive."""
+        self._queue(run.pipeline_id, message_type, body)
+
+    def queue_pool_message(self, message_type: int, body: bytes) -> None:
+        """Fragment one PSRP message for the runspace pool itself (its pipeline id the
+        empty GUID, MS-PSRP 2.2.1) and wake a Receive waiting without a CommandId."""
+        self._queue(None, message_type, body)
+
+    def _queue(self, pipeline_id: uuid.UUID | None, message_type: int, body: bytes) -> None:
         message = b"".join(
             (
                 _MESSAGE_HEADER.pack(1, message_type),
                 self.pool.runspace_pool_id.bytes_le,
-                run.pipeline_id.bytes_le,
+                (pipeline_id or _NO_PIPELINE).bytes_le,
                 body,
             )
         )
         with self.cond:
-            outbox = self._outboxes.get(run.pipeline_id)
+            outbox = self._outboxes.get(pipeline_id)
             if outbox is None:  # terminated or shell deleted meanwhile
                 return
             object_id = self.pool._fragment_counter
@@ -428,6 +472,55 @@ class ShellSession(ShellBase):
                     raise PipelineStopped
                 self.cond.wait(1.0)
 
+    # -- host calls --------------------------------------------------------------------
+
+    def client_host(self, run: PipelineRun, *, pool: bool) -> ClientHost | None:
+        """The client's host as ``run`` reaches it: the pool's, or the pipeline's own.
+
+        A pipeline's host is its CreatePipeline HostInfo, or the pool's when it asked for
+        UseRunspaceHost (``ServerPowerShellDataStructureHandler.
+        GetHostAssociatedWithPowerShell``); either way it is created with the
+        pipeline's id, so its calls are PIPELINE_HOST_CALL. The pool's own host
+        (``[Runspace]::DefaultRunspace``'s) sends RUNSPACEPOOL_HOST_CALL.
+        """
+        with self.cond:
+            info = self.pool.host
+            pipeline_id: uuid.UUID | None = None
+            if not pool:
+                pipeline_id = run.pipeline_id
+                entry = self.pool.pipeline_table.get(run.pipeline_id)
+                own = getattr(getattr(entry, "metadata", None), "host", None)
+                if own is not None and not own.UseRunspaceHost:
+                    info = own
+            described = client_host_info(info)
+        if described is None:
+            return None
+
+        def send(method: str, parameters: list[Any]) -> int:
+            return self._send_host_call(pipeline_id, method, parameters)
+
+        return RemoteClientHost(
+            described,
+            self._host_calls,
+            self.cond,
+            send,
+            lambda: self.closed or run.context.stop.is_set(),
+        )
+
+    def _send_host_call(
+        self, pipeline_id: uuid.UUID | None, method: str, parameters: list[Any]
+    ) -> int:
+        """Queue a host call (holds ``cond``); a call that waits is sent at once."""
+        self._check_open()
+        ci = int(self.pool.host_call(method_identifier(method), parameters, pipeline_id))
+        self._drain_pool()
+        if ci != VOID_CALL_ID:
+            outbox = self._outboxes.get(pipeline_id)
+            if outbox is not None:
+                outbox.urgent = True
+        self.cond.notify_all()
+        return ci
+
     # -- running -----------------------------------------------------------------------
 
     def _start(self, run: PipelineRun) -> None:
@@ -445,7 +538,7 @@ class ShellSession(ShellBase):
             else cmd
             for cmd in run.shape.commands
         )
-        request = PipelineRequest(commands=commands, input=tuple(run.input))
+        request = PipelineRequest(commands=commands, input=run.input)
         if run.shape.is_nested:
             self._jobs.submit(self._execute, run, request)
         else:
@@ -599,6 +692,16 @@ class _Sink:
         writer = ClixmlWriter()
         writer.progress_record(record)
         self._send(MSG_PROGRESS_RECORD, writer)
+
+    def client_host(self, *, pool: bool) -> ClientHost | None:
+        return self._shell.client_host(self._run, pool=pool)
+
+    def user_event(self, event: ForwardedEvent) -> None:
+        """A forwarded engine event, sent on the runspace pool at once, whether or not
+        the pipeline that raised it still runs (``HandleRunspacePoolForwardEvent``)."""
+        writer = ClixmlWriter(self._shell.secure_string_encryptor(self._run))
+        writer.user_event(event)
+        self._shell.queue_pool_message(MSG_USER_EVENT, writer.getvalue())
 
 
 def _protocol_at_least(capability: Any, wanted: tuple[int, int]) -> bool:

@@ -101,13 +101,14 @@ class TrivialExecutor:
         self, request: PipelineRequest, context: ExecutionContext, sink: OutputSink
     ) -> None:
         statement: list[CommandRequest] = []
+        data = list(request.input or ())
         for command in request.commands:
             statement.append(command)
             if command.ends_statement:
-                self._pipeline(statement, list(request.input), context, sink)
+                self._pipeline(statement, data, context, sink)
                 statement = []
         if statement:
-            self._pipeline(statement, list(request.input), context, sink)
+            self._pipeline(statement, data, context, sink)
 
     def _pipeline(
         self,

@@ -52,10 +52,12 @@ def _obj(type_name: str, properties: list[tuple[str, Any]]) -> PSObject:
     )
 
 
-def remote_host() -> PSObject:
+def remote_host(runspace: PSObject | None = None) -> PSObject:
     """``$host`` of a PSRP pipeline: ``ServerRemoteHost``, version 1.0.0.0.
 
-    pypsrp opens pools without a client host, so the UI has no RawUI.
+    pypsrp opens pools without a client host, so the UI has no RawUI. ``runspace`` is
+    ``$Host.Runspace`` (IHostSupportsInteractiveSession.Runspace, see
+    :func:`psrunbook.sim.ps.engine_events.runspace_object`).
     """
     ui = _obj(f"{_REMOTING}ServerRemoteHostUserInterface", [("RawUI", None)])
     return _obj(
@@ -70,6 +72,7 @@ def remote_host() -> PSObject:
             ("PrivateData", None),
             ("DebuggerEnabled", True),
             ("IsRunspacePushed", False),
+            ("Runspace", runspace),
         ],
     )
 

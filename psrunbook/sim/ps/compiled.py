@@ -94,7 +94,7 @@ UNSUPPORTED_VARIABLES = frozenset({"^", "$", "pscmdlet", "using"})
 _INT32_MIN = -(2**31)
 _INT32_MAX = 2**31 - 1
 
-_SPECIAL_NAMES = frozenset({"true", "false", "null", "psitem", "?", "maximumerrorcount"})
+_SPECIAL_NAMES = frozenset({"true", "false", "null", "psitem", "?", "maximumerrorcount", "host"})
 """Variable names whose reads or writes the evaluator treats specially."""
 
 _COMPARE: dict[str, Callable[[int, int], bool]] = {
@@ -254,7 +254,7 @@ class Compiler:
         if name is None:
             return None
         folded = name.casefold()
-        if folded in UNSUPPORTED_VARIABLES:
+        if folded in UNSUPPORTED_VARIABLES or folded == "input":  # $input may be streamed
             return None
 
         def read(e: Evaluator) -> Any:

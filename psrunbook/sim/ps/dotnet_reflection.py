@@ -37,6 +37,12 @@ BINDING_FLAGS = {
 """System.Reflection.BindingFlags by name."""
 
 _NON_PUBLIC_INSTANCE = BINDING_FLAGS["nonpublic"] | BINDING_FLAGS["instance"]
+_LOCAL_RUNSPACE = f"{_AUTOMATION}Runspaces.LocalRunspace"
+_RUNSPACE_HOST = "<the runspace's host>"
+"""The value type of ``LocalRunspace.Host``: the runspace pool's remote host, which
+pypsrp 1.0's ``test_runspace_host_call`` reaches with ``[Runspace]::DefaultRunspace``
+``.GetType().GetProperty("Host", 60).GetValue($rs)`` and whose UI calls reach the
+client as RUNSPACEPOOL_HOST_CALL."""
 
 INTERNAL_MEMBERS: dict[str, dict[tuple[str, str], str | None]] = {
     _INTERNAL_HOST: {("property", "externalhost"): _HOST},
@@ -51,6 +57,7 @@ INTERNAL_MEMBERS: dict[str, dict[tuple[str, str], str | None]] = {
         ("property", "deserializationcontext"): f"{_AUTOMATION}DeserializationContext"
     },
     f"{_AUTOMATION}DeserializationContext": {("property", "maximumallowedmemory"): None},
+    _LOCAL_RUNSPACE: {("property", "host"): _RUNSPACE_HOST},
 }
 """Internal members by declaring type: (kind, name) -> the type of the value (None for
 a plain value the object holds)."""
@@ -114,8 +121,29 @@ def type_object(target: Any) -> PSObject | None:
     )
 
 
+class _RunspaceObject(PSObject, kw_only=True):
+    """``[Runspace]::DefaultRunspace``: its host is internal, reached only by reflection."""
+
+    internal_host: Any = None
+
+
+def default_runspace(host: Any) -> PSObject:
+    """``[Runspace]::DefaultRunspace`` of a pipeline whose runspace's host is ``host``.
+
+    Only its internal ``Host`` is modelled (UNVERIFIED beyond pypsrp 1.0's tests)."""
+    return _RunspaceObject(
+        (_LOCAL_RUNSPACE, f"{_AUTOMATION}Runspaces.RunspaceBase",
+         f"{_AUTOMATION}Runspaces.Runspace", _OBJ),
+        PSHashtable(),
+        to_string=_LOCAL_RUNSPACE,
+        internal_host=host,
+    )  # fmt: skip
+
+
 def _member_info(kind: str, name: str, value_type: str | None) -> PSObject:
     def get_value(obj: Any, *_: Any) -> Any:
+        if value_type == _RUNSPACE_HOST:
+            return obj.internal_host if isinstance(obj, _RunspaceObject) else None
         if value_type is None:
             return obj.properties.get(name) if isinstance(obj, PSObject) else None
         return _internal_object(value_type)
@@ -134,9 +162,10 @@ def _member_info(kind: str, name: str, value_type: str | None) -> PSObject:
     )
 
 
-def execution_context(user: str) -> PSObject:
+def execution_context(user: str, events: PSObject | None = None) -> PSObject:
     """``$ExecutionContext``: only ``SessionState.Path.GetUnresolvedProviderPathFromPSPath``,
-    resolving against the session's location (the user's Documents)."""
+    resolving against the session's location (the user's Documents), and ``Events``, the
+    runspace's event manager (EngineIntrinsics.Events, :mod:`.engine_events`)."""
     path = PSObject(
         (f"{_AUTOMATION}PathIntrinsics", _OBJ),
         PSHashtable(),
@@ -152,9 +181,10 @@ def execution_context(user: str) -> PSObject:
         to_string=f"{_AUTOMATION}SessionState",
     )  # fmt: skip
     return PSObject(
-        (f"{_AUTOMATION}EngineIntrinsics", _OBJ), PSHashtable([("SessionState", state)]),
+        (f"{_AUTOMATION}EngineIntrinsics", _OBJ),
+        PSHashtable([("SessionState", state), ("Events", events)]),
         to_string=f"{_AUTOMATION}EngineIntrinsics",
-    )  # fmt: skip
+    )
 
 
 def invocation_info(name: str | None, bound: PSHashtable, unbound: list[Any]) -> PSObject:

@@ -19,7 +19,12 @@ from typing import Any, Protocol, TypeVar, cast
 import msgspec
 from tree_sitter import Node
 
-from psrunbook.sim.executor_protocol import SenderInfo
+from psrunbook.sim.executor_protocol import (
+    EventForwardingSink,
+    ForwardedEvent,
+    PipelineStopped,
+    SenderInfo,
+)
 from psrunbook.sim.objects import (
     ErrorRecordData,
     ErrorRecordObject,
@@ -32,7 +37,11 @@ from psrunbook.sim.objects import (
 from psrunbook.sim.ps import (
     automatic,
     dotnet_reflection,
+    engine_events,
+    event_cmdlets,  # noqa: F401  (registers the event cmdlets)
     format_cmdlets,  # noqa: F401  (registers its built-in cmdlets)
+    get_command,  # noqa: F401  (registers Get-Command)
+    host_cmdlets,  # noqa: F401  (registers Read-Host)
     member_cmdlet,  # noqa: F401  (registers Get-Member)
     pipeline_cmdlets,  # noqa: F401  (registers the streaming built-ins)
     records,
@@ -68,6 +77,7 @@ from psrunbook.sim.ps.exceptions import (
     StopRequested,
     UnsupportedConstruct,
 )
+from psrunbook.sim.ps.host_types import MultiDimensionalArray
 from psrunbook.sim.ps.lexer import DOUBLE_QUOTES, SINGLE_QUOTES
 from psrunbook.sim.ps.members import Members
 from psrunbook.sim.ps.natives import NATIVES, NativeRefused
@@ -94,6 +104,7 @@ from psrunbook.sim.ps.redirection import (
     redirected_sink,
     streams_of,
 )
+from psrunbook.sim.ps.remote_host_ui import RemoteHosts
 from psrunbook.sim.ps.scope import Scope
 from psrunbook.sim.ps.stages import (
     BlockStage,
@@ -125,6 +136,7 @@ from psrunbook.sim.ps.values import (
     to_int,
     to_string,
 )
+from psrunbook.sim.streamed_input import PendingInput
 
 ENV_DEFAULTS = {
     "SystemRoot": "C:\\Windows",
@@ -226,6 +238,9 @@ class PipelineSession(msgspec.Struct):
     """The SID of an account name on this node (``NTAccount.Translate``), or None."""
     files: DotNetFiles | None = None
     """The node's files as System.IO sees them (:mod:`.dotnet_io`), or None."""
+    remote_hosts: RemoteHosts | None = None
+    """This pipeline's ``$Host`` and its runspace's host, reaching the client's hosts
+    (:mod:`.remote_host_ui`); None keeps the runspace's ``$Host`` as it is."""
 
 
 def collect(values: Sequence[Any]) -> Any:
@@ -262,6 +277,9 @@ class Evaluator:
         """``runspace`` is kept between the pipelines of one runspace pool: the global
         scope, ``$Error`` and the environment live there, as in a PowerShell runspace."""
         self.session = session
+        self._event_sink = session.sink if isinstance(session.sink, EventForwardingSink) else None
+        """The executor's own sink, taken before commands wrap ``session.sink`` with their
+        merges and redirections: forwarded events go to the runspace pool, past those."""
         self.operators = Operators(self)
         self.members = Members(self)
         self.script: ParsedScript | None = None
@@ -329,8 +347,11 @@ class Evaluator:
         g.set_local("PSScriptRoot", "")
         g.set_local("args", [])
         g.set_local("PSVersionTable", automatic.version_table())
-        g.set_local("host", automatic.remote_host())
-        g.set_local("ExecutionContext", dotnet_reflection.execution_context(session.user))
+        events = engine_events.manager_of(shared)
+        g.set_local("host", automatic.remote_host(engine_events.runspace_object(events)))
+        g.set_local(
+            "ExecutionContext", dotnet_reflection.execution_context(session.user, events.object)
+        )
         if session.sender is not None:
             g.set_local(
                 "PSSenderInfo", automatic.sender_info(session.sender, session.user, session.node)
@@ -526,6 +547,19 @@ class Evaluator:
         if self.preference("ProgressPreference") not in ("SilentlyContinue", "Ignore"):
             self.session.sink.progress(record)
 
+    def forward_event(self, event: ForwardedEvent) -> None:
+        if self._event_sink is not None:
+            self._event_sink.user_event(event)
+
+    def node_commands(self) -> CmdletTable:
+        return self.session.commands
+
+    def function_parameters(self, function: Any) -> tuple[tuple[ParamSpec, ...], bool]:
+        with self.using_script(function.script):
+            body = body_of(function.node, is_filter=function.is_filter)
+            declared = self._declared_parameters(body.params)
+        return tuple(p.spec for p in declared.parameters), declared.advanced
+
     @contextmanager
     def using_script(self, script: ParsedScript) -> Iterator[None]:
         previous = self.script
@@ -595,6 +629,13 @@ class Evaluator:
     def resolve_account(self, name: str) -> str | None:
         resolver = self.session.resolve_account
         return None if resolver is None else resolver(name)
+
+    def runspace_host(self, *, pool: bool) -> Any:
+        """``$Host`` (constant, so one per pipeline: its own client host) or, with
+        ``pool``, the runspace's host ``[Runspace]::DefaultRunspace`` holds."""
+        base = self.global_scope.get("host")[1]
+        hosts = self.session.remote_hosts
+        return base if hosts is None else hosts.host(base, pool=pool)
 
     def check_stop(self) -> None:
         if self.session.stop is not None and self.session.stop.is_set():
@@ -1858,6 +1899,8 @@ class Evaluator:
             folded, name = "_", "_"
         if folded == "?":
             return self.succeeded
+        if folded == "host" and self.session.remote_hosts is not None:
+            return self.runspace_host(pool=False)
         scope_name, _, bare = name.rpartition(":")
         if scope_name:
             prefix = scope_name.casefold()
@@ -1872,6 +1915,11 @@ class Evaluator:
             if folded in UNSUPPORTED_VARIABLES:
                 raise self.unsupported(node, f"automatic variable ${name}")
             found, value = self.scope.get(name)
+            if type(value) is PendingInput:  # an end block's streamed $input, read now
+                try:
+                    return value.read()
+                except PipelineStopped:  # stopped while waiting for the input
+                    raise StopRequested() from None
         if not found:
             if self.scope.strict_version() >= 1:
                 raise self.runtime_fail(
@@ -2062,6 +2110,8 @@ class Evaluator:
             if is_collection(index):
                 return [target.get(to_string(i)) for i in index]
             return target.get(index if isinstance(index, str) else to_string(index))
+        if isinstance(target, MultiDimensionalArray):
+            return self._multi_dimensional(lambda: target.get_at(index))
         if isinstance(target, PSObject):
             if isinstance(index, str):
                 return target.properties.get(index)
@@ -2190,6 +2240,8 @@ class Evaluator:
             key = self.eval(parts[1])
             if isinstance(obj, PSHashtable):
                 obj[key if isinstance(key, str) else to_string(key)] = value
+            elif isinstance(obj, MultiDimensionalArray):
+                self._multi_dimensional(lambda: obj.set_at(key, value))
             elif isinstance(obj, list):
                 position = to_int(key)
                 if not -len(obj) <= position < len(obj):
@@ -2202,6 +2254,17 @@ class Evaluator:
                 raise self.unsupported(target, "assignment to an index of this value")
         else:
             raise self.unsupported(target, "assignment target")
+
+    def _multi_dimensional(self, action: Callable[[], Any]) -> Any:
+        """An element of a ``T[,]``; outside its bounds .NET's IndexOutOfRangeException."""
+        try:
+            return action()
+        except IndexError as error:
+            raise self.runtime_fail(
+                str(error),
+                "System.IndexOutOfRangeException",
+                exception_type="System.IndexOutOfRangeException",
+            ) from None
 
     def assign_variable(self, node: Node, value: Any) -> None:
         text = self.text_of(node)

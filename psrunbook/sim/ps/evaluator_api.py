@@ -15,8 +15,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from tree_sitter import Node
 
+    from psrunbook.sim.executor_protocol import ForwardedEvent
     from psrunbook.sim.objects import ErrorRecordData, ProgressData
     from psrunbook.sim.ps.binding import Argument
+    from psrunbook.sim.ps.cmdlet_api import CmdletTable, ParamSpec
     from psrunbook.sim.ps.dotnet_io import DotNet
     from psrunbook.sim.ps.exceptions import ScriptError, UnsupportedConstruct
     from psrunbook.sim.ps.principal import WindowsIdentity
@@ -80,6 +82,10 @@ class EvaluatorApi(Protocol):
     def read_variable(self, name: str, node: Node) -> Any:
         """``$name`` (also ``env:NAME``)."""
 
+    def runspace_host(self, *, pool: bool) -> Any:
+        """``$Host``, or with ``pool`` the runspace's host (``[Runspace]::DefaultRunspace``'s)."""
+        ...
+
     def check_stop(self) -> None:
         """Raise if the client asked to stop the pipeline."""
 
@@ -113,3 +119,13 @@ class EvaluatorApi(Protocol):
     def write_debug(self, message: str) -> None: ...
 
     def write_progress(self, record: ProgressData) -> None: ...
+
+    def node_commands(self) -> CmdletTable:
+        """The node's own commands (the cluster model's cmdlets and programs)."""
+
+    def function_parameters(self, function: Any) -> tuple[tuple[ParamSpec, ...], bool]:
+        """The parameters a session function declares, and whether it is advanced."""
+
+    def forward_event(self, event: ForwardedEvent) -> None:
+        """Send a forwarded engine event to the client (a PSRP USER_EVENT); dropped
+        where no client listens (see :mod:`psrunbook.sim.ps.engine_events`)."""

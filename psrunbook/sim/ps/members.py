@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from tree_sitter import Node
 
+from psrunbook.sim.executor_protocol import HostCallFailed, PipelineStopped
 from psrunbook.sim.objects import (
     ErrorRecordObject,
     PropertySetError,
@@ -29,7 +30,14 @@ from psrunbook.sim.objects import (
     PSVersionValue,
     SecureStringValue,
 )
-from psrunbook.sim.ps import dotnet_io, dotnet_marshal, dotnet_reflection
+from psrunbook.sim.ps import (
+    dotnet_io,
+    dotnet_marshal,
+    dotnet_reflection,
+    engine_events,
+    host_types,
+)
+from psrunbook.sim.ps.exceptions import StopRequested
 from psrunbook.sim.ps.intrinsic_methods import call_intrinsic
 from psrunbook.sim.ps.principal import (
     ADMINISTRATOR_ROLE,
@@ -40,6 +48,7 @@ from psrunbook.sim.ps.principal import (
     names_security_identifier,
     security_identifier,
 )
+from psrunbook.sim.ps.remote_host_ui import HostMethodRefused
 from psrunbook.sim.ps.values import (
     NOTHING,
     ScriptBlockValue,
@@ -343,10 +352,12 @@ class Members:
             if len(args) == 1 and is_administrator_role(args[0]):
                 return target.administrator
             raise self._ev.unsupported(node, "IsInRole() other than the Administrator role")
+        elif engine_events.is_event_manager(target):
+            return engine_events.call_method(self._ev, target, name, args, node)
         elif isinstance(target, PSObject):
             for method_name, method in target.methods.items():
                 if method_name.casefold() == folded:
-                    result = method(*args)
+                    result = self._host_aware_call(method, method_name, args, node)
                     return NOTHING if result is None else result
         elif isinstance(target, ScriptBlockValue) and folded == "invoke":
             return self._ev.invoke_block(target, None)
@@ -357,6 +368,28 @@ class Members:
         if isinstance(target, SecureStringValue | PSObject):
             raise self._no_method(target, name)
         raise self._ev.unsupported(node, f"method call .{name}()")
+
+    def _host_aware_call(
+        self, method: Callable[..., Any], name: str, args: list[Any], node: Node | None
+    ) -> Any:
+        """Call a modelled method; a host call the client's host failed is PowerShell's
+        MethodInvocationException (pypsrp 1.0's ``test_powershell_host_call_failure``:
+        'Exception calling "ReadLine" with "0" argument(s): "<the client's message>"'),
+        a stop while waiting for the client's answer stops the pipeline."""
+        try:
+            return method(*args)
+        except HostCallFailed as failed:
+            # The error id of the remote exception is UNVERIFIED (not in the tests).
+            raise self._ev.runtime_fail(
+                f'Exception calling "{name}" with "{len(args)}" argument(s): "{failed}"',
+                "RemoteException",
+                "NotSpecified",
+                exception_type="System.Management.Automation.MethodInvocationException",
+            ) from None
+        except HostMethodRefused as refused:
+            raise self._ev.unsupported(node, str(refused)) from None
+        except PipelineStopped:
+            raise StopRequested() from None
 
     def static_member(self, type_name: str, name: str, node: Node) -> Any:
         key = (_short_type(type_name), name.casefold())
@@ -380,6 +413,11 @@ class Members:
             return ADMINISTRATOR_ROLE
         if key == ("environment", "machinename"):
             return self._ev.read_variable("env:COMPUTERNAME", node)
+        if key in _DEFAULT_RUNSPACE:
+            return dotnet_reflection.default_runspace(self._ev.runspace_host(pool=True))
+        enum_value = host_types.static_member(*key)
+        if enum_value is not None:
+            return enum_value
         value = self._ev.dotnet().static_member(*key)
         if dotnet_io.handled(value):
             return value
@@ -455,6 +493,13 @@ def _runtime_type(target: Any) -> PSObject:
         properties=PSHashtable([("Name", full.rsplit(".", 1)[-1]), ("FullName", full)]),
         to_string=full,
     )
+
+
+_DEFAULT_RUNSPACE = {
+    ("runspace", "defaultrunspace"),
+    ("management.automation.runspaces.runspace", "defaultrunspace"),
+}
+"""``[Runspace]::DefaultRunspace``: the runspace the pipeline runs in."""
 
 
 def _short_type(type_name: str) -> str:

@@ -57,18 +57,23 @@ statement before them has run either (a node's own table cannot provide them).""
 
 _THROUGH_HOST = (
     "in a remote session it writes through the host, PIPELINE_HOST_CALL WriteLine "
-    "messages the simulated endpoint does not send, and no recording of Windows shows "
-    "them; "
+    "messages whose text for formatted output no recording of Windows shows; "
     "end the pipeline without it, or with Out-String"
 )
 WHY_UNSUPPORTED = {
     "out-host": _THROUGH_HOST,
     "oh": _THROUGH_HOST,
     "out-default": _THROUGH_HOST,
-    "read-host": "it prompts through the host, which the simulated endpoint does not serve",
-    "get-credential": "it prompts through the host, which the simulated endpoint does not serve",
+    "read-host": "it prompts through the host, and this pipeline's client has no host UI"
+    " (Windows throws a HostException whose text is not recorded)",
+    "get-credential": "it prompts through the host; the lab does not model its host calls",
 }
 """Why a command of :data:`UNSUPPORTED_COMMANDS` is refused, where more than its name helps."""
+
+HOST_PROMPT_COMMANDS = frozenset({"read-host"})
+"""Commands of :data:`UNSUPPORTED_COMMANDS` that run when the pipeline's client has a host
+UI (they prompt through it, :mod:`.host_cmdlets`): a script with one is refused unless
+parsed with ``allow_host_prompts`` (:func:`parse`), which the executor does only then."""
 
 _MERGE = re.compile(r"^[2-6*]>&1$")
 """The merges Windows PowerShell 5.1 has: a stream (or all) into the success stream."""
@@ -89,6 +94,8 @@ class ParsedScript:
     (valid only with this tree, so they live with it)."""
     kids: dict[int, Any] = field(default_factory=dict, compare=False, repr=False)
     texts: dict[int, str] = field(default_factory=dict, compare=False, repr=False)
+    allow_host_prompts: bool = False
+    """Whether :data:`HOST_PROMPT_COMMANDS` are accepted (the client has a host UI)."""
 
     @property
     def root(self) -> tree_sitter.Node:
@@ -524,7 +531,8 @@ def _check_node(script: ParsedScript, node: tree_sitter.Node) -> None:
         command = script.source(node).casefold().rpartition("\\")[2]
         if command in UNSUPPORTED_COMMANDS:
             why = f" ({WHY_UNSUPPORTED[command]})" if command in WHY_UNSUPPORTED else ""
-            raise _refused(script, node, f"command {UNSUPPORTED_COMMANDS[command]}{why}")
+            if command not in HOST_PROMPT_COMMANDS or not script.allow_host_prompts:
+                raise _refused(script, node, f"command {UNSUPPORTED_COMMANDS[command]}{why}")
     if kind == "block_name" and script.source(node).casefold() == "dynamicparam":
         raise _refused(script, node, "dynamicparam block")
     if kind == "named_block_list":
@@ -735,7 +743,7 @@ def _check_block_start(script: ParsedScript, keyword: re.Match[bytes]) -> None:
     )
 
 
-def parse_uncached(text: str) -> ParsedScript:
+def parse_uncached(text: str, *, allow_host_prompts: bool = False) -> ParsedScript:
     """Parse and check ``text``; raises :class:`ScriptParseError` or unsupported.
 
     A script whose body is named blocks (``begin {`` ... ``process {`` ...) is parsed
@@ -748,7 +756,9 @@ def parse_uncached(text: str) -> ParsedScript:
     parser = tree_sitter.Parser(_LANGUAGE)
     source = normalised.encode("utf-8")
     tree = _parse_blocks(parser, source)
-    script = ParsedScript(text, tree, _byte_map(normalised), _line_starts(text))
+    script = ParsedScript(
+        text, tree, _byte_map(normalised), _line_starts(text), allow_host_prompts=allow_host_prompts
+    )
     keyword = _named_blocks_at_top(tree, source)
     if keyword is not None:
         _check_block_start(script, keyword)
@@ -757,7 +767,12 @@ def parse_uncached(text: str) -> ParsedScript:
         tree = _parse_blocks(parser, wrapped_normalised.encode("utf-8"))
         starts = _line_starts(wrapped)
         script = ParsedScript(
-            wrapped, tree, _byte_map(wrapped_normalised), (1, *starts[1:]), wrapped=True
+            wrapped,
+            tree,
+            _byte_map(wrapped_normalised),
+            (1, *starts[1:]),
+            wrapped=True,
+            allow_host_prompts=allow_host_prompts,
         )
     _check(script)
     return script
@@ -775,8 +790,9 @@ class ParseCache:
     cached).
     """
 
-    def __init__(self, size: int = 256) -> None:
+    def __init__(self, size: int = 256, *, allow_host_prompts: bool = False) -> None:
         self._size = size
+        self._allow_host_prompts = allow_host_prompts
         self._items: OrderedDict[str, ParsedScript] = OrderedDict()
         self._lock = threading.Lock()
         self._parsing: set[str] = set()
@@ -793,7 +809,11 @@ class ParseCache:
                 return hit
             self._parsing.add(text)
         try:
-            script = parse_uncached(text)
+            script = (
+                parse_uncached(text, allow_host_prompts=True)
+                if self._allow_host_prompts
+                else parse_uncached(text)
+            )
         except BaseException:
             with self._lock:
                 self._parsing.discard(text)
@@ -813,8 +833,10 @@ class ParseCache:
 
 
 DEFAULT_CACHE = ParseCache()
+_PROMPTING_CACHE = ParseCache(64, allow_host_prompts=True)
 
 
-def parse(text: str) -> ParsedScript:
-    """Parse ``text`` through the shared cache."""
-    return DEFAULT_CACHE.get(text)
+def parse(text: str, *, allow_host_prompts: bool = False) -> ParsedScript:
+    """Parse ``text`` through the shared cache; ``allow_host_prompts`` for a pipeline
+    whose client has a host UI (:data:`HOST_PROMPT_COMMANDS`)."""
+    return (_PROMPTING_CACHE if allow_host_prompts else DEFAULT_CACHE).get(text)

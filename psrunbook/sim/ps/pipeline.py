@@ -3,7 +3,7 @@
 Every command of a pipeline is a :class:`Stage`. PowerShell's ``PipelineProcessor``
 (PS-src ``engine/pipeline.cs``: ``Start``, ``SynchronousExecuteEnumerate``,
 ``DoCompleteCore``) runs the ``begin`` of every command first, in order; then the first
-command's ``process`` (once without input, or once per object given to the pipeline),
+command's ``process`` (once without input, or once per object given to the pipeline, as it arrives),
 where every object a command writes goes at once through the ``process`` of the next
 command, before the writer goes on; then the ``end`` of every command, in order, each
 one's output again flowing on at once. So ``Write-Host`` lines of two stages interleave
@@ -24,6 +24,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, Protocol
+
+from psrunbook.sim.streamed_input import StreamedInput
 
 if TYPE_CHECKING:
     from psrunbook.sim.ps.evaluator import Evaluator
@@ -95,6 +97,15 @@ class Stage:
     def first(self) -> None:
         """The one pass of the first command when nothing is piped into the pipeline."""
 
+    def reads_streamed_input(self, source: StreamedInput) -> bool:
+        """Whether this first command takes the client's still-arriving input itself.
+
+        False (the driver reads ``source`` object by object into ``process``) for all
+        but a script without a ``process`` block, whose ``end`` block Windows runs at
+        once, reading the input through ``$input`` (:mod:`psrunbook.sim.streamed_input`).
+        """
+        return False
+
     def end(self) -> None:
         """After the last object: an ``end`` block, or a collecting command's work."""
 
@@ -157,6 +168,8 @@ def run_pipeline(
             if inputs is None:
                 restore(ev, stages[0].frame)
                 stages[0].first()
+            elif isinstance(inputs, StreamedInput) and stages[0].reads_streamed_input(inputs):
+                pass
             else:
                 inject = _handoff(ev, pipeline, stages[0], 0)
                 for item in inputs:

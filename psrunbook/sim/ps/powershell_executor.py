@@ -11,13 +11,14 @@ the cluster model decides what exists on which node.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import partial
 from typing import Any
 
 from psrunbook.sim.executor_protocol import (
     CommandRequest,
     ExecutionContext,
+    HostingSink,
     InformationRecordValue,
     OutputSink,
     PipelineFailed,
@@ -31,9 +32,16 @@ from psrunbook.sim.ps.binding import Argument
 from psrunbook.sim.ps.cmdlet_api import CmdletTable
 from psrunbook.sim.ps.dotnet_io import DotNetFiles
 from psrunbook.sim.ps.evaluator import Evaluator, PipelineSession, StopRequested
-from psrunbook.sim.ps.exceptions import ExitSignal, RefusedScript, ReturnSignal, ScriptError
+from psrunbook.sim.ps.exceptions import (
+    ExitSignal,
+    RefusedScript,
+    ReturnSignal,
+    ScriptError,
+    UnsupportedConstruct,
+)
 from psrunbook.sim.ps.parser import ParseCache, parse
 from psrunbook.sim.ps.pipeline import Stage, run_pipeline
+from psrunbook.sim.ps.remote_host_ui import RemoteHosts, client_host_of
 from psrunbook.sim.ps.scope import Scope
 from psrunbook.sim.ps.stages import BlockStage, CommandStage
 
@@ -70,6 +78,16 @@ class PowerShellExecutor:
             return None
         return lambda name: resolve(context, name)
 
+    def _parse_script(self, text: str, sink: Any) -> Any:
+        """``text`` parsed; a Read-Host in it is refused as before unless the pipeline's
+        client has a host UI to prompt through (``parser.HOST_PROMPT_COMMANDS``)."""
+        try:
+            return self._parse(text)
+        except UnsupportedConstruct:
+            if not _has_client_ui(sink):
+                raise
+            return parse(text, allow_host_prompts=True)
+
     def _parse(self, text: str) -> Any:
         return self._cache.get(text) if self._cache is not None else parse(text)
 
@@ -92,6 +110,9 @@ class PowerShellExecutor:
             sender=context.sender,
             resolve_account=self._account_resolver(context),
             files=None if self._files_for is None else self._files_for(context),
+            # Over PSRP $Host reaches the client's hosts; elsewhere (powershell.exe under
+            # WinRS, whose $Host is a console host) the runspace's $Host stays as it is.
+            remote_hosts=RemoteHosts(sink) if isinstance(sink, HostingSink) else None,
         )
 
     def execute(
@@ -99,13 +120,13 @@ class PowerShellExecutor:
     ) -> None:
         evaluator = Evaluator(self.session_for(context, sink), context.runspace)
         try:
-            self._check_before_running(request)
-            piped: list[Any] | None = list(request.input) if request.input else None
+            self._check_before_running(request, sink)
+            piped = request.input
             for statement in _statements(request.commands):
                 items = piped
                 piped = None  # input goes to the first statement only
                 self._run_statement(evaluator, statement, items, sink)
-        except StopRequested:
+        except (StopRequested, PipelineStopped):  # stopped, perhaps waiting for input
             raise PipelineStopped() from None
         except ScriptError as error:
             raise PipelineFailed(error.record) from None
@@ -123,21 +144,28 @@ class PowerShellExecutor:
         finally:
             evaluator.release()
 
-    def _check_before_running(self, request: PipelineRequest) -> None:
+    def _check_before_running(self, request: PipelineRequest, sink: OutputSink) -> None:
         """Refuse what the lab cannot do before any command of the pipeline runs.
 
         Every script is parsed (a refused construct in the second statement must not
         leave the first one run), as is the literal ``-Command`` of an
         ``Invoke-Expression`` (``Client.execute_ps`` sends the user's script that way),
         and merge settings outside ``none``/``output``/``null`` are refused by name.
+        A script that prompts through the host (Read-Host) is refused unless the
+        client has a host UI (:meth:`_parse_script`).
         """
         for command in request.commands:
+            texts: list[str] = []
             if command.is_script:
-                self._parse(command.text)
+                texts.append(command.text)
             elif command.text.casefold() in ("invoke-expression", "iex"):
-                for name, value in command.arguments:
-                    if isinstance(value, str) and (name is None or name.casefold() == "command"):
-                        self._parse(value)
+                texts.extend(
+                    value
+                    for name, value in command.arguments
+                    if isinstance(value, str) and (name is None or name.casefold() == "command")
+                )
+            for text in texts:
+                self._parse_script(text, sink)
             if command.merge_previous:
                 raise RefusedScript(
                     _refusal(
@@ -159,7 +187,7 @@ class PowerShellExecutor:
         self,
         evaluator: Evaluator,
         statement: list[CommandRequest],
-        items: list[Any] | None,
+        items: Iterable[Any] | None,
         sink: OutputSink,
     ) -> None:
         """One statement's commands as one streaming pipeline, as Windows runs them.
@@ -181,7 +209,7 @@ class PowerShellExecutor:
 
     def _stage(self, evaluator: Evaluator, command: CommandRequest) -> CommandStage:
         if command.is_script:
-            parsed = self._parse(command.text)
+            parsed = self._parse_script(command.text, evaluator.session.sink)
             return BlockStage(
                 evaluator,
                 parsed,
@@ -275,6 +303,12 @@ class _MergingSink:
 
     def progress(self, record: ProgressData) -> None:
         self._sink.progress(record)
+
+
+def _has_client_ui(sink: OutputSink) -> bool:
+    """Whether the pipeline's client host has a UI to prompt through."""
+    client = client_host_of(sink, pool=False)
+    return client is not None and client.info.has_ui
 
 
 def _statements(commands: tuple[CommandRequest, ...]) -> list[list[CommandRequest]]:

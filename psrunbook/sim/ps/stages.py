@@ -28,11 +28,13 @@ from psrunbook.sim.ps.pipeline import Emit, Stage, StreamingCommand, save
 from psrunbook.sim.ps.redirection import Redirection
 from psrunbook.sim.ps.scope import Scope
 from psrunbook.sim.ps.values import ConversionError, as_list, to_int, to_string
+from psrunbook.sim.streamed_input import PendingInput
 
 if TYPE_CHECKING:
     from psrunbook.sim.ps.builtins import Builtin
     from psrunbook.sim.ps.evaluator import Evaluator, ScriptBlock
     from psrunbook.sim.ps.parser import ParsedScript
+    from psrunbook.sim.streamed_input import StreamedInput
 
 
 class CommandStage(Stage):
@@ -294,6 +296,8 @@ class BlockStage(CommandStage):
         self.psrp = psrp
         self.local_scope = local_scope
         self.collected: list[Any] = []
+        self.streamed: PendingInput | None = None
+        """``$input`` of the ``end`` block when it reads the client's streamed input."""
         self.done = False
         self.scope: Scope = ev.scope
 
@@ -364,8 +368,23 @@ class BlockStage(CommandStage):
         if self.body.has_process:
             self._guard(lambda: self.ev.run_block(self.body.process, self.out))
 
+    def reads_streamed_input(self, source: StreamedInput) -> bool:
+        """A script without a ``process`` block reads streamed input in its ``end`` block.
+
+        Windows binds no parameter from that input and runs ``end`` without waiting for
+        it (``DlrScriptCommandProcessor``: with an external reader ``ProcessRecord``
+        reads nothing, ``Complete`` gives ``$input`` the reader's enumerator).
+        """
+        if self.body.has_process:
+            return False
+        self.streamed = PendingInput(source)
+        return True
+
     def end(self) -> None:
-        self.scope.set_local("input", [] if self.body.has_process else self.collected)
+        if self.streamed is not None:
+            self.scope.set_local("input", self.streamed)
+        else:
+            self.scope.set_local("input", [] if self.body.has_process else self.collected)
         self._guard(lambda: self.ev.run_block(self.body.end, self.out))
 
     def _guard(self, action: Callable[[], None]) -> None:

@@ -15,7 +15,7 @@ import re
 from typing import Any
 
 from psrunbook.sim.objects import ErrorRecordData, PSHashtable, PSObject, SecureStringValue
-from psrunbook.sim.ps import dotnet_io
+from psrunbook.sim.ps import dotnet_io, host_types
 from psrunbook.sim.ps.builtins import BuiltinEvaluator, Emit, builtin
 from psrunbook.sim.ps.cmdlet_api import ParamSpec
 from psrunbook.sim.ps.values import as_list, to_string
@@ -203,6 +203,8 @@ def new_object(
         emit(credential(to_string(arguments[0]), arguments[1]))
     elif dotnet_io.handled(made := dotnet_io.construct(ev.dotnet(), type_name, arguments)):
         emit(made)
+    elif (host_object := host_types.construct(type_name, arguments)) is not None:
+        emit(host_object)
     else:
         raise ev.unsupported(ev.statement, f"New-Object {type_name}")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 import pytest
 from pypsrp.client import Client
@@ -180,15 +181,18 @@ def test_is_alive_after_the_node_went_away(endpoint, pool):
 
 
 class _CapturingExecutor:
-    """Keeps the last request and echoes its first argument back."""
+    """Keeps every request, and the input each was sent (read to its end), and echoes
+    its first argument back."""
 
     def __init__(self) -> None:
         self.requests: list[PipelineRequest] = []
+        self.inputs: list[list[Any] | None] = []
 
     def execute(
         self, request: PipelineRequest, context: ExecutionContext, sink: OutputSink
     ) -> None:
         self.requests.append(request)
+        self.inputs.append(None if request.input is None else list(request.input))
         sink.output(request.commands[0].arguments[0][1])
 
 
@@ -284,8 +288,10 @@ def test_incoming_values_become_simulator_types():
         received.to_string,
         dict(received.properties),
     )
-    assert received == request.input[0]
-    assert [1, 2] == request.input[1]
+    [sent] = executor.inputs
+    assert sent is not None
+    assert received == sent[0]
+    assert [1, 2] == sent[1]
 
 
 def test_set_runspace_limits_and_get_available_runspaces(pool):

@@ -226,7 +226,7 @@ def test_format_wide() -> None:
 @pytest.mark.parametrize("command", ["Out-Default", "Out-Host", "oh"])
 def test_out_default_and_out_host_are_refused_saying_why(command: str) -> None:
     """In a remote session they write through the host (PIPELINE_HOST_CALL), which the
-    simulated endpoint does not send: refused before anything runs, naming the reason."""
+    lab does not model for formatted output: refused before anything runs, naming why."""
     result = run(f"$script:ran = 1; 'x' | {command}")
     assert result.failed is not None
     assert "writes through the host, PIPELINE_HOST_CALL WriteLine" in result.failed.message

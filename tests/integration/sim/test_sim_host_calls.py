@@ -1,0 +1,130 @@
+"""Host calls: a client that gives the pool a PSHost gets Windows' PIPELINE_HOST_CALLs,
+through real pypsrp 0.9.1 over HTTP.
+
+Evidence: pypsrp 0.9.1's ``responses/test_psrp_pshost_*.yml`` (recorded against Windows:
+the method identifiers, parameters and call ids, void calls with -100 and not waited
+for, RawUI properties answered from HostDefaultData, setters as void calls) and
+``ServerMethodExecutor.cs`` (a call that returns waits for the client's answer; a stop
+aborts the wait).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import psrpcore
+import pytest
+from pypsrp.complex_objects import Color, Coordinates, Size
+from pypsrp.host import PSHost, PSHostRawUserInterface, PSHostUserInterface
+from pypsrp.powershell import PowerShell, PSInvocationState, RunspacePool
+
+from psrunbook.sim.endpoint.http_server import SimEndpoint
+from tests.integration.sim.simclient import client_for
+
+pytestmark = pytest.mark.integration
+
+
+class RecordingUI(PSHostUserInterface):
+    """A client UI whose ReadLine answers and whose writes are recorded."""
+
+    def __init__(self, raw_ui: PSHostRawUserInterface | None = None) -> None:
+        super().__init__(raw_ui)
+        self.lines: list[str] = []
+
+    def ReadLine(self, runspace: Any, pipeline: Any) -> str:  # noqa: N802 - pypsrp's name
+        return "typed on the client"
+
+    def WriteLine2(self, runspace: Any, pipeline: Any, value: str) -> None:  # noqa: N802
+        self.lines.append(value)
+
+    def Prompt(  # noqa: N802 - pypsrp's name
+        self, runspace: Any, pipeline: Any, caption: str, message: str, fields: list[Any]
+    ) -> dict[str, str]:
+        self.lines.append(f"prompt {fields[0].extended_properties['name']}")
+        return {fields[0].extended_properties["name"]: "answered"}
+
+
+def _raw_ui() -> PSHostRawUserInterface:
+    return PSHostRawUserInterface(
+        "lab window", 25, Color(value=Color.WHITE), Color(value=Color.BLUE),
+        Coordinates(x=1, y=2), Coordinates(x=3, y=4), Size(width=120, height=50),
+        Size(width=120, height=50), Size(width=120, height=50), Size(width=120, height=50),
+    )  # fmt: skip
+
+
+def test_the_pipeline_host_is_called_and_answers(lab_endpoint: SimEndpoint) -> None:
+    raw_ui = _raw_ui()
+    ui = RecordingUI(raw_ui)
+    host = PSHost(None, None, False, "lab client", None, ui, "1.0")
+    with RunspacePool(client_for(lab_endpoint), host=host) as pool:
+        ps = PowerShell(pool)
+        ps.add_script(
+            "$host.UI.WriteLine('to the client')\n"
+            "$host.UI.ReadLine()\n"
+            "$host.UI.RawUI.WindowTitle\n"
+            "$host.UI.RawUI.WindowTitle = 'renamed'\n"
+            "$host.UI.RawUI.WindowTitle\n"
+            "$host.CurrentCulture.Name\n"
+            "$host.SetShouldExit(7)"
+        )
+        output = ps.invoke()
+    assert ps.state == PSInvocationState.COMPLETED, ps.streams.error
+    assert ["typed on the client", "lab window", "renamed", "en-US"] == output
+    assert ["to the client"] == ui.lines
+    assert "renamed" == raw_ui.window_title  # SetWindowTitle reached the client's RawUI
+    assert 7 == host.rc  # SetShouldExit
+
+
+def test_read_host_prompts_through_the_client_host(lab_endpoint: SimEndpoint) -> None:
+    """ReadConsoleCmdlet.cs: ReadLine without -Prompt, else Prompt with one field."""
+    ui = RecordingUI()
+    host = PSHost(None, None, False, "lab client", None, ui, "1.0")
+    with RunspacePool(client_for(lab_endpoint), host=host) as pool:
+        ps = PowerShell(pool)
+        ps.add_script("Read-Host; Read-Host -Prompt 'Your name'")
+        output = ps.invoke()
+    assert ps.state == PSInvocationState.COMPLETED, ps.streams.error
+    assert ["typed on the client", "answered"] == output
+    assert ["prompt Your name"] == ui.lines
+
+
+def test_a_stop_ends_the_wait_for_the_host(
+    lab_endpoint: SimEndpoint, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    called = threading.Event()
+    host_call = psrpcore.ServerRunspacePool.host_call
+
+    def recorded_host_call(pool: psrpcore.ServerRunspacePool, *args: Any, **kw: Any) -> int:
+        ci: int = host_call(pool, *args, **kw)
+        called.set()
+        return ci
+
+    monkeypatch.setattr(psrpcore.ServerRunspacePool, "host_call", recorded_host_call)
+    host = PSHost(None, None, False, "lab client", None, RecordingUI(), "1.0")
+    with RunspacePool(client_for(lab_endpoint), host=host) as pool:
+        waiting = PowerShell(pool)
+        waiting.add_script("$host.UI.ReadLine()")
+        waiting.begin_invoke()
+        # The server sent ReadLine and waits; the client never answers it.
+        assert called.wait(30), "the server never sent the host call"
+        waiting.stop()
+        # One runspace: the next pipeline runs only once the stopped one has let go.
+        ps = PowerShell(pool)
+        ps.add_script("'next'")
+        assert ["next"] == ps.invoke()
+
+
+def test_without_a_host_writes_are_dropped_and_records_kept(lab_pool: RunspacePool) -> None:
+    ps = PowerShell(lab_pool)
+    ps.add_script("$host.UI.WriteLine('nowhere'); $host.UI.WriteWarningLine('careful'); 'after'")
+    output = ps.invoke()
+    assert ps.state == PSInvocationState.COMPLETED
+    assert ["after"] == output
+    assert ["careful"] == [w.message for w in ps.streams.warning]
+    assert not ps.had_errors
+    # Read-Host without a client UI: refused before anything ran, as before.
+    ps = PowerShell(lab_pool)
+    ps.add_script("'first'; Read-Host")
+    assert [] == ps.invoke()
+    assert ps.state == PSInvocationState.FAILED
