@@ -166,15 +166,8 @@ def get_event(
             continue
         emit(event)
         found = True
-    if found:
-        return
-    if source is not None and not _has_wildcards(to_string(source)):
-        message = f"Event with source identifier '{to_string(source)}' does not exist."
-    elif event_id >= 0:
-        message = f"Event with identifier '{event_id}' does not exist."
-    else:
-        return
-    ev.write_error(_argument_error(message, "INVALID_SOURCE_IDENTIFIER", "GetEvent"))
+    if not found:
+        _report_not_found(ev, "Event", source, event_id, "GetEvent")
 
 
 @builtin(
@@ -255,15 +248,8 @@ def get_event_subscriber(
             continue
         emit(subscriber)
         found = True
-    if found:
-        return
-    if source is not None and not _has_wildcards(to_string(source)):
-        message = f"Event subscription with source identifier '{to_string(source)}' does not exist."
-    elif wanted >= 0:
-        message = f"Event subscription with identifier '{wanted}' does not exist."
-    else:
-        return
-    ev.write_error(_argument_error(message, "INVALID_SOURCE_IDENTIFIER", "GetEventSubscriber"))
+    if not found:
+        _report_not_found(ev, "Event subscription", source, wanted, "GetEventSubscriber")
 
 
 @builtin(
@@ -317,3 +303,18 @@ def unregister_event(
                 "UnregisterEvent",
             )
         )
+
+
+def _report_not_found(
+    ev: BuiltinEvaluator, what: str, source: Any, identifier: int, command: str
+) -> None:
+    """The INVALID_SOURCE_IDENTIFIER error Get-Event and Get-EventSubscriber write when a
+    name without wildcards, or an identifier, finds nothing (a wildcard finds nothing
+    silently)."""
+    if source is not None and not _has_wildcards(to_string(source)):
+        message = f"{what} with source identifier '{to_string(source)}' does not exist."
+    elif identifier >= 0:
+        message = f"{what} with identifier '{identifier}' does not exist."
+    else:
+        return
+    ev.write_error(_argument_error(message, "INVALID_SOURCE_IDENTIFIER", command))
