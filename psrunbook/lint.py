@@ -87,6 +87,7 @@ from psrunbook.sim.ps.lexer import COMMENT_START_AFTER, MOVABLE_COMMA, spaced_co
 from psrunbook.sim.ps.parser import (
     abbreviated_switch_flags,
     is_comma_continuation,
+    mend_block_separators,
     parse_mended,
 )
 from psrunbook.sim.ps.semantic_checks import duplicate_named_argument, duplicate_parameter
@@ -170,13 +171,24 @@ def parse(text: str) -> tree_sitter.Tree:
     parser: tree_sitter.Parser | None = getattr(_parsers, "parser", None)
     if parser is None:
         parser = _parsers.parser = tree_sitter.Parser(language())
-    tree = parse_mended(parser, text.encode("utf-8", "surrogatepass"))
+    source = text.encode("utf-8", "surrogatepass")
+    tree = _parse_source(parser, source)
     if _no_comma_to_move(text, tree):
         return tree
     moved = spaced_commas(text)
     if moved == text:
         return tree
-    return parse_mended(parser, moved.encode("utf-8", "surrogatepass"))
+    return _parse_source(parser, moved.encode("utf-8", "surrogatepass"))
+
+
+def _parse_source(parser: tree_sitter.Parser, source: bytes) -> tree_sitter.Tree:
+    """``source`` as the simulator parses it: ``parse_mended``, and for a tree with an
+    error the ``;`` PowerShell skips between named blocks read as blanks
+    (``mend_block_separators``; only then, since it walks the whole tree)."""
+    tree = parse_mended(parser, source)
+    if tree.root_node.has_error:
+        return mend_block_separators(parser, source, tree)
+    return tree
 
 
 _LITERAL_TEXT: Final = frozenset(

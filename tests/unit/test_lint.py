@@ -451,3 +451,22 @@ def test_linter_survives_any_text(text: str) -> None:
     for finding in lint_script(text, source="fuzz"):
         assert 1 <= finding.line <= line_count
         assert finding.column >= 1
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        "& { begin { 'b' }; process { $_ } }\n",
+        "$block = { begin {}; process {}; end {} }\n",
+        "function Step { begin { 'b' } ; ; process { $_ } }\n",
+    ],
+)
+def test_semicolons_between_named_blocks_are_no_syntax_error(script: str) -> None:
+    """PowerShell skips ``;`` around a script block's named blocks (Parser.cs,
+    NamedBlockListRule); tree-sitter does not, and the linter used to report it."""
+    assert lint_script(script, source="blocks.ps1") == []
+
+
+def test_a_statement_after_a_named_block_is_still_a_syntax_error() -> None:
+    (finding,) = lint_script("& { begin {}; 3 }\n", source="blocks.ps1")
+    assert (finding.code, finding.message) == ("PSR001", "syntax error near '3'")

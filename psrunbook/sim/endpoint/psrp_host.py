@@ -649,8 +649,14 @@ class _Sink:
             raise PipelineStopped
         self._shell.queue_message(self._run, message_type, writer.getvalue())
 
+    def _encrypt(self, text: str) -> str:
+        """A SecureString's ciphertext, the encryptor chosen when one is written: reading
+        the client's protocol version (a psrpcore object) for every output object cost
+        more than serialising most of them (issue 16)."""
+        return self._shell.secure_string_encryptor(self._run)(text)
+
     def output(self, value: Any) -> None:
-        writer = ClixmlWriter(self._shell.secure_string_encryptor(self._run))
+        writer = ClixmlWriter(self._encrypt)
         if isinstance(value, StreamRecord):  # merged into output: the record object itself
             writer.informational_record(value.kind, value.message)
         elif isinstance(value, InformationRecordValue):
@@ -699,7 +705,7 @@ class _Sink:
     def user_event(self, event: ForwardedEvent) -> None:
         """A forwarded engine event, sent on the runspace pool at once, whether or not
         the pipeline that raised it still runs (``HandleRunspacePoolForwardEvent``)."""
-        writer = ClixmlWriter(self._shell.secure_string_encryptor(self._run))
+        writer = ClixmlWriter(self._encrypt)
         writer.user_event(event)
         self._shell.queue_pool_message(MSG_USER_EVENT, writer.getvalue())
 

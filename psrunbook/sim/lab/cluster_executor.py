@@ -40,6 +40,7 @@ from psrunbook.sim.lab.cmdlets.registry_values import REGISTRY_CMDLETS
 from psrunbook.sim.lab.cmdlets.services import SERVICE_CMDLETS
 from psrunbook.sim.lab.cmdlets.sim_cmdlet import SimCmdlet
 from psrunbook.sim.lab.dotnet_files import LabFiles
+from psrunbook.sim.lab.ipconfig import IPCONFIG_CMDLETS
 from psrunbook.sim.lab.profiles import ensure_profile
 from psrunbook.sim.objects import ErrorRecordData
 from psrunbook.sim.ps.cmdlet_api import Cmdlet, CmdletTable
@@ -57,6 +58,7 @@ ALL_CMDLETS: tuple[type[SimCmdlet], ...] = (
     *MISC_CMDLETS,
     *MODULE_CMDLETS,
     *NETWORK_CMDLETS,
+    *IPCONFIG_CMDLETS,
 )
 
 

@@ -7,13 +7,13 @@ default). This module is that ``cmd.exe``: ``%NAME%`` expansion, the operators `
 
 * built-ins as cmd prints them: ``echo``, ``set``, ``dir`` (of the node's file model),
   ``cd``/``chdir``, ``type``, ``ver``, ``exit [/b] N``;
-* the native programs the lab has: ``hostname``, ``whoami``, ``cmd /c`` and
-  ``powershell[.exe]`` (``-Command``, ``-EncodedCommand``, ``-`` for a script on stdin),
-  run by the node's PowerShell evaluator as a console host
-  (:mod:`psrunbook.sim.ps.console_host`);
+* the native programs the lab has: ``hostname``, ``whoami``, ``ipconfig [/all]``
+  (:mod:`.ipconfig`), ``cmd /c`` and ``powershell[.exe]`` (``-Command``,
+  ``-EncodedCommand``, ``-`` for a script on stdin), run by the node's PowerShell
+  evaluator as a console host (:mod:`psrunbook.sim.ps.console_host`);
 * anything else: cmd's "is not recognized" on stderr and exit code 1, except the
-  Windows tools a node does have but the lab does not model (``ipconfig``, ``net``,
-  ...), which are refused by name on stderr rather than answered as if missing.
+  Windows tools a node does have but the lab does not model (``net``, ``sc``, ...),
+  which are refused by name on stderr rather than answered as if missing.
 
 Texts are cmd.exe's en-US ones (UNVERIFIED against a recording except ``echo`` and
 ``exit``, which ``test_winrs_standard.yml``/``test_winrs_stderr_rc.yml`` in pypsrp's
@@ -49,6 +49,7 @@ from psrunbook.sim.lab.cmd_line import (
     take_redirects,
 )
 from psrunbook.sim.lab.fs import FsView
+from psrunbook.sim.lab.ipconfig import full_listing, ipconfig_text
 from psrunbook.sim.lab.paths import BadDrive, FsPath, parse
 
 PowerShellRunner = Callable[
@@ -71,7 +72,6 @@ FREE_BYTES = 53_687_091_200
 
 UNMODELLED_TOOLS = frozenset(
     [
-        "ipconfig",
         "arp",
         "attrib",
         "cacls",
@@ -170,7 +170,7 @@ class CmdShell:
         WinRS starts a cmd shell in %USERPROFILE%)."""
         text = requested or env.get("USERPROFILE", "C:\\")
         try:
-            found = parse(text)
+            found = parse(text, "C:\\")
         except BadDrive:
             found = None
         if isinstance(found, FsPath):
@@ -272,6 +272,17 @@ class CmdShell:
         if "\\" not in user:
             user = f"{context.node}\\{user}"
         state.out(f"{user.lower()}\r\n")
+        state.exit_code = 0
+
+    def _ipconfig(self, args: str, state: CmdState, context: ExecutionContext) -> None:
+        """``ipconfig`` and ``ipconfig /all`` (:mod:`.ipconfig`); any other argument is
+        refused by name."""
+        full = full_listing(args.split())
+        if full is None:
+            raise Refused(f"ipconfig {args}")
+        with self.cluster.lock:
+            shown = ipconfig_text(self.cluster, context.node, full=full)
+        state.out(shown)
         state.exit_code = 0
 
     def _set(self, args: str, state: CmdState, context: ExecutionContext) -> None:
@@ -397,7 +408,7 @@ class CmdShell:
         else:
             candidate = f"{state.cwd.display.rstrip(chr(92))}\\{text}"
         try:
-            found = parse(candidate)
+            found = parse(candidate, state.cwd.display)
         except BadDrive:
             return None
         return found if isinstance(found, FsPath) else None
@@ -408,6 +419,7 @@ _BUILTINS: dict[str, Callable[[CmdShell, str, CmdState, ExecutionContext], None]
     "cmd": CmdShell._cmd,
     "hostname": CmdShell._hostname,
     "whoami": CmdShell._whoami,
+    "ipconfig": CmdShell._ipconfig,
     "set": CmdShell._set,
     "exit": CmdShell._exit,
     "ver": CmdShell._ver,

@@ -16,7 +16,7 @@ from psrunbook.sim.lab.cluster_model import SimCluster
 from psrunbook.sim.lab.fs import FsView
 from psrunbook.sim.lab.paths import BadDrive, FsPath, parse
 from psrunbook.sim.lab.profiles import ensure_profile
-from psrunbook.sim.ps.dotnet_io import DotNetIOError
+from psrunbook.sim.ps.dotnet_io import DotNetIOError, location_of
 
 _TEMP_NAMES = itertools.count(0x1A2B)
 
@@ -31,7 +31,7 @@ class LabFiles:
 
     def _path(self, text: str) -> FsPath:
         try:
-            found = parse(text, self._user)
+            found = parse(text, location_of(self._user))
         except BadDrive:
             raise DotNetIOError(
                 "DirectoryNotFoundException", f"Could not find a part of the path '{text}'."

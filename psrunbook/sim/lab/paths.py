@@ -4,8 +4,8 @@ Accepted: ``C:\\x``, ``c:/x``, ``FileSystem::C:\\x``,
 ``Microsoft.PowerShell.Core\\FileSystem::C:\\x``; ``HKLM:\\SOFTWARE\\x``,
 ``Registry::HKEY_LOCAL_MACHINE\\SOFTWARE\\x`` (and the long provider form). Separators
 are normalised to ``\\``, ``.`` and ``..`` resolved, case kept for display and folded
-for comparison. Relative paths resolve against the remote session's location, the
-user's Documents folder, as in a fresh PSRP runspace.
+for comparison. Relative paths resolve against the location the caller gives: the
+runspace's (``CmdletContext.location``), or a process's current folder.
 """
 
 from __future__ import annotations
@@ -101,8 +101,12 @@ def _resolve(parts: list[str]) -> tuple[str, ...]:
     return tuple(out)
 
 
-def parse(path: str, user: str = "Administrator") -> FsPath | RegPath:
-    """Classify and normalise ``path``; raises :class:`BadDrive` for unknown drives."""
+def parse(path: str, location: str) -> FsPath | RegPath:
+    """Classify and normalise ``path``; raises :class:`BadDrive` for unknown drives.
+
+    A relative path is below ``location``, an absolute FileSystem path (the runspace's
+    current location: Get-Location's, or a process's current folder), as PowerShell
+    resolves it (SessionState.Path ``GetUnresolvedProviderPathFromPSPath``)."""
     text = path.replace("/", "\\").strip()
     reg = _REG_PREFIX.match(text)
     if reg is not None:
@@ -116,8 +120,10 @@ def parse(path: str, user: str = "Administrator") -> FsPath | RegPath:
             raise BadDrive(text.split(":", 1)[0])
         if text.startswith("\\"):
             raise BadDrive("\\")
-        base = ["Users", user.rsplit("\\", maxsplit=1)[-1], "Documents"]
-        return FsPath("C", _resolve([*base, *text.split("\\")]))
+        base = parse(location, "C:\\")
+        if not isinstance(base, FsPath):
+            raise BadDrive(location.split(":", 1)[0])
+        return FsPath(base.drive, _resolve([*base.parts, *text.split("\\")]))
     return FsPath(drive.group(1).upper(), _resolve(text[2:].split("\\")))
 
 

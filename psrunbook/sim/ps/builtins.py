@@ -31,7 +31,8 @@ from psrunbook.sim.ps import records
 from psrunbook.sim.ps.cmdlet_api import CmdletSpec, ParamSpec
 from psrunbook.sim.ps.evaluator_api import EvaluatorApi
 from psrunbook.sim.ps.exceptions import RefusedScript
-from psrunbook.sim.ps.formatting import DEFAULT_WIDTH, NotFormattable, format_items
+from psrunbook.sim.ps.format_objects import NotFormattable
+from psrunbook.sim.ps.formatting import DEFAULT_WIDTH, format_items
 from psrunbook.sim.ps.members import Members
 from psrunbook.sim.ps.operators import Operators
 from psrunbook.sim.ps.pipeline import StreamingCommand
@@ -788,7 +789,7 @@ def format_lines(items: list[Any], width: int | None = None) -> list[str]:
             ErrorRecordData(
                 message=(
                     f"The simulator refuses this pipeline: Out-String of a {exc.type_name}"
-                    " is not simulated (the lab has no format view for it);"
+                    f" is not simulated ({exc.reason});"
                     " select the properties as strings first."
                 ),
                 error_id="SimulatorUnsupportedConstruct",

@@ -85,6 +85,10 @@ class CmdletContext(Protocol):
     def user(self) -> str:
         """The authenticated remote user."""
 
+    @property
+    def location(self) -> str:
+        """The runspace's current FileSystem location, below which relative paths are."""
+
     def write_output(self, value: Any) -> None:
         """Send one object down the pipeline (lists are sent as one object)."""
 

@@ -120,8 +120,10 @@ def run_console(
             sink.error(error.record)
             failed = True
         succeeded = evaluator.succeeded
-        if items:
-            _print(evaluator, items, lambda line: write_out(f"{to_string(line)}{newline}"), sink)
+        if items and not _print(
+            evaluator, items, lambda line: write_out(f"{to_string(line)}{newline}"), sink
+        ):
+            failed = True
     finally:
         evaluator.release()
     if sink.stderr:
@@ -133,14 +135,20 @@ def run_console(
 
 def _print(
     evaluator: Evaluator, items: list[Any], emit: Callable[[Any], None], sink: _ConsoleSink
-) -> None:
+) -> bool:
     """The script's output as Out-Default prints it: Out-String's lines (objects of one
-    type share a table, so they are formatted together once the script has ended)."""
+    type share a table, so they are formatted together once the script has ended).
+
+    False when it could not be printed (an object the lab has no format view for): the
+    error goes to stderr and the process exits 1, so the lab never reports success for
+    output it did not print."""
     formatter = evaluator.named_stage("Out-String", [Argument("Stream", True, colon=True)])
     try:
         run_pipeline(evaluator, [formatter], emit, items)
     except (ScriptError, RefusedScript) as error:
         sink.error(error.record)
+        return False
+    return True
 
 
 def console_error_lines(record: ErrorRecordData) -> list[str]:

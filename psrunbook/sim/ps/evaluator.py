@@ -42,6 +42,7 @@ from psrunbook.sim.ps import (
     format_cmdlets,  # noqa: F401  (registers its built-in cmdlets)
     get_command,  # noqa: F401  (registers Get-Command)
     host_cmdlets,  # noqa: F401  (registers Read-Host)
+    location,
     member_cmdlet,  # noqa: F401  (registers Get-Member)
     pipeline_cmdlets,  # noqa: F401  (registers the streaming built-ins)
     records,
@@ -1330,7 +1331,24 @@ class Evaluator:
         self, name: str, arguments: list[Argument], redirections: Sequence[Redirection] = ()
     ) -> CommandStage:
         """The command ``name`` as a stage: a function, a built-in, a cmdlet of the node
-        or a native program, in that order, its arguments bound."""
+        or a native program, in that order, its arguments bound.
+
+        A name that finds nothing and has neither ``-`` nor ``\\`` is looked up again with
+        ``Get-`` before it, the default verb (about_Parsing: "PowerShell parses `Service`
+        as `Get-Service`"; CommandDiscovery's TryNormalSearch), so ``WmiObject
+        Win32_ComputerSystem`` runs Get-WmiObject. When that finds nothing either, the
+        error names the command as written, as Windows does."""
+        stage = self._stage_by_name(name, arguments, redirections)
+        if stage is None and "-" not in name and "\\" not in name:
+            stage = self._stage_by_name(f"Get-{name}", arguments, redirections)
+        if stage is None:
+            raise self.fail(records.command_not_found(name))
+        return stage
+
+    def _stage_by_name(
+        self, name: str, arguments: list[Argument], redirections: Sequence[Redirection]
+    ) -> CommandStage | None:
+        """:meth:`named_stage` for exactly ``name``; None when no command has that name."""
         function = self.scope.function(name)
         if function is not None:
             return BlockStage.of_block(self, function, arguments, redirections,
@@ -1348,7 +1366,7 @@ class Evaluator:
             return BuiltinStage(self, builtin, own, common, redirections)
         cmdlet = self._lookup(name)
         if cmdlet is None:
-            raise self.fail(records.command_not_found(name))
+            return None
         spec = cmdlet.spec
         if spec.native:
             return NativeStage(self, cmdlet, arguments, redirections)
@@ -1921,6 +1939,8 @@ class Evaluator:
                 except PipelineStopped:  # stopped while waiting for the input
                     raise StopRequested() from None
         if not found:
+            if folded == "pwd":  # automatic: the runspace's location, as Get-Location gives it
+                return location.path_info(location.current_location(self))
             if self.scope.strict_version() >= 1:
                 raise self.runtime_fail(
                     f"The variable '${name}' cannot be retrieved because it has not been set.",

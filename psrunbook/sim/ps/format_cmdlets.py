@@ -6,13 +6,14 @@ object, GroupEndData and FormatEndData, and ``| Out-String`` (so also pypsrp's
 ``Client.execute_ps``) prints them as the table or list Windows prints.
 
 The view of an object is the one :mod:`psrunbook.sim.ps.formatting` knows (the
-ServiceController table, the hashtable Name/Value table, a PSCustomObject's properties);
-``-Property`` chooses the columns or lines of any object (names, wildcards, script
-blocks and ``@{Label=; Expression=}``). What needs a view the lab does not know (the
-ServiceController list view shows properties the lab's services lack; a cluster
-object's views) and the parameters not modelled (``-GroupBy``, ``-View``,
-``-HideTableHeaders``, ``-Expand``, ``-ShowError``, ``-DisplayError``, ``-Force``)
-are refused by name.
+ServiceController table, the hashtable Name/Value table, a PSCustomObject's properties,
+and :mod:`psrunbook.sim.ps.format_views`' FileSystem and Process tables, the FileSystem
+one with its "Directory:" group heading); ``-Property`` chooses the columns or lines of
+any object (names, wildcards, script blocks and ``@{Label=; Expression=}``). What needs
+a view the lab does not know (the ServiceController list view shows properties the lab's
+services lack; the list views of file system items, processes and DateTimes, a
+DateTime's table; a cluster object's views) and the parameters not modelled (``-View``,
+``-Expand``, ``-ShowError``, ``-DisplayError``, ``-Force``) are refused by name.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ from psrunbook.sim.ps.exceptions import RefusedScript
 from psrunbook.sim.ps.format_objects import (
     ALIGN_LEFT,
     ALIGN_RIGHT,
+    GroupHeader,
+    NotFormattable,
     Shape,
     TableColumn,
     class_id,
@@ -47,9 +50,9 @@ from psrunbook.sim.ps.format_objects import (
     table_row,
     wide_entry,
 )
+from psrunbook.sim.ps.format_views import is_datetime, table_view
 from psrunbook.sim.ps.formatting import (
     SERVICE_LIST,
-    NotFormattable,
     cell_text,
     default_view,
     is_scalar,
@@ -146,9 +149,11 @@ class _Writer:
     def __init__(self, emit: Emit) -> None:
         self.emit = emit
         self.key: Any = None
-        self.grouping: tuple[str, str] | None = None
+        self.grouping: tuple[str, str] | GroupHeader | None = None
 
-    def switch(self, key: Any, shape: Shape, grouping: tuple[str, str] | None = None) -> None:
+    def switch(
+        self, key: Any, shape: Shape, grouping: tuple[str, str] | GroupHeader | None = None
+    ) -> None:
         """Go on in the current run, start a new ``-GroupBy`` group in it (a new value:
         Windows groups consecutive objects, it does not sort), or start a new run."""
         if self.key == key:
@@ -194,7 +199,8 @@ def format_table(
     ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit
 ) -> None:
     """A table: the object's table view, or one column per ``-Property`` entry (labels
-    from the first object of each run, as Windows takes its shape from the first)."""
+    from the first object of each run, as Windows takes its shape from the first). A
+    view's own grouping (the FileSystem view's "Directory:") applies without ``-GroupBy``."""
     _check_modelled(ev, args, "Format-Table")
     properties = args.get("Property")
     autosize, wrap = bool(args.get("AutoSize")), bool(args.get("Wrap"))
@@ -208,7 +214,18 @@ def format_table(
             emit(raw_text(to_string(item)))
             continue
         key: Any
-        if properties is not None:
+        grouping: tuple[str, str] | GroupHeader | None = _grouping(ev, args, item)
+        view = table_view(item) if properties is None else None
+        if view is not None:
+            key, columns = view.key, view.columns
+            try:
+                values: list[Any] = list(view.cells(item))
+                heading = view.group(item)
+            except NotFormattable as exc:
+                raise refuse_view(f"{exc.type_name} ({exc.reason})") from None
+            if args.get("GroupBy") is None:
+                grouping = heading
+        elif properties is not None:
             key = ("property", item.type_names[0] if isinstance(item, PSObject) else "")
             if writer.key != key:
                 selected = _expand(item, list(properties) if is_collection(properties)
@@ -219,24 +236,26 @@ def format_table(
                 for (label, _), v in zip(selected, values, strict=True)
             )
         else:
+            if is_datetime(item):
+                raise refuse_view("System.DateTime (its table)")
             try:
-                key, _kind, view = default_view(item)
+                key, _kind, shown = default_view(item)
             except NotFormattable as exc:
                 raise refuse_view(exc.type_name) from None
-            props = [c.prop for c in run] if writer.key == key else [c.prop for c in view]
+            props = [c.prop for c in run] if writer.key == key else [c.prop for c in shown]
             values = [item.properties.get(p) for p in props]
             columns = tuple(
                 TableColumn(c.label, c.prop, c.width or 0,
                             ALIGN_RIGHT if not c.left and _is_number(v) else ALIGN_LEFT)
-                for c, v in zip(view, values, strict=False)
+                for c, v in zip(shown, values, strict=False)
             )  # fmt: skip
         if writer.key != key:
             run = columns
-        writer.switch(key, Shape("table", run, autosize, wrap, hide_header=hide),
-                      _grouping(ev, args, item))  # fmt: skip
+        wraps = wrap or (view is not None and view.wrap)
+        writer.switch(key, Shape("table", run, autosize, wraps, hide_header=hide), grouping)
         emit(table_row([cell_text(v) for v in values],
                        [ALIGN_RIGHT if c.alignment == ALIGN_RIGHT else 0 for c in run],
-                       wrap=wrap))  # fmt: skip
+                       wrap=wraps))  # fmt: skip
     writer.close()
 
 
@@ -258,6 +277,8 @@ def format_list(
             chosen = _expand(item, list(properties) if is_collection(properties) else [properties])
             pairs = [(label, cell_text(_property_value(ev, item, p))) for label, p in chosen]
         else:
+            if is_datetime(item) or table_view(item) is not None:
+                raise refuse_view(f"{item.type_names[0]} (its list view)")
             try:
                 key, _kind, view = default_view(item)
             except NotFormattable as exc:

@@ -11,9 +11,15 @@ PowerShell's FormattingObjects.cs, the source of the classes both editions share
 
 The text :class:`FormatReader` makes of them is the text :mod:`psrunbook.sim.ps.formatting`
 makes of the objects themselves, so ``Get-Service | Format-Table | Out-String`` prints what
-``Get-Service | Out-String`` prints, as on Windows. UNVERIFIED (not in shared/facts): the
-order of the serialised properties, and that the lab's views choose widths as listed in
-docs/simulated-powershell.md.
+``Get-Service | Out-String`` prints, as on Windows. A group's heading is read as 5.1's
+ComplexWriter writes a GroupingEntry: text and property fields gather on one line, a
+FormatNewLine ends the line (indented by the FrameInfo of the FormatEntry around it), and
+what is left at the end is one more line, empty after a NewLine (the FileSystem view's
+``    Directory: C:\\`` and the blank line under it). UNVERIFIED (not in shared/facts): the
+order of the serialised properties, the nesting of the FormatEntry objects a custom
+grouping control makes, and that the lab's views choose widths as listed in
+docs/simulated-powershell.md. A heading line longer than the width, which ComplexWriter
+word-wraps, is refused (:class:`NotFormattable`) rather than guessed at.
 """
 
 from __future__ import annotations
@@ -46,6 +52,8 @@ AUTOSIZE = "a27f094f0eec4d64845801a4c06a32ae"
 GROUPING_ENTRY = "919820b7eadb48be8e202c5afa5c2716"
 FORMAT_VALUE_ENTRY = "fba029a113a5458d932a2ed4871fadf2"
 TEXT_FIELD = "b8d9e369024a43a580b9e0c9279e3354"
+NEW_LINE = "de7e8b96fbd84db5a43aa82eb34580ec"
+FRAME_INFO = "091C9E762E33499eBE318901B6EFB733"
 
 ALIGN_UNDEFINED, ALIGN_LEFT, ALIGN_RIGHT = 0, 1, 3
 """``TextAlignment`` values (Undefined 0, Left 1, Center 2, Right 3)."""
@@ -67,7 +75,87 @@ _BASES = {
     "GroupingEntry": ("FreeFormatEntry", "FormatEntryInfo"),
     "FormatEntry": ("FormatValue",),
     "FormatTextField": ("FormatValue",),
+    "FormatNewLine": ("FormatValue",),
 }
+
+
+class NotFormattable(Exception):
+    """An object (or a part of its text) the simulator's formatter does not model; names
+    the type and says what is missing."""
+
+    def __init__(self, type_name: str, reason: str = "the lab has no format view for it") -> None:
+        super().__init__(f"{type_name}: {reason}")
+        self.type_name = type_name
+        self.reason = reason
+
+
+class GroupHeader(msgspec.Struct, frozen=True):
+    """A view's group heading made by a custom control: ``text`` then ``value`` in a frame
+    indented ``indent`` columns, then a NewLine (the FileSystem view's
+    FileSystemTypes-GroupingFormat control: indent 4, "Directory: ", the parent path)."""
+
+    text: str
+    value: str
+    indent: int
+
+    def entry(self) -> PSObject:
+        """The GroupingEntry: a FormatEntry holding the framed FormatEntry of the text
+        field, the property field and the FormatNewLine (nesting UNVERIFIED)."""
+        frame = _data("FrameInfo", FRAME_INFO, leftIndentation=self.indent,
+                      rightIndentation=0, firstLine=0)  # fmt: skip
+        framed = _data("FormatEntry", FORMAT_VALUE_ENTRY, frameInfo=frame, formatValueList=[
+            _data("FormatTextField", TEXT_FIELD, text=self.text), _field(self.value),
+            _data("FormatNewLine", NEW_LINE),
+        ])  # fmt: skip
+        inner = _data("FormatEntry", FORMAT_VALUE_ENTRY, formatValueList=[framed],
+                      frameInfo=None)  # fmt: skip
+        return _data("GroupingEntry", GROUPING_ENTRY, formatValueList=[inner])
+
+    def lines(self, width: int) -> list[str]:
+        """What Out-String prints of it: the text of :meth:`entry`, so the objects
+        Format-Table writes and the default formatter print the same heading."""
+        return grouping_lines(self.entry(), width) or []
+
+
+class _ComplexText:
+    """5.1's ComplexWriter for what the lab's groupings hold: fields gather in a buffer,
+    a NewLine writes it indented by the frames around it, the end writes the rest."""
+
+    def __init__(self, width: int) -> None:
+        self.width = width
+        self.lines: list[str] = []
+        self.buffer = ""
+
+    def add(self, text: str) -> None:
+        self.buffer += text
+
+    def flush(self, indent: int) -> None:
+        if len(self.buffer) > self.width - indent:
+            raise NotFormattable(
+                "group heading", f"the line {self.buffer!r} is wider than {self.width} columns"
+            )
+        self.lines.append(" " * indent + self.buffer)
+        self.buffer = ""
+
+    def walk(self, values: list[Any], indent: int) -> None:
+        for value in values:
+            kind = value.properties.get(CLASS_ID) if isinstance(value, PSObject) else None
+            if kind == FORMAT_VALUE_ENTRY:
+                frame = value.properties.get("frameInfo")
+                inner = indent
+                if isinstance(frame, PSObject):
+                    inner += int(frame.properties.get("leftIndentation") or 0)
+                self.walk(value.properties.get("formatValueList") or [], inner)
+            elif kind == NEW_LINE:
+                self.flush(indent)
+            elif kind == TEXT_FIELD:
+                self.add(str(value.properties.get("text") or ""))
+            elif kind == PROPERTY_FIELD:
+                self.add(str(value.properties.get("propertyValue") or ""))
+
+    def finish(self) -> list[str]:
+        self.flush(0)
+        return self.lines
 
 
 def _data(class_name: str, class_id: str, **fields: Any) -> PSObject:
@@ -124,13 +212,15 @@ def format_start(shape: Shape) -> PSObject:
                  pageHeaderEntry=None, pageFooterEntry=None, autosizeInfo=autosize)  # fmt: skip
 
 
-def group_start(grouping: tuple[str, str] | None = None) -> PSObject:
+def group_start(grouping: tuple[str, str] | GroupHeader | None = None) -> PSObject:
     """A group's start; with ``-GroupBy`` its ``(label, value)`` as the GroupingEntry
     ViewGenerator writes when the view has no group control: a text field
     ``"   {label}: "`` (FormatAndOut_format_xxx.resx GroupStartDataIndentedAutoGeneratedLabel)
-    then the value as a property field."""
+    then the value as a property field; a view's own heading as its custom control makes it."""
     entry = None
-    if grouping is not None:
+    if isinstance(grouping, GroupHeader):
+        entry = grouping.entry()
+    elif grouping is not None:
         label, value = grouping
         text = _data("FormatTextField", TEXT_FIELD, text=f"   {label}: ")
         inner = _data("FormatEntry", FORMAT_VALUE_ENTRY, formatValueList=[text, _field(value)],
@@ -198,7 +288,7 @@ class FormatReader(msgspec.Struct):
     width: int
     shape: Shape | None = None
     rows: list[Any] = msgspec.field(default_factory=list)
-    grouping: str | None = None
+    grouping: list[str] | None = None
     started: bool = False
 
     def feed(self, item: PSObject, kind: str) -> list[str]:
@@ -209,7 +299,7 @@ class FormatReader(msgspec.Struct):
             self.started = False
             return []
         if kind == GROUP_START:
-            self.grouping = _grouping_text(item.properties.get("groupingEntry"))
+            self.grouping = grouping_lines(item.properties.get("groupingEntry"), self.width)
             return []
         if kind == FORMAT_ENTRY:
             info = item.properties.get("formatEntryInfo")
@@ -223,7 +313,7 @@ class FormatReader(msgspec.Struct):
             rendered = _render(self.shape, self.rows, self.width)
             lines = [] if self.started else [""]
             if self.grouping is not None:
-                lines.extend(["", self.grouping, ""])
+                lines.extend(["", *self.grouping, ""])
             self.rows, self.grouping, self.started = [], None, True
             return lines + rendered[1:-1]
         if kind == FORMAT_END and self.shape is not None:
@@ -232,16 +322,13 @@ class FormatReader(msgspec.Struct):
         return []
 
 
-def _grouping_text(entry: Any) -> str | None:
-    """The text of a GroupingEntry: its FormatEntry's text and property fields."""
+def grouping_lines(entry: Any, width: int) -> list[str] | None:
+    """The lines of a GroupingEntry as 5.1's ComplexWriter writes them, None without one."""
     if not isinstance(entry, PSObject):
         return None
-    parts: list[str] = []
-    for value in entry.properties.get("formatValueList") or []:
-        for inner in value.properties.get("formatValueList") or []:
-            text = inner.properties.get("text")
-            parts.append(str(text if text is not None else inner.properties.get("propertyValue")))
-    return "".join(parts)
+    writer = _ComplexText(width)
+    writer.walk(list(entry.properties.get("formatValueList") or []), 0)
+    return writer.finish()
 
 
 def _read_shape(item: PSObject) -> Shape:

@@ -15,7 +15,14 @@ client sees is the formatter's. Modelled here:
 - hashtables and DictionaryEntry objects use the Name (30 columns) / Value table;
 - a PSCustomObject (also ``Select-Object`` output) with at most four properties is a
   table whose columns are the first object's properties, sized to the widest value;
-  more properties make a list. Numbers are right-aligned.
+  more properties make a list. Numbers are right-aligned;
+- System.DateTime, file system items and System.Diagnostics.Process use 5.1's views
+  (:mod:`psrunbook.sim.ps.format_views`); consecutive file system items of a new parent
+  directory start a new group of the same table (its heading, the header again), as
+  OutCommandInner writes a GroupEndData and a GroupStartData between them;
+- a DateTime inside a table or list shows as ``ToString()`` in en-US
+  ("12/3/2026 11:10:00 PM", :mod:`psrunbook.sim.ps.date_text`), not as its string
+  conversion.
 
 UNVERIFIED (not in shared/facts; the stricter choice is noted in
 docs/simulated-powershell.md): the list layout's blank lines, Out-String's default
@@ -32,7 +39,16 @@ from typing import Any
 import msgspec
 
 from psrunbook.sim.objects import PSEnum, PSHashtable, PSObject, PSVersionValue, SecureStringValue
-from psrunbook.sim.ps.format_objects import FormatReader, class_id
+from psrunbook.sim.ps.date_text import DATETIME, date_moment, general
+from psrunbook.sim.ps.format_objects import (
+    ALIGN_RIGHT,
+    FormatReader,
+    GroupHeader,
+    NotFormattable,
+    TableColumn,
+    class_id,
+)
+from psrunbook.sim.ps.format_views import datetime_line, is_datetime, table_view
 from psrunbook.sim.ps.values import is_collection, to_string
 
 DEFAULT_WIDTH = 120
@@ -44,14 +60,6 @@ _ENTRY = "System.Collections.DictionaryEntry"
 _MEMBER = "Microsoft.PowerShell.Commands.MemberDefinition"
 PING_STATUS = "System.Management.ManagementObject#root\\cimv2\\Win32_PingStatus"
 _MAX_TABLE_PROPERTIES = 4
-
-
-class NotFormattable(Exception):
-    """An object whose format view the simulator does not model; names its type."""
-
-    def __init__(self, type_name: str) -> None:
-        super().__init__(type_name)
-        self.type_name = type_name
 
 
 class Column(msgspec.Struct, frozen=True):
@@ -93,9 +101,13 @@ def is_scalar(item: Any) -> bool:
 
 
 def cell_text(value: Any) -> str:
-    """A property value as a table cell or list value shows it."""
+    """A property value as a table cell or list value shows it: a DateTime as its en-US
+    ``ToString()``, anything else as its string conversion."""
     if is_collection(value):
         return "{" + ", ".join(cell_text(v) for v in value) + "}"
+    moment = date_moment(value)
+    if moment is not None:
+        return general(moment)
     return to_string(value)
 
 
@@ -108,9 +120,15 @@ class _Group(msgspec.Struct):
 
     key: str
     kind: str
-    """``table`` or ``list``."""
+    """``table``, ``list`` or ``custom`` (one line per object)."""
     columns: tuple[Column, ...]
     rows: list[tuple[Any, ...]]
+    heading: GroupHeader | None = None
+    """The group's heading (a view's group control), printed above the header."""
+    opened: bool = False
+    """A later group of the same table: the table's FormatStartData (its blank line) came
+    before the first group, so none is printed here."""
+    wrap: bool = False
 
 
 def _entries(item: Any) -> list[tuple[Any, ...]]:
@@ -119,8 +137,19 @@ def _entries(item: Any) -> list[tuple[Any, ...]]:
     return [(item.properties.get("Name"), item.properties.get("Value"))]
 
 
+def view_column(column: TableColumn) -> Column:
+    """A view's column (as Format-Table announces it) as the text renderer takes it."""
+    right = column.alignment == ALIGN_RIGHT
+    return Column(column.label, column.prop, column.width or None, left=not right, right=right)
+
+
 def default_view(item: Any) -> tuple[str, str, tuple[Column, ...]]:
     """The group key, the kind and the columns of a new group starting at ``item``."""
+    if is_datetime(item):
+        return DATETIME, "custom", ()
+    view = table_view(item)
+    if view is not None:
+        return view.key, "table", tuple(view_column(c) for c in view.columns)
     if isinstance(item, PSHashtable) or (
         isinstance(item, PSObject) and item.type_names[:1] == (_ENTRY,)
     ):
@@ -169,14 +198,23 @@ def format_items(items: list[Any], width: int = DEFAULT_WIDTH) -> list[str]:
             lines.extend(to_string(item).replace("\r\n", "\n").split("\n"))
             continue
         key, kind, columns = default_view(item)
-        if group is None or group.key != key:
+        view = table_view(item)
+        heading = view.group(item) if view is not None else None
+        if group is None or group.key != key or group.heading != heading:
+            # The same view with a new group heading goes on in the same table.
+            same_table = group is not None and group.key == key
             if group is not None:
-                lines.extend(_render(group, width))
-            group = _Group(key, kind, columns, [])
+                lines.extend(_render(group, width, closing=not same_table))
+            group = _Group(key, kind, columns, [], heading, same_table,
+                           wrap=view is not None and view.wrap)  # fmt: skip
         if key == _ENTRY:
             group.rows.extend(_entries(item))
         elif kind == "list":
             group.rows.append(tuple(item.properties.items()))
+        elif kind == "custom":
+            group.rows.append((_custom_line(item, width),))
+        elif view is not None:
+            group.rows.append(view.cells(item))
         else:
             group.rows.append(_row(item, group.columns))
     if group is not None:
@@ -184,13 +222,35 @@ def format_items(items: list[Any], width: int = DEFAULT_WIDTH) -> list[str]:
     return lines
 
 
-def _render(group: _Group, width: int) -> list[str]:
+def _custom_line(item: PSObject, width: int) -> str:
+    """A DateTime's line; ComplexWriter word-wraps a longer one, which is not modelled."""
+    line = datetime_line(item)
+    if len(line) > width:
+        raise NotFormattable(DATETIME, f"the line {line!r} is wider than {width} columns")
+    return line
+
+
+def _render(group: _Group, width: int, *, closing: bool = True) -> list[str]:
+    """The group's lines: without ``closing`` the table goes on with another group, so
+    its FormatEndData's blank line is left out (and the next group's FormatStartData's)."""
     if group.kind == "list":
         return render_list(group.rows)
     if group.key.startswith(_MEMBER + ":"):
         title = ["", "   TypeName: " + group.key[len(_MEMBER) + 1 :]]
         return title + render_table(group.columns, group.rows, width)
-    return render_table(group.columns, group.rows, width)
+    if group.kind == "custom":
+        body = ["", *(row[0] for row in group.rows), "", ""]
+    else:
+        body = render_table(group.columns, group.rows, width, wrap=group.wrap)
+    # body: FormatStartData's blank line, the group, GroupEndData's and FormatEndData's.
+    lines = body[1:-1]
+    if group.heading is not None:
+        lines = ["", *group.heading.lines(width), "", *lines]
+    if not group.opened:
+        lines.insert(0, "")
+    if closing:
+        lines.append("")
+    return lines
 
 
 def render_list(objects: list[Any]) -> list[str]:

@@ -8,7 +8,9 @@ recorded ``test_winrs_extra_opts.yml`` answers ``(pwd).Path`` with ``C:\\Windows
 a shell created with that directory); a PSRP runspace starts in the user's Documents
 folder (UNVERIFIED: as Windows PowerShell remoting sessions show it). ``Set-Location``
 is not simulated, so the location never changes within a runspace; ``-PSProvider``,
-``-PSDrive``, ``-Stack`` and ``-StackName`` are refused as unknown parameters.
+``-PSDrive``, ``-Stack`` and ``-StackName`` are refused as unknown parameters. ``$PWD``
+(the evaluator's ``read_variable``) and the relative paths of the lab's provider
+cmdlets (``CmdletContext.location``) read the same location.
 """
 
 from __future__ import annotations

@@ -48,12 +48,13 @@ UNSUPPORTED_COMMANDS = {
     name.casefold(): name
     for name in (
         "Format-Custom", "fc", "Out-Host", "oh", "Out-Default",
-        "Read-Host", "Get-Credential",
+        "Read-Host", "Get-Credential", "Clear-Host", "clear", "cls",
     )
 }  # fmt: skip
 """Commands of every Windows node that the lab does not model: their output is a custom
-format view or goes to the host, or they prompt. Refused before the script runs, so no
-statement before them has run either (a node's own table cannot provide them)."""
+format view or goes to the host, they prompt, or they clear the host's screen. Refused
+before the script runs, so no statement before them has run either (a node's own table
+cannot provide them)."""
 
 _THROUGH_HOST = (
     "in a remote session it writes through the host, PIPELINE_HOST_CALL WriteLine "
@@ -67,6 +68,12 @@ WHY_UNSUPPORTED = {
     "read-host": "it prompts through the host, and this pipeline's client has no host UI"
     " (Windows throws a HostException whose text is not recorded)",
     "get-credential": "it prompts through the host; the lab does not model its host calls",
+    **dict.fromkeys(
+        ("clear-host", "clear", "cls"),
+        "Clear-Host clears the host's screen buffer through $Host.UI.RawUI (CursorPosition,"
+        " SetBufferContents), which the lab does not model; what Windows does without a"
+        " console (a remote session, a WinRS process) is not recorded; leave it out",
+    ),
 }
 """Why a command of :data:`UNSUPPORTED_COMMANDS` is refused, where more than its name helps."""
 
@@ -322,13 +329,20 @@ named block (four kinds, duplicates reported by PowerShell as errors)."""
 
 
 def _parse_blocks(parser: tree_sitter.Parser, source: bytes) -> tree_sitter.Tree:
-    """``source`` parsed by :func:`parse_mended`, with the ``;`` PowerShell skips around
-    named blocks (:func:`_block_separators`) read as blanks, one byte each so every
-    offset stays the same. Kept only when each blanked ``;`` stands where PowerShell
-    skips it (:func:`_separator_kept`); otherwise the tree of the text as sent. An
-    error left in the kept tree is then reported where PowerShell reports it (``3`` in
-    ``begin {}; 3``, not ``begin``)."""
-    tree = parse_mended(parser, source)
+    """``source`` parsed by :func:`parse_mended`, then :func:`mend_block_separators`."""
+    return mend_block_separators(parser, source, parse_mended(parser, source))
+
+
+def mend_block_separators(
+    parser: tree_sitter.Parser, source: bytes, tree: tree_sitter.Tree
+) -> tree_sitter.Tree:
+    """``tree`` (``source`` parsed by :func:`parse_mended`) again, with the ``;``
+    PowerShell skips around named blocks (:func:`_block_separators`) read as blanks, one
+    byte each so every offset stays the same. Kept only when each blanked ``;`` stands
+    where PowerShell skips it (:func:`_separator_kept`); otherwise ``tree``. An error
+    left in the kept tree is then reported where PowerShell reports it (``3`` in
+    ``begin {}; 3``, not ``begin``). The linter calls it for a tree with an error, so
+    ``& { begin {}; process {} }`` is no syntax error there either."""
     if b";" not in source:
         return tree
     data = bytearray(source)
@@ -650,13 +664,30 @@ def _foreach_standin(match: re.Match[bytes]) -> bytes:
     return text[:2] + b"0" + text[3:]
 
 
+_CAPITAL_NUMBER_LETTERS = re.compile(rb"\d(?:E[+-]?\d|[lLdD]?[KMGTP][bB]|[lLdD]?[kmgtp]B|[LD])")
+"""A digit then a numeric literal's letters with a capital among them: an exponent
+(``1E3``), a multiplier (``1GB``, ``5Mb``, ``2LKB``) or a type suffix (``1L``, ``1D``).
+PowerShell reads them in any case (about_Numeric_Literals; Microsoft's own examples
+write ``Length -gt 1MB``); tree-sitter-powershell 0.26.4 only in lower case, so
+``$size / 1GB`` failed to parse. Lower case has the same length, and the evaluator reads
+a literal's value from the text as sent (:func:`.number_literals.number_literal` takes
+any case). Inside a string, a comment or a longer word the change is harmless: a letter's
+case never makes tree-sitter split a token differently there."""
+
+
+def _lower_case(match: re.Match[bytes]) -> bytes:
+    return match.group(0).lower()
+
+
 def parse_mended(parser: tree_sitter.Parser, source: bytes) -> tree_sitter.Tree:
     """``source`` parsed, again with the line breaks of :func:`_split_lines` while they
     mend errors tree-sitter reports in valid PowerShell (offsets unchanged; the
     evaluator and the linter read the same tree). ``.ForEach(`` is always read as the
     method it is (:data:`_FOREACH_METHOD`); an ``else`` or ``elseif`` on a line of its
-    own after an ``if`` that is a value is joined to it (:func:`_join_else`)."""
+    own after an ``if`` that is a value is joined to it (:func:`_join_else`). A number's
+    suffix or exponent in capitals is read in lower case (:data:`_CAPITAL_NUMBER_LETTERS`)."""
     source = _FOREACH_METHOD.sub(_foreach_standin, source)
+    source = _CAPITAL_NUMBER_LETTERS.sub(_lower_case, source)
     tree = parser.parse(source)
     for _ in range(_MAX_SPLITS):
         split = _split_lines(tree, source) if tree.root_node.has_error else None

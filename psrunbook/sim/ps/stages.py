@@ -450,6 +450,14 @@ class CmdletContext:
     def user(self) -> str:
         return self._evaluator.session.user
 
+    @property
+    def location(self) -> str:
+        """The runspace's current FileSystem location (Get-Location's, ``$PWD``): what a
+        relative path is below, and a native program's working folder."""
+        from psrunbook.sim.ps.location import current_location  # noqa: PLC0415 (a cycle)
+
+        return current_location(self._evaluator)
+
     def environment(self) -> dict[str, str]:
         """The runspace's environment, which a native program inherits."""
         return {str(k): str(v) for k, v in self._evaluator.env.items()}

@@ -31,7 +31,7 @@ from tests.integration.sim.simclient import PASSWORD as PW
 from tests.integration.sim.simclient import USER, client_for
 
 PASSWORD = "winrs-pw-1"
-TOOL = "'ipconfig' (a Windows tool the lab does not simulate)"
+TOOL = "'netstat' (a Windows tool the lab does not simulate)"
 
 
 @contextlib.contextmanager
@@ -127,7 +127,7 @@ def test_unknown_command_is_not_recognized(client: Client) -> None:
         ("ver", ("\r\nMicrosoft Windows [Version 10.0.17763.1]\r\n", "", 0)),
         ("echo %COMPUTERNAME%", ("NODE1\r\n", "", 0)),
         ("cd", (f"C:\\Users\\{SIM_USER}\r\n", "", 0)),
-        ("ipconfig", ("", f"The simulator does not model this in cmd.exe: {TOOL}\r\n", 1)),
+        ("netstat", ("", f"The simulator does not model this in cmd.exe: {TOOL}\r\n", 1)),
     ],
 )
 def test_cmd_builtins_and_natives(client: Client, command: str, expected: tuple) -> None:

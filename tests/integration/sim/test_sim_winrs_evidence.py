@@ -126,3 +126,21 @@ def test_write_host_ends_its_line_with_lf_alone(lab_endpoint: SimEndpoint) -> No
         mixed = _powershell_process(shell, "Write-Host a; 'b'")
     assert (0, "こんにちは\n") == (unicode.rc, unicode.stdout.decode("utf-8"))
     assert b"a\nb\r\n" == mixed.stdout
+
+
+def test_the_automatic_pwd_is_the_location_in_a_shell_and_in_a_runspace(
+    lab_endpoint: SimEndpoint, lab_pool: RunspacePool
+) -> None:
+    """``$PWD`` (about_Automatic_Variables: a path object of the current location) is
+    the PathInfo Get-Location gives, in powershell.exe under WinRS as in a PSRP
+    runspace; the lab had it unset, so ``gci $pwd`` and ``[string]$PWD`` were silently
+    empty."""
+    with WinRS(client_for(lab_endpoint), working_directory="C:\\Windows") as shell:
+        process = _powershell_process(shell, "[string]$PWD; $PWD.GetType().FullName")
+    assert (0, b"C:\\Windows\r\nSystem.Management.Automation.PathInfo\r\n") == (
+        process.rc,
+        process.stdout,
+    )
+    ps = PowerShell(lab_pool)
+    ps.add_script("$PWD.Path -eq (Get-Location).Path; $PWD.Drive.Name")
+    assert [True, "C"] == ps.invoke()

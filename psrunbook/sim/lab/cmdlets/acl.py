@@ -118,9 +118,11 @@ def icacls_line(entry: AclEntry) -> str:
     return f"{entry.identity}:{deny}{flags}{rights}"
 
 
-def _fs_path(raw: str) -> FsPath | None:
+def _fs_path(raw: str, where: str) -> FsPath | None:
+    """``raw`` as a FileSystem path, relative to ``where`` (the runspace's location, which
+    is also a native program's working folder: NativeCommandProcessor starts it there)."""
     try:
-        path = parse(raw)
+        path = parse(raw, where)
     except BadDrive:
         return None
     return path if isinstance(path, FsPath) else None
@@ -147,7 +149,7 @@ class GetAcl(SimCmdlet):
         view = FsView(self.cluster, self.node)
         literal = strings(arg(args, "LiteralPath"))
         for raw in literal or strings(arg(args, "Path")):
-            path = _fs_path(raw)
+            path = _fs_path(raw, ctx.location)
             found: list[tuple[FsPath, FsEntry]] = []
             if path is not None and not literal and has_wildcard(raw):
                 # -Path expands * ? [..]; -LiteralPath does not (see paths.has_wildcard).
@@ -248,7 +250,7 @@ class Icacls(SimCmdlet):
             ctx.write_output(error_records.ICACLS_INVALID.format(arg=options[index]))
             return error_records.ICACLS_INVALID_EXIT
         view = FsView(self.cluster, self.node)
-        path = _fs_path(target)
+        path = _fs_path(target, ctx.location)
         entry = view.get(path) if path is not None else None
         if path is None or entry is None:
             ctx.write_output(error_records.ICACLS_NOT_FOUND.format(path=target))

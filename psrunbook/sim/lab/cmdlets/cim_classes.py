@@ -5,7 +5,10 @@ Classes: ``Win32_Service`` (processes.py), ``Win32_OperatingSystem`` (Windows Se
 ``Version`` 10.0.17763, as :data:`psrunbook.sim.ps.automatic.PS_VERSION` announces;
 ``CSName`` the node; ``LastBootUpTime`` the node's last boot in the lab's time) and
 ``Win32_ComputerSystem`` (``Name``, ``Domain`` the lab's DNS domain, ``PartOfDomain``;
-``Manufacturer``/``Model`` are lab values, marked as such). CIM returns
+``Manufacturer``/``Model`` are lab values, marked as such, and so is the memory every
+node has: ``TotalPhysicalMemory`` 16 GiB less what firmware keeps, in bytes, the
+operating system's ``TotalVisibleMemorySize`` the same in KiB). UNVERIFIED: the lab
+sends these counts as the integer type their size needs, Windows as UInt64. CIM returns
 ``LastBootUpTime`` as a DateTime, WMI as a DMTF string, as on Windows.
 
 ``-Filter`` takes simple WQL equality: ``Prop = 'text'``, ``Prop = 12``, ``Prop = TRUE``,
@@ -35,6 +38,8 @@ OS_CAPTION = "Microsoft Windows Server 2019 Datacenter"
 OS_VERSION = "10.0.17763"
 LAB_MANUFACTURER = "psrunbook simulated lab"
 LAB_MODEL = "Simulated cluster node"
+LAB_MEMORY_BYTES = 17_179_398_144
+"""Every lab node's physical memory as Win32_ComputerSystem reports it (a lab value)."""
 
 _CLAUSE = re.compile(
     r"""^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(?:'([^']*)'|"([^"]*)"|(-?\d+)|(true|false))\s*$""",
@@ -70,6 +75,7 @@ def _operating_system(cluster: SimCluster, node: Node, wmi: bool) -> dict[str, A
         "SystemDirectory": "C:\\Windows\\system32",
         "WindowsDirectory": "C:\\Windows",
         "LastBootUpTime": _dmtf(booted) if wmi else lab_date(booted),
+        "TotalVisibleMemorySize": LAB_MEMORY_BYTES // 1024,
         "Status": "OK",
     }
 
@@ -85,6 +91,7 @@ def _computer_system(cluster: SimCluster, node: Node, wmi: bool) -> dict[str, An
         "Manufacturer": LAB_MANUFACTURER,
         "Model": LAB_MODEL,
         "SystemType": "x64-based PC",
+        "TotalPhysicalMemory": LAB_MEMORY_BYTES,
         "Status": "OK",
     }
 

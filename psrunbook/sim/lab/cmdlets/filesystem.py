@@ -144,9 +144,11 @@ class ItemCmdlet(SimCmdlet):
         record = makers[record_kind](self.spec.name, self.spec.implementing_type, raw)
         return CmdletError(record, terminating=False)
 
-    def parse(self, raw: str) -> FsPath | RegPath:
+    def parse(self, raw: str, where: str) -> FsPath | RegPath:
+        """``raw`` as a provider path; a relative one is below ``where``, the runspace's
+        location (``CmdletContext.location``), as PowerShell resolves it."""
         try:
-            return parse(raw)
+            return parse(raw, where)
         except BadDrive as exc:
             raise self.error("drive", exc.drive) from exc
 
@@ -160,9 +162,9 @@ class ItemCmdlet(SimCmdlet):
         node = self.cluster.node(self.node)
         return letter in node.volumes or letter in self.cluster.shared_volumes
 
-    def resolve(self, raw: str, literal: bool) -> list[tuple[FsPath, FsEntry]]:
+    def resolve(self, raw: str, literal: bool, where: str) -> list[tuple[FsPath, FsEntry]]:
         """Existing items for a path (wildcards expand unless literal); raises not found."""
-        path = self.parse(raw)
+        path = self.parse(raw, where)
         if isinstance(path, RegPath):
             raise self.error("notfound", raw)
         if not self.known_drive(path):
@@ -197,12 +199,12 @@ class TestPath(ItemCmdlet):
         raws, literal = self.paths(args)
         kind = fold(text(arg(args, "PathType", "Any")))
         for raw in raws:
-            ctx.write_output(self._test(raw, literal, kind, flag(args, "IsValid")))
+            ctx.write_output(self._test(raw, literal, kind, flag(args, "IsValid"), ctx.location))
         return None
 
-    def _test(self, raw: str, literal: bool, kind: str, is_valid: bool) -> bool:
+    def _test(self, raw: str, literal: bool, kind: str, is_valid: bool, where: str) -> bool:
         try:
-            path = parse(raw)
+            path = parse(raw, where)
         except BadDrive:
             return False
         if is_valid:
@@ -237,7 +239,7 @@ class GetItem(ItemCmdlet):
         raws, literal = self.paths(args)
         for raw in raws:
             try:
-                path = self.parse(raw)
+                path = self.parse(raw, ctx.location)
                 if isinstance(path, RegPath):
                     registry = self.cluster.node(self.node).registry
                     rels = [path.rel]
@@ -251,7 +253,7 @@ class GetItem(ItemCmdlet):
                         shown = RegPath(tuple(p for p in rel.split("\\") if p))
                         ctx.write_output(key_object(registry, shown, key))
                     continue
-                for found, entry in self.resolve(raw, literal):
+                for found, entry in self.resolve(raw, literal, ctx.location):
                     ctx.write_output(item_object(found, entry))
             except CmdletError as exc:
                 ctx.write_error(exc.record)
@@ -278,7 +280,7 @@ class GetChildItem(ItemCmdlet):
     def run(self, ctx: CmdletContext, args: PSHashtable) -> int | None:
         raws, literal = self.paths(args)
         if not raws:
-            raws = [f"C:\\Users\\{ctx.user.split(chr(92))[-1]}\\Documents"]
+            raws = [ctx.location]
         for raw in raws:
             try:
                 self._list(ctx, raw, literal, args)
@@ -287,7 +289,7 @@ class GetChildItem(ItemCmdlet):
         return None
 
     def _list(self, ctx: CmdletContext, raw: str, literal: bool, args: PSHashtable) -> None:
-        path = self.parse(raw)
+        path = self.parse(raw, ctx.location)
         if isinstance(path, RegPath):
             registry = self.cluster.node(self.node).registry
             if registry.key(path.rel) is None and path.parts:
@@ -296,7 +298,7 @@ class GetChildItem(ItemCmdlet):
                 sub = RegPath(tuple(key.path.split("\\")))
                 ctx.write_output(key_object(registry, sub, key))
             return
-        items = self.resolve(raw, literal)
+        items = self.resolve(raw, literal, ctx.location)
         patterns = [text(arg(args, "Filter"))] if arg(args, "Filter") else []
         patterns += strings(arg(args, "Include"))
         excludes = strings(arg(args, "Exclude"))
@@ -344,7 +346,7 @@ class NewItem(ItemCmdlet):
         for raw in strings(arg(args, "Path")):
             full = f"{raw.rstrip(chr(92)).rstrip('/')}\\{name}" if name else raw
             try:
-                path = self.parse(full)
+                path = self.parse(full, ctx.location)
                 if isinstance(path, RegPath):
                     self._new_key(ctx, path, full, args)
                 elif kind in ("directory", "container"):
@@ -464,10 +466,10 @@ class CopyItem(ItemCmdlet):
         destination_raw = text(arg(args, "Destination"))
         for raw in raws:
             try:
-                destination = self.parse(destination_raw)
+                destination = self.parse(destination_raw, ctx.location)
                 if isinstance(destination, RegPath):
                     raise self.error("notfound", destination_raw)
-                for source, entry in self.resolve(raw, literal):
+                for source, entry in self.resolve(raw, literal, ctx.location):
                     self._copy(ctx, source, entry, destination, args)
             except CmdletError as exc:
                 ctx.write_error(exc.record)
@@ -531,7 +533,7 @@ class RemoveItem(ItemCmdlet):
         raws, literal = self.paths(args)
         for raw in raws:
             try:
-                path = self.parse(raw)
+                path = self.parse(raw, ctx.location)
                 if isinstance(path, RegPath):
                     registry = self.cluster.node(self.node).registry
                     if registry.key(path.rel) is None:
@@ -541,7 +543,7 @@ class RemoveItem(ItemCmdlet):
                         registry.delete_key(path.rel)
                         self.changed(path.display)
                     continue
-                for found, entry in self.resolve(raw, literal):
+                for found, entry in self.resolve(raw, literal, ctx.location):
                     write_access.check_file_write(self.cluster, self.spec, found)
                     if entry.is_dir and self.fs.children(found) and not flag(args, "Recurse"):
                         question = (
@@ -580,7 +582,7 @@ class GetContent(ItemCmdlet):
         encoding = arg(args, "Encoding")
         for raw in raws:
             try:
-                items = self.resolve(raw, literal)
+                items = self.resolve(raw, literal, ctx.location)
             except CmdletError as exc:
                 ctx.write_error(exc.record)
                 continue
@@ -658,13 +660,13 @@ class SetContent(ItemCmdlet):
             data = encode(content, encoding)
         for raw in raws:
             try:
-                for target in self._targets(raw, literal):
-                    self._write(target, data)
+                for target in self._targets(raw, literal, ctx.location):
+                    self._write(target, data, ctx.location)
             except CmdletError as exc:
                 ctx.write_error(exc.record)
         return None
 
-    def _targets(self, raw: str, literal: bool) -> list[str]:
+    def _targets(self, raw: str, literal: bool, where: str) -> list[str]:
         """``-Path`` with ``*`` ``?`` ``[`` writes the existing files it matches.
 
         UNVERIFIED (not in shared/facts): whether Windows creates the file literally when
@@ -673,7 +675,7 @@ class SetContent(ItemCmdlet):
         """
         if literal or not has_wildcard(raw):
             return [raw]
-        path = self.parse(raw)
+        path = self.parse(raw, where)
         if isinstance(path, RegPath):
             raise self.error("notfound", raw)
         found = [p.display for p, entry in self.fs.expand(path) if not entry.is_dir]
@@ -681,8 +683,8 @@ class SetContent(ItemCmdlet):
             raise self.error("notfound", raw)
         return found
 
-    def _write(self, raw: str, data: bytes) -> None:
-        path = self.parse(raw)
+    def _write(self, raw: str, data: bytes, where: str) -> None:
+        path = self.parse(raw, where)
         if isinstance(path, RegPath):
             raise self.error("notfound", raw)
         if self.fs.volume_or_none(path) is None:

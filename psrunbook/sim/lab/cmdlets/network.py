@@ -21,7 +21,7 @@ from __future__ import annotations
 import msgspec
 
 from psrunbook.sim.lab import error_records
-from psrunbook.sim.lab.cluster_model import fold
+from psrunbook.sim.lab.cluster_model import SimCluster, fold
 from psrunbook.sim.lab.cluster_objects import props
 from psrunbook.sim.lab.cmdlets.sim_cmdlet import SimCmdlet, arg, flag, param, strings
 from psrunbook.sim.objects import ErrorRecordData, PSHashtable, PSObject
@@ -36,8 +36,21 @@ _TYPE_NAMES = (
     "System.MarshalByRefObject",
     "System.Object",
 )
+CLUSTER_ADDRESS = "10.0.0.9"
+"""The cluster name's IPv4 address in the lab (a lab value)."""
 NO_SUCH_HOST = "No such host is known"
 NO_ANSWER = "Error due to lack of resources"
+
+
+def node_address(cluster: SimCluster, node: str) -> str | None:
+    """A node's IPv4 address in the lab: ``10.0.0.10`` for the first node in the lab
+    file's order, ``10.0.0.11`` for the second, ... (lab values); None for a name that is
+    no node of the lab. Test-Connection and ipconfig both answer with it."""
+    wanted = fold(node)
+    for index, candidate in enumerate(cluster.nodes.values()):
+        if fold(candidate.name) == wanted:
+            return f"10.0.0.{10 + index}"
+    return None
 
 
 class _Target(msgspec.Struct, frozen=True):
@@ -147,13 +160,13 @@ class TestConnection(SimCmdlet):
         wanted = fold(name)
         if wanted in ("localhost", "."):
             return _Target(name, "127.0.0.1", True)
-        nodes = list(self.cluster.nodes.values())
+        nodes = self.cluster.nodes.values()
         if wanted == fold(self.cluster.name):
-            return _Target(name, "10.0.0.9", any(n.state != "Down" for n in nodes))
-        for index, node in enumerate(nodes):
-            if fold(node.name) == wanted:
-                return _Target(name, f"10.0.0.{10 + index}", node.state != "Down")
-        return _Target(name, None, False)
+            return _Target(name, CLUSTER_ADDRESS, any(n.state != "Down" for n in nodes))
+        address = node_address(self.cluster, name)
+        if address is None:
+            return _Target(name, None, False)
+        return _Target(name, address, self.cluster.node(name).state != "Down")
 
 
 NETWORK_CMDLETS: tuple[type[SimCmdlet], ...] = (TestConnection,)

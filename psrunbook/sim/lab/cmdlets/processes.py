@@ -172,8 +172,25 @@ class GetWmiObject(_Win32Query):
     )
 
 
+LAB_HANDLES = 250
+LAB_NONPAGED_BYTES = 16 * 1024
+LAB_PAGED_BYTES = 8 * 1024 * 1024
+LAB_WORKING_SET_BYTES = 20 * 1024 * 1024
+LAB_CPU_SECONDS = 0.5
+"""Lab values, not measurements: the lab has no memory or CPU model, so every service
+process shows these handle, memory and processor-time figures. Windows reads them from
+the running process; they are here because 5.1's default view of a Process prints them
+(Handles, NPM(K), PM(K), WS(K), CPU(s); see psrunbook.sim.ps.format_views)."""
+
+
 def process_object(service: Service) -> PSObject:
-    """``System.Diagnostics.Process`` of a running service."""
+    """``System.Diagnostics.Process`` of a running service.
+
+    Besides the .NET properties, the members 5.1's types.ps1xml adds and its default view
+    shows: Handles (HandleCount), NPM (NonpagedSystemMemorySize64), PM
+    (PagedMemorySize64), WS (WorkingSet64), CPU (TotalProcessorTime in seconds) and SI
+    (SessionId: 0, the session services run in since Windows Vista's session 0
+    isolation). Handle, memory and CPU figures are lab values (above)."""
     image = service.image_path or f"C:\\Windows\\System32\\{service.name}.exe"
     name = image.rsplit("\\", 1)[-1].removesuffix(".exe").removesuffix(".EXE")
     return PSObject(
@@ -184,6 +201,17 @@ def process_object(service: Service) -> PSObject:
             Name=name,
             Path=image,
             StartTime=lab_date(service.started),
+            HandleCount=LAB_HANDLES,
+            Handles=LAB_HANDLES,
+            NonpagedSystemMemorySize64=LAB_NONPAGED_BYTES,
+            NPM=LAB_NONPAGED_BYTES,
+            PagedMemorySize64=LAB_PAGED_BYTES,
+            PM=LAB_PAGED_BYTES,
+            WorkingSet64=LAB_WORKING_SET_BYTES,
+            WS=LAB_WORKING_SET_BYTES,
+            CPU=LAB_CPU_SECONDS,
+            SessionId=0,
+            SI=0,
         ),
         to_string=f"System.Diagnostics.Process ({name})",
     )

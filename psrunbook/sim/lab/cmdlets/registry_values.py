@@ -153,7 +153,8 @@ class RegistryCmdlet(SimCmdlet):
 
     def _reg_path(self, raw: str) -> RegPath:
         try:
-            path = parse(raw)
+            # A relative path is a FileSystem path whatever the location: refused below.
+            path = parse(raw, "C:\\")
         except BadDrive as exc:
             raise CmdletError(
                 error_records.drive_not_found(

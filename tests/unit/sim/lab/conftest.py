@@ -25,6 +25,8 @@ class RecordingContext:
 
     node: str = "NODE1"
     user: str = "SIMLAB\\admin"
+    location: str = "C:\\Users\\admin\\Documents"
+    """The runspace's location, as a fresh PSRP runspace of ``user`` starts in."""
     output: list[Any] = field(default_factory=list)
     errors: list[ErrorRecordData] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)

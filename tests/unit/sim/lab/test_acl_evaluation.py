@@ -19,7 +19,7 @@ LIST_WRITE = rights_mask(("ListDirectory", "Write"))
 
 
 def _path(raw: str) -> FsPath:
-    path = parse(raw)
+    path = parse(raw, "C:\\")
     assert isinstance(path, FsPath)
     return path
 

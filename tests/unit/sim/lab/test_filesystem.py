@@ -30,18 +30,19 @@ BINN = "C:\\Program Files\\Microsoft SQL Server\\150\\DTS\\Binn"
             RegPath(("SOFTWARE",)),
         ),
         ("notes.txt", FsPath("C", ("Users", "admin", "Documents", "notes.txt"))),
+        ("..\\Desktop\\.\\x", FsPath("C", ("Users", "admin", "Desktop", "x"))),
     ],
 )
 def test_paths_normalise(raw: Any, expected: Any) -> None:
-    """Provider prefixes, / separators, . and .. all normalise; relative is the Documents folder."""
-    assert expected == parse(raw, "SIMLAB\\admin")
+    """Provider prefixes, / separators, . and .. all normalise; relative is below the location."""
+    assert expected == parse(raw, "C:\\Users\\admin\\Documents")
 
 
 @pytest.mark.parametrize("raw", ["HKCU:\\Software", "Cert:\\LocalMachine", "\\\\server\\share"])
 def test_unsupported_drives(raw: Any) -> None:
     """Other drives are refused as unknown drives, loudly."""
     with pytest.raises(BadDrive):
-        parse(raw)
+        parse(raw, "C:\\")
 
 
 # -- shared disk visibility ----------------------------------------------------------------

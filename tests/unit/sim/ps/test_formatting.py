@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from psrunbook.sim.objects import PSEnum, PSHashtable, PSObject
-from psrunbook.sim.ps.formatting import NotFormattable, format_items
+from psrunbook.sim.ps.format_objects import NotFormattable
+from psrunbook.sim.ps.formatting import format_items
 from tests.unit.sim.ps.helpers import run
 
 PSCUSTOM = ("System.Management.Automation.PSCustomObject", "System.Object")
