@@ -64,6 +64,13 @@ def _text(value: Any) -> str:
 
 
 def _complex_plain(value: GenericComplexObject, depth: int, seen: frozenset[int]) -> Any:
+    if not value.adapted_properties and len(value.property_sets) == 1:
+        only = value.property_sets[0]
+        if only is None or isinstance(only, bool | int | float | str):
+            # A primitive with note properties: Get-Date's DateTime (its DisplayHint
+            # note beside a <DT>, which pypsrp reads as text), a string with notes. The
+            # value is the primitive; the notes are PowerShell's bookkeeping.
+            return _plain(only, depth + 1, seen)
     props: dict[str, Any] = {}
     # Adapted (.NET) first, NoteProperties second: a PSCustomObject's own members win.
     for source in (value.adapted_properties, value.extended_properties):
@@ -134,6 +141,7 @@ def plain(value: Any) -> Any:
     Objects become dicts of their properties, enums their names, lists and dicts stay,
     GUIDs and byte arrays become text, a SecureString stays masked as ``***``; an object
     that carried no properties (a depth-1 snapshot) becomes its ``ToString()`` text.
-    DateTime values arrive from pypsrp as ISO text and stay text.
+    DateTime values arrive from pypsrp as ISO text and stay text, Get-Date's too (a
+    ``<DT>`` beside its DisplayHint note: a primitive with notes is its primitive).
     """
     return _plain(value, 0, frozenset())

@@ -16,11 +16,12 @@ from collections.abc import (
     ItemsView,
     Iterable,
     Iterator,
+    KeysView,
     Mapping,
     MutableMapping,
     ValuesView,
 )
-from typing import Any, cast
+from typing import Any
 
 import msgspec
 
@@ -56,10 +57,14 @@ class PSHashtable(MutableMapping[str, Any]):
             return
         self._data = {}
         if type(items) in _ONE_PASS_TYPES:
-            sized = cast(Collection[tuple[str, Any]], items)
-            if len(sized) >= _ONE_PASS_FROM:
+            # An annotation, not ``cast``: a call (and a subscripted type) at every table.
+            sized: Collection[tuple[str, Any]] = items  # type: ignore[assignment]
+            count = len(sized)
+            if count == 0:  # the empty table binding and hash literals start from
+                return
+            if count >= _ONE_PASS_FROM:
                 data = {key.casefold(): (key, value) for key, value in sized if type(key) is str}
-                if len(data) == len(sized):
+                if len(data) == count:
                     self._data = data
                     return
         for key, value in items:
@@ -96,6 +101,10 @@ class PSHashtable(MutableMapping[str, Any]):
 
     def items(self) -> ItemsView[str, Any]:
         return _HashtableItems(self)
+
+    def folded_keys(self) -> KeysView[str]:
+        """The keys as the table compares them (case-folded), for a set test at C speed."""
+        return self._data.keys()
 
     def values(self) -> ValuesView[Any]:
         return _HashtableValues(self)

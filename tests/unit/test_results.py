@@ -468,6 +468,19 @@ def test_plain_depth_one_snapshot_is_its_text() -> None:
     assert "SQLNODE1" == plain(value)
 
 
+def test_plain_get_date_is_its_date_text():
+    """Windows sends Get-Date as a <DT> with its DisplayHint note (a primitive with
+    notes); the value is the date, not the note."""
+    value = deserialize(
+        '<Obj RefId="0"><DT>2017-03-17T00:00:00.3522798-07:00</DT><MS>'
+        '<Obj N="DisplayHint" RefId="1"><TN RefId="0">'
+        "<T>Microsoft.PowerShell.Commands.DisplayHintType</T><T>System.Enum</T>"
+        "<T>System.ValueType</T><T>System.Object</T></TN>"
+        "<ToString>DateTime</ToString><I32>2</I32></Obj></MS></Obj>"
+    )
+    assert "2017-03-17T00:00:00.3522798-07:00" == plain(value)
+
+
 def test_plain_keeps_secure_strings_masked() -> None:
     """A SecureString pypsrp could not decrypt, and a Secret, stay masked."""
     element = Element("SS")

@@ -26,6 +26,15 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from psrunbook.error_categories import ERROR_CATEGORY_NAMES
+from psrunbook.sim.date_wire import (
+    DATETIME,
+    datetime_parts,
+    incoming_datetime,
+    parts_from_wire,
+    python_wire_text,
+    wire_notes,
+    wire_text,
+)
 from psrunbook.sim.executor_protocol import HostChar
 from psrunbook.sim.objects import (
     ErrorRecordData,
@@ -109,8 +118,6 @@ _INT32 = range(-(2**31), 2**31)
 _INT64 = range(-(2**63), 2**63)
 
 _NEEDS_ENCODING = re.compile("[\x00-\x1f\ufffe\uffff\ud800-\udfff]|_(?=x[0-9A-Fa-f]{4}_)")
-_XML_SPECIAL = re.compile('[&<>"]')
-_XML_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"}
 
 
 def _encode_char(match: re.Match[str]) -> str:
@@ -118,9 +125,19 @@ def _encode_char(match: re.Match[str]) -> str:
 
 
 def escape(text: str) -> str:
-    """CLIXML string content: control characters as ``_xHHHH_``, then XML escaping."""
-    text = _NEEDS_ENCODING.sub(_encode_char, text)
-    return _XML_SPECIAL.sub(lambda m: _XML_ENTITIES[m.group()], text)
+    """CLIXML string content: control characters as ``_xHHHH_``, then XML escaping.
+
+    A printable text without ``_x`` has nothing to encode (control characters,
+    surrogates and U+FFFE/U+FFFF are all unprintable), so the search is skipped. The
+    entities are replaced one after the other, ``&`` first: the same text as a
+    substitution per match, which cost a Python call for each quote of a script's JSON
+    output (issue 16).
+    """
+    if not text.isprintable() or "_x" in text:
+        text = _NEEDS_ENCODING.sub(_encode_char, text)
+    return (
+        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    )
 
 
 def _integer_tag(value: int) -> str:
@@ -247,7 +264,7 @@ class ClixmlWriter:
                 self.value(item, None, depth)
             self._parts.append("</LST></Obj>")
         elif isinstance(value, datetime.datetime):
-            self.primitive("DT", value.isoformat(), name)
+            self.primitive("DT", python_wire_text(value), name)
         elif isinstance(value, uuid.UUID):
             self.primitive("G", str(value), name)
         elif isinstance(value, bytes):
@@ -262,6 +279,11 @@ class ClixmlWriter:
             self.error_record(record, name=name)
 
     def psobject(self, obj: PSObject, name: str | None, depth: int) -> None:
+        if obj.type_names and obj.type_names[0] == DATETIME:
+            parts = datetime_parts(obj)
+            if parts is not None:
+                self._datetime(obj, wire_text(*parts), name, depth)
+                return
         if obj.type_names and obj.type_names[0] in _ALWAYS_WITH_PROPERTIES:
             depth = max(depth, 1)
         if depth <= 0:
@@ -278,6 +300,20 @@ class ClixmlWriter:
                 self.value(item, key, depth - 1)
             self._parts.append("</MS>")
         self._parts.append("</Obj>")
+
+    def _datetime(self, obj: PSObject, text: str, name: str | None, depth: int) -> None:
+        """A DateTime as a primitive known type, whatever the depth: a bare ``<DT>``, or
+        with its notes (Get-Date's DisplayHint) ``<Obj><DT/><MS>notes</MS></Obj>``, the
+        notes at the object's own depth (:mod:`psrunbook.sim.date_wire`)."""
+        notes = wire_notes(obj)
+        if not notes:
+            self.primitive("DT", text, name)
+            return
+        self._open_obj(name, None)
+        self._parts.append(f"<DT>{text}</DT><MS>")
+        for key, item in notes:
+            self.value(item, key, depth)
+        self._parts.append("</MS></Obj>")
 
     def _dotnet_properties(self, obj: PSObject, extended: frozenset[str], depth: int) -> None:
         """A .NET object's own properties in ``<Props>``, PowerShell's in ``<MS>``."""
@@ -405,7 +441,8 @@ class ClixmlWriter:
         self._parts.append("<MS>")
         self.value(data, "MessageData", 0)
         self.string("Write-Information", "Source")
-        now = datetime.datetime.now(datetime.UTC).isoformat().replace("+00:00", "Z")
+        # DateTime.Now (InformationRecord's constructor): Kind Local, +00:00 on UTC nodes.
+        now = python_wire_text(datetime.datetime.now(datetime.UTC))
         self.primitive("DT", now, "TimeGenerated")
         self._open_obj(
             "Tags", ("System.Collections.Generic.List`1[[System.String]]", "System.Object")
@@ -513,6 +550,8 @@ def from_psrp(value: Any) -> Any:
         return PSHashtable((str(k), from_psrp(v)) for k, v in value.items())
     if isinstance(value, list | tuple):
         return [from_psrp(v) for v in value]
+    if isinstance(value, datetime.datetime):
+        return _datetime_from_psrp(value)
     if isinstance(value, uuid.UUID):
         return str(value)
     if isinstance(value, CorePSObject):
@@ -528,6 +567,17 @@ def from_psrp(value: Any) -> Any:
     return value
 
 
+def _datetime_from_psrp(value: datetime.datetime) -> PSObject:
+    """A ``<DT>`` psrpcore decoded, with the notes of the ``<Obj>`` around it, as the
+    language's DateTime (:mod:`psrunbook.sim.date_wire`)."""
+    meta = getattr(value, "PSObject", None)
+    notes = [
+        (str(prop.name), from_psrp(prop.get_value(value)))
+        for prop in getattr(meta, "extended_properties", None) or ()
+    ]
+    return incoming_datetime(*parts_from_wire(value), notes)
+
+
 def fresh_copy(value: Any) -> Any:
     """A converted value (:func:`from_psrp`'s) with new containers, so a pipeline may
     change it without another pipeline given the same message seeing the change.
@@ -541,6 +591,12 @@ def fresh_copy(value: Any) -> Any:
     if isinstance(value, PSHashtable):
         return type(value)((key, fresh_copy(item)) for key, item in value.items())
     if isinstance(value, PSObject):
+        if value.type_names and value.type_names[0] == DATETIME:
+            parts = datetime_parts(value)
+            if parts is not None:
+                # Made again: its DisplayHint setter writes to the properties it was made with.
+                notes = [(key, fresh_copy(item)) for key, item in wire_notes(value)]
+                return incoming_datetime(*parts, notes)
         return PSObject(
             type_names=value.type_names,
             properties=fresh_copy(value.properties),

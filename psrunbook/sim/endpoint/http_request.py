@@ -54,18 +54,31 @@ def parse_header_lines(lines: list[bytes], message_class: type[Message]) -> Mess
     Plain lines are set directly; a block with any other line is given to the feed
     parser, as ``http.client`` does.
     """
+    return read_head(lines, message_class)[0]
+
+
+def read_head(
+    lines: list[bytes], message_class: type[Message]
+) -> tuple[Message, dict[str, str] | None]:
+    """:func:`parse_header_lines`' message, and for a plain head each header's first value
+    by its lower-cased name: what ``message.get(name)`` answers (``email``'s compat32
+    returns a plain ASCII value as it is), without its scan of every header at each call.
+    None for a head the feed parser read.
+    """
     fields: list[tuple[str, str]] = []
     for line in lines[:-1]:
         match = _PLAIN_HEADER.fullmatch(line)
         if match is None or _has_parts(match[1], match[2]):
             text = b"".join(lines).decode("iso-8859-1")
-            return email.parser.Parser(_class=message_class).parsestr(text)
+            return email.parser.Parser(_class=message_class).parsestr(text), None
         fields.append((match[1].decode("ascii"), match[2].decode("ascii")))
     message = message_class()
+    first: dict[str, str] = {}
     for name, value in fields:
         message.set_raw(name, value)
+        first.setdefault(name.lower(), value)
     message.set_payload("")  # the empty body the feed parser leaves
-    return message
+    return message, first
 
 
 def _has_parts(name: bytes, value: bytes) -> bool:

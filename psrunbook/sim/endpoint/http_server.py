@@ -99,6 +99,10 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
     raw_requestline: bytes  # set by handle_one_request before parse_request
 
+    _fields: dict[str, str] | None = None
+    """The request's header values by lower-cased name, for a plain head (see
+    :meth:`header`); None when ``http.server`` or the feed parser read it."""
+
     def setup(self) -> None:
         super().setup()
         self.server.endpoint._track(self.connection, add=True)
@@ -120,6 +124,7 @@ class _Handler(BaseHTTPRequestHandler):
         A request line or header this fast path does not recognise goes to the standard
         library's code (:mod:`.http_request`), so no request means anything else.
         """
+        self._fields = None
         plain = http_request.PLAIN_REQUEST_LINE.fullmatch(self.raw_requestline)
         if plain is None:
             return super().parse_request()
@@ -138,19 +143,27 @@ class _Handler(BaseHTTPRequestHandler):
                 HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "Too many headers", str(err)
             )
             return False
-        self.headers = http_request.parse_header_lines(lines, self.MessageClass)
-        connection = self.headers.get("Connection", "").lower()
+        self.headers, self._fields = http_request.read_head(lines, self.MessageClass)
+        connection = (self.header("Connection") or "").lower()
         if connection == "close":
             self.close_connection = True
         elif connection == "keep-alive":
             self.close_connection = False
-        if self.headers.get("Expect", "").lower() == "100-continue":
+        if (self.header("Expect") or "").lower() == "100-continue":
             return self.handle_expect_100()
         return True
 
+    def header(self, name: str) -> str | None:
+        """``self.headers.get(name)``: from the plain head's values when it had them."""
+        fields = self._fields
+        if fields is None:
+            value: str | None = self.headers.get(name)
+            return value
+        return fields.get(name.lower())
+
     def do_POST(self) -> None:
         try:
-            length = int(self.headers.get("Content-Length") or 0)
+            length = int(self.header("Content-Length") or 0)
         except ValueError:
             length = -1
         if length < 0:
@@ -176,8 +189,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
         reply = self.server.endpoint.handle(
             self.auth,
-            self.headers.get("Authorization"),
-            self.headers.get("Content-Type"),
+            self.header("Authorization"),
+            self.header("Content-Type"),
             body,
             self.client_address[0],
         )
@@ -187,18 +200,19 @@ class _Handler(BaseHTTPRequestHandler):
             self._write(reply)
 
     def _write(self, reply: _Reply) -> None:
+        phrase = _PHRASES.get(reply.status) or HTTPStatus(reply.status).phrase
         lines = [
-            f"HTTP/1.1 {reply.status} {HTTPStatus(reply.status).phrase}",
+            f"HTTP/1.1 {reply.status} {phrase}",
             "Server: Microsoft-HTTPAPI/2.0",
             f"Content-Length: {len(reply.body)}",
         ]
         if reply.body:
             lines.append(f"Content-Type: {reply.content_type}")
         lines.extend(f"{k}: {v}" for k, v in reply.headers)
-        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
-        self.server.endpoint._record_wire(head + reply.body)
+        data = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + reply.body
+        self.server.endpoint._record_wire(data)
         try:
-            self.wfile.write(head + reply.body)
+            self.wfile.write(data)
         except OSError:
             self.close_connection = True
 
@@ -206,6 +220,10 @@ class _Handler(BaseHTTPRequestHandler):
         """Abort the TCP connection (RST) instead of answering."""
         self.close_connection = True
         _abort(self.connection)
+
+
+_PHRASES = {status.value: status.phrase for status in HTTPStatus}
+"""Each status's reason phrase, read without calling the enum at every answer."""
 
 
 def _abort(conn: socket.socket) -> None:
@@ -554,26 +572,16 @@ class SimEndpoint:
             return self._get(request, user, client_ip)  # is_alive() asks the generic shell URI
         if not request.resource_uri.lower().startswith("http://schemas.microsoft.com/powershell/"):
             raise wsman.resource_not_found_fault(request.resource_uri)
-        handler = self._handlers().get(request.action)
-        if handler is None:
+        name = _HANDLERS.get(request.action)
+        if name is None:
             raise wsman.unsupported_action_fault(request.action_uri)
+        handler: Callable[[wsman.WSManRequest, str, str], bytes] = getattr(self, name)
         with self._lock:
             shell = self._shells.get(request.selectors.get("ShellId", "").upper())
         if shell is None:
             return handler(request, user, client_ip)
         with shell.in_use():
             return handler(request, user, client_ip)
-
-    def _handlers(self) -> dict[str, Callable[[wsman.WSManRequest, str, str], bytes]]:
-        return {
-            "Create": self._create,
-            "Command": self._command,
-            "Send": self._send,
-            "Receive": self._receive,
-            "Signal": self._signal,
-            "Delete": self._delete,
-            "Get": self._get,
-        }
 
     def _shell(self, request: wsman.WSManRequest) -> ShellSession:
         shell_id = request.selectors.get("ShellId", "").upper()
@@ -678,6 +686,19 @@ class SimEndpoint:
                 profile_loaded=shell.profile_loaded,
             ),
         )
+
+
+_HANDLERS = {
+    "Create": "_create",
+    "Command": "_command",
+    "Send": "_send",
+    "Receive": "_receive",
+    "Signal": "_signal",
+    "Delete": "_delete",
+    "Get": "_get",
+}
+"""The method of :class:`SimEndpoint` answering each action (a table of bound methods was
+built for every request)."""
 
 
 def _no_profile(options: dict[str, str]) -> bool:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import functools
 import threading
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -29,6 +30,8 @@ import msgspec
 from psrunbook.sim.endpoint.clixml import from_psrp
 from psrunbook.sim.endpoint.decoded_messages import DecodedMessages
 from psrunbook.sim.executor_protocol import CommandRequest
+
+_UNREAD = object()
 
 
 class PipelineShape(msgspec.Struct, frozen=True):
@@ -190,10 +193,21 @@ def runspace_pool_class() -> type[Any]:
             add_note_property(obj, "ci", obj.CI)
         return event
 
+    unsent_states = frozenset(
+        {
+            RunspacePoolState.Disconnected,
+            RunspacePoolState.Disconnecting,
+            RunspacePoolState.Connecting,
+        }
+    )
+    """States psrpcore's server pool does not send to the client."""
+
     class SimRunspacePool(ServerRunspacePool):
         def __init__(self) -> None:
             self.shapes: dict[uuid.UUID, PipelineShape] = {}
             """Shapes of the CreatePipeline messages just decoded, until the shell takes them."""
+            self._protocol_of: Any = _UNREAD
+            self._protocol_text = ""
             super().__init__(
                 application_private_data={
                     "PSVersionTable": {
@@ -249,10 +263,45 @@ def runspace_pool_class() -> type[Any]:
             self.thread_options = event.ps_thread_options
             self._max_runspaces = event.max_runspaces
             self._min_runspaces = event.min_runspaces
-            self.prepare_message(
-                ApplicationPrivateData(ApplicationPrivateData=self.application_private_data)
-            )
+            if self.application_private_data is self._private_data:
+                # The answer every pool gives: its bytes are kept, the message is built
+                # only for the first pool (psrpcore's objects are slow to build).
+                self._queue_reply(
+                    ("ApplicationPrivateData", self._client_protocol()),
+                    ApplicationPrivateData,
+                    lambda: ApplicationPrivateData(
+                        ApplicationPrivateData=self.application_private_data
+                    ),
+                )
+            else:
+                self.prepare_message(
+                    ApplicationPrivateData(ApplicationPrivateData=self.application_private_data)
+                )
             self._change_state(RunspacePoolState.Opened)
+
+        def _change_state(
+            self, state: Any, error: Any = None, emit: bool = True
+        ) -> None:
+            """psrpcore's server ``_change_state``, with a state message without an error
+            queued from the bytes kept for every pool (the message is built only once)."""
+            if error is not None or not emit or state in unsent_states:
+                super()._change_state(state, error, emit)
+                return
+            super()._change_state(state, error, emit=False)  # psrpcore sets the state
+            self._queue_reply(
+                ("RunspacePoolState", int(state.value), self._client_protocol()),
+                RunspacePoolStateMsg,
+                lambda: RunspacePoolStateMsg(RunspaceState=state.value),
+            )
+
+        def _client_protocol(self) -> str:
+            """The client's protocol version as text, read once per capability object:
+            psrpcore's attribute reads cost more than the reply they key."""
+            capability = self.their_capability
+            if capability is not self._protocol_of:
+                self._protocol_text = str(getattr(capability, "protocolversion", None))
+                self._protocol_of = capability
+            return self._protocol_text
 
         def _reply_key(self, message: Any) -> tuple[Any, ...] | None:
             """What a handshake answer of this pool depends on, or None for any other message.
@@ -261,7 +310,7 @@ def runspace_pool_class() -> type[Any]:
             ``__init__``, never changed); a state without an error is its number. The
             client's protocol version is part of the key, as psrpcore's serialiser is told it.
             """
-            client = str(getattr(self.their_capability, "protocolversion", None))
+            client = self._client_protocol()
             if message is self.our_capability:
                 return ("SessionCapability", client)
             if isinstance(message, ApplicationPrivateData):
@@ -288,11 +337,23 @@ def runspace_pool_class() -> type[Any]:
             if key is None:
                 super().prepare_message(message, message_type, pipeline_id, stream_type)
                 return
+            self._queue_reply(key, type(message), lambda: message, pipeline_id, stream_type)
+
+        def _queue_reply(
+            self,
+            key: tuple[Any, ...],
+            message_class: type[Any],
+            build: Callable[[], Any],
+            pipeline_id: uuid.UUID | None = None,
+            stream_type: Any = StreamType.default,
+        ) -> None:
+            """Queue the handshake answer ``key`` names, as psrpcore's ``prepare_message``
+            queues ``build()``: serialised by the first pool that sends it, then kept."""
             with replies_lock:
                 data = replies.get(key)
             if data is None:
                 element = serialize(
-                    message,
+                    build(),
                     self._cipher,
                     our_capability=self.our_capability,
                     their_capability=self.their_capability,
@@ -300,7 +361,7 @@ def runspace_pool_class() -> type[Any]:
                 data = ElementTree.tostring(element, encoding="utf-8", method="xml")
                 with replies_lock:
                     replies[key] = data
-            kind = PSRPMessageType.get_message_id(type(message))
+            kind = PSRPMessageType.get_message_id(message_class)
             body = create_message(False, kind, data, self.runspace_pool_id, pipeline_id)
             self._send_buffer.append(
                 PSRPMessage(

@@ -42,6 +42,7 @@ from psrunbook.sim.lab.cmdlets.sim_cmdlet import SimCmdlet
 from psrunbook.sim.lab.dotnet_files import LabFiles
 from psrunbook.sim.lab.ipconfig import IPCONFIG_CMDLETS
 from psrunbook.sim.lab.profiles import ensure_profile
+from psrunbook.sim.lab.windows_commands import UnmodelledCommands
 from psrunbook.sim.objects import ErrorRecordData
 from psrunbook.sim.ps.cmdlet_api import Cmdlet, CmdletTable
 
@@ -101,18 +102,26 @@ class ClusterExecutor:
         time_scale: float = 1.0,
     ) -> None:
         # Imported here so the model and its cmdlets load (and test) without the evaluator.
+        from psrunbook.sim.ps.builtins import BUILTINS, COMMAND_ALIASES  # noqa: PLC0415 -- see above
+        from psrunbook.sim.ps.natives import NATIVES  # noqa: PLC0415 -- see above
         from psrunbook.sim.ps.powershell_executor import PowerShellExecutor  # noqa: PLC0415 -- see above
 
         self.cluster = cluster
         self.failovers = failovers
         self._tables: dict[str, CmdletTable] = {}
+        self._unmodelled: dict[str, UnmodelledCommands] = {}
         self._tables_lock = threading.Lock()
+        self._language_commands = frozenset(
+            [*(b.spec.name for b in BUILTINS.values()), *COMMAND_ALIASES, *NATIVES]
+        )
+        """What every node runs without its table: built-ins, their aliases, programs."""
         self._inner = PowerShellExecutor(
             cmdlets_for=self._cmdlets_for,
             time_scale=time_scale,
             is_administrator=self._is_administrator,
             resolve_account=self._resolve_account,
             files_for=lambda context: LabFiles(cluster, context.node, context.user),
+            unmodelled_command=self._unmodelled_command,
         )
 
     def _is_administrator(self, context: ExecutionContext) -> bool:
@@ -130,13 +139,33 @@ class ClusterExecutor:
             return None if account is None else accounts.sid_of(self.cluster.domain, account)
 
     def _cmdlets_for(self, context: ExecutionContext) -> CmdletTable:
-        key = fold(context.node)
+        return self.node_table(context.node)
+
+    def node_table(self, node: str) -> CmdletTable:
+        """``node``'s commands, built once."""
+        key = fold(node)
         with self._tables_lock:
             table = self._tables.get(key)
             if table is None:
-                table = cmdlets_for_node(self.cluster, context.node)
+                table = cmdlets_for_node(self.cluster, node)
                 self._tables[key] = table
             return table
+
+    def unmodelled_for(self, node: str) -> UnmodelledCommands:
+        """The Windows commands ``node`` has that the lab does not model
+        (:mod:`.windows_commands`): every one but the node's table, the language's
+        built-ins and aliases, and the programs every node has. Built once per node."""
+        table = self.node_table(node)
+        key = fold(node)
+        with self._tables_lock:
+            found = self._unmodelled.get(key)
+            if found is None:
+                found = UnmodelledCommands([*table, *self._language_commands])
+                self._unmodelled[key] = found
+            return found
+
+    def _unmodelled_command(self, context: ExecutionContext, name: str) -> str | None:
+        return self.unmodelled_for(context.node).reason(name)
 
     def _check_up(self, context: ExecutionContext) -> None:
         with self.cluster.lock:

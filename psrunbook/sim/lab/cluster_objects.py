@@ -28,6 +28,7 @@ from psrunbook.sim.lab.cluster_model import (
 )
 from psrunbook.sim.lab.specs import enum_value
 from psrunbook.sim.objects import PropertySetError, PSEnum, PSHashtable, PSObject
+from psrunbook.sim.ps.date_values import datetime_value
 
 FC = "Microsoft.FailoverClusters.PowerShell"
 OBJ = "System.Object"
@@ -404,23 +405,12 @@ LAB_EPOCH_TICKS = (datetime.date(2026, 1, 1) - datetime.date(1, 1, 1)).days * 86
 """.NET ticks (100 ns since 0001-01-01) of the lab's time zero, 2026-01-01 00:00 UTC."""
 
 
-def lab_date(stamp: int) -> PSObject:
+def lab_date(stamp: int, kind: str = "Local") -> PSObject:
     """A ``System.DateTime`` for a lab moment (:meth:`SimCluster.stamp` ticks).
 
-    Scripts compare moments by ``.Ticks`` (the evaluator has no DateTime operators); the
-    lab's nodes run on UTC, so ``ToUniversalTime()`` is the same moment, as on a UTC host.
+    Scripts compare moments by ``.Ticks`` (the evaluator has no DateTime operators). .NET
+    gives a file's LastWriteTime and a process's StartTime in local time (Kind Local) and
+    LastWriteTimeUtc as Utc; the lab's nodes run on UTC, so both have the same ticks and
+    ``ToUniversalTime()`` keeps them. Members: :mod:`psrunbook.sim.ps.date_values`.
     """
-    ticks = LAB_EPOCH_TICKS + stamp
-    moment = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC) + datetime.timedelta(
-        microseconds=stamp // 10
-    )
-    shown = moment.strftime("%m/%d/%Y %H:%M:%S")
-    methods: dict[str, Callable[..., Any]] = {}
-    date = PSObject(
-        ("System.DateTime", "System.ValueType", OBJ),
-        props(Ticks=ticks, Kind="Utc", Year=moment.year, Month=moment.month, Day=moment.day),
-        to_string=shown,
-        methods=methods,
-    )
-    methods["ToUniversalTime"] = lambda: date
-    return date
+    return datetime_value(LAB_EPOCH_TICKS + stamp, kind)

@@ -12,7 +12,8 @@ default). This module is that ``cmd.exe``: ``%NAME%`` expansion, the operators `
   ``-EncodedCommand``, ``-`` for a script on stdin), run by the node's PowerShell
   evaluator as a console host (:mod:`psrunbook.sim.ps.console_host`);
 * anything else: cmd's "is not recognized" on stderr and exit code 1, except the
-  Windows tools a node does have but the lab does not model (``net``, ``sc``, ...),
+  commands and programs every node has but the lab does not model
+  (:func:`.windows_commands.cmd_commands`: ``net``, ``sc``, ``rem``, ``start``, ...),
   which are refused by name on stderr rather than answered as if missing.
 
 Texts are cmd.exe's en-US ones (UNVERIFIED against a recording except ``echo`` and
@@ -51,6 +52,7 @@ from psrunbook.sim.lab.cmd_line import (
 from psrunbook.sim.lab.fs import FsView
 from psrunbook.sim.lab.ipconfig import full_listing, ipconfig_text
 from psrunbook.sim.lab.paths import BadDrive, FsPath, parse
+from psrunbook.sim.lab.windows_commands import cmd_commands
 
 PowerShellRunner = Callable[
     [str, ExecutionContext, dict[str, str], Callable[[str], None], Callable[[str], None], str],
@@ -69,59 +71,6 @@ VOLUME_SERIAL = "A2C4-1E7F"
 """A fixed serial number for every lab volume (UNVERIFIED: Windows' is random per volume)."""
 FREE_BYTES = 53_687_091_200
 """What ``dir`` reports free on every lab volume (50 GiB; the lab models no capacity)."""
-
-UNMODELLED_TOOLS = frozenset(
-    [
-        "arp",
-        "attrib",
-        "cacls",
-        "certutil",
-        "chcp",
-        "cscript",
-        "del",
-        "diskpart",
-        "dism",
-        "erase",
-        "find",
-        "findstr",
-        "fsutil",
-        "gpupdate",
-        "icacls",
-        "md",
-        "mkdir",
-        "mklink",
-        "move",
-        "net",
-        "net1",
-        "netsh",
-        "netstat",
-        "nslookup",
-        "ping",
-        "reg",
-        "rd",
-        "rmdir",
-        "robocopy",
-        "route",
-        "sc",
-        "schtasks",
-        "shutdown",
-        "systeminfo",
-        "takeown",
-        "taskkill",
-        "tasklist",
-        "tree",
-        "w32tm",
-        "wevtutil",
-        "where",
-        "wmic",
-        "wscript",
-        "xcopy",
-        "copy",
-        "ren",
-        "rename",
-    ]
-)
-"""Commands every Windows node has that the lab does not simulate: refused by name."""
 
 
 class Refused(Exception):
@@ -230,7 +179,7 @@ class CmdShell:
         if handler is not None:
             handler(self, rest.strip(), state, context)
             return
-        if name in UNMODELLED_TOOLS:
+        if name in cmd_commands():
             raise Refused(f"'{word}' (a Windows tool the lab does not simulate)")
         state.err(NOT_RECOGNIZED.format(name=word.strip('"')))
         state.exit_code = 1

@@ -41,6 +41,88 @@ COMMON_PARAMETERS = (
 )
 COMMON_NAMES = {p.name.casefold() for p in COMMON_PARAMETERS}
 ACTION_PREFERENCES = ("SilentlyContinue", "Stop", "Continue", "Inquire", "Ignore")
+_ALL_SETS = "(All)"
+
+
+class _ParameterTable:
+    """What binding reads from a command's parameters, worked out once per parameter list.
+
+    Every command call made a binder that folded each name and alias, sorted the
+    positional parameters and gathered the parameter sets again (issue 16: a tenth of
+    a pipeline's evaluation). The parameters of a command never change, so the table is
+    kept (:func:`_table_for`); the binder reads it exactly as it read the parameters.
+    """
+
+    __slots__ = (
+        "by_name",
+        "folded",
+        "mandatory",
+        "named_sets",
+        "positional",
+        "restricting",
+        "specs",
+    )
+
+    def __init__(self, specs: tuple[ParamSpec, ...]) -> None:
+        self.specs = specs
+        self.folded = tuple(
+            (spec, tuple(n.casefold() for n in (spec.name, *spec.aliases))) for spec in specs
+        )
+        """Each parameter with its name and aliases folded, in order (for prefixes)."""
+        self.by_name: dict[str, ParamSpec] = {}
+        """Folded name or alias -> the first parameter, in order, that has it."""
+        for spec, names in self.folded:
+            for name in names:
+                self.by_name.setdefault(name, spec)
+        self.positional = tuple(
+            sorted((p for p in specs if p.position is not None), key=lambda p: p.position or 0)
+        )
+        """Positional parameters by position (a stable sort: ties keep their order)."""
+        self.named_sets = frozenset(s for p in specs for s in p.parameter_sets if s != _ALL_SETS)
+        self.restricting = tuple(
+            (p.name, frozenset(p.parameter_sets))
+            for p in specs
+            if _ALL_SETS not in p.parameter_sets
+        )
+        """Parameters in named sets only: binding one narrows the candidate sets."""
+        self.mandatory = tuple((p.name, frozenset(p.parameter_sets)) for p in specs if p.mandatory)
+
+
+_TABLES: dict[tuple[int, ...], tuple[tuple[ParamSpec, ...], _ParameterTable]] = {}
+"""Tables by the identities of their parameters; each entry holds its parameters, so no
+id in a key can be reused while the entry exists."""
+_TUPLE_TABLES: dict[tuple[int, int], tuple[tuple[ParamSpec, ...], _ParameterTable]] = {}
+"""Tables by the identity of a command's parameter tuple (a cmdlet's or builtin's spec),
+the same way: one lookup instead of a key of every parameter's id."""
+_MAX_TABLES = 1024
+"""Entries kept before the cache starts again (scripts whose parameter attributes are
+not constants declare new parameter objects at each run)."""
+
+
+def _table_for(parameters: Sequence[ParamSpec], common: bool) -> _ParameterTable:
+    """The table of ``parameters`` (and the common ones with ``common``), kept by identity.
+
+    A command's specs are one tuple for its lifetime; a script's are the same objects
+    at each run when its ``param()`` block is read once. Other lists get a table of
+    their own.
+    """
+    if type(parameters) is tuple:
+        same = _TUPLE_TABLES.get((int(common), id(parameters)))
+        if same is not None:
+            return same[1]
+    key = (int(common), *map(id, parameters))
+    found = _TABLES.get(key)
+    if found is None:
+        specs = tuple(parameters)
+        found = (specs, _ParameterTable(specs + (COMMON_PARAMETERS if common else ())))
+        if len(_TABLES) >= _MAX_TABLES:
+            _TABLES.clear()
+        _TABLES[key] = found
+    if type(parameters) is tuple:
+        if len(_TUPLE_TABLES) >= _MAX_TABLES:
+            _TUPLE_TABLES.clear()
+        _TUPLE_TABLES[(int(common), id(parameters))] = (parameters, found[1])
+    return found[1]
 
 
 class BindingFailed(Exception):
@@ -80,7 +162,8 @@ class Binder:
         remaining: str | None = None,
         overflow: list[Any] | None = None,
     ) -> None:
-        self.parameters = tuple(parameters) + (COMMON_PARAMETERS if common else ())
+        self._table = _table_for(parameters, common)
+        self.parameters = self._table.specs
         self.command_type = command_type
         self.script = script
         self.remaining = remaining
@@ -92,14 +175,11 @@ class Binder:
     def find(self, name: str) -> ParamSpec:
         """Resolve a parameter name: exact name or alias, then a unique prefix."""
         folded = name.casefold()
-        for spec in self.parameters:
-            if folded == spec.name.casefold() or folded in (a.casefold() for a in spec.aliases):
-                return spec
+        exact = self._table.by_name.get(folded)
+        if exact is not None:
+            return exact
         matches = [
-            spec
-            for spec in self.parameters
-            if spec.name.casefold().startswith(folded)
-            or any(a.casefold().startswith(folded) for a in spec.aliases)
+            spec for spec, names in self._table.folded if any(n.startswith(folded) for n in names)
         ]
         if len(matches) == 1:
             return matches[0]
@@ -230,9 +310,8 @@ class Binder:
                     "MissingArgument",
                 )
             bound[spec.name] = self.convert(spec, arg.value)
-        open_positions = sorted(
-            (p for p in self.parameters if p.position is not None and p.name not in bound),
-            key=lambda p: p.position if p.position is not None else 0,
+        open_positions = (
+            [p for p in self._table.positional if p.name not in bound] if positional else []
         )
         for value in positional:
             if not open_positions and self.remaining is not None:
@@ -295,18 +374,18 @@ class Binder:
 
     def check_mandatory(self, bound: PSHashtable) -> None:
         """Refuse a call that misses a mandatory parameter of the chosen parameter set."""
-        named_sets = {s for p in self.parameters for s in p.parameter_sets if s != "(All)"}
+        table = self._table
+        named_sets = table.named_sets
         candidates = set(named_sets)
-        for p in self.parameters:
-            if p.name in bound and "(All)" not in p.parameter_sets:
-                candidates &= set(p.parameter_sets)
-        missing: list[str] = []
-        for p in self.parameters:
-            if not p.mandatory or p.name in bound:
-                continue
-            sets = set(p.parameter_sets)
-            if "(All)" in sets or not named_sets or (candidates and candidates <= sets):
-                missing.append(p.name)
+        for name, sets in table.restricting:
+            if name in bound:
+                candidates &= sets
+        missing = [
+            name
+            for name, sets in table.mandatory
+            if name not in bound
+            and (_ALL_SETS in sets or not named_sets or (candidates and candidates <= sets))
+        ]
         if missing:
             raise self._error(
                 "Cannot process command because of one or more missing mandatory "
@@ -333,7 +412,13 @@ def _accepts_without_conversion(type_name: str, item: Any) -> bool:
 
 
 def split_common(bound: PSHashtable) -> tuple[PSHashtable, PSHashtable]:
-    """Separate common parameters from the command's own."""
+    """Separate common parameters from the command's own.
+
+    Most calls give none: then the command's own table is a copy of ``bound`` (the same
+    keys, spellings and order as setting them one by one, in one step).
+    """
+    if COMMON_NAMES.isdisjoint(bound.folded_keys()):
+        return PSHashtable(bound.items()), PSHashtable()
     own = PSHashtable()
     common = PSHashtable()
     for key, value in bound.items():

@@ -13,11 +13,13 @@ from __future__ import annotations
 import datetime
 import functools
 import json
+import re
 from collections.abc import Callable
 from typing import Any, Protocol
 
 import msgspec
 
+from psrunbook.sim.date_wire import wire_notes
 from psrunbook.sim.objects import (
     ErrorRecordData,
     ErrorRecordObject,
@@ -29,6 +31,15 @@ from psrunbook.sim.objects import (
 )
 from psrunbook.sim.ps import records
 from psrunbook.sim.ps.cmdlet_api import CmdletSpec, ParamSpec
+from psrunbook.sim.ps.date_format import (
+    DateFormatError,
+    Moment,
+    datetime_moment,
+    format_datetime,
+    ticks_of,
+)
+from psrunbook.sim.ps.date_text import DATETIME
+from psrunbook.sim.ps.date_values import DISPLAY_HINT_TYPE, datetime_value, display_hint
 from psrunbook.sim.ps.evaluator_api import EvaluatorApi
 from psrunbook.sim.ps.exceptions import RefusedScript
 from psrunbook.sim.ps.format_objects import NotFormattable
@@ -288,7 +299,22 @@ def write_host(
 ) -> None:
     separator = to_string(args.get("Separator", " "))
     values = inputs if inputs is not None else as_list(args.get("Object"))
-    ev.write_information(separator.join(to_string(v) for v in values), host=True)
+    ev.write_information(separator.join(_host_text(v, separator) for v in values), host=True)
+
+
+def _host_text(value: Any, separator: str) -> str:
+    """WriteHostCommand.ProcessObject: a string as it is, an array's items joined with
+    the separator (nested arrays too), anything else its ``ToString()``. A DateTime's is
+    the current culture's, en-US ("12/3/2026 11:10:00 PM": PSObject.ToString passes no
+    format provider), not PowerShell's invariant string conversion."""
+    if isinstance(value, str):
+        return value
+    if is_collection(value):
+        return separator.join(_host_text(item, separator) for item in value)
+    moment = datetime_moment(value)
+    if moment is not None:
+        return format_datetime(moment, None)
+    return to_string(value)
 
 
 @builtin("Out-Null", ParamSpec("InputObject", "object"), per_object=True)
@@ -501,11 +527,69 @@ def group_object(
 # ----------------------------------------------------------------- conversion
 
 
-def _json_value(value: Any, depth: int, max_depth: int) -> Any:
+_UNIX_EPOCH_TICKS = 621_355_968_000_000_000
+_JSON_DATE_MARK = "\ue000"
+_JSON_DATE = re.compile(f'"{_JSON_DATE_MARK}Date\\((-?\\d+)\\){_JSON_DATE_MARK}"')
+
+
+def _json_date(moment: Moment) -> str:
+    """JavaScriptSerializer's DateTime, which 5.1's ConvertTo-Json uses: ``"\\/Date(ms)\\/"``,
+    ``(ToUniversalTime().Ticks - DatetimeMinTimeTicks) / 10000`` (C#'s division, towards
+    zero), the same for every Kind on the lab's UTC nodes. ``SerializeDateTime`` writes
+    the ``\\/`` itself, outside JSON's string escaping, so the value is a marked text here
+    that :func:`_json_text` writes out: a string holding that exact marked text
+    (private-use U+E000 around ``Date(n)``) would print as a date too."""
+    delta = moment.ticks - _UNIX_EPOCH_TICKS
+    millis = abs(delta) // 10_000 * (1 if delta >= 0 else -1)
+    return f"{_JSON_DATE_MARK}Date({millis}){_JSON_DATE_MARK}"
+
+
+def _json_text(data: Any, compress: bool) -> str:
+    """The JSON text, with JavaScriptSerializer's ``"\\/Date(ms)\\/"`` for the dates."""
+    if compress:
+        text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+    else:
+        text = json.dumps(data, indent=4, ensure_ascii=False).replace("\n", "\r\n")
+    if _JSON_DATE_MARK not in text:
+        return text
+    return _JSON_DATE.sub(lambda match: f'"\\/Date({match.group(1)})\\/"', text)
+
+
+def _json_datetime(
+    value: PSObject, moment: Moment, depth: int, max_depth: int, wrapped: bool
+) -> Any:
+    """5.1's ConvertToJsonCommand: a DateTime is a primitive (``ProcessValue``), made
+    an object by ``AddPsProperties`` when it comes wrapped in a PSObject that has Extended
+    properties: ``{"value": date, notes..., "DateTime": ...}`` (``AppendPsProperties``:
+    instance members, then types.ps1xml's ``DateTime`` script property). Get-Date's
+    output is wrapped with its DisplayHint (5.1: ``{"value": "\\/Date(...)\\/",
+    "DisplayHint": 2, "DateTime": "..."}``; PowerShell issue 5797); a DateTime held in
+    a property or a hashtable is the bare value (``"\\/Date(...)\\/"``, PowerShell PR
+    11126). UNVERIFIED: a DateTime without notes piped in (``$file.LastWriteTime |
+    ConvertTo-Json``) is taken as wrapped, as pipeline input is, and so an object with
+    ``value`` and ``DateTime``: the stricter reading of the source, not seen on Windows."""
+    notes = wire_notes(value)
+    date = _json_date(moment)
+    if not notes and not wrapped:
+        return date
+    data: dict[str, Any] = {"value": date}
+    for key, item in notes:
+        data.setdefault(str(key), _json_value(item, depth + 1, max_depth))
+    data.setdefault("DateTime", _json_value(value.properties.get("DateTime"), depth + 1, max_depth))
+    return data
+
+
+def _json_value(value: Any, depth: int, max_depth: int, wrapped: bool = False) -> Any:
+    """``ProcessValue``; ``wrapped`` marks an object that came down the pipeline (a
+    PSObject on Windows, whose Extended properties ConvertTo-Json adds)."""
     if value is None or isinstance(value, bool | int | float | str):
         return value
     if isinstance(value, PSEnum):
         return value.value
+    if isinstance(value, PSObject) and value.type_names[:1] == (DATETIME,):
+        moment = datetime_moment(value)
+        if moment is not None:
+            return _json_datetime(value, moment, depth, max_depth, wrapped)
     if isinstance(value, SecureStringValue | ScriptBlockValue):
         return to_string(value)
     if is_collection(value):
@@ -530,80 +614,56 @@ def convertto_json(
     ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit
 ) -> None:
     depth = to_int(args.get("Depth") or 2)
-    if inputs is not None:
-        value: Any = inputs[0] if len(inputs) == 1 else inputs
+    if inputs is None:
+        data = _json_value(args.get("InputObject"), 0, depth)
+    elif len(inputs) == 1:
+        data = _json_value(inputs[0], 0, depth, wrapped=True)
     else:
-        value = args.get("InputObject")
-    data = _json_value(value, 0, depth)
-    if args.get("Compress"):
-        emit(json.dumps(data, separators=(",", ":"), ensure_ascii=False))
-    else:
-        emit(json.dumps(data, indent=4, ensure_ascii=False).replace("\n", "\r\n"))
-
-
-_DATE_TOKENS = (
-    ("yyyy", "%Y"),
-    ("MM", "%m"),
-    ("dd", "%d"),
-    ("HH", "%H"),
-    ("mm", "%M"),
-    ("ss", "%S"),
-    ("fff", "{ms}"),
-)
-
-
-def format_date(moment: datetime.datetime, pattern: str) -> str:
-    """The .NET date formats scripts use for timestamps: o, s, u and yyyy-MM-dd HH:mm:ss.fff."""
-    if pattern == "o":
-        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond * 10:07d}Z"
-    if pattern == "s":
-        return moment.strftime("%Y-%m-%dT%H:%M:%S")
-    if pattern == "u":
-        return moment.strftime("%Y-%m-%d %H:%M:%SZ")
-    out = pattern.replace("%", "%%")
-    for token, replacement in _DATE_TOKENS:
-        out = out.replace(token, replacement)
-    return moment.strftime(out).replace("{ms}", f"{moment.microsecond // 1000:03d}")
+        data = [_json_value(item, 1, depth, wrapped=True) for item in inputs]
+    emit(_json_text(data, bool(args.get("Compress"))))
 
 
 def date_object(moment: datetime.datetime) -> PSObject:
-    """A System.DateTime as scripts see it: parts as properties, ToString(format)."""
-    return PSObject(
-        type_names=("System.DateTime", "System.ValueType", "System.Object"),
-        properties=PSHashtable(
-            [
-                ("Year", moment.year),
-                ("Month", moment.month),
-                ("Day", moment.day),
-                ("Hour", moment.hour),
-                ("Minute", moment.minute),
-                ("Second", moment.second),
-                ("Millisecond", moment.microsecond // 1000),
-                ("Kind", "Utc"),
-            ]
-        ),
-        to_string=moment.strftime("%m/%d/%Y %H:%M:%S"),
-        methods={
-            "ToString": lambda pattern="": (
-                format_date(moment, to_string(pattern))
-                if pattern
-                else moment.strftime("%m/%d/%Y %H:%M:%S")
-            ),
-            "ToUniversalTime": lambda: date_object(moment),
-        },
-    )
+    """A Local ``System.DateTime`` of ``moment``'s wall-clock value (the lab's nodes run on
+    UTC); its members are :mod:`psrunbook.sim.ps.date_values`'."""
+    return datetime_value(ticks_of(moment), "Local")
 
 
-@builtin("Get-Date", ParamSpec("Format", "string"), ParamSpec("UFormat", "string"))
+@builtin(
+    "Get-Date",
+    ParamSpec("Format", "string"),
+    ParamSpec("UFormat", "string"),
+    ParamSpec("DisplayHint", DISPLAY_HINT_TYPE),
+)
 def get_date(ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit) -> None:
-    """The current time in UTC (simulated nodes run on UTC)."""
+    """``DateTime.Now`` (simulated nodes run on UTC). ``-Format`` is
+    ``ToString(Format, CultureInfo.CurrentCulture)``, en-US; otherwise the DateTime with
+    the DisplayHint NoteProperty GetDateCommand adds (``-DisplayHint``, DateTime by
+    default), which its DateTime ScriptProperty and default view read. A malformed
+    ``-Format`` is the FormatException escaping the cmdlet, a statement-terminating error
+    (its id ``System.FormatException,...GetDateCommand`` is UNVERIFIED: PowerShell's rule
+    for an exception escaping a cmdlet, not seen from Get-Date)."""
     moment = datetime.datetime.now(datetime.UTC)
     if args.get("UFormat"):
         emit(moment.strftime(to_string(args["UFormat"])))
-    elif args.get("Format"):
-        emit(format_date(moment, to_string(args["Format"])))
+    elif args.get("Format") is not None:
+        try:
+            emit(format_datetime(Moment(ticks_of(moment)), to_string(args["Format"])))
+        except DateFormatError as exc:
+            raise ev.fail(
+                ErrorRecordData(
+                    message=str(exc),
+                    error_id="System.FormatException",
+                    category="NotSpecified",
+                    exception_type="System.FormatException",
+                    command_type="Microsoft.PowerShell.Commands.GetDateCommand",
+                )
+            ) from None
     else:
-        emit(date_object(moment))
+        hint = args.get("DisplayHint")
+        if not isinstance(hint, PSEnum):
+            hint = display_hint("DateTime")
+        emit(datetime_value(ticks_of(moment), "Local", hint))
 
 
 def _variable_scope(ev: BuiltinEvaluator, args: PSHashtable) -> Scope:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from tree_sitter import Node
 
 from psrunbook.sim.ps.operators import operator_name
+from psrunbook.sim.ps.strings import Literal, decode_verbatim
 from psrunbook.sim.ps.values import NOTHING, integer_result
 
 if TYPE_CHECKING:
@@ -34,6 +35,15 @@ Expr = Callable[["Evaluator"], Any]
 """A compiled expression: evaluates its node for the evaluator it is given."""
 Pipe = Callable[["Evaluator", "Emit | None"], Any]
 """A compiled pipeline: ``eval_pipeline(node, emit_commands)``."""
+HashEntry = tuple[str | None, Expr | None, Pipe]
+"""One entry of a hash literal: its key as written when it is a bare name (else None),
+the compiled key expression (None for a bare name), the compiled value pipeline."""
+
+VERBATIM_STRINGS = frozenset({"verbatim_string_characters", "verbatim_here_string_characters"})
+"""The string tokens without expansion (single-quoted), whose value is their text."""
+
+_CONSTANT_VARIABLES = {"true": True, "false": False, "null": None}
+"""``$true``, ``$false`` and ``$null``: the evaluator reads them before any scope."""
 
 WRAPPERS = frozenset(
     {
@@ -161,6 +171,7 @@ class Compiler:
         self.pipelines: dict[int, Pipe] = {}
         self.blocks: dict[int, list[Node]] = {}
         self.assignments: dict[int, Callable[[Evaluator], None]] = {}
+        self.hashes: dict[int, tuple[HashEntry, ...]] = {}
 
     # ----------------------------------------------------------------- tree helpers
 
@@ -249,8 +260,18 @@ class Compiler:
         return lambda e: value
 
     def _variable(self, node: Node, ev: Evaluator) -> Expr | None:
-        """A plain ``$name``: the scope chain read inline (no drive, no special name)."""
-        name = plain_variable(self.text(node))
+        """A plain ``$name``: the scope chain read inline (no drive, no special name);
+        ``$true``, ``$false`` and ``$null`` are their constant values."""
+        text = self.text(node)
+        if text.startswith("$"):
+            bare = text[1:]
+            if bare.startswith("{") and bare.endswith("}"):
+                bare = bare[1:-1]
+            folded_text = bare.casefold()
+            if folded_text in _CONSTANT_VARIABLES:
+                constant = _CONSTANT_VARIABLES[folded_text]
+                return lambda e: constant
+        name = plain_variable(text)
         if name is None:
             return None
         folded = name.casefold()
@@ -267,6 +288,75 @@ class Compiler:
             return e.read_variable(name, node)  # not set: strict mode decides
 
         return read
+
+    def _string(self, node: Node, ev: Evaluator) -> Expr | None:
+        """A string literal: a verbatim one, or an expandable one without ``$``, is its
+        constant value; an expandable one with variables or ``$( )`` joins parts split
+        once (``Evaluator.expr_string_literal`` and ``expand_string`` split it at every run)."""
+        token = ev.text_of(node)
+        inner = node
+        if node.type == "string_literal":
+            parts = self.kids(node)
+            inner = parts[0] if parts else node
+            if inner.type in VERBATIM_STRINGS:
+                try:
+                    value = decode_verbatim(token)
+                except Exception:  # noqa: BLE001 - reported when it runs, as before
+                    return None
+                return lambda e: value
+        try:
+            pieces, subexpressions = ev.string_parts(inner, token)
+        except Exception:  # noqa: BLE001 - as above
+            return None
+        if all(type(piece) is Literal for piece in pieces):
+            text = "".join(piece.text for piece in pieces)
+            return lambda e: text
+        return lambda e: e.join_parts(pieces, subexpressions, inner)
+
+    def _cast(self, node: Node, ev: Evaluator) -> Expr | None:
+        """``[type]operand`` with the type's name read once."""
+        parts = self.kids(node)
+        if not parts:
+            return None
+        try:
+            name = ev.type_name(parts[0])
+        except Exception:  # noqa: BLE001 - reported when it runs, as before
+            return None
+        operand = self.expression(parts[-1], ev)
+        return lambda e: e.cast_value(name, operand(e), node)
+
+    def _member(self, node: Node, ev: Evaluator) -> Expr | None:
+        """``target.Name`` with a written (not computed) name, not ``::``: the name read once."""
+        parts = self.kids(node)
+        if not parts:
+            return None
+        target_node, member = parts[0], parts[-1]
+        member_parts = self.kids(member)
+        if member_parts and member_parts[0].type != "simple_name":
+            return None  # a computed name is evaluated before the target, at each run
+        if any(c.type == "::" for c in node.children):
+            return None
+        name = ev.text_of(member)
+        target = self.expression(target_node, ev)
+        return lambda e: e.members.get_member(target(e), name, node)
+
+    def _hash_literal(self, node: Node, ev: Evaluator) -> Expr | None:
+        try:
+            entries = self.hash_entries(node, ev)
+        except Exception:  # noqa: BLE001 - reported when it runs, as before
+            return None
+        return lambda e: e.hash_literal(entries)
+
+    def hash_entries(self, node: Node, ev: Evaluator) -> tuple[HashEntry, ...]:
+        """A hash literal's entries with their keys and values compiled, once per node."""
+        found = self.hashes.get(node.id)
+        if found is None:
+            found = self.hashes[node.id] = tuple(
+                (name, None if name is not None else self.expression(key, ev),
+                 self.pipeline(value, ev))
+                for key, name, value in ev.hash_entries_of(node)
+            )  # fmt: skip
+        return found
 
     def _operands(self, node: Node, ev: Evaluator) -> tuple[Expr, str, Expr]:
         parts = [c for c in node.children if c.type != "comment"]
@@ -426,6 +516,11 @@ _SPECIAL_SHAPES: dict[str, Callable[[Compiler, Node, Evaluator], Expr | None]] =
     "post_decrement_expression": Compiler._step,
     "pre_increment_expression": Compiler._step,
     "pre_decrement_expression": Compiler._step,
+    "string_literal": Compiler._string,
+    "expandable_string_literal": Compiler._string,
+    "cast_expression": Compiler._cast,
+    "member_access": Compiler._member,
+    "hash_literal_expression": Compiler._hash_literal,
 }
 """The :class:`Compiler` method with a direct version of each hot node type (a table of
 bound methods built for every node compiled cost a dictionary each time)."""

@@ -23,9 +23,11 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+from psrunbook.sim import date_wire
 from psrunbook.sim.objects import PSObject
 
-DATETIME = "System.DateTime"
+DATETIME = date_wire.DATETIME
+
 _PARTS = ("Year", "Month", "Day", "Hour", "Minute", "Second", "Millisecond")
 _DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",

@@ -66,7 +66,14 @@ from psrunbook.sim.ps.builtins import (
     targets_env_drive,
 )
 from psrunbook.sim.ps.cmdlet_api import CmdletError, CmdletTable, ParamSpec
-from psrunbook.sim.ps.compiled import UNSUPPORTED_VARIABLES, WRAPPERS, Compiler, compiler_of
+from psrunbook.sim.ps.compiled import (
+    UNSUPPORTED_VARIABLES,
+    VERBATIM_STRINGS,
+    WRAPPERS,
+    Compiler,
+    HashEntry,
+    compiler_of,
+)
 from psrunbook.sim.ps.constant_attributes import constant_attribute_arguments
 from psrunbook.sim.ps.dotnet_io import DotNet, DotNetFiles
 from psrunbook.sim.ps.exceptions import (
@@ -242,6 +249,10 @@ class PipelineSession(msgspec.Struct):
     remote_hosts: RemoteHosts | None = None
     """This pipeline's ``$Host`` and its runspace's host, reaching the client's hosts
     (:mod:`.remote_host_ui`); None keeps the runspace's ``$Host`` as it is."""
+    unmodelled: Callable[[str], str | None] | None = None
+    """Why a command every Windows node has is refused here (the lab does not model it),
+    or None for a name Windows does not know either; asked only after every lookup found
+    nothing. None: every unknown name is CommandNotFoundException."""
 
 
 def collect(values: Sequence[Any]) -> Any:
@@ -264,6 +275,15 @@ def _env_drive_builtin(name: str, arguments: list[Argument]) -> Builtin | None:
     except BindingFailed:  # not bindable as the env: form: the lab's cmdlet reports it
         return None
     return builtin if targets_env_drive(bound.get("Path")) else None
+
+
+_CAST_TYPES = frozenset({
+    "string", "int", "int32", "int64", "long", "uint32", "bool", "boolean", "double",
+    "string[]", "array", "object[]", "hashtable", "collections.hashtable", "int[]",
+    "securestring", "scriptblock", "guid", "switch", "version",
+})  # fmt: skip
+"""The types a cast converts to besides :data:`CONVERTERS`' (a set built once, not at
+every cast)."""
 
 
 def children(node: Node) -> list[Node]:
@@ -417,9 +437,9 @@ class Evaluator:
         return cast(_R, found)  # bodies holds what read() returned for this key
 
     def unsupported(self, node: Node | None, construct: str) -> UnsupportedConstruct:
-        assert self.script is not None
-        # With a script running there is a statement: None comes only from a command by name.
-        assert node is not None
+        if node is None or self.script is None:
+            # A command the client added by name (PSRP AddCommand): no script text.
+            return UnsupportedConstruct(1, construct, construct)
         line = self.script.line(node)
         return UnsupportedConstruct(
             line,
@@ -1337,13 +1357,35 @@ class Evaluator:
         ``Get-`` before it, the default verb (about_Parsing: "PowerShell parses `Service`
         as `Get-Service`"; CommandDiscovery's TryNormalSearch), so ``WmiObject
         Win32_ComputerSystem`` runs Get-WmiObject. When that finds nothing either, the
-        error names the command as written, as Windows does."""
+        error names the command as written, as Windows does.
+
+        A name Windows would find but the lab does not model (``Get-HotFix``, ``netstat``,
+        ``gdr``; ``session.unmodelled``) is refused by name instead of "not found", which
+        would send a script that tests for the command down another branch than on
+        Windows. Windows' own search (programs included) comes before the default verb,
+        so ``name`` is refused before ``Get-name`` is tried."""
         stage = self._stage_by_name(name, arguments, redirections)
+        if stage is None:
+            self.refuse_unmodelled(name)
         if stage is None and "-" not in name and "\\" not in name:
             stage = self._stage_by_name(f"Get-{name}", arguments, redirections)
+            if stage is None:
+                self.refuse_unmodelled(f"Get-{name}")
         if stage is None:
             raise self.fail(records.command_not_found(name))
         return stage
+
+    def refuse_unmodelled(self, name: str, what: str = "command") -> None:
+        """Raise the refusal of ``name`` when it is a command every Windows node has that
+        the lab does not model (``session.unmodelled``); return for any other name."""
+        lookup = self.session.unmodelled
+        why = None if lookup is None else lookup(name)
+        if why is None:
+            return
+        construct = f"{what} {name} ({why})"
+        if self.statement is None:  # a PSRP command by name: no script text to point at
+            raise UnsupportedConstruct(1, construct, name)
+        raise self.unsupported(self.statement, construct)
 
     def _stage_by_name(
         self, name: str, arguments: list[Argument], redirections: Sequence[Redirection]
@@ -1856,11 +1898,17 @@ class Evaluator:
     def expr_string_literal(self, node: Node) -> Any:
         inner = self.kids(node)[0] if self.kids(node) else node
         token = self.text_of(node)
-        if inner.type in ("verbatim_string_characters", "verbatim_here_string_characters"):
+        if inner.type in VERBATIM_STRINGS:
             return decode_verbatim(token)
         return self.expand_string(inner, token)
 
     def expand_string(self, node: Node, token: str) -> str:
+        parts, subexpressions = self.string_parts(node, token)
+        return self.join_parts(parts, subexpressions, node)
+
+    def string_parts(self, node: Node, token: str) -> tuple[list[Any], dict[int, Node]]:
+        """An expandable string's literal and dynamic parts, and its ``$( )`` nodes by
+        offset (what :meth:`join_parts` reads); the same for every run of the node."""
         assert self.script is not None
         base = self.script.char_span(node)[0]
         subexpressions = {
@@ -1876,8 +1924,7 @@ class Evaluator:
             assert self.script is not None
             return self.script.char_span(sub)[1] - base
 
-        parts = expandable_parts(token, end_of)
-        return self.join_parts(parts, subexpressions, node)
+        return expandable_parts(token, end_of), subexpressions
 
     def join_parts(
         self, parts: list[Any], subexpressions: dict[int, Node] | None, node: Node
@@ -1989,22 +2036,27 @@ class Evaluator:
         return None if value is NOTHING else value
 
     def expr_hash_literal_expression(self, node: Node) -> Any:
+        return self.hash_literal(self.compiler.hash_entries(node, self))
+
+    def hash_literal(self, entries: tuple[HashEntry, ...]) -> PSHashtable:
+        """A hash literal's table from its compiled entries (:meth:`Compiler.hash_entries`):
+        each key, then its value, in order; a key met twice fails at that key."""
         table = PSHashtable()
-        for key_node, name, value_node in self._hash_entries(node):
-            key: Any = name if name is not None else self.eval(key_node)
+        for name, key_of, value_of in entries:
+            key: Any = name if key_of is None else key_of(self)
             if key in table:
                 raise self.runtime_fail(
                     f"Duplicate keys '{to_string(key)}' are not allowed in hash literals.",
                     "DuplicateKeyInHashLiteral",
                     "ParserError",
                 )
-            value = self.eval_pipeline(value_node)
+            value = value_of(self, None)
             table[to_string(key) if not isinstance(key, str) else key] = (
                 None if value is NOTHING else value
             )
         return table
 
-    def _hash_entries(self, node: Node) -> tuple[tuple[Node, str | None, Node], ...]:
+    def hash_entries_of(self, node: Node) -> tuple[tuple[Node, str | None, Node], ...]:
         """A hash literal's entries as (key node, key as written when it is a bare name,
         value node): read from the tree once per node, kept with the parsed script."""
 
@@ -2032,9 +2084,12 @@ class Evaluator:
     def expr_cast_expression(self, node: Node) -> Any:
         literal, operand = self.kids(node)[0], self.kids(node)[-1]
         name = self.type_name(literal)
+        return self.cast_value(name, self.eval(operand), node)
+
+    def cast_value(self, name: str, value: Any, node: Node) -> Any:
+        """``[name]`` applied to its operand's value (NOTHING as the operand gave it)."""
         folded = name.casefold()
         if folded in ("ordered", "pscustomobject", "system.management.automation.pscustomobject"):
-            value = self.eval(operand)
             if isinstance(value, PSHashtable):
                 if folded == "ordered":
                     return value
@@ -2042,7 +2097,6 @@ class Evaluator:
             if folded == "ordered":
                 raise self.unsupported(node, "[ordered] on a value that is not a hashtable")
             return None if value is NOTHING else value
-        value = self.eval(operand)
         if value is NOTHING:
             value = None
         return self.cast(name, value, node)
@@ -2061,12 +2115,7 @@ class Evaluator:
             if isinstance(value, str) and value:
                 return nt_account(value)
             raise self.unsupported(node, f"cast to [{name}] of anything but a name")
-        allowed = {
-            "string", "int", "int32", "int64", "long", "uint32", "bool", "boolean", "double",
-            "string[]", "array", "object[]", "hashtable", "collections.hashtable", "int[]",
-            "securestring", "scriptblock", "guid", "switch", "version",
-        }  # fmt: skip
-        if folded not in allowed and folded not in CONVERTERS:
+        if folded not in _CAST_TYPES and folded not in CONVERTERS:
             raise self.unsupported(node, f"cast to [{name}]")
         try:
             return self.convert_for(folded, value)
@@ -2447,17 +2496,24 @@ def _bare_value(text: str) -> Any:
     return text if number is None else number
 
 
+_BARE_NUMBER = re.compile(
+    r"[+-]?(?:0x[0-9a-f]+l?|\d+(?:\.\d+)?(?:e[+-]?\d+)?[ld]?)(?:kb|mb|gb|tb|pb)?",
+    re.IGNORECASE,
+)
+"""A bare word that is a whole numeric literal, in any case (``2GB``, ``1E3``, ``5L``,
+``0x10``): PowerShell's tokenizer reads it as a number in argument mode too
+(about_Parsing: "numbers are treated as numeric values")."""
+
+
 def _bare_number(text: str) -> int | float | None:
     try:
         return int(text)
     except ValueError:
         pass
-    try:
-        if text[:1].isdigit() and "." in text and text.replace(".", "", 1).isdigit():
-            return float(text)
-    except ValueError:
+    if _BARE_NUMBER.fullmatch(text) is None:
         return None
-    return None
+    sign = -1 if text.startswith("-") else 1
+    return sign * number_literal(text.lstrip("+-"))
 
 
 __all__ = [

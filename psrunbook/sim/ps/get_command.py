@@ -23,6 +23,14 @@ Windows PowerShell 5.1's cmdlet reference for Get-Command and about_Command_Prec
 - Results are sorted by name, as Windows lists them (pypsrp 0.9.1's recorded
   ``test_psrp_get_command_metadata.yml``).
 
+A name without wildcards that the node has on Windows but the lab does not model
+(``Get-Command Get-HotFix``, ``netstat``, ``gdr``; the evaluator's ``refuse_unmodelled``)
+is refused by name, whatever ``-ErrorAction`` says: Windows returns its CommandInfo, which
+the lab cannot describe, and "not found" would tell the script the command does not exist.
+Filters (``-CommandType``, ``-Module``) do not change that (stricter: Windows would say
+"not found" for a type or module that does not match). With wildcards only the commands
+the lab has are listed (UNVERIFIED how much more Windows lists: the whole catalog).
+
 Refused by name: ``-All``, ``-TotalCount``, ``-Syntax``, ``-ParameterName``,
 ``-ParameterType``, ``-ShowCommandInfo``, ``-FullyQualifiedModule``, ``-Name`` with
 ``-Verb``/``-Noun`` (two parameter sets on Windows), and a module-qualified or path name.
@@ -207,7 +215,8 @@ def get_command(
             return _any_match(verbs, verb) and _any_match(nouns, noun)
         return True
 
-    entries = [e for e in _entries(ev) if eligible(e)]
+    every = _entries(ev)
+    entries = [e for e in every if eligible(e)]
     found: list[_Entry] = []
     for name in names if names is not None else ["*"]:
         if _has_wildcards(name):
@@ -216,6 +225,8 @@ def get_command(
             continue
         first = next((e for e in entries if e.matches_name(name)), None)
         if first is None:
+            if not any(e.matches_name(name) for e in every):
+                ev.refuse_unmodelled(name, "Get-Command of")
             ev.write_error(_not_found(name))
         elif first not in found:
             found.append(first)

@@ -37,6 +37,7 @@ from psrunbook.sim.ps import (
     engine_events,
     host_types,
 )
+from psrunbook.sim.ps.date_format import DateFormatError
 from psrunbook.sim.ps.exceptions import StopRequested
 from psrunbook.sim.ps.intrinsic_methods import call_intrinsic
 from psrunbook.sim.ps.principal import (
@@ -388,6 +389,14 @@ class Members:
             ) from None
         except HostMethodRefused as refused:
             raise self._ev.unsupported(node, str(refused)) from None
+        except DateFormatError as thrown:
+            # The .NET exception a modelled method threw, as PowerShell reports it.
+            raise self._ev.runtime_fail(
+                f'Exception calling "{name}" with "{len(args)}" argument(s): "{thrown}"',
+                thrown.exception,
+                "NotSpecified",
+                exception_type="System.Management.Automation.MethodInvocationException",
+            ) from None
         except PipelineStopped:
             raise StopRequested() from None
 

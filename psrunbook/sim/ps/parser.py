@@ -664,18 +664,30 @@ def _foreach_standin(match: re.Match[bytes]) -> bytes:
     return text[:2] + b"0" + text[3:]
 
 
-_CAPITAL_NUMBER_LETTERS = re.compile(rb"\d(?:E[+-]?\d|[lLdD]?[KMGTP][bB]|[lLdD]?[kmgtp]B|[LD])")
-"""A digit then a numeric literal's letters with a capital among them: an exponent
-(``1E3``), a multiplier (``1GB``, ``5Mb``, ``2LKB``) or a type suffix (``1L``, ``1D``).
-PowerShell reads them in any case (about_Numeric_Literals; Microsoft's own examples
-write ``Length -gt 1MB``); tree-sitter-powershell 0.26.4 only in lower case, so
-``$size / 1GB`` failed to parse. Lower case has the same length, and the evaluator reads
-a literal's value from the text as sent (:func:`.number_literals.number_literal` takes
-any case). Inside a string, a comment or a longer word the change is harmless: a letter's
-case never makes tree-sitter split a token differently there."""
+_CAPITAL_NUMBER_LETTERS = re.compile(
+    rb"\d+(?:\.\d+)?(?:E[+-]?\d|[lLdD]?[KMGTP][bB]|[lLdD]?[kmgtp]B|[LD])"
+)
+"""A number with letters in capitals: an exponent (``1E3``), a multiplier (``1GB``,
+``5Mb``, ``2LKB``) or a type suffix (``1L``, ``1D``). PowerShell reads them in any case
+(about_Numeric_Literals; Microsoft's own examples write ``Length -gt 1MB``);
+tree-sitter-powershell 0.26.4 only in lower case, so ``$size / 1GB`` failed to parse.
+A script that does not parse is read again with such numbers in lower case
+(:func:`_lower_number_letters`; same length, and the evaluator reads a literal's value
+from the text as sent: :func:`.number_literals.number_literal` takes any case)."""
 
 
-def _lower_case(match: re.Match[bytes]) -> bytes:
+def _lower_number_letters(match: re.Match[bytes]) -> bytes:
+    """The number in lower case where it starts a token; unchanged inside a word, a
+    variable name or a member (``Disk1GB``, ``$v1D``, ``U+000D``), where it is no
+    number and lower case would change the text a tree shows without changing the
+    parse (the tree of a text that parses as sent is never re-read: see
+    :func:`parse_mended`)."""
+    text, start = match.string, match.start()
+    before = text[start - 1 : start]
+    if before.isalnum() or before in (b"_", b"$", b".", b"`", b"{"):
+        return match.group(0)
+    if before in (b"+", b"-") and (text[start - 2 : start - 1].isalnum() or start < 1):
+        return match.group(0)
     return match.group(0).lower()
 
 
@@ -684,11 +696,16 @@ def parse_mended(parser: tree_sitter.Parser, source: bytes) -> tree_sitter.Tree:
     mend errors tree-sitter reports in valid PowerShell (offsets unchanged; the
     evaluator and the linter read the same tree). ``.ForEach(`` is always read as the
     method it is (:data:`_FOREACH_METHOD`); an ``else`` or ``elseif`` on a line of its
-    own after an ``if`` that is a value is joined to it (:func:`_join_else`). A number's
-    suffix or exponent in capitals is read in lower case (:data:`_CAPITAL_NUMBER_LETTERS`)."""
+    own after an ``if`` that is a value is joined to it (:func:`_join_else`). A text that
+    does not parse is read again with its numbers' capital suffixes and exponents in
+    lower case (:data:`_CAPITAL_NUMBER_LETTERS`)."""
     source = _FOREACH_METHOD.sub(_foreach_standin, source)
-    source = _CAPITAL_NUMBER_LETTERS.sub(_lower_case, source)
     tree = parser.parse(source)
+    if tree.root_node.has_error:
+        lowered = _CAPITAL_NUMBER_LETTERS.sub(_lower_number_letters, source)
+        if lowered != source:
+            source = lowered
+            tree = parser.parse(source)
     for _ in range(_MAX_SPLITS):
         split = _split_lines(tree, source) if tree.root_node.has_error else None
         if split is None:

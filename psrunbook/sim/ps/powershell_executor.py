@@ -60,12 +60,17 @@ class PowerShellExecutor:
         is_administrator: Callable[[ExecutionContext], bool] | None = None,
         resolve_account: Callable[[ExecutionContext, str], str | None] | None = None,
         files_for: Callable[[ExecutionContext], DotNetFiles] | None = None,
+        unmodelled_command: Callable[[ExecutionContext, str], str | None] | None = None,
     ) -> None:
         """``is_administrator`` says whether a context's user is in the node's
         Administrators group (``IsInRole`` answers it); without it every user is.
         ``resolve_account`` gives an account name's SID on the context's node
-        (``NTAccount.Translate``); without it no account is mapped."""
+        (``NTAccount.Translate``); without it no account is mapped.
+        ``unmodelled_command`` says why a command the context's node has on Windows is
+        refused (the lab does not model it), or None; without it every unknown name is
+        CommandNotFoundException."""
         self._cmdlets_for = cmdlets_for
+        self._unmodelled_command = unmodelled_command
         self._is_administrator = is_administrator
         self._resolve_account = resolve_account
         self._files_for = files_for
@@ -77,6 +82,12 @@ class PowerShellExecutor:
         if resolve is None:
             return None
         return lambda name: resolve(context, name)
+
+    def _unmodelled(self, context: ExecutionContext) -> Callable[[str], str | None] | None:
+        lookup = self._unmodelled_command
+        if lookup is None:
+            return None
+        return lambda name: lookup(context, name)
 
     def _parse_script(self, text: str, sink: Any) -> Any:
         """``text`` parsed; a Read-Host in it is refused as before unless the pipeline's
@@ -113,6 +124,7 @@ class PowerShellExecutor:
             # Over PSRP $Host reaches the client's hosts; elsewhere (powershell.exe under
             # WinRS, whose $Host is a console host) the runspace's $Host stays as it is.
             remote_hosts=RemoteHosts(sink) if isinstance(sink, HostingSink) else None,
+            unmodelled=self._unmodelled(context),
         )
 
     def execute(

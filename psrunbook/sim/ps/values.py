@@ -21,6 +21,7 @@ from psrunbook.sim.objects import (
     PSVersionValue,
     SecureStringValue,
 )
+from psrunbook.sim.ps.date_format import DateFormatError, datetime_moment, format_datetime
 
 TYPE_FULL_NAMES = {
     "string": "System.String",
@@ -473,6 +474,14 @@ _FORMAT_ITEM = re.compile(r"\{\{|\}\}|\{(\d+)(?:,(-?\d+))?(?::([^}]*))?\}")
 
 
 def _format_one(value: Any, spec: str | None) -> str:
+    moment = datetime_moment(value)
+    if moment is not None:
+        # String.Format(CultureInfo.CurrentCulture, ...): a DateTime item is its en-US
+        # ToString(spec), not PowerShell's invariant string conversion.
+        try:
+            return format_datetime(moment, spec)
+        except DateFormatError as exc:
+            raise ConversionError(value, "string", str(exc)) from None
     if not spec:
         return to_string(value)
     kind, digits = spec[0].upper(), spec[1:]

@@ -95,3 +95,14 @@ def test_command_metadata_is_answered_from_the_node_commands(lab_pool):
         "System.String[]",
         False,
     )
+
+
+def test_a_refused_get_command_parameter_by_name_is_refused_not_a_crash(lab_pool):
+    """``Get-Command -All`` added by name (no script text to point at) is refused by name,
+    as the same call in a script is."""
+    ps = PowerShell(lab_pool)
+    ps.add_cmdlet("Get-Command").add_parameter("Name", "Get-Service").add_parameter("All")
+    assert [] == ps.invoke()
+    assert ps.had_errors
+    (error,) = ps.streams.error
+    assert "unsupported construct at line 1: Get-Command -All" in str(error)

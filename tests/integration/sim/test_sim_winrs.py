@@ -128,6 +128,17 @@ def test_unknown_command_is_not_recognized(client: Client) -> None:
         ("echo %COMPUTERNAME%", ("NODE1\r\n", "", 0)),
         ("cd", (f"C:\\Users\\{SIM_USER}\r\n", "", 0)),
         ("netstat", ("", f"The simulator does not model this in cmd.exe: {TOOL}\r\n", 1)),
+        (
+            "timeout /t 1",
+            (
+                "",
+                "The simulator does not model this in cmd.exe: 'timeout' (a Windows tool the"
+                " lab does not simulate)\r\n",
+                1,
+            ),
+        ),
+        ("nosuchtool", ("", "'nosuchtool' is not recognized as an internal or external"
+                        " command,\r\noperable program or batch file.\r\n", 1)),
     ],
 )
 def test_cmd_builtins_and_natives(client: Client, command: str, expected: tuple) -> None:

@@ -91,7 +91,7 @@ def item_object(path: FsPath, entry: FsEntry) -> PSObject:
         ("PSProvider", "Microsoft.PowerShell.Core\\FileSystem"),
         ("PSIsContainer", entry.is_dir),
         ("LastWriteTime", lab_date(entry.stamp)),
-        ("LastWriteTimeUtc", lab_date(entry.stamp)),
+        ("LastWriteTimeUtc", lab_date(entry.stamp, "Utc")),
     ]
     if entry.is_dir:
         return PSObject(
@@ -319,11 +319,17 @@ class GetChildItem(ItemCmdlet):
                     ctx.write_output(item_object(found, child))
 
     def _walk(self, base: FsPath, recurse: bool) -> list[tuple[FsPath, FsEntry]]:
-        out: list[tuple[FsPath, FsEntry]] = []
-        for child, entry in self.fs.children(base):
-            out.append((child, entry))
-            if recurse and entry.is_dir:
-                out.extend(self._walk(child, recurse))
+        """A folder's whole listing (its folders, then its files), then each subfolder's
+        in that order, as 5.1's FileSystemProvider.Dir writes them: it writes every item
+        of ``EnumerateDirectories()`` and ``EnumerateFiles()``, then calls itself for each
+        subdirectory. ``-Name -Recurse`` goes the same way (SessionStateContainer's
+        DoGetChildNamesManually: the folder's names, then each container's)."""
+        children = self.fs.children(base)
+        out = list(children)
+        if recurse:
+            for child, entry in children:
+                if entry.is_dir:
+                    out.extend(self._walk(child, recurse))
         return out
 
 

@@ -232,7 +232,16 @@ def _no_process(command_type: str, pid: int) -> ErrorRecordData:
 
 
 class GetProcess(SimCmdlet):
-    """``Get-Process -Id`` / ``-Name`` over the processes of the node's running services."""
+    """``Get-Process -Id`` / ``-Name`` over the processes of the node's running services.
+
+    Order: ProcessBaseCommand.MatchingProcesses collects the matches (by id in the order
+    given, writing a "not found" error as it goes, or by name pattern), once each
+    (AddIdempotent), then sorts them by ProcessName ignoring case (OrdinalIgnoreCase),
+    then by Id, before GetProcessCommand writes them: so errors first, then the sorted
+    processes, whatever order ``-Id`` named them in (PowerShell's Process.cs,
+    ``ProcessComparison``). Not modelled: the NoProcessFoundForGivenName error Windows
+    writes for a ``-Name`` without wildcards that matches no process.
+    """
 
     spec = CmdletSpec(
         "Get-Process",
@@ -245,6 +254,7 @@ class GetProcess(SimCmdlet):
 
     def run(self, ctx: CmdletContext, args: PSHashtable) -> int | None:
         running = [s for s in self.cluster.node(self.node).services.values() if s.pid]
+        matched: dict[int, PSObject] = {}
         ids = as_list(arg(args, "Id"))
         if ids:
             for raw in ids:
@@ -253,14 +263,22 @@ class GetProcess(SimCmdlet):
                 if not found:
                     ctx.write_error(_no_process(self.spec.implementing_type, pid))
                 for service in found:
-                    ctx.write_output(process_object(service))
-            return None
-        names = [text(n) for n in as_list(arg(args, "Name"))] or ["*"]
-        for service in sorted(running, key=lambda s: s.pid):
-            process = process_object(service)
-            if any(wildcard_match(n, text(process.properties["Name"])) for n in names):
-                ctx.write_output(process)
+                    matched.setdefault(service.pid, process_object(service))
+        else:
+            names = [text(n) for n in as_list(arg(args, "Name"))] or ["*"]
+            for service in running:
+                process = process_object(service)
+                if any(wildcard_match(n, text(process.properties["Name"])) for n in names):
+                    matched.setdefault(service.pid, process)
+        for process in sorted(matched.values(), key=_process_order):
+            ctx.write_output(process)
         return None
+
+
+def _process_order(process: PSObject) -> tuple[str, int]:
+    """ProcessComparison: ``string.Compare(..., OrdinalIgnoreCase)`` of the names, which
+    compares upper-cased characters (so ``_`` sorts after letters), then the Id."""
+    return text(process.properties["ProcessName"]).upper(), int(process.properties["Id"])
 
 
 PROCESS_CMDLETS: tuple[type[SimCmdlet], ...] = (

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-import msgspec
-
 from psrunbook.sim.lab import error_records
 from psrunbook.sim.lab.cluster_model import Node, Service, SimModelError
 from psrunbook.sim.lab.cluster_objects import service_object
@@ -38,10 +36,13 @@ def controller(host: Node, chosen: Selected) -> PSObject:
     winrm``): ``<ToString>winrm</ToString>``, ``<S N="ServiceName">winrm</S>`` in Props,
     ``<S N="Name">winrm</S>`` in MS; the SCM's key name is ``WinRM``."""
     obj = service_object(host, chosen.service)
-    properties = PSHashtable(list(obj.properties.items()))
-    properties["Name"] = chosen.name
-    properties["ServiceName"] = chosen.name
-    return msgspec.structs.replace(obj, properties=properties, to_string=chosen.name)
+    # service_object builds a new object for each call: it is named here in place, which
+    # gives what a copy would (both properties exist, so they keep their place and
+    # spelling) without building the object twice (ten controllers a node-run, issue 16).
+    obj.properties["Name"] = chosen.name
+    obj.properties["ServiceName"] = chosen.name
+    obj.to_string = chosen.name
+    return obj
 
 
 class ServiceCmdlet(SimCmdlet):

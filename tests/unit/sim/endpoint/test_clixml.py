@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pypsrp.serializer import Serializer
 
 from psrunbook.sim.endpoint.clixml import ERROR_CATEGORIES, ClixmlWriter, escape
@@ -181,3 +184,28 @@ def test_a_service_is_a_service_controller_with_adapted_properties():
     assert {"Name": "WinRM"} == obj.extended_properties
     assert "Running" == str(obj.adapted_properties["Status"])
     assert "WinRM" == obj.adapted_properties["ServiceName"]
+
+
+def _escape_by_substitution(text: str) -> str:
+    """``escape`` as it was written before its fast path: each special character by a
+    substitution per match."""
+    text = re.sub(
+        "[\x00-\x1f\ufffe\uffff\ud800-\udfff]|_(?=x[0-9A-Fa-f]{4}_)",
+        lambda m: f"_x{ord(m.group()):04X}_",
+        text,
+    )
+    entities = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"}
+    return re.sub('[&<>"]', lambda m: entities[m.group()], text)
+
+
+@given(
+    st.lists(
+        st.sampled_from(
+            ["a", "_", "x", "0", "F", "&", "<", ">", '"', "'", " ", "\n", "\t", "\x00", "\x1f",
+             "\x7f", "\xa0", "é", "\ud800", "\udfff", "\ufffe", "\uffff", "_x", "_x0041_"]
+        )
+    ).map("".join)
+)  # fmt: skip
+def test_escape_gives_what_a_substitution_per_character_gives(text: str) -> None:
+    """The printable fast path and the chained replacements write the same CLIXML text."""
+    assert _escape_by_substitution(text) == escape(text)

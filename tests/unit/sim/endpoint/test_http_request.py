@@ -15,6 +15,7 @@ from psrunbook.sim.endpoint.http_request import (
     MAX_LINE,
     PLAIN_REQUEST_LINE,
     parse_header_lines,
+    read_head,
     read_header_lines,
 )
 
@@ -134,3 +135,26 @@ def test_too_many_headers_are_refused_as_http_client_refuses_them():
 def test_only_a_plain_request_line_skips_http_server(line, plain):
     """Anything but ``METHOD /path HTTP/1.1`` is parsed by http.server itself."""
     assert plain == (PLAIN_REQUEST_LINE.fullmatch(line) is not None)
+
+
+_NAMES = ("Host", "content-length", "Content-Type", "Authorization", "Connection", "Expect", "X")
+
+
+@given(st.lists(st.lists(_HEAD_BYTES, max_size=8).map(b"".join), max_size=6))
+def test_the_plain_head_s_values_are_what_the_message_answers(lines):
+    """Each header's value as the handler reads it is ``message.get(name)``'s."""
+    head = b"".join(line.replace(b"\n", b"") + b"\r\n" for line in lines) + b"\r\n"
+    raw = read_header_lines(io.BufferedReader(io.BytesIO(head)))  # type: ignore[arg-type]
+    message, fields = read_head(raw, http.client.HTTPMessage)
+    if fields is not None:
+        for name in (*_NAMES, *(k for k, _ in message.items())):
+            assert message.get(name) == fields.get(name.lower())
+
+
+def test_a_repeated_header_reads_as_its_first_value():
+    head = b"Duplicate: 1\r\nduplicate: 2\r\nHost: h\r\n\r\n"
+    raw = read_header_lines(io.BufferedReader(io.BytesIO(head)))  # type: ignore[arg-type]
+    message, fields = read_head(raw, http.client.HTTPMessage)
+    assert fields is not None
+    assert "1" == message.get("DUPLICATE") == fields["duplicate"]
+    assert list(_stdlib(head).items()) == list(message.items())

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import base64
+import random
 import subprocess
 import sys
+import uuid
 import xml.etree.ElementTree as ElementTree
 
 import pytest
 
+from psrunbook.sim.endpoint import wsman
 from psrunbook.sim.endpoint.auth import authenticate
 from psrunbook.sim.endpoint.endpoint_faults import EndpointFaultPlan
 from psrunbook.sim.endpoint.wsman import WSManFaultResponse, parse_request
@@ -181,3 +184,65 @@ def test_an_envelope_without_a_header_is_refused():
     text = _ENVELOPE.replace(_HEADER_TEXT, "")
     with pytest.raises(WSManFaultResponse):
         parse_request(text.encode())
+
+
+def _fault_or_tree(data: bytes) -> str:
+    try:
+        request = wsman.parse_request(data)
+    except WSManFaultResponse as fault:
+        return fault.reason
+    except ValueError as error:  # expat's refusal of a declared multi-byte encoding
+        return repr(error)
+    return repr(request.selectors) + ElementTree.tostring(request.body).decode()
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-8-sig"])
+def test_a_document_type_in_any_encoding_is_read_by_the_refusing_builder(encoding, monkeypatch):
+    """The standard tree builder parses only bytes that show no ``<!DOCTYPE``: in any
+    other encoding the request gets what the refusing builder alone gives it."""
+    text = '<!DOCTYPE s:Envelope [<!ENTITY id "uuid:ABC">]>' + _ENVELOPE.replace("uuid:ABC", "&id;")
+    declared = f'<?xml version="1.0" encoding="{encoding.removesuffix("-sig")}"?>'
+    samples = [text.encode(encoding), (declared + text).encode(encoding)]
+    got = [_fault_or_tree(data) for data in samples]
+    monkeypatch.setattr(wsman, "_without_doctype", lambda data: False)
+    assert [_fault_or_tree(data) for data in samples] == got
+    assert "document type declaration" in got[0] or "not well-formed" in got[0]
+
+
+_BUILDER_BODIES = [
+    _ENVELOPE.encode(),
+    _ENVELOPE.replace(
+        "<s:Body/>", "<s:Body><a x='1'>t&amp;<!-- c --><![CDATA[<d>]]></a></s:Body>"
+    ).encode(),
+    ('<?xml version="1.0" encoding="utf-8"?>' + _ENVELOPE.replace("S1", "caf\u00e9")).encode(),
+    _ENVELOPE.replace("S1", "<!DOCTYPE-looking text>".replace("<", "&lt;")).encode(),
+]
+
+
+@pytest.mark.parametrize("data", _BUILDER_BODIES)
+def test_the_standard_builder_gives_the_refusing_builder_s_tree(data):
+    """Where it is used, the standard tree builder gives the tree the refusing one gives."""
+    parser = ElementTree.XMLParser(target=wsman._EnvelopeBuilder())
+    parser.feed(data)
+    expected = parser.close()
+    assert ElementTree.tostring(expected) == ElementTree.tostring(wsman._parse_xml(data))
+
+
+def test_message_ids_are_the_uuid_module_s_version_4_text():
+    """The ids formatted from the random bits are the text ``uuid.UUID`` gives them."""
+    random.seed(16)
+    ours = [wsman._new_id() for _ in range(500)]
+    random.seed(16)
+    theirs = [str(uuid.UUID(int=random.getrandbits(128), version=4)).upper() for _ in range(500)]
+    assert theirs == ours
+
+
+def test_a_refused_timeout_names_each_request_s_message_id():
+    """The seconds are kept per timeout text; a refusal still relates to its request."""
+    for message_id in ("uuid:A", "uuid:B"):
+        with pytest.raises(WSManFaultResponse) as info:
+            parse_request(
+                _ENVELOPE.replace("PT1M2.5S", "PT-1S").replace("uuid:ABC", message_id).encode()
+            )
+        assert message_id == info.value.relates_to
+    assert 62.5 == parse_request(_ENVELOPE.encode()).operation_timeout

@@ -131,6 +131,30 @@ def test_get_service_shape(call: Caller) -> None:
     assert PSEnum("System.ServiceProcess.ServiceStartMode", "Automatic", 2) == props["StartType"]
 
 
+def test_each_controller_is_its_own_object_reading_the_model_now(
+    call: Caller, lab: SimCluster
+) -> None:
+    """Every Get-Service builds its controllers from the model as it is then (a change
+    between two calls shows), each its own object (changing one changes no other), named
+    as given: ``winrm`` shows as typed, the SCM's ``WinRM`` only when enumerated."""
+    first = call("Get-Service", Name=["winrm"]).output[0]
+    service(lab, "NODE1", "WinRM").status = "Stopped"
+    second = call("Get-Service", Name=["winrm"]).output[0]
+    assert ("Running", "Stopped") == (
+        str(first.properties["Status"]),
+        str(second.properties["Status"]),
+    )
+    assert first is not second and first.properties is not second.properties
+    second.properties["Name"] = "changed"
+    assert "winrm" == call("Get-Service", Name=["winrm"]).output[0].properties["ServiceName"]
+    assert ["winrm", "winrm"] == [first.properties["Name"], str(first)]
+    listed = call("Get-Service", Name=["win*"]).output[0]
+    assert ["Name", "ServiceName", "DisplayName"] == list(listed.properties)[:3]
+    assert ["WinRM", "WinRM", "WinRM"] == [
+        listed.properties["Name"], listed.properties["ServiceName"], str(listed)
+    ]
+
+
 def test_get_service_missing(call: Caller) -> None:
     """A missing service is NoServiceFoundForGivenName (ObjectNotFound)."""
     ctx = call("Get-Service", Name=["MsDtsServer160"])

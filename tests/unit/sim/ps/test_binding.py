@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from psrunbook.sim.objects import PSHashtable, SecureStringValue
-from psrunbook.sim.ps.binding import Argument, Binder, BindingFailed
+from psrunbook.sim.ps.binding import Argument, Binder, BindingFailed, split_common
 from psrunbook.sim.ps.cmdlet_api import ParamSpec
 
 from .helpers import run, table
@@ -255,3 +255,91 @@ def test_a_caught_binding_error_of_a_function_carries_its_name() -> None:
         "try { f -B 1 } catch { $_.FullyQualifiedErrorId }"
     )
     assert ["NamedParameterNotFound,f"] == result.output
+
+
+# The binder's reading of a parameter list is kept per list (binding._table_for); these
+# pin that a kept reading answers exactly as a fresh one, whatever list it came from.
+
+
+def _names(bound: PSHashtable) -> dict[str, Any]:
+    return dict(bound.items())
+
+
+def test_an_alias_that_is_another_parameters_name_binds_the_first_in_order() -> None:
+    """The first parameter (in declaration order) with the name or alias wins, as before."""
+    first = (ParamSpec("Path", aliases=("Name",)), ParamSpec("Name"))
+    second = (ParamSpec("Name"), ParamSpec("Path", aliases=("Name",)))
+    assert {"Path": "x"} == _names(Binder(first, None).bind([Argument("name", "x")]))
+    assert {"Name": "x"} == _names(Binder(second, None).bind([Argument("NAME", "x")]))
+
+
+def test_equal_parameter_lists_that_are_different_objects_each_bind_by_their_own() -> None:
+    """Two tuples with equal content, a list of the same specs, with and without the
+    common parameters: each binder reads its own list (kept by identity, not equality)."""
+    name = ParamSpec("Name", position=0)
+    count = ParamSpec("Count", "int", position=1)
+    one = (name, count)
+    other = (ParamSpec("Name", position=1), ParamSpec("Count", "int", position=0))
+    args = [Argument(None, "5"), Argument(None, "7")]
+    for _ in range(2):  # the second pass reads the kept tables
+        assert {"Name": "5", "Count": 7} == _names(Binder(one, None).bind(args))
+        assert {"Count": 5, "Name": "7"} == _names(Binder(other, None).bind(args))
+        assert {"Name": "5", "Count": 7} == _names(Binder([name, count], None).bind(args))
+        with pytest.raises(BindingFailed, match="cannot be found"):
+            Binder(one, None, common=False).bind([Argument("ErrorAction", "Stop")])
+        bound = Binder(one, None).bind([Argument("ErrorAction", "Stop")])
+        assert {"ErrorAction": "Stop"} == _names(bound)
+
+
+def test_positions_bind_in_order_and_ties_keep_declaration_order() -> None:
+    specs = (ParamSpec("B", position=1), ParamSpec("A", position=0), ParamSpec("C", position=1))
+    bound = Binder(specs, None).bind([Argument(None, 1), Argument(None, 2), Argument(None, 3)])
+    assert [("A", 1), ("B", 2), ("C", 3)] == list(bound.items())
+    with_named = Binder(specs, None).bind([Argument("B", 9), Argument(None, 1), Argument(None, 2)])
+    assert [("B", 9), ("A", 1), ("C", 2)] == list(with_named.items())
+
+
+def test_a_prefix_of_an_alias_binds_and_an_ambiguous_one_fails() -> None:
+    specs = (ParamSpec("Name", aliases=("ServiceName",)), ParamSpec("Namespace"))
+    assert {"Name": "x"} == _names(Binder(specs, None).bind([Argument("Serv", "x")]))
+    with pytest.raises(BindingFailed, match="ambiguous"):
+        Binder(specs, None).bind([Argument("Nam", "x")])
+
+
+def test_mandatory_parameters_follow_the_chosen_set() -> None:
+    specs = (
+        ParamSpec("Name", mandatory=True, parameter_sets=("ByName",)),
+        ParamSpec("Id", "int", mandatory=True, parameter_sets=("ById",)),
+        ParamSpec("Scope", parameter_sets=("ById",)),
+        ParamSpec("Path", mandatory=True),
+    )
+    binder = Binder(specs, None)
+    binder.check_mandatory(binder.bind([Argument("Name", "x"), Argument("Path", "p")]))
+    with pytest.raises(BindingFailed, match="missing mandatory parameters: Path"):
+        binder.check_mandatory(binder.bind([Argument("Name", "x")]))
+    with pytest.raises(BindingFailed, match="missing mandatory parameters: Id Path"):
+        binder.check_mandatory(binder.bind([Argument("Scope", "s")]))
+
+
+def test_many_parameter_lists_still_bind_after_the_kept_tables_start_again() -> None:
+    """Scripts whose parameters are declared anew at each run make new lists: past the
+    cache's bound it starts again, and every binder still reads its own list."""
+    for index in range(1100):
+        spec = ParamSpec(f"P{index}", position=0)
+        assert {f"P{index}": index} == _names(Binder([spec], None).bind([Argument(None, index)]))
+
+
+def test_the_command_s_own_table_is_a_copy_with_or_without_common_parameters() -> None:
+    """split_common never hands back the bound table itself: a cmdlet changing its
+    arguments changes nothing the binder keeps."""
+    bound = PSHashtable([("Name", "x"), ("Count", 1)])
+    own, common = split_common(bound)
+    assert own is not bound
+    assert [("Name", "x"), ("Count", 1)] == list(own.items())
+    assert 0 == len(common)
+    own["Name"] = "changed"
+    assert "x" == bound["Name"]
+    mixed = PSHashtable([("Name", "x"), ("errorAction", "Stop"), ("Verbose", True)])
+    own, common = split_common(mixed)
+    assert [("Name", "x")] == list(own.items())
+    assert [("errorAction", "Stop"), ("Verbose", True)] == list(common.items())

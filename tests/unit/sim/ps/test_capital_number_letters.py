@@ -26,6 +26,7 @@ CASES: list[tuple[str, list[Any]]] = [
     ("(Write-Output 1TB) / 1PB", [1 / 1024]),
     ("if (4GB -gt 1GB) { 'bigger' }", ["bigger"]),
     ("Write-Output 2GB", [2147483648]),
+    ("Write-Output 1E3 5L -1KB 7z", [1000.0, 5, -1024, "7z"]),
     ("0xFF + 0x1D", [284]),
     ("'1GB stays text'; \"in $(1KB) too\"", ["1GB stays text", "in 1024 too"]),
 ]
@@ -42,6 +43,15 @@ def test_a_word_with_digits_and_capitals_stays_a_word() -> None:
     """``Disk1GB`` is a name, not a number, whatever the case of its letters."""
     result = run("function Disk1GB { 'called' }; Disk1GB; $Disk1GB = 3; $Disk1GB")
     assert (result.failed, result.output) == (None, ["called", 3])
+
+
+def test_a_comment_or_word_keeps_its_capitals_in_the_tree() -> None:
+    """A script that parses as sent is not re-read, so a tree's text is the script's:
+    ``<U+000D>`` in a comment stays as written (the review files put such comments in)."""
+    from psrunbook.lint import parse  # noqa: PLC0415
+
+    script = "# (<U+000D>) 1GB\nWrite-Output 1\n"
+    assert parse(script).root_node.text == script.encode()
 
 
 def test_the_linter_reads_capital_multipliers_as_powershell_does() -> None:

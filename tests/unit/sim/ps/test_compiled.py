@@ -84,3 +84,62 @@ def test_assigning_true_still_fails() -> None:
     result = run("$true = 1")
     record = result.failed or result.errors[0]
     assert "read-only" in record.message
+
+
+EXPRESSION_CASES: list[tuple[str, list[Any]]] = [
+    # a string without expansion is one value; one with $ or $( ) expands at every pass
+    ("foreach ($i in 1..3) { 'a''b'; \"n$i\"; \"sum $($i + 1)\" }", [
+        "a'b", "n1", "sum 2", "a'b", "n2", "sum 3", "a'b", "n3", "sum 4",
+    ]),
+    ("foreach ($i in 1..2) { \"plain\"; @'\nhere $i\n'@; @\"\nhere $i\n\"@ }", [
+        "plain", "here $i", "here 1", "plain", "here $i", "here 2",
+    ]),
+    # $true, $false, $null in any case and braced, through the same node each pass
+    ("foreach ($i in 1..2) { $TRUE; ${false}; $Null -eq $null }", [True, False, True] * 2),
+    # casts: the type read once, the operand each pass
+    ("foreach ($v in 1, '2', $null) { [string]$v; [int]$v; [bool]$v }", [
+        "1", 1, True, "2", 2, True, "", 0, False,
+    ]),
+    (
+        "foreach ($n in 'a', 'b') { $o = [PSCustomObject]@{ Name = $n; Len = $n.Length }; "
+        "$o.Name; $o.Len }",
+        ["a", 1, "b", 1],
+    ),
+    ("foreach ($n in 1, 2) { $h = [ordered]@{ A = $n; b = $n * 2 }; $h.A + $h.B }", [3, 6]),
+    ("[PSCustomObject]'text'; [PSCustomObject]$null", ["text", None]),
+    # member access on another target each pass; a computed name is read each pass
+    ("foreach ($s in 'ab', 'abc') { $s.Length }", [2, 3]),
+    ("$o = @{ x = 1; y = 2 }; foreach ($m in 'x', 'y') { $o.$m }", [1, 2]),
+    # hash literals: keys and values in order, new tables each pass, computed keys
+    (
+        "$all = foreach ($i in 1..2) { @{ ('k' + $i) = $i; K = 0 } }; "
+        "$all[0].K = 5; $all[0].k1; $all[1].k2; $all[1].K",
+        [1, 2, 0],
+    ),
+    # a computed key met twice fails at that key, in the pass where it repeats
+    (
+        "foreach ($k in 'a', 'b') { try { @{ a = 1; ($k) = 2 } | ForEach-Object { $_.Count } } "
+        "catch { 'dup' } }",
+        ["dup", 2],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("script", "expected"), EXPRESSION_CASES, ids=[c[0][:60] for c in EXPRESSION_CASES]
+)
+def test_compiled_expressions_match_powershell(script: str, expected: list[Any]) -> None:
+    """String literals, casts, member access and hash literals compiled once per node
+    give every pass what the evaluator's own handlers give."""
+    result = run(script)
+    assert result.failed is None, result.failed
+    assert [] == result.errors
+    assert expected == result.output
+
+
+def test_a_duplicate_key_fails_when_the_literal_runs_after_its_earlier_values() -> None:
+    """``@{ a = ...; ('A') = ... }``: the first value is evaluated, then the key fails."""
+    result = run(
+        "$n = 0; try { @{ a = ($n = 1); ('A') = 2 } } catch { $_.FullyQualifiedErrorId }; $n"
+    )
+    assert ["DuplicateKeyInHashLiteral", 1] == result.output

@@ -289,6 +289,7 @@ def test_get_date_formats() -> None:
     )
     stamp, iso, year, compact = result.output
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}", stamp)
-    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}Z", iso)
+    # DateTime.Now is Kind Local: "o" ends in the offset, +00:00 on the lab's UTC nodes.
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}\+00:00", iso)
     assert isinstance(year, int) and year >= 2024
     assert re.fullmatch(r"\d{8}", compact)

@@ -1,0 +1,206 @@
+"""``System.DateTime`` objects as a lab script sees them, whoever makes them: Get-Date,
+a file's LastWriteTime, a process's StartTime, a CIM LastBootUpTime, an event's
+TimeGenerated.
+
+Members (Windows PowerShell 5.1):
+
+- the .NET properties Day, DayOfWeek, DayOfYear, Hour, Kind, Millisecond, Minute, Month,
+  Second, Ticks and Year (Date and TimeOfDay are not modelled);
+- types.ps1xml's ScriptProperty ``DateTime``: ``"{0} {1}" -f $this.ToLongDateString(),
+  $this.ToLongTimeString()``, or only the long date when the object's ``DisplayHint`` is
+  Date and only the long time when it is Time ("Thursday, December 3, 2026 11:10:00 PM";
+  PowerShell's Types_Ps1Xml.cs). The lab computes it when the object is made and again
+  when a script sets DisplayHint;
+- Get-Date's NoteProperty ``DisplayHint`` (GetDateCommand adds it to every DateTime it
+  writes, DateTime unless ``-DisplayHint`` says otherwise; other DateTimes have none);
+- ``ToString()`` in the current culture, en-US, and ``ToString(format)`` /
+  ``ToString(format, culture)`` (:mod:`psrunbook.sim.ps.date_format`); a malformed format
+  is .NET's FormatException, which PowerShell reports as a MethodInvocationException;
+- ``ToLongDateString()``, ``ToLongTimeString()``, ``ToShortDateString()``,
+  ``ToShortTimeString()`` (en-US, :mod:`psrunbook.sim.ps.date_text`),
+  ``ToUniversalTime()`` and ``ToLocalTime()``.
+
+PowerShell's string conversion of the object (``"$d"``, ``[string]$d``) is the invariant
+culture's "G", ``MM/dd/yyyy HH:mm:ss``: the object's ``to_string``.
+
+Kind: ``Get-Date`` is ``DateTime.Now``, Kind Local, and so are a file's LastWriteTime and
+a process's StartTime (.NET converts them to local time); LastWriteTimeUtc is Utc. The
+lab's nodes run on UTC, so a Local and a Utc DateTime of one moment have the same ticks,
+and only the Kind (``-Format o``: ``+00:00`` or ``Z``) tells them apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from psrunbook.sim.date_wire import register_datetime_factory
+from psrunbook.sim.objects import PSEnum, PSHashtable, PSObject
+from psrunbook.sim.ps.date_format import (
+    EN_US,
+    INVARIANT,
+    Culture,
+    Moment,
+    format_datetime,
+)
+from psrunbook.sim.ps.date_text import (
+    DATETIME,
+    long_date,
+    long_time,
+    short_date,
+    short_time,
+)
+from psrunbook.sim.ps.host_types import CULTURE_INFO
+from psrunbook.sim.ps.remote_host_ui import HostMethodRefused
+from psrunbook.sim.ps.values import CONVERTERS, ConversionError, to_string
+
+DISPLAY_HINT_TYPE = "Microsoft.PowerShell.Commands.DisplayHintType"
+DISPLAY_HINTS = ("Date", "Time", "DateTime")
+"""DisplayHintType by value (GetDateCommand.cs: ``enum DisplayHintType { Date, Time,
+DateTime }``)."""
+DAY_OF_WEEK = "System.DayOfWeek"
+_DAY_NAMES = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
+_TYPE_NAMES = (DATETIME, "System.ValueType", "System.Object")
+
+
+def display_hint(value: Any) -> PSEnum:
+    """``[Microsoft.PowerShell.Commands.DisplayHintType]``: a name (any case) or a value.
+    The error's text is .NET's enum conversion message as host_types words it; the line
+    break before the names (``\n`` here) is UNVERIFIED."""
+    if isinstance(value, PSEnum) and value.type_name == DISPLAY_HINT_TYPE:
+        return value
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 3:
+        return PSEnum(DISPLAY_HINT_TYPE, DISPLAY_HINTS[value], value)
+    text = to_string(value).strip()
+    for number, name in enumerate(DISPLAY_HINTS):
+        if name.casefold() == text.casefold():
+            return PSEnum(DISPLAY_HINT_TYPE, name, number)
+    raise ConversionError(
+        value,
+        DISPLAY_HINT_TYPE,
+        f"Unable to match the identifier name {text} to a valid enumerator name. Specify "
+        f"one of the following enumerator names and try again:\n{', '.join(DISPLAY_HINTS)}",
+    )
+
+
+CONVERTERS[DISPLAY_HINT_TYPE.casefold()] = display_hint
+
+
+def _datetime_property(moment: Moment, hint: Any) -> str:
+    """types.ps1xml's ``DateTime`` ScriptProperty for the given DisplayHint."""
+    wall = moment.wall
+    name = hint.name if isinstance(hint, PSEnum) else to_string(hint)
+    if name.casefold() == "date":
+        return long_date(wall)
+    if name.casefold() == "time":
+        return long_time(wall)
+    return f"{long_date(wall)} {long_time(wall)}"
+
+
+def _culture(provider: Any) -> Culture:
+    """The culture an IFormatProvider argument names: $null is the current culture."""
+    if provider is None:
+        return EN_US
+    if isinstance(provider, PSObject) and provider.type_names[:1] == (CULTURE_INFO,):
+        name = to_string(provider.properties.get("Name"))
+        if name.casefold() == "en-us":
+            return EN_US
+        if name == "":
+            return INVARIANT
+    raise HostMethodRefused(
+        "DateTime.ToString with a format provider other than the en-US or invariant culture"
+    )
+
+
+def _to_string(moment: Moment, args: tuple[Any, ...]) -> str:
+    """``ToString()``, ``ToString(format)``, ``ToString(provider)``, ``ToString(format,
+    provider)``: a CultureInfo alone is the provider overload."""
+    if len(args) > 2:
+        raise HostMethodRefused(f"DateTime.ToString with {len(args)} arguments")
+    fmt: str | None = None
+    culture = EN_US
+    if len(args) == 2:
+        fmt, culture = (None if args[0] is None else to_string(args[0])), _culture(args[1])
+    elif len(args) == 1 and isinstance(args[0], PSObject):
+        culture = _culture(args[0])
+    elif len(args) == 1 and args[0] is not None:
+        fmt = to_string(args[0])
+    return format_datetime(moment, fmt, culture)
+
+
+def datetime_value(
+    ticks: int, kind: str = "Local", hint: Any = None, notes: Sequence[tuple[str, Any]] = ()
+) -> PSObject:
+    """A ``System.DateTime`` of ``ticks`` (.NET's, 100 ns since 0001-01-01) and ``kind``;
+    ``hint`` makes it Get-Date's output, with its DisplayHint NoteProperty first, as
+    5.1 lists a note before the type's and the adapted members. ``notes`` are further
+    NoteProperties (one a client sent on a DateTime), after DisplayHint."""
+    moment = Moment(ticks, kind)
+    wall = moment.wall
+    weekday = (wall.weekday() + 1) % 7
+    items: list[tuple[str, Any]] = [] if hint is None else [("DisplayHint", hint)]
+    items += notes
+    items += [
+        ("DateTime", _datetime_property(moment, hint)),
+        ("Day", wall.day),
+        ("DayOfWeek", PSEnum(DAY_OF_WEEK, _DAY_NAMES[weekday], weekday)),
+        ("DayOfYear", wall.timetuple().tm_yday),
+        ("Hour", wall.hour),
+        ("Kind", kind),
+        ("Millisecond", wall.microsecond // 1000),
+        ("Minute", wall.minute),
+        ("Month", wall.month),
+        ("Second", wall.second),
+        ("Ticks", ticks),
+        ("Year", wall.year),
+    ]
+    properties = PSHashtable(items)
+    methods: dict[str, Callable[..., Any]] = {
+        "ToString": lambda *args: _to_string(moment, args),
+        "ToLongDateString": lambda: long_date(wall),
+        "ToLongTimeString": lambda: long_time(wall),
+        "ToShortDateString": lambda: short_date(wall),
+        "ToShortTimeString": lambda: short_time(wall),
+        "ToUniversalTime": lambda: datetime_value(ticks, "Utc"),
+        "ToLocalTime": lambda: datetime_value(ticks, "Local"),
+    }
+    setters: dict[str, Callable[[Any], Any]] = {}
+    if hint is not None:
+
+        def set_hint(value: Any) -> Any:
+            """A NoteProperty takes any value; the ScriptProperty reads it when asked."""
+            properties["DateTime"] = _datetime_property(moment, value)
+            return value
+
+        setters["DisplayHint"] = set_hint
+    return PSObject(
+        _TYPE_NAMES,
+        properties,
+        to_string=format_datetime(moment, "G", INVARIANT),
+        methods=methods,
+        setters=setters,
+    )
+
+
+def from_wire(ticks: int, kind: str, notes: Sequence[tuple[str, Any]] = ()) -> PSObject:
+    """The DateTime PowerShell's deserializer makes of a ``<DT>``, or of an ``<Obj>``
+    holding one with notes (:mod:`psrunbook.sim.date_wire`): a live System.DateTime, not
+    a ``Deserialized.`` snapshot, so its members and methods all work, with the notes
+    that came. A DisplayHint note is Get-Date's again. UNVERIFIED: on Windows that note
+    holds the deserialized enum (an Int32 typed
+    ``Deserialized.Microsoft.PowerShell.Commands.DisplayHintType``, its ToString the
+    name); the lab holds the DisplayHintType value of that number."""
+    hint: Any = None
+    others: list[tuple[str, Any]] = []
+    for key, item in notes:
+        if hint is None and key.casefold() == "displayhint":
+            try:
+                hint = display_hint(item)
+            except ConversionError:
+                hint = item
+        else:
+            others.append((key, item))
+    return datetime_value(ticks, kind, hint, others)
+
+
+register_datetime_factory(from_wire)

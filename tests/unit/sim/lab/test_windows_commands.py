@@ -1,0 +1,174 @@
+"""The catalog of commands every Windows Server 2019 cluster node has
+(:mod:`psrunbook.sim.lab.windows_commands`), and the lab node refusing by name the ones it
+does not model: a cmdlet, an alias, a program with or without ``.exe``, through the
+node's real executor. A name Windows does not know either stays CommandNotFoundException,
+and no command the lab models is ever refused."""
+
+from __future__ import annotations
+
+import pytest
+
+from psrunbook.sim.executor_protocol import (
+    CommandRequest,
+    ExecutionContext,
+    PipelineFailed,
+    PipelineRequest,
+)
+from psrunbook.sim.lab.cluster_executor import ClusterExecutor
+from psrunbook.sim.lab.lab_files import sample_lab
+from psrunbook.sim.lab.windows_commands import (
+    UnmodelledCommands,
+    cmd_commands,
+    powershell_commands,
+)
+from psrunbook.sim.ps.builtins import BUILTINS, COMMAND_ALIASES
+from psrunbook.sim.ps.natives import NATIVES
+from tests.unit.sim.ps.helpers import Result, Sink
+
+_NOT_MODELLED = "every Windows Server 2019 node has; the simulator does not model it"
+
+
+@pytest.fixture(scope="module")
+def lab() -> tuple[ClusterExecutor, str]:
+    cluster = sample_lab()
+    return ClusterExecutor(cluster, time_scale=0.0), next(iter(cluster.nodes))
+
+
+def _on_node(lab: tuple[ClusterExecutor, str], script: str) -> Result:
+    executor, node = lab
+    sink = Sink()
+    request = PipelineRequest((CommandRequest(script, True, ()),), ())
+    try:
+        executor.execute(request, ExecutionContext(node, "LAB\\admin"), sink)
+    except PipelineFailed as failed:
+        sink.result.failed = failed.record
+    return sink.result
+
+
+def _refused(result: Result) -> str:
+    assert result.output == []
+    assert result.failed is not None
+    assert result.failed.error_id == "UnsupportedConstruct"
+    return result.failed.message.split(": ", 1)[1]
+
+
+@pytest.mark.parametrize(
+    ("script", "module"),
+    [
+        ("Get-PSDrive C", "Microsoft.PowerShell.Management"),
+        ("Get-HotFix", "Microsoft.PowerShell.Management"),
+        ("Get-ExecutionPolicy", "Microsoft.PowerShell.Security"),
+        ("Get-NetIPAddress", "NetTCPIP"),
+        ("Get-Volume", "Storage"),
+        ("Get-Disk", "Storage"),
+        ("Get-ClusterNetwork", "FailoverClusters"),
+    ],
+)
+def test_a_cmdlet_the_lab_does_not_model_is_refused_with_its_module(lab, script, module):
+    name = script.split()[0]
+    assert _refused(_on_node(lab, script)) == (
+        f"command {name} (a {module} command {_NOT_MODELLED}) '{script}'"
+    )
+
+
+@pytest.mark.parametrize("script", ["netstat -an", "netstat.exe -an", "NETSTAT.EXE -an"])
+def test_a_program_is_refused_with_or_without_its_extension(lab, script):
+    name = script.split()[0]
+    assert _refused(_on_node(lab, script)) == (
+        f"command {name} (the program netstat.exe {_NOT_MODELLED}) '{script}'"
+    )
+
+
+def test_a_program_named_by_its_system32_path_is_refused(lab):
+    script = "& 'C:\\Windows\\System32\\PING.EXE' localhost"
+    assert "(the program ping.exe every Windows Server 2019" in _refused(_on_node(lab, script))
+
+
+def test_an_alias_the_lab_does_not_have_is_refused_with_its_target(lab):
+    assert _refused(_on_node(lab, "gdr C")).startswith(
+        "command gdr (Windows PowerShell 5.1's alias of Get-PSDrive; the simulator does not"
+        " model it)"
+    )
+    # The target is modelled: the refusal says what to write instead.
+    assert _refused(_on_node(lab, "gps")).startswith(
+        "command gps (Windows PowerShell 5.1's alias of Get-Process; the simulator does not"
+        " model this alias: write Get-Process)"
+    )
+
+
+def test_names_powershell_resolves_as_aliases_never_reach_the_program(lab):
+    """In 5.1 ``sc`` is Set-Content and ``md`` the ``mkdir`` function; ``sc.exe`` is the
+    program."""
+    assert "(Windows PowerShell 5.1's alias of Set-Content;" in _refused(_on_node(lab, "sc x y"))
+    assert "(the program sc.exe " in _refused(_on_node(lab, "sc.exe query"))
+    assert "(Windows PowerShell 5.1's alias of mkdir;" in _refused(_on_node(lab, "md C:\\x"))
+    assert "(a built-in function of Windows PowerShell 5.1 (it calls New-Item);" in _refused(
+        _on_node(lab, "mkdir C:\\x")
+    )
+
+
+def test_the_default_verb_refuses_the_get_command_it_names(lab):
+    assert _refused(_on_node(lab, "HotFix")).startswith("command Get-HotFix (a Microsoft")
+
+
+@pytest.mark.parametrize("name", ["Get-Nothing", "mklink", "ver"])
+def test_a_name_powershell_does_not_know_is_still_command_not_found(lab, name):
+    """``mklink`` and ``ver`` are internal to cmd.exe: PowerShell does not find them."""
+    result = _on_node(lab, f"{name}; 'after'")
+    assert (result.output, result.failed) == (["after"], None)
+    assert [(e.error_id, e.target_object) for e in result.errors] == [
+        ("CommandNotFoundException", name)
+    ]
+
+
+def test_get_command_refuses_an_unmodelled_name_whatever_error_action_says(lab):
+    script = "if (Get-Command netstat -ErrorAction SilentlyContinue) { 'has it' }"
+    assert _refused(_on_node(lab, script)).startswith(
+        f"Get-Command of netstat (the program netstat.exe {_NOT_MODELLED})"
+    )
+
+
+def test_modelled_commands_are_never_in_the_refused_set(lab):
+    executor, node = lab
+    modelled = [
+        *executor.node_table(node),
+        *(b.spec.name for b in BUILTINS.values()),
+        *COMMAND_ALIASES,
+        *NATIVES,
+    ]
+    refused = executor.unmodelled_for(node)
+    assert refused.names().isdisjoint(name.casefold() for name in modelled)
+    assert [name for name in modelled if refused.reason(name) is not None] == []
+    assert [n for n in ("icacls.exe", "hostname.exe", "whoami.exe", "cmd.exe")
+            if refused.reason(n) is not None] == []  # fmt: skip
+    # What the lab runs, it still runs.
+    result = _on_node(lab, "(Get-Service | Select-Object -First 1) -ne $null; hostname.exe")
+    assert (result.output, result.failed) == ([True, node], None)
+
+
+def test_powershell_precedence_is_alias_then_function_then_cmdlet_then_program():
+    found = powershell_commands()
+    assert (found["sc"].kind, found["sc"].target) == ("alias", "Set-Content")
+    assert (found["where"].kind, found["where"].target) == ("alias", "Where-Object")
+    assert (found["mkdir"].kind, found["mkdir"].target) == ("function", "New-Item")
+    assert (found["get-hotfix"].kind, found["get-hotfix"].module) == (
+        "cmdlet",
+        "Microsoft.PowerShell.Management",
+    )
+    assert found["tree"].name == found["tree.com"].name == "tree.com"
+    assert "mklink" not in found
+
+
+def test_an_unknown_catalog_name_stays_unknown_and_modelled_ones_are_left_out():
+    refused = UnmodelledCommands(["Get-Process", "icacls"])
+    assert refused.reason("Get-Nothing") is None
+    assert refused.reason("C:\\Tools\\netstat.exe") is None  # not System32
+    assert refused.reason("icacls.exe") is None
+    assert refused.reason("Get-Process") is None
+    assert refused.reason("Get-HotFix") is not None
+
+
+def test_cmd_commands_hold_programs_and_cmd_internals_not_powershell_names():
+    names = cmd_commands()
+    assert {"mklink", "ver", "mkdir", "copy", "netstat", "netstat.exe", "tree", "tree.com"} <= names
+    assert {"get-hotfix", "gdr", "gps"}.isdisjoint(names)  # PowerShell's own commands
