@@ -686,7 +686,7 @@ def _lower_number_letters(match: re.Match[bytes]) -> bytes:
     before = text[start - 1 : start]
     if before.isalnum() or before in (b"_", b"$", b".", b"`", b"{"):
         return match.group(0)
-    if before in (b"+", b"-") and (text[start - 2 : start - 1].isalnum() or start < 1):
+    if before in (b"+", b"-") and text[start - 2 : start - 1].isalnum():
         return match.group(0)
     return match.group(0).lower()
 

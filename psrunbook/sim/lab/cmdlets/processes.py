@@ -27,7 +27,7 @@ from psrunbook.sim.lab.cmdlets.cim_cluster import (
     is_cluster_namespace,
 )
 from psrunbook.sim.lab.cmdlets.sim_cmdlet import SimCmdlet, arg, as_list, param, text
-from psrunbook.sim.lab.paths import wildcard_match
+from psrunbook.sim.lab.paths import has_wildcard, wildcard_match
 from psrunbook.sim.objects import ErrorRecordData, PSHashtable, PSObject
 from psrunbook.sim.ps.cmdlet_api import CmdletContext, CmdletError, CmdletSpec
 
@@ -231,6 +231,23 @@ def _no_process(command_type: str, pid: int) -> ErrorRecordData:
     )
 
 
+def _no_process_named(command_type: str, name: str) -> ErrorRecordData:
+    return ErrorRecordData(
+        message=(
+            f'Cannot find a process with the name "{name}". Verify the process name and '
+            "call the cmdlet again."
+        ),
+        error_id="NoProcessFoundForGivenName",
+        category="ObjectNotFound",
+        exception_type="Microsoft.PowerShell.Commands.ProcessCommandException",
+        target_object=name,
+        target_name=name,
+        target_type="String",
+        activity="Get-Process",
+        command_type=command_type,
+    )
+
+
 class GetProcess(SimCmdlet):
     """``Get-Process -Id`` / ``-Name`` over the processes of the node's running services.
 
@@ -239,8 +256,10 @@ class GetProcess(SimCmdlet):
     (AddIdempotent), then sorts them by ProcessName ignoring case (OrdinalIgnoreCase),
     then by Id, before GetProcessCommand writes them: so errors first, then the sorted
     processes, whatever order ``-Id`` named them in (PowerShell's Process.cs,
-    ``ProcessComparison``). Not modelled: the NoProcessFoundForGivenName error Windows
-    writes for a ``-Name`` without wildcards that matches no process.
+    ``ProcessComparison``). A ``-Name`` without wildcards that matches no process writes
+    NoProcessFoundForGivenName (`Cannot find a process with the name "x". Verify the
+    process name and call the cmdlet again.`, ObjectNotFound, ProcessCommandException),
+    as Microsoft's about_Methods and Windows container isolation pages print it.
     """
 
     spec = CmdletSpec(
@@ -266,10 +285,13 @@ class GetProcess(SimCmdlet):
                     matched.setdefault(service.pid, process_object(service))
         else:
             names = [text(n) for n in as_list(arg(args, "Name"))] or ["*"]
-            for service in running:
-                process = process_object(service)
-                if any(wildcard_match(n, text(process.properties["Name"])) for n in names):
-                    matched.setdefault(service.pid, process)
+            processes = [process_object(service) for service in running]
+            for name in names:
+                named = [p for p in processes if wildcard_match(name, text(p.properties["Name"]))]
+                if not named and not has_wildcard(name):
+                    ctx.write_error(_no_process_named(self.spec.implementing_type, name))
+                for process in named:
+                    matched.setdefault(int(process.properties["Id"]), process)
         for process in sorted(matched.values(), key=_process_order):
             ctx.write_output(process)
         return None

@@ -103,3 +103,18 @@ def test_get_process_by_name_pattern_sorts_by_name() -> None:
     assert ["MsDtsSrvr 1001", "svchost 120", "svchost 300"] == lines(
         process_lab(), f"Get-Process -Name s*, m* | {NAMES_AND_IDS}"
     )
+
+
+def test_get_process_by_a_name_that_matches_nothing_is_an_error() -> None:
+    """Windows writes NoProcessFoundForGivenName for a name without wildcards that finds
+    no process (the lab wrote nothing, so ``-ErrorVariable`` checks never saw it); a
+    pattern that matches nothing is silent, and the found processes still come."""
+    result = run_on(process_lab(), f"Get-Process -Name nope, svc*, aab, x* | {NAMES_AND_IDS}")
+    assert ["aab 900", "svchost 120", "svchost 300"] == result.output
+    (error,) = result.errors
+    assert (
+        'Cannot find a process with the name "nope". Verify the process name and call the'
+        " cmdlet again.",
+        "NoProcessFoundForGivenName,Microsoft.PowerShell.Commands.GetProcessCommand",
+        "ObjectNotFound",
+    ) == (error.message, error.fully_qualified_error_id, error.category)
