@@ -42,7 +42,7 @@ from psrunbook.sim.lab.cmdlets.sim_cmdlet import SimCmdlet
 from psrunbook.sim.lab.dotnet_files import LabFiles
 from psrunbook.sim.lab.ipconfig import IPCONFIG_CMDLETS
 from psrunbook.sim.lab.profiles import ensure_profile
-from psrunbook.sim.lab.windows_commands import UnmodelledCommands
+from psrunbook.sim.lab.windows_commands import UnmodelledCommands, module_reason
 from psrunbook.sim.objects import ErrorRecordData
 from psrunbook.sim.ps.cmdlet_api import Cmdlet, CmdletTable
 
@@ -122,6 +122,7 @@ class ClusterExecutor:
             resolve_account=self._resolve_account,
             files_for=lambda context: LabFiles(cluster, context.node, context.user),
             unmodelled_command=self._unmodelled_command,
+            unmodelled_module=module_reason,
         )
 
     def _is_administrator(self, context: ExecutionContext) -> bool:

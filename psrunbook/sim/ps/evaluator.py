@@ -253,6 +253,9 @@ class PipelineSession(msgspec.Struct):
     """Why a command every Windows node has is refused here (the lab does not model it),
     or None for a name Windows does not know either; asked only after every lookup found
     nothing. None: every unknown name is CommandNotFoundException."""
+    unmodelled_module: Callable[[str], str | None] | None = None
+    """The same for a module name (Import-Module): why a module every Windows node has
+    is refused here, or None."""
 
 
 def collect(values: Sequence[Any]) -> Any:
@@ -1376,9 +1379,10 @@ class Evaluator:
         return stage
 
     def refuse_unmodelled(self, name: str, what: str = "command") -> None:
-        """Raise the refusal of ``name`` when it is a command every Windows node has that
-        the lab does not model (``session.unmodelled``); return for any other name."""
-        lookup = self.session.unmodelled
+        """Raise the refusal of ``name`` when it is a command (or, with ``what`` "module",
+        a module) every Windows node has that the lab does not model
+        (``session.unmodelled``, ``session.unmodelled_module``); return for any other."""
+        lookup = self.session.unmodelled_module if what == "module" else self.session.unmodelled
         why = None if lookup is None else lookup(name)
         if why is None:
             return

@@ -61,6 +61,7 @@ class PowerShellExecutor:
         resolve_account: Callable[[ExecutionContext, str], str | None] | None = None,
         files_for: Callable[[ExecutionContext], DotNetFiles] | None = None,
         unmodelled_command: Callable[[ExecutionContext, str], str | None] | None = None,
+        unmodelled_module: Callable[[str], str | None] | None = None,
     ) -> None:
         """``is_administrator`` says whether a context's user is in the node's
         Administrators group (``IsInRole`` answers it); without it every user is.
@@ -68,9 +69,11 @@ class PowerShellExecutor:
         (``NTAccount.Translate``); without it no account is mapped.
         ``unmodelled_command`` says why a command the context's node has on Windows is
         refused (the lab does not model it), or None; without it every unknown name is
-        CommandNotFoundException."""
+        CommandNotFoundException; ``unmodelled_module`` the same for Import-Module's
+        module names."""
         self._cmdlets_for = cmdlets_for
         self._unmodelled_command = unmodelled_command
+        self._unmodelled_module = unmodelled_module
         self._is_administrator = is_administrator
         self._resolve_account = resolve_account
         self._files_for = files_for
@@ -125,6 +128,7 @@ class PowerShellExecutor:
             # WinRS, whose $Host is a console host) the runspace's $Host stays as it is.
             remote_hosts=RemoteHosts(sink) if isinstance(sink, HostingSink) else None,
             unmodelled=self._unmodelled(context),
+            unmodelled_module=self._unmodelled_module,
         )
 
     def execute(

@@ -249,6 +249,7 @@ _MODULES = {
     "microsoft.powershell.utility": None,
     "microsoft.powershell.management": None,
     "microsoft.powershell.security": None,
+    "cimcmdlets": None,
     "failoverclusters": "Microsoft.FailoverClusters.PowerShell.",
 }
 """Modules a node may have: None for those of every Windows PowerShell 5.1, else the
@@ -266,8 +267,10 @@ namespace of the cmdlets that show the lab's node has the module."""
 def import_module(
     ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit
 ) -> None:
-    """A module whose cmdlets the node has imports silently; any other fails as on a
-    node without it (Modules_ModuleNotFound, non-terminating)."""
+    """A module whose cmdlets the node has imports silently; a module every Windows node
+    has whose commands the lab does not model (Storage, NetTCPIP, ...) is refused by
+    name; any other fails as on a node without it (Modules_ModuleNotFound,
+    non-terminating)."""
     if args.get("PassThru"):
         raise ev.unsupported(ev.statement, "Import-Module -PassThru")
     types = ev.command_types()
@@ -278,6 +281,7 @@ def import_module(
             namespace = _MODULES[folded]
             if namespace is None or any(t.startswith(namespace) for t in types):
                 continue
+        ev.refuse_unmodelled(text, "module")
         ev.write_error(
             ErrorRecordData(
                 message=f"The specified module '{text}' was not loaded because no valid "

@@ -9,7 +9,10 @@ Windows' ``Get-Module`` without ``-ListAvailable`` lists the modules imported in
 session, and a module is imported when one of its commands first runs (autoloading).
 The lab does not model autoloading, so without ``-ListAvailable`` it lists nothing: a
 script that relies on a module being imported already finds it missing here, never the
-other way round. A name that matches nothing gives no error, as on Windows.
+other way round. A name that matches nothing gives no error, as on Windows, except the
+name (without wildcards) of a module every Windows Server 2019 node has that the lab
+does not model (:func:`.windows_commands.module_reason`: Storage, NetTCPIP, ...): that is
+refused by name, since "nothing" would tell a script the node lacks it.
 """
 
 from __future__ import annotations
@@ -17,9 +20,10 @@ from __future__ import annotations
 from psrunbook.sim.lab import error_records
 from psrunbook.sim.lab.cluster_objects import OBJ, props
 from psrunbook.sim.lab.cmdlets.sim_cmdlet import SimCmdlet, flag, param, strings
-from psrunbook.sim.lab.paths import wildcard_match
+from psrunbook.sim.lab.paths import has_wildcard, wildcard_match
+from psrunbook.sim.lab.windows_commands import module_reason
 from psrunbook.sim.objects import PSHashtable, PSObject
-from psrunbook.sim.ps.cmdlet_api import CmdletContext, CmdletSpec
+from psrunbook.sim.ps.cmdlet_api import CmdletContext, CmdletError, CmdletSpec
 
 MODULES_ROOT = "C:\\Windows\\system32\\WindowsPowerShell\\v1.0\\Modules"
 INSTALLED_MODULES: tuple[tuple[str, str], ...] = (("FailoverClusters", "2.0.0.0"),)
@@ -57,6 +61,18 @@ class GetModule(SimCmdlet):
         if not flag(args, "ListAvailable"):
             return None  # nothing is imported: the lab does not autoload modules
         patterns = strings(args.get("Name")) or ["*"]
+        for pattern in patterns:
+            why = None if has_wildcard(pattern) else module_reason(pattern)
+            if why is not None:
+                raise CmdletError(
+                    error_records.invalid_argument(
+                        self.spec.name,
+                        self.spec.implementing_type,
+                        f"The simulator refuses Get-Module -ListAvailable of {pattern}: {why}.",
+                        "SimulatorUnsupportedModule",
+                    ),
+                    terminating=True,
+                )
         for name, version in INSTALLED_MODULES:
             if any(wildcard_match(pattern, name) for pattern in patterns):
                 ctx.write_output(module_object(name, version))

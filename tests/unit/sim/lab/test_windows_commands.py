@@ -172,3 +172,34 @@ def test_cmd_commands_hold_programs_and_cmd_internals_not_powershell_names():
     names = cmd_commands()
     assert {"mklink", "ver", "mkdir", "copy", "netstat", "netstat.exe", "tree", "tree.com"} <= names
     assert {"get-hotfix", "gdr", "gps"}.isdisjoint(names)  # PowerShell's own commands
+
+
+def test_a_module_every_node_has_but_the_lab_does_not_model_is_refused(
+    lab: tuple[ClusterExecutor, str],
+) -> None:
+    """``Import-Module Storage`` and ``Get-Module -ListAvailable -Name NetTCPIP`` are
+    refused by name: Modules_ModuleNotFound or an empty list would tell a script the node
+    lacks a module every Windows Server 2019 node has."""
+    imported = _on_node(lab, "'before'; Import-Module Storage; 'after'")
+    assert imported.failed is not None
+    assert "module Storage (the module Storage every Windows Server 2019 node has" in (
+        imported.failed.message
+    )
+    listed = _on_node(lab, "Get-Module -ListAvailable -Name NetTCPIP")
+    assert [] == listed.output
+    (error,) = listed.errors
+    assert "refuses Get-Module -ListAvailable of NetTCPIP: the module NetTCPIP" in error.message
+
+
+def test_modules_the_lab_answers_for_are_not_refused(lab: tuple[ClusterExecutor, str]) -> None:
+    """The modules Import-Module loads import silently (CimCmdlets too, as on every 5.1);
+    the Core snap-in and an unknown name are Windows' own Modules_ModuleNotFound; a
+    pattern lists what the lab has."""
+    result = _on_node(
+        lab,
+        "Import-Module CimCmdlets, FailoverClusters, Microsoft.PowerShell.Utility; 'loaded'\n"
+        "Import-Module Microsoft.PowerShell.Core, NoSuchModule\n"
+        "(Get-Module -ListAvailable -Name Fail*, Nope).Name",
+    )
+    assert (result.failed, result.output) == (None, ["loaded", "FailoverClusters"])
+    assert [e.error_id for e in result.errors] == ["Modules_ModuleNotFound"] * 2
