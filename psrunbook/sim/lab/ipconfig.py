@@ -68,8 +68,7 @@ from psrunbook.sim.lab.cluster_model import SimCluster
 from psrunbook.sim.lab.cmdlets.network import node_address
 from psrunbook.sim.lab.cmdlets.sim_cmdlet import SimCmdlet, arg, text
 from psrunbook.sim.objects import PSHashtable
-from psrunbook.sim.ps.cmdlet_api import CmdletContext, CmdletSpec
-from psrunbook.sim.ps.natives import NativeRefused
+from psrunbook.sim.ps.cmdlet_api import CmdletContext, CmdletSpec, CommandRefused
 
 ADAPTER = "Ethernet"
 DESCRIPTION = "Microsoft Hyper-V Network Adapter"
@@ -151,7 +150,7 @@ class Ipconfig(SimCmdlet):
         argv = [text(a) for a in (arg(args, "__args__") or [])]
         full = full_listing(argv)
         if full is None:
-            raise NativeRefused(f"ipconfig {' '.join(argv)}")
+            raise CommandRefused(f"ipconfig {' '.join(argv)}")
         for line in ipconfig_text(self.cluster, self.node, full=full).split("\r\n")[:-1]:
             ctx.write_output(line)
         return 0

@@ -121,28 +121,18 @@ def powershell_commands() -> Mapping[str, WindowsCommand]:
     return found
 
 
-_MODELLED_MODULES = frozenset(
-    {
-        "microsoft.powershell.utility",
-        "microsoft.powershell.management",
-        "microsoft.powershell.security",
-        "microsoft.powershell.core",
-        "cimcmdlets",
-        "failoverclusters",
-    }
-)
-"""Modules whose name the lab answers itself: the ones Import-Module loads (the Core
-snap-in is no module file: Windows' own Modules_ModuleNotFound), whatever share of their
-commands it models."""
+_CORE_SNAP_IN = "microsoft.powershell.core"
+"""A snap-in, no module file: ``Import-Module`` of it is Windows' own Modules_ModuleNotFound."""
 
 
 @cache
 def module_reason(name: str) -> str | None:
     """Why Import-Module / Get-Module of ``name`` is refused: a module of the catalog every
-    Windows Server 2019 node has whose commands the lab does not model; None for any
-    other name (one Windows does not have either is its own "not found")."""
+    Windows Server 2019 node has, which the caller found it does not model (Import-Module
+    loads the lab's modules and Get-Module lists them before asking); None for any other
+    name (one Windows does not have either is its own "not found")."""
     key = name.casefold()
-    if key in _MODELLED_MODULES:
+    if key == _CORE_SNAP_IN:
         return None
     module = next((m for m in _document()["modules"] if m.casefold() == key), None)
     if module is None:

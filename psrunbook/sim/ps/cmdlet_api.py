@@ -17,6 +17,17 @@ import msgspec
 from psrunbook.sim.objects import ErrorRecordData, PSHashtable
 
 
+class CommandRefused(Exception):
+    """A form of a command the lab does not model (a native program's arguments, a module
+    only Windows has): the evaluator refuses the script by name, as it refuses a construct.
+    Unlike a :class:`CmdletError` no ``try``/``catch`` or ``-ErrorAction`` sees it, so a
+    script never takes the branch it would take for a real error on Windows."""
+
+    def __init__(self, construct: str) -> None:
+        super().__init__(construct)
+        self.construct = construct
+
+
 class CmdletError(Exception):
     """Raised by a cmdlet for an error; ``terminating`` says which kind PowerShell makes it.
 

@@ -65,7 +65,7 @@ from psrunbook.sim.ps.builtins import (
     format_lines,
     targets_env_drive,
 )
-from psrunbook.sim.ps.cmdlet_api import CmdletError, CmdletTable, ParamSpec
+from psrunbook.sim.ps.cmdlet_api import CmdletError, CmdletTable, CommandRefused, ParamSpec
 from psrunbook.sim.ps.compiled import (
     UNSUPPORTED_VARIABLES,
     VERBATIM_STRINGS,
@@ -88,7 +88,7 @@ from psrunbook.sim.ps.exceptions import (
 from psrunbook.sim.ps.host_types import MultiDimensionalArray
 from psrunbook.sim.ps.lexer import DOUBLE_QUOTES, SINGLE_QUOTES
 from psrunbook.sim.ps.members import Members
-from psrunbook.sim.ps.natives import NATIVES, NativeRefused
+from psrunbook.sim.ps.natives import NATIVES
 from psrunbook.sim.ps.number_literals import number_literal
 from psrunbook.sim.ps.operators import Operators
 from psrunbook.sim.ps.parser import (
@@ -1460,9 +1460,14 @@ class Evaluator:
             raise self.fail(failed.record) from None
 
     def invoke_cmdlet(self, cmdlet: Any, context: CmdletContext, args: PSHashtable) -> Any:
-        """``cmdlet.invoke``; a :class:`CmdletError` becomes PowerShell's error."""
+        """``cmdlet.invoke``; a :class:`CmdletError` becomes PowerShell's error, a
+        :class:`CommandRefused` the script's refusal."""
         try:
             return cmdlet.invoke(context, args)
+        except CommandRefused as refused:
+            if self.statement is None:  # a PSRP command by name: no script text to point at
+                raise UnsupportedConstruct(1, refused.construct, cmdlet.spec.name) from None
+            raise self.unsupported(self.statement, refused.construct) from None
         except CmdletError as error:
             if error.terminating:
                 raise self.fail(error.record) from None
@@ -1483,11 +1488,6 @@ class Evaluator:
         self.call_action.append(PSHashtable())
         try:
             code = CmdletContext(self, emit).invoke(cmdlet, PSHashtable([("__args__", strings)]))
-        except NativeRefused as refused:
-            statement = self.statement
-            if statement is None:  # a PSRP command by name: no script text to point at
-                raise UnsupportedConstruct(1, refused.construct, cmdlet.spec.name) from None
-            raise self.unsupported(statement, refused.construct) from None
         finally:
             self.call_action.pop()
         self.global_scope.set_local("LASTEXITCODE", int(code or 0))

@@ -14,15 +14,7 @@ from typing import Protocol, runtime_checkable
 
 from psrunbook.sim.objects import PSHashtable
 from psrunbook.sim.ps.automatic import connected_user
-from psrunbook.sim.ps.cmdlet_api import Cmdlet, CmdletContext, CmdletSpec
-
-
-class NativeRefused(Exception):
-    """A native program's arguments the lab does not model; the evaluator refuses them."""
-
-    def __init__(self, construct: str) -> None:
-        super().__init__(construct)
-        self.construct = construct
+from psrunbook.sim.ps.cmdlet_api import Cmdlet, CmdletContext, CmdletSpec, CommandRefused
 
 
 class Hostname:
@@ -33,7 +25,7 @@ class Hostname:
 
     def invoke(self, ctx: CmdletContext, args: PSHashtable) -> int | None:
         if args["__args__"]:
-            raise NativeRefused("hostname with arguments")
+            raise CommandRefused("hostname with arguments")
         ctx.write_output(ctx.node)
         return 0
 
@@ -47,7 +39,7 @@ class Whoami:
     def invoke(self, ctx: CmdletContext, args: PSHashtable) -> int | None:
         argv: list[str] = args["__args__"]
         if argv:
-            raise NativeRefused(f"whoami {' '.join(argv)}")
+            raise CommandRefused(f"whoami {' '.join(argv)}")
         ctx.write_output(connected_user(ctx.user, ctx.node).lower())
         return 0
 
@@ -138,7 +130,7 @@ class Cmd:
         line = legacy_command_line(argv)
         found = cmd_switch_command(line) if line is not None else None
         if found is None or found[0] != "c" or _CMD_OPERATORS & set(found[1]):
-            raise NativeRefused(shown)
+            raise CommandRefused(shown)
         environment = ctx.environment() if isinstance(ctx, NativeContext) else {}
         command = PERCENT.sub(lambda m: lookup(environment, m), found[1]).strip()
         verb = command.split(maxsplit=1)[0].casefold() if command else ""
@@ -152,7 +144,7 @@ class Cmd:
             code = rest[1:] if rest[:1] and rest[0].casefold() == "/b" else rest
             if len(code) == 1 and code[0].lstrip("-").isdigit():
                 return int(code[0])
-        raise NativeRefused(shown)
+        raise CommandRefused(shown)
 
 
 def _set(ctx: CmdletContext, environment: dict[str, str], rest: list[str], shown: str) -> int:
@@ -160,7 +152,7 @@ def _set(ctx: CmdletContext, environment: dict[str, str], rest: list[str], shown
     prefix = rest[0].casefold() if rest else ""
     names = sorted((n for n in environment if n.casefold().startswith(prefix)), key=str.casefold)
     if not names:
-        raise NativeRefused(f"{shown} (no variable matches)")
+        raise CommandRefused(f"{shown} (no variable matches)")
     for name in names:
         ctx.write_output(f"{name}={environment[name]}")
     return 0

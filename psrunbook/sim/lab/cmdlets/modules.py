@@ -11,19 +11,21 @@ The lab does not model autoloading, so without ``-ListAvailable`` it lists nothi
 script that relies on a module being imported already finds it missing here, never the
 other way round. A name that matches nothing gives no error, as on Windows, except the
 name (without wildcards) of a module every Windows Server 2019 node has that the lab
-does not model (:func:`.windows_commands.module_reason`: Storage, NetTCPIP, ...): that is
-refused by name, since "nothing" would tell a script the node lacks it.
+does not list (:func:`.windows_commands.module_reason`: Storage, NetTCPIP, CimCmdlets,
+...): that is refused by name (:class:`~psrunbook.sim.ps.cmdlet_api.CommandRefused`, which
+no ``catch`` sees), since "nothing" would tell a script the node lacks it.
 """
 
 from __future__ import annotations
 
 from psrunbook.sim.lab import error_records
+from psrunbook.sim.lab.cluster_model import fold
 from psrunbook.sim.lab.cluster_objects import OBJ, props
 from psrunbook.sim.lab.cmdlets.sim_cmdlet import SimCmdlet, flag, param, strings
 from psrunbook.sim.lab.paths import has_wildcard, wildcard_match
 from psrunbook.sim.lab.windows_commands import module_reason
 from psrunbook.sim.objects import PSHashtable, PSObject
-from psrunbook.sim.ps.cmdlet_api import CmdletContext, CmdletError, CmdletSpec
+from psrunbook.sim.ps.cmdlet_api import CmdletContext, CmdletSpec, CommandRefused
 
 MODULES_ROOT = "C:\\Windows\\system32\\WindowsPowerShell\\v1.0\\Modules"
 INSTALLED_MODULES: tuple[tuple[str, str], ...] = (("FailoverClusters", "2.0.0.0"),)
@@ -62,17 +64,10 @@ class GetModule(SimCmdlet):
             return None  # nothing is imported: the lab does not autoload modules
         patterns = strings(args.get("Name")) or ["*"]
         for pattern in patterns:
-            why = None if has_wildcard(pattern) else module_reason(pattern)
+            listed = any(fold(pattern) == fold(name) for name, _ in INSTALLED_MODULES)
+            why = None if has_wildcard(pattern) or listed else module_reason(pattern)
             if why is not None:
-                raise CmdletError(
-                    error_records.invalid_argument(
-                        self.spec.name,
-                        self.spec.implementing_type,
-                        f"The simulator refuses Get-Module -ListAvailable of {pattern}: {why}.",
-                        "SimulatorUnsupportedModule",
-                    ),
-                    terminating=True,
-                )
+                raise CommandRefused(f"Get-Module -ListAvailable of {pattern} ({why})")
         for name, version in INSTALLED_MODULES:
             if any(wildcard_match(pattern, name) for pattern in patterns):
                 ctx.write_output(module_object(name, version))

@@ -217,32 +217,26 @@ def process_object(service: Service) -> PSObject:
     )
 
 
-def _no_process(command_type: str, pid: int) -> ErrorRecordData:
-    return ErrorRecordData(
-        message=f"Cannot find a process with the process identifier {pid}.",
-        error_id="NoProcessFoundForGivenId",
-        category="ObjectNotFound",
-        exception_type="Microsoft.PowerShell.Commands.ProcessCommandException",
-        target_object=pid,
-        target_name=str(pid),
-        target_type="Int32",
-        activity="Get-Process",
-        command_type=command_type,
-    )
-
-
-def _no_process_named(command_type: str, name: str) -> ErrorRecordData:
-    return ErrorRecordData(
-        message=(
-            f'Cannot find a process with the name "{name}". Verify the process name and '
+def _no_process(command_type: str, wanted: int | str) -> ErrorRecordData:
+    """Get-Process's ProcessCommandException for an id (NoProcessFoundForGivenId) or a
+    name (NoProcessFoundForGivenName) that found no process."""
+    if isinstance(wanted, int):
+        message = f"Cannot find a process with the process identifier {wanted}."
+        error_id, target_type = "NoProcessFoundForGivenId", "Int32"
+    else:
+        message = (
+            f'Cannot find a process with the name "{wanted}". Verify the process name and '
             "call the cmdlet again."
-        ),
-        error_id="NoProcessFoundForGivenName",
+        )
+        error_id, target_type = "NoProcessFoundForGivenName", "String"
+    return ErrorRecordData(
+        message=message,
+        error_id=error_id,
         category="ObjectNotFound",
         exception_type="Microsoft.PowerShell.Commands.ProcessCommandException",
-        target_object=name,
-        target_name=name,
-        target_type="String",
+        target_object=wanted,
+        target_name=str(wanted),
+        target_type=target_type,
         activity="Get-Process",
         command_type=command_type,
     )
@@ -289,7 +283,7 @@ class GetProcess(SimCmdlet):
             for name in names:
                 named = [p for p in processes if wildcard_match(name, text(p.properties["Name"]))]
                 if not named and not has_wildcard(name):
-                    ctx.write_error(_no_process_named(self.spec.implementing_type, name))
+                    ctx.write_error(_no_process(self.spec.implementing_type, name))
                 for process in named:
                     matched.setdefault(int(process.properties["Id"]), process)
         for process in sorted(matched.values(), key=_process_order):
