@@ -220,6 +220,10 @@ class ErrorRecordData(msgspec.Struct, frozen=True):
     script_line: int | None = None
     script_column: int | None = None
     line_text: str | None = None
+    extent_length: int | None = None
+    """How many characters of ``line_text`` from ``script_column`` the failing element
+    covers (the squiggle under it); None where the lab does not know the element, and
+    :meth:`position_lines` estimates it."""
 
     @property
     def fully_qualified_error_id(self) -> str:
@@ -230,6 +234,33 @@ class ErrorRecordData(msgspec.Struct, frozen=True):
     @property
     def reason(self) -> str:
         return self.exception_type.rsplit(".", 1)[-1]
+
+    def position_lines(self) -> list[str]:
+        """``InvocationInfo.PositionMessage`` as lines: ``At line:N char:M``, ``+ `` and the
+        line, ``+ `` and a squiggle under the failing element; empty without a position.
+
+        The console's error view prints this very text (NormalView reads
+        ``$_.InvocationInfo.PositionMessage``), so PSRP clients and powershell.exe see one
+        position. The element is the lab's when it knows it (:attr:`extent_length`);
+        otherwise a command's error covers the rest of the line (the command and its
+        arguments) and any other error the first word at the column.
+        """
+        if not self.script_line:
+            return []
+        column = self.script_column or 1
+        text = (self.line_text or "").rstrip("\r\n")
+        rest = text[column - 1 :]
+        if self.extent_length is not None:
+            width = min(self.extent_length, len(rest))
+        elif self.activity:
+            width = len(rest.rstrip())
+        else:
+            width = len(rest.split(" ", 1)[0].rstrip())
+        return [
+            f"At line:{self.script_line} char:{column}",
+            f"+ {text}",
+            f"+ {' ' * (column - 1)}{'~' * max(width, 1)}",
+        ]
 
 
 class ErrorRecordObject(PSObject):

@@ -337,7 +337,7 @@ class ClixmlWriter:
         line_no = record.script_line or 0
         column = record.script_column or 0
         line_text = record.line_text or ""
-        position = _position_message(line_no, column, line_text)
+        position = "\r\n".join(record.position_lines())
         category_message = (
             f"{record.category}: ({record.target_name}:{record.target_type}) "
             f"[{record.activity}], {record.reason}"
@@ -505,14 +505,6 @@ class ClixmlWriter:
         if error is not None:
             self.error_record(error, name="ExceptionAsErrorRecord")
         self._parts.append("</MS></Obj>")
-
-
-def _position_message(line_no: int, column: int, line_text: str) -> str:
-    """PowerShell's ``At line:N char:M`` message with the line and a marker under it."""
-    if not line_no:
-        return ""
-    marker = " " * max(column - 1, 0) + "~"
-    return f"At line:{line_no} char:{column}\r\n+ {line_text}\r\n+ {marker}"
 
 
 # -- incoming values ------------------------------------------------------------------

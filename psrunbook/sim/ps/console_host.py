@@ -154,16 +154,9 @@ def _print(
 def console_error_lines(record: ErrorRecordData) -> list[str]:
     """An error as the console host prints it (ErrorView NormalView), wrapped at
     :data:`CONSOLE_WIDTH`, each line without its ``\\r\\n``."""
-    who = record.activity or record.target_name or ""
-    head = f"{who} : {record.message}" if who else record.message
-    lines = _wrap(head)
-    if record.script_line is not None and record.line_text is not None:
-        column = record.script_column or 1
-        text = record.line_text.rstrip("\r\n")
-        extent = text[column - 1 :].split(" ", 1)[0] if not record.activity else text[column - 1 :]
-        lines.append(f"At line:{record.script_line} char:{column}")
-        lines.append(f"+ {text}")
-        lines.append(f"+ {' ' * (column - 1)}{'~' * max(len(extent.rstrip()), 1)}")
+    who = _invocation_name(record)
+    lines = _wrap(f"{who} : {record.message}" if who else record.message)
+    lines.extend(record.position_lines())
     target = record.target_name or (to_string(record.target_object) if record.target_object else "")
     target_type = record.target_type or ("String" if target else "")
     lines.append(
@@ -173,6 +166,19 @@ def console_error_lines(record: ErrorRecordData) -> list[str]:
     lines.append(f"    + FullyQualifiedErrorId : {record.fully_qualified_error_id}")
     lines.append(" ")
     return lines
+
+
+def _invocation_name(record: ErrorRecordData) -> str:
+    """The ``NAME : `` the error view puts before the message: the invocation's name.
+
+    A command's error names the command (its activity); a name that finds no command
+    names itself (pypsrp's capture ``fake : The term 'fake' is not recognized``). An
+    error of the script itself (``throw``, a failed method call, a division by zero) has
+    no invocation name, so the message stands alone, as about_Throw shows it.
+    """
+    if record.activity:
+        return record.activity
+    return record.target_name if record.error_id == "CommandNotFoundException" else ""
 
 
 def _wrap(text: str) -> list[str]:

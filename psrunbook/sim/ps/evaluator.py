@@ -464,6 +464,20 @@ class Evaluator:
             line_text=self.script.line_text(line),
         )
 
+    def positioned_at(self, record: ErrorRecordData, node: Node) -> ErrorRecordData:
+        """``record`` at ``node``, the element that failed: its line, column and length
+        (the part on its first line), which the position message underlines."""
+        if self.script is None:
+            return self.positioned(record)
+        line = self.script.line(node)
+        return msgspec.structs.replace(
+            record,
+            script_line=line,
+            script_column=self.script.column(node),
+            line_text=self.script.line_text(line),
+            extent_length=len(self.text_of(node).split("\n", 1)[0].rstrip("\r")),
+        )
+
     def fail(self, record: ErrorRecordData, *, script_terminating: bool = False) -> ScriptError:
         return ScriptError(self.positioned(record), script_terminating=script_terminating)
 
@@ -945,12 +959,14 @@ class Evaluator:
                 raise ScriptError(value.record, script_terminating=True)
             message = "ScriptHalted" if value is None else to_string(value)
             record = records.thrown(value, message)
+        # Windows underlines the whole throw statement (its extent), as about_Throw shows.
+        record = self.positioned_at(record, node)
         action = self.preference("ErrorActionPreference")
         if self.try_depth == 0 and action in ("SilentlyContinue", "Ignore"):
             if action == "SilentlyContinue":
-                self.record_error(self.positioned(record))
+                self.record_error(record)
             return
-        raise self.fail(record, script_terminating=True)
+        raise ScriptError(record, script_terminating=True)
 
     def stmt_try_statement(self, node: Node, emit: Emit) -> None:
         parts = self.kids(node)

@@ -178,6 +178,43 @@ def test_powershell_errors_go_to_stderr_as_clixml(client: Client) -> None:
     ) == Client.sanitise_clixml(stderr)
 
 
+def test_a_thrown_error_stands_alone_with_the_throw_underlined(client: Client) -> None:
+    """about_Throw: a thrown string is printed alone, then the whole ``throw`` statement
+    underlined. ``NAME : `` comes from an invocation (a command's error, or a name that
+    finds no command) and a throw has none; the lab printed ``boom : boom`` and
+    underlined ``throw`` only."""
+    encoded = base64.b64encode("  throw 'boom'; 'after'".encode("utf-16-le")).decode()
+    stdout, stderr, rc = client.execute_cmd(f"powershell -EncodedCommand {encoded}")
+    assert ("", 1) == (stdout, rc)
+    assert (
+        "boom\r\n"
+        "At line:1 char:3\r\n"
+        "+   throw 'boom'; 'after'\r\n"
+        "+   ~~~~~~~~~~~~\r\n"
+        "    + CategoryInfo          : OperationStopped: (boom:String) [], RuntimeException\r\n"
+        "    + FullyQualifiedErrorId : boom\r\n"
+        " \r\n"
+    ) == Client.sanitise_clixml(stderr)
+    _, stderr, _ = client.execute_cmd("powershell.exe fake cmdlet")
+    assert Client.sanitise_clixml(stderr).startswith("fake : The term 'fake' is not recognized")
+
+
+def test_psrp_position_message_is_the_text_the_console_prints(client: Client) -> None:
+    """NormalView prints ``InvocationInfo.PositionMessage``: a PSRP client reads the same
+    underline the console shows (the lab sent one ``~`` whatever failed)."""
+    _, streams, had_errors = client.execute_ps("Write-Output 1\nthrow 'boom'")
+    assert had_errors
+    [record] = streams.error
+    assert "At line:2 char:1\r\n+ throw 'boom'\r\n+ ~~~~~~~~~~~~" == (
+        record.invocation_position_message
+    )
+    _, streams, _ = client.execute_ps("Get-Item C:\\nope")
+    [record] = streams.error
+    assert "At line:1 char:1\r\n+ Get-Item C:\\nope\r\n+ ~~~~~~~~~~~~~~~~" == (
+        record.invocation_position_message
+    )
+
+
 def test_powershell_warnings_reach_stderr_in_order_with_errors(client: Client) -> None:
     """A warning is shown by a console host, never dropped: on stderr, tagged with its
     stream, before the error written after it; sanitise_clixml keeps only the error."""

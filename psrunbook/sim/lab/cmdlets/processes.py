@@ -29,7 +29,8 @@ from psrunbook.sim.lab.cmdlets.cim_cluster import (
 from psrunbook.sim.lab.cmdlets.sim_cmdlet import SimCmdlet, arg, as_list, param, text
 from psrunbook.sim.lab.paths import has_wildcard, wildcard_match
 from psrunbook.sim.objects import ErrorRecordData, PSHashtable, PSObject
-from psrunbook.sim.ps.cmdlet_api import CmdletContext, CmdletError, CmdletSpec
+from psrunbook.sim.ps import records
+from psrunbook.sim.ps.cmdlet_api import CmdletContext, CmdletError, CmdletSpec, CommandRefused
 
 _UNSUPPORTED = (
     "the simulated lab does not evaluate -{}: select with Where-Object, so no WQL text "
@@ -68,7 +69,18 @@ class _Win32Query(SimCmdlet):
 
     def run(self, ctx: CmdletContext, args: PSHashtable) -> int | None:
         if arg(args, "Query") is not None:
-            raise self._refuse(_UNSUPPORTED.format("Query"), "SimulatorUnsupportedQuery")
+            raise self._refuse(f"-Query ({_UNSUPPORTED.format('Query')})")
+        if arg(args, self.class_param) is None:
+            # The class is mandatory in the default parameter set, -Query in its own: a
+            # query the lab refuses by name above, so the class is checked here.
+            raise CmdletError(
+                records.binding_error(
+                    "Cannot process command because of one or more missing mandatory "
+                    f"parameters: {self.class_param}.",
+                    "MissingMandatoryParameter",
+                    self.spec.implementing_type,
+                )
+            )
         wanted = text(arg(args, self.class_param))
         namespace = text(arg(args, "Namespace")) or "root/cimv2"
         if is_cluster_namespace(namespace):
@@ -77,14 +89,13 @@ class _Win32Query(SimCmdlet):
             instances = class_instances(self.cluster, wanted)
             if instances is None:
                 raise self._refuse(
-                    f"the simulated lab models only MSCluster_Resource in {namespace}, "
-                    f"not {wanted!r}",
-                    "SimulatorUnsupportedClass",
+                    f"of {wanted!r} in {namespace} (the simulated lab models only "
+                    "MSCluster_Resource there)"
                 )
         elif fold(namespace.replace("\\", "/").strip("/")) != "root/cimv2":
             raise self._refuse(
-                f"the simulated lab models only root/cimv2 and root/MSCluster, not {namespace}",
-                "SimulatorUnsupportedNamespace",
+                f"-Namespace {namespace} (the simulated lab models only root/cimv2 and "
+                "root/MSCluster)"
             )
         else:
             found = self._cimv2(wanted)
@@ -115,9 +126,8 @@ class _Win32Query(SimCmdlet):
             pairs = cim_classes.parse_filter(text(wql))
         except cim_classes.UnsupportedFilter as exc:
             raise self._refuse(
-                f"the simulated lab evaluates only -Filter \"Prop = 'value' [AND ...]\", "
-                f"not {str(exc)!r}",
-                "SimulatorUnsupportedQuery",
+                f"-Filter {str(exc)!r} (the simulated lab evaluates only -Filter "
+                "\"Prop = 'value' [AND ...]\")"
             ) from None
         kept: list[PSObject] = []
         for instance in instances:
@@ -131,13 +141,11 @@ class _Win32Query(SimCmdlet):
                 kept.append(instance)
         return kept
 
-    def _refuse(self, message: str, error_id: str) -> CmdletError:
-        return CmdletError(
-            error_records.invalid_argument(
-                self.spec.name, self.spec.implementing_type, message, error_id
-            ),
-            terminating=True,
-        )
+    def _refuse(self, form: str) -> CommandRefused:
+        """A query the lab does not model: the script is refused by name, which no
+        ``try``/``catch`` or ``-ErrorAction`` sees, so a script never takes the branch
+        it would take for a real WMI error (the class or property really missing)."""
+        return CommandRefused(f"{self.spec.name} {form}")
 
 
 class GetCimInstance(_Win32Query):
@@ -148,7 +156,8 @@ class GetCimInstance(_Win32Query):
         "Get-CimInstance",
         "Microsoft.Management.Infrastructure.CimCmdlets.GetCimInstanceCommand",
         (
-            param("ClassName", "string", mandatory=True, position=0),
+            # Mandatory in the default set only (-Query is another set): see run().
+            param("ClassName", "string", position=0),
             param("Namespace", "string"),
             param("Filter", "string"),
             param("Query", "string"),
@@ -164,7 +173,7 @@ class GetWmiObject(_Win32Query):
         "Get-WmiObject",
         error_records.ps_type("GetWmiObjectCommand"),
         (
-            param("Class", "string", mandatory=True, position=0),
+            param("Class", "string", position=0),
             param("Namespace", "string"),
             param("Filter", "string"),
             param("Query", "string"),

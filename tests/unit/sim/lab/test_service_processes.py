@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from psrunbook.sim.executor_protocol import PipelineFailed
 from psrunbook.sim.lab.lab_files import sample_lab
 
 from .conftest import service
@@ -38,11 +39,28 @@ def test_win32_service_shows_process_start_mode_and_image(command: str) -> None:
     assert ["Stopped", "Manual", "0"] == out[:3]
 
 
-def test_wql_beyond_simple_equality_is_refused_not_guessed() -> None:
-    sink = Runner(sample_lab())(
-        "Get-CimInstance -ClassName Win32_Service -Filter \"Name LIKE 'x%'\""
+@pytest.mark.parametrize(
+    ("query", "named"),
+    [
+        ("-ClassName Win32_Service -Filter \"Name LIKE 'x%'\"", "-Filter \"Name LIKE 'x%'\""),
+        ("-Query 'SELECT * FROM Win32_Service'", "-Query"),
+        ("-ClassName Win32_Service -Namespace root/StandardCimv2", "-Namespace root/StandardCimv2"),
+        ("-ClassName MSCluster_Node -Namespace root/MSCluster", "of 'MSCluster_Node'"),
+    ],
+)
+def test_a_query_the_lab_does_not_model_refuses_the_script_whatever_catches(
+    query: str, named: str
+) -> None:
+    """Refused by name, never guessed at, and never an error a ``catch`` or
+    ``-ErrorAction SilentlyContinue`` could take for Windows' (the class or property
+    really missing): the script stops there."""
+    script = (
+        f"try {{ Get-CimInstance {query} -ErrorAction SilentlyContinue }} "
+        "catch { 'caught' }; 'after'"
     )
-    assert any("evaluates only -Filter" in e.message for e in sink.errors)
+    with pytest.raises(PipelineFailed, match="unsupported construct") as failed:
+        Runner(sample_lab())(script)
+    assert f"Get-CimInstance {named}" in str(failed.value)
 
 
 def test_a_process_started_before_a_file_was_written_shows_an_earlier_start_time() -> None:
