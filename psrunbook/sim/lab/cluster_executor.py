@@ -122,6 +122,7 @@ class ClusterExecutor:
             resolve_account=self._resolve_account,
             files_for=lambda context: LabFiles(cluster, context.node, context.user),
             unmodelled_command=self._unmodelled_command,
+            command_alias=self._command_alias,
             unmodelled_module=module_reason,
         )
 
@@ -167,6 +168,9 @@ class ClusterExecutor:
 
     def _unmodelled_command(self, context: ExecutionContext, name: str) -> str | None:
         return self.unmodelled_for(context.node).reason(name)
+
+    def _command_alias(self, context: ExecutionContext, name: str) -> str | None:
+        return self.unmodelled_for(context.node).alias_target(name)
 
     def _check_up(self, context: ExecutionContext) -> None:
         with self.cluster.lock:

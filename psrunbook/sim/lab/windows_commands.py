@@ -178,6 +178,17 @@ class UnmodelledCommands:
         """The folded names refused."""
         return frozenset(self._refused)
 
+    def alias_target(self, name: str) -> str | None:
+        """The command ``name`` stands for when it is one of Windows PowerShell 5.1's
+        aliases (``gwmi``, ``gps``, ``gcim``) of a command this node models; None
+        otherwise. PowerShell resolves an alias before a cmdlet (about_Command_Precedence),
+        so such a call runs the command; an alias of a command the lab does not model
+        stays refused by :meth:`reason`."""
+        command = self._refused.get(name.casefold())
+        if command is None or command.kind != "alias":
+            return None
+        return command.target if command.target.casefold() in self._modelled else None
+
     def reason(self, name: str) -> str | None:
         """Why ``name`` is refused (a Windows command the lab does not model), or None
         when Windows does not know it either or the lab models it. A program may be
@@ -200,9 +211,4 @@ class UnmodelledCommands:
         if command.kind == "function":
             calls = f" (it calls {command.target})" if command.target else ""
             return f"a built-in function of Windows PowerShell 5.1{calls}; {_UNMODELLED}"
-        if command.target.casefold() in self._modelled:
-            return (
-                f"Windows PowerShell 5.1's alias of {command.target}; the simulator does not "
-                f"model this alias: write {command.target}"
-            )
         return f"Windows PowerShell 5.1's alias of {command.target}; {_UNMODELLED}"

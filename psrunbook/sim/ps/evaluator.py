@@ -256,6 +256,9 @@ class PipelineSession(msgspec.Struct):
     unmodelled_module: Callable[[str], str | None] | None = None
     """The same for a module name (Import-Module): why a module every Windows node has
     is refused here, or None."""
+    command_alias: Callable[[str], str | None] | None = None
+    """The command a Windows PowerShell alias stands for when this node models it
+    (``gwmi``: Get-WmiObject), or None; asked only after every lookup found nothing."""
 
 
 def collect(values: Sequence[Any]) -> Any:
@@ -1394,6 +1397,12 @@ class Evaluator:
             raise self.fail(records.command_not_found(name))
         return stage
 
+    def alias_target(self, name: str) -> str | None:
+        """``session.command_alias``: the command a Windows alias stands for when this
+        node models it (``gwmi``: Get-WmiObject), or None."""
+        alias = self.session.command_alias
+        return None if alias is None else alias(name)
+
     def refuse_unmodelled(self, name: str, what: str = "command") -> None:
         """Raise the refusal of ``name`` when it is a command (or, with ``what`` "module",
         a module) every Windows node has that the lab does not model
@@ -1428,7 +1437,10 @@ class Evaluator:
             return BuiltinStage(self, builtin, own, common, redirections)
         cmdlet = self._lookup(name)
         if cmdlet is None:
-            return None
+            target = self.alias_target(name)
+            if target is None or target.casefold() == name.casefold():
+                return None
+            return self._stage_by_name(target, arguments, redirections)
         spec = cmdlet.spec
         if spec.native:
             return NativeStage(self, cmdlet, arguments, redirections)

@@ -64,6 +64,9 @@ class EvaluatorApi(Protocol):
     def unsupported(self, node: Node | None, construct: str) -> UnsupportedConstruct:
         """The refusal of a construct outside the simulated subset, to raise."""
 
+    def alias_target(self, name: str) -> str | None:
+        """The command a Windows PowerShell alias the lab resolves stands for, or None."""
+
     def refuse_unmodelled(self, name: str, what: str = ...) -> None:
         """Raise the refusal of a command every Windows node has that the lab does not
         model (``what`` names the construct, ``"command"`` by default); return for any

@@ -102,8 +102,8 @@ def _alias(name: str, target: str, spec: CmdletSpec | None) -> PSObject:
     return alias_info(name, None if spec is None else cmdlet_info(spec), target)
 
 
-def _entries(ev: BuiltinEvaluator) -> list[_Entry]:
-    """Every command of the session, in the order of command precedence."""
+def _commands(ev: BuiltinEvaluator) -> tuple[dict[str, CmdletSpec], dict[str, str]]:
+    """The session's cmdlets (built-ins first) and programs, by folded name."""
     specs: dict[str, CmdletSpec] = {}
     programs: dict[str, str] = {}
     for builtin_command in BUILTINS.values():
@@ -116,7 +116,12 @@ def _entries(ev: BuiltinEvaluator) -> list[_Entry]:
             specs.setdefault(spec.name.casefold(), spec)
     for name in NATIVES:
         programs.setdefault(application_name(name).casefold(), application_name(name))
+    return specs, programs
 
+
+def _entries(ev: BuiltinEvaluator) -> list[_Entry]:
+    """Every command of the session, in the order of command precedence."""
+    specs, programs = _commands(ev)
     entries: list[_Entry] = []
     for alias, target in COMMAND_ALIASES.items():
         target_spec = specs.get(target.casefold())
@@ -224,6 +229,13 @@ def get_command(
             found.extend(e for e in entries if pattern.match(e.name) and e not in found)
             continue
         first = next((e for e in entries if e.matches_name(name)), None)
+        if first is None and (target := ev.alias_target(name)) is not None:
+            # One of 5.1's aliases of a command the node has (gwmi): an AliasInfo.
+            spec = _commands(ev)[0].get(target.casefold())
+            alias = _Entry(name.lower(), _ALIAS, "", partial(_alias, name.lower(), target, spec))
+            first = alias if eligible(alias) else None
+            if first is None:
+                continue
         if first is None:
             if not any(e.matches_name(name) for e in every):
                 ev.refuse_unmodelled(name, "Get-Command of")

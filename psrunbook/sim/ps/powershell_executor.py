@@ -62,6 +62,7 @@ class PowerShellExecutor:
         files_for: Callable[[ExecutionContext], DotNetFiles] | None = None,
         unmodelled_command: Callable[[ExecutionContext, str], str | None] | None = None,
         unmodelled_module: Callable[[str], str | None] | None = None,
+        command_alias: Callable[[ExecutionContext, str], str | None] | None = None,
     ) -> None:
         """``is_administrator`` says whether a context's user is in the node's
         Administrators group (``IsInRole`` answers it); without it every user is.
@@ -70,10 +71,12 @@ class PowerShellExecutor:
         ``unmodelled_command`` says why a command the context's node has on Windows is
         refused (the lab does not model it), or None; without it every unknown name is
         CommandNotFoundException; ``unmodelled_module`` the same for Import-Module's
-        module names."""
+        module names. ``command_alias`` gives the command a Windows alias the lab's
+        node resolves stands for (``gwmi``: Get-WmiObject), or None."""
         self._cmdlets_for = cmdlets_for
         self._unmodelled_command = unmodelled_command
         self._unmodelled_module = unmodelled_module
+        self._command_alias = command_alias
         self._is_administrator = is_administrator
         self._resolve_account = resolve_account
         self._files_for = files_for
@@ -82,6 +85,12 @@ class PowerShellExecutor:
 
     def _account_resolver(self, context: ExecutionContext) -> Callable[[str], str | None] | None:
         resolve = self._resolve_account
+        if resolve is None:
+            return None
+        return lambda name: resolve(context, name)
+
+    def _alias_resolver(self, context: ExecutionContext) -> Callable[[str], str | None] | None:
+        resolve = self._command_alias
         if resolve is None:
             return None
         return lambda name: resolve(context, name)
@@ -129,6 +138,7 @@ class PowerShellExecutor:
             remote_hosts=RemoteHosts(sink) if isinstance(sink, HostingSink) else None,
             unmodelled=self._unmodelled(context),
             unmodelled_module=self._unmodelled_module,
+            command_alias=self._alias_resolver(context),
         )
 
     def execute(

@@ -89,17 +89,38 @@ def test_an_alias_the_lab_does_not_have_is_refused_with_its_target(lab):
         "command gdr (Windows PowerShell 5.1's alias of Get-PSDrive; the simulator does not"
         " model it)"
     )
-    # The target is modelled: the refusal says what to write instead.
-    assert _refused(_on_node(lab, "gps")).startswith(
-        "command gps (Windows PowerShell 5.1's alias of Get-Process; the simulator does not"
-        " model this alias: write Get-Process)"
+    assert "Get-Command of gdr (Windows PowerShell 5.1's alias of Get-PSDrive;" in _refused(
+        _on_node(lab, "Get-Command gdr")
     )
+
+
+def test_an_alias_of_a_command_the_lab_has_runs_that_command(lab):
+    """An alias resolves before a cmdlet (about_Command_Precedence): 5.1's ``gwmi``,
+    ``gcim``, ``gps`` run the lab's Get-WmiObject, Get-CimInstance, Get-Process (they
+    were refused, naming the command to write), and Get-Command shows the alias; a
+    function of that name still comes first, as the lab orders its lookups."""
+    result = _on_node(
+        lab,
+        "(gwmi Win32_OperatingSystem).Version; (gcim Win32_OperatingSystem).Caption;"
+        " @(gps).Count -gt 0; $c = Get-Command GWMI;"
+        " $c.CommandType.ToString(); $c.Name; $c.ResolvedCommandName",
+    )
+    assert result.failed is None
+    assert [
+        "10.0.17763",
+        "Microsoft Windows Server 2019 Datacenter",
+        True,
+        "Alias",
+        "gwmi",
+        "Get-WmiObject",
+    ] == result.output
+    assert ["mine"] == _on_node(lab, "function gwmi { 'mine' }; gwmi").output
 
 
 def test_names_powershell_resolves_as_aliases_never_reach_the_program(lab):
     """In 5.1 ``sc`` is Set-Content and ``md`` the ``mkdir`` function; ``sc.exe`` is the
-    program."""
-    assert "(Windows PowerShell 5.1's alias of Set-Content;" in _refused(_on_node(lab, "sc x y"))
+    program: ``sc`` writes a file with the lab's Set-Content."""
+    assert ["y"] == _on_node(lab, "sc C:\\sc-alias.txt y; gc C:\\sc-alias.txt").output
     assert "(the program sc.exe " in _refused(_on_node(lab, "sc.exe query"))
     assert "(Windows PowerShell 5.1's alias of mkdir;" in _refused(_on_node(lab, "md C:\\x"))
     assert "(a built-in function of Windows PowerShell 5.1 (it calls New-Item);" in _refused(
