@@ -12,16 +12,21 @@ shared/facts).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from psrunbook.sim.executor_protocol import SenderInfo
 from psrunbook.sim.objects import PSHashtable, PSObject, PSPrimitiveDictionary, PSVersionValue
+from psrunbook.sim.ps.values import to_int
 
 PS_VERSION = PSVersionValue(5, 1, 17763, 1)
 """Windows Server 2019's Windows PowerShell, as the endpoint's private data announces it."""
 
 HOST_INSTANCE_ID = "5b9f2cb1-6ab7-4a4e-a0c7-2ac8b6a5e1d0"
+CONSOLE_INSTANCE_ID = "0f4d8e9a-3c61-4b5e-9d2a-7e1c6b8f4a52"
+"""A powershell.exe's host's InstanceId (a lab value; each process has its own on Windows)."""
 _REMOTING = "System.Management.Automation.Remoting."
+_INTERNAL = "System.Management.Automation.Internal.Host."
 
 
 def version_table() -> PSPrimitiveDictionary:
@@ -75,6 +80,46 @@ def remote_host(runspace: PSObject | None = None) -> PSObject:
             ("Runspace", runspace),
         ],
     )
+
+
+def console_host(runspace: Any, set_should_exit: Callable[[int], None]) -> PSObject:
+    """``$host`` of ``powershell.exe`` (a WinRS process): the console host, ConsoleHost.
+
+    Name ``ConsoleHost``, its Version the engine's (PowerShell's ConsoleHost.Version is
+    PSVersionInfo.PSVersion). ``SetShouldExit(n)`` records the exit code the process
+    ends with once the command has run (ConsoleHost.SetShouldExit sets the code; a
+    top-level ``exit N`` reaches the host the same way, so the later call wins).
+    UNVERIFIED (not in shared/facts): a UI without RawUI, as the remote host's (the
+    console's raw UI under WinRS has no window to report), and the type name, which
+    GetType() would show as the engine's InternalHost.
+    """
+    ui = _obj(f"{_INTERNAL}InternalHostUserInterface", [("RawUI", None)])
+    host = _obj(
+        "Microsoft.PowerShell.ConsoleHost",
+        [
+            ("Name", "ConsoleHost"),
+            ("Version", PS_VERSION),
+            ("InstanceId", CONSOLE_INSTANCE_ID),
+            ("UI", ui),
+            ("CurrentCulture", "en-US"),
+            ("CurrentUICulture", "en-US"),
+            ("PrivateData", None),
+            ("DebuggerEnabled", True),
+            ("IsRunspacePushed", False),
+            ("Runspace", runspace),
+        ],
+    )
+    host.to_string = f"{_INTERNAL}InternalHost"
+
+    def should_exit(code: Any) -> None:
+        set_should_exit(to_int(code))
+
+    host.methods = {
+        "SetShouldExit": should_exit,
+        "NotifyBeginApplication": lambda: None,
+        "NotifyEndApplication": lambda: None,
+    }
+    return host
 
 
 def connected_user(user: str, node: str) -> str:

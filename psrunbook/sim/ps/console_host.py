@@ -15,8 +15,9 @@ A WinRS command such as ``powershell.exe Get-Content C:\\x`` (pypsrp's
   front on a first module load are not simulated (UNVERIFIED when Windows chooses the
   CLIXML form over plain text; the stricter, machine form is used always).
 * The exit code follows about_PowerShell_exe for ``-Command``: ``exit N`` gives N,
-  otherwise 0 when the last statement succeeded (``$?``) and 1 when it did not or a
-  terminating error ended the script.
+  otherwise ``$host.SetShouldExit(n)``'s n (``$host`` is the console host,
+  :func:`~psrunbook.sim.ps.automatic.console_host`), otherwise 0 when the last statement
+  succeeded (``$?``) and 1 when it did not or a terminating error ended the script.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from xml.sax.saxutils import escape
 
 from psrunbook.sim.executor_protocol import ExecutionContext
 from psrunbook.sim.objects import ErrorRecordData, ProgressData
+from psrunbook.sim.ps.automatic import console_host
 from psrunbook.sim.ps.binding import Argument
 from psrunbook.sim.ps.evaluator import Evaluator
 from psrunbook.sim.ps.exceptions import ExitSignal, RefusedScript, ScriptError
@@ -105,6 +107,9 @@ def run_console(
     client leaves as :class:`~psrunbook.sim.ps.evaluator.StopRequested`."""
     sink = _ConsoleSink(write_out)
     evaluator = Evaluator(executor.session_for(context, sink, env), context.runspace)
+    should_exit: list[int] = []
+    runspace = evaluator.global_scope.get("host")[1].properties.get("Runspace")
+    evaluator.global_scope.set_local("host", console_host(runspace, should_exit.append))
     code: int | None = None
     failed = False
     items: list[Any] = []
@@ -130,6 +135,8 @@ def run_console(
         write_err(clixml_streams(sink.stderr))
     if code is not None:
         return code
+    if should_exit:  # $host.SetShouldExit(n), the command having run to its end
+        return should_exit[-1]
     return 1 if failed or not succeeded else 0
 
 

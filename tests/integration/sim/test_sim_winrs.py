@@ -178,6 +178,28 @@ def test_powershell_errors_go_to_stderr_as_clixml(client: Client) -> None:
     ) == Client.sanitise_clixml(stderr)
 
 
+def _encoded(script: str) -> str:
+    return "powershell -EncodedCommand " + base64.b64encode(script.encode("utf-16-le")).decode()
+
+
+def test_powershell_exe_runs_under_the_console_host(client: Client) -> None:
+    """powershell.exe's ``$host`` is the console host (ConsoleHost, the engine's version),
+    not a PSRP session's ServerRemoteHost, and ``$host.SetShouldExit(n)`` (which the lab
+    refused as a method ServerRemoteHost lacks) gives the exit code once the command has
+    run; an ``exit N`` after it reaches the host the same way and wins."""
+    assert ("ConsoleHost\r\n5.1.17763.1\r\n", "", 0) == client.execute_cmd(
+        _encoded("$host.Name; $host.Version.ToString()")
+    )
+    assert ("after\r\n", "", 5) == client.execute_cmd(
+        _encoded("$host.SetShouldExit(5); 'after'")
+    )
+    assert ("", "", 3) == client.execute_cmd(_encoded("$host.SetShouldExit(5); exit 3"))
+    stdout, stderr, rc = client.execute_cmd(_encoded("$host.SetShouldExit(0); Get-Item C:\\nope"))
+    assert ("", 0) == (stdout, rc) and "Get-Item : Cannot find path" in stderr
+    # A PSRP runspace keeps the remote host.
+    assert ["ServerRemoteHost"] == client.execute_ps("$host.Name")[0].splitlines()
+
+
 def test_a_thrown_error_stands_alone_with_the_throw_underlined(client: Client) -> None:
     """about_Throw: a thrown string is printed alone, then the whole ``throw`` statement
     underlined. ``NAME : `` comes from an invocation (a command's error, or a name that
