@@ -78,6 +78,18 @@ TimeoutOption = Annotated[
         "--step-timeout", min=1, max=86_400, help="Seconds one step may take on one node."
     ),
 ]
+# Bounded both ways as --step-timeout is: inf would wait forever, NaN fails both bounds.
+StopGraceOption = Annotated[
+    float,
+    typer.Option(
+        "--stop-grace",
+        min=0,
+        max=3600,
+        help="After Ctrl-C (or SIGTERM/SIGHUP), seconds running scripts may take to stop "
+        "before they are journaled as interrupted and left behind; a second Ctrl-C "
+        "exits at once.",
+    ),
+]
 RetriesOption = Annotated[
     int,
     typer.Option(
@@ -162,6 +174,7 @@ class RunCommand:
     yes: bool = False
     parallel: int = 8
     step_timeout: float = 600.0
+    stop_grace: float = 5.0
     retries: int = 2
     insecure: bool = False
     ask_pass: bool = False
@@ -195,7 +208,10 @@ class RunCommand:
         from psrunbook.execution.session import ExecutionLimits
 
         return ExecutionLimits(
-            parallel=self.parallel, step_timeout_s=self.step_timeout, retries=self.retries
+            parallel=self.parallel,
+            step_timeout_s=self.step_timeout,
+            retries=self.retries,
+            stop_grace_s=self.stop_grace,
         )
 
 
@@ -218,6 +234,7 @@ def run(
     yes: YesOption = False,
     parallel: ParallelOption = 8,
     step_timeout: TimeoutOption = 600.0,
+    stop_grace: StopGraceOption = 5.0,
     retries: RetriesOption = 2,
     insecure: InsecureOption = False,
     ask_pass: AskPassOption = False,
@@ -239,6 +256,7 @@ def plan(
     params_file: ParamsFileOption = None,
     parallel: ParallelOption = 8,
     step_timeout: TimeoutOption = 600.0,
+    stop_grace: StopGraceOption = 5.0,
     insecure: InsecureOption = False,
     ask_pass: AskPassOption = False,
     state_dir: StateDirOption = None,
@@ -278,6 +296,7 @@ def resume(
     yes: YesOption = False,
     parallel: ParallelOption = 8,
     step_timeout: TimeoutOption = 600.0,
+    stop_grace: StopGraceOption = 5.0,
     retries: RetriesOption = 2,
     insecure: InsecureOption = False,
     ask_pass: AskPassOption = False,
@@ -352,7 +371,11 @@ def _execute(
             # journaled truthfully, exit 130 (a second one exits without waiting).
             stop = StopSignal()
             start_collecting()
-            with handling_signals(stop, notice=lambda text: typer.echo(text, err=True)):
+            with handling_signals(
+                stop,
+                notice=lambda text: typer.echo(text, err=True),
+                grace_s=command.stop_grace,
+            ):
                 started = session.start(prepared)
                 try:
                     console.print(f"run {started.run_id}")

@@ -70,12 +70,15 @@ def handling_signals(
     *,
     notice: Callable[[str], None] = lambda _text: None,
     force: Callable[[], None] | None = None,
+    grace_s: float | None = None,
 ) -> Iterator[None]:
     """Turn SIGINT, SIGTERM and SIGHUP into ``stop`` while the block runs (main thread only).
 
-    The first signal requests the stop and calls ``notice``; a second calls ``force``
-    (default: exit 130 at once, without waiting for nodes).
+    The first signal requests the stop and calls ``notice``, which says how long running
+    scripts are given to stop (``grace_s``, when the caller knows it: no silent wait); a
+    second calls ``force`` (default: exit 130 at once, without waiting for nodes).
     """
+    given = "" if grace_s is None else f" and given {grace_s:g} s to answer"
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -93,8 +96,8 @@ def handling_signals(
         # (an operator, a test reading stderr) knows a further signal forces the exit.
         stop.request(name)
         notice(
-            f"{name}: stopping the run (running scripts are stopped, no new work starts); "
-            "interrupt again to exit at once"
+            f"{name}: stopping the run (running scripts are asked to stop{given}; no new "
+            "work starts); interrupt again to exit at once"
         )
 
     previous = {sig: signal.signal(sig, handler) for sig in HANDLED}

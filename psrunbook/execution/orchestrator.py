@@ -53,7 +53,8 @@ Progress = Callable[[str, PlannedStep, str, TargetOutcome | None], None]
 
 INTERRUPT_GRACE_S = 5.0
 """After an interrupt, how long running attempts may take to answer the stop request
-before they are journaled as interrupted and left behind."""
+before they are journaled as interrupted and left behind, unless the run's options say
+otherwise (``RunOptions.stop_grace_s``, ``--stop-grace``)."""
 
 _STOP = object()
 
@@ -124,6 +125,9 @@ class RunOptions(msgspec.Struct, frozen=True):
     """The cluster's name (the inventory's), named by every event of the run."""
     user: str | None = None
     """The remote account, as configured; a node's session may name it more exactly."""
+    stop_grace_s: float | None = None
+    """After an interrupt, how long running attempts may take to answer the stop request;
+    None: :data:`INTERRUPT_GRACE_S`."""
 
 
 class SessionCache:
@@ -530,8 +534,9 @@ class Runner:
         an attempt of a step other than ``first_index`` (the one every node starts with).
         The calling thread only waits, so an interrupt is seen at once: no node starts
         after it, running pipelines are asked to stop, and attempts that have not answered
-        within :data:`INTERRUPT_GRACE_S` are journaled as interrupted and left behind
-        (daemon threads: a node that never answers cannot keep the process alive).
+        within the stop grace (:attr:`RunOptions.stop_grace_s`) are journaled as interrupted
+        and left behind (daemon threads: a node that never answers cannot keep the process
+        alive).
         """
         results: queue.SimpleQueue[object] = queue.SimpleQueue()
         pending = list(chains)
@@ -632,7 +637,8 @@ class Runner:
         outcomes = kept.outcomes
         self._abandon(run_id, running, current, outcomes, unsent_only=True)
         self._interrupt_all(running)
-        deadline = time.monotonic() + INTERRUPT_GRACE_S
+        grace = self.options.stop_grace_s
+        deadline = time.monotonic() + (INTERRUPT_GRACE_S if grace is None else grace)
         while running:
             remaining = deadline - time.monotonic()
             if remaining <= 0:

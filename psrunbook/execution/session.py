@@ -100,6 +100,9 @@ class ExecutionLimits(msgspec.Struct, frozen=True):
     step_timeout_s: float = 600.0
     retries: int = 2
     backoff_s: float = 1.0
+    stop_grace_s: float | None = None
+    """After an interrupt, how long running scripts may take to stop before they are
+    journaled as interrupted and left behind; None: the orchestrator's 5 s."""
 
 
 class RunIntent(msgspec.Struct, frozen=True):
@@ -557,6 +560,7 @@ class RunSession:
             step_timeout_s=limits.step_timeout_s,
             retries=limits.retries,
             backoff_s=limits.backoff_s,
+            stop_grace_s=limits.stop_grace_s,
             bundle_sha256=prepared.bundle_sha256,
             cluster=prepared.cluster,
             user=prepared.user,

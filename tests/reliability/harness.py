@@ -19,7 +19,7 @@ import time
 import tomllib
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -269,9 +269,20 @@ def hold_channels(state_dir: Path, nodes: list[str]) -> Iterator[Holds]:
             os.close(fd)
 
 
-def start_sim_run(state_dir: Path, *, auth: str = "basic") -> subprocess.Popen[str]:
+def start_sim_run(
+    state_dir: Path, *, auth: str = "basic", options: Sequence[str] = ()
+) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [PSRUNBOOK, "run", "ssis-clustered", "--sim", "--yes", "--state-dir", str(state_dir)],
+        [
+            PSRUNBOOK,
+            "run",
+            "ssis-clustered",
+            "--sim",
+            "--yes",
+            "--state-dir",
+            str(state_dir),
+            *options,
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         stdin=subprocess.DEVNULL,

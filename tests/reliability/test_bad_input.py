@@ -539,15 +539,24 @@ CASES = [
 JOURNAL_CASES = frozenset({"state-corrupted-journal", "state-journal-bad-started-at"})
 
 
+@pytest.fixture(scope="module")
+def bundle_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One exported bundle for the bundle cases, each of which tampers with its own copy:
+    exporting takes two CLI runs, so once per test process instead of once per case."""
+    return _export_template(tmp_path_factory.mktemp("bundle-export"))
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_bad_input_is_refused_clearly_and_changes_nothing(tmp_path: Path, case: Case) -> None:
+def test_bad_input_is_refused_clearly_and_changes_nothing(
+    tmp_path: Path, case: Case, request: pytest.FixtureRequest
+) -> None:
     """Each bad input: exit 2 (or 1), one error line naming what and where, nothing changed."""
     directory = tmp_path / "case"
     directory.mkdir()
     state = directory / "state"
     create_lab(state)
     if case.id.startswith("bundle"):
-        template = _export_template(tmp_path)
+        template = request.getfixturevalue("bundle_template")
         shutil.copytree(template, directory.parent / "bundle-template")
     for name, text in case.files.items():
         (directory / name).write_text(text, encoding="utf-8")
@@ -609,6 +618,22 @@ def test_step_timeout_out_of_range_is_a_usage_error(tmp_path: Path, value: str) 
     assert_no_traceback(result)
     assert "Invalid value for '--step-timeout'" in result.stderr, result.describe()
     assert re.search(r"(greater|less) than or equal to (1|86400)", result.stderr), result.describe()
+    assert before == lab_file(state).read_bytes()
+    with Journal.open(state) as journal:
+        assert [] == journal.runs(5)
+
+
+@pytest.mark.parametrize("value", ["inf", "nan", "-1", "3601"])
+def test_stop_grace_out_of_range_is_a_usage_error(tmp_path: Path, value: str) -> None:
+    """--stop-grace must be a finite number of seconds from 0 to 3600 (inf would wait for
+    a node that never answers forever), checked by the parser like --step-timeout."""
+    state = tmp_path / "state"
+    create_lab(state)
+    before = lab_file(state).read_bytes()
+    result = psrunbook("plan", "cluster-report", "--sim", "--stop-grace", value, state_dir=state)
+    assert 2 == result.code, result.describe()
+    assert_no_traceback(result)
+    assert "Invalid value for '--stop-grace'" in result.stderr, result.describe()
     assert before == lab_file(state).read_bytes()
     with Journal.open(state) as journal:
         assert [] == journal.runs(5)

@@ -189,6 +189,9 @@ def test_an_interrupt_stops_a_multi_node_step_at_once(
         out, err = process.communicate(timeout=120)
     assert 130 == process.returncode, f"{out}\n{err}"
     assert_no_traceback(_Result(out, err))
+    # The notice says how long the run waits for the nodes (--stop-grace 1): no silent wait.
+    notice = f"{signum.name}: stopping the run (running scripts are asked to stop and given 1 s"
+    assert notice in err
     run_id = latest_run_id(tmp_path)
     assert f"run {run_id} interrupted" in error_line(_Result(out, err))
     assert "interrupted" == run_outcome(tmp_path, run_id)
@@ -224,14 +227,17 @@ def _hold_step(state: Path, holds: Holds, targets: dict[str, int]) -> None:
 
 @contextmanager
 def _held_step_run(
-    state: Path, targets: dict[str, int], *, auth: str = "basic"
+    state: Path, targets: dict[str, int], *, auth: str = "basic", stop_grace: str = "1"
 ) -> Iterator[tuple[subprocess.Popen[str], Counter[tuple[str, ...]]]]:
     """A ``--sim`` run held for good at every node of the step (see :func:`_hold_step`):
-    yields the process, once every node is held, and the lab's changes at that point."""
+    yields the process, once every node is held, and the lab's changes at that point.
+
+    The held nodes never answer the stop request either, so an interrupted run waits
+    its whole ``--stop-grace`` for them: 1 s here unless a test needs another."""
     create_lab(state)
     with hold_channels(state, sorted(targets)) as holds:
         _hold_step(state, holds, targets)
-        process = start_sim_run(state, auth=auth)
+        process = start_sim_run(state, auth=auth, options=("--stop-grace", stop_grace))
         try:
             holds.wait()
             yield process, applied(lab_dump(state))
@@ -296,7 +302,8 @@ def test_a_second_interrupt_exits_at_once(tmp_path: Path) -> None:
     (printed after the stop is requested), never by time.
     """
     targets = {node: nth for step, node, nth in STEP_COMMANDS if step == STEP}
-    with _held_step_run(tmp_path, targets) as (process, before):
+    # An hour's grace: the second signal, not the end of the grace, ends the process.
+    with _held_step_run(tmp_path, targets, stop_grace="3600") as (process, before):
         process.send_signal(signal.SIGINT)
         assert process.stderr is not None
         seen: list[str] = []

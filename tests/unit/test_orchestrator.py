@@ -579,3 +579,35 @@ def test_an_interrupt_waits_for_an_end_a_node_is_writing(
     assert caller_waits.is_set()
     assert ["end written"] == order
     assert "running" not in {a.status for a in journal.attempts("r1")}
+
+
+def test_an_interrupted_run_waits_its_own_stop_grace(
+    plan: Plan, journal: Journal, library: TemplateLibrary, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--stop-grace``: a node that never answers the stop request is left behind after
+    the run's own grace (none here), not the default one (an hour here): a run that
+    ignored its option would still be waiting for the node when it returned."""
+    monkeypatch.setattr(orchestrator_module, "INTERRUPT_GRACE_S", 3600.0)
+    stop = StopSignal()
+    release, answered = threading.Event(), threading.Event()
+
+    def never_stops(name: str, call: ScriptCall) -> RawResult:
+        stop.request("test")  # an interrupt while this node's script runs
+        release.wait(60)  # the node ignores the stop request until the test ends
+        answered.set()
+        return result(changed=False)
+
+    runner = Runner(
+        plan,
+        FakeTransport(never_stops),
+        journal,
+        library,
+        RunOptions(backoff_s=0, stop_grace_s=0.0),
+        stop=stop,
+    )
+    try:
+        report = runner.run(_start(journal))
+        assert not answered.is_set(), "the run waited for the node: its stop grace was ignored"
+    finally:
+        release.set()
+    assert "interrupted" == report.outcome

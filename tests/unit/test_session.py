@@ -20,6 +20,8 @@ from msgspec.structs import replace
 
 from psrunbook.canonical_json import canonical_json
 from psrunbook.errors import JournalError, ParameterError, RunbookNotFound
+from psrunbook.execution import orchestrator
+from psrunbook.execution.interrupts import StopSignal
 from psrunbook.execution.outcome import Status
 from psrunbook.execution.session import (
     ExecutionLimits,
@@ -408,3 +410,34 @@ def test_lab_variant_comes_from_the_parameters_given(session: RunSession) -> Non
         assignments=("name=2022",),
     )
     assert LabVariant(sql_version="2022") == intent.lab_variant()
+
+
+def test_the_limits_stop_grace_reaches_the_run(
+    session: RunSession, inventory: Inventory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``ExecutionLimits.stop_grace_s`` (``--stop-grace``) is the interrupted run's wait
+    for a node that ignores the stop request: none here, with the default an hour, so a
+    run that lost the limit on its way would still be waiting when it returned."""
+    monkeypatch.setattr(orchestrator, "INTERRUPT_GRACE_S", 3600.0)
+    stop = StopSignal()
+    release, answered = threading.Event(), threading.Event()
+    nodes = FakeNodes()
+
+    def never_stops(node: str, call: ScriptCall) -> RawResult:
+        stop.request("test")
+        release.wait(60)
+        answered.set()
+        return nodes(node, call)
+
+    started = session.start(_prepare(session, inventory, GREET))
+    try:
+        report = session.execute(
+            started,
+            FakeTransport(never_stops),
+            limits=ExecutionLimits(backoff_s=0, stop_grace_s=0.0),
+            stop=stop,
+        )
+        assert not answered.is_set(), "the run waited for the node: the limit was lost"
+    finally:
+        release.set()
+    assert report.interrupted
