@@ -14,8 +14,12 @@ sends these counts as the integer type their size needs, Windows as UInt64. CIM 
 ``-Filter`` takes simple WQL equality: ``Prop = 'text'``, ``Prop = 12``, ``Prop = TRUE``,
 clauses joined with ``AND``; strings compare case-insensitively, as WQL does. Any other
 WQL (``LIKE``, ``OR``, ``<>``) is refused by name, never guessed at; a property the class
-does not have is WMI's "Invalid query". A class the lab does not model is Windows'
-"Invalid class" (WBEM_E_INVALID_CLASS, HRESULT 0x80041010). UNVERIFIED (not in
+does not have is WMI's "Invalid query". A class the lab does not model is refused by name
+when every Windows node has it (the CIMWin32 provider's Win32_* classes,
+``psrunbook/data/cimv2_classes.json`` from Microsoft's reference, and the
+Win32_PerfFormattedData_* / Win32_PerfRawData_* counter classes), so a script never takes
+the "no such class" branch for Win32_LogicalDisk; any other is Windows' "Invalid class"
+(WBEM_E_INVALID_CLASS, HRESULT 0x80041010). UNVERIFIED (not in
 shared/facts): the error categories and that both cmdlets write these errors as
 non-terminating ones.
 """
@@ -23,8 +27,11 @@ non-terminating ones.
 from __future__ import annotations
 
 import datetime
+import json
 import re
 from collections.abc import Callable
+from functools import cache
+from importlib import resources
 from typing import Any
 
 from psrunbook.sim.lab import accounts
@@ -100,6 +107,23 @@ _CLASSES: dict[str, Callable[[SimCluster, Node, bool], dict[str, Any]]] = {
     "Win32_OperatingSystem": _operating_system,
     "Win32_ComputerSystem": _computer_system,
 }
+
+
+_COUNTER_CLASSES = ("win32_perfformatteddata_", "win32_perfrawdata_")
+"""The performance counter classes' prefixes: one class per counter set (the set varies
+with what is installed, so a name with either prefix is taken as Windows')."""
+
+
+@cache
+def _windows_classes() -> frozenset[str]:
+    raw = resources.files("psrunbook").joinpath("data", "cimv2_classes.json").read_text("utf-8")
+    return frozenset(fold(name) for name in json.loads(raw)["classes"])
+
+
+def windows_has(wanted: str) -> bool:
+    """Whether every Windows Server 2019 node has the root/cimv2 class ``wanted``."""
+    folded = fold(wanted)
+    return folded in _windows_classes() or folded.startswith(_COUNTER_CLASSES)
 
 
 def class_name(wanted: str) -> str | None:

@@ -99,6 +99,11 @@ class _Win32Query(SimCmdlet):
             )
         else:
             found = self._cimv2(wanted)
+            if found is None and cim_classes.windows_has(wanted):
+                raise self._refuse(
+                    f"of the class {wanted} (a root/cimv2 class every Windows Server 2019 "
+                    "node has; the simulator does not model it)"
+                )
             if found is None:
                 ctx.write_error(
                     cim_classes.invalid_class(self.spec.name, self.spec.implementing_type,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from psrunbook.sim.lab import error_records
-from psrunbook.sim.lab.cluster_model import Node, Service, SimModelError
+from psrunbook.sim.lab.cluster_model import Node, Service, SimModelError, fold
 from psrunbook.sim.lab.cluster_objects import service_object
 from psrunbook.sim.lab.cmdlets.sim_cmdlet import (
     SimCmdlet,
@@ -17,8 +17,9 @@ from psrunbook.sim.lab.cmdlets.sim_cmdlet import (
     text,
 )
 from psrunbook.sim.lab.paths import has_wildcard, wildcard_match
+from psrunbook.sim.lab.windows_services import windows_has_service, windows_services
 from psrunbook.sim.objects import PSHashtable, PSObject
-from psrunbook.sim.ps.cmdlet_api import CmdletContext, CmdletError, CmdletSpec
+from psrunbook.sim.ps.cmdlet_api import CmdletContext, CmdletError, CmdletSpec, CommandRefused
 
 
 class Selected(NamedTuple):
@@ -115,9 +116,9 @@ class ServiceCmdlet(SimCmdlet):
         found: list[Selected] = []
         for name in names:
             if has_wildcard(name):
-                found.extend(
-                    Selected(s, s.name) for s in self._enumerated() if wildcard_match(name, s.name)
-                )
+                matched = [s for s in self._enumerated() if wildcard_match(name, s.name)]
+                self._refuse_unmodelled_matches(name, {fold(s.name) for s in matched})
+                found.extend(Selected(s, s.name) for s in matched)
                 continue
             chosen = self.by_given_name(name)
             if chosen is None:
@@ -126,7 +127,26 @@ class ServiceCmdlet(SimCmdlet):
             found.append(chosen)
         return found
 
+    def _refuse_unmodelled_matches(self, pattern: str, modelled: set[str]) -> None:
+        """A wildcard that Windows would also match to a service the lab lacks would list
+        fewer services than Windows: refused by name rather than answered short."""
+        missing = sorted(
+            name
+            for folded, name in windows_services().items()
+            if folded not in modelled and wildcard_match(pattern, name)
+        )
+        if missing:
+            raise CommandRefused(
+                f"{self.spec.name} of {pattern} (it matches {missing[0]}, a service every "
+                "Windows Server node has; the simulator does not model it)"
+            )
+
     def _not_found(self, ctx: CmdletContext, name: str) -> None:
+        if windows_has_service(name):
+            raise CommandRefused(
+                f"{self.spec.name} of the service {name} (a service every Windows Server "
+                "node has; the simulator does not model it)"
+            )
         ctx.write_error(
             error_records.service_not_found(self.spec.name, self.spec.implementing_type, name)
         )

@@ -3,6 +3,8 @@ simple WQL -Filter, and Windows' "Invalid class" for a class the lab does not mo
 
 from __future__ import annotations
 
+import pytest
+
 from psrunbook.sim.lab.cluster_faults import node_down, node_up
 from psrunbook.sim.lab.lab_files import sample_lab
 from psrunbook.sim.objects import PSObject
@@ -74,6 +76,27 @@ def test_an_unknown_class_is_windows_invalid_class() -> None:
         "GetWMIManagementException,Microsoft.PowerShell.Commands.GetWmiObjectCommand",
     )
     assert result.output == [1]
+
+
+@pytest.mark.parametrize(
+    ("script", "named"),
+    [
+        ("Get-CimInstance Win32_LogicalDisk", "Get-CimInstance of the class Win32_LogicalDisk"),
+        ("Get-WmiObject -Class win32_process", "Get-WmiObject of the class win32_process"),
+        ("Get-CimInstance Win32_PerfFormattedData_PerfOS_Memory", "Win32_PerfFormattedData_PerfOS"),
+    ],
+)
+def test_a_class_windows_has_but_the_lab_does_not_model_refuses_the_script(
+    script: str, named: str
+) -> None:
+    """Windows has the class (Microsoft's CIMWin32 reference): "Invalid class" would send
+    a script down the "no such class" branch, so the script is refused by name, which no
+    ``catch`` sees; a class Windows does not have either stays "Invalid class" (above)."""
+    result = run_on(sample_lab(), f"try {{ {script} -ErrorAction Stop }} catch {{ 'caught' }}")
+    assert result.output == []
+    assert result.failed is not None and result.failed.error_id == "UnsupportedConstruct"
+    assert named in result.failed.message
+    assert "every Windows Server 2019 node has" in result.failed.message
 
 
 def test_a_filter_on_a_missing_property_is_invalid_query() -> None:

@@ -8,6 +8,7 @@ import pytest
 
 from psrunbook.sim.lab.cluster_model import SimCluster
 from psrunbook.sim.objects import PSEnum
+from tests.unit.sim.lab.scripts import run_on
 
 from .conftest import Caller, reg_key, reg_value, service
 
@@ -148,7 +149,8 @@ def test_each_controller_is_its_own_object_reading_the_model_now(
     second.properties["Name"] = "changed"
     assert "winrm" == call("Get-Service", Name=["winrm"]).output[0].properties["ServiceName"]
     assert ["winrm", "winrm"] == [first.properties["Name"], str(first)]
-    listed = call("Get-Service", Name=["win*"]).output[0]
+    # winr*, not win*: Windows' WinDefend, Winmgmt... match win* and the lab refuses that.
+    listed = call("Get-Service", Name=["winr*"]).output[0]
     assert ["Name", "ServiceName", "DisplayName"] == list(listed.properties)[:3]
     assert ["WinRM", "WinRM", "WinRM"] == [
         listed.properties["Name"], listed.properties["ServiceName"], str(listed)
@@ -164,6 +166,28 @@ def test_get_service_missing(call: Caller) -> None:
     )
     assert "Cannot find any service with service name 'MsDtsServer160'." == ctx.errors[0].message
     assert "ObjectNotFound" == ctx.errors[0].category
+
+
+@pytest.mark.parametrize(
+    ("script", "named"),
+    [
+        ("Get-Service W32Time", "Get-Service of the service W32Time"),
+        ("Stop-Service -Name spooler", "Stop-Service of the service spooler"),
+        ("Get-Service 'W32*'", "Get-Service of W32* (it matches W32Time"),
+    ],
+)
+def test_a_service_windows_has_but_the_lab_does_not_model_refuses_the_script(
+    lab: SimCluster, script: str, named: str
+) -> None:
+    """Every Windows Server node has W32Time and the Spooler (Microsoft's service guidance,
+    "Always installed"): "Cannot find any service" would tell a script they do not exist,
+    and a wildcard would list fewer services than Windows, so the script is refused by
+    name, which no ``-ErrorAction`` or ``catch`` sees."""
+    result = run_on(lab, f"try {{ {script} -ErrorAction SilentlyContinue }} catch {{ 'caught' }}")
+    assert result.output == []
+    assert result.failed is not None and result.failed.error_id == "UnsupportedConstruct"
+    assert named in result.failed.message
+    assert "a service every Windows Server node has" in result.failed.message
 
 
 def test_get_service_wildcard_and_display_name(call: Caller) -> None:
