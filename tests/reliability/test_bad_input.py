@@ -603,37 +603,33 @@ def _export_template(tmp_path: Path) -> Path:
     return out
 
 
-@pytest.mark.parametrize("value", ["inf", "-inf", "nan", "-1", "0", "1e400", "86401"])
-def test_step_timeout_out_of_range_is_a_usage_error(tmp_path: Path, value: str) -> None:
-    """--step-timeout must be a finite number of seconds from 1 to 86400 (inf waited forever).
+# Each bounded seconds option, a value out of its range, and the range the parser names.
+TIMEOUTS = ("inf", "-inf", "nan", "-1", "0", "1e400", "86401")
+OUT_OF_RANGE = [
+    *(("--step-timeout", v, "(1|86400)") for v in TIMEOUTS),
+    *(("--stop-grace", v, "(0|3600)") for v in ("inf", "nan", "-1", "3601")),
+]
 
-    The option is checked by the command-line parser, which words the error as
+
+@pytest.mark.parametrize(("option", "value", "bounds"), OUT_OF_RANGE)
+def test_seconds_out_of_range_are_a_usage_error(
+    tmp_path: Path, option: str, value: str, bounds: str
+) -> None:
+    """--step-timeout must be a finite number of seconds from 1 to 86400 (inf waited
+    forever), --stop-grace one from 0 to 3600 (inf would wait for a node that never
+    answers forever).
+
+    The options are checked by the command-line parser, which words the error as
     ``Error: Invalid value for '--step-timeout': ...`` with the bound to respect.
     """
     state = tmp_path / "state"
     create_lab(state)
     before = lab_file(state).read_bytes()
-    result = psrunbook("plan", "cluster-report", "--sim", "--step-timeout", value, state_dir=state)
+    result = psrunbook("plan", "cluster-report", "--sim", option, value, state_dir=state)
     assert 2 == result.code, result.describe()
     assert_no_traceback(result)
-    assert "Invalid value for '--step-timeout'" in result.stderr, result.describe()
-    assert re.search(r"(greater|less) than or equal to (1|86400)", result.stderr), result.describe()
-    assert before == lab_file(state).read_bytes()
-    with Journal.open(state) as journal:
-        assert [] == journal.runs(5)
-
-
-@pytest.mark.parametrize("value", ["inf", "nan", "-1", "3601"])
-def test_stop_grace_out_of_range_is_a_usage_error(tmp_path: Path, value: str) -> None:
-    """--stop-grace must be a finite number of seconds from 0 to 3600 (inf would wait for
-    a node that never answers forever), checked by the parser like --step-timeout."""
-    state = tmp_path / "state"
-    create_lab(state)
-    before = lab_file(state).read_bytes()
-    result = psrunbook("plan", "cluster-report", "--sim", "--stop-grace", value, state_dir=state)
-    assert 2 == result.code, result.describe()
-    assert_no_traceback(result)
-    assert "Invalid value for '--stop-grace'" in result.stderr, result.describe()
+    assert f"Invalid value for '{option}'" in result.stderr, result.describe()
+    assert re.search(rf"(greater|less) than or equal to {bounds}", result.stderr), result.describe()
     assert before == lab_file(state).read_bytes()
     with Journal.open(state) as journal:
         assert [] == journal.runs(5)

@@ -65,12 +65,26 @@ def remote_host(runspace: PSObject | None = None) -> PSObject:
     :func:`psrunbook.sim.ps.engine_events.runspace_object`).
     """
     ui = _obj(f"{_REMOTING}ServerRemoteHostUserInterface", [("RawUI", None)])
-    return _obj(
+    return _host(
         f"{_REMOTING}ServerRemoteHost",
+        "ServerRemoteHost",
+        PSVersionValue(1, 0, 0, 0),
+        HOST_INSTANCE_ID,
+        ui,
+        runspace,
+    )
+
+
+def _host(
+    type_name: str, name: str, version: Any, instance_id: str, ui: PSObject, runspace: Any
+) -> PSObject:
+    """A PSHost's members in the order Windows lists them, en-US."""
+    return _obj(
+        type_name,
         [
-            ("Name", "ServerRemoteHost"),
-            ("Version", PSVersionValue(1, 0, 0, 0)),
-            ("InstanceId", HOST_INSTANCE_ID),
+            ("Name", name),
+            ("Version", version),
+            ("InstanceId", instance_id),
             ("UI", ui),
             ("CurrentCulture", "en-US"),
             ("CurrentUICulture", "en-US"),
@@ -94,21 +108,8 @@ def console_host(runspace: Any, set_should_exit: Callable[[int], None]) -> PSObj
     GetType() would show as the engine's InternalHost.
     """
     ui = _obj(f"{_INTERNAL}InternalHostUserInterface", [("RawUI", None)])
-    host = _obj(
-        "Microsoft.PowerShell.ConsoleHost",
-        [
-            ("Name", "ConsoleHost"),
-            ("Version", PS_VERSION),
-            ("InstanceId", CONSOLE_INSTANCE_ID),
-            ("UI", ui),
-            ("CurrentCulture", "en-US"),
-            ("CurrentUICulture", "en-US"),
-            ("PrivateData", None),
-            ("DebuggerEnabled", True),
-            ("IsRunspacePushed", False),
-            ("Runspace", runspace),
-        ],
-    )
+    console = "Microsoft.PowerShell.ConsoleHost"
+    host = _host(console, "ConsoleHost", PS_VERSION, CONSOLE_INSTANCE_ID, ui, runspace)
     host.to_string = f"{_INTERNAL}InternalHost"
 
     def should_exit(code: Any) -> None:
