@@ -3,9 +3,11 @@
 Every node has ``C:\\Windows``, ``C:\\Windows\\Temp`` and ``C:\\Users``: a lab's C:
 volume gets them when it is built. A remote session's location is the user's Documents
 folder; Windows creates the profile at the user's first logon. The lab creates it when
-that user first writes a file through .NET (``Client.copy``) or opens a cmd shell on the
-node, so ``Client.copy("x", "test_file")`` lands in ``C:\\Users\\<user>\\Documents``
-as on Windows, while a read-only run (``plan``) leaves the lab exactly as it was.
+that user first writes a file through .NET (``Client.copy``), opens a cmd shell on the
+node, or writes straight into one of its folders with an item cmdlet (``Set-Content x``
+in a fresh session: ``filesystem.ItemCmdlet.folder_missing``), so
+``Client.copy("x", "test_file")`` lands in ``C:\\Users\\<user>\\Documents`` as on
+Windows, while a read-only run (``plan``) leaves the lab exactly as it was.
 """
 
 from __future__ import annotations

@@ -71,3 +71,27 @@ def test_powershell_exits_1_when_the_lab_cannot_print_its_output(lab_endpoint: S
         process.signal(SignalCode.CTRL_C)
     assert (1, b"") == (process.rc, process.stdout)
     assert b"Out-String of a Microsoft.FailoverClusters.PowerShell.ClusterNode" in process.stderr
+
+
+def test_a_fresh_sessions_relative_write_lands_in_its_users_documents(
+    lab_pool: RunspacePool,
+) -> None:
+    """Windows creates a user's profile (Documents, where a remote session starts) at the
+    first logon; the lab creates it at the first write below it. ``Set-Content`` and
+    ``New-Item`` of a relative file in a session whose user has written nothing yet
+    failed with "Could not find a part of the path"; a missing subfolder still fails."""
+    ps = PowerShell(lab_pool)
+    ps.add_script(
+        "Set-Content fresh.txt hello\n"
+        "(Get-Item fresh.txt).FullName\n"
+        "Get-Content fresh.txt\n"
+        "(New-Item -ItemType File second.txt -Value 1).FullName\n"
+        "Set-Content nosuchfolder\\third.txt 1"
+    )
+    output = ps.invoke()
+    documents = f"C:\\Users\\{USER}\\Documents"
+    assert [f"{documents}\\fresh.txt", "hello", f"{documents}\\second.txt"] == output
+    [error] = ps.streams.error
+    assert f"Could not find a part of the path '{documents}\\nosuchfolder\\third.txt'." == str(
+        error
+    )

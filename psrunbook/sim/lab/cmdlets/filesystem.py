@@ -29,6 +29,7 @@ from psrunbook.sim.lab.paths import (
     reg_matches,
     wildcard_match,
 )
+from psrunbook.sim.lab.profiles import ensure_profile, profile_folders
 from psrunbook.sim.objects import ErrorRecordData, PSHashtable, PSObject
 from psrunbook.sim.ps.cmdlet_api import CmdletContext, CmdletError, CmdletSpec
 
@@ -129,6 +130,22 @@ class ItemCmdlet(SimCmdlet):
     @property
     def fs(self) -> FsView:
         return FsView(self.cluster, self.node)
+
+    def folder_missing(self, ctx: CmdletContext, path: FsPath) -> bool:
+        """Whether the folder ``path`` would be written into is missing.
+
+        A folder of the session user's profile (Documents, where a remote session starts)
+        is created with the profile first: Windows made it at the user's first logon, the
+        lab makes it at the first write below it (:mod:`psrunbook.sim.lab.profiles`), so
+        ``Set-Content x`` in a fresh session writes ``C:\\Users\\<user>\\Documents\\x`` as
+        on Windows while a read-only run leaves the lab as it was.
+        """
+        parent = path.parent()
+        if parent is None or self.fs.get(parent) is not None:
+            return False
+        if fold(parent.display) in {fold(f.display) for f in profile_folders(ctx.user)}:
+            ensure_profile(self.cluster, self.node, ctx.user)
+        return self.fs.get(parent) is None
 
     def paths(self, args: PSHashtable) -> tuple[list[str], bool]:
         literal = strings(arg(args, "LiteralPath"))
@@ -408,7 +425,7 @@ class NewItem(ItemCmdlet):
             raise self.error("exists", path.display)
         write_access.check_file_write(self.cluster, self.spec, path)
         parent = path.parent()
-        if parent is not None and self.fs.get(parent) is None:
+        if parent is not None and self.folder_missing(ctx, path):
             if not flag(args, "Force"):
                 raise self.error("parent", path.display)
             self.fs.create_dir(parent)
@@ -508,8 +525,7 @@ class CopyItem(ItemCmdlet):
                 for child, child_entry in self.fs.children(source):
                     self._copy(ctx, child, child_entry, target, args)
             return
-        parent = target.parent()
-        if parent is not None and self.fs.get(parent) is None:
+        if self.folder_missing(ctx, target):
             raise self.error("parent", target.display)
         existing = self.fs.get(target)
         if existing is not None and existing.is_dir:
@@ -667,7 +683,7 @@ class SetContent(ItemCmdlet):
         for raw in raws:
             try:
                 for target in self._targets(raw, literal, ctx.location):
-                    self._write(target, data, ctx.location)
+                    self._write(ctx, target, data)
             except CmdletError as exc:
                 ctx.write_error(exc.record)
         return None
@@ -689,16 +705,15 @@ class SetContent(ItemCmdlet):
             raise self.error("notfound", raw)
         return found
 
-    def _write(self, raw: str, data: bytes, where: str) -> None:
-        path = self.parse(raw, where)
+    def _write(self, ctx: CmdletContext, raw: str, data: bytes) -> None:
+        path = self.parse(raw, ctx.location)
         if isinstance(path, RegPath):
             raise self.error("notfound", raw)
         if self.fs.volume_or_none(path) is None:
             if self.known_drive(path):
                 raise self.error("notfound", raw)
             raise self.error("drive", path.drive)
-        parent = path.parent()
-        if parent is not None and self.fs.get(parent) is None:
+        if self.folder_missing(ctx, path):
             raise self.error("parent", path.display)
         existing = self.fs.get(path)
         if existing is not None and existing.is_dir:
