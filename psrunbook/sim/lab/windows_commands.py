@@ -201,7 +201,9 @@ class UnmodelledCommands:
             command = self._refused.get(file_name)
             return None if command is None or command.kind != "program" else self._why(command)
         command = self._refused.get(key)
-        return None if command is None else self._why(command)
+        if command is None or self.alias_target(key) is not None:
+            return None  # an alias of a command the node has is resolved, not refused
+        return self._why(command)
 
     def _why(self, command: WindowsCommand) -> str:
         if command.kind == "program":

@@ -233,9 +233,7 @@ def get_command(
             # One of 5.1's aliases of a command the node has (gwmi): an AliasInfo.
             spec = _commands(ev)[0].get(target.casefold())
             alias = _Entry(name.lower(), _ALIAS, "", partial(_alias, name.lower(), target, spec))
-            first = alias if eligible(alias) else None
-            if first is None:
-                continue
+            first = alias if eligible(alias) else None  # else not found, as for -Type Cmdlet
         if first is None:
             if not any(e.matches_name(name) for e in every):
                 ev.refuse_unmodelled(name, "Get-Command of")

@@ -115,6 +115,10 @@ def test_an_alias_of_a_command_the_lab_has_runs_that_command(lab):
         "Get-WmiObject",
     ] == result.output
     assert ["mine"] == _on_node(lab, "function gwmi { 'mine' }; gwmi").output
+    # An alias is no cmdlet: Get-Command of it as one finds nothing, as on Windows.
+    typed = _on_node(lab, "Get-Command gwmi -CommandType Cmdlet")
+    assert (typed.failed, typed.output) == (None, [])
+    assert ["CommandNotFoundException"] == [e.error_id for e in typed.errors]
 
 
 def test_names_powershell_resolves_as_aliases_never_reach_the_program(lab):
