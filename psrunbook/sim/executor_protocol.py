@@ -20,6 +20,11 @@ import msgspec
 
 from psrunbook.sim.objects import ErrorRecordData, ProgressData
 
+SESSION_PID = 4242
+"""``$PID`` of every session and the ProcessId of every shell the endpoint creates: the
+process hosting it (wsmprovhost.exe for PSRP; powershell.exe under a WinRS shell), a lab
+value. The lab models no such process, so ``Get-Process -Id $PID`` is refused by name."""
+
 
 class CommandRequest(msgspec.Struct, frozen=True):
     """One command of a PSRP pipeline: a script text or a command name, with arguments.

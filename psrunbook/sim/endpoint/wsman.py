@@ -26,6 +26,7 @@ from xml.etree import ElementTree
 import msgspec
 
 from psrunbook.sim.endpoint.clixml import escape
+from psrunbook.sim.executor_protocol import SESSION_PID
 
 NS_SOAP = "http://www.w3.org/2003/05/soap-envelope"
 NS_ADDRESSING = "http://schemas.xmlsoap.org/ws/2004/08/addressing"
@@ -440,7 +441,7 @@ def shell_body(
     return (
         f'{resource_created}<rsp:Shell xmlns:rsp="{NS_SHELL}"><rsp:ShellId>{shell_id}</rsp:ShellId>'
         f"<rsp:ResourceUri>{POWERSHELL_URI}</rsp:ResourceUri><rsp:Owner>{escape(owner)}</rsp:Owner>"
-        f"<rsp:ClientIP>{escape(client_ip)}</rsp:ClientIP><rsp:ProcessId>4242</rsp:ProcessId>"
+        f"<rsp:ClientIP>{escape(client_ip)}</rsp:ClientIP><rsp:ProcessId>{SESSION_PID}</rsp:ProcessId>"
         f"<rsp:IdleTimeOut>PT{idle_timeout:.3f}S</rsp:IdleTimeOut>"
         f"<rsp:InputStreams>stdin pr</rsp:InputStreams>"
         f"<rsp:OutputStreams>stdout</rsp:OutputStreams>"

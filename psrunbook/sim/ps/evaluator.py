@@ -20,6 +20,7 @@ import msgspec
 from tree_sitter import Node
 
 from psrunbook.sim.executor_protocol import (
+    SESSION_PID,
     EventForwardingSink,
     ForwardedEvent,
     PipelineStopped,
@@ -370,7 +371,7 @@ class Evaluator:
         g.set_local("Error", self.errors)
         g.set_local("MaximumErrorCount", DEFAULT_MAXIMUM_ERROR_COUNT)
         g.set_local("HOME", env["USERPROFILE"])
-        g.set_local("PID", 4242)
+        g.set_local("PID", SESSION_PID)
         g.set_local("PSScriptRoot", "")
         g.set_local("args", [])
         g.set_local("PSVersionTable", automatic.version_table())

@@ -16,6 +16,7 @@ UNVERIFIED, and the lab refuses every query form it does not model (``-Query``, 
 
 from __future__ import annotations
 
+from psrunbook.sim.executor_protocol import SESSION_PID
 from psrunbook.sim.lab import error_records
 from psrunbook.sim.lab.cluster_model import Node, Service, fold
 from psrunbook.sim.lab.cluster_objects import lab_date, props
@@ -186,6 +187,10 @@ class GetWmiObject(_Win32Query):
     )
 
 
+_SESSION_HOSTS = frozenset({"wsmprovhost", "powershell"})
+"""The processes that host a session ($PID): every node running a remote session has
+them, and the lab models neither."""
+
 LAB_HANDLES = 250
 LAB_NONPAGED_BYTES = 16 * 1024
 LAB_PAGED_BYTES = 8 * 1024 * 1024
@@ -287,6 +292,11 @@ class GetProcess(SimCmdlet):
             for raw in ids:
                 pid = int(raw)
                 found = [s for s in running if s.pid == pid]
+                if not found and pid == SESSION_PID:
+                    raise CommandRefused(
+                        f"Get-Process -Id {pid} (the session's own process, $PID: "
+                        "wsmprovhost.exe or powershell.exe, which the simulator does not model)"
+                    )
                 if not found:
                     ctx.write_error(_no_process(self.spec.implementing_type, pid))
                 for service in found:
@@ -296,6 +306,11 @@ class GetProcess(SimCmdlet):
             processes = [process_object(service) for service in running]
             for name in names:
                 named = [p for p in processes if wildcard_match(name, text(p.properties["Name"]))]
+                if not named and fold(name) in _SESSION_HOSTS:
+                    raise CommandRefused(
+                        f"Get-Process -Name {name} (the process hosting a session, which the "
+                        "simulator does not model)"
+                    )
                 if not named and not has_wildcard(name):
                     ctx.write_error(_no_process(self.spec.implementing_type, name))
                 for process in named:

@@ -96,3 +96,20 @@ def test_get_process_for_a_gone_process_is_an_object_not_found_error() -> None:
     assert any(
         "Cannot find a process with the process identifier" in e.message for e in sink.errors
     )
+
+
+@pytest.mark.parametrize(
+    ("script", "named"),
+    [
+        ("Get-Process -Id $PID", "Get-Process -Id 4242 (the session's own process"),
+        ("Get-Process -Name wsmprovhost", "Get-Process -Name wsmprovhost (the process hosting"),
+        ("Get-Process PowerShell", "Get-Process -Name PowerShell (the process hosting"),
+    ],
+)
+def test_the_sessions_own_process_is_refused_not_missing(script: str, named: str) -> None:
+    """``$PID`` is the process hosting the session (wsmprovhost.exe, or powershell.exe
+    under a WinRS shell), which every node running a session has and the lab does not
+    model: "Cannot find a process" would tell a script its own process is gone."""
+    with pytest.raises(PipelineFailed, match="unsupported construct") as failed:
+        Runner(sample_lab())(f"try {{ {script} -ErrorAction Stop }} catch {{ 'caught' }}")
+    assert named in str(failed.value)
