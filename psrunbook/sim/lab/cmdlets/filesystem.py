@@ -30,8 +30,9 @@ from psrunbook.sim.lab.paths import (
     wildcard_match,
 )
 from psrunbook.sim.lab.profiles import ensure_profile, profile_folders
+from psrunbook.sim.lab.windows_registry import UNMODELLED_KEY, windows_owned
 from psrunbook.sim.objects import ErrorRecordData, PSHashtable, PSObject
-from psrunbook.sim.ps.cmdlet_api import CmdletContext, CmdletError, CmdletSpec
+from psrunbook.sim.ps.cmdlet_api import CmdletContext, CmdletError, CmdletSpec, CommandRefused
 
 # FileSystemCmdletProviderEncoding (5.1) -> codec, BOM written
 ENCODINGS: dict[str, tuple[str, bytes]] = {
@@ -232,6 +233,8 @@ class TestPath(ItemCmdlet):
                 hits = reg_matches(path, [k.path for k in registry.keys.values()])
                 return bool(hits) and kind != "leaf"
             key = registry.key(path.rel)
+            if key is None and windows_owned(path.rel):
+                raise CommandRefused(f"Test-Path of {raw} ({UNMODELLED_KEY})")
             return key is not None and kind != "leaf"
         if not literal and has_wildcard(raw):
             found = self.fs.expand(path)

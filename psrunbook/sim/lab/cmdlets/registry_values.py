@@ -15,8 +15,9 @@ from psrunbook.sim.lab import error_records, write_access
 from psrunbook.sim.lab.cluster_model import Registry, RegistryKey, fold
 from psrunbook.sim.lab.cmdlets.sim_cmdlet import SimCmdlet, arg, flag, param, strings, text
 from psrunbook.sim.lab.paths import BadDrive, RegPath, has_wildcard, parse, reg_matches
+from psrunbook.sim.lab.windows_registry import UNMODELLED_KEY, windows_owned
 from psrunbook.sim.objects import PSHashtable, PSObject
-from psrunbook.sim.ps.cmdlet_api import CmdletContext, CmdletError, CmdletSpec
+from psrunbook.sim.ps.cmdlet_api import CmdletContext, CmdletError, CmdletSpec, CommandRefused
 
 DEFAULT_NAME = "(default)"
 KINDS = {
@@ -177,6 +178,8 @@ class RegistryCmdlet(SimCmdlet):
     def key_at(self, raw: str) -> tuple[RegPath, RegistryKey]:
         path = self._reg_path(raw)
         key = self.registry.key(path.rel)
+        if key is None and windows_owned(path.rel):
+            raise CommandRefused(f"{self.spec.name} of {raw} ({UNMODELLED_KEY})")
         if key is None:
             raise CmdletError(
                 error_records.path_not_found(self.spec.name, self.spec.implementing_type, raw),

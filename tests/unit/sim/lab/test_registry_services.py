@@ -229,3 +229,42 @@ def test_start_disabled_service(call: Caller, lab: SimCluster) -> None:
         "CouldNotStartService,Microsoft.PowerShell.Commands.StartServiceCommand" == ctx.error_ids[0]
     )
     assert "OpenError" == ctx.errors[0].category
+
+
+@pytest.mark.parametrize(
+    ("script", "named"),
+    [
+        (
+            "Get-ItemProperty 'HKLM:\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion'",
+            "Get-ItemProperty of HKLM:\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion",
+        ),
+        (
+            "Test-Path HKLM:\\SYSTEM\\CurrentControlSet\\Services\\W32Time",
+            "Test-Path of HKLM:\\SYSTEM\\CurrentControlSet\\Services\\W32Time",
+        ),
+    ],
+)
+def test_a_key_of_windows_own_registry_is_refused_not_missing(
+    lab: SimCluster, script: str, named: str
+) -> None:
+    """Windows fills SYSTEM and Microsoft's branch of SOFTWARE itself; the lab does not
+    model them, so "Cannot find path" (or Test-Path False) would tell a script the key is
+    missing on Windows: refused by name, which no ``catch`` sees."""
+    result = run_on(lab, f"try {{ {script} -ErrorAction Stop }} catch {{ 'caught' }}")
+    assert result.output == []
+    assert result.failed is not None and result.failed.error_id == "UnsupportedConstruct"
+    assert named in result.failed.message
+    assert "a key of Windows' own registry" in result.failed.message
+
+
+def test_keys_the_lab_models_or_windows_lacks_are_still_missing(lab: SimCluster) -> None:
+    """SQL Server's branch is modelled (a version not installed is missing), another
+    vendor's key is no Windows key, and a key a script creates exists."""
+    result = run_on(
+        lab,
+        "Test-Path 'HKLM:\\SOFTWARE\\Microsoft\\Microsoft SQL Server\\160'\n"
+        "Test-Path HKLM:\\SOFTWARE\\Contoso\n"
+        "$null = New-Item HKLM:\\SOFTWARE\\Microsoft\\PsrunbookTest\n"
+        "Test-Path HKLM:\\SOFTWARE\\Microsoft\\PsrunbookTest",
+    )
+    assert (result.failed, result.output) == (None, [False, False, True])
