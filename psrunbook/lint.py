@@ -212,10 +212,11 @@ def _no_comma_to_move(text: str, tree: tree_sitter.Tree) -> bool:
     was 20 us of a script's 0.5 ms render and lint (issue 16). Here each comma it could
     move (:data:`MOVABLE_COMMA`) is looked up in the tree instead: when every one is the
     text of a comment or of a string (the smallest node there: a comma in a string's
-    ``$(...)`` has a node of its own) in a tree without an error, there is nothing to
-    move. Anything else (a tree with an error, which a comma tree-sitter cannot read
-    makes; a comma in code; a comment the scan would not start there; non-ASCII text,
-    whose byte and character offsets differ) is left to the scan.
+    ``$(...)`` has a node of its own) in a tree without an error, and the tree read that
+    comment or string as PowerShell does (:func:`_read_as_powershell_does`), there is
+    nothing to move. Anything else (a tree with an error, which a comma tree-sitter
+    cannot read makes; a comma in code; non-ASCII text, whose byte and character offsets
+    differ) is left to the scan, which is always right.
     """
     root = tree.root_node
     if root.has_error or not text.isascii():
@@ -225,9 +226,55 @@ def _no_comma_to_move(text: str, tree: tree_sitter.Tree) -> bool:
         node = root.descendant_for_byte_range(at, at + 1)
         if node is None or node.type not in _LITERAL_TEXT:
             return False
-        if node.type == "comment" and not _scanned_as_comment(text, node.start_byte):
+        if not _read_as_powershell_does(text, node, at):
             return False
     return True
+
+
+_EXPANDABLE_TEXT: Final = frozenset({"expandable_string_literal", "expandable_here_string_literal"})
+_HERE_STRING_CLOSING: Final = {
+    "verbatim_here_string_characters": "\n'@",
+    "expandable_here_string_literal": '\n"@',
+}
+
+
+def _read_as_powershell_does(text: str, node: tree_sitter.Node, at: int) -> bool:
+    """Whether the comment or string ``node``, holding the comma at ``at``, is one the
+    scan reads there too. tree-sitter-powershell misreads four shapes, each found by
+    generated texts (``tests/unit/test_lint_parse_commas.py``):
+
+    - a comment the scan would not start: ``$x#note`` is one word to the scan;
+    - a "comment" inside a here-string (a line starting with ``#``): PowerShell has none
+      there, only text and sub-expressions;
+    - a here-string that runs past its end: tree-sitter misses the closing line of an
+      empty one (``@'``, a blank line, ``'@``) and reads on to a later one;
+    - a ``$(`` in an expandable string it did not read as a sub-expression (after such a
+      ``#`` line): PowerShell reads code there, whose comma the scan moves.
+    """
+    kind = node.type
+    if kind == "comment":
+        parent = node.parent
+        inside_string = parent is not None and parent.type in _EXPANDABLE_TEXT
+        return not inside_string and _scanned_as_comment(text, node.start_byte)
+    closing = _HERE_STRING_CLOSING.get(kind)
+    if closing is not None and text.find(closing, node.start_byte, at) >= 0:
+        return False
+    return kind not in _EXPANDABLE_TEXT or not _after_unread_sub_expression(text, node, at)
+
+
+def _after_unread_sub_expression(text: str, node: tree_sitter.Node, at: int) -> bool:
+    """Whether a ``$(`` the tree did not read as a sub-expression precedes ``at`` in the
+    expandable string ``node``. A ``$(`` the tree did read is a child node of the string
+    and is skipped; any other before the comma (an escaped one too) leaves the text to
+    the scan."""
+    start = node.start_byte
+    for child in node.children:
+        if child.start_byte >= at:
+            break
+        if "$(" in text[start : child.start_byte]:
+            return True
+        start = max(start, child.end_byte)
+    return "$(" in text[start:at]
 
 
 def _scanned_as_comment(text: str, start: int) -> bool:
