@@ -10,7 +10,6 @@ the cluster model decides what exists on which node.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Iterable
 from functools import partial
 from typing import Any
@@ -44,6 +43,7 @@ from psrunbook.sim.ps.pipeline import Stage, run_pipeline
 from psrunbook.sim.ps.remote_host_ui import RemoteHosts, client_host_of
 from psrunbook.sim.ps.scope import Scope
 from psrunbook.sim.ps.stages import BlockStage, CommandStage
+from psrunbook.sim.ps.values import to_int
 
 INTERNAL_ERROR_ID = "SimulatorInternalError"
 
@@ -230,8 +230,12 @@ class PowerShellExecutor:
             stage.wrap_sink = partial(_MergingSink, sink, command,
                                       piped=index < len(statement) - 1)  # fmt: skip
             stages.append(stage)
-        with contextlib.suppress(ReturnSignal, ExitSignal):
+        try:
             run_pipeline(evaluator, stages, sink.output, items)
+        except ReturnSignal:
+            pass
+        except ExitSignal as finished:
+            _should_exit(finished, sink)
 
     def _stage(self, evaluator: Evaluator, command: CommandRequest) -> CommandStage:
         if command.is_script:
@@ -251,6 +255,25 @@ class PowerShellExecutor:
             for name, value in command.arguments
         ]
         return evaluator.named_stage(command.text, arguments)
+
+
+def _should_exit(finished: ExitSignal, sink: OutputSink) -> None:
+    """``exit n`` in a PSRP pipeline, as Windows ends it.
+
+    The ExitException leaves the whole pipeline (no later command of the statement runs
+    or ends) and LocalPipeline.InvokeHelper catches it: for a pipeline that is not
+    nested, it calls ``SetShouldExit(n)`` on the engine's host and leaves
+    ``$LASTEXITCODE`` as it was (only a nested pipeline sets it), and the pipeline ends
+    Completed (PowerShell/PowerShell engine/hostifaces/LocalPipeline.cs). The host is
+    ServerRemoteHost, whose SetShouldExit is a void host call to the client
+    (ServerRemoteHost.cs): how Ansible's psrp connection and any client with a PSHost
+    learn a script's exit code. A client without a host gets no call, as for
+    ``$host.SetShouldExit(n)``.
+    """
+    code = 0 if finished.code is None else to_int(finished.code)
+    client = client_host_of(sink, pool=False)
+    if client is not None:
+        client.call("SetShouldExit", [code])
 
 
 def _refusal(message: str) -> ErrorRecordData:

@@ -27,7 +27,7 @@ from psrunbook.sim.ps.exceptions import (
 from psrunbook.sim.ps.pipeline import Emit, Stage, StreamingCommand, save
 from psrunbook.sim.ps.redirection import Redirection
 from psrunbook.sim.ps.scope import Scope
-from psrunbook.sim.ps.values import ConversionError, as_list, to_int, to_string
+from psrunbook.sim.ps.values import ConversionError, as_list, to_string
 from psrunbook.sim.streamed_input import PendingInput
 
 if TYPE_CHECKING:
@@ -269,7 +269,7 @@ class BlockStage(CommandStage):
     ``process`` once per object (once without input), ``end`` once; ``$_``/``$PSItem``
     and ``$input`` (an enumerator of the current object) are set for each object;
     ``$input`` in ``end`` holds what no ``process`` block took; a ``return`` leaves only
-    its block. A PSRP script ends at ``exit`` or a top-level ``return``.
+    its block. A PSRP script ends at a top-level ``return``; ``exit`` ends its pipeline.
     """
 
     def __init__(
@@ -399,10 +399,10 @@ class BlockStage(CommandStage):
             action()
         except (ReturnSignal, BreakSignal, ContinueSignal):
             self.done = True
-        except ExitSignal as finished:
+        except ExitSignal:
+            # Not the script's end only: the whole pipeline's (PowerShellExecutor).
             self.done = True
-            code = finished.code
-            self.ev.global_scope.set_local("LASTEXITCODE", to_int(code) if code is not None else 0)
+            raise
 
     def close(self, completed: bool) -> None:
         super().close(completed)

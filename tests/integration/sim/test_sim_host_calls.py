@@ -128,3 +128,69 @@ def test_without_a_host_writes_are_dropped_and_records_kept(lab_pool: RunspacePo
     ps.add_script("'first'; Read-Host")
     assert [] == ps.invoke()
     assert ps.state == PSInvocationState.FAILED
+
+
+class ExitCodeHost(PSHost):
+    """A client host that records every SetShouldExit, as Ansible's psrp connection
+    reads a script's exit code from it."""
+
+    def __init__(self) -> None:
+        super().__init__(None, None, False, "lab client", None, RecordingUI(), "1.0")
+        self.exits: list[int] = []
+
+    def SetShouldExit(self, runspace: Any, pipeline: Any, exit_code: int) -> None:  # noqa: N802
+        self.exits.append(exit_code)
+
+
+@pytest.mark.parametrize(
+    ("script", "output", "code"),
+    [
+        ("exit 3\nexit $LASTEXITCODE", [], 3),  # Ansible's raw: the first exit wins
+        ("'a'; exit 5; 'b'", ["a"], 5),
+        ("function f { exit 6 }; f; 'after'", [], 6),  # out of the function, the script
+        ("cmd /c exit 7\nexit $LASTEXITCODE", [], 7),
+        ("& { 'in'; exit }; 'after'", ["in"], 0),  # no value: 0
+    ],
+)
+def test_exit_tells_the_client_host_its_code(
+    lab_endpoint: SimEndpoint, script: str, output: list[str], code: int
+) -> None:
+    """LocalPipeline.InvokeHelper catches the ExitException of a pipeline that is not
+    nested and calls SetShouldExit(code) on the host; ServerRemoteHost sends it to the
+    client as a void host call. The pipeline ends Completed, without errors."""
+    host = ExitCodeHost()
+    with RunspacePool(client_for(lab_endpoint), host=host) as pool:
+        ps = PowerShell(pool)
+        ps.add_script(script)
+        assert output == ps.invoke()
+        assert ps.state == PSInvocationState.COMPLETED, ps.streams.error
+        assert not ps.had_errors
+        assert [code] == host.exits
+
+
+def test_exit_ends_the_whole_pipeline_and_leaves_lastexitcode(lab_endpoint: SimEndpoint) -> None:
+    """The ExitException leaves the pipeline: the command after the script never ends
+    (Measure-Object writes no count). Only a nested pipeline sets $LASTEXITCODE from
+    exit; this one leaves it as it was. Each add_statement() statement is a pipeline of
+    its own, so the next one runs."""
+    host = ExitCodeHost()
+    with RunspacePool(client_for(lab_endpoint), host=host) as pool:
+        ps = PowerShell(pool)
+        ps.add_script("1; 2; exit 9").add_cmdlet("Measure-Object")
+        assert [] == ps.invoke()
+        assert ps.state == PSInvocationState.COMPLETED
+        ps = PowerShell(pool)
+        ps.add_script("$null -eq $LASTEXITCODE")
+        assert [True] == ps.invoke()
+        ps = PowerShell(pool)
+        ps.add_script("exit 2").add_statement().add_script("'second'")
+        assert ["second"] == ps.invoke()
+        assert [9, 2] == host.exits
+
+
+def test_exit_without_a_client_host_ends_the_script_quietly(lab_pool: RunspacePool) -> None:
+    ps = PowerShell(lab_pool)
+    ps.add_script("'before'; exit 4; 'after'")
+    assert ["before"] == ps.invoke()
+    assert ps.state == PSInvocationState.COMPLETED
+    assert not ps.had_errors
