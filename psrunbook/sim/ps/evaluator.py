@@ -104,6 +104,7 @@ from psrunbook.sim.ps.principal import (
     nt_account,
     principal_of,
 )
+from psrunbook.sim.ps.psobject_view import PropertyCollection
 from psrunbook.sim.ps.redirection import (
     MERGE,
     Redirection,
@@ -2214,6 +2215,8 @@ class Evaluator:
             return target.get(index if isinstance(index, str) else to_string(index))
         if isinstance(target, MultiDimensionalArray):
             return self._multi_dimensional(lambda: target.get_at(index))
+        if isinstance(target, PropertyCollection) and isinstance(index, str):
+            return target.by_name(index)
         if isinstance(target, PSObject):
             if isinstance(index, str):
                 return target.properties.get(index)

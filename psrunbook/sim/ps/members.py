@@ -49,6 +49,7 @@ from psrunbook.sim.ps.principal import (
     names_security_identifier,
     security_identifier,
 )
+from psrunbook.sim.ps.psobject_view import PSCUSTOM_TYPE, PropertyCollection, PSObjectView, view_of
 from psrunbook.sim.ps.remote_host_ui import HostMethodRefused
 from psrunbook.sim.ps.values import (
     NOTHING,
@@ -67,7 +68,7 @@ if TYPE_CHECKING:
     from psrunbook.sim.ps.evaluator_api import EvaluatorApi
     from psrunbook.sim.ps.exceptions import ScriptError
 
-_PSCUSTOM = "System.Management.Automation.PSCustomObject"
+_PSCUSTOM = PSCUSTOM_TYPE
 
 
 def _string_method(text: str, name: str, args: list[Any]) -> tuple[bool, Any]:
@@ -176,6 +177,9 @@ class Members:
         found, value = self.property_of(target, name)
         if found:
             return value
+        if isinstance(target, PSObjectView):
+            which = " of an object that is not a [pscustomobject]" if folded == "properties" else ""
+            raise self._ev.unsupported(node, f".PSObject.{name}{which}")
         if folded in ("count", "length") and not (
             isinstance(target, PSObject) and _PSCUSTOM in target.type_names
         ):
@@ -203,7 +207,7 @@ class Members:
             if name in target.properties:
                 return True, target.properties[name]
             if folded == "psobject":
-                return True, target
+                return True, view_of(target)
             if folded == "pstypenames":
                 return True, list(target.type_names)
             return False, None
@@ -281,6 +285,8 @@ class Members:
             )
         if folded == "gettype":
             return dotnet_reflection.type_object(target) or _runtime_type(target)
+        if isinstance(target, PropertyCollection | PSObjectView):
+            return self._view_method(target, name, args, node)
         if folded in ("where", "foreach") and not (
             isinstance(target, PSObject) and any(m.casefold() == folded for m in target.methods)
         ):
@@ -369,6 +375,20 @@ class Members:
         if isinstance(target, SecureStringValue | PSObject):
             raise self._no_method(target, name)
         raise self._ev.unsupported(node, f"method call .{name}()")
+
+    def _view_method(
+        self,
+        target: PropertyCollection | PSObjectView,
+        name: str,
+        args: list[Any],
+        node: Node | None,
+    ) -> Any:
+        """A method of ``.PSObject`` or its ``Properties``: only ``Properties.Match``."""
+        if isinstance(target, PropertyCollection):
+            if name.casefold() == "match" and len(args) == 1:
+                return target.match(args[0])
+            raise self._ev.unsupported(node, f".PSObject.Properties.{name}()")
+        raise self._ev.unsupported(node, f".PSObject.{name}()")
 
     def _host_aware_call(
         self, method: Callable[..., Any], name: str, args: list[Any], node: Node | None
