@@ -155,6 +155,17 @@ class PSObject(msgspec.Struct):
         return "@{" + "; ".join(f"{k}={v}" for k, v in self.properties.items()) + "}"
 
 
+class PartialObject(PSObject):
+    """A .NET object the lab models only in part (``$ExecutionContext``, ``.PSObject``).
+
+    Windows has members the lab does not list, so a member or method it lacks is refused
+    by name (``shown_as`` + the member) rather than answered ``$null`` as a missing
+    property of an ordinary object is.
+    """
+
+    shown_as: str = ""
+
+
 class PropertySetError(Exception):
     """A write-through property refused a value (the .NET setter threw); the message
     is the setter's, as PowerShell shows it inside 'Exception setting "Name": ...'."""

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from psrunbook.sim.objects import PSEnum, PSHashtable, PSObject
+from psrunbook.sim.objects import PartialObject, PSEnum, PSHashtable, PSObject
 from psrunbook.sim.ps.dotnet_io import full_path, location_of
 from psrunbook.sim.ps.values import CONVERTERS, ConversionError, as_list, to_int, to_string
 
@@ -163,10 +163,13 @@ def _member_info(kind: str, name: str, value_type: str | None) -> PSObject:
 
 
 def execution_context(user: str, events: PSObject | None = None) -> PSObject:
-    """``$ExecutionContext``: only ``SessionState.Path.GetUnresolvedProviderPathFromPSPath``,
-    resolving against the session's location (the user's Documents), and ``Events``, the
-    runspace's event manager (EngineIntrinsics.Events, :mod:`.engine_events`)."""
-    path = PSObject(
+    """``$ExecutionContext`` (EngineIntrinsics), modelled in part: ``SessionState.Path.
+    GetUnresolvedProviderPathFromPSPath``, resolving against the session's location (the
+    user's Documents); ``SessionState.LanguageMode``, FullLanguage as in the default
+    Microsoft.PowerShell endpoint (a constrained JEA endpoint is not modelled); and
+    ``Events``, the runspace's event manager (EngineIntrinsics.Events,
+    :mod:`.engine_events`). Any other member is refused by name (:class:`PartialObject`)."""
+    path = PartialObject(
         (f"{_AUTOMATION}PathIntrinsics", _OBJ),
         PSHashtable(),
         to_string=f"{_AUTOMATION}PathIntrinsics",
@@ -175,15 +178,29 @@ def execution_context(user: str, events: PSObject | None = None) -> PSObject:
                 to_string(p), location_of(user)
             )
         },
+        shown_as="$ExecutionContext.SessionState.Path",
     )
-    state = PSObject(
-        (f"{_AUTOMATION}SessionState", _OBJ), PSHashtable([("Path", path)]),
+    state = PartialObject(
+        (f"{_AUTOMATION}SessionState", _OBJ),
+        PSHashtable([("Path", path), ("LanguageMode", full_language())]),
         to_string=f"{_AUTOMATION}SessionState",
-    )  # fmt: skip
-    return PSObject(
+        shown_as="$ExecutionContext.SessionState",
+    )
+    return PartialObject(
         (f"{_AUTOMATION}EngineIntrinsics", _OBJ),
         PSHashtable([("SessionState", state), ("Events", events)]),
         to_string=f"{_AUTOMATION}EngineIntrinsics",
+        shown_as="$ExecutionContext",
+    )
+
+
+def full_language() -> PSEnum:
+    """PSLanguageMode.FullLanguage (FullLanguage 0, RestrictedLanguage 1, NoLanguage 2,
+    ConstrainedLanguage 3)."""
+    return PSEnum(
+        f"{_AUTOMATION}PSLanguageMode",
+        "FullLanguage",
+        0,
     )
 
 

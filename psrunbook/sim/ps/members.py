@@ -22,6 +22,7 @@ from tree_sitter import Node
 from psrunbook.sim.executor_protocol import HostCallFailed, PipelineStopped
 from psrunbook.sim.objects import (
     ErrorRecordObject,
+    PartialObject,
     PropertySetError,
     PSEnum,
     PSHashtable,
@@ -177,9 +178,11 @@ class Members:
         found, value = self.property_of(target, name)
         if found:
             return value
-        if isinstance(target, PSObjectView):
-            which = " of an object that is not a [pscustomobject]" if folded == "properties" else ""
-            raise self._ev.unsupported(node, f".PSObject.{name}{which}")
+        if isinstance(target, PartialObject):
+            which = ""
+            if isinstance(target, PSObjectView) and folded == "properties":
+                which = " of an object that is not a [pscustomobject]"
+            raise self._ev.unsupported(node, f"{target.shown_as}.{name}{which}")
         if folded in ("count", "length") and not (
             isinstance(target, PSObject) and _PSCUSTOM in target.type_names
         ):
@@ -247,6 +250,8 @@ class Members:
                         target=target,
                     ) from exc
                 return
+            if isinstance(target, PartialObject):
+                raise self._ev.unsupported(node, f"setting {target.shown_as}.{name}")
             if name in target.properties:
                 target.properties[name] = value
                 return
@@ -285,8 +290,8 @@ class Members:
             )
         if folded == "gettype":
             return dotnet_reflection.type_object(target) or _runtime_type(target)
-        if isinstance(target, PropertyCollection | PSObjectView):
-            return self._view_method(target, name, args, node)
+        if isinstance(target, PropertyCollection):
+            return self._properties_method(target, name, args, node)
         if folded in ("where", "foreach") and not (
             isinstance(target, PSObject) and any(m.casefold() == folded for m in target.methods)
         ):
@@ -372,23 +377,19 @@ class Members:
             return to_string(target)
         if folded == "equals" and len(args) == 1:
             return _dotnet_equals(target, args[0])
+        if isinstance(target, PartialObject):
+            raise self._ev.unsupported(node, f"{target.shown_as}.{name}()")
         if isinstance(target, SecureStringValue | PSObject):
             raise self._no_method(target, name)
         raise self._ev.unsupported(node, f"method call .{name}()")
 
-    def _view_method(
-        self,
-        target: PropertyCollection | PSObjectView,
-        name: str,
-        args: list[Any],
-        node: Node | None,
+    def _properties_method(
+        self, target: PropertyCollection, name: str, args: list[Any], node: Node | None
     ) -> Any:
-        """A method of ``.PSObject`` or its ``Properties``: only ``Properties.Match``."""
-        if isinstance(target, PropertyCollection):
-            if name.casefold() == "match" and len(args) == 1:
-                return target.match(args[0])
-            raise self._ev.unsupported(node, f".PSObject.Properties.{name}()")
-        raise self._ev.unsupported(node, f".PSObject.{name}()")
+        """A method of ``.PSObject.Properties``: only ``Match`` is modelled."""
+        if name.casefold() == "match" and len(args) == 1:
+            return target.match(args[0])
+        raise self._ev.unsupported(node, f".PSObject.Properties.{name}()")
 
     def _host_aware_call(
         self, method: Callable[..., Any], name: str, args: list[Any], node: Node | None

@@ -25,7 +25,7 @@ from __future__ import annotations
 import fnmatch
 from typing import Any
 
-from psrunbook.sim.objects import PSHashtable, PSObject
+from psrunbook.sim.objects import PartialObject, PSHashtable, PSObject
 from psrunbook.sim.ps.values import is_collection, to_string, type_name_of
 
 PSCUSTOM_TYPE = "System.Management.Automation.PSCustomObject"
@@ -48,7 +48,7 @@ _DISPLAY_NAMES = {
 properties hold in the lab: the type accelerator's name where PowerShell has one."""
 
 
-class PSObjectView(PSObject):
+class PSObjectView(PartialObject):
     """What ``.PSObject`` gives for a lab object: ``type_names`` are the object's own
     (so ``.PSObject.pstypenames`` is the object's), ``properties`` the modelled members."""
 
@@ -81,7 +81,7 @@ def view_of(target: PSObject) -> PSObjectView:
     members["TypeNames"] = list(target.type_names)
     members["BaseObject"] = target
     members["ImmediateBaseObject"] = target
-    return PSObjectView(target.type_names, members, to_string=str(target))
+    return PSObjectView(target.type_names, members, to_string=str(target), shown_as=".PSObject")
 
 
 def note_property(name: str, value: Any) -> PSObject:

@@ -58,6 +58,43 @@ def test_execution_context_resolves_a_relative_path_against_documents() -> None:
     assert ["C:\\Users\\admin\\Documents\\test_file", "C:\\b"] == _output(script)
 
 
+def test_the_language_mode_is_full_language() -> None:
+    """The default Microsoft.PowerShell endpoint runs FullLanguage (Ansible's module
+    wrapper branches on it)."""
+    script = (
+        "$m = $ExecutionContext.SessionState.LanguageMode\n"
+        "$m -eq 'FullLanguage'; [int]$m; $m.GetType().FullName"
+    )
+    assert [True, 0, "System.Management.Automation.PSLanguageMode"] == _output(script)
+
+
+@pytest.mark.parametrize(
+    ("script", "construct"),
+    [
+        ("$ExecutionContext.InvokeCommand.ExpandString('a')", "$ExecutionContext.InvokeCommand"),
+        ("$ExecutionContext.SessionState.Path.CurrentLocation", "Path.CurrentLocation"),
+        (
+            "$ExecutionContext.SessionState.Path.GetResolvedPSPathFromPSPath('x')",
+            "Path.GetResolvedPSPathFromPSPath()",
+        ),
+        (
+            "$ExecutionContext.SessionState.LanguageMode = 'ConstrainedLanguage'",
+            "setting $ExecutionContext.SessionState.LanguageMode",
+        ),
+    ],
+)
+def test_what_the_lab_does_not_model_of_the_execution_context_is_refused(
+    script: str, construct: str
+) -> None:
+    """EngineIntrinsics has these members on Windows; the lab refuses them by name
+    instead of answering $null (the script would go on with nothing)."""
+    result = run(script + "; 'after'")
+    assert result.failed is not None
+    assert "UnsupportedConstruct" == result.failed.error_id
+    assert construct in result.failed.message
+    assert [] == result.output
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
