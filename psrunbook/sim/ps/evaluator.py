@@ -1968,11 +1968,26 @@ class Evaluator:
             if isinstance(part, Literal):
                 out.append(part.text)
             elif isinstance(part, VariableRef):
-                out.append(to_string(self.read_variable(part.name, node)))
+                out.append(self.ofs_text(self.read_variable(part.name, node)))
             elif isinstance(part, SubExpression):
                 assert subexpressions is not None
-                out.append(to_string(self.eval(subexpressions[part.offset])))
+                out.append(self.ofs_text(self.eval(subexpressions[part.offset])))
         return "".join(out)
+
+    def ofs_text(self, value: Any) -> str:
+        """``value`` converted to a string as PowerShell converts it: a collection's
+        items (nested ones too) joined by ``$OFS``, a space while ``$OFS`` is unset or
+        ``$null`` (about_Preference_Variables, $OFS: ``[string]$array`` and
+        ``"$array"``)."""
+        if not is_collection(value):
+            return to_string(value)
+        found, separator = self.scope.get("OFS")
+        joiner = " " if not found or separator is None else to_string(separator)
+
+        def joined(items: Any) -> str:
+            return joiner.join(joined(v) if is_collection(v) else to_string(v) for v in items)
+
+        return joined(value)
 
     def expr_expandable_string_literal(self, node: Node) -> Any:
         return self.expand_string(node, self.text_of(node))
@@ -2164,6 +2179,8 @@ class Evaluator:
     def convert_for(self, type_name: str, value: Any) -> Any:
         if type_name in ("bool", "boolean", "switch"):
             return to_bool(value)
+        if type_name == "string" and is_collection(value) and len(value) != 1:
+            return self.ofs_text(value)
         if type_name in ("array",):
             return as_list(value) if value is not None else None
         return convert(value, type_name)

@@ -64,6 +64,9 @@ class EvaluatorApi(Protocol):
     def unsupported(self, node: Node | None, construct: str) -> UnsupportedConstruct:
         """The refusal of a construct outside the simulated subset, to raise."""
 
+    def ofs_text(self, value: Any) -> str:
+        """``value`` as a string, a collection joined by ``$OFS``."""
+
     def alias_target(self, name: str) -> str | None:
         """The command a Windows PowerShell alias the lab resolves stands for, or None."""
 

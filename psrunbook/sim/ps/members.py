@@ -72,8 +72,91 @@ if TYPE_CHECKING:
 _PSCUSTOM = PSCUSTOM_TYPE
 
 
+class StringMethodError(Exception):
+    """A .NET String method threw: ``message`` is the exception's (.NET Framework 4.8,
+    with its "Parameter name" line), ``error_id`` its type's short name."""
+
+    def __init__(self, message: str, error_id: str = "ArgumentOutOfRangeException") -> None:
+        super().__init__(message)
+        self.message = message
+        self.error_id = error_id
+
+
+def _out_of_range(message: str, parameter: str) -> StringMethodError:
+    return StringMethodError(f"{message}\r\nParameter name: {parameter}")
+
+
+def _substring(text: str, args: list[Any]) -> str:
+    """String.Substring, which throws where a Python slice would answer quietly."""
+    start = to_int(args[0])
+    if start < 0:
+        raise _out_of_range("StartIndex cannot be less than zero.", "startIndex")
+    if start > len(text):
+        raise _out_of_range("startIndex cannot be larger than length of string.", "startIndex")
+    if len(args) == 1:
+        return text[start:]
+    length = to_int(args[1])
+    if length < 0:
+        raise _out_of_range("Length cannot be less than zero.", "length")
+    if start > len(text) - length:
+        raise _out_of_range(
+            "Index and length must refer to a location within the string.", "length"
+        )
+    return text[start : start + length]
+
+
+def _remove(text: str, args: list[Any]) -> str:
+    """String.Remove(startIndex[, count])."""
+    start = to_int(args[0])
+    if len(args) == 1:
+        if start < 0:
+            raise _out_of_range("StartIndex cannot be less than zero.", "startIndex")
+        if start >= len(text):
+            raise _out_of_range("startIndex must be less than length of string.", "startIndex")
+        return text[:start]
+    count = to_int(args[1])
+    if start < 0:
+        raise _out_of_range("StartIndex cannot be less than zero.", "startIndex")
+    if count < 0:
+        raise _out_of_range("Count cannot be less than zero.", "count")
+    if count > len(text) - start:
+        raise _out_of_range("Index and count must refer to a location within the string.", "count")
+    return text[:start] + text[start + count :]
+
+
+def _insert(text: str, args: list[Any]) -> str:
+    index = to_int(args[0])
+    if index < 0 or index > len(text):
+        raise _out_of_range(
+            "Specified argument was out of the range of valid values.", "startIndex"
+        )
+    return text[:index] + to_string(args[1]) + text[index:]
+
+
+def _pad(text: str, args: list[Any], *, left: bool) -> str:
+    width = to_int(args[0])
+    if width < 0:
+        raise _out_of_range("Non-negative number required.", "totalWidth")
+    fill = to_string(args[1])[:1] if len(args) > 1 else " "
+    return text.rjust(width, fill) if left else text.ljust(width, fill)
+
+
+def _replace(text: str, args: list[Any]) -> str:
+    old = args[0]
+    if old is None:
+        raise StringMethodError(
+            "Value cannot be null.\r\nParameter name: oldValue", "ArgumentNullException"
+        )
+    if to_string(old) == "":
+        raise StringMethodError(
+            "String cannot be of zero length.\r\nParameter name: oldValue", "ArgumentException"
+        )
+    return text.replace(to_string(old), to_string(args[1]))
+
+
 def _string_method(text: str, name: str, args: list[Any]) -> tuple[bool, Any]:
-    """.NET String methods (ordinal, case-sensitive, as .NET does by default)."""
+    """.NET String methods (ordinal, case-sensitive, as .NET does by default); an
+    argument .NET refuses raises :class:`StringMethodError`."""
     a = [to_string(x) for x in args]
     n = name.casefold()
     table: dict[str, Callable[[], Any]] = {
@@ -87,25 +170,17 @@ def _string_method(text: str, name: str, args: list[Any]) -> tuple[bool, Any]:
         "startswith": lambda: _ci(text, a).startswith(_ci(a[0], a)),
         "endswith": lambda: _ci(text, a).endswith(_ci(a[0], a)),
         "contains": lambda: a[0] in text,
-        "replace": lambda: text.replace(a[0], a[1]),
+        "replace": lambda: _replace(text, args),
         "split": lambda: _split(text, args),
-        "substring": lambda: (
-            text[to_int(args[0]) :]
-            if len(args) == 1
-            else text[to_int(args[0]) : to_int(args[0]) + to_int(args[1])]
-        ),
+        "substring": lambda: _substring(text, args),
         "indexof": lambda: text.find(a[0]),
         "lastindexof": lambda: text.rfind(a[0]),
         "tostring": lambda: text,
-        "padleft": lambda: text.rjust(to_int(args[0]), a[1] if len(a) > 1 else " "),
-        "padright": lambda: text.ljust(to_int(args[0]), a[1] if len(a) > 1 else " "),
+        "padleft": lambda: _pad(text, args, left=True),
+        "padright": lambda: _pad(text, args, left=False),
         "equals": lambda: text == a[0],
-        "insert": lambda: text[: to_int(args[0])] + a[1] + text[to_int(args[0]) :],
-        "remove": lambda: (
-            text[: to_int(args[0])]
-            if len(args) == 1
-            else text[: to_int(args[0])] + text[to_int(args[0]) + to_int(args[1]) :]
-        ),
+        "insert": lambda: _insert(text, args),
+        "remove": lambda: _remove(text, args),
     }
     if n not in table:
         return False, None
@@ -297,7 +372,7 @@ class Members:
         ):
             return call_intrinsic(self._ev, target, folded, args, node, self.get_member)
         if isinstance(target, str):
-            handled, value = _string_method(target, name, args)
+            handled, value = self._string_call(target, name, args)
             if handled:
                 return value
         elif isinstance(target, PSHashtable):
@@ -382,6 +457,18 @@ class Members:
         if isinstance(target, SecureStringValue | PSObject):
             raise self._no_method(target, name)
         raise self._ev.unsupported(node, f"method call .{name}()")
+
+    def _string_call(self, text: str, name: str, args: list[Any]) -> tuple[bool, Any]:
+        """A String method; what .NET throws becomes PowerShell's MethodInvocationException."""
+        try:
+            return _string_method(text, name, args)
+        except StringMethodError as threw:
+            raise self._ev.runtime_fail(
+                f'Exception calling "{name}" with "{len(args)}" argument(s): "{threw.message}"',
+                threw.error_id,
+                "NotSpecified",
+                exception_type="System.Management.Automation.MethodInvocationException",
+            ) from None
 
     def _properties_method(
         self, target: PropertyCollection, name: str, args: list[Any], node: Node | None

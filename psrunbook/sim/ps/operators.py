@@ -307,7 +307,7 @@ class Operators:
         if left is None:
             return right
         if isinstance(left, str):
-            return left + to_string(right)
+            return left + self._ev.ofs_text(right)
         if is_collection(left):
             return [*left, *(right if is_collection(right) else [right])]
         if isinstance(left, PSHashtable):

@@ -1,0 +1,96 @@
+"""Two conversions the lab made kinder than Windows, now as Windows does them.
+
+``$OFS`` (about_Preference_Variables): an array converted to a string (``"$a"``,
+``"$(...)"``, ``[string]$a``, ``'text' + $a``) has its items joined by ``$OFS``, a space
+while it is unset or ``$null``; the lab always used a space.
+
+String methods (.NET Framework 4.8's String): an index or length outside the string
+throws ArgumentOutOfRangeException with its "Parameter name" line, which PowerShell
+reports as 'Exception calling "Substring" with "1" argument(s): ...'; the lab sliced
+quietly (``'abc'.Substring(5)`` was ``''``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from .helpers import run
+
+
+@pytest.mark.parametrize(
+    ("script", "output"),
+    [
+        ('$a = 1, 2; "$a"; [string]$a; "x" + $a', ["1 2", "1 2", "x1 2"]),
+        ("$OFS = '-'; \"$(1, 2)\"", ["1-2"]),
+        (
+            "$OFS = '-'; $a = 1, 2, (3, 4); \"$a\"; [string]$a; 'x' + $a",
+            ["1-2-3-4"] * 2 + ["x1-2-3-4"],
+        ),
+        ('$OFS = $null; "$(1, 2)"', ["1 2"]),
+        ("$OFS = '-'; [string]@(5); \"$(7)\"", ["5", "7"]),
+        ("$OFS = '-'; (1, 2) -join ','", ["1,2"]),  # -join has its own separator
+    ],
+)
+def test_an_array_becomes_a_string_joined_by_ofs(script: str, output: list[Any]) -> None:
+    result = run(script)
+    assert result.failed is None, result.failed
+    assert output == result.output
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (
+            "'abc'.Substring(5)",
+            "startIndex cannot be larger than length of string.\r\nParameter name: startIndex",
+        ),
+        (
+            "'abc'.Substring(-1)",
+            "StartIndex cannot be less than zero.\r\nParameter name: startIndex",
+        ),
+        (
+            "'abc'.Substring(1, 5)",
+            "Index and length must refer to a location within the string."
+            "\r\nParameter name: length",
+        ),
+        ("'abc'.Substring(1, -1)", "Length cannot be less than zero.\r\nParameter name: length"),
+        (
+            "'abc'.Remove(3)",
+            "startIndex must be less than length of string.\r\nParameter name: startIndex",
+        ),
+        (
+            "'abc'.Remove(1, 5)",
+            "Index and count must refer to a location within the string.\r\nParameter name: count",
+        ),
+        (
+            "'abc'.Insert(4, 'x')",
+            "Specified argument was out of the range of valid values."
+            "\r\nParameter name: startIndex",
+        ),
+        ("'abc'.PadLeft(-1)", "Non-negative number required.\r\nParameter name: totalWidth"),
+        ("'abc'.Replace('', 'x')", "String cannot be of zero length.\r\nParameter name: oldValue"),
+    ],
+)
+def test_a_string_method_outside_the_string_throws_as_dotnet_does(call: str, message: str) -> None:
+    """The error is statement-terminating: the script goes on with the next statement."""
+    result = run(f"{call}; 'after'")
+    assert result.failed is None, result.failed
+    assert ["after"] == result.output
+    name = call.split(".")[1].split("(", maxsplit=1)[0]
+    count = 1 if "," not in call.split("(", 1)[1] else 2
+    assert [f'Exception calling "{name}" with "{count}" argument(s): "{message}"'] == [
+        e.message for e in result.errors
+    ]
+    assert (
+        result.errors[0].exception_type == "System.Management.Automation.MethodInvocationException"
+    )
+
+
+def test_calls_inside_the_string_answer_as_before() -> None:
+    script = (
+        "'abc'.Substring(3); 'abc'.Substring(1, 2); 'abc'.Remove(1); 'abc'.Remove(1, 2);"
+        " 'abc'.Insert(3, 'x'); 'ab'.PadLeft(4, '*')"
+    )
+    assert ["", "bc", "a", "a", "abcx", "**ab"] == run(script).output
