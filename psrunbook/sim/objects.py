@@ -164,6 +164,14 @@ class PartialObject(PSObject):
     """
 
     shown_as: str = ""
+    unmodelled: frozenset[str] | None = None
+    """The (case-folded) members and methods Windows has that the lab lacks; ``None``:
+    every member the object does not hold. A name outside the set is answered as for
+    any object (``$null``, or PowerShell's "does not contain a method")."""
+
+    def refuses(self, name: str) -> bool:
+        """Whether ``name``, which the object does not hold, is refused by name."""
+        return self.unmodelled is None or name.casefold() in self.unmodelled
 
 
 class PropertySetError(Exception):

@@ -26,10 +26,12 @@ class Switch(msgspec.Struct, frozen=True):
 
 
 class Colon(msgspec.Struct, frozen=True):
-    """``-Name:value``: the value is the element ``node``."""
+    """``-Name:value``: the value is the element ``node`` (called with ``call``, see
+    :class:`Positional`)."""
 
     name: str
     node: Node
+    call: Node | None = None
 
 
 class Splat(msgspec.Struct, frozen=True):
@@ -39,10 +41,17 @@ class Splat(msgspec.Struct, frozen=True):
 
 
 class Positional(msgspec.Struct, frozen=True):
-    """A value, with the ``,rest`` elements that continue it into an array."""
+    """A value, with the ``,rest`` elements that continue it into an array.
+
+    ``call`` is the argument list of a method call in argument mode (``Write-Output
+    $s.Substring(1)``): tree-sitter reads the member access and the parenthesised list
+    as two elements, PowerShell one expression, the method's result (about_Parsing: an
+    argument that starts with ``$`` or ``(`` is an expression up to the next blank).
+    """
 
     node: Node
     continuations: tuple[Node, ...]
+    call: Node | None = None
 
 
 Step = Switch | Colon | Splat | Positional
@@ -77,8 +86,9 @@ def argument_plan(
                 if j >= len(parts):
                     steps.append(Switch(name))
                     break
-                steps.append(Colon(name, parts[j]))
-                i = j + 1
+                call = _method_call(parts, j, unwrap, text_of)
+                steps.append(Colon(name, parts[j], call))
+                i = j + (2 if call is not None else 1)
                 continue
             steps.append(Switch(name))
             i += 1
@@ -88,10 +98,29 @@ def argument_plan(
             steps.append(Splat(inner))
             i += 1
             continue
-        i += 1
+        call = _method_call(parts, i, unwrap, text_of)
+        i += 2 if call is not None else 1
         continuations: list[Node] = []
         while i + 1 < len(parts) and is_comma_continuation(parts[i]):
             continuations.append(parts[i + 1])
             i += 2
-        steps.append(Positional(part, tuple(continuations)))
+        steps.append(Positional(part, tuple(continuations), call))
     return tuple(steps)
+
+
+def _method_call(
+    parts: list[Node], at: int, unwrap: Callable[[Node], Node], text_of: Callable[[Node], str]
+) -> Node | None:
+    """The argument list right after the member access ``parts[at]``, with nothing
+    between them (``$s.Substring(1)``), or None. With a blank between (``$s.Sub (1)``)
+    PowerShell too reads two arguments, and an element that does not start an expression
+    in argument mode (``$``, ``(``, ``@``; about_Parsing) is a bare word there:
+    ``Write-Output [math]::Round(1)`` writes the text ``[math]::Round`` and then 1."""
+    if at + 1 >= len(parts):
+        return None
+    following = parts[at + 1]
+    if following.type != "argument_list" or following.start_byte != parts[at].end_byte:
+        return None
+    if unwrap(parts[at]).type != "member_access" or text_of(parts[at])[:1] not in ("$", "(", "@"):
+        return None
+    return following

@@ -629,26 +629,47 @@ def date_object(moment: datetime.datetime) -> PSObject:
     return datetime_value(ticks_of(moment), "Local")
 
 
+_GET_DATE_COMPONENTS = ("Year", "Month", "Day", "Hour", "Minute", "Second", "Millisecond")
+
+
 @builtin(
     "Get-Date",
+    ParamSpec("Date", "object", position=0, from_pipeline=True, aliases=("LastWriteTime",)),
+    *(ParamSpec(name, "int") for name in _GET_DATE_COMPONENTS),
     ParamSpec("Format", "string"),
     ParamSpec("UFormat", "string"),
     ParamSpec("DisplayHint", DISPLAY_HINT_TYPE),
+    per_object=True,
 )
 def get_date(ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit) -> None:
-    """``DateTime.Now`` (simulated nodes run on UTC). ``-Format`` is
+    """``DateTime.Now`` (simulated nodes run on UTC), or ``-Date`` (position 0, or piped
+    in), a DateTime kept with its Kind (GetDateCommand.cs). ``-Format`` is
     ``ToString(Format, CultureInfo.CurrentCulture)``, en-US; otherwise the DateTime with
     the DisplayHint NoteProperty GetDateCommand adds (``-DisplayHint``, DateTime by
     default), which its DateTime ScriptProperty and default view read. A malformed
     ``-Format`` is the FormatException escaping the cmdlet, a statement-terminating error
     (its id ``System.FormatException,...GetDateCommand`` is UNVERIFIED: PowerShell's rule
-    for an exception escaping a cmdlet, not seen from Get-Date)."""
-    moment = datetime.datetime.now(datetime.UTC)
+    for an exception escaping a cmdlet, not seen from Get-Date). Refused by name: a
+    ``-Date`` that is not a DateTime (Windows parses a string in the culture) and the
+    ``-Year`` ... ``-Millisecond`` parameters."""
+    for name in _GET_DATE_COMPONENTS:
+        if name in args:
+            raise ev.unsupported(ev.statement, f"Get-Date -{name}")
+    given = inputs[0] if inputs else args.get("Date")
+    if given is None:
+        ticks, kind = ticks_of(datetime.datetime.now(datetime.UTC)), "Local"
+    else:
+        chosen = datetime_moment(given)
+        if chosen is None:
+            raise ev.unsupported(
+                ev.statement, f"Get-Date -Date of a {type_name_of(given)} (conversion to DateTime)"
+            )
+        ticks, kind = chosen.ticks, chosen.kind
     if args.get("UFormat"):
-        emit(moment.strftime(to_string(args["UFormat"])))
+        emit(Moment(ticks, kind).wall.strftime(to_string(args["UFormat"])))
     elif args.get("Format") is not None:
         try:
-            emit(format_datetime(Moment(ticks_of(moment)), to_string(args["Format"])))
+            emit(format_datetime(Moment(ticks, kind), to_string(args["Format"])))
         except DateFormatError as exc:
             raise ev.fail(
                 ErrorRecordData(
@@ -663,7 +684,7 @@ def get_date(ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None, 
         hint = args.get("DisplayHint")
         if not isinstance(hint, PSEnum):
             hint = display_hint("DateTime")
-        emit(datetime_value(ticks_of(moment), "Local", hint))
+        emit(datetime_value(ticks, kind, hint))
 
 
 def _variable_scope(ev: BuiltinEvaluator, args: PSHashtable) -> Scope:

@@ -5,7 +5,9 @@ TimeGenerated.
 Members (Windows PowerShell 5.1):
 
 - the .NET properties Day, DayOfWeek, DayOfYear, Hour, Kind, Millisecond, Minute, Month,
-  Second, Ticks and Year (Date and TimeOfDay are not modelled);
+  Second, Ticks and Year; Date, TimeOfDay and the other members and methods Windows has
+  (``_UNMODELLED``) are refused by name (a :class:`PartialObject`), never answered
+  ``$null``;
 - types.ps1xml's ScriptProperty ``DateTime``: ``"{0} {1}" -f $this.ToLongDateString(),
   $this.ToLongTimeString()``, or only the long date when the object's ``DisplayHint`` is
   Date and only the long time when it is Time ("Thursday, December 3, 2026 11:10:00 PM";
@@ -18,7 +20,9 @@ Members (Windows PowerShell 5.1):
   is .NET's FormatException, which PowerShell reports as a MethodInvocationException;
 - ``ToLongDateString()``, ``ToLongTimeString()``, ``ToShortDateString()``,
   ``ToShortTimeString()`` (en-US, :mod:`psrunbook.sim.ps.date_text`),
-  ``ToUniversalTime()`` and ``ToLocalTime()``.
+  ``ToUniversalTime()`` and ``ToLocalTime()``;
+- ``AddTicks``, ``AddMilliseconds`` ... ``AddDays``, ``AddMonths``, ``AddYears``
+  (:mod:`psrunbook.sim.ps.date_arithmetic`).
 
 PowerShell's string conversion of the object (``"$d"``, ``[string]$d``) is the invariant
 culture's "G", ``MM/dd/yyyy HH:mm:ss``: the object's ``to_string``.
@@ -35,7 +39,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from psrunbook.sim.date_wire import register_datetime_factory
-from psrunbook.sim.objects import PSEnum, PSHashtable, PSObject
+from psrunbook.sim.objects import PartialObject, PSEnum, PSHashtable, PSObject
+from psrunbook.sim.ps.date_arithmetic import add_methods
 from psrunbook.sim.ps.date_format import (
     EN_US,
     INVARIANT,
@@ -61,6 +66,26 @@ DateTime }``)."""
 DAY_OF_WEEK = "System.DayOfWeek"
 _DAY_NAMES = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
 _TYPE_NAMES = (DATETIME, "System.ValueType", "System.Object")
+_UNMODELLED = frozenset(
+    (
+        "date",
+        "timeofday",
+        "add",
+        "subtract",
+        "compareto",
+        "gethashcode",
+        "gettypecode",
+        "isdaylightsavingtime",
+        "tobinary",
+        "tofiletime",
+        "tofiletimeutc",
+        "tooadate",
+        "getdatetimeformats",
+    )
+)
+"""System.DateTime's instance members and methods (.NET Framework 4.8) the lab does not
+model: refused by name. Any other name is not a DateTime's (``$null``, or PowerShell's
+"does not contain a method named")."""
 
 
 def display_hint(value: Any) -> PSEnum:
@@ -163,6 +188,7 @@ def datetime_value(
         "ToShortTimeString": lambda: short_time(wall),
         "ToUniversalTime": lambda: datetime_value(ticks, "Utc"),
         "ToLocalTime": lambda: datetime_value(ticks, "Local"),
+        **add_methods(moment, datetime_value),
     }
     setters: dict[str, Callable[[Any], Any]] = {}
     if hint is not None:
@@ -173,12 +199,14 @@ def datetime_value(
             return value
 
         setters["DisplayHint"] = set_hint
-    return PSObject(
+    return PartialObject(
         _TYPE_NAMES,
         properties,
         to_string=format_datetime(moment, "G", INVARIANT),
         methods=methods,
         setters=setters,
+        shown_as="[datetime]",
+        unmodelled=_UNMODELLED,
     )
 
 

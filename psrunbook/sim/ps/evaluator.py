@@ -1196,13 +1196,14 @@ class Evaluator:
         result: list[Argument] = []
         for step in self._argument_plan(elements):
             if type(step) is Positional:
-                value = self.eval_argument(step.node)
+                value = self.eval_argument(step.node, step.call)
                 for following in step.continuations:
                     value = as_list(value) if is_collection(value) else [value]
                     value.extend(self._continuation(following))
                 result.append(Argument(None, value))
             elif type(step) is Colon:
-                result.append(Argument(step.name, self.eval_argument(step.node), colon=True))
+                value = self.eval_argument(step.node, step.call)
+                result.append(Argument(step.name, value, colon=True))
             elif type(step) is Switch:
                 result.append(Argument(step.name, None, has_value=False))
             else:
@@ -1248,7 +1249,16 @@ class Evaluator:
             return []
         raise self.unsupported(node, "splatting a value that is not a hashtable or array")
 
-    def eval_argument(self, node: Node) -> Any:
+    def eval_argument(self, node: Node, call: Node | None = None) -> Any:
+        """An argument's value; with ``call``, the argument list right after the member
+        access ``node``, the method's result (see :class:`.argument_plan.Positional`)."""
+        if call is not None:
+            value = self.call_member(_unwrap(node), call, node)
+            return None if value is NOTHING else value
+        if node.type != "generic_token" and self.text_of(node).startswith("["):
+            # ``[` does not start an expression in argument mode (about_Parsing):
+            # ``Write-Output [int]::MaxValue`` writes that text, as a bare word.
+            return self.expand_word(self.text_of(node), node)
         if node.type == "generic_token":
             return self.expand_bare_word(node)
         if node.type == "argument_list":
@@ -2202,17 +2212,23 @@ class Evaluator:
         return self.text_of(member)
 
     def expr_invokation_expression(self, node: Node) -> Any:
-        parts = self.kids(node)
+        arg_list = next((p for p in self.kids(node) if p.type == "argument_list"), None)
+        return self.call_member(node, arg_list, node)
+
+    def call_member(self, access: Node, arg_list: Node | None, node: Node) -> Any:
+        """``target.Name(args)`` or ``[Type]::Name(args)``: ``access`` holds the target and
+        the member name (an invocation expression, or in argument mode the member access
+        before the argument list)."""
+        parts = self.kids(access)
         target_node = parts[0]
         member = next(p for p in parts if p.type == "member_name")
-        arg_list = next((p for p in parts if p.type == "argument_list"), None)
         args: list[Any] = []
         if arg_list is not None:
             expr_list = arg_list.child_by_field_name("argument_expression_list")
             if expr_list is not None:
                 args = [self._element(c) for c in self.kids(expr_list)]
         name = self.member_name(member)
-        if any(c.type == "::" for c in node.children):
+        if any(c.type == "::" for c in access.children):
             return self.members.call_static(self.type_name(target_node), name, args, node)
         target = self.eval(target_node)
         return self.members.call_method(target, name, args, node)

@@ -38,6 +38,7 @@ from psrunbook.sim.ps import (
     engine_events,
     host_types,
 )
+from psrunbook.sim.ps.date_arithmetic import DateArgumentError
 from psrunbook.sim.ps.date_format import DateFormatError
 from psrunbook.sim.ps.exceptions import StopRequested
 from psrunbook.sim.ps.intrinsic_methods import call_intrinsic
@@ -253,7 +254,7 @@ class Members:
         found, value = self.property_of(target, name)
         if found:
             return value
-        if isinstance(target, PartialObject):
+        if isinstance(target, PartialObject) and target.refuses(name):
             which = ""
             if isinstance(target, PSObjectView) and folded == "properties":
                 which = " of an object that is not a [pscustomobject]"
@@ -326,7 +327,7 @@ class Members:
                     ) from exc
                 return
             if isinstance(target, PartialObject):
-                raise self._ev.unsupported(node, f"setting {target.shown_as}.{name}")
+                self._set_partial(target, name, node)
             if name in target.properties:
                 target.properties[name] = value
                 return
@@ -452,11 +453,25 @@ class Members:
             return to_string(target)
         if folded == "equals" and len(args) == 1:
             return _dotnet_equals(target, args[0])
-        if isinstance(target, PartialObject):
+        if isinstance(target, PartialObject) and target.refuses(name):
             raise self._ev.unsupported(node, f"{target.shown_as}.{name}()")
         if isinstance(target, SecureStringValue | PSObject):
             raise self._no_method(target, name)
         raise self._ev.unsupported(node, f"method call .{name}()")
+
+    def _set_partial(self, target: PartialObject, name: str, node: Node) -> None:
+        """Assigning a member of a partly modelled object without a setter: a member it
+        holds is a .NET read-only property (DateTime's all are); any other is refused."""
+        held = any(key.casefold() == name.casefold() for key in target.properties)
+        if held and target.unmodelled is not None:
+            raise self._ev.runtime_fail(
+                f"'{name}' is a ReadOnly property.",
+                "PropertyAssignmentException",
+                "InvalidOperation",
+                target=target,
+            )
+        if held or target.refuses(name):
+            raise self._ev.unsupported(node, f"setting {target.shown_as}.{name}")
 
     def _string_call(self, text: str, name: str, args: list[Any]) -> tuple[bool, Any]:
         """A String method; what .NET throws becomes PowerShell's MethodInvocationException."""
@@ -497,7 +512,7 @@ class Members:
             ) from None
         except HostMethodRefused as refused:
             raise self._ev.unsupported(node, str(refused)) from None
-        except DateFormatError as thrown:
+        except (DateFormatError, DateArgumentError) as thrown:
             # The .NET exception a modelled method threw, as PowerShell reports it.
             raise self._ev.runtime_fail(
                 f'Exception calling "{name}" with "{len(args)}" argument(s): "{thrown}"',

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from tree_sitter import Node
 
 from psrunbook.sim.objects import PSEnum, PSHashtable, PSObject
+from psrunbook.sim.ps.date_format import datetime_moment
 from psrunbook.sim.ps.values import (
     NOTHING,
     ConversionError,
@@ -125,6 +126,23 @@ class Operators:
             ]
         return self._scalar_compare(base, left, right, case_sensitive, node, True)
 
+    def _datetime_order(self, left: Any, right: Any, node: Node | None) -> int | None:
+        """``-lt``/``-gt``/... with a DateTime on the left: DateTime.CompareTo, by ticks
+        whatever the Kinds; None when the left is not a DateTime. A right side that is
+        not a DateTime PowerShell would convert to one (a string parsed in the culture),
+        which the lab does not model: refused by name."""
+        moment = datetime_moment(left)
+        if moment is None:
+            return None
+        if right is None:
+            return 1
+        other = datetime_moment(right)
+        if other is None:
+            raise self._ev.unsupported(
+                node, f"comparing a DateTime with a {type_name_of(right)} (conversion to DateTime)"
+            )
+        return (moment.ticks > other.ticks) - (moment.ticks < other.ticks)
+
     def switch_match(self, mode: str, item: Any, label: Any, cs: bool, node: Node) -> bool:
         """A switch clause's string label against the item (about_Switch): ``-eq``
         by default and with -Exact, ``-like`` with -Wildcard, ``-match`` with -Regex
@@ -163,6 +181,9 @@ class Operators:
                         groups[key] = value
                 self._ev.scope.set_local("Matches", groups)
             return (match is not None) if name == "match" else match is None
+        order = self._datetime_order(left, right, node)
+        if order is not None:
+            return {"gt": order > 0, "ge": order >= 0, "lt": order < 0, "le": order <= 0}[name]
         try:
             order = ps_compare(left, right, cs)
         except ConversionError as exc:

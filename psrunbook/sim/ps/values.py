@@ -364,6 +364,12 @@ def ps_equals(left: Any, right: Any, case_sensitive: bool = False) -> bool:
             return False
     if isinstance(left, SecureStringValue):
         return left is right
+    moment = datetime_moment(left)
+    if moment is not None:
+        # DateTime.Equals: the same ticks, whatever the Kinds. UNVERIFIED: a right side
+        # of another type (a string PowerShell would parse) is unequal here.
+        other = datetime_moment(right)
+        return other is not None and other.ticks == moment.ticks
     return left is right or left == right
 
 

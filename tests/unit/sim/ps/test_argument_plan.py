@@ -85,7 +85,8 @@ class StandIn:
     def text_of(self, node: Node) -> str:
         return evaluator_module.Evaluator.text_of(self, node)  # type: ignore[arg-type]
 
-    def eval_argument(self, node: Node) -> Any:
+    def eval_argument(self, node: Node, call: Node | None = None) -> Any:
+        assert call is None, "the oracle has no method calls in argument mode"
         return ("value", node.id, self.text_of(node))
 
     def _continuation(self, node: Node) -> list[Any]:
