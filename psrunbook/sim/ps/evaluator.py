@@ -146,6 +146,7 @@ from psrunbook.sim.ps.values import (
     to_int,
     to_string,
 )
+from psrunbook.sim.ps.windows_parameters import windows_parameter
 from psrunbook.sim.streamed_input import PendingInput
 
 ENV_DEFAULTS = {
@@ -1444,7 +1445,7 @@ class Evaluator:
             binder = Binder(
                 builtin.spec.parameters, builtin.spec.implementing_type, remaining=builtin.remaining
             )
-            own, common = split_common(self._bind(binder, arguments))
+            own, common = split_common(self._bind(binder, arguments, builtin.spec.name))
             self._check_actions(common)
             return BuiltinStage(self, builtin, own, common, redirections)
         cmdlet = self._lookup(name)
@@ -1457,7 +1458,7 @@ class Evaluator:
         if spec.native:
             return NativeStage(self, cmdlet, arguments, redirections)
         binder = Binder(spec.parameters, spec.implementing_type)
-        own, common = split_common(self._bind(binder, arguments))
+        own, common = split_common(self._bind(binder, arguments, spec.name))
         self._check_actions(common)
         return CmdletStage(self, cmdlet, binder, own, common, redirections)
 
@@ -1487,11 +1488,35 @@ class Evaluator:
                 return cmdlet
         return None
 
-    def _bind(self, binder: Binder, arguments: list[Argument]) -> PSHashtable:
+    def _bind(
+        self, binder: Binder, arguments: list[Argument], command: str | None = None
+    ) -> PSHashtable:
+        """``arguments`` bound; a parameter of ``command`` Windows has and the lab does
+        not model is refused by name (:mod:`.windows_parameters`), not reported as a
+        parameter that does not exist."""
         try:
             return binder.bind(arguments)
         except BindingFailed as failed:
+            if command is not None and failed.record.error_id == "NamedParameterNotFound":
+                self._refuse_unmodelled_parameter(binder, arguments, command)
             raise self.fail(failed.record) from None
+
+    def _refuse_unmodelled_parameter(
+        self, binder: Binder, arguments: list[Argument], command: str
+    ) -> None:
+        for argument in arguments:
+            if argument.name is None:
+                continue
+            try:
+                binder.find(argument.name)
+            except BindingFailed:
+                windows = windows_parameter(command, argument.name)
+                if windows is not None:
+                    construct = f"{command} -{windows} (a parameter the lab does not model)"
+                    if self.statement is None:
+                        raise UnsupportedConstruct(1, construct, command) from None
+                    raise self.unsupported(self.statement, construct) from None
+                return
 
     def check_mandatory(self, binder: Binder, bound: PSHashtable) -> None:
         try:
