@@ -28,6 +28,9 @@ __all__ = ["Runner"]
         ("Get-ChildItem C:\\ -Depth 1", "Get-ChildItem -Depth"),
         ("Test-Path C:\\ -NewerThan 1", "Test-Path -NewerThan"),
         ("Get-Process -ComputerName NODE2", "Get-Process -ComputerName"),
+        ("1, 2 | Select-Object -Index 0", "Select-Object -Index"),
+        ("1, 2 | Sort-Object -Culture en-US", "Sort-Object -Culture"),
+        ("1 | Measure-Object -Line", "Measure-Object -Line"),
     ],
 )
 def test_a_windows_parameter_the_lab_lacks_is_refused_by_name(
