@@ -322,6 +322,8 @@ class Compiler:
             name = ev.type_name(parts[0])
         except Exception:  # noqa: BLE001 - reported when it runs, as before
             return None
+        if name.casefold() in ("ref", "system.management.automation.psreference"):
+            return None  # a reference to the variable, not to its value: the evaluator's
         operand = self.expression(parts[-1], ev)
         return lambda e: e.cast_value(name, operand(e), node)
 

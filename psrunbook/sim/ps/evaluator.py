@@ -114,6 +114,7 @@ from psrunbook.sim.ps.redirection import (
     redirected_sink,
     streams_of,
 )
+from psrunbook.sim.ps.references import PSReference
 from psrunbook.sim.ps.remote_host_ui import RemoteHosts
 from psrunbook.sim.ps.scope import Scope
 from psrunbook.sim.ps.stages import (
@@ -2168,7 +2169,23 @@ class Evaluator:
     def expr_cast_expression(self, node: Node) -> Any:
         literal, operand = self.kids(node)[0], self.kids(node)[-1]
         name = self.type_name(literal)
+        if name.casefold() in ("ref", "system.management.automation.psreference"):
+            return self.reference_to(operand, node)
         return self.cast_value(name, self.eval(operand), node)
+
+    def reference_to(self, operand: Node, node: Node) -> PSReference:
+        """``[ref]$x``: a reference to the variable itself (:mod:`.references`)."""
+        inner = _unwrap(operand)
+        text = self.text_of(inner)
+        if inner.type != "variable" or not text.startswith("$"):
+            raise self.unsupported(node, "[ref] of anything but a variable")
+        name = text[1:]
+        if name.casefold() == "null":
+            return PSReference()
+        holder = None if ":" in name else self.scope.find(name)
+        if holder is None:
+            raise self.unsupported(node, f"[ref] of ${name}, a variable not set here")
+        return PSReference(holder, name)
 
     def cast_value(self, name: str, value: Any, node: Node) -> Any:
         """``[name]`` applied to its operand's value (NOTHING as the operand gave it)."""

@@ -52,6 +52,7 @@ from psrunbook.sim.ps.principal import (
     security_identifier,
 )
 from psrunbook.sim.ps.psobject_view import PSCUSTOM_TYPE, PropertyCollection, PSObjectView, view_of
+from psrunbook.sim.ps.references import PSReference, parses, try_parse
 from psrunbook.sim.ps.remote_host_ui import HostMethodRefused
 from psrunbook.sim.ps.string_methods import StringMethodError, string_method
 from psrunbook.sim.ps.values import (
@@ -140,6 +141,8 @@ class Members:
     def property_of(self, target: Any, name: str) -> tuple[bool, Any]:
         """A property PowerShell's adapters expose on one object (not the intrinsics)."""
         folded = name.casefold()
+        if isinstance(target, PSReference):
+            return (True, target.value) if folded == "value" else (False, None)
         if isinstance(target, PSHashtable):
             if folded == "count":
                 return True, len(target)
@@ -175,6 +178,9 @@ class Members:
         return False, None
 
     def set_member(self, target: Any, name: str, value: Any, node: Node) -> None:
+        if isinstance(target, PSReference) and name.casefold() == "value":
+            target.set(value)
+            return
         if isinstance(target, PSHashtable):
             target[name] = value
             return
@@ -427,6 +433,10 @@ class Members:
         short = _short_type(type_name)
         n = name.casefold()
         a = args
+        if n == "tryparse" and parses(short):
+            if len(a) != 2 or not isinstance(a[1], PSReference):
+                raise self._ev.unsupported(node, f"[{type_name}]::TryParse() without [ref]")
+            return try_parse(short, a[0], a[1])
         if short == "string":
             if n == "isnullorempty":
                 return a[0] is None or to_string(a[0]) == ""
