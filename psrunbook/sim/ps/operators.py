@@ -348,17 +348,17 @@ class Operators:
                     )
                 merged[key] = value
             return merged
-        return self._arith(left, right, lambda a, b: a + b)
+        return self._arith(left, right, lambda a, b: a + b, "op_Addition")
 
     def op_subtract(self, left: Any, right: Any) -> Any:
-        return self._arith(left, right, lambda a, b: a - b)
+        return self._arith(left, right, lambda a, b: a - b, "op_Subtraction")
 
     def op_multiply(self, left: Any, right: Any) -> Any:
         if isinstance(left, str):
             return left * int(self._checked(right))
         if is_collection(left):
             return list(left) * int(self._checked(right))
-        return self._arith(left, right, lambda a, b: a * b)
+        return self._arith(left, right, lambda a, b: a * b, "op_Multiply")
 
     def op_divide(self, left: Any, right: Any) -> Any:
         divisor = self._checked(right)
@@ -398,11 +398,18 @@ class Operators:
                 exception_type="System.Management.Automation.PSInvalidCastException",
             ) from None
 
-    def _arith(self, left: Any, right: Any, op: Any) -> Any:
+    def _arith(self, left: Any, right: Any, op: Any, method: str) -> Any:
+        """``left op right`` for numbers; for anything else PowerShell looks for the .NET
+        operator ``method`` (op_Addition, op_Subtraction, op_Multiply) on the left's type.
+        DateTime has op_Addition and op_Subtraction (TimeSpan arithmetic), which the lab
+        does not model: refused by name rather than said not to exist."""
+        if method != "op_Multiply" and datetime_moment(left) is not None:
+            construct = f"DateTime {method} (TimeSpan arithmetic)"
+            raise self._ev.unsupported(self._ev.statement, construct)
         if is_collection(left) or isinstance(left, PSHashtable | PSObject):
             raise self._ev.runtime_fail(
                 f"Method invocation failed because [{type_name_of(left)}] does not contain a "
-                "method named 'op_Subtraction'.",
+                f"method named '{method}'.",
                 "MethodNotFound",
                 exception_type="System.Management.Automation.RuntimeException",
             )

@@ -95,6 +95,12 @@ def test_a_date_out_of_range_throws_as_dotnet_does(call: str, message: str) -> N
         ("(Get-Date) -lt '2020-01-01'", "comparing a DateTime with a System.String"),
         ("Get-Date '2020-01-01'", "Get-Date -Date of a System.String"),
         ("Get-Date -Hour 0", "Get-Date -Hour"),
+        # DateTime has op_Subtraction and op_Addition (TimeSpans), not modelled
+        (
+            "$d = Get-Date; $x = $d - $d.AddDays(-1)",
+            "DateTime op_Subtraction (TimeSpan arithmetic)",
+        ),
+        ("(Get-Date) + 5", "DateTime op_Addition (TimeSpan arithmetic)"),
     ],
 )
 def test_what_the_lab_does_not_model_of_datetime_is_refused(script: str, construct: str) -> None:
@@ -113,4 +119,24 @@ def test_what_a_datetime_does_not_have_is_answered_as_windows_does() -> None:
         "Method invocation failed because [System.DateTime] does not contain a method named"
         " 'Frobnicate'.",
         "'Year' is a ReadOnly property.",
+    ] == [e.message for e in result.errors]
+
+
+@pytest.mark.parametrize(
+    ("script", "method", "type_name"),
+    [
+        ("(Get-Date) * 2", "op_Multiply", "System.DateTime"),
+        ("@(1) - 1", "op_Subtraction", "System.Object[]"),
+        ("@{ a = 1 } * 2", "op_Multiply", "System.Collections.Hashtable"),
+    ],
+)
+def test_an_operator_a_type_lacks_is_named_as_windows_names_it(
+    script: str, method: str, type_name: str
+) -> None:
+    """The message named op_Subtraction whatever the operator was."""
+    result = run(script)
+    assert result.failed is None, result.failed
+    assert [
+        f"Method invocation failed because [{type_name}] does not contain a method named"
+        f" '{method}'."
     ] == [e.message for e in result.errors]
