@@ -1296,6 +1296,8 @@ class Evaluator:
         name_node = node.child_by_field_name("command_name")
         if name_node is None:
             raise self.unsupported(node, "command")
+        if elements is not None and self.scope.strict_version() >= 2:
+            self._refuse_method_style_call(name_node, elements)
         invocation = next(
             (c for c in node.children if c.type == "command_invokation_operator"), None
         )
@@ -1488,6 +1490,27 @@ class Evaluator:
             ):
                 return cmdlet
         return None
+
+    def _refuse_method_style_call(self, name_node: Node, elements: Node) -> None:
+        """``f(1, 2)`` under Set-StrictMode 2 or later: PowerShell's compiler throws
+        StrictModeFunctionCallWithParens for a command whose one argument is a
+        parenthesised array written right after its name (VisitCommand: two command
+        elements, the second a ParenExpressionAst whose pure expression is an
+        ArrayLiteralAst, no blank between); ``f (1, 2)`` and ``f(1)`` are calls as any."""
+        parts = [c for c in elements.children if c.type != "comment"]
+        if len(parts) != 1 or parts[0].type != "parenthesized_expression":
+            return
+        if parts[0].start_byte != name_node.end_byte:
+            return
+        inner = _unwrap(parts[0].named_children[0]) if parts[0].named_children else None
+        if inner is not None and inner.type == "array_literal_expression":
+            raise self.runtime_fail(
+                "The function or command was called as if it were a method. Parameters should"
+                " be separated by spaces. For information about parameters, see the"
+                " about_Parameters Help topic.",
+                "StrictModeFunctionCallWithParens",
+                "InvalidOperation",
+            )
 
     def _bind(
         self, binder: Binder, arguments: list[Argument], command: str | None = None
