@@ -35,10 +35,11 @@ and only the Kind (``-Format o``: ``+00:00`` or ``Z``) tells them apart.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from psrunbook.sim.date_wire import register_datetime_factory
+from psrunbook.sim.date_wire import register_datetime_factory, ticks_of
 from psrunbook.sim.objects import PartialObject, PSEnum, PSHashtable, PSObject
 from psrunbook.sim.ps.date_arithmetic import add_methods
 from psrunbook.sim.ps.date_format import (
@@ -232,3 +233,16 @@ def from_wire(ticks: int, kind: str, notes: Sequence[tuple[str, Any]] = ()) -> P
 
 
 register_datetime_factory(from_wire)
+
+
+def clock_member(name: str) -> PSObject | None:
+    """``[datetime]::Now`` (Kind Local), ``::UtcNow`` (Utc) and ``::Today`` (this day's
+    midnight, Local): the node's clock, which runs on UTC, without Get-Date's DisplayHint
+    (they are DateTime's own static properties); None for any other name."""
+    folded = name.casefold()
+    if folded not in ("now", "utcnow", "today"):
+        return None
+    ticks = ticks_of(datetime.datetime.now(datetime.UTC))
+    if folded == "today":
+        ticks -= ticks % (86_400 * 10_000_000)
+    return datetime_value(ticks, "Utc" if folded == "utcnow" else "Local")

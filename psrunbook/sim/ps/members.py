@@ -40,6 +40,7 @@ from psrunbook.sim.ps import (
 )
 from psrunbook.sim.ps.date_arithmetic import DateArgumentError
 from psrunbook.sim.ps.date_format import DateFormatError
+from psrunbook.sim.ps.date_values import clock_member
 from psrunbook.sim.ps.exceptions import StopRequested
 from psrunbook.sim.ps.intrinsic_methods import call_intrinsic
 from psrunbook.sim.ps.principal import (
@@ -419,6 +420,10 @@ class Members:
             return ADMINISTRATOR_ROLE
         if key == ("environment", "machinename"):
             return self._ev.read_variable("env:COMPUTERNAME", node)
+        if key[0] == "datetime":
+            clock = clock_member(name)
+            if clock is not None:
+                return clock
         if key in _DEFAULT_RUNSPACE:
             return dotnet_reflection.default_runspace(self._ev.runspace_host(pool=True))
         enum_value = host_types.static_member(*key)

@@ -140,3 +140,17 @@ def test_an_operator_a_type_lacks_is_named_as_windows_names_it(
         f"Method invocation failed because [{type_name}] does not contain a method named"
         f" '{method}'."
     ] == [e.message for e in result.errors]
+
+
+def test_the_clock_static_properties_are_datetimes() -> None:
+    """DateTime's own Now (Local), UtcNow (Utc) and Today (midnight, Local), without
+    Get-Date's DisplayHint; they were refused as unmodelled static members."""
+    script = (
+        "[datetime]::Now.Kind; [DateTime]::UtcNow.Kind; [System.DateTime]::Today.Kind\n"
+        "$t = [datetime]::Today; $t.Hour + $t.Minute + $t.Second + $t.Millisecond\n"
+        "$null -eq [datetime]::Now.DisplayHint; [datetime]::Now -ge [datetime]::Today\n"
+        "[datetime]::Today.Day -eq (Get-Date).Day"
+    )
+    result = run(script)
+    assert result.failed is None, result.failed
+    assert ["Local", "Utc", "Local", 0, True, True, True] == result.output
