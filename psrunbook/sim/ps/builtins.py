@@ -629,13 +629,9 @@ def date_object(moment: datetime.datetime) -> PSObject:
     return datetime_value(ticks_of(moment), "Local")
 
 
-_GET_DATE_COMPONENTS = ("Year", "Month", "Day", "Hour", "Minute", "Second", "Millisecond")
-
-
 @builtin(
     "Get-Date",
     ParamSpec("Date", "object", position=0, from_pipeline=True, aliases=("LastWriteTime",)),
-    *(ParamSpec(name, "int") for name in _GET_DATE_COMPONENTS),
     ParamSpec("Format", "string"),
     ParamSpec("UFormat", "string"),
     ParamSpec("DisplayHint", DISPLAY_HINT_TYPE),
@@ -650,11 +646,9 @@ def get_date(ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None, 
     ``-Format`` is the FormatException escaping the cmdlet, a statement-terminating error
     (its id ``System.FormatException,...GetDateCommand`` is UNVERIFIED: PowerShell's rule
     for an exception escaping a cmdlet, not seen from Get-Date). Refused by name: a
-    ``-Date`` that is not a DateTime (Windows parses a string in the culture) and the
-    ``-Year`` ... ``-Millisecond`` parameters."""
-    for name in _GET_DATE_COMPONENTS:
-        if name in args:
-            raise ev.unsupported(ev.statement, f"Get-Date -{name}")
+    ``-Date`` that is not a DateTime (Windows parses a string in the culture), and, as
+    Windows parameters the lab does not model (:mod:`.windows_parameters`), ``-Year`` ...
+    ``-Millisecond``."""
     given = inputs[0] if inputs else args.get("Date")
     if given is None:
         ticks, kind = ticks_of(datetime.datetime.now(datetime.UTC)), "Local"

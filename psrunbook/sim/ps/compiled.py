@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from tree_sitter import Node
 
 from psrunbook.sim.ps.operators import operator_name
+from psrunbook.sim.ps.references import REFERENCE_TYPE_NAMES
 from psrunbook.sim.ps.strings import Literal, decode_verbatim
 from psrunbook.sim.ps.values import NOTHING, integer_result
 
@@ -322,7 +323,7 @@ class Compiler:
             name = ev.type_name(parts[0])
         except Exception:  # noqa: BLE001 - reported when it runs, as before
             return None
-        if name.casefold() in ("ref", "system.management.automation.psreference"):
+        if name.casefold() in REFERENCE_TYPE_NAMES:
             return None  # a reference to the variable, not to its value: the evaluator's
         operand = self.expression(parts[-1], ev)
         return lambda e: e.cast_value(name, operand(e), node)

@@ -75,7 +75,11 @@ def add_methods(moment: Moment, make: Callable[[int, str], Any]) -> dict[str, Ca
 
     def add_months(value: Any) -> Any:
         months = to_int(number("AddMonths", value))
-        return make(_plus_months(moment, months, -120_000, 120_000, "months"), moment.kind)
+        if not -120_000 <= months <= 120_000:
+            raise DateArgumentError(
+                "Months value must be between +/-120000.\r\nParameter name: months"
+            )
+        return make(_plus_months(moment, months), moment.kind)
 
     def add_years(value: Any) -> Any:
         years = to_int(number("AddYears", value))
@@ -83,7 +87,7 @@ def add_methods(moment: Moment, make: Callable[[int, str], Any]) -> dict[str, Ca
             raise DateArgumentError(
                 "Years value must be between +/-10000.\r\nParameter name: years"
             )
-        return make(_plus_months(moment, years * 12, -120_000, 120_000, "years"), moment.kind)
+        return make(_plus_months(moment, years * 12), moment.kind)
 
     return {
         "AddTicks": add_ticks,
@@ -103,14 +107,8 @@ def _checked(ticks: int) -> int:
     return ticks
 
 
-def _plus_months(moment: Moment, months: int, low: int, high: int, parameter: str) -> int:
+def _plus_months(moment: Moment, months: int) -> int:
     """DateTime.AddMonths: the same time of day, the day clamped to the month's length."""
-    if not low <= months <= high:
-        raise DateArgumentError(
-            "Months value must be between +/-120000.\r\nParameter name: months"
-            if parameter == "months"
-            else "Years value must be between +/-10000.\r\nParameter name: years"
-        )
     wall = moment.wall
     index = wall.year * 12 + (wall.month - 1) + months
     year, month = divmod(index, 12)

@@ -197,11 +197,7 @@ def execution_context(user: str, events: PSObject | None = None) -> PSObject:
 def full_language() -> PSEnum:
     """PSLanguageMode.FullLanguage (FullLanguage 0, RestrictedLanguage 1, NoLanguage 2,
     ConstrainedLanguage 3)."""
-    return PSEnum(
-        f"{_AUTOMATION}PSLanguageMode",
-        "FullLanguage",
-        0,
-    )
+    return PSEnum(f"{_AUTOMATION}PSLanguageMode", "FullLanguage", 0)
 
 
 def invocation_info(name: str | None, bound: PSHashtable, unbound: list[Any]) -> PSObject:

@@ -114,7 +114,7 @@ from psrunbook.sim.ps.redirection import (
     redirected_sink,
     streams_of,
 )
-from psrunbook.sim.ps.references import PSReference
+from psrunbook.sim.ps.references import REFERENCE_TYPE_NAMES, PSReference
 from psrunbook.sim.ps.remote_host_ui import RemoteHosts
 from psrunbook.sim.ps.scope import Scope
 from psrunbook.sim.ps.stages import (
@@ -1537,8 +1537,6 @@ class Evaluator:
                 windows = windows_parameter(command, argument.name)
                 if windows is not None:
                     construct = f"{command} -{windows} (a parameter the lab does not model)"
-                    if self.statement is None:
-                        raise UnsupportedConstruct(1, construct, command) from None
                     raise self.unsupported(self.statement, construct) from None
                 return
 
@@ -2192,7 +2190,7 @@ class Evaluator:
     def expr_cast_expression(self, node: Node) -> Any:
         literal, operand = self.kids(node)[0], self.kids(node)[-1]
         name = self.type_name(literal)
-        if name.casefold() in ("ref", "system.management.automation.psreference"):
+        if name.casefold() in REFERENCE_TYPE_NAMES:
             return self.reference_to(operand, node)
         return self.cast_value(name, self.eval(operand), node)
 
@@ -2208,7 +2206,7 @@ class Evaluator:
         holder = None if ":" in name else self.scope.find(name)
         if holder is None:
             raise self.unsupported(node, f"[ref] of ${name}, a variable not set here")
-        return PSReference(holder, name)
+        return PSReference(holder, name, partial(self.set_in_scope, holder, name))
 
     def cast_value(self, name: str, value: Any, node: Node) -> Any:
         """``[name]`` applied to its operand's value (NOTHING as the operand gave it)."""
@@ -2502,6 +2500,11 @@ class Evaluator:
                 raise self.unsupported(node, f"variable scope or drive '{scope_name}:'")
             scope = self._scope_for(prefix)
             name = bare
+        self.set_in_scope(scope, name, value)
+
+    def set_in_scope(self, scope: Scope, name: str, value: Any) -> None:
+        """``$name = value`` in ``scope``, converted to the variable's type constraint
+        (``[int]$n``) when it has one there."""
         constraint = scope.constraints.get(name.casefold())
         if constraint is not None and scope.find(name) is scope:
             try:

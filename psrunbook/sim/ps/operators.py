@@ -127,10 +127,10 @@ class Operators:
         return self._scalar_compare(base, left, right, case_sensitive, node, True)
 
     def _datetime_order(self, left: Any, right: Any, node: Node | None) -> int | None:
-        """``-lt``/``-gt``/... with a DateTime on the left: DateTime.CompareTo, by ticks
-        whatever the Kinds; None when the left is not a DateTime. A right side that is
-        not a DateTime PowerShell would convert to one (a string parsed in the culture),
-        which the lab does not model: refused by name."""
+        """``-eq``/``-lt``/``-gt``/... with a DateTime on the left: DateTime.CompareTo (and
+        Equals), by ticks whatever the Kinds; None when the left is not a DateTime. A
+        right side that is not a DateTime PowerShell would convert to one (a string
+        parsed in the culture), which the lab does not model: refused by name."""
         moment = datetime_moment(left)
         if moment is None:
             return None
@@ -153,10 +153,10 @@ class Operators:
     def _scalar_compare(
         self, name: str, left: Any, right: Any, cs: bool, node: Node | None, set_matches: bool
     ) -> bool:
-        if name == "eq":
-            return ps_equals(left, right, cs)
-        if name == "ne":
-            return not ps_equals(left, right, cs)
+        if name in ("eq", "ne"):
+            order = self._datetime_order(left, right, node)
+            equal = ps_equals(left, right, cs) if order is None else order == 0
+            return equal if name == "eq" else not equal
         if name in ("like", "notlike"):
             matched = wildcard_regex(to_string(right), cs).match(to_string(left)) is not None
             return matched if name == "like" else not matched

@@ -6,7 +6,8 @@ method's out parameter writes the variable. The lab models:
 
 - ``[ref]$name`` of a defined variable (the reference keeps the scope that holds it, as
   PowerShell's keeps the PSVariable, so a function called with it writes the caller's
-  variable) and ``[ref]$null`` (a holder of its own); ``.Value`` reads and writes it.
+  variable, converted to its type constraint) and ``[ref]$null`` (a holder of its own);
+  ``.Value`` reads and writes it.
   UNVERIFIED, so refused: ``[ref]`` of a variable that does not exist, of a scoped or
   drive-qualified name, or of anything but a variable.
 - ``[int]``/``[int32]``/``[long]``/``[int64]``/``[double]``'s ``TryParse(text, [ref]$v)``
@@ -19,12 +20,16 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from typing import Any
 
 from psrunbook.sim.ps.scope import Scope
 from psrunbook.sim.ps.values import to_string
 
 REFERENCE_TYPE = "System.Management.Automation.PSReference"
+REFERENCE_TYPE_NAMES = frozenset(("ref", REFERENCE_TYPE.casefold()))
+"""``[ref]`` and its full name, case-folded: a cast to them takes the variable, not its
+value."""
 _INTEGER = re.compile(r"\s*[+-]?\d+\s*")
 _FLOAT = re.compile(r"\s*[+-]?(?:\d[\d,]*)?(?:\.\d*)?(?:[eE][+-]?\d+)?\s*")
 _RANGES = {"int": (-(2**31), 2**31 - 1), "long": (-(2**63), 2**63 - 1)}
@@ -32,11 +37,19 @@ _KINDS = {"int": "int", "int32": "int", "long": "long", "int64": "long", "double
 
 
 class PSReference:
-    """``[ref]$x``: the variable ``name`` of ``scope``, or a holder (``[ref]$null``)."""
+    """``[ref]$x``: the variable ``name`` of ``scope``, written through ``write`` (the
+    evaluator's assignment, so the variable's type constraint converts the value), or a
+    holder of its own (``[ref]$null``)."""
 
-    def __init__(self, scope: Scope | None = None, name: str | None = None) -> None:
+    def __init__(
+        self,
+        scope: Scope | None = None,
+        name: str | None = None,
+        write: Callable[[Any], None] | None = None,
+    ) -> None:
         self._scope = scope
         self._name = name
+        self._write = write
         self._held: Any = None
 
     @property
@@ -46,10 +59,10 @@ class PSReference:
         return self._scope.get(self._name)[1]
 
     def set(self, value: Any) -> None:
-        if self._scope is None or self._name is None:
+        if self._write is None:
             self._held = value
         else:
-            self._scope.set_local(self._name, value)
+            self._write(value)
 
     def __str__(self) -> str:
         return REFERENCE_TYPE

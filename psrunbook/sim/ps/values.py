@@ -367,7 +367,8 @@ def ps_equals(left: Any, right: Any, case_sensitive: bool = False) -> bool:
     moment = datetime_moment(left)
     if moment is not None:
         # DateTime.Equals: the same ticks, whatever the Kinds. UNVERIFIED: a right side
-        # of another type (a string PowerShell would parse) is unequal here.
+        # of another type (a string PowerShell would parse) is unequal here (-contains,
+        # switch); the -eq and -ne operators refuse it (Operators._datetime_order).
         other = datetime_moment(right)
         return other is not None and other.ticks == moment.ticks
     return left is right or left == right

@@ -93,6 +93,7 @@ def test_a_date_out_of_range_throws_as_dotnet_does(call: str, message: str) -> N
         ("(Get-Date).Subtract((Get-Date))", "[datetime].Subtract()"),
         ("(Get-Date).AddDays('abc')", "AddDays() of a value that is not a number"),
         ("(Get-Date) -lt '2020-01-01'", "comparing a DateTime with a System.String"),
+        ("(Get-Date) -eq '2020-01-01'", "comparing a DateTime with a System.String"),
         ("Get-Date '2020-01-01'", "Get-Date -Date of a System.String"),
         ("Get-Date -Hour 0", "Get-Date -Hour"),
         # DateTime has op_Subtraction and op_Addition (TimeSpans), not modelled

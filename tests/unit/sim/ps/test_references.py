@@ -34,6 +34,11 @@ from .helpers import run
         ),
         ("$d = 1.0; [double]::TryParse('abc', [ref]$d); $d", [False, 0.0]),
         ("$x = 1; $r = [ref]$x; $r.Value = 7; $x; $r.Value", [7, 7]),
+        # the variable's type constraint converts what the method writes
+        (
+            "[int]$n = 0; [double]::TryParse('2.5', [ref]$n); $n; $n.GetType().Name",
+            [True, 2, "Int32"],
+        ),
         ("function Set-It($p) { $p.Value = 9 }; $y = 1; Set-It ([ref]$y); $y", [9]),
     ],
 )
