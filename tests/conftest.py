@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,6 +26,15 @@ os.environ.pop("PSRUNBOOK_JOURNAL", None)
 settings.register_profile("deterministic", derandomize=True, database=None)
 settings.register_profile("explore", derandomize=False, database=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "deterministic"))
+
+# A test run started in the background (``cmd &`` in a script, ``nohup``, some CI
+# runners) inherits SIGINT or SIGHUP ignored, and so would every psrunbook process the
+# tests start (an ignored signal stays ignored across exec), which then rightly ignores
+# the interrupts the tests send it: the suite's children start as from a terminal.
+for _signal in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+    if signal.getsignal(_signal) is signal.SIG_IGN:
+        _default = signal.default_int_handler if _signal is signal.SIGINT else signal.SIG_DFL
+        signal.signal(_signal, _default)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -289,6 +289,7 @@ def worker(
     import signal
     import threading
 
+    from psrunbook.execution.interrupts import catch
     from psrunbook.execution.session import ExecutionLimits
     from psrunbook.fleet.dbos_engine import DbosWorker
     from psrunbook.fleet.engine import WorkerOptions
@@ -312,8 +313,7 @@ def worker(
         )
     directory = state_dir or default_state_dir()
     stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
+    catch((signal.SIGINT, signal.SIGTERM), lambda *_: stop.set())
     location = ctx_settings.journal
     journal = open_run_journal(ctx, directory)
     work = FleetWork(

@@ -17,9 +17,10 @@ from __future__ import annotations
 import os
 import signal
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from types import FrameType
+from typing import Any
 
 EXIT_INTERRUPTED = 130
 """128 + SIGINT, what a shell reports for a command stopped by Ctrl-C."""
@@ -64,6 +65,26 @@ class StopSignal:
             self._listeners.remove(listener)
 
 
+SignalHandler = Callable[[int, FrameType | None], object]
+
+
+def catch(signals: Iterable[signal.Signals], handler: SignalHandler) -> dict[int, Any]:
+    """Install ``handler`` for each of ``signals`` the process does not ignore; returns
+    what each replaced, to put back.
+
+    A signal the process was started with ignored stays ignored: ``nohup`` ignores SIGHUP
+    so that a change keeps going when the operator's terminal closes, and a shell starts
+    a background job with SIGINT ignored so that Ctrl-C at the terminal is not for it.
+    Catching them anyway would stop what its operator took care to keep running (the
+    convention Python itself keeps for SIGINT, and POSIX shells for ``trap``).
+    """
+    return {
+        sig: signal.signal(sig, handler)
+        for sig in signals
+        if signal.getsignal(sig) is not signal.SIG_IGN
+    }
+
+
 @contextmanager
 def handling_signals(
     stop: StopSignal,
@@ -77,6 +98,7 @@ def handling_signals(
     The first signal requests the stop and calls ``notice``, which says how long running
     scripts are given to stop (``grace_s``, when the caller knows it: no silent wait); a
     second calls ``force`` (default: exit 130 at once, without waiting for nodes).
+    Signals the process ignores stay ignored (:func:`catch`).
     """
     given = "" if grace_s is None else f" and given {grace_s:g} s to answer"
     if threading.current_thread() is not threading.main_thread():
@@ -100,7 +122,7 @@ def handling_signals(
             "work starts); interrupt again to exit at once"
         )
 
-    previous = {sig: signal.signal(sig, handler) for sig in HANDLED}
+    previous = catch(HANDLED, handler)
     try:
         yield
     finally:

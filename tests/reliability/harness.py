@@ -270,10 +270,16 @@ def hold_channels(state_dir: Path, nodes: list[str]) -> Iterator[Holds]:
 
 
 def start_sim_run(
-    state_dir: Path, *, auth: str = "basic", options: Sequence[str] = ()
+    state_dir: Path,
+    *,
+    auth: str = "basic",
+    options: Sequence[str] = (),
+    wrapper: Sequence[str] = (),
 ) -> subprocess.Popen[str]:
+    """``psrunbook run ssis-clustered --sim``, started through ``wrapper`` (e.g. ``nohup``)."""
     return subprocess.Popen(
         [
+            *wrapper,
             PSRUNBOOK,
             "run",
             "ssis-clustered",

@@ -10,10 +10,11 @@ unfinished. Every case runs the installed ``psrunbook`` as a subprocess and wait
 
 from __future__ import annotations
 
+import shutil
 import signal
 import subprocess
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -227,7 +228,12 @@ def _hold_step(state: Path, holds: Holds, targets: dict[str, int]) -> None:
 
 @contextmanager
 def _held_step_run(
-    state: Path, targets: dict[str, int], *, auth: str = "basic", stop_grace: str = "1"
+    state: Path,
+    targets: dict[str, int],
+    *,
+    auth: str = "basic",
+    stop_grace: str = "1",
+    wrapper: Sequence[str] = (),
 ) -> Iterator[tuple[subprocess.Popen[str], Counter[tuple[str, ...]]]]:
     """A ``--sim`` run held for good at every node of the step (see :func:`_hold_step`):
     yields the process, once every node is held, and the lab's changes at that point.
@@ -237,7 +243,9 @@ def _held_step_run(
     create_lab(state)
     with hold_channels(state, sorted(targets)) as holds:
         _hold_step(state, holds, targets)
-        process = start_sim_run(state, auth=auth, options=("--stop-grace", stop_grace))
+        process = start_sim_run(
+            state, auth=auth, options=("--stop-grace", stop_grace), wrapper=wrapper
+        )
         try:
             holds.wait()
             yield process, applied(lab_dump(state))
@@ -324,7 +332,34 @@ def test_a_second_interrupt_exits_at_once(tmp_path: Path) -> None:
     # still 'running' and the run has no outcome; nothing was applied after the signal.
     assert run_outcome(tmp_path, run_id) is None
     held = [a for a in attempts(tmp_path, run_id) if f"{a.step_index:02d}-{a.step_name}" == STEP]
-    assert {(a.node, a.status) for a in held} == {(node, "running") for node in targets}
+    assert {(a.node, a.status) for a in held} == {(node, "running") for node in targets}, (
+        f"{[(a.node, a.status, a.errors) for a in held]}\n{out}\n{err}"
+    )
+    assert before == applied(lab_dump(tmp_path))
+
+
+def test_a_run_under_nohup_is_not_stopped_by_a_hang_up(tmp_path: Path) -> None:
+    """``nohup psrunbook run ...``: the hang-up of the operator's terminal does not stop
+    the change (nohup started it with SIGHUP ignored, and a run keeps that); SIGTERM
+    still stops it as usual.
+
+    Both signals are sent while the step is held: were SIGHUP caught, its handler would
+    run first (a process's pending signals are handled in signal-number order, and a
+    caught SIGHUP is never discarded), and the notice would name it. Never by time.
+    """
+    nohup = shutil.which("nohup")
+    assert nohup is not None, "nohup (coreutils) is needed for this case"
+    targets = {node: nth for step, node, nth in STEP_COMMANDS if step == STEP}
+    with _held_step_run(tmp_path, targets, wrapper=(nohup,)) as (process, before):
+        process.send_signal(signal.SIGHUP)
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=120)
+    assert 130 == process.returncode, f"{out}\n{err}"
+    assert_no_traceback(_Result(out, err))
+    assert "SIGTERM: stopping the run" in err
+    assert "SIGHUP" not in err
+    run_id = latest_run_id(tmp_path)
+    assert "interrupted" == run_outcome(tmp_path, run_id)
     assert before == applied(lab_dump(tmp_path))
 
 

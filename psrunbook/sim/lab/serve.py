@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Literal
 import msgspec
 
 from psrunbook.errors import UserError
+from psrunbook.execution.interrupts import catch
 from psrunbook.sim.endpoint.http_server import SimFleet
 from psrunbook.sim.endpoint.negotiate_auth import AUTH_MODES, AuthMode
 from psrunbook.sim.executor_protocol import Executor
@@ -410,7 +411,7 @@ def _install_signal_handlers(stop: threading.Event) -> Callable[[], None]:
         log.info("signal %d received, stopping", signum)
         stop.set()
 
-    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    previous = catch((signal.SIGINT, signal.SIGTERM), handler)
 
     def undo() -> None:
         for sig, old in previous.items():
