@@ -80,9 +80,13 @@ def list_runbooks(ctx: typer.Context, as_json: JsonOption = False) -> None:
 
         documents.emit(documents.runbook_list(runbooks))
         return
-    from rich.table import Table
+    from rich.table import Column, Table
 
-    table = Table("runbook", "summary", "origin", box=None, pad_edge=False)
+    # A runbook's name is what `show`, `plan` and `run` take: never shortened with an
+    # ellipsis or broken across lines, however narrow the terminal (the summary wraps).
+    name_column = Column("runbook", no_wrap=True, overflow="ignore")
+    summary_column = Column("summary", overflow="fold")  # a long word is broken, not cut
+    table = Table(name_column, summary_column, "origin", box=None, pad_edge=False)
     for runbook in runbooks:
         table.add_row(runbook.name, runbook.summary, runbook.origin)
     _console().print(table)

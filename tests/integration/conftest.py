@@ -55,6 +55,9 @@ class Psrunbook:
             env={
                 "PSRUNBOOK_STATE_DIR": str(self.state_dir),
                 SIM_AUTH_ENV: self.sim_auth,
+                # Tables laid out for 200 columns whatever the developer's terminal width:
+                # a test reads whole cells (a narrow COLUMNS wraps them, as it should).
+                "COLUMNS": "200",
                 **(env or {}),
             },
         )

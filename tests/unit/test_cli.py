@@ -33,6 +33,16 @@ def test_list_shows_builtin_and_user_runbooks(user_runbooks: Path) -> None:
         assert name in out
 
 
+def test_list_keeps_every_runbook_name_whole_in_a_narrow_terminal() -> None:
+    """A name is what `show`, `plan` and `run` take: never cut with an ellipsis or broken
+    across lines, however narrow the terminal; the summary wraps and loses no letter."""
+    result = CliRunner().invoke(app, ["list"], env={"COLUMNS": "40"})
+    assert 0 == result.exit_code, result.output
+    names = [line.split()[0] for line in result.output.splitlines()[1:] if line[:1].strip()]
+    assert names == [runbook.name for runbook in RunbookRegistry.discover().runbooks]
+    assert "\u2026" not in result.output
+
+
 def test_show_lists_parameters_steps_and_advisories() -> None:
     """show prints every parameter, every step with its target, and the advisories."""
     code, out = invoke("show", "ssis-clustered")
