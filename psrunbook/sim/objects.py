@@ -33,6 +33,9 @@ _ONE_PASS_TYPES: frozenset[type] = frozenset({list, tuple, type({}.items())})
 """What the one pass takes: sized sequences of pairs, and a dict's items (``props(**kw)``)."""
 
 
+PS_CUSTOM_OBJECT = "System.Management.Automation.PSCustomObject"
+
+
 class PSHashtable(MutableMapping[str, Any]):
     """An ordered hashtable with PowerShell's case-insensitive keys.
 
@@ -143,7 +146,7 @@ class PSObject(msgspec.Struct):
     each returns the value the property then holds.
     """
 
-    type_names: tuple[str, ...] = ("System.Management.Automation.PSCustomObject", "System.Object")
+    type_names: tuple[str, ...] = (PS_CUSTOM_OBJECT, "System.Object")
     properties: PSHashtable = msgspec.field(default_factory=PSHashtable)
     to_string: str | None = None
     methods: Mapping[str, Callable[..., Any]] = msgspec.field(default_factory=dict)
@@ -152,7 +155,32 @@ class PSObject(msgspec.Struct):
     def __str__(self) -> str:
         if self.to_string is not None:
             return self.to_string
-        return "@{" + "; ".join(f"{k}={v}" for k, v in self.properties.items()) + "}"
+        return "@{" + "; ".join(f"{k}={member_text(v)}" for k, v in self.properties.items()) + "}"
+
+
+def member_text(value: Any) -> str:
+    """A value as PowerShell writes it inside another's text: an item of a collection
+    turned into a string (``"$a"``, ``-join``), a property in ``@{a=...}``.
+
+    PowerShell converts those without looking inside them (``PSObject.ToString`` with
+    ``recurse`` false, from ``ToStringEnumerable`` and ``ToStringEmptyBaseObject``): a
+    nested array is its .NET type's name, ``System.Object[]``, not its items; a
+    hashtable ``System.Collections.Hashtable``; a custom object ``PSCustomObject.
+    ToString()``, the empty string (PowerShell issue 6163, 5.1 included); ``$null``
+    nothing. Anything else is its usual text.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, list | tuple):
+        return "System.Object[]"
+    if isinstance(value, PSHashtable):
+        return "System.Collections.Hashtable"
+    if isinstance(value, bool):
+        return "True" if value else "False"
+    custom = isinstance(value, PSObject) and value.type_names[:1] == (PS_CUSTOM_OBJECT,)
+    if custom and value.to_string is None:
+        return ""
+    return str(value)
 
 
 class PartialObject(PSObject):

@@ -143,6 +143,7 @@ from psrunbook.sim.ps.values import (
     as_list,
     convert,
     is_collection,
+    item_text,
     to_bool,
     to_int,
     to_string,
@@ -2033,18 +2034,19 @@ class Evaluator:
 
     def ofs_text(self, value: Any) -> str:
         """``value`` converted to a string as PowerShell converts it: a collection's
-        items (nested ones too) joined by ``$OFS``, a space while ``$OFS`` is unset or
-        ``$null`` (about_Preference_Variables, $OFS: ``[string]$array`` and
-        ``"$array"``)."""
+        items joined by ``$OFS``, a space while ``$OFS`` is unset or ``$null``
+        (about_Preference_Variables, $OFS: ``[string]$array`` and ``"$array"``); an item
+        that is itself a collection is not looked into (``System.Object[]``:
+        :func:`~psrunbook.sim.ps.values.item_text`)."""
         if not is_collection(value):
             return to_string(value)
+        return self.ofs().join(item_text(v) for v in value)
+
+    def ofs(self) -> str:
+        """``$OFS``, the separator of a collection's items in its text: a space while it
+        is unset or ``$null`` (``PSObject.GetSeparator``)."""
         found, separator = self.scope.get("OFS")
-        joiner = " " if not found or separator is None else to_string(separator)
-
-        def joined(items: Any) -> str:
-            return joiner.join(joined(v) if is_collection(v) else to_string(v) for v in items)
-
-        return joined(value)
+        return " " if not found or separator is None else to_string(separator)
 
     def expr_expandable_string_literal(self, node: Node) -> Any:
         return self.expand_string(node, self.text_of(node))

@@ -24,6 +24,7 @@ from psrunbook.sim.ps.values import (
     format_operator,
     integer_result,
     is_collection,
+    item_text,
     ps_compare,
     ps_equals,
     to_bool,
@@ -107,7 +108,9 @@ class Operators:
         if base not in _ALL_OPERATORS:
             raise self._ev.unsupported(node, f"operator -{name}")
         if base == "join":
-            return to_string(right).join(to_string(v) for v in as_list(left))
+            # ParserOps.JoinOperator: the separator as any value becomes a string ($OFS
+            # joins an array of them), the items as a collection's items do.
+            return self._ev.ofs_text(right).join(item_text(v) for v in as_list(left))
         if base == "split":
             return self.op_split(left, right, case_sensitive)
         if base == "replace":
@@ -278,7 +281,7 @@ class Operators:
         if op == "+":
             return self._number(operand, node)
         if name == "join":
-            return "".join(to_string(v) for v in as_list(operand))
+            return "".join(item_text(v) for v in as_list(operand))
         if name == "split":
             return [p for p in re.split(r"\s+", to_string(operand).strip()) if p]
         if name == "bnot":

@@ -20,6 +20,7 @@ from psrunbook.sim.objects import (
     PSPrimitiveDictionary,
     PSVersionValue,
     SecureStringValue,
+    member_text,
 )
 from psrunbook.sim.ps.date_format import DateFormatError, datetime_moment, format_datetime
 
@@ -146,12 +147,21 @@ def to_string(value: Any) -> str:
     if isinstance(value, float):
         return format_number(value)
     if is_collection(value):
-        return " ".join(to_string(v) for v in value)
+        return " ".join(item_text(v) for v in value)
     if isinstance(value, PSHashtable):
         return "System.Collections.Hashtable"
     if isinstance(value, ScriptBlockValue):
         return value.text
     return str(value)
+
+
+def item_text(value: Any) -> str:
+    """An item of a collection as PowerShell writes it when the collection becomes a
+    string: a nested collection, hashtable or custom object is not looked into
+    (:func:`psrunbook.sim.objects.member_text`); a number or string is its usual text."""
+    if isinstance(value, str | int | float):
+        return to_string(value)
+    return member_text(value)
 
 
 _INT_RE = re.compile(r"^[+-]?\d+$")

@@ -24,9 +24,11 @@ from .helpers import run
     [
         ('$a = 1, 2; "$a"; [string]$a; "x" + $a', ["1 2", "1 2", "x1 2"]),
         ("$OFS = '-'; \"$(1, 2)\"", ["1-2"]),
+        # An item that is itself a collection is not looked into: its .NET type's name
+        # (PSObject.ToStringEnumerable converts items with recurse false).
         (
             "$OFS = '-'; $a = 1, 2, (3, 4); \"$a\"; [string]$a; 'x' + $a",
-            ["1-2-3-4"] * 2 + ["x1-2-3-4"],
+            ["1-2-System.Object[]"] * 2 + ["x1-2-System.Object[]"],
         ),
         ('$OFS = $null; "$(1, 2)"', ["1 2"]),
         ("$OFS = '-'; [string]@(5); \"$(7)\"", ["5", "7"]),
@@ -34,6 +36,37 @@ from .helpers import run
     ],
 )
 def test_an_array_becomes_a_string_joined_by_ofs(script: str, output: list[Any]) -> None:
+    result = run(script)
+    assert result.failed is None, result.failed
+    assert output == result.output
+
+
+@pytest.mark.parametrize(
+    ("script", "output"),
+    [
+        # -join (ParserOps.JoinOperator) is PSObject.ToStringEnumerable: each item as a
+        # collection's item, not looked into; $OFS plays no part in the items.
+        ("(1, (2, 3)) -join '-'", ["1-System.Object[]"]),
+        ("$OFS = '+'; (1, (2, 3)) -join '-'", ["1-System.Object[]"]),
+        ("-join (1, (2, 3))", ["1System.Object[]"]),
+        ("(1, @{a = 1}) -join ','", ["1,System.Collections.Hashtable"]),
+        ("(1, $null, 2) -join ','", ["1,,2"]),
+        # The separator is a value turned into a string: an array of them joined by $OFS.
+        ("$OFS = '+'; (1, 2) -join (',', ';')", ["1,+;2"]),
+        # A custom object as an item is PSCustomObject.ToString(), the empty string
+        # (PowerShell issue 6163, Windows PowerShell 5.1 too); alone it is @{...}.
+        ('"$(@([pscustomobject]@{a = 1}, 2))"', [" 2"]),
+        ('"$([pscustomobject]@{a = 1})"', ["@{a=1}"]),
+        # Its properties are written the same way (ToStringEmptyBaseObject).
+        (
+            '"$([pscustomobject]@{a = $null; b = 1, 2; c = @{}; d = $true})"',
+            ["@{a=; b=System.Object[]; c=System.Collections.Hashtable; d=True}"],
+        ),
+    ],
+)
+def test_items_and_properties_inside_a_text_are_not_looked_into(
+    script: str, output: list[Any]
+) -> None:
     result = run(script)
     assert result.failed is None, result.failed
     assert output == result.output
