@@ -124,14 +124,22 @@ def to_bool(value: Any) -> bool:
 
 
 def format_number(value: float) -> str:
-    """A double as PowerShell prints it (``2.0`` is ``2``)."""
+    """A double as Windows PowerShell 5.1 writes it in text (``"$x"``, ``[string]$x``):
+    .NET Framework's ``Double.ToString()`` in the invariant culture, the "G" format with
+    15 significant digits (Standard numeric format strings: "the default precision for
+    Double is 15" before .NET Core 3.0, whose shortest round-trip text 5.1 never uses).
+    So ``0.1 + 0.2`` is ``0.3`` and ``1/3`` ``0.333333333333333``; ``2.0`` is ``2``; an
+    exponent below -4 or of 15 and more is scientific with an upper-case E and at least
+    two digits (``1E+15``, ``1E-05``); negative zero is ``0``. (On the wire a double
+    travels whole, ``<Db>`` with every digit: this is only its text.)"""
     if math.isinf(value):
         return "Infinity" if value > 0 else "-Infinity"
     if math.isnan(value):
         return "NaN"
-    if value == int(value) and abs(value) < 1e15:
-        return str(int(value))
-    return repr(value)
+    if value == 0:
+        return "0"
+    mantissa, scientific, exponent = format(value, ".15g").partition("e")
+    return f"{mantissa}E{exponent}" if scientific else mantissa
 
 
 def to_string(value: Any) -> str:

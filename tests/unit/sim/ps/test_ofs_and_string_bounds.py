@@ -1,8 +1,12 @@
-"""Two conversions the lab made kinder than Windows, now as Windows does them.
+"""Conversions the lab made kinder than Windows, now as Windows does them.
 
 ``$OFS`` (about_Preference_Variables): an array converted to a string (``"$a"``,
 ``"$(...)"``, ``[string]$a``, ``'text' + $a``) has its items joined by ``$OFS``, a space
 while it is unset or ``$null``; the lab always used a space.
+
+A double's text (``"$x"``, ``[string]$x``) is .NET Framework's ``Double.ToString()``,
+"G" with 15 significant digits; the lab wrote Python's shortest round-trip text
+(``0.1 + 0.2`` was ``0.30000000000000004``, Windows PowerShell 5.1 writes ``0.3``).
 
 String methods (.NET Framework 4.8's String): an index or length outside the string
 throws ArgumentOutOfRangeException with its "Parameter name" line, which PowerShell
@@ -127,3 +131,25 @@ def test_calls_inside_the_string_answer_as_before() -> None:
         " 'abc'.Insert(3, 'x'); 'ab'.PadLeft(4, '*')"
     )
     assert ["", "bc", "a", "a", "abcx", "**ab"] == run(script).output
+
+
+@pytest.mark.parametrize(
+    ("script", "text"),
+    [
+        ('"$(0.1 + 0.2)"', "0.3"),
+        ("[string](1 / 3)", "0.333333333333333"),
+        ('"$(2.0)"', "2"),
+        ('"$(-1234.5678)"', "-1234.5678"),
+        ('"$(1e14)"', "100000000000000"),
+        ('"$(1e15)"', "1E+15"),
+        ('"$(1e-5)"', "1E-05"),
+        ('"$(0.0001)"', "0.0001"),
+        ('"$(-0.0)"', "0"),
+        ('"$([double]::MaxValue)"', "1.79769313486232E+308"),
+        ("'x' + 2.5", "x2.5"),
+    ],
+)
+def test_a_double_is_written_with_fifteen_significant_digits(script: str, text: str) -> None:
+    result = run(script)
+    assert result.failed is None, result.failed
+    assert [text] == result.output
