@@ -77,6 +77,12 @@ class ConversionError(Exception):
             message += f' Error: "{reason}"'
         super().__init__(message)
         self.type_name = full
+        self.reason = reason
+
+    def retyped(self, value: Any, type_name: str) -> ConversionError:
+        """The same failure named for the type the script asked for (``[double]'x'``
+        fails as System.Double, not as the integer the number reader tried first)."""
+        return ConversionError(value, type_name, self.reason)
 
 
 class ScriptBlockValue:
@@ -205,7 +211,10 @@ def to_number(value: Any) -> int | float:
 
 def to_int(value: Any, type_name: str = "int") -> int:
     """``[int]$value``: banker's rounding like .NET, range-checked for 32 bits."""
-    number = to_number(value)
+    try:
+        number = to_number(value)
+    except ConversionError as exc:
+        raise exc.retyped(value, type_name) from None
     result = round(number) if isinstance(number, float) else number
     bits = 64 if type_name.lower() in ("long", "int64") else 32
     low, high = (
@@ -254,7 +263,10 @@ def convert(value: Any, type_name: str) -> Any:
             return 0
         return to_int(value, name)
     if name == "double":
-        return float(to_number(value))
+        try:
+            return float(to_number(value))
+        except ConversionError as exc:
+            raise exc.retyped(value, "double") from None
     if name in ("bool", "boolean", "switch"):
         return to_bool(value)
     if name in ("string[]", "collections.specialized.stringcollection"):

@@ -153,3 +153,22 @@ def test_a_double_is_written_with_fifteen_significant_digits(script: str, text: 
     result = run(script)
     assert result.failed is None, result.failed
     assert [text] == result.output
+
+
+@pytest.mark.parametrize(
+    ("script", "type_name"),
+    [
+        ("[double]'abc'", "System.Double"),
+        ("[long]'abc'", "System.Int64"),
+        ("[uint32]'abc'", "System.UInt32"),
+        ("[int]'abc'", "System.Int32"),
+    ],
+)
+def test_a_failed_conversion_names_the_type_asked_for(script: str, type_name: str) -> None:
+    """The lab read every number as an integer first and named System.Int32 in the
+    error of a ``[double]`` or ``[long]`` cast."""
+    result = run(script)
+    assert [
+        f'Cannot convert value "abc" to type "{type_name}". '
+        'Error: "Input string was not in a correct format."'
+    ] == [e.message for e in result.errors]
