@@ -37,6 +37,7 @@ from psrunbook.sim.ps import (
     dotnet_reflection,
     engine_events,
     host_types,
+    math_methods,
 )
 from psrunbook.sim.ps.date_arithmetic import DateArgumentError
 from psrunbook.sim.ps.date_format import DateFormatError
@@ -62,7 +63,6 @@ from psrunbook.sim.ps.values import (
     format_operator,
     is_collection,
     ps_equals,
-    to_number,
     to_string,
     type_name_of,
 )
@@ -420,6 +420,8 @@ class Members:
             return ADMINISTRATOR_ROLE
         if key == ("environment", "machinename"):
             return self._ev.read_variable("env:COMPUTERNAME", node)
+        if key[0] == "math" and key[1] in math_methods.CONSTANTS:
+            return math_methods.CONSTANTS[key[1]]
         if key[0] == "datetime":
             clock = clock_member(name)
             if clock is not None:
@@ -457,22 +459,15 @@ class Members:
                 ignore = len(a) > 2 and "ignorecase" in to_string(a[2]).casefold()
                 x, y = to_string(a[0]), to_string(a[1])
                 return x.casefold() == y.casefold() if ignore else x == y
-        if short == "math":
-            numbers = [to_number(x) for x in a]
-            if n == "max":
-                return max(numbers)
-            if n == "min":
-                return min(numbers)
-            if n == "abs":
-                return abs(numbers[0])
-            if n == "round":
-                digits = int(numbers[1]) if len(numbers) > 1 else 0
-                result = round(numbers[0], digits)
-                return result
-            if n == "floor":
-                return float(int(numbers[0] // 1))
-            if n == "ceiling":
-                return float(-int(-numbers[0] // 1))
+        if short == "math" and math_methods.models(n):
+            try:
+                return math_methods.call(name, a)
+            except math_methods.OverloadNotFound as exc:
+                raise self._ev.runtime_fail(
+                    str(exc), "MethodCountCouldNotFindBest", "NotSpecified"
+                ) from None
+            except math_methods.Refused as exc:
+                raise self._ev.unsupported(node, str(exc)) from None
         if short == "io.path":
             paths = [to_string(x) for x in a]
             if n == "combine":
