@@ -44,6 +44,7 @@ from psrunbook.sim.ps.date_format import DateFormatError
 from psrunbook.sim.ps.date_values import clock_member
 from psrunbook.sim.ps.exceptions import StopRequested
 from psrunbook.sim.ps.intrinsic_methods import call_intrinsic
+from psrunbook.sim.ps.number_parse import ParseFailed, parse, parses
 from psrunbook.sim.ps.principal import (
     ADMINISTRATOR_ROLE,
     NOT_MAPPED,
@@ -54,7 +55,7 @@ from psrunbook.sim.ps.principal import (
     security_identifier,
 )
 from psrunbook.sim.ps.psobject_view import PSCUSTOM_TYPE, PropertyCollection, PSObjectView, view_of
-from psrunbook.sim.ps.references import PSReference, parses, try_parse
+from psrunbook.sim.ps.references import PSReference, try_parse
 from psrunbook.sim.ps.remote_host_ui import HostMethodRefused
 from psrunbook.sim.ps.string_methods import StringMethodError, string_method
 from psrunbook.sim.ps.values import (
@@ -444,6 +445,17 @@ class Members:
             if len(a) != 2 or not isinstance(a[1], PSReference):
                 raise self._ev.unsupported(node, f"[{type_name}]::TryParse() without [ref]")
             return try_parse(short, a[0], a[1])
+        if n == "parse" and parses(short) and len(a) == 1:
+            try:
+                return parse(short, a[0])
+            except ParseFailed as thrown:
+                # The .NET exception, as PowerShell reports a method's (MethodInvocation).
+                raise self._ev.runtime_fail(
+                    f'Exception calling "{name}" with "1" argument(s): "{thrown}"',
+                    thrown.exception,
+                    "NotSpecified",
+                    exception_type="System.Management.Automation.MethodInvocationException",
+                ) from None
         if short == "string":
             if n == "isnullorempty":
                 return a[0] is None or to_string(a[0]) == ""
