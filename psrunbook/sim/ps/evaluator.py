@@ -2345,7 +2345,17 @@ class Evaluator:
     def range_of(self, node: Node) -> range:
         """``a..b``, made one number at a time when iterated."""
         parts = self.kids(node)
-        start, end = to_int(self.eval(parts[0])), to_int(self.eval(parts[-1]))
+        try:
+            start, end = to_int(self.eval(parts[0])), to_int(self.eval(parts[-1]))
+        except ConversionError as exc:
+            # ParserOps.RangeOperator converts both ends to Int32 (5.1 has no 'a'..'c');
+            # the error id of an end that is a number too large is UNVERIFIED.
+            raise self.runtime_fail(
+                str(exc),
+                "InvalidCastFromStringToInteger",
+                "InvalidArgument",
+                exception_type="System.Management.Automation.PSInvalidCastException",
+            ) from None
         step = 1 if end >= start else -1
         return range(start, end + step, step)
 

@@ -223,7 +223,11 @@ def to_int(value: Any, type_name: str = "int") -> int:
         else (-(2 ** (bits - 1)), 2 ** (bits - 1) - 1)
     )
     if not low <= result <= high:
-        raise ConversionError(value, type_name, "Value was either too large or too small.")
+        # .NET's OverflowException names the type ("... too small for an Int32.").
+        named = {"long": "an Int64", "int64": "an Int64", "uint32": "a UInt32"}
+        what = named.get(type_name.lower(), "an Int32")
+        reason = f"Value was either too large or too small for {what}."
+        raise ConversionError(value, type_name, reason)
     return PSInt64(result) if bits == 64 else int(result)
 
 

@@ -172,3 +172,35 @@ def test_a_failed_conversion_names_the_type_asked_for(script: str, type_name: st
         f'Cannot convert value "abc" to type "{type_name}". '
         'Error: "Input string was not in a correct format."'
     ] == [e.message for e in result.errors]
+
+
+@pytest.mark.parametrize(
+    ("script", "message", "error_id"),
+    [
+        # Windows PowerShell 5.1 has no character ranges: both ends become Int32. The lab
+        # failed with an internal error here.
+        (
+            "'a'..'c'",
+            'Cannot convert value "a" to type "System.Int32". '
+            'Error: "Input string was not in a correct format."',
+            "InvalidCastFromStringToInteger",
+        ),
+        # .NET's OverflowException names the type it overflowed.
+        (
+            "[int]3e10",
+            'Cannot convert value "30000000000" to type "System.Int32". '
+            'Error: "Value was either too large or too small for an Int32."',
+            "ConvertToFinalInvalidCastException",
+        ),
+        (
+            "[long]1e30",
+            'Cannot convert value "1E+30" to type "System.Int64". '
+            'Error: "Value was either too large or too small for an Int64."',
+            "ConvertToFinalInvalidCastException",
+        ),
+    ],
+)
+def test_a_conversion_that_fails_is_windows_error(script: str, message: str, error_id: str) -> None:
+    result = run(script)
+    assert result.failed is None, result.failed
+    assert [(message, error_id)] == [(e.message, e.error_id) for e in result.errors]
