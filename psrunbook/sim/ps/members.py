@@ -44,6 +44,7 @@ from psrunbook.sim.ps.date_format import DateFormatError
 from psrunbook.sim.ps.date_values import clock_member
 from psrunbook.sim.ps.exceptions import StopRequested
 from psrunbook.sim.ps.intrinsic_methods import call_intrinsic
+from psrunbook.sim.ps.number_format import FormatNotModelled
 from psrunbook.sim.ps.number_parse import ParseFailed, parse, parses
 from psrunbook.sim.ps.principal import (
     ADMINISTRATOR_ROLE,
@@ -466,7 +467,10 @@ class Members:
                 return to_string(a[0]).join(to_string(x) for x in items)
             if n == "format":
                 rest = a[1] if len(a) == 2 and is_collection(a[1]) else a[1:]
-                return format_operator(to_string(a[0]), list(rest))
+                try:
+                    return format_operator(to_string(a[0]), list(rest))
+                except FormatNotModelled as exc:
+                    raise self._ev.unsupported(node, str(exc)) from None
             if n == "equals" and len(a) >= 2:
                 ignore = len(a) > 2 and "ignorecase" in to_string(a[2]).casefold()
                 x, y = to_string(a[0]), to_string(a[1])

@@ -15,6 +15,7 @@ from tree_sitter import Node
 
 from psrunbook.sim.objects import PSEnum, PSHashtable, PSObject
 from psrunbook.sim.ps.date_format import datetime_moment
+from psrunbook.sim.ps.number_format import FormatNotModelled
 from psrunbook.sim.ps.values import (
     NOTHING,
     ConversionError,
@@ -322,6 +323,8 @@ class Operators:
         args = self._value(parts[-1])
         try:
             return format_operator(template, as_list(args) if args is not None else [None])
+        except FormatNotModelled as exc:
+            raise self._ev.unsupported(node, str(exc)) from None
         except ConversionError as exc:
             raise self._ev.runtime_fail(
                 f"Error formatting a string: {exc}", "FormatError", "InvalidOperation"

@@ -23,6 +23,7 @@ from psrunbook.sim.objects import (
     member_text,
 )
 from psrunbook.sim.ps.date_format import DateFormatError, datetime_moment, format_datetime
+from psrunbook.sim.ps.number_format import FormatNotModelled, format_number_with
 
 TYPE_FULL_NAMES = {
     "string": "System.String",
@@ -525,30 +526,11 @@ def _format_one(value: Any, spec: str | None) -> str:
             raise ConversionError(value, "string", str(exc)) from None
     if not spec:
         return to_string(value)
-    kind, digits = spec[0].upper(), spec[1:]
-    try:
-        number = to_number(value)
-    except ConversionError:
-        return to_string(value)
-    if kind == "D":
-        return str(int(number)).zfill(int(digits) if digits else 0)
-    if kind == "N":
-        return f"{number:,.{int(digits) if digits else 2}f}"
-    if kind == "F":
-        return f"{number:.{int(digits) if digits else 2}f}"
-    if kind == "X":
-        text = f"{int(number):{'0' + digits if digits else ''}X}"
-        return text if spec[0] == "X" else text.lower()
-    if kind == "P":
-        return f"{number * 100:.{int(digits) if digits else 2}f} %"
-    if set(spec) <= set("0#.,"):
-        decimals = len(spec.split(".", 1)[1]) if "." in spec else 0
-        width = len(spec.split(".", 1)[0].replace("#", "").replace(",", ""))
-        text = f"{number:.{decimals}f}"
-        whole, _, frac = text.partition(".")
-        whole = whole.zfill(width)
-        return f"{whole}.{frac}" if frac else whole
-    return to_string(value)
+    if isinstance(value, PSEnum):
+        raise FormatNotModelled(f"format '{spec}' of an enum value")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return to_string(value)  # not IFormattable (a string, a Boolean): no specifier
+    return format_number_with(value, spec, to_string(value))
 
 
 def format_operator(template: str, args: list[Any]) -> str:
