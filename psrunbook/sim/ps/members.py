@@ -355,12 +355,18 @@ class Members:
         try:
             return string_method(text, name, args)
         except StringMethodError as threw:
-            raise self._ev.runtime_fail(
-                f'Exception calling "{name}" with "{len(args)}" argument(s): "{threw.message}"',
-                threw.error_id,
-                "NotSpecified",
-                exception_type="System.Management.Automation.MethodInvocationException",
-            ) from None
+            raise self._method_threw(name, len(args), threw.message, threw.error_id) from None
+
+    def _method_threw(self, name: str, count: int, message: str, exception: str) -> Exception:
+        """What a .NET method threw, as PowerShell reports it: a MethodInvocationException
+        ('Exception calling "Parse" with "1" argument(s): "..."') whose error id is the
+        .NET exception's name."""
+        return self._ev.runtime_fail(
+            f'Exception calling "{name}" with "{count}" argument(s): "{message}"',
+            exception,
+            "NotSpecified",
+            exception_type="System.Management.Automation.MethodInvocationException",
+        )
 
     def _properties_method(
         self, target: PropertyCollection, name: str, args: list[Any], node: Node | None
@@ -390,13 +396,7 @@ class Members:
         except HostMethodRefused as refused:
             raise self._ev.unsupported(node, str(refused)) from None
         except (DateFormatError, DateArgumentError) as thrown:
-            # The .NET exception a modelled method threw, as PowerShell reports it.
-            raise self._ev.runtime_fail(
-                f'Exception calling "{name}" with "{len(args)}" argument(s): "{thrown}"',
-                thrown.exception,
-                "NotSpecified",
-                exception_type="System.Management.Automation.MethodInvocationException",
-            ) from None
+            raise self._method_threw(name, len(args), str(thrown), thrown.exception) from None
         except PipelineStopped:
             raise StopRequested() from None
 
@@ -450,13 +450,7 @@ class Members:
             try:
                 return parse(short, a[0])
             except ParseFailed as thrown:
-                # The .NET exception, as PowerShell reports a method's (MethodInvocation).
-                raise self._ev.runtime_fail(
-                    f'Exception calling "{name}" with "1" argument(s): "{thrown}"',
-                    thrown.exception,
-                    "NotSpecified",
-                    exception_type="System.Management.Automation.MethodInvocationException",
-                ) from None
+                raise self._method_threw(name, 1, str(thrown), thrown.exception) from None
         if short == "string":
             if n == "isnullorempty":
                 return a[0] is None or to_string(a[0]) == ""
