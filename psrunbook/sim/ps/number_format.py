@@ -16,6 +16,7 @@ where the lab used to write the number as if no specifier had been given.
 
 from __future__ import annotations
 
+import math
 import re
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -29,6 +30,8 @@ class FormatNotModelled(Exception):
 
 def format_number_with(number: int | float, spec: str, plain: str) -> str:
     """``number`` written with ``spec``; ``plain`` is its text without one ("G")."""
+    if isinstance(number, float) and not math.isfinite(number):
+        return plain  # .NET writes NaN and infinity by name, whatever the specifier
     if _STANDARD.fullmatch(spec) is None:
         return _custom(number, spec)
     kind, digits = spec[0].upper(), spec[1:]

@@ -41,6 +41,8 @@ from .helpers import run
         ("'{0:0.0#}' -f 1.255", "1.26"),
         ("'{0:000}' -f 7", "007"),
         ("'{0,10:N1}|' -f 1234.56", "   1,234.6|"),
+        ("'{0:F2}' -f [math]::Exp(1000)", "Infinity"),
+        ("'{0:#,##0}' -f [math]::Sqrt(-1)", "NaN"),
         # A string or a Boolean is not IFormattable: the specifier is ignored.
         ("'{0:F2}' -f '1.5'", "1.5"),
         ("'{0:N1}' -f $true", "True"),
