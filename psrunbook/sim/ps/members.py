@@ -44,7 +44,7 @@ from psrunbook.sim.ps.date_format import DateFormatError
 from psrunbook.sim.ps.date_values import clock_member
 from psrunbook.sim.ps.exceptions import StopRequested
 from psrunbook.sim.ps.intrinsic_methods import call_intrinsic
-from psrunbook.sim.ps.number_format import FormatNotModelled
+from psrunbook.sim.ps.number_format import FormatNotModelled, format_number_with
 from psrunbook.sim.ps.number_parse import ParseFailed, parse, parses
 from psrunbook.sim.ps.principal import (
     ADMINISTRATOR_ROLE,
@@ -326,8 +326,11 @@ class Members:
                     return NOTHING if result is None else result
         elif isinstance(target, ScriptBlockValue) and folded == "invoke":
             return self._ev.invoke_block(target, None)
-        if folded == "tostring" and not args:
-            return to_string(target)
+        if folded == "tostring" and (not args or (len(args) == 1 and _is_number(target))):
+            # ToString(format) of a number: Int32/Int64/Double's, en-US.
+            return self._number_text(target, to_string(args[0]), node) if args else (
+                to_string(target)
+            )
         if folded == "equals" and len(args) == 1:
             return _dotnet_equals(target, args[0])
         if isinstance(target, PartialObject) and target.refuses(name):
@@ -335,6 +338,16 @@ class Members:
         if isinstance(target, SecureStringValue | PSObject):
             raise self._no_method(target, name)
         raise self._ev.unsupported(node, f"method call .{name}()")
+
+    def _number_text(self, number: float, spec: str, node: Node | None) -> str:
+        """Int32/Int64/Double.ToString(format), in the current culture (en-US); an empty
+        format is "G"."""
+        if not spec:
+            return to_string(number)
+        try:
+            return format_number_with(number, spec, to_string(number))
+        except FormatNotModelled as exc:
+            raise self._ev.unsupported(node, str(exc)) from None
 
     def _set_partial(self, target: PartialObject, name: str, node: Node) -> None:
         """Assigning a member of a partly modelled object without a setter: a member it
@@ -503,6 +516,11 @@ class Members:
         if dotnet_io.handled(value):
             return value
         raise self._ev.unsupported(node, f"static method [{type_name}]::{name}()")
+
+
+def _is_number(value: Any) -> bool:
+    """An Int32, Int64 or Double of the lab (a Boolean or an enum value is not one)."""
+    return isinstance(value, int | float) and not isinstance(value, bool | PSEnum)
 
 
 def _runtime_type(target: Any) -> PSObject:

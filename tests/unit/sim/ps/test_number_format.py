@@ -69,3 +69,27 @@ def test_a_specifier_the_lab_does_not_model_is_refused_by_name(script: str, what
     result = run(script)
     assert result.failed is not None
     assert what in result.failed.message
+
+
+@pytest.mark.parametrize(
+    ("script", "text"),
+    [
+        ("(1234.5).ToString('N0')", "1,235"),
+        ("$size = 1GB; $size.ToString('N0')", "1,073,741,824"),
+        ("(0.125).ToString('F2')", "0.13"),
+        ("(5).ToString('D3')", "005"),
+        ("(255).ToString('X2')", "FF"),
+        ("(5).ToString('')", "5"),
+    ],
+)
+def test_a_number_tostring_takes_the_same_specifiers(script: str, text: str) -> None:
+    """``ToString(format)`` of an Int32, Int64 or Double; the lab refused it."""
+    result = run(script)
+    assert result.failed is None, result.failed
+    assert [text] == result.output
+
+
+def test_a_number_tostring_with_an_unmodelled_specifier_is_refused_by_name() -> None:
+    result = run("(1.5).ToString('R')")
+    assert result.failed is not None
+    assert "format 'R' of a number" in result.failed.message
