@@ -34,6 +34,7 @@ from psrunbook.sim.objects import (
     PSHashtable,
     PSObject,
     SecureStringValue,
+    member_text,
 )
 from psrunbook.sim.ps import (
     automatic,
@@ -143,7 +144,6 @@ from psrunbook.sim.ps.values import (
     as_list,
     convert,
     is_collection,
-    item_text,
     to_bool,
     to_int,
     to_string,
@@ -2037,16 +2037,12 @@ class Evaluator:
         items joined by ``$OFS``, a space while ``$OFS`` is unset or ``$null``
         (about_Preference_Variables, $OFS: ``[string]$array`` and ``"$array"``); an item
         that is itself a collection is not looked into (``System.Object[]``:
-        :func:`~psrunbook.sim.ps.values.item_text`)."""
+        :func:`~psrunbook.sim.objects.member_text`)."""
         if not is_collection(value):
             return to_string(value)
-        return self.ofs().join(item_text(v) for v in value)
-
-    def ofs(self) -> str:
-        """``$OFS``, the separator of a collection's items in its text: a space while it
-        is unset or ``$null`` (``PSObject.GetSeparator``)."""
-        found, separator = self.scope.get("OFS")
-        return " " if not found or separator is None else to_string(separator)
+        found, separator = self.scope.get("OFS")  # PSObject.GetSeparator
+        joiner = " " if not found or separator is None else to_string(separator)
+        return joiner.join(member_text(v) for v in value)
 
     def expr_expandable_string_literal(self, node: Node) -> Any:
         return self.expand_string(node, self.text_of(node))

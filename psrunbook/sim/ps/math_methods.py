@@ -24,6 +24,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+from psrunbook.sim.objects import PSInt64
 from psrunbook.sim.ps.values import to_number
 
 _ARGUMENT_COUNTS: dict[str, tuple[int, ...]] = {
@@ -76,18 +77,44 @@ def _integral(numbers: list[int | float]) -> bool:
     return all(isinstance(n, int) for n in numbers)
 
 
-def _double(function: Callable[[float], float]) -> Callable[[float], float]:
+def _safe(function: Callable[..., float], *args: float) -> float:
     """A Double method: NaN or infinity outside its domain, as .NET gives them."""
+    try:
+        return function(*args)
+    except ValueError:  # math.sqrt(-1), math.pow(-8, 1/3): .NET returns NaN
+        return math.nan
+    except OverflowError:  # math.exp(1000), math.pow(-10, 309): .NET returns an infinity
+        base = args[0]
+        odd_power = len(args) > 1 and args[1] % 2 == 1
+        return -math.inf if base < 0 and odd_power else math.inf
 
-    def safe(value: float) -> float:
-        try:
-            return function(value)
-        except ValueError:  # math.sqrt(-1), math.log(-1): .NET returns NaN
-            return math.nan
-        except OverflowError:  # math.exp(1000): .NET returns infinity
-            return math.inf
 
-    return safe
+def _extreme(
+    pick: Callable[[list[int | float]], int | float], numbers: list[int | float]
+) -> int | float:
+    """Math.Max/Min: the Int32/Int64 overload for integers, else the Double one, which
+    answers NaN when either argument is NaN."""
+    if _integral(numbers):
+        return pick(numbers)
+    if any(math.isnan(n) for n in numbers):
+        return math.nan
+    return float(pick(numbers))
+
+
+def _abs(value: int | float) -> int | float:
+    """Math.Abs; the smallest Int32 or Int64 has no positive counterpart (.NET's
+    OverflowException, refused by name)."""
+    smallest = -(2**63) if isinstance(value, PSInt64) else -(2**31)
+    if not isinstance(value, float) and value in (smallest, -(2**63)):
+        raise Refused("[math]::Abs() of the smallest Int32 or Int64 (.NET's OverflowException)")
+    return abs(value)
+
+
+def _sign(numbers: list[int | float]) -> int:
+    value = numbers[0]
+    if isinstance(value, float) and math.isnan(value):
+        raise Refused("[math]::Sign() of NaN (.NET's ArithmeticException)")
+    return (value > 0) - (value < 0)
 
 
 def _log(numbers: list[int | float]) -> float:
@@ -114,24 +141,24 @@ def _log10(value: float) -> float:
 
 
 def _round(numbers: list[int | float]) -> float:
-    digits = int(numbers[1]) if len(numbers) > 1 else 0
+    digits = round(numbers[1]) if len(numbers) > 1 else 0  # to Int32: half to even
     if not 0 <= digits <= 15:
         raise Refused("[math]::Round() with digits outside 0 to 15 (.NET's ArgumentOutOfRange)")
     return float(round(numbers[0], digits))
 
 
 _METHODS: dict[str, Callable[[list[int | float]], Any]] = {
-    "abs": lambda n: abs(n[0]),
-    "max": lambda n: max(n) if _integral(n) else float(max(n)),
-    "min": lambda n: min(n) if _integral(n) else float(min(n)),
-    "sign": lambda n: (n[0] > 0) - (n[0] < 0),
+    "abs": lambda n: _abs(n[0]),
+    "max": lambda n: _extreme(max, n),
+    "min": lambda n: _extreme(min, n),
+    "sign": _sign,
     "round": _round,
     "floor": lambda n: float(math.floor(n[0])) if math.isfinite(n[0]) else float(n[0]),
     "ceiling": lambda n: float(math.ceil(n[0])) if math.isfinite(n[0]) else float(n[0]),
     "truncate": lambda n: float(math.trunc(n[0])) if math.isfinite(n[0]) else float(n[0]),
-    "pow": lambda n: _double(lambda x: math.pow(x, float(n[1])))(float(n[0])),
-    "sqrt": lambda n: _double(math.sqrt)(float(n[0])),
-    "exp": lambda n: _double(math.exp)(float(n[0])),
+    "pow": lambda n: _safe(math.pow, float(n[0]), float(n[1])),
+    "sqrt": lambda n: _safe(math.sqrt, float(n[0])),
+    "exp": lambda n: _safe(math.exp, float(n[0])),
     "log": _log,
     "log10": lambda n: _log10(float(n[0])),
 }

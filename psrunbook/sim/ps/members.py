@@ -340,10 +340,7 @@ class Members:
         raise self._ev.unsupported(node, f"method call .{name}()")
 
     def _number_text(self, number: float, spec: str, node: Node | None) -> str:
-        """Int32/Int64/Double.ToString(format), in the current culture (en-US); an empty
-        format is "G"."""
-        if not spec:
-            return to_string(number)
+        """Int32/Int64/Double.ToString(format), in the current culture (en-US)."""
         try:
             return format_number_with(number, spec, to_string(number))
         except FormatNotModelled as exc:

@@ -1,17 +1,20 @@
 """A number's text under a format specifier (``'{0:N2}' -f $x``, ``$x.ToString('F1')``),
-as .NET Framework 4.8 writes it in en-US, the lab's culture.
+as .NET Framework 4.8 writes it in en-US, the lab's culture; and a double's text without
+one (:func:`double_text`).
 
 .NET Framework formats a Double from its 15 significant digits and rounds half away
 from zero on those decimal digits, so ``0.125`` with "F2" is ``0.13`` and ``2.5`` with
 "F0" is ``3`` (Python's own formatting rounds the binary value half to even: ``0.12``,
 ``2``); a result that rounds to zero has no minus sign (negative zero as "-0" came with
-.NET Core 3.0). Modelled: the standard formats "D" (integers only; a Double is .NET's
-FormatException, refused by name), "N", "F", "P" (``25.60 %``), "C" (``$1,234.57``,
-negative ``($1,234.57)``), "E" (``1.234560E+003``), "G" without digits; and custom
-formats of ``0``, ``#``, ``.`` and grouping ``,`` (``#,##0.00``, ``0.##``, ``000``).
-Any other specifier (a precision on "G", "R", "X" of a Double, ``%``, ``E0`` or ``;``
-in a custom format, a scaling comma) is refused by name (:class:`FormatNotModelled`),
-where the lab used to write the number as if no specifier had been given.
+.NET Core 3.0; UNVERIFIED for a custom format's negative number that rounds to zero).
+Modelled: the standard formats "D" (integers only; a Double is .NET's FormatException,
+refused by name), "N", "F", "P" (``25.60 %``), "C" (``$1,234.57``, negative
+``($1,234.57)``), "E" (``1.234560E+003``), "X" (non-negative integers), "G" without
+digits; and custom formats of ``0``, ``#``, ``.`` and grouping ``,`` (``#,##0.00``,
+``0.##``, ``000``). Any other specifier (a precision on "G", "R", "X" of a Double or a
+negative number, ``%``, ``E0`` or ``;`` in a custom format, a scaling comma) is refused
+by name (:class:`FormatNotModelled`), where the lab used to write the number as if no
+specifier had been given.
 """
 
 from __future__ import annotations
@@ -24,13 +27,33 @@ _STANDARD = re.compile(r"[A-Za-z]\d{0,2}")
 """A standard format: a letter and an optional precision (0 to 99)."""
 
 
+def double_text(value: float) -> str:
+    """A double as Windows PowerShell 5.1 writes it in text (``"$x"``, ``[string]$x``, an
+    item or property inside another's text): .NET Framework's ``Double.ToString()``, the
+    "G" format with 15 significant digits (Standard numeric format strings: "the default
+    precision for Double is 15" before .NET Core 3.0, whose shortest round-trip text 5.1
+    never uses). So ``0.1 + 0.2`` is ``0.3`` and ``1/3`` ``0.333333333333333``; ``2.0`` is
+    ``2``; an exponent below -4 or of 15 and more is scientific with an upper-case E and
+    at least two digits (``1E+15``, ``1E-05``); negative zero is ``0``. (On the wire a
+    double travels whole, ``<Db>`` with every digit: this is only its text.)"""
+    if math.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    if math.isnan(value):
+        return "NaN"
+    if value == 0:
+        return "0"
+    mantissa, scientific, exponent = format(value, ".15g").partition("e")
+    return f"{mantissa}E{exponent}" if scientific else mantissa
+
+
 class FormatNotModelled(Exception):
     """A format specifier of a number the lab does not model; refused by name."""
 
 
 def format_number_with(number: int | float, spec: str, plain: str) -> str:
-    """``number`` written with ``spec``; ``plain`` is its text without one ("G")."""
-    if isinstance(number, float) and not math.isfinite(number):
+    """``number`` written with ``spec``; ``plain`` is its text without one ("G"), which
+    an empty ``spec`` also gives."""
+    if not spec or (isinstance(number, float) and not math.isfinite(number)):
         return plain  # .NET writes NaN and infinity by name, whatever the specifier
     if _STANDARD.fullmatch(spec) is None:
         return _custom(number, spec)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from tree_sitter import Node
 
-from psrunbook.sim.objects import PSEnum, PSHashtable, PSObject
+from psrunbook.sim.objects import PSEnum, PSHashtable, PSObject, member_text
 from psrunbook.sim.ps.date_format import datetime_moment
 from psrunbook.sim.ps.number_format import FormatNotModelled
 from psrunbook.sim.ps.values import (
@@ -25,7 +25,6 @@ from psrunbook.sim.ps.values import (
     format_operator,
     integer_result,
     is_collection,
-    item_text,
     ps_compare,
     ps_equals,
     to_bool,
@@ -111,7 +110,7 @@ class Operators:
         if base == "join":
             # ParserOps.JoinOperator: the separator as any value becomes a string ($OFS
             # joins an array of them), the items as a collection's items do.
-            return self._ev.ofs_text(right).join(item_text(v) for v in as_list(left))
+            return self._ev.ofs_text(right).join(member_text(v) for v in as_list(left))
         if base == "split":
             return self.op_split(left, right, case_sensitive)
         if base == "replace":
@@ -282,7 +281,7 @@ class Operators:
         if op == "+":
             return self._number(operand, node)
         if name == "join":
-            return "".join(item_text(v) for v in as_list(operand))
+            return "".join(member_text(v) for v in as_list(operand))
         if name == "split":
             return [p for p in re.split(r"\s+", to_string(operand).strip()) if p]
         if name == "bnot":

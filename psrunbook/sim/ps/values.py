@@ -7,7 +7,6 @@ apart from the evaluator so each rule can be read and tested on its own.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable
 from typing import Any
@@ -23,7 +22,7 @@ from psrunbook.sim.objects import (
     member_text,
 )
 from psrunbook.sim.ps.date_format import DateFormatError, datetime_moment, format_datetime
-from psrunbook.sim.ps.number_format import FormatNotModelled, format_number_with
+from psrunbook.sim.ps.number_format import FormatNotModelled, double_text, format_number_with
 
 TYPE_FULL_NAMES = {
     "string": "System.String",
@@ -130,25 +129,6 @@ def to_bool(value: Any) -> bool:
     return True
 
 
-def format_number(value: float) -> str:
-    """A double as Windows PowerShell 5.1 writes it in text (``"$x"``, ``[string]$x``):
-    .NET Framework's ``Double.ToString()`` in the invariant culture, the "G" format with
-    15 significant digits (Standard numeric format strings: "the default precision for
-    Double is 15" before .NET Core 3.0, whose shortest round-trip text 5.1 never uses).
-    So ``0.1 + 0.2`` is ``0.3`` and ``1/3`` ``0.333333333333333``; ``2.0`` is ``2``; an
-    exponent below -4 or of 15 and more is scientific with an upper-case E and at least
-    two digits (``1E+15``, ``1E-05``); negative zero is ``0``. (On the wire a double
-    travels whole, ``<Db>`` with every digit: this is only its text.)"""
-    if math.isinf(value):
-        return "Infinity" if value > 0 else "-Infinity"
-    if math.isnan(value):
-        return "NaN"
-    if value == 0:
-        return "0"
-    mantissa, scientific, exponent = format(value, ".15g").partition("e")
-    return f"{mantissa}E{exponent}" if scientific else mantissa
-
-
 def to_string(value: Any) -> str:
     """``[string]$value``, with arrays joined by a space ($OFS)."""
     if value is None:
@@ -160,23 +140,14 @@ def to_string(value: Any) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
-        return format_number(value)
+        return double_text(value)
     if is_collection(value):
-        return " ".join(item_text(v) for v in value)
+        return " ".join(member_text(v) for v in value)
     if isinstance(value, PSHashtable):
         return "System.Collections.Hashtable"
     if isinstance(value, ScriptBlockValue):
         return value.text
     return str(value)
-
-
-def item_text(value: Any) -> str:
-    """An item of a collection as PowerShell writes it when the collection becomes a
-    string: a nested collection, hashtable or custom object is not looked into
-    (:func:`psrunbook.sim.objects.member_text`); a number or string is its usual text."""
-    if isinstance(value, str | int | float):
-        return to_string(value)
-    return member_text(value)
 
 
 _INT_RE = re.compile(r"^[+-]?\d+$")

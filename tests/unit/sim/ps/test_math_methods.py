@@ -52,6 +52,8 @@ def test_a_method_answers_as_dotnet_does(script: str, value: Any) -> None:
         ("[math]::Log(-1)", math.isnan),
         ("[math]::Log(0)", lambda v: v == -math.inf),
         ("[math]::Exp(1000)", lambda v: v == math.inf),
+        ("[math]::Pow(-10, 309)", lambda v: v == -math.inf),  # an odd power keeps the sign
+        ("[math]::Max(1, [math]::Sqrt(-1))", math.isnan),  # Double.Max: NaN either side
     ],
 )
 def test_outside_its_domain_a_method_gives_nan_or_infinity(script: str, check: Any) -> None:
@@ -83,3 +85,18 @@ def test_round_with_digits_out_of_range_is_refused_by_name() -> None:
     result = run("[math]::Round(1.5, 20)")
     assert result.failed is not None
     assert "[math]::Round() with digits outside 0 to 15" in result.failed.message
+
+
+def test_sign_of_nan_is_refused_by_name() -> None:
+    """.NET throws ArithmeticException there; the lab does not model its message."""
+    result = run("[math]::Sign([math]::Sqrt(-1))")
+    assert result.failed is not None
+    assert "[math]::Sign() of NaN" in result.failed.message
+
+
+def test_abs_of_the_smallest_int32_is_refused_by_name() -> None:
+    """.NET throws OverflowException ("Negating the minimum value of a twos complement
+    number is invalid."); the lab answered 2147483648."""
+    result = run("[math]::Abs([int]::MinValue)")
+    assert result.failed is not None
+    assert "[math]::Abs() of the smallest Int32" in result.failed.message

@@ -66,6 +66,8 @@ def test_an_array_becomes_a_string_joined_by_ofs(script: str, output: list[Any])
             '"$([pscustomobject]@{a = $null; b = 1, 2; c = @{}; d = $true})"',
             ["@{a=; b=System.Object[]; c=System.Collections.Hashtable; d=True}"],
         ),
+        # A double property is its 15-digit text, as everywhere else.
+        ('"$([pscustomobject]@{a = 0.1 + 0.2})"', ["@{a=0.3}"]),
     ],
 )
 def test_items_and_properties_inside_a_text_are_not_looked_into(
