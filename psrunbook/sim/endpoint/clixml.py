@@ -47,6 +47,12 @@ from psrunbook.sim.objects import (
     PSVersionValue,
     SecureStringValue,
 )
+from psrunbook.sim.timespan_wire import (
+    incoming_timespan,
+    ticks_of_timedelta,
+    timespan_ticks,
+)
+from psrunbook.sim.timespan_wire import wire_text as timespan_wire_text
 
 if TYPE_CHECKING:
     from psrunbook.sim.executor_protocol import ForwardedEvent
@@ -284,6 +290,11 @@ class ClixmlWriter:
             if parts is not None:
                 self._datetime(obj, wire_text(*parts), name, depth)
                 return
+        ticks = timespan_ticks(obj)
+        if ticks is not None:
+            # A primitive known type at any depth (MS-PSRP 2.2.5.1.5; timespan_wire).
+            self.primitive("TS", timespan_wire_text(ticks), name)
+            return
         if obj.type_names and obj.type_names[0] in _ALWAYS_WITH_PROPERTIES:
             depth = max(depth, 1)
         if depth <= 0:
@@ -544,6 +555,8 @@ def from_psrp(value: Any) -> Any:
         return [from_psrp(v) for v in value]
     if isinstance(value, datetime.datetime):
         return _datetime_from_psrp(value)
+    if isinstance(value, datetime.timedelta):
+        return incoming_timespan(ticks_of_timedelta(value))
     if isinstance(value, uuid.UUID):
         return str(value)
     if isinstance(value, CorePSObject):
@@ -589,6 +602,9 @@ def fresh_copy(value: Any) -> Any:
                 # Made again: its DisplayHint setter writes to the properties it was made with.
                 notes = [(key, fresh_copy(item)) for key, item in wire_notes(value)]
                 return incoming_datetime(*parts, notes)
+        ticks = timespan_ticks(value)
+        if ticks is not None:
+            return incoming_timespan(ticks)
         return PSObject(
             type_names=value.type_names,
             properties=fresh_copy(value.properties),

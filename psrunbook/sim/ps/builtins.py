@@ -45,9 +45,11 @@ from psrunbook.sim.ps.exceptions import RefusedScript
 from psrunbook.sim.ps.format_objects import NotFormattable
 from psrunbook.sim.ps.formatting import DEFAULT_WIDTH, format_items
 from psrunbook.sim.ps.members import Members
+from psrunbook.sim.ps.number_format import roundtrip_text
 from psrunbook.sim.ps.operators import Operators
 from psrunbook.sim.ps.pipeline import StreamingCommand
 from psrunbook.sim.ps.scope import Scope
+from psrunbook.sim.ps.timespan_values import timespan_value
 from psrunbook.sim.ps.values import (
     ScriptBlockValue,
     as_list,
@@ -61,6 +63,7 @@ from psrunbook.sim.ps.values import (
     type_name_of,
     wildcard_regex,
 )
+from psrunbook.sim.timespan_wire import TICKS_PER_SECOND
 
 Emit = Callable[[Any], None]
 
@@ -530,6 +533,13 @@ def group_object(
 _UNIX_EPOCH_TICKS = 621_355_968_000_000_000
 _JSON_DATE_MARK = "\ue000"
 _JSON_DATE = re.compile(f'"{_JSON_DATE_MARK}Date\\((-?\\d+)\\){_JSON_DATE_MARK}"')
+_JSON_DOUBLE = re.compile(f'"{_JSON_DATE_MARK}Double\\(([^)"]*)\\){_JSON_DATE_MARK}"')
+
+
+def _json_double(value: float) -> str:
+    """JavaScriptSerializer's Double: ``ToString("r", InvariantCulture)`` (5.1 writes
+    ``5`` and ``0.1``, not Python's ``5.0``), marked as :func:`_json_date` marks a date."""
+    return f"{_JSON_DATE_MARK}Double({roundtrip_text(value)}){_JSON_DATE_MARK}"
 
 
 def _json_date(moment: Moment) -> str:
@@ -545,13 +555,15 @@ def _json_date(moment: Moment) -> str:
 
 
 def _json_text(data: Any, compress: bool) -> str:
-    """The JSON text, with JavaScriptSerializer's ``"\\/Date(ms)\\/"`` for the dates."""
+    """The JSON text, with JavaScriptSerializer's ``"\\/Date(ms)\\/"`` for the dates and
+    its round-trip text for the doubles."""
     if compress:
         text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
     else:
         text = json.dumps(data, indent=4, ensure_ascii=False).replace("\n", "\r\n")
     if _JSON_DATE_MARK not in text:
         return text
+    text = _JSON_DOUBLE.sub(lambda match: match.group(1), text)
     return _JSON_DATE.sub(lambda match: f'"\\/Date({match.group(1)})\\/"', text)
 
 
@@ -582,7 +594,9 @@ def _json_datetime(
 def _json_value(value: Any, depth: int, max_depth: int, wrapped: bool = False) -> Any:
     """``ProcessValue``; ``wrapped`` marks an object that came down the pipeline (a
     PSObject on Windows, whose Extended properties ConvertTo-Json adds)."""
-    if value is None or isinstance(value, bool | int | float | str):
+    if isinstance(value, float):
+        return _json_double(value)
+    if value is None or isinstance(value, bool | int | str):
         return value
     if isinstance(value, PSEnum):
         return value.value
@@ -679,6 +693,77 @@ def get_date(ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None, 
         if not isinstance(hint, PSEnum):
             hint = display_hint("DateTime")
         emit(datetime_value(ticks, kind, hint))
+
+
+_SPAN_PARTS = ("Days", "Hours", "Minutes", "Seconds")
+
+
+def _piped_bounds(item: Any) -> dict[str, Any]:
+    """What New-TimeSpan binds of a piped object: a DateTime is -Start (by value); of any
+    other object its Start (or LastWriteTime, the alias) and End properties (by property
+    name), so ``Get-ChildItem file | New-TimeSpan`` is the time since the file changed."""
+    if datetime_moment(item) is not None or not isinstance(item, PSObject):
+        return {"Start": item}
+    bound = {}
+    for name, names in (("Start", ("Start", "LastWriteTime")), ("End", ("End",))):
+        found = next((n for n in names if n in item.properties), None)
+        if found is not None:
+            bound[name] = item.properties[found]
+    return bound
+
+
+@builtin(
+    "New-TimeSpan",
+    ParamSpec("Start", "object", position=0, from_pipeline=True,
+              from_pipeline_by_property_name=True, aliases=("LastWriteTime",)),
+    ParamSpec("End", "object", position=1, from_pipeline_by_property_name=True),
+    *(ParamSpec(name, "int") for name in _SPAN_PARTS),
+    per_object=True,
+)  # fmt: skip
+def new_timespan(
+    ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit
+) -> None:
+    """Windows PowerShell 5.1's New-TimeSpan (NewTimeSpanCommand.cs): the parameter set
+    "Date" (the default), ``End.Subtract(Start)``, each of them ``DateTime.Now`` when not
+    given (the lab's nodes run on UTC); or "Time", ``new TimeSpan(Days, Hours, Minutes,
+    Seconds)``. 5.1 has no ``-Milliseconds`` (PowerShell 7.3 added it). Refused by name:
+    a Start or End that is not a DateTime (Windows parses a string in the culture) and a
+    span beyond TimeSpan's range (.NET's ArgumentOutOfRangeException)."""
+    given = [name for name in _SPAN_PARTS if name in args]
+    dates = [name for name in ("Start", "End") if name in args] + list(inputs or [])
+    if given and dates:
+        raise ev.fail(
+            records.binding_error(
+                "Parameter set cannot be resolved using the specified named parameters.",
+                "AmbiguousParameterSet",
+                "Microsoft.PowerShell.Commands.NewTimeSpanCommand",
+            )
+        )
+    if given:
+        units = zip(_SPAN_PARTS, (86_400, 3_600, 60, 1), strict=True)
+        seconds = sum(to_int(args.get(name) or 0) * unit for name, unit in units)
+        ticks = seconds * TICKS_PER_SECOND
+        if abs(seconds * 1_000) > 922_337_203_685_477:
+            raise ev.unsupported(ev.statement, "New-TimeSpan beyond TimeSpan's range")
+        emit(timespan_value(ticks))
+        return
+    bounds = {name: args[name] for name in ("Start", "End") if name in args}
+    if inputs:
+        bounds.update(_piped_bounds(inputs[0]))
+    now = ticks_of(datetime.datetime.now(datetime.UTC))
+    ends: list[int] = []
+    for name in ("Start", "End"):
+        if name not in bounds:
+            ends.append(now)
+            continue
+        moment = datetime_moment(bounds[name])
+        if moment is None:
+            raise ev.unsupported(
+                ev.statement,
+                f"New-TimeSpan -{name} of a {type_name_of(bounds[name])} (conversion to DateTime)",
+            )
+        ends.append(moment.ticks)
+    emit(timespan_value(ends[1] - ends[0]))
 
 
 def _variable_scope(ev: BuiltinEvaluator, args: PSHashtable) -> Scope:

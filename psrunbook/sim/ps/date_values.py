@@ -22,7 +22,10 @@ Members (Windows PowerShell 5.1):
   ``ToShortTimeString()`` (en-US, :mod:`psrunbook.sim.ps.date_text`),
   ``ToUniversalTime()`` and ``ToLocalTime()``;
 - ``AddTicks``, ``AddMilliseconds`` ... ``AddDays``, ``AddMonths``, ``AddYears``
-  (:mod:`psrunbook.sim.ps.date_arithmetic`).
+  (:mod:`psrunbook.sim.ps.date_arithmetic`);
+- ``Add(TimeSpan)``, ``Subtract(DateTime)`` (a TimeSpan), ``Subtract(TimeSpan)`` and
+  ``CompareTo(DateTime)`` (:mod:`psrunbook.sim.ps.span_arithmetic`); an argument of
+  another type is refused by name (PowerShell would convert it).
 
 PowerShell's string conversion of the object (``"$d"``, ``[string]$d``) is the invariant
 culture's "G", ``MM/dd/yyyy HH:mm:ss``: the object's ``to_string``.
@@ -47,6 +50,7 @@ from psrunbook.sim.ps.date_format import (
     INVARIANT,
     Culture,
     Moment,
+    datetime_moment,
     format_datetime,
 )
 from psrunbook.sim.ps.date_text import (
@@ -58,7 +62,8 @@ from psrunbook.sim.ps.date_text import (
 )
 from psrunbook.sim.ps.host_types import CULTURE_INFO
 from psrunbook.sim.ps.remote_host_ui import HostMethodRefused
-from psrunbook.sim.ps.values import CONVERTERS, ConversionError, to_string
+from psrunbook.sim.ps.span_arithmetic import add, subtract
+from psrunbook.sim.ps.values import CONVERTERS, ConversionError, to_string, type_name_of
 
 DISPLAY_HINT_TYPE = "Microsoft.PowerShell.Commands.DisplayHintType"
 DISPLAY_HINTS = ("Date", "Time", "DateTime")
@@ -71,9 +76,6 @@ _UNMODELLED = frozenset(
     (
         "date",
         "timeofday",
-        "add",
-        "subtract",
-        "compareto",
         "gethashcode",
         "gettypecode",
         "isdaylightsavingtime",
@@ -190,6 +192,9 @@ def datetime_value(
         "ToUniversalTime": lambda: datetime_value(ticks, "Utc"),
         "ToLocalTime": lambda: datetime_value(ticks, "Local"),
         **add_methods(moment, datetime_value),
+        "Add": lambda span: add(this, span, datetime_value, "value"),
+        "Subtract": lambda other: subtract(this, other, datetime_value, "value"),
+        "CompareTo": lambda other: _compare_to(moment, other),
     }
     setters: dict[str, Callable[[Any], Any]] = {}
     if hint is not None:
@@ -200,7 +205,7 @@ def datetime_value(
             return value
 
         setters["DisplayHint"] = set_hint
-    return PartialObject(
+    this = PartialObject(
         _TYPE_NAMES,
         properties,
         to_string=format_datetime(moment, "G", INVARIANT),
@@ -209,6 +214,19 @@ def datetime_value(
         shown_as="[datetime]",
         unmodelled=_UNMODELLED,
     )
+    return this
+
+
+def _compare_to(moment: Moment, other: Any) -> int:
+    """``DateTime.CompareTo``: by ticks; $null is smaller than any DateTime."""
+    if other is None:
+        return 1
+    theirs = datetime_moment(other)
+    if theirs is None:
+        raise HostMethodRefused(
+            f"[datetime].CompareTo() of a {type_name_of(other)} (conversion to DateTime)"
+        )
+    return (moment.ticks > theirs.ticks) - (moment.ticks < theirs.ticks)
 
 
 def from_wire(ticks: int, kind: str, notes: Sequence[tuple[str, Any]] = ()) -> PSObject:

@@ -58,6 +58,7 @@ from psrunbook.sim.ps.formatting import (
     is_scalar,
 )
 from psrunbook.sim.ps.values import ScriptBlockValue, is_collection, to_string, wildcard_regex
+from psrunbook.sim.timespan_wire import TIMESPAN, timespan_ticks
 
 _SERVICE = "System.ServiceProcess.ServiceController"
 _ENTRY = "System.Collections.DictionaryEntry"
@@ -236,8 +237,8 @@ def format_table(
                 for (label, _), v in zip(selected, values, strict=True)
             )
         else:
-            if is_datetime(item):
-                raise refuse_view("System.DateTime (its table)")
+            if is_datetime(item) or timespan_ticks(item) is not None:
+                raise refuse_view(f"{item.type_names[0]} (its table)")
             try:
                 key, _kind, shown = default_view(item)
             except NotFormattable as exc:
@@ -286,7 +287,7 @@ def format_list(
             pairs = [(name, cell_text(value)) for name, value in item.properties.items()]
             if key == _SERVICE:
                 pairs = [(name, cell_text(item.properties.get(name))) for name in SERVICE_LIST]
-            if key == _ENTRY:
+            if key in (_ENTRY, TIMESPAN):
                 pairs = [(c.label, cell_text(item.properties.get(c.prop))) for c in view]
         writer.switch("list", Shape("list"), _grouping(ev, args, item))
         emit(list_entry(pairs))

@@ -50,6 +50,7 @@ from psrunbook.sim.ps.format_objects import (
 )
 from psrunbook.sim.ps.format_views import datetime_line, is_datetime, table_view
 from psrunbook.sim.ps.values import is_collection, to_string
+from psrunbook.sim.timespan_wire import TIMESPAN
 
 DEFAULT_WIDTH = 120
 """Out-String's width without ``-Width`` when the remote host has no console (UNVERIFIED)."""
@@ -90,6 +91,14 @@ format data is remembered to define it)."""
 SERVICE_LIST = ("Name", "DisplayName", "Status", "DependentServices", "ServicesDependedOn",
                 "CanPauseAndContinue", "CanShutdown", "CanStop", "ServiceType")  # fmt: skip
 """The ServiceController list view of Windows PowerShell 5.1 (``Get-Service | Format-List``)."""
+_TIMESPAN_LIST = tuple(
+    Column(name, name)
+    for name in ("Days", "Hours", "Minutes", "Seconds", "Milliseconds", "Ticks", "TotalDays",
+                 "TotalHours", "TotalMinutes", "TotalSeconds", "TotalMilliseconds")
+)  # fmt: skip
+"""The System.TimeSpan list view of 5.1's DotNetTypes.format.ps1xml (``New-TimeSpan``
+prints ``Days : 0`` ... ``TotalMilliseconds : 5000``), UNVERIFIED as the other views here:
+the properties and their order as 5.1's console prints them."""
 _ENTRY_COLUMNS = (Column("Name", "Name", 30, left=True), Column("Value", "Value", left=True))
 _MEMBER_COLUMNS = (Column("Name", "Name", left=True), Column("MemberType", "MemberType", left=True),
                    Column("Definition", "Definition", left=True))  # fmt: skip
@@ -156,6 +165,8 @@ def default_view(item: Any) -> tuple[str, str, tuple[Column, ...]]:
         return _ENTRY, "table", _ENTRY_COLUMNS
     if isinstance(item, PSObject):
         first = item.type_names[0] if item.type_names else "System.Object"
+        if first == TIMESPAN:
+            return TIMESPAN, "list", _TIMESPAN_LIST
         if first == _SERVICE:
             return _SERVICE, "table", _SERVICE_COLUMNS
         if first == PING_STATUS:
@@ -209,6 +220,8 @@ def format_items(items: list[Any], width: int = DEFAULT_WIDTH) -> list[str]:
                            wrap=view is not None and view.wrap)  # fmt: skip
         if key == _ENTRY:
             group.rows.extend(_entries(item))
+        elif key == TIMESPAN:
+            group.rows.append(tuple((c.label, item.properties.get(c.prop)) for c in columns))
         elif kind == "list":
             group.rows.append(tuple(item.properties.items()))
         elif kind == "custom":

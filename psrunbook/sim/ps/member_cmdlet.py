@@ -56,6 +56,7 @@ _SHORT = {
     "System.String": "string", "System.Int32": "int", "System.Int64": "long",
     "System.Boolean": "bool", "System.Double": "double", "System.Object[]": "Object[]",
     "System.Collections.Hashtable": "hashtable", "System.DateTime": "datetime",
+    "System.TimeSpan": "timespan",
     "System.Version": "version", "null": "object",
 }  # fmt: skip
 

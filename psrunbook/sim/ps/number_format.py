@@ -46,6 +46,18 @@ def double_text(value: float) -> str:
     return f"{mantissa}E{exponent}" if scientific else mantissa
 
 
+def roundtrip_text(value: float) -> str:
+    """.NET Framework's ``Double.ToString("R")``: the 15-digit "G" text when it reads back
+    as the same double, else 17 digits ("G17"), which always does (.NET Core 3.0 and later
+    write the shortest text instead; 5.1 runs on .NET Framework). ``0.1 + 0.2`` is
+    ``0.30000000000000004``, ``5.0`` is ``5``, ``1e15`` ``1E+15``."""
+    text = double_text(value)
+    if not math.isfinite(value) or value == 0 or float(text) == value:
+        return text
+    mantissa, scientific, exponent = format(value, ".17g").partition("e")
+    return f"{mantissa}E{exponent}" if scientific else mantissa
+
+
 class FormatNotModelled(Exception):
     """A format specifier of a number the lab does not model; refused by name."""
 

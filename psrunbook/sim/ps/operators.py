@@ -14,8 +14,14 @@ from typing import TYPE_CHECKING, Any
 from tree_sitter import Node
 
 from psrunbook.sim.objects import PSEnum, PSHashtable, PSObject, member_text
+from psrunbook.sim.ps import span_arithmetic
+from psrunbook.sim.ps.date_arithmetic import DateArgumentError
 from psrunbook.sim.ps.date_format import datetime_moment
+from psrunbook.sim.ps.date_values import datetime_value
 from psrunbook.sim.ps.number_format import FormatNotModelled
+from psrunbook.sim.ps.span_arithmetic import SpanOperandNotModelled, is_span_operand
+from psrunbook.sim.ps.timespan_format import TimeSpanError
+from psrunbook.sim.ps.timespan_values import to_timespan
 from psrunbook.sim.ps.values import (
     NOTHING,
     ConversionError,
@@ -33,6 +39,7 @@ from psrunbook.sim.ps.values import (
     type_name_of,
     wildcard_regex,
 )
+from psrunbook.sim.timespan_wire import timespan_ticks
 
 if TYPE_CHECKING:
     from psrunbook.sim.ps.evaluator_api import EvaluatorApi
@@ -129,14 +136,17 @@ class Operators:
             ]
         return self._scalar_compare(base, left, right, case_sensitive, node, True)
 
-    def _datetime_order(self, left: Any, right: Any, node: Node | None) -> int | None:
+    def _datetime_order(
+        self, left: Any, right: Any, node: Node | None, equality: bool = False
+    ) -> int | None:
         """``-eq``/``-lt``/``-gt``/... with a DateTime on the left: DateTime.CompareTo (and
-        Equals), by ticks whatever the Kinds; None when the left is not a DateTime. A
-        right side that is not a DateTime PowerShell would convert to one (a string
-        parsed in the culture), which the lab does not model: refused by name."""
+        Equals), by ticks whatever the Kinds; None when the left is neither a DateTime nor
+        a TimeSpan (:meth:`_timespan_order`). A right side that is not a DateTime
+        PowerShell would convert to one (a string parsed in the culture), which the lab
+        does not model: refused by name."""
         moment = datetime_moment(left)
         if moment is None:
-            return None
+            return self._timespan_order(left, right, equality)
         if right is None:
             return 1
         other = datetime_moment(right)
@@ -145,6 +155,29 @@ class Operators:
                 node, f"comparing a DateTime with a {type_name_of(right)} (conversion to DateTime)"
             )
         return (moment.ticks > other.ticks) - (moment.ticks < other.ticks)
+
+    def _timespan_order(self, left: Any, right: Any, equality: bool) -> int | None:
+        """A TimeSpan on the left: TimeSpan.CompareTo by ticks, the right converted to a
+        TimeSpan as PowerShell converts it (``'00:05:00'`` parsed, an integer as ticks);
+        ``$null`` is smaller. A right side that does not convert is unequal to it and
+        cannot be ordered against it (PowerShell's "Could not compare")."""
+        mine = timespan_ticks(left)
+        if mine is None:
+            return None
+        if right is None:
+            return 1
+        try:
+            theirs = timespan_ticks(to_timespan(right))
+        except ConversionError as exc:
+            if equality:
+                return 1
+            raise self._ev.runtime_fail(
+                f'Could not compare "{to_string(left)}" to "{to_string(right)}". Error: "{exc}"',
+                "ComparisonFailure",
+                "InvalidOperation",
+            ) from None
+        assert theirs is not None
+        return (mine > theirs) - (mine < theirs)
 
     def switch_match(self, mode: str, item: Any, label: Any, cs: bool, node: Node) -> bool:
         """A switch clause's string label against the item (about_Switch): ``-eq``
@@ -157,7 +190,7 @@ class Operators:
         self, name: str, left: Any, right: Any, cs: bool, node: Node | None, set_matches: bool
     ) -> bool:
         if name in ("eq", "ne"):
-            order = self._datetime_order(left, right, node)
+            order = self._datetime_order(left, right, node, equality=True)
             equal = ps_equals(left, right, cs) if order is None else order == 0
             return equal if name == "eq" else not equal
         if name in ("like", "notlike"):
@@ -366,6 +399,8 @@ class Operators:
         return self._arith(left, right, lambda a, b: a * b, "op_Multiply")
 
     def op_divide(self, left: Any, right: Any) -> Any:
+        if is_span_operand(left):
+            raise self._method_not_found(left, "op_Division")
         divisor = self._checked(right)
         if divisor == 0:
             raise self._ev.runtime_fail(
@@ -392,6 +427,14 @@ class Operators:
         result = abs(dividend) % abs(divisor)
         return -result if dividend < 0 else result
 
+    def _method_not_found(self, left: Any, method: str) -> Exception:
+        return self._ev.runtime_fail(
+            f"Method invocation failed because [{type_name_of(left)}] does not contain a "
+            f"method named '{method}'.",
+            "MethodNotFound",
+            exception_type="System.Management.Automation.RuntimeException",
+        )
+
     def _checked(self, value: Any) -> int | float:
         try:
             return to_number(value)
@@ -406,18 +449,24 @@ class Operators:
     def _arith(self, left: Any, right: Any, op: Any, method: str) -> Any:
         """``left op right`` for numbers; for anything else PowerShell looks for the .NET
         operator ``method`` (op_Addition, op_Subtraction, op_Multiply) on the left's type.
-        DateTime has op_Addition and op_Subtraction (TimeSpan arithmetic), which the lab
-        does not model: refused by name rather than said not to exist."""
-        if method != "op_Multiply" and datetime_moment(left) is not None:
-            construct = f"DateTime {method} (TimeSpan arithmetic)"
-            raise self._ev.unsupported(self._ev.statement, construct)
+        DateTime and TimeSpan have op_Addition and op_Subtraction
+        (:mod:`psrunbook.sim.ps.span_arithmetic`); neither has op_Multiply in .NET
+        Framework."""
+        if method != "op_Multiply" and is_span_operand(left):
+            combine = span_arithmetic.add if method == "op_Addition" else span_arithmetic.subtract
+            try:
+                return combine(left, right, datetime_value)
+            except SpanOperandNotModelled as refused:
+                raise self._ev.unsupported(self._ev.statement, str(refused)) from None
+            except (DateArgumentError, TimeSpanError) as thrown:
+                raise self._ev.runtime_fail(
+                    f'Exception calling "{method}" with "2" argument(s): "{thrown}"',
+                    thrown.exception,
+                    "NotSpecified",
+                    exception_type="System.Management.Automation.MethodInvocationException",
+                ) from None
         if is_collection(left) or isinstance(left, PSHashtable | PSObject):
-            raise self._ev.runtime_fail(
-                f"Method invocation failed because [{type_name_of(left)}] does not contain a "
-                f"method named '{method}'.",
-                "MethodNotFound",
-                exception_type="System.Management.Automation.RuntimeException",
-            )
+            raise self._method_not_found(left, method)
         a, b = self._checked(left), self._checked(right)
         result = op(a, b)
         if isinstance(a, int) and isinstance(b, int):

@@ -23,6 +23,8 @@ from psrunbook.sim.objects import (
 )
 from psrunbook.sim.ps.date_format import DateFormatError, datetime_moment, format_datetime
 from psrunbook.sim.ps.number_format import FormatNotModelled, double_text, format_number_with
+from psrunbook.sim.ps.timespan_format import TimeSpanError, format_timespan
+from psrunbook.sim.timespan_wire import timespan_ticks
 
 TYPE_FULL_NAMES = {
     "string": "System.String",
@@ -377,6 +379,9 @@ def ps_equals(left: Any, right: Any, case_sensitive: bool = False) -> bool:
         # switch); the -eq and -ne operators refuse it (Operators._datetime_order).
         other = datetime_moment(right)
         return other is not None and other.ticks == moment.ticks
+    ticks = timespan_ticks(left)
+    if ticks is not None:
+        return ticks == timespan_ticks(right)
     return left is right or left == right
 
 
@@ -396,6 +401,9 @@ def ps_compare(left: Any, right: Any, case_sensitive: bool = False) -> int:
     if isinstance(left, PSVersionValue):
         other: PSVersionValue = convert(right, "version")
         return int(left > other) - int(left < other)
+    order = _instant_order(left, right)
+    if order is not None:
+        return order
     if isinstance(left, PSEnum) and isinstance(right, str) and not right.strip().isdigit():
         if left.name.casefold() == right.casefold():
             return 0
@@ -403,6 +411,18 @@ def ps_compare(left: Any, right: Any, case_sensitive: bool = False) -> int:
     x = to_number(left)
     y = to_number(right)
     return (x > y) - (x < y)
+
+
+def _instant_order(left: Any, right: Any) -> int | None:
+    """Two DateTimes, or two TimeSpans, by ticks (their IComparable, which Sort-Object
+    uses); None for any other pair."""
+    moment, other = datetime_moment(left), datetime_moment(right)
+    if moment is not None and other is not None:
+        return (moment.ticks > other.ticks) - (moment.ticks < other.ticks)
+    mine, theirs = timespan_ticks(left), timespan_ticks(right)
+    if mine is not None and theirs is not None:
+        return (mine > theirs) - (mine < theirs)
+    return None
 
 
 def wildcard_regex(pattern: str, case_sensitive: bool = False) -> re.Pattern[str]:
@@ -494,6 +514,13 @@ def _format_one(value: Any, spec: str | None) -> str:
         try:
             return format_datetime(moment, spec)
         except DateFormatError as exc:
+            raise ConversionError(value, "string", str(exc)) from None
+    ticks = timespan_ticks(value)
+    if ticks is not None:
+        # A TimeSpan is IFormattable: ToString(spec, CurrentCulture) ('{0:hh\:mm}').
+        try:
+            return format_timespan(ticks, spec)
+        except TimeSpanError as exc:
             raise ConversionError(value, "string", str(exc)) from None
     if not spec:
         return to_string(value)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from pypsrp.client import Client
+from pypsrp.powershell import PowerShell, RunspacePool
 from pypsrp.wsman import WSMan
 
 from psrunbook.sim.endpoint.http_server import SimEndpoint
@@ -22,6 +23,19 @@ REPO = Path(__file__).resolve().parents[3]
 
 USER = "psrunbook"
 PASSWORD = "s1m-Passw0rd"
+
+
+def invoke_script(pool: RunspacePool, script: str, **parameters: Any) -> list[Any]:
+    """Run ``script`` with named ``parameters`` on ``pool``; its output, which must come
+    without errors."""
+    ps = PowerShell(pool)
+    ps.add_script(script)
+    for name, value in parameters.items():
+        ps.add_parameter(name, value)
+    output = ps.invoke()
+    assert not ps.had_errors, [str(e) for e in ps.streams.error]
+    assert [] == ps.streams.error
+    return list(output)
 
 
 def client_for(endpoint: SimEndpoint, **overrides: Any) -> WSMan:

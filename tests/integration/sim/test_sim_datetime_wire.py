@@ -12,34 +12,21 @@ serializer psrpcore's DateTime text.
 from __future__ import annotations
 
 import datetime
-from typing import Any
-from xml.etree import ElementTree
 
 import pytest
-from psrpcore.types import PSDateTime, serialize
 from pypsrp.complex_objects import GenericComplexObject
-from pypsrp.powershell import PowerShell, RunspacePool
-from pypsrp.serializer import Serializer
+from pypsrp.powershell import RunspacePool
 
 from psrunbook.results.plain import plain
+from tests.integration.sim.psrpcore_writer import write_as_psrpcore
+from tests.integration.sim.simclient import invoke_script
 
 pytestmark = pytest.mark.integration
 
 
-def _invoke(pool: RunspacePool, script: str, **parameters: Any) -> list[Any]:
-    ps = PowerShell(pool)
-    ps.add_script(script)
-    for name, value in parameters.items():
-        ps.add_parameter(name, value)
-    output = ps.invoke()
-    assert not ps.had_errors, [str(e) for e in ps.streams.error]
-    assert [] == ps.streams.error
-    return list(output)
-
-
 def test_get_date_arrives_as_its_xsd_datetime_text_and_display_hint(lab_pool: RunspacePool):
     before = datetime.datetime.now(datetime.UTC)
-    (value,) = _invoke(lab_pool, "Get-Date")
+    (value,) = invoke_script(lab_pool, "Get-Date")
     after = datetime.datetime.now(datetime.UTC)
     assert isinstance(value, GenericComplexObject)
     (text,) = value.property_sets
@@ -55,7 +42,7 @@ def test_get_date_arrives_as_its_xsd_datetime_text_and_display_hint(lab_pool: Ru
 
 def test_a_datetime_property_arrives_as_text(lab_pool: RunspacePool):
     """``(Get-Item C:\\Windows).LastWriteTime`` and LastWriteTimeUtc: bare ``<DT>``s."""
-    local, utc, ticks = _invoke(
+    local, utc, ticks = invoke_script(
         lab_pool,
         "$i = Get-Item C:\\Windows; $i.LastWriteTime; $i.LastWriteTimeUtc; $i.LastWriteTime.Ticks",
     )
@@ -66,24 +53,8 @@ def test_a_datetime_property_arrives_as_text(lab_pool: RunspacePool):
     assert ticks // 10 == (parsed - epoch) // datetime.timedelta(microseconds=1)
     assert parsed == datetime.datetime.fromisoformat(utc)
 
-    (item,) = _invoke(lab_pool, "Get-Item C:\\Windows | Select-Object Name, LastWriteTime")
+    (item,) = invoke_script(lab_pool, "Get-Item C:\\Windows | Select-Object Name, LastWriteTime")
     assert local == item.extended_properties["LastWriteTime"]
-
-
-class _DateTimeSerializer(Serializer):  # type: ignore[misc]
-    """pypsrp 0.9.1's serializer, writing a datetime as psrpcore (pypsrp 1.0) does."""
-
-    def serialize(
-        self, value: Any, metadata: Any = None, parent: Any = None, clear: bool = True
-    ) -> Any:
-        if not isinstance(value, datetime.datetime):
-            return super().serialize(value, metadata, parent, clear)
-        element: ElementTree.Element = serialize(PSDateTime(value), None)
-        if metadata is not None and metadata.name is not None:
-            element.attrib["N"] = metadata.name
-        if parent is not None:
-            parent.append(element)
-        return element
 
 
 @pytest.mark.parametrize(
@@ -104,10 +75,8 @@ def test_a_datetime_parameter_arrives_as_a_datetime(
     lab_pool: RunspacePool, sent: datetime.datetime, kind: str, hour: int
 ):
     """``param($d)``: a System.DateTime with its members, Kind as XmlConvert reads it."""
-    serializer = _DateTimeSerializer()
-    lab_pool._serializer = serializer
-    lab_pool._fragmenter.serializer = serializer
-    assert [2020, kind, hour, "System.DateTime", "05/06/2020"] == _invoke(
+    write_as_psrpcore(lab_pool)
+    assert [2020, kind, hour, "System.DateTime", "05/06/2020"] == invoke_script(
         lab_pool,
         "param($d) $d.Year; [string]$d.Kind; $d.Hour; $d.GetType().FullName;"
         " $d.ToString('MM/dd/yyyy')",
