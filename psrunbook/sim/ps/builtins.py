@@ -665,7 +665,7 @@ def get_date(ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None, 
     ``-Millisecond``."""
     given = inputs[0] if inputs else args.get("Date")
     if given is None:
-        ticks, kind = ticks_of(datetime.datetime.now(datetime.UTC)), "Local"
+        ticks, kind = ticks_of(ev.now()), "Local"
     else:
         chosen = datetime_moment(given)
         if chosen is None:
@@ -750,7 +750,7 @@ def new_timespan(
     bounds = {name: args[name] for name in ("Start", "End") if name in args}
     if inputs:
         bounds.update(_piped_bounds(inputs[0]))
-    now = ticks_of(datetime.datetime.now(datetime.UTC))
+    now = ticks_of(ev.now())
     ends: list[int] = []
     for name in ("Start", "End"):
         if name not in bounds:

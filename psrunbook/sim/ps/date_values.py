@@ -253,14 +253,14 @@ def from_wire(ticks: int, kind: str, notes: Sequence[tuple[str, Any]] = ()) -> P
 register_datetime_factory(from_wire)
 
 
-def clock_member(name: str) -> PSObject | None:
+def clock_member(name: str, now: datetime.datetime) -> PSObject | None:
     """``[datetime]::Now`` (Kind Local), ``::UtcNow`` (Utc) and ``::Today`` (this day's
-    midnight, Local): the node's clock, which runs on UTC, without Get-Date's DisplayHint
-    (they are DateTime's own static properties); None for any other name."""
+    midnight, Local) at ``now``, the node's clock, which runs on UTC, without Get-Date's
+    DisplayHint (they are DateTime's own static properties); None for any other name."""
     folded = name.casefold()
     if folded not in ("now", "utcnow", "today"):
         return None
-    ticks = ticks_of(datetime.datetime.now(datetime.UTC))
+    ticks = ticks_of(now)
     if folded == "today":
         ticks -= ticks % (86_400 * 10_000_000)
     return datetime_value(ticks, "Utc" if folded == "utcnow" else "Local")

@@ -9,6 +9,7 @@ the following commands before the next one is made (:mod:`psrunbook.sim.ps.pipel
 
 from __future__ import annotations
 
+import datetime
 import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -91,6 +92,7 @@ from psrunbook.sim.ps.host_types import MultiDimensionalArray
 from psrunbook.sim.ps.lexer import DOUBLE_QUOTES, SINGLE_QUOTES
 from psrunbook.sim.ps.members import Members
 from psrunbook.sim.ps.natives import NATIVES
+from psrunbook.sim.ps.node_clock import REAL_TIME, NodeClock
 from psrunbook.sim.ps.number_literals import number_literal
 from psrunbook.sim.ps.operators import Operators
 from psrunbook.sim.ps.parser import (
@@ -243,6 +245,8 @@ class PipelineSession(msgspec.Struct):
     env: dict[str, str] = msgspec.field(default_factory=dict)
     time_scale: float = 1.0
     """Multiplies real waits (``Start-Sleep``); tests shrink it, Windows has 1.0."""
+    clock: NodeClock = msgspec.field(default_factory=lambda: REAL_TIME)
+    """The node's clock: real time plus the sleeps ``time_scale`` skipped (node_clock)."""
     administrator: bool = True
     """Whether the user is in the node's Administrators group (``IsInRole`` answers it)."""
     sender: SenderInfo | None = None
@@ -668,6 +672,9 @@ class Evaluator:
 
     def current_identity(self) -> WindowsIdentity:
         return current_identity(self.session.user, self.session.administrator)
+
+    def now(self) -> datetime.datetime:
+        return self.session.clock.now()
 
     def command_types(self) -> list[str]:
         return [c.spec.implementing_type for c in self.session.commands.values()]

@@ -9,6 +9,7 @@ evaluator. :class:`psrunbook.sim.ps.evaluator.Evaluator` is the one implementati
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -111,6 +112,9 @@ class EvaluatorApi(Protocol):
 
     def current_identity(self) -> WindowsIdentity:
         """``[Security.Principal.WindowsIdentity]::GetCurrent()``: the session's user."""
+
+    def now(self) -> datetime.datetime:
+        """The node's time, UTC: real time plus the sleeps the lab skipped (node_clock)."""
 
     def command_types(self) -> list[str]:
         """The implementing types of the node's commands (which modules it has)."""

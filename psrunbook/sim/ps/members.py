@@ -439,7 +439,7 @@ class Members:
         if key[0] == "math" and key[1] in math_methods.CONSTANTS:
             return math_methods.CONSTANTS[key[1]]
         if key[0] == "datetime":
-            clock = clock_member(name)
+            clock = clock_member(name, self._ev.now())
             if clock is not None:
                 return clock
         if key[0] == "timespan" and key[1] in TIMESPAN_STATICS:

@@ -38,6 +38,7 @@ from psrunbook.sim.ps.exceptions import (
     ScriptError,
     UnsupportedConstruct,
 )
+from psrunbook.sim.ps.node_clock import NodeClock
 from psrunbook.sim.ps.parser import ParseCache, parse
 from psrunbook.sim.ps.pipeline import Stage, run_pipeline
 from psrunbook.sim.ps.remote_host_ui import RemoteHosts, client_host_of
@@ -82,6 +83,7 @@ class PowerShellExecutor:
         self._files_for = files_for
         self._cache = cache
         self._time_scale = time_scale
+        self._clock = NodeClock()
 
     def _account_resolver(self, context: ExecutionContext) -> Callable[[str], str | None] | None:
         resolve = self._resolve_account
@@ -127,6 +129,7 @@ class PowerShellExecutor:
             stop=context.stop,
             env=dict(env or {}),
             time_scale=self._time_scale,
+            clock=self._clock,
             administrator=True
             if self._is_administrator is None
             else self._is_administrator(context),

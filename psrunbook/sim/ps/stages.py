@@ -484,6 +484,7 @@ class CmdletContext:
     def sleep(self, seconds: float) -> None:
         session = self._evaluator.session
         wait = max(seconds, 0.0) * session.time_scale
+        session.clock.skip(max(seconds, 0.0) - wait)
         if session.stop is None:
             time.sleep(wait)
         elif session.stop.wait(wait):
