@@ -364,6 +364,25 @@ class PSVersionValue(msgspec.Struct, frozen=True, order=True):
         return ".".join(str(p) for p in parts if p >= 0)
 
 
+class DotNetList(list[Any]):
+    """A .NET list a script made (``System.Collections.ArrayList``, ``System.Collections.
+    Generic.List[T]``): enumerated like an array, but growing (``Add``) where an array is
+    of a fixed size, and a reference shared by every variable holding it.
+
+    ``type_name`` is its .NET full name; ``element`` the PowerShell name of ``T`` items
+    convert to (``"string"``), None for an ArrayList, which holds anything
+    (:mod:`psrunbook.sim.ps.dotnet_lists`).
+    """
+
+    __slots__ = ("element", "shown", "type_name")
+
+    def __init__(self, items: Any = (), *, type_name: str, shown: str, element: str | None) -> None:
+        super().__init__(items)
+        self.type_name = type_name
+        self.shown = shown
+        self.element = element
+
+
 class PSInt64(int):
     """A ``System.Int64`` whose value would also fit an Int32 (``[long]5``, ``5L``).
 

@@ -37,6 +37,7 @@ from psrunbook.sim.date_wire import (
 )
 from psrunbook.sim.executor_protocol import HostChar
 from psrunbook.sim.objects import (
+    DotNetList,
     ErrorRecordData,
     ErrorRecordObject,
     ProgressData,
@@ -264,7 +265,9 @@ class ClixmlWriter:
                 self._parts.append("</En>")
             self._parts.append("</DCT></Obj>")
         elif isinstance(value, list | tuple):
-            self._open_obj(name, _ARRAY_TYPES)
+            # An ArrayList or List[T] keeps its type's name (<TN>), its items in <LST>.
+            kind = (value.type_name, "System.Object") if isinstance(value, DotNetList) else None
+            self._open_obj(name, kind or _ARRAY_TYPES)
             self._parts.append("<LST>")
             for item in value:
                 self.value(item, None, depth)

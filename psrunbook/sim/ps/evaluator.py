@@ -39,6 +39,7 @@ from psrunbook.sim.objects import (
 )
 from psrunbook.sim.ps import (
     automatic,
+    dotnet_lists,
     dotnet_reflection,
     engine_events,
     event_cmdlets,  # noqa: F401  (registers the event cmdlets)
@@ -118,7 +119,7 @@ from psrunbook.sim.ps.redirection import (
     streams_of,
 )
 from psrunbook.sim.ps.references import REFERENCE_TYPE_NAMES, PSReference
-from psrunbook.sim.ps.remote_host_ui import RemoteHosts
+from psrunbook.sim.ps.remote_host_ui import HostMethodRefused, RemoteHosts
 from psrunbook.sim.ps.scope import Scope
 from psrunbook.sim.ps.stages import (
     BlockStage,
@@ -2243,6 +2244,17 @@ class Evaluator:
                 return nt_account(value)
             raise self.unsupported(node, f"cast to [{name}] of anything but a name")
         if folded not in _CAST_TYPES and folded not in CONVERTERS:
+            try:
+                if dotnet_lists.list_type(name) is not None:
+                    return dotnet_lists.cast_to_list(name, value)
+            except HostMethodRefused as refused:
+                raise self.unsupported(node, str(refused)) from None
+            except dotnet_lists.ListMethodError as thrown:
+                raise self.runtime_fail(
+                    str(thrown),
+                    thrown.error_id,
+                    exception_type="System.Management.Automation.MethodException",
+                ) from None
             raise self.unsupported(node, f"cast to [{name}]")
         try:
             return self.convert_for(folded, value)

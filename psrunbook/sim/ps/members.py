@@ -21,6 +21,7 @@ from tree_sitter import Node
 
 from psrunbook.sim.executor_protocol import HostCallFailed, PipelineStopped
 from psrunbook.sim.objects import (
+    DotNetList,
     ErrorRecordObject,
     PartialObject,
     PropertySetError,
@@ -33,6 +34,7 @@ from psrunbook.sim.objects import (
 )
 from psrunbook.sim.ps import (
     dotnet_io,
+    dotnet_lists,
     dotnet_marshal,
     dotnet_reflection,
     engine_events,
@@ -110,7 +112,12 @@ class Members:
                 raise self._missing(target, name)
             return 0 if folded in ("count", "length") else None
         if is_collection(target):
-            if folded in ("count", "length", "longlength"):
+            if isinstance(target, DotNetList) and folded in _LIST_PROPERTIES:
+                if folded == "count":
+                    return len(target)
+                raise self._ev.unsupported(node, f"[{target.shown}].{name}")
+            if folded in ("count", "length", "longlength") and not isinstance(target, DotNetList):
+                # An array's own; a list has no Length, so its items' are enumerated.
                 return len(target)
             if folded == "rank":
                 return 1
@@ -291,20 +298,9 @@ class Members:
             if folded == "clone":
                 return PSHashtable(target.items())
         elif is_collection(target):
-            if folded == "contains":
-                return any(_dotnet_equals(item, args[0]) for item in target)
-            if folded == "indexof":
-                return next(
-                    (i for i, item in enumerate(target) if _dotnet_equals(item, args[0])), -1
-                )
-            if folded in ("add", "remove", "insert", "clear"):
-                raise self._ev.runtime_fail(
-                    f'Exception calling "{name}" with "{len(args)}" argument(s): "Collection was '
-                    'of a fixed size."',
-                    "NotSupportedException",
-                    "NotSpecified",
-                    exception_type="System.Management.Automation.MethodInvocationException",
-                )
+            handled, value = self._collection_method(target, name, args, node)
+            if handled:
+                return value
         elif isinstance(target, NTAccount) and folded == "translate":
             if len(args) == 1 and names_security_identifier(to_string(args[0])):
                 sid = self._ev.resolve_account(to_string(target))
@@ -512,12 +508,68 @@ class Members:
             return self._regex_static(n, a)
         if short == "timespan":
             return self._timespan_static(name, a, node)
+        if n == "new":
+            made = self._new_list(type_name, a, node)
+            if made is not None:
+                return made
         if short == dotnet_marshal.MARSHAL:
             return dotnet_marshal.Marshal(self._ev, node).call(n, a)
         value = self._ev.dotnet().call_static(short, n, a)
         if dotnet_io.handled(value):
             return value
         raise self._ev.unsupported(node, f"static method [{type_name}]::{name}()")
+
+    def _collection_method(
+        self, target: list[Any], name: str, args: list[Any], node: Node | None
+    ) -> tuple[bool, Any]:
+        """A list's methods (an ArrayList's or a List[T]'s) or an array's: Contains,
+        IndexOf, and the changes an array's fixed size refuses. (False, None) when not
+        one of them."""
+        folded = name.casefold()
+        if isinstance(target, DotNetList):
+            return True, self._list_method(target, name, args, node)
+        if folded == "contains":
+            return True, any(_dotnet_equals(item, args[0]) for item in target)
+        if folded == "indexof":
+            return True, next(
+                (i for i, item in enumerate(target) if _dotnet_equals(item, args[0])), -1
+            )
+        if folded in ("add", "remove", "insert", "clear"):
+            raise self._ev.runtime_fail(
+                f'Exception calling "{name}" with "{len(args)}" argument(s): "Collection was '
+                'of a fixed size."',
+                "NotSupportedException",
+                "NotSpecified",
+                exception_type="System.Management.Automation.MethodInvocationException",
+            )
+        return False, None
+
+    def _new_list(self, type_name: str, args: list[Any], node: Node) -> DotNetList | None:
+        """``[System.Collections.ArrayList]::new()`` and a List[T]'s; None for other types."""
+        try:
+            return dotnet_lists.new_list(type_name, args)
+        except HostMethodRefused as refused:
+            raise self._ev.unsupported(node, str(refused)) from None
+        except dotnet_lists.ListMethodError as thrown:
+            raise self._method_threw("new", len(args), str(thrown), thrown.error_id) from None
+
+    def _list_method(
+        self, target: DotNetList, name: str, args: list[Any], node: Node | None
+    ) -> Any:
+        """An ArrayList's or a List[T]'s method (:mod:`psrunbook.sim.ps.dotnet_lists`)."""
+        try:
+            return dotnet_lists.call_method(target, name, args, _dotnet_equals)
+        except HostMethodRefused as refused:
+            raise self._ev.unsupported(node, str(refused)) from None
+        except dotnet_lists.ListMethodError as thrown:
+            if thrown.error_id == "MethodArgumentConversionInvalidCastArgument":
+                raise self._ev.runtime_fail(
+                    str(thrown),
+                    thrown.error_id,
+                    "NotSpecified",
+                    exception_type="System.Management.Automation.MethodException",
+                ) from None
+            raise self._method_threw(name, len(args), str(thrown), thrown.error_id) from None
 
     def _regex_static(self, name: str, args: list[Any]) -> Any:
         """``[regex]::Escape(text)`` and ``[regex]::IsMatch(input, pattern)`` as .NET's
@@ -546,6 +598,11 @@ class Members:
             raise self._method_threw(name, len(args), str(thrown), thrown.exception) from None
 
 
+_LIST_PROPERTIES = frozenset(
+    ("count", "capacity", "isfixedsize", "isreadonly", "issynchronized", "syncroot", "item")
+)
+"""An ArrayList's and a List[T]'s own properties: Count is modelled, the others refused
+by name (PowerShell reads them from the list, never from its items)."""
 _REGEX_ESCAPES = {
     **{c: "\\" + c for c in "\\*+?|{[()^$.#"},
     " ": "\\ ",

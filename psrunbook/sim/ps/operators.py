@@ -13,11 +13,12 @@ from typing import TYPE_CHECKING, Any
 
 from tree_sitter import Node
 
-from psrunbook.sim.objects import PSEnum, PSHashtable, PSObject, member_text
+from psrunbook.sim.objects import DotNetList, PSEnum, PSHashtable, PSObject, member_text
 from psrunbook.sim.ps import span_arithmetic
 from psrunbook.sim.ps.date_arithmetic import DateArgumentError
 from psrunbook.sim.ps.date_format import datetime_moment
 from psrunbook.sim.ps.date_values import datetime_value
+from psrunbook.sim.ps.dotnet_lists import is_list_type
 from psrunbook.sim.ps.number_format import FormatNotModelled
 from psrunbook.sim.ps.span_arithmetic import SpanOperandNotModelled, is_span_operand
 from psrunbook.sim.ps.timespan_format import TimeSpanError
@@ -266,9 +267,11 @@ class Operators:
             names.update(t.casefold() for t in value.type_names)
         if isinstance(value, PSEnum):
             names.add("system.enum")
+        if isinstance(value, DotNetList) and is_list_type(value, type_name):
+            return True
         candidates = {wanted, "system." + wanted, *_TYPE_ALIASES.get(wanted, ())}
         if wanted in ("array", "object[]", "system.array") and is_collection(value):
-            return True
+            return not isinstance(value, DotNetList)
         return bool(candidates & names)
 
     # ----------------------------------------------------------------- logical

@@ -14,10 +14,17 @@ import json
 import re
 from typing import Any
 
-from psrunbook.sim.objects import ErrorRecordData, PSHashtable, PSObject, SecureStringValue
-from psrunbook.sim.ps import dotnet_io, host_types
+from psrunbook.sim.objects import (
+    DotNetList,
+    ErrorRecordData,
+    PSHashtable,
+    PSObject,
+    SecureStringValue,
+)
+from psrunbook.sim.ps import dotnet_io, dotnet_lists, host_types
 from psrunbook.sim.ps.builtins import BuiltinEvaluator, Emit, builtin
 from psrunbook.sim.ps.cmdlet_api import ParamSpec
+from psrunbook.sim.ps.remote_host_ui import HostMethodRefused
 from psrunbook.sim.ps.values import as_list, to_string
 
 
@@ -201,12 +208,30 @@ def new_object(
         and isinstance(arguments[1], SecureStringValue)
     ):
         emit(credential(to_string(arguments[0]), arguments[1]))
+    elif (made_list := _new_list(ev, type_name, arguments)) is not None:
+        emit(made_list)
     elif dotnet_io.handled(made := dotnet_io.construct(ev.dotnet(), type_name, arguments)):
         emit(made)
     elif (host_object := host_types.construct(type_name, arguments)) is not None:
         emit(host_object)
     else:
         raise ev.unsupported(ev.statement, f"New-Object {type_name}")
+
+
+def _new_list(ev: BuiltinEvaluator, type_name: str, arguments: list[Any]) -> DotNetList | None:
+    """An ArrayList or List[T] (:mod:`psrunbook.sim.ps.dotnet_lists`), written as one
+    object as New-Object writes it (not enumerated: an empty list is not ``$null``)."""
+    try:
+        return dotnet_lists.new_list(type_name, arguments)
+    except HostMethodRefused as refused:
+        raise ev.unsupported(ev.statement, str(refused)) from None
+    except dotnet_lists.ListMethodError as thrown:
+        raise ev.runtime_fail(
+            f'Exception calling ".ctor" with "{len(arguments)}" argument(s): "{thrown}"',
+            thrown.error_id,
+            "NotSpecified",
+            exception_type="System.Management.Automation.MethodInvocationException",
+        ) from None
 
 
 def _from_json(value: Any) -> Any:

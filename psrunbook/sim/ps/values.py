@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from psrunbook.sim.objects import (
+    DotNetList,
     PSEnum,
     PSHashtable,
     PSInt64,
@@ -318,6 +319,8 @@ def type_name_of(value: Any) -> str:
         return "System.Double"
     if isinstance(value, str):
         return "System.String"
+    if isinstance(value, DotNetList):
+        return value.type_name
     if is_collection(value):
         return "System.Object[]"
     if isinstance(value, PSPrimitiveDictionary):
