@@ -178,6 +178,21 @@ def run(
     return sink.result
 
 
+def output_of(script: str) -> list[Any]:
+    """What ``script`` writes to the output; it must run without any error."""
+    result = run(script)
+    assert result.failed is None, result.failed
+    assert [] == result.errors, [e.message for e in result.errors]
+    return result.output
+
+
+def only_error(script: str) -> ErrorRecordData:
+    """The one error ``script`` reports, terminating or not."""
+    result = run(script)
+    (record,) = [*result.errors, *([result.failed] if result.failed else [])]
+    return record
+
+
 def assert_refused_at_parse(result: Result, line: int, column: int, message: str) -> None:
     """The script failed as a parse error at ``line``, ``column`` with ``message``, and
     nothing of it ran (no output), as PowerShell's parser refuses a whole script."""

@@ -12,19 +12,12 @@ from typing import Any
 
 import pytest
 
-from tests.unit.sim.ps.helpers import run
+from tests.unit.sim.ps.helpers import only_error, output_of, run
 
 LIST_INT = (
     "System.Collections.Generic.List`1[[System.Int32, mscorlib, Version=4.0.0.0, "
     "Culture=neutral, PublicKeyToken=b77a5c561934e089]]"
 )
-
-
-def _out(script: str) -> list[Any]:
-    result = run(script)
-    assert result.failed is None, result.failed
-    assert [] == result.errors, [e.message for e in result.errors]
-    return result.output
 
 
 @pytest.mark.parametrize(
@@ -75,7 +68,7 @@ def _out(script: str) -> list[Any]:
     ],
 )  # fmt: skip
 def test_lists_behave_as_dotnet_and_powershell_make_them(script: str, expected: list[Any]) -> None:
-    assert expected == _out(script)
+    assert expected == output_of(script)
 
 
 @pytest.mark.parametrize(
@@ -103,8 +96,7 @@ def test_lists_behave_as_dotnet_and_powershell_make_them(script: str, expected: 
 def test_what_dotnet_throws_is_reported_as_powershell_does(
     script: str, message: str, error_id: str
 ) -> None:
-    result = run(script)
-    (record,) = [*result.errors, *([result.failed] if result.failed else [])]
+    record = only_error(script)
     assert message == record.message
     assert error_id == record.error_id
 

@@ -13,16 +13,9 @@ from typing import Any
 
 import pytest
 
-from tests.unit.sim.ps.helpers import run
+from tests.unit.sim.ps.helpers import only_error, output_of, run
 
 SECOND = 10_000_000
-
-
-def _out(script: str) -> list[Any]:
-    result = run(script)
-    assert result.failed is None, result.failed
-    assert [] == result.errors, [e.message for e in result.errors]
-    return result.output
 
 
 @pytest.mark.parametrize(
@@ -53,7 +46,7 @@ def _out(script: str) -> list[Any]:
     ],
 )  # fmt: skip
 def test_datetime_and_timespan_arithmetic(script: str, expected: list[Any]) -> None:
-    assert expected == _out(script)
+    assert expected == output_of(script)
 
 
 @pytest.mark.parametrize(
@@ -84,7 +77,7 @@ def test_datetime_and_timespan_arithmetic(script: str, expected: list[Any]) -> N
     ],
 )  # fmt: skip
 def test_timespan_members(script: str, expected: list[Any]) -> None:
-    assert expected == _out(script)
+    assert expected == output_of(script)
 
 
 @pytest.mark.parametrize(
@@ -103,13 +96,15 @@ def test_timespan_members(script: str, expected: list[Any]) -> None:
     ],
 )
 def test_a_string_converts_as_timespan_parse_reads_it(text: str, ticks: int) -> None:
-    assert [ticks, ticks] == _out(f"([timespan]'{text}').Ticks; [timespan]::Parse('{text}').Ticks")
+    assert [ticks, ticks] == output_of(
+        f"([timespan]'{text}').Ticks; [timespan]::Parse('{text}').Ticks"
+    )
 
 
 @pytest.mark.parametrize(
     ("script", "expected"),
     [
-        ("\"$([timespan]::FromMilliseconds(1500))\"", "00:00:01.5000000"),
+        ('"$([timespan]::FromMilliseconds(1500))"', "00:00:01.5000000"),
         ("[string](New-TimeSpan -Days 2 -Seconds 3)", "2.00:00:03"),
         ("([timespan]'1.02:03:04.5').ToString()", "1.02:03:04.5000000"),
         ("([timespan]'1.02:03:04.5').ToString('c')", "1.02:03:04.5000000"),
@@ -127,7 +122,7 @@ def test_a_string_converts_as_timespan_parse_reads_it(text: str, ticks: int) -> 
     ],
 )
 def test_timespan_text(script: str, expected: str) -> None:
-    assert [expected] == _out(script)
+    assert [expected] == output_of(script)
 
 
 @pytest.mark.parametrize(
@@ -183,8 +178,7 @@ def test_timespan_text(script: str, expected: str) -> None:
 def test_what_dotnet_throws_is_reported_as_powershell_does(
     script: str, message: str, error_id: str
 ) -> None:
-    result = run(script)
-    (record,) = [*result.errors, *([result.failed] if result.failed else [])]
+    record = only_error(script)
     assert message == record.message
     assert error_id == record.error_id
 
@@ -205,7 +199,7 @@ def test_what_dotnet_throws_is_reported_as_powershell_does(
     ],
 )  # fmt: skip
 def test_timespans_compare_by_ticks(script: str, expected: list[Any]) -> None:
-    assert expected == _out(script)
+    assert expected == output_of(script)
 
 
 def test_sort_object_orders_datetimes_by_time_not_by_text() -> None:
@@ -217,7 +211,7 @@ def test_sort_object_orders_datetimes_by_time_not_by_text() -> None:
         " ($d | % { $_.Ticks }) -join ',';"
         " ($d | Sort-Object -Descending | % { $_.Year })[-1] -eq $n.Year - 1"
     )
-    ascending, made, oldest_last = _out(script)
+    ascending, made, oldest_last = output_of(script)
     assert made == ascending
     assert oldest_last is True
 
@@ -248,13 +242,13 @@ def test_new_timespan() -> None:
         2,
         3,
         "Microsoft.PowerShell.Utility",
-    ] == _out(script)
+    ] == output_of(script)
 
 
 def test_a_timespan_prints_as_5_1_prints_it() -> None:
     """The list view of DotNetTypes.format.ps1xml, as Microsoft's New-TimeSpan example
     prints it (``New-TimeSpan -Hours 1 -Minutes 25``)."""
-    (text,) = _out("New-TimeSpan -Hours 1 -Minutes 25 | Out-String")
+    (text,) = output_of("New-TimeSpan -Hours 1 -Minutes 25 | Out-String")
     assert [
         "",
         "Days              : 0",
@@ -272,7 +266,7 @@ def test_a_timespan_prints_as_5_1_prints_it() -> None:
         "",
         "",
     ] == text.split("\r\n")
-    assert [text] == _out("New-TimeSpan -Hours 1 -Minutes 25 | Format-List | Out-String")
+    assert [text] == output_of("New-TimeSpan -Hours 1 -Minutes 25 | Format-List | Out-String")
 
 
 def test_a_timespan_table_is_refused_by_name() -> None:
@@ -303,14 +297,14 @@ def test_what_the_lab_does_not_model_of_timespan_is_refused(script: str, constru
 def test_convertto_json_writes_doubles_as_javascriptserializer_does() -> None:
     """``ToString("r")`` of .NET Framework: ``5``, not Python's ``5.0``; 17 digits when 15
     do not read back; an upper-case exponent. A TimeSpan is an object of its properties."""
-    (text,) = _out(
+    (text,) = output_of(
         "[ordered]@{a = [double]5; b = 0.1 + 0.2; c = 1/3; d = 1e15; e = 1e-5; f = -2.5}"
         " | ConvertTo-Json -Compress"
     )
     assert (
         '{"a":5,"b":0.30000000000000004,"c":0.33333333333333331,"d":1E+15,"e":1E-05,"f":-2.5}'
     ) == text
-    (span,) = _out("New-TimeSpan -Seconds 5 | ConvertTo-Json -Compress")
+    (span,) = output_of("New-TimeSpan -Seconds 5 | ConvertTo-Json -Compress")
     assert span.startswith('{"Ticks":50000000,"Days":0,"Hours":0,"Milliseconds":0,"Minutes":0,')
     assert span.endswith(
         '"TotalMilliseconds":5000,"TotalMinutes":0.083333333333333329,"TotalSeconds":5}'
@@ -329,4 +323,4 @@ def test_convertto_json_writes_doubles_as_javascriptserializer_does() -> None:
     ],
 )  # fmt: skip
 def test_regex_static_methods_are_dotnets(script: str, expected: list[Any]) -> None:
-    assert expected == _out(script)
+    assert expected == output_of(script)
