@@ -126,11 +126,13 @@ def format_timespan(ticks: int, fmt: str | None) -> str:
 
 _PARSE = re.compile(
     r"\s*(?P<sign>-?)(?:"
-    r"(?P<days_only>\d+)"
-    r"|(?:(?P<days>\d+)(?P<separator>[.:]))?(?P<hours>\d+):(?P<minutes>\d+)"
-    r"(?::(?P<seconds>\d+)(?:\.(?P<fraction>\d+))?)?"
+    r"(?P<days_only>[0-9]+)"
+    r"|(?:(?P<days>[0-9]+)(?P<separator>[.:]))?(?P<hours>[0-9]+):(?P<minutes>[0-9]+)"
+    r"(?::(?P<seconds>[0-9]+)(?:\.(?P<fraction>[0-9]+))?)?"
     r")\s*"
 )
+"""ASCII digits only, as .NET's TimeSpan parser reads them (Python's ``\\d`` takes any
+Unicode digit)."""
 
 
 def parse_timespan(text: str) -> int:

@@ -56,6 +56,7 @@ from psrunbook.sim.ps.values import (
     to_int,
     to_number,
     to_string,
+    type_name_of,
 )
 from psrunbook.sim.timespan_wire import (
     MAX_TICKS,
@@ -111,17 +112,13 @@ def interval(value: Any, milliseconds_per_unit: int, method: str) -> PSObject:
 
 
 def _other_ticks(value: Any, method: str) -> int:
-    """The TimeSpan argument of Add, Subtract, CompareTo: a TimeSpan or what converts."""
+    """The TimeSpan argument of Add, Subtract, CompareTo: a TimeSpan or what converts to
+    one; anything else PowerShell reports in words the lab does not model: refused."""
     try:
-        return checked_ticks(to_timespan(value))
+        ticks = timespan_ticks(to_timespan(value))
     except ConversionError:
-        raise HostMethodRefused(f"[timespan].{method}() of a {type(value).__name__}") from None
-
-
-def checked_ticks(value: PSObject) -> int:
-    ticks = timespan_ticks(value)
-    if ticks is None:  # pragma: no cover - to_timespan returns only TimeSpans
-        raise ConversionError(value, "timespan")
+        raise HostMethodRefused(f"[timespan].{method}() of a {type_name_of(value)}") from None
+    assert ticks is not None  # to_timespan makes only TimeSpans
     return ticks
 
 
