@@ -2331,6 +2331,9 @@ class Evaluator:
         if isinstance(target, PropertyCollection) and isinstance(index, str):
             return target.by_name(index)
         if isinstance(target, PSObject):
+            indexer = target.methods.get("get_Item")
+            if indexer is not None:  # the type's indexer (a GroupCollection's)
+                return indexer(index)
             if isinstance(index, str):
                 return target.properties.get(index)
             raise self.unsupported(node, "indexing an object")

@@ -13,7 +13,6 @@ so a template that relies on ``$scalar.Count`` fails here as it does on Windows.
 from __future__ import annotations
 
 import ntpath
-import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +39,7 @@ from psrunbook.sim.ps import (
     engine_events,
     host_types,
     math_methods,
+    regex_objects,
 )
 from psrunbook.sim.ps.date_arithmetic import DateArgumentError
 from psrunbook.sim.ps.date_format import DateFormatError
@@ -67,7 +67,6 @@ from psrunbook.sim.ps.timespan_values import call_static as timespan_static
 from psrunbook.sim.ps.values import (
     NOTHING,
     ScriptBlockValue,
-    dotnet_regex,
     format_operator,
     is_collection,
     ps_equals,
@@ -504,8 +503,8 @@ class Members:
                 return ntpath.splitext(ntpath.basename(paths[0]))[0]
         if (short, n) == ("security.principal.windowsidentity", "getcurrent") and not a:
             return self._ev.current_identity()
-        if short == "regex" and (n, len(a)) in (("escape", 1), ("ismatch", 2)):
-            return self._regex_static(n, a)
+        if short in ("regex", "text.regularexpressions.regex"):
+            return self._regex_static(name, a, node)
         if short == "timespan":
             return self._timespan_static(name, a, node)
         if n == "new":
@@ -571,22 +570,14 @@ class Members:
                 ) from None
             raise self._method_threw(name, len(args), str(thrown), thrown.error_id) from None
 
-    def _regex_static(self, name: str, args: list[Any]) -> Any:
-        """``[regex]::Escape(text)`` and ``[regex]::IsMatch(input, pattern)`` as .NET's
-        static Regex methods are, not as the operators: Escape escapes only ``\\ * + ? |
-        { [ ( ) ^ $ . #`` and white space (RegexParser.Escape; ``]``, ``}`` and ``-`` stay),
-        IsMatch is **case-sensitive** (RegexOptions.None), where ``-match`` is not. A bad
-        pattern is .NET's ArgumentException ('parsing "(" - ...'); the reason after the
-        dash is Python's, not .NET's wording (UNVERIFIED, as ``-match``'s)."""
-        if name == "escape":
-            return "".join(_REGEX_ESCAPES.get(c, c) for c in to_string(args[0]))
+    def _regex_static(self, name: str, args: list[Any], node: Node) -> Any:
+        """``[regex]::Match(...)`` and the other static Regex methods (regex_objects)."""
         try:
-            pattern = dotnet_regex(to_string(args[1]), case_sensitive=True)
-        except re.error as exc:
-            raise self._method_threw(
-                "IsMatch", 2, f'parsing "{to_string(args[1])}" - {exc}', "ArgumentException"
-            ) from None
-        return pattern.search(to_string(args[0])) is not None
+            return regex_objects.call_static(name, args)
+        except HostMethodRefused as refused:
+            raise self._ev.unsupported(node, str(refused)) from None
+        except regex_objects.RegexArgumentError as thrown:
+            raise self._method_threw(name, len(args), str(thrown), "ArgumentException") from None
 
     def _timespan_static(self, name: str, args: list[Any], node: Node) -> Any:
         """``[timespan]::FromSeconds(30)`` and the type's other static methods."""
@@ -603,15 +594,6 @@ _LIST_PROPERTIES = frozenset(
 )
 """An ArrayList's and a List[T]'s own properties: Count is modelled, the others refused
 by name (PowerShell reads them from the list, never from its items)."""
-_REGEX_ESCAPES = {
-    **{c: "\\" + c for c in "\\*+?|{[()^$.#"},
-    " ": "\\ ",
-    "\t": "\\t",
-    "\n": "\\n",
-    "\r": "\\r",
-    "\f": "\\f",
-}
-"""What .NET's Regex.Escape writes for each character it escapes."""
 
 
 def _is_number(value: Any) -> bool:

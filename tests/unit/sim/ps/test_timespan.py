@@ -309,18 +309,3 @@ def test_convertto_json_writes_doubles_as_javascriptserializer_does() -> None:
     assert span.endswith(
         '"TotalMilliseconds":5000,"TotalMinutes":0.083333333333333329,"TotalSeconds":5}'
     )
-
-
-@pytest.mark.parametrize(
-    ("script", "expected"),
-    [
-        # the static method is case-sensitive (RegexOptions.None); the operator is not
-        ("[regex]::IsMatch('ABC', 'abc'), ('ABC' -match 'abc')", [False, True]),
-        ("[regex]::IsMatch('ABC', '(?i)abc'), [regex]::IsMatch('xABCx', 'BC')", [True, True]),
-        # Regex.Escape leaves ] } - alone and escapes white space
-        ("[regex]::Escape('a-b] c.d*{x}#|^$?+()[\\')",
-         ["a-b]\\ c\\.d\\*\\{x}\\#\\|\\^\\$\\?\\+\\(\\)\\[\\\\"]),
-    ],
-)  # fmt: skip
-def test_regex_static_methods_are_dotnets(script: str, expected: list[Any]) -> None:
-    assert expected == output_of(script)
