@@ -5,9 +5,10 @@ TimeGenerated.
 Members (Windows PowerShell 5.1):
 
 - the .NET properties Day, DayOfWeek, DayOfYear, Hour, Kind, Millisecond, Minute, Month,
-  Second, Ticks and Year; Date, TimeOfDay and the other members and methods Windows has
-  (``_UNMODELLED``) are refused by name (a :class:`PartialObject`), never answered
-  ``$null``;
+  Second, Ticks and Year; Date (midnight of the day, the same Kind) and TimeOfDay (a
+  TimeSpan), computed when read (``get_Date``, as .NET's getters); the other members and
+  methods Windows has (``_UNMODELLED``) are refused by name (a :class:`PartialObject`),
+  never answered ``$null``;
 - types.ps1xml's ScriptProperty ``DateTime``: ``"{0} {1}" -f $this.ToLongDateString(),
   $this.ToLongTimeString()``, or only the long date when the object's ``DisplayHint`` is
   Date and only the long time when it is Time ("Thursday, December 3, 2026 11:10:00 PM";
@@ -63,6 +64,7 @@ from psrunbook.sim.ps.date_text import (
 from psrunbook.sim.ps.host_types import CULTURE_INFO
 from psrunbook.sim.ps.remote_host_ui import HostMethodRefused
 from psrunbook.sim.ps.span_arithmetic import add, subtract
+from psrunbook.sim.ps.timespan_values import timespan_value
 from psrunbook.sim.ps.values import CONVERTERS, ConversionError, to_string, type_name_of
 
 DISPLAY_HINT_TYPE = "Microsoft.PowerShell.Commands.DisplayHintType"
@@ -72,10 +74,9 @@ DateTime }``)."""
 DAY_OF_WEEK = "System.DayOfWeek"
 _DAY_NAMES = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
 _TYPE_NAMES = (DATETIME, "System.ValueType", "System.Object")
+_TICKS_PER_DAY = 864_000_000_000
 _UNMODELLED = frozenset(
     (
-        "date",
-        "timeofday",
         "gethashcode",
         "gettypecode",
         "isdaylightsavingtime",
@@ -192,6 +193,8 @@ def datetime_value(
         "ToUniversalTime": lambda: datetime_value(ticks, "Utc"),
         "ToLocalTime": lambda: datetime_value(ticks, "Local"),
         **add_methods(moment, datetime_value),
+        "get_Date": lambda: datetime_value(ticks - ticks % _TICKS_PER_DAY, kind),
+        "get_TimeOfDay": lambda: timespan_value(ticks % _TICKS_PER_DAY),
         "Add": lambda span: add(this, span, datetime_value, "value"),
         "Subtract": lambda other: subtract(this, other, datetime_value, "value"),
         "CompareTo": lambda other: _compare_to(moment, other),

@@ -96,9 +96,15 @@ def _members(item: PSObject) -> list[tuple[str, str, str]]:
             out.append((name, "Property", f"{_short_type(value)} {name} {access}"))
     out.extend((name, "Method", definition) for name, definition in _OBJECT_METHODS)
     known = {n.casefold() for n, _ in _OBJECT_METHODS}
-    out.extend(
-        (name, "Method", f"{name}()") for name in item.methods if name.casefold() not in known
-    )
+    for name in item.methods:
+        if name.startswith("get_"):
+            # A computed property (a DateTime's Date): listed as the property, its getter
+            # hidden, as Get-Member hides .NET's accessors without -Force.
+            shown = name[len("get_") :]
+            kind = _short_type(item.methods[name]())
+            out.append((shown, "Property", f"{kind} {shown} {{get;}}"))
+        elif name.casefold() not in known:
+            out.append((name, "Method", f"{name}()"))
     return out
 
 

@@ -173,6 +173,12 @@ class Members:
                 return True, view_of(target)
             if folded == "pstypenames":
                 return True, list(target.type_names)
+            getter = "get_" + folded
+            for method_name, method in target.methods.items():
+                # A property the object computes when read (.NET's getter, get_Name):
+                # a DateTime's Date, itself a DateTime, cannot be made in advance.
+                if method_name.casefold() == getter:
+                    return True, method()
             return False, None
         if isinstance(target, str):
             if folded == "length":

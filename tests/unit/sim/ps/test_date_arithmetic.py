@@ -88,8 +88,7 @@ def test_a_date_out_of_range_throws_as_dotnet_does(call: str, message: str) -> N
 @pytest.mark.parametrize(
     ("script", "construct"),
     [
-        ("(Get-Date).Date", "[datetime].Date"),
-        ("(Get-Date).TimeOfDay", "[datetime].TimeOfDay"),
+        ("(Get-Date).ToFileTime()", "[datetime].ToFileTime()"),
         ("(Get-Date).Subtract('2020-01-01')", "System.DateTime - System.String"),
         ("(Get-Date).AddDays('abc')", "AddDays() of a value that is not a number"),
         ("(Get-Date) -lt '2020-01-01'", "comparing a DateTime with a System.String"),

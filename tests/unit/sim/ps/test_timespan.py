@@ -34,6 +34,14 @@ SECOND = 10_000_000
         ("$a = Get-Date; ($a.Subtract([timespan]'0:1') - $a).TotalMinutes", [-1.0]),
         ("$a = Get-Date; $a.CompareTo($a.AddTicks(1)), $a.CompareTo($a), $a.CompareTo($null)",
          [-1, 0, 1]),
+        # a DateTime's Date (midnight, same Kind) and TimeOfDay (a TimeSpan), read when asked
+        ("$a = Get-Date; $a.Date.Hour, $a.Date.Minute, $a.Date.Kind; $a.Date.Date -eq $a.Date",
+         [0, 0, "Local", True]),
+        ("$a = [datetime]::UtcNow; ($a - $a.Date) -eq $a.TimeOfDay; $a.Date.Kind", [True, "Utc"]),
+        ("(Get-Date).TimeOfDay.GetType().FullName; (Get-Date).TimeOfDay.Days",
+         ["System.TimeSpan", 0]),
+        ("(Get-Date) | Get-Member -Name Date, TimeOfDay | % Definition",
+         ["datetime Date {get;}", "timespan TimeOfDay {get;}"]),
         # TimeSpan +/- TimeSpan, and += to add up durations
         ("$t = [timespan]::Zero; 1..3 | % { $t += [timespan]::FromSeconds(20) }; \"$t\"",
          ["00:01:00"]),
