@@ -766,6 +766,27 @@ def new_timespan(
     emit(timespan_value(ends[1] - ends[0]))
 
 
+@builtin(
+    "Measure-Command",
+    ParamSpec("Expression", "scriptblock", mandatory=True, position=0),
+    ParamSpec("InputObject", "psobject", from_pipeline=True),
+)
+def measure_command(
+    ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit
+) -> None:
+    """Windows PowerShell 5.1's Measure-Command (MeasureCommandCommand.cs): runs the script
+    block once per input object (``$_``), or once, in the caller's scope
+    (``useLocalScope: false``: what it sets stays set), its output thrown away (a null
+    pipe) and its errors written as usual; then writes the time all of it took, one
+    TimeSpan, on the node's clock (so a Start-Sleep the lab skipped counts)."""
+    block = args["Expression"]
+    items = inputs if inputs else [None]
+    started = ticks_of(ev.now())
+    for item in items:
+        ev.invoke_block(block, item, new_scope=False, emit=lambda _: None)
+    emit(timespan_value(ticks_of(ev.now()) - started))
+
+
 def _variable_scope(ev: BuiltinEvaluator, args: PSHashtable) -> Scope:
     """The scope ``-Scope`` names: Global, Local, Script or a number of levels up."""
     name = to_string(args.get("Scope") or "Local")

@@ -60,6 +60,7 @@ from psrunbook.sim.ps.principal import (
 from psrunbook.sim.ps.psobject_view import PSCUSTOM_TYPE, PropertyCollection, PSObjectView, view_of
 from psrunbook.sim.ps.references import PSReference, try_parse
 from psrunbook.sim.ps.remote_host_ui import HostMethodRefused
+from psrunbook.sim.ps.stopwatch import is_stopwatch_type, new_stopwatch
 from psrunbook.sim.ps.string_methods import StringMethodError, string_method
 from psrunbook.sim.ps.timespan_format import TimeSpanError
 from psrunbook.sim.ps.timespan_values import STATIC_VALUES as TIMESPAN_STATICS
@@ -513,6 +514,8 @@ class Members:
             return self._regex_static(name, a, node)
         if short == "timespan":
             return self._timespan_static(name, a, node)
+        if is_stopwatch_type(type_name) and n in ("new", "startnew") and not a:
+            return new_stopwatch(self._ev.now, running=n == "startnew")
         if n == "new":
             made = self._new_list(type_name, a, node)
             if made is not None:

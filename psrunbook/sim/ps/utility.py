@@ -25,6 +25,7 @@ from psrunbook.sim.ps import dotnet_io, dotnet_lists, host_types
 from psrunbook.sim.ps.builtins import BuiltinEvaluator, Emit, builtin
 from psrunbook.sim.ps.cmdlet_api import ParamSpec
 from psrunbook.sim.ps.remote_host_ui import HostMethodRefused
+from psrunbook.sim.ps.stopwatch import is_stopwatch_type, new_stopwatch
 from psrunbook.sim.ps.values import as_list, to_string
 
 
@@ -208,6 +209,8 @@ def new_object(
         and isinstance(arguments[1], SecureStringValue)
     ):
         emit(credential(to_string(arguments[0]), arguments[1]))
+    elif is_stopwatch_type(type_name) and not arguments:
+        emit(new_stopwatch(ev.now, running=False))
     elif (made_list := _new_list(ev, type_name, arguments)) is not None:
         emit(made_list)
     elif dotnet_io.handled(made := dotnet_io.construct(ev.dotnet(), type_name, arguments)):

@@ -46,3 +46,53 @@ def test_a_deadline_loop_ends_when_windows_would() -> None:
     )
     assert result.failed is None, result.failed
     assert [5] == result.output
+
+
+def test_a_stopwatch_times_a_wait_on_the_node_clock() -> None:
+    """``[Diagnostics.Stopwatch]``: Start, Stop, Restart, Elapsed and ElapsedMilliseconds
+    read when asked; a skipped sleep counts. Refused by name before."""
+    result = run_on(
+        sample_lab(),
+        "$sw = [Diagnostics.Stopwatch]::StartNew(); Start-Sleep -Seconds 2\n"
+        "$sw.Elapsed.TotalSeconds -ge 2; $sw.IsRunning\n"
+        "$sw.Stop(); $stopped = $sw.ElapsedMilliseconds; Start-Sleep -Seconds 1\n"
+        "$sw.IsRunning; $sw.ElapsedMilliseconds -eq $stopped; $stopped -ge 2000\n"
+        "$sw.Start(); Start-Sleep -Seconds 1; $sw.ElapsedMilliseconds -ge 3000\n"
+        "$sw.Restart(); $sw.Elapsed.TotalSeconds -lt 1; $sw.ElapsedMilliseconds.GetType().Name\n"
+        "$idle = New-Object System.Diagnostics.Stopwatch; $idle.IsRunning; $idle.Elapsed.Ticks\n"
+        "([Diagnostics.Stopwatch]::new() | Get-Member -MemberType Property | % Name) -join ','",
+    )
+    assert result.failed is None, result.failed
+    assert [
+        True,
+        True,
+        False,
+        True,
+        True,
+        True,
+        True,
+        "Int64",
+        False,
+        0,
+        "Elapsed,ElapsedMilliseconds,IsRunning",
+    ] == result.output
+
+
+def test_measure_command_times_its_block_in_the_caller_s_scope() -> None:
+    """The block's output is thrown away, what it sets stays set, one TimeSpan for all
+    the input; a skipped sleep counts."""
+    result = run_on(
+        sample_lab(),
+        "$t = Measure-Command { $x = 5; Start-Sleep -Seconds 3; 'thrown away' }\n"
+        "$t.GetType().FullName; $t.TotalSeconds -ge 3; $t.TotalSeconds -lt 60; $x\n"
+        "$n = 0; $each = 1..3 | Measure-Command { $n += $_ }; $n; @($each).Count",
+    )
+    assert result.failed is None, result.failed
+    assert ["System.TimeSpan", True, True, 5, 6, 1] == result.output
+
+
+def test_a_stopwatch_s_timer_ticks_are_refused_by_name() -> None:
+    """ElapsedTicks counts the machine's timer, not 100 ns: not modelled."""
+    result = run_on(sample_lab(), "[Diagnostics.Stopwatch]::StartNew().ElapsedTicks")
+    assert result.failed is not None
+    assert "[Diagnostics.Stopwatch].ElapsedTicks" in result.failed.message
