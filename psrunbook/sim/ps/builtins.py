@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime
 import functools
 import json
+import random
 import re
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -785,6 +786,54 @@ def measure_command(
     for item in items:
         ev.invoke_block(block, item, new_scope=False, emit=lambda _: None)
     emit(timespan_value(ticks_of(ev.now()) - started))
+
+
+_RANDOM = random.SystemRandom()
+"""Get-Random's numbers: unpredictable, as .NET's are to a script (5.1 seeds its Random
+from the clock); a script cannot tell the generators apart without -SetSeed."""
+
+
+@builtin(
+    "Get-Random",
+    ParamSpec("Maximum", "object", position=0),
+    ParamSpec("Minimum", "object"),
+    ParamSpec("InputObject", "object[]", from_pipeline=True),
+    ParamSpec("Count", "int"),
+)
+def get_random(
+    ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit
+) -> None:
+    """Windows PowerShell 5.1's Get-Random (GetRandomCommand.cs): a number from
+    ``-Minimum`` (0) up to but not including ``-Maximum`` (Int32.MaxValue), a Double when
+    either bound is one; or ``-Count`` (1) distinct items of ``-InputObject`` or the
+    pipeline. A minimum not below the maximum is 5.1's MinGreaterThanOrEqualMax. Refused
+    by name: ``-SetSeed`` (a Windows parameter the lab does not model: the same seed
+    gives .NET's sequence there, another one here)."""
+    items = inputs if inputs is not None else args.get("InputObject")
+    if items is not None:
+        pool = list(items) if is_collection(items) else [items]
+        count = min(max(to_int(args.get("Count") or 1), 0), len(pool))
+        for item in _RANDOM.sample(pool, count):
+            emit(item)
+        return
+    low, high = args.get("Minimum"), args.get("Maximum")
+    floating = any(isinstance(v, float) for v in (low, high))
+    low_n = to_number(low) if low is not None else 0
+    high_n = to_number(high) if high is not None else (2**31 - 1)
+    if low_n >= high_n:
+        raise ev.fail(
+            records.binding_error(
+                f"The Minimum value ({to_string(low)}) cannot be greater than or equal to "
+                f"the Maximum value ({to_string(high)}).",
+                "MinGreaterThanOrEqualMax",
+                "Microsoft.PowerShell.Commands.GetRandomCommand",
+            )
+        )
+    for _ in range(max(to_int(args.get("Count") or 1), 1)):
+        if floating:
+            emit(low_n + _RANDOM.random() * (high_n - low_n))
+        else:
+            emit(_RANDOM.randrange(int(low_n), int(high_n)))
 
 
 def _variable_scope(ev: BuiltinEvaluator, args: PSHashtable) -> Scope:

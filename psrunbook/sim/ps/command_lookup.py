@@ -91,7 +91,8 @@ _MANAGEMENT = (
 )
 _UTILITY = (
     "Add-Member ConvertFrom-Json ConvertTo-Json Format-List Format-Table Format-Wide Get-Date "
-    "Get-Event Get-EventSubscriber Get-Member Get-Variable Group-Object Invoke-Expression "
+    "Get-Event Get-EventSubscriber Get-Member Get-Random Get-Variable Group-Object "
+    "Invoke-Expression "
     "Measure-Command Measure-Object New-Event New-Object New-TimeSpan Out-String "
     "Register-EngineEvent Remove-Event "
     "Remove-Variable Select-Object Set-Variable Sort-Object Start-Sleep Unregister-Event "

@@ -438,6 +438,8 @@ class Members:
             return ADMINISTRATOR_ROLE
         if key == ("environment", "machinename"):
             return self._ev.read_variable("env:COMPUTERNAME", node)
+        if key == ("environment", "osversion"):
+            return _os_version()
         if key[0] == "math" and key[1] in math_methods.CONSTANTS:
             return math_methods.CONSTANTS[key[1]]
         if key[0] == "datetime":
@@ -510,6 +512,9 @@ class Members:
                 return ntpath.splitext(ntpath.basename(paths[0]))[0]
         if (short, n) == ("security.principal.windowsidentity", "getcurrent") and not a:
             return self._ev.current_identity()
+        if (short, n) == ("net.dns", "gethostname") and not a:
+            # the node's host name: its computer name (the lab's nodes are named as such)
+            return self._ev.read_variable("env:COMPUTERNAME", node)
         if short in ("regex", "text.regularexpressions.regex"):
             return self._regex_static(name, a, node)
         if short == "timespan":
@@ -596,6 +601,26 @@ class Members:
             raise self._ev.unsupported(node, str(refused)) from None
         except TimeSpanError as thrown:
             raise self._method_threw(name, len(args), str(thrown), thrown.exception) from None
+
+
+def _os_version() -> PSObject:
+    """``[Environment]::OSVersion`` on Windows Server 2019 under .NET Framework 4.8
+    (powershell.exe declares Windows 10 in its manifest, so the version is not capped at
+    6.2; the revision is 0: .NET does not read the update build revision). A new object
+    each time, as .NET's property makes one."""
+    text = "Microsoft Windows NT 10.0.17763.0"
+    return PSObject(
+        type_names=("System.OperatingSystem", "System.Object"),
+        properties=PSHashtable(
+            [
+                ("Platform", PSEnum("System.PlatformID", "Win32NT", 2)),
+                ("ServicePack", ""),
+                ("Version", PSVersionValue(10, 0, 17763, 0)),
+                ("VersionString", text),
+            ]
+        ),
+        to_string=text,
+    )
 
 
 _LIST_PROPERTIES = frozenset(

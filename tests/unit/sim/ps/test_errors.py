@@ -311,12 +311,12 @@ def test_write_error_rethrows_a_caught_record() -> None:
         ("Get-Thing > out.txt", "file redirection on a node without files"),
         ("Get-Thing 1>&2", "redirection other than n>&1"),
         ("$x = 'a'.Normalize()", "method call .Normalize()"),
-        ("[System.Net.Dns]::GetHostName()", "static method"),
+        ("[System.Net.Dns]::GetHostEntry('x')", "static method"),
         ("[xml]'<a/>'", "cast to [xml]"),
         ("$using:x", "variable scope or drive 'using:'"),
         ("$PSCmdlet", "automatic variable $PSCmdlet"),
         ("param([SupportsWildcards()][string]$x)\n$x", "parameter attribute [supportswildcards]"),
-        ("try { [System.Net.Dns]::GetHostName() } catch { 'swallowed' }", "static method"),
+        ("try { [System.Net.Dns]::GetHostEntry('x') } catch { 'swallowed' }", "static method"),
     ],
 )
 def test_unsupported_constructs_fail_loudly(script: str, construct: str) -> None:
