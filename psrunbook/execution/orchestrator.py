@@ -235,10 +235,11 @@ class Runner:
         self._claims = threading.Lock()
         self._inflight: dict[tuple[int, str], int] = {}
         self._abandoned: set[int] = set()
-        # Ends a node worker has claimed (out of the attempts in flight) and is writing
-        # outside the lock: the calling thread leaves an interrupted step only when none
-        # is left, so no end is written after the run has moved on.
-        self._ending = 0
+        # Attempts' starts and ends node workers are writing outside the lock (a start not
+        # yet in flight, an end claimed out of it): the calling thread leaves an
+        # interrupted step only when none is left, so no start or end is written after
+        # the run has moved on, and none is left "running" in the journal.
+        self._writing = 0
         self._ends_written = threading.Condition(self._claims)
         # (step, node) whose script was sent at least once: after an interrupt, only
         # these have an unknown effect; the others certainly did not run.
@@ -659,7 +660,7 @@ class Runner:
         with self._claims:
             # An end claimed by its worker is not left half-way: the run's own end, and
             # what resume reads, come after it (the attempts' ends, then the run's).
-            self._ends_written.wait_for(lambda: not self._ending)
+            self._ends_written.wait_for(lambda: not self._writing)
 
     def _abandon(
         self,
@@ -823,25 +824,33 @@ class Runner:
         arguments: dict[str, Any] = dict(planned.arguments)
         if check:
             arguments["CheckOnly"] = True
-        if self._stop.is_set():
-            return None
-        # Outside the claims lock, so the nodes of a step starting together share one
-        # synced journal commit (the journal's group commit) instead of queueing for one each.
-        attempt_id = self.journal.begin_attempt(
-            run_id=run_id,
-            step_index=planned.index,
-            step_name=planned.step.name,
-            node=node,
-            script_sha256=planned.script.sha256,
-            check_only=check,
-        )
         with self._claims:
             if self._stop.is_set():
-                # The stop came while the start was being recorded: the script is never
-                # sent; the attempt is ended as interrupted, as one still running would be.
-                self._finish(attempt_id, self._interrupted(node, attempts=0))
                 return None
-            self._inflight[(planned.index, node)] = attempt_id
+            self._writing += 1
+        try:
+            # Outside the claims lock, so the nodes of a step starting together share one
+            # synced journal commit (the journal's group commit) instead of queueing for
+            # one each; counted as being written, so an interrupted step waits for it:
+            # until it is in flight, the calling thread cannot see it to end it.
+            attempt_id = self.journal.begin_attempt(
+                run_id=run_id,
+                step_index=planned.index,
+                step_name=planned.step.name,
+                node=node,
+                script_sha256=planned.script.sha256,
+                check_only=check,
+            )
+            with self._claims:
+                if self._stop.is_set():
+                    # The stop came while the start was being recorded: the script is
+                    # never sent; the attempt is ended as interrupted, as one still
+                    # running would be, before the calling thread moves on.
+                    self._finish(attempt_id, self._interrupted(node, attempts=0))
+                    return None
+                self._inflight[(planned.index, node)] = attempt_id
+        finally:
+            self._written()
         if self._progress:
             self._progress("started", planned, node, None)
         self._log.debug(
@@ -861,7 +870,7 @@ class Runner:
             if attempt_id in self._abandoned:
                 return None  # the main thread recorded it as interrupted and moved on
             self._inflight.pop((planned.index, node), None)
-            self._ending += 1
+            self._writing += 1
         # Claimed above, written here: once out of the attempts in flight, this end is
         # this thread's alone to write, and the other nodes need not wait for the
         # journal's write to take the claims lock (issue 16: 64 threads queued on it).
@@ -869,14 +878,18 @@ class Runner:
         try:
             self._finish(attempt_id, outcome)
         finally:
-            with self._claims:
-                self._ending -= 1
-                if not self._ending:
-                    self._ends_written.notify_all()
+            self._written()
         self._log_finished(run_id, planned, outcome, user, check)
         if self._progress:
             self._progress("finished", planned, node, outcome)
         return outcome
+
+    def _written(self) -> None:
+        """A start or an end counted in ``_writing`` is in the journal (or failed to be)."""
+        with self._claims:
+            self._writing -= 1
+            if not self._writing:
+                self._ends_written.notify_all()
 
     def _finish(self, attempt_id: int, outcome: TargetOutcome) -> None:
         self.journal.finish_attempt(

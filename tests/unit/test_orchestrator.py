@@ -581,6 +581,50 @@ def test_an_interrupt_waits_for_an_end_a_node_is_writing(
     assert "running" not in {a.status for a in journal.attempts("r1")}
 
 
+def test_an_interrupt_waits_for_a_start_a_node_is_writing(
+    plan: Plan, journal: Journal, library: TemplateLibrary, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A node records its attempt's start outside the claims lock, before the attempt is
+    in flight where the calling thread can see it. An interrupt arriving then must not
+    leave the step before that start is recorded and ended as interrupted: before, the
+    calling thread moved on, the run ended, and the attempt was left ``running`` in the
+    journal (one run in about seventy of the test above).
+
+    The first start asks for the stop itself and holds its write until the calling
+    thread waits for the writes in progress; at that moment one must be pending.
+    """
+    monkeypatch.setattr(orchestrator_module, "INTERRUPT_GRACE_S", 0.0)
+    stop = StopSignal()
+    waits = threading.Event()
+    pending_when_waiting: list[bool] = []
+    first = threading.Lock()
+    record_start = journal.begin_attempt
+
+    def begin_attempt(**fields: Any) -> int:
+        if first.acquire(blocking=False):
+            stop.request("test")
+            assert waits.wait(60), "the calling thread never waited for the start"
+        return record_start(**fields)
+
+    class WatchedCondition(threading.Condition):
+        def wait_for(self, predicate: Callable[[], _T], timeout: float | None = None) -> _T:
+            pending_when_waiting.append(not predicate())
+            waits.set()
+            return super().wait_for(predicate, timeout)
+
+    monkeypatch.setattr(journal, "begin_attempt", begin_attempt)
+    runner = Runner(
+        plan, FakeTransport(Node()), journal, library, RunOptions(backoff_s=0), stop=stop
+    )
+    runner._ends_written = WatchedCondition(runner._claims)
+    report = runner.run(_start(journal))
+    assert report.interrupted
+    assert [True] == pending_when_waiting
+    statuses = [a.status for a in journal.attempts("r1")]
+    assert statuses, "the held start was never recorded"
+    assert "running" not in statuses
+
+
 def test_an_interrupted_run_waits_its_own_stop_grace(
     plan: Plan, journal: Journal, library: TemplateLibrary, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -104,9 +104,11 @@ class ClusterExecutor:
         # Imported here so the model and its cmdlets load (and test) without the evaluator.
         from psrunbook.sim.ps.builtins import BUILTINS, COMMAND_ALIASES  # noqa: PLC0415 -- see above
         from psrunbook.sim.ps.natives import NATIVES  # noqa: PLC0415 -- see above
+        from psrunbook.sim.ps.node_clock import ModelClock  # noqa: PLC0415 -- see above
         from psrunbook.sim.ps.powershell_executor import PowerShellExecutor  # noqa: PLC0415 -- see above
 
         self.cluster = cluster
+        cluster.clock_running = True  # from now on the lab dates what happens by its clock
         self.failovers = failovers
         self._tables: dict[str, CmdletTable] = {}
         self._unmodelled: dict[str, UnmodelledCommands] = {}
@@ -118,6 +120,7 @@ class ClusterExecutor:
         self._inner = PowerShellExecutor(
             cmdlets_for=self._cmdlets_for,
             time_scale=time_scale,
+            clock=ModelClock(cluster.node_now, cluster.skip),
             is_administrator=self._is_administrator,
             resolve_account=self._resolve_account,
             files_for=lambda context: LabFiles(cluster, context.node, context.user),

@@ -12,6 +12,7 @@ keyed by :func:`fold` and objects keep the spelling they were created with.
 
 from __future__ import annotations
 
+import datetime
 import functools
 import hashlib
 import threading
@@ -20,6 +21,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 import msgspec
+
+from psrunbook.sim.date_wire import ticks_of
 
 RESOURCE_STATES = {
     "Inherited": 0,
@@ -353,6 +356,11 @@ class Faults(msgspec.Struct):
     pipelines_finished: int = 0
 
 
+LAB_EPOCH_TICKS = (datetime.date(2026, 1, 1) - datetime.date(1, 1, 1)).days * 864_000_000_000
+""".NET ticks (100 ns since 0001-01-01) of the lab's time zero, 2026-01-01 00:00 UTC: the
+moment of what the lab holds from before it ran (stamp 0)."""
+
+
 @dataclass
 class SimCluster:
     """The whole simulated cluster; hold ``lock`` while reading or changing it."""
@@ -377,6 +385,14 @@ class SimCluster:
     changes: Counter[str] = field(default_factory=Counter)
     change_log: list[list[str]] = field(default_factory=list)
     events: int = 0
+    clock_ahead_s: float = 0.0
+    """How far the nodes' clock runs ahead of real time: the seconds of Start-Sleep the
+    lab did not really wait (a ``time_scale`` below 1), which Windows would have."""
+    last_stamp: int = 0
+    """The latest :meth:`stamp` given out."""
+    clock_running: bool = field(default=False, repr=False, compare=False)
+    """Whether scripts run on the lab (an executor serves it): until then, while the lab
+    is built, its stamps count from its epoch, so a lab starts the same every time."""
     failing_over: bool = field(default=False, repr=False, compare=False)
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
 
@@ -428,15 +444,34 @@ class SimCluster:
 
     # -- services --------------------------------------------------------------------
 
-    def stamp(self) -> int:
-        """A moment later than every earlier one, in 100 ns ticks of the virtual clock.
+    def node_now(self) -> datetime.datetime:
+        """The nodes' time now (UTC): real time plus the sleeps the lab skipped, the clock
+        ``Get-Date`` reads (:class:`psrunbook.sim.lab.cluster_executor.LabClock`)."""
+        return datetime.datetime.now(datetime.UTC) + datetime.timedelta(
+            seconds=self.clock_ahead_s
+        )
 
-        Time always passes on Windows between two writes or starts, even when the virtual
-        clock stands still; without this, a file written and a service started in the same
-        virtual second could not be ordered, which is kinder than Windows.
+    def skip(self, seconds: float) -> None:
+        """A sleep waited ``seconds`` less than it asked for: the nodes' clock moves on."""
+        if seconds > 0:
+            with self.lock:
+                self.clock_ahead_s += seconds
+
+    def stamp(self) -> int:
+        """The moment now, in 100 ns ticks since the lab's epoch (:data:`LAB_EPOCH_TICKS`),
+        on the nodes' clock (:meth:`node_now`), so a file written or a service started
+        now is dated now, as ``Get-Date`` says; and later than every earlier stamp: time
+        always passes on Windows between two writes or starts, so two in one tick are
+        still ordered. What the lab holds from before it ran (built before an executor
+        serves it, :attr:`clock_running`) dates from the epoch.
         """
         self.events += 1
-        return int(self.clock.now * 10_000_000) + self.events
+        if self.clock_running:
+            moment = ticks_of(self.node_now()) - LAB_EPOCH_TICKS
+        else:
+            moment = int(self.clock.now * 10_000_000) + self.events
+        self.last_stamp = max(self.last_stamp + 1, moment)
+        return self.last_stamp
 
     def start_service(self, node: Node, service: Service) -> bool:
         """Start a stopped service: a new process that reads its configuration now.

@@ -8,12 +8,12 @@ at serialisation depth 1 and what ``[string]$r.OwnerGroup`` gives in a script.
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Callable
 from typing import Any
 
 from psrunbook.sim.lab.cluster_model import (
     GROUP_STATES,
+    LAB_EPOCH_TICKS,
     NODE_STATES,
     RESOURCE_STATES,
     AclEntry,
@@ -399,10 +399,6 @@ def access_to_string(entries: list[AclEntry]) -> str:
         rights = flags("r", entry.rights, FILE_RIGHTS).name
         lines.append(f"{entry.identity} {entry.access_type}  {rights}")
     return "\n".join(lines)
-
-
-LAB_EPOCH_TICKS = (datetime.date(2026, 1, 1) - datetime.date(1, 1, 1)).days * 864_000_000_000
-""".NET ticks (100 ns since 0001-01-01) of the lab's time zero, 2026-01-01 00:00 UTC."""
 
 
 def lab_date(stamp: int, kind: str = "Local") -> PSObject:

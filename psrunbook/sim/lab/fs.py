@@ -97,7 +97,10 @@ class FsView:
             existing = volume.entries.get(sub.key)
             if existing is None:
                 volume.entries[sub.key] = FsEntry(
-                    path.parts[i - 1], True, modified=self.cluster.clock.now
+                    path.parts[i - 1],
+                    True,
+                    modified=self.cluster.clock.now,
+                    stamp=self.cluster.stamp(),
                 )
                 created = True
         return created

@@ -601,6 +601,8 @@ def dump(cluster: SimCluster) -> dict[str, Any]:
             "changes": dict(sorted(cluster.changes.items())),
             "change_log": [list(c) for c in cluster.change_log],
             "events": cluster.events,
+            "clock_ahead_s": cluster.clock_ahead_s,
+            "last_stamp": cluster.last_stamp,
         }
 
 
@@ -620,7 +622,7 @@ def _service_load(raw: dict[str, Any]) -> Service:
     )
 
 
-HISTORY_KEYS = ("events",)
+HISTORY_KEYS = ("events", "clock_ahead_s", "last_stamp")
 """Top-level dump keys that count what happened rather than describe the state."""
 
 
@@ -676,6 +678,8 @@ def load(raw: dict[str, Any]) -> SimCluster:
         changes=Counter(raw["changes"]),
         change_log=[list(c) for c in raw["change_log"]],
         events=int(raw.get("events", 0)),
+        clock_ahead_s=float(raw.get("clock_ahead_s", 0.0)),
+        last_stamp=int(raw.get("last_stamp", 0)),
     )
     for n in raw["nodes"]:
         registry = Registry()

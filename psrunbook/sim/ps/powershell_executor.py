@@ -58,6 +58,7 @@ class PowerShellExecutor:
         cache: ParseCache | None = None,
         *,
         time_scale: float = 1.0,
+        clock: NodeClock | None = None,
         is_administrator: Callable[[ExecutionContext], bool] | None = None,
         resolve_account: Callable[[ExecutionContext, str], str | None] | None = None,
         files_for: Callable[[ExecutionContext], DotNetFiles] | None = None,
@@ -83,7 +84,7 @@ class PowerShellExecutor:
         self._files_for = files_for
         self._cache = cache
         self._time_scale = time_scale
-        self._clock = NodeClock()
+        self._clock = clock or NodeClock()
 
     def _account_resolver(self, context: ExecutionContext) -> Callable[[str], str | None] | None:
         resolve = self._resolve_account

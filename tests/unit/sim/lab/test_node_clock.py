@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime
 
-from psrunbook.sim.lab.lab_files import sample_lab
+from psrunbook.sim.lab.lab_files import dump, load, sample_lab
 from tests.unit.sim.lab.scripts import run_on
 
 
@@ -96,3 +96,30 @@ def test_a_stopwatch_s_timer_ticks_are_refused_by_name() -> None:
     result = run_on(sample_lab(), "[Diagnostics.Stopwatch]::StartNew().ElapsedTicks")
     assert result.failed is not None
     assert "[Diagnostics.Stopwatch].ElapsedTicks" in result.failed.message
+
+
+def test_what_a_script_writes_is_dated_by_the_clock_get_date_reads() -> None:
+    """A file written now is dated now, as Get-Date says, a skipped sleep included;
+    what the lab held before it ran dates from its epoch. Before, the lab dated files by
+    its virtual seconds from 2026-01-01, so a file written a moment ago looked months old
+    to ``(Get-Date) - $file.LastWriteTime``."""
+    lab = sample_lab()
+    result = run_on(
+        lab,
+        "$t = Get-Date; Set-Content -Path C:\\fresh.txt -Value x; $f = Get-Item C:\\fresh.txt\n"
+        "$f.LastWriteTime -ge $t; ((Get-Date) - $f.LastWriteTime).TotalSeconds -lt 60\n"
+        "Start-Sleep -Seconds 600; Set-Content -Path C:\\later.txt -Value y\n"
+        "((Get-Item C:\\later.txt).LastWriteTime - $f.LastWriteTime).TotalSeconds -ge 600\n"
+        "(Get-Item C:\\Windows).LastWriteTime.Year",
+    )
+    assert result.failed is None, result.failed
+    assert [True, True, True, 2026] == result.output
+    assert lab.clock_ahead_s == 600
+
+
+def test_the_clock_s_lead_is_kept_with_the_saved_lab() -> None:
+    lab = sample_lab()
+    run_on(lab, "Start-Sleep -Seconds 90; Set-Content -Path C:\\a.txt -Value a")
+    again = load(dump(lab))
+    assert (90.0, lab.last_stamp) == (again.clock_ahead_s, again.last_stamp)
+    assert again.stamp() > lab.last_stamp

@@ -8,6 +8,7 @@ import datetime
 
 import pytest
 
+from psrunbook.sim.lab.cluster_model import SimCluster
 from psrunbook.sim.lab.lab_files import sample_lab
 from psrunbook.sim.objects import PSEnum, PSHashtable, PSObject
 from psrunbook.sim.ps.builtins import date_object
@@ -30,8 +31,17 @@ MAKE_TEMP = (
 )
 
 
+def lab_at_epoch() -> SimCluster:
+    """A lab whose nodes' clock reads 2026-01-01 00:00 UTC, its epoch, at the start: what
+    a script writes is dated that minute too, so the tables' text is fixed."""
+    lab = sample_lab()
+    epoch = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
+    lab.clock_ahead_s = (epoch - datetime.datetime.now(datetime.UTC)).total_seconds()
+    return lab
+
+
 def lab_lines(script: str) -> list[object]:
-    result = run_on(sample_lab(), script)
+    result = run_on(lab_at_epoch(), script)
     assert (result.errors, result.failed) == ([], None)
     return result.output
 
