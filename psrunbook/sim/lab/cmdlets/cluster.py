@@ -411,7 +411,10 @@ class StartClusterResource(FcCmdlet):
                 exc, "start_resource", resource.name, name=resource.name
             ) from exc
         if wait is not None and wait > 0 and not complete:
+            # Windows blocks for the whole -Wait; the lab returns at once, its clocks
+            # moved on by it (the virtual one and the nodes' Get-Date reads).
             self.cluster.clock.advance(wait)
+            self.cluster.skip(wait)
         if before not in ("Online", "OnlinePending"):
             self.changed(resource.name)
         ctx.write_output(resource_object(self.cluster, resource, observe=False))

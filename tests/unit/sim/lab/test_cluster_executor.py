@@ -154,6 +154,24 @@ def test_start_sleep_polling_loop(run: Runner) -> None:
     assert 3.0 == run.cluster.clock.now
 
 
+def test_a_start_that_times_out_moves_the_nodes_clock_by_its_wait(run: Runner) -> None:
+    """``Start-ClusterResource -Wait 30`` on a transition that takes longer blocks 30
+    seconds on Windows; the lab returns at once, and Get-Date has moved on by them, so
+    a script timing its own deadline sees what it would on a cluster."""
+    run.cluster.timing.observations = 100
+    run.cluster.timing.seconds = 120
+    script = (
+        "param($Group)\n"
+        "$null = Add-ClusterResource -Name SSIS -Group $Group -ResourceType 'Generic Service'\n"
+        "Get-ClusterResource SSIS | Set-ClusterParameter -Name ServiceName -Value MsDtsServer150\n"
+        "$t = Get-Date\n"
+        "$r = Start-ClusterResource -Name SSIS -Wait 30\n"
+        "[string]$r.State; ((Get-Date) - $t).TotalSeconds -ge 30"
+    )
+    assert ["OnlinePending", True] == run(script, Group=GROUP).outputs
+    assert 30.0 == run.cluster.clock_ahead_s
+
+
 def test_node_down_refuses_pipelines(run: Runner) -> None:
     """A pipeline for a node that is down fails at once."""
     node_down(run.cluster, "NODE1")
