@@ -136,16 +136,21 @@ class EventManager:
     # -- events ------------------------------------------------------------------------
 
     def generate(
-        self, source_identifier: str | None, sender: Any, args: list[Any] | None, data: Any
+        self,
+        source_identifier: str | None,
+        sender: Any,
+        args: list[Any] | None,
+        data: Any,
+        moment: datetime.datetime,
     ) -> tuple[PSObject, ForwardedEvent | None]:
         """Create and process an event: the PSEventArgs, and what to forward, if anything.
 
         An event not forwarded is in :attr:`received_events` when this returns.
+        ``moment`` is its TimeGenerated, the node's clock now.
         """
         # builtins imports members, which calls into this module: import it when used.
         from psrunbook.sim.ps.builtins import date_object  # noqa: PLC0415
 
-        moment = datetime.datetime.now(datetime.UTC)
         with self.lock:
             event_id = self._next_event_id
             self._next_event_id += 1
@@ -327,7 +332,7 @@ def generate_event(
 ) -> PSObject:
     """Create and process an event in ``ev``'s runspace; a forwarded one goes to the
     client at once (see the module's UNVERIFIED note on timing)."""
-    event, forwarded = manager_of(ev.runspace).generate(identifier, sender, args, data)
+    event, forwarded = manager_of(ev.runspace).generate(identifier, sender, args, data, ev.now())
     if forwarded is not None:
         ev.forward_event(forwarded)
     return event

@@ -123,3 +123,14 @@ def test_the_clock_s_lead_is_kept_with_the_saved_lab() -> None:
     again = load(dump(lab))
     assert (90.0, lab.last_stamp) == (again.clock_ahead_s, again.last_stamp)
     assert again.stamp() > lab.last_stamp
+
+
+def test_an_event_is_generated_at_the_node_s_time() -> None:
+    result = run_on(
+        sample_lab(),
+        "$t = Get-Date; Start-Sleep -Seconds 600\n"
+        "$e = New-Event -SourceIdentifier Sim.Tick\n"
+        "($e.TimeGenerated - $t).TotalSeconds -ge 600",
+    )
+    assert result.failed is None, result.failed
+    assert [True] == result.output
