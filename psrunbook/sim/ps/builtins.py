@@ -39,6 +39,7 @@ from psrunbook.sim.ps.date_format import (
     format_datetime,
     ticks_of,
 )
+from psrunbook.sim.ps.date_parse import DateNotModelled, DateParseError, parse_datetime
 from psrunbook.sim.ps.date_text import DATETIME
 from psrunbook.sim.ps.date_values import DISPLAY_HINT_TYPE, datetime_value, display_hint
 from psrunbook.sim.ps.evaluator_api import EvaluatorApi
@@ -644,6 +645,30 @@ def date_object(moment: datetime.datetime) -> PSObject:
     return datetime_value(ticks_of(moment), "Local")
 
 
+def _date_argument(ev: BuiltinEvaluator, command: str, parameter: str, given: Any) -> Moment:
+    """A string bound to a DateTime parameter, as DateTime.Parse reads it in en-US
+    (:mod:`psrunbook.sim.ps.date_parse`); a date that does not exist is PowerShell's
+    binding error; anything else (another type, another form) is refused by name."""
+    if not isinstance(given, str):
+        raise ev.unsupported(
+            ev.statement,
+            f"{command} -{parameter} of a {type_name_of(given)} (conversion to DateTime)",
+        )
+    try:
+        return parse_datetime(given)
+    except DateNotModelled as refused:
+        raise ev.unsupported(ev.statement, str(refused)) from None
+    except DateParseError as exc:
+        raise ev.fail(
+            records.binding_error(
+                f"Cannot bind parameter '{parameter}'. Cannot convert value \"{given}\" to type "
+                f'"System.DateTime". Error: "{exc}"',
+                "CannotConvertArgumentNoMessage",
+                f"Microsoft.PowerShell.Commands.{command.replace('-', '')}Command",
+            )
+        ) from None
+
+
 @builtin(
     "Get-Date",
     ParamSpec("Date", "object", position=0, from_pipeline=True, aliases=("LastWriteTime",)),
@@ -668,11 +693,7 @@ def get_date(ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None, 
     if given is None:
         ticks, kind = ticks_of(ev.now()), "Local"
     else:
-        chosen = datetime_moment(given)
-        if chosen is None:
-            raise ev.unsupported(
-                ev.statement, f"Get-Date -Date of a {type_name_of(given)} (conversion to DateTime)"
-            )
+        chosen = datetime_moment(given) or _date_argument(ev, "Get-Date", "Date", given)
         ticks, kind = chosen.ticks, chosen.kind
     if args.get("UFormat"):
         emit(Moment(ticks, kind).wall.strftime(to_string(args["UFormat"])))
@@ -757,12 +778,9 @@ def new_timespan(
         if name not in bounds:
             ends.append(now)
             continue
-        moment = datetime_moment(bounds[name])
-        if moment is None:
-            raise ev.unsupported(
-                ev.statement,
-                f"New-TimeSpan -{name} of a {type_name_of(bounds[name])} (conversion to DateTime)",
-            )
+        moment = datetime_moment(bounds[name]) or _date_argument(
+            ev, "New-TimeSpan", name, bounds[name]
+        )
         ends.append(moment.ticks)
     emit(timespan_value(ends[1] - ends[0]))
 

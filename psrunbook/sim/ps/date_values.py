@@ -54,6 +54,7 @@ from psrunbook.sim.ps.date_format import (
     datetime_moment,
     format_datetime,
 )
+from psrunbook.sim.ps.date_parse import DateNotModelled, DateParseError, parse_datetime
 from psrunbook.sim.ps.date_text import (
     DATETIME,
     long_date,
@@ -65,7 +66,13 @@ from psrunbook.sim.ps.host_types import CULTURE_INFO
 from psrunbook.sim.ps.remote_host_ui import HostMethodRefused
 from psrunbook.sim.ps.span_arithmetic import add, subtract
 from psrunbook.sim.ps.timespan_values import timespan_value
-from psrunbook.sim.ps.values import CONVERTERS, ConversionError, to_string, type_name_of
+from psrunbook.sim.ps.values import (
+    CONVERTERS,
+    ConversionError,
+    NullConversionError,
+    to_string,
+    type_name_of,
+)
 
 DISPLAY_HINT_TYPE = "Microsoft.PowerShell.Commands.DisplayHintType"
 DISPLAY_HINTS = ("Date", "Time", "DateTime")
@@ -113,6 +120,23 @@ def display_hint(value: Any) -> PSEnum:
 
 
 CONVERTERS[DISPLAY_HINT_TYPE.casefold()] = display_hint
+
+
+def to_datetime(value: Any) -> PSObject:
+    """``[datetime]$value``: a DateTime as it is; a string as DateTime.Parse reads it in
+    the invariant culture (:mod:`psrunbook.sim.ps.date_parse`); $null does not convert
+    (a value type). Anything else, which PowerShell might convert, is refused by name."""
+    if datetime_moment(value) is not None:
+        return value  # type: ignore[no-any-return]
+    if value is None:
+        raise NullConversionError("datetime")
+    if isinstance(value, str):
+        try:
+            moment = parse_datetime(value)
+        except DateParseError as exc:
+            raise ConversionError(value, "datetime", str(exc)) from None
+        return datetime_value(moment.ticks, moment.kind)
+    raise DateNotModelled(f"[datetime] of a {type_name_of(value)}")
 
 
 def _datetime_property(moment: Moment, hint: Any) -> str:
@@ -267,3 +291,6 @@ def clock_member(name: str, now: datetime.datetime) -> PSObject | None:
     if folded == "today":
         ticks -= ticks % (86_400 * 10_000_000)
     return datetime_value(ticks, "Utc" if folded == "utcnow" else "Local")
+
+
+CONVERTERS["datetime"] = to_datetime

@@ -2258,6 +2258,8 @@ class Evaluator:
             raise self.unsupported(node, f"cast to [{name}]")
         try:
             return self.convert_for(folded, value)
+        except HostMethodRefused as refused:  # a conversion the lab does not model
+            raise self.unsupported(node, str(refused)) from None
         except ConversionError as exc:
             raise self.runtime_fail(
                 str(exc),

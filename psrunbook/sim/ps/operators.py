@@ -17,6 +17,7 @@ from psrunbook.sim.objects import DotNetList, PSEnum, PSHashtable, PSObject, mem
 from psrunbook.sim.ps import span_arithmetic
 from psrunbook.sim.ps.date_arithmetic import DateArgumentError
 from psrunbook.sim.ps.date_format import datetime_moment
+from psrunbook.sim.ps.date_parse import DateNotModelled, DateParseError, parse_datetime
 from psrunbook.sim.ps.date_values import datetime_value
 from psrunbook.sim.ps.dotnet_lists import is_list_type
 from psrunbook.sim.ps.number_format import FormatNotModelled
@@ -151,6 +152,21 @@ class Operators:
         if right is None:
             return 1
         other = datetime_moment(right)
+        if other is None and isinstance(right, str):
+            # PowerShell converts the right side to a DateTime (the invariant culture).
+            try:
+                other = parse_datetime(right)
+            except DateNotModelled as refused:
+                raise self._ev.unsupported(node, str(refused)) from None
+            except DateParseError as exc:
+                if equality:
+                    return 1
+                reason = ConversionError(right, "datetime", str(exc))
+                raise self._ev.runtime_fail(
+                    f'Could not compare "{to_string(left)}" to "{right}". Error: "{reason}"',
+                    "ComparisonFailure",
+                    "InvalidOperation",
+                ) from None
         if other is None:
             raise self._ev.unsupported(
                 node, f"comparing a DateTime with a {type_name_of(right)} (conversion to DateTime)"

@@ -53,6 +53,7 @@ from psrunbook.sim.ps.values import (
     CONVERTERS,
     TYPE_FULL_NAMES,
     ConversionError,
+    NullConversionError,
     to_int,
     to_number,
     to_string,
@@ -188,22 +189,12 @@ def timespan_value(ticks: int) -> PSObject:
     )
 
 
-class _NullToValueType(ConversionError):
-    """``[timespan]$null``: a value type has no null (LanguagePrimitives' "Cannot convert
-    null to type")."""
-
-    def __init__(self) -> None:
-        Exception.__init__(self, f'Cannot convert null to type "{TIMESPAN}".')
-        self.type_name = TIMESPAN
-        self.reason = ""
-
-
 def to_timespan(value: Any) -> PSObject:
     """``[timespan]$value``: a TimeSpan as it is, a string parsed, an integer as ticks."""
     if timespan_ticks(value) is not None:
         return value  # type: ignore[no-any-return]
     if value is None:
-        raise _NullToValueType()
+        raise NullConversionError("timespan")
     if isinstance(value, str):
         try:
             return timespan_value(parse_timespan(value))

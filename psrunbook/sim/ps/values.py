@@ -49,6 +49,7 @@ TYPE_FULL_NAMES = {
     "object": "System.Object",
     "guid": "System.Guid",
     "version": "System.Version",
+    "datetime": "System.DateTime",
 }
 
 
@@ -86,6 +87,17 @@ class ConversionError(Exception):
         """The same failure named for the type the script asked for (``[double]'x'``
         fails as System.Double, not as the integer the number reader tried first)."""
         return ConversionError(value, type_name, self.reason)
+
+
+class NullConversionError(ConversionError):
+    """``[timespan]$null``, ``[datetime]$null``: a value type has no null
+    (LanguagePrimitives' "Cannot convert null to type")."""
+
+    def __init__(self, type_name: str) -> None:
+        full = TYPE_FULL_NAMES.get(type_name.lower(), type_name)
+        Exception.__init__(self, f'Cannot convert null to type "{full}".')
+        self.type_name = full
+        self.reason = ""
 
 
 class ScriptBlockValue:

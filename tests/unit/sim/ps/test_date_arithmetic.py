@@ -91,9 +91,10 @@ def test_a_date_out_of_range_throws_as_dotnet_does(call: str, message: str) -> N
         ("(Get-Date).ToFileTime()", "[datetime].ToFileTime()"),
         ("(Get-Date).Subtract('2020-01-01')", "System.DateTime - System.String"),
         ("(Get-Date).AddDays('abc')", "AddDays() of a value that is not a number"),
-        ("(Get-Date) -lt '2020-01-01'", "comparing a DateTime with a System.String"),
-        ("(Get-Date) -eq '2020-01-01'", "comparing a DateTime with a System.String"),
-        ("Get-Date '2020-01-01'", "Get-Date -Date of a System.String"),
+        ("(Get-Date) -lt 'Jan 1 2020'", "reading 'Jan 1 2020' as a DateTime"),
+        ("(Get-Date) -eq 1", "comparing a DateTime with a System.Int32"),
+        ("Get-Date 'Jan 1 2020'", "reading 'Jan 1 2020' as a DateTime"),
+        ("Get-Date 5", "Get-Date -Date of a System.Int32"),
         ("Get-Date -Hour 0", "Get-Date -Hour"),
         # op_Addition(DateTime, TimeSpan) would convert the number to a TimeSpan first
         ("(Get-Date) + 5", "System.DateTime + System.Int32"),

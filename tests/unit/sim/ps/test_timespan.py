@@ -289,7 +289,8 @@ def test_a_timespan_table_is_refused_by_name() -> None:
     [
         ("(Get-Date) - 5", "System.DateTime - System.Int32"),
         ("[timespan]'0:1' + 5", "System.TimeSpan + System.Int32"),
-        ("New-TimeSpan -Start '1/1/2020'", "New-TimeSpan -Start of a System.String"),
+        ("New-TimeSpan -Start 'Jan 1 2020'", "reading 'Jan 1 2020' as a DateTime"),
+        ("New-TimeSpan -End 5", "New-TimeSpan -End of a System.Int32"),
         ("([timespan]'0:1').ToString('c', $null)", "TimeSpan.ToString with a format provider"),
         ("[timespan]::FromSeconds('soon')", "[timespan]::FromSeconds() of a value that is not"),
         ("[timespan]::TryParse('1', [ref]$null)", "[timespan]::TryParse()"),
