@@ -28,6 +28,7 @@ from psrunbook.sim.executor_protocol import (
     SenderInfo,
 )
 from psrunbook.sim.objects import (
+    DotNetList,
     ErrorRecordData,
     ErrorRecordObject,
     ProgressData,
@@ -2460,9 +2461,13 @@ class Evaluator:
             type_name = self.type_name(literal)
             converted = self.cast(type_name, value, target)
             self.assign_variable(variable, converted)
-            folded = type_name.casefold()
-            if folded in ("string", "int", "bool", "string[]", "hashtable", "long", "double"):
+            folded = type_name.casefold().removeprefix("system.")
+            kept = ("string", "int", "bool", "string[]", "hashtable", "long", "double")
+            if folded in (*kept, "datetime", "timespan"):
                 self.scope.constraints[self.text_of(variable)[1:].casefold()] = folded
+            elif isinstance(converted, DotNetList):
+                # [System.Collections.ArrayList]$l = @(): later values become lists too
+                self.scope.constraints[self.text_of(variable)[1:].casefold()] = type_name
         elif target.type == "member_access":
             parts = self.kids(target)
             obj = self.eval(parts[0])
@@ -2540,7 +2545,12 @@ class Evaluator:
         constraint = scope.constraints.get(name.casefold())
         if constraint is not None and scope.find(name) is scope:
             try:
-                value = self.convert_for(constraint, value)
+                if dotnet_lists.list_type(constraint) is not None:
+                    value = dotnet_lists.cast_to_list(constraint, value)
+                else:
+                    value = self.convert_for(constraint, value)
+            except HostMethodRefused as refused:  # a conversion the lab does not model
+                raise self.unsupported(self.statement, str(refused)) from None
             except ConversionError as exc:
                 raise self.runtime_fail(
                     str(exc),

@@ -334,8 +334,8 @@ class Members:
             return self._ev.invoke_block(target, None)
         if folded == "tostring" and (not args or (len(args) == 1 and _is_number(target))):
             # ToString(format) of a number: Int32/Int64/Double's, en-US.
-            return self._number_text(target, to_string(args[0]), node) if args else (
-                to_string(target)
+            return (
+                self._number_text(target, to_string(args[0]), node) if args else (to_string(target))
             )
         if folded == "equals" and len(args) == 1:
             return _dotnet_equals(target, args[0])
@@ -640,7 +640,10 @@ def _runtime_type(target: Any) -> PSObject:
     full = type_name_of(target)
     return PSObject(
         type_names=("System.RuntimeType", "System.Type", "System.Object"),
-        properties=PSHashtable([("Name", full.rsplit(".", 1)[-1]), ("FullName", full)]),
+        # A generic type's Name is before its arguments: List`1, not "...PublicKeyToken=...]]".
+        properties=PSHashtable(
+            [("Name", full.split("[[", 1)[0].rsplit(".", 1)[-1]), ("FullName", full)]
+        ),
         to_string=full,
     )
 

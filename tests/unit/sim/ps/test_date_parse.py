@@ -39,6 +39,10 @@ NOT_A_DATE = "String was not recognized as a valid DateTime."
         ("[datetime]'2026-12-01' -eq '12/1/2026'", [True]),
         ("(Get-Date) -eq '2026-02-30'", [False]),  # does not convert: unequal, no error
         ("(New-TimeSpan -Start '2026-01-01' -End '2026-01-03').Days", [2]),
+        # a [datetime] or [timespan] variable converts what is assigned to it later
+        ("[datetime]$d = '2026-01-01'; $d = '2026-02-03'; $d.Month; $d.GetType().Name",
+         [2, "DateTime"]),
+        ("[timespan]$t = '0:1'; $t = '0:2'; $t.TotalMinutes", [2.0]),
     ],
 )  # fmt: skip
 def test_a_string_is_read_as_datetime_parse_reads_it(script: str, expected: list[Any]) -> None:

@@ -65,6 +65,11 @@ LIST_INT = (
          " $l -is [System.Collections.Generic.List[string]]",
          [LIST_INT, True, True, False]),
         ("$l = [System.Collections.Generic.List[string]]@('a', 'b'); $l.Count", [2]),
+        # a typed variable stays a list: += makes an array, the constraint a new list
+        ("[System.Collections.ArrayList]$l = @(); $l += 1; $l.GetType().Name; $l.Add(2)",
+         ["ArrayList", 1]),
+        ("[System.Collections.Generic.List[int]]$n = @(); $n += '4'; $n[0].GetType().Name;"
+         " $n.GetType().Name", ["Int32", "List`1"]),
     ],
 )  # fmt: skip
 def test_lists_behave_as_dotnet_and_powershell_make_them(script: str, expected: list[Any]) -> None:
