@@ -68,7 +68,7 @@ def ticks_of_timedelta(value: datetime.timedelta) -> int:
     they count to the 100 ns tick, the rest is dropped as .NET's reader drops it)."""
     nanoseconds = (value.days * 86_400 + value.seconds) * 1_000_000_000
     nanoseconds += value.microseconds * 1_000 + int(getattr(value, "nanoseconds", 0) or 0)
-    return int(nanoseconds / 100) if nanoseconds < 0 else nanoseconds // 100
+    return -(-nanoseconds // 100) if nanoseconds < 0 else nanoseconds // 100
 
 
 def wire_text(ticks: int) -> str:
