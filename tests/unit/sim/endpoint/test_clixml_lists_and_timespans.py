@@ -60,9 +60,9 @@ def test_a_timespan_a_client_sends_is_the_lab_s_to_the_tick() -> None:
     assert expected == timespan_ticks(fresh_copy(made))
     # a plain timedelta (microseconds) as well
     assert -9_999_950 == timespan_ticks(from_psrp(datetime.timedelta(seconds=-1, microseconds=5)))
-    # exact however long (integers, never a float's 53 bits): ten thousand days back
-    far = datetime.timedelta(days=-10_000, microseconds=-7)
-    assert -(10_000 * DAY + 70) == timespan_ticks(from_psrp(far))
+    # exact however long (integers, never a float's 53 bits): a million days back
+    far = datetime.timedelta(days=-1_000_000, microseconds=-7)
+    assert -(1_000_000 * DAY + 70) == timespan_ticks(from_psrp(far))
 
 
 def test_a_list_keeps_its_type_name() -> None:
