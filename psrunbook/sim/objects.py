@@ -364,6 +364,15 @@ class PSVersionValue(msgspec.Struct, frozen=True, order=True):
         return ".".join(str(p) for p in parts if p >= 0)
 
 
+class PSChar(str):
+    """A ``System.Char``: one UTF-16 code unit, what indexing a string gives (``'abc'[0]``),
+    ``ToCharArray()`` and ``[char]65`` make. A str of length one for everything that
+    reads it as text (``-join``, ``"$c"``, ``-eq`` with a string); a number for arithmetic
+    and ``[int]`` (its code), and ``<C>`` on the wire."""
+
+    __slots__ = ()
+
+
 class DotNetList(list[Any]):
     """A .NET list a script made (``System.Collections.ArrayList``, ``System.Collections.
     Generic.List[T]``): enumerated like an array, but growing (``Add``) where an array is

@@ -41,6 +41,7 @@ from psrunbook.sim.objects import (
     ErrorRecordData,
     ErrorRecordObject,
     ProgressData,
+    PSChar,
     PSEnum,
     PSHashtable,
     PSInt64,
@@ -226,12 +227,19 @@ class ClixmlWriter:
 
     # -- values ----------------------------------------------------------------------
 
+    def _text(self, value: str, name: str | None) -> None:
+        """A String, or a Char: ``<C>`` and its UTF-16 code (MS-PSRP 2.2.5.1.2)."""
+        if isinstance(value, PSChar):
+            self.primitive("C", str(ord(value)), name)
+        else:
+            self.string(value, name)
+
     def value(self, value: Any, name: str | None = None, depth: int = 1) -> None:
         """Write any simulator value; ``depth`` 0 turns complex objects into strings."""
         if value is None:
             self.nil(name)
         elif isinstance(value, str):
-            self.string(value, name)
+            self._text(value, name)
         elif isinstance(value, bool):
             self.primitive("B", "true" if value else "false", name)
         elif isinstance(value, int):

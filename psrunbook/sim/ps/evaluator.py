@@ -32,6 +32,7 @@ from psrunbook.sim.objects import (
     ErrorRecordData,
     ErrorRecordObject,
     ProgressData,
+    PSChar,
     PSEnum,
     PSHashtable,
     PSObject,
@@ -2340,9 +2341,9 @@ class Evaluator:
             if isinstance(index, str):
                 return target.properties.get(index)
             raise self.unsupported(node, "indexing an object")
-        sequence = list(target) if is_collection(target) else None
+        sequence: Sequence[Any] | None = list(target) if is_collection(target) else None
         if isinstance(target, str):
-            sequence = list(target)
+            sequence = target  # indexed in place: a string's items are Chars (below)
         if sequence is None:
             if to_int(index) in (0, -1):
                 return target
@@ -2351,7 +2352,8 @@ class Evaluator:
             return [self.index(target, i, node) for i in index]
         position = to_int(index)
         if -len(sequence) <= position < len(sequence):
-            return sequence[position]
+            item = sequence[position]
+            return PSChar(item) if isinstance(target, str) else item
         if self.scope.strict_version() >= 3:
             raise self.runtime_fail(
                 "Index was outside the bounds of the array.",

@@ -24,6 +24,7 @@ from psrunbook.sim.objects import (
     ErrorRecordObject,
     PartialObject,
     PropertySetError,
+    PSChar,
     PSEnum,
     PSHashtable,
     PSInt64,
@@ -267,7 +268,11 @@ class Members:
         ):
             return call_intrinsic(self._ev, target, folded, args, node, self.get_member)
         if isinstance(target, str):
-            handled, value = self._string_call(target, name, args)
+            handled, value = (
+                _char_method(target, folded, args)
+                if isinstance(target, PSChar)
+                else self._string_call(target, name, args)
+            )
             if handled:
                 return value
         elif isinstance(target, PSHashtable):
@@ -628,6 +633,18 @@ _LIST_PROPERTIES = frozenset(
 )
 """An ArrayList's and a List[T]'s own properties: Count is modelled, the others refused
 by name (PowerShell reads them from the list, never from its items)."""
+
+
+def _char_method(target: PSChar, folded: str, args: list[Any]) -> tuple[bool, Any]:
+    """System.Char's instance methods (a String method is not one of them: PowerShell
+    says the Char does not contain it)."""
+    if folded == "tostring" and not args:
+        return True, str(target)
+    if folded == "equals" and len(args) == 1:
+        return True, isinstance(args[0], PSChar) and args[0] == target
+    if folded == "compareto" and len(args) == 1 and isinstance(args[0], PSChar):
+        return True, (target > args[0]) - (target < args[0])
+    return False, None
 
 
 def _is_number(value: Any) -> bool:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from tree_sitter import Node
 
-from psrunbook.sim.objects import DotNetList, PSEnum, PSHashtable, PSObject, member_text
+from psrunbook.sim.objects import DotNetList, PSChar, PSEnum, PSHashtable, PSObject, member_text
 from psrunbook.sim.ps import span_arithmetic
 from psrunbook.sim.ps.date_arithmetic import DateArgumentError
 from psrunbook.sim.ps.date_format import datetime_moment
@@ -384,6 +384,8 @@ class Operators:
     def op_add(self, left: Any, right: Any) -> Any:
         if left is None:
             return right
+        if isinstance(left, PSChar):  # a Char adds as its code: [char]'a' + 1 is 98
+            return self._arith(left, right, lambda a, b: a + b, "op_Addition")
         if isinstance(left, str):
             return left + self._ev.ofs_text(right)
         if is_collection(left):
@@ -411,7 +413,7 @@ class Operators:
         return self._arith(left, right, lambda a, b: a - b, "op_Subtraction")
 
     def op_multiply(self, left: Any, right: Any) -> Any:
-        if isinstance(left, str):
+        if isinstance(left, str) and not isinstance(left, PSChar):
             return left * int(self._checked(right))
         if is_collection(left):
             return list(left) * int(self._checked(right))

@@ -13,6 +13,7 @@ from typing import Any
 
 from psrunbook.sim.objects import (
     DotNetList,
+    PSChar,
     PSEnum,
     PSHashtable,
     PSInt64,
@@ -50,6 +51,7 @@ TYPE_FULL_NAMES = {
     "guid": "System.Guid",
     "version": "System.Version",
     "datetime": "System.DateTime",
+    "char": "System.Char",
 }
 
 
@@ -180,6 +182,8 @@ def to_number(value: Any) -> int | float:
         return value
     if isinstance(value, PSEnum):
         return value.value
+    if isinstance(value, PSChar):
+        return ord(value)  # a Char is its UTF-16 code ([int][char]'a' is 97)
     if isinstance(value, str):
         text = value.strip()
         if text == "":
@@ -315,6 +319,30 @@ class TypeRef:
 
 
 CONVERTERS: dict[str, Callable[[Any], Any]] = {}
+
+
+def to_char(value: Any) -> PSChar:
+    """``[char]$value``: a Char as it is, a one-character string, a number its code
+    (0 to 65535); ``$null`` the NUL character (LanguagePrimitives' ConvertNullToChar)."""
+    if isinstance(value, PSChar):
+        return value
+    if value is None:
+        return PSChar("\x00")
+    if isinstance(value, str):
+        if len(value) != 1:
+            raise ConversionError(value, "char", "String must be exactly one character long.")
+        return PSChar(value)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        code = to_int(value)
+        if not 0 <= code <= 0xFFFF:
+            raise ConversionError(
+                value, "char", "Value was either too large or too small for a character."
+            )
+        return PSChar(chr(code))
+    raise ConversionError(value, "char")
+
+
+CONVERTERS["char"] = to_char
 """Casts to the .NET types other modules model, by folded name without ``system.``
 (:mod:`.dotnet_reflection` registers BindingFlags)."""
 
@@ -329,6 +357,8 @@ def type_name_of(value: Any) -> str:
         return "System.Int64" if is_int64(value) else "System.Int32"
     if isinstance(value, float):
         return "System.Double"
+    if isinstance(value, PSChar):
+        return "System.Char"
     if isinstance(value, str):
         return "System.String"
     if isinstance(value, DotNetList):
@@ -360,6 +390,8 @@ def ps_equals(left: Any, right: Any, case_sensitive: bool = False) -> bool:
     """``LanguagePrimitives.Equals``: right converted to left's type; failure is False."""
     if left is None or right is None:
         return left is None and right is None
+    if isinstance(left, PSChar) and isinstance(right, int) and not isinstance(right, bool):
+        return ord(left) == right  # the number converted to a Char ([char]'a' -eq 97)
     if isinstance(left, str):
         text = to_string(right)
         return left == text if case_sensitive else left.casefold() == text.casefold()

@@ -10,7 +10,7 @@ import pytest
 from psrpcore.types import PSDuration, deserialize
 
 from psrunbook.sim.endpoint.clixml import ClixmlWriter, fresh_copy, from_psrp
-from psrunbook.sim.objects import PSHashtable, PSObject
+from psrunbook.sim.objects import PSChar, PSHashtable, PSObject
 from psrunbook.sim.ps.dotnet_lists import new_list
 from psrunbook.sim.ps.timespan_values import timespan_value
 from psrunbook.sim.timespan_wire import timespan_ticks, wire_text
@@ -78,3 +78,8 @@ def test_a_list_keeps_its_type_name() -> None:
     assert typed is not None
     assert "<T>System.Collections.Generic.List`1[[System.String, mscorlib, " in _xml(typed)
     assert "<T>System.Object[]</T>" in _xml([1, "two"])
+
+
+def test_a_char_is_its_utf16_code() -> None:
+    """MS-PSRP 2.2.5.1.2: ``<C>97</C>``, which pypsrp reads back as the character."""
+    assert '<C N="First">97</C>' == _xml(PSChar("a"), "First")
