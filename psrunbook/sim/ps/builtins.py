@@ -51,7 +51,7 @@ from psrunbook.sim.ps.number_format import roundtrip_text
 from psrunbook.sim.ps.operators import Operators
 from psrunbook.sim.ps.pipeline import StreamingCommand
 from psrunbook.sim.ps.scope import Scope
-from psrunbook.sim.ps.timespan_values import timespan_value
+from psrunbook.sim.ps.timespan_values import MAX_MILLISECONDS, timespan_value
 from psrunbook.sim.ps.values import (
     ScriptBlockValue,
     as_list,
@@ -765,7 +765,7 @@ def new_timespan(
         units = zip(_SPAN_PARTS, (86_400, 3_600, 60, 1), strict=True)
         seconds = sum(to_int(args.get(name) or 0) * unit for name, unit in units)
         ticks = seconds * TICKS_PER_SECOND
-        if abs(seconds * 1_000) > 922_337_203_685_477:
+        if abs(seconds * 1_000) > MAX_MILLISECONDS:
             raise ev.unsupported(ev.statement, "New-TimeSpan beyond TimeSpan's range")
         emit(timespan_value(ticks))
         return
@@ -823,11 +823,25 @@ def get_random(
 ) -> None:
     """Windows PowerShell 5.1's Get-Random (GetRandomCommand.cs): a number from
     ``-Minimum`` (0) up to but not including ``-Maximum`` (Int32.MaxValue), a Double when
-    either bound is one; or ``-Count`` (1) distinct items of ``-InputObject`` or the
-    pipeline. A minimum not below the maximum is 5.1's MinGreaterThanOrEqualMax. Refused
-    by name: ``-SetSeed`` (a Windows parameter the lab does not model: the same seed
-    gives .NET's sequence there, another one here)."""
+    either bound is one (``-Count`` of them, as 5.1's reference lists -Count in that set:
+    UNVERIFIED, 3.0's did not); or ``-Count`` (1) distinct items of ``-InputObject`` or
+    the pipeline. A bound with ``-InputObject`` mixes the two sets:
+    AmbiguousParameterSet. A minimum not below the maximum is 5.1's
+    MinGreaterThanOrEqualMax. Refused by name: ``-SetSeed`` (a Windows parameter the lab
+    does not model: the same seed gives .NET's sequence there, another one here)."""
     items = inputs if inputs is not None else args.get("InputObject")
+    bounds = [name for name in ("Minimum", "Maximum") if name in args]
+    if bounds and inputs is not None:
+        # Windows cannot bind the piped objects in the number set: not modelled.
+        raise ev.unsupported(ev.statement, f"Get-Random -{bounds[0]} with pipeline input")
+    if bounds and "InputObject" in args:
+        raise ev.fail(
+            records.binding_error(
+                "Parameter set cannot be resolved using the specified named parameters.",
+                "AmbiguousParameterSet",
+                "Microsoft.PowerShell.Commands.GetRandomCommand",
+            )
+        )
     if items is not None:
         pool = list(items) if is_collection(items) else [items]
         count = min(max(to_int(args.get("Count") or 1), 0), len(pool))

@@ -95,7 +95,7 @@ from psrunbook.sim.ps.host_types import MultiDimensionalArray
 from psrunbook.sim.ps.lexer import DOUBLE_QUOTES, SINGLE_QUOTES
 from psrunbook.sim.ps.members import Members
 from psrunbook.sim.ps.natives import NATIVES
-from psrunbook.sim.ps.node_clock import REAL_TIME, NodeClock
+from psrunbook.sim.ps.node_clock import NodeClock
 from psrunbook.sim.ps.number_literals import number_literal
 from psrunbook.sim.ps.operators import Operators
 from psrunbook.sim.ps.parser import (
@@ -244,12 +244,13 @@ class PipelineSession(msgspec.Struct):
     user: str
     commands: CmdletTable
     sink: Sink
+    clock: NodeClock
+    """The node's clock: real time plus the sleeps ``time_scale`` skipped (node_clock),
+    the executor's, which every session of its nodes shares."""
     stop: threading.Event | None = None
     env: dict[str, str] = msgspec.field(default_factory=dict)
     time_scale: float = 1.0
     """Multiplies real waits (``Start-Sleep``); tests shrink it, Windows has 1.0."""
-    clock: NodeClock = msgspec.field(default_factory=lambda: REAL_TIME)
-    """The node's clock: real time plus the sleeps ``time_scale`` skipped (node_clock)."""
     administrator: bool = True
     """Whether the user is in the node's Administrators group (``IsInRole`` answers it)."""
     sender: SenderInfo | None = None

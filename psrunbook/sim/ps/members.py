@@ -42,6 +42,7 @@ from psrunbook.sim.ps import (
     math_methods,
     regex_objects,
 )
+from psrunbook.sim.ps.automatic import PS_VERSION
 from psrunbook.sim.ps.date_arithmetic import DateArgumentError
 from psrunbook.sim.ps.date_format import DateFormatError
 from psrunbook.sim.ps.date_values import clock_member
@@ -613,14 +614,15 @@ def _os_version() -> PSObject:
     (powershell.exe declares Windows 10 in its manifest, so the version is not capped at
     6.2; the revision is 0: .NET does not read the update build revision). A new object
     each time, as .NET's property makes one."""
-    text = "Microsoft Windows NT 10.0.17763.0"
+    version = PSVersionValue(10, 0, PS_VERSION.build, 0)  # the build $PSVersionTable shows
+    text = f"Microsoft Windows NT {version}"
     return PSObject(
         type_names=("System.OperatingSystem", "System.Object"),
         properties=PSHashtable(
             [
                 ("Platform", PSEnum("System.PlatformID", "Win32NT", 2)),
                 ("ServicePack", ""),
-                ("Version", PSVersionValue(10, 0, 17763, 0)),
+                ("Version", version),
                 ("VersionString", text),
             ]
         ),

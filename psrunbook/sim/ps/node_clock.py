@@ -57,6 +57,3 @@ class ModelClock(NodeClock):
     def now(self) -> datetime.datetime:
         return self._now()
 
-
-REAL_TIME = NodeClock()
-"""The clock of a session no executor gave one (nothing is ever skipped on it)."""

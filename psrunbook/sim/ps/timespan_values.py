@@ -73,7 +73,7 @@ from psrunbook.sim.timespan_wire import (
 )
 
 _TYPE_NAMES = (TIMESPAN, "System.ValueType", "System.Object")
-_MAX_MILLISECONDS = 922_337_203_685_477
+MAX_MILLISECONDS = 922_337_203_685_477
 """``Int64.MaxValue / TicksPerMillisecond``, and its negation C#'s ``Int64.MinValue /
 TicksPerMillisecond`` (integer division toward zero): the bounds of ``FromX`` and of
 TotalMilliseconds."""
@@ -107,7 +107,7 @@ def interval(value: Any, milliseconds_per_unit: int, method: str) -> PSObject:
             "TimeSpan does not accept floating point Not-a-Number values.", "ArgumentException"
         )
     millis = amount * milliseconds_per_unit + (0.5 if amount >= 0 else -0.5)
-    if not -_MAX_MILLISECONDS <= millis <= _MAX_MILLISECONDS:
+    if not -MAX_MILLISECONDS <= millis <= MAX_MILLISECONDS:
         raise TimeSpanError(OVERFLOW)
     return timespan_value(int(millis) * TICKS_PER_MILLISECOND)
 
@@ -148,7 +148,7 @@ def _duration(ticks: int) -> int:
 def timespan_value(ticks: int) -> PSObject:
     """A ``System.TimeSpan`` of ``ticks`` (.NET's 100 ns units)."""
     total_ms = min(
-        max(ticks * (1.0 / TICKS_PER_MILLISECOND), -_MAX_MILLISECONDS), _MAX_MILLISECONDS
+        max(ticks * (1.0 / TICKS_PER_MILLISECOND), -MAX_MILLISECONDS), MAX_MILLISECONDS
     )
     properties = PSHashtable(
         [

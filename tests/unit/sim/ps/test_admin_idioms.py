@@ -48,3 +48,12 @@ def test_get_random_set_seed_is_refused_by_name() -> None:
     result = run("Get-Random -SetSeed 1 -Maximum 5")
     assert result.failed is not None
     assert "Get-Random -SetSeed" in result.failed.message
+
+
+def test_get_random_refuses_a_bound_with_input_objects() -> None:
+    """-Minimum/-Maximum and -InputObject are in different parameter sets."""
+    record = only_error("Get-Random -InputObject 1, 2 -Maximum 5")
+    assert "AmbiguousParameterSet" == record.error_id
+    result = run("1..3 | Get-Random -Maximum 5")
+    assert result.failed is not None
+    assert "Get-Random -Maximum with pipeline input" in result.failed.message
