@@ -25,7 +25,7 @@ from psrunbook.runbooks._ssis.config import (
 from psrunbook.runbooks._ssis.lab import lab_variant, standalone_defaults
 from psrunbook.runbooks._ssis.results import (
     PreflightResult,
-    ServiceRunningResult,
+    ServiceAutomaticResult,
     StandaloneConfigResult,
 )
 from psrunbook.runbooks._ssis.versions import SsisVersion, ssis_version
@@ -174,14 +174,17 @@ def build_steps(params: SsisStandaloneParameters, inventory: Inventory) -> list[
         ),
         Step(
             name="service-running",
-            title=f"Verify {version.service_name} is running; start it if not",
-            template="ssis/start_service.ps1.j2",
+            # Setup's state for a stand-alone service: Automatic, so it runs again after
+            # a reboot (a node taken from the clustered layout has it Manual), and Running.
+            title=f"Verify {version.service_name} starts automatically and is running; "
+            "set and start it if not",
+            template="ssis/set_service_automatic.ps1.j2",
             target=Target.EVERY_NODE,
             arguments={
                 "ServiceName": version.service_name,
                 "TimeoutSeconds": params.service_timeout_s,
             },
-            result=ServiceRunningResult,
+            result=ServiceAutomaticResult,
         ),
     ]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from psrunbook.sim.lab.cluster_model import fold
+from psrunbook.sim.lab.cluster_faults import fail_service_start
 from psrunbook.sim.lab.lab_files import sample_lab
 from tests.integration.test_execution import _seed_lab
 
@@ -27,14 +27,28 @@ def test_refused_when_ssis_is_also_a_cluster_resource(psrunbook: Psrunbook) -> N
 
 
 def test_a_failed_restart_stops_the_roll_before_the_next_node(psrunbook: Psrunbook) -> None:
-    """Nodes restart one at a time: when NODE1's restart fails (its service is Disabled, so
-    it stops and cannot start), NODE2's service is never touched and keeps running."""
+    """Nodes restart one at a time: when NODE1's restart fails (its service stops, then
+    cannot start: a logon failure, the service account's password changed), NODE2's
+    service is never touched and keeps running. Once the account is mended (the fault
+    used up), a resume starts NODE1's service and rolls on to NODE2."""
     lab = sample_lab(nodes=2)
-    lab.node("NODE1").services[fold(SSIS)].start_type = "Disabled"
+    fail_service_start(lab, "NODE1", SSIS, times=1)
     _seed_lab(psrunbook, lab)
-    psrunbook("run", "ssis-standalone", "--sim", "--yes", expect=1)
+    failed = psrunbook("run", "ssis-standalone", "--sim", "--yes", expect=1)
+    assert "cannot be started" in failed.stdout + failed.stderr
     state = psrunbook.lab()
     restarted = sorted({c[1] for c in state["change_log"] if c[0] == "Restart-Service"})
-    assert "NODE2" not in restarted
-    node2 = {n["name"]: n for n in state["nodes"]}["NODE2"]
-    assert "Running" == {s["name"]: s for s in node2["services"]}[SSIS]["status"]
+    assert ["NODE1"] == restarted
+    services = {n["name"]: {s["name"]: s for s in n["services"]} for n in state["nodes"]}
+    assert "Stopped" == services["NODE1"][SSIS]["status"]
+    assert "Running" == services["NODE2"][SSIS]["status"]
+
+    psrunbook("resume", psrunbook.last_run().run_id, "--sim", "--yes")
+
+    state = psrunbook.lab()
+    restarts = [c[1] for c in state["change_log"] if c[0] == "Restart-Service"]
+    assert ["NODE1", "NODE2"] == restarts, "NODE1's file already matched: started, not restarted"
+    starts = [c[1] for c in state["change_log"] if c[0] == "Start-Service"]
+    assert ["NODE1"] == starts
+    for node in state["nodes"]:
+        assert "Running" == {s["name"]: s for s in node["services"]}[SSIS]["status"]

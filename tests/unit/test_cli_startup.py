@@ -87,7 +87,9 @@ from pathlib import Path
 import psrunbook.runbook.planner
 from psrunbook.templates import TemplateLibrary
 print("tree_sitter" in sys.modules)
-TemplateLibrary().render("ssis/start_service.ps1.j2", {"ServiceName": "S", "TimeoutSeconds": 1})
+TemplateLibrary().render(
+    "ssis/set_service_automatic.ps1.j2", {"ServiceName": "S", "TimeoutSeconds": 1}
+)
 print("tree_sitter" in sys.modules)
 """
 

@@ -19,7 +19,7 @@ from psrunbook.cache_dir import CACHE_ENV
 from psrunbook.templates import TemplateLibrary
 from psrunbook.templates.bytecode_cache import compile_key
 
-TEMPLATE = "ssis/start_service.ps1.j2"
+TEMPLATE = "ssis/set_service_automatic.ps1.j2"
 ARGUMENTS = {"ServiceName": "S", "TimeoutSeconds": 1}
 
 
@@ -67,9 +67,9 @@ def test_an_edited_template_is_compiled_again(
     site = tmp_path / "site" / "ssis"
     site.mkdir(parents=True)
     shipped = TemplateLibrary().source(TEMPLATE)
-    (site / "start_service.ps1.j2").write_text(shipped, "utf-8")
+    (site / "set_service_automatic.ps1.j2").write_text(shipped, "utf-8")
     TemplateLibrary([site.parent]).render(TEMPLATE, ARGUMENTS)
-    (site / "start_service.ps1.j2").write_text(shipped + "# edited\n", "utf-8")
+    (site / "set_service_automatic.ps1.j2").write_text(shipped + "# edited\n", "utf-8")
     compiled.clear()
     edited = TemplateLibrary([site.parent]).render(TEMPLATE, ARGUMENTS)
     assert TEMPLATE in compiled

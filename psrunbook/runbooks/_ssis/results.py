@@ -74,7 +74,8 @@ class StandaloneConfigResult(_Result):
     restarted: bool = False
 
 
-class ServiceRunningResult(_Result):
+class ServiceAutomaticResult(_Result):
+    actions: list[str] = Field(default_factory=list)
     waited_seconds: int = 0
 
 

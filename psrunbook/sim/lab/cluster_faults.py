@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import random
 
-from psrunbook.sim.lab.cluster_model import SimCluster, SimModelError, fold
+from psrunbook.sim.lab.cluster_model import SimCluster, SimModelError, fold, start_fault_key
 
 
 def node_down(cluster: SimCluster, node: str) -> None:
@@ -34,6 +34,15 @@ def fail_resource_online(cluster: SimCluster, resource: str, times: int = -1) ->
     with cluster.lock:
         cluster.resource(resource)
         cluster.faults.fail_online[fold(resource)] = times
+
+
+def fail_service_start(cluster: SimCluster, node: str, service: str, times: int = -1) -> None:
+    """The next ``times`` starts (``-1``: every start) of ``service`` on ``node`` fail as a
+    logon failure does: a password changed or expired under the service's account."""
+    with cluster.lock:
+        if cluster.node(node).service(service) is None:
+            raise SimModelError(1060, f"service {service} is not installed on {node}")
+        cluster.faults.fail_start[start_fault_key(node, service)] = times
 
 
 def clear_resource_fault(cluster: SimCluster, resource: str) -> None:

@@ -12,6 +12,7 @@ keyed by :func:`fold` and objects keep the spelling they were created with.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import functools
 import hashlib
@@ -82,6 +83,11 @@ _ID_NAMESPACE = uuid.UUID("6f1d3c8e-3f57-4a8e-9d43-5b7f1f3f2a10")
 def fold(name: str) -> str:
     """The comparison key of a Windows name (case-insensitive, culture-invariant)."""
     return name.casefold()
+
+
+def start_fault_key(node: str, service: str) -> str:
+    """The key of a service's start fault on a node in :attr:`Faults.fail_start`."""
+    return f"{fold(node)}\\{fold(service)}"
 
 
 @functools.lru_cache(maxsize=4096)
@@ -347,11 +353,16 @@ class Faults(msgspec.Struct):
     """Cluster-level faults that tests and ``sim serve`` arm; they are part of the state.
 
     ``fail_online`` maps a folded resource name to how many more online attempts fail
-    (``-1`` = all of them). ``scheduled_moves`` holds ``[group, node or "", pipelines]``:
-    after that many more pipelines have finished, the group moves.
+    (``-1`` = all of them). ``fail_start`` maps ``node\\service`` (folded) to how many
+    more starts of that service on that node fail as a logon failure does (1069: the
+    service account's password changed or expired), whoever starts it: a cmdlet, the
+    cluster's Generic Service resource, or the node's boot. ``scheduled_moves`` holds
+    ``[group, node or "", pipelines]``: after that many more pipelines have finished,
+    the group moves.
     """
 
     fail_online: dict[str, int] = msgspec.field(default_factory=dict)
+    fail_start: dict[str, int] = msgspec.field(default_factory=dict)
     scheduled_moves: list[list[object]] = msgspec.field(default_factory=list)
     pipelines_finished: int = 0
 
@@ -477,17 +488,34 @@ class SimCluster:
         """Start a stopped service: a new process that reads its configuration now.
 
         Returns False when it is already running (the process, and what it loaded, stay).
-        Raises :class:`SimModelError` 1058 for a Disabled service, as the SCM refuses it.
+        Raises :class:`SimModelError` 1058 for a Disabled service, as the SCM refuses it,
+        and 1069 while a start fault is armed for it (:attr:`Faults.fail_start`).
         """
         if service.start_type == "Disabled":
             raise SimModelError(1058, f"service {service.name} is disabled on {node.name}")
         if service.status == "Running":
             return False
+        blocker = self.start_fault(node, service)
+        if blocker is not None:
+            key = start_fault_key(node.name, service.name)
+            remaining = self.faults.fail_start[key]
+            if remaining > 0:
+                self.faults.fail_start[key] = remaining - 1
+            raise blocker
         service.status = "Running"
         service.started = self.stamp()
         service.pid = 1000 + self.events
         service.loaded = self._read_config(node, service)
         return True
+
+    def start_fault(self, node: Node, service: Service) -> SimModelError | None:
+        """The logon failure an armed start fault gives the next start, or None."""
+        remaining = self.faults.fail_start.get(start_fault_key(node.name, service.name), 0)
+        if remaining == 0:
+            return None
+        return SimModelError(
+            1069, f"injected fault: {service.name} on {node.name} did not start (logon failure)"
+        )
 
     def stop_service(self, service: Service) -> bool:
         """Stop a service: its process and what it loaded are gone."""
@@ -621,6 +649,8 @@ class SimCluster:
                 return SimModelError(1060, f"service {service} is not installed on {node}")
             if host.services[fold(service)].start_type == "Disabled":
                 return SimModelError(1058, f"service {service} is disabled on {node}")
+            if host.services[fold(service)].status != "Running":
+                return self.start_fault(host, host.services[fold(service)])
         return None
 
     def begin_online(self, resource: Resource, *, wait: bool) -> None:
@@ -708,9 +738,19 @@ class SimCluster:
             self.failing_over = False
 
     def _consume_fault(self, resource: Resource) -> None:
+        """One failed online attempt used up: of the resource's own fault if it has one,
+        else of its service's start fault on the owner node (the attempt's start failed)."""
         remaining = self.faults.fail_online.get(fold(resource.name))
-        if remaining is not None and remaining > 0:
-            self.faults.fail_online[fold(resource.name)] = remaining - 1
+        if remaining is not None and remaining != 0:
+            if remaining > 0:
+                self.faults.fail_online[fold(resource.name)] = remaining - 1
+            return
+        param = resource.parameter("ServiceName")
+        if fold(resource.type) != fold(GENERIC_SERVICE) or param is None:
+            return
+        key = start_fault_key(self.owner_of(resource), str(param.value))
+        if self.faults.fail_start.get(key, 0) > 0:
+            self.faults.fail_start[key] -= 1
 
     def _complete_online(self, resource: Resource) -> None:
         owner = self.owner_of(resource)
@@ -880,7 +920,9 @@ class SimCluster:
             node.booted = self.stamp()
             for service in node.services.values():
                 if service.start_type == "Automatic":
-                    self.start_service(node, service)
+                    # A service that fails to start at boot stays stopped (the SCM logs it).
+                    with contextlib.suppress(SimModelError):
+                        self.start_service(node, service)
             return
         if state != "Down":
             return

@@ -595,6 +595,7 @@ def dump(cluster: SimCluster) -> dict[str, Any]:
             },
             "faults": {
                 "fail_online": dict(sorted(cluster.faults.fail_online.items())),
+                "fail_start": dict(sorted(cluster.faults.fail_start.items())),
                 "scheduled_moves": [list(m) for m in cluster.faults.scheduled_moves],
                 "pipelines_finished": cluster.faults.pipelines_finished,
             },
@@ -672,6 +673,7 @@ def load(raw: dict[str, Any]) -> SimCluster:
         lab=dict(raw["lab"]),
         faults=Faults(
             fail_online=dict(raw["faults"]["fail_online"]),
+            fail_start=dict(raw["faults"].get("fail_start", {})),
             scheduled_moves=[list(m) for m in raw["faults"]["scheduled_moves"]],
             pipelines_finished=raw["faults"]["pipelines_finished"],
         ),

@@ -155,7 +155,8 @@ def _json(value: object) -> str:
 
 
 def script_name(template_id: str, sha256: str) -> str:
-    """``ssis/start_service.ps1.j2`` and its hash -> ``ssis-start_service.<12 hex>.ps1``."""
+    """A template and its hash -> its fixture file, e.g. ``ssis/set_service_automatic.ps1.j2``
+    -> ``ssis-set_service_automatic.<first 12 hex digits>.ps1``."""
     stem = template_id.removesuffix(".ps1.j2").replace("/", "-")
     return f"{stem}.{sha256[:12]}.ps1"
 

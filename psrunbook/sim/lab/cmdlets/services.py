@@ -243,11 +243,18 @@ class RestartService(_ChangeService):
 
     def apply(self, service: Service) -> bool:
         """A restart is always a change: the service re-reads its configuration. The
-        cluster sees the process end, as for Stop-Service, and its restart policy runs."""
-        if self.cluster.stop_service(service):
+        cluster sees the process end, as for Stop-Service, and its restart policy runs.
+        A start that fails after a stop still changed the service (it is stopped now):
+        the change is counted before the error goes out."""
+        stopped = self.cluster.stop_service(service)
+        if stopped:
             self.cluster.service_stopped_outside(self.host, service)
-        if service.status != "Running":
+        try:
             self.start(service)
+        except CmdletError:
+            if stopped:
+                self.changed(service.name)
+            raise
         return True
 
 

@@ -10,7 +10,8 @@ import hashlib
 
 import pytest
 
-from psrunbook.sim.lab.cluster_model import SimCluster
+from psrunbook.sim.lab.cluster_faults import fail_service_start
+from psrunbook.sim.lab.cluster_model import SimCluster, SimModelError
 from psrunbook.sim.lab.lab_files import dump, load, sample_lab
 from psrunbook.sim.ps.cmdlet_api import CmdletError
 
@@ -259,3 +260,67 @@ def test_stopping_the_service_on_a_passive_node_fails_nothing(
     _online_ssis(call, lab, 2)
     call("Stop-Service", "NODE2", Name=[SSIS])
     assert ("Online", "NODE1") == (lab.resource("SSIS").state, lab.group(GROUP).owner)
+
+
+def test_a_start_fault_fails_a_restart_after_its_stop_then_is_used_up(
+    call: Caller, lab: SimCluster
+) -> None:
+    """A logon failure (the service account's password changed): Restart-Service stops the
+    service, its start fails with the cmdlet's CouldNotStartService, the service stays
+    stopped, and the stop is counted as a change. The fault fails exactly ``times``
+    starts; then the service starts again."""
+    fail_service_start(lab, "NODE1", SSIS, times=1)
+    ctx = call("Restart-Service", Name=[SSIS])
+    assert ["CouldNotStartService"] == [e.error_id for e in ctx.errors]
+    assert "Stopped" == service(lab, "NODE1", SSIS).status
+    assert [["Restart-Service", "NODE1", SSIS]] == lab.change_log
+    assert [] == call("Start-Service", Name=[SSIS]).errors
+    assert "Running" == service(lab, "NODE1", SSIS).status
+    assert "Running" == service(lab, "NODE2", SSIS).status
+
+
+def test_a_restart_of_a_stopped_service_that_cannot_start_changes_nothing(
+    call: Caller, lab: SimCluster
+) -> None:
+    call("Stop-Service", Name=[SSIS])
+    fail_service_start(lab, "NODE1", SSIS)
+    before = list(lab.change_log)
+    for _ in range(3):
+        assert ["CouldNotStartService"] == [
+            e.error_id for e in call("Restart-Service", Name=[SSIS]).errors
+        ]
+    assert before == lab.change_log
+    assert -1 == lab.faults.fail_start["node1\\msdtsserver150"]
+
+
+def test_a_start_fault_fails_the_generic_service_online_and_survives_dump_and_load(
+    call: Caller, lab: SimCluster
+) -> None:
+    """The cluster's start of a stopped service fails as the SCM's does: the resource fails
+    (RestartAction 1 here: it stays Failed); the attempt and the cluster's one restart
+    (RestartThreshold 1) each use one failing start."""
+    call("Stop-Service", Name=[SSIS])
+    fail_service_start(lab, "NODE1", SSIS, times=5)
+    assert dump(lab) == dump(load(dump(lab)))
+    _add_ssis_resource(call)
+    lab.resource("SSIS").restart_action = 1
+    ctx = call("Start-ClusterResource", Name="SSIS")
+    assert ctx.errors
+    assert ("Failed", "Stopped") == (
+        lab.resource("SSIS").state,
+        service(lab, "NODE1", SSIS).status,
+    )
+    assert 3 == lab.faults.fail_start["node1\\msdtsserver150"]
+
+
+def test_a_service_that_cannot_start_at_boot_stays_stopped(lab: SimCluster) -> None:
+    fail_service_start(lab, "NODE2", SSIS)
+    with lab.lock:
+        lab.set_node_state("NODE2", "Down")
+        lab.set_node_state("NODE2", "Up")
+    assert "Stopped" == service(lab, "NODE2", SSIS).status
+
+
+def test_a_start_fault_for_a_service_not_installed_is_refused(lab: SimCluster) -> None:
+    with pytest.raises(SimModelError):
+        fail_service_start(lab, "NODE1", "NoSuchService")
