@@ -402,6 +402,12 @@ class StartClusterResource(FcCmdlet):
         # CHOICE: -Wait N shorter than the transition returns the resource still pending
         # (the facts leave the timeout behaviour open); the virtual clock moves by N.
         complete = wait is None or (wait > 0 and wait >= timing.seconds)
+        # A start that waits for the transition blocks as long as it takes on Windows:
+        # the rest of one already pending, else a whole transition's time.
+        if before == "OnlinePending" and resource.pending_target == "Online":
+            transition = max(0.0, resource.pending_due - self.cluster.clock.now)
+        else:
+            transition = 0.0 if before == "Online" else timing.seconds
         try:
             self.cluster.begin_online(resource, wait=complete)
         except SimModelError as exc:
@@ -410,11 +416,17 @@ class StartClusterResource(FcCmdlet):
             raise self.model_error(
                 exc, "start_resource", resource.name, name=resource.name
             ) from exc
+        blocked = 0.0
         if wait is not None and wait > 0 and not complete:
-            # Windows blocks for the whole -Wait; the lab returns at once, its clocks
-            # moved on by it (the virtual one and the nodes' Get-Date reads).
-            self.cluster.clock.advance(wait)
-            self.cluster.skip(wait)
+            # Windows blocks for the whole -Wait.
+            blocked = float(wait)
+        elif complete:
+            blocked = transition
+        if blocked > 0:
+            # The lab returns at once, its clocks moved on by the time Windows blocks
+            # (the virtual one and the nodes' Get-Date reads).
+            self.cluster.clock.advance(blocked)
+            self.cluster.skip(blocked)
         if before not in ("Online", "OnlinePending"):
             self.changed(resource.name)
         ctx.write_output(resource_object(self.cluster, resource, observe=False))

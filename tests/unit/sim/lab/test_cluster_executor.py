@@ -172,6 +172,39 @@ def test_a_start_that_times_out_moves_the_nodes_clock_by_its_wait(run: Runner) -
     assert 30.0 == run.cluster.clock_ahead_s
 
 
+@pytest.mark.parametrize(
+    ("wait", "first_call"),
+    [("", ""), (" -Wait 60", ""), ("", "$null = Start-ClusterResource -Name SSIS -Wait 0\n")],
+    ids=["no-wait", "wait-longer", "already-pending"],
+)
+def test_a_start_that_waits_takes_the_transitions_time_on_the_nodes_clock(
+    run: Runner, wait: str, first_call: str
+) -> None:
+    """Without ``-Wait`` (or with one longer than the transition) the cmdlet blocks until
+    the resource is online: on Windows that takes the transition's time, and Get-Date
+    afterwards shows it; a transition already pending takes only what is left of it. A
+    start of an Online resource takes none."""
+    run.cluster.timing.observations = 100
+    run.cluster.timing.seconds = 20
+    script = (
+        "param($Group)\n"
+        "$null = Add-ClusterResource -Name SSIS -Group $Group -ResourceType 'Generic Service'\n"
+        "Get-ClusterResource SSIS | Set-ClusterParameter -Name ServiceName -Value MsDtsServer150\n"
+        f"{first_call}"
+        "Start-Sleep -Seconds 5\n"
+        "$t = Get-Date\n"
+        f"$r = Start-ClusterResource -Name SSIS{wait}\n"
+        "[string]$r.State; [int]((Get-Date) - $t).TotalSeconds\n"
+        "$t = Get-Date\n"
+        "$r = Start-ClusterResource -Name SSIS\n"
+        "[int]((Get-Date) - $t).TotalSeconds"
+    )
+    took = 15 if first_call else 20
+    assert ["Online", took, 0] == run(script, Group=GROUP).outputs
+    assert 5.0 + took == run.cluster.clock.now
+    assert 5.0 + took == pytest.approx(run.cluster.clock_ahead_s, abs=0.5)
+
+
 def test_node_down_refuses_pipelines(run: Runner) -> None:
     """A pipeline for a node that is down fails at once."""
     node_down(run.cluster, "NODE1")
