@@ -36,6 +36,7 @@ from psrunbook.sim.date_wire import (
     wire_text,
 )
 from psrunbook.sim.executor_protocol import HostChar
+from psrunbook.sim.guid_wire import guid_text, incoming_guid
 from psrunbook.sim.objects import (
     DotNetList,
     ErrorRecordData,
@@ -306,6 +307,11 @@ class ClixmlWriter:
             # A primitive known type at any depth (MS-PSRP 2.2.5.1.5; timespan_wire).
             self.primitive("TS", timespan_wire_text(ticks), name)
             return
+        guid = guid_text(obj)
+        if guid is not None:
+            # A primitive known type at any depth (MS-PSRP 2.2.5.1.14; guid_wire).
+            self.primitive("G", guid, name)
+            return
         if obj.type_names and obj.type_names[0] in _ALWAYS_WITH_PROPERTIES:
             depth = max(depth, 1)
         if depth <= 0:
@@ -569,7 +575,7 @@ def from_psrp(value: Any) -> Any:
     if isinstance(value, datetime.timedelta):
         return incoming_timespan(ticks_of_timedelta(value))
     if isinstance(value, uuid.UUID):
-        return str(value)
+        return incoming_guid(str(value))
     if isinstance(value, CorePSObject):
         meta = value.PSObject
         props = PSHashtable()
@@ -616,6 +622,9 @@ def fresh_copy(value: Any) -> Any:
         ticks = timespan_ticks(value)
         if ticks is not None:
             return incoming_timespan(ticks)
+        guid = guid_text(value)
+        if guid is not None:
+            return incoming_guid(guid)
         return PSObject(
             type_names=value.type_names,
             properties=fresh_copy(value.properties),

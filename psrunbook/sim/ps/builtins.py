@@ -21,6 +21,7 @@ from typing import Any, Protocol
 import msgspec
 
 from psrunbook.sim.date_wire import wire_notes
+from psrunbook.sim.guid_wire import guid_text
 from psrunbook.sim.objects import (
     ErrorRecordData,
     ErrorRecordObject,
@@ -606,6 +607,12 @@ def _json_value(value: Any, depth: int, max_depth: int, wrapped: bool = False) -
         moment = datetime_moment(value)
         if moment is not None:
             return _json_datetime(value, moment, depth, max_depth, wrapped)
+    text = guid_text(value)
+    if text is not None:
+        # A primitive to ProcessValue (JavaScriptSerializer writes its "D" text); wrapped,
+        # AddPsProperties adds types.ps1xml's Guid ScriptProperty, as for a DateTime
+        # (PowerShell issue 26635: {"value": ..., "Guid": ...} from the pipeline).
+        return {"value": text, "Guid": text} if wrapped else text
     if isinstance(value, SecureStringValue | ScriptBlockValue):
         return to_string(value)
     if is_collection(value):

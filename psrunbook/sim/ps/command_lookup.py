@@ -93,7 +93,7 @@ _UTILITY = (
     "Add-Member ConvertFrom-Json ConvertTo-Json Format-List Format-Table Format-Wide Get-Date "
     "Get-Event Get-EventSubscriber Get-Member Get-Random Get-Variable Group-Object "
     "Invoke-Expression "
-    "Measure-Command Measure-Object New-Event New-Object New-TimeSpan Out-String "
+    "Measure-Command Measure-Object New-Event New-Guid New-Object New-TimeSpan Out-String "
     "Register-EngineEvent Remove-Event "
     "Remove-Variable Select-Object Set-Variable Sort-Object Start-Sleep Unregister-Event "
     "Write-Debug Write-Error Write-Host Write-Information Write-Output Write-Progress "

@@ -38,6 +38,7 @@ from typing import Any
 
 import msgspec
 
+from psrunbook.sim.guid_wire import GUID
 from psrunbook.sim.objects import PSEnum, PSHashtable, PSObject, PSVersionValue, SecureStringValue
 from psrunbook.sim.ps.date_text import DATETIME, date_moment, general
 from psrunbook.sim.ps.format_objects import (
@@ -167,6 +168,10 @@ def default_view(item: Any) -> tuple[str, str, tuple[Column, ...]]:
         first = item.type_names[0] if item.type_names else "System.Object"
         if first == TIMESPAN:
             return TIMESPAN, "list", _TIMESPAN_LIST
+        if first == GUID:
+            # No view in DotNetTypes.format.ps1xml: a table of its one property, the
+            # Guid ScriptProperty types.ps1xml adds (the familiar "Guid / ----" output).
+            return GUID, "table", (Column("Guid", "Guid"),)
         if first == _SERVICE:
             return _SERVICE, "table", _SERVICE_COLUMNS
         if first == PING_STATUS:

@@ -38,6 +38,7 @@ from psrunbook.sim.ps import (
     dotnet_marshal,
     dotnet_reflection,
     engine_events,
+    guid_values,
     host_types,
     math_methods,
     regex_objects,
@@ -47,6 +48,7 @@ from psrunbook.sim.ps.date_arithmetic import DateArgumentError
 from psrunbook.sim.ps.date_format import DateFormatError
 from psrunbook.sim.ps.date_values import clock_member
 from psrunbook.sim.ps.exceptions import StopRequested
+from psrunbook.sim.ps.guid_values import GuidError
 from psrunbook.sim.ps.intrinsic_methods import call_intrinsic
 from psrunbook.sim.ps.number_format import FormatNotModelled, format_number_with
 from psrunbook.sim.ps.number_parse import ParseFailed, parse, parses
@@ -417,7 +419,7 @@ class Members:
             ) from None
         except HostMethodRefused as refused:
             raise self._ev.unsupported(node, str(refused)) from None
-        except (DateFormatError, DateArgumentError, TimeSpanError) as thrown:
+        except (DateFormatError, DateArgumentError, TimeSpanError, GuidError) as thrown:
             raise self._method_threw(name, len(args), str(thrown), thrown.exception) from None
         except PipelineStopped:
             raise StopRequested() from None
@@ -454,6 +456,8 @@ class Members:
                 return clock
         if key[0] == "timespan" and key[1] in TIMESPAN_STATICS:
             return TIMESPAN_STATICS[key[1]]()
+        if key[0] == "guid" and key[1] in guid_values.STATIC_VALUES:
+            return guid_values.STATIC_VALUES[key[1]]()
         if key in _DEFAULT_RUNSPACE:
             return dotnet_reflection.default_runspace(self._ev.runspace_host(pool=True))
         enum_value = host_types.static_member(*key)
@@ -525,6 +529,8 @@ class Members:
             return self._regex_static(name, a, node)
         if short == "timespan":
             return self._timespan_static(name, a, node)
+        if short == "guid":
+            return self._guid_static(name, a, node)
         if is_stopwatch_type(type_name) and n in ("new", "startnew") and not a:
             return new_stopwatch(self._ev.now, running=n == "startnew")
         if n == "new":
@@ -598,6 +604,21 @@ class Members:
             raise self._ev.unsupported(node, str(refused)) from None
         except regex_objects.RegexArgumentError as thrown:
             raise self._method_threw(name, len(args), str(thrown), "ArgumentException") from None
+
+    def _guid_static(self, name: str, args: list[Any], node: Node) -> Any:
+        """``[guid]::NewGuid()`` and the type's other static methods."""
+        if name.casefold() == "tryparse":
+            if len(args) != 2 or not isinstance(args[1], PSReference):
+                raise self._ev.unsupported(node, "[guid]::TryParse() without [ref]")
+            parsed = guid_values.try_parse(args[0])
+            args[1].set(guid_values.empty_guid() if parsed is None else parsed)
+            return parsed is not None
+        try:
+            return guid_values.call_static(name, args)
+        except HostMethodRefused as refused:
+            raise self._ev.unsupported(node, str(refused)) from None
+        except GuidError as thrown:
+            raise self._method_threw(name, len(args), str(thrown), thrown.exception) from None
 
     def _timespan_static(self, name: str, args: list[Any], node: Node) -> Any:
         """``[timespan]::FromSeconds(30)`` and the type's other static methods."""

@@ -1,6 +1,7 @@
 """Everyday language-level cmdlets of Microsoft.PowerShell.Utility, .Management and
 .Security: ``Join-Path``, ``Split-Path``, ``ConvertTo-SecureString``,
-``ConvertFrom-Json``, ``New-Object`` (the few types scripts build) and ``Import-Module``.
+``ConvertFrom-Json``, ``New-Object`` (the few types scripts build), ``New-Guid`` and
+``Import-Module``.
 
 They need nothing of the cluster model, so every node has them (registered in
 :data:`psrunbook.sim.ps.builtins.BUILTINS` on import). What a form would need beyond what
@@ -24,6 +25,7 @@ from psrunbook.sim.objects import (
 from psrunbook.sim.ps import dotnet_io, dotnet_lists, host_types
 from psrunbook.sim.ps.builtins import BuiltinEvaluator, Emit, builtin
 from psrunbook.sim.ps.cmdlet_api import ParamSpec
+from psrunbook.sim.ps.guid_values import new_guid
 from psrunbook.sim.ps.remote_host_ui import HostMethodRefused
 from psrunbook.sim.ps.stopwatch import is_stopwatch_type, new_stopwatch
 from psrunbook.sim.ps.values import as_list, to_string
@@ -33,6 +35,17 @@ def _piped(inputs: list[Any]) -> list[Any]:
     """Pipeline objects bound to a ``string[]`` parameter: an array piped in arrives
     unrolled, so each element is one value."""
     return [v for item in inputs for v in as_list(item)]
+
+
+# ----------------------------------------------------------------- New-Guid
+
+
+@builtin("New-Guid")
+def new_guid_cmdlet(
+    ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit
+) -> None:
+    """5.1's New-Guid: one random Guid (``[guid]::NewGuid()``); no parameters of its own."""
+    emit(new_guid())
 
 
 # ----------------------------------------------------------------- paths

@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from psrunbook.sim.guid_wire import guid_text
 from psrunbook.sim.objects import (
     DotNetList,
     PSChar,
@@ -295,11 +296,6 @@ def convert(value: Any, type_name: str) -> Any:
             return PSVersionValue.parse(to_string(value))
         except ValueError:
             raise ConversionError(value, "System.Version") from None
-    if name == "guid":
-        text = to_string(value).strip("{}")
-        if not re.fullmatch(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}", text):
-            raise ConversionError(value, "guid", "Unrecognized Guid format.")
-        return text.lower()
     converter = CONVERTERS.get(name)
     if converter is not None:
         return converter(value)
@@ -429,7 +425,22 @@ def ps_equals(left: Any, right: Any, case_sensitive: bool = False) -> bool:
     ticks = timespan_ticks(left)
     if ticks is not None:
         return ticks == timespan_ticks(right)
+    mine = guid_text(left)
+    if mine is not None:
+        # The right side converted to a Guid; one that does not convert is unequal.
+        return mine == _guid_or_none(right)
     return left is right or left == right
+
+
+def _guid_or_none(value: Any) -> str | None:
+    """The "D" text of ``value`` as a Guid (a Guid, or a string Guid.Parse reads)."""
+    theirs = guid_text(value)
+    if theirs is not None or not isinstance(value, str):
+        return theirs
+    try:
+        return guid_text(convert(value, "guid"))
+    except ConversionError:
+        return None
 
 
 def ps_compare(left: Any, right: Any, case_sensitive: bool = False) -> int:
@@ -448,6 +459,13 @@ def ps_compare(left: Any, right: Any, case_sensitive: bool = False) -> int:
     if isinstance(left, PSVersionValue):
         other: PSVersionValue = convert(right, "version")
         return int(left > other) - int(left < other)
+    mine = guid_text(left)
+    if mine is not None:
+        # Guid.CompareTo: by value, the order of the "D" texts (guid_values).
+        if is_collection(right):
+            raise ConversionError(right, "guid")
+        theirs = guid_text(convert(right, "guid"))
+        return 0 if theirs is None else (mine > theirs) - (mine < theirs)
     order = _instant_order(left, right)
     if order is not None:
         return order
