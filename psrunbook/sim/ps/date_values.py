@@ -294,3 +294,43 @@ def clock_member(name: str, now: datetime.datetime) -> PSObject | None:
 
 
 CONVERTERS["datetime"] = to_datetime
+
+
+class DateParseFailed(Exception):
+    """What ``[datetime]::Parse`` throws in .NET; ``exception`` names the .NET exception."""
+
+    def __init__(self, message: str, exception: str) -> None:
+        super().__init__(message)
+        self.exception = exception
+
+
+def parse_static(text: Any) -> PSObject:
+    """``[datetime]::Parse(text)``: DateTime.Parse in the current culture, en-US, which
+    reads the modelled forms as the invariant culture does (:mod:`.date_parse`); another
+    form is refused by name (DateNotModelled), a date that does not exist is .NET's
+    FormatException, ``$null`` its ArgumentNullException."""
+    if text is None:
+        raise DateParseFailed(
+            "Value cannot be null.\r\nParameter name: s", "ArgumentNullException"
+        )
+    try:
+        moment = parse_datetime(to_string(text))
+    except DateParseError as exc:
+        raise DateParseFailed(str(exc), "FormatException") from None
+    return datetime_value(moment.ticks, moment.kind)
+
+
+def try_parse_static(text: Any) -> PSObject | None:
+    """``[datetime]::TryParse(text, [ref]$d)``'s DateTime, or None (then ``$d`` is
+    ``DateTime.MinValue``); a form the lab does not model is refused by name."""
+    if text is None:
+        return None
+    try:
+        return parse_static(text)
+    except DateParseFailed:
+        return None
+
+
+def min_value() -> PSObject:
+    """``DateTime.MinValue`` (0001-01-01, Kind Unspecified): what a failed TryParse leaves."""
+    return datetime_value(0, "Unspecified")

@@ -24,8 +24,9 @@ Windows PowerShell 5.1 runs on, with the member PowerShell's types.ps1xml adds:
 
 Refused by name: the "X" form's parsing (``{0x...,{0x..}}``), ``ToByteArray``,
 ``GetHashCode``, ``ToString`` with a format provider, and a Guid from a byte array.
-UNVERIFIED: a Guid as a hashtable key is looked up by identity in the lab (.NET's
-Hashtable uses Guid.Equals and GetHashCode).
+A Guid used as a hashtable key is kept as its text, as the lab keys every hashtable:
+found by a Guid of the same value (as .NET's Guid.Equals and GetHashCode find it), but
+``$h.Keys`` gives Strings where Windows gives the Guids.
 """
 
 from __future__ import annotations

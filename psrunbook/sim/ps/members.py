@@ -33,6 +33,7 @@ from psrunbook.sim.objects import (
     SecureStringValue,
 )
 from psrunbook.sim.ps import (
+    date_values,
     dotnet_io,
     dotnet_lists,
     dotnet_marshal,
@@ -525,12 +526,15 @@ class Members:
         if (short, n) == ("net.dns", "gethostname") and not a:
             # the node's host name: its computer name (the lab's nodes are named as such)
             return self._ev.read_variable("env:COMPUTERNAME", node)
-        if short in ("regex", "text.regularexpressions.regex"):
-            return self._regex_static(name, a, node)
-        if short == "timespan":
-            return self._timespan_static(name, a, node)
-        if short == "guid":
-            return self._guid_static(name, a, node)
+        typed = {
+            "regex": self._regex_static,
+            "text.regularexpressions.regex": self._regex_static,
+            "timespan": self._timespan_static,
+            "guid": self._guid_static,
+            "datetime": self._datetime_static,
+        }.get(short)
+        if typed is not None:
+            return typed(name, a, node)
         if is_stopwatch_type(type_name) and n in ("new", "startnew") and not a:
             return new_stopwatch(self._ev.now, running=n == "startnew")
         if n == "new":
@@ -604,6 +608,24 @@ class Members:
             raise self._ev.unsupported(node, str(refused)) from None
         except regex_objects.RegexArgumentError as thrown:
             raise self._method_threw(name, len(args), str(thrown), "ArgumentException") from None
+
+    def _datetime_static(self, name: str, args: list[Any], node: Node) -> Any:
+        """``[datetime]::Parse(text)`` and ``::TryParse(text, [ref]$d)`` (date_values);
+        DateTime's other static methods are refused by name."""
+        try:
+            if name.casefold() == "parse" and len(args) == 1:
+                return date_values.parse_static(args[0])
+            if name.casefold() == "tryparse" and len(args) == 2 and isinstance(
+                args[1], PSReference
+            ):
+                parsed = date_values.try_parse_static(args[0])
+                args[1].set(date_values.min_value() if parsed is None else parsed)
+                return parsed is not None
+        except HostMethodRefused as refused:
+            raise self._ev.unsupported(node, str(refused)) from None
+        except date_values.DateParseFailed as thrown:
+            raise self._method_threw(name, len(args), str(thrown), thrown.exception) from None
+        raise self._ev.unsupported(node, f"static method [datetime]::{name}()")
 
     def _guid_static(self, name: str, args: list[Any], node: Node) -> Any:
         """``[guid]::NewGuid()`` and the type's other static methods."""

@@ -83,3 +83,50 @@ def test_forms_the_lab_does_not_model_are_refused_by_name(text: str) -> None:
     assert result.failed is not None
     assert "UnsupportedConstruct" == result.failed.error_id
     assert f"reading '{text}' as a DateTime" in result.failed.message
+
+
+@pytest.mark.parametrize(
+    ("script", "expected"),
+    [
+        ("$d = [datetime]::Parse('2026-12-01 18:05'); $d.Day, $d.Minute, [string]$d.Kind",
+         [1, 5, "Unspecified"]),
+        ("([datetime]::Parse('12/1/2026 6:05 PM')).Hour", [18]),
+        ("[string][datetime]::Parse('2026-12-01T10:30:00Z').Kind", ["Local"]),
+        ("$d = Get-Date; [datetime]::TryParse('2026-02-28', [ref]$d); $d.Month",
+         [True, 2]),
+        # a failed TryParse leaves DateTime.MinValue
+        ("$d = Get-Date; [datetime]::TryParse('2026-02-30', [ref]$d); $d.Year, [string]$d.Kind",
+         [False, 1, "Unspecified"]),
+        ("$d = Get-Date; [datetime]::TryParse($null, [ref]$d); $d.Ticks", [False, 0]),
+    ],
+)  # fmt: skip
+def test_datetime_parse_and_tryparse_read_as_a_cast_does(script: str, expected: list[Any]) -> None:
+    """``[datetime]::Parse`` (en-US, which reads the modelled forms as the invariant culture
+    does) and ``TryParse``; both were refused by name before."""
+    assert expected == output_of(script)
+
+
+@pytest.mark.parametrize(
+    ("script", "message", "error_id"),
+    [
+        ("[datetime]::Parse('2026-02-30')",
+         f'Exception calling "Parse" with "1" argument(s): "{NOT_A_DATE}"', "FormatException"),
+        ("[datetime]::Parse($null)",
+         'Exception calling "Parse" with "1" argument(s): "Value cannot be null.\r\n'
+         'Parameter name: s"', "ArgumentNullException"),
+    ],
+)  # fmt: skip
+def test_datetime_parse_throws_what_dotnet_throws(script: str, message: str, error_id: str) -> None:
+    record = only_error(script)
+    assert (message, error_id) == (record.message, record.error_id)
+
+
+def test_datetime_parse_of_a_form_the_lab_does_not_model_is_refused_by_name() -> None:
+    for script in (
+        "[datetime]::Parse('Jan 2 2026')",
+        "$d = $null; [datetime]::TryParse('1/2/26', [ref]$d)",
+        "[datetime]::ParseExact('20260102', 'yyyyMMdd', $null)",
+    ):
+        result = run(script)
+        assert result.failed is not None
+        assert "UnsupportedConstruct" == result.failed.error_id, script
