@@ -304,6 +304,15 @@ _CAST_TYPES = frozenset({
 """The types a cast converts to besides :data:`CONVERTERS`' (a set built once, not at
 every cast)."""
 
+_KEPT_CONSTRAINTS = frozenset({
+    "string", "int", "int32", "int64", "long", "uint32", "bool", "boolean", "double",
+    "string[]", "array", "object[]", "int[]", "int32[]", "hashtable", "collections.hashtable",
+    "securestring", "scriptblock", "guid", "version", "datetime", "timespan",
+})  # fmt: skip
+"""The casts an assignment's variable keeps as its type (``[int[]]$i = 1, 2`` then
+``$i = 'x'`` fails, ``$i += '7'`` adds the Int32 7), as PowerShell keeps every one: those
+whose conversions the lab models."""
+
 
 def children(node: Node) -> list[Node]:
     """Named children without comments."""
@@ -2465,8 +2474,7 @@ class Evaluator:
             converted = self.cast(type_name, value, target)
             self.assign_variable(variable, converted)
             folded = type_name.casefold().removeprefix("system.")
-            kept = ("string", "int", "bool", "string[]", "hashtable", "long", "double")
-            if folded in (*kept, "datetime", "timespan"):
+            if folded in _KEPT_CONSTRAINTS:
                 self.scope.constraints[self.text_of(variable)[1:].casefold()] = folded
             elif isinstance(converted, DotNetList):
                 # [System.Collections.ArrayList]$l = @(): later values become lists too

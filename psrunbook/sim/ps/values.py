@@ -274,6 +274,8 @@ def convert(value: Any, type_name: str) -> Any:
             return None
         return as_list(value)
     if name in ("int[]", "int32[]"):
+        if value is None:
+            return None
         return [to_int(v) for v in as_list(value)]
     if name in ("hashtable", "collections.hashtable"):
         if isinstance(value, PSHashtable):

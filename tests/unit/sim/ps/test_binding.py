@@ -217,6 +217,35 @@ def test_type_constraint_persists_after_binding() -> None:
     assert ["String", True] == result.output
 
 
+@pytest.mark.parametrize(
+    ("script", "expected", "error"),
+    [
+        # a typed array keeps its element type: an added text is converted
+        ("[int[]]$i = 1, 2; $i += '7'; $i[2].GetType().Name; $i.Count", ["Int32", 3], None),
+        # ... and one that does not convert fails the assignment, the value kept
+        ("[int[]]$i = 1, 2; $i = 'x'; $i -join ','", ["1,2"],
+         'Cannot convert value "x" to type "System.Int32". Error: "Input string was not in a '
+         'correct format."'),
+        ("[int[]]$i = $null; $null -eq $i", [True], None),
+        ("[array]$a = 1; $a = 2; $a.Count", [1], None),
+        ("[int32]$n = 1; $n = '5'; $n.GetType().Name", ["Int32"], None),
+        ("[version]$v = '1.2'; $v = '3.4'; $v.Major", [3], None),
+        ("[guid]$g = [guid]::Empty; $g = 'x'; $g.Guid", ["00000000-0000-0000-0000-000000000000"],
+         'Cannot convert value "x" to type "System.Guid". Error: "Guid should contain 32 digits '
+         'with 4 dashes (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)."'),
+    ],
+)  # fmt: skip
+def test_an_assignment_cast_is_kept_as_the_variables_type(
+    script: str, expected: list[object], error: str | None
+) -> None:
+    """PowerShell keeps every cast on an assignment's variable as its type; the lab kept
+    only [string], [int], [bool], [string[]], [hashtable], [long], [double], [datetime]
+    and [timespan], so ``[int[]]$i = 1, 2; $i = 'x'`` stored the text without an error."""
+    result = run(script)
+    assert expected == result.output
+    assert ([error] if error else []) == [e.message for e in result.errors]
+
+
 def test_script_block_parameters() -> None:
     """& { param($a, $b) } binds positional and named arguments."""
     assert ["1-2", "y-x"] == run(
