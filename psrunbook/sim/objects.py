@@ -276,6 +276,14 @@ class ErrorRecordData(msgspec.Struct, frozen=True):
     """How many characters of ``line_text`` from ``script_column`` the failing element
     covers (the squiggle under it); None where the lab does not know the element, and
     :meth:`position_lines` estimates it."""
+    inner_exception_type: str | None = None
+    """The .NET exception the record's exception wraps (its InnerException): a method's
+    FormatException inside PowerShell's MethodInvocationException, the
+    DivideByZeroException inside the RuntimeException of ``1/0``. A ``catch`` looks for it
+    first, as PowerShell's ExceptionHandlingOps.FindMatchingHandler does; its message is
+    :attr:`inner_message`. The wire does not carry it (its Exception's InnerException is
+    written as nil: UNVERIFIED how Windows serialises it there)."""
+    inner_message: str = ""
 
     @property
     def fully_qualified_error_id(self) -> str:

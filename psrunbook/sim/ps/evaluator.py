@@ -1010,11 +1010,12 @@ class Evaluator:
                 self.try_depth -= 1
         except ScriptError as error:
             escalated = error.escalated
-            handler = self._find_catch(catches, error.record, escalated)
-            if handler is None:
+            found_catch = self._find_catch(catches, error.record, escalated)
+            if found_catch is None:
                 raise
+            handler, by_inner = found_catch
             self.record_error(error.record, escalated)
-            obj = records.error_record_object(error.record, escalated)
+            obj = records.error_record_object(error.record, escalated, pass_inner=by_inner)
             self.caught.append(obj)
             found, previous = self.scope.get("_")
             self.scope.set_local("_", obj)
@@ -1032,17 +1033,38 @@ class Evaluator:
 
     def _find_catch(
         self, catches: list[Node], record: ErrorRecordData, escalated: bool
-    ) -> Node | None:
+    ) -> tuple[Node, bool] | None:
+        """The catch block for the error, as ExceptionHandlingOps.FindMatchingHandler
+        chooses it: the first clause naming the wrapped exception (a MethodInvocation
+        Exception's FormatException) unless that is a bare ``catch``; else the first
+        naming the error's own exception, or a bare ``catch``. With it, whether the
+        wrapped exception was the one matched: ``$_.Exception`` is the matched one
+        (``new ErrorRecord(rte.ErrorRecord, exception)``)."""
+        if record.inner_exception_type is not None:
+            found = self._first_catch(
+                catches, lambda name: records.catch_matches_inner(name, record)
+            )
+            if found is not None and found[1]:
+                return found[0], True
+        found = self._first_catch(
+            catches, lambda name: records.catch_matches(name, record, escalated)
+        )
+        return None if found is None else (found[0], False)
+
+    def _first_catch(
+        self, catches: list[Node], matches: Callable[[str], bool]
+    ) -> tuple[Node, bool] | None:
+        """The first clause whose type ``matches``, or a bare ``catch`` before it: its
+        block, and whether it named a type."""
         for clause in catches:
             parts = self.kids(clause)
             block = next(p for p in parts if p.type == "statement_block")
             type_list = next((p for p in parts if p.type == "catch_type_list"), None)
             if type_list is None:
-                return block
+                return block, False
             for type_literal in self.kids(type_list):
-                name = self.type_name(type_literal)
-                if records.catch_matches(name, record, escalated):
-                    return block
+                if matches(self.type_name(type_literal)):
+                    return block, True
         return None
 
     def type_name(self, type_literal: Node) -> str:

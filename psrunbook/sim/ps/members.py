@@ -391,6 +391,7 @@ class Members:
             exception,
             "NotSpecified",
             exception_type="System.Management.Automation.MethodInvocationException",
+            inner=(exception if "." in exception else f"System.{exception}", message),
         )
 
     def _properties_method(

@@ -424,26 +424,27 @@ class Operators:
             raise self._method_not_found(left, "op_Division")
         divisor = self._checked(right)
         if divisor == 0:
-            raise self._ev.runtime_fail(
-                "Attempted to divide by zero.",
-                "RuntimeException",
-                "NotSpecified",
-                exception_type="System.DivideByZeroException",
-            )
+            raise self._divided_by_zero()
         dividend = self._checked(left)
         if isinstance(dividend, int) and isinstance(divisor, int) and dividend % divisor == 0:
             return integer_result(dividend // divisor, dividend, divisor)
         return dividend / divisor
 
+    def _divided_by_zero(self) -> Exception:
+        """``1/0``: PowerShell's RuntimeException around .NET's DivideByZeroException
+        (``$_.Exception`` is the RuntimeException, its InnerException the other; a
+        ``catch [System.DivideByZeroException]`` still takes it)."""
+        return self._ev.runtime_fail(
+            "Attempted to divide by zero.",
+            "RuntimeException",
+            "NotSpecified",
+            inner=("System.DivideByZeroException", "Attempted to divide by zero."),
+        )
+
     def op_remainder(self, left: Any, right: Any) -> Any:
         divisor = self._checked(right)
         if divisor == 0:
-            raise self._ev.runtime_fail(
-                "Attempted to divide by zero.",
-                "RuntimeException",
-                "NotSpecified",
-                exception_type="System.DivideByZeroException",
-            )
+            raise self._divided_by_zero()
         dividend = self._checked(left)
         result = abs(dividend) % abs(divisor)
         return -result if dividend < 0 else result

@@ -57,6 +57,10 @@ EXCEPTION_BASES: dict[str, str] = {
     "system.io.filenotfoundexception": "System.IO.IOException",
     "system.io.directorynotfoundexception": "System.IO.IOException",
     "system.dividebyzeroexception": "System.ArithmeticException",
+    "system.formatexception": "System.SystemException",
+    "system.overflowexception": "System.ArithmeticException",
+    "system.argumentoutofrangeexception": "System.ArgumentException",
+    "system.indexoutofrangeexception": "System.SystemException",
     "system.arithmeticexception": "System.SystemException",
     "system.notsupportedexception": "System.SystemException",
     "system.componentmodel.win32exception": "System.Runtime.InteropServices.ExternalException",
@@ -84,15 +88,27 @@ def exception_chain(exception_type: str) -> list[str]:
 
 
 def catch_matches(catch_type: str, record: ErrorRecordData, escalated: bool) -> bool:
-    """Whether ``catch [catch_type]`` handles the error; escalated errors also match
-    ActionPreferenceStopException, as the original exception is what the record holds."""
+    """Whether ``catch [catch_type]`` handles the error's own exception; escalated errors
+    also match ActionPreferenceStopException, as the original exception is what the
+    record holds."""
+    chain = exception_chain(record.exception_type)
+    if escalated:
+        chain += exception_chain(STOP_EXCEPTION)
+    return _names_one_of(catch_type, chain)
+
+
+def catch_matches_inner(catch_type: str, record: ErrorRecordData) -> bool:
+    """Whether ``catch [catch_type]`` handles the exception the error's wraps (none: no)."""
+    if record.inner_exception_type is None:
+        return False
+    return _names_one_of(catch_type, exception_chain(record.inner_exception_type))
+
+
+def _names_one_of(catch_type: str, chain: list[str]) -> bool:
     wanted = TYPE_ALIASES.get(catch_type.lower(), catch_type).lower()
     candidates = [wanted]
     if not wanted.startswith("system."):
         candidates.append("system." + wanted)
-    chain = exception_chain(record.exception_type)
-    if escalated:
-        chain += exception_chain(STOP_EXCEPTION)
     return any(c in chain for c in candidates)
 
 
@@ -102,14 +118,18 @@ def runtime_error(
     category: str = "InvalidOperation",
     exception_type: str = RUNTIME_EXCEPTION,
     target: Any = None,
+    inner: tuple[str, str] | None = None,
 ) -> ErrorRecordData:
-    """A RuntimeException-shaped record (no command type: raised by the language)."""
+    """A RuntimeException-shaped record (no command type: raised by the language);
+    ``inner`` is the wrapped .NET exception's type and message."""
     return ErrorRecordData(
         message=message,
         error_id=error_id,
         category=category,
         exception_type=exception_type,
         target_object=target,
+        inner_exception_type=None if inner is None else inner[0],
+        inner_message="" if inner is None else inner[1],
     )
 
 
@@ -184,24 +204,44 @@ def category_message(record: ErrorRecordData) -> str:
     )
 
 
-def error_record_object(record: ErrorRecordData, escalated: bool = False) -> ErrorRecordObject:
-    """Build the PSObject view of ``record`` that scripts read properties from."""
-    names = [record.exception_type]
+def _exception_object(exception_type: str, message: str, inner: PSObject | None) -> PSObject:
+    """An exception as ``$_.Exception`` shows it: its type and bases, Message,
+    InnerException."""
+    names = [exception_type]
     while names[-1].lower() != "system.exception" and len(names) < 16:
         names.append(
             EXCEPTION_BASES.get(names[-1].lower(), "System.Exception") or "System.Exception"
         )
-    exception = PSObject(
+    return PSObject(
         type_names=(*names, "System.Object"),
         properties=PSHashtable(
             [
-                ("Message", record.message),
+                ("Message", message),
                 ("ErrorRecord", None),
-                ("InnerException", None),
+                ("InnerException", inner),
                 ("Source", ""),
             ]
         ),
-        to_string=f"{record.exception_type}: {record.message}",
+        to_string=f"{exception_type}: {message}",
+    )
+
+
+def error_record_object(
+    record: ErrorRecordData, escalated: bool = False, *, pass_inner: bool = False
+) -> ErrorRecordObject:
+    """Build the PSObject view of ``record`` that scripts read properties from.
+
+    ``pass_inner``: a catch matched the exception the record's wraps, so that one is
+    the view's Exception (and its text, ErrorRecord.ToString), as PowerShell's
+    ``new ErrorRecord(rte.ErrorRecord, exception)`` makes ``$_`` of the matched one.
+    """
+    inner = None
+    if record.inner_exception_type is not None:
+        inner = _exception_object(record.inner_exception_type, record.inner_message, None)
+        del inner.properties["ErrorRecord"]  # a .NET exception, no IContainsErrorRecord
+    passed = pass_inner and inner is not None
+    exception = inner if passed and inner is not None else _exception_object(
+        record.exception_type, record.message, inner
     )
     category = PSObject(
         type_names=("System.Management.Automation.ErrorCategoryInfo", "System.Object"),
@@ -239,9 +279,10 @@ def error_record_object(record: ErrorRecordData, escalated: bool = False) -> Err
                 ("ScriptStackTrace", f"at <ScriptBlock>, <No file>: line {record.script_line}"),
             ]
         ),
-        to_string=record.message,
+        to_string=record.inner_message if passed else record.message,
         record=record,
         escalated=escalated,
     )
-    exception.properties["ErrorRecord"] = obj
+    if not passed:
+        exception.properties["ErrorRecord"] = obj
     return obj

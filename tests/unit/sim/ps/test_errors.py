@@ -185,6 +185,42 @@ CATCHES: list[tuple[str, list[Any]]] = [
         ["ObjectNotFound"],
     ),
     ("try { 1 / 0 } catch [System.DivideByZeroException] { 'div' }", ["div"]),
+    # The exception PowerShell wraps is looked for first, and $_ holds the one matched
+    # (ExceptionHandlingOps.FindMatchingHandler; new ErrorRecord(rte.ErrorRecord, ex)).
+    (
+        "try { 1 / 0 } catch { $_.Exception.GetType().Name; "
+        "$_.Exception.InnerException.GetType().FullName; $_.FullyQualifiedErrorId }",
+        ["RuntimeException", "System.DivideByZeroException", "RuntimeException"],
+    ),
+    (
+        "try { 1 % 0 } catch [System.DivideByZeroException] { $_.Exception.GetType().Name; "
+        "$null -eq $_.Exception.InnerException }",
+        ["DivideByZeroException", True],
+    ),
+    (
+        "try { 1 / 0 } catch [System.Management.Automation.RuntimeException] { 'rte' }",
+        ["rte"],
+    ),
+    (
+        "try { [int]::Parse('x') } catch [System.FormatException] { $_.Exception.GetType().Name;"
+        ' "$_"; $_.FullyQualifiedErrorId }',
+        ["FormatException", "Input string was not in a correct format.", "FormatException"],
+    ),
+    (
+        "try { [int]::Parse('x') } catch { $_.Exception.GetType().Name;"
+        " $_.Exception.InnerException.Message }",
+        ["MethodInvocationException", "Input string was not in a correct format."],
+    ),
+    (
+        "try { [int]::Parse('x') } catch [System.Management.Automation.MethodInvocationException]"
+        " { 'outer' } catch [System.FormatException] { 'inner first' }",
+        ["inner first"],
+    ),
+    (
+        "try { [int]::Parse('99999999999') } catch [System.ArithmeticException] "
+        "{ $_.Exception.GetType().Name }",
+        ["OverflowException"],
+    ),
     (
         "try { Get-Thing -Nme x } catch [System.Management.Automation.ParameterBindingException] "
         "{ $_.FullyQualifiedErrorId }",
