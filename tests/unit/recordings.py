@@ -44,6 +44,8 @@ class Pipeline:
     errors: list[Any] = field(default_factory=list)
     state: int | None = None
     had_errors: bool = False
+    progress: list[tuple[Any, ...]] = field(default_factory=list)
+    """Each progress record as :func:`progress_fields` gives it."""
 
 
 def read_messages(path: Path) -> list[dict[str, str]]:
@@ -104,6 +106,8 @@ def decode_pipelines(name: str) -> list[Pipeline]:
                     pipe.output.append(data.data)
                 elif kind == MessageType.ERROR_RECORD:
                     pipe.errors.append(data)
+                elif kind == MessageType.PROGRESS_RECORD:
+                    pipe.progress.append(progress_fields(data))
                 elif kind == MessageType.PIPELINE_STATE:
                     pipe.state = data.state
                     if data.error_record is not None:
@@ -112,6 +116,21 @@ def decode_pipelines(name: str) -> list[Pipeline]:
     for pipe, script in zip(ordered, _scripts(messages), strict=False):
         pipe.script = script
     return ordered
+
+
+def progress_fields(record: Any) -> tuple[Any, ...]:
+    """A pypsrp ProgressRecord's fields in MS-PSRP 2.2.2.25's order, its Type by name."""
+    kind = record.progress_type
+    return (
+        record.activity,
+        record.activity_id,
+        record.description,
+        record.current_operation,
+        record.parent_activity_id,
+        record.percent_complete,
+        None if kind is None else str(kind),
+        record.seconds_remaining,
+    )
 
 
 def deserialize(clixml: str) -> Any:

@@ -227,6 +227,10 @@ def simulate(script: str, *arguments: tuple[str, Any]) -> tuple[list[Any], list[
 
         def information(self, value: Any) -> None: ...
 
+        def debug(self, message: str) -> None: ...
+
+        def progress(self, record: Any) -> None: ...
+
     request = PipelineRequest((CommandRequest(script, True, arguments),))
     failed: ErrorRecordData | None = None
     try:

@@ -71,7 +71,14 @@ from psrunbook.sim.ps.builtins import (
     format_lines,
     targets_env_drive,
 )
-from psrunbook.sim.ps.cmdlet_api import CmdletError, CmdletTable, CommandRefused, ParamSpec
+from psrunbook.sim.ps.cmdlet_api import (
+    CmdletError,
+    CmdletSpec,
+    CmdletTable,
+    CommandRefused,
+    ParamSpec,
+)
+from psrunbook.sim.ps.command_lookup import CORE, module_of
 from psrunbook.sim.ps.compiled import (
     UNSUPPORTED_VARIABLES,
     VERBATIM_STRINGS,
@@ -303,6 +310,10 @@ _CAST_TYPES = frozenset({
 })  # fmt: skip
 """The types a cast converts to besides :data:`CONVERTERS`' (a set built once, not at
 every cast)."""
+
+_MODULES_PREPARED = "modules_prepared"
+"""The runspace's key set once a command outside the Core snap-in has run in it
+(:meth:`Evaluator._first_module_use`)."""
 
 _KEPT_CONSTRAINTS = frozenset({
     "string", "int", "int32", "int64", "long", "uint32", "bool", "boolean", "double",
@@ -1488,6 +1499,7 @@ class Evaluator:
         if builtin is None and name.casefold() in ENV_ITEM_COMMANDS:
             builtin = _env_drive_builtin(name, arguments)
         if builtin is not None:
+            self._first_module_use(builtin.spec)
             binder = Binder(
                 builtin.spec.parameters, builtin.spec.implementing_type, remaining=builtin.remaining
             )
@@ -1503,10 +1515,29 @@ class Evaluator:
         spec = cmdlet.spec
         if spec.native:
             return NativeStage(self, cmdlet, arguments, redirections)
+        self._first_module_use(spec)
         binder = Binder(spec.parameters, spec.implementing_type)
         own, common = split_common(self._bind(binder, arguments, spec.name))
         self._check_actions(common)
         return CmdletStage(self, cmdlet, binder, own, common, redirections)
+
+    def _first_module_use(self, spec: CmdletSpec) -> None:
+        """The first command of a module the runspace has not imported yet (anything
+        but the Core snap-in's): Windows PowerShell prepares the modules for
+        autoloading then and writes one progress record, "Preparing modules for first
+        use." (ActivityId 0, StatusDescription " ", Completed), before the command's
+        output; $ProgressPreference applies as to any record. Seen in pypsrp's
+        recordings of Windows (``test_psrp_error_failed.yml``: the first pipeline of a
+        pool, ``Write-Output``; none for ``1+1``, which runs no command) and in pypsrp
+        1.0's tests ("WSMan always adds another progress record" on a pool's first
+        invocation, none on its second). UNVERIFIED: whether a later first use of
+        another module writes another; the lab writes one per runspace."""
+        if self.runspace.get(_MODULES_PREPARED) or module_of(spec) in ("", CORE):
+            return
+        self.runspace[_MODULES_PREPARED] = True
+        self.write_progress(
+            ProgressData(activity="Preparing modules for first use.", status=" ", completed=True)
+        )
 
     def _check_actions(self, common: PSHashtable) -> None:
         for key in ("ErrorAction", "WarningAction", "InformationAction"):

@@ -100,7 +100,10 @@ def test_every_stream_reaches_the_client_as_windows_sends_it(pool):
     assert ["verbose stream"] == [r.message for r in ps.streams.verbose]
     assert ["warning stream"] == [r.message for r in ps.streams.warning]
     assert ["information stream"] == [r.message_data for r in ps.streams.information]
-    [progress] = ps.streams.progress
+    # The first record is the runspace's first module command's (Write-Debug), as in
+    # the recording: "Preparing modules for first use."
+    [preparing, progress] = ps.streams.progress
+    assert "Preparing modules for first use." == preparing.activity
     assert ("the activity", "half way", 50, 0, -1) == (
         progress.activity,
         progress.description,
@@ -111,7 +114,9 @@ def test_every_stream_reaches_the_client_as_windows_sends_it(pool):
 
 
 def test_debug_and_progress_follow_their_preferences(pool):
-    """Without $DebugPreference Write-Debug sends nothing; SilentlyContinue drops progress."""
+    """Without $DebugPreference Write-Debug sends nothing; SilentlyContinue drops progress
+    from then on (Write-Debug, the runspace's first module command, came before it: its
+    "Preparing modules for first use." record is sent)."""
     ps = PowerShell(pool)
     ps.add_script(
         "Write-Debug 'hidden'\n"
@@ -121,7 +126,8 @@ def test_debug_and_progress_follow_their_preferences(pool):
         "'done'"
     )
     assert ["done"] == ps.invoke()
-    assert ([], [], []) == (ps.streams.debug, ps.streams.progress, ps.streams.information)
+    assert ([], [], []) == (ps.streams.debug, ps.streams.progress[1:], ps.streams.information)
+    assert ["Preparing modules for first use."] == [p.activity for p in ps.streams.progress]
 
 
 def test_get_variable_of_a_missing_name_is_a_non_terminating_error(pool):

@@ -48,13 +48,19 @@ class OrderedSink:
 
 
 def ordered(*scripts: str) -> tuple[list[tuple[str, Any]], ErrorRecordData | None]:
-    """Run ``scripts`` as the commands of one PSRP pipeline; every record in order."""
+    """Run ``scripts`` as the commands of one PSRP pipeline; every record in order.
+
+    The runspace has run a pipeline before (``Write-Output``), as a pool has after its
+    first invocation, so the "Preparing modules for first use." progress record of a
+    runspace's first module command (test_sim_first_module_use) is not among them."""
+    executor = PowerShellExecutor(lambda ctx: table())
+    context = ExecutionContext("NODE1", "LAB\\admin")
+    warm_up = PipelineRequest((CommandRequest("Write-Output 0", True, ()),))
+    executor.execute(warm_up, context, OrderedSink())
     sink = OrderedSink()
     request = PipelineRequest(tuple(CommandRequest(s, True, ()) for s in scripts))
     try:
-        PowerShellExecutor(lambda ctx: table()).execute(
-            request, ExecutionContext("NODE1", "LAB\\admin"), sink
-        )
+        executor.execute(request, context, sink)
     except PipelineFailed as failed:
         return sink.records, failed.record
     return sink.records, None
