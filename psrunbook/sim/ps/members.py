@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from tree_sitter import Node
 
 from psrunbook.sim.executor_protocol import HostCallFailed, PipelineStopped
+from psrunbook.sim.guid_wire import guid_text
 from psrunbook.sim.objects import (
     DotNetList,
     ErrorRecordObject,
@@ -46,7 +47,7 @@ from psrunbook.sim.ps import (
 )
 from psrunbook.sim.ps.automatic import PS_VERSION
 from psrunbook.sim.ps.date_arithmetic import DateArgumentError
-from psrunbook.sim.ps.date_format import DateFormatError
+from psrunbook.sim.ps.date_format import DateFormatError, datetime_moment
 from psrunbook.sim.ps.date_values import clock_member
 from psrunbook.sim.ps.exceptions import StopRequested
 from psrunbook.sim.ps.guid_values import GuidError
@@ -79,6 +80,7 @@ from psrunbook.sim.ps.values import (
     to_string,
     type_name_of,
 )
+from psrunbook.sim.timespan_wire import timespan_ticks
 
 if TYPE_CHECKING:
     from psrunbook.sim.ps.evaluator_api import EvaluatorApi
@@ -724,7 +726,17 @@ def _short_type(type_name: str) -> str:
 
 
 def _dotnet_equals(left: Any, right: Any) -> bool:
-    """Object.Equals: case-sensitive for strings, numbers by value."""
+    """Object.Equals: case-sensitive for strings, numbers by value; a Guid, TimeSpan or
+    DateTime (value types) equal to one of the same type and value (a DateTime by its
+    ticks, whatever its Kind), never to another type."""
     if isinstance(left, str) and isinstance(right, str):
         return left == right
+    for value_of in (guid_text, timespan_ticks):
+        mine = value_of(left)
+        if mine is not None:
+            return mine == value_of(right)
+    moment = datetime_moment(left)
+    if moment is not None:
+        other = datetime_moment(right)
+        return other is not None and other.ticks == moment.ticks
     return bool(left == right)

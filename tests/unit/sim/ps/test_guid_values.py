@@ -72,6 +72,19 @@ INVALID_LENGTH = (
         ),
         (f"'{G.upper()}' -eq [guid]'{G}'", [True]),
         (f"@([guid]'{G}') -contains '{G}'", [True]),
+        # Object.Equals of a value type (an array's or a list's Contains and IndexOf): by
+        # value, never equal to another type; the same for TimeSpan and DateTime
+        (
+            f"@([guid]'{G}').Contains([guid]'{G}'); @([guid]'{G}').Contains('{G}');"
+            f" $l = [System.Collections.ArrayList]::new(); [void]$l.Add([guid]'{G}');"
+            f" $l.IndexOf([guid]'{G}')",
+            [True, False, 0],
+        ),
+        (
+            "@([timespan]'0:5').Contains([timespan]'0:5');"
+            " @([datetime]'2026-01-01').IndexOf([datetime]'2026-01-01')",
+            [True, 0],
+        ),
         (f"$g = [guid]'{G}'; $g.Equals([guid]'{G}'); $g.Equals('{G}')", [True, False]),
         (
             f"$g = [guid]'{G}'; $g.CompareTo([guid]::Empty); $g.CompareTo($g); $g.CompareTo($null)",
