@@ -45,6 +45,7 @@ from psrunbook.sim.ps import (
     dotnet_reflection,
     engine_events,
     event_cmdlets,  # noqa: F401  (registers the event cmdlets)
+    exception_objects,
     format_cmdlets,  # noqa: F401  (registers its built-in cmdlets)
     get_command,  # noqa: F401  (registers Get-Command)
     host_cmdlets,  # noqa: F401  (registers Read-Host)
@@ -996,8 +997,11 @@ class Evaluator:
             value = self.eval_pipeline(args[0])
             if isinstance(value, ErrorRecordObject):
                 raise ScriptError(value.record, script_terminating=True)
-            message = "ScriptHalted" if value is None else to_string(value)
-            record = records.thrown(value, message)
+            if exception_objects.is_exception(value):
+                record = exception_objects.thrown_record(value)
+            else:
+                message = "ScriptHalted" if value is None else to_string(value)
+                record = records.thrown(value, message)
         # Windows underlines the whole throw statement (its extent), as about_Throw shows.
         record = self.positioned_at(record, node)
         action = self.preference("ErrorActionPreference")
@@ -1046,20 +1050,17 @@ class Evaluator:
         self, catches: list[Node], record: ErrorRecordData, escalated: bool
     ) -> tuple[Node, bool] | None:
         """The catch block for the error, as ExceptionHandlingOps.FindMatchingHandler
-        chooses it: the first clause naming the wrapped exception (a MethodInvocation
-        Exception's FormatException) unless that is a bare ``catch``; else the first
-        naming the error's own exception, or a bare ``catch``. With it, whether the
-        wrapped exception was the one matched: ``$_.Exception`` is the matched one
-        (``new ErrorRecord(rte.ErrorRecord, exception)``)."""
-        if record.inner_exception_type is not None:
-            found = self._first_catch(
-                catches, lambda name: records.catch_matches_inner(name, record)
-            )
+        chooses it (:func:`records.catch_passes`): the first clause naming the wrapped
+        exception (a MethodInvocationException's FormatException) unless that is a bare
+        ``catch``; else the first naming the RuntimeException, or a bare ``catch``. With
+        it, whether ``$_.Exception`` becomes the wrapped one (``new ErrorRecord(
+        rte.ErrorRecord, exception)``)."""
+        inner, outer, passes_inner = records.catch_passes(record, escalated)
+        if inner is not None:
+            found = self._first_catch(catches, lambda name: records.names_one_of(name, inner))
             if found is not None and found[1]:
-                return found[0], True
-        found = self._first_catch(
-            catches, lambda name: records.catch_matches(name, record, escalated)
-        )
+                return found[0], passes_inner
+        found = self._first_catch(catches, lambda name: records.names_one_of(name, outer))
         return None if found is None else (found[0], False)
 
     def _first_catch(

@@ -40,6 +40,7 @@ from psrunbook.sim.ps import (
     dotnet_marshal,
     dotnet_reflection,
     engine_events,
+    exception_objects,
     guid_values,
     host_types,
     math_methods,
@@ -541,7 +542,7 @@ class Members:
         if is_stopwatch_type(type_name) and n in ("new", "startnew") and not a:
             return new_stopwatch(self._ev.now, running=n == "startnew")
         if n == "new":
-            made = self._new_list(type_name, a, node)
+            made = self._constructed(type_name, a, node)
             if made is not None:
                 return made
         if short == dotnet_marshal.MARSHAL:
@@ -575,6 +576,16 @@ class Members:
                 exception_type="System.Management.Automation.MethodInvocationException",
             )
         return False, None
+
+    def _constructed(self, type_name: str, args: list[Any], node: Node) -> Any:
+        """``[T]::new(args)`` of an exception type or a list type; None for other types."""
+        exception = exception_objects.exception_type(type_name)
+        if exception is None:
+            return self._new_list(type_name, args, node)
+        try:
+            return exception_objects.new_exception(exception, args)
+        except HostMethodRefused as refused:
+            raise self._ev.unsupported(node, str(refused)) from None
 
     def _new_list(self, type_name: str, args: list[Any], node: Node) -> DotNetList | None:
         """``[System.Collections.ArrayList]::new()`` and a List[T]'s; None for other types."""

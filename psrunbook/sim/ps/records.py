@@ -61,6 +61,8 @@ EXCEPTION_BASES: dict[str, str] = {
     "system.overflowexception": "System.ArithmeticException",
     "system.argumentoutofrangeexception": "System.ArgumentException",
     "system.indexoutofrangeexception": "System.SystemException",
+    "system.notimplementedexception": "System.SystemException",
+    "system.timeoutexception": "System.SystemException",
     "system.arithmeticexception": "System.SystemException",
     "system.notsupportedexception": "System.SystemException",
     "system.componentmodel.win32exception": "System.Runtime.InteropServices.ExternalException",
@@ -87,29 +89,6 @@ def exception_chain(exception_type: str) -> list[str]:
     return chain
 
 
-def catch_matches(catch_type: str, record: ErrorRecordData, escalated: bool) -> bool:
-    """Whether ``catch [catch_type]`` handles the error's own exception; escalated errors
-    also match ActionPreferenceStopException, as the original exception is what the
-    record holds."""
-    chain = exception_chain(record.exception_type)
-    if escalated:
-        chain += exception_chain(STOP_EXCEPTION)
-    return _names_one_of(catch_type, chain)
-
-
-def catch_matches_inner(catch_type: str, record: ErrorRecordData) -> bool:
-    """Whether ``catch [catch_type]`` handles the exception the error's wraps (none: no)."""
-    if record.inner_exception_type is None:
-        return False
-    return _names_one_of(catch_type, exception_chain(record.inner_exception_type))
-
-
-def _names_one_of(catch_type: str, chain: list[str]) -> bool:
-    wanted = TYPE_ALIASES.get(catch_type.lower(), catch_type).lower()
-    candidates = [wanted]
-    if not wanted.startswith("system."):
-        candidates.append("system." + wanted)
-    return any(c in chain for c in candidates)
 
 
 def runtime_error(
@@ -204,26 +183,60 @@ def category_message(record: ErrorRecordData) -> str:
     )
 
 
-def _exception_object(exception_type: str, message: str, inner: PSObject | None) -> PSObject:
-    """An exception as ``$_.Exception`` shows it: its type and bases, Message,
-    InnerException."""
+def exception_object(exception_type: str, message: str, inner: PSObject | None) -> PSObject:
+    """An exception as a script sees it (``$_.Exception``, ``[ArgumentException]::new()``):
+    its type and bases, Message, InnerException, Source; PowerShell's own exceptions
+    (RuntimeException and those derived from it, IContainsErrorRecord) also ErrorRecord."""
     names = [exception_type]
     while names[-1].lower() != "system.exception" and len(names) < 16:
         names.append(
             EXCEPTION_BASES.get(names[-1].lower(), "System.Exception") or "System.Exception"
         )
+    properties = PSHashtable([("Message", message)])
+    if RUNTIME_EXCEPTION.lower() in exception_chain(exception_type):
+        properties["ErrorRecord"] = None
+    properties["InnerException"] = inner
+    properties["Source"] = ""
     return PSObject(
         type_names=(*names, "System.Object"),
-        properties=PSHashtable(
-            [
-                ("Message", message),
-                ("ErrorRecord", None),
-                ("InnerException", inner),
-                ("Source", ""),
-            ]
-        ),
+        properties=properties,
         to_string=f"{exception_type}: {message}",
     )
+
+
+def catch_passes(
+    record: ErrorRecordData, escalated: bool
+) -> tuple[list[str] | None, list[str], bool]:
+    """What ExceptionHandlingOps.FindMatchingHandler matches a catch's types against,
+    in its order: the RuntimeException's InnerException's type chain (None without one),
+    then the RuntimeException's own; and whether ``$_`` takes the inner exception when
+    the inner one matched.
+
+    Every error a catch sees is a RuntimeException (PowerShell wraps any other .NET
+    exception in one, ConvertToRuntimeException): the record's own exception when it is
+    one (then its inner exception, a method's FormatException, is looked at first, and
+    ``$_.Exception`` becomes it when it matched); otherwise a RuntimeException around the
+    record's exception (``throw [ArgumentException]::new()``, a cmdlet's own exception
+    type), which is looked at first and stays ``$_.Exception`` either way. An error
+    escalated by ``-ErrorAction Stop`` comes as an ActionPreferenceStopException around
+    the original error."""
+    own = exception_chain(record.exception_type)
+    if escalated:
+        return own, exception_chain(STOP_EXCEPTION), False
+    if RUNTIME_EXCEPTION.lower() in own:
+        inner = record.inner_exception_type
+        return (None if inner is None else exception_chain(inner)), own, True
+    return own, exception_chain(RUNTIME_EXCEPTION), False
+
+
+def names_one_of(catch_type: str, chain: list[str]) -> bool:
+    """Whether the type ``catch [catch_type]`` names is in ``chain`` (``[Exception]`` is
+    System.Exception's short name)."""
+    wanted = TYPE_ALIASES.get(catch_type.lower(), catch_type).lower()
+    candidates = [wanted]
+    if not wanted.startswith("system."):
+        candidates.append("system." + wanted)
+    return any(c in chain for c in candidates)
 
 
 def error_record_object(
@@ -237,10 +250,9 @@ def error_record_object(
     """
     inner = None
     if record.inner_exception_type is not None:
-        inner = _exception_object(record.inner_exception_type, record.inner_message, None)
-        del inner.properties["ErrorRecord"]  # a .NET exception, no IContainsErrorRecord
+        inner = exception_object(record.inner_exception_type, record.inner_message, None)
     passed = pass_inner and inner is not None
-    exception = inner if passed and inner is not None else _exception_object(
+    exception = inner if passed and inner is not None else exception_object(
         record.exception_type, record.message, inner
     )
     category = PSObject(
@@ -283,6 +295,6 @@ def error_record_object(
         record=record,
         escalated=escalated,
     )
-    if not passed:
+    if "ErrorRecord" in exception.properties:
         exception.properties["ErrorRecord"] = obj
     return obj

@@ -22,7 +22,7 @@ from psrunbook.sim.objects import (
     PSObject,
     SecureStringValue,
 )
-from psrunbook.sim.ps import dotnet_io, dotnet_lists, host_types
+from psrunbook.sim.ps import dotnet_io, dotnet_lists, exception_objects, host_types
 from psrunbook.sim.ps.builtins import BuiltinEvaluator, Emit, builtin
 from psrunbook.sim.ps.cmdlet_api import ParamSpec
 from psrunbook.sim.ps.guid_values import new_guid
@@ -206,8 +206,9 @@ _CREDENTIAL_TYPES = {
 def new_object(
     ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit
 ) -> None:
-    """PSObject (with ``-Property`` NoteProperties), Hashtable and PSCredential; any
-    other type is refused by name (the lab models no .NET constructors)."""
+    """PSObject (with ``-Property`` NoteProperties), Hashtable, PSCredential, the lists,
+    the exceptions a script throws and the few .NET types the lab has; any other type is
+    refused by name."""
     type_name = to_string(args["TypeName"])
     folded = type_name.casefold()
     arguments = as_list(args.get("ArgumentList"))
@@ -224,6 +225,11 @@ def new_object(
         emit(credential(to_string(arguments[0]), arguments[1]))
     elif is_stopwatch_type(type_name) and not arguments:
         emit(new_stopwatch(ev.now, running=False))
+    elif (exception := exception_objects.exception_type(type_name)) is not None:
+        try:
+            emit(exception_objects.new_exception(exception, arguments))
+        except HostMethodRefused as refused:
+            raise ev.unsupported(ev.statement, str(refused)) from None
     elif (made_list := _new_list(ev, type_name, arguments)) is not None:
         emit(made_list)
     elif dotnet_io.handled(made := dotnet_io.construct(ev.dotnet(), type_name, arguments)):
