@@ -174,6 +174,8 @@ def member_text(value: Any) -> str:
     """
     if value is None:
         return ""
+    if isinstance(value, TypedArray):
+        return value.type_name
     if isinstance(value, list | tuple):
         return "System.Object[]"
     if isinstance(value, PSHashtable):
@@ -398,6 +400,28 @@ class DotNetList(list[Any]):
         self.type_name = type_name
         self.shown = shown
         self.element = element
+
+
+class TypedArray(list[Any]):
+    """A .NET array of one element type (``System.String[]``, ``System.Int32[]``): what a
+    ``[string[]]`` or ``[int[]]`` cast, a typed variable or parameter, ``-split`` and
+    ``ToCharArray()`` make, where a plain ``list`` is PowerShell's ``Object[]``.
+
+    ``element`` is the element type's full name (``"System.String"``); the array's type
+    is ``element + "[]"``. What makes a new array of it (``+``, slicing, a filtering
+    comparison) makes an Object[], as in PowerShell; an assignment to a typed variable
+    converts back.
+    """
+
+    __slots__ = ("element",)
+
+    def __init__(self, items: Any = (), *, element: str) -> None:
+        super().__init__(items)
+        self.element = element
+
+    @property
+    def type_name(self) -> str:
+        return f"{self.element}[]"
 
 
 class PSInt64(int):

@@ -49,6 +49,7 @@ from psrunbook.sim.objects import (
     PSObject,
     PSVersionValue,
     SecureStringValue,
+    TypedArray,
 )
 from psrunbook.sim.timespan_wire import (
     incoming_timespan,
@@ -275,8 +276,7 @@ class ClixmlWriter:
             self._parts.append("</DCT></Obj>")
         elif isinstance(value, list | tuple):
             # An ArrayList or List[T] keeps its type's name (<TN>), its items in <LST>.
-            kind = (value.type_name, "System.Object") if isinstance(value, DotNetList) else None
-            self._open_obj(name, kind or _ARRAY_TYPES)
+            self._open_obj(name, _list_type_names(value))
             self._parts.append("<LST>")
             for item in value:
                 self.value(item, None, depth)
@@ -598,6 +598,16 @@ def _datetime_from_psrp(value: datetime.datetime) -> PSObject:
         for prop in getattr(meta, "extended_properties", None) or ()
     ]
     return incoming_datetime(*parts_from_wire(value), notes)
+
+
+def _list_type_names(value: list[Any] | tuple[Any, ...]) -> tuple[str, ...]:
+    """An array's or list's ``<TN>``: an ArrayList or List[T] keeps its type's name, a
+    typed array (String[]) its own, anything else is an Object[]."""
+    if isinstance(value, DotNetList):
+        return (value.type_name, "System.Object")
+    if isinstance(value, TypedArray):
+        return (value.type_name, "System.Array", "System.Object")
+    return _ARRAY_TYPES
 
 
 def fresh_copy(value: Any) -> Any:

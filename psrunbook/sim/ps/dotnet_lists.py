@@ -17,8 +17,8 @@ What a script sees (:class:`~psrunbook.sim.objects.DotNetList`):
 - ``AddRange``, ``Insert``, ``Remove`` (the first item .NET's Equals matches, so strings
   case-sensitively; ``List[T].Remove`` returns whether it found one), ``RemoveAt``
   (.NET's ArgumentOutOfRangeException past the end), ``Clear``, ``Contains``, ``IndexOf``,
-  ``ToArray`` (an Object[]), ``Reverse``, ``Sort`` (numbers; strings' culture order is
-  refused by name), ``Count``;
+  ``ToArray`` (an ArrayList's an Object[], a List[T]'s a T[]), ``Reverse``, ``Sort``
+  (numbers; strings' culture order is refused by name), ``Count``;
 - it is enumerated wherever an array is (the pipeline, ``foreach``, ``@()``), ``+=``
   makes an Object[] of it (PowerShell's op_Addition on a list), and every variable
   holding it holds the same list (a reference type).
@@ -30,7 +30,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from psrunbook.sim.objects import DotNetList
+from psrunbook.sim.objects import DotNetList, TypedArray
 from psrunbook.sim.ps.remote_host_ui import HostMethodRefused
 from psrunbook.sim.ps.values import (
     NOTHING,
@@ -209,7 +209,11 @@ def call_method(
     if folded == "indexof" and count == 1:
         return next((i for i, item in enumerate(target) if equals(item, args[0])), -1)
     if folded == "toarray" and count == 0:
-        return list(target)
+        # ArrayList.ToArray() is an object[]; List[T].ToArray() a T[].
+        element = next((d for d, short in _ELEMENTS.values() if short == target.element), None)
+        if element is None or element == "System.Object":
+            return list(target)
+        return TypedArray(target, element=element)
     if folded == "reverse" and count == 0:
         target.reverse()
         return NOTHING

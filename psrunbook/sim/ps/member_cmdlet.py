@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from psrunbook.sim.objects import ErrorRecordData, PSEnum, PSHashtable, PSObject
+from psrunbook.sim.objects import ErrorRecordData, PSEnum, PSHashtable, PSObject, member_text
 from psrunbook.sim.ps.builtins import COMMAND_ALIASES, BuiltinEvaluator, Emit, _items, builtin
 from psrunbook.sim.ps.cmdlet_api import ParamSpec
 from psrunbook.sim.ps.member_catalog import INSTANCE, STATIC, type_of_literal
@@ -56,7 +56,8 @@ _SHORT = {
     "System.String": "string", "System.Int32": "int", "System.Int64": "long",
     "System.Boolean": "bool", "System.Double": "double", "System.Object[]": "Object[]",
     "System.Collections.Hashtable": "hashtable", "System.DateTime": "datetime",
-    "System.TimeSpan": "timespan",
+    "System.TimeSpan": "timespan", "System.String[]": "string[]", "System.Int32[]": "int[]",
+    "System.Char[]": "char[]",
     "System.Version": "version", "null": "object",
 }  # fmt: skip
 
@@ -89,7 +90,7 @@ def _members(item: PSObject) -> list[tuple[str, str, str]]:
         if custom:
             shown = "null" if value is None else to_string(value)
             if is_collection(value):
-                shown = "System.Object[]"  # an array's ToString(), not its elements
+                shown = member_text(value)  # an array's ToString(), not its elements
             out.append((name, "NoteProperty", f"{_short_type(value)} {name}={shown}"))
         else:
             access = "{get;set;}" if name in item.setters else "{get;}"

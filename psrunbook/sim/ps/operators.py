@@ -13,7 +13,15 @@ from typing import TYPE_CHECKING, Any
 
 from tree_sitter import Node
 
-from psrunbook.sim.objects import DotNetList, PSChar, PSEnum, PSHashtable, PSObject, member_text
+from psrunbook.sim.objects import (
+    DotNetList,
+    PSChar,
+    PSEnum,
+    PSHashtable,
+    PSObject,
+    TypedArray,
+    member_text,
+)
 from psrunbook.sim.ps import span_arithmetic
 from psrunbook.sim.ps.date_arithmetic import DateArgumentError
 from psrunbook.sim.ps.date_format import datetime_moment
@@ -48,6 +56,11 @@ if TYPE_CHECKING:
 
 _DASHES = "-\u2013\u2014\u2015"
 _FILTERING = {"eq", "ne", "gt", "ge", "lt", "le", "like", "notlike", "match", "notmatch"}
+_VALUE_TYPE_ELEMENTS = frozenset(
+    ("System.Int32", "System.Int64", "System.Char", "System.Double", "System.Boolean")
+)
+"""Element types of the lab's typed arrays that are value types (no array covariance)."""
+
 _TYPE_ALIASES = {
     "string": ("system.string",),
     "int": ("system.int32",),
@@ -252,7 +265,7 @@ class Operators:
             "le": order <= 0,
         }[name]
 
-    def op_split(self, left: Any, right: Any, cs: bool) -> list[str]:
+    def op_split(self, left: Any, right: Any, cs: bool) -> TypedArray:
         arguments = as_list(right)
         pattern = to_string(arguments[0]) if arguments else " "
         limit = int(to_number(arguments[1])) if len(arguments) > 1 else 0
@@ -261,7 +274,7 @@ class Operators:
         for item in as_list_or_null(left):
             pieces = regex.split(to_string(item), maxsplit=max(limit - 1, 0))
             out.extend(p for p in pieces if p is not None)
-        return out
+        return TypedArray(out, element="System.String")  # ParserOps.SplitOperator: string[]
 
     def op_replace(self, left: Any, right: Any, cs: bool, node: Node | None) -> Any:
         arguments = as_list(right)
@@ -286,6 +299,11 @@ class Operators:
         if isinstance(value, DotNetList) and is_list_type(value, type_name):
             return True
         candidates = {wanted, "system." + wanted, *_TYPE_ALIASES.get(wanted, ())}
+        if wanted.endswith("[]"):  # [int[]] is System.Int32[]
+            candidates |= {f"{alias}[]" for alias in _TYPE_ALIASES.get(wanted[:-2], ())}
+        if isinstance(value, TypedArray) and wanted in ("object[]", "system.object[]"):
+            # Array covariance: a String[] is an Object[], an Int32[] (value types) is not.
+            return value.element not in _VALUE_TYPE_ELEMENTS
         if wanted in ("array", "object[]", "system.array") and is_collection(value):
             return not isinstance(value, DotNetList)
         return bool(candidates & names)
@@ -335,7 +353,8 @@ class Operators:
         if name == "join":
             return "".join(member_text(v) for v in as_list(operand))
         if name == "split":
-            return [p for p in re.split(r"\s+", to_string(operand).strip()) if p]
+            pieces = [p for p in re.split(r"\s+", to_string(operand).strip()) if p]
+            return TypedArray(pieces, element="System.String")
         if name == "bnot":
             return ~int(to_number(operand))
         raise self._ev.unsupported(node, f"unary operator {op}")

@@ -25,7 +25,7 @@ from __future__ import annotations
 import fnmatch
 from typing import Any
 
-from psrunbook.sim.objects import PartialObject, PSHashtable, PSObject
+from psrunbook.sim.objects import PartialObject, PSHashtable, PSObject, TypedArray
 from psrunbook.sim.ps.values import is_collection, to_string, type_name_of
 
 PSCUSTOM_TYPE = "System.Management.Automation.PSCustomObject"
@@ -116,6 +116,8 @@ def _dotnet_text(value: Any) -> str:
     """The value's .NET ToString(), as PSNoteProperty.ToString appends it."""
     if value is None:
         return "null"
+    if isinstance(value, TypedArray):
+        return value.type_name
     if is_collection(value):
         return "System.Object[]"
     if isinstance(value, PSHashtable):

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from psrunbook.sim.objects import PSChar
+from psrunbook.sim.objects import PSChar, TypedArray
 from psrunbook.sim.ps.remote_host_ui import HostMethodRefused
 from psrunbook.sim.ps.values import as_list, to_int, to_string
 
@@ -127,7 +127,9 @@ def string_method(text: str, name: str, args: list[Any]) -> tuple[bool, Any]:
         "padright": lambda: _pad(text, args, left=False),
         "equals": lambda: text == a[0],
         "insert": lambda: _insert(text, args),
-        "tochararray": lambda: [PSChar(c) for c in text] if not args else _refused(),
+        "tochararray": lambda: (
+            TypedArray((PSChar(c) for c in text), element="System.Char") if not args else _refused()
+        ),
         "remove": lambda: _remove(text, args),
     }
     if n not in table:

@@ -22,6 +22,7 @@ from psrunbook.sim.objects import (
     PSPrimitiveDictionary,
     PSVersionValue,
     SecureStringValue,
+    TypedArray,
     member_text,
 )
 from psrunbook.sim.ps.date_format import DateFormatError, datetime_moment, format_datetime
@@ -265,7 +266,11 @@ def convert(value: Any, type_name: str) -> Any:
             raise exc.retyped(value, "double") from None
     if name in ("bool", "boolean", "switch"):
         return to_bool(value)
-    if name in ("string[]", "collections.specialized.stringcollection"):
+    if name == "string[]":
+        if value is None:
+            return None
+        return TypedArray((to_string(v) for v in as_list(value)), element="System.String")
+    if name == "collections.specialized.stringcollection":
         if value is None:
             return None
         return [to_string(v) for v in as_list(value)]
@@ -276,7 +281,7 @@ def convert(value: Any, type_name: str) -> Any:
     if name in ("int[]", "int32[]"):
         if value is None:
             return None
-        return [to_int(v) for v in as_list(value)]
+        return TypedArray((to_int(v) for v in as_list(value)), element="System.Int32")
     if name in ("hashtable", "collections.hashtable"):
         if isinstance(value, PSHashtable):
             return value
@@ -359,7 +364,7 @@ def type_name_of(value: Any) -> str:
         return "System.Char"
     if isinstance(value, str):
         return "System.String"
-    if isinstance(value, DotNetList):
+    if isinstance(value, DotNetList | TypedArray):
         return value.type_name
     if is_collection(value):
         return "System.Object[]"

@@ -10,7 +10,7 @@ import pytest
 from psrpcore.types import PSDuration, deserialize
 
 from psrunbook.sim.endpoint.clixml import ClixmlWriter, fresh_copy, from_psrp
-from psrunbook.sim.objects import PSChar, PSHashtable, PSObject
+from psrunbook.sim.objects import PSChar, PSHashtable, PSObject, TypedArray
 from psrunbook.sim.ps.dotnet_lists import new_list
 from psrunbook.sim.ps.timespan_values import timespan_value
 from psrunbook.sim.timespan_wire import timespan_ticks, wire_text
@@ -83,3 +83,13 @@ def test_a_list_keeps_its_type_name() -> None:
 def test_a_char_is_its_utf16_code() -> None:
     """MS-PSRP 2.2.5.1.2: ``<C>97</C>``, which pypsrp reads back as the character."""
     assert '<C N="First">97</C>' == _xml(PSChar("a"), "First")
+
+
+def test_a_typed_array_keeps_its_type_name() -> None:
+    """A String[] (a ``[string[]]`` cast, ``-split``) is written with its own type names,
+    as Windows' serializer writes an array's (``System.String[]``, ``System.Array``);
+    pypsrp reads it as a list either way."""
+    assert (
+        '<Obj RefId="0"><TN RefId="0"><T>System.String[]</T><T>System.Array</T>'
+        "<T>System.Object</T></TN><LST><S>a</S></LST></Obj>"
+    ) == _xml(TypedArray(["a"], element="System.String"))
