@@ -15,17 +15,35 @@ run so that the process's signals set it.
 from __future__ import annotations
 
 import os
+import queue
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from types import FrameType
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 EXIT_INTERRUPTED = 130
 """128 + SIGINT, what a shell reports for a command stopped by Ctrl-C."""
 
 HANDLED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+SIGNAL_CHECK_S = 0.25
+"""The longest the main thread waits at once in :func:`get_handling_signals` and
+:func:`wait_handling_signals`.
+
+The kernel hands a signal sent to the process to any of its threads that does not
+block it; CPython runs the Python handler in the main thread only, the next time that
+thread runs Python code, and a wait the main thread is blocked in is not woken when
+another thread took the signal (the signal module's documentation: "Python signal
+handlers are always executed in the main Python thread"). So a main thread blocked for
+good (on the nodes' results, on a stop event) handled a second Ctrl-C only when a node
+next answered: up to a whole HTTP read timeout later (30 s, seen in about one run in
+ten). Waiting in slices bounds that delay to this many seconds, at no cost worth
+measuring (a wake-up four times a second while a step runs)."""
 
 
 class StopSignal:
@@ -128,3 +146,27 @@ def handling_signals(
     finally:
         for sig, old in previous.items():
             signal.signal(sig, old)
+
+
+def get_handling_signals(items: queue.SimpleQueue[T], timeout: float | None = None) -> T:
+    """``items.get(timeout=timeout)`` in the main thread, which runs the signal handlers
+    within :data:`SIGNAL_CHECK_S` of a signal whichever thread the kernel gave it to.
+    Raises :class:`queue.Empty` once ``timeout`` (None: never) has passed."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        wait = SIGNAL_CHECK_S
+        if deadline is not None:
+            wait = min(wait, deadline - time.monotonic())
+            if wait <= 0:
+                raise queue.Empty
+        try:
+            return items.get(timeout=wait)
+        except queue.Empty:
+            continue
+
+
+def wait_handling_signals(event: threading.Event) -> None:
+    """``event.wait()`` in the main thread, running the signal handlers within
+    :data:`SIGNAL_CHECK_S` of a signal (see there)."""
+    while not event.wait(SIGNAL_CHECK_S):
+        pass

@@ -34,7 +34,7 @@ import structlog
 from msgspec.structs import replace
 
 from psrunbook.errors import EngineError, RunInterrupted, StepFailed, TransportError
-from psrunbook.execution.interrupts import StopSignal
+from psrunbook.execution.interrupts import StopSignal, get_handling_signals
 from psrunbook.execution.outcome import RunReport, Status, StepOutcome, TargetOutcome
 from psrunbook.execution.workers import Delivery, Workers
 from psrunbook.logging import get_logger
@@ -587,7 +587,7 @@ class Runner:
                 if not running:
                     break
                 try:
-                    item = results.get()
+                    item = get_handling_signals(results)
                 except KeyboardInterrupt:
                     self._stop.request("SIGINT")
                     continue
@@ -645,7 +645,7 @@ class Runner:
             if remaining <= 0:
                 break
             try:
-                item = results.get(timeout=remaining)
+                item = get_handling_signals(results, timeout=remaining)
             except queue.Empty:
                 break
             except KeyboardInterrupt:

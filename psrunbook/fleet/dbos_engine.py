@@ -44,6 +44,7 @@ from dbos._error import (
     DBOSWorkflowConflictIDError,
 )
 
+from psrunbook.execution.interrupts import wait_handling_signals
 from psrunbook.fleet.body import Pause, approved, gate_body, run_body
 from psrunbook.fleet.engine import StopReason, WorkerOptions
 from psrunbook.fleet.heartbeats import Heartbeats
@@ -368,7 +369,7 @@ class DbosWorker:
             for gone in self.options.recover_from:
                 self.take_over(gone, reason="--recover-from")
             with Heartbeats(self.url, self.options, self.take_over):
-                stop.wait()
+                wait_handling_signals(stop)
             self.pause.requested.set()
             self.pause.wait_idle(self.work.limits.step_timeout_s)
             self._log.info("worker.stopped", action="worker.stopped", worker=self.options.worker_id)

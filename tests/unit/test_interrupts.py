@@ -8,11 +8,22 @@ Ignored signals are discarded by the kernel, so sending one here is deterministi
 from __future__ import annotations
 
 import os
+import queue
 import signal
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from psrunbook.execution.interrupts import HANDLED, StopSignal, catch, handling_signals
+import pytest
+
+from psrunbook.execution.interrupts import (
+    HANDLED,
+    StopSignal,
+    catch,
+    get_handling_signals,
+    handling_signals,
+    wait_handling_signals,
+)
 
 
 @contextmanager
@@ -72,3 +83,52 @@ def test_catch_returns_what_it_replaced_and_skips_the_ignored() -> None:
             for sig, old in previous.items():
                 signal.signal(sig, old)
     assert seen == [signal.SIGTERM]
+
+
+@pytest.mark.parametrize("wait", ["queue", "event"])
+def test_a_signal_another_thread_takes_is_handled_while_the_main_thread_waits(wait: str) -> None:
+    """The kernel gives a process's signal to any thread that does not block it; Python
+    runs the handler in the main thread only when that thread next runs Python code. The
+    main thread blocks SIGUSR1 here, so the kernel's only choice is the other thread:
+    a plain ``get()`` or ``wait()`` would sleep until the watchdog (a second Ctrl-C
+    waited for the next node's answer, 30 s in about one run in ten); the waits of
+    ``interrupts`` handle it at once. The handler does what a run's stop listener does:
+    it puts on the queue, or sets the event."""
+    items: queue.SimpleQueue[str] = queue.SimpleQueue()
+    stopped = threading.Event()
+
+    def handler(_signum: int, _frame: object) -> None:
+        items.put("handled")
+        stopped.set()
+
+    previous = signal.signal(signal.SIGUSR1, handler)
+    ready, done = threading.Event(), threading.Event()
+    other = threading.Thread(target=lambda: (ready.set(), done.wait(30)))
+    other.start()
+    ready.wait()
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})
+    # Both timers inherit the blocked mask. The signal is sent once the main thread is
+    # likely in its wait: sent earlier, the main thread would handle it before waiting
+    # and the case would pass without showing anything, never fail.
+    sender = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGUSR1))
+    watchdog = threading.Timer(10, lambda: (items.put("not handled"), stopped.set()))
+    try:
+        sender.start()
+        watchdog.start()
+        if wait == "queue":
+            assert "handled" == get_handling_signals(items)
+        else:
+            wait_handling_signals(stopped)
+            assert "handled" == items.get_nowait()
+    finally:
+        sender.join()
+        watchdog.cancel()
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGUSR1})
+        done.set()
+        other.join()
+        signal.signal(signal.SIGUSR1, previous)
+
+
+def test_a_wait_with_a_timeout_still_ends_empty() -> None:
+    with pytest.raises(queue.Empty):
+        get_handling_signals(queue.SimpleQueue(), timeout=0.01)

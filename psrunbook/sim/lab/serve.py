@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Literal
 import msgspec
 
 from psrunbook.errors import UserError
-from psrunbook.execution.interrupts import catch
+from psrunbook.execution.interrupts import catch, wait_handling_signals
 from psrunbook.sim.endpoint.http_server import SimFleet
 from psrunbook.sim.endpoint.negotiate_auth import AUTH_MODES, AuthMode
 from psrunbook.sim.executor_protocol import Executor
@@ -385,7 +385,7 @@ def _wait_for_stop(stop: threading.Event, echo: Callable[[str], None]) -> None:
     restore_signals = _install_signal_handlers(stop)
     try:
         echo("serving; press Ctrl-C to stop")
-        stop.wait()
+        wait_handling_signals(stop)
     finally:
         restore_signals()
 
