@@ -238,7 +238,7 @@ def part_of_path_not_found(cmdlet: str, command_type: str, path: str) -> ErrorRe
     return ErrorRecordData(
         message=f"Could not find a part of the path '{path}'.",
         error_id="GetContentWriterDirectoryNotFoundError"
-        if cmdlet.casefold() == "set-content"
+        if cmdlet.casefold() in ("set-content", "add-content")  # the provider's content writer
         else "NewItemIOError",
         category="ObjectNotFound",
         exception_type="System.IO.DirectoryNotFoundException",

@@ -84,10 +84,11 @@ _CORE = (
 )
 _SECURITY = "ConvertTo-SecureString Get-Acl Set-Acl"
 _MANAGEMENT = (
-    "Join-Path Split-Path Get-Location Set-Location Copy-Item Get-ChildItem Get-Content "
-    "Get-Item Get-ItemProperty Get-ItemPropertyValue Get-Process Get-Service Get-WmiObject "
-    "New-Item New-ItemProperty Remove-Item Remove-ItemProperty Restart-Service Set-Content "
-    "Set-ItemProperty Set-Service Start-Service Stop-Service Test-Connection Test-Path"
+    "Add-Content Join-Path Split-Path Get-Location Set-Location Copy-Item Get-ChildItem "
+    "Get-Content Get-Item Get-ItemProperty Get-ItemPropertyValue Get-Process Get-Service "
+    "Get-WmiObject New-Item New-ItemProperty Remove-Item Remove-ItemProperty "
+    "Restart-Service Set-Content Set-ItemProperty Set-Service Start-Service Stop-Service "
+    "Test-Connection Test-Path"
 )
 _UTILITY = (
     "Add-Member ConvertFrom-Json ConvertTo-Json Format-List Format-Table Format-Wide Get-Date "

@@ -726,6 +726,65 @@ class SetContent(ItemCmdlet):
             self.changed(path.display)
 
 
+_BOM_ENCODINGS = (
+    (codecs.BOM_UTF8, "utf8"),
+    (codecs.BOM_UTF32_LE, "utf32"),
+    (codecs.BOM_UTF16_LE, "unicode"),
+    (codecs.BOM_UTF16_BE, "bigendianunicode"),
+)
+
+
+class AddContent(SetContent):
+    """``Add-Content``: each value and a line break appended to the file (``-NoNewline``:
+    the values alone), after what it holds, with no line break put in between; a file
+    that does not exist is created, as ``Set-Content`` would write it.
+
+    Without ``-Encoding`` the text is written in the encoding the file's byte order mark
+    names, and no second mark is written; a file without one gets the ANSI code page
+    (UNVERIFIED: .NET's StreamWriter in append mode writes no preamble, and the
+    FileSystem provider of 5.1 is read here to detect a marked file's encoding; the lab
+    never writes a second mark in the middle of a file either way). With ``-Encoding``
+    the text is that encoding's, without its mark when the file is not empty.
+    """
+
+    spec = CmdletSpec(
+        "Add-Content",
+        error_records.ps_type("AddContentCommand"),
+        SetContent.spec.parameters,
+    )
+
+    def run(self, ctx: CmdletContext, args: PSHashtable) -> int | None:
+        raws, literal = self.paths(args)
+        self._values = as_list(arg(args, "Value"))
+        self._encoding = text(arg(args, "Encoding", "")) or None
+        self._no_newline = flag(args, "NoNewline")
+        for raw in raws:
+            try:
+                for target in self._targets(raw, literal, ctx.location):
+                    self._append(ctx, target)
+            except CmdletError as exc:
+                ctx.write_error(exc.record)
+        return None
+
+    def _append(self, ctx: CmdletContext, raw: str) -> None:
+        path = self.parse(raw, ctx.location)
+        existing = None if isinstance(path, RegPath) else self.fs.get(path)
+        before = b"" if existing is None or existing.is_dir else existing.data
+        encoding = self._encoding
+        if encoding is None:
+            encoding = next((name for bom, name in _BOM_ENCODINGS if before.startswith(bom)), None)
+        if fold(encoding or "") == "byte":
+            added = bytes(int(v) for v in self._values)
+        else:
+            ending = "" if self._no_newline else "\r\n"
+            content = "".join(f"{text(v)}{ending}" for v in self._values)
+            added = encode(content, encoding or "Default")
+            if before:
+                codec_bom = ENCODINGS.get(fold(encoding or "default"), ENCODINGS["default"])[1]
+                added = added[len(codec_bom) :]
+        self._write(ctx, raw, before + added)
+
+
 FILESYSTEM_CMDLETS: tuple[type[ItemCmdlet], ...] = (
     TestPath,
     GetItem,
@@ -735,4 +794,5 @@ FILESYSTEM_CMDLETS: tuple[type[ItemCmdlet], ...] = (
     RemoveItem,
     GetContent,
     SetContent,
+    AddContent,
 )

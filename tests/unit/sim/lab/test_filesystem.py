@@ -305,3 +305,33 @@ def test_remove_item(call: Caller) -> None:
     assert "HostFunctionNotImplemented" == raised.value.record.error_id
     call("Remove-Item", Path=["C:\\r"], Recurse=True)
     assert [False] == call("Test-Path", Path=["C:\\r\\s"]).output
+
+
+def test_add_content_appends_lines_after_what_the_file_holds(call: Caller, lab: SimCluster) -> None:
+    """Each value and CRLF after the file's bytes, no line break put in between; the
+    file's change counted once per call."""
+    call("Set-Content", Path=["C:\\log.txt"], Value=["a"], NoNewline=True)
+    call("Add-Content", Path=["C:\\log.txt"], Value=["b", "c"])
+    assert b"ab\r\nc\r\n" == lab.node("NODE1").volumes["C"].entries["log.txt"].data
+    assert 1 == lab.changes["Add-Content"]
+
+
+def test_add_content_creates_a_missing_file_and_keeps_a_marked_files_encoding(
+    call: Caller, lab: SimCluster
+) -> None:
+    """A new file as Set-Content writes it (ANSI); a file starting with a UTF-8 mark gets
+    UTF-8 text and no second mark (UNVERIFIED choice, documented in AddContent)."""
+    call("Add-Content", Path=["C:\\new.txt"], Value=["é"])
+    assert b"\xe9\r\n" == lab.node("NODE1").volumes["C"].entries["new.txt"].data
+    call("Set-Content", Path=["C:\\u.txt"], Value=["a"], Encoding="UTF8")
+    call("Add-Content", Path=["C:\\u.txt"], Value=["é"])
+    expected = codecs.BOM_UTF8 + "a\r\né\r\n".encode()
+    assert expected == lab.node("NODE1").volumes["C"].entries["u.txt"].data
+
+
+def test_add_content_missing_folder(call: Caller) -> None:
+    ctx = call("Add-Content", Path=["C:\\nope\\a.txt"], Value=["x"])
+    assert (
+        "GetContentWriterDirectoryNotFoundError,Microsoft.PowerShell.Commands.AddContentCommand"
+        == ctx.error_ids[0]
+    )
