@@ -100,6 +100,10 @@ class CmdletContext(Protocol):
     def location(self) -> str:
         """The runspace's current FileSystem location, below which relative paths are."""
 
+    @property
+    def imported_modules(self) -> list[str]:
+        """The modules the runspace imported, by autoloading or ``Import-Module``, in order."""
+
     def write_output(self, value: Any) -> None:
         """Send one object down the pipeline (lists are sent as one object)."""
 

@@ -312,6 +312,10 @@ _CAST_TYPES = frozenset({
 """The types a cast converts to besides :data:`CONVERTERS`' (a set built once, not at
 every cast)."""
 
+IMPORTED_MODULES = "imported_modules"
+"""The runspace's key for the modules it imported, by autoloading or ``Import-Module``,
+in that order (a list of names: ``Get-Module`` without ``-ListAvailable`` lists them)."""
+
 _MODULES_PREPARED = "modules_prepared"
 """The runspace's key set once a command outside the Core snap-in has run in it
 (:meth:`Evaluator._first_module_use`)."""
@@ -703,6 +707,11 @@ class Evaluator:
 
     def command_types(self) -> list[str]:
         return [c.spec.implementing_type for c in self.session.commands.values()]
+
+    def module_imported(self, name: str) -> None:
+        imported: list[str] = self.runspace.setdefault(IMPORTED_MODULES, [])
+        if name.casefold() not in (m.casefold() for m in imported):
+            imported.append(name)
 
     def resolve_account(self, name: str) -> str | None:
         resolver = self.session.resolve_account
@@ -1533,7 +1542,11 @@ class Evaluator:
         1.0's tests ("WSMan always adds another progress record" on a pool's first
         invocation, none on its second). UNVERIFIED: whether a later first use of
         another module writes another; the lab writes one per runspace."""
-        if self.runspace.get(_MODULES_PREPARED) or module_of(spec) in ("", CORE):
+        module = module_of(spec)
+        if module in ("", CORE):
+            return
+        self.module_imported(module)  # autoloaded: Get-Module lists it from now on
+        if self.runspace.get(_MODULES_PREPARED):
             return
         self.runspace[_MODULES_PREPARED] = True
         self.write_progress(

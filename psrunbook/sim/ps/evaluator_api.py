@@ -119,6 +119,9 @@ class EvaluatorApi(Protocol):
     def command_types(self) -> list[str]:
         """The implementing types of the node's commands (which modules it has)."""
 
+    def module_imported(self, name: str) -> None:
+        """Record that the runspace imported module ``name`` (``Get-Module`` lists it)."""
+
     def resolve_account(self, name: str) -> str | None:
         """The SID of an account name on the session's node, or None when not mapped."""
 

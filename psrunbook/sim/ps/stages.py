@@ -451,6 +451,12 @@ class CmdletContext:
         return self._evaluator.session.user
 
     @property
+    def imported_modules(self) -> list[str]:
+        from psrunbook.sim.ps.evaluator import IMPORTED_MODULES  # noqa: PLC0415 (a cycle)
+
+        return list(self._evaluator.runspace.get(IMPORTED_MODULES, ()))
+
+    @property
     def location(self) -> str:
         """The runspace's current FileSystem location (Get-Location's, ``$PWD``): what a
         relative path is below, and a native program's working folder."""

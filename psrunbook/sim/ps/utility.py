@@ -301,6 +301,11 @@ _MODULES = {
 }
 """Modules a node may have: None for those of every Windows PowerShell 5.1, else the
 namespace of the cmdlets that show the lab's node has the module."""
+_MODULE_NAMES = {name.casefold(): name for name in (
+    "Microsoft.PowerShell.Utility", "Microsoft.PowerShell.Management",
+    "Microsoft.PowerShell.Security", "CimCmdlets", "FailoverClusters",
+)}  # fmt: skip
+"""Each of :data:`_MODULES` as Windows spells it (what ``Get-Module`` lists)."""
 
 
 @builtin(
@@ -327,6 +332,7 @@ def import_module(
         if folded in _MODULES:
             namespace = _MODULES[folded]
             if namespace is None or any(t.startswith(namespace) for t in types):
+                ev.module_imported(_MODULE_NAMES.get(folded, text))
                 continue
         ev.refuse_unmodelled(text, "module")
         ev.write_error(

@@ -6,14 +6,14 @@ later (UNVERIFIED: not in ``shared/facts``; Get-Module's reference for 5.1 descr
 parameters and behaviour modelled here).
 
 Windows' ``Get-Module`` without ``-ListAvailable`` lists the modules imported into the
-session, and a module is imported when one of its commands first runs (autoloading).
-The lab does not model autoloading, so without ``-ListAvailable`` it lists nothing: a
-script that relies on a module being imported already finds it missing here, never the
-other way round. A name that matches nothing gives no error, as on Windows, except the
-name (without wildcards) of a module every Windows Server 2019 node has that the lab
-does not list (:func:`.windows_commands.module_reason`: Storage, NetTCPIP, CimCmdlets,
-...): that is refused by name (:class:`~psrunbook.sim.ps.cmdlet_api.CommandRefused`, which
-no ``catch`` sees), since "nothing" would tell a script the node lacks it.
+session, and a module is imported when one of its commands first runs (autoloading) or
+by ``Import-Module``: the lab lists those the runspace imported so (the evaluator
+records them, ``Evaluator.module_imported``), by name. With ``-ListAvailable`` a name
+that matches nothing gives no error, as on Windows, except the name (without
+wildcards) of a module every Windows Server 2019 node has that the lab does not list
+(:func:`.windows_commands.module_reason`: Storage, NetTCPIP, CimCmdlets, ...): that is
+refused by name (:class:`~psrunbook.sim.ps.cmdlet_api.CommandRefused`, which no
+``catch`` sees), since "nothing" would tell a script the node lacks it.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from psrunbook.sim.lab.paths import has_wildcard, wildcard_match
 from psrunbook.sim.lab.windows_commands import module_reason
 from psrunbook.sim.objects import PSHashtable, PSObject
 from psrunbook.sim.ps.cmdlet_api import CmdletContext, CmdletSpec, CommandRefused
+from psrunbook.sim.ps.command_lookup import module_object as imported_module_object
 
 MODULES_ROOT = "C:\\Windows\\system32\\WindowsPowerShell\\v1.0\\Modules"
 INSTALLED_MODULES: tuple[tuple[str, str], ...] = (("FailoverClusters", "2.0.0.0"),)
@@ -60,9 +61,14 @@ class GetModule(SimCmdlet):
     )
 
     def run(self, ctx: CmdletContext, args: PSHashtable) -> int | None:
-        if not flag(args, "ListAvailable"):
-            return None  # nothing is imported: the lab does not autoload modules
         patterns = strings(args.get("Name")) or ["*"]
+        if not flag(args, "ListAvailable"):
+            # The session's modules, in name order (UNVERIFIED: the order of 5.1's list).
+            for name in sorted(ctx.imported_modules, key=str.casefold):
+                imported = imported_module_object(name)
+                if imported is not None and any(wildcard_match(p, name) for p in patterns):
+                    ctx.write_output(imported)
+            return None
         for pattern in patterns:
             listed = any(fold(pattern) == fold(name) for name, _ in INSTALLED_MODULES)
             why = None if has_wildcard(pattern) or listed else module_reason(pattern)

@@ -37,6 +37,12 @@ class _Sink:
     def information(self, value: Any) -> None:
         """Not asserted on."""
 
+    def debug(self, message: str) -> None:
+        """Not asserted on."""
+
+    def progress(self, record: Any) -> None:
+        """Not asserted on (a runspace's first module command sends one)."""
+
 
 def _run(script: str, node: str = "NODE1") -> _Sink:
     sink = _Sink()
@@ -64,13 +70,21 @@ def _run(script: str, node: str = "NODE1") -> _Sink:
                 "C:\\Windows\\system32\\WindowsPowerShell\\v1.0\\Modules\\FailoverClusters\\FailoverClusters.psd1"
             ],
         ),
-        # Not imported yet: Windows autoloads a module on first use; the lab never does.
+        # Not imported yet: none of its commands has run in this runspace.
         ("@(Get-Module -Name FailoverClusters).Count", [0]),
+        # Imported by its first command (autoloading) or Import-Module, listed by name
+        ("Get-ClusterNode | Out-Null; Write-Output 1 | Out-Null;"
+         " Get-Module | ForEach-Object { '{0} {1} {2}' -f $_.Name, $_.Version, $_.ModuleType }",
+         ["FailoverClusters 2.0.0.0 Manifest", "Microsoft.PowerShell.Utility 3.1.0.0 Manifest"]),
+        ("Import-Module FailoverClusters; (Get-Module -Name Failover*).Name", ["FailoverClusters"]),
+        # Core's commands (ForEach-Object, Set-StrictMode) import nothing
+        ("Set-StrictMode -Version 3; 1 | ForEach-Object { $_ } | Out-Null; @(Get-Module).Count",
+         [0]),
         # A name that matches nothing is no error, as on Windows.
         ("@(Get-Module -ListAvailable -Name SqlServer).Count", [0]),
     ],
 )
-def test_get_module_lists_installed_modules_only_with_listavailable(
+def test_get_module_lists_what_is_installed_or_imported(
     script: str, expected: list[Any]
 ) -> None:
     sink = _run(script)
