@@ -755,30 +755,29 @@ class AddContent(SetContent):
 
     def run(self, ctx: CmdletContext, args: PSHashtable) -> int | None:
         raws, literal = self.paths(args)
-        self._values = as_list(arg(args, "Value"))
-        self._encoding = text(arg(args, "Encoding", "")) or None
-        self._no_newline = flag(args, "NoNewline")
+        values = as_list(arg(args, "Value"))
+        encoding = text(arg(args, "Encoding", "")) or None
+        ending = "" if flag(args, "NoNewline") else "\r\n"
         for raw in raws:
             try:
                 for target in self._targets(raw, literal, ctx.location):
-                    self._append(ctx, target)
+                    self._append(ctx, target, values, encoding, ending)
             except CmdletError as exc:
                 ctx.write_error(exc.record)
         return None
 
-    def _append(self, ctx: CmdletContext, raw: str) -> None:
+    def _append(
+        self, ctx: CmdletContext, raw: str, values: list[Any], encoding: str | None, ending: str
+    ) -> None:
         path = self.parse(raw, ctx.location)
         existing = None if isinstance(path, RegPath) else self.fs.get(path)
         before = b"" if existing is None or existing.is_dir else existing.data
-        encoding = self._encoding
         if encoding is None:
             encoding = next((name for bom, name in _BOM_ENCODINGS if before.startswith(bom)), None)
         if fold(encoding or "") == "byte":
-            added = bytes(int(v) for v in self._values)
+            added = bytes(int(v) for v in values)
         else:
-            ending = "" if self._no_newline else "\r\n"
-            content = "".join(f"{text(v)}{ending}" for v in self._values)
-            added = encode(content, encoding or "Default")
+            added = encode("".join(f"{text(v)}{ending}" for v in values), encoding or "Default")
             if before:
                 codec_bom = ENCODINGS.get(fold(encoding or "default"), ENCODINGS["default"])[1]
                 added = added[len(codec_bom) :]
