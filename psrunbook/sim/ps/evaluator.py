@@ -318,7 +318,7 @@ in that order (a list of names: ``Get-Module`` without ``-ListAvailable`` lists 
 
 _MODULES_PREPARED = "modules_prepared"
 """The runspace's key set once a command outside the Core snap-in has run in it
-(:meth:`Evaluator._first_module_use`)."""
+(:meth:`Evaluator._module_command_used`)."""
 
 _KEPT_CONSTRAINTS = frozenset({
     "string", "int", "int32", "int64", "long", "uint32", "bool", "boolean", "double",
@@ -1509,7 +1509,7 @@ class Evaluator:
         if builtin is None and name.casefold() in ENV_ITEM_COMMANDS:
             builtin = _env_drive_builtin(name, arguments)
         if builtin is not None:
-            self._first_module_use(builtin.spec)
+            self._module_command_used(builtin.spec)
             binder = Binder(
                 builtin.spec.parameters, builtin.spec.implementing_type, remaining=builtin.remaining
             )
@@ -1525,16 +1525,17 @@ class Evaluator:
         spec = cmdlet.spec
         if spec.native:
             return NativeStage(self, cmdlet, arguments, redirections)
-        self._first_module_use(spec)
+        self._module_command_used(spec)
         binder = Binder(spec.parameters, spec.implementing_type)
         own, common = split_common(self._bind(binder, arguments, spec.name))
         self._check_actions(common)
         return CmdletStage(self, cmdlet, binder, own, common, redirections)
 
-    def _first_module_use(self, spec: CmdletSpec) -> None:
-        """The first command of a module the runspace has not imported yet (anything
-        but the Core snap-in's): Windows PowerShell prepares the modules for
-        autoloading then and writes one progress record, "Preparing modules for first
+    def _module_command_used(self, spec: CmdletSpec) -> None:
+        """A command of a module (anything but the Core snap-in's) is about to run: its
+        module is imported into the runspace (autoloading: ``Get-Module`` lists it). On
+        the runspace's first such command Windows PowerShell prepares the modules for
+        autoloading and writes one progress record, "Preparing modules for first
         use." (ActivityId 0, StatusDescription " ", Completed), before the command's
         output; $ProgressPreference applies as to any record. Seen in pypsrp's
         recordings of Windows (``test_psrp_error_failed.yml``: the first pipeline of a
