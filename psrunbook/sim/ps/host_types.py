@@ -257,8 +257,32 @@ _ENUM_STATICS: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 
 
-def static_member(short_type: str, name: str) -> PSEnum | None:
-    """``[System.ConsoleColor]::Blue`` and ``[...Host.BufferCellType]::Leading``."""
+def invariant_culture() -> PSObject:
+    """``[cultureinfo]::InvariantCulture``: the culture of no language, as .NET Framework
+    names it (LCID 127, Name "", "Invariant Language (Invariant Country)"); a DateTime's
+    ``ToString(format, provider)`` formats with its patterns (date_format.INVARIANT)."""
+    props = [
+        ("LCID", 127), ("Name", ""), ("DisplayName", "Invariant Language (Invariant Country)"),
+        ("IetfLanguageTag", ""), ("ThreeLetterISOLanguageName", "ivl"),
+        ("ThreeLetterWindowsLanguageName", "IVL"), ("TwoLetterISOLanguageName", "iv"),
+    ]  # fmt: skip
+    return PSObject((CULTURE_INFO, "System.Object"), PSHashtable(props), to_string="")
+
+
+_CULTURE_STATICS = {
+    "invariantculture": invariant_culture,
+    "currentculture": culture_info,
+    "currentuiculture": culture_info,
+}
+"""``[cultureinfo]::Name``: the invariant culture, and the thread's (en-US on the nodes)."""
+
+
+def static_member(short_type: str, name: str) -> PSEnum | PSObject | None:
+    """``[System.ConsoleColor]::Blue``, ``[...Host.BufferCellType]::Leading`` and
+    ``[cultureinfo]::InvariantCulture`` (CurrentCulture, CurrentUICulture)."""
+    if short_type in ("cultureinfo", "globalization.cultureinfo"):
+        culture = _CULTURE_STATICS.get(name.casefold())
+        return None if culture is None else culture()
     entry = _ENUM_STATICS.get(short_type)
     if entry is None:
         return None

@@ -269,3 +269,22 @@ def test_the_invariant_culture() -> None:
 def test_malformed_formats_are_format_exceptions(fmt: str) -> None:
     with pytest.raises(DateFormatError):
         format_datetime(Moment(ticks_of(EVENING)), fmt)
+
+
+def test_cultureinfo_statics_name_the_invariant_and_the_current_culture() -> None:
+    """``[cultureinfo]::InvariantCulture`` (refused by name before, so scripts writing
+    timestamps with ``ToString(fmt, [cultureinfo]::InvariantCulture)`` could not run),
+    ``::CurrentCulture`` (the nodes' en-US); another culture stays refused by name."""
+    result = run_on(
+        evening_lab(),
+        START
+        + "[cultureinfo]::InvariantCulture.Name; [Globalization.CultureInfo]::InvariantCulture"
+        ".LCID; [System.Globalization.CultureInfo]::CurrentCulture.Name;"
+        " $d.ToString('G', [cultureinfo]::InvariantCulture);"
+        " $d.ToString('d', [cultureinfo]::CurrentCulture)",
+    )
+    assert result.failed is None, result.failed
+    assert ["", 127, "en-US", "12/03/2026 23:10:00", "12/3/2026"] == result.output
+    refused = run_on(evening_lab(), "[cultureinfo]::GetCultureInfo('de-DE')")
+    assert refused.failed is not None
+    assert "UnsupportedConstruct" == refused.failed.error_id
