@@ -312,7 +312,7 @@ _CAST_TYPES = frozenset({
 """The types a cast converts to besides :data:`CONVERTERS`' (a set built once, not at
 every cast)."""
 
-IMPORTED_MODULES = "imported_modules"
+_IMPORTED_MODULES = "imported_modules"
 """The runspace's key for the modules it imported, by autoloading or ``Import-Module``,
 in that order (a list of names: ``Get-Module`` without ``-ListAvailable`` lists them)."""
 
@@ -709,9 +709,13 @@ class Evaluator:
         return [c.spec.implementing_type for c in self.session.commands.values()]
 
     def module_imported(self, name: str) -> None:
-        imported: list[str] = self.runspace.setdefault(IMPORTED_MODULES, [])
+        imported: list[str] = self.runspace.setdefault(_IMPORTED_MODULES, [])
         if name.casefold() not in (m.casefold() for m in imported):
             imported.append(name)
+
+    def imported_modules(self) -> list[str]:
+        """The modules the runspace imported, in order (a copy)."""
+        return list(self.runspace.get(_IMPORTED_MODULES, ()))
 
     def resolve_account(self, name: str) -> str | None:
         resolver = self.session.resolve_account

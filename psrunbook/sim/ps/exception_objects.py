@@ -83,23 +83,24 @@ def exception_type(type_name: str) -> str | None:
 def new_exception(full_name: str, args: list[Any]) -> PSObject:
     """``[full_name]::new(args)``: the exception its constructor makes."""
     folded = full_name.casefold()
-    texts = list(args)
+    texts = args
     inner: PSObject | None = None
     if not texts:
         message = _DEFAULT_MESSAGES.get(folded, f"Exception of type '{full_name}' was thrown.")
-    elif len(texts) == 1 and not _is_exception(texts[0]):
+    elif len(texts) == 1 and not is_exception(texts[0]):
         message = _one_text(folded, texts[0])
-    elif len(texts) == 2 and _is_exception(texts[1]) and not _is_exception(texts[0]):
+    elif len(texts) == 2 and is_exception(texts[1]) and not is_exception(texts[0]):
         message = _or_default(folded, texts[0])
         inner = texts[1]
-    elif len(texts) == 2 and not any(_is_exception(t) for t in texts):
+    elif len(texts) == 2 and not any(is_exception(t) for t in texts):
         message = _two_texts(full_name, folded, texts[0], texts[1])
     else:
         raise HostMethodRefused(f"[{full_name}]::new() with these {len(args)} argument(s)")
     return exception_object(full_name, message, inner)
 
 
-def _is_exception(value: Any) -> bool:
+def is_exception(value: Any) -> bool:
+    """Whether ``value`` is a .NET exception object (``throw`` makes its record of it)."""
     return isinstance(value, PSObject) and "System.Exception" in value.type_names
 
 
@@ -145,8 +146,3 @@ def thrown_record(exception: PSObject) -> ErrorRecordData:
         if isinstance(inner, PSObject)
         else "",
     )
-
-
-def is_exception(value: Any) -> bool:
-    """Whether ``value`` is a .NET exception object (``throw`` makes its record of it)."""
-    return _is_exception(value)

@@ -15,15 +15,15 @@ Windows PowerShell 5.1 runs on, with the member PowerShell's types.ps1xml adds:
   writes them in), ``$null`` is smaller, anything else is .NET's ArgumentException;
 - ``[guid]::NewGuid()`` (a random version 4 Guid), ``Empty``, ``Parse(text)``,
   ``TryParse(text, [ref]$g)``, ``ParseExact(text, format)``;
-- a string cast or parse reads the "D", "N", "B" and "P" forms with blanks around, as
+- a string cast or parse reads the "D", "N", "B", "P" and "X" forms with blanks around, as
   ``Guid.Parse`` does (GuidStyles.Any), with .NET's messages for a wrong length,
   misplaced dashes and a character that is not hexadecimal; ``$null`` does not convert
   (a value type);
 - ``-eq`` with a Guid on the left converts the right side to a Guid (a text that is no
   Guid is unequal); ``-lt`` and ``Sort-Object`` order Guids by value.
 
-Refused by name: the "X" form's parsing (``{0x...,{0x..}}``), ``ToByteArray``,
-``GetHashCode``, ``ToString`` with a format provider, and a Guid from a byte array.
+Refused by name: ``ToByteArray``, ``GetHashCode``, ``ToString`` with a format provider,
+and a Guid from a byte array.
 A Guid used as a hashtable key is kept as its text, as the lab keys every hashtable:
 found by a Guid of the same value (as .NET's Guid.Equals and GetHashCode find it), but
 ``$h.Keys`` gives Strings where Windows gives the Guids.
@@ -85,7 +85,7 @@ def parse_guid(text: str) -> str:
     if "-" in given:
         return _with_dashes(given)
     if "{" in given:
-        raise HostMethodRefused("a Guid written in the X form ({0x...,{0x...}})")
+        return _hex_form(given)
     if len(given) != 32:
         raise GuidError(INVALID_LENGTH)
     if not _HEX.fullmatch(given):
@@ -109,6 +109,28 @@ def _with_dashes(given: str) -> str:
     if len(digits) != 32 or not _HEX.fullmatch(digits):
         raise GuidError(NOT_HEX)
     return str(uuid.UUID(hex=digits))
+
+
+_X_FORM = re.compile(
+    r"\{0x([0-9a-f]{1,8}),0x([0-9a-f]{1,4}),0x([0-9a-f]{1,4}),"
+    r"\{((?:0x[0-9a-f]{1,2},){7}0x[0-9a-f]{1,2})\}\}",
+    re.IGNORECASE,
+)
+
+
+def _hex_form(given: str) -> str:
+    """The "X" form, ``{0xXXXXXXXX,0xXXXX,0xXXXX,{0xXX,...}}`` (TryParseGuidWithHexPrefix:
+    blanks anywhere ignored, each number at most its field's digits). UNVERIFIED: .NET
+    names the first thing it finds wrong in a malformed one; the lab says "Unrecognized
+    Guid format." for all."""
+    found = _X_FORM.fullmatch("".join(given.split()))
+    if found is None:
+        raise GuidError(UNRECOGNIZED)
+    first, second, third, rest = found.groups()
+    tail = "".join(f"{int(part[2:], 16):02x}" for part in rest.split(","))
+    return str(
+        uuid.UUID(hex=f"{int(first, 16):08x}{int(second, 16):04x}{int(third, 16):04x}{tail}")
+    )
 
 
 def format_guid(text: str, fmt: Any) -> str:
@@ -239,9 +261,9 @@ def _parse_exact(text: Any, fmt: Any) -> str:
     kind = to_string(fmt)
     if len(kind) != 1 or kind.casefold() not in (*_EXACT_FORMS, "x"):
         raise GuidError(BAD_FORMAT)
-    if kind.casefold() == "x":
-        raise HostMethodRefused("Guid.ParseExact of the X form")
     given = to_string(text).strip(_BLANKS)
+    if kind.casefold() == "x":
+        return _hex_form(given)
     if not _EXACT_FORMS[kind.casefold()].fullmatch(given):
         # .NET's message depends on where the text first differs; the lab names the
         # form (UNVERIFIED: the wording for each case).

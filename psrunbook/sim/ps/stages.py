@@ -452,9 +452,7 @@ class CmdletContext:
 
     @property
     def imported_modules(self) -> list[str]:
-        from psrunbook.sim.ps.evaluator import IMPORTED_MODULES  # noqa: PLC0415 (a cycle)
-
-        return list(self._evaluator.runspace.get(IMPORTED_MODULES, ()))
+        return self._evaluator.imported_modules()
 
     @property
     def location(self) -> str:

@@ -471,8 +471,8 @@ def ps_compare(left: Any, right: Any, case_sensitive: bool = False) -> int:
         # Guid.CompareTo: by value, the order of the "D" texts (guid_values).
         if is_collection(right):
             raise ConversionError(right, "guid")
-        theirs = guid_text(convert(right, "guid"))
-        return 0 if theirs is None else (mine > theirs) - (mine < theirs)
+        theirs = str(guid_text(convert(right, "guid")))  # a Guid, or ConversionError
+        return (mine > theirs) - (mine < theirs)
     order = _instant_order(left, right)
     if order is not None:
         return order
