@@ -41,6 +41,8 @@ class EndpointCounters:
     _shells_open: int = 0
     _delayed_requests: int = 0
     _injected_latency_s: float = 0.0
+    _receives_waiting: int = 0
+    _idle_disconnects: int = 0
 
     def count_request(self, action: str) -> None:
         with self._lock:
@@ -58,6 +60,7 @@ class EndpointCounters:
     def shell_closed(self) -> None:
         with self._lock:
             self._shells_open -= 1
+            self._lock.notify_all()
 
     def latency_injected(self, seconds: float) -> None:
         """One request is now held ``seconds`` by the endpoint's injected latency."""
@@ -70,6 +73,33 @@ class EndpointCounters:
         """Wait until ``count`` requests have been held by the latency; False on timeout."""
         with self._lock:
             return self._lock.wait_for(lambda: self._delayed_requests >= count, timeout)
+
+    def receive_waiting(self, change: int) -> None:
+        """A Receive starts (+1) or stops (-1) waiting for output on a PowerShell shell."""
+        with self._lock:
+            self._receives_waiting += change
+            self._lock.notify_all()
+
+    def wait_for_waiting_receives(self, count: int, timeout: float) -> bool:
+        """Wait until ``count`` Receives wait for output at once; False on timeout."""
+        with self._lock:
+            return self._lock.wait_for(lambda: self._receives_waiting >= count, timeout)
+
+    def shell_disconnected_idle(self) -> None:
+        """A shell idle for its IdleTimeOut was disconnected (not yet deleted)."""
+        with self._lock:
+            self._idle_disconnects += 1
+            self._lock.notify_all()
+
+    def wait_for_idle_disconnects(self, count: int, timeout: float) -> bool:
+        """Wait until ``count`` shells have been disconnected for idleness; False on timeout."""
+        with self._lock:
+            return self._lock.wait_for(lambda: self._idle_disconnects >= count, timeout)
+
+    def wait_for_open_shells(self, count: int, timeout: float) -> bool:
+        """Wait until at most ``count`` shells are open; False on timeout."""
+        with self._lock:
+            return self._lock.wait_for(lambda: self._shells_open <= count, timeout)
 
     @property
     def delayed_requests(self) -> int:

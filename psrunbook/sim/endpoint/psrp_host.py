@@ -14,6 +14,7 @@ holds the shell's condition lock.
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime
 import logging
 import struct
@@ -50,7 +51,12 @@ from psrunbook.sim.endpoint.wsman import (
     RECEIVE_OVERHEAD,
     STREAM_OVERHEAD,
     WSManFaultResponse,
+    connected_to_other_client_fault,
+    disconnect_not_valid_fault,
     operation_timeout_fault,
+    session_mismatch_fault,
+    shell_disconnected_fault,
+    stream_disconnected_fault,
     unknown_shell_fault,
 )
 from psrunbook.sim.executor_protocol import (
@@ -164,8 +170,17 @@ class ShellSession(ShellBase):
         idle_timeout: float = 7200.0,
         connection_string: str = "",
         profile_loaded: bool = True,
+        client_ip: str = "",
+        session_id: str = "",
     ) -> None:
-        super().__init__(shell_id, idle_timeout)
+        super().__init__(shell_id, idle_timeout, owner=user, client_ip=client_ip)
+        self.client_session = session_id
+        """The ``SessionId`` of the client connected to the shell (the creator's, or the
+        last to Connect): only it may use the shell, or Reconnect after a Disconnect."""
+        self.disconnected = False
+        """Disconnected by the client, or by WinRM after IdleTimeOut without a request:
+        pipelines run on and their output waits for a Reconnect or a Connect."""
+        self.buffer_mode = "Block"
         self.profile_loaded = profile_loaded
         """False for a pool created with ``WINRS_NOPROFILE``: its runspace has no user
         profile (see :data:`~psrunbook.sim.ps.evaluator.SYSTEM_PROFILE`)."""
@@ -356,6 +371,127 @@ class ShellSession(ShellBase):
             self._outboxes.clear()
             self.cond.notify_all()
 
+    # -- disconnected operations (MS-PSRP 3.1.4.10, 3.1.5.3.14 to 3.1.5.3.19) -----------
+
+    @property
+    def state(self) -> str:
+        """``Connected`` or ``Disconnected``, as Get and Enumerate report the shell."""
+        return "Disconnected" if self.disconnected else "Connected"
+
+    def check_client(self, session_id: str) -> None:
+        """Refuse a Command, Send, Receive or Signal the shell cannot take now: while it is
+        disconnected (0x803381C4), or from another client session than the connected one
+        (whether Windows checks the session on these is UNVERIFIED; the stricter choice)."""
+        with self.cond:
+            self._check_open()
+            if self.disconnected:
+                raise shell_disconnected_fault()
+            if session_id != self.client_session:
+                raise connected_to_other_client_fault()
+
+    def disconnect(self, session_id: str, idle_timeout: float | None, buffer_mode: str) -> None:
+        """Disconnect the client: pipelines run on, a Receive still waiting ends with
+        :func:`stream_disconnected_fault`; ``idle_timeout`` and ``buffer_mode`` replace the
+        shell's (MS-PSRP 3.1.5.3.16)."""
+        with self.cond:
+            self._check_open()
+            if self.disconnected:
+                raise disconnect_not_valid_fault()
+            if session_id != self.client_session:
+                raise connected_to_other_client_fault()
+            self._mark_disconnected()
+            if idle_timeout is not None:
+                self.idle_timeout = idle_timeout
+            if buffer_mode:
+                self.buffer_mode = buffer_mode
+
+    def _mark_disconnected(self) -> None:
+        self.disconnected = True
+        with contextlib.suppress(Exception):  # psrpcore's state only; a pool not open stays
+            self.pool.disconnect()
+        self.cond.notify_all()
+
+    def idle_expired(self) -> bool:
+        """IdleTimeOut passed without a request: WinRM disconnects a connected PowerShell
+        shell (pypsrp 0.9.1's ``test_psrp_is_alive_state_disconnected.yml``: a pool with
+        ``idle_timeout=60``, asked 62 s later, is ``Disconnected``) and deletes one that
+        has been disconnected for its IdleTimeOut (about_Remote_Disconnected_Sessions)."""
+        with self.cond:
+            if self.closed or self.disconnected:
+                return True
+            self._mark_disconnected()
+        self.restart_idle_clock()
+        return False
+
+    def reconnect(self, session_id: str) -> None:
+        """The client that disconnected takes the shell back (MS-PSRP 3.1.4.10.2): its
+        ``SessionId`` must be the one it disconnected with. A Reconnect of the connected
+        client succeeds and changes nothing (``test_psrp_disconnected_commands.yml``)."""
+        with self.cond:
+            self._check_open()
+            if session_id != self.client_session:
+                if self.disconnected:
+                    raise session_mismatch_fault()
+                raise connected_to_other_client_fault()
+            if self.disconnected:
+                self.disconnected = False
+                with contextlib.suppress(Exception):
+                    self.pool.reconnect()
+                self.cond.notify_all()
+
+    def connect(self, session_id: str, data: bytes) -> bytes:
+        """A new client connects to the disconnected pool (MS-PSRP 3.1.4.10.1); returns
+        the PSRP fragments of the ConnectResponse's ``connectResponseXml``.
+
+        ``data`` holds the client's SESSION_CAPABILITY and CONNECT_RUNSPACEPOOL. The answer
+        is the server's SESSION_CAPABILITY and RUNSPACEPOOL_INIT_DATA; the
+        APPLICATION_PRIVATE_DATA waits for the pool's next Receive, after any output
+        that waited for a client already.
+        """
+        from psrpcore import PSRPPayload, StreamType  # noqa: PLC0415 - heavy import
+
+        with self.cond:
+            self._check_open()
+            if not self.disconnected:
+                raise connected_to_other_client_fault()
+            self._drain_pool()
+            self.pool.accept_connection()
+            self.pool.receive_data(PSRPPayload(data, StreamType.default, None))
+            while self.pool.next_event() is not None:
+                pass
+            fragments: list[bytes] = []
+            while (payload := self.pool.data_to_send(self._fragment_size)) is not None:
+                fragments.extend(split_fragments(bytes(payload.data)))
+            answer, rest = _first_messages(fragments, 2)
+            outbox = self._outboxes[None]
+            for fragment in rest:
+                outbox.push(fragment)
+            self.disconnected = False
+            self.client_session = session_id
+            self.cond.notify_all()
+        return b"".join(answer)
+
+    def connect_command(self, session_id: str, command_id: str) -> None:
+        """The connected client takes up a pipeline that ran on while no client was
+        connected (``<rsp:Connect CommandId=...>``); its output waits for its Receive."""
+        with self.cond:
+            self.check_client(session_id)
+            self.run_for(command_id)
+
+    def commands(self) -> list[tuple[str, str]]:
+        """``(CommandId, state)`` of every pipeline a client can still connect to: running,
+        or finished with output not yet received (``Done``: UNVERIFIED, Windows'
+        enumeration was recorded for running pipelines only)."""
+        with self.cond:
+            listed = []
+            for run in self._runs.values():
+                outbox = self._outboxes.get(run.pipeline_id)
+                if not run.finished:
+                    listed.append((run.command_id, "Running"))
+                elif outbox is not None and outbox.fragments:
+                    listed.append((run.command_id, "Done"))
+            return listed
+
     # -- output to the client ----------------------------------------------------------
 
     def receive(
@@ -373,6 +509,8 @@ class ShellSession(ShellBase):
         with self.cond:
             while True:
                 self._check_open()
+                if self.disconnected:
+                    raise stream_disconnected_fault()
                 run = None if command_id is None else self.run_for(command_id)
                 outbox = self._outboxes[None if run is None else run.pipeline_id]
                 now = time.monotonic()
@@ -385,7 +523,11 @@ class ShellSession(ShellBase):
                     raise operation_timeout_fault()
                 if outbox.pending_since is not None:
                     wait = min(wait, outbox.pending_since + self._flush_interval - now)
-                self.cond.wait(max(wait, 0.0))
+                self._counters.receive_waiting(1)
+                try:
+                    self.cond.wait(max(wait, 0.0))
+                finally:
+                    self._counters.receive_waiting(-1)
             fragments = outbox.take(budget)
             done = run is not None and run.finished and not outbox.fragments
         streams = [base64.b64encode(f).decode("ascii") for f in fragments]
@@ -718,6 +860,30 @@ def _protocol_at_least(capability: Any, wanted: tuple[int, int]) -> bool:
     except ValueError:
         return False
     return version >= wanted
+
+
+def split_fragments(data: bytes) -> list[bytes]:
+    """PSRP fragments (MS-PSRP 2.2.4) one after the other in ``data``, each whole."""
+    fragments = []
+    offset = 0
+    while offset + _FRAGMENT_HEADER.size <= len(data):
+        length = _FRAGMENT_HEADER.unpack_from(data, offset)[3]
+        end = offset + _FRAGMENT_HEADER.size + length
+        fragments.append(data[offset:end])
+        offset = end
+    return fragments
+
+
+def _first_messages(fragments: list[bytes], count: int) -> tuple[list[bytes], list[bytes]]:
+    """The fragments of the first ``count`` messages, and the rest (a fragment whose
+    flags have the end bit, 0x2, ends a message)."""
+    ended = 0
+    for index, fragment in enumerate(fragments):
+        if fragment[16] & 0x2:
+            ended += 1
+            if ended == count:
+                return fragments[: index + 1], fragments[index + 1 :]
+    return fragments, []
 
 
 def _pipeline_id_of(data: bytes) -> uuid.UUID:

@@ -147,6 +147,7 @@ def runspace_pool_class() -> type[Any]:
         HostInfo,
         PSRPMessageType,
         PSVersion,
+        RunspacePoolInitData,
         RunspacePoolState,
         RunspacePoolStateMsg,
         add_note_property,
@@ -373,6 +374,38 @@ def runspace_pool_class() -> type[Any]:
                     stream_type,
                 )
             )
+
+        def accept_connection(self) -> None:
+            """Get ready for a new client's CONNECT_RUNSPACEPOOL (state Connecting).
+
+            psrpcore's ``connect`` also starts the object ids of what the server sends
+            at 1 again; Windows goes on counting (pypsrp 0.9.1's
+            ``test_psrp_disconnect_runspaces.yml``: the ConnectResponse carries objects
+            4 and 5 after 1 to 3), so the count is kept here.
+            """
+            self._change_state(RunspacePoolState.Connecting)
+
+        def _process_ConnectRunspacePool(self, event: Any) -> None:  # noqa: N802 - psrpcore's hook name
+            """Answer a new client's connection as Windows does (MS-PSRP 3.2.5.4.29 and
+            ``test_psrp_disconnected_commands.yml``): SESSION_CAPABILITY and
+            RUNSPACEPOOL_INIT_DATA, which the shell sends in the ConnectResponse, then
+            APPLICATION_PRIVATE_DATA for the next Receive, and no RUNSPACEPOOL_STATE.
+
+            Requested runspace counts are taken as psrpcore takes them; an empty request
+            (``<S />``) keeps the pool's (how Windows treats other counts is UNVERIFIED).
+            """
+            self._max_runspaces = event.max_runspaces or self.max_runspaces
+            self._min_runspaces = event.min_runspaces or self.min_runspaces
+            self.prepare_message(self.our_capability)
+            self.prepare_message(
+                RunspacePoolInitData(
+                    MinRunspaces=self.min_runspaces, MaxRunspaces=self.max_runspaces
+                )
+            )
+            self.prepare_message(
+                ApplicationPrivateData(ApplicationPrivateData=self.application_private_data)
+            )
+            self._change_state(RunspacePoolState.Opened, emit=False)
 
         def _process_SetMaxRunspaces(self, event: Any) -> None:  # noqa: N802 - psrpcore's hook name
             super()._process_SetMaxRunspaces(_with_ci(event))

@@ -244,7 +244,7 @@ class WinRSHost:
         shell_id = (request.body_child("Shell").get("ShellId") or str(uuid.uuid4())).upper()
         shell = WinRSShell(
             shell_id, runner=self._runner, node=self._node, user=user, jobs=self._jobs,
-            options=options, idle_timeout=idle,
+            options=options, idle_timeout=idle, client_ip=client_ip,
         )  # fmt: skip
         with self._lock:
             self._shells[shell_id] = shell

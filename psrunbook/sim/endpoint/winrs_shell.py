@@ -116,8 +116,9 @@ class WinRSShell(ShellBase):
         jobs: JobRunner,
         options: ShellOptions,
         idle_timeout: float,
+        client_ip: str = "",
     ) -> None:
-        super().__init__(shell_id, idle_timeout)
+        super().__init__(shell_id, idle_timeout, owner=user, client_ip=client_ip)
         self.options = options
         self._runner = runner
         self._node = node
@@ -203,6 +204,16 @@ class WinRSShell(ShellBase):
             if code.casefold().endswith("terminate"):
                 self._processes.pop(process.command_id, None)
             self.cond.notify_all()
+
+    def commands(self) -> list[tuple[str, str]]:
+        """``(CommandId, state)`` of every process not yet terminated whose output a
+        client can still take: ``Running``, or ``Done`` with output left."""
+        with self.cond:
+            return [
+                (p.command_id, "Done" if p.done else "Running")
+                for p in self._processes.values()
+                if not p.done or p.output
+            ]
 
     # -- running -----------------------------------------------------------------------
 

@@ -35,6 +35,7 @@ NS_WSMV = "http://schemas.microsoft.com/wbem/wsman/1/wsman.xsd"
 NS_SHELL = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell"
 NS_TRANSFER = "http://schemas.xmlsoap.org/ws/2004/09/transfer"
 NS_POWERSHELL = "http://schemas.microsoft.com/powershell"
+NS_ENUMERATION = "http://schemas.xmlsoap.org/ws/2004/09/enumeration"
 
 POWERSHELL_URI = "http://schemas.microsoft.com/powershell/Microsoft.PowerShell"
 CONFIG_URI = "http://schemas.microsoft.com/wbem/wsman/1/config"
@@ -54,6 +55,10 @@ ACTIONS = {
     f"{NS_SHELL}/Send": "Send",
     f"{NS_SHELL}/Receive": "Receive",
     f"{NS_SHELL}/Signal": "Signal",
+    f"{NS_SHELL}/Disconnect": "Disconnect",
+    f"{NS_SHELL}/Reconnect": "Reconnect",
+    f"{NS_SHELL}/Connect": "Connect",
+    f"{NS_ENUMERATION}/Enumerate": "Enumerate",
 }
 """Action URIs the endpoint serves, by the short name used for counters and faults."""
 
@@ -80,6 +85,7 @@ _HEADER_TAGS = {
     f"{{{NS_WSMAN}}}ResourceURI": "resource_uri",
     f"{{{NS_WSMAN}}}MaxEnvelopeSize": "max_envelope_size",
     f"{{{NS_WSMAN}}}OperationTimeout": "operation_timeout",
+    f"{{{NS_WSMV}}}SessionId": "session_id",
 }
 
 
@@ -192,6 +198,61 @@ def resource_not_found_fault(resource_uri: str) -> WSManFaultResponse:
     )
 
 
+def shell_disconnected_fault() -> WSManFaultResponse:
+    """A request on a disconnected shell (ERROR_WINRS_SHELL_DISCONNECTED, 0x803381C4).
+
+    The code and message are those pypsrp 1.0 knows (``psrp.ShellDisconnected``); the
+    subcode is UNVERIFIED."""
+    return WSManFaultResponse(
+        2150859204,
+        "The WinRM service cannot process the request because the WinRS shell instance is "
+        "currently disconnected.",
+    )
+
+
+def stream_disconnected_fault() -> WSManFaultResponse:
+    """What a Receive still waiting when its shell is disconnected gets
+    (ERROR_WSMAN_SERVICE_STREAM_DISCONNECTED, 0x803381DE): pypsrp 1.0's listener ended on
+    this one code before it learnt :func:`shell_disconnected_fault` too, so Windows
+    answers the waiting Receive with it (inferred from the client, UNVERIFIED)."""
+    return WSManFaultResponse(
+        2150859230,
+        "The WS-Management service cannot process the request because the stream is "
+        "currently disconnected.",
+    )
+
+
+def connected_to_other_client_fault() -> WSManFaultResponse:
+    """A Connect, or a request of another client session, on a shell a client holds
+    (ERROR_WINRS_SHELL_CONNECTED_TO_DIFFERENT_CLIENT, 2150859213; the message's wording
+    is UNVERIFIED)."""
+    return WSManFaultResponse(
+        2150859213,
+        "The WinRM service cannot process the request because the WinRS shell instance is "
+        "connected to a different client.",
+    )
+
+
+def session_mismatch_fault() -> WSManFaultResponse:
+    """A Reconnect from another client session than the one that disconnected
+    (ERROR_WINRS_SHELL_CLIENTSESSIONID_MISMATCH, 2150859206; wording UNVERIFIED)."""
+    return WSManFaultResponse(
+        2150859206,
+        "The WinRM service cannot process the request because the client session ID of "
+        "the request does not match the client session ID of the WinRS shell instance.",
+    )
+
+
+def disconnect_not_valid_fault() -> WSManFaultResponse:
+    """A Disconnect of a shell that is disconnected already
+    (ERROR_WINRS_SHELL_DISCONNECT_OPERATION_NOT_VALID, 2150859215; wording UNVERIFIED)."""
+    return WSManFaultResponse(
+        2150859215,
+        "The WinRM service cannot process the request because the WinRS shell instance is "
+        "not in a state that allows a disconnect operation.",
+    )
+
+
 class WSManRequest(msgspec.Struct):
     """The parts of a request envelope the endpoint acts on."""
 
@@ -204,6 +265,9 @@ class WSManRequest(msgspec.Struct):
     selectors: dict[str, str] = msgspec.field(default_factory=dict)
     options: dict[str, str] = msgspec.field(default_factory=dict)
     body: Any = None
+    session_id: str = ""
+    """The client's ``p:SessionId`` (MS-WSMV 3.1.4.1.37): the same for every request of
+    one client session, how a Reconnect proves it is the client that disconnected."""
 
     def body_child(self, local_name: str, namespace: str = NS_SHELL) -> Any:
         """The named element directly under ``s:Body``, or a fault when it is missing."""
@@ -341,6 +405,7 @@ def parse_request(data: bytes) -> WSManRequest:
         selectors=selectors,
         options=options,
         body=body,
+        session_id=values.get("session_id", "").upper(),
     )
 
 
@@ -424,11 +489,20 @@ def shell_body(
     created: bool = False,
     idle_timeout: float = 7200.0,
     profile_loaded: bool = True,
+    state: str = "Connected",
+    buffer_mode: str = "Block",
+    run_time: float = 0.0,
+    inactivity: float = 0.0,
+    usage: bool = False,
 ) -> str:
-    """``rsp:Shell`` as Create and Get return it; with ``created`` the ResourceCreated too.
+    """``rsp:Shell`` as Create, Get and Enumerate return it; with ``created`` the
+    ResourceCreated too.
 
     ``profile_loaded`` is False for a shell created with ``WINRS_NOPROFILE=TRUE``
-    (``ProfileLoaded No`` in pypsrp 0.9.1's recorded ``test_psrp_no_profile.yml``).
+    (``ProfileLoaded No`` in pypsrp 0.9.1's recorded ``test_psrp_no_profile.yml``). Get
+    and Enumerate (``usage``) add ``MemoryUsed`` and ``ChildProcesses`` after the times,
+    as ``test_psrp_is_alive_state_disconnected.yml`` and
+    ``test_psrp_disconnect_runspaces.yml`` show; the lab's memory figure is a constant.
     """
     resource_created = ""
     if created:
@@ -438,6 +512,11 @@ def shell_body(
             f'<w:SelectorSet><w:Selector Name="ShellId">{shell_id}</w:Selector></w:SelectorSet>'
             f"</a:ReferenceParameters></x:ResourceCreated>"
         )
+    usage_text = (
+        "<rsp:MemoryUsed>46MB</rsp:MemoryUsed><rsp:ChildProcesses>0</rsp:ChildProcesses>"
+        if usage
+        else ""
+    )
     return (
         f'{resource_created}<rsp:Shell xmlns:rsp="{NS_SHELL}"><rsp:ShellId>{shell_id}</rsp:ShellId>'
         f"<rsp:ResourceUri>{POWERSHELL_URI}</rsp:ResourceUri><rsp:Owner>{escape(owner)}</rsp:Owner>"
@@ -450,9 +529,38 @@ def shell_body(
         f"<rsp:CompressionMode>NoCompression</rsp:CompressionMode>"
         f"<rsp:ProfileLoaded>{'Yes' if profile_loaded else 'No'}</rsp:ProfileLoaded>"
         f"<rsp:Encoding>UTF8</rsp:Encoding>"
-        f"<rsp:BufferMode>Block</rsp:BufferMode><rsp:State>Connected</rsp:State>"
-        f"<rsp:ShellRunTime>P0DT0H0M0S</rsp:ShellRunTime>"
-        f"<rsp:ShellInactivity>P0DT0H0M0S</rsp:ShellInactivity></rsp:Shell>"
+        f"<rsp:BufferMode>{buffer_mode}</rsp:BufferMode><rsp:State>{state}</rsp:State>"
+        f"<rsp:ShellRunTime>{day_duration(run_time)}</rsp:ShellRunTime>"
+        f"<rsp:ShellInactivity>{day_duration(inactivity)}</rsp:ShellInactivity>"
+        f"{usage_text}</rsp:Shell>"
+    )
+
+
+def day_duration(seconds: float) -> str:
+    """A shell's run or idle time as WinRM writes it: ``P0DT0H1M2S`` (whole seconds)."""
+    whole = max(int(seconds), 0)
+    days, rest = divmod(whole, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"P{days}DT{hours}H{minutes}M{secs}S"
+
+
+def enumerate_body(items: list[str]) -> str:
+    """``n:EnumerateResponse`` with every item at once (``OptimizeEnumeration``), as
+    Windows answers pypsrp's shell and command enumerations: an empty EnumerationContext,
+    ``w:Items`` only when there are any, then ``w:EndOfSequence``."""
+    listed = f"<w:Items>{''.join(items)}</w:Items>" if items else ""
+    return (
+        f'<n:EnumerateResponse xmlns:n="{NS_ENUMERATION}"><n:EnumerationContext/>'
+        f"{listed}<w:EndOfSequence/></n:EnumerateResponse>"
+    )
+
+
+def command_item(command_id: str, state: str) -> str:
+    """One ``rsp:Command`` of a command enumeration (``CommandLine`` empty for PSRP)."""
+    return (
+        f'<rsp:Command xmlns:rsp="{NS_SHELL}"><rsp:CommandId>{command_id}</rsp:CommandId>'
+        f"<rsp:CommandLine/><rsp:CommandState>{state}</rsp:CommandState></rsp:Command>"
     )
 
 

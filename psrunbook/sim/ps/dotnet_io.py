@@ -25,6 +25,7 @@ import binascii
 import hashlib
 import ntpath
 import re
+import secrets
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -190,6 +191,26 @@ class DotNet:
         folder = self._ev.get_environment("TEMP") or "C:\\Windows\\TEMP"
         return str(self._call("GetTempFileName", 0, lambda: files.temp_file(folder)))
 
+    def temp_path(self, args: list[Any]) -> str:
+        """``[System.IO.Path]::GetTempPath()``: the first of TMP, TEMP, USERPROFILE and the
+        Windows folder that is set, with one trailing backslash (the documented order)."""
+        self._arguments("GetTempPath", args, 0)
+        for name in ("TMP", "TEMP", "USERPROFILE"):
+            value = self._ev.get_environment(name)
+            if value:
+                return f"{value.rstrip(chr(92))}\\"
+        return "C:\\Windows\\"
+
+    def _arguments(self, method: str, args: list[Any], count: int) -> None:
+        """PowerShell's MethodException for a call with another number of arguments."""
+        if len(args) != count:
+            raise self._ev.runtime_fail(
+                f'Cannot find an overload for "{method}" and the argument count: "{len(args)}".',
+                "MethodCountCouldNotFindBest",
+                "NotSpecified",
+                exception_type="System.Management.Automation.MethodException",
+            )
+
     def file_info(self, path_text: Any) -> PSObject:
         """``New-Object System.IO.FileInfo path``: FullName, Name, Exists, OpenRead()."""
         path = self._call(".ctor", 1, lambda: self.path_of(path_text))
@@ -351,6 +372,18 @@ def _expand_environment(dotnet: DotNet, args: list[Any]) -> str:
     return re.sub(r"%([^%]+)%", lookup, to_string(args[0]))
 
 
+_RANDOM_NAME_CHARACTERS = "abcdefghijklmnopqrstuvwxyz012345"
+"""The 32 characters ``Path.GetRandomFileName`` draws from (.NET's reference source)."""
+
+
+def _random_file_name(dotnet: DotNet, args: list[Any]) -> str:
+    """``[System.IO.Path]::GetRandomFileName()``: eight random characters, a dot, three
+    more ("a cryptographically strong, random string"); nothing is created."""
+    dotnet._arguments("GetRandomFileName", args, 0)
+    name = "".join(secrets.choice(_RANDOM_NAME_CHARACTERS) for _ in range(11))
+    return f"{name[:8]}.{name[8:]}"
+
+
 def _bit_converter(dotnet: DotNet, args: list[Any]) -> str:
     return "-".join(f"{b:02X}" for b in to_bytes(args[0]))
 
@@ -363,6 +396,8 @@ _STATIC: dict[tuple[str, str], Callable[[DotNet, list[Any]], Any]] = {
     ("io.file", "readallbytes"): lambda d, a: d._file("readallbytes", a),
     ("io.file", "writeallbytes"): lambda d, a: d._file("writeallbytes", a),
     ("io.path", "gettempfilename"): DotNet._temp_file_name,
+    ("io.path", "gettemppath"): DotNet.temp_path,
+    ("io.path", "getrandomfilename"): _random_file_name,
     ("io.path", "getfullpath"): lambda d, a: d.path_of(a[0]),
     ("convert", "frombase64string"): _from_base64,
     ("convert", "tobase64string"): lambda d, a: base64.b64encode(to_bytes(a[0])).decode(),

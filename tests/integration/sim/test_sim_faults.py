@@ -110,7 +110,7 @@ def test_unknown_command_receive_is_the_invalid_selectors_fault(pool):
 def test_unsupported_action_fault(endpoint):
     """An action the endpoint does not serve gets ActionNotSupported (2150858771)."""
     with pytest.raises(WSManFaultError) as info:
-        client_for(endpoint).enumerate(wsman.POWERSHELL_URI)
+        client_for(endpoint).put(wsman.POWERSHELL_URI)
     assert 2150858771 == info.value.code
 
 

@@ -211,7 +211,9 @@ def test_long_cmdlet_with_short_operation_timeout_gets_its_output():
 
 
 def test_abandoned_client_is_reaped_after_the_idle_timeout():
-    """A client that vanishes mid-pipeline: its shell is deleted and the pipeline stopped."""
+    """A client that vanishes mid-pipeline: after one IdleTimeOut its shell is disconnected
+    (the pipeline runs on, as on Windows), after another it is deleted and the pipeline
+    stopped."""
     executor, endpoints = _lab(idle_timeout=0.5)
     node = endpoints["NODE1"]
     try:
@@ -222,6 +224,7 @@ def test_abandoned_client_is_reaped_after_the_idle_timeout():
         ps.begin_invoke()
         assert executor.started.wait(BOUND)
         # The client never sends another request; the idle timeout ends its shell.
+        assert node.counters.wait_for_idle_disconnects(1, BOUND)
         assert executor.ended[0].wait(BOUND), "the abandoned pipeline was never stopped"
         assert () == node.shell_ids
         assert ["NODE1"] == _script(node, "$env:COMPUTERNAME")

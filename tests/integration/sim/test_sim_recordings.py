@@ -23,6 +23,8 @@ from pypsrp.powershell import PowerShell, RunspacePool
 from psrunbook.sim.endpoint.http_server import SimEndpoint
 from psrunbook.sim.endpoint.trivial_executor import TrivialExecutor
 from psrunbook.sim.endpoint.wsman import ACTIONS
+from psrunbook.sim.lab.cluster_executor import cluster_executor
+from psrunbook.sim.lab.lab_files import sample_lab
 from tests.integration.sim.simclient import PASSWORD, USER, client_for
 
 pytestmark = pytest.mark.integration
@@ -138,6 +140,50 @@ def _receive_failure(ep: SimEndpoint) -> None:
         pool.shell.receive("stdout", command_id="D1BF48DA-B26C-4F4A-BE52-B382AC20DD1F")
 
 
+def _disconnect_runspaces(ep: SimEndpoint) -> None:
+    pool = RunspacePool(client_for(ep))
+    pool.open()
+    pool.disconnect()
+    pool.connect()  # the same client: Reconnect
+    pool.disconnect()
+    second = RunspacePool(client_for(ep))
+    second.open()
+    second.disconnect()
+    for found in RunspacePool.get_runspace_pools(client_for(ep)):
+        found.connect()  # a new client: Connect
+        found.close()
+
+
+_FLAG = r"C:\Windows\Temp\go.txt"
+
+
+def _disconnected_commands(ep: SimEndpoint) -> None:
+    script = f"'a'; while (-not (Test-Path '{_FLAG}')) {{ Start-Sleep -Milliseconds 100 }}; 'b'"
+    for _ in range(2):
+        pool = RunspacePool(client_for(ep))
+        pool.open()
+        ps = PowerShell(pool)
+        ps.add_script(script)
+        ps.begin_invoke()
+        pool.disconnect()
+    with RunspacePool(client_for(ep)) as flagger:
+        PowerShell(flagger).add_script(f"Set-Content '{_FLAG}' go").invoke()
+    for found in RunspacePool.get_runspace_pools(client_for(ep)):
+        found.connect()
+        for pipeline in found.create_disconnected_power_shells():
+            assert ["a", "b"] == pipeline.connect()
+        found.connect()  # Reconnect: pypsrp 0.9.1 sees the pool opened only then
+        found.close()
+
+
+def _is_alive_state_disconnected(ep: SimEndpoint) -> None:
+    pool = RunspacePool(client_for(ep), idle_timeout=0.3)  # type: ignore[arg-type]
+    pool.open()
+    assert pool.is_alive()
+    assert ep.counters.wait_for_idle_disconnects(1, 10)
+    assert not pool.is_alive()
+
+
 SCENARIOS: dict[str, Callable[[SimEndpoint], None]] = {
     "test_psrp_open_runspace.yml": _open_runspace,
     "test_psrp_multiple_invocations.yml": _multiple_invocations,
@@ -145,7 +191,14 @@ SCENARIOS: dict[str, Callable[[SimEndpoint], None]] = {
     "test_psrp_error_failed.yml": _error_failed,
     "test_psrp_stream_output_invocation.yml": _stream_output,
     "test_psrp_receive_failure.yml": _receive_failure,
+    "test_psrp_disconnect_runspaces.yml": _disconnect_runspaces,
+    "test_psrp_disconnected_commands.yml": _disconnected_commands,
+    "test_psrp_is_alive_state_disconnected.yml": _is_alive_state_disconnected,
 }
+
+LAB_SCENARIOS = {"test_psrp_disconnected_commands.yml"}
+"""Scenarios that need the lab's PowerShell (a pipeline waiting for another client), not
+the trivial executor."""
 
 
 @pytest.mark.parametrize("recording", sorted(SCENARIOS))
@@ -154,9 +207,12 @@ def test_response_shapes_match_windows(recording):
     recorded = _by_action(
         (m["request"], m.get("response")) for m in read_messages(RECORDINGS / recording)
     )
-    with SimEndpoint(
-        TrivialExecutor(), node="NODE1", users={USER: PASSWORD}, record_exchanges=True
-    ) as ep:
+    executor = (
+        cluster_executor(sample_lab(), time_scale=0.001)
+        if recording in LAB_SCENARIOS
+        else TrivialExecutor()
+    )
+    with SimEndpoint(executor, node="NODE1", users={USER: PASSWORD}, record_exchanges=True) as ep:
         SCENARIOS[recording](ep)
         simulated = _by_action((req, body) for req, _, body in ep.exchanges or [])
     assert sorted(recorded) == sorted(simulated)

@@ -1,0 +1,41 @@
+"""``[System.IO.Path]::GetTempPath()`` and ``GetRandomFileName()`` on a lab node, as
+pypsrp 1.0's connect tests use them to make a file another client writes."""
+
+from __future__ import annotations
+
+import re
+
+from psrunbook.sim.lab.lab_files import sample_lab
+from tests.unit.sim.lab.scripts import run_on
+
+
+def test_temp_path_is_the_sessions_temp_folder_with_one_trailing_backslash() -> None:
+    result = run_on(sample_lab(), "[System.IO.Path]::GetTempPath(); $env:TEMP")
+    assert result.failed is None, result.failed
+    path, temp = result.output
+    assert path == temp.rstrip("\\") + "\\"
+    assert not path.endswith("\\\\")
+
+
+def test_random_file_name_is_eight_dot_three_and_creates_nothing() -> None:
+    script = (
+        "$a = [System.IO.Path]::GetRandomFileName(); $b = [System.IO.Path]::GetRandomFileName()\n"
+        "$a; $b; Test-Path (Join-Path ([System.IO.Path]::GetTempPath()) $a)"
+    )
+    result = run_on(sample_lab(), script)
+    assert result.failed is None, result.failed
+    first, second, exists = result.output
+    for name in (first, second):
+        assert re.fullmatch(r"[a-z0-5]{8}\.[a-z0-5]{3}", name), name
+    assert first != second
+    assert exists is False
+
+
+def test_a_path_member_called_with_arguments_has_no_such_overload() -> None:
+    result = run_on(sample_lab(), "[System.IO.Path]::GetRandomFileName('x'); 'next'")
+    assert ["next"] == result.output
+    (error,) = result.errors
+    assert 'Cannot find an overload for "GetRandomFileName" and the argument count: "1".' == (
+        error.message
+    )
+    assert "System.Management.Automation.MethodException" == error.exception_type
