@@ -224,3 +224,22 @@ def test_an_idle_shell_is_disconnected_then_deleted():
         assert SHELL_DISCONNECTED == _fault_code(lambda: pool.shell.receive("stdout"))
         assert ep.counters.wait_for_open_shells(0, BOUND)
         assert UNKNOWN_SHELL == _fault_code(lambda: pool.shell.receive("stdout"))
+
+
+def test_another_users_shell_is_out_of_their_reach(node):
+    pool = RunspacePool(client_for(node))
+    pool.open()
+    pool.disconnect()
+    stranger = client_for(node, username="other")
+    assert [] == RunspacePool.get_runspace_pools(stranger)
+    # A pool aimed at the shell by its id, as get_runspace_pools would have made it.
+    aimed = RunspacePool(stranger)
+    aimed.id = aimed.shell.id = pool.id
+    aimed.shell.opened = True
+    aimed._new_client = True
+    aimed.state = RunspacePoolState.DISCONNECTED
+    assert UNKNOWN_SHELL == _fault_code(aimed.connect)
+    assert UNKNOWN_SHELL == _fault_code(aimed.shell.close)
+    pool.connect()
+    assert ["mine"] == invoke_script(pool, "'mine'")
+    pool.close()
