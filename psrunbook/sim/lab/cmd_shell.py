@@ -71,6 +71,12 @@ VOLUME_SERIAL = "A2C4-1E7F"
 """A fixed serial number for every lab volume (UNVERIFIED: Windows' is random per volume)."""
 FREE_BYTES = 53_687_091_200
 """What ``dir`` reports free on every lab volume (50 GiB; the lab models no capacity)."""
+COMMAND_LINE_LIMIT = 8191
+"""The longest command line cmd.exe runs, before and after ``%NAME%`` expansion
+(Microsoft's "Command prompt (Cmd.exe) command-line string limitation"); a longer one
+prints "The command line is too long." and exits 1, which is what a pywinrm ``run_ps``
+of a script of about 3,000 characters or more meets (pywinrm issues 87 and 184)."""
+TOO_LONG = "The command line is too long.\r\n"
 
 
 class Refused(Exception):
@@ -111,6 +117,9 @@ class CmdShell:
         line = request.command_line
         if not request.skip_cmd_shell:
             line = strip_cmd_c(line)
+            if len(line) > COMMAND_LINE_LIMIT:
+                state.err(TOO_LONG)
+                return 1
         self.run_line(line, state, context)
         return state.exit_code
 
@@ -131,6 +140,10 @@ class CmdShell:
     def run_line(self, line: str, state: CmdState, context: ExecutionContext) -> None:
         """``a & b && c || d`` left to right, as cmd.exe runs a command line."""
         expanded = PERCENT.sub(lambda m: lookup(state.env, m), line)
+        if len(expanded) > COMMAND_LINE_LIMIT:
+            state.err(TOO_LONG)
+            state.exit_code = 1
+            return
         pending = "&"
         for text, operator in split_operators(expanded):
             run = (

@@ -110,3 +110,19 @@ def test_redirection_to_nul_and_echo_forms(lab: SimCluster) -> None:
     assert ("", "", 0) == _cmd(lab, "echo hidden>nul")
     # Like `echo out && ...` in the recording, the space before `&` is printed.
     assert (" \r\nECHO is on.\r\n", "", 0) == _cmd(lab, "echo. & echo")
+
+
+def test_a_command_line_longer_than_cmd_takes_is_refused(lab: SimCluster) -> None:
+    """8191 characters run; one more is "The command line is too long.", exit 1, as a
+    pywinrm ``run_ps`` of a long script meets it on Windows."""
+    longest = "echo " + "a" * (8191 - len("echo "))
+    out, err, code = _cmd(lab, longest)
+    assert (out, err, code) == ("a" * 8186 + "\r\n", "", 0)
+    out, err, code = _cmd(lab, longest + "a")
+    assert (out, err, code) == ("", "The command line is too long.\r\n", 1)
+
+
+def test_the_limit_counts_the_line_after_variable_expansion(lab: SimCluster) -> None:
+    line = "echo %LONG%" + "b" * (8191 - len("echo %LONG%"))
+    out, err, code = _cmd(lab, line, environment=(("LONG", "x" * 100),))
+    assert ("", "The command line is too long.\r\n", 1) == (out, err, code)
