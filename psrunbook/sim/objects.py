@@ -286,6 +286,10 @@ class ErrorRecordData(msgspec.Struct, frozen=True):
     :attr:`inner_message`. The wire does not carry it (its Exception's InnerException is
     written as nil: UNVERIFIED how Windows serialises it there)."""
     inner_message: str = ""
+    command_name: str | None = None
+    """The invoked command's name (InvocationInfo.MyCommand) where it is not the
+    activity's: Write-Error gives its record the caller's ``$MyInvocation``, so the
+    console names the calling function, or the whole script a client sent."""
 
     @property
     def fully_qualified_error_id(self) -> str:

@@ -77,6 +77,10 @@ class BuiltinEvaluator(EvaluatorApi, Protocol):
     operators: Operators
     members: Members
 
+    def error_action(self) -> str:
+        """The ErrorAction in force for the command running now."""
+        ...
+
 
 Runner = Callable[[BuiltinEvaluator, PSHashtable, "list[Any] | None", Emit], None]
 
@@ -204,7 +208,35 @@ def write_error(
         ),
         activity=to_string(args.get("CategoryActivity") or "Write-Error"),
     )
-    ev.write_error(record)
+    # Escalated by Stop, the record keeps Write-Error's own position (pypsrp 0.9.1's
+    # test_psrp_error_failed.yml: "At line:1 char:55" under the Write-Error statement).
+    ev.write_error(record if ev.error_action() == "Stop" else _with_caller_invocation(ev, record))
+
+
+def _with_caller_invocation(ev: EvaluatorApi, record: ErrorRecordData) -> ErrorRecordData:
+    """Write-Error's record with the invocation of the script or function that called it.
+
+    PowerShell's WriteErrorCommand sets the record's InvocationInfo to the caller's
+    ``$MyInvocation`` ("set InvocationInfo to the script not the command", Write.cs):
+    at the top of a script a client sent, MyCommand is the script's text and there is no
+    position (pypsrp 0.9.1's ``test_psrp_stream_output_invocation.yml``; pywinrm's
+    ``run_ps`` capture ``Write-Error "Error" : Error`` with no "At line:"); in a function,
+    the function and where it was called.
+    """
+    found, invocation = ev.scope.get("MyInvocation")
+    if not found or not isinstance(invocation, PSObject):
+        return record
+    props = invocation.properties
+    if "MyCommand" not in props or "ScriptLineNumber" not in props:
+        return record
+    line = to_int(props["ScriptLineNumber"])
+    return msgspec.structs.replace(
+        record,
+        command_name=to_string(props["MyCommand"]),
+        script_line=line,
+        script_column=to_int(props.get("OffsetInLine") or 0) or None,
+        line_text=to_string(props.get("Line") or "") or None,
+    )
 
 
 _MESSAGE = ParamSpec("Message", "string", mandatory=True, position=0, allow_empty_string=True)

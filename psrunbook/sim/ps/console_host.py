@@ -116,9 +116,8 @@ def run_console(
     try:
         try:
             parsed = parse(script)
-            run_pipeline(
-                evaluator, [BlockStage(evaluator, parsed, parsed.body_node, ())], items.append
-            )
+            command = BlockStage(evaluator, parsed, parsed.body_node, (), top_level=True)
+            run_pipeline(evaluator, [command], items.append)
         except ExitSignal as finished:
             code = to_int(finished.code) if finished.code is not None else 0
         except (ScriptError, RefusedScript) as error:
@@ -162,7 +161,8 @@ def console_error_lines(record: ErrorRecordData) -> list[str]:
     """An error as the console host prints it (ErrorView NormalView), wrapped at
     :data:`CONSOLE_WIDTH`, each line without its ``\\r\\n``."""
     who = _invocation_name(record)
-    lines = _wrap(f"{who} : {record.message}" if who else record.message)
+    text = f"{who} : {record.message}" if who else record.message
+    lines = [part for line in text.replace("\r\n", "\n").split("\n") for part in _wrap(line)]
     lines.extend(record.position_lines())
     target = record.target_name or (to_string(record.target_object) if record.target_object else "")
     target_type = record.target_type or ("String" if target else "")
@@ -178,11 +178,16 @@ def console_error_lines(record: ErrorRecordData) -> list[str]:
 def _invocation_name(record: ErrorRecordData) -> str:
     """The ``NAME : `` the error view puts before the message: the invocation's name.
 
-    A command's error names the command (its activity); a name that finds no command
+    Write-Error names its caller (:attr:`ErrorRecordData.command_name`: the function,
+    or the whole command text at the top of powershell.exe's ``-Command``, as pywinrm's
+    capture ``Write-Error "Error" : Error`` shows). A command's error names the command
+    (its activity); a name that finds no command
     names itself (pypsrp's capture ``fake : The term 'fake' is not recognized``). An
     error of the script itself (``throw``, a failed method call, a division by zero) has
     no invocation name, so the message stands alone, as about_Throw shows it.
     """
+    if record.command_name is not None:
+        return record.command_name
     if record.activity:
         return record.activity
     return record.target_name if record.error_id == "CommandNotFoundException" else ""

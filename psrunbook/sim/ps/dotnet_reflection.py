@@ -17,7 +17,7 @@ and ``$MyInvocation`` (``UnboundArguments``, ``BoundParameters``) of a script.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from psrunbook.sim.objects import PartialObject, PSEnum, PSHashtable, PSObject
 from psrunbook.sim.ps.dotnet_io import full_path, location_of
@@ -200,8 +200,21 @@ def full_language() -> PSEnum:
     return PSEnum(f"{_AUTOMATION}PSLanguageMode", "FullLanguage", 0)
 
 
-def invocation_info(name: str | None, bound: PSHashtable, unbound: list[Any]) -> PSObject:
-    """``$MyInvocation`` of a script or function: what it was called with."""
+def invocation_info(
+    name: str | None,
+    bound: PSHashtable,
+    unbound: list[Any],
+    site: CallSite | None = None,
+) -> PSObject:
+    """``$MyInvocation`` of a script or function: what it was called with, and where.
+
+    ``name`` is MyCommand: a function's name, or for the script a client sent (PSRP, or
+    powershell.exe's ``-Command``) its whole text, as Windows reports it (pypsrp 0.9.1's
+    ``test_psrp_stream_output_invocation.yml``: MyCommand is the script, Line empty,
+    ScriptLineNumber 0, PositionMessage empty). ``site`` is the calling statement of a
+    function or script block (None for the script a client sent, which no script called).
+    """
+    line, column, text, position = (0, 0, "", "") if site is None else site.parts()
     return PSObject(
         (f"{_AUTOMATION}InvocationInfo", _OBJ),
         PSHashtable(
@@ -209,13 +222,34 @@ def invocation_info(name: str | None, bound: PSHashtable, unbound: list[Any]) ->
                 ("MyCommand", name or ""),
                 ("BoundParameters", bound),
                 ("UnboundArguments", as_list(unbound)),
-                ("InvocationName", name or ""),
+                ("InvocationName", (name or "") if site is not None else ""),
                 ("ScriptName", ""),
-                ("Line", ""),
+                ("ScriptLineNumber", line),
+                ("OffsetInLine", column),
+                ("Line", text),
+                ("PositionMessage", position),
             ]
         ),
         to_string=f"{_AUTOMATION}InvocationInfo",
     )
+
+
+class CallSite(NamedTuple):
+    """Where a function or script block was called: line, column, the line's text, and
+    how many characters of it the call covers (the squiggle of its PositionMessage)."""
+
+    line: int
+    column: int
+    text: str
+    length: int
+
+    def parts(self) -> tuple[int, int, str, str]:
+        squiggle = "~" * max(min(self.length, len(self.text) - self.column + 1), 1)
+        position = (
+            f"At line:{self.line} char:{self.column}\r\n+ {self.text}\r\n"
+            f"+ {' ' * (self.column - 1)}{squiggle}"
+        )
+        return self.line, self.column, self.text, position
 
 
 CONVERTERS["reflection.bindingflags"] = binding_flags

@@ -90,6 +90,7 @@ from psrunbook.sim.ps.compiled import (
 )
 from psrunbook.sim.ps.constant_attributes import constant_attribute_arguments
 from psrunbook.sim.ps.dotnet_io import DotNet, DotNetFiles
+from psrunbook.sim.ps.dotnet_reflection import CallSite
 from psrunbook.sim.ps.exceptions import (
     BreakSignal,
     ContinueSignal,
@@ -503,6 +504,19 @@ class Evaluator:
             script_line=line,
             script_column=self.script.column(self.statement),
             line_text=self.script.line_text(line),
+        )
+
+    def call_site(self) -> CallSite | None:
+        """Where the statement running now is: the call site of a function or script
+        block it calls (its ``$MyInvocation``'s position)."""
+        if self.statement is None or self.script is None:
+            return None
+        line = self.script.line(self.statement)
+        return CallSite(
+            line,
+            self.script.column(self.statement),
+            self.script.line_text(line),
+            len(self.text_of(self.statement).split("\n", 1)[0].rstrip("\r")),
         )
 
     def positioned_at(self, record: ErrorRecordData, node: Node) -> ErrorRecordData:
@@ -1758,6 +1772,7 @@ class Evaluator:
         psrp: bool = False,
         expecting_input: bool = False,
         command_name: str | None = None,
+        invocation: tuple[str, CallSite | None] | None = None,
     ) -> _PipelineBinding | None:
         """Bind a ``param()`` block in the current scope (defaults evaluated in order).
 
@@ -1802,8 +1817,9 @@ class Evaluator:
             self._assign_parameter(parameter, own)
         self.scope.set_local("PSBoundParameters", own)
         self.scope.set_local("args", extra)
+        name, site = invocation if invocation is not None else (command_name, None)
         self.scope.set_local(
-            "MyInvocation", dotnet_reflection.invocation_info(command_name, own, extra)
+            "MyInvocation", dotnet_reflection.invocation_info(name, own, extra, site)
         )
         if not takes_input:
             return None

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from psrunbook.sim.objects import ErrorRecordData, PSHashtable
 from psrunbook.sim.ps.binding import Argument, Binder, BindingFailed
+from psrunbook.sim.ps.dotnet_reflection import CallSite
 from psrunbook.sim.ps.exceptions import (
     BreakSignal,
     ContinueSignal,
@@ -284,9 +285,16 @@ class BlockStage(CommandStage):
         psrp: bool = False,
         local_scope: bool = False,
         command_name: str | None = None,
+        top_level: bool = False,
     ) -> None:
         super().__init__(ev, redirections)
         self.command_name = command_name
+        self.invocation: tuple[str, CallSite | None] = (
+            (script.text, None) if psrp or top_level else (command_name or "", ev.call_site())
+        )
+        """``$MyInvocation``'s command and call site: a function's name (a script block's
+        is empty) and the statement that called it; the script a client sent (PSRP, or
+        powershell.exe's command, ``top_level``) is named by its text and has no site."""
         """A function's name: its binding errors' ids end with it (``NamedParameterNotFound,f``,
         shared/facts/powershell.md, ErrorRecord fields)."""
         self.script = script
@@ -339,6 +347,7 @@ class BlockStage(CommandStage):
             psrp=self.psrp,
             expecting_input=self.expecting_input,
             command_name=self.command_name,
+            invocation=self.invocation,
         )
         if body.named:
             self.scope.set_local("input", [])

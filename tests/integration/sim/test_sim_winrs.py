@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from pypsrp.client import Client
 from pypsrp.exceptions import WinRMError, WSManFaultError
+from pypsrp.powershell import PowerShell, RunspacePool
 from pypsrp.shell import CommandState, Process, SignalCode, WinRS
 
 from psrunbook.inventory import load_inventory
@@ -234,6 +235,39 @@ def test_psrp_position_message_is_the_text_the_console_prints(client: Client) ->
     [record] = streams.error
     assert "At line:1 char:1\r\n+ Get-Item C:\\nope\r\n+ ~~~~~~~~~~~~~~~~" == (
         record.invocation_position_message
+    )
+
+
+def test_write_error_names_its_caller_as_windows_prints_it(client: Client) -> None:
+    """Write-Error's record carries its caller's invocation (WriteErrorCommand sets the
+    caller's ``$MyInvocation``): at the top of ``-EncodedCommand`` the whole command text
+    and no position, as pywinrm's capture of ``run_ps('Write-Error "Error"')`` shows; in a
+    function, the function and where it was called. Under Stop, Write-Error's own
+    statement (the recorded test_psrp_error_failed.yml). The lab printed ``Write-Error :``
+    and the Write-Error statement's position for all three."""
+    stdout, stderr, rc = client.execute_cmd(_encoded('Write-Error "Error"'))
+    assert ("", 1) == (stdout, rc)
+    assert (
+        'Write-Error "Error" : Error\r\n'
+        "    + CategoryInfo          : NotSpecified: (:) [Write-Error], WriteErrorException\r\n"
+        "    + FullyQualifiedErrorId : Microsoft.PowerShell.Commands.WriteErrorException\r\n"
+        " \r\n"
+    ) == Client.sanitise_clixml(stderr)
+    _, stderr, _ = client.execute_cmd(_encoded("function F { Write-Error 'x' }\n  F"))
+    assert Client.sanitise_clixml(stderr).startswith(
+        "F : x\r\nAt line:2 char:3\r\n+   F\r\n+   ~\r\n"
+    )
+    _, stderr, _ = client.execute_cmd(_encoded("Write-Error 'x' -ErrorAction Stop"))
+    assert Client.sanitise_clixml(stderr).startswith("Write-Error : x\r\nAt line:1 char:1\r\n")
+    with RunspacePool(client.wsman) as pool:
+        ps = PowerShell(pool)
+        ps.add_script("Write-Output 1\nWrite-Error 'e'")
+        ps.invoke()
+    [record] = ps.streams.error
+    assert ("", "", 0) == (
+        record.invocation_position_message,
+        record.invocation_line,
+        record.invocation_script_line_number,
     )
 
 

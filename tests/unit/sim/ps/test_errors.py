@@ -70,7 +70,14 @@ def test_non_failing_errors(script: str, output: list[Any], errors: list[tuple[s
     assert result.failed is None, result.failed
     assert output == result.output
     assert errors == [(e.fully_qualified_error_id, e.category) for e in result.errors]
-    assert all(e.script_line == 1 and e.line_text for e in result.errors)
+    for error in result.errors:
+        if error.activity == "Write-Error":
+            # Write-Error's record carries its caller's invocation: at the top of the
+            # script, the script itself, without a position (Windows' recording
+            # test_psrp_stream_output_invocation.yml).
+            assert (0, None, []) == (error.script_line, error.line_text, error.position_lines())
+        else:
+            assert error.script_line == 1 and error.line_text
 
 
 FAILING: list[tuple[str, list[Any], str, str, str]] = [
@@ -304,8 +311,8 @@ def test_stop_inside_script_block_is_script_terminating() -> None:
 
 def test_error_position_is_the_failing_statement() -> None:
     """Records carry the line, column and text of the statement that failed."""
-    result = run("'ok'\n  Write-Error 'second line'\nthrow 'third'")
-    assert [(2, 3, "  Write-Error 'second line'")] == [
+    result = run("'ok'\n  Get-Variable nope\nthrow 'third'")
+    assert [(2, 3, "  Get-Variable nope")] == [
         (e.script_line, e.script_column, e.line_text) for e in result.errors
     ]
     assert result.failed is not None
@@ -408,3 +415,35 @@ def test_a_maximum_error_count_windows_refuses_is_refused_by_name(value: str) ->
     assert result.failed is not None
     assert "$MaximumErrorCount outside 256 to 32768" in str(result.failed)
     assert [] == result.output
+
+
+def test_write_error_carries_its_callers_invocation() -> None:
+    """WriteErrorCommand gives its record the caller's ``$MyInvocation``: a function's
+    name and call site; at the top of the script, the script and no position. Under
+    Stop the record keeps Write-Error's own statement (test_psrp_error_failed.yml)."""
+    script = "function F {\n  Write-Error 'in f'\n}\n'x'; F\nWrite-Error 'top'"
+    result = run(script)
+    in_function, top = result.errors
+    assert ("F", 4, 6, "'x'; F") == (
+        in_function.command_name,
+        in_function.script_line,
+        in_function.script_column,
+        in_function.line_text,
+    )
+    assert "At line:4 char:6" == in_function.position_lines()[0]
+    assert (script, 0, []) == (top.command_name, top.script_line, top.position_lines())
+    stopped = run("'a'\nWrite-Error 'stop' -ErrorAction Stop").failed
+    assert stopped is not None
+    assert (None, 2) == (stopped.command_name, stopped.script_line)
+
+
+def test_my_invocation_names_the_script_or_function_and_where_it_was_called() -> None:
+    script = "function G { $MyInvocation.MyCommand; $MyInvocation.ScriptLineNumber }\n  G\n"
+    script += "$MyInvocation.MyCommand -eq $null; $MyInvocation.ScriptLineNumber"
+    assert ["G", 2, False, 0] == run(script).output
+    top = run("$MyInvocation.MyCommand; $MyInvocation.Line; $MyInvocation.PositionMessage")
+    assert [
+        "$MyInvocation.MyCommand; $MyInvocation.Line; $MyInvocation.PositionMessage",
+        "",
+        "",
+    ] == top.output
