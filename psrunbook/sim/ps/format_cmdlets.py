@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from psrunbook.sim.objects import ErrorRecordData, PSHashtable, PSObject
+from psrunbook.sim.objects import ErrorRecordData, PSHashtable, PSObject, PSVersionValue
 from psrunbook.sim.ps.builtins import (
     COMMAND_ALIASES,
     BuiltinEvaluator,
@@ -277,6 +277,8 @@ def format_list(
         if properties is not None:
             chosen = _expand(item, list(properties) if is_collection(properties) else [properties])
             pairs = [(label, cell_text(_property_value(ev, item, p))) for label, p in chosen]
+        elif isinstance(item, PSVersionValue):
+            pairs = version_properties(item)
         else:
             if is_datetime(item) or table_view(item) is not None:
                 raise refuse_view(f"{item.type_names[0]} (its list view)")
@@ -321,3 +323,13 @@ def format_wide(
         writer.switch("wide", shape, _grouping(ev, args, item))
         emit(wide_entry(cell_text(value)))
     writer.close()
+
+
+def version_properties(version: PSVersionValue) -> list[tuple[str, str]]:
+    """A System.Version's properties as Format-List shows them, in .NET's order:
+    MajorRevision and MinorRevision are the revision's high and low 16 bits (-1 unset)."""
+    revision = version.revision
+    major_rev, minor_rev = (revision >> 16, revision & 0xFFFF) if revision >= 0 else (-1, -1)
+    numbers = (version.major, version.minor, version.build, revision, major_rev, minor_rev)
+    names = ("Major", "Minor", "Build", "Revision", "MajorRevision", "MinorRevision")
+    return [(name, str(number)) for name, number in zip(names, numbers, strict=True)]

@@ -47,7 +47,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from psrunbook.sim.objects import PSEnum, PSObject
+from psrunbook.sim.objects import PSEnum, PSObject, PSVersionValue
 from psrunbook.sim.ps.date_text import (
     DATETIME,
     date_moment,
@@ -160,12 +160,39 @@ class _ProcessView(TableView):
         )
 
 
+VERSION = "System.Version"
+
+
+class _VersionView(TableView):
+    """System.Version's table view (5.1's DotNetTypes.format.ps1xml): Major, Minor, Build
+    and Revision in columns of 6, 6, 6 and 8 without an alignment, so numbers stand
+    left; a part the version does not set is -1, as .NET keeps it. The familiar
+    ``$PSVersionTable.PSVersion`` output: ``Major  Minor  Build  Revision`` over
+    ``5      1      17763  1``."""
+
+    key = VERSION
+    columns = (
+        TableColumn("Major", "Major", 6, ALIGN_UNDEFINED),
+        TableColumn("Minor", "Minor", 6, ALIGN_UNDEFINED),
+        TableColumn("Build", "Build", 6, ALIGN_UNDEFINED),
+        TableColumn("Revision", "Revision", 8, ALIGN_UNDEFINED),
+    )
+
+    def cells(self, item: Any) -> tuple[str, ...]:
+        version: PSVersionValue = item
+        return tuple(str(n) for n in (version.major, version.minor, version.build,
+                                      version.revision))  # fmt: skip
+
+
 _FILE_SYSTEM_VIEW = _FileSystemView()
 _PROCESS_VIEW = _ProcessView()
+_VERSION_VIEW = _VersionView()
 
 
 def table_view(item: Any) -> TableView | None:
     """The table view of ``item`` among those modelled here, or None."""
+    if isinstance(item, PSVersionValue):
+        return _VERSION_VIEW
     if not isinstance(item, PSObject) or not item.type_names:
         return None
     if item.type_names[0] in _FILE_TYPES:

@@ -39,7 +39,7 @@ from typing import Any
 import msgspec
 
 from psrunbook.sim.guid_wire import GUID
-from psrunbook.sim.objects import PSEnum, PSHashtable, PSObject, PSVersionValue, SecureStringValue
+from psrunbook.sim.objects import PSEnum, PSHashtable, PSObject, SecureStringValue
 from psrunbook.sim.ps.date_text import DATETIME, date_moment, general
 from psrunbook.sim.ps.format_objects import (
     ALIGN_RIGHT,
@@ -107,7 +107,7 @@ _MEMBER_COLUMNS = (Column("Name", "Name", left=True), Column("MemberType", "Memb
 
 def is_scalar(item: Any) -> bool:
     """Whether the formatter prints ``item`` as its own text rather than in a view."""
-    return isinstance(item, str | int | float | bool | PSEnum | PSVersionValue | SecureStringValue)
+    return isinstance(item, str | int | float | bool | PSEnum | SecureStringValue)
 
 
 def cell_text(value: Any) -> str:

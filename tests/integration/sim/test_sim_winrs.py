@@ -271,6 +271,17 @@ def test_write_error_names_its_caller_as_windows_prints_it(client: Client) -> No
     )
 
 
+def test_a_version_prints_as_its_table_view(client: Client) -> None:
+    """pywinrm's ``run_ps('$PSVersionTable.PSVersion')``: the console prints System.Version's
+    table view (the lab printed ``5.1.17763.1``)."""
+    assert (
+        "\r\nMajor  Minor  Build  Revision\r\n-----  -----  -----  --------\r\n"
+        "5      1      17763  1       \r\n\r\n\r\n",
+        "",
+        0,
+    ) == client.execute_cmd(_encoded("$PSVersionTable.PSVersion"))
+
+
 def test_powershell_warnings_reach_stderr_in_order_with_errors(client: Client) -> None:
     """A warning is shown by a console host, never dropped: on stderr, tagged with its
     stream, before the error written after it; sanitise_clixml keeps only the error."""
