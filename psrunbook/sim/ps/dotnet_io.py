@@ -180,6 +180,18 @@ class DotNet:
                 return False
         if name == "readallbytes":
             return ByteArray(self._call(method, 1, lambda: files.read(self.path_of(args[0]))))
+        if name == "writealltext" and len(args) == 2:
+            # .NET's File.WriteAllText(path, contents): UTF-8 without a byte order mark.
+            text = to_bytes_of_text(args[1])
+            self._call("WriteAllText", 2, lambda: files.write(self.path_of(args[0]), text))
+            return None
+        if name == "readalltext" and len(args) == 1:
+            data = self._call("ReadAllText", 1, lambda: files.read(self.path_of(args[0])))
+            return decode_detecting_bom(data)
+        if name in ("writealltext", "readalltext"):
+            raise self._ev.unsupported(
+                self._ev.statement, f"[System.IO.File]::{method}() with an encoding argument"
+            )
         if name == "writeallbytes":
             data = to_bytes(args[1])
             self._call(method, 2, lambda: files.write(self.path_of(args[0]), data))
@@ -395,6 +407,8 @@ _STATIC: dict[tuple[str, str], Callable[[DotNet, list[Any]], Any]] = {
     ("io.file", "exists"): lambda d, a: d._file("exists", a),
     ("io.file", "readallbytes"): lambda d, a: d._file("readallbytes", a),
     ("io.file", "writeallbytes"): lambda d, a: d._file("writeallbytes", a),
+    ("io.file", "writealltext"): lambda d, a: d._file("writealltext", a),
+    ("io.file", "readalltext"): lambda d, a: d._file("readalltext", a),
     ("io.path", "gettempfilename"): DotNet._temp_file_name,
     ("io.path", "gettemppath"): DotNet.temp_path,
     ("io.path", "getrandomfilename"): _random_file_name,
@@ -441,3 +455,22 @@ def _to_byte_array(value: Any) -> ByteArray:
 
 
 CONVERTERS["byte[]"] = _to_byte_array
+
+
+def to_bytes_of_text(value: Any) -> bytes:
+    """A string as File.WriteAllText writes it: UTF-8, no byte order mark; $null is empty."""
+    return b"" if value is None else to_string(value).encode("utf-8", errors="surrogatepass")
+
+
+def decode_detecting_bom(data: bytes) -> str:
+    """File.ReadAllText's decoding: a UTF-8, UTF-16 (LE/BE) or UTF-32 LE byte order mark
+    chooses the encoding and is dropped; without one the bytes are UTF-8."""
+    for bom, codec in (
+        (b"\xef\xbb\xbf", "utf-8"),
+        (b"\xff\xfe\x00\x00", "utf-32-le"),
+        (b"\xff\xfe", "utf-16-le"),
+        (b"\xfe\xff", "utf-16-be"),
+    ):
+        if data.startswith(bom):
+            return data[len(bom) :].decode(codec, errors="replace")
+    return data.decode("utf-8", errors="replace")

@@ -74,10 +74,12 @@ from psrunbook.sim.ps.timespan_values import STATIC_VALUES as TIMESPAN_STATICS
 from psrunbook.sim.ps.timespan_values import call_static as timespan_static
 from psrunbook.sim.ps.values import (
     NOTHING,
+    ConversionError,
     ScriptBlockValue,
     format_operator,
     is_collection,
     ps_equals,
+    to_int,
     to_string,
     type_name_of,
 )
@@ -473,6 +475,36 @@ class Members:
             return value
         raise self._ev.unsupported(node, f"static member [{type_name}]::{name}")
 
+    def _from_utf32(self, args: list[Any], node: Node) -> str:
+        """``[char]::ConvertFromUtf32(n)``: the character of code point ``n``.
+
+        .NET answers a string of one or (above U+FFFF) two UTF-16 code units; the lab's
+        strings hold code points, so an astral character is one character here and its
+        ``Length`` is 1 where .NET says 2 (documented in docs/simulated-powershell.md).
+        """
+        if len(args) != 1:
+            raise self._ev.runtime_fail(
+                f'Cannot find an overload for "ConvertFromUtf32" and the argument count: '
+                f'"{len(args)}".',
+                "MethodCountCouldNotFindBest",
+                "NotSpecified",
+                exception_type="System.Management.Automation.MethodException",
+            )
+        try:
+            code = to_int(args[0])
+        except ConversionError:
+            raise self._ev.unsupported(node, "[char]::ConvertFromUtf32() of a non-number") from None
+        if not 0 <= code <= 0x10FFFF or 0xD800 <= code <= 0xDFFF:
+            raise self._method_threw(
+                "ConvertFromUtf32",
+                1,
+                "A valid UTF32 value is between 0x000000 and 0x10ffff, inclusive, and should "
+                "not include surrogate codepoint values (0x00d800 ~ 0x00dfff).\r\n"
+                "Parameter name: utf32",
+                "ArgumentOutOfRangeException",
+            )
+        return chr(code)
+
     def call_static(self, type_name: str, name: str, args: list[Any], node: Node) -> Any:
         short = _short_type(type_name)
         n = name.casefold()
@@ -504,6 +536,8 @@ class Members:
                 ignore = len(a) > 2 and "ignorecase" in to_string(a[2]).casefold()
                 x, y = to_string(a[0]), to_string(a[1])
                 return x.casefold() == y.casefold() if ignore else x == y
+        if (short, n) == ("char", "convertfromutf32"):
+            return self._from_utf32(a, node)
         if short == "math" and math_methods.models(n):
             try:
                 return math_methods.call(name, a)

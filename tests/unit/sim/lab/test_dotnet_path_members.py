@@ -39,3 +39,32 @@ def test_a_path_member_called_with_arguments_has_no_such_overload() -> None:
         error.message
     )
     assert "System.Management.Automation.MethodException" == error.exception_type
+
+
+def test_convert_from_utf32_gives_the_character_and_refuses_surrogates() -> None:
+    result = run_on(
+        sample_lab(),
+        "[char]::ConvertFromUtf32(0x00E9); [char]::ConvertFromUtf32(0x1F3B5)\n"
+        "[char]::ConvertFromUtf32(0xD800); 'next'",
+    )
+    assert ["\u00e9", "\U0001f3b5", "next"] == result.output
+    (error,) = result.errors
+    assert error.message.startswith(
+        'Exception calling "ConvertFromUtf32" with "1" argument(s): "A valid UTF32 value is '
+        "between 0x000000 and 0x10ffff"
+    )
+    assert "ArgumentOutOfRangeException" == error.error_id
+
+
+def test_write_all_text_is_utf8_without_a_bom_and_read_all_text_reads_it_back() -> None:
+    script = (
+        "$p = Join-Path ([System.IO.Path]::GetTempPath()) 'text.txt'\n"
+        "[System.IO.File]::WriteAllText($p, 'h\u00e9llo')\n"
+        "[System.IO.File]::ReadAllText($p)\n"
+        "[System.IO.File]::ReadAllBytes($p).Count\n"
+        "Set-Content -LiteralPath $p -Value 'bom' -Encoding UTF8\n"
+        "[System.IO.File]::ReadAllText($p)"
+    )
+    result = run_on(sample_lab(), script)
+    assert result.failed is None, result.failed
+    assert ["h\u00e9llo", 6, "bom\r\n"] == result.output
