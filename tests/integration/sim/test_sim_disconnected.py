@@ -243,3 +243,32 @@ def test_another_users_shell_is_out_of_their_reach(node):
     pool.connect()
     assert ["mine"] == invoke_script(pool, "'mine'")
     pool.close()
+
+
+def test_disconnect_sets_the_idle_timeout_and_buffer_mode_and_comes_once(node):
+    from xml.etree import ElementTree  # noqa: PLC0415
+
+    from pypsrp.wsman import NAMESPACES, SelectorSet  # noqa: PLC0415
+
+    pool = RunspacePool(client_for(node))
+    pool.open()
+    selectors = SelectorSet()
+    selectors.add_option("ShellId", pool.shell.id)
+
+    def disconnect() -> None:
+        body = ElementTree.Element(f"{{{NAMESPACES['rsp']}}}Disconnect")
+        ElementTree.SubElement(body, f"{{{NAMESPACES['rsp']}}}IdleTimeOut").text = "PT90S"
+        ElementTree.SubElement(body, f"{{{NAMESPACES['rsp']}}}BufferMode").text = "Drop"
+        pool.connection.disconnect(pool.shell.resource_uri, body, selector_set=selectors)
+
+    disconnect()
+    shell = pool.shell._get_shell()
+    assert ("Disconnected", "PT90.000S", "Drop") == (
+        shell["State"],
+        shell["IdleTimeOut"],
+        shell["BufferMode"],
+    )
+    assert 2150859215 == _fault_code(disconnect)
+    pool.state = RunspacePoolState.DISCONNECTED
+    pool.connect()
+    pool.close()
