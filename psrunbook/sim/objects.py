@@ -378,6 +378,14 @@ class PSVersionValue(msgspec.Struct, frozen=True, order=True):
         return ".".join(str(p) for p in parts if p >= 0)
 
 
+class ByteArray(list[int]):
+    """A ``System.Byte[]``: a list of ints 0..255, enumerated and indexed as one, and
+    ``<BA>`` (base64) on the wire both ways, as PowerShell serialises a byte array
+    (MS-PSRP 2.2.5.1.17; pypsrp 1.0's ``copy_file`` sends and ``fetch_file`` reads them)."""
+
+    __slots__ = ()
+
+
 class PSChar(str):
     """A ``System.Char``: one UTF-16 code unit, what indexing a string gives (``'abc'[0]``),
     ``ToCharArray()`` and ``[char]65`` make. A str of length one for everything that

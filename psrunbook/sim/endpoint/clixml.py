@@ -38,6 +38,7 @@ from psrunbook.sim.date_wire import (
 from psrunbook.sim.executor_protocol import HostChar
 from psrunbook.sim.guid_wire import guid_text, incoming_guid
 from psrunbook.sim.objects import (
+    ByteArray,
     DotNetList,
     ErrorRecordData,
     ErrorRecordObject,
@@ -158,10 +159,13 @@ def _integer_tag(value: int) -> str:
     return "I64" if number in _INT64 else "D"
 
 
-def _tagged_primitive(value: PSVersionValue | HostChar) -> tuple[str, str]:
-    """A Version ``<Version>``, a Char ``<C>`` (its code, as Windows sends KeyInfo's)."""
+def _tagged_primitive(value: PSVersionValue | HostChar | ByteArray) -> tuple[str, str]:
+    """A Version ``<Version>``, a Char ``<C>`` (its code, as Windows sends KeyInfo's), a
+    byte[] ``<BA>`` (base64)."""
     if isinstance(value, HostChar):
         return "C", str(value.code)
+    if isinstance(value, ByteArray):
+        return "BA", base64.b64encode(bytes(value)).decode("ascii")
     return "Version", str(value)
 
 
@@ -263,7 +267,7 @@ class ClixmlWriter:
             self.psobject(value, name, depth)
         elif isinstance(value, ErrorRecordData):
             self._error_value(value, name, depth)
-        elif isinstance(value, PSVersionValue | HostChar):
+        elif isinstance(value, PSVersionValue | HostChar | ByteArray):
             self.primitive(*_tagged_primitive(value), name)
         elif isinstance(value, Mapping):
             self._open_obj(name, getattr(value, "TYPE_NAMES", _HASHTABLE_TYPES))
@@ -566,6 +570,8 @@ def from_psrp(value: Any) -> Any:
         return value
     if isinstance(value, str):
         return str(value)
+    if isinstance(value, bytes | bytearray):  # <BA>: a byte[]
+        return ByteArray(value)
     if isinstance(value, dict):
         return PSHashtable((str(k), from_psrp(v)) for k, v in value.items())
     if isinstance(value, list | tuple):

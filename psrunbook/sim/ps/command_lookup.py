@@ -92,7 +92,7 @@ _MANAGEMENT = (
 )
 _UTILITY = (
     "Add-Member ConvertFrom-Json ConvertTo-Json Format-List Format-Table Format-Wide Get-Date "
-    "Get-Event Get-EventSubscriber Get-Member Get-Random Get-Variable Group-Object "
+    "Get-Event Get-EventSubscriber Get-FileHash Get-Member Get-Random Get-Variable Group-Object "
     "Invoke-Expression "
     "Measure-Command Measure-Object New-Event New-Guid New-Object New-TimeSpan Out-String "
     "Register-EngineEvent Remove-Event "

@@ -29,7 +29,7 @@ import secrets
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
-from psrunbook.sim.objects import PSHashtable, PSObject
+from psrunbook.sim.objects import ByteArray, PSHashtable, PSObject
 from psrunbook.sim.ps.values import CONVERTERS, NOTHING, ConversionError, as_list, to_int, to_string
 
 if TYPE_CHECKING:
@@ -72,9 +72,6 @@ class DotNetFiles(Protocol):
     def temp_file(self, folder: str) -> str:
         """Create an empty ``tmpXXXX.tmp`` in ``folder``; returns its path."""
 
-
-class ByteArray(list[int]):
-    """A ``System.Byte[]``: a list of ints 0..255, enumerated and indexed as one."""
 
 
 def full_path(text: str, location: str) -> str:

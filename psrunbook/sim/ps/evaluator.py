@@ -2028,6 +2028,7 @@ class Evaluator:
             "scriptblock": "scriptblock",
             "pscredential": "object",
             "int[]": "int[]",
+            "byte[]": "byte[]",
             "double": "double",
             "array": "object[]",
         }

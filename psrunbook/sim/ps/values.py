@@ -13,6 +13,7 @@ from typing import Any
 
 from psrunbook.sim.guid_wire import guid_text
 from psrunbook.sim.objects import (
+    ByteArray,
     DotNetList,
     PSChar,
     PSEnum,
@@ -366,6 +367,8 @@ def type_name_of(value: Any) -> str:
         return "System.String"
     if isinstance(value, DotNetList | TypedArray):
         return value.type_name
+    if isinstance(value, ByteArray):
+        return "System.Byte[]"
     if is_collection(value):
         return "System.Object[]"
     if isinstance(value, PSPrimitiveDictionary):

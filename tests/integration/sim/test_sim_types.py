@@ -41,3 +41,18 @@ def test_get_service_is_a_service_controller(lab_pool):
         "System.ServiceProcess.ServiceStartMode"
         == (service.adapted_properties["StartType"].types[0])
     )
+
+
+def test_a_byte_array_travels_as_ba_both_ways(lab_pool) -> None:
+    """A byte[] is ``<BA>`` (base64) on the wire in both directions, as PowerShell
+    serialises it (pypsrp 1.0's copy_file sends the file as byte[] pipeline input to a
+    ``[byte[]]`` parameter, fetch_file reads byte[] output); the lab wrote a list of
+    numbers and passed received bytes on as an unknown value."""
+    ps = PowerShell(lab_pool)
+    ps.add_script(
+        "param([Parameter(ValueFromPipeline=$true)][byte[]]$Chunk)\n"
+        "process { $Chunk.GetType().FullName; $Chunk.Count; ,([byte[]]($Chunk[0..1])) }"
+    )
+    output = ps.invoke([b"\x00\x01\xff"])
+    assert not ps.had_errors, [str(e) for e in ps.streams.error]
+    assert ["System.Byte[]", 3, b"\x00\x01"] == output
