@@ -2440,16 +2440,30 @@ class Evaluator:
             if isinstance(index, str):
                 return target.properties.get(index)
             raise self.unsupported(node, "indexing an object")
-        sequence: Sequence[Any] | None = list(target) if is_collection(target) else None
+        sequence: Sequence[Any] | None = None
         if isinstance(target, str):
             sequence = target  # indexed in place: a string's items are Chars (below)
+        elif isinstance(target, list | tuple):
+            sequence = target  # read in place: copying it per index made $a[0..n] quadratic
+        elif is_collection(target):
+            sequence = list(target)
         if sequence is None:
             if to_int(index) in (0, -1):
                 return target
             return None
         if is_collection(index):
-            return [self.index(target, i, node) for i in index]
-        position = to_int(index)
+            return [
+                self.index(target, i, node)
+                if is_collection(i)
+                else self._item_at(target, sequence, i)
+                for i in index
+            ]
+        return self._item_at(target, sequence, index)
+
+    def _item_at(self, target: Any, sequence: Sequence[Any], index: Any) -> Any:
+        """``sequence[index]`` as PowerShell reads one element of ``target``: from the end
+        for a negative index, ``$null`` past either end (an error in strict mode 3)."""
+        position = index if type(index) is int else to_int(index)
         if -len(sequence) <= position < len(sequence):
             item = sequence[position]
             return PSChar(item) if isinstance(target, str) else item
