@@ -2585,7 +2585,10 @@ class Evaluator:
         elif target.type == "member_access":
             parts = self.kids(target)
             obj = self.eval(parts[0])
-            self.members.set_member(obj, self.member_name(parts[-1]), value, target)
+            if isinstance(obj, TypeRef):  # [type]::Property = value
+                self.members.set_static(obj.name, self.member_name(parts[-1]), value, target)
+            else:
+                self.members.set_member(obj, self.member_name(parts[-1]), value, target)
         elif target.type == "element_access":
             parts = self.kids(target)
             obj = self.eval(parts[0])

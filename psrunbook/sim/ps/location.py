@@ -7,19 +7,34 @@ by a WinRS cmd shell starts in the process's working directory (the shell's
 recorded ``test_winrs_extra_opts.yml`` answers ``(pwd).Path`` with ``C:\\Windows`` for
 a shell created with that directory); a PSRP runspace starts in the user's Documents
 folder (UNVERIFIED: as Windows PowerShell remoting sessions show it). ``Set-Location``
-is not simulated, so the location never changes within a runspace; ``-PSProvider``,
-``-PSDrive``, ``-Stack`` and ``-StackName`` are refused as unknown parameters. ``$PWD``
+(``cd``, ``chdir``, ``sl``) moves it to another FileSystem folder of the node, kept
+for the runspace's later pipelines; another provider's location (``HKLM:``, ``Env:``)
+and a location stack (``-StackName``, ``Push-Location``) are refused by name.
+``Get-Location``'s ``-PSProvider``, ``-PSDrive``, ``-Stack`` and ``-StackName`` are
+refused as unknown parameters. ``$PWD``
 (the evaluator's ``read_variable``) and the relative paths of the lab's provider
 cmdlets (``CmdletContext.location``) read the same location.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from psrunbook.sim.executor_protocol import RUNSPACE_LOCATION
-from psrunbook.sim.objects import PSHashtable, PSObject
+from psrunbook.sim.objects import ErrorRecordData, PSHashtable, PSObject
 from psrunbook.sim.ps.builtins import BuiltinEvaluator, Emit, builtin
+from psrunbook.sim.ps.cmdlet_api import ParamSpec
+from psrunbook.sim.ps.dotnet_io import full_path
+from psrunbook.sim.ps.values import to_string
+
+_PROVIDER_DRIVE = re.compile(
+    r"^(?:[A-Za-z]{2,}:|(?!(?:Microsoft\.PowerShell\.Core\\)?FileSystem::)[\w.\\]+::)",
+    re.IGNORECASE,
+)
+"""A path on another provider: a drive of more than one letter (``HKLM:``, ``Env:``) or a
+provider-qualified path other than FileSystem's."""
+_WILDCARD = re.compile(r"[*?\[]")
 
 FILESYSTEM = "Microsoft.PowerShell.Core\\FileSystem"
 
@@ -66,3 +81,55 @@ def get_location(
 ) -> None:
     """The current location as a PathInfo."""
     emit(path_info(current_location(ev)))
+
+
+@builtin(
+    "Set-Location",
+    ParamSpec("Path", "string", position=0, parameter_sets=("Path",), from_pipeline=True,
+              from_pipeline_by_property_name=True),
+    ParamSpec("LiteralPath", "string", mandatory=True, aliases=("PSPath",),
+              parameter_sets=("LiteralPath",), from_pipeline_by_property_name=True),
+    ParamSpec("PassThru", "switch"),
+)  # fmt: skip
+def set_location(
+    ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit
+) -> None:
+    """Move the runspace's location to an existing FileSystem folder: absolute, relative
+    to the location (``..``, ``.``), a drive (``C:``: its root in the lab), ``~`` (the
+    user's profile folder) or a ``FileSystem::`` path (``$item.PSPath``, as pypsrp 1.0's
+    ``invoke_ps(cwd=...)`` passes it); no path goes home. A missing path, or a file, is
+    ItemNotFoundException (the error for a file is UNVERIFIED) and the location stays.
+    The case is kept as typed but the drive letter's (Windows shows ``C:\\WINDOWS``
+    after ``cd c:\\WINDOWS``). ``-PassThru`` answers the PathInfo."""
+    literal = args.get("LiteralPath")
+    raw = to_string(literal if literal is not None else args.get("Path") or "")
+    home = ev.get_environment("USERPROFILE") or "C:\\"
+    if literal is None and _WILDCARD.search(raw):
+        raise ev.unsupported(ev.statement, f"Set-Location to a wildcard path ({raw})")
+    if _PROVIDER_DRIVE.match(raw):
+        raise ev.unsupported(
+            ev.statement, f"Set-Location to another provider's location ({raw})"
+        )
+    text = raw.strip() or "~"
+    if text == "~" or text.startswith(("~\\", "~/")):
+        text = home + text[1:]
+    target = full_path(text, current_location(ev))
+    target = target[:1].upper() + target[1:]
+    files = ev.dotnet().files("Set-Location")
+    if files.kind(target) != "dir":
+        raise ev.fail(
+            ErrorRecordData(
+                message=f"Cannot find path '{target}' because it does not exist.",
+                error_id="PathNotFound",
+                category="ObjectNotFound",
+                exception_type="System.Management.Automation.ItemNotFoundException",
+                target_object=target,
+                target_name=target,
+                target_type="String",
+                activity="Set-Location",
+                command_type="Microsoft.PowerShell.Commands.SetLocationCommand",
+            )
+        )
+    ev.runspace[RUNSPACE_LOCATION] = target
+    if args.get("PassThru"):
+        emit(path_info(target))

@@ -93,6 +93,8 @@ _PSCUSTOM = PSCUSTOM_TYPE
 
 
 _VERSION_PARTS = frozenset(("major", "minor", "build", "revision"))
+_PROCESS_DIRECTORY = "process_current_directory"
+"""The runspace key of ``[Environment]::CurrentDirectory`` once a script has set it."""
 
 
 class Members:
@@ -431,8 +433,32 @@ class Members:
         except PipelineStopped:
             raise StopRequested() from None
 
+    def set_static(self, type_name: str, name: str, value: Any, node: Node) -> None:
+        """``[type]::Property = value`` for the one static property the lab models:
+        ``[Environment]::CurrentDirectory``, the process's folder (pypsrp 1.0's
+        ``invoke_ps(cwd=...)`` sets it after ``Set-Location``). It must name an existing
+        folder (.NET's DirectoryNotFoundException otherwise); PowerShell's location is
+        not moved by it. Reading it back gives what was set; before that it is refused
+        by name (the process's starting folder is not modelled)."""
+        key = (_short_type(type_name), name.casefold())
+        if key != ("environment", "currentdirectory"):
+            raise self._ev.unsupported(node, f"assignment to [{type_name}]::{name}")
+        dotnet = self._ev.dotnet()
+        folder = dotnet.path_of(value)
+        if dotnet.files("[Environment]::CurrentDirectory").kind(folder) != "dir":
+            raise self._ev.runtime_fail(
+                f"Exception setting \"CurrentDirectory\": \"Could not find a part of the path "
+                f"'{folder}'.\"",
+                "ExceptionWhenSetting",
+                "NotSpecified",
+                exception_type="System.Management.Automation.SetValueInvocationException",
+            )
+        self._ev.runspace[_PROCESS_DIRECTORY] = folder
+
     def static_member(self, type_name: str, name: str, node: Node) -> Any:
         key = (_short_type(type_name), name.casefold())
+        if key == ("environment", "currentdirectory") and _PROCESS_DIRECTORY in self._ev.runspace:
+            return self._ev.runspace[_PROCESS_DIRECTORY]
         values: dict[tuple[str, str], Any] = {
             ("int", "maxvalue"): 2**31 - 1,
             ("int", "minvalue"): -(2**31),

@@ -95,3 +95,16 @@ def test_a_fresh_sessions_relative_write_lands_in_its_users_documents(
     assert f"Could not find a part of the path '{documents}\\nosuchfolder\\third.txt'." == str(
         error
     )
+
+
+def test_set_location_holds_for_the_pools_later_pipelines(lab_pool: RunspacePool) -> None:
+    """``cd`` in one pipeline moves the runspace's location for the next ones, as a
+    remote session keeps it (pypsrp 1.0's ``invoke_ps(cwd=...)`` sets it, then runs its
+    script as another statement). The lab refused Set-Location by name."""
+    ps = PowerShell(lab_pool)
+    ps.add_script("Set-Location C:\\Windows\\Temp")
+    ps.invoke()
+    assert not ps.had_errors
+    ps = PowerShell(lab_pool)
+    ps.add_script("(Get-Location).Path; Set-Content moved.txt here; (Get-Item moved.txt).FullName")
+    assert ["C:\\Windows\\Temp", "C:\\Windows\\Temp\\moved.txt"] == ps.invoke()

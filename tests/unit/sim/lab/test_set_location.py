@@ -1,0 +1,70 @@
+"""``Set-Location`` (``cd``) on a lab node: the runspace's FileSystem location moves, and
+relative paths, ``$PWD`` and ``Get-Location`` follow it."""
+
+from __future__ import annotations
+
+from psrunbook.sim.lab.lab_files import sample_lab
+from tests.unit.sim.lab.scripts import run_on
+
+
+def _run(script: str) -> list[object]:
+    result = run_on(sample_lab(), script)
+    assert result.failed is None, result.failed
+    assert [] == result.errors, [e.message for e in result.errors]
+    return result.output
+
+
+def test_absolute_relative_parent_home_and_provider_paths() -> None:
+    assert [
+        "C:\\Windows",
+        "C:\\Windows\\Temp",
+        "C:\\Windows",
+        "C:\\Users\\admin",
+        "C:\\Users\\admin\\Documents",
+        "C:\\Windows\\Temp",
+        "C:\\",
+    ] == _run(
+        "Set-Location C:\\Windows; $PWD.Path\n"
+        "cd Temp; (Get-Location).Path\n"
+        "sl ..; (pwd).Path\n"
+        "cd ~; (pwd).Path\n"
+        "chdir Documents; (pwd).Path\n"
+        "Set-Location -LiteralPath 'Microsoft.PowerShell.Core\\FileSystem::C:\\Windows\\Temp'\n"
+        "(pwd).Path; cd C:; (pwd).Path"
+    )
+
+
+def test_relative_paths_of_cmdlets_follow_the_location_and_pass_thru_answers_it() -> None:
+    assert ["C:\\Windows\\Temp\\here.txt", "C:\\WINDOWS\\Temp"] == _run(
+        "cd C:\\Windows\\Temp; Set-Content here.txt x; (Get-Item here.txt).FullName\n"
+        "(Set-Location c:\\WINDOWS\\Temp -PassThru).Path"
+    )
+
+
+def test_a_missing_folder_is_an_error_and_the_location_stays() -> None:
+    result = run_on(sample_lab(), "cd C:\\Windows; cd C:\\nope; (pwd).Path")
+    assert ["C:\\Windows"] == result.output
+    (error,) = result.errors
+    assert (
+        "Cannot find path 'C:\\nope' because it does not exist.",
+        "PathNotFound,Microsoft.PowerShell.Commands.SetLocationCommand",
+        "ObjectNotFound",
+    ) == (error.message, error.fully_qualified_error_id, error.category)
+
+
+def test_another_providers_location_and_wildcards_are_refused_by_name() -> None:
+    for script in ("Set-Location HKLM:\\SOFTWARE", "cd Env:", "cd C:\\Win*"):
+        failed = run_on(sample_lab(), script).failed
+        assert failed is not None and "Set-Location to" in failed.message, script
+
+
+def test_environment_current_directory_is_set_apart_from_the_location() -> None:
+    result = run_on(
+        sample_lab(),
+        "[Environment]::CurrentDirectory = 'C:\\Windows'; [Environment]::CurrentDirectory\n"
+        "(pwd).Path -eq 'C:\\Windows'\n"
+        "[Environment]::CurrentDirectory = 'C:\\nope'; [Environment]::CurrentDirectory",
+    )
+    assert ["C:\\Windows", False, "C:\\Windows"] == result.output
+    (error,) = result.errors
+    assert "Could not find a part of the path 'C:\\nope'." in error.message
