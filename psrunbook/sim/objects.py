@@ -444,3 +444,16 @@ class PSInt64(int):
     arithmetic stays Int64 and they go on the wire as ``<I64>``. (``x in range(...)``
     scans the range for an int subclass: test ``int(x)``.)
     """
+
+
+def provider_info(name: str) -> PSObject:
+    """A ``System.Management.Automation.ProviderInfo`` of a built-in provider: ``Name``
+    (``FileSystem``, ``Registry``), ``ModuleName`` ``Microsoft.PowerShell.Core`` and the
+    ToString ``Microsoft.PowerShell.Core\\<Name>`` that an item's ``PSProvider`` shows
+    (a script reads ``$item.PSProvider.Name``, as pypsrp 1.0's ``invoke_ps(cwd=...)``
+    does). Only these members are modelled."""
+    return PSObject(
+        type_names=("System.Management.Automation.ProviderInfo", "System.Object"),
+        properties=PSHashtable([("Name", name), ("ModuleName", "Microsoft.PowerShell.Core")]),
+        to_string=f"Microsoft.PowerShell.Core\\{name}",
+    )

@@ -22,7 +22,7 @@ import re
 from typing import Any
 
 from psrunbook.sim.executor_protocol import RUNSPACE_LOCATION
-from psrunbook.sim.objects import ErrorRecordData, PSHashtable, PSObject
+from psrunbook.sim.objects import ErrorRecordData, PSHashtable, PSObject, provider_info
 from psrunbook.sim.ps.builtins import BuiltinEvaluator, Emit, builtin
 from psrunbook.sim.ps.cmdlet_api import ParamSpec
 from psrunbook.sim.ps.dotnet_io import full_path
@@ -54,13 +54,7 @@ def path_info(path: str) -> PSObject:
     the members named here are modelled (their values as Windows names them; the other
     members of these .NET types are not)."""
     drive = path.split(":", 1)[0] if ":" in path else ""
-    provider = PSObject(
-        type_names=("System.Management.Automation.ProviderInfo", "System.Object"),
-        properties=PSHashtable(
-            [("Name", "FileSystem"), ("ModuleName", "Microsoft.PowerShell.Core")]
-        ),
-        to_string=FILESYSTEM,
-    )
+    provider = provider_info("FileSystem")
     drive_info = PSObject(
         type_names=("System.Management.Automation.PSDriveInfo", "System.Object"),
         properties=PSHashtable([("Name", drive), ("Root", f"{drive}:\\"), ("Provider", provider)]),

@@ -17,7 +17,7 @@ from psrunbook.sim.lab.cluster_objects import access_rule_object, access_to_stri
 from psrunbook.sim.lab.cmdlets.sim_cmdlet import SimCmdlet, arg, param, strings, text
 from psrunbook.sim.lab.fs import FsView, rights_mask
 from psrunbook.sim.lab.paths import BadDrive, FsPath, has_wildcard, parse
-from psrunbook.sim.objects import PSHashtable, PSObject
+from psrunbook.sim.objects import PSHashtable, PSObject, provider_info
 from psrunbook.sim.ps.cmdlet_api import CmdletContext, CmdletSpec
 from psrunbook.sim.ps.principal import names_security_identifier, security_identifier
 
@@ -205,7 +205,7 @@ class GetAcl(SimCmdlet):
                     ("PSPath", "Microsoft.PowerShell.Core\\FileSystem::" + path.display),
                     ("PSChildName", path.name),
                     ("PSDrive", path.drive),
-                    ("PSProvider", "Microsoft.PowerShell.Core\\FileSystem"),
+                    ("PSProvider", provider_info("FileSystem")),
                 ]
             ),
             to_string=f"System.Security.AccessControl.{kind}",

@@ -32,7 +32,7 @@ from psrunbook.sim.lab.paths import (
 )
 from psrunbook.sim.lab.profiles import ensure_profile, profile_folders
 from psrunbook.sim.lab.windows_registry import UNMODELLED_KEY, windows_owned
-from psrunbook.sim.objects import ErrorRecordData, PSHashtable, PSObject
+from psrunbook.sim.objects import ErrorRecordData, PSHashtable, PSObject, provider_info
 from psrunbook.sim.ps.cmdlet_api import CmdletContext, CmdletError, CmdletSpec, CommandRefused
 from psrunbook.sim.ps.validation import ValidateSet
 
@@ -92,7 +92,7 @@ def item_object(path: FsPath, entry: FsEntry) -> PSObject:
         ("PSParentPath", fs_ps_path(parent) if parent is not None else ""),
         ("PSChildName", entry.name if path.parts else path.display),
         ("PSDrive", path.drive),
-        ("PSProvider", "Microsoft.PowerShell.Core\\FileSystem"),
+        ("PSProvider", provider_info("FileSystem")),
         ("PSIsContainer", entry.is_dir),
         ("LastWriteTime", lab_date(entry.stamp)),
         ("LastWriteTimeUtc", lab_date(entry.stamp, "Utc")),

@@ -16,7 +16,7 @@ from psrunbook.sim.lab.cluster_model import Registry, RegistryKey, fold
 from psrunbook.sim.lab.cmdlets.sim_cmdlet import SimCmdlet, arg, flag, param, strings, text
 from psrunbook.sim.lab.paths import BadDrive, RegPath, has_wildcard, parse, reg_matches
 from psrunbook.sim.lab.windows_registry import UNMODELLED_KEY, windows_owned
-from psrunbook.sim.objects import PSHashtable, PSObject
+from psrunbook.sim.objects import PSHashtable, PSObject, provider_info
 from psrunbook.sim.ps.cmdlet_api import CmdletContext, CmdletError, CmdletSpec, CommandRefused
 
 DEFAULT_NAME = "(default)"
@@ -84,7 +84,7 @@ def key_object(registry: Registry, path: RegPath, key: RegistryKey) -> PSObject:
             ("PSParentPath", parent.ps_path if parent is not None else ""),
             ("PSChildName", path.name),
             ("PSDrive", "HKLM"),
-            ("PSProvider", "Microsoft.PowerShell.Core\\Registry"),
+            ("PSProvider", provider_info("Registry")),
             ("PSIsContainer", True),
         ]
     )
@@ -103,7 +103,7 @@ def _ps_props(path: RegPath) -> list[tuple[str, Any]]:
         ("PSParentPath", parent.ps_path if parent is not None else ""),
         ("PSChildName", path.name),
         ("PSDrive", "HKLM"),
-        ("PSProvider", "Microsoft.PowerShell.Core\\Registry"),
+        ("PSProvider", provider_info("Registry")),
     ]
 
 

@@ -68,3 +68,13 @@ def test_environment_current_directory_is_set_apart_from_the_location() -> None:
     assert ["C:\\Windows", False, "C:\\Windows"] == result.output
     (error,) = result.errors
     assert "Could not find a part of the path 'C:\\nope'." in error.message
+
+
+def test_an_items_provider_is_a_provider_info() -> None:
+    """``$item.PSProvider`` is a ProviderInfo (Name ``FileSystem``, shown as
+    ``Microsoft.PowerShell.Core\\FileSystem``), as pypsrp 1.0's cwd script reads it; the
+    lab gave the text, whose ``.Name`` was ``$null``."""
+    assert ["FileSystem", "Microsoft.PowerShell.Core\\FileSystem", "Registry"] == _run(
+        "$i = Get-Item C:\\Windows; $i.PSProvider.Name; \"$($i.PSProvider)\"\n"
+        "(Get-Item HKLM:\\SOFTWARE).PSProvider.Name"
+    )
