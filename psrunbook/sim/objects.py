@@ -457,3 +457,28 @@ def provider_info(name: str) -> PSObject:
         properties=PSHashtable([("Name", name), ("ModuleName", "Microsoft.PowerShell.Core")]),
         to_string=f"Microsoft.PowerShell.Core\\{name}",
     )
+
+
+HOST_INFORMATION_MESSAGE = "System.Management.Automation.HostInformationMessage"
+
+
+def host_information_message(
+    text: str, *, no_newline: bool = False, foreground: Any = None, background: Any = None
+) -> PSObject:
+    """What Write-Host writes to the information stream (WriteHostCommand): a
+    HostInformationMessage with Message, ForegroundColor, BackgroundColor (ConsoleColor,
+    ``$null`` when not given; UNVERIFIED: Windows may fill them from the host's RawUI) and
+    NoNewLine, shown as its Message. psrp's ``invoke_ps`` test reads ``MessageData.Message``
+    of a Write-Host record against Windows."""
+    return PSObject(
+        type_names=(HOST_INFORMATION_MESSAGE, "System.Object"),
+        properties=PSHashtable(
+            [
+                ("Message", text),
+                ("ForegroundColor", foreground),
+                ("BackgroundColor", background),
+                ("NoNewLine", no_newline),
+            ]
+        ),
+        to_string=text,
+    )

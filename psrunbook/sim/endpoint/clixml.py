@@ -38,6 +38,7 @@ from psrunbook.sim.date_wire import (
 from psrunbook.sim.executor_protocol import HostChar
 from psrunbook.sim.guid_wire import guid_text, incoming_guid
 from psrunbook.sim.objects import (
+    HOST_INFORMATION_MESSAGE,
     ByteArray,
     DotNetList,
     ErrorRecordData,
@@ -469,17 +470,23 @@ class ClixmlWriter:
         self._parts.append("</MS></Obj>")
 
     def information_record(self, data: Any, *, user: str, computer: str) -> None:
+        """An INFORMATION_RECORD: Write-Host's has a HostInformationMessage as its
+        MessageData (with its properties), Source ``Write-Host`` and the tag ``PSHOST``
+        (WriteHostCommand, Cmdlet.WriteInformation); anything else is Write-Information's."""
+        from_host = isinstance(data, PSObject) and data.type_names[:1] == (
+            HOST_INFORMATION_MESSAGE,
+        )
         self._open_obj(None, None)
         self._parts.append("<MS>")
-        self.value(data, "MessageData", 0)
-        self.string("Write-Information", "Source")
+        self.value(data, "MessageData", 1 if from_host else 0)
+        self.string("Write-Host" if from_host else "Write-Information", "Source")
         # DateTime.Now (InformationRecord's constructor): Kind Local, +00:00 on UTC nodes.
         now = python_wire_text(datetime.datetime.now(datetime.UTC))
         self.primitive("DT", now, "TimeGenerated")
         self._open_obj(
             "Tags", ("System.Collections.Generic.List`1[[System.String]]", "System.Object")
         )
-        self._parts.append("<LST /></Obj>")
+        self._parts.append("<LST><S>PSHOST</S></LST></Obj>" if from_host else "<LST /></Obj>")
         self.string(user, "User")
         self.string(computer, "Computer")
         for prop in ("ProcessId", "NativeThreadId", "ManagedThreadId"):

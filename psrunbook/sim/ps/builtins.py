@@ -30,6 +30,7 @@ from psrunbook.sim.objects import (
     PSHashtable,
     PSObject,
     SecureStringValue,
+    host_information_message,
 )
 from psrunbook.sim.ps import records
 from psrunbook.sim.ps.cmdlet_api import CmdletSpec, ParamSpec
@@ -54,8 +55,10 @@ from psrunbook.sim.ps.pipeline import StreamingCommand
 from psrunbook.sim.ps.scope import Scope
 from psrunbook.sim.ps.timespan_values import MAX_MILLISECONDS, timespan_value
 from psrunbook.sim.ps.values import (
+    ConversionError,
     ScriptBlockValue,
     as_list,
+    convert,
     is_collection,
     ps_compare,
     ps_equals,
@@ -337,7 +340,58 @@ def write_host(
 ) -> None:
     separator = to_string(args.get("Separator", " "))
     values = inputs if inputs is not None else as_list(args.get("Object"))
-    ev.write_information(separator.join(_host_text(v, separator) for v in values), host=True)
+    text = separator.join(_host_text(v, separator) for v in values)
+    no_newline = bool(args.get("NoNewline"))
+    foreground, background = (
+        _console_color(ev, name, args.get(name)) for name in ("ForegroundColor", "BackgroundColor")
+    )
+    if foreground is None and background is None:
+        _display_on_client_host(ev, text, no_newline)
+    ev.write_information(
+        host_information_message(
+            text, no_newline=no_newline, foreground=foreground, background=background
+        ),
+        host=True,
+    )
+
+
+def _console_color(ev: BuiltinEvaluator, parameter: str, value: Any) -> Any:
+    """A ``-ForegroundColor``/``-BackgroundColor`` argument as the ConsoleColor it binds to."""
+    if value is None:
+        return None
+    try:
+        return convert(value, "consolecolor")
+    except ConversionError:
+        raise ev.fail(
+            records.binding_error(
+                f"Cannot bind parameter '{parameter}'. Cannot convert value \"{to_string(value)}\" "
+                'to type "System.ConsoleColor". Error: "Unable to match the identifier name '
+                f"{to_string(value)} to a valid enumerator name. Specify one of the following "
+                "enumerator names and try again:\r\nBlack, DarkBlue, DarkGreen, DarkCyan, "
+                "DarkRed, DarkMagenta, DarkYellow, Gray, DarkGray, Blue, Green, Cyan, Red, "
+                'Magenta, Yellow, White"',
+                "CannotConvertArgumentNoMessage",
+                "Microsoft.PowerShell.Commands.WriteHostCommand",
+            )
+        ) from None
+
+
+def _display_on_client_host(ev: BuiltinEvaluator, text: str, no_newline: bool) -> None:
+    """Write-Host shows its text on a remote session's client host too, as Windows does
+    when the client gave one with a UI: ``WriteLine2`` (``Write1`` with -NoNewline), then
+    the information record (psrp 1.0's ``test_invoke_ps_with_host`` against Windows: the
+    client's ``write_line("host")`` is called once). Without a client UI the call is
+    nothing; powershell.exe's console prints the record itself. With colours the call
+    (WriteLine3, colours Windows may read from the RawUI) is not made: UNVERIFIED."""
+    host = ev.runspace_host(pool=False)
+    ui = host.properties.get("UI") if isinstance(host, PSObject) else None
+    if not isinstance(ui, PSObject) or not ui.type_names[0].endswith(
+        "ServerRemoteHostUserInterface"
+    ):
+        return
+    method = ui.methods.get("Write" if no_newline else "WriteLine")
+    if method is not None:  # the runspace's template host has no methods: no client
+        method(text)
 
 
 def _host_text(value: Any, separator: str) -> str:

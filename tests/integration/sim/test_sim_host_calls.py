@@ -194,3 +194,29 @@ def test_exit_without_a_client_host_ends_the_script_quietly(lab_pool: RunspacePo
     assert ["before"] == ps.invoke()
     assert ps.state == PSInvocationState.COMPLETED
     assert not ps.had_errors
+
+
+def test_write_host_reaches_the_client_host_and_the_information_stream(
+    lab_endpoint: SimEndpoint,
+) -> None:
+    """WriteHostCommand: the client's host shows the line (WriteLine2), and the record's
+    MessageData is a HostInformationMessage (Message, NoNewLine, colours), Source
+    Write-Host, tag PSHOST (psrp 1.0's test_invoke_ps_with_host against Windows reads
+    ``MessageData.Message`` and sees ``write_line("host")`` once). The lab sent the text
+    alone as Write-Information's and made no host call."""
+    ui = RecordingUI(_raw_ui())
+    host = PSHost(None, None, False, "lab client", None, ui, "1.0")
+    with RunspacePool(client_for(lab_endpoint), host=host) as pool:
+        ps = PowerShell(pool)
+        ps.add_script("Write-Host 'host'; Write-Host 'green' -ForegroundColor Green")
+        assert [] == ps.invoke()
+    assert ["host"] == ui.lines  # a coloured line is not sent as WriteLine2
+    plain, green = ps.streams.information
+    assert ("Write-Host", ["PSHOST"]) == (plain.source, list(plain.tags))
+    message = plain.message_data
+    assert "host" == message.adapted_properties.get(
+        "Message", message.extended_properties.get("Message")
+    )
+    assert "System.Management.Automation.HostInformationMessage" == message.types[0]
+    colour = green.message_data.extended_properties.get("ForegroundColor")
+    assert "Green" == str(colour)

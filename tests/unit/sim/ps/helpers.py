@@ -11,7 +11,13 @@ from psrunbook.sim.executor_protocol import (
     PipelineFailed,
     PipelineRequest,
 )
-from psrunbook.sim.objects import ErrorRecordData, PSEnum, PSHashtable, PSObject
+from psrunbook.sim.objects import (
+    HOST_INFORMATION_MESSAGE,
+    ErrorRecordData,
+    PSEnum,
+    PSHashtable,
+    PSObject,
+)
 from psrunbook.sim.ps.cmdlet_api import CmdletContext, CmdletError, CmdletSpec, ParamSpec
 from psrunbook.sim.ps.exceptions import PARSE_ERROR_ID
 from psrunbook.sim.ps.powershell_executor import PowerShellExecutor
@@ -146,7 +152,12 @@ class Sink:
         self.result.verbose.append(message)
 
     def information(self, value: Any) -> None:
-        self.result.information.append(value)
+        """Write-Host's HostInformationMessage is kept as its text (its shape is tested
+        on the wire, test_sim_host_calls); Write-Information's value as it is."""
+        is_host = isinstance(value, PSObject) and value.type_names[:1] == (
+            HOST_INFORMATION_MESSAGE,
+        )
+        self.result.information.append(str(value) if is_host else value)
 
     def debug(self, message: str) -> None:
         self.result.debug.append(message)
