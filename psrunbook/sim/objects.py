@@ -482,3 +482,19 @@ def host_information_message(
         ),
         to_string=text,
     )
+
+
+def path_not_found(cmdlet: str, command_type: str, path: str) -> ErrorRecordData:
+    """A provider cmdlet's ItemNotFoundException for ``path`` ("Cannot find path 'X'
+    because it does not exist.", PathNotFound, ObjectNotFound), the path its target."""
+    return ErrorRecordData(
+        message=f"Cannot find path '{path}' because it does not exist.",
+        error_id="PathNotFound",
+        category="ObjectNotFound",
+        exception_type="System.Management.Automation.ItemNotFoundException",
+        target_object=path,
+        target_name=path,
+        target_type="String",
+        activity=cmdlet,
+        command_type=command_type,
+    )

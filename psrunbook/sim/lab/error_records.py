@@ -26,6 +26,7 @@ from __future__ import annotations
 from typing import Any, TypedDict
 
 from psrunbook.sim.objects import ErrorRecordData
+from psrunbook.sim.objects import path_not_found as objects_path_not_found
 
 FC_NAMESPACE = "Microsoft.FailoverClusters.PowerShell"
 CLUSTER_EXCEPTION = f"{FC_NAMESPACE}.ClusterCmdletException"
@@ -212,14 +213,9 @@ def _string_target(target: str, cmdlet: str, command_type: str) -> _StringTarget
 
 
 def path_not_found(cmdlet: str, command_type: str, path: str) -> ErrorRecordData:
-    """``Get-Item``/``Get-Content``/... on a path that does not exist."""
-    return ErrorRecordData(
-        message=f"Cannot find path '{path}' because it does not exist.",
-        error_id="PathNotFound",
-        category="ObjectNotFound",
-        exception_type="System.Management.Automation.ItemNotFoundException",
-        **_string_target(path, cmdlet, command_type),
-    )
+    """``Get-Item``/``Get-Content``/... on a path that does not exist (the language's
+    ``Set-Location`` raises the same, :func:`psrunbook.sim.objects.path_not_found`)."""
+    return objects_path_not_found(cmdlet, command_type, path)
 
 
 def drive_not_found(cmdlet: str, command_type: str, drive: str) -> ErrorRecordData:

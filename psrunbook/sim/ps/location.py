@@ -22,7 +22,7 @@ import re
 from typing import Any
 
 from psrunbook.sim.executor_protocol import RUNSPACE_LOCATION
-from psrunbook.sim.objects import ErrorRecordData, PSHashtable, PSObject, provider_info
+from psrunbook.sim.objects import PSHashtable, PSObject, path_not_found, provider_info
 from psrunbook.sim.ps.builtins import BuiltinEvaluator, Emit, builtin
 from psrunbook.sim.ps.cmdlet_api import ParamSpec
 from psrunbook.sim.ps.dotnet_io import full_path
@@ -112,16 +112,8 @@ def set_location(
     files = ev.dotnet().files("Set-Location")
     if files.kind(target) != "dir":
         raise ev.fail(
-            ErrorRecordData(
-                message=f"Cannot find path '{target}' because it does not exist.",
-                error_id="PathNotFound",
-                category="ObjectNotFound",
-                exception_type="System.Management.Automation.ItemNotFoundException",
-                target_object=target,
-                target_name=target,
-                target_type="String",
-                activity="Set-Location",
-                command_type="Microsoft.PowerShell.Commands.SetLocationCommand",
+            path_not_found(
+                "Set-Location", "Microsoft.PowerShell.Commands.SetLocationCommand", target
             )
         )
     ev.runspace[RUNSPACE_LOCATION] = target
