@@ -14,7 +14,6 @@ holds the shell's condition lock.
 from __future__ import annotations
 
 import base64
-import contextlib
 import datetime
 import logging
 import struct
@@ -406,9 +405,9 @@ class ShellSession(ShellBase):
                 self.buffer_mode = buffer_mode
 
     def _mark_disconnected(self) -> None:
+        # psrpcore's pool stays Opened: ``disconnected`` refuses every request meanwhile,
+        # and a new client's Connect moves the pool to Connecting itself.
         self.disconnected = True
-        with contextlib.suppress(Exception):  # psrpcore's state only; a pool not open stays
-            self.pool.disconnect()
         self.cond.notify_all()
 
     def idle_expired(self) -> bool:
@@ -435,8 +434,6 @@ class ShellSession(ShellBase):
                 raise connected_to_other_client_fault()
             if self.disconnected:
                 self.disconnected = False
-                with contextlib.suppress(Exception):
-                    self.pool.reconnect()
                 self.cond.notify_all()
 
     def connect(self, session_id: str, data: bytes) -> bytes:

@@ -30,6 +30,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
 from psrunbook.sim.objects import ByteArray, PSHashtable, PSObject
+from psrunbook.sim.ps import records
 from psrunbook.sim.ps.values import CONVERTERS, NOTHING, ConversionError, as_list, to_int, to_string
 
 if TYPE_CHECKING:
@@ -245,12 +246,7 @@ class DotNet:
     def _arguments(self, method: str, args: list[Any], count: int) -> None:
         """PowerShell's MethodException for a call with another number of arguments."""
         if len(args) != count:
-            raise self._ev.runtime_fail(
-                f'Cannot find an overload for "{method}" and the argument count: "{len(args)}".',
-                "MethodCountCouldNotFindBest",
-                "NotSpecified",
-                exception_type="System.Management.Automation.MethodException",
-            )
+            raise self._ev.fail(records.overload_not_found(method, len(args)))
 
     def file_info(self, path_text: Any) -> PSObject:
         """``New-Object System.IO.FileInfo path``: FullName, Name, Exists, OpenRead()."""
@@ -490,8 +486,12 @@ CONVERTERS["byte[]"] = _to_byte_array
 
 
 def to_bytes_of_text(value: Any) -> bytes:
-    """A string as File.WriteAllText writes it: UTF-8, no byte order mark; $null is empty."""
-    return b"" if value is None else to_string(value).encode("utf-8", errors="surrogatepass")
+    """A string as File.WriteAllText writes it: UTF-8, no byte order mark, a lone surrogate
+    as U+FFFD (.NET's UTF8Encoding replaces what it cannot encode); $null is empty."""
+    if value is None:
+        return b""
+    text = to_string(value).encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    return text.encode("utf-8")
 
 
 def decode_detecting_bom(data: bytes) -> str:

@@ -46,6 +46,7 @@ from typing import TYPE_CHECKING, Any
 
 from psrunbook.sim.executor_protocol import ForwardedEvent
 from psrunbook.sim.objects import PSHashtable, PSObject
+from psrunbook.sim.ps import records
 from psrunbook.sim.ps.values import NOTHING, as_list, to_bool, to_int, to_string
 
 if TYPE_CHECKING:
@@ -259,11 +260,7 @@ def check_identifier(ev: EvaluatorApi, node: Node | None, identifier: str) -> No
 
 
 def _method_arguments_error(ev: EvaluatorApi, name: str, count: int) -> Exception:
-    return ev.runtime_fail(
-        f'Cannot find an overload for "{name}" and the argument count: "{count}".',
-        "MethodCountCouldNotFindBest",
-        "NotSpecified",
-    )
+    return ev.fail(records.overload_not_found(name, count))
 
 
 def call_method(

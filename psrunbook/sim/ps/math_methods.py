@@ -57,6 +57,8 @@ class OverloadNotFound(Exception):
 
     def __init__(self, name: str, count: int) -> None:
         super().__init__(f'Cannot find an overload for "{name}" and the argument count: "{count}".')
+        self.name = name
+        self.count = count
 
 
 def models(name: str) -> bool:

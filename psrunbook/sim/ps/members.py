@@ -44,6 +44,7 @@ from psrunbook.sim.ps import (
     guid_values,
     host_types,
     math_methods,
+    records,
     regex_objects,
 )
 from psrunbook.sim.ps.automatic import PS_VERSION
@@ -509,13 +510,7 @@ class Members:
         ``Length`` is 1 where .NET says 2 (documented in docs/simulated-powershell.md).
         """
         if len(args) != 1:
-            raise self._ev.runtime_fail(
-                f'Cannot find an overload for "ConvertFromUtf32" and the argument count: '
-                f'"{len(args)}".',
-                "MethodCountCouldNotFindBest",
-                "NotSpecified",
-                exception_type="System.Management.Automation.MethodException",
-            )
+            raise self._ev.fail(records.overload_not_found("ConvertFromUtf32", len(args)))
         try:
             code = to_int(args[0])
         except ConversionError:
@@ -568,9 +563,7 @@ class Members:
             try:
                 return math_methods.call(name, a)
             except math_methods.OverloadNotFound as exc:
-                raise self._ev.runtime_fail(
-                    str(exc), "MethodCountCouldNotFindBest", "NotSpecified"
-                ) from None
+                raise self._ev.fail(records.overload_not_found(exc.name, exc.count)) from None
             except math_methods.Refused as exc:
                 raise self._ev.unsupported(node, str(exc)) from None
         if short == "io.path":

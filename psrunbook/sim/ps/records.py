@@ -112,6 +112,17 @@ def runtime_error(
     )
 
 
+def overload_not_found(method: str, count: int) -> ErrorRecordData:
+    """PowerShell's MethodException for a .NET method called with an argument count none
+    of its overloads takes (MethodCountCouldNotFindBest)."""
+    return runtime_error(
+        f'Cannot find an overload for "{method}" and the argument count: "{count}".',
+        "MethodCountCouldNotFindBest",
+        "NotSpecified",
+        exception_type="System.Management.Automation.MethodException",
+    )
+
+
 def thrown(value: Any, message: str) -> ErrorRecordData:
     """``throw <value>``: errorId is the message, category OperationStopped."""
     return ErrorRecordData(

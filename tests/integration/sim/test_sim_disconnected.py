@@ -10,12 +10,13 @@ envelopes are compared with Windows' in ``test_sim_recordings.py``.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from xml.etree import ElementTree
 
 import pytest
 from pypsrp.exceptions import WSManFaultError
 from pypsrp.powershell import PowerShell, PSInvocationState, RunspacePool, RunspacePoolState
-from pypsrp.wsman import WSMan
+from pypsrp.wsman import NAMESPACES, SelectorSet, WSMan
 
 from psrunbook.sim.endpoint.http_server import SimEndpoint
 from psrunbook.sim.lab.cluster_executor import cluster_executor
@@ -49,7 +50,7 @@ def node() -> Iterator[SimEndpoint]:
         yield ep
 
 
-def _fault_code(call) -> int:  # type: ignore[no-untyped-def]
+def _fault_code(call: Callable[[], object]) -> int:
     with pytest.raises(WSManFaultError) as info:
         call()
     return int(info.value.code)
@@ -194,9 +195,7 @@ def test_enumeration_lists_the_users_own_shells_with_their_state(node):
         theirs.close()
 
 
-def _enumerate_body():  # type: ignore[no-untyped-def]
-    from xml.etree import ElementTree  # noqa: PLC0415
-
+def _enumerate_body() -> ElementTree.Element:
     wsen = "http://schemas.xmlsoap.org/ws/2004/09/enumeration"
     wsman = "http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd"
     body = ElementTree.Element(f"{{{wsen}}}Enumerate")
@@ -246,9 +245,6 @@ def test_another_users_shell_is_out_of_their_reach(node):
 
 
 def test_disconnect_sets_the_idle_timeout_and_buffer_mode_and_comes_once(node):
-    from xml.etree import ElementTree  # noqa: PLC0415
-
-    from pypsrp.wsman import NAMESPACES, SelectorSet  # noqa: PLC0415
 
     pool = RunspacePool(client_for(node))
     pool.open()

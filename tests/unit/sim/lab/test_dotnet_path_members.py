@@ -68,3 +68,15 @@ def test_write_all_text_is_utf8_without_a_bom_and_read_all_text_reads_it_back() 
     result = run_on(sample_lab(), script)
     assert result.failed is None, result.failed
     assert ["h\u00e9llo", 6, "bom\r\n"] == result.output
+
+
+def test_write_all_text_writes_a_lone_surrogate_as_the_replacement_character() -> None:
+    """.NET's UTF8Encoding replaces what it cannot encode with U+FFFD (EF BF BD)."""
+    script = (
+        "$p = Join-Path ([System.IO.Path]::GetTempPath()) 'lone.txt'\n"
+        '[System.IO.File]::WriteAllText($p, "a$([char]0xD83C)b")\n'
+        "[System.IO.File]::ReadAllBytes($p) -join ','"
+    )
+    result = run_on(sample_lab(), script)
+    assert result.failed is None, result.failed
+    assert ["97,239,191,189,98"] == result.output

@@ -76,8 +76,9 @@ def test_an_argument_count_no_overload_takes_is_windows_error(
         (
             f'Cannot find an overload for "{name}" and the argument count: "{count}".',
             "MethodCountCouldNotFindBest",
+            "System.Management.Automation.MethodException",
         )
-    ] == [(e.message, e.error_id) for e in result.errors]
+    ] == [(e.message, e.error_id, e.exception_type) for e in result.errors]
     assert [] == result.output
 
 
