@@ -77,6 +77,7 @@ if TYPE_CHECKING:
 
     from psrunbook.results.step_error import StepError
     from psrunbook.runbook.model import StepResult
+    from psrunbook.transport.base import PipelineRef
 
 __all__ = [
     "JOURNAL_FILE",
@@ -248,6 +249,14 @@ def _migrate_to_6(conn: sqlite3.Connection) -> None:
     )
 
 
+def _migrate_to_7(conn: sqlite3.Connection) -> None:
+    """The pipeline each apply attempt sent: the client's WSMan SessionId and the
+    pipeline's CommandId, so a resume can find what a crash left running on the node
+    (:mod:`psrunbook.transport.left_pipelines`)."""
+    conn.execute("ALTER TABLE attempts ADD COLUMN client_session_id TEXT")
+    conn.execute("ALTER TABLE attempts ADD COLUMN pipeline_id TEXT")
+
+
 # MIGRATIONS[n] turns a version n-1 journal into version n. Append, never edit.
 MIGRATIONS: Final[dict[int, Callable[[sqlite3.Connection], None]]] = {
     1: _migrate_to_1,
@@ -256,6 +265,7 @@ MIGRATIONS: Final[dict[int, Callable[[sqlite3.Connection], None]]] = {
     4: _migrate_to_4,
     5: _migrate_to_5,
     6: _migrate_to_6,
+    7: _migrate_to_7,
 }
 assert max(MIGRATIONS) == SCHEMA_VERSION, "journal_model.SCHEMA_VERSION names the last migration"
 
@@ -299,7 +309,8 @@ class _Starting(_Queued):
             raise JournalError(self.no_run)
         self.attempt_id = conn.execute(
             "INSERT INTO attempts (run_id, step_index, step_name, node, script_sha256,"
-            " check_only, status, started_at) VALUES (?, ?, ?, ?, ?, ?, 'running', ?)",
+            " check_only, status, started_at, client_session_id, pipeline_id)"
+            " VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?, ?)",
             self.row,
         ).lastrowid
 
@@ -567,8 +578,10 @@ class Journal:
         node: str,
         script_sha256: str,
         check_only: bool,
+        pipeline: PipelineRef | None = None,
     ) -> int:
-        """Record that a script is about to run on a node; returns the attempt id.
+        """Record that a script is about to run on a node (in ``pipeline``, when given: a
+        resume finds it there if the process dies); returns the attempt id.
 
         Call it before sending the script: if the process dies afterwards, the attempt
         stays ``running`` and resume knows the outcome is unknown.
@@ -589,6 +602,8 @@ class Journal:
                 script_sha256,
                 int(check_only),
                 iso_text(now_utc()),
+                None if pipeline is None else pipeline.client_id,
+                None if pipeline is None else pipeline.pipeline_id,
             ),
             no_run=self._no_run_message(run_id),
         )

@@ -33,6 +33,7 @@ import msgspec
 from psrunbook.errors import JournalError
 from psrunbook.holds import Holder, HoldStore
 from psrunbook.secrets import redact_text
+from psrunbook.transport.base import PipelineRef
 
 if TYPE_CHECKING:
     from psrunbook.results.step_error import StepError
@@ -50,7 +51,7 @@ RUN_MODES: Final = frozenset({"run", "plan"})
 OUTCOMES: Final = frozenset({"succeeded", "failed", "interrupted"})
 FINAL_STATUSES: Final = frozenset({"succeeded", "failed"})
 VERDICTS: Final = frozenset({"approved", "rejected"})
-SCHEMA_VERSION: Final = 6
+SCHEMA_VERSION: Final = 7
 """The journal schema both implementations migrate to (their MIGRATIONS end here)."""
 
 
@@ -182,6 +183,9 @@ class AttemptRecord(msgspec.Struct, frozen=True):
     started_at: datetime
     finished_at: datetime | None
     duration_ns: int | None
+    pipeline: PipelineRef | None = None
+    """The pipeline the attempt sent, as a later process finds it on the node (apply
+    attempts of steps that change; None for checks and journals before version 7)."""
 
 
 class DecisionRecord(msgspec.Struct, frozen=True):
@@ -277,7 +281,15 @@ def attempt_record(row: Row, fix: str) -> AttemptRecord:
         started_at=started,
         finished_at=parse_time(row["finished_at"], run_id, "finished_at", fix),
         duration_ns=row["duration_ns"],
+        pipeline=_pipeline(row),
     )
+
+
+def _pipeline(row: Row) -> PipelineRef | None:
+    client_id, pipeline_id = row["client_session_id"], row["pipeline_id"]
+    if not client_id or not pipeline_id:
+        return None
+    return PipelineRef(client_id=client_id, pipeline_id=pipeline_id)
 
 
 def check_mode(mode: str) -> None:
@@ -410,8 +422,10 @@ class RunJournal(HoldStore, Protocol):
         node: str,
         script_sha256: str,
         check_only: bool,
+        pipeline: PipelineRef | None = None,
     ) -> int:
-        """Record, durably, that a script is about to run on a node; the attempt id."""
+        """Record, durably, that a script is about to run on a node (in ``pipeline``, when
+        given); the attempt id."""
         ...
 
     def finish_attempt(

@@ -72,6 +72,7 @@ if TYPE_CHECKING:
 
     from psrunbook.results.step_error import StepError
     from psrunbook.runbook.model import StepResult
+    from psrunbook.transport.base import PipelineRef
 
 __all__ = ["MIGRATIONS", "SCHEMA", "PostgresJournal", "display_url", "is_postgres_url"]
 
@@ -227,6 +228,12 @@ def _migrate_to_6(conn: psycopg.Connection[DictRow]) -> None:
     )
 
 
+def _migrate_to_7(conn: psycopg.Connection[DictRow]) -> None:
+    """The pipeline each apply attempt sent (client SessionId and CommandId)."""
+    conn.execute("ALTER TABLE psrunbook.attempts ADD COLUMN client_session_id TEXT")
+    conn.execute("ALTER TABLE psrunbook.attempts ADD COLUMN pipeline_id TEXT")
+
+
 # MIGRATIONS[n] turns a version n-1 journal into version n. Append, never edit; the
 # versions are the SQLite journal's (psrunbook.journal.MIGRATIONS), step for step.
 MIGRATIONS: Final = {
@@ -236,6 +243,7 @@ MIGRATIONS: Final = {
     4: _migrate_to_4,
     5: _migrate_to_5,
     6: _migrate_to_6,
+    7: _migrate_to_7,
 }
 assert max(MIGRATIONS) == SCHEMA_VERSION, "journal_model.SCHEMA_VERSION names the last migration"
 
@@ -541,13 +549,14 @@ class PostgresJournal:
         node: str,
         script_sha256: str,
         check_only: bool,
+        pipeline: PipelineRef | None = None,
     ) -> int:
         """Record, durably, that a script is about to run on a node; the attempt id."""
         rows = self._statement(
             f"attempt of step {step_name} on {node}",
             "INSERT INTO psrunbook.attempts (run_id, step_index, step_name, node,"
-            " script_sha256, check_only, status, started_at)"
-            " SELECT %s, %s, %s, %s, %s, %s, 'running', clock_timestamp()"
+            " script_sha256, check_only, status, started_at, client_session_id, pipeline_id)"
+            " SELECT %s, %s, %s, %s, %s, %s, 'running', clock_timestamp(), %s, %s"
             " WHERE EXISTS (SELECT 1 FROM psrunbook.runs WHERE run_id = %s)"
             " RETURNING attempt_id",
             (
@@ -557,6 +566,8 @@ class PostgresJournal:
                 redact_text(node),
                 script_sha256,
                 check_only,
+                None if pipeline is None else pipeline.client_id,
+                None if pipeline is None else pipeline.pipeline_id,
                 run_id,
             ),
         )

@@ -80,7 +80,10 @@ def serve_command(
     idle_timeout: Annotated[
         float,
         typer.Option(
-            min=0.1, help="Seconds a shell may go without a request before it is deleted."
+            min=0.1,
+            help="Seconds a shell may go without a request before it is disconnected "
+            "(PowerShell; its pipelines run on, and it is deleted after as long again) "
+            "or deleted (cmd).",
         ),
     ] = 7200.0,
     auth: Annotated[

@@ -26,6 +26,7 @@ import queue
 import random
 import threading
 import time
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
@@ -35,13 +36,14 @@ from msgspec.structs import replace
 
 from psrunbook.errors import EngineError, RunInterrupted, StepFailed, TransportError
 from psrunbook.execution.interrupts import StopSignal, get_handling_signals
+from psrunbook.execution.left_running import SETTLED, LeftPipeline
 from psrunbook.execution.outcome import RunReport, Status, StepOutcome, TargetOutcome
 from psrunbook.execution.workers import Delivery, Workers
 from psrunbook.logging import get_logger
 from psrunbook.results import ParsedOutput, StepError, parse_output
 from psrunbook.runbook.model import StepResult, Target
 from psrunbook.runbook.planner import Plan, PlannedStep
-from psrunbook.transport.base import RawResult, ScriptCall, Session, Transport
+from psrunbook.transport.base import PipelineRef, RawResult, ScriptCall, Session, Transport
 from psrunbook.transport.error_mapping import is_transient
 
 if TYPE_CHECKING:
@@ -245,6 +247,10 @@ class Runner:
         # these have an unknown effect; the others certainly did not run.
         self._sent: set[tuple[int, str]] = set()
         self._workers = Workers()
+        # Pipelines an interrupted process left on a node, per (step, node): settled
+        # before the first script of that step is sent there (_settle_left).
+        self._left: dict[tuple[int, str], list[LeftPipeline]] = {}
+        self._run_id = ""
 
     # ------------------------------------------------------------------ public
 
@@ -254,9 +260,19 @@ class Runner:
         *,
         done: Mapping[int, frozenset[str]] | None = None,
         recheck_first: bool = False,
+        left: Sequence[LeftPipeline] = (),
     ) -> RunReport:
-        """Run every step not already done; ``done`` maps step index to finished nodes."""
+        """Run every step not already done; ``done`` maps step index to finished nodes.
+
+        ``left`` are pipelines an interrupted run may have left running on the nodes: no
+        script of that step is sent to that node before its left pipeline has ended
+        (waited for up to the step timeout, then stopped).
+        """
         report = RunReport(run_id=run_id, check_only=self.options.check_only)
+        self._run_id = run_id
+        self._left = {}
+        for pipeline in left:
+            self._left.setdefault((pipeline.step_index, pipeline.node), []).append(pipeline)
         done = done or {}
         recheck = recheck_first
         started = time.monotonic_ns()
@@ -824,6 +840,7 @@ class Runner:
         arguments: dict[str, Any] = dict(planned.arguments)
         if check:
             arguments["CheckOnly"] = True
+        pipeline = None if check or not planned.step.changes else self._pipeline_for(node)
         with self._claims:
             if self._stop.is_set():
                 return None
@@ -840,6 +857,7 @@ class Runner:
                 node=node,
                 script_sha256=planned.script.sha256,
                 check_only=check,
+                pipeline=pipeline,
             )
             with self._claims:
                 if self._stop.is_set():
@@ -865,7 +883,7 @@ class Runner:
             script_sha256=planned.script.sha256,
         )
         started = time.monotonic_ns()
-        outcome, user = self._execute(planned, node, arguments, check, started)
+        outcome, user = self._execute(planned, node, arguments, check, started, pipeline)
         with self._claims:
             if attempt_id in self._abandoned:
                 return None  # the main thread recorded it as interrupted and moved on
@@ -883,6 +901,76 @@ class Runner:
         if self._progress:
             self._progress("finished", planned, node, outcome)
         return outcome
+
+    def _pipeline_for(self, node: str) -> PipelineRef | None:
+        """A new pipeline id, with the client session id of the node's session, for an
+        apply attempt of a step that changes: journaled before the script is sent, so a
+        resume can find the pipeline if this process dies (:meth:`RunSession.execute`).
+        None when the node's session cannot even be made: the attempt then fails on it."""
+        try:
+            client_id = self._sessions.get(node).client_id
+        except Exception:  # noqa: BLE001 (the same error ends the attempt in _execute)
+            return None
+        return PipelineRef(client_id=client_id, pipeline_id=str(uuid.uuid4()).upper())
+
+    def _settle_left(self, session: Session, planned: PlannedStep, node: str) -> None:
+        """Let every pipeline an interrupted run left on ``node`` for this step end first.
+
+        Each is waited for up to the step timeout, then stopped (see
+        :mod:`psrunbook.transport.left_pipelines`); only then may this attempt's script
+        run, so the step never runs twice at once on a node. A pipeline the node cannot
+        account for raises the transport's error: this attempt fails with it (or is
+        retried, as a connection error is), and nothing is sent. The wait is announced
+        only when there is one: most left attempts failed by their script's own error,
+        and their pipeline is gone.
+        """
+        with self._claims:
+            waiting = list(self._left.get((planned.index, node), ()))
+        wait_s = self.options.step_timeout_s
+        for left in waiting:
+            fields = {
+                **self._fields(self._run_id),
+                "step": planned.step.name,
+                "step_index": planned.index,
+                "node": node,
+                "left_attempt_id": left.attempt_id,
+            }
+
+            def announce(left: LeftPipeline = left, fields: dict[str, Any] = fields) -> None:
+                self._log.warning(
+                    f"{node}: the script of attempt {left.attempt_id} of "
+                    f"{planned.step.name} is still on the node (its run ended without its "
+                    f"result); waiting up to {wait_s:g} s for it to end before the step "
+                    "runs there again",
+                    action="step.left_running",
+                    **fields,
+                    wait_s=wait_s,
+                )
+
+            started = time.monotonic()
+            try:
+                settled = session.settle(left.pipeline, wait_s, announce)
+            except TransportError as exc:
+                self._log.warning(
+                    f"{node}: cannot tell whether the script of attempt {left.attempt_id} "
+                    f"of {planned.step.name} has ended there ({exc}); the step is not sent "
+                    "to the node until it can: resume again once the node answers",
+                    action="step.left_unsettled",
+                    **fields,
+                    reason=str(exc),
+                )
+                raise
+            log = self._log.debug if settled == "absent" else self._log.info
+            log(
+                f"{node}: the script of attempt {left.attempt_id} of {planned.step.name}: "
+                + SETTLED[settled],
+                action="step.left_settled",
+                **fields,
+                settlement=settled,
+                waited_s=round(time.monotonic() - started, 3),
+            )
+            with self._claims:
+                self._left[(planned.index, node)].remove(left)
 
     def _written(self) -> None:
         """A start or an end counted in ``_writing`` is in the journal (or failed to be)."""
@@ -908,8 +996,14 @@ class Runner:
         arguments: dict[str, Any],
         check: bool,
         started: int,
+        pipeline: PipelineRef | None = None,
     ) -> tuple[TargetOutcome, str | None]:
-        call = ScriptCall(planned.script.text, arguments, self.options.step_timeout_s)
+        call = ScriptCall(
+            planned.script.text,
+            arguments,
+            self.options.step_timeout_s,
+            pipeline_id=None if pipeline is None else pipeline.pipeline_id,
+        )
         repeatable = check or planned.step.safe_to_repeat or not planned.step.changes
         attempts = 0
         user: str | None = None
@@ -919,6 +1013,7 @@ class Runner:
                 session = self._sessions.get(node)
                 user = session.user
                 session.connect()  # opening the pool sends no script: see _abandon
+                self._settle_left(session, planned, node)
                 with self._claims:
                     sent = (planned.index, node) in self._sent
                     if self._stop.is_set():

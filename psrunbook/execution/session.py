@@ -13,7 +13,9 @@ the rules that make a run trustworthy live here, once:
   resumed run's or the approved bundle's < file < ``-p``, secrets from the environment;
 * what is done: a step is done on a node when its latest apply attempt there succeeded
   (:meth:`RunJournal.step_status`). Checks never count, and an attempt left ``running`` by a
-  crash is unknown: it is re-checked, never skipped.
+  crash is unknown: it is re-checked, never skipped. Its pipeline may still run on the node (WinRM
+  does not stop a pipeline whose client vanished): a resume waits for it to end, or
+  stops it, before the step's next script is sent there (:mod:`.left_running`).
 
 The session prints nothing and knows no terminal. Its caller sets up the target and the
 transport, asks for a confirmation if it wants one, and watches the steps through the
@@ -39,6 +41,7 @@ from psrunbook.canonical_json import canonical_json
 from psrunbook.errors import ClusterMismatch, JournalError, ParameterError
 from psrunbook.execution.identity import PinnedId, verify_cluster
 from psrunbook.execution.interrupts import StopSignal
+from psrunbook.execution.left_running import left_running
 from psrunbook.execution.orchestrator import Progress, Runner, RunOptions
 from psrunbook.execution.outcome import RunReport, Status, StepOutcome
 from psrunbook.holds import HoldStore, RunHold, cluster_resource, run_resource, take_hold
@@ -525,7 +528,8 @@ class RunSession:
         runner = self._runner(started, plan, transport, limits, progress, stop, frame)
         if done is None:
             done = self.done_steps(started.run_id)
-        return runner.run(started.run_id, done=done, recheck_first=started.resumed)
+        left = left_running(self.journal.attempts(started.run_id), done) if started.resumed else []
+        return runner.run(started.run_id, done=done, recheck_first=started.resumed, left=left)
 
     def end_frame(
         self, started: StartedRun, transport: Transport, frame: RunFrame, outcome: RunOutcome

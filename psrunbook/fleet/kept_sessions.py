@@ -13,9 +13,17 @@ opens a new one when the old one is gone.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 from psrunbook.errors import EngineError
-from psrunbook.transport.base import RawResult, ScriptCall, Session, Transport
+from psrunbook.transport.base import (
+    PipelineRef,
+    RawResult,
+    ScriptCall,
+    Session,
+    Settlement,
+    Transport,
+)
 
 
 class _Kept:
@@ -24,6 +32,7 @@ class _Kept:
     def __init__(self, inner: Session) -> None:
         self._inner = inner
         self.node = inner.node
+        self.client_id = inner.client_id
 
     @property
     def user(self) -> str:
@@ -42,6 +51,11 @@ class _Kept:
 
     def interrupt(self) -> None:
         self._inner.interrupt()
+
+    def settle(
+        self, left: PipelineRef, wait_s: float, found: Callable[[], None] = lambda: None
+    ) -> Settlement:
+        return self._inner.settle(left, wait_s, found)
 
     def close(self) -> None:
         """Kept open for the run's next step; :meth:`KeptSessions.close` closes it."""

@@ -8,7 +8,7 @@ real pypsrp transport stays one small, replaceable module.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 import msgspec
 
@@ -19,6 +19,28 @@ class ScriptCall(msgspec.Struct, frozen=True):
     script: str
     arguments: Mapping[str, Any]
     timeout_s: float
+    pipeline_id: str | None = None
+    """The PSRP pipeline's id (its WSMan CommandId), chosen before the script is sent so
+    the journal can name the pipeline a crash leaves behind; None: the transport's own."""
+
+
+class PipelineRef(msgspec.Struct, frozen=True):
+    """A pipeline an attempt sent, as a later process can find it on the node again.
+
+    Both ids are the client's choice, made before the script is sent (so the journal
+    holds them when the process dies): ``client_id`` is the WSMan ``SessionId`` header of
+    every request of the session's pools (WinRM serves a connected shell to that client
+    session only), ``pipeline_id`` the pipeline's ``CommandId``.
+    """
+
+    client_id: str
+    pipeline_id: str
+
+
+Settlement = Literal["absent", "finished", "stopped"]
+"""What became of a pipeline a previous process left running: not on the node any more
+(it ended and was collected, its shell was deleted, or the node restarted), waited for
+until it ended, or stopped after the wait."""
 
 
 class RawResult(msgspec.Struct, frozen=True):
@@ -40,6 +62,8 @@ class Session(Protocol):
 
     node: str
     user: str
+    client_id: str
+    """The WSMan SessionId this session's requests carry (:class:`PipelineRef`)."""
 
     def connect(self, *, retry: bool = True) -> None:
         """Connect now; TransportError if the node cannot be reached (``retry``: within
@@ -51,6 +75,15 @@ class Session(Protocol):
     def interrupt(self) -> None:
         """Stop the script running now, from another thread (its ``run`` then raises
         :class:`~psrunbook.errors.RunInterrupted`); nothing when none runs."""
+        ...
+
+    def settle(
+        self, left: PipelineRef, wait_s: float, found: Callable[[], None] = lambda: None
+    ) -> Settlement:
+        """Find the pipeline ``left`` on the node and wait up to ``wait_s`` for it to end
+        (then stop it), as the client session that sent it, calling ``found`` first when
+        there is one to wait for; TransportError if the node cannot say. A resume calls
+        it before sending a step an interrupted run left unfinished there."""
         ...
 
     def close(self) -> None: ...
@@ -79,6 +112,9 @@ class FakeSession(msgspec.Struct, dict=True):
     refusal: Refusal | None = None
     closed: bool = False
     interrupted: bool = False
+    client_id: str = "FAKE-CLIENT"
+    settled: list[PipelineRef] = msgspec.field(default_factory=list)
+    """Every pipeline :meth:`settle` was asked about; a fake node has none left running."""
 
     def connect(self, *, retry: bool = True) -> None:
         error = self.refusal(self.node) if self.refusal is not None else None
@@ -93,6 +129,13 @@ class FakeSession(msgspec.Struct, dict=True):
 
     def interrupt(self) -> None:
         self.interrupted = True
+
+    def settle(
+        self, left: PipelineRef, wait_s: float, found: Callable[[], None] = lambda: None
+    ) -> Settlement:
+        self.connect()
+        self.settled.append(left)
+        return "absent"
 
     def close(self) -> None:
         self.closed = True

@@ -14,6 +14,7 @@ import logging
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -31,7 +32,7 @@ from psrunbook.inventory import is_loopback
 from psrunbook.logging import get_logger
 from psrunbook.secrets import Secret, register_secret
 from psrunbook.transport.auth_errors import refine
-from psrunbook.transport.base import RawResult, ScriptCall
+from psrunbook.transport.base import PipelineRef, RawResult, ScriptCall, Settlement
 from psrunbook.transport.error_mapping import is_transient, translate
 from psrunbook.transport.lean_serializer import lean_serializer_class
 from psrunbook.transport.packed_pipelines import PackedPipelines, PackingSerializer
@@ -44,6 +45,9 @@ _log = logging.getLogger("psrunbook.transport")
 _events = get_logger("psrunbook.transport")
 # Retries of a failed connection wait at most this many times the first wait.
 _MAX_BACKOFF_FACTOR = 8
+_STOP_WAIT_S = 30.0
+"""How long a left pipeline may take to end once asked to stop, at least (the operation
+timeout, if longer)."""
 
 PasswordPrompt = Callable[[str], str]
 
@@ -90,6 +94,10 @@ class PsrpTransport:
         self.warnings: list[str] = []
         self.pipelines = PackedPipelines()
         """A step's pipeline, serialised once for all the nodes it runs on (issue 16)."""
+        self.client_id = str(uuid.uuid4()).upper()
+        """The WSMan SessionId of every request this transport's sessions send: one client
+        session per process, so a resume can speak to a pipeline left running as the
+        client that sent it (:mod:`psrunbook.transport.left_pipelines`)."""
         for name in inventory.node_names:
             host, _, _ = inventory.endpoint_for(name)
             reason = inventory.connection.requires_insecure(host)
@@ -135,6 +143,7 @@ class PsrpTransport:
             password=password,
             policy=self.policy,
             pipelines=self.pipelines,
+            client_id=self.client_id,
         )
 
 
@@ -411,8 +420,11 @@ class PsrpSession:
         password: str | None,
         policy: PoolPolicy,
         pipelines: PackedPipelines | None = None,
+        client_id: str | None = None,
     ) -> None:
         self.node = node
+        self.client_id = client_id or str(uuid.uuid4()).upper()
+        """The WSMan SessionId every request of this session carries."""
         self._packed = PackedPipelines() if pipelines is None else pipelines
         self.user = user
         self._inventory = inventory
@@ -434,13 +446,13 @@ class PsrpSession:
         host, port, _ = self._inventory.endpoint_for(self.node)
         return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
-    def _wsman(self, connect_timeout_s: float) -> Any:
+    def _wsman(self, connect_timeout_s: float, client_id: str | None = None) -> Any:
         connection = self._inventory.connection
         host, port, ssl = self._inventory.endpoint_for(self.node)
         # pypsrp hands cert_validation to requests' ``verify``: True, False or a CA bundle
         # path, although its annotation says bool.
         verify: Any = connection.verify
-        return _wsman_class()(
+        wsman = _wsman_class()(
             server=host,
             port=port,
             ssl=ssl,
@@ -456,6 +468,8 @@ class PsrpSession:
             **proxy_arguments(connection.proxy, host),
             **_client_certificate(connection),
         )
+        wsman.session_id = client_id or self.client_id
+        return wsman
 
     def connect(self, *, retry: bool = True) -> None:
         """Open the pool now rather than at the first script; TransportError if it cannot.
@@ -587,6 +601,8 @@ class PsrpSession:
             # Each step in its own scope: without UseLocalScope Windows runs a script in the
             # runspace's global scope, where one step's variables, type constraints and
             # strict mode would leak into the next step on the same pool.
+            if call.pipeline_id is not None:
+                ps.id = call.pipeline_id  # its CommandId, journaled before it is sent
             ps.add_script(call.script, use_local_scope=True)
             send_uncopied(ps.commands[-1])
             for name, value in call.arguments.items():
@@ -630,6 +646,36 @@ class PsrpSession:
             warnings=[str(w) for w in ps.streams.warning],
             information=[str(i) for i in ps.streams.information],
         )
+
+    def settle(
+        self, left: PipelineRef, wait_s: float, found: Callable[[], None] = lambda: None
+    ) -> Settlement:
+        """Settle a pipeline a previous process left on this node
+        (:func:`~psrunbook.transport.left_pipelines.settle`), over a connection of its own
+        that speaks as the client session that sent it; TransportError if it cannot."""
+        from psrunbook.transport import left_pipelines  # noqa: PLC0415 (only a resume needs it)
+
+        connection = self._inventory.connection
+        wsman = self._wsman(connection.connect_timeout_s, left.client_id)
+        try:
+            return left_pipelines.settle(
+                wsman,
+                left.pipeline_id,
+                wait_s,
+                stop_wait_s=max(float(connection.operation_timeout_s), _STOP_WAIT_S),
+                stopped=self.interrupt_requested,
+                found=found,
+            )
+        except left_pipelines.SettleInterrupted as exc:
+            raise RunInterrupted(f"{self.node}: {exc}") from exc
+        except left_pipelines.PipelineWontStop as exc:
+            raise TransportTimeout(f"{self.node}: {exc}", node=self.node) from exc
+        except TransportError:
+            raise
+        except Exception as exc:
+            raise self._translate(exc) from exc
+        finally:
+            wsman.close()
 
     def interrupt_requested(self) -> bool:
         return self._interrupted

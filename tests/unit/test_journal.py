@@ -378,6 +378,34 @@ def test_a_version_1_journal_is_migrated_and_keeps_its_runs(state_dir: Path) -> 
     assert 2 <= SCHEMA_VERSION
 
 
+def test_attempts_journaled_before_version_7_have_no_pipeline(state_dir: Path) -> None:
+    """A version 6 journal's attempts read back without a pipeline: a resume has nothing
+    to look for on the node and re-checks them as before."""
+    state_dir.mkdir(mode=0o700)
+    conn = sqlite3.connect(state_dir / JOURNAL_FILE)
+    conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL) STRICT")
+    for version in range(1, 7):
+        MIGRATIONS[version](conn)
+    conn.execute("INSERT INTO schema_version (version) VALUES (6)")
+    conn.execute(
+        "INSERT INTO runs (run_id, runbook, runbook_version, mode, parameters_json,"
+        " parameters_sha256, inventory_sha256, started_at) VALUES"
+        " ('20250101T000000Z-000001', 'ssis-clustered', '1', 'run', '{}', 'p', 'i',"
+        " '2025-01-01T00:00:00.000000Z')"
+    )
+    conn.execute(
+        "INSERT INTO attempts (run_id, step_index, step_name, node, script_sha256,"
+        " check_only, status, started_at) VALUES ('20250101T000000Z-000001', 0, 'a',"
+        " 'n1', 's', 0, 'running', '2025-01-01T00:00:01.000000Z')"
+    )
+    conn.commit()
+    conn.close()
+
+    with Journal.open(state_dir) as journal:
+        [old] = journal.attempts("20250101T000000Z-000001")
+    assert ("running", None) == (old.status, old.pipeline)
+
+
 def test_new_run_id_is_sortable_timestamp_and_hex() -> None:
     """Run ids are a UTC timestamp then six hex digits, and differ each time."""
     first, second = new_run_id(), new_run_id()

@@ -23,6 +23,7 @@ from psrunbook.journal_open import open_journal
 from psrunbook.journal_postgres import PostgresJournal
 from psrunbook.runbook.model import StepResult
 from psrunbook.secrets import register_secret
+from psrunbook.transport.base import PipelineRef
 from tests.unit.test_journal import attempt, finish, start
 
 NOW_RUN = "20260101T000000Z-aaaaaa"
@@ -85,6 +86,24 @@ def test_a_run_and_its_attempts_read_back_the_same(journal: RunJournal) -> None:
     assert attempts[0].duration_ns == 1_500_000
     assert attempts[0].attempt_id < attempts[1].attempt_id
     assert [r.run_id for r in journal.runs()] == [run_id]
+
+
+def test_an_attempt_keeps_the_pipeline_it_sent(journal: RunJournal) -> None:
+    """The client session and the pipeline id, journaled with the start, read back; an
+    attempt begun without one (a check) has none."""
+    run_id = start(journal)
+    sent = PipelineRef(client_id="C1D2E3F4-0000-4000-8000-000000000001", pipeline_id="P-1")
+    journal.begin_attempt(
+        run_id=run_id,
+        step_index=3,
+        step_name="bring-online",
+        node="n1",
+        script_sha256="s" * 64,
+        check_only=False,
+        pipeline=sent,
+    )
+    attempt(journal, run_id, 3, "n2", check_only=True)
+    assert [sent, None] == [a.pipeline for a in journal.attempts(run_id)]
 
 
 def test_step_status_counts_applied_attempts_for_a_run_and_checks_for_a_plan(

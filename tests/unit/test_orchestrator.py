@@ -18,6 +18,7 @@ from pydantic import ConfigDict
 from psrunbook.errors import ConnectionFailed, WSManFault
 from psrunbook.execution import orchestrator as orchestrator_module
 from psrunbook.execution.interrupts import StopSignal
+from psrunbook.execution.left_running import LeftPipeline
 from psrunbook.execution.orchestrator import Runner, RunOptions
 from psrunbook.execution.outcome import Status
 from psrunbook.inventory import load_inventory
@@ -29,7 +30,14 @@ from psrunbook.runbook.parameters import validate_parameters
 from psrunbook.runbook.planner import OWNER_PROBE, Plan, build_plan
 from psrunbook.runbook.registry import RunbookRegistry
 from psrunbook.templates import TemplateLibrary
-from psrunbook.transport.base import FakeSession, FakeTransport, RawResult, ScriptCall
+from psrunbook.transport.base import (
+    FakeSession,
+    FakeTransport,
+    PipelineRef,
+    RawResult,
+    ScriptCall,
+    Settlement,
+)
 
 _T = TypeVar("_T")
 
@@ -655,3 +663,147 @@ def test_an_interrupted_run_waits_its_own_stop_grace(
     finally:
         release.set()
     assert "interrupted" == report.outcome
+
+
+# --------------------------------------------------------------------------- left pipelines
+
+
+class _SettlingTransport(FakeTransport):
+    """A fake transport whose sessions record each settle among the node's calls."""
+
+    settled_as: Settlement = "finished"
+    refusal_to_settle: Exception | None = None
+
+    def open(self, node: str) -> FakeSession:
+        session = super().open(node)
+        calls: Node = self.handler  # type: ignore[assignment]
+
+        def settle(
+            left: PipelineRef, wait_s: float, found: Callable[[], None] = lambda: None
+        ) -> Settlement:
+            with calls.lock:
+                calls.calls.append((node, "settle", {"pipeline": left.pipeline_id}))
+            if self.refusal_to_settle is not None:
+                raise self.refusal_to_settle
+            if self.settled_as != "absent":
+                found()
+            return self.settled_as
+
+        session.settle = settle  # type: ignore[method-assign]
+        return session
+
+
+def test_apply_attempts_journal_the_pipeline_they_send(
+    plan: Plan, journal: Journal, library: TemplateLibrary
+) -> None:
+    """An apply attempt of a step that changes journals its client session and pipeline
+    id before the script goes, and the script goes as that pipeline; checks do not."""
+    sent: dict[str, str | None] = {}
+
+    class Recording(Node):
+        def __call__(self, node: str, call: ScriptCall) -> RawResult:
+            if "OwnerNode" not in call.script:
+                sent[f"{node}:{call.arguments.get('CheckOnly', False)}:{len(sent)}"] = (
+                    call.pipeline_id
+                )
+            return super().__call__(node, call)
+
+    Runner(plan, FakeTransport(Recording()), journal, library, RunOptions(backoff_s=0)).run(
+        _start(journal)
+    )
+    changes = {p.index: p.step.changes for p in plan.steps}
+    assert {False, True} == set(changes.values())  # the example has a read-only step
+    applied = [a for a in journal.attempts("r1") if not a.check_only]
+    assert 4 == len(applied)
+    assert [changes[a.step_index] for a in applied] == [a.pipeline is not None for a in applied]
+    pipelines = [a.pipeline for a in applied if a.pipeline is not None]
+    assert {"FAKE-CLIENT"} == {p.client_id for p in pipelines}
+    assert sorted(p.pipeline_id for p in pipelines) == sorted(p for p in sent.values() if p)
+    assert len({p.pipeline_id for p in pipelines}) == len(pipelines)
+
+    checked = Journal.open(journal.path.parent)
+    try:
+        _runner(plan, Node(), checked, library, check_only=True).run(_start(checked, "r2"))
+        assert [None] * 4 == [a.pipeline for a in checked.attempts("r2")]
+    finally:
+        checked.close()
+
+
+def test_a_resumed_step_waits_for_what_the_interrupted_run_left_first(
+    plan: Plan, journal: Journal, library: TemplateLibrary
+) -> None:
+    """The pipeline an interrupted attempt left on a node is settled before that step's
+    first script there (the re-check), once, and the run says so in its log."""
+    node = Node()
+    left = PipelineRef(client_id="OLD-CLIENT", pipeline_id="OLD-PIPELINE")
+    done = {1: frozenset({"SQLNODE1", "SQLNODE2"}), 2: frozenset({"SQLNODE2"})}
+    runner = Runner(plan, _SettlingTransport(node), journal, library, RunOptions(backoff_s=0))
+    with structlog.testing.capture_logs() as events:
+        runner.run(
+            _start(journal),
+            done=done,
+            recheck_first=True,
+            left=[LeftPipeline(attempt_id=7, step_index=3, node="SQLNODE1", pipeline=left)],
+        )
+    calls = [(n, k, a.get("pipeline", a.get("CheckOnly", False))) for n, k, a in node.calls]
+    assert [
+        ("SQLNODE1", "settle", "OLD-PIPELINE"),
+        ("SQLNODE1", "step", True),
+        ("SQLNODE1", "step", False),
+    ] == calls
+    waiting = next(e for e in events if e.get("action") == "step.left_running")
+    assert (7, "SQLNODE1", "warning") == (
+        waiting["left_attempt_id"],
+        waiting["node"],
+        waiting["log_level"],
+    )
+    assert "is still on the node" in waiting["event"]
+    settled = next(e for e in events if e.get("action") == "step.left_settled")
+    assert ("finished", "info") == (settled["settlement"], settled["log_level"])
+
+
+def test_a_left_pipeline_that_is_gone_is_not_announced(
+    plan: Plan, journal: Journal, library: TemplateLibrary
+) -> None:
+    """Most left attempts failed by their script's own error: their pipeline is gone, and
+    the resume says nothing about a wait it does not make."""
+    node = Node()
+    transport = _SettlingTransport(node)
+    transport.settled_as = "absent"
+    left = PipelineRef(client_id="OLD-CLIENT", pipeline_id="OLD-PIPELINE")
+    done = {1: frozenset({"SQLNODE1", "SQLNODE2"}), 2: frozenset({"SQLNODE2"})}
+    with structlog.testing.capture_logs() as events:
+        Runner(plan, transport, journal, library, RunOptions(backoff_s=0)).run(
+            _start(journal),
+            done=done,
+            recheck_first=True,
+            left=[LeftPipeline(attempt_id=7, step_index=3, node="SQLNODE1", pipeline=left)],
+        )
+    assert not [e for e in events if e.get("action") == "step.left_running"]
+    [settled] = [e for e in events if e.get("action") == "step.left_settled"]
+    assert ("absent", "debug") == (settled["settlement"], settled["log_level"])
+
+
+def test_a_left_pipeline_the_node_cannot_account_for_fails_the_step_there(
+    plan: Plan, journal: Journal, library: TemplateLibrary
+) -> None:
+    """Nothing is sent to a node that cannot say whether the left pipeline ended: the
+    attempt fails with the node's error, and a later resume asks again."""
+    node = Node()
+    transport = _SettlingTransport(node)
+    transport.refusal_to_settle = WSManFault("SQLNODE1: WSMan fault 5: Access denied", code=5)
+    left = PipelineRef(client_id="OLD-CLIENT", pipeline_id="OLD-PIPELINE")
+    done = {1: frozenset({"SQLNODE1", "SQLNODE2"}), 2: frozenset({"SQLNODE2"})}
+    with structlog.testing.capture_logs() as events:
+        report = Runner(plan, transport, journal, library, RunOptions(backoff_s=0)).run(
+            _start(journal),
+            done=done,
+            left=[LeftPipeline(attempt_id=7, step_index=3, node="SQLNODE1", pipeline=left)],
+        )
+    assert [("SQLNODE1", "settle")] == [(n, k) for n, k, _ in node.calls]
+    [unsettled] = [e for e in events if e.get("action") == "step.left_unsettled"]
+    assert "resume again once the node answers" in unsettled["event"]
+    [target] = report.steps[-1].targets
+    assert Status.FAILED == target.status
+    assert "Access denied" in target.message
+    assert "failed" == report.outcome

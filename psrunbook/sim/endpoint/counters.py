@@ -51,6 +51,12 @@ class EndpointCounters:
     def pipeline_created(self) -> None:
         with self._lock:
             self._pipelines_created += 1
+            self._lock.notify_all()
+
+    def wait_for_pipelines(self, count: int, timeout: float) -> bool:
+        """Wait until ``count`` pipelines have been created here; False on timeout."""
+        with self._lock:
+            return self._lock.wait_for(lambda: self._pipelines_created >= count, timeout)
 
     def shell_opened(self) -> None:
         with self._lock:

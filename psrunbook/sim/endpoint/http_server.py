@@ -52,8 +52,9 @@ DEFAULT_FLUSH_INTERVAL = 1.0
 """Seconds a running pipeline's output may wait for more before a Receive returns it."""
 
 DEFAULT_IDLE_TIMEOUT = 7200.0
-"""Seconds a shell may go without a request before it is deleted: WinRM's default
-IdleTimeOut, ``PT7200.000S`` in every Create response in ``shared/recordings``."""
+"""Seconds a shell may go without a request before it is disconnected (a PowerShell
+shell, deleted after as long again disconnected) or deleted (a cmd shell): WinRM's
+default IdleTimeOut, ``PT7200.000S`` in every Create response in ``shared/recordings``."""
 
 
 def _generated_certificate() -> TlsCertificate:

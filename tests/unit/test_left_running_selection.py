@@ -1,0 +1,57 @@
+"""Which earlier attempts a resume must settle on the node before it sends a step again."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from psrunbook.execution.left_running import LeftPipeline, left_running
+from psrunbook.journal_model import AttemptRecord
+from psrunbook.transport.base import PipelineRef
+
+_ids = iter(range(1, 1000))
+
+
+def _attempt(
+    step: int, node: str, status: str, *, check_only: bool = False, sent: bool = True
+) -> AttemptRecord:
+    attempt_id = next(_ids)
+    return AttemptRecord(
+        attempt_id=attempt_id,
+        run_id="r1",
+        step_index=step,
+        step_name=f"step-{step}",
+        node=node,
+        script_sha256="s" * 64,
+        check_only=check_only,
+        status=status,
+        changed=None,
+        result=None,
+        errors=(),
+        started_at=datetime(2026, 1, 1, tzinfo=UTC),
+        finished_at=None,
+        duration_ns=None,
+        pipeline=PipelineRef("CLIENT", f"P{attempt_id}") if sent and not check_only else None,
+    )
+
+
+def test_a_running_or_failed_latest_apply_attempt_is_left_the_rest_are_not() -> None:
+    crashed = _attempt(2, "n1", "running")
+    lost = _attempt(2, "n2", "failed")
+    attempts = [
+        _attempt(1, "n1", "succeeded"),
+        _attempt(1, "n2", "running"),  # done since: a later attempt succeeded
+        _attempt(1, "n2", "succeeded"),
+        crashed,
+        _attempt(2, "n1", "running", check_only=True),  # a re-check is not an apply
+        lost,
+        _attempt(3, "n1", "running", sent=False),  # journaled before pipelines were
+    ]
+    assert [
+        LeftPipeline(crashed.attempt_id, 2, "n1", crashed.pipeline),  # type: ignore[arg-type]
+        LeftPipeline(lost.attempt_id, 2, "n2", lost.pipeline),  # type: ignore[arg-type]
+    ] == left_running(attempts, {1: frozenset({"n1", "n2"})})
+
+
+def test_a_node_done_has_nothing_left() -> None:
+    attempts = [_attempt(1, "n1", "running")]
+    assert [] == left_running(attempts, {1: frozenset({"n1"})})
