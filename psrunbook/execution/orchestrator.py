@@ -883,7 +883,9 @@ class Runner:
             script_sha256=planned.script.sha256,
         )
         started = time.monotonic_ns()
-        outcome, user = self._execute(planned, node, arguments, check, started, pipeline)
+        outcome, user = self._execute(
+            planned, node, arguments, check, started, pipeline, attempt_id
+        )
         with self._claims:
             if attempt_id in self._abandoned:
                 return None  # the main thread recorded it as interrupted and moved on
@@ -916,61 +918,65 @@ class Runner:
     def _settle_left(self, session: Session, planned: PlannedStep, node: str) -> None:
         """Let every pipeline an interrupted run left on ``node`` for this step end first.
 
-        Each is waited for up to the step timeout, then stopped (see
-        :mod:`psrunbook.transport.left_pipelines`); only then may this attempt's script
-        run, so the step never runs twice at once on a node. A pipeline the node cannot
-        account for raises the transport's error: this attempt fails with it (or is
-        retried, as a connection error is), and nothing is sent. The wait is announced
-        only when there is one: most left attempts failed by their script's own error,
-        and their pipeline is gone.
+        Only then may this attempt's script run, so the step never runs twice at once on
+        a node (:meth:`_settle`).
         """
         with self._claims:
             waiting = list(self._left.get((planned.index, node), ()))
-        wait_s = self.options.step_timeout_s
         for left in waiting:
-            fields = {
-                **self._fields(self._run_id),
-                "step": planned.step.name,
-                "step_index": planned.index,
-                "node": node,
-                "left_attempt_id": left.attempt_id,
-            }
-
-            def announce(left: LeftPipeline = left, fields: dict[str, Any] = fields) -> None:
-                self._log.warning(
-                    f"{node}: the script of attempt {left.attempt_id} of "
-                    f"{planned.step.name} is still on the node (its run ended without its "
-                    f"result); waiting up to {wait_s:g} s for it to end before the step "
-                    "runs there again",
-                    action="step.left_running",
-                    **fields,
-                    wait_s=wait_s,
-                )
-
-            started = time.monotonic()
-            try:
-                settled = session.settle(left.pipeline, wait_s, announce)
-            except TransportError as exc:
-                self._log.warning(
-                    f"{node}: cannot tell whether the script of attempt {left.attempt_id} "
-                    f"of {planned.step.name} has ended there ({exc}); the step is not sent "
-                    "to the node until it can: resume again once the node answers",
-                    action="step.left_unsettled",
-                    **fields,
-                    reason=str(exc),
-                )
-                raise
-            log = self._log.debug if settled == "absent" else self._log.info
-            log(
-                f"{node}: the script of attempt {left.attempt_id} of {planned.step.name}: "
-                + SETTLED[settled],
-                action="step.left_settled",
-                **fields,
-                settlement=settled,
-                waited_s=round(time.monotonic() - started, 3),
-            )
+            self._settle(session, planned, left, "its run ended without its result")
             with self._claims:
                 self._left[(planned.index, node)].remove(left)
+
+    def _settle(self, session: Session, planned: PlannedStep, left: LeftPipeline, why: str) -> None:
+        """Wait up to the step timeout for ``left`` to end on its node, then stop it (see
+        :mod:`psrunbook.transport.left_pipelines`).
+
+        A pipeline the node cannot account for raises the transport's error: the attempt
+        fails with it (or is retried, as a connection error is), and nothing is sent. The
+        wait is announced only when there is one: most left attempts failed by their
+        script's own error, and their pipeline is gone.
+        """
+        node = left.node
+        fields = {
+            **self._fields(self._run_id),
+            "step": planned.step.name,
+            "step_index": planned.index,
+            "node": node,
+            "left_attempt_id": left.attempt_id,
+        }
+        what = f"the script of attempt {left.attempt_id} of {planned.step.name}"
+        wait_s = self.options.step_timeout_s
+
+        def announce() -> None:
+            self._log.warning(
+                f"{node}: {what} is still on the node ({why}); waiting up to {wait_s:g} s "
+                "for it to end before the step runs there again",
+                action="step.left_running",
+                **fields,
+                wait_s=wait_s,
+            )
+
+        started = time.monotonic()
+        try:
+            settled = session.settle(left.pipeline, wait_s, announce)
+        except TransportError as exc:
+            self._log.warning(
+                f"{node}: cannot tell whether {what} has ended there ({exc}); the step is "
+                "not sent to the node until it can: resume again once the node answers",
+                action="step.left_unsettled",
+                **fields,
+                reason=str(exc),
+            )
+            raise
+        log = self._log.debug if settled == "absent" else self._log.info
+        log(
+            f"{node}: {what}: {SETTLED[settled]}",
+            action="step.left_settled",
+            **fields,
+            settlement=settled,
+            waited_s=round(time.monotonic() - started, 3),
+        )
 
     def _written(self) -> None:
         """A start or an end counted in ``_writing`` is in the journal (or failed to be)."""
@@ -997,6 +1003,7 @@ class Runner:
         check: bool,
         started: int,
         pipeline: PipelineRef | None = None,
+        attempt_id: int = 0,
     ) -> tuple[TargetOutcome, str | None]:
         call = ScriptCall(
             planned.script.text,
@@ -1007,6 +1014,7 @@ class Runner:
         repeatable = check or planned.step.safe_to_repeat or not planned.step.changes
         attempts = 0
         user: str | None = None
+        tried = False
         while True:
             attempts += 1
             try:
@@ -1014,6 +1022,11 @@ class Runner:
                 user = session.user
                 session.connect()  # opening the pool sends no script: see _abandon
                 self._settle_left(session, planned, node)
+                if tried and pipeline is not None:
+                    # A try that failed by the transport may have left its script running
+                    # (a dropped connection stops nothing on the node): not twice at once.
+                    earlier = LeftPipeline(attempt_id, planned.index, node, pipeline)
+                    self._settle(session, planned, earlier, "the connection failed before its end")
                 with self._claims:
                     sent = (planned.index, node) in self._sent
                     if self._stop.is_set():
@@ -1021,6 +1034,7 @@ class Runner:
                             node, attempts=attempts, started=started, sent=sent
                         ), user
                     self._sent.add((planned.index, node))
+                tried = True
                 raw = session.run(call)
             except RunInterrupted:
                 return self._interrupted(node, attempts=attempts, started=started), user

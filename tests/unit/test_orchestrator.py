@@ -807,3 +807,23 @@ def test_a_left_pipeline_the_node_cannot_account_for_fails_the_step_there(
     assert Status.FAILED == target.status
     assert "Access denied" in target.message
     assert "failed" == report.outcome
+
+
+def test_a_retry_after_a_transport_failure_settles_the_first_try_first(
+    plan: Plan, journal: Journal, library: TemplateLibrary
+) -> None:
+    """A dropped connection stops nothing on the node: before a step is sent again, the
+    script the failed try sent (same pipeline id) is found and waited for."""
+    node = Node()
+    node.fail[("SQLNODE1", "1")] = ConnectionFailed("SQLNODE1: connection reset", node="SQLNODE1")
+    runner = Runner(plan, _SettlingTransport(node), journal, library, RunOptions(backoff_s=0))
+    report = runner.run(_start(journal))
+    first_step = [(k, a.get("pipeline")) for n, k, a in node.calls if n == "SQLNODE1"][:3]
+    [attempt] = [a for a in journal.attempts("r1") if (a.step_index, a.node) == (1, "SQLNODE1")]
+    assert attempt.pipeline is not None
+    assert [
+        ("step", None),
+        ("settle", attempt.pipeline.pipeline_id),
+        ("step", None),
+    ] == first_step
+    assert "succeeded" == report.outcome
