@@ -822,6 +822,20 @@ class Journal:
         rows = self._read("SELECT * FROM attempts WHERE run_id = ? ORDER BY attempt_id", (run_id,))
         return [attempt_record(row, _FIX_STATE_DIR) for row in rows]
 
+    def running_pipelines(self, cluster: str, *, other_than: str) -> list[AttemptRecord]:
+        rows = self._read(
+            "SELECT a.*, r.cluster AS run_cluster FROM attempts a JOIN runs r USING (run_id)"
+            " WHERE a.status = 'running' AND a.check_only = 0 AND a.pipeline_id IS NOT NULL"
+            " AND a.run_id != ? ORDER BY a.attempt_id",
+            (other_than,),
+        )
+        wanted = cluster.casefold()
+        return [
+            attempt_record(row, _FIX_STATE_DIR)
+            for row in rows
+            if (row["run_cluster"] or "").casefold() == wanted
+        ]
+
     def decisions(self, run_id: str) -> list[DecisionRecord]:
         """Every decision on a run, in the order they were taken."""
         self.run(run_id)

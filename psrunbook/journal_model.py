@@ -482,6 +482,12 @@ class RunJournal(HoldStore, Protocol):
         """Every attempt of a run in the order they began."""
         ...
 
+    def running_pipelines(self, cluster: str, *, other_than: str) -> list[AttemptRecord]:
+        """Apply attempts still ``running`` that journaled a pipeline, of the runs on
+        ``cluster`` (its name, without regard to case) other than ``other_than``: what a
+        crashed run may have left running on the cluster's nodes, oldest first."""
+        ...
+
     def step_status(self, run_id: str) -> dict[int, dict[str, str]]:
         """Latest status per step index and node, from the attempts that count for the run."""
         ...

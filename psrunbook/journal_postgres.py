@@ -769,6 +769,21 @@ class PostgresJournal:
         )
         return [attempt_record(row, _FIX) for row in rows]
 
+    def running_pipelines(self, cluster: str, *, other_than: str) -> list[AttemptRecord]:
+        rows = self._read(
+            "SELECT a.*, r.cluster AS run_cluster FROM psrunbook.attempts a"
+            " JOIN psrunbook.runs r USING (run_id) WHERE a.status = 'running'"
+            " AND NOT a.check_only AND a.pipeline_id IS NOT NULL AND a.run_id != %s"
+            " ORDER BY a.attempt_id",
+            (other_than,),
+        )
+        wanted = cluster.casefold()
+        return [
+            attempt_record(row, _FIX)
+            for row in rows
+            if (row["run_cluster"] or "").casefold() == wanted
+        ]
+
     def decisions(self, run_id: str) -> list[DecisionRecord]:
         self.run(run_id)
         rows = self._read(

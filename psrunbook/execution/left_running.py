@@ -22,15 +22,43 @@ class LeftPipeline(msgspec.Struct, frozen=True):
     """A pipeline of an earlier attempt whose end on the node nobody saw."""
 
     attempt_id: int
-    step_index: int
+    step_index: int | None
+    """The step it blocks on its node; None: every step (another run's attempt)."""
     node: str
     pipeline: PipelineRef
+    run_id: str = ""
+    step_name: str = ""
+    journaled_running: bool = False
+    """The attempt is still ``running`` in the journal: once its pipeline is settled, the
+    journal is told how (its process never could)."""
+
+
+def _left(attempt: AttemptRecord, pipeline: PipelineRef, *, any_step: bool) -> LeftPipeline:
+    return LeftPipeline(
+        attempt.attempt_id,
+        None if any_step else attempt.step_index,
+        attempt.node,
+        pipeline,
+        run_id=attempt.run_id,
+        step_name=attempt.step_name,
+        journaled_running=attempt.status == "running",
+    )
+
+
+def journaled_end(settled: Settlement, run_id: str, node: str) -> str:
+    """What the journal records as the end of a ``running`` attempt once its pipeline is
+    settled: how it ended, and that its effect is still unknown (its output was not read)."""
+    return (
+        f"its process ended before its result; its script was {SETTLED[settled]} when run "
+        f"{run_id} looked on {node} (whether it changed the node is unknown: the step is "
+        "checked again)"
+    )
 
 
 SETTLED: Final[Mapping[Settlement, str]] = {
-    "absent": "not on the node any more (it ended, or its shell is gone)",
-    "finished": "it ended on the node",
-    "stopped": "it outlived the wait and was stopped",
+    "absent": "not on the node any more (it had ended, or its shell was gone)",
+    "finished": "waited for until it ended",
+    "stopped": "stopped after it outlived the wait",
 }
 """How each settlement reads in the run's log."""
 
@@ -48,9 +76,21 @@ def left_running(
         if not attempt.check_only:
             latest[(attempt.step_index, attempt.node)] = attempt  # attempts come in order
     return [
-        LeftPipeline(attempt.attempt_id, attempt.step_index, attempt.node, attempt.pipeline)
+        _left(attempt, attempt.pipeline, any_step=False)
         for (step, node), attempt in sorted(latest.items())
         if attempt.pipeline is not None
         and attempt.status in ("running", "failed")
         and node not in done.get(step, frozenset())
+    ]
+
+
+def left_by_other_runs(running: Iterable[AttemptRecord]) -> list[LeftPipeline]:
+    """Another run's apply attempts still ``running`` (its process died: a live run holds
+    the cluster, so this one could not have started), to settle on their nodes before
+    this run sends anything there, whatever the step: a new run after a crash, instead
+    of its resume, must not change the cluster beside the crashed run's script either."""
+    return [
+        _left(attempt, attempt.pipeline, any_step=True)
+        for attempt in running
+        if attempt.pipeline is not None and attempt.status == "running" and not attempt.check_only
     ]

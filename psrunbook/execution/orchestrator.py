@@ -34,9 +34,15 @@ import msgspec
 import structlog
 from msgspec.structs import replace
 
-from psrunbook.errors import EngineError, RunInterrupted, StepFailed, TransportError
+from psrunbook.errors import (
+    EngineError,
+    JournalError,
+    RunInterrupted,
+    StepFailed,
+    TransportError,
+)
 from psrunbook.execution.interrupts import StopSignal, get_handling_signals
-from psrunbook.execution.left_running import SETTLED, LeftPipeline
+from psrunbook.execution.left_running import SETTLED, LeftPipeline, journaled_end
 from psrunbook.execution.outcome import RunReport, Status, StepOutcome, TargetOutcome
 from psrunbook.execution.workers import Delivery, Workers
 from psrunbook.logging import get_logger
@@ -249,7 +255,7 @@ class Runner:
         self._workers = Workers()
         # Pipelines an interrupted process left on a node, per (step, node): settled
         # before the first script of that step is sent there (_settle_left).
-        self._left: dict[tuple[int, str], list[LeftPipeline]] = {}
+        self._left: dict[tuple[int | None, str], list[LeftPipeline]] = {}
         self._run_id = ""
 
     # ------------------------------------------------------------------ public
@@ -922,11 +928,14 @@ class Runner:
         a node (:meth:`_settle`).
         """
         with self._claims:
-            waiting = list(self._left.get((planned.index, node), ()))
+            waiting = [
+                *self._left.get((None, node), ()),
+                *self._left.get((planned.index, node), ()),
+            ]
         for left in waiting:
             self._settle(session, planned, left, "its run ended without its result")
             with self._claims:
-                self._left[(planned.index, node)].remove(left)
+                self._left[(left.step_index, node)].remove(left)
 
     def _settle(self, session: Session, planned: PlannedStep, left: LeftPipeline, why: str) -> None:
         """Wait up to the step timeout for ``left`` to end on its node, then stop it (see
@@ -945,7 +954,9 @@ class Runner:
             "node": node,
             "left_attempt_id": left.attempt_id,
         }
-        what = f"the script of attempt {left.attempt_id} of {planned.step.name}"
+        what = f"the script of attempt {left.attempt_id} of {left.step_name or planned.step.name}"
+        if left.run_id and left.run_id != self._run_id:
+            what += f" (run {left.run_id})"
         wait_s = self.options.step_timeout_s
 
         def announce() -> None:
@@ -977,6 +988,16 @@ class Runner:
             settlement=settled,
             waited_s=round(time.monotonic() - started, 3),
         )
+        if left.journaled_running:
+            with contextlib.suppress(JournalError):  # another process recorded it first
+                self.journal.finish_attempt(
+                    left.attempt_id,
+                    status="failed",
+                    changed=None,
+                    result=None,
+                    errors=(StepError(message=journaled_end(settled, self._run_id, node)),),
+                    duration_ns=0,
+                )
 
     def _written(self) -> None:
         """A start or an end counted in ``_writing`` is in the journal (or failed to be)."""

@@ -41,7 +41,7 @@ from psrunbook.canonical_json import canonical_json
 from psrunbook.errors import ClusterMismatch, JournalError, ParameterError
 from psrunbook.execution.identity import PinnedId, verify_cluster
 from psrunbook.execution.interrupts import StopSignal
-from psrunbook.execution.left_running import left_running
+from psrunbook.execution.left_running import LeftPipeline, left_by_other_runs, left_running
 from psrunbook.execution.orchestrator import Progress, Runner, RunOptions
 from psrunbook.execution.outcome import RunReport, Status, StepOutcome
 from psrunbook.holds import HoldStore, RunHold, cluster_resource, run_resource, take_hold
@@ -528,8 +528,28 @@ class RunSession:
         runner = self._runner(started, plan, transport, limits, progress, stop, frame)
         if done is None:
             done = self.done_steps(started.run_id)
-        left = left_running(self.journal.attempts(started.run_id), done) if started.resumed else []
-        return runner.run(started.run_id, done=done, recheck_first=started.resumed, left=left)
+        return runner.run(
+            started.run_id,
+            done=done,
+            recheck_first=started.resumed,
+            left=self._left_pipelines(started, done),
+        )
+
+    def _left_pipelines(
+        self, started: StartedRun, done: Mapping[int, frozenset[str]]
+    ) -> list[LeftPipeline]:
+        """What earlier processes may have left running on the nodes, to end before this
+        run sends scripts there: its own interrupted attempts (a resume), and, for a run
+        that changes the cluster, another run's attempts its dead process left
+        ``running`` (:mod:`psrunbook.execution.left_running`)."""
+        left = []
+        if started.resumed:
+            left = left_running(self.journal.attempts(started.run_id), done)
+        prepared = started.prepared
+        if prepared.cluster and prepared.changes:
+            running = self.journal.running_pipelines(prepared.cluster, other_than=started.run_id)
+            left += left_by_other_runs(running)
+        return left
 
     def end_frame(
         self, started: StartedRun, transport: Transport, frame: RunFrame, outcome: RunOutcome

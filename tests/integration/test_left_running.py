@@ -102,20 +102,25 @@ def held_lab() -> Iterator[tuple[Any, SimFleet]]:
         yield lab, fleet
 
 
-def test_resume_waits_for_the_script_a_killed_run_left_running(
-    tmp_path: Path, held_lab: tuple[Any, SimFleet]
-) -> None:
-    lab, fleet = held_lab
-    state = tmp_path / "state"
-    inventory = tmp_path / "inventory.toml"
-    inventory.write_text(inventory_toml(fleet, cluster=lab.name), encoding="utf-8")
-    parameters = [
+def _parameters(lab: Any) -> list[str]:
+    return [
         argument
         for name, value in clustered_defaults(lab_facts(lab), {}).items()
         for argument in ("-p", f"{name}={value}")
     ]
+
+
+def _killed_at_bring_online(lab: Any, fleet: SimFleet, tmp_path: Path) -> tuple[Path, str, int]:
+    """Run ssis-clustered against the served lab and SIGKILL it once NODE1's bring-online
+    pipeline exists (it then polls a resource held OnlinePending): the state directory,
+    the run id and the attempt left ``running``."""
+    state = tmp_path / "state"
+    inventory = tmp_path / "inventory.toml"
+    inventory.write_text(inventory_toml(fleet, cluster=lab.name), encoding="utf-8")
     run = subprocess.Popen(
-        _command("run", "ssis-clustered", "-i", str(inventory), "--yes", *parameters, state=state),
+        _command(
+            "run", "ssis-clustered", "-i", str(inventory), "--yes", *_parameters(lab), state=state
+        ),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         env=_environment(),
@@ -130,48 +135,111 @@ def test_resume_waits_for_the_script_a_killed_run_left_running(
         crashed = [a for a in journal.attempts(record.run_id) if a.step_index == BRING_ONLINE]
     assert ["running"] == [a.status for a in crashed]
     assert crashed[0].pipeline is not None  # journaled before the script was sent
+    return state, record.run_id, crashed[0].attempt_id
 
+
+def _waits_then_settles(
+    process: subprocess.Popen[str], lab: Any, seen: list[str]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The process's ``step.left_running`` event; then the held resource is let settle,
+    so the left script ends; then its ``step.left_settled`` event."""
+    assert process.stderr is not None
+    lines = _lines(process.stderr)
+    waiting = _wait_for_action(lines, "step.left_running", seen)
+    # The killed run's script is still polling a resource that is OnlinePending.
+    with lab.lock:
+        assert "OnlinePending" == lab.resource(SSIS).state
+        lab.resource(SSIS).pending_observations = 0  # its next look settles it
+    settled = _wait_for_action(lines, "step.left_settled", seen)
+    process.wait(timeout=WAIT_S)
+    seen.extend(line for line in iter(lambda: lines.get(timeout=WAIT_S), None) if line)
+    process.stderr.close()
+    return waiting, settled
+
+
+def _journaled_end(state: Path, attempt_id: int, run_id: str) -> str:
+    with Journal.open(state) as journal:
+        [crashed] = [a for a in journal.attempts(run_id) if a.attempt_id == attempt_id]
+    assert "failed" == crashed.status
+    return str(crashed.errors[0]["message"])
+
+
+def test_resume_waits_for_the_script_a_killed_run_left_running(
+    tmp_path: Path, held_lab: tuple[Any, SimFleet]
+) -> None:
+    lab, fleet = held_lab
+    state, run_id, crashed = _killed_at_bring_online(lab, fleet, tmp_path)
     unhold = subprocess.run(
-        _command("runs", "unhold", record.run_id, state=state),
+        _command("runs", "unhold", run_id, state=state),
         capture_output=True, text=True, env=_environment(), timeout=WAIT_S, check=False,
     )  # fmt: skip
     assert 0 == unhold.returncode, unhold.stderr
     resume = subprocess.Popen(
-        _command("resume", record.run_id, "--yes", state=state),
-        stdout=subprocess.PIPE,
+        _command("resume", run_id, "--yes", state=state),
+        stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
         env=_environment(),
     )
     seen: list[str] = []
     try:
-        assert resume.stderr is not None
-        lines = _lines(resume.stderr)
-        waiting = _wait_for_action(lines, "step.left_running", seen)
-        # The killed run's script is still polling a resource that is OnlinePending.
-        with lab.lock:
-            assert "OnlinePending" == lab.resource(SSIS).state
-            lab.resource(SSIS).pending_observations = 0  # its next look settles it
-        settled = _wait_for_action(lines, "step.left_settled", seen)
-        out, _ = resume.communicate(timeout=WAIT_S)
-        seen.extend(line for line in iter(lambda: lines.get(timeout=WAIT_S), None) if line)
+        waiting, settled = _waits_then_settles(resume, lab, seen)
     finally:
         if resume.poll() is None:
             resume.kill()
             resume.communicate()
-    assert 0 == resume.returncode, out + "".join(seen)
-    fields = waiting["psrunbook"]
-    assert (crashed[0].attempt_id, "NODE1") == (fields["left_attempt_id"], waiting["host"]["name"])
+    assert 0 == resume.returncode, "".join(seen)
+    assert (crashed, "NODE1") == (waiting["psrunbook"]["left_attempt_id"], waiting["host"]["name"])
     assert "finished" == settled["psrunbook"]["settlement"]
     with Journal.open(state) as journal:
-        after = [a for a in journal.attempts(record.run_id) if a.step_index == BRING_ONLINE]
+        after = [a for a in journal.attempts(run_id) if a.step_index == BRING_ONLINE]
     # The re-check ran only once the left script had ended: it saw the resource Online,
     # so the step changed nothing the second time.
     check, apply = after[1], after[-1]
     assert check.check_only and check.result is not None
     assert "Online" == check.result["Before"]["State"]
     assert ("succeeded", False) == (apply.status, apply.changed)
+    assert "waited for until it ended" in _journaled_end(state, crashed, run_id)
     with lab.lock:
         assert "Online" == lab.resource(SSIS).state
     # The left shell was deleted, not left to count against the node's shells for hours.
     assert fleet["NODE1"].counters.wait_for_open_shells(0, WAIT_S)
+
+
+def test_a_new_run_after_a_crash_waits_for_the_crashed_runs_script(
+    tmp_path: Path, held_lab: tuple[Any, SimFleet]
+) -> None:
+    """An operator who starts over instead of resuming: the crashed run's stale hold is
+    broken, and the new run sends nothing to NODE1 (not even its preflight) before the
+    crashed run's script there has ended."""
+    lab, fleet = held_lab
+    state, crashed_run, crashed = _killed_at_bring_online(lab, fleet, tmp_path)
+    pipelines_before = fleet["NODE1"].counters.pipelines_created
+    rerun = subprocess.Popen(
+        _command(
+            "run", "ssis-clustered", "-i", str(tmp_path / "inventory.toml"), "--yes",
+            *_parameters(lab), state=state,
+        ),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_environment(),
+    )  # fmt: skip
+    seen: list[str] = []
+    try:
+        assert rerun.stderr is not None
+        waiting, settled = _waits_then_settles(rerun, lab, seen)
+    finally:
+        if rerun.poll() is None:
+            rerun.kill()
+            rerun.communicate()
+    assert 0 == rerun.returncode, "".join(seen)
+    assert crashed == waiting["psrunbook"]["left_attempt_id"]
+    assert crashed_run in waiting["message"]
+    assert "finished" == settled["psrunbook"]["settlement"]
+    with Journal.open(state) as journal:
+        new_run = next(r for r in journal.runs() if r.run_id != crashed_run)
+        first_on_node1 = next(a for a in journal.attempts(new_run.run_id) if a.node == "NODE1")
+    assert "preflight" == first_on_node1.step_name
+    assert new_run.run_id in _journaled_end(state, crashed, crashed_run)
+    assert pipelines_before < fleet["NODE1"].counters.pipelines_created

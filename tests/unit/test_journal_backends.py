@@ -106,6 +106,37 @@ def test_an_attempt_keeps_the_pipeline_it_sent(journal: RunJournal) -> None:
     assert [sent, None] == [a.pipeline for a in journal.attempts(run_id)]
 
 
+def test_running_pipelines_are_another_runs_running_applies_on_the_cluster(
+    journal: RunJournal,
+) -> None:
+    """What crashed runs may have left on a cluster's nodes: running apply attempts that
+    journaled a pipeline, of other runs on that cluster (its name in any case)."""
+    crashed = start(journal, cluster="SQLCLU01")
+    elsewhere = start(journal, run_id="20260101T000001Z-bbbbbb", cluster="OTHER")
+    this = start(journal, run_id="20260101T000002Z-cccccc", cluster="SQLCLU01")
+    sent = PipelineRef(client_id="CLIENT", pipeline_id="P-1")
+
+    def begin(run_id: str, node: str, pipeline: PipelineRef | None) -> int:
+        return journal.begin_attempt(
+            run_id=run_id,
+            step_index=1,
+            step_name="bring-online",
+            node=node,
+            script_sha256="s" * 64,
+            check_only=False,
+            pipeline=pipeline,
+        )
+
+    left = begin(crashed, "n1", sent)
+    finish(journal, begin(crashed, "n2", sent))  # it ended
+    begin(crashed, "n3", None)  # nothing to look for
+    begin(elsewhere, "n1", sent)
+    begin(this, "n1", sent)
+    assert [left] == [
+        a.attempt_id for a in journal.running_pipelines("sqlclu01", other_than=this)
+    ]
+
+
 def test_step_status_counts_applied_attempts_for_a_run_and_checks_for_a_plan(
     journal: RunJournal,
 ) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from psrunbook.execution.left_running import LeftPipeline, left_running
+from psrunbook.execution.left_running import LeftPipeline, left_by_other_runs, left_running
 from psrunbook.journal_model import AttemptRecord
 from psrunbook.transport.base import PipelineRef
 
@@ -47,9 +47,31 @@ def test_a_running_or_failed_latest_apply_attempt_is_left_the_rest_are_not() -> 
         _attempt(3, "n1", "running", sent=False),  # journaled before pipelines were
     ]
     assert [
-        LeftPipeline(crashed.attempt_id, 2, "n1", crashed.pipeline),  # type: ignore[arg-type]
-        LeftPipeline(lost.attempt_id, 2, "n2", lost.pipeline),  # type: ignore[arg-type]
-    ] == left_running(attempts, {1: frozenset({"n1", "n2"})})
+        (crashed.attempt_id, 2, "n1", crashed.pipeline, "r1", "step-2", True),
+        (lost.attempt_id, 2, "n2", lost.pipeline, "r1", "step-2", False),
+    ] == [_fields(left) for left in left_running(attempts, {1: frozenset({"n1", "n2"})})]
+
+
+def _fields(left: LeftPipeline) -> tuple[object, ...]:
+    return (
+        left.attempt_id,
+        left.step_index,
+        left.node,
+        left.pipeline,
+        left.run_id,
+        left.step_name,
+        left.journaled_running,
+    )
+
+
+def test_another_runs_running_apply_attempts_block_every_step_on_their_node() -> None:
+    """Of another run, what its dead process left ``running`` counts, and for every step
+    of this run: the two runs' steps need not be the same."""
+    crashed = _attempt(4, "n1", "running")
+    running = [crashed, _attempt(4, "n2", "running", sent=False)]
+    assert [(crashed.attempt_id, None, "n1", crashed.pipeline, "r1", "step-4", True)] == [
+        _fields(left) for left in left_by_other_runs(running)
+    ]
 
 
 def test_a_node_done_has_nothing_left() -> None:

@@ -18,7 +18,7 @@ from pydantic import ConfigDict
 from psrunbook.errors import ConnectionFailed, WSManFault
 from psrunbook.execution import orchestrator as orchestrator_module
 from psrunbook.execution.interrupts import StopSignal
-from psrunbook.execution.left_running import LeftPipeline
+from psrunbook.execution.left_running import LeftPipeline, left_by_other_runs
 from psrunbook.execution.orchestrator import Runner, RunOptions
 from psrunbook.execution.outcome import Status
 from psrunbook.inventory import load_inventory
@@ -827,3 +827,34 @@ def test_a_retry_after_a_transport_failure_settles_the_first_try_first(
         ("step", None),
     ] == first_step
     assert "succeeded" == report.outcome
+
+
+def test_another_runs_left_script_is_settled_before_any_step_there_and_its_end_journaled(
+    plan: Plan, journal: Journal, library: TemplateLibrary
+) -> None:
+    """A new run after a crash: the crashed run's running attempt blocks every step on
+    its node until settled; the journal then records how it ended, which that run's
+    process never could."""
+    crashed_run = _start(journal, "crashed")
+    pipeline = PipelineRef(client_id="OLD-CLIENT", pipeline_id="OLD-PIPELINE")
+    crashed = journal.begin_attempt(
+        run_id=crashed_run,
+        step_index=9,
+        step_name="bring-online",
+        node="SQLNODE1",
+        script_sha256="s" * 64,
+        check_only=False,
+        pipeline=pipeline,
+    )
+    [record] = journal.attempts(crashed_run)
+    node = Node()
+    runner = Runner(plan, _SettlingTransport(node), journal, library, RunOptions(backoff_s=0))
+    runner.run(_start(journal), left=left_by_other_runs([record]))
+    on_node1 = [(k, a.get("pipeline")) for n, k, a in node.calls if n == "SQLNODE1"]
+    assert ("settle", "OLD-PIPELINE") == on_node1[0]
+    assert 1 == len([c for c in on_node1 if c[0] == "settle"])  # once, not per step
+    assert all(n != "SQLNODE2" for n, k, _ in node.calls if k == "settle")
+    [ended] = journal.attempts(crashed_run)
+    assert (crashed, "failed") == (ended.attempt_id, ended.status)
+    message = str(ended.errors[0]["message"])
+    assert "waited for until it ended when run r1 looked on SQLNODE1" in message
