@@ -48,7 +48,7 @@ UNKNOWN_SHELL_FAULT = 2150858843
 """ERROR_WINRS_SHELL_NOT_FOUND, for a shell or a command that no longer exists: deleted
 meanwhile (by its idle timeout, or by the sending client after all), or its pipeline's
 end already received. Either way the pipeline is over."""
-_LONGEST_POLL_S = 5
+_LONGEST_POLL_S = 2
 """A Receive's longest wait: an interrupt is seen within it."""
 
 

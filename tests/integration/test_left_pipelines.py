@@ -155,3 +155,34 @@ def test_a_script_call_is_sent_as_the_pipeline_it_names(fleet: SimFleet) -> None
     # of its Receive and the settling client's Delete comes first.
     assert 1 == len(ended)
     assert isinstance(ended[0], RunInterrupted | WSManFault)
+
+
+def test_an_interrupt_ends_the_wait_for_a_left_pipeline(fleet: SimFleet) -> None:
+    """Ctrl-C during the wait: the settle gives up within one short poll, as the run's
+    other waits do, and leaves the pipeline as it is for the next resume."""
+    left = _abandoned(fleet, "wait")
+    session = _session(fleet)
+    found = threading.Event()
+    ended: list[BaseException] = []
+
+    def settle() -> None:
+        try:
+            session.settle(left, TIMEOUT_S * 10, found.set)
+        except BaseException as exc:  # noqa: BLE001 (kept for the assertion below)
+            ended.append(exc)
+
+    waiter = threading.Thread(target=settle)
+    waiter.start()
+    try:
+        assert found.wait(TIMEOUT_S)
+        session.interrupt()
+    finally:
+        waiter.join(TIMEOUT_S)
+        session.close()
+    assert not waiter.is_alive()
+    assert [RunInterrupted] == [type(e) for e in ended]
+    other = _session(fleet)
+    try:
+        assert "stopped" == other.settle(left, 0.2)  # still there for the next resume
+    finally:
+        other.close()
