@@ -256,6 +256,8 @@ class Runner:
         # Pipelines an interrupted process left on a node, per (step, node): settled
         # before the first script of that step is sent there (_settle_left).
         self._left: dict[tuple[int | None, str], list[LeftPipeline]] = {}
+        self._left_locks: dict[int, threading.Lock] = {}
+        """One per left pipeline: the node threads that need it ended settle it once."""
         self._run_id = ""
 
     # ------------------------------------------------------------------ public
@@ -277,8 +279,18 @@ class Runner:
         report = RunReport(run_id=run_id, check_only=self.options.check_only)
         self._run_id = run_id
         self._left = {}
+        nodes = {n.casefold(): n for n in self.plan.nodes}
         for pipeline in left:
-            self._left.setdefault((pipeline.step_index, pipeline.node), []).append(pipeline)
+            node = nodes.get(pipeline.node.casefold())
+            if node is None:
+                continue  # not a node of this inventory: this run cannot reach it
+            key = (pipeline.step_index, node)
+            self._left.setdefault(key, []).append(replace(pipeline, node=node))
+        self._left_locks = {
+            pipeline.attempt_id: threading.Lock()
+            for pipelines in self._left.values()
+            for pipeline in pipelines
+        }
         done = done or {}
         recheck = recheck_first
         started = time.monotonic_ns()
@@ -922,20 +934,31 @@ class Runner:
         return PipelineRef(client_id=client_id, pipeline_id=str(uuid.uuid4()).upper())
 
     def _settle_left(self, session: Session, planned: PlannedStep, node: str) -> None:
-        """Let every pipeline an interrupted run left on ``node`` for this step end first.
+        """Let the pipelines interrupted runs left that this attempt must not run beside
+        end first (:meth:`_settle`), so a step never runs twice at once.
 
-        Only then may this attempt's script run, so the step never runs twice at once on
-        a node (:meth:`_settle`).
+        Which: this step's on this node; for a step done by one node chosen at run time
+        (any node, the group's owner) this step's on every node too (the group may have
+        moved since, and a cluster cmdlet acts on the same cluster objects from any
+        node); and every pipeline another run left (another runbook's step may change
+        what this one does), on whichever node. Each is settled once: the node threads
+        that need one wait for the first to settle it.
         """
         with self._claims:
-            waiting = [
-                *self._left.get((None, node), ()),
-                *self._left.get((planned.index, node), ()),
-            ]
+            keys = [k for k in self._left if k[0] is None]
+            keys.append((planned.index, node))
+            if planned.step.target is not Target.EVERY_NODE:
+                keys += [k for k in self._left if k[0] == planned.index and k[1] != node]
+            waiting = [left for key in dict.fromkeys(keys) for left in self._left.get(key, ())]
         for left in waiting:
-            self._settle(session, planned, left, "its run ended without its result")
-            with self._claims:
-                self._left[(left.step_index, node)].remove(left)
+            with self._left_locks[left.attempt_id]:
+                with self._claims:
+                    if left not in self._left.get((left.step_index, left.node), ()):
+                        continue  # another node's thread settled it meanwhile
+                on = session if left.node == node else self._sessions.get(left.node)
+                self._settle(on, planned, left, "its run ended without its result")
+                with self._claims:
+                    self._left[(left.step_index, left.node)].remove(left)
 
     def _settle(self, session: Session, planned: PlannedStep, left: LeftPipeline, why: str) -> None:
         """Wait up to the step timeout for ``left`` to end on its node, then stop it (see

@@ -10,6 +10,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, TypeVar
 
+import msgspec
 import pytest
 import structlog.testing
 from msgspec.structs import replace
@@ -673,6 +674,9 @@ class _SettlingTransport(FakeTransport):
 
     settled_as: Settlement = "finished"
     refusal_to_settle: Exception | None = None
+    hold_s: float = 0.0
+    """How long a settle takes: long enough for a script sent beside it to be seen."""
+    sent_meanwhile: threading.Event = msgspec.field(default_factory=threading.Event)
 
     def open(self, node: str) -> FakeSession:
         session = super().open(node)
@@ -681,6 +685,8 @@ class _SettlingTransport(FakeTransport):
         def settle(
             left: PipelineRef, wait_s: float, found: Callable[[], None] = lambda: None
         ) -> Settlement:
+            # A script sent meanwhile (what must not happen) shows as a call before this.
+            self.sent_meanwhile.wait(self.hold_s)
             with calls.lock:
                 calls.calls.append((node, "settle", {"pipeline": left.pipeline_id}))
             if self.refusal_to_settle is not None:
@@ -847,14 +853,47 @@ def test_another_runs_left_script_is_settled_before_any_step_there_and_its_end_j
         pipeline=pipeline,
     )
     [record] = journal.attempts(crashed_run)
-    node = Node()
-    runner = Runner(plan, _SettlingTransport(node), journal, library, RunOptions(backoff_s=0))
+    transport: _SettlingTransport
+
+    class Watched(Node):
+        def __call__(self, node: str, call: ScriptCall) -> RawResult:
+            transport.sent_meanwhile.set()
+            return super().__call__(node, call)
+
+    node = Watched()
+    transport = _SettlingTransport(node, hold_s=0.5)
+    runner = Runner(plan, transport, journal, library, RunOptions(backoff_s=0))
     runner.run(_start(journal), left=left_by_other_runs([record]))
-    on_node1 = [(k, a.get("pipeline")) for n, k, a in node.calls if n == "SQLNODE1"]
-    assert ("settle", "OLD-PIPELINE") == on_node1[0]
-    assert 1 == len([c for c in on_node1 if c[0] == "settle"])  # once, not per step
-    assert all(n != "SQLNODE2" for n, k, _ in node.calls if k == "settle")
+    # Step 1 runs on both nodes at once; neither sends it before the settle (once).
+    assert ("SQLNODE1", "settle", "OLD-PIPELINE") == (
+        node.calls[0][0],
+        node.calls[0][1],
+        node.calls[0][2].get("pipeline"),
+    )
+    assert 1 == len([c for c in node.calls if c[1] == "settle"])
     [ended] = journal.attempts(crashed_run)
     assert (crashed, "failed") == (ended.attempt_id, ended.status)
     message = str(ended.errors[0]["message"])
     assert "waited for until it ended when run r1 looked on SQLNODE1" in message
+
+
+def test_a_one_node_step_waits_for_its_script_left_on_another_node(
+    plan: Plan, journal: Journal, library: TemplateLibrary
+) -> None:
+    """The group moved, or another node answers first: a script of the step left on
+    SQLNODE2 acts on the same cluster objects as the step re-run on SQLNODE1."""
+    node = Node()
+    left = PipelineRef(client_id="OLD-CLIENT", pipeline_id="OLD-PIPELINE")
+    done = {1: frozenset({"SQLNODE1", "SQLNODE2"}), 2: frozenset({"SQLNODE2"})}
+    assert "every-node" != plan.steps[2].step.target.value
+    Runner(plan, _SettlingTransport(node), journal, library, RunOptions(backoff_s=0)).run(
+        _start(journal),
+        done=done,
+        recheck_first=True,
+        left=[LeftPipeline(attempt_id=7, step_index=3, node="SQLNODE2", pipeline=left)],
+    )
+    assert [
+        ("SQLNODE2", "settle", "OLD-PIPELINE"),
+        ("SQLNODE1", "step", True),
+        ("SQLNODE1", "step", False),
+    ] == [(n, k, a.get("pipeline", a.get("CheckOnly", False))) for n, k, a in node.calls]
