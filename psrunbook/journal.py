@@ -255,6 +255,9 @@ def _migrate_to_7(conn: sqlite3.Connection) -> None:
     (:mod:`psrunbook.transport.left_pipelines`)."""
     conn.execute("ALTER TABLE attempts ADD COLUMN client_session_id TEXT")
     conn.execute("ALTER TABLE attempts ADD COLUMN pipeline_id TEXT")
+    # Every run that changes a cluster asks for the attempts still running (another run's
+    # may be left on its nodes): few rows, found without reading every attempt.
+    conn.execute("CREATE INDEX attempts_running ON attempts (status) WHERE status = 'running'")
 
 
 # MIGRATIONS[n] turns a version n-1 journal into version n. Append, never edit.

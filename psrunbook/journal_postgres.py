@@ -232,6 +232,9 @@ def _migrate_to_7(conn: psycopg.Connection[DictRow]) -> None:
     """The pipeline each apply attempt sent (client SessionId and CommandId)."""
     conn.execute("ALTER TABLE psrunbook.attempts ADD COLUMN client_session_id TEXT")
     conn.execute("ALTER TABLE psrunbook.attempts ADD COLUMN pipeline_id TEXT")
+    conn.execute(
+        "CREATE INDEX attempts_running ON psrunbook.attempts (status) WHERE status = 'running'"
+    )
 
 
 # MIGRATIONS[n] turns a version n-1 journal into version n. Append, never edit; the

@@ -35,6 +35,7 @@ pytestmark = pytest.mark.integration
 PSRUNBOOK = str(Path(sys.executable).with_name("psrunbook"))
 PASSWORD = "left-running-password"
 SSIS = "SQL Server Integration Services"
+GROUP = "SQL Server (MSSQLSERVER)"
 BRING_ONLINE = 10
 BRING_ONLINE_COMMAND_ON_NODE1 = 12
 """The bring-online script is NODE1's 12th pipeline of a clean run (the owner probe is
@@ -243,3 +244,46 @@ def test_a_new_run_after_a_crash_waits_for_the_crashed_runs_script(
     assert "preflight" == first_on_node1.step_name
     assert new_run.run_id in _journaled_end(state, crashed, crashed_run)
     assert pipelines_before < fleet["NODE1"].counters.pipelines_created
+
+
+def test_after_a_failover_resume_waits_for_the_script_left_on_the_old_owner(
+    tmp_path: Path, held_lab: tuple[Any, SimFleet]
+) -> None:
+    """The group moved to NODE2 after the crash (the left script on NODE1 then sees the
+    resource Offline and polls on): resume still waits for that script, which ends once
+    the resource is online on its new owner, before bring-online runs again."""
+    lab, fleet = held_lab
+    state, run_id, crashed = _killed_at_bring_online(lab, fleet, tmp_path)
+    with lab.lock:
+        lab.move_group(lab.group(GROUP), "NODE2")  # the left script now sees it Offline
+    resume = subprocess.Popen(
+        _command("resume", run_id, "--yes", state=state),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_environment(),
+    )
+    seen: list[str] = []
+    try:
+        assert resume.stderr is not None
+        lines = _lines(resume.stderr)
+        waiting = _wait_for_action(lines, "step.left_running", seen)
+        with lab.lock:  # brought online on its new owner: the left script sees it and ends
+            lab.begin_online(lab.resource(SSIS), wait=True)
+        settled = _wait_for_action(lines, "step.left_settled", seen)
+        resume.wait(timeout=WAIT_S)
+        seen.extend(line for line in iter(lambda: lines.get(timeout=WAIT_S), None) if line)
+        resume.stderr.close()
+    finally:
+        if resume.poll() is None:
+            resume.kill()
+            resume.communicate()
+    assert 0 == resume.returncode, "".join(seen)
+    assert (crashed, "NODE1") == (waiting["psrunbook"]["left_attempt_id"], waiting["host"]["name"])
+    assert "finished" == settled["psrunbook"]["settlement"]
+    with Journal.open(state) as journal:
+        after = [a for a in journal.attempts(run_id) if a.step_index == BRING_ONLINE]
+    assert "Online" == after[1].result["Before"]["State"]  # type: ignore[index]
+    assert ("succeeded", False) == (after[-1].status, after[-1].changed)
+    with lab.lock:
+        assert ("Online", "NODE2") == (lab.resource(SSIS).state, lab.group(GROUP).owner)
