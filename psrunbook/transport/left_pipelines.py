@@ -143,8 +143,8 @@ def _ended(
     while True:
         if stopped():
             raise SettleInterrupted(f"interrupted while waiting for the pipeline {pipeline_id}")
-        left = deadline - clock()
-        if left <= 0:
+        remaining = deadline - clock()
+        if remaining <= 0:
             return False
         receive = ET.Element(f"{{{RSP}}}Receive")
         ET.SubElement(receive, f"{{{RSP}}}DesiredStream", CommandId=pipeline_id).text = "stdout"
@@ -154,7 +154,7 @@ def _ended(
                 receive,
                 option_set=options,
                 selector_set=_selectors(shell),
-                timeout=max(1, min(int(left), _LONGEST_POLL_S)),
+                timeout=max(1, min(int(remaining), _LONGEST_POLL_S)),
             )
         except WSManFaultError as exc:
             if exc.code == OPERATION_TIMEOUT_FAULT:
@@ -199,9 +199,8 @@ def settle(
         return "absent"
     found()
     if shell.state.casefold() == "disconnected":
-        reconnect = ET.Element(f"{{{RSP}}}Reconnect")
-        try:
-            wsman.reconnect(shell.resource_uri, reconnect, selector_set=_selectors(shell))
+        try:  # an empty body, as pypsrp's RunspacePool.reconnect sends it to Windows
+            wsman.reconnect(shell.resource_uri, selector_set=_selectors(shell))
         except WSManFaultError as exc:
             if exc.code != UNKNOWN_SHELL_FAULT:
                 raise

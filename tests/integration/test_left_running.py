@@ -17,7 +17,8 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
@@ -139,22 +140,48 @@ def _killed_at_bring_online(lab: Any, fleet: SimFleet, tmp_path: Path) -> tuple[
     return state, record.run_id, crashed[0].attempt_id
 
 
-def _waits_then_settles(
-    process: subprocess.Popen[str], lab: Any, seen: list[str]
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The process's ``step.left_running`` event; then the held resource is let settle,
-    so the left script ends; then its ``step.left_settled`` event."""
-    assert process.stderr is not None
-    lines = _lines(process.stderr)
-    waiting = _wait_for_action(lines, "step.left_running", seen)
-    # The killed run's script is still polling a resource that is OnlinePending.
+@contextmanager
+def _watched(*args: str, state: Path) -> Iterator[subprocess.Popen[str]]:
+    """``psrunbook ARGS`` with its log (JSON lines) on a pipe; killed if a test fails."""
+    process = subprocess.Popen(
+        _command(*args, state=state),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_environment(),
+    )
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+
+
+def _settle_the_pending_resource(lab: Any) -> None:
+    """The killed run's script polls a resource held OnlinePending: let it come online."""
     with lab.lock:
         assert "OnlinePending" == lab.resource(SSIS).state
         lab.resource(SSIS).pending_observations = 0  # its next look settles it
+
+
+def _waits_then_settles(
+    process: subprocess.Popen[str],
+    seen: list[str],
+    let_it_end: Callable[[], None],
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The process's ``step.left_running`` event; then ``let_it_end`` lets the left script
+    end; then its ``step.left_settled`` event. Waits for the process to exit."""
+    assert process.stderr is not None
+    lines = _lines(process.stderr)
+    waiting = _wait_for_action(lines, "step.left_running", seen)
+    let_it_end()
     settled = _wait_for_action(lines, "step.left_settled", seen)
     process.wait(timeout=WAIT_S)
     seen.extend(line for line in iter(lambda: lines.get(timeout=WAIT_S), None) if line)
     process.stderr.close()
+    assert 0 == process.returncode, "".join(seen)
+    assert "finished" == settled["psrunbook"]["settlement"]
     return waiting, settled
 
 
@@ -175,23 +202,10 @@ def test_resume_waits_for_the_script_a_killed_run_left_running(
         capture_output=True, text=True, env=_environment(), timeout=WAIT_S, check=False,
     )  # fmt: skip
     assert 0 == unhold.returncode, unhold.stderr
-    resume = subprocess.Popen(
-        _command("resume", run_id, "--yes", state=state),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=_environment(),
-    )
     seen: list[str] = []
-    try:
-        waiting, settled = _waits_then_settles(resume, lab, seen)
-    finally:
-        if resume.poll() is None:
-            resume.kill()
-            resume.communicate()
-    assert 0 == resume.returncode, "".join(seen)
+    with _watched("resume", run_id, "--yes", state=state) as resume:
+        waiting, _ = _waits_then_settles(resume, seen, lambda: _settle_the_pending_resource(lab))
     assert (crashed, "NODE1") == (waiting["psrunbook"]["left_attempt_id"], waiting["host"]["name"])
-    assert "finished" == settled["psrunbook"]["settlement"]
     with Journal.open(state) as journal:
         after = [a for a in journal.attempts(run_id) if a.step_index == BRING_ONLINE]
     # The re-check ran only once the left script had ended: it saw the resource Online,
@@ -211,39 +225,31 @@ def test_a_new_run_after_a_crash_waits_for_the_crashed_runs_script(
     tmp_path: Path, held_lab: tuple[Any, SimFleet]
 ) -> None:
     """An operator who starts over instead of resuming: the crashed run's stale hold is
-    broken, and the new run sends nothing to NODE1 (not even its preflight) before the
-    crashed run's script there has ended."""
+    broken, and the new run sends nothing to any node (not even its preflight) before
+    the crashed run's script on NODE1 has ended."""
     lab, fleet = held_lab
     state, crashed_run, crashed = _killed_at_bring_online(lab, fleet, tmp_path)
-    pipelines_before = fleet["NODE1"].counters.pipelines_created
-    rerun = subprocess.Popen(
-        _command(
-            "run", "ssis-clustered", "-i", str(tmp_path / "inventory.toml"), "--yes",
-            *_parameters(lab), state=state,
-        ),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=_environment(),
-    )  # fmt: skip
+    before = [fleet[n].counters.pipelines_created for n in ("NODE1", "NODE2")]
+    while_waiting: list[int] = []
+
+    def let_it_end() -> None:
+        while_waiting.extend(fleet[n].counters.pipelines_created for n in ("NODE1", "NODE2"))
+        _settle_the_pending_resource(lab)
+
+    inventory = str(tmp_path / "inventory.toml")
     seen: list[str] = []
-    try:
-        assert rerun.stderr is not None
-        waiting, settled = _waits_then_settles(rerun, lab, seen)
-    finally:
-        if rerun.poll() is None:
-            rerun.kill()
-            rerun.communicate()
-    assert 0 == rerun.returncode, "".join(seen)
+    with _watched(
+        "run", "ssis-clustered", "-i", inventory, "--yes", *_parameters(lab), state=state
+    ) as rerun:
+        waiting, _ = _waits_then_settles(rerun, seen, let_it_end)
+    assert before == while_waiting
     assert crashed == waiting["psrunbook"]["left_attempt_id"]
     assert crashed_run in waiting["message"]
-    assert "finished" == settled["psrunbook"]["settlement"]
     with Journal.open(state) as journal:
         new_run = next(r for r in journal.runs() if r.run_id != crashed_run)
         first_on_node1 = next(a for a in journal.attempts(new_run.run_id) if a.node == "NODE1")
     assert "preflight" == first_on_node1.step_name
     assert new_run.run_id in _journaled_end(state, crashed, crashed_run)
-    assert pipelines_before < fleet["NODE1"].counters.pipelines_created
 
 
 def test_after_a_failover_resume_waits_for_the_script_left_on_the_old_owner(
@@ -256,31 +262,15 @@ def test_after_a_failover_resume_waits_for_the_script_left_on_the_old_owner(
     state, run_id, crashed = _killed_at_bring_online(lab, fleet, tmp_path)
     with lab.lock:
         lab.move_group(lab.group(GROUP), "NODE2")  # the left script now sees it Offline
-    resume = subprocess.Popen(
-        _command("resume", run_id, "--yes", state=state),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=_environment(),
-    )
-    seen: list[str] = []
-    try:
-        assert resume.stderr is not None
-        lines = _lines(resume.stderr)
-        waiting = _wait_for_action(lines, "step.left_running", seen)
-        with lab.lock:  # brought online on its new owner: the left script sees it and ends
+
+    def bring_online_on_the_new_owner() -> None:  # the left script sees it and ends
+        with lab.lock:
             lab.begin_online(lab.resource(SSIS), wait=True)
-        settled = _wait_for_action(lines, "step.left_settled", seen)
-        resume.wait(timeout=WAIT_S)
-        seen.extend(line for line in iter(lambda: lines.get(timeout=WAIT_S), None) if line)
-        resume.stderr.close()
-    finally:
-        if resume.poll() is None:
-            resume.kill()
-            resume.communicate()
-    assert 0 == resume.returncode, "".join(seen)
+
+    seen: list[str] = []
+    with _watched("resume", run_id, "--yes", state=state) as resume:
+        waiting, _ = _waits_then_settles(resume, seen, bring_online_on_the_new_owner)
     assert (crashed, "NODE1") == (waiting["psrunbook"]["left_attempt_id"], waiting["host"]["name"])
-    assert "finished" == settled["psrunbook"]["settlement"]
     with Journal.open(state) as journal:
         after = [a for a in journal.attempts(run_id) if a.step_index == BRING_ONLINE]
     assert "Online" == after[1].result["Before"]["State"]  # type: ignore[index]
