@@ -257,6 +257,8 @@ class Runner:
         # before the first script of that step is sent there (_settle_left).
         self._left: dict[tuple[int | None, str], list[LeftPipeline]] = {}
         self._left_locks: dict[int, threading.Lock] = {}
+        self._settling_on: set[str] = set()
+        """Nodes whose session waits for a left pipeline for an attempt on another node."""
         """One per left pipeline: the node threads that need it ended settle it once."""
         self._run_id = ""
 
@@ -642,8 +644,11 @@ class Runner:
         return kept.outcomes
 
     def _interrupt_all(self, running: set[str]) -> None:
-        """Ask each running node's pipeline to stop (best effort, never raises)."""
-        for node in sorted(running):
+        """Ask each running node's pipeline to stop (best effort, never raises), and end
+        each wait for a left pipeline, which may be on another node (:meth:`_settle_left`)."""
+        with self._claims:
+            settling = set(self._settling_on)
+        for node in sorted(running | settling):
             self._sessions.interrupt(node)
 
     @staticmethod
@@ -955,8 +960,21 @@ class Runner:
                 with self._claims:
                     if left not in self._left.get((left.step_index, left.node), ()):
                         continue  # another node's thread settled it meanwhile
-                on = session if left.node == node else self._sessions.get(left.node)
-                self._settle(on, planned, left, "its run ended without its result")
+                if left.node == node:
+                    self._settle(session, planned, left, "its run ended without its result")
+                else:
+                    with self._claims:
+                        self._settling_on.add(left.node)
+                    try:
+                        self._settle(
+                            self._sessions.get(left.node),
+                            planned,
+                            left,
+                            "its run ended without its result",
+                        )
+                    finally:
+                        with self._claims:
+                            self._settling_on.discard(left.node)
                 with self._claims:
                     self._left[(left.step_index, left.node)].remove(left)
 

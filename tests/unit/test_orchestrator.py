@@ -16,7 +16,7 @@ import structlog.testing
 from msgspec.structs import replace
 from pydantic import ConfigDict
 
-from psrunbook.errors import ConnectionFailed, WSManFault
+from psrunbook.errors import ConnectionFailed, RunInterrupted, WSManFault
 from psrunbook.execution import orchestrator as orchestrator_module
 from psrunbook.execution.interrupts import StopSignal
 from psrunbook.execution.left_running import LeftPipeline, left_by_other_runs
@@ -897,3 +897,58 @@ def test_a_one_node_step_waits_for_its_script_left_on_another_node(
         ("SQLNODE1", "step", True),
         ("SQLNODE1", "step", False),
     ] == [(n, k, a.get("pipeline", a.get("CheckOnly", False))) for n, k, a in node.calls]
+
+
+def test_an_interrupt_ends_a_wait_for_a_script_left_on_another_node(
+    plan: Plan, journal: Journal, library: TemplateLibrary
+) -> None:
+    """The one-node step on SQLNODE1 waits through SQLNODE2's session: Ctrl-C reaches that
+    session too, and the run ends interrupted instead of waiting out the step timeout."""
+    entered = threading.Event()
+    interrupted = threading.Event()
+    node = Node()
+
+    class Waiting(FakeTransport):
+        def open(self, name: str) -> FakeSession:
+            session = super().open(name)
+
+            def settle(
+                left: PipelineRef, wait_s: float, found: Callable[[], None] = lambda: None
+            ) -> Settlement:
+                found()
+                entered.set()
+                if not interrupted.wait(30):
+                    return "finished"
+                raise RunInterrupted(f"{name}: interrupted")
+
+            def interrupt() -> None:
+                interrupted.set()
+
+            session.settle = settle  # type: ignore[method-assign]
+            session.interrupt = interrupt  # type: ignore[method-assign]
+            return session
+
+    stop = StopSignal()
+    left = PipelineRef(client_id="OLD-CLIENT", pipeline_id="OLD-PIPELINE")
+    done = {1: frozenset({"SQLNODE1", "SQLNODE2"}), 2: frozenset({"SQLNODE2"})}
+    runner = Runner(
+        plan, Waiting(node), journal, library, RunOptions(backoff_s=0, stop_grace_s=30), stop=stop
+    )
+    reports: list[Any] = []
+    thread = threading.Thread(
+        target=lambda: reports.append(
+            runner.run(
+                _start(journal),
+                done=done,
+                left=[LeftPipeline(attempt_id=7, step_index=3, node="SQLNODE2", pipeline=left)],
+            )
+        )
+    )
+    thread.start()
+    assert entered.wait(30)
+    stop.request("SIGINT")
+    thread.join(30)
+    assert not thread.is_alive()
+    assert interrupted.is_set()
+    assert reports[0].interrupted
+    assert not [c for c in node.calls if c[1] == "step"]
