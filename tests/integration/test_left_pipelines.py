@@ -32,9 +32,13 @@ PASSWORD = "left-pipelines-password"
 TIMEOUT_S = 30.0
 
 
-@pytest.fixture
-def fleet() -> Iterator[SimFleet]:
-    with SimFleet(["NODE1"], executor=TrivialExecutor(), users={SIM_USER: PASSWORD}) as served:
+@pytest.fixture(params=["basic", "ntlm"])
+def fleet(request: pytest.FixtureRequest) -> Iterator[SimFleet]:
+    """NODE1 over Basic, and over NTLM with every message sealed, as a domain serves it
+    (the settling connection authenticates and seals on its own)."""
+    with SimFleet(
+        ["NODE1"], executor=TrivialExecutor(), users={SIM_USER: PASSWORD}, auth=request.param
+    ) as served:
         yield served
 
 
@@ -45,14 +49,15 @@ def _session(fleet: SimFleet) -> PsrpSession:
 
 def _wsman(fleet: SimFleet) -> Any:
     """A pypsrp client of NODE1, as its own session."""
+    auth = fleet["NODE1"].auth
     return WSMan(
         "127.0.0.1",
         port=fleet["NODE1"].port,
         ssl=False,
         username=SIM_USER,
         password=PASSWORD,
-        auth="basic",
-        encryption="never",
+        auth=auth,
+        encryption="never" if auth == "basic" else "auto",
     )
 
 
