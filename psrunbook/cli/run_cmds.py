@@ -683,6 +683,26 @@ def _show_run(console: Console, record: RunRecord, attempts: list[AttemptRecord]
         )
     console.print(table)
     _attempt_details(console, attempts)
+    _left_running(console, record, attempts)
+
+
+def _left_running(console: Console, record: RunRecord, attempts: list[AttemptRecord]) -> None:
+    """Say where a script of the run may still be running: an apply attempt the journal
+    never saw end, whose pipeline WinRM does not stop when its process is gone. The
+    operator reading this after a crash learns what resume will wait for, and on which
+    node to look (Get-PSSession) before changing anything by hand."""
+    for attempt in attempts:
+        if attempt.status != "running" or attempt.pipeline is None:
+            continue
+        console.print(
+            shown(
+                f"{attempt.step_index:02d}-{attempt.step_name} on {attempt.node} (apply, "
+                "running): if its process is gone, its script may still be running on the "
+                f"node (pipeline {attempt.pipeline.pipeline_id}); `psrunbook resume "
+                f"{record.run_id}` or a new run on the cluster waits for it to end first"
+            ),
+            markup=False,
+        )
 
 
 def _attempt_details(console: Console, attempts: list[AttemptRecord]) -> None:

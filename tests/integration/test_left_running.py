@@ -197,6 +197,14 @@ def test_resume_waits_for_the_script_a_killed_run_left_running(
 ) -> None:
     lab, fleet = held_lab
     state, run_id, crashed = _killed_at_bring_online(lab, fleet, tmp_path)
+    shown = subprocess.run(
+        _command("runs", "show", run_id, state=state),
+        capture_output=True, text=True, env=_environment(), timeout=WAIT_S, check=False,
+    )  # fmt: skip
+    assert 0 == shown.returncode, shown.stderr
+    assert "10-bring-online on NODE1 (apply, running): if its process is gone" in " ".join(
+        shown.stdout.split()
+    )
     unhold = subprocess.run(
         _command("runs", "unhold", run_id, state=state),
         capture_output=True, text=True, env=_environment(), timeout=WAIT_S, check=False,
