@@ -48,10 +48,16 @@ def _left(attempt: AttemptRecord, pipeline: PipelineRef, *, any_step: bool) -> L
 def journaled_end(settled: Settlement, run_id: str, node: str) -> str:
     """What the journal records as the end of a ``running`` attempt once its pipeline is
     settled: how it ended, and that its effect is still unknown (its output was not read)."""
+    found = {
+        "absent": f"run {run_id} found its script no longer on {node} (it had ended, or "
+        "its shell was gone)",
+        "finished": f"run {run_id} found its script still on {node} and waited for it to end",
+        "stopped": f"run {run_id} found its script still on {node} and stopped it after the "
+        "wait",
+    }[settled]
     return (
-        f"its process ended before its result; its script was {SETTLED[settled]} when run "
-        f"{run_id} looked on {node} (whether it changed the node is unknown: the step is "
-        "checked again)"
+        f"its process ended before its result; {found} (whether it changed the node is "
+        "unknown: the step is checked again)"
     )
 
 

@@ -222,7 +222,7 @@ def test_resume_waits_for_the_script_a_killed_run_left_running(
     assert check.check_only and check.result is not None
     assert "Online" == check.result["Before"]["State"]
     assert ("succeeded", False) == (apply.status, apply.changed)
-    assert "waited for until it ended" in _journaled_end(state, crashed, run_id)
+    assert "and waited for it to end" in _journaled_end(state, crashed, run_id)
     with lab.lock:
         assert "Online" == lab.resource(SSIS).state
     # The left shell was deleted, not left to count against the node's shells for hours.

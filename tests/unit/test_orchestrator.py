@@ -874,7 +874,7 @@ def test_another_runs_left_script_is_settled_before_any_step_there_and_its_end_j
     [ended] = journal.attempts(crashed_run)
     assert (crashed, "failed") == (ended.attempt_id, ended.status)
     message = str(ended.errors[0]["message"])
-    assert "waited for until it ended when run r1 looked on SQLNODE1" in message
+    assert "run r1 found its script still on SQLNODE1 and waited for it to end" in message
 
 
 def test_a_one_node_step_waits_for_its_script_left_on_another_node(
