@@ -91,12 +91,14 @@ def left_running(
 
 
 def left_by_other_runs(running: Iterable[AttemptRecord]) -> list[LeftPipeline]:
-    """Another run's apply attempts still ``running`` (its process died: a live run holds
-    the cluster, so this one could not have started), to settle on their nodes before
-    this run sends anything there, whatever the step: a new run after a crash, instead
-    of its resume, must not change the cluster beside the crashed run's script either."""
+    """Another run's apply attempts still ``running``, as
+    :meth:`~psrunbook.journal_model.RunJournal.running_pipelines` lists them (their
+    process died: a live run holds the cluster, so this one could not have started), to
+    settle before this run sends anything, whatever the step: a new run after a crash,
+    instead of its resume, must not change the cluster beside the crashed run's script
+    either."""
     return [
         _left(attempt, attempt.pipeline, any_step=True)
         for attempt in running
-        if attempt.pipeline is not None and attempt.status == "running" and not attempt.check_only
+        if attempt.pipeline is not None
     ]

@@ -27,6 +27,7 @@ import random
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
@@ -257,9 +258,10 @@ class Runner:
         # before the first script of that step is sent there (_settle_left).
         self._left: dict[tuple[int | None, str], list[LeftPipeline]] = {}
         self._left_locks: dict[int, threading.Lock] = {}
-        self._settling_on: set[str] = set()
-        """Nodes whose session waits for a left pipeline for an attempt on another node."""
         """One per left pipeline: the node threads that need it ended settle it once."""
+        self._settling_on: Counter[str] = Counter()
+        """Nodes whose session waits for a left pipeline now: an interrupt reaches them
+        too, although the attempt that waits may be another node's (_interrupt_all)."""
         self._run_id = ""
 
     # ------------------------------------------------------------------ public
@@ -647,7 +649,7 @@ class Runner:
         """Ask each running node's pipeline to stop (best effort, never raises), and end
         each wait for a left pipeline, which may be on another node (:meth:`_settle_left`)."""
         with self._claims:
-            settling = set(self._settling_on)
+            settling = {node for node, waits in self._settling_on.items() if waits}
         for node in sorted(running | settling):
             self._sessions.interrupt(node)
 
@@ -960,21 +962,14 @@ class Runner:
                 with self._claims:
                     if left not in self._left.get((left.step_index, left.node), ()):
                         continue  # another node's thread settled it meanwhile
-                if left.node == node:
-                    self._settle(session, planned, left, "its run ended without its result")
-                else:
+                on = session if left.node == node else self._sessions.get(left.node)
+                with self._claims:
+                    self._settling_on[left.node] += 1
+                try:
+                    self._settle(on, planned, left, "its run ended without its result")
+                finally:
                     with self._claims:
-                        self._settling_on.add(left.node)
-                    try:
-                        self._settle(
-                            self._sessions.get(left.node),
-                            planned,
-                            left,
-                            "its run ended without its result",
-                        )
-                    finally:
-                        with self._claims:
-                            self._settling_on.discard(left.node)
+                        self._settling_on[left.node] -= 1
                 with self._claims:
                     self._left[(left.step_index, left.node)].remove(left)
 

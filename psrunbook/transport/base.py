@@ -113,8 +113,6 @@ class FakeSession(msgspec.Struct, dict=True):
     closed: bool = False
     interrupted: bool = False
     client_id: str = "FAKE-CLIENT"
-    settled: list[PipelineRef] = msgspec.field(default_factory=list)
-    """Every pipeline :meth:`settle` was asked about; a fake node has none left running."""
 
     def connect(self, *, retry: bool = True) -> None:
         error = self.refusal(self.node) if self.refusal is not None else None
@@ -134,8 +132,7 @@ class FakeSession(msgspec.Struct, dict=True):
         self, left: PipelineRef, wait_s: float, found: Callable[[], None] = lambda: None
     ) -> Settlement:
         self.connect()
-        self.settled.append(left)
-        return "absent"
+        return "absent"  # a fake node has nothing left running
 
     def close(self) -> None:
         self.closed = True

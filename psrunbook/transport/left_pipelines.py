@@ -60,6 +60,15 @@ class LeftShell(msgspec.Struct, frozen=True):
     state: str
 
 
+def _selectors(shell_id: str) -> Any:
+    """The ShellId selector every request on one shell carries (pypsrp's SelectorSet)."""
+    from pypsrp.wsman import SelectorSet  # noqa: PLC0415 (pypsrp is imported only to connect)
+
+    selectors = SelectorSet()
+    selectors.add_option("ShellId", shell_id)
+    return selectors
+
+
 def _enumerate_message(shell_id: str | None = None) -> ET.Element:
     """The Enumerate body pypsrp's ``get_runspace_pools`` sends: every item in one answer,
     for one shell's commands a SelectorFilter on its ShellId."""
@@ -72,8 +81,7 @@ def _enumerate_message(shell_id: str | None = None) -> ET.Element:
             f"{{{_WSMAN}}}Filter",
             Dialect="http://schemas.dmtf.org/wbem/wsman/1/wsman/SelectorFilter",
         )
-        selectors = ET.SubElement(found, f"{{{_WSMAN}}}SelectorSet")
-        ET.SubElement(selectors, f"{{{_WSMAN}}}Selector", Name="ShellId").text = shell_id
+        found.append(_selectors(shell_id).pack())
     return message
 
 
@@ -116,12 +124,6 @@ def find(wsman: Any, pipeline_id: str) -> LeftShell | None:
     return None
 
 
-def _selectors(shell: LeftShell) -> Any:
-    from pypsrp.wsman import SelectorSet  # noqa: PLC0415 (pypsrp is imported only to connect)
-
-    selectors = SelectorSet()
-    selectors.add_option("ShellId", shell.shell_id)
-    return selectors
 
 
 def _ended(
@@ -153,7 +155,7 @@ def _ended(
                 shell.resource_uri,
                 receive,
                 option_set=options,
-                selector_set=_selectors(shell),
+                selector_set=_selectors(shell.shell_id),
                 timeout=max(1, min(int(remaining), _LONGEST_POLL_S)),
             )
         except WSManFaultError as exc:
@@ -200,7 +202,7 @@ def settle(
     found()
     if shell.state.casefold() == "disconnected":
         try:  # an empty body, as pypsrp's RunspacePool.reconnect sends it to Windows
-            wsman.reconnect(shell.resource_uri, selector_set=_selectors(shell))
+            wsman.reconnect(shell.resource_uri, selector_set=_selectors(shell.shell_id))
         except WSManFaultError as exc:
             if exc.code != UNKNOWN_SHELL_FAULT:
                 raise
@@ -210,7 +212,7 @@ def settle(
         signal = ET.Element(f"{{{RSP}}}Signal", CommandId=pipeline_id)
         ET.SubElement(signal, f"{{{RSP}}}Code").text = _STOP_SIGNAL
         try:
-            wsman.signal(shell.resource_uri, signal, selector_set=_selectors(shell))
+            wsman.signal(shell.resource_uri, signal, selector_set=_selectors(shell.shell_id))
         except WSManFaultError as exc:
             if exc.code != UNKNOWN_SHELL_FAULT:
                 raise
@@ -222,7 +224,7 @@ def settle(
             )
         outcome = "stopped"
     try:
-        wsman.delete(shell.resource_uri, selector_set=_selectors(shell))
+        wsman.delete(shell.resource_uri, selector_set=_selectors(shell.shell_id))
     except Exception as exc:  # noqa: BLE001 (the pipeline has ended; the shell expires on its own)
         _log.debug("deleting the left shell %s failed: %s", shell.shell_id, exc)
     return outcome
