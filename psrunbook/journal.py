@@ -48,6 +48,7 @@ from psrunbook.journal_model import (
     AttemptStatus,
     DecisionRecord,
     FinalAttemptStatus,
+    OwnPipelineEnd,
     RunJournal,
     RunMode,
     RunOutcome,
@@ -57,6 +58,7 @@ from psrunbook.journal_model import (
     check_final_status,
     check_mode,
     check_outcome,
+    check_own_pipeline_end,
     check_verdict,
     decision_record,
     holder_record,
@@ -77,7 +79,7 @@ if TYPE_CHECKING:
 
     from psrunbook.results.step_error import StepError
     from psrunbook.runbook.model import StepResult
-    from psrunbook.transport.base import PipelineRef
+    from psrunbook.transport.base import PipelineRef, Settlement
 
 __all__ = [
     "JOURNAL_FILE",
@@ -260,6 +262,29 @@ def _migrate_to_7(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX attempts_running ON attempts (status) WHERE status = 'running'")
 
 
+def _migrate_to_8(conn: sqlite3.Connection) -> None:
+    """What is known of each pipeline's end on the node, so that a later run waits for a
+    script a lost connection or an interrupt left running as it does for a crash's, and
+    asks each node about it once (:attr:`AttemptRecord.pipeline_end`)."""
+    conn.execute(
+        "ALTER TABLE attempts ADD COLUMN pipeline_end TEXT CHECK (pipeline_end IN"
+        " ('seen', 'unsent', 'absent', 'finished', 'stopped'))"
+    )
+    conn.execute("ALTER TABLE attempts ADD COLUMN pipeline_end_run TEXT")
+    # A succeeded attempt received its pipeline's end; a failed one may not have.
+    conn.execute(
+        "UPDATE attempts SET pipeline_end = 'seen'"
+        " WHERE status = 'succeeded' AND pipeline_id IS NOT NULL"
+    )
+    conn.execute("DROP INDEX IF EXISTS attempts_running")
+    # Every run that changes a cluster asks for the pipelines whose end nobody saw: few
+    # rows, found without reading every attempt.
+    conn.execute(
+        "CREATE INDEX attempts_pipeline_open ON attempts (attempt_id)"
+        " WHERE pipeline_id IS NOT NULL AND pipeline_end IS NULL"
+    )
+
+
 # MIGRATIONS[n] turns a version n-1 journal into version n. Append, never edit.
 MIGRATIONS: Final[dict[int, Callable[[sqlite3.Connection], None]]] = {
     1: _migrate_to_1,
@@ -269,6 +294,7 @@ MIGRATIONS: Final[dict[int, Callable[[sqlite3.Connection], None]]] = {
     5: _migrate_to_5,
     6: _migrate_to_6,
     7: _migrate_to_7,
+    8: _migrate_to_8,
 }
 assert max(MIGRATIONS) == SCHEMA_VERSION, "journal_model.SCHEMA_VERSION names the last migration"
 
@@ -328,13 +354,15 @@ class _Finishing(_Queued):
     several: ClassVar[str] = "the ends of {} attempts"
     attempt_id: int
     row: tuple[Any, ...]
-    """The UPDATE's values: status, changed, result, errors, end time, duration, id."""
+    """The UPDATE's values: status, changed, result, errors, end time, duration, pipeline
+    end, id."""
     journal: Path
 
     def write(self, conn: sqlite3.Connection) -> None:
         updated = conn.execute(
             "UPDATE attempts SET status = ?, changed = ?, result_json = ?, errors_json = ?,"
-            " finished_at = ?, duration_ns = ? WHERE attempt_id = ? AND status = 'running'",
+            " finished_at = ?, duration_ns = ?, pipeline_end = ?"
+            " WHERE attempt_id = ? AND status = 'running'",
             self.row,
         ).rowcount
         if updated:
@@ -645,14 +673,17 @@ class Journal:
         result: StepResult | None,
         errors: Sequence[StepError],
         duration_ns: int,
+        pipeline_end: OwnPipelineEnd | None = None,
     ) -> None:
-        """Record how an attempt ended. Finishing an attempt twice is refused.
+        """Record how an attempt ended, and what its process knows of its pipeline's end
+        on the node. Finishing an attempt twice is refused.
 
         The typed result and errors are turned into JSON here, at the journal's own
         boundary: the result under the keys the script wrote, each error as
         ``StepError.to_dict()``.
         """
         check_final_status(status)
+        check_own_pipeline_end(pipeline_end)
         self._ends.submit(
             _Finishing(
                 what=f"end of attempt {attempt_id}",
@@ -664,6 +695,7 @@ class Journal:
                     json_text([e.to_dict() for e in errors]),
                     iso_text(now_utc()),
                     max(0, int(duration_ns)),
+                    pipeline_end,
                     attempt_id,
                 ),
                 journal=self.path,
@@ -825,10 +857,20 @@ class Journal:
         rows = self._read("SELECT * FROM attempts WHERE run_id = ? ORDER BY attempt_id", (run_id,))
         return [attempt_record(row, _FIX_STATE_DIR) for row in rows]
 
-    def running_pipelines(self, cluster: str, *, other_than: str) -> list[AttemptRecord]:
+    def record_pipeline_end(self, attempt_id: int, end: Settlement, *, by_run: str) -> None:
+        # Not synced, like an attempt's end: lost, the next run asks the node again.
+        with self._write(f"the pipeline end of attempt {attempt_id}", sync=False) as conn:
+            conn.execute(
+                "UPDATE attempts SET pipeline_end = ?, pipeline_end_run = ?"
+                " WHERE attempt_id = ? AND pipeline_end IS NULL",
+                (end, by_run, attempt_id),
+            )
+
+    def open_pipelines(self, cluster: str, *, other_than: str) -> list[AttemptRecord]:
         rows = self._read(
             "SELECT a.*, r.cluster AS run_cluster FROM attempts a JOIN runs r USING (run_id)"
-            " WHERE a.status = 'running' AND a.check_only = 0 AND a.pipeline_id IS NOT NULL"
+            " WHERE a.pipeline_id IS NOT NULL AND a.pipeline_end IS NULL"
+            " AND a.status IN ('running', 'failed') AND a.check_only = 0"
             " AND a.run_id != ? ORDER BY a.attempt_id",
             (other_than,),
         )

@@ -33,7 +33,7 @@ import msgspec
 from psrunbook.errors import JournalError
 from psrunbook.holds import Holder, HoldStore
 from psrunbook.secrets import redact_text
-from psrunbook.transport.base import PipelineRef
+from psrunbook.transport.base import PipelineRef, Settlement
 
 if TYPE_CHECKING:
     from psrunbook.results.step_error import StepError
@@ -45,13 +45,20 @@ RunOutcome = Literal["succeeded", "failed", "interrupted"]
 # migrations are never edited, and a later migration may drop it.
 AttemptStatus = Literal["running", "succeeded", "failed"]
 FinalAttemptStatus = Literal["succeeded", "failed"]
+OwnPipelineEnd = Literal["seen", "unsent"]
+"""How an attempt's own process knows its pipeline is not on the node: it received the
+pipeline's end (its result), or it never sent the script."""
+PipelineEnd = OwnPipelineEnd | Settlement
+"""What is known of an attempt's pipeline ending on the node (``attempts.pipeline_end``):
+its own process saw it end or never sent it; or a later run settled it
+(:mod:`psrunbook.transport.left_pipelines`): ``absent``, ``finished``, ``stopped``."""
 Verdict = Literal["approved", "rejected"]
 
 RUN_MODES: Final = frozenset({"run", "plan"})
 OUTCOMES: Final = frozenset({"succeeded", "failed", "interrupted"})
 FINAL_STATUSES: Final = frozenset({"succeeded", "failed"})
 VERDICTS: Final = frozenset({"approved", "rejected"})
-SCHEMA_VERSION: Final = 7
+SCHEMA_VERSION: Final = 8
 """The journal schema both implementations migrate to (their MIGRATIONS end here)."""
 
 
@@ -186,6 +193,21 @@ class AttemptRecord(msgspec.Struct, frozen=True):
     pipeline: PipelineRef | None = None
     """The pipeline the attempt sent, as a later process finds it on the node (apply
     attempts of steps that change; None for checks and journals before version 7)."""
+    pipeline_end: PipelineEnd | None = None
+    """How the pipeline is known to have ended on the node; None while nobody knows
+    (a crash, a lost connection, an interrupt): it may still be running there."""
+    pipeline_end_run: str | None = None
+    """The run that settled the pipeline (``absent``, ``finished``, ``stopped``)."""
+
+    @property
+    def may_be_left_running(self) -> bool:
+        """An apply attempt whose script may still be running on its node: it sent a
+        pipeline whose end nobody has seen (a resume or a new run waits for it first)."""
+        return (
+            self.pipeline is not None
+            and self.pipeline_end is None
+            and self.status in ("running", "failed")
+        )
 
 
 class DecisionRecord(msgspec.Struct, frozen=True):
@@ -282,7 +304,19 @@ def attempt_record(row: Row, fix: str) -> AttemptRecord:
         finished_at=parse_time(row["finished_at"], run_id, "finished_at", fix),
         duration_ns=row["duration_ns"],
         pipeline=_pipeline(row),
+        pipeline_end=_pipeline_end(row["pipeline_end"]),
+        pipeline_end_run=row["pipeline_end_run"],
     )
+
+
+def _pipeline_end(value: str | None) -> PipelineEnd | None:
+    """The column as the record's type; an unknown text (a newer writer) reads as unknown,
+    the cautious reading: a later run then asks the node."""
+    ends: dict[str | None, PipelineEnd] = {
+        "seen": "seen", "unsent": "unsent", "absent": "absent", "finished": "finished",
+        "stopped": "stopped",
+    }  # fmt: skip
+    return ends.get(value)
 
 
 def _pipeline(row: Row) -> PipelineRef | None:
@@ -290,6 +324,11 @@ def _pipeline(row: Row) -> PipelineRef | None:
     if not client_id or not pipeline_id:
         return None
     return PipelineRef(client_id=client_id, pipeline_id=pipeline_id)
+
+
+def check_own_pipeline_end(end: str | None) -> None:
+    if end not in (None, "seen", "unsent"):
+        raise ValueError(f"an attempt's own pipeline end is 'seen', 'unsent' or None, not {end!r}")
 
 
 def check_mode(mode: str) -> None:
@@ -437,8 +476,16 @@ class RunJournal(HoldStore, Protocol):
         result: StepResult | None,
         errors: Sequence[StepError],
         duration_ns: int,
+        pipeline_end: OwnPipelineEnd | None = None,
     ) -> None:
-        """Record how an attempt ended. Finishing an attempt twice is refused."""
+        """Record how an attempt ended, and what its process knows of its pipeline's end
+        on the node (None: nothing, it may still run there). Finishing an attempt twice
+        is refused."""
+        ...
+
+    def record_pipeline_end(self, attempt_id: int, end: Settlement, *, by_run: str) -> None:
+        """Record that run ``by_run`` settled the pipeline of an earlier attempt whose end
+        nobody had seen, and how; an end already known is kept."""
         ...
 
     def finish_run(self, run_id: str, outcome: RunOutcome) -> None:
@@ -482,10 +529,11 @@ class RunJournal(HoldStore, Protocol):
         """Every attempt of a run in the order they began."""
         ...
 
-    def running_pipelines(self, cluster: str, *, other_than: str) -> list[AttemptRecord]:
-        """Apply attempts still ``running`` that journaled a pipeline, of the runs on
-        ``cluster`` (its name, without regard to case) other than ``other_than``: what a
-        crashed run may have left running on the cluster's nodes, oldest first."""
+    def open_pipelines(self, cluster: str, *, other_than: str) -> list[AttemptRecord]:
+        """Apply attempts whose script may still be running on a node
+        (:attr:`AttemptRecord.may_be_left_running`), of the runs on ``cluster`` (its name,
+        without regard to case) other than ``other_than``: what a crashed, cut-off or
+        interrupted run may have left on the cluster's nodes, oldest first."""
         ...
 
     def step_status(self, run_id: str) -> dict[int, dict[str, str]]:

@@ -47,6 +47,7 @@ from psrunbook.journal_model import (
     AttemptRecord,
     DecisionRecord,
     FinalAttemptStatus,
+    OwnPipelineEnd,
     RunMode,
     RunOutcome,
     RunRecord,
@@ -55,6 +56,7 @@ from psrunbook.journal_model import (
     check_final_status,
     check_mode,
     check_outcome,
+    check_own_pipeline_end,
     check_verdict,
     decision_record,
     holder_record,
@@ -72,7 +74,7 @@ if TYPE_CHECKING:
 
     from psrunbook.results.step_error import StepError
     from psrunbook.runbook.model import StepResult
-    from psrunbook.transport.base import PipelineRef
+    from psrunbook.transport.base import PipelineRef, Settlement
 
 __all__ = ["MIGRATIONS", "SCHEMA", "PostgresJournal", "display_url", "is_postgres_url"]
 
@@ -237,6 +239,24 @@ def _migrate_to_7(conn: psycopg.Connection[DictRow]) -> None:
     )
 
 
+def _migrate_to_8(conn: psycopg.Connection[DictRow]) -> None:
+    """What is known of each pipeline's end on the node (SQLite's migration 8)."""
+    conn.execute(
+        "ALTER TABLE psrunbook.attempts ADD COLUMN pipeline_end TEXT CHECK (pipeline_end IN"
+        " ('seen', 'unsent', 'absent', 'finished', 'stopped'))"
+    )
+    conn.execute("ALTER TABLE psrunbook.attempts ADD COLUMN pipeline_end_run TEXT")
+    conn.execute(
+        "UPDATE psrunbook.attempts SET pipeline_end = 'seen'"
+        " WHERE status = 'succeeded' AND pipeline_id IS NOT NULL"
+    )
+    conn.execute("DROP INDEX IF EXISTS psrunbook.attempts_running")
+    conn.execute(
+        "CREATE INDEX attempts_pipeline_open ON psrunbook.attempts (attempt_id)"
+        " WHERE pipeline_id IS NOT NULL AND pipeline_end IS NULL"
+    )
+
+
 # MIGRATIONS[n] turns a version n-1 journal into version n. Append, never edit; the
 # versions are the SQLite journal's (psrunbook.journal.MIGRATIONS), step for step.
 MIGRATIONS: Final = {
@@ -247,6 +267,7 @@ MIGRATIONS: Final = {
     5: _migrate_to_5,
     6: _migrate_to_6,
     7: _migrate_to_7,
+    8: _migrate_to_8,
 }
 assert max(MIGRATIONS) == SCHEMA_VERSION, "journal_model.SCHEMA_VERSION names the last migration"
 
@@ -587,20 +608,24 @@ class PostgresJournal:
         result: StepResult | None,
         errors: Sequence[StepError],
         duration_ns: int,
+        pipeline_end: OwnPipelineEnd | None = None,
     ) -> None:
         """Record how an attempt ended, only if it is still ``running`` (never twice)."""
         check_final_status(status)
+        check_own_pipeline_end(pipeline_end)
         updated = self._statement(
             f"end of attempt {attempt_id}",
             "UPDATE psrunbook.attempts SET status = %s, changed = %s, result_json = %s,"
-            " errors_json = %s, finished_at = clock_timestamp(), duration_ns = %s"
-            " WHERE attempt_id = %s AND status = 'running' RETURNING attempt_id",
+            " errors_json = %s, finished_at = clock_timestamp(), duration_ns = %s,"
+            " pipeline_end = %s WHERE attempt_id = %s AND status = 'running'"
+            " RETURNING attempt_id",
             (
                 status,
                 changed,
                 None if result is None else json_text(result.reported()),
                 json_text([e.to_dict() for e in errors]),
                 max(0, int(duration_ns)),
+                pipeline_end,
                 attempt_id,
             ),
             sync=False,
@@ -772,12 +797,21 @@ class PostgresJournal:
         )
         return [attempt_record(row, _FIX) for row in rows]
 
-    def running_pipelines(self, cluster: str, *, other_than: str) -> list[AttemptRecord]:
+    def record_pipeline_end(self, attempt_id: int, end: Settlement, *, by_run: str) -> None:
+        self._statement(
+            f"the pipeline end of attempt {attempt_id}",
+            "UPDATE psrunbook.attempts SET pipeline_end = %s, pipeline_end_run = %s"
+            " WHERE attempt_id = %s AND pipeline_end IS NULL",
+            (end, by_run, attempt_id),
+            sync=False,
+        )
+
+    def open_pipelines(self, cluster: str, *, other_than: str) -> list[AttemptRecord]:
         rows = self._read(
             "SELECT a.*, r.cluster AS run_cluster FROM psrunbook.attempts a"
-            " JOIN psrunbook.runs r USING (run_id) WHERE a.status = 'running'"
-            " AND NOT a.check_only AND a.pipeline_id IS NOT NULL AND a.run_id != %s"
-            " ORDER BY a.attempt_id",
+            " JOIN psrunbook.runs r USING (run_id) WHERE a.pipeline_id IS NOT NULL"
+            " AND a.pipeline_end IS NULL AND a.status IN ('running', 'failed')"
+            " AND NOT a.check_only AND a.run_id != %s ORDER BY a.attempt_id",
             (other_than,),
         )
         wanted = cluster.casefold()

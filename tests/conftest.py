@@ -60,6 +60,18 @@ def runbook_index_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return cache
 
 
+@pytest.fixture(scope="session", autouse=True)
+def default_state_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The per-user state directory a command uses when given none (``XDG_STATE_HOME``,
+    which platformdirs reads) is this test process's, not the developer's: a test that
+    runs a command without ``--state-dir`` must neither write into the developer's
+    journal nor depend on what an older psrunbook left there."""
+    home = tmp_path_factory.mktemp("state-home")
+    os.environ.pop("PSRUNBOOK_STATE_DIR", None)
+    os.environ["XDG_STATE_HOME"] = str(home)
+    return home
+
+
 @pytest.fixture
 def user_runbooks() -> Path:
     return FIXTURES / "user_runbooks"

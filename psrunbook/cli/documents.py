@@ -211,6 +211,14 @@ def attempt(record: AttemptRecord) -> dict[str, Any]:
         "script_sha256": record.script_sha256,
         "result": record.result,
         "errors": list(record.errors),
+        "pipeline": None
+        if record.pipeline is None
+        else {
+            "id": record.pipeline.pipeline_id,
+            "end": record.pipeline_end,
+            "settled_by_run": record.pipeline_end_run,
+            "may_be_running": record.may_be_left_running,
+        },
     }
 
 

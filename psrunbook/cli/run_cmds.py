@@ -687,22 +687,36 @@ def _show_run(console: Console, record: RunRecord, attempts: list[AttemptRecord]
 
 
 def _left_running(console: Console, record: RunRecord, attempts: list[AttemptRecord]) -> None:
-    """Say where a script of the run may still be running: an apply attempt the journal
-    never saw end, whose pipeline WinRM does not stop when its process is gone. The
-    operator reading this after a crash learns what resume will wait for, and on which
-    node to look (Get-PSSession) before changing anything by hand."""
+    """Say where a script of the run may still be running: an apply attempt whose
+    pipeline's end nobody saw (a crash, a lost connection, an interrupt), which WinRM
+    does not stop when its client is gone; and which of them a later run found still
+    there. The operator reading this learns what resume (or a new run) will wait for, and
+    on which node to look (Get-PSSession) before changing anything by hand."""
     for attempt in attempts:
-        if attempt.status != "running" or attempt.pipeline is None:
+        if attempt.pipeline is None:
             continue
-        console.print(
-            shown(
-                f"{attempt.step_index:02d}-{attempt.step_name} on {attempt.node} (apply, "
-                "running): if its process is gone, its script may still be running on the "
-                f"node (pipeline {attempt.pipeline.pipeline_id}); `psrunbook resume "
+        step = f"{attempt.step_index:02d}-{attempt.step_name} on {attempt.node}"
+        if attempt.may_be_left_running:
+            why = (
+                "if its process is gone"
+                if attempt.status == "running"
+                else "it ended without its script's end (the connection was lost or the run "
+                "interrupted)"
+            )
+            line = (
+                f"{step} (apply, {attempt.status}): {why}, its script may still be running "
+                f"on the node (pipeline {attempt.pipeline.pipeline_id}); `psrunbook resume "
                 f"{record.run_id}` or a new run on the cluster waits for it to end first"
-            ),
-            markup=False,
-        )
+            )
+        elif attempt.pipeline_end in ("finished", "stopped"):
+            what = "waited for it to end" if attempt.pipeline_end == "finished" else "stopped it"
+            line = (
+                f"{step} (apply, {attempt.status}): its script outlived the attempt; run "
+                f"{attempt.pipeline_end_run} found it still on the node and {what}"
+            )
+        else:
+            continue
+        console.print(shown(line), markup=False)
 
 
 def _attempt_details(console: Console, attempts: list[AttemptRecord]) -> None:

@@ -1,10 +1,13 @@
-"""Which pipelines an interrupted run may have left running on its nodes.
+"""Which pipelines earlier runs may have left running on the nodes.
 
 An apply attempt journals the pipeline it sends (:class:`~psrunbook.transport.base.PipelineRef`)
-before sending it. When the process that sent it died (the attempt is still ``running``)
-or lost the node while it ran (the attempt ``failed``, perhaps with the pipeline still
-going: WinRM does not stop a pipeline whose client vanished), a resume must not send the
-step there again before that pipeline has ended (the Runner's ``_settle_left``).
+before sending it, and, when it ends, whether its process saw the pipeline end (its
+result arrived) or never sent it. When the process that sent it died (the attempt is
+still ``running``), or lost the node or was interrupted while it ran (the attempt
+``failed`` without its pipeline's end), the pipeline may still be going: WinRM does not
+stop a pipeline whose client vanished. No run sends a step there before that pipeline
+has ended (the Runner's ``_settle_left``), and the journal then records how it ended, so
+each is asked about once.
 """
 
 from __future__ import annotations
@@ -73,10 +76,10 @@ def left_running(
     attempts: Iterable[AttemptRecord], done: Mapping[int, frozenset[str]]
 ) -> list[LeftPipeline]:
     """The pipelines to settle before a resume sends scripts again: of each step and node
-    not done, the latest apply attempt's, when it is ``running`` or ``failed`` and
-    journaled its pipeline. An attempt whose script reported its own failure ended
-    too; asking costs the node two requests, and guessing from the error would trust
-    that the connection did not drop after the failure was sent."""
+    not done, the latest apply attempt's, when its script may still be running there
+    (:attr:`~psrunbook.journal_model.AttemptRecord.may_be_left_running`). An attempt
+    whose script reported its own failure is not asked about: its process received the
+    pipeline's end."""
     latest: dict[tuple[int, str], AttemptRecord] = {}
     for attempt in attempts:
         if not attempt.check_only:
@@ -85,20 +88,20 @@ def left_running(
         _left(attempt, attempt.pipeline, any_step=False)
         for (step, node), attempt in sorted(latest.items())
         if attempt.pipeline is not None
-        and attempt.status in ("running", "failed")
+        and attempt.may_be_left_running
         and node not in done.get(step, frozenset())
     ]
 
 
-def left_by_other_runs(running: Iterable[AttemptRecord]) -> list[LeftPipeline]:
-    """Another run's apply attempts still ``running``, as
-    :meth:`~psrunbook.journal_model.RunJournal.running_pipelines` lists them (their
-    process died: a live run holds the cluster, so this one could not have started), to
-    settle before this run sends anything, whatever the step: a new run after a crash,
-    instead of its resume, must not change the cluster beside the crashed run's script
-    either."""
+def left_by_other_runs(open_pipelines: Iterable[AttemptRecord]) -> list[LeftPipeline]:
+    """Other runs' apply attempts whose script may still be running on a node, as
+    :meth:`~psrunbook.journal_model.RunJournal.open_pipelines` lists them, to settle
+    before this run sends anything, whatever the step: a new run started after a crash,
+    a lost connection or an interrupt, instead of a resume, must not change the cluster
+    beside a script of the earlier run either. (Their runs are over: a live run holds
+    the cluster, so this one could not have started.)"""
     return [
         _left(attempt, attempt.pipeline, any_step=True)
-        for attempt in running
+        for attempt in open_pipelines
         if attempt.pipeline is not None
     ]

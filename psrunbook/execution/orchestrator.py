@@ -50,11 +50,18 @@ from psrunbook.logging import get_logger
 from psrunbook.results import ParsedOutput, StepError, parse_output
 from psrunbook.runbook.model import StepResult, Target
 from psrunbook.runbook.planner import Plan, PlannedStep
-from psrunbook.transport.base import PipelineRef, RawResult, ScriptCall, Session, Transport
+from psrunbook.transport.base import (
+    PipelineRef,
+    RawResult,
+    ScriptCall,
+    Session,
+    Settlement,
+    Transport,
+)
 from psrunbook.transport.error_mapping import is_transient
 
 if TYPE_CHECKING:
-    from psrunbook.journal_model import RunJournal
+    from psrunbook.journal_model import OwnPipelineEnd, RunJournal
     from psrunbook.templates import TemplateLibrary
 
 Progress = Callable[[str, PlannedStep, str, TargetOutcome | None], None]
@@ -733,7 +740,8 @@ class Runner:
                     continue  # it never started, or already ended: its worker reports it
                 self._abandoned.add(attempt_id)
                 outcome = self._interrupted(node, attempts=1, sent=sent)
-                self._finish(attempt_id, outcome)
+                # Sent, its pipeline may run on after the run (it was asked to stop).
+                self._finish(attempt_id, outcome, None if sent else "unsent")
             running.discard(node)
             if leg.reported:
                 outcomes[(planned.index, node)] = outcome
@@ -889,7 +897,9 @@ class Runner:
                     # The stop came while the start was being recorded: the script is
                     # never sent; the attempt is ended as interrupted, as one still
                     # running would be, before the calling thread moves on.
-                    self._finish(attempt_id, self._interrupted(node, attempts=0))
+                    unsent: OwnPipelineEnd | None = None if pipeline is None else "unsent"
+                    outcome = self._interrupted(node, attempts=0, sent=False)
+                    self._finish(attempt_id, outcome, unsent)
                     return None
                 self._inflight[(planned.index, node)] = attempt_id
         finally:
@@ -908,7 +918,7 @@ class Runner:
             script_sha256=planned.script.sha256,
         )
         started = time.monotonic_ns()
-        outcome, user = self._execute(
+        outcome, user, pipeline_end = self._execute(
             planned, node, arguments, check, started, pipeline, attempt_id
         )
         with self._claims:
@@ -921,7 +931,7 @@ class Runner:
         # journal's write to take the claims lock (issue 16: 64 threads queued on it).
         # An interrupted step waits for it (_stop_running).
         try:
-            self._finish(attempt_id, outcome)
+            self._finish(attempt_id, outcome, pipeline_end)
         finally:
             self._written()
         self._log_finished(run_id, planned, outcome, user, check)
@@ -966,14 +976,32 @@ class Runner:
                 with self._claims:
                     self._settling_on[left.node] += 1
                 try:
-                    self._settle(on, planned, left, "its run ended without its result")
+                    settled = self._settle(on, planned, left, "its run ended without its result")
                 finally:
                     with self._claims:
                         self._settling_on[left.node] -= 1
+                self._journal_settled(left, settled)
                 with self._claims:
                     self._left[(left.step_index, left.node)].remove(left)
 
-    def _settle(self, session: Session, planned: PlannedStep, left: LeftPipeline, why: str) -> None:
+    def _journal_settled(self, left: LeftPipeline, settled: Settlement) -> None:
+        """Tell the journal how ``left`` ended, so no later run asks its node again; a
+        ``running`` attempt is also finished (its process never could)."""
+        with contextlib.suppress(JournalError):  # another process recorded it first
+            if left.journaled_running:
+                self.journal.finish_attempt(
+                    left.attempt_id,
+                    status="failed",
+                    changed=None,
+                    result=None,
+                    errors=(StepError(message=journaled_end(settled, self._run_id, left.node)),),
+                    duration_ns=0,
+                )
+        self.journal.record_pipeline_end(left.attempt_id, settled, by_run=self._run_id)
+
+    def _settle(
+        self, session: Session, planned: PlannedStep, left: LeftPipeline, why: str
+    ) -> Settlement:
         """Wait up to the step timeout for ``left`` to end on its node, then stop it (see
         :mod:`psrunbook.transport.left_pipelines`).
 
@@ -1024,16 +1052,7 @@ class Runner:
             settlement=settled,
             waited_s=round(time.monotonic() - started, 3),
         )
-        if left.journaled_running:
-            with contextlib.suppress(JournalError):  # another process recorded it first
-                self.journal.finish_attempt(
-                    left.attempt_id,
-                    status="failed",
-                    changed=None,
-                    result=None,
-                    errors=(StepError(message=journaled_end(settled, self._run_id, node)),),
-                    duration_ns=0,
-                )
+        return settled
 
     def _written(self) -> None:
         """A start or an end counted in ``_writing`` is in the journal (or failed to be)."""
@@ -1042,7 +1061,9 @@ class Runner:
             if not self._writing:
                 self._ends_written.notify_all()
 
-    def _finish(self, attempt_id: int, outcome: TargetOutcome) -> None:
+    def _finish(
+        self, attempt_id: int, outcome: TargetOutcome, pipeline_end: OwnPipelineEnd | None
+    ) -> None:
         self.journal.finish_attempt(
             attempt_id,
             status="failed" if outcome.status is Status.FAILED else "succeeded",
@@ -1050,6 +1071,7 @@ class Runner:
             result=outcome.result,
             errors=outcome.errors,
             duration_ns=outcome.duration_ns,
+            pipeline_end=pipeline_end,
         )
 
     def _execute(
@@ -1061,7 +1083,10 @@ class Runner:
         started: int,
         pipeline: PipelineRef | None = None,
         attempt_id: int = 0,
-    ) -> tuple[TargetOutcome, str | None]:
+    ) -> tuple[TargetOutcome, str | None, OwnPipelineEnd | None]:
+        """Run the attempt's script on the node, retrying what may be retried: the
+        outcome, the remote user, and what is known of the pipeline's end there (for
+        the journal: None when it was sent and its end never came back)."""
         call = ScriptCall(
             planned.script.text,
             arguments,
@@ -1072,6 +1097,10 @@ class Runner:
         attempts = 0
         user: str | None = None
         tried = False
+
+        def unseen() -> OwnPipelineEnd | None:
+            return None if tried or pipeline is None else "unsent"
+
         while True:
             attempts += 1
             try:
@@ -1087,21 +1116,31 @@ class Runner:
                 with self._claims:
                     sent = (planned.index, node) in self._sent
                     if self._stop.is_set():
-                        return self._interrupted(
-                            node, attempts=attempts, started=started, sent=sent
-                        ), user
+                        return (
+                            self._interrupted(node, attempts=attempts, started=started, sent=sent),
+                            user,
+                            unseen(),
+                        )
                     self._sent.add((planned.index, node))
                 tried = True
                 raw = session.run(call)
             except RunInterrupted:
-                return self._interrupted(node, attempts=attempts, started=started), user
+                return self._interrupted(node, attempts=attempts, started=started), user, unseen()
             except TransportError as exc:
                 self._sessions.forget(node)
                 if self._stop.is_set():
-                    return self._interrupted(node, attempts=attempts, started=started), user
+                    return (
+                        self._interrupted(node, attempts=attempts, started=started),
+                        user,
+                        unseen(),
+                    )
                 if repeatable and is_transient(exc) and attempts <= self.options.retries:
                     if self._backoff(attempts):
-                        return self._interrupted(node, attempts=attempts, started=started), user
+                        return (
+                            self._interrupted(node, attempts=attempts, started=started),
+                            user,
+                            unseen(),
+                        )
                     continue
                 return (
                     TargetOutcome(
@@ -1112,8 +1151,10 @@ class Runner:
                         attempts=attempts,
                     ),
                     user,
+                    unseen(),
                 )
             break
+        ended: OwnPipelineEnd | None = None if pipeline is None else "seen"
         parsed = _parse(raw, planned.step.result)
         duration = time.monotonic_ns() - started
         if parsed.failed:
@@ -1125,6 +1166,7 @@ class Runner:
                     node, Status.FAILED, errors=errors, duration_ns=duration, attempts=attempts
                 ),
                 user,
+                ended,
             )
         status = Status.CHANGED if parsed.changed else Status.UNCHANGED
         return (
@@ -1132,6 +1174,7 @@ class Runner:
                 node, status, result=parsed.data, duration_ns=duration, attempts=attempts
             ),
             user,
+            ended,
         )
 
     def _backoff(self, attempt: int) -> bool:

@@ -538,17 +538,17 @@ class RunSession:
     def _left_pipelines(
         self, started: StartedRun, done: Mapping[int, frozenset[str]]
     ) -> list[LeftPipeline]:
-        """What earlier processes may have left running on the nodes, to end before this
-        run sends scripts there: its own interrupted attempts (a resume), and, for a run
-        that changes the cluster, another run's attempts its dead process left
-        ``running`` (:mod:`psrunbook.execution.left_running`)."""
+        """What earlier runs may have left running on the nodes, to end before this run
+        sends scripts there: its own attempts whose end it never saw (a resume), and, for
+        a run that changes the cluster, other runs' such attempts (a crash, a lost
+        connection or an interrupt; :mod:`psrunbook.execution.left_running`)."""
         left = []
         if started.resumed:
             left = left_running(self.journal.attempts(started.run_id), done)
         prepared = started.prepared
         if prepared.cluster and prepared.changes:
-            running = self.journal.running_pipelines(prepared.cluster, other_than=started.run_id)
-            left += left_by_other_runs(running)
+            others = self.journal.open_pipelines(prepared.cluster, other_than=started.run_id)
+            left += left_by_other_runs(others)
         return left
 
     def end_frame(

@@ -285,3 +285,65 @@ def test_after_a_failover_resume_waits_for_the_script_left_on_the_old_owner(
     assert ("succeeded", False) == (after[-1].status, after[-1].changed)
     with lab.lock:
         assert ("Online", "NODE2") == (lab.resource(SSIS).state, lab.group(GROUP).owner)
+
+
+def test_a_new_run_waits_for_the_script_a_lost_connection_left_running(
+    tmp_path: Path, held_lab: tuple[Any, SimFleet]
+) -> None:
+    """NODE1 stops answering while its bring-online script polls (a network cut): the run
+    fails there, its process ends normally, and the script runs on. The journal says its
+    end was never seen, ``runs show`` says where it may still run, and a new run started
+    instead of a resume waits for it before sending anything, records how it ended, and a
+    third run does not ask again."""
+    lab, fleet = held_lab
+    state = tmp_path / "state"
+    inventory = tmp_path / "inventory.toml"
+    inventory.write_text(inventory_toml(fleet, cluster=lab.name), encoding="utf-8")
+    run_args = ("run", "ssis-clustered", "-i", str(inventory), "--yes", *_parameters(lab))
+    with _watched(*run_args, "--retries", "0", state=state) as cut_off:
+        assert fleet["NODE1"].counters.wait_for_pipelines(BRING_ONLINE_COMMAND_ON_NODE1, WAIT_S)
+        fleet["NODE1"].faults.refuse_connections()  # its Receive and its shell's Delete fail
+        _, log = cut_off.communicate(timeout=WAIT_S)
+    fleet["NODE1"].faults.accept_connections()
+    assert 1 == cut_off.returncode, log
+    with Journal.open(state) as journal:
+        [first_run] = journal.runs()
+        [lost] = [a for a in journal.attempts(first_run.run_id) if a.step_index == BRING_ONLINE]
+    assert ("NODE1", "failed", None, True) == (
+        lost.node, lost.status, lost.pipeline_end, lost.may_be_left_running
+    )  # fmt: skip
+    with lab.lock:
+        assert "OnlinePending" == lab.resource(SSIS).state  # its script polls on
+    shown = subprocess.run(
+        _command("runs", "show", first_run.run_id, state=state),
+        capture_output=True, text=True, env=_environment(), timeout=WAIT_S, check=False,
+    )  # fmt: skip
+    assert 0 == shown.returncode, shown.stderr
+    assert "its script may still be running on the node" in " ".join(shown.stdout.split())
+    document = subprocess.run(
+        _command("runs", "show", first_run.run_id, "--json", state=state),
+        capture_output=True, text=True, env=_environment(), timeout=WAIT_S, check=False,
+    )  # fmt: skip
+    [pipeline] = [
+        a["pipeline"]
+        for a in json.loads(document.stdout)["attempts"]
+        if (a["step_index"], a["node"], a["mode"]) == (BRING_ONLINE, "NODE1", "apply")
+    ]
+    assert (None, True) == (pipeline["end"], pipeline["may_be_running"])
+
+    seen: list[str] = []
+    with _watched(*run_args, state=state) as rerun:
+        waiting, _ = _waits_then_settles(rerun, seen, lambda: _settle_the_pending_resource(lab))
+    assert (lost.attempt_id, "NODE1") == (
+        waiting["psrunbook"]["left_attempt_id"], waiting["host"]["name"]
+    )  # fmt: skip
+    with Journal.open(state) as journal:
+        second_run = next(r for r in journal.runs() if r.run_id != first_run.run_id)
+        attempts = journal.attempts(first_run.run_id)
+        [settled] = [a for a in attempts if a.attempt_id == lost.attempt_id]
+        assert [] == journal.open_pipelines(lab.name, other_than="a third run")
+    assert ("failed", "finished", second_run.run_id) == (
+        settled.status, settled.pipeline_end, settled.pipeline_end_run
+    )  # fmt: skip
+    assert lost.errors == settled.errors  # its own end (the lost connection) is kept
+    assert fleet["NODE1"].counters.wait_for_open_shells(0, WAIT_S)

@@ -406,6 +406,39 @@ def test_attempts_journaled_before_version_7_have_no_pipeline(state_dir: Path) -
     assert ("running", None) == (old.status, old.pipeline)
 
 
+def test_a_version_7_journal_knows_its_succeeded_pipelines_ended(state_dir: Path) -> None:
+    """Migration 8: a succeeded apply attempt received its pipeline's end; a failed or
+    running one may have left its script on the node, so a later run asks once."""
+    state_dir.mkdir(mode=0o700)
+    conn = sqlite3.connect(state_dir / JOURNAL_FILE)
+    conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL) STRICT")
+    for version in range(1, 8):
+        MIGRATIONS[version](conn)
+    conn.execute("INSERT INTO schema_version (version) VALUES (7)")
+    conn.execute(
+        "INSERT INTO runs (run_id, runbook, runbook_version, mode, parameters_json,"
+        " parameters_sha256, inventory_sha256, started_at, cluster) VALUES"
+        " ('20250101T000000Z-000001', 'ssis-clustered', '1', 'run', '{}', 'p', 'i',"
+        " '2025-01-01T00:00:00.000000Z', 'SQLCLU01')"
+    )
+    for node, status in (("n1", "succeeded"), ("n2", "failed"), ("n3", "running")):
+        conn.execute(
+            "INSERT INTO attempts (run_id, step_index, step_name, node, script_sha256,"
+            " check_only, status, started_at, client_session_id, pipeline_id) VALUES"
+            " ('20250101T000000Z-000001', 0, 'a', ?, 's', 0, ?,"
+            " '2025-01-01T00:00:01.000000Z', 'C', 'P')",
+            (node, status),
+        )
+    conn.commit()
+    conn.close()
+
+    with Journal.open(state_dir) as journal:
+        attempts = journal.attempts("20250101T000000Z-000001")
+        left = journal.open_pipelines("SQLCLU01", other_than="another")
+    assert ["seen", None, None] == [a.pipeline_end for a in attempts]
+    assert ["n2", "n3"] == [a.node for a in left]
+
+
 def test_new_run_id_is_sortable_timestamp_and_hex() -> None:
     """Run ids are a UTC timestamp then six hex digits, and differ each time."""
     first, second = new_run_id(), new_run_id()

@@ -11,6 +11,7 @@ import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -18,9 +19,10 @@ import pytest
 from psrunbook.errors import JournalError
 from psrunbook.holds import Holder, take_hold, this_host
 from psrunbook.journal import Journal
-from psrunbook.journal_model import SCHEMA_VERSION, RunJournal
+from psrunbook.journal_model import SCHEMA_VERSION, FinalAttemptStatus, RunJournal
 from psrunbook.journal_open import open_journal
 from psrunbook.journal_postgres import PostgresJournal
+from psrunbook.results import StepError
 from psrunbook.runbook.model import StepResult
 from psrunbook.secrets import register_secret
 from psrunbook.transport.base import PipelineRef
@@ -106,35 +108,84 @@ def test_an_attempt_keeps_the_pipeline_it_sent(journal: RunJournal) -> None:
     assert [sent, None] == [a.pipeline for a in journal.attempts(run_id)]
 
 
-def test_running_pipelines_are_another_runs_running_applies_on_the_cluster(
+def _begin(journal: RunJournal, run_id: str, node: str, pipeline: PipelineRef | None) -> int:
+    return journal.begin_attempt(
+        run_id=run_id,
+        step_index=1,
+        step_name="bring-online",
+        node=node,
+        script_sha256="s" * 64,
+        check_only=False,
+        pipeline=pipeline,
+    )
+
+
+def _end(journal: RunJournal, attempt_id: int, status: FinalAttemptStatus, end: Any) -> None:
+    journal.finish_attempt(
+        attempt_id, status=status, changed=None, result=None,
+        errors=[StepError(message="x")] if status == "failed" else [], duration_ns=1,
+        pipeline_end=end,
+    )  # fmt: skip
+
+
+def test_open_pipelines_are_other_runs_applies_whose_end_nobody_saw(
     journal: RunJournal,
 ) -> None:
-    """What crashed runs may have left on a cluster's nodes: running apply attempts that
-    journaled a pipeline, of other runs on that cluster (its name in any case)."""
+    """What earlier runs may have left on a cluster's nodes: apply attempts of other runs
+    on that cluster (its name in any case) that journaled a pipeline and never learnt
+    its end: still running (a crash), or failed without it (a lost connection, an
+    interrupt). One whose process saw the end, or never sent it, is not asked about."""
     crashed = start(journal, cluster="SQLCLU01")
     elsewhere = start(journal, run_id="20260101T000001Z-bbbbbb", cluster="OTHER")
     this = start(journal, run_id="20260101T000002Z-cccccc", cluster="SQLCLU01")
     sent = PipelineRef(client_id="CLIENT", pipeline_id="P-1")
 
-    def begin(run_id: str, node: str, pipeline: PipelineRef | None) -> int:
-        return journal.begin_attempt(
-            run_id=run_id,
-            step_index=1,
-            step_name="bring-online",
-            node=node,
-            script_sha256="s" * 64,
-            check_only=False,
-            pipeline=pipeline,
-        )
+    left = _begin(journal, crashed, "n1", sent)
+    cut_off = _begin(journal, crashed, "n2", sent)
+    _end(journal, cut_off, "failed", None)
+    _end(journal, _begin(journal, crashed, "n3", sent), "failed", "seen")  # its script's error
+    _end(journal, _begin(journal, crashed, "n4", sent), "succeeded", "seen")
+    _end(journal, _begin(journal, crashed, "n5", sent), "failed", "unsent")
+    _begin(journal, crashed, "n6", None)  # nothing to look for
+    _begin(journal, elsewhere, "n1", sent)
+    _begin(journal, this, "n1", sent)
+    found = journal.open_pipelines("sqlclu01", other_than=this)
+    assert [left, cut_off] == [a.attempt_id for a in found]
+    assert all(a.may_be_left_running for a in found)
 
-    left = begin(crashed, "n1", sent)
-    finish(journal, begin(crashed, "n2", sent))  # it ended
-    begin(crashed, "n3", None)  # nothing to look for
-    begin(elsewhere, "n1", sent)
-    begin(this, "n1", sent)
-    assert [left] == [
-        a.attempt_id for a in journal.running_pipelines("sqlclu01", other_than=this)
-    ]
+
+def test_a_settled_pipeline_is_recorded_once_and_not_asked_about_again(
+    journal: RunJournal,
+) -> None:
+    crashed = start(journal, cluster="SQLCLU01")
+    later = start(journal, run_id="20260101T000001Z-bbbbbb", cluster="SQLCLU01")
+    sent = PipelineRef(client_id="CLIENT", pipeline_id="P-1")
+    cut_off = _begin(journal, crashed, "n1", sent)
+    _end(journal, cut_off, "failed", None)
+
+    journal.record_pipeline_end(cut_off, "finished", by_run=later)
+    journal.record_pipeline_end(cut_off, "absent", by_run="20260101T000002Z-cccccc")  # kept
+
+    [record] = journal.attempts(crashed)
+    assert ("finished", later, False) == (
+        record.pipeline_end, record.pipeline_end_run, record.may_be_left_running
+    )
+    assert [] == journal.open_pipelines("SQLCLU01", other_than=later)
+    assert ("failed", "x") == (record.status, record.errors[0]["message"])  # its end kept
+
+
+def test_an_attempt_journals_what_its_process_knows_of_its_pipeline_end(
+    journal: RunJournal,
+) -> None:
+    run_id = start(journal)
+    sent = PipelineRef(client_id="CLIENT", pipeline_id="P-1")
+    ends = [None, "seen", "unsent"]
+    for node, end in zip(("n1", "n2", "n3"), ends, strict=True):
+        _end(journal, _begin(journal, run_id, node, sent), "failed", end)
+    assert ends == [a.pipeline_end for a in journal.attempts(run_id)]
+    assert [True, False, False] == [a.may_be_left_running for a in journal.attempts(run_id)]
+    with pytest.raises(ValueError, match="own pipeline end"):
+        _end(journal, _begin(journal, run_id, "n4", sent), "failed", "finished")
 
 
 def test_step_status_counts_applied_attempts_for_a_run_and_checks_for_a_plan(

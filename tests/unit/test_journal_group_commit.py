@@ -144,7 +144,7 @@ def test_an_end_that_cannot_be_recorded_fails_alone_in_its_commit(journal: Journ
         _Finishing(
             what=f"end of attempt {attempt_id}",
             attempt_id=attempt_id,
-            row=("succeeded", 0, None, "[]", "2026-12-03T00:00:00Z", 5, attempt_id),
+            row=("succeeded", 0, None, "[]", "2026-12-03T00:00:00Z", 5, None, attempt_id),
             journal=journal.path,
         )
         for attempt_id in (first, second, 999_999, third)

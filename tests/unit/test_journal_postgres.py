@@ -171,6 +171,32 @@ def test_an_older_journal_is_migrated_step_by_step(postgres_url: str) -> None:
         assert journal.holds_of("old") == {}
 
 
+def test_a_version_7_journal_knows_its_succeeded_pipelines_ended(postgres_url: str) -> None:
+    """Migration 8, as in the SQLite journal: a succeeded apply attempt saw its pipeline
+    end; a failed one may have left it on the node."""
+    with psycopg.connect(postgres_url, row_factory=psycopg.rows.dict_row) as conn:
+        conn.execute("CREATE SCHEMA psrunbook")
+        conn.execute("CREATE TABLE psrunbook.schema_version (version INTEGER NOT NULL)")
+        for version in range(1, 8):
+            MIGRATIONS[version](conn)
+        conn.execute("INSERT INTO psrunbook.schema_version VALUES (7)")
+        conn.execute(
+            "INSERT INTO psrunbook.runs (run_id, runbook, runbook_version, mode,"
+            " parameters_json, parameters_sha256, inventory_sha256, started_at, cluster)"
+            " VALUES ('old', 'ssis-clustered', '1', 'run', '{}', 'p', 'i', now(), 'SQLCLU01')"
+        )
+        for node, status in (("n1", "succeeded"), ("n2", "failed")):
+            conn.execute(
+                "INSERT INTO psrunbook.attempts (run_id, step_index, step_name, node,"
+                " script_sha256, check_only, status, started_at, client_session_id,"
+                " pipeline_id) VALUES ('old', 0, 'a', %s, 's', false, %s, now(), 'C', 'P')",
+                (node, status),
+            )
+    with PostgresJournal.open(postgres_url) as journal:
+        assert ["seen", None] == [a.pipeline_end for a in journal.attempts("old")]
+        assert ["n2"] == [a.node for a in journal.open_pipelines("sqlclu01", other_than="x")]
+
+
 # --------------------------------------------------------------------------- durability
 
 

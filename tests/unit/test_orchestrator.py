@@ -632,6 +632,12 @@ def test_an_interrupt_waits_for_a_start_a_node_is_writing(
     statuses = [a.status for a in journal.attempts("r1")]
     assert statuses, "the held start was never recorded"
     assert "running" not in statuses
+    # The held start's script was never sent: the journal says so, and that nothing of
+    # it can be left on the node.
+    unsent = "before its script was sent; the step did not run there"
+    held = [a for a in journal.attempts("r1") if unsent in str(a.errors[0]["message"])]
+    assert held, "the held start's attempt does not say its script was never sent"
+    assert [a.pipeline and "unsent" for a in held] == [a.pipeline_end for a in held]
 
 
 def test_an_interrupted_run_waits_its_own_stop_grace(
@@ -664,6 +670,13 @@ def test_an_interrupted_run_waits_its_own_stop_grace(
     finally:
         release.set()
     assert "interrupted" == report.outcome
+    # A script left behind may run on (a resume or a new run asks its node first); one
+    # the stop kept from being sent did not run (another node's, stopped meanwhile).
+    applied = [a for a in journal.attempts("r1") if a.pipeline is not None]
+    assert any(a.may_be_left_running for a in applied)
+    for attempt in applied:
+        unsent = "before its script was sent" in str(attempt.errors[0]["message"])
+        assert ("unsent" if unsent else None) == attempt.pipeline_end
 
 
 # --------------------------------------------------------------------------- left pipelines
@@ -726,6 +739,8 @@ def test_apply_attempts_journal_the_pipeline_they_send(
     assert {"FAKE-CLIENT"} == {p.client_id for p in pipelines}
     assert sorted(p.pipeline_id for p in pipelines) == sorted(p for p in sent.values() if p)
     assert len({p.pipeline_id for p in pipelines}) == len(pipelines)
+    # Each result came back: its pipeline ended, nothing of it is left on the node.
+    assert [("seen" if a.pipeline else None) for a in applied] == [a.pipeline_end for a in applied]
 
     checked = Journal.open(journal.path.parent)
     try:
@@ -835,6 +850,30 @@ def test_a_retry_after_a_transport_failure_settles_the_first_try_first(
     assert "succeeded" == report.outcome
 
 
+def test_an_attempt_cut_off_from_its_node_journals_that_its_end_is_unknown(
+    plan: Plan, journal: Journal, library: TemplateLibrary
+) -> None:
+    """A connection lost while the script ran (no retry left): the attempt fails, and the
+    journal says nobody saw its pipeline end, so a later run waits for it
+    (``may_be_left_running``); a script that reported its own failure ended."""
+    node = Node()
+    node.fail[("SQLNODE1", "1")] = ConnectionFailed("SQLNODE1: connection reset", node="SQLNODE1")
+    node.fail[("SQLNODE2", "1")] = RawResult(output=[], errors=["would not start"], had_errors=True)
+    report = _runner(plan, node, journal, library, retries=0).run(_start(journal))
+    assert "failed" == report.outcome
+    applied = {a.node: a for a in journal.attempts("r1") if a.step_index == 1}
+    assert ("failed", None, True) == (
+        applied["SQLNODE1"].status,
+        applied["SQLNODE1"].pipeline_end,
+        applied["SQLNODE1"].may_be_left_running,
+    )
+    assert ("failed", "seen", False) == (
+        applied["SQLNODE2"].status,
+        applied["SQLNODE2"].pipeline_end,
+        applied["SQLNODE2"].may_be_left_running,
+    )
+
+
 def test_another_runs_left_script_is_settled_before_any_step_there_and_its_end_journaled(
     plan: Plan, journal: Journal, library: TemplateLibrary
 ) -> None:
@@ -875,6 +914,8 @@ def test_another_runs_left_script_is_settled_before_any_step_there_and_its_end_j
     assert (crashed, "failed") == (ended.attempt_id, ended.status)
     message = str(ended.errors[0]["message"])
     assert "run r1 found its script still on SQLNODE1 and waited for it to end" in message
+    assert ("finished", "r1") == (ended.pipeline_end, ended.pipeline_end_run)
+    assert [] == journal.open_pipelines("SQLCLU01", other_than="a-third-run")
 
 
 def test_a_one_node_step_waits_for_its_script_left_on_another_node(
