@@ -1036,9 +1036,16 @@ class Runner:
         try:
             settled = session.settle(left.pipeline, wait_s, announce)
         except TransportError as exc:
+            then = (
+                "the step is not sent to the node until it can: resume again once the node "
+                "answers"
+                if left.step_index is not None
+                else f"no step of this run is sent until it can: resume it once {node} "
+                f"answers, or, if {node} is gone for good, start a new run from an "
+                "inventory that leaves it out"
+            )
             self._log.warning(
-                f"{node}: cannot tell whether {what} has ended there ({exc}); the step is "
-                "not sent to the node until it can: resume again once the node answers",
+                f"{node}: cannot tell whether {what} has ended there ({exc}); {then}",
                 action="step.left_unsettled",
                 **fields,
                 reason=str(exc),

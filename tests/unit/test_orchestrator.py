@@ -111,6 +111,16 @@ def _runner(
     return Runner(plan, FakeTransport(node), journal, library, RunOptions(backoff_s=0, **options))
 
 
+def _runner_on(
+    transport: FakeTransport,
+    plan: Plan,
+    journal: Journal,
+    library: TemplateLibrary,
+    **options: Any,
+) -> Runner:
+    return Runner(plan, transport, journal, library, RunOptions(backoff_s=0, **options))
+
+
 def _start(journal: Journal, run_id: str = "r1") -> str:
     journal.start_run(
         run_id=run_id,
@@ -828,6 +838,32 @@ def test_a_left_pipeline_the_node_cannot_account_for_fails_the_step_there(
     assert Status.FAILED == target.status
     assert "Access denied" in target.message
     assert "failed" == report.outcome
+
+
+def test_another_runs_script_on_a_node_that_cannot_answer_stops_every_node(
+    plan: Plan, journal: Journal, library: TemplateLibrary
+) -> None:
+    """A new run after an earlier one lost SQLNODE2 mid-script, SQLNODE2 still cut off:
+    the script there may still be changing the cluster, so no node is sent a step, and
+    the warning names both ways on (the node answers again, or it is left out)."""
+    node = Node()
+    transport = _SettlingTransport(node)
+    transport.refusal_to_settle = ConnectionFailed("SQLNODE2: connection refused", node="SQLNODE2")
+    left = PipelineRef(client_id="OLD-CLIENT", pipeline_id="OLD-PIPELINE")
+    earlier = LeftPipeline(7, None, "SQLNODE2", left, run_id="earlier", step_name="bring-online")
+    with structlog.testing.capture_logs() as events:
+        report = _runner_on(transport, plan, journal, library, retries=0).run(
+            _start(journal), left=[earlier]
+        )
+    assert {"settle"} == {kind for _, kind, _ in node.calls}
+    assert "failed" == report.outcome
+    assert {"SQLNODE1", "SQLNODE2"} == {t.node for t in report.steps[0].targets}
+    unsettled = [e for e in events if e.get("action") == "step.left_unsettled"]
+    assert unsettled
+    assert (
+        "no step of this run is sent until it can: resume it once SQLNODE2 answers, or, if "
+        "SQLNODE2 is gone for good, start a new run from an inventory that leaves it out"
+    ) in unsettled[0]["event"]
 
 
 def test_a_retry_after_a_transport_failure_settles_the_first_try_first(

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from psrunbook.sim.lab.cluster_model import AclEntry, FsEntry, SimCluster, Volume, fold
 from psrunbook.sim.lab.cluster_objects import FILE_RIGHTS
-from psrunbook.sim.lab.paths import BadDrive, FsPath, wildcard_match
+from psrunbook.sim.lab.paths import BadDrive, FsPath, has_wildcard, wildcard_match
 
 
 class FsView:
@@ -41,17 +41,6 @@ class FsView:
             return FsEntry(f"{path.drive}:\\", True, acl=volume.root_acl)
         return volume.entries.get(path.key)
 
-    def canonical(self, path: FsPath) -> FsPath:
-        """``path`` spelled as the entries on disk are (the names they were created with)."""
-        volume = self.volume_or_none(path)
-        if volume is None:
-            return path
-        parts: list[str] = []
-        for i in range(1, len(path.parts) + 1):
-            entry = volume.entries.get(FsPath(path.drive, path.parts[:i]).key)
-            parts.append(entry.name if entry is not None else path.parts[i - 1])
-        return FsPath(path.drive, tuple(parts))
-
     def exists(self, path: FsPath) -> bool:
         return self.get(path) is not None
 
@@ -70,13 +59,21 @@ class FsView:
         return sorted(found, key=lambda item: (not item[1].is_dir, item[0].key))
 
     def expand(self, path: FsPath) -> list[tuple[FsPath, FsEntry]]:
-        """Resolve wildcards in any part of ``path``; no match gives an empty list."""
+        """Resolve wildcards in any part of ``path``; no match gives an empty list.
+
+        A part a wildcard matched is spelled as on disk; a part without one as it was
+        given, as PowerShell's FileSystem provider reports it (``gci c:\\windows\\sys*``
+        gives ``C:\\windows\\System32``: PowerShell issue 13190)."""
         current: list[FsPath] = [FsPath(path.drive, ())]
         if self.volume_or_none(path) is None:
             return []
         for part in path.parts:
             following: list[FsPath] = []
             for base in current:
+                if not has_wildcard(part):
+                    if self.get(base.child(part)) is not None:
+                        following.append(base.child(part))
+                    continue
                 for child, _ in self.children(base):
                     if wildcard_match(part, child.name):
                         following.append(child)

@@ -82,15 +82,18 @@ def fs_ps_path(path: FsPath) -> str:
 
 
 def item_object(path: FsPath, entry: FsEntry) -> PSObject:
-    """``System.IO.FileInfo`` / ``DirectoryInfo`` as the provider returns them."""
+    """``System.IO.FileInfo`` / ``DirectoryInfo`` as the provider returns them: named as
+    ``path`` spells it (the case a caller gave, or the disk's for an item listed or
+    matched by a wildcard), not as ``entry`` was created."""
     parent = path.parent()
+    name = path.parts[-1] if path.parts else path.display
     common: list[tuple[str, Any]] = [
-        ("Name", entry.name if path.parts else path.display),
+        ("Name", name),
         ("FullName", path.display),
         ("Exists", True),
         ("PSPath", fs_ps_path(path)),
         ("PSParentPath", fs_ps_path(parent) if parent is not None else ""),
-        ("PSChildName", entry.name if path.parts else path.display),
+        ("PSChildName", name),
         ("PSDrive", path.drive),
         ("PSProvider", provider_info("FileSystem")),
         ("PSIsContainer", entry.is_dir),
@@ -110,7 +113,7 @@ def item_object(path: FsPath, entry: FsEntry) -> PSObject:
             ),
             to_string=path.display,
         )
-    stem, dot, ext = entry.name.rpartition(".")
+    stem, dot, ext = name.rpartition(".")
     return PSObject(
         ("System.IO.FileInfo", "System.IO.FileSystemInfo", "System.Object"),
         PSHashtable(
@@ -119,7 +122,7 @@ def item_object(path: FsPath, entry: FsEntry) -> PSObject:
                 ("Mode", "-a----"),
                 ("Length", len(entry.data)),
                 ("Extension", f".{ext}" if dot else ""),
-                ("BaseName", stem if dot else entry.name),
+                ("BaseName", stem if dot else name),
                 ("DirectoryName", parent.display if parent is not None else ""),
             ]
         ),
@@ -194,7 +197,9 @@ class ItemCmdlet(SimCmdlet):
         entry = self.fs.get(path)
         if entry is None:
             raise self.error("notfound", raw)
-        return [(self.fs.canonical(path), entry)]
+        # Spelled as given, not as on disk: the provider builds the item from the path
+        # (``Get-Item c:\WINDOWS`` is ``C:\WINDOWS``; PowerShell issue 13190).
+        return [(path, entry)]
 
 
 _PATHS = (

@@ -116,11 +116,13 @@ def test_test_path_types_and_wildcards(call: Caller) -> None:
 
 
 def test_get_item_file_shape(call: Caller) -> None:
-    """Get-Item gives a FileInfo with Name, FullName, Length, Extension."""
+    """Get-Item gives a FileInfo with Name, FullName, Length, Extension, spelled as the
+    path was given (PowerShell issue 21646: ``gci -Path fileNAME.txt`` has the Name
+    ``fileNAME.txt``; issue 13190)."""
     item = call("Get-Item", Path=[BINN + "\\msdtssrvr.ini.xml"]).output[0]
     assert "System.IO.FileInfo" == item.type_names[0]
     props = item.properties
-    assert ("MsDtsSrvr.ini.xml", BINN + "\\MsDtsSrvr.ini.xml", ".xml") == (
+    assert ("msdtssrvr.ini.xml", BINN + "\\msdtssrvr.ini.xml", ".xml") == (
         props["Name"],
         props["FullName"],
         props["Extension"],
