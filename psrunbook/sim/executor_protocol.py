@@ -106,6 +106,10 @@ RUNSPACE_LOCATION = "location"
 """The key, in :attr:`ExecutionContext.runspace`, of the runspace's current FileSystem
 location when whoever started it set one (a ``powershell.exe`` process: its working
 directory); see :mod:`psrunbook.sim.ps.location`."""
+RUNSPACE_PROVIDER_LOCATION = "provider_location"
+"""The key of the runspace's location when it is another provider's root
+(``Variable:\\``, as :attr:`~psrunbook.sim.ps.provider_roots.ProviderRoot.path` spells
+it), which ``$PWD`` then shows; the FileSystem location is kept for a return to it."""
 
 
 class ExecutionContext(msgspec.Struct, frozen=True):

@@ -22,13 +22,14 @@ from typing import Any
 from psrunbook.sim import command_history
 from psrunbook.sim.executor_protocol import (
     RUNSPACE_LOCATION,
+    RUNSPACE_PROVIDER_LOCATION,
     ExecutionContext,
     Executor,
     PipelineRequest,
 )
 from psrunbook.sim.objects import ErrorRecordData, ProgressData
 
-_RESET_KEYS = ("global_scope", "errors", RUNSPACE_LOCATION)
+_RESET_KEYS = ("global_scope", "errors", RUNSPACE_LOCATION, RUNSPACE_PROVIDER_LOCATION)
 """What of a runspace's shared dict the reset discards (the executor builds the global
 scope and error list anew, as for a new runspace); the history goes too."""
 

@@ -2200,7 +2200,7 @@ class Evaluator:
                     raise StopRequested() from None
         if not found:
             if folded == "pwd":  # automatic: the runspace's location, as Get-Location gives it
-                return location.path_info(location.current_location(self))
+                return location.location_info(self)
             if self.scope.strict_version() >= 1:
                 raise self.runtime_fail(
                     f"The variable '${name}' cannot be retrieved because it has not been set.",

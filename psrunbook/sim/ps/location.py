@@ -8,8 +8,12 @@ recorded ``test_winrs_extra_opts.yml`` answers ``(pwd).Path`` with ``C:\\Windows
 a shell created with that directory); a PSRP runspace starts in the user's Documents
 folder (UNVERIFIED: as Windows PowerShell remoting sessions show it). ``Set-Location``
 (``cd``, ``chdir``, ``sl``) moves it to another FileSystem folder of the node, kept
-for the runspace's later pipelines; another provider's location (``HKLM:``, ``Env:``)
-and a location stack (``-StackName``, ``Push-Location``) are refused by name.
+for the runspace's later pipelines, or to the root of a session-state provider
+(``Variable:\\``, ``Microsoft.PowerShell.Core\\Variable::``: :mod:`psrunbook.sim.ps.
+provider_roots`), where ``$PWD`` shows that root and the provider cmdlets are refused by
+name (a relative path there names a variable, which the lab does not resolve); any
+other provider's location (``HKLM:``, ``Env:\\Path``) and a location stack
+(``-StackName``, ``Push-Location``) are refused by name.
 ``Get-Location``'s ``-PSProvider``, ``-PSDrive``, ``-Stack`` and ``-StackName`` are
 refused as unknown parameters. ``$PWD``
 (the evaluator's ``read_variable``) and the relative paths of the lab's provider
@@ -21,11 +25,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from psrunbook.sim.executor_protocol import RUNSPACE_LOCATION
+from psrunbook.sim.executor_protocol import RUNSPACE_LOCATION, RUNSPACE_PROVIDER_LOCATION
 from psrunbook.sim.objects import PSHashtable, PSObject, path_not_found, provider_info
 from psrunbook.sim.ps.builtins import BuiltinEvaluator, Emit, builtin
 from psrunbook.sim.ps.cmdlet_api import ParamSpec
 from psrunbook.sim.ps.dotnet_io import full_path
+from psrunbook.sim.ps.provider_roots import ProviderRoot, drive_info, provider_root
 from psrunbook.sim.ps.values import to_string
 
 _PROVIDER_DRIVE = re.compile(
@@ -35,6 +40,12 @@ _PROVIDER_DRIVE = re.compile(
 """A path on another provider: a drive of more than one letter (``HKLM:``, ``Env:``) or a
 provider-qualified path other than FileSystem's."""
 _WILDCARD = re.compile(r"[*?\[]")
+_ABSOLUTE = re.compile(
+    r"^(?:[A-Za-z]:|\\\\|(?:Microsoft\.PowerShell\.Core\\)?FileSystem::)", re.IGNORECASE
+)
+"""A FileSystem path that does not depend on the location: a drive (``C:``, ``C:\\x``), a
+UNC path or a ``FileSystem::`` path (``~`` is the current provider's home, which the
+session-state providers have none of)."""
 
 FILESYSTEM = "Microsoft.PowerShell.Core\\FileSystem"
 
@@ -45,6 +56,32 @@ def current_location(ev: BuiltinEvaluator) -> str:
     if isinstance(found, str):
         return found
     return f"{ev.get_environment('USERPROFILE') or ''}\\Documents"
+
+
+def other_provider_location(runspace: dict[str, Any]) -> ProviderRoot | None:
+    """The session-state provider root the runspace's location is at, or None (on the
+    FileSystem)."""
+    found = runspace.get(RUNSPACE_PROVIDER_LOCATION)
+    return provider_root(found) if isinstance(found, str) else None
+
+
+def location_info(ev: BuiltinEvaluator) -> PSObject:
+    """Get-Location's and ``$PWD``'s PathInfo, on whichever provider the location is."""
+    root = other_provider_location(ev.runspace)
+    if root is None:
+        return path_info(current_location(ev))
+    return PSObject(
+        type_names=("System.Management.Automation.PathInfo", "System.Object"),
+        properties=PSHashtable(
+            [
+                ("Drive", drive_info(root)),
+                ("Provider", provider_info(root.provider)),
+                ("ProviderPath", ""),
+                ("Path", root.path),
+            ]
+        ),
+        to_string=root.path,
+    )
 
 
 def path_info(path: str) -> PSObject:
@@ -74,7 +111,7 @@ def get_location(
     ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit
 ) -> None:
     """The current location as a PathInfo."""
-    emit(path_info(current_location(ev)))
+    emit(location_info(ev))
 
 
 @builtin(
@@ -100,9 +137,20 @@ def set_location(
     home = ev.get_environment("USERPROFILE") or "C:\\"
     if literal is None and _WILDCARD.search(raw):
         raise ev.unsupported(ev.statement, f"Set-Location to a wildcard path ({raw})")
+    root = provider_root(raw)
+    if root is not None:
+        ev.runspace[RUNSPACE_PROVIDER_LOCATION] = root.path
+        if args.get("PassThru"):
+            emit(location_info(ev))
+        return
     if _PROVIDER_DRIVE.match(raw):
         raise ev.unsupported(
             ev.statement, f"Set-Location to another provider's location ({raw})"
+        )
+    here = other_provider_location(ev.runspace)
+    if here is not None and not _ABSOLUTE.match(raw.strip()):
+        raise ev.unsupported(
+            ev.statement, f"Set-Location to a relative path ({raw}) from {here.path}"
         )
     text = raw.strip() or "~"
     if text == "~" or text.startswith(("~\\", "~/")):
@@ -117,5 +165,6 @@ def set_location(
             )
         )
     ev.runspace[RUNSPACE_LOCATION] = target
+    ev.runspace.pop(RUNSPACE_PROVIDER_LOCATION, None)
     if args.get("PassThru"):
         emit(path_info(target))

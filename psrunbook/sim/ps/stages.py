@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from psrunbook.sim.objects import ErrorRecordData, PSHashtable
 from psrunbook.sim.ps.binding import Argument, Binder, BindingFailed
+from psrunbook.sim.ps.cmdlet_api import CommandRefused
 from psrunbook.sim.ps.dotnet_reflection import CallSite
 from psrunbook.sim.ps.exceptions import (
     BreakSignal,
@@ -466,9 +467,20 @@ class CmdletContext:
     @property
     def location(self) -> str:
         """The runspace's current FileSystem location (Get-Location's, ``$PWD``): what a
-        relative path is below, and a native program's working folder."""
-        from psrunbook.sim.ps.location import current_location  # noqa: PLC0415 (a cycle)
+        relative path is below, and a native program's working folder. While the location
+        is a session-state provider's root (``Set-Location Variable:\\``), a command that
+        reads it is refused by name: a relative path there names a variable."""
+        from psrunbook.sim.ps.location import (  # noqa: PLC0415 (a cycle)
+            current_location,
+            other_provider_location,
+        )
 
+        root = other_provider_location(self._evaluator.runspace)
+        if root is not None:
+            raise CommandRefused(
+                f"a provider command while the location is {root.path} (the lab resolves "
+                "paths from a FileSystem location only)"
+            )
         return current_location(self._evaluator)
 
     def environment(self) -> dict[str, str]:

@@ -34,6 +34,7 @@ from psrunbook.sim.lab.profiles import ensure_profile, profile_folders
 from psrunbook.sim.lab.windows_registry import UNMODELLED_KEY, windows_owned
 from psrunbook.sim.objects import ErrorRecordData, PSHashtable, PSObject, provider_info
 from psrunbook.sim.ps.cmdlet_api import CmdletContext, CmdletError, CmdletSpec, CommandRefused
+from psrunbook.sim.ps.provider_roots import provider_root, root_item
 from psrunbook.sim.ps.validation import ValidateSet
 
 # FileSystemCmdletProviderEncoding (5.1) -> codec, BOM written
@@ -265,6 +266,10 @@ class GetItem(ItemCmdlet):
     def run(self, ctx: CmdletContext, args: PSHashtable) -> int | None:
         raws, literal = self.paths(args)
         for raw in raws:
+            root = provider_root(raw)
+            if root is not None:  # Variable:\ and the like: a container, not a location
+                ctx.write_output(root_item(root))
+                continue
             try:
                 path = self.parse(raw, ctx.location)
                 if isinstance(path, RegPath):
@@ -564,6 +569,10 @@ class RemoveItem(ItemCmdlet):
     def run(self, ctx: CmdletContext, args: PSHashtable) -> int | None:
         raws, literal = self.paths(args)
         for raw in raws:
+            root = provider_root(raw)
+            if root is not None:  # Variable:\ and the like: a container, not a location
+                ctx.write_output(root_item(root))
+                continue
             try:
                 path = self.parse(raw, ctx.location)
                 if isinstance(path, RegPath):

@@ -53,9 +53,42 @@ def test_a_missing_folder_is_an_error_and_the_location_stays() -> None:
 
 
 def test_another_providers_location_and_wildcards_are_refused_by_name() -> None:
-    for script in ("Set-Location HKLM:\\SOFTWARE", "cd Env:", "cd C:\\Win*"):
+    for script in ("Set-Location HKLM:\\SOFTWARE", "cd Env:\\Path", "cd C:\\Win*"):
         failed = run_on(sample_lab(), script).failed
         assert failed is not None and "Set-Location to" in failed.message, script
+
+
+def test_a_session_state_providers_root_is_a_location() -> None:
+    """pypsrp 1.0's ``invoke_ps(cwd="Variable:/")``: Get-Item of the root, then
+    Set-Location to its PSPath; its test, taken from Windows, reads ``$pwd.Path`` as
+    the provider-qualified root. A drive-qualified root shows as the drive's root; a
+    FileSystem path brings the location back."""
+    assert [
+        True,
+        "Microsoft.PowerShell.Core\\Variable::",
+        "Variable",
+        "Microsoft.PowerShell.Core\\Variable::",
+        "Variable",
+        "Env:\\",
+        "Env",
+        "Environment",
+        "C:\\Windows",
+    ] == _run(
+        "$item = Get-Item -LiteralPath 'Variable:/' -Force -ErrorAction SilentlyContinue\n"
+        "[bool]$item; $item.PSPath; $item.PSProvider.Name\n"
+        "Set-Location -LiteralPath $item.PSPath; $pwd.Path; (Get-Location).Provider.Name\n"
+        "cd Env:; $PWD.Path; $PWD.Drive.Name; $PWD.Provider.Name\n"
+        "cd C:\\Windows; $PWD.Path"
+    )
+
+
+def test_at_a_providers_root_relative_paths_and_provider_commands_are_refused() -> None:
+    """There a relative path names a variable (or an environment variable), which the
+    lab does not resolve: refused by name, never resolved below the old folder."""
+    for command in ("Get-Item foo", "cd ..", "Get-ChildItem", "cd ~"):
+        failed = run_on(sample_lab(), f"cd C:\\Windows; cd Variable:\\; {command}").failed
+        assert failed is not None, command
+        assert "Variable:\\" in failed.message, (command, failed.message)
 
 
 def test_environment_current_directory_is_set_apart_from_the_location() -> None:
