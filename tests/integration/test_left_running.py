@@ -346,4 +346,14 @@ def test_a_new_run_waits_for_the_script_a_lost_connection_left_running(
         settled.status, settled.pipeline_end, settled.pipeline_end_run
     )  # fmt: skip
     assert lost.errors == settled.errors  # its own end (the lost connection) is kept
+    shown = subprocess.run(
+        _command("runs", "show", first_run.run_id, state=state),
+        capture_output=True, text=True, env=_environment(), timeout=WAIT_S, check=False,
+    )  # fmt: skip
+    text = " ".join(shown.stdout.split())
+    assert "its script may still be running" not in text
+    assert (
+        f"its script outlived the attempt; run {second_run.run_id} found it still on the node "
+        "and waited for it to end"
+    ) in text
     assert fleet["NODE1"].counters.wait_for_open_shells(0, WAIT_S)
