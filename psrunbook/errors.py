@@ -92,7 +92,16 @@ class LintError(EngineError):
 
 
 class TransportError(EngineError):
-    """Talking to a node failed before or while a script ran."""
+    """Talking to a node failed before or while a script ran.
+
+    ``script_sent`` is False only when the session knows no part of the script's
+    pipeline reached the node (the failure came before the pipeline's first request, or
+    that request's connection could not even be made): nothing of it can be running
+    there. True (the default) when it may have: a lost answer says nothing of what the
+    node did with the request.
+    """
+
+    script_sent: bool = True
 
     def __init__(self, message: str, *, node: str | None = None) -> None:
         super().__init__(message)
@@ -140,4 +149,9 @@ class StepFailed(EngineError):
 
 
 class RunInterrupted(EngineError):
-    """A stop request (Ctrl-C, SIGTERM, SIGHUP) ended an attempt before its node answered."""
+    """A stop request (Ctrl-C, SIGTERM, SIGHUP) ended an attempt before its node answered.
+
+    ``script_sent`` as for :class:`TransportError`: False when the stop came before the
+    script was sent."""
+
+    script_sent: bool = True

@@ -1110,6 +1110,7 @@ class Runner:
 
         while True:
             attempts += 1
+            tried_before = tried
             try:
                 session = self._sessions.get(node)
                 user = session.user
@@ -1131,9 +1132,14 @@ class Runner:
                     self._sent.add((planned.index, node))
                 tried = True
                 raw = session.run(call)
-            except RunInterrupted:
-                return self._interrupted(node, attempts=attempts, started=started), user, unseen()
+            except RunInterrupted as exc:
+                if not exc.script_sent:  # the session knows no part of this try reached it
+                    tried = tried_before
+                stopped = self._interrupted(node, attempts=attempts, started=started, sent=tried)
+                return stopped, user, unseen()
             except TransportError as exc:
+                if not exc.script_sent:
+                    tried = tried_before
                 self._sessions.forget(node)
                 if self._stop.is_set():
                     return (

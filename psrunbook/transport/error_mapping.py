@@ -90,6 +90,21 @@ CONNECTION_REFUSED = "connection refused"
 TIMED_OUT = "timed out"
 
 
+def never_connected(exc: BaseException) -> bool:
+    """Whether ``exc`` is a request's connection failing to be made (refused, no route, a
+    name that does not resolve, a connect timeout, a TLS handshake psrunbook's own
+    sender could not complete): the request never left this machine. A reset, a closed
+    connection or a read timeout may come after the node received it."""
+    from urllib3.exceptions import ConnectTimeoutError, NewConnectionError  # noqa: PLC0415 (transport-only dependency)
+
+    from psrunbook.transport.direct_http import ConnectFailed  # noqa: PLC0415 (transport-only)
+
+    return any(
+        isinstance(cause, NewConnectionError | ConnectTimeoutError | ConnectFailed)
+        for cause in _causes(exc)
+    )
+
+
 def connect_reason(exc: BaseException) -> str:
     """Why a connection failed, in a few words, from the exceptions requests chained.
 

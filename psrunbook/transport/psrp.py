@@ -33,7 +33,7 @@ from psrunbook.logging import get_logger
 from psrunbook.secrets import Secret, register_secret
 from psrunbook.transport.auth_errors import refine
 from psrunbook.transport.base import PipelineRef, RawResult, ScriptCall, Settlement
-from psrunbook.transport.error_mapping import is_transient, translate
+from psrunbook.transport.error_mapping import is_transient, never_connected, translate
 from psrunbook.transport.lean_serializer import lean_serializer_class
 from psrunbook.transport.packed_pipelines import PackedPipelines, PackingSerializer
 from psrunbook.transport.pypsrp_import import load_pypsrp
@@ -408,6 +408,19 @@ def send_uncopied(command: Any) -> None:
     command.__deepcopy__ = lambda memo: command
 
 
+def _may_have_reached(ps: Any, exc: BaseException) -> bool:
+    """Whether any part of the pipeline ``ps``, being sent, may have reached the node when
+    ``exc`` ended :meth:`PsrpSession.run`: not when its first request (the WSMan
+    Command, which creates the pipeline; pypsrp marks the pipeline running once it is
+    answered) failed because its connection could not even be made; anything else may
+    have (a lost answer says nothing of what the node did with the request)."""
+    from pypsrp.complex_objects import PSInvocationState  # noqa: PLC0415 (pypsrp is imported only to connect)
+
+    if ps.state != PSInvocationState.NOT_STARTED:
+        return True
+    return not never_connected(exc)
+
+
 class PsrpSession:
     """A lazily opened RunspacePool on one node."""
 
@@ -595,6 +608,8 @@ class PsrpSession:
         from pypsrp.complex_objects import PSInvocationState  # noqa: PLC0415 (pypsrp is imported only to connect)
         from pypsrp.powershell import PowerShell  # noqa: PLC0415 (pypsrp is imported only to connect)
 
+        ps: Any = None
+        sending = False
         try:
             pool = self._usable_pool()
             ps = PowerShell(pool)
@@ -612,6 +627,7 @@ class PsrpSession:
             deadline = time.monotonic() + call.timeout_s
             if self._interrupted:
                 raise RunInterrupted(f"{self.node}: interrupted before the script was sent")
+            sending = True
             ps.begin_invoke()
             self._running = ps
             if self.interrupt_requested():  # asked while the script was being sent
@@ -628,14 +644,19 @@ class PsrpSession:
                 ps.poll_invoke(timeout=max(1, min(int(remaining), 20)))
             if ps.state == PSInvocationState.STOPPED:
                 raise RunInterrupted(f"{self.node}: the script was stopped by an interrupt")
-        except (TransportError, RunInterrupted):
+        except (TransportError, RunInterrupted) as exc:
             self._discard_pool()
+            exc.script_sent = sending and _may_have_reached(ps, exc)
             raise  # already ours (the step timeout above): no cause to add
         except Exception as exc:
             self._discard_pool()
-            if self._interrupted:
-                raise RunInterrupted(f"{self.node}: interrupted ({exc})") from exc
-            raise self._translate(exc) from exc
+            error: TransportError | RunInterrupted = (
+                RunInterrupted(f"{self.node}: interrupted ({exc})")
+                if self._interrupted
+                else self._translate(exc)
+            )
+            error.script_sent = sending and _may_have_reached(ps, exc)
+            raise error from exc
         finally:
             self._running = None
             self._last_used = time.monotonic()

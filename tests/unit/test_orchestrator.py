@@ -910,6 +910,38 @@ def test_an_attempt_cut_off_from_its_node_journals_that_its_end_is_unknown(
     )
 
 
+def test_a_script_the_node_never_got_leaves_nothing_to_wait_for(
+    plan: Plan, journal: Journal, library: TemplateLibrary
+) -> None:
+    """The session says no part of the script reached the node (its connection could not
+    be made): the attempt fails ``unsent``, a retry does not wait for it first, and no
+    later run asks the node about it."""
+    node = Node()
+    refused = ConnectionFailed("SQLNODE1: connection refused", node="SQLNODE1")
+    refused.script_sent = False
+    node.fail[("SQLNODE1", "1")] = refused
+    second = ConnectionFailed("SQLNODE2: connection refused", node="SQLNODE2")
+    second.script_sent = False
+    node.fail[("SQLNODE2", "1")] = second
+    transport = _SettlingTransport(node)
+    report = _runner_on(transport, plan, journal, library, retries=0).run(_start(journal))
+    assert "failed" == report.outcome
+    applied = [a for a in journal.attempts("r1") if a.step_index == 1]
+    assert [("failed", "unsent", False)] * 2 == [
+        (a.status, a.pipeline_end, a.may_be_left_running) for a in applied
+    ]
+    retried = Node()
+    retried.fail[("SQLNODE1", "1")] = refused
+    checked = Journal.open(journal.path.parent)
+    try:
+        _runner_on(_SettlingTransport(retried), plan, checked, library, retries=1).run(
+            _start(checked, "r2")
+        )
+    finally:
+        checked.close()
+    assert [] == [c for c in retried.calls if c[1] == "settle"]
+
+
 def test_another_runs_left_script_is_settled_before_any_step_there_and_its_end_journaled(
     plan: Plan, journal: Journal, library: TemplateLibrary
 ) -> None:
