@@ -30,6 +30,8 @@ from psrunbook.sim.lab.serve import AUTH_ENV as SIM_AUTH_ENV
 from psrunbook.sim.lab.serve import SIM_USER, inventory_toml
 
 REPO = Path(__file__).resolve().parents[2]
+NODE_PASSWORD = "one-node-password"
+"""The password of :func:`one_node`'s account."""
 EXAMPLES = REPO / "examples"
 SCHEMAS = REPO / "tests" / "schemas"
 
@@ -173,3 +175,24 @@ def basic_http_inventory(
         lines += ["[[nodes]]", f'name = "{name}"', f'address = "{address}"', f"port = {port}"]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+@pytest.fixture(params=["basic", "ntlm"])
+def one_node(request: pytest.FixtureRequest) -> Iterator[SimFleet]:
+    """NODE1 of a trivial lab, over Basic (psrunbook's own sender) and over NTLM with
+    every message sealed (pypsrp's requests session), as a domain serves it."""
+    from psrunbook.sim.endpoint.trivial_executor import TrivialExecutor  # noqa: PLC0415
+
+    with SimFleet(
+        ["NODE1"], executor=TrivialExecutor(), users={SIM_USER: NODE_PASSWORD}, auth=request.param
+    ) as served:
+        yield served
+
+
+def node_session(fleet: SimFleet) -> Any:
+    """A real :class:`~psrunbook.transport.psrp.PsrpSession` to ``fleet``'s NODE1."""
+    from psrunbook.inventory import inventory_from_toml  # noqa: PLC0415
+    from psrunbook.transport.psrp import PsrpTransport  # noqa: PLC0415
+
+    inventory = inventory_from_toml(inventory_toml(fleet), path=Path("sim.toml"))
+    return PsrpTransport(inventory, password=NODE_PASSWORD).open("NODE1")

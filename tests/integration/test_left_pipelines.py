@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,33 +16,29 @@ from pypsrp.powershell import PowerShell, RunspacePool
 from pypsrp.wsman import WSMan
 
 from psrunbook.errors import RunInterrupted, WSManFault
-from psrunbook.inventory import inventory_from_toml
 from psrunbook.sim.endpoint.http_server import SimFleet
-from psrunbook.sim.endpoint.trivial_executor import TrivialExecutor
-from psrunbook.sim.lab.serve import SIM_USER, inventory_toml
+from psrunbook.sim.lab.serve import SIM_USER
 from psrunbook.transport import left_pipelines
 from psrunbook.transport.base import PipelineRef, ScriptCall
-from psrunbook.transport.psrp import PsrpSession, PsrpTransport
+from psrunbook.transport.psrp import PsrpSession
+from tests.integration.conftest import NODE_PASSWORD, node_session
 
 pytestmark = pytest.mark.integration
 
-PASSWORD = "left-pipelines-password"
+PASSWORD = NODE_PASSWORD
 TIMEOUT_S = 30.0
 
 
-@pytest.fixture(params=["basic", "ntlm"])
-def fleet(request: pytest.FixtureRequest) -> Iterator[SimFleet]:
+@pytest.fixture
+def fleet(one_node: SimFleet) -> SimFleet:
     """NODE1 over Basic, and over NTLM with every message sealed, as a domain serves it
     (the settling connection authenticates and seals on its own)."""
-    with SimFleet(
-        ["NODE1"], executor=TrivialExecutor(), users={SIM_USER: PASSWORD}, auth=request.param
-    ) as served:
-        yield served
+    return one_node
 
 
 def _session(fleet: SimFleet) -> PsrpSession:
-    inventory = inventory_from_toml(inventory_toml(fleet), path=Path("sim.toml"))
-    return PsrpTransport(inventory, password=PASSWORD).open("NODE1")
+    session: PsrpSession = node_session(fleet)
+    return session
 
 
 def _wsman(fleet: SimFleet) -> Any:
