@@ -70,7 +70,12 @@ class Session(Protocol):
         the connect deadline, else one attempt). ``run`` connects by itself when needed."""
         ...
 
-    def run(self, call: ScriptCall) -> RawResult: ...
+    def run(self, call: ScriptCall) -> RawResult:
+        """Run ``call``'s script as one pipeline and return what it wrote. A failure is a
+        :class:`~psrunbook.errors.TransportError` (or ``RunInterrupted``) whose
+        ``script_sent`` is False only when no part of the pipeline can have reached the
+        node: a later run need not wait for it there."""
+        ...
 
     def interrupt(self) -> None:
         """Stop the script running now, from another thread (its ``run`` then raises
