@@ -1114,6 +1114,8 @@ COMMAND_ALIASES: dict[str, str] = {
         "Write-Output": ("echo", "write"),
         "Get-ChildItem": ("gci", "ls", "dir"),
         "Get-Item": ("gi",),
+        "Resolve-Path": ("rvpa",),
+        "Convert-Path": ("cvpa",),
         "Get-Location": ("gl", "pwd"),
         "Get-History": ("h", "history", "ghy"),
         "Get-Content": ("gc", "cat", "type"),

@@ -85,6 +85,7 @@ _CORE = (
 _SECURITY = "ConvertTo-SecureString Get-Acl Set-Acl"
 _MANAGEMENT = (
     "Add-Content Join-Path Split-Path Get-Location Set-Location Copy-Item Get-ChildItem "
+    "Resolve-Path Convert-Path "
     "Get-Content Get-Item Get-ItemProperty Get-ItemPropertyValue Get-Process Get-Service "
     "Get-WmiObject New-Item New-ItemProperty Remove-Item Remove-ItemProperty "
     "Restart-Service Set-Content Set-ItemProperty Set-Service Start-Service Stop-Service "

@@ -34,6 +34,7 @@ from psrunbook.sim.lab.profiles import ensure_profile, profile_folders
 from psrunbook.sim.lab.windows_registry import UNMODELLED_KEY, windows_owned
 from psrunbook.sim.objects import ErrorRecordData, PSHashtable, PSObject, provider_info
 from psrunbook.sim.ps.cmdlet_api import CmdletContext, CmdletError, CmdletSpec, CommandRefused
+from psrunbook.sim.ps.location import path_info
 from psrunbook.sim.ps.provider_roots import provider_root, root_item
 from psrunbook.sim.ps.validation import ValidateSet
 
@@ -867,6 +868,86 @@ class GetFileHash(ItemCmdlet):
         return None
 
 
+class ResolvePath(ItemCmdlet):
+    """``Resolve-Path`` (``rvpa``) of FileSystem paths: a PathInfo per existing item
+    (wildcards expand unless ``-LiteralPath``), spelled as the path was given but the
+    parts a wildcard matched (as Get-Item spells them); ``-Relative`` answers the path
+    relative to the location instead (``.\\Temp``, ``..\\Users``; another drive's
+    path whole: SessionState.Path.NormalizeRelativePath). A path that does not exist, a
+    wildcard matching nothing included, is ItemNotFoundException ("Cannot find path 'X'
+    because it does not exist."). A registry path is refused by name."""
+
+    spec = CmdletSpec(
+        "Resolve-Path",
+        error_records.ps_type("ResolvePathCommand"),
+        (*_PATHS, param("Relative", "switch")),
+    )
+
+    def run(self, ctx: CmdletContext, args: PSHashtable) -> int | None:
+        raws, literal = self.paths(args)
+        for raw in raws:
+            for found in self.existing(ctx, raw, literal):
+                if flag(args, "Relative"):
+                    ctx.write_output(relative_path(found, ctx.location))
+                else:
+                    ctx.write_output(path_info(found.display))
+        return None
+
+    def existing(self, ctx: CmdletContext, raw: str, literal: bool) -> list[FsPath]:
+        """The items ``raw`` names; an error written for none (PathNotFound)."""
+        if isinstance(self.parse(raw, ctx.location), RegPath):
+            raise CommandRefused(f"{self.spec.name} of a registry path ({raw})")
+        try:
+            found = [path for path, _ in self.resolve(raw, literal, ctx.location)]
+        except CmdletError as exc:
+            ctx.write_error(exc.record)
+            return []
+        if not found:
+            ctx.write_error(self.error("notfound", raw).record)
+        return found
+
+
+class ConvertPath(ResolvePath):
+    """``Convert-Path`` (``cvpa``): what Resolve-Path finds, as provider paths (strings)."""
+
+    spec = CmdletSpec(
+        "Convert-Path",
+        error_records.ps_type("ConvertPathCommand"),
+        _PATHS,
+    )
+
+    def run(self, ctx: CmdletContext, args: PSHashtable) -> int | None:
+        raws, literal = self.paths(args)
+        for raw in raws:
+            for found in self.existing(ctx, raw, literal):
+                ctx.write_output(found.display)
+        return None
+
+
+def relative_path(path: FsPath, location: str) -> str:
+    """``path`` relative to the FileSystem ``location`` as 5.1's Resolve-Path -Relative
+    writes it (SessionState.Path.NormalizeRelativePath): ``.\\x`` below it, ``..\\x``
+    beside it, and the location itself as ``..\\<its name>`` (PowerShell issue 10792,
+    seen on 5.1.17763). Another drive's path, and a drive's root against itself, are
+    refused by name: what 5.1 answers there is unverified (issue 3502 shows nonsense
+    such as ``.\\C:\\Windows`` from another provider's location)."""
+    base = parse(location, "C:\\")
+    if not isinstance(base, FsPath) or base.drive != path.drive:
+        raise CommandRefused(f"Resolve-Path -Relative of {path.display} from {location}")
+    if [fold(p) for p in path.parts] == [fold(p) for p in base.parts]:
+        if not base.parts:
+            raise CommandRefused(f"Resolve-Path -Relative of the drive root {path.display}")
+        return "..\\" + path.parts[-1]
+    common = 0
+    for mine, theirs in zip(path.parts, base.parts, strict=False):
+        if fold(mine) != fold(theirs):
+            break
+        common += 1
+    ups = [".."] * (len(base.parts) - common)
+    rest = list(path.parts[common:])
+    return "\\".join(ups + rest) if ups else ".\\" + "\\".join(rest)
+
+
 FILESYSTEM_CMDLETS: tuple[type[ItemCmdlet], ...] = (
     TestPath,
     GetItem,
@@ -878,4 +959,6 @@ FILESYSTEM_CMDLETS: tuple[type[ItemCmdlet], ...] = (
     SetContent,
     AddContent,
     GetFileHash,
+    ResolvePath,
+    ConvertPath,
 )
