@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import itertools
 
-from psrunbook.sim.lab.cluster_model import SimCluster, fold
+from psrunbook.sim.lab.cluster_model import SimCluster
 from psrunbook.sim.lab.fs import FsView
 from psrunbook.sim.lab.paths import BadDrive, FsPath, parse
-from psrunbook.sim.lab.profiles import ensure_profile, profile_folders
+from psrunbook.sim.lab.profiles import ensure_profile, in_profile
 from psrunbook.sim.ps.dotnet_io import DotNetIOError, location_of
 
 _TEMP_NAMES = itertools.count(0x1A2B)
@@ -65,20 +65,8 @@ class LabFiles:
         with self._cluster.lock:
             entry = self._view().get(target)
         if entry is None:
-            return "dir" if self._in_profile(target) else None
+            return "dir" if in_profile(target, self._user) else None
         return "dir" if entry.is_dir else "file"
-
-    def _in_profile(self, target: FsPath) -> bool:
-        """Whether ``target`` is one of the user's profile folders or a folder above one
-        within ``C:\\Users\\<user>`` (``~`` itself, AppData)."""
-        wanted = fold(target.display)
-        for folder in profile_folders(self._user):
-            path: FsPath | None = folder
-            while path is not None and len(path.parts) >= 2:
-                if fold(path.display) == wanted:
-                    return True
-                path = path.parent()
-        return False
 
     def read(self, path: str) -> bytes:
         with self._cluster.lock:

@@ -37,6 +37,20 @@ def profile_folders(user: str) -> tuple[FsPath, ...]:
     )
 
 
+def in_profile(target: FsPath, user: str) -> bool:
+    """Whether ``target`` is one of ``user``'s profile folders or a folder above one within
+    ``C:\\Users\\<user>`` (``~`` itself, AppData): folders Windows has from the user's
+    first logon."""
+    wanted = fold(target.display)
+    for folder in profile_folders(user):
+        path: FsPath | None = folder
+        while path is not None and len(path.parts) >= 2:
+            if fold(path.display) == wanted:
+                return True
+            path = path.parent()
+    return False
+
+
 def ensure_profile(cluster: SimCluster, node: str, user: str) -> None:
     """Create the user's profile folders on ``node`` where missing (holds the lock)."""
     with cluster.lock:

@@ -398,6 +398,12 @@ class Evaluator:
         env["USERPROFILE"] = (
             f"C:\\Users\\{user}" if shared.get("profile_loaded", True) else SYSTEM_PROFILE
         )
+        if shared.get("profile_loaded", True):
+            # With the user's profile loaded, the user's own temporary folder, as the
+            # lab's cmd shell has it: Ansible's win_tempfile page shows a %TEMP% of
+            # C:\Users\Administrator\AppData\Local\Temp on a WinRM host. Without the
+            # profile, Windows' own (UNVERIFIED).
+            env["TEMP"] = env["TMP"] = f"C:\\Users\\{user}\\AppData\\Local\\Temp"
         env.update(session.env)
         self.env = PSHashtable(env.items())
         g = self.global_scope

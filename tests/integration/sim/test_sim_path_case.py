@@ -22,7 +22,7 @@ pytestmark = pytest.mark.integration
 @pytest.mark.parametrize(
     ("script", "expected"),
     [
-        ("(Get-Item -Path $env:TEMP).FullName", ["C:\\Windows\\TEMP"]),
+        ("(Get-Item -Path C:\\Windows\\TEMP).FullName", ["C:\\Windows\\TEMP"]),
         ("(Get-Item c:\\wInDoWs\\temp).FullName", ["C:\\wInDoWs\\temp"]),
         ("(Get-Item c:\\windows\\TEMP).Name", ["TEMP"]),
         ("(Get-Item c:\\windows\\te*).FullName", ["C:\\windows\\Temp"]),
@@ -47,3 +47,28 @@ def test_a_file_copied_to_a_path_from_temp_reads_back_as_that_path(
         " Join-Path (Get-Item -Path $env:TEMP).FullName 'test.txt'",
     )
     assert expanded == from_item
+
+
+def test_temp_is_the_users_own_and_its_folder_is_there_before_anything_is_written(
+    lab_pool: RunspacePool,
+) -> None:
+    """A session with the user's profile has the user's temporary folder (Ansible's
+    win_tempfile page shows ``C:\\Users\\Administrator\\AppData\\Local\\Temp`` for
+    ``%TEMP%`` on a WinRM host), which exists from the user's first logon: reading it
+    finds an empty folder, and writing into it makes the profile, as the lab does."""
+    assert [
+        "C:\\Users\\psrunbook\\AppData\\Local\\Temp",
+        "C:\\Users\\psrunbook\\AppData\\Local\\Temp\\",
+        True,
+        True,
+        0,
+        "C:\\Users\\psrunbook\\AppData\\Local\\Temp",
+        ["x.txt"],
+    ] == invoke_script(
+        lab_pool,
+        "$env:TEMP; [System.IO.Path]::GetTempPath()\n"
+        "Test-Path $env:TEMP -PathType Container\n"
+        "Test-Path C:\\Users\\psrunbook\\AppData -PathType Container\n"
+        "@(Get-ChildItem $env:TEMP).Count; (Get-Item $env:TEMP).FullName\n"
+        "Set-Content \"$env:TEMP\\x.txt\" hi; ,@((Get-ChildItem $env:TEMP).Name)",
+    )

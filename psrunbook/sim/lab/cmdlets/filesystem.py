@@ -30,7 +30,7 @@ from psrunbook.sim.lab.paths import (
     reg_matches,
     wildcard_match,
 )
-from psrunbook.sim.lab.profiles import ensure_profile, profile_folders
+from psrunbook.sim.lab.profiles import ensure_profile, in_profile, profile_folders
 from psrunbook.sim.lab.windows_registry import UNMODELLED_KEY, windows_owned
 from psrunbook.sim.objects import ErrorRecordData, PSHashtable, PSObject, provider_info
 from psrunbook.sim.ps.cmdlet_api import CmdletContext, CmdletError, CmdletSpec, CommandRefused
@@ -187,8 +187,13 @@ class ItemCmdlet(SimCmdlet):
         node = self.cluster.node(self.node)
         return letter in node.volumes or letter in self.cluster.shared_volumes
 
-    def resolve(self, raw: str, literal: bool, where: str) -> list[tuple[FsPath, FsEntry]]:
-        """Existing items for a path (wildcards expand unless literal); raises not found."""
+    def resolve(
+        self, raw: str, literal: bool, where: str, *, reader: str | None = None
+    ) -> list[tuple[FsPath, FsEntry]]:
+        """Existing items for a path (wildcards expand unless literal); raises not found.
+
+        ``reader``: the session user of a command that only reads, for whom the folders
+        of the user's profile exist before the lab made them (:meth:`entry`)."""
         path = self.parse(raw, where)
         if isinstance(path, RegPath):
             raise self.error("notfound", raw)
@@ -196,12 +201,24 @@ class ItemCmdlet(SimCmdlet):
             raise self.error("drive", path.drive)
         if not literal and has_wildcard(raw):
             return self.fs.expand(path)
-        entry = self.fs.get(path)
+        entry = self.entry(path, reader)
         if entry is None:
             raise self.error("notfound", raw)
         # Spelled as given, not as on disk: the provider builds the item from the path
         # (``Get-Item c:\WINDOWS`` is ``C:\WINDOWS``; PowerShell issue 13190).
         return [(path, entry)]
+
+
+    def entry(self, path: FsPath, reader: str | None) -> FsEntry | None:
+        """The entry at ``path``; for ``reader``, a folder of that user's profile (or one
+        above it within ``C:\\Users\\<user>``) the lab has not made yet is an empty
+        folder: Windows made it at the user's first logon, the lab makes it at the first
+        write below it (:mod:`psrunbook.sim.lab.profiles`), so a read-only run leaves the
+        lab as it was while ``Get-Item $env:TEMP`` finds the folder as on Windows."""
+        entry = self.fs.get(path)
+        if entry is None and reader is not None and in_profile(path, reader):
+            return FsEntry(path.parts[-1], True)
+        return entry
 
 
 _PATHS = (
@@ -226,10 +243,14 @@ class TestPath(ItemCmdlet):
         raws, literal = self.paths(args)
         kind = fold(text(arg(args, "PathType", "Any")))
         for raw in raws:
-            ctx.write_output(self._test(raw, literal, kind, flag(args, "IsValid"), ctx.location))
+            ctx.write_output(
+                self._test(raw, literal, kind, flag(args, "IsValid"), ctx.location, ctx.user)
+            )
         return None
 
-    def _test(self, raw: str, literal: bool, kind: str, is_valid: bool, where: str) -> bool:
+    def _test(
+        self, raw: str, literal: bool, kind: str, is_valid: bool, where: str, user: str
+    ) -> bool:
         try:
             path = parse(raw, where)
         except BadDrive:
@@ -248,7 +269,7 @@ class TestPath(ItemCmdlet):
         if not literal and has_wildcard(raw):
             found = self.fs.expand(path)
         else:
-            entry = self.fs.get(path)
+            entry = self.entry(path, user)
             found = [(path, entry)] if entry is not None else []
         if kind == "container":
             return any(e.is_dir for _, e in found)
@@ -286,7 +307,7 @@ class GetItem(ItemCmdlet):
                         shown = RegPath(tuple(p for p in rel.split("\\") if p))
                         ctx.write_output(key_object(registry, shown, key))
                     continue
-                for found, entry in self.resolve(raw, literal, ctx.location):
+                for found, entry in self.resolve(raw, literal, ctx.location, reader=ctx.user):
                     ctx.write_output(item_object(found, entry))
             except CmdletError as exc:
                 ctx.write_error(exc.record)
@@ -331,7 +352,7 @@ class GetChildItem(ItemCmdlet):
                 sub = RegPath(tuple(key.path.split("\\")))
                 ctx.write_output(key_object(registry, sub, key))
             return
-        items = self.resolve(raw, literal, ctx.location)
+        items = self.resolve(raw, literal, ctx.location, reader=ctx.user)
         patterns = [text(arg(args, "Filter"))] if arg(args, "Filter") else []
         patterns += strings(arg(args, "Include"))
         excludes = strings(arg(args, "Exclude"))
@@ -624,7 +645,7 @@ class GetContent(ItemCmdlet):
         encoding = arg(args, "Encoding")
         for raw in raws:
             try:
-                items = self.resolve(raw, literal, ctx.location)
+                items = self.resolve(raw, literal, ctx.location, reader=ctx.user)
             except CmdletError as exc:
                 ctx.write_error(exc.record)
                 continue
@@ -846,7 +867,7 @@ class GetFileHash(ItemCmdlet):
         raws, literal = self.paths(args)
         for raw in raws:
             try:
-                items = self.resolve(raw, literal, ctx.location)
+                items = self.resolve(raw, literal, ctx.location, reader=ctx.user)
             except CmdletError as exc:
                 # 5.1's function resolves its paths with Resolve-Path, whose error this is
                 # (UNVERIFIED against a capture: the module's source as remembered).
@@ -898,7 +919,7 @@ class ResolvePath(ItemCmdlet):
         if isinstance(self.parse(raw, ctx.location), RegPath):
             raise CommandRefused(f"{self.spec.name} of a registry path ({raw})")
         try:
-            found = [path for path, _ in self.resolve(raw, literal, ctx.location)]
+            found = [path for path, _ in self.resolve(raw, literal, ctx.location, reader=ctx.user)]
         except CmdletError as exc:
             ctx.write_error(exc.record)
             return []
