@@ -14,7 +14,14 @@ from typing import Any
 from psrunbook.sim.lab import accounts, error_records, write_access
 from psrunbook.sim.lab.cluster_model import AclEntry, FsEntry, fold
 from psrunbook.sim.lab.cluster_objects import access_rule_object, access_to_string
-from psrunbook.sim.lab.cmdlets.sim_cmdlet import SimCmdlet, arg, param, strings, text
+from psrunbook.sim.lab.cmdlets.sim_cmdlet import (
+    SimCmdlet,
+    arg,
+    home_expanded,
+    param,
+    strings,
+    text,
+)
 from psrunbook.sim.lab.fs import FsView, rights_mask
 from psrunbook.sim.lab.paths import BadDrive, FsPath, has_wildcard, parse
 from psrunbook.sim.objects import PSHashtable, PSObject, provider_info
@@ -148,7 +155,7 @@ class GetAcl(SimCmdlet):
     def run(self, ctx: CmdletContext, args: PSHashtable) -> int | None:
         view = FsView(self.cluster, self.node)
         literal = strings(arg(args, "LiteralPath"))
-        for raw in literal or strings(arg(args, "Path")):
+        for raw in literal or [home_expanded(p, ctx) for p in strings(arg(args, "Path"))]:
             path = _fs_path(raw, ctx.location)
             found: list[tuple[FsPath, FsEntry]] = []
             if path is not None and not literal and has_wildcard(raw):

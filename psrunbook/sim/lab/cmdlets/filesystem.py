@@ -19,7 +19,16 @@ from psrunbook.sim.lab import error_records, write_access
 from psrunbook.sim.lab.cluster_model import FsEntry, fold
 from psrunbook.sim.lab.cluster_objects import lab_date
 from psrunbook.sim.lab.cmdlets.registry_values import key_object
-from psrunbook.sim.lab.cmdlets.sim_cmdlet import SimCmdlet, arg, as_list, flag, param, strings, text
+from psrunbook.sim.lab.cmdlets.sim_cmdlet import (
+    SimCmdlet,
+    arg,
+    as_list,
+    flag,
+    home_expanded,
+    param,
+    strings,
+    text,
+)
 from psrunbook.sim.lab.fs import FsView
 from psrunbook.sim.lab.paths import (
     BadDrive,
@@ -30,7 +39,7 @@ from psrunbook.sim.lab.paths import (
     reg_matches,
     wildcard_match,
 )
-from psrunbook.sim.lab.profiles import ensure_profile, in_profile, profile_folders
+from psrunbook.sim.lab.profiles import ensure_profile, in_profile
 from psrunbook.sim.lab.windows_registry import UNMODELLED_KEY, windows_owned
 from psrunbook.sim.objects import ErrorRecordData, PSHashtable, PSObject, provider_info
 from psrunbook.sim.ps.cmdlet_api import CmdletContext, CmdletError, CmdletSpec, CommandRefused
@@ -151,13 +160,17 @@ class ItemCmdlet(SimCmdlet):
         parent = path.parent()
         if parent is None or self.fs.get(parent) is not None:
             return False
-        if fold(parent.display) in {fold(f.display) for f in profile_folders(ctx.user)}:
+        if in_profile(parent, ctx.user):
             ensure_profile(self.cluster, self.node, ctx.user)
         return self.fs.get(parent) is None
 
-    def paths(self, args: PSHashtable) -> tuple[list[str], bool]:
+    def paths(self, args: PSHashtable, ctx: CmdletContext) -> tuple[list[str], bool]:
+        """The ``-LiteralPath`` values as given, or the ``-Path`` values with a leading
+        ``~`` as the user's home (:func:`home_expanded`)."""
         literal = strings(arg(args, "LiteralPath"))
-        return (literal, True) if literal else (strings(arg(args, "Path")), False)
+        if literal:
+            return literal, True
+        return [home_expanded(raw, ctx) for raw in strings(arg(args, "Path"))], False
 
     def error(self, record_kind: str, raw: str) -> CmdletError:
         makers = {
@@ -240,7 +253,7 @@ class TestPath(ItemCmdlet):
     )
 
     def run(self, ctx: CmdletContext, args: PSHashtable) -> int | None:
-        raws, literal = self.paths(args)
+        raws, literal = self.paths(args, ctx)
         kind = fold(text(arg(args, "PathType", "Any")))
         for raw in raws:
             ctx.write_output(
@@ -286,7 +299,7 @@ class GetItem(ItemCmdlet):
     )
 
     def run(self, ctx: CmdletContext, args: PSHashtable) -> int | None:
-        raws, literal = self.paths(args)
+        raws, literal = self.paths(args, ctx)
         for raw in raws:
             root = provider_root(raw)
             if root is not None:  # Variable:\ and the like: a container, not a location
@@ -332,7 +345,7 @@ class GetChildItem(ItemCmdlet):
     )
 
     def run(self, ctx: CmdletContext, args: PSHashtable) -> int | None:
-        raws, literal = self.paths(args)
+        raws, literal = self.paths(args, ctx)
         if not raws:
             raws = [ctx.location]
         for raw in raws:
@@ -403,7 +416,7 @@ class NewItem(ItemCmdlet):
     def run(self, ctx: CmdletContext, args: PSHashtable) -> int | None:
         name = text(arg(args, "Name"))
         kind = fold(text(arg(args, "ItemType", "File")) or "File")
-        for raw in strings(arg(args, "Path")):
+        for raw in (home_expanded(p, ctx) for p in strings(arg(args, "Path"))):
             full = f"{raw.rstrip(chr(92)).rstrip('/')}\\{name}" if name else raw
             try:
                 path = self.parse(full, ctx.location)
@@ -522,8 +535,8 @@ class CopyItem(ItemCmdlet):
     )
 
     def run(self, ctx: CmdletContext, args: PSHashtable) -> int | None:
-        raws, literal = self.paths(args)
-        destination_raw = text(arg(args, "Destination"))
+        raws, literal = self.paths(args, ctx)
+        destination_raw = home_expanded(text(arg(args, "Destination")), ctx)
         for raw in raws:
             try:
                 destination = self.parse(destination_raw, ctx.location)
@@ -589,7 +602,7 @@ class RemoveItem(ItemCmdlet):
     )
 
     def run(self, ctx: CmdletContext, args: PSHashtable) -> int | None:
-        raws, literal = self.paths(args)
+        raws, literal = self.paths(args, ctx)
         for raw in raws:
             root = provider_root(raw)
             if root is not None:  # Variable:\ and the like: a container, not a location
@@ -641,7 +654,7 @@ class GetContent(ItemCmdlet):
     )
 
     def run(self, ctx: CmdletContext, args: PSHashtable) -> int | None:
-        raws, literal = self.paths(args)
+        raws, literal = self.paths(args, ctx)
         encoding = arg(args, "Encoding")
         for raw in raws:
             try:
@@ -710,7 +723,7 @@ class SetContent(ItemCmdlet):
     )
 
     def run(self, ctx: CmdletContext, args: PSHashtable) -> int | None:
-        raws, literal = self.paths(args)
+        raws, literal = self.paths(args, ctx)
         values = as_list(arg(args, "Value"))
         encoding = text(arg(args, "Encoding", "Default")) or "Default"
         if fold(encoding) == "byte":
@@ -792,7 +805,7 @@ class AddContent(SetContent):
     )
 
     def run(self, ctx: CmdletContext, args: PSHashtable) -> int | None:
-        raws, literal = self.paths(args)
+        raws, literal = self.paths(args, ctx)
         values = as_list(arg(args, "Value"))
         encoding = text(arg(args, "Encoding", "")) or None
         ending = "" if flag(args, "NoNewline") else "\r\n"
@@ -864,7 +877,7 @@ class GetFileHash(ItemCmdlet):
         if any(fold(name) == fold(other) for other in _UNMODELLED_HASHES):
             raise CommandRefused(f"Get-FileHash -Algorithm {name} (not simulated)")
         algorithm = next(key for key in _HASHES if fold(key) == fold(name))  # validated
-        raws, literal = self.paths(args)
+        raws, literal = self.paths(args, ctx)
         for raw in raws:
             try:
                 items = self.resolve(raw, literal, ctx.location, reader=ctx.user)
@@ -905,7 +918,7 @@ class ResolvePath(ItemCmdlet):
     )
 
     def run(self, ctx: CmdletContext, args: PSHashtable) -> int | None:
-        raws, literal = self.paths(args)
+        raws, literal = self.paths(args, ctx)
         for raw in raws:
             for found in self.existing(ctx, raw, literal):
                 if flag(args, "Relative"):
@@ -938,7 +951,7 @@ class ConvertPath(ResolvePath):
     )
 
     def run(self, ctx: CmdletContext, args: PSHashtable) -> int | None:
-        raws, literal = self.paths(args)
+        raws, literal = self.paths(args, ctx)
         for raw in raws:
             for found in self.existing(ctx, raw, literal):
                 ctx.write_output(found.display)

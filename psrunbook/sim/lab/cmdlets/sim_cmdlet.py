@@ -7,6 +7,7 @@ from typing import Any
 from psrunbook.sim.lab.cluster_model import SimCluster
 from psrunbook.sim.objects import PSEnum, PSHashtable, PSObject
 from psrunbook.sim.ps.cmdlet_api import CmdletContext, CmdletSpec, ParamSpec
+from psrunbook.sim.ps.natives import NativeContext
 
 
 class SimCmdlet:
@@ -111,3 +112,17 @@ def type_of(value: Any) -> str:
     if isinstance(value, str):
         return "System.String"
     return ""
+
+
+def home_expanded(raw: str, ctx: CmdletContext) -> str:
+    """``raw`` with a leading ``~`` (alone, or before a separator) read as the user's home
+    folder, as the FileSystem provider's Home (``$HOME``) resolves it for ``-Path``
+    (about_Providers: the tilde is the provider's home); ``~x`` is a name. A
+    ``-LiteralPath`` is not expanded here (the stricter reading: UNVERIFIED whether 5.1
+    expands it)."""
+    if raw != "~" and not raw.startswith(("~\\", "~/")):
+        return raw
+    name = ctx.user.rsplit("\\", maxsplit=1)[-1].split("@", maxsplit=1)[0]
+    environment = ctx.environment() if isinstance(ctx, NativeContext) else {}
+    home = environment.get("USERPROFILE") or f"C:\\Users\\{name}"
+    return home + raw[1:]
