@@ -221,7 +221,6 @@ class ItemCmdlet(SimCmdlet):
         # (``Get-Item c:\WINDOWS`` is ``C:\WINDOWS``; PowerShell issue 13190).
         return [(path, entry)]
 
-
     def entry(self, path: FsPath, reader: str | None) -> FsEntry | None:
         """The entry at ``path``; for ``reader``, a folder of that user's profile (or one
         above it within ``C:\\Users\\<user>``) the lab has not made yet is an empty
