@@ -106,6 +106,9 @@ RUNSPACE_LOCATION = "location"
 """The key, in :attr:`ExecutionContext.runspace`, of the runspace's current FileSystem
 location when whoever started it set one (a ``powershell.exe`` process: its working
 directory); see :mod:`psrunbook.sim.ps.location`."""
+RUNSPACE_DRIVE_LOCATIONS = "drive_locations"
+"""The key of each FileSystem drive's current location in the runspace (letter -> path),
+which ``Set-Location C:`` returns to (about_Locations)."""
 RUNSPACE_PROVIDER_LOCATION = "provider_location"
 """The key of the runspace's location when it is another provider's root
 (``Variable:\\``, as :attr:`~psrunbook.sim.ps.provider_roots.ProviderRoot.path` spells

@@ -21,6 +21,7 @@ from typing import Any
 
 from psrunbook.sim import command_history
 from psrunbook.sim.executor_protocol import (
+    RUNSPACE_DRIVE_LOCATIONS,
     RUNSPACE_LOCATION,
     RUNSPACE_PROVIDER_LOCATION,
     ExecutionContext,
@@ -29,7 +30,13 @@ from psrunbook.sim.executor_protocol import (
 )
 from psrunbook.sim.objects import ErrorRecordData, ProgressData
 
-_RESET_KEYS = ("global_scope", "errors", RUNSPACE_LOCATION, RUNSPACE_PROVIDER_LOCATION)
+_RESET_KEYS = (
+    "global_scope",
+    "errors",
+    RUNSPACE_LOCATION,
+    RUNSPACE_PROVIDER_LOCATION,
+    RUNSPACE_DRIVE_LOCATIONS,
+)
 """What of a runspace's shared dict the reset discards (the executor builds the global
 scope and error list anew, as for a new runspace); the history goes too."""
 

@@ -124,7 +124,15 @@ def parse(path: str, location: str) -> FsPath | RegPath:
         if not isinstance(base, FsPath):
             raise BadDrive(location.split(":", 1)[0])
         return FsPath(base.drive, _resolve([*base.parts, *text.split("\\")]))
-    return FsPath(drive.group(1).upper(), _resolve(text[2:].split("\\")))
+    letter = drive.group(1).upper()
+    if text == f"{drive.group(1)}:":
+        # A drive alone is that drive's current location (about_Locations): the
+        # runspace's own when it is on that drive; another drive's root (the lab keeps
+        # no other drive's location for the provider commands).
+        here = parse(location, "C:\\") if location and location != text else None
+        if isinstance(here, FsPath) and here.drive == letter:
+            return here
+    return FsPath(letter, _resolve(text[2:].split("\\")))
 
 
 def has_wildcard(text: str) -> bool:

@@ -25,7 +25,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from psrunbook.sim.executor_protocol import RUNSPACE_LOCATION, RUNSPACE_PROVIDER_LOCATION
+from psrunbook.sim.executor_protocol import (
+    RUNSPACE_DRIVE_LOCATIONS,
+    RUNSPACE_LOCATION,
+    RUNSPACE_PROVIDER_LOCATION,
+)
 from psrunbook.sim.objects import PSHashtable, PSObject, path_not_found, provider_info
 from psrunbook.sim.ps.builtins import BuiltinEvaluator, Emit, builtin
 from psrunbook.sim.ps.cmdlet_api import ParamSpec
@@ -40,6 +44,7 @@ _PROVIDER_DRIVE = re.compile(
 """A path on another provider: a drive of more than one letter (``HKLM:``, ``Env:``) or a
 provider-qualified path other than FileSystem's."""
 _WILDCARD = re.compile(r"[*?\[]")
+_BARE_DRIVE = re.compile(r"^([A-Za-z]):$")
 _ABSOLUTE = re.compile(
     r"^(?:[A-Za-z]:|\\\\|(?:Microsoft\.PowerShell\.Core\\)?FileSystem::)", re.IGNORECASE
 )
@@ -126,9 +131,10 @@ def set_location(
     ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit
 ) -> None:
     """Move the runspace's location to an existing FileSystem folder: absolute, relative
-    to the location (``..``, ``.``), a drive (``C:``: its root in the lab), ``~`` (the
-    user's profile folder) or a ``FileSystem::`` path (``$item.PSPath``, as pypsrp 1.0's
-    ``invoke_ps(cwd=...)`` passes it); no path goes home. A missing path, or a file, is
+    to the location (``..``, ``.``), a drive alone (``C:``: that drive's current
+    location), ``~`` (the user's profile folder) or a ``FileSystem::`` path
+    (``$item.PSPath``, as pypsrp 1.0's ``invoke_ps(cwd=...)`` passes it); no path goes
+    home. A missing path, or a file, is
     ItemNotFoundException (the error for a file is UNVERIFIED) and the location stays.
     The case is kept as typed but the drive letter's (Windows shows ``C:\\WINDOWS``
     after ``cd c:\\WINDOWS``). ``-PassThru`` answers the PathInfo."""
@@ -155,6 +161,12 @@ def set_location(
     text = raw.strip() or "~"
     if text == "~" or text.startswith(("~\\", "~/")):
         text = home + text[1:]
+    drive = _BARE_DRIVE.match(text)
+    if drive is not None:
+        # A drive alone is that drive's current location, which PowerShell keeps for
+        # each drive (about_Locations; Set-Location example 3: from HKLM:\,
+        # `Set-Location C:` returns to C:\Windows); a drive never visited, its root.
+        text = _drive_locations(ev).get(drive.group(1).upper(), text + "\\")
     target = full_path(text, current_location(ev))
     target = target[:1].upper() + target[1:]
     files = ev.dotnet().files("Set-Location")
@@ -164,7 +176,20 @@ def set_location(
                 "Set-Location", "Microsoft.PowerShell.Commands.SetLocationCommand", target
             )
         )
+    _drive_locations(ev)[target[:1]] = target
     ev.runspace[RUNSPACE_LOCATION] = target
     ev.runspace.pop(RUNSPACE_PROVIDER_LOCATION, None)
     if args.get("PassThru"):
         emit(path_info(target))
+
+
+def _drive_locations(ev: BuiltinEvaluator) -> dict[str, str]:
+    """Each FileSystem drive's current location in this runspace (its letter, upper
+    case), the current one included."""
+    found = ev.runspace.get(RUNSPACE_DRIVE_LOCATIONS)
+    if not isinstance(found, dict):
+        found = {}
+        ev.runspace[RUNSPACE_DRIVE_LOCATIONS] = found
+    here = current_location(ev)
+    found.setdefault(here[:1].upper(), here)
+    return found

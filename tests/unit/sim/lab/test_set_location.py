@@ -15,6 +15,8 @@ def _run(script: str) -> list[object]:
 
 
 def test_absolute_relative_parent_home_and_provider_paths() -> None:
+    """``cd C:`` is drive C's current location, which PowerShell keeps per drive
+    (about_Locations; Set-Location's example 3)."""
     assert [
         "C:\\Windows",
         "C:\\Windows\\Temp",
@@ -22,7 +24,7 @@ def test_absolute_relative_parent_home_and_provider_paths() -> None:
         "C:\\Users\\admin",
         "C:\\Users\\admin\\Documents",
         "C:\\Windows\\Temp",
-        "C:\\",
+        "C:\\Windows\\Temp",
     ] == _run(
         "Set-Location C:\\Windows; $PWD.Path\n"
         "cd Temp; (Get-Location).Path\n"
@@ -110,4 +112,14 @@ def test_an_items_provider_is_a_provider_info() -> None:
     assert ["FileSystem", "Microsoft.PowerShell.Core\\FileSystem", "Registry"] == _run(
         "$i = Get-Item C:\\Windows; $i.PSProvider.Name; \"$($i.PSProvider)\"\n"
         "(Get-Item HKLM:\\SOFTWARE).PSProvider.Name"
+    )
+
+
+def test_a_drive_alone_is_that_drives_current_location() -> None:
+    """Set-Location's example 3 (5.1 reference): from HKLM:\\ (here a session-state
+    provider's root), ``Set-Location C:`` returns to C:\\Windows; the provider commands
+    read ``C:`` as the location on that drive too."""
+    assert ["C:\\Windows", "C:\\Windows", "C:\\", "C:\\"] == _run(
+        "cd C:\\Windows; cd Env:\\; cd C:; $PWD.Path; (Get-Item C:).FullName\n"
+        "cd C:\\; cd C:; $PWD.Path; (Get-Item C:).FullName"
     )
