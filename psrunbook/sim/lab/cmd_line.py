@@ -11,6 +11,9 @@ import re
 from collections.abc import Callable
 
 from psrunbook.sim.lab.cluster_model import fold
+from psrunbook.sim.windows_environment import process_environment
+
+__all__ = ["process_environment"]
 
 _OPERATOR = re.compile(r'"[^"]*"?|&&|\|\||&|\|')
 _REDIRECT = re.compile(r"\s*(?:(?P<fd>[12])?>\s*(?P<target>&[12]|nul\b))", re.IGNORECASE)
@@ -21,41 +24,6 @@ CMD_SPECIAL = frozenset("&<>()@^|")
 CMD_INTERNAL = frozenset(["cd", "chdir", "dir", "echo", "exit", "set", "type", "ver"])
 """cmd.exe's internal commands the lab models (no lab node has a program file whose
 name starts with one of them and a space)."""
-
-
-def process_environment(node: str, user: str, extra: tuple[tuple[str, str], ...]) -> dict[str, str]:
-    """The environment a WinRS process starts with: the system's, the user's, then
-    the shell's Environment variables (UNVERIFIED: the lab's subset of Windows')."""
-    env = {
-        "ALLUSERSPROFILE": "C:\\ProgramData",
-        "APPDATA": f"C:\\Users\\{user}\\AppData\\Roaming",
-        "COMPUTERNAME": node,
-        "ComSpec": "C:\\Windows\\system32\\cmd.exe",
-        "LOCALAPPDATA": f"C:\\Users\\{user}\\AppData\\Local",
-        "NUMBER_OF_PROCESSORS": "2",
-        "OS": "Windows_NT",
-        "Path": "C:\\Windows\\system32;C:\\Windows;"
-        "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\",
-        "PATHEXT": ".COM;.EXE;.BAT;.CMD;.VBS;.VBE;.JS;.JSE;.WSF;.WSH;.MSC",
-        "PROCESSOR_ARCHITECTURE": "AMD64",
-        "ProgramData": "C:\\ProgramData",
-        "ProgramFiles": "C:\\Program Files",
-        "ProgramFiles(x86)": "C:\\Program Files (x86)",
-        "PROMPT": "$P$G",
-        "PUBLIC": "C:\\Users\\Public",
-        "SystemDrive": "C:",
-        "SystemRoot": "C:\\Windows",
-        "TEMP": f"C:\\Users\\{user}\\AppData\\Local\\Temp",
-        "TMP": f"C:\\Users\\{user}\\AppData\\Local\\Temp",
-        "USERDOMAIN": node,
-        "USERNAME": user,
-        "USERPROFILE": f"C:\\Users\\{user}",
-        "windir": "C:\\Windows",
-    }
-    for name, value in extra:
-        key = next((k for k in env if fold(k) == fold(name)), name)
-        env[key] = value
-    return env
 
 
 def powershell_script(args: str, stdin: Callable[[], bytes]) -> tuple[str, str] | None:

@@ -164,6 +164,7 @@ from psrunbook.sim.ps.values import (
 )
 from psrunbook.sim.ps.windows_parameters import windows_parameter
 from psrunbook.sim.streamed_input import PendingInput
+from psrunbook.sim.windows_environment import process_environment
 
 ENV_DEFAULTS = {
     "SystemRoot": "C:\\Windows",
@@ -391,19 +392,20 @@ class Evaluator:
         session = self.session
         self.global_scope = Scope()
         self.errors = []
-        env = dict(ENV_DEFAULTS)
-        env["COMPUTERNAME"] = session.node
         user = session.user.split("\\")[-1].split("@")[0]
-        env["USERNAME"] = user
-        env["USERPROFILE"] = (
-            f"C:\\Users\\{user}" if shared.get("profile_loaded", True) else SYSTEM_PROFILE
-        )
         if shared.get("profile_loaded", True):
-            # With the user's profile loaded, the user's own temporary folder, as the
-            # lab's cmd shell has it: Ansible's win_tempfile page shows a %TEMP% of
-            # C:\Users\Administrator\AppData\Local\Temp on a WinRM host. Without the
-            # profile, Windows' own (UNVERIFIED).
-            env["TEMP"] = env["TMP"] = f"C:\\Users\\{user}\\AppData\\Local\\Temp"
+            # The host process's environment, the user's profile loaded: the block a
+            # WinRS process gets too (Path, APPDATA, LOCALAPPDATA, PUBLIC, ...), with the
+            # user's own temporary folder (Ansible's win_tempfile page shows a %TEMP% of
+            # C:\Users\Administrator\AppData\Local\Temp on a WinRM host). PROMPT is
+            # cmd.exe's own.
+            env = process_environment(session.node, user, ())
+            env.pop("PROMPT", None)
+        else:  # WINRS_NOPROFILE: Windows' own defaults (UNVERIFIED beyond USERPROFILE)
+            env = dict(ENV_DEFAULTS)
+            env["COMPUTERNAME"] = session.node
+            env["USERNAME"] = user
+            env["USERPROFILE"] = SYSTEM_PROFILE
         env.update(session.env)
         self.env = PSHashtable(env.items())
         g = self.global_scope

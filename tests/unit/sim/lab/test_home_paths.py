@@ -51,3 +51,19 @@ def test_reading_the_profile_folders_finds_them_and_changes_nothing() -> None:
     assert (None, []) == (result.failed, result.errors)
     assert [True, 0, "C:\\Users\\admin\\AppData\\Local\\Temp", False] == result.output
     assert before == state()
+
+
+def test_a_session_has_the_host_processs_environment() -> None:
+    """With the user's profile loaded, ``$env:`` is the block a WinRS process gets too:
+    the user's own folders and Windows' Path; cmd.exe's PROMPT is not in it."""
+    assert [
+        "C:\\Windows\\system32;C:\\Windows;C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\",
+        "C:\\Users\\admin\\AppData\\Roaming",
+        "C:\\Users\\admin\\AppData\\Local",
+        "C:\\Users\\admin\\AppData\\Local\\Temp",
+        "C:\\Users\\admin",
+        True,
+    ] == _run(
+        "$env:Path; $env:APPDATA; $env:LOCALAPPDATA; $env:TMP; $env:USERPROFILE\n"
+        "$null -eq $env:PROMPT"
+    )
