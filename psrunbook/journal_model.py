@@ -26,7 +26,7 @@ import json
 import secrets
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Final, Literal, Protocol, Self
+from typing import TYPE_CHECKING, Any, Final, Literal, Protocol, Self, cast, get_args
 
 import msgspec
 
@@ -309,14 +309,13 @@ def attempt_record(row: Row, fix: str) -> AttemptRecord:
     )
 
 
+_PIPELINE_ENDS: Final = frozenset(get_args(OwnPipelineEnd) + get_args(Settlement))
+
+
 def _pipeline_end(value: str | None) -> PipelineEnd | None:
     """The column as the record's type; an unknown text (a newer writer) reads as unknown,
     the cautious reading: a later run then asks the node."""
-    ends: dict[str | None, PipelineEnd] = {
-        "seen": "seen", "unsent": "unsent", "absent": "absent", "finished": "finished",
-        "stopped": "stopped",
-    }  # fmt: skip
-    return ends.get(value)
+    return cast("PipelineEnd", value) if value in _PIPELINE_ENDS else None
 
 
 def _pipeline(row: Row) -> PipelineRef | None:
@@ -327,7 +326,7 @@ def _pipeline(row: Row) -> PipelineRef | None:
 
 
 def check_own_pipeline_end(end: str | None) -> None:
-    if end not in (None, "seen", "unsent"):
+    if end is not None and end not in get_args(OwnPipelineEnd):
         raise ValueError(f"an attempt's own pipeline end is 'seen', 'unsent' or None, not {end!r}")
 
 

@@ -1106,7 +1106,12 @@ class Runner:
         tried = False
 
         def unseen() -> OwnPipelineEnd | None:
+            """The pipeline's end for the journal when no result came back."""
             return None if tried or pipeline is None else "unsent"
+
+        def stopped(sent: bool) -> tuple[TargetOutcome, str | None, OwnPipelineEnd | None]:
+            outcome = self._interrupted(node, attempts=attempts, started=started, sent=sent)
+            return outcome, user, unseen()
 
         while True:
             attempts += 1
@@ -1124,36 +1129,23 @@ class Runner:
                 with self._claims:
                     sent = (planned.index, node) in self._sent
                     if self._stop.is_set():
-                        return (
-                            self._interrupted(node, attempts=attempts, started=started, sent=sent),
-                            user,
-                            unseen(),
-                        )
+                        return stopped(sent)
                     self._sent.add((planned.index, node))
                 tried = True
                 raw = session.run(call)
             except RunInterrupted as exc:
                 if not exc.script_sent:  # the session knows no part of this try reached it
                     tried = tried_before
-                stopped = self._interrupted(node, attempts=attempts, started=started, sent=tried)
-                return stopped, user, unseen()
+                return stopped(tried)
             except TransportError as exc:
                 if not exc.script_sent:
                     tried = tried_before
                 self._sessions.forget(node)
                 if self._stop.is_set():
-                    return (
-                        self._interrupted(node, attempts=attempts, started=started),
-                        user,
-                        unseen(),
-                    )
+                    return stopped(tried)
                 if repeatable and is_transient(exc) and attempts <= self.options.retries:
                     if self._backoff(attempts):
-                        return (
-                            self._interrupted(node, attempts=attempts, started=started),
-                            user,
-                            unseen(),
-                        )
+                        return stopped(tried)
                     continue
                 return (
                     TargetOutcome(

@@ -124,8 +124,6 @@ def find(wsman: Any, pipeline_id: str) -> LeftShell | None:
     return None
 
 
-
-
 def _ended(
     wsman: Any,
     shell: LeftShell,

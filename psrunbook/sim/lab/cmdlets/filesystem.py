@@ -26,6 +26,7 @@ from psrunbook.sim.lab.cmdlets.sim_cmdlet import (
     flag,
     home_expanded,
     param,
+    profile_owner,
     strings,
     text,
 )
@@ -221,6 +222,11 @@ class ItemCmdlet(SimCmdlet):
         # (``Get-Item c:\WINDOWS`` is ``C:\WINDOWS``; PowerShell issue 13190).
         return [(path, entry)]
 
+    def read(self, ctx: CmdletContext, raw: str, literal: bool) -> list[tuple[FsPath, FsEntry]]:
+        """:meth:`resolve` for a command that only reads: the user's profile folders are
+        there for it before the lab made them, when the session loaded the profile."""
+        return self.resolve(raw, literal, ctx.location, reader=profile_owner(ctx))
+
     def entry(self, path: FsPath, reader: str | None) -> FsEntry | None:
         """The entry at ``path``; for ``reader``, a folder of that user's profile (or one
         above it within ``C:\\Users\\<user>``) the lab has not made yet is an empty
@@ -256,12 +262,14 @@ class TestPath(ItemCmdlet):
         kind = fold(text(arg(args, "PathType", "Any")))
         for raw in raws:
             ctx.write_output(
-                self._test(raw, literal, kind, flag(args, "IsValid"), ctx.location, ctx.user)
+                self._test(
+                    raw, literal, kind, flag(args, "IsValid"), ctx.location, profile_owner(ctx)
+                )
             )
         return None
 
     def _test(
-        self, raw: str, literal: bool, kind: str, is_valid: bool, where: str, user: str
+        self, raw: str, literal: bool, kind: str, is_valid: bool, where: str, user: str | None
     ) -> bool:
         try:
             path = parse(raw, where)
@@ -319,7 +327,7 @@ class GetItem(ItemCmdlet):
                         shown = RegPath(tuple(p for p in rel.split("\\") if p))
                         ctx.write_output(key_object(registry, shown, key))
                     continue
-                for found, entry in self.resolve(raw, literal, ctx.location, reader=ctx.user):
+                for found, entry in self.read(ctx, raw, literal):
                     ctx.write_output(item_object(found, entry))
             except CmdletError as exc:
                 ctx.write_error(exc.record)
@@ -364,7 +372,7 @@ class GetChildItem(ItemCmdlet):
                 sub = RegPath(tuple(key.path.split("\\")))
                 ctx.write_output(key_object(registry, sub, key))
             return
-        items = self.resolve(raw, literal, ctx.location, reader=ctx.user)
+        items = self.read(ctx, raw, literal)
         patterns = [text(arg(args, "Filter"))] if arg(args, "Filter") else []
         patterns += strings(arg(args, "Include"))
         excludes = strings(arg(args, "Exclude"))
@@ -657,7 +665,7 @@ class GetContent(ItemCmdlet):
         encoding = arg(args, "Encoding")
         for raw in raws:
             try:
-                items = self.resolve(raw, literal, ctx.location, reader=ctx.user)
+                items = self.read(ctx, raw, literal)
             except CmdletError as exc:
                 ctx.write_error(exc.record)
                 continue
@@ -879,7 +887,7 @@ class GetFileHash(ItemCmdlet):
         raws, literal = self.paths(args, ctx)
         for raw in raws:
             try:
-                items = self.resolve(raw, literal, ctx.location, reader=ctx.user)
+                items = self.read(ctx, raw, literal)
             except CmdletError as exc:
                 # 5.1's function resolves its paths with Resolve-Path, whose error this is
                 # (UNVERIFIED against a capture: the module's source as remembered).
@@ -931,7 +939,7 @@ class ResolvePath(ItemCmdlet):
         if isinstance(self.parse(raw, ctx.location), RegPath):
             raise CommandRefused(f"{self.spec.name} of a registry path ({raw})")
         try:
-            found = [path for path, _ in self.resolve(raw, literal, ctx.location, reader=ctx.user)]
+            found = [path for path, _ in self.read(ctx, raw, literal)]
         except CmdletError as exc:
             ctx.write_error(exc.record)
             return []

@@ -114,6 +114,16 @@ def type_of(value: Any) -> str:
     return ""
 
 
+def _user_name(ctx: CmdletContext) -> str:
+    return ctx.user.rsplit("\\", maxsplit=1)[-1].split("@", maxsplit=1)[0]
+
+
+def _user_profile(ctx: CmdletContext) -> str:
+    """The session's ``USERPROFILE`` (a context without an environment: the user's own)."""
+    environment = ctx.environment() if isinstance(ctx, NativeContext) else {}
+    return environment.get("USERPROFILE") or f"C:\\Users\\{_user_name(ctx)}"
+
+
 def home_expanded(raw: str, ctx: CmdletContext) -> str:
     """``raw`` with a leading ``~`` (alone, or before a separator) read as the user's home
     folder, as the FileSystem provider's Home (``$HOME``) resolves it for ``-Path``
@@ -122,7 +132,13 @@ def home_expanded(raw: str, ctx: CmdletContext) -> str:
     expands it)."""
     if raw != "~" and not raw.startswith(("~\\", "~/")):
         return raw
-    name = ctx.user.rsplit("\\", maxsplit=1)[-1].split("@", maxsplit=1)[0]
-    environment = ctx.environment() if isinstance(ctx, NativeContext) else {}
-    home = environment.get("USERPROFILE") or f"C:\\Users\\{name}"
-    return home + raw[1:]
+    return _user_profile(ctx) + raw[1:]
+
+
+def profile_owner(ctx: CmdletContext) -> str | None:
+    """The session's user when the session loaded the user's profile (which Windows
+    creates at that logon, so its folders exist); None for a session without it
+    (``WINRS_NOPROFILE``: ``USERPROFILE`` is the system profile), where a user who never
+    logged on has no profile folders."""
+    own = f"C:\\Users\\{_user_name(ctx)}"
+    return ctx.user if _user_profile(ctx).casefold() == own.casefold() else None

@@ -10,17 +10,30 @@ from psrunbook.sim.executor_protocol import (
 )
 from psrunbook.sim.lab.cluster_executor import ClusterExecutor
 from psrunbook.sim.lab.cluster_model import SimCluster
+from psrunbook.sim.lab.lab_files import sample_lab
 from tests.unit.sim.ps.helpers import Result, Sink
 
 
-def run_on(cluster: SimCluster, script: str, node: str = "NODE1") -> Result:
-    """Run ``script`` on ``node`` of ``cluster`` through the real evaluator."""
+def run_on(
+    cluster: SimCluster, script: str, node: str = "NODE1", *, profile_loaded: bool = True
+) -> Result:
+    """Run ``script`` on ``node`` of ``cluster`` through the real evaluator, in a session
+    that loaded the user's profile unless told otherwise (``WINRS_NOPROFILE``)."""
     sink = Sink()
     request = PipelineRequest((CommandRequest(script, True, ()),), ())
+    runspace = {} if profile_loaded else {"profile_loaded": False}
     try:
         ClusterExecutor(cluster, time_scale=0.0).execute(
-            request, ExecutionContext(node, "SIMLAB\\admin"), sink
+            request, ExecutionContext(node, "SIMLAB\\admin", runspace=runspace), sink
         )
     except PipelineFailed as failed:
         sink.result.failed = failed.record
     return sink.result
+
+
+def output_of(script: str) -> list[object]:
+    """What ``script`` writes on NODE1 of a fresh sample lab; it must run without an error."""
+    result = run_on(sample_lab(), script)
+    assert result.failed is None, result.failed
+    assert [] == result.errors, [e.message for e in result.errors]
+    return result.output

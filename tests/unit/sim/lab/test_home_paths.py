@@ -9,18 +9,11 @@ it, so a read-only run leaves the lab as it was.
 from __future__ import annotations
 
 from psrunbook.sim.lab.lab_files import dump, sample_lab
-from tests.unit.sim.lab.scripts import run_on
-
-
-def _run(script: str) -> list[object]:
-    result = run_on(sample_lab(), script)
-    assert result.failed is None, result.failed
-    assert [] == result.errors, [e.message for e in result.errors]
-    return result.output
+from tests.unit.sim.lab.scripts import output_of, run_on
 
 
 def test_a_leading_tilde_is_the_users_home() -> None:
-    assert ["C:\\Users\\admin", True, True, "C:\\Users\\admin\\Documents", "1"] == _run(
+    assert ["C:\\Users\\admin", True, True, "C:\\Users\\admin\\Documents", "1"] == output_of(
         "(Get-Item ~).FullName; Test-Path ~; Test-Path ~\\AppData -PathType Container\n"
         "(Resolve-Path ~/Documents).Path\n"
         "Set-Content ~\\a.txt 1; Get-Content ~\\a.txt"
@@ -63,7 +56,19 @@ def test_a_session_has_the_host_processs_environment() -> None:
         "C:\\Users\\admin\\AppData\\Local\\Temp",
         "C:\\Users\\admin",
         True,
-    ] == _run(
+    ] == output_of(
         "$env:Path; $env:APPDATA; $env:LOCALAPPDATA; $env:TMP; $env:USERPROFILE\n"
         "$null -eq $env:PROMPT"
     )
+
+
+def test_without_the_profile_loaded_its_folders_are_not_there_until_made() -> None:
+    """A session created with ``WINRS_NOPROFILE``: Windows loaded no profile, so a user who
+    never logged on has none; the lab does not pretend the folders are there."""
+    result = run_on(
+        sample_lab(),
+        "$env:USERPROFILE; Test-Path C:\\Users\\admin\\Documents; Test-Path C:\\Users\\admin",
+        profile_loaded=False,
+    )
+    assert (None, []) == (result.failed, result.errors)
+    assert ["C:\\Windows\\system32\\config\\systemprofile", False, False] == result.output

@@ -8,14 +8,7 @@ included (PowerShell issue 10792: ``..\\tmp`` for ``c:\\tmp``, seen on 5.1.17763
 from __future__ import annotations
 
 from psrunbook.sim.lab.lab_files import sample_lab
-from tests.unit.sim.lab.scripts import run_on
-
-
-def _run(script: str) -> list[object]:
-    result = run_on(sample_lab(), script)
-    assert result.failed is None, result.failed
-    assert [] == result.errors, [e.message for e in result.errors]
-    return result.output
+from tests.unit.sim.lab.scripts import output_of, run_on
 
 
 def test_a_path_resolves_to_a_path_info_spelled_as_given() -> None:
@@ -26,7 +19,7 @@ def test_a_path_resolves_to_a_path_info_spelled_as_given() -> None:
         "C:\\windows\\Temp",
         "C:\\windows\\temp",
         "C:\\WINDOWS",
-    ] == _run(
+    ] == output_of(
         "$p = Resolve-Path c:\\windows\\temp; $p.Path\n"
         "$p.GetType().FullName; $p.Provider.Name\n"
         "(rvpa c:\\windows\\te*).Path\n"
@@ -36,7 +29,7 @@ def test_a_path_resolves_to_a_path_info_spelled_as_given() -> None:
 
 
 def test_relative_answers_as_windows_powershell_5_1_does() -> None:
-    assert [".\\Temp", "..\\Users", "..\\Windows", ".\\Temp"] == _run(
+    assert [".\\Temp", "..\\Users", "..\\Windows", ".\\Temp"] == output_of(
         "cd C:\\Windows\n"
         "Resolve-Path Temp -Relative; Resolve-Path C:\\Users -Relative\n"
         "Resolve-Path . -Relative; Resolve-Path C:\\Windows\\Temp\\..\\Temp -Relative"

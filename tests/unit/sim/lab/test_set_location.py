@@ -4,14 +4,7 @@ relative paths, ``$PWD`` and ``Get-Location`` follow it."""
 from __future__ import annotations
 
 from psrunbook.sim.lab.lab_files import sample_lab
-from tests.unit.sim.lab.scripts import run_on
-
-
-def _run(script: str) -> list[object]:
-    result = run_on(sample_lab(), script)
-    assert result.failed is None, result.failed
-    assert [] == result.errors, [e.message for e in result.errors]
-    return result.output
+from tests.unit.sim.lab.scripts import output_of, run_on
 
 
 def test_absolute_relative_parent_home_and_provider_paths() -> None:
@@ -25,7 +18,7 @@ def test_absolute_relative_parent_home_and_provider_paths() -> None:
         "C:\\Users\\admin\\Documents",
         "C:\\Windows\\Temp",
         "C:\\Windows\\Temp",
-    ] == _run(
+    ] == output_of(
         "Set-Location C:\\Windows; $PWD.Path\n"
         "cd Temp; (Get-Location).Path\n"
         "sl ..; (pwd).Path\n"
@@ -37,7 +30,7 @@ def test_absolute_relative_parent_home_and_provider_paths() -> None:
 
 
 def test_relative_paths_of_cmdlets_follow_the_location_and_pass_thru_answers_it() -> None:
-    assert ["C:\\Windows\\Temp\\here.txt", "C:\\WINDOWS\\Temp"] == _run(
+    assert ["C:\\Windows\\Temp\\here.txt", "C:\\WINDOWS\\Temp"] == output_of(
         "cd C:\\Windows\\Temp; Set-Content here.txt x; (Get-Item here.txt).FullName\n"
         "(Set-Location c:\\WINDOWS\\Temp -PassThru).Path"
     )
@@ -75,7 +68,7 @@ def test_a_session_state_providers_root_is_a_location() -> None:
         "Env",
         "Environment",
         "C:\\Windows",
-    ] == _run(
+    ] == output_of(
         "$item = Get-Item -LiteralPath 'Variable:/' -Force -ErrorAction SilentlyContinue\n"
         "[bool]$item; $item.PSPath; $item.PSProvider.Name\n"
         "Set-Location -LiteralPath $item.PSPath; $pwd.Path; (Get-Location).Provider.Name\n"
@@ -109,7 +102,7 @@ def test_an_items_provider_is_a_provider_info() -> None:
     """``$item.PSProvider`` is a ProviderInfo (Name ``FileSystem``, shown as
     ``Microsoft.PowerShell.Core\\FileSystem``), as pypsrp 1.0's cwd script reads it; the
     lab gave the text, whose ``.Name`` was ``$null``."""
-    assert ["FileSystem", "Microsoft.PowerShell.Core\\FileSystem", "Registry"] == _run(
+    assert ["FileSystem", "Microsoft.PowerShell.Core\\FileSystem", "Registry"] == output_of(
         "$i = Get-Item C:\\Windows; $i.PSProvider.Name; \"$($i.PSProvider)\"\n"
         "(Get-Item HKLM:\\SOFTWARE).PSProvider.Name"
     )
@@ -119,7 +112,7 @@ def test_a_drive_alone_is_that_drives_current_location() -> None:
     """Set-Location's example 3 (5.1 reference): from HKLM:\\ (here a session-state
     provider's root), ``Set-Location C:`` returns to C:\\Windows; the provider commands
     read ``C:`` as the location on that drive too."""
-    assert ["C:\\Windows", "C:\\Windows", "C:\\", "C:\\"] == _run(
+    assert ["C:\\Windows", "C:\\Windows", "C:\\", "C:\\"] == output_of(
         "cd C:\\Windows; cd Env:\\; cd C:; $PWD.Path; (Get-Item C:).FullName\n"
         "cd C:\\; cd C:; $PWD.Path; (Get-Item C:).FullName"
     )
