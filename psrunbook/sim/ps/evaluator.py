@@ -67,10 +67,8 @@ from psrunbook.sim.ps.blocks import ScriptBody, body_of
 from psrunbook.sim.ps.builtins import (
     BUILTINS,
     COMMAND_ALIASES,
-    ENV_ITEM_COMMANDS,
     Builtin,
     format_lines,
-    targets_env_drive,
 )
 from psrunbook.sim.ps.cmdlet_api import (
     CmdletError,
@@ -91,6 +89,8 @@ from psrunbook.sim.ps.compiled import (
 from psrunbook.sim.ps.constant_attributes import constant_attribute_arguments
 from psrunbook.sim.ps.dotnet_io import DotNet, DotNetFiles
 from psrunbook.sim.ps.dotnet_reflection import CallSite
+from psrunbook.sim.ps.environment_items import COMMANDS as SESSION_STATE_COMMANDS
+from psrunbook.sim.ps.environment_items import route as route_session_state
 from psrunbook.sim.ps.exceptions import (
     BreakSignal,
     ContinueSignal,
@@ -291,19 +291,6 @@ def collect(values: Sequence[Any]) -> Any:
     if len(values) == 1:
         return values[0]
     return list(values)
-
-
-def _env_drive_builtin(name: str, arguments: list[Argument]) -> Builtin | None:
-    """The ``env:`` provider's version of an item cmdlet, when ``-Path`` names ``env:``.
-
-    The item cmdlets on every other drive are the lab's (the cluster's file system).
-    """
-    builtin = ENV_ITEM_COMMANDS[name.casefold()]
-    try:
-        bound = Binder(builtin.spec.parameters, None, remaining=builtin.remaining).bind(arguments)
-    except BindingFailed:  # not bindable as the env: form: the lab's cmdlet reports it
-        return None
-    return builtin if targets_env_drive(bound.get("Path")) else None
 
 
 _CAST_TYPES = frozenset({
@@ -716,6 +703,9 @@ class Evaluator:
             self.env.pop(name, None)
         else:
             self.env[name] = value
+
+    def environment_variables(self) -> list[tuple[str, str]]:
+        return [(str(name), str(value)) for name, value in self.env.items()]
 
     def get_environment(self, name: str) -> str | None:
         value = self.env.get(name)
@@ -1532,8 +1522,8 @@ class Evaluator:
                                        is_filter=function.is_filter)  # fmt: skip
         name = COMMAND_ALIASES.get(name.casefold(), name)
         builtin = BUILTINS.get(name.casefold())
-        if builtin is None and name.casefold() in ENV_ITEM_COMMANDS:
-            builtin = _env_drive_builtin(name, arguments)
+        if builtin is None and name.casefold() in SESSION_STATE_COMMANDS:
+            builtin = self._session_state_builtin(name.casefold(), arguments)
         if builtin is not None:
             self._module_command_used(builtin.spec)
             binder = Binder(
@@ -1556,6 +1546,21 @@ class Evaluator:
         own, common = split_common(self._bind(binder, arguments, spec.name))
         self._check_actions(common)
         return CmdletStage(self, cmdlet, binder, own, common, redirections)
+
+    def _session_state_builtin(self, command: str, arguments: list[Argument]) -> Builtin | None:
+        """The ``Env:`` drive's version of an item command when its paths are on a
+        session-state drive (:func:`environment_items.route`); None for the lab's own
+        command, also when the arguments do not bind as the drive's form (the lab's
+        command then refuses such a path by name)."""
+        builtin = SESSION_STATE_COMMANDS[command]
+        try:
+            bound = Binder(builtin.spec.parameters, None).bind(arguments)
+        except BindingFailed:
+            return None
+        chosen, refusal = route_session_state(command, bound, self.runspace)
+        if refusal is not None:
+            raise self.unsupported(self.statement, refusal)
+        return chosen
 
     def _module_command_used(self, spec: CmdletSpec) -> None:
         """A command of a module (anything but the Core snap-in's) is about to run: its

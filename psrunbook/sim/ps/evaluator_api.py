@@ -110,6 +110,9 @@ class EvaluatorApi(Protocol):
     def get_environment(self, name: str) -> str | None:
         """An environment variable of the runspace, or None."""
 
+    def environment_variables(self) -> list[tuple[str, str]]:
+        """Every environment variable of the runspace, as (name, value), names as set."""
+
     def current_identity(self) -> WindowsIdentity:
         """``[Security.Principal.WindowsIdentity]::GetCurrent()``: the session's user."""
 

@@ -10,8 +10,9 @@ folder (UNVERIFIED: as Windows PowerShell remoting sessions show it). ``Set-Loca
 (``cd``, ``chdir``, ``sl``) moves it to another FileSystem folder of the node, kept
 for the runspace's later pipelines, or to the root of a session-state provider
 (``Variable:\\``, ``Microsoft.PowerShell.Core\\Variable::``: :mod:`psrunbook.sim.ps.
-provider_roots`), where ``$PWD`` shows that root and the provider cmdlets are refused by
-name (a relative path there names a variable, which the lab does not resolve); any
+provider_roots`), where ``$PWD`` shows that root and a bare name is that provider's
+item (:mod:`psrunbook.sim.ps.environment_items` answers ``Env:``'s, the lab refuses the
+others' by name); any
 other provider's location (``HKLM:``, ``Env:\\Path``) and a location stack
 (``-StackName``, ``Push-Location``) are refused by name.
 ``Get-Location``'s ``-PSProvider``, ``-PSDrive``, ``-Stack`` and ``-StackName`` are

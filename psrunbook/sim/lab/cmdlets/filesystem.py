@@ -45,7 +45,7 @@ from psrunbook.sim.lab.windows_registry import UNMODELLED_KEY, windows_owned
 from psrunbook.sim.objects import ErrorRecordData, PSHashtable, PSObject, provider_info
 from psrunbook.sim.ps.cmdlet_api import CmdletContext, CmdletError, CmdletSpec, CommandRefused
 from psrunbook.sim.ps.location import path_info
-from psrunbook.sim.ps.provider_roots import provider_root, root_item
+from psrunbook.sim.ps.session_state_paths import names_session_state
 from psrunbook.sim.ps.validation import ValidateSet
 
 # FileSystemCmdletProviderEncoding (5.1) -> codec, BOM written
@@ -186,10 +186,22 @@ class ItemCmdlet(SimCmdlet):
     def parse(self, raw: str, where: str) -> FsPath | RegPath:
         """``raw`` as a provider path; a relative one is below ``where``, the runspace's
         location (``CmdletContext.location``), as PowerShell resolves it."""
+        self.refuse_session_state(raw)
         try:
             return parse(raw, where)
         except BadDrive as exc:
             raise self.error("drive", exc.drive) from exc
+
+    def refuse_session_state(self, raw: str) -> None:
+        """Refuse a path on ``Env:``, ``Variable:`` and the like by name: the evaluator
+        hands the forms the lab models (:mod:`psrunbook.sim.ps.environment_items`) to
+        their provider before this cmdlet runs, so one that reaches it came through the
+        pipeline or with a parameter the lab does not model for that provider."""
+        if names_session_state(raw):
+            raise CommandRefused(
+                f"{self.spec.name} of {raw} (a session-state provider's path, through the "
+                "pipeline or with parameters the lab models for the FileSystem only)"
+            )
 
     def known_drive(self, path: FsPath) -> bool:
         """Drives that exist somewhere in the lab give ItemNotFound, others DriveNotFound.
@@ -271,6 +283,7 @@ class TestPath(ItemCmdlet):
     def _test(
         self, raw: str, literal: bool, kind: str, is_valid: bool, where: str, user: str | None
     ) -> bool:
+        self.refuse_session_state(raw)
         try:
             path = parse(raw, where)
         except BadDrive:
@@ -308,10 +321,6 @@ class GetItem(ItemCmdlet):
     def run(self, ctx: CmdletContext, args: PSHashtable) -> int | None:
         raws, literal = self.paths(args, ctx)
         for raw in raws:
-            root = provider_root(raw)
-            if root is not None:  # Variable:\ and the like: a container, not a location
-                ctx.write_output(root_item(root))
-                continue
             try:
                 path = self.parse(raw, ctx.location)
                 if isinstance(path, RegPath):
@@ -611,10 +620,6 @@ class RemoveItem(ItemCmdlet):
     def run(self, ctx: CmdletContext, args: PSHashtable) -> int | None:
         raws, literal = self.paths(args, ctx)
         for raw in raws:
-            root = provider_root(raw)
-            if root is not None:  # Variable:\ and the like: a container, not a location
-                ctx.write_output(root_item(root))
-                continue
             try:
                 path = self.parse(raw, ctx.location)
                 if isinstance(path, RegPath):

@@ -1,0 +1,426 @@
+"""The item commands on PowerShell's session-state drives: ``Env:`` modelled whole, the
+roots of ``Variable:``, ``Function:`` and ``Alias:``, the rest refused by name.
+
+Windows answers these commands from the Environment provider (EnvironmentProvider over
+SessionStateProviderBase, PowerShell's source; about_Environment_Provider): a flat
+drive whose items are DictionaryEntry objects (Name, Key, Value), names compared without
+regard to case. What the lab models, each from that source:
+
+- ``Test-Path``: the root always exists (a container); an item exists when the variable
+  is set (a leaf); a wildcard is true when it matches a name.
+- ``Get-Item``: an item as the provider writes it (the name as given, its value and the
+  provider's PSPath/PSDrive/PSProvider/PSIsContainer); a wildcard gives the matching
+  items; the root gives the drive's container item (:func:`provider_roots.root_item`).
+- ``Get-ChildItem``: the whole drive sorted by name without regard to case
+  (GetChildItems: "bug Windows7 #300974 says that we should sort"), or the named item;
+  ``-Name`` the names.
+- ``Get-Content``: the value as one string (the provider's content reader returns the
+  item's value, not lines). ``Set-Content``/``Set-Item``/``New-Item``: set the variable
+  (a value that is not a string by its ToString; ``$null`` or an empty string removes
+  it, as ``Environment.SetEnvironmentVariable`` does). ``New-Item`` refuses an existing
+  name without ``-Force`` and a missing ``-Value``. ``Clear-Item`` and ``Remove-Item``:
+  remove it.
+- A missing item (a wildcard that matches nothing is no error): ItemNotFoundException
+  "Cannot find path 'Env:\\X' because it does not exist." (``Get-ChildItem`` names the
+  provider path, ``X``: both as reported for PowerShell 7 on Windows; UNVERIFIED on
+  5.1).
+
+Wildcard matches come in name order (UNVERIFIED: Windows globs in its table's order, a
+hash order). The ``Variable:``, ``Function:`` and ``Alias:`` drives hold what the lab's
+sessions do not fully have (Windows' automatic variables, built-in functions and
+aliases), so an item there, or a listing of one, is refused by name; their roots exist
+(``Test-Path``, ``Get-Item``, as pypsrp 1.0's ``invoke_ps(cwd="Variable:/")`` uses them).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from psrunbook.sim.objects import ErrorRecordData, PSHashtable, PSObject, provider_info
+from psrunbook.sim.ps.builtins import Builtin, BuiltinEvaluator, Emit
+from psrunbook.sim.ps.cmdlet_api import CmdletSpec, ParamSpec
+from psrunbook.sim.ps.provider_roots import ProviderRoot, drive_info, root_item
+from psrunbook.sim.ps.session_state_paths import SessionStatePath, session_state_path
+from psrunbook.sim.ps.values import as_list, is_collection, to_string, wildcard_regex
+
+ENVIRONMENT = "Environment"
+
+
+def _command_type(command: str) -> str:
+    return f"Microsoft.PowerShell.Commands.{command.replace('-', '')}Command"
+
+
+def _refuse(ev: BuiltinEvaluator, construct: str) -> Exception:
+    """The script's refusal of a form the lab does not model, to raise."""
+    return ev.unsupported(ev.statement, construct)
+
+
+def entry(path: SessionStatePath, name: str, value: str) -> PSObject:
+    """A DictionaryEntry as the Environment provider writes it: the provider's note
+    properties (a container provider's: no PSParentPath or PSChildName), then ``Name``
+    (PowerShell's alias of ``Key``), ``Key`` and ``Value``. PSDrive is ``$null`` for a
+    provider-qualified path, which names no drive."""
+    return PSObject(
+        type_names=("System.Collections.DictionaryEntry", "System.ValueType", "System.Object"),
+        properties=PSHashtable(
+            [
+                ("PSPath", path.item_path(name)),
+                ("PSDrive", drive_info(ProviderRoot(ENVIRONMENT, path.drive))),
+                ("PSProvider", provider_info(ENVIRONMENT)),
+                ("PSIsContainer", False),
+                ("Name", name),
+                ("Key", name),
+                ("Value", value),
+            ]
+        ),
+        to_string="System.Collections.DictionaryEntry",
+    )
+
+
+def _not_found(command: str, shown: str) -> ErrorRecordData:
+    return ErrorRecordData(
+        message=f"Cannot find path '{shown}' because it does not exist.",
+        error_id="PathNotFound",
+        category="ObjectNotFound",
+        exception_type="System.Management.Automation.ItemNotFoundException",
+        target_object=shown,
+        target_name=shown,
+        target_type="String",
+        activity=command,
+        command_type=_command_type(command),
+    )
+
+
+def _argument_error(command: str, message: str, error_id: str = "Argument") -> ErrorRecordData:
+    """A PSArgumentException's record (its id ``Argument``, no target), as the provider
+    writes it for an existing name or a missing value."""
+    return ErrorRecordData(
+        message=message,
+        error_id=error_id,
+        category="InvalidArgument",
+        exception_type="System.Management.Automation.PSArgumentException",
+        activity=command,
+        command_type=_command_type(command),
+    )
+
+
+def _table(ev: BuiltinEvaluator) -> list[tuple[str, str]]:
+    """The runspace's environment, sorted by name without regard to case."""
+    return sorted(ev.environment_variables(), key=lambda item: item[0].casefold())
+
+
+def _matches(ev: BuiltinEvaluator, path: SessionStatePath, literal: bool) -> list[tuple[str, str]]:
+    """The (name, value) pairs a non-root path names: a wildcard's matches (sorted), or
+    the one variable (its name as given), or nothing."""
+    if path.has_wildcard and not literal:
+        regex = wildcard_regex(path.name)
+        return [(name, value) for name, value in _table(ev) if regex.match(name)]
+    value = ev.get_environment(path.name)
+    return [] if value is None else [(path.name, value)]
+
+
+def _paths(
+    ev: BuiltinEvaluator, args: PSHashtable, location: ProviderRoot | None
+) -> tuple[list[SessionStatePath], bool]:
+    literal = args.get("LiteralPath") is not None
+    raw = as_list(args.get("LiteralPath") if literal else args.get("Path"))
+    found = [session_state_path(to_string(text), location) for text in raw]
+    return [path for path in found if path is not None], literal
+
+
+def _value_text(value: Any) -> str | None:
+    """What the provider stores for ``value``: a DictionaryEntry's value, a string as it
+    is, anything else by its ToString (a list's items joined by spaces, as PSObject's
+    ToString joins them: UNVERIFIED); ``$null`` and an empty string remove the variable."""
+    if isinstance(value, PSObject) and "System.Collections.DictionaryEntry" in value.type_names:
+        value = value.properties.get("Value")
+    if value is None:
+        return None
+    if is_collection(value):
+        return " ".join(to_string(v) for v in value)
+    return to_string(value)
+
+
+class _Context:
+    """One call of an Env: command: the evaluator, its bound arguments and emitter."""
+
+    def __init__(self, ev: BuiltinEvaluator, command: str, args: PSHashtable, emit: Emit) -> None:
+        self.ev = ev
+        self.command = command
+        self.args = args
+        self.emit = emit
+        self.location = session_state_location(ev.runspace)
+        self.paths, self.literal = _paths(ev, args, self.location)
+
+    def flag(self, name: str) -> bool:
+        return bool(self.args.get(name))
+
+    def missing(self, path: SessionStatePath, shown: str | None = None) -> None:
+        self.ev.write_error(_not_found(self.command, path.shown if shown is None else shown))
+
+    def existing(self, path: SessionStatePath) -> list[tuple[str, str]]:
+        """The items a path names; for a name that is not there a not-found error (a
+        wildcard that matches nothing is no error, as for every provider's globbing)."""
+        found = _matches(self.ev, path, self.literal)
+        if not found and not self.expands(path):
+            self.missing(path)
+        return found
+
+    def expands(self, path: SessionStatePath) -> bool:
+        return path.has_wildcard and not self.literal
+
+    def set(self, name: str, value: str | None) -> None:
+        self.ev.set_environment(name, value)
+
+
+def session_state_location(runspace: dict[str, Any]) -> ProviderRoot | None:
+    """The session-state root the runspace's location is at, or None."""
+    from psrunbook.sim.ps.location import other_provider_location  # noqa: PLC0415 (a cycle)
+
+    return other_provider_location(runspace)
+
+
+def _test_path(ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None,
+               emit: Emit) -> None:  # fmt: skip
+    ctx = _Context(ev, "Test-Path", args, emit)
+    kind = to_string(args.get("PathType") or "Any").casefold()
+    for path in ctx.paths:
+        if ctx.flag("IsValid"):
+            emit(True)
+        elif path.is_root:
+            emit(kind != "leaf")
+        else:
+            emit(kind != "container" and bool(_matches(ev, path, ctx.literal)))
+
+
+def _get_item(ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None,
+              emit: Emit) -> None:  # fmt: skip
+    ctx = _Context(ev, "Get-Item", args, emit)
+    for path in ctx.paths:
+        if path.is_root:
+            emit(root_item(path.root))
+            continue
+        for name, value in ctx.existing(path):
+            emit(entry(path, name, value))
+
+
+def _get_child_item(ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None,
+                    emit: Emit) -> None:  # fmt: skip
+    ctx = _Context(ev, "Get-ChildItem", args, emit)
+    paths = ctx.paths
+    here = session_state_path(".", ctx.location)
+    if args.get("Path") is None and args.get("LiteralPath") is None and here is not None:
+        paths = [here]  # no path: the location, the drive's root
+    for path in paths:
+        if path.is_root:
+            found = _table(ev)
+        else:
+            found = _matches(ev, path, ctx.literal)
+            if not found and not ctx.expands(path):  # the provider path, no drive
+                ctx.missing(path, path.name)
+        for name, value in found:
+            emit(name if ctx.flag("Name") else entry(path, name, value))
+
+
+def _get_content(ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None,
+                 emit: Emit) -> None:  # fmt: skip
+    ctx = _Context(ev, "Get-Content", args, emit)
+    for path in ctx.paths:
+        if path.is_root:
+            raise _refuse(ev, f"Get-Content of the drive {path.typed}")
+        for _, value in ctx.existing(path):
+            emit(value)
+
+
+def _set_content(ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None,
+                 emit: Emit) -> None:  # fmt: skip
+    ctx = _Context(ev, "Set-Content", args, emit)
+    values = inputs if inputs is not None else as_list(args.get("Value"))
+    # The content writer stores one block as itself, several as their list.
+    value = _value_text(values[0] if len(values) == 1 else values)
+    for path in ctx.paths:
+        if path.is_root:
+            raise _refuse(ev, f"Set-Content of the drive {path.typed}")
+        names = [n for n, _ in ctx.existing(path)] if ctx.expands(path) else [path.name]
+        for name in names:
+            ctx.set(name, value)
+        if ctx.flag("PassThru"):
+            for written in values:
+                emit(written)
+
+
+def _set_item(ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None,
+              emit: Emit) -> None:  # fmt: skip
+    ctx = _Context(ev, "Set-Item", args, emit)
+    value = _value_text(inputs[-1] if inputs else args.get("Value"))
+    for path in ctx.paths:
+        if path.is_root:
+            raise _refuse(ev, f"Set-Item of the drive {path.typed}")
+        names = [n for n, _ in ctx.existing(path)] if ctx.expands(path) else [path.name]
+        for name in names:
+            if ctx.flag("WhatIf"):
+                continue
+            ctx.set(name, value)
+            if ctx.flag("PassThru") and value is not None:
+                emit(entry(path, name, value))
+
+
+def _clear_item(ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None,
+                emit: Emit) -> None:  # fmt: skip
+    ctx = _Context(ev, "Clear-Item", args, emit)
+    _remove_each(ctx)
+
+
+def _remove_item(ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None,
+                 emit: Emit) -> None:  # fmt: skip
+    ctx = _Context(ev, "Remove-Item", args, emit)
+    _remove_each(ctx)
+
+
+def _remove_each(ctx: _Context) -> None:
+    for path in ctx.paths:
+        if path.is_root:
+            raise _refuse(ctx.ev, f"{ctx.command} of the drive {path.typed}")
+        for name, _ in ctx.existing(path):
+            if not ctx.flag("WhatIf"):
+                ctx.set(name, None)
+
+
+def _new_item(ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None,
+              emit: Emit) -> None:  # fmt: skip
+    """``New-Item -Path Env:X -Value Y`` or ``New-Item -Path Env: -Name X -Value Y``."""
+    ctx = _Context(ev, "New-Item", args, emit)
+    child = args.get("Name")
+    value = inputs[-1] if inputs else args.get("Value")
+    for path in ctx.paths:
+        name = path.name if child is None else f"{path.name}\\{to_string(child)}".lstrip("\\")
+        if name == "":
+            raise _refuse(ev, f"New-Item of the drive {path.typed}")
+        if value is None:
+            ev.write_error(
+                _argument_error(
+                    "New-Item",
+                    "Value cannot be null.\r\nParameter name: value",
+                    "NewItemValueNotSpecified",
+                )
+            )
+            continue
+        if ev.get_environment(name) is not None and not ctx.flag("Force"):
+            ev.write_error(
+                _argument_error("New-Item", f"The item at path '{name}' already exists.")
+            )
+            continue
+        text = _value_text(value)
+        ctx.set(name, text)
+        if text is not None:
+            emit(entry(path, name, text))
+
+
+def _paths_params(*extra: ParamSpec, path_mandatory: bool = False) -> tuple[ParamSpec, ...]:
+    return (
+        ParamSpec("Path", "string[]", mandatory=path_mandatory, position=0,
+                  parameter_sets=("Path",), from_pipeline_by_property_name=True),
+        ParamSpec("LiteralPath", "string[]", mandatory=True, aliases=("PSPath", "LP"),
+                  parameter_sets=("LiteralPath",), from_pipeline_by_property_name=True),
+        *extra,
+    )  # fmt: skip
+
+
+def _command(name: str, run: Any, *parameters: ParamSpec) -> Builtin:
+    return Builtin(CmdletSpec(name, _command_type(name), parameters), run)
+
+
+_WHAT_IF = (ParamSpec("WhatIf", "switch", aliases=("wi",)), ParamSpec("Confirm", "switch"))
+
+COMMANDS: dict[str, Builtin] = {
+    "test-path": _command(
+        "Test-Path", _test_path,
+        *_paths_params(ParamSpec("PathType", "string", aliases=("Type",)),
+                       ParamSpec("IsValid", "switch"), path_mandatory=True),
+    ),
+    "get-item": _command(
+        "Get-Item", _get_item, *_paths_params(ParamSpec("Force", "switch"), path_mandatory=True)
+    ),
+    "get-childitem": _command(
+        "Get-ChildItem", _get_child_item,
+        *_paths_params(ParamSpec("Name", "switch"), ParamSpec("Force", "switch"),
+                       ParamSpec("Recurse", "switch", aliases=("s",))),
+    ),
+    "get-content": _command(
+        "Get-Content", _get_content, *_paths_params(ParamSpec("Raw", "switch"),
+                                                    path_mandatory=True),
+    ),
+    "set-content": _command(
+        "Set-Content", _set_content,
+        *_paths_params(ParamSpec("Value", "object[]", mandatory=True, position=1,
+                                 from_pipeline=True, allow_null=True,
+                                 allow_empty_collection=True),
+                       ParamSpec("PassThru", "switch"), ParamSpec("Force", "switch"),
+                       *_WHAT_IF, path_mandatory=True),
+    ),
+    "set-item": _command(
+        "Set-Item", _set_item,
+        *_paths_params(ParamSpec("Value", "object", position=1, from_pipeline=True,
+                                 from_pipeline_by_property_name=True),
+                       ParamSpec("PassThru", "switch"), ParamSpec("Force", "switch"),
+                       *_WHAT_IF, path_mandatory=True),
+    ),
+    "clear-item": _command(
+        "Clear-Item", _clear_item,
+        *_paths_params(ParamSpec("Force", "switch"), *_WHAT_IF, path_mandatory=True),
+    ),
+    "remove-item": _command(
+        "Remove-Item", _remove_item,
+        *_paths_params(ParamSpec("Recurse", "switch"), ParamSpec("Force", "switch"),
+                       *_WHAT_IF, path_mandatory=True),
+    ),
+    "new-item": _command(
+        "New-Item", _new_item,
+        ParamSpec("Path", "string[]", mandatory=True, position=0,
+                  from_pipeline_by_property_name=True),
+        ParamSpec("Name", "string", from_pipeline_by_property_name=True),
+        ParamSpec("ItemType", "string", aliases=("Type",), from_pipeline_by_property_name=True),
+        ParamSpec("Value", "object", from_pipeline=True, from_pipeline_by_property_name=True),
+        ParamSpec("Force", "switch"),
+        *_WHAT_IF,
+    ),
+}  # fmt: skip
+"""The item commands the ``Env:`` drive answers itself, by their names (an alias such
+as ``gci`` or ``ri`` has been resolved before)."""
+
+_ROOT_ONLY = frozenset({"test-path", "get-item"})
+"""The commands that a session-state drive other than ``Env:`` answers, at its root."""
+
+
+def route(
+    command: str, bound: PSHashtable, runspace: dict[str, Any]
+) -> tuple[Builtin | None, str | None]:
+    """Which implementation runs ``command`` with ``bound`` (bound with its
+    :data:`COMMANDS` spec): ``(builtin, None)`` when every path it names is on a
+    session-state drive this module answers, ``(None, refusal)`` when a path is on such
+    a drive but the lab does not model the form (another drive's items, a listing of
+    one, paths on two providers at once), ``(None, None)`` for the lab's own command (a
+    FileSystem or Registry path)."""
+    builtin = COMMANDS[command]
+    location = session_state_location(runspace)
+    raws = [to_string(v) for v in as_list(bound.get("LiteralPath") or bound.get("Path"))]
+    if not raws and command == "get-childitem" and location is not None:
+        raws = ["."]
+    found = [session_state_path(raw, location) for raw in raws]
+    on_drives = [path for path in found if path is not None]
+    if not on_drives:
+        return None, None
+    name = builtin.spec.name
+    if len(on_drives) != len(found):
+        return None, f"{name} of paths on two providers at once ({', '.join(raws)})"
+    for path in on_drives:
+        if path.provider == ENVIRONMENT:
+            continue
+        if path.is_root and command in _ROOT_ONLY:
+            continue
+        typed = path.typed if ":" in path.typed else f"{path.typed} at {path.root.path}"
+        return None, (
+            f"{name} of {typed} (the {path.provider} provider's items: the lab's "
+            "sessions do not have all of Windows' variables, functions and aliases)"
+        )
+    return builtin, None
