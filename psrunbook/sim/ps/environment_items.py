@@ -34,13 +34,19 @@ aliases), so an item there, or a listing of one, is refused by name; their roots
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from psrunbook.sim.objects import ErrorRecordData, PSHashtable, PSObject, provider_info
+from psrunbook.sim.ps.binding import Argument
 from psrunbook.sim.ps.builtins import Builtin, BuiltinEvaluator, Emit
 from psrunbook.sim.ps.cmdlet_api import CmdletSpec, ParamSpec
 from psrunbook.sim.ps.provider_roots import ProviderRoot, drive_info, root_item
-from psrunbook.sim.ps.session_state_paths import SessionStatePath, session_state_path
+from psrunbook.sim.ps.session_state_paths import (
+    SessionStatePath,
+    names_session_state,
+    session_state_path,
+)
 from psrunbook.sim.ps.values import as_list, is_collection, to_string, wildcard_regex
 
 ENVIRONMENT = "Environment"
@@ -390,6 +396,20 @@ as ``gci`` or ``ri`` has been resolved before)."""
 
 _ROOT_ONLY = frozenset({"test-path", "get-item"})
 """The commands that a session-state drive other than ``Env:`` answers, at its root."""
+
+
+def may_name_session_state(arguments: Sequence[Argument], runspace: dict[str, Any]) -> bool:
+    """Whether an item command's arguments may name a session-state path: one of its
+    values is a drive- or provider-qualified one, or the location is such a drive's root
+    (where a bare name is one). False lets the evaluator skip :func:`route`'s binding."""
+    if session_state_location(runspace) is not None:
+        return True
+    for argument in arguments:
+        values = argument.value if is_collection(argument.value) else (argument.value,)
+        for value in values:
+            if isinstance(value, str | PSObject) and names_session_state(to_string(value)):
+                return True
+    return False
 
 
 def route(

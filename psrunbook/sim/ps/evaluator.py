@@ -90,6 +90,7 @@ from psrunbook.sim.ps.constant_attributes import constant_attribute_arguments
 from psrunbook.sim.ps.dotnet_io import DotNet, DotNetFiles
 from psrunbook.sim.ps.dotnet_reflection import CallSite
 from psrunbook.sim.ps.environment_items import COMMANDS as SESSION_STATE_COMMANDS
+from psrunbook.sim.ps.environment_items import may_name_session_state
 from psrunbook.sim.ps.environment_items import route as route_session_state
 from psrunbook.sim.ps.exceptions import (
     BreakSignal,
@@ -1552,6 +1553,8 @@ class Evaluator:
         session-state drive (:func:`environment_items.route`); None for the lab's own
         command, also when the arguments do not bind as the drive's form (the lab's
         command then refuses such a path by name)."""
+        if not may_name_session_state(arguments, self.runspace):
+            return None  # the common case, a FileSystem path: no second binding
         builtin = SESSION_STATE_COMMANDS[command]
         try:
             bound = Binder(builtin.spec.parameters, None).bind(arguments)
