@@ -7,6 +7,21 @@ and for a PSRP runspace's ``$env:``. UNVERIFIED: the lab's subset of Windows' va
 
 from __future__ import annotations
 
+SYSTEM_MODULE_PATH = (
+    "C:\\Program Files\\WindowsPowerShell\\Modules;"
+    "C:\\Windows\\system32\\WindowsPowerShell\\v1.0\\Modules"
+)
+"""The system's ``PSModulePath``: the AllUsers and ``$PSHOME`` module folders of Windows
+PowerShell 5.1 (about_PSModulePath)."""
+
+
+def powershell_module_path(profile: str) -> str:
+    """``$env:PSModulePath`` in a Windows PowerShell 5.1 process: the CurrentUser folder
+    (``$HOME\\Documents\\WindowsPowerShell\\Modules``) before the system's value, which
+    already has the AllUsers folder before ``$PSHOME``'s (about_PSModulePath, "Windows
+    PowerShell startup")."""
+    return f"{profile}\\Documents\\WindowsPowerShell\\Modules;{SYSTEM_MODULE_PATH}"
+
 
 def _fold(text: str) -> str:
     return text.casefold()
@@ -19,6 +34,9 @@ def process_environment(node: str, user: str, extra: tuple[tuple[str, str], ...]
         "ALLUSERSPROFILE": "C:\\ProgramData",
         "APPDATA": f"C:\\Users\\{user}\\AppData\\Roaming",
         "COMPUTERNAME": node,
+        "CommonProgramFiles": "C:\\Program Files\\Common Files",
+        "CommonProgramFiles(x86)": "C:\\Program Files (x86)\\Common Files",
+        "CommonProgramW6432": "C:\\Program Files\\Common Files",
         "ComSpec": "C:\\Windows\\system32\\cmd.exe",
         "LOCALAPPDATA": f"C:\\Users\\{user}\\AppData\\Local",
         "NUMBER_OF_PROCESSORS": "2",
@@ -30,7 +48,9 @@ def process_environment(node: str, user: str, extra: tuple[tuple[str, str], ...]
         "ProgramData": "C:\\ProgramData",
         "ProgramFiles": "C:\\Program Files",
         "ProgramFiles(x86)": "C:\\Program Files (x86)",
+        "ProgramW6432": "C:\\Program Files",
         "PROMPT": "$P$G",
+        "PSModulePath": SYSTEM_MODULE_PATH,
         "PUBLIC": "C:\\Users\\Public",
         "SystemDrive": "C:",
         "SystemRoot": "C:\\Windows",

@@ -165,7 +165,7 @@ from psrunbook.sim.ps.values import (
 )
 from psrunbook.sim.ps.windows_parameters import windows_parameter
 from psrunbook.sim.streamed_input import PendingInput
-from psrunbook.sim.windows_environment import process_environment
+from psrunbook.sim.windows_environment import powershell_module_path, process_environment
 
 ENV_DEFAULTS = {
     "SystemRoot": "C:\\Windows",
@@ -389,6 +389,7 @@ class Evaluator:
             # cmd.exe's own.
             env = process_environment(session.node, user, ())
             env.pop("PROMPT", None)
+            env["PSModulePath"] = powershell_module_path(env["USERPROFILE"])
         else:  # WINRS_NOPROFILE: Windows' own defaults (UNVERIFIED beyond USERPROFILE)
             env = dict(ENV_DEFAULTS)
             env["COMPUTERNAME"] = session.node

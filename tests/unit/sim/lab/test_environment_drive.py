@@ -67,9 +67,10 @@ def test_get_item_writes_the_providers_dictionary_entry() -> None:
 
 
 def test_a_wildcard_gives_the_matching_variables_with_their_own_names() -> None:
-    assert ["PROCESSOR_ARCHITECTURE", "ProgramData", "ProgramFiles", "ProgramFiles(x86)"] == (
-        output_of("Get-Item Env:PRO* | ForEach-Object Name")
-    )
+    assert [
+        "PROCESSOR_ARCHITECTURE", "ProgramData", "ProgramFiles", "ProgramFiles(x86)",
+        "ProgramW6432",
+    ] == output_of("Get-Item Env:PRO* | ForEach-Object Name")  # fmt: skip
 
 
 def test_a_missing_variable_is_an_item_not_found_error() -> None:
@@ -201,3 +202,15 @@ def test_the_other_drives_roots_exist() -> None:
     assert [True, True, "Microsoft.PowerShell.Core\\Variable::"] == output_of(
         "Test-Path Variable:\\; Test-Path Function:; (Get-Item -LiteralPath Variable:/).PSPath"
     )
+
+
+def test_the_module_path_is_the_one_windows_powershell_builds_at_start() -> None:
+    """about_PSModulePath: the CurrentUser folder, then the system's value (AllUsers, then
+    ``$PSHOME``'s modules); the other folders every node names are there too."""
+    assert [
+        "C:\\Users\\admin\\Documents\\WindowsPowerShell\\Modules;"
+        "C:\\Program Files\\WindowsPowerShell\\Modules;"
+        "C:\\Windows\\system32\\WindowsPowerShell\\v1.0\\Modules",
+        "C:\\Program Files\\Common Files",
+        "C:\\Program Files",
+    ] == output_of("$env:PSModulePath; $env:CommonProgramFiles; $env:ProgramW6432")
