@@ -37,7 +37,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from psrunbook.sim.objects import ErrorRecordData, PSHashtable, PSObject, provider_info
+from psrunbook.sim.objects import (
+    ErrorRecordData,
+    PSHashtable,
+    PSObject,
+    path_not_found,
+    provider_info,
+)
 from psrunbook.sim.ps.binding import Argument
 from psrunbook.sim.ps.builtins import Builtin, BuiltinEvaluator, Emit
 from psrunbook.sim.ps.cmdlet_api import CmdletSpec, ParamSpec
@@ -80,20 +86,6 @@ def entry(path: SessionStatePath, name: str, value: str) -> PSObject:
             ]
         ),
         to_string="System.Collections.DictionaryEntry",
-    )
-
-
-def _not_found(command: str, shown: str) -> ErrorRecordData:
-    return ErrorRecordData(
-        message=f"Cannot find path '{shown}' because it does not exist.",
-        error_id="PathNotFound",
-        category="ObjectNotFound",
-        exception_type="System.Management.Automation.ItemNotFoundException",
-        target_object=shown,
-        target_name=shown,
-        target_type="String",
-        activity=command,
-        command_type=_command_type(command),
     )
 
 
@@ -162,7 +154,8 @@ class _Context:
         return bool(self.args.get(name))
 
     def missing(self, path: SessionStatePath, shown: str | None = None) -> None:
-        self.ev.write_error(_not_found(self.command, path.shown if shown is None else shown))
+        shown = path.shown if shown is None else shown
+        self.ev.write_error(path_not_found(self.command, _command_type(self.command), shown))
 
     def existing(self, path: SessionStatePath) -> list[tuple[str, str]]:
         """The items a path names; for a name that is not there a not-found error (a
