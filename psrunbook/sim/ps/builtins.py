@@ -984,7 +984,7 @@ def _variable_scope(ev: BuiltinEvaluator, args: PSHashtable) -> Scope:
     )
 
 
-def _psvariable(name: str, value: Any) -> PSObject:
+def psvariable(name: str, value: Any) -> PSObject:
     """A System.Management.Automation.PSVariable with the public properties Windows
     PowerShell 5.1 serialises, in its order (pypsrp 0.9.1
     ``responses/test_psrp_nested_command.yml``, ``Get-Variable -Name i``: Name,
@@ -1038,7 +1038,7 @@ def set_variable(
     for name in as_list(args.get("Name")):
         scope.set_local(to_string(name), value)
         if args.get("PassThru"):
-            emit(_psvariable(to_string(name), value))
+            emit(psvariable(to_string(name), value))
 
 
 @builtin(
@@ -1067,7 +1067,7 @@ def get_variable(
         if not found and not any(c in pattern for c in "*?["):
             ev.write_error(_variable_not_found(pattern, "GetVariable"))
         for name, value in found:
-            emit(value if args.get("ValueOnly") else _psvariable(name, value))
+            emit(value if args.get("ValueOnly") else psvariable(name, value))
 
 
 @builtin(

@@ -89,9 +89,6 @@ from psrunbook.sim.ps.compiled import (
 from psrunbook.sim.ps.constant_attributes import constant_attribute_arguments
 from psrunbook.sim.ps.dotnet_io import DotNet, DotNetFiles
 from psrunbook.sim.ps.dotnet_reflection import CallSite
-from psrunbook.sim.ps.environment_items import COMMANDS as SESSION_STATE_COMMANDS
-from psrunbook.sim.ps.environment_items import may_name_session_state
-from psrunbook.sim.ps.environment_items import route as route_session_state
 from psrunbook.sim.ps.exceptions import (
     BreakSignal,
     ContinueSignal,
@@ -133,6 +130,9 @@ from psrunbook.sim.ps.redirection import (
 from psrunbook.sim.ps.references import REFERENCE_TYPE_NAMES, PSReference
 from psrunbook.sim.ps.remote_host_ui import HostMethodRefused, RemoteHosts
 from psrunbook.sim.ps.scope import Scope
+from psrunbook.sim.ps.session_state_items import COMMANDS as SESSION_STATE_COMMANDS
+from psrunbook.sim.ps.session_state_items import may_name_session_state
+from psrunbook.sim.ps.session_state_items import route as route_session_state
 from psrunbook.sim.ps.stages import (
     BlockStage,
     BuiltinStage,
@@ -1551,7 +1551,7 @@ class Evaluator:
 
     def _session_state_builtin(self, command: str, arguments: list[Argument]) -> Builtin | None:
         """The ``Env:`` drive's version of an item command when its paths are on a
-        session-state drive (:func:`environment_items.route`); None for the lab's own
+        session-state drive (:func:`session_state_items.route`); None for the lab's own
         command, also when the arguments do not bind as the drive's form (the lab's
         command then refuses such a path by name)."""
         if not may_name_session_state(arguments, self.runspace):

@@ -11,8 +11,8 @@ folder (UNVERIFIED: as Windows PowerShell remoting sessions show it). ``Set-Loca
 for the runspace's later pipelines, or to the root of a session-state provider
 (``Variable:\\``, ``Microsoft.PowerShell.Core\\Variable::``: :mod:`psrunbook.sim.ps.
 provider_roots`), where ``$PWD`` shows that root and a bare name is that provider's
-item (:mod:`psrunbook.sim.ps.environment_items` answers ``Env:``'s, the lab refuses the
-others' by name); any
+item (:mod:`psrunbook.sim.ps.session_state_items` answers ``Env:``'s and ``Variable:``'s,
+the lab refuses the others' by name); any
 other provider's location (``HKLM:``, ``Env:\\Path``) and a location stack
 (``-StackName``, ``Push-Location``) are refused by name.
 ``Get-Location``'s ``-PSProvider``, ``-PSDrive``, ``-Stack`` and ``-StackName`` are

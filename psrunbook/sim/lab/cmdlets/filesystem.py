@@ -194,7 +194,7 @@ class ItemCmdlet(SimCmdlet):
 
     def refuse_session_state(self, raw: str) -> None:
         """Refuse a path on ``Env:``, ``Variable:`` and the like by name: the evaluator
-        hands the forms the lab models (:mod:`psrunbook.sim.ps.environment_items`) to
+        hands the forms the lab models (:mod:`psrunbook.sim.ps.session_state_items`) to
         their provider before this cmdlet runs, so one that reaches it came through the
         pipeline or with a parameter the lab does not model for that provider."""
         if names_session_state(raw):

@@ -77,13 +77,24 @@ def test_a_session_state_providers_root_is_a_location() -> None:
     )
 
 
-def test_at_a_providers_root_relative_paths_and_provider_commands_are_refused() -> None:
-    """There a relative path names a variable (or an environment variable), which the
-    lab does not resolve: refused by name, never resolved below the old folder."""
+def test_at_a_providers_root_relative_locations_and_other_providers_items_are_refused() -> None:
+    """There a bare name is that provider's item (a function's, which the lab does not
+    model, at ``Function:\\``), and a relative location is not resolved: refused by name,
+    never resolved below the old folder."""
     for command in ("Get-Item foo", "cd ..", "Get-ChildItem", "cd ~"):
-        failed = run_on(sample_lab(), f"cd C:\\Windows; cd Variable:\\; {command}").failed
+        failed = run_on(sample_lab(), f"cd C:\\Windows; cd Function:\\; {command}").failed
         assert failed is not None, command
-        assert "Variable:\\" in failed.message, (command, failed.message)
+        assert "Function:" in failed.message, (command, failed.message)
+
+
+def test_at_the_variable_drive_a_bare_name_is_a_variable() -> None:
+    result = run_on(
+        sample_lab(), "$here = 1; cd Variable:\\; (Get-Item here).Value; Get-Item nope"
+    )
+    assert [1] == result.output
+    assert ["Cannot find path 'Variable:\\nope' because it does not exist."] == [
+        e.message for e in result.errors
+    ]
 
 
 def test_environment_current_directory_is_set_apart_from_the_location() -> None:

@@ -1,35 +1,36 @@
-"""The item commands on PowerShell's session-state drives: ``Env:`` modelled whole, the
-roots of ``Variable:``, ``Function:`` and ``Alias:``, the rest refused by name.
+"""The item commands on PowerShell's session-state drives: ``Env:`` and ``Variable:``
+(:mod:`psrunbook.sim.ps.session_state_tables`), the roots of ``Function:`` and
+``Alias:``, the rest refused by name.
 
-Windows answers these commands from the Environment provider (EnvironmentProvider over
-SessionStateProviderBase, PowerShell's source; about_Environment_Provider): a flat
-drive whose items are DictionaryEntry objects (Name, Key, Value), names compared without
-regard to case. What the lab models, each from that source:
+Windows answers these commands from SessionStateProviderBase (PowerShell's source; its
+EnvironmentProvider and VariableProvider give the tables; about_Environment_Provider,
+about_Variable_Provider): a flat drive, names compared without regard to case. What the
+lab models, each from that source:
 
-- ``Test-Path``: the root always exists (a container); an item exists when the variable
-  is set (a leaf); a wildcard is true when it matches a name.
-- ``Get-Item``: an item as the provider writes it (the name as given, its value and the
-  provider's PSPath/PSDrive/PSProvider/PSIsContainer); a wildcard gives the matching
+- ``Test-Path``: the root always exists (a container); an item exists when it is set (a
+  leaf); a wildcard is true when it matches a name.
+- ``Get-Item``: an item as the provider writes it (a DictionaryEntry, a PSVariable) with
+  the provider's PSPath/PSDrive/PSProvider/PSIsContainer; a wildcard gives the matching
   items; the root gives the drive's container item (:func:`provider_roots.root_item`).
 - ``Get-ChildItem``: the whole drive sorted by name without regard to case
   (GetChildItems: "bug Windows7 #300974 says that we should sort"), or the named item;
   ``-Name`` the names.
-- ``Get-Content``: the value as one string (the provider's content reader returns the
-  item's value, not lines). ``Set-Content``/``Set-Item``/``New-Item``: set the variable
-  (a value that is not a string by its ToString; ``$null`` or an empty string removes
-  it, as ``Environment.SetEnvironmentVariable`` does). ``New-Item`` refuses an existing
-  name without ``-Force`` and a missing ``-Value``. ``Clear-Item`` and ``Remove-Item``:
-  remove it.
+- ``Get-Content``: the value (the provider's content reader returns a list value as its
+  elements, any other as one block: an environment variable is one string, not lines).
+  ``Set-Content``/``Set-Item``/``New-Item``: set it (one content block as itself,
+  several as their list). ``New-Item`` refuses an existing name without ``-Force`` and
+  a missing ``-Value``. ``Clear-Item`` sets it to null (an environment variable is then
+  gone), ``Remove-Item`` removes it.
 - A missing item (a wildcard that matches nothing is no error): ItemNotFoundException
   "Cannot find path 'Env:\\X' because it does not exist." (``Get-ChildItem`` names the
   provider path, ``X``: both as reported for PowerShell 7 on Windows; UNVERIFIED on
   5.1).
 
 Wildcard matches come in name order (UNVERIFIED: Windows globs in its table's order, a
-hash order). The ``Variable:``, ``Function:`` and ``Alias:`` drives hold what the lab's
-sessions do not fully have (Windows' automatic variables, built-in functions and
-aliases), so an item there, or a listing of one, is refused by name; their roots exist
-(``Test-Path``, ``Get-Item``, as pypsrp 1.0's ``invoke_ps(cwd="Variable:/")`` uses them).
+hash order). The ``Function:`` and ``Alias:`` drives hold what the lab's sessions do not
+have (Windows' built-in functions and aliases), so an item there, or a listing of one,
+is refused by name; their roots exist (``Test-Path``, ``Get-Item``, as pypsrp 1.0's
+``invoke_ps(cwd="Variable:/")`` uses them for ``Variable:``).
 """
 
 from __future__ import annotations
@@ -42,20 +43,18 @@ from psrunbook.sim.objects import (
     PSHashtable,
     PSObject,
     path_not_found,
-    provider_info,
 )
 from psrunbook.sim.ps.binding import Argument
 from psrunbook.sim.ps.builtins import Builtin, BuiltinEvaluator, Emit
 from psrunbook.sim.ps.cmdlet_api import CmdletSpec, ParamSpec
-from psrunbook.sim.ps.provider_roots import ProviderRoot, drive_info, root_item
+from psrunbook.sim.ps.provider_roots import ProviderRoot, root_item
 from psrunbook.sim.ps.session_state_paths import (
     SessionStatePath,
     names_session_state,
     session_state_path,
 )
+from psrunbook.sim.ps.session_state_tables import ItemTable, table_for
 from psrunbook.sim.ps.values import as_list, is_collection, to_string, wildcard_regex
-
-ENVIRONMENT = "Environment"
 
 
 def _command_type(command: str) -> str:
@@ -65,28 +64,6 @@ def _command_type(command: str) -> str:
 def _refuse(ev: BuiltinEvaluator, construct: str) -> Exception:
     """The script's refusal of a form the lab does not model, to raise."""
     return ev.unsupported(ev.statement, construct)
-
-
-def entry(path: SessionStatePath, name: str, value: str) -> PSObject:
-    """A DictionaryEntry as the Environment provider writes it: the provider's note
-    properties (a container provider's: no PSParentPath or PSChildName), then ``Name``
-    (PowerShell's alias of ``Key``), ``Key`` and ``Value``. PSDrive is ``$null`` for a
-    provider-qualified path, which names no drive."""
-    return PSObject(
-        type_names=("System.Collections.DictionaryEntry", "System.ValueType", "System.Object"),
-        properties=PSHashtable(
-            [
-                ("PSPath", path.item_path(name)),
-                ("PSDrive", drive_info(ProviderRoot(ENVIRONMENT, path.drive))),
-                ("PSProvider", provider_info(ENVIRONMENT)),
-                ("PSIsContainer", False),
-                ("Name", name),
-                ("Key", name),
-                ("Value", value),
-            ]
-        ),
-        to_string="System.Collections.DictionaryEntry",
-    )
 
 
 def _argument_error(command: str, message: str, error_id: str = "Argument") -> ErrorRecordData:
@@ -102,21 +79,6 @@ def _argument_error(command: str, message: str, error_id: str = "Argument") -> E
     )
 
 
-def _table(ev: BuiltinEvaluator) -> list[tuple[str, str]]:
-    """The runspace's environment, sorted by name without regard to case."""
-    return sorted(ev.environment_variables(), key=lambda item: item[0].casefold())
-
-
-def _matches(ev: BuiltinEvaluator, path: SessionStatePath, literal: bool) -> list[tuple[str, str]]:
-    """The (name, value) pairs a non-root path names: a wildcard's matches (sorted), or
-    the one variable (its name as given), or nothing."""
-    if path.has_wildcard and not literal:
-        regex = wildcard_regex(path.name)
-        return [(name, value) for name, value in _table(ev) if regex.match(name)]
-    value = ev.get_environment(path.name)
-    return [] if value is None else [(path.name, value)]
-
-
 def _paths(
     ev: BuiltinEvaluator, args: PSHashtable, location: ProviderRoot | None
 ) -> tuple[list[SessionStatePath], bool]:
@@ -126,21 +88,9 @@ def _paths(
     return [path for path in found if path is not None], literal
 
 
-def _value_text(value: Any) -> str | None:
-    """What the provider stores for ``value``: a DictionaryEntry's value, a string as it
-    is, anything else by its ToString (a list's items joined by spaces, as PSObject's
-    ToString joins them: UNVERIFIED); ``$null`` and an empty string remove the variable."""
-    if isinstance(value, PSObject) and "System.Collections.DictionaryEntry" in value.type_names:
-        value = value.properties.get("Value")
-    if value is None:
-        return None
-    if is_collection(value):
-        return " ".join(to_string(v) for v in value)
-    return to_string(value)
-
-
 class _Context:
-    """One call of an Env: command: the evaluator, its bound arguments and emitter."""
+    """One call of a session-state item command: the evaluator, its bound arguments and
+    emitter, and the table of each path's provider."""
 
     def __init__(self, ev: BuiltinEvaluator, command: str, args: PSHashtable, emit: Emit) -> None:
         self.ev = ev
@@ -153,23 +103,46 @@ class _Context:
     def flag(self, name: str) -> bool:
         return bool(self.args.get(name))
 
+    def table(self, path: SessionStatePath) -> ItemTable:
+        return table_for(path.provider, self.ev, lambda construct: _refuse(self.ev, construct))
+
+    def refuse_root(self, path: SessionStatePath) -> Exception:
+        return _refuse(self.ev, f"{self.command} of the drive {path.typed}")
+
     def missing(self, path: SessionStatePath, shown: str | None = None) -> None:
         shown = path.shown if shown is None else shown
         self.ev.write_error(path_not_found(self.command, _command_type(self.command), shown))
 
-    def existing(self, path: SessionStatePath) -> list[tuple[str, str]]:
-        """The items a path names; for a name that is not there a not-found error (a
-        wildcard that matches nothing is no error, as for every provider's globbing)."""
-        found = _matches(self.ev, path, self.literal)
+    def expands(self, path: SessionStatePath) -> bool:
+        return path.has_wildcard and not self.literal
+
+    def matches(self, path: SessionStatePath) -> list[tuple[str, Any]]:
+        """The items a non-root path names: a wildcard's matches, or the one item."""
+        table = self.table(path)
+        if self.expands(path):
+            regex = wildcard_regex(path.name)
+            return [(name, value) for name, value in table.listing() if regex.match(name)]
+        found = table.find(path.name)
+        return [] if found is None else [found]
+
+    def existing(self, path: SessionStatePath) -> list[tuple[str, Any]]:
+        """:meth:`matches`; for a name that is not there a not-found error (a wildcard
+        that matches nothing is no error, as for every provider's globbing)."""
+        found = self.matches(path)
         if not found and not self.expands(path):
             self.missing(path)
         return found
 
-    def expands(self, path: SessionStatePath) -> bool:
-        return path.has_wildcard and not self.literal
+    def item(self, path: SessionStatePath, name: str, value: Any) -> PSObject:
+        """The item object for ``name``, its PSPath the name given unless a wildcard
+        matched it."""
+        ps_name = name if self.expands(path) else path.name
+        return self.table(path).item(path, name, value, ps_name)
 
-    def set(self, name: str, value: str | None) -> None:
-        self.ev.set_environment(name, value)
+    def targets(self, path: SessionStatePath) -> list[str]:
+        """The names a write goes to: a wildcard's existing matches, or the name given
+        (which need not exist)."""
+        return [name for name, _ in self.existing(path)] if self.expands(path) else [path.name]
 
 
 def session_state_location(runspace: dict[str, Any]) -> ProviderRoot | None:
@@ -189,7 +162,7 @@ def _test_path(ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None
         elif path.is_root:
             emit(kind != "leaf")
         else:
-            emit(kind != "container" and bool(_matches(ev, path, ctx.literal)))
+            emit(kind != "container" and bool(ctx.matches(path)))
 
 
 def _get_item(ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None,
@@ -200,7 +173,7 @@ def _get_item(ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None,
             emit(root_item(path.root))
             continue
         for name, value in ctx.existing(path):
-            emit(entry(path, name, value))
+            emit(ctx.item(path, name, value))
 
 
 def _get_child_item(ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None,
@@ -211,14 +184,15 @@ def _get_child_item(ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] |
     if args.get("Path") is None and args.get("LiteralPath") is None and here is not None:
         paths = [here]  # no path: the location, the drive's root
     for path in paths:
+        table = ctx.table(path)
         if path.is_root:
-            found = _table(ev)
+            found = table.listing()
         else:
-            found = _matches(ev, path, ctx.literal)
+            found = ctx.matches(path)
             if not found and not ctx.expands(path):  # the provider path, no drive
                 ctx.missing(path, path.name)
         for name, value in found:
-            emit(name if ctx.flag("Name") else entry(path, name, value))
+            emit(name if ctx.flag("Name") else table.item(path, name, value, name))
 
 
 def _get_content(ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None,
@@ -226,9 +200,10 @@ def _get_content(ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | No
     ctx = _Context(ev, "Get-Content", args, emit)
     for path in ctx.paths:
         if path.is_root:
-            raise _refuse(ev, f"Get-Content of the drive {path.typed}")
+            raise ctx.refuse_root(path)
         for _, value in ctx.existing(path):
-            emit(value)
+            for block in ctx.table(path).content(value):
+                emit(block)
 
 
 def _set_content(ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None,
@@ -236,13 +211,13 @@ def _set_content(ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | No
     ctx = _Context(ev, "Set-Content", args, emit)
     values = inputs if inputs is not None else as_list(args.get("Value"))
     # The content writer stores one block as itself, several as their list.
-    value = _value_text(values[0] if len(values) == 1 else values)
+    value = values[0] if len(values) == 1 else list(values)
     for path in ctx.paths:
         if path.is_root:
-            raise _refuse(ev, f"Set-Content of the drive {path.typed}")
-        names = [n for n, _ in ctx.existing(path)] if ctx.expands(path) else [path.name]
-        for name in names:
-            ctx.set(name, value)
+            raise ctx.refuse_root(path)
+        for name in ctx.targets(path):
+            if not ctx.flag("WhatIf"):
+                ctx.table(path).store(name, value)
         if ctx.flag("PassThru"):
             for written in values:
                 emit(written)
@@ -251,38 +226,40 @@ def _set_content(ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | No
 def _set_item(ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None,
               emit: Emit) -> None:  # fmt: skip
     ctx = _Context(ev, "Set-Item", args, emit)
-    value = _value_text(inputs[-1] if inputs else args.get("Value"))
+    value = inputs[-1] if inputs else args.get("Value")
     for path in ctx.paths:
         if path.is_root:
-            raise _refuse(ev, f"Set-Item of the drive {path.typed}")
-        names = [n for n, _ in ctx.existing(path)] if ctx.expands(path) else [path.name]
-        for name in names:
+            raise ctx.refuse_root(path)
+        table = ctx.table(path)
+        for name in ctx.targets(path):
             if ctx.flag("WhatIf"):
                 continue
-            ctx.set(name, value)
-            if ctx.flag("PassThru") and value is not None:
-                emit(entry(path, name, value))
+            stored = table.store(name, value)
+            found = table.find(name)
+            if ctx.flag("PassThru") and found is not None:
+                emit(ctx.item(path, found[0], stored))
 
 
 def _clear_item(ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None,
                 emit: Emit) -> None:  # fmt: skip
     ctx = _Context(ev, "Clear-Item", args, emit)
-    _remove_each(ctx)
+    for path in ctx.paths:
+        if path.is_root:
+            raise ctx.refuse_root(path)
+        for name, _ in ctx.existing(path):
+            if not ctx.flag("WhatIf"):
+                ctx.table(path).clear(name)
 
 
 def _remove_item(ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None,
                  emit: Emit) -> None:  # fmt: skip
     ctx = _Context(ev, "Remove-Item", args, emit)
-    _remove_each(ctx)
-
-
-def _remove_each(ctx: _Context) -> None:
     for path in ctx.paths:
         if path.is_root:
-            raise _refuse(ctx.ev, f"{ctx.command} of the drive {path.typed}")
+            raise ctx.refuse_root(path)
         for name, _ in ctx.existing(path):
             if not ctx.flag("WhatIf"):
-                ctx.set(name, None)
+                ctx.table(path).remove(name)
 
 
 def _new_item(ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None,
@@ -294,7 +271,7 @@ def _new_item(ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None,
     for path in ctx.paths:
         name = path.name if child is None else f"{path.name}\\{to_string(child)}".lstrip("\\")
         if name == "":
-            raise _refuse(ev, f"New-Item of the drive {path.typed}")
+            raise ctx.refuse_root(path)
         if value is None:
             ev.write_error(
                 _argument_error(
@@ -304,15 +281,18 @@ def _new_item(ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None,
                 )
             )
             continue
-        if ev.get_environment(name) is not None and not ctx.flag("Force"):
+        table = ctx.table(path)
+        if table.find(name) is not None and not ctx.flag("Force"):
             ev.write_error(
                 _argument_error("New-Item", f"The item at path '{name}' already exists.")
             )
             continue
-        text = _value_text(value)
-        ctx.set(name, text)
-        if text is not None:
-            emit(entry(path, name, text))
+        if ctx.flag("WhatIf"):
+            continue
+        stored = table.store(name, value)
+        found = table.find(name)
+        if found is not None:
+            emit(ctx.item(path, found[0], stored))
 
 
 def _paths_params(*extra: ParamSpec, path_mandatory: bool = False) -> tuple[ParamSpec, ...]:
@@ -384,11 +364,14 @@ COMMANDS: dict[str, Builtin] = {
         *_WHAT_IF,
     ),
 }  # fmt: skip
-"""The item commands the ``Env:`` drive answers itself, by their names (an alias such
-as ``gci`` or ``ri`` has been resolved before)."""
+"""The item commands the ``Env:`` and ``Variable:`` drives answer themselves, by their
+names (an alias such as ``gci`` or ``ri`` has been resolved before)."""
+
+_TABLES = frozenset({"Environment", "Variable"})
+"""The providers whose items the lab models (:mod:`session_state_tables`)."""
 
 _ROOT_ONLY = frozenset({"test-path", "get-item"})
-"""The commands that a session-state drive other than ``Env:`` answers, at its root."""
+"""The commands the other session-state drives answer, at their roots."""
 
 
 def may_name_session_state(arguments: Sequence[Argument], runspace: dict[str, Any]) -> bool:
@@ -427,13 +410,13 @@ def route(
     if len(on_drives) != len(found):
         return None, f"{name} of paths on two providers at once ({', '.join(raws)})"
     for path in on_drives:
-        if path.provider == ENVIRONMENT:
+        if path.provider in _TABLES:
             continue
         if path.is_root and command in _ROOT_ONLY:
             continue
         typed = path.typed if ":" in path.typed else f"{path.typed} at {path.root.path}"
         return None, (
             f"{name} of {typed} (the {path.provider} provider's items: the lab's "
-            "sessions do not have all of Windows' variables, functions and aliases)"
+            "sessions do not have Windows' built-in functions and aliases)"
         )
     return builtin, None
