@@ -31,6 +31,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from psrunbook.sim.objects import ByteArray, PSHashtable, PSObject
 from psrunbook.sim.ps import records
+from psrunbook.sim.ps.dotnet_environment import (
+    environment_target,
+    get_environment_variable,
+    get_environment_variables,
+    set_environment_variable,
+)
 from psrunbook.sim.ps.values import CONVERTERS, NOTHING, ConversionError, as_list, to_int, to_string
 
 if TYPE_CHECKING:
@@ -112,6 +118,11 @@ class DotNet:
         self._files = files
         self._user = user
 
+    @property
+    def evaluator(self) -> EvaluatorApi:
+        """The evaluator whose session these members belong to."""
+        return self._ev
+
     # -- errors ----------------------------------------------------------------------
 
     def _error(self, method: str, argc: int, error: DotNetIOError) -> ScriptError:
@@ -142,6 +153,9 @@ class DotNet:
     # -- static members --------------------------------------------------------------
 
     def static_member(self, short: str, name: str) -> Any:
+        if short == "environmentvariabletarget":
+            target = environment_target(name)
+            return _NOT_HANDLED if target is None else target
         if (short, name) in (("text.encoding", "utf8"), ("text.encoding", "default")):
             return encoding("utf-8" if name == "utf8" else "cp1252")
         if (short, name) == ("text.encoding", "unicode"):
@@ -156,7 +170,9 @@ class DotNet:
         if handler is None:
             return _NOT_HANDLED
         result = handler(self, args)
-        return NOTHING if result is None else result  # a void method writes nothing
+        if result is None and (short, name) not in _RETURNS_NULL:
+            return NOTHING  # a void method writes nothing
+        return result
 
     def _file(self, name: str, args: list[Any]) -> Any:
         files = self.files(f"[System.IO.File]::{name}()")
@@ -425,6 +441,10 @@ def _bit_converter(dotnet: DotNet, args: list[Any]) -> str:
     return "-".join(f"{b:02X}" for b in to_bytes(args[0]))
 
 
+_RETURNS_NULL = frozenset({("environment", "getenvironmentvariable")})
+"""The methods here whose null result is a value (``$null`` is written, as PowerShell
+writes a method's null: ``@(...).Count`` is 1), not a void method's nothing."""
+
 _STATIC: dict[tuple[str, str], Callable[[DotNet, list[Any]], Any]] = {
     ("io.file", "create"): lambda d, a: d._file("create", a),
     ("io.file", "delete"): lambda d, a: d._file("delete", a),
@@ -443,6 +463,9 @@ _STATIC: dict[tuple[str, str], Callable[[DotNet, list[Any]], Any]] = {
     ("convert", "tobase64string"): lambda d, a: base64.b64encode(to_bytes(a[0])).decode(),
     ("bitconverter", "tostring"): _bit_converter,
     ("environment", "expandenvironmentvariables"): _expand_environment,
+    ("environment", "getenvironmentvariable"): get_environment_variable,
+    ("environment", "setenvironmentvariable"): set_environment_variable,
+    ("environment", "getenvironmentvariables"): get_environment_variables,
     ("security.cryptography.sha1cryptoserviceprovider", "create"): lambda d, a: sha1(),
     ("security.cryptography.sha1", "create"): lambda d, a: sha1(),
 }
