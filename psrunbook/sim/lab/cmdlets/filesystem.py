@@ -252,9 +252,20 @@ class ItemCmdlet(SimCmdlet):
 
 
 _PATHS = (
+    param("Path", "string[]", mandatory=True, position=0, sets=("Path",), pipeline=True,
+          by_name=True),
+    param("LiteralPath", "string[]", mandatory=True, aliases=("PSPath", "LP"),
+          sets=("LiteralPath",), by_name=True),
+)  # fmt: skip
+"""``-Path`` and ``-LiteralPath`` as the item cmdlets declare them: mandatory in their
+sets, so ``$null`` or ``''`` is a binding error, as on Windows (each cmdlet's 5.1
+reference: "Required: True"), never the current location."""
+
+_OPTIONAL_PATH = (
     param("Path", "string[]", position=0, sets=("Path",), pipeline=True, by_name=True),
-    param("LiteralPath", "string[]", aliases=("PSPath", "LP"), sets=("LiteralPath",), by_name=True),
+    _PATHS[1],
 )
+"""Get-ChildItem's: without ``-Path`` it lists the location."""
 
 
 class TestPath(ItemCmdlet):
@@ -348,7 +359,7 @@ class GetChildItem(ItemCmdlet):
         "Get-ChildItem",
         error_records.ps_type("GetChildItemCommand"),
         (
-            *_PATHS,
+            *_OPTIONAL_PATH,
             param("Filter", "string", position=1),
             param("Recurse", "switch", aliases=("s",)),
             param("Directory", "switch", aliases=("ad", "d")),

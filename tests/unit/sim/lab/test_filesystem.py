@@ -8,8 +8,10 @@ from typing import Any
 import pytest
 
 from psrunbook.sim.lab.cluster_model import SimCluster
+from psrunbook.sim.lab.lab_files import sample_lab
 from psrunbook.sim.lab.paths import BadDrive, FsPath, RegPath, parse
 from psrunbook.sim.ps.cmdlet_api import CmdletError
+from tests.unit.sim.lab.scripts import run_on
 
 from .conftest import Caller, reg_key
 
@@ -337,3 +339,24 @@ def test_add_content_missing_folder(call: Caller) -> None:
         "GetContentWriterDirectoryNotFoundError,Microsoft.PowerShell.Commands.AddContentCommand"
         == ctx.error_ids[0]
     )
+
+
+@pytest.mark.parametrize(
+    ("script", "message"),
+    [
+        ("Test-Path -Path $null", "Cannot bind argument to parameter 'Path' because it is null."),
+        ("Test-Path ''", "Cannot bind argument to parameter 'Path' because it is an empty string."),
+        ("Get-Item ''", "Cannot bind argument to parameter 'Path' because it is an empty string."),
+        ("Get-Content -LiteralPath ''",
+         "Cannot bind argument to parameter 'LiteralPath' because it is an empty string."),
+        ("Remove-Item $null", "Cannot bind argument to parameter 'Path' because it is null."),
+    ],
+)  # fmt: skip
+def test_a_null_or_empty_path_is_a_binding_error_not_the_location(
+    script: str, message: str
+) -> None:
+    """``-Path`` and ``-LiteralPath`` are mandatory for these cmdlets (their 5.1 reference:
+    "Required: True"); the lab read ``Get-Item ''`` as the current folder."""
+    result = run_on(sample_lab(), f"{script}; 'on'")
+    assert ["on"] == result.output
+    assert [message] == [e.message for e in result.errors]
