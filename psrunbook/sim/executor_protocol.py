@@ -109,6 +109,10 @@ directory); see :mod:`psrunbook.sim.ps.location`."""
 RUNSPACE_DRIVE_LOCATIONS = "drive_locations"
 """The key of each FileSystem drive's current location in the runspace (letter -> path),
 which ``Set-Location C:`` returns to (about_Locations)."""
+RUNSPACE_PROFILE_LOADED = "profile_loaded"
+"""The key set False in a runspace created without the user's profile
+(``WINRS_NOPROFILE``): its environment is the system profile's and the user's profile
+folders are not there; absent means loaded."""
 RUNSPACE_PROVIDER_LOCATION = "provider_location"
 """The key of the runspace's location when it is another provider's root
 (``Variable:\\``, as :attr:`~psrunbook.sim.ps.provider_roots.ProviderRoot.path` spells

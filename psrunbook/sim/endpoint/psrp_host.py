@@ -59,6 +59,7 @@ from psrunbook.sim.endpoint.wsman import (
     unknown_shell_fault,
 )
 from psrunbook.sim.executor_protocol import (
+    RUNSPACE_PROFILE_LOADED,
     ClientHost,
     ExecutionContext,
     Executor,
@@ -195,7 +196,9 @@ class ShellSession(ShellBase):
         self._outboxes: dict[uuid.UUID | None, _Outbox] = {None: _Outbox()}
         self._runs: OrderedDict[str, PipelineRun] = OrderedDict()
         self._by_pipeline_id: dict[uuid.UUID, PipelineRun] = {}
-        self._runspace_state: dict[str, Any] = {} if profile_loaded else {"profile_loaded": False}
+        self._runspace_state: dict[str, Any] = (
+            {} if profile_loaded else {RUNSPACE_PROFILE_LOADED: False}
+        )
         self._busy_runspaces = 0
         self._key_exchanged = False
         """Whether the client has sent its public key (PUBLIC_KEY, MS-PSRP 2.2.2.3)."""

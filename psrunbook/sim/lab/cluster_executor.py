@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING
 
 from psrunbook.sim.executor_protocol import (
+    RUNSPACE_PROFILE_LOADED,
     ExecutionContext,
     OutputSink,
     PipelineFailed,
@@ -123,7 +124,12 @@ class ClusterExecutor:
             clock=ModelClock(cluster.node_now, cluster.skip),
             is_administrator=self._is_administrator,
             resolve_account=self._resolve_account,
-            files_for=lambda context: LabFiles(cluster, context.node, context.user),
+            files_for=lambda context: LabFiles(
+                cluster,
+                context.node,
+                context.user,
+                profile_loaded=context.runspace.get(RUNSPACE_PROFILE_LOADED, True),
+            ),
             unmodelled_command=self._unmodelled_command,
             command_alias=self._command_alias,
             unmodelled_module=module_reason,

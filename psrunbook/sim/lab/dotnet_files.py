@@ -22,12 +22,19 @@ _TEMP_NAMES = itertools.count(0x1A2B)
 
 
 class LabFiles:
-    """One node's files for one user."""
+    """One node's files for one user.
 
-    def __init__(self, cluster: SimCluster, node: str, user: str) -> None:
+    ``profile_loaded`` False (a session created with ``WINRS_NOPROFILE``): Windows
+    loaded no profile, and a user who never logged on has no profile folders, so they
+    are neither present before the lab made them nor made by a write below them."""
+
+    def __init__(
+        self, cluster: SimCluster, node: str, user: str, *, profile_loaded: bool = True
+    ) -> None:
         self._cluster = cluster
         self._node = node
         self._user = user
+        self._profile_user = user if profile_loaded else None
 
     def _path(self, text: str) -> FsPath:
         try:
@@ -44,8 +51,8 @@ class LabFiles:
 
     def _view(self, writing: bool = False) -> FsView:
         """The node's files; before a write, with the user's profile in place."""
-        if writing:
-            ensure_profile(self._cluster, self._node, self._user)
+        if writing and self._profile_user is not None:
+            ensure_profile(self._cluster, self._node, self._profile_user)
         return FsView(self._cluster, self._node)
 
     def _folder_must_exist(self, view: FsView, path: FsPath, text: str) -> None:
@@ -65,7 +72,8 @@ class LabFiles:
         with self._cluster.lock:
             entry = self._view().get(target)
         if entry is None:
-            return "dir" if in_profile(target, self._user) else None
+            user = self._profile_user
+            return "dir" if user is not None and in_profile(target, user) else None
         return "dir" if entry.is_dir else "file"
 
     def read(self, path: str) -> bytes:

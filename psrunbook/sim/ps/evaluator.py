@@ -21,6 +21,7 @@ import msgspec
 from tree_sitter import Node
 
 from psrunbook.sim.executor_protocol import (
+    RUNSPACE_PROFILE_LOADED,
     SESSION_PID,
     EventForwardingSink,
     ForwardedEvent,
@@ -381,7 +382,7 @@ class Evaluator:
         self.global_scope = Scope()
         self.errors = []
         user = session.user.split("\\")[-1].split("@")[0]
-        if shared.get("profile_loaded", True):
+        if shared.get(RUNSPACE_PROFILE_LOADED, True):
             # The host process's environment, the user's profile loaded: the block a
             # WinRS process gets too (Path, APPDATA, LOCALAPPDATA, PUBLIC, ...), with the
             # user's own temporary folder (Ansible's win_tempfile page shows a %TEMP% of

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from psrunbook.sim.executor_protocol import (
+    RUNSPACE_PROFILE_LOADED,
     CommandRequest,
     ExecutionContext,
     PipelineFailed,
@@ -21,7 +22,7 @@ def run_on(
     that loaded the user's profile unless told otherwise (``WINRS_NOPROFILE``)."""
     sink = Sink()
     request = PipelineRequest((CommandRequest(script, True, ()),), ())
-    runspace = {} if profile_loaded else {"profile_loaded": False}
+    runspace = {} if profile_loaded else {RUNSPACE_PROFILE_LOADED: False}
     try:
         ClusterExecutor(cluster, time_scale=0.0).execute(
             request, ExecutionContext(node, "SIMLAB\\admin", runspace=runspace), sink

@@ -72,3 +72,31 @@ def test_without_the_profile_loaded_its_folders_are_not_there_until_made() -> No
     )
     assert (None, []) == (result.failed, result.errors)
     assert ["C:\\Windows\\system32\\config\\systemprofile", False, False] == result.output
+
+
+def test_without_the_profile_loaded_dotnet_and_set_location_do_not_find_or_make_it() -> None:
+    """The .NET file view follows the session too: ``Set-Location`` to the user's
+    Documents is not found, and a .NET write there finds no folder (it used to make
+    the profile, as for a session that loaded it)."""
+    lab = sample_lab()
+
+    def state() -> dict[str, object]:
+        return {k: v for k, v in dump(lab).items() if k != "faults"}  # counts pipelines
+
+    before = state()
+    result = run_on(
+        lab,
+        "Set-Location C:\\Users\\admin\\Documents\n"
+        "[IO.File]::WriteAllText('C:\\Users\\admin\\Documents\\x.txt', 'a')\n"
+        "Test-Path C:\\Users\\admin",
+        profile_loaded=False,
+    )
+    assert [False] == result.output
+    assert [
+        "Cannot find path 'C:\\Users\\admin\\Documents' because it does not exist.",
+        'Exception calling "WriteAllText" with "2" argument(s): "Could not find a part of '
+        "the path 'C:\\Users\\admin\\Documents\\x.txt'.\"",
+    ] == [e.message for e in result.errors]
+    assert before == state()
+    loaded = run_on(lab, "Set-Location C:\\Users\\admin\\Documents; $PWD.Path")
+    assert ["C:\\Users\\admin\\Documents"] == loaded.output
