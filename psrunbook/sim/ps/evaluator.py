@@ -1567,6 +1567,23 @@ class Evaluator:
             raise self.unsupported(self.statement, refusal)
         return chosen
 
+    def session_state_form(self, command: str, bound: PSHashtable) -> Builtin | None:
+        """For a node's item command bound to one pipeline object (``Get-Item Env:X |
+        Remove-Item`` binds PSPath to ``-LiteralPath``): the session-state drive's version
+        when its path is on one, else None; a form the lab does not model is refused, and
+        a parameter the drive's version lacks leaves it to the node's command (which
+        refuses such a path by name)."""
+        builtin = SESSION_STATE_COMMANDS.get(command.casefold())
+        if builtin is None:
+            return None
+        known = {p.name.casefold() for p in builtin.spec.parameters}
+        if any(str(name).casefold() not in known for name in bound):
+            return None
+        chosen, refusal = route_session_state(command.casefold(), bound, self.runspace)
+        if refusal is not None:
+            raise self.unsupported(self.statement, refusal)
+        return chosen
+
     def _module_command_used(self, spec: CmdletSpec) -> None:
         """A command of a module (anything but the Core snap-in's) is about to run: its
         module is imported into the runspace (autoloading: ``Get-Module`` lists it). On

@@ -98,5 +98,5 @@ def session_state_path(text: str, location: ProviderRoot | None = None) -> Sessi
 
 def names_session_state(text: str) -> bool:
     """Whether ``text`` is a drive- or provider-qualified session-state path (the lab's
-    FileSystem commands refuse such a path that reached them through the pipeline)."""
+    FileSystem commands refuse such a path that reached them)."""
     return session_state_path(text) is not None

@@ -232,6 +232,10 @@ class CmdletStage(CommandStage):
             ev.write_error(self.binder.input_not_bound(item))
             return
         ev.check_mandatory(self.binder, args)
+        drive_command = ev.session_state_form(self.cmdlet.spec.name, args)
+        if drive_command is not None:  # a path on Env: or Variable: came with the object
+            drive_command.run(ev, args, None, self.out)
+            return
         CmdletContext(ev, self.out).invoke(self.cmdlet, args)
 
     def first(self) -> None:

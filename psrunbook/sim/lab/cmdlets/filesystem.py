@@ -195,12 +195,13 @@ class ItemCmdlet(SimCmdlet):
     def refuse_session_state(self, raw: str) -> None:
         """Refuse a path on ``Env:``, ``Variable:`` and the like by name: the evaluator
         hands the forms the lab models (:mod:`psrunbook.sim.ps.session_state_items`) to
-        their provider before this cmdlet runs, so one that reaches it came through the
-        pipeline or with a parameter the lab does not model for that provider."""
+        their provider instead of this cmdlet, with a path given or one bound from a
+        pipeline object, so one that reaches it came with a parameter the lab models
+        for the FileSystem only, or is another item command's."""
         if names_session_state(raw):
             raise CommandRefused(
-                f"{self.spec.name} of {raw} (a session-state provider's path, through the "
-                "pipeline or with parameters the lab models for the FileSystem only)"
+                f"{self.spec.name} of {raw} (a session-state provider's path, with "
+                "parameters the lab models for the FileSystem only)"
             )
 
     def known_drive(self, path: FsPath) -> bool:

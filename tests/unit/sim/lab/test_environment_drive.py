@@ -182,7 +182,7 @@ def test_a_wildcard_removes_every_match() -> None:
         ("Get-ChildItem Function:", "Get-ChildItem of Function:"),
         ("Get-Item Alias:gci", "Get-Item of Alias:gci"),
         ("Test-Path C:\\Windows, Env:PATH", "two providers at once"),
-        ("'Env:PATH' | Test-Path", "Test-Path of Env:PATH"),
+        ("Get-Item Env:OS | Get-ChildItem -Filter O*", "Get-ChildItem of"),
         ("Get-ChildItem Env: -Filter P*", "Get-ChildItem of Env:"),
         ("Copy-Item Env:PATH Env:PSRB_COPY", "Copy-Item of Env:"),
         ("Remove-Item Env:", "Remove-Item of the drive Env:"),
@@ -213,3 +213,13 @@ def test_the_module_path_is_the_one_windows_powershell_builds_at_start() -> None
         "C:\\Program Files\\Common Files",
         "C:\\Program Files",
     ] == output_of("$env:PSModulePath; $env:CommonProgramFiles; $env:ProgramW6432")
+
+
+def test_a_path_bound_from_a_pipeline_object_reaches_the_drive() -> None:
+    """``Get-ChildItem Env:X* | Remove-Item`` binds each item's PSPath to -LiteralPath."""
+    assert [True, True, 0, False] == output_of(
+        "$env:PSRB_P1 = 1; $env:PSRB_P2 = 2\n"
+        "'Env:PSRB_P1', 'C:\\Windows' | Test-Path\n"
+        "Get-ChildItem Env:PSRB_P* | Remove-Item; @(Get-ChildItem Env:PSRB_P*).Count\n"
+        "$v = 1; Get-Item Variable:v | Remove-Item; Test-Path Variable:v"
+    )
