@@ -189,9 +189,19 @@ class RegistryCmdlet(SimCmdlet):
 
 
 _PATH_PARAMS = (
+    param("Path", "string[]", mandatory=True, position=0, sets=("Path",), by_name=True),
+    param("LiteralPath", "string[]", mandatory=True, aliases=("PSPath", "LP"),
+          sets=("LiteralPath",), by_name=True),
+)  # fmt: skip
+"""``-Path`` and ``-LiteralPath`` of the *-ItemProperty cmdlets: mandatory in their sets
+(GetPropertyCommand's ``[Parameter(Mandatory = true)]``, each 5.1 reference's
+``[-Path] <String[]>``), so ``$null`` or ``''`` is a binding error as on Windows."""
+
+_OPTIONAL_PATH_PARAMS = (
     param("Path", "string[]", position=0, sets=("Path",), by_name=True),
-    param("LiteralPath", "string[]", aliases=("PSPath", "LP"), sets=("LiteralPath",), by_name=True),
+    _PATH_PARAMS[1],
 )
+"""Get-ItemPropertyValue's: ``[[-Path] <String[]>]`` (the location without one)."""
 
 
 class GetItemProperty(RegistryCmdlet):
@@ -234,7 +244,7 @@ class GetItemPropertyValue(RegistryCmdlet):
     spec = CmdletSpec(
         "Get-ItemPropertyValue",
         error_records.ps_type("GetItemPropertyValueCommand"),
-        (*_PATH_PARAMS, param("Name", "string[]", mandatory=True, position=1)),
+        (*_OPTIONAL_PATH_PARAMS, param("Name", "string[]", mandatory=True, position=1)),
     )
 
     def run(self, ctx: CmdletContext, args: PSHashtable) -> int | None:

@@ -350,13 +350,18 @@ def test_add_content_missing_folder(call: Caller) -> None:
         ("Get-Content -LiteralPath ''",
          "Cannot bind argument to parameter 'LiteralPath' because it is an empty string."),
         ("Remove-Item $null", "Cannot bind argument to parameter 'Path' because it is null."),
+        ("Get-ItemProperty -Path ''",
+         "Cannot bind argument to parameter 'Path' because it is an empty string."),
+        ("Set-ItemProperty -Path $null -Name x -Value 1",
+         "Cannot bind argument to parameter 'Path' because it is null."),
     ],
 )  # fmt: skip
 def test_a_null_or_empty_path_is_a_binding_error_not_the_location(
     script: str, message: str
 ) -> None:
     """``-Path`` and ``-LiteralPath`` are mandatory for these cmdlets (their 5.1 reference:
-    "Required: True"); the lab read ``Get-Item ''`` as the current folder."""
+    "Required: True"; GetPropertyCommand's ``Mandatory = true``); the lab read
+    ``Get-Item ''`` as the current folder."""
     result = run_on(sample_lab(), f"{script}; 'on'")
     assert ["on"] == result.output
     assert [message] == [e.message for e in result.errors]
