@@ -91,7 +91,9 @@ def serve_command(
         typer.Option(
             "--auth",
             help="basic, or as a domain node: ntlm, kerberos (keytab from KRB5_KTNAME), "
-            "negotiate (both) or credssp, with every message sealed over HTTP.",
+            "negotiate (both) or credssp, with every message sealed over HTTP; several, "
+            "comma-separated (ntlm,basic,credssp), are offered together as by a node with "
+            "each enabled (the first is the inventory's).",
         ),
     ] = "basic",
     clusters: Annotated[
@@ -146,7 +148,7 @@ def serve_command(
         PASSWORD_ENV,
         ServeOptions,
         lab_version,
-        parse_auth,
+        parse_auths,
         serve,
         sim_password,
     )
@@ -164,9 +166,9 @@ def serve_command(
         )
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    mode = parse_auth(auth, source="--auth")
+    mode, *also = parse_auths(auth, source="--auth")
     password, generated = sim_password()
-    if generated and mode != "kerberos":  # a Kerberos client uses its ticket, no password
+    if generated and (mode != "kerberos" or also):  # a Kerberos client uses its ticket
         typer.echo(f"export {PASSWORD_ENV}={password}")
     options = ServeOptions(
         nodes=nodes,
@@ -183,6 +185,7 @@ def serve_command(
         time_scale=time_scale,
         idle_timeout=idle_timeout,
         auth=mode,
+        also_auth=tuple(also),
         clusters=clusters,
         inventory_dir=inventory_dir,
         latency_ms=latency_ms,

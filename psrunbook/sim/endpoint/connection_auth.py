@@ -39,19 +39,23 @@ from psrunbook.sim.endpoint.negotiate_auth import AuthMode, NegotiateHandshake, 
 Headers = tuple[tuple[str, str], ...]
 
 
-def challenges(mode: AuthMode) -> Headers:
-    """The ``WWW-Authenticate`` headers of a 401 from a node serving ``mode``.
+def challenges(*modes: AuthMode) -> Headers:
+    """The ``WWW-Authenticate`` headers of a 401 from a node serving ``modes``.
 
     Windows offers ``Negotiate`` and ``Kerberos`` (its service defaults, Basic and CredSSP
-    off); ``ntlm`` offers Negotiate only, as a node outside a domain would.
+    off); ``ntlm`` offers Negotiate only, as a node outside a domain would. A node with
+    Basic or CredSSP enabled too offers each (in this order: UNVERIFIED).
     """
-    if mode == "basic":
-        return (("WWW-Authenticate", CHALLENGE),)
-    if mode == "credssp":
-        return (("WWW-Authenticate", "CredSSP"),)
-    offered: Headers = (("WWW-Authenticate", "Negotiate"),)
-    if mode in ("kerberos", "negotiate"):
-        offered += (("WWW-Authenticate", "Kerberos"),)
+    offered: Headers = ()
+    for mode in modes:
+        if mode == "basic":
+            offered += (("WWW-Authenticate", CHALLENGE),)
+        elif mode == "credssp":
+            offered += (("WWW-Authenticate", "CredSSP"),)
+        else:
+            offered += (("WWW-Authenticate", "Negotiate"),)
+            if mode in ("kerberos", "negotiate"):
+                offered += (("WWW-Authenticate", "Kerberos"),)
     return offered
 
 
@@ -79,25 +83,58 @@ class Admission(msgspec.Struct, frozen=True):
 
 
 class ConnectionAuth:
-    """The authentication state of one HTTP connection to a node serving ``mode``."""
+    """The authentication state of one HTTP connection to a node serving ``mode`` (and
+    ``also``: a node with several schemes enabled, as WinRM's ``Auth`` settings allow)."""
 
-    def __init__(self, mode: AuthMode, users: Mapping[str, str], *, tls: bool = False) -> None:
-        """``tls``: the connection is HTTPS, so a plain envelope is not unencrypted traffic."""
+    def __init__(
+        self,
+        mode: AuthMode,
+        users: Mapping[str, str],
+        *,
+        tls: bool = False,
+        also: tuple[AuthMode, ...] = (),
+    ) -> None:
+        """``tls``: the connection is HTTPS, so a plain envelope is not unencrypted traffic.
+
+        With Basic among several schemes over HTTP the node accepts plain envelopes on a
+        Negotiate connection too: Basic over HTTP works on Windows only with the service's
+        ``AllowUnencrypted = true``, which admits every unencrypted message."""
         self.mode = mode
+        self.offered: tuple[AuthMode, ...] = (mode, *(m for m in also if m != mode))
         self._users = users
         self._tls = tls
-        self._handshake = None if mode == "basic" else NegotiateHandshake(mode)
+        self._plain_allowed = tls or (len(self.offered) > 1 and "basic" in self.offered)
+        self._handshakes: dict[str, NegotiateHandshake] = {}
+        self._active: NegotiateHandshake | None = None
+        """The handshake that authenticated this connection (or is under way)."""
 
     def admit(
         self, authorization: str | None, content_type: str | None, body: bytes
     ) -> Admission | Refusal:
         """Let the request in, or say how the node refuses it."""
-        if self._handshake is None:
+        scheme = (authorization or "").partition(" ")[0].lower()
+        if self.offered == ("basic",) or (authorization and scheme == "basic"):
+            if "basic" not in self.offered:
+                return self._refuse("scheme 'Basic' is not offered")
             user = authenticate(authorization, self._users)
             if user is None:
                 return self._refuse("no valid Basic credential")
             return Admission(user, body)
-        return self._admit_negotiated(self._handshake, authorization, content_type, body)
+        if authorization:
+            handshake = self._handshake_for(scheme)
+            if handshake is None:
+                return self._refuse(f"scheme {authorization.partition(' ')[0]!r} is not offered")
+            self._active = handshake
+        if self._active is None:
+            return self._refuse("the connection is not authenticated")
+        return self._admit_negotiated(self._active, authorization, content_type, body)
+
+    def _handshake_for(self, scheme: str) -> NegotiateHandshake | None:
+        """This connection's handshake for ``scheme`` (one per offered mode that reads it)."""
+        for mode in self.offered:
+            if mode != "basic" and scheme in schemes(mode):
+                return self._handshakes.setdefault(mode, NegotiateHandshake(mode))
+        return None
 
     def _admit_negotiated(
         self,
@@ -109,8 +146,6 @@ class ConnectionAuth:
         headers: Headers = ()
         if authorization:
             scheme, _, token = authorization.partition(" ")
-            if scheme.lower() not in schemes(self.mode):
-                return self._refuse(f"scheme {scheme!r} is not offered")
             step = handshake.step(scheme, token)
             if step.refused is not None:
                 return self._refuse(step.refused)
@@ -128,7 +163,7 @@ class ConnectionAuth:
         if context is None or user is None:
             return self._refuse("the connection is not authenticated")
         if not message_encryption.is_encrypted(content_type):
-            if self._tls:
+            if self._plain_allowed:
                 return Admission(user, body, headers)
             return self._refuse("unencrypted message refused (AllowUnencrypted = false)")
         protocol = message_encryption.protocol_for(handshake.mode, handshake.scheme)
@@ -144,4 +179,4 @@ class ConnectionAuth:
         )
 
     def _refuse(self, reason: str) -> Refusal:
-        return Refusal(HTTPStatus.UNAUTHORIZED, challenges(self.mode), reason)
+        return Refusal(HTTPStatus.UNAUTHORIZED, challenges(*self.offered), reason)

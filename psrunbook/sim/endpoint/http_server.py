@@ -110,7 +110,12 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.endpoint._track(self.connection, add=True)
         # WinRM authenticates a connection (Negotiate) or each request (Basic): per connection.
         endpoint = self.server.endpoint
-        self.auth = ConnectionAuth(endpoint.auth, endpoint.users, tls=endpoint.scheme == "https")
+        self.auth = ConnectionAuth(
+            endpoint.auth,
+            endpoint.users,
+            tls=endpoint.scheme == "https",
+            also=endpoint.also_auth,
+        )
 
     def finish(self) -> None:
         self.server.endpoint._track(self.connection, add=False)
@@ -261,14 +266,16 @@ class SimEndpoint:
         auth: AuthMode = "basic",
         record_wire: bool = False,
         latency_s: float = 0.0,
+        also_auth: tuple[AuthMode, ...] = (),
     ) -> None:
         self.node = node
         self.auth: AuthMode = auth
+        self.also_auth = also_auth
+        """Schemes offered beside ``auth`` (a node with Basic or CredSSP enabled too)."""
         self.wire: list[bytes] | None = [] if record_wire else None
         """With ``record_wire``: every request and answer exactly as the socket carried it."""
-        self._ntlm_accounts = (
-            NTLM_ACCOUNTS.register(users) if auth in ("ntlm", "negotiate", "credssp") else ()
-        )
+        ntlm = {"ntlm", "negotiate", "credssp"}.intersection((auth, *also_auth))
+        self._ntlm_accounts = NTLM_ACCOUNTS.register(users) if ntlm else ()
         self.latency_s = latency_s
         """Added to every request's round trip, as a WAN link would (``--latency-ms``): the
         request's own thread waits, so other connections are served meanwhile."""
@@ -857,6 +864,7 @@ class SimFleet:
         idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
         auth: AuthMode = "basic",
         latency_s: float = 0.0,
+        also_auth: tuple[AuthMode, ...] = (),
     ) -> None:
         self.certificate = _generated_certificate() if tls else None
         self.endpoints: dict[str, SimEndpoint] = {}
@@ -878,6 +886,7 @@ class SimFleet:
                     idle_timeout=idle_timeout,
                     auth=auth,
                     latency_s=latency_s,
+                    also_auth=also_auth,
                 )
         except BaseException:
             self.close()

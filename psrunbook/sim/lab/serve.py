@@ -163,7 +163,10 @@ class ServeOptions(msgspec.Struct, frozen=True):
     """Seconds without a request before a shell is deleted, as WinRM's IdleTimeOut."""
     auth: AuthMode = "basic"
     """How the nodes authenticate: Basic, or Negotiate (NTLM, Kerberos, either) or
-    CredSSP, with every message sealed over HTTP."""
+    CredSSP, with every message sealed over HTTP. The inventory written uses it."""
+    also_auth: tuple[AuthMode, ...] = ()
+    """Schemes the nodes offer beside ``auth`` (``--auth ntlm,basic,credssp``), as a
+    Windows node with those enabled does."""
     clusters: int = 1
     inventory_dir: Path | None = None
     """A fleet of ``clusters`` sample labs, one inventory each written here (``cluster_fleet``)."""
@@ -183,6 +186,25 @@ def parse_auth(value: str, *, source: str) -> AuthMode:
         f"{source}: {value!r} is not an auth mode the lab serves; "
         f"give one of: {', '.join(AUTH_MODES)}"
     )
+
+
+_NEGOTIATE_FAMILY = frozenset({"ntlm", "kerberos", "negotiate"})
+
+
+def parse_auths(value: str, *, source: str) -> tuple[AuthMode, ...]:
+    """``value`` as one auth mode or several, comma-separated (``ntlm,basic,credssp``: a
+    node with each enabled, the first the one its inventory uses). A UserError naming
+    ``source`` for an unknown mode, a repeated one, or two of ntlm, kerberos and
+    negotiate (a node has one Negotiate: ``negotiate`` is NTLM and Kerberos both)."""
+    modes = tuple(parse_auth(part, source=source) for part in value.split(","))
+    if len(set(modes)) != len(modes):
+        raise UserError(f"{source}: {value!r} names a mode twice; give each once")
+    if len(_NEGOTIATE_FAMILY.intersection(modes)) > 1:
+        raise UserError(
+            f"{source}: {value!r} names more than one of ntlm, kerberos and negotiate; a "
+            "node has one Negotiate scheme: give negotiate for NTLM and Kerberos both"
+        )
+    return modes
 
 
 def check_kerberos_keytab(auth: AuthMode, environ: dict[str, str] | None = None) -> None:
@@ -270,11 +292,12 @@ def serve(
 def _serve(
     options: ServeOptions, *, password: str, echo: Callable[[str], None], stop: threading.Event
 ) -> None:
-    check_kerberos_keytab(options.auth)
+    for mode in (options.auth, *options.also_auth):
+        check_kerberos_keytab(mode)
     if options.inventory_dir is not None:
         _serve_clusters(options, password=password, echo=echo, stop=stop)
         return
-    if options.auth == "kerberos":
+    if "kerberos" in (options.auth, *options.also_auth):
         for line in kerberos_client_notes(options.host):
             echo(line)
     executor, cluster = make_executor(options)
@@ -294,6 +317,7 @@ def _serve(
         idle_timeout=options.idle_timeout,
         auth=options.auth,
         latency_s=latency_ms / 1000,
+        also_auth=options.also_auth,
     ) as fleet:
         if cluster is not None:
             for endpoint in fleet:
@@ -331,9 +355,10 @@ def _serve_clusters(
     )
 
     assert options.inventory_dir is not None
-    if options.auth != "basic":
+    if options.auth != "basic" or options.also_auth:
+        modes = ",".join((options.auth, *options.also_auth))
         raise UserError(
-            f"--auth {options.auth}: a fleet of clusters (--clusters) is served with Basic "
+            f"--auth {modes}: a fleet of clusters (--clusters) is served with Basic "
             "only; leave out --auth, or serve one cluster with it"
         )
     start: Callable[..., ClusterFleet | ClusterGroups] = start_clusters
