@@ -35,7 +35,7 @@ is refused by name; their roots exist (``Test-Path``, ``Get-Item``, as pypsrp 1.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from psrunbook.sim.objects import (
@@ -242,24 +242,22 @@ def _set_item(ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None,
 
 def _clear_item(ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None,
                 emit: Emit) -> None:  # fmt: skip
-    ctx = _Context(ev, "Clear-Item", args, emit)
-    for path in ctx.paths:
-        if path.is_root:
-            raise ctx.refuse_root(path)
-        for name, _ in ctx.existing(path):
-            if not ctx.flag("WhatIf"):
-                ctx.table(path).clear(name)
+    _each_existing(_Context(ev, "Clear-Item", args, emit), lambda t, name: t.clear(name))
 
 
 def _remove_item(ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None,
                  emit: Emit) -> None:  # fmt: skip
-    ctx = _Context(ev, "Remove-Item", args, emit)
+    _each_existing(_Context(ev, "Remove-Item", args, emit), lambda t, name: t.remove(name))
+
+
+def _each_existing(ctx: _Context, action: Callable[[ItemTable, str], None]) -> None:
+    """``action`` on every item the paths name (not on a drive itself; not with -WhatIf)."""
     for path in ctx.paths:
         if path.is_root:
             raise ctx.refuse_root(path)
         for name, _ in ctx.existing(path):
             if not ctx.flag("WhatIf"):
-                ctx.table(path).remove(name)
+                action(ctx.table(path), name)
 
 
 def _new_item(ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None,

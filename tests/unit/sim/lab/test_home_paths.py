@@ -8,6 +8,7 @@ it, so a read-only run leaves the lab as it was.
 
 from __future__ import annotations
 
+from psrunbook.sim.lab.cluster_model import SimCluster
 from psrunbook.sim.lab.lab_files import dump, sample_lab
 from tests.unit.sim.lab.scripts import output_of, run_on
 
@@ -29,13 +30,14 @@ def test_a_tilde_inside_a_name_or_a_literal_path_is_a_name() -> None:
     ] == [e.message for e in result.errors]
 
 
+def _state(lab: SimCluster) -> dict[str, object]:
+    """The lab's saved state but its fault counters (which count pipelines)."""
+    return {k: v for k, v in dump(lab).items() if k != "faults"}
+
+
 def test_reading_the_profile_folders_finds_them_and_changes_nothing() -> None:
     lab = sample_lab()
-
-    def state() -> dict[str, object]:
-        return {k: v for k, v in dump(lab).items() if k != "faults"}  # counts pipelines
-
-    before = state()
+    before = _state(lab)
     result = run_on(
         lab,
         "Test-Path .; @(Get-ChildItem).Count; (Get-Item $env:TEMP).FullName\n"
@@ -43,7 +45,7 @@ def test_reading_the_profile_folders_finds_them_and_changes_nothing() -> None:
     )
     assert (None, []) == (result.failed, result.errors)
     assert [True, 0, "C:\\Users\\admin\\AppData\\Local\\Temp", False] == result.output
-    assert before == state()
+    assert before == _state(lab)
 
 
 def test_a_session_has_the_host_processs_environment() -> None:
@@ -79,11 +81,7 @@ def test_without_the_profile_loaded_dotnet_and_set_location_do_not_find_or_make_
     Documents is not found, and a .NET write there finds no folder (it used to make
     the profile, as for a session that loaded it)."""
     lab = sample_lab()
-
-    def state() -> dict[str, object]:
-        return {k: v for k, v in dump(lab).items() if k != "faults"}  # counts pipelines
-
-    before = state()
+    before = _state(lab)
     result = run_on(
         lab,
         "Set-Location C:\\Users\\admin\\Documents\n"
@@ -97,6 +95,6 @@ def test_without_the_profile_loaded_dotnet_and_set_location_do_not_find_or_make_
         'Exception calling "WriteAllText" with "2" argument(s): "Could not find a part of '
         "the path 'C:\\Users\\admin\\Documents\\x.txt'.\"",
     ] == [e.message for e in result.errors]
-    assert before == state()
+    assert before == _state(lab)
     loaded = run_on(lab, "Set-Location C:\\Users\\admin\\Documents; $PWD.Path")
     assert ["C:\\Users\\admin\\Documents"] == loaded.output
