@@ -133,7 +133,9 @@ class ConnectionAuth:
         """This connection's handshake for ``scheme`` (one per offered mode that reads it)."""
         for mode in self.offered:
             if mode != "basic" and scheme in schemes(mode):
-                return self._handshakes.setdefault(mode, NegotiateHandshake(mode))
+                if mode not in self._handshakes:
+                    self._handshakes[mode] = NegotiateHandshake(mode)
+                return self._handshakes[mode]
         return None
 
     def _admit_negotiated(
