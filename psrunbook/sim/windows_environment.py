@@ -27,9 +27,14 @@ def _fold(text: str) -> str:
     return text.casefold()
 
 
-def process_environment(node: str, user: str, extra: tuple[tuple[str, str], ...]) -> dict[str, str]:
+def process_environment(
+    node: str, user: str, extra: tuple[tuple[str, str], ...], *, domain: str | None = None
+) -> dict[str, str]:
     """The environment a WinRS process starts with: the system's, the user's, then
-    the shell's Environment variables (UNVERIFIED: the lab's subset of Windows')."""
+    the shell's Environment variables (UNVERIFIED: the lab's subset of Windows').
+
+    ``USERDOMAIN`` is the account's domain (``domain``, as ``whoami`` shows it): the
+    domain of a domain account, the computer's name for a local one."""
     env = {
         "ALLUSERSPROFILE": "C:\\ProgramData",
         "APPDATA": f"C:\\Users\\{user}\\AppData\\Roaming",
@@ -56,7 +61,7 @@ def process_environment(node: str, user: str, extra: tuple[tuple[str, str], ...]
         "SystemRoot": "C:\\Windows",
         "TEMP": f"C:\\Users\\{user}\\AppData\\Local\\Temp",
         "TMP": f"C:\\Users\\{user}\\AppData\\Local\\Temp",
-        "USERDOMAIN": node,
+        "USERDOMAIN": domain or node,
         "USERNAME": user,
         "USERPROFILE": f"C:\\Users\\{user}",
         "windir": "C:\\Windows",

@@ -53,6 +53,7 @@ from psrunbook.sim.lab.fs import FsView
 from psrunbook.sim.lab.ipconfig import full_listing, ipconfig_text
 from psrunbook.sim.lab.paths import BadDrive, FsPath, parse
 from psrunbook.sim.lab.windows_commands import cmd_commands
+from psrunbook.sim.ps.automatic import connected_user
 
 PowerShellRunner = Callable[
     [str, ExecutionContext, dict[str, str], Callable[[str], None], Callable[[str], None], str],
@@ -105,7 +106,8 @@ class CmdShell:
     def run(self, request: ShellCommandRequest, context: ExecutionContext, io: ProcessIO) -> int:
         codec = "utf-8" if request.codepage == 65001 else f"cp{request.codepage}"
         user = context.user.split("\\")[-1].split("@")[0]
-        env = process_environment(context.node, user, request.environment)
+        domain = connected_user(context.user, context.node).split("\\")[0]
+        env = process_environment(context.node, user, request.environment, domain=domain)
         cwd = self._start_directory(request.working_directory, env)
         state = CmdState(
             env=env,
@@ -230,10 +232,7 @@ class CmdShell:
     def _whoami(self, args: str, state: CmdState, context: ExecutionContext) -> None:
         if args:
             raise Refused(f"whoami {args}")
-        user = context.user.split("@")[0]
-        if "\\" not in user:
-            user = f"{context.node}\\{user}"
-        state.out(f"{user.lower()}\r\n")
+        state.out(f"{connected_user(context.user, context.node).lower()}\r\n")
         state.exit_code = 0
 
     def _ipconfig(self, args: str, state: CmdState, context: ExecutionContext) -> None:

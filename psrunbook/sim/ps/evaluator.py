@@ -388,7 +388,8 @@ class Evaluator:
             # user's own temporary folder (Ansible's win_tempfile page shows a %TEMP% of
             # C:\Users\Administrator\AppData\Local\Temp on a WinRM host). PROMPT is
             # cmd.exe's own.
-            env = process_environment(session.node, user, ())
+            domain = automatic.connected_user(session.user, session.node).split("\\")[0]
+            env = process_environment(session.node, user, (), domain=domain)
             env.pop("PROMPT", None)
             env["PSModulePath"] = powershell_module_path(env["USERPROFILE"])
         else:  # WINRS_NOPROFILE: Windows' own defaults (UNVERIFIED beyond USERPROFILE)

@@ -37,8 +37,10 @@ def _no_powershell(*args: object) -> int:
     raise AssertionError("powershell.exe was not expected here")
 
 
-def _cmd(lab: SimCluster, line: str, **request: object) -> tuple[str, str, int]:
-    context = ExecutionContext("NODE1", "SIMLAB\\admin")
+def _cmd(
+    lab: SimCluster, line: str, user: str = "SIMLAB\\admin", **request: object
+) -> tuple[str, str, int]:
+    context = ExecutionContext("NODE1", user)
     ensure_profile(lab, "NODE1", context.user)
     streams = Streams()
     code = CmdShell(lab, _no_powershell).run(
@@ -126,3 +128,23 @@ def test_the_limit_counts_the_line_after_variable_expansion(lab: SimCluster) -> 
     line = "echo %LONG%" + "b" * (8191 - len("echo %LONG%"))
     out, err, code = _cmd(lab, line, environment=(("LONG", "x" * 100),))
     assert ("", "The command line is too long.\r\n", 1) == (out, err, code)
+
+
+@pytest.mark.parametrize(
+    ("user", "account", "domain"),
+    [
+        ("SIMLAB\\admin", "simlab\\admin", "SIMLAB"),
+        ("psrunbook", "node1\\psrunbook", "NODE1"),
+        ("operator@CORP.EXAMPLE", "corp\\operator", "CORP"),
+    ],
+)
+def test_whoami_and_userdomain_name_the_accounts_domain(
+    lab: SimCluster, user: str, account: str, domain: str
+) -> None:
+    """A domain account's domain, the computer's name for a local one (USERDOMAIN); a
+    Kerberos principal's realm as its domain, as PowerShell's ``whoami`` shows it (the
+    cmd shell said ``node1\\operator`` for it, and USERDOMAIN was the node's name for
+    every account)."""
+    out, err, code = _cmd(lab, "whoami & echo %USERDOMAIN%", user=user)
+    assert (0, "") == (code, err)
+    assert [account, domain] == out.split()

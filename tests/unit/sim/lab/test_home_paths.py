@@ -98,3 +98,9 @@ def test_without_the_profile_loaded_dotnet_and_set_location_do_not_find_or_make_
     assert before == _state(lab)
     loaded = run_on(lab, "Set-Location C:\\Users\\admin\\Documents; $PWD.Path")
     assert ["C:\\Users\\admin\\Documents"] == loaded.output
+
+
+def test_userdomain_is_the_accounts_domain() -> None:
+    """The lab's session user is a domain account (``SIMLAB\\admin``): USERDOMAIN is its
+    domain, as ``whoami`` shows it (it was the node's name)."""
+    assert ["SIMLAB", "simlab\\admin"] == output_of("$env:USERDOMAIN; whoami")
