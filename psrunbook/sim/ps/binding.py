@@ -161,6 +161,7 @@ class Binder:
         common: bool = True,
         remaining: str | None = None,
         overflow: list[Any] | None = None,
+        default_set: str | None = None,
     ) -> None:
         self._table = _table_for(parameters, common)
         self.parameters = self._table.specs
@@ -168,6 +169,8 @@ class Binder:
         self.script = script
         self.remaining = remaining
         self.overflow = overflow
+        self.default_set = default_set
+        """:attr:`CmdletSpec.default_set`: chosen when several sets remain."""
 
     def _error(self, message: str, error_id: str, target: Any = None) -> BindingFailed:
         return BindingFailed(binding_error(message, error_id, self.command_type, target))
@@ -380,6 +383,8 @@ class Binder:
         for name, sets in table.restricting:
             if name in bound:
                 candidates &= sets
+        if len(candidates) > 1 and self.default_set in candidates:
+            candidates = {self.default_set}
         missing = [
             name
             for name, sets in table.mandatory

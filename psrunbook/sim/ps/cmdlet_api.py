@@ -83,6 +83,11 @@ class CmdletSpec(msgspec.Struct, frozen=True):
     implementing_type: str
     parameters: tuple[ParamSpec, ...] = ()
     native: bool = False
+    default_set: str | None = None
+    """The cmdlet's DefaultParameterSetName, where the lab models it: the set a call
+    that bound no set-specific parameter uses, so its mandatory parameters are missing
+    (``Remove-Item`` alone; PowerShell's binder chooses the default set when several
+    remain). None: such a call is not checked against any set."""
 
 
 class CmdletContext(Protocol):

@@ -1546,7 +1546,7 @@ class Evaluator:
         if spec.native:
             return NativeStage(self, cmdlet, arguments, redirections)
         self._module_command_used(spec)
-        binder = Binder(spec.parameters, spec.implementing_type)
+        binder = Binder(spec.parameters, spec.implementing_type, default_set=spec.default_set)
         own, common = split_common(self._bind(binder, arguments, spec.name))
         self._check_actions(common)
         return CmdletStage(self, cmdlet, binder, own, common, redirections)

@@ -279,6 +279,7 @@ class TestPath(ItemCmdlet):
             param("IsValid", "switch"),
             param("Filter", "string"),
         ),
+        default_set="Path",
     )
 
     def run(self, ctx: CmdletContext, args: PSHashtable) -> int | None:
@@ -328,6 +329,7 @@ class GetItem(ItemCmdlet):
         "Get-Item",
         error_records.ps_type("GetItemCommand"),
         (*_PATHS, param("Force", "switch"), param("Filter", "string")),
+        default_set="Path",
     )
 
     def run(self, ctx: CmdletContext, args: PSHashtable) -> int | None:
@@ -560,6 +562,7 @@ class CopyItem(ItemCmdlet):
             param("PassThru", "switch"),
             param("Container", "switch"),
         ),
+        default_set="Path",
     )
 
     def run(self, ctx: CmdletContext, args: PSHashtable) -> int | None:
@@ -627,6 +630,7 @@ class RemoveItem(ItemCmdlet):
             param("Confirm", "switch"),
             param("WhatIf", "switch"),
         ),
+        default_set="Path",
     )
 
     def run(self, ctx: CmdletContext, args: PSHashtable) -> int | None:
@@ -675,6 +679,7 @@ class GetContent(ItemCmdlet):
             param("Encoding", "string"),
             param("TotalCount", "int", aliases=("First", "Head")),
         ),
+        default_set="Path",
     )
 
     def run(self, ctx: CmdletContext, args: PSHashtable) -> int | None:
@@ -894,6 +899,7 @@ class GetFileHash(ItemCmdlet):
             ),
             replace(param("Algorithm", "string"), validators=(ValidateSet(_ALGORITHMS),)),
         ),
+        default_set="Path",
     )
 
     def run(self, ctx: CmdletContext, args: PSHashtable) -> int | None:
@@ -939,6 +945,7 @@ class ResolvePath(ItemCmdlet):
         "Resolve-Path",
         error_records.ps_type("ResolvePathCommand"),
         (*_PATHS, param("Relative", "switch")),
+        default_set="Path",
     )
 
     def run(self, ctx: CmdletContext, args: PSHashtable) -> int | None:
@@ -972,6 +979,7 @@ class ConvertPath(ResolvePath):
         "Convert-Path",
         error_records.ps_type("ConvertPathCommand"),
         _PATHS,
+        default_set="Path",
     )
 
     def run(self, ctx: CmdletContext, args: PSHashtable) -> int | None:

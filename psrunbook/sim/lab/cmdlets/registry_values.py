@@ -209,6 +209,7 @@ class GetItemProperty(RegistryCmdlet):
         "Get-ItemProperty",
         error_records.ps_type("GetItemPropertyCommand"),
         (*_PATH_PARAMS, param("Name", "string[]", position=1, aliases=("PSProperty",))),
+        default_set="Path",
     )
 
     def run(self, ctx: CmdletContext, args: PSHashtable) -> int | None:
@@ -276,6 +277,7 @@ class SetItemProperty(RegistryCmdlet):
             param("PassThru", "switch"),
             param("Force", "switch"),
         ),
+        default_set="Path",
     )
 
     def run(self, ctx: CmdletContext, args: PSHashtable) -> int | None:
@@ -311,6 +313,7 @@ class NewItemProperty(RegistryCmdlet):
             param("Value", "object", by_name=True),
             param("Force", "switch"),
         ),
+        default_set="Path",
     )
 
     def run(self, ctx: CmdletContext, args: PSHashtable) -> int | None:
@@ -344,6 +347,7 @@ class RemoveItemProperty(RegistryCmdlet):
             param("Name", "string[]", mandatory=True, position=1, aliases=("PSProperty",)),
             param("Force", "switch"),
         ),
+        default_set="Path",
     )
 
     def run(self, ctx: CmdletContext, args: PSHashtable) -> int | None:

@@ -365,3 +365,21 @@ def test_a_null_or_empty_path_is_a_binding_error_not_the_location(
     result = run_on(sample_lab(), f"{script}; 'on'")
     assert ["on"] == result.output
     assert [message] == [e.message for e in result.errors]
+
+
+@pytest.mark.parametrize(
+    "command", ["Remove-Item", "Test-Path", "Get-FileHash", "Get-ItemProperty"]
+)
+def test_no_path_at_all_misses_the_default_sets_mandatory_path(command: str) -> None:
+    """With neither ``-Path`` nor ``-LiteralPath`` PowerShell's binder takes the default
+    parameter set (``Path``), whose ``-Path`` is mandatory: a non-interactive session
+    cannot prompt for it. The lab wrote nothing."""
+    result = run_on(sample_lab(), f"{command}; 'on'")
+    assert ["on"] == result.output
+    assert [
+        "Cannot process command because of one or more missing mandatory parameters: Path."
+    ] == [e.message for e in result.errors]
+
+
+def test_a_path_from_the_pipeline_satisfies_the_default_set() -> None:
+    assert [True, True] == run_on(sample_lab(), "'C:\\Windows', 'C:\\' | Test-Path").output
