@@ -12,7 +12,8 @@ client sees is the formatter's. Modelled here:
 - ``System.ServiceProcess.ServiceController`` uses its table view: Status 8, Name 18,
   DisplayName 38 columns, longer values cut to ``...`` (shared/recordings/
   test_client_execute_ps.yml, the text pypsrp's ``test_client_execute_ps`` asserts);
-- hashtables and DictionaryEntry objects use the Name (30 columns) / Value table;
+- hashtables and DictionaryEntry objects use the Name (30 columns) / Value table, and so
+  do PSVariable objects (``Get-Variable``; the "Variable" view);
 - a PSCustomObject (also ``Select-Object`` output) with at most four properties is a
   table whose columns are the first object's properties, sized to the widest value;
   more properties make a list. Numbers are right-aligned;
@@ -59,6 +60,7 @@ DEFAULT_WIDTH = 120
 _PSCUSTOM = "System.Management.Automation.PSCustomObject"
 _SERVICE = "System.ServiceProcess.ServiceController"
 _ENTRY = "System.Collections.DictionaryEntry"
+_VARIABLE = "System.Management.Automation.PSVariable"
 _MEMBER = "Microsoft.PowerShell.Commands.MemberDefinition"
 PING_STATUS = "System.Management.ManagementObject#root\\cimv2\\Win32_PingStatus"
 _MAX_TABLE_PROPERTIES = 4
@@ -110,15 +112,32 @@ def is_scalar(item: Any) -> bool:
     return isinstance(item, str | int | float | bool | PSEnum | SecureStringValue)
 
 
+ENUMERATION_LIMIT = 4
+"""``$FormatEnumerationLimit``'s default: how many elements of a collection a table cell
+or list value shows before ``...`` (about_Preference_Variables; ``Get-Service |
+Group-Object Status`` shows ``{AarSvc_8f3023, AdobeFlashPlayerUpdateSvc, AJRouter,
+ALG...}``). The lab does not read a script's own ``$FormatEnumerationLimit``."""
+
+
 def cell_text(value: Any) -> str:
     """A property value as a table cell or list value shows it: a DateTime as its en-US
-    ``ToString()``, anything else as its string conversion."""
+    ``ToString()``, a collection as its first :data:`ENUMERATION_LIMIT` elements in braces
+    (``...`` after them when there are more), a hashtable as its keys so (each entry's
+    display name, the Name alias of its Key: PSObjectHelper.SmartToString), anything else
+    as its string conversion."""
+    if isinstance(value, PSHashtable):
+        return _braced([to_string(key) for key in value])
     if is_collection(value):
-        return "{" + ", ".join(cell_text(v) for v in value) + "}"
+        return _braced([cell_text(v) for v in value])
     moment = date_moment(value)
     if moment is not None:
         return general(moment)
     return to_string(value)
+
+
+def _braced(texts: list[str]) -> str:
+    more = "..." if len(texts) > ENUMERATION_LIMIT else ""
+    return "{" + ", ".join(texts[:ENUMERATION_LIMIT]) + more + "}"
 
 
 def _is_number(value: Any) -> bool:
@@ -174,6 +193,9 @@ def default_view(item: Any) -> tuple[str, str, tuple[Column, ...]]:
             return GUID, "table", (Column("Guid", "Guid"),)
         if first == _SERVICE:
             return _SERVICE, "table", _SERVICE_COLUMNS
+        if first == _VARIABLE:
+            # PowerShellCore.format.ps1xml's "Variable" view: Name (30), Value.
+            return _VARIABLE, "table", _ENTRY_COLUMNS
         if first == PING_STATUS:
             return PING_STATUS, "table", _PING_COLUMNS
         if first == _MEMBER:

@@ -106,3 +106,27 @@ def test_out_string_formats_objects(script, expected):
         assert expected == result.output
     else:
         assert result.output[0].startswith(expected[0])
+
+
+def test_a_collection_cell_shows_four_elements_then_dots_and_a_hashtable_its_keys():
+    """$FormatEnumerationLimit's default, 4 (about_Preference_Variables: ``{AarSvc_8f3023,
+    AdobeFlashPlayerUpdateSvc, AJRouter, ALG...}``); a hashtable as its keys
+    (PSObjectHelper.SmartToString: each entry's display name). The lab showed every
+    element, and ``System.Collections.Hashtable`` for a hashtable."""
+    lines = format_items(
+        [custom(a=[1, 2, 3, 4, 5], b=[1, 2, 3, 4], c=PSHashtable([("x", 1), ("y", 2)]))]
+    )
+    assert "{1, 2, 3, 4...} {1, 2, 3, 4} {x, y}" == lines[3].rstrip()
+
+
+def test_get_variable_prints_the_variable_view():
+    """PowerShellCore.format.ps1xml's "Variable" view: Name (30 columns), Value; a
+    PSVersionTable value shows its first four keys, as Windows PowerShell 5.1 does."""
+    out = run("$x = 1; Get-Variable x, PSVersionTable | Out-String").output[0]
+    assert [
+        "Name                           Value",
+        "----                           -----",
+        "x                              1",
+        "PSVersionTable                 "
+        "{PSVersion, PSEdition, PSCompatibleVersions, BuildVersion...}",
+    ] == [line.rstrip() for line in out.split("\r\n")[1:5]]
