@@ -11,9 +11,6 @@ import re
 from collections.abc import Callable
 
 from psrunbook.sim.lab.cluster_model import fold
-from psrunbook.sim.windows_environment import process_environment
-
-__all__ = ["process_environment"]
 
 _OPERATOR = re.compile(r'"[^"]*"?|&&|\|\||&|\|')
 _REDIRECT = re.compile(r"\s*(?:(?P<fd>[12])?>\s*(?P<target>&[12]|nul\b))", re.IGNORECASE)

@@ -44,7 +44,6 @@ from psrunbook.sim.lab.cmd_line import (
     echo_text,
     lookup,
     powershell_script,
-    process_environment,
     split_operators,
     strip_cmd_c,
     take_redirects,
@@ -54,6 +53,7 @@ from psrunbook.sim.lab.ipconfig import full_listing, ipconfig_text
 from psrunbook.sim.lab.paths import BadDrive, FsPath, parse
 from psrunbook.sim.lab.windows_commands import cmd_commands
 from psrunbook.sim.ps.automatic import connected_user
+from psrunbook.sim.windows_environment import process_environment
 
 PowerShellRunner = Callable[
     [str, ExecutionContext, dict[str, str], Callable[[str], None], Callable[[str], None], str],

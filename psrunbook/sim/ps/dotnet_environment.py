@@ -37,13 +37,6 @@ def environment_target(name: str) -> Any:
     return PSEnum("System.EnvironmentVariableTarget", *found)
 
 
-class _ArgumentProblem(Exception):
-    def __init__(self, exception: str, message: str) -> None:
-        super().__init__(message)
-        self.exception = exception
-        self.message = message
-
-
 def _counted(dotnet: DotNet, method: str, args: list[Any], counts: tuple[int, ...]) -> None:
     if len(args) not in counts:
         raise dotnet.evaluator.fail(records.overload_not_found(method, len(args)))
@@ -62,28 +55,20 @@ def _process_only(dotnet: DotNet, method: str, args: list[Any], index: int) -> N
 
 
 def _name(dotnet: DotNet, method: str, args: list[Any], *, setting: bool) -> str:
+    """The variable name ``args[0]``, or .NET's exception for a null (any method), empty
+    or ``=``-bearing one (SetEnvironmentVariable's checks)."""
     value = args[0]
     problem = None
     if value is None:
-        problem = _ArgumentProblem(
-            "ArgumentNullException", "Value cannot be null.\r\nParameter name: variable"
-        )
+        problem = ("ArgumentNullException", "Value cannot be null.")
     elif setting and to_string(value) == "":
-        problem = _ArgumentProblem(
-            "ArgumentException", "String cannot be of zero length.\r\nParameter name: variable"
-        )
+        problem = ("ArgumentException", "String cannot be of zero length.")
     elif setting and "=" in to_string(value):
-        problem = _ArgumentProblem(
-            "ArgumentException",
-            "Environment variable name cannot contain equal character.\r\n"
-            "Parameter name: variable",
-        )
+        problem = ("ArgumentException", "Environment variable name cannot contain equal character.")
     if problem is not None:
-        raise dotnet.evaluator.runtime_fail(
-            f'Exception calling "{method}" with "{len(args)}" argument(s): "{problem.message}"',
-            problem.exception,
-            "NotSpecified",
-            exception_type="System.Management.Automation.MethodInvocationException",
+        exception, message = problem
+        raise dotnet.method_error(
+            method, len(args), exception, f"{message}\r\nParameter name: variable"
         )
     return to_string(value)
 

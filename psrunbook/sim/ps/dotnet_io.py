@@ -133,6 +133,10 @@ class DotNet:
             exception_type="System.Management.Automation.MethodInvocationException",
         )
 
+    def method_error(self, method: str, argc: int, exception: str, message: str) -> ScriptError:
+        """The MethodInvocationException of a .NET ``exception`` thrown by ``method``."""
+        return self._error(method, argc, DotNetIOError(exception, message))
+
     def _call(self, method: str, argc: int, action: Callable[[], Any]) -> Any:
         try:
             return action()

@@ -1558,29 +1558,30 @@ class Evaluator:
         command then refuses such a path by name)."""
         if not may_name_session_state(arguments, self.runspace):
             return None  # the common case, a FileSystem path: no second binding
-        builtin = SESSION_STATE_COMMANDS[command]
         try:
-            bound = Binder(builtin.spec.parameters, None).bind(arguments)
+            bound = Binder(SESSION_STATE_COMMANDS[command].spec.parameters, None).bind(arguments)
         except BindingFailed:
             return None
-        chosen, refusal = route_session_state(command, bound, self.runspace)
-        if refusal is not None:
-            raise self.unsupported(self.statement, refusal)
-        return chosen
+        return self._routed(command, bound)
 
     def session_state_form(self, command: str, bound: PSHashtable) -> Builtin | None:
         """For a node's item command bound to one pipeline object (``Get-Item Env:X |
-        Remove-Item`` binds PSPath to ``-LiteralPath``): the session-state drive's version
-        when its path is on one, else None; a form the lab does not model is refused, and
-        a parameter the drive's version lacks leaves it to the node's command (which
-        refuses such a path by name)."""
+        Remove-Item`` binds PSPath to ``-LiteralPath``; ``bound`` holds its own
+        parameters, no common ones): the session-state drive's version when its path is
+        on one, else None; a form the lab does not model is refused, and a parameter the
+        drive's version lacks leaves it to the node's command (which refuses such a path
+        by name)."""
         builtin = SESSION_STATE_COMMANDS.get(command.casefold())
         if builtin is None:
             return None
         known = {p.name.casefold() for p in builtin.spec.parameters}
         if any(str(name).casefold() not in known for name in bound):
             return None
-        chosen, refusal = route_session_state(command.casefold(), bound, self.runspace)
+        return self._routed(command.casefold(), bound)
+
+    def _routed(self, command: str, bound: PSHashtable) -> Builtin | None:
+        """:func:`session_state_items.route`'s choice; its refusal raised."""
+        chosen, refusal = route_session_state(command, bound, self.runspace)
         if refusal is not None:
             raise self.unsupported(self.statement, refusal)
         return chosen

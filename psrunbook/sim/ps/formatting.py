@@ -128,7 +128,10 @@ def cell_text(value: Any) -> str:
     if isinstance(value, PSHashtable):
         return _braced([to_string(key) for key in value])
     if is_collection(value):
-        return _braced([cell_text(v) for v in value])
+        # An element hashtable is its ToString (GetObjectName), not its keys.
+        return _braced(
+            [to_string(v) if isinstance(v, PSHashtable) else cell_text(v) for v in value]
+        )
     moment = date_moment(value)
     if moment is not None:
         return general(moment)

@@ -35,7 +35,8 @@ from psrunbook.sim.objects import PSHashtable, PSObject, path_not_found, provide
 from psrunbook.sim.ps.builtins import BuiltinEvaluator, Emit, builtin
 from psrunbook.sim.ps.cmdlet_api import ParamSpec
 from psrunbook.sim.ps.dotnet_io import full_path
-from psrunbook.sim.ps.provider_roots import ProviderRoot, drive_info, provider_root
+from psrunbook.sim.ps.provider_roots import ProviderRoot, drive_info
+from psrunbook.sim.ps.session_state_paths import provider_root
 from psrunbook.sim.ps.values import to_string
 
 _PROVIDER_DRIVE = re.compile(

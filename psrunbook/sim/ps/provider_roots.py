@@ -6,28 +6,15 @@ They are containers, so ``Set-Location`` may move there and ``Get-Item`` gives a
 for them; pypsrp 1.0's ``invoke_ps(cwd="Variable:/")`` does both (``Get-Item
 -LiteralPath $cwd``, then ``Set-Location -LiteralPath $item.PSPath``), and its test,
 taken from Windows, reads ``$pwd.Path`` as ``Microsoft.PowerShell.Core\\Variable::``. The
-items below a root (one variable, one environment variable) are not locations and are
-not modelled here.
+items below a root (one variable, one environment variable) are not locations: they are
+:mod:`psrunbook.sim.ps.session_state_paths`' (which also reads a root from a path).
 """
 
 from __future__ import annotations
 
-import re
-
 import msgspec
 
 from psrunbook.sim.objects import PSHashtable, PSObject, provider_info
-
-_PROVIDERS = {"variable": "Variable", "environment": "Environment",
-              "function": "Function", "alias": "Alias"}  # fmt: skip
-_DRIVES = {"variable": "Variable", "env": "Env", "function": "Function", "alias": "Alias"}
-_PROVIDER_OF_DRIVE = {"Variable": "Variable", "Env": "Environment",
-                      "Function": "Function", "Alias": "Alias"}  # fmt: skip
-
-_QUALIFIED = re.compile(
-    r"^(?:Microsoft\.PowerShell\.Core\\)?(variable|environment|function|alias)::[\\/]?$", re.I
-)
-_DRIVE_ROOT = re.compile(r"^(variable|env|function|alias):[\\/]?$", re.I)
 
 
 class ProviderRoot(msgspec.Struct, frozen=True):
@@ -51,19 +38,6 @@ class ProviderRoot(msgspec.Struct, frozen=True):
     @property
     def ps_path(self) -> str:
         return f"Microsoft.PowerShell.Core\\{self.provider}::"
-
-
-def provider_root(text: str) -> ProviderRoot | None:
-    """The session-state provider root ``text`` names, or None."""
-    text = text.strip()
-    qualified = _QUALIFIED.match(text)
-    if qualified is not None:
-        return ProviderRoot(_PROVIDERS[qualified.group(1).lower()], None)
-    drive = _DRIVE_ROOT.match(text)
-    if drive is not None:
-        name = _DRIVES[drive.group(1).lower()]
-        return ProviderRoot(_PROVIDER_OF_DRIVE[name], name)
-    return None
 
 
 def drive_info(root: ProviderRoot) -> PSObject | None:

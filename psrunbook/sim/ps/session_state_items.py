@@ -51,6 +51,7 @@ from psrunbook.sim.ps.provider_roots import ProviderRoot, root_item
 from psrunbook.sim.ps.session_state_paths import (
     SessionStatePath,
     names_session_state,
+    path_type_of,
     session_state_path,
 )
 from psrunbook.sim.ps.session_state_tables import ItemTable, table_for
@@ -79,26 +80,25 @@ def _argument_error(command: str, message: str, error_id: str = "Argument") -> E
     )
 
 
-def _paths(
-    ev: BuiltinEvaluator, args: PSHashtable, location: ProviderRoot | None
-) -> tuple[list[SessionStatePath], bool]:
+def _raw_paths(args: PSHashtable) -> tuple[list[str], bool]:
+    """The ``-LiteralPath`` values, or the ``-Path`` ones, as text; and which it was."""
     literal = args.get("LiteralPath") is not None
     raw = as_list(args.get("LiteralPath") if literal else args.get("Path"))
-    found = [session_state_path(to_string(text), location) for text in raw]
-    return [path for path in found if path is not None], literal
+    return [to_string(text) for text in raw], literal
 
 
 class _Context:
-    """One call of a session-state item command: the evaluator, its bound arguments and
-    emitter, and the table of each path's provider."""
+    """One call of a session-state item command: the evaluator, its bound arguments, the
+    paths they name and the table of each path's provider."""
 
-    def __init__(self, ev: BuiltinEvaluator, command: str, args: PSHashtable, emit: Emit) -> None:
+    def __init__(self, ev: BuiltinEvaluator, command: str, args: PSHashtable) -> None:
         self.ev = ev
         self.command = command
         self.args = args
-        self.emit = emit
         self.location = session_state_location(ev.runspace)
-        self.paths, self.literal = _paths(ev, args, self.location)
+        raws, self.literal = _raw_paths(args)
+        found = [session_state_path(raw, self.location) for raw in raws]
+        self.paths = [path for path in found if path is not None]
 
     def flag(self, name: str) -> bool:
         return bool(self.args.get(name))
@@ -154,8 +154,10 @@ def session_state_location(runspace: dict[str, Any]) -> ProviderRoot | None:
 
 def _test_path(ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None,
                emit: Emit) -> None:  # fmt: skip
-    ctx = _Context(ev, "Test-Path", args, emit)
-    kind = to_string(args.get("PathType") or "Any").casefold()
+    ctx = _Context(ev, "Test-Path", args)
+    kind = path_type_of(to_string(args.get("PathType") or "Any"))
+    if kind is None:
+        raise _refuse(ev, f"Test-Path -PathType {to_string(args.get('PathType'))}")
     for path in ctx.paths:
         if ctx.flag("IsValid"):
             emit(True)
@@ -167,7 +169,7 @@ def _test_path(ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None
 
 def _get_item(ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None,
               emit: Emit) -> None:  # fmt: skip
-    ctx = _Context(ev, "Get-Item", args, emit)
+    ctx = _Context(ev, "Get-Item", args)
     for path in ctx.paths:
         if path.is_root:
             emit(root_item(path.root))
@@ -178,7 +180,7 @@ def _get_item(ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None,
 
 def _get_child_item(ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None,
                     emit: Emit) -> None:  # fmt: skip
-    ctx = _Context(ev, "Get-ChildItem", args, emit)
+    ctx = _Context(ev, "Get-ChildItem", args)
     paths = ctx.paths
     here = session_state_path(".", ctx.location)
     if args.get("Path") is None and args.get("LiteralPath") is None and here is not None:
@@ -197,7 +199,7 @@ def _get_child_item(ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] |
 
 def _get_content(ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None,
                  emit: Emit) -> None:  # fmt: skip
-    ctx = _Context(ev, "Get-Content", args, emit)
+    ctx = _Context(ev, "Get-Content", args)
     for path in ctx.paths:
         if path.is_root:
             raise ctx.refuse_root(path)
@@ -208,7 +210,7 @@ def _get_content(ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | No
 
 def _set_content(ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None,
                  emit: Emit) -> None:  # fmt: skip
-    ctx = _Context(ev, "Set-Content", args, emit)
+    ctx = _Context(ev, "Set-Content", args)
     values = inputs if inputs is not None else as_list(args.get("Value"))
     # The content writer stores one block as itself, several as their list.
     value = values[0] if len(values) == 1 else list(values)
@@ -225,7 +227,7 @@ def _set_content(ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | No
 
 def _set_item(ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None,
               emit: Emit) -> None:  # fmt: skip
-    ctx = _Context(ev, "Set-Item", args, emit)
+    ctx = _Context(ev, "Set-Item", args)
     value = inputs[-1] if inputs else args.get("Value")
     for path in ctx.paths:
         if path.is_root:
@@ -242,12 +244,12 @@ def _set_item(ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None,
 
 def _clear_item(ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None,
                 emit: Emit) -> None:  # fmt: skip
-    _each_existing(_Context(ev, "Clear-Item", args, emit), lambda t, name: t.clear(name))
+    _each_existing(_Context(ev, "Clear-Item", args), lambda t, name: t.clear(name))
 
 
 def _remove_item(ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None,
                  emit: Emit) -> None:  # fmt: skip
-    _each_existing(_Context(ev, "Remove-Item", args, emit), lambda t, name: t.remove(name))
+    _each_existing(_Context(ev, "Remove-Item", args), lambda t, name: t.remove(name))
 
 
 def _each_existing(ctx: _Context, action: Callable[[ItemTable, str], None]) -> None:
@@ -263,7 +265,7 @@ def _each_existing(ctx: _Context, action: Callable[[ItemTable, str], None]) -> N
 def _new_item(ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None,
               emit: Emit) -> None:  # fmt: skip
     """``New-Item -Path Env:X -Value Y`` or ``New-Item -Path Env: -Name X -Value Y``."""
-    ctx = _Context(ev, "New-Item", args, emit)
+    ctx = _Context(ev, "New-Item", args)
     child = args.get("Name")
     value = inputs[-1] if inputs else args.get("Value")
     for path in ctx.paths:
@@ -324,8 +326,8 @@ COMMANDS: dict[str, Builtin] = {
                        ParamSpec("Recurse", "switch", aliases=("s",))),
     ),
     "get-content": _command(
-        "Get-Content", _get_content, *_paths_params(ParamSpec("Raw", "switch"),
-                                                    path_mandatory=True),
+        # -Raw, -Encoding, -Wait are the FileSystem provider's dynamic parameters.
+        "Get-Content", _get_content, *_paths_params(path_mandatory=True),
     ),
     "set-content": _command(
         "Set-Content", _set_content,
@@ -397,7 +399,7 @@ def route(
     FileSystem or Registry path)."""
     builtin = COMMANDS[command]
     location = session_state_location(runspace)
-    raws = [to_string(v) for v in as_list(bound.get("LiteralPath") or bound.get("Path"))]
+    raws, _ = _raw_paths(bound)
     if not raws and command == "get-childitem" and location is not None:
         raws = ["."]
     found = [session_state_path(raw, location) for raw in raws]

@@ -96,6 +96,24 @@ def session_state_path(text: str, location: ProviderRoot | None = None) -> Sessi
     return SessionStatePath(location.provider, location.drive, text, text)
 
 
+PATH_TYPES = ("any", "container", "leaf")
+"""Test-Path's ``-PathType`` values (Microsoft.PowerShell.Commands.TestPathType), folded."""
+
+
+def path_type_of(value: str) -> str | None:
+    """``-PathType`` folded, or None for a value that is not a TestPathType (Windows'
+    binding error for it is not modelled: the caller refuses the call by name)."""
+    folded = value.strip().casefold()
+    return folded if folded in PATH_TYPES else None
+
+
+def provider_root(text: str) -> ProviderRoot | None:
+    """The session-state provider root ``text`` names (``Variable:\\``, ``Env:``,
+    ``Microsoft.PowerShell.Core\\Variable::``), or None for an item or another path."""
+    path = session_state_path(text.strip())
+    return path.root if path is not None and path.is_root else None
+
+
 def names_session_state(text: str) -> bool:
     """Whether ``text`` is a drive- or provider-qualified session-state path (the lab's
     FileSystem commands refuse such a path that reached them)."""

@@ -119,7 +119,7 @@ class EnvironmentTable:
 
     provider = "Environment"
 
-    def __init__(self, ev: BuiltinEvaluator, refuse: Refuse) -> None:
+    def __init__(self, ev: BuiltinEvaluator) -> None:
         self._ev = ev
 
     def find(self, name: str) -> tuple[str, Any] | None:
@@ -243,5 +243,5 @@ class VariableTable:
 def table_for(provider: str, ev: BuiltinEvaluator, refuse: Refuse) -> ItemTable:
     """The table of ``provider`` (Environment or Variable)."""
     if provider == EnvironmentTable.provider:
-        return EnvironmentTable(ev, refuse)
+        return EnvironmentTable(ev)
     return VariableTable(ev, refuse)

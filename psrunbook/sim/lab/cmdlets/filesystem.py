@@ -45,7 +45,7 @@ from psrunbook.sim.lab.windows_registry import UNMODELLED_KEY, windows_owned
 from psrunbook.sim.objects import ErrorRecordData, PSHashtable, PSObject, provider_info
 from psrunbook.sim.ps.cmdlet_api import CmdletContext, CmdletError, CmdletSpec, CommandRefused
 from psrunbook.sim.ps.location import path_info
-from psrunbook.sim.ps.session_state_paths import names_session_state
+from psrunbook.sim.ps.session_state_paths import names_session_state, path_type_of
 from psrunbook.sim.ps.validation import ValidateSet
 
 # FileSystemCmdletProviderEncoding (5.1) -> codec, BOM written
@@ -156,13 +156,15 @@ class ItemCmdlet(SimCmdlet):
         is created with the profile first: Windows made it at the user's first logon, the
         lab makes it at the first write below it (:mod:`psrunbook.sim.lab.profiles`), so
         ``Set-Content x`` in a fresh session writes ``C:\\Users\\<user>\\Documents\\x`` as
-        on Windows while a read-only run leaves the lab as it was.
+        on Windows while a read-only run leaves the lab as it was. A session that did not
+        load the profile (``WINRS_NOPROFILE``) has none to write into (:func:`profile_owner`).
         """
         parent = path.parent()
         if parent is None or self.fs.get(parent) is not None:
             return False
-        if in_profile(parent, ctx.user):
-            ensure_profile(self.cluster, self.node, ctx.user)
+        owner = profile_owner(ctx)
+        if owner is not None and in_profile(parent, owner):
+            ensure_profile(self.cluster, self.node, owner)
         return self.fs.get(parent) is None
 
     def paths(self, args: PSHashtable, ctx: CmdletContext) -> tuple[list[str], bool]:
@@ -284,7 +286,9 @@ class TestPath(ItemCmdlet):
 
     def run(self, ctx: CmdletContext, args: PSHashtable) -> int | None:
         raws, literal = self.paths(args, ctx)
-        kind = fold(text(arg(args, "PathType", "Any")))
+        kind = path_type_of(text(arg(args, "PathType", "Any")))
+        if kind is None:
+            raise CommandRefused(f"Test-Path -PathType {text(arg(args, 'PathType'))}")
         for raw in raws:
             ctx.write_output(
                 self._test(
@@ -936,8 +940,8 @@ class ResolvePath(ItemCmdlet):
     """``Resolve-Path`` (``rvpa``) of FileSystem paths: a PathInfo per existing item
     (wildcards expand unless ``-LiteralPath``), spelled as the path was given but the
     parts a wildcard matched (as Get-Item spells them); ``-Relative`` answers the path
-    relative to the location instead (``.\\Temp``, ``..\\Users``; another drive's
-    path whole: SessionState.Path.NormalizeRelativePath). A path that does not exist, a
+    relative to the location instead (``.\\Temp``, ``..\\Users``: :func:`relative_path`,
+    which refuses another drive's path by name). A path that does not exist, a
     wildcard matching nothing included, is ItemNotFoundException ("Cannot find path 'X'
     because it does not exist."). A registry path is refused by name."""
 

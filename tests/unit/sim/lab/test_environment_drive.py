@@ -183,6 +183,8 @@ def test_a_wildcard_removes_every_match() -> None:
         ("Get-Item Alias:gci", "Get-Item of Alias:gci"),
         ("Test-Path C:\\Windows, Env:PATH", "two providers at once"),
         ("Get-Item Env:OS | Get-ChildItem -Filter O*", "Get-ChildItem of"),
+        ("Get-Content Env:OS -Raw", "Get-Content of Env:OS"),
+        ("Test-Path Env:OS -PathType Foo", "Test-Path -PathType Foo"),
         ("Get-ChildItem Env: -Filter P*", "Get-ChildItem of Env:"),
         ("Copy-Item Env:PATH Env:PSRB_COPY", "Copy-Item of Env:"),
         ("Remove-Item Env:", "Remove-Item of the drive Env:"),

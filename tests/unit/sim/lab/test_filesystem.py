@@ -383,3 +383,12 @@ def test_no_path_at_all_misses_the_default_sets_mandatory_path(command: str) -> 
 
 def test_a_path_from_the_pipeline_satisfies_the_default_set() -> None:
     assert [True, True] == run_on(sample_lab(), "'C:\\Windows', 'C:\\' | Test-Path").output
+
+
+def test_a_path_type_that_is_not_one_is_refused_not_read_as_any() -> None:
+    """``-PathType`` is a TestPathType (Any, Container, Leaf); Windows fails to bind any
+    other value. The lab answered as for Any; it refuses by name (the binding error's
+    text is not modelled)."""
+    failed = run_on(sample_lab(), "Test-Path C:\\Windows -PathType Folder").failed
+    assert failed is not None
+    assert "Test-Path -PathType Folder" in failed.message

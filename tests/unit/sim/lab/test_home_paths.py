@@ -77,15 +77,17 @@ def test_without_the_profile_loaded_its_folders_are_not_there_until_made() -> No
 
 
 def test_without_the_profile_loaded_dotnet_and_set_location_do_not_find_or_make_it() -> None:
-    """The .NET file view follows the session too: ``Set-Location`` to the user's
-    Documents is not found, and a .NET write there finds no folder (it used to make
-    the profile, as for a session that loaded it)."""
+    """The .NET file view and the writing item commands follow the session too:
+    ``Set-Location`` to the user's Documents is not found, and a .NET or ``Set-Content``
+    write there finds no folder (both used to make the profile, as for a session that
+    loaded it)."""
     lab = sample_lab()
     before = _state(lab)
     result = run_on(
         lab,
         "Set-Location C:\\Users\\admin\\Documents\n"
         "[IO.File]::WriteAllText('C:\\Users\\admin\\Documents\\x.txt', 'a')\n"
+        "Set-Content -Path C:\\Users\\admin\\Documents\\y.txt -Value a\n"
         "Test-Path C:\\Users\\admin",
         profile_loaded=False,
     )
@@ -94,6 +96,7 @@ def test_without_the_profile_loaded_dotnet_and_set_location_do_not_find_or_make_
         "Cannot find path 'C:\\Users\\admin\\Documents' because it does not exist.",
         'Exception calling "WriteAllText" with "2" argument(s): "Could not find a part of '
         "the path 'C:\\Users\\admin\\Documents\\x.txt'.\"",
+        "Could not find a part of the path 'C:\\Users\\admin\\Documents\\y.txt'.",
     ] == [e.message for e in result.errors]
     assert before == _state(lab)
     loaded = run_on(lab, "Set-Location C:\\Users\\admin\\Documents; $PWD.Path")
