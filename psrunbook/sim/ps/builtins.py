@@ -52,6 +52,7 @@ from psrunbook.sim.ps.members import Members
 from psrunbook.sim.ps.number_format import roundtrip_text
 from psrunbook.sim.ps.operators import Operators
 from psrunbook.sim.ps.pipeline import StreamingCommand
+from psrunbook.sim.ps.preference_variables import DEFAULT_ENUMERATION_LIMIT, enumeration_limit
 from psrunbook.sim.ps.scope import Scope
 from psrunbook.sim.ps.timespan_values import MAX_MILLISECONDS, timespan_value
 from psrunbook.sim.ps.values import (
@@ -1135,12 +1136,15 @@ shared/facts; the list `Get-Alias` prints on a fresh 5.1 session). Not ``sc``, w
 PowerShell 5.1 aliases to Set-Content and would hide ``sc.exe``."""
 
 
-def format_lines(items: list[Any], width: int | None = None) -> list[str]:
-    """The lines PowerShell's default formatter prints for ``items`` (see
+def format_lines(
+    items: list[Any], width: int | None = None, limit: int = DEFAULT_ENUMERATION_LIMIT
+) -> list[str]:
+    """The lines PowerShell's default formatter prints for ``items`` (``limit``: the global
+    ``$FormatEnumerationLimit``; see
     :mod:`psrunbook.sim.ps.formatting`); an object whose format view the lab does not
     model is refused by name."""
     try:
-        return format_items(items, width or DEFAULT_WIDTH)
+        return format_items(items, width or DEFAULT_WIDTH, limit)
     except NotFormattable as exc:
         raise RefusedScript(
             ErrorRecordData(
@@ -1170,7 +1174,9 @@ def out_string(
     Without ``-Stream`` every line ends with CRLF (UNVERIFIED against a recording; the
     PowerShell 5.1 formatter's line ending on Windows).
     """
-    lines = format_lines(list(_items(args, inputs)), args.get("Width"))
+    lines = format_lines(
+        list(_items(args, inputs)), args.get("Width"), enumeration_limit(ev.global_scope)
+    )
     if args.get("Stream"):
         for line in lines:
             emit(line)

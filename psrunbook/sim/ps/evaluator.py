@@ -88,6 +88,7 @@ from psrunbook.sim.ps.compiled import (
     compiler_of,
 )
 from psrunbook.sim.ps.constant_attributes import constant_attribute_arguments
+from psrunbook.sim.ps.default_parameter_values import apply_defaults, defaults_for
 from psrunbook.sim.ps.dotnet_io import DotNet, DotNetFiles
 from psrunbook.sim.ps.dotnet_reflection import CallSite
 from psrunbook.sim.ps.exceptions import (
@@ -112,6 +113,11 @@ from psrunbook.sim.ps.parser import (
     parse,
 )
 from psrunbook.sim.ps.pipeline import Stage, run_pipeline
+from psrunbook.sim.ps.preference_variables import (
+    UNMODELLED_VALUES,
+    enumeration_limit,
+    set_session_preferences,
+)
 from psrunbook.sim.ps.principal import (
     WindowsIdentity,
     current_identity,
@@ -422,6 +428,7 @@ class Evaluator:
                 "PSSenderInfo", automatic.sender_info(session.sender, session.user, session.node)
             )
         g.set_local("ProgressPreference", "Continue")
+        set_session_preferences(g)
         shared.update(global_scope=self.global_scope, errors=self.errors, env=self.env)
 
     # ----------------------------------------------------------------- positions and errors
@@ -1242,7 +1249,8 @@ class Evaluator:
         a file system. ``>>`` rewrites the file with the old text first (as UTF-16LE)."""
         if self._lookup("Set-Content") is None:
             raise self.unsupported(self.statement, "file redirection on a node without files")
-        text = "".join(line + "\r\n" for line in format_lines(items))
+        lines = format_lines(items, limit=enumeration_limit(self.global_scope))
+        text = "".join(line + "\r\n" for line in lines)
         if append:
             exists: list[Any] = []
             self.invoke_command("Test-Path", [Argument("LiteralPath", path, colon=True)], None,
@@ -1535,6 +1543,7 @@ class Evaluator:
             )
             own, common = split_common(self._bind(binder, arguments, builtin.spec.name))
             self._check_actions(common)
+            self._should_process_preferences(builtin.spec, own)
             return BuiltinStage(self, builtin, own, common, redirections)
         cmdlet = self._lookup(name)
         if cmdlet is None:
@@ -1549,7 +1558,56 @@ class Evaluator:
         binder = Binder(spec.parameters, spec.implementing_type, default_set=spec.default_set)
         own, common = split_common(self._bind(binder, arguments, spec.name))
         self._check_actions(common)
+        self._should_process_preferences(spec, own)
         return CmdletStage(self, cmdlet, binder, own, common, redirections)
+
+    def _defaults(self, binder: Binder, command: str) -> list[tuple[ParamSpec, Any]]:
+        """What ``$PSDefaultParameterValues`` gives ``command``'s parameters
+        (:mod:`.default_parameter_values`), for the call to bind where it did not."""
+        found, table = self.scope.get("PSDefaultParameterValues")
+        if not found or not table:
+            return []
+        return defaults_for(table, command, binder.parameters, self._refusal)
+
+    def _refusal(self, construct: str) -> UnsupportedConstruct:
+        return self.unsupported(self.statement, construct)
+
+    def _should_process_preferences(self, spec: CmdletSpec, own: PSHashtable) -> None:
+        """``$WhatIfPreference`` and ``$ConfirmPreference`` for a command that supports
+        ShouldProcess on Windows (its 5.1 reference or the lab's spec has ``-WhatIf``):
+        a true ``$WhatIfPreference`` is ``-WhatIf`` where the call does not say
+        ``-WhatIf:$false`` (about_Preference_Variables), so the lab's ``-WhatIf`` is
+        bound and a command whose ``-WhatIf`` the lab does not model is refused by name,
+        never run for real. A ``$ConfirmPreference`` of Low or Medium makes Windows ask
+        before every command whose ConfirmImpact reaches it (most are Medium), which a
+        host without a UI cannot answer; the lab does not model each command's
+        ConfirmImpact, so such a command is refused by name unless the call says
+        ``-Confirm:$false`` or runs under WhatIf. ForEach-Object's script-block form
+        calls no ShouldProcess (ForEachObjectCommand), so it runs as ever."""
+        found, what_if = self.scope.get("WhatIfPreference")
+        what_if_on = found and to_bool(what_if)
+        found, confirm = self.scope.get("ConfirmPreference")
+        asks = found and to_string(confirm).casefold() in ("low", "medium")
+        if not what_if_on and not asks:
+            return
+        name = spec.name
+        lab_what_if = any(p.name.casefold() == "whatif" for p in spec.parameters)
+        if not lab_what_if and windows_parameter(name, "WhatIf") is None:
+            return
+        if name.casefold() == "foreach-object" and "MemberName" not in own:
+            return
+        if what_if_on and "WhatIf" not in own:
+            if not lab_what_if:
+                raise self.unsupported(
+                    self.statement, f"{name} under $WhatIfPreference (its -WhatIf)"
+                )
+            own["WhatIf"] = True
+        if asks and not to_bool(own.get("WhatIf")) and "Confirm" not in own:
+            construct = (
+                f"{name} under $ConfirmPreference = {to_string(confirm)} (a confirmation "
+                "prompt; the lab does not model each command's ConfirmImpact)"
+            )
+            raise self.unsupported(self.statement, construct)
 
     def _session_state_builtin(self, command: str, arguments: list[Argument]) -> Builtin | None:
         """The ``Env:`` drive's version of an item command when its paths are on a
@@ -1659,11 +1717,15 @@ class Evaluator:
     def _bind(
         self, binder: Binder, arguments: list[Argument], command: str | None = None
     ) -> PSHashtable:
-        """``arguments`` bound; a parameter of ``command`` Windows has and the lab does
-        not model is refused by name (:mod:`.windows_parameters`), not reported as a
-        parameter that does not exist."""
+        """``arguments`` bound, then the defaults ``$PSDefaultParameterValues`` gives
+        the parameters left unbound; a parameter of ``command`` Windows has and the lab
+        does not model is refused by name (:mod:`.windows_parameters`), not reported as
+        a parameter that does not exist."""
         try:
-            return binder.bind(arguments)
+            bound = binder.bind(arguments)
+            if command is not None:
+                apply_defaults(bound, self._defaults(binder, command), binder.convert)
+            return bound
         except BindingFailed as failed:
             if command is not None and failed.record.error_id == "NamedParameterNotFound":
                 self._refuse_unmodelled_parameter(binder, arguments, command)
@@ -1834,6 +1896,8 @@ class Evaluator:
         prepared = self._prepare_arguments(binder, arguments, psrp)
         try:
             bound = binder.bind(prepared)
+            if declared.advanced and command_name is not None:
+                apply_defaults(bound, self._defaults(binder, command_name), binder.convert)
             if takes_input:
                 Binder(
                     [_not_mandatory_from_pipeline(p) for p in specs], command_name, script=True
@@ -2238,6 +2302,8 @@ class Evaluator:
         if not found:
             if folded == "pwd":  # automatic: the runspace's location, as Get-Location gives it
                 return location.location_info(self)
+            if name.casefold() in UNMODELLED_VALUES:
+                raise self.unsupported(node, f"automatic variable ${name} (its value on Windows)")
             if self.scope.strict_version() >= 1:
                 raise self.runtime_fail(
                     f"The variable '${name}' cannot be retrieved because it has not been set.",

@@ -25,6 +25,7 @@ from psrunbook.sim.ps.engine_events import (
 from psrunbook.sim.ps.values import (
     ScriptBlockValue,
     as_list,
+    contains_wildcards,
     to_bool,
     to_int,
     to_string,
@@ -42,19 +43,6 @@ def _argument_error(
         exception_type="System.ArgumentException",
         command_type=f"Microsoft.PowerShell.Commands.{command}Command",
     )
-
-
-def _has_wildcards(text: str) -> bool:
-    """``WildcardPattern.ContainsWildcardCharacters``: an unescaped ``* ? [``."""
-    escaped = False
-    for char in text:
-        if escaped:
-            escaped = False
-        elif char == "`":
-            escaped = True
-        elif char in "*?[":
-            return True
-    return False
 
 
 @builtin(
@@ -202,7 +190,7 @@ def remove_event(
     manager_of(ev.runspace).remove_events(keep)
     if matched:
         return
-    if source is not None and not _has_wildcards(to_string(source)):
+    if source is not None and not contains_wildcards(to_string(source)):
         ev.write_error(
             _argument_error(
                 f"Event with source identifier '{to_string(source)}' does not exist.",
@@ -287,7 +275,7 @@ def unregister_event(
             manager.unsubscribe(int(props["SubscriptionId"]))
     if found:
         return
-    if source is not None and not _has_wildcards(to_string(source)):
+    if source is not None and not contains_wildcards(to_string(source)):
         ev.write_error(
             _argument_error(
                 f"Event subscription with identifier '{to_string(source)}' does not exist.",
@@ -311,7 +299,7 @@ def _report_not_found(
     """The INVALID_SOURCE_IDENTIFIER error Get-Event and Get-EventSubscriber write when a
     name without wildcards, or an identifier, finds nothing (a wildcard finds nothing
     silently)."""
-    if source is not None and not _has_wildcards(to_string(source)):
+    if source is not None and not contains_wildcards(to_string(source)):
         message = f"{what} with source identifier '{to_string(source)}' does not exist."
     elif identifier >= 0:
         message = f"{what} with identifier '{identifier}' does not exist."

@@ -57,6 +57,7 @@ from psrunbook.sim.ps.formatting import (
     default_view,
     is_scalar,
 )
+from psrunbook.sim.ps.preference_variables import enumeration_limit
 from psrunbook.sim.ps.values import ScriptBlockValue, is_collection, to_string, wildcard_regex
 from psrunbook.sim.timespan_wire import TIMESPAN, timespan_ticks
 
@@ -176,6 +177,11 @@ class _Writer:
             self.key = None
 
 
+def _limit(ev: BuiltinEvaluator) -> int:
+    """``$FormatEnumerationLimit`` as the formatter reads it (the global one)."""
+    return enumeration_limit(ev.global_scope)
+
+
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
@@ -186,7 +192,7 @@ def _grouping(ev: BuiltinEvaluator, args: PSHashtable, item: Any) -> tuple[str, 
     group_by = args.get("GroupBy")
     if group_by is None:
         return None
-    return _label(group_by), cell_text(_property_value(ev, item, group_by))
+    return _label(group_by), cell_text(_property_value(ev, item, group_by), _limit(ev))
 
 
 @builtin(
@@ -254,7 +260,8 @@ def format_table(
             run = columns
         wraps = wrap or (view is not None and view.wrap)
         writer.switch(key, Shape("table", run, autosize, wraps, hide_header=hide), grouping)
-        emit(table_row([cell_text(v) for v in values],
+        limit = _limit(ev)
+        emit(table_row([cell_text(v, limit) for v in values],
                        [ALIGN_RIGHT if c.alignment == ALIGN_RIGHT else 0 for c in run],
                        wrap=wraps))  # fmt: skip
     writer.close()
@@ -268,6 +275,7 @@ def format_list(
     or the ``-Property`` entries."""
     _check_modelled(ev, args, "Format-List")
     properties = args.get("Property")
+    limit = _limit(ev)
     writer = _Writer(emit)
     for item in _objects(args, inputs):
         if is_scalar(item):
@@ -276,7 +284,8 @@ def format_list(
             continue
         if properties is not None:
             chosen = _expand(item, list(properties) if is_collection(properties) else [properties])
-            pairs = [(label, cell_text(_property_value(ev, item, p))) for label, p in chosen]
+            pairs = [(label, cell_text(_property_value(ev, item, p), limit))
+                     for label, p in chosen]  # fmt: skip
         elif isinstance(item, PSVersionValue):
             pairs = version_properties(item)
         else:
@@ -286,11 +295,13 @@ def format_list(
                 key, _kind, view = default_view(item)
             except NotFormattable as exc:
                 raise refuse_view(exc.type_name) from None
-            pairs = [(name, cell_text(value)) for name, value in item.properties.items()]
+            pairs = [(name, cell_text(value, limit)) for name, value in item.properties.items()]
             if key == _SERVICE:
-                pairs = [(name, cell_text(item.properties.get(name))) for name in SERVICE_LIST]
+                pairs = [
+                    (name, cell_text(item.properties.get(name), limit)) for name in SERVICE_LIST
+                ]
             if key in (_ENTRY, TIMESPAN):
-                pairs = [(c.label, cell_text(item.properties.get(c.prop))) for c in view]
+                pairs = [(c.label, cell_text(item.properties.get(c.prop), limit)) for c in view]
         writer.switch("list", Shape("list"), _grouping(ev, args, item))
         emit(list_entry(pairs))
     writer.close()
@@ -321,7 +332,7 @@ def format_wide(
             raise refuse_view(item.type_names[0] if isinstance(item, PSObject) else "object")
         value = item if prop is None else _property_value(ev, item, prop)
         writer.switch("wide", shape, _grouping(ev, args, item))
-        emit(wide_entry(cell_text(value)))
+        emit(wide_entry(cell_text(value, _limit(ev))))
     writer.close()
 
 

@@ -51,6 +51,7 @@ from psrunbook.sim.ps.format_objects import (
     class_id,
 )
 from psrunbook.sim.ps.format_views import datetime_line, is_datetime, table_view
+from psrunbook.sim.ps.preference_variables import DEFAULT_ENUMERATION_LIMIT
 from psrunbook.sim.ps.values import is_collection, to_string
 from psrunbook.sim.timespan_wire import TIMESPAN
 
@@ -112,25 +113,22 @@ def is_scalar(item: Any) -> bool:
     return isinstance(item, str | int | float | bool | PSEnum | SecureStringValue)
 
 
-ENUMERATION_LIMIT = 4
-"""``$FormatEnumerationLimit``'s default: how many elements of a collection a table cell
-or list value shows before ``...`` (about_Preference_Variables; ``Get-Service |
-Group-Object Status`` shows ``{AarSvc_8f3023, AdobeFlashPlayerUpdateSvc, AJRouter,
-ALG...}``). The lab does not read a script's own ``$FormatEnumerationLimit``."""
-
-
-def cell_text(value: Any) -> str:
+def cell_text(value: Any, limit: int = DEFAULT_ENUMERATION_LIMIT) -> str:
     """A property value as a table cell or list value shows it: a DateTime as its en-US
-    ``ToString()``, a collection as its first :data:`ENUMERATION_LIMIT` elements in braces
-    (``...`` after them when there are more), a hashtable as its keys so (each entry's
-    display name, the Name alias of its Key: PSObjectHelper.SmartToString), anything else
-    as its string conversion."""
+    ``ToString()``, a collection as its first ``limit`` elements in braces (``...``
+    after them when there are more; ``$FormatEnumerationLimit``, read by the caller with
+    :func:`.preference_variables.enumeration_limit`; about_Preference_Variables'
+    ``Get-Service | Group-Object Status`` shows ``{AarSvc_8f3023,
+    AdobeFlashPlayerUpdateSvc, AJRouter, ALG...}``), a hashtable as its keys so (each
+    entry's display name, the Name alias of its Key: PSObjectHelper.SmartToString),
+    anything else as its string conversion."""
     if isinstance(value, PSHashtable):
-        return _braced([to_string(key) for key in value])
+        return _braced([to_string(key) for key in value], limit)
     if is_collection(value):
         # An element hashtable is its ToString (GetObjectName), not its keys.
         return _braced(
-            [to_string(v) if isinstance(v, PSHashtable) else cell_text(v) for v in value]
+            [to_string(v) if isinstance(v, PSHashtable) else cell_text(v, limit) for v in value],
+            limit,
         )
     moment = date_moment(value)
     if moment is not None:
@@ -138,9 +136,13 @@ def cell_text(value: Any) -> str:
     return to_string(value)
 
 
-def _braced(texts: list[str]) -> str:
-    more = "..." if len(texts) > ENUMERATION_LIMIT else ""
-    return "{" + ", ".join(texts[:ENUMERATION_LIMIT]) + more + "}"
+def _braced(texts: list[str], limit: int) -> str:
+    """``{a, b, c, d...}``: a negative limit shows every element (``-1`` is the
+    documented "no limit"); a limit of 0 shows ``{...}`` for a non-empty collection
+    (UNVERIFIED, read from the same rule)."""
+    if limit < 0 or len(texts) <= limit:
+        return "{" + ", ".join(texts) + "}"
+    return "{" + ", ".join(texts[:limit]) + "...}"
 
 
 def _is_number(value: Any) -> bool:
@@ -217,8 +219,11 @@ def _row(item: Any, columns: tuple[Column, ...]) -> tuple[Any, ...]:
     return tuple(props.get(c.prop) if c.prop in props else None for c in columns)
 
 
-def format_items(items: list[Any], width: int = DEFAULT_WIDTH) -> list[str]:
-    """The lines Out-String prints for ``items``; raises :class:`NotFormattable`."""
+def format_items(
+    items: list[Any], width: int = DEFAULT_WIDTH, limit: int = DEFAULT_ENUMERATION_LIMIT
+) -> list[str]:
+    """The lines Out-String prints for ``items`` (``limit``: ``$FormatEnumerationLimit``,
+    see :func:`cell_text`); raises :class:`NotFormattable`."""
     lines: list[str] = []
     group: _Group | None = None
     reader = FormatReader(width)
@@ -228,13 +233,13 @@ def format_items(items: list[Any], width: int = DEFAULT_WIDTH) -> list[str]:
         kind = class_id(item)
         if kind is not None:
             if group is not None:
-                lines.extend(_render(group, width))
+                lines.extend(_render(group, width, limit))
                 group = None
             lines.extend(reader.feed(item, kind))
             continue
         if is_scalar(item):
             if group is not None:
-                lines.extend(_render(group, width))
+                lines.extend(_render(group, width, limit))
                 group = None
             lines.extend(to_string(item).replace("\r\n", "\n").split("\n"))
             continue
@@ -245,7 +250,7 @@ def format_items(items: list[Any], width: int = DEFAULT_WIDTH) -> list[str]:
             # The same view with a new group heading goes on in the same table.
             same_table = group is not None and group.key == key
             if group is not None:
-                lines.extend(_render(group, width, closing=not same_table))
+                lines.extend(_render(group, width, limit, closing=not same_table))
             group = _Group(key, kind, columns, [], heading, same_table,
                            wrap=view is not None and view.wrap)  # fmt: skip
         if key == _ENTRY:
@@ -261,7 +266,7 @@ def format_items(items: list[Any], width: int = DEFAULT_WIDTH) -> list[str]:
         else:
             group.rows.append(_row(item, group.columns))
     if group is not None:
-        lines.extend(_render(group, width))
+        lines.extend(_render(group, width, limit))
     return lines
 
 
@@ -273,18 +278,18 @@ def _custom_line(item: PSObject, width: int) -> str:
     return line
 
 
-def _render(group: _Group, width: int, *, closing: bool = True) -> list[str]:
+def _render(group: _Group, width: int, limit: int, *, closing: bool = True) -> list[str]:
     """The group's lines: without ``closing`` the table goes on with another group, so
     its FormatEndData's blank line is left out (and the next group's FormatStartData's)."""
     if group.kind == "list":
-        return render_list(group.rows)
+        return render_list(group.rows, limit)
     if group.key.startswith(_MEMBER + ":"):
         title = ["", "   TypeName: " + group.key[len(_MEMBER) + 1 :]]
-        return title + render_table(group.columns, group.rows, width)
+        return title + render_table(group.columns, group.rows, width, limit=limit)
     if group.kind == "custom":
         body = ["", *(row[0] for row in group.rows), "", ""]
     else:
-        body = render_table(group.columns, group.rows, width, wrap=group.wrap)
+        body = render_table(group.columns, group.rows, width, wrap=group.wrap, limit=limit)
     # body: FormatStartData's blank line, the group, GroupEndData's and FormatEndData's.
     lines = body[1:-1]
     if group.heading is not None:
@@ -296,12 +301,14 @@ def _render(group: _Group, width: int, *, closing: bool = True) -> list[str]:
     return lines
 
 
-def render_list(objects: list[Any]) -> list[str]:
+def render_list(objects: list[Any], limit: int = DEFAULT_ENUMERATION_LIMIT) -> list[str]:
     """Each object's ``Name : Value`` lines (colons aligned per object), blank-separated."""
     lines = [""]
     for pairs in objects:
         label_width = max((len(name) for name, _ in pairs), default=0)
-        lines.extend(f"{name.ljust(label_width)} : {cell_text(value)}" for name, value in pairs)
+        lines.extend(
+            f"{name.ljust(label_width)} : {cell_text(value, limit)}" for name, value in pairs
+        )
         lines.append("")
     lines.append("")
     return lines
@@ -314,6 +321,7 @@ def render_table(
     *,
     wrap: bool = False,
     hide_header: bool = False,
+    limit: int = DEFAULT_ENUMERATION_LIMIT,
 ) -> list[str]:
     """Header, dashes and one line per row; ``wrap`` continues a long cell on further
     lines (Format-Table -Wrap) instead of cutting it to ``...``; ``hide_header`` leaves
@@ -328,7 +336,7 @@ def render_table(
         ):
             size = max(width - used, len(column.label))  # the rest of the line
         else:
-            size = max([len(column.label), *(len(cell_text(row[index])) for row in rows)])
+            size = max([len(column.label), *(len(cell_text(row[index], limit)) for row in rows)])
         widths.append(size)
         used += size + 1
     first = rows[0] if rows else ()
@@ -354,7 +362,7 @@ def render_table(
     if not hide_header:
         out += [line([c.label for c in columns]), line(["-" * len(c.label) for c in columns])]
     for row in rows:
-        cells = [cell_text(v) for v in row]
+        cells = [cell_text(v, limit) for v in row]
         out.extend(wrapped(cells) if wrap else [line(cells)])
     out.extend(["", ""])
     return out

@@ -61,7 +61,7 @@ from psrunbook.sim.ps.command_lookup import (
 )
 from psrunbook.sim.ps.natives import NATIVES
 from psrunbook.sim.ps.scope import Scope
-from psrunbook.sim.ps.values import as_list, to_string, wildcard_regex
+from psrunbook.sim.ps.values import as_list, contains_wildcards, to_string, wildcard_regex
 
 COMMAND_ALIASES["gcm"] = "Get-Command"
 
@@ -139,10 +139,6 @@ def _entries(ev: BuiltinEvaluator) -> list[_Entry]:
     for file_name in programs.values():
         entries.append(_Entry(file_name, _APPLICATION, "", partial(application_info, file_name)))
     return entries
-
-
-def _has_wildcards(text: str) -> bool:
-    return any(c in text for c in "*?[")
 
 
 def _any_match(patterns: list[str] | None, text: str) -> bool:
@@ -224,7 +220,7 @@ def get_command(
     entries = [e for e in every if eligible(e)]
     found: list[_Entry] = []
     for name in names if names is not None else ["*"]:
-        if _has_wildcards(name):
+        if contains_wildcards(name):
             pattern = wildcard_regex(name)
             found.extend(e for e in entries if pattern.match(e.name) and e not in found)
             continue

@@ -500,6 +500,19 @@ def _instant_order(left: Any, right: Any) -> int | None:
     return None
 
 
+def contains_wildcards(text: str) -> bool:
+    """``WildcardPattern.ContainsWildcardCharacters``: an unescaped ``* ? [``."""
+    escaped = False
+    for char in text:
+        if escaped:
+            escaped = False
+        elif char == "`":
+            escaped = True
+        elif char in "*?[":
+            return True
+    return False
+
+
 def wildcard_regex(pattern: str, case_sensitive: bool = False) -> re.Pattern[str]:
     """A PowerShell wildcard (``* ? [a-z]``, backtick escapes) as an anchored regex."""
     out: list[str] = []
