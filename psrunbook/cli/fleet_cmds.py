@@ -367,7 +367,8 @@ def _decide(
         decision = decision_now(verdict, expected if verdict == "approve" else None, reason)
         engine.decide(run_id, decision)
         journal_decision(journal, run_id, decision)
-    log_decision(run_id, journal.run(run_id).cluster, decision)
+        cluster = journal.run(run_id).cluster  # read before the journal closes
+    log_decision(run_id, cluster, decision)
     return run_id, decision
 
 

@@ -543,6 +543,33 @@ def _failure_message(report: RunReport, command: RunCommand) -> str:
 
 
 runs_app = typer.Typer(help="The run journal: every run and its attempts.", no_args_is_help=False)
+_GROUP_OPTIONS = "psrunbook.runs.options"
+"""``ctx.meta`` key of the ``--state-dir`` and ``--json`` given to ``runs`` itself."""
+
+
+def _with_group(
+    ctx: typer.Context, state_dir: Path | None, as_json: bool | None = None
+) -> tuple[Path | None, bool]:
+    """A ``runs`` command's ``--state-dir`` and ``--json``, with those given before its
+    name (``runs --state-dir D show last``); one folder named twice differently, or
+    ``--json`` for a command without it, is exit 2 naming the fix."""
+    group_dir, group_json = ctx.meta.get(_GROUP_OPTIONS, (None, False))
+    if group_dir is not None:
+        if _from_command_line(ctx, "state_dir") and state_dir != group_dir:
+            raise fail(
+                f"--state-dir is given twice ({group_dir} and {state_dir}); give it once",
+                EXIT_USAGE,
+            )
+        state_dir = group_dir  # before PSRUNBOOK_STATE_DIR, as any option is
+    if group_json and as_json is None:
+        raise fail(f"--json does not apply to `runs {ctx.info_name}`; leave it out", EXIT_USAGE)
+    return state_dir, bool(as_json) or group_json
+
+
+def _from_command_line(ctx: typer.Context, name: str) -> bool:
+    """Whether option ``name`` was typed (not taken from its environment variable)."""
+    source = ctx.get_parameter_source(name)
+    return source is not None and source.name == "COMMANDLINE"
 
 
 @runs_app.callback(invoke_without_command=True)
@@ -555,6 +582,9 @@ def runs_list(
 ) -> None:
     """List recent runs, newest first."""
     if ctx.invoked_subcommand is not None:
+        # `runs --state-dir D show last`: the group's options reach its commands.
+        given = _from_command_line(ctx, "state_dir")
+        ctx.meta[_GROUP_OPTIONS] = (state_dir if given else None, as_json)
         return
     with open_run_journal(ctx, state_dir) as journal:
         records = journal.runs(limit)
@@ -606,6 +636,7 @@ def runs_show(
     as_json: JsonOption = False,
 ) -> None:
     """Show one run: who ran it where and when, and every attempt with its before and after."""
+    state_dir, as_json = _with_group(ctx, state_dir, as_json)
     with open_run_journal(ctx, state_dir) as journal:
         record = journal.find_run(run_id)
         attempts = journal.attempts(record.run_id)
@@ -780,6 +811,7 @@ def runs_report(
     """A change record of one run for a change board: who, when, where, every step."""
     from psrunbook.cli.run_report import RENDERERS
 
+    state_dir, _ = _with_group(ctx, state_dir)
     with open_run_journal(ctx, state_dir) as journal:
         record = journal.find_run(run_id)
         attempts = journal.attempts(record.run_id)
@@ -797,7 +829,13 @@ def runs_report(
 @exits_cleanly
 def runs_unhold(
     ctx: typer.Context,
-    run_id: Annotated[str, typer.Argument(help="The run whose stale hold to break.")],
+    run_id: Annotated[
+        str,
+        typer.Argument(
+            help="The run whose stale hold to break: its id, a unique prefix, or `last`.",
+            autocompletion=completion.run_ids,
+        ),
+    ],
     holder_gone: Annotated[
         bool,
         typer.Option(
@@ -809,8 +847,10 @@ def runs_unhold(
 ) -> None:
     """Break a run's stale hold: only when its process is proven gone (or --holder-gone)."""
     from psrunbook.holds import break_run_holds
+
+    state_dir, _ = _with_group(ctx, state_dir)
     with open_run_journal(ctx, state_dir) as journal:
-        journal.run(run_id)
+        run_id = journal.find_run(run_id).run_id
         broken = break_run_holds(journal, run_id, holder_gone=holder_gone)
     typer.echo(
         f"broke the hold on {', '.join(broken)}" if broken else f"run {run_id} holds nothing"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import getpass
 import tomllib
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -188,3 +189,31 @@ def test_tab_completes_run_ids_and_last(psrunbook: Psrunbook) -> None:
     env["COMP_CWORD"] = "4"
     result = CliRunner().invoke(app, [], prog_name="psrunbook", env=env)
     assert [run.run_id] == result.stdout.split()
+
+
+def test_the_runs_groups_options_reach_its_commands(psrunbook: Psrunbook, tmp_path: Path) -> None:
+    """`runs --state-dir D --json show last` reads D's journal and prints JSON (both were
+    ignored: the command read PSRUNBOOK_STATE_DIR's journal and printed text)."""
+    psrunbook("run", "ssis-clustered", "--sim", "--yes")
+    (ours,) = psrunbook.runs()
+    other = {"PSRUNBOOK_STATE_DIR": str(tmp_path / "other")}
+    shown = psrunbook("runs", "--state-dir", str(psrunbook.state_dir), "--json", "show", "last",
+                      env=other)  # fmt: skip
+    assert ours.run_id == document(shown.stdout, "run")["run"]["run_id"]
+    report = psrunbook("runs", "--state-dir", str(psrunbook.state_dir), "report", "last", env=other)
+    assert f"run {ours.run_id}" in report.stdout
+    twice = psrunbook("runs", "--state-dir", str(psrunbook.state_dir), "show", "last",
+                      "--state-dir", str(tmp_path), expect=2)  # fmt: skip
+    assert "--state-dir is given twice" in twice.stderr
+    no_json = psrunbook("runs", "--json", "report", "last", expect=2)
+    assert "--json does not apply to `runs report`" in no_json.stderr
+
+
+def test_runs_unhold_takes_last_and_a_prefix_as_every_run_argument_does(
+    psrunbook: Psrunbook,
+) -> None:
+    psrunbook("run", "cluster-report", "--sim", "--yes")
+    (run,) = psrunbook.runs()
+    for reference in ("last", run.run_id[:-2]):
+        held = psrunbook("runs", "unhold", reference)
+        assert f"run {run.run_id} holds nothing" in held.stdout

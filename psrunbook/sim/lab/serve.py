@@ -223,7 +223,7 @@ def check_kerberos_keytab(auth: AuthMode, environ: dict[str, str] | None = None)
             "auth kerberos: KRB5_KTNAME does not name a keytab file"
             + (f" ({keytab} does not exist)" if keytab else " (it is not set)")
             + "; export KRB5_KTNAME=FILE:/path/to/nodes.keytab holding host/127.0.0.1@REALM "
-            "(docs/inventory.md, 'Trying Kerberos against the lab')"
+            "(docs/inventory.md, Kerberos, 'Trying it against the lab')"
         )
 
 

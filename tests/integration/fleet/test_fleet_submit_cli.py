@@ -90,3 +90,26 @@ def test_approve_and_cancel_refuse_runs_in_the_wrong_state(
     again = psrunbook("cancel", run_id, env=ENV, expect=2)
     assert "cancelled already" in again.stderr
     assert "interrupted" == psrunbook.last_run().outcome
+
+
+def test_approve_and_reject_on_the_local_journal_say_what_they_did(
+    psrunbook: Psrunbook, clusters: ClusterFleet, ssis_params: Path
+) -> None:
+    """Both print their decision and exit 0 on the default local journal (they recorded it,
+    then failed reading the closed journal: exit 2 while the run went on)."""
+    first, second = (str(c.inventory_path) for c in clusters.clusters[:2])
+    submitted = [
+        psrunbook(
+            "submit", "ssis-clustered", "-i", inventory, "--params-file", str(ssis_params),
+            "--require-approval", env=ENV,
+        ).stdout.split()
+        for inventory in (first, second)
+    ]  # fmt: skip
+    (approve_id, *_, sha256), (reject_id, *_) = submitted
+    approved = psrunbook("approve", approve_id, "--sha256", sha256, env=ENV)
+    assert f"approved run {approve_id} (sha256 {sha256}) as " in approved.stdout
+    assert "error" not in approved.stderr
+    rejected = psrunbook("reject", reject_id, "--reason", "not in this window", env=ENV)
+    assert f"rejected run {reject_id} as " in rejected.stdout
+    shown = psrunbook("runs", "show", approve_id, env=ENV).stdout
+    assert f"review bundle sha256 {sha256}" in shown
