@@ -385,7 +385,11 @@ def build_steps(params: SsisClusteredParameters, inventory: Inventory) -> list[S
             title="Bring the SSIS resource online and wait until it is",
             template="cluster/start_resource.ps1.j2",
             target=Target.ANY_NODE,
-            arguments={"Name": name, "TimeoutSeconds": params.online_timeout_s},
+            arguments={
+                "Name": name,
+                "TimeoutSeconds": params.online_timeout_s,
+                "ProvidersOnline": [params.sql_resource, params.disk_resource],
+            },
             result=StartResourceResult,
         ),
         Step(

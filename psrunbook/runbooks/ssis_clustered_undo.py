@@ -4,18 +4,28 @@ The SSIS resource is taken offline through the cluster, its registry checkpoint 
 and the resource removed; the ServiceConfigFile value is set back on every node to the
 value ``ssis-clustered`` found there before it changed it, read from the run journal (or,
 on a node the journal recorded nothing for, to ``config_file``: by default the installed
-file SQL Server setup points it at); the service is
-given back to each node with the start type it had before (Automatic, as setup leaves it,
-and then running). With ``shared_folder`` the folder on the shared disk goes too, but only
-when it holds nothing but what ``ssis-clustered`` wrote. Test-then-set throughout: a
-second run changes nothing.
+file SQL Server setup points it at). The service is then given back to each node with
+the start type and the running/stopped state ``ssis-clustered`` found there, read from
+the journal too: a passive node whose SSIS was Manual and stopped (not licensed for it)
+is Manual and stopped again, a node where it was Automatic and running is so again (and
+reads the restored ServiceConfigFile value as it starts). On a node the journal recorded
+nothing for, ``start_type`` stands in: Automatic (the default, as setup leaves it) also
+starts the service, Manual leaves it running or stopped as it is. With
+``shared_folder`` the folder on the shared disk goes too, but only when it holds nothing
+but what ``ssis-clustered`` wrote. Test-then-set throughout: a second run with the same
+parameters changes nothing.
 
 The journal is read when the undo is planned: the ``ssis-clustered`` runs on the same
-cluster since its last successful undo, step ``config-registry``'s ``Before.ConfigFile``
-of the first attempt that changed each node (``psrunbook runs show <run>`` shows the same).
-The values become the parameters ``recorded_config_files`` and ``recorded_runs``, so the
+cluster since its last successful undo; for each node, step ``config-registry``'s
+``Before.ConfigFile`` of the first attempt that changed it, and step ``service-manual``'s
+``Before.StartType`` and ``Before.Status`` of the first attempt that ran there, changed
+or not (``psrunbook runs show <run>`` shows the same). The values become the parameters
+``recorded_config_files``, ``recorded_service_states`` and ``recorded_runs``, so the
 plan, the journal and a bundle show them, and the plan says per node (``From``) whether
-its value came from the journal or from ``config_file``.
+its values came from the journal or from ``config_file`` and ``start_type``. A
+successful undo ends that history: an undo run after it, with no ``ssis-clustered`` run
+in between, finds nothing recorded (its plan says so) unless ``recorded_runs`` names the
+runs to read.
 """
 
 from __future__ import annotations
@@ -55,6 +65,14 @@ JOURNAL_VALUE = Advisory(
     "recorded nothing for gets config_file (default: the installed file).",
     Severity.INFO,
 )
+JOURNAL_SERVICE_STATE = Advisory(
+    "SSIS-UNDO-SERVICE",
+    "The SSIS service gets back on each node the start type and running/stopped state "
+    "ssis-clustered found there, read from the journal (recorded_service_states, from "
+    "recorded_runs); a node the journal recorded nothing for gets start_type (default: "
+    "Automatic, and started).",
+    Severity.INFO,
+)
 
 
 def registry_source(params: SsisClusteredUndoParameters) -> Advisory:
@@ -74,6 +92,31 @@ def registry_source(params: SsisClusteredUndoParameters) -> Advisory:
             f"values: every node gets config_file {params.restored_config_file}."
         )
     return Advisory(JOURNAL_VALUE.code, message, Severity.INFO)
+
+
+def service_source(params: SsisClusteredUndoParameters) -> Advisory:
+    """Which start type and state the undo gives the service on each node, as the plan
+    must say before anything changes, and what a node the journal recorded nothing for
+    gets instead (``start_type``)."""
+    fallback = f"start_type {params.start_type}" + (
+        " (and is started)" if params.start_type == "Automatic" else ""
+    )
+    if params.recorded_service_states:
+        nodes = "; ".join(
+            f"{node}: {state.start_type}, {state.status}"
+            for node, state in sorted(params.recorded_service_states.items())
+        )
+        message = (
+            f"The SSIS service's start type and state are restored from the journal (run(s) "
+            f"{', '.join(params.recorded_runs) or 'given'}): {nodes}; any other node gets "
+            f"{fallback}."
+        )
+    else:
+        message = (
+            "No ssis-clustered run in the journal recorded the SSIS service's start type and "
+            f"state on this cluster: every node gets {fallback}."
+        )
+    return Advisory(JOURNAL_SERVICE_STATE.code, message, Severity.INFO)
 
 
 class RecordedSharedConfig(BaseModel):
@@ -96,6 +139,15 @@ class RecordedSharedConfig(BaseModel):
     )
 
 
+class RecordedServiceState(BaseModel):
+    """The SSIS service on one node as ssis-clustered found it (from the journal)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    start_type: Literal["Automatic", "Manual"] = Field(description="Its start type")
+    status: Literal["Running", "Stopped"] = Field(description="Whether it ran")
+
+
 class SsisClusteredUndoParameters(SsisRoleParameters):
     """Parameters of ``ssis-clustered-undo``."""
 
@@ -115,7 +167,8 @@ class SsisClusteredUndoParameters(SsisRoleParameters):
     )
     recorded_runs: list[str] = Field(
         default=[],
-        description="The ssis-clustered run(s) recorded_config_files comes from; unset means "
+        description="The ssis-clustered run(s) recorded_config_files, "
+        "recorded_service_states and recorded_shared_config come from; unset means "
         "every ssis-clustered run on this cluster since its last successful undo; give run "
         "ids to read only those; one per -p",
         examples=[["20260101T120000Z-a1b2c3"]],
@@ -127,10 +180,18 @@ class SsisClusteredUndoParameters(SsisRoleParameters):
         "recorded: the whole folder is removed when it holds only what ssis-clustered wrote",
         examples=[None],
     )
+    recorded_service_states: dict[str, RecordedServiceState] = Field(
+        default={},
+        description="Start type and status of the SSIS service per node as ssis-clustered "
+        "found it before its service-manual step; read from the journal when the undo is "
+        "planned (leave it unset); a node missing here gets start_type",
+        examples=[{"SQLNODE2": {"start_type": "Manual", "status": "Stopped"}}],
+    )
     start_type: Literal["Automatic", "Manual"] = Field(
         default="Automatic",
-        description="Start type to give the service back on every node (setup's is Automatic; "
-        "Automatic also starts it)",
+        description="Start type to give the service back on a node recorded_service_states "
+        "has nothing for (setup's is Automatic; Automatic also starts it, Manual leaves it "
+        "running or stopped as it is)",
         examples=["Automatic"],
     )
     shared_folder: str | None = Field(
@@ -159,6 +220,15 @@ class SsisClusteredUndoParameters(SsisRoleParameters):
         for node, path in value.items():
             checks.node_name(node, field)
             checks.plain_text(path, field, what="full path of a file")
+        return value
+
+    @field_validator("recorded_service_states")
+    @classmethod
+    def _recorded_states(
+        cls, value: dict[str, RecordedServiceState], info: ValidationInfo
+    ) -> dict[str, RecordedServiceState]:
+        for node in value:
+            checks.node_name(node, str(info.field_name))
         return value
 
     @property
@@ -206,13 +276,28 @@ def build_steps(params: SsisClusteredUndoParameters, inventory: Inventory) -> li
         ),
         Step(
             name="service",
-            title=f"Give {version.service_name} back to each node ({params.start_type})",
+            title=(
+                f"Give {version.service_name} back to each node with the start type and state "
+                "it had (from the journal)"
+                if params.recorded_service_states
+                else f"Give {version.service_name} back to each node ({params.start_type}: "
+                "the journal recorded no state)"
+            ),
             template="ssis/restore_service.ps1.j2",
             target=Target.EVERY_NODE,
             # Each node's service depends only on that node's own registry value: a node
             # goes on as soon as its own value is restored (per-node progress).
             waits_for_all_nodes=False,
-            arguments={"ServiceName": version.service_name, "StartType": params.start_type},
+            arguments={
+                "ServiceName": version.service_name,
+                "StartType": params.start_type,
+                "RecordedStartType": {
+                    node: state.start_type for node, state in params.recorded_service_states.items()
+                },
+                "RecordedStatus": {
+                    node: state.status for node, state in params.recorded_service_states.items()
+                },
+            },
             result=ServiceManualResult,
         ),
     ]
@@ -257,7 +342,11 @@ def shared_folder_step(params: SsisClusteredUndoParameters, shared_folder: str) 
 
 
 def build_advisories(params: SsisClusteredUndoParameters | None) -> list[Advisory]:
-    found = [UNDO_STOPS_SSIS, JOURNAL_VALUE if params is None else registry_source(params)]
+    found = [UNDO_STOPS_SSIS]
+    if params is None:
+        found += [JOURNAL_VALUE, JOURNAL_SERVICE_STATE]
+    else:
+        found += [registry_source(params), service_source(params)]
     found += advisories.for_version(params.version if params is not None else None)
     return found
 

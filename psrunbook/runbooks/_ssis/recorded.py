@@ -20,6 +20,16 @@ file named by the undo's ``shared_folder`` counts, and every backup any of them 
 A ``Before.ConfigFile`` of null (the node had no value at all) counts as nothing recorded:
 SQL Server setup always writes the value, and restoring the installed file is the safer
 reading of a node that never had one.
+
+Step ``service-manual`` reports the SSIS service's ``Before.StartType`` and
+``Before.Status`` on each node. Here the oldest applied, succeeded attempt on a node counts
+whether it changed anything or not: a node whose service was already Manual and stopped (a
+passive node kept so for licensing) changes nothing there, and that is exactly the state to
+give back. Later attempts find what ssis-clustered (or the cluster) left. Only runs of the
+same SQL Server version count (the run's own ``sql_version``), and only the states the
+undo can give back (start type Automatic or Manual, status Running or Stopped); a node
+with anything else has nothing recorded and gets the undo's ``start_type``, as its plan
+says.
 """
 
 from __future__ import annotations
@@ -37,6 +47,9 @@ CLUSTERED = "ssis-clustered"
 UNDO = "ssis-clustered-undo"
 REGISTRY_STEP = "config-registry"
 SHARED_STEP = "shared-config"
+SERVICE_STEP = "service-manual"
+RESTORABLE_START_TYPES = ("Automatic", "Manual")
+RESTORABLE_STATUSES = ("Running", "Stopped")
 CONFIG_FILE_NAME = "MsDtsSrvr.ini.xml"
 HISTORY_LIMIT = 10_000
 """Runs read back at most (newest first): far more than any cluster's SSIS history."""
@@ -45,8 +58,9 @@ HISTORY_LIMIT = 10_000
 def undo_history(
     history: RunHistory, cluster: str | None, given: Mapping[str, Any]
 ) -> dict[str, Any]:
-    """``recorded_config_files`` (node -> value), ``recorded_shared_config`` (what
-    ``shared_folder`` held) and ``recorded_runs`` for the undo.
+    """``recorded_config_files`` (node -> value), ``recorded_service_states`` (node ->
+    start type and status), ``recorded_shared_config`` (what ``shared_folder`` held) and
+    ``recorded_runs`` for the undo.
 
     ``recorded_runs`` given by the operator pins the runs to read; otherwise they are the
     ``ssis-clustered`` runs on ``cluster`` since its last successful undo. Nothing
@@ -68,6 +82,10 @@ def undo_history(
         if any(value is not None for value in fresh.values()):
             used.append(run.run_id)
     values = {node: value for node, value in first.items() if value is not None}
+    states = _service_states(history, runs, given.get("sql_version"))
+    for run_id in states[1]:
+        if run_id not in used:
+            used.append(run_id)
     answers: dict[str, Any] = {}
     shared = _shared_config(history, runs, given.get("shared_folder"))
     if shared is not None:
@@ -76,6 +94,8 @@ def undo_history(
             used.append(shared[0])
     if values:
         answers["recorded_config_files"] = values
+    if states[0]:
+        answers["recorded_service_states"] = states[0]
     if answers:
         answers["recorded_runs"] = sorted(used)
     return answers
@@ -121,6 +141,64 @@ def shared_record(result: Mapping[str, Any]) -> dict[str, Any]:
         "document": previous if existed and isinstance(previous, str) else None,
         "created_folders": [str(f) for f in before.get("MissingFolders") or []],
     }
+
+
+def _service_states(
+    history: RunHistory, runs: Iterable[RunRecord], sql_version: object
+) -> tuple[dict[str, dict[str, str]], list[str]]:
+    """(node -> ``{"start_type", "status"}`` the first service-manual attempt found there,
+    the runs those came from)."""
+    wanted = _service_name(sql_version)
+    first: dict[str, dict[str, str] | None] = {}
+    used: list[str] = []
+    for run in sorted(runs, key=lambda r: (r.started_at, r.run_id)):
+        theirs = _service_name(run.parameters.get("sql_version"))
+        if wanted is not None and theirs is not None and theirs != wanted:
+            continue
+        recorded = recorded_service_states(history.attempts(run.run_id))
+        fresh = {node: state for node, state in recorded.items() if node not in first}
+        first.update(fresh)
+        if any(state is not None for state in fresh.values()):
+            used.append(run.run_id)
+    states = {node: state for node, state in first.items() if state is not None}
+    return states, used
+
+
+def recorded_service_states(
+    attempts: Iterable[AttemptRecord],
+) -> dict[str, dict[str, str] | None]:
+    """Node -> ``{"start_type", "status"}`` of the SSIS service as the first applied
+    service-manual attempt there found it, changed or not (None: a state the undo cannot
+    give back, so nothing usable is recorded for the node)."""
+    states: dict[str, dict[str, str] | None] = {}
+    for attempt in attempts:  # in the order they began
+        if (
+            attempt.step_name != SERVICE_STEP
+            or attempt.check_only
+            or attempt.status != "succeeded"
+            or attempt.result is None
+            or attempt.node in states
+        ):
+            continue
+        before = attempt.result.get("Before")
+        before = before if isinstance(before, dict) else {}
+        start_type, status = before.get("StartType"), before.get("Status")
+        states[attempt.node] = (
+            {"start_type": start_type, "status": status}
+            if start_type in RESTORABLE_START_TYPES and status in RESTORABLE_STATUSES
+            else None
+        )
+    return states
+
+
+def _service_name(sql_version: object) -> str | None:
+    """The SSIS service of the version given; None when unknown (any run counts)."""
+    if sql_version is None:
+        return None
+    try:
+        return ssis_version(str(sql_version)).service_name
+    except ValueError:
+        return None
 
 
 def _since_last_undo(runs: Iterable[RunRecord], cluster: str | None) -> list[RunRecord]:

@@ -45,7 +45,7 @@ from psrunbook.sim.lab.cmdlets.sim_cmdlet import (
 from psrunbook.sim.lab.paths import has_wildcard, wildcard_match
 from psrunbook.sim.lab.specs import fc_spec
 from psrunbook.sim.objects import PSHashtable, PSObject
-from psrunbook.sim.ps.cmdlet_api import CmdletContext, CmdletError
+from psrunbook.sim.ps.cmdlet_api import CmdletContext, CmdletError, CommandRefused
 
 # Private properties of the resource types whose schema the simulator knows.
 PRIVATE_SCHEMA: dict[str, dict[str, tuple[str, object]]] = {
@@ -518,6 +518,10 @@ class AddClusterCheckpoint(FcCmdlet):
         ctx.write_output(checkpoint_object(resource, key))
 
 
+_PATTERN_CHARACTERS = frozenset("\\.^$()+{}|*?[")
+"""Characters a regular expression or a wildcard reads as more than themselves."""
+
+
 class RemoveClusterCheckpoint(FcCmdlet):
     cmdlet_name = "Remove-ClusterCheckpoint"
 
@@ -530,6 +534,15 @@ class RemoveClusterCheckpoint(FcCmdlet):
                 )
             )
         pattern = arg(args, "CheckpointName")
+        if pattern is not None and any(c in text(pattern) for c in _PATTERN_CHARACTERS):
+            # The module's HelpMessage says -CheckpointName takes a regular expression, the
+            # online help says no wildcards (failoverclusters.json): a key path such as
+            # SOFTWARE\Microsoft\...\150 reads differently (or is no valid expression)
+            # under each, so the lab answers neither.
+            raise CommandRefused(
+                "Remove-ClusterCheckpoint -CheckpointName with a name a regular expression "
+                "or a wildcard reads differently (pipe the resource and leave the name out)"
+            )
         selected = [
             k
             for k in resource.checkpoints

@@ -8,7 +8,7 @@ import pytest
 
 from psrunbook.sim.lab.cluster_model import SimCluster
 from psrunbook.sim.objects import PSEnum, PSHashtable, PSObject
-from psrunbook.sim.ps.cmdlet_api import CmdletError
+from psrunbook.sim.ps.cmdlet_api import CmdletError, CommandRefused
 
 from .conftest import Caller, param_value, reg_value, service
 
@@ -484,9 +484,22 @@ def test_remove_checkpoint_needs_force(call: Caller, lab: SimCluster) -> None:
     add_ssis(call)
     call("Add-ClusterCheckpoint", ResourceName="SSIS", RegistryCheckpoint=KEY)
     with pytest.raises(CmdletError):
-        call("Remove-ClusterCheckpoint", ResourceName="SSIS", CheckpointName=KEY)
-    call("Remove-ClusterCheckpoint", ResourceName="SSIS", CheckpointName=KEY, Force=True)
+        call("Remove-ClusterCheckpoint", ResourceName="SSIS", RegistryCheckpoint=True)
+    call("Remove-ClusterCheckpoint", ResourceName="SSIS", RegistryCheckpoint=True, Force=True)
     assert [] == lab.resource("SSIS").checkpoints
+
+
+def test_a_checkpoint_name_a_pattern_reads_differently_is_refused(
+    call: Caller, lab: SimCluster
+) -> None:
+    """-CheckpointName is a regular expression by the module's HelpMessage and a plain name
+    by the online help: a key path (backslashes, digits after them) is refused, not read
+    either way, and nothing is removed."""
+    add_ssis(call)
+    call("Add-ClusterCheckpoint", ResourceName="SSIS", RegistryCheckpoint=KEY)
+    with pytest.raises(CommandRefused, match="-CheckpointName"):
+        call("Remove-ClusterCheckpoint", ResourceName="SSIS", CheckpointName=KEY, Force=True)
+    assert [KEY] == lab.resource("SSIS").checkpoints
 
 
 def test_checkpoint_replicates_key_on_failover(call: Caller, lab: SimCluster) -> None:
