@@ -247,6 +247,11 @@ class MoveClusterGroup(FcCmdlet):
                 error_records.cluster_usage_error(self.spec.name, "Specify -Name or pipe a group.")
             )
         group = self.group(name)
+        if self.cluster.group_state(group) == "Pending":
+            # A role whose resources are still coming online or going offline: the
+            # cluster refuses to move it (UNVERIFIED which error Windows gives; ERROR_
+            # INVALID_STATE is the stricter reading, never a move that silently waits).
+            raise self.fail(5023, "move_group", name, name=group.name)
         node_arg = arg(args, "Node")
         if node_arg is not None:
             target = self.node_name(text(node_arg))
