@@ -9,6 +9,7 @@ byte-identical and a diff between bundles shows exactly what a change would alte
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -424,36 +425,70 @@ def export_bundle(plan: Plan, inventory: Inventory, directory: Path) -> ExportRe
     export never leaves a half bundle that could be approved by mistake. An existing
     non-empty directory is refused rather than mixed with old files.
     """
-    if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
-        raise BundleError(
-            f"{directory} already exists and is not an empty directory: "
-            "choose a new output directory or remove the old bundle"
-        )
+    _check_export_target(directory)
     files, manifest = _bundle_files(plan, inventory)
     manifest_bytes = manifest_text(manifest).encode("utf-8")
     manifest_sha256 = sha256_bytes(manifest_bytes)
     files[SHA256SUMS] = _sha256sums({**manifest.files, MANIFEST: manifest_sha256})
     parent = directory.resolve().parent
+    # Missing parent folders are made, and removed again when the export fails.
+    made = [p for p in (parent, *parent.parents) if not p.exists()]
     try:
         parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=parent))
+        staging = Path(tempfile.mkdtemp(prefix=".psrunbook-bundle-", dir=parent))
         try:
             for name, text in sorted(files.items()):
                 (staging / name).write_bytes(text.encode("utf-8"))
             (staging / MANIFEST).write_bytes(manifest_bytes)
+            _check_export_target(directory)  # not swapped for a link or a file meanwhile
             if directory.exists():
                 directory.rmdir()
             staging.rename(directory)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
-    except OSError as exc:
-        raise BundleError(f"cannot write bundle to {directory}: {exc.strerror or exc}") from exc
+    except BaseException as exc:
+        for folder in made:  # deepest first
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        if isinstance(exc, OSError):
+            raise BundleError(f"cannot write bundle to {directory}: {exc.strerror or exc}") from exc
+        raise
     return ExportResult(
         directory=directory,
         files=(MANIFEST, *sorted(files)),
         manifest_sha256=manifest_sha256,
     )
+
+
+def _check_export_target(directory: Path) -> None:
+    """``export -o DIR``: a new directory, or an empty one; never a link, file or device."""
+    try:
+        info = os.lstat(directory)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise BundleError(
+            f"--output {directory} cannot be used ({exc.strerror or exc}): "
+            "choose a new output directory"
+        ) from None
+    if stat.S_ISLNK(info.st_mode):
+        raise BundleError(
+            f"--output {directory} is a symbolic link: export never writes through a link; "
+            "choose a new output directory"
+        )
+    try:
+        used = not stat.S_ISDIR(info.st_mode) or any(directory.iterdir())
+    except OSError as exc:
+        raise BundleError(
+            f"--output {directory} cannot be used ({exc.strerror or exc}): "
+            "choose a new output directory"
+        ) from None
+    if used:
+        raise BundleError(
+            f"{directory} already exists and is not an empty directory: "
+            "choose a new output directory or remove the old bundle"
+        )
 
 
 # --------------------------------------------------------------------------- verification
@@ -502,6 +537,10 @@ def _parse_manifest(path: Path, raw: bytes) -> Manifest:
         data = json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise BundleError(f"{path} is not valid JSON: {exc}") from exc
+    except ValueError:  # a number of more digits than Python converts (4300)
+        raise BundleError(
+            f"{path} holds a number too long to be a manifest's; {_REEXPORT}"
+        ) from None
     except RecursionError:
         raise BundleError(f"{path} is nested too deeply to be a manifest; {_REEXPORT}") from None
     if not isinstance(data, dict) or data.get("format") != BUNDLE_FORMAT:
@@ -565,12 +604,23 @@ def _file_sha256(path: Path) -> str | Problem:
         return Problem(path.name, "is not a regular file")
     digest = hashlib.sha256()
     flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0)
-    with os.fdopen(os.open(path, flags), "rb") as handle:
-        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-            return Problem(path.name, "is not a regular file")
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
+    try:
+        with os.fdopen(os.open(path, flags), "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                return Problem(path.name, "is not a regular file")
+            while chunk := handle.read(1 << 20):
+                digest.update(chunk)
+    except OSError as exc:
+        raise _unreadable(path, exc) from None
     return digest.hexdigest()
+
+
+def _unreadable(path: Path, exc: OSError) -> BundleError:
+    """A bundle file this user cannot read: not a tampered bundle, a fix for the operator."""
+    return BundleError(
+        f"{path} cannot be read ({exc.strerror or exc}): make the bundle's files readable "
+        "by this user, or use the approved copy of the bundle"
+    )
 
 
 def check_bundle(
@@ -619,8 +669,12 @@ def _sums_problems(directory: Path, manifest: Manifest, manifest_sha256: str) ->
         actual = read_input_file(path, limit=len(expected), follow=False)
     except FileNotFoundError:
         return [Problem(SHA256SUMS, "missing")]
+    except IsADirectoryError:
+        return [Problem(SHA256SUMS, "is a directory, not a regular file")]
     except InputFileRefused as exc:
         return [Problem(SHA256SUMS, exc.reason)]
+    except OSError as exc:
+        raise _unreadable(path, exc) from None
     if actual != expected:
         return [Problem(SHA256SUMS, "does not match the manifest")]
     return []
@@ -678,16 +732,26 @@ def verify_bundle(directory: Path, *, expected_sha256: str | None = None) -> Ver
     if problems:
         listing = "\n".join(f"  {p}" for p in problems)
         raise BundleError(f"bundle {directory} fails verification:\n{listing}")
-    scripts = {
-        step.script: (directory / step.script).read_text(encoding="utf-8")
-        for step in manifest.steps
-    }
+    scripts = {step.script: _script_text(directory / step.script) for step in manifest.steps}
     return VerifiedBundle(
         directory=directory,
         manifest=manifest,
         manifest_sha256=sha256_bytes(raw),
         scripts=scripts,
     )
+
+
+def _script_text(path: Path) -> str:
+    """A verified step script's text (UTF-8, as export writes it)."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise BundleError(
+            f"{path} is not UTF-8 text (byte {exc.start}), so not as psrunbook exported it; "
+            "use the approved copy of the bundle"
+        ) from None
+    except OSError as exc:
+        raise _unreadable(path, exc) from None
 
 
 def plan_from_bundle(

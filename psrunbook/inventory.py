@@ -17,14 +17,20 @@ redaction.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import difflib
+import errno
 import hashlib
 import importlib
+import io
 import ipaddress
 import os
 import re
 import shlex
 import subprocess
+import threading
+import time
 import tomllib
 import urllib.parse
 import uuid
@@ -46,7 +52,8 @@ from pydantic_core import ErrorDetails, PydanticCustomError
 
 from psrunbook.errors import InventoryError
 from psrunbook.input_files import MAX_INPUT_BYTES, InputFileRefused, read_input_file
-from psrunbook.secrets import register_secret
+from psrunbook.message_text import quoted
+from psrunbook.secrets import mask_url, register_secret
 
 __all__ = [
     "AuthMethod",
@@ -71,6 +78,9 @@ _NEEDS_USERNAME: Final = frozenset({"ntlm", "basic", "credssp"})
 _PASSWORD_KEYS: Final = frozenset({"password", "passwd", "pwd"})
 # How long a password_command (a secret manager) may take before it is given up on.
 PASSWORD_COMMAND_TIMEOUT_S: Final = 60
+# The most a password_command may print, first line and all: a password is a few dozen
+# bytes; more is a wrong command (a file's contents, a stream), refused before it is kept.
+PASSWORD_COMMAND_MAX_BYTES: Final = 64 * 1024
 # The module each auth method needs beyond pypsrp's own, and the extra that installs it.
 # Negotiate without a user name can only use the Kerberos ticket, so it needs Kerberos too.
 _AUTH_LIBRARIES: Final[dict[str, tuple[str, str, str]]] = {
@@ -80,6 +90,13 @@ _AUTH_LIBRARIES: Final[dict[str, tuple[str, str, str]]] = {
 _CUSTOM_ERROR: Final = "psrunbook_inventory"
 # Host names, IPv4 and IPv6 literals (with optional brackets and %zone).
 _HOST_CHARACTERS: Final = re.compile(r"[A-Za-z0-9._\-:%\[\]]+")
+# One label of a host name (RFC 1123, and "_", which Windows computer names may hold).
+_HOST_LABEL: Final = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?")
+_HOST_PORT: Final = re.compile(r"[^:]+:[^:]*")  # one colon: host:port
+_ADDRESS_FIX: Final = (
+    "; give a host name (sqlnode1.contoso.com), an IPv4 address (10.0.0.11) or an IPv6 "
+    "address (fd00::11 or [fd00::11])"
+)
 # "Starting with Windows Server 2012, Failover Clustering can support up to 64 nodes in a
 # single cluster" (Microsoft Failover Clustering team, "Planning Failover Cluster Node
 # Sizing", https://techcommunity.microsoft.com/blog/failoverclustering/planning-failover-cluster-node-sizing/371981).
@@ -169,15 +186,67 @@ class NodeSettings(_Model):
                 "contains characters a host name or IP address cannot have; "
                 "give only the host name or IP address",
             )
-        host = value[1:-1] if value.startswith("[") and value.endswith("]") else value
-        if ":" in host:
-            try:
-                ipaddress.IPv6Address(host)
-            except ValueError:
-                raise _problem(
-                    "", "looks like host:port; put the port in the node's `port` key"
-                ) from None
-        return host
+        return _host_of(value)
+
+
+def _host_of(value: str) -> str:
+    """The host an ``address`` names (an IPv6 literal without its brackets), or refused.
+
+    Checked as the URL and the resolver will read it, so that a typo is exit 2 naming the
+    node, not a failed run (``[]`` is an invalid URL, ``%`` an invalid host) or a lucky
+    answer (``1234`` is 0.0.4.210 to the resolver).
+    """
+    if "[" in value or "]" in value:
+        inner = value[1:-1] if value.startswith("[") and value.endswith("]") else None
+        if inner is None or not _is_ipv6(inner):
+            raise _problem("", "has brackets, which only enclose an IPv6 address" + _ADDRESS_FIX)
+        return _usable_ip(inner)
+    if ":" in value:
+        if _is_ipv6(value):
+            return _usable_ip(value)
+        if _HOST_PORT.fullmatch(value):
+            raise _problem("", "looks like host:port; put the port in the node's `port` key")
+        raise _problem("", "is not a valid IPv6 address" + _ADDRESS_FIX)
+    if "%" in value:
+        raise _problem(
+            "", "has a '%', which only an IPv6 address may have (before its zone)" + _ADDRESS_FIX
+        )
+    name = value.removesuffix(".")  # a fully qualified name may end with the root's dot
+    labels = name.split(".")
+    if "" in labels:
+        raise _problem("", "has an empty label (a leading dot or '..')" + _ADDRESS_FIX)
+    for label in labels:
+        if not _HOST_LABEL.fullmatch(label):
+            problem = (
+                "longer than 63 characters" if len(label) > 63 else "starting or ending with '-'"
+            )
+            raise _problem("", f"has a label {problem}, which no host name can have" + _ADDRESS_FIX)
+    if labels[-1].isdigit():  # a name never ends in a number label: it is meant as IPv4
+        try:
+            ipaddress.IPv4Address(name)
+        except ValueError:
+            raise _problem(
+                "", "is not a valid IPv4 address (four numbers from 0 to 255)" + _ADDRESS_FIX
+            ) from None
+        return _usable_ip(name)
+    return value
+
+
+def _is_ipv6(text: str) -> bool:
+    try:
+        ipaddress.IPv6Address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _usable_ip(text: str) -> str:
+    """``text`` unless it is an address no node can have (0.0.0.0, ::, multicast)."""
+    ip = ipaddress.ip_address(text)
+    if ip.is_unspecified or ip.is_multicast:
+        kind = "the unspecified address" if ip.is_unspecified else "a multicast address"
+        raise _problem("", f"is {kind}, not a node's address" + _ADDRESS_FIX)
+    return text
 
 
 class ConnectionSettings(_Model):
@@ -215,7 +284,13 @@ class ConnectionSettings(_Model):
         """An ``http://`` or ``https://`` URL with a host, and no credentials in it."""
         if value is None:  # given explicitly, as a re-validated copy of settings does
             return None
-        parts = urllib.parse.urlsplit(value)
+        try:
+            parts = urllib.parse.urlsplit(value)
+        except ValueError:  # unbalanced brackets: "Invalid IPv6 URL"
+            raise _problem(
+                "",
+                "is not a URL (an IPv6 host goes in brackets: http://[fd00::1]:8080)" + _PROXY_FIX,
+            ) from None
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise _problem("", "is not an http:// or https:// URL with a host" + _PROXY_FIX)
         if parts.username is not None or parts.password is not None:
@@ -228,6 +303,16 @@ class ConnectionSettings(_Model):
             raise _problem(
                 "", "has a port that is not a number from 1 to 65535" + _PROXY_FIX
             ) from None
+        return value
+
+    @field_validator("ca_bundle", "certificate_pem", "certificate_key_pem", mode="before")
+    @classmethod
+    def _not_blank(cls, value: Any) -> Any:
+        """``""`` would be ``Path(".")``, the inventory's folder: refused as empty instead."""
+        if isinstance(value, str) and not value.strip():
+            raise _problem(
+                "", "is empty; give a PEM file path, absolute or relative to the inventory file"
+            )
         return value
 
     @model_validator(mode="before")
@@ -277,6 +362,11 @@ class ConnectionSettings(_Model):
                 ) from None
             if not argv:
                 raise _problem("password_command", "is blank; give the command to run")
+            if "\x00" in self.password_command:
+                raise _problem(
+                    "password_command",
+                    "contains a NUL character (\\u0000), which no command line can hold; remove it",
+                )
         if self.auth not in _MESSAGE_ENCRYPTING_AUTH:
             if not self.ssl and self.encryption != "never":
                 raise _problem(
@@ -419,7 +509,9 @@ class Inventory(_Model):
             if node.name.casefold() == folded:
                 return node
         known = ", ".join(self.node_names)
-        raise InventoryError(f"{self.path}: nodes: no node named {name!r}; use one of: {known}")
+        raise InventoryError(
+            f"{quoted(self.path)}: nodes: no node named {name!r}; use one of: {known}"
+        )
 
     def endpoint_for(self, node: NodeSettings | str) -> tuple[str, int, bool]:
         """``(host, port, ssl)`` for one node: its own port, else the connection's."""
@@ -446,7 +538,7 @@ class Inventory(_Model):
         if not value:
             state = "is empty" if value == "" else "is not set"
             raise InventoryError(
-                f"{self.path}: connection.password_env: environment variable {variable} "
+                f"{quoted(self.path)}: connection.password_env: environment variable {variable} "
                 f"{state}; export it before running, or remove password_env to use Kerberos"
             )
         register_secret(value)
@@ -459,53 +551,111 @@ class Inventory(_Model):
         would, then run directly), stdout's first line is the password, a non-zero exit
         or no output is an error. Its stderr goes to the terminal for the operator and is
         never captured or logged; stdin is inherited so it can ask for a passphrase.
+        At most :data:`PASSWORD_COMMAND_MAX_BYTES` of its output are read: a command
+        that prints more is stopped and refused, and what it printed is never shown.
         """
-        key = f"{self.path}: connection.password_command"
+        key = f"{quoted(self.path)}: connection.password_command"
         argv = shlex.split(command)
         program = os.path.expanduser(argv[0])  # noqa: PTH111 (a str in, a str out)
         if "/" in program and not Path(program).is_absolute():
             program = str(self.path.parent / program)  # relative to the inventory file
         argv[0] = program  # a bare name is looked up on PATH
+        shown_program = quoted(program)
         try:
-            completed = subprocess.run(  # noqa: S603 (the operator's own command, no shell)
-                argv,
-                stdout=subprocess.PIPE,
-                timeout=PASSWORD_COMMAND_TIMEOUT_S,
-                check=False,
+            process = subprocess.Popen(  # noqa: S603 (the operator's own command, no shell)
+                argv, stdout=subprocess.PIPE
             )
         except FileNotFoundError:
             raise InventoryError(
-                f"{key}: program {argv[0]} not found; give its full path, or a path "
+                f"{key}: program {shown_program} not found; give its full path, or a path "
                 "relative to the inventory file"
             ) from None
         except PermissionError:
             raise InventoryError(
-                f"{key}: program {argv[0]} cannot be run (permission denied); "
+                f"{key}: program {shown_program} cannot be run (permission denied); "
                 "make it executable (chmod +x)"
             ) from None
-        except subprocess.TimeoutExpired:
+        except OSError as exc:
+            hint = (
+                "if it is a script, make its first line name the interpreter (#!/bin/sh)"
+                if exc.errno == errno.ENOEXEC
+                else "check that it is a program for this machine"
+            )
             raise InventoryError(
-                f"{key}: did not finish within {PASSWORD_COMMAND_TIMEOUT_S} s (stopped); "
-                "check that it runs on its own and prints the password"
+                f"{key}: program {shown_program} cannot be run "
+                f"({exc.strerror or type(exc).__name__}); {hint}"
             ) from None
-        if completed.returncode != 0:
+        except ValueError:  # a NUL character, which no argument can hold
             raise InventoryError(
-                f"{key}: exited with status {completed.returncode}; run it yourself to see "
+                f"{key}: contains a NUL character (\\u0000), which no command line can "
+                "hold; remove it"
+            ) from None
+        output = _bounded_output(process, key)
+        if process.returncode != 0:
+            raise InventoryError(
+                f"{key}: exited with status {process.returncode}; run it yourself to see "
                 "why (its error output is shown above, never logged)"
             )
-        lines = completed.stdout.splitlines()
+        lines = output.splitlines()
         try:
-            value = lines[0].decode("utf-8").rstrip("\r") if lines else ""
+            value = lines[0].decode("utf-8") if lines else ""
         except UnicodeDecodeError:
             raise InventoryError(
                 f"{key}: printed a first line that is not UTF-8; make it print the password "
                 "as UTF-8 text"
             ) from None
+        if "\x00" in value:
+            raise InventoryError(
+                f"{key}: printed a first line with a NUL character (\\u0000), which no "
+                "password can hold; make it print only the password"
+            )
         if not value:
             raise InventoryError(
                 f"{key}: printed no password; make it print the password as its first line"
             )
         return value
+
+
+def _bounded_output(process: subprocess.Popen[bytes], key: str) -> bytes:
+    """The command's whole stdout, read on a thread (pipes cannot be polled on Windows),
+    once it ends within :data:`PASSWORD_COMMAND_TIMEOUT_S`; stopped and refused when it
+    prints more than :data:`PASSWORD_COMMAND_MAX_BYTES` or runs longer."""
+    stream = process.stdout
+    assert isinstance(stream, io.BufferedReader)  # stdout=PIPE, buffered (the default)
+    received = bytearray()
+
+    def read() -> None:
+        with stream:
+            while len(received) <= PASSWORD_COMMAND_MAX_BYTES:
+                chunk = stream.read1(PASSWORD_COMMAND_MAX_BYTES + 1)
+                if not chunk:
+                    return
+                received.extend(chunk)
+
+    deadline = time.monotonic() + PASSWORD_COMMAND_TIMEOUT_S
+    reader = threading.Thread(target=read, name="password-command", daemon=True)
+    reader.start()
+    reader.join(PASSWORD_COMMAND_TIMEOUT_S)
+    too_long = len(received) > PASSWORD_COMMAND_MAX_BYTES
+    try:
+        if reader.is_alive() or too_long:
+            raise subprocess.TimeoutExpired(process.args, PASSWORD_COMMAND_TIMEOUT_S)
+        # Its stdout is closed, so it is ending; the same deadline bounds the wait.
+        process.wait(max(0.0, deadline - time.monotonic()))
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        received.clear()  # never kept: it may hold the password
+        if too_long:
+            raise InventoryError(
+                f"{key}: printed more than {PASSWORD_COMMAND_MAX_BYTES} bytes (stopped); "
+                "make it print only the password, on its first line"
+            ) from None
+        raise InventoryError(
+            f"{key}: did not finish within {PASSWORD_COMMAND_TIMEOUT_S} s (stopped); "
+            "check that it runs on its own and prints the password"
+        ) from None
+    return bytes(received)
 
 
 # --------------------------------------------------------------------------- loading
@@ -514,7 +664,7 @@ class Inventory(_Model):
 def load_inventory(path: Path | str) -> Inventory:
     """Read and validate an inventory file; every problem raises InventoryError."""
     given = Path(path)
-    shown = str(given)
+    shown = quoted(given)  # a file name may hold a line break: never a second message line
     try:
         raw = read_input_file(given)
     except FileNotFoundError as exc:
@@ -549,7 +699,7 @@ def inventory_from_toml(text: str, *, path: Path, digest: str | None = None) -> 
     Used for files (through :func:`load_inventory`) and for inventories psrunbook writes
     itself, such as the embedded simulated lab's and the examples ``show`` uses.
     """
-    shown = str(path)
+    shown = quoted(path)
     try:
         return _inventory_from_toml(text, path=path, digest=digest)
     except RecursionError:
@@ -561,7 +711,7 @@ def inventory_from_toml(text: str, *, path: Path, digest: str | None = None) -> 
 
 
 def _inventory_from_toml(text: str, *, path: Path, digest: str | None) -> Inventory:
-    shown = str(path)
+    shown = quoted(path)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -601,7 +751,7 @@ def _find_password_keys(value: Any, prefix: str) -> list[str]:
     found: list[str] = []
     if isinstance(value, Mapping):
         for key, child in value.items():
-            path = f"{prefix}.{key}" if prefix else str(key)
+            path = f"{prefix}.{quoted(key)}" if prefix else quoted(key)
             folded = str(key).casefold()
             if folded in _PASSWORD_KEYS or folded.endswith("_password"):
                 found.append(path)
@@ -613,22 +763,139 @@ def _find_password_keys(value: Any, prefix: str) -> list[str]:
 
 
 def _resolve_files(connection: ConnectionSettings, base: Path, shown: str) -> ConnectionSettings:
-    """Make file settings absolute (relative to the inventory) and check they exist."""
+    """Make file settings absolute (relative to the inventory) and check what they hold.
+
+    Each must be a regular file psrunbook can read (through the hardened reader, as the
+    inventory itself) holding a PEM block of its kind, so that a wrong path is exit 2
+    naming the key here, not a TLS error on the first connection.
+    """
     updates: dict[str, Path] = {}
     for key in ("ca_bundle", "certificate_pem", "certificate_key_pem"):
         value: Path | None = getattr(connection, key)
         if value is None:
             continue
-        candidate = value.expanduser()
+        where = f"{shown}: connection.{key}"
+        try:
+            candidate = value.expanduser()
+        except RuntimeError:  # ~user of no such user, or no home directory at all
+            raise InventoryError(
+                f"{where}: {quoted(value)} starts with a ~ whose home directory is unknown "
+                "(no such user); write the path in full, or relative to the inventory file"
+            ) from None
         if not candidate.is_absolute():
             candidate = base / candidate
-        if not candidate.is_file():
-            raise InventoryError(
-                f"{shown}: connection.{key}: file {candidate} does not exist; give a PEM "
-                "file path, absolute or relative to the inventory file"
-            )
+        _check_pem_file(candidate, key, where)
         updates[key] = candidate
     return connection.model_copy(update=updates) if updates else connection
+
+
+_PEM_BLOCK: Final = re.compile(
+    rb"^-----BEGIN (?P<label>[A-Z0-9 ]+)-----[ \t]*\r?\n(?P<body>.*?)^-----END (?P=label)-----",
+    re.DOTALL | re.MULTILINE,
+)
+_CERTIFICATE_LABELS: Final = frozenset({b"CERTIFICATE", b"X509 CERTIFICATE"})
+_PEM_LABELS: Final[dict[str, frozenset[bytes]]] = {
+    "ca_bundle": _CERTIFICATE_LABELS | {b"TRUSTED CERTIFICATE"},
+    "certificate_pem": _CERTIFICATE_LABELS,
+    "certificate_key_pem": frozenset(
+        {b"PRIVATE KEY", b"RSA PRIVATE KEY", b"EC PRIVATE KEY", b"DSA PRIVATE KEY"}
+    ),
+}
+_PEM_WANTED: Final = {
+    "ca_bundle": "the CA certificate(s) that signed the nodes' certificates",
+    "certificate_pem": "the client certificate",
+    "certificate_key_pem": "the client certificate's private key",
+}
+_PEM_FILE_FIX: Final = "give a PEM file path, absolute or relative to the inventory file"
+
+
+def _check_pem_file(path: Path, key: str, where: str) -> None:
+    """Refuse ``path`` unless it is a readable regular file with a PEM block for ``key``.
+
+    Only labels and the shape of the blocks are looked at; the text is never shown (a
+    private key file is one of them).
+    """
+    shown_path = quoted(path)
+    try:
+        raw = read_input_file(path)
+    except FileNotFoundError:
+        raise InventoryError(
+            f"{where}: file {shown_path} does not exist; {_PEM_FILE_FIX}"
+        ) from None
+    except IsADirectoryError:
+        raise InventoryError(
+            f"{where}: {shown_path} is a directory; give the PEM file of {_PEM_WANTED[key]} in it"
+        ) from None
+    except InputFileRefused as exc:
+        raise InventoryError(f"{where}: {shown_path} {exc.reason}; {_PEM_FILE_FIX}") from None
+    except PermissionError:
+        raise InventoryError(
+            f"{where}: {shown_path} cannot be read (permission denied); let the user "
+            "running psrunbook read it"
+        ) from None
+    except OSError as exc:
+        raise InventoryError(
+            f"{where}: {shown_path} cannot be read ({exc.strerror or exc}); {_PEM_FILE_FIX}"
+        ) from None
+    except ValueError:  # a NUL character in the path
+        raise InventoryError(
+            f"{where}: the path contains a NUL character (\\u0000); {_PEM_FILE_FIX}"
+        ) from None
+    wanted = _PEM_LABELS[key]
+    blocks = [
+        (m.group("label"), *_pem_body(m.group("body")))
+        for m in _PEM_BLOCK.finditer(raw.replace(b"\r\n", b"\n"))
+    ]
+    ours = [data for label, _, data in blocks if label in wanted]
+    if key == "certificate_key_pem" and any(
+        label == b"ENCRYPTED PRIVATE KEY" or (label in wanted and b"ENCRYPTED" in headers)
+        for label, headers, _ in blocks
+    ):
+        raise InventoryError(
+            f"{where}: the private key in {shown_path} is encrypted, and a run cannot stop "
+            "to ask for its passphrase; give an unencrypted copy (openssl pkey -in KEY "
+            "-out KEY.plain) readable only by the user running psrunbook"
+        )
+    if not ours:
+        labels = {label for label, _, _ in blocks}
+        if not blocks:
+            found = "no PEM block (-----BEGIN ...-----)"
+        elif labels & _PEM_LABELS["certificate_key_pem"]:
+            found = "a private key, not a certificate"
+        elif labels & _PEM_LABELS["ca_bundle"]:
+            found = "a certificate, not a private key"
+        else:
+            found = "no PEM block of that kind"
+        raise InventoryError(
+            f"{where}: {shown_path} holds {found}; give the PEM file of {_PEM_WANTED[key]} "
+            "(a DER file converts with openssl x509 -inform der, or openssl pkey -inform der "
+            "for a key)"
+        )
+    for data in ours:
+        if not _is_der(data):
+            raise InventoryError(
+                f"{where}: {shown_path} has a PEM block that is damaged (not base64 of "
+                f"DER data); export {_PEM_WANTED[key]} again"
+            )
+
+
+def _pem_body(body: bytes) -> tuple[bytes, bytes]:
+    """``(headers, base64 text)`` of a PEM block's body (RFC 1421 headers such as
+    ``Proc-Type: 4,ENCRYPTED`` come first, up to a blank line)."""
+    first = body.split(b"\n", 1)[0]
+    if b":" in first:
+        headers, _, text = body.partition(b"\n\n")
+        return headers, text
+    return b"", body
+
+
+def _is_der(text: bytes) -> bool:
+    """True when a PEM block's base64 text decodes to DER-shaped data (an ASN.1 SEQUENCE)."""
+    try:
+        data = base64.b64decode(b"".join(text.split()), validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    return data[:1] == b"\x30"
 
 
 # --------------------------------------------------------------------------- error text
@@ -662,8 +929,10 @@ _FIXES: Final[dict[str, str]] = {
     "certificate_pem": "give a PEM file path, absolute or relative to the inventory file",
     "certificate_key_pem": "give a PEM file path, absolute or relative to the inventory file",
 }
-# Values of these keys are never echoed back in an error message.
+# Values of these keys are never echoed back in an error message, only their kind.
 _QUIET_KEYS: Final = frozenset({"password_env", "password_command", "username"})
+# Values of these keys are URLs, echoed only with any password in them masked.
+_URL_KEYS: Final = frozenset({"proxy"})
 _TABLE_FIELDS: Final[dict[str, tuple[str, ...]]] = {
     "": tuple(_InventoryDocument.model_fields),
     "cluster": tuple(ClusterSettings.model_fields),
@@ -673,12 +942,13 @@ _TABLE_FIELDS: Final[dict[str, tuple[str, ...]]] = {
 
 
 def _key_path(loc: tuple[str | int, ...]) -> str:
+    """``nodes[1].port``; a key's control characters shown as escapes (``k\\nerror``)."""
     text = ""
     for part in loc:
         if isinstance(part, int) or (isinstance(part, str) and part.isdigit()):
             text += f"[{part}]"
         else:
-            text += f".{part}" if text else str(part)
+            text += f".{quoted(part)}" if text else quoted(part)
     return text or "(top level)"
 
 
@@ -690,7 +960,7 @@ def _node_label(loc: tuple[str | int, ...], data: Any) -> str:
         if isinstance(nodes, list) and index is not None and index < len(nodes):
             node = nodes[index]
             if isinstance(node, Mapping) and isinstance(node.get("name"), str):
-                return f' (node "{node["name"]}")'
+                return f' (node "{quoted(node["name"])}")'
     return ""
 
 
@@ -731,7 +1001,7 @@ def _problem_and_fix(error: ErrorDetails, loc: tuple[str | int, ...]) -> tuple[s
         return "must be a table", f"write it as [{dotted}] with its keys below"
     if kind in {"tuple_type", "list_type"}:
         return "must be an array of tables", fix
-    got = "" if leaf in _QUIET_KEYS else f" (got {_short(error.get('input'))})"
+    got = f" (got {_got(leaf, error.get('input'))})"
     messages = {
         "int_type": "must be a whole number",
         "bool_type": "must be true or false",
@@ -748,6 +1018,31 @@ def _problem_and_fix(error: ErrorDetails, loc: tuple[str | int, ...]) -> tuple[s
     return problem + got, fix
 
 
-def _short(value: Any) -> str:
-    text = repr(value)
+def _got(key: str, value: Any) -> str:
+    """The value a message quotes: never a credential, and never more than 40 characters.
+
+    Credential-bearing keys show only what kind of value was given; a URL key shows the
+    URL with its password masked (before it is shortened, so no part of one is left);
+    any other value is ``repr``'d (control characters escaped), URL passwords masked too.
+    """
+    if key in _QUIET_KEYS or (key in _URL_KEYS and not isinstance(value, str)):
+        return _kind(value)
+    return _short(repr(mask_url(value)) if isinstance(value, str) else mask_url(repr(value)))
+
+
+def _kind(value: Any) -> str:
+    """What TOML kind of value was given, in words: ``an array``, ``a string``..."""
+    if isinstance(value, bool):
+        return "a boolean"
+    kinds: tuple[tuple[type, str], ...] = (
+        (str, "a string"),
+        (int, "a number"),
+        (float, "a number"),
+        (list, "an array"),
+        (Mapping, "a table"),
+    )
+    return next((name for kind, name in kinds if isinstance(value, kind)), "a date or time")
+
+
+def _short(text: str) -> str:
     return text if len(text) <= 40 else text[:37] + "..."

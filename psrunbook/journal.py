@@ -120,6 +120,8 @@ _WRITE_REFUSED: Final = frozenset(
 _AGAIN: Final = f"run the command again, or {_FIX_STATE_DIR}"
 # Less free space than this, after a write failed, is a full file system.
 _NEARLY_FULL_BYTES: Final = 1 << 20
+_SQLITE_MAX_INT: Final = (1 << 63) - 1
+"""The largest integer SQLite binds; a larger LIMIT would not even reach it (OverflowError)."""
 
 
 # --------------------------------------------------------------------------- helpers
@@ -448,8 +450,11 @@ class Journal:
             raise JournalError(f"cannot open journal {path}: {exc}; {_FIX_STATE_DIR}") from exc
         conn.row_factory = sqlite3.Row
         try:
-            _configure(conn, path)
+            # Read what the file is before anything is written to it (write-ahead logging
+            # changes its header): a file that is refused is left exactly as it was.
+            _identify(conn, path)
             _check_integrity(conn, path)
+            _configure(conn, path)
             _migrate(conn, path)
         except BaseException:
             conn.close()
@@ -816,7 +821,8 @@ class Journal:
     def runs(self, limit: int = 20) -> list[RunRecord]:
         """The most recent runs, newest first."""
         rows = self._read(
-            "SELECT * FROM runs ORDER BY started_at DESC, run_id DESC LIMIT ?", (max(0, limit),)
+            "SELECT * FROM runs ORDER BY started_at DESC, run_id DESC LIMIT ?",
+            (min(max(0, limit), _SQLITE_MAX_INT),),
         )
         return [run_record(row, _FIX_STATE_DIR) for row in rows]
 
@@ -994,6 +1000,36 @@ def _state_dir_full(path: Path, what: str, exc: sqlite3.Error, then: str) -> Jou
         f"{exc}; {problem}); what the journal recorded before stays valid. Free space "
         f"in {path.parent} (or raise the limit), then {then}"
     )
+
+
+def _identify(conn: sqlite3.Connection, path: Path) -> None:
+    """Refuse a file that is not a psrunbook journal of a version this one reads, reading
+    only: an empty file or an empty database becomes one, nothing else is changed."""
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+        tables = {
+            row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        }
+        version = 0
+        if "schema_version" in tables:
+            row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
+            version = int(row[0] or 0)
+    except sqlite3.DatabaseError as exc:
+        if "readonly" in str(exc) or "unable to open" in str(exc):  # WAL reads write -shm
+            raise JournalError(
+                f"cannot write journal {path}: {exc}; make the state directory writable or "
+                f"{_FIX_STATE_DIR}"
+            ) from exc
+        raise _not_a_journal(path, exc) from exc
+    except (TypeError, ValueError) as exc:  # a schema_version that is not a number
+        raise _not_a_journal(path, f"its schema version is not a number ({exc})") from exc
+    if "schema_version" not in tables and tables - {"sqlite_sequence"}:
+        raise _not_a_journal(path, f"it holds other tables: {', '.join(sorted(tables))}")
+    if version > SCHEMA_VERSION:
+        raise JournalError(
+            f"journal {path} has schema version {version}, newer than this psrunbook "
+            f"understands ({SCHEMA_VERSION}); upgrade psrunbook, or {_FIX_STATE_DIR}"
+        )
 
 
 def _configure(conn: sqlite3.Connection, path: Path) -> None:

@@ -9,18 +9,20 @@ such a URL is given, so the local journal costs nothing new.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Final
-from urllib.parse import parse_qs, unquote, urlsplit
 
 from psrunbook.errors import JournalError
 from psrunbook.journal import Journal, default_state_dir
 from psrunbook.journal_model import RunJournal
+from psrunbook.secrets import url_secrets
 
 __all__ = ["JOURNAL_ENV", "open_journal", "url_passwords"]
 
 JOURNAL_ENV: Final = "PSRUNBOOK_JOURNAL"
 _SCHEMES: Final = ("postgresql://", "postgres://")
+_SCHEME: Final = re.compile(r"[A-Za-z][A-Za-z0-9+.-]{0,31}")
 
 
 def open_journal(location: str | None = None, *, state_dir: Path | None = None) -> RunJournal:
@@ -33,7 +35,15 @@ def open_journal(location: str | None = None, *, state_dir: Path | None = None) 
     if not text:
         return Journal.open(state_dir or default_state_dir())
     if not text.lower().startswith(_SCHEMES):
-        scheme = text.split("://", 1)[0] + "://" if "://" in text else "a path"
+        head = text.split("://", 1)[0]
+        # Only a scheme is echoed: text before "://" that is not one may be a password.
+        scheme = (
+            f"{head}://"
+            if "://" in text and _SCHEME.fullmatch(head)
+            else "a URL of another kind"
+            if "://" in text
+            else "a path"
+        )
         raise JournalError(
             f"--journal (or {JOURNAL_ENV}) takes a postgresql:// URL, not {scheme}; leave it "
             "unset for the local journal file, whose folder --state-dir chooses"
@@ -45,20 +55,10 @@ def open_journal(location: str | None = None, *, state_dir: Path | None = None) 
 
 
 def url_passwords(location: str | None) -> list[str]:
-    """The passwords a journal URL carries (``user:PASSWORD@`` or ``?password=``).
+    """The passwords a journal URL carries (``user:PASSWORD@``, ``?password=``, ``?sslpassword=``).
 
     The CLI registers them with the redactor as soon as it reads ``--journal``, before
     anything is logged, so a password given in the URL cannot reach a log line or a message.
+    Each is given as written (percent-encoded) and as libpq reads it: either form may be echoed.
     """
-    if not location or "://" not in location:
-        return []
-    try:
-        parts = urlsplit(location.strip())
-        found = [parts.password or ""]
-    except ValueError:  # an unparsable port, say: the password part is still plain text
-        head = location.split("://", 1)[1].split("@", 1)
-        found = [head[0].partition(":")[2]] if len(head) == 2 else []
-        parts = urlsplit(location.strip().split("@", 1)[-1])
-    found += parse_qs(parts.query).get("password", [])
-    # As written (percent-encoded) and as libpq reads it: either form may be echoed.
-    return sorted({form for value in found if value for form in (value, unquote(value))})
+    return url_secrets(location)

@@ -29,7 +29,6 @@ are preferred, so that no password needs to be in the URL at all.
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -67,7 +66,7 @@ from psrunbook.journal_model import (
     resolve_run,
     run_record,
 )
-from psrunbook.secrets import redact_text, register_secret
+from psrunbook.secrets import MASK, mask_url, redact_text, register_secret, url_secrets
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -87,7 +86,6 @@ _CONNECT_TIMEOUT_S: Final = 10
 # never collide with another application's in the same database.
 _LOCK_CLASS: Final = 0x70737262
 _MIGRATION_LOCK: Final = 0
-_URL_PASSWORD = re.compile(r"^(?P<head>[a-z]+://[^/?#@:]*:)(?P<password>[^/?#@]*)(?P<tail>@)", re.I)
 
 
 # --------------------------------------------------------------------------- the URL
@@ -99,13 +97,14 @@ def is_postgres_url(location: str) -> bool:
 
 def _parsed(url: str) -> dict[str, Any]:
     """libpq's reading of the URL; a malformed one is bad input naming the form to use."""
-    match = _URL_PASSWORD.match(url)
-    password = match.group("password") if match else ""
     try:
         return conninfo_to_dict(url)
     except psycopg.ProgrammingError as exc:
-        detail = str(exc).replace(password, "***") if password else str(exc)
-        shown = _URL_PASSWORD.sub(r"\g<head>***\g<tail>", url)
+        detail = str(exc).strip()
+        # Longest first, so a password that contains another is replaced whole.
+        for secret in sorted(url_secrets(url), key=len, reverse=True):
+            detail = detail.replace(secret, MASK)
+        shown = mask_url(url)
         raise JournalError(
             f"journal URL {shown} is not a "
             f"PostgreSQL URL ({redact_text(detail)}); write it as "
@@ -355,9 +354,8 @@ class PostgresJournal:
     def open(cls, url: str) -> PostgresJournal:
         """Connect, migrate and return the journal at ``url`` (a ``postgresql://`` URL)."""
         params = _parsed(url)
-        password = params.get("password")
-        if password:
-            register_secret(str(password))
+        for secret in (str(params.get("password") or ""), *url_secrets(url)):
+            register_secret(secret)  # an empty one is ignored
         journal = cls(url, display_url(url))
         with journal._lock:
             conn = journal._connection()

@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Final
 
@@ -40,6 +38,7 @@ from psrunbook.execution.identity import read_identity, same_cluster
 from psrunbook.execution.outcome import Status
 from psrunbook.input_files import InputFileRefused, read_input_file
 from psrunbook.journal_model import json_text, load_json
+from psrunbook.output_files import OutputRefused, check_output_file, write_output_file
 from psrunbook.results import parse_output
 from psrunbook.runbook.model import StepResult
 from psrunbook.transport.base import ScriptCall
@@ -258,19 +257,25 @@ def plan_text(saved: SavedPlan) -> str:
     return canonical_json({"format": PLAN_FORMAT, "plan": body, "sha256": digest})
 
 
+def check_output(path: Path) -> None:
+    """``plan -o FILE``: refuse before anything is planned unless ``path`` can be written.
+
+    Its folder must exist and be writable; the file must be new or a regular file (a
+    directory, link, FIFO, socket or device is never replaced: :mod:`psrunbook.output_files`).
+    """
+    try:
+        check_output_file(path)
+    except OutputRefused as exc:
+        raise PlanFileError(f"--output {path}: {exc.reason}; nothing was planned") from None
+
+
 def write_plan(path: Path, saved: SavedPlan) -> None:
     """Write the plan file all at once (a temporary sibling renamed into place)."""
     text = plan_text(saved).encode("utf-8")
-    parent = path.resolve().parent
     try:
-        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=parent)
-        try:
-            with os.fdopen(handle, "wb") as out:
-                out.write(text)
-            Path(temporary).replace(path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        write_output_file(path, text, mode=0o600)
+    except OutputRefused as exc:
+        raise PlanFileError(f"--output {path}: {exc.reason}") from None
     except OSError as exc:
         raise PlanFileError(
             f"--output {path}: cannot write the plan ({exc.strerror or exc}); "
@@ -297,6 +302,10 @@ def read_plan(path: Path) -> PlanFile:
         document = json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
         raise PlanFileError(f"--plan {path} is not JSON, so not a saved plan; {_REPLAN}") from None
+    except ValueError:  # a number of more digits than Python converts (4300)
+        raise PlanFileError(
+            f"--plan {path} holds a number too long for a saved plan; {_REPLAN}"
+        ) from None
     found = document.get("format") if isinstance(document, dict) else None
     if found != PLAN_FORMAT:
         raise PlanFileError(

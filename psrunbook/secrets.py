@@ -19,6 +19,7 @@ import json
 import re
 import threading
 from typing import Any, Final
+from urllib.parse import unquote, unquote_plus
 
 from pydantic_core import core_schema
 
@@ -28,8 +29,10 @@ __all__ = [
     "Secret",
     "SecretRegistry",
     "clear_secrets",
+    "mask_url",
     "redact_text",
     "register_secret",
+    "url_secrets",
 ]
 
 MASK: Final = "***"
@@ -173,3 +176,82 @@ def redact_text(text: str) -> str:
     if pattern is None or (type(text) is str and text in clean):
         return text
     return SECRETS.redact(text)
+
+
+# --------------------------------------------------------------------------- URLs
+
+# Query parameters whose value is a credential (compared case-insensitively, after
+# percent-decoding the name): libpq's password and sslpassword, and the usual token names.
+_SECRET_QUERY_NAMES: Final = frozenset(
+    {"pass", "pwd", "key", "apikey", "api_key", "sig", "signature", "credential", "credentials"}
+)
+_SECRET_QUERY_ENDINGS: Final = ("password", "passwd", "secret", "token")
+# A value runs to the next separator; a "#" in it is kept (and masked with it): the URLs
+# psrunbook reads have no fragment, and libpq reads "#" as part of the value.
+_QUERY_PARAMETER: Final = re.compile(r"(?<=[?&;])(?P<name>[^=&;#?]*)=(?P<value>[^&;]*)")
+
+
+def _secret_query_name(name: str) -> bool:
+    folded = unquote_plus(name).strip().casefold()
+    return folded in _SECRET_QUERY_NAMES or folded.endswith(_SECRET_QUERY_ENDINGS)
+
+
+def _split_userinfo(url: str) -> tuple[str, str, str] | None:
+    """``(before, password, after)`` when the URL's user information carries a password.
+
+    The user information runs to the *last* ``@`` and its password from the first ``:``
+    after ``scheme://``. That is more than RFC 3986 reads when a ``/``, ``?`` or ``#``
+    comes before the ``@``, on purpose: a password typed with one of those unencoded
+    (``postgresql://ops:pa/ss@db/runs``) is still hidden; at worst a port is hidden with it.
+    """
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return None
+    at = rest.rfind("@")
+    if at < 0:
+        return None
+    user, colon, password = rest[:at].partition(":")
+    if not colon:
+        return None
+    return f"{scheme}://{user}:", password, rest[at:]
+
+
+def mask_url(url: str) -> str:
+    """``url`` as a message may show it: its password and credential-like query values ``***``.
+
+    Works on text that does not parse as a URL too (a bad port, unbalanced brackets):
+    masking is textual, so an error message about a malformed URL cannot leak what it
+    was going to hide. Both ``user:PASSWORD@`` and ``?password=...`` (also ``sslpassword``,
+    ``token``, ``api_key``, ``secret`` and the like) are masked; the rest is kept so the
+    operator still sees which URL is meant.
+    """
+    parts = _split_userinfo(url)
+    text = url if parts is None else f"{parts[0]}{MASK}{parts[2]}"
+
+    def hide(match: re.Match[str]) -> str:
+        if not _secret_query_name(match.group("name")):
+            return match.group(0)
+        return f"{match.group('name')}={MASK}"
+
+    return _QUERY_PARAMETER.sub(hide, text)
+
+
+def url_secrets(url: str | None) -> list[str]:
+    """Every credential ``url`` carries, in each form a message or a library may echo.
+
+    The password of its user information and the values of credential-like query
+    parameters (those :func:`mask_url` hides), as written and percent-decoded (a query
+    value also with ``+`` as a blank), sorted. Register them with :func:`register_secret`
+    as soon as the URL is read.
+    """
+    if not url or "://" not in url:
+        return []
+    found: set[str] = set()
+    parts = _split_userinfo(url.strip())
+    if parts is not None:
+        found.update((parts[1], unquote(parts[1])))
+    for match in _QUERY_PARAMETER.finditer(url.strip()):
+        if _secret_query_name(match.group("name")):
+            value = match.group("value")
+            found.update((value, unquote(value), unquote_plus(value)))
+    return sorted(value for value in found if value)

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Final, Literal
 import msgspec
 
 from psrunbook.errors import UserError
+from psrunbook.secrets import MASK, mask_url
 
 if TYPE_CHECKING:
     import ssl
@@ -58,18 +59,44 @@ class SyslogTarget(msgspec.Struct, frozen=True):
     """Where syslog messages go, as ``--log-syslog`` named it."""
 
     text: str
+    """The option's value as messages show it (credentials masked)."""
     host: str
     port: int
     transport: Transport
 
 
+def _shown(text: str) -> str:
+    """``text`` as messages show it: any user information (syslog has no login, so it
+    can only be a mistake, maybe a password) and credential-like query values ``***``."""
+    scheme, sep, rest = text.partition("://")
+    if not sep:
+        scheme, rest = "", text
+    at = rest.rfind("@")
+    if at >= 0:
+        rest = MASK + rest[at:]
+    return mask_url(f"{scheme}{sep}{rest}")
+
+
 def parse_target(text: str) -> SyslogTarget:
-    """``[SCHEME://]HOST[:PORT]`` to a target; UserError naming the option and the forms."""
+    """``[SCHEME://]HOST[:PORT]`` to a target; UserError naming the option and the forms.
+
+    The target's ``text`` is what messages show (:func:`_shown`), never a credential.
+    """
+    shown = _shown(text)
     scheme, sep, rest = text.partition("://")
     if not sep:
         scheme, rest = "udp", text
+    if "@" in rest:
+        raise UserError(
+            f"--log-syslog {shown!r}: syslog receivers take no user name or password; "
+            f"remove them: {_FORMS}"
+        )
+    if any(mark in rest for mark in "/?#"):
+        raise UserError(f"--log-syslog {shown!r}: takes no path or query: {_FORMS}")
     if rest.startswith("["):  # [IPv6]:PORT
-        host, _, tail = rest[1:].partition("]")
+        host, closed, tail = rest[1:].partition("]")
+        if not closed or (tail and not tail.startswith(":")):
+            host = ""  # "[::1" or "[::1]x": refused below, as any malformed target
         port_text = tail.removeprefix(":")
     else:
         host, _, port_text = rest.rpartition(":") if ":" in rest else (rest, "", "")
@@ -79,8 +106,8 @@ def parse_target(text: str) -> SyslogTarget:
     except ValueError:
         port = -1
     if transport is None or not host or not 0 < port < 65536:
-        raise UserError(f"--log-syslog {text!r}: {_FORMS}")
-    return SyslogTarget(text=text, host=host, port=port, transport=transport)
+        raise UserError(f"--log-syslog {shown!r}: {_FORMS}")
+    return SyslogTarget(text=shown, host=host, port=port, transport=transport)
 
 
 def _priority(record: logging.LogRecord) -> bytes:
@@ -177,8 +204,9 @@ def _tls_context(ca_bundle: Path | None) -> ssl.SSLContext:
     import ssl  # noqa: PLC0415  only a TLS sink pays for the import
 
     if ca_bundle is not None and not ca_bundle.is_file():
+        what = "a directory, not a file" if ca_bundle.is_dir() else "no such file"
         raise UserError(
-            f"{CA_OPTION} {ca_bundle}: no such file; give the PEM file of the CA that "
+            f"{CA_OPTION} {ca_bundle}: {what}; give the PEM file of the CA that "
             f"signed the receiver's certificate (or set {CA_ENV})"
         )
     try:
@@ -241,7 +269,8 @@ def syslog_handler(
             )
         except OSError as exc:
             raise UserError(
-                f"--log-syslog {text}: cannot reach the receiver ({exc.strerror or exc}); "
+                f"--log-syslog {target.text}: cannot reach the receiver "
+                f"({exc.strerror or exc}); "
                 "check the host, port and protocol"
             ) from None
         datagrams.append_nul = False

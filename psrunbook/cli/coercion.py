@@ -157,9 +157,40 @@ class DeferredCoercion:
         return _MISSING
 
 
+class ApplicationCoercion(DeferredCoercion):
+    """:class:`DeferredCoercion` (typer's values and errors) and one rule of psrunbook's own.
+
+    A path given as blank text is refused: ``--state-dir ""`` is ``Path("")``, which is
+    ``.``, so the journal and the simulated lab would silently land in the current folder
+    (``-o ""`` would export there). Nothing psrunbook takes as a path means "here" when
+    left empty; ``.`` still says it on purpose. An empty environment variable is unset
+    (click ignores it, as the XDG base-directory spec reads an empty ``XDG_STATE_HOME``),
+    so it never reaches this; one of blanks does, and is refused the same way.
+    """
+
+    def __init__(self, param: Any) -> None:
+        super().__init__(param)
+        annotation = param.type_descriptor.annotation
+        self._paths = annotation is Path or (
+            typing.get_origin(annotation) in (list, tuple) and Path in typing.get_args(annotation)
+        )
+
+    def coerce(self, value: Any, param: Any, ctx: Any) -> Any:
+        texts = value if isinstance(value, tuple | list) else (value,)
+        if self._paths and any(type(t) is str and not t.strip() for t in texts):
+            from typer._click.exceptions import BadParameter
+
+            raise BadParameter(
+                "a blank path names no folder or file; give a path (. for the current folder)",
+                ctx=ctx,
+                param=param,
+            )
+        return super().coerce(value, param, ctx)
+
+
 def _defer(param: Any) -> None:
     if getattr(param, "_runtime_param", False) is None and hasattr(param, "type_descriptor"):
-        param._runtime_param = DeferredCoercion(param)  # typer's lazy slot (module docstring)
+        param._runtime_param = ApplicationCoercion(param)  # typer's lazy slot (docstring)
 
 
 def defer_coercion(command: Any, ctx: Any) -> None:

@@ -15,29 +15,14 @@ a value as markup (a node name like ``[/]`` would otherwise end in a ``MarkupErr
 
 from __future__ import annotations
 
-import unicodedata
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING
+
+from psrunbook.message_text import is_hidden, quoted
 
 if TYPE_CHECKING:
     from rich.text import Text
 
-# Bidirectional embeddings, overrides, isolates and marks ("Trojan Source"), and the
-# Unicode line and paragraph separators: not category Cc, but they change what is seen.
-_INVISIBLE_FORMATTING: Final = frozenset(
-    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u2028\u2029"
-)
-
-
-def _visible(character: str) -> str:
-    code = ord(character)
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-
-
-def is_hidden(character: str, *, lines: bool = False) -> bool:
-    """True for a character :func:`shown` rewrites (``\\n`` is kept with ``lines``)."""
-    if lines and character == "\n":
-        return False
-    return unicodedata.category(character) == "Cc" or character in _INVISIBLE_FORMATTING
+__all__ = ["cell", "is_hidden", "shown"]
 
 
 def shown(value: object, *, lines: bool = False) -> str:
@@ -46,16 +31,11 @@ def shown(value: object, *, lines: bool = False) -> str:
     C0 and C1 controls (ESC, CR, BEL, CSI ``\\x9b`` ...), DEL and the bidirectional and
     line-separator formatting characters become ``\\xNN`` or ``\\uNNNN``. With ``lines``
     a newline is kept, for messages that are meant to span lines (psrunbook's own error
-    text); a value shown in one line or one table cell never keeps one.
+    text); a value shown in one line or one table cell never keeps one. The rule is
+    :func:`psrunbook.message_text.quoted`'s, which engine messages use for the pieces
+    they quote.
     """
-    text = str(value)
-    # Printable ASCII has no control character and none of the formatting characters
-    # (all outside ASCII): the common case, one C loop instead of a lookup per character.
-    if text.isascii() and text.isprintable():
-        return text
-    if not any(is_hidden(c, lines=lines) for c in text):
-        return text
-    return "".join(_visible(c) if is_hidden(c, lines=lines) else c for c in text)
+    return quoted(value, lines=lines)
 
 
 def cell(value: object) -> Text:

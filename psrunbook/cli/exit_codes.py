@@ -32,9 +32,13 @@ def fail(message: str, code: int) -> typer.Exit:
     """Print ``message`` to stderr and return the Exit to raise.
 
     The message may quote a node's own error text: its control characters are made
-    visible (:func:`~psrunbook.cli.display.shown`), its line breaks kept.
+    visible (:func:`~psrunbook.cli.display.shown`), its line breaks kept. Every secret
+    registered so far (a password in the ``--journal`` URL, an inventory password) is
+    masked, as in the logs, in case a message quotes one.
     """
-    typer.echo(f"error: {shown(message, lines=True)}", err=True)
+    from psrunbook.secrets import redact_text
+
+    typer.echo(f"error: {shown(redact_text(message), lines=True)}", err=True)
     return typer.Exit(code)
 
 

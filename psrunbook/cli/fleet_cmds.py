@@ -36,7 +36,8 @@ from psrunbook.errors import ParameterError
 if TYPE_CHECKING:
     from psrunbook.fleet.dbos_engine import DbosEngine
     from psrunbook.fleet.spec import Decision, FleetStatus, RunSpec
-    from psrunbook.journal_model import RunJournal
+    from psrunbook.fleet.status import ProgressSource
+    from psrunbook.journal_model import DecisionRecord, RunJournal
 
 FINAL_STATES = frozenset({"finished", "failed", "rejected", "cancelled"})
 EXIT_WAIT_TIMEOUT = 124
@@ -54,31 +55,53 @@ RunIdArgument = Annotated[
 def fleet_statuses(
     ctx: typer.Context, state_dir: Path | None, run_ids: list[str]
 ) -> Mapping[str, FleetStatus]:
-    """What the fleet knows of these runs, for ``runs`` and ``runs show`` (nothing: no fleet)."""
+    """What the fleet knows of these runs, for ``runs`` and ``runs show`` (nothing: no fleet);
+    a decision no worker has taken up yet counts (a rejected run is shown rejected)."""
+    from psrunbook.fleet.status import first_decision
     from psrunbook.fleet.status import fleet_statuses as read
     from psrunbook.journal import default_state_dir
 
-    return read(state_dir or default_state_dir(), settings(ctx).journal, run_ids)
+    with contextlib.ExitStack() as stack:
+        opened: list[RunJournal] = []  # the journal, opened only for a run awaiting approval
+
+        def decided(run_id: str) -> DecisionRecord | None:
+            if not opened:
+                opened.append(stack.enter_context(_journal(ctx, state_dir)))
+            return first_decision(opened[0])(run_id)
+
+        return read(state_dir or default_state_dir(), settings(ctx).journal, run_ids, decided)
 
 
 @contextlib.contextmanager
 def _fleet(ctx: typer.Context, state_dir: Path | None) -> Iterator[tuple[RunJournal, DbosEngine]]:
     """The journal and the fleet engine beside it, closed afterwards."""
+    with _journal(ctx, state_dir) as journal, _engine(ctx, state_dir) as engine:
+        yield journal, engine
+
+
+@contextlib.contextmanager
+def _journal(ctx: typer.Context, state_dir: Path | None) -> Iterator[RunJournal]:
+    from psrunbook.journal import default_state_dir
+
+    journal = open_run_journal(ctx, state_dir or default_state_dir())
+    try:
+        yield journal
+    finally:
+        journal.close()
+
+
+@contextlib.contextmanager
+def _engine(ctx: typer.Context, state_dir: Path | None) -> Iterator[DbosEngine]:
+    """The fleet engine of this journal (its database is created on first use)."""
     from psrunbook.fleet.dbos_engine import DbosEngine
     from psrunbook.fleet.location import fleet_database_url
     from psrunbook.journal import default_state_dir
 
-    directory = state_dir or default_state_dir()
-    location = settings(ctx).journal
-    journal = open_run_journal(ctx, directory)
+    engine = DbosEngine(fleet_database_url(state_dir or default_state_dir(), settings(ctx).journal))
     try:
-        engine = DbosEngine(fleet_database_url(directory, location))
-        try:
-            yield journal, engine
-        finally:
-            engine.close()
+        yield engine
     finally:
-        journal.close()
+        engine.close()
 
 
 def _inventories(inventory: list[Path] | None, inventory_dir: Path | None) -> list[Path]:
@@ -159,19 +182,28 @@ def submit(
     request = RunRequest(
         runbook=runbook, assignments=tuple(param or ()), params_file=params_file, bundle=bundle
     )
-    with _fleet(ctx, state_dir) as (journal, engine):
+    with _journal(ctx, state_dir) as journal:
         work = FleetWork(journal, ctx_settings.registry(), ctx_settings.library())
-        specs: list[RunSpec] = []
-        for path in paths:
-            spec = work.queue(request, path, require_approval=require_approval, insecure=insecure)
-            engine.start(spec)
-            specs.append(spec)
-        if not wait:
-            _print_queued(specs, as_json=as_json)
-            return
-        if not as_json:
-            _print_queued(specs, as_json=False)
-        _wait(engine, {s.run_id: s.cluster for s in specs}, wait_timeout, as_json=as_json)
+        # Every inventory is read and planned before the first run is recorded: a refusal
+        # (exit 2) queues nothing, and leaves no fleet database behind.
+        planned = work.plan_runs(
+            request, paths, require_approval=require_approval, insecure=insecure
+        )
+        with _engine(ctx, state_dir) as engine:
+            specs: list[RunSpec] = []
+            for run in planned:
+                spec = work.record(run)
+                engine.start(spec)
+                specs.append(spec)
+            if not wait:
+                _print_queued(specs, as_json=as_json)
+                return
+            if not as_json:
+                _print_queued(specs, as_json=False)
+            from psrunbook.fleet.status import DecidedProgress, first_decision
+
+            source = DecidedProgress(engine, first_decision(journal))
+            _wait(source, {s.run_id: s.cluster for s in specs}, wait_timeout, as_json=as_json)
 
 
 def _print_queued(specs: list[RunSpec], *, as_json: bool) -> None:
@@ -200,7 +232,7 @@ def _print_queued(specs: list[RunSpec], *, as_json: bool) -> None:
 
 
 def _wait(
-    engine: DbosEngine, clusters: dict[str, str], timeout: float | None, *, as_json: bool
+    source: ProgressSource, clusters: dict[str, str], timeout: float | None, *, as_json: bool
 ) -> None:
     """Show each run's state as it changes (stderr: plain lines, JSON lines with
     ``--json``), until every run has ended, ``timeout``, or Ctrl-C; the runs go on after
@@ -218,7 +250,7 @@ def _wait(
         changed(run)
 
     try:
-        last = wait_for_runs(engine, clusters, timeout=timeout, changed=remember)
+        last = wait_for_runs(source, clusters, timeout=timeout, changed=remember)
         waited = "ended" if all(r.ended for r in last.values()) else "timed out"
     except KeyboardInterrupt:
         waited = "interrupted"
@@ -335,8 +367,10 @@ def worker(
 
 
 def _status(engine: DbosEngine, journal: RunJournal, reference: str) -> tuple[str, FleetStatus]:
+    from psrunbook.fleet.status import first_decision, with_decisions
+
     run_id = journal.find_run(reference).run_id
-    found = engine.status([run_id]).get(run_id)
+    found = with_decisions(engine.status([run_id]), first_decision(journal)).get(run_id)
     if found is None:
         raise ParameterError(f"run {run_id} was not submitted to a fleet (`psrunbook submit`)")
     return run_id, found

@@ -51,6 +51,7 @@ def load_params(
         file_values=file_values,
         assignments=assignments or (),
         source=f"parameters for {runbook.name}",
+        file_name=str(params_file) if params_file else None,
     )
 
 

@@ -12,15 +12,21 @@ three pass as written. Existing files are never overwritten.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 from pathlib import Path
 from typing import Annotated, Final
 
 import typer
 
-from psrunbook.cli.exit_codes import EXIT_USAGE, fail
+from psrunbook.cli.context import Settings, settings
+from psrunbook.cli.exit_codes import EXIT_USAGE, exits_cleanly, fail
 
 _NAME: Final = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
+MAX_NAME: Final = 64
+"""The longest runbook name ``new`` scaffolds: its files' names stay well within a file
+system's 255 bytes, and a name that long is already hard to type."""
 
 _RUNBOOK: Final = '''"""__TITLE__: sets one registry value on every node (a scaffold; edit freely).
 
@@ -150,16 +156,24 @@ def test_run_sets_the_value_and_a_second_plan_has_nothing_to_do(tmp_path: Path) 
 
 
 def new(
+    ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="The runbook's name: lowercase words and hyphens.")],
     directory: Annotated[
         Path, typer.Option("--dir", help="Where runbooks/ and templates/ are written.")
     ] = Path(),
 ) -> None:
-    """Scaffold a runbook, its template and a lab test that pass lint and run against --sim."""
-    if not _NAME.fullmatch(name):
+    """Scaffold a runbook, its template and a lab test that pass lint and run against --sim.
+
+    Everything is checked before the first folder is made: the name, the files (none may
+    exist), the folders (each one there or creatable), and that no runbook has the name
+    already (built-in, plug-in, or in the folders given); a write that fails removes
+    what this command wrote.
+    """
+    if not _NAME.fullmatch(name) or len(name) > MAX_NAME:
         raise fail(
-            f"runbook name {name!r}: use lowercase letters, digits and single hyphens, "
-            "starting with a letter (for example disk-check)",
+            f"runbook name {_shown_name(name)}: use lowercase letters, digits and single "
+            f"hyphens, starting with a letter, at most {MAX_NAME} characters "
+            "(for example disk-check)",
             EXIT_USAGE,
         )
     module = name.replace("-", "_")
@@ -170,11 +184,14 @@ def new(
         templates / module / f"set_{module}.ps1.j2": _TEMPLATE,
         tests / f"test_{module}.py": _LAB_TEST,
     }
-    existing = [str(path) for path in files if path.exists()]
+    existing = [str(path) for path in files if os.path.lexists(path)]
     if existing:
         raise fail(
             f"{', '.join(existing)} already exists; choose another name or --dir", EXIT_USAGE
         )
+    for path in files:
+        _check_folder(path.parent)
+    _check_name_free(settings(ctx), name, runbooks)
     words = {
         "__NAME__": name,
         "__MODULE__": module,
@@ -183,15 +200,20 @@ def new(
         "__TEMPLATES__": str(templates),
         "__TESTS__": str(tests),
     }
+    written: list[Path] = []
     for path, scaffold in files.items():
         text = scaffold
         for word, value in words.items():
             text = text.replace(word, value)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
+            written.extend(_made_folders(path.parent))
+            with path.open("x", encoding="utf-8") as out:
+                written.append(path)
+                out.write(text)
         except OSError as exc:
+            _remove(written)
             raise fail(f"{path}: cannot write ({exc.strerror or exc})", EXIT_USAGE) from None
+    for path in files:
         typer.echo(f"wrote {path}")
     options = f"--runbooks {runbooks} --templates {templates}"
     typer.echo(f"next: psrunbook {options} lint")
@@ -199,5 +221,74 @@ def new(
     typer.echo(f"      python -m pytest {tests}")
 
 
+def _shown_name(name: str) -> str:
+    return repr(name if len(name) <= MAX_NAME else name[:MAX_NAME] + "...")
+
+
+def _check_folder(folder: Path) -> None:
+    """Refuse unless ``folder`` is a writable directory, or can be made in one."""
+    existing = folder
+    while not os.path.lexists(existing) and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise fail(
+            f"--dir: {existing} is not a directory, so {folder} cannot be made there; "
+            "give a folder for the scaffold",
+            EXIT_USAGE,
+        )
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise fail(
+            f"--dir: {existing} is not writable, so {folder} cannot be written; make it "
+            "writable or give another --dir",
+            EXIT_USAGE,
+        )
+
+
+def _check_name_free(current: Settings, name: str, runbooks: Path) -> None:
+    """Refuse a name a runbook already has: a second would be refused as defined twice."""
+    from psrunbook.runbook.registry import RunbookRegistry
+
+    given = {folder.resolve() for folder in current.runbook_dirs}
+    if runbooks.is_dir() and runbooks.resolve() not in given:
+        # Where the scaffold goes, and is loaded from beside the runbooks there.
+        registry = RunbookRegistry.discover((*current.runbook_dirs, runbooks))
+    else:
+        registry = current.registry()
+    taken = [(r.name, r.origin) for r in registry.found]
+    taken += [(claimed, b.origin) for b in registry.broken for claimed in b.names]
+    wanted = name.casefold()
+    for other, origin in taken:
+        if other.replace("_", "-").casefold() == wanted:
+            where = "a built-in runbook" if origin == "builtin" else f"defined by {origin}"
+            raise fail(
+                f"runbook name {name!r} is taken ({where}); a second runbook of that name "
+                "would be refused as defined twice: choose another name",
+                EXIT_USAGE,
+            )
+
+
+def _made_folders(folder: Path) -> list[Path]:
+    """Make ``folder`` and its missing parents; the ones made, deepest last."""
+    missing = []
+    while not os.path.lexists(folder) and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    made = []
+    for path in reversed(missing):
+        path.mkdir()
+        made.append(path)
+    return made
+
+
+def _remove(written: list[Path]) -> None:
+    """Undo a scaffold half written: its files, then the folders it made, deepest first."""
+    for path in reversed(written):
+        with contextlib.suppress(OSError):
+            if path.is_dir():
+                path.rmdir()
+            else:
+                path.unlink()
+
+
 def register(app: typer.Typer) -> None:
-    app.command("new")(new)
+    app.command("new")(exits_cleanly(new))

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from psrunbook.execution.outcome import RunReport
     from psrunbook.execution.session import ExecutionLimits, PreparedRun, RunRequest
     from psrunbook.journal import AttemptRecord, RunRecord
-    from psrunbook.journal_model import DecisionRecord
+    from psrunbook.journal_model import DecisionRecord, RunJournal
     from psrunbook.plan_file import PlanFile
     from psrunbook.runbook.planner import Plan
     from psrunbook.transport.base import Transport
@@ -269,6 +269,12 @@ def plan(
 
     command = RunCommand.parsed(ctx, check_only=True)
     try:
+        if command.output is not None:
+            from psrunbook.plan_file import check_output
+
+            # Before anything is planned or journaled: a plan that cannot be saved is
+            # refused now, not after it ran (docs/execution.md, "Saved plans").
+            check_output(command.output)
         report = execute(settings(ctx), command)
     except UserError as exc:
         if not command.detailed_exitcode:
@@ -348,7 +354,7 @@ def _execute(
         if settings.journal:
             command = replace(command, shared_journal=journal.location)
         if command.run_id is not None:
-            command = journaled_target(command, journal.find_run(command.run_id))
+            command = _resumed(settings, state_dir, journal, command)
         session = RunSession(journal, settings.registry(), settings.library())
         intent = session.resolve(command.request(saved))
         target = open_target(command.inventory, command.sim, state_dir, intent.lab_variant)
@@ -402,6 +408,28 @@ def _execute(
                 _save_plan(console, command, prepared, report, transport)
     _report(console, report, prepared.plan, command)
     return report
+
+
+def _resumed(
+    settings: Settings, state_dir: Path, journal: RunJournal, command: RunCommand
+) -> RunCommand:
+    """``resume RUN_ID``: the journaled run and its target (:func:`journaled_target`).
+
+    A run submitted to a fleet that the fleet still owns (queued, awaiting approval,
+    running under a worker) or that ended without running (rejected, cancelled) is
+    refused first, exit 2 naming its state and what to do, before any target is set up:
+    only a fleet run that ended without succeeding is the operator's to resume.
+    """
+    from psrunbook.fleet.status import first_decision, fleet_statuses, not_resumable
+
+    assert command.run_id is not None
+    record = journal.find_run(command.run_id)
+    found = fleet_statuses(state_dir, settings.journal, [record.run_id], first_decision(journal))
+    status = found.get(record.run_id)
+    problem = None if status is None else not_resumable(record.run_id, status)
+    if problem is not None:
+        raise fail(problem, EXIT_USAGE)
+    return journaled_target(command, record)
 
 
 def journaled_target(command: RunCommand, record: RunRecord) -> RunCommand:
@@ -545,6 +573,8 @@ def _failure_message(report: RunReport, command: RunCommand) -> str:
 runs_app = typer.Typer(help="The run journal: every run and its attempts.", no_args_is_help=False)
 _GROUP_OPTIONS = "psrunbook.runs.options"
 """``ctx.meta`` key of the ``--state-dir`` and ``--json`` given to ``runs`` itself."""
+MAX_RUNS_LISTED = 1_000_000
+"""``runs --limit``'s largest value: more runs than a journal holds, small enough to bind."""
 
 
 def _with_group(
@@ -576,7 +606,9 @@ def _from_command_line(ctx: typer.Context, name: str) -> bool:
 @exits_cleanly
 def runs_list(
     ctx: typer.Context,
-    limit: Annotated[int, typer.Option(min=1, help="How many recent runs.")] = 20,
+    limit: Annotated[
+        int, typer.Option(min=1, max=MAX_RUNS_LISTED, help="How many recent runs.")
+    ] = 20,
     state_dir: StateDirOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -810,8 +842,14 @@ def runs_report(
 ) -> None:
     """A change record of one run for a change board: who, when, where, every step."""
     from psrunbook.cli.run_report import RENDERERS
+    from psrunbook.output_files import OutputRefused, check_output_file, write_output_file
 
     state_dir, _ = _with_group(ctx, state_dir)
+    try:
+        if output is not None:  # refused before the journal is opened
+            check_output_file(output)
+    except OutputRefused as exc:
+        raise fail(f"--output {output}: {exc.reason}", EXIT_USAGE) from None
     with open_run_journal(ctx, state_dir) as journal:
         record = journal.find_run(run_id)
         attempts = journal.attempts(record.run_id)
@@ -820,7 +858,9 @@ def runs_report(
         typer.echo(text, nl=False)
         return
     try:
-        output.write_text(text, encoding="utf-8")
+        write_output_file(output, text.encode("utf-8"))
+    except OutputRefused as exc:
+        raise fail(f"--output {output}: {exc.reason}", EXIT_USAGE) from None
     except OSError as exc:
         raise fail(f"--output {output}: cannot write ({exc.strerror or exc})", EXIT_USAGE) from None
 

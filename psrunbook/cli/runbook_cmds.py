@@ -12,7 +12,7 @@ from psrunbook.cli.context import settings
 from psrunbook.cli.display import shown
 from psrunbook.cli.exit_codes import EXIT_FAILED, exits_cleanly, fail
 from psrunbook.cli.inputs import load_plan_inputs
-from psrunbook.errors import ParameterError, UserError
+from psrunbook.errors import ParameterError, TemplateError, UserError
 
 if TYPE_CHECKING:
     from typing import Any
@@ -247,6 +247,23 @@ def export(
     """Export the exact scripts a run would execute, per step and node, for review."""
 
     if verify is not None:
+        given = [
+            name
+            for name, value in (
+                ("the runbook name", runbook),
+                ("--inventory", inventory),
+                ("-p", param),
+                ("--params-file", params_file),
+                ("--output", output),
+            )
+            if value
+        ]
+        if given:
+            raise ParameterError(
+                f"--verify {verify} checks an exported bundle against its own manifest and "
+                f"uses nothing else: leave out {', '.join(given)} (to export, leave out "
+                "--verify instead)"
+            )
         _verify(verify)
         return
     if runbook is None or inventory is None or output is None:
@@ -288,6 +305,16 @@ def lint(ctx: typer.Context) -> None:
 
     current = settings(ctx)
     library = current.library()
+    # A template that cannot be read, compiled or included is bad input: every one is
+    # named and nothing is linted (exit 2), as `plan` refuses it.
+    broken = []
+    for tid in library.template_ids():
+        try:
+            library.check(tid)
+        except TemplateError as exc:
+            broken.append(str(exc))
+    if broken:
+        raise TemplateError("\n".join(broken))
     findings = [
         f for tid in library.template_ids() for f in lint_template_source(library.source(tid), tid)
     ]

@@ -81,7 +81,8 @@ class RunRequest(msgspec.Struct, frozen=True):
     """``key=value`` texts (the CLI's ``-p``); a list parameter takes one per item."""
     params_file: Path | None = None
     bundle: Path | None = None
-    """Run exactly this approved bundle (its parameters; ``assignments`` are not used)."""
+    """Run exactly this approved bundle (its parameters: ``assignments`` and
+    ``params_file`` are refused beside it)."""
     expect_sha256: str | None = None
     """The approved manifest sha256: any other bundle is refused (needs ``bundle``)."""
     resume: str | None = None
@@ -280,21 +281,10 @@ class RunSession:
             raise ParameterError(
                 "--expect-sha256 pins an approved bundle: give the bundle with --bundle DIR"
             )
-        if request.bundle is not None:
-            # Only a run from an approved bundle loads the bundle code (issue 16).
-            from psrunbook.bundle import verify_bundle  # noqa: PLC0415
-
-            bundle = verify_bundle(request.bundle, expected_sha256=request.expect_sha256)
-            runbook = self.registry.get(bundle.manifest.runbook.name)
-            return RunIntent(
-                runbook=runbook,
-                check_only=request.check_only,
-                earlier=_without_masked(runbook, bundle.manifest.parameters),
-                resumes=resumes,
-                bundle=bundle,
-            )
-        if request.plan is not None:
+        if request.plan is not None:  # first: it refuses a --bundle beside it
             return self._resolve_saved(request, request.plan)
+        if request.bundle is not None:
+            return self._resolve_bundle(request, request.bundle, resumes)
         name = resumes.runbook if resumes is not None else request.runbook
         if name is None:
             raise ParameterError("name a runbook (see `psrunbook list`) or give --bundle DIR")
@@ -306,6 +296,35 @@ class RunSession:
             file_values=load_params_file(request.params_file) if request.params_file else None,
             assignments=request.assignments,
             resumes=resumes,
+        )
+
+    def _resolve_bundle(
+        self, request: RunRequest, directory: Path, resumes: RunRecord | None
+    ) -> RunIntent:
+        """An approved bundle's runbook and parameters; no other may be given beside them."""
+        where = f"--bundle {directory}"
+        if request.assignments or request.params_file is not None:
+            raise ParameterError(
+                f"{where} fixes the parameters it was exported with: leave out -p and "
+                "--params-file, or export a new bundle with them (`psrunbook export`)"
+            )
+        # Only a run from an approved bundle loads the bundle code (issue 16).
+        from psrunbook.bundle import verify_bundle  # noqa: PLC0415
+
+        bundle = verify_bundle(directory, expected_sha256=request.expect_sha256)
+        name = bundle.manifest.runbook.name
+        if request.runbook is not None and request.runbook != name:
+            raise ParameterError(
+                f"{where} is a bundle of {name}, not {request.runbook}: leave out the "
+                "runbook name, or give that runbook's bundle"
+            )
+        runbook = self.registry.get(name)
+        return RunIntent(
+            runbook=runbook,
+            check_only=request.check_only,
+            earlier=_without_masked(runbook, bundle.manifest.parameters),
+            resumes=resumes,
+            bundle=bundle,
         )
 
     def _resolve_saved(self, request: RunRequest, saved: PlanFile) -> RunIntent:

@@ -16,10 +16,10 @@ from typing import Literal
 from msgspec.structs import replace
 
 from psrunbook.fleet.engine import Durable
-from psrunbook.fleet.spec import RunSpec
-from psrunbook.fleet.work import FleetWork
+from psrunbook.fleet.spec import RunSpec, RunState
+from psrunbook.fleet.work import FleetWork, ended_elsewhere
 
-GateOutcome = Literal["approved", "rejected"]
+GateOutcome = Literal["approved", "rejected", "ended"]
 
 
 class Pause:
@@ -67,6 +67,8 @@ def gate_body(durable: Durable, spec: RunSpec, work: FleetWork) -> tuple[GateOut
         durable.report("awaiting approval", review_sha256=spec.review_sha256 or "")
         decision = durable.wait_decision()
         durable.step("decision", work.log_decision, spec, decision)
+        if _ended(durable, spec, work) is not None:
+            return "ended", None
         problem = (
             durable.step("check approval", work.check_hash, spec, decision.sha256)
             if decision.verdict == "approve"
@@ -105,6 +107,9 @@ def run_body(durable: Durable, spec: RunSpec, work: FleetWork, pause: Pause) -> 
     try:
         durable.report("running")
         if spec.approved_sha256 is not None:
+            ended = _ended(durable, spec, work)  # before it is planned again for the check
+            if ended is not None:
+                return ended
             problem = durable.step("check approval", work.check_hash, spec, spec.approved_sha256)
             if problem is not None:
                 durable.step("refuse", work.refuse, spec, problem)
@@ -116,6 +121,11 @@ def run_body(durable: Durable, spec: RunSpec, work: FleetWork, pause: Pause) -> 
             held_by = durable.step("hold", work.hold, spec)
             if held_by is None:
                 durable.report("running")
+        # Held: nobody else executes the run now. Ended meanwhile (a resume by hand that
+        # held it while this worker waited)? Then it stays as it ended.
+        ended = _ended(durable, spec, work)
+        if ended is not None:
+            return ended
         work.holds.keep(spec)  # not a durable step: every worker taking the run up holds it
         failed = False
         for index in durable.step("plan", work.step_indices, spec):
@@ -130,6 +140,18 @@ def run_body(durable: Durable, spec: RunSpec, work: FleetWork, pause: Pause) -> 
     except BaseException as exc:
         _stopped(durable, spec, work, exc)
         raise
+
+
+def _ended(durable: Durable, spec: RunSpec, work: FleetWork) -> str | None:
+    """The state of a run the journal says ended outside the fleet, left as it ended
+    (nothing executed, its outcome kept); None for a run still to execute."""
+    outcome = durable.step("ended", work.ended, spec)
+    if outcome is None:
+        return None
+    durable.step("leave ended", work.leave_ended, spec, outcome)
+    state: RunState = "finished" if outcome == "succeeded" else "failed"
+    durable.report(state, reason=ended_elsewhere(outcome))
+    return state
 
 
 def _stopped(durable: Durable, spec: RunSpec, work: FleetWork, exc: BaseException) -> None:

@@ -11,12 +11,17 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import msgspec
+import msgspec.structs
 
-from psrunbook.fleet.location import fleet_database_url, fleet_exists
+from psrunbook.errors import JournalError
+from psrunbook.fleet.location import FLEET_FILE, fleet_database_url, fleet_exists
 from psrunbook.fleet.spec import FleetStatus
+
+if TYPE_CHECKING:
+    from psrunbook.journal_model import DecisionRecord, RunJournal
 
 SHOWN_INSTEAD_OF_OUTCOME = frozenset(
     {"queued", "awaiting approval", "running", "rejected", "cancelled"}
@@ -24,19 +29,127 @@ SHOWN_INSTEAD_OF_OUTCOME = frozenset(
 """Fleet states ``runs`` shows in the outcome column: the journal alone cannot tell them."""
 
 
+Decided = Callable[[str], "DecisionRecord | None"]
+"""The first decision the journal holds on a run (``approve``/``reject`` journal it when
+they deliver it), or None."""
+
+
 def fleet_statuses(
-    state_dir: Path, journal_url: str | None, run_ids: Sequence[str]
+    state_dir: Path,
+    journal_url: str | None,
+    run_ids: Sequence[str],
+    decided: Decided | None = None,
 ) -> Mapping[str, FleetStatus]:
-    """Each fleet run's status; runs never submitted to a fleet are left out."""
+    """Each fleet run's status; runs never submitted to a fleet are left out.
+
+    With ``decided``, a decision no worker has taken up yet counts (:func:`with_decisions`).
+    """
     if not run_ids or not fleet_exists(state_dir, journal_url):
         return {}
-    from psrunbook.fleet.dbos_engine import DbosEngine  # noqa: PLC0415 (DBOS only for fleets)
+    # DBOS (and the SQLAlchemy under it) only for fleets.
+    from dbos._error import DBOSException  # noqa: PLC0415
+    from sqlalchemy.exc import SQLAlchemyError  # noqa: PLC0415
 
-    engine = DbosEngine(fleet_database_url(state_dir, journal_url))
+    from psrunbook.fleet.dbos_engine import DbosEngine  # noqa: PLC0415
+
+    url = fleet_database_url(state_dir, journal_url)
     try:
-        return engine.status(run_ids)
-    finally:
-        engine.close()
+        engine = DbosEngine(url)
+        try:
+            statuses = engine.status(run_ids)
+        finally:
+            engine.close()
+    except (SQLAlchemyError, DBOSException) as exc:
+        raise _unreadable(state_dir, url, exc) from exc
+    return statuses if decided is None else with_decisions(statuses, decided)
+
+
+def _unreadable(state_dir: Path, url: str, exc: Exception) -> JournalError:
+    """The fleet's database cannot be read: named, with the fix, as a bad journal is."""
+    cause = getattr(exc, "orig", None) or exc
+    detail = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
+    if url.startswith("sqlite:"):
+        where = f"fleet database {state_dir / FLEET_FILE}"
+        fix = "restore it from a backup, or move it aside if no fleet uses this state directory"
+    else:
+        where = "the fleet's tables (schema dbos) of the journal database"
+        fix = "check that the database server is up and that the journal's user may read them"
+    return JournalError(f"cannot read {where} ({detail}); {fix}")
+
+
+def with_decisions(statuses: Mapping[str, FleetStatus], decided: Decided) -> dict[str, FleetStatus]:
+    """The statuses, where a run awaiting approval was decided already: ``rejected`` (with
+    the reason), or ``queued`` once approved.
+
+    The engine says "awaiting approval" until a worker takes the decision up, which may
+    be much later (no worker running); the journal has had the decision since ``reject``
+    or ``approve`` delivered it, and the run's gate takes the first decision it was sent.
+    """
+    found = dict(statuses)
+    for run_id, status in statuses.items():
+        if status.state != "awaiting approval":
+            continue
+        decision = decided(run_id)
+        if decision is None:
+            continue
+        if decision.verdict == "rejected":
+            found[run_id] = msgspec.structs.replace(
+                status, state="rejected", reason=decision.reason or "rejected"
+            )
+        else:
+            found[run_id] = msgspec.structs.replace(status, state="queued")
+    return found
+
+
+def first_decision(journal: RunJournal) -> Decided:
+    """:data:`Decided` read from ``journal``."""
+
+    def decided(run_id: str) -> DecisionRecord | None:
+        decisions = journal.decisions(run_id)
+        return decisions[0] if decisions else None
+
+    return decided
+
+
+def not_resumable(run_id: str, status: FleetStatus) -> str | None:
+    """Why ``resume`` must leave a fleet run alone (None when it may continue it): the
+    fleet still owns it, or it ended without running (rejected, cancelled)."""
+    state = status.state
+    worker = status.worker or "WORKER"
+    if state == "queued":
+        waiting = f" ({status.reason})" if status.reason else ""
+        return (
+            f"run {run_id} is queued in the fleet{waiting}: a `psrunbook worker` executes "
+            f"it (start one if none runs), or `psrunbook cancel {run_id}` drops it; "
+            "resume continues only a run that ended without succeeding"
+        )
+    if state == "awaiting approval":
+        sha = status.review_sha256 or "HASH"
+        return (
+            f"run {run_id} is awaiting approval in the fleet: review it "
+            f"(`psrunbook runs show {run_id}`), then `psrunbook approve {run_id} --sha256 "
+            f"{sha}` lets a worker execute it, or `psrunbook reject {run_id}` ends it; "
+            "resume never executes a run nobody approved"
+        )
+    if state == "running":
+        return (
+            f"run {run_id} is running in the fleet (worker {worker}): follow it with "
+            f"`psrunbook runs show {run_id}`, or stop it with `psrunbook cancel {run_id}`; "
+            f"if worker {worker} is gone for good, `psrunbook worker --recover-from {worker}` "
+            "continues it"
+        )
+    if state == "rejected":
+        why = f" ({status.reason})" if status.reason else ""
+        return (
+            f"run {run_id} was rejected{why}: it is over and there is nothing to resume; "
+            "submit it again (`psrunbook submit`) for a new review"
+        )
+    if state == "cancelled":
+        return (
+            f"run {run_id} was cancelled in the fleet: it is over and there is nothing to "
+            "resume; submit it again (`psrunbook submit`) to run it"
+        )
+    return None
 
 
 def shown_outcome(outcome: str | None, status: FleetStatus | None) -> str:
@@ -118,6 +231,21 @@ class RunProgress(msgspec.Struct, frozen=True):
             "review_sha256": self.review_sha256,
             "reason": self.reason or None,
         }
+
+
+class DecidedProgress:
+    """A :class:`ProgressSource` whose statuses count the journal's decisions
+    (:func:`with_decisions`): a run rejected while no worker runs ends the wait."""
+
+    def __init__(self, source: ProgressSource, decided: Decided) -> None:
+        self._source = source
+        self._decided = decided
+
+    def status(self, run_ids: Sequence[str]) -> Mapping[str, FleetStatus]:
+        return with_decisions(self._source.status(run_ids), self._decided)
+
+    def step_progress(self, run_id: str) -> tuple[int, int] | None:
+        return self._source.step_progress(run_id)
 
 
 def progress(source: ProgressSource, clusters: Mapping[str, str]) -> dict[str, RunProgress]:

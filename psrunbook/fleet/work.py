@@ -38,6 +38,7 @@ from psrunbook.execution.session import (
 from psrunbook.fleet.kept_sessions import KeptSessions
 from psrunbook.fleet.partition_holds import FleetHolds, PartitionHolds
 from psrunbook.fleet.spec import Decision, RunSpec
+from psrunbook.input_files import MAX_INPUT_BYTES, InputFileRefused, read_input_file
 from psrunbook.inventory import inventory_from_toml
 from psrunbook.logging import get_logger, os_user
 
@@ -74,18 +75,46 @@ class _Live(msgspec.Struct):
         return self._review
 
 
+class Submission(msgspec.Struct, frozen=True):
+    """A run ``submit`` planned and has not recorded yet: its plan, and its spec less the
+    run id the journal gives it."""
+
+    prepared: PreparedRun
+    spec: RunSpec
+
+
 def read_inventory(path: Path) -> tuple[str, str]:
-    """The inventory's text and the sha256 of its bytes (what the journal records)."""
+    """The inventory's text and the sha256 of its bytes (what the journal records).
+
+    Read as every command reads a file an operator names (:mod:`psrunbook.input_files`):
+    a FIFO, a device, a directory or a file over the size limit is refused, never waited
+    on or read without end.
+    """
     try:
-        raw = path.read_bytes()
+        raw = read_input_file(path)
+    except FileNotFoundError as exc:
+        raise InventoryError(
+            f"{path}: no such inventory file; check the path given with -i or --inventory-dir"
+        ) from exc
+    except IsADirectoryError:
+        raise InventoryError(f"{path}: is a directory; give the inventory TOML file") from None
+    except InputFileRefused as exc:
+        raise InventoryError(
+            f"{path}: inventory {exc.reason}; give the inventory TOML file "
+            f"(a regular file of at most {MAX_INPUT_BYTES} bytes)"
+        ) from None
     except OSError as exc:
         raise InventoryError(
-            f"cannot read inventory {path}: {exc.strerror or exc}; give an existing file"
-        ) from exc
+            f"{path}: cannot read the inventory ({exc.strerror or exc}); "
+            "check the path and its permissions"
+        ) from None
     try:
-        text = raw.decode("utf-8")
+        # utf-8-sig, as `run -i` reads it: Windows editors often save a byte-order mark.
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InventoryError(f"inventory {path} is not UTF-8 text; save it as UTF-8") from exc
+        raise InventoryError(
+            f"{path}: is not UTF-8 text (byte {exc.start}); save the file as UTF-8"
+        ) from None
     return text, hashlib.sha256(raw).hexdigest()
 
 
@@ -121,36 +150,51 @@ class FleetWork:
 
     # ------------------------------------------------------------------ submit
 
-    def queue(
+    def plan_runs(
         self,
         request: RunRequest,
-        inventory_path: Path,
+        inventory_paths: list[Path],
         *,
         require_approval: bool = False,
         insecure: bool = False,
-    ) -> RunSpec:
-        """Plan and record one run on one cluster; the caller hands the spec to the engine.
+    ) -> list[Submission]:
+        """Plan one run per inventory, recording nothing: the caller records them all
+        (:meth:`record`) only once every one is planned.
 
-        Everything ``run`` refuses before touching a node is refused here (exit 2), and
-        nothing is journaled for a refused run.
+        Everything ``run`` refuses before touching a node is refused here (exit 2), for
+        every inventory before any run is journaled or queued: one bad inventory among
+        many queues none.
         """
-        text, digest = read_inventory(inventory_path)
-        inventory = inventory_from_toml(text, path=inventory_path, digest=digest)
         intent = self.session.resolve(request)
-        prepared = self.session.prepare(intent, inventory)
-        started = self.session.start(prepared)
-        return RunSpec(
-            run_id=started.run_id,
-            cluster=inventory.cluster.name,
-            inventory_name=str(inventory_path),
-            inventory_text=text,
-            inventory_sha256=digest,
-            changes=prepared.changes,
-            bundle=None if request.bundle is None else str(request.bundle.resolve()),
-            review_sha256=_review_sha256(prepared, inventory),
-            require_approval=require_approval,
-            insecure=insecure,
-        )
+        bundle = None if request.bundle is None else str(request.bundle.resolve())
+        planned = []
+        for path in inventory_paths:
+            text, digest = read_inventory(path)
+            inventory = inventory_from_toml(text, path=path, digest=digest)
+            prepared = self.session.prepare(intent, inventory)
+            planned.append(
+                Submission(
+                    prepared,
+                    RunSpec(
+                        run_id="",
+                        cluster=inventory.cluster.name,
+                        inventory_name=str(path),
+                        inventory_text=text,
+                        inventory_sha256=digest,
+                        changes=prepared.changes,
+                        bundle=bundle,
+                        review_sha256=_review_sha256(prepared, inventory),
+                        require_approval=require_approval,
+                        insecure=insecure,
+                    ),
+                )
+            )
+        return planned
+
+    def record(self, planned: Submission) -> RunSpec:
+        """Journal a planned run; the caller hands the spec to the engine."""
+        started = self.session.start(planned.prepared)
+        return replace(planned.spec, run_id=started.run_id)
 
     # ------------------------------------------------------------------ worker
 
@@ -224,6 +268,15 @@ class FleetWork:
         two leaves the run without an outcome; the worker continuing it holds it again
         (:meth:`FleetHolds.keep`) before it records the end.
         """
+        recorded = self.journal.run(spec.run_id).outcome
+        if recorded is not None:
+            # Ended already: by an earlier execution of this very step (a crash before the
+            # engine recorded it), or outside the fleet. Its outcome stands.
+            if recorded != outcome:
+                self._log_ended_elsewhere(spec, recorded)
+            self.holds.release(spec.run_id)
+            self.release(spec.run_id)
+            return
         with self._lock:
             live = self._live.get(spec.run_id)
         if live is None and self.journal.step_status(spec.run_id):
@@ -235,6 +288,29 @@ class FleetWork:
             started = StartedRun(spec.run_id, live.prepared, resumed=live.frame.resumed)
             self.session.end_frame(started, live.transport, live.frame, outcome)
         self.release(spec.run_id)
+
+    def ended(self, spec: RunSpec) -> str | None:
+        """How the run ended, if the journal says it did before this worker executed it
+        (a ``resume`` by hand of a run still queued, from before ``resume`` refused
+        that): None while it is unfinished, as every run the fleet owns is."""
+        return self.journal.run(spec.run_id).outcome
+
+    def leave_ended(self, spec: RunSpec, outcome: str) -> None:
+        """Leave a run that ended outside the fleet as it ended: nothing executed, its
+        outcome kept, its holds given back, a ``run.ended_elsewhere`` warning logged."""
+        self._log_ended_elsewhere(spec, outcome)
+        self.holds.release(spec.run_id)
+        self.release(spec.run_id)
+
+    def _log_ended_elsewhere(self, spec: RunSpec, outcome: str) -> None:
+        self._log.warning(
+            "run.ended_elsewhere",
+            action="run.ended_elsewhere",
+            run_id=spec.run_id,
+            cluster=spec.cluster,
+            run_outcome=outcome,
+            reason=ended_elsewhere(outcome),
+        )
 
     def _taken_up_to_end(self, spec: RunSpec) -> _Live | None:
         """A run continued after a crash between its last step and its end: taken up as
@@ -286,6 +362,15 @@ class FleetWork:
         self._log.warning(
             "run.cancelled", action="run.cancelled", run_id=spec.run_id, cluster=spec.cluster
         )
+
+
+def ended_elsewhere(outcome: str) -> str:
+    """Why a worker left a run alone: the journal says it ended (``outcome``) outside the
+    fleet."""
+    return (
+        f"the run had already ended outside the fleet (journal outcome {outcome}); the "
+        "worker did not execute it again and kept that outcome"
+    )
 
 
 def _review_sha256(prepared: PreparedRun, inventory: Inventory) -> str:

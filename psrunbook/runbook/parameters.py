@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 
 from psrunbook.errors import ParameterError
 from psrunbook.input_files import MAX_INPUT_BYTES, InputFileRefused, read_input_file
+from psrunbook.message_text import quoted
 from psrunbook.secrets import MASK, Secret, register_secret
 
 
@@ -76,13 +77,13 @@ def parse_assignments(model: type[BaseModel], assignments: Sequence[str]) -> dic
         field = model.model_fields.get(key)
         if field is not None and _is_secret_field(field.annotation):
             raise ParameterError(
-                f"-p {key}: secret parameters are not accepted on the command line; "
+                f"-p {quoted(key)}: secret parameters are not accepted on the command line; "
                 f"set the environment variable {secret_env_name(key)} or use --params-file"
             )
         if field is not None and _is_list_field(field.annotation):
             values.setdefault(key, []).append(value)
         elif key in values:
-            raise ParameterError(f"-p {key} is given twice but takes one value: keep one")
+            raise ParameterError(f"-p {quoted(key)} is given twice but takes one value: keep one")
         else:
             values[key] = value
     return values
@@ -126,29 +127,47 @@ def validate_parameters(
     assignments: Sequence[str] = (),
     defaults: Mapping[str, Any] | None = None,
     source: str = "parameters",
+    file_name: str | None = None,
 ) -> BaseModel:
     """Merge defaults < file < ``-p`` and validate; every problem named in one message.
 
-    Every secret of the validated model is registered for redaction here, where it enters
-    the process, so a node that echoes one back (an error message, a result) or a library
-    that logs one shows ``***``.
+    ``file_name`` names the parameter file ``file_values`` came from: a problem with a
+    value taken from it says so. Every secret of the validated model is registered for
+    redaction here, where it enters the process, so a node that echoes one back (an error
+    message, a result) or a library that logs one shows ``***``.
     """
     merged: dict[str, Any] = {}
+    origins: dict[str, str] = {}
     layers = (
-        defaults or {},
-        file_values or {},
-        secrets_from_environment(model),
-        parse_assignments(model, assignments),
+        (defaults or {}, ""),
+        (file_values or {}, f" (in {quoted(file_name)})" if file_name else ""),
+        (secrets_from_environment(model), ""),
+        (parse_assignments(model, assignments), ""),
     )
-    for layer in layers:
+    for layer, origin in layers:
         merged.update(layer)
+        origins.update(dict.fromkeys(layer, origin))
     try:
-        problems = [p for name, value in merged.items() for p in _control_characters(name, value)]
+        problems = [
+            p + origins.get(name, "")
+            for name, value in merged.items()
+            for p in _control_characters(quoted(name), value)
+        ]
         if problems:
             raise ParameterError("\n".join([f"invalid {source}:", *problems]))
-        params = model.model_validate(merged)
-    except ValidationError as exc:
-        raise ParameterError(format_validation_error(exc, source)) from None
+        booleans = {
+            name: p + origins.get(name, "")
+            for name, value in merged.items()
+            for p in _not_numbers(model, name, value)
+        }
+        try:
+            params = model.model_validate(merged)
+        except ValidationError as exc:
+            raise ParameterError(
+                format_validation_error(exc, source, origins, replaced=booleans)
+            ) from None
+        if booleans:  # in range as 1 or 0, yet still not a number
+            raise ParameterError("\n".join([f"invalid {source}:", *booleans.values()]))
     except RecursionError:
         # Dotted keys (a.b.c... = 1) nest without limit in TOML; checks recurse into them.
         raise ParameterError(
@@ -191,22 +210,69 @@ def _control_characters(location: str, value: Any) -> list[str]:
         ]
     if isinstance(value, dict):
         return [
-            p for k, item in value.items() for p in _control_characters(f"{location}.{k}", item)
+            p
+            for k, item in value.items()
+            for p in _control_characters(f"{location}.{quoted(k)}", item)
         ]
     return []
 
 
-def format_validation_error(exc: ValidationError, source: str) -> str:
-    """One line per problem: field, what is wrong, and the value's type (never the value)."""
-    lines = [f"invalid {source}:"]
+def _number_kind(annotation: Any) -> str | None:
+    """``whole number`` or ``number`` when a field takes only numbers (``int``, ``float``,
+    optionally ``None``), else None."""
+    if annotation is int:
+        return "whole number"
+    if annotation is float:
+        return "number"
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        kinds = {_number_kind(a) for a in typing.get_args(annotation) if a is not type(None)}
+        return kinds.pop() if len(kinds) == 1 else None
+    if typing.get_origin(annotation) is typing.Annotated:
+        return _number_kind(typing.get_args(annotation)[0])
+    return None
+
+
+def _not_numbers(model: type[BaseModel], name: str, value: Any) -> list[str]:
+    """A boolean given for a number field, refused as what it is.
+
+    pydantic reads ``true`` as 1 for an ``int`` field, so ``online_timeout_s = true``
+    would be "greater than or equal to 5", and ``true`` for a field from 0 up would pass
+    as 1. The message names the field and says a boolean is not a number.
+    """
+    field = model.model_fields.get(name)
+    kind = _number_kind(field.annotation) if field is not None else None
+    if kind is None or not isinstance(value, bool):
+        return []
+    written = "true" if value else "false"
+    return [f"  {quoted(name)}: is {written}, a boolean, not a number; give a {kind}"]
+
+
+def format_validation_error(
+    exc: ValidationError,
+    source: str,
+    origins: Mapping[str, str] | None = None,
+    *,
+    replaced: Mapping[str, str] | None = None,
+) -> str:
+    """One line per problem: field, what is wrong, and the value's type (never the value).
+
+    Keys and messages are quoted (:func:`~psrunbook.message_text.quoted`): a key read
+    from a file cannot start a second, forged line. ``origins`` maps a top-level field to
+    where its value came from (`` (in FILE)``), added to its lines; ``replaced`` maps a
+    top-level field to the line that says what is wrong with it instead of pydantic's.
+    """
+    lines = [f"invalid {source}:", *(replaced or {}).values()]
     for error in exc.errors(include_url=False, include_input=False):
-        location = ".".join(str(part) for part in error["loc"]) or "(all)"
-        message = error["msg"]
+        if error["loc"] and str(error["loc"][0]) in (replaced or {}):
+            continue
+        location = ".".join(quoted(part) for part in error["loc"]) or "(all)"
+        message = quoted(error["msg"])
         if error["type"] == "extra_forbidden":
             message = "unknown parameter; see `psrunbook show RUNBOOK` for the accepted names"
         elif error["type"] == "missing":
             message = "required; give it with -p " + location + "=VALUE or in --params-file"
-        lines.append(f"  {location}: {message}")
+        origin = (origins or {}).get(str(error["loc"][0]), "") if error["loc"] else ""
+        lines.append(f"  {location}: {message}{origin}")
     return "\n".join(lines)
 
 

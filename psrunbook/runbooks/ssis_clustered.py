@@ -340,6 +340,7 @@ def build_steps(params: SsisClusteredParameters, inventory: Inventory) -> list[S
                 "ConfigFile": params.config_file,
                 "Document": config_document(params),
                 "Principals": params.principals,
+                "ServiceName": version.service_name,
             },
             result=SharedConfigResult,
         ),
@@ -420,6 +421,18 @@ def service_name_erratum(version: SsisVersion) -> Advisory:
     )
 
 
+OFFLINE_UNTIL_ONLINE = Advisory(
+    "SSIS-OFFLINE-UNTIL-ONLINE",
+    "From step 02 (add-resource) until step 10 (bring-online) the SQL Server group holds "
+    "the SSIS resource Offline, and on a re-run from step 09 (restart-stale) until step 10 "
+    "when that step restarts a stale service: monitoring may show the role as partially "
+    "online meanwhile (or failed, once an online attempt failed). A failure after step 08 "
+    "(service-manual) and before step 10 completes leaves SSIS stopped and Manual on every "
+    "node, so no node runs it: fix the cause and continue with `psrunbook resume <run id>` "
+    "(the error names it), or take the change back with ssis-clustered-undo.",
+)
+
+
 def build_advisories(params: SsisClusteredParameters | None) -> list[Advisory]:
     found = [
         advisories.NOT_RECOMMENDED,
@@ -427,6 +440,7 @@ def build_advisories(params: SsisClusteredParameters | None) -> list[Advisory]:
         advisories.SINGLE_INSTANCE,
         advisories.DOUBLE_HOP_CLUSTERED,
         advisories.RESTART_TO_RELOAD,
+        OFFLINE_UNTIL_ONLINE,
     ]
     if params is None:
         found.append(advisories.ERRATUM_SERVICE_NAME)

@@ -2,18 +2,22 @@
 
 The SSIS resource is taken offline through the cluster, its registry checkpoint removed
 and the resource removed; the ServiceConfigFile value is set back on every node to the
-value ``ssis-clustered`` found there before it changed it, read from the run journal (or,
-on a node the journal recorded nothing for, to ``config_file``: by default the installed
-file SQL Server setup points it at). The service is then given back to each node with
-the start type and the running/stopped state ``ssis-clustered`` found there, read from
-the journal too: a passive node whose SSIS was Manual and stopped (not licensed for it)
-is Manual and stopped again, a node where it was Automatic and running is so again (and
-reads the restored ServiceConfigFile value as it starts). On a node the journal recorded
-nothing for, ``start_type`` stands in: Automatic (the default, as setup leaves it) also
-starts the service, Manual leaves it running or stopped as it is. With
-``shared_folder`` the folder on the shared disk goes too, but only when it holds nothing
-but what ``ssis-clustered`` wrote. Test-then-set throughout: a second run with the same
-parameters changes nothing.
+value ``ssis-clustered`` found there before it changed it, read from the run journal
+(or, on a node the journal recorded nothing for, to ``config_file``: by default that
+node's installed file, the ``MsDtsSrvr.ini.xml`` beside its SSIS service's program,
+wherever setup's INSTALLSHAREDDIR put it; the preflight refuses a node where that file
+does not exist, since SSIS would start with its built-in defaults). The service is then
+given back to each node with the start type and the running/stopped state
+``ssis-clustered`` found there, read from the journal too: a passive node whose SSIS was
+Manual and stopped (not licensed for it) is Manual and stopped again, a node where it
+was Automatic and running is so again (and reads the restored ServiceConfigFile value as
+it starts). On a node the journal recorded nothing for, ``start_type`` stands in:
+Automatic (the default, as setup leaves it) also starts the service, Manual leaves it
+running or stopped as it is; a service Disabled there stays Disabled (an administrator's
+decision that SSIS must not run on that node, which ssis-clustered and ssis-standalone
+refuse to override too). With ``shared_folder`` the folder on the shared disk goes too,
+but only when it holds nothing but what ``ssis-clustered`` wrote. Test-then-set
+throughout: a second run with the same parameters changes nothing.
 
 The journal is read when the undo is planned: the ``ssis-clustered`` runs on the same
 cluster since its last successful undo; for each node, step ``config-registry``'s
@@ -22,10 +26,11 @@ cluster since its last successful undo; for each node, step ``config-registry``'
 or not (``psrunbook runs show <run>`` shows the same). The values become the parameters
 ``recorded_config_files``, ``recorded_service_states`` and ``recorded_runs``, so the
 plan, the journal and a bundle show them, and the plan says per node (``From``) whether
-its values came from the journal or from ``config_file`` and ``start_type``. A
-successful undo ends that history: an undo run after it, with no ``ssis-clustered`` run
-in between, finds nothing recorded (its plan says so) unless ``recorded_runs`` names the
-runs to read.
+its values came from the journal or from ``config_file`` (or the ``installed`` file) and
+``start_type``; a plan with nothing recorded warns of it. A successful undo ends that
+history, but what it restored stands: an undo run after it, with no ``ssis-clustered`` run
+in between, gives back the same recorded values (the earlier undo's own parameters, its
+``recorded_runs`` named again) instead of falling back.
 """
 
 from __future__ import annotations
@@ -62,7 +67,8 @@ JOURNAL_VALUE = Advisory(
     "SSIS-UNDO-REGISTRY",
     "ServiceConfigFile is set back on each node to the value ssis-clustered found there, "
     "read from the journal (recorded_config_files, from recorded_runs); a node the journal "
-    "recorded nothing for gets config_file (default: the installed file).",
+    "recorded nothing for gets config_file (default: the installed MsDtsSrvr.ini.xml beside "
+    "that node's SSIS program), which must exist there.",
     Severity.INFO,
 )
 JOURNAL_SERVICE_STATE = Advisory(
@@ -70,13 +76,23 @@ JOURNAL_SERVICE_STATE = Advisory(
     "The SSIS service gets back on each node the start type and running/stopped state "
     "ssis-clustered found there, read from the journal (recorded_service_states, from "
     "recorded_runs); a node the journal recorded nothing for gets start_type (default: "
-    "Automatic, and started).",
+    "Automatic, and started), unless its service is Disabled (it stays Disabled).",
     Severity.INFO,
 )
 
 
+def _registry_fallback(params: SsisClusteredUndoParameters) -> str:
+    if params.config_file:
+        return f"config_file {params.config_file}"
+    return (
+        "its installed MsDtsSrvr.ini.xml, in the folder of its SSIS service's program "
+        "(Win32_Service PathName), which the preflight checks exists"
+    )
+
+
 def registry_source(params: SsisClusteredUndoParameters) -> Advisory:
-    """Which value the undo restores, as the plan must say before anything changes."""
+    """Which value the undo restores, as the plan must say before anything changes; a
+    warning when nothing was recorded (every node gets the fallback)."""
     if params.recorded_config_files:
         nodes = ", ".join(
             f"{node}: {value}" for node, value in sorted(params.recorded_config_files.items())
@@ -84,14 +100,15 @@ def registry_source(params: SsisClusteredUndoParameters) -> Advisory:
         message = (
             f"ServiceConfigFile is restored from the journal (run(s) "
             f"{', '.join(params.recorded_runs) or 'given'}): {nodes}; any other node gets "
-            f"config_file {params.restored_config_file}."
+            f"{_registry_fallback(params)}."
         )
-    else:
-        message = (
-            "No ssis-clustered run in the journal recorded this cluster's ServiceConfigFile "
-            f"values: every node gets config_file {params.restored_config_file}."
-        )
-    return Advisory(JOURNAL_VALUE.code, message, Severity.INFO)
+        return Advisory(JOURNAL_VALUE.code, message, Severity.INFO)
+    message = (
+        "No ssis-clustered run in the journal recorded this cluster's ServiceConfigFile "
+        f"values: every node gets {_registry_fallback(params)}. If ssis-clustered ran from "
+        "another journal, give recorded_config_files (or config_file) instead."
+    )
+    return Advisory(JOURNAL_VALUE.code, message, Severity.WARNING)
 
 
 def service_source(params: SsisClusteredUndoParameters) -> Advisory:
@@ -101,6 +118,7 @@ def service_source(params: SsisClusteredUndoParameters) -> Advisory:
     fallback = f"start_type {params.start_type}" + (
         " (and is started)" if params.start_type == "Automatic" else ""
     )
+    disabled = "A service Disabled there stays Disabled."
     if params.recorded_service_states:
         nodes = "; ".join(
             f"{node}: {state.start_type}, {state.status}"
@@ -109,14 +127,16 @@ def service_source(params: SsisClusteredUndoParameters) -> Advisory:
         message = (
             f"The SSIS service's start type and state are restored from the journal (run(s) "
             f"{', '.join(params.recorded_runs) or 'given'}): {nodes}; any other node gets "
-            f"{fallback}."
+            f"{fallback}. {disabled}"
         )
-    else:
-        message = (
-            "No ssis-clustered run in the journal recorded the SSIS service's start type and "
-            f"state on this cluster: every node gets {fallback}."
-        )
-    return Advisory(JOURNAL_SERVICE_STATE.code, message, Severity.INFO)
+        return Advisory(JOURNAL_SERVICE_STATE.code, message, Severity.INFO)
+    message = (
+        "No ssis-clustered run in the journal recorded the SSIS service's start type and "
+        f"state on this cluster: every node gets {fallback}. {disabled} A passive node "
+        "kept Manual and stopped (not licensed for SSIS) would run it: give "
+        "recorded_service_states or start_type=Manual for such a cluster."
+    )
+    return Advisory(JOURNAL_SERVICE_STATE.code, message, Severity.WARNING)
 
 
 class RecordedSharedConfig(BaseModel):
@@ -153,9 +173,10 @@ class SsisClusteredUndoParameters(SsisRoleParameters):
 
     config_file: str | None = Field(
         default=None,
-        description="ServiceConfigFile value to restore on every node; unset means the "
-        "version's installed file (%ProgramFiles%\\Microsoft SQL Server\\<ver>\\DTS\\Binn"
-        "\\MsDtsSrvr.ini.xml)",
+        description="ServiceConfigFile value to restore on every node the journal recorded "
+        "nothing for (it must exist there); unset means each node's installed file: "
+        "MsDtsSrvr.ini.xml in the folder of its SSIS service's program (DTS\\Binn under "
+        "setup's INSTALLSHAREDDIR, %ProgramFiles%\\Microsoft SQL Server by default)",
         examples=["C:\\Program Files\\Microsoft SQL Server\\150\\DTS\\Binn\\MsDtsSrvr.ini.xml"],
     )
     recorded_config_files: dict[str, str] = Field(
@@ -191,7 +212,7 @@ class SsisClusteredUndoParameters(SsisRoleParameters):
         default="Automatic",
         description="Start type to give the service back on a node recorded_service_states "
         "has nothing for (setup's is Automatic; Automatic also starts it, Manual leaves it "
-        "running or stopped as it is)",
+        "running or stopped as it is; a Disabled service stays Disabled)",
         examples=["Automatic"],
     )
     shared_folder: str | None = Field(
@@ -220,6 +241,8 @@ class SsisClusteredUndoParameters(SsisRoleParameters):
         for node, path in value.items():
             checks.node_name(node, field)
             checks.plain_text(path, field, what="full path of a file")
+        # Node names are case-insensitive: two keys for one node cannot both be restored.
+        checks.distinct(list(value), field, what="node")
         return value
 
     @field_validator("recorded_service_states")
@@ -229,11 +252,8 @@ class SsisClusteredUndoParameters(SsisRoleParameters):
     ) -> dict[str, RecordedServiceState]:
         for node in value:
             checks.node_name(node, str(info.field_name))
+        checks.distinct(list(value), str(info.field_name), what="node")
         return value
-
-    @property
-    def restored_config_file(self) -> str:
-        return self.config_file or self.version.default_config_file
 
 
 def build_steps(params: SsisClusteredUndoParameters, inventory: Inventory) -> list[Step]:
@@ -242,10 +262,15 @@ def build_steps(params: SsisClusteredUndoParameters, inventory: Inventory) -> li
     steps = [
         Step(
             name="preflight",
-            title="Check administrator rights and the SSIS service on every node",
+            title="Check administrator rights, the SSIS service and the file ServiceConfigFile "
+            "will name, on every node",
             template="ssis/test_undo_preflight.ps1.j2",
             target=Target.EVERY_NODE,
-            arguments={"ServiceName": version.service_name},
+            arguments={
+                "ServiceName": version.service_name,
+                "ConfigFile": params.config_file or "",
+                "RecordedByNode": dict(params.recorded_config_files),
+            },
             changes=False,
             result=PreflightResult,
         ),
@@ -264,12 +289,19 @@ def build_steps(params: SsisClusteredUndoParameters, inventory: Inventory) -> li
         Step(
             name="config-registry",
             title="Point ServiceConfigFile back at the value ssis-clustered found "
-            + ("(from the journal)" if params.recorded_config_files else "(config_file)"),
+            + (
+                "(from the journal)"
+                if params.recorded_config_files
+                else "(config_file)"
+                if params.config_file
+                else "(the installed file: nothing recorded)"
+            ),
             template="ssis/restore_config_registry.ps1.j2",
             target=Target.EVERY_NODE,
             arguments={
                 "Key": version.registry_path,
-                "ConfigFile": params.restored_config_file,
+                "ServiceName": version.service_name,
+                "ConfigFile": params.config_file or "",
                 "RecordedByNode": dict(params.recorded_config_files),
             },
             result=RegistryResult,

@@ -62,7 +62,10 @@ class SsisStandaloneParameters(BaseModel):
     config_file: str | None = Field(
         default=None,
         description="Full path of MsDtsSrvr.ini.xml on the nodes; default: the installed "
-        "file of sql_version (C:\\Program Files\\Microsoft SQL Server\\<folder>\\DTS\\Binn)",
+        "file of sql_version (C:\\Program Files\\Microsoft SQL Server\\<folder>\\DTS\\Binn); "
+        "the preflight refuses a node whose service reads another file (its ServiceConfigFile "
+        "value, or with none the file beside its program, as when setup's INSTALLSHAREDDIR "
+        "was elsewhere) and names that file",
         examples=["C:\\Program Files\\Microsoft SQL Server\\150\\DTS\\Binn\\MsDtsSrvr.ini.xml"],
     )
     stop_executing_packages_on_shutdown: bool = Field(

@@ -113,6 +113,18 @@ RUNSPACE_PROFILE_LOADED = "profile_loaded"
 """The key set False in a runspace created without the user's profile
 (``WINRS_NOPROFILE``): its environment is the system profile's and the user's profile
 folders are not there; absent means loaded."""
+RUNSPACE_WOW64 = "wow64"
+"""The key set True in a runspace whose host process is 32-bit on the 64-bit node: a
+session of the ``Microsoft.PowerShell32`` configuration, which WinRM hosts in a WOW64
+process (about_Remote_Troubleshooting, "How to run a 32-bit ... session"). Its
+``[Environment]::Is64BitProcess`` is False and its environment WOW64's; what Windows
+redirects for such a process (the Registry Redirector's HKLM\\SOFTWARE, the File System
+Redirector's %windir%\\System32) the lab does not model, so it refuses it by name. Absent
+means a 64-bit host process."""
+RUNSPACE_CONFIGURATION = "configuration_name"
+"""The key of the session configuration the runspace's pool was created under, as the
+client named it in the resource URI (``$PSSenderInfo.ConfigurationName``); absent means
+``Microsoft.PowerShell``."""
 RUNSPACE_PROVIDER_LOCATION = "provider_location"
 """The key of the runspace's location when it is another provider's root
 (``Variable:\\``, as :attr:`~psrunbook.sim.ps.provider_roots.ProviderRoot.path` spells

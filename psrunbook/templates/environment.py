@@ -9,7 +9,8 @@ structure variable an error instead of an empty string in a production script.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, MutableMapping, Sequence
+import os
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
@@ -45,6 +46,62 @@ class _Environment(jinja2.Environment):
         return {**self.globals, **(d or {})}
 
 
+class _ConfinedLoader(jinja2.FileSystemLoader):
+    """Jinja's file loader, reading only inside its folders, and only UTF-8 text.
+
+    A template name with a ``..`` part (``{% include '../../etc/passwd' %}``) is refused,
+    and so is a file that is a link to outside its template folder: no template, include
+    or ``--templates`` folder can make psrunbook read a file elsewhere. A file that cannot
+    be read or is not UTF-8 is refused naming it, as a :class:`TemplateError`.
+    """
+
+    def get_source(
+        self, environment: jinja2.Environment, template: str
+    ) -> tuple[str, str, Callable[[], bool]]:
+        pieces = [piece for piece in template.split("/") if piece not in ("", ".")]
+        if ".." in pieces:
+            raise TemplateError(
+                f"template name {template!r} leaves the template folders ('..'); name a "
+                "template by its path inside a template folder, e.g. _lib/prelude.ps1.j2"
+            )
+        for root in self.searchpath:
+            filename = Path(root, *pieces)
+            if filename.is_file():
+                break
+        else:
+            raise jinja2.TemplateNotFound(template)
+        real = filename.resolve()
+        if not real.is_relative_to(Path(root).resolve()):
+            raise TemplateError(
+                f"template {template} ({filename}) is a link to {real}, outside its template "
+                f"folder {root}; templates are read only from their folders: copy it in, "
+                "or pass its own folder with --templates"
+            )
+        try:
+            data = filename.read_bytes()
+            mtime = filename.stat().st_mtime
+        except OSError as exc:
+            raise TemplateError(
+                f"template {template} ({filename}) cannot be read ({exc.strerror or exc})"
+            ) from None
+        try:
+            # As a text-mode read gives it (universal newlines), which Jinja's own loader does.
+            contents = data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
+        except UnicodeDecodeError as exc:
+            raise TemplateError(
+                f"template {template} ({filename}) is not UTF-8 text (byte {exc.start}); "
+                "save it as UTF-8"
+            ) from None
+
+        def uptodate() -> bool:
+            try:
+                return filename.stat().st_mtime == mtime
+            except OSError:
+                return False
+
+        return contents, os.path.normpath(filename), uptodate
+
+
 class TemplateLibrary:
     """Finds, compiles and renders templates from the package plus user directories.
 
@@ -77,7 +134,7 @@ class TemplateLibrary:
             "cache_size": -1,
         }
         self._env = _Environment(
-            loader=jinja2.FileSystemLoader([str(p) for p in self.search_path]),
+            loader=_ConfinedLoader([str(p) for p in self.search_path]),
             # Compiled code from the last command that compiled the same source the same
             # way (psrunbook.templates.bytecode_cache): 12 ms of a first run, issue 16.
             bytecode_cache=TemplateBytecodeCache(options),
@@ -99,6 +156,42 @@ class TemplateLibrary:
         except jinja2.TemplateNotFound as exc:
             raise TemplateError(self._not_found(template_id)) from exc
         return source
+
+    def check(self, template_id: str) -> None:
+        """Refuse (:class:`TemplateError`) a template that does not compile, or one whose
+        includes (through every branch) are missing, unreadable or loop back to it."""
+        self._check_includes(template_id, (), set())
+
+    def _check_includes(self, template_id: str, stack: tuple[str, ...], done: set[str]) -> None:
+        from jinja2 import meta  # noqa: PLC0415 (lint only)
+
+        source = self.source(template_id)
+        try:
+            tree = self._env.parse(source, template_id)
+        except jinja2.TemplateSyntaxError as exc:
+            raise TemplateError(f"template {template_id} line {exc.lineno}: {exc.message}") from exc
+        done.add(template_id)
+        for name in meta.find_referenced_templates(tree):
+            if name is None:  # a computed name: rendering checks it
+                continue
+            chain = (*stack, template_id)
+            if name in chain:
+                loop = " -> ".join((*chain[chain.index(name) :], name))
+                raise TemplateError(
+                    f"template {name} includes itself ({loop}); remove the include loop"
+                )
+            if name in done:
+                continue
+            try:
+                self._env.loader.get_source(self._env, name)  # type: ignore[union-attr]  # loader is always set
+            except jinja2.TemplateNotFound:
+                raise TemplateError(
+                    f"template {template_id} includes {name!r}, which is not found in "
+                    f"{self._where()}: check the include's template id"
+                ) from None
+            except TemplateError as exc:
+                raise TemplateError(f"template {template_id} includes {name!r}: {exc}") from None
+            self._check_includes(name, chain, done)
 
     def render(
         self,
@@ -131,8 +224,11 @@ class TemplateLibrary:
         except jinja2.TemplateSyntaxError as exc:
             raise TemplateError(f"template {template_id} line {exc.lineno}: {exc.message}") from exc
 
+    def _where(self) -> str:
+        return ", ".join(str(p) for p in self.search_path)
+
     def _not_found(self, template_id: str) -> str:
-        where = ", ".join(str(p) for p in self.search_path)
+        where = self._where()
         return f"template {template_id!r} not found in {where}: check the step's template id"
 
 
@@ -148,3 +244,21 @@ def _render_cached(
         raise TemplateError(
             f"template {template_id}: {exc.message}; pass it in the step's structure"
         ) from exc
+    except jinja2.TemplateNotFound as exc:  # an include's
+        raise TemplateError(
+            f"template {template_id} includes {exc.name!r}, which is not found in "
+            f"{library._where()}: check the include's template id"
+        ) from None
+    except jinja2.TemplateSyntaxError as exc:  # an included template's
+        raise TemplateError(
+            f"template {exc.name or template_id} line {exc.lineno}: {exc.message}"
+        ) from None
+    except jinja2.TemplateError as exc:
+        raise TemplateError(f"template {template_id}: {exc.message or exc}") from None
+    except TemplateError as exc:  # the loader refused an included file
+        raise TemplateError(f"template {template_id}, in an include: {exc}") from None
+    except RecursionError:
+        raise TemplateError(
+            f"template {template_id} includes itself, directly or through another template; "
+            "remove the include loop"
+        ) from None

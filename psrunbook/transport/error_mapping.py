@@ -23,6 +23,15 @@ from psrunbook.errors import (
 WSMAN_OPERATION_TIMEOUT = 2150858793
 """The fault WinRM answers when a Receive long-poll ends without output (0x80338029)."""
 
+_FAULT_HINTS = {
+    2150858811: (
+        ": the node has no session configuration of that name (ERROR_WSMAN_INVALID_"
+        "RESOURCE_URI); check connection.configuration_name in the inventory "
+        '("Microsoft.PowerShell" unless the node registered another)'
+    ),
+}
+"""What to do about a WSMan fault an inventory setting causes, by fault code."""
+
 
 def translate(exc: BaseException, node: str, *, address: str | None = None) -> TransportError:
     """The engine error for a third-party exception raised while talking to ``node``.
@@ -67,7 +76,10 @@ def translate(exc: BaseException, node: str, *, address: str | None = None) -> T
         )
     if isinstance(exc, WSManFaultError):
         reason = (exc.reason or "").strip() or "no reason given"
-        return WSManFault(f"{node}: WSMan fault {exc.code}: {reason}", code=exc.code, node=node)
+        hint = _FAULT_HINTS.get(exc.code or 0, "")
+        return WSManFault(
+            f"{node}: WSMan fault {exc.code}: {reason}{hint}", code=exc.code, node=node
+        )
     if isinstance(exc, WinRMTransportError):
         hint = _STATUS_HINTS.get(exc.code, "")
         return HttpStatusError(

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from psrunbook.sim.lab.cluster_model import FsEntry
+from psrunbook.sim.lab.cluster_model import FsEntry, Volume
 from psrunbook.sim.lab.lab_files import load, restore, sample_lab, save
 from tests.integration.test_execution import _seed_lab
 
@@ -135,7 +135,14 @@ def test_a_second_clustered_run_does_not_hide_the_first_ones_record(
 
 
 def test_without_a_record_the_undo_uses_config_file_and_says_so(psrunbook: Psrunbook) -> None:
-    _seed_lab(psrunbook, sample_lab(nodes=2))
+    lab = sample_lab(nodes=2)
+    for node in lab.nodes.values():  # the preflight refuses a config_file a node lacks
+        node.volumes["D"] = Volume("D", root_acl=list(node.volumes["C"].root_acl))
+        node.volumes["D"].entries["ssis config"] = FsEntry("SSIS Config", True)
+        node.volumes["D"].entries["ssis config\\msdtssrvr.ini.xml"] = FsEntry(
+            "MsDtsSrvr.ini.xml", False, data=OWN_DOCUMENT.encode("utf-8")
+        )
+    _seed_lab(psrunbook, lab)
     plan = psrunbook("plan", "ssis-clustered-undo", "--sim", "-p", f"config_file={CUSTOM}")
     shown = plan.stdout + plan.stderr
     assert "No ssis-clustered run in the journal recorded" in shown

@@ -151,7 +151,10 @@ def test_ca_bundle_is_relative_to_the_inventory(tmp_path: Path) -> None:
     """ca_bundle resolves against the inventory's directory, not the working directory."""
     (tmp_path / "certs").mkdir()
     bundle = tmp_path / "certs" / "ca.pem"
-    bundle.write_text("-----BEGIN CERTIFICATE-----\n", encoding="utf-8")
+    # A PEM block of DER shape (the check at load reads labels and shape, not X.509).
+    bundle.write_text(
+        "-----BEGIN CERTIFICATE-----\nMAMCAQA=\n-----END CERTIFICATE-----\n", encoding="utf-8"
+    )
     inventory = load_inventory(
         write(tmp_path, NODES + '[connection]\nca_bundle = "certs/ca.pem"\n')
     )

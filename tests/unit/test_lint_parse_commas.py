@@ -70,6 +70,10 @@ def test_generated_texts_get_the_tree_the_scan_gives(pieces: list[str]) -> None:
         # an empty here-string's closing line is missed: the string runs on
         "@'\n\n'@, $x# x, y\n@'\n\t`$(Get-X -Name a, b)\n'@",
         "# note, here\n@'\n\n'@, 'q'`$(`Get-Item a, b@'\n('it''s, x' a#b)'\n'@",
+        # a quote inside a bare word starts a string PowerShell takes into the word
+        # (found by pieces cut from the shipped scripts)
+        "e node's A\nif ($a) {\n    throw ('x ' + $i + ' y (a group), in z')\n}\n"
+        "# C:\\W to C:\\S (F R): SSIS's\nif ($b) {\n}\n",
     ],
 )
 def test_texts_tree_sitter_misreads_get_the_tree_the_scan_gives(text: str) -> None:

@@ -17,6 +17,20 @@ created (``Before.MissingFolders``), whether MsDtsSrvr.ini.xml existed
 the backup it copied the old file to (``BackupFile``). The first attempt that changed the
 file named by the undo's ``shared_folder`` counts, and every backup any of them made.
 
+A successful undo ends the window, but not what it gave back. When the window reaches
+back to one (an undo run after it, with no ``ssis-clustered`` run in between, or with only
+runs that recorded nothing for some node), the values that undo restored from the journal
+(its own ``recorded_config_files``, ``recorded_service_states`` and
+``recorded_shared_config`` parameters, as journaled with it) stand for every node and file
+the window recorded nothing for, and its ``recorded_runs`` join this undo's. Falling back
+instead would undo the undo: a passive node it gave back Manual and stopped would turn
+Automatic and running, a ServiceConfigFile it gave back its own value would get the
+installed file, and a config file it wrote back on the shared disk would look like one
+``ssis-clustered`` made and be removed. A value in the window still wins: a later
+``ssis-clustered`` run found what the undo left (or what an administrator changed since),
+which is the state to give back. Only an undo of the same SQL Server version carries
+values forward; ``recorded_runs`` given by the operator reads those runs alone.
+
 A ``Before.ConfigFile`` of null (the node had no value at all) counts as nothing recorded:
 SQL Server setup always writes the value, and restoring the installed file is the safer
 reading of a node that never had one.
@@ -67,11 +81,12 @@ def undo_history(
     recorded gives no defaults, so the parameters' own (empty) ones stand.
     """
     pinned = given.get("recorded_runs")
+    last_undo: RunRecord | None = None
     if pinned:
         wanted = {str(run_id) for run_id in pinned}
         runs = [r for r in history.runs(HISTORY_LIMIT) if r.run_id in wanted]
     else:
-        runs = _since_last_undo(history.runs(HISTORY_LIMIT), cluster)
+        runs, last_undo = _since_last_undo(history.runs(HISTORY_LIMIT), cluster)
     key = _registry_key(given.get("sql_version"))
     first: dict[str, str | None] = {}
     used: list[str] = []
@@ -96,9 +111,43 @@ def undo_history(
         answers["recorded_config_files"] = values
     if states[0]:
         answers["recorded_service_states"] = states[0]
+    if last_undo is not None and _same_version(last_undo, given.get("sql_version")):
+        used += _carried(last_undo, answers)
     if answers:
-        answers["recorded_runs"] = sorted(used)
+        answers["recorded_runs"] = sorted(dict.fromkeys(used))
     return answers
+
+
+def _carried(undo: RunRecord, answers: dict[str, Any]) -> list[str]:
+    """Add to ``answers`` what the successful ``undo`` restored from the journal, for every
+    node (and the shared file) ``answers`` has nothing for; the runs it names, when any of
+    it was used."""
+    given = undo.parameters
+    used = False
+    for name in ("recorded_config_files", "recorded_service_states"):
+        theirs = given.get(name)
+        if not isinstance(theirs, dict):
+            continue
+        ours = answers.get(name, {})
+        fill = {node: value for node, value in theirs.items() if node not in ours}
+        if fill:
+            answers[name] = {**ours, **fill}
+            used = True
+    shared = given.get("recorded_shared_config")
+    if isinstance(shared, dict) and "recorded_shared_config" not in answers:
+        answers["recorded_shared_config"] = shared
+        used = True
+    runs = given.get("recorded_runs")
+    if not used or not isinstance(runs, list):
+        return []
+    return [str(run_id) for run_id in runs]
+
+
+def _same_version(run: RunRecord, sql_version: object) -> bool:
+    """Whether ``run`` was for the SSIS of ``sql_version`` (unknown on either side: yes)."""
+    wanted = _service_name(sql_version)
+    theirs = _service_name(run.parameters.get("sql_version"))
+    return wanted is None or theirs is None or wanted == theirs
 
 
 def _shared_config(
@@ -201,18 +250,20 @@ def _service_name(sql_version: object) -> str | None:
         return None
 
 
-def _since_last_undo(runs: Iterable[RunRecord], cluster: str | None) -> list[RunRecord]:
-    """``ssis-clustered`` runs (not plans) on ``cluster``, newest first, back to the last
-    undo that succeeded there."""
+def _since_last_undo(
+    runs: Iterable[RunRecord], cluster: str | None
+) -> tuple[list[RunRecord], RunRecord | None]:
+    """(``ssis-clustered`` runs (not plans) on ``cluster``, newest first, back to the last
+    undo that succeeded there; that undo, None when there is none)."""
     found: list[RunRecord] = []
     for run in runs:  # newest first
         if run.cluster != cluster or run.mode != "run":
             continue
         if run.runbook == UNDO and run.outcome == "succeeded":
-            break
+            return found, run
         if run.runbook == CLUSTERED:
             found.append(run)
-    return found
+    return found, None
 
 
 def _registry_key(sql_version: object) -> str | None:

@@ -51,8 +51,13 @@ class CheckpointResult(_Result):
 
 
 class SharedConfigResult(_Result):
+    """``Before.MissingGrants``: principals lacking List Folder + Write on Packages;
+    ``Before.MissingReadGrants``: the SSIS service's account when it could not read
+    MsDtsSrvr.ini.xml (granted Read on the file); ``service_account`` is that account."""
+
     config_file: str
     backup_file: str | None = None
+    service_account: str | None = None
 
 
 class RegistryResult(_Result):
@@ -134,9 +139,11 @@ class RestartStaleResult(_Result):
 
 class LoadedConfigResult(_Result):
     """Read-only: what the service on a node runs with; ``After.Loaded`` is ``current``,
-    ``older`` (a deferred restart) or ``not running``."""
+    ``older`` (a deferred restart), ``unreadable`` (its account may not read the file, so
+    it runs on its defaults; reported only by a plan, a run fails) or ``not running``."""
 
     stale_reasons: list[str] = Field(default_factory=list)
+    read_problems: list[str] = Field(default_factory=list)
     problems: list[str] = Field(default_factory=list)
 
 

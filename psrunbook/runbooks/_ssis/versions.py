@@ -40,7 +40,10 @@ class SsisVersion(msgspec.Struct, frozen=True):
     checkpoint_path: str
     """The same key relative to HKLM, as ``Add-ClusterCheckpoint -RegistryCheckpoint`` wants."""
     default_config_file: str
-    """The installed config file, with ``%ProgramFiles%`` written out as the docs print it."""
+    """The installed config file, with ``%ProgramFiles%`` written out as the docs print it:
+    where setup puts it with the default INSTALLSHAREDDIR only. ssis-clustered-undo finds
+    each node's own on the node (beside the service's program); ssis-standalone's preflight
+    refuses a node whose service reads another file."""
     confidence: str
 
     @property

@@ -37,7 +37,7 @@ from psrunbook.sim.endpoint.counters import EndpointCounters
 from psrunbook.sim.endpoint.endpoint_faults import ArmedFault, EndpointFaultPlan
 from psrunbook.sim.endpoint.negotiate_auth import AuthMode
 from psrunbook.sim.endpoint.ntlm_accounts import STORE as NTLM_ACCOUNTS
-from psrunbook.sim.endpoint.psrp_host import ShellSession
+from psrunbook.sim.endpoint.psrp_host import ShellSession, session_configuration
 from psrunbook.sim.endpoint.winrs_host import WinRSHost
 from psrunbook.sim.endpoint.winrs_host import shell_body as winrs_shell_body
 from psrunbook.sim.endpoint.winrs_shell import CMD_SHELL_URI, WinRSShell
@@ -585,8 +585,11 @@ class SimEndpoint:
             return self._get(request, user, client_ip)  # is_alive() asks the generic shell URI
         if request.action == "Enumerate":
             return self._enumerate(request, user, client_ip)
-        if not request.resource_uri.lower().startswith("http://schemas.microsoft.com/powershell/"):
+        if not request.resource_uri.lower().startswith(wsman.POWERSHELL_URI_PREFIX):
             raise wsman.resource_not_found_fault(request.resource_uri)
+        # The configuration (WinRM plugin) the URI names must be one the node registers
+        # and the lab models, for every action, before its shell is looked up.
+        session_configuration(request.resource_uri)
         name = _HANDLERS.get(request.action)
         if name is None:
             raise wsman.unsupported_action_fault(request.action_uri)
@@ -600,15 +603,23 @@ class SimEndpoint:
 
     def _shell(self, request: wsman.WSManRequest, user: str) -> ShellSession:
         """The PowerShell shell the request names; another user's is not found (a user
-        reaches their own sessions only; Windows' fault for another's is UNVERIFIED)."""
+        reaches their own sessions only; Windows' fault for another's is UNVERIFIED), nor
+        is one of another session configuration than the resource URI's
+        (:meth:`ShellSession.serves`). The generic shell URI (``is_alive()``'s Get) names
+        none and reaches any."""
         shell_id = request.selectors.get("ShellId", "").upper()
         with self._lock:
             shell = self._shells.get(shell_id)
         if not isinstance(shell, ShellSession) or not same_account(shell.owner, user):
             raise wsman.unknown_shell_fault()
+        if request.resource_uri.lower().startswith(
+            wsman.POWERSHELL_URI_PREFIX
+        ) and not shell.serves(session_configuration(request.resource_uri)):
+            raise wsman.unknown_shell_fault()
         return shell
 
     def _create(self, request: wsman.WSManRequest, user: str, client_ip: str) -> bytes:
+        configuration = session_configuration(request.resource_uri)
         shell_el = request.body_child("Shell")
         creation = shell_el.find(f"{{{wsman.NS_POWERSHELL}}}creationXml")
         if creation is None or not (creation.text or "").strip():
@@ -633,6 +644,7 @@ class SimEndpoint:
             profile_loaded=profile_loaded,
             client_ip=client_ip,
             session_id=request.session_id,
+            configuration=configuration,
         )
         shell.feed(_b64(creation.text))
         with self._lock:
@@ -646,6 +658,7 @@ class SimEndpoint:
             created=True,
             idle_timeout=idle_timeout,
             profile_loaded=profile_loaded,
+            resource_uri=configuration.resource_uri,
         )
         return wsman.response(request, body)
 
@@ -812,6 +825,7 @@ def _described(shell: ShellSession | WinRSShell) -> str:
         run_time=time.monotonic() - shell.created,
         inactivity=shell.inactivity(),
         usage=True,
+        resource_uri=shell.configuration.resource_uri,
     )
 
 
@@ -843,6 +857,10 @@ def _b64(text: str | None) -> bytes:
         raise wsman.invalid_xml_fault("A stream is not valid base64.") from exc
 
 
+MAX_PORT = 65535
+"""The last TCP port: ``port_base`` plus the nodes must stay within it."""
+
+
 class SimFleet:
     """One endpoint per node, started together and closed together.
 
@@ -866,6 +884,11 @@ class SimFleet:
         latency_s: float = 0.0,
         also_auth: tuple[AuthMode, ...] = (),
     ) -> None:
+        if port_base is not None and not 1 <= port_base <= MAX_PORT - len(nodes) + 1:
+            raise ValueError(
+                f"port_base {port_base}: {len(nodes)} node(s) need ports up to "
+                f"{port_base + len(nodes) - 1}; TCP ports are 1..{MAX_PORT}"
+            )
         self.certificate = _generated_certificate() if tls else None
         self.endpoints: dict[str, SimEndpoint] = {}
         shared = executor if hasattr(executor, "execute") else None

@@ -47,6 +47,8 @@ from psrunbook.sim.endpoint.runspace_pool import (
 from psrunbook.sim.endpoint.runspace_reset import reset_allowed, reset_runspace
 from psrunbook.sim.endpoint.shell_base import ShellBase
 from psrunbook.sim.endpoint.wsman import (
+    POWERSHELL_URI,
+    POWERSHELL_URI_PREFIX,
     RECEIVE_OVERHEAD,
     STREAM_OVERHEAD,
     WSManFaultResponse,
@@ -56,10 +58,14 @@ from psrunbook.sim.endpoint.wsman import (
     session_mismatch_fault,
     shell_disconnected_fault,
     stream_disconnected_fault,
+    unknown_configuration_fault,
     unknown_shell_fault,
+    unmodelled_configuration_fault,
 )
 from psrunbook.sim.executor_protocol import (
+    RUNSPACE_CONFIGURATION,
     RUNSPACE_PROFILE_LOADED,
+    RUNSPACE_WOW64,
     ClientHost,
     ExecutionContext,
     Executor,
@@ -153,6 +159,63 @@ class PipelineRun(msgspec.Struct):
     outer pipeline's)."""
 
 
+class SessionConfiguration(msgspec.Struct, frozen=True):
+    """The PowerShell session configuration (WinRM plugin) a shell was created under."""
+
+    name: str
+    """As the client spelled it in the resource URI (names match without regard to case,
+    as WinRM's plugin names and Get-PSSessionConfiguration's do)."""
+    wow64: bool = False
+    """Whether WinRM hosts its sessions in a 32-bit process (WOW64) on the 64-bit node."""
+
+    @property
+    def resource_uri(self) -> str:
+        return POWERSHELL_URI_PREFIX + self.name
+
+
+DEFAULT_CONFIGURATION = SessionConfiguration(POWERSHELL_URI.removeprefix(POWERSHELL_URI_PREFIX))
+
+SERVED_CONFIGURATIONS: dict[str, bool] = {
+    "microsoft.powershell": False,
+    "microsoft.powershell32": True,
+}
+"""The session configurations every Windows Server node registers that the lab serves,
+by folded name, with whether the host process is 32-bit: ``Microsoft.PowerShell`` and,
+on 64-bit Windows, ``Microsoft.PowerShell32``, "a 32-bit session configuration"
+(about_Session_Configurations, 5.1: "Built-in Session Configurations"; WinRM "loads a
+WOW64 process" for it, about_Remote_Troubleshooting)."""
+
+UNMODELLED_CONFIGURATIONS: dict[str, str] = {
+    "microsoft.powershell.workflow": "PowerShell Workflow's endpoint",
+    "microsoft.windows.servermanagerworkflows": "Server Manager's workflow endpoint",
+}
+"""Configurations a Windows Server 2016-2022 node registers by default that the lab does
+not model: refused by name (:func:`~psrunbook.sim.endpoint.wsman.
+unmodelled_configuration_fault`), never served as ``Microsoft.PowerShell``.
+``Microsoft.PowerShell.Workflow`` is built into Windows PowerShell 3.0 to 5.1
+(about_Session_Configurations, 5.1, lists it beside the other two);
+``microsoft.windows.servermanagerworkflows`` is what Server Manager registers on Windows
+Server (UNVERIFIED on which builds and editions: a name Windows lacks would get
+:func:`~psrunbook.sim.endpoint.wsman.unknown_configuration_fault` there, a refusal all
+the same). Others a role or product adds (``PowerShell.7``, ``microsoft.sme.powershell``,
+``Microsoft.Exchange``) are not there by default: Windows' fault for an unknown name."""
+
+
+def session_configuration(resource_uri: str) -> SessionConfiguration:
+    """The configuration a PowerShell resource URI names, as the lab serves it; Windows'
+    fault for a name the node has not registered, the lab's refusal for one it has but
+    the lab does not model."""
+    name = resource_uri[len(POWERSHELL_URI_PREFIX) :]
+    folded = name.casefold()
+    wow64 = SERVED_CONFIGURATIONS.get(folded)
+    if wow64 is not None:
+        return SessionConfiguration(name, wow64)
+    what = UNMODELLED_CONFIGURATIONS.get(folded)
+    if what is not None:
+        raise unmodelled_configuration_fault(name, what)
+    raise unknown_configuration_fault(resource_uri)
+
+
 class ShellSession(ShellBase):
     """A runspace pool behind one ShellId."""
 
@@ -172,8 +235,12 @@ class ShellSession(ShellBase):
         profile_loaded: bool = True,
         client_ip: str = "",
         session_id: str = "",
+        configuration: SessionConfiguration = DEFAULT_CONFIGURATION,
     ) -> None:
         super().__init__(shell_id, idle_timeout, owner=user, client_ip=client_ip)
+        self.configuration = configuration
+        """The session configuration the pool was created under: requests for the shell
+        name it (:meth:`serves`), its runspace is 32-bit when it is."""
         self.client_session = session_id
         """The ``SessionId`` of the client connected to the shell (the creator's, or the
         last to Connect): only it may use the shell, or Reconnect after a Disconnect."""
@@ -199,6 +266,10 @@ class ShellSession(ShellBase):
         self._runspace_state: dict[str, Any] = (
             {} if profile_loaded else {RUNSPACE_PROFILE_LOADED: False}
         )
+        if configuration != DEFAULT_CONFIGURATION:
+            self._runspace_state[RUNSPACE_CONFIGURATION] = configuration.name
+        if configuration.wow64:
+            self._runspace_state[RUNSPACE_WOW64] = True
         self._busy_runspaces = 0
         self._key_exchanged = False
         """Whether the client has sent its public key (PUBLIC_KEY, MS-PSRP 2.2.2.3)."""
@@ -379,6 +450,13 @@ class ShellSession(ShellBase):
     def state(self) -> str:
         """``Connected`` or ``Disconnected``, as Get and Enumerate report the shell."""
         return "Disconnected" if self.disconnected else "Connected"
+
+    def serves(self, configuration: SessionConfiguration) -> bool:
+        """Whether a request whose resource URI names ``configuration`` reaches this shell.
+        WinRM finds a shell through the plugin the resource URI names, so a request under
+        another configuration does not find it (UNVERIFIED: the stricter choice; pypsrp
+        and psrunbook's left-pipeline lookup always name the shell's own)."""
+        return self.configuration.name.casefold() == configuration.name.casefold()
 
     def check_client(self, session_id: str) -> None:
         """Refuse a Command, Send, Receive or Signal the shell cannot take now: while it is

@@ -198,6 +198,53 @@ def resource_not_found_fault(resource_uri: str) -> WSManFaultResponse:
     )
 
 
+POWERSHELL_URI_PREFIX = f"{NS_POWERSHELL}/"
+"""What a PowerShell session configuration's resource URI starts with; the rest is the
+configuration's name (pypsrp's ``RunspacePool(configuration_name=...)``)."""
+
+E_NOTIMPL = 2147500033
+"""0x80004001: the code of the lab's own refusals at the protocol level, one no Windows
+client takes for a fault WinRM sends."""
+
+
+def unknown_configuration_fault(resource_uri: str) -> WSManFaultResponse:
+    """A request for a session configuration the node has not registered (no WinRM plugin
+    serves the resource URI): ERROR_WSMAN_INVALID_RESOURCE_URI, 0x8033803B.
+
+    The code and the words are what pypsrp users report from Windows for
+    ``configuration_name="Microsoft.Exchange"`` against a server without that endpoint
+    (pypsrp issues 41 and 47: "Received a WSManFault message. (Code: 2150858811, ...
+    Reason: The WS-Management service cannot process the request. The resource URI
+    (http://schemas.microsoft.com/powershell/Microsoft.Exchange) was not found in the
+    WS-Management catalog. ..."). PowerShell's own client words the same code as "Cannot
+    find the <name> session configuration in the WSMan: drive on the <computer> computer"
+    (``WSManClientSessionTransportManager``: ERROR_WSMAN_INVALID_RESOURCE_URI ->
+    RemotingErrorIdStrings.InvalidConfigurationName), so that sentence is the client's,
+    never on the wire. The subcode and the fault detail are UNVERIFIED (the reports
+    quote only the code and the message; WS-Management's fault for an unknown resource
+    URI is ``DestinationUnreachable`` with the ``InvalidResourceURI`` detail)."""
+    return WSManFaultResponse(
+        2150858811,
+        "The WS-Management service cannot process the request. The resource URI "
+        f"({resource_uri}) was not found in the WS-Management catalog. The catalog "
+        "contains the metadata that describes resources, or logical endpoints.",
+        subcode="w:DestinationUnreachable",
+        sender=True,
+        detail="http://schemas.dmtf.org/wbem/wsman/1/wsman/faultDetail/InvalidResourceURI",
+    )
+
+
+def unmodelled_configuration_fault(name: str, what: str) -> WSManFaultResponse:
+    """The lab's refusal, by name, of a session configuration Windows registers but the
+    lab does not model (``what`` says which endpoint it is): never served as another."""
+    return WSManFaultResponse(
+        E_NOTIMPL,
+        f"unsupported construct: the {name} session configuration ({what}); the lab "
+        "serves Microsoft.PowerShell and Microsoft.PowerShell32 only",
+        sender=True,
+    )
+
+
 def shell_disconnected_fault() -> WSManFaultResponse:
     """A request on a disconnected shell (ERROR_WINRS_SHELL_DISCONNECTED, 0x803381C4).
 
@@ -494,9 +541,12 @@ def shell_body(
     run_time: float = 0.0,
     inactivity: float = 0.0,
     usage: bool = False,
+    resource_uri: str = POWERSHELL_URI,
 ) -> str:
     """``rsp:Shell`` as Create, Get and Enumerate return it; with ``created`` the
-    ResourceCreated too.
+    ResourceCreated too. ``resource_uri`` is the session configuration's, as the client
+    sent it in the Create (the recordings show pypsrp's ``Microsoft.PowerShell`` spelling
+    back; whether WinRM echoes another spelling or the plugin's own is UNVERIFIED).
 
     ``profile_loaded`` is False for a shell created with ``WINRS_NOPROFILE=TRUE``
     (``ProfileLoaded No`` in pypsrp 0.9.1's recorded ``test_psrp_no_profile.yml``). Get
@@ -508,7 +558,7 @@ def shell_body(
     if created:
         resource_created = (
             f"<x:ResourceCreated><a:Address>{escape(address or '')}</a:Address>"
-            f"<a:ReferenceParameters><w:ResourceURI>{POWERSHELL_URI}</w:ResourceURI>"
+            f"<a:ReferenceParameters><w:ResourceURI>{escape(resource_uri)}</w:ResourceURI>"
             f'<w:SelectorSet><w:Selector Name="ShellId">{shell_id}</w:Selector></w:SelectorSet>'
             f"</a:ReferenceParameters></x:ResourceCreated>"
         )
@@ -519,7 +569,7 @@ def shell_body(
     )
     return (
         f'{resource_created}<rsp:Shell xmlns:rsp="{NS_SHELL}"><rsp:ShellId>{shell_id}</rsp:ShellId>'
-        f"<rsp:ResourceUri>{POWERSHELL_URI}</rsp:ResourceUri><rsp:Owner>{escape(owner)}</rsp:Owner>"
+        f"<rsp:ResourceUri>{escape(resource_uri)}</rsp:ResourceUri><rsp:Owner>{escape(owner)}</rsp:Owner>"
         f"<rsp:ClientIP>{escape(client_ip)}</rsp:ClientIP><rsp:ProcessId>{SESSION_PID}</rsp:ProcessId>"
         f"<rsp:IdleTimeOut>PT{idle_timeout:.3f}S</rsp:IdleTimeOut>"
         f"<rsp:InputStreams>stdin pr</rsp:InputStreams>"

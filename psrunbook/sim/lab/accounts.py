@@ -31,6 +31,7 @@ WELL_KNOWN = {
     "nt authority\\network service": "S-1-5-20",
     "nt authority\\local service": "S-1-5-19",
     "nt authority\\authenticated users": "S-1-5-11",
+    "nt authority\\service": "S-1-5-6",
     "everyone": "S-1-1-0",
     "creator owner": "S-1-3-0",
 }

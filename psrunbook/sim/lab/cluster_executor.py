@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from psrunbook.sim.executor_protocol import (
     RUNSPACE_PROFILE_LOADED,
+    RUNSPACE_WOW64,
     ExecutionContext,
     OutputSink,
     PipelineFailed,
@@ -83,9 +84,15 @@ class CommandTable(Mapping[str, Cmdlet]):
         return isinstance(name, str) and fold(name) in self._by_fold
 
 
-def cmdlets_for_node(cluster: SimCluster, node: str) -> CmdletTable:
-    """Every simulated command as ``node`` runs it (its services, registry, disks)."""
-    return CommandTable([cls(cluster, cluster.node(node).name) for cls in ALL_CMDLETS])
+def cmdlets_for_node(cluster: SimCluster, node: str, *, wow64: bool = False) -> CmdletTable:
+    """Every simulated command as ``node`` runs it (its services, registry, disks); with
+    ``wow64`` as a 32-bit session runs it, refusing what WOW64 would redirect."""
+    commands: list[Cmdlet] = []
+    for cls in ALL_CMDLETS:
+        command = cls(cluster, cluster.node(node).name)
+        command.wow64 = wow64
+        commands.append(command)
+    return CommandTable(commands)
 
 
 class ClusterExecutor:
@@ -111,7 +118,7 @@ class ClusterExecutor:
         self.cluster = cluster
         cluster.clock_running = True  # from now on the lab dates what happens by its clock
         self.failovers = failovers
-        self._tables: dict[str, CmdletTable] = {}
+        self._tables: dict[tuple[str, bool], CmdletTable] = {}
         self._unmodelled: dict[str, UnmodelledCommands] = {}
         self._tables_lock = threading.Lock()
         self._language_commands = frozenset(
@@ -129,6 +136,7 @@ class ClusterExecutor:
                 context.node,
                 context.user,
                 profile_loaded=context.runspace.get(RUNSPACE_PROFILE_LOADED, True),
+                wow64=_wow64(context),
             ),
             unmodelled_command=self._unmodelled_command,
             command_alias=self._command_alias,
@@ -150,16 +158,16 @@ class ClusterExecutor:
             return None if account is None else accounts.sid_of(self.cluster.domain, account)
 
     def _cmdlets_for(self, context: ExecutionContext) -> CmdletTable:
-        return self.node_table(context.node)
+        return self.node_table(context.node, wow64=_wow64(context))
 
-    def node_table(self, node: str) -> CmdletTable:
-        """``node``'s commands, built once."""
+    def node_table(self, node: str, *, wow64: bool = False) -> CmdletTable:
+        """``node``'s commands, built once (once more for its 32-bit sessions)."""
         key = fold(node)
         with self._tables_lock:
-            table = self._tables.get(key)
+            table = self._tables.get((key, wow64))
             if table is None:
-                table = cmdlets_for_node(self.cluster, node)
-                self._tables[key] = table
+                table = cmdlets_for_node(self.cluster, node, wow64=wow64)
+                self._tables[(key, wow64)] = table
             return table
 
     def unmodelled_for(self, node: str) -> UnmodelledCommands:
@@ -240,3 +248,8 @@ def cluster_executor(
 ) -> Executor:
     """The endpoint's executor for a simulated cluster, with optional seeded failovers."""
     return ClusterExecutor(cluster, failovers, time_scale=time_scale)
+
+
+def _wow64(context: ExecutionContext) -> bool:
+    """Whether the pipeline runs in a 32-bit session (``Microsoft.PowerShell32``)."""
+    return bool(context.runspace.get(RUNSPACE_WOW64, False))

@@ -121,17 +121,32 @@ class VirtualClock(msgspec.Struct):
             self.now += seconds
 
 
+BAD_CONFIG = "DTS_MSG_SERVER_BAD_CONFIG"
+"""What the SSIS service logs when it cannot read its configuration file (message 273)."""
+
+
 class LoadedConfig(msgspec.Struct):
     """What a running service read when it started, and keeps until it stops.
 
     The SSIS service reads the ServiceConfigFile value and the file it names only at
     start (ssis.json ``service_facts.config_loaded_at_start``): a change to either while
     it runs has no effect. ``config_file`` is the value then (None: no value),
-    ``document_sha256`` the file's bytes then (None: no such file on that node).
+    ``document_sha256`` the file's bytes then (None: no such file on that node, or one
+    its account could not read: either way the service runs with its default settings).
+
+    The service reads the file as its account (:func:`psrunbook.sim.lab.fs.service_token`:
+    the per-service SID ``NT SERVICE\\MsDtsServer1x0`` and the groups of a service's
+    token); without Read for any of them, or with a Deny, it keeps running with its
+    defaults (local msdb, ``..\\Packages``) and logs DTS_MSG_SERVER_BAD_CONFIG (273,
+    "Error reading config file ... Loading server with default settings"; Microsoft's
+    HResults reference), so the Generic Service resource is Online all the same.
+    ``defaults_reason`` names that message when the file was there but unreadable (None
+    otherwise; a missing file keeps its older form: ``document_sha256`` None).
     """
 
     config_file: str | None
     document_sha256: str | None
+    defaults_reason: str | None = None
 
 
 class Service(msgspec.Struct):
@@ -558,10 +573,20 @@ class SimCluster:
         path = value.data
         digest = None
         if len(path) > 3 and path[1:3] == ":\\":
-            volume = self.volume_for(node.name, path[0])
-            rel = fold("\\".join(p for p in path[3:].split("\\") if p))
-            entry = volume.entries.get(rel) if volume is not None else None
+            from psrunbook.sim.lab.fs import (  # noqa: PLC0415 (fs and paths import this module)
+                READ_FILE,
+                FsView,
+                service_token,
+            )
+            from psrunbook.sim.lab.paths import FsPath  # noqa: PLC0415 (imports this module)
+
+            where = FsPath(path[0].upper(), tuple(p for p in path[3:].split("\\") if p))
+            view = FsView(self, node.name)
+            entry = view.get(where) if where.parts else None
             if entry is not None and not entry.is_dir:
+                token = service_token(self.domain, service.account)
+                if not view.allows(where, token, READ_FILE):
+                    return LoadedConfig(path, None, BAD_CONFIG)
                 digest = hashlib.sha256(entry.data).hexdigest()
         return LoadedConfig(path, digest)
 
@@ -804,10 +829,15 @@ class SimCluster:
 
     # -- checkpoints -----------------------------------------------------------------
     # The cluster keeps a copy of each checkpointed key: taken from the owner when the
-    # checkpoint is added to an Online resource, when the resource first comes online,
-    # and when it leaves a node (offline, move); restored on the node where the resource
-    # comes online. A change made on a node while the resource is not Online there is
-    # therefore overwritten at the next online, as on a real cluster.
+    # checkpoint is added (in any state of the resource), when the resource comes online
+    # and the cluster has no copy yet, and when it leaves a node (offline, move); restored
+    # on the node where the resource comes online. A change made on a node while the
+    # resource is not Online there is therefore overwritten at the next online, as on a
+    # real cluster (KB 174070 "Registry replication in Microsoft Cluster Server"; MS-CMRP
+    # CLUSCTL_RESOURCE_ADD_REGISTRY_CHECKPOINT: the data MUST be restored on the node
+    # hosting the resource before it is brought online). Windows also SHOULD re-checkpoint
+    # a key changed while the resource is Online; the lab does that only at offline and
+    # move, so a crash of the owner loses such a change here (stricter, never kinder).
 
     def snapshot_checkpoint(self, resource: Resource, key: str, host: Node) -> None:
         """Save the checkpointed key's values from ``host`` into the cluster database."""

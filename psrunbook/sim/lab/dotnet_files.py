@@ -26,15 +26,23 @@ class LabFiles:
 
     ``profile_loaded`` False (a session created with ``WINRS_NOPROFILE``): Windows
     loaded no profile, and a user who never logged on has no profile folders, so they
-    are neither present before the lab made them nor made by a write below them."""
+    are neither present before the lab made them nor made by a write below them.
+    ``wow64``: a 32-bit session's, which refuses what WOW64 would redirect (:class:`FsView`)."""
 
     def __init__(
-        self, cluster: SimCluster, node: str, user: str, *, profile_loaded: bool = True
+        self,
+        cluster: SimCluster,
+        node: str,
+        user: str,
+        *,
+        profile_loaded: bool = True,
+        wow64: bool = False,
     ) -> None:
         self._cluster = cluster
         self._node = node
         self._user = user
         self._profile_user = user if profile_loaded else None
+        self._wow64 = wow64
 
     def _path(self, text: str) -> FsPath:
         try:
@@ -53,7 +61,7 @@ class LabFiles:
         """The node's files; before a write, with the user's profile in place."""
         if writing and self._profile_user is not None:
             ensure_profile(self._cluster, self._node, self._profile_user)
-        return FsView(self._cluster, self._node)
+        return FsView(self._cluster, self._node, wow64=self._wow64)
 
     def _folder_must_exist(self, view: FsView, path: FsPath, text: str) -> None:
         parent = path.parent()

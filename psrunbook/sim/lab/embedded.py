@@ -18,12 +18,14 @@ import logging
 import os
 import secrets
 import shutil
+import stat
 import uuid
 from pathlib import Path
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any
 
 from psrunbook.errors import JournalError, UserError
+from psrunbook.input_files import InputFileRefused, file_kind, read_input_file
 
 if TYPE_CHECKING:
     from psrunbook.inventory import Inventory
@@ -48,18 +50,65 @@ FAULT_FILE = "faults.json"
 DEFAULT_SQL_VERSION = "2019"
 
 
+INVENTORY_FILE = "inventory.toml"
+LAB_FILES = (LAB_FILE, LAB_ID_FILE, INVENTORY_FILE, LAB_FILE + ".partial", FAULT_FILE)
+"""The files the lab's folder may hold, each absent or a regular file (beside the lock)."""
+_RESET = (
+    "the embedded lab cannot be loaded: run `psrunbook sim reset` (with the same "
+    "--state-dir) to start a fresh lab"
+)
+
+
 def lab_dir(state_dir: Path) -> Path:
     return state_dir / SIM_DIR
 
 
-def reset_lab(state_dir: Path) -> bool:
-    """Forget the lab; the next ``--sim`` command starts a fresh one. True if one existed."""
-    directory = lab_dir(state_dir)
-    if not directory.exists():
+def broken_lab(path: Path, problem: str) -> UserError:
+    """The lab's folder or one of its files is not what psrunbook keeps there."""
+    return UserError(f"{path} {problem}; {_RESET}")
+
+
+def _check_regular(path: Path) -> bool:
+    """True if ``path`` is a regular file, False if absent; refused if it is anything else."""
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
         return False
+    except OSError as exc:
+        raise broken_lab(path, f"cannot be read ({exc.strerror or exc})") from None
+    if not stat.S_ISREG(mode):
+        raise broken_lab(path, f"is {file_kind(mode)}, not a regular file")
+    return True
+
+
+def _remove(path: Path) -> None:
+    """Remove what is at ``path`` (a file, a link, a FIFO, a directory), if anything."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def reset_lab(state_dir: Path) -> bool:
+    """Forget the lab; the next ``--sim`` command starts a fresh one. True if one existed.
+
+    A damaged lab folder (a file where the folder belongs, a directory where a file
+    belongs) is removed too: ``sim reset`` is the fix the errors about it name.
+    """
+    directory = lab_dir(state_dir)
+    try:
+        mode = os.lstat(directory).st_mode
+    except FileNotFoundError:
+        return False
+    if not stat.S_ISDIR(mode):  # no command can use a lab there: no lock to take
+        directory.unlink()
+        return True
+    lock = directory / LOCK_FILE
+    if os.path.lexists(lock) and not stat.S_ISREG(os.lstat(lock).st_mode):
+        _remove(lock)  # a directory, FIFO or link no command could lock: nobody holds it
     with _LabLock(directory):
-        for name in (LAB_FILE, LAB_ID_FILE):
-            (directory / name).unlink(missing_ok=True)
+        for name in LAB_FILES:
+            _remove(directory / name)
     shutil.rmtree(directory, ignore_errors=True)
     return True
 
@@ -72,8 +121,25 @@ class _LabLock:
         self._handle: IO[str] | None = None
 
     def __enter__(self) -> None:
-        self._path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        handle = self._path.open("a", encoding="utf-8")
+        directory = self._path.parent
+        try:
+            directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        except FileExistsError:
+            raise broken_lab(directory, "is not a directory") from None
+        except OSError as exc:
+            raise UserError(
+                f"cannot create the simulated lab's folder {directory}: "
+                f"{exc.strerror or exc}; make the state directory writable, or choose "
+                "another with --state-dir"
+            ) from None
+        _check_regular(self._path)
+        # Never blocks (as on a FIFO put there), never follows a link elsewhere.
+        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NONBLOCK | os.O_NOFOLLOW
+        try:
+            descriptor = os.open(self._path, flags | os.O_CLOEXEC, 0o600)
+        except OSError as exc:
+            raise broken_lab(self._path, f"cannot be opened ({exc.strerror or exc})") from None
+        handle = os.fdopen(descriptor, "a", encoding="utf-8")
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:
@@ -168,8 +234,8 @@ class EmbeddedLab:
 
                 arm_from_file(self.fleet, self.directory)
             text = inventory_toml(self.fleet, cluster=self.cluster.name)
-            path = self.directory / "inventory.toml"
-            path.write_text(text, encoding="utf-8")
+            path = self.directory / INVENTORY_FILE
+            _write_lab_file(path, text)
             self.inventory = inventory_from_toml(text, path=path, digest=self.identity)
         except BaseException:
             self._release()
@@ -248,24 +314,31 @@ class EmbeddedLab:
         return json.dumps(dump(self.cluster), sort_keys=True)
 
     def _load_or_create(self) -> SimCluster:
-        from psrunbook.sim.lab.lab_files import LabError, restore, sample_lab  # noqa: PLC0415 (simulator only)
+        from psrunbook.sim.lab.lab_files import (  # noqa: PLC0415 (simulator only)
+            LabError,
+            lab_facts,
+            restore,
+            sample_lab,
+        )
 
         lab_file = self.directory / LAB_FILE
         id_file = self.directory / LAB_ID_FILE
-        if lab_file.exists() and id_file.exists():
-            self.lab_id = id_file.read_text(encoding="utf-8").strip()
+        # Every file of the lab is absent or a regular file before any is read or written:
+        # a directory, link or FIFO there is refused, never written through nor waited on.
+        present = {name: _check_regular(self.directory / name) for name in LAB_FILES}
+        if present[LAB_FILE] and present[LAB_ID_FILE]:
+            self.lab_id = _lab_id(id_file)
             try:
-                return restore(lab_file)
+                cluster = restore(lab_file)
+                lab_facts(cluster)  # what every command asks of the lab first
             except (LabError, LookupError, TypeError, AttributeError) as exc:
                 # Not JSON, or JSON without the lab's structure: bad input, not a crash.
                 cause = str(exc) if isinstance(exc, LabError) else f"{lab_file}: {exc!r}"
-                raise UserError(
-                    f"{cause}; the embedded lab cannot be loaded: run `psrunbook sim reset` "
-                    "(with the same --state-dir) to start a fresh lab"
-                ) from None
+                raise UserError(f"{cause}; {_RESET}") from None
+            return cluster
         cluster = sample_lab(self._nodes, self._sql_version or DEFAULT_SQL_VERSION)
         self.lab_id = uuid.uuid4().hex
-        id_file.write_text(self.lab_id + "\n", encoding="utf-8")
+        _write_lab_file(id_file, self.lab_id + "\n")
         self.created = True
         return cluster
 
@@ -297,6 +370,35 @@ class _SavingExecutor:
             except JournalError as exc:
                 self._lab.save_failure = self._lab.save_failure or exc
                 raise _not_saved(exc) from exc
+
+
+def _lab_id(path: Path) -> str:
+    """The lab's id from its file: a short line of text, or the lab is refused."""
+    try:
+        return read_input_file(path, limit=1024).decode("utf-8").strip()
+    except InputFileRefused as exc:
+        raise broken_lab(path, exc.reason) from None
+    except UnicodeDecodeError:
+        raise broken_lab(path, "is not UTF-8 text, so not a lab id") from None
+    except OSError as exc:
+        raise broken_lab(path, f"cannot be read ({exc.strerror or exc})") from None
+
+
+def _write_lab_file(path: Path, text: str) -> None:
+    """Write one of the lab's small files whole, in place: the file was checked to be
+    absent or a regular file (never a link, FIFO or device: ``O_NOFOLLOW``, ``O_NONBLOCK``),
+    and every command writes it again from the lab, so no temporary file (and no free
+    inode) is needed; a file that cannot be written is named."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    try:
+        descriptor = os.open(path, flags, 0o600)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(text.encode("utf-8"))
+    except OSError as exc:
+        raise UserError(
+            f"cannot write {path} ({exc.strerror or exc}): make the state directory "
+            "writable and free space in it, or choose another with --state-dir"
+        ) from None
 
 
 def _save_failed(target: Path, exc: OSError) -> JournalError:

@@ -28,6 +28,7 @@ A malformed file is refused with its path and the offending entry.
 from __future__ import annotations
 
 import json
+import math
 import threading
 from collections import Counter
 from collections.abc import Callable
@@ -120,12 +121,39 @@ def _listening_of(inner: EndpointFaultPlan) -> Any:
     return set_listening
 
 
+MAX_DELAY_S = 3600.0
+"""The longest ``delay`` a fault may add: an hour is past every step timeout a test uses."""
+MAX_WSMAN_CODE = 0xFFFFFFFF
+
+
+def _value_problem(spec: FaultSpec) -> str | None:
+    """What is wrong with the fault's values (out of range, not a number), or None."""
+    if not (math.isfinite(spec.seconds) and 0 <= spec.seconds <= MAX_DELAY_S):
+        return f"seconds: {spec.seconds!r} is out of range; give 0 to {MAX_DELAY_S:g} seconds"
+    if not 400 <= spec.status <= 599:  # HTTP's error statuses
+        return f"status: {spec.status} is not an HTTP error status; give 400 to 599"
+    if not 0 <= spec.code <= MAX_WSMAN_CODE:
+        return f"code: {spec.code} is not a WSMan fault code; give 0 to {MAX_WSMAN_CODE}"
+    if spec.notify is not None:
+        folder = Path(spec.notify).parent
+        if not folder.is_dir():
+            return (
+                f"notify: its folder {folder} does not exist; give a path in an existing "
+                "folder (a FIFO the test reads)"
+            )
+    return None
+
+
 def read_fault_file(path: Path) -> list[FaultSpec]:
     """The faults described in ``path``; ParameterError naming the file and entry if malformed."""
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise ParameterError(f"{path}: cannot read the simulated faults: {exc}") from exc
+    except RecursionError:
+        raise ParameterError(
+            f"{path}: nested too deeply to be a list of simulated faults"
+        ) from None
     if not isinstance(raw, list):
         raise ParameterError(f"{path}: expected a JSON list of faults")
     specs: list[FaultSpec] = []
@@ -162,6 +190,9 @@ def read_fault_file(path: Path) -> list[FaultSpec]:
                 f"{where}: fault must be one of {sorted(KINDS)}, on one of {sorted(ACTIONS)}, "
                 "nth and count at least 1, phase before or after"
             )
+        problem = _value_problem(spec)
+        if problem is not None:
+            raise ParameterError(f"{where}: {problem}")
         specs.append(spec)
     return specs
 

@@ -11,17 +11,73 @@ looks from ``Get-Acl`` and ``icacls`` without copying rules around.
 
 from __future__ import annotations
 
+from psrunbook.sim.lab import accounts
 from psrunbook.sim.lab.cluster_model import AclEntry, FsEntry, SimCluster, Volume, fold
 from psrunbook.sim.lab.cluster_objects import FILE_RIGHTS
-from psrunbook.sim.lab.paths import BadDrive, FsPath, has_wildcard, wildcard_match
+from psrunbook.sim.lab.paths import (
+    BadDrive,
+    FsPath,
+    has_wildcard,
+    wildcard_match,
+    wow64_redirected,
+)
+from psrunbook.sim.ps.cmdlet_api import CommandRefused
+
+READ_FILE = FILE_RIGHTS["Read"] | FILE_RIGHTS["Synchronize"]
+"""What opening a file to read it asks for: GENERIC_READ, which maps to FILE_GENERIC_READ
+(ReadData, ReadAttributes, ReadExtendedAttributes, ReadPermissions and Synchronize), as
+.NET's ``FileStream`` with ``FileAccess.Read`` opens it. UNVERIFIED how MsDtsSrvr.exe
+opens its configuration file; the stricter reading asks for every one of those bits."""
+
+SERVICE_TOKEN_GROUPS = (
+    "Everyone",
+    "NT AUTHORITY\\Authenticated Users",
+    "NT AUTHORITY\\SERVICE",
+    "BUILTIN\\Users",
+)
+"""The groups every service process's token holds, whatever its account: Everyone,
+Authenticated Users, SERVICE (the logon type) and, through Authenticated Users, BUILTIN\\Users.
+UNVERIFIED which further groups a virtual account's token holds (NT SERVICE\\ALL SERVICES,
+LOCAL, This Organization...): the lab leaves them out, so no entry for them grants a read
+(stricter for an Allow; a Deny for them is not modelled either)."""
+
+_SERVICE_ACCOUNTS = {
+    "localsystem": ("NT AUTHORITY\\SYSTEM", "BUILTIN\\Administrators"),
+    "nt authority\\localservice": ("NT AUTHORITY\\LOCAL SERVICE",),
+    "nt authority\\networkservice": ("NT AUTHORITY\\NETWORK SERVICE",),
+}
+"""Win32_Service StartName spellings of the built-in accounts, as the accounts (and, for
+LocalSystem, the Administrators group its token holds) that ACL entries name."""
+
+
+def service_token(domain: str, account: str) -> set[str]:
+    """The SIDs a service running as ``account`` (Win32_Service StartName) reads files with:
+    its account's (for a virtual account ``NT SERVICE\\<service>``, the per-service SID)
+    and :data:`SERVICE_TOKEN_GROUPS`."""
+    names = _SERVICE_ACCOUNTS.get(fold(account), (account,))
+    return {accounts.sid_of(domain, n) for n in (*names, *SERVICE_TOKEN_GROUPS)}
 
 
 class FsView:
-    """One node's filesystem, over the shared model."""
+    """One node's filesystem, over the shared model.
 
-    def __init__(self, cluster: SimCluster, node: str) -> None:
+    With ``wow64`` it is the view of a 32-bit process (a ``Microsoft.PowerShell32``
+    session): every path the File System Redirector would send elsewhere is refused by
+    name (:func:`~psrunbook.sim.lab.paths.wow64_redirected`), also one a wildcard or a
+    recursion reaches, since the lab models only the 64-bit view."""
+
+    def __init__(self, cluster: SimCluster, node: str, *, wow64: bool = False) -> None:
         self.cluster = cluster
         self.node = node
+        self.wow64 = wow64
+
+    def _check(self, path: FsPath) -> None:
+        reason = wow64_redirected(path) if self.wow64 else None
+        if reason is not None:
+            raise CommandRefused(
+                f"access to {path.display} in a 32-bit session ({reason}; the lab does not "
+                "model WOW64's 32-bit views)"
+            )
 
     def volume(self, path: FsPath) -> Volume:
         volume = self.cluster.volume_for(self.node, path.drive)
@@ -34,6 +90,10 @@ class FsView:
 
     def get(self, path: FsPath) -> FsEntry | None:
         """The entry at ``path``; a volume root is a synthetic folder entry."""
+        self._check(path)
+        return self._entry(path)
+
+    def _entry(self, path: FsPath) -> FsEntry | None:
         volume = self.volume_or_none(path)
         if volume is None:
             return None
@@ -45,6 +105,10 @@ class FsView:
         return self.get(path) is not None
 
     def children(self, path: FsPath) -> list[tuple[FsPath, FsEntry]]:
+        self._check(path)
+        return self._children(path)
+
+    def _children(self, path: FsPath) -> list[tuple[FsPath, FsEntry]]:
         volume = self.volume_or_none(path)
         if volume is None:
             return []
@@ -64,6 +128,7 @@ class FsView:
         A part a wildcard matched is spelled as on disk; a part without one as it was
         given, as PowerShell's FileSystem provider reports it (``gci c:\\windows\\sys*``
         gives ``C:\\windows\\System32``: PowerShell issue 13190)."""
+        self._check(path)
         current: list[FsPath] = [FsPath(path.drive, ())]
         if self.volume_or_none(path) is None:
             return []
@@ -71,15 +136,15 @@ class FsView:
             following: list[FsPath] = []
             for base in current:
                 if not has_wildcard(part):
-                    if self.get(base.child(part)) is not None:
+                    if self._entry(base.child(part)) is not None:
                         following.append(base.child(part))
                     continue
-                for child, _ in self.children(base):
+                for child, _ in self._children(base):
                     if wildcard_match(part, child.name):
                         following.append(child)
             current = following
         results = []
-        for found in current:
+        for found in current:  # what the pattern reached, each as a path accessed
             entry = self.get(found)
             if entry is not None:
                 results.append((found, entry))
@@ -87,6 +152,7 @@ class FsView:
 
     def create_dir(self, path: FsPath) -> bool:
         """Create a folder and its missing parents; returns whether anything was created."""
+        self._check(path)
         volume = self.volume(path)
         created = False
         for i in range(1, len(path.parts) + 1):
@@ -104,6 +170,7 @@ class FsView:
 
     def write_file(self, path: FsPath, data: bytes) -> bool:
         """Write a file whose folder exists; returns whether the bytes changed."""
+        self._check(path)
         volume = self.volume(path)
         existing = volume.entries.get(path.key)
         if existing is not None:
@@ -119,6 +186,7 @@ class FsView:
         return True
 
     def remove(self, path: FsPath) -> None:
+        self._check(path)
         volume = self.volume(path)
         prefix = path.key
         for key in [k for k in volume.entries if k == prefix or k.startswith(prefix + "\\")]:
@@ -134,8 +202,8 @@ class FsView:
         rules = _deny_first(entry.acl)
         chain: list[FsEntry] = []
         parent = path.parent()
-        while parent is not None:
-            found = self.get(parent)
+        while parent is not None:  # the real ancestors, whoever asks (not a path access)
+            found = self._entry(parent)
             if found is not None:
                 chain.append(found)
             parent = parent.parent()
@@ -166,10 +234,18 @@ class FsView:
         identities decides the bits still undecided: a Deny of any of them refuses at once,
         an Allow grants what it covers; bits no entry grants are refused. So an explicit
         Deny beats every Allow, and an explicit Allow beats an inherited Deny.
+
+        ``identities`` may hold SIDs (:func:`service_token`) as well as folded names; an
+        entry is compared by both, so ``NT SERVICE\\x`` matches however it is spelt. An
+        explicit entry that is InheritOnly applies to the children, not to ``path``.
         """
         granted = 0
+        domain = self.cluster.domain
         for rule in self.effective_acl(path):
-            if fold(rule.identity) not in identities:
+            if not rule.inherited and "InheritOnly" in rule.propagation:
+                continue
+            sid = accounts.sid_of(domain, accounts.normalize(domain, rule.identity))
+            if fold(rule.identity) not in identities and sid not in identities:
                 continue
             mask = rights_mask(rule.rights) & rights & ~granted
             if not mask:

@@ -23,6 +23,7 @@ from typing import Any
 import msgspec
 from msgspec.structs import asdict
 
+from psrunbook.input_files import InputFileRefused, read_input_file
 from psrunbook.runbook.lab import LabFacts
 from psrunbook.sim.lab.cluster_model import (
     AclEntry,
@@ -46,6 +47,8 @@ from psrunbook.sim.lab.cluster_model import (
 from psrunbook.sim.lab.profiles import add_system_folders
 
 DUMP_FORMAT = 1
+DUMP_LIMIT = 1024 * 1024 * 1024
+"""The largest lab state file :func:`restore` reads (the sample lab's is about 16 KB)."""
 MAX_LATENCY_MS = 60_000.0
 """The most round-trip time a lab or ``sim serve --latency-ms`` may add: a minute."""
 
@@ -262,8 +265,10 @@ def lab_facts(cluster: SimCluster) -> LabFacts:
     raw = cluster.lab
     if not raw:
         raise LabError("this cluster was not built from a lab description")
-    values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()}
-    return LabFacts(**values)
+    try:
+        return msgspec.convert(raw, LabFacts, strict=True)
+    except msgspec.ValidationError as exc:
+        raise LabError(f"lab: {exc}") from None
 
 
 def _default_acl() -> list[AclEntry]:
@@ -530,7 +535,7 @@ def dump(cluster: SimCluster) -> dict[str, Any]:
                             "status": s.status,
                             "start_type": s.start_type,
                             "config_key": s.config_key,
-                            "loaded": asdict(s.loaded) if s.loaded is not None else None,
+                            "loaded": _loaded_dump(s.loaded),
                             "pid": s.pid,
                             "started": s.started,
                             "image_path": s.image_path,
@@ -605,6 +610,17 @@ def dump(cluster: SimCluster) -> dict[str, Any]:
             "clock_ahead_s": cluster.clock_ahead_s,
             "last_stamp": cluster.last_stamp,
         }
+
+
+def _loaded_dump(loaded: LoadedConfig | None) -> dict[str, Any] | None:
+    """What a service loaded; ``defaults_reason`` only when it has one (a file it could
+    not read), so the dumps of every other state keep their shape."""
+    if loaded is None:
+        return None
+    raw = asdict(loaded)
+    if raw["defaults_reason"] is None:
+        del raw["defaults_reason"]
+    return raw
 
 
 def _service_load(raw: dict[str, Any]) -> Service:
@@ -716,7 +732,20 @@ def load(raw: dict[str, Any]) -> SimCluster:
         k: {item: [_value_load(v[0]), v[1]] for item, v in saved.items()}
         for k, saved in raw["checkpoint_data"].items()
     }
+    if cluster.lab:
+        _check_facts(cluster)
     return cluster
+
+
+def _check_facts(cluster: SimCluster) -> None:
+    """The lab's published facts must describe the cluster: its nodes are the cluster's."""
+    facts = lab_facts(cluster)
+    named = sorted(fold(name) for name in facts.nodes)
+    if not named or named != sorted(cluster.nodes):
+        raise LabError(
+            f"lab.nodes: {list(facts.nodes)!r} are not the cluster's nodes "
+            f"({', '.join(n.name for n in cluster.nodes.values()) or 'none'})"
+        )
 
 
 def save(cluster: SimCluster, path: Path) -> None:
@@ -724,9 +753,29 @@ def save(cluster: SimCluster, path: Path) -> None:
     path.write_text(json.dumps(dump(cluster), indent=1, sort_keys=True), "utf-8")
 
 
+def _no_constant(name: str) -> object:
+    """``NaN`` or ``Infinity`` in a lab file: no state of a lab holds one (json writes them)."""
+    raise LabError(f"holds {name}, which no lab's state has")
+
+
 def restore(path: Path) -> SimCluster:
+    """The lab :func:`save` (or the embedded lab) wrote to ``path``; LabError naming it if
+    it is not one: not a regular file, not JSON, or JSON without a lab's structure."""
     try:
-        raw = json.loads(path.read_text("utf-8"))
-    except (OSError, ValueError) as exc:
+        raw = json.loads(read_input_file(path, limit=DUMP_LIMIT), parse_constant=_no_constant)
+    except InputFileRefused as exc:
+        raise LabError(f"{path} {exc.reason}") from None
+    except LabError as exc:
+        raise LabError(f"{path}: {exc}") from None
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise LabError(f"{path}: {exc}") from exc
-    return load(raw)
+    except ValueError:  # a number of more digits than Python converts (4300)
+        raise LabError(f"{path}: holds a number too long to be a lab's state") from None
+    except RecursionError:
+        raise LabError(f"{path}: nested too deeply to be a lab's state") from None
+    if not isinstance(raw, dict):
+        raise LabError(f"{path}: expected a JSON object, the lab's state")
+    try:
+        return load(raw)
+    except LabError as exc:
+        raise LabError(f"{path}: {exc}") from None

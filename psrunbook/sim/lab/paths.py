@@ -162,3 +162,68 @@ def reg_matches(pattern: RegPath, keys: list[str]) -> list[str]:
 def wildcard_match(pattern: str, name: str) -> bool:
     """PowerShell wildcard matching (``*``, ``?``, ``[a-z]``), case-insensitive."""
     return fnmatch.fnmatchcase(fold(name), fold(pattern))
+
+
+_SYSTEM32_EXEMPT = (
+    ("catroot",),
+    ("catroot2",),
+    ("driverstore",),
+    ("drivers", "etc"),
+    ("logfiles",),
+    ("spool",),
+)
+"""Folders below ``%windir%\\System32`` the File System Redirector leaves alone
+("Certain subdirectories are exempt from redirection", File System Redirector)."""
+
+
+def wow64_redirected(path: FsPath | RegPath) -> str | None:
+    """What Windows would redirect for a 32-bit process (WOW64) at ``path`` (a path, or a
+    wildcard pattern that may match one), or None when ``path`` is reached as a 64-bit
+    process reaches it.
+
+    - Registry Redirector: ``HKLM\\SOFTWARE`` is a redirected key; a 32-bit process's
+      access below it goes to ``HKLM\\SOFTWARE\\WOW6432Node`` (Microsoft: "Registry
+      Redirector", "Registry Keys Affected by WOW64"). The few shared keys below it are
+      not told apart here: all of ``SOFTWARE`` counts as redirected.
+    - File System Redirector: ``%windir%\\System32`` goes to ``%windir%\\SysWOW64``, and
+      ``%windir%\\lastgood\\system32`` and ``%windir%\\regedit.exe`` likewise, except the
+      exempt folders (:data:`_SYSTEM32_EXEMPT`); ``%windir%\\Sysnative`` exists only for a
+      32-bit process, as the way to the real System32 (Microsoft: "File System
+      Redirector"). ``%windir%`` is the lab's ``C:\\Windows``.
+
+    The lab does not model the 32-bit views, so its commands refuse these by name.
+    """
+    if isinstance(path, RegPath):
+        if path.parts and _may_match(path.parts[0], "SOFTWARE"):
+            return "the Registry Redirector sends HKLM\\SOFTWARE to HKLM\\SOFTWARE\\WOW6432Node"
+        return None
+    parts = path.parts
+    if path.drive != "C" or len(parts) < 2 or not _may_match(parts[0], "Windows"):
+        return None
+    sends = "the File System Redirector sends C:\\Windows\\"
+    if _may_match(parts[1], "System32"):
+        if any(_exempt(parts[2:], folder) for folder in _SYSTEM32_EXEMPT):
+            return None
+        return sends + "System32 to C:\\Windows\\SysWOW64"
+    if len(parts) >= 3 and _may_match(parts[1], "lastgood") and _may_match(parts[2], "system32"):
+        return sends + "lastgood\\system32 to C:\\Windows\\lastgood\\SysWOW64"
+    if _may_match(parts[1], "regedit.exe"):
+        return sends + "regedit.exe to C:\\Windows\\SysWOW64\\regedit.exe"
+    if _may_match(parts[1], "Sysnative"):
+        return "C:\\Windows\\Sysnative is WOW64's alias of the 64-bit System32"
+    return None
+
+
+def _exempt(below: tuple[str, ...], folder: tuple[str, ...]) -> bool:
+    """Whether ``below`` (the parts under System32) is in the exempt ``folder``: its first
+    parts name it, without a wildcard that could reach a redirected sibling."""
+    head = below[: len(folder)]
+    return len(head) == len(folder) and all(
+        not has_wildcard(part) and fold(part) == name
+        for part, name in zip(head, folder, strict=True)
+    )
+
+
+def _may_match(part: str, name: str) -> bool:
+    """Whether the path part ``part`` names ``name``, or is a wildcard that matches it."""
+    return fold(part) == fold(name) or (has_wildcard(part) and wildcard_match(part, name))

@@ -24,7 +24,8 @@ import msgspec
 
 from psrunbook.errors import UserError
 from psrunbook.execution.interrupts import catch, wait_handling_signals
-from psrunbook.sim.endpoint.http_server import SimFleet
+from psrunbook.output_files import OutputRefused, check_output_file, write_output_file
+from psrunbook.sim.endpoint.http_server import MAX_PORT, SimFleet
 from psrunbook.sim.endpoint.negotiate_auth import AUTH_MODES, AuthMode
 from psrunbook.sim.executor_protocol import Executor
 from psrunbook.sim.lab.lab_files import (
@@ -294,6 +295,8 @@ def _serve(
 ) -> None:
     for mode in (options.auth, *options.also_auth):
         check_kerberos_keytab(mode)
+    if options.inventory_out is not None:  # refused before a lab is built or a port opened
+        _checked_inventory_out(options.inventory_out)
     if options.inventory_dir is not None:
         _serve_clusters(options, password=password, echo=echo, stop=stop)
         return
@@ -307,6 +310,7 @@ def _serve(
         if cluster is not None
         else node_names(options.nodes)
     )
+    check_port_range(options.port_base, len(names))
     with SimFleet(
         names,
         executor=executor,
@@ -324,7 +328,7 @@ def _serve(
                 endpoint.refuse_when = _down_check(cluster, endpoint.node)
         if options.inventory_out is not None:
             name = cluster.name if cluster is not None else CLUSTER_NAME
-            options.inventory_out.write_text(inventory_toml(fleet, cluster=name), encoding="utf-8")
+            _write_inventory_out(options.inventory_out, inventory_toml(fleet, cluster=name))
             echo(f"inventory written to {options.inventory_out}")
         for endpoint in fleet:
             echo(f"{endpoint.node} listening on {endpoint.url}")
@@ -339,6 +343,37 @@ def _serve(
             save(cluster, options.state_file)
         echo(f"lab state saved to {options.state_file}")
     echo("stopped")
+
+
+def check_port_range(port_base: int | None, nodes: int) -> None:
+    """Refuse ``--port-base`` when its nodes' ports (base .. base+nodes-1) pass 65535."""
+    if port_base is None:
+        return
+    last = port_base + nodes - 1
+    if port_base < 1 or last > MAX_PORT:
+        raise UserError(
+            f"--port-base {port_base}: {nodes} node(s) listen on ports {port_base}..{last}, "
+            f"but TCP ports end at {MAX_PORT}; give --port-base from 1 to "
+            f"{MAX_PORT - nodes + 1}, or leave it out for free ports"
+        )
+
+
+def _checked_inventory_out(path: Path) -> None:
+    try:
+        check_output_file(path)
+    except OutputRefused as exc:
+        raise UserError(f"--inventory-out {path}: {exc.reason}; nothing was served") from None
+
+
+def _write_inventory_out(path: Path, text: str) -> None:
+    try:
+        write_output_file(path, text.encode("utf-8"))
+    except OutputRefused as exc:
+        raise UserError(f"--inventory-out {path}: {exc.reason}") from None
+    except OSError as exc:
+        raise UserError(
+            f"--inventory-out {path}: cannot write ({exc.strerror or exc}); give a writable path"
+        ) from None
 
 
 def _serve_clusters(

@@ -21,7 +21,9 @@ import msgspec
 from tree_sitter import Node
 
 from psrunbook.sim.executor_protocol import (
+    RUNSPACE_CONFIGURATION,
     RUNSPACE_PROFILE_LOADED,
+    RUNSPACE_WOW64,
     SESSION_PID,
     EventForwardingSink,
     ForwardedEvent,
@@ -215,6 +217,32 @@ path (upper-cased by its script; the case here is Windows' usual spelling, UNVER
 """``$MaximumErrorCount``'s default: the records ``$Error`` keeps (about_Preference_Variables)."""
 
 
+WOW64_PSHOME = "C:\\Windows\\SysWOW64\\WindowsPowerShell\\v1.0"
+"""``$PSHOME`` of 32-bit Windows PowerShell: the engine's ApplicationBase in the 32-bit
+registry view, the SysWOW64 copy of the 64-bit engine's System32 folder (UNVERIFIED
+against a Microsoft.PowerShell32 session)."""
+
+
+def _wow64_environment(env: dict[str, str]) -> None:
+    """What WOW64 changes in the environment of a 32-bit process on 64-bit Windows, as
+    Microsoft's "WOW64 Implementation Details" (Environment variables) tabulates it:
+    ``PROCESSOR_ARCHITECTURE`` is ``x86`` and ``PROCESSOR_ARCHITEW6432`` the native one
+    (``AMD64``); ``ProgramFiles`` and ``CommonProgramFiles`` are the ``(x86)`` folders,
+    while ``ProgramW6432`` and ``CommonProgramW6432`` keep the 64-bit ones. A variable
+    the 64-bit block lacks (the no-profile block has no CommonProgramFiles) stays
+    absent."""
+    env["PROCESSOR_ARCHITEW6432"] = env.get("PROCESSOR_ARCHITECTURE", "AMD64")
+    env["PROCESSOR_ARCHITECTURE"] = "x86"
+    for name, native, x86 in (
+        ("ProgramFiles", "ProgramW6432", "ProgramFiles(x86)"),
+        ("CommonProgramFiles", "CommonProgramW6432", "CommonProgramFiles(x86)"),
+    ):
+        if name in env:
+            env[native] = env[name]
+        if x86 in env:
+            env[name] = env[x86]
+
+
 def _valid_error_count(value: Any) -> bool:
     """A value ``$MaximumErrorCount`` takes on Windows: a whole number from 256 to 32768."""
     try:
@@ -404,6 +432,9 @@ class Evaluator:
             env["USERNAME"] = user
             env["USERPROFILE"] = SYSTEM_PROFILE
         env.update(session.env)
+        wow64 = bool(shared.get(RUNSPACE_WOW64, False))
+        if wow64:
+            _wow64_environment(env)
         self.env = PSHashtable(env.items())
         g = self.global_scope
         g.set_local("ErrorActionPreference", "Continue")
@@ -424,11 +455,14 @@ class Evaluator:
             "ExecutionContext", dotnet_reflection.execution_context(session.user, events.object)
         )
         if session.sender is not None:
-            g.set_local(
-                "PSSenderInfo", automatic.sender_info(session.sender, session.user, session.node)
-            )
+            sender = automatic.sender_info(session.sender, session.user, session.node)
+            if RUNSPACE_CONFIGURATION in shared:  # the pool's own, not Microsoft.PowerShell
+                sender.properties["ConfigurationName"] = shared[RUNSPACE_CONFIGURATION]
+            g.set_local("PSSenderInfo", sender)
         g.set_local("ProgressPreference", "Continue")
         set_session_preferences(g)
+        if wow64:
+            g.set_local("PSHOME", WOW64_PSHOME)
         shared.update(global_scope=self.global_scope, errors=self.errors, env=self.env)
 
     # ----------------------------------------------------------------- positions and errors

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from tree_sitter import Node
 
-from psrunbook.sim.executor_protocol import HostCallFailed, PipelineStopped
+from psrunbook.sim.executor_protocol import RUNSPACE_WOW64, HostCallFailed, PipelineStopped
 from psrunbook.sim.guid_wire import guid_text
 from psrunbook.sim.objects import (
     DotNetList,
@@ -48,6 +48,7 @@ from psrunbook.sim.ps import (
     regex_objects,
 )
 from psrunbook.sim.ps.automatic import PS_VERSION
+from psrunbook.sim.ps.cmdlet_api import CommandRefused
 from psrunbook.sim.ps.date_arithmetic import DateArgumentError
 from psrunbook.sim.ps.date_format import DateFormatError, datetime_moment
 from psrunbook.sim.ps.date_values import clock_member
@@ -482,6 +483,11 @@ class Members:
             return self._ev.read_variable("env:COMPUTERNAME", node)
         if key == ("environment", "osversion"):
             return _os_version()
+        if key == ("environment", "is64bitoperatingsystem"):
+            return True  # every Windows Server since 2008 R2 is 64-bit only
+        if key == ("environment", "is64bitprocess"):
+            # False in a 32-bit session (Microsoft.PowerShell32: a WOW64 host process)
+            return not self._ev.runspace.get(RUNSPACE_WOW64, False)
         if key[0] == "math" and key[1] in math_methods.CONSTANTS:
             return math_methods.CONSTANTS[key[1]]
         if key[0] == "datetime":
@@ -600,10 +606,18 @@ class Members:
                 return made
         if short == dotnet_marshal.MARSHAL:
             return dotnet_marshal.Marshal(self._ev, node).call(n, a)
-        value = self._ev.dotnet().call_static(short, n, a)
+        value = self._dotnet_static(short, n, a, node)
         if dotnet_io.handled(value):
             return value
         raise self._ev.unsupported(node, f"static method [{type_name}]::{name}()")
+
+    def _dotnet_static(self, short: str, name: str, args: list[Any], node: Node) -> Any:
+        """A static method of the .NET types :mod:`.dotnet_io` models; a path the lab's
+        file model refuses by name (a 32-bit session's System32) is the script's refusal."""
+        try:
+            return self._ev.dotnet().call_static(short, name, args)
+        except CommandRefused as refused:
+            raise self._ev.unsupported(node, refused.construct) from None
 
     def _collection_method(
         self, target: list[Any], name: str, args: list[Any], node: Node | None

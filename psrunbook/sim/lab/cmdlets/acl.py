@@ -153,7 +153,7 @@ class GetAcl(SimCmdlet):
     )
 
     def run(self, ctx: CmdletContext, args: PSHashtable) -> int | None:
-        view = FsView(self.cluster, self.node)
+        view = FsView(self.cluster, self.node, wow64=self.wow64)
         literal = strings(arg(args, "LiteralPath"))
         for raw in literal or [home_expanded(p, ctx) for p in strings(arg(args, "Path"))]:
             path = _fs_path(raw, ctx.location)
@@ -256,7 +256,7 @@ class Icacls(SimCmdlet):
                 continue
             ctx.write_output(error_records.ICACLS_INVALID.format(arg=options[index]))
             return error_records.ICACLS_INVALID_EXIT
-        view = FsView(self.cluster, self.node)
+        view = FsView(self.cluster, self.node, wow64=self.wow64)
         path = _fs_path(target, ctx.location)
         entry = view.get(path) if path is not None else None
         if path is None or entry is None:

@@ -515,9 +515,12 @@ class AddClusterCheckpoint(FcCmdlet):
         if any(fold(key) == fold(k) for k in resource.checkpoints):
             raise self.fail(183, "add_checkpoint", key, name=resource.name, key=key)
         resource.checkpoints.append(key)
+        # Adding a checkpoint takes the cluster's copy of the key at once, whatever the
+        # resource's state (KB 174070: "When you specify a new registry key for the
+        # resource, the specified key is checkpointed"), from the node owning the resource.
+        self.cluster.observe(resource)  # a pending online due now settles (and restores) first
         host = self.cluster.nodes.get(fold(self.cluster.owner_of(resource)))
-        online = self.cluster.observe(resource) == "Online"
-        if host is not None and host.state == "Up" and online:
+        if host is not None and host.state == "Up":
             self.cluster.snapshot_checkpoint(resource, key, host)
         self.changed(f"{resource.name}|{key}")
         ctx.write_output(checkpoint_object(resource, key))

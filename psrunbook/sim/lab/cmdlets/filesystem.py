@@ -147,7 +147,7 @@ class ItemCmdlet(SimCmdlet):
 
     @property
     def fs(self) -> FsView:
-        return FsView(self.cluster, self.node)
+        return FsView(self.cluster, self.node, wow64=self.wow64)
 
     def folder_missing(self, ctx: CmdletContext, path: FsPath) -> bool:
         """Whether the folder ``path`` would be written into is missing.
@@ -190,9 +190,11 @@ class ItemCmdlet(SimCmdlet):
         location (``CmdletContext.location``), as PowerShell resolves it."""
         self.refuse_session_state(raw)
         try:
-            return parse(raw, where)
+            path = parse(raw, where)
         except BadDrive as exc:
             raise self.error("drive", exc.drive) from exc
+        self.refuse_redirected(path, raw)
+        return path
 
     def refuse_session_state(self, raw: str) -> None:
         """Refuse a path on ``Env:``, ``Variable:`` and the like by name: the evaluator
@@ -305,8 +307,9 @@ class TestPath(ItemCmdlet):
             path = parse(raw, where)
         except BadDrive:
             return False
-        if is_valid:
+        if is_valid:  # the syntax only: nothing is reached
             return True
+        self.refuse_redirected(path, raw)
         if isinstance(path, RegPath):
             registry = self.cluster.node(self.node).registry
             if not literal and has_wildcard(raw):

@@ -173,6 +173,7 @@ class RegistryCmdlet(SimCmdlet):
                 ),
                 terminating=False,
             )
+        self.refuse_redirected(path, raw)
         return path
 
     def key_at(self, raw: str) -> tuple[RegPath, RegistryKey]:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from psrunbook.sim.lab.cluster_model import SimCluster
+from psrunbook.sim.lab.paths import FsPath, RegPath, wow64_redirected
 from psrunbook.sim.objects import PSEnum, PSHashtable, PSObject
-from psrunbook.sim.ps.cmdlet_api import CmdletContext, CmdletSpec, ParamSpec
+from psrunbook.sim.ps.cmdlet_api import CmdletContext, CmdletSpec, CommandRefused, ParamSpec
 from psrunbook.sim.ps.natives import NativeContext
 
 
@@ -19,9 +20,25 @@ class SimCmdlet:
 
     spec: CmdletSpec
 
+    wow64: bool = False
+    """Whether this instance serves a 32-bit session (``Microsoft.PowerShell32``), whose
+    registry and file paths WOW64 redirects: the node's table for such sessions sets it
+    (``cluster_executor.cmdlets_for_node``), and the path cmdlets refuse what Windows
+    would redirect (:func:`~psrunbook.sim.lab.paths.wow64_redirected`)."""
+
     def __init__(self, cluster: SimCluster, node: str) -> None:
         self.cluster = cluster
         self.node = node
+
+    def refuse_redirected(self, path: FsPath | RegPath, raw: str) -> None:
+        """Refuse by name, in a 32-bit session, a path Windows would redirect there: the
+        lab models only the 64-bit views, so it never answers such a path as if 64-bit."""
+        reason = wow64_redirected(path) if self.wow64 else None
+        if reason is not None:
+            raise CommandRefused(
+                f"{self.spec.name} of {raw} in a 32-bit session ({reason}; the lab does not "
+                "model WOW64's 32-bit views)"
+            )
 
     def invoke(self, ctx: CmdletContext, args: PSHashtable) -> int | None:
         with self.cluster.lock:

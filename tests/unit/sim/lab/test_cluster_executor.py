@@ -261,11 +261,6 @@ def _steps(cluster: SimCluster) -> list[tuple[str, str, dict[str, Any]]]:
             {"Resource": "SSIS", "Providers": [facts.sql_resource, facts.disk_resource]},
         ),
         (
-            "cluster/add_registry_checkpoint.ps1.j2",
-            "NODE1",
-            {"Resource": "SSIS", "Checkpoint": facts.ssis_config_key},
-        ),
-        (
             "ssis/set_shared_config.ps1.j2",
             "NODE1",
             {
@@ -286,6 +281,14 @@ def _steps(cluster: SimCluster) -> list[tuple[str, str, dict[str, Any]]]:
             "ssis/set_config_registry.ps1.j2",
             "NODE2",
             {"Key": key, "ConfigFile": "S:\\SSIS\\MsDtsSrvr.ini.xml"},
+        ),
+        # The checkpoint after the values, as ssis-clustered orders them: added while the
+        # resource is offline it saves the key as it is then (KB 174070), and the online
+        # would write an older value back.
+        (
+            "cluster/add_registry_checkpoint.ps1.j2",
+            "NODE1",
+            {"Resource": "SSIS", "Checkpoint": facts.ssis_config_key},
         ),
         ("cluster/start_resource.ps1.j2", "NODE1", {"Name": "SSIS", "TimeoutSeconds": 30}),
     ]
