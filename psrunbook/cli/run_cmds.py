@@ -334,7 +334,7 @@ def _execute(
 
     from psrunbook.cli.inputs import asked_password
     from psrunbook.execution.interrupts import StopSignal, handling_signals
-    from psrunbook.execution.session import RunSession
+    from psrunbook.execution.session import RunSession, timeout_notices
     from psrunbook.free_space import ensure_room_for_run
     from psrunbook.journal import default_state_dir
     from psrunbook.journal_open import open_journal
@@ -368,6 +368,8 @@ def _execute(
             )
             for warning in transport.warnings:
                 console.print(f"[yellow]warning[/yellow]: {escape(shown(warning))}")
+            for notice in timeout_notices(prepared, command.limits()):
+                console.print(f"note: {escape(shown(notice))}")
             if saved is not None:
                 _check_saved_state(console, saved, prepared, transport)
             # Confirmation protects real clusters; the embedded simulated lab is a sandbox.

@@ -1021,7 +1021,7 @@ class Runner:
         what = f"the script of attempt {left.attempt_id} of {left.step_name or planned.step.name}"
         if left.run_id and left.run_id != self._run_id:
             what += f" (run {left.run_id})"
-        wait_s = self.options.step_timeout_s
+        wait_s = planned.step.timeout_s(self.options.step_timeout_s)
 
         def announce() -> None:
             self._log.warning(
@@ -1097,7 +1097,7 @@ class Runner:
         call = ScriptCall(
             planned.script.text,
             arguments,
-            self.options.step_timeout_s,
+            planned.step.timeout_s(self.options.step_timeout_s),
             pipeline_id=None if pipeline is None else pipeline.pipeline_id,
         )
         repeatable = check or planned.step.safe_to_repeat or not planned.step.changes

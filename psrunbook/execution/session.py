@@ -109,6 +109,27 @@ class ExecutionLimits(msgspec.Struct, frozen=True):
     journaled as interrupted and left behind; None: the orchestrator's 5 s."""
 
 
+def timeout_notices(prepared: PreparedRun, limits: ExecutionLimits) -> list[str]:
+    """A line for each step whose own wait makes it take longer than ``--step-timeout``
+    (:meth:`~psrunbook.runbook.model.Step.timeout_s`), so the operator knows before the
+    run; none for a plan, which waits for nothing."""
+    if prepared.check_only:
+        return []
+    notices = []
+    for planned in prepared.plan.steps:
+        step = planned.step
+        allowed = step.timeout_s(limits.step_timeout_s)
+        if allowed > limits.step_timeout_s:
+            assert step.waits_up_to_s is not None  # only a waiting step gets longer
+            setting = f", set by {step.wait_parameter}" if step.wait_parameter else ""
+            notices.append(
+                f"step {planned.slug} may take up to {allowed:g} s on a node (it waits up to "
+                f"{step.waits_up_to_s:g} s{setting}, plus 30 s), longer than --step-timeout "
+                f"{limits.step_timeout_s:g} s"
+            )
+    return notices
+
+
 class RunIntent(msgspec.Struct, frozen=True):
     """A request resolved before any target exists: the runbook and the parameters given."""
 

@@ -91,6 +91,11 @@ class StepResult(BaseModel):
         return {key: data[key.value] for key in ChangeKey if key.value in data}
 
 
+STEP_WORK_MARGIN_S = 30.0
+"""What a step that waits by design needs beyond its wait: the rest of its script and the
+round trips that carry it."""
+
+
 class Step(msgspec.Struct, frozen=True):
     """One script run on one or more nodes.
 
@@ -126,6 +131,20 @@ class Step(msgspec.Struct, frozen=True):
     serial: bool = False
     waits_for_all_nodes: bool = True
     result: type[StepResult] = StepResult
+    waits_up_to_s: float | None = None
+    """The longest the script waits by design (a timeout the runbook passes it, such as
+    bring-online's ``online_timeout_s``): the step's own timeout is that wait plus
+    :data:`STEP_WORK_MARGIN_S` when ``--step-timeout`` is shorter (:meth:`timeout_s`), so
+    a wait the operator asked for through the parameter is never cut short by the
+    general cap."""
+    wait_parameter: str | None = None
+    """The runbook parameter that sets :attr:`waits_up_to_s`, for the run's notice."""
+
+    def timeout_s(self, step_timeout_s: float) -> float:
+        """Seconds this step may take on one node under ``--step-timeout``."""
+        if self.waits_up_to_s is None:
+            return step_timeout_s
+        return max(step_timeout_s, self.waits_up_to_s + STEP_WORK_MARGIN_S)
 
     def __post_init__(self) -> None:
         if self.target is Target.GROUP_OWNER and not self.group:

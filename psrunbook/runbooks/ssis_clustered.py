@@ -392,6 +392,8 @@ def build_steps(params: SsisClusteredParameters, inventory: Inventory) -> list[S
                 "ProvidersOnline": [params.sql_resource, params.disk_resource],
             },
             result=StartResourceResult,
+            waits_up_to_s=params.online_timeout_s,
+            wait_parameter="online_timeout_s",
         ),
         Step(
             name="verify",

@@ -115,6 +115,10 @@ def build_steps(params: SsisFailoverDrillParameters, inventory: Inventory) -> li
                 },
                 continue_on_error=True,
                 result=MoveGroupResult,
+                # A Pending group waited for, the move, and a start after it: each up to
+                # online_timeout_s.
+                waits_up_to_s=3 * params.online_timeout_s,
+                wait_parameter="online_timeout_s",
             ),
             Step(
                 name=f"check-{index}",

@@ -174,6 +174,8 @@ def build_steps(params: SsisStandaloneParameters, inventory: Inventory) -> list[
                 "TimeoutSeconds": params.service_timeout_s,
             },
             result=StandaloneConfigResult,
+            waits_up_to_s=params.service_timeout_s,
+            wait_parameter="service_timeout_s",
         ),
         Step(
             name="service-running",
@@ -188,6 +190,8 @@ def build_steps(params: SsisStandaloneParameters, inventory: Inventory) -> list[
                 "TimeoutSeconds": params.service_timeout_s,
             },
             result=ServiceAutomaticResult,
+            waits_up_to_s=params.service_timeout_s,
+            wait_parameter="service_timeout_s",
         ),
     ]
 

@@ -13,8 +13,6 @@ from __future__ import annotations
 import hashlib
 from typing import TYPE_CHECKING, Any
 
-import pytest
-
 from psrunbook.sim.lab.cluster_model import AclEntry, SimCluster, fold
 from psrunbook.sim.lab.lab_files import restore, sample_lab, save
 from tests.integration.test_execution import _by_name, _file, _seed_lab
@@ -176,14 +174,10 @@ def test_read_taken_away_after_the_run_fails_a_plans_verify(psrunbook: Psrunbook
     assert f"{ACCOUNT} ({SSIS}'s account) may not read {SHARED}" in problem
 
 
-@pytest.mark.xfail(
-    reason="known gap: Windows cannot say when an ACL changed, so a service started while "
-    "it could not read the file (an earlier version's run) is not restarted once the step "
-    "grants Read; the Application log's message 273 since the process started would show "
-    "it, and the lab has no event log yet",
-)
 def test_a_rerun_restarts_a_service_that_started_on_its_defaults(psrunbook: Psrunbook) -> None:
-    """The state an earlier version left on a hardened disk: SSIS running on defaults."""
+    """The state an earlier version left on a hardened disk: SSIS running on defaults.
+    Windows cannot say when an ACL changed; the step that grants Read writes the file
+    again, so restart-stale sees a service older than its file and restarts it."""
     _seed_lab(psrunbook, _hardened_lab())
     psrunbook("run", "ssis-clustered", "--sim", "--yes")
     _revoke_read(psrunbook)

@@ -169,17 +169,18 @@ class FsView:
         return created
 
     def write_file(self, path: FsPath, data: bytes) -> bool:
-        """Write a file whose folder exists; returns whether the bytes changed."""
+        """Write a file whose folder exists; returns whether the bytes changed. A write of
+        the same bytes still dates the file now: Windows opens it for writing
+        (``Set-Content``, ``Out-File``: FileMode.Create) and sets its LastWriteTime."""
         self._check(path)
         volume = self.volume(path)
         existing = volume.entries.get(path.key)
         if existing is not None:
-            if existing.data == data:
-                return False
+            same = existing.data == data
             existing.data = data
             existing.modified = self.cluster.clock.now
             existing.stamp = self.cluster.stamp()
-            return True
+            return not same
         volume.entries[path.key] = FsEntry(
             path.name, False, data=data, modified=self.cluster.clock.now, stamp=self.cluster.stamp()
         )
