@@ -233,8 +233,14 @@ def _no_comma_to_move(text: str, tree: tree_sitter.Tree) -> bool:
     return not movable or not _quote_in_a_bare_word(text, root)
 
 
-_QUOTE_AFTER_WORD: Final = re.compile(r"(?<=[A-Za-z0-9_])['\"]")
-"""A quote right after a letter, digit or underscore: ``node's``, ``ab'c d'e``."""
+_QUOTE_BEFORE_WORD: Final = (re.compile(r"'[^\s)\]},;|'\"]"), re.compile(r"\"[^\s)\]},;|'\"]"))
+"""A quote followed by more of a word (each pattern starts with its quote, which ``re``
+finds fast); with a word character before it (:data:`_WORD`): ``node's``, ``ab'c d'e``.
+A string's closing quote is followed by a blank, a closer, a separator or another quote
+(``'Online')``, ``'it''s'``), so the many of those are not looked up in the tree; a
+quote followed by a blank inside a bare word (``ab' c'``) is left to tree-sitter's
+reading (no shipped script has one)."""
+_WORD: Final = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
 
 
 def _quote_in_a_bare_word(text: str, root: tree_sitter.Node) -> bool:
@@ -244,16 +250,22 @@ def _quote_in_a_bare_word(text: str, root: tree_sitter.Node) -> bool:
     on from that quote; tree-sitter-powershell reads the quote otherwise, and every
     string after it may be misread (a fifth shape, found by pieces cut from shipped
     scripts). Such a text is left to the scan."""
-    for match in _QUOTE_AFTER_WORD.finditer(text):
-        at = match.start()
-        node = root.descendant_for_byte_range(at, at + 1)
-        while node is not None and node.type not in _LITERAL_TEXT:
-            if node.type == "sub_expression":  # code inside a string: a bare word again
+    for pattern in _QUOTE_BEFORE_WORD:
+        for match in pattern.finditer(text):
+            at = match.start()
+            if at > 0 and text[at - 1] in _WORD and _outside_literals(root, at):
                 return True
-            node = node.parent
-        if node is None:
-            return True
     return False
+
+
+def _outside_literals(root: tree_sitter.Node, at: int) -> bool:
+    """Whether byte ``at`` is code: in no comment or string, or in a string's ``$(...)``."""
+    node = root.descendant_for_byte_range(at, at + 1)
+    while node is not None and node.type not in _LITERAL_TEXT:
+        if node.type == "sub_expression":  # code inside a string: a bare word again
+            return True
+        node = node.parent
+    return node is None
 
 
 _EXPANDABLE_TEXT: Final = frozenset({"expandable_string_literal", "expandable_here_string_literal"})
