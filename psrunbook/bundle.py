@@ -28,6 +28,7 @@ from psrunbook.bundle_verifier import verify_script_text
 from psrunbook.canonical_json import canonical_json
 from psrunbook.errors import BundleError, ClusterMismatch
 from psrunbook.input_files import InputFileRefused, read_input_file
+from psrunbook.message_text import quoted
 from psrunbook.review_text import md_block, md_code, md_text, ps_comment
 from psrunbook.runbook.model import Target
 from psrunbook.runbook.parameters import public_parameters
@@ -576,7 +577,7 @@ def _manifest_problems(path: Path, exc: ValidationError) -> str:
     """One line per bad field (its JSON path and what is wrong), then the fix; no values."""
     lines = [f"{path} is not a valid manifest ({_REEXPORT}):"]
     for error in exc.errors(include_url=False, include_input=False):
-        field = ".".join(str(part) for part in error["loc"]) or "(top level)"
+        field = quoted(".".join(str(part) for part in error["loc"])) or "(top level)"
         lines.append(f"  {field}: {_MANIFEST_MESSAGES.get(error['type'], error['msg'])}")
     return "\n".join(lines)
 

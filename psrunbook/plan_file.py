@@ -38,6 +38,7 @@ from psrunbook.execution.identity import read_identity, same_cluster
 from psrunbook.execution.outcome import Status
 from psrunbook.input_files import InputFileRefused, read_input_file
 from psrunbook.journal_model import json_text, load_json
+from psrunbook.message_text import quoted
 from psrunbook.output_files import OutputRefused, check_output_file, write_output_file
 from psrunbook.results import parse_output
 from psrunbook.runbook.model import StepResult
@@ -323,7 +324,7 @@ def read_plan(path: Path) -> PlanFile:
         return PlanFile(path, SavedPlan.model_validate(body))
     except ValidationError as exc:
         fields = ", ".join(
-            ".".join(str(part) for part in error["loc"]) or "(top level)"
+            quoted(".".join(str(part) for part in error["loc"])) or "(top level)"
             for error in exc.errors(include_url=False, include_input=False)
         )
         raise PlanFileError(

@@ -22,6 +22,7 @@ from typing import Any, Final
 import msgspec
 from pydantic import ValidationError
 
+from psrunbook.message_text import quoted
 from psrunbook.results.plain import plain
 from psrunbook.results.step_error import StepError
 from psrunbook.runbook.model import StepResult
@@ -107,7 +108,7 @@ def _as_bool(value: Any) -> bool | None:
 def _describe_validation(exc: ValidationError) -> str:
     parts = []
     for item in exc.errors()[:_MAX_VALIDATION_ERRORS]:
-        where = ".".join(str(p) for p in item["loc"]) or "(root)"
+        where = quoted(".".join(str(p) for p in item["loc"])) or "(root)"
         parts.append(f"{where}: {item['msg']}")
     more = exc.error_count() - len(parts)
     if more > 0:
