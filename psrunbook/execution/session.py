@@ -138,6 +138,8 @@ class RunIntent(msgspec.Struct, frozen=True):
     earlier: Mapping[str, Any]
     """The resumed run's or the bundle's parameters, masked secrets left out."""
     file_values: Mapping[str, Any] | None = None
+    file_name: str | None = None
+    """The ``--params-file`` the file values came from, named with a problem in one."""
     assignments: tuple[str, ...] = ()
     resumes: RunRecord | None = None
     bundle: VerifiedBundle | None = None
@@ -315,6 +317,7 @@ class RunSession:
             check_only=request.check_only,
             earlier=_without_masked(runbook, resumes.parameters) if resumes is not None else {},
             file_values=load_params_file(request.params_file) if request.params_file else None,
+            file_name=str(request.params_file) if request.params_file else None,
             assignments=request.assignments,
             resumes=resumes,
         )
@@ -408,6 +411,7 @@ class RunSession:
             file_values=intent.file_values,
             assignments=intent.assignments,
             source=f"parameters for {runbook.name}",
+            file_name=intent.file_name,
         )
         if intent.bundle is None:
             plan = build_plan(runbook, params, inventory, self.library)

@@ -24,7 +24,7 @@ import msgspec
 from msgspec.structs import replace
 
 from psrunbook.bundle import review_sha256
-from psrunbook.errors import InventoryError
+from psrunbook.errors import InventoryError, ParameterError
 from psrunbook.execution.session import (
     ExecutionLimits,
     PreparedRun,
@@ -168,9 +168,19 @@ class FleetWork:
         intent = self.session.resolve(request)
         bundle = None if request.bundle is None else str(request.bundle.resolve())
         planned = []
+        clusters: dict[str, Path] = {}
         for path in inventory_paths:
             text, digest = read_inventory(path)
             inventory = inventory_from_toml(text, path=path, digest=digest)
+            # Two runs of one runbook on one cluster would change it twice, the second
+            # after the first released its hold: a repeated -i, or two files naming it.
+            name = inventory.cluster.name.casefold()
+            if name in clusters:
+                raise ParameterError(
+                    f"{clusters[name]} and {path} both name cluster "
+                    f"{inventory.cluster.name}: give each cluster once"
+                )
+            clusters[name] = path
             prepared = self.session.prepare(intent, inventory)
             planned.append(
                 Submission(

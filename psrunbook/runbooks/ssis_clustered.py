@@ -349,7 +349,12 @@ def build_steps(params: SsisClusteredParameters, inventory: Inventory) -> list[S
             title="Point ServiceConfigFile at the file on the shared disk",
             template="ssis/set_config_registry.ps1.j2",
             target=Target.EVERY_NODE,
-            arguments={"Key": version.registry_path, "ConfigFile": params.config_file},
+            arguments={
+                "Key": version.registry_path,
+                "ConfigFile": params.config_file,
+                "Resource": name,
+                "Checkpoint": version.checkpoint_path,
+            },
             result=RegistryResult,
         ),
         Step(

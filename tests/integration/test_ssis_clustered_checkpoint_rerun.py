@@ -113,19 +113,22 @@ def test_the_refreshed_copy_survives_the_next_offline_and_online(psrunbook: Psru
 def test_the_checkpoint_step_reports_the_refresh_then_a_rerun_changes_nothing(
     psrunbook: Psrunbook,
 ) -> None:
-    """Step 07 re-adds every registry checkpoint of a resource not Online, and says which;
-    once the resource is Online a further run changes nothing."""
+    """Step 06 on the node owning the resource re-adds every registry checkpoint of a
+    resource not Online once it changed the value there, and says which (the other node
+    and step 07 refresh nothing); once the resource is Online a further run changes
+    nothing."""
     _failed_first_run(psrunbook)
     key = psrunbook.lab()["lab"]["ssis_config_key"]
+    owner = _owner(psrunbook.lab())["name"]
 
     psrunbook("run", "ssis-clustered", "--sim", "--yes", "-p", f"shared_folder={NEW_FOLDER}")
-    fixing = psrunbook.last_run()
-    (checkpoint,) = [
-        a for a in psrunbook.attempts(fixing.run_id) if a.step_name == "registry-checkpoint"
-    ]
-    assert checkpoint.changed
-    assert checkpoint.result is not None
-    assert [key] == checkpoint.result["Refreshed"]
+    fixing = psrunbook.attempts(psrunbook.last_run().run_id)
+    registry = {a.node: a for a in fixing if a.step_name == "config-registry"}
+    assert all(a.changed and a.result is not None for a in registry.values())
+    refreshed = {node: a.result["Refreshed"] for node, a in registry.items() if a.result}
+    assert {node: ([key] if node == owner else []) for node in registry} == refreshed
+    (checkpoint,) = [a for a in fixing if a.step_name == "registry-checkpoint"]
+    assert not checkpoint.changed
     assert [key] == _by_name(psrunbook.lab()["resources"])[SSIS_RESOURCE]["checkpoints"]
 
     before = psrunbook.lab_state()
@@ -138,19 +141,21 @@ def test_the_checkpoint_step_reports_the_refresh_then_a_rerun_changes_nothing(
 def test_a_plan_after_the_failed_run_shows_the_refresh_and_changes_nothing(
     psrunbook: Psrunbook,
 ) -> None:
-    """plan: registry-checkpoint would refresh the checkpoint; the lab is left as it was."""
+    """plan: config-registry on the owner would refresh the checkpoint; the lab is left
+    as it was."""
     _failed_first_run(psrunbook)
     key = psrunbook.lab()["lab"]["ssis_config_key"]
+    owner = _owner(psrunbook.lab())["name"]
     before = psrunbook.lab_state()
 
     psrunbook("plan", "ssis-clustered", "--sim", "-p", f"shared_folder={NEW_FOLDER}")
 
-    (checkpoint,) = [
+    (registry,) = [
         a
         for a in psrunbook.attempts(psrunbook.last_run().run_id)
-        if a.step_name == "registry-checkpoint"
+        if a.step_name == "config-registry" and a.node == owner
     ]
-    assert (True, True) == (checkpoint.check_only, checkpoint.changed)
-    assert checkpoint.result is not None
-    assert [key] == checkpoint.result["Refreshed"]
+    assert (True, True) == (registry.check_only, registry.changed)
+    assert registry.result is not None
+    assert [key] == registry.result["Refreshed"]
     assert before == psrunbook.lab_state()

@@ -131,3 +131,22 @@ def test_a_fifo_in_the_folder_is_refused_at_once(
     assert 2 == done.returncode, done.stderr
     assert "b.toml: inventory is a FIFO (named pipe), not a regular file" in done.stderr
     _nothing_queued(psrunbook)
+
+
+def test_one_cluster_given_twice_is_refused_and_queues_none(
+    psrunbook: Psrunbook, clusters: ClusterFleet, ssis_params: Path, tmp_path: Path
+) -> None:
+    """A repeated -i (or a copy of an inventory under another name) would queue two runs
+    that change the same cluster one after the other."""
+    first = clusters.clusters[0].inventory_path
+    assert first is not None
+    copy = tmp_path / "copy.toml"
+    copy.write_bytes(first.read_bytes())
+    for second in (first, copy):
+        refused = psrunbook(
+            "submit", "ssis-clustered", "-i", str(first), "-i", str(second),
+            "--params-file", str(ssis_params), env=ENV, expect=2,
+        )  # fmt: skip
+        assert "both name cluster" in refused.stderr
+        assert "give each cluster once" in refused.stderr
+        _nothing_queued(psrunbook)
