@@ -51,7 +51,9 @@ def jsonable(value: Any) -> Any:
 
 
 def _time(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.isoformat()
+    """A time as the documents write it: ISO 8601 with its offset and always six digits of
+    microseconds (``isoformat()`` leaves them out at a whole second: two formats)."""
+    return None if moment is None else moment.isoformat(timespec="microseconds")
 
 
 # --------------------------------------------------------------------------- runbooks

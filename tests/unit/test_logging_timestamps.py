@@ -1,4 +1,5 @@
-"""``@timestamp`` always has six digits of microseconds, also at a whole second.
+"""``@timestamp`` (and the times of the ``--json`` documents) always have six digits of
+microseconds, also at a whole second.
 
 structlog's ``fmt="iso"`` is ``datetime.isoformat()``, which leaves the fraction out when
 it is zero: about one event in a million had ``2026-12-05T08:53:54Z`` where every other
@@ -14,6 +15,7 @@ import types
 import pytest
 import structlog
 
+from psrunbook.cli.documents import _time
 from psrunbook.logging import _shared_processors
 
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
@@ -34,3 +36,8 @@ def test_a_whole_second_keeps_its_microseconds(monkeypatch: pytest.MonkeyPatch) 
     stamped = stamper(None, "info", {})
     assert "2026-12-05T08:53:54.000000Z" == stamped["timestamp"]
     assert _ISO.match(stamped["timestamp"])
+
+
+def test_the_json_documents_write_a_whole_second_with_its_microseconds() -> None:
+    moment = datetime.datetime(2026, 12, 5, 8, 53, 54, tzinfo=datetime.UTC)
+    assert "2026-12-05T08:53:54.000000+00:00" == _time(moment)
