@@ -352,7 +352,11 @@ def worker(
         journal,
         ctx_settings.registry(),
         ctx_settings.library(),
-        limits=ExecutionLimits(step_timeout_s=step_timeout, retries=retries),
+        limits=ExecutionLimits(
+            step_timeout_s=step_timeout,
+            step_timeout_given=_typed(ctx, "step_timeout"),
+            retries=retries,
+        ),
         worker_id=options.worker_id,
     )
     typer.echo(f"worker {options.worker_id} serving (Ctrl-C stops it)", err=True)
@@ -364,6 +368,12 @@ def worker(
 
     logging.shutdown()
     os._exit(0)
+
+
+def _typed(ctx: typer.Context, name: str) -> bool:
+    """Whether option ``name`` was given (typed or from its environment variable)."""
+    source = ctx.get_parameter_source(name)
+    return source is not None and source.name in ("COMMANDLINE", "ENVIRONMENT")
 
 
 def _status(engine: DbosEngine, journal: RunJournal, reference: str) -> tuple[str, FleetStatus]:

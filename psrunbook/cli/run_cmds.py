@@ -185,10 +185,15 @@ class RunCommand:
     shared_journal: str | None = None
     """The shared journal's location (no password) for the resume hint; None when local."""
 
+    step_timeout_given: bool = False
+    """``--step-timeout`` was typed: it then caps every step, designed waits too."""
+
     @classmethod
     def parsed(cls, ctx: typer.Context, *, check_only: bool = False) -> RunCommand:
         """The command's options as typer parsed them; ``plan`` adds ``check_only``."""
-        return cls(**ctx.params, check_only=check_only)
+        source = ctx.get_parameter_source("step_timeout")
+        given = source is not None and source.name in ("COMMANDLINE", "ENVIRONMENT")
+        return cls(**ctx.params, check_only=check_only, step_timeout_given=given)
 
     def request(self, saved: PlanFile | None = None) -> RunRequest:
         from psrunbook.execution.session import RunRequest
@@ -210,6 +215,7 @@ class RunCommand:
         return ExecutionLimits(
             parallel=self.parallel,
             step_timeout_s=self.step_timeout,
+            step_timeout_given=self.step_timeout_given,
             retries=self.retries,
             stop_grace_s=self.stop_grace,
         )

@@ -134,6 +134,8 @@ class RunOptions(msgspec.Struct, frozen=True):
     check_only: bool = False
     parallel: int = 8
     step_timeout_s: float = 600.0
+    step_timeout_given: bool = False
+    """``step_timeout_s`` was the operator's choice: no step's designed wait lengthens it."""
     retries: int = 2
     backoff_s: float = 1.0
     bundle_sha256: str | None = None
@@ -999,6 +1001,12 @@ class Runner:
                 )
         self.journal.record_pipeline_end(left.attempt_id, settled, by_run=self._run_id)
 
+    def _timeout_s(self, planned: PlannedStep) -> float:
+        """The step's time on one node: ``--step-timeout``, or the step's designed wait
+        plus its margin when that is longer and the timeout was not the operator's."""
+        cap = self.options.step_timeout_s
+        return cap if self.options.step_timeout_given else planned.step.timeout_s(cap)
+
     def _settle(
         self, session: Session, planned: PlannedStep, left: LeftPipeline, why: str
     ) -> Settlement:
@@ -1021,7 +1029,7 @@ class Runner:
         what = f"the script of attempt {left.attempt_id} of {left.step_name or planned.step.name}"
         if left.run_id and left.run_id != self._run_id:
             what += f" (run {left.run_id})"
-        wait_s = planned.step.timeout_s(self.options.step_timeout_s)
+        wait_s = self._timeout_s(planned)
 
         def announce() -> None:
             self._log.warning(
@@ -1037,8 +1045,7 @@ class Runner:
             settled = session.settle(left.pipeline, wait_s, announce)
         except TransportError as exc:
             then = (
-                "the step is not sent to the node until it can: resume again once the node "
-                "answers"
+                "the step is not sent to the node until it can: resume again once the node answers"
                 if left.step_index is not None
                 else f"no step of this run is sent until it can: resume it once {node} "
                 f"answers, or, if {node} is gone for good, start a new run from an "
@@ -1097,7 +1104,7 @@ class Runner:
         call = ScriptCall(
             planned.script.text,
             arguments,
-            planned.step.timeout_s(self.options.step_timeout_s),
+            self._timeout_s(planned),
             pipeline_id=None if pipeline is None else pipeline.pipeline_id,
         )
         repeatable = check or planned.step.safe_to_repeat or not planned.step.changes

@@ -102,6 +102,9 @@ class ExecutionLimits(msgspec.Struct, frozen=True):
 
     parallel: int = 8
     step_timeout_s: float = 600.0
+    step_timeout_given: bool = False
+    """The operator chose ``step_timeout_s``: it caps every step, also one that waits by
+    design for longer (:meth:`~psrunbook.runbook.model.Step.timeout_s`)."""
     retries: int = 2
     backoff_s: float = 1.0
     stop_grace_s: float | None = None
@@ -110,22 +113,32 @@ class ExecutionLimits(msgspec.Struct, frozen=True):
 
 
 def timeout_notices(prepared: PreparedRun, limits: ExecutionLimits) -> list[str]:
-    """A line for each step whose own wait makes it take longer than ``--step-timeout``
-    (:meth:`~psrunbook.runbook.model.Step.timeout_s`), so the operator knows before the
-    run; none for a plan, which waits for nothing."""
+    """A line for each step that waits by design longer than ``--step-timeout`` allows:
+    under the default it may take its wait plus 30 s; under a ``--step-timeout`` the
+    operator gave, that cap ends it first (:meth:`~psrunbook.runbook.model.Step.timeout_s`).
+    None for a plan, which waits for nothing."""
     if prepared.check_only:
         return []
     notices = []
+    cap = limits.step_timeout_s
     for planned in prepared.plan.steps:
         step = planned.step
-        allowed = step.timeout_s(limits.step_timeout_s)
-        if allowed > limits.step_timeout_s:
-            assert step.waits_up_to_s is not None  # only a waiting step gets longer
-            setting = f", set by {step.wait_parameter}" if step.wait_parameter else ""
+        needed = step.timeout_s(cap)
+        if needed <= cap:
+            continue
+        assert step.waits_up_to_s is not None  # only a waiting step needs more
+        setting = f", set by {step.wait_parameter}" if step.wait_parameter else ""
+        if limits.step_timeout_given:
             notices.append(
-                f"step {planned.slug} may take up to {allowed:g} s on a node (it waits up to "
-                f"{step.waits_up_to_s:g} s{setting}, plus 30 s), longer than --step-timeout "
-                f"{limits.step_timeout_s:g} s"
+                f"step {planned.slug} waits up to {step.waits_up_to_s:g} s{setting}, but "
+                f"--step-timeout {cap:g} s ends it first: give --step-timeout {needed:g} or "
+                "more to let it wait"
+            )
+        else:
+            notices.append(
+                f"step {planned.slug} may take up to {needed:g} s on a node (it waits up to "
+                f"{step.waits_up_to_s:g} s{setting}, plus 30 s), longer than the default "
+                f"--step-timeout {cap:g} s"
             )
     return notices
 
@@ -626,6 +639,7 @@ class RunSession:
             check_only=prepared.check_only,
             parallel=limits.parallel,
             step_timeout_s=limits.step_timeout_s,
+            step_timeout_given=limits.step_timeout_given,
             retries=limits.retries,
             backoff_s=limits.backoff_s,
             stop_grace_s=limits.stop_grace_s,

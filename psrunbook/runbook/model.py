@@ -134,9 +134,9 @@ class Step(msgspec.Struct, frozen=True):
     waits_up_to_s: float | None = None
     """The longest the script waits by design (a timeout the runbook passes it, such as
     bring-online's ``online_timeout_s``): the step's own timeout is that wait plus
-    :data:`STEP_WORK_MARGIN_S` when ``--step-timeout`` is shorter (:meth:`timeout_s`), so
-    a wait the operator asked for through the parameter is never cut short by the
-    general cap."""
+    :data:`STEP_WORK_MARGIN_S` when the default ``--step-timeout`` is shorter
+    (:meth:`timeout_s`), so the wait the parameter asks for is not cut short by the
+    general default; a ``--step-timeout`` the operator gave caps it still."""
     wait_parameter: str | None = None
     """The runbook parameter that sets :attr:`waits_up_to_s`, for the run's notice."""
 

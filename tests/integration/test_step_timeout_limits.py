@@ -36,7 +36,7 @@ def test_the_run_says_which_step_may_take_longer_than_the_step_timeout(
     ran = psrunbook("run", "ssis-clustered", "--sim", "--yes", "-p", "online_timeout_s=900")
     assert (
         "note: step 10-bring-online may take up to 930 s on a node (it waits up to 900 s, "
-        "set by online_timeout_s, plus 30 s), longer than --step-timeout 600 s"
+        "set by online_timeout_s, plus 30 s), longer than the default --step-timeout 600 s"
     ) in " ".join(ran.stdout.split())
     assert "succeeded" == psrunbook.last_run().outcome
     quiet = psrunbook("run", "ssis-clustered", "--sim", "--yes", "--step-timeout", "930",
@@ -44,6 +44,17 @@ def test_the_run_says_which_step_may_take_longer_than_the_step_timeout(
     assert "note: step" not in quiet.stdout
     planned = psrunbook("plan", "ssis-clustered", "--sim", "-p", "online_timeout_s=900")
     assert "note: step" not in planned.stdout
+
+
+def test_a_step_timeout_the_operator_gave_caps_every_step_and_says_so(
+    psrunbook: Psrunbook,
+) -> None:
+    capped = psrunbook("run", "ssis-clustered", "--sim", "--yes", "--step-timeout", "60",
+                       "-p", "online_timeout_s=900")  # fmt: skip
+    assert (
+        "note: step 10-bring-online waits up to 900 s, set by online_timeout_s, but "
+        "--step-timeout 60 s ends it first: give --step-timeout 930 or more to let it wait"
+    ) in " ".join(capped.stdout.split())
 
 
 def test_the_drill_counts_each_of_its_waits(psrunbook: Psrunbook) -> None:
