@@ -52,3 +52,11 @@ def open_run_journal(ctx: typer.Context, state_dir: Path | None) -> RunJournal:
     from psrunbook.journal_open import open_journal
 
     return open_journal(settings(ctx).journal, state_dir=state_dir)
+
+
+def option_given(ctx: typer.Context, name: str, *, environment: bool = True) -> bool:
+    """Whether option ``name`` was typed, or (with ``environment``) set by its environment
+    variable, rather than left at its default."""
+    source = ctx.get_parameter_source(name)
+    sources = ("COMMANDLINE", "ENVIRONMENT") if environment else ("COMMANDLINE",)
+    return source is not None and source.name in sources

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 import typer
 
 from psrunbook.cli import completion
-from psrunbook.cli.context import Settings, open_run_journal, settings
+from psrunbook.cli.context import Settings, open_run_journal, option_given, settings
 from psrunbook.cli.display import shown
 from psrunbook.cli.exit_codes import EXIT_FAILED, EXIT_INTERRUPTED, exits_cleanly, fail
 from psrunbook.cli.run_cmds import (
@@ -354,7 +354,7 @@ def worker(
         ctx_settings.library(),
         limits=ExecutionLimits(
             step_timeout_s=step_timeout,
-            step_timeout_given=_typed(ctx, "step_timeout"),
+            step_timeout_given=option_given(ctx, "step_timeout"),
             retries=retries,
         ),
         worker_id=options.worker_id,
@@ -368,12 +368,6 @@ def worker(
 
     logging.shutdown()
     os._exit(0)
-
-
-def _typed(ctx: typer.Context, name: str) -> bool:
-    """Whether option ``name`` was given (typed or from its environment variable)."""
-    source = ctx.get_parameter_source(name)
-    return source is not None and source.name in ("COMMANDLINE", "ENVIRONMENT")
 
 
 def _status(engine: DbosEngine, journal: RunJournal, reference: str) -> tuple[str, FleetStatus]:

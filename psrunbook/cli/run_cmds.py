@@ -19,7 +19,7 @@ import typer
 
 from psrunbook.cli import completion, run_view
 from psrunbook.cli.collector import collector_held_off
-from psrunbook.cli.context import Settings, open_run_journal, settings
+from psrunbook.cli.context import Settings, open_run_journal, option_given, settings
 from psrunbook.cli.display import cell, shown
 from psrunbook.cli.exit_codes import (
     EXIT_CHANGES_PENDING,
@@ -191,8 +191,7 @@ class RunCommand:
     @classmethod
     def parsed(cls, ctx: typer.Context, *, check_only: bool = False) -> RunCommand:
         """The command's options as typer parsed them; ``plan`` adds ``check_only``."""
-        source = ctx.get_parameter_source("step_timeout")
-        given = source is not None and source.name in ("COMMANDLINE", "ENVIRONMENT")
+        given = option_given(ctx, "step_timeout")
         return cls(**ctx.params, check_only=check_only, step_timeout_given=given)
 
     def request(self, saved: PlanFile | None = None) -> RunRequest:
@@ -593,7 +592,7 @@ def _with_group(
     ``--json`` for a command without it, is exit 2 naming the fix."""
     group_dir, group_json = ctx.meta.get(_GROUP_OPTIONS, (None, False))
     if group_dir is not None:
-        if _from_command_line(ctx, "state_dir") and state_dir != group_dir:
+        if option_given(ctx, "state_dir", environment=False) and state_dir != group_dir:
             raise fail(
                 f"--state-dir is given twice ({group_dir} and {state_dir}); give it once",
                 EXIT_USAGE,
@@ -602,12 +601,6 @@ def _with_group(
     if group_json and as_json is None:
         raise fail(f"--json does not apply to `runs {ctx.info_name}`; leave it out", EXIT_USAGE)
     return state_dir, bool(as_json) or group_json
-
-
-def _from_command_line(ctx: typer.Context, name: str) -> bool:
-    """Whether option ``name`` was typed (not taken from its environment variable)."""
-    source = ctx.get_parameter_source(name)
-    return source is not None and source.name == "COMMANDLINE"
 
 
 @runs_app.callback(invoke_without_command=True)
@@ -623,7 +616,7 @@ def runs_list(
     """List recent runs, newest first."""
     if ctx.invoked_subcommand is not None:
         # `runs --state-dir D show last`: the group's options reach its commands.
-        given = _from_command_line(ctx, "state_dir")
+        given = option_given(ctx, "state_dir", environment=False)
         ctx.meta[_GROUP_OPTIONS] = (state_dir if given else None, as_json)
         return
     with open_run_journal(ctx, state_dir) as journal:
