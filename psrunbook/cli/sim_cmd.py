@@ -164,6 +164,10 @@ def serve_command(
             "--inventory-dir serves sample labs: leave out --inventory-out, --lab-file, "
             "--state and --protocol-only"
         )
+    if protocol_only and (state or lab_file or fail_online):
+        raise ParameterError(
+            "--protocol-only serves no cluster: leave out --state, --lab-file and --fail-online"
+        )
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     mode, *also = parse_auths(auth, source="--auth")

@@ -193,3 +193,52 @@ def test_export_output_that_is_a_link_is_refused(psrunbook: Psrunbook, tmp_path:
     )
     assert f"--output {link} is a symbolic link" in refused.stderr
     assert ([], "link") == (list(empty.iterdir()), _kind(link))
+
+
+def test_sim_serve_state_in_a_missing_folder_is_refused_before_serving(
+    psrunbook: Psrunbook, tmp_path: Path
+) -> None:
+    """--state is saved on exit: a folder that is missing is refused now, not after serving."""
+    target = tmp_path / "no-such-folder" / "lab.json"
+    refused = psrunbook("sim", "serve", "--state", str(target), expect=2)
+    assert f"--state {target}: its folder {target.parent} does not exist" in refused.stderr
+    assert "nothing was served" in refused.stderr
+    assert "listening" not in refused.stdout
+
+
+def test_sim_serve_state_through_a_link_is_refused(tmp_path: Path) -> None:
+    """serve() refuses a link as --state before a port is opened; the linked file stays."""
+    link = _symlink(tmp_path)
+    stop = threading.Event()
+    stop.set()  # were it served, it would stop at once
+    with pytest.raises(UserError) as refused:
+        serve(ServeOptions(nodes=1, state_file=link), password="pw", echo=print, stop=stop)
+    assert f"--state {link}: is a symbolic link" in str(refused.value)
+    assert "keep me\n" == (tmp_path / "reviewed.json").read_text(encoding="utf-8")
+
+
+def test_sim_serve_state_is_saved_whole_and_loaded_by_the_next_serve(tmp_path: Path) -> None:
+    """The state written on exit is the lab the next serve loads (its node count, not -n's)."""
+    from psrunbook.sim.lab.lab_files import restore  # noqa: PLC0415 (simulator only)
+
+    state = tmp_path / "lab.json"
+    stop = threading.Event()
+    stop.set()
+    said: list[str] = []
+    serve(ServeOptions(nodes=3, state_file=state), password="pw", echo=said.append, stop=stop)
+    assert f"lab state saved to {state}" in said
+    assert ["NODE1", "NODE2", "NODE3"] == sorted(n.name for n in restore(state).nodes.values())
+    assert [] == [p.name for p in tmp_path.iterdir() if p.name.startswith(".psrunbook-")]
+    said.clear()
+    serve(ServeOptions(nodes=1, state_file=state), password="pw", echo=said.append, stop=stop)
+    assert 3 == sum("listening on" in line for line in said)
+
+
+def test_sim_serve_protocol_only_refuses_a_state_it_would_not_keep(
+    psrunbook: Psrunbook, tmp_path: Path
+) -> None:
+    """--protocol-only has no cluster to load or save: --state beside it is refused, unwritten."""
+    state = tmp_path / "lab.json"
+    refused = psrunbook("sim", "serve", "--protocol-only", "--state", str(state), expect=2)
+    assert "--protocol-only serves no cluster: leave out --state" in refused.stderr
+    assert not state.exists()

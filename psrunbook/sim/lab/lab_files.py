@@ -748,9 +748,14 @@ def _check_facts(cluster: SimCluster) -> None:
         )
 
 
+def dump_text(cluster: SimCluster) -> str:
+    """:func:`dump` output as the JSON text :func:`save` writes and :func:`restore` reads."""
+    return json.dumps(dump(cluster), indent=1, sort_keys=True)
+
+
 def save(cluster: SimCluster, path: Path) -> None:
-    """Write :func:`dump` output as JSON, so another process can :func:`restore` it."""
-    path.write_text(json.dumps(dump(cluster), indent=1, sort_keys=True), "utf-8")
+    """Write :func:`dump_text` to ``path``, so another process can :func:`restore` it."""
+    path.write_text(dump_text(cluster), "utf-8")
 
 
 def _no_constant(name: str) -> object:

@@ -32,10 +32,10 @@ from psrunbook.sim.lab.lab_files import (
     LabError,
     build_lab,
     checked_latency_ms,
+    dump_text,
     read_lab,
     restore,
     sample_lab,
-    save,
 )
 
 if TYPE_CHECKING:
@@ -297,6 +297,8 @@ def _serve(
         check_kerberos_keytab(mode)
     if options.inventory_out is not None:  # refused before a lab is built or a port opened
         _checked_inventory_out(options.inventory_out)
+    if options.state_file is not None:  # saved on exit: refused now, not after hours of serving
+        _checked_state_file(options.state_file)
     if options.inventory_dir is not None:
         _serve_clusters(options, password=password, echo=echo, stop=stop)
         return
@@ -340,7 +342,7 @@ def _serve(
             _wait_for_stop(stop, echo)
     if cluster is not None and options.state_file is not None:
         with cluster.lock:
-            save(cluster, options.state_file)
+            _save_state(cluster, options.state_file)
         echo(f"lab state saved to {options.state_file}")
     echo("stopped")
 
@@ -363,6 +365,28 @@ def _checked_inventory_out(path: Path) -> None:
         check_output_file(path)
     except OutputRefused as exc:
         raise UserError(f"--inventory-out {path}: {exc.reason}; nothing was served") from None
+
+
+def _checked_state_file(path: Path) -> None:
+    """``--state`` is read now and written on exit: a target the save would fail on (no
+    folder, a directory, a link, a FIFO, read-only) is refused before anything is served."""
+    try:
+        check_output_file(path)
+    except OutputRefused as exc:
+        raise UserError(f"--state {path}: {exc.reason}; nothing was served") from None
+
+
+def _save_state(cluster: SimCluster, path: Path) -> None:
+    """The lab's state, written whole (a temporary sibling renamed into place): a save
+    that fails, on a full disk say, leaves the state the lab was loaded from."""
+    try:
+        write_output_file(path, dump_text(cluster).encode("utf-8"))
+    except OutputRefused as exc:
+        raise UserError(f"--state {path}: {exc.reason}; the lab's state was not saved") from None
+    except OSError as exc:
+        raise UserError(
+            f"--state {path}: cannot write ({exc.strerror or exc}); the lab's state was not saved"
+        ) from None
 
 
 def _write_inventory_out(path: Path, text: str) -> None:
