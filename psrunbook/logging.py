@@ -59,7 +59,7 @@ from structlog.typing import EventDict, ExcInfo, Processor, WrappedLogger
 from psrunbook.errors import UserError
 from psrunbook.input_files import file_kind
 from psrunbook.secrets import MASK, redact_text
-from psrunbook.syslog_sink import SYSLOG_HANDLERS, syslog_handler
+from psrunbook.syslog_sink import SYSLOG_HANDLERS, report_failed_record, syslog_handler
 from psrunbook.version import VERSION
 
 __all__ = [
@@ -87,6 +87,10 @@ REDACTED: Final = MASK
 THIRD_PARTY_LOGGERS: Final = ("pypsrp", "psrpcore", "spnego", "requests_credssp", "urllib3")
 
 _OUTCOMES: Final = frozenset({"success", "failure", "unknown"})
+# Levels whose events are failures when the caller names no outcome.
+_FAILED_LEVELS: Final = frozenset({"error", "critical"})
+# Our fields in seconds end so; always written as JSON floats (see _pop_namespace).
+_SECONDS_SUFFIX: Final = "_s"
 # Categorization when the caller names none: psrunbook changes system configuration.
 _DEFAULT_CATEGORY: Final = ("configuration",)
 # An error.code is an identifier to group by (a FullyQualifiedErrorId, a WSMan fault
@@ -108,6 +112,33 @@ _THIRD_PARTY_DEBUG_VERBOSITY: Final = 3
 # --------------------------------------------------------------------------- redaction
 
 
+# Credentials that reach a line without having been registered (a library's message, an
+# exception quoting what it could not load): a PEM private key block, whole, to its END
+# line or the end of the text; and the password of a URL's user information, read as
+# psrunbook.secrets.mask_url reads it (to the last "@" before a blank).
+_PEM_PRIVATE_KEY: Final = re.compile(
+    r"-----BEGIN (?P<kind>[A-Z0-9 ]*)PRIVATE KEY-----.*?(?:-----END (?P=kind)PRIVATE KEY-----|\Z)",
+    re.DOTALL,
+)
+_URL_PASSWORD: Final = re.compile(r"(?P<head>\b[A-Za-z][A-Za-z0-9+.-]*://[^\s/?#@:]*:)[^\s@]*@")
+
+
+def _redact_text(text: str) -> str:
+    """A string as a line may show it: registered secrets, private keys and URL passwords
+    ``***``.
+
+    The registry (:func:`psrunbook.secrets.redact_text`) knows the secrets psrunbook took
+    in; the two patterns catch credentials it never saw. Each is tried only when a plain
+    substring test finds its marker, so a clean string costs two ``in`` tests.
+    """
+    text = redact_text(text)
+    if "PRIVATE KEY-----" in text:
+        text = _PEM_PRIVATE_KEY.sub(MASK, text)
+    if "://" in text and "@" in text:
+        text = _URL_PASSWORD.sub(rf"\g<head>{MASK}@", text)
+    return text
+
+
 _AS_IS: Final = frozenset({type(None), bool, int, float})
 """The exact types a value keeps as it is (their subclasses too, found the slower way)."""
 
@@ -126,7 +157,7 @@ def _redact_value(value: Any) -> Any:
     """
     kind = type(value)
     if kind is str:
-        return redact_text(value)
+        return _redact_text(value)
     if kind is dict:
         return _redact_dict(value)
     if kind in _AS_IS:
@@ -144,10 +175,10 @@ def _redact_dict(value: Mapping[Any, Any]) -> dict[str, Any]:
     """
     redacted: dict[str, Any] = {}
     for key, item in value.items():
-        name = redact_text(key if type(key) is str else str(key))
+        name = _redact_text(key if type(key) is str else str(key))
         kind = type(item)
         if kind is str:
-            redacted[name] = redact_text(item)
+            redacted[name] = _redact_text(item)
         elif kind in _AS_IS:
             redacted[name] = item
         else:
@@ -158,14 +189,14 @@ def _redact_dict(value: Mapping[Any, Any]) -> dict[str, Any]:
 def _redact_other(value: Any) -> Any:
     """:func:`_redact_value` for any type: ``isinstance`` decides, subclasses included."""
     if isinstance(value, str):
-        return redact_text(value)
+        return _redact_text(value)
     if value is None or isinstance(value, bool | int | float):
         return value
     if isinstance(value, Mapping):
-        return {redact_text(str(k)): _redact_value(v) for k, v in value.items()}
+        return {_redact_text(str(k)): _redact_value(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
         return [_redact_value(v) for v in value]
-    return redact_text(str(value))
+    return _redact_text(str(value))
 
 
 def redact_secrets(logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
@@ -344,6 +375,10 @@ def _pop_namespace(ed: dict[str, Any], doc: dict[str, Any]) -> dict[str, Any]:
             continue
         if "." in key:
             _set_path(doc, key, value)
+        elif key.endswith(_SECONDS_SUFFIX) and type(value) is int:
+            # A time in seconds is 330 in one event and 600.0 in the next; Elasticsearch
+            # maps a field by its first value, and a long field truncates 0.304 to 0.
+            ours[key] = float(value)
         else:
             ours[key] = value
     return ours
@@ -382,7 +417,10 @@ def shape_ecs(logger: WrappedLogger, method_name: str, event_dict: EventDict) ->
         process["user"] = {"name": operator}
     doc["process"] = process
 
-    failed = ed.get("error") is not None
+    # ECS event.outcome "failure": the event describes a failed result. An event logged
+    # at error (a refused bundle run's cluster.mismatch) is one, whether or not it names
+    # an error; a caller's own outcome= still wins.
+    failed = ed.get("error") is not None or level in _FAILED_LEVELS
     error = _pop_error(ed)
     doc["event"] = _pop_event(ed, message, failed=failed)
     for key, (ecs_object, ecs_field) in _IDENTITY_FIELDS.items():
@@ -421,7 +459,7 @@ def _scrub(obj: Any) -> Any:
     search would find it afterwards; redacting the extracted trace first avoids that.
     """
     if isinstance(obj, str):
-        return redact_text(obj)
+        return _redact_text(obj)
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         changes = {f.name: _scrub(getattr(obj, f.name)) for f in dataclasses.fields(obj) if f.init}
         return dataclasses.replace(obj, **changes)
@@ -452,14 +490,21 @@ class _ConsoleTraceback:
             color_system="truecolor" if self._colors else None,
         )
         console.print(Traceback(_scrub(trace), show_locals=False, width=100, word_wrap=True))
-        return redact_text(sio.getvalue())
+        return _redact_text(sio.getvalue())
 
 
 # --------------------------------------------------------------------------- configuration
 
 
 class _OwnedStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]  # TextIO stream
-    """A handler installed by configure_logging, so re-configuration can find it."""
+    """A handler installed by configure_logging, so re-configuration can find it.
+
+    A record it cannot write is reported once, redacted (:func:`report_failed_record`),
+    not with the standard report that prints the raw event, secrets included.
+    """
+
+    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 (stdlib name)
+        report_failed_record(self, "the log on stderr")
 
 
 class _StderrHandler(_OwnedStreamHandler):
@@ -531,8 +576,8 @@ class _OwnedFileHandler(logging.FileHandler):
         error = sys.exc_info()[1]
         if isinstance(error, OSError):
             self._give_up(error.strerror or str(error))
-        else:
-            super().handleError(record)
+        else:  # a record that cannot be formatted: said once, redacted, never the raw event
+            report_failed_record(self, f"--log-file {self.baseFilename}")
 
     def _give_up(self, reason: str) -> None:
         if self.failed is not None:
@@ -561,6 +606,10 @@ class _OwnedFileHandler(logging.FileHandler):
 _OWNED = (_OwnedStreamHandler, _OwnedFileHandler, *SYSLOG_HANDLERS)
 
 
+_BODY_TIMESTAMP: Final = re.compile(r'\{"@timestamp": "([0-9T:.Z-]{1,40})"')
+"""The ``@timestamp`` that opens every rendered ECS line."""
+
+
 class _Rfc5424Formatter(logging.Formatter):
     """``1 TIMESTAMP HOST psrunbook PID MSGID - {ECS JSON}`` (the sink adds ``<PRI>``).
 
@@ -581,9 +630,16 @@ class _Rfc5424Formatter(logging.Formatter):
         event = record.msg
         action = event.get("action") if isinstance(event, dict) else None
         msgid = action if isinstance(action, str) and _ACTION_NAME.fullmatch(action) else "-"
-        moment = datetime.datetime.fromtimestamp(record.created, tz=datetime.UTC)
-        stamp = moment.isoformat(timespec="microseconds").replace("+00:00", "Z")
         body = self._json.format(record)
+        # The header's TIMESTAMP is the event's own @timestamp (the first key shape_ecs
+        # writes): the record's creation time differs by microseconds, and a receiver
+        # filing by the header must agree with the SIEM indexing the JSON.
+        stamped = _BODY_TIMESTAMP.match(body)
+        if stamped is not None:
+            stamp = stamped.group(1)
+        else:
+            moment = datetime.datetime.fromtimestamp(record.created, tz=datetime.UTC)
+            stamp = moment.isoformat(timespec="microseconds").replace("+00:00", "Z")
         header = f"1 {stamp} {self._host} {SERVICE_NAME} {os.getpid()} {msgid[:32]} -"
         return f"{header} {body}"
 

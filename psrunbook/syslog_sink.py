@@ -3,7 +3,8 @@
 The message itself (RFC 5424 header, ECS JSON body) is :mod:`psrunbook.logging`'s
 business; this module only carries it:
 
-- ``udp://HOST[:PORT]`` (default, port 514): one datagram per message (RFC 5426).
+- ``udp://HOST[:PORT]`` (default, port 514): one datagram per message (RFC 5426); a
+  message no datagram carries (over 65,507 bytes) is dropped, the first with a warning.
 - ``tcp://HOST[:PORT]`` (port 514): a stream, each message ended by LF (RFC 6587
   non-transparent framing; the JSON holds no raw LF).
 - ``tls://HOST[:PORT]`` or ``tcp+tls://`` (port 6514, RFC 5425 section 4.1): TLS 1.2 or
@@ -30,10 +31,11 @@ from typing import TYPE_CHECKING, Final, Literal
 import msgspec
 
 from psrunbook.errors import UserError
-from psrunbook.secrets import MASK, mask_url
+from psrunbook.secrets import MASK, mask_url, redact_text
 
 if TYPE_CHECKING:
     import ssl
+    from socket import socket as _socket_type
 
 Transport = Literal["udp", "tcp", "tls"]
 
@@ -110,6 +112,30 @@ def parse_target(text: str) -> SyslogTarget:
     return SyslogTarget(text=shown, host=host, port=port, transport=transport)
 
 
+def report_failed_record(handler: logging.Handler, where: str) -> None:
+    """Say once, on stderr and redacted, that ``handler`` could not write a record.
+
+    For every psrunbook handler, in place of :meth:`logging.Handler.handleError`: that
+    prints a traceback and the raw event (``Message: {...}``, before any redaction, so a
+    secret in the event reached stderr) for every failed record. One line per handler
+    names where and why; later records are still tried. Call it from an ``except``.
+    """
+    if getattr(handler, "_psrunbook_reported", False):
+        return
+    handler._psrunbook_reported = True  # type: ignore[attr-defined]  # a mark, not an API
+    error = sys.exc_info()[1]
+    reason = "unknown error" if error is None else f"{type(error).__name__}: {error}"
+    try:
+        sys.stderr.write(
+            f"warning: {where}: a log record could not be written ({redact_text(reason)}); "
+            "it is left out there, later records are still written, the run continues "
+            "(the journal is the record of the run)\n"
+        )
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass  # stderr itself is gone: nowhere left to say it
+
+
 def _priority(record: logging.LogRecord) -> bytes:
     """``<PRI>``: facility user, severity from the record's level (as SysLogHandler maps it)."""
     names = logging.handlers.SysLogHandler
@@ -117,8 +143,55 @@ def _priority(record: logging.LogRecord) -> bytes:
     return b"<%d>" % ((names.LOG_USER << 3) | severity)
 
 
+_MAX_DATAGRAM: Final = 65507
+"""The largest UDP payload over IPv4 (65,535 less the IP and UDP headers)."""
+
+
 class DatagramSyslogHandler(logging.handlers.SysLogHandler):
-    """UDP: the standard library's handler, one message per datagram."""
+    """UDP: one message per datagram (RFC 5426), over the standard library's socket.
+
+    A message that cannot be sent (larger than a datagram carries, or refused by the
+    network) is dropped: the first such drop prints one warning to stderr that names the
+    target and the way out, and later messages are still sent. The standard handler
+    printed a traceback and the raw, unredacted event for every one of them.
+    """
+
+    socket: _socket_type
+    """The standard library's datagram socket (typeshed does not declare it)."""
+    target_text: str = "udp"
+    """The target as messages show it (set by :func:`syslog_handler`)."""
+    _dropped: bool = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            message = _priority(record) + self.format(record).encode("utf-8")
+        except Exception:  # noqa: BLE001  a formatting bug: one redacted report, the run goes on
+            report_failed_record(self, f"--log-syslog {self.target_text}")
+            return
+        try:
+            self.socket.sendto(message, self.address)
+        except OSError as exc:
+            self._drop(exc.strerror or str(exc), len(message))
+
+    def _drop(self, reason: str, size: int) -> None:
+        if self._dropped:
+            return
+        self._dropped = True
+        why = (
+            f"{size} bytes, more than one UDP datagram carries ({_MAX_DATAGRAM}); "
+            "tcp:// or tls:// carry events of any size"
+            if size > _MAX_DATAGRAM
+            else "check the receiver and the network, or use tcp:// or tls://"
+        )
+        try:
+            sys.stderr.write(
+                f"warning: --log-syslog {self.target_text}: an event was not sent ({reason}: "
+                f"{why}); later events that cannot be sent are dropped without a word, the "
+                "run continues (the journal is the record of the run)\n"
+            )
+            sys.stderr.flush()
+        except (OSError, ValueError):
+            pass
 
 
 class StreamSyslogHandler(logging.Handler):
@@ -146,8 +219,8 @@ class StreamSyslogHandler(logging.Handler):
             connection.sendall(framed)
         except OSError as exc:
             self._give_up(exc.strerror or str(exc))
-        except Exception:  # noqa: BLE001  a formatting bug: the standard report, the run goes on
-            self.handleError(record)
+        except Exception:  # noqa: BLE001  a formatting bug: one redacted report, the run goes on
+            report_failed_record(self, f"--log-syslog {self._target.text}")
 
     def _give_up(self, reason: str) -> None:
         connection, self._socket = self._socket, None
@@ -275,6 +348,7 @@ def syslog_handler(
             ) from None
         datagrams.append_nul = False
         datagrams.ident = ""
+        datagrams.target_text = target.text
         handler = datagrams
     else:
         handler = StreamSyslogHandler(_connect(target, ca_bundle), target)

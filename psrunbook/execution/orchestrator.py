@@ -248,10 +248,11 @@ class Runner:
         self._log = get_logger("psrunbook.run")
         self._random = random.Random()  # noqa: S311 (jitter, not cryptography)
         self._stop = stop or StopSignal()
-        # Attempts journaled as started and not yet finished, and those the main thread
+        # Attempts journaled as started and not yet finished (with when they went in
+        # flight: an interrupted one's event has a duration), and those the main thread
         # finished as interrupted: one lock decides who writes an attempt's end, once.
         self._claims = threading.Lock()
-        self._inflight: dict[tuple[int, str], int] = {}
+        self._inflight: dict[tuple[int, str], tuple[int, int]] = {}
         self._abandoned: set[int] = set()
         # Attempts' starts and ends node workers are writing outside the lock (a start not
         # yet in flight, an end claimed out of it): the calling thread leaves an
@@ -307,9 +308,11 @@ class Runner:
         done = done or {}
         recheck = recheck_first
         started = time.monotonic_ns()
-        # Bound for the whole run, so records the transport libraries log (on this thread
-        # and, copied, on the node workers) name the run and the cluster too.
-        with structlog.contextvars.bound_contextvars(run_id=run_id, cluster=self.options.cluster):
+        # Bound for the whole run, so records the transport logs (connection.retry) and
+        # the libraries' records (on this thread and, copied, on the node workers) name
+        # the run, the cluster, the runbook and the remote account too.
+        bound = {**self._fields(run_id), "user": self.options.user}
+        with structlog.contextvars.bound_contextvars(**bound):
             self._log_started(run_id, resumed=recheck_first)
             self._workers = Workers()  # idle workers are kept for this call's steps only
             try:
@@ -737,11 +740,12 @@ class Runner:
                 sent = (planned.index, node) in self._sent
                 if unsent_only and sent:
                     continue
-                attempt_id = self._inflight.pop((planned.index, node), None)
-                if attempt_id is None:
+                inflight = self._inflight.pop((planned.index, node), None)
+                if inflight is None:
                     continue  # it never started, or already ended: its worker reports it
+                attempt_id, began = inflight
                 self._abandoned.add(attempt_id)
-                outcome = self._interrupted(node, attempts=1, sent=sent)
+                outcome = self._interrupted(node, attempts=1, started=began, sent=sent)
                 # Sent, its pipeline may run on after the run (it was asked to stop).
                 self._finish(attempt_id, outcome, None if sent else "unsent")
             running.discard(node)
@@ -815,8 +819,8 @@ class Runner:
         self._log.warning(
             f"{planned.step.name}: skipped {node} ({exc}); trying the next node",
             action="step.node_skipped",
-            run_id=run_id,
-            runbook=self.plan.runbook.name,
+            **self._fields(run_id),
+            user=self.options.user,
             step=planned.step.name,
             node=node,
             reason=str(exc),
@@ -858,6 +862,7 @@ class Runner:
                 "step.target",
                 action="step.target",
                 **self._fields(run_id),
+                user=self.options.user,
                 node=match,
                 step=planned.step.name,
                 group=group,
@@ -903,7 +908,7 @@ class Runner:
                     outcome = self._interrupted(node, attempts=0, sent=False)
                     self._finish(attempt_id, outcome, unsent)
                     return None
-                self._inflight[(planned.index, node)] = attempt_id
+                self._inflight[(planned.index, node)] = (attempt_id, time.monotonic_ns())
         finally:
             self._written()
         if self._progress:
@@ -1021,6 +1026,7 @@ class Runner:
         node = left.node
         fields = {
             **self._fields(self._run_id),
+            "user": self.options.user,
             "step": planned.step.name,
             "step_index": planned.index,
             "node": node,

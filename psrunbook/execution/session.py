@@ -38,7 +38,7 @@ import msgspec
 from msgspec.structs import replace
 
 from psrunbook.canonical_json import canonical_json
-from psrunbook.errors import ClusterMismatch, JournalError, ParameterError
+from psrunbook.errors import BundleError, ClusterMismatch, JournalError, ParameterError
 from psrunbook.execution.identity import PinnedId, verify_cluster
 from psrunbook.execution.interrupts import StopSignal
 from psrunbook.execution.left_running import LeftPipeline, left_by_other_runs, left_running
@@ -348,7 +348,20 @@ class RunSession:
         # Only a run from an approved bundle loads the bundle code (issue 16).
         from psrunbook.bundle import verify_bundle  # noqa: PLC0415
 
-        bundle = verify_bundle(directory, expected_sha256=request.expect_sha256)
+        try:
+            bundle = verify_bundle(directory, expected_sha256=request.expect_sha256)
+        except BundleError as exc:
+            # A bundle that is not the one approved (files changed, another hash) may be
+            # tampering: the SIEM sees the refusal, not only the operator's terminal.
+            get_logger("psrunbook.run").error(
+                "bundle.refused",
+                action="bundle.refused",
+                outcome="failure",
+                bundle=str(directory),
+                expected_sha256=request.expect_sha256,
+                reason=str(exc),
+            )
+            raise
         name = bundle.manifest.runbook.name
         if request.runbook is not None and request.runbook != name:
             raise ParameterError(
@@ -695,8 +708,11 @@ class RunSession:
             log.error(
                 "cluster.mismatch",
                 action="cluster.mismatch",
+                outcome="failure",
                 run_id=started.run_id,
                 cluster=prepared.cluster,
+                runbook=prepared.plan.runbook.name,
+                user=prepared.user,
                 bundle_sha256=prepared.bundle_sha256,
                 reason=str(exc),
             )
@@ -706,6 +722,8 @@ class RunSession:
             action="cluster.verified",
             run_id=started.run_id,
             cluster=identity.name,
+            runbook=prepared.plan.runbook.name,
+            user=prepared.user,
             cluster_id=identity.id,
             node=identity.node,
             bundle_sha256=prepared.bundle_sha256,

@@ -527,7 +527,9 @@ class PsrpSession:
             _events.warning(
                 f"{error}; trying again in {wait:g} s, {left - wait:.0f} s of the "
                 f"{deadline_s:g} s connect deadline left",
-                action="connect.retry",
+                action="connection.retry",
+                category="network",
+                event_type=("connection",),
                 node=self.node,
                 address=self.address,
                 attempt=attempt,

@@ -340,6 +340,14 @@ def test_run_bundle_expect_sha256_refuses_a_re_exported_bundle(
 
     assert "is not the approved one" in refused.stderr
     assert manifest_sha in refused.stderr
+    events = [json.loads(line) for line in refused.stderr.splitlines() if line.startswith("{")]
+    [event] = [e for e in events if e["event"]["action"] == "bundle.refused"]
+    assert ("error", "failure") == (event["log"]["level"], event["event"]["outcome"])
+    assert (str(other), manifest_sha) == (
+        event["psrunbook"]["bundle"],
+        event["psrunbook"]["expected_sha256"],
+    )
+    assert "is not the approved one" in event["psrunbook"]["reason"]
     assert "--bundle" in without_bundle.stderr
     assert "Traceback" not in refused.output + without_bundle.output
     assert before == psrunbook.lab_state()

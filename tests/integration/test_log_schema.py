@@ -28,6 +28,7 @@ from psrunbook.sim.lab.cluster_executor import cluster_executor
 from psrunbook.sim.lab.lab_files import sample_lab
 from psrunbook.sim.lab.serve import PASSWORD_ENV, inventory_toml
 from psrunbook.version import VERSION
+from tests.integration.conftest import EXAMPLES
 
 if TYPE_CHECKING:
     from tests.integration.conftest import Psrunbook
@@ -231,6 +232,29 @@ def test_schema_rejects_a_step_event_missing_or_mistyping_a_field(
         target[leaf] = value
 
     assert [] != list(VALIDATOR.iter_errors(event))
+
+
+def test_schema_rejects_an_error_event_that_is_not_a_failure() -> None:
+    """An event at error (a refused bundle run's ``cluster.mismatch``) must say
+    ``event.outcome: failure``, the field a detection rule filters on."""
+    mismatch: dict[str, Any] = {
+        **{k: GOOD_STEP_EVENT[k] for k in ("@timestamp", "ecs", "service", "process", "trace")},
+        "log": {"level": "error", "logger": "psrunbook.run"},
+        "message": "cluster.mismatch",
+        "event": {
+            "kind": "event",
+            "category": ["configuration"],
+            "type": ["info"],
+            "dataset": "psrunbook.run",
+            "action": "cluster.mismatch",
+        },
+        "psrunbook": {"cluster": "SQLCLUSTER1", "reason": "another cluster answered"},
+    }
+    assert [] != list(VALIDATOR.iter_errors(mismatch))
+    mismatch["event"]["outcome"] = "success"
+    assert [] != list(VALIDATOR.iter_errors(mismatch))
+    mismatch["event"]["outcome"] = "failure"
+    assert [] == [e.message for e in VALIDATOR.iter_errors(mismatch)]
 
 
 def test_ecs_check_accepts_the_example_and_rejects_what_ecs_does_not_define() -> None:
@@ -567,3 +591,29 @@ def test_known_secrets_are_written_nowhere(
     _validated(log_file.read_text(encoding="utf-8"), str(log_file))
     leaks = [(where, form) for where, text in texts.items() for form in forms if form in text]
     assert [] == leaks
+
+
+def test_a_refused_bundle_is_an_event_that_validates(psrunbook: Psrunbook, tmp_path: Path) -> None:
+    """A bundle whose script was changed after export is refused (exit 2, nothing run) and
+    the SIEM sees it: one ``bundle.refused`` at error, outcome failure, valid as every
+    other event."""
+    bundle = tmp_path / "bundle"
+    psrunbook(
+        "export", "cluster-report", "-i", str(EXAMPLES / "inventory.toml"), "-o", str(bundle)
+    )
+    script = next(bundle.rglob("*.ps1"))
+    script.write_text(script.read_text(encoding="utf-8") + "\n# changed\n", encoding="utf-8")
+    log_file = tmp_path / "run.jsonl"
+    logging = ("--log-format", "json", "--log-file", str(log_file))
+
+    psrunbook(*logging, "run", "--bundle", str(bundle), "--sim", "--yes", expect=2)
+
+    [refused] = _validated(log_file.read_text(encoding="utf-8"), str(log_file))
+    assert ("bundle.refused", "failure", "error") == (
+        refused["event"]["action"],
+        refused["event"]["outcome"],
+        refused["log"]["level"],
+    )
+    assert str(bundle) == refused["psrunbook"]["bundle"]
+    assert script.name in refused["psrunbook"]["reason"]
+    assert [] == psrunbook.runs()

@@ -19,6 +19,7 @@ from psrunbook.sim.lab.cluster_faults import node_down
 from psrunbook.sim.lab.embedded import EmbeddedLab
 from psrunbook.sim.lab.fault_file import FAULT_FILE
 from psrunbook.sim.lab.lab_files import restore, save
+from psrunbook.sim.lab.serve import SIM_USER
 from tests.integration.conftest import basic_http_inventory, refused_port
 
 if TYPE_CHECKING:
@@ -85,6 +86,13 @@ def test_an_any_node_step_runs_on_the_next_node_and_says_which_it_skipped(
     assert "cluster" == skip["psrunbook"]["step"]
     assert skip["psrunbook"]["reason"].startswith("cannot connect to NODE1 (127.0.0.1:")
     assert "warning" == skip["log"]["level"]
+    # Who, on which cluster, with which runbook: as every step event says.
+    assert (SIM_USER, "SIMCLUSTER", "cluster-report", run.run_id) == (
+        skip["user"]["name"],
+        skip["psrunbook"]["cluster"],
+        skip["psrunbook"]["runbook"],
+        skip["trace"]["id"],
+    )
     assert ["NODE2"] == [e["host"]["name"] for e in _actions(events, "step.finished")]
 
 
@@ -124,7 +132,7 @@ def test_no_reachable_node_names_each_node_and_reason(psrunbook: Psrunbook, tmp_
     ) in result.stderr
     assert "ConnectionPool" not in result.stderr + result.stdout
     # NODE1 had another node to go to, and a name that does not resolve never will.
-    assert [] == _actions(_events(log_file), "connect.retry")
+    assert [] == _actions(_events(log_file), "connection.retry")
 
 
 def test_a_refused_node_is_retried_within_the_connect_deadline_with_time_left_shown(
@@ -142,10 +150,18 @@ def test_a_refused_node_is_retried_within_the_connect_deadline_with_time_left_sh
 
     result = _plan_report(psrunbook, inventory, log_file)
 
-    retries = _actions(_events(log_file), "connect.retry")
+    retries = _actions(_events(log_file), "connection.retry")
     assert retries, result.stderr
     for retry in retries:
         assert "NODE1" == retry["host"]["name"]
+        assert (["network"], ["connection"]) == (
+            retry["event"]["category"],
+            retry["event"]["type"],
+        )
+        assert ("cluster-report", "psrunbook") == (
+            retry["psrunbook"]["runbook"],
+            retry["user"]["name"],
+        )
         assert f"127.0.0.1:{port}" == retry["psrunbook"]["address"]
         assert 0 <= retry["psrunbook"]["deadline_left_s"] < 3
         assert "of the 3 s connect deadline left" in retry["message"]

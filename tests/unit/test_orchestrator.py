@@ -687,6 +687,10 @@ def test_an_interrupted_run_waits_its_own_stop_grace(
     for attempt in applied:
         unsent = "before its script was sent" in str(attempt.errors[0]["message"])
         assert ("unsent" if unsent else None) == attempt.pipeline_end
+    # The step left behind ran for a while before the run gave up on it: its end (and
+    # its step.finished event's event.duration) says how long, never 0.
+    left = [t for s in report.steps for t in s.targets if t.attempts == 1]
+    assert left and all(t.duration_ns > 0 for t in left)
 
 
 # --------------------------------------------------------------------------- left pipelines
