@@ -29,6 +29,8 @@ are preferred, so that no password needs to be in the URL at all.
 
 from __future__ import annotations
 
+import getpass
+import os
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -75,7 +77,14 @@ if TYPE_CHECKING:
     from psrunbook.runbook.model import StepResult
     from psrunbook.transport.base import PipelineRef, Settlement
 
-__all__ = ["MIGRATIONS", "SCHEMA", "PostgresJournal", "display_url", "is_postgres_url"]
+__all__ = [
+    "MIGRATIONS",
+    "SCHEMA",
+    "PostgresJournal",
+    "display_url",
+    "is_postgres_url",
+    "sqlalchemy_url",
+]
 
 SCHEMA: Final = "psrunbook"
 URL_SCHEMES: Final = ("postgresql://", "postgres://")
@@ -124,6 +133,40 @@ def display_url(url: str) -> str:
     if host.startswith("/"):
         return f"postgresql://{auth}/{database}?host={host}"
     return f"postgresql://{auth}{host}{f':{port}' if port else ''}/{database}"
+
+
+def sqlalchemy_url(url: str) -> str:
+    """The journal's URL rewritten for SQLAlchemy (the fleet's DBOS tables are reached
+    through it), so that it reaches the very database libpq reaches from ``url``.
+
+    SQLAlchemy parses a URL by its own rules, not libpq's: a percent-encoded socket
+    directory as the host (``postgresql://u@%2Frun%2Fpostgresql/db``), the database given
+    as ``?dbname=`` or left to libpq's default, several hosts: each of these opens the
+    journal and then failed in the fleet. Rebuilt from libpq's own reading, every setting
+    travels as a connection parameter psycopg hands back to libpq unchanged. The result
+    may hold the URL's password: it is for the engine, never for a message.
+    """
+    import sqlalchemy  # noqa: PLC0415 (only the fleet needs it)
+
+    params = {key: str(value) for key, value in _parsed(url.strip()).items()}
+    user = params.pop("user", None)
+    password = params.pop("password", None)
+    database = params.pop("dbname", None) or _default_database(params, user)
+    return sqlalchemy.URL.create(
+        "postgresql", username=user, password=password, database=database, query=params
+    ).render_as_string(hide_password=False)
+
+
+def _default_database(params: Mapping[str, str], user: str | None) -> str:
+    """The database libpq connects to when the URL names none (``PGDATABASE``, else the
+    user's name); DBOS insists on a name. A service file may name it too, which only
+    libpq reads: then the URL must say it."""
+    if "service" in params or os.environ.get("PGSERVICE"):
+        raise JournalError(
+            "the fleet needs the journal URL to name its database: write it as "
+            f"postgresql://USER@HOST[:PORT]/DATABASE (with service=, add the DATABASE); {_FIX}"
+        )
+    return os.environ.get("PGDATABASE") or user or os.environ.get("PGUSER") or getpass.getuser()
 
 
 # --------------------------------------------------------------------------- schema
@@ -275,7 +318,10 @@ def _migrate(conn: psycopg.Connection[DictRow], location: str) -> None:
     """Bring the schema to SCHEMA_VERSION, once, whoever else is opening it right now."""
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", (_LOCK_CLASS, _MIGRATION_LOCK))
-        conn.execute("CREATE SCHEMA IF NOT EXISTS psrunbook")
+        # Created only when missing: even with IF NOT EXISTS, CREATE SCHEMA needs the
+        # CREATE privilege on the database, which a role given only the schema lacks.
+        if not conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (SCHEMA,)).fetchall():
+            conn.execute("CREATE SCHEMA IF NOT EXISTS psrunbook")
         tables = {
             row["tablename"]
             for row in conn.execute(

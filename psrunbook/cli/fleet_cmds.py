@@ -359,8 +359,10 @@ def worker(
         ),
         worker_id=options.worker_id,
     )
-    typer.echo(f"worker {options.worker_id} serving (Ctrl-C stops it)", err=True)
-    DbosWorker(fleet_database_url(directory, location), work, options).serve(stop)
+    DbosWorker(fleet_database_url(directory, location), work, options).serve(
+        stop,
+        lambda: typer.echo(f"worker {options.worker_id} serving (Ctrl-C stops it)", err=True),
+    )
     typer.echo(f"worker {options.worker_id} stopped", err=True)
     # Runs paused between two steps wait on DBOS's threads, which would keep the process
     # alive: they end with it, unfinished, and continue after recovery.
@@ -398,6 +400,21 @@ def _decide(
             raise ParameterError(f"run {run_id} is {status.state}, not awaiting approval")
         expected = status.review_sha256
         if verdict == "approve" and (sha256 or "").strip().lower() != expected:
+            # Approving what was not reviewed may be a mistake or an attempt to slip a
+            # change through: the SIEM sees it, not only the reviewer's terminal.
+            from psrunbook.logging import get_logger
+
+            record = journal.run(run_id)
+            get_logger("psrunbook.fleet").error(
+                "run.approval_refused",
+                action="run.approval_refused",
+                outcome="failure",
+                run_id=run_id,
+                cluster=record.cluster,
+                runbook=record.runbook,
+                given_sha256=sha256,
+                bundle_sha256=expected,
+            )
             raise ParameterError(
                 f"--sha256 {sha256} is not what run {run_id} would execute: its review bundle "
                 f"has sha256 {expected}; review that bundle, then approve its hash"
@@ -405,8 +422,8 @@ def _decide(
         decision = decision_now(verdict, expected if verdict == "approve" else None, reason)
         engine.decide(run_id, decision)
         journal_decision(journal, run_id, decision)
-        cluster = journal.run(run_id).cluster  # read before the journal closes
-    log_decision(run_id, cluster, decision)
+        record = journal.run(run_id)  # read before the journal closes
+    log_decision(run_id, record.cluster, record.runbook, decision)
     return run_id, decision
 
 
@@ -454,6 +471,17 @@ def cancel(ctx: typer.Context, run_id: RunIdArgument, state_dir: StateDirOption 
 
             release_run(journal, run_id)
             journal.finish_run(run_id, "interrupted")
+            # No worker will log its end either (a running run's worker logs it).
+            from psrunbook.logging import get_logger
+
+            record = journal.run(run_id)
+            get_logger("psrunbook.fleet").warning(
+                "run.cancelled",
+                action="run.cancelled",
+                run_id=run_id,
+                cluster=record.cluster,
+                runbook=record.runbook,
+            )
     verb = "stops when its current step ends" if status.state == "running" else "will not run"
     typer.echo(f"cancelled run {run_id}: it {verb}")
 

@@ -126,7 +126,8 @@ def run_body(durable: Durable, spec: RunSpec, work: FleetWork, pause: Pause) -> 
         ended = _ended(durable, spec, work)
         if ended is not None:
             return ended
-        work.holds.keep(spec)  # not a durable step: every worker taking the run up holds it
+        # Not a durable step: every worker taking the run up holds it.
+        work.holds.keep(spec, runbook=work.runbook_of(spec))
         failed = False
         for index in durable.step("plan", work.step_indices, spec):
             with pause.step():

@@ -30,24 +30,29 @@ executes anything); only ``psrunbook worker`` launches DBOS.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Final, TypeVar
 
 import msgspec
+import sqlalchemy as sa
 from dbos import DBOS, DBOSClient, DBOSConfig, EnqueueOptions, SetEnqueueOptions, SetWorkflowID
 from dbos._dbos import _get_dbos_instance
 from dbos._error import (
     DBOSAwaitedWorkflowCancelledError,
+    DBOSException,
     DBOSWorkflowCancelledError,
     DBOSWorkflowConflictIDError,
 )
+from sqlalchemy.exc import SQLAlchemyError
 
+from psrunbook.errors import JournalError
 from psrunbook.execution.interrupts import wait_handling_signals
 from psrunbook.fleet.body import Pause, approved, gate_body, run_body
 from psrunbook.fleet.engine import StopReason, WorkerOptions
-from psrunbook.fleet.heartbeats import Heartbeats
+from psrunbook.fleet.heartbeats import Heartbeats, engine_url
 from psrunbook.fleet.spec import STATES, Decision, FleetStatus, RunSpec, RunState
 from psrunbook.fleet.work import FleetWork
 from psrunbook.logging import get_logger
@@ -163,6 +168,36 @@ def _gate_workflow(spec_json: dict[str, Any]) -> str:
 # --------------------------------------------------------------------------- client
 
 
+def fleet_error(url: str, doing: str, exc: Exception) -> JournalError:
+    """The fleet's database failed ``doing`` something: named, with the fix, as a journal
+    that cannot be opened is (exit 2), never a traceback.
+
+    Only the first line of the driver's own reason is quoted (SQLAlchemy appends the
+    statement and its parameters); never the URL, which may hold a password.
+    """
+    cause = getattr(exc, "orig", None) or exc
+    detail = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
+    if url.startswith("sqlite:"):
+        where = f"fleet database {url.removeprefix('sqlite:///')}"
+        fix = "restore it from a backup, or move it aside if no fleet uses this state directory"
+    else:
+        where = "the fleet's tables (schema dbos) of the journal database"
+        fix = (
+            "check that the database server is up and that the journal's user may create "
+            "the schema dbos in that database (or owns it)"
+        )
+    return JournalError(f"cannot {doing} {where} ({detail}); {fix}")
+
+
+@contextlib.contextmanager
+def reaching(url: str, doing: str) -> Iterator[None]:
+    """DBOS's and SQLAlchemy's errors, raised while ``doing``, as :func:`fleet_error`."""
+    try:
+        yield
+    except (SQLAlchemyError, DBOSException) as exc:
+        raise fleet_error(url, doing, exc) from None
+
+
 def _quiet_dbos() -> None:
     """DBOS logs every launch and poll at INFO; psrunbook's own events say what matters."""
     logging.getLogger("dbos").setLevel(logging.WARNING)
@@ -174,12 +209,36 @@ def migrate(url: str) -> None:
     DBOS.migrate(url)
 
 
+SYSTEM_SCHEMA: Final = "dbos"
+
+
+def fleet_created(url: str) -> bool:
+    """Whether a fleet was ever started in this database (DBOS's schema is there).
+
+    ``runs`` asks before it opens the fleet: opening creates DBOS's schema, which a
+    role given only the journal's schema may not do, and a journal no fleet ever used
+    must list its runs all the same. A local fleet file exists only once a fleet did.
+    """
+    if url.startswith("sqlite:"):
+        return True
+    engine = sa.create_engine(engine_url(url), poolclass=sa.pool.NullPool)
+    try:
+        with reaching(url, "read"), engine.connect() as conn:
+            return bool(sa.inspect(conn).has_schema(SYSTEM_SCHEMA))
+    finally:
+        engine.dispose()
+
+
 class DbosEngine:
     """:class:`~psrunbook.fleet.engine.Engine` on DBOS, for operator commands."""
 
-    def __init__(self, url: str) -> None:
-        migrate(url)
-        self._client = DBOSClient(system_database_url=url, application_name=APP)
+    def __init__(self, url: str, *, doing: str = "open") -> None:
+        """``doing``: what the command does with the fleet, for the message should the
+        database fail."""
+        self._url = url
+        with reaching(url, doing):
+            migrate(url)
+            self._client = DBOSClient(system_database_url=url, application_name=APP)
         self._queues_ready = False
 
     def _register_queues(self) -> None:
@@ -198,6 +257,10 @@ class DbosEngine:
         self._queues_ready = True
 
     def start(self, spec: RunSpec) -> None:
+        with reaching(self._url, "queue a run in"):
+            self._start(spec)
+
+    def _start(self, spec: RunSpec) -> None:
         self._register_queues()
         if spec.require_approval:
             options = EnqueueOptions(
@@ -217,13 +280,19 @@ class DbosEngine:
         self._client.enqueue(options, spec.to_json())
 
     def decide(self, run_id: str, decision: Decision) -> None:
-        self._client.send(gate_id(run_id), decision.to_json(), DECISION_TOPIC)
+        with reaching(self._url, "send a decision through"):
+            self._client.send(gate_id(run_id), decision.to_json(), DECISION_TOPIC)
 
     def cancel(self, run_id: str) -> None:
-        found = self._client.list_workflows(workflow_ids=[run_id, gate_id(run_id)])
-        self._client.cancel_workflows([w.workflow_id for w in found])
+        with reaching(self._url, "cancel a run in"):
+            found = self._client.list_workflows(workflow_ids=[run_id, gate_id(run_id)])
+            self._client.cancel_workflows([w.workflow_id for w in found])
 
     def status(self, run_ids: Sequence[str]) -> Mapping[str, FleetStatus]:
+        with reaching(self._url, "read"):
+            return self._status(run_ids)
+
+    def _status(self, run_ids: Sequence[str]) -> Mapping[str, FleetStatus]:
         ids = [*run_ids, *(gate_id(r) for r in run_ids)]
         found = {w.workflow_id: w for w in self._client.list_workflows(workflow_ids=ids)}
         result: dict[str, FleetStatus] = {}
@@ -262,7 +331,8 @@ class DbosEngine:
     def step_progress(self, run_id: str) -> tuple[int, int] | None:
         """Which runbook step a running run is at, as (position, count), from its
         recorded durable steps; None before its worker planned it."""
-        recorded = self._client.list_workflow_steps(run_id)
+        with reaching(self._url, "read"):
+            recorded = self._client.list_workflow_steps(run_id)
         names = {s["function_name"] for s in recorded if s["completed_at_epoch_ms"] is not None}
         planned = next((s["output"] for s in recorded if s["function_name"] == "plan"), None)
         if not isinstance(planned, list) or not planned:
@@ -278,7 +348,8 @@ class DbosEngine:
         return event if isinstance(event, dict) else {}
 
     def close(self) -> None:
-        self._client.destroy()
+        with reaching(self._url, "close"):
+            self._client.destroy()
 
 
 def _spec_of(inputs: Any) -> RunSpec:
@@ -320,15 +391,26 @@ class DbosWorker:
         self.pause = Pause()
         self._log = get_logger("psrunbook.fleet")
 
-    def serve(self, stop: threading.Event) -> None:
+    def serve(self, stop: threading.Event, serving: Callable[[], None] = lambda: None) -> None:
         """Execute queued runs until ``stop``; then wait for running steps to end.
 
         Runs this worker was executing stay unfinished (PENDING) and continue after a
-        restart with the same id, or on the worker that takes them over.
+        restart with the same id, or on the worker that takes them over. A live worker
+        of the same id is refused before anything is recovered
+        (:meth:`~psrunbook.fleet.heartbeats.Heartbeats.claim`); ``serving`` is called
+        once this worker is started.
         """
         global _bound  # noqa: PLW0603 (DBOS workflows find the worker's FleetWork here)
         _quiet_dbos()
-        migrate(self.url)
+        with reaching(self.url, "open"):
+            migrate(self.url)
+            heartbeats = Heartbeats(self.url, self.options, self.take_over)
+        try:
+            with reaching(self.url, "register this worker in"):
+                heartbeats.claim()
+        except BaseException:
+            heartbeats.close()
+            raise
         _bound = _Binding(self.work, self.pause)
         config: DBOSConfig = {
             "name": APP,
@@ -344,20 +426,22 @@ class DbosWorker:
             # connections are retriable), so only the first step after a restart waits.
             "db_engine_kwargs": {"pool_pre_ping": False},
         }
-        DBOS(config=config)
-        DBOS.launch()
         try:
-            DBOS.register_queue(
-                RUNS_QUEUE,
-                partition_concurrency=1,
-                worker_concurrency=self.options.concurrency,
-                global_concurrency=self.options.fleet_cap,
-                polling_interval_sec=POLL_S,
-                on_conflict="always_update",
-            )
-            DBOS.register_queue(
-                GATE_QUEUE, polling_interval_sec=GATE_POLL_S, on_conflict="always_update"
-            )
+            with reaching(self.url, "start a worker on"):
+                DBOS(config=config)
+                DBOS.launch()
+                DBOS.register_queue(
+                    RUNS_QUEUE,
+                    partition_concurrency=1,
+                    worker_concurrency=self.options.concurrency,
+                    global_concurrency=self.options.fleet_cap,
+                    polling_interval_sec=POLL_S,
+                    on_conflict="always_update",
+                )
+                DBOS.register_queue(
+                    GATE_QUEUE, polling_interval_sec=GATE_POLL_S, on_conflict="always_update"
+                )
+            serving()
             self._log.info(
                 "worker.started",
                 action="worker.started",
@@ -368,7 +452,7 @@ class DbosWorker:
             )
             for gone in self.options.recover_from:
                 self.take_over(gone, reason="--recover-from")
-            with Heartbeats(self.url, self.options, self.take_over):
+            with heartbeats:
                 wait_handling_signals(stop)
             self.pause.requested.set()
             self.pause.wait_idle(self.work.limits.step_timeout_s)

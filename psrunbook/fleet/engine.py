@@ -100,7 +100,10 @@ class WorkerOptions(msgspec.Struct, frozen=True):
 class Worker(Protocol):
     """A running worker; :meth:`serve` returns once ``stop`` is set and runs are paused."""
 
-    def serve(self, stop: threading.Event) -> None: ...
+    def serve(self, stop: threading.Event, serving: Callable[[], None] = ...) -> None:
+        """Serve until ``stop``; ``serving`` is called once the worker has started (a
+        worker refused at start, e.g. beside a live one of its id, never calls it)."""
+        ...
 
 
 RunBody = Callable[[Durable, RunSpec], str]

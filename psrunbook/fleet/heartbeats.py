@@ -21,6 +21,7 @@ from typing import Protocol
 
 import sqlalchemy as sa
 
+from psrunbook.errors import ParameterError
 from psrunbook.fleet.engine import WorkerOptions
 from psrunbook.logging import get_logger
 
@@ -39,6 +40,11 @@ _workers = sa.Table(
 
 _SCHEMA_LOCK = (0x7073666C, 0)
 """PostgreSQL advisory lock ("psfl" in ASCII, then 0) held while the table is created."""
+_CLAIM_LOCK = (0x7073666C, 1)
+"""PostgreSQL advisory lock held while a starting worker checks and claims its id."""
+ALIVE_WITHIN_S = 15.0
+"""A worker heard from this recently may still be serving: three of the longest
+heartbeat interval (5 s)."""
 
 
 def create_table(engine: sa.Engine) -> None:
@@ -66,6 +72,23 @@ def create_table(engine: sa.Engine) -> None:
         raise
 
 
+def _may_be_serving(host: str, pid: int, silent_s: float) -> bool:
+    """Whether the worker last heard from as ``pid`` on ``host`` may still be serving."""
+    if silent_s >= ALIVE_WITHIN_S:
+        return False
+    if host != socket.gethostname():
+        return True
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # a process of another user has that pid
+    return True
+
+
 class TakeOver(Protocol):
     def __call__(self, worker_id: str, *, reason: str) -> int: ...
 
@@ -74,7 +97,7 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def _engine_url(url: str) -> str:
+def engine_url(url: str) -> str:
     """SQLAlchemy's spelling of the URL: psycopg 3 for PostgreSQL, as DBOS uses."""
     if url.startswith("postgresql://"):
         return "postgresql+psycopg://" + url.removeprefix("postgresql://")
@@ -87,7 +110,7 @@ class Heartbeats:
     """Beats for this worker and takes over silent ones, on a thread, while entered."""
 
     def __init__(self, url: str, options: WorkerOptions, take_over: TakeOver) -> None:
-        self._engine = sa.create_engine(_engine_url(url), pool_size=1, max_overflow=0)
+        self._engine = sa.create_engine(engine_url(url), pool_size=1, max_overflow=0)
         self._options = options
         self._take_over = take_over
         self._stop = threading.Event()
@@ -110,24 +133,72 @@ class Heartbeats:
         self._thread.join(timeout=self._options.heartbeat_s * 2)
         self._engine.dispose()
 
+    def claim(self) -> None:
+        """Refuse to start beside a live worker of the same id; else say this one is alive.
+
+        A worker continues, at start-up, the unfinished runs of its id: started while
+        another process serves under that id (a second ``psrunbook worker`` on one machine
+        without ``--id``: both default to the host name), it would take over runs whose
+        steps are executing, and both processes would talk to those clusters. A worker of
+        the same id that is gone (its process ended on this host, or silent for
+        :data:`ALIVE_WITHIN_S` elsewhere) is what a restart continues, and is no obstacle.
+        """
+        with self._engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(
+                    sa.text("SELECT pg_advisory_xact_lock(:kind, :key)"),
+                    {"kind": _CLAIM_LOCK[0], "key": _CLAIM_LOCK[1]},
+                )
+            found = conn.execute(
+                sa.select(_workers.c.host, _workers.c.pid, _workers.c.last_seen_ms).where(
+                    _workers.c.worker_id == self._options.worker_id
+                )
+            ).first()
+            if found is not None:
+                silent_s = max(0.0, (_now_ms() - found.last_seen_ms) / 1000)
+                if _may_be_serving(found.host, found.pid, silent_s):
+                    raise ParameterError(
+                        f"worker {self._options.worker_id} is already serving: pid "
+                        f"{found.pid} on host {found.host}, heard from {silent_s:.0f} s ago; "
+                        "give this worker its own --id (two workers of one id would both "
+                        "continue its runs), or stop that one first"
+                    )
+            self._beat(conn)
+
     def beat(self) -> None:
         """Say this worker is alive (an upsert, portable across SQLite and PostgreSQL)."""
+        with self._engine.begin() as conn:
+            self._beat(conn)
+
+    def _beat(self, conn: sa.Connection) -> None:
         row = {
             "worker_id": self._options.worker_id,
             "host": socket.gethostname(),
             "pid": os.getpid(),
             "last_seen_ms": _now_ms(),
         }
-        with self._engine.begin() as conn:
-            updated = conn.execute(
-                _workers.update().where(_workers.c.worker_id == row["worker_id"]).values(**row)
-            ).rowcount
-            if not updated:
-                conn.execute(_workers.insert().values(**row))
+        updated = conn.execute(
+            _workers.update().where(_workers.c.worker_id == row["worker_id"]).values(**row)
+        ).rowcount
+        if not updated:
+            conn.execute(_workers.insert().values(**row))
+
+    def close(self) -> None:
+        """Let go of the database (a worker that stops before it served)."""
+        self._engine.dispose()
+
+    @property
+    def takeover_after_s(self) -> float:
+        """How long another worker must be silent to be taken for gone: the takeover
+        timeout, but never less than :data:`ALIVE_WITHIN_S`. Workers beat every 0.2 to 5 s
+        (each by its own timeout), so a short timeout would otherwise find a live worker
+        with a slower beat silent between two beats, and take its runs in flight over
+        again and again."""
+        return max(self._options.takeover_after_s, ALIVE_WITHIN_S)
 
     def silent(self) -> list[str]:
         """Other workers not heard from within the takeover timeout."""
-        limit = _now_ms() - int(self._options.takeover_after_s * 1000)
+        limit = _now_ms() - int(self.takeover_after_s * 1000)
         with self._engine.connect() as conn:
             rows = conn.execute(
                 sa.select(_workers.c.worker_id)
@@ -144,7 +215,7 @@ class Heartbeats:
                     for worker_id in self.silent():
                         self._take_over(
                             worker_id,
-                            reason=f"silent for more than {self._options.takeover_after_s:g} s",
+                            reason=f"silent for more than {self.takeover_after_s:g} s",
                         )
             except Exception as exc:  # noqa: BLE001 (a database outage must not end the worker)
                 self._log.warning(

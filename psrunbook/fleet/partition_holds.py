@@ -114,7 +114,7 @@ class FleetHolds:
             time.sleep(pause)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def keep(self, spec: RunSpec) -> None:
+    def keep(self, spec: RunSpec, *, runbook: str) -> None:
         """Make sure this worker holds the run it is about to continue.
 
         A worker continuing a run another one left (a restart, a takeover) takes its
@@ -135,6 +135,7 @@ class FleetHolds:
                     action="run.waiting",
                     run_id=spec.run_id,
                     cluster=spec.cluster,
+                    runbook=runbook,
                     reason=held_message(blocking),
                 )
             time.sleep(pause)

@@ -16,8 +16,7 @@ from typing import TYPE_CHECKING, Protocol
 import msgspec
 import msgspec.structs
 
-from psrunbook.errors import JournalError
-from psrunbook.fleet.location import FLEET_FILE, fleet_database_url, fleet_exists
+from psrunbook.fleet.location import fleet_database_url, fleet_exists
 from psrunbook.fleet.spec import FleetStatus
 
 if TYPE_CHECKING:
@@ -46,35 +45,19 @@ def fleet_statuses(
     """
     if not run_ids or not fleet_exists(state_dir, journal_url):
         return {}
-    # DBOS (and the SQLAlchemy under it) only for fleets.
-    from dbos._error import DBOSException  # noqa: PLC0415
-    from sqlalchemy.exc import SQLAlchemyError  # noqa: PLC0415
-
-    from psrunbook.fleet.dbos_engine import DbosEngine  # noqa: PLC0415
+    # DBOS (and the SQLAlchemy under it) only for fleets; it names a database it cannot
+    # read, with the fix (exit 2), rather than raise its own errors.
+    from psrunbook.fleet.dbos_engine import DbosEngine, fleet_created  # noqa: PLC0415
 
     url = fleet_database_url(state_dir, journal_url)
+    if not fleet_created(url):
+        return {}
+    engine = DbosEngine(url, doing="read")
     try:
-        engine = DbosEngine(url)
-        try:
-            statuses = engine.status(run_ids)
-        finally:
-            engine.close()
-    except (SQLAlchemyError, DBOSException) as exc:
-        raise _unreadable(state_dir, url, exc) from exc
+        statuses = engine.status(run_ids)
+    finally:
+        engine.close()
     return statuses if decided is None else with_decisions(statuses, decided)
-
-
-def _unreadable(state_dir: Path, url: str, exc: Exception) -> JournalError:
-    """The fleet's database cannot be read: named, with the fix, as a bad journal is."""
-    cause = getattr(exc, "orig", None) or exc
-    detail = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
-    if url.startswith("sqlite:"):
-        where = f"fleet database {state_dir / FLEET_FILE}"
-        fix = "restore it from a backup, or move it aside if no fleet uses this state directory"
-    else:
-        where = "the fleet's tables (schema dbos) of the journal database"
-        fix = "check that the database server is up and that the journal's user may read them"
-    return JournalError(f"cannot read {where} ({detail}); {fix}")
 
 
 def with_decisions(statuses: Mapping[str, FleetStatus], decided: Decided) -> dict[str, FleetStatus]:

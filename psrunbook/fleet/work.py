@@ -318,6 +318,7 @@ class FleetWork:
             action="run.ended_elsewhere",
             run_id=spec.run_id,
             cluster=spec.cluster,
+            runbook=self.runbook_of(spec),
             run_outcome=outcome,
             reason=ended_elsewhere(outcome),
         )
@@ -338,6 +339,7 @@ class FleetWork:
                 action="run.unframed",
                 run_id=spec.run_id,
                 cluster=spec.cluster,
+                runbook=self.runbook_of(spec),
                 reason=str(exc),
             )
             self.release(spec.run_id)
@@ -356,7 +358,7 @@ class FleetWork:
         """Journal and log a reviewer's decision (the command that sent it did too:
         journaling it again is a no-op, and makes sure it is there)."""
         journal_decision(self.journal, spec.run_id, decision)
-        log_decision(spec.run_id, spec.cluster, decision)
+        log_decision(spec.run_id, spec.cluster, self.runbook_of(spec), decision)
 
     def refuse(self, spec: RunSpec, problem: str) -> None:
         """The approved hash is not what this worker would run: journal the refusal, end
@@ -365,13 +367,21 @@ class FleetWork:
             decision_now("reject", None, problem), by=f"psrunbook worker {self.worker_id}"
         )
         journal_decision(self.journal, spec.run_id, refusal)
-        log_decision(spec.run_id, spec.cluster, refusal)
+        log_decision(spec.run_id, spec.cluster, self.runbook_of(spec), refusal)
         self.finish(spec, "failed")
 
     def log_cancelled(self, spec: RunSpec) -> None:
         self._log.warning(
-            "run.cancelled", action="run.cancelled", run_id=spec.run_id, cluster=spec.cluster
+            "run.cancelled",
+            action="run.cancelled",
+            run_id=spec.run_id,
+            cluster=spec.cluster,
+            runbook=self.runbook_of(spec),
         )
+
+    def runbook_of(self, spec: RunSpec) -> str:
+        """The run's runbook, as the journal has it: every ``run.*`` event names it."""
+        return self.journal.run(spec.run_id).runbook
 
 
 def ended_elsewhere(outcome: str) -> str:
@@ -402,7 +412,7 @@ def journal_decision(journal: RunJournal, run_id: str, decision: Decision) -> No
     )
 
 
-def log_decision(run_id: str, cluster: str | None, decision: Decision) -> None:
+def log_decision(run_id: str, cluster: str | None, runbook: str, decision: Decision) -> None:
     """One ``run.approved`` or ``run.rejected`` event: who decided, when, for which hash."""
     action = "run.approved" if decision.verdict == "approve" else "run.rejected"
     get_logger("psrunbook.fleet").info(
@@ -410,7 +420,8 @@ def log_decision(run_id: str, cluster: str | None, decision: Decision) -> None:
         action=action,
         run_id=run_id,
         cluster=cluster,
-        approved_by=decision.by,
+        runbook=runbook,
+        decided_by=decision.by,
         decided_at=decision.at,
         bundle_sha256=decision.sha256,
         reason=decision.reason or None,

@@ -169,8 +169,10 @@ class Fleet:
         """Each run's fleet state, as ``runs --json`` shows it."""
         if self._engine is None:
             from psrunbook.fleet.dbos_engine import DbosEngine  # noqa: PLC0415 (DBOS loads on use)
+            from psrunbook.fleet.location import fleet_database_url  # noqa: PLC0415 (as above)
 
-            self._engine = DbosEngine(self.journal_url)
+            # The URL as the fleet commands give it to DBOS (libpq's own reading of it).
+            self._engine = DbosEngine(fleet_database_url(self.state_dir, self.journal_url))
         statuses = self._engine.status(list(run_ids))
         return {run_id: status.state for run_id, status in statuses.items()}
 

@@ -43,6 +43,18 @@ def test_approval_with_the_wrong_hash_is_refused_naming_both_then_the_right_one_
     assert wrong in refused.stderr
     assert sha256 in refused.stderr
     assert "Traceback" not in refused.stderr
+    [event] = [
+        json.loads(line)
+        for line in refused.stderr.splitlines()
+        if line.startswith("{") and '"run.approval_refused"' in line
+    ]
+    assert ("failure", run_id, wrong, sha256, "ssis-clustered") == (
+        event["event"]["outcome"],
+        event["trace"]["id"],
+        event["psrunbook"]["given_sha256"],
+        event["psrunbook"]["bundle_sha256"],
+        event["psrunbook"]["runbook"],
+    )
     approved = fleet.cli("approve", run_id, "--sha256", sha256)
     assert sha256 in approved.stdout
     fleet.wait_outcomes([run_id])
@@ -62,8 +74,9 @@ def test_approval_with_the_wrong_hash_is_refused_naming_both_then_the_right_one_
     decisions = [e for e in worker.events() if e["event"].get("action") == "run.approved"]
     assert 1 == len(decisions)
     assert sha256 == decisions[0]["psrunbook"]["bundle_sha256"]
-    assert decisions[0]["psrunbook"]["approved_by"]
+    assert decisions[0]["psrunbook"]["decided_by"]
     assert decisions[0]["psrunbook"]["decided_at"]
+    assert "ssis-clustered" == decisions[0]["psrunbook"]["runbook"]
 
 
 def test_a_rejected_run_ends_without_touching_its_cluster(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from pathlib import Path
 
 from psrunbook.sim.lab.cluster_fleet import ClusterFleet
@@ -20,8 +22,15 @@ def test_a_cancelled_queued_run_never_runs(
     (cancelled,) = fleet.submit(
         "ssis-clustered", "-i", inventory, "--params-file", str(ssis_params)
     )
-    fleet.cli("cancel", cancelled)
+    done = fleet.cli("cancel", cancelled)
     assert "interrupted" == fleet.run(cancelled).outcome
+    # No worker ever sees it: the command logs its end, once.
+    [event] = [
+        json.loads(line)
+        for line in done.stderr.splitlines()
+        if line.startswith("{") and '"run.cancelled"' in line
+    ]
+    assert (cancelled, "ssis-clustered") == (event["trace"]["id"], event["psrunbook"]["runbook"])
     (later,) = fleet.submit("ssis-clustered", "-i", inventory, "--params-file", str(ssis_params))
     fleet.worker("w1")
     fleet.wait_outcomes([later])

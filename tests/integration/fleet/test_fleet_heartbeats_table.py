@@ -23,7 +23,7 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 def engine(postgres_url: str) -> Iterator[sa.Engine]:
-    engine = sa.create_engine(heartbeats._engine_url(postgres_url))
+    engine = sa.create_engine(heartbeats.engine_url(postgres_url))
     yield engine
     engine.dispose()
 
@@ -32,7 +32,7 @@ def test_a_table_another_worker_created_after_this_one_looked_is_accepted(
     engine: sa.Engine, postgres_url: str
 ) -> None:
     """The other worker's CREATE lands between this one's look and its own CREATE."""
-    other = sa.create_engine(heartbeats._engine_url(postgres_url))
+    other = sa.create_engine(heartbeats.engine_url(postgres_url))
     created_by_other: list[bool] = []
 
     def other_worker_wins(target: Any, connection: Any, **kw: Any) -> None:
