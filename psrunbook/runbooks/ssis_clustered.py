@@ -135,6 +135,14 @@ class SsisClusteredParameters(BaseModel):
         description="Seconds to wait for the SSIS resource to come online",
         examples=[120],
     )
+    service_timeout_s: int = Field(
+        default=60,
+        ge=5,
+        le=3600,
+        description="Seconds to wait for the SSIS service to stop on a node where the "
+        "resource is not online (step service-manual)",
+        examples=[60],
+    )
     restart_when_stale: bool = Field(
         default=True,
         description="Restart the SSIS resource (offline, then online, through the cluster) "
@@ -370,8 +378,14 @@ def build_steps(params: SsisClusteredParameters, inventory: Inventory) -> list[S
             title=f"Set {version.service_name} to Manual; stop it where the resource is not online",
             template="ssis/set_service_manual.ps1.j2",
             target=Target.EVERY_NODE,
-            arguments={"ServiceName": version.service_name, "Resource": name},
+            arguments={
+                "ServiceName": version.service_name,
+                "Resource": name,
+                "TimeoutSeconds": params.service_timeout_s,
+            },
             result=ServiceManualResult,
+            waits_up_to_s=params.service_timeout_s,
+            wait_parameter="service_timeout_s",
         ),
         Step(
             name="restart-stale",

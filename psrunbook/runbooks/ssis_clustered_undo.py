@@ -27,7 +27,11 @@ or not (``psrunbook runs show <run>`` shows the same). The values become the par
 ``recorded_config_files``, ``recorded_service_states`` and ``recorded_runs``, so the
 plan, the journal and a bundle show them, and the plan says per node (``From``) whether
 its values came from the journal or from ``config_file`` (or the ``installed`` file) and
-``start_type``; a plan with nothing recorded warns of it. A successful undo ends that
+``start_type``; a plan with nothing recorded warns of it. A node the runs reached where
+none of them attempted ``config-registry`` (``untouched_registry_nodes``) or
+``service-manual`` (``untouched_service_nodes``), as after a run that failed at
+``shared-config``, keeps its value and its service as they are (``From`` ``untouched``):
+ssis-clustered never changed them there. A successful undo ends that
 history, but what it restored stands: an undo run after it, with no ``ssis-clustered`` run
 in between, gives back the same recorded values (the earlier undo's own parameters, its
 ``recorded_runs`` named again) instead of falling back.
@@ -66,19 +70,55 @@ UNDO_STOPS_SSIS = Advisory(
 JOURNAL_VALUE = Advisory(
     "SSIS-UNDO-REGISTRY",
     "ServiceConfigFile is set back on each node to the value ssis-clustered found there, "
-    "read from the journal (recorded_config_files, from recorded_runs); a node the journal "
-    "recorded nothing for gets config_file (default: the installed MsDtsSrvr.ini.xml beside "
-    "that node's SSIS program), which must exist there.",
+    "read from the journal (recorded_config_files, from recorded_runs); a node whose "
+    "config-registry step no run attempted keeps its value (untouched_registry_nodes); any "
+    "other node the journal recorded nothing for gets config_file (default: the installed "
+    "MsDtsSrvr.ini.xml beside that node's SSIS program), which must exist there.",
     Severity.INFO,
 )
 JOURNAL_SERVICE_STATE = Advisory(
     "SSIS-UNDO-SERVICE",
     "The SSIS service gets back on each node the start type and running/stopped state "
     "ssis-clustered found there, read from the journal (recorded_service_states, from "
-    "recorded_runs); a node the journal recorded nothing for gets start_type (default: "
-    "Automatic, and started), unless its service is Disabled (it stays Disabled).",
+    "recorded_runs); a node whose service-manual step no run attempted keeps its service as "
+    "it is (untouched_service_nodes); any other node the journal recorded nothing for gets "
+    "start_type (default: Automatic, and started), unless its service is Disabled (it stays "
+    "Disabled).",
     Severity.INFO,
 )
+
+
+JOURNAL_SHARED = Advisory(
+    "SSIS-UNDO-SHARED",
+    "With shared_folder and no record of what it held before ssis-clustered, the whole folder "
+    "is removed, but only when it holds nothing but a MsDtsSrvr.ini.xml whose text "
+    "ssis-clustered writes (shared_documents), its backups and an empty Packages folder.",
+    Severity.INFO,
+)
+
+
+CLUSTER_VALUES = "this cluster's ServiceConfigFile values"
+CLUSTER_STATES = "the SSIS service's start type and state"
+
+
+def _untouched(nodes: list[str], step: str, kept: str) -> str:
+    """The clause naming the nodes the undo leaves as they are, or nothing."""
+    if not nodes:
+        return ""
+    return (
+        f"left as they are: {', '.join(nodes)} (reached by the run(s), which never attempted "
+        f"{step} there: the {kept} ssis-clustered found is still there)"
+    )
+
+
+def _nothing_recorded(params: SsisClusteredUndoParameters, what: str) -> str:
+    """Why a plan has no journal value: no run at all, or runs that recorded none."""
+    if params.recorded_runs:
+        return (
+            f"The ssis-clustered run(s) in the journal ({', '.join(params.recorded_runs)}) "
+            f"recorded none of {what}"
+        )
+    return f"No ssis-clustered run in the journal recorded {what}"
 
 
 def _registry_fallback(params: SsisClusteredUndoParameters) -> str:
@@ -93,20 +133,28 @@ def _registry_fallback(params: SsisClusteredUndoParameters) -> str:
 def registry_source(params: SsisClusteredUndoParameters) -> Advisory:
     """Which value the undo restores, as the plan must say before anything changes; a
     warning when nothing was recorded (every node gets the fallback)."""
+    untouched = _untouched(params.untouched_registry_nodes, "config-registry", "value")
     if params.recorded_config_files:
         nodes = ", ".join(
             f"{node}: {value}" for node, value in sorted(params.recorded_config_files.items())
         )
         message = (
             f"ServiceConfigFile is restored from the journal (run(s) "
-            f"{', '.join(params.recorded_runs) or 'given'}): {nodes}; any other node gets "
-            f"{_registry_fallback(params)}."
+            f"{', '.join(params.recorded_runs) or 'given'}): {nodes}; "
+            + (f"{untouched}; " if untouched else "")
+            + f"any other node gets {_registry_fallback(params)}."
+        )
+        return Advisory(JOURNAL_VALUE.code, message, Severity.INFO)
+    if untouched:
+        message = (
+            f"{_nothing_recorded(params, CLUSTER_VALUES)}; {untouched}; any other "
+            f"node gets {_registry_fallback(params)}."
         )
         return Advisory(JOURNAL_VALUE.code, message, Severity.INFO)
     message = (
-        "No ssis-clustered run in the journal recorded this cluster's ServiceConfigFile "
-        f"values: every node gets {_registry_fallback(params)}. If ssis-clustered ran from "
-        "another journal, give recorded_config_files (or config_file) instead."
+        f"{_nothing_recorded(params, CLUSTER_VALUES)}: every node "
+        f"gets {_registry_fallback(params)}. If ssis-clustered ran from another journal, give "
+        "recorded_config_files (or config_file) instead."
     )
     return Advisory(JOURNAL_VALUE.code, message, Severity.WARNING)
 
@@ -119,6 +167,7 @@ def service_source(params: SsisClusteredUndoParameters) -> Advisory:
         " (and is started)" if params.start_type == "Automatic" else ""
     )
     disabled = "A service Disabled there stays Disabled."
+    untouched = _untouched(params.untouched_service_nodes, "service-manual", "start type and state")
     if params.recorded_service_states:
         nodes = "; ".join(
             f"{node}: {state.start_type}, {state.status}"
@@ -126,17 +175,43 @@ def service_source(params: SsisClusteredUndoParameters) -> Advisory:
         )
         message = (
             f"The SSIS service's start type and state are restored from the journal (run(s) "
-            f"{', '.join(params.recorded_runs) or 'given'}): {nodes}; any other node gets "
-            f"{fallback}. {disabled}"
+            f"{', '.join(params.recorded_runs) or 'given'}): {nodes}; "
+            + (f"{untouched}; " if untouched else "")
+            + f"any other node gets {fallback}. {disabled}"
+        )
+        return Advisory(JOURNAL_SERVICE_STATE.code, message, Severity.INFO)
+    if untouched:
+        message = (
+            f"{_nothing_recorded(params, CLUSTER_STATES)}; {untouched}; any other node "
+            f"gets {fallback}. {disabled}"
         )
         return Advisory(JOURNAL_SERVICE_STATE.code, message, Severity.INFO)
     message = (
-        "No ssis-clustered run in the journal recorded the SSIS service's start type and "
-        f"state on this cluster: every node gets {fallback}. {disabled} A passive node "
+        f"{_nothing_recorded(params, CLUSTER_STATES)} on this "
+        f"cluster: every node gets {fallback}. {disabled} A passive node "
         "kept Manual and stopped (not licensed for SSIS) would run it: give "
         "recorded_service_states or start_type=Manual for such a cluster."
     )
     return Advisory(JOURNAL_SERVICE_STATE.code, message, Severity.WARNING)
+
+
+def shared_source(params: SsisClusteredUndoParameters) -> Advisory | None:
+    """With ``shared_folder`` and no record of what it held: a warning of what the step
+    removes, and what it refuses (None with a record, or without ``shared_folder``)."""
+    if params.shared_folder is None or _shared_record(params, params.shared_folder) is not None:
+        return None
+    known = len(params.shared_documents)
+    message = (
+        f"Nothing in the journal records what {params.shared_folder} held before "
+        "ssis-clustered (no run read changed it there, or it ran from another journal): the "
+        "whole folder is removed, but only when it holds nothing but "
+        f"{CONFIG_FILE_NAME} with a text ssis-clustered writes there ({known} known from its "
+        f"runs, shared_documents; with none, the file stops the step), its backups "
+        f"({CONFIG_FILE_NAME}.bak, .1.bak to .100.bak: the file that was there before "
+        "ssis-clustered, if any, goes with them) and an empty Packages folder; anything else "
+        "stops the step with the list, and nothing is removed."
+    )
+    return Advisory(JOURNAL_SHARED.code, message, Severity.WARNING)
 
 
 class RecordedSharedConfig(BaseModel):
@@ -208,12 +283,41 @@ class SsisClusteredUndoParameters(SsisRoleParameters):
         "planned (leave it unset); a node missing here gets start_type",
         examples=[{"SQLNODE2": {"start_type": "Manual", "status": "Stopped"}}],
     )
+    untouched_registry_nodes: list[str] = Field(
+        default=[],
+        description="Nodes the ssis-clustered runs reached where none of them attempted "
+        "config-registry (it failed before): their ServiceConfigFile value is left as it is; "
+        "read from the journal when the undo is planned (leave it unset)",
+        examples=[["SQLNODE3"]],
+    )
+    untouched_service_nodes: list[str] = Field(
+        default=[],
+        description="Nodes the ssis-clustered runs reached where none of them attempted "
+        "service-manual (it failed before): their SSIS service is left as it is; read from "
+        "the journal when the undo is planned (leave it unset)",
+        examples=[["SQLNODE3"]],
+    )
+    shared_documents: list[str] = Field(
+        default=[],
+        description="The MsDtsSrvr.ini.xml texts the ssis-clustered runs with this "
+        "shared_folder write there, from their parameters in the journal (leave it unset); "
+        "with no recorded_shared_config, the file is removed only when its text is one of "
+        "these",
+        examples=[[]],
+    )
     start_type: Literal["Automatic", "Manual"] = Field(
         default="Automatic",
         description="Start type to give the service back on a node recorded_service_states "
         "has nothing for (setup's is Automatic; Automatic also starts it, Manual leaves it "
         "running or stopped as it is; a Disabled service stays Disabled)",
         examples=["Automatic"],
+    )
+    service_timeout_s: int = Field(
+        default=60,
+        ge=5,
+        le=3600,
+        description="Seconds to wait for the SSIS service to start or stop on a node",
+        examples=[60],
     )
     shared_folder: str | None = Field(
         default=None,
@@ -245,6 +349,15 @@ class SsisClusteredUndoParameters(SsisRoleParameters):
         checks.distinct(list(value), field, what="node")
         return value
 
+    @field_validator("untouched_registry_nodes", "untouched_service_nodes")
+    @classmethod
+    def _untouched_nodes(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        field = str(info.field_name)
+        for node in value:
+            checks.node_name(node, field)
+        checks.distinct(value, field, what="node")
+        return value
+
     @field_validator("recorded_service_states")
     @classmethod
     def _recorded_states(
@@ -270,6 +383,7 @@ def build_steps(params: SsisClusteredUndoParameters, inventory: Inventory) -> li
                 "ServiceName": version.service_name,
                 "ConfigFile": params.config_file or "",
                 "RecordedByNode": dict(params.recorded_config_files),
+                "UntouchedNodes": list(params.untouched_registry_nodes),
             },
             changes=False,
             result=PreflightResult,
@@ -281,6 +395,7 @@ def build_steps(params: SsisClusteredUndoParameters, inventory: Inventory) -> li
             target=Target.ANY_NODE,
             arguments={
                 "Name": params.resource_name,
+                "Group": params.group,
                 "ServiceName": version.service_name,
                 "Checkpoint": version.checkpoint_path,
             },
@@ -303,6 +418,7 @@ def build_steps(params: SsisClusteredUndoParameters, inventory: Inventory) -> li
                 "ServiceName": version.service_name,
                 "ConfigFile": params.config_file or "",
                 "RecordedByNode": dict(params.recorded_config_files),
+                "UntouchedNodes": list(params.untouched_registry_nodes),
             },
             result=RegistryResult,
         ),
@@ -329,13 +445,28 @@ def build_steps(params: SsisClusteredUndoParameters, inventory: Inventory) -> li
                 "RecordedStatus": {
                     node: state.status for node, state in params.recorded_service_states.items()
                 },
+                "UntouchedNodes": list(params.untouched_service_nodes),
+                "TimeoutSeconds": params.service_timeout_s,
             },
             result=ServiceManualResult,
+            waits_up_to_s=params.service_timeout_s,
+            wait_parameter="service_timeout_s",
         ),
     ]
     if params.shared_folder is not None:
         steps.append(shared_folder_step(params, params.shared_folder))
     return steps
+
+
+def _shared_record(
+    params: SsisClusteredUndoParameters, shared_folder: str
+) -> RecordedSharedConfig | None:
+    """The journal's record of ``shared_folder``'s file, when it is about that file."""
+    config_file = str(PureWindowsPath(shared_folder) / CONFIG_FILE_NAME)
+    record = params.recorded_shared_config
+    if record is not None and record.config_file.casefold() == config_file.casefold():
+        return record
+    return None
 
 
 def shared_folder_step(params: SsisClusteredUndoParameters, shared_folder: str) -> Step:
@@ -349,8 +480,8 @@ def shared_folder_step(params: SsisClusteredUndoParameters, shared_folder: str) 
         "PackagesFolder": str(folder / PACKAGES_FOLDER),
         "ConfigFile": config_file,
     }
-    record = params.recorded_shared_config
-    if record is not None and record.config_file.casefold() == config_file.casefold():
+    record = _shared_record(params, shared_folder)
+    if record is not None:
         arguments |= {
             "Recorded": True,
             "FileExisted": record.file_existed,
@@ -361,6 +492,8 @@ def shared_folder_step(params: SsisClusteredUndoParameters, shared_folder: str) 
         }
         title = "Put the shared disk back as the journal recorded it before ssis-clustered"
     else:
+        # Without a record the file is ssis-clustered's only when its text is one it writes.
+        arguments |= {"KnownDocuments": list(params.shared_documents)}
         title = "Remove the folder ssis-clustered made on the shared disk"
     return Step(
         name="shared-folder",
@@ -376,9 +509,12 @@ def shared_folder_step(params: SsisClusteredUndoParameters, shared_folder: str) 
 def build_advisories(params: SsisClusteredUndoParameters | None) -> list[Advisory]:
     found = [UNDO_STOPS_SSIS]
     if params is None:
-        found += [JOURNAL_VALUE, JOURNAL_SERVICE_STATE]
+        found += [JOURNAL_VALUE, JOURNAL_SERVICE_STATE, JOURNAL_SHARED]
     else:
         found += [registry_source(params), service_source(params)]
+        shared = shared_source(params)
+        if shared is not None:
+            found.append(shared)
     found += advisories.for_version(params.version if params is not None else None)
     return found
 

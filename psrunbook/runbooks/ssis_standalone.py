@@ -3,7 +3,9 @@
 Each node runs its own SSIS service; its ``MsDtsSrvr.ini.xml`` lists every SQL Server
 instance whose msdb stores packages (one ``SqlServerFolder`` each) plus the File System
 folder, so whichever node a client connects to shows every package. A node's service is
-restarted only when its file changed.
+restarted only when its file changed, or when it started before the file was last written
+(it runs an older configuration: a run interrupted before its restart leaves it so).
+Every wait for a service to stop or start is bounded by ``service_timeout_s``.
 """
 
 from __future__ import annotations
@@ -77,7 +79,8 @@ class SsisStandaloneParameters(BaseModel):
         default=60,
         ge=5,
         le=3600,
-        description="Seconds to wait for the SSIS service to be Running after a (re)start",
+        description="Seconds to wait for the SSIS service to stop, and to be Running after "
+        "a (re)start (a restart waits for each)",
         examples=[60],
     )
 
@@ -174,7 +177,8 @@ def build_steps(params: SsisStandaloneParameters, inventory: Inventory) -> list[
                 "TimeoutSeconds": params.service_timeout_s,
             },
             result=StandaloneConfigResult,
-            waits_up_to_s=params.service_timeout_s,
+            # A restart is a stop, then a start, each bounded by service_timeout_s.
+            waits_up_to_s=2 * params.service_timeout_s,
             wait_parameter="service_timeout_s",
         ),
         Step(
@@ -187,6 +191,7 @@ def build_steps(params: SsisStandaloneParameters, inventory: Inventory) -> list[
             target=Target.EVERY_NODE,
             arguments={
                 "ServiceName": version.service_name,
+                "ConfigFile": target,
                 "TimeoutSeconds": params.service_timeout_s,
             },
             result=ServiceAutomaticResult,

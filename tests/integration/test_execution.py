@@ -211,10 +211,13 @@ def test_ssis_standalone_lists_every_instance_and_restarts_once(psrunbook: Psrun
         assert ["SQLVS01", "SQLVS01\\SALES"] == _server_names(document)
         service = _by_name(node["services"])["MsDtsServer150"]
         assert "Running" == service["status"]
-    restarts = [c for c in state["change_log"] if c[0] == "Restart-Service"]
+    # A restart is the service's stop, then its start, each waited for with a bound.
+    restarts = [c for c in state["change_log"] if c[0].startswith("ServiceController.")]
     assert [
-        ["Restart-Service", "NODE1", "MsDtsServer150"],
-        ["Restart-Service", "NODE2", "MsDtsServer150"],
+        ["ServiceController.Start", "NODE1", "MsDtsServer150"],
+        ["ServiceController.Start", "NODE2", "MsDtsServer150"],
+        ["ServiceController.Stop", "NODE1", "MsDtsServer150"],
+        ["ServiceController.Stop", "NODE2", "MsDtsServer150"],
     ] == sorted(restarts)
     second = psrunbook.attempts(psrunbook.last_run().run_id)
     assert 6 == len(second)
@@ -437,6 +440,7 @@ def test_cluster_report_output_matches_the_lab(psrunbook: Psrunbook) -> None:
         n["name"]: [
             ssis,
             _by_name(n["services"])[ssis]["status"],
+            _by_name(n["services"])[ssis]["start_type"],
             _registry_value(n, state["lab"]["ssis_config_key"]),
         ]
         for n in state["nodes"]

@@ -94,10 +94,9 @@ def test_service_manual_leaves_a_service_the_cluster_is_starting_alone(
     cluster.begin_online(resource, wait=False)
     service = cluster.node("NODE1").services[fold(SSIS)]
     cluster.start_service(cluster.node("NODE1"), service)
-    script = TemplateLibrary().render(
-        "ssis/set_service_manual.ps1.j2", {"ServiceName": SSIS, "Resource": SSIS_RESOURCE}
-    )
-    arguments = (("ServiceName", SSIS), ("Resource", SSIS_RESOURCE))
+    values = {"ServiceName": SSIS, "Resource": SSIS_RESOURCE, "TimeoutSeconds": 30}
+    script = TemplateLibrary().render("ssis/set_service_manual.ps1.j2", values)
+    arguments = tuple(values.items())
     request = PipelineRequest((CommandRequest(script.text, True, arguments),), ())
 
     with pytest.raises(PipelineFailed) as failed:

@@ -37,8 +37,11 @@ def test_a_failed_restart_stops_the_roll_before_the_next_node(psrunbook: Psrunbo
     failed = psrunbook("run", "ssis-standalone", "--sim", "--yes", expect=1)
     assert "cannot be started" in failed.stdout + failed.stderr
     state = psrunbook.lab()
-    restarted = sorted({c[1] for c in state["change_log"] if c[0] == "Restart-Service"})
-    assert ["NODE1"] == restarted
+    # The restart is the service's own stop and start, each bounded (no Restart-Service,
+    # which waits without a limit): the stop happened, the start did not.
+    stopped = [c[1] for c in state["change_log"] if c[0] == "ServiceController.Stop"]
+    assert ["NODE1"] == stopped
+    assert [] == [c for c in state["change_log"] if c[0] == "ServiceController.Start"]
     services = {n["name"]: {s["name"]: s for s in n["services"]} for n in state["nodes"]}
     assert "Stopped" == services["NODE1"][SSIS]["status"]
     assert "Running" == services["NODE2"][SSIS]["status"]
@@ -46,9 +49,9 @@ def test_a_failed_restart_stops_the_roll_before_the_next_node(psrunbook: Psrunbo
     psrunbook("resume", psrunbook.last_run().run_id, "--sim", "--yes")
 
     state = psrunbook.lab()
-    restarts = [c[1] for c in state["change_log"] if c[0] == "Restart-Service"]
-    assert ["NODE1", "NODE2"] == restarts, "NODE1's file already matched: started, not restarted"
-    starts = [c[1] for c in state["change_log"] if c[0] == "Start-Service"]
-    assert ["NODE1"] == starts
+    stops = [c[1] for c in state["change_log"] if c[0] == "ServiceController.Stop"]
+    assert ["NODE1", "NODE2"] == stops, "NODE1's file already matched: started, not restarted"
+    starts = [c[1] for c in state["change_log"] if c[0] == "ServiceController.Start"]
+    assert ["NODE2", "NODE1"] == starts, "NODE2 restarted by write-config, NODE1 started after"
     for node in state["nodes"]:
         assert "Running" == {s["name"]: s for s in node["services"]}[SSIS]["status"]

@@ -44,12 +44,33 @@ same SQL Server version count (the run's own ``sql_version``), and only the stat
 undo can give back (start type Automatic or Manual, status Running or Stopped); a node
 with anything else has nothing recorded and gets the undo's ``start_type``, as its plan
 says.
+
+Nothing recorded for a node is not always a reason to fall back. A run that failed
+part-way (at ``shared-config``, say) never reached ``config-registry`` or
+``service-manual`` on any node, and the journal knows it: the nodes the runs reached (their
+``preflight``, step 1, runs on every node before anything changes) where none of them
+*attempted* the step are ``untouched_registry_nodes`` and ``untouched_service_nodes``, and
+the undo leaves their value and their service as they are. Falling back there would start
+SSIS, Automatic, on a passive node kept Manual and stopped, and replace a ServiceConfigFile
+value ssis-clustered never changed. An attempt is any applied (not check-only) attempt of
+the step whose script was sent: succeeded, failed, or still ``running`` because nobody saw
+its end (it may have changed the node); only one that was never sent (``pipeline_end``
+``unsent``) did not reach it. A node attempted without a usable record, and a node no run
+reached, still get the fallbacks. An undo carries its untouched nodes forward as it carries
+its recorded values, for the nodes the newer runs did not attempt.
+
+``shared_documents`` are the texts of MsDtsSrvr.ini.xml the ``ssis-clustered`` runs on the
+cluster with the same ``shared_folder`` write there (computed from their journaled
+parameters, as the run did): without a record of what the folder held, the undo removes the
+file only when its text is one of them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
 
 from psrunbook.runbooks._ssis.versions import ssis_version
 
@@ -62,6 +83,7 @@ UNDO = "ssis-clustered-undo"
 REGISTRY_STEP = "config-registry"
 SHARED_STEP = "shared-config"
 SERVICE_STEP = "service-manual"
+PREFLIGHT_STEP = "preflight"
 RESTORABLE_START_TYPES = ("Automatic", "Manual")
 RESTORABLE_STATUSES = ("Running", "Stopped")
 CONFIG_FILE_NAME = "MsDtsSrvr.ini.xml"
@@ -111,28 +133,65 @@ def undo_history(
         answers["recorded_config_files"] = values
     if states[0]:
         answers["recorded_service_states"] = states[0]
-    if last_undo is not None and _same_version(last_undo, given.get("sql_version")):
-        used += _carried(last_undo, answers)
+    version = given.get("sql_version")
+    attempted: dict[str, set[str]] = {}
+    steps: tuple[tuple[str, str, Collection[str]], ...] = (
+        ("untouched_registry_nodes", REGISTRY_STEP, values),
+        ("untouched_service_nodes", SERVICE_STEP, states[0]),
+    )
+    for name, step, kept in steps:
+        untouched, attempted[name], reached_in = _untouched(history, runs, step, version, kept)
+        if untouched:
+            answers[name] = untouched
+            used += [run_id for run_id in reached_in if run_id not in used]
+    if last_undo is not None and _same_version(last_undo, version):
+        used += _carried(last_undo, answers, attempted)
     if answers:
         answers["recorded_runs"] = sorted(dict.fromkeys(used))
+    if "recorded_shared_config" not in answers:
+        documents = _shared_documents(
+            history.runs(HISTORY_LIMIT) if not pinned else runs, cluster, given
+        )
+        if documents:
+            answers["shared_documents"] = documents
     return answers
 
 
-def _carried(undo: RunRecord, answers: dict[str, Any]) -> list[str]:
-    """Add to ``answers`` what the successful ``undo`` restored from the journal, for every
-    node (and the shared file) ``answers`` has nothing for; the runs it names, when any of
-    it was used."""
+UNTOUCHED_OF = {
+    "recorded_config_files": "untouched_registry_nodes",
+    "recorded_service_states": "untouched_service_nodes",
+}
+"""Each recorded value's parameter, and the parameter of the nodes left as they were."""
+
+
+def _carried(
+    undo: RunRecord, answers: dict[str, Any], attempted: Mapping[str, Collection[str]]
+) -> list[str]:
+    """Add to ``answers`` what the successful ``undo`` restored from the journal, and the
+    nodes it left untouched, for every node (and the shared file) ``answers`` has nothing
+    for; the runs it names, when any of it was used. A node a newer run reached without
+    attempting the step stays untouched (``answers`` says so): what the undo gave it may
+    have been changed since by an administrator, and nothing of ssis-clustered's since. A
+    node a newer run attempted is not carried as untouched: that run may have changed it."""
     given = undo.parameters
     used = False
-    for name in ("recorded_config_files", "recorded_service_states"):
-        theirs = given.get(name)
-        if not isinstance(theirs, dict):
-            continue
+    for name, untouched_name in UNTOUCHED_OF.items():
         ours = answers.get(name, {})
-        fill = {node: value for node, value in theirs.items() if node not in ours}
-        if fill:
-            answers[name] = {**ours, **fill}
-            used = True
+        ours_untouched = list(answers.get(untouched_name, []))
+        taken = {_node_key(node) for node in [*ours, *ours_untouched]}
+        theirs = given.get(name)
+        if isinstance(theirs, dict):
+            fill = {n: v for n, v in theirs.items() if _node_key(str(n)) not in taken}
+            if fill:
+                answers[name] = {**ours, **fill}
+                used = True
+        theirs_untouched = given.get(untouched_name)
+        if isinstance(theirs_untouched, list):
+            busy = taken | set(attempted.get(untouched_name, ()))
+            more = [str(n) for n in theirs_untouched if _node_key(str(n)) not in busy]
+            if more:
+                answers[untouched_name] = ours_untouched + more
+                used = True
     shared = given.get("recorded_shared_config")
     if isinstance(shared, dict) and "recorded_shared_config" not in answers:
         answers["recorded_shared_config"] = shared
@@ -141,6 +200,86 @@ def _carried(undo: RunRecord, answers: dict[str, Any]) -> list[str]:
     if not used or not isinstance(runs, list):
         return []
     return [str(run_id) for run_id in runs]
+
+
+def _node_key(node: str) -> str:
+    """A node as the scripts match it: its short name, ignoring case (an inventory may give
+    it short or fully qualified)."""
+    return node.split(".", 1)[0].casefold()
+
+
+def _untouched(
+    history: RunHistory,
+    runs: Iterable[RunRecord],
+    step: str,
+    sql_version: object,
+    recorded: Collection[str],
+) -> tuple[list[str], set[str], list[str]]:
+    """(the nodes ``runs`` reached where none of them attempted ``step`` and nothing is
+    ``recorded``, in the order first reached; the nodes (keys) some run attempted ``step``
+    on; the runs that reached the untouched nodes). Only runs of ``sql_version`` count."""
+    reached: dict[str, tuple[str, str]] = {}
+    attempted: set[str] = set()
+    for run in sorted(runs, key=lambda r: (r.started_at, r.run_id)):
+        if not _same_version(run, sql_version):
+            continue
+        for attempt in history.attempts(run.run_id):
+            key = _node_key(attempt.node)
+            if attempt.step_name == PREFLIGHT_STEP:
+                reached.setdefault(key, (attempt.node, run.run_id))
+            elif attempt.step_name == step and _attempted(attempt):
+                attempted.add(key)
+    kept = {_node_key(node) for node in recorded} | attempted
+    untouched = [value for key, value in reached.items() if key not in kept]
+    return (
+        [node for node, _ in untouched],
+        attempted,
+        list(dict.fromkeys(run_id for _, run_id in untouched)),
+    )
+
+
+def _attempted(attempt: AttemptRecord) -> bool:
+    """An applied attempt whose script was sent: it may have changed the node, whether it
+    succeeded, failed, or ended where nobody saw (``pipeline_end`` None while ``running``).
+    Only a script never sent (``unsent``) cannot have reached it."""
+    return not attempt.check_only and attempt.pipeline_end != "unsent"
+
+
+def _shared_documents(
+    runs: Iterable[RunRecord], cluster: str | None, given: Mapping[str, Any]
+) -> list[str]:
+    """The MsDtsSrvr.ini.xml texts the ``ssis-clustered`` runs (not plans) on ``cluster``
+    with the undo's ``shared_folder`` write there, newest first, each once: the file's
+    text as ssis-clustered renders it from the run's journaled parameters. A run whose
+    parameters no longer validate (an older psrunbook) gives none."""
+    shared_folder = given.get("shared_folder")
+    if not isinstance(shared_folder, str) or not shared_folder.strip():
+        return []
+    from psrunbook.runbooks.ssis_clustered import (  # noqa: PLC0415 (ssis_clustered imports _ssis)
+        SsisClusteredParameters,
+        config_document,
+    )
+
+    wanted = shared_folder.rstrip("\\").casefold()
+    documents: list[str] = []
+    for run in runs:  # newest first
+        theirs = run.parameters.get("shared_folder")
+        if (
+            run.runbook != CLUSTERED
+            or run.mode != "run"
+            or run.cluster != cluster
+            or not isinstance(theirs, str)
+            or theirs.rstrip("\\").casefold() != wanted
+            or not _same_version(run, given.get("sql_version"))
+        ):
+            continue
+        try:
+            document = config_document(SsisClusteredParameters.model_validate(run.parameters))
+        except ValidationError:
+            continue
+        if document not in documents:
+            documents.append(document)
+    return documents
 
 
 def _same_version(run: RunRecord, sql_version: object) -> bool:

@@ -77,11 +77,14 @@ class StandaloneConfigResult(_Result):
     config_file: str
     backup_file: str | None = None
     restarted: bool = False
+    stale_reasons: list[str] = Field(default_factory=list)
+    """Why the running service was older than its file (restarted for it)."""
 
 
 class ServiceAutomaticResult(_Result):
     actions: list[str] = Field(default_factory=list)
     waited_seconds: int = 0
+    stale_reasons: list[str] = Field(default_factory=list)
 
 
 class SsisServiceState(StepResult):
@@ -89,6 +92,7 @@ class SsisServiceState(StepResult):
 
     name: str
     status: str
+    start_type: str | None = None
     config_file: str | None = None
 
 
@@ -122,6 +126,9 @@ class ResourceState(StepResult):
     possible_owners: list[str] = Field(default_factory=list)
     dependencies: str = ""
     checkpoints: list[str] = Field(default_factory=list)
+    restart_action: int | None = None
+    service_name: str | None = None
+    """A Generic Service's ServiceName parameter; None for other resource types."""
 
 
 class ClusterReportResult(_Result):

@@ -157,6 +157,13 @@ class Service(msgspec.Struct):
     ``pid`` and ``started`` (event ticks, see :meth:`SimCluster.stamp`) identify the
     process while it runs. ``image_path`` and ``account`` are what ``Win32_Service``
     shows as PathName (unquoted here) and StartName.
+
+    A start or stop asked of the SCM (:meth:`SimCluster.request_start`,
+    :meth:`SimCluster.request_stop`) may take time, as on Windows: the status reads
+    ``StartPending`` or ``StopPending`` until the virtual clock reaches ``pending_due``
+    (``[timing] service_start_seconds``/``service_stop_seconds``), or forever when
+    ``hung`` (an armed :attr:`Faults.hang_service`: a service that never reports
+    SERVICE_RUNNING or never exits). The process exists while either is pending.
     """
 
     name: str
@@ -169,6 +176,12 @@ class Service(msgspec.Struct):
     started: int = 0
     image_path: str = ""
     account: str = "LocalSystem"
+    pending_due: float = 0.0
+    hung: bool = False
+
+
+PENDING_OF = {"start": "StartPending", "stop": "StopPending"}
+"""The status a service shows while a start or a stop it was asked for is under way."""
 
 
 class RegistryValue(msgspec.Struct):
@@ -321,6 +334,11 @@ class Resource(msgspec.Struct):
     is_core: bool = False
     separate_monitor: bool = False
     drive: str | None = None
+    mount_point: str | None = None
+    """A Physical Disk without a drive letter: the folder its volume is mounted in
+    (``S:\\MP1``, a mounted folder, SetVolumeMountPoint) on the volume of another cluster
+    disk of its group, on which it depends. The folder is an entry of that volume, and so is
+    what is written below it: the lab does not route paths through a mount point."""
     restart_action: int = 2
     restart_threshold: int = 1
     pending_target: str | None = None
@@ -358,10 +376,18 @@ class Timing(msgspec.Struct):
 
     A transition started with ``-Wait 0`` shows ``OnlinePending`` until it has been
     observed ``observations`` more times, or until the virtual clock passes ``seconds``.
+
+    ``service_start_seconds`` and ``service_stop_seconds`` are the virtual seconds a
+    service start or stop asked of the SCM takes (StartPending / StopPending meanwhile);
+    0, the default, completes it at once. They apply to the starts and stops scripts ask
+    for (Start/Stop/Restart-Service, a ServiceController's Start()/Stop()); the cluster's
+    own starts and stops (a Generic Service resource, a node's boot) stay immediate.
     """
 
     observations: int = 0
     seconds: float = 1.0
+    service_start_seconds: float = 0.0
+    service_stop_seconds: float = 0.0
 
 
 class Faults(msgspec.Struct):
@@ -373,11 +399,15 @@ class Faults(msgspec.Struct):
     service account's password changed or expired), whoever starts it: a cmdlet, the
     cluster's Generic Service resource, or the node's boot. ``scheduled_moves`` holds
     ``[group, node or "", pipelines]``: after that many more pipelines have finished,
-    the group moves.
+    the group moves. ``hang_service`` maps ``node\\service`` (folded) to ``start`` or
+    ``stop``: the next start (or stop) of that service that a script asks of the SCM
+    never completes, and the service stays StartPending (StopPending) until the cluster
+    or a test settles it (:meth:`SimCluster.hang_service`).
     """
 
     fail_online: dict[str, int] = msgspec.field(default_factory=dict)
     fail_start: dict[str, int] = msgspec.field(default_factory=dict)
+    hang_service: dict[str, str] = msgspec.field(default_factory=dict)
     scheduled_moves: list[list[object]] = msgspec.field(default_factory=list)
     pipelines_finished: int = 0
 
@@ -510,6 +540,13 @@ class SimCluster:
             raise SimModelError(1058, f"service {service.name} is disabled on {node.name}")
         if service.status == "Running":
             return False
+        self._raise_start_fault(node, service)
+        self._spawn(node, service)
+        service.status = "Running"
+        return True
+
+    def _raise_start_fault(self, node: Node, service: Service) -> None:
+        """Raise the armed start fault's logon failure, using one up; nothing when none."""
         blocker = self.start_fault(node, service)
         if blocker is not None:
             key = start_fault_key(node.name, service.name)
@@ -517,11 +554,14 @@ class SimCluster:
             if remaining > 0:
                 self.faults.fail_start[key] = remaining - 1
             raise blocker
-        service.status = "Running"
+
+    def _spawn(self, node: Node, service: Service) -> None:
+        """The service's process starts now and reads its configuration."""
         service.started = self.stamp()
         service.pid = 1000 + self.events
         service.loaded = self._read_config(node, service)
-        return True
+        service.pending_due = 0.0
+        service.hung = False
 
     def start_fault(self, node: Node, service: Service) -> SimModelError | None:
         """The logon failure an armed start fault gives the next start, or None."""
@@ -536,10 +576,115 @@ class SimCluster:
         """Stop a service: its process and what it loaded are gone."""
         if service.status == "Stopped":
             return False
+        self._end_process(service)
+        return True
+
+    def _end_process(self, service: Service) -> None:
         service.status = "Stopped"
         service.loaded = None
         service.pid = 0
+        service.pending_due = 0.0
+        service.hung = False
+
+    # A start or stop a script asks of the SCM (StartService, ControlService STOP), which
+    # returns before the service has changed state: ServiceController.Start()/Stop() and
+    # the Start/Stop/Restart-Service cmdlets built on them (PowerShell's Service.cs,
+    # DoStartService/DoStopService). The cluster's own starts and stops use start_service
+    # and stop_service above, which complete at once.
+
+    def request_start(self, node: Node, service: Service) -> None:
+        """StartService: the process starts now, Running at once or after
+        ``timing.service_start_seconds`` (StartPending meanwhile; forever when a hang is
+        armed). Raises :class:`SimModelError` 1058 for a Disabled service, 1069 while a
+        start fault is armed, and 1056 (ERROR_SERVICE_ALREADY_RUNNING) for a service that
+        is not Stopped: the SCM starts only a stopped service (ReactOS services.exe
+        ``ScmLoadService``: any state but SERVICE_STOPPED is "already running"; Windows'
+        answer for StopPending is UNVERIFIED, and the lab refuses as ReactOS does).
+        """
+        if service.start_type == "Disabled":
+            raise SimModelError(1058, f"service {service.name} is disabled on {node.name}")
+        if service.status != "Stopped":
+            raise SimModelError(1056, f"service {service.name} is {service.status}")
+        self._raise_start_fault(node, service)
+        self._spawn(node, service)
+        service.status = "Running"
+        self._begin_pending(node, service, "start", self.timing.service_start_seconds)
+
+    def request_stop(self, node: Node, service: Service) -> None:
+        """ControlService STOP: Stopped at once or after ``timing.service_stop_seconds``
+        (StopPending meanwhile, the process still there; forever when a hang is armed).
+        Raises :class:`SimModelError` 1062 (ERROR_SERVICE_NOT_ACTIVE) for a stopped
+        service and 1061 (ERROR_SERVICE_CANNOT_ACCEPT_CTRL) for one starting or already
+        stopping: a pending service accepts no stop control (UNVERIFIED which code
+        Windows gives; refusing is the stricter reading).
+        """
+        if service.status == "Stopped":
+            raise SimModelError(1062, f"service {service.name} is not started")
+        if service.status != "Running":
+            raise SimModelError(1061, f"service {service.name} is {service.status}")
+        if not self._begin_pending(node, service, "stop", self.timing.service_stop_seconds):
+            self._end_process(service)
+
+    def _begin_pending(self, node: Node, service: Service, change: str, seconds: float) -> bool:
+        """Leave ``service`` StartPending/StopPending when the change takes time or an
+        armed hang holds it; False when the change is complete now."""
+        key = start_fault_key(node.name, service.name)
+        hung = self.faults.hang_service.get(key) == change
+        if hung:
+            del self.faults.hang_service[key]
+        if not hung and seconds <= 0:
+            return False
+        service.status = PENDING_OF[change]
+        service.hung = hung
+        service.pending_due = self.clock.now + max(seconds, 0.0)
         return True
+
+    def hang_service(self, node: str, service: str, change: str) -> None:
+        """Arm a hang: the next ``change`` (``start`` or ``stop``) of ``service`` on
+        ``node`` that a script asks for never completes (StartPending/StopPending for
+        good), as a service that never reports SERVICE_RUNNING, or never exits, does."""
+        if change not in PENDING_OF:
+            raise ValueError(f"change must be 'start' or 'stop', not {change!r}")
+        host = self.node(node)
+        if host.service(service) is None:
+            raise SimModelError(1060, f"service {service} is not installed on {node}")
+        self.faults.hang_service[start_fault_key(host.name, service)] = change
+
+    def settle_services(self) -> None:
+        """Complete every pending service start or stop whose virtual time has come."""
+        for node in self.nodes.values():
+            for service in node.services.values():
+                if service.status not in ("StartPending", "StopPending") or service.hung:
+                    continue
+                if self.clock.now >= service.pending_due:
+                    if service.status == "StartPending":
+                        service.status = "Running"
+                        service.pending_due = 0.0
+                    else:
+                        self._end_process(service)
+
+    def service_wait(self, service: Service, target: str, timeout_s: float) -> float:
+        """How long ``ServiceController.WaitForStatus(target, timeout)`` blocks.
+
+        .NET Framework's WaitForStatus reads the status, then sleeps 250 ms and reads it
+        again until it is ``target``, throwing System.ServiceProcess.TimeoutException at
+        the first read after ``timeout`` has passed (reference source, ServiceController.cs;
+        its message "Time out has expired and the operation has not been completed.").
+        Returns the seconds until the read that sees ``target`` (the caller moves the
+        clocks on by them), or a negative number: minus the seconds until it throws.
+        """
+        poll = 0.25
+        if service.status == target:
+            return 0.0
+        throws = (int(max(timeout_s, 0.0) / poll) + 1) * poll
+        pending = service.status in ("StartPending", "StopPending") and not service.hung
+        settles_to = "Running" if service.status == "StartPending" else "Stopped"
+        if pending and settles_to == target:
+            due = max(service.pending_due - self.clock.now, 0.0)
+            seen = -(-due // poll) * poll  # the first read at or after the change
+            if seen <= throws:  # a read at the timeout that sees the status still succeeds
+                return seen
+        return -throws
 
     def service_stopped_outside(self, node: Node, service: Service) -> None:
         """A service stopped behind the cluster's back (``Stop-Service`` on the owner).
@@ -606,6 +751,7 @@ class SimCluster:
         for resource in self.resources.values():
             if resource.pending_target is not None and self.clock.now >= resource.pending_due:
                 self._settle(resource)
+        self.settle_services()
 
     def _settle(self, resource: Resource) -> None:
         target = resource.pending_target
@@ -651,6 +797,22 @@ class SimCluster:
                     return shared
                 return None
         return None
+
+    def disk_mounted(self, node: str, resource: Resource) -> bool:
+        """Whether the volume of Physical Disk ``resource`` is mounted on ``node``: as for
+        :meth:`volume_for`, only on the node owning its group while the resource is Online;
+        one mounted in a folder also needs that folder's volume there, else its mount point
+        leads nowhere (UNVERIFIED what Windows lists then; the lab shows nothing)."""
+        if fold(resource.type) != fold(PHYSICAL_DISK):
+            return False
+        if resource.drive is not None:
+            return self.volume_for(node, resource.drive) is not None
+        if resource.mount_point is None:
+            return False
+        owner = self.group(resource.group).owner
+        if fold(owner) != fold(node) or self.observe(resource) != "Online":
+            return False
+        return self.volume_for(node, resource.mount_point[0]) is not None
 
     # -- online / offline ------------------------------------------------------------
 

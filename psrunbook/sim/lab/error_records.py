@@ -46,6 +46,8 @@ WIN32_TEXT = {
     ),
     1059: "Circular service dependency was specified.",
     1060: "The specified service does not exist as an installed service.",
+    # ERROR_SERVICE_LOGON_FAILED (System Error Codes 1000-1299; StartService's return codes).
+    1069: "The service did not start due to a logon failure.",
     5002: "The cluster resource dependency cannot be found.",
     5003: (
         "The cluster resource cannot be made dependent on the specified resource because "
@@ -356,6 +358,50 @@ def service_cannot_start(
         ),
         error_id="CouldNotStartService",
         category="OpenError",
+        exception_type=f"{PS_COMMANDS}.ServiceCommandException",
+        target_object=name,
+        target_name=name,
+        target_type="ServiceController",
+        activity=cmdlet,
+        command_type=command_type,
+    )
+
+
+def service_wait_failed(
+    cmdlet: str, command_type: str, name: str, display: str, *, stop: bool
+) -> ErrorRecordData:
+    """Start/Stop/Restart-Service when the service left its pending state for another
+    than the one asked for (DoWaitForStatus: StartServiceFailed / StopServiceFailed,
+    OpenError). The start wording is a Windows PowerShell 5.1 capture ("Failed to start
+    service 'GammaService (GammaService)'."); the stop one follows it, UNVERIFIED."""
+    verb = "stop" if stop else "start"
+    return ErrorRecordData(
+        message=f"Failed to {verb} service '{display} ({name})'.",
+        error_id="StopServiceFailed" if stop else "StartServiceFailed",
+        category="OpenError",
+        exception_type=f"{PS_COMMANDS}.ServiceCommandException",
+        target_object=name,
+        target_name=name,
+        target_type="ServiceController",
+        activity=cmdlet,
+        command_type=command_type,
+    )
+
+
+def service_cannot_stop(
+    cmdlet: str, command_type: str, name: str, display: str
+) -> ErrorRecordData:
+    """Stop-Service of a service that accepts no stop now (a pending one):
+    CouldNotStopService (CloseError) around ServiceController.Stop()'s
+    InvalidOperationException (.NET Framework's "Cannot stop {0} service on computer
+    '{1}'."); UNVERIFIED against a capture."""
+    return ErrorRecordData(
+        message=(
+            f"Service '{display} ({name})' cannot be stopped due to the following error: "
+            f"Cannot stop {name} service on computer '.'."
+        ),
+        error_id="CouldNotStopService",
+        category="CloseError",
         exception_type=f"{PS_COMMANDS}.ServiceCommandException",
         target_object=name,
         target_name=name,

@@ -132,6 +132,9 @@ class LabSpec(msgspec.Struct, frozen=True):
     virtual_server: str = "SQLVS01"
     instances: tuple[str, ...] = ("MSSQLSERVER",)
     drive: str = "S"
+    mount_points: tuple[str, ...] = ()
+    """Folders of the shared drive (``S:\\MP1``), each the mount point of one more cluster
+    disk of the SQL Server group (``Cluster Disk 2``, ``3``, ... in this order)."""
     ssis_nodes: tuple[str, ...] | None = None
     principals: tuple[str, ...] = ("SIMLAB\\SSIS Package Admins", "SIMLAB\\svc-ssis")
     timing: Timing = msgspec.field(default_factory=Timing)
@@ -150,9 +153,20 @@ class LabSpec(msgspec.Struct, frozen=True):
             raise LabError(f"unknown section(s): {', '.join(sorted(unknown))}")
         cluster = _section(raw, "cluster", {"name", "domain", "nodes", "principals"})
         sql = _section(
-            raw, "sql", {"version", "virtual_server", "instances", "drive", "ssis_nodes"}
+            raw,
+            "sql",
+            {"version", "virtual_server", "instances", "drive", "mount_points", "ssis_nodes"},
         )
-        timing = _section(raw, "timing", {"online_pending_observations", "online_pending_seconds"})
+        timing = _section(
+            raw,
+            "timing",
+            {
+                "online_pending_observations",
+                "online_pending_seconds",
+                "service_start_seconds",
+                "service_stop_seconds",
+            },
+        )
         policy = _section(
             raw, "policy", {"start_brings_providers_online", "remote_user_is_administrator"}
         )
@@ -176,6 +190,7 @@ class LabSpec(msgspec.Struct, frozen=True):
             virtual_server=str(sql.get("virtual_server", base.virtual_server)),
             instances=tuple(_strings(sql, "sql.instances", base.instances)),
             drive=drive,
+            mount_points=_mount_points(sql, drive),
             ssis_nodes=tuple(_strings(sql, "sql.ssis_nodes", ()))
             if ssis_nodes is not None
             else None,
@@ -183,6 +198,8 @@ class LabSpec(msgspec.Struct, frozen=True):
             timing=Timing(
                 observations=int(timing.get("online_pending_observations", 0)),
                 seconds=float(timing.get("online_pending_seconds", 1.0)),
+                service_start_seconds=_seconds(timing, "service_start_seconds"),
+                service_stop_seconds=_seconds(timing, "service_stop_seconds"),
             ),
             start_brings_providers_online=bool(policy.get("start_brings_providers_online", True)),
             remote_user_is_administrator=administrator,
@@ -224,6 +241,41 @@ def _section(raw: dict[str, Any], name: str, allowed: set[str]) -> dict[str, Any
     if unknown:
         raise LabError(f"{name}: unknown key(s) {', '.join(sorted(unknown))}")
     return section
+
+
+def _mount_points(sql: dict[str, Any], drive: str) -> tuple[str, ...]:
+    """``[sql] mount_points``: distinct folders of the shared drive, written without a
+    trailing backslash. A folder inside another mount point is refused: the lab mounts
+    every such disk in a folder of the drive's own volume."""
+    found: list[str] = []
+    for value in _strings(sql, "sql.mount_points", ()):
+        folder = value.rstrip("\\")
+        parts = folder.split("\\")
+        bad = set('*?"<>|/:') & set(folder[2:])
+        if (
+            len(parts) < 2
+            or parts[0].upper() != f"{drive}:"
+            or bad
+            or any(p in ("", ".", "..") or p != p.strip() for p in parts[1:])
+        ):
+            raise LabError(
+                f"sql.mount_points: {value!r} is not a folder of the shared drive {drive}: "
+                f"(write e.g. {drive}:\\MP1)"
+            )
+        folder = f"{drive}:\\" + "\\".join(parts[1:])
+        for other in found:
+            if fold(folder) == fold(other) or fold(folder).startswith(fold(other) + "\\"):
+                raise LabError(
+                    f"sql.mount_points: {value!r} is {other!r} or lies inside it: give "
+                    "distinct folders, none inside another mount point"
+                )
+            if fold(other).startswith(fold(folder) + "\\"):
+                raise LabError(
+                    f"sql.mount_points: {other!r} lies inside {value!r}: give distinct "
+                    "folders, none inside another mount point"
+                )
+        found.append(folder)
+    return tuple(found)
 
 
 def _strings(section: dict[str, Any], where: str, default: tuple[str, ...]) -> list[str]:
@@ -408,19 +460,48 @@ def build_lab(spec: LabSpec) -> SimCluster:
             parameters=_params(DiskPath=f"{spec.drive}:"),
         )
     )
+    mounted_disks: list[list[str]] = []
+    for disk in _mounted_disks(spec, shared, sql.name):
+        add(disk)
+        mounted_disks.append([disk.name])
     add(
         Resource(
             facts.sql_resource,
             "SQL Server",
             sql.name,
             "Online",
-            dependencies=[[facts.disk_resource], [facts.network_name_resource]],
+            dependencies=[[facts.disk_resource], [facts.network_name_resource], *mounted_disks],
             parameters=_params(
                 VirtualServerName=spec.virtual_server, InstanceName=spec.instances[0]
             ),
         )
     )
     return cluster
+
+
+def _mounted_disks(spec: LabSpec, shared: Volume, group: str) -> list[Resource]:
+    """``Cluster Disk 2``, ``3``, ... of ``[sql] mount_points``, each Online and mounted in
+    its folder of the shared drive, which becomes a folder of ``shared``.
+
+    Such a disk must be in the group of the disk holding its folder and depend on it
+    (Dell's PowerVault MD3000i failover cluster guide, "Assigning Drive Letters and Mount
+    Points": "Mount points must be in the same cluster resource group and must be
+    dependent on the root disk"); SQL Server depends on each, as on every disk it uses.
+    """
+    disks = []
+    for number, folder in enumerate(spec.mount_points, start=2):
+        _add_file(shared, folder, None)
+        disks.append(
+            Resource(
+                f"Cluster Disk {number}",
+                "Physical Disk",
+                group,
+                "Online",
+                dependencies=[[spec.facts().disk_resource]],
+                mount_point=folder,
+            )
+        )
+    return disks
 
 
 def _params(**values: str) -> dict[str, ClusterParameter]:
@@ -517,6 +598,8 @@ def dump(cluster: SimCluster) -> dict[str, Any]:
             "timing": {
                 "observations": cluster.timing.observations,
                 "seconds": cluster.timing.seconds,
+                "service_start_seconds": cluster.timing.service_start_seconds,
+                "service_stop_seconds": cluster.timing.service_stop_seconds,
             },
             "start_brings_providers_online": cluster.start_brings_providers_online,
             "remote_user_is_administrator": cluster.remote_user_is_administrator,
@@ -540,6 +623,7 @@ def dump(cluster: SimCluster) -> dict[str, Any]:
                             "started": s.started,
                             "image_path": s.image_path,
                             "account": s.account,
+                            **_pending_dump(s),
                         }
                         for s in n.services.values()
                     ],
@@ -585,6 +669,7 @@ def dump(cluster: SimCluster) -> dict[str, Any]:
                     "is_core": r.is_core,
                     "separate_monitor": r.separate_monitor,
                     "drive": r.drive,
+                    **({"mount_point": r.mount_point} if r.mount_point is not None else {}),
                     "restart_action": r.restart_action,
                     "restart_threshold": r.restart_threshold,
                     "pending_target": r.pending_target,
@@ -601,6 +686,7 @@ def dump(cluster: SimCluster) -> dict[str, Any]:
             "faults": {
                 "fail_online": dict(sorted(cluster.faults.fail_online.items())),
                 "fail_start": dict(sorted(cluster.faults.fail_start.items())),
+                "hang_service": dict(sorted(cluster.faults.hang_service.items())),
                 "scheduled_moves": [list(m) for m in cluster.faults.scheduled_moves],
                 "pipelines_finished": cluster.faults.pipelines_finished,
             },
@@ -636,7 +722,25 @@ def _service_load(raw: dict[str, Any]) -> Service:
         started=int(raw.get("started", 0)),
         image_path=str(raw.get("image_path", "")),
         account=str(raw.get("account", "LocalSystem")),
+        pending_due=float(raw.get("pending_due", 0.0)),
+        hung=bool(raw.get("hung", False)),
     )
+
+
+def _pending_dump(service: Service) -> dict[str, Any]:
+    """A pending start or stop (when it completes, or that it never will); nothing for a
+    settled service, so the dumps of every other state keep their shape."""
+    if service.status not in ("StartPending", "StopPending"):
+        return {}
+    return {"pending_due": service.pending_due, "hung": service.hung}
+
+
+def _seconds(section: dict[str, Any], key: str) -> float:
+    """A ``[timing]`` duration: a number of seconds, 0 or more."""
+    value = section.get(key, 0.0)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise LabError(f"timing.{key}: expected a number of seconds, 0 or more")
+    return float(value)
 
 
 HISTORY_KEYS = ("events", "clock_ahead_s", "last_stamp")
@@ -690,6 +794,7 @@ def load(raw: dict[str, Any]) -> SimCluster:
         faults=Faults(
             fail_online=dict(raw["faults"]["fail_online"]),
             fail_start=dict(raw["faults"].get("fail_start", {})),
+            hang_service=dict(raw["faults"].get("hang_service", {})),
             scheduled_moves=[list(m) for m in raw["faults"]["scheduled_moves"]],
             pipelines_finished=raw["faults"]["pipelines_finished"],
         ),

@@ -121,8 +121,10 @@ class CmdletContext(Protocol):
 
     def write_information(self, message: Any) -> None: ...
 
-    def sleep(self, seconds: float) -> None:
-        """Wait as ``Start-Sleep`` does: really (scaled for tests), ended early by Stop."""
+    def sleep(self, seconds: float, *, scaled: bool = True) -> None:
+        """Wait as ``Start-Sleep`` does: really (scaled for tests), ended early by Stop.
+        ``scaled`` False waits the whole real time whatever the lab's time scale: for a
+        wait that no amount of skipped time would end (a service that never settles)."""
 
 
 class Cmdlet(Protocol):

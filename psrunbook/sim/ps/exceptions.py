@@ -114,3 +114,13 @@ class ExitSignal(FlowSignal):
 
 class StopRequested(Exception):
     """The client asked to stop the pipeline; raised between statements."""
+
+
+class MethodThrew(Exception):
+    """A modelled .NET method threw ``exception`` (the .NET type's full name) with this
+    message; PowerShell reports it as a MethodInvocationException ('Exception calling
+    "Name" with "n" argument(s): "message"') whose inner exception a catch can match."""
+
+    def __init__(self, message: str, exception: str) -> None:
+        super().__init__(message)
+        self.exception = exception

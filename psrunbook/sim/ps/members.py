@@ -52,7 +52,7 @@ from psrunbook.sim.ps.cmdlet_api import CommandRefused
 from psrunbook.sim.ps.date_arithmetic import DateArgumentError
 from psrunbook.sim.ps.date_format import DateFormatError, datetime_moment
 from psrunbook.sim.ps.date_values import clock_member
-from psrunbook.sim.ps.exceptions import StopRequested
+from psrunbook.sim.ps.exceptions import MethodThrew, StopRequested
 from psrunbook.sim.ps.guid_values import GuidError
 from psrunbook.sim.ps.intrinsic_methods import call_intrinsic
 from psrunbook.sim.ps.number_format import FormatNotModelled, format_number_with
@@ -394,10 +394,10 @@ class Members:
     def _method_threw(self, name: str, count: int, message: str, exception: str) -> Exception:
         """What a .NET method threw, as PowerShell reports it: a MethodInvocationException
         ('Exception calling "Parse" with "1" argument(s): "..."') whose error id is the
-        .NET exception's name."""
+        .NET exception's name (without its namespace: a lab method may name it in full)."""
         return self._ev.runtime_fail(
             f'Exception calling "{name}" with "{count}" argument(s): "{message}"',
-            exception,
+            exception.rsplit(".", 1)[-1],
             "NotSpecified",
             exception_type="System.Management.Automation.MethodInvocationException",
             inner=(exception if "." in exception else f"System.{exception}", message),
@@ -431,6 +431,8 @@ class Members:
         except HostMethodRefused as refused:
             raise self._ev.unsupported(node, str(refused)) from None
         except (DateFormatError, DateArgumentError, TimeSpanError, GuidError) as thrown:
+            raise self._method_threw(name, len(args), str(thrown), thrown.exception) from None
+        except MethodThrew as thrown:
             raise self._method_threw(name, len(args), str(thrown), thrown.exception) from None
         except PipelineStopped:
             raise StopRequested() from None

@@ -63,6 +63,7 @@ EXCEPTION_BASES: dict[str, str] = {
     "system.indexoutofrangeexception": "System.SystemException",
     "system.notimplementedexception": "System.SystemException",
     "system.timeoutexception": "System.SystemException",
+    "system.serviceprocess.timeoutexception": "System.SystemException",
     "system.arithmeticexception": "System.SystemException",
     "system.notsupportedexception": "System.SystemException",
     "system.componentmodel.win32exception": "System.Runtime.InteropServices.ExternalException",

@@ -510,9 +510,16 @@ class CmdletContext:
     def write_information(self, message: Any) -> None:
         self._write(self._evaluator.write_information, message)
 
-    def sleep(self, seconds: float) -> None:
+    def sleep(self, seconds: float, *, scaled: bool = True) -> None:
+        # A cmdlet waits without the cluster lock: what it wrote so far goes on now, as
+        # Windows streams a warning written before a wait (Stop-Service's "Waiting for
+        # service ..." every 2 s).
+        if self._held:
+            held, self._held = self._held, []
+            for write, value in held:
+                write(value)
         session = self._evaluator.session
-        wait = max(seconds, 0.0) * session.time_scale
+        wait = max(seconds, 0.0) * (session.time_scale if scaled else 1.0)
         session.clock.skip(max(seconds, 0.0) - wait)
         if session.stop is None:
             time.sleep(wait)

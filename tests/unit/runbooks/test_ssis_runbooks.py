@@ -260,11 +260,15 @@ def test_report_tables_show_every_resource_with_its_owners() -> None:
         {"Services": [{"Name": "MsDtsServer150", "Status": "Running", "ConfigFile": None}]}
     )
     tables = cluster_report.report_tables(report, {"SQLNODE1": services})
-    assert ["Nodes of SQLCLUSTER01", "Groups", "Resources", "SSIS services"] == [
-        t.title for t in tables
-    ]
+    assert [
+        "Nodes of SQLCLUSTER01",
+        "Groups",
+        "Resources",
+        "Generic Service resources",
+        "SSIS services",
+    ] == [t.title for t in tables]
     assert "SQLNODE1, SQLNODE2" == tables[2].rows[0][5]
-    assert (("SQLNODE1", "MsDtsServer150", "Running", ""),) == tables[3].rows
+    assert (("SQLNODE1", "MsDtsServer150", "Running", "", ""),) == tables[4].rows
 
 
 @pytest.mark.parametrize("runbook", [ssis_clustered.runbook, ssis_standalone.runbook])

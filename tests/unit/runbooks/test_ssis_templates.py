@@ -31,6 +31,14 @@ ALLOWED_INVOCATIONS = frozenset(
         "[Security.Principal.SecurityIdentifier])",
         "(Get-Acl -LiteralPath $PackagesFolder).GetAccessRules("
         "$true, $true, [Security.Principal.SecurityIdentifier])",
+        # bounded service waits (_lib/stop_service_bounded, _lib/start_service_bounded):
+        # the lab models the ServiceController's Start, Stop, Refresh and WaitForStatus
+        "(Get-Date).AddSeconds($TimeoutSeconds)",
+        "$controller.Refresh()",
+        "$controller.Start()",
+        "$controller.Stop()",
+        "$controller.WaitForStatus('Running', $deadline - (Get-Date))",
+        "$controller.WaitForStatus('Stopped', $deadline - (Get-Date))",
     }
 )
 ALLOWED_COMMANDS = frozenset(
@@ -64,6 +72,7 @@ ALLOWED_COMMANDS = frozenset(
         "Get-Cluster",
         "Get-ClusterResourceType",
         "Get-Service",
+        "Get-Date",
         "Start-Service",
         "Stop-Service",
         "Restart-Service",

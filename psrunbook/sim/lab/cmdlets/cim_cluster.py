@@ -5,7 +5,9 @@ signature or GUID (private properties DiskSignature / DiskIdGuid). The cluster W
 provider (namespace ``root/MSCluster``) associates each ``MSCluster_Resource`` of type
 Physical Disk with an ``MSCluster_Disk`` (``MSCluster_ResourceToDisk``), and each disk with
 its ``MSCluster_DiskPartition`` instances (``MSCluster_DiskToDiskPartition``), whose
-``Path`` is the drive (``S:``). A script walks the two associations one hop at a time with
+``Path`` is the drive (``S:``) and ``MountPoints`` the folders the volume is mounted in
+(``S:\\MP1\\`` for a disk mounted in a folder of another disk's drive; see
+:func:`partition_instance`). A script walks the two associations one hop at a time with
 ``Get-CimAssociatedInstance -ResultClassName``.
 
 None of this is in shared/facts: class, property and association names follow the
@@ -22,7 +24,7 @@ from psrunbook.sim.lab import error_records
 from psrunbook.sim.lab.cluster_model import PHYSICAL_DISK, Resource, SimCluster, fold, stable_id
 from psrunbook.sim.lab.cluster_objects import props
 from psrunbook.sim.lab.cmdlets.sim_cmdlet import SimCmdlet, arg, object_name, param, text, type_of
-from psrunbook.sim.objects import ErrorRecordData, PSHashtable, PSObject
+from psrunbook.sim.objects import ErrorRecordData, PSHashtable, PSObject, TypedArray
 from psrunbook.sim.ps.cmdlet_api import CmdletContext, CmdletError, CmdletSpec
 
 NAMESPACE = "root/MSCluster"
@@ -54,14 +56,34 @@ def disk_instance(resource: Resource) -> PSObject:
     return _cim("MSCluster_Disk", f'MSCluster_Disk (Id = "{disk_id}")', Id=disk_id, Name=disk_id)
 
 
-def partition_instance(letter: str) -> PSObject:
-    path = f"{letter.upper()}:"
+def partition_instance(resource: Resource) -> PSObject:
+    r"""The one partition of a lab disk: ``Path`` is its drive (``S:``) or, for a volume
+    mounted in a folder, a device path; ``MountPoints`` lists the folders it is mounted
+    in, as ``System.String[]`` (a CIM string array), empty for a volume with only a letter.
+
+    Microsoft's reference (MSCluster_ClusterDiskPartition) says only that Path is "the
+    path, including the drive letter if present" and MountPoints "the mount points of the
+    partition". UNVERIFIED, the lab's reading: Path of a volume without a letter is a
+    device path (``\\?\GLOBALROOT\Device\Harddisk<n>\ClusterPartition1\``), under which
+    no folder of a drive lies; a mount point is a volume path name with its trailing
+    backslash (``S:\MP1\``, as GetVolumePathNamesForVolumeName and
+    CLUSCTL_RESOURCE_STORAGE_GET_MOUNTPOINTS give them); a drive letter is not repeated
+    in MountPoints. A script must read both, and cope with trailing backslashes.
+    """
+    if resource.drive is not None:
+        path = f"{resource.drive.upper()}:"
+        mount_points: list[str] = []
+    else:
+        number = int(stable_id("disk-number", resource.name)[:4], 16) % 90 + 10
+        path = f"\\\\?\\GLOBALROOT\\Device\\Harddisk{number}\\ClusterPartition1\\"
+        mount_points = [str(resource.mount_point) + "\\"]
     return _cim(
         "MSCluster_DiskPartition",
         f'MSCluster_DiskPartition (Path = "{path}")',
         Path=path,
         FileSystem="NTFS",
         VolumeLabel="",
+        MountPoints=TypedArray(mount_points, element="System.String"),
     )
 
 
@@ -105,12 +127,12 @@ def associated(
     if fold(source_class) == fold("MSCluster_Disk") and wanted == fold("MSCluster_DiskPartition"):
         disk_id = text(source.properties.get("Id"))
         for resource in cluster.resources.values():
-            if fold(resource.type) != fold(PHYSICAL_DISK) or resource.drive is None:
+            if fold(resource.type) != fold(PHYSICAL_DISK):
                 continue
             if disk_instance(resource).properties["Id"] != disk_id:
                 continue
-            mounted = cluster.volume_for(node, resource.drive) is not None
-            return [partition_instance(resource.drive)] if mounted else []
+            mounted = cluster.disk_mounted(node, resource)
+            return [partition_instance(resource)] if mounted else []
         return []
     return None
 

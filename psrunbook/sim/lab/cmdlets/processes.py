@@ -38,6 +38,8 @@ _UNSUPPORTED = (
     "is ever built from values"
 )
 WIN32_START_MODE = {"Automatic": "Auto", "Manual": "Manual", "Disabled": "Disabled"}
+WIN32_STATE = {"StartPending": "Start Pending", "StopPending": "Stop Pending"}
+"""Win32_Service State spells the pending states with a space (class reference)."""
 
 
 def win32_service(node: Node, service: Service, type_name: str) -> PSObject:
@@ -48,10 +50,10 @@ def win32_service(node: Node, service: Service, type_name: str) -> PSObject:
         props(
             Name=service.name,
             DisplayName=service.display_name,
-            State=service.status,
+            State=WIN32_STATE.get(service.status, service.status),
             Started=running,
             StartMode=WIN32_START_MODE[service.start_type],
-            ProcessId=service.pid if running else 0,
+            ProcessId=service.pid,  # 0 when stopped; the process exists while pending
             PathName=f'"{service.image_path}"' if service.image_path else "",
             StartName=service.account,
             SystemName=node.name,

@@ -344,7 +344,9 @@ def test_ssis_standalone_templates_apply_then_no_change(run: Runner) -> None:
         first = _render_run(run, "ssis/set_standalone_config.ps1.j2", node, arguments)
         second = _render_run(run, "ssis/set_standalone_config.ps1.j2", node, arguments)
         assert (True, False) == (first.properties["Changed"], second.properties["Changed"])
-    assert 2 == run.cluster.changes["Restart-Service"]
+    # The restart is the ServiceController's bounded stop and start (no Restart-Service).
+    assert 2 == run.cluster.changes["ServiceController.Stop"]
+    assert 2 == run.cluster.changes["ServiceController.Start"]
     assert 2 == run.cluster.changes["Copy-Item"]
 
 
