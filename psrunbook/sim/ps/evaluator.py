@@ -25,10 +25,10 @@ from psrunbook.sim.executor_protocol import (
     RUNSPACE_PROFILE_LOADED,
     RUNSPACE_WOW64,
     SESSION_PID,
-    EventForwardingSink,
     ForwardedEvent,
     PipelineStopped,
     SenderInfo,
+    is_event_forwarding_sink,
 )
 from psrunbook.sim.objects import (
     DotNetList,
@@ -367,7 +367,7 @@ class Evaluator:
         """``runspace`` is kept between the pipelines of one runspace pool: the global
         scope, ``$Error`` and the environment live there, as in a PowerShell runspace."""
         self.session = session
-        self._event_sink = session.sink if isinstance(session.sink, EventForwardingSink) else None
+        self._event_sink = session.sink if is_event_forwarding_sink(session.sink) else None
         """The executor's own sink, taken before commands wrap ``session.sink`` with their
         merges and redirections: forwarded events go to the runspace pool, past those."""
         self.operators = Operators(self)

@@ -10,8 +10,9 @@ instead of printing something Windows would not.
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+from typing import Protocol, cast, runtime_checkable
 
+from psrunbook.sim.executor_protocol import type_implements
 from psrunbook.sim.objects import PSHashtable
 from psrunbook.sim.ps.automatic import connected_user
 from psrunbook.sim.ps.cmdlet_api import Cmdlet, CmdletContext, CmdletSpec, CommandRefused
@@ -49,6 +50,15 @@ class NativeContext(Protocol):
     """What a native program inherits beyond :class:`CmdletContext`: the environment."""
 
     def environment(self) -> dict[str, str]: ...
+
+
+def environment_of(ctx: object) -> dict[str, str]:
+    """The environment ``ctx`` gives a program ({} for a context without one), the
+    context's type asked once: typing's ``isinstance`` of a protocol looks up its members
+    on every call, and every file cmdlet asks for the user's profile (issue 16)."""
+    if type_implements(type(ctx), NativeContext):
+        return cast(NativeContext, ctx).environment()
+    return {}
 
 
 _CMD_OPERATORS = set("&|<>^()")
@@ -131,7 +141,7 @@ class Cmd:
         found = cmd_switch_command(line) if line is not None else None
         if found is None or found[0] != "c" or _CMD_OPERATORS & set(found[1]):
             raise CommandRefused(shown)
-        environment = ctx.environment() if isinstance(ctx, NativeContext) else {}
+        environment = environment_of(ctx)
         command = PERCENT.sub(lambda m: lookup(environment, m), found[1]).strip()
         verb = command.split(maxsplit=1)[0].casefold() if command else ""
         if verb == "echo" or (verb.startswith("echo") and verb[4:5] in (".", ":")):

@@ -17,13 +17,13 @@ from typing import Any
 from psrunbook.sim.executor_protocol import (
     CommandRequest,
     ExecutionContext,
-    HostingSink,
     InformationRecordValue,
     OutputSink,
     PipelineFailed,
     PipelineRequest,
     PipelineStopped,
     StreamRecord,
+    is_hosting_sink,
 )
 from psrunbook.sim.objects import ErrorRecordData, ProgressData
 from psrunbook.sim.ps import records
@@ -139,7 +139,7 @@ class PowerShellExecutor:
             files=None if self._files_for is None else self._files_for(context),
             # Over PSRP $Host reaches the client's hosts; elsewhere (powershell.exe under
             # WinRS, whose $Host is a console host) the runspace's $Host stays as it is.
-            remote_hosts=RemoteHosts(sink) if isinstance(sink, HostingSink) else None,
+            remote_hosts=RemoteHosts(sink) if is_hosting_sink(sink) else None,
             unmodelled=self._unmodelled(context),
             unmodelled_module=self._unmodelled_module,
             command_alias=self._alias_resolver(context),

@@ -41,7 +41,7 @@ from psrunbook.sim.executor_protocol import (
     HostCallArray,
     HostCallObject,
     HostChar,
-    HostingSink,
+    is_hosting_sink,
 )
 from psrunbook.sim.objects import (
     ProgressData,
@@ -79,7 +79,7 @@ class PromptResult(PSHashtable):
 
 def client_host_of(sink: Any, *, pool: bool) -> ClientHost | None:
     """The client's host behind ``sink`` (None for a sink without one, or a null host)."""
-    return sink.client_host(pool=pool) if isinstance(sink, HostingSink) else None
+    return sink.client_host(pool=pool) if is_hosting_sink(sink) else None
 
 
 class RemoteHosts:

@@ -8,7 +8,7 @@ from psrunbook.sim.lab.cluster_model import SimCluster
 from psrunbook.sim.lab.paths import FsPath, RegPath, wow64_redirected
 from psrunbook.sim.objects import PSEnum, PSHashtable, PSObject
 from psrunbook.sim.ps.cmdlet_api import CmdletContext, CmdletSpec, CommandRefused, ParamSpec
-from psrunbook.sim.ps.natives import NativeContext
+from psrunbook.sim.ps.natives import environment_of
 
 
 class SimCmdlet:
@@ -137,7 +137,7 @@ def _user_name(ctx: CmdletContext) -> str:
 
 def _user_profile(ctx: CmdletContext) -> str:
     """The session's ``USERPROFILE`` (a context without an environment: the user's own)."""
-    environment = ctx.environment() if isinstance(ctx, NativeContext) else {}
+    environment = environment_of(ctx)
     return environment.get("USERPROFILE") or f"C:\\Users\\{_user_name(ctx)}"
 
 

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import datetime
 
+import hypothesis
 import pytest
+from hypothesis import strategies as st
 
+from psrunbook.sim import date_wire
 from psrunbook.sim.lab.cluster_objects import lab_date
 from psrunbook.sim.ps.builtins import date_object
+from psrunbook.sim.ps.date_format import INVARIANT, Moment, format_datetime
 from psrunbook.sim.ps.date_text import (
     date_moment,
     general,
+    invariant_general,
     long_date,
     long_time,
     short_date,
@@ -47,3 +52,14 @@ def test_both_kinds_of_lab_datetime_give_their_moment() -> None:
     assert moment == date_moment(date_object(moment))
     assert datetime.datetime(2026, 1, 1, 0, 0, 1) == date_moment(lab_date(10_000_000))
     assert date_moment("12/03/2026 23:10:00") is None
+
+
+@hypothesis.given(
+    ticks=st.integers(min_value=0, max_value=date_wire.ticks_of(datetime.datetime(9999, 12, 31))),
+)
+def test_invariant_general_is_the_formatters_invariant_g(ticks: int) -> None:
+    """The written-out ``MM/dd/yyyy HH:mm:ss`` every lab DateTime carries is what the
+    pattern formatter gives for "G" in the invariant culture, for any moment (years
+    below 1000 included: ``yyyy`` pads to four digits)."""
+    moment = Moment(ticks, "Utc")
+    assert format_datetime(moment, "G", INVARIANT) == invariant_general(moment.wall)
