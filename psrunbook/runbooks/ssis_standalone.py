@@ -191,7 +191,6 @@ def build_steps(params: SsisStandaloneParameters, inventory: Inventory) -> list[
             target=Target.EVERY_NODE,
             arguments={
                 "ServiceName": version.service_name,
-                "ConfigFile": target,
                 "TimeoutSeconds": params.service_timeout_s,
             },
             result=ServiceAutomaticResult,

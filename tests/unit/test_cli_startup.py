@@ -89,7 +89,7 @@ from psrunbook.templates import TemplateLibrary
 print("tree_sitter" in sys.modules)
 TemplateLibrary().render(
     "ssis/set_service_automatic.ps1.j2",
-    {"ServiceName": "S", "ConfigFile": "C:\\\\S.xml", "TimeoutSeconds": 1},
+    {"ServiceName": "S", "TimeoutSeconds": 1},
 )
 print("tree_sitter" in sys.modules)
 """

@@ -20,7 +20,7 @@ from psrunbook.templates import TemplateLibrary
 from psrunbook.templates.bytecode_cache import compile_key
 
 TEMPLATE = "ssis/set_service_automatic.ps1.j2"
-ARGUMENTS = {"ServiceName": "S", "ConfigFile": "C:\\S.xml", "TimeoutSeconds": 1}
+ARGUMENTS = {"ServiceName": "S", "TimeoutSeconds": 1}
 
 
 @pytest.fixture

@@ -84,7 +84,6 @@ class StandaloneConfigResult(_Result):
 class ServiceAutomaticResult(_Result):
     actions: list[str] = Field(default_factory=list)
     waited_seconds: int = 0
-    stale_reasons: list[str] = Field(default_factory=list)
 
 
 class SsisServiceState(StepResult):
