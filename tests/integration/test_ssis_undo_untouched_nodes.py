@@ -12,45 +12,24 @@ the plan says which case it is.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from psrunbook.sim.lab.cluster_model import AclEntry, FsEntry, SimCluster, fold
-from psrunbook.sim.lab.lab_files import load, sample_lab
+from psrunbook.sim.lab.lab_files import sample_lab
 from tests.integration.test_execution import _seed_lab
+from tests.integration.test_ssis_clustered_undo_fallbacks import (
+    SSIS,
+    UNDO,
+    _comparable,
+    _config_value,
+    _set_config,
+    _ssis,
+)
 
 if TYPE_CHECKING:
     from tests.integration.conftest import Psrunbook
 
-SSIS = "MsDtsServer150"
-UNDO = ("ssis-clustered-undo", "--sim")
-KEY = "SOFTWARE\\Microsoft\\Microsoft SQL Server\\150\\SSIS\\ServiceConfigFile"
 CUSTOM = "D:\\SSIS Config\\MsDtsSrvr.ini.xml"
-
-
-def _set_config(lab: SimCluster, node: str, value: str) -> None:
-    key = lab.node(node).registry.key(KEY)
-    assert key is not None
-    key.set("", value)
-
-
-def _config_value(state: dict[str, Any], node: str) -> object:
-    key = load(state).node(node).registry.key(KEY)
-    assert key is not None
-    value = key.get("")
-    return None if value is None else value.data
-
-
-def _ssis(state: dict[str, Any], node: str) -> tuple[str, str]:
-    """(start type, status) of the SSIS service on ``node``."""
-    found = {n["name"]: n for n in state["nodes"]}[node]
-    service = {s["name"]: s for s in found["services"]}[SSIS]
-    return service["start_type"], service["status"]
-
-
-def _comparable(state: dict[str, Any]) -> dict[str, Any]:
-    for key in ("change_log", "changes", "faults"):
-        state.pop(key)
-    return state
 
 
 def _failing_at_shared_config() -> SimCluster:
