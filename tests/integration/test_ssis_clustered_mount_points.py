@@ -129,8 +129,10 @@ def test_a_folder_under_a_mount_point_is_accepted_for_the_mounted_disk(
     providers = {name for clause in resources[SSIS_RESOURCE]["dependencies"] for name in clause}
     assert {"SQL Server", "Cluster Disk 2"} == providers
     assert "Online" == resources[SSIS_RESOURCE]["state"]
-    entries = restore(psrunbook.lab_file).shared_volumes["S"].entries
-    assert "mp1\\ssis\\msdtssrvr.ini.xml" in entries
+    lab = restore(psrunbook.lab_file)
+    # On the mounted disk's own volume, below its root, not on the drive's.
+    assert "ssis\\msdtssrvr.ini.xml" in lab.mounted_volumes["s:\\mp1"].entries
+    assert not any(key.startswith("mp1\\") for key in lab.shared_volumes["S"].entries)
 
 
 def test_a_mount_point_matches_on_folder_boundaries_only(psrunbook: Psrunbook) -> None:

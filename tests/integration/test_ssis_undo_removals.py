@@ -3,7 +3,8 @@
 - The shared folder: only the backups ssis-clustered makes (``MsDtsSrvr.ini.xml.bak``,
   ``.1.bak`` to ``.100.bak``) count as its own, never another ``*.bak`` (SQL Server's
   database backups use that extension); without a journal record, MsDtsSrvr.ini.xml is
-  removed only when its text is one ssis-clustered writes there.
+  removed only when its text is one ssis-clustered writes there; a Hidden file is seen
+  too (the listings use -Force).
 - The resource: the half-made Generic Service an interrupted add-resource step leaves
   (empty ServiceName, in the role's group, not online) is removed, not refused.
 - The service: a Generic Service resource whose ServiceName cannot be read may still run
@@ -12,9 +13,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from psrunbook.sim.lab.cluster_model import FsEntry, SimCluster, fold
+import pytest
+
+import psrunbook as package
+from psrunbook.sim.lab.cluster_model import ARCHIVE, HIDDEN, FsEntry, SimCluster, fold
 from psrunbook.sim.lab.lab_files import restore, sample_lab, save
 from tests.integration.test_execution import _seed_lab
 from tests.unit.sim.lab.scripts import run_on
@@ -22,6 +27,7 @@ from tests.unit.sim.lab.scripts import run_on
 if TYPE_CHECKING:
     from tests.integration.conftest import Psrunbook
 
+TEMPLATES = Path(package.__file__).parent / "ps_templates"
 SSIS = "MsDtsServer150"
 UNDO = ("ssis-clustered-undo", "--sim")
 GROUP = "SQL Server (MSSQLSERVER)"
@@ -46,10 +52,15 @@ def _shared_entries(psrunbook: Psrunbook) -> set[str]:
     return set(restore(psrunbook.lab_file).shared_volumes["S"].entries)
 
 
-def _add_shared_file(psrunbook: Psrunbook, rel: str, data: bytes) -> None:
-    """Put a file on the shared disk S: of the saved lab (as someone on the owner would)."""
+def _add_shared_file(
+    psrunbook: Psrunbook, rel: str, data: bytes, attributes: int | None = None
+) -> None:
+    """Put a file on the shared disk S: of the saved lab (as someone on the owner would),
+    with the FileAttributes ``attributes`` (None: a new file's, Archive)."""
     lab = restore(psrunbook.lab_file)
-    lab.shared_volumes["S"].entries[fold(rel)] = FsEntry(rel.rsplit("\\", 1)[-1], False, data=data)
+    lab.shared_volumes["S"].entries[fold(rel)] = FsEntry(
+        rel.rsplit("\\", 1)[-1], False, data=data, attributes=attributes
+    )
     save(lab, psrunbook.lab_file)
 
 
@@ -86,6 +97,54 @@ def test_the_backups_ssis_clustered_makes_go_with_the_folder(psrunbook: Psrunboo
         _add_shared_file(psrunbook, f"SSIS\\{name}", b"<old/>")
 
     psrunbook("run", *UNDO, "--yes")
+
+    assert not any(e == "ssis" or e.startswith("ssis\\") for e in _shared_entries(psrunbook))
+
+
+HIDDEN_FILES = ["SSIS\\desktop.ini", "SSIS\\Packages\\Nightly.dtsx"]
+"""A Hidden file in the shared folder, and a Hidden package in its Packages folder."""
+
+
+def _listing_without_force(tmp_path: Path) -> Path:
+    """A template folder overriding remove_shared_config with the listings the step had
+    before they took -Force (``Get-ChildItem -LiteralPath X |``), the rest as shipped."""
+    shipped = (TEMPLATES / "ssis" / "remove_shared_config.ps1.j2").read_text("utf-8")
+    old = shipped.replace("$ConfigFolder -Force |", "$ConfigFolder |").replace(
+        "$PackagesFolder -Force |", "$PackagesFolder |"
+    )
+    assert old.count("Get-ChildItem -LiteralPath") == 2 and "-Force |" not in old
+    (tmp_path / "ssis").mkdir()
+    (tmp_path / "ssis" / "remove_shared_config.ps1.j2").write_text(old, "utf-8")
+    return tmp_path
+
+
+@pytest.mark.parametrize("rel", HIDDEN_FILES)
+def test_a_hidden_file_in_the_shared_folder_is_seen_and_the_folder_kept(
+    psrunbook: Psrunbook, rel: str
+) -> None:
+    """Get-ChildItem leaves Hidden items out unless -Force, and Remove-Item -Recurse -Force
+    deletes them: the step lists with -Force, so it names the hidden file and keeps it."""
+    _seed_lab(psrunbook, sample_lab(nodes=2))
+    psrunbook("run", "ssis-clustered", "--sim", "--yes")
+    _add_shared_file(psrunbook, rel, b"someone's", attributes=HIDDEN | ARCHIVE)
+
+    failed = psrunbook("run", *UNDO, "--yes", expect=1)
+
+    assert f"holds more than ssis-clustered wrote (S:\\{rel})" in _shown(failed)
+    assert fold(rel) in _shared_entries(psrunbook)
+
+
+@pytest.mark.parametrize("rel", HIDDEN_FILES)
+def test_listings_without_force_would_delete_the_hidden_file_unseen(
+    psrunbook: Psrunbook, tmp_path: Path, rel: str
+) -> None:
+    """The same run with the listings the step had before (no -Force) succeeds and takes
+    the hidden file with the folder: what the lab now shows Windows would do."""
+    _seed_lab(psrunbook, sample_lab(nodes=2))
+    psrunbook("run", "ssis-clustered", "--sim", "--yes")
+    _add_shared_file(psrunbook, rel, b"someone's", attributes=HIDDEN | ARCHIVE)
+
+    psrunbook("--templates", str(_listing_without_force(tmp_path)), "run", *UNDO, "--yes")
 
     assert not any(e == "ssis" or e.startswith("ssis\\") for e in _shared_entries(psrunbook))
 

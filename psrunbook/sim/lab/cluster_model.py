@@ -267,8 +267,31 @@ class AclEntry(msgspec.Struct):
     inherited: bool = False
 
 
+READ_ONLY = 0x1
+HIDDEN = 0x2
+SYSTEM = 0x4
+DIRECTORY = 0x10
+ARCHIVE = 0x20
+NORMAL = 0x80
+FILE_ATTRIBUTE_NAMES = (
+    ("ReadOnly", READ_ONLY),
+    ("Hidden", HIDDEN),
+    ("System", SYSTEM),
+    ("Directory", DIRECTORY),
+    ("Archive", ARCHIVE),
+    ("Normal", NORMAL),
+)
+"""The ``System.IO.FileAttributes`` the lab models, in the enum's (ascending) order."""
+
+
 class FsEntry(msgspec.Struct):
-    """A file or folder; ``data`` is the exact bytes on disk (files only)."""
+    """A file or folder; ``data`` is the exact bytes on disk (files only).
+
+    ``attributes`` is the item's ``System.IO.FileAttributes`` once something set them (a
+    script, a lab file); None is what the lab creates, Windows' defaults for a new item:
+    Archive for a file, Directory for a folder (:attr:`file_attributes`). Kept None until
+    set, so the common item costs no work and the dumps of labs without attributes keep
+    their shape."""
 
     name: str
     is_dir: bool
@@ -276,6 +299,28 @@ class FsEntry(msgspec.Struct):
     acl: list[AclEntry] = msgspec.field(default_factory=list)
     modified: float = 0.0
     stamp: int = 0
+    attributes: int | None = None
+
+    @property
+    def file_attributes(self) -> int:
+        """The FileAttributes value Windows reports (``.Attributes``, the Mode column)."""
+        if self.attributes is not None:
+            return self.attributes
+        return DIRECTORY if self.is_dir else ARCHIVE
+
+    @property
+    def hidden(self) -> bool:
+        """Hidden: left out of listings and wildcards and refused by ``Get-Item`` unless
+        ``-Force`` (5.1's FileSystemProvider tests FileAttributes.Hidden alone there)."""
+        return self.attributes is not None and bool(self.attributes & HIDDEN)
+
+    @property
+    def protected(self) -> bool:
+        """Hidden, System or ReadOnly: ``Remove-Item`` without ``-Force`` refuses it
+        (5.1's FileSystemProvider.RemoveFileSystemItem)."""
+        return self.attributes is not None and bool(
+            self.attributes & (HIDDEN | SYSTEM | READ_ONLY)
+        )
 
 
 class Volume(msgspec.Struct):
@@ -337,8 +382,9 @@ class Resource(msgspec.Struct):
     mount_point: str | None = None
     """A Physical Disk without a drive letter: the folder its volume is mounted in
     (``S:\\MP1``, a mounted folder, SetVolumeMountPoint) on the volume of another cluster
-    disk of its group, on which it depends. The folder is an entry of that volume, and so is
-    what is written below it: the lab does not route paths through a mount point."""
+    disk of its group, on which it depends. The folder is an entry of that volume; what is
+    below it is on this disk's own volume (``SimCluster.mounted_volumes``), reached only
+    where the disk is mounted (:meth:`SimCluster.mount_of`)."""
     restart_action: int = 2
     restart_threshold: int = 1
     pending_target: str | None = None
@@ -427,6 +473,10 @@ class SimCluster:
     groups: dict[str, Group] = field(default_factory=dict)
     resources: dict[str, Resource] = field(default_factory=dict)
     shared_volumes: dict[str, Volume] = field(default_factory=dict)
+    mounted_volumes: dict[str, Volume] = field(default_factory=dict)
+    """The volumes of the cluster disks mounted in a folder (``Resource.mount_point``),
+    keyed by that folder folded (``s:\\mp1``); each volume's ``letter`` is the drive the
+    folder is on, its entries are keyed below the folder (:meth:`mount_of`)."""
     checkpoint_data: dict[str, dict[str, list[object]]] = field(default_factory=dict)
     resource_types: list[str] = field(default_factory=lambda: list(KNOWN_RESOURCE_TYPES))
     clock: VirtualClock = field(default_factory=VirtualClock)
@@ -813,6 +863,32 @@ class SimCluster:
         if fold(owner) != fold(node) or self.observe(resource) != "Online":
             return False
         return self.volume_for(node, resource.mount_point[0]) is not None
+
+    def mount_of(
+        self, node: str, letter: str, parts: tuple[str, ...]
+    ) -> tuple[int, Volume | None] | None:
+        """For a path of drive ``letter`` (its ``parts`` below the root) at or below the
+        folder a cluster disk is mounted in: how many parts that folder has, and the disk's
+        volume where ``node`` has it mounted (:meth:`disk_mounted`), else None. None for a
+        path outside every mount point. Windows reaches what is below a mounted folder on
+        the mounted volume (SetVolumeMountPoint); while that volume is not mounted the lab
+        shows the folder empty and nothing below it (UNVERIFIED what Windows shows: the
+        stricter reading, no file of the disk is reachable). A lab without mount points
+        pays one dict test."""
+        if not self.mounted_volumes or not parts:
+            return None
+        for folder, volume in self.mounted_volumes.items():
+            if volume.letter != letter:
+                continue
+            below = folder[3:].split("\\")
+            depth = len(below)
+            if len(parts) < depth or [fold(p) for p in parts[:depth]] != below:
+                continue
+            for resource in self.resources.values():
+                if resource.mount_point is not None and fold(resource.mount_point) == folder:
+                    return depth, volume if self.disk_mounted(node, resource) else None
+            return depth, None
+        return None
 
     # -- online / offline ------------------------------------------------------------
 

@@ -12,7 +12,15 @@ looks from ``Get-Acl`` and ``icacls`` without copying rules around.
 from __future__ import annotations
 
 from psrunbook.sim.lab import accounts
-from psrunbook.sim.lab.cluster_model import AclEntry, FsEntry, SimCluster, Volume, fold
+from psrunbook.sim.lab.cluster_model import (
+    ARCHIVE,
+    NORMAL,
+    AclEntry,
+    FsEntry,
+    SimCluster,
+    Volume,
+    fold,
+)
 from psrunbook.sim.lab.cluster_objects import FILE_RIGHTS
 from psrunbook.sim.lab.paths import (
     BadDrive,
@@ -80,13 +88,44 @@ class FsView:
             )
 
     def volume(self, path: FsPath) -> Volume:
-        volume = self.cluster.volume_for(self.node, path.drive)
+        """The volume holding the entry at ``path`` (:meth:`volume_or_none`); BadDrive
+        where this node has none there."""
+        volume = self.volume_or_none(path)
         if volume is None:
             raise BadDrive(path.drive)
         return volume
 
     def volume_or_none(self, path: FsPath) -> Volume | None:
-        return self.cluster.volume_for(self.node, path.drive)
+        """The volume holding the entry at ``path``: the drive's, or below a folder a
+        cluster disk is mounted in, that disk's (None where it is not mounted here)."""
+        return self._where(path)[0]
+
+    def _where(self, path: FsPath) -> tuple[Volume | None, str]:
+        """The volume holding the entry at ``path`` and the entry's key there. A mount
+        folder itself (``S:\\MP1``) is an entry of the drive's volume; what is below it is
+        on the mounted disk's volume (:meth:`SimCluster.mount_of`)."""
+        volume = self.cluster.volume_for(self.node, path.drive)
+        if volume is None:
+            return None, ""
+        mount = self.cluster.mount_of(self.node, path.drive, path.parts)
+        if mount is None or mount[0] == len(path.parts):
+            return volume, path.key
+        depth, mounted = mount
+        return mounted, fold("\\".join(path.parts[depth:]))
+
+    def _below(self, path: FsPath) -> tuple[Volume | None, str, int]:
+        """The volume holding what is directly below the folder ``path``, the folder's key
+        there ('' for the volume's root) and its depth (parts below that root): for a mount
+        folder, the mounted disk's root (None where it is not mounted here: no children)."""
+        volume = self.cluster.volume_for(self.node, path.drive)
+        if volume is None:
+            return None, "", 0
+        mount = self.cluster.mount_of(self.node, path.drive, path.parts)
+        if mount is None:
+            return volume, path.key, len(path.parts)
+        depth, mounted = mount
+        rel = path.parts[depth:]
+        return mounted, fold("\\".join(rel)), len(rel)
 
     def get(self, path: FsPath) -> FsEntry | None:
         """The entry at ``path``; a volume root is a synthetic folder entry."""
@@ -94,12 +133,15 @@ class FsView:
         return self._entry(path)
 
     def _entry(self, path: FsPath) -> FsEntry | None:
-        volume = self.volume_or_none(path)
+        if not path.parts:
+            volume = self.cluster.volume_for(self.node, path.drive)
+            if volume is None:
+                return None
+            return FsEntry(f"{path.drive}:\\", True, acl=volume.root_acl)
+        volume, key = self._where(path)
         if volume is None:
             return None
-        if not path.parts:
-            return FsEntry(f"{path.drive}:\\", True, acl=volume.root_acl)
-        return volume.entries.get(path.key)
+        return volume.entries.get(key)
 
     def exists(self, path: FsPath) -> bool:
         return self.get(path) is not None
@@ -109,11 +151,10 @@ class FsView:
         return self._children(path)
 
     def _children(self, path: FsPath) -> list[tuple[FsPath, FsEntry]]:
-        volume = self.volume_or_none(path)
+        volume, prefix, depth = self._below(path)
         if volume is None:
             return []
-        prefix = path.key
-        depth = len(path.parts) + 1
+        depth += 1
         found = []
         for key, entry in volume.entries.items():
             if prefix and not key.startswith(prefix + "\\"):
@@ -122,15 +163,19 @@ class FsView:
                 found.append((path.child(entry.name), entry))
         return sorted(found, key=lambda item: (not item[1].is_dir, item[0].key))
 
-    def expand(self, path: FsPath) -> list[tuple[FsPath, FsEntry]]:
+    def expand(self, path: FsPath, *, force: bool = False) -> list[tuple[FsPath, FsEntry]]:
         """Resolve wildcards in any part of ``path``; no match gives an empty list.
 
         A part a wildcard matched is spelled as on disk; a part without one as it was
         given, as PowerShell's FileSystem provider reports it (``gci c:\\windows\\sys*``
-        gives ``C:\\windows\\System32``: PowerShell issue 13190)."""
+        gives ``C:\\windows\\System32``: PowerShell issue 13190). A wildcard matches a
+        Hidden item only with ``force`` (the command's ``-Force``): PowerShell's globber
+        lists each folder through the provider's GetChildNames, whose ``Dir`` leaves out
+        Hidden items unless Force (Windows PowerShell 5.1's FileSystemProvider.Dir), so
+        ``Test-Path``, which has no ``-Force``, never matches one."""
         self._check(path)
         current: list[FsPath] = [FsPath(path.drive, ())]
-        if self.volume_or_none(path) is None:
+        if self.cluster.volume_for(self.node, path.drive) is None:
             return []
         for part in path.parts:
             following: list[FsPath] = []
@@ -139,8 +184,8 @@ class FsView:
                     if self._entry(base.child(part)) is not None:
                         following.append(base.child(part))
                     continue
-                for child, _ in self._children(base):
-                    if wildcard_match(part, child.name):
+                for child, found_entry in self._children(base):
+                    if wildcard_match(part, child.name) and (force or not found_entry.hidden):
                         following.append(child)
             current = following
         results = []
@@ -153,13 +198,15 @@ class FsView:
     def create_dir(self, path: FsPath) -> bool:
         """Create a folder and its missing parents; returns whether anything was created."""
         self._check(path)
-        volume = self.volume(path)
         created = False
         for i in range(1, len(path.parts) + 1):
             sub = FsPath(path.drive, path.parts[:i])
-            existing = volume.entries.get(sub.key)
+            volume, key = self._where(sub)
+            if volume is None:
+                raise BadDrive(path.drive)
+            existing = volume.entries.get(key)
             if existing is None:
-                volume.entries[sub.key] = FsEntry(
+                volume.entries[key] = FsEntry(
                     path.parts[i - 1],
                     True,
                     modified=self.cluster.clock.now,
@@ -171,25 +218,42 @@ class FsView:
     def write_file(self, path: FsPath, data: bytes) -> bool:
         """Write a file whose folder exists; returns whether the bytes changed. A write of
         the same bytes still dates the file now: Windows opens it for writing
-        (``Set-Content``, ``Out-File``: FileMode.Create) and sets its LastWriteTime."""
+        (``Set-Content``, ``Out-File``: FileMode.Create) and sets its LastWriteTime, and
+        marks it Archive (a file whose attributes were set gets that bit back)."""
         self._check(path)
-        volume = self.volume(path)
-        existing = volume.entries.get(path.key)
+        volume, key = self._where(path)
+        if volume is None:
+            raise BadDrive(path.drive)
+        existing = volume.entries.get(key)
         if existing is not None:
             same = existing.data == data
             existing.data = data
             existing.modified = self.cluster.clock.now
             existing.stamp = self.cluster.stamp()
+            if existing.attributes is not None:
+                existing.attributes = (existing.attributes & ~NORMAL) | ARCHIVE
             return not same
-        volume.entries[path.key] = FsEntry(
+        volume.entries[key] = FsEntry(
             path.name, False, data=data, modified=self.cluster.clock.now, stamp=self.cluster.stamp()
         )
         return True
 
     def remove(self, path: FsPath) -> None:
+        """Remove the item at ``path`` and everything below it. A folder holding the
+        folder a cluster disk is mounted in (or that folder) is refused by name: removing
+        it would take the mount point away, which the lab does not model."""
         self._check(path)
-        volume = self.volume(path)
-        prefix = path.key
+        volume, prefix = self._where(path)
+        if volume is None:
+            raise BadDrive(path.drive)
+        folded = [fold(p) for p in path.parts]
+        for folder, mounted in self.cluster.mounted_volumes.items():
+            below = folder[3:].split("\\")
+            if mounted.letter == path.drive and below[: len(folded)] == folded:
+                raise CommandRefused(
+                    f"removing {path.display}, which holds the folder a cluster disk is "
+                    f"mounted in ({folder.upper()}; the lab does not model removing a mount point)"
+                )
         for key in [k for k in volume.entries if k == prefix or k.startswith(prefix + "\\")]:
             del volume.entries[key]
 
@@ -202,12 +266,22 @@ class FsView:
             return []
         rules = _deny_first(entry.acl)
         chain: list[FsEntry] = []
+        # Inheritance stops at the volume's root: below a mount folder, the mounted disk's
+        # root ACL (Volume.root_acl) is the last ancestor, not the folder and its drive.
+        mount = self.cluster.mount_of(self.node, path.drive, path.parts)
+        top = mount[0] if mount is not None and mount[0] < len(path.parts) else 0
         parent = path.parent()
-        while parent is not None:  # the real ancestors, whoever asks (not a path access)
+        while parent is not None and len(parent.parts) > top:  # the real ancestors
             found = self._entry(parent)
             if found is not None:
                 chain.append(found)
             parent = parent.parent()
+        if top and mount is not None and mount[1] is not None:
+            chain.append(FsEntry(path.parts[top - 1], True, acl=mount[1].root_acl))
+        elif parent is not None:
+            found = self._entry(parent)
+            if found is not None:
+                chain.append(found)
         for depth, ancestor in enumerate(chain):
             for rule in _deny_first(ancestor.acl):
                 applies = "ContainerInherit" if entry.is_dir else "ObjectInherit"

@@ -122,6 +122,22 @@ class SsisVersion(msgspec.Struct, frozen=True):
         )
 
 
+LAB_FILE_ATTRIBUTES = {"readonly": 0x1, "hidden": 0x2, "system": 0x4, "archive": 0x20}
+"""The FileAttributes a ``[[files]]`` item may name (``System.IO.FileAttributes``)."""
+
+
+class LabFile(msgspec.Struct, frozen=True):
+    """One ``[[files]]`` item: a file (``text``, written as UTF-8 without a BOM, exactly
+    as given) or a folder (``folder = true``), with its missing parents, and the
+    FileAttributes named in ``attributes`` (``Hidden``, ``System``, ``ReadOnly``,
+    ``Archive``; a file without ``Archive`` has only those named). On ``C:`` it is on every
+    node; on the shared drive, on its disk (below a mount point, on the mounted disk)."""
+
+    path: str
+    text: str | None = None
+    attributes: tuple[str, ...] | None = None
+
+
 class LabSpec(msgspec.Struct, frozen=True):
     """A validated lab description."""
 
@@ -143,11 +159,13 @@ class LabSpec(msgspec.Struct, frozen=True):
     """False makes the PSRP user a plain user on every node (``IsInRole`` is false)."""
     latency_ms: float = 0.0
     """Round-trip time the endpoints add to every request (``[network] latency_ms``)."""
+    files: tuple[LabFile, ...] = ()
+    """``[[files]]``: files and folders the lab holds from the start (:class:`LabFile`)."""
 
     @classmethod
     def from_mapping(cls, raw: dict[str, Any]) -> LabSpec:
         """Validate a parsed TOML/JSON description (sections cluster, sql, timing, policy)."""
-        known = {"cluster", "sql", "timing", "policy", "network"}
+        known = {"cluster", "sql", "timing", "policy", "network", "files"}
         unknown = set(raw) - known
         if unknown:
             raise LabError(f"unknown section(s): {', '.join(sorted(unknown))}")
@@ -204,6 +222,7 @@ class LabSpec(msgspec.Struct, frozen=True):
             start_brings_providers_online=bool(policy.get("start_brings_providers_online", True)),
             remote_user_is_administrator=administrator,
             latency_ms=checked_latency_ms(network.get("latency_ms", 0.0), "network.latency_ms"),
+            files=_lab_files(raw.get("files", []), drive),
         )
         SsisVersion.for_version(spec.sql_version)
         for name in spec.ssis_nodes or ():
@@ -276,6 +295,77 @@ def _mount_points(sql: dict[str, Any], drive: str) -> tuple[str, ...]:
                 )
         found.append(folder)
     return tuple(found)
+
+
+def _lab_files(raw: object, drive: str) -> tuple[LabFile, ...]:
+    """``[[files]]``: each a table of ``path`` (on ``C:`` or the shared drive, no
+    wildcard), ``text`` (a file's content) or ``folder = true``, and ``attributes``."""
+    if not isinstance(raw, list):
+        raise LabError("files: expected an array of tables ([[files]])")
+    found: list[LabFile] = []
+    for number, item in enumerate(raw, start=1):
+        where = f"files[{number}]"
+        if not isinstance(item, dict):
+            raise LabError(f"{where}: expected a table")
+        unknown = set(item) - {"path", "text", "folder", "attributes"}
+        if unknown:
+            raise LabError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
+        path = item.get("path")
+        parts = path.rstrip("\\").split("\\") if isinstance(path, str) else []
+        if (
+            len(parts) < 2
+            or parts[0].upper() not in ("C:", f"{drive}:")
+            or set('*?[]"<>|/:') & set("".join(parts[1:]))
+            or any(p in ("", ".", "..") or p != p.strip() for p in parts[1:])
+        ):
+            raise LabError(
+                f"{where}.path: {path!r} is not a path below C:\\ or the shared drive {drive}:"
+            )
+        folder = item.get("folder", False)
+        text = item.get("text")
+        if not isinstance(folder, bool) or (text is not None and not isinstance(text, str)):
+            raise LabError(f"{where}: folder is true or false, text a string")
+        if folder == (text is not None):
+            raise LabError(f"{where}: give text (a file) or folder = true (a folder)")
+        names = item.get("attributes")
+        valid = isinstance(names, list) and all(
+            isinstance(n, str) and fold(n) in LAB_FILE_ATTRIBUTES for n in names
+        )
+        if names is not None and not valid:
+            raise LabError(f"{where}.attributes: a list of Hidden, System, ReadOnly, Archive")
+        found.append(
+            LabFile(
+                parts[0].upper() + "\\" + "\\".join(parts[1:]),
+                text,
+                tuple(names) if names is not None else None,
+            )
+        )
+    return tuple(found)
+
+
+def _place_file(cluster: SimCluster, item: LabFile) -> None:
+    """Put a ``[[files]]`` item where the lab keeps it: every node's ``C:``, or the
+    shared drive's volume (the mounted disk's, below its mount point)."""
+    letter = item.path[0]
+    rel = item.path[3:]
+    volumes: list[Volume] = []
+    if letter == "C":
+        volumes = [node.volumes["C"] for node in cluster.nodes.values()]
+    else:
+        volumes = [cluster.shared_volumes[letter]]
+        for folder, mounted in cluster.mounted_volumes.items():
+            if fold(rel).startswith(folder[3:] + "\\"):
+                volumes = [mounted]
+                rel = rel[len(folder) - 2 :]
+    data = None if item.text is None else item.text.encode("utf-8")
+    for volume in volumes:
+        _add_file(volume, f"{letter}:\\{rel}", data)
+        if item.attributes is not None:
+            value = 0
+            for name in item.attributes:
+                value |= LAB_FILE_ATTRIBUTES[fold(name)]
+            entry = volume.entries[fold(rel)]
+            entry.attributes = value | 0x10 if entry.is_dir else value or 0x80
 
 
 def _strings(section: dict[str, Any], where: str, default: tuple[str, ...]) -> list[str]:
@@ -461,9 +551,11 @@ def build_lab(spec: LabSpec) -> SimCluster:
         )
     )
     mounted_disks: list[list[str]] = []
-    for disk in _mounted_disks(spec, shared, sql.name):
+    for disk in _mounted_disks(spec, shared, cluster.mounted_volumes, sql.name):
         add(disk)
         mounted_disks.append([disk.name])
+    for item in spec.files:
+        _place_file(cluster, item)
     add(
         Resource(
             facts.sql_resource,
@@ -479,9 +571,12 @@ def build_lab(spec: LabSpec) -> SimCluster:
     return cluster
 
 
-def _mounted_disks(spec: LabSpec, shared: Volume, group: str) -> list[Resource]:
+def _mounted_disks(
+    spec: LabSpec, shared: Volume, mounted: dict[str, Volume], group: str
+) -> list[Resource]:
     """``Cluster Disk 2``, ``3``, ... of ``[sql] mount_points``, each Online and mounted in
-    its folder of the shared drive, which becomes a folder of ``shared``.
+    its folder of the shared drive, which becomes a folder of ``shared``; each disk's own
+    (empty) volume goes into ``mounted``, keyed by the folder folded.
 
     Such a disk must be in the group of the disk holding its folder and depend on it
     (Dell's PowerVault MD3000i failover cluster guide, "Assigning Drive Letters and Mount
@@ -491,6 +586,7 @@ def _mounted_disks(spec: LabSpec, shared: Volume, group: str) -> list[Resource]:
     disks = []
     for number, folder in enumerate(spec.mount_points, start=2):
         _add_file(shared, folder, None)
+        mounted[fold(folder)] = Volume(spec.drive, root_acl=_default_acl())
         disks.append(
             Resource(
                 f"Cluster Disk {number}",
@@ -551,6 +647,7 @@ def _volume_dump(volume: Volume) -> dict[str, Any]:
                 "acl": _acl_dump(e.acl),
                 "modified": e.modified,
                 "stamp": e.stamp,
+                **({"attributes": e.attributes} if e.attributes is not None else {}),
             }
             for key, e in sorted(volume.entries.items())
         },
@@ -568,11 +665,22 @@ def _volume_load(raw: dict[str, Any]) -> Volume:
                 _acl_load(e["acl"]),
                 e["modified"],
                 int(e.get("stamp", 0)),
+                _attributes_load(e.get("attributes"), key),
             )
             for key, e in raw["entries"].items()
         },
         _acl_load(raw["root_acl"]),
     )
+
+
+def _attributes_load(raw: object, key: str) -> int | None:
+    """An entry's FileAttributes from a dump: absent (dumps made before the lab had
+    attributes, and every entry nothing set them on) is None, the lab's default."""
+    if raw is None:
+        return None
+    if isinstance(raw, bool) or not isinstance(raw, int) or not 0 <= raw <= 0xFFFF:
+        raise LabError(f"entries.{key}.attributes: expected a FileAttributes number, got {raw!r}")
+    return raw
 
 
 def _value_dump(data: object) -> object:
@@ -679,6 +787,16 @@ def dump(cluster: SimCluster) -> dict[str, Any]:
                 for r in cluster.resources.values()
             ],
             "shared_volumes": [_volume_dump(v) for v in cluster.shared_volumes.values()],
+            **(
+                {
+                    "mounted_volumes": {
+                        folder: _volume_dump(v)
+                        for folder, v in sorted(cluster.mounted_volumes.items())
+                    }
+                }
+                if cluster.mounted_volumes
+                else {}
+            ),
             "checkpoint_data": {
                 k: {item: [_value_dump(v[0]), v[1]] for item, v in sorted(saved.items())}
                 for k, saved in sorted(cluster.checkpoint_data.items())
@@ -764,6 +882,10 @@ def without_history(raw: dict[str, Any]) -> dict[str, Any]:
         for node in raw["nodes"]
     ]
     state["shared_volumes"] = [_volume_without_stamps(v) for v in raw["shared_volumes"]]
+    if "mounted_volumes" in raw:
+        state["mounted_volumes"] = {
+            folder: _volume_without_stamps(v) for folder, v in raw["mounted_volumes"].items()
+        }
     return state
 
 
@@ -833,6 +955,9 @@ def load(raw: dict[str, Any]) -> SimCluster:
         cluster.resources[fold(r["name"])] = Resource(**fields, parameters=params)
     for v in raw["shared_volumes"]:
         cluster.shared_volumes[v["letter"]] = _volume_load(v)
+    for folder, v in raw.get("mounted_volumes", {}).items():
+        cluster.mounted_volumes[fold(folder)] = _volume_load(v)
+    _mount_old_dump(cluster)
     cluster.checkpoint_data = {
         k: {item: [_value_load(v[0]), v[1]] for item, v in saved.items()}
         for k, saved in raw["checkpoint_data"].items()
@@ -840,6 +965,24 @@ def load(raw: dict[str, Any]) -> SimCluster:
     if cluster.lab:
         _check_facts(cluster)
     return cluster
+
+
+def _mount_old_dump(cluster: SimCluster) -> None:
+    """A dump from before the lab gave a disk mounted in a folder a volume of its own has
+    the files below that folder on the drive's volume: they move to the disk's volume,
+    where they are on Windows (and an empty one is made for a disk without any)."""
+    for resource in cluster.resources.values():
+        folder = resource.mount_point
+        if folder is None or fold(folder) in cluster.mounted_volumes:
+            continue
+        drive = cluster.shared_volumes.get(folder[0].upper())
+        volume = Volume(folder[0].upper(), root_acl=_default_acl())
+        cluster.mounted_volumes[fold(folder)] = volume
+        if drive is None:
+            continue
+        prefix = fold(folder[3:]) + "\\"
+        for key in [k for k in drive.entries if k.startswith(prefix)]:
+            volume.entries[key[len(prefix) :]] = drive.entries.pop(key)
 
 
 def _check_facts(cluster: SimCluster) -> None:
