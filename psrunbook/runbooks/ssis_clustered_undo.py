@@ -203,7 +203,7 @@ def shared_source(params: SsisClusteredUndoParameters) -> Advisory | None:
     known = len(params.shared_documents)
     message = (
         f"Nothing in the journal records what {params.shared_folder} held before "
-        "ssis-clustered (no run read changed it there, or it ran from another journal): the "
+        "ssis-clustered (no run recorded changing it there, or it ran from another journal): the "
         "whole folder is removed, but only when it holds nothing but "
         f"{CONFIG_FILE_NAME} with a text ssis-clustered writes there ({known} known from its "
         f"runs, shared_documents; with none, the file stops the step), its backups "
