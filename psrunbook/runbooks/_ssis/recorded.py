@@ -216,8 +216,11 @@ def _untouched(
     recorded: Collection[str],
 ) -> tuple[list[str], set[str], list[str]]:
     """(the nodes ``runs`` reached where none of them attempted ``step`` and nothing is
-    ``recorded``, in the order first reached; the nodes (keys) some run attempted ``step``
-    on; the runs that reached the untouched nodes). Only runs of ``sql_version`` count."""
+    ``recorded``, by name: the order the nodes' preflights were journaled in is the order
+    their parallel attempts happened to start, so it would make the undo's parameters,
+    and its plan, differ from one run to the next; the nodes (keys) some run attempted
+    ``step`` on; the runs that reached the untouched nodes). Only runs of ``sql_version``
+    count."""
     reached: dict[str, tuple[str, str]] = {}
     attempted: set[str] = set()
     for run in sorted(runs, key=lambda r: (r.started_at, r.run_id)):
@@ -230,7 +233,7 @@ def _untouched(
             elif attempt.step_name == step and _attempted(attempt):
                 attempted.add(key)
     kept = {_node_key(node) for node in recorded} | attempted
-    untouched = [value for key, value in reached.items() if key not in kept]
+    untouched = [reached[key] for key in sorted(reached) if key not in kept]
     return (
         [node for node, _ in untouched],
         attempted,
