@@ -12,13 +12,24 @@ from __future__ import annotations
 
 import itertools
 
-from psrunbook.sim.lab.cluster_model import SimCluster
+from psrunbook.sim.lab.cluster_model import HIDDEN, READ_ONLY, SYSTEM, FsEntry, SimCluster
 from psrunbook.sim.lab.fs import FsView
 from psrunbook.sim.lab.paths import BadDrive, FsPath, parse
 from psrunbook.sim.lab.profiles import ensure_profile, in_profile
 from psrunbook.sim.ps.dotnet_io import DotNetIOError, location_of
 
 _TEMP_NAMES = itertools.count(0x1A2B)
+
+_NOT_REPLACED = HIDDEN | SYSTEM | READ_ONLY
+"""What an existing file must not have for .NET to write it anew: every write the language
+reaches (File.WriteAllText, WriteAllBytes, Create, Open with Create) opens with
+FileMode.Create, CreateFile's CREATE_ALWAYS, which fails with ERROR_ACCESS_DENIED for a
+Hidden or System file (CreateFileW's documentation), and a ReadOnly file cannot be opened
+for writing at all: UnauthorizedAccessException, as the cmdlets' writes refuse it."""
+
+
+def _has(entry: FsEntry, attributes: int) -> bool:
+    return entry.attributes is not None and bool(entry.attributes & attributes)
 
 
 class LabFiles:
@@ -101,7 +112,7 @@ class LabFiles:
             view = self._view(writing=True)
             self._folder_must_exist(view, target, path)
             entry = view.get(target)
-            if entry is not None and entry.is_dir:
+            if entry is not None and (entry.is_dir or _has(entry, _NOT_REPLACED)):
                 raise DotNetIOError(
                     "UnauthorizedAccessException", f"Access to the path '{path}' is denied."
                 )
@@ -115,7 +126,8 @@ class LabFiles:
             entry = view.get(target)
             if entry is None:
                 return
-            if entry.is_dir:
+            # File.Delete of a ReadOnly file: UnauthorizedAccessException (its documentation).
+            if entry.is_dir or _has(entry, READ_ONLY):
                 raise DotNetIOError(
                     "UnauthorizedAccessException", f"Access to the path '{path}' is denied."
                 )

@@ -107,3 +107,42 @@ def test_new_item_force_still_refuses_a_readonly_file() -> None:
     denied = _denied(lab, f"$null = New-Item -ItemType File -Path {FILE} -Force -Value x")
     assert "NewItemUnauthorizedAccessError" == denied[0]
 
+
+@pytest.mark.parametrize("attributes", ["Hidden", "System", "ReadOnly"])
+@pytest.mark.parametrize(
+    "write",
+    [
+        f"[System.IO.File]::WriteAllText('{FILE}', 'new')",
+        f"[System.IO.File]::WriteAllBytes('{FILE}', [byte[]](65, 66))",
+        f"[System.IO.File]::Create('{FILE}')",
+    ],
+)
+def test_dotnet_writes_onto_a_protected_file_are_denied(attributes: str, write: str) -> None:
+    """.NET's writes open with FileMode.Create (CREATE_ALWAYS): a Hidden, System or
+    ReadOnly file is not replaced (UnauthorizedAccessException, which PowerShell reports
+    as the method call's exception), the file unchanged."""
+    lab = _lab(attributes)
+    result = run_on(lab, f"try {{ {write} }} catch {{ $_.Exception.Message }}")
+    assert result.failed is None and [] == result.errors, result.errors
+    [message] = result.output
+    assert str(message).endswith(f"argument(s): \"Access to the path '{FILE}' is denied.\""), (
+        message
+    )
+    assert b"old" == _entry(lab).data
+
+
+def test_dotnet_delete_of_a_read_only_file_is_denied_and_of_a_hidden_one_done() -> None:
+    """File.Delete refuses a ReadOnly file (UnauthorizedAccessException) and deletes a
+    Hidden one: deleting needs no write open of the file."""
+    lab = _lab("ReadOnly")
+    denied = run_on(
+        lab, f"try {{ [System.IO.File]::Delete('{FILE}') }} catch {{ $_.Exception.Message }}"
+    )
+    assert [
+        f'Exception calling "Delete" with "1" argument(s): "Access to the path \'{FILE}\' is '
+        'denied."'
+    ] == denied.output
+    assert b"old" == _entry(lab).data
+    hidden = _lab("Hidden")
+    done = run_on(hidden, f"[System.IO.File]::Delete('{FILE}'); Test-Path -LiteralPath {FILE}")
+    assert [False] == done.output
