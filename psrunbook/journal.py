@@ -12,7 +12,7 @@ Layout (``docs/journal.md`` has the full schema)::
         schema_version(version)
         runs(run_id, runbook, runbook_version, mode, parameters_json, ...hashes, user,
              started_at, finished_at, outcome, resumes, cluster, os_user, insecure_json,
-             inventory_path, sim, cluster_id)
+             inventory_path, sim, cluster_id, submitted)
         holds(resource, run_id, host, pid, since, token)   who works on a run or cluster
         decisions(decision_id, run_id, verdict, decided_by, decided_at, bundle_sha256, reason)
         attempts(attempt_id, run_id, step_index, step_name, node, script_sha256,
@@ -287,6 +287,13 @@ def _migrate_to_8(conn: sqlite3.Connection) -> None:
     )
 
 
+def _migrate_to_9(conn: sqlite3.Connection) -> None:
+    """Whether ``submit`` queued the run in a fleet: 1 for a submitted run, 0 for one
+    ``run`` started, NULL (unknown) in runs journaled before. ``resume`` and ``runs`` ask
+    the fleet's database (loading DBOS) only about runs that are not 0."""
+    conn.execute("ALTER TABLE runs ADD COLUMN submitted INTEGER CHECK (submitted IN (0, 1))")
+
+
 # MIGRATIONS[n] turns a version n-1 journal into version n. Append, never edit.
 MIGRATIONS: Final[dict[int, Callable[[sqlite3.Connection], None]]] = {
     1: _migrate_to_1,
@@ -297,6 +304,7 @@ MIGRATIONS: Final[dict[int, Callable[[sqlite3.Connection], None]]] = {
     6: _migrate_to_6,
     7: _migrate_to_7,
     8: _migrate_to_8,
+    9: _migrate_to_9,
 }
 assert max(MIGRATIONS) == SCHEMA_VERSION, "journal_model.SCHEMA_VERSION names the last migration"
 
@@ -546,6 +554,7 @@ class Journal:
         insecure: Mapping[str, str] | None = None,
         inventory_path: str | None = None,
         sim: bool | None = None,
+        submitted: bool = False,
     ) -> None:
         """Record a new run before its first step; ``parameters`` must already be public.
 
@@ -563,8 +572,8 @@ class Journal:
             conn.execute(
                 "INSERT INTO runs (run_id, runbook, runbook_version, mode, parameters_json,"
                 " parameters_sha256, inventory_sha256, bundle_sha256, user, started_at,"
-                " cluster, os_user, insecure_json, inventory_path, sim)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " cluster, os_user, insecure_json, inventory_path, sim, submitted)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     run_id,
                     redact_text(runbook),
@@ -581,6 +590,7 @@ class Journal:
                     json_text(dict(insecure or {})),
                     opt_text(inventory_path),
                     None if sim is None else int(sim),
+                    int(submitted),
                 ),
             )
 
@@ -745,6 +755,52 @@ class Journal:
                     redact_text(reason),
                 ),
             )
+
+    def record_first_decision(
+        self,
+        run_id: str,
+        *,
+        verdict: Verdict,
+        decided_by: str,
+        decided_at: datetime,
+        bundle_sha256: str | None,
+        reason: str = "",
+    ) -> DecisionRecord:
+        """Record a reviewer's decision only if the run has none yet; the one that stands.
+
+        The read and the insert share one ``BEGIN IMMEDIATE`` transaction: a second
+        process deciding at the same moment waits for it, then finds this decision.
+        """
+        check_verdict(verdict)
+        with self._write(f"decision on run {run_id}") as conn:
+            if not conn.execute("SELECT 1 FROM runs WHERE run_id = ?", (run_id,)).fetchone():
+                raise JournalError(self._no_run_message(run_id))
+            first = self._first_decision(conn, run_id)
+            if first is not None:
+                return first
+            conn.execute(
+                "INSERT INTO decisions (run_id, verdict, decided_by, decided_at,"
+                " bundle_sha256, reason) VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    run_id,
+                    verdict,
+                    redact_text(decided_by),
+                    iso_text(decided_at),
+                    bundle_sha256,
+                    redact_text(reason),
+                ),
+            )
+            recorded = self._first_decision(conn, run_id)
+        assert recorded is not None  # inserted in this very transaction
+        return recorded
+
+    @staticmethod
+    def _first_decision(conn: sqlite3.Connection, run_id: str) -> DecisionRecord | None:
+        row = conn.execute(
+            "SELECT * FROM decisions WHERE run_id = ? ORDER BY decided_at, decision_id LIMIT 1",
+            (run_id,),
+        ).fetchone()
+        return None if row is None else decision_record(row, _FIX_STATE_DIR)
 
     # ----------------------------------------------------------------- holds
 

@@ -58,7 +58,7 @@ RUN_MODES: Final = frozenset({"run", "plan"})
 OUTCOMES: Final = frozenset({"succeeded", "failed", "interrupted"})
 FINAL_STATUSES: Final = frozenset({"succeeded", "failed"})
 VERDICTS: Final = frozenset({"approved", "rejected"})
-SCHEMA_VERSION: Final = 8
+SCHEMA_VERSION: Final = 9
 """The journal schema both implementations migrate to (their MIGRATIONS end here)."""
 
 
@@ -171,6 +171,15 @@ class RunRecord(msgspec.Struct, frozen=True):
     cluster_id: str | None = None
     """The id the cluster itself gave when the run first asked (``Get-Cluster``), which a
     resume must find again; None when the run never asked (see execution/identity.py)."""
+    submitted: bool | None = None
+    """Whether ``submit`` queued the run in a fleet. False: ``run`` started it, no fleet
+    knows it, and ``resume``/``runs`` need not ask one (nor load DBOS). None in runs
+    journaled before schema version 9: unknown, so they ask the fleet as they always did."""
+
+    @property
+    def maybe_in_fleet(self) -> bool:
+        """Whether a fleet may know this run: submitted, or journaled before that was kept."""
+        return self.submitted is not False
 
 
 class AttemptRecord(msgspec.Struct, frozen=True):
@@ -223,6 +232,15 @@ class DecisionRecord(msgspec.Struct, frozen=True):
     """The review bundle's manifest sha256 approved (None for most rejections)."""
     reason: str = ""
 
+    def repeats(self, verdict: str, decided_by: str, bundle_sha256: str | None) -> bool:
+        """Whether a decision with these is this one taken again by the same reviewer (the
+        same verdict for the same hash): it is sent again, never refused as another's."""
+        return (self.verdict, self.decided_by, self.bundle_sha256) == (
+            verdict,
+            redact_text(decided_by),
+            bundle_sha256,
+        )
+
 
 def decision_record(row: Row, fix: str) -> DecisionRecord:
     run_id = row["run_id"]
@@ -264,6 +282,7 @@ def run_record(row: Row, fix: str) -> RunRecord:
         inventory_path=row["inventory_path"],
         sim=None if row["sim"] is None else bool(row["sim"]),
         cluster_id=row["cluster_id"],
+        submitted=None if row["submitted"] is None else bool(row["submitted"]),
     )
 
 
@@ -436,10 +455,14 @@ class RunJournal(HoldStore, Protocol):
         insecure: Mapping[str, str] | None = None,
         inventory_path: str | None = None,
         sim: bool | None = None,
+        submitted: bool = False,
     ) -> None:
         """Record a new run before its first step; ``parameters`` must already be public.
 
         ``inventory_path`` and ``sim`` are its target, so ``resume`` needs neither again.
+        ``submitted`` says ``submit`` records it for a fleet, in the same write as the
+        run: no crash can leave a submitted run that reads as one ``run`` started, which
+        ``resume`` would execute with nobody's approval.
         """
         ...
 
@@ -504,7 +527,30 @@ class RunJournal(HoldStore, Protocol):
         """Record who approved or rejected a run, when, and the sha256 approved.
 
         Recording the same decision again (same verdict, reviewer and time) changes
-        nothing: the operator's command and the worker may both record it.
+        nothing: the worker records the decision it received, which the operator's
+        command recorded first (:meth:`record_first_decision`). Unconditional: a worker's
+        refusal of an approved hash is recorded after the approval.
+        """
+        ...
+
+    def record_first_decision(
+        self,
+        run_id: str,
+        *,
+        verdict: Verdict,
+        decided_by: str,
+        decided_at: datetime,
+        bundle_sha256: str | None,
+        reason: str = "",
+    ) -> DecisionRecord:
+        """Record a reviewer's decision only if the run has none yet; the decision that
+        stands: this one, or the one recorded first (another reviewer's, or the same
+        decision taken again, which is kept with its first time).
+
+        Check and insert are one atomic step against every other process (SQLite: one
+        write transaction; PostgreSQL: under a lock on the run's row), so of two reviewers
+        deciding at the same moment exactly one decision stands: the journal is the
+        arbiter, and only what stands is sent to the fleet.
         """
         ...
 

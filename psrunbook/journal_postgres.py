@@ -299,6 +299,12 @@ def _migrate_to_8(conn: psycopg.Connection[DictRow]) -> None:
     )
 
 
+def _migrate_to_9(conn: psycopg.Connection[DictRow]) -> None:
+    """Whether ``submit`` queued the run in a fleet (SQLite's migration 9): NULL, unknown,
+    in runs journaled before."""
+    conn.execute("ALTER TABLE psrunbook.runs ADD COLUMN submitted BOOLEAN")
+
+
 # MIGRATIONS[n] turns a version n-1 journal into version n. Append, never edit; the
 # versions are the SQLite journal's (psrunbook.journal.MIGRATIONS), step for step.
 MIGRATIONS: Final = {
@@ -310,6 +316,7 @@ MIGRATIONS: Final = {
     6: _migrate_to_6,
     7: _migrate_to_7,
     8: _migrate_to_8,
+    9: _migrate_to_9,
 }
 assert max(MIGRATIONS) == SCHEMA_VERSION, "journal_model.SCHEMA_VERSION names the last migration"
 
@@ -551,6 +558,7 @@ class PostgresJournal:
         insecure: Mapping[str, str] | None = None,
         inventory_path: str | None = None,
         sim: bool | None = None,
+        submitted: bool = False,
     ) -> None:
         """Record a new run before its first step; ``parameters`` must already be public."""
         check_mode(mode)
@@ -558,9 +566,9 @@ class PostgresJournal:
             f"run {run_id}",
             "INSERT INTO psrunbook.runs (run_id, runbook, runbook_version, mode,"
             " parameters_json, parameters_sha256, inventory_sha256, bundle_sha256,"
-            ' "user", started_at, cluster, os_user, insecure_json, inventory_path, sim)'
-            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, clock_timestamp(), %s, %s, %s,"
-            " %s, %s)"
+            ' "user", started_at, cluster, os_user, insecure_json, inventory_path, sim,'
+            " submitted) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, clock_timestamp(), %s,"
+            " %s, %s, %s, %s, %s)"
             " ON CONFLICT (run_id) DO NOTHING RETURNING run_id",
             (
                 run_id,
@@ -577,6 +585,7 @@ class PostgresJournal:
                 json_text(dict(insecure or {})),
                 opt_text(inventory_path),
                 sim,
+                submitted,
             ),
         )
         if not inserted:
@@ -727,6 +736,54 @@ class PostgresJournal:
         )
         if not known:
             self.run(run_id)  # a missing run is an error; a repeated decision is not
+
+    def record_first_decision(
+        self,
+        run_id: str,
+        *,
+        verdict: Verdict,
+        decided_by: str,
+        decided_at: datetime,
+        bundle_sha256: str | None,
+        reason: str = "",
+    ) -> DecisionRecord:
+        """Record a reviewer's decision only if the run has none yet; the one that stands.
+
+        The run's row is locked first (``FOR NO KEY UPDATE``: two deciders exclude each
+        other, while the run's own attempts, which only reference the row, go on), so
+        the check and the insert are atomic across machines: a second reviewer's
+        transaction waits for the first's commit, then reads its decision.
+        """
+        check_verdict(verdict)
+        with self._write(f"decision on run {run_id}") as conn:
+            # Each statement must see what committed before it (a server defaulting to
+            # REPEATABLE READ would read the decisions as of before the lock was granted).
+            conn.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+            locked = conn.execute(
+                "SELECT 1 FROM psrunbook.runs WHERE run_id = %s FOR NO KEY UPDATE", (run_id,)
+            ).fetchone()
+            if locked is None:
+                raise JournalError(self._no_run_message(run_id))
+            first = conn.execute(
+                "SELECT * FROM psrunbook.decisions WHERE run_id = %s"
+                " ORDER BY decided_at, decision_id LIMIT 1",
+                (run_id,),
+            ).fetchone()
+            if first is None:
+                first = conn.execute(
+                    "INSERT INTO psrunbook.decisions (run_id, verdict, decided_by, decided_at,"
+                    " bundle_sha256, reason) VALUES (%s, %s, %s, %s, %s, %s) RETURNING *",
+                    (
+                        run_id,
+                        verdict,
+                        redact_text(decided_by),
+                        decided_at,
+                        bundle_sha256,
+                        redact_text(reason),
+                    ),
+                ).fetchone()
+        assert first is not None  # found, or inserted and returned
+        return decision_record(first, _FIX)
 
     # ----------------------------------------------------------------- holds
 

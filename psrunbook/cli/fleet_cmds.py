@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import socket
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
 
@@ -31,13 +31,13 @@ from psrunbook.cli.run_cmds import (
     StateDirOption,
     TimeoutOption,
 )
-from psrunbook.errors import ParameterError
+from psrunbook.errors import JournalError, ParameterError
 
 if TYPE_CHECKING:
     from psrunbook.fleet.dbos_engine import DbosEngine
     from psrunbook.fleet.spec import Decision, FleetStatus, RunSpec
     from psrunbook.fleet.status import ProgressSource
-    from psrunbook.journal_model import DecisionRecord, RunJournal
+    from psrunbook.journal_model import DecisionRecord, RunJournal, RunRecord
 
 FINAL_STATES = frozenset({"finished", "failed", "rejected", "cancelled"})
 EXIT_WAIT_TIMEOUT = 124
@@ -53,10 +53,11 @@ RunIdArgument = Annotated[
 
 
 def fleet_statuses(
-    ctx: typer.Context, state_dir: Path | None, run_ids: list[str]
+    ctx: typer.Context, state_dir: Path | None, runs: Sequence[RunRecord]
 ) -> Mapping[str, FleetStatus]:
-    """What the fleet knows of these runs, for ``runs`` and ``runs show`` (nothing: no fleet);
-    a decision no worker has taken up yet counts (a rejected run is shown rejected)."""
+    """What the fleet knows of these runs, for ``runs`` and ``runs show`` (nothing: no fleet,
+    or no run a fleet may know); a decision no worker has taken up yet counts (a rejected
+    run is shown rejected)."""
     from psrunbook.fleet.status import first_decision
     from psrunbook.fleet.status import fleet_statuses as read
     from psrunbook.journal import default_state_dir
@@ -69,7 +70,7 @@ def fleet_statuses(
                 opened.append(stack.enter_context(_journal(ctx, state_dir)))
             return first_decision(opened[0])(run_id)
 
-        return read(state_dir or default_state_dir(), settings(ctx).journal, run_ids, decided)
+        return read(state_dir or default_state_dir(), settings(ctx).journal, runs, decided)
 
 
 @contextlib.contextmanager
@@ -191,9 +192,12 @@ def submit(
         )
         with _engine(ctx, state_dir) as engine:
             specs: list[RunSpec] = []
-            for run in planned:
+            for index, run in enumerate(planned):
                 spec = work.record(run)
-                engine.start(spec)
+                try:
+                    engine.start(spec)
+                except JournalError as exc:
+                    raise _not_queued(journal, exc, specs, spec, planned[index + 1 :]) from None
                 specs.append(spec)
             if not wait:
                 _print_queued(specs, as_json=as_json)
@@ -204,6 +208,35 @@ def submit(
 
             source = DecidedProgress(engine, first_decision(journal))
             _wait(source, {s.run_id: s.cluster for s in specs}, wait_timeout, as_json=as_json)
+
+
+def _not_queued(
+    journal: RunJournal,
+    error: JournalError,
+    queued: list[RunSpec],
+    failed: RunSpec,
+    unsubmitted: Sequence[object],
+) -> JournalError:
+    """The fleet's database failed while ``failed`` was being queued: say which runs are
+    queued (a worker executes them), which one is journaled but in no queue, and how many
+    were not submitted at all, so the operator neither loses nor doubles a change.
+
+    The journaled one is ended ``failed`` (best effort: the journal may be the database
+    that just failed); ``resume`` refuses it either way, as nobody queued or approved it.
+    """
+    with contextlib.suppress(JournalError):
+        journal.finish_run(failed.run_id, "failed")
+    parts = [str(error)]
+    if queued:
+        names = ", ".join(f"{s.run_id} ({s.cluster})" for s in queued)
+        parts.append(f"queued before the failure, and left queued: {names}")
+    parts.append(
+        f"run {failed.run_id} ({failed.cluster}) is journaled but was not queued: "
+        "submit that cluster again once the fleet's database is back"
+    )
+    if unsubmitted:
+        parts.append(f"{len(unsubmitted)} more inventories were not submitted")
+    return JournalError("; ".join(parts))
 
 
 def _print_queued(specs: list[RunSpec], *, as_json: bool) -> None:
@@ -391,20 +424,40 @@ def _decide(
     sha256: str | None = None,
     reason: str = "",
 ) -> tuple[str, Decision]:
-    """Deliver a reviewer's decision to a run awaiting approval; log who and when."""
-    from psrunbook.fleet.work import decision_now, journal_decision, log_decision
+    """Deliver a reviewer's decision to a run awaiting approval; log who and when.
+
+    The journal is the arbiter between reviewers: the decision is recorded only if the
+    run has none yet (atomically, :func:`~psrunbook.fleet.work.claim_decision`), and only
+    the decision recorded is sent to the run's gate, which acts on the first message it
+    receives. A second reviewer who read "awaiting approval" at the same moment is
+    refused (exit 2) naming who decided what and when. The same reviewer's same decision
+    taken again is sent again, as first journaled: that is how a command that died
+    between journaling and sending is recovered (the gate, waiting for one message,
+    ignores a second).
+    """
+    from psrunbook.fleet.status import first_decision
+    from psrunbook.fleet.work import claim_decision, decision_now, journaled_decision, log_decision
 
     with _fleet(ctx, state_dir) as (journal, engine):
-        run_id, status = _status(engine, journal, reference)
+        record = journal.find_run(reference)
+        run_id = record.run_id
+        status = engine.status([run_id]).get(run_id)
+        if status is None:
+            raise ParameterError(f"run {run_id} was not submitted to a fleet (`psrunbook submit`)")
+        standing = first_decision(journal)(run_id)
         if status.state != "awaiting approval":
-            raise ParameterError(f"run {run_id} is {status.state}, not awaiting approval")
+            raise _not_awaiting(run_id, status, standing)
         expected = status.review_sha256
-        if verdict == "approve" and (sha256 or "").strip().lower() != expected:
+        given = (sha256 or "").strip().lower() if verdict == "approve" else None
+        decision = decision_now(verdict, expected if verdict == "approve" else None, reason)
+        verdict_word = "approved" if verdict == "approve" else "rejected"
+        if standing is not None and not standing.repeats(verdict_word, decision.by, given):
+            raise _lost(record, status, standing, decision)
+        if verdict == "approve" and given != expected:
             # Approving what was not reviewed may be a mistake or an attempt to slip a
             # change through: the SIEM sees it, not only the reviewer's terminal.
             from psrunbook.logging import get_logger
 
-            record = journal.run(run_id)
             get_logger("psrunbook.fleet").error(
                 "run.approval_refused",
                 action="run.approval_refused",
@@ -419,12 +472,64 @@ def _decide(
                 f"--sha256 {sha256} is not what run {run_id} would execute: its review bundle "
                 f"has sha256 {expected}; review that bundle, then approve its hash"
             )
-        decision = decision_now(verdict, expected if verdict == "approve" else None, reason)
+        # Recorded first, sent after: what the gate receives is always what the journal
+        # says was decided, whoever else decides at this moment.
+        standing = claim_decision(journal, run_id, decision)
+        if not standing.repeats(verdict_word, decision.by, decision.sha256):
+            raise _lost(record, status, standing, decision)
+        decision = journaled_decision(standing)
         engine.decide(run_id, decision)
-        journal_decision(journal, run_id, decision)
-        record = journal.run(run_id)  # read before the journal closes
     log_decision(run_id, record.cluster, record.runbook, decision)
     return run_id, decision
+
+
+def _not_awaiting(
+    run_id: str, status: FleetStatus, standing: DecisionRecord | None
+) -> ParameterError:
+    """The refusal of a decision on a run whose gate decided already (or never waited)."""
+    decided = "" if standing is None else f": {_decided_by(standing)}"
+    return ParameterError(f"run {run_id} is {status.state}, not awaiting approval{decided}")
+
+
+def _lost(
+    record: RunRecord, status: FleetStatus, standing: DecisionRecord, refused: Decision
+) -> ParameterError:
+    """The refusal of a decision that came second: another stands, and this one was
+    neither journaled nor sent. Logged, so the SIEM sees the reviewers disagreed."""
+    from psrunbook.fleet.status import with_decisions
+    from psrunbook.logging import get_logger
+
+    run_id = record.run_id
+    state = with_decisions({run_id: status}, lambda _: standing)[run_id].state
+    get_logger("psrunbook.fleet").warning(
+        "run.decision_refused",
+        action="run.decision_refused",
+        outcome="failure",
+        run_id=run_id,
+        cluster=record.cluster,
+        runbook=record.runbook,
+        given_verdict=refused.verdict,
+        given_sha256=refused.sha256,
+        decision=standing.verdict,
+        decided_by=standing.decided_by,
+        decided_at=standing.decided_at.isoformat(),
+        bundle_sha256=standing.bundle_sha256,
+    )
+    return ParameterError(
+        f"run {run_id} is {state}, not awaiting approval: {_decided_by(standing)}; "
+        f"your {'approval' if refused.verdict == 'approve' else 'rejection'} was neither "
+        "journaled nor sent (`psrunbook runs show "
+        f"{run_id}` shows the decision)"
+    )
+
+
+def _decided_by(decision: DecisionRecord) -> str:
+    """``it was already approved by A at T`` (with the hash approved)."""
+    text = f"it was already {decision.verdict} by {decision.decided_by} at "
+    text += decision.decided_at.isoformat()
+    if decision.verdict == "approved" and decision.bundle_sha256:
+        text += f" (review bundle sha256 {decision.bundle_sha256})"
+    return text
 
 
 def approve(
@@ -463,7 +568,14 @@ def cancel(ctx: typer.Context, run_id: RunIdArgument, state_dir: StateDirOption 
         if status.state in FINAL_STATES:
             raise ParameterError(f"run {run_id} is {status.state} already; nothing to cancel")
         engine.cancel(run_id)
-        if status.state in ("queued", "awaiting approval"):
+        taken = _taken_meanwhile(ctx, state_dir, journal, run_id, status)
+        if taken is not None:
+            # A worker took the run between the read above and the cancel: its step runs
+            # on the cluster under its holds until it sees the cancel and ends the run.
+            import msgspec.structs
+
+            status = msgspec.structs.replace(status, state="running", worker=taken)
+        elif status.state in ("queued", "awaiting approval"):
             # No worker executes it: nobody else will give back the holds it kept while
             # waiting to be continued after a crash, or record how it ended (in that
             # order, as a worker does: whoever reads the outcome finds the cluster free).
@@ -484,6 +596,28 @@ def cancel(ctx: typer.Context, run_id: RunIdArgument, state_dir: StateDirOption 
             )
     verb = "stops when its current step ends" if status.state == "running" else "will not run"
     typer.echo(f"cancelled run {run_id}: it {verb}")
+
+
+def _taken_meanwhile(
+    ctx: typer.Context,
+    state_dir: Path | None,
+    journal: RunJournal,
+    run_id: str,
+    status: FleetStatus,
+) -> str | None:
+    """The worker executing a run read as queued, when one took it meanwhile (None: none).
+
+    Its holds are the sign: a worker holds the run (and its cluster) when it starts it.
+    """
+    if status.state != "queued":
+        return None
+    from psrunbook.fleet.heartbeats import executing
+    from psrunbook.fleet.location import fleet_database_url
+    from psrunbook.journal import default_state_dir
+
+    url = fleet_database_url(state_dir or default_state_dir(), settings(ctx).journal)
+    holders = executing(url, journal.holds_of(run_id).values())
+    return holders[0].worker if holders else None
 
 
 def register(app: typer.Typer) -> None:

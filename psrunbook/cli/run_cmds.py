@@ -431,9 +431,21 @@ def _resumed(
 
     assert command.run_id is not None
     record = journal.find_run(command.run_id)
-    found = fleet_statuses(state_dir, settings.journal, [record.run_id], first_decision(journal))
+    # A run the journal says `run` started is in no fleet: the fleet is not asked.
+    found = fleet_statuses(state_dir, settings.journal, [record], first_decision(journal))
     status = found.get(record.run_id)
-    problem = None if status is None else not_resumable(record.run_id, status)
+    if status is None and record.submitted and not journal.attempts(record.run_id):
+        # Journaled by `submit`, then never queued (the fleet's database failed, or was
+        # replaced since) and never executed: no worker took it and nobody approved it,
+        # so it is not the operator's to execute by hand.
+        problem: str | None = (
+            f"run {record.run_id} was submitted to a fleet that does not know it and no "
+            "worker executed it (it was never queued, or the fleet's database was replaced "
+            "since): nobody approved or queued it, so resume will not execute it; submit "
+            "it again (`psrunbook submit`)"
+        )
+    else:
+        problem = None if status is None else not_resumable(record.run_id, status)
     if problem is not None:
         raise fail(problem, EXIT_USAGE)
     return journaled_target(command, record)
@@ -624,7 +636,7 @@ def runs_list(
     from psrunbook.cli.fleet_cmds import fleet_statuses
     from psrunbook.fleet.status import shown_outcome
 
-    statuses = fleet_statuses(ctx, state_dir, [r.run_id for r in records])
+    statuses = fleet_statuses(ctx, state_dir, records)
     if as_json:
         from psrunbook.cli import documents
 
@@ -677,7 +689,7 @@ def runs_show(
     from psrunbook.cli.fleet_cmds import fleet_statuses
     from psrunbook.fleet.status import status_lines
 
-    status = fleet_statuses(ctx, state_dir, [record.run_id]).get(record.run_id)
+    status = fleet_statuses(ctx, state_dir, [record]).get(record.run_id)
     if as_json:
         from psrunbook.cli import documents
 

@@ -502,9 +502,12 @@ class RunSession:
 
     # ------------------------------------------------------------------ running
 
-    def start(self, prepared: PreparedRun, *, run_id: str | None = None) -> StartedRun:
+    def start(
+        self, prepared: PreparedRun, *, run_id: str | None = None, submitted: bool = False
+    ) -> StartedRun:
         """Hold the run and its cluster, then record a new run (with ``run_id``, e.g. a
-        workflow's, or a fresh one) or a resume.
+        workflow's, or a fresh one) or a resume; ``submitted``: ``submit`` records it for a
+        fleet (journaled with the run, see :meth:`RunJournal.start_run`).
 
         The hold comes first: a second process resuming the same run, or running on the
         same cluster, is refused (:class:`~psrunbook.errors.RunHeld`, naming the holder)
@@ -543,6 +546,7 @@ class RunSession:
                 insecure=prepared.insecure,
                 inventory_path=prepared.inventory_path,
                 sim=prepared.sim,
+                submitted=submitted,
             )
         except BaseException:
             hold.release()

@@ -16,6 +16,7 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Iterable
 from types import TracebackType
 from typing import Protocol
 
@@ -23,6 +24,7 @@ import sqlalchemy as sa
 
 from psrunbook.errors import ParameterError
 from psrunbook.fleet.engine import WorkerOptions
+from psrunbook.holds import Holder
 from psrunbook.logging import get_logger
 
 TABLE = "psrunbook_fleet_workers"
@@ -87,6 +89,42 @@ def _may_be_serving(host: str, pid: int, silent_s: float) -> bool:
     except PermissionError:
         return True  # a process of another user has that pid
     return True
+
+
+def executing(url: str, holders: Iterable[Holder]) -> list[Holder]:
+    """The fleet holds among ``holders`` whose worker process may still be executing the
+    run: the worker of the hold's id last beat from the hold's very host and pid, within
+    :data:`ALIVE_WITHIN_S` (and, on this host, that process exists).
+
+    ``cancel`` asks before it gives back the holds of a run it read as queued: a worker
+    may have taken the run in between, and its step is then running on the cluster until
+    it sees the cancel (when it gives them back itself). A hold of a worker that has
+    restarted since (another pid) or gone silent is a crashed run's, which nobody else
+    will give back.
+    """
+    fleet = [h for h in holders if h.worker is not None]
+    if not fleet:
+        return []
+    engine = sa.create_engine(engine_url(url), pool_size=1, max_overflow=0)
+    try:
+        with engine.connect() as conn:
+            if not sa.inspect(conn).has_table(TABLE):
+                return []
+            rows = conn.execute(
+                sa.select(_workers).where(_workers.c.worker_id.in_({h.worker for h in fleet}))
+            ).fetchall()
+    finally:
+        engine.dispose()
+    now = _now_ms()
+    beats = {row.worker_id: row for row in rows}
+    found = []
+    for holder in fleet:
+        beat = beats.get(holder.worker)
+        if beat is None or (beat.host, beat.pid) != (holder.host, holder.pid):
+            continue
+        if _may_be_serving(beat.host, beat.pid, max(0.0, (now - beat.last_seen_ms) / 1000)):
+            found.append(holder)
+    return found
 
 
 class TakeOver(Protocol):

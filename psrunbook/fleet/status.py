@@ -3,7 +3,9 @@
 The journal knows how a run ended; only the fleet knows that an unfinished run is queued,
 awaiting approval or running. These readers ask the fleet's database only when a fleet
 may exist for the journal (a PostgreSQL journal, or ``fleet.sqlite3`` in the state
-directory), so ``runs`` on a machine without fleets loads no DBOS.
+directory) and only about runs a fleet may know (the journal records which were
+submitted), so ``runs`` on a machine without fleets, or ``resume`` of a run started by
+``run``, loads no DBOS.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from psrunbook.fleet.location import fleet_database_url, fleet_exists
 from psrunbook.fleet.spec import FleetStatus
 
 if TYPE_CHECKING:
-    from psrunbook.journal_model import DecisionRecord, RunJournal
+    from psrunbook.journal_model import DecisionRecord, RunJournal, RunRecord
 
 SHOWN_INSTEAD_OF_OUTCOME = frozenset(
     {"queued", "awaiting approval", "running", "rejected", "cancelled"}
@@ -36,13 +38,17 @@ they deliver it), or None."""
 def fleet_statuses(
     state_dir: Path,
     journal_url: str | None,
-    run_ids: Sequence[str],
+    runs: Sequence[RunRecord],
     decided: Decided | None = None,
 ) -> Mapping[str, FleetStatus]:
     """Each fleet run's status; runs never submitted to a fleet are left out.
 
+    Only runs a fleet may know are asked about: those the journal says were submitted,
+    and those journaled before it kept that (unknown). When there is none (every run
+    was started by ``run``), the fleet's database is not read and DBOS is not loaded.
     With ``decided``, a decision no worker has taken up yet counts (:func:`with_decisions`).
     """
+    run_ids = [run.run_id for run in runs if run.maybe_in_fleet]
     if not run_ids or not fleet_exists(state_dir, journal_url):
         return {}
     # DBOS (and the SQLAlchemy under it) only for fleets; it names a database it cannot

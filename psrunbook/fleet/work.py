@@ -45,7 +45,7 @@ from psrunbook.logging import get_logger, os_user
 if TYPE_CHECKING:
     from psrunbook.inventory import Inventory
     from psrunbook.journal import RunOutcome
-    from psrunbook.journal_model import RunJournal
+    from psrunbook.journal_model import DecisionRecord, RunJournal
     from psrunbook.runbook.registry import RunbookRegistry
     from psrunbook.templates import TemplateLibrary
 
@@ -202,8 +202,14 @@ class FleetWork:
         return planned
 
     def record(self, planned: Submission) -> RunSpec:
-        """Journal a planned run; the caller hands the spec to the engine."""
-        started = self.session.start(planned.prepared)
+        """Journal a planned run as submitted; the caller hands the spec to the engine.
+
+        Journaled submitted in the run's own write, before it is queued: a run the journal
+        says was never submitted is one no fleet knows, so ``resume`` and ``runs`` do not
+        ask the fleet about it. A failure before the run is queued leaves a submitted run
+        the fleet does not know, which ``resume`` refuses (nobody approved it).
+        """
+        started = self.session.start(planned.prepared, submitted=True)
         return replace(planned.spec, run_id=started.run_id)
 
     # ------------------------------------------------------------------ worker
@@ -409,6 +415,32 @@ def journal_decision(journal: RunJournal, run_id: str, decision: Decision) -> No
         decided_at=datetime.fromisoformat(decision.at.replace("Z", "+00:00")),
         bundle_sha256=decision.sha256,
         reason=decision.reason,
+    )
+
+
+def claim_decision(journal: RunJournal, run_id: str, decision: Decision) -> DecisionRecord:
+    """Journal a reviewer's decision unless the run has one already; the one that stands
+    (:meth:`~psrunbook.journal_model.RunJournal.record_first_decision`)."""
+    return journal.record_first_decision(
+        run_id,
+        verdict="approved" if decision.verdict == "approve" else "rejected",
+        decided_by=decision.by,
+        decided_at=datetime.fromisoformat(decision.at.replace("Z", "+00:00")),
+        bundle_sha256=decision.sha256,
+        reason=decision.reason,
+    )
+
+
+def journaled_decision(record: DecisionRecord) -> Decision:
+    """The decision as the journal keeps it, to send (again) to the run's gate: with its
+    first time, so the worker that receives it journals nothing new."""
+    at = record.decided_at.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return Decision(
+        verdict="approve" if record.verdict == "approved" else "reject",
+        sha256=record.bundle_sha256,
+        by=record.decided_by,
+        at=at,
+        reason=record.reason,
     )
 
 

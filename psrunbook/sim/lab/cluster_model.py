@@ -183,6 +183,27 @@ class Service(msgspec.Struct):
 PENDING_OF = {"start": "StartPending", "stop": "StopPending"}
 """The status a service shows while a start or a stop it was asked for is under way."""
 
+PENDING_TIMEOUT_MS = 180000
+"""A resource's PendingTimeout common property (its default; the lab does not let it be
+changed): how long the Resource Monitor waits for a resource DLL to report a pending
+online or offline before it calls the DLL's Terminate (Microsoft's Failover Cluster
+reference, "PendingTimeout", Resource Common Properties:
+https://learn.microsoft.com/previous-versions/windows/desktop/mscs/resources-pendingtimeout,
+default 180000 ms)."""
+
+AWAIT_SERVICE_START = "ServiceStart"
+"""``Resource.pending_target`` of a Generic Service resource that is OnlinePending while
+the resource DLL waits for its service to report SERVICE_RUNNING."""
+
+AWAIT_SERVICE_STOP = "ServiceStop"
+"""``Resource.pending_target`` of a Generic Service resource that is OfflinePending while
+the resource DLL waits for its service to stop."""
+
+AFTER_FAILOVER = -1
+"""``Resource.pending_observations`` of a resource waiting for its service after the
+restart policy failed its group over: failing again there leaves it Failed (one failover
+per failure, as :meth:`SimCluster.apply_restart_policy` does)."""
+
 
 class RegistryValue(msgspec.Struct):
     """One named value of a key; the name ``""`` is the key's default value."""
@@ -365,6 +386,13 @@ class Resource(msgspec.Struct):
     ``dependencies`` is the dependency expression in conjunctive form: the resource
     needs every clause, a clause is satisfied by any one of its providers
     (``[A] and ([B] or [C])`` is ``[("A",), ("B", "C")]``).
+
+    ``pending_target`` is the state a pending transition ends in ("Online" after
+    ``Start-ClusterResource -Wait 0``), or :data:`AWAIT_SERVICE_START` /
+    :data:`AWAIT_SERVICE_STOP` while a Generic Service resource waits for its service
+    (:meth:`SimCluster.follow_service`); then ``pending_due`` is its PendingTimeout
+    deadline and ``pending_observations`` the restarts this failure sequence has had
+    (reads do not end such a wait), so the lab file keeps it in the fields it has.
     """
 
     name: str
@@ -426,8 +454,13 @@ class Timing(msgspec.Struct):
     ``service_start_seconds`` and ``service_stop_seconds`` are the virtual seconds a
     service start or stop asked of the SCM takes (StartPending / StopPending meanwhile);
     0, the default, completes it at once. They apply to the starts and stops scripts ask
-    for (Start/Stop/Restart-Service, a ServiceController's Start()/Stop()); the cluster's
-    own starts and stops (a Generic Service resource, a node's boot) stay immediate.
+    for (Start/Stop/Restart-Service, a ServiceController's Start()/Stop()) and to the
+    cluster's own: a Generic Service resource coming online stays OnlinePending while its
+    service is StartPending, going offline OfflinePending while it is StopPending, each
+    for at most the resource's PendingTimeout (:data:`PENDING_TIMEOUT_MS`, see
+    :meth:`SimCluster.follow_service`). A node's boot still starts its Automatic services
+    at once: modelling a boot that takes time (the node Up while its services start) is
+    out of proportion to what the runbooks do with it (they never wait on a boot).
     """
 
     observations: int = 0
@@ -446,9 +479,9 @@ class Faults(msgspec.Struct):
     cluster's Generic Service resource, or the node's boot. ``scheduled_moves`` holds
     ``[group, node or "", pipelines]``: after that many more pipelines have finished,
     the group moves. ``hang_service`` maps ``node\\service`` (folded) to ``start`` or
-    ``stop``: the next start (or stop) of that service that a script asks of the SCM
-    never completes, and the service stays StartPending (StopPending) until the cluster
-    or a test settles it (:meth:`SimCluster.hang_service`).
+    ``stop``: the next start (or stop) of that service, asked by a script or by the
+    cluster for a Generic Service resource, never completes, and the service stays
+    StartPending (StopPending) until its node goes down (:meth:`SimCluster.hang_service`).
     """
 
     fail_online: dict[str, int] = msgspec.field(default_factory=dict)
@@ -639,8 +672,9 @@ class SimCluster:
     # A start or stop a script asks of the SCM (StartService, ControlService STOP), which
     # returns before the service has changed state: ServiceController.Start()/Stop() and
     # the Start/Stop/Restart-Service cmdlets built on them (PowerShell's Service.cs,
-    # DoStartService/DoStopService). The cluster's own starts and stops use start_service
-    # and stop_service above, which complete at once.
+    # DoStartService/DoStopService). A Generic Service resource's own starts and stops
+    # (_cluster_start, _cluster_stop) take the same time; a node's boot and crash use
+    # start_service and stop_service above, which complete at once.
 
     def request_start(self, node: Node, service: Service) -> None:
         """StartService: the process starts now, Running at once or after
@@ -675,9 +709,12 @@ class SimCluster:
         if not self._begin_pending(node, service, "stop", self.timing.service_stop_seconds):
             self._end_process(service)
 
-    def _begin_pending(self, node: Node, service: Service, change: str, seconds: float) -> bool:
+    def _begin_pending(
+        self, node: Node, service: Service, change: str, seconds: float, at: float | None = None
+    ) -> bool:
         """Leave ``service`` StartPending/StopPending when the change takes time or an
-        armed hang holds it; False when the change is complete now."""
+        armed hang holds it (the hang is used up); False when the change is complete now.
+        ``at`` is the virtual moment the change was asked for (default: now)."""
         key = start_fault_key(node.name, service.name)
         hung = self.faults.hang_service.get(key) == change
         if hung:
@@ -686,13 +723,52 @@ class SimCluster:
             return False
         service.status = PENDING_OF[change]
         service.hung = hung
-        service.pending_due = self.clock.now + max(seconds, 0.0)
+        service.pending_due = (self.clock.now if at is None else at) + max(seconds, 0.0)
+        return True
+
+    def _cluster_start(self, node: Node, service: Service, at: float | None) -> bool:
+        """The Generic Service resource DLL's start of its service; True when it is Running
+        now, False while it is StartPending (the resource waits for it).
+
+        A stopped service starts as a script's start does (``service_start_seconds``, an
+        armed start hang). One already starting is adopted as "already running" is: the
+        DLL then waits for it to report SERVICE_RUNNING, and a hung one never does, so
+        every later online attempt on that node (the restart policy's, a move back) hangs
+        again until the node goes down: a hang is used up by the start it holds, and that
+        start never ends. The blockers (Disabled, a start fault, StopPending) are
+        :meth:`online_blocker`'s and have been checked.
+        """
+        if service.status == "Running":
+            return True
+        if service.status == "StartPending":
+            return False
+        self._spawn(node, service)
+        service.status = "Running"
+        return not self._begin_pending(
+            node, service, "start", self.timing.service_start_seconds, at
+        )
+
+    def _cluster_stop(self, node: Node, service: Service) -> bool:
+        """The Generic Service resource DLL's stop of its service (ControlService STOP);
+        True when it is stopped now, False while the resource must wait for it: a stop
+        taking ``service_stop_seconds`` or held by an armed stop hang, a stop already under
+        way (adopted), or a service still StartPending, which accepts no stop control
+        (1061, as :meth:`request_stop` refuses it; what the DLL then does is UNVERIFIED:
+        the lab keeps the resource waiting until its PendingTimeout, the stricter end)."""
+        if service.status == "Stopped":
+            return True
+        if service.status != "Running":
+            return False
+        if self._begin_pending(node, service, "stop", self.timing.service_stop_seconds):
+            return False
+        self._end_process(service)
         return True
 
     def hang_service(self, node: str, service: str, change: str) -> None:
         """Arm a hang: the next ``change`` (``start`` or ``stop``) of ``service`` on
-        ``node`` that a script asks for never completes (StartPending/StopPending for
-        good), as a service that never reports SERVICE_RUNNING, or never exits, does."""
+        ``node``, asked by a script or by the cluster for a Generic Service resource, never
+        completes (StartPending/StopPending for good: only the node going down ends it),
+        as a service that never reports SERVICE_RUNNING, or never exits, does."""
         if change not in PENDING_OF:
             raise ValueError(f"change must be 'start' or 'stop', not {change!r}")
         host = self.node(node)
@@ -701,17 +777,28 @@ class SimCluster:
         self.faults.hang_service[start_fault_key(host.name, service)] = change
 
     def settle_services(self) -> None:
-        """Complete every pending service start or stop whose virtual time has come."""
+        """Complete every pending service start or stop whose virtual time has come.
+
+        The Generic Service resources waiting for their service go first
+        (:meth:`follow_service`): each compares its service's moment with its own
+        PendingTimeout, which a service already settled here could no longer tell."""
+        for resource in list(self.resources.values()):
+            if resource.pending_target in (AWAIT_SERVICE_START, AWAIT_SERVICE_STOP):
+                self.follow_service(resource)
         for node in self.nodes.values():
             for service in node.services.values():
                 if service.status not in ("StartPending", "StopPending") or service.hung:
                     continue
                 if self.clock.now >= service.pending_due:
-                    if service.status == "StartPending":
-                        service.status = "Running"
-                        service.pending_due = 0.0
-                    else:
-                        self._end_process(service)
+                    self._settle_service(service)
+
+    def _settle_service(self, service: Service) -> None:
+        """A pending start or stop completes: Running, or the process gone."""
+        if service.status == "StartPending":
+            service.status = "Running"
+            service.pending_due = 0.0
+        else:
+            self._end_process(service)
 
     def service_wait(self, service: Service, target: str, timeout_s: float) -> float:
         """How long ``ServiceController.WaitForStatus(target, timeout)`` blocks.
@@ -788,8 +875,13 @@ class SimCluster:
     # -- states ----------------------------------------------------------------------
 
     def observe(self, resource: Resource) -> str:
-        """The state a reader sees now; settles a pending transition when it is due."""
-        if resource.pending_target is not None:
+        """The state a reader sees now; settles a pending transition when it is due.
+
+        A Generic Service resource waiting for its service settles on the virtual clock
+        alone (:meth:`follow_service`), never because it was read."""
+        if resource.pending_target in (AWAIT_SERVICE_START, AWAIT_SERVICE_STOP):
+            self.follow_service(resource)
+        elif resource.pending_target is not None:
             if resource.pending_observations <= 0 or self.clock.now >= resource.pending_due:
                 self._settle(resource)
             else:
@@ -798,7 +890,9 @@ class SimCluster:
 
     def settle_due(self) -> None:
         """Complete every pending transition whose virtual time has come."""
-        for resource in self.resources.values():
+        for resource in list(self.resources.values()):
+            if resource.pending_target in (AWAIT_SERVICE_START, AWAIT_SERVICE_STOP):
+                continue
             if resource.pending_target is not None and self.clock.now >= resource.pending_due:
                 self._settle(resource)
         self.settle_services()
@@ -807,9 +901,88 @@ class SimCluster:
         target = resource.pending_target
         resource.pending_target = None
         if target == "Online":
-            self._complete_online(resource)
+            # The resource DLL's Online is called when the transition ends (its due
+            # moment, or now when a read ended it earlier).
+            self._complete_online(resource, at=min(self.clock.now, resource.pending_due))
         elif target is not None:
             resource.state = target
+
+    def _resource_service(self, resource: Resource) -> tuple[Node, Service] | None:
+        """The owner node and the service of a Generic Service resource, when it has both."""
+        if fold(resource.type) != fold(GENERIC_SERVICE):
+            return None
+        param = resource.parameter("ServiceName")
+        host = self.nodes.get(fold(self.owner_of(resource)))
+        if param is None or not param.value or host is None:
+            return None
+        service = host.service(str(param.value))
+        return None if service is None else (host, service)
+
+    def follow_service(self, resource: Resource) -> None:
+        """Settle a Generic Service resource waiting for its service, as the virtual clock
+        says: OnlinePending until the service reports Running, OfflinePending until it has
+        stopped, each for at most PendingTimeout (:data:`PENDING_TIMEOUT_MS`) from when the
+        resource DLL asked.
+
+        The Generic Service resource DLL starts the service and keeps the resource
+        OnlinePending while the service is START_PENDING; the Resource Monitor waits
+        PendingTimeout for the DLL to report, then calls its Terminate entry point
+        (Microsoft's PendingTimeout reference, see :data:`PENDING_TIMEOUT_MS`). That the
+        DLL reports nothing while its service is pending, so that PendingTimeout bounds
+        the whole wait, is UNVERIFIED: the stricter reading (a service that never starts
+        fails its resource). An online that runs out is a failure: the resource is
+        Failed and its restart policy applies (:meth:`apply_restart_policy`, each restart
+        starting where the last one ran out); an offline that runs out leaves the resource
+        Failed. Whether Terminate also ends the service's process is UNVERIFIED: the lab
+        leaves the service as it is (still StartPending or StopPending, its process alive),
+        the stricter reading, so a hung service keeps hanging on that node.
+        """
+        while resource.pending_target in (AWAIT_SERVICE_START, AWAIT_SERVICE_STOP):
+            starting = resource.pending_target == AWAIT_SERVICE_START
+            pending = "StartPending" if starting else "StopPending"
+            deadline = resource.pending_due
+            found = self._resource_service(resource)
+            service = found[1] if found is not None else None
+            if service is not None and service.status == pending:
+                if not service.hung and service.pending_due <= min(self.clock.now, deadline):
+                    self._settle_service(service)
+                elif self.clock.now < deadline:
+                    return
+            if not starting:
+                resource.pending_target = None
+                stopped = service is None or service.status == "Stopped"
+                resource.state = "Offline" if stopped else "Failed"
+                return
+            if service is not None and service.status == "Running":
+                resource.pending_target = None
+                resource.state = "Online"
+                return
+            # The online failed: it ran out of time, or the service stopped meanwhile.
+            at = deadline if service is not None and service.status == pending else None
+            restarts = resource.pending_observations
+            resource.pending_target = None
+            resource.state = "Failed"
+            self.apply_restart_policy(resource, restarts=restarts, at=at)
+
+    def service_settles(self, resource: Resource) -> tuple[float, bool] | None:
+        """For a Generic Service resource waiting for its service: the virtual seconds from
+        now until the wait ends, and whether it ends in the state asked for (Online,
+        Offline) rather than in a failure at PendingTimeout. None for any other resource."""
+        if resource.pending_target not in (AWAIT_SERVICE_START, AWAIT_SERVICE_STOP):
+            return None
+        starting = resource.pending_target == AWAIT_SERVICE_START
+        deadline_in = max(resource.pending_due - self.clock.now, 0.0)
+        found = self._resource_service(resource)
+        if found is None:
+            return 0.0, not starting
+        service = found[1]
+        if service.status == ("Running" if starting else "Stopped"):
+            return 0.0, True
+        if service.status == ("StartPending" if starting else "StopPending") and not service.hung:
+            due_in = max(service.pending_due - self.clock.now, 0.0)
+            if due_in <= deadline_in:
+                return due_in, True
+        return deadline_in, False
 
     def group_state(self, group: Group) -> str:
         states = [self.observe(r) for r in self.group_resources(group.name)]
@@ -912,6 +1085,11 @@ class SimCluster:
                 return SimModelError(1060, f"service {service} is not installed on {node}")
             if host.services[fold(service)].start_type == "Disabled":
                 return SimModelError(1058, f"service {service} is disabled on {node}")
+            if host.services[fold(service)].status == "StopPending":
+                # The SCM answers a start of a stopping service "already running"
+                # (ReactOS services.exe ScmLoadService); the DLL takes that as started,
+                # then finds the service neither starting nor running, and fails.
+                return SimModelError(5018, f"service {service} on {node} is StopPending")
             if host.services[fold(service)].status != "Running":
                 return self.start_fault(host, host.services[fold(service)])
         return None
@@ -925,8 +1103,12 @@ class SimCluster:
         resource goes OnlinePending and the outcome shows when the transition settles.
         """
         self.observe(resource)
-        if resource.state == "Online":
-            return
+        if resource.state == "Online" or resource.pending_target == AWAIT_SERVICE_START:
+            return  # online, or coming online: the caller waits for it
+        if resource.pending_target == AWAIT_SERVICE_STOP:
+            # Still going offline (its service stopping): the cluster refuses an online
+            # until it is (UNVERIFIED which error; ERROR_INVALID_STATE, never a wait).
+            raise SimModelError(5023, f"{resource.name} is OfflinePending")
         for clause in resource.dependencies:
             providers = [self.resource(p) for p in clause]
             if any(self.observe(p) == "Online" for p in providers):
@@ -960,7 +1142,9 @@ class SimCluster:
             resource.pending_observations = self.timing.observations
             resource.pending_due = self.clock.now + self.timing.seconds
 
-    def apply_restart_policy(self, resource: Resource) -> None:
+    def apply_restart_policy(
+        self, resource: Resource, *, restarts: int = 0, at: float | None = None
+    ) -> None:
         """What the cluster does after ``resource`` failed (it is Failed now).
 
         RestartAction 0 leaves it Failed. Otherwise it is restarted on the same node up to
@@ -969,14 +1153,21 @@ class SimCluster:
         (clusapi CLUSTER_RESOURCE_RESTART_ACTION, as cited in shared/reviews/domain.md H2;
         the threshold semantics are UNVERIFIED and the lab chooses the stricter reading:
         a failure while an administrator brings the resource online counts too).
+
+        ``restarts`` is how many restarts this failure has had already: a Generic Service
+        restart waiting for its service (:meth:`follow_service`) fails later, and goes on
+        from there; :data:`AFTER_FAILOVER` when it failed on the node it failed over to.
+        ``at`` is the virtual moment of the failure (default now), when a restart begins
+        (RestartDelay is not modelled).
         """
-        if resource.restart_action == 0:
+        if resource.restart_action == 0 or restarts == AFTER_FAILOVER:
             return
         owner = self.owner_of(resource)
-        for _ in range(resource.restart_threshold):
+        while restarts < resource.restart_threshold:
+            restarts += 1
             blocker = self.online_blocker(resource, owner)
             if blocker is None:
-                self._complete_online(resource)
+                self._complete_online(resource, restarts=restarts, at=at)
                 return
             self._consume_fault(resource)
         resource.state = "Failed"
@@ -993,7 +1184,7 @@ class SimCluster:
             self.move_group(group, target)
             blocker = self.online_blocker(resource, target)
             if blocker is None:
-                self._complete_online(resource)
+                self._complete_online(resource, restarts=AFTER_FAILOVER, at=at)
             else:
                 self._consume_fault(resource)
                 resource.state = "Failed"
@@ -1015,13 +1206,19 @@ class SimCluster:
         if self.faults.fail_start.get(key, 0) > 0:
             self.faults.fail_start[key] -= 1
 
-    def _complete_online(self, resource: Resource) -> None:
+    def _complete_online(
+        self, resource: Resource, *, restarts: int = 0, at: float | None = None
+    ) -> None:
+        """The resource DLL's Online on the owner node, at virtual moment ``at`` (now by
+        default); ``restarts`` as :meth:`apply_restart_policy` counts them. A Generic
+        Service resource whose service does not run at once stays OnlinePending
+        (:meth:`follow_service`)."""
         owner = self.owner_of(resource)
         blocker = self.online_blocker(resource, owner)
         if blocker is not None:
             self._consume_fault(resource)
             resource.state = "Failed"
-            self.apply_restart_policy(resource)
+            self.apply_restart_policy(resource, restarts=restarts, at=at)
             return
         resource.state = "Online"
         host = self.node(owner)
@@ -1036,27 +1233,41 @@ class SimCluster:
             if param is not None:
                 service = host.services[fold(str(param.value))]
                 service.start_type = "Manual"
-                self.start_service(host, service)
+                if not self._cluster_start(host, service, at):
+                    resource.state = "OnlinePending"
+                    resource.pending_target = AWAIT_SERVICE_START
+                    resource.pending_observations = restarts
+                    begun = self.clock.now if at is None else at
+                    resource.pending_due = begun + PENDING_TIMEOUT_MS / 1000
 
     def take_offline(self, resource: Resource) -> None:
-        """Take dependents offline first, then the resource (Stop-ClusterResource)."""
+        """Take dependents offline first, then the resource (Stop-ClusterResource).
+
+        A Generic Service resource that is Online, or OnlinePending on its service, stops
+        its service on the owner (:meth:`_cluster_stop`) and stays OfflinePending while
+        the service stops (:meth:`follow_service`). A provider does not wait for a
+        dependent still OfflinePending: a limit (Windows takes the provider offline after
+        it), which no runbook meets (they take only the SSIS resource, a leaf, offline)."""
         for dependent in self.dependents(resource):
-            if self.observe(dependent) not in ("Offline",):
+            if self.observe(dependent) not in ("Offline", "OfflinePending"):
                 self.take_offline(dependent)
         self.observe(resource)
-        if resource.state == "Offline":
+        if resource.state in ("Offline", "OfflinePending"):
             return
         owner = self.owner_of(resource)
         host = self.node(owner)
         for key in resource.checkpoints:
             self.snapshot_checkpoint(resource, key, host)
-        if fold(resource.type) == fold(GENERIC_SERVICE) and resource.state == "Online":
-            param = resource.parameter("ServiceName")
-            service = host.service(str(param.value)) if param is not None else None
-            if service is not None:
-                self.stop_service(service)
-        resource.state = "Offline"
+        running = resource.state == "Online" or resource.pending_target == AWAIT_SERVICE_START
         resource.pending_target = None
+        found = self._resource_service(resource)
+        if running and found is not None and not self._cluster_stop(*found):
+            resource.state = "OfflinePending"
+            resource.pending_target = AWAIT_SERVICE_STOP
+            resource.pending_observations = 0
+            resource.pending_due = self.clock.now + PENDING_TIMEOUT_MS / 1000
+            return
+        resource.state = "Offline"
 
     def dependents(self, resource: Resource) -> list[Resource]:
         return [
@@ -1125,28 +1336,75 @@ class SimCluster:
         return None
 
     def move_group(self, group: Group, target: str) -> None:
-        """Move a group: its Online resources go offline here and online on ``target``."""
+        """Move a group: its Online resources go offline here and online on ``target``.
+
+        A move the lab makes itself (a failover, a fault) does not wait for a Generic
+        Service's service to stop on the old owner: it is left StopPending there (or hung)
+        while the group comes online on ``target``, a limit. ``Move-ClusterGroup`` waits
+        for those stops first (:meth:`move_offline_seconds`, :meth:`begin_move`,
+        :meth:`finish_move`), as Windows does."""
         target_node = self.node(target)
         if fold(target_node.name) == fold(group.owner):
             return
+        self.finish_move(group, target_node.name, self.begin_move(group))
+
+    def _wants_online(self, resource: Resource) -> bool:
+        return self.observe(resource) == "Online" or resource.pending_target == AWAIT_SERVICE_START
+
+    def move_offline_seconds(self, group: Group) -> float:
+        """How long the group's resources take to go offline on its owner for a move: the
+        longest wait for a Generic Service's service to stop (``service_stop_seconds``,
+        a stop under way, a stop hang: the whole PendingTimeout), at most PendingTimeout,
+        after which the Resource Monitor terminates the resource and the move goes on."""
+        limit = PENDING_TIMEOUT_MS / 1000
+        host = self.nodes.get(fold(group.owner))
+        if host is None or host.state != "Up":
+            return 0.0
+        longest = 0.0
+        for resource in self.group_resources(group.name):
+            found = self._resource_service(resource)
+            if found is None or not self._wants_online(resource):
+                continue
+            service = found[1]
+            key = start_fault_key(host.name, service.name)
+            if service.status == "Running":
+                if self.faults.hang_service.get(key) == "stop":
+                    wait = limit
+                else:
+                    wait = self.timing.service_stop_seconds
+            elif service.status == "StopPending" and not service.hung:
+                wait = service.pending_due - self.clock.now
+            elif service.status == "Stopped":
+                wait = 0.0
+            else:
+                wait = limit
+            longest = max(longest, min(wait, limit))
+        return longest
+
+    def begin_move(self, group: Group) -> set[str]:
+        """The first half of a move: the group's resources go offline on its owner (each
+        Generic Service's service is asked to stop there: :meth:`_cluster_stop`); returns
+        the folded names of those that were online (or coming online) to bring online on
+        the new owner."""
         resources = self.group_resources(group.name)
-        was_online = {fold(r.name) for r in resources if self.observe(r) == "Online"}
+        was_online = {fold(r.name) for r in resources if self._wants_online(r)}
         old_host = self.nodes.get(fold(group.owner))
         for resource in resources:
             if old_host is not None and old_host.state == "Up":
                 for key in resource.checkpoints:
                     self.snapshot_checkpoint(resource, key, old_host)
-                if (
-                    fold(resource.type) == fold(GENERIC_SERVICE)
-                    and fold(resource.name) in was_online
-                ):
-                    param = resource.parameter("ServiceName")
-                    service = old_host.service(str(param.value)) if param else None
-                    if service is not None:
-                        self.stop_service(service)
+                found = self._resource_service(resource)
+                if found is not None and fold(resource.name) in was_online:
+                    self._cluster_stop(*found)
             resource.state = "Offline"
             resource.pending_target = None
-        group.owner = target_node.name
+        return was_online
+
+    def finish_move(self, group: Group, target: str, was_online: set[str]) -> None:
+        """The second half of a move: ``target`` owns the group and brings online, in
+        dependency order, what was online before."""
+        resources = self.group_resources(group.name)
+        group.owner = self.node(target).name
         for resource in self._online_order(resources):
             if fold(resource.name) in was_online:
                 try:

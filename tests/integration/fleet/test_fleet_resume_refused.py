@@ -11,9 +11,11 @@ file beside it (``fleet.sqlite3``). A run under a worker is in test_fleet_ended_
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 from psrunbook.fleet.location import FLEET_FILE
+from psrunbook.journal import JOURNAL_FILE
 from psrunbook.sim.lab.cluster_fleet import ClusterFleet
 from tests.integration.conftest import Psrunbook
 from tests.integration.fleet.harness import PASSWORD
@@ -150,8 +152,16 @@ def test_resume_refuses_a_cancelled_run(
 
 
 def test_an_unreadable_fleet_database_is_named_not_a_traceback(psrunbook: Psrunbook) -> None:
-    """`resume` (which now asks the fleet) and `runs` exit 2 naming fleet.sqlite3 and the fix."""
+    """`resume` (which now asks the fleet) and `runs` exit 2 naming fleet.sqlite3 and the fix.
+
+    The run is one journaled before the journal recorded submissions (``submitted``
+    NULL): it may be a fleet's, so both ask the fleet. A run the journal knows `run`
+    started is looked up in no fleet (test_resume_without_fleet_lookup).
+    """
     psrunbook("run", "cluster-report", "--sim", "--yes")
+    with sqlite3.connect(psrunbook.state_dir / JOURNAL_FILE) as conn:
+        conn.execute("UPDATE runs SET submitted = NULL")
+    conn.close()
     (psrunbook.state_dir / FLEET_FILE).write_bytes(b"not a database, not at all\n" * 10)
 
     resumed = psrunbook("resume", "last", "--sim", "--yes", env=ENV, expect=2)

@@ -13,6 +13,7 @@ from typing import Any
 
 from psrunbook.sim.lab import error_records
 from psrunbook.sim.lab.cluster_model import (
+    AWAIT_SERVICE_START,
     GENERIC_SERVICE,
     ClusterParameter,
     Group,
@@ -275,9 +276,55 @@ class MoveClusterGroup(FcCmdlet):
                 )
             target = best
         if fold(target) != fold(group.owner):
-            self.cluster.move_group(group, target)
+            self._move(group, target, _wait(args))
             self.changed(group.name)
         ctx.write_output(group_object(self.cluster, group))
+
+    def _move(self, group: Group, target: str, wait: int | None) -> None:
+        """Move ``group`` as Windows does, blocking (on the virtual clock) for at most
+        ``wait`` seconds (None: until the move completes, as the help says without -Wait).
+
+        The group's resources go offline on the owner first: a Generic Service's service
+        stopping there holds the move for ``service_stop_seconds``, or for the resource's
+        whole PendingTimeout when the stop hangs (then the Resource Monitor terminates the
+        resource and the move goes on, the service left stopping on the old node:
+        :meth:`SimCluster.follow_service`). Then the new owner brings them online, a
+        Generic Service's resource OnlinePending while its service starts; the cmdlet
+        waits for that within what is left of ``wait`` and returns the group Pending when
+        it runs out. A move whose offline alone outlasts ``wait`` is refused by name: the
+        lab does not model a move left half done (Windows returns the group Pending on
+        its old owner and finishes the move later).
+        """
+        cluster = self.cluster
+        offline_s = cluster.move_offline_seconds(group)
+        if wait is not None and offline_s > wait:
+            raise CommandRefused(
+                f"Move-ClusterGroup -Wait {wait} of '{group.name}' while its resources take "
+                f"{offline_s:g} s to go offline on {group.owner} (a service stopping or "
+                "hung): the lab does not model a move that returns before its offline ends"
+            )
+        was_online = cluster.begin_move(group)
+        if offline_s > 0:
+            cluster.clock.advance(offline_s)
+            cluster.skip(offline_s)
+            cluster.settle_due()
+        cluster.finish_move(group, target, was_online)
+        left = None if wait is None else wait - offline_s
+        for _ in range(len(cluster.group_resources(group.name)) * 4 + 4):
+            pending = [
+                settles
+                for resource in cluster.group_resources(group.name)
+                if (settles := cluster.service_settles(resource)) is not None
+            ]
+            if not pending or (left is not None and left <= 0):
+                return
+            step = min(seconds for seconds, _ in pending)
+            if left is not None:
+                step = min(step, left)
+                left -= step
+            cluster.clock.advance(step)
+            cluster.skip(step)
+            cluster.settle_due()
 
 
 class GetClusterResource(FcCmdlet):
@@ -370,7 +417,15 @@ class RemoveClusterResource(FcCmdlet):
                 )
             # CHOICE: an online resource is taken offline first and dependencies on it are
             # dropped from its dependents, as the cluster does when a resource is deleted.
+            # A Generic Service resource waits for its service to stop, up to its
+            # PendingTimeout (then the Resource Monitor terminates it: Failed, and a Failed
+            # resource can be deleted; its service stays as it is on that node).
             self.cluster.take_offline(resource)
+            settles = self.cluster.service_settles(resource)
+            if settles is not None and settles[0] > 0:
+                self.cluster.clock.advance(settles[0])
+                self.cluster.skip(settles[0])
+                self.cluster.settle_due()
             for dependent in self.cluster.dependents(resource):
                 dependent.dependencies = [
                     [p for p in clause if fold(p) != fold(resource.name)]
@@ -411,8 +466,10 @@ class StartClusterResource(FcCmdlet):
         # the rest of one already pending, else a whole transition's time.
         if before == "OnlinePending" and resource.pending_target == "Online":
             transition = max(0.0, resource.pending_due - self.cluster.clock.now)
+        elif before == "Online" or resource.pending_target == AWAIT_SERVICE_START:
+            transition = 0.0
         else:
-            transition = 0.0 if before == "Online" else timing.seconds
+            transition = timing.seconds
         try:
             self.cluster.begin_online(resource, wait=complete)
         except SimModelError as exc:
@@ -421,19 +478,43 @@ class StartClusterResource(FcCmdlet):
             raise self.model_error(
                 exc, "start_resource", resource.name, name=resource.name
             ) from exc
+        if before not in ("Online", "OnlinePending"):
+            self.changed(resource.name)
         blocked = 0.0
+        failed = False
         if wait is not None and wait > 0 and not complete:
             # Windows blocks for the whole -Wait.
             blocked = float(wait)
         elif complete:
             blocked = transition
+            # A Generic Service resource is Online once its service runs: the cmdlet
+            # waits for that too, for at most -Wait (the help: without -Wait it "waits for
+            # completion"), and the resource fails when PendingTimeout runs out first.
+            settles = self.cluster.service_settles(resource)
+            if settles is not None:
+                seconds, succeeds = settles
+                if wait is not None and seconds > wait:
+                    blocked = max(blocked, float(wait))
+                else:
+                    blocked = max(blocked, seconds)
+                    failed = not succeeds
         if blocked > 0:
             # The lab returns at once, its clocks moved on by the time Windows blocks
             # (the virtual one and the nodes' Get-Date reads).
             self.cluster.clock.advance(blocked)
             self.cluster.skip(blocked)
-        if before not in ("Online", "OnlinePending"):
-            self.changed(resource.name)
+            self.cluster.settle_due()
+        if failed:
+            # The online ran out of PendingTimeout: the resource failed (its restart
+            # policy has acted since). The cmdlet reports the failure it waited for, the
+            # stricter reading (UNVERIFIED which code Windows gives; 5018, the resource
+            # monitor could not bring it online).
+            raise self.model_error(
+                SimModelError(5018, f"{resource.name} timed out coming online"),
+                "start_resource",
+                resource.name,
+                name=resource.name,
+            )
         ctx.write_output(resource_object(self.cluster, resource, observe=False))
 
 
@@ -448,9 +529,33 @@ class StopClusterResource(FcCmdlet):
                     self.spec.name, "Specify -Name or pipe a resource."
                 )
             )
+        wait = _wait(args)
         if self.cluster.observe(resource) != "Offline":
             self.cluster.take_offline(resource)
             self.changed(resource.name)
+        if wait is None or wait > 0:
+            # -Wait as Start-ClusterResource's (failoverclusters.json: "same -Wait
+            # semantics"): a Generic Service resource is Offline once its service has
+            # stopped, and Failed when PendingTimeout runs out first (the Resource Monitor
+            # terminates it). -Wait N shorter returns it still OfflinePending (CHOICE, as
+            # for Start-ClusterResource).
+            settles = self.cluster.service_settles(resource)
+            if settles is not None:
+                seconds, _ = settles
+                blocked = seconds if wait is None else min(seconds, float(wait))
+                if blocked > 0:
+                    self.cluster.clock.advance(blocked)
+                    self.cluster.skip(blocked)
+                    self.cluster.settle_due()
+                if self.cluster.observe(resource) == "Failed":
+                    # UNVERIFIED which code Windows gives; 5038 ERROR_RESOURCE_FAILED.
+                    raise self.fail(
+                        5038,
+                        "stop_resource",
+                        resource.name,
+                        detail="A cluster resource failed.",
+                        name=resource.name,
+                    )
         ctx.write_output(resource_object(self.cluster, resource))
 
 
