@@ -611,12 +611,14 @@ def _taken_meanwhile(
     """
     if status.state != "queued":
         return None
+    from psrunbook.fleet.dbos_engine import reaching
     from psrunbook.fleet.heartbeats import executing
     from psrunbook.fleet.location import fleet_database_url
     from psrunbook.journal import default_state_dir
 
     url = fleet_database_url(state_dir or default_state_dir(), settings(ctx).journal)
-    holders = executing(url, journal.holds_of(run_id).values())
+    with reaching(url, "read the workers' heartbeats in"):
+        holders = executing(url, journal.holds_of(run_id).values())
     return holders[0].worker if holders else None
 
 
