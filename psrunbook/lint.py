@@ -14,6 +14,10 @@ production cluster:
     refuses the whole script
     before any of it runs, by the rules the simulator applies
     (:mod:`psrunbook.sim.ps.constant_attributes`, :mod:`psrunbook.sim.ps.semantic_checks`).
+``PSR007``
+    A variable followed by a colon (``"on $owner: done"``): PowerShell's tokenizer reads
+    ``$owner:`` as a drive-qualified name left empty and refuses the whole script
+    ("Variable reference is not valid."); ``${owner}:`` is what was meant.
 ``PSR101`` .. ``PSR108``
     A FailoverClusters cmdlet call that Windows would reject: unknown cmdlet or parameter,
     ambiguous or abbreviated parameter name, parameters from two parameter sets, a parameter
@@ -90,7 +94,11 @@ from psrunbook.sim.ps.parser import (
     mend_block_separators,
     parse_mended,
 )
-from psrunbook.sim.ps.semantic_checks import duplicate_named_argument, duplicate_parameter
+from psrunbook.sim.ps.semantic_checks import (
+    colon_after_variable,
+    duplicate_named_argument,
+    duplicate_parameter,
+)
 
 __all__ = [
     "Finding",
@@ -345,6 +353,7 @@ def _findings(text: str, step: bool = False) -> tuple[Finding, ...]:
         *_syntax_findings(script),
         *_attribute_findings(script),
         *_parameter_findings(script),
+        *_colon_variable_findings(script),
         *_cmdlet_findings(script),
         *_jinja_findings(script),
         *_unicode_findings(script),
@@ -705,6 +714,33 @@ def _parameter_findings(script: _Script) -> Iterator[Finding]:
                 f"parameter ${twice[1]} is declared twice in one list (names ignore "
                 "case): PowerShell refuses the whole script; declare it once",
             )
+
+
+_NAME_THEN_COLON: Final = re.compile(r"\$(\w+):")
+"""Where a variable may be followed by a colon (``$owner:``); the tree says whether it is
+one (not a comment, a verbatim string or a braced name)."""
+
+
+def _colon_variable_findings(script: _Script) -> Iterator[Finding]:
+    """PSR007 at each variable PowerShell reads with an empty drive- or scope-qualified
+    name (:func:`~psrunbook.sim.ps.semantic_checks.colon_after_variable`), found from where
+    the text spells ``$name:``, in code and in expandable strings alike."""
+    text = script.text
+    for match in _NAME_THEN_COLON.finditer(text):
+        colon = match.end() - 1
+        if colon_after_variable(match.group(1), text[colon : colon + 3]) is None:
+            continue
+        begin = script.byte_offset(match.start())
+        length = len(match.group(0).encode("utf-8", "surrogatepass")) - 1
+        node = script.root.descendant_for_byte_range(begin, begin + length)
+        if node is None or node.type != "variable" or script.node_text(node) != match.group(0)[:-1]:
+            continue
+        yield script.at_node(
+            node,
+            "PSR007",
+            f"{match.group(0)} reads as a drive- or scope-qualified variable with no name: "
+            f"PowerShell refuses the whole script; write ${{{match.group(1)}}}:",
+        )
 
 
 def _has_no_statement(script: _Script) -> bool:

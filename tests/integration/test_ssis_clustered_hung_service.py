@@ -34,10 +34,12 @@ def _service(state: dict[str, Any], node: str) -> dict[str, Any]:
 
 
 def test_a_slow_start_under_the_online_timeout_is_waited_for(psrunbook: Psrunbook) -> None:
-    """SSIS takes 20 s to start and 20 s to stop (under online_timeout_s, 120 s, and
-    PendingTimeout, 180 s): bring-online waits for the resource and the run succeeds."""
+    """SSIS takes 3 s to start and 20 s to stop (under online_timeout_s, 120 s, and
+    PendingTimeout, 180 s): bring-online waits for the resource and the run succeeds.
+    (bring-online polls with Start-Sleep, which `--sim` lets take real time: a start of a
+    few seconds keeps the test short and still outlasts the first poll.)"""
     lab = sample_lab(nodes=2)
-    lab.timing.service_start_seconds = 20.0
+    lab.timing.service_start_seconds = 3.0
     lab.timing.service_stop_seconds = 20.0
     _seed_lab(psrunbook, lab)
 

@@ -470,3 +470,34 @@ def test_semicolons_between_named_blocks_are_no_syntax_error(script: str) -> Non
 def test_a_statement_after_a_named_block_is_still_a_syntax_error() -> None:
     (finding,) = lint_script("& { begin {}; 3 }\n", source="blocks.ps1")
     assert (finding.code, finding.message) == ("PSR001", "syntax error near '3'")
+
+
+@pytest.mark.parametrize(
+    ("script", "where"),
+    [
+        ('$o = 1\nthrow "group on $o: moved"\n', [(2, 17)]),
+        ('$o = 1\n$m = "is $o:"\n$m\n', [(2, 10)]),
+        ('$o = 1\n@"\nat $o: here\n"@\n', [(3, 4)]),
+        ("$o = 1\nWrite-Output $o: x\n", [(2, 14)]),
+        ('"$script: x"\n', [(1, 2)]),
+        ('$a = 1\n"$a: and $a:"\n', [(2, 2), (2, 10)]),
+    ],
+)
+def test_a_variable_followed_by_a_colon_is_refused(
+    script: str, where: list[tuple[int, int]]
+) -> None:
+    """PowerShell reads ``$o:`` as a drive- or scope-qualified name left empty and refuses
+    the whole script (InvalidVariableReferenceWithDrive); PSR007 names each, and the
+    fix."""
+    found = [f for f in lint_script(script, source="t.ps1") if f.code == "PSR007"]
+    assert where == [(f.line, f.column) for f in found]
+    assert all("write ${" in f.message for f in found)
+
+
+def test_colons_a_variable_does_not_take_pass() -> None:
+    assert_codes(
+        [],
+        '$o = 1\n"${o}: y"\n"$($o): y"\n"$o`: y"\n"$o : y"\n\'$o: y\'\n'
+        '# "$o: y" in a comment\n"$env:TEMP"\n$script:s = 2\n"$script:s"\n'
+        "$t = [int]\n$t::MaxValue\n",
+    )

@@ -22,7 +22,11 @@ import tree_sitter_powershell
 
 from psrunbook.sim.ps.exceptions import ScriptParseError, UnsupportedConstruct
 from psrunbook.sim.ps.lexer import normalise
-from psrunbook.sim.ps.semantic_checks import SEMANTIC_TYPES, semantic_problem
+from psrunbook.sim.ps.semantic_checks import (
+    SEMANTIC_TYPES,
+    colon_after_variable,
+    semantic_problem,
+)
 
 _LANGUAGE = tree_sitter.Language(tree_sitter_powershell.language())
 
@@ -564,6 +568,16 @@ def _check_node(script: ParsedScript, node: tree_sitter.Node) -> None:
             seen.add(what)
     if kind == "command_invokation_operator" and script.source(node) == ".":
         raise _refused(script, node, "dot-sourcing", shown=node.parent or node)
+    if kind == "variable":
+        # ``"$owner: x"``: tree-sitter reads ``$owner`` then ``:``; PowerShell's tokenizer
+        # reads a drive-qualified name left empty, and refuses the script.
+        end = script.byte_to_char[node.end_byte]
+        if script.text[end : end + 1] == ":":
+            written = script.source(node)
+            if written.startswith("$") and not written.startswith("${"):
+                refusal = colon_after_variable(written[1:], script.text[end : end + 3])
+                if refusal is not None:
+                    raise _parse_error(script, node, refusal)
     if kind in SEMANTIC_TYPES:
         # PowerShell's parser refuses the whole script for each, as the lab does.
         problem = semantic_problem(node, _comma_continuation)

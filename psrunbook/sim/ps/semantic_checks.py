@@ -84,6 +84,42 @@ ORDERED_ONLY_ON_HASH_LITERAL: Final = (
     "The ordered attribute can be specified only on a hash literal node."
 )
 
+INVALID_DRIVE_VARIABLE: Final = (
+    "Variable reference is not valid. ':' was not followed by a valid variable name "
+    "character. Consider using ${} to delimit the name."
+)
+INVALID_SCOPED_VARIABLE: Final = (
+    "Variable reference is not valid. '$' was not followed by a valid variable name "
+    "character. Consider using ${} to delimit the name."
+)
+SCOPE_QUALIFIERS: Final = frozenset({"global", "local", "private", "script", "using", "workflow"})
+"""The prefixes a variable path reads as a scope (``$script:x``); any other before a
+``:`` is a drive (``$env:x``, ``$owner:x``)."""
+
+
+def colon_after_variable(name: str, after: str) -> str | None:
+    """PowerShell's parse error for a variable ``$name`` written with ``after`` (the text
+    that follows it) starting ``:`` (``"on $owner: x"``), or None when there is none.
+
+    PowerShell's tokenizer (tokenizer.cs ``ScanVariable``) reads a ``:`` after a variable
+    name as part of the name, a drive or scope qualifier (``$env:PATH``,
+    ``$script:count``), unless a second ``:`` follows (``$a::b``, a static member); a
+    name left empty after the qualifier is an error that refuses the whole script, in an
+    expandable string as in code: ``InvalidVariableReferenceWithDrive`` after a drive,
+    ``InvalidVariableReference`` after a scope. Well known since PowerShell 3.0 (2.0
+    expanded it to nothing): ``"$server: $status"`` fails to parse, ``"${server}: ..."``
+    is the fix.
+    """
+    if not after.startswith(":") or after.startswith("::"):
+        return None
+    following = after[1:2]
+    if following and (following.isalnum() or following in "_?{"):
+        return None  # a qualified name (``$env:PATH``), which tree-sitter reads whole
+    if name.casefold() in SCOPE_QUALIFIERS:
+        return INVALID_SCOPED_VARIABLE
+    return INVALID_DRIVE_VARIABLE
+
+
 Problem = tuple[Node, str]
 """Where PowerShell's parser reports the error, and its message."""
 
