@@ -18,6 +18,22 @@ production cluster:
     A variable followed by a colon (``"on $owner: done"``): PowerShell's tokenizer reads
     ``$owner:`` as a drive-qualified name left empty and refuses the whole script
     ("Variable reference is not valid."); ``${owner}:`` is what was meant.
+``PSR008`` .. ``PSR011``
+    What PowerShell's tokenizer reads otherwise than tree-sitter, and refuses: a ``<``
+    outside a string (``if ($a < 5)``, ``icacls <file>``: "The '<' operator is reserved
+    for future use."), a line that starts with ``|`` (PowerShell 7's leading pipe; 5.1:
+    "An empty pipe element is not allowed."), a line that starts with a binary operator
+    continuing an expression (``(... -eq 1`` / ``-and ...)``: PowerShell ends the
+    expression at the line break), and ``&&`` / ``||`` (PowerShell 7's pipeline chains;
+    5.1: "The token '&&' is not a valid statement separator in this version.").
+``PSR012`` / ``PSR013``
+    A hash literal with two constant keys alike, ignoring case (``@{Name = 1; name = 2}``,
+    often a splat): PowerShell's parser refuses the whole script ("Duplicate keys 'name'
+    are not allowed in hash literals."), as the simulator does; a ``<#`` comment with no
+    ``#>`` after it, which PowerShell refuses and tree-sitter reads past.
+``PSR014``
+    A Unicode blank (no-break space U+00A0, U+2003, ...) outside string content:
+    PowerShell's tokenizer reads it as a space, tree-sitter as part of a word.
 ``PSR101`` .. ``PSR108``
     A FailoverClusters cmdlet call that Windows would reject: unknown cmdlet or parameter,
     ambiguous or abbreviated parameter name, parameters from two parameter sets, a parameter
@@ -95,9 +111,13 @@ from psrunbook.sim.ps.parser import (
     parse_mended,
 )
 from psrunbook.sim.ps.semantic_checks import (
+    EMPTY_PIPE_ELEMENT,
+    REDIRECTION_NOT_SUPPORTED,
     colon_after_variable,
     duplicate_named_argument,
     duplicate_parameter,
+    semantic_problem,
+    tokenizer_refusals,
 )
 
 __all__ = [
@@ -116,7 +136,17 @@ SINGLE_QUOTES: Final = frozenset("'\u2018\u2019\u201a\u201b")
 DOUBLE_QUOTES: Final = frozenset('"\u201c\u201d\u201e')
 SMART_QUOTES: Final = frozenset("\u2018\u2019\u201a\u201b\u201c\u201d\u201e")
 SMART_DASHES: Final = frozenset("\u2013\u2014\u2015")
-_SMART_CHAR: Final = re.compile("[\u2013-\u2015\u2018-\u201e]")
+UNICODE_BLANKS: Final = frozenset(
+    "\u0085\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009"
+    "\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+"""The blanks PowerShell's tokenizer skips besides space, tab, vertical tab and form feed
+(PS-src ``CharExtensions.IsWhitespace``: NBSP and NEL, and ``char.IsSeparator`` above
+U+0100); tree-sitter reads them as part of a word (``Write-Output\u00a0'x'``: one
+command name)."""
+_SMART_CHAR: Final = re.compile(
+    "[\u2013-\u2015\u2018-\u201e" + "".join(sorted(UNICODE_BLANKS)) + "]"
+)
 _CLUSTER_DASH: Final = re.compile("-cluster", re.ASCII | re.IGNORECASE)
 _NAME_NODES: Final = frozenset(
     {"command_name", "path_command_name_token", "path_command_name", "command_name_expr"}
@@ -354,6 +384,10 @@ def _findings(text: str, step: bool = False) -> tuple[Finding, ...]:
         *_attribute_findings(script),
         *_parameter_findings(script),
         *_colon_variable_findings(script),
+        *_tokenizer_findings(script),
+        *_chain_findings(script),
+        *_hash_key_findings(script),
+        *_block_comment_findings(script),
         *_cmdlet_findings(script),
         *_jinja_findings(script),
         *_unicode_findings(script),
@@ -741,6 +775,120 @@ def _colon_variable_findings(script: _Script) -> Iterator[Finding]:
             f"{match.group(0)} reads as a drive- or scope-qualified variable with no name: "
             f"PowerShell refuses the whole script; write ${{{match.group(1)}}}:",
         )
+
+
+_TOKENIZER_CODES: Final = {
+    REDIRECTION_NOT_SUPPORTED: (
+        "PSR008",
+        "'<' is the stdin redirection PowerShell reserves: it refuses the whole script "
+        "(\"The '<' operator is reserved for future use.\"); compare with -lt, quote a "
+        "literal '<'",
+    ),
+    EMPTY_PIPE_ELEMENT: (
+        "PSR009",
+        "a line starting with '|': Windows PowerShell 5.1 ends the pipeline at the line "
+        'break and refuses the whole script ("An empty pipe element is not allowed."); '
+        "end the line before with the '|' instead",
+    ),
+}
+
+
+def _tokenizer_findings(script: _Script) -> Iterator[Finding]:
+    """PSR008 .. PSR010 where PowerShell's tokenizer reads the text otherwise than
+    tree-sitter and refuses the script
+    (:func:`~psrunbook.sim.ps.semantic_checks.tokenizer_refusals`, which the lab applies
+    too); found from the text, confirmed by the tree."""
+    for node, message in tokenizer_refusals(script.text, script.root, script.byte_offset):
+        known = _TOKENIZER_CODES.get(message)
+        if known is None:  # UNEXPECTED_TOKEN: a binary operator that starts a line
+            known = (
+                "PSR010",
+                f"a binary operator starts the line: PowerShell ends the expression at the "
+                f'line break before it and refuses the whole script ("{message}"); end '
+                "the line before with the operator instead",
+            )
+        yield script.at_node(node, *known)
+
+
+_CHAIN: Final = re.compile(r"&&|\|\|")
+"""Where a pipeline chain operator may be; the tree says whether it is one."""
+
+
+def _chain_findings(script: _Script) -> Iterator[Finding]:
+    """PSR011 at each ``&&`` or ``||`` tree-sitter reads as a pipeline chain operator:
+    PowerShell 7's, a parse error in Windows PowerShell 5.1 ("The token '&&' is not a
+    valid statement separator in this version.", quoted from 5.1 sessions). The lab
+    refuses them as a construct it does not run."""
+    for match in _CHAIN.finditer(script.text):
+        begin = script.byte_offset(match.start())
+        node = script.root.descendant_for_byte_range(begin, begin + 2)
+        if node is None or node.type != match.group():
+            continue
+        yield script.at_node(
+            node,
+            "PSR011",
+            f"the token '{match.group()}' is not a valid statement separator in Windows "
+            "PowerShell 5.1: it refuses the whole script; use if ($?) { ... } or separate "
+            "statements",
+        )
+
+
+_HASH_OPENING: Final = re.compile(r"@\{")
+"""Where a hash literal may open; the tree says whether one does."""
+
+
+def _hash_key_findings(script: _Script) -> Iterator[Finding]:
+    """PSR012 at the second of two constant keys alike in a hash literal, by the
+    simulator's rule (:mod:`psrunbook.sim.ps.semantic_checks`), found from each ``@{``."""
+    for match in _HASH_OPENING.finditer(script.text):
+        begin = script.byte_offset(match.start())
+        node = script.root.descendant_for_byte_range(begin, begin + 2)
+        if node is not None and node.type != "hash_literal_expression":
+            node = node.parent
+        if node is None or node.type != "hash_literal_expression" or node.start_byte != begin:
+            continue
+        problem = semantic_problem(node, is_comma_continuation)
+        if problem is not None:
+            yield script.at_node(
+                problem[0],
+                "PSR012",
+                f"{problem[1]} PowerShell refuses the whole script; give each key once",
+            )
+
+
+_STRING_NODES: Final = frozenset(
+    {
+        "expandable_string_literal",
+        "verbatim_string_characters",
+        "expandable_here_string_literal",
+        "verbatim_here_string_characters",
+    }
+)
+
+
+def _block_comment_findings(script: _Script) -> Iterator[Finding]:
+    """PSR013 at a ``<#`` with no ``#>`` after it, outside a string or a line comment:
+    PowerShell's tokenizer refuses the whole script ("Missing end of block comment" (UNVERIFIED
+    text), ``MissingTerminatorMultiLineComment``), as the simulator's lexer does, where
+    tree-sitter reads the text past it."""
+    text = script.text
+    at = text.find("<#")
+    while at >= 0:
+        if text.find("#>", at + 2) < 0:
+            begin = script.byte_offset(at)
+            node = script.root.descendant_for_byte_range(begin, begin + 2)
+            inside = node is not None and (
+                node.type in _STRING_NODES or (node.type == "comment" and node.start_byte < begin)
+            )
+            if node is not None and not inside:
+                yield script.at_node(
+                    node,
+                    "PSR013",
+                    "'<#' opens a block comment that never ends ('#>'): PowerShell refuses "
+                    "the whole script",
+                )
+                return
+        at = text.find("<#", at + 2)
 
 
 def _has_no_statement(script: _Script) -> bool:
@@ -1176,6 +1324,14 @@ def _unicode_findings(script: _Script) -> Iterator[Finding]:
                 "PSR301",
                 f"{_describe(char)} outside string content: PowerShell reads it as '-'; "
                 "write an ASCII hyphen-minus instead",
+            )
+        elif char in UNICODE_BLANKS:
+            yield script.at_char(
+                index,
+                "PSR014",
+                f"U+{ord(char):04X} outside string content: PowerShell reads it as a blank "
+                "between words, the simulator and this linter as part of a word; write a "
+                "space instead",
             )
     for node in _walk(script.tree.root_node):
         if node.type in _STRING_NODE_TYPES:

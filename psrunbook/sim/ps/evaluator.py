@@ -2521,6 +2521,12 @@ class Evaluator:
         name = self.member_name(member)
         static = any(c.type == "::" for c in node.children)
         if static:
+            if target_node.type != "type_literal":
+                # ``$t::MaxValue`` (a type held in a variable, or an instance's type):
+                # the lab models static members of type literals only.
+                raise self.unsupported(
+                    node, "static member access through a value ($t::Name); write [Type]::Name"
+                )
             return self.members.static_member(self.type_name(target_node), name, node)
         target = self.eval(target_node)
         return self.members.get_member(target, name, node)

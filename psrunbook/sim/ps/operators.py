@@ -344,9 +344,12 @@ class Operators:
         name = operator_name(op) if op[:1] in _DASHES and len(op) > 1 else op
         if op == "!" or name == "not":
             return not to_bool(operand)
-        if op == ",":
+        if op == "," or parts[0].type == ",":
+            # The operator's node, not its text: a comma the lexer moved to close up a
+            # spaced list (``, 2``, ``@(1`` / ``, 2)``) reads as "" at its place, and ""
+            # is "in" any string (it once negated the operand).
             return [operand]
-        if op in _DASHES:
+        if op and op in _DASHES:
             return -self._number(operand, node)
         if op == "+":
             return self._number(operand, node)

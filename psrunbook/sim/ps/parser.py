@@ -26,6 +26,7 @@ from psrunbook.sim.ps.semantic_checks import (
     SEMANTIC_TYPES,
     colon_after_variable,
     semantic_problem,
+    tokenizer_refusals,
 )
 
 _LANGUAGE = tree_sitter.Language(tree_sitter_powershell.language())
@@ -462,12 +463,25 @@ def _check(script: ParsedScript) -> None:
                 script.column(bitwise),
             )
         _check_with_errors(script)
+        _check_tokens(script)
         return
     # A tree without an error or missing node (tree-sitter's has_error covers both) has
     # none to look for; then only the node types below are read, the rest walked past.
     for node in preorder(script.root):
         if node.type in _CHECKED_TYPES:
             _check_node(script, node)
+    _check_tokens(script)
+
+
+def _check_tokens(script: ParsedScript) -> None:
+    """Refuse what PowerShell's tokenizer reads otherwise than tree-sitter and refuses
+    (:func:`~psrunbook.sim.ps.semantic_checks.tokenizer_refusals`: ``$a < 5``, a line
+    starting with ``|`` or with a binary operator), found from the text, not a walk."""
+    chars = script.byte_to_char
+    for node, message in tokenizer_refusals(
+        script.text, script.root, lambda at: bisect.bisect_left(chars, at)
+    ):
+        raise _parse_error(script, node, message)
 
 
 def _check_with_errors(script: ParsedScript) -> None:

@@ -46,7 +46,8 @@ quoted from a Windows session's error. A real key's text follows Python's format
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterator
 from typing import Final
 
 from tree_sitter import Node
@@ -449,3 +450,94 @@ _CHECKS: Final[dict[str, Callable[[Node], Problem | None]]] = {
 
 SEMANTIC_TYPES: Final = frozenset({*_CHECKS, "variable"})
 """The node types :func:`semantic_problem` looks at."""
+
+
+REDIRECTION_NOT_SUPPORTED: Final = "The '<' operator is reserved for future use."
+EMPTY_PIPE_ELEMENT: Final = "An empty pipe element is not allowed."
+UNEXPECTED_TOKEN: Final = "Unexpected token '{}' in expression or statement."  # noqa: S105
+
+_TOKENIZER_CANDIDATES: Final = re.compile(
+    r"(?P<lt><)(?!#)|^[ \t]*(?P<lead>\|(?!\|)|\.\.|[-+*/%,])", re.MULTILINE
+)
+"""Where PowerShell's tokenizer may read a script otherwise than tree-sitter does: a
+``<``, and a line that starts with ``|`` or with a character that may begin a binary
+operator. The tree says which of them is one (not in a string or a comment, not unary)."""
+
+
+def tokenizer_refusals(text: str, root: Node, byte_at: Callable[[int], int]) -> Iterator[Problem]:
+    """The parse errors PowerShell's tokenizer and parser report in ``text`` that
+    tree-sitter, whose tree is ``root``, reads past (``byte_at``: a character offset of
+    ``text`` as a byte offset of the tree), in document order:
+
+    * a ``<`` that is a token of its own (``if ($a < 5)``, ``clip < file``, ``icacls
+      <file>``): the tokenizer reads every ``<`` not opening a ``<#`` comment as the
+      stdin redirection, and the parser refuses it: "The '<' operator is reserved for
+      future use." (``RedirectionNotSupported``; quoted from Windows PowerShell 5.1
+      sessions and Microsoft's about_Comparison_Operators). tree-sitter reads it as a
+      redirection the lab then ignored, or as a bare word;
+    * a line that starts with ``|``: a line break ends a pipeline unless a backtick
+      escapes it, so the ``|`` starts an empty element: "An empty pipe element is not
+      allowed." (``EmptyPipeElement``; "is not permitted" in an article's recollection of
+      an older version). The leading pipe is PowerShell 7's, not 5.1's; tree-sitter
+      joins the lines;
+    * a line that starts with a binary operator continuing an expression (``if ($a -eq
+      1`` / ``-and $b -eq 2)``): PowerShell's ``BinaryExpressionRule`` skips line breaks
+      after an operator, not before one, so the expression ends at the line break and
+      inside parentheses the ``)`` is missing; tree-sitter skips the line break and joins
+      them. UNVERIFIED: which of PowerShell's errors there comes first ("Missing closing
+      ')' in expression.", "Missing ')' after ..."); the lab reports the operator as
+      unexpected, which PowerShell does too. The same for the ``,`` of an array
+      (``(1`` / ``, 2)``). In ``@( )``, ``$( )`` and a script block, both read two
+      statements there (``$(1`` / ``+ 2)`` is 1 and 2), and nothing is refused.
+
+    A line ended by a backtick continues on the next, in PowerShell as here.
+    """
+    for match in _TOKENIZER_CANDIDATES.finditer(text):
+        if match.group("lt") is not None:
+            at = match.start("lt")
+            begin = byte_at(at)
+            node = root.descendant_for_byte_range(begin, begin + 1)
+            if node is not None and (
+                node.type == "<" or (node.type == "generic_token" and node.start_byte == begin)
+            ):
+                yield node, REDIRECTION_NOT_SUPPORTED
+            continue
+        at = match.start("lead")
+        line_start = match.start()
+        if text[max(0, line_start - 3) : line_start].rstrip("\r\n").endswith("`"):
+            continue  # a line continuation: the tokenizer skips the line break
+        begin = byte_at(at)
+        if match.group("lead") == ",":
+            # The parsers read ``a , b`` as ``a  ,b`` (``lexer.spaced_commas``): the comma
+            # is in the tree after the blanks that follow it in the text.
+            rest = text[at + 1 : at + 81]
+            begin += len(rest) - len(rest.lstrip(" \t"))
+        node = root.descendant_for_byte_range(begin, begin + 1)
+        if node is None or node.start_byte != begin:
+            continue
+        if match.group("lead") == "|":
+            if node.type == "|":
+                yield node, EMPTY_PIPE_ELEMENT
+            continue
+        operator = _binary_operator_at(node)
+        if operator is not None:
+            written = (operator.text or b"").decode("utf-8", "replace").split()
+            yield operator, UNEXPECTED_TOKEN.format(written[0] if written else "")
+
+
+_BINARY_OR_ARRAY: Final = BINARY_EXPRESSIONS | {"array_literal_expression"}
+
+
+def _binary_operator_at(token: Node) -> Node | None:
+    """The binary operator ``token`` begins (``-eq`` in ``$a -eq 1``, the ``,`` of
+    ``1, 2``), or None when it begins an operand instead (``-1``, ``-not $a``)."""
+    node = token
+    begin = token.start_byte
+    while node.parent is not None and node.parent.type not in _BINARY_OR_ARRAY:
+        node = node.parent
+        if node.start_byte != begin:
+            return None
+    parent = node.parent
+    if parent is None or parent.start_byte == begin:
+        return None  # the first child: an operand, not an operator
+    return node
