@@ -34,6 +34,14 @@ production cluster:
 ``PSR014``
     A Unicode blank (no-break space U+00A0, U+2003, ...) outside string content:
     PowerShell's tokenizer reads it as a space, tree-sitter as part of a word.
+``PSR015`` / ``PSR016``
+    The rest of PowerShell's semantic checks that refuse the whole script, by the
+    simulator's rule (:func:`~psrunbook.sim.ps.semantic_checks.semantic_problem`), with
+    PowerShell's error text: a function with a parameter list and a ``param()`` block,
+    catches out of order, ``return``/``break``/``continue`` leaving a ``finally``,
+    ``++``/``--`` on what is not a variable, ``[ordered]`` on what is not a hash literal,
+    an assignment to what is not assignable (``'a' = 5``); a splat (``@h``) that is not a
+    command's own argument (PSR016).
 ``PSR101`` .. ``PSR108``
     A FailoverClusters cmdlet call that Windows would reject: unknown cmdlet or parameter,
     ambiguous or abbreviated parameter name, parameters from two parameter sets, a parameter
@@ -387,6 +395,7 @@ def _findings(text: str, step: bool = False) -> tuple[Finding, ...]:
         *_tokenizer_findings(script),
         *_chain_findings(script),
         *_hash_key_findings(script),
+        *_semantic_findings(script),
         *_block_comment_findings(script),
         *_cmdlet_findings(script),
         *_jinja_findings(script),
@@ -549,10 +558,11 @@ class _Script:
         return node
 
     def start(self, node: tree_sitter.Node) -> int:
-        return self.positions.char_index(node.start_byte)
+        # ASCII text: the byte offset, without making the line table of ``positions``.
+        return node.start_byte if self.ascii else self.positions.char_index(node.start_byte)
 
     def end(self, node: tree_sitter.Node) -> int:
-        return self.positions.char_index(node.end_byte)
+        return node.end_byte if self.ascii else self.positions.char_index(node.end_byte)
 
     def at_node(
         self, node: tree_sitter.Node, code: str, message: str, severity: Severity = "error"
@@ -810,7 +820,6 @@ def _tokenizer_findings(script: _Script) -> Iterator[Finding]:
         yield script.at_node(node, *known)
 
 
-_CHAIN: Final = re.compile(r"&&|\|\|")
 """Where a pipeline chain operator may be; the tree says whether it is one."""
 
 
@@ -819,18 +828,21 @@ def _chain_findings(script: _Script) -> Iterator[Finding]:
     PowerShell 7's, a parse error in Windows PowerShell 5.1 ("The token '&&' is not a
     valid statement separator in this version.", quoted from 5.1 sessions). The lab
     refuses them as a construct it does not run."""
-    for match in _CHAIN.finditer(script.text):
-        begin = script.byte_offset(match.start())
-        node = script.root.descendant_for_byte_range(begin, begin + 2)
-        if node is None or node.type != match.group():
-            continue
-        yield script.at_node(
-            node,
-            "PSR011",
-            f"the token '{match.group()}' is not a valid statement separator in Windows "
-            "PowerShell 5.1: it refuses the whole script; use if ($?) { ... } or separate "
-            "statements",
-        )
+    text = script.text
+    for token in ("&&", "||"):
+        at = text.find(token)
+        while at >= 0:
+            begin = script.byte_offset(at)
+            node = script.root.descendant_for_byte_range(begin, begin + 2)
+            at = text.find(token, at + 2)
+            if node is not None and node.type == token:
+                yield script.at_node(
+                    node,
+                    "PSR011",
+                    f"the token '{token}' is not a valid statement separator in Windows "
+                    "PowerShell 5.1: it refuses the whole script; use if ($?) { ... } or "
+                    "separate statements",
+                )
 
 
 _HASH_OPENING: Final = re.compile(r"@\{")
@@ -854,6 +866,164 @@ def _hash_key_findings(script: _Script) -> Iterator[Finding]:
                 "PSR012",
                 f"{problem[1]} PowerShell refuses the whole script; give each key once",
             )
+
+
+_SEMANTIC_FIXES: Final = {
+    "function_statement": "declare the parameters after the name or in param(), not both",
+    "try_statement": "put the catch-all catch last and a derived type before its base",
+    "finally_clause": "set a variable in finally and return, break or continue after the try",
+    "++": "apply ++ and -- to a variable, a property or an element",
+    "[ordered]": "write [ordered] right before a hash literal: [ordered]@{...}",
+    "=": "assign to a variable, a property or an element",
+}
+"""For each family of PSR015 (a node type, or the text it is found from), how to fix it."""
+
+_CATCH_KEYWORD: Final = re.compile("catch", re.IGNORECASE)
+_FINALLY_KEYWORD: Final = re.compile("finally", re.IGNORECASE)
+_LEAVING_KEYWORD: Final = re.compile("return|break|continue", re.IGNORECASE)
+_INCREMENT_SIGNS: Final = (re.compile(r"\+\++"), re.compile(r"--+"))
+"""``++`` and ``--``, a run of signs taken whole (a ``# -----`` line is one match);
+searched as literals (an alternation tries every position, four times as long)."""
+_COMPOUND: Final = frozenset("+-*/%")
+_PLAIN_VARIABLE: Final = re.compile(r"\s*\$\w+(?::\w+)?\s*")
+"""The left side of an assignment that is a variable alone: no need to read its tree."""
+_INCREMENT_KINDS: Final = ("_increment_expression", "_decrement_expression")
+_ORDERED: Final = re.compile(r"\[\s*ordered\s*\]\s*", re.IGNORECASE)
+_ASSIGNMENT_CANDIDATE: Final = re.compile(
+    r"=(?!"
+    r"[ \t]*+\w++(?<=[A-Za-z_])(?=[ \t\r\n;({]|\Z)"
+    r"|[-+*/%]?[ \t]*+\w++(?::\w++)?\$(?:[ \t]*+\][\w.\[\], ]*\[)*+[ \t]*+"
+    r"(?:\Z|\n(?:[ \t\r]*+\n)*+(?![^\n]*#)[ \t\r]*+(?:\Z|[{;()}'\"]|\w++(?!-)))"
+    r")",
+    re.ASCII,
+)
+"""An ``=`` that may assign to what is not assignable, searched in the text reversed (a
+look-ahead there is a look-behind of any length). Two shapes are passed over, each of
+which can hold no such assignment; they are 95 % of a shipped script's ``=``:
+
+- a bare word before it, standing alone (``Name = ...`` in a hash literal,
+  ``Mandatory = $true`` in an attribute): a bare word in an expression is no operand
+  (tree-sitter reads an error there, or a command), so such an ``=`` assigns to nothing;
+- a line that starts with ``$name =`` (or ``[type]$name =``, or ``$name += ``) after a
+  line that cannot continue into it: empty, or ending with ``{ ; ( ) }``, a quote, or a
+  word not after a ``-`` (not an operator such as ``-and``), and holding no ``#`` (after
+  a binary operator PowerShell skips line breaks and comments: ``5 +`` / ``$a = 1``
+  assigns to ``5 + $a``). There the target is the variable.
+"""
+
+
+def _semantic_findings(script: _Script) -> Iterator[Finding]:
+    """PSR015 and PSR016 where PowerShell's parser refuses the whole script by one of its
+    semantic checks the other rules do not cover, by the simulator's rule
+    (:func:`~psrunbook.sim.ps.semantic_checks.semantic_problem`, which the lab applies to
+    every node): a function with a parameter list and a ``param()`` block, catches out of
+    order, ``return``/``break``/``continue`` leaving a ``finally``, ``++``/``--`` on what
+    is not a variable, ``[ordered]`` on what is not a hash literal, an assignment to what
+    is not assignable (PSR015), and a splat that is no command argument (PSR016).
+
+    Each construct is found from the text that spells it, going up from the token there
+    (in C): the node the check reads is never searched for among all the others.
+    """
+    for node, kind in _semantic_candidates(script):
+        problem = semantic_problem(node, is_comma_continuation)
+        if problem is None:
+            continue
+        if kind == "@":
+            yield script.at_node(
+                problem[0],
+                "PSR016",
+                f'PowerShell refuses the whole script ("{problem[1]}"); pass the splat to a '
+                "command as an argument of its own",
+            )
+        else:
+            yield script.at_node(
+                problem[0],
+                "PSR015",
+                f'PowerShell refuses the whole script ("{problem[1]}"); ' + _SEMANTIC_FIXES[kind],
+            )
+
+
+def _semantic_candidates(script: _Script) -> Iterator[tuple[tree_sitter.Node, str]]:
+    """Each node :func:`_semantic_findings` checks, with its family (a key of
+    :data:`_SEMANTIC_FIXES`, or ``@`` for a splat)."""
+    text, folded = script.text, script.folded
+    for definition in script.definitions:
+        if definition.type == "function_statement":
+            yield definition, "function_statement"
+    catches = list(_spelled(text, folded, ("catch",), _CATCH_KEYWORD))
+    if len(catches) > 1:  # two catches at least to be out of order
+        tries: dict[int, tree_sitter.Node] = {}
+        for node in _tokens(script, iter(catches)):
+            if node.type == "catch":
+                clauses = node.parent
+                group = None if clauses is None else clauses.parent
+                statement = None if group is None else group.parent
+                if statement is not None and statement.type == "try_statement":
+                    tries.setdefault(statement.id, statement)
+        yield from ((statement, "try_statement") for statement in tries.values())
+    for node in _tokens(script, _spelled(text, folded, ("finally",), _FINALLY_KEYWORD)):
+        clause = node.parent if node.type == "finally" else None
+        if clause is not None and clause.type == "finally_clause":
+            body = text[script.start(clause) : script.end(clause)]
+            if _LEAVING_KEYWORD.search(body):  # the check walks the block: most have none
+                yield clause, "finally_clause"
+    for node in _tokens(script, _increments(text)):
+        expression = node.parent if node.type in ("++", "--") else None
+        if expression is not None and expression.type.endswith(_INCREMENT_KINDS):
+            yield expression, "++"
+    for match in _ORDERED.finditer(text):
+        # From the ``[`` to the first character of the operand: the smallest node holding
+        # both is the cast (one call, in C).
+        cast = _spanning(script, match.start(), match.end() + 1 - match.start())
+        if cast is not None and cast.type == "cast_expression":
+            yield cast, "[ordered]"
+    for at in _assignment_operators(text):
+        # From the character before the operator (``+=``: two before the ``=``) to its
+        # ``=``: the smallest node holding them is the assignment (one call, in C).
+        before = 2 if at > 1 and text[at - 1] in _COMPOUND else 1
+        assignment = _spanning(script, at - before, before + 1) if at >= before else None
+        if assignment is None or assignment.type != "assignment_expression":
+            continue
+        left = text[script.start(assignment) : at - before + 1]
+        if not _PLAIN_VARIABLE.fullmatch(left):  # ``$a =`` after a line it continues
+            yield assignment, "="
+    for node in _tokens(script, ((m.start(), m.end() - m.start()) for m in _SPLAT.finditer(text))):
+        if node.type == "variable":
+            yield node, "@"
+
+
+def _increments(text: str) -> Iterator[tuple[int, int]]:
+    """(start, 2) of each ``++`` and ``--``; the rest of a run of signs is passed over
+    (a ``# -------`` line is looked up once)."""
+    for sign in _INCREMENT_SIGNS:
+        at = 0
+        while (match := sign.search(text, at)) is not None:
+            yield match.start(), 2
+            at = match.end()
+
+
+def _assignment_operators(text: str) -> Iterator[int]:
+    """Where each ``=`` of :data:`_ASSIGNMENT_CANDIDATE` is, in ``text``'s offsets."""
+    last = len(text) - 1
+    for match in _ASSIGNMENT_CANDIDATE.finditer(text[::-1]):
+        yield last - match.start()
+
+
+def _tokens(script: _Script, places: Iterator[tuple[int, int]]) -> Iterator[tree_sitter.Node]:
+    """The node that is exactly the characters of each of ``places`` (start, length):
+    the token the text spells there when it is code; a comment or a string's text is
+    passed over (no node there starts and ends with the place)."""
+    for at, length in places:
+        node = _spanning(script, at, length)
+        if node is not None and node.start_byte == script.byte_offset(at):
+            yield node
+
+
+def _spanning(script: _Script, at: int, length: int) -> tree_sitter.Node | None:
+    """The smallest node holding the characters ``at`` to ``at + length``."""
+    begin = script.byte_offset(at)
+    end = begin + len(script.text[at : at + length].encode("utf-8", "surrogatepass"))
+    return script.root.descendant_for_byte_range(begin, end)
 
 
 _STRING_NODES: Final = frozenset(

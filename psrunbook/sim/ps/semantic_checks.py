@@ -456,12 +456,32 @@ REDIRECTION_NOT_SUPPORTED: Final = "The '<' operator is reserved for future use.
 EMPTY_PIPE_ELEMENT: Final = "An empty pipe element is not allowed."
 UNEXPECTED_TOKEN: Final = "Unexpected token '{}' in expression or statement."  # noqa: S105
 
-_TOKENIZER_CANDIDATES: Final = re.compile(
-    r"(?P<lt><)(?!#)|^[ \t]*(?P<lead>\|(?!\|)|\.\.|[-+*/%,])", re.MULTILINE
-)
-"""Where PowerShell's tokenizer may read a script otherwise than tree-sitter does: a
-``<``, and a line that starts with ``|`` or with a character that may begin a binary
-operator. The tree says which of them is one (not in a string or a comment, not unary)."""
+_LINE_LEAD: Final = re.compile(r"\n[ \t]*(\|(?!\|)|\.\.|[-+*/%,])")
+"""A line that starts with ``|`` or with a character that may begin a binary operator.
+Searched from the line break before it: a pattern that opens with a literal is scanned
+for that character first (a ``^`` under MULTILINE tries every position: ten times as
+long on a step script, and lint and the lab search every script)."""
+_FIRST_LINE_LEAD: Final = re.compile(r"[ \t]*(\|(?!\|)|\.\.|[-+*/%,])")
+
+
+def _tokenizer_candidates(text: str) -> list[tuple[int, int, str]]:
+    """``(at, line_start, lead)`` where PowerShell's tokenizer may read ``text``
+    otherwise than tree-sitter: each ``<`` not opening a ``<#`` comment (``lead`` "<",
+    ``line_start`` unused), and each line that starts with ``|`` or with a character that
+    may begin a binary operator (``lead`` that text), in document order. The tree says
+    which of them is one (not in a string or a comment, not unary)."""
+    found: list[tuple[int, int, str]] = []
+    at = text.find("<")
+    while at >= 0:
+        if text[at + 1 : at + 2] != "#":
+            found.append((at, at, "<"))
+        at = text.find("<", at + 1)
+    first = _FIRST_LINE_LEAD.match(text)
+    if first is not None:
+        found.append((first.start(1), 0, first.group(1)))
+    found.extend((m.start(1), m.start() + 1, m.group(1)) for m in _LINE_LEAD.finditer(text))
+    found.sort()
+    return found
 
 
 def tokenizer_refusals(text: str, root: Node, byte_at: Callable[[int], int]) -> Iterator[Problem]:
@@ -492,9 +512,8 @@ def tokenizer_refusals(text: str, root: Node, byte_at: Callable[[int], int]) -> 
 
     A line ended by a backtick continues on the next, in PowerShell as here.
     """
-    for match in _TOKENIZER_CANDIDATES.finditer(text):
-        if match.group("lt") is not None:
-            at = match.start("lt")
+    for at, line_start, lead in _tokenizer_candidates(text):
+        if lead == "<":
             begin = byte_at(at)
             node = root.descendant_for_byte_range(begin, begin + 1)
             if node is not None and (
@@ -502,12 +521,10 @@ def tokenizer_refusals(text: str, root: Node, byte_at: Callable[[int], int]) -> 
             ):
                 yield node, REDIRECTION_NOT_SUPPORTED
             continue
-        at = match.start("lead")
-        line_start = match.start()
         if text[max(0, line_start - 3) : line_start].rstrip("\r\n").endswith("`"):
             continue  # a line continuation: the tokenizer skips the line break
         begin = byte_at(at)
-        if match.group("lead") == ",":
+        if lead == ",":
             # The parsers read ``a , b`` as ``a  ,b`` (``lexer.spaced_commas``): the comma
             # is in the tree after the blanks that follow it in the text.
             rest = text[at + 1 : at + 81]
@@ -515,7 +532,7 @@ def tokenizer_refusals(text: str, root: Node, byte_at: Callable[[int], int]) -> 
         node = root.descendant_for_byte_range(begin, begin + 1)
         if node is None or node.start_byte != begin:
             continue
-        if match.group("lead") == "|":
+        if lead == "|":
             if node.type == "|":
                 yield node, EMPTY_PIPE_ELEMENT
             continue
