@@ -17,22 +17,13 @@ from typing import TYPE_CHECKING, Any
 from psrunbook.sim.lab.cluster_faults import fail_service_start
 from psrunbook.sim.lab.lab_files import restore, sample_lab, save
 from tests.integration.test_execution import _by_name, _seed_lab
+from tests.integration.test_ssis_clustered_hung_service import SSIS, _said, _service
 
 if TYPE_CHECKING:
     from tests.integration.conftest import Psrunbook
 
 RESOURCE = "SQL Server Integration Services"
 GROUP = "SQL Server (MSSQLSERVER)"
-SSIS = "MsDtsServer150"
-
-
-def _said(result: Any) -> str:
-    return " ".join((result.stdout + result.stderr).split())
-
-
-def _service(state: dict[str, Any], node: str) -> dict[str, Any]:
-    found: dict[str, Any] = _by_name(_by_name(state["nodes"])[node]["services"])[SSIS]
-    return found
 
 
 def _configured(psrunbook: Psrunbook, nodes: int = 2) -> None:

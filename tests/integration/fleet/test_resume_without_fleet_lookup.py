@@ -25,25 +25,11 @@ from psrunbook.sim.lab.cluster_fleet import ClusterFleet
 from tests.integration.conftest import Psrunbook
 from tests.integration.fleet.harness import PASSWORD, WAIT_S, Fleet
 from tests.json_documents import document
+from tests.unit.test_cli_startup import PROBE
 
 ENV = {"PSRUNBOOK_SIM_PASSWORD": PASSWORD, "PSRUNBOOK_JOURNAL": ""}
 FLEET_ONLY = ("dbos", "sqlalchemy")
 """What only a look-up in the fleet's database imports."""
-
-PROBE = """
-import json, sys
-sys.argv = ["psrunbook", *sys.argv[1:]]
-from psrunbook.cli.app import main
-try:
-    main()
-except SystemExit as exc:
-    code = exc.code
-else:
-    code = 0
-sys.stdout.flush()
-sys.stderr.write(json.dumps({"code": code, "modules": sorted(sys.modules)}))
-"""
-
 
 def _probe(env: dict[str, str], *arguments: str) -> tuple[int, set[str], str]:
     """Exit code, top-level modules imported, and stdout of one command in a fresh
