@@ -513,12 +513,16 @@ class _Script:
                     found.setdefault(kin.id, kin)
         return sorted(found.values(), key=lambda n: n.start_byte)
 
-    def parent_of_token(self, at: int, length: int) -> tree_sitter.Node | None:
-        """The parent of the node the characters ``at`` to ``at + length`` are (going up
-        from a place the text spells a keyword or a bracket, not walking every node)."""
+    def spanning(self, at: int, length: int) -> tree_sitter.Node | None:
+        """The smallest node holding the characters ``at`` to ``at + length`` (one call, in
+        C: from a place the text spells a keyword or a bracket, not walking every node)."""
         begin = self.byte_offset(at)
         end = begin + len(self.text[at : at + length].encode("utf-8", "surrogatepass"))
-        node = self.root.descendant_for_byte_range(begin, end)
+        return self.root.descendant_for_byte_range(begin, end)
+
+    def parent_of_token(self, at: int, length: int) -> tree_sitter.Node | None:
+        """The parent of the node the characters ``at`` to ``at + length`` are."""
+        node = self.spanning(at, length)
         return None if node is None else node.parent
 
     def node_text(self, node: tree_sitter.Node) -> str:
@@ -774,9 +778,7 @@ def _colon_variable_findings(script: _Script) -> Iterator[Finding]:
         colon = match.end() - 1
         if colon_after_variable(match.group(1), text[colon : colon + 3]) is None:
             continue
-        begin = script.byte_offset(match.start())
-        length = len(match.group(0).encode("utf-8", "surrogatepass")) - 1
-        node = script.root.descendant_for_byte_range(begin, begin + length)
+        node = script.spanning(match.start(), len(match.group(0)) - 1)
         if node is None or node.type != "variable" or script.node_text(node) != match.group(0)[:-1]:
             continue
         yield script.at_node(
@@ -832,8 +834,7 @@ def _chain_findings(script: _Script) -> Iterator[Finding]:
     for token in ("&&", "||"):
         at = text.find(token)
         while at >= 0:
-            begin = script.byte_offset(at)
-            node = script.root.descendant_for_byte_range(begin, begin + 2)
+            node = script.spanning(at, 2)
             at = text.find(token, at + 2)
             if node is not None and node.type == token:
                 yield script.at_node(
@@ -974,14 +975,14 @@ def _semantic_candidates(script: _Script) -> Iterator[tuple[tree_sitter.Node, st
     for match in _ORDERED.finditer(text):
         # From the ``[`` to the first character of the operand: the smallest node holding
         # both is the cast (one call, in C).
-        cast = _spanning(script, match.start(), match.end() + 1 - match.start())
+        cast = script.spanning(match.start(), match.end() + 1 - match.start())
         if cast is not None and cast.type == "cast_expression":
             yield cast, "[ordered]"
     for at in _assignment_operators(text):
         # From the character before the operator (``+=``: two before the ``=``) to its
         # ``=``: the smallest node holding them is the assignment (one call, in C).
         before = 2 if at > 1 and text[at - 1] in _COMPOUND else 1
-        assignment = _spanning(script, at - before, before + 1) if at >= before else None
+        assignment = script.spanning(at - before, before + 1) if at >= before else None
         if assignment is None or assignment.type != "assignment_expression":
             continue
         left = text[script.start(assignment) : at - before + 1]
@@ -1014,16 +1015,9 @@ def _tokens(script: _Script, places: Iterator[tuple[int, int]]) -> Iterator[tree
     the token the text spells there when it is code; a comment or a string's text is
     passed over (no node there starts and ends with the place)."""
     for at, length in places:
-        node = _spanning(script, at, length)
+        node = script.spanning(at, length)
         if node is not None and node.start_byte == script.byte_offset(at):
             yield node
-
-
-def _spanning(script: _Script, at: int, length: int) -> tree_sitter.Node | None:
-    """The smallest node holding the characters ``at`` to ``at + length``."""
-    begin = script.byte_offset(at)
-    end = begin + len(script.text[at : at + length].encode("utf-8", "surrogatepass"))
-    return script.root.descendant_for_byte_range(begin, end)
 
 
 _STRING_NODES: Final = frozenset(

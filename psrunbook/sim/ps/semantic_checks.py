@@ -114,8 +114,10 @@ def colon_after_variable(name: str, after: str) -> str | None:
     if not after.startswith(":") or after.startswith("::"):
         return None
     following = after[1:2]
-    if following and (following.isalnum() or following in "_?{"):
+    if following and (following.isalnum() or following in "_?"):
         return None  # a qualified name (``$env:PATH``), which tree-sitter reads whole
+    # Anything else ends the name at the colon, ``{`` too: a braced qualified name is
+    # written ``${env:x}``, and ``$o:{x}`` leaves ``o:`` empty as ``$o: x`` does.
     if name.casefold() in SCOPE_QUALIFIERS:
         return INVALID_SCOPED_VARIABLE
     return INVALID_DRIVE_VARIABLE

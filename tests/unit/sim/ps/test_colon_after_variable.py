@@ -67,7 +67,7 @@ def test_delimited_names_qualified_names_and_colons_elsewhere_run() -> None:
         ("a", "::b", None),  # static member access
         ("env", ":PATH", None),
         ("o", ":_", None),
-        ("o", ":{x}", None),
+        ("o", ":{x}", INVALID_DRIVE_VARIABLE),  # ``${o:x}`` is how braces qualify
         ("o", " :", None),
         ("o", "", None),
     ],
