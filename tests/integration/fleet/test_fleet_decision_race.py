@@ -29,12 +29,24 @@ import psrunbook.fleet.status as fleet_status
 from psrunbook.fleet.status import Decided
 from psrunbook.journal_model import DecisionRecord, RunJournal
 from psrunbook.journal_open import open_journal
+from psrunbook.logging import os_user
 from psrunbook.sim.lab.cluster_fleet import ClusterFleet
 from tests.integration.conftest import Psrunbook
 from tests.integration.fleet.harness import PASSWORD, PSRUNBOOK, WAIT_S, Fleet
 
 ALICE = {"USER": "alice", "LOGNAME": "alice"}
 BOB = {"USER": "bob", "LOGNAME": "bob"}
+
+
+@pytest.fixture(autouse=True)
+def operator_read_afresh() -> Iterator[None]:
+    """The operator's login is read once per process (``logging.os_user``, cached: it
+    cannot change under a running psrunbook). These tests run reviewers' commands in
+    this process under other logins: each reads its own, and none is left cached for
+    the tests after them (a later test's events named "alice" as the process user)."""
+    os_user.cache_clear()
+    yield
+    os_user.cache_clear()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
