@@ -876,6 +876,8 @@ _SEMANTIC_FIXES: Final = {
     "++": "apply ++ and -- to a variable, a property or an element",
     "[ordered]": "write [ordered] right before a hash literal: [ordered]@{...}",
     "=": "assign to a variable, a property or an element",
+    "integer_literal": "write a number the type holds: 16 hexadecimal digits at most, an L "
+    "literal within the Int64 range",
 }
 """For each family of PSR015 (a node type, or the text it is found from), how to fix it."""
 
@@ -888,6 +890,10 @@ searched as literals (an alternation tries every position, four times as long)."
 _COMPOUND: Final = frozenset("+-*/%")
 _PLAIN_VARIABLE: Final = re.compile(r"\s*\$\w+(?::\w+)?\s*")
 """The left side of an assignment that is a variable alone: no need to read its tree."""
+_LARGE_NUMBER: Final = re.compile(r"(?<![\w$])(?:0x[0-9a-f]{9,}|\d+l)", re.IGNORECASE)
+"""A numeric literal that may be too large for its type: 9 hexadecimal digits or more (a
+multiplier can take 9 past the Int64 range), or a decimal with ``L``."""
+_NUMBER_DIGITS: Final = frozenset({"hexadecimal_integer_literal", "decimal_integer_literal"})
 _INCREMENT_KINDS: Final = ("_increment_expression", "_decrement_expression")
 _ORDERED: Final = re.compile(r"\[\s*ordered\s*\]\s*", re.IGNORECASE)
 _ASSIGNMENT_CANDIDATE: Final = re.compile(
@@ -991,6 +997,12 @@ def _semantic_candidates(script: _Script) -> Iterator[tuple[tree_sitter.Node, st
     for node in _tokens(script, ((m.start(), m.end() - m.start()) for m in _SPLAT.finditer(text))):
         if node.type == "variable":
             yield node, "@"
+    for match in _LARGE_NUMBER.finditer(text):
+        literal = script.spanning(match.start(), match.end() - match.start())
+        if literal is not None and literal.type in _NUMBER_DIGITS:
+            literal = literal.parent
+        if literal is not None and literal.type in ("integer_literal", "command_name"):
+            yield literal, "integer_literal"
 
 
 def _increments(text: str) -> Iterator[tuple[int, int]]:

@@ -107,7 +107,7 @@ from psrunbook.sim.ps.lexer import DOUBLE_QUOTES, SINGLE_QUOTES
 from psrunbook.sim.ps.members import Members
 from psrunbook.sim.ps.natives import NATIVES
 from psrunbook.sim.ps.node_clock import NodeClock
-from psrunbook.sim.ps.number_literals import number_literal
+from psrunbook.sim.ps.number_literals import BadNumericConstant, number_literal
 from psrunbook.sim.ps.operators import Operators
 from psrunbook.sim.ps.parser import (
     ParsedScript,
@@ -196,7 +196,7 @@ where :data:`_EXPRESSION_HEAD` would build the whole array first."""
 
 
 _EXPRESSION_HEAD = re.compile(
-    r"^((?:0x[0-9a-f]+|\d+(?:\.\d+)?(?:e[+-]?\d+)?)(?:[dl]|kb|mb|gb|tb|pb)?)(?:\.\.(.*))?$",
+    r"^((?:0x[0-9a-f]+|\d+(?:\.\d+)?(?:e[+-]?\d+)?)[dl]?(?:kb|mb|gb|tb|pb)?)(?:\.\.(.*))?$",
     re.IGNORECASE,
 )
 """A command name that PowerShell's tokenizer reads as a number, or a range starting at
@@ -1403,7 +1403,12 @@ class Evaluator:
     def expand_bare_word(self, node: Node) -> Any:
         text = self.text_of(node)
         if "$" not in text and "`" not in text:
-            number = _bare_number(text)
+            try:
+                number = _bare_number(text)
+            except BadNumericConstant:
+                # A number too large for its type as a command's argument: refused as a
+                # literal is at parse; whether Windows reads it so is UNVERIFIED.
+                raise self.unsupported(node, "numeric constant outside its type's range") from None
             return text if number is None else number
         return self.expand_word(text, node)
 

@@ -57,7 +57,7 @@ from psrunbook.sim.ps.constant_attributes import (
     NOT_CONSTANT_ARGUMENT,
     non_constant_argument,
 )
-from psrunbook.sim.ps.number_literals import number_literal
+from psrunbook.sim.ps.number_literals import BadNumericConstant, number_literal
 from psrunbook.sim.ps.records import EXCEPTION_BASES, TYPE_ALIASES, exception_chain
 from psrunbook.sim.ps.strings import Literal, decode_verbatim, expandable_parts
 
@@ -213,7 +213,10 @@ def _constant_key(key: Node) -> str | None:
     literal = inner[0]
     text = (literal.text or b"").decode("utf-8", "replace")
     if literal.type in {"integer_literal", "real_literal"}:
-        value = number_literal(text)
+        try:
+            value = number_literal(text)
+        except BadNumericConstant:
+            return None  # refused at the literal itself (``_numeric_constant``)
         return str(value) if isinstance(value, int) else format(value, ".15g")
     if literal.type != "string_literal" or not literal.named_children:
         return None
@@ -438,7 +441,36 @@ def _parameters(parameter_list: Node) -> Problem | None:
     return None if twice is None else (twice[0], DUPLICATE_PARAMETER.format(twice[1]))
 
 
+_NUMBER_HEAD: Final = re.compile(
+    r"(?:0x[0-9a-f]+l?|\d+(?:\.\d+)?(?:e[+-]?\d+)?[ld]?)(?:kb|mb|gb|tb|pb)?(?![\w.])",
+    re.IGNORECASE,
+)
+"""A command name that starts with a whole numeric literal: tree-sitter reads ``5L``,
+``1.5kb`` or ``2GB..4`` at the head of an expression as a command; PowerShell's tokenizer
+reads a number (the evaluator reads it so too)."""
+
+
+def _numeric_constant(literal: Node) -> Problem | None:
+    """A numeric literal its type cannot hold (``0x1FFFFFFFFFFFFFFFF``, 16 hex digits at
+    most; ``9223372036854775808L``): PowerShell's tokenizer refuses the whole script,
+    BadNumericConstant (about_Numeric_Literals: "that literal is malformed"). ``literal``
+    is an ``integer_literal``, or a ``command_name`` tree-sitter read a number as."""
+    text = (literal.text or b"").decode("utf-8", "replace")
+    if literal.type == "command_name":
+        head = _NUMBER_HEAD.match(text)
+        if head is None:
+            return None
+        text = head.group(0)
+    try:
+        number_literal(text)
+    except BadNumericConstant as refused:
+        return literal, str(refused)
+    return None
+
+
 _CHECKS: Final[dict[str, Callable[[Node], Problem | None]]] = {
+    "integer_literal": _numeric_constant,
+    "command_name": _numeric_constant,
     "attribute_arguments": _attribute,
     "parameter_list": _parameters,
     "hash_literal_expression": _duplicate_hash_key,
