@@ -40,8 +40,9 @@ production cluster:
     PowerShell's error text: a function with a parameter list and a ``param()`` block,
     catches out of order, ``return``/``break``/``continue`` leaving a ``finally``,
     ``++``/``--`` on what is not a variable, ``[ordered]`` on what is not a hash literal,
-    an assignment to what is not assignable (``'a' = 5``); a splat (``@h``) that is not a
-    command's own argument (PSR016).
+    an assignment to what is not assignable (``'a' = 5``), a hexadecimal literal its type
+    cannot hold (``0x1FFFFFFFFFFFFFFFF``); a splat (``@h``) that is not a command's own
+    argument (PSR016).
 ``PSR101`` .. ``PSR108``
     A FailoverClusters cmdlet call that Windows would reject: unknown cmdlet or parameter,
     ambiguous or abbreviated parameter name, parameters from two parameter sets, a parameter
@@ -890,10 +891,8 @@ searched as literals (an alternation tries every position, four times as long)."
 _COMPOUND: Final = frozenset("+-*/%")
 _PLAIN_VARIABLE: Final = re.compile(r"\s*\$\w+(?::\w+)?\s*")
 """The left side of an assignment that is a variable alone: no need to read its tree."""
-_LARGE_NUMBER: Final = re.compile(r"(?<![\w$])(?:0x[0-9a-f]{9,}|\d+l)", re.IGNORECASE)
-"""A numeric literal that may be too large for its type: 9 hexadecimal digits or more (a
-multiplier can take 9 past the Int64 range), or a decimal with ``L``."""
-_NUMBER_DIGITS: Final = frozenset({"hexadecimal_integer_literal", "decimal_integer_literal"})
+_HEX_DIGITS: Final = "0123456789abcdef"
+_HEX_PREFIX: Final = re.compile("0x", re.IGNORECASE)
 _INCREMENT_KINDS: Final = ("_increment_expression", "_decrement_expression")
 _ORDERED: Final = re.compile(r"\[\s*ordered\s*\]\s*", re.IGNORECASE)
 _ASSIGNMENT_CANDIDATE: Final = re.compile(
@@ -926,7 +925,8 @@ def _semantic_findings(script: _Script) -> Iterator[Finding]:
     every node): a function with a parameter list and a ``param()`` block, catches out of
     order, ``return``/``break``/``continue`` leaving a ``finally``, ``++``/``--`` on what
     is not a variable, ``[ordered]`` on what is not a hash literal, an assignment to what
-    is not assignable (PSR015), and a splat that is no command argument (PSR016).
+    is not assignable, a hexadecimal literal its type cannot hold (PSR015), and a splat
+    that is no command argument (PSR016).
 
     Each construct is found from the text that spells it, going up from the token there
     (in C): the node the check reads is never searched for among all the others.
@@ -997,12 +997,24 @@ def _semantic_candidates(script: _Script) -> Iterator[tuple[tree_sitter.Node, st
     for node in _tokens(script, ((m.start(), m.end() - m.start()) for m in _SPLAT.finditer(text))):
         if node.type == "variable":
             yield node, "@"
-    for match in _LARGE_NUMBER.finditer(text):
-        literal = script.spanning(match.start(), match.end() - match.start())
-        if literal is not None and literal.type in _NUMBER_DIGITS:
+    for at in _long_hexadecimals(text, folded):
+        literal = script.spanning(at, 11)
+        if literal is not None and literal.type == "hexadecimal_integer_literal":
             literal = literal.parent
         if literal is not None and literal.type in ("integer_literal", "command_name"):
             yield literal, "integer_literal"
+
+
+def _long_hexadecimals(text: str, folded: str | None) -> Iterator[int]:
+    """Where each ``0x`` followed by 9 hexadecimal digits is: a literal that may be too
+    large for its type (a multiplier takes 9 digits past the Int64 range). Found from
+    each ``0x`` (:func:`_spelled`): a regular expression for the whole literal tries every
+    position, 20 times as long. An ``L`` literal past the Int64 range in decimal (19
+    digits) is left to the lab."""
+    for at, _ in _spelled(text, folded, ("0x",), _HEX_PREFIX):
+        digits = text[at + 2 : at + 11]
+        if len(digits) == 9 and not digits.lower().strip(_HEX_DIGITS):
+            yield at
 
 
 def _increments(text: str) -> Iterator[tuple[int, int]]:
