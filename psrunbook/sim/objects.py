@@ -395,6 +395,28 @@ class PSChar(str):
     __slots__ = ()
 
 
+class ProviderContent(str):
+    """Text Get-Content wrote (a line, or with ``-Raw`` the whole file): a string whose
+    PSObject carries the provider's notes (PowerShell's ``ContentCommandBase.
+    WriteContentObject``, "wraps the content into a PSObject and adds context information
+    as notes"): PSPath, PSParentPath, PSChildName, PSDrive, PSProvider, ReadCount.
+
+    A variable, an array or a hashtable keeps them, as the PSObject does on Windows;
+    anything that makes a new string (``[string]``, ``.Trim()``, ``+``, ``"$x"``) leaves
+    them behind. They matter where Windows PowerShell 5.1 reads them: ConvertTo-Json
+    writes such a string as an object (``{"value": ..., "PSPath": ..., "PSDrive": {...},
+    ...}``, PowerShell issue 5797, changed only in 7.2), which the lab refuses by name
+    rather than approximate (the drive and provider expand to .NET types)."""
+
+    notes: PSHashtable
+
+    @classmethod
+    def of(cls, text: str, notes: PSHashtable) -> ProviderContent:
+        content = cls(text)
+        content.notes = notes
+        return content
+
+
 class DotNetList(list[Any]):
     """A .NET list a script made (``System.Collections.ArrayList``, ``System.Collections.
     Generic.List[T]``): enumerated like an array, but growing (``Add``) where an array is

@@ -44,6 +44,7 @@ from psrunbook.sim.objects import (
     ErrorRecordData,
     ErrorRecordObject,
     ProgressData,
+    ProviderContent,
     PSChar,
     PSEnum,
     PSHashtable,
@@ -234,10 +235,13 @@ class ClixmlWriter:
 
     # -- values ----------------------------------------------------------------------
 
-    def _text(self, value: str, name: str | None) -> None:
-        """A String, or a Char: ``<C>`` and its UTF-16 code (MS-PSRP 2.2.5.1.2)."""
+    def _text(self, value: str, name: str | None, depth: int) -> None:
+        """A String, or a Char: ``<C>`` and its UTF-16 code (MS-PSRP 2.2.5.1.2), or text
+        Get-Content wrote, with its notes (:meth:`_noted_text`)."""
         if isinstance(value, PSChar):
             self.primitive("C", str(ord(value)), name)
+        elif isinstance(value, ProviderContent):
+            self._noted_text(value, name, depth)
         else:
             self.string(value, name)
 
@@ -246,7 +250,7 @@ class ClixmlWriter:
         if value is None:
             self.nil(name)
         elif isinstance(value, str):
-            self._text(value, name)
+            self._text(value, name, depth)
         elif isinstance(value, bool):
             self.primitive("B", "true" if value else "false", name)
         elif isinstance(value, int):
@@ -345,6 +349,17 @@ class ClixmlWriter:
         self._open_obj(name, None)
         self._parts.append(f"<DT>{text}</DT><MS>")
         for key, item in notes:
+            self.value(item, key, depth)
+        self._parts.append("</MS></Obj>")
+
+    def _noted_text(self, text: ProviderContent, name: str | None, depth: int) -> None:
+        """Text Get-Content wrote, a String with the provider's notes: PowerShell's
+        ``WritePrimitiveTypePSObjectWithNotes``, ``<Obj RefId><S>text</S><MS>notes</MS>
+        </Obj>``, as for a DateTime with notes (:meth:`_datetime`); pypsrp reads it as an
+        object, not a str, as from Windows."""
+        self._open_obj(name, None)
+        self._parts.append(f"<S>{escape(str(text))}</S><MS>")
+        for key, item in text.notes.items():
             self.value(item, key, depth)
         self._parts.append("</MS></Obj>")
 

@@ -26,6 +26,7 @@ from psrunbook.sim.objects import (
     ErrorRecordData,
     ErrorRecordObject,
     ProgressData,
+    ProviderContent,
     PSEnum,
     PSHashtable,
     PSObject,
@@ -686,6 +687,8 @@ def _json_value(value: Any, depth: int, max_depth: int, wrapped: bool = False) -
     PSObject on Windows, whose Extended properties ConvertTo-Json adds)."""
     if isinstance(value, float):
         return _json_double(value)
+    if isinstance(value, ProviderContent):
+        raise _NotedText
     if value is None or isinstance(value, bool | int | str):
         return value
     if isinstance(value, PSEnum):
@@ -724,13 +727,25 @@ def convertto_json(
     ev: BuiltinEvaluator, args: PSHashtable, inputs: list[Any] | None, emit: Emit
 ) -> None:
     depth = to_int(args.get("Depth") or 2)
-    if inputs is None:
-        data = _json_value(args.get("InputObject"), 0, depth)
-    elif len(inputs) == 1:
-        data = _json_value(inputs[0], 0, depth, wrapped=True)
-    else:
-        data = [_json_value(item, 1, depth, wrapped=True) for item in inputs]
+    try:
+        if inputs is None:
+            data = _json_value(args.get("InputObject"), 0, depth)
+        elif len(inputs) == 1:
+            data = _json_value(inputs[0], 0, depth, wrapped=True)
+        else:
+            data = [_json_value(item, 1, depth, wrapped=True) for item in inputs]
+    except _NotedText:
+        raise ev.unsupported(
+            ev.statement,
+            "ConvertTo-Json of text Get-Content wrote: Windows PowerShell 5.1 writes it as an "
+            "object with its PSPath, PSDrive and PSProvider notes, not as a string (PowerShell "
+            "issue 5797); make it a plain string first, [string](Get-Content ...)",
+        ) from None
     emit(_json_text(data, bool(args.get("Compress"))))
+
+
+class _NotedText(Exception):
+    """A string with Get-Content's notes met by ConvertTo-Json (:class:`ProviderContent`)."""
 
 
 def date_object(moment: datetime.datetime) -> PSObject:

@@ -25,6 +25,7 @@ from psrunbook.sim.objects import (
     ErrorRecordObject,
     PartialObject,
     PropertySetError,
+    ProviderContent,
     PSChar,
     PSEnum,
     PSHashtable,
@@ -195,6 +196,8 @@ class Members:
                 if method_name.casefold() == getter:
                     return True, method()
             return False, None
+        if isinstance(target, ProviderContent) and name in target.notes:
+            return True, target.notes[name]
         if isinstance(target, str):
             if folded == "length":
                 return True, len(target)

@@ -15,6 +15,7 @@ from psrunbook.sim.guid_wire import guid_text
 from psrunbook.sim.objects import (
     ByteArray,
     DotNetList,
+    ProviderContent,
     PSChar,
     PSEnum,
     PSHashtable,
@@ -156,7 +157,8 @@ def to_string(value: Any) -> str:
     if isinstance(value, bool):
         return "True" if value else "False"
     if isinstance(value, str):
-        return value
+        # A new string: what Get-Content's PSObject noted stays behind, as on Windows.
+        return str(value) if isinstance(value, ProviderContent) else value
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):

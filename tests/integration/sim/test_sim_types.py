@@ -56,3 +56,24 @@ def test_a_byte_array_travels_as_ba_both_ways(lab_pool) -> None:
     output = ps.invoke([b"\x00\x01\xff"])
     assert not ps.had_errors, [str(e) for e in ps.streams.error]
     assert ["System.Byte[]", 3, b"\x00\x01"] == output
+
+
+def test_get_content_text_arrives_as_a_string_with_its_notes(lab_pool) -> None:
+    """Get-Content's text is a String with the provider's notes, which Windows writes as
+    ``<Obj><S>text</S><MS>notes</MS></Obj>`` (``WritePrimitiveTypePSObjectWithNotes``):
+    pypsrp reads an object whose property set is the text and whose extended properties
+    are the notes, not a str. A new string is a plain ``<S>``."""
+    ps = PowerShell(lab_pool)
+    ps.add_script(
+        "Set-Content -LiteralPath C:\\wire.txt -Value 'one' -Encoding UTF8\n"
+        "Get-Content -LiteralPath C:\\wire.txt -Raw\n"
+        "[string](Get-Content -LiteralPath C:\\wire.txt -Raw)"
+    )
+    noted, plain = ps.invoke()
+    assert ["one\r\n"] == noted.property_sets
+    assert "Microsoft.PowerShell.Core\\FileSystem::C:\\wire.txt" == (
+        noted.extended_properties["PSPath"]
+    )
+    assert "wire.txt" == noted.extended_properties["PSChildName"]
+    assert 1 == noted.extended_properties["ReadCount"]
+    assert "one\r\n" == plain

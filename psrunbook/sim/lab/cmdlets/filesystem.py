@@ -56,8 +56,10 @@ from psrunbook.sim.lab.windows_registry import UNMODELLED_KEY, windows_owned
 from psrunbook.sim.objects import (
     ErrorRecordData,
     PropertySetError,
+    ProviderContent,
     PSEnum,
     PSHashtable,
+    PSInt64,
     PSObject,
     provider_info,
 )
@@ -1009,15 +1011,33 @@ class GetContent(ItemCmdlet):
                 content = decode(entry.data, text(encoding) if encoding is not None else None)
                 if flag(args, "Raw"):
                     if content:
-                        ctx.write_output(content)
+                        ctx.write_output(_content(content, found, 1))
                     continue
                 lines = split_lines(content)
                 count = arg(args, "TotalCount")
                 if count is not None and int(count) >= 0:
                     lines = lines[: int(count)]
-                for line in lines:
-                    ctx.write_output(line)
+                for number, line in enumerate(lines, 1):
+                    ctx.write_output(_content(line, found, number))
         return None
+
+
+def _content(text: str, path: FsPath, read_count: int) -> ProviderContent:
+    """What Get-Content writes: the text with the provider's notes (PowerShell's
+    ``ContentCommandBase.WriteContentObject``; ReadCount the number of the block read,
+    the line's number without ``-ReadCount``, 1 for ``-Raw``)."""
+    parent = path.parent()
+    notes = PSHashtable(
+        [
+            ("PSPath", fs_ps_path(path)),
+            ("PSParentPath", fs_ps_path(parent) if parent is not None else ""),
+            ("PSChildName", path.parts[-1] if path.parts else path.display),
+            ("PSDrive", path.drive),
+            ("PSProvider", provider_info("FileSystem")),
+            ("ReadCount", PSInt64(read_count)),
+        ]
+    )
+    return ProviderContent.of(text, notes)
 
 
 class SetContent(ItemCmdlet):
