@@ -115,7 +115,8 @@ class SsisClusteredParameters(BaseModel):
     )
     package_principals: list[str] = Field(
         default=[],
-        description="Accounts or groups granted List Folder + Write on the Packages folder "
+        description="Accounts or groups granted List Folder + Write (with the Read and "
+        "Synchronize bits opening a folder or file needs) on the Packages folder "
         "(DOMAIN\\name, NT SERVICE\\MsDtsServer150; any spelling Windows resolves to the "
         "same account is the same principal); empty (the default) means the SSIS service "
         "account of sql_version, NT SERVICE\\MsDtsServer<ver>; one per -p",

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from psrunbook.sim.lab.cluster_model import AclEntry, FsEntry, SimCluster
+from psrunbook.sim.lab.cluster_objects import FILE_RIGHTS
 from psrunbook.sim.lab.lab_files import restore, sample_lab
 from tests.integration.test_execution import _seed_lab
 
@@ -59,3 +60,31 @@ def test_an_allow_before_a_deny_in_storage_order_is_not_enough(psrunbook: Psrunb
     deny = AclEntry(SERVICE, ("ListDirectory",), "Deny", INHERIT)
     _seed_lab(psrunbook, _with_folders(config_acl=[], packages_acl=[allow, deny]))
     psrunbook("run", "ssis-clustered", "--sim", "--yes", expect=1)
+
+
+def _bits(entry: AclEntry) -> int:
+    mask = 0
+    for name in entry.rights:
+        mask |= FILE_RIGHTS[name]
+    return mask
+
+
+def test_list_folder_and_write_alone_get_the_rights_opening_needs(psrunbook: Psrunbook) -> None:
+    """The doc's "List Folders and Write" as .NET names them (ListDirectory + Write) opens
+    nothing without Synchronize (and the read attributes CreateFile asks for): on a disk
+    whose root lost BUILTIN\\Users the service could neither list nor load its packages.
+    The step no longer counts that as enough; it grants Read + Write + Synchronize
+    (icacls RD,REA,RA,RC,S,WD,AD,WEA,WA), inherited, and a second run has nothing to do.
+    Before, it reported the account covered, and its own grant was ReadData + Write."""
+    allow = AclEntry(SERVICE, ("ListDirectory", "Write"), "Allow", INHERIT)
+    _seed_lab(psrunbook, _with_folders(config_acl=[], packages_acl=[allow]))
+    psrunbook("run", "ssis-clustered", "--sim", "--yes")
+    packages = restore(psrunbook.lab_file).shared_volumes["S"].entries["ssis\\packages"]
+    granted = [
+        e for e in packages.acl or [] if e.identity.casefold() == SERVICE.casefold() and e != allow
+    ]
+    assert [(1180063, "Allow", tuple(sorted(INHERIT)))] == [
+        (_bits(e), e.access_type, tuple(sorted(e.inheritance))) for e in granted
+    ]
+    again = psrunbook("run", "ssis-clustered", "--sim", "--yes")
+    assert "nothing to do" in again.stdout + again.stderr

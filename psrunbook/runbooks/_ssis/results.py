@@ -51,7 +51,8 @@ class CheckpointResult(_Result):
 
 
 class SharedConfigResult(_Result):
-    """``Before.MissingGrants``: principals lacking List Folder + Write on Packages;
+    """``Before.MissingGrants``: principals lacking List Folder + Write (with Read and
+    Synchronize) on Packages;
     ``Before.MissingReadGrants``: the SSIS service's account when it could not read
     MsDtsSrvr.ini.xml (granted Read on the file); ``service_account`` is that account."""
 
