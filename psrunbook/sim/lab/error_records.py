@@ -411,7 +411,13 @@ def service_cannot_stop(
     )
 
 
-# -- icacls.exe (exit codes and text; native programs report through their output) -----
+# -- icacls.exe (exit codes and text) ----------------------------------------------------
+# icacls writes its per-file errors to stderr and its summary to stdout (UNVERIFIED which
+# stream each line takes: the errors on stderr is the stricter reading). In a remote
+# session Windows PowerShell 5.1 makes each stderr line an ErrorRecord, which
+# $ErrorActionPreference = 'Stop' turns terminating at the first one, before the script
+# can read $LASTEXITCODE (PowerShell issue 3996, Area-Remoting; 7.1 changed it): see
+# :func:`native_stderr`.
 
 ICACLS_OK_SUMMARY = "Successfully processed {ok} files; Failed processing {failed} files"
 ICACLS_NOT_FOUND = "{path}: The system cannot find the file specified."
@@ -424,6 +430,26 @@ ICACLS_ACCESS_DENIED = "{path}: Access is denied."
 ICACLS_ACCESS_DENIED_EXIT = 5
 ICACLS_INVALID = 'Invalid parameter "{arg}"'
 ICACLS_INVALID_EXIT = 87
+
+
+def native_stderr(line: str, program: str, first: bool) -> ErrorRecordData:
+    """A line a native program wrote to stderr, as Windows PowerShell 5.1 reports it in a
+    remote session (NativeCommandProcessor): a RemoteException whose message is the line,
+    ``NativeCommandError`` for the first line, ``NativeCommandErrorMessage`` for the rest
+    (no command type after it: the console shows ``FullyQualifiedErrorId :
+    NativeCommandError``), category NotSpecified with no activity (``NotSpecified:
+    (line:String) [], RemoteException``), the line as its target, the program as the
+    invocation's command."""
+    return ErrorRecordData(
+        message=line,
+        error_id="NativeCommandError" if first else "NativeCommandErrorMessage",
+        category="NotSpecified",
+        exception_type="System.Management.Automation.RemoteException",
+        target_object=line,
+        target_name=line,
+        target_type="String",
+        command_name=program,
+    )
 
 
 # CHOICE: the first (summary) line of each FailoverClusters failure. Only the

@@ -257,7 +257,11 @@ def test_file_redirection_writes_the_node_s_file_as_out_file_does(pool):
         "'line1', 'line2' > C:\\out.txt; 'three' >> C:\\out.txt\n"
         "Get-Content C:\\out.txt -Encoding Unicode; (Get-Item C:\\out.txt).Length"
     )
-    assert ["line1", "line2", "three", 2 + 2 * (7 + 7 + 7)] == ps.invoke()
+    *lines, length = ps.invoke()
+    # Get-Content's lines are Strings with the provider's notes: <Obj><S/><MS/></Obj>,
+    # which pypsrp reads as objects whose property set is the text.
+    assert ["line1", "line2", "three"] == [line.property_sets[0] for line in lines]
+    assert 2 + 2 * (7 + 7 + 7) == length
     assert [] == ps.streams.error
 
 
@@ -278,14 +282,20 @@ def test_a_merge_windows_does_not_have_is_refused_before_anything_runs(pool):
 
 
 def test_execute_ps_of_hostname_and_whoami_prints_them_as_windows_does(client):
-    """hostname.exe prints the node, whoami.exe ``node\\user`` lower case; both exit 0."""
+    """hostname.exe prints the node, whoami.exe ``node\\user`` lower case; both exit 0.
+    icacls' error line is on stderr, which a remote session makes a NativeCommandError
+    record in the error stream (execute_ps's had_errors reads the pipeline's state,
+    which a non-terminating error leaves Completed)."""
     output, streams, had_errors = client.execute_ps(
         "hostname; whoami.exe; $LASTEXITCODE; $?; icacls.exe C:\\nope; $?"
     )
     lines = output.splitlines()
     assert ["NODE1", f"node1\\{USER}", "0", "True"] == lines[:4]
     assert "False" == lines[-1]  # icacls failed: exit code 2
-    assert (False, []) == (had_errors, streams.error)
+    assert not had_errors
+    assert [("C:\\nope: The system cannot find the file specified.", "NativeCommandError")] == [
+        (str(e), e.fq_error) for e in streams.error
+    ]
 
 
 def test_whoami_groups_is_refused_by_name(pool):

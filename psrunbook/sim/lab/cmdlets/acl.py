@@ -2,8 +2,9 @@
 
 Rules are stored as FileSystemRights names; ``icacls`` permission codes are mapped to
 them as icacls documents (simple rights F, M, RX, R, W, D carry Synchronize, like the
-generic rights they stand for; a parenthesised list is taken literally). Native
-programs report through their output and exit code, never through error records.
+generic rights they stand for; a parenthesised list is taken literally). icacls
+reports through its output and exit code, and its error lines on stderr, which a remote
+session makes error records (:func:`~psrunbook.sim.lab.error_records.native_stderr`).
 """
 
 from __future__ import annotations
@@ -229,10 +230,15 @@ class Icacls(SimCmdlet):
         """Both invocation names count as the one program."""
         self.cluster.record_change("icacls.exe", self.node, target)
 
+    def _stderr(self, ctx: CmdletContext, line: str) -> None:
+        """An error line, on stderr (:func:`~psrunbook.sim.lab.error_records.native_stderr`;
+        each run writes one at most)."""
+        ctx.write_error(error_records.native_stderr(line, "icacls.exe", first=True))
+
     def run(self, ctx: CmdletContext, args: PSHashtable) -> int | None:
         argv = [text(a) for a in (arg(args, "__args__") or [])]
         if not argv:
-            ctx.write_output(error_records.ICACLS_INVALID.format(arg=""))
+            self._stderr(ctx, error_records.ICACLS_INVALID.format(arg=""))
             return error_records.ICACLS_INVALID_EXIT
         target, options = argv[0], argv[1:]
         operations: list[tuple[str, str]] = []
@@ -248,19 +254,19 @@ class Icacls(SimCmdlet):
             if option in ("/grant", "/grant:r", "/remove", "/remove:g", "/deny"):
                 index += 1
                 if index >= len(options):
-                    ctx.write_output(error_records.ICACLS_INVALID.format(arg=options[index - 1]))
+                    self._stderr(ctx, error_records.ICACLS_INVALID.format(arg=options[index - 1]))
                     return error_records.ICACLS_INVALID_EXIT
                 while index < len(options) and not options[index].startswith("/"):
                     operations.append((option, options[index]))
                     index += 1
                 continue
-            ctx.write_output(error_records.ICACLS_INVALID.format(arg=options[index]))
+            self._stderr(ctx, error_records.ICACLS_INVALID.format(arg=options[index]))
             return error_records.ICACLS_INVALID_EXIT
         view = FsView(self.cluster, self.node, wow64=self.wow64)
         path = _fs_path(target, ctx.location)
         entry = view.get(path) if path is not None else None
         if path is None or entry is None:
-            ctx.write_output(error_records.ICACLS_NOT_FOUND.format(path=target))
+            self._stderr(ctx, error_records.ICACLS_NOT_FOUND.format(path=target))
             ctx.write_output("")
             ctx.write_output(error_records.ICACLS_OK_SUMMARY.format(ok=0, failed=1))
             return error_records.ICACLS_NOT_FOUND_EXIT
@@ -280,7 +286,7 @@ class Icacls(SimCmdlet):
             for option, spec_text in operations:
                 result = self._apply(node.principals, found_entry, option, spec_text)
                 if result is None:
-                    ctx.write_output(error_records.ICACLS_INVALID.format(arg=spec_text))
+                    self._stderr(ctx, error_records.ICACLS_INVALID.format(arg=spec_text))
                     return error_records.ICACLS_INVALID_EXIT
                 if result:
                     self.changed(f"{found.display}|{spec_text}")
@@ -296,14 +302,14 @@ class Icacls(SimCmdlet):
         user without WRITE_DAC there (a plain user where it may not write), or an account
         that does not map to a SID. None when every operation may go ahead."""
         if not write_access.may_write_file(self.cluster, path):
-            ctx.write_output(error_records.ICACLS_ACCESS_DENIED.format(path=target))
+            self._stderr(ctx, error_records.ICACLS_ACCESS_DENIED.format(path=target))
             ctx.write_output(error_records.ICACLS_OK_SUMMARY.format(ok=0, failed=1))
             return error_records.ICACLS_ACCESS_DENIED_EXIT
         node = self.cluster.node(self.node)
         for _, spec_text in operations:
             principal = spec_text.rpartition(":")[0] if ":" in spec_text else spec_text
             if accounts.resolve(node.principals, self.cluster.domain, principal) is None:
-                ctx.write_output(error_records.ICACLS_NO_MAPPING.format(principal=principal))
+                self._stderr(ctx, error_records.ICACLS_NO_MAPPING.format(principal=principal))
                 ctx.write_output(error_records.ICACLS_OK_SUMMARY.format(ok=0, failed=1))
                 return error_records.ICACLS_NO_MAPPING_EXIT
         return None

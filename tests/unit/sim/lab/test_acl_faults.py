@@ -114,18 +114,25 @@ def test_icacls_remove(call: Caller) -> None:
 
 
 def test_icacls_missing_path(call: Caller) -> None:
-    """A missing path exits 2 with icacls' message."""
+    """A missing path exits 2 with icacls' message on stderr (a NativeCommandError record
+    in a remote session), the summary on stdout."""
     ctx = call.native("icacls", "S:\\Nope", "/grant", GRANT)
     assert 2 == ctx.exit_code
-    assert "S:\\Nope: The system cannot find the file specified." == ctx.output[0]
-    assert "Successfully processed 0 files; Failed processing 1 files" == ctx.output[-1]
+    (error,) = ctx.errors
+    assert ("S:\\Nope: The system cannot find the file specified.", "NativeCommandError") == (
+        error.message,
+        error.error_id,
+    )
+    assert "System.Management.Automation.RemoteException" == error.exception_type
+    assert ["", "Successfully processed 0 files; Failed processing 1 files"] == ctx.output
 
 
 def test_icacls_unknown_principal(call: Caller, lab: SimCluster) -> None:
     """An unknown principal exits 1332 and changes nothing."""
     ctx = call.native("icacls", "S:\\MSSQL", "/grant", "SIMLAB\\nobody:(OI)(CI)F")
     assert 1332 == ctx.exit_code
-    assert "No mapping between account names and security IDs was done." in ctx.output[0]
+    assert "No mapping between account names and security IDs was done." in ctx.errors[0].message
+    assert ["Successfully processed 0 files; Failed processing 1 files"] == ctx.output
     assert 0 == lab.changes["icacls.exe"]
 
 

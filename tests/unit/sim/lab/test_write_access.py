@@ -112,7 +112,9 @@ def test_file_writes_outside_the_profile_are_refused(
 def test_icacls_grant_is_refused(plain_user: SimCluster, call: Caller) -> None:
     ctx = call.native("icacls", "S:\\", "/grant", "SIMLAB\\svc_ssis:(RD)")
     assert ctx.exit_code == 5
-    assert ctx.output[0] == "S:\\: Access is denied."
+    assert [("S:\\: Access is denied.", "NativeCommandError")] == [
+        (e.message, e.error_id) for e in ctx.errors
+    ]
     assert not plain_user.changes
 
 
