@@ -53,6 +53,29 @@ def test_a_shared_folder_on_the_system_drive_is_refused_before_any_change(
     assert before == psrunbook.lab_state()
 
 
+def test_a_shared_folder_on_a_cluster_shared_volume_is_refused_by_what_it_is(
+    psrunbook: Psrunbook,
+) -> None:
+    """C:\\ClusterStorage\\... is a Cluster Shared Volume, in no group, not the system disk:
+    refused before any change, saying so (it was refused as "the system drive")."""
+    _seed_lab(psrunbook, sample_lab(nodes=2))
+    before = psrunbook.lab_state()
+    result = psrunbook(
+        "run",
+        "ssis-clustered",
+        "--sim",
+        "--yes",
+        "-p",
+        "shared_folder=C:\\ClusterStorage\\Volume1\\SSIS",
+        expect=1,
+    )
+    output = " ".join((result.stdout + result.stderr).split())
+    assert "is on a Cluster Shared Volume, which belongs to no cluster group" in output
+    assert "ssis-standalone" in output
+    assert "system drive" not in output
+    assert before == psrunbook.lab_state()
+
+
 def test_cluster_report_by_a_plain_user_fails_with_the_clusters_access_denied(
     psrunbook: Psrunbook,
 ) -> None:
