@@ -31,7 +31,8 @@ def test_a_runspace_resolves_relative_paths_below_its_users_documents(
         f"$null = New-Item -Path {temp}\\notes.txt -ItemType File -Value 'hi'\n"
         f"(Get-Item {temp}\\.\\notes.txt).FullName\n"
         f"Test-Path {temp}\\notes.txt\n"
-        f"Get-Content ..\\{temp}\\..\\..\\Windows\\Temp\\notes.txt\n"
+        # [string]: Get-Content's own text carries notes, an object on the wire (test_sim_types)
+        f"[string](Get-Content ..\\{temp}\\..\\..\\Windows\\Temp\\notes.txt)\n"
         f"(Get-ChildItem {temp}).Name\n"
         "(Get-Location).Path"
     )
@@ -84,7 +85,7 @@ def test_a_fresh_sessions_relative_write_lands_in_its_users_documents(
     ps.add_script(
         "Set-Content fresh.txt hello\n"
         "(Get-Item fresh.txt).FullName\n"
-        "Get-Content fresh.txt\n"
+        "[string](Get-Content fresh.txt)\n"
         "(New-Item -ItemType File second.txt -Value 1).FullName\n"
         "Set-Content nosuchfolder\\third.txt 1"
     )
