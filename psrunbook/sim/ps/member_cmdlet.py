@@ -22,7 +22,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from psrunbook.sim.objects import ErrorRecordData, PSEnum, PSHashtable, PSObject, member_text
+from psrunbook.sim.objects import (
+    ErrorRecordData,
+    ProviderContent,
+    PSEnum,
+    PSHashtable,
+    PSObject,
+    member_text,
+)
 from psrunbook.sim.ps.builtins import COMMAND_ALIASES, BuiltinEvaluator, Emit, _items, builtin
 from psrunbook.sim.ps.cmdlet_api import ParamSpec
 from psrunbook.sim.ps.member_catalog import INSTANCE, STATIC, type_of_literal
@@ -125,6 +132,13 @@ def _listed(
         return (item.type_names[0] if item.type_names else "<null>"), _members(item)
     full = type_name_of(item)
     catalog = STATIC if static else INSTANCE
+    if isinstance(item, ProviderContent) and not static:
+        # Get-Content's text: the String's members and the provider's notes on its PSObject.
+        notes = [
+            (name, "NoteProperty", f"{_short_type(value)} {name}={to_string(value)}")
+            for name, value in item.notes.items()
+        ]
+        return full, [*catalog[full], *notes]
     if full not in catalog:
         flag = " -Static" if static else ""
         raise ev.unsupported(ev.statement, f"Get-Member{flag} of a {full}")

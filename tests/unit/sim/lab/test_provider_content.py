@@ -91,3 +91,11 @@ def output_of_lab(lab: SimCluster, script: str) -> str:
     assert result.failed is None, result.failed
     (text,) = result.output
     return str(text)
+
+
+def test_get_member_lists_the_notes_beside_the_string_members() -> None:
+    (names,) = output_of(
+        _WRITE + "$line = (Get-Content -LiteralPath C:\\notes.txt)[0]\n"
+        "($line | Get-Member -MemberType NoteProperty | ForEach-Object { $_.Name }) -join ','\n"
+    )
+    assert "PSChildName,PSDrive,PSParentPath,PSPath,PSProvider,ReadCount" == names
