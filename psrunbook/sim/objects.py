@@ -21,6 +21,7 @@ from collections.abc import (
     MutableMapping,
     ValuesView,
 )
+from functools import cached_property
 from typing import Any
 
 import msgspec
@@ -408,13 +409,18 @@ class ProviderContent(str):
     ...}``, PowerShell issue 5797, changed only in 7.2), which the lab refuses by name
     rather than approximate (the drive and provider expand to .NET types)."""
 
-    notes: PSHashtable
+    _make_notes: Callable[[], PSHashtable]
 
     @classmethod
-    def of(cls, text: str, notes: PSHashtable) -> ProviderContent:
+    def of(cls, text: str, make_notes: Callable[[], PSHashtable]) -> ProviderContent:
+        """The text, its notes made when first read (a file's lines rarely need them)."""
         content = cls(text)
-        content.notes = notes
+        content._make_notes = make_notes
         return content
+
+    @cached_property
+    def notes(self) -> PSHashtable:
+        return self._make_notes()
 
 
 class DotNetList(list[Any]):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import codecs
 import hashlib
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from msgspec.structs import replace
@@ -1025,9 +1026,13 @@ class GetContent(ItemCmdlet):
 def _content(text: str, path: FsPath, read_count: int) -> ProviderContent:
     """What Get-Content writes: the text with the provider's notes (PowerShell's
     ``ContentCommandBase.WriteContentObject``; ReadCount the number of the block read,
-    the line's number without ``-ReadCount``, 1 for ``-Raw``)."""
+    the line's number without ``-ReadCount``, 1 for ``-Raw``), made when first read."""
+    return ProviderContent.of(text, partial(_content_notes, path, read_count))
+
+
+def _content_notes(path: FsPath, read_count: int) -> PSHashtable:
     parent = path.parent()
-    notes = PSHashtable(
+    return PSHashtable(
         [
             ("PSPath", fs_ps_path(path)),
             ("PSParentPath", fs_ps_path(parent) if parent is not None else ""),
@@ -1037,7 +1042,6 @@ def _content(text: str, path: FsPath, read_count: int) -> ProviderContent:
             ("ReadCount", PSInt64(read_count)),
         ]
     )
-    return ProviderContent.of(text, notes)
 
 
 class SetContent(ItemCmdlet):
