@@ -30,6 +30,7 @@ from psrunbook.sim.objects import (
     PSEnum,
     PSHashtable,
     PSObject,
+    PSVersionValue,
     SecureStringValue,
     host_information_message,
 )
@@ -705,6 +706,8 @@ def _json_value(value: Any, depth: int, max_depth: int, wrapped: bool = False) -
         return {"value": text, "Guid": text} if wrapped else text
     if isinstance(value, SecureStringValue | ScriptBlockValue):
         return to_string(value)
+    if isinstance(value, PSVersionValue):
+        return _json_version(value)
     if is_collection(value):
         if depth > max_depth:
             return to_string(value)
@@ -715,6 +718,28 @@ def _json_value(value: Any, depth: int, max_depth: int, wrapped: bool = False) -
         source = value if isinstance(value, PSHashtable) else value.properties
         return {str(k): _json_value(v, depth + 1, max_depth) for k, v in source.items()}
     return to_string(value)
+
+
+def _json_version(version: PSVersionValue) -> dict[str, int]:
+    """A ``System.Version`` as 5.1's ConvertTo-Json writes it: no primitive, enum,
+    dictionary or list, so ``ProcessCustomObject`` writes its public properties (6.0
+    wrote the text instead). MajorRevision and MinorRevision are the high and low 16
+    bits of Revision, as shorts (-1 when Revision is unset)."""
+    revision = version.revision
+    return {
+        "Major": version.major,
+        "Minor": version.minor,
+        "Build": version.build,
+        "Revision": revision,
+        "MajorRevision": _short(revision >> 16),
+        "MinorRevision": _short(revision & 0xFFFF),
+    }
+
+
+def _short(value: int) -> int:
+    """C#'s ``(short)value``: the low 16 bits, signed."""
+    value &= 0xFFFF
+    return value - 0x10000 if value >= 0x8000 else value
 
 
 @builtin(
