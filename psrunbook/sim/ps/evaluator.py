@@ -107,7 +107,7 @@ from psrunbook.sim.ps.lexer import DOUBLE_QUOTES, SINGLE_QUOTES
 from psrunbook.sim.ps.members import Members
 from psrunbook.sim.ps.natives import NATIVES
 from psrunbook.sim.ps.node_clock import NodeClock
-from psrunbook.sim.ps.number_literals import BadNumericConstant, number_literal
+from psrunbook.sim.ps.number_literals import NUMBER_PATTERN, BadNumericConstant, number_literal
 from psrunbook.sim.ps.operators import Operators
 from psrunbook.sim.ps.parser import (
     ParsedScript,
@@ -195,10 +195,7 @@ produced number by number (``1..1000000000 | Select-Object -First 2`` returns at
 where :data:`_EXPRESSION_HEAD` would build the whole array first."""
 
 
-_EXPRESSION_HEAD = re.compile(
-    r"^((?:0x[0-9a-f]+|\d+(?:\.\d+)?(?:e[+-]?\d+)?)[dl]?(?:kb|mb|gb|tb|pb)?)(?:\.\.(.*))?$",
-    re.IGNORECASE,
-)
+_EXPRESSION_HEAD = re.compile(f"^({NUMBER_PATTERN})" + r"(?:\.\.(.*))?$", re.IGNORECASE)
 """A command name that PowerShell's tokenizer reads as a number, or a range starting at
 one (``1..3``, ``2..$n``, ``0x10``, ``2KB``): PowerShell parses such a statement as an
 expression (about_Parsing: a statement starting with a number is in expression mode), so
@@ -2940,10 +2937,7 @@ def _bare_value(text: str) -> Any:
     return text if number is None else number
 
 
-_BARE_NUMBER = re.compile(
-    r"[+-]?(?:0x[0-9a-f]+l?|\d+(?:\.\d+)?(?:e[+-]?\d+)?[ld]?)(?:kb|mb|gb|tb|pb)?",
-    re.IGNORECASE,
-)
+_BARE_NUMBER = re.compile(r"[+-]?" + NUMBER_PATTERN, re.IGNORECASE)
 """A bare word that is a whole numeric literal, in any case (``2GB``, ``1E3``, ``5L``,
 ``0x10``): PowerShell's tokenizer reads it as a number in argument mode too
 (about_Parsing: "numbers are treated as numeric values")."""

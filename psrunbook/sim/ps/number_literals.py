@@ -15,9 +15,15 @@ from typing import Final
 
 from psrunbook.sim.objects import PSInt64
 
+NUMBER_PATTERN: Final = r"(?:0x[0-9a-f]+l?|\d+(?:\.\d+)?(?:e[+-]?\d+)?[ld]?)(?:kb|mb|gb|tb|pb)?"
+"""A numeric literal's text as PowerShell's tokenizer scans it (compile with IGNORECASE):
+hex or decimal, a real's fraction and exponent, the ``l``/``d`` suffix, a multiplier. The
+parser's checks and the evaluator find numbers tree-sitter read as words with it."""
+
 _MULTIPLIERS: Final = {"kb": 1024, "mb": 1024**2, "gb": 1024**3, "tb": 1024**4, "pb": 1024**5}
-_INT32: Final = range(-(2**31), 2**31)
 _INT64: Final = range(-(2**63), 2**63)
+"""``values.INT64`` too; kept here so the parser's checks (and lint) need not load the
+evaluator's value rules."""
 
 BAD_NUMERIC_CONSTANT: Final = "The numeric constant {} is not valid."
 """PowerShell's parse error for a literal its type cannot hold (BadNumericConstant)."""
@@ -74,23 +80,14 @@ def number_literal(text: str) -> int | float:
 def _hexadecimal(digits: str, long_suffix: bool, multiplier: int, written: str) -> int:
     """``0x<digits>`` with its sign bit, as :func:`number_literal` describes."""
     value = int(digits, 16)
-    if value < 2**32 and not long_suffix:
-        signed = value - 2**32 if value >= 2**31 else value
-        return _typed(signed * multiplier, written)
-    if value >= 2**64:
+    as_int32 = value < 2**32 and not long_suffix
+    bits = 32 if as_int32 else 64
+    if value >= 2**bits:
         raise BadNumericConstant(written)
-    signed = value - 2**64 if value >= 2**63 else value
+    signed = value - 2**bits if value >= 2 ** (bits - 1) else value
     result = signed * multiplier
     if result not in _INT64:
         raise BadNumericConstant(written)
-    return PSInt64(result)
-
-
-def _typed(value: int, written: str) -> int:
-    """An Int32 read from hex, times its multiplier: an Int64 when the product is larger
-    (``0x10gb`` is 17179869184, about_Numeric_Literals' example)."""
-    if value in _INT32:
-        return value
-    if value not in _INT64:
-        raise BadNumericConstant(written)
-    return value
+    # An Int32 times its multiplier is an Int64 only when larger (``0x10gb``, a plain
+    # int); a 64-bit read is an Int64 whatever its value.
+    return result if as_int32 else PSInt64(result)

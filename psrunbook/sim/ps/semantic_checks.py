@@ -57,7 +57,7 @@ from psrunbook.sim.ps.constant_attributes import (
     NOT_CONSTANT_ARGUMENT,
     non_constant_argument,
 )
-from psrunbook.sim.ps.number_literals import BadNumericConstant, number_literal
+from psrunbook.sim.ps.number_literals import NUMBER_PATTERN, BadNumericConstant, number_literal
 from psrunbook.sim.ps.records import EXCEPTION_BASES, TYPE_ALIASES, exception_chain
 from psrunbook.sim.ps.strings import Literal, decode_verbatim, expandable_parts
 
@@ -441,10 +441,7 @@ def _parameters(parameter_list: Node) -> Problem | None:
     return None if twice is None else (twice[0], DUPLICATE_PARAMETER.format(twice[1]))
 
 
-_NUMBER_HEAD: Final = re.compile(
-    r"(?:0x[0-9a-f]+l?|\d+(?:\.\d+)?(?:e[+-]?\d+)?[ld]?)(?:kb|mb|gb|tb|pb)?(?![\w.])",
-    re.IGNORECASE,
-)
+_NUMBER_HEAD: Final = re.compile(NUMBER_PATTERN + r"(?![\w.])", re.IGNORECASE)
 """A command name that starts with a whole numeric literal: tree-sitter reads ``5L``,
 ``1.5kb`` or ``2GB..4`` at the head of an expression as a command; PowerShell's tokenizer
 reads a number (the evaluator reads it so too)."""

@@ -20,6 +20,14 @@ from tests.unit.sim.lab.test_hidden_files import _standalone_steps, run_on_step
 _WRITE = "Set-Content -LiteralPath C:\\notes.txt -Value 'one','two' -Encoding UTF8\n"
 
 
+def _text_on(lab: SimCluster, script: str) -> str:
+    """The one text ``script`` writes on NODE1 of ``lab``, without an error."""
+    result = run_on(lab, script)
+    assert result.failed is None, result.failed
+    (text,) = result.output
+    return str(text)
+
+
 def test_get_content_text_carries_the_provider_notes() -> None:
     assert [
         "Microsoft.PowerShell.Core\\FileSystem::C:\\notes.txt",
@@ -78,19 +86,12 @@ def test_ssis_standalone_reports_the_installed_file_text_as_its_before() -> None
     as a plain string, the lab refused the step's ConvertTo-Json)."""
     lab = sample_lab(nodes=1)
     config = lab_facts(lab).ssis_default_config
-    installed = output_of_lab(lab, f"[string](Get-Content -LiteralPath '{config}' -Raw)")
+    installed = _text_on(lab, f"[string](Get-Content -LiteralPath '{config}' -Raw)")
     (write,) = [s for s in _standalone_steps() if s.step.name == "write-config"]
     result = run_on_step(lab, write.script.text, {**dict(write.arguments), "CheckOnly": True})
     assert result.failed is None, result.failed
     (change,) = json.loads(result.output[-1].properties["Data"])["FileChanges"]
     assert installed == change["Before"]
-
-
-def output_of_lab(lab: SimCluster, script: str) -> str:
-    result = run_on(lab, script)
-    assert result.failed is None, result.failed
-    (text,) = result.output
-    return str(text)
 
 
 def test_get_member_lists_the_notes_beside_the_string_members() -> None:
