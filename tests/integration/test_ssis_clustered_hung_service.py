@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import pytest
+
 from psrunbook.sim.lab.lab_files import restore, sample_lab, save
 from tests.integration.test_execution import _by_name, _seed_lab
 
@@ -72,13 +74,17 @@ def test_a_hung_start_fails_bring_online_naming_the_resource_state_and_service(
     assert "StartPending" == _service(state, "NODE1")["status"]
 
 
+@pytest.mark.parametrize("terminate", [True, False], ids=["terminating", "non-terminating"])
 def test_a_hung_stop_fails_the_undos_offline_naming_the_resource_and_service(
-    psrunbook: Psrunbook,
+    psrunbook: Psrunbook, terminate: bool
 ) -> None:
     """The undo takes the resource offline; NODE1's SSIS never stops: Stop-ClusterResource
     waits out PendingTimeout, the cluster leaves the resource Failed, and the step fails
-    naming the resource, its state and the service, without removing the resource."""
-    _seed_lab(psrunbook, sample_lab(nodes=2))
+    naming the resource, its state and the service, without removing the resource, whichever
+    kind of error the cluster's failure is."""
+    lab = sample_lab(nodes=2)
+    lab.cluster_errors_terminate = terminate
+    _seed_lab(psrunbook, lab)
     psrunbook("run", "ssis-clustered", "--sim", "--yes")
     lab = restore(psrunbook.lab_file)
     lab.hang_service("NODE1", SSIS, "stop")

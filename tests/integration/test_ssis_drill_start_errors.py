@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import pytest
+
 from psrunbook.sim.lab.cluster_faults import fail_resource_online, fail_service_start
 from psrunbook.sim.lab.lab_files import restore, sample_lab, save
 from tests.integration.test_execution import _by_name, _seed_lab
@@ -24,8 +26,13 @@ if TYPE_CHECKING:
 RESOURCE = "SQL Server Integration Services"
 
 
-def test_the_clusters_error_is_in_the_failure(psrunbook: Psrunbook) -> None:
-    _seed_lab(psrunbook, sample_lab(nodes=3))
+@pytest.mark.parametrize("terminate", [True, False], ids=["terminating", "non-terminating"])
+def test_the_clusters_error_is_in_the_failure(psrunbook: Psrunbook, terminate: bool) -> None:
+    """The move step's own failure carries the cluster's error, whichever kind of error
+    Start-ClusterResource raises (UNVERIFIED which one Windows does)."""
+    lab = sample_lab(nodes=3)
+    lab.cluster_errors_terminate = terminate
+    _seed_lab(psrunbook, lab)
     psrunbook("run", "ssis-clustered", "--sim", "--yes")
     cluster = restore(psrunbook.lab_file)
     fail_service_start(cluster, "NODE2", "MsDtsServer150")

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import pytest
+
 from psrunbook.sim.lab.lab_files import restore, sample_lab, save
 from tests.integration.test_execution import _by_name, _seed_lab
 
@@ -42,10 +44,13 @@ def test_the_drill_visits_every_node_and_ends_at_home(psrunbook: Psrunbook) -> N
     assert "check-3" in result.stdout
 
 
+@pytest.mark.parametrize("terminate", [True, False], ids=["terminating", "non-terminating"])
 def test_a_node_where_ssis_cannot_start_is_reported_and_the_group_still_comes_home(
-    psrunbook: Psrunbook,
+    psrunbook: Psrunbook, terminate: bool
 ) -> None:
-    _seed_lab(psrunbook, sample_lab(nodes=3))
+    lab = sample_lab(nodes=3)
+    lab.cluster_errors_terminate = terminate
+    _seed_lab(psrunbook, lab)
     psrunbook("run", "ssis-clustered", "--sim", "--yes")
     cluster = restore(psrunbook.lab_file)
     ssis = cluster.node("NODE3").service(SSIS)

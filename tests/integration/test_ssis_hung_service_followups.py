@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import pytest
+
 from psrunbook.sim.lab.cluster_faults import fail_service_start
 from psrunbook.sim.lab.lab_files import restore, sample_lab, save
 from tests.integration.test_execution import _by_name, _seed_lab
@@ -26,9 +28,13 @@ RESOURCE = "SQL Server Integration Services"
 GROUP = "SQL Server (MSSQLSERVER)"
 
 
-def _configured(psrunbook: Psrunbook, nodes: int = 2) -> None:
-    """The lab after a successful ssis-clustered: SSIS Online on NODE1."""
-    _seed_lab(psrunbook, sample_lab(nodes=nodes))
+def _configured(psrunbook: Psrunbook, nodes: int = 2, *, terminate: bool = True) -> None:
+    """The lab after a successful ssis-clustered: SSIS Online on NODE1. ``terminate``:
+    whether FailoverClusters' failures are terminating errors there (UNVERIFIED which
+    one Windows raises; the steps must read both)."""
+    lab = sample_lab(nodes=nodes)
+    lab.cluster_errors_terminate = terminate
+    _seed_lab(psrunbook, lab)
     psrunbook("run", "ssis-clustered", "--sim", "--yes")
 
 
@@ -53,15 +59,16 @@ def _changes_since(before: dict[str, Any], after: dict[str, Any]) -> list[Any]:
 # restart-stale
 
 
+@pytest.mark.parametrize("terminate", [True, False], ids=["terminating", "non-terminating"])
 def test_a_hung_stop_fails_restart_stale_naming_the_service_and_starts_nothing(
-    psrunbook: Psrunbook,
+    psrunbook: Psrunbook, terminate: bool
 ) -> None:
     """A second run rewrites the shared file (another virtual server), so restart-stale
     takes the resource offline; NODE1's SSIS never stops. Stop-ClusterResource waits out
     PendingTimeout and the cluster leaves the resource Failed: the step fails naming the
     resource, its state, the service, its node and what to do, and bring-online does not
     start the resource while its service is still stopping."""
-    _configured(psrunbook)
+    _configured(psrunbook, terminate=terminate)
     before = _hang(psrunbook, "NODE1", "stop")
 
     failed = psrunbook(

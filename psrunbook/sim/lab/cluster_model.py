@@ -518,6 +518,10 @@ class SimCluster:
     start_brings_providers_online: bool = True
     remote_user_is_administrator: bool = True
     """Whether the user connecting over PSRP is in every node's Administrators group."""
+    cluster_errors_terminate: bool = True
+    """Whether a FailoverClusters cmdlet's failure is a terminating error (which
+    ``-ErrorAction`` cannot hold back) or a non-terminating one. UNVERIFIED which one
+    Windows raises (shared/facts leaves it open): terminating, the stricter, by default."""
     latency_ms: float = 0.0
     """Round-trip time the lab's endpoints add to every request (``[network] latency_ms``)."""
     lab: dict[str, object] = field(default_factory=dict)

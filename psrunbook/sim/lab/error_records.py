@@ -12,9 +12,13 @@ that shape). The message is two lines, as observed: a summary naming the object,
 the Win32 text followed by ``(Exception from HRESULT: 0x8007xxxx)`` so the Win32
 code (5007, 5010, ...) can be read back from the message. Categories: ObjectNotFound
 for missing objects, ResourceExists for duplicates, NotSpecified otherwise (observed
-for Move-ClusterGroup). The facts leave open whether these errors are terminating;
-DSC code calls the cmdlets with ``-ErrorAction Stop``, which only matters for
-non-terminating errors, so they are written as non-terminating errors.
+for Move-ClusterGroup). The facts leave open whether these errors are terminating
+(DSC code calls the cmdlets with ``-ErrorAction Stop``, which suggests non-terminating
+ones, an assumption). The lab raises them as terminating errors by default, the stricter
+reading for a script: ``-ErrorAction SilentlyContinue``/``Ignore`` and ``-ErrorVariable``
+alone do not hold them back, ``try``/``catch`` does. ``[policy]
+cluster_errors_terminate = false`` in a lab file writes them non-terminating instead
+(``SimCluster.cluster_errors_terminate``), so a script can be tried under both readings.
 
 CHOICE (implementing types): the observed class names are kept
 (``GetResourceCommand``, ``GetNodeCommand``, ``MoveClusterGroupCommand``); the others

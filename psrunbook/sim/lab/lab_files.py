@@ -157,6 +157,8 @@ class LabSpec(msgspec.Struct, frozen=True):
     start_brings_providers_online: bool = True
     remote_user_is_administrator: bool = True
     """False makes the PSRP user a plain user on every node (``IsInRole`` is false)."""
+    cluster_errors_terminate: bool = True
+    """``[policy] cluster_errors_terminate``: see :attr:`SimCluster.cluster_errors_terminate`."""
     latency_ms: float = 0.0
     """Round-trip time the endpoints add to every request (``[network] latency_ms``)."""
     files: tuple[LabFile, ...] = ()
@@ -186,12 +188,21 @@ class LabSpec(msgspec.Struct, frozen=True):
             },
         )
         policy = _section(
-            raw, "policy", {"start_brings_providers_online", "remote_user_is_administrator"}
+            raw,
+            "policy",
+            {
+                "start_brings_providers_online",
+                "remote_user_is_administrator",
+                "cluster_errors_terminate",
+            },
         )
         network = _section(raw, "network", {"latency_ms"})
         administrator = policy.get("remote_user_is_administrator", True)
         if not isinstance(administrator, bool):
             raise LabError("policy.remote_user_is_administrator: expected true or false")
+        terminate = policy.get("cluster_errors_terminate", True)
+        if not isinstance(terminate, bool):
+            raise LabError("policy.cluster_errors_terminate: expected true or false")
         base = cls()
         nodes = tuple(_strings(cluster, "cluster.nodes", base.nodes))
         if not nodes or len({fold(n) for n in nodes}) != len(nodes):
@@ -221,6 +232,7 @@ class LabSpec(msgspec.Struct, frozen=True):
             ),
             start_brings_providers_online=bool(policy.get("start_brings_providers_online", True)),
             remote_user_is_administrator=administrator,
+            cluster_errors_terminate=terminate,
             latency_ms=checked_latency_ms(network.get("latency_ms", 0.0), "network.latency_ms"),
             files=_lab_files(raw.get("files", []), drive),
         )
@@ -445,6 +457,7 @@ def build_lab(spec: LabSpec) -> SimCluster:
         timing=spec.timing,
         start_brings_providers_online=spec.start_brings_providers_online,
         remote_user_is_administrator=spec.remote_user_is_administrator,
+        cluster_errors_terminate=spec.cluster_errors_terminate,
         latency_ms=spec.latency_ms,
         lab=_facts_dump(facts),
     )
@@ -711,6 +724,7 @@ def dump(cluster: SimCluster) -> dict[str, Any]:
             },
             "start_brings_providers_online": cluster.start_brings_providers_online,
             "remote_user_is_administrator": cluster.remote_user_is_administrator,
+            "cluster_errors_terminate": cluster.cluster_errors_terminate,
             "network": {"latency_ms": cluster.latency_ms},
             "lab": dict(cluster.lab),
             "resource_types": list(cluster.resource_types),
@@ -908,6 +922,7 @@ def load(raw: dict[str, Any]) -> SimCluster:
         timing=Timing(**raw["timing"]),
         start_brings_providers_online=raw["start_brings_providers_online"],
         remote_user_is_administrator=bool(raw.get("remote_user_is_administrator", True)),
+        cluster_errors_terminate=bool(raw.get("cluster_errors_terminate", True)),
         latency_ms=checked_latency_ms(
             raw.get("network", {}).get("latency_ms", 0.0), "network.latency_ms"
         ),

@@ -101,7 +101,7 @@ class FcCmdlet(SimCmdlet):
             target_name=values.get("name", ""),
             text=detail,
         )
-        return CmdletError(record, terminating=False)
+        return CmdletError(record, terminating=self.cluster.cluster_errors_terminate)
 
     def model_error(
         self, exc: SimModelError, kind: str, target: Any = None, **values: str
@@ -165,9 +165,16 @@ class FcCmdlet(SimCmdlet):
         return found
 
     def emit_errors(self, ctx: CmdletContext) -> None:
-        for error in self._pending_errors:
-            ctx.write_error(error.record)
-        self._pending_errors = []
+        pending, self._pending_errors = self._pending_errors, []
+        for error in pending:
+            self.report(ctx, error)
+
+    def report(self, ctx: CmdletContext, error: CmdletError) -> None:
+        """Write a failure that need not end the cmdlet, or raise it where the lab makes
+        FailoverClusters' failures terminating (``SimCluster.cluster_errors_terminate``)."""
+        if error.terminating:
+            raise error
+        ctx.write_error(error.record)
 
 
 class GetCluster(FcCmdlet):
@@ -971,10 +978,9 @@ class GetClusterParameter(FcCmdlet):
         params = list(resource.parameters.values())
         for name in wanted:
             if not any(fold(p.name) == fold(name) for p in params):
-                ctx.write_error(
-                    self.fail(
-                        1168, "parameter_not_found", name, name=resource.name, key=name
-                    ).record
+                self.report(
+                    ctx,
+                    self.fail(1168, "parameter_not_found", name, name=resource.name, key=name),
                 )
         for param_ in params:
             if wanted and not any(fold(param_.name) == fold(w) for w in wanted):
@@ -1067,7 +1073,7 @@ class GetClusterResourceType(FcCmdlet):
             if not has_wildcard(name) and not any(
                 fold(name) == fold(t) for t in self.cluster.resource_types
             ):
-                ctx.write_error(self.fail(5078, "type_not_found", name, name=name).record)
+                self.report(ctx, self.fail(5078, "type_not_found", name, name=name))
 
 
 CLUSTER_CMDLETS: tuple[type[FcCmdlet], ...] = (
