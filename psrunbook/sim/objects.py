@@ -22,6 +22,7 @@ from collections.abc import (
     ValuesView,
 )
 from functools import cached_property
+from itertools import islice
 from typing import Any
 
 import msgspec
@@ -45,6 +46,9 @@ class PSHashtable(MutableMapping[str, Any]):
     The first spelling of a key is kept for output, because scripts and the client
     see the key as it was written.
     """
+
+    TYPE_NAMES: tuple[str, ...] = ("System.Collections.Hashtable", "System.Object")
+    """The .NET type and its bases, as serialised (``<TN>``); a subclass names its own."""
 
     # Every member access and parameter binding of the evaluator goes through these, so
     # they fold the key inline and read ``_data`` directly rather than through the
@@ -180,7 +184,7 @@ def member_text(value: Any) -> str:
     if isinstance(value, list | tuple):
         return "System.Object[]"
     if isinstance(value, PSHashtable):
-        return "System.Collections.Hashtable"
+        return value.TYPE_NAMES[0]
     if isinstance(value, bool):
         return "True" if value else "False"
     if isinstance(value, float):
@@ -355,6 +359,28 @@ class PSPrimitiveDictionary(PSHashtable):
         "System.Collections.Hashtable",
         "System.Object",
     )
+
+
+class PSOrderedDictionary(PSHashtable):
+    """``System.Collections.Specialized.OrderedDictionary``: what ``[ordered]@{...}`` makes.
+
+    Its keys compare without case as a hashtable's do (PowerShell builds it with
+    ``StringComparer.OrdinalIgnoreCase``), but it is no Hashtable: ``-is [hashtable]`` is
+    false, it has no ``ContainsKey``, ``ContainsValue`` or ``Clone`` (a script calling
+    them fails on Windows with MethodNotFound), and an integer index reads and writes the
+    entry at that position (its ``Item[int]`` indexer), not a key.
+    """
+
+    TYPE_NAMES = ("System.Collections.Specialized.OrderedDictionary", "System.Object")
+    MISSING_METHODS = frozenset({"containskey", "containsvalue", "clone"})
+    """Hashtable methods OrderedDictionary (.NET Framework 4.8) does not have."""
+
+    def key_at(self, position: int) -> str:
+        """The key at ``position``; IndexError outside the entries (no counting from the
+        end: .NET's ArgumentOutOfRangeException for a negative one too)."""
+        if not 0 <= position < len(self._data):
+            raise IndexError(position)
+        return next(islice(iter(self), position, None))
 
 
 class PSVersionValue(msgspec.Struct, frozen=True, order=True):

@@ -31,6 +31,7 @@ from psrunbook.sim.objects import (
     PSHashtable,
     PSInt64,
     PSObject,
+    PSOrderedDictionary,
     PSVersionValue,
     SecureStringValue,
 )
@@ -292,6 +293,8 @@ class Members:
             if handled:
                 return value
         elif isinstance(target, PSHashtable):
+            if isinstance(target, PSOrderedDictionary) and folded in target.MISSING_METHODS:
+                raise self._no_method(target, name)
             if folded in ("containskey", "contains"):
                 return to_string(args[0]) in target
             if folded == "containsvalue":

@@ -78,6 +78,16 @@ _TYPE_ALIASES = {
 }
 
 
+_DICTIONARY_INTERFACES = frozenset(
+    {
+        "system.collections.idictionary",
+        "system.collections.icollection",
+        "system.collections.ienumerable",
+    }
+)
+"""The interfaces Hashtable and OrderedDictionary both implement."""
+
+
 def operator_name(text: str) -> str:
     """``-EQ``, ``–eq`` (en dash) and ``-ieq`` all name ``eq``; ``-ceq`` keeps its c."""
     name = text.strip().lstrip(_DASHES).casefold()
@@ -294,6 +304,11 @@ class Operators:
         names: set[str] = {type_name_of(value).casefold(), "system.object", "object", "psobject"}
         if isinstance(value, PSObject):
             names.update(t.casefold() for t in value.type_names)
+        elif isinstance(value, PSHashtable):
+            # Its type's bases (a PSPrimitiveDictionary is a Hashtable) and the interfaces
+            # every .NET dictionary implements; an [ordered] one is no Hashtable.
+            names.update(t.casefold() for t in value.TYPE_NAMES)
+            names.update(_DICTIONARY_INTERFACES)
         if isinstance(value, PSEnum):
             names.add("system.enum")
         if isinstance(value, DotNetList) and is_list_type(value, type_name):

@@ -121,5 +121,5 @@ def _dotnet_text(value: Any) -> str:
     if is_collection(value):
         return "System.Object[]"
     if isinstance(value, PSHashtable):
-        return "System.Collections.Hashtable"
+        return value.TYPE_NAMES[0]
     return to_string(value)

@@ -21,7 +21,7 @@ from psrunbook.sim.objects import (
     PSHashtable,
     PSInt64,
     PSObject,
-    PSPrimitiveDictionary,
+    PSOrderedDictionary,
     PSVersionValue,
     SecureStringValue,
     TypedArray,
@@ -166,7 +166,7 @@ def to_string(value: Any) -> str:
     if is_collection(value):
         return " ".join(member_text(v) for v in value)
     if isinstance(value, PSHashtable):
-        return "System.Collections.Hashtable"
+        return value.TYPE_NAMES[0]
     if isinstance(value, ScriptBlockValue):
         return value.text
     return str(value)
@@ -286,6 +286,8 @@ def convert(value: Any, type_name: str) -> Any:
             return None
         return TypedArray((to_int(v) for v in as_list(value)), element="System.Int32")
     if name in ("hashtable", "collections.hashtable"):
+        if isinstance(value, PSOrderedDictionary):
+            return PSHashtable(value.items())  # Hashtable's constructor from an IDictionary
         if isinstance(value, PSHashtable):
             return value
         if value is None:
@@ -373,10 +375,8 @@ def type_name_of(value: Any) -> str:
         return "System.Byte[]"
     if is_collection(value):
         return "System.Object[]"
-    if isinstance(value, PSPrimitiveDictionary):
-        return PSPrimitiveDictionary.TYPE_NAMES[0]
     if isinstance(value, PSHashtable):
-        return "System.Collections.Hashtable"
+        return value.TYPE_NAMES[0]
     if isinstance(value, PSVersionValue):
         return "System.Version"
     if isinstance(value, PSEnum):
