@@ -61,12 +61,14 @@ production cluster:
     ``Remove-ClusterCheckpoint``) without ``-Force``: the remote host is non-interactive.
 ``PSR501``
     ``{{`` in template source (:func:`lint_template_source`): values travel as parameters.
-``PSR601`` / ``PSR602`` (step scripts only: ``lint_script(..., step=True)``)
+``PSR601`` .. ``PSR603`` (step scripts only: ``lint_script(..., step=True)``)
     The script does not open with a ``param(...)`` block declaring ``[switch]$CheckOnly``
     (every step must honour a plan's ``-CheckOnly``, docs/writing-runbooks.md), or it
     defines a function, filter, workflow, class or enum: a step is one flat script whose
     every command the linter and the reviewer see where it runs (the simulator refuses
-    them too, docs/simulated-powershell.md).
+    them too, docs/simulated-powershell.md); or it spells a parameter's variable in
+    another case (``$fileExisted`` beside ``[bool]$FileExisted``): PowerShell's variable
+    names ignore case, so what reads as a new local overwrites the parameter (PSR603).
 
 A finding in a rendered script also names its place in the template source
 (:func:`in_templates`: ``cluster/add_resource.ps1.j2:12:5``), where it is fixed.
@@ -1479,6 +1481,58 @@ def _step_findings(script: _Script) -> Iterator[Finding]:
             "command the linter and the reviewer see where it runs; write it inline or "
             "move shared code into a _lib/ include",
         )
+    if first is not None and first.type == "param_block":
+        yield from _parameter_case_findings(script, first)
+
+
+_PARAMETER_NAME: Final = re.compile(r"\$(\w+)")
+_CONSTANT_VARIABLES: Final = frozenset({"true", "false", "null"})
+
+
+def _parameter_case_findings(script: _Script, block: tree_sitter.Node) -> Iterator[Finding]:
+    """PSR603 at each variable spelt like a parameter of ``block`` in another case.
+
+    PowerShell's variable names ignore case, so ``$fileExisted = Test-Path ...`` in a
+    script with ``[bool]$FileExisted`` overwrites the parameter, and every later read of
+    either spelling gets the new value (a step once kept a file it should have removed
+    that way). The parameters' own spellings are searched for in one pass ignoring case;
+    only a hit spelt otherwise is looked up in the tree, so a comment or a single-quoted
+    string naming it is no finding.
+    """
+    block_text = script.node_text(block)
+    declared = {
+        name.casefold(): name
+        for name in _PARAMETER_NAME.findall(block_text)
+        if name.casefold() not in _CONSTANT_VARIABLES
+    }
+    if not declared:
+        return
+    after = script.text.find(block_text) + len(block_text)
+    for match in _spellings_of(tuple(sorted(declared))).finditer(script.text, after):
+        name = match.group(1)
+        wanted = declared[name.casefold()]
+        if name == wanted:
+            continue
+        at = script.byte_offset(match.start())
+        node = script.root.descendant_for_byte_range(at, at + 1)
+        if node is None or node.type != "variable":
+            continue
+        yield script.at_char(
+            match.start(),
+            "PSR603",
+            f"${name} is the parameter ${wanted} spelt in another case: PowerShell's variable "
+            "names ignore case, so it is the same variable, and assigning it overwrites the "
+            f"parameter; spell it ${wanted} to read the parameter, or give a local variable "
+            "a name of its own",
+        )
+
+
+@cache
+def _spellings_of(folded_names: tuple[str, ...]) -> re.Pattern[str]:
+    """One pattern for every spelling of these variable names (case ignored), made once
+    per parameter list (a runbook's steps share a handful)."""
+    alternatives = "|".join(re.escape(name) for name in folded_names)
+    return re.compile(rf"\$({alternatives})\b", re.IGNORECASE)
 
 
 def _declares_check_only(script: _Script, block: tree_sitter.Node) -> bool:

@@ -16,7 +16,9 @@ Automatic (the default, as setup leaves it) also starts the service, Manual leav
 running or stopped as it is; a service Disabled there stays Disabled (an administrator's
 decision that SSIS must not run on that node, which ssis-clustered and ssis-standalone
 refuse to override too). With ``shared_folder`` the folder on the shared disk goes too,
-but only when it holds nothing but what ``ssis-clustered`` wrote. Test-then-set
+but only when it holds nothing but what ``ssis-clustered`` wrote; a MsDtsSrvr.ini.xml that
+was there before gets its bytes back from the backup ``ssis-clustered`` made (when the
+backup still has the SHA-256 the run recorded), never a re-encoded text. Test-then-set
 throughout: a second run with the same parameters changes nothing.
 
 The journal is read when the undo is planned: the ``ssis-clustered`` runs on the same
@@ -223,14 +225,26 @@ class RecordedSharedConfig(BaseModel):
     file_existed: bool = Field(description="Whether the file was there before")
     document: str | None = Field(
         default=None,
-        description="Its text before, when ssis-clustered changed it; null: it left the "
+        description="Its text before, when ssis-clustered changed it, as Get-Content read "
+        "it (a file without a byte order mark in the ANSI code page); null: it left the "
         "file as it was (or there was none)",
+    )
+    document_sha256: str | None = Field(
+        default=None,
+        pattern=r"^[0-9A-Fa-f]{64}$",
+        description="SHA-256 of the file's bytes before ssis-clustered changed it, which "
+        "its first backup holds; the undo copies that backup back only when it still has "
+        "this hash, and refuses rather than write the text; null: a run of a psrunbook "
+        "that did not record it (the backup counts when it reads as document)",
     )
     created_folders: list[str] = Field(
         default=[], description="Folders ssis-clustered created (the undo removes only these)"
     )
     backup_files: list[str] = Field(
-        default=[], description="Backups ssis-clustered made of the file (the undo removes them)"
+        default=[],
+        description="Backups ssis-clustered made of the file, the first the file as it found "
+        "it (the undo removes them once the file is back byte for byte, and keeps them "
+        "otherwise)",
     )
 
 
@@ -471,22 +485,33 @@ def _shared_record(
 
 def shared_folder_step(params: SsisClusteredUndoParameters, shared_folder: str) -> Step:
     """Take back what ssis-clustered did in ``shared_folder``: as the journal recorded it
-    when it did (the file's old text back, only the folders it created removed), else the
-    whole folder when it holds only what ssis-clustered writes."""
+    when it did (the file's old bytes back from the backup ssis-clustered made, only the
+    folders it created removed), else the whole folder when it holds only what
+    ssis-clustered writes."""
     folder = PureWindowsPath(shared_folder)
     config_file = str(folder / CONFIG_FILE_NAME)
     arguments: dict[str, object] = {
+        # Checked first, as ssis-clustered's shared-config step does: on a node where the
+        # disk is not mounted every path below is simply missing, which is not "nothing
+        # to take back".
+        "DriveRoot": folder.anchor,
+        "Group": params.group,
         "ConfigFolder": str(folder),
         "PackagesFolder": str(folder / PACKAGES_FOLDER),
         "ConfigFile": config_file,
     }
     record = _shared_record(params, shared_folder)
     if record is not None:
+        restore = record.document is not None
         arguments |= {
             "Recorded": True,
             "FileExisted": record.file_existed,
-            "RestoreDocument": record.document is not None,
+            "RestoreDocument": restore,
             "PreviousDocument": record.document or "",
+            # The first backup is the copy of the file as the first run that replaced it
+            # found it (the record's document and hash are that run's).
+            "DocumentBackup": record.backup_files[0] if restore and record.backup_files else "",
+            "DocumentSha256": (record.document_sha256 or "") if restore else "",
             "CreatedFolders": list(record.created_folders),
             "BackupFiles": list(record.backup_files),
         }

@@ -5,9 +5,10 @@ A node with no record gets the installed ``MsDtsSrvr.ini.xml`` of *its own* SSIS
 file beside the service's program (Win32_Service PathName): SQL Server setup installs the
 shared features, SSIS among them, wherever INSTALLSHAREDDIR says, not always under
 ``C:\\Program Files``. The preflight refuses a node whose file to restore does not exist,
-and the plan warns that nothing was recorded. A Disabled service with no record stays
-Disabled. A second undo with no ``ssis-clustered`` run since the last successful one
-gives back the same recorded values again, not the fallbacks.
+and the plan warns that nothing was recorded. A Disabled service stays Disabled, with no
+record or one from before it was disabled. A second undo with no ``ssis-clustered`` run
+since the last successful one gives back the same recorded values again, not the
+fallbacks.
 """
 
 from __future__ import annotations
@@ -269,6 +270,33 @@ def test_without_a_record_start_type_manual_does_not_enable_a_disabled_service(
     psrunbook("run", *UNDO, "--yes", "-p", "start_type=Manual")
 
     assert ("Disabled", "Stopped") == _ssis(psrunbook.lab(), "NODE2")
+
+
+def test_a_service_disabled_since_ssis_clustered_recorded_it_stays_disabled(
+    psrunbook: Psrunbook,
+) -> None:
+    """ssis-clustered recorded NODE2's SSIS as Automatic and Running (it refuses a Disabled
+    service), then an administrator disabled it there: the undo must not enable and start
+    it from the older record."""
+    _seed_lab(psrunbook, sample_lab(nodes=2))
+    psrunbook("run", "ssis-clustered", "--sim", "--yes")
+    lab = restore(psrunbook.lab_file)
+    service = lab.node("NODE2").services[fold(SSIS)]
+    service.start_type = "Disabled"
+    save(lab, psrunbook.lab_file)
+
+    psrunbook("run", *UNDO, "--yes")
+
+    assert ("Disabled", "Stopped") == _ssis(psrunbook.lab(), "NODE2")
+    service_attempts = [
+        a
+        for a in psrunbook.attempts(psrunbook.last_run().run_id)
+        if a.step_name == "service" and a.node == "NODE2" and not a.check_only
+    ]
+    assert service_attempts
+    assert {"StartType": "Disabled", "Status": "Stopped", "From": "disabled"} == (
+        service_attempts[-1].result or {}
+    )["After"]
 
 
 def test_seeded_labs_survive_a_round_trip(tmp_path: Path) -> None:

@@ -88,7 +88,7 @@ def _full(finding: Finding) -> tuple[object, ...]:
 def assert_same_step_findings(text: str) -> None:
     script = _Script(text, "", parse(text))
     expected = sorted(_full(f) for f in set(_reference_step_findings(script)))
-    actual = sorted(_full(f) for f in set(_step_findings(script)))
+    actual = sorted(_full(f) for f in set(_step_findings(script)) if f.code not in _RULES_SINCE)
     assert expected == actual
 
 
@@ -127,6 +127,7 @@ _RULES_SINCE: frozenset[str] = frozenset(
         "PSR014",
         "PSR015",
         "PSR016",
+        "PSR603",
     }
 )
 """Rules added after the oracle was recorded: their findings are not in it."""

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.render_lint import work_list
 from psrunbook.lint import Finding, in_templates, lint_script
 from psrunbook.templates import TemplateLibrary
 
@@ -163,3 +164,37 @@ def test_psrunbook_lint_shows_template_positions_and_the_step_rules(tmp_path: Pa
         line.startswith(f"{template}:{function_line}:1 ") and "PSR602" in line for line in lines
     ), result.stdout
     assert any(f"{template}:1:1 " in line and "PSR601" in line for line in lines), result.stdout
+
+
+CASE_SCRIPT = """\
+param(
+    [bool]$FileExisted = $false,
+    [switch]$CheckOnly
+)
+# $fileExisted in a comment is no finding, nor '$fileExisted' in a single-quoted string
+$fileExisted = Test-Path -LiteralPath 'C:\\x'
+$FileExisted
+"on $checkonly"
+${fileexisted}
+"""
+
+
+def test_a_parameter_spelt_in_another_case_is_psr603_where_it_is_code() -> None:
+    """PowerShell's variable names ignore case: ``$fileExisted`` is the parameter
+    ``$FileExisted``, so assigning it overwrites what the step was given (a step once
+    kept a file it had to remove that way). Reads in an expandable string count too;
+    comments, single-quoted strings and the braced form (not looked for) do not."""
+    findings = list(lint_script(CASE_SCRIPT, source="t", step=True))
+    assert [(6, 1, "PSR603"), (8, 5, "PSR603")] == [(f.line, f.column, f.code) for f in findings]
+    assert "$fileExisted is the parameter $FileExisted spelt in another case" in findings[0].message
+
+
+def test_the_parameter_case_rule_is_a_step_rule() -> None:
+    assert "PSR603" not in [f.code for f in lint_script(CASE_SCRIPT, source="t")]
+
+
+def test_shipped_steps_spell_their_parameters_as_declared() -> None:
+    library = TemplateLibrary()
+    for template, arguments, structure in work_list():
+        text = library.render(template, arguments, structure).text
+        assert "PSR603" not in codes(text), template

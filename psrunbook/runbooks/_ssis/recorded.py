@@ -13,9 +13,14 @@ version). A node no attempt changed has nothing recorded, and the undo falls bac
 
 Step ``shared-config`` likewise reports what the shared disk held before: the folders it
 created (``Before.MissingFolders``), whether MsDtsSrvr.ini.xml existed
-(``Before.ConfigFileExists``) and, when the run changed it, its text (``FileChanges``) and
-the backup it copied the old file to (``BackupFile``). The first attempt that changed the
-file named by the undo's ``shared_folder`` counts, and every backup any of them made.
+(``Before.ConfigFileExists``) and, when the run changed it, its text (``FileChanges``), the
+backup it copied the old file to (``BackupFile``) and that file's SHA-256
+(``BackupSha256``, from psrunbook versions whose undo restores the bytes). The first
+attempt that changed the folder named by the undo's ``shared_folder`` counts, for the
+file's text and hash the first that replaced the file (its backup is the first one), and
+every backup any of them made. The text is what Get-Content read, in the ANSI code page
+for a file without a byte order mark: the undo puts the file back from the backup, byte
+for byte, and uses the text only to recognise a backup an older run recorded no hash for.
 
 A successful undo ends the window, but not what it gave back. When the window reaches
 back to one (an undo run after it, with no ``ssis-clustered`` run in between, or with only
@@ -127,8 +132,7 @@ def undo_history(
     shared = _shared_config(history, runs, given.get("shared_folder"))
     if shared is not None:
         answers["recorded_shared_config"] = shared[1]
-        if shared[0] not in used:
-            used.append(shared[0])
+        used += [run_id for run_id in shared[0] if run_id not in used]
     if values:
         answers["recorded_config_files"] = values
     if states[0]:
@@ -294,12 +298,20 @@ def _same_version(run: RunRecord, sql_version: object) -> bool:
 
 def _shared_config(
     history: RunHistory, runs: Iterable[RunRecord], shared_folder: object
-) -> tuple[str, dict[str, Any]] | None:
-    """(run id, what the first change of ``shared_folder``'s file found there), if any."""
+) -> tuple[list[str], dict[str, Any]] | None:
+    """(the runs it comes from, what the first change of ``shared_folder``'s file found
+    there), if any.
+
+    The folders and whether the file existed are the first changing attempt's; the file's
+    text and hash are those of the first attempt that replaced the file itself. A first
+    run that only granted rights (the file already held its document) made no backup; a
+    later run that rewrote the file (other parameters) copied the file as found to the
+    first backup, which the undo must put back, not delete."""
     if not isinstance(shared_folder, str) or not shared_folder.strip():
         return None
     wanted = f"{shared_folder.rstrip(chr(92))}\\{CONFIG_FILE_NAME}".casefold()
     first: tuple[str, dict[str, Any]] | None = None
+    replaced: tuple[str, dict[str, Any]] | None = None
     backups: list[str] = []
     for run in sorted(runs, key=lambda r: (r.started_at, r.run_id)):
         for attempt in history.attempts(run.run_id):
@@ -312,24 +324,49 @@ def _shared_config(
                 continue
             if first is None:
                 first = run.run_id, shared_record(result)
+            if replaced is None and _file_changes(result):
+                replaced = run.run_id, _document(result)
             if isinstance(result.get("BackupFile"), str):
                 backups.append(result["BackupFile"])
     if first is None:
         return None
-    return first[0], {**first[1], "backup_files": backups}
+    record = {**first[1], "backup_files": backups}
+    run_ids = [first[0]]
+    if record["file_existed"] and record["document"] is None and replaced is not None:
+        record |= replaced[1]
+        run_ids.append(replaced[0])
+    return run_ids, record
+
+
+def _file_changes(result: Mapping[str, Any]) -> list[dict[str, Any]]:
+    return [c for c in result.get("FileChanges") or [] if isinstance(c, dict)]
+
+
+def _document(result: Mapping[str, Any]) -> dict[str, Any]:
+    """``document`` (the file's text as found, when the attempt replaced an existing file)
+    and, when the attempt recorded it (psrunbook since the undo restores bytes),
+    ``document_sha256``: the SHA-256 of its bytes, which its backup holds."""
+    before = result.get("Before")
+    before = before if isinstance(before, dict) else {}
+    changes = _file_changes(result)
+    previous = changes[0].get("Before") if changes else None
+    if not before.get("ConfigFileExists") or not isinstance(previous, str):
+        return {"document": None}
+    found: dict[str, Any] = {"document": previous}
+    sha256 = result.get("BackupSha256")
+    if isinstance(sha256, str) and sha256:
+        found["document_sha256"] = sha256.upper()
+    return found
 
 
 def shared_record(result: Mapping[str, Any]) -> dict[str, Any]:
     """``recorded_shared_config`` from a shared-config result."""
     before = result.get("Before")
     before = before if isinstance(before, dict) else {}
-    changes = [c for c in result.get("FileChanges") or [] if isinstance(c, dict)]
-    previous = changes[0].get("Before") if changes else None
-    existed = bool(before.get("ConfigFileExists"))
     return {
         "config_file": str(result.get("ConfigFile", "")),
-        "file_existed": existed,
-        "document": previous if existed and isinstance(previous, str) else None,
+        "file_existed": bool(before.get("ConfigFileExists")),
+        **_document(result),
         "created_folders": [str(f) for f in before.get("MissingFolders") or []],
     }
 

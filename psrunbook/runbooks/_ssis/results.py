@@ -54,10 +54,14 @@ class SharedConfigResult(_Result):
     """``Before.MissingGrants``: principals lacking List Folder + Write (with Read and
     Synchronize) on Packages;
     ``Before.MissingReadGrants``: the SSIS service's account when it could not read
-    MsDtsSrvr.ini.xml (granted Read on the file); ``service_account`` is that account."""
+    MsDtsSrvr.ini.xml (granted Read on the file); ``service_account`` is that account;
+    ``backup_sha256`` the SHA-256 (upper-case hex, as Get-FileHash writes it) of the file
+    as the step found it, which ``backup_file`` is a byte-for-byte copy of (None: no file
+    was replaced, or a psrunbook that did not record it)."""
 
     config_file: str
     backup_file: str | None = None
+    backup_sha256: str | None = None
     service_account: str | None = None
 
 

@@ -461,12 +461,18 @@ class Timing(msgspec.Struct):
     :meth:`SimCluster.follow_service`). A node's boot still starts its Automatic services
     at once: modelling a boot that takes time (the node Up while its services start) is
     out of proportion to what the runbooks do with it (they never wait on a boot).
+
+    ``cluster_call_seconds`` is the time every FailoverClusters cmdlet call takes (an RPC
+    to the cluster service: milliseconds on a quiet cluster, more on a busy or large
+    one); 0, the default, answers at once. A script that waits by counting its own
+    sleeps instead of reading a clock overruns its bound by that much per turn.
     """
 
     observations: int = 0
     seconds: float = 1.0
     service_start_seconds: float = 0.0
     service_stop_seconds: float = 0.0
+    cluster_call_seconds: float = 0.0
 
 
 class Faults(msgspec.Struct):

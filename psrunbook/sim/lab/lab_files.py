@@ -185,6 +185,7 @@ class LabSpec(msgspec.Struct, frozen=True):
                 "online_pending_seconds",
                 "service_start_seconds",
                 "service_stop_seconds",
+                "cluster_call_seconds",
             },
         )
         policy = _section(
@@ -229,6 +230,7 @@ class LabSpec(msgspec.Struct, frozen=True):
                 seconds=float(timing.get("online_pending_seconds", 1.0)),
                 service_start_seconds=_seconds(timing, "service_start_seconds"),
                 service_stop_seconds=_seconds(timing, "service_stop_seconds"),
+                cluster_call_seconds=_seconds(timing, "cluster_call_seconds"),
             ),
             start_brings_providers_online=bool(policy.get("start_brings_providers_online", True)),
             remote_user_is_administrator=administrator,
@@ -721,6 +723,7 @@ def dump(cluster: SimCluster) -> dict[str, Any]:
                 "seconds": cluster.timing.seconds,
                 "service_start_seconds": cluster.timing.service_start_seconds,
                 "service_stop_seconds": cluster.timing.service_stop_seconds,
+                "cluster_call_seconds": cluster.timing.cluster_call_seconds,
             },
             "start_brings_providers_online": cluster.start_brings_providers_online,
             "remote_user_is_administrator": cluster.remote_user_is_administrator,

@@ -33,12 +33,16 @@ ALLOWED_INVOCATIONS = frozenset(
         "$true, $true, [Security.Principal.SecurityIdentifier])",
         # bounded service waits (_lib/stop_service_bounded, _lib/start_service_bounded):
         # the lab models the ServiceController's Start, Stop, Refresh and WaitForStatus
-        "(Get-Date).AddSeconds($TimeoutSeconds)",
         "$controller.Refresh()",
         "$controller.Start()",
         "$controller.Stop()",
-        "$controller.WaitForStatus('Running', $deadline - (Get-Date))",
-        "$controller.WaitForStatus('Stopped', $deadline - (Get-Date))",
+        "$controller.WaitForStatus('Running', ($serviceBound - $serviceClock.Elapsed))",
+        "$controller.WaitForStatus('Stopped', ($serviceBound - $serviceClock.Elapsed))",
+        # waits measured from a Stopwatch (the lab models StartNew, Elapsed and
+        # ElapsedMilliseconds on its clock) and TimeSpan.FromSeconds
+        "[Diagnostics.Stopwatch]::StartNew()",
+        "[TimeSpan]::FromSeconds($TimeoutSeconds)",
+        "[math]::Round($clock.Elapsed.TotalSeconds)",
     }
 )
 ALLOWED_COMMANDS = frozenset(
@@ -47,6 +51,7 @@ ALLOWED_COMMANDS = frozenset(
         "Get-ClusterResource",
         "Get-CimInstance",
         "Get-CimAssociatedInstance",
+        "Get-FileHash",
         "Get-Process",
         "Remove-Item",
         "Set-Service",

@@ -78,6 +78,9 @@ class FcCmdlet(SimCmdlet):
             raise CmdletError(
                 error_records.cluster_access_denied(self.spec.name, self.cluster.name)
             )
+        call_seconds = self.cluster.timing.cluster_call_seconds
+        if call_seconds:  # the call's round trip to the cluster service ([timing])
+            ctx.sleep(call_seconds)
         self.process(ctx, args)
         return None
 
@@ -405,6 +408,13 @@ def _confirmed(args: PSHashtable) -> bool:
     return flag(args, "Force") or ("Confirm" in args and not args["Confirm"])
 
 
+_DEPENDENT_RESOURCE_EXISTS = 5001
+_DEPENDENT_RESOURCE_TEXT = (
+    "The operation cannot be completed because other resources are dependent on this resource."
+)
+"""Win32 ERROR_DEPENDENT_RESOURCE_EXISTS and its text (System Error Codes 5000-5999)."""
+
+
 class RemoveClusterResource(FcCmdlet):
     cmdlet_name = "Remove-ClusterResource"
 
@@ -422,23 +432,38 @@ class RemoveClusterResource(FcCmdlet):
                         self.spec.name, self.spec.implementing_type, question
                     )
                 )
-            # CHOICE: an online resource is taken offline first and dependencies on it are
-            # dropped from its dependents, as the cluster does when a resource is deleted.
-            # A Generic Service resource waits for its service to stop, up to its
-            # PendingTimeout (then the Resource Monitor terminates it: Failed, and a Failed
-            # resource can be deleted; its service stays as it is on that node).
+            # CHOICE: an online resource is taken offline first (its dependents before it,
+            # as Stop-ClusterResource does): the cluster deletes only an Offline or Failed
+            # resource (MS-CMRP 3.1.4.2.11 ApiDeleteResource), and the help removes
+            # resources with no word about their state. A Generic Service resource
+            # waits for its service to stop, up to its PendingTimeout (then the Resource
+            # Monitor terminates it: Failed, and a Failed resource can be deleted; its
+            # service stays as it is on that node).
             self.cluster.take_offline(resource)
             settles = self.cluster.service_settles(resource)
             if settles is not None and settles[0] > 0:
                 self.cluster.clock.advance(settles[0])
                 self.cluster.skip(settles[0])
                 self.cluster.settle_due()
-            for dependent in self.cluster.dependents(resource):
-                dependent.dependencies = [
-                    [p for p in clause if fold(p) != fold(resource.name)]
-                    for clause in dependent.dependencies
-                ]
-                dependent.dependencies = [c for c in dependent.dependencies if c]
+            dependents = self.cluster.dependents(resource)
+            if dependents:
+                # ApiDeleteResource: the server MUST fail if another resource is directly
+                # dependent on the designated one; Win32 5001 ERROR_DEPENDENT_RESOURCE_EXISTS.
+                # Nothing is dropped from the dependents' expressions. UNVERIFIED: the
+                # cmdlet's summary line (the lab's pattern), and that the cmdlet takes the
+                # resource offline before the cluster refuses; the lab does (the stricter:
+                # the resource and its dependents stay Offline, nothing else changes).
+                self.report(
+                    ctx,
+                    self.fail(
+                        _DEPENDENT_RESOURCE_EXISTS,
+                        "remove_resource",
+                        resource.name,
+                        detail=_DEPENDENT_RESOURCE_TEXT,
+                        name=resource.name,
+                    ),
+                )
+                continue
             del self.cluster.resources[fold(resource.name)]
             # The cluster database drops the resource's checkpoints with it.
             prefix = f"{fold(resource.name)}|"
@@ -646,6 +671,10 @@ class RemoveClusterCheckpoint(FcCmdlet):
     cmdlet_name = "Remove-ClusterCheckpoint"
 
     def process(self, ctx: CmdletContext, args: PSHashtable) -> None:
+        piped = arg(args, "InputObject")
+        if piped is not None and type_of(piped) == f"{FC}.ClusterRegistryCheckpoint":
+            self._remove_piped(ctx, args, piped)
+            return
         resource = self.target_resource(args, "ResourceName")
         if resource is None:
             raise CmdletError(
@@ -661,7 +690,9 @@ class RemoveClusterCheckpoint(FcCmdlet):
             # under each, so the lab answers neither.
             raise CommandRefused(
                 "Remove-ClusterCheckpoint -CheckpointName with a name a regular expression "
-                "or a wildcard reads differently (pipe the resource and leave the name out)"
+                "or a wildcard reads differently (pipe the checkpoint objects instead: "
+                "Get-ClusterCheckpoint ... | Where-Object Name -eq ... | "
+                "Remove-ClusterCheckpoint)"
             )
         selected = [
             k
@@ -671,6 +702,30 @@ class RemoveClusterCheckpoint(FcCmdlet):
         if pattern is not None and not selected:
             key = _checkpoint_key(text(pattern))
             raise self.fail(1168, "remove_checkpoint", key, name=resource.name, key=key)
+        # CHOICE: a resource without -CheckpointName removes every one of its registry
+        # checkpoints. UNVERIFIED on Windows: the help documents only piping checkpoint
+        # objects (Example 1: Get-ClusterCheckpoint ... -RegistryCheckpoint |
+        # Remove-ClusterCheckpoint); no shipped template relies on this form.
+        self._remove(args, resource, selected)
+
+    def _remove_piped(self, ctx: CmdletContext, args: PSHashtable, piped: PSObject) -> None:
+        """The checkpoint a ClusterRegistryCheckpoint object (Get-ClusterCheckpoint's output,
+        the help's Example 1) stands for: its Resource and its Name, the key path compared
+        whole (ignoring case, as the cluster does), never read as a pattern."""
+        if arg(args, "CheckpointName") is not None or arg(args, "ResourceName") is not None:
+            raise CommandRefused(
+                "Remove-ClusterCheckpoint with a piped checkpoint and -CheckpointName or "
+                "-ResourceName: which one wins is not documented"
+            )
+        resource = self.resource(object_name(piped.properties.get("Resource")))
+        key = text(piped.properties.get("Name", ""))
+        selected = [k for k in resource.checkpoints if fold(k) == fold(key)]
+        if not selected:
+            self.report(ctx, self.fail(1168, "remove_checkpoint", key, name=resource.name, key=key))
+            return
+        self._remove(args, resource, selected)
+
+    def _remove(self, args: PSHashtable, resource: Resource, selected: list[str]) -> None:
         if flag(args, "WhatIf"):
             return
         for key in selected:
@@ -730,9 +785,11 @@ class SetClusterOwnerNode(FcCmdlet):
     cmdlet_name = "Set-ClusterOwnerNode"
 
     def process(self, ctx: CmdletContext, args: PSHashtable) -> None:
-        owners_raw: list[str] = []
-        for value in strings(arg(args, "Owners")):
-            owners_raw.extend(part.strip() for part in value.split(",") if part.strip())
+        # -Owners is a StringCollection: each element is one node name, as given. The
+        # binder converts an array element by element and does not split a string, so
+        # 'NODE1,NODE2' is one name that no node has (5042), while NODE1,NODE2 unquoted
+        # is an array of two (failoverclusters.json: Set-ClusterOwnerNode.behaviour.owners).
+        owners_raw = strings(arg(args, "Owners"))
         piped = arg(args, "InputObject")
         group_name = arg(args, "Group")
         if piped is not None and type_of(piped) == f"{FC}.ClusterGroup":

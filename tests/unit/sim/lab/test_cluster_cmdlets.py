@@ -275,9 +275,14 @@ def test_remove_cluster_resource_without_force_would_prompt(call: Caller, lab: S
 
 
 def test_remove_cluster_resource_with_force(call: Caller, lab: SimCluster) -> None:
-    """-Force removes it and drops it from its dependents' expressions."""
+    """-Force removes it; one another resource depends on is refused (5001) and stays
+    (tests/unit/sim/lab/test_cluster_removals.py)."""
     add_ssis(call)
     call("Add-ClusterResourceDependency", Resource="SQL Server", Provider="SSIS")
+    refused = call("Remove-ClusterResource", Name=["SSIS"], Force=True)
+    assert "0x80071389" in refused.errors[0].message
+    assert "ssis" in lab.resources
+    call("Remove-ClusterResourceDependency", Resource="SQL Server", Provider="SSIS")
     call("Remove-ClusterResource", Name=["SSIS"], Force=True)
     assert "ssis" not in lab.resources
     assert [["Cluster Disk 1"], ["SQL Network Name (SQLVS01)"]] == lab.resource(
@@ -542,9 +547,13 @@ def test_set_possible_owners_and_idempotence(call: Caller, lab: SimCluster) -> N
 
 
 def test_owners_given_as_one_comma_string(call: Caller, lab: SimCluster) -> None:
-    """'NODE1,NODE2' as one string counts as two owners."""
+    """'NODE1,NODE2' as one string is one node name, never split: 5042, nothing changes."""
     add_ssis(call)
-    call("Set-ClusterOwnerNode", Resource="SSIS", Owners=["NODE1,NODE2"])
+    before = list(lab.resource("SSIS").possible_owners)
+    ctx = call("Set-ClusterOwnerNode", Resource="SSIS", Owners=["NODE1,NODE2"])
+    assert "0x800713B2" in ctx.errors[0].message
+    assert before == lab.resource("SSIS").possible_owners
+    assert 0 == lab.changes["Set-ClusterOwnerNode"]
     call("Set-ClusterOwnerNode", Resource="SSIS", Owners=["NODE1"])
     assert ["NODE1"] == lab.resource("SSIS").possible_owners
 

@@ -60,8 +60,11 @@ def test_pauses_double_from_100_ms_up_to_half_a_second(
 
 
 def test_the_wait_ends_at_the_timeout_exactly() -> None:
-    """A transition longer than the timeout: the pauses add up to the timeout, no more."""
+    """A transition longer than the timeout: the wait ends at the timeout, no later. The
+    template reads a Stopwatch, so the pauses fill what the timeout leaves after the real
+    time the script itself took (here, the lab evaluating it): never more than the
+    timeout, and short of it only by that time."""
     run = _offline_sql_server(100.0)
     with pytest.raises(PipelineFailed, match=r"OnlinePending after 2 s \(timeout 2 s\)"):
         _start(run, timeout_s=2)
-    assert 2.0 == pytest.approx(run.cluster.clock.now)
+    assert 1.0 < run.cluster.clock.now <= 2.0 + 1e-9
