@@ -7,25 +7,39 @@ without the cluster lock, so other pipelines run meanwhile and Stop ends the wai
 
 from __future__ import annotations
 
+from msgspec.structs import replace
+
 from psrunbook.sim.lab import error_records
 from psrunbook.sim.lab.cmdlets.sim_cmdlet import SimCmdlet, arg, param
 from psrunbook.sim.objects import PSHashtable
 from psrunbook.sim.ps.cmdlet_api import CmdletContext, CmdletSpec
+from psrunbook.sim.ps.validation import ValidateRange
 
 
 class StartSleep(SimCmdlet):
     spec = CmdletSpec(
         "Start-Sleep",
         error_records.ps_type("StartSleepCommand"),
+        # [ValidateRange(0, int.MaxValue / 1000)] and [ValidateRange(0, int.MaxValue)]
+        # (StartSleepCommand.cs): a negative wait is a binding error, which a script's
+        # 'Stop' makes terminating.
         (
-            param("Seconds", "int", mandatory=True, position=0, sets=("Seconds",), by_name=True),
-            param(
-                "Milliseconds",
-                "int",
-                mandatory=True,
-                sets=("Milliseconds",),
-                aliases=("ms",),
-                by_name=True,
+            replace(
+                param(
+                    "Seconds", "int", mandatory=True, position=0, sets=("Seconds",), by_name=True
+                ),
+                validators=(ValidateRange(0, 2147483647 // 1000),),
+            ),
+            replace(
+                param(
+                    "Milliseconds",
+                    "int",
+                    mandatory=True,
+                    sets=("Milliseconds",),
+                    aliases=("ms",),
+                    by_name=True,
+                ),
+                validators=(ValidateRange(0, 2147483647),),
             ),
         ),
     )

@@ -101,3 +101,18 @@ def test_each_cluster_call_takes_the_configured_time() -> None:
     result = run_on(lab, "Get-ClusterNode | Out-Null\nGet-ClusterResource | Out-Null")
     assert result.failed is None
     assert 2 * CALL_SECONDS == pytest.approx(lab.clock_ahead_s - before)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "parameter"),
+    [("-Milliseconds -1", "Milliseconds"), ("-Seconds 2147484", "Seconds")],
+)
+def test_start_sleep_refuses_a_wait_outside_its_range(arguments: str, parameter: str) -> None:
+    """[ValidateRange(0, int.MaxValue)] on -Milliseconds, (0, int.MaxValue / 1000) on
+    -Seconds (StartSleepCommand.cs): under 'Stop' the binding error ends the script, so a
+    wait computed from a clock must never go below zero."""
+    script = f"$ErrorActionPreference = 'Stop'\nStart-Sleep {arguments}\n'after'"
+    result = run_on(sample_lab(), script)
+    assert result.failed is not None
+    assert f"Cannot validate argument on parameter '{parameter}'" in result.failed.message
+    assert [] == result.output
