@@ -1495,9 +1495,9 @@ def _parameter_case_findings(script: _Script, block: tree_sitter.Node) -> Iterat
     PowerShell's variable names ignore case, so ``$fileExisted = Test-Path ...`` in a
     script with ``[bool]$FileExisted`` overwrites the parameter, and every later read of
     either spelling gets the new value (a step once kept a file it should have removed
-    that way). The parameters' own spellings are searched for in one pass ignoring case;
-    only a hit spelt otherwise is looked up in the tree, so a comment or a single-quoted
-    string naming it is no finding.
+    that way). The other spellings of the parameters' names are searched for in one pass;
+    each hit is looked up in the tree, so a comment or a single-quoted string naming it
+    is no finding.
     """
     block_text = script.node_text(block)
     declared = {
@@ -1508,11 +1508,11 @@ def _parameter_case_findings(script: _Script, block: tree_sitter.Node) -> Iterat
     if not declared:
         return
     after = script.text.find(block_text) + len(block_text)
-    for match in _spellings_of(tuple(sorted(declared))).finditer(script.text, after):
+    for match in _other_spellings_of(tuple(sorted(declared.values()))).finditer(
+        script.text, after
+    ):
         name = match.group(1)
         wanted = declared[name.casefold()]
-        if name == wanted:
-            continue
         at = script.byte_offset(match.start())
         node = script.root.descendant_for_byte_range(at, at + 1)
         if node is None or node.type != "variable":
@@ -1528,11 +1528,15 @@ def _parameter_case_findings(script: _Script, block: tree_sitter.Node) -> Iterat
 
 
 @cache
-def _spellings_of(folded_names: tuple[str, ...]) -> re.Pattern[str]:
-    """One pattern for every spelling of these variable names (case ignored), made once
-    per parameter list (a runbook's steps share a handful)."""
-    alternatives = "|".join(re.escape(name) for name in folded_names)
-    return re.compile(rf"\$({alternatives})\b", re.IGNORECASE)
+def _other_spellings_of(names: tuple[str, ...]) -> re.Pattern[str]:
+    """One pattern for every spelling of these variable names but their own (case
+    ignored, the declared spelling excluded by a look-ahead), made once per parameter
+    list (a runbook's steps share a handful): a script that spells each parameter as
+    declared, every shipped one, gives no match to look at."""
+    alternatives = "|".join(
+        rf"(?!{re.escape(name)}\b)(?i:{re.escape(name)})" for name in names
+    )
+    return re.compile(rf"\$({alternatives})\b")
 
 
 def _declares_check_only(script: _Script, block: tree_sitter.Node) -> bool:
