@@ -276,6 +276,27 @@ def test_a_read_only_config_file_is_refused_before_anything_changes(
     assert fold("SSIS\\Packages") in _entries(psrunbook)
 
 
+def test_a_read_only_backup_is_refused_before_the_copy_makes_the_file_read_only(
+    psrunbook: Psrunbook,
+) -> None:
+    """Someone made the backup ReadOnly to protect it: CopyFile gives the copy the source's
+    attributes, so the restored file would come back ReadOnly (and the next ssis-clustered
+    run refuse it). The step names the backup's attributes and what to do, and changes
+    nothing."""
+    _seed_lab(psrunbook, _lab_with_original())
+    _forward(psrunbook)
+    now = _data(psrunbook, CONFIG)
+    _edit(psrunbook, BACKUP, ORIGINAL, attributes=READ_ONLY | ARCHIVE)
+
+    failed = psrunbook("run", *UNDO, "--yes", expect=1)
+
+    assert (
+        "S:\\SSIS\\MsDtsSrvr.ini.xml.bak is ReadOnly, Archive, and a copy takes its attributes"
+    ) in _shown(failed)
+    assert now == _data(psrunbook, CONFIG)
+    assert ORIGINAL == _data(psrunbook, BACKUP)
+
+
 def test_a_file_that_was_not_there_goes_and_the_folder_that_was_stays(
     psrunbook: Psrunbook,
 ) -> None:

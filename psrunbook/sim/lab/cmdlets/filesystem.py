@@ -825,15 +825,18 @@ class CopyItem(ItemCmdlet):
             forced = bool(existing.attributes & _PROTECTING)
             if forced:
                 self._clear_for_copy(target, existing, flag(args, "Force"))
-        if self.fs.write_file(target, entry.data) or forced:
+        wrote = self.fs.write_file(target, entry.data)
+        written = self.fs.get(target)
+        assert written is not None
+        # CopyFile gives the copy the source's attributes ("if an existing file has the
+        # FILE_ATTRIBUTE_READONLY file attribute, a copy created through a call to
+        # CopyFile will also have" it: Microsoft's CopyFile documentation), over an
+        # existing destination too.
+        attributes_changed = written.attributes != entry.attributes
+        written.attributes = entry.attributes
+        if wrote or forced or attributes_changed:
             self.changed(target.display)
-        if forced:
-            written_over = self.fs.get(target)
-            assert written_over is not None
-            written_over.attributes = entry.attributes  # CopyFile gives the source's
         if flag(args, "PassThru"):
-            written = self.fs.get(target)
-            assert written is not None
             ctx.write_output(item_object(target, written))
 
     def _clear_for_copy(self, target: FsPath, existing: FsEntry, force: bool) -> None:

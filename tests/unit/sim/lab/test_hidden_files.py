@@ -295,3 +295,23 @@ def test_ssis_standalone_reads_the_date_of_a_hidden_configuration_file() -> None
         result = run_on_step(lab, step.script.text, dict(step.arguments))
         assert result.failed is None, (step.step.name, result.failed.message)
         assert [] == result.errors, (step.step.name, [e.message for e in result.errors])
+
+
+def test_a_copy_takes_the_source_files_attributes() -> None:
+    """CopyFile gives the copy the source's attributes, over an existing file too
+    (Microsoft's CopyFile documentation: a ReadOnly source makes a ReadOnly copy)."""
+    lab = sample_lab(nodes=1)
+    result = run_on(
+        lab,
+        "$ErrorActionPreference = 'Stop'\n"
+        "Set-Content -LiteralPath 'C:\\Users\\admin\\a.txt' -Value 'a'\n"
+        "Set-Content -LiteralPath 'C:\\Users\\admin\\b.txt' -Value 'b'\n"
+        "$source = Get-Item -LiteralPath 'C:\\Users\\admin\\a.txt' -Force\n"
+        "$source.Attributes = 'ReadOnly, Archive'\n"
+        "Copy-Item -LiteralPath 'C:\\Users\\admin\\a.txt' -Destination 'C:\\Users\\admin\\b.txt'\n"
+        "Copy-Item -LiteralPath 'C:\\Users\\admin\\a.txt' -Destination 'C:\\Users\\admin\\c.txt'\n"
+        "[string](Get-Item -LiteralPath 'C:\\Users\\admin\\b.txt' -Force).Attributes\n"
+        "[string](Get-Item -LiteralPath 'C:\\Users\\admin\\c.txt' -Force).Attributes\n",
+    )
+    assert result.failed is None, result.failed
+    assert ["ReadOnly, Archive", "ReadOnly, Archive"] == result.output
