@@ -1485,7 +1485,9 @@ def _step_findings(script: _Script) -> Iterator[Finding]:
         yield from _parameter_case_findings(script, first)
 
 
-_PARAMETER_NAME: Final = re.compile(r"\$(\w+)")
+_PARAMETER_NAME: Final = re.compile(r"\$(\w+)\b(?!:)")
+"""A variable in a ``param()`` block, not a drive- or scope-qualified one in a default value
+(``$env:COMPUTERNAME``): those are no parameters."""
 _CONSTANT_VARIABLES: Final = frozenset({"true", "false", "null"})
 
 

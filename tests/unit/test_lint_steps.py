@@ -198,3 +198,13 @@ def test_shipped_steps_spell_their_parameters_as_declared() -> None:
     for template, arguments, structure in work_list():
         text = library.render(template, arguments, structure).text
         assert "PSR603" not in codes(text), template
+
+
+def test_a_qualified_variable_in_a_default_value_is_no_parameter() -> None:
+    """``$env:COMPUTERNAME`` as a default does not make ``env`` a parameter: ``$Env:USERNAME``
+    later is no PSR603."""
+    text = (
+        "param(\n    [string]$Node = $env:COMPUTERNAME,\n    [switch]$CheckOnly\n)\n"
+        "$who = $Env:USERNAME\n$node = $Node\n"
+    )
+    assert ["PSR603"] == [c for c in codes(text) if c.startswith("PSR6")]

@@ -683,7 +683,17 @@ class RemoveClusterCheckpoint(FcCmdlet):
                 )
             )
         pattern = arg(args, "CheckpointName")
-        if pattern is not None and any(c in text(pattern) for c in _PATTERN_CHARACTERS):
+        if pattern is None:
+            # The help documents only piping checkpoint objects (Example 1); what a
+            # resource without -CheckpointName removes (every checkpoint, none, a prompt
+            # per checkpoint) is not written anywhere, so the lab runs neither reading.
+            raise CommandRefused(
+                "Remove-ClusterCheckpoint of a resource without -CheckpointName: what it "
+                "removes is not documented (pipe the checkpoint objects instead: "
+                "Get-ClusterCheckpoint ... | Where-Object Name -eq ... | "
+                "Remove-ClusterCheckpoint)"
+            )
+        if any(c in text(pattern) for c in _PATTERN_CHARACTERS):
             # The module's HelpMessage says -CheckpointName takes a regular expression, the
             # online help says no wildcards (failoverclusters.json): a key path such as
             # SOFTWARE\Microsoft\...\150 reads differently (or is no valid expression)
@@ -694,18 +704,10 @@ class RemoveClusterCheckpoint(FcCmdlet):
                 "Get-ClusterCheckpoint ... | Where-Object Name -eq ... | "
                 "Remove-ClusterCheckpoint)"
             )
-        selected = [
-            k
-            for k in resource.checkpoints
-            if pattern is None or wildcard_match(_checkpoint_key(text(pattern)), k)
-        ]
-        if pattern is not None and not selected:
-            key = _checkpoint_key(text(pattern))
+        key = _checkpoint_key(text(pattern))
+        selected = [k for k in resource.checkpoints if wildcard_match(key, k)]
+        if not selected:
             raise self.fail(1168, "remove_checkpoint", key, name=resource.name, key=key)
-        # CHOICE: a resource without -CheckpointName removes every one of its registry
-        # checkpoints. UNVERIFIED on Windows: the help documents only piping checkpoint
-        # objects (Example 1: Get-ClusterCheckpoint ... -RegistryCheckpoint |
-        # Remove-ClusterCheckpoint); no shipped template relies on this form.
         self._remove(args, resource, selected)
 
     def _remove_piped(self, ctx: CmdletContext, args: PSHashtable, piped: PSObject) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from psrunbook.runbook.examples import example_inventory, example_parameters
+from psrunbook.runbook.planner import PlannedStep, build_plan
+from psrunbook.runbook.registry import RunbookRegistry
 from psrunbook.sim.executor_protocol import (
     RUNSPACE_PROFILE_LOADED,
     CommandRequest,
@@ -12,6 +15,7 @@ from psrunbook.sim.executor_protocol import (
 from psrunbook.sim.lab.cluster_executor import ClusterExecutor
 from psrunbook.sim.lab.cluster_model import SimCluster
 from psrunbook.sim.lab.lab_files import sample_lab
+from psrunbook.templates import TemplateLibrary
 from tests.unit.sim.ps.helpers import Result, Sink
 
 
@@ -38,3 +42,14 @@ def output_of(script: str) -> list[object]:
     assert result.failed is None, result.failed
     assert [] == result.errors, [e.message for e in result.errors]
     return result.output
+
+
+def planned_step(runbook_name: str, step_name: str) -> PlannedStep:
+    """The first planned step named ``step_name`` of ``runbook_name``, as the CLI plans it
+    with the runbook's example parameters and inventory (its rendered script and the
+    arguments it is sent with)."""
+    runbook = RunbookRegistry.discover([]).get(runbook_name)
+    params = example_parameters(runbook.parameters)
+    assert params is not None
+    plan = build_plan(runbook, params, example_inventory(), TemplateLibrary([]), lint=False)
+    return next(s for s in plan.steps if s.step.name == step_name)

@@ -68,9 +68,10 @@ def test_removing_and_re_adding_the_checkpoint_takes_the_current_key(
     """Remove-ClusterCheckpoint drops the cluster's copy; adding again copies the key now."""
     _add_ssis(call)
     _write(call, OLD)
-    call("Add-ClusterCheckpoint", ResourceName="SSIS", RegistryCheckpoint=KEY)
+    added = call("Add-ClusterCheckpoint", ResourceName="SSIS", RegistryCheckpoint=KEY)
+    (checkpoint,) = added.output
     _write(call, NEW)
-    call("Remove-ClusterCheckpoint", ResourceName="SSIS", RegistryCheckpoint=True, Force=True)
+    call("Remove-ClusterCheckpoint", InputObject=checkpoint, Force=True)
     call("Add-ClusterCheckpoint", ResourceName="SSIS", RegistryCheckpoint=KEY)
 
     call("Start-ClusterResource", Name="SSIS")

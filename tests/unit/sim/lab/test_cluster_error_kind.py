@@ -11,17 +11,11 @@ The steps now read a failure with ``-ErrorAction Stop`` inside ``try``, which ho
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
-from psrunbook.runbook.examples import example_inventory, example_parameters
-from psrunbook.runbook.planner import build_plan
-from psrunbook.runbook.registry import RunbookRegistry
 from psrunbook.sim.lab.cluster_model import SimCluster
 from psrunbook.sim.lab.lab_files import LabError, LabSpec, build_lab, dump, load, sample_lab
-from psrunbook.templates import TemplateLibrary
-from tests.unit.sim.lab.scripts import run_on
+from tests.unit.sim.lab.scripts import planned_step, run_on
 from tests.unit.sim.lab.test_hidden_files import run_on_step
 
 KINDS = pytest.mark.parametrize("terminate", [True, False], ids=["terminating", "non-terminating"])
@@ -100,22 +94,13 @@ def test_a_missing_private_property_is_the_same_kind_of_failure(terminate: bool)
     assert ([] if terminate else ["after"]) == result.output
 
 
-def _step(runbook_name: str, step_name: str) -> Any:
-    runbook = RunbookRegistry.discover([]).get(runbook_name)
-    params = example_parameters(runbook.parameters)
-    assert params is not None
-    plan = build_plan(runbook, params, example_inventory(), TemplateLibrary([]), lint=False)
-    (step,) = [s for s in plan.steps if s.step.name == step_name]
-    return step
-
-
 @KINDS
 def test_add_resource_names_a_resource_of_another_type_holding_the_name(terminate: bool) -> None:
     """The step reads the existing resource's ServiceName before it checks its type; a
     Physical Disk has none, and with ``-ErrorAction SilentlyContinue`` a terminating
     failure ended the step with "not found" instead of naming the type."""
     lab = _lab(terminate)
-    step = _step("ssis-clustered", "add-resource")
+    step = planned_step("ssis-clustered", "add-resource")
     arguments = {**dict(step.arguments), "Name": "Cluster Disk 1"}
     result = run_on_step(lab, step.script.text, arguments)
     assert result.failed is not None

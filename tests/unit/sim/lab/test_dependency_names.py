@@ -12,25 +12,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from psrunbook.runbook.examples import example_inventory, example_parameters
-from psrunbook.runbook.planner import build_plan
-from psrunbook.runbook.registry import RunbookRegistry
 from psrunbook.sim.lab.cluster_model import SimCluster
 from psrunbook.sim.lab.lab_files import sample_lab
-from psrunbook.templates import TemplateLibrary
-from tests.unit.sim.lab.scripts import run_on
+from tests.unit.sim.lab.scripts import planned_step, run_on
 from tests.unit.sim.lab.test_hidden_files import run_on_step
 
 GROUP = "SQL Server (MSSQLSERVER)"
 PROVIDER = "Data [S]"
-
-
-def _step(runbook_name: str, step_name: str) -> Any:
-    runbook = RunbookRegistry.discover([]).get(runbook_name)
-    params = example_parameters(runbook.parameters)
-    assert params is not None
-    plan = build_plan(runbook, params, example_inventory(), TemplateLibrary([]), lint=False)
-    return next(s for s in plan.steps if s.step.name == step_name)
 
 
 def _lab() -> SimCluster:
@@ -55,7 +43,7 @@ def _data(result: Any) -> dict[str, Any]:
 
 def test_a_second_run_finds_a_provider_whose_name_ends_in_a_bracket() -> None:
     lab = _lab()
-    script = _step("ssis-clustered", "dependencies").script.text
+    script = planned_step("ssis-clustered", "dependencies").script.text
     arguments = {"Resource": "SSIS", "Providers": [PROVIDER, "SQL Server"]}
 
     first = _data(run_on_step(lab, script, arguments))
@@ -78,7 +66,7 @@ def test_the_drill_sees_a_provider_whose_name_holds_brackets_and_does_not_start_
         "Add-ClusterResourceDependency -Resource 'SSIS' -Provider 'SQL Server' | Out-Null\n",
     )
     assert made.failed is None, made.failed
-    step = _step("ssis-failover-drill", "move-1")
+    step = planned_step("ssis-failover-drill", "move-1")
     arguments = {**dict(step.arguments), "Resource": "SSIS", "Node": "NODE2"}
 
     result = run_on_step(lab, step.script.text, arguments)

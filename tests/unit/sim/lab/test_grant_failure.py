@@ -7,24 +7,10 @@ merged (``_lib/grant_access``)."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from psrunbook.runbook.examples import example_inventory, example_parameters
-from psrunbook.runbook.planner import build_plan
-from psrunbook.runbook.registry import RunbookRegistry
 from psrunbook.sim.lab.cluster_model import FsEntry
 from psrunbook.sim.lab.lab_files import sample_lab
-from psrunbook.templates import TemplateLibrary
+from tests.unit.sim.lab.scripts import planned_step
 from tests.unit.sim.lab.test_hidden_files import run_on_step
-
-
-def _shared_config_step() -> Any:
-    runbook = RunbookRegistry.discover([]).get("ssis-clustered")
-    params = example_parameters(runbook.parameters)
-    assert params is not None
-    plan = build_plan(runbook, params, example_inventory(), TemplateLibrary([]), lint=False)
-    (step,) = [s for s in plan.steps if s.step.name == "shared-config"]
-    return step
 
 
 def test_a_failed_grant_reports_icacls_exit_code_and_text() -> None:
@@ -33,7 +19,7 @@ def test_a_failed_grant_reports_icacls_exit_code_and_text() -> None:
     volume.entries["ssis"] = FsEntry("SSIS", True)
     volume.entries["ssis\\packages"] = FsEntry("Packages", True)
     lab.remote_user_is_administrator = False  # icacls: Access is denied (exit code 5)
-    step = _shared_config_step()
+    step = planned_step("ssis-clustered", "shared-config")
     arguments = {**dict(step.arguments), "Principals": ["NT SERVICE\\MsDtsServer150"]}
     result = run_on_step(lab, step.script.text, arguments)
     assert result.failed is not None

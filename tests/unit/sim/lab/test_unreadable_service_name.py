@@ -9,30 +9,16 @@ by removing the private property (Get-ClusterParameter: 1168, ERROR_NOT_FOUND).
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
-from psrunbook.runbook.examples import example_inventory, example_parameters
-from psrunbook.runbook.planner import build_plan
-from psrunbook.runbook.registry import RunbookRegistry
 from psrunbook.sim.lab.cluster_model import SimCluster, fold
 from psrunbook.sim.lab.lab_files import sample_lab
-from psrunbook.templates import TemplateLibrary
-from tests.unit.sim.lab.scripts import run_on
+from tests.unit.sim.lab.scripts import planned_step, run_on
 from tests.unit.sim.lab.test_hidden_files import run_on_step
 
 GROUP = "SQL Server (MSSQLSERVER)"
 RESOURCE = "SQL Server Integration Services"
 KINDS = pytest.mark.parametrize("terminate", [True, False], ids=["terminating", "non-terminating"])
-
-
-def _step(runbook_name: str, step_name: str) -> Any:
-    runbook = RunbookRegistry.discover([]).get(runbook_name)
-    params = example_parameters(runbook.parameters)
-    assert params is not None
-    plan = build_plan(runbook, params, example_inventory(), TemplateLibrary([]), lint=False)
-    return next(s for s in plan.steps if s.step.name == step_name)
 
 
 def _lab(terminate: bool) -> SimCluster:
@@ -55,7 +41,7 @@ def _lab(terminate: bool) -> SimCluster:
 @KINDS
 def test_add_resource_does_not_set_a_service_name_it_could_not_read(terminate: bool) -> None:
     lab = _lab(terminate)
-    step = _step("ssis-clustered", "add-resource")
+    step = planned_step("ssis-clustered", "add-resource")
     arguments = {**dict(step.arguments), "Name": RESOURCE, "Group": GROUP}
 
     result = run_on_step(lab, step.script.text, arguments)
@@ -71,7 +57,7 @@ def test_add_resource_does_not_set_a_service_name_it_could_not_read(terminate: b
 @KINDS
 def test_the_clustered_preflight_names_the_resource_it_cannot_read(terminate: bool) -> None:
     lab = _lab(terminate)
-    step = _step("ssis-clustered", "preflight")
+    step = planned_step("ssis-clustered", "preflight")
     arguments = {**dict(step.arguments), "Group": GROUP, "ResourceName": "Other SSIS"}
 
     result = run_on_step(lab, step.script.text, arguments)
@@ -86,7 +72,7 @@ def test_the_clustered_preflight_names_the_resource_it_cannot_read(terminate: bo
 @KINDS
 def test_the_standalone_preflight_names_the_resource_it_cannot_read(terminate: bool) -> None:
     lab = _lab(terminate)
-    step = _step("ssis-standalone", "preflight")
+    step = planned_step("ssis-standalone", "preflight")
 
     result = run_on_step(lab, step.script.text, dict(step.arguments))
 

@@ -11,31 +11,16 @@ FailoverClusters call take that long; the waits now read a Stopwatch.
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
-from psrunbook.runbook.examples import example_inventory, example_parameters
-from psrunbook.runbook.planner import build_plan
-from psrunbook.runbook.registry import RunbookRegistry
 from psrunbook.sim.lab.cluster_model import SimCluster
 from psrunbook.sim.lab.lab_files import LabError, LabSpec, build_lab, dump, load, sample_lab
-from psrunbook.templates import TemplateLibrary
-from tests.unit.sim.lab.scripts import run_on
+from tests.unit.sim.lab.scripts import planned_step, run_on
 from tests.unit.sim.lab.test_hidden_files import run_on_step
 
 SERVICE = "MsDtsServer150"
 CALL_SECONDS = 0.3
 TIMEOUT_S = 10
-
-
-def _step(runbook_name: str, step_name: str) -> Any:
-    runbook = RunbookRegistry.discover([]).get(runbook_name)
-    params = example_parameters(runbook.parameters)
-    assert params is not None
-    plan = build_plan(runbook, params, example_inventory(), TemplateLibrary([]), lint=False)
-    (step,) = [s for s in plan.steps if s.step.name == step_name]
-    return step
 
 
 def _lab_with_a_service_that_never_starts() -> SimCluster:
@@ -56,7 +41,7 @@ def _lab_with_a_service_that_never_starts() -> SimCluster:
 
 def test_bring_online_gives_up_at_its_bound_however_long_each_read_takes() -> None:
     lab = _lab_with_a_service_that_never_starts()
-    step = _step("ssis-clustered", "bring-online")
+    step = planned_step("ssis-clustered", "bring-online")
     arguments = {"Name": "SSIS", "TimeoutSeconds": TIMEOUT_S, "ProvidersOnline": []}
     started = lab.clock_ahead_s
 
@@ -74,7 +59,7 @@ def test_the_drill_gives_up_on_a_pending_group_at_its_bound() -> None:
     lab = _lab_with_a_service_that_never_starts()
     started = run_on(lab, "Start-ClusterResource -Name 'SSIS' -Wait 0 | Out-Null")
     assert started.failed is None, started.failed
-    step = _step("ssis-failover-drill", "move-1")
+    step = planned_step("ssis-failover-drill", "move-1")
     arguments = {**dict(step.arguments), "Resource": "SSIS", "TimeoutSeconds": TIMEOUT_S}
     before = lab.clock_ahead_s
 
